@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian package concours needs to build, run and test. Idempotent: packages already
+# present are skipped, and `apt-get update` runs at most once per call.
+set -euo pipefail
+
+PKGS=(
+  build-essential cmake pkg-config git curl ca-certificates
+  libcivetweb-dev libsqlite3-dev sqlite3 libjansson-dev libarchive-dev libssl-dev openssl
+  zlib1g-dev libseccomp-dev bubblewrap libyaml-dev
+  python3 python3-numpy python3-pandas python3-sklearn
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all ${#PKGS[@]} packages present"
+fi
