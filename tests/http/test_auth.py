@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Accounts and authorization, black-box: registration rules, login failures that all look the same,
+the session cookie, CSRF rules, API tokens, wrong tokens, logout killing the session server-side, and a
+participant who cannot see another participant's submission.
+"""
+import harness
+from harness import DEMO_SLUG, PASSWORD, ServerTest
+
+API = "/api/v1/challenges/" + DEMO_SLUG
+
+
+class Registration(ServerTest):
+
+    def test_register_rules(self):
+        c = self.server.client()
+        r = c.register("Valid_user.name-1")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["username"], "Valid_user.name-1")
+        self.assertIsInstance(r.json()["id"], int)
+
+        for bad in ("short", "abcdefghi", "aaaaaaaaaaaa", "1111111111111111", ""):
+            self.assertError(c.register("pw_" + str(len(bad)) + bad[:1], password=bad), 400, "weak_password")
+        for bad in ("ab", "x" * 33, "has space", "semi;colon", "slash/name", "émile", "<script>", ""):
+            self.assertError(c.register(bad), 400, "invalid_username")
+        self.assertEqual(c.register("abc").status, 201)
+        self.assertEqual(c.register("y" * 32).status, 201)
+        self.assertError(c.register("valid_USER.name-1"), 409, "username_taken")
+        self.assertError(c.register("ABC"), 409, "username_taken")
+        for i, bad in enumerate(("no-at-sign", "two@@example.org", "a@b@example.org", "")):
+            self.assertError(c.register("mail_%d" % i, email=bad), 400, "invalid_email")
+
+        for body in (b"{", b"not json", b"[1,2]", b"\xff\xfe", b'{"username":'):
+            self.assertError(c.request("POST", "/api/v1/users", body=body,
+                                       headers={"Content-Type": "application/json"}), 400, "invalid_json")
+        # none of the refused registrations exists
+        self.assertError(c.login("pw_5s", "short"), 401, "invalid_credentials")
+        self.assertError(c.login("has space"), 401, "invalid_credentials")
+
+    def test_login_failures_look_the_same(self):
+        c = self.server.client()
+        self.assertEqual(c.register("dora").status, 201)
+        wrong = c.login("dora", "wrong-password-123")
+        unknown = c.login("nobody_here", "wrong-password-123")
+        empty = c.login("dora", "")
+        self.assertError(wrong, 401, "invalid_credentials")
+        self.assertError(unknown, 401, "invalid_credentials")
+        self.assertError(empty, 401, "invalid_credentials")
+        self.assertEqual(wrong.body, unknown.body)
+        self.assertFalse(wrong.header_all("Set-Cookie"))
+        self.assertError(c.request("POST", "/api/v1/sessions", body=b"{nope",
+                                   headers={"Content-Type": "application/json"}), 400, "invalid_json")
+        # the username is case-insensitive for uniqueness; the right password still logs in
+        ok = c.login("dora")
+        self.assertEqual(ok.status, 200, ok)
+        self.assertEqual(ok.json()["role"], "participant")
+
+
+class Sessions(ServerTest):
+    USERS = [("staff_org", "organizer")]
+
+    def test_unauthenticated_and_wrong_tokens(self):
+        anon = self.server.client()
+        self.assertError(anon.get("/api/v1/me"), 401, "unauthorized")
+        self.assertError(anon.get(API + "/files"), 401, "unauthorized")
+        self.assertError(anon.upload(harness.sample_submission()), 401, "unauthorized")
+        self.assertError(anon.post("/api/v1/tokens", {"name": "x"}), 401, "unauthorized")
+        self.assertError(anon.accept_terms(), 401, "unauthorized")
+        for header in ("Bearer wrong-token", "Bearer ", "Bearer " + "A" * 64, "Basic YWxpY2U6cGFzcw==", "Bearer"):
+            r = anon.get("/api/v1/me", headers={"Authorization": header})
+            self.assertError(r, 401, "unauthorized")
+            r = anon.request("POST", API + "/submissions", body=harness.sample_submission(),
+                             headers={"Authorization": header})
+            self.assertError(r, 401, "unauthorized")
+        self.assertError(anon.get("/api/v1/me", headers={"Cookie": "concours_session=forged"}), 401,
+                         "unauthorized")
+
+    def test_tokens_work_without_csrf(self):
+        c = self.participant("tina", accept=False, bearer=False)
+        token = c.new_token("script")
+        self.assertGreaterEqual(len(token), 20)
+        script = self.server.client()
+        script.token = token
+        r = script.get("/api/v1/me")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["username"], "tina")
+        r = script.accept_terms()  # a POST with no CSRF header and no cookie
+        self.assertEqual(r.status, 204, r)
+        r = script.get(API + "/files")
+        self.assertEqual(r.status, 200, r)
+        # another token is different: shown once, never the same
+        self.assertNotEqual(c.new_token("second"), token)
+
+    def test_csrf_rules(self):
+        c = self.participant("cecile", accept=False, bearer=False)
+        sample = harness.sample_submission()
+        # cookie without the X-CSRF-Token header, or with a wrong one
+        self.assertError(c.request("POST", API + "/terms", json_body={"version": 1}, csrf=False),
+                         403, "csrf_failed")
+        self.assertError(c.request("POST", API + "/terms", json_body={"version": 1}, csrf=False,
+                                   headers={"X-CSRF-Token": "0" * 32}), 403, "csrf_failed")
+        self.assertFalse(c.challenge().json()["terms_accepted"])
+        # the right token, but a cross-site request
+        self.assertError(c.request("POST", API + "/terms", json_body={"version": 1},
+                                   headers={"Sec-Fetch-Site": "cross-site"}), 403, "csrf_failed")
+        self.assertFalse(c.challenge().json()["terms_accepted"])
+        # the right token, same origin
+        r = c.request("POST", API + "/terms", json_body={"version": 1}, headers={"Sec-Fetch-Site": "same-origin"})
+        self.assertEqual(r.status, 204, r)
+        # uploads and token creation follow the same rules
+        self.assertError(c.request("POST", API + "/submissions", body=sample, csrf=False), 403, "csrf_failed")
+        self.assertError(c.request("POST", "/api/v1/tokens", json_body={"name": "x"}, csrf=False),
+                         403, "csrf_failed")
+        self.assertError(c.request("DELETE", "/api/v1/sessions/current", csrf=False), 403, "csrf_failed")
+        self.assertEqual(c.get(API + "/submissions").json(), [])
+        # another user's CSRF token does not fit this session
+        other = self.participant("cedric", accept=False, bearer=False)
+        self.assertError(c.request("POST", API + "/submissions", body=sample, csrf=False,
+                                   headers={"X-CSRF-Token": other.csrf}), 403, "csrf_failed")
+        r = c.upload(sample)
+        self.assertEqual(r.status, 201, r)
+        # reading needs no CSRF token
+        self.assertEqual(c.get("/api/v1/me").status, 200)
+
+    def test_logout(self):
+        c = self.participant("leo", accept=False, bearer=False)
+        old_cookie, old_csrf = c.cookie, c.csrf
+        r = c.request("DELETE", "/api/v1/sessions/current")
+        self.assertEqual(r.status, 204, r)
+        self.assertError(c.get("/api/v1/me"), 401, "unauthorized")
+        self.assertError(c.post("/api/v1/tokens", {"name": "after logout"}), 401, "unauthorized")
+        # a new login gets a new session; the old cookie stays dead
+        r = c.login("leo")
+        self.assertEqual(r.status, 200, r)
+        self.assertNotEqual(c.cookie, old_cookie)
+        self.assertNotEqual(c.csrf, old_csrf)
+        self.assertEqual(c.get("/api/v1/me").status, 200)
+        dead = self.server.client()
+        dead.cookie, dead.csrf = old_cookie, old_csrf
+        self.assertError(dead.get("/api/v1/me"), 401, "unauthorized")
+
+    def test_other_participants_submission_is_not_found(self):
+        sample = harness.sample_submission()
+        owner = self.participant("owner")
+        r = owner.upload(sample, description="mine only")
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["id"]
+        self.assertEqual(owner.submission(sid).status, 200)
+
+        snoop = self.participant("snoop")
+        self.assertError(snoop.submission(sid), 404, "not_found")
+        self.assertNotIn(sid, [s["id"] for s in snoop.get(API + "/submissions").json()])
+        self.assertError(snoop.submission(987654), 404, "not_found")
+        self.assertIn(snoop.submission("abc").status, (400, 404))
+        self.assertError(self.server.client().submission(sid), 401, "unauthorized")
+        # the organizer may read it
+        staff = self.login_as("staff_org")
+        r = staff.submission(sid)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["description"], "mine only")
+
+    def test_private_leaderboard_forbidden_to_participants(self):
+        c = self.participant("peeker", accept=False)
+        self.assertError(c.leaderboard(query="?split=private"), 403, "forbidden")
+        self.assertError(self.server.client().leaderboard(query="?split=private"), 403, "forbidden")
+        self.assertEqual(c.leaderboard().status, 200)
+        self.assertEqual(self.login_as("staff_org").leaderboard(query="?split=private").status, 200)
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Uploads, black-box: every way the server must refuse or accept a submission. Quota race (20
+concurrent uploads with one left -> exactly one 201), Idempotency-Key replay, upload before the terms,
+after the deadline, before the opening, oversized (declared and chunked), empty, and a bad CSV that fails
+to score without costing quota.
+"""
+import threading
+
+import harness
+from harness import ServerTest, phase
+
+OPEN = ("2020-01-01T00:00:00Z", "2090-01-01T00:00:00Z")
+MAX_UPLOAD_MB = 1
+
+
+def submissions_of(client, slug):
+    r = client.get("/api/v1/challenges/%s/submissions" % slug)
+    assert r.status == 200, r
+    return r.json()
+
+
+class Uploads(ServerTest):
+    MAX_UPLOAD_MB = MAX_UPLOAD_MB
+    BUNDLES = [
+        ("open-demo", [phase("development", *OPEN, max_per_day=50, max_total=200)]),
+        ("one-left", [phase("development", *OPEN, max_per_day=5, max_total=1)]),
+        ("closed-demo", [phase("development", "2019-01-01T00:00:00Z", "2020-01-01T00:00:00Z")]),
+        ("future-demo", [phase("development", "2090-01-01T00:00:00Z", "2091-01-01T00:00:00Z")]),
+    ]
+
+    def test_quota_race(self):
+        """20 concurrent uploads from one participant with one submission left: exactly one 201."""
+        c = self.participant("racer", slug="one-left")
+        sample = harness.sample_submission()
+        barrier = threading.Barrier(20)
+        results = [None] * 20
+
+        def upload(i):
+            barrier.wait()
+            try:
+                results[i] = c.upload(sample, slug="one-left", description="race %d" % i)
+            except Exception as e:  # noqa: BLE001 - recorded and asserted below
+                results[i] = e
+
+        threads = [threading.Thread(target=upload, args=(i,)) for i in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        errors = [r for r in results if not isinstance(r, harness.Response)]
+        self.assertEqual(errors, [])
+        statuses = sorted(r.status for r in results)
+        self.assertEqual(statuses, [201] + [429] * 19, results)
+        for r in results:
+            if r.status == 429:
+                self.assertError(r, 429, "quota_exceeded")
+        self.assertEqual(len(submissions_of(c, "one-left")), 1)
+        quota = c.challenge("one-left").json()["quota"]
+        self.assertEqual((quota["used_total"], quota["left_total"]), (1, 0))
+
+    def test_idempotency_replay(self):
+        """The same Idempotency-Key twice from one user: the same id, one stored submission."""
+        c = self.participant("replayer", slug="open-demo")
+        sample = harness.sample_submission()
+        r1 = c.upload(sample, slug="open-demo", key="key-0001")
+        self.assertEqual(r1.status, 201, r1)
+        r2 = c.upload(sample, slug="open-demo", key="key-0001")
+        self.assertEqual(r2.status, 201, r2)
+        self.assertEqual(r2.json()["id"], r1.json()["id"])
+        self.assertEqual(len(submissions_of(c, "open-demo")), 1)
+        self.assertEqual(c.challenge("open-demo").json()["quota"]["used_total"], 1)
+        # another key is another submission; the same key from another user is that user's own
+        r3 = c.upload(sample, slug="open-demo", key="key-0002")
+        self.assertEqual(r3.status, 201, r3)
+        self.assertNotEqual(r3.json()["id"], r1.json()["id"])
+        other = self.participant("replayer2", slug="open-demo")
+        r4 = other.upload(sample, slug="open-demo", key="key-0001")
+        self.assertEqual(r4.status, 201, r4)
+        self.assertNotIn(r4.json()["id"], (r1.json()["id"], r3.json()["id"]))
+        self.assertEqual(len(submissions_of(c, "open-demo")), 2)
+        self.assertEqual(len(submissions_of(other, "open-demo")), 1)
+
+    def test_before_terms(self):
+        c = self.participant("hasty", accept=False)
+        self.assertError(c.upload(harness.sample_submission(), slug="open-demo"), 403, "terms_not_accepted")
+        self.assertEqual(submissions_of(c, "open-demo"), [])
+        self.assertEqual(c.challenge("open-demo").json()["quota"]["used_total"], 0)
+
+    def test_after_deadline(self):
+        c = self.participant("late", slug="closed-demo")
+        r = c.challenge("closed-demo")
+        self.assertEqual(r.status, 200, r)
+        self.assertIsNone(r.json()["phase"])
+        self.assertIsNone(r.json()["ends_at"])
+        self.assertIsNone(r.json()["quota"])
+        self.assertError(c.upload(harness.sample_submission(), slug="closed-demo"), 403, "phase_closed")
+        self.assertEqual(submissions_of(c, "closed-demo"), [])
+        # the client's clock does not matter
+        self.assertError(c.request("POST", "/api/v1/challenges/closed-demo/submissions",
+                                   body=harness.sample_submission(),
+                                   headers={"Date": "Mon, 01 Jul 2019 00:00:00 GMT"}), 403, "phase_closed")
+
+    def test_not_yet_open(self):
+        c = self.participant("early", slug="future-demo")
+        self.assertIsNone(c.challenge("future-demo").json()["phase"])
+        self.assertError(c.upload(harness.sample_submission(), slug="future-demo"), 403, "phase_closed")
+        self.assertEqual(submissions_of(c, "future-demo"), [])
+
+    def test_oversized(self):
+        c = self.participant("bulky", slug="open-demo")
+        big = b"filename,relapse\n" + b"slide_000000.tif,0.5\n" * (MAX_UPLOAD_MB * 1024 * 1024 // 21 + 10)
+        self.assertGreater(len(big), MAX_UPLOAD_MB * 1024 * 1024)
+        head = ("POST /api/v1/challenges/open-demo/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Authorization: Bearer %s\r\nContent-Type: text/csv\r\n" % c.token)
+        # declared: Content-Length above the cap
+        status, raw = harness.raw_request(
+            self.server.port, (head + "Content-Length: %d\r\n\r\n" % len(big)).encode(),
+            send_chunks=[big[i:i + 65536] for i in range(0, len(big), 65536)])
+        self.assertEqual(status, 413, raw[:500])
+        self.assertIn(b'"too_large"', raw)
+        # chunked: no length declared, the cap is counted while reading
+        chunks = [b"%x\r\n%s\r\n" % (len(big[i:i + 65536]), big[i:i + 65536]) for i in range(0, len(big), 65536)]
+        status, raw = harness.raw_request(
+            self.server.port, (head + "Transfer-Encoding: chunked\r\n\r\n").encode(),
+            send_chunks=chunks + [b"0\r\n\r\n"])
+        self.assertEqual(status, 413, raw[:500])
+        self.assertIn(b'"too_large"', raw)
+        self.assertEqual(submissions_of(c, "open-demo"), [])
+        self.assertEqual(c.challenge("open-demo").json()["quota"]["used_total"], 0)
+        # just under the cap is accepted (and fails to score: its ids are wrong)
+        fits = big[:MAX_UPLOAD_MB * 1024 * 1024 - 100]
+        r = c.upload(fits, slug="open-demo")
+        self.assertEqual(r.status, 201, r)
+
+    def test_empty(self):
+        c = self.participant("blank", slug="open-demo")
+        self.assertError(c.upload(b"", slug="open-demo"), 400, "empty_file")
+        self.assertEqual(submissions_of(c, "open-demo"), [])
+        self.assertEqual(c.challenge("open-demo").json()["quota"]["used_total"], 0)
+
+    def test_bad_csv_fails_without_using_quota(self):
+        """A file the scorer rejects is accepted, ends failed with a participant-safe message, and costs
+        nothing: with one submission allowed, a valid upload still goes through afterwards."""
+        c = self.participant("clumsy", slug="one-left")
+        bad_files = [
+            b"filename,relapse\nslide_000001.tif,0.5\n",                 # ids missing
+            b"id,prediction\n" + harness.sample_submission().split(b"\n", 1)[1],  # wrong header
+            harness.sample_submission().replace(b",0.22", b",1.7", 1),  # probability outside [0,1]
+            b"\x00\x01\x02 not a csv at all \xff\xfe",
+        ]
+        for data in bad_files:
+            r = c.upload(data, slug="one-left")
+            self.assertEqual(r.status, 201, r)
+            sub = c.wait_done(r.json()["id"])
+            self.assertEqual(sub["status"], "failed", sub)
+            self.assertIsNone(sub["public_score"])
+            self.assertTrue(sub["error"]["code"], sub)
+            self.assertTrue(isinstance(sub["error"]["message"], str) and sub["error"]["message"], sub)
+            self.assertNotIn("private", sub["error"]["message"].lower(), sub)
+            self.assertNotIn("solution.csv", sub["error"]["message"], sub)
+            quota = c.challenge("one-left").json()["quota"]
+            self.assertEqual((quota["used_total"], quota["left_total"]), (0, 1), (data[:40], quota))
+        self.assertNotIn("clumsy", [row["name"] for row in c.leaderboard("one-left").json()["rows"]])
+        r = c.upload(harness.sample_submission(), slug="one-left")
+        self.assertEqual(r.status, 201, r)
+        self.assertError(c.upload(harness.sample_submission(), slug="one-left"), 429, "quota_exceeded")
+        self.assertEqual(c.wait_done(r.json()["id"])["status"], "scored")
+        self.assertIn("clumsy", [row["name"] for row in c.leaderboard("one-left").json()["rows"]])
+        self.assertEqual(len(submissions_of(c, "one-left")), 5)
+
+
+if __name__ == "__main__":
+    harness.main()
