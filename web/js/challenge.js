@@ -1,0 +1,306 @@
+// Why this file exists: the challenge page — overview (Markdown), terms to accept, data files, the upload
+// form (raw body, progress bar), my submissions with live status, quota, and the leaderboard.
+import { api, upload, getMe, errorBox, loginHref, ApiError } from './api.js';
+import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey } from './dom.js';
+import { initNav } from './nav.js';
+import { renderMarkdown } from './markdown.js';
+import { leaderboardView } from './leaderboard.js';
+
+const POLL_MS = 2000;
+const slug = new URLSearchParams(window.location.search).get('slug') || '';
+const base = `/challenges/${encodeURIComponent(slug)}`;
+let me = null;
+let challenge = null;
+let board = null;
+let submissions = [];
+let pollTimer = null;
+const known = new Map(); // submission id → last status seen, to announce changes
+
+function section(msg, cls = 'muted') {
+  return h('p', { class: cls }, ...[msg].flat());
+}
+
+function renderHead() {
+  document.title = `${challenge.title || slug} · concours`;
+  $('#title').textContent = challenge.title || slug;
+  $('#summary').textContent = challenge.summary || '';
+  const metric = challenge.metric || {};
+  const facts = [
+    h('li', {}, 'Metric ', h('strong', { text: metric.name || '?' }), metric.higher_is_better ? ' (higher is better)' : ' (lower is better)'),
+    challenge.phase
+      ? h('li', {}, h('span', { class: 'badge badge-open', text: 'open' }), ` ${challenge.phase} phase, closes `, challenge.ends_at ? timeEl(challenge.ends_at, { relative: true }) : 'never')
+      : h('li', {}, h('span', { class: 'badge badge-finished', text: 'closed' }), ' No phase is open now.'),
+  ];
+  replace($('#facts'), facts);
+  replace($('#overview-body'), renderMarkdown(challenge.overview || '_No overview._'));
+  const quota = (n) => (n ? String(n) : 'unlimited');
+  replace(
+    $('#phases tbody'),
+    (challenge.phases || []).map((p) =>
+      h('tr', { class: p.name === challenge.phase ? 'current' : null },
+        h('th', { scope: 'row', text: p.name }), h('td', {}, timeEl(p.start)), h('td', {}, timeEl(p.end)),
+        h('td', { text: quota(p.max_per_day) }), h('td', { text: quota(p.max_total) })),
+    ),
+  );
+}
+
+function renderTerms() {
+  $('#terms-version').textContent = String(challenge.terms_version ?? '');
+  replace($('#terms-body'), renderMarkdown(challenge.terms || '_No terms._'));
+  const box = $('#terms-action');
+  if (!me) {
+    $('#terms-details').open = true;
+    replace(box, section([h('a', { href: loginHref(), text: 'Log in' }), ' or ', h('a', { href: 'register.html', text: 'register' }), ' to accept the terms and take part.']));
+  } else if (challenge.terms_accepted) {
+    replace(box, h('p', { class: 'alert alert-ok', text: `You accepted version ${challenge.terms_version} of the terms.` }));
+  } else {
+    $('#terms-details').open = true;
+    const button = h('button', { type: 'button', id: 'accept-terms', class: 'button primary', text: `I accept the terms (version ${challenge.terms_version})` });
+    const status = h('div');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await api('POST', `${base}/terms`, { json: { version: challenge.terms_version } });
+        await refresh();
+        $('#data-h').scrollIntoView({ block: 'start' });
+      } catch (err) {
+        replace(status, errorBox(err, { what: 'Could not record your acceptance' }));
+        button.disabled = false;
+      }
+    });
+    replace(box, h('p', { text: 'You must accept these terms before you can download the data or submit.' }), button, status);
+  }
+}
+
+function fileHref(name) {
+  return `/api/v1${base}/files/${String(name).split('/').map(encodeURIComponent).join('/')}`;
+}
+
+async function renderData() {
+  const box = $('#data-body');
+  if (!me) return replace(box, section([h('a', { href: loginHref(), text: 'Log in' }), ' and accept the terms to see the data files.']));
+  if (!challenge.terms_accepted) return replace(box, section('Accept the terms above to see the data files.'));
+  let files;
+  try {
+    files = await api('GET', `${base}/files`);
+  } catch (err) {
+    return replace(box, errorBox(err, { what: 'Could not list the files' }));
+  }
+  if (!files.length) return replace(box, section('This challenge has no data files.'));
+  const rows = files.map((f) =>
+    h('tr', {},
+      h('th', { scope: 'row' }, h('bdi', { text: f.name })),
+      h('td', { class: 'num', text: fmtBytes(f.size) }),
+      h('td', {}, h('code', { class: 'hash', title: 'SHA-256', text: f.sha256 })),
+      h('td', {}, h('a', { class: 'button small', href: fileHref(f.name), download: String(f.name).split('/').pop(), text: 'Download' }, h('span', { class: 'visually-hidden', text: ` ${f.name}` })))),
+  );
+  replace(box, h('div', { class: 'table-scroll' }, h('table', { class: 'files' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'File' }), h('th', { scope: 'col', class: 'num', text: 'Size' }), h('th', { scope: 'col', text: 'SHA-256' }), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Download' })))),
+    h('tbody', {}, rows))),
+  h('p', { class: 'help' }, 'Check a download with ', h('code', { text: 'sha256sum FILE' }), '.'));
+}
+
+function left(n, limit) {
+  return n === null || n === undefined ? 'unlimited' : `${n} left ${limit}`;
+}
+
+function renderQuota() {
+  const q = challenge.quota;
+  const box = $('#quota');
+  if (!me || !challenge.phase || !q) return replace(box);
+  replace(box, h('p', { class: 'quota' },
+    h('strong', { text: left(q.left_today, 'today') }), ` (${q.used_today ?? 0} used) · `,
+    h('strong', { text: left(q.left_total, 'in total') }), ` (${q.used_total ?? 0} used)`,
+    q.resets_at ? [' · daily quota resets ', timeEl(q.resets_at), ` (${fmtRelative(q.resets_at)})`] : null));
+}
+
+function renderSubmitGate() {
+  const gate = $('#submit-gate');
+  const form = $('#submit-form');
+  let msg = null;
+  if (!me) msg = [h('a', { href: loginHref(), text: 'Log in' }), ' to submit predictions.'];
+  else if (!challenge.terms_accepted) msg = 'Accept the terms to submit predictions.';
+  else if (!challenge.phase) msg = 'Submissions are closed: no phase is open now.';
+  else if (challenge.quota && challenge.quota.left_today === 0) msg = 'You have used today’s submissions. Come back after the reset.';
+  else if (challenge.quota && challenge.quota.left_total === 0) msg = 'You have used all your submissions for this phase.';
+  if (!uploading) form.hidden = msg !== null;
+  replace(gate, msg ? section(msg, 'alert alert-info') : null);
+}
+
+let uploading = null;
+
+function setupForm() {
+  const form = $('#submit-form');
+  const fileInput = $('#file');
+  const bar = $('#progress-bar');
+  const text = $('#progress-text');
+  const status = $('#upload-status');
+  const cancel = $('#cancel-upload');
+  const submitButton = $('#submit-button');
+  cancel.addEventListener('click', () => uploading && uploading.abort());
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = fileInput.files && fileInput.files[0];
+    if (!file) {
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'Choose a prediction file first.' }));
+      fileInput.focus();
+      return;
+    }
+    if (file.size === 0) {
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'This file is empty.' }));
+      return;
+    }
+    const description = $('#description').value.trim();
+    const query = description ? `?description=${encodeURIComponent(description)}` : '';
+    submitButton.disabled = true;
+    cancel.hidden = false;
+    $('#upload-progress').hidden = false;
+    bar.value = 0;
+    text.textContent = `0 of ${fmtBytes(file.size)}`;
+    replace(status, section(`Uploading ${file.name}…`));
+    uploading = upload(`${base}/submissions${query}`, file, {
+      headers: { 'Idempotency-Key': randomKey() },
+      onProgress(loaded, total) {
+        const pct = total ? Math.round((loaded / total) * 100) : 0;
+        bar.value = pct;
+        text.textContent = `${fmtBytes(loaded)} of ${fmtBytes(total)} (${pct} %)`;
+      },
+    });
+    try {
+      const created = await uploading.promise;
+      bar.value = 100;
+      replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, `Received: submission #${created.id} is ${created.status}. Its status updates below.`));
+      form.reset();
+      if (created && created.id !== undefined) known.set(created.id, created.status);
+      await refresh();
+    } catch (err) {
+      replace(status, errorBox(err, { what: 'Upload refused' }));
+      if (err instanceof ApiError && err.status !== 0) refresh();
+    } finally {
+      uploading = null;
+      submitButton.disabled = false;
+      cancel.hidden = true;
+      setTimeout(() => {
+        if (!uploading) $('#upload-progress').hidden = true;
+      }, 1500);
+    }
+  });
+}
+
+function statusBadge(st) {
+  return h('span', { class: `badge status-${/^[a-z]+$/.test(st) ? st : 'unknown'}`, text: st });
+}
+
+function renderMine() {
+  const box = $('#mine');
+  if (!me) return replace(box, section('Log in to see your submissions.'));
+  if (!submissions.length) return replace(box, section('No submission yet.'));
+  const rows = submissions.map((x) =>
+    h('tr', { dataset: { id: x.id, status: x.status } },
+      h('td', { class: 'num', text: `#${x.id}` }),
+      h('td', {}, timeEl(x.created_at)),
+      h('td', { class: 'desc' }, x.description ? h('bdi', { text: x.description }) : h('span', { class: 'muted', text: '—' })),
+      h('td', {}, statusBadge(x.status)),
+      h('td', { class: 'num score', text: x.public_score ?? '' }),
+      h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null)),
+  );
+  replace(box, h('div', { class: 'table-scroll' }, h('table', { class: 'submissions' },
+    h('thead', {}, h('tr', {}, ['#', 'Submitted', 'Description', 'Status', 'Public score', 'Details'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, rows))));
+}
+
+// Announces status changes to screen readers and reports whether any submission finished.
+function announce() {
+  const news = [];
+  let finished = false;
+  for (const x of submissions) {
+    const before = known.get(x.id);
+    if (before !== undefined && before !== x.status) {
+      news.push(`Submission #${x.id} is ${x.status}${x.status === 'scored' ? `: ${x.public_score}` : ''}.`);
+      if (x.status === 'scored' || x.status === 'failed') finished = true;
+    }
+    known.set(x.id, x.status);
+  }
+  if (news.length) $('#mine-status').textContent = news.join(' ');
+  return finished;
+}
+
+async function loadSubmissions() {
+  if (!me) return;
+  try {
+    const list = await api('GET', `${base}/submissions`);
+    submissions = Array.isArray(list) ? list : [];
+  } catch (err) {
+    replace($('#mine'), errorBox(err, { what: 'Could not load your submissions' }));
+    return;
+  }
+  const finished = announce();
+  renderMine();
+  if (finished) {
+    await Promise.all([loadChallenge().then(() => { renderQuota(); renderSubmitGate(); }), loadBoard()]);
+  }
+  schedulePoll();
+}
+
+function schedulePoll() {
+  clearTimeout(pollTimer);
+  if (submissions.some((x) => x.status === 'queued' || x.status === 'running')) {
+    pollTimer = setTimeout(loadSubmissions, POLL_MS);
+  }
+}
+
+let lbView = null;
+
+async function loadBoard() {
+  try {
+    board = await api('GET', `${base}/leaderboard`);
+  } catch (err) {
+    replace($('#leaderboard-body'), errorBox(err, { what: 'Could not load the leaderboard' }));
+    lbView = null;
+    return;
+  }
+  if (!lbView) lbView = leaderboardView($('#leaderboard-body'), { me });
+  lbView.update(board, submissions);
+}
+
+async function loadChallenge() {
+  challenge = await api('GET', base);
+}
+
+async function refresh() {
+  await loadChallenge();
+  renderHead();
+  renderTerms();
+  renderQuota();
+  renderSubmitGate();
+  await Promise.all([renderData(), loadSubmissions()]);
+  if (lbView && board) lbView.update(board, submissions);
+}
+
+async function main() {
+  const status = $('#page-status');
+  if (!/^[A-Za-z0-9_.-]{1,100}$/.test(slug)) {
+    replace(status, h('div', { class: 'alert alert-error', role: 'alert' }, 'No such challenge. ', h('a', { href: 'index.html', text: 'See all challenges' })));
+    return;
+  }
+  me = await initNav();
+  try {
+    await loadChallenge();
+  } catch (err) {
+    replace(status, errorBox(err, { what: 'Could not load the challenge' }), h('p', {}, h('a', { href: 'index.html', text: 'All challenges' })));
+    return;
+  }
+  if (me === null) me = await getMe().catch(() => null);
+  replace(status);
+  $('#challenge').hidden = false;
+  setupForm();
+  renderHead();
+  renderTerms();
+  renderQuota();
+  renderSubmitGate();
+  await Promise.all([renderData(), loadSubmissions(), loadBoard()]);
+  if (lbView && board) lbView.update(board, submissions);
+  if (window.location.hash) document.getElementById(window.location.hash.slice(1))?.scrollIntoView();
+}
+
+main();

@@ -1,0 +1,138 @@
+// Why this file exists: the leaderboard block of the challenge page — a table that can be sorted and
+// searched, with the viewer's row highlighted, and a plot of scores over time.
+import { h, replace, timeEl, parseTime } from './dom.js';
+import { scorePlot } from './plot.js';
+
+const COLUMNS = [
+  { key: 'rank', label: 'Rank', num: true },
+  { key: 'name', label: 'Participant' },
+  { key: 'score', label: 'Score', num: true },
+  { key: 'submissions', label: 'Entries', num: true },
+  { key: 'last_at', label: 'Last scored' },
+];
+
+// Renders the leaderboard into `root` and returns {update(board, mySubmissions)}.
+export function leaderboardView(root, { me }) {
+  const state = { board: null, mine: [], sort: 'rank', dir: 1, query: '' };
+  const search = h('input', { type: 'search', id: 'lb-search', placeholder: 'Filter by name', autocomplete: 'off' });
+  const count = h('span', { class: 'muted', 'aria-live': 'polite' });
+  const jump = h('button', { type: 'button', class: 'button small', hidden: true, text: 'Show my row' });
+  const tools = h('div', { class: 'row lb-tools' }, h('label', { for: 'lb-search', text: 'Search' }), search, jump, count);
+  const tableWrap = h('div', { class: 'table-scroll' });
+  const plotWrap = h('div', { class: 'lb-plot' });
+  const head = h('p', { class: 'muted lb-meta' });
+  replace(root, head, tools, tableWrap, plotWrap);
+
+  search.addEventListener('input', () => {
+    state.query = search.value.trim().toLowerCase();
+    renderTable();
+  });
+  jump.addEventListener('click', () => {
+    const row = tableWrap.querySelector('tr.mine');
+    if (row) {
+      row.scrollIntoView({ block: 'center' });
+      row.focus();
+    }
+  });
+
+  const isMine = (row) => !!me && (row.name === me.username || (me.team && row.name === me.team.name));
+
+  function sorted() {
+    const rows = (state.board.rows || []).filter((r) => !state.query || String(r.name).toLowerCase().includes(state.query));
+    const col = COLUMNS.find((c) => c.key === state.sort);
+    return rows.sort((a, b) => {
+      const va = a[col.key];
+      const vb = b[col.key];
+      const cmp = col.num ? Number(va) - Number(vb) : String(va ?? '').localeCompare(String(vb ?? ''));
+      return cmp * state.dir || a.rank - b.rank;
+    });
+  }
+
+  function headerCell(col) {
+    const active = state.sort === col.key;
+    const button = h('button', { type: 'button', class: 'sort', text: col.label },
+      h('span', { class: 'sort-mark', 'aria-hidden': 'true', text: active ? (state.dir > 0 ? ' ▲' : ' ▼') : '' }));
+    button.addEventListener('click', () => {
+      state.dir = active ? -state.dir : 1;
+      state.sort = col.key;
+      renderTable();
+      tableWrap.querySelector(`th[data-key="${col.key}"] button`).focus();
+    });
+    return h('th', { scope: 'col', class: col.num ? 'num' : null, dataset: { key: col.key }, 'aria-sort': active ? (state.dir > 0 ? 'ascending' : 'descending') : null }, button);
+  }
+
+  function renderTable() {
+    const rows = sorted();
+    const total = (state.board.rows || []).length;
+    count.textContent = state.query ? `${rows.length} of ${total} shown` : `${total} ranked`;
+    jump.hidden = !(state.board.rows || []).some(isMine);
+    if (total === 0) {
+      replace(tableWrap, h('p', { class: 'muted', text: 'No scored submission yet: be the first on the board.' }));
+      return;
+    }
+    const body = rows.map((r) => {
+      const mine = isMine(r);
+      return h(
+        'tr',
+        { class: mine ? 'mine' : null, tabindex: mine ? '-1' : null },
+        h('td', { class: 'num', text: r.rank }),
+        h('td', {}, h('bdi', { text: r.name }), mine ? h('span', { class: 'badge badge-you', text: 'you' }) : null),
+        h('td', { class: 'num score', text: r.score }),
+        h('td', { class: 'num', text: r.submissions }),
+        h('td', {}, timeEl(r.last_at)),
+      );
+    });
+    replace(
+      tableWrap,
+      h('table', { class: 'leaderboard' }, h('caption', { class: 'visually-hidden', text: 'Leaderboard, public split' }),
+        h('thead', {}, h('tr', {}, COLUMNS.map(headerCell))), h('tbody', {}, body)),
+    );
+  }
+
+  function renderPlot() {
+    const board = state.board;
+    const better = board.higher_is_better ? 'higher' : 'lower';
+    const series = [];
+    const mine = state.mine
+      .filter((x) => x.status === 'scored' && typeof x.public_score === 'number' && parseTime(x.created_at))
+      .map((x) => ({ t: parseTime(x.created_at).getTime(), v: x.public_score, title: `#${x.id}: ${x.public_score}` }))
+      .sort((a, b) => a.t - b.t);
+    if (mine.length) {
+      let best = null;
+      const runningBest = mine.map((p) => {
+        if (best === null || (board.higher_is_better ? p.v > best : p.v < best)) best = p.v;
+        return { t: p.t, v: best, title: `your best so far: ${best}` };
+      });
+      series.push({ label: 'your submissions', cls: 's-mine', points: mine });
+      series.push({ label: 'your best so far', cls: 's-best', step: true, points: runningBest });
+    } else {
+      const others = (board.rows || []).filter((r) => typeof r.score === 'number' && parseTime(r.last_at));
+      series.push({
+        label: 'each participant’s best, at their latest entry',
+        cls: 's-all',
+        points: others.map((r) => ({ t: parseTime(r.last_at).getTime(), v: r.score, title: `${r.name}: ${r.score}` })),
+      });
+    }
+    const top = (board.rows || []).find((r) => r.rank === 1);
+    const lines = top && typeof top.score === 'number' ? [{ label: `leader: ${top.score}`, cls: 's-leader', v: top.score }] : [];
+    const fig = scorePlot({
+      title: 'Best score over time',
+      description: `${board.metric} on the public split: ${better} is better.`,
+      series,
+      lines,
+      yLabel: String(board.metric || 'score'),
+    });
+    replace(plotWrap, fig ? [h('h3', { text: 'Best score over time' }), fig] : null);
+  }
+
+  return {
+    update(board, mine) {
+      if (board) state.board = board;
+      if (Array.isArray(mine)) state.mine = mine;
+      if (!state.board) return;
+      replace(head, `Metric: ${state.board.metric} (${state.board.higher_is_better ? 'higher' : 'lower'} is better), public split. Best score per participant; ties go to the earlier submission.`);
+      renderTable();
+      renderPlot();
+    },
+  };
+}

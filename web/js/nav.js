@@ -1,0 +1,37 @@
+// Why this file exists: every page's header shows who is logged in (GET /api/v1/me) with the matching
+// links, and a logout button. Pages call initNav() first and reuse the user it returns.
+import { getMe, logout, loginHref, errorBox } from './api.js';
+import { h, replace, $ } from './dom.js';
+
+export async function initNav() {
+  const nav = $('#account');
+  let me = null;
+  try {
+    me = await getMe();
+  } catch (err) {
+    if (nav) replace(nav, errorBox(err, { what: 'Account' }));
+    return null;
+  }
+  if (!nav) return me;
+  if (me) {
+    const out = h('button', { type: 'button', class: 'link-button', text: 'Log out' });
+    out.addEventListener('click', async () => {
+      out.disabled = true;
+      try {
+        await logout();
+      } catch {
+        /* the session is forgotten locally either way */
+      }
+      window.location.assign('index.html');
+    });
+    replace(
+      nav,
+      h('a', { href: 'tokens.html', text: 'API tokens' }),
+      h('span', { class: 'who' }, 'Signed in as ', h('strong', { text: me.username }), me.role && me.role !== 'participant' ? ` (${me.role})` : ''),
+      out,
+    );
+  } else {
+    replace(nav, h('a', { href: loginHref(), text: 'Log in' }), h('a', { class: 'button small', href: 'register.html', text: 'Register' }));
+  }
+  return me;
+}

@@ -1,0 +1,116 @@
+// Why this file exists: the API token page. POST /api/v1/tokens creates a token that is shown once, and the
+// page prints the exact curl lines to submit with it from a script (raw body, Idempotency-Key).
+import { api, getMe, errorBox, loginHref } from './api.js';
+import { $, h, replace } from './dom.js';
+import { initNav } from './nav.js';
+
+const TOKEN_PLACEHOLDER = 'PASTE_YOUR_TOKEN_HERE';
+let token = null;
+
+// Single-quotes a value for a POSIX shell.
+function shq(value) {
+  return `'${String(value).replace(/'/g, `'\\''`)}'`;
+}
+
+function curlLines(slug) {
+  const base = `${window.location.origin}/api/v1`;
+  const ch = `${base}/challenges/${encodeURIComponent(slug || 'SLUG')}`;
+  return [
+    `export CONCOURS_TOKEN=${shq(token || TOKEN_PLACEHOLDER)}`,
+    '',
+    '# submit a prediction file as the raw body; the same file twice is one submission (Idempotency-Key)',
+    `curl -sS --fail-with-body -X POST \\`,
+    `  -H "Authorization: Bearer $CONCOURS_TOKEN" \\`,
+    `  -H "Content-Type: application/octet-stream" \\`,
+    `  -H "Idempotency-Key: $(sha256sum predictions.csv | cut -c1-64)" \\`,
+    `  --data-binary @predictions.csv \\`,
+    `  ${shq(`${ch}/submissions?description=my%20first%20model`)}`,
+    '',
+    '# follow it until "status" is "scored" or "failed" (use the id from the answer above)',
+    `curl -sS -H "Authorization: Bearer $CONCOURS_TOKEN" ${shq(`${base}/submissions/ID`)}`,
+    '',
+    '# your submissions, the leaderboard, and a data file',
+    `curl -sS -H "Authorization: Bearer $CONCOURS_TOKEN" ${shq(`${ch}/submissions`)}`,
+    `curl -sS ${shq(`${ch}/leaderboard`)}`,
+    `curl -sS -H "Authorization: Bearer $CONCOURS_TOKEN" -O ${shq(`${ch}/files/sample_submission.csv`)}`,
+  ].join('\n');
+}
+
+function showCurl() {
+  $('#curl-lines').textContent = curlLines($('#howto-challenge').value);
+}
+
+async function copy(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+    button.textContent = 'Copied';
+  } catch {
+    button.textContent = 'Select and copy by hand';
+  }
+  setTimeout(() => {
+    button.textContent = 'Copy';
+  }, 2000);
+}
+
+async function loadChallenges() {
+  const select = $('#howto-challenge');
+  const wanted = new URLSearchParams(window.location.search).get('slug');
+  try {
+    const list = await api('GET', '/challenges');
+    for (const c of Array.isArray(list) ? list : []) {
+      select.append(h('option', { value: c.slug, selected: c.slug === wanted, text: `${c.title || c.slug} (${c.slug})` }));
+    }
+  } catch {
+    /* the lines still show, with SLUG */
+  }
+  showCurl();
+}
+
+async function main() {
+  $('#howto-challenge').addEventListener('change', showCurl);
+  $('#copy-curl').addEventListener('click', (e) => copy($('#curl-lines').textContent, e.currentTarget));
+  $('#copy-token').addEventListener('click', (e) => copy(token || '', e.currentTarget));
+  loadChallenges();
+  await initNav();
+  const status = $('#page-status');
+  let me;
+  try {
+    me = await getMe();
+  } catch (err) {
+    replace(status, errorBox(err));
+    return;
+  }
+  if (!me) {
+    replace(status, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: 'Log in' }), ' to create an API token.'));
+    return;
+  }
+  const form = $('#token-form');
+  form.hidden = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const name = $('#token-name').value.trim();
+    if (!name) {
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'Give the token a name.' }));
+      $('#token-name').focus();
+      return;
+    }
+    const button = $('button[type=submit]', form);
+    button.disabled = true;
+    replace(status);
+    try {
+      const created = await api('POST', '/tokens', { json: { name } });
+      token = created && created.token;
+      $('#token-value').textContent = token || '';
+      $('#token-result').hidden = false;
+      $('#token-name').value = '';
+      showCurl();
+      $('#token-value').scrollIntoView({ block: 'center' });
+    } catch (err) {
+      replace(status, errorBox(err, { what: 'Could not create the token' }));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+main();
