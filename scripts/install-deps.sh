@@ -8,6 +8,7 @@ PKGS=(
   libcivetweb-dev libsqlite3-dev sqlite3 libjansson-dev libarchive-dev libssl-dev openssl
   zlib1g-dev libseccomp-dev bubblewrap libyaml-dev
   python3 python3-numpy python3-pandas python3-sklearn
+  chromium
 )
 
 missing=()
@@ -25,4 +26,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-deps: all ${#PKGS[@]} packages present"
+fi
+
+# Browser tests (tests/web) drive Debian's chromium with playwright-core, locked in package-lock.json.
+# node and npm come with the machine (node >= 20); `npm ci` runs only when node_modules is missing or older
+# than the lock file.
+cd "$(dirname "$0")/.."
+if [ -f package-lock.json ]; then
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found: the browser tests (tests/web) will fail until node >= 20 and npm are installed" >&2
+  elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
+    echo "install-deps: npm ci (playwright-core for the browser tests)"
+    npm ci --no-audit --no-fund
+    touch node_modules
+  else
+    echo "install-deps: node_modules up to date"
+  fi
 fi

@@ -1,0 +1,121 @@
+// Why this file exists: SECURITY.md §23 in a real browser. Hostile text reaches the pages from a
+// participant (a submission description with an <img onerror>) and from an organizer (Markdown with raw
+// HTML, javascript: and data: links, an image with an attribute break-out, a bidi override). Nothing may
+// execute, every payload must show as literal text, no unsafe href may exist, and every page must carry
+// the Content-Security-Policy header.
+import fs from 'node:fs';
+import path from 'node:path';
+import { run, assert, apiClient, eventually, say } from './lib.mjs';
+
+const DESCRIPTION = '<img src=x onerror=window.__xss=1>';
+const SUMMARY = 'Summary <img src=x onerror=window.__xss=7> ends here';
+const HOSTILE_MD = `
+
+## Hostile section
+
+<img src=x onerror=window.__xss=2>
+
+<script>window.__xss=3</script>
+
+[click me](javascript:window.__xss=4) and [data link](data:text/html,<script>window.__xss=5</script>)
+and [spaced](  JaVaScRiPt:window.__xss=6 ) and ![picture](x"onerror="window.__xss=8) and [ok link](https://example.org/a?b=1).
+
+Bidi: invoice\u202Etxt.exe
+
+| cell | <b onmouseover=window.__xss=9>bold?</b> |
+|---|---|
+| \`<script>\` | **<i>x</i>** |
+`;
+
+await run(
+  'xss',
+  async ({ url, page, shot, source }) => {
+    const api = apiClient(url);
+    const eve = await api.participant('eve_hostile');
+    const auth = { token: eve.token };
+
+    const terms = await api.call('POST', '/challenges/visiomel-demo/terms', { ...auth, json: { version: 1 } });
+    assert(terms.status === 204, `accepting the terms with a token → ${terms.status}`);
+    const sample = fs.readFileSync(path.join(source, 'challenges/visiomel-demo/data/sample_submission.csv'));
+    const sub = await api.call('POST', `/challenges/visiomel-demo/submissions?description=${encodeURIComponent(DESCRIPTION)}`, {
+      ...auth,
+      body: sample,
+      headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    assert(sub.status === 201, `upload with a token → ${sub.status} ${JSON.stringify(sub.data)}`);
+    const stored = await api.call('GET', `/submissions/${sub.data.id}`, auth);
+    assert(stored.data.description === DESCRIPTION, `the server keeps the description as sent (got ${JSON.stringify(stored.data.description)})`);
+
+    // Every page is served with a CSP.
+    for (const p of ['/', '/index.html', '/challenge.html', '/login.html', '/register.html', '/tokens.html', '/style.css', '/js/api.js']) {
+      const res = await fetch(url + p);
+      const csp = res.headers.get('content-security-policy') || '';
+      assert(res.status === 200, `${p} → ${res.status}`);
+      assert(/script-src 'self'/.test(csp) && !/unsafe-inline/.test(csp), `${p} carries a strict Content-Security-Policy (got "${csp}")`);
+      assert(res.headers.get('x-content-type-options') === 'nosniff', `${p} carries X-Content-Type-Options: nosniff`);
+    }
+
+    // Log in through the page, as Eve would.
+    await page.goto('/login.html?next=challenge.html%3Fslug%3Dvisiomel-demo');
+    await page.getByLabel('Username').fill(eve.username);
+    await page.getByLabel('Password').fill(eve.password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/challenge\.html\?slug=visiomel-demo/);
+    const row = page.locator(`#mine tr[data-id="${sub.data.id}"]`);
+    await row.waitFor();
+    await page.locator('#overview-body h3', { hasText: 'Hostile section' }).waitFor();
+
+    // The description shows literally, as text.
+    assert((await row.locator('td.desc').textContent()) === DESCRIPTION, 'the description is shown literally');
+    assert((await row.locator('img').count()) === 0, 'no <img> was created from the description');
+    assert((await page.locator('#summary').textContent()) === SUMMARY, 'the summary is shown literally');
+
+    // The Markdown: raw HTML as text, no unsafe links, no images or scripts created.
+    const overview = page.locator('#overview-body');
+    const text = await overview.textContent();
+    for (const literal of ['<img src=x onerror=window.__xss=2>', '<script>window.__xss=3</script>', '<b onmouseover=window.__xss=9>bold?</b>', '<i>x</i>']) {
+      assert(text.includes(literal), `the overview shows ${literal} literally`);
+    }
+    assert((await overview.locator('img, script, b, i, iframe, object').count()) === 0, 'no element was created from raw HTML in the Markdown');
+    assert(text.includes('invoice<U+202E>txt.exe'), 'the bidi override is shown as a visible escape');
+    assert((await overview.locator('a', { hasText: 'click me' }).count()) === 0, 'the javascript: link is not a link');
+    assert((await overview.locator('a', { hasText: 'data link' }).count()) === 0, 'the data: link is not a link');
+    assert((await overview.locator('a', { hasText: 'spaced' }).count()) === 0, 'the mixed-case javascript: link is not a link');
+    assert((await overview.locator('a[href="https://example.org/a?b=1"]', { hasText: 'ok link' }).count()) === 1, 'an https link is kept');
+    const hrefs = await page.evaluate(() => Array.from(document.querySelectorAll('[href]'), (a) => a.getAttribute('href')));
+    const bad = hrefs.filter((href) => !/^(https?:\/\/|mailto:|[a-z][a-z0-9-]*\.html|\/api\/v1\/|#|\/?$)/i.test(href) && !/^[a-z0-9-]+\.(svg|css)$/.test(href));
+    assert(bad.length === 0, `every href is http(s), mailto or relative (bad: ${JSON.stringify(bad)})`);
+
+    // Hover and click everything that could carry a handler, then check that nothing ran.
+    await overview.locator('th', { hasText: 'bold?' }).hover();
+    await overview.locator('span.md-unsafe-link', { hasText: 'click me' }).click();
+    await page.waitForTimeout(300);
+    await page.locator('#overview').scrollIntoViewIfNeeded();
+    await shot('challenge-hostile');
+    assert((await page.evaluate(() => typeof window.__xss)) === 'undefined', 'no payload executed on the challenge page');
+
+    // The home page shows the hostile summary literally too.
+    await page.goto('/');
+    const card = page.locator('.card', { hasText: 'Predict melanoma relapse' });
+    await card.waitFor();
+    assert((await card.locator('p').first().textContent()) === SUMMARY, 'the summary is literal on the home page');
+    await shot('home-hostile');
+    assert((await page.evaluate(() => typeof window.__xss)) === 'undefined', 'no payload executed on the home page');
+
+    // Wait for scoring so the leaderboard and plot are drawn with the hostile submission present.
+    await page.goto('/challenge.html?slug=visiomel-demo#leaderboard');
+    await eventually(async () => ['scored', 'failed'].includes(await page.locator(`#mine tr[data-id="${sub.data.id}"]`).getAttribute('data-status')), 120000, 'scoring');
+    await page.locator('#leaderboard-body svg.plot').waitFor();
+    await shot('leaderboard-hostile');
+    assert((await page.evaluate(() => typeof window.__xss)) === 'undefined', 'no payload executed after scoring');
+    say('nothing executed');
+  },
+  {
+    editBundle(dir) {
+      fs.appendFileSync(path.join(dir, 'overview.md'), HOSTILE_MD);
+      const spec = JSON.parse(fs.readFileSync(path.join(dir, 'challenge.json'), 'utf8'));
+      spec.summary = SUMMARY;
+      fs.writeFileSync(path.join(dir, 'challenge.json'), JSON.stringify(spec, null, 2));
+    },
+  },
+);
