@@ -127,6 +127,9 @@ await run('journey', async ({ page, context, shot, source }) => {
   await phone.setViewportSize({ width: 390, height: 844 });
   await phone.goto(page.url());
   await phone.locator('#mine tbody tr').first().waitFor();
+  // A new tab has the cookie but not the tab's CSRF token, unless GET /me hands one out.
+  const meHasCsrf = await phone.evaluate(async () => typeof (await (await fetch('/api/v1/me')).json()).csrf_token === 'string');
+  assert((await phone.locator('.csrf-notice').count()) === (meHasCsrf ? 0 : 1), 'a new tab without a CSRF token is told to log in again');
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert(overflow <= 1, `no horizontal scrolling of the whole page on a phone (overflow ${overflow}px)`);
   await shot('phone-challenge', phone);

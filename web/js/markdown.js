@@ -145,7 +145,10 @@ function list(lines, start, parent, offset) {
     const li = h('li');
     const simple = !loose && !body.slice(1).some((l) => isBlockStart(l, undefined));
     if (simple) inline(body.join('\n'), li);
-    else blocks(body, li, offset);
+    else {
+      blocks(body, li, offset);
+      if (!loose) for (const para of li.querySelectorAll(':scope > p')) para.replaceWith(...para.childNodes);
+    }
     el.append(li);
   }
   parent.append(el);

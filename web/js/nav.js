@@ -1,6 +1,7 @@
 // Why this file exists: every page's header shows who is logged in (GET /api/v1/me) with the matching
 // links, and a logout button. Pages call initNav() first and reuse the user it returns.
-import { getMe, logout, loginHref, errorBox } from './api.js';
+// A logged-in tab without a CSRF token (a new tab: sessionStorage is per tab) is told to log in again.
+import { getMe, logout, loginHref, errorBox, csrfToken } from './api.js';
 import { h, replace, $ } from './dom.js';
 
 export async function initNav() {
@@ -30,6 +31,11 @@ export async function initNav() {
       h('span', { class: 'who' }, 'Signed in as ', h('strong', { text: me.username }), me.role && me.role !== 'participant' ? ` (${me.role})` : ''),
       out,
     );
+    // The CSRF token lives in sessionStorage: a new tab has the cookie but not the token.
+    if (!csrfToken()) {
+      nav.after(h('p', { class: 'alert alert-warn csrf-notice', role: 'status' },
+        'This tab can show your data but not change anything until you ', h('a', { href: loginHref(), text: 'log in again' }), '.'));
+    }
   } else {
     replace(nav, h('a', { href: loginHref(), text: 'Log in' }), h('a', { class: 'button small', href: 'register.html', text: 'Register' }));
   }
