@@ -1,0 +1,90 @@
+/* app.c: the status table (HTTP status + stable code per app_status), roles, defaults and the clock. */
+#include "app.h"
+#include "util.h"
+
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const struct {
+  int http;
+  const char *code;
+} status_table[APP_STATUS_COUNT] = {
+  [APP_OK] = {200, "ok"},
+  [APP_INVALID_JSON] = {400, "invalid_json"},
+  [APP_BAD_REQUEST] = {400, "bad_request"},
+  [APP_MISSING_FIELD] = {400, "missing_field"},
+  [APP_WEAK_PASSWORD] = {400, "weak_password"},
+  [APP_INVALID_USERNAME] = {400, "invalid_username"},
+  [APP_INVALID_EMAIL] = {400, "invalid_email"},
+  [APP_EMPTY_FILE] = {400, "empty_file"},
+  [APP_INVALID_CREDENTIALS] = {401, "invalid_credentials"},
+  [APP_UNAUTHORIZED] = {401, "unauthorized"},
+  [APP_FORBIDDEN] = {403, "forbidden"},
+  [APP_CSRF_FAILED] = {403, "csrf_failed"},
+  [APP_TERMS_NOT_ACCEPTED] = {403, "terms_not_accepted"},
+  [APP_PHASE_CLOSED] = {403, "phase_closed"},
+  [APP_NOT_FOUND] = {404, "not_found"},
+  [APP_METHOD_NOT_ALLOWED] = {405, "method_not_allowed"},
+  [APP_USERNAME_TAKEN] = {409, "username_taken"},
+  [APP_TERMS_OUTDATED] = {409, "terms_outdated"},
+  [APP_CONFLICT] = {409, "conflict"},
+  [APP_TOO_LARGE] = {413, "too_large"},
+  [APP_UNSUPPORTED_MEDIA_TYPE] = {415, "unsupported_media_type"},
+  [APP_QUOTA_EXCEEDED] = {429, "quota_exceeded"},
+  [APP_RATE_LIMITED] = {429, "rate_limited"},
+  [APP_INTERNAL] = {500, "internal_error"},
+  [APP_NO_SPACE] = {507, "insufficient_storage"},
+};
+
+int app_status_http(enum app_status s)
+{
+  if ((int)s < 0 || s >= APP_STATUS_COUNT || status_table[s].code == NULL)
+    return 500;
+  return status_table[s].http;
+}
+
+const char *app_status_code(enum app_status s)
+{
+  if ((int)s < 0 || s >= APP_STATUS_COUNT || status_table[s].code == NULL)
+    return "internal_error";
+  return status_table[s].code;
+}
+
+static const char *const role_names[ROLE_COUNT] = {"participant", "organizer", "jury", "admin"};
+
+const char *app_role_name(enum app_role r)
+{
+  if ((int)r < 0 || r >= ROLE_COUNT)
+    return NULL;
+  return role_names[r];
+}
+
+int app_role_parse(const char *name, enum app_role *out)
+{
+  for (int i = 0; i < ROLE_COUNT; i++) {
+    if (name != NULL && strcmp(name, role_names[i]) == 0) {
+      *out = (enum app_role)i;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+void app_config_defaults(struct app_config *c)
+{
+  memset(c, 0, sizeof(*c));
+  util_strlcpy(c->data_dir, "./concours-data", sizeof(c->data_dir));
+  util_strlcpy(c->listen, "127.0.0.1:8080", sizeof(c->listen));
+  util_strlcpy(c->web_dir, CONCOURS_WEB_DIR, sizeof(c->web_dir));
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  c->workers = n > 0 ? (int)n : 1;
+  c->http_threads = 16;
+  c->max_upload_bytes = 200LL * 1024 * 1024;
+  c->score_timeout_s = 600;
+}
+
+int64_t app_now(void)
+{
+  return (int64_t)time(NULL);
+}

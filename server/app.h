@@ -1,0 +1,69 @@
+/* app.h: what every server module shares: the one status enum of the application (mapped once to HTTP
+ * statuses and stable JSON error codes in http.c), the configuration the server runs with, and the clock. */
+#ifndef CONCOURS_APP_H
+#define CONCOURS_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum app_status {
+  APP_OK = 0,
+  APP_INVALID_JSON,
+  APP_BAD_REQUEST,
+  APP_MISSING_FIELD,
+  APP_WEAK_PASSWORD,
+  APP_INVALID_USERNAME,
+  APP_INVALID_EMAIL,
+  APP_EMPTY_FILE,
+  APP_INVALID_CREDENTIALS,
+  APP_UNAUTHORIZED,
+  APP_FORBIDDEN,
+  APP_CSRF_FAILED,
+  APP_TERMS_NOT_ACCEPTED,
+  APP_PHASE_CLOSED,
+  APP_NOT_FOUND,
+  APP_METHOD_NOT_ALLOWED,
+  APP_USERNAME_TAKEN,
+  APP_TERMS_OUTDATED,
+  APP_CONFLICT,
+  APP_TOO_LARGE,
+  APP_UNSUPPORTED_MEDIA_TYPE,
+  APP_QUOTA_EXCEEDED,
+  APP_RATE_LIMITED,
+  APP_INTERNAL,
+  APP_NO_SPACE,
+  APP_STATUS_COUNT
+};
+
+/* The HTTP status and stable error code of S. Never NULL. */
+int app_status_http(enum app_status s);
+const char *app_status_code(enum app_status s);
+
+enum app_role { ROLE_PARTICIPANT = 0, ROLE_ORGANIZER, ROLE_JURY, ROLE_ADMIN, ROLE_COUNT };
+/* "participant", ... for R; NULL when out of range. */
+const char *app_role_name(enum app_role r);
+/* Parses NAME into *OUT; returns 0, or -1 for an unknown role. */
+int app_role_parse(const char *name, enum app_role *out);
+
+#define APP_PATH_MAX 4096
+
+struct app_config {
+  char data_dir[APP_PATH_MAX];    /* absolute path of the data folder */
+  char web_dir[APP_PATH_MAX];     /* static files served at / */
+  char scorer_path[APP_PATH_MAX]; /* the concours-score executable */
+  char listen[256];               /* ADDR:PORT */
+  char challenges_dir[APP_PATH_MAX]; /* bundles imported at start, "" for none */
+  int workers;                    /* scoring worker threads */
+  int http_threads;               /* CivetWeb worker threads */
+  long long max_upload_bytes;
+  int score_timeout_s;            /* wall-clock limit of one scoring run */
+  int secure_cookies;             /* add Secure to the session cookie (behind TLS) */
+};
+
+/* Fills C with the documented defaults (data ./concours-data, listen 127.0.0.1:8080, ...). */
+void app_config_defaults(struct app_config *c);
+
+/* Seconds since the epoch (UTC). Every decision that depends on time reads this clock. */
+int64_t app_now(void);
+
+#endif

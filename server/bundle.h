@@ -1,0 +1,25 @@
+/* bundle.h: challenge bundles (a folder: challenge.json, overview.md, terms.md, data/, private/solution.csv).
+ * bundle_import validates everything first and lists every problem with its file and field; only a valid
+ * bundle is copied into the data folder (a new version folder, then the database row points at it) and
+ * registered. Re-importing a slug updates the challenge and keeps its submissions. */
+#ifndef CONCOURS_BUNDLE_H
+#define CONCOURS_BUNDLE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#define BUNDLE_MAX_PROBLEMS 64
+#define BUNDLE_PROBLEM_LEN 512
+
+struct bundle_problems {
+  int n;        /* problems recorded (at most BUNDLE_MAX_PROBLEMS) */
+  int dropped;  /* further problems not recorded */
+  char text[BUNDLE_MAX_PROBLEMS][BUNDLE_PROBLEM_LEN]; /* "FILE: FIELD: message" */
+};
+
+/* Validates the bundle folder DIR and, when valid, imports it into DB and the data folder (store_init must
+ * have run). Returns 0 when imported (SLUG, if not NULL, gets its slug: 64 bytes), 1 when the bundle has
+ * problems (listed in P, nothing changed), -1 on an internal error (described in P). */
+int bundle_import(sqlite3 *db, const char *dir, char slug[64], struct bundle_problems *p);
+
+#endif

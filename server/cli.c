@@ -1,0 +1,261 @@
+/* cli.c: option parsing for `concours serve`, `concours challenge import` and `concours user add`. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "bundle.h"
+#include "db.h"
+#include "server.h"
+#include "util.h"
+
+void cli_usage(void)
+{
+  printf("concours %s: a self-hosted server for data challenges\n\n"
+         "usage:\n"
+         "  concours serve [--data DIR] [--listen ADDR:PORT] [--challenges DIR] [--workers N]\n"
+         "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
+         "                 [--http-threads N] [--secure-cookies]\n"
+         "  concours challenge import DIR [--data DIR]\n"
+         "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
+         "                 [--email E] [--password-stdin]\n"
+         "  concours --version | --help\n\n"
+         "Defaults: --data ./concours-data, --listen 127.0.0.1:8080, --workers = CPU count,\n"
+         "--max-upload-mb 200, --score-timeout 600. See docs/api.md for the HTTP API.\n",
+         CONCOURS_VERSION);
+}
+
+/* Reads the value of option ARGV[*I] into OUT; returns 0, or -1 after printing an error. */
+static int opt_value(int argc, char **argv, int *i, char *out, size_t n)
+{
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "concours: %s needs a value\n", argv[*i]);
+    return -1;
+  }
+  if (util_strlcpy(out, argv[*i + 1], n) != 0) {
+    fprintf(stderr, "concours: the value of %s is too long\n", argv[*i]);
+    return -1;
+  }
+  (*i)++;
+  return 0;
+}
+
+static int opt_int(int argc, char **argv, int *i, long long min, long long max, long long *out)
+{
+  char buf[32];
+  if (opt_value(argc, argv, i, buf, sizeof(buf)) != 0)
+    return -1;
+  if (util_parse_ll(buf, min, max, out) != 0) {
+    fprintf(stderr, "concours: %s must be an integer from %lld to %lld (got \"%s\")\n", argv[*i - 1], min, max, buf);
+    return -1;
+  }
+  return 0;
+}
+
+/* The concours-score next to this executable. */
+static void default_scorer(char *out, size_t n)
+{
+  char self[APP_PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (len <= 0) {
+    util_strlcpy(out, "/usr/local/bin/concours-score", n);
+    return;
+  }
+  self[len] = '\0';
+  char *slash = strrchr(self, '/');
+  if (slash != NULL)
+    *slash = '\0';
+  if (util_fmt(out, n, "%s/concours-score", self) != 0)
+    util_strlcpy(out, "concours-score", n);
+}
+
+int cli_serve(int argc, char **argv)
+{
+  struct app_config cfg;
+  long long v;
+  app_config_defaults(&cfg);
+  default_scorer(cfg.scorer_path, sizeof(cfg.scorer_path));
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int rc = 0;
+    if (strcmp(a, "--data") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir));
+    } else if (strcmp(a, "--listen") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.listen, sizeof(cfg.listen));
+    } else if (strcmp(a, "--challenges") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.challenges_dir, sizeof(cfg.challenges_dir));
+    } else if (strcmp(a, "--web") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.web_dir, sizeof(cfg.web_dir));
+    } else if (strcmp(a, "--scorer") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.scorer_path, sizeof(cfg.scorer_path));
+    } else if (strcmp(a, "--workers") == 0) {
+      rc = opt_int(argc, argv, &i, 1, 64, &v);
+      cfg.workers = (int)v;
+    } else if (strcmp(a, "--http-threads") == 0) {
+      rc = opt_int(argc, argv, &i, 2, 100, &v);
+      cfg.http_threads = (int)v;
+    } else if (strcmp(a, "--max-upload-mb") == 0) {
+      rc = opt_int(argc, argv, &i, 1, 100000, &v);
+      cfg.max_upload_bytes = v * 1024 * 1024;
+    } else if (strcmp(a, "--score-timeout") == 0) {
+      rc = opt_int(argc, argv, &i, 1, 86400, &v);
+      cfg.score_timeout_s = (int)v;
+    } else if (strcmp(a, "--secure-cookies") == 0) {
+      cfg.secure_cookies = 1;
+    } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      cli_usage();
+      return 0;
+    } else {
+      fprintf(stderr, "concours serve: unknown option %s (see concours --help)\n", a);
+      return 2;
+    }
+    if (rc != 0)
+      return 2;
+  }
+  if (access(cfg.scorer_path, X_OK) != 0) {
+    fprintf(stderr, "concours: the scorer %s is not executable (build it, or pass --scorer PATH)\n",
+            cfg.scorer_path);
+    return 2;
+  }
+  return server_run(&cfg);
+}
+
+int cli_challenge(int argc, char **argv)
+{
+  struct app_config cfg;
+  char dir[APP_PATH_MAX] = "", slug[64];
+  app_config_defaults(&cfg);
+  if (argc < 2 || strcmp(argv[1], "import") != 0) {
+    fprintf(stderr, "usage: concours challenge import DIR [--data DIR]\n");
+    return 2;
+  }
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--data") == 0) {
+      if (opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir)) != 0)
+        return 2;
+    } else if (argv[i][0] != '-' && dir[0] == '\0') {
+      util_strlcpy(dir, argv[i], sizeof(dir));
+    } else {
+      fprintf(stderr, "concours challenge import: unexpected argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (dir[0] == '\0') {
+    fprintf(stderr, "usage: concours challenge import DIR [--data DIR]\n");
+    return 2;
+  }
+  if (server_open_data(&cfg, 1) != 0)
+    return 1;
+  struct bundle_problems *p = malloc(sizeof(*p));
+  if (p == NULL) {
+    db_pool_close();
+    return 1;
+  }
+  sqlite3 *db = db_acquire();
+  int rc = bundle_import(db, dir, slug, p);
+  db_release(db);
+  db_pool_close();
+  if (rc == 0) {
+    printf("imported challenge %s\n", slug);
+  } else {
+    fprintf(stderr, "%s: the bundle has %d problem(s):\n", dir, p->n + p->dropped);
+    for (int k = 0; k < p->n; k++)
+      fprintf(stderr, "  %s\n", p->text[k]);
+    if (p->dropped > 0)
+      fprintf(stderr, "  ... and %d more\n", p->dropped);
+  }
+  free(p);
+  return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+}
+
+/* Reads one line (the password) from stdin into OUT. Returns 0 or -1. */
+static int read_password_stdin(char *out, size_t n)
+{
+  if (fgets(out, (int)n, stdin) == NULL)
+    return -1;
+  out[strcspn(out, "\r\n")] = '\0';
+  return 0;
+}
+
+int cli_user(int argc, char **argv)
+{
+  struct app_config cfg;
+  char name[64] = "", role_name[32] = "", email[300] = "", password[300] = "", hash[AUTH_HASH_MAX];
+  int from_stdin = 0;
+  enum app_role role;
+  int64_t id = 0;
+  app_config_defaults(&cfg);
+  if (argc < 2 || strcmp(argv[1], "add") != 0) {
+    fprintf(stderr, "usage: concours user add NAME --role participant|organizer|jury|admin [--data DIR] "
+                    "[--email E] [--password-stdin]\n");
+    return 2;
+  }
+  for (int i = 2; i < argc; i++) {
+    int rc = 0;
+    if (strcmp(argv[i], "--data") == 0)
+      rc = opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir));
+    else if (strcmp(argv[i], "--role") == 0)
+      rc = opt_value(argc, argv, &i, role_name, sizeof(role_name));
+    else if (strcmp(argv[i], "--email") == 0)
+      rc = opt_value(argc, argv, &i, email, sizeof(email));
+    else if (strcmp(argv[i], "--password-stdin") == 0)
+      from_stdin = 1;
+    else if (argv[i][0] != '-' && name[0] == '\0')
+      rc = util_strlcpy(name, argv[i], sizeof(name));
+    else {
+      fprintf(stderr, "concours user add: unexpected argument %s\n", argv[i]);
+      return 2;
+    }
+    if (rc != 0)
+      return 2;
+  }
+  if (auth_check_username(name) != APP_OK) {
+    fprintf(stderr, "concours user add: NAME must be 3 to 32 characters among A-Z a-z 0-9 _ . -\n");
+    return 2;
+  }
+  if (app_role_parse(role_name, &role) != 0) {
+    fprintf(stderr, "concours user add: --role must be participant, organizer, jury or admin\n");
+    return 2;
+  }
+  if (email[0] == '\0')
+    snprintf(email, sizeof(email), "%s@localhost", name);
+  if (auth_check_email(email) != APP_OK) {
+    fprintf(stderr, "concours user add: --email must look like name@example.org\n");
+    return 2;
+  }
+  if (from_stdin) {
+    if (read_password_stdin(password, sizeof(password)) != 0 || auth_check_password(password) != APP_OK) {
+      fprintf(stderr, "concours user add: the password on stdin must be 10 to 256 characters, "
+                      "not one character repeated\n");
+      return 2;
+    }
+  } else if (util_random_token(15, password, sizeof(password)) != 0) {
+    fprintf(stderr, "concours user add: cannot generate a password\n");
+    return 1;
+  }
+  if (auth_hash_password(password, hash) != 0) {
+    fprintf(stderr, "concours user add: cannot hash the password\n");
+    return 1;
+  }
+  if (server_open_data(&cfg, 1) != 0)
+    return 1;
+  sqlite3 *db = db_acquire();
+  enum app_status s = db_user_create(db, name, email, role, hash, &id);
+  db_release(db);
+  db_pool_close();
+  if (s == APP_USERNAME_TAKEN) {
+    fprintf(stderr, "concours user add: the username %s is taken\n", name);
+    return 2;
+  }
+  if (s != APP_OK) {
+    fprintf(stderr, "concours user add: cannot create the user\n");
+    return 1;
+  }
+  printf("created %s %s (id %lld)\n", app_role_name(role), name, (long long)id);
+  if (!from_stdin)
+    printf("password: %s\n(shown once: store it now)\n", password);
+  return 0;
+}

@@ -1,0 +1,1154 @@
+/* db.c: all SQL of concours (see db.h): connection set-up and checks, migrations, and one function per
+ * query. Every statement is prepared with bound parameters; nothing is ever formatted into SQL. */
+#include "db.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* ---------------------------------------------------------------- schema */
+
+static const char *const migrations[DB_SCHEMA_VERSION] = {
+  /* 1: the foundation */
+  "CREATE TABLE users("
+  "  id INTEGER PRIMARY KEY,"
+  "  username TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+  "  email TEXT NOT NULL,"
+  "  role TEXT NOT NULL CHECK(role IN ('participant','organizer','jury','admin')),"
+  "  pw_hash TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE sessions("
+  "  token_hash TEXT PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+  "  csrf_token TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL);"
+  "CREATE TABLE api_tokens("
+  "  id INTEGER PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+  "  name TEXT NOT NULL,"
+  "  token_hash TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL,"
+  "  last_used_at INTEGER);"
+  "CREATE TABLE login_failures("
+  "  username TEXT PRIMARY KEY COLLATE NOCASE,"
+  "  count INTEGER NOT NULL,"
+  "  window_start INTEGER NOT NULL);"
+  "CREATE TABLE challenges("
+  "  id INTEGER PRIMARY KEY,"
+  "  slug TEXT NOT NULL UNIQUE,"
+  "  title TEXT NOT NULL, summary TEXT NOT NULL, overview TEXT NOT NULL, terms TEXT NOT NULL,"
+  "  terms_version INTEGER NOT NULL,"
+  "  metric_name TEXT NOT NULL, metric_json TEXT NOT NULL, higher_is_better INTEGER NOT NULL,"
+  "  id_column TEXT NOT NULL, split_column TEXT NOT NULL, precision INTEGER NOT NULL,"
+  "  definition TEXT NOT NULL, dir TEXT NOT NULL,"
+  "  published_at INTEGER,"
+  "  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+  "CREATE TABLE phases("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  idx INTEGER NOT NULL, name TEXT NOT NULL,"
+  "  start_at INTEGER NOT NULL, end_at INTEGER NOT NULL,"
+  "  max_per_day INTEGER NOT NULL, max_total INTEGER NOT NULL, final_selection INTEGER NOT NULL,"
+  "  PRIMARY KEY(challenge_id, idx));"
+  "CREATE TABLE challenge_files("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  idx INTEGER NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+  "  PRIMARY KEY(challenge_id, name));"
+  "CREATE TABLE terms_acceptances("
+  "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  version INTEGER NOT NULL, accepted_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(user_id, challenge_id, version));"
+  "CREATE TABLE submissions("
+  "  id INTEGER PRIMARY KEY,"
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id),"
+  "  user_id INTEGER NOT NULL REFERENCES users(id),"
+  "  phase TEXT NOT NULL,"
+  "  sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  idempotency_key TEXT,"
+  "  status TEXT NOT NULL CHECK(status IN ('queued','running','scored','failed')),"
+  "  score REAL, public_score REAL, private_score REAL,"
+  "  error_code TEXT, error_message TEXT, log TEXT,"
+  "  created_at INTEGER NOT NULL, started_at INTEGER, scored_at INTEGER,"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  UNIQUE(challenge_id, user_id, idempotency_key));"
+  "CREATE INDEX submissions_queue ON submissions(status, id);"
+  "CREATE INDEX submissions_user ON submissions(challenge_id, user_id, created_at);"
+  "CREATE INDEX submissions_sha ON submissions(sha256);"
+  "CREATE TABLE leaderboard_best("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  user_id INTEGER NOT NULL REFERENCES users(id),"
+  "  submission_id INTEGER NOT NULL REFERENCES submissions(id),"
+  "  score REAL NOT NULL,"
+  "  best_created_at INTEGER NOT NULL,"
+  "  n_scored INTEGER NOT NULL,"
+  "  last_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(challenge_id, user_id));",
+};
+
+static void log_db(sqlite3 *db, const char *what)
+{
+  fprintf(stderr, "concours: database: %s: %s\n", what, db != NULL ? sqlite3_errmsg(db) : "no connection");
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, long long *out)
+{
+  sqlite3_stmt *st = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  if (sqlite3_step(st) != SQLITE_ROW)
+    goto out;
+  *out = sqlite3_column_int64(st, 0);
+  rc = 0;
+out:
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t n)
+{
+  sqlite3_stmt *st = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    goto out;
+  if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_text(st, 0) == NULL)
+    goto out;
+  util_strlcpy(out, (const char *)sqlite3_column_text(st, 0), n);
+  rc = 0;
+out:
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int migrate(sqlite3 *db, char *err, size_t errlen)
+{
+  long long version = 0;
+  char *msg = NULL;
+  if (pragma_int(db, "PRAGMA user_version", &version) != 0) {
+    snprintf(err, errlen, "cannot read the schema version: %s", sqlite3_errmsg(db));
+    return -1;
+  }
+  if (version > DB_SCHEMA_VERSION) {
+    snprintf(err, errlen, "the database has schema version %lld, newer than this concours (%d)", version,
+             DB_SCHEMA_VERSION);
+    return -1;
+  }
+  while (version < DB_SCHEMA_VERSION) {
+    char sql[64];
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK)
+      goto fail;
+    if (sqlite3_exec(db, migrations[version], NULL, NULL, &msg) != SQLITE_OK)
+      goto fail;
+    snprintf(sql, sizeof(sql), "PRAGMA user_version=%lld", version + 1);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+      goto fail;
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+      goto fail;
+    version++;
+  }
+  return 0;
+fail:
+  snprintf(err, errlen, "migration to schema version %lld failed: %s", version + 1, msg ? msg : "?");
+  sqlite3_free(msg);
+  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+  return -1;
+}
+
+sqlite3 *db_open(const char *path, char *err, size_t errlen)
+{
+  sqlite3 *db = NULL;
+  char mode[32] = "";
+  long long sync = -1, fk = -1, timeout = -1;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX;
+  if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    goto fail;
+  }
+  sqlite3_busy_timeout(db, 10000);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+  sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+  sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+  sqlite3_exec(db, "PRAGMA busy_timeout=10000", NULL, NULL, NULL);
+  if (pragma_text(db, "PRAGMA journal_mode", mode, sizeof(mode)) != 0 || strcmp(mode, "wal") != 0 ||
+      pragma_int(db, "PRAGMA synchronous", &sync) != 0 || sync != 2 ||
+      pragma_int(db, "PRAGMA foreign_keys", &fk) != 0 || fk != 1 ||
+      pragma_int(db, "PRAGMA busy_timeout", &timeout) != 0 || timeout < 1000) {
+    snprintf(err, errlen, "%s: the database refused its settings (journal_mode=%s synchronous=%lld "
+             "foreign_keys=%lld busy_timeout=%lld; need wal, 2, 1, >=1000)", path, mode, sync, fk, timeout);
+    goto fail;
+  }
+  if (migrate(db, err, errlen) != 0)
+    goto fail;
+  return db;
+fail:
+  sqlite3_close(db);
+  return NULL;
+}
+
+/* ---------------------------------------------------------------- pool */
+
+#define POOL_MAX 128
+static struct {
+  pthread_mutex_t lock;
+  pthread_cond_t freed;
+  sqlite3 *conns[POOL_MAX];
+  int nfree;
+  int size;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {NULL}, 0, 0};
+
+int db_pool_init(const char *path, int size, char *err, size_t errlen)
+{
+  if (size < 1 || size > POOL_MAX) {
+    snprintf(err, errlen, "database pool size %d out of range", size);
+    return -1;
+  }
+  for (int i = 0; i < size; i++) {
+    sqlite3 *db = db_open(path, err, errlen);
+    if (db == NULL) {
+      db_pool_close();
+      return -1;
+    }
+    pool.conns[pool.nfree++] = db;
+    pool.size++;
+  }
+  return 0;
+}
+
+sqlite3 *db_acquire(void)
+{
+  pthread_mutex_lock(&pool.lock);
+  while (pool.nfree == 0)
+    pthread_cond_wait(&pool.freed, &pool.lock);
+  sqlite3 *db = pool.conns[--pool.nfree];
+  pthread_mutex_unlock(&pool.lock);
+  return db;
+}
+
+void db_release(sqlite3 *db)
+{
+  if (db == NULL)
+    return;
+  pthread_mutex_lock(&pool.lock);
+  pool.conns[pool.nfree++] = db;
+  pthread_cond_signal(&pool.freed);
+  pthread_mutex_unlock(&pool.lock);
+}
+
+void db_pool_close(void)
+{
+  pthread_mutex_lock(&pool.lock);
+  for (int i = 0; i < pool.nfree; i++) {
+    sqlite3_close(pool.conns[i]);
+    pool.conns[i] = NULL;
+  }
+  pool.nfree = 0;
+  pool.size = 0;
+  pthread_mutex_unlock(&pool.lock);
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+    log_db(db, sql);
+    return NULL;
+  }
+  return st;
+}
+
+/* Runs a statement that returns no rows. 0 ok, SQLITE_CONSTRAINT for a constraint, -1 other errors. */
+static int step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE)
+    return 0;
+  if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    return SQLITE_CONSTRAINT;
+  log_db(db, sqlite3_sql(st));
+  return -1;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+  if (s == NULL)
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t != NULL ? (const char *)t : "";
+}
+
+static json_t *col_time(sqlite3_stmt *st, int i)
+{
+  char buf[32];
+  if (sqlite3_column_type(st, i) == SQLITE_NULL)
+    return json_null();
+  util_iso8601(sqlite3_column_int64(st, i), buf);
+  return json_string(buf);
+}
+
+/* Rounds V to PRECISION decimals the same way for every response (and for ranking). */
+static double round_to(double v, int precision)
+{
+  double p = pow(10.0, precision);
+  return round(v * p) / p;
+}
+
+static json_t *col_score(sqlite3_stmt *st, int i, int precision)
+{
+  if (sqlite3_column_type(st, i) == SQLITE_NULL)
+    return json_null();
+  return json_real(round_to(sqlite3_column_double(st, i), precision));
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+    log_db(db, sql);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------- users */
+
+enum app_status db_user_create(sqlite3 *db, const char *username, const char *email, enum app_role role,
+                               const char *pw_hash, int64_t *id)
+{
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = prepare(db, "INSERT INTO users(username,email,role,pw_hash,created_at) VALUES(?,?,?,?,?)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  bind_text(st, 1, username);
+  bind_text(st, 2, email);
+  bind_text(st, 3, app_role_name(role));
+  bind_text(st, 4, pw_hash);
+  sqlite3_bind_int64(st, 5, app_now());
+  int rc = step_done(db, st);
+  if (rc == SQLITE_CONSTRAINT) {
+    s = APP_USERNAME_TAKEN;
+  } else if (rc == 0) {
+    *id = sqlite3_last_insert_rowid(db);
+    s = APP_OK;
+  }
+  sqlite3_finalize(st);
+  return s;
+}
+
+static void fill_user(sqlite3_stmt *st, int first, struct user *u)
+{
+  u->id = sqlite3_column_int64(st, first);
+  util_strlcpy(u->username, col_text(st, first + 1), sizeof(u->username));
+  if (app_role_parse(col_text(st, first + 2), &u->role) != 0)
+    u->role = ROLE_PARTICIPANT;
+}
+
+enum app_status db_user_by_name(sqlite3 *db, const char *username, struct user *u, char *pw_hash, size_t hashlen)
+{
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = prepare(db, "SELECT id,username,role,pw_hash FROM users WHERE username=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  bind_text(st, 1, username);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    fill_user(st, 0, u);
+    util_strlcpy(pw_hash, col_text(st, 3), hashlen);
+    s = APP_OK;
+  } else if (rc == SQLITE_DONE) {
+    s = APP_NOT_FOUND;
+  } else {
+    log_db(db, "user lookup");
+  }
+  sqlite3_finalize(st);
+  return s;
+}
+
+/* ---------------------------------------------------------------- login throttling */
+
+int db_login_failures(sqlite3 *db, const char *username, int64_t now, int64_t window)
+{
+  int n = 0;
+  sqlite3_stmt *st = prepare(db, "SELECT count FROM login_failures WHERE username=? AND window_start>?");
+  if (st == NULL)
+    return 0;
+  bind_text(st, 1, username);
+  sqlite3_bind_int64(st, 2, now - window);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+void db_login_failure_add(sqlite3 *db, const char *username, int64_t now, int64_t window)
+{
+  sqlite3_stmt *st = prepare(db,
+    "INSERT INTO login_failures(username,count,window_start) VALUES(?1,1,?2) "
+    "ON CONFLICT(username) DO UPDATE SET "
+    "count=CASE WHEN window_start>?2-?3 THEN count+1 ELSE 1 END,"
+    "window_start=CASE WHEN window_start>?2-?3 THEN window_start ELSE ?2 END");
+  if (st == NULL)
+    return;
+  bind_text(st, 1, username);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int64(st, 3, window);
+  step_done(db, st);
+  sqlite3_finalize(st);
+}
+
+void db_login_failure_clear(sqlite3 *db, const char *username)
+{
+  sqlite3_stmt *st = prepare(db, "DELETE FROM login_failures WHERE username=?");
+  if (st == NULL)
+    return;
+  bind_text(st, 1, username);
+  step_done(db, st);
+  sqlite3_finalize(st);
+}
+
+/* ---------------------------------------------------------------- sessions and tokens */
+
+enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t user_id, const char *csrf,
+                                  int64_t now, int64_t expires_at)
+{
+  sqlite3_stmt *st = prepare(db, "INSERT INTO sessions(token_hash,user_id,csrf_token,created_at,expires_at) "
+                                 "VALUES(?,?,?,?,?)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, user_id);
+  bind_text(st, 3, csrf);
+  sqlite3_bind_int64(st, 4, now);
+  sqlite3_bind_int64(st, 5, expires_at);
+  int rc = step_done(db, st);
+  sqlite3_finalize(st);
+  /* expired sessions are cleaned up opportunistically at each login */
+  st = prepare(db, "DELETE FROM sessions WHERE expires_at<?");
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, now);
+    step_done(db, st);
+    sqlite3_finalize(st);
+  }
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
+                                size_t csrflen)
+{
+  enum app_status s = APP_UNAUTHORIZED;
+  sqlite3_stmt *st = prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token FROM sessions s "
+                                 "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    fill_user(st, 0, u);
+    util_strlcpy(csrf, col_text(st, 3), csrflen);
+    s = APP_OK;
+  } else if (rc != SQLITE_DONE) {
+    log_db(db, "session lookup");
+    s = APP_INTERNAL;
+  }
+  sqlite3_finalize(st);
+  return s;
+}
+
+enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
+{
+  sqlite3_stmt *st = prepare(db, "DELETE FROM sessions WHERE token_hash=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  bind_text(st, 1, token_hash);
+  int rc = step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash,
+                                int64_t now, int64_t *id)
+{
+  sqlite3_stmt *st = prepare(db, "INSERT INTO api_tokens(user_id,name,token_hash,created_at) VALUES(?,?,?,?)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, user_id);
+  bind_text(st, 2, name);
+  bind_text(st, 3, token_hash);
+  sqlite3_bind_int64(st, 4, now);
+  int rc = step_done(db, st);
+  if (rc == 0)
+    *id = sqlite3_last_insert_rowid(db);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u)
+{
+  enum app_status s = APP_UNAUTHORIZED;
+  sqlite3_stmt *st = prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
+                                 "WHERE t.token_hash=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  bind_text(st, 1, token_hash);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    fill_user(st, 0, u);
+    s = APP_OK;
+  } else if (rc != SQLITE_DONE) {
+    log_db(db, "token lookup");
+    s = APP_INTERNAL;
+  }
+  sqlite3_finalize(st);
+  (void)now;
+  return s;
+}
+
+/* ---------------------------------------------------------------- challenges */
+
+static enum app_status load_phases(sqlite3 *db, struct challenge *c)
+{
+  sqlite3_stmt *st = prepare(db, "SELECT name,start_at,end_at,max_per_day,max_total,final_selection "
+                                 "FROM phases WHERE challenge_id=? ORDER BY idx");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, c->id);
+  c->nphases = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && c->nphases < DB_MAX_PHASES) {
+    struct phase *p = &c->phases[c->nphases++];
+    util_strlcpy(p->name, col_text(st, 0), sizeof(p->name));
+    p->start_at = sqlite3_column_int64(st, 1);
+    p->end_at = sqlite3_column_int64(st, 2);
+    p->max_per_day = sqlite3_column_int(st, 3);
+    p->max_total = sqlite3_column_int(st, 4);
+    p->final_selection = sqlite3_column_int(st, 5);
+  }
+  sqlite3_finalize(st);
+  return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? APP_OK : APP_INTERNAL;
+}
+
+enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
+{
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
+                                 "precision,higher_is_better,coalesce(published_at,0) FROM challenges WHERE slug=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  memset(c, 0, sizeof(*c));
+  bind_text(st, 1, slug);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    c->id = sqlite3_column_int64(st, 0);
+    util_strlcpy(c->slug, col_text(st, 1), sizeof(c->slug));
+    util_strlcpy(c->metric_name, col_text(st, 2), sizeof(c->metric_name));
+    util_strlcpy(c->metric_json, col_text(st, 3), sizeof(c->metric_json));
+    util_strlcpy(c->id_column, col_text(st, 4), sizeof(c->id_column));
+    util_strlcpy(c->split_column, col_text(st, 5), sizeof(c->split_column));
+    util_strlcpy(c->dir, col_text(st, 6), sizeof(c->dir));
+    c->terms_version = sqlite3_column_int(st, 7);
+    c->precision = sqlite3_column_int(st, 8);
+    c->higher_is_better = sqlite3_column_int(st, 9);
+    c->published_at = sqlite3_column_int64(st, 10);
+    s = APP_OK;
+  } else if (rc == SQLITE_DONE) {
+    s = APP_NOT_FOUND;
+  } else {
+    log_db(db, "challenge lookup");
+  }
+  sqlite3_finalize(st);
+  if (s == APP_OK)
+    s = load_phases(db, c);
+  return s;
+}
+
+enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, const char *title, const char *summary,
+                                    const char *overview, const char *terms, const char *definition,
+                                    json_t *files, int64_t now)
+{
+  sqlite3_stmt *st = NULL;
+  int64_t id = 0;
+  if (exec(db, "BEGIN IMMEDIATE") != 0)
+    return APP_INTERNAL;
+  st = prepare(db,
+    "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
+    "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15) "
+    "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
+    "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
+    "updated_at=?15 RETURNING id");
+  if (st == NULL)
+    goto fail;
+  bind_text(st, 1, c->slug);
+  bind_text(st, 2, title);
+  bind_text(st, 3, summary);
+  bind_text(st, 4, overview);
+  bind_text(st, 5, terms);
+  sqlite3_bind_int(st, 6, c->terms_version);
+  bind_text(st, 7, c->metric_name);
+  bind_text(st, 8, c->metric_json);
+  sqlite3_bind_int(st, 9, c->higher_is_better);
+  bind_text(st, 10, c->id_column);
+  bind_text(st, 11, c->split_column);
+  sqlite3_bind_int(st, 12, c->precision);
+  bind_text(st, 13, definition);
+  bind_text(st, 14, c->dir);
+  sqlite3_bind_int64(st, 15, now);
+  if (sqlite3_step(st) != SQLITE_ROW) {
+    log_db(db, "challenge upsert");
+    goto fail;
+  }
+  id = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  st = NULL;
+
+  st = prepare(db, "DELETE FROM phases WHERE challenge_id=?");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, id);
+  if (step_done(db, st) != 0)
+    goto fail;
+  sqlite3_finalize(st);
+  st = prepare(db, "INSERT INTO phases(challenge_id,idx,name,start_at,end_at,max_per_day,max_total,final_selection)"
+                   " VALUES(?,?,?,?,?,?,?,?)");
+  if (st == NULL)
+    goto fail;
+  for (int i = 0; i < c->nphases; i++) {
+    const struct phase *p = &c->phases[i];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, i);
+    bind_text(st, 3, p->name);
+    sqlite3_bind_int64(st, 4, p->start_at);
+    sqlite3_bind_int64(st, 5, p->end_at);
+    sqlite3_bind_int(st, 6, p->max_per_day);
+    sqlite3_bind_int(st, 7, p->max_total);
+    sqlite3_bind_int(st, 8, p->final_selection);
+    if (step_done(db, st) != 0)
+      goto fail;
+  }
+  sqlite3_finalize(st);
+
+  st = prepare(db, "DELETE FROM challenge_files WHERE challenge_id=?");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, id);
+  if (step_done(db, st) != 0)
+    goto fail;
+  sqlite3_finalize(st);
+  st = prepare(db, "INSERT INTO challenge_files(challenge_id,idx,name,size,sha256) VALUES(?,?,?,?,?)");
+  if (st == NULL)
+    goto fail;
+  size_t i;
+  json_t *f;
+  json_array_foreach(files, i, f) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int(st, 2, (int)i);
+    bind_text(st, 3, json_string_value(json_object_get(f, "name")));
+    sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(f, "size")));
+    bind_text(st, 5, json_string_value(json_object_get(f, "sha256")));
+    if (step_done(db, st) != 0)
+      goto fail;
+  }
+  sqlite3_finalize(st);
+  st = NULL;
+  if (exec(db, "COMMIT") != 0)
+    goto fail;
+  return APP_OK;
+fail:
+  sqlite3_finalize(st);
+  exec(db, "ROLLBACK");
+  return APP_INTERNAL;
+}
+
+json_t *db_challenge_list(sqlite3 *db)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = prepare(db, "SELECT slug,title,summary FROM challenges ORDER BY id");
+  if (st == NULL || arr == NULL)
+    goto fail;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "slug", col_text(st, 0), "title", col_text(st, 1),
+                                         "summary", col_text(st, 2)));
+  }
+  if (rc != SQLITE_DONE)
+    goto fail;
+  sqlite3_finalize(st);
+  return arr;
+fail:
+  sqlite3_finalize(st);
+  json_decref(arr);
+  return NULL;
+}
+
+json_t *db_challenge_texts(sqlite3 *db, int64_t id)
+{
+  json_t *o = NULL;
+  sqlite3_stmt *st = prepare(db, "SELECT title,summary,overview,terms FROM challenges WHERE id=?");
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64(st, 1, id);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    o = json_pack("{s:s,s:s,s:s,s:s}", "title", col_text(st, 0), "summary", col_text(st, 1), "overview",
+                  col_text(st, 2), "terms", col_text(st, 3));
+  sqlite3_finalize(st);
+  return o;
+}
+
+json_t *db_challenge_files(sqlite3 *db, int64_t id)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = prepare(db, "SELECT name,size,sha256 FROM challenge_files WHERE challenge_id=? ORDER BY idx");
+  if (st == NULL || arr == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", col_text(st, 0), "size",
+                                         (json_int_t)sqlite3_column_int64(st, 1), "sha256", col_text(st, 2)));
+  if (rc != SQLITE_DONE)
+    goto fail;
+  sqlite3_finalize(st);
+  return arr;
+fail:
+  sqlite3_finalize(st);
+  json_decref(arr);
+  return NULL;
+}
+
+int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t *size)
+{
+  int found = -1;
+  sqlite3_stmt *st = prepare(db, "SELECT size FROM challenge_files WHERE challenge_id=? AND name=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, id);
+  bind_text(st, 2, name);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *size = sqlite3_column_int64(st, 0);
+    found = 1;
+  } else if (rc == SQLITE_DONE) {
+    found = 0;
+  }
+  sqlite3_finalize(st);
+  return found;
+}
+
+/* ---------------------------------------------------------------- terms */
+
+enum app_status db_terms_accept(sqlite3 *db, int64_t user_id, int64_t challenge_id, int version, int64_t now)
+{
+  sqlite3_stmt *st = prepare(db, "INSERT OR IGNORE INTO terms_acceptances(user_id,challenge_id,version,accepted_at)"
+                                 " VALUES(?,?,?,?)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, user_id);
+  sqlite3_bind_int64(st, 2, challenge_id);
+  sqlite3_bind_int(st, 3, version);
+  sqlite3_bind_int64(st, 4, now);
+  int rc = step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int version)
+{
+  int r = -1;
+  sqlite3_stmt *st = prepare(db, "SELECT 1 FROM terms_acceptances WHERE user_id=? AND challenge_id=? AND version=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, user_id);
+  sqlite3_bind_int64(st, 2, challenge_id);
+  sqlite3_bind_int(st, 3, version);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    r = 1;
+  else if (rc == SQLITE_DONE)
+    r = 0;
+  sqlite3_finalize(st);
+  return r;
+}
+
+/* ---------------------------------------------------------------- submissions */
+
+enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t user_id, const struct phase *ph, int64_t now,
+                         struct quota *q)
+{
+  int64_t day_start = now - (now % 86400);
+  sqlite3_stmt *st = prepare(db, "SELECT count(*), coalesce(sum(created_at>=?),0) FROM submissions "
+                                 "WHERE challenge_id=? AND user_id=? AND phase=? AND status!='failed'");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, day_start);
+  sqlite3_bind_int64(st, 2, challenge_id);
+  sqlite3_bind_int64(st, 3, user_id);
+  bind_text(st, 4, ph->name);
+  enum app_status s = APP_INTERNAL;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    q->used_total = sqlite3_column_int(st, 0);
+    q->used_today = sqlite3_column_int(st, 1);
+    q->max_per_day = ph->max_per_day;
+    q->max_total = ph->max_total;
+    q->resets_at = day_start + 86400;
+    s = APP_OK;
+  }
+  sqlite3_finalize(st);
+  return s;
+}
+
+int db_submission_by_key(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *key, int64_t *id,
+                         char *status, size_t statuslen)
+{
+  int r = -1;
+  sqlite3_stmt *st = prepare(db, "SELECT id,status FROM submissions WHERE challenge_id=? AND user_id=? "
+                                 "AND idempotency_key=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, user_id);
+  bind_text(st, 3, key);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *id = sqlite3_column_int64(st, 0);
+    util_strlcpy(status, col_text(st, 1), statuslen);
+    r = 1;
+  } else if (rc == SQLITE_DONE) {
+    r = 0;
+  }
+  sqlite3_finalize(st);
+  return r;
+}
+
+enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s, int64_t now, db_commit_hook hook,
+                                     void *hook_arg, int64_t *id, int *replayed)
+{
+  enum app_status rc = APP_INTERNAL;
+  sqlite3_stmt *st = NULL;
+  struct quota q;
+  char status[16];
+  *replayed = 0;
+  if (exec(db, "BEGIN IMMEDIATE") != 0)
+    return APP_INTERNAL;
+  if (s->idempotency_key != NULL) {
+    int found = db_submission_by_key(db, s->challenge_id, s->user_id, s->idempotency_key, id, status,
+                                     sizeof(status));
+    if (found < 0)
+      goto fail;
+    if (found == 1) {
+      *replayed = 1;
+      rc = APP_OK;
+      goto fail; /* nothing to write: roll back the empty transaction */
+    }
+  }
+  if (db_quota(db, s->challenge_id, s->user_id, s->phase, now, &q) != APP_OK)
+    goto fail;
+  if ((q.max_per_day > 0 && q.used_today >= q.max_per_day) || (q.max_total > 0 && q.used_total >= q.max_total)) {
+    rc = APP_QUOTA_EXCEEDED;
+    goto fail;
+  }
+  rc = hook != NULL ? hook(hook_arg) : APP_OK;
+  if (rc != APP_OK)
+    goto fail;
+  rc = APP_INTERNAL;
+  st = prepare(db, "INSERT INTO submissions(challenge_id,user_id,phase,sha256,size,description,idempotency_key,"
+                   "status,created_at) VALUES(?,?,?,?,?,?,?,'queued',?)");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, s->challenge_id);
+  sqlite3_bind_int64(st, 2, s->user_id);
+  bind_text(st, 3, s->phase->name);
+  bind_text(st, 4, s->sha256);
+  sqlite3_bind_int64(st, 5, s->size);
+  bind_text(st, 6, s->description != NULL ? s->description : "");
+  bind_text(st, 7, s->idempotency_key);
+  sqlite3_bind_int64(st, 8, now);
+  if (step_done(db, st) != 0)
+    goto fail;
+  *id = sqlite3_last_insert_rowid(db);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (exec(db, "COMMIT") != 0)
+    goto fail;
+  return APP_OK;
+fail:
+  sqlite3_finalize(st);
+  exec(db, "ROLLBACK");
+  return rc;
+}
+
+#define SUBMISSION_COLS                                                                                         \
+  "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at," \
+  "s.description,s.size,s.sha256,c.precision,s.user_id,s.phase"
+
+static json_t *submission_row(sqlite3_stmt *st, int include_private)
+{
+  int precision = sqlite3_column_int(st, 12);
+  json_t *err = json_null();
+  if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+    err = json_pack("{s:s,s:s}", "code", col_text(st, 5), "message", col_text(st, 6));
+  json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s}", "id",
+                        (json_int_t)sqlite3_column_int64(st, 0), "challenge", col_text(st, 1), "phase",
+                        col_text(st, 14), "status", col_text(st, 2), "public_score", col_score(st, 3, precision),
+                        "error", err, "created_at", col_time(st, 7), "scored_at", col_time(st, 8), "description",
+                        col_text(st, 9), "size", (json_int_t)sqlite3_column_int64(st, 10), "sha256",
+                        col_text(st, 11));
+  if (o != NULL && include_private)
+    json_object_set_new(o, "private_score", col_score(st, 4, precision));
+  return o;
+}
+
+json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int include_private)
+{
+  json_t *o = NULL;
+  sqlite3_stmt *st = prepare(db, "SELECT " SUBMISSION_COLS " FROM submissions s JOIN challenges c "
+                                 "ON c.id=s.challenge_id WHERE s.id=?");
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64(st, 1, id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    int owner = viewer != NULL && sqlite3_column_int64(st, 13) == viewer->id;
+    int staff = viewer != NULL && (viewer->role == ROLE_ORGANIZER || viewer->role == ROLE_JURY ||
+                                   viewer->role == ROLE_ADMIN);
+    if (owner || staff)
+      o = submission_row(st, include_private);
+  }
+  sqlite3_finalize(st);
+  return o;
+}
+
+json_t *db_submission_list(sqlite3 *db, int64_t challenge_id, int64_t user_id, int include_private)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = prepare(db, "SELECT " SUBMISSION_COLS " FROM submissions s JOIN challenges c "
+                                 "ON c.id=s.challenge_id WHERE s.challenge_id=? AND s.user_id=? "
+                                 "ORDER BY s.id DESC LIMIT 1000");
+  if (st == NULL || arr == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, user_id);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    json_array_append_new(arr, submission_row(st, include_private));
+  if (rc != SQLITE_DONE)
+    goto fail;
+  sqlite3_finalize(st);
+  return arr;
+fail:
+  sqlite3_finalize(st);
+  json_decref(arr);
+  return NULL;
+}
+
+int db_sha_referenced(sqlite3 *db, const char *sha256)
+{
+  int r = -1;
+  sqlite3_stmt *st = prepare(db, "SELECT 1 FROM submissions WHERE sha256=? LIMIT 1");
+  if (st == NULL)
+    return -1;
+  bind_text(st, 1, sha256);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    r = 1;
+  else if (rc == SQLITE_DONE)
+    r = 0;
+  sqlite3_finalize(st);
+  return r;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+int db_queue_requeue_running(sqlite3 *db)
+{
+  sqlite3_stmt *st = prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running'");
+  if (st == NULL)
+    return -1;
+  int rc = step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? sqlite3_changes(db) : -1;
+}
+
+int db_queue_claim(sqlite3 *db, int64_t now, struct job *j)
+{
+  int r = -1;
+  sqlite3_stmt *st = prepare(db,
+    "UPDATE submissions SET status='running', started_at=?, attempts=attempts+1 "
+    "WHERE id=(SELECT id FROM submissions WHERE status='queued' ORDER BY id LIMIT 1) "
+    "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id)");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, now);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    j->submission_id = sqlite3_column_int64(st, 0);
+    util_strlcpy(j->sha256, col_text(st, 1), sizeof(j->sha256));
+    util_strlcpy(j->slug, col_text(st, 2), sizeof(j->slug));
+    r = 1;
+    rc = sqlite3_step(st);
+  } else if (rc == SQLITE_DONE) {
+    r = 0;
+  }
+  if (rc != SQLITE_DONE) {
+    log_db(db, "queue claim");
+    r = -1;
+  }
+  sqlite3_finalize(st);
+  return r;
+}
+
+/* Keeps the leaderboard's best row of the submitter of SUBMISSION_ID up to date (inside the caller's
+ * transaction). The best row holds the earliest submission reaching the best score at the leaderboard's
+ * precision, so ties go to the earlier submission and reading the leaderboard never aggregates submissions. */
+static int update_best(sqlite3 *db, int64_t submission_id)
+{
+  int rc = -1;
+  sqlite3_stmt *st = prepare(db,
+    "SELECT 0, 0, s.public_score, s.created_at, c.precision, c.higher_is_better, "
+    "b.score, b.best_created_at FROM submissions s JOIN challenges c ON c.id=s.challenge_id "
+    "LEFT JOIN leaderboard_best b ON b.challenge_id=s.challenge_id AND b.user_id=s.user_id WHERE s.id=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, submission_id);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    goto out;
+  int precision = sqlite3_column_int(st, 4), higher = sqlite3_column_int(st, 5);
+  double mine = round_to(sqlite3_column_double(st, 2), precision);
+  int64_t created = sqlite3_column_int64(st, 3);
+  int better = 1;
+  if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+    double best = round_to(sqlite3_column_double(st, 6), precision);
+    int64_t best_created = sqlite3_column_int64(st, 7);
+    better = higher ? mine > best : mine < best;
+    if (mine == best && created < best_created)
+      better = 1;
+  }
+  sqlite3_finalize(st);
+  st = prepare(db,
+    "INSERT INTO leaderboard_best(challenge_id,user_id,submission_id,score,best_created_at,n_scored,last_at) "
+    "SELECT challenge_id,user_id,id,public_score,created_at,1,created_at FROM submissions WHERE id=?1 "
+    "ON CONFLICT(challenge_id,user_id) DO UPDATE SET n_scored=n_scored+1, last_at=max(last_at,excluded.last_at),"
+    "submission_id=CASE WHEN ?2 THEN excluded.submission_id ELSE submission_id END,"
+    "score=CASE WHEN ?2 THEN excluded.score ELSE score END,"
+    "best_created_at=CASE WHEN ?2 THEN excluded.best_created_at ELSE best_created_at END");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, submission_id);
+  sqlite3_bind_int(st, 2, better);
+  rc = step_done(db, st) == 0 ? 0 : -1;
+out:
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static void bind_score(sqlite3_stmt *st, int i, double v)
+{
+  if (isnan(v))
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_double(st, i, v);
+}
+
+enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv,
+                                const char *log, int64_t now)
+{
+  sqlite3_stmt *st = NULL;
+  if (exec(db, "BEGIN IMMEDIATE") != 0)
+    return APP_INTERNAL;
+  st = prepare(db, "UPDATE submissions SET status='scored', score=?, public_score=?, private_score=?, log=?, "
+                   "error_code=NULL, error_message=NULL, scored_at=? WHERE id=? AND status='running'");
+  if (st == NULL)
+    goto fail;
+  bind_score(st, 1, score);
+  bind_score(st, 2, isnan(pub) ? score : pub);
+  bind_score(st, 3, priv);
+  bind_text(st, 4, log);
+  sqlite3_bind_int64(st, 5, now);
+  sqlite3_bind_int64(st, 6, submission_id);
+  if (step_done(db, st) != 0)
+    goto fail;
+  sqlite3_finalize(st);
+  st = NULL;
+  if (!isnan(isnan(pub) ? score : pub) && update_best(db, submission_id) != 0)
+    goto fail;
+  if (exec(db, "COMMIT") != 0)
+    goto fail;
+  return APP_OK;
+fail:
+  sqlite3_finalize(st);
+  exec(db, "ROLLBACK");
+  return APP_INTERNAL;
+}
+
+enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *code, const char *message,
+                                const char *log, int64_t now)
+{
+  sqlite3_stmt *st = prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
+                                 "scored_at=? WHERE id=? AND status='running'");
+  if (st == NULL)
+    return APP_INTERNAL;
+  bind_text(st, 1, code);
+  bind_text(st, 2, message);
+  bind_text(st, 3, log);
+  sqlite3_bind_int64(st, 4, now);
+  sqlite3_bind_int64(st, 5, submission_id);
+  int rc = step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+/* ---------------------------------------------------------------- leaderboard */
+
+json_t *db_leaderboard(sqlite3 *db, const struct challenge *c, int private_split)
+{
+  json_t *rows = json_array();
+  sqlite3_stmt *st = NULL;
+  const char *sql_public =
+    "SELECT u.username, b.score, b.n_scored, b.last_at FROM leaderboard_best b JOIN users u ON u.id=b.user_id "
+    "WHERE b.challenge_id=?1 ORDER BY CASE WHEN ?2 THEN -round(b.score,?3) ELSE round(b.score,?3) END, "
+    "b.best_created_at, b.user_id LIMIT 10000";
+  const char *sql_private =
+    "WITH ranked AS (SELECT s.user_id, s.private_score, s.created_at, "
+    "  row_number() OVER (PARTITION BY s.user_id ORDER BY "
+    "    CASE WHEN ?2 THEN -round(s.private_score,?3) ELSE round(s.private_score,?3) END, s.created_at) AS r, "
+    "  count(*) OVER (PARTITION BY s.user_id) AS n, max(s.created_at) OVER (PARTITION BY s.user_id) AS last_at "
+    "  FROM submissions s WHERE s.challenge_id=?1 AND s.status='scored' AND s.private_score IS NOT NULL) "
+    "SELECT u.username, r.private_score, r.n, r.last_at FROM ranked r JOIN users u ON u.id=r.user_id WHERE r.r=1 "
+    "ORDER BY CASE WHEN ?2 THEN -round(r.private_score,?3) ELSE round(r.private_score,?3) END, r.created_at, "
+    "r.user_id LIMIT 10000";
+  if (rows == NULL)
+    return NULL;
+  st = prepare(db, private_split ? sql_private : sql_public);
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, c->id);
+  sqlite3_bind_int(st, 2, c->higher_is_better);
+  sqlite3_bind_int(st, 3, c->precision);
+  int rc, rank = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    json_array_append_new(rows, json_pack("{s:i,s:s,s:o,s:i,s:o}", "rank", ++rank, "name", col_text(st, 0),
+                                          "score", col_score(st, 1, c->precision), "submissions",
+                                          sqlite3_column_int(st, 2), "last_at", col_time(st, 3)));
+  }
+  if (rc != SQLITE_DONE)
+    goto fail;
+  sqlite3_finalize(st);
+  return rows;
+fail:
+  sqlite3_finalize(st);
+  json_decref(rows);
+  return NULL;
+}

@@ -1,0 +1,145 @@
+/* h_auth.c: accounts: registration, login and logout (session cookie + CSRF token), who am I, API tokens. */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "handlers.h"
+#include "util.h"
+
+#define SESSION_TTL (14 * 86400)
+#define LOGIN_MAX_FAILURES 10
+#define LOGIN_WINDOW (15 * 60)
+
+/* The string field NAME of the body, or NULL after replying 400 missing_field. */
+static const char *field_or_reply(struct req *r, const char *name, size_t max)
+{
+  const char *v = json_string_value(json_object_get(r->body, name));
+  if (v == NULL || strlen(v) > max) {
+    http_reply_error(r, APP_MISSING_FIELD, "\"%s\" must be a string of at most %zu bytes", name, max);
+    return NULL;
+  }
+  return v;
+}
+
+void h_users_create(struct req *r)
+{
+  char hash[AUTH_HASH_MAX];
+  int64_t id = 0;
+  const char *username = field_or_reply(r, "username", 64);
+  if (username == NULL)
+    return;
+  const char *email = field_or_reply(r, "email", 300);
+  if (email == NULL)
+    return;
+  const char *password = field_or_reply(r, "password", 1024);
+  if (password == NULL)
+    return;
+  if (auth_check_username(username) != APP_OK) {
+    http_reply_error(r, APP_INVALID_USERNAME, "a username is 3 to 32 characters among A-Z a-z 0-9 _ . -");
+    return;
+  }
+  if (auth_check_email(email) != APP_OK) {
+    http_reply_error(r, APP_INVALID_EMAIL, "give an e-mail address like name@example.org");
+    return;
+  }
+  if (auth_check_password(password) != APP_OK) {
+    http_reply_error(r, APP_WEAK_PASSWORD, "a password is 10 to 256 characters, not one character repeated");
+    return;
+  }
+  if (auth_hash_password(password, hash) != 0) {
+    http_reply_error(r, APP_INTERNAL, "could not hash the password");
+    return;
+  }
+  enum app_status s = db_user_create(r->db, username, email, ROLE_PARTICIPANT, hash, &id);
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_USERNAME_TAKEN ? "this username is taken" : "could not create the account");
+    return;
+  }
+  http_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "username", username));
+}
+
+void h_sessions_create(struct req *r)
+{
+  char stored[AUTH_HASH_MAX], token[AUTH_TOKEN_MAX], csrf[AUTH_TOKEN_MAX], hash[65], cookie[256];
+  struct user u;
+  const char *username = json_string_value(json_object_get(r->body, "username"));
+  const char *password = json_string_value(json_object_get(r->body, "password"));
+  int64_t now = app_now();
+  if (username == NULL || password == NULL || strlen(username) > 64 || strlen(password) > 1024) {
+    http_reply_error(r, APP_INVALID_CREDENTIALS, "wrong username or password");
+    return;
+  }
+  if (db_login_failures(r->db, username, now, LOGIN_WINDOW) >= LOGIN_MAX_FAILURES) {
+    http_reply_error(r, APP_RATE_LIMITED, "too many failed logins for this account; try again in 15 minutes");
+    return;
+  }
+  enum app_status s = db_user_by_name(r->db, username, &u, stored, sizeof(stored));
+  if (s == APP_INTERNAL) {
+    http_reply_error(r, s, "could not check the credentials");
+    return;
+  }
+  /* An unknown user costs one PBKDF2 run too, and gets the same answer as a wrong password. */
+  int ok = auth_verify_password(password, s == APP_OK ? stored : NULL);
+  if (!ok) {
+    db_login_failure_add(r->db, username, now, LOGIN_WINDOW);
+    http_reply_error(r, APP_INVALID_CREDENTIALS, "wrong username or password");
+    return;
+  }
+  db_login_failure_clear(r->db, username);
+  if (auth_new_secret(token) != 0 || auth_new_secret(csrf) != 0) {
+    http_reply_error(r, APP_INTERNAL, "could not create a session");
+    return;
+  }
+  auth_secret_hash(token, hash);
+  if (db_session_create(r->db, hash, u.id, csrf, now, now + SESSION_TTL) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not create a session");
+    return;
+  }
+  snprintf(cookie, sizeof(cookie), "Set-Cookie: concours_session=%s; Path=/; HttpOnly; SameSite=Strict; "
+           "Max-Age=%d%s\r\n", token, SESSION_TTL, r->cfg->secure_cookies ? "; Secure" : "");
+  http_reply_json_headers(r, 200, json_pack("{s:s,s:s,s:s}", "username", u.username, "role",
+                                            app_role_name(u.role), "csrf_token", csrf), cookie);
+}
+
+void h_sessions_delete(struct req *r)
+{
+  if (r->via_cookie && db_session_delete(r->db, r->session_hash) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not end the session");
+    return;
+  }
+  http_reply_empty(r, 204, "Set-Cookie: concours_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n");
+}
+
+void h_me(struct req *r)
+{
+  json_t *o = json_pack("{s:I,s:s,s:s,s:n}", "id", (json_int_t)r->user.id, "username", r->user.username, "role",
+                        app_role_name(r->user.role), "team");
+  /* The browser may reload and lose the CSRF token it got at login: give it back to its own session only. */
+  if (o != NULL && r->via_cookie)
+    json_object_set_new(o, "csrf_token", json_string(r->csrf));
+  http_reply_json(r, 200, o);
+}
+
+void h_tokens_create(struct req *r)
+{
+  char token[AUTH_TOKEN_MAX + 8], secret[AUTH_TOKEN_MAX], hash[65];
+  int64_t id = 0;
+  const char *name = field_or_reply(r, "name", 100);
+  if (name == NULL)
+    return;
+  if (name[0] == '\0') {
+    http_reply_error(r, APP_MISSING_FIELD, "give the token a name");
+    return;
+  }
+  if (auth_new_secret(secret) != 0) {
+    http_reply_error(r, APP_INTERNAL, "could not create a token");
+    return;
+  }
+  snprintf(token, sizeof(token), "cct_%s", secret);
+  auth_secret_hash(token, hash);
+  if (db_token_create(r->db, r->user.id, name, hash, app_now(), &id) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not create a token");
+    return;
+  }
+  http_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "name", name, "token", token));
+}

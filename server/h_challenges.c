@@ -1,0 +1,206 @@
+/* h_challenges.c: challenges as participants see them: list, details (phases, metric, quota), terms
+ * acceptance, the data files (listing and download with Range) and the leaderboard. */
+#include <stdio.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "store.h"
+#include "util.h"
+
+int challenge_or_reply(struct req *r, struct challenge *c)
+{
+  enum app_status s = db_challenge_get(r->db, r->param[0], c);
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such challenge" : "could not load the challenge");
+    return -1;
+  }
+  return 0;
+}
+
+const struct phase *challenge_open_phase(const struct challenge *c, int64_t now)
+{
+  for (int i = 0; i < c->nphases; i++) {
+    if (now >= c->phases[i].start_at && now < c->phases[i].end_at)
+      return &c->phases[i];
+  }
+  return NULL;
+}
+
+int req_is_staff(const struct req *r)
+{
+  return r->authenticated &&
+         (r->user.role == ROLE_ORGANIZER || r->user.role == ROLE_JURY || r->user.role == ROLE_ADMIN);
+}
+
+int terms_accepted_or_reply(struct req *r, const struct challenge *c)
+{
+  int ok = db_terms_accepted(r->db, r->user.id, c->id, c->terms_version);
+  if (ok < 0)
+    http_reply_error(r, APP_INTERNAL, "could not check the terms");
+  else if (ok == 0)
+    http_reply_error(r, APP_TERMS_NOT_ACCEPTED, "accept the terms of this challenge (version %d) first",
+                     c->terms_version);
+  return ok == 1;
+}
+
+static json_t *time_or_null(int64_t t)
+{
+  char buf[32];
+  util_iso8601(t, buf);
+  return json_string(buf);
+}
+
+void h_challenges_list(struct req *r)
+{
+  json_t *list = db_challenge_list(r->db);
+  size_t i;
+  json_t *item;
+  int64_t now = app_now();
+  if (list == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not list the challenges");
+    return;
+  }
+  json_array_foreach(list, i, item) {
+    struct challenge c;
+    const struct phase *ph = NULL;
+    if (db_challenge_get(r->db, json_string_value(json_object_get(item, "slug")), &c) == APP_OK)
+      ph = challenge_open_phase(&c, now);
+    json_object_set_new(item, "phase", ph != NULL ? json_string(ph->name) : json_null());
+    json_object_set_new(item, "ends_at", ph != NULL ? time_or_null(ph->end_at) : json_null());
+  }
+  http_reply_json(r, 200, list);
+}
+
+static json_t *quota_json(struct req *r, const struct challenge *c, const struct phase *ph, int64_t now)
+{
+  struct quota q;
+  if (!r->authenticated || ph == NULL || db_quota(r->db, c->id, r->user.id, ph, now, &q) != APP_OK)
+    return json_null();
+  json_t *left_today = q.max_per_day > 0 ? json_integer(q.max_per_day - q.used_today) : json_null();
+  json_t *left_total = q.max_total > 0 ? json_integer(q.max_total - q.used_total) : json_null();
+  return json_pack("{s:i,s:o,s:i,s:o,s:o}", "used_today", q.used_today, "left_today", left_today, "used_total",
+                   q.used_total, "left_total", left_total, "resets_at", time_or_null(q.resets_at));
+}
+
+void h_challenge_get(struct req *r)
+{
+  struct challenge c;
+  int64_t now = app_now();
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *o = db_challenge_texts(r->db, c.id);
+  json_t *phases = json_array();
+  if (o == NULL || phases == NULL) {
+    json_decref(o);
+    json_decref(phases);
+    http_reply_error(r, APP_INTERNAL, "could not load the challenge");
+    return;
+  }
+  for (int i = 0; i < c.nphases; i++) {
+    const struct phase *p = &c.phases[i];
+    json_array_append_new(phases, json_pack("{s:s,s:o,s:o,s:i,s:i,s:i}", "name", p->name, "start",
+                                            time_or_null(p->start_at), "end", time_or_null(p->end_at),
+                                            "max_per_day", p->max_per_day, "max_total", p->max_total,
+                                            "final_selection", p->final_selection));
+  }
+  const struct phase *ph = challenge_open_phase(&c, now);
+  int accepted = r->authenticated && db_terms_accepted(r->db, r->user.id, c.id, c.terms_version) == 1;
+  json_object_set_new(o, "slug", json_string(c.slug));
+  json_object_set_new(o, "terms_version", json_integer(c.terms_version));
+  json_object_set_new(o, "terms_accepted", json_boolean(accepted));
+  json_object_set_new(o, "metric", json_pack("{s:s,s:b}", "name", c.metric_name, "higher_is_better",
+                                             c.higher_is_better));
+  json_object_set_new(o, "leaderboard", json_pack("{s:i}", "precision", c.precision));
+  json_object_set_new(o, "phases", phases);
+  json_object_set_new(o, "phase", ph != NULL ? json_string(ph->name) : json_null());
+  json_object_set_new(o, "ends_at", ph != NULL ? time_or_null(ph->end_at) : json_null());
+  json_object_set_new(o, "published", json_boolean(c.published_at != 0));
+  json_object_set_new(o, "quota", quota_json(r, &c, ph, now));
+  http_reply_json(r, 200, o);
+}
+
+void h_terms_accept(struct req *r)
+{
+  struct challenge c;
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *v = json_object_get(r->body, "version");
+  if (!json_is_integer(v)) {
+    http_reply_error(r, APP_MISSING_FIELD, "\"version\" must be the integer version of the terms you accept");
+    return;
+  }
+  if (json_integer_value(v) != c.terms_version) {
+    http_reply_error(r, APP_TERMS_OUTDATED, "the current terms are version %d", c.terms_version);
+    return;
+  }
+  if (db_terms_accept(r->db, r->user.id, c.id, c.terms_version, app_now()) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not record the acceptance");
+    return;
+  }
+  http_reply_empty(r, 204, NULL);
+}
+
+void h_files_list(struct req *r)
+{
+  struct challenge c;
+  if (challenge_or_reply(r, &c) != 0 || !terms_accepted_or_reply(r, &c))
+    return;
+  json_t *files = db_challenge_files(r->db, c.id);
+  if (files == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not list the files");
+    return;
+  }
+  http_reply_json(r, 200, files);
+}
+
+void h_file_get(struct req *r)
+{
+  struct challenge c;
+  char rel[APP_PATH_MAX], path[APP_PATH_MAX], extra[1024];
+  int64_t size = 0;
+  if (challenge_or_reply(r, &c) != 0 || !terms_accepted_or_reply(r, &c))
+    return;
+  /* Only names recorded at import are served: the ground truth is never among them. */
+  int found = db_challenge_file_exists(r->db, c.id, r->param[1], &size);
+  if (found != 1) {
+    http_reply_error(r, found < 0 ? APP_INTERNAL : APP_NOT_FOUND, "no such file");
+    return;
+  }
+  int n = snprintf(rel, sizeof(rel), "%s/data/%s", c.dir, r->param[1]);
+  if (n < 0 || (size_t)n >= sizeof(rel) || store_path(path, sizeof(path), rel) != 0) {
+    http_reply_error(r, APP_NOT_FOUND, "no such file");
+    return;
+  }
+  const char *base = strrchr(r->param[1], '/');
+  base = base != NULL ? base + 1 : r->param[1];
+  /* the name was checked at import ([A-Za-z0-9._-] only), so it is safe inside the quoted header */
+  /* CivetWeb adds the security headers (additional_header) and Cache-Control (static_file_cache_control). */
+  snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s\"", base);
+  r->replied = 1;
+  mg_send_mime_file2(r->conn, path, "application/octet-stream", extra);
+}
+
+void h_leaderboard(struct req *r)
+{
+  struct challenge c;
+  char split[16] = "public";
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  int n = http_query(r, "split", split, sizeof(split));
+  if (n == -2 || (n >= 0 && strcmp(split, "public") != 0 && strcmp(split, "private") != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST, "split is public or private");
+    return;
+  }
+  int private_split = strcmp(split, "private") == 0;
+  if (private_split && c.published_at == 0 && !req_is_staff(r)) {
+    http_reply_error(r, APP_FORBIDDEN, "the private leaderboard is shown once the jury has published it");
+    return;
+  }
+  json_t *rows = db_leaderboard(r->db, &c, private_split);
+  if (rows == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:s,s:b,s:s,s:i,s:o}", "metric", c.metric_name, "higher_is_better",
+                                    c.higher_is_better, "split", split, "precision", c.precision, "rows", rows));
+}

@@ -1,0 +1,213 @@
+/* h_submissions.c: taking prediction files (raw request body streamed to disk while hashed, size cap,
+ * Idempotency-Key, quota and deadline enforced in one transaction) and showing them to their owner. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "queue.h"
+#include "store.h"
+#include "util.h"
+
+#define DESCRIPTION_MAX 500
+#define IDEMPOTENCY_MAX 128
+#define UPLOAD_CHUNK (64 * 1024)
+
+static enum app_status commit_upload(void *arg)
+{
+  return store_upload_commit(arg);
+}
+
+/* Checks the optional Idempotency-Key header: 0 none, 1 valid (copied to KEY), -1 replied 400. */
+static int idempotency_key_or_reply(struct req *r, char *key, size_t n)
+{
+  const char *h = http_header(r, "Idempotency-Key");
+  if (h == NULL)
+    return 0;
+  size_t len = strlen(h);
+  int ok = len >= 1 && len <= IDEMPOTENCY_MAX && len < n;
+  for (size_t i = 0; ok && i < len; i++)
+    ok = h[i] > 0x20 && h[i] < 0x7f;
+  if (!ok) {
+    http_reply_error(r, APP_BAD_REQUEST, "Idempotency-Key is 1 to %d printable ASCII characters", IDEMPOTENCY_MAX);
+    return -1;
+  }
+  util_strlcpy(key, h, n);
+  return 1;
+}
+
+/* Reads the optional description: 0 ok (possibly empty), -1 replied 400. Control characters are refused. */
+static int description_or_reply(struct req *r, char *out, size_t n)
+{
+  int len = http_query(r, "description", out, n);
+  if (len == -1) {
+    out[0] = '\0';
+    return 0;
+  }
+  if (len == -2 || len > DESCRIPTION_MAX) {
+    http_reply_error(r, APP_BAD_REQUEST, "description is at most %d bytes, URL-encoded", DESCRIPTION_MAX);
+    return -1;
+  }
+  for (int i = 0; i < len; i++) {
+    unsigned char ch = (unsigned char)out[i];
+    if (ch < 0x20 || ch == 0x7f) {
+      http_reply_error(r, APP_BAD_REQUEST, "description may not hold control characters");
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static void reply_created(struct req *r, int64_t id, const char *status)
+{
+  http_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", status));
+}
+
+/* Streams the body into U. Returns APP_OK, APP_TOO_LARGE, APP_EMPTY_FILE, APP_NO_SPACE, APP_INTERNAL, or
+ * APP_BAD_REQUEST when the client went away before sending its Content-Length. */
+static enum app_status receive_body(struct req *r, struct store_upload *u)
+{
+  long long max = r->cfg->max_upload_bytes;
+  long long declared = r->ri->content_length;
+  enum app_status s = APP_OK;
+  char *buf = malloc(UPLOAD_CHUNK);
+  if (buf == NULL)
+    return APP_INTERNAL;
+  for (;;) {
+    int got = mg_read(r->conn, buf, UPLOAD_CHUNK);
+    if (got < 0) {
+      s = APP_BAD_REQUEST;
+      break;
+    }
+    if (got == 0)
+      break;
+    if (u->size + got > max) {
+      s = APP_TOO_LARGE;
+      break;
+    }
+    s = store_upload_write(u, buf, (size_t)got);
+    if (s != APP_OK)
+      break;
+  }
+  free(buf);
+  if (s == APP_OK && declared >= 0 && u->size != declared)
+    s = APP_BAD_REQUEST;
+  if (s == APP_OK && u->size == 0)
+    s = APP_EMPTY_FILE;
+  return s;
+}
+
+void h_submission_create(struct req *r)
+{
+  struct challenge c;
+  struct store_upload u;
+  char key[IDEMPOTENCY_MAX + 1], description[DESCRIPTION_MAX + 8], status[16];
+  int64_t now = app_now(), id = 0;
+  int replayed = 0;
+  u.fd = -1;
+  u.md = NULL;
+  u.committed = 0;
+  u.tmp_path[0] = '\0';
+
+  if (challenge_or_reply(r, &c) != 0 || !terms_accepted_or_reply(r, &c))
+    return;
+  const struct phase *ph = challenge_open_phase(&c, now);
+  if (ph == NULL) {
+    http_reply_error(r, APP_PHASE_CLOSED, "no phase of this challenge is open now");
+    return;
+  }
+  int has_key = idempotency_key_or_reply(r, key, sizeof(key));
+  if (has_key < 0 || description_or_reply(r, description, sizeof(description)) != 0)
+    return;
+  if (has_key == 1 && db_submission_by_key(r->db, c.id, r->user.id, key, &id, status, sizeof(status)) == 1) {
+    reply_created(r, id, status);
+    return;
+  }
+  /* Cheap early refusals before reading a large body; the transaction below decides for good. */
+  struct quota q;
+  if (db_quota(r->db, c.id, r->user.id, ph, now, &q) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not check the quota");
+    return;
+  }
+  if ((q.max_per_day > 0 && q.used_today >= q.max_per_day) || (q.max_total > 0 && q.used_total >= q.max_total)) {
+    http_reply_error(r, APP_QUOTA_EXCEEDED, "no submission left in phase %s (%d today of %d, %d of %d in all)",
+                     ph->name, q.used_today, q.max_per_day, q.used_total, q.max_total);
+    return;
+  }
+  if (r->ri->content_length > r->cfg->max_upload_bytes) {
+    http_reply_error(r, APP_TOO_LARGE, "prediction files are limited to %lld bytes", r->cfg->max_upload_bytes);
+    return;
+  }
+  if (r->ri->content_length == 0) {
+    http_reply_error(r, APP_EMPTY_FILE, "the file is empty");
+    return;
+  }
+  if (store_upload_begin(&u) != 0) {
+    http_reply_error(r, APP_INTERNAL, "could not store the file");
+    return;
+  }
+  enum app_status s = receive_body(r, &u);
+  if (s == APP_OK)
+    s = store_upload_finish(&u);
+  if (s != APP_OK) {
+    if (s == APP_TOO_LARGE)
+      http_reply_error(r, s, "prediction files are limited to %lld bytes", r->cfg->max_upload_bytes);
+    else if (s == APP_EMPTY_FILE)
+      http_reply_error(r, s, "the file is empty");
+    else if (s == APP_BAD_REQUEST)
+      http_reply_error(r, s, "the upload was interrupted");
+    else
+      http_reply_error(r, s, "could not store the file");
+    goto out;
+  }
+  /* The deadline is checked again with the clock after the upload: a slow upload cannot outlive the phase. */
+  now = app_now();
+  ph = challenge_open_phase(&c, now);
+  if (ph == NULL) {
+    http_reply_error(r, APP_PHASE_CLOSED, "the phase closed during the upload");
+    goto out;
+  }
+  struct new_submission ns = {c.id, r->user.id, ph, u.sha256, u.size, description, has_key == 1 ? key : NULL};
+  s = db_submission_insert(r->db, &ns, now, commit_upload, &u, &id, &replayed);
+  if (s == APP_QUOTA_EXCEEDED) {
+    http_reply_error(r, s, "no submission left in phase %s", ph->name);
+  } else if (s != APP_OK) {
+    http_reply_error(r, s, "could not store the submission");
+  } else if (replayed) {
+    reply_created(r, id, "queued");
+  } else {
+    reply_created(r, id, "queued");
+    queue_notify();
+  }
+out:
+  store_upload_abort(&u);
+}
+
+void h_submissions_list(struct req *r)
+{
+  struct challenge c;
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *list = db_submission_list(r->db, c.id, r->user.id, req_is_staff(r) || c.published_at != 0);
+  if (list == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not list the submissions");
+    return;
+  }
+  http_reply_json(r, 200, list);
+}
+
+void h_submission_get(struct req *r)
+{
+  long long id = 0;
+  if (util_parse_ll(r->param[0], 1, INT64_MAX, &id) != 0) {
+    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+    return;
+  }
+  /* Private scores: staff only for now; after publication the challenge's flag opens them (issue: jury). */
+  json_t *o = db_submission_json(r->db, id, &r->user, req_is_staff(r));
+  if (o == NULL) {
+    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+    return;
+  }
+  http_reply_json(r, 200, o);
+}

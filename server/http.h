@@ -1,0 +1,57 @@
+/* http.h: the request context handlers receive, and the only ways they reply. Every reply carries the
+ * security headers; every error is the app_status's HTTP status and {"error":{"code","message"}}.
+ * A handler must reply exactly once (the _or_reply helpers say so in their name when they do). */
+#ifndef CONCOURS_HTTP_H
+#define CONCOURS_HTTP_H
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "app.h"
+#include "auth.h"
+#include "db.h"
+
+#define HTTP_MAX_SEGMENTS 12
+#define HTTP_SEGMENT_MAX 256
+#define HTTP_JSON_MAX (64 * 1024)
+#define HTTP_JSON_DEPTH 16
+
+/* The headers every response carries (also given to CivetWeb for the static files it serves). */
+extern const char *const http_security_headers;
+
+struct req {
+  struct mg_connection *conn;
+  const struct mg_request_info *ri;
+  const struct app_config *cfg;
+  sqlite3 *db;                      /* a pooled connection held for the request */
+  char param[2][HTTP_SEGMENT_MAX];  /* the route's {} captures, decoded; {*} joins the rest with '/' */
+  struct user user;                 /* valid when authenticated */
+  int authenticated;
+  int via_cookie;
+  char session_hash[65];
+  char csrf[AUTH_TOKEN_MAX];
+  json_t *body;                     /* parsed JSON object for routes that take one, else NULL */
+  int replied;
+};
+
+/* Replies STATUS with BODY (a reference this function steals) as JSON. */
+void http_reply_json(struct req *r, int status, json_t *body);
+/* Replies the error S with a message (printf-style). */
+void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
+/* Replies STATUS with no body (204), with optional EXTRA header lines ("Name: value\r\n...", or NULL). */
+void http_reply_empty(struct req *r, int status, const char *extra);
+/* Replies STATUS with BODY (steals) and extra header lines (e.g. Set-Cookie). */
+void http_reply_json_headers(struct req *r, int status, json_t *body, const char *extra);
+
+/* The value of request header NAME, or NULL. */
+const char *http_header(const struct req *r, const char *name);
+/* Copies query parameter NAME (URL-decoded) into OUT. Returns its length, -1 when absent, -2 when too long
+ * or badly encoded. */
+int http_query(const struct req *r, const char *name, char *out, size_t n);
+
+/* CivetWeb request handler for /api/: routes, authenticates, checks, and runs the matching handler. */
+int http_api_handler(struct mg_connection *conn, void *cbdata);
+
+#endif

@@ -1,0 +1,21 @@
+/* queue.h: the scoring queue. Submissions wait in SQLite with status 'queued'; worker threads claim the
+ * oldest, run the scorer through runner.c, and record the scores (and the leaderboard's best row) or a
+ * participant-safe failure. A run interrupted by a shutdown goes back to the queue; one interrupted by a crash
+ * is re-queued at the next start. */
+#ifndef CONCOURS_QUEUE_H
+#define CONCOURS_QUEUE_H
+
+#include "app.h"
+
+/* Starts CFG->workers threads. Returns 0 or -1. CFG must outlive queue_stop. */
+int queue_start(const struct app_config *cfg);
+/* Wakes a worker: a submission was queued. */
+void queue_notify(void);
+/* Kills running scorers, re-queues their submissions, and joins the workers. */
+void queue_stop(void);
+
+/* Scores submission JOB synchronously (used by the workers; exposed for tests). */
+struct job;
+void queue_run_job(const struct app_config *cfg, const struct job *job, const volatile int *stop);
+
+#endif

@@ -1,0 +1,192 @@
+/* server.c: see server.h. */
+#include "server.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <civetweb.h>
+
+#include "bundle.h"
+#include "db.h"
+#include "http.h"
+#include "queue.h"
+#include "store.h"
+#include "util.h"
+
+int server_open_data(struct app_config *cfg, int pool_size)
+{
+  char err[512], abs[PATH_MAX], dbpath[APP_PATH_MAX];
+  if (util_mkdirs(cfg->data_dir, 0700) != 0 || realpath(cfg->data_dir, abs) == NULL) {
+    fprintf(stderr, "concours: cannot use the data folder %s: %s\n", cfg->data_dir, strerror(errno));
+    return -1;
+  }
+  util_strlcpy(cfg->data_dir, abs, sizeof(cfg->data_dir));
+  if (store_init(cfg->data_dir, err, sizeof(err)) != 0) {
+    fprintf(stderr, "concours: %s\n", err);
+    return -1;
+  }
+  if (store_path(dbpath, sizeof(dbpath), "concours.db") != 0 || db_pool_init(dbpath, pool_size, err, sizeof(err)) != 0) {
+    fprintf(stderr, "concours: %s\n", err);
+    return -1;
+  }
+  return 0;
+}
+
+/* Imports every bundle folder under DIR (each subfolder holding challenge.json). Returns 0 when all imported,
+ * or -1 after printing every problem. */
+static int import_all(const char *dir)
+{
+  char path[APP_PATH_MAX], slug[64];
+  struct bundle_problems *p = malloc(sizeof(*p));
+  struct dirent **names = NULL;
+  int failed = 0, imported = 0;
+  if (p == NULL)
+    return -1;
+  int n = scandir(dir, &names, NULL, alphasort);
+  if (n < 0) {
+    fprintf(stderr, "concours: cannot read the challenges folder %s: %s\n", dir, strerror(errno));
+    free(p);
+    return -1;
+  }
+  sqlite3 *db = db_acquire();
+  for (int i = 0; i < n; i++) {
+    struct stat st;
+    if (names[i]->d_name[0] != '.' &&
+        util_fmt(path, sizeof(path), "%s/%s/challenge.json", dir, names[i]->d_name) == 0 && stat(path, &st) == 0 &&
+        util_fmt(path, sizeof(path), "%s/%s", dir, names[i]->d_name) == 0) {
+      int rc = bundle_import(db, path, slug, p);
+      if (rc == 0) {
+        printf("imported challenge %s from %s\n", slug, path);
+        imported++;
+      } else {
+        fprintf(stderr, "concours: bundle %s was not imported:\n", path);
+        for (int k = 0; k < p->n; k++)
+          fprintf(stderr, "  %s\n", p->text[k]);
+        if (p->dropped > 0)
+          fprintf(stderr, "  ... and %d more problems\n", p->dropped);
+        failed++;
+      }
+    }
+    free(names[i]);
+  }
+  db_release(db);
+  free(names);
+  free(p);
+  if (imported == 0 && failed == 0)
+    printf("no challenge bundle found under %s\n", dir);
+  return failed > 0 ? -1 : 0;
+}
+
+static int free_port_listen(const struct mg_context *ctx, const struct app_config *cfg)
+{
+  struct mg_server_port ports[4];
+  int n = mg_get_server_ports(ctx, 4, ports);
+  if (n <= 0)
+    return -1;
+  char host[256];
+  util_strlcpy(host, cfg->listen, sizeof(host));
+  char *colon = strrchr(host, ':');
+  if (colon != NULL)
+    *colon = '\0';
+  else
+    util_strlcpy(host, "127.0.0.1", sizeof(host));
+  printf("listening on http://%s:%d\n", host, ports[0].port);
+  return 0;
+}
+
+int server_run(struct app_config *cfg)
+{
+  char threads[16], origin_empty[] = "";
+  struct mg_context *ctx = NULL;
+  sigset_t sigs;
+  int sig = 0, rc = 1;
+  /* Block the stop signals in every thread; the main thread waits for them with sigwait. */
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  if (server_open_data(cfg, cfg->http_threads + cfg->workers + 4) != 0)
+    return 1;
+  sqlite3 *db = db_acquire();
+  int requeued = db_queue_requeue_running(db);
+  int swept = store_sweep_orphans(db);
+  db_release(db);
+  if (requeued > 0)
+    printf("re-queued %d submission(s) interrupted by the last stop\n", requeued);
+  if (swept > 0)
+    printf("removed %d orphan submission file(s)\n", swept);
+  if (cfg->challenges_dir[0] != '\0' && import_all(cfg->challenges_dir) != 0) {
+    fprintf(stderr, "concours: fix the bundles above (or leave them out of --challenges) and start again\n");
+    goto out;
+  }
+
+  snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
+  const char *options[] = {
+    "listening_ports", cfg->listen,
+    "num_threads", threads,
+    "document_root", cfg->web_dir,
+    "enable_directory_listing", "no",
+    "decode_url", "no",
+    "tcp_nodelay", "1",
+    "enable_keep_alive", "yes",
+    "keep_alive_timeout_ms", "5000",
+    "request_timeout_ms", "30000",
+    "max_request_size", "16384",
+    "access_control_allow_origin", origin_empty,
+    "access_control_allow_methods", origin_empty,
+    "access_control_allow_headers", origin_empty,
+    "additional_header", http_security_headers,
+    "hide_files_patterns", "**.map$|**/.*",
+    "static_file_cache_control", "private, no-cache",
+    NULL, NULL,
+  };
+  struct mg_callbacks callbacks;
+  struct mg_init_data init;
+  struct mg_error_data error;
+  char errtext[256] = "";
+  memset(&callbacks, 0, sizeof(callbacks));
+  memset(&init, 0, sizeof(init));
+  memset(&error, 0, sizeof(error));
+  init.callbacks = &callbacks;
+  init.user_data = cfg;
+  init.configuration_options = options;
+  error.text = errtext;
+  error.text_buffer_size = sizeof(errtext);
+  mg_init_library(0);
+  ctx = mg_start2(&init, &error);
+  if (ctx == NULL) {
+    fprintf(stderr, "concours: cannot start the HTTP server on %s: %s\n", cfg->listen, errtext);
+    goto out;
+  }
+  mg_set_request_handler(ctx, "/api/", http_api_handler, cfg);
+  if (queue_start(cfg) != 0) {
+    fprintf(stderr, "concours: cannot start the scoring workers\n");
+    goto out;
+  }
+  if (free_port_listen(ctx, cfg) != 0)
+    goto out;
+  printf("data folder: %s\n", cfg->data_dir);
+  printf("accounts: concours user add NAME --role organizer|jury|admin --data %s\n", cfg->data_dir);
+  fflush(stdout);
+
+  while (sigwait(&sigs, &sig) != 0)
+    ;
+  printf("stopping (signal %d)\n", sig);
+  fflush(stdout);
+  rc = 0;
+out:
+  queue_stop();
+  if (ctx != NULL)
+    mg_stop(ctx);
+  mg_exit_library();
+  db_pool_close();
+  return rc;
+}

@@ -1,0 +1,59 @@
+/* store.h: the files concours keeps in its data folder, and how they get there durably.
+ *   DATA/concours.db              the database
+ *   DATA/tmp/                     uploads in progress (emptied at start)
+ *   DATA/submissions/ab/<sha256>  prediction files, content-addressed by SHA-256
+ *   DATA/challenges/<slug>/<ver>/ an imported bundle (data/, private/, texts), one folder per version
+ * A file is written to tmp/, fsynced, renamed into place and its folder fsynced before any row refers to it. */
+#ifndef CONCOURS_STORE_H
+#define CONCOURS_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "app.h"
+
+/* Creates the data folder layout under DATA_DIR (absolute) and empties tmp/. Returns 0, or -1 with ERR. */
+int store_init(const char *data_dir, char *err, size_t errlen);
+/* The data folder given to store_init. */
+const char *store_data_dir(void);
+/* Joins the data folder and REL into OUT. Returns 0, or -1 when it does not fit. */
+int store_path(char *out, size_t n, const char *rel);
+
+/* An upload streaming into tmp/ while being hashed. Start with store_upload_begin; then write; then either
+ * store_upload_finish + store_upload_commit, or store_upload_abort (always safe to call, also after commit). */
+struct store_upload {
+  int fd;
+  char tmp_path[APP_PATH_MAX];
+  EVP_MD_CTX *md;
+  int64_t size;
+  char sha256[65];
+  int committed;
+};
+int store_upload_begin(struct store_upload *u);
+/* Appends N bytes. Returns APP_OK, APP_NO_SPACE (disk full) or APP_INTERNAL. */
+enum app_status store_upload_write(struct store_upload *u, const void *buf, size_t n);
+/* fsyncs and closes the temp file and computes the SHA-256. APP_OK, APP_NO_SPACE or APP_INTERNAL. */
+enum app_status store_upload_finish(struct store_upload *u);
+/* Moves the finished upload to submissions/ab/<sha256> (a no-op when that content exists already) and
+ * fsyncs the folder. APP_OK or APP_INTERNAL. */
+enum app_status store_upload_commit(struct store_upload *u);
+void store_upload_abort(struct store_upload *u);
+
+/* Path of the stored submission with SHA256 into OUT. Returns 0 or -1. */
+int store_submission_path(const char *sha256, char *out, size_t n);
+
+/* Deletes stored submission files no row refers to (after a crash between rename and commit). Returns how
+ * many were removed, or -1. */
+int store_sweep_orphans(sqlite3 *db);
+
+/* Copies SRC to DST (durably: temp, fsync, rename), computing SIZE and SHA256 on the way. Refuses anything
+ * but a regular file (no symlinks). Returns 0, or -1 with a message in ERR. */
+int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256[65], char *err, size_t errlen);
+
+/* Removes the folder PATH and everything under it (no symlink is followed). Returns 0 or -1. */
+int store_remove_tree(const char *path);
+
+#endif

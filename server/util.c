@@ -1,0 +1,257 @@
+/* util.c: see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+int util_strlcpy(char *dst, const char *src, size_t n)
+{
+  size_t len = strlen(src);
+  if (n == 0)
+    return -1;
+  if (len >= n) {
+    memcpy(dst, src, n - 1);
+    dst[n - 1] = '\0';
+    return -1;
+  }
+  memcpy(dst, src, len + 1);
+  return 0;
+}
+
+void util_iso8601(int64_t t, char out[32])
+{
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (gmtime_r(&tt, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    util_strlcpy(out, "1970-01-01T00:00:00Z", 32);
+}
+
+int util_parse_iso8601(const char *s, int64_t *t)
+{
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  if (s == NULL)
+    return -1;
+  const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == NULL)
+    return -1;
+  if (strcmp(end, "Z") != 0 && strcmp(end, "+00:00") != 0)
+    return -1;
+  time_t v = timegm(&tm);
+  if (v == (time_t)-1)
+    return -1;
+  *t = (int64_t)v;
+  return 0;
+}
+
+void util_hex(const unsigned char *in, size_t n, char *out)
+{
+  static const char digits[] = "0123456789abcdef";
+  for (size_t i = 0; i < n; i++) {
+    out[2 * i] = digits[in[i] >> 4];
+    out[2 * i + 1] = digits[in[i] & 15];
+  }
+  out[2 * n] = '\0';
+}
+
+int util_random_token(size_t bytes, char *out, size_t n)
+{
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char buf[64];
+  if (bytes > sizeof(buf) || n < (bytes * 4) / 3 + 2)
+    return -1;
+  if (RAND_bytes(buf, (int)bytes) != 1)
+    return -1;
+  size_t o = 0;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (size_t i = 0; i < bytes; i++) {
+    acc = (acc << 8) | buf[i];
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out[o++] = alphabet[(acc >> bits) & 63];
+    }
+  }
+  if (bits > 0)
+    out[o++] = alphabet[(acc << (6 - bits)) & 63];
+  out[o] = '\0';
+  OPENSSL_cleanse(buf, sizeof(buf));
+  return 0;
+}
+
+void util_sha256_hex(const void *data, size_t len, char out[65])
+{
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+    memset(out, '0', 64);
+    out[64] = '\0';
+    return;
+  }
+  util_hex(md, 32, out);
+}
+
+int util_ct_streq(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b);
+  if (la != lb)
+    return 0;
+  return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+int util_fsync_dir(const char *path, int is_dir)
+{
+  char dir[PATH_MAX];
+  if (util_strlcpy(dir, path, sizeof(dir)) != 0) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  if (!is_dir) {
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+      util_strlcpy(dir, ".", sizeof(dir));
+    else if (slash == dir)
+      dir[1] = '\0';
+    else
+      *slash = '\0';
+  }
+  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  int rc = fsync(fd);
+  int saved = errno;
+  close(fd);
+  errno = saved;
+  return rc;
+}
+
+int util_mkdirs(const char *path, int mode)
+{
+  char buf[PATH_MAX];
+  if (util_strlcpy(buf, path, sizeof(buf)) != 0) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  for (char *p = buf + 1; *p != '\0'; p++) {
+    if (*p != '/')
+      continue;
+    *p = '\0';
+    if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+      return -1;
+    *p = '/';
+  }
+  if (mkdir(buf, (mode_t)mode) != 0 && errno != EEXIST)
+    return -1;
+  return 0;
+}
+
+char *util_read_file(const char *path, size_t max, size_t *len)
+{
+  char *buf = NULL;
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  struct stat st;
+  if (fd < 0)
+    goto fail;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max)
+    goto fail;
+  buf = malloc((size_t)st.st_size + 1);
+  if (buf == NULL)
+    goto fail;
+  size_t got = 0;
+  while (got < (size_t)st.st_size) {
+    ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      goto fail;
+    got += (size_t)r;
+  }
+  buf[got] = '\0';
+  if (len != NULL)
+    *len = got;
+  close(fd);
+  return buf;
+fail:
+  free(buf);
+  if (fd >= 0)
+    close(fd);
+  return NULL;
+}
+
+int util_write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+  char tmp[PATH_MAX];
+  int fd = -1;
+  int n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+  if (n < 0 || (size_t)n >= sizeof(tmp))
+    return -1;
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, (mode_t)mode);
+  if (fd < 0)
+    return -1;
+  const char *p = data;
+  size_t left = len;
+  while (left > 0) {
+    ssize_t w = write(fd, p, left);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      goto fail;
+    p += w;
+    left -= (size_t)w;
+  }
+  if (fsync(fd) != 0)
+    goto fail;
+  if (close(fd) != 0) {
+    fd = -1;
+    goto fail;
+  }
+  fd = -1;
+  if (rename(tmp, path) != 0)
+    goto fail;
+  return util_fsync_dir(path, 0);
+fail:
+  if (fd >= 0)
+    close(fd);
+  unlink(tmp);
+  return -1;
+}
+
+int util_parse_ll(const char *s, long long min, long long max, long long *out)
+{
+  if (s == NULL || *s == '\0')
+    return -1;
+  errno = 0;
+  char *end = NULL;
+  long long v = strtoll(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int util_fmt(char *out, size_t n, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int len = vsnprintf(out, n, fmt, ap);
+  va_end(ap);
+  if (len < 0 || (size_t)len >= n) {
+    if (n > 0)
+      out[0] = '\0';
+    return -1;
+  }
+  return 0;
+}
