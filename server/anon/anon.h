@@ -1,0 +1,135 @@
+/* anon.h: the dataset anonymity tools of concours (issue 7), as one self-contained module.
+ *
+ * Health datasets must not leave concours with direct identifiers in them, and their re-identification
+ * risk must be measured before they are served. This module gives the server (at bundle import) and the
+ * `concours dataset ...` command line the same two tools:
+ *   - a check: direct identifiers by column name and by value pattern, opaque pseudonym columns,
+ *     k-anonymity, records below k, l-diversity and uniqueness over quasi-identifiers;
+ *   - a streaming pseudonymizer: keyed HMAC-SHA256 pseudonyms, dropped columns, per-subject date shifts,
+ *     age bands and postcode prefixes, written atomically.
+ * Nothing here ever prints or stores a cell value of the data it checks.
+ *
+ * Ownership: every pointer an anon_ function returns through an out-parameter belongs to the caller and
+ * says how it is freed; every pointer passed in is only borrowed for the duration of the call.
+ */
+#ifndef CONCOURS_ANON_H
+#define CONCOURS_ANON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/* Return codes of anon_check_file(), anon_pseudonymize_file() and anon_cli_main() (process exit codes). */
+enum anon_status {
+    ANON_PASS = 0,  /* the check passed, or the work is done */
+    ANON_FAIL = 1,  /* the check ran and the data failed it */
+    ANON_ERROR = 2, /* usage, malformed input or I/O error: err holds one line fit to show an organizer */
+};
+
+/* Input caps. A zero field means "the default" given beside it. */
+struct anon_limits {
+    size_t max_record_bytes;      /* one CSV record, quotes removed: default 1 MiB */
+    size_t max_columns;           /* default 4096 */
+    unsigned long long max_rows;  /* data rows per file: default 100,000,000 */
+};
+
+/* What anon_check_file() checks against. Initialise with anon_check_options_init(), then set fields. */
+struct anon_check_options {
+    const char *const *quasi;   /* declared quasi-identifier column names (borrowed); NULL: suggest them */
+    size_t n_quasi;
+    unsigned k;                 /* minimal equivalence class size; default 5 */
+    const char *sensitive;      /* column for l-diversity (borrowed), or NULL for none */
+    unsigned l;                 /* minimal distinct sensitive values per class; default 2 */
+    struct anon_limits limits;
+};
+
+/* Fills opt with the defaults: suggested quasi-identifiers, k = 5, no sensitive column, l = 2,
+   default limits. Never fails. */
+void anon_check_options_init(struct anon_check_options *opt);
+
+/* Checks one CSV file (RFC 4180, header row, optional BOM, LF or CRLF) and builds its report.
+ *
+ * Returns ANON_PASS or ANON_FAIL with *report_out set to a new JSON object the caller owns and frees with
+ * json_decref(). The report holds: "file", "rows", "columns", "passed", "failures" (reasons, as text),
+ * "direct_identifiers" [{"column","rule","count"}], "pseudonymous_ids" [{"column","rule","count"}],
+ * "quasi_identifiers" (the columns used), "quasi_identifiers_source" ("declared" or "suggested"),
+ * "quasi_identifiers_missing" (declared columns this file lacks), "k", "k_anonymity" (smallest class size,
+ * 0 for a file without rows), "records_below_k", "equivalence_classes", "uniqueness_rate" (share of rows
+ * alone in their class) and, when opt->sensitive is set and present, "sensitive", "l", "l_diversity" (smallest
+ * number of distinct sensitive values in a class) and "records_below_l". No cell value ever appears in it.
+ *
+ * Returns ANON_ERROR with *report_out NULL and err (errlen bytes, always NUL-terminated when errlen > 0)
+ * describing the problem, with line and column for malformed CSV. opt may be NULL for the defaults.
+ */
+int anon_check_file(const char *path, const struct anon_check_options *opt, json_t **report_out, char *err,
+                    size_t errlen);
+
+/* Writes the human-readable form of a report built by anon_check_file() to out. Returns 0, or -1 when
+   writing failed. Borrows both arguments. */
+int anon_report_write_text(FILE *out, const json_t *report);
+
+/* How --generalize treats a column: AUTO is BAND for an age-like column name, PREFIX otherwise. */
+enum anon_generalize_kind { ANON_GEN_AUTO, ANON_GEN_BAND, ANON_GEN_PREFIX };
+
+struct anon_generalize {
+    const char *column;              /* borrowed */
+    enum anon_generalize_kind kind;
+    unsigned width;                  /* band width in years, or prefix length in characters; >= 1 */
+};
+
+/* What anon_pseudonymize_file() does. Initialise with anon_pseudo_options_init(), then set fields.
+   Every name and array is borrowed. */
+struct anon_pseudo_options {
+    const char *id_column;                 /* required: the subject identifier, replaced by its pseudonym */
+    const char *const *drop;               /* columns removed from the output */
+    size_t n_drop;
+    const char *const *shift_dates;        /* date columns shifted by the subject's offset */
+    size_t n_shift_dates;
+    const struct anon_generalize *generalize;
+    size_t n_generalize;
+    unsigned shift_max_days;               /* offsets lie in [-max, -1] U [1, max]; default 365 */
+    struct anon_limits limits;
+};
+
+/* Fills opt with the defaults (no id column yet, nothing dropped, shifted or generalized, 365 days). */
+void anon_pseudo_options_init(struct anon_pseudo_options *opt);
+
+/* Key length written by anon_key_load_or_create(); pseudonyms are ANON_PSEUDONYM_LEN hex characters. */
+#define ANON_KEY_LEN 32
+#define ANON_PSEUDONYM_LEN 32
+
+/* Loads the pseudonymization key from path into key[ANON_KEY_LEN], or creates the file (mode 0600,
+ * O_EXCL, ANON_KEY_LEN bytes from RAND_bytes, fsynced) when it does not exist. A key file that is not a
+ * regular file, is readable or writable by group or others, or is not exactly ANON_KEY_LEN bytes is refused.
+ * Sets *created to 1 when the file was created (created may be NULL). Returns 0, or -1 with err filled.
+ */
+int anon_key_load_or_create(const char *path, unsigned char key[ANON_KEY_LEN], int *created, char *err,
+                            size_t errlen);
+
+/* Writes into out[ANON_PSEUDONYM_LEN + 1] the pseudonym of value[0..len): the first 16 bytes, in lower-case
+   hex, of HMAC-SHA256(key, "concours-pseudonym-v1" NUL value). Returns 0, or -1 if OpenSSL failed. */
+int anon_pseudonym(const unsigned char key[ANON_KEY_LEN], const char *value, size_t len,
+                   char out[ANON_PSEUDONYM_LEN + 1]);
+
+/* Counters filled by anon_pseudonymize_file(). */
+struct anon_pseudo_stats {
+    unsigned long long rows;
+    unsigned long long bytes_in;
+};
+
+/* Streams in_path to out_path, applying opt with key. Memory is bounded by the limits, not the file size.
+ * The output goes to a temporary file beside out_path, is fsynced, then renamed over out_path: out_path is
+ * either untouched or complete. in_path and out_path must differ. stats may be NULL.
+ * Returns ANON_PASS, or ANON_ERROR with err filled (line and column for malformed CSV or unparsable values)
+ * and no output file left behind.
+ */
+int anon_pseudonymize_file(const char *in_path, const char *out_path, const unsigned char key[ANON_KEY_LEN],
+                           const struct anon_pseudo_options *opt, struct anon_pseudo_stats *stats, char *err,
+                           size_t errlen);
+
+/* Runs `concours dataset SUBCOMMAND ...`; argv[0] is "dataset". Returns the process exit code
+   (0 passed / done, 1 check failed, 2 usage or input error). Prints to stdout/stderr. */
+int anon_cli_main(int argc, char **argv);
+
+#endif
