@@ -1,0 +1,379 @@
+/*
+ * arc.c: reads a scorer input (plain CSV, gzip, zip, tar, tar.gz) into memory under caps.
+ *
+ * The format comes from magic bytes, never from the file name; libarchive is then configured for that one
+ * format only, so a rar, 7z, cpio or iso renamed .zip is refused before any parser of it runs. Every byte
+ * decompressed is counted against the cap, whatever sizes the archive declares.
+ */
+#include "arc.h"
+#include "csv.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum form { FORM_CSV, FORM_GZIP, FORM_ZIP, FORM_TAR };
+
+/* Names the formats refused on sight, so the message can say what the file really is. */
+static const char *foreign_format(const unsigned char *b, size_t n)
+{
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t len;
+		const char *name;
+	} sigs[] = {
+		{0, "Rar!\x1a\x07", 6, "RAR"},
+		{0, "7z\xbc\xaf\x27\x1c", 6, "7z"},
+		{0, "070707", 6, "cpio"},
+		{0, "070701", 6, "cpio"},
+		{0, "070702", 6, "cpio"},
+		{0, "\xc7\x71", 2, "cpio"},
+		{0, "\x71\xc7", 2, "cpio"},
+		{0, "\xfd" "7zXZ\x00", 6, "xz"},
+		{0, "BZh", 3, "bzip2"},
+		{0, "\x28\xb5\x2f\xfd", 4, "zstd"},
+		{0, "\x04\x22\x4d\x18", 4, "lz4"},
+		{0, "LZIP", 4, "lzip"},
+		{0, "\x1f\x9d", 2, "compress (.Z)"},
+		{0, "MSCF", 4, "cab"},
+		{0, "xar!", 4, "xar"},
+		{0, "!<arch>\n", 8, "ar"},
+		{0, "\x60\xea", 2, "arj"},
+		{0, "%PDF", 4, "PDF"},
+		{0, "\xd0\xcf\x11\xe0", 4, "OLE (old Excel)"},
+		{0x8001, "CD001", 5, "ISO 9660"},
+		{2, "-lh", 3, "LHA"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		if (n >= sigs[i].off + sigs[i].len && memcmp(b + sigs[i].off, sigs[i].magic, sigs[i].len) == 0)
+			return sigs[i].name;
+	}
+	return NULL;
+}
+
+static enum form sniff(const unsigned char *b, size_t n)
+{
+	if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b)
+		return FORM_GZIP;
+	if (n >= 4 && b[0] == 'P' && b[1] == 'K' &&
+	    ((b[2] == 3 && b[3] == 4) || (b[2] == 5 && b[3] == 6) || (b[2] == 7 && b[3] == 8)))
+		return FORM_ZIP;
+	if (n >= 262 && memcmp(b + 257, "ustar", 5) == 0)
+		return FORM_TAR;
+	return FORM_CSV;
+}
+
+/* An entry name is safe if it is relative, has no "..", no backslash, no drive, and is valid UTF-8. */
+static int safe_name(const char *name, char *why, size_t whylen)
+{
+	size_t len = strlen(name);
+	const char *seg = name;
+	size_t i;
+
+	if (len == 0 || len > 255) {
+		snprintf(why, whylen, "an entry name is %s", len == 0 ? "empty" : "longer than 255 bytes");
+		return 0;
+	}
+	if (name[0] == '/' || (len >= 2 && name[1] == ':')) {
+		snprintf(why, whylen, "entry names must be relative paths");
+		return 0;
+	}
+	for (i = 0; i <= len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '\\') {
+			snprintf(why, whylen, "entry names must not contain backslashes");
+			return 0;
+		}
+		if (c != 0 && c < 0x20) {
+			snprintf(why, whylen, "entry names must not contain control characters");
+			return 0;
+		}
+		if (c == '/' || c == 0) {
+			if (name + i - seg == 2 && seg[0] == '.' && seg[1] == '.') {
+				snprintf(why, whylen, "entry names must not contain '..'");
+				return 0;
+			}
+			seg = name + i + 1;
+		}
+	}
+	{
+		char shown[1200];
+
+		csv_printable(name, len, 256, shown, sizeof shown);
+		if (strcmp(shown, name) != 0) {
+			snprintf(why, whylen, "entry names must be printable UTF-8");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Files that archivers add beside the real content: skipped (after the same safety checks). */
+static int noise_entry(const char *name)
+{
+	const char *base = strrchr(name, '/');
+
+	base = base ? base + 1 : name;
+	return strncmp(name, "__MACOSX/", 9) == 0 || strncmp(base, "._", 2) == 0 || strcmp(base, ".DS_Store") == 0;
+}
+
+/*
+ * Reads the current entry's data into *BUF (grown as needed), counting every byte against *BUDGET.
+ * KEEP == 0 reads and discards. Returns 0, or -1 with MSG set, -2 on out of memory.
+ */
+static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint64_t *budget, char *msg,
+		      size_t msglen, uint64_t cap)
+{
+	size_t cap_buf = keep ? (size_t)1 << 20 : 0;
+	char scratch[65536];
+
+	*len = 0;
+	if (keep) {
+		*buf = malloc(cap_buf);
+		if (!*buf)
+			return -2;
+	}
+	for (;;) {
+		char *dst = scratch;
+		size_t room = sizeof scratch;
+		la_ssize_t got;
+
+		if (keep) {
+			if (*len == cap_buf) {
+				size_t ncap = cap_buf * 2;
+				char *nb;
+
+				if (ncap > cap + 1)
+					ncap = (size_t)cap + 1;
+				if (ncap <= cap_buf) {
+					ncap = cap_buf + 1;
+				}
+				nb = realloc(*buf, ncap);
+				if (!nb)
+					return -2;
+				*buf = nb;
+				cap_buf = ncap;
+			}
+			dst = *buf + *len;
+			room = cap_buf - *len;
+		}
+		if ((uint64_t)room > *budget + 1)
+			room = (size_t)(*budget + 1);
+		got = archive_read_data(a, dst, room);
+		if (got < 0) {
+			snprintf(msg, msglen, "the archive is damaged or encrypted: %s", archive_error_string(a) ? archive_error_string(a) : "read error");
+			return -1;
+		}
+		if (got == 0)
+			return 0;
+		if ((uint64_t)got > *budget) {
+			snprintf(msg, msglen, "the file is larger than %llu bytes once decompressed",
+				 (unsigned long long)cap);
+			return -1;
+		}
+		*budget -= (uint64_t)got;
+		if (keep)
+			*len += (size_t)got;
+	}
+}
+
+static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum form form,
+				    const struct arc_limits *lim, struct arc_input *in, char *msg, size_t msglen)
+{
+	struct archive *a = NULL;
+	struct archive_entry *ent = NULL;
+	enum arc_status st = ARC_ERR_REJECTED;
+	uint64_t budget = lim->max_bytes;
+	unsigned entries = 0;
+	int files = 0;
+	int r;
+
+	a = archive_read_new();
+	if (!a) {
+		st = ARC_ERR_NOMEM;
+		goto out;
+	}
+	if (form == FORM_GZIP) {
+		r = archive_read_support_filter_gzip(a);
+		if (r == ARCHIVE_OK)
+			r = archive_read_support_format_tar(a);
+		if (r == ARCHIVE_OK)
+			r = archive_read_support_format_raw(a);
+	} else if (form == FORM_ZIP) {
+		r = archive_read_support_format_zip(a);
+	} else {
+		r = archive_read_support_format_tar(a);
+	}
+	if (r != ARCHIVE_OK) {
+		snprintf(msg, msglen, "internal error: libarchive setup failed");
+		st = ARC_ERR_OPEN;
+		goto out;
+	}
+	if (archive_read_open_memory(a, bytes, n) != ARCHIVE_OK) {
+		snprintf(msg, msglen, "the file is not a readable %s archive: %s",
+			 form == FORM_GZIP ? "gzip" : form == FORM_ZIP ? "zip" : "tar",
+			 archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		goto out;
+	}
+	for (;;) {
+		const char *name;
+		char why[128];
+		int keep;
+		int rr;
+		char *buf = NULL;
+		size_t blen = 0;
+
+		r = archive_read_next_header(a, &ent);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK) {
+			snprintf(msg, msglen, "the archive is damaged: %s",
+				 archive_error_string(a) ? archive_error_string(a) : "bad header");
+			goto out;
+		}
+		if (++entries > lim->max_entries) {
+			snprintf(msg, msglen, "the archive has more than %u entries; it must hold exactly one CSV file",
+				 lim->max_entries);
+			goto out;
+		}
+		name = archive_entry_pathname(ent);
+		if (!name) {
+			snprintf(msg, msglen, "an archive entry has no readable name");
+			goto out;
+		}
+		if (!safe_name(name, why, sizeof why)) {
+			snprintf(msg, msglen, "unsafe archive entry: %s", why);
+			goto out;
+		}
+		if (archive_entry_hardlink(ent) || archive_entry_symlink(ent)) {
+			snprintf(msg, msglen, "archive entry '%.100s' is a link; only regular files are accepted", name);
+			goto out;
+		}
+		if (archive_entry_filetype(ent) == AE_IFDIR)
+			continue;
+		if (archive_entry_filetype(ent) != AE_IFREG) {
+			snprintf(msg, msglen, "archive entry '%.100s' is not a regular file (device, FIFO or socket)", name);
+			goto out;
+		}
+		keep = !noise_entry(name);
+		if (keep && ++files > 1) {
+			snprintf(msg, msglen, "the archive holds more than one file; it must hold exactly one CSV file");
+			goto out;
+		}
+		rr = read_entry(a, keep, &buf, &blen, &budget, msg, msglen, lim->max_bytes);
+		if (rr != 0) {
+			free(buf);
+			st = rr == -2 ? ARC_ERR_NOMEM : ARC_ERR_REJECTED;
+			goto out;
+		}
+		if (keep) {
+			in->data = buf;
+			in->len = blen;
+			csv_printable(name, strlen(name), 120, in->entry, sizeof in->entry);
+			if (form == FORM_GZIP)
+				snprintf(in->format, sizeof in->format, "%s",
+					 archive_format(a) == ARCHIVE_FORMAT_RAW ? "gzip" : "tar.gz");
+		}
+	}
+	if (files == 0) {
+		snprintf(msg, msglen, "the archive holds no file; it must hold exactly one CSV file");
+		goto out;
+	}
+	st = ARC_OK;
+out:
+	if (a)
+		archive_read_free(a);
+	return st;
+}
+
+enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg,
+			 size_t msglen)
+{
+	enum arc_status st = ARC_ERR_OPEN;
+	struct stat sb;
+	int fd = -1;
+	const char *foreign;
+	enum form form;
+
+	memset(in, 0, sizeof *in);
+	msg[0] = '\0';
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		snprintf(msg, msglen, "cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0) {
+		snprintf(msg, msglen, "cannot stat %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(msg, msglen, "%s is not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > lim->max_bytes) {
+		snprintf(msg, msglen, "the file is larger than %llu bytes", (unsigned long long)lim->max_bytes);
+		st = ARC_ERR_REJECTED;
+		goto out;
+	}
+	if (sb.st_size > 0) {
+		in->map_len = (size_t)sb.st_size;
+		in->map = mmap(NULL, in->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (in->map == MAP_FAILED) {
+			in->map = NULL;
+			snprintf(msg, msglen, "cannot map %s: %s", path, strerror(errno));
+			goto out;
+		}
+	}
+	form = sniff(in->map, in->map_len);
+	foreign = form == FORM_CSV ? foreign_format(in->map, in->map_len) : NULL;
+	if (foreign) {
+		snprintf(msg, msglen, "the file is a %s archive; accepted forms are CSV, .csv.gz, and zip, tar or "
+			 "tar.gz holding one CSV", foreign);
+		st = ARC_ERR_REJECTED;
+		goto out;
+	}
+	if (form == FORM_CSV) {
+		in->data = in->map ? in->map : NULL;
+		in->len = in->map_len;
+		snprintf(in->format, sizeof in->format, "csv");
+		st = ARC_OK;
+		goto out;
+	}
+	snprintf(in->format, sizeof in->format, "%s", form == FORM_ZIP ? "zip" : form == FORM_TAR ? "tar" : "gzip");
+	st = load_archive(in->map, in->map_len, form, lim, in, msg, msglen);
+	if (in->map) {
+		munmap(in->map, in->map_len);
+		in->map = NULL;
+		in->map_len = 0;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return st;
+}
+
+void arc_input_free(struct arc_input *in)
+{
+	if (!in)
+		return;
+	if (in->map) {
+		munmap(in->map, in->map_len);
+	} else {
+		free(in->data);
+	}
+	in->map = NULL;
+	in->data = NULL;
+	in->len = 0;
+	in->map_len = 0;
+}

@@ -1,0 +1,365 @@
+/*
+ * csv.c: RFC 4180 tokenising and number parsing for the scorer.
+ *
+ * Hot path of every scoring run: one pass over the buffer, a byte-class table for unquoted fields, no
+ * allocation. Quoted fields are rare and take a slower path that unescapes in place.
+ */
+#include "csv.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes that end an unquoted field, or must be looked at: , LF CR NUL. */
+static unsigned char stop_byte[256] = {
+	['\0'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1,
+};
+
+void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_record)
+{
+	r->p = buf;
+	r->end = buf + len;
+	if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
+	    (unsigned char)buf[2] == 0xBF)
+		r->p += 3;
+	r->line = 0;
+	r->next_line = 1;
+	r->max_record = max_record;
+}
+
+const char *csv_status_text(enum csv_status status)
+{
+	switch (status) {
+	case CSV_OK: return "ok";
+	case CSV_EOF: return "end of file";
+	case CSV_ERR_QUOTE: return "a quoted field is not closed, or a closing quote is followed by something other than a comma or a line end";
+	case CSV_ERR_LINE_TOO_LONG: return "the line is too long";
+	case CSV_ERR_NUL: return "the file contains a NUL byte: it is not a text CSV file";
+	}
+	return "unknown CSV error";
+}
+
+/* Reads a quoted field starting at *PP (on the opening quote), unescaping in place. */
+static enum csv_status read_quoted(struct csv_reader *r, char **pp, struct csv_field *out)
+{
+	char *p = *pp + 1;
+	char *w = p;
+	char *end = r->end;
+
+	out->s = p;
+	for (;;) {
+		if (p >= end)
+			return CSV_ERR_QUOTE;
+		if (*p == '"') {
+			if (p + 1 < end && p[1] == '"') {
+				*w++ = '"';
+				p += 2;
+				continue;
+			}
+			p++;
+			break;
+		}
+		if (*p == '\0')
+			return CSV_ERR_NUL;
+		if (*p == '\n')
+			r->next_line++;
+		*w++ = *p++;
+	}
+	out->len = (size_t)(w - out->s);
+	if (p < end && *p != ',' && *p != '\n' && *p != '\r')
+		return CSV_ERR_QUOTE;
+	*pp = p;
+	return CSV_OK;
+}
+
+enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int *nfields)
+{
+	char *p = r->p;
+	char *end = r->end;
+	char *start;
+	int n = 0;
+
+	*nfields = 0;
+	for (;;) { /* skip empty lines */
+		if (p >= end) {
+			r->p = p;
+			return CSV_EOF;
+		}
+		if (*p == '\n') {
+			p++;
+			r->next_line++;
+		} else if (*p == '\r') {
+			p++;
+			if (p < end && *p == '\n')
+				p++;
+			r->next_line++;
+		} else {
+			break;
+		}
+	}
+	r->line = r->next_line;
+	start = p;
+	for (;;) {
+		struct csv_field fld;
+
+		if (p < end && *p == '"') {
+			enum csv_status st = read_quoted(r, &p, &fld);
+
+			if (st != CSV_OK)
+				return st;
+		} else {
+			fld.s = p;
+			while (p < end && !stop_byte[(unsigned char)*p])
+				p++;
+			if (p < end && *p == '\0')
+				return CSV_ERR_NUL;
+			fld.len = (size_t)(p - fld.s);
+		}
+		if (n < max)
+			f[n] = fld;
+		if (n < INT32_MAX)
+			n++;
+		if (p >= end)
+			break;
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p == '\r') {
+			p++;
+			if (p < end && *p == '\n')
+				p++;
+		} else {
+			p++;
+		}
+		r->next_line++;
+		break;
+	}
+	if ((size_t)(p - start) > r->max_record)
+		return CSV_ERR_LINE_TOO_LONG;
+	r->p = p;
+	*nfields = n;
+	return CSV_OK;
+}
+
+int csv_field_ieq(const char *s, size_t len, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		unsigned char a = (unsigned char)s[i];
+		unsigned char b = (unsigned char)word[i];
+
+		if (b == '\0')
+			return 0;
+		if (a >= 'A' && a <= 'Z')
+			a = (unsigned char)(a + 32);
+		if (b >= 'A' && b <= 'Z')
+			b = (unsigned char)(b + 32);
+		if (a != b)
+			return 0;
+	}
+	return word[len] == '\0';
+}
+
+static const double pow10_exact[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+#define NUM_TEXT_MAX 400
+
+enum csv_num csv_parse_double(const char *s, size_t len, double *out)
+{
+	const char *p = s;
+	const char *e = s + len;
+	const char *num;
+	uint64_t m = 0;
+	int nsig = 0;
+	int ndigits = 0;
+	int inexact = 0;
+	long exp10 = 0;
+	int neg = 0;
+
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	num = p;
+	if (p < e && (*p == '+' || *p == '-')) {
+		neg = *p == '-';
+		p++;
+	}
+	if (p < e && (*p == 'n' || *p == 'N' || *p == 'i' || *p == 'I')) {
+		size_t wl = (size_t)(e - p);
+
+		if (csv_field_ieq(p, wl, "nan") || csv_field_ieq(p, wl, "inf") ||
+		    csv_field_ieq(p, wl, "infinity"))
+			return CSV_NUM_NONFINITE;
+		return CSV_NUM_BAD;
+	}
+	for (; p < e && *p >= '0' && *p <= '9'; p++, ndigits++) {
+		unsigned d = (unsigned)(*p - '0');
+
+		if (m == 0 && d == 0)
+			continue;
+		if (nsig < 19) {
+			m = m * 10 + d;
+			nsig++;
+		} else {
+			exp10++;
+			inexact = 1;
+		}
+	}
+	if (p < e && *p == '.') {
+		for (p++; p < e && *p >= '0' && *p <= '9'; p++, ndigits++) {
+			unsigned d = (unsigned)(*p - '0');
+
+			if (m == 0 && d == 0) {
+				exp10--;
+			} else if (nsig < 19) {
+				m = m * 10 + d;
+				nsig++;
+				exp10--;
+			} else {
+				inexact = 1;
+			}
+		}
+	}
+	if (ndigits == 0)
+		return CSV_NUM_BAD;
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		int eneg = 0;
+		long ev = 0;
+		int edigits = 0;
+
+		p++;
+		if (p < e && (*p == '+' || *p == '-')) {
+			eneg = *p == '-';
+			p++;
+		}
+		for (; p < e && *p >= '0' && *p <= '9'; p++, edigits++) {
+			if (ev < 100000)
+				ev = ev * 10 + (*p - '0');
+		}
+		if (edigits == 0)
+			return CSV_NUM_BAD;
+		exp10 += eneg ? -ev : ev;
+	}
+	if (p != e)
+		return CSV_NUM_BAD;
+	if (m == 0) {
+		*out = neg ? -0.0 : 0.0;
+		return CSV_NUM_OK;
+	}
+	if (!inexact && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+		double v = (double)m;
+
+		v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+		*out = neg ? -v : v;
+		return CSV_NUM_OK;
+	}
+	{
+		char buf[NUM_TEXT_MAX + 1];
+		size_t n = (size_t)(e - num);
+		char *endp = NULL;
+		double v;
+
+		if (n > NUM_TEXT_MAX)
+			return CSV_NUM_BAD;
+		memcpy(buf, num, n);
+		buf[n] = '\0';
+		errno = 0;
+		v = strtod(buf, &endp);
+		if (endp != buf + n)
+			return CSV_NUM_BAD;
+		if (!isfinite(v))
+			return CSV_NUM_NONFINITE;
+		*out = v;
+	}
+	return CSV_NUM_OK;
+}
+
+/* Length of the valid UTF-8 sequence at S (at most N bytes), or 0 if it is not valid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t need;
+	size_t i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+		need = 2;
+		cp = s[0] & 0x1F;
+	} else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		need = 3;
+		cp = s[0] & 0x0F;
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		need = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < need)
+		return 0;
+	for (i = 1; i < need; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	if (cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0; /* line separators and bidi overrides are shown escaped */
+	return need;
+}
+
+void csv_printable(const char *s, size_t len, size_t maxchars, char *out, size_t outlen)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	size_t o = 0;
+	size_t chars = 0;
+
+	if (outlen == 0)
+		return;
+	while (i < len) {
+		size_t l = utf8_seq(u + i, len - i);
+		char esc[8];
+		const char *piece = (const char *)(u + i);
+		size_t plen = l;
+
+		if (chars >= maxchars) {
+			if (o + 4 <= outlen - 1) {
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (l == 0 || (l == 1 && (u[i] < 0x20 || u[i] == 0x7F))) {
+			static const char hex[] = "0123456789abcdef";
+
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hex[u[i] >> 4];
+			esc[3] = hex[u[i] & 15];
+			piece = esc;
+			plen = 4;
+			l = 1;
+		}
+		if (o + plen + 4 > outlen - 1) {
+			if (o + 4 <= outlen - 1) {
+				memcpy(out + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(out + o, piece, plen);
+		o += plen;
+		i += l;
+		chars++;
+	}
+	out[o] = '\0';
+}

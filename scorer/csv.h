@@ -1,0 +1,76 @@
+/*
+ * csv.h: the RFC 4180 reader every scorer input goes through.
+ *
+ * Exists so that ground truth and prediction files are tokenised once, in one place, fast and with caps:
+ * the reader walks a writable in-memory buffer (an mmap'd file or a decompressed archive entry), hands back
+ * fields as slices of that buffer (no per-field allocation), unescapes quoted fields in place, and reports
+ * the physical line of every record so validation messages can point at it.
+ */
+#ifndef CONCOURS_CSV_H
+#define CONCOURS_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One field: a slice of the reader's buffer, not NUL-terminated. Valid while the buffer lives. */
+struct csv_field {
+	char *s;
+	size_t len;
+};
+
+enum csv_status {
+	CSV_OK = 0,           /* a record was read */
+	CSV_EOF,              /* no more records */
+	CSV_ERR_QUOTE,        /* unterminated quoted field, or garbage after a closing quote */
+	CSV_ERR_LINE_TOO_LONG,/* a record is longer than max_record bytes */
+	CSV_ERR_NUL           /* a NUL byte: the file is binary, not CSV */
+};
+
+struct csv_reader {
+	char *p;            /* cursor */
+	char *end;          /* one past the last byte */
+	size_t line;        /* physical line (1-based) where the last record returned starts */
+	size_t next_line;   /* physical line where the next record starts */
+	size_t max_record;  /* cap on one record's length in bytes */
+};
+
+/*
+ * Prepares R to read BUF[0..LEN). Skips a UTF-8 byte order mark. The buffer must stay alive and writable
+ * while fields are used (quoted fields are unescaped in place). MAX_RECORD caps one record's bytes.
+ */
+void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_record);
+
+/*
+ * Reads the next record. Stores up to MAX fields in F and the real number of fields in *NFIELDS (which may
+ * exceed MAX: the extra fields are skipped, not stored). Empty lines are skipped. A trailing CR before LF
+ * is dropped. Returns CSV_OK, CSV_EOF, or an error status; after an error r->line is the record's line and
+ * the reader should not be used again.
+ */
+enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int *nfields);
+
+/* A static English description of STATUS, for messages. */
+const char *csv_status_text(enum csv_status status);
+
+enum csv_num {
+	CSV_NUM_OK = 0,
+	CSV_NUM_BAD,       /* not a decimal number */
+	CSV_NUM_NONFINITE  /* NaN, Inf, or a value that overflows a double (1e309) */
+};
+
+/*
+ * Parses S[0..LEN) as a decimal number ([+-]digits[.digits][e[+-]digits], surrounding spaces allowed) into
+ * *OUT, correctly rounded. Rejects hexadecimal, empty fields and anything strtod would half-accept; spells
+ * nan/inf/infinity (any case) and overflow as CSV_NUM_NONFINITE.
+ */
+enum csv_num csv_parse_double(const char *s, size_t len, double *out);
+
+/* True if S[0..LEN) equals the NUL-terminated WORD ignoring ASCII case. */
+int csv_field_ieq(const char *s, size_t len, const char *word);
+
+/*
+ * Writes a printable, bounded rendering of S[0..LEN) to OUT (size OUTLEN >= 8): valid UTF-8 kept, control
+ * and invalid bytes as \xNN, cut with "..." after MAXCHARS characters. Used to echo file content in messages.
+ */
+void csv_printable(const char *s, size_t len, size_t maxchars, char *out, size_t outlen);
+
+#endif

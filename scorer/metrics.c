@@ -1,0 +1,782 @@
+/*
+ * metrics.c: the built-in metrics, with scikit-learn's semantics (ties, averaging, clipping).
+ *
+ * Every function reads the same parsed columns (struct score_data) through an optional row subset, so the
+ * public split, the private split, the whole file and every bootstrap resample are scored by the same code.
+ * Sorting is a radix sort on order-preserving 64-bit keys; counts are exact integers where they can be.
+ */
+#include "metrics.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROW(rows, i) ((rows) ? (size_t)(rows)[i] : (size_t)(i))
+
+uint64_t score_sort_key(double v)
+{
+	uint64_t b;
+
+	if (v == 0.0)
+		v = 0.0; /* -0.0 and 0.0 tie */
+	memcpy(&b, &v, sizeof b);
+	return (b >> 63) ? ~b : (b | (UINT64_C(1) << 63));
+}
+
+#define RADIX_BITS 11
+#define RADIX_SIZE (1u << RADIX_BITS)
+#define RADIX_PASSES 6
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
+void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
+{
+	/* On the heap: 96 KiB of thread-local storage would be charged to every thread of every program that
+	 * links this library, and the HTTP server's worker threads have 100 KiB stacks. */
+	size_t (*count)[RADIX_SIZE];
+	uint64_t *src = a;
+	uint64_t *dst = tmp;
+	size_t i;
+	int pass;
+
+	if (n < 2)
+		return;
+	count = calloc(RADIX_PASSES, sizeof *count);
+	if (count == NULL) {
+		qsort(a, n, sizeof *a, cmp_u64);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t k = a[i];
+
+		for (pass = 0; pass < RADIX_PASSES; pass++)
+			count[pass][(k >> (pass * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+	}
+	for (pass = 0; pass < RADIX_PASSES; pass++) {
+		size_t *c = count[pass];
+		unsigned shift = (unsigned)(pass * RADIX_BITS);
+		size_t sum = 0;
+		unsigned d;
+		uint64_t *t;
+
+		if (c[(src[0] >> shift) & (RADIX_SIZE - 1)] == n)
+			continue; /* every key has the same digit: nothing to do */
+		for (d = 0; d < RADIX_SIZE; d++) {
+			size_t v = c[d];
+
+			c[d] = sum;
+			sum += v;
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t k = src[i];
+
+			dst[c[(k >> shift) & (RADIX_SIZE - 1)]++] = k;
+		}
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+	free(count);
+}
+
+/* ---- ranking metrics: ROC AUC and average precision, one class against the rest ---- */
+
+/*
+ * Gathers the scores of column COL as sort keys: positives (truth == POS) at the front of KEYS, negatives at
+ * the back, then sorts both parts ascending. *NPOS gets the positives' count.
+ */
+static void gather_ranked(const struct score_data *d, const uint32_t *rows, size_t n, int pos, int col,
+			  uint64_t *keys, uint64_t *tmp, size_t *npos)
+{
+	size_t i;
+	size_t np = 0;
+	size_t nn = 0;
+
+	for (i = 0; i < n; i++) {
+		size_t r = ROW(rows, i);
+		uint64_t k = score_sort_key(d->p[r * (size_t)d->ncol + (size_t)col]);
+
+		if (d->y[r] == pos)
+			keys[np++] = k;
+		else
+			keys[n - 1 - nn++] = k;
+	}
+	score_sort_keys(keys, tmp, np);
+	score_sort_keys(keys + np, tmp, nn);
+	*npos = np;
+}
+
+/* Mann-Whitney form of the area under the ROC curve: ties between a positive and a negative count 1/2. */
+static double auc_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn)
+{
+	size_t i = 0;
+	size_t j = 0;
+	uint64_t twice = 0; /* 2 x the number of correctly ordered pairs, exact */
+
+	while (i < np) {
+		uint64_t v = pos[i];
+		size_t cp = 0;
+		size_t below;
+		size_t tied = 0;
+
+		while (j < nn && neg[j] < v)
+			j++;
+		below = j;
+		while (j + tied < nn && neg[j + tied] == v)
+			tied++;
+		while (i < np && pos[i] == v) {
+			i++;
+			cp++;
+		}
+		twice += (uint64_t)cp * (2 * (uint64_t)below + (uint64_t)tied);
+	}
+	return (double)twice / (2.0 * (double)np * (double)nn);
+}
+
+/* sklearn's average_precision_score: sum over distinct thresholds (highest first) of dRecall x precision. */
+static double ap_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn)
+{
+	size_t i = np;
+	size_t j = nn;
+	size_t tp = 0;
+	size_t fp = 0;
+	double ap = 0.0;
+
+	while (i > 0 || j > 0) {
+		uint64_t v;
+		size_t cp = 0;
+
+		if (i > 0 && (j == 0 || pos[i - 1] >= neg[j - 1]))
+			v = pos[i - 1];
+		else
+			v = neg[j - 1];
+		while (i > 0 && pos[i - 1] == v) {
+			i--;
+			cp++;
+		}
+		while (j > 0 && neg[j - 1] == v) {
+			j--;
+			fp++;
+		}
+		tp += cp;
+		if (cp > 0)
+			ap += ((double)cp / (double)np) * ((double)tp / (double)(tp + fp));
+	}
+	return ap;
+}
+
+enum rank_kind { RANK_AUC, RANK_AP };
+
+static enum score_fn_status ranked(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				   char *why, size_t whylen, enum rank_kind kind)
+{
+	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
+	uint64_t *keys = NULL;
+	uint64_t *tmp = NULL;
+	enum score_fn_status st = SCORE_FN_OK;
+	double sum = 0.0;
+	int used = 0;
+	int k;
+
+	keys = malloc((n ? n : 1) * sizeof *keys);
+	tmp = malloc((n ? n : 1) * sizeof *tmp);
+	if (!keys || !tmp) {
+		st = SCORE_FN_NOMEM;
+		goto out;
+	}
+	if (d->ncol == 1 || d->nclass == 2) { /* binary: the positive class's column */
+		size_t np;
+
+		gather_ranked(d, rows, n, d->binary_pos, d->ncol == 1 ? 0 : d->binary_pos, keys, tmp, &np);
+		if (np == 0 || np == n) {
+			snprintf(why, whylen, "%s is undefined: the ground truth holds only one class (%s) in these rows",
+				 name, np == 0 ? "no positives" : "no negatives");
+			st = SCORE_FN_UNDEFINED;
+			goto out;
+		}
+		*out = kind == RANK_AUC ? auc_sorted(keys, np, keys + np, n - np)
+					: ap_sorted(keys, np, keys + np, n - np);
+		goto out;
+	}
+	/* multiclass: one class against the rest, macro average over the classes present in these rows */
+	for (k = 0; k < d->nclass; k++) {
+		size_t np;
+
+		gather_ranked(d, rows, n, k, k, keys, tmp, &np);
+		if (np == 0)
+			continue;
+		if (np == n) {
+			snprintf(why, whylen, "%s is undefined: the ground truth holds only one class ('%s') in these rows",
+				 name, d->class_name[k]);
+			st = SCORE_FN_UNDEFINED;
+			goto out;
+		}
+		sum += kind == RANK_AUC ? auc_sorted(keys, np, keys + np, n - np)
+					: ap_sorted(keys, np, keys + np, n - np);
+		used++;
+	}
+	if (used == 0) {
+		snprintf(why, whylen, "%s is undefined on zero rows", name);
+		st = SCORE_FN_UNDEFINED;
+		goto out;
+	}
+	*out = sum / used;
+out:
+	free(keys);
+	free(tmp);
+	return st;
+}
+
+static enum score_fn_status m_roc_auc(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				      char *why, size_t whylen)
+{
+	return ranked(d, rows, n, out, why, whylen, RANK_AUC);
+}
+
+static enum score_fn_status m_average_precision(const struct score_data *d, const uint32_t *rows, size_t n,
+						double *out, char *why, size_t whylen)
+{
+	return ranked(d, rows, n, out, why, whylen, RANK_AP);
+}
+
+/* ---- probability losses ---- */
+
+#define LOG_LOSS_EPS 1e-15
+
+static double clip01(double p)
+{
+	if (p < LOG_LOSS_EPS)
+		return LOG_LOSS_EPS;
+	if (p > 1.0 - LOG_LOSS_EPS)
+		return 1.0 - LOG_LOSS_EPS;
+	return p;
+}
+
+static enum score_fn_status empty_rows(const char *name, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s is undefined on zero rows", name);
+	return SCORE_FN_UNDEFINED;
+}
+
+static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				       char *why, size_t whylen)
+{
+	double sum = 0.0;
+	size_t i;
+
+	if (n == 0)
+		return empty_rows("log_loss", why, whylen);
+	if (d->ncol == 1) {
+		for (i = 0; i < n; i++) {
+			size_t r = ROW(rows, i);
+			double p = clip01(d->p[r]);
+			double q = 1.0 - p;
+
+			sum -= log((d->y[r] == d->binary_pos ? p : q) / (q + p));
+		}
+	} else {
+		size_t k = (size_t)d->ncol;
+
+		for (i = 0; i < n; i++) {
+			size_t r = ROW(rows, i);
+			const double *pr = d->p + r * k;
+			double s = 0.0;
+			size_t c;
+
+			for (c = 0; c < k; c++)
+				s += clip01(pr[c]);
+			sum -= log(clip01(pr[d->y[r]]) / s);
+		}
+	}
+	*out = sum / (double)n;
+	return SCORE_FN_OK;
+}
+
+static enum score_fn_status m_brier(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				    char *why, size_t whylen)
+{
+	double sum = 0.0;
+	size_t i;
+
+	if (n == 0)
+		return empty_rows("brier", why, whylen);
+	if (d->ncol != 1 && d->nclass != 2) {
+		snprintf(why, whylen, "brier needs a binary ground truth (two classes)");
+		return SCORE_FN_UNDEFINED;
+	}
+	for (i = 0; i < n; i++) {
+		size_t r = ROW(rows, i);
+		size_t col = d->ncol == 1 ? 0 : (size_t)d->binary_pos;
+		double e = d->p[r * (size_t)d->ncol + col] - (d->y[r] == d->binary_pos ? 1.0 : 0.0);
+
+		sum += e * e;
+	}
+	*out = sum / (double)n;
+	return SCORE_FN_OK;
+}
+
+/* ---- regression ---- */
+
+enum reg_kind { REG_RMSE, REG_MAE, REG_R2, REG_MAPE };
+
+static enum score_fn_status regression(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				       char *why, size_t whylen, enum reg_kind kind)
+{
+	static const char *const names[] = {"rmse", "mae", "r2", "mape"};
+	long double sum = 0.0L;
+	long double ysum = 0.0L;
+	size_t i;
+
+	if (n == 0)
+		return empty_rows(names[kind], why, whylen);
+	for (i = 0; i < n; i++) {
+		size_t r = ROW(rows, i);
+		double y = d->yv[r];
+		double e = y - d->p[r];
+
+		switch (kind) {
+		case REG_RMSE:
+		case REG_R2:
+			sum += (long double)e * e;
+			ysum += y;
+			break;
+		case REG_MAE:
+			sum += fabs(e);
+			break;
+		case REG_MAPE:
+			sum += fabs(e) / fmax(fabs(y), 2.220446049250313e-16);
+			break;
+		}
+	}
+	if (kind == REG_RMSE) {
+		*out = (double)sqrtl(sum / (long double)n);
+	} else if (kind == REG_R2) {
+		long double mean = ysum / (long double)n;
+		long double tot = 0.0L;
+
+		for (i = 0; i < n; i++) {
+			long double dy = d->yv[ROW(rows, i)] - mean;
+
+			tot += dy * dy;
+		}
+		/* sklearn's force_finite: constant truth gives 1 for a perfect fit, else 0 */
+		if (tot == 0.0L)
+			*out = sum == 0.0L ? 1.0 : 0.0;
+		else
+			*out = (double)(1.0L - sum / tot);
+	} else {
+		*out = (double)(sum / (long double)n);
+	}
+	return SCORE_FN_OK;
+}
+
+static enum score_fn_status m_rmse(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				   char *why, size_t whylen)
+{
+	return regression(d, rows, n, out, why, whylen, REG_RMSE);
+}
+
+static enum score_fn_status m_mae(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				  char *why, size_t whylen)
+{
+	return regression(d, rows, n, out, why, whylen, REG_MAE);
+}
+
+static enum score_fn_status m_r2(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				 char *why, size_t whylen)
+{
+	return regression(d, rows, n, out, why, whylen, REG_R2);
+}
+
+static enum score_fn_status m_mape(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				   char *why, size_t whylen)
+{
+	return regression(d, rows, n, out, why, whylen, REG_MAPE);
+}
+
+/* ---- label metrics, all from one confusion matrix ---- */
+
+enum label_kind {
+	LAB_ACCURACY, LAB_BALANCED, LAB_F1_MACRO, LAB_F1_MICRO, LAB_F1_WEIGHTED, LAB_MCC, LAB_KAPPA, LAB_QWK,
+	LAB_COST
+};
+
+static const char *const label_names[] = {
+	"accuracy", "balanced_accuracy", "f1_macro", "f1_micro", "f1_weighted", "mcc", "cohen_kappa",
+	"quadratic_weighted_kappa", "cost_matrix",
+};
+
+static double f1_of(double tp, double npred, double ntrue)
+{
+	double prec = npred > 0 ? tp / npred : 0.0;
+	double rec = ntrue > 0 ? tp / ntrue : 0.0;
+
+	return prec + rec > 0 ? 2.0 * prec * rec / (prec + rec) : 0.0;
+}
+
+/* Cohen's kappa over the labels present in these rows (sklearn's unique_labels), optionally weighted. */
+static int kappa(const double *cm, const double *tsum, const double *psum, int k, double n, int quadratic,
+		 double *out)
+{
+	int idx[SCORE_MAX_CLASSES];
+	int m = 0;
+	double obs = 0.0;
+	double exp = 0.0;
+	int a;
+	int b;
+
+	for (a = 0; a < k; a++) {
+		if (tsum[a] > 0 || psum[a] > 0)
+			idx[m++] = a;
+	}
+	for (a = 0; a < m; a++) {
+		for (b = 0; b < m; b++) {
+			double w = quadratic ? (double)(a - b) * (double)(a - b) : (a != b);
+
+			obs += w * cm[(size_t)idx[a] * (size_t)k + (size_t)idx[b]];
+			exp += w * tsum[idx[a]] * psum[idx[b]] / n;
+		}
+	}
+	if (exp == 0.0)
+		return -1;
+	*out = 1.0 - obs / exp;
+	return 0;
+}
+
+static enum score_fn_status labels(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				   char *why, size_t whylen, enum label_kind kind)
+{
+	size_t k = (size_t)d->nclass;
+	double *cm = NULL;
+	double *tsum = NULL;
+	double *psum = NULL;
+	enum score_fn_status st = SCORE_FN_OK;
+	double dn = (double)n;
+	double trace = 0.0;
+	size_t i;
+	size_t c;
+
+	if (n == 0)
+		return empty_rows(label_names[kind], why, whylen);
+	if (kind == LAB_ACCURACY || kind == LAB_F1_MICRO || kind == LAB_COST) {
+		double sum = 0.0;
+
+		for (i = 0; i < n; i++) {
+			size_t r = ROW(rows, i);
+
+			if (kind == LAB_COST)
+				sum += d->cost[(size_t)d->y[r] * k + (size_t)d->yhat[r]];
+			else
+				sum += d->y[r] == d->yhat[r];
+		}
+		*out = kind == LAB_COST ? 1.0 - sum / dn : sum / dn;
+		return SCORE_FN_OK;
+	}
+	cm = calloc(k * k, sizeof *cm);
+	tsum = calloc(k, sizeof *tsum);
+	psum = calloc(k, sizeof *psum);
+	if (!cm || !tsum || !psum) {
+		st = SCORE_FN_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		size_t r = ROW(rows, i);
+
+		cm[(size_t)d->y[r] * k + (size_t)d->yhat[r]] += 1.0;
+	}
+	for (c = 0; c < k; c++) {
+		size_t j;
+
+		for (j = 0; j < k; j++) {
+			tsum[c] += cm[c * k + j];
+			psum[j] += cm[c * k + j];
+		}
+		trace += cm[c * k + c];
+	}
+	switch (kind) {
+	case LAB_BALANCED: {
+		double s = 0.0;
+		int m = 0;
+
+		for (c = 0; c < k; c++) {
+			if (tsum[c] > 0) {
+				s += cm[c * k + c] / tsum[c];
+				m++;
+			}
+		}
+		*out = s / m;
+		break;
+	}
+	case LAB_F1_MACRO:
+	case LAB_F1_WEIGHTED: {
+		double s = 0.0;
+		int m = 0;
+
+		for (c = 0; c < k; c++) {
+			double f;
+
+			if (tsum[c] == 0 && psum[c] == 0)
+				continue;
+			f = f1_of(cm[c * k + c], psum[c], tsum[c]);
+			s += kind == LAB_F1_MACRO ? f : f * tsum[c];
+			m++;
+		}
+		*out = kind == LAB_F1_MACRO ? s / m : s / dn;
+		break;
+	}
+	case LAB_MCC: {
+		double tp = 0.0;
+		double pp = 0.0;
+		double tt = 0.0;
+		double cov_tp;
+		double cov_pp;
+		double cov_tt;
+
+		for (c = 0; c < k; c++) {
+			tp += tsum[c] * psum[c];
+			pp += psum[c] * psum[c];
+			tt += tsum[c] * tsum[c];
+		}
+		cov_tp = trace * dn - tp;
+		cov_pp = dn * dn - pp;
+		cov_tt = dn * dn - tt;
+		*out = cov_pp * cov_tt == 0.0 ? 0.0 : cov_tp / sqrt(cov_tt * cov_pp);
+		break;
+	}
+	case LAB_KAPPA:
+	case LAB_QWK:
+		if (kappa(cm, tsum, psum, (int)k, dn, kind == LAB_QWK, out) != 0) {
+			snprintf(why, whylen, "%s is undefined: the ground truth and the predictions hold the same "
+				 "single class in these rows", label_names[kind]);
+			st = SCORE_FN_UNDEFINED;
+		}
+		break;
+	default:
+		break;
+	}
+out:
+	free(cm);
+	free(tsum);
+	free(psum);
+	return st;
+}
+
+#define LABEL_FN(fname, kind)                                                                           \
+	static enum score_fn_status fname(const struct score_data *d, const uint32_t *rows, size_t n,    \
+					  double *out, char *why, size_t whylen)                         \
+	{                                                                                               \
+		return labels(d, rows, n, out, why, whylen, kind);                                      \
+	}
+
+LABEL_FN(m_accuracy, LAB_ACCURACY)
+LABEL_FN(m_balanced_accuracy, LAB_BALANCED)
+LABEL_FN(m_f1_macro, LAB_F1_MACRO)
+LABEL_FN(m_f1_micro, LAB_F1_MICRO)
+LABEL_FN(m_f1_weighted, LAB_F1_WEIGHTED)
+LABEL_FN(m_mcc, LAB_MCC)
+LABEL_FN(m_cohen_kappa, LAB_KAPPA)
+LABEL_FN(m_qwk, LAB_QWK)
+LABEL_FN(m_cost_matrix, LAB_COST)
+
+/* ---- survival: Harrell's concordance index ---- */
+
+struct surv_item {
+	double time;
+	uint64_t risk;
+	uint32_t rank;
+	uint8_t event;
+};
+
+static int by_time(const void *a, const void *b)
+{
+	const struct surv_item *x = a;
+	const struct surv_item *y = b;
+
+	return (x->time > y->time) - (x->time < y->time);
+}
+
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a;
+	uint64_t y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void fenwick_add(uint32_t *t, size_t m, size_t i)
+{
+	for (i++; i <= m; i += i & (~i + 1))
+		t[i - 1]++;
+}
+
+/* Number of inserted items with rank < I. */
+static uint64_t fenwick_below(const uint32_t *t, size_t i)
+{
+	uint64_t s = 0;
+
+	for (; i > 0; i -= i & (~i + 1))
+		s += t[i - 1];
+	return s;
+}
+
+/*
+ * A subject with an event at time t is comparable with every subject whose time is greater, and with
+ * subjects censored at t (scikit-survival's convention). Higher risk should mean the earlier event;
+ * tied risks count 1/2.
+ */
+static enum score_fn_status m_c_index(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+				      char *why, size_t whylen)
+{
+	struct surv_item *it = NULL;
+	uint64_t *risks = NULL;
+	uint32_t *tree = NULL;
+	enum score_fn_status st = SCORE_FN_OK;
+	uint64_t twice = 0;
+	uint64_t pairs = 0;
+	size_t m = 0;
+	size_t i;
+	size_t g;
+
+	if (n == 0)
+		return empty_rows("c_index", why, whylen);
+	it = malloc(n * sizeof *it);
+	risks = malloc(n * sizeof *risks);
+	tree = calloc(n, sizeof *tree);
+	if (!it || !risks || !tree) {
+		st = SCORE_FN_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		size_t r = ROW(rows, i);
+
+		it[i].time = d->yv[r];
+		it[i].event = d->event[r];
+		it[i].risk = score_sort_key(d->p[r]);
+		risks[i] = it[i].risk;
+	}
+	qsort(risks, n, sizeof *risks, by_u64);
+	for (i = 0; i < n; i++) {
+		if (m == 0 || risks[m - 1] != risks[i])
+			risks[m++] = risks[i];
+	}
+	for (i = 0; i < n; i++) {
+		size_t lo = 0;
+		size_t hi = m;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (risks[mid] < it[i].risk)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		it[i].rank = (uint32_t)lo;
+	}
+	qsort(it, n, sizeof *it, by_time);
+	g = n;
+	while (g > 0) { /* groups of equal time, from the latest */
+		size_t start = g;
+		uint64_t inserted;
+
+		while (start > 0 && it[start - 1].time == it[g - 1].time)
+			start--;
+		for (i = start; i < g; i++) {
+			if (!it[i].event)
+				fenwick_add(tree, m, it[i].rank);
+		}
+		inserted = fenwick_below(tree, m);
+		for (i = start; i < g; i++) {
+			uint64_t below;
+			uint64_t tied;
+
+			if (!it[i].event)
+				continue;
+			below = fenwick_below(tree, it[i].rank);
+			tied = fenwick_below(tree, it[i].rank + 1) - below;
+			twice += 2 * below + tied;
+			pairs += inserted;
+		}
+		for (i = start; i < g; i++) {
+			if (it[i].event)
+				fenwick_add(tree, m, it[i].rank);
+		}
+		g = start;
+	}
+	if (pairs == 0) {
+		snprintf(why, whylen, "c_index is undefined: no comparable pair (no event before another subject's "
+			 "time) in these rows");
+		st = SCORE_FN_UNDEFINED;
+		goto out;
+	}
+	*out = (double)twice / (2.0 * (double)pairs);
+out:
+	free(it);
+	free(risks);
+	free(tree);
+	return st;
+}
+
+static const struct score_metric metric_table[] = {
+	{"accuracy", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_accuracy,
+	 "share of rows whose predicted class is the true class"},
+	{"balanced_accuracy", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_balanced_accuracy,
+	 "mean recall over the classes present in the ground truth"},
+	{"f1_macro", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_f1_macro,
+	 "unweighted mean F1 over the classes present in truth or predictions (absent precision counts 0)"},
+	{"f1_micro", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_f1_micro,
+	 "F1 of the pooled counts (equals accuracy for single-label data)"},
+	{"f1_weighted", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_f1_weighted,
+	 "mean F1 over classes weighted by their count in the ground truth"},
+	{"mcc", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_mcc,
+	 "Matthews correlation coefficient (multiclass form; 0 when undefined, as sklearn)"},
+	{"cohen_kappa", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_cohen_kappa,
+	 "Cohen's kappa, unweighted"},
+	{"quadratic_weighted_kappa", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_qwk,
+	 "Cohen's kappa with quadratic weights over the sorted labels"},
+	{"roc_auc", 1, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_roc_auc,
+	 "area under the ROC curve, ties count 1/2; multiclass: one-vs-rest, macro average"},
+	{"average_precision", 1, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_average_precision,
+	 "area under the precision-recall curve (step sum, as sklearn); multiclass: one-vs-rest, macro"},
+	{"log_loss", 0, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_log_loss,
+	 "cross-entropy, probabilities clipped to [1e-15, 1-1e-15], multiclass rows renormalised"},
+	{"brier", 0, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_brier,
+	 "mean squared difference between the probability and the 0/1 outcome"},
+	{"rmse", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_rmse, "root mean squared error"},
+	{"mae", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_mae, "mean absolute error"},
+	{"r2", 1, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_r2,
+	 "coefficient of determination (constant truth: 1 if perfect, else 0)"},
+	{"mape", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_mape,
+	 "mean absolute percentage error as a fraction, |y| floored at machine epsilon"},
+	{"cost_matrix", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_cost_matrix,
+	 "1 - mean cost[true][predicted]; params {\"matrix\":[[...]],\"labels\":[...]}"},
+	{"c_index", 1, SCORE_TRUTH_SURVIVAL, SCORE_PRED_NUMBER, m_c_index,
+	 "Harrell's concordance index; truth time,event; higher risk = earlier event; risk ties count 1/2"},
+	{NULL, 0, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, NULL, NULL},
+};
+
+const struct score_metric *score_metric_find(const char *name)
+{
+	const struct score_metric *m;
+
+	if (!name)
+		return NULL;
+	for (m = metric_table; m->name; m++) {
+		if (strcmp(m->name, name) == 0)
+			return m;
+	}
+	return NULL;
+}
+
+const struct score_metric *score_metric_table(void)
+{
+	return metric_table;
+}

@@ -1,0 +1,83 @@
+/*
+ * metrics.h: the table of built-in metrics and the columns they are computed from.
+ *
+ * A metric is a row of a table (name, direction, what it needs from the ground truth and the predictions,
+ * function), so that the server can validate a challenge's metric name and leaderboard direction with
+ * score_metric_find(), and the scorer can check inputs once, before any metric runs.
+ */
+#ifndef CONCOURS_METRICS_H
+#define CONCOURS_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Most classes a label metric accepts (confusion matrices are nclass x nclass). */
+#define SCORE_MAX_CLASSES 1000
+
+/* What a metric reads from the ground truth's target column(s). */
+enum score_truth {
+	SCORE_TRUTH_LABEL,    /* a class label (or one-hot columns named by class) */
+	SCORE_TRUTH_NUMBER,   /* one number column */
+	SCORE_TRUTH_SURVIVAL  /* two columns: time, event (0/1) */
+};
+
+/* What a metric reads from the prediction file. */
+enum score_pred {
+	SCORE_PRED_LABEL,  /* one label column, or one column per class (highest wins, ties to the first) */
+	SCORE_PRED_PROBA,  /* one probability column (binary) or one per class; values in [0,1] */
+	SCORE_PRED_NUMBER  /* one number column (regression value or risk) */
+};
+
+/* Columns of one scoring run, row-aligned with the ground truth. Owned by the scorer, read by metrics. */
+struct score_data {
+	size_t n;               /* rows */
+	int nclass;             /* classes (LABEL truth), sorted; names in class_name */
+	char **class_name;
+	const int32_t *y;       /* LABEL truth: class index per row */
+	const double *yv;       /* NUMBER truth, or SURVIVAL time */
+	const uint8_t *event;   /* SURVIVAL event (0/1) */
+	int binary_pos;         /* PROBA with one column: class index of the positive class (1), else -1 */
+	const int32_t *yhat;    /* LABEL prediction: class index per row */
+	const double *p;        /* PROBA/NUMBER prediction: n x ncol, row-major */
+	int ncol;               /* 1, or nclass with column c holding class c */
+	const double *cost;     /* cost_matrix: nclass x nclass, [true][pred], or NULL */
+};
+
+enum score_fn_status {
+	SCORE_FN_OK = 0,
+	SCORE_FN_UNDEFINED, /* the metric has no value on these rows (e.g. one class only); WHY says why */
+	SCORE_FN_NOMEM
+};
+
+/*
+ * Computes a metric over the rows ROWS[0..N) of D (ROWS == NULL means rows 0..N-1). Writes the value to
+ * *OUT, or on SCORE_FN_UNDEFINED a sentence for the organizer to WHY (bounded by WHYLEN).
+ */
+typedef enum score_fn_status (*score_fn)(const struct score_data *d, const uint32_t *rows, size_t n,
+					 double *out, char *why, size_t whylen);
+
+struct score_metric {
+	const char *name;
+	int higher_is_better;
+	enum score_truth truth;
+	enum score_pred pred;
+	score_fn fn;
+	const char *help;     /* one line for --help */
+};
+
+/* Returns the built-in metric called NAME, or NULL. The table is static: never free. */
+const struct score_metric *score_metric_find(const char *name);
+
+/* The whole table, terminated by a row whose name is NULL. Static: never free. */
+const struct score_metric *score_metric_table(void);
+
+/* Maps a double to a 64-bit key whose unsigned order is the numeric order (-0 and 0 map alike). */
+uint64_t score_sort_key(double v);
+
+/*
+ * Sorts A[0..N) ascending, using TMP[0..N) as scratch (LSD radix sort, passes whose digit is constant are
+ * skipped). Both arrays belong to the caller.
+ */
+void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n);
+
+#endif

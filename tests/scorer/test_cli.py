@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+"""Black-box tests of concours-score (API.md section 1), standard library only.
+
+Usage: test_cli.py PATH/TO/concours-score SECTION [SOURCE_DIR]
+Sections: ref (metrics against committed scikit-learn references), validation (every rule of "Files the
+scorer reads"), archives (SECURITY.md 11-14, hostile files generated on the fly), bootstrap, challenge.
+Each check prints one line; the script exits 1 if any check failed.
+"""
+import gzip
+import io
+import json
+import math
+import os
+import resource
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+import zlib
+
+BIN = os.path.abspath(sys.argv[1])
+SECTION = sys.argv[2]
+SRC = os.path.abspath(sys.argv[3]) if len(sys.argv) > 3 else os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(SRC, "..", ".."))
+REF = os.path.join(SRC, "ref")
+failures = []
+checks = 0
+
+
+def check(cond, what, detail=""):
+    global checks
+    checks += 1
+    if cond:
+        print(f"ok   {what}")
+    else:
+        print(f"FAIL {what} {detail}")
+        failures.append(what)
+
+
+def run(args, timeout=60, max_memory=None):
+    """Runs concours-score; MAX_MEMORY caps its address space (bombs must stop at the byte cap)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
+    t0 = time.monotonic()
+    p = subprocess.run([BIN] + args, capture_output=True, timeout=timeout, preexec_fn=limit if max_memory else None)
+    out = None
+    try:
+        out = json.loads(p.stdout.decode("utf-8"))
+    except ValueError:
+        pass
+    return p.returncode, out, p.stderr.decode("utf-8", "replace"), time.monotonic() - t0, p.stdout
+
+
+def close(a, b, rel=1e-9):
+    return a is not None and b is not None and abs(a - b) <= rel * max(1.0, abs(b))
+
+
+class Tmp:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="scorer-test-")
+
+    def path(self, name, content=None):
+        p = os.path.join(self.dir, name)
+        if content is not None:
+            with open(p, "wb") as f:
+                f.write(content.encode() if isinstance(content, str) else content)
+        return p
+
+    def done(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def section_ref():
+    with open(os.path.join(REF, "cases.json")) as f:
+        cases = json.load(f)
+    for c in cases:
+        args = ["--truth", os.path.join(REF, c["truth"]), "--pred", os.path.join(REF, c["pred"]),
+                "--metric", c["metric"]]
+        if "params" in c:
+            args += ["--params", json.dumps(c["params"])]
+        rc, out, err, _, raw = run(args)
+        if rc != 0 or out is None:
+            check(False, c["name"], f"rc={rc} out={raw[:300]!r} err={err[:300]}")
+            continue
+        ok = all(close(out.get(k), v) for k, v in c["expected"].items())
+        ok = ok and set(k for k in ("score", "public", "private") if k in out) == set(c["expected"])
+        check(ok, c["name"], f"got {out} expected {c['expected']}")
+
+
+# ---- validation ----
+
+TRUTH = "id,label,Usage\na,1,Public\nb,0,Public\nc,1,Private\nd,0,Private\n"
+
+
+def expect_invalid(t, name, pred, code, substr=None, metric="roc_auc", truth=TRUTH, line=None, extra=()):
+    tp = t.path("truth.csv", truth)
+    pp = t.path("pred_" + str(abs(hash(name))) + ".csv", pred)
+    rc, out, err, _, raw = run(["--truth", tp, "--pred", pp, "--metric", metric] + list(extra))
+    e = (out or {}).get("error", {})
+    ok = rc == 1 and e.get("code") == code and isinstance(e.get("message"), str)
+    ok = ok and (substr is None or substr in e["message"])
+    ok = ok and (line is None or e.get("line") == line) and "column" in e
+    check(ok, f"invalid: {name}", f"rc={rc} out={raw[:400]!r}")
+    return out
+
+
+def expect_score(t, name, pred, value, metric="roc_auc", truth=TRUTH, key="score", extra=()):
+    tp = t.path("truth.csv", truth)
+    pp = t.path("pred_" + str(abs(hash(name))) + ".csv", pred)
+    rc, out, err, _, raw = run(["--truth", tp, "--pred", pp, "--metric", metric] + list(extra))
+    check(rc == 0 and out is not None and close(out.get(key), value), f"scores: {name}",
+          f"rc={rc} out={raw[:300]!r} err={err[:200]}")
+    return out
+
+
+def section_validation():
+    t = Tmp()
+    good = "id,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\n"
+    out = expect_score(t, "plain file", good, 1.0)
+    check(out is not None and out.get("public") == 1.0 and out.get("private") == 1.0 and out.get("rows") == 4
+          and out.get("metric") == "roc_auc" and out.get("higher_is_better") is True, "result fields")
+    expect_score(t, "UTF-8 BOM and CRLF", "\ufeffid,label\r\na,0.9\r\nb,0.1\r\nc,0.8\r\nd,0.3\r\n", 1.0)
+    expect_score(t, "quoted fields with a quoted newline in the truth id", 'id,label\n"a\nx",0.9\nb,0.1\nc,0.8\nd,0.3\n',
+                 1.0, truth='id,label,Usage\n"a\nx",1,Public\nb,0,Public\nc,1,Private\nd,0,Private\n')
+    expect_score(t, "quoted values and escaped quotes", 'id,label\n"a",".9"\n"b",0.1\nc,"8e-1"\nd,0.3\n', 1.0)
+    expect_score(t, "rows in any order", "id,label\nd,0.3\nc,0.8\nb,0.1\na,0.9\n", 1.0)
+    expect_score(t, "no trailing newline, blank lines", "id,label\na,0.9\n\nb,0.1\nc,0.8\nd,0.3", 1.0)
+    expect_score(t, "split column case-insensitive values", good, 1.0,
+                 truth="id,label,Usage\na,1,PUBLIC\nb,0,public\nc,1,Private\nd,0,private\n", key="public")
+    expect_invalid(t, "missing id", "id,label\na,0.9\nb,0.1\nc,0.8\n", "missing_id", "'d' is missing")
+    expect_invalid(t, "extra id", good + "zz,0.5\n", "unknown_id", "id 'zz' is not in the test set", line=6)
+    expect_invalid(t, "duplicate id", "id,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\nb,0.2\n", "duplicate_id",
+                   "line 6: id 'b' appears twice (first on line 3)", line=6)
+    expect_invalid(t, "unparsable number", "id,label\na,0.9\nb,abc\nc,0.8\nd,0.3\n", "not_a_number",
+                   "line 3, column 'label': 'abc' is not a number", line=3)
+    for v in ["nan", "NaN", "inf", "-Infinity", "1e309"]:
+        expect_invalid(t, f"non-finite {v}", f"id,label\na,0.9\nb,{v}\nc,0.8\nd,0.3\n", "not_finite", "not a finite number")
+    expect_invalid(t, "probability above 1", "id,label\na,1.7\nb,0.1\nc,0.8\nd,0.3\n", "not_a_probability",
+                   "column 'label': 1.7 is not a probability", line=2)
+    expect_invalid(t, "negative probability", "id,label\na,-0.1\nb,0.1\nc,0.8\nd,0.3\n", "not_a_probability")
+    expect_invalid(t, "hex is not a number", "id,label\na,0x1p-1\nb,0.1\nc,0.8\nd,0.3\n", "not_a_number")
+    expect_invalid(t, "wrong id column name", "key,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\n", "wrong_header",
+                   "first column must be the id column 'id', found 'key'", line=1)
+    expect_invalid(t, "no header row", "a,0.9\nb,0.1\nc,0.8\nd,0.3\n", "wrong_header")
+    expect_invalid(t, "header with one column", "id\na\nb\n", "wrong_header")
+    expect_invalid(t, "empty file", "", "empty_file", "empty")
+    expect_invalid(t, "only a BOM", "\ufeff", "empty_file")
+    expect_invalid(t, "wrong field count", "id,label\na,0.9,1\nb,0.1\nc,0.8\nd,0.3\n", "wrong_field_count",
+                   "line 2 has 3 fields, expected 2", line=2)
+    expect_invalid(t, "unterminated quote", 'id,label\na,"0.9\nb,0.1\n', "bad_csv")
+    expect_invalid(t, "NUL byte", "id,label\na,0.9\x00\nb,0.1\n", "bad_csv", "NUL")
+    big = "id,label\na," + "1" * (1 << 20) + "\nb,0.1\nc,0.8\nd,0.3\n"
+    expect_invalid(t, "1 MiB line", big, "bad_csv", "too long", line=2)
+    expect_invalid(t, "invalid UTF-8 id is echoed escaped", "id,label\na,0.9\n\xffb,0.1\nc,0.8\nd,0.3\n".encode("latin-1"),
+                   "unknown_id", "\\xff")
+    many = "id,label\n" + "".join(f"x{i},0.5\n" for i in range(100)) + good.split("\n", 1)[1]
+    out = expect_invalid(t, "first 20 problems, then a count", many, "unknown_id", "100 problems")
+    e = (out or {}).get("error", {})
+    check(len(e.get("problems", [])) == 20 and e.get("problem_count") == 100 and "and 80 more" in e.get("message", ""),
+          "problems list capped at 20 with the total count", str(e)[:300])
+    # labels
+    lt = "id,label\na,cat\nb,dog\nc,cat\nd,bird\n"
+    expect_score(t, "accuracy with labels", "id,label\na,cat\nb,dog\nc,dog\nd,bird\n", 0.75, metric="accuracy", truth=lt)
+    expect_invalid(t, "unknown label", "id,label\na,cat\nb,cow\nc,dog\nd,bird\n", "unknown_label",
+                   "'cow' is not one of the classes: bird, cat, dog", metric="accuracy", truth=lt)
+    expect_score(t, "accuracy from one column per class (ties to the leftmost)",
+                 "id,dog,cat,bird\na,0.1,0.8,0.1\nb,0.5,0.5,0\nc,0.2,0.2,0.6\nd,0,0,1\n", 0.75, metric="accuracy", truth=lt)
+    expect_invalid(t, "class columns not matching the classes", "id,dog,cat,cow\na,1,0,0\nb,1,0,0\nc,1,0,0\nd,1,0,0\n",
+                   "wrong_header", "column 'cow' is not a class", metric="accuracy", truth=lt)
+    expect_invalid(t, "multiclass probabilities in one column", "id,label\na,0.1\nb,0.1\nc,0.1\nd,0.1\n", "wrong_header",
+                   "one probability column per class", metric="log_loss", truth=lt)
+    expect_invalid(t, "regression needs one column", "id,a,b\na,1,2\nb,1,2\nc,1,2\nd,1,2\n", "wrong_header",
+                   "exactly one prediction column", metric="rmse", truth="id,y\na,1\nb,2\nc,3\nd,4\n")
+    # configuration errors: exit 2, never exit 1
+    tp = t.path("truth.csv", TRUTH)
+    pp = t.path("good.csv", good)
+    for name, args in [
+        ("unknown metric", ["--truth", tp, "--pred", pp, "--metric", "nope"]),
+        ("missing truth file", ["--truth", t.path("nope.csv"), "--pred", pp, "--metric", "roc_auc"]),
+        ("missing --pred", ["--truth", tp, "--metric", "roc_auc"]),
+        ("unknown option", ["--truth", tp, "--pred", pp, "--metric", "roc_auc", "--frobnicate"]),
+        ("bad params JSON", ["--truth", tp, "--pred", pp, "--metric", "roc_auc", "--params", "{nope"]),
+        ("cost_matrix without matrix", ["--truth", tp, "--pred", pp, "--metric", "cost_matrix"]),
+        ("id column not in truth", ["--truth", tp, "--pred", pp, "--metric", "roc_auc", "--id-column", "zz"]),
+    ]:
+        rc, out, err, _, raw = run(args)
+        check(rc == 2 and out is not None and "error" in out and err, f"exit 2: {name}", f"rc={rc} {raw[:200]!r}")
+    one = "id,label\na,1\nb,1\n"
+    rc, out, err, _, raw = run(["--truth", t.path("one.csv", one), "--pred", t.path("onep.csv", "id,label\na,0.2\nb,0.3\n"),
+                                "--metric", "roc_auc"])
+    check(rc == 2 and "undefined" in (out or {}).get("error", {}).get("message", ""),
+          "roc_auc on a single-class truth says it is undefined", raw[:300])
+    dup = "id,label\na,1\na,0\n"
+    rc, out, err, _, raw = run(["--truth", t.path("dup.csv", dup), "--pred", pp, "--metric", "roc_auc"])
+    check(rc == 2 and "more than once" in err, "duplicate id in the ground truth is a configuration error", err)
+    rc, out, err, _, raw = run(["--help"])
+    text = raw.decode()
+    check(rc == 0 and all(m in text for m in ["cost_matrix", "c_index", "quadratic_weighted_kappa", "tar.gz", "--params",
+                                               "--bootstrap"]), "--help documents metrics, params and formats")
+    # id column by name, custom split column
+    rc, out, err, _, raw = run(["--truth", t.path("t2.csv", "label,key,Part\n1,a,Public\n0,b,Private\n1,c,Private\n0,d,Public\n"),
+                                "--pred", t.path("p2.csv", "key,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\n"),
+                                "--metric", "roc_auc", "--id-column", "key", "--split-column", "Part"])
+    check(rc == 0 and out and out.get("public") == 1.0 and out.get("private") == 1.0, "--id-column and --split-column", raw[:300])
+    t.done()
+
+
+# ---- archives ----
+
+CSV_BODY = "id,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\n"
+
+
+def zip_bytes(entries, compression=zipfile.ZIP_DEFLATED):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression) as z:
+        for name, data in entries:
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def tar_bytes(members, mode="w"):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode=mode) as tf:
+        for info, data in members:
+            tf.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
+def tinfo(name, data=b"", kind=tarfile.REGTYPE, link=""):
+    ti = tarfile.TarInfo(name)
+    ti.type = kind
+    ti.size = len(data) if kind == tarfile.REGTYPE else 0
+    ti.linkname = link
+    return ti
+
+
+def lying_zip(real_size=100 << 20, declared=100):
+    """A zip whose headers declare DECLARED bytes for an entry that inflates to REAL_SIZE bytes."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    chunk = b"0" * (1 << 20)
+    raw = comp.compress(b"id,label\n")
+    crc = zlib.crc32(b"id,label\n")
+    for _ in range(real_size >> 20):
+        raw += comp.compress(chunk)
+        crc = zlib.crc32(chunk, crc)
+    raw += comp.flush()
+    name = b"preds.csv"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(raw), declared, len(name), 0) + name
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(raw), declared, len(name),
+                          0, 0, 0, 0, 0, 0) + name
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(raw), 0)
+    return local + raw + central + end
+
+
+def zeros_tar_gz(path, total=10 << 30):
+    """Writes a tar.gz holding one file of TOTAL zero bytes (10 GiB), fast: the header is one gzip member,
+    then one precompressed member of 1 MiB of zeros repeated (concatenated members are valid gzip)."""
+    ti = tarfile.TarInfo("preds.csv")
+    ti.size = total
+    header = ti.tobuf(format=tarfile.GNU_FORMAT)
+    block = gzip.compress(b"\0" * (1 << 20), compresslevel=9)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(header))
+        for _ in range(total >> 20):
+            f.write(block)
+
+
+def section_archives():
+    t = Tmp()
+    tp = t.path("truth.csv", TRUTH)
+
+    def score(name, data, want_rc, substr=None, extra=(), timeout=60):
+        pp = t.path(name.replace(" ", "_").replace("/", "_")[:60], data) if data is not None else name
+        rc, out, err, dt, raw = run(["--truth", tp, "--pred", pp, "--metric", "roc_auc"] + list(extra), timeout=timeout,
+                                    max_memory=512 << 20)
+        msg = json.dumps(out)
+        ok = rc == want_rc and out is not None and (substr is None or substr in msg)
+        check(ok, f"archive: {name} -> exit {want_rc}", f"rc={rc} out={raw[:300]!r} err={err[:200]}")
+        return rc, out, dt
+
+    score("csv.gz", gzip.compress(CSV_BODY.encode()), 0)
+    score("zip with one csv", zip_bytes([("preds.csv", CSV_BODY)]), 0)
+    score("zip stored", zip_bytes([("preds.csv", CSV_BODY)], zipfile.ZIP_STORED), 0)
+    score("zip with a folder and macOS noise", zip_bytes([("out/", ""), ("out/preds.csv", CSV_BODY),
+                                                          ("__MACOSX/out/._preds.csv", "junk")]), 0)
+    score("tar", tar_bytes([(tinfo("preds.csv", CSV_BODY.encode()), CSV_BODY.encode())]), 0)
+    score("tar.gz", tar_bytes([(tinfo("preds.csv", CSV_BODY.encode()), CSV_BODY.encode())], "w:gz"), 0)
+    score("zip with two csv", zip_bytes([("a.csv", CSV_BODY), ("b.csv", CSV_BODY)]), 1, "exactly one")
+    score("empty zip", zip_bytes([]), 1, "no file")
+    score("zip slip ../", zip_bytes([("../../evil.csv", CSV_BODY)]), 1, "unsafe")
+    score("zip absolute path", zip_bytes([("/tmp/evil.csv", CSV_BODY)]), 1, "unsafe")
+    score("zip drive letter", zip_bytes([("C:/evil.csv", CSV_BODY)]), 1, "unsafe")
+    score("zip backslash path", zip_bytes([("..\\..\\evil.csv", CSV_BODY)]), 1, "unsafe")
+    score("zip name with control char", zip_bytes([("a\x01.csv", CSV_BODY)]), 1, "unsafe")
+    score("tar non-UTF-8 name", tar_bytes([(tinfo("pr\xe9ds.csv".encode("latin-1").decode("utf-8", "surrogateescape"),
+                                                   CSV_BODY.encode()), CSV_BODY.encode())]), 1, "unsafe")
+    score("tar huge name", tar_bytes([(tinfo("a/" * 200 + "p.csv", CSV_BODY.encode()), CSV_BODY.encode())]), 1, "unsafe")
+    score("tar symlink", tar_bytes([(tinfo("preds.csv", kind=tarfile.SYMTYPE, link="/etc/passwd"), None)]), 1, "link")
+    score("tar hardlink", tar_bytes([(tinfo("x.csv", CSV_BODY.encode()), CSV_BODY.encode()),
+                                     (tinfo("preds.csv", kind=tarfile.LNKTYPE, link="x.csv"), None)]), 1)
+    score("tar character device", tar_bytes([(tinfo("null", kind=tarfile.CHRTYPE), None)]), 1, "regular")
+    score("tar FIFO", tar_bytes([(tinfo("fifo", kind=tarfile.FIFOTYPE), None)]), 1, "regular")
+    zsym = io.BytesIO()
+    with zipfile.ZipFile(zsym, "w") as z:
+        zi = zipfile.ZipInfo("preds.csv")
+        zi.create_system = 3
+        zi.external_attr = (0o120777 << 16)
+        z.writestr(zi, "/etc/passwd")
+    score("zip symlink", zsym.getvalue(), 1, "link")
+    many = zip_bytes([(f"f{i}/", "") for i in range(100000)], zipfile.ZIP_STORED)
+    score("100k entries", many, 1, "entries")
+    # formats outside the allow-list, named .zip
+    foreign = {
+        "rar": b"Rar!\x1a\x07\x01\x00" + b"\0" * 64,
+        "7z": b"7z\xbc\xaf\x27\x1c\x00\x04" + b"\0" * 64,
+        "cpio": b"070701" + b"0" * 200,
+        "xz": b"\xfd7zXZ\x00" + b"\0" * 64,
+        "bzip2": b"BZh91AY&SY" + b"\0" * 64,
+        "iso": b"\0" * 0x8001 + b"CD001" + b"\0" * 100,
+    }
+    for kind, data in foreign.items():
+        score(f"{kind} named .zip", data, 1, "accepted forms")
+    cpio_gz = gzip.compress(b"070701" + b"0" * 200)
+    score("cpio inside gzip", cpio_gz, 1)
+    # bombs
+    rc, out, dt = score("lying-size zip bomb (100 bytes declared, 100 MiB real)", lying_zip(), 1, "larger than",
+                        extra=["--max-bytes", str(8 << 20)])
+    check(dt < 10, "lying-size zip stops at the cap quickly", f"{dt:.1f}s")
+    bomb = t.path("zeros.tar.gz")
+    t0 = time.monotonic()
+    zeros_tar_gz(bomb)
+    gen = time.monotonic() - t0
+    check(os.path.getsize(bomb) < 64 << 20, f"10 GiB-of-zeros tar.gz generated in {gen:.1f}s, "
+          f"{os.path.getsize(bomb) >> 20} MiB on disk")
+    rc, out, dt = score(bomb, None, 1, "larger than", extra=["--max-bytes", str(64 << 20)])
+    check(dt < 20, f"10 GiB tar.gz stopped at the 64 MiB cap in {dt:.1f}s")
+    gz_bomb = t.path("zeros.csv.gz")
+    with open(gz_bomb, "wb") as f:
+        f.write(gzip.compress(b"id,label\na,"))
+        block = gzip.compress(b"0" * (1 << 20), compresslevel=9)
+        for _ in range(200):
+            f.write(block)
+    score(gz_bomb, None, 1, "larger than", extra=["--max-bytes", str(16 << 20)])
+    # nested archive: a zip inside the zip is just a file that is not a CSV
+    score("nested zip", zip_bytes([("inner.zip", zip_bytes([("preds.csv", CSV_BODY)]))]), 1)
+    score("truncated gzip", gzip.compress(CSV_BODY.encode() * 100)[:-20], 1)
+    check(not os.path.exists("/tmp/evil.csv"), "no file was written outside the work folder")
+    t.done()
+
+
+def section_bootstrap():
+    t = Tmp()
+    n = 400
+    lines = ["id,label,Usage"]
+    plines = ["id,label"]
+    for i in range(n):
+        y = (i * 7919) % 3 == 0
+        lines.append(f"r{i},{int(y)},{'Public' if i % 2 else 'Private'}")
+        plines.append(f"r{i},{((i * 104729) % 1000) / 1000 * 0.6 + (0.4 if y else 0):.3f}")
+    tp = t.path("t.csv", "\n".join(lines) + "\n")
+    pp = t.path("p.csv", "\n".join(plines) + "\n")
+    args = ["--truth", tp, "--pred", pp, "--metric", "roc_auc", "--bootstrap", "200", "--seed", "7"]
+    rc, out, err, _, raw = run(args)
+    ci = (out or {}).get("ci", {})
+    ok = rc == 0 and all(k in ci and len(ci[k]) == 2 and ci[k][0] <= out[k] <= ci[k][1] for k in ("score", "public", "private"))
+    check(ok, "bootstrap gives an interval around each split's score", raw[:400])
+    rc2, out2, _, _, _ = run(args)
+    check(out2 == out, "same seed, same interval")
+    rc3, out3, _, _, _ = run(args[:-1] + ["8"])
+    check(rc3 == 0 and out3.get("ci") != out.get("ci"), "another seed, another interval")
+    for metric, pfile in [("log_loss", pp), ("accuracy", None), ("rmse", None)]:
+        if pfile is None:
+            pfile = t.path(metric + ".csv", "id,label\n" + "".join(f"r{i},{int((i * 7919) % 3 == 0 or i % 5 == 0)}\n"
+                                                                   for i in range(n)))
+        rc, out, _, _, raw = run(["--truth", tp, "--pred", pfile, "--metric", metric, "--bootstrap", "50"])
+        check(rc == 0 and "ci" in out and out["ci"]["score"][0] <= out["ci"]["score"][1], f"bootstrap works for {metric}",
+              raw[:300])
+    t.done()
+
+
+def section_challenge():
+    for bundle, pred_name in [("tissuenet-demo", "sample_submission.csv"), ("sarcoma-survival-demo", "sample_submission.csv")]:
+        d = os.path.join(REPO, "challenges", bundle)
+        if not os.path.isdir(d):
+            print(f"skip {bundle}: not written yet")
+            continue
+        rc, out, err, _, raw = run(["--challenge", d, "--pred", os.path.join(d, "data", pred_name)])
+        check(rc == 0 and out and "public" in out and "private" in out, f"--challenge {bundle} scores its sample submission",
+              f"rc={rc} {raw[:300]!r} {err[:300]}")
+    t = Tmp()
+    os.makedirs(os.path.join(t.dir, "b", "private"))
+    with open(os.path.join(t.dir, "b", "challenge.json"), "w") as f:
+        json.dump({"slug": "x", "ground_truth": "private/solution.csv", "id_column": "id", "split_column": "Usage",
+                   "metric": {"name": "accuracy", "params": {}}}, f)
+    with open(os.path.join(t.dir, "b", "private", "solution.csv"), "w") as f:
+        f.write("id,y,Usage\na,1,Public\nb,2,Private\n")
+    rc, out, err, _, raw = run(["--challenge", os.path.join(t.dir, "b"), "--pred", t.path("p.csv", "id,y\na,1\nb,1\n")])
+    check(rc == 0 and out["public"] == 1.0 and out["private"] == 0.0, "--challenge reads metric, columns and truth", raw[:300])
+    with open(os.path.join(t.dir, "b", "challenge.json"), "w") as f:
+        json.dump({"slug": "x", "ground_truth": "../../etc/passwd", "metric": {"name": "accuracy"}}, f)
+    rc, out, err, _, raw = run(["--challenge", os.path.join(t.dir, "b"), "--pred", t.path("p.csv")])
+    check(rc == 2, "--challenge refuses a ground truth outside the bundle", raw[:200])
+    t.done()
+
+
+SECTIONS = {"ref": section_ref, "validation": section_validation, "archives": section_archives,
+            "bootstrap": section_bootstrap, "challenge": section_challenge}
+
+if __name__ == "__main__":
+    SECTIONS[SECTION]()
+    print(f"{checks - len(failures)}/{checks} checks passed")
+    sys.exit(1 if failures else 0)
