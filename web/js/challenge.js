@@ -1,7 +1,7 @@
 // Why this file exists: the challenge page — overview (Markdown), terms to accept, data files, the upload
 // form (raw body, progress bar), my submissions with live status, quota, and the leaderboard.
 import { api, upload, getMe, errorBox, loginHref, ApiError } from './api.js';
-import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey } from './dom.js';
+import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore } from './dom.js';
 import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
 import { leaderboardView } from './leaderboard.js';
@@ -15,6 +15,10 @@ let board = null;
 let submissions = [];
 let pollTimer = null;
 const known = new Map(); // submission id → last status seen, to announce changes
+
+function score(v) {
+  return fmtScore(v, challenge && challenge.leaderboard ? challenge.leaderboard.precision : undefined);
+}
 
 function section(msg, cls = 'muted') {
   return h('p', { class: cls }, ...[msg].flat());
@@ -201,7 +205,7 @@ function renderMine() {
       h('td', {}, timeEl(x.created_at)),
       h('td', { class: 'desc' }, x.description ? h('bdi', { text: x.description }) : h('span', { class: 'muted', text: '—' })),
       h('td', {}, statusBadge(x.status)),
-      h('td', { class: 'num score', text: x.public_score ?? '' }),
+      h('td', { class: 'num score', text: score(x.public_score) }),
       h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null)),
   );
   replace(box, h('div', { class: 'table-scroll' }, h('table', { class: 'submissions' },
@@ -216,7 +220,7 @@ function announce() {
   for (const x of submissions) {
     const before = known.get(x.id);
     if (before !== undefined && before !== x.status) {
-      news.push(`Submission #${x.id} is ${x.status}${x.status === 'scored' ? `: ${x.public_score}` : ''}.`);
+      news.push(`Submission #${x.id} is ${x.status}${x.status === 'scored' ? `: ${score(x.public_score)}` : ''}.`);
       if (x.status === 'scored' || x.status === 'failed') finished = true;
     }
     known.set(x.id, x.status);
@@ -259,7 +263,7 @@ async function loadBoard() {
     lbView = null;
     return;
   }
-  if (!lbView) lbView = leaderboardView($('#leaderboard-body'), { me });
+  if (!lbView) lbView = leaderboardView($('#leaderboard-body'), { me, precision: challenge.leaderboard && challenge.leaderboard.precision });
   lbView.update(board, submissions);
 }
 

@@ -130,6 +130,12 @@ export function fmtTime(iso) {
   return d ? dateFmt.format(d) : '';
 }
 
+// A score as the leaderboard shows it: rounded to the challenge's precision (JSON may carry 0.56169999999999998).
+export function fmtScore(value, precision) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return value === null || value === undefined ? '' : String(value);
+  return Number.isInteger(precision) && precision >= 0 && precision <= 12 ? value.toFixed(precision) : String(value);
+}
+
 // Random hex, for Idempotency-Key (crypto.randomUUID needs a secure context; this does not).
 export function randomKey(bytes = 16) {
   const a = new Uint8Array(bytes);

@@ -1,6 +1,6 @@
 // Why this file exists: the leaderboard block of the challenge page — a table that can be sorted and
 // searched, with the viewer's row highlighted, and a plot of scores over time.
-import { h, replace, timeEl, parseTime } from './dom.js';
+import { h, replace, timeEl, parseTime, fmtScore } from './dom.js';
 import { scorePlot } from './plot.js';
 
 const COLUMNS = [
@@ -12,7 +12,8 @@ const COLUMNS = [
 ];
 
 // Renders the leaderboard into `root` and returns {update(board, mySubmissions)}.
-export function leaderboardView(root, { me }) {
+export function leaderboardView(root, { me, precision }) {
+  const score = (v) => fmtScore(v, Number.isInteger(state.board.precision) ? state.board.precision : precision);
   const state = { board: null, mine: [], sort: 'rank', dir: 1, query: '' };
   const search = h('input', { type: 'search', id: 'lb-search', placeholder: 'Filter by name', autocomplete: 'off' });
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
@@ -77,7 +78,7 @@ export function leaderboardView(root, { me }) {
         { class: mine ? 'mine' : null, tabindex: mine ? '-1' : null },
         h('td', { class: 'num', text: r.rank }),
         h('td', {}, h('bdi', { text: r.name }), mine ? h('span', { class: 'badge badge-you', text: 'you' }) : null),
-        h('td', { class: 'num score', text: r.score }),
+        h('td', { class: 'num score', text: score(r.score) }),
         h('td', { class: 'num', text: r.submissions }),
         h('td', {}, timeEl(r.last_at)),
       );
@@ -95,13 +96,13 @@ export function leaderboardView(root, { me }) {
     const series = [];
     const mine = state.mine
       .filter((x) => x.status === 'scored' && typeof x.public_score === 'number' && parseTime(x.created_at))
-      .map((x) => ({ t: parseTime(x.created_at).getTime(), v: x.public_score, title: `#${x.id}: ${x.public_score}` }))
+      .map((x) => ({ t: parseTime(x.created_at).getTime(), v: x.public_score, title: `#${x.id}: ${score(x.public_score)}` }))
       .sort((a, b) => a.t - b.t);
     if (mine.length) {
       let best = null;
       const runningBest = mine.map((p) => {
         if (best === null || (board.higher_is_better ? p.v > best : p.v < best)) best = p.v;
-        return { t: p.t, v: best, title: `your best so far: ${best}` };
+        return { t: p.t, v: best, title: `your best so far: ${score(best)}` };
       });
       series.push({ label: 'your submissions', cls: 's-mine', points: mine });
       series.push({ label: 'your best so far', cls: 's-best', step: true, points: runningBest });
@@ -110,11 +111,11 @@ export function leaderboardView(root, { me }) {
       series.push({
         label: 'each participant’s best, at their latest entry',
         cls: 's-all',
-        points: others.map((r) => ({ t: parseTime(r.last_at).getTime(), v: r.score, title: `${r.name}: ${r.score}` })),
+        points: others.map((r) => ({ t: parseTime(r.last_at).getTime(), v: r.score, title: `${r.name}: ${score(r.score)}` })),
       });
     }
     const top = (board.rows || []).find((r) => r.rank === 1);
-    const lines = top && typeof top.score === 'number' ? [{ label: `leader: ${top.score}`, cls: 's-leader', v: top.score }] : [];
+    const lines = top && typeof top.score === 'number' ? [{ label: `leader: ${score(top.score)}`, cls: 's-leader', v: top.score }] : [];
     const fig = scorePlot({
       title: 'Best score over time',
       description: `${board.metric} on the public split: ${better} is better.`,
