@@ -100,6 +100,25 @@ static int free_port_listen(const struct mg_context *ctx, const struct app_confi
   return 0;
 }
 
+/* CivetWeb's own errors (malformed or oversized requests, refused before any handler): the same JSON error
+ * shape as every API error, and the connection is closed. CivetWeb 1.15 reports a request head above
+ * max_request_size as "Malformed message" (400), indistinguishable here from other malformed requests. */
+static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+  int too_large = status == 413 || (errmsg != NULL && strcasestr(errmsg, "too large") != NULL);
+  const char *code = too_large ? "too_large" : status >= 500 ? "internal_error" : status == 404 ? "not_found"
+                                                                                                 : "bad_request";
+  char body[256];
+  int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
+                   too_large ? "request too large" : "malformed or oversized request");
+  if (n < 0 || (size_t)n >= sizeof(body))
+    return 1;
+  mg_printf(conn, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            "Connection: close\r\n%s\r\n\r\n%s", status, too_large ? "Payload Too Large" : "Bad Request", n,
+            http_security_headers, body);
+  return 0;
+}
+
 int server_run(struct app_config *cfg)
 {
   char threads[16], origin_empty[] = "";
@@ -153,6 +172,7 @@ int server_run(struct app_config *cfg)
   struct mg_error_data error;
   char errtext[256] = "";
   memset(&callbacks, 0, sizeof(callbacks));
+  callbacks.http_error = on_http_error;
   memset(&init, 0, sizeof(init));
   memset(&error, 0, sizeof(error));
   init.callbacks = &callbacks;
