@@ -22,6 +22,9 @@ void cli_usage(void)
          "  concours challenge import DIR [--data DIR]\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
          "                 [--email E] [--password-stdin]\n"
+         "  concours dataset check FILE... [--quasi COL,...] [--k 5] [--sensitive COL] [--json]\n"
+         "  concours dataset pseudonymize IN OUT --id COL [--key-file F] [--drop COL,...]\n"
+         "                 [--shift-dates COL,...] [--generalize age:5,postcode:2]\n"
          "  concours --version | --help\n\n"
          "Defaults: --data ./concours-data, --listen 127.0.0.1:8080, --workers = CPU count,\n"
          "--max-upload-mb 200, --score-timeout 600. See docs/api.md for the HTTP API.\n",

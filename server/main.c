@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "anon.h"
 #include "cli.h"
 
 int main(int argc, char **argv)
@@ -20,6 +21,8 @@ int main(int argc, char **argv)
     return cli_challenge(argc - 1, argv + 1);
   if (strcmp(argv[1], "user") == 0)
     return cli_user(argc - 1, argv + 1);
+  if (strcmp(argv[1], "dataset") == 0)
+    return anon_cli_main(argc - 1, argv + 1);
   fprintf(stderr, "concours: unknown command %s (see concours --help)\n", argv[1]);
   return 2;
 }
