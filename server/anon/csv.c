@@ -75,6 +75,15 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
     while (i < len) {
         unsigned char c = s[i];
         size_t need;
+        uint64_t w;
+
+        if (i + 8 <= len) { /* eight ASCII bytes, none of them NUL, at a time */
+            memcpy(&w, s + i, 8);
+            if (((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         unsigned cp, min;
 
         if (c >= 0x01 && c < 0x80) {
@@ -145,6 +154,26 @@ static int end_field(struct anon_csv_reader *r, size_t start, char *err, size_t 
 
 enum { ST_START, ST_UNQUOTED, ST_QUOTED, ST_QUOTE_IN_QUOTED };
 
+/* Bytes that end a run of plain content, outside and inside quotes. */
+static const unsigned char stop_unquoted[256] = {[','] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1};
+static const unsigned char stop_quoted[256] = {['\n'] = 1, ['"'] = 1};
+
+/* Copies the run of plain content at the read position into the record, within the record cap. */
+static void copy_run(struct anon_csv_reader *r, const unsigned char *stop)
+{
+    size_t room = r->lim.max_record_bytes - (r->rec_len - r->n_fields);
+    size_t p = r->buf_pos, end = r->buf_len, n;
+
+    if (end - p > room)
+        end = p + room;
+    while (p < end && !stop[r->buf[p]])
+        p++;
+    n = p - r->buf_pos;
+    memcpy(r->rec + r->rec_len, r->buf + r->buf_pos, n);
+    r->rec_len += n;
+    r->buf_pos = p;
+}
+
 /* Reads one record into r. Returns 1, 0 at end of file, -1 on error. */
 static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
 {
@@ -156,7 +185,13 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
     r->rec_len = 0;
     r->line = r->next_line;
     for (;;) {
-        int c = next_byte(r);
+        int c;
+
+        if (state == ST_UNQUOTED)
+            copy_run(r, stop_unquoted);
+        else if (state == ST_QUOTED)
+            copy_run(r, stop_quoted);
+        c = next_byte(r);
 
         if (c == -2) {
             anon_errf(err, errlen, "%s: read error: %s", r->path, strerror(errno));

@@ -507,7 +507,7 @@ static int is_word_byte(unsigned char c)
 static int in_list(const struct word *w, const char *const *list)
 {
     for (size_t i = 0; list[i] != NULL; i++) {
-        if (strlen(list[i]) == w->len && memcmp(list[i], w->s, w->len) == 0)
+        if (list[i][0] == (char)w->s[0] && strlen(list[i]) == w->len && memcmp(list[i], w->s, w->len) == 0)
             return 1;
     }
     return 0;
