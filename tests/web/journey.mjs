@@ -139,6 +139,7 @@ await run('journey', async ({ page, context, shot, source }) => {
   await page.goto('/tokens.html?slug=visiomel-demo');
   await page.getByLabel('Token name').fill('laptop');
   await page.getByRole('button', { name: 'Create token' }).click();
+  await page.locator('#token-result').waitFor();
   const token = (await page.locator('#token-value').textContent()).trim();
   assert(token.length >= 16, 'a token is shown');
   const curl = await page.locator('#curl-lines').textContent();

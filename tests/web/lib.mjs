@@ -148,8 +148,10 @@ function watch(page, problems) {
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const text = msg.text();
-    // Expected HTTP errors (401 from /me when logged out, a 4xx we provoke) are logged by chromium too.
-    if (/Failed to load resource: the server responded with a status of (401|403|404|409|429)/.test(text)) return;
+    // Expected API errors (401 from /me when logged out, a 4xx we provoke) are logged by chromium too;
+    // a missing page, script, stylesheet or icon is not expected.
+    const from = (msg.location() && msg.location().url) || '';
+    if (/Failed to load resource: the server responded with a status of 4\d\d/.test(text) && from.includes('/api/v1/')) return;
     problems.push(`console error on ${page.url()}: ${text}`);
   });
 }

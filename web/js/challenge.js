@@ -283,11 +283,12 @@ async function refresh() {
 
 async function main() {
   const status = $('#page-status');
+  const navReady = initNav();
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(slug)) {
     replace(status, h('div', { class: 'alert alert-error', role: 'alert' }, 'No such challenge. ', h('a', { href: 'index.html', text: 'See all challenges' })));
     return;
   }
-  me = await initNav();
+  me = await navReady;
   try {
     await loadChallenge();
   } catch (err) {

@@ -2,9 +2,28 @@
 // links, and a logout button. Pages call initNav() first and reuse the user it returns.
 // A logged-in tab without a CSRF token (a new tab: sessionStorage is per tab) is told to log in again.
 import { getMe, logout, loginHref, errorBox, csrfToken } from './api.js';
-import { h, replace, $ } from './dom.js';
+import { h, append, replace, $ } from './dom.js';
+
+// The header and footer are the same on every page, so they are built here rather than repeated in
+// each HTML file; the empty <header> keeps its height in style.css so nothing jumps when it fills.
+function frame() {
+  const header = $('#site-header');
+  if (header && !header.hasChildNodes()) {
+    append(
+      header,
+      h('a', { class: 'brand', href: 'index.html' }, h('img', { src: 'favicon.svg', alt: '', width: 24, height: 24 }), ' concours'),
+      h('nav', { class: 'main-nav', 'aria-label': 'Main' }, h('a', { href: 'index.html', text: 'Challenges' })),
+      h('div', { id: 'account', class: 'account' }),
+    );
+  }
+  const footer = $('#site-footer');
+  if (footer && !footer.hasChildNodes()) {
+    append(footer, h('p', {}, 'concours · a self-hosted server for data challenges · ', h('a', { href: 'tokens.html', text: 'submit from a script' })));
+  }
+}
 
 export async function initNav() {
+  frame();
   const nav = $('#account');
   let me = null;
   try {
