@@ -157,6 +157,24 @@ static int next_arg(const char *cmd, int argc, char **argv, int *i, unsigned all
     return -1;
 }
 
+/* Sets the input cap of option id (OPT_MAX_RECORD_BYTES or OPT_MAX_COLUMNS). Returns 0, or -1 (message
+   printed) on a bad number. */
+static int set_limit(int id, const char *v, struct anon_limits *lim)
+{
+    unsigned long long n = 0;
+
+    if (id == OPT_MAX_RECORD_BYTES) {
+        if (parse_count("--max-record-bytes", v, (unsigned long long)1 << 30, &n) != 0)
+            return -1;
+        lim->max_record_bytes = (size_t)n;
+        return 0;
+    }
+    if (parse_count("--max-columns", v, 1000000, &n) != 0)
+        return -1;
+    lim->max_columns = (size_t)n;
+    return 0;
+}
+
 /* ---- check ---- */
 
 static int print_report(const json_t *rep, int as_json)
@@ -202,12 +220,8 @@ static int cmd_check(int argc, char **argv)
             opt.sensitive = v;
             break;
         case OPT_MAX_RECORD_BYTES:
-            bad = parse_count("--max-record-bytes", v, (unsigned long long)1 << 30, &n);
-            opt.limits.max_record_bytes = (size_t)n;
-            break;
         case OPT_MAX_COLUMNS:
-            bad = parse_count("--max-columns", v, 1000000, &n);
-            opt.limits.max_columns = (size_t)n;
+            bad = set_limit(id, v, &opt.limits);
             break;
         default:
             bad = list_add(&files, "FILE", v);
@@ -373,12 +387,8 @@ static int cmd_pseudonymize(int argc, char **argv)
             opt.shift_max_days = (unsigned)n;
             break;
         case OPT_MAX_RECORD_BYTES:
-            bad = parse_count("--max-record-bytes", v, (unsigned long long)1 << 30, &n);
-            opt.limits.max_record_bytes = (size_t)n;
-            break;
         case OPT_MAX_COLUMNS:
-            bad = parse_count("--max-columns", v, 1000000, &n);
-            opt.limits.max_columns = (size_t)n;
+            bad = set_limit(id, v, &opt.limits);
             break;
         default:
             bad = list_add(&pos, "IN/OUT", v);

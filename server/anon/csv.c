@@ -174,6 +174,19 @@ static void copy_run(struct anon_csv_reader *r, const unsigned char *stop)
     r->buf_pos = p;
 }
 
+/* Ends the current field at c, a ',' (returns 0: the record goes on) or a '\n' (returns 1: the record is
+   complete). Returns -1 on error. */
+static int delimiter(struct anon_csv_reader *r, int c, size_t *start, char *err, size_t errlen)
+{
+    if (end_field(r, *start, err, errlen) != 0)
+        return -1;
+    *start = r->rec_len;
+    if (c == ',')
+        return 0;
+    r->next_line++;
+    return 1;
+}
+
 /* Reads one record into r. Returns 1, 0 at end of file, -1 on error. */
 static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
 {
@@ -216,6 +229,19 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
             }
             c = '\n';
         }
+        if (c == '\n' && state == ST_START && r->n_fields == 0) { /* blank line: skipped */
+            r->next_line++;
+            r->line = r->next_line;
+            continue;
+        }
+        if ((c == ',' || c == '\n') && state != ST_QUOTED) {
+            int d = delimiter(r, c, &start, err, errlen);
+
+            if (d != 0)
+                return d;
+            state = ST_START;
+            continue;
+        }
         switch (state) {
         case ST_START:
             if (c == '"') {
@@ -223,34 +249,9 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
                 quote_line = r->next_line;
                 continue;
             }
-            if (c == ',') {
-                if (end_field(r, start, err, errlen) != 0)
-                    return -1;
-                start = r->rec_len;
-                continue;
-            }
-            if (c == '\n') {
-                r->next_line++;
-                if (r->n_fields == 0) { /* blank line: skipped */
-                    r->line = r->next_line;
-                    continue;
-                }
-                return end_field(r, start, err, errlen) == 0 ? 1 : -1;
-            }
             state = ST_UNQUOTED;
             break;
         case ST_UNQUOTED:
-            if (c == ',') {
-                if (end_field(r, start, err, errlen) != 0)
-                    return -1;
-                start = r->rec_len;
-                state = ST_START;
-                continue;
-            }
-            if (c == '\n') {
-                r->next_line++;
-                return end_field(r, start, err, errlen) == 0 ? 1 : -1;
-            }
             if (c == '"') {
                 where_err(r, r->next_line, r->n_fields, err, errlen,
                           "quote inside an unquoted field (quote the whole field and double the quote)");
@@ -265,21 +266,10 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
             if (c == '\n')
                 r->next_line++;
             break;
-        default: /* ST_QUOTE_IN_QUOTED */
+        default: /* ST_QUOTE_IN_QUOTED: a doubled quote, else the field should have ended */
             if (c == '"') {
                 state = ST_QUOTED;
                 break;
-            }
-            if (c == ',') {
-                if (end_field(r, start, err, errlen) != 0)
-                    return -1;
-                start = r->rec_len;
-                state = ST_START;
-                continue;
-            }
-            if (c == '\n') {
-                r->next_line++;
-                return end_field(r, start, err, errlen) == 0 ? 1 : -1;
             }
             where_err(r, r->next_line, r->n_fields, err, errlen, "character after a closing quote");
             return -1;

@@ -65,28 +65,13 @@ static int fsync_parent(const char *path)
     return rc;
 }
 
-static int read_full(int fd, unsigned char *buf, size_t len)
+/* Reads (writing == 0) or writes exactly len bytes, across short transfers and EINTR. Returns 0 or -1. */
+static int transfer_full(int fd, unsigned char *buf, size_t len, int writing)
 {
     size_t off = 0;
 
     while (off < len) {
-        ssize_t n = read(fd, buf + off, len - off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        off += (size_t)n;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const unsigned char *buf, size_t len)
-{
-    size_t off = 0;
-
-    while (off < len) {
-        ssize_t n = write(fd, buf + off, len - off);
+        ssize_t n = writing ? write(fd, buf + off, len - off) : read(fd, buf + off, len - off);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -111,7 +96,7 @@ static int create_key(const char *path, unsigned char key[ANON_KEY_LEN], char *e
         anon_errf(err, errlen, "%s: the random generator failed", path);
         goto out;
     }
-    if (write_full(fd, key, ANON_KEY_LEN) != 0 || fsync(fd) != 0) {
+    if (transfer_full(fd, key, ANON_KEY_LEN, 1) != 0 || fsync(fd) != 0) {
         anon_errf(err, errlen, "%s: cannot write the key file: %s", path, strerror(errno));
         goto out;
     }
@@ -163,7 +148,7 @@ int anon_key_load_or_create(const char *path, unsigned char key[ANON_KEY_LEN], i
                   path, (unsigned)(st.st_mode & 0777));
         goto out;
     }
-    if (st.st_size != ANON_KEY_LEN || read_full(fd, key, ANON_KEY_LEN) != 0) {
+    if (st.st_size != ANON_KEY_LEN || transfer_full(fd, key, ANON_KEY_LEN, 0) != 0) {
         anon_errf(err, errlen, "%s: a key file holds exactly %d bytes", path, ANON_KEY_LEN);
         goto out;
     }
