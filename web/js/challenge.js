@@ -141,6 +141,11 @@ function setupForm() {
   const status = $('#upload-status');
   const cancel = $('#cancel-upload');
   const submitButton = $('#submit-button');
+  // One Idempotency-Key per chosen file: a retry after a lost answer cannot create a second submission.
+  let key = null;
+  fileInput.addEventListener('change', () => {
+    key = null;
+  });
   cancel.addEventListener('click', () => uploading && uploading.abort());
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -163,7 +168,7 @@ function setupForm() {
     text.textContent = `0 of ${fmtBytes(file.size)}`;
     replace(status, section(`Uploading ${file.name}…`));
     uploading = upload(`${base}/submissions${query}`, file, {
-      headers: { 'Idempotency-Key': randomKey() },
+      headers: { 'Idempotency-Key': (key = key || randomKey()) },
       onProgress(loaded, total) {
         const pct = total ? Math.round((loaded / total) * 100) : 0;
         bar.value = pct;
@@ -175,6 +180,7 @@ function setupForm() {
       bar.value = 100;
       replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, `Received: submission #${created.id} is ${created.status}. Its status updates below.`));
       form.reset();
+      key = null;
       if (created && created.id !== undefined) known.set(created.id, created.status);
       await refresh();
     } catch (err) {
@@ -213,16 +219,19 @@ function renderMine() {
     h('tbody', {}, rows))));
 }
 
-// Announces status changes to screen readers and reports whether any submission finished.
+// Announces status changes to screen readers and reports whether any submission finished since the last
+// look (including one sent from elsewhere, e.g. a script, and first seen already scored).
 function announce() {
   const news = [];
   let finished = false;
+  const firstLook = known.size === 0;
   for (const x of submissions) {
     const before = known.get(x.id);
+    const done = x.status === 'scored' || x.status === 'failed';
     if (before !== undefined && before !== x.status) {
       news.push(`Submission #${x.id} is ${x.status}${x.status === 'scored' ? `: ${score(x.public_score)}` : ''}.`);
-      if (x.status === 'scored' || x.status === 'failed') finished = true;
-    }
+      if (done) finished = true;
+    } else if (before === undefined && done && !firstLook) finished = true;
     known.set(x.id, x.status);
   }
   if (news.length) $('#mine-status').textContent = news.join(' ');
@@ -236,6 +245,7 @@ async function loadSubmissions() {
     submissions = Array.isArray(list) ? list : [];
   } catch (err) {
     replace($('#mine'), errorBox(err, { what: 'Could not load your submissions' }));
+    if (submissions.some(pending)) pollTimer = setTimeout(loadSubmissions, POLL_MS * 3); // keep trying
     return;
   }
   const finished = announce();
@@ -246,9 +256,13 @@ async function loadSubmissions() {
   schedulePoll();
 }
 
+function pending(x) {
+  return x.status === 'queued' || x.status === 'running';
+}
+
 function schedulePoll() {
   clearTimeout(pollTimer);
-  if (submissions.some((x) => x.status === 'queued' || x.status === 'running')) {
+  if (submissions.some(pending)) {
     pollTimer = setTimeout(loadSubmissions, POLL_MS);
   }
 }

@@ -32,9 +32,11 @@ export function scorePlot({ title, description, series, lines = [], yLabel = 'sc
   if (pts.length === 0) return null;
   let t0 = Math.min(...pts.map((p) => p.t));
   let t1 = Math.max(...pts.map((p) => p.t));
-  if (t0 === t1) {
-    t0 -= 3600e3;
-    t1 += 3600e3;
+  if (t1 - t0 < 2 * 3600e3) {
+    // Widen a short span to two hours around its middle, so the time ticks stay distinct.
+    const mid = (t0 + t1) / 2;
+    t0 = mid - 3600e3;
+    t1 = mid + 3600e3;
   }
   const yt = niceTicks(Math.min(...values), Math.max(...values));
   const y0 = yt[0];
@@ -55,7 +57,8 @@ export function scorePlot({ title, description, series, lines = [], yLabel = 'sc
   for (let k = 0; k <= 4; k++) {
     const t = t0 + ((t1 - t0) * k) / 4;
     const d = new Date(t);
-    grid.append(s('text', { x: x(t), y: H - M.bottom + 18, class: 'tick x', text: sameDay ? hourFmt.format(d) : dayFmt.format(d) }));
+    const edge = k === 0 ? ' first' : k === 4 ? ' last' : '';
+    grid.append(s('text', { x: x(t), y: H - M.bottom + 18, class: `tick x${edge}`, text: sameDay ? hourFmt.format(d) : dayFmt.format(d) }));
   }
   grid.append(s('line', { class: 'axis', x1: M.left, x2: W - M.right, y1: H - M.bottom, y2: H - M.bottom }));
   grid.append(s('text', { class: 'axis-label', x: 14, y: (H - M.bottom + M.top) / 2, transform: `rotate(-90 14 ${(H - M.bottom + M.top) / 2})`, text: yLabel }));
