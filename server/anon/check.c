@@ -39,10 +39,11 @@ struct column {
     int quasi;                   /* used as a quasi-identifier */
 };
 
-/* A column of exact dates spanning decades holds dates of birth, not event dates. */
+/* A column of exact dates spanning decades holds dates of birth, unless its name says it holds event dates
+   (date_admission...: a quasi-identifier). */
 static int holds_birth_dates(const struct column *col)
 {
-    return col->nonempty > 0 && (double)col->dates >= TYPE_SHARE * (double)col->nonempty &&
+    return col->nonempty > 0 && col->name_class != ANON_NAME_QUASI && (double)col->dates >= TYPE_SHARE * (double)col->nonempty &&
            col->max_year - col->min_year >= BIRTH_YEAR_SPAN;
 }
 

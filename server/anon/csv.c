@@ -17,17 +17,6 @@
 
 #define READ_CHUNK 65536
 
-void anon_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 void anon_limits_resolve(const struct anon_limits *lim, struct anon_limits *out)
 {
     out->max_record_bytes = ANON_DEFAULT_RECORD_BYTES;
@@ -111,6 +100,30 @@ static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
         i += need + 1;
     }
     return len;
+}
+
+void anon_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    size_t len, i = 0;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    /* Messages end up in terminals and JSON: no control bytes, and valid UTF-8 even where a name or the
+       buffer's end cut a character. */
+    len = strlen(err);
+    while (i < len) {
+        i += utf8_valid_prefix((const unsigned char *)err + i, len - i);
+        if (i < len)
+            err[i++] = '?';
+    }
+    for (i = 0; i < len; i++) {
+        if ((unsigned char)err[i] < 0x20 || err[i] == 0x7f)
+            err[i] = '?';
+    }
 }
 
 static const char *column_name(const struct anon_csv_reader *r, size_t col)

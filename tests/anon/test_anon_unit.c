@@ -330,6 +330,42 @@ static void test_csv(void)
     }
 }
 
+static void test_messages_are_clean_utf8(void)
+{
+    char err[7];
+    char big[64];
+
+    anon_errf(err, sizeof(err), "abcde\xC3\xA9"); /* the buffer's end cuts the e-acute after its lead byte */
+    EXPECT(strcmp(err, "abcde?") == 0, "cut character: %s", err);
+    anon_errf(big, sizeof(big), "name \"%s\"", "a\x1b[31mb\xFF" "c");
+    EXPECT(strcmp(big, "name \"a?[31mb?c\"") == 0, "control and invalid bytes replaced: %s", big);
+}
+
+static void test_birth_dates_vs_event_dates(void)
+{
+    static const char table[] = "date_admission,dn,x\n1980-01-02,02/01/1935,a\n2023-05-06,06/05/1999,a\n"
+                                "2001-07-08,08/07/1950,a\n";
+    struct anon_check_options opt;
+    const json_t *direct;
+    char err[256];
+    int rc = -1;
+    json_t *rep;
+
+    anon_check_options_init(&opt);
+    opt.k = 1;
+    rep = check_text(table, &opt, &rc, err, sizeof(err));
+    direct = json_object_get(rep, "direct_identifiers");
+    EXPECT(rep != NULL && json_array_size(direct) == 1, "one direct identifier");
+    EXPECT(strcmp(json_string_value(json_object_get(json_array_get(direct, 0), "column")), "dn") == 0 &&
+               strcmp(json_string_value(json_object_get(json_array_get(direct, 0), "rule")), "date_of_birth") == 0,
+           "dn holds dates of birth");
+    EXPECT(json_array_size(json_object_get(rep, "quasi_identifiers")) == 1 &&
+               strcmp(json_string_value(json_array_get(json_object_get(rep, "quasi_identifiers"), 0)),
+                      "date_admission") == 0,
+           "date_admission is a quasi-identifier");
+    json_decref(rep);
+}
+
 int main(void)
 {
     test_nir();
@@ -342,6 +378,8 @@ int main(void)
     test_htab();
     test_k_and_l();
     test_csv();
+    test_messages_are_clean_utf8();
+    test_birth_dates_vs_event_dates();
     if (failures > 0) {
         fprintf(stderr, "%d failure(s)\n", failures);
         return 1;
