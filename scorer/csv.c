@@ -10,6 +10,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Bytes that end an unquoted field, or must be looked at: , LF CR NUL. */
 static unsigned char stop_byte[256] = {
@@ -38,6 +41,31 @@ const char *csv_status_text(enum csv_status status)
 	case CSV_ERR_NUL: return "the file contains a NUL byte: it is not a text CSV file";
 	}
 	return "unknown CSV error";
+}
+
+/* First byte at or after P that ends an unquoted field (see stop_byte), or END. 16 bytes at a time. */
+static char *scan_unquoted(char *p, char *end)
+{
+#if defined(__SSE2__)
+	const __m128i comma = _mm_set1_epi8(',');
+	const __m128i lf = _mm_set1_epi8('\n');
+	const __m128i cr = _mm_set1_epi8('\r');
+	const __m128i nul = _mm_setzero_si128();
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+					   _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nul)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+
+		if (mask != 0)
+			return p + __builtin_ctz(mask);
+		p += 16;
+	}
+#endif
+	while (p < end && !stop_byte[(unsigned char)*p])
+		p++;
+	return p;
 }
 
 /* Reads a quoted field starting at *PP (on the opening quote), unescaping in place. */
@@ -110,8 +138,7 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 				return st;
 		} else {
 			fld.s = p;
-			while (p < end && !stop_byte[(unsigned char)*p])
-				p++;
+			p = scan_unquoted(p, end);
 			if (p < end && *p == '\0')
 				return CSV_ERR_NUL;
 			fld.len = (size_t)(p - fld.s);

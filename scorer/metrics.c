@@ -6,6 +6,7 @@
  * Sorting is a radix sort on order-preserving 64-bit keys; counts are exact integers where they can be.
  */
 #include "metrics.h"
+#include "mem.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +38,11 @@ static int cmp_u64(const void *x, const void *y)
 
 void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
 {
+	score_sort_keys_from(a, tmp, n, 0);
+}
+
+void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
+{
 	/* On the heap: 96 KiB of thread-local storage would be charged to every thread of every program that
 	 * links this library, and the HTTP server's worker threads have 100 KiB stacks. */
 	size_t (*count)[RADIX_SIZE];
@@ -53,14 +59,14 @@ void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		uint64_t k = a[i];
+		uint64_t k = a[i] >> lowbit;
 
 		for (pass = 0; pass < RADIX_PASSES; pass++)
 			count[pass][(k >> (pass * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
 	}
-	for (pass = 0; pass < RADIX_PASSES; pass++) {
+	for (pass = 0; pass < RADIX_PASSES && (unsigned)(pass * RADIX_BITS) + lowbit < 64; pass++) {
 		size_t *c = count[pass];
-		unsigned shift = (unsigned)(pass * RADIX_BITS);
+		unsigned shift = (unsigned)(pass * RADIX_BITS) + lowbit;
 		size_t sum = 0;
 		unsigned d;
 		uint64_t *t;
@@ -186,8 +192,8 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 	int used = 0;
 	int k;
 
-	keys = malloc((n ? n : 1) * sizeof *keys);
-	tmp = malloc((n ? n : 1) * sizeof *tmp);
+	keys = score_big_raw(n, sizeof *keys);
+	tmp = score_big_raw(n, sizeof *tmp);
 	if (!keys || !tmp) {
 		st = SCORE_FN_NOMEM;
 		goto out;
@@ -230,8 +236,8 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 	}
 	*out = sum / used;
 out:
-	free(keys);
-	free(tmp);
+	score_big_free(keys);
+	score_big_free(tmp);
 	return st;
 }
 
@@ -725,42 +731,148 @@ out:
 	return st;
 }
 
+/* Merges sorted A[0..NA) and B[0..NB) into OUT. */
+static void merge_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)
+{
+	size_t i = 0;
+	size_t j = 0;
+	size_t o = 0;
+
+	while (i < na && j < nb)
+		out[o++] = a[i] <= b[j] ? a[i++] : b[j++];
+	while (i < na)
+		out[o++] = a[i++];
+	while (j < nb)
+		out[o++] = b[j++];
+}
+
+/*
+ * Binary ranking metrics on a split ground truth with one sort: positives and negatives of each split are
+ * sorted apart (four runs that together are one sort of all rows), each split is walked, and the runs are
+ * merged for the value over all rows.
+ */
+static enum score_fn_status ranked_splits(const struct score_data *d, const uint8_t *split, double out[3],
+					  int *handled, char *why, size_t whylen, enum rank_kind kind)
+{
+	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
+	static const char *const where[] = {"all rows", "public split", "private split"};
+	size_t n = d->n;
+	size_t cnt[4] = {0, 0, 0, 0}; /* public pos, public neg, private pos, private neg */
+	size_t off[4];
+	size_t at[4];
+	uint64_t *keys = NULL;
+	uint64_t *tmp = NULL;
+	enum score_fn_status st = SCORE_FN_OK;
+	size_t col;
+	size_t r;
+	int s;
+
+	*handled = 0;
+	if (!(d->ncol == 1 || d->nclass == 2))
+		return SCORE_FN_OK;
+	col = d->ncol == 1 ? 0 : (size_t)d->binary_pos;
+	for (r = 0; r < n; r++)
+		cnt[split[r] * 2 + (d->y[r] != d->binary_pos)]++;
+	off[0] = 0;
+	for (s = 1; s < 4; s++)
+		off[s] = off[s - 1] + cnt[s - 1];
+	memcpy(at, off, sizeof at);
+	keys = score_big_raw(n, sizeof *keys);
+	tmp = score_big_raw(n, sizeof *tmp);
+	if (!keys || !tmp) {
+		st = SCORE_FN_NOMEM;
+		goto out;
+	}
+	for (r = 0; r < n; r++)
+		keys[at[split[r] * 2 + (d->y[r] != d->binary_pos)]++] = score_sort_key(d->p[r * (size_t)d->ncol + col]);
+	for (s = 0; s < 4; s++)
+		score_sort_keys(keys + off[s], tmp, cnt[s]);
+	for (s = 0; s < 3; s++) {
+		const uint64_t *pos;
+		const uint64_t *neg;
+		size_t np;
+		size_t nn;
+
+		if (s == 0) {
+			merge_sorted(keys + off[0], cnt[0], keys + off[2], cnt[2], tmp);
+			merge_sorted(keys + off[1], cnt[1], keys + off[3], cnt[3], tmp + cnt[0] + cnt[2]);
+			pos = tmp;
+			np = cnt[0] + cnt[2];
+			neg = tmp + np;
+			nn = cnt[1] + cnt[3];
+		} else {
+			pos = keys + off[(s - 1) * 2];
+			np = cnt[(s - 1) * 2];
+			neg = keys + off[(s - 1) * 2 + 1];
+			nn = cnt[(s - 1) * 2 + 1];
+			if (np + nn == 0) {
+				out[s] = NAN;
+				continue;
+			}
+		}
+		if (np == 0 || nn == 0) {
+			snprintf(why, whylen, "%s is undefined: the ground truth holds only one class (%s) in the %s", name,
+				 np == 0 ? "no positives" : "no negatives", where[s]);
+			st = SCORE_FN_UNDEFINED;
+			goto out;
+		}
+		out[s] = kind == RANK_AUC ? auc_sorted(pos, np, neg, nn) : ap_sorted(pos, np, neg, nn);
+	}
+	*handled = 1;
+out:
+	score_big_free(keys);
+	score_big_free(tmp);
+	return st;
+}
+
+static enum score_fn_status ranked_splits_auc(const struct score_data *d, const uint8_t *split, double out[3],
+					      int *handled, char *why, size_t whylen)
+{
+	return ranked_splits(d, split, out, handled, why, whylen, RANK_AUC);
+}
+
+static enum score_fn_status ranked_splits_ap(const struct score_data *d, const uint8_t *split, double out[3],
+					     int *handled, char *why, size_t whylen)
+{
+	return ranked_splits(d, split, out, handled, why, whylen, RANK_AP);
+}
+
 static const struct score_metric metric_table[] = {
 	{"accuracy", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_accuracy,
-	 "share of rows whose predicted class is the true class"},
+	 "share of rows whose predicted class is the true class", SCORE_COMBINE_MEAN, NULL},
 	{"balanced_accuracy", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_balanced_accuracy,
-	 "mean recall over the classes present in the ground truth"},
+	 "mean recall over the classes present in the ground truth", SCORE_COMBINE_NONE, NULL},
 	{"f1_macro", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_f1_macro,
-	 "unweighted mean F1 over the classes present in truth or predictions (absent precision counts 0)"},
+	 "unweighted mean F1 over the classes present in truth or predictions (absent precision counts 0)", SCORE_COMBINE_NONE, NULL},
 	{"f1_micro", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_f1_micro,
-	 "F1 of the pooled counts (equals accuracy for single-label data)"},
+	 "F1 of the pooled counts (equals accuracy for single-label data)", SCORE_COMBINE_MEAN, NULL},
 	{"f1_weighted", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_f1_weighted,
-	 "mean F1 over classes weighted by their count in the ground truth"},
+	 "mean F1 over classes weighted by their count in the ground truth", SCORE_COMBINE_NONE, NULL},
 	{"mcc", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_mcc,
-	 "Matthews correlation coefficient (multiclass form; 0 when undefined, as sklearn)"},
+	 "Matthews correlation coefficient (multiclass form; 0 when undefined, as sklearn)", SCORE_COMBINE_NONE, NULL},
 	{"cohen_kappa", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_cohen_kappa,
-	 "Cohen's kappa, unweighted"},
+	 "Cohen's kappa, unweighted", SCORE_COMBINE_NONE, NULL},
 	{"quadratic_weighted_kappa", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_qwk,
-	 "Cohen's kappa with quadratic weights over the sorted labels"},
+	 "Cohen's kappa with quadratic weights over the sorted labels", SCORE_COMBINE_NONE, NULL},
 	{"roc_auc", 1, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_roc_auc,
-	 "area under the ROC curve, ties count 1/2; multiclass: one-vs-rest, macro average"},
+	 "area under the ROC curve, ties count 1/2; multiclass: one-vs-rest, macro average", SCORE_COMBINE_NONE, ranked_splits_auc},
 	{"average_precision", 1, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_average_precision,
-	 "area under the precision-recall curve (step sum, as sklearn); multiclass: one-vs-rest, macro"},
+	 "area under the precision-recall curve (step sum, as sklearn); multiclass: one-vs-rest, macro", SCORE_COMBINE_NONE, ranked_splits_ap},
 	{"log_loss", 0, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_log_loss,
-	 "cross-entropy, probabilities clipped to [1e-15, 1-1e-15], multiclass rows renormalised"},
+	 "cross-entropy, probabilities clipped to [1e-15, 1-1e-15], multiclass rows renormalised", SCORE_COMBINE_MEAN, NULL},
 	{"brier", 0, SCORE_TRUTH_LABEL, SCORE_PRED_PROBA, m_brier,
-	 "mean squared difference between the probability and the 0/1 outcome"},
-	{"rmse", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_rmse, "root mean squared error"},
-	{"mae", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_mae, "mean absolute error"},
+	 "mean squared difference between the probability and the 0/1 outcome", SCORE_COMBINE_MEAN, NULL},
+	{"rmse", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_rmse, "root mean squared error", SCORE_COMBINE_RMS, NULL},
+	{"mae", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_mae, "mean absolute error", SCORE_COMBINE_MEAN, NULL},
 	{"r2", 1, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_r2,
-	 "coefficient of determination (constant truth: 1 if perfect, else 0)"},
+	 "coefficient of determination (constant truth: 1 if perfect, else 0)", SCORE_COMBINE_NONE, NULL},
 	{"mape", 0, SCORE_TRUTH_NUMBER, SCORE_PRED_NUMBER, m_mape,
-	 "mean absolute percentage error as a fraction, |y| floored at machine epsilon"},
+	 "mean absolute percentage error as a fraction, |y| floored at machine epsilon", SCORE_COMBINE_MEAN, NULL},
 	{"cost_matrix", 1, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, m_cost_matrix,
-	 "1 - mean cost[true][predicted]; params {\"matrix\":[[...]],\"labels\":[...]}"},
+	 "1 - mean cost[true][predicted]; params {\"matrix\":[[...]],\"labels\":[...]}", SCORE_COMBINE_MEAN, NULL},
 	{"c_index", 1, SCORE_TRUTH_SURVIVAL, SCORE_PRED_NUMBER, m_c_index,
-	 "Harrell's concordance index; truth time,event; higher risk = earlier event; risk ties count 1/2"},
-	{NULL, 0, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, NULL, NULL},
+	 "Harrell's concordance index; truth time,event; higher risk = earlier event; risk ties count 1/2", SCORE_COMBINE_NONE, NULL},
+	{NULL, 0, SCORE_TRUTH_LABEL, SCORE_PRED_LABEL, NULL, NULL, SCORE_COMBINE_NONE, NULL},
 };
 
 const struct score_metric *score_metric_find(const char *name)

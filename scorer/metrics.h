@@ -56,13 +56,31 @@ enum score_fn_status {
 typedef enum score_fn_status (*score_fn)(const struct score_data *d, const uint32_t *rows, size_t n,
 					 double *out, char *why, size_t whylen);
 
+/* How the value over all rows follows from the values over the public and private splits, if it does. */
+enum score_combine {
+	SCORE_COMBINE_NONE,  /* compute it: ranks, confusion matrices... */
+	SCORE_COMBINE_MEAN,  /* a mean of per-row terms: the row-weighted mean of the split values */
+	SCORE_COMBINE_RMS    /* the root of a mean of per-row terms */
+};
+
+/*
+ * Computes the metric over all rows (OUT[0]), the public split (OUT[1]) and the private split (OUT[2]) in one
+ * go, SPLIT[r] being 0 (public) or 1 (private). Returns SCORE_FN_UNDEFINED when any is undefined, or
+ * SCORE_FN_NOMEM; returns SCORE_FN_OK with nothing written when the data is not of a kind it handles, so the
+ * caller falls back to calling the score_fn per split (*HANDLED says which).
+ */
+typedef enum score_fn_status (*score_splits_fn)(const struct score_data *d, const uint8_t *split, double out[3],
+						int *handled, char *why, size_t whylen);
+
 struct score_metric {
 	const char *name;
 	int higher_is_better;
 	enum score_truth truth;
 	enum score_pred pred;
 	score_fn fn;
-	const char *help;     /* one line for --help */
+	const char *help;       /* one line for --help */
+	enum score_combine combine;
+	score_splits_fn splits; /* optional fast path for split ground truths, or NULL */
 };
 
 /* Returns the built-in metric called NAME, or NULL. The table is static: never free. */
@@ -79,5 +97,8 @@ uint64_t score_sort_key(double v);
  * skipped). Both arrays belong to the caller.
  */
 void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n);
+
+/* Like score_sort_keys(), ordering by the bits from LOWBIT up only; stable, so lower bits keep their order. */
+void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit);
 
 #endif

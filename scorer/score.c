@@ -9,6 +9,7 @@
 #include "score.h"
 #include "arc.h"
 #include "csv.h"
+#include "mem.h"
 #include "metrics.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_FIELDS (SCORE_MAX_CLASSES + 16)
 #define MAX_ID_BYTES 1024
@@ -129,7 +131,18 @@ static uint64_t hash_bytes(const char *s, size_t n)
 
 static int classes_find(const struct classes *c, const char *s, size_t len)
 {
-	size_t i = (size_t)hash_bytes(s, len) & (CLASS_SLOTS - 1);
+	size_t i;
+
+	if (c->n <= 8) { /* a few classes: a scan beats hashing */
+		int k;
+
+		for (k = 0; k < c->n; k++) {
+			if (c->len[k] == len && memcmp(c->name[k], s, len) == 0)
+				return k;
+		}
+		return -1;
+	}
+	i = (size_t)hash_bytes(s, len) & (CLASS_SLOTS - 1);
 
 	for (;;) {
 		int k = c->slot[i] - 1;
@@ -145,8 +158,13 @@ static int classes_find(const struct classes *c, const char *s, size_t len)
 /* Adds S as a class (or finds it). Returns its index, -1 when there are too many classes, -2 on no memory. */
 static int classes_add(struct classes *c, const char *s, size_t len)
 {
-	size_t i = (size_t)hash_bytes(s, len) & (CLASS_SLOTS - 1);
+	size_t i;
 	char *copy;
+	int known = classes_find(c, s, len);
+
+	if (known >= 0)
+		return known;
+	i = (size_t)hash_bytes(s, len) & (CLASS_SLOTS - 1);
 
 	for (;;) {
 		int k = c->slot[i] - 1;
@@ -316,7 +334,8 @@ struct pred {
 	int ncols;
 	int label_mode;          /* one label column: values kept as slices */
 	struct slice *id;
-	uint32_t *line;
+	uint32_t *line;          /* physical line of each row; NULL while every row i is on line0 + i */
+	size_t line0;
 	double *p;               /* n x (ncols - 1), file column order */
 	struct slice *label;
 	struct problems probs;
@@ -461,11 +480,11 @@ static enum score_status load_truth(struct job *j)
 	cap = count_lines(rd.p, (size_t)(rd.end - rd.p));
 	if (cap > req->lim.max_rows + 1)
 		cap = req->lim.max_rows + 1;
-	t->id = malloc(cap * sizeof *t->id);
-	t->y = j->m->truth == SCORE_TRUTH_LABEL ? malloc(cap * sizeof *t->y) : NULL;
-	t->yv = j->m->truth != SCORE_TRUTH_LABEL ? malloc(cap * sizeof *t->yv) : NULL;
-	t->event = j->m->truth == SCORE_TRUTH_SURVIVAL ? malloc(cap) : NULL;
-	t->split = t->split_col >= 0 ? malloc(cap) : NULL;
+	t->id = score_big_raw(cap, sizeof *t->id);
+	t->y = j->m->truth == SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->y) : NULL;
+	t->yv = j->m->truth != SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->yv) : NULL;
+	t->event = j->m->truth == SCORE_TRUTH_SURVIVAL ? score_big_raw(cap, 1) : NULL;
+	t->split = t->split_col >= 0 ? score_big_raw(cap, 1) : NULL;
 	t->cls = j->m->truth == SCORE_TRUTH_LABEL ? calloc(1, sizeof *t->cls) : NULL;
 	f = malloc((size_t)t->ncols * sizeof *f);
 	if (!t->id || (j->m->truth == SCORE_TRUTH_LABEL && (!t->y || !t->cls)) ||
@@ -529,9 +548,9 @@ static enum score_status load_truth(struct job *j)
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
 
-			if (csv_field_ieq(sf->s, sf->len, "public")) {
+			if (field_is(sf, "Public") || csv_field_ieq(sf->s, sf->len, "public")) {
 				t->split[row] = 0;
-			} else if (csv_field_ieq(sf->s, sf->len, "private")) {
+			} else if (field_is(sf, "Private") || csv_field_ieq(sf->s, sf->len, "private")) {
 				t->split[row] = 1;
 			} else {
 				shown_field(sf->s, sf->len, shown, sizeof shown);
@@ -615,67 +634,178 @@ out:
 	return st;
 }
 
-static int slice_eq(const char *abuf, struct slice a, const char *bbuf, struct slice b)
+/* Compares two ids word by word (inline: ids are short and compared ten million times a run). */
+static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, struct slice b)
 {
-	return a.len == b.len && memcmp(abuf + a.off, bbuf + b.off, a.len) == 0;
+	const char *x = abuf + a.off;
+	const char *y = bbuf + b.off;
+	size_t len = a.len;
+
+	if (a.len != b.len)
+		return 0;
+	while (len >= 8) {
+		uint64_t u;
+		uint64_t v;
+
+		memcpy(&u, x, 8);
+		memcpy(&v, y, 8);
+		if (u != v)
+			return 0;
+		x += 8;
+		y += 8;
+		len -= 8;
+	}
+	while (len > 0) {
+		if (*x++ != *y++)
+			return 0;
+		len--;
+	}
+	return 1;
 }
 
-/* Builds the id hash table of T; a repeated id is a configuration error. */
-static enum score_status index_truth(struct truth *t, char *msg)
+/*
+ * A repeated id in the ground truth is a configuration error. Checked by sorting (hash << 32 | row) keys on
+ * their hash half: sequential passes instead of a hash table's random accesses.
+ */
+static enum score_status check_unique(struct truth *t, char *msg)
+{
+	uint64_t *keys = score_big_raw(t->n, sizeof *keys);
+	uint64_t *tmp = score_big_raw(t->n, sizeof *tmp);
+	enum score_status st = SCORE_INTERNAL;
+	size_t i;
+
+	if (!keys || !tmp) {
+		snprintf(msg, MSG_LEN, "out of memory indexing the ground truth");
+		goto out;
+	}
+	for (i = 0; i < t->n; i++)
+		keys[i] = (hash_bytes(t->in.data + t->id[i].off, t->id[i].len) & UINT64_C(0xFFFFFFFF00000000)) | i;
+	score_sort_keys_from(keys, tmp, t->n, 32);
+	for (i = 1; i < t->n; i++) {
+		size_t g;
+
+		if ((keys[i] >> 32) != (keys[i - 1] >> 32))
+			continue;
+		for (g = i; g > 0 && (keys[g - 1] >> 32) == (keys[i] >> 32); g--) {
+			struct slice a = t->id[keys[g - 1] & 0xFFFFFFFFu];
+			struct slice b = t->id[keys[i] & 0xFFFFFFFFu];
+
+			if (slice_eq(t->in.data, a, t->in.data, b)) {
+				char shown[80];
+
+				shown_field(t->in.data + b.off, b.len, shown, sizeof shown);
+				snprintf(msg, MSG_LEN, "ground truth: id '%s' appears more than once", shown);
+				st = SCORE_CONFIG;
+				goto out;
+			}
+		}
+	}
+	st = SCORE_OK;
+out:
+	score_big_free(keys);
+	score_big_free(tmp);
+	return st;
+}
+
+#define BATCH 16
+
+/* Builds the id hash table of T (ids are known to be unique). Returns 0, or -1 on no memory. */
+static int build_table(struct truth *t)
 {
 	size_t cap = 16;
 	size_t i;
 
 	while (cap < t->n + t->n / 2 + 1)
 		cap <<= 1;
-	t->table = calloc(cap, sizeof *t->table);
-	if (!t->table) {
-		snprintf(msg, MSG_LEN, "out of memory indexing the ground truth");
-		return SCORE_INTERNAL;
-	}
+	t->table = score_big_array(cap, sizeof *t->table);
+	if (!t->table)
+		return -1;
 	t->mask = cap - 1;
-	for (i = 0; i < t->n; i++) {
-		uint64_t h = hash_bytes(t->in.data + t->id[i].off, t->id[i].len);
-		size_t s = (size_t)h & t->mask;
-		uint64_t tag = h & UINT64_C(0xFFFFFFFF00000000);
+	for (i = 0; i < t->n; i += BATCH) {
+		uint64_t h[BATCH];
+		size_t m = t->n - i < BATCH ? t->n - i : BATCH;
+		size_t b;
 
-		while (t->table[s] != 0) {
-			uint64_t e = t->table[s];
-
-			if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag &&
-			    slice_eq(t->in.data, t->id[(e & 0xFFFFFFFFu) - 1], t->in.data, t->id[i])) {
-				char shown[80];
-
-				shown_field(t->in.data + t->id[i].off, t->id[i].len, shown, sizeof shown);
-				snprintf(msg, MSG_LEN, "ground truth: id '%s' appears more than once", shown);
-				return SCORE_CONFIG;
-			}
-			s = (s + 1) & t->mask;
+		for (b = 0; b < m; b++) {
+			h[b] = hash_bytes(t->in.data + t->id[i + b].off, t->id[i + b].len);
+			__builtin_prefetch(&t->table[(size_t)h[b] & t->mask], 1);
 		}
-		t->table[s] = tag | (uint64_t)(i + 1);
+		for (b = 0; b < m; b++) {
+			size_t s = (size_t)h[b] & t->mask;
+
+			while (t->table[s] != 0)
+				s = (s + 1) & t->mask;
+			t->table[s] = (h[b] & UINT64_C(0xFFFFFFFF00000000)) | (uint64_t)(i + b + 1);
+		}
 	}
-	return SCORE_OK;
+	return 0;
 }
 
-/* Row of the ground truth with id S[0..LEN), or -1. */
-static long long truth_lookup(const struct truth *t, const char *s, size_t len)
+/* True if the prediction file lists exactly the ground truth's ids in the same order (the usual case). */
+static int same_ids(const struct truth *t, const struct pred *p)
 {
-	uint64_t h = hash_bytes(s, len);
-	size_t i = (size_t)h & t->mask;
-	uint64_t tag = h & UINT64_C(0xFFFFFFFF00000000);
+	size_t r;
 
-	for (;;) {
-		uint64_t e = t->table[i];
-		size_t row;
-
-		if (e == 0)
-			return -1;
-		row = (size_t)(e & 0xFFFFFFFFu) - 1;
-		if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag && t->id[row].len == len &&
-		    memcmp(t->in.data + t->id[row].off, s, len) == 0)
-			return (long long)row;
-		i = (i + 1) & t->mask;
+	if (p->n != t->n)
+		return 0;
+	for (r = 0; r < p->n; r++) {
+		if (p->id[r].len == 0 || !slice_eq(t->in.data, t->id[r], p->in.data, p->id[r]))
+			return 0;
 	}
+	return 1;
+}
+
+/*
+ * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Rows are first compared in
+ * place (files usually follow the sample submission's order); from the first difference on, ids are looked
+ * up in the hash table, built on that first need, in prefetched batches. Returns 0, or -1 on no memory.
+ */
+static int match_rows(struct truth *t, const struct pred *p, uint32_t *match)
+{
+	size_t nmin = p->n < t->n ? p->n : t->n;
+	size_t r = 0;
+
+	while (r < nmin && p->id[r].len > 0 && slice_eq(t->in.data, t->id[r], p->in.data, p->id[r])) {
+		match[r] = (uint32_t)(r + 1);
+		r++;
+	}
+	if (r == p->n)
+		return 0;
+	if (!t->table && build_table(t) != 0)
+		return -1;
+	for (; r < p->n; r += BATCH) {
+		uint64_t h[BATCH];
+		size_t m = p->n - r < BATCH ? p->n - r : BATCH;
+		size_t b;
+
+		for (b = 0; b < m; b++) {
+			h[b] = hash_bytes(p->in.data + p->id[r + b].off, p->id[r + b].len);
+			__builtin_prefetch(&t->table[(size_t)h[b] & t->mask], 0);
+		}
+		for (b = 0; b < m; b++) {
+			struct slice s = p->id[r + b];
+			size_t i = (size_t)h[b] & t->mask;
+			uint64_t tag = h[b] & UINT64_C(0xFFFFFFFF00000000);
+
+			match[r + b] = 0;
+			if (s.len == 0)
+				continue;
+			for (;;) {
+				uint64_t e = t->table[i];
+				size_t row;
+
+				if (e == 0)
+					break;
+				row = (size_t)(e & 0xFFFFFFFFu) - 1;
+				if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag && slice_eq(t->in.data, t->id[row], p->in.data, s)) {
+					match[r + b] = (uint32_t)(row + 1);
+					break;
+				}
+				i = (i + 1) & t->mask;
+			}
+		}
+	}
+	return 0;
 }
 
 static void *truth_thread(void *arg)
@@ -684,7 +814,7 @@ static void *truth_thread(void *arg)
 
 	j->truth_st = load_truth(j);
 	if (j->truth_st == SCORE_OK)
-		j->truth_st = index_truth(&j->t, j->truth_msg);
+		j->truth_st = check_unique(&j->t, j->truth_msg);
 	return NULL;
 }
 
@@ -738,13 +868,12 @@ static void parse_pred(struct job *j)
 	cap = count_lines(rd.p, (size_t)(rd.end - rd.p));
 	if (cap > req->lim.max_rows + 1)
 		cap = req->lim.max_rows + 1;
-	p->id = malloc(cap * sizeof *p->id);
-	p->line = malloc(cap * sizeof *p->line);
+	p->id = score_big_raw(cap, sizeof *p->id);
 	if (p->label_mode)
-		p->label = malloc(cap * sizeof *p->label);
+		p->label = score_big_raw(cap, sizeof *p->label);
 	else
-		p->p = malloc(cap * nval * sizeof *p->p);
-	if (!colname || !f || !p->id || !p->line || (p->label_mode ? !p->label : !p->p)) {
+		p->p = score_big_raw(cap, nval * sizeof *p->p);
+	if (!colname || !f || !p->id || (p->label_mode ? !p->label : !p->p)) {
 		p->st = SCORE_INTERNAL;
 		snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
 		goto out;
@@ -768,8 +897,23 @@ static void parse_pred(struct job *j)
 				    req->lim.max_rows);
 			break;
 		}
-		line = rd.line;
-		p->line[row] = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
+		line = rd.line > UINT32_MAX ? UINT32_MAX : rd.line;
+		if (row == 0)
+			p->line0 = line;
+		if (!p->line && line != p->line0 + row) { /* blank lines or quoted newlines: keep every line */
+			size_t i;
+
+			p->line = score_big_raw(cap, sizeof *p->line);
+			if (!p->line) {
+				p->st = SCORE_INTERNAL;
+				snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+				goto out;
+			}
+			for (i = 0; i < row; i++)
+				p->line[i] = (uint32_t)(p->line0 + i);
+		}
+		if (p->line)
+			p->line[row] = (uint32_t)line;
 		p->id[row].off = 0;
 		p->id[row].len = 0;
 		p->n++;
@@ -823,6 +967,27 @@ static void parse_pred(struct job *j)
 out:
 	free(f);
 	free(colname);
+}
+
+/* With CONCOURS_SCORE_TIMING set, prints how long each phase took to stderr (for the benchmark). */
+static void timing(const char *phase, struct timespec *since)
+{
+	struct timespec now;
+	struct timespec cpu;
+
+	if (!getenv("CONCOURS_SCORE_TIMING"))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	fprintf(stderr, "timing: %-8s %.3f s wall (process cpu so far %.3f s)\n", phase,
+		(double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9,
+		(double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+	*since = now;
+}
+
+static unsigned pred_line(const struct pred *p, size_t r)
+{
+	return p->line ? p->line[r] : (unsigned)(p->line0 + r);
 }
 
 static void *pred_thread(void *arg)
@@ -894,25 +1059,54 @@ static void check_header(struct job *j, struct problems *hp, int *colmap, int *p
 	}
 }
 
+/* Maps prediction row R's label to its class in YHAT_PRED; an unknown label is a problem. */
+static void map_label(const struct job *j, size_t r, int32_t *yhat_pred, struct problems *rp)
+{
+	const struct pred *p = &j->p;
+	struct slice l = p->label[r];
+	int k = classes_find(j->t.cls, p->in.data + l.off, l.len);
+	char col[80];
+	char shown[80];
+	char list[300];
+
+	yhat_pred[r] = k;
+	if (k >= 0)
+		return;
+	if (rp->kept >= SCORE_MAX_PROBLEMS) {
+		rp->count++;
+		return;
+	}
+	shown_field(p->hdr[1].s, p->hdr[1].len, col, sizeof col);
+	shown_field(p->in.data + l.off, l.len, shown, sizeof shown);
+	classes_list(j->t.cls, list, sizeof list);
+	problem_add(rp, "unknown_label", pred_line(p, r), col, "line %u, column '%s': '%s' is not one of the classes: %s",
+		    pred_line(p, r), col, shown, list);
+}
+
 /*
- * Joins prediction rows to ground-truth rows. OWNER[t] gets 1 + the prediction row of truth row t (0: none),
+ * Joins prediction rows to ground-truth rows (MATCH from match_rows(); MATCH and OWNER are NULL when row i
+ * is known to match row i throughout). OWNER[t] gets 1 + the prediction row of truth row t (0: none),
  * YHAT_PRED (label mode) the class of each prediction row. *IDENTITY says whether row i matched row i
  * throughout. Row problems go to RP (in line order), missing ids to MP.
  */
-static void join_rows(struct job *j, uint32_t *owner, int32_t *yhat_pred, int *identity, struct problems *rp,
-		      struct problems *mp)
+static void join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
+		      struct problems *rp, struct problems *mp)
 {
 	const struct truth *t = &j->t;
 	const struct pred *p = &j->p;
 	char idname[80];
 	char shown[80];
-	char list[300];
 	size_t r;
 	size_t i;
 
 	shown_field(t->hdr[t->id_col].s, t->hdr[t->id_col].len, idname, sizeof idname);
 	*identity = p->n == t->n;
 	for (r = 0; r < p->n; r++) {
+		if (!match) { /* same ids in the same order: only labels to map */
+			if (p->label_mode)
+				map_label(j, r, yhat_pred, rp);
+			continue;
+		}
 		struct slice s = p->id[r];
 		long long row;
 
@@ -920,43 +1114,27 @@ static void join_rows(struct job *j, uint32_t *owner, int32_t *yhat_pred, int *i
 			*identity = 0;
 			continue;
 		}
-		if (r < t->n && slice_eq(t->in.data, t->id[r], p->in.data, s)) {
-			row = (long long)r;
-		} else {
+		row = (long long)match[r] - 1;
+		if (row != (long long)r)
 			*identity = 0;
-			row = truth_lookup(t, p->in.data + s.off, s.len);
-		}
 		if (row < 0) {
 			shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
-			problem_add(rp, "unknown_id", p->line[r], idname, "line %u: id '%s' is not in the test set",
-				    p->line[r], shown);
+			problem_add(rp, "unknown_id", pred_line(p, r), idname, "line %u: id '%s' is not in the test set",
+				    pred_line(p, r), shown);
 			continue;
 		}
 		if (owner[row] != 0) {
 			shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
-			problem_add(rp, "duplicate_id", p->line[r], idname, "line %u: id '%s' appears twice (first on line %u)",
-				    p->line[r], shown, p->line[owner[row] - 1]);
+			problem_add(rp, "duplicate_id", pred_line(p, r), idname, "line %u: id '%s' appears twice (first on line %u)",
+				    pred_line(p, r), shown, pred_line(p, owner[row] - 1));
 			*identity = 0;
 			continue;
 		}
 		owner[row] = (uint32_t)(r + 1);
-		if (p->label_mode) {
-			struct slice l = p->label[r];
-			int k = classes_find(t->cls, p->in.data + l.off, l.len);
-
-			yhat_pred[r] = k;
-			if (k < 0) {
-				char col[80];
-
-				shown_field(p->hdr[1].s, p->hdr[1].len, col, sizeof col);
-				shown_field(p->in.data + l.off, l.len, shown, sizeof shown);
-				classes_list(t->cls, list, sizeof list);
-				problem_add(rp, "unknown_label", p->line[r], col,
-					    "line %u, column '%s': '%s' is not one of the classes: %s", p->line[r], col, shown, list);
-			}
-		}
+		if (p->label_mode)
+			map_label(j, r, yhat_pred, rp);
 	}
-	for (i = 0; i < t->n; i++) {
+	for (i = 0; owner && i < t->n; i++) {
 		if (owner[i] != 0)
 			continue;
 		if (mp->kept >= SCORE_MAX_PROBLEMS) {
@@ -1190,18 +1368,18 @@ static void job_free(struct job *j)
 	int c;
 
 	arc_input_free(&j->t.in);
-	free(j->t.id);
-	free(j->t.split);
-	free(j->t.y);
-	free(j->t.yv);
-	free(j->t.event);
-	free(j->t.table);
+	score_big_free(j->t.id);
+	score_big_free(j->t.split);
+	score_big_free(j->t.y);
+	score_big_free(j->t.yv);
+	score_big_free(j->t.event);
+	score_big_free(j->t.table);
 	classes_free(j->t.cls);
 	arc_input_free(&j->p.in);
-	free(j->p.id);
-	free(j->p.line);
-	free(j->p.p);
-	free(j->p.label);
+	score_big_free(j->p.id);
+	score_big_free(j->p.line);
+	score_big_free(j->p.p);
+	score_big_free(j->p.label);
 	free(j->cost);
 	for (c = 0; j->cost_label && c < j->cost_k; c++)
 		free(j->cost_label[c]);
@@ -1232,6 +1410,70 @@ static void argmax_rows(const double *p, size_t n, int nval, const int *col_clas
 	}
 }
 
+static const char *const split_key[] = {"score", "public", "private"};
+
+/*
+ * The metric over all rows (VAL[0]) and, with a split column, each split (VAL[1], VAL[2]); HAVE[s] says which
+ * exist. Uses the metric's one-pass split function when it has one, derives the all-rows value of mean-type
+ * metrics from the splits, else computes each. Returns 0, or -1 with *ST and MSG set (an undefined metric is
+ * a configuration error: the ground truth cannot rank anyone).
+ */
+static int compute_splits(const struct score_metric *m, const struct score_data *d, const uint8_t *split,
+			  const uint32_t *split_rows, const size_t *nsplit, double *val, int *have, char *msg,
+			  size_t msglen, enum score_status *st)
+{
+	char why[256] = "";
+	enum score_fn_status fs = SCORE_FN_OK;
+	int handled = 0;
+	int s = 0;
+
+	have[0] = 1;
+	have[1] = split && nsplit[0] > 0;
+	have[2] = split && nsplit[1] > 0;
+	if (split && m->splits) {
+		fs = m->splits(d, split, val, &handled, why, sizeof why);
+		if (fs != SCORE_FN_OK)
+			goto fail;
+	}
+	for (s = 2; s >= 0 && !handled; s--) {
+		const uint32_t *rows = s == 0 ? NULL : split_rows + (s == 2 ? nsplit[0] : 0);
+		size_t n = s == 0 ? d->n : nsplit[s - 1];
+
+		if (!have[s])
+			continue;
+		if (s == 0 && split && m->combine != SCORE_COMBINE_NONE) {
+			double w1 = (double)nsplit[0] / (double)d->n;
+			double w2 = (double)nsplit[1] / (double)d->n;
+			double v1 = have[1] ? val[1] : 0.0;
+			double v2 = have[2] ? val[2] : 0.0;
+
+			if (m->combine == SCORE_COMBINE_MEAN)
+				val[0] = w1 * v1 + w2 * v2;
+			else
+				val[0] = sqrt(w1 * v1 * v1 + w2 * v2 * v2);
+			if (!have[1] || !have[2]) /* one split holds every row: same value, exactly */
+				val[0] = have[1] ? v1 : v2;
+			continue;
+		}
+		fs = m->fn(d, rows, n, &val[s], why, sizeof why);
+		if (fs != SCORE_FN_OK)
+			goto fail;
+		if (!isfinite(val[s])) {
+			snprintf(why, sizeof why, "%s is not finite on these rows", m->name);
+			fs = SCORE_FN_UNDEFINED;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	*st = fs == SCORE_FN_NOMEM ? SCORE_INTERNAL : SCORE_CONFIG;
+	if (fs == SCORE_FN_NOMEM)
+		snprintf(msg, msglen, "out of memory computing %s", m->name);
+	else
+		snprintf(msg, msglen, "%s (%s)", why, s == 0 || handled ? "all rows" : s == 1 ? "public split" : "private split");
+	return -1;
+}
+
 enum score_status score_run(const struct score_request *req, json_t **out)
 {
 	struct job *j = NULL;
@@ -1240,6 +1482,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	struct problems *mp = NULL;
 	struct score_data d;
 	uint32_t *owner = NULL;
+	uint32_t *match = NULL;
 	int32_t *yhat_pred = NULL;
 	int32_t *yhat = NULL;
 	double *aligned = NULL;
@@ -1247,6 +1490,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	json_t *res = NULL;
 	json_t *ci = NULL;
 	pthread_t th;
+	struct timespec clock0;
 	int threaded = 0;
 	int identity = 0;
 	int per_class = 0;
@@ -1255,6 +1499,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	enum score_status st = SCORE_INTERNAL;
 	char msg[MSG_LEN] = "out of memory";
 	size_t nsplit[2] = {0, 0};
+	double val[3];
+	int have[3];
 	int s;
 
 	*out = NULL;
@@ -1284,6 +1530,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		goto out;
 	st = SCORE_INTERNAL; /* until proven otherwise: every allocation failure below lands here */
 
+	clock_gettime(CLOCK_MONOTONIC, &clock0);
 	/* the two parses share nothing: run them side by side */
 	threaded = pthread_create(&th, NULL, pred_thread, j) == 0;
 	truth_thread(j);
@@ -1291,6 +1538,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		pthread_join(th, NULL);
 	else
 		parse_pred(j);
+	timing("parse", &clock0);
 	if (j->truth_st != SCORE_OK) {
 		st = j->truth_st;
 		snprintf(msg, sizeof msg, "%s", j->truth_msg);
@@ -1313,12 +1561,21 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		res = problems_json(hp);
 		goto out;
 	}
-	owner = calloc(j->t.n, sizeof *owner);
-	if (j->p.label_mode)
-		yhat_pred = malloc((j->p.n ? j->p.n : 1) * sizeof *yhat_pred);
-	if (!owner || (j->p.label_mode && !yhat_pred))
-		goto out;
-	join_rows(j, owner, yhat_pred, &identity, rp, mp);
+	if (j->p.label_mode) {
+		yhat_pred = score_big_raw(j->p.n, sizeof *yhat_pred);
+		if (!yhat_pred)
+			goto out;
+	}
+	if (!same_ids(&j->t, &j->p)) {
+		owner = score_big_array(j->t.n, sizeof *owner);
+		match = score_big_raw(j->p.n, sizeof *match);
+		if (!owner || !match || match_rows(&j->t, &j->p, match) != 0)
+			goto out;
+	}
+	join_rows(j, match, owner, yhat_pred, &identity, rp, mp);
+	score_big_free(match);
+	match = NULL;
+	timing("join", &clock0);
 	problems_merge(rp, &j->p.probs);
 	problems_append(rp, mp);
 	if (rp->count > 0) {
@@ -1366,7 +1623,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	if (j->m->pred == SCORE_PRED_LABEL) {
 		size_t r;
 
-		yhat = malloc(d.n * sizeof *yhat);
+		yhat = score_big_raw(d.n, sizeof *yhat);
 		if (!yhat)
 			goto out;
 		if (!j->p.label_mode) {
@@ -1374,13 +1631,13 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 
 			for (k = 0; k < d.nclass; k++)
 				col_class[colmap[k]] = k;
-			yhat_pred = malloc((j->p.n ? j->p.n : 1) * sizeof *yhat_pred);
+			yhat_pred = score_big_array(j->p.n, sizeof *yhat_pred);
 			if (!yhat_pred)
 				goto out;
 			argmax_rows(j->p.p, j->p.n, j->p.ncols - 1, col_class, yhat_pred);
 		}
 		for (r = 0; r < d.n; r++)
-			yhat[r] = yhat_pred[owner[r] - 1];
+			yhat[r] = yhat_pred[identity ? r : owner[r] - 1];
 		d.yhat = yhat;
 	} else {
 		size_t nval = (size_t)j->p.ncols - 1;
@@ -1399,11 +1656,11 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		} else {
 			size_t r;
 
-			aligned = malloc(d.n * nval * sizeof *aligned);
+			aligned = score_big_raw(d.n, nval * sizeof *aligned);
 			if (!aligned)
 				goto out;
 			for (r = 0; r < d.n; r++) {
-				const double *src = j->p.p + (size_t)(owner[r] - 1) * nval;
+				const double *src = j->p.p + (identity ? r : (size_t)(owner[r] - 1)) * nval;
 				double *dst = aligned + r * nval;
 
 				if (!per_class) {
@@ -1417,6 +1674,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		}
 	}
 
+	timing("align", &clock0);
 	/* splits */
 	if (j->t.split) {
 		size_t r;
@@ -1424,7 +1682,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 
 		for (r = 0; r < d.n; r++)
 			nsplit[j->t.split[r]]++;
-		split_rows = malloc(d.n * sizeof *split_rows);
+		split_rows = score_big_raw(d.n, sizeof *split_rows);
 		if (!split_rows)
 			goto out;
 		o[0] = 0;
@@ -1439,42 +1697,32 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	json_object_set_new(res, "metric", json_string(j->m->name));
 	json_object_set_new(res, "higher_is_better", json_boolean(j->m->higher_is_better));
 	json_object_set_new(res, "rows", json_integer((json_int_t)d.n));
+	if (compute_splits(j->m, &d, j->t.split, split_rows, nsplit, val, have, msg, sizeof msg, &st) != 0) {
+		json_decref(res);
+		res = NULL;
+		goto out;
+	}
 	for (s = 0; s < 3; s++) {
-		static const char *const key[] = {"score", "public", "private"};
-		const uint32_t *rows = NULL;
-		size_t n = d.n;
-		double v = 0.0;
-		char why[256];
-		enum score_fn_status fs;
+		const uint32_t *rows = s == 0 ? NULL : split_rows + (s == 2 ? nsplit[0] : 0);
+		size_t n = s == 0 ? d.n : nsplit[s - 1];
+		double lo = 0.0;
+		double hi = 0.0;
+		int br;
 
-		if (s > 0) {
-			if (!j->t.split || nsplit[s - 1] == 0)
-				continue;
-			rows = split_rows + (s == 2 ? nsplit[0] : 0);
-			n = nsplit[s - 1];
-		}
-		fs = j->m->fn(&d, rows, n, &v, why, sizeof why);
-		if (fs == SCORE_FN_NOMEM)
-			goto out;
-		if (fs == SCORE_FN_UNDEFINED || !isfinite(v)) {
+		if (!have[s])
+			continue;
+		json_object_set_new(res, split_key[s], json_real(val[s]));
+		if (req->bootstrap == 0)
+			continue;
+		br = bootstrap(j->m, &d, rows, n, req->bootstrap, req->seed + (uint64_t)s, &lo, &hi);
+		if (br < 0) {
 			json_decref(res);
 			res = NULL;
-			snprintf(msg, sizeof msg, "%s (%s)", fs == SCORE_FN_UNDEFINED ? why : "the metric is not finite",
-				 s == 0 ? "all rows" : s == 1 ? "public split" : "private split");
-			st = SCORE_CONFIG;
 			goto out;
 		}
-		json_object_set_new(res, key[s], json_real(v));
-		if (req->bootstrap > 0) {
-			double lo = 0.0;
-			double hi = 0.0;
-			int br = bootstrap(j->m, &d, rows, n, req->bootstrap, req->seed + (uint64_t)s, &lo, &hi);
-
-			if (br < 0)
-				goto out;
-			json_object_set_new(ci, key[s], br == 0 ? json_pack("[f,f]", lo, hi) : json_null());
-		}
+		json_object_set_new(ci, split_key[s], br == 0 ? json_pack("[f,f]", lo, hi) : json_null());
 	}
+	timing("metric", &clock0);
 	if (req->bootstrap > 0) {
 		json_object_set_new(res, "ci", ci);
 		ci = NULL;
@@ -1493,11 +1741,13 @@ out:
 	free(hp);
 	free(rp);
 	free(mp);
-	free(owner);
-	free(yhat_pred);
-	free(yhat);
-	free(aligned);
-	free(split_rows);
+	score_big_free(owner);
+	score_big_free(match);
+	score_big_free(yhat_pred);
+	score_big_free(yhat);
+	score_big_free(aligned);
+	score_big_free(split_rows);
+	score_big_trim();
 	return st;
 }
 

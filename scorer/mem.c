@@ -1,0 +1,124 @@
+/*
+ * mem.c: large arrays from anonymous mappings, recycled through a small best-fit cache (see mem.h).
+ */
+#include "mem.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HEADER 64                 /* holds the block's mapped length; keeps the payload 64-byte aligned */
+#define SMALL ((size_t)256 << 10) /* below this, malloc */
+#define CACHE_SLOTS 16
+
+struct block {
+	unsigned char *base;
+	size_t len;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct block cache[CACHE_SLOTS];
+
+/* Takes the smallest cached block of at least LEN bytes, or returns NULL. */
+static unsigned char *cache_take(size_t len)
+{
+	unsigned char *p = NULL;
+	int best = -1;
+	int i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].base && cache[i].len >= len && (best < 0 || cache[i].len < cache[best].len))
+			best = i;
+	}
+	if (best >= 0) {
+		p = cache[best].base;
+		cache[best].base = NULL;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return p;
+}
+
+static void *alloc(size_t n, size_t size, int zero)
+{
+	size_t bytes;
+	size_t len;
+	unsigned char *p;
+
+	if (size != 0 && n > (SIZE_MAX - HEADER - 4096) / size)
+		return NULL;
+	bytes = n * size;
+	len = bytes + HEADER;
+	if (len < SMALL) {
+		p = zero ? calloc(1, len) : malloc(len);
+		if (!p)
+			return NULL;
+		memset(p, 0, sizeof len); /* length 0 marks a malloc'd block */
+		return p + HEADER;
+	}
+	len = (len + 4095) & ~(size_t)4095;
+	p = cache_take(len);
+	if (p) {
+		if (zero)
+			memset(p + HEADER, 0, bytes);
+		return p + HEADER;
+	}
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	memcpy(p, &len, sizeof len);
+	return p + HEADER;
+}
+
+void *score_big_array(size_t n, size_t size)
+{
+	return alloc(n, size, 1);
+}
+
+void *score_big_raw(size_t n, size_t size)
+{
+	return alloc(n, size, 0);
+}
+
+void score_big_free(void *ptr)
+{
+	unsigned char *p;
+	size_t len;
+	int i;
+
+	if (!ptr)
+		return;
+	p = (unsigned char *)ptr - HEADER;
+	memcpy(&len, p, sizeof len);
+	if (len == 0) {
+		free(p);
+		return;
+	}
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (!cache[i].base) {
+			cache[i].base = p;
+			cache[i].len = len;
+			p = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (p)
+		munmap(p, len);
+}
+
+void score_big_trim(void)
+{
+	int i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].base)
+			munmap(cache[i].base, cache[i].len);
+		cache[i].base = NULL;
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
