@@ -42,11 +42,25 @@ struct anon_check_options {
     const char *sensitive;      /* column for l-diversity (borrowed), or NULL for none */
     unsigned l;                 /* minimal distinct sensitive values per class; default 2 */
     struct anon_limits limits;
+    void *owned;                /* set by anon_check_options_from_json(), freed by anon_check_options_free() */
 };
 
 /* Fills opt with the defaults: suggested quasi-identifiers, k = 5, no sensitive column, l = 2,
    default limits. Never fails. */
 void anon_check_options_init(struct anon_check_options *opt);
+
+/* Fills opt (defaults first) from the "anonymity" object of a challenge.json, validated against its shape:
+ *   {"quasi_identifiers": ["age", ...], "k": 5, "sensitive": "diagnosis", "l": 2}, every field optional,
+ *   names non-empty strings (at most 256 of them), k and l whole numbers from 1 to 1,000,000, no other field.
+ * anonymity may be NULL (no declaration: defaults, suggested quasi-identifiers). The names stay borrowed from
+ * anonymity, which must outlive opt; the array holding them is owned by opt: release it with
+ * anon_check_options_free() in every case. Returns 0, or -1 with err naming the offending field.
+ */
+int anon_check_options_from_json(struct anon_check_options *opt, const json_t *anonymity, char *err,
+                                 size_t errlen);
+
+/* Frees what anon_check_options_from_json() allocated; safe on options from anon_check_options_init(). */
+void anon_check_options_free(struct anon_check_options *opt);
 
 /* Checks one CSV file (RFC 4180, header row, optional BOM, LF or CRLF) and builds its report.
  *
@@ -64,6 +78,10 @@ void anon_check_options_init(struct anon_check_options *opt);
  */
 int anon_check_file(const char *path, const struct anon_check_options *opt, json_t **report_out, char *err,
                     size_t errlen);
+
+/* Returns a new object (caller frees with json_decref(), NULL when out of memory) with what a participant may
+   see of a report: {"passed", "k", "k_anonymity", "direct_identifiers_found" (a count)}; no column names. */
+json_t *anon_report_public(const json_t *report);
 
 /* Writes the human-readable form of a report built by anon_check_file() to out. Returns 0, or -1 when
    writing failed. Borrows both arguments. */

@@ -70,6 +70,95 @@ void anon_check_options_init(struct anon_check_options *opt)
     opt->l = DEFAULT_L;
 }
 
+#define MAX_DECLARED_QUASI 256
+#define MAX_K_OR_L 1000000
+
+/* Reads a whole number from 1 to MAX_K_OR_L at key of o into *out (left alone when absent). */
+static int json_count(const json_t *o, const char *key, unsigned *out, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, key);
+
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > MAX_K_OR_L) {
+        anon_errf(err, errlen, "anonymity.%s: a whole number from 1 to %d is required", key, MAX_K_OR_L);
+        return -1;
+    }
+    *out = (unsigned)json_integer_value(v);
+    return 0;
+}
+
+int anon_check_options_from_json(struct anon_check_options *opt, const json_t *anonymity, char *err,
+                                 size_t errlen)
+{
+    const json_t *qis, *sensitive, *v;
+    const char **names = NULL, *key;
+    size_t i;
+
+    anon_check_options_init(opt);
+    if (anonymity == NULL)
+        return 0;
+    if (!json_is_object(anonymity)) {
+        anon_errf(err, errlen, "anonymity: an object is required");
+        return -1;
+    }
+    json_object_foreach((json_t *)anonymity, key, v) {
+        if (strcmp(key, "quasi_identifiers") != 0 && strcmp(key, "k") != 0 && strcmp(key, "sensitive") != 0 &&
+            strcmp(key, "l") != 0) {
+            anon_errf(err, errlen, "anonymity: unknown field \"%.64s\" (expected quasi_identifiers, k, sensitive, l)",
+                      key);
+            return -1;
+        }
+    }
+    if (json_count(anonymity, "k", &opt->k, err, errlen) != 0 || json_count(anonymity, "l", &opt->l, err, errlen) != 0)
+        return -1;
+    sensitive = json_object_get(anonymity, "sensitive");
+    if (sensitive != NULL && (!json_is_string(sensitive) || json_string_length(sensitive) == 0)) {
+        anon_errf(err, errlen, "anonymity.sensitive: a column name is required");
+        return -1;
+    }
+    opt->sensitive = json_string_value(sensitive);
+    qis = json_object_get(anonymity, "quasi_identifiers");
+    if (qis == NULL)
+        return 0;
+    if (!json_is_array(qis) || json_array_size(qis) > MAX_DECLARED_QUASI) {
+        anon_errf(err, errlen, "anonymity.quasi_identifiers: a list of at most %d column names is required",
+                  MAX_DECLARED_QUASI);
+        return -1;
+    }
+    names = calloc(json_array_size(qis) + 1, sizeof(*names));
+    if (names == NULL) {
+        anon_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    opt->owned = names;
+    json_array_foreach(qis, i, v) {
+        if (!json_is_string(v) || json_string_length(v) == 0) {
+            anon_errf(err, errlen, "anonymity.quasi_identifiers[%zu]: a column name is required", i);
+            return -1;
+        }
+        names[i] = json_string_value(v);
+    }
+    opt->quasi = names;
+    opt->n_quasi = json_array_size(qis);
+    return 0;
+}
+
+void anon_check_options_free(struct anon_check_options *opt)
+{
+    free(opt->owned);
+    opt->owned = NULL;
+    opt->quasi = NULL;
+    opt->n_quasi = 0;
+}
+
+json_t *anon_report_public(const json_t *report)
+{
+    return json_pack("{s:b, s:O, s:O, s:I}", "passed", json_is_true(json_object_get(report, "passed")), "k",
+                     json_object_get(report, "k"), "k_anonymity", json_object_get(report, "k_anonymity"),
+                     "direct_identifiers_found", (json_int_t)json_array_size(json_object_get(report, "direct_identifiers")));
+}
+
 static void count_values(struct check *c, const struct anon_csv_reader *r)
 {
     for (size_t i = 0; i < c->n_cols; i++) {

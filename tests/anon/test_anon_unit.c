@@ -366,6 +366,51 @@ static void test_birth_dates_vs_event_dates(void)
     json_decref(rep);
 }
 
+static void expect_options_error(const char *text, const char *want)
+{
+    struct anon_check_options opt;
+    json_t *j = json_loads(text, 0, NULL);
+    char err[256] = "";
+
+    EXPECT(j != NULL && anon_check_options_from_json(&opt, j, err, sizeof(err)) == -1 && strstr(err, want) != NULL,
+           "%s: want \"%s\", got \"%s\"", text, want, err);
+    anon_check_options_free(&opt);
+    json_decref(j);
+}
+
+static void test_options_from_challenge_json(void)
+{
+    static const char table[] = "age,sex,diag\n30,M,A\n30,M,B\n30,M,A\n";
+    json_t *j = json_loads("{\"quasi_identifiers\": [\"age\", \"sex\"], \"k\": 3, \"sensitive\": \"diag\"}", 0, NULL);
+    struct anon_check_options opt;
+    json_t *rep, *pub;
+    char err[256];
+    int rc = -1;
+
+    EXPECT(j != NULL && anon_check_options_from_json(&opt, j, err, sizeof(err)) == 0, "valid: %s", err);
+    EXPECT(opt.n_quasi == 2 && strcmp(opt.quasi[1], "sex") == 0 && opt.k == 3 && opt.l == 2 &&
+               strcmp(opt.sensitive, "diag") == 0, "fields");
+    rep = check_text(table, &opt, &rc, err, sizeof(err));
+    EXPECT(rc == ANON_PASS && get_int(rep, "k_anonymity") == 3 && get_int(rep, "l_diversity") == 2, "rc %d", rc);
+    pub = anon_report_public(rep);
+    EXPECT(pub != NULL && json_object_size(pub) == 4 && json_is_true(json_object_get(pub, "passed")) &&
+               get_int(pub, "direct_identifiers_found") == 0, "public summary");
+    json_decref(pub);
+    json_decref(rep);
+    anon_check_options_free(&opt);
+    json_decref(j);
+    EXPECT(anon_check_options_from_json(&opt, NULL, err, sizeof(err)) == 0 && opt.quasi == NULL && opt.k == 5,
+           "no declaration");
+    anon_check_options_free(&opt);
+    expect_options_error("{\"kk\": 5}", "unknown field \"kk\"");
+    expect_options_error("{\"k\": 0}", "anonymity.k: a whole number");
+    expect_options_error("{\"k\": \"5\"}", "anonymity.k: a whole number");
+    expect_options_error("{\"quasi_identifiers\": \"age\"}", "anonymity.quasi_identifiers: a list");
+    expect_options_error("{\"quasi_identifiers\": [\"age\", 3]}", "anonymity.quasi_identifiers[1]");
+    expect_options_error("{\"sensitive\": \"\"}", "anonymity.sensitive");
+    expect_options_error("[]", "an object is required");
+}
+
 int main(void)
 {
     test_nir();
@@ -380,6 +425,7 @@ int main(void)
     test_csv();
     test_messages_are_clean_utf8();
     test_birth_dates_vs_event_dates();
+    test_options_from_challenge_json();
     if (failures > 0) {
         fprintf(stderr, "%d failure(s)\n", failures);
         return 1;
