@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "anon_internal.h"
@@ -299,6 +300,7 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
 int anon_csv_open(struct anon_csv_reader *r, const char *path, const struct anon_limits *lim, char *err,
                   size_t errlen)
 {
+    struct stat st;
     int c0, rc = -1;
 
     memset(r, 0, sizeof(*r));
@@ -315,9 +317,13 @@ int anon_csv_open(struct anon_csv_reader *r, const char *path, const struct anon
         anon_errf(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* O_NONBLOCK: a FIFO must not block the open */
     if (r->fd < 0) {
         anon_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        goto out;
+    }
+    if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        anon_errf(err, errlen, "%s: not a regular file", path);
         goto out;
     }
     /* An optional UTF-8 byte order mark. */

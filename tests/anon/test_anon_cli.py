@@ -142,6 +142,7 @@ class Check(Base):
                  (["check", self.path("a.csv"), "--quasi", "nope"], "no column named \"nope\""),
                  (["check", self.path("a.csv"), "--sensitive", "nope"], "no column named \"nope\""),
                  (["check", self.path("missing.csv")], "cannot open"),
+                 (["check", self.dir], "not a regular file"),
                  (["pseudonymize", self.path("a.csv")], "needs IN, OUT and --id")]
         for args, msg in cases:
             p = run(*args)
