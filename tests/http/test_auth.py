@@ -165,6 +165,28 @@ class Sessions(ServerTest):
         self.assertEqual(c.leaderboard().status, 200)
         self.assertEqual(self.login_as("staff_org").leaderboard(query="?split=private").status, 200)
 
+    def test_cli_user_while_running(self):
+        """`concours user add` works while the server runs (SQLite WAL); the role is the one given."""
+        self.server.add_user("late_jury", "jury")
+        c = self.login_as("late_jury")
+        r = c.get("/api/v1/me")
+        self.assertEqual((r.status, r.json()["role"]), (200, "jury"))
+        self.assertError(c.login("late_jury", "not-the-password"), 401, "invalid_credentials")
+
+    def test_repeated_failures_are_rate_limited(self):
+        """After 10 failed logins for a username, further attempts (even right ones) get 429 with
+        Retry-After; other usernames are not affected."""
+        c = self.server.client()
+        self.assertEqual(c.register("guessed").status, 201)
+        self.assertEqual(c.register("bystander").status, 201)
+        for i in range(10):
+            self.assertError(c.login("guessed", "wrong-password-%02d" % i), 401, "invalid_credentials")
+        limited = c.login("guessed", "wrong-password-xx")
+        self.assertError(limited, 429, "rate_limited")
+        self.assertTrue((limited.header("Retry-After") or "").isdigit(), limited.headers)
+        self.assertError(c.login("guessed"), 429, "rate_limited")
+        self.assertEqual(self.server.client().login("bystander").status, 200)
+
 
 if __name__ == "__main__":
     harness.main()

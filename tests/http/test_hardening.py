@@ -4,6 +4,8 @@ ground truth or a file outside the data and web folders, security headers on API
 no CORS for a foreign origin, bad percent-encodings / NUL bytes / conflicting lengths / huge headers get a
 clean 4xx, CRLF never becomes a header, and the server stays healthy after each of them.
 """
+import socket
+import threading
 import time
 
 import harness
@@ -11,6 +13,7 @@ from harness import DEMO_SLUG, ServerTest
 
 API = "/api/v1/challenges/" + DEMO_SLUG
 SOLUTION_MARKS = (b"relapse,Usage", b",Public", b",Private")
+SLOW_LIMIT = 31  # seconds: the server's request timeout (30 s) and a margin
 OUTSIDE_MARKS = (b"root:x:0:0", b"cmake_minimum_required", b"add_executable", b'"ground_truth"')
 
 
@@ -191,6 +194,42 @@ class Hardening(ServerTest):
         self.assertIsNone(r.header("X-Injected"))
         r = self.hacker.get(API + "/leaderboard?split=public%0d%0aX-Injected:%20yes")
         self.assertIsNone(r.header("X-Injected"))
+        self.assertHealthy()
+
+    def test_slow_clients(self):
+        """40 clients trickling a request header one byte a second (more than the server's HTTP threads)
+        do not keep a legitimate request from being served within the request timeout (30 s)."""
+        stop = threading.Event()
+        socks = []
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+            s.sendall(b"GET /api/v1/challenges HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            socks.append(s)
+
+        def trickle():
+            while not stop.wait(1.0):
+                for s in socks:
+                    try:
+                        s.sendall(b"a")
+                    except OSError:
+                        pass
+
+        t = threading.Thread(target=trickle, daemon=True)
+        t.start()
+        try:
+            time.sleep(1.0)
+            start = time.time()
+            status, raw = harness.raw_request(
+                self.server.port, b"GET /api/v1/challenges HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                timeout=SLOW_LIMIT + 2)
+            elapsed = time.time() - start
+        finally:
+            stop.set()
+            t.join()
+            for s in socks:
+                s.close()
+        self.assertEqual(status, 200, raw[:300])
+        self.assertLess(elapsed, SLOW_LIMIT)
         self.assertHealthy()
 
     def test_unknown_paths_and_methods(self):

@@ -44,7 +44,7 @@ class Journey(ServerTest):
         self.assertEqual(r.status, 200, r)
         ch = r.json()
         self.assertEqual(ch["slug"], DEMO_SLUG)
-        self.assertEqual(ch["metric"], {"name": "log_loss", "higher_is_better": False})
+        self.assertEqual((ch["metric"]["name"], ch["metric"]["higher_is_better"]), ("log_loss", False))
         self.assertEqual(ch["leaderboard"]["precision"], 4)
         self.assertEqual(ch["terms_version"], 1)
         self.assertFalse(ch["terms_accepted"])
@@ -228,6 +228,28 @@ class Journey(ServerTest):
                 self.assertNotIn(needle.encode(), resp.body,
                                  "private score %s leaked in %r" % (needle, resp))
             self.assertNotIn(b'"private_score"', resp.body, resp)
+
+    def test_range_edge_cases(self):
+        """Range per RFC 7233: one byte, a suffix, an end past the file, a start past the file (416 with
+        `bytes */size`). A server may ignore a Range it does not support and send the whole file (200),
+        but never a 206 with the wrong bytes."""
+        c = self.participant("ranger")
+        train = harness.read_bytes(harness.demo_dir() + "/data/train_metadata.csv")
+        url = API + "/files/train_metadata.csv"
+        r = c.get(url, headers={"Range": "bytes=0-0"})
+        self.assertEqual((r.status, r.body), (206, train[:1]), r)
+        r = c.get(url, headers={"Range": "bytes=-10"})
+        self.assertIn((r.status, r.body), [(206, train[-10:]), (200, train)], r)
+        r = c.get(url, headers={"Range": "bytes=%d-%d" % (len(train) - 5, len(train) + 100)})
+        self.assertEqual((r.status, r.body), (206, train[-5:]), r)
+        r = c.get(url, headers={"Range": "bytes=5-2"})  # invalid: ignored (200) or refused (416)
+        self.assertIn(r.status, (200, 416), r)
+        if r.status == 200:
+            self.assertEqual(r.body, train)
+        r = c.get(url, headers={"Range": "bytes=%d-" % (len(train) + 10)})
+        if r.status != 200 or r.body != train:
+            self.assertEqual(r.status, 416, r)
+            self.assertEqual(r.header("Content-Range"), "bytes */%d" % len(train))
 
 
 def private_needles(privates, publics):

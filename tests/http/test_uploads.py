@@ -4,7 +4,9 @@ concurrent uploads with one left -> exactly one 201), Idempotency-Key replay, up
 after the deadline, before the opening, oversized (declared and chunked), empty, and a bad CSV that fails
 to score without costing quota.
 """
+import socket
 import threading
+import time
 
 import harness
 from harness import ServerTest, phase
@@ -17,6 +19,29 @@ def submissions_of(client, slug):
     r = client.get("/api/v1/challenges/%s/submissions" % slug)
     assert r.status == 200, r
     return r.json()
+
+
+def run_concurrently(n, call):
+    """Runs call(i) for i in 0..N-1 in N threads released together by a barrier; returns the N results.
+    An exception in any of them fails the test."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = call(i)
+        except Exception as e:  # noqa: BLE001 - reported below
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    errors = [r for r in results if not isinstance(r, harness.Response)]
+    assert not errors, errors
+    return results
 
 
 class Uploads(ServerTest):
@@ -32,23 +57,7 @@ class Uploads(ServerTest):
         """20 concurrent uploads from one participant with one submission left: exactly one 201."""
         c = self.participant("racer", slug="one-left")
         sample = harness.sample_submission()
-        barrier = threading.Barrier(20)
-        results = [None] * 20
-
-        def upload(i):
-            barrier.wait()
-            try:
-                results[i] = c.upload(sample, slug="one-left", description="race %d" % i)
-            except Exception as e:  # noqa: BLE001 - recorded and asserted below
-                results[i] = e
-
-        threads = [threading.Thread(target=upload, args=(i,)) for i in range(20)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
-        errors = [r for r in results if not isinstance(r, harness.Response)]
-        self.assertEqual(errors, [])
+        results = run_concurrently(20, lambda i: c.upload(sample, slug="one-left", description="race %d" % i))
         statuses = sorted(r.status for r in results)
         self.assertEqual(statuses, [201] + [429] * 19, results)
         for r in results:
@@ -79,6 +88,31 @@ class Uploads(ServerTest):
         self.assertNotIn(r4.json()["id"], (r1.json()["id"], r3.json()["id"]))
         self.assertEqual(len(submissions_of(c, "open-demo")), 2)
         self.assertEqual(len(submissions_of(other, "open-demo")), 1)
+
+    def test_idempotency_concurrent(self):
+        """Five concurrent uploads with one Idempotency-Key: all 201 with one id, one submission."""
+        c = self.participant("twins", slug="open-demo")
+        results = run_concurrently(5, lambda i: c.upload(harness.sample_submission(), slug="open-demo",
+                                                         key="same-key"))
+        self.assertEqual([r.status for r in results], [201] * 5, results)
+        self.assertEqual(len({r.json()["id"] for r in results}), 1, results)
+        self.assertEqual(len(submissions_of(c, "open-demo")), 1)
+
+    def test_disconnect_mid_upload(self):
+        """A client that disconnects mid-upload leaves no submission and uses no quota."""
+        c = self.participant("quitter", slug="open-demo")
+        head = ("POST /api/v1/challenges/open-demo/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                "Authorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n"
+                % c.token).encode()
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
+        s.sendall(head + harness.sample_submission()[:3000])
+        time.sleep(0.3)
+        s.close()
+        time.sleep(1.0)
+        self.assertEqual(submissions_of(c, "open-demo"), [])
+        self.assertEqual(c.challenge("open-demo").json()["quota"]["used_total"], 0)
+        r = c.upload(harness.sample_submission(), slug="open-demo")
+        self.assertEqual(r.status, 201, r)
 
     def test_before_terms(self):
         c = self.participant("hasty", accept=False)
