@@ -59,6 +59,10 @@ async function startServer(binary, source, tmp, edit) {
         resolve(m[1]);
       }
     });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${binary}: ${err.message}`));
+    });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`server exited early (code ${code}, signal ${signal}); see ${path.join(tmp, 'server.log')}`));

@@ -1,7 +1,7 @@
 // Why this file exists: the challenge page — overview (Markdown), terms to accept, data files, the upload
 // form (raw body, progress bar), my submissions with live status, quota, and the leaderboard.
 import { api, upload, getMe, errorBox, loginHref, ApiError } from './api.js';
-import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore } from './dom.js';
+import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore, scrollBox } from './dom.js';
 import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
 import { leaderboardView } from './leaderboard.js';
@@ -98,7 +98,7 @@ async function renderData() {
       h('td', {}, h('code', { class: 'hash', title: 'SHA-256', text: f.sha256 })),
       h('td', {}, h('a', { class: 'button small', href: fileHref(f.name), download: String(f.name).split('/').pop(), text: 'Download' }, h('span', { class: 'visually-hidden', text: ` ${f.name}` })))),
   );
-  replace(box, h('div', { class: 'table-scroll' }, h('table', { class: 'files' },
+  replace(box, scrollBox(h('table', { class: 'files' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'File' }), h('th', { scope: 'col', class: 'num', text: 'Size' }), h('th', { scope: 'col', text: 'SHA-256' }), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Download' })))),
     h('tbody', {}, rows))),
   h('p', { class: 'help' }, 'Check a download with ', h('code', { text: 'sha256sum FILE' }), '.'));
@@ -214,7 +214,7 @@ function renderMine() {
       h('td', { class: 'num score', text: score(x.public_score) }),
       h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null)),
   );
-  replace(box, h('div', { class: 'table-scroll' }, h('table', { class: 'submissions' },
+  replace(box, scrollBox(h('table', { class: 'submissions' },
     h('thead', {}, h('tr', {}, ['#', 'Submitted', 'Description', 'Status', 'Public score', 'Details'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, rows))));
 }

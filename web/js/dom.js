@@ -70,6 +70,12 @@ export function replace(el, ...kids) {
   return append(el, ...kids);
 }
 
+// A box that scrolls sideways when its content (a table, code) is wider than a phone. It takes keyboard
+// focus, so that keyboard users can scroll it too (WCAG 2.1.1).
+export function scrollBox(...kids) {
+  return h('div', { class: 'table-scroll', tabindex: '0' }, ...kids);
+}
+
 export function $(selector, root = document) {
   return root.querySelector(selector);
 }

@@ -1,6 +1,6 @@
 // Why this file exists: the leaderboard block of the challenge page — a table that can be sorted and
 // searched, with the viewer's row highlighted, and a plot of scores over time.
-import { h, replace, timeEl, parseTime, fmtScore } from './dom.js';
+import { h, replace, timeEl, parseTime, fmtScore, scrollBox } from './dom.js';
 import { scorePlot } from './plot.js';
 
 const COLUMNS = [
@@ -19,7 +19,7 @@ export function leaderboardView(root, { me, precision }) {
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
   const jump = h('button', { type: 'button', class: 'button small', hidden: true, text: 'Show my row' });
   const tools = h('div', { class: 'row lb-tools' }, h('label', { for: 'lb-search', text: 'Search' }), search, jump, count);
-  const tableWrap = h('div', { class: 'table-scroll' });
+  const tableWrap = scrollBox();
   const plotWrap = h('div', { class: 'lb-plot' });
   const head = h('p', { class: 'muted lb-meta' });
   replace(root, head, tools, tableWrap, plotWrap);

@@ -4,7 +4,7 @@
 // Supported: ATX headings, paragraphs, indented and fenced code, emphasis (* _ ** __ ~~), `code`, block quotes,
 // ordered and unordered (nested) lists, pipe tables, horizontal rules, links, <autolinks>, hard breaks.
 // Images are shown as their alt text (bundles serve no images).
-import { h, append, safeHref } from './dom.js';
+import { h, append, safeHref, scrollBox } from './dom.js';
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)/;
 const HEADING = /^ {0,3}(#{1,6})(?:\s+(.*?))?\s*#*\s*$/;
@@ -50,7 +50,7 @@ function blocks(lines, parent, offset) {
       i++; // closing fence (or end of text)
       const code = h('code', { text: body.join('\n') });
       if (m[2]) code.setAttribute('data-lang', m[2]);
-      parent.append(h('pre', {}, code));
+      parent.append(h('pre', { tabindex: '0' }, code));
       continue;
     }
     if (/^ {4,}\S/.test(line)) {
@@ -58,7 +58,7 @@ function blocks(lines, parent, offset) {
       while (i < lines.length && (/^ {4}/.test(lines[i]) || (lines[i].trim() === '' && /^ {4}/.test(lines[i + 1] || '')))) {
         body.push(lines[i++].slice(4));
       }
-      parent.append(h('pre', {}, h('code', { text: body.join('\n') })));
+      parent.append(h('pre', { tabindex: '0' }, h('code', { text: body.join('\n') })));
       continue;
     }
     m = HEADING.exec(line);
@@ -188,7 +188,7 @@ function table(lines, start, parent) {
     tbody.append(h('tr', {}, head.map((_, k) => cell('td', row[k] ?? '', k))));
     i++;
   }
-  parent.append(h('div', { class: 'table-scroll' }, h('table', {}, thead, tbody)));
+  parent.append(scrollBox(h('table', {}, thead, tbody)));
   return i;
 }
 
