@@ -177,11 +177,18 @@ static int set_limit(int id, const char *v, struct anon_limits *lim)
 
 /* ---- check ---- */
 
+/* Prints one report (or the multi-file object) to stdout. Returns 0, or -1 with a message on stderr. */
 static int print_report(const json_t *rep, int as_json)
 {
+    int rc;
+
     if (as_json)
-        return json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', stdout) != EOF ? 0 : -1;
-    return anon_report_write_text(stdout, rep);
+        rc = json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 && fputc('\n', stdout) != EOF ? 0 : -1;
+    else
+        rc = anon_report_write_text(stdout, rep);
+    if (rc != 0)
+        fprintf(stderr, "concours dataset check: cannot write the report: %s\n", strerror(errno));
+    return rc;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -260,7 +267,9 @@ static int cmd_check(int argc, char **argv)
             size_t j;
             json_t *e;
 
-            json_array_foreach(missing, j, e) absent |= strcmp(json_string_value(e), quasi.items[q]) == 0;
+            json_array_foreach(missing, j, e) {
+                absent |= strcmp(json_string_value(e), quasi.items[q]) == 0;
+            }
             quasi_found[q] |= !absent;
         }
         sensitive_found |= json_object_get(rep, "sensitive") != NULL;
@@ -281,20 +290,23 @@ static int cmd_check(int argc, char **argv)
     }
     if (as_json && files.n > 1) {
         all = json_pack("{s:b, s:O}", "passed", !failed, "files", reports);
-        if (all == NULL || print_report(all, 1) != 0)
-            goto write_error;
+        if (all == NULL) {
+            fprintf(stderr, "concours dataset: out of memory\n");
+            goto out;
+        }
+        if (print_report(all, 1) != 0)
+            goto out;
     } else {
         for (size_t f = 0; f < files.n; f++) {
             if (print_report(json_array_get(reports, f), as_json) != 0)
-                goto write_error;
+                goto out;
         }
     }
-    if (fflush(stdout) != 0)
-        goto write_error;
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "concours dataset check: cannot write the report: %s\n", strerror(errno));
+        goto out;
+    }
     rc = failed ? ANON_FAIL : ANON_PASS;
-    goto out;
-write_error:
-    fprintf(stderr, "concours dataset check: cannot write the report: %s\n", strerror(errno));
 out:
     json_decref(all);
     json_decref(reports);

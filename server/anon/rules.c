@@ -539,8 +539,10 @@ static int is_all_caps(const struct word *w, size_t min)
 
         if (is_upper_ascii(c))
             letters++;
-        else if (c == 0xC3 && i + 1 < w->len && w->s[i + 1] >= 0x80 && w->s[i + 1] <= 0x9E)
-            i++, letters++;
+        else if (c == 0xC3 && i + 1 < w->len && w->s[i + 1] >= 0x80 && w->s[i + 1] <= 0x9E) {
+            i++;
+            letters++;
+        }
         else if (c != '-')
             return 0;
     }
