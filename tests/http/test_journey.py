@@ -170,13 +170,24 @@ class Journey(ServerTest):
         self.assertEqual(r.status, 201, r)
         self.assertEqual(carol.wait_done(r.json()["id"])["status"], "scored")
 
+        # dave is better than alice and carol, but only beyond the 4th decimal: ranking uses the rounded
+        # score, so he ties with them and, being later, comes last
+        nudged = {name: 0.2201 for name in truth}
+        self.assertLess(harness.log_loss(nudged, "Public"), expected_public)
+        self.assertEqual(round(harness.log_loss(nudged, "Public"), 4), round(expected_public, 4))
+        dave = self.participant("dave", record=seen)
+        r = dave.upload(harness.predictions_csv(nudged))
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(dave.wait_done(r.json()["id"])["status"], "scored")
+
         rows = anon.leaderboard().json()["rows"]
-        self.assertEqual([x["name"] for x in rows], ["bob", "alice", "carol"], rows)
+        self.assertEqual([x["name"] for x in rows], ["bob", "alice", "carol", "dave"], rows)
         self.assertEqual(rows[0]["rank"], 1)
         self.assertEqual(sorted(x["rank"] for x in rows), [x["rank"] for x in rows])
         self.assertScore(rows[0]["score"], harness.log_loss(better, "Public"))
         self.assertScore(rows[1]["score"], expected_public)
         self.assertScore(rows[2]["score"], expected_public)
+        self.assertScore(rows[3]["score"], expected_public)
 
         # --- a worse second submission does not replace alice's best; her list is newest first
         worse = {name: 0.5 for name in truth}
@@ -194,7 +205,7 @@ class Journey(ServerTest):
         by_name = {x["name"]: x for x in rows}
         self.assertScore(by_name["alice"]["score"], expected_public)
         self.assertEqual(by_name["alice"]["submissions"], 2)
-        self.assertEqual([x["name"] for x in rows], ["bob", "alice", "carol"], rows)
+        self.assertEqual([x["name"] for x in rows], ["bob", "alice", "carol", "dave"], rows)
 
         # --- the private split stays closed to participants and anonymous callers
         self.assertError(anon.leaderboard(query="?split=private"), 403, "forbidden")
@@ -216,8 +227,9 @@ class Journey(ServerTest):
                   alice.submission(alice_first), bob.submission(bob_sub["id"]), anon.leaderboard(),
                   alice.leaderboard(query="?split=public")]:
             self.assertIn(r.status, (200, 404), r)
-        privates = [expected_private, harness.log_loss(better, "Private"), harness.log_loss(worse, "Private")]
-        publics = [expected_public, harness.log_loss(better, "Public"), harness.log_loss(worse, "Public")]
+        preds = [sample_pred, better, worse, nudged]
+        privates = [harness.log_loss(p, "Private") for p in preds]
+        publics = [harness.log_loss(p, "Public") for p in preds]
         needles = private_needles(privates, publics)
         self.assertTrue(needles)
         self.assertGreater(len(seen), 30)

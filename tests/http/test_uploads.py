@@ -4,9 +4,14 @@ concurrent uploads with one left -> exactly one 201), Idempotency-Key replay, up
 after the deadline, before the opening, oversized (declared and chunked), empty, and a bad CSV that fails
 to score without costing quota.
 """
+import gzip
+import io
+import re
 import socket
+import tarfile
 import threading
 import time
+import zipfile
 
 import harness
 from harness import ServerTest, phase
@@ -49,6 +54,7 @@ class Uploads(ServerTest):
     BUNDLES = [
         ("open-demo", [phase("development", *OPEN, max_per_day=50, max_total=200)]),
         ("one-left", [phase("development", *OPEN, max_per_day=5, max_total=1)]),
+        ("two-a-day", [phase("development", *OPEN, max_per_day=2, max_total=10)]),
         ("closed-demo", [phase("development", "2019-01-01T00:00:00Z", "2020-01-01T00:00:00Z")]),
         ("future-demo", [phase("development", "2090-01-01T00:00:00Z", "2091-01-01T00:00:00Z")]),
     ]
@@ -66,6 +72,38 @@ class Uploads(ServerTest):
         self.assertEqual(len(submissions_of(c, "one-left")), 1)
         quota = c.challenge("one-left").json()["quota"]
         self.assertEqual((quota["used_total"], quota["left_total"]), (1, 0))
+
+    def test_daily_quota(self):
+        c = self.participant("daily", slug="two-a-day")
+        for _ in range(2):
+            r = c.upload(harness.sample_submission(), slug="two-a-day")
+            self.assertEqual(r.status, 201, r)
+        self.assertError(c.upload(harness.sample_submission(), slug="two-a-day"), 429, "quota_exceeded")
+        quota = c.challenge("two-a-day").json()["quota"]
+        self.assertEqual({k: quota[k] for k in ("used_today", "left_today", "used_total", "left_total")},
+                         {"used_today": 2, "left_today": 0, "used_total": 2, "left_total": 8})
+        self.assertEqual(len(submissions_of(c, "two-a-day")), 2)
+        # quotas are per participant: someone else still has two
+        other = self.participant("daily2", slug="two-a-day")
+        self.assertEqual(other.upload(harness.sample_submission(), slug="two-a-day").status, 201)
+
+    def test_formats_and_content_types(self):
+        """The same predictions as CSV under any Content-Type, gzip, zip and tar.gz all score the same."""
+        c = self.participant("packer", slug="open-demo")
+        sample = harness.sample_submission()
+        expected = harness.log_loss(harness.parse_predictions(sample), "Public")
+        uploads = [(sample, "application/octet-stream"), (sample, "multipart/form-data; boundary=x"),
+                   (gzip.compress(sample), "application/gzip"), (zip_of(sample), "application/zip"),
+                   (tar_gz_of(sample), "application/gzip")]
+        ids = []
+        for data, content_type in uploads:
+            r = c.upload(data, slug="open-demo", content_type=content_type)
+            self.assertEqual(r.status, 201, (content_type, r))
+            ids.append(r.json()["id"])
+        for sid, (_, content_type) in zip(ids, uploads):
+            sub = c.wait_done(sid)
+            self.assertEqual(sub["status"], "scored", (content_type, sub))
+            self.assertScore(sub["public_score"], expected)
 
     def test_idempotency_replay(self):
         """The same Idempotency-Key twice from one user: the same id, one stored submission."""
@@ -192,6 +230,7 @@ class Uploads(ServerTest):
             self.assertTrue(isinstance(sub["error"]["message"], str) and sub["error"]["message"], sub)
             self.assertNotIn("private", sub["error"]["message"].lower(), sub)
             self.assertNotIn("solution.csv", sub["error"]["message"], sub)
+            self.assertNotIn(self.server.tmp, str(sub["error"]), sub)
             quota = c.challenge("one-left").json()["quota"]
             self.assertEqual((quota["used_total"], quota["left_total"]), (0, 1), (data[:40], quota))
         self.assertNotIn("clumsy", [row["name"] for row in c.leaderboard("one-left").json()["rows"]])
@@ -201,6 +240,47 @@ class Uploads(ServerTest):
         self.assertEqual(c.wait_done(r.json()["id"])["status"], "scored")
         self.assertIn("clumsy", [row["name"] for row in c.leaderboard("one-left").json()["rows"]])
         self.assertEqual(len(submissions_of(c, "one-left")), 5)
+
+    def test_private_rows_fail_like_public_rows(self):
+        """An error caused by the private part of the data looks the same as one caused by the public
+        part (SECURITY.md 21): same code, same message once ids and numbers are blanked."""
+        c = self.participant("prober", slug="open-demo")
+        sol = harness.solution()
+        first = {usage: next(r["filename"] for r in sol if r["Usage"] == usage) for usage in ("Public", "Private")}
+        sample = harness.sample_submission().decode()
+        errors = {}
+        for usage, name in first.items():
+            variants = {
+                "missing": sample.replace(name + ",0.22\n", ""),
+                "nan": sample.replace(name + ",0.22", name + ",nan"),
+                "out of range": sample.replace(name + ",0.22", name + ",-0.5"),
+            }
+            for kind, text in variants.items():
+                self.assertNotEqual(text, sample)
+                r = c.upload(text.encode(), slug="open-demo")
+                self.assertEqual(r.status, 201, r)
+                sub = c.wait_done(r.json()["id"])
+                self.assertEqual(sub["status"], "failed", (usage, kind, sub))
+                msg = re.sub(r"\d+", "N", sub["error"]["message"].replace(name, "ID"))
+                errors[(usage, kind)] = (sub["error"]["code"], msg)
+        for kind in ("missing", "nan", "out of range"):
+            self.assertEqual(errors[("Public", kind)], errors[("Private", kind)], kind)
+
+
+def zip_of(data):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("predictions.csv", data)
+    return out.getvalue()
+
+
+def tar_gz_of(data):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as t:
+        info = tarfile.TarInfo("predictions.csv")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+    return out.getvalue()
 
 
 if __name__ == "__main__":
