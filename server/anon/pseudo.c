@@ -6,6 +6,7 @@
  * across files and runs. The file is streamed record by record (constant memory) into a temporary file
  * that is fsynced and renamed over the output, so the output is never half-written.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -413,7 +414,7 @@ int anon_pseudonymize_file(const char *in_path, const char *out_path, const unsi
                            const struct anon_pseudo_options *opt_in, struct anon_pseudo_stats *stats, char *err,
                            size_t errlen)
 {
-    struct anon_pseudo_options opt = *opt_in;
+    struct anon_pseudo_options opt;
     struct anon_csv_reader r;
     struct anon_csv_writer w;
     struct column_plan *plan = NULL;
@@ -422,6 +423,8 @@ int anon_pseudonymize_file(const char *in_path, const char *out_path, const unsi
     int fd = -1, rc = ANON_ERROR, got, werr;
     long id_col;
 
+    assert(opt_in != NULL && key != NULL); /* programmer errors, not input */
+    opt = *opt_in;
     memset(&r, 0, sizeof(r));
     r.fd = -1;
     memset(&w, 0, sizeof(w));
