@@ -65,7 +65,8 @@ static void *alloc(size_t n, size_t size, int zero)
 			memset(p + HEADER, 0, bytes);
 		return p + HEADER;
 	}
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* NORESERVE: row arrays are sized from a bound on the row count, and only touched pages cost */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return NULL;
 	memcpy(p, &len, sizeof len);

@@ -9,6 +9,7 @@
 #include "mem.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -731,6 +732,25 @@ out:
 	return st;
 }
 
+/* Two of the four runs of ranked_splits(), sorted by one thread (the runs and their scratch are disjoint). */
+struct sort_job {
+	uint64_t *keys;
+	uint64_t *tmp;
+	const size_t *off;
+	const size_t *cnt;
+	int first;
+};
+
+static void *sort_two_runs(void *arg)
+{
+	struct sort_job *sj = arg;
+	int s;
+
+	for (s = sj->first; s < sj->first + 2; s++)
+		score_sort_keys(sj->keys + sj->off[s], sj->tmp + sj->off[s], sj->cnt[s]);
+	return NULL;
+}
+
 /* Merges sorted A[0..NA) and B[0..NB) into OUT. */
 static void merge_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)
 {
@@ -756,68 +776,93 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 {
 	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
 	static const char *const where[] = {"all rows", "public split", "private split"};
+	int binary = d->ncol == 1 || d->nclass == 2;
+	int ntarget = binary ? 1 : d->nclass;
 	size_t n = d->n;
-	size_t cnt[4] = {0, 0, 0, 0}; /* public pos, public neg, private pos, private neg */
-	size_t off[4];
-	size_t at[4];
 	uint64_t *keys = NULL;
 	uint64_t *tmp = NULL;
 	enum score_fn_status st = SCORE_FN_OK;
-	size_t col;
-	size_t r;
+	double sum[3] = {0.0, 0.0, 0.0};
+	int used[3] = {0, 0, 0};
+	int target;
 	int s;
 
 	*handled = 0;
-	if (!(d->ncol == 1 || d->nclass == 2))
-		return SCORE_FN_OK;
-	col = d->ncol == 1 ? 0 : (size_t)d->binary_pos;
-	for (r = 0; r < n; r++)
-		cnt[split[r] * 2 + (d->y[r] != d->binary_pos)]++;
-	off[0] = 0;
-	for (s = 1; s < 4; s++)
-		off[s] = off[s - 1] + cnt[s - 1];
-	memcpy(at, off, sizeof at);
 	keys = score_big_raw(n, sizeof *keys);
 	tmp = score_big_raw(n, sizeof *tmp);
 	if (!keys || !tmp) {
 		st = SCORE_FN_NOMEM;
 		goto out;
 	}
-	for (r = 0; r < n; r++)
-		keys[at[split[r] * 2 + (d->y[r] != d->binary_pos)]++] = score_sort_key(d->p[r * (size_t)d->ncol + col]);
-	for (s = 0; s < 4; s++)
-		score_sort_keys(keys + off[s], tmp, cnt[s]);
-	for (s = 0; s < 3; s++) {
-		const uint64_t *pos;
-		const uint64_t *neg;
-		size_t np;
-		size_t nn;
+	/* binary: the positive class's column; multiclass: each class against the rest, macro average */
+	for (target = 0; target < ntarget; target++) {
+		int pos = binary ? d->binary_pos : target;
+		size_t col = binary ? (d->ncol == 1 ? 0 : (size_t)d->binary_pos) : (size_t)target;
+		size_t cnt[4] = {0, 0, 0, 0}; /* public pos, public neg, private pos, private neg */
+		size_t off[4];
+		size_t at[4];
+		size_t r;
 
-		if (s == 0) {
-			merge_sorted(keys + off[0], cnt[0], keys + off[2], cnt[2], tmp);
-			merge_sorted(keys + off[1], cnt[1], keys + off[3], cnt[3], tmp + cnt[0] + cnt[2]);
-			pos = tmp;
-			np = cnt[0] + cnt[2];
-			neg = tmp + np;
-			nn = cnt[1] + cnt[3];
-		} else {
-			pos = keys + off[(s - 1) * 2];
-			np = cnt[(s - 1) * 2];
-			neg = keys + off[(s - 1) * 2 + 1];
-			nn = cnt[(s - 1) * 2 + 1];
-			if (np + nn == 0) {
-				out[s] = NAN;
-				continue;
+		for (r = 0; r < n; r++)
+			cnt[split[r] * 2 + (d->y[r] != pos)]++;
+		off[0] = 0;
+		for (s = 1; s < 4; s++)
+			off[s] = off[s - 1] + cnt[s - 1];
+		memcpy(at, off, sizeof at);
+		for (r = 0; r < n; r++)
+			keys[at[split[r] * 2 + (d->y[r] != pos)]++] = score_sort_key(d->p[r * (size_t)d->ncol + col]);
+		{
+			/* the public runs in a second thread, the private ones here (the machine has two cores) */
+			struct sort_job pub = {keys, tmp, off, cnt, 0};
+			struct sort_job priv = {keys, tmp, off, cnt, 2};
+			pthread_t th;
+			int threaded = pthread_create(&th, NULL, sort_two_runs, &pub) == 0;
+
+			sort_two_runs(&priv);
+			if (threaded)
+				pthread_join(th, NULL);
+			else
+				sort_two_runs(&pub);
+		}
+		for (s = 0; s < 3; s++) {
+			const uint64_t *pv;
+			const uint64_t *nv;
+			size_t np;
+			size_t nn;
+
+			if (s == 0) {
+				merge_sorted(keys + off[0], cnt[0], keys + off[2], cnt[2], tmp);
+				merge_sorted(keys + off[1], cnt[1], keys + off[3], cnt[3], tmp + cnt[0] + cnt[2]);
+				pv = tmp;
+				np = cnt[0] + cnt[2];
+				nv = tmp + np;
+				nn = cnt[1] + cnt[3];
+			} else {
+				pv = keys + off[(s - 1) * 2];
+				np = cnt[(s - 1) * 2];
+				nv = keys + off[(s - 1) * 2 + 1];
+				nn = cnt[(s - 1) * 2 + 1];
+				if (np + nn == 0)
+					continue; /* empty split: no value */
 			}
+			if (!binary && np == 0)
+				continue; /* class absent from these rows */
+			if (np == 0 || nn == 0) {
+				if (binary)
+					snprintf(why, whylen, "%s is undefined: the ground truth holds only one class (%s) in the %s",
+						 name, np == 0 ? "no positives" : "no negatives", where[s]);
+				else
+					snprintf(why, whylen, "%s is undefined: the ground truth holds only one class ('%s') in the %s",
+						 name, d->class_name[target], where[s]);
+				st = SCORE_FN_UNDEFINED;
+				goto out;
+			}
+			sum[s] += kind == RANK_AUC ? auc_sorted(pv, np, nv, nn) : ap_sorted(pv, np, nv, nn);
+			used[s]++;
 		}
-		if (np == 0 || nn == 0) {
-			snprintf(why, whylen, "%s is undefined: the ground truth holds only one class (%s) in the %s", name,
-				 np == 0 ? "no positives" : "no negatives", where[s]);
-			st = SCORE_FN_UNDEFINED;
-			goto out;
-		}
-		out[s] = kind == RANK_AUC ? auc_sorted(pos, np, neg, nn) : ap_sorted(pos, np, neg, nn);
 	}
+	for (s = 0; s < 3; s++)
+		out[s] = used[s] > 0 ? sum[s] / used[s] : NAN;
 	*handled = 1;
 out:
 	score_big_free(keys);

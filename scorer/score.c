@@ -137,7 +137,13 @@ static int classes_find(const struct classes *c, const char *s, size_t len)
 		int k;
 
 		for (k = 0; k < c->n; k++) {
-			if (c->len[k] == len && memcmp(c->name[k], s, len) == 0)
+			size_t b;
+
+			if (c->len[k] != len)
+				continue;
+			for (b = 0; b < len && c->name[k][b] == s[b]; b++)
+				;
+			if (b == len)
 				return k;
 		}
 		return -1;
@@ -323,6 +329,7 @@ struct truth {
 	double *yv;
 	uint8_t *event;
 	struct classes *cls;
+	uint64_t *idkey;         /* per row: (id hash high 32 bits) << 32 | row, for the duplicate check */
 	uint64_t *table;         /* id hash table: (hash high 32 bits) << 32 | (row + 1) */
 	size_t mask;
 };
@@ -360,22 +367,14 @@ static void shown_field(const char *s, size_t len, char *out, size_t outlen)
 	csv_printable(s, len, 60, out, outlen);
 }
 
-/* Upper bound on the records in BUF: its line feeds + 1. */
-static size_t count_lines(const char *buf, size_t len)
+/*
+ * Upper bound on the records left in LEN bytes when each has NCOLS fields: a record holds at least NCOLS - 1
+ * commas and a line end (empty lines are skipped). Arrays sized by it are mapped lazily, so the bound costs
+ * address space, not memory; it avoids a counting pass over the file.
+ */
+static size_t max_records(size_t len, int ncols)
 {
-	size_t n = 1;
-	const char *p = buf;
-	const char *end = buf + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-		if (!nl)
-			break;
-		n++;
-		p = nl + 1;
-	}
-	return n;
+	return len / (size_t)(ncols > 1 ? ncols - 1 : 1) + 1;
 }
 
 static enum score_status load_input(const char *path, const struct score_limits *lim, struct arc_input *in,
@@ -398,9 +397,20 @@ static enum score_status load_input(const char *path, const struct score_limits 
 	return SCORE_CONFIG;
 }
 
-static int field_is(const struct csv_field *f, const char *name)
+static inline int bytes_eq(const char *a, const char *b, size_t len)
 {
-	return strlen(name) == f->len && memcmp(f->s, name, f->len) == 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (a[i] != b[i])
+			return 0;
+	}
+	return 1;
+}
+
+static inline int field_is(const struct csv_field *f, const char *name)
+{
+	return strlen(name) == f->len && bytes_eq(f->s, name, f->len);
 }
 
 static int is_one(const char *s, size_t len)
@@ -477,17 +487,18 @@ static enum score_status load_truth(struct job *j)
 		t->target[0] = t->target[1];
 		t->target[1] = tmp;
 	}
-	cap = count_lines(rd.p, (size_t)(rd.end - rd.p));
+	cap = max_records((size_t)(rd.end - rd.p), t->ncols);
 	if (cap > req->lim.max_rows + 1)
 		cap = req->lim.max_rows + 1;
 	t->id = score_big_raw(cap, sizeof *t->id);
+	t->idkey = score_big_raw(cap, sizeof *t->idkey);
 	t->y = j->m->truth == SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->y) : NULL;
 	t->yv = j->m->truth != SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->yv) : NULL;
 	t->event = j->m->truth == SCORE_TRUTH_SURVIVAL ? score_big_raw(cap, 1) : NULL;
 	t->split = t->split_col >= 0 ? score_big_raw(cap, 1) : NULL;
 	t->cls = j->m->truth == SCORE_TRUTH_LABEL ? calloc(1, sizeof *t->cls) : NULL;
 	f = malloc((size_t)t->ncols * sizeof *f);
-	if (!t->id || (j->m->truth == SCORE_TRUTH_LABEL && (!t->y || !t->cls)) ||
+	if (!t->id || !t->idkey || (j->m->truth == SCORE_TRUTH_LABEL && (!t->y || !t->cls)) ||
 	    (j->m->truth != SCORE_TRUTH_LABEL && !t->yv) || (j->m->truth == SCORE_TRUTH_SURVIVAL && !t->event) ||
 	    (t->split_col >= 0 && !t->split) || !f) {
 		snprintf(msg, MSG_LEN, "out of memory reading the ground truth");
@@ -545,6 +556,7 @@ static enum score_status load_truth(struct job *j)
 		}
 		t->id[row].off = (uint32_t)(idf->s - t->in.data);
 		t->id[row].len = (uint32_t)idf->len;
+		t->idkey[row] = (hash_bytes(idf->s, idf->len) & UINT64_C(0xFFFFFFFF00000000)) | row;
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
 
@@ -669,17 +681,15 @@ static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, s
  */
 static enum score_status check_unique(struct truth *t, char *msg)
 {
-	uint64_t *keys = score_big_raw(t->n, sizeof *keys);
+	uint64_t *keys = t->idkey;
 	uint64_t *tmp = score_big_raw(t->n, sizeof *tmp);
 	enum score_status st = SCORE_INTERNAL;
 	size_t i;
 
-	if (!keys || !tmp) {
+	if (!tmp) {
 		snprintf(msg, MSG_LEN, "out of memory indexing the ground truth");
 		goto out;
 	}
-	for (i = 0; i < t->n; i++)
-		keys[i] = (hash_bytes(t->in.data + t->id[i].off, t->id[i].len) & UINT64_C(0xFFFFFFFF00000000)) | i;
 	score_sort_keys_from(keys, tmp, t->n, 32);
 	for (i = 1; i < t->n; i++) {
 		size_t g;
@@ -702,8 +712,9 @@ static enum score_status check_unique(struct truth *t, char *msg)
 	}
 	st = SCORE_OK;
 out:
-	score_big_free(keys);
 	score_big_free(tmp);
+	score_big_free(t->idkey);
+	t->idkey = NULL;
 	return st;
 }
 
@@ -865,7 +876,7 @@ static void parse_pred(struct job *j)
 	p->label_mode = j->m->pred == SCORE_PRED_LABEL && nval == 1;
 	colname = malloc((size_t)nf * sizeof *colname);
 	f = malloc((size_t)nf * sizeof *f);
-	cap = count_lines(rd.p, (size_t)(rd.end - rd.p));
+	cap = max_records((size_t)(rd.end - rd.p), p->ncols);
 	if (cap > req->lim.max_rows + 1)
 		cap = req->lim.max_rows + 1;
 	p->id = score_big_raw(cap, sizeof *p->id);
@@ -1374,6 +1385,7 @@ static void job_free(struct job *j)
 	score_big_free(j->t.yv);
 	score_big_free(j->t.event);
 	score_big_free(j->t.table);
+	score_big_free(j->t.idkey);
 	classes_free(j->t.cls);
 	arc_input_free(&j->p.in);
 	score_big_free(j->p.id);

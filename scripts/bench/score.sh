@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Benchmarks concours-score against the usual Python scoring script (pandas read_csv + merge + scikit-learn,
+# scripts/bench/score_baseline.py) on seeded synthetic files: 1M and 10M rows, binary and 5-class.
+# Prints, per case, wall and CPU time, peak memory (/usr/bin/time -v's maximum resident set size), the
+# speed ratio, and peak memory relative to the input size. Not a test: it prints figures.
+#
+# Usage: scripts/bench/score.sh            (all cases; about 10 minutes, most of it in the baseline)
+#        SIZES="1000000" KINDS="binary" METRICS="roc_auc" scripts/bench/score.sh
+#        BASELINE=0 scripts/bench/score.sh   (concours-score only)
+# Environment: BUILD_DIR (default build), BENCH_DIR (default /tmp/concours-bench, files are reused),
+#              PYTHON (default /usr/bin/python3, which has Debian's pandas and scikit-learn).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD_DIR=${BUILD_DIR:-build}
+BENCH_DIR=${BENCH_DIR:-/tmp/concours-bench}
+PYTHON=${PYTHON:-/usr/bin/python3}
+SIZES=${SIZES:-"1000000 10000000"}
+KINDS=${KINDS:-"binary multi"}
+METRICS=${METRICS:-"roc_auc log_loss"}
+BASELINE=${BASELINE:-1}
+SCORER="$BUILD_DIR/concours-score"
+
+[ -x "$SCORER" ] || { echo "build first: scripts/build.sh (missing $SCORER)" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package: time)" >&2; exit 2; }
+mkdir -p "$BENCH_DIR"
+cc -O2 -o "$BENCH_DIR/score_gen" scripts/bench/score_gen.c
+
+# run LABEL CMD...: runs CMD under /usr/bin/time -v, prints "wall cpu peak_mb", keeps stdout in $BENCH_DIR/out
+measure() {
+  /usr/bin/time -v -o "$BENCH_DIR/time.txt" "$@" > "$BENCH_DIR/out" 2> "$BENCH_DIR/err" || {
+    echo "command failed: $*" >&2; cat "$BENCH_DIR/err" "$BENCH_DIR/out" >&2; exit 1; }
+  awk -F': ' '
+    /Elapsed \(wall clock\)/ { n = split($2, t, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + t[i] }
+    /User time/ { u = $2 } /System time/ { s = $2 } /Maximum resident/ { m = $2 }
+    END { printf "%.2f %.2f %.0f\n", w, u + s, m / 1024 }' "$BENCH_DIR/time.txt"
+}
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-6s %-9s %-8s %8s | %9s %8s %8s %7s | %9s %8s | %7s\n" kind rows metric input_MB \
+  score_s cpu_s peak_MB peak/in baseline_s peak_MB speedup
+for kind in $KINDS; do
+  for n in $SIZES; do
+    truth="$BENCH_DIR/${kind}_${n}_truth.csv"
+    pred="$BENCH_DIR/${kind}_${n}_pred.csv"
+    if [ ! -s "$pred" ]; then
+      "$BENCH_DIR/score_gen" "$kind" "$n" 42 "$truth" "$pred"
+    fi
+    cat "$truth" "$pred" > /dev/null # page cache, as for the server's stored files
+    in_mb=$(( ($(stat -c %s "$truth") + $(stat -c %s "$pred")) / 1048576 ))
+    for metric in $METRICS; do
+      read -r sw sc sm < <(measure "$SCORER" --truth "$truth" --pred "$pred" --metric "$metric")
+      ours=$(cat "$BENCH_DIR/out")
+      bw="-"; bm="-"; ratio="-"
+      if [ "$BASELINE" = 1 ]; then
+        read -r bw _ bm < <(measure "$PYTHON" scripts/bench/score_baseline.py "$truth" "$pred" "$metric")
+        theirs=$(cat "$BENCH_DIR/out")
+        ratio=$(awk -v a="$bw" -v b="$sw" 'BEGIN { printf "%.0fx", a / (b > 0 ? b : 0.01) }')
+        # both must agree on the score
+        "$PYTHON" - "$ours" "$theirs" <<'PY'
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+for k in ("score", "public", "private"):
+    if abs(a[k] - b[k]) > 1e-9 * max(1, abs(b[k])):
+        sys.exit(f"MISMATCH {k}: concours {a[k]} baseline {b[k]}")
+PY
+      fi
+      ratio_mem=$(awk -v m="$sm" -v i="$in_mb" 'BEGIN { printf "%.2f", m / i }')
+      printf "%-6s %-9s %-8s %8s | %9s %8s %8s %7s | %9s %8s | %7s\n" "$kind" "$n" "$metric" "$in_mb" \
+        "$sw" "$sc" "$sm" "$ratio_mem" "$bw" "$bm" "$ratio"
+    done
+  done
+done
