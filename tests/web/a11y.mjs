@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { run, assert, apiClient, eventually, say } from './lib.mjs';
+import { run, assert, apiClient, eventually, say, loginThroughPage } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -14,9 +14,8 @@ await run('a11y', async ({ url, browser, source, out, watch }) => {
   const api = apiClient(url);
   const ann = await api.participant('ann_a11y');
   const auth = { token: ann.token };
-  assert((await api.call('POST', '/challenges/visiomel-demo/terms', { ...auth, json: { version: 1 } })).status === 204, 'terms accepted');
   const sample = fs.readFileSync(path.join(source, 'challenges/visiomel-demo/data/sample_submission.csv'));
-  const sub = await api.call('POST', '/challenges/visiomel-demo/submissions?description=first', { ...auth, body: sample });
+  const sub = await api.submit(ann.token, sample, 'first');
   assert(sub.status === 201, `upload → ${sub.status}`);
   await eventually(async () => (await api.call('GET', `/submissions/${sub.data.id}`, auth)).data.status === 'scored', 60000, 'scoring');
 
@@ -62,11 +61,7 @@ await run('a11y', async ({ url, browser, source, out, watch }) => {
       await page.locator('#form-status [role=alert]').waitFor();
       await audit(page, `${tag}-register-error`);
 
-      await page.goto('/login.html?next=challenge.html%3Fslug%3Dvisiomel-demo');
-      await page.getByLabel('Username').fill(ann.username);
-      await page.getByLabel('Password').fill(ann.password);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL(/challenge\.html/);
+      await loginThroughPage(page, ann);
       await page.locator('#mine tbody tr[data-status=scored]').waitFor();
       await page.locator('#leaderboard-body tr.mine').waitFor();
       await page.locator('#data-body table').waitFor();

@@ -180,6 +180,15 @@ export async function eventually(fn, ms, what) {
   throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last})`);
 }
 
+// Logs in through login.html and waits for the redirect to the challenge page (`hash` e.g. '#submit').
+export async function loginThroughPage(page, user, hash = '') {
+  await page.goto(`/login.html?next=${encodeURIComponent(`challenge.html?slug=visiomel-demo${hash}`)}`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(/challenge\.html\?slug=visiomel-demo/);
+}
+
 // Plain HTTP client for setting things up through the API (as a script would, with a Bearer token).
 export function apiClient(base) {
   const call = async (method, p, { json, body, headers = {}, token } = {}) => {
@@ -202,6 +211,16 @@ export function apiClient(base) {
   };
   return {
     call,
+    async acceptTerms(token) {
+      const terms = await call('POST', '/challenges/visiomel-demo/terms', { token, json: { version: 1 } });
+      assert(terms.status === 204, `accepting the terms → ${terms.status}`);
+    },
+    // Accepts the example challenge's terms and uploads `body` as a script would → {status, data}.
+    async submit(token, body, description) {
+      await this.acceptTerms(token);
+      const query = description === undefined ? '' : `?description=${encodeURIComponent(description)}`;
+      return call('POST', `/challenges/visiomel-demo/submissions${query}`, { token, body, headers: { 'Content-Type': 'application/octet-stream' } });
+    },
     // Registers a participant, creates an API token through a session, and returns {username, password, token}.
     async participant(username, password = 'correct horse battery') {
       const reg = await call('POST', '/users', { json: { username, email: `${username}@example.org`, password } });

@@ -5,15 +5,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { run, assert, apiClient, eventually, say } from './lib.mjs';
+import { run, assert, apiClient, eventually, say, loginThroughPage } from './lib.mjs';
 
-const CH = '/challenges/visiomel-demo';
 
 await run('uploads', async ({ url, page, shot, source, out }) => {
   const api = apiClient(url);
   const zoe = await api.participant('zoe_uploads');
-  const auth = { token: zoe.token };
-  assert((await api.call('POST', `${CH}/terms`, { ...auth, json: { version: 1 } })).status === 204, 'terms accepted');
+  await api.acceptTerms(zoe.token);
   const sample = fs.readFileSync(path.join(source, 'challenges/visiomel-demo/data/sample_submission.csv'));
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'concours-web-uploads-'));
   const empty = path.join(files, 'empty.csv');
@@ -24,11 +22,7 @@ await run('uploads', async ({ url, page, shot, source, out }) => {
   fs.writeFileSync(good, sample);
 
   try {
-    await page.goto('/login.html?next=challenge.html%3Fslug%3Dvisiomel-demo%23submit');
-    await page.getByLabel('Username').fill(zoe.username);
-    await page.getByLabel('Password').fill(zoe.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/challenge\.html/);
+    await loginThroughPage(page, zoe, '#submit');
     const quota = page.locator('#quota');
     await quota.locator('text=5 left today').waitFor();
     const status = page.locator('#upload-status');
@@ -56,13 +50,13 @@ await run('uploads', async ({ url, page, shot, source, out }) => {
 
     // Use four of the five daily submissions from a script; the page, reloaded, shows 1 left.
     for (let k = 0; k < 4; k++) {
-      const res = await api.call('POST', `${CH}/submissions`, { ...auth, body: sample, headers: { 'Content-Type': 'application/octet-stream' } });
+      const res = await api.submit(zoe.token, sample);
       assert(res.status === 201, `script upload ${k} → ${res.status}`);
     }
     await page.reload();
     await quota.locator('text=1 left today').waitFor();
     // The last one goes elsewhere while this page still offers the form: the refusal is shown clearly.
-    const last = await api.call('POST', `${CH}/submissions`, { ...auth, body: sample, headers: { 'Content-Type': 'application/octet-stream' } });
+    const last = await api.submit(zoe.token, sample);
     assert(last.status === 201, `the fifth upload → ${last.status}`);
     await page.locator('#file').setInputFiles(good);
     await page.getByRole('button', { name: 'Upload and score' }).click();

@@ -5,7 +5,7 @@
 // the Content-Security-Policy header.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, assert, apiClient, eventually, say } from './lib.mjs';
+import { run, assert, apiClient, eventually, say, loginThroughPage } from './lib.mjs';
 
 const DESCRIPTION = '<img src=x onerror=window.__xss=1>';
 const SUMMARY = 'Summary <img src=x onerror=window.__xss=7> ends here';
@@ -34,14 +34,8 @@ await run(
     const eve = await api.participant('eve_hostile');
     const auth = { token: eve.token };
 
-    const terms = await api.call('POST', '/challenges/visiomel-demo/terms', { ...auth, json: { version: 1 } });
-    assert(terms.status === 204, `accepting the terms with a token → ${terms.status}`);
     const sample = fs.readFileSync(path.join(source, 'challenges/visiomel-demo/data/sample_submission.csv'));
-    const sub = await api.call('POST', `/challenges/visiomel-demo/submissions?description=${encodeURIComponent(DESCRIPTION)}`, {
-      ...auth,
-      body: sample,
-      headers: { 'Content-Type': 'application/octet-stream' },
-    });
+    const sub = await api.submit(eve.token, sample, DESCRIPTION);
     assert(sub.status === 201, `upload with a token → ${sub.status} ${JSON.stringify(sub.data)}`);
     const stored = await api.call('GET', `/submissions/${sub.data.id}`, auth);
     assert(stored.data.description === DESCRIPTION, `the server keeps the description as sent (got ${JSON.stringify(stored.data.description)})`);
@@ -56,11 +50,7 @@ await run(
     }
 
     // Log in through the page, as Eve would.
-    await page.goto('/login.html?next=challenge.html%3Fslug%3Dvisiomel-demo');
-    await page.getByLabel('Username').fill(eve.username);
-    await page.getByLabel('Password').fill(eve.password);
-    await page.getByRole('button', { name: 'Log in' }).click();
-    await page.waitForURL(/challenge\.html\?slug=visiomel-demo/);
+    await loginThroughPage(page, eve);
     const row = page.locator(`#mine tr[data-id="${sub.data.id}"]`);
     await row.waitFor();
     await page.locator('#overview-body h3', { hasText: 'Hostile section' }).waitFor();
