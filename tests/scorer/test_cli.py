@@ -386,12 +386,23 @@ def section_challenge():
     for bundle, pred_name in [("tissuenet-demo", "sample_submission.csv"), ("sarcoma-survival-demo", "sample_submission.csv")]:
         d = os.path.join(REPO, "challenges", bundle)
         if not os.path.isdir(d):
-            print(f"skip {bundle}: not written yet")
+            check(False, f"bundle {bundle} exists")
             continue
         rc, out, err, _, raw = run(["--challenge", d, "--pred", os.path.join(d, "data", pred_name)])
         check(rc == 0 and out and "public" in out and "private" in out, f"--challenge {bundle} scores its sample submission",
               f"rc={rc} {raw[:300]!r} {err[:300]}")
     t = Tmp()
+    sol = os.path.join(REPO, "challenges", "tissuenet-demo", "private", "solution.csv")
+    if os.path.exists(sol):
+        with open(sol) as f:
+            rows = [line.rstrip("\n").rsplit(",", 1)[0] for line in f]
+        perfect = t.path("perfect.csv", "\n".join(rows) + "\n")
+        rc, out, err, _, raw = run(["--challenge", os.path.join(REPO, "challenges", "tissuenet-demo"), "--pred", perfect])
+        check(rc == 0 and out["score"] == 1.0 and out["public"] == 1.0, "tissuenet-demo: the solution itself scores 1",
+              raw[:300])
+        shuffled = t.path("shuffled.gz", gzip.compress(("\n".join([rows[0]] + rows[:0:-1]) + "\n").encode()))
+        rc, out, err, _, raw = run(["--challenge", os.path.join(REPO, "challenges", "tissuenet-demo"), "--pred", shuffled])
+        check(rc == 0 and out["score"] == 1.0, "tissuenet-demo: reversed rows, gzip-compressed, still 1", raw[:300])
     os.makedirs(os.path.join(t.dir, "b", "private"))
     with open(os.path.join(t.dir, "b", "challenge.json"), "w") as f:
         json.dump({"slug": "x", "ground_truth": "private/solution.csv", "id_column": "id", "split_column": "Usage",
