@@ -51,7 +51,8 @@ await run('journey', async ({ page, context, shot, source }) => {
   // The challenge page: overview rendered from Markdown, terms not yet accepted, no files.
   await page.locator('#open .card a', { hasText: 'Predict melanoma relapse' }).click();
   await page.waitForURL(/challenge\.html\?slug=visiomel-demo/);
-  await page.locator('#overview-body h2', { hasText: 'Predict melanoma relapse' }).waitFor();
+  await page.locator('#overview-body h4', { hasText: 'The question' }).waitFor();
+  assert((await page.locator('#overview-body :is(h2, h3, h4)', { hasText: 'Predict melanoma relapse' }).count()) === 0, 'the overview does not repeat the title');
   assert((await page.locator('#overview-body table').count()) >= 2, 'the overview tables are rendered as tables');
   assert((await page.locator('#overview-body pre').count()) >= 2, 'the overview code blocks are rendered');
   await page.locator('#data-body', { hasText: 'Accept the terms' }).waitFor();

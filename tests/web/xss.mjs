@@ -53,7 +53,7 @@ await run(
     await loginThroughPage(page, eve);
     const row = page.locator(`#mine tr[data-id="${sub.data.id}"]`);
     await row.waitFor();
-    await page.locator('#overview-body h3', { hasText: 'Hostile section' }).waitFor();
+    await page.locator('#overview-body h4', { hasText: 'Hostile section' }).waitFor();
 
     // The description shows literally, as text.
     assert((await row.locator('td.desc').textContent()) === DESCRIPTION, 'the description is shown literally');
@@ -72,8 +72,8 @@ await run(
     assert((await overview.locator('a', { hasText: 'data link' }).count()) === 0, 'the data: link is not a link');
     assert((await overview.locator('a', { hasText: 'spaced' }).count()) === 0, 'the mixed-case javascript: link is not a link');
     assert((await overview.locator('a[href="https://example.org/a?b=1"]', { hasText: 'ok link' }).count()) === 1, 'an https link is kept');
-    const hrefs = await page.evaluate(() => Array.from(document.querySelectorAll('[href]'), (a) => a.getAttribute('href')));
-    const bad = hrefs.filter((href) => !/^(https?:\/\/|mailto:|[a-z][a-z0-9-]*\.html|\/api\/v1\/|#|\/?$)/i.test(href) && !/^[a-z0-9-]+\.(svg|css)$/.test(href));
+    const hrefs = await page.evaluate(() => Array.from(document.querySelectorAll('a[href], area[href]'), (a) => a.getAttribute('href')));
+    const bad = hrefs.filter((href) => !/^(https?:\/\/|mailto:|[a-z][a-z0-9-]*\.html|\/api\/v1\/|#|\/?$)/i.test(href));
     assert(bad.length === 0, `every href is http(s), mailto or relative (bad: ${JSON.stringify(bad)})`);
 
     // Hover and click everything that could carry a handler, then check that nothing ran.

@@ -149,6 +149,7 @@ export async function login(username, password) {
 }
 
 export async function logout() {
+  if (!csrfToken()) await getMe({ fresh: true }).catch(() => null); // a new tab: /me may hand out the token
   try {
     await api('DELETE', '/sessions/current');
   } finally {

@@ -36,7 +36,10 @@ function renderHead() {
       : h('li', {}, h('span', { class: 'badge badge-finished', text: 'closed' }), ' No phase is open now.'),
   ];
   replace($('#facts'), facts);
-  replace($('#overview-body'), renderMarkdown(challenge.overview || '_No overview._'));
+  // The overview often starts with the title as "# …": the page already shows it as its <h1>.
+  const overview = String(challenge.overview || '_No overview._').replace(/^\s*#\s+(.*)\n/, (line, text) =>
+    text.trim() === String(challenge.title || '').trim() ? '' : line);
+  replace($('#overview-body'), renderMarkdown(overview, { headingOffset: 2 }));
   const quota = (n) => (n ? String(n) : 'unlimited');
   replace(
     $('#phases tbody'),
@@ -50,7 +53,7 @@ function renderHead() {
 
 function renderTerms() {
   $('#terms-version').textContent = String(challenge.terms_version ?? '');
-  replace($('#terms-body'), renderMarkdown(challenge.terms || '_No terms._'));
+  replace($('#terms-body'), renderMarkdown(challenge.terms || '_No terms._', { headingOffset: 2 }));
   const box = $('#terms-action');
   if (!me) {
     $('#terms-details').open = true;
