@@ -334,6 +334,8 @@ struct truth {
 	size_t mask;
 };
 
+#define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */
+
 struct pred {
 	struct arc_input in;
 	size_t n;
@@ -939,6 +941,8 @@ static void parse_pred(struct job *j)
 		if (nf != p->ncols) {
 			problem_add(&p->probs, "wrong_field_count", line, "", "line %zu has %d fields, expected %d like the header",
 				    line, nf, p->ncols);
+			if (p->label_mode)
+				p->label[row].len = NO_LABEL;
 			continue;
 		}
 		if (p->label_mode) {
@@ -1075,13 +1079,13 @@ static void map_label(const struct job *j, size_t r, int32_t *yhat_pred, struct 
 {
 	const struct pred *p = &j->p;
 	struct slice l = p->label[r];
-	int k = classes_find(j->t.cls, p->in.data + l.off, l.len);
+	int k = l.len == NO_LABEL ? -1 : classes_find(j->t.cls, p->in.data + l.off, l.len);
 	char col[80];
 	char shown[80];
 	char list[300];
 
 	yhat_pred[r] = k;
-	if (k >= 0)
+	if (k >= 0 || l.len == NO_LABEL)
 		return;
 	if (rp->kept >= SCORE_MAX_PROBLEMS) {
 		rp->count++;
