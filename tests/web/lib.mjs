@@ -132,6 +132,7 @@ export async function run(name, body, { editBundle } = {}) {
   } catch (err) {
     failed = true;
     console.error(`FAIL ${name}: ${err && err.stack ? err.stack : err}`);
+    if (problems.length && !String(err).includes('page problems')) console.error(`page problems seen before the failure:\n  ${problems.join('\n  ')}`);
     if (page) await page.screenshot({ path: path.join(out, 'failure.png'), fullPage: true }).catch(() => {});
     const serverLog = path.join(tmp, 'server.log');
     if (fs.existsSync(serverLog)) {

@@ -1,7 +1,7 @@
 // Why this file exists: the challenge page — overview (Markdown), terms to accept, data files, the upload
 // form (raw body, progress bar), my submissions with live status, quota, and the leaderboard.
-import { api, upload, getMe, errorBox, loginHref, ApiError } from './api.js';
-import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore, scrollBox } from './dom.js';
+import { api, upload, errorBox, loginHref, ApiError } from './api.js';
+import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore, scrollBox, here } from './dom.js';
 import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
 import { leaderboardView } from './leaderboard.js';
@@ -36,6 +36,10 @@ function renderHead() {
       : h('li', {}, h('span', { class: 'badge badge-finished', text: 'closed' }), ' No phase is open now.'),
   ];
   replace($('#facts'), facts);
+}
+
+// The overview, the phases and the terms text change only with a new bundle: rendered once per page load.
+function renderOverview() {
   // The overview often starts with the title as "# …": the page already shows it as its <h1>.
   const overview = String(challenge.overview || '_No overview._').replace(/^\s*#\s+(.*)\n/, (line, text) =>
     text.trim() === String(challenge.title || '').trim() ? '' : line);
@@ -49,15 +53,15 @@ function renderHead() {
         h('td', { text: quota(p.max_per_day) }), h('td', { text: quota(p.max_total) })),
     ),
   );
+  $('#terms-version').textContent = String(challenge.terms_version ?? '');
+  replace($('#terms-body'), renderMarkdown(challenge.terms || '_No terms._', { headingOffset: 2 }));
 }
 
 function renderTerms() {
-  $('#terms-version').textContent = String(challenge.terms_version ?? '');
-  replace($('#terms-body'), renderMarkdown(challenge.terms || '_No terms._', { headingOffset: 2 }));
   const box = $('#terms-action');
   if (!me) {
     $('#terms-details').open = true;
-    replace(box, section([h('a', { href: loginHref(), text: 'Log in' }), ' or ', h('a', { href: 'register.html', text: 'register' }), ' to accept the terms and take part.']));
+    replace(box, section([h('a', { href: loginHref(), text: 'Log in' }), ' or ', h('a', { href: `register.html?next=${encodeURIComponent(here())}`, text: 'register' }), ' to accept the terms and take part.']));
   } else if (challenge.terms_accepted) {
     replace(box, h('p', { class: 'alert alert-ok', text: `You accepted version ${challenge.terms_version} of the terms.` }));
   } else {
@@ -93,7 +97,7 @@ async function renderData() {
   } catch (err) {
     return replace(box, errorBox(err, { what: 'Could not list the files' }));
   }
-  if (!files.length) return replace(box, section('This challenge has no data files.'));
+  if (!Array.isArray(files) || !files.length) return replace(box, section('This challenge has no data files.'));
   const rows = files.map((f) =>
     h('tr', {},
       h('th', { scope: 'row' }, h('bdi', { text: f.name })),
@@ -128,8 +132,8 @@ function renderSubmitGate() {
   if (!me) msg = [h('a', { href: loginHref(), text: 'Log in' }), ' to submit predictions.'];
   else if (!challenge.terms_accepted) msg = 'Accept the terms to submit predictions.';
   else if (!challenge.phase) msg = 'Submissions are closed: no phase is open now.';
-  else if (challenge.quota && challenge.quota.left_today === 0) msg = 'You have used today’s submissions. Come back after the reset.';
   else if (challenge.quota && challenge.quota.left_total === 0) msg = 'You have used all your submissions for this phase.';
+  else if (challenge.quota && challenge.quota.left_today === 0) msg = 'You have used today’s submissions. Come back after the reset.';
   if (!uploading) form.hidden = msg !== null;
   replace(gate, msg ? section(msg, 'alert alert-info') : null);
 }
@@ -312,10 +316,10 @@ async function main() {
     replace(status, errorBox(err, { what: 'Could not load the challenge' }), h('p', {}, h('a', { href: 'index.html', text: 'All challenges' })));
     return;
   }
-  if (me === null) me = await getMe().catch(() => null);
   replace(status);
   $('#challenge').hidden = false;
   setupForm();
+  renderOverview();
   renderHead();
   renderTerms();
   renderQuota();
