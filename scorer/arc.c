@@ -172,7 +172,9 @@ static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint
 			room = (size_t)(*budget + 1);
 		got = archive_read_data(a, dst, room);
 		if (got < 0) {
-			snprintf(msg, msglen, "the archive is damaged or encrypted: %s", archive_error_string(a) ? archive_error_string(a) : "read error");
+			const char *why = archive_error_string(a);
+
+			snprintf(msg, msglen, "the archive is damaged or encrypted: %s", why ? why : "read error");
 			return -1;
 		}
 		if (got == 0)

@@ -36,7 +36,9 @@ const char *csv_status_text(enum csv_status status)
 	switch (status) {
 	case CSV_OK: return "ok";
 	case CSV_EOF: return "end of file";
-	case CSV_ERR_QUOTE: return "a quoted field is not closed, or a closing quote is followed by something other than a comma or a line end";
+	case CSV_ERR_QUOTE:
+		return "a quoted field is not closed, or a closing quote is followed by something other than a "
+		       "comma or a line end";
 	case CSV_ERR_LINE_TOO_LONG: return "the line is too long";
 	case CSV_ERR_NUL: return "the file contains a NUL byte: it is not a text CSV file";
 	}

@@ -150,8 +150,8 @@ int main(int argc, char **argv)
 		case 'p': req.pred_path = optarg; break;
 		case 'm': req.metric = optarg; break;
 		case 'P': req.params_json = optarg; break;
-		case 'i': req.id_column = optarg; break;
-		case 's': req.split_column = optarg; break;
+		case 'i': req.id_column = optarg[0] ? optarg : NULL; break;        /* "": the first column */
+		case 's': req.split_column = optarg[0] ? optarg : NULL; break;     /* "": Usage */
 		case 'c': challenge = optarg; break;
 		case 'h':
 			usage(stdout);

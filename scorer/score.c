@@ -722,6 +722,17 @@ out:
 
 #define BATCH 16
 
+/* Hashes the M ids IDS (slices of BUF) into H and prefetches their slots in T's table. */
+static void hash_batch(const struct truth *t, const char *buf, const struct slice *ids, size_t m, uint64_t *h)
+{
+	size_t b;
+
+	for (b = 0; b < m; b++) {
+		h[b] = hash_bytes(buf + ids[b].off, ids[b].len);
+		__builtin_prefetch(&t->table[(size_t)h[b] & t->mask], 1);
+	}
+}
+
 /* Builds the id hash table of T (ids are known to be unique). Returns 0, or -1 on no memory. */
 static int build_table(struct truth *t)
 {
@@ -739,10 +750,7 @@ static int build_table(struct truth *t)
 		size_t m = t->n - i < BATCH ? t->n - i : BATCH;
 		size_t b;
 
-		for (b = 0; b < m; b++) {
-			h[b] = hash_bytes(t->in.data + t->id[i + b].off, t->id[i + b].len);
-			__builtin_prefetch(&t->table[(size_t)h[b] & t->mask], 1);
-		}
+		hash_batch(t, t->in.data, t->id + i, m, h);
 		for (b = 0; b < m; b++) {
 			size_t s = (size_t)h[b] & t->mask;
 
@@ -791,10 +799,7 @@ static int match_rows(struct truth *t, const struct pred *p, uint32_t *match)
 		size_t m = p->n - r < BATCH ? p->n - r : BATCH;
 		size_t b;
 
-		for (b = 0; b < m; b++) {
-			h[b] = hash_bytes(p->in.data + p->id[r + b].off, p->id[r + b].len);
-			__builtin_prefetch(&t->table[(size_t)h[b] & t->mask], 0);
-		}
+		hash_batch(t, p->in.data, p->id + r, m, h);
 		for (b = 0; b < m; b++) {
 			struct slice s = p->id[r + b];
 			size_t i = (size_t)h[b] & t->mask;
