@@ -5,6 +5,7 @@ import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore, scro
 import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
 import { leaderboardView } from './leaderboard.js';
+import { teamView } from './team.js';
 
 const POLL_MS = 2000;
 const slug = new URLSearchParams(window.location.search).get('slug') || '';
@@ -14,6 +15,8 @@ let challenge = null;
 let board = null;
 let submissions = [];
 let pollTimer = null;
+let team = null; // my team in this challenge (GET …/team), or null
+let teamUi = null;
 const known = new Map(); // submission id → last status seen, to announce changes
 
 function score(v) {
@@ -208,10 +211,63 @@ function statusBadge(st) {
   return h('span', { class: `badge status-${/^[a-z]+$/.test(st) ? st : 'unknown'}`, text: st });
 }
 
+// The final selection of the open phase ({phase, max, submission_ids}), when that phase has one.
+let selection = null;
+
+async function loadSelection() {
+  const phase = (challenge.phases || []).find((p) => p.name === challenge.phase);
+  selection = null;
+  if (!me || !phase || !(phase.final_selection > 0) || !challenge.terms_accepted) return;
+  try {
+    selection = await api('GET', `${base}/selection`);
+  } catch {
+    selection = null; // no selection endpoint (yet): the column stays away
+  }
+}
+
+function selectable(x) {
+  return selection && x.status === 'scored' && (x.phase === undefined || x.phase === selection.phase);
+}
+
+async function saveSelection(ids, box) {
+  try {
+    const saved = await api('PUT', `${base}/selection`, { json: { submission_ids: ids } });
+    selection.submission_ids = (saved && saved.submission_ids) || ids;
+    $('#mine-status').textContent = `Final selection saved: ${selection.submission_ids.map((id) => `#${id}`).join(', ') || 'none'}.`;
+  } catch (err) {
+    replace($('#selection-status'), errorBox(err, { what: 'Could not save your final selection' }));
+  }
+  renderMine();
+  box && document.getElementById(box.id)?.focus();
+}
+
+function selectBox(x) {
+  const picked = selection.submission_ids || [];
+  const on = picked.includes(x.id);
+  const box = h('input', { type: 'checkbox', id: `pick-${x.id}`, checked: on, disabled: !on && picked.length >= selection.max, 'aria-label': `Select submission #${x.id} for the final ranking` });
+  box.addEventListener('change', () => saveSelection(box.checked ? [...picked, x.id] : picked.filter((id) => id !== x.id), box));
+  return box;
+}
+
+function cancelButton(x) {
+  const button = h('button', { type: 'button', class: 'button small', text: 'Cancel', 'aria-label': `Cancel submission #${x.id}` });
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await api('DELETE', `/submissions/${encodeURIComponent(x.id)}`);
+    } catch (err) {
+      replace($('#upload-status'), errorBox(err, { what: `Could not cancel #${x.id}` }));
+    }
+    refresh();
+  });
+  return button;
+}
+
 function renderMine() {
   const box = $('#mine');
   if (!me) return replace(box, section('Log in to see your submissions.'));
   if (!submissions.length) return replace(box, section('No submission yet.'));
+  const heads = ['#', 'Submitted', 'Description', 'Status', 'Public score', 'Details', selection ? 'Final' : null, ''];
   const rows = submissions.map((x) =>
     h('tr', { dataset: { id: x.id, status: x.status } },
       h('td', { class: 'num', text: `#${x.id}` }),
@@ -219,10 +275,16 @@ function renderMine() {
       h('td', { class: 'desc' }, x.description ? h('bdi', { text: x.description }) : h('span', { class: 'muted', text: '—' })),
       h('td', {}, statusBadge(x.status)),
       h('td', { class: 'num score', text: score(x.public_score) }),
-      h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null)),
+      h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null),
+      selection ? h('td', { class: 'pick' }, selectable(x) ? selectBox(x) : null) : null,
+      h('td', {}, x.status === 'queued' ? cancelButton(x) : null)),
   );
-  replace(box, scrollBox(h('table', { class: 'submissions' },
-    h('thead', {}, h('tr', {}, ['#', 'Submitted', 'Description', 'Status', 'Public score', 'Details'].map((t) => h('th', { scope: 'col', text: t })))),
+  const note = selection
+    ? h('p', { class: 'help', id: 'selection-note' },
+      `Final ranking: tick up to ${selection.max} scored submissions of the ${selection.phase} phase (${(selection.submission_ids || []).length} ticked). With none ticked, your best public one counts.`)
+    : null;
+  replace(box, note, h('div', { id: 'selection-status' }), scrollBox(h('table', { class: 'submissions' },
+    h('thead', {}, h('tr', {}, heads.filter((x) => x !== null).map((t) => h('th', { scope: 'col' }, t || h('span', { class: 'visually-hidden', text: 'Actions' }))))),
     h('tbody', {}, rows))));
 }
 
@@ -276,6 +338,25 @@ function schedulePoll() {
 
 let lbView = null;
 
+// Leaderboard rows are named after teams (a solo team after its member).
+function isMine(name) {
+  return !!me && (name === me.username || (team !== null && name === team.name));
+}
+
+async function loadTeam() {
+  const show = (on) => {
+    $('#team').hidden = !on;
+    $('#tab-team').hidden = !on;
+  };
+  if (!me || !challenge.terms_accepted) {
+    team = null;
+    return show(false);
+  }
+  if (!teamUi) teamUi = teamView($('#team-body'), { base, onChange: () => refresh() });
+  team = await teamUi.load();
+  show(team !== null);
+}
+
 async function loadBoard() {
   try {
     board = await api('GET', `${base}/leaderboard`);
@@ -284,7 +365,7 @@ async function loadBoard() {
     lbView = null;
     return;
   }
-  if (!lbView) lbView = leaderboardView($('#leaderboard-body'), { me, precision: challenge.leaderboard && challenge.leaderboard.precision });
+  if (!lbView) lbView = leaderboardView($('#leaderboard-body'), { isMine, precision: challenge.leaderboard && challenge.leaderboard.precision });
   lbView.update(board, submissions);
 }
 
@@ -298,7 +379,7 @@ async function refresh() {
   renderTerms();
   renderQuota();
   renderSubmitGate();
-  await Promise.all([renderData(), loadSubmissions()]);
+  await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam()]);
   if (lbView && board) lbView.update(board, submissions);
 }
 
@@ -324,7 +405,8 @@ async function main() {
   renderTerms();
   renderQuota();
   renderSubmitGate();
-  await Promise.all([renderData(), loadSubmissions(), loadBoard()]);
+  await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam()]);
+  await loadBoard(); // after the team, whose name marks my row
   if (lbView && board) lbView.update(board, submissions);
   if (window.location.hash) document.getElementById(window.location.hash.slice(1))?.scrollIntoView();
 }

@@ -5,14 +5,14 @@ import { scorePlot } from './plot.js';
 
 const COLUMNS = [
   { key: 'rank', label: 'Rank', num: true },
-  { key: 'name', label: 'Participant' },
+  { key: 'name', label: 'Team' },
   { key: 'score', label: 'Score', num: true },
   { key: 'submissions', label: 'Entries', num: true },
   { key: 'last_at', label: 'Last scored' },
 ];
 
 // Renders the leaderboard into `root` and returns {update(board, mySubmissions)}.
-export function leaderboardView(root, { me, precision }) {
+export function leaderboardView(root, { isMine, precision }) {
   const score = (v) => fmtScore(v, Number.isInteger(state.board.precision) ? state.board.precision : precision);
   const state = { board: null, mine: [], sort: 'rank', dir: 1, query: '' };
   const search = h('input', { type: 'search', id: 'lb-search', placeholder: 'Filter by name', autocomplete: 'off' });
@@ -36,7 +36,6 @@ export function leaderboardView(root, { me, precision }) {
     }
   });
 
-  const isMine = (row) => !!me && (row.name === me.username || (me.team && row.name === me.team.name));
 
   function sorted() {
     const rows = (state.board.rows || []).filter((r) => !state.query || String(r.name).toLowerCase().includes(state.query));
@@ -66,13 +65,13 @@ export function leaderboardView(root, { me, precision }) {
     const rows = sorted();
     const total = (state.board.rows || []).length;
     count.textContent = state.query ? `${rows.length} of ${total} shown` : `${total} ranked`;
-    jump.hidden = !(state.board.rows || []).some(isMine);
+    jump.hidden = !(state.board.rows || []).some((r) => isMine(r.name));
     if (total === 0) {
       replace(tableWrap, h('p', { class: 'muted', text: 'No scored submission yet: be the first on the board.' }));
       return;
     }
     const body = rows.map((r) => {
-      const mine = isMine(r);
+      const mine = isMine(r.name);
       return h(
         'tr',
         { class: mine ? 'mine' : null, tabindex: mine ? '-1' : null },
