@@ -309,7 +309,10 @@ def raw_request(port, data, timeout=10, send_chunks=None):
 class Server:
     """A `concours serve` child with its own temp data folder, on 127.0.0.1 and a free port."""
 
-    def __init__(self, bundles=None, max_upload_mb=None, workers=2):
+    def __init__(self, bundles=None, max_upload_mb=None, workers=2, extra_args=()):
+        """BUNDLES: [(slug, phases or None)] copied from the demo (default: the demo itself);
+        EXTRA_ARGS: more `concours serve` flags (e.g. a test clock)."""
+        self.extra_args = list(extra_args)
         self.tmp = tempfile.mkdtemp(prefix="concours-http-")
         self.data = os.path.join(self.tmp, "data")
         self.challenges = os.path.join(self.tmp, "challenges")
@@ -336,6 +339,7 @@ class Server:
                "--challenges", self.challenges, "--workers", str(self.workers)]
         if self.max_upload_mb is not None:
             cmd += ["--max-upload-mb", str(self.max_upload_mb)]
+        cmd += self.extra_args
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL)
         threading.Thread(target=self._pump, daemon=True).start()
@@ -395,8 +399,13 @@ class ServerTest(unittest.TestCase):
     USERS = ()
 
     @classmethod
+    def make_server(cls):
+        """The (not yet started) server of this class; override to start it differently."""
+        return Server(cls.BUNDLES, cls.MAX_UPLOAD_MB)
+
+    @classmethod
     def setUpClass(cls):
-        cls.server = Server(cls.BUNDLES, cls.MAX_UPLOAD_MB)
+        cls.server = cls.make_server()
         try:
             for name, role in cls.USERS:
                 cls.server.add_user(name, role)
@@ -452,6 +461,29 @@ class ServerTest(unittest.TestCase):
         self.assertIsNotNone(got)
         self.assertAlmostEqual(got, round(expected, places), delta=1e-9,
                                msg="got %r, expected %r rounded to %d places" % (got, expected, places))
+
+
+def run_concurrently(n, call):
+    """Runs call(i) for i in 0..N-1 in N threads released together by a barrier; returns the N results.
+    An exception in any of them fails the test."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = call(i)
+        except Exception as e:  # noqa: BLE001 - reported below
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    errors = [r for r in results if not isinstance(r, Response)]
+    assert not errors, errors
+    return results
 
 
 def sha256_hex(data):

@@ -9,12 +9,11 @@ import io
 import re
 import socket
 import tarfile
-import threading
 import time
 import zipfile
 
 import harness
-from harness import ServerTest, phase
+from harness import ServerTest, phase, run_concurrently  # noqa: F401 (also imported by tests/lifecycle)
 
 OPEN = ("2020-01-01T00:00:00Z", "2090-01-01T00:00:00Z")
 MAX_UPLOAD_MB = 1
@@ -24,29 +23,6 @@ def submissions_of(client, slug):
     r = client.get("/api/v1/challenges/%s/submissions" % slug)
     assert r.status == 200, r
     return r.json()
-
-
-def run_concurrently(n, call):
-    """Runs call(i) for i in 0..N-1 in N threads released together by a barrier; returns the N results.
-    An exception in any of them fails the test."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = call(i)
-        except Exception as e:  # noqa: BLE001 - reported below
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    errors = [r for r in results if not isinstance(r, harness.Response)]
-    assert not errors, errors
-    return results
 
 
 class Uploads(ServerTest):
