@@ -53,7 +53,7 @@ function renderOverview() {
     (challenge.phases || []).map((p) =>
       h('tr', { class: p.name === challenge.phase ? 'current' : null },
         h('th', { scope: 'row', text: p.name }), h('td', {}, timeEl(p.start)), h('td', {}, timeEl(p.end)),
-        h('td', { text: quota(p.max_per_day) }), h('td', { text: quota(p.max_total) })),
+        h('td', { text: quota(p.max_per_day) }), h('td', { text: quota(p.max_total) }), h('td', { text: p.final_selection > 0 ? String(p.final_selection) : '—' })),
     ),
   );
   $('#terms-version').textContent = String(challenge.terms_version ?? '');

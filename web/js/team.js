@@ -1,6 +1,7 @@
 // Why this file exists: the team block of the challenge page (docs/api.md, "Teams"). Every participant
 // competes as a team: alone (a solo team named after them) until they create or join one with an invite
-// code. Moves are refused (409 team_locked) once the team being left has a submission.
+// code. Moves are refused (409 team_locked) once the team being left has a submission, so the block then
+// offers none.
 import { api, errorBox, ApiError } from './api.js';
 import { h, replace, timeEl } from './dom.js';
 
@@ -58,17 +59,24 @@ export function teamView(root, { base, onChange }) {
       team.invite_code
         ? h('p', {}, 'Invite code for teammates: ', h('code', { class: 'token', id: 'team-invite', text: team.invite_code }))
         : null,
-      leave,
+      locked() ? null : leave,
     ];
+  }
+
+  // A team with a submission can no longer change (the server answers 409 team_locked).
+  function locked() {
+    return team.submissions > 0;
   }
 
   function render() {
     const size = team.max_size ? ` (${(team.members || []).length} of ${team.max_size} members)` : '';
+    const note = locked()
+      ? h('p', { class: 'help', id: 'team-locked', text: team.solo ? 'You have submitted alone: you can no longer create or join a team in this challenge.' : 'Your team has submitted: its members can no longer change.' })
+      : null;
     const head = team.solo
-      ? h('p', {}, 'You compete alone, as ', h('strong', {}, h('bdi', { text: team.name })), '. Create a team or join one with its invite code.')
+      ? h('p', {}, 'You compete alone, as ', h('strong', {}, h('bdi', { text: team.name })), locked() ? '.' : '. Create a team or join one with its invite code.')
       : h('p', {}, 'Your team: ', h('strong', {}, h('bdi', { text: team.name })), size, '.');
-    const locked = team.submissions > 0 ? h('p', { class: 'help', text: 'Your team has submissions: it can no longer change.' }) : null;
-    replace(root, head, team.solo ? soloForms() : teamDetails(), locked, status);
+    replace(root, head, team.solo ? (locked() ? null : soloForms()) : teamDetails(), note, status);
   }
 
   return {
