@@ -50,22 +50,26 @@ void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 	uint64_t *src = a;
 	uint64_t *dst = tmp;
 	size_t i;
+	int npass;
 	int pass;
 
-	if (n < 2)
+	if (n < 2 || lowbit >= 64)
 		return;
 	count = calloc(RADIX_PASSES, sizeof *count);
 	if (count == NULL) {
 		qsort(a, n, sizeof *a, cmp_u64);
 		return;
 	}
+	npass = (int)((64 - lowbit + RADIX_BITS - 1) / RADIX_BITS);
+	if (npass > RADIX_PASSES)
+		npass = RADIX_PASSES;
 	for (i = 0; i < n; i++) {
 		uint64_t k = a[i] >> lowbit;
 
-		for (pass = 0; pass < RADIX_PASSES; pass++)
+		for (pass = 0; pass < npass; pass++)
 			count[pass][(k >> (pass * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
 	}
-	for (pass = 0; pass < RADIX_PASSES && (unsigned)(pass * RADIX_BITS) + lowbit < 64; pass++) {
+	for (pass = 0; pass < npass; pass++) {
 		size_t *c = count[pass];
 		unsigned shift = (unsigned)(pass * RADIX_BITS) + lowbit;
 		size_t sum = 0;
@@ -751,8 +755,7 @@ static void *sort_two_runs(void *arg)
 	return NULL;
 }
 
-/* Merges sorted A[0..NA) and B[0..NB) into OUT. */
-static void merge_sorted(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)
+void score_merge_keys(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)
 {
 	size_t i = 0;
 	size_t j = 0;
@@ -831,8 +834,8 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 			size_t nn;
 
 			if (s == 0) {
-				merge_sorted(keys + off[0], cnt[0], keys + off[2], cnt[2], tmp);
-				merge_sorted(keys + off[1], cnt[1], keys + off[3], cnt[3], tmp + cnt[0] + cnt[2]);
+				score_merge_keys(keys + off[0], cnt[0], keys + off[2], cnt[2], tmp);
+				score_merge_keys(keys + off[1], cnt[1], keys + off[3], cnt[3], tmp + cnt[0] + cnt[2]);
 				pv = tmp;
 				np = cnt[0] + cnt[2];
 				nv = tmp + np;

@@ -324,12 +324,12 @@ struct truth {
 	int target[MAX_FIELDS];  /* columns that are neither id nor split */
 	int ntarget;
 	struct slice *id;
+	uint64_t *idkey;         /* per row: (id hash high 32 bits) << 32 | row, for find_repeat() */
 	uint8_t *split;          /* 0 public, 1 private; NULL without split column */
 	int32_t *y;
 	double *yv;
 	uint8_t *event;
 	struct classes *cls;
-	uint64_t *idkey;         /* per row: (id hash high 32 bits) << 32 | row, for the duplicate check */
 	uint64_t *table;         /* id hash table: (hash high 32 bits) << 32 | (row + 1) */
 	size_t mask;
 };
@@ -437,7 +437,9 @@ static enum score_status load_truth(struct job *j)
 	int nf;
 	int c;
 	int remap[SCORE_MAX_CLASSES];
+	int16_t byte_class[256]; /* class of each one-byte label seen so far, -1 if none */
 
+	memset(byte_class, 0xff, sizeof byte_class);
 	st = load_input(req->truth_path, &req->lim, &t->in, msg, MSG_LEN, 0);
 	if (st != SCORE_OK)
 		goto out;
@@ -562,9 +564,10 @@ static enum score_status load_truth(struct job *j)
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
 
-			if (field_is(sf, "Public") || csv_field_ieq(sf->s, sf->len, "public")) {
+			if ((sf->len == 6 && memcmp(sf->s, "Public", 6) == 0) || csv_field_ieq(sf->s, sf->len, "public")) {
 				t->split[row] = 0;
-			} else if (field_is(sf, "Private") || csv_field_ieq(sf->s, sf->len, "private")) {
+			} else if ((sf->len == 7 && memcmp(sf->s, "Private", 7) == 0) ||
+				   csv_field_ieq(sf->s, sf->len, "private")) {
 				t->split[row] = 1;
 			} else {
 				shown_field(sf->s, sf->len, shown, sizeof shown);
@@ -575,7 +578,12 @@ static enum score_status load_truth(struct job *j)
 		}
 		if (j->m->truth == SCORE_TRUTH_LABEL && t->ntarget == 1) {
 			const struct csv_field *lf = &f[t->target[0]];
-			int k = j->cost_k > 0 ? classes_find(t->cls, lf->s, lf->len) : classes_add(t->cls, lf->s, lf->len);
+			int k = lf->len == 1 ? byte_class[(unsigned char)lf->s[0]] : -1;
+
+			if (k < 0) /* not a one-byte label seen before */
+				k = j->cost_k > 0 ? classes_find(t->cls, lf->s, lf->len) : classes_add(t->cls, lf->s, lf->len);
+			if (k >= 0 && lf->len == 1)
+				byte_class[(unsigned char)lf->s[0]] = (int16_t)k;
 
 			if (k < 0) {
 				shown_field(lf->s, lf->len, shown, sizeof shown);
@@ -677,47 +685,88 @@ static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, s
 	return 1;
 }
 
-/*
- * A repeated id in the ground truth is a configuration error. Checked by sorting (hash << 32 | row) keys on
- * their hash half: sequential passes instead of a hash table's random accesses.
- */
-static enum score_status check_unique(struct truth *t, char *msg)
+struct half_sort {
+	uint64_t *keys;
+	uint64_t *tmp;
+	size_t n;
+};
+
+static void *sort_half(void *arg)
 {
-	uint64_t *keys = t->idkey;
-	uint64_t *tmp = score_big_raw(t->n, sizeof *tmp);
-	enum score_status st = SCORE_INTERNAL;
+	struct half_sort *h = arg;
+
+	score_sort_keys_from(h->keys, h->tmp, h->n, 32);
+	return NULL;
+}
+
+/*
+ * Finds an id given twice among the N ids IDS (slices of BUF) by sorting KEYS, which must hold
+ * (id hash high 32 bits) << 32 | row and are reordered: sequential passes instead of a hash table's random
+ * accesses. Empty ids are ignored. Returns the row of one occurrence of a repeated id, -1 if all are
+ * distinct, -2 on no memory.
+ */
+static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n)
+{
+	uint64_t *tmp = score_big_raw(n, sizeof *tmp);
+	struct half_sort first;
+	long long found = -1;
+	pthread_t th;
+	int threaded;
 	size_t i;
 
-	if (!tmp) {
-		snprintf(msg, MSG_LEN, "out of memory indexing the ground truth");
-		goto out;
-	}
-	score_sort_keys_from(keys, tmp, t->n, 32);
-	for (i = 1; i < t->n; i++) {
+	if (!tmp)
+		return -2;
+	/* two halves sorted side by side (two cores), then merged into TMP */
+	first.keys = keys;
+	first.tmp = tmp;
+	first.n = n / 2;
+	threaded = pthread_create(&th, NULL, sort_half, &first) == 0;
+	score_sort_keys_from(keys + n / 2, tmp + n / 2, n - n / 2, 32);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		sort_half(&first);
+	score_merge_keys(keys, n / 2, keys + n / 2, n - n / 2, tmp);
+	keys = tmp;
+	for (i = 1; i < n && found < 0; i++) {
+		struct slice b = ids[keys[i] & 0xFFFFFFFFu];
 		size_t g;
 
-		if ((keys[i] >> 32) != (keys[i - 1] >> 32))
+		if ((keys[i] >> 32) != (keys[i - 1] >> 32) || b.len == 0)
 			continue;
 		for (g = i; g > 0 && (keys[g - 1] >> 32) == (keys[i] >> 32); g--) {
-			struct slice a = t->id[keys[g - 1] & 0xFFFFFFFFu];
-			struct slice b = t->id[keys[i] & 0xFFFFFFFFu];
-
-			if (slice_eq(t->in.data, a, t->in.data, b)) {
-				char shown[80];
-
-				shown_field(t->in.data + b.off, b.len, shown, sizeof shown);
-				snprintf(msg, MSG_LEN, "ground truth: id '%s' appears more than once", shown);
-				st = SCORE_CONFIG;
-				goto out;
+			if (slice_eq(buf, ids[keys[g - 1] & 0xFFFFFFFFu], buf, b)) {
+				found = (long long)(keys[i] & 0xFFFFFFFFu);
+				break;
 			}
 		}
 	}
-	st = SCORE_OK;
-out:
-	score_big_free(tmp);
+	score_big_free(keys);
+	return found;
+}
+
+/* A repeated id in the ground truth is a configuration error: the message names it. */
+static enum score_status truth_repeat_error(const struct truth *t, long long row, char *msg)
+{
+	char shown[80];
+
+	if (row == -2) {
+		snprintf(msg, MSG_LEN, "out of memory indexing the ground truth");
+		return SCORE_INTERNAL;
+	}
+	shown_field(t->in.data + t->id[row].off, t->id[row].len, shown, sizeof shown);
+	snprintf(msg, MSG_LEN, "ground truth: id '%s' appears more than once", shown);
+	return SCORE_CONFIG;
+}
+
+/* Checks that the ground truth's ids are distinct, with the keys hashed while parsing (consumed). */
+static enum score_status check_unique(struct truth *t, char *msg)
+{
+	long long row = find_repeat(t->in.data, t->id, t->idkey, t->n);
+
 	score_big_free(t->idkey);
 	t->idkey = NULL;
-	return st;
+	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
 }
 
 #define BATCH 16
@@ -831,8 +880,6 @@ static void *truth_thread(void *arg)
 	struct job *j = arg;
 
 	j->truth_st = load_truth(j);
-	if (j->truth_st == SCORE_OK)
-		j->truth_st = check_unique(&j->t, j->truth_msg);
 	return NULL;
 }
 
@@ -1010,9 +1057,20 @@ static unsigned pred_line(const struct pred *p, size_t r)
 	return p->line ? p->line[r] : (unsigned)(p->line0 + r);
 }
 
+static void thread_timing(const char *what)
+{
+	struct timespec cpu;
+
+	if (!getenv("CONCOURS_SCORE_TIMING"))
+		return;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	fprintf(stderr, "timing: %s thread cpu %.3f s\n", what, (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+}
+
 static void *pred_thread(void *arg)
 {
 	parse_pred(arg);
+	thread_timing("prediction");
 	return NULL;
 }
 
@@ -1555,11 +1613,15 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	/* the two parses share nothing: run them side by side */
 	threaded = pthread_create(&th, NULL, pred_thread, j) == 0;
 	truth_thread(j);
+	thread_timing("ground truth");
 	if (threaded)
 		pthread_join(th, NULL);
 	else
 		parse_pred(j);
 	timing("parse", &clock0);
+	if (j->truth_st == SCORE_OK)
+		j->truth_st = check_unique(&j->t, j->truth_msg);
+	timing("unique", &clock0);
 	if (j->truth_st != SCORE_OK) {
 		st = j->truth_st;
 		snprintf(msg, sizeof msg, "%s", j->truth_msg);
