@@ -337,6 +337,7 @@ function schedulePoll() {
 }
 
 let lbView = null;
+let split = null; // null: the server's default (public); 'private' or 'public' once published
 
 // Leaderboard rows are named after teams (a solo team after its member).
 function isMine(name) {
@@ -358,15 +359,25 @@ async function loadTeam() {
 }
 
 async function loadBoard() {
+  if (split === null && challenge.published) split = 'private'; // the final ranking first
   try {
-    board = await api('GET', `${base}/leaderboard`);
+    board = await api('GET', `${base}/leaderboard${split ? `?split=${split}` : ''}`);
   } catch (err) {
     replace($('#leaderboard-body'), errorBox(err, { what: 'Could not load the leaderboard' }));
     lbView = null;
     return;
   }
-  if (!lbView) lbView = leaderboardView($('#leaderboard-body'), { isMine, precision: challenge.leaderboard && challenge.leaderboard.precision });
-  lbView.update(board, submissions);
+  if (!lbView) {
+    lbView = leaderboardView($('#leaderboard-body'), {
+      isMine,
+      precision: challenge.leaderboard && challenge.leaderboard.precision,
+      onSplit(which) {
+        split = which;
+        loadBoard();
+      },
+    });
+  }
+  lbView.update(board, submissions, { published: !!challenge.published });
 }
 
 async function loadChallenge() {
@@ -380,7 +391,7 @@ async function refresh() {
   renderQuota();
   renderSubmitGate();
   await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam()]);
-  if (lbView && board) lbView.update(board, submissions);
+  if (lbView && board) lbView.update(board, submissions, { published: !!challenge.published });
 }
 
 async function main() {
@@ -407,7 +418,6 @@ async function main() {
   renderSubmitGate();
   await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam()]);
   await loadBoard(); // after the team, whose name marks my row
-  if (lbView && board) lbView.update(board, submissions);
   if (window.location.hash) document.getElementById(window.location.hash.slice(1))?.scrollIntoView();
 }
 

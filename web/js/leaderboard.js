@@ -12,17 +12,25 @@ const COLUMNS = [
 ];
 
 // Renders the leaderboard into `root` and returns {update(board, mySubmissions)}.
-export function leaderboardView(root, { isMine, precision }) {
+// `onSplit(split)` is called when the reader picks the public or the private split (offered once the final
+// ranking is published, when the private leaderboard is open to everyone).
+export function leaderboardView(root, { isMine, precision, onSplit }) {
   const score = (v) => fmtScore(v, Number.isInteger(state.board.precision) ? state.board.precision : precision);
   const state = { board: null, mine: [], sort: 'rank', dir: 1, query: '' };
   const search = h('input', { type: 'search', id: 'lb-search', placeholder: 'Filter by name', autocomplete: 'off' });
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
   const jump = h('button', { type: 'button', class: 'button small', hidden: true, text: 'Show my row' });
   const tools = h('div', { class: 'row lb-tools' }, h('label', { for: 'lb-search', text: 'Search' }), search, jump, count);
+  const splits = h('div', { class: 'row splits', role: 'group', 'aria-label': 'Split', hidden: true });
+  for (const [split, label] of [['private', 'Final ranking (private split)'], ['public', 'Public leaderboard']]) {
+    const b = h('button', { type: 'button', class: 'button small', dataset: { split }, 'aria-pressed': 'false', text: label });
+    b.addEventListener('click', () => onSplit && onSplit(split));
+    splits.append(b);
+  }
   const tableWrap = scrollBox();
   const plotWrap = h('div', { class: 'lb-plot' });
   const head = h('p', { class: 'muted lb-meta' });
-  replace(root, head, tools, tableWrap, plotWrap);
+  replace(root, splits, head, tools, tableWrap, plotWrap);
 
   search.addEventListener('input', () => {
     state.query = search.value.trim().toLowerCase();
@@ -84,18 +92,23 @@ export function leaderboardView(root, { isMine, precision }) {
     });
     replace(
       tableWrap,
-      h('table', { class: 'leaderboard' }, h('caption', { class: 'visually-hidden', text: 'Leaderboard, public split' }),
+      h('table', { class: 'leaderboard' }, h('caption', { class: 'visually-hidden', text: `Leaderboard, ${splitName()} split` }),
         h('thead', {}, h('tr', {}, COLUMNS.map(headerCell))), h('tbody', {}, body)),
     );
+  }
+
+  function splitName() {
+    return state.board.split === 'private' ? 'private' : 'public';
   }
 
   function renderPlot() {
     const board = state.board;
     const better = board.higher_is_better ? 'higher' : 'lower';
     const series = [];
+    const key = splitName() === 'private' ? 'private_score' : 'public_score';
     const mine = state.mine
-      .filter((x) => x.status === 'scored' && typeof x.public_score === 'number' && parseTime(x.created_at))
-      .map((x) => ({ t: parseTime(x.created_at).getTime(), v: x.public_score, title: `#${x.id}: ${score(x.public_score)}` }))
+      .filter((x) => x.status === 'scored' && typeof x[key] === 'number' && parseTime(x.created_at))
+      .map((x) => ({ t: parseTime(x.created_at).getTime(), v: x[key], title: `#${x.id}: ${score(x[key])}` }))
       .sort((a, b) => a.t - b.t);
     if (mine.length) {
       let best = null;
@@ -117,7 +130,7 @@ export function leaderboardView(root, { isMine, precision }) {
     const lines = top && typeof top.score === 'number' ? [{ label: `leader: ${score(top.score)}`, cls: 's-leader', v: top.score }] : [];
     const fig = scorePlot({
       title: 'Best score over time',
-      description: `${board.metric} on the public split: ${better} is better.`,
+      description: `${board.metric} on the ${splitName()} split: ${better} is better.`,
       series,
       lines,
       yLabel: String(board.metric || 'score'),
@@ -126,11 +139,14 @@ export function leaderboardView(root, { isMine, precision }) {
   }
 
   return {
-    update(board, mine) {
+    // published: whether the private split may be offered.
+    update(board, mine, { published = false } = {}) {
       if (board) state.board = board;
       if (Array.isArray(mine)) state.mine = mine;
       if (!state.board) return;
-      replace(head, `Metric: ${state.board.metric} (${state.board.higher_is_better ? 'higher' : 'lower'} is better), public split. Best score per participant; ties go to the earlier submission.`);
+      splits.hidden = !published;
+      for (const b of splits.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.split === splitName()));
+      replace(head, `Metric: ${state.board.metric} (${state.board.higher_is_better ? 'higher' : 'lower'} is better), ${splitName()} split. Best score per team; ties go to the earlier submission.`);
       renderTable();
       renderPlot();
     },
