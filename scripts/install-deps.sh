@@ -43,7 +43,7 @@ if [ -f package-lock.json ]; then
   if ! command -v npm >/dev/null 2>&1; then
     echo "install-deps: npm not found: the browser tests (tests/web) will fail until node >= 20 and npm are installed" >&2
   elif [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-    echo "install-deps: npm ci (playwright-core for the browser tests)"
+    echo "install-deps: npm ci (playwright-core and axe-core for the browser tests)"
     npm ci --no-audit --no-fund
     touch node_modules
   else
