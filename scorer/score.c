@@ -769,7 +769,7 @@ static enum score_status check_unique(struct truth *t, char *msg)
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
 }
 
-#define BATCH 16
+#define BATCH 32
 
 /* Hashes the M ids IDS (slices of BUF) into H and prefetches their slots in T's table. */
 static void hash_batch(const struct truth *t, const char *buf, const struct slice *ids, size_t m, uint64_t *h)
@@ -845,10 +845,20 @@ static int match_rows(struct truth *t, const struct pred *p, uint32_t *match)
 		return -1;
 	for (; r < p->n; r += BATCH) {
 		uint64_t h[BATCH];
+		size_t cand[BATCH];
 		size_t m = p->n - r < BATCH ? p->n - r : BATCH;
 		size_t b;
 
+		/* stages over the batch, each prefetching what the next one reads: slot, then id slice, then bytes */
 		hash_batch(t, p->in.data, p->id + r, m, h);
+		for (b = 0; b < m; b++) {
+			uint64_t e = t->table[(size_t)h[b] & t->mask];
+
+			cand[b] = e != 0 ? (size_t)(e & 0xFFFFFFFFu) - 1 : 0;
+			__builtin_prefetch(&t->id[cand[b]], 0);
+		}
+		for (b = 0; b < m; b++)
+			__builtin_prefetch(t->in.data + t->id[cand[b]].off, 0);
 		for (b = 0; b < m; b++) {
 			struct slice s = p->id[r + b];
 			size_t i = (size_t)h[b] & t->mask;
