@@ -136,6 +136,7 @@ class ClockServer(harness.Server):
             make_bundle(self.challenges, slug, phases, max_size)
         self.clock = os.path.join(self.tmp, "clock")
         self.now = None
+        self.halted = False  # stopped on purpose by halt()
         self.set_clock(now)
 
     def set_clock(self, t):
@@ -163,6 +164,7 @@ class ClockServer(harness.Server):
 
     def halt(self):
         """SIGTERM and wait, keeping the data folder (stop() removes it). Returns the exit code."""
+        self.halted = True
         self.proc.terminate()
         return self.proc.wait(timeout=20)
 
@@ -205,7 +207,7 @@ class ClockTest(harness.ServerTest):
             self.fail("the server did not start with --test-clock:\n" + self.start_error)
 
     def tearDown(self):
-        if not self.start_error:
+        if not self.start_error and not self.server.halted:
             super().tearDown()
 
     # ---- time
