@@ -1298,8 +1298,10 @@ static json_t *problems_json(const struct problems *ps)
 
 static uint64_t splitmix64(uint64_t *s)
 {
-	uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+	uint64_t z;
 
+	*s += UINT64_C(0x9E3779B97F4A7C15);
+	z = *s;
 	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
 	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
 	return z ^ (z >> 31);

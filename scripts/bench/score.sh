@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks concours-score against the usual Python scoring script (pandas read_csv + merge + scikit-learn,
 # scripts/bench/score_baseline.py) on seeded synthetic files: 1M and 10M rows, binary and 5-class.
-# Prints, per case, wall and CPU time, peak memory (/usr/bin/time -v's maximum resident set size), the
-# speed ratio, and peak memory relative to the input size. Not a test: it prints figures.
+# Prints, per case, wall and CPU (user + system) time, peak memory (/usr/bin/time -v's maximum resident set
+# size), peak memory relative to the input size, and the speed ratios (wall and CPU). Not a test: it prints
+# figures. On a shared machine, wall times depend on the other jobs; CPU times much less.
 #
 # Usage: scripts/bench/score.sh            (all cases; about 10 minutes, most of it in the baseline)
 #        SIZES="1000000" KINDS="binary" METRICS="roc_auc" scripts/bench/score.sh
@@ -36,8 +37,8 @@ measure() {
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-6s %-9s %-8s %8s | %9s %8s %8s %7s | %9s %8s | %7s\n" kind rows metric input_MB \
-  score_s cpu_s peak_MB peak/in baseline_s peak_MB speedup
+printf "%-6s %-9s %-8s %8s | %8s %7s %8s %7s | %10s %7s %8s | %8s %8s\n" kind rows metric input_MB \
+  score_s cpu_s peak_MB peak/in baseline_s cpu_s peak_MB wall_x cpu_x
 for kind in $KINDS; do
   for n in $SIZES; do
     truth="$BENCH_DIR/${kind}_${n}_truth.csv"
@@ -50,11 +51,12 @@ for kind in $KINDS; do
     for metric in $METRICS; do
       read -r sw sc sm < <(measure "$SCORER" --truth "$truth" --pred "$pred" --metric "$metric")
       ours=$(cat "$BENCH_DIR/out")
-      bw="-"; bm="-"; ratio="-"
+      bw="-"; bc="-"; bm="-"; ratio="-"; cratio="-"
       if [ "$BASELINE" = 1 ]; then
-        read -r bw _ bm < <(measure "$PYTHON" scripts/bench/score_baseline.py "$truth" "$pred" "$metric")
+        read -r bw bc bm < <(measure "$PYTHON" scripts/bench/score_baseline.py "$truth" "$pred" "$metric")
         theirs=$(cat "$BENCH_DIR/out")
         ratio=$(awk -v a="$bw" -v b="$sw" 'BEGIN { printf "%.0fx", a / (b > 0 ? b : 0.01) }')
+        cratio=$(awk -v a="$bc" -v b="$sc" 'BEGIN { printf "%.0fx", a / (b > 0 ? b : 0.01) }')
         # both must agree on the score
         "$PYTHON" - "$ours" "$theirs" <<'PY'
 import json, sys
@@ -65,8 +67,8 @@ for k in ("score", "public", "private"):
 PY
       fi
       ratio_mem=$(awk -v m="$sm" -v i="$in_mb" 'BEGIN { printf "%.2f", m / i }')
-      printf "%-6s %-9s %-8s %8s | %9s %8s %8s %7s | %9s %8s | %7s\n" "$kind" "$n" "$metric" "$in_mb" \
-        "$sw" "$sc" "$sm" "$ratio_mem" "$bw" "$bm" "$ratio"
+      printf "%-6s %-9s %-8s %8s | %8s %7s %8s %7s | %10s %7s %8s | %8s %8s\n" "$kind" "$n" "$metric" "$in_mb" \
+        "$sw" "$sc" "$sm" "$ratio_mem" "$bw" "$bc" "$bm" "$ratio" "$cratio"
     done
   done
 done

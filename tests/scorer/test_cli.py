@@ -260,6 +260,23 @@ def lying_zip(real_size=100 << 20, declared=100):
     return local + raw + central + end
 
 
+def overlapping_zip(copies=1000):
+    """A zip whose central directory lists COPIES entries that all point at the same compressed data."""
+    data = CSV_BODY.encode() * 1000
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    raw = comp.compress(data) + comp.flush()
+    crc = zlib.crc32(data)
+    name = b"preds.csv"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(raw), len(data), len(name), 0) + name
+    central = b""
+    for i in range(copies):
+        n = b"p%04d.csv" % i
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(raw), len(data),
+                               len(n), 0, 0, 0, 0, 0, 0) + n
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, copies, copies, len(central), len(local) + len(raw), 0)
+    return local + raw + central + end
+
+
 def zeros_tar_gz(path, total=10 << 30):
     """Writes a tar.gz holding one file of TOTAL zero bytes (10 GiB), fast: the header is one gzip member,
     then one precompressed member of 1 MiB of zeros repeated (concatenated members are valid gzip)."""
@@ -349,6 +366,7 @@ def section_archives():
         for _ in range(200):
             f.write(block)
     score(gz_bomb, None, 1, "larger than", extra=["--max-bytes", str(16 << 20)])
+    score("overlapping-entry zip (1000 entries, one data block)", overlapping_zip(), 1)
     # nested archive: a zip inside the zip is just a file that is not a CSV
     score("nested zip", zip_bytes([("inner.zip", zip_bytes([("preds.csv", CSV_BODY)]))]), 1)
     score("truncated gzip", gzip.compress(CSV_BODY.encode() * 100)[:-20], 1)
