@@ -1327,38 +1327,85 @@ static double percentile(const double *v, size_t n, double q)
 	return v[lo] + (v[lo + 1] - v[lo]) * frac;
 }
 
+/* Resamples [FIRST, LAST) of one bootstrap, run by one thread; VALS[it] gets NAN when undefined. */
+struct resampler {
+	const struct score_metric *m;
+	const struct score_data *d;
+	const uint32_t *rows;
+	size_t n;
+	uint64_t seed;
+	unsigned first;
+	unsigned last;
+	double *vals;
+	int nomem;
+};
+
+static void *resample(void *arg)
+{
+	struct resampler *rs = arg;
+	uint32_t *sample = score_big_raw(rs->n, sizeof *sample);
+	unsigned it;
+
+	if (!sample) {
+		rs->nomem = 1;
+		return NULL;
+	}
+	for (it = rs->first; it < rs->last; it++) {
+		/* each resample has its own stream: the result does not depend on how work is split */
+		uint64_t s = rs->seed ^ (UINT64_C(0xD1B54A32D192ED03) * (it + 1));
+		enum score_fn_status fs;
+		char why[256];
+		double v = NAN;
+		size_t i;
+
+		for (i = 0; i < rs->n; i++) {
+			size_t k = (size_t)(splitmix64(&s) % rs->n);
+
+			sample[i] = rs->rows ? rs->rows[k] : (uint32_t)k;
+		}
+		fs = rs->m->fn(rs->d, sample, rs->n, &v, why, sizeof why);
+		if (fs == SCORE_FN_NOMEM) {
+			rs->nomem = 1;
+			break;
+		}
+		rs->vals[it] = fs == SCORE_FN_OK && isfinite(v) ? v : NAN;
+	}
+	score_big_free(sample);
+	return NULL;
+}
+
 /*
- * Percentile 95 % bootstrap interval of the metric over ROWS[0..N) (NULL: all rows). Resamples where the
- * metric is undefined are skipped. Returns 0 with LO/HI, 1 when no resample was defined, -1 on no memory.
+ * Percentile 95 % bootstrap interval of the metric over ROWS[0..N) (NULL: all rows), B resamples split
+ * between two threads. Resamples where the metric is undefined are skipped. Returns 0 with LO/HI, 1 when no
+ * resample was defined, -1 on no memory.
  */
 static int bootstrap(const struct score_metric *m, const struct score_data *d, const uint32_t *rows, size_t n,
 		     unsigned b, uint64_t seed, double *lo, double *hi)
 {
-	uint32_t *sample = malloc((n ? n : 1) * sizeof *sample);
 	double *vals = malloc((b ? b : 1) * sizeof *vals);
-	uint64_t s = seed;
+	struct resampler half[2];
 	size_t got = 0;
+	pthread_t th;
+	int threaded;
 	unsigned it;
 	int rc = -1;
 
-	if (!sample || !vals)
+	if (!vals || n == 0)
+		goto out;
+	for (it = 0; it < 2; it++) {
+		half[it] = (struct resampler){m, d, rows, n, seed, it == 0 ? 0 : b / 2, it == 0 ? b / 2 : b, vals, 0};
+	}
+	threaded = pthread_create(&th, NULL, resample, &half[0]) == 0;
+	resample(&half[1]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		resample(&half[0]);
+	if (half[0].nomem || half[1].nomem)
 		goto out;
 	for (it = 0; it < b; it++) {
-		size_t i;
-		double v;
-		char why[256];
-		enum score_fn_status fs;
-
-		for (i = 0; i < n; i++) {
-			size_t k = (size_t)(splitmix64(&s) % n);
-
-			sample[i] = rows ? rows[k] : (uint32_t)k;
-		}
-		fs = m->fn(d, sample, n, &v, why, sizeof why);
-		if (fs == SCORE_FN_NOMEM)
-			goto out;
-		if (fs == SCORE_FN_OK && isfinite(v))
-			vals[got++] = v;
+		if (!isnan(vals[it]))
+			vals[got++] = vals[it];
 	}
 	rc = 1;
 	if (got == 0)
@@ -1368,7 +1415,6 @@ static int bootstrap(const struct score_metric *m, const struct score_data *d, c
 	*hi = percentile(vals, got, 0.975);
 	rc = 0;
 out:
-	free(sample);
 	free(vals);
 	return rc;
 }
