@@ -58,6 +58,23 @@ await run('units', async ({ page }) => {
     out.safeHref = ['https://a.b/c', 'http://x', 'mailto:a@b.c', 'page.html?x=1', '/api/v1/x', '#top', 'javascript:alert(1)', ' JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,x', 'vbscript:x', 'file:///etc/passwd', '', null].map((u) => dom.safeHref(u));
     out.safeNext = ['challenge.html?slug=a-b', 'tokens.html', '//evil.org/x.html', 'https://evil.org/', 'javascript:alert(1)', '/index.html', 'index.html#main', 'x.html?a=<b>'].map((u) => dom.safeNext(u, 'FALLBACK'));
     out.bytes = [0, 1023, 1024, 1536, 10 * 1024 * 1024, 5e9].map(dom.fmtBytes);
+    // Pathological input must render in linear-ish time without throwing, not freeze or break the page.
+    const hostile = ['*a'.repeat(50000), '[x'.repeat(50000), '`a'.repeat(50000), '_b '.repeat(40000), '[a]('.repeat(30000), '**x *y'.repeat(20000),
+      // deep nesting must not overflow the stack
+      `${'>'.repeat(20000)} deep`, `${'['.repeat(20000)}a${']'.repeat(20000)}(https://x.org)`, `${'*'.repeat(20000)}a${'*'.repeat(20000)}`,
+      Array.from({ length: 3000 }, (_, k) => `${' '.repeat(2 * k)}- item`).join('\n')];
+    out.slow = [];
+    for (const src of hostile) {
+      const t0 = performance.now();
+      try {
+        md.renderMarkdown(src);
+      } catch (err) {
+        out.slow.push(`${JSON.stringify(src.slice(0, 8))}… threw ${err}`);
+      }
+      const ms = performance.now() - t0;
+      out.times = (out.times || []).concat(Math.round(ms));
+      if (ms > 3000) out.slow.push(`${JSON.stringify(src.slice(0, 8))}… took ${Math.round(ms)} ms`);
+    }
     let refused = false;
     try {
       dom.h('a', { onclick: 'alert(1)' });
@@ -85,6 +102,8 @@ await run('units', async ({ page }) => {
     if (results.bytes[k] !== w) failures.push(`fmtBytes case ${k}: want ${w}, got ${results.bytes[k]}`);
   });
   if (!results.refusesHandlers) failures.push('h() accepted an on* attribute');
+  for (const slow of results.slow) failures.push(`pathological Markdown: ${slow}`);
   assert(failures.length === 0, `${failures.length} unit case(s) failed:\n  ${failures.join('\n  ')}`);
+  say(`pathological inputs rendered in ${results.times.join(', ')} ms`);
   say(`${MARKDOWN.length} Markdown cases, ${wantHref.length + wantNext.length + wantBytes.length + 1} helper cases passed`);
 });

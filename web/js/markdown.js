@@ -33,7 +33,26 @@ function isBlockStart(line, next) {
   );
 }
 
+// Nesting (quotes in quotes, lists in lists, links in links, emphasis in emphasis) is followed this deep;
+// below that, the rest is shown as plain text instead of overflowing the stack.
+const MAX_DEPTH = 24;
+let depth = 0;
+
+function nested(fn, flat) {
+  if (depth >= MAX_DEPTH) return flat();
+  depth++;
+  try {
+    return fn();
+  } finally {
+    depth--;
+  }
+}
+
 function blocks(lines, parent, offset) {
+  return nested(() => blockList(lines, parent, offset), () => append(parent, h('p', { text: lines.join('\n') })));
+}
+
+function blockList(lines, parent, offset) {
   let i = 0;
   while (i < lines.length) {
     const line = lines[i];
@@ -192,8 +211,26 @@ function table(lines, start, parent) {
   return i;
 }
 
+// Hostile or broken input (thousands of unclosed `*`, `[` or backticks) must not make rendering quadratic:
+// brackets are paired in one pass, link targets are looked for within MAX_SCAN characters, and `none`
+// remembers, per delimiter, the position after which no closer exists (a later search would find nothing).
+const MAX_SCAN = 2000;
+
 // Finds the closing delimiter run (`delim` repeated) for emphasis starting after `from`.
-function closing(text, from, delim) {
+function closing(text, from, delim, none, scan = closingScan) {
+  const key = scan === closingScan ? delim : `code ${delim}`;
+  if (none.has(key) && from >= none.get(key)) return -1;
+  const found = scan(text, from, delim);
+  if (found === -1) none.set(key, from);
+  return found;
+}
+
+// The closing backtick run of a code span: the same run, anywhere.
+function codeScan(text, from, run) {
+  return text.indexOf(run, from);
+}
+
+function closingScan(text, from, delim) {
   let j = text.indexOf(delim, from);
   while (j !== -1) {
     const before = text[j - 1];
@@ -206,17 +243,23 @@ function closing(text, from, delim) {
   return -1;
 }
 
-// Parses "[text](url "title")" at position i (text[i] === '['). Returns {label, url, title, end} or null.
-function linkAt(text, i) {
-  let depth = 0;
-  let k = i;
-  for (; k < text.length; k++) {
+// For every "[" of `text`, the index of its matching "]" (backslash escapes respected), in one pass.
+function bracketPairs(text) {
+  const pairs = new Map();
+  const open = [];
+  for (let k = 0; k < text.length; k++) {
     if (text[k] === '\\') k++;
-    else if (text[k] === '[') depth++;
-    else if (text[k] === ']' && --depth === 0) break;
+    else if (text[k] === '[') open.push(k);
+    else if (text[k] === ']' && open.length) pairs.set(open.pop(), k);
   }
-  if (k >= text.length || text[k + 1] !== '(') return null;
-  const m = /^\(\s*<?([^\s<>()]*(?:\([^\s()]*\)[^\s<>()]*)*)>?(?:\s+"([^"]*)")?\s*\)/.exec(text.slice(k + 1));
+  return pairs;
+}
+
+// Parses "[text](url "title")" at position i (text[i] === '['). Returns {label, url, title, end} or null.
+function linkAt(text, i, pairs) {
+  const k = pairs.get(i);
+  if (k === undefined || text[k + 1] !== '(') return null;
+  const m = /^\(\s*<?([^\s<>()]*(?:\([^\s()]*\)[^\s<>()]*)*)>?(?:\s+"([^"]*)")?\s*\)/.exec(text.slice(k + 1, k + 1 + MAX_SCAN));
   if (!m) return null;
   return { label: text.slice(i + 1, k), url: m[1], title: m[2], end: k + 1 + m[0].length };
 }
@@ -225,6 +268,13 @@ const ESCAPABLE = /[\\`*_{}[\]()#+\-.!|<>~]/;
 
 // Appends the inline content of `text` to `parent` and returns `parent`.
 function inline(text, parent) {
+  return nested(() => inlineRun(text, parent), () => append(parent, text));
+}
+
+function inlineRun(text, parent) {
+  const none = new Map(); // delimiter → position after which it has no closer
+  let pairs = null; // bracket pairs, computed at the first "["
+  const linkFrom = (at) => linkAt(text, at, (pairs = pairs || bracketPairs(text)));
   let buf = '';
   const flush = () => {
     if (buf) append(parent, buf);
@@ -257,7 +307,7 @@ function inline(text, parent) {
     }
     if (c === '`') {
       const run = /^`+/.exec(text.slice(i))[0];
-      const end = text.indexOf(run, i + run.length);
+      const end = closing(text, i + run.length, run, none, codeScan);
       if (end !== -1) {
         add(h('code', { text: text.slice(i + run.length, end).replace(/\n/g, ' ').trim() || ' ' }));
         i = end + run.length;
@@ -268,7 +318,7 @@ function inline(text, parent) {
       continue;
     }
     if (c === '!' && text[i + 1] === '[') {
-      const link = linkAt(text, i + 1);
+      const link = linkFrom(i + 1);
       if (link) {
         add(h('span', { class: 'md-image', title: 'image not shown' }, `[${link.label}]`));
         i = link.end;
@@ -276,7 +326,7 @@ function inline(text, parent) {
       }
     }
     if (c === '[') {
-      const link = linkAt(text, i);
+      const link = linkFrom(i);
       if (link) {
         const href = safeHref(link.url);
         const el = href ? h('a', { href, title: link.title, rel: 'noopener noreferrer nofollow' }) : h('span', { class: 'md-unsafe-link' });
@@ -303,7 +353,7 @@ function inline(text, parent) {
       const delim = double ? c + c : c;
       const prev = text[i - 1];
       const opens = text[i + delim.length] && !/\s/.test(text[i + delim.length]) && !(c === '_' && prev && /\w/.test(prev));
-      const end = opens ? closing(text, i + delim.length, delim) : -1;
+      const end = opens ? closing(text, i + delim.length, delim, none) : -1;
       if (end !== -1) {
         const tag = c === '~' ? 'del' : double ? 'strong' : 'em';
         add(inline(text.slice(i + delim.length, end), h(tag)));
