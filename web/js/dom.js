@@ -93,7 +93,8 @@ export function fmtBytes(n) {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
-const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+// Deadlines matter: times carry the reader's time-zone name ("Jun 30, 2030, 2:00 AM GMT+2").
+const dateFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
 const relFmt = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 export function parseTime(iso) {
