@@ -83,6 +83,34 @@ void *score_big_raw(size_t n, size_t size)
 	return alloc(n, size, 0);
 }
 
+void *score_big_grow(void *ptr, size_t n, size_t size)
+{
+	unsigned char *p;
+	unsigned char *np;
+	size_t len;
+	size_t want;
+
+	if (!ptr)
+		return score_big_raw(n, size);
+	if (size != 0 && n > (SIZE_MAX - HEADER - 4096) / size)
+		return NULL;
+	want = n * size + HEADER;
+	p = (unsigned char *)ptr - HEADER;
+	memcpy(&len, p, sizeof len);
+	if (len == 0) { /* a malloc'd block */
+		np = realloc(p, want);
+		return np ? np + HEADER : NULL;
+	}
+	if (want <= len)
+		return ptr;
+	want = (want + 4095) & ~(size_t)4095;
+	np = mremap(p, len, want, MREMAP_MAYMOVE);
+	if (np == MAP_FAILED)
+		return NULL;
+	memcpy(np, &want, sizeof want);
+	return np + HEADER;
+}
+
 void score_big_free(void *ptr)
 {
 	unsigned char *p;

@@ -16,6 +16,13 @@ void *score_big_array(size_t n, size_t size);
 /* Same as score_big_array() without zeroing: for arrays the caller fills completely. */
 void *score_big_raw(size_t n, size_t size);
 
+/*
+ * Grows the block P (from this module, or NULL) to hold N * SIZE bytes, keeping its content; the new tail is
+ * not zeroed. Large blocks are moved with mremap, without copying. Returns the block (maybe moved), or NULL
+ * with P untouched.
+ */
+void *score_big_grow(void *p, size_t n, size_t size);
+
 /* Gives a block back for reuse by later allocations of this process. Accepts NULL. Thread-safe. */
 void score_big_free(void *p);
 

@@ -370,14 +370,35 @@ static void shown_field(const char *s, size_t len, char *out, size_t outlen)
 }
 
 /*
- * Upper bound on the records left in LEN bytes when each has NCOLS fields: a record holds at least NCOLS - 1
- * commas and a line end (empty lines are skipped). Arrays sized by it are mapped lazily, so the bound costs
- * address space, not memory; it avoids a counting pass over the file.
+ * First guess at the records in LEN bytes of NCOLS fields (about two bytes a field), capped by the row limit:
+ * row arrays start at that size and grow (without copying) if the file has shorter lines. Avoids a counting
+ * pass over the file; untouched pages of a guess too large cost address space, not memory.
  */
-static size_t max_records(size_t len, int ncols)
+static size_t first_capacity(size_t len, int ncols, size_t max_rows)
 {
-	return len / (size_t)(ncols > 1 ? ncols - 1 : 1) + 1;
+	size_t guess = len / (2 * (size_t)(ncols > 0 ? ncols : 1)) + 1024;
+
+	return guess < max_rows + 1 ? guess : max_rows + 1;
 }
+
+/* The next capacity after CAP rows, or 0 when CAP already reaches the row limit. */
+static size_t next_capacity(size_t cap, size_t max_rows)
+{
+	if (cap > max_rows)
+		return 0;
+	return cap < (max_rows + 1) / 2 ? cap * 2 : max_rows + 1;
+}
+
+/* Grows the row array ARR (NULL: an unused column, left alone) to N rows, or jumps to FAIL. */
+#define GROW_ROWS(arr, n, per_row, fail)                                          \
+	do {                                                                      \
+		if (arr) {                                                        \
+			void *grown_ = score_big_grow((arr), (n), (per_row));     \
+			if (!grown_)                                              \
+				goto fail;                                        \
+			(arr) = grown_;                                           \
+		}                                                                 \
+	} while (0)
 
 static enum score_status load_input(const char *path, const struct score_limits *lim, struct arc_input *in,
 				    char *msg, size_t msglen, int is_pred)
@@ -491,9 +512,7 @@ static enum score_status load_truth(struct job *j)
 		t->target[0] = t->target[1];
 		t->target[1] = tmp;
 	}
-	cap = max_records((size_t)(rd.end - rd.p), t->ncols);
-	if (cap > req->lim.max_rows + 1)
-		cap = req->lim.max_rows + 1;
+	cap = first_capacity((size_t)(rd.end - rd.p), t->ncols, req->lim.max_rows);
 	t->id = score_big_raw(cap, sizeof *t->id);
 	t->idkey = score_big_raw(cap, sizeof *t->idkey);
 	t->y = j->m->truth == SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->y) : NULL;
@@ -548,9 +567,21 @@ static enum score_status load_truth(struct job *j)
 			snprintf(msg, MSG_LEN, "ground truth line %zu has %d fields, expected %d", rd.line, nf, t->ncols);
 			goto out;
 		}
-		if (row >= req->lim.max_rows || row >= cap) {
+		if (row >= req->lim.max_rows) {
 			snprintf(msg, MSG_LEN, "ground truth has more than %zu rows", req->lim.max_rows);
 			goto out;
+		}
+		if (row >= cap) { /* lines shorter than guessed */
+			cap = next_capacity(cap, req->lim.max_rows);
+			snprintf(msg, MSG_LEN, "out of memory reading the ground truth");
+			st = SCORE_INTERNAL;
+			GROW_ROWS(t->id, cap, sizeof *t->id, out);
+			GROW_ROWS(t->idkey, cap, sizeof *t->idkey, out);
+			GROW_ROWS(t->y, cap, sizeof *t->y, out);
+			GROW_ROWS(t->yv, cap, sizeof *t->yv, out);
+			GROW_ROWS(t->event, cap, 1, out);
+			GROW_ROWS(t->split, cap, 1, out);
+			st = SCORE_CONFIG;
 		}
 		idf = &f[t->id_col];
 		if (idf->len == 0 || idf->len > MAX_ID_BYTES) {
@@ -940,9 +971,7 @@ static void parse_pred(struct job *j)
 	p->label_mode = j->m->pred == SCORE_PRED_LABEL && nval == 1;
 	colname = malloc((size_t)nf * sizeof *colname);
 	f = malloc((size_t)nf * sizeof *f);
-	cap = max_records((size_t)(rd.end - rd.p), p->ncols);
-	if (cap > req->lim.max_rows + 1)
-		cap = req->lim.max_rows + 1;
+	cap = first_capacity((size_t)(rd.end - rd.p), p->ncols, req->lim.max_rows);
 	p->id = score_big_raw(cap, sizeof *p->id);
 	if (p->label_mode)
 		p->label = score_big_raw(cap, sizeof *p->label);
@@ -967,10 +996,20 @@ static void parse_pred(struct job *j)
 			problem_add(&p->probs, "bad_csv", rd.line, "", "line %zu: %s", rd.line, csv_status_text(cs));
 			break;
 		}
-		if (row >= req->lim.max_rows || row >= cap) {
+		if (row >= req->lim.max_rows) {
 			problem_add(&p->probs, "too_many_rows", rd.line, "", "the file has more than %zu rows",
 				    req->lim.max_rows);
 			break;
+		}
+		if (row >= cap) { /* lines shorter than guessed: only possible with empty fields */
+			cap = next_capacity(cap, req->lim.max_rows);
+			p->st = SCORE_INTERNAL;
+			snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+			GROW_ROWS(p->id, cap, sizeof *p->id, out);
+			GROW_ROWS(p->label, cap, sizeof *p->label, out);
+			GROW_ROWS(p->p, cap, nval * sizeof *p->p, out);
+			GROW_ROWS(p->line, cap, sizeof *p->line, out);
+			p->st = SCORE_INVALID;
 		}
 		line = rd.line > UINT32_MAX ? UINT32_MAX : rd.line;
 		if (row == 0)
