@@ -1,0 +1,1138 @@
+/*
+ * load.c: reading the ground truth and the prediction file into columns, validating them and joining them
+ * by id (see load.h).
+ *
+ * Hot path of every run: fields are slices of the mapped file, numbers go through csv_parse_double()'s fast
+ * path, ground-truth ids are hashed while parsed and checked for repeats by a two-thread radix sort, and
+ * prediction rows are matched in place first, through a hash table only when the order differs.
+ */
+#include "load.h"
+#include "mem.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- problems: the first SCORE_MAX_PROBLEMS are kept, all are counted ---- */
+
+static void problem_add(struct problems *ps, const char *code, size_t line, const char *column,
+			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void problem_add(struct problems *ps, const char *code, size_t line, const char *column,
+			const char *fmt, ...)
+{
+	struct problem *p;
+	va_list ap;
+
+	ps->count++;
+	if (ps->kept >= SCORE_MAX_PROBLEMS)
+		return;
+	p = &ps->item[ps->kept++];
+	snprintf(p->code, sizeof p->code, "%s", code);
+	snprintf(p->column, sizeof p->column, "%s", column ? column : "");
+	p->line = line;
+	va_start(ap, fmt);
+	vsnprintf(p->message, sizeof p->message, fmt, ap);
+	va_end(ap);
+}
+
+/* Appends B to A, both in line order, keeping line order among the kept items. */
+void score_problems_merge(struct problems *a, const struct problems *b)
+{
+	struct problems out;
+	size_t i = 0;
+	size_t j = 0;
+
+	out.count = a->count + b->count;
+	out.kept = 0;
+	while (out.kept < SCORE_MAX_PROBLEMS && (i < a->kept || j < b->kept)) {
+		if (j >= b->kept || (i < a->kept && a->item[i].line <= b->item[j].line))
+			out.item[out.kept++] = a->item[i++];
+		else
+			out.item[out.kept++] = b->item[j++];
+	}
+	*a = out;
+}
+
+void score_problems_append(struct problems *a, const struct problems *b)
+{
+	size_t j;
+
+	for (j = 0; j < b->kept && a->kept < SCORE_MAX_PROBLEMS; j++)
+		a->item[a->kept++] = b->item[j];
+	a->count += b->count;
+}
+
+/* ---- classes: the labels of a LABEL ground truth, interned ---- */
+
+static uint64_t hash_bytes(const char *s, size_t n)
+{
+	uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)n;
+	uint64_t w;
+
+	while (n >= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+		h ^= h >> 32;
+		s += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
+	h ^= h >> 29;
+	h *= UINT64_C(0x9E3779B97F4A7C15);
+	h ^= h >> 32;
+	return h;
+}
+
+int score_classes_find(const struct classes *c, const char *s, size_t len)
+{
+	size_t i;
+
+	if (c->n <= 8) { /* a few classes: a scan beats hashing */
+		int k;
+
+		for (k = 0; k < c->n; k++) {
+			size_t b;
+
+			if (c->len[k] != len)
+				continue;
+			for (b = 0; b < len && c->name[k][b] == s[b]; b++)
+				;
+			if (b == len)
+				return k;
+		}
+		return -1;
+	}
+	i = (size_t)hash_bytes(s, len) & (CLASS_SLOTS - 1);
+
+	for (;;) {
+		int k = c->slot[i] - 1;
+
+		if (k < 0)
+			return -1;
+		if (c->len[k] == len && memcmp(c->name[k], s, len) == 0)
+			return k;
+		i = (i + 1) & (CLASS_SLOTS - 1);
+	}
+}
+
+/* Adds S as a class (or finds it). Returns its index, -1 when there are too many classes, -2 on no memory. */
+static int classes_add(struct classes *c, const char *s, size_t len)
+{
+	size_t i;
+	char *copy;
+	int known = score_classes_find(c, s, len);
+
+	if (known >= 0)
+		return known;
+	i = (size_t)hash_bytes(s, len) & (CLASS_SLOTS - 1);
+
+	for (;;) {
+		int k = c->slot[i] - 1;
+
+		if (k < 0)
+			break;
+		if (c->len[k] == len && memcmp(c->name[k], s, len) == 0)
+			return k;
+		i = (i + 1) & (CLASS_SLOTS - 1);
+	}
+	if (c->n >= SCORE_MAX_CLASSES)
+		return -1;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -2;
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	c->name[c->n] = copy;
+	c->len[c->n] = len;
+	c->slot[i] = (int16_t)(c->n + 1);
+	return c->n++;
+}
+
+void score_classes_free(struct classes *c)
+{
+	int k;
+
+	if (!c)
+		return;
+	for (k = 0; k < c->n; k++)
+		free(c->name[k]);
+	free(c);
+}
+
+static const struct classes *sort_ctx;
+
+static int class_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a;
+	int y = *(const int *)b;
+	double dx;
+	double dy;
+	size_t l;
+	int r;
+
+	if (csv_parse_double(sort_ctx->name[x], sort_ctx->len[x], &dx) == CSV_NUM_OK &&
+	    csv_parse_double(sort_ctx->name[y], sort_ctx->len[y], &dy) == CSV_NUM_OK && dx != dy)
+		return dx < dy ? -1 : 1;
+	l = sort_ctx->len[x] < sort_ctx->len[y] ? sort_ctx->len[x] : sort_ctx->len[y];
+	r = memcmp(sort_ctx->name[x], sort_ctx->name[y], l);
+	if (r != 0)
+		return r;
+	return (sort_ctx->len[x] > sort_ctx->len[y]) - (sort_ctx->len[x] < sort_ctx->len[y]);
+}
+
+/*
+ * Sorts the classes as sklearn's unique_labels does (numerically when every label is a number, else
+ * bytewise) and writes old index -> new index to REMAP.
+ */
+static void classes_sort(struct classes *c, int *remap)
+{
+	int order[SCORE_MAX_CLASSES];
+	char *name[SCORE_MAX_CLASSES];
+	size_t len[SCORE_MAX_CLASSES];
+	int all_numeric = 1;
+	int k;
+
+	for (k = 0; k < c->n; k++) {
+		double v;
+
+		order[k] = k;
+		if (csv_parse_double(c->name[k], c->len[k], &v) != CSV_NUM_OK)
+			all_numeric = 0;
+	}
+	sort_ctx = c;
+	if (all_numeric) {
+		qsort(order, (size_t)c->n, sizeof order[0], class_cmp);
+	} else {
+		/* bytewise only: compare as if no label were numeric */
+		int i;
+		int j;
+
+		for (i = 1; i < c->n; i++) {
+			int v = order[i];
+
+			for (j = i; j > 0; j--) {
+				int o = order[j - 1];
+				size_t l = c->len[o] < c->len[v] ? c->len[o] : c->len[v];
+				int r = memcmp(c->name[o], c->name[v], l);
+
+				if (r < 0 || (r == 0 && c->len[o] <= c->len[v]))
+					break;
+				order[j] = o;
+			}
+			order[j] = v;
+		}
+	}
+	for (k = 0; k < c->n; k++) {
+		name[k] = c->name[order[k]];
+		len[k] = c->len[order[k]];
+		remap[order[k]] = k;
+	}
+	memset(c->slot, 0, sizeof c->slot);
+	for (k = 0; k < c->n; k++) {
+		size_t i = (size_t)hash_bytes(name[k], len[k]) & (CLASS_SLOTS - 1);
+
+		c->name[k] = name[k];
+		c->len[k] = len[k];
+		while (c->slot[i] != 0)
+			i = (i + 1) & (CLASS_SLOTS - 1);
+		c->slot[i] = (int16_t)(k + 1);
+	}
+}
+
+/* "0, 1, 2" (bounded), for messages. */
+static void classes_list(const struct classes *c, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int k;
+
+	out[0] = '\0';
+	for (k = 0; k < c->n && o + 1 < outlen; k++) {
+		char shown[64];
+		int w;
+
+		csv_printable(c->name[k], c->len[k], 30, shown, sizeof shown);
+		w = snprintf(out + o, outlen - o, "%s%s", k ? ", " : "", shown);
+		if (w < 0 || (size_t)w >= outlen - o) {
+			if (outlen > 4)
+				memcpy(out + outlen - 4, "...", 4);
+			return;
+		}
+		o += (size_t)w;
+	}
+}
+
+/* ---- the two files ---- */
+
+static void shown_field(const char *s, size_t len, char *out, size_t outlen)
+{
+	csv_printable(s, len, 60, out, outlen);
+}
+
+/*
+ * First guess at the records in LEN bytes of NCOLS fields (about two bytes a field), capped by the row limit:
+ * row arrays start at that size and grow (without copying) if the file has shorter lines. Avoids a counting
+ * pass over the file; untouched pages of a guess too large cost address space, not memory.
+ */
+static size_t first_capacity(size_t len, int ncols, size_t max_rows)
+{
+	size_t guess = len / (2 * (size_t)(ncols > 0 ? ncols : 1)) + 1024;
+
+	return guess < max_rows + 1 ? guess : max_rows + 1;
+}
+
+/* The next capacity after CAP rows, or 0 when CAP already reaches the row limit. */
+static size_t next_capacity(size_t cap, size_t max_rows)
+{
+	if (cap > max_rows)
+		return 0;
+	return cap < (max_rows + 1) / 2 ? cap * 2 : max_rows + 1;
+}
+
+/* Grows the row array ARR (NULL: an unused column, left alone) to N rows, or jumps to FAIL. */
+#define GROW_ROWS(arr, n, per_row, fail)                                          \
+	do {                                                                      \
+		if (arr) {                                                        \
+			void *grown_ = score_big_grow((arr), (n), (per_row));     \
+			if (!grown_)                                              \
+				goto fail;                                        \
+			(arr) = grown_;                                           \
+		}                                                                 \
+	} while (0)
+
+static enum score_status load_input(const char *path, const struct score_limits *lim, struct arc_input *in,
+				    char *msg, size_t msglen, int is_pred)
+{
+	struct arc_limits al;
+	enum arc_status as;
+
+	al.max_bytes = lim->max_bytes;
+	al.max_entries = lim->max_entries;
+	as = arc_load(path, &al, in, msg, msglen);
+	if (as == ARC_OK)
+		return SCORE_OK;
+	if (as == ARC_ERR_NOMEM) {
+		snprintf(msg, msglen, "out of memory while reading %s", path);
+		return SCORE_INTERNAL;
+	}
+	if (as == ARC_ERR_REJECTED && is_pred)
+		return SCORE_INVALID;
+	return SCORE_CONFIG;
+}
+
+static inline int bytes_eq(const char *a, const char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (a[i] != b[i])
+			return 0;
+	}
+	return 1;
+}
+
+static inline int field_is(const struct csv_field *f, const char *name)
+{
+	return strlen(name) == f->len && bytes_eq(f->s, name, f->len);
+}
+
+int score_is_one(const char *s, size_t len)
+{
+	double v;
+
+	return csv_parse_double(s, len, &v) == CSV_NUM_OK && v == 1.0;
+}
+
+/* Reads the ground truth into T (columns per the metric). Errors are configuration errors. */
+enum score_status score_load_truth(struct job *j)
+{
+	const struct score_request *req = j->req;
+	struct truth *t = &j->t;
+	char *msg = j->truth_msg;
+	struct csv_reader rd;
+	struct csv_field *f = NULL;
+	enum score_status st;
+	enum csv_status cs;
+	const char *split_name = req->split_column ? req->split_column : "Usage";
+	size_t cap;
+	int nf;
+	int c;
+	int remap[SCORE_MAX_CLASSES];
+	int16_t byte_class[256]; /* class of each one-byte label seen so far, -1 if none */
+
+	memset(byte_class, 0xff, sizeof byte_class);
+	st = load_input(req->truth_path, &req->lim, &t->in, msg, MSG_LEN, 0);
+	if (st != SCORE_OK)
+		goto out;
+	st = SCORE_CONFIG;
+	csv_reader_init(&rd, t->in.data, t->in.len, req->lim.max_record);
+	cs = csv_next(&rd, t->hdr, MAX_FIELDS, &nf);
+	if (cs == CSV_EOF) {
+		snprintf(msg, MSG_LEN, "ground truth %s is empty", req->truth_path);
+		goto out;
+	}
+	if (cs != CSV_OK || nf > MAX_FIELDS) {
+		snprintf(msg, MSG_LEN, "ground truth header: %s", cs != CSV_OK ? csv_status_text(cs) : "too many columns");
+		goto out;
+	}
+	t->ncols = nf;
+	t->id_col = req->id_column ? -1 : 0;
+	t->split_col = -1;
+	for (c = 0; c < nf; c++) {
+		if (req->id_column && field_is(&t->hdr[c], req->id_column))
+			t->id_col = c;
+	}
+	if (t->id_col < 0) {
+		snprintf(msg, MSG_LEN, "ground truth has no id column '%s'", req->id_column);
+		goto out;
+	}
+	for (c = 0; c < nf && t->split_col < 0; c++) {
+		if (c != t->id_col && field_is(&t->hdr[c], split_name))
+			t->split_col = c;
+	}
+	for (c = 0; c < nf && t->split_col < 0; c++) {
+		if (c != t->id_col && csv_field_ieq(t->hdr[c].s, t->hdr[c].len, split_name))
+			t->split_col = c;
+	}
+	for (c = 0; c < nf; c++) {
+		if (c != t->id_col && c != t->split_col)
+			t->target[t->ntarget++] = c;
+	}
+	if (t->ntarget == 0 || (j->m->truth == SCORE_TRUTH_NUMBER && t->ntarget != 1) ||
+	    (j->m->truth == SCORE_TRUTH_SURVIVAL && t->ntarget != 2)) {
+		snprintf(msg, MSG_LEN, "metric %s needs %s in the ground truth besides the id and split columns; "
+			 "it has %d", j->m->name, j->m->truth == SCORE_TRUTH_SURVIVAL ? "two columns (time, event)"
+			 : j->m->truth == SCORE_TRUTH_NUMBER ? "one target column" : "a label column (or one column per class)",
+			 t->ntarget);
+		goto out;
+	}
+	if (j->m->truth == SCORE_TRUTH_SURVIVAL && csv_field_ieq(t->hdr[t->target[0]].s, t->hdr[t->target[0]].len, "event")) {
+		int tmp = t->target[0];
+
+		t->target[0] = t->target[1];
+		t->target[1] = tmp;
+	}
+	cap = first_capacity((size_t)(rd.end - rd.p), t->ncols, req->lim.max_rows);
+	t->id = score_big_raw(cap, sizeof *t->id);
+	t->idkey = score_big_raw(cap, sizeof *t->idkey);
+	t->y = j->m->truth == SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->y) : NULL;
+	t->yv = j->m->truth != SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->yv) : NULL;
+	t->event = j->m->truth == SCORE_TRUTH_SURVIVAL ? score_big_raw(cap, 1) : NULL;
+	t->split = t->split_col >= 0 ? score_big_raw(cap, 1) : NULL;
+	t->cls = j->m->truth == SCORE_TRUTH_LABEL ? calloc(1, sizeof *t->cls) : NULL;
+	f = malloc((size_t)t->ncols * sizeof *f);
+	if (!t->id || !t->idkey || (j->m->truth == SCORE_TRUTH_LABEL && (!t->y || !t->cls)) ||
+	    (j->m->truth != SCORE_TRUTH_LABEL && !t->yv) || (j->m->truth == SCORE_TRUTH_SURVIVAL && !t->event) ||
+	    (t->split_col >= 0 && !t->split) || !f) {
+		snprintf(msg, MSG_LEN, "out of memory reading the ground truth");
+		st = SCORE_INTERNAL;
+		goto out;
+	}
+	if (t->cls && j->cost_k > 0) {
+		for (c = 0; c < j->cost_k; c++) {
+			if (classes_add(t->cls, j->cost_label[c], strlen(j->cost_label[c])) != c) {
+				snprintf(msg, MSG_LEN, "params.labels must be distinct");
+				goto out;
+			}
+		}
+	}
+	if (t->cls && t->ntarget > 1) { /* one column per class: the class is the column holding the maximum */
+		for (c = 0; c < t->ntarget; c++) {
+			const struct csv_field *h = &t->hdr[t->target[c]];
+			int k = j->cost_k > 0 ? score_classes_find(t->cls, h->s, h->len) : classes_add(t->cls, h->s, h->len);
+
+			if (k != (j->cost_k > 0 ? k : c) || k < 0) {
+				char shown[80];
+
+				shown_field(h->s, h->len, shown, sizeof shown);
+				snprintf(msg, MSG_LEN, "ground truth column '%s' is not a class of params.labels, or is repeated",
+					 shown);
+				goto out;
+			}
+		}
+	}
+	for (;;) {
+		const struct csv_field *idf;
+		size_t row = t->n;
+		char shown[80];
+
+		cs = csv_next(&rd, f, t->ncols, &nf);
+		if (cs == CSV_EOF)
+			break;
+		if (cs != CSV_OK) {
+			snprintf(msg, MSG_LEN, "ground truth line %zu: %s", rd.line, csv_status_text(cs));
+			goto out;
+		}
+		if (nf != t->ncols) {
+			snprintf(msg, MSG_LEN, "ground truth line %zu has %d fields, expected %d", rd.line, nf, t->ncols);
+			goto out;
+		}
+		if (row >= req->lim.max_rows) {
+			snprintf(msg, MSG_LEN, "ground truth has more than %zu rows", req->lim.max_rows);
+			goto out;
+		}
+		if (row >= cap) { /* lines shorter than guessed */
+			cap = next_capacity(cap, req->lim.max_rows);
+			snprintf(msg, MSG_LEN, "out of memory reading the ground truth");
+			st = SCORE_INTERNAL;
+			GROW_ROWS(t->id, cap, sizeof *t->id, out);
+			GROW_ROWS(t->idkey, cap, sizeof *t->idkey, out);
+			GROW_ROWS(t->y, cap, sizeof *t->y, out);
+			GROW_ROWS(t->yv, cap, sizeof *t->yv, out);
+			GROW_ROWS(t->event, cap, 1, out);
+			GROW_ROWS(t->split, cap, 1, out);
+			st = SCORE_CONFIG;
+		}
+		idf = &f[t->id_col];
+		if (idf->len == 0 || idf->len > MAX_ID_BYTES) {
+			snprintf(msg, MSG_LEN, "ground truth line %zu: the id is empty or longer than %d bytes", rd.line,
+				 MAX_ID_BYTES);
+			goto out;
+		}
+		t->id[row].off = (uint32_t)(idf->s - t->in.data);
+		t->id[row].len = (uint32_t)idf->len;
+		t->idkey[row] = (hash_bytes(idf->s, idf->len) & UINT64_C(0xFFFFFFFF00000000)) | row;
+		if (t->split) {
+			const struct csv_field *sf = &f[t->split_col];
+
+			if ((sf->len == 6 && memcmp(sf->s, "Public", 6) == 0) || csv_field_ieq(sf->s, sf->len, "public")) {
+				t->split[row] = 0;
+			} else if ((sf->len == 7 && memcmp(sf->s, "Private", 7) == 0) ||
+				   csv_field_ieq(sf->s, sf->len, "private")) {
+				t->split[row] = 1;
+			} else {
+				shown_field(sf->s, sf->len, shown, sizeof shown);
+				snprintf(msg, MSG_LEN, "ground truth line %zu: split value '%s' is neither Public nor Private",
+					 rd.line, shown);
+				goto out;
+			}
+		}
+		if (j->m->truth == SCORE_TRUTH_LABEL && t->ntarget == 1) {
+			const struct csv_field *lf = &f[t->target[0]];
+			int k = lf->len == 1 ? byte_class[(unsigned char)lf->s[0]] : -1;
+
+			if (k < 0) /* not a one-byte label seen before */
+				k = j->cost_k > 0 ? score_classes_find(t->cls, lf->s, lf->len) : classes_add(t->cls, lf->s, lf->len);
+			if (k >= 0 && lf->len == 1)
+				byte_class[(unsigned char)lf->s[0]] = (int16_t)k;
+
+			if (k < 0) {
+				shown_field(lf->s, lf->len, shown, sizeof shown);
+				if (k == -2) {
+					snprintf(msg, MSG_LEN, "out of memory reading the ground truth");
+					st = SCORE_INTERNAL;
+				} else if (j->cost_k > 0) {
+					snprintf(msg, MSG_LEN, "ground truth line %zu: label '%s' is not in params.labels", rd.line, shown);
+				} else {
+					snprintf(msg, MSG_LEN, "ground truth has more than %d classes", SCORE_MAX_CLASSES);
+				}
+				goto out;
+			}
+			t->y[row] = k;
+		} else if (j->m->truth == SCORE_TRUTH_LABEL) {
+			double best = 0.0;
+			int arg = -1;
+
+			for (c = 0; c < t->ntarget; c++) {
+				const struct csv_field *vf = &f[t->target[c]];
+				double v;
+
+				if (csv_parse_double(vf->s, vf->len, &v) != CSV_NUM_OK) {
+					shown_field(vf->s, vf->len, shown, sizeof shown);
+					snprintf(msg, MSG_LEN, "ground truth line %zu: '%s' is not a finite number", rd.line, shown);
+					goto out;
+				}
+				if (arg < 0 || v > best) {
+					best = v;
+					arg = c;
+				}
+			}
+			t->y[row] = j->cost_k > 0 ? score_classes_find(t->cls, t->hdr[t->target[arg]].s, t->hdr[t->target[arg]].len) : arg;
+		} else {
+			for (c = 0; c < t->ntarget; c++) {
+				const struct csv_field *vf = &f[t->target[c]];
+				double v;
+
+				if (csv_parse_double(vf->s, vf->len, &v) != CSV_NUM_OK) {
+					shown_field(vf->s, vf->len, shown, sizeof shown);
+					snprintf(msg, MSG_LEN, "ground truth line %zu: '%s' is not a finite number", rd.line, shown);
+					goto out;
+				}
+				if (c == 0) {
+					t->yv[row] = v;
+				} else if (v == 0.0 || v == 1.0) {
+					t->event[row] = (uint8_t)v;
+				} else {
+					snprintf(msg, MSG_LEN, "ground truth line %zu: event must be 0 or 1", rd.line);
+					goto out;
+				}
+			}
+		}
+		t->n++;
+	}
+	if (t->n == 0) {
+		snprintf(msg, MSG_LEN, "ground truth %s has no data rows", req->truth_path);
+		goto out;
+	}
+	if (t->cls) {
+		size_t i;
+
+		classes_sort(t->cls, remap);
+		for (i = 0; i < t->n; i++)
+			t->y[i] = remap[t->y[i]];
+	}
+	st = SCORE_OK;
+out:
+	free(f);
+	return st;
+}
+
+/* Compares two ids word by word (inline: ids are short and compared ten million times a run). */
+static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, struct slice b)
+{
+	const char *x = abuf + a.off;
+	const char *y = bbuf + b.off;
+	size_t len = a.len;
+
+	if (a.len != b.len)
+		return 0;
+	while (len >= 8) {
+		uint64_t u;
+		uint64_t v;
+
+		memcpy(&u, x, 8);
+		memcpy(&v, y, 8);
+		if (u != v)
+			return 0;
+		x += 8;
+		y += 8;
+		len -= 8;
+	}
+	while (len > 0) {
+		if (*x++ != *y++)
+			return 0;
+		len--;
+	}
+	return 1;
+}
+
+struct half_sort {
+	uint64_t *keys;
+	uint64_t *tmp;
+	size_t n;
+};
+
+static void *sort_half(void *arg)
+{
+	struct half_sort *h = arg;
+
+	score_sort_keys_from(h->keys, h->tmp, h->n, 32);
+	return NULL;
+}
+
+/*
+ * Finds an id given twice among the N ids IDS (slices of BUF) by sorting KEYS, which must hold
+ * (id hash high 32 bits) << 32 | row and are reordered: sequential passes instead of a hash table's random
+ * accesses. Empty ids are ignored. Returns the row of one occurrence of a repeated id, -1 if all are
+ * distinct, -2 on no memory.
+ */
+static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n)
+{
+	uint64_t *tmp = score_big_raw(n, sizeof *tmp);
+	struct half_sort first;
+	long long found = -1;
+	pthread_t th;
+	int threaded;
+	size_t i;
+
+	if (!tmp)
+		return -2;
+	/* two halves sorted side by side (two cores), then merged into TMP */
+	first.keys = keys;
+	first.tmp = tmp;
+	first.n = n / 2;
+	threaded = pthread_create(&th, NULL, sort_half, &first) == 0;
+	score_sort_keys_from(keys + n / 2, tmp + n / 2, n - n / 2, 32);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		sort_half(&first);
+	score_merge_keys(keys, n / 2, keys + n / 2, n - n / 2, tmp);
+	keys = tmp;
+	for (i = 1; i < n && found < 0; i++) {
+		struct slice b = ids[keys[i] & 0xFFFFFFFFu];
+		size_t g;
+
+		if ((keys[i] >> 32) != (keys[i - 1] >> 32) || b.len == 0)
+			continue;
+		for (g = i; g > 0 && (keys[g - 1] >> 32) == (keys[i] >> 32); g--) {
+			if (slice_eq(buf, ids[keys[g - 1] & 0xFFFFFFFFu], buf, b)) {
+				found = (long long)(keys[i] & 0xFFFFFFFFu);
+				break;
+			}
+		}
+	}
+	score_big_free(keys);
+	return found;
+}
+
+/* A repeated id in the ground truth is a configuration error: the message names it. */
+static enum score_status truth_repeat_error(const struct truth *t, long long row, char *msg)
+{
+	char shown[80];
+
+	if (row == -2) {
+		snprintf(msg, MSG_LEN, "out of memory indexing the ground truth");
+		return SCORE_INTERNAL;
+	}
+	shown_field(t->in.data + t->id[row].off, t->id[row].len, shown, sizeof shown);
+	snprintf(msg, MSG_LEN, "ground truth: id '%s' appears more than once", shown);
+	return SCORE_CONFIG;
+}
+
+/* Checks that the ground truth's ids are distinct, with the keys hashed while parsing (consumed). */
+enum score_status score_check_unique(struct truth *t, char *msg)
+{
+	long long row = find_repeat(t->in.data, t->id, t->idkey, t->n);
+
+	score_big_free(t->idkey);
+	t->idkey = NULL;
+	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
+}
+
+#define BATCH 32
+
+/* Hashes the M ids IDS (slices of BUF) into H and prefetches their slots in T's table. */
+static void hash_batch(const struct truth *t, const char *buf, const struct slice *ids, size_t m, uint64_t *h)
+{
+	size_t b;
+
+	for (b = 0; b < m; b++) {
+		h[b] = hash_bytes(buf + ids[b].off, ids[b].len);
+		__builtin_prefetch(&t->table[(size_t)h[b] & t->mask], 1);
+	}
+}
+
+/* Builds the id hash table of T (ids are known to be unique). Returns 0, or -1 on no memory. */
+static int build_table(struct truth *t)
+{
+	size_t cap = 16;
+	size_t i;
+
+	while (cap < t->n + t->n / 2 + 1)
+		cap <<= 1;
+	t->table = score_big_array(cap, sizeof *t->table);
+	if (!t->table)
+		return -1;
+	t->mask = cap - 1;
+	for (i = 0; i < t->n; i += BATCH) {
+		uint64_t h[BATCH];
+		size_t m = t->n - i < BATCH ? t->n - i : BATCH;
+		size_t b;
+
+		hash_batch(t, t->in.data, t->id + i, m, h);
+		for (b = 0; b < m; b++) {
+			size_t s = (size_t)h[b] & t->mask;
+
+			while (t->table[s] != 0)
+				s = (s + 1) & t->mask;
+			t->table[s] = (h[b] & UINT64_C(0xFFFFFFFF00000000)) | (uint64_t)(i + b + 1);
+		}
+	}
+	return 0;
+}
+
+/* True if the prediction file lists exactly the ground truth's ids in the same order (the usual case). */
+int score_same_ids(const struct truth *t, const struct pred *p)
+{
+	size_t r;
+
+	if (p->n != t->n)
+		return 0;
+	for (r = 0; r < p->n; r++) {
+		if (p->id[r].len == 0 || !slice_eq(t->in.data, t->id[r], p->in.data, p->id[r]))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Rows are first compared in
+ * place (files usually follow the sample submission's order); from the first difference on, ids are looked
+ * up in the hash table, built on that first need, in prefetched batches. Returns 0, or -1 on no memory.
+ */
+int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match)
+{
+	size_t nmin = p->n < t->n ? p->n : t->n;
+	size_t r = 0;
+
+	while (r < nmin && p->id[r].len > 0 && slice_eq(t->in.data, t->id[r], p->in.data, p->id[r])) {
+		match[r] = (uint32_t)(r + 1);
+		r++;
+	}
+	if (r == p->n)
+		return 0;
+	if (!t->table && build_table(t) != 0)
+		return -1;
+	for (; r < p->n; r += BATCH) {
+		uint64_t h[BATCH];
+		size_t cand[BATCH];
+		size_t m = p->n - r < BATCH ? p->n - r : BATCH;
+		size_t b;
+
+		/* stages over the batch, each prefetching what the next one reads: slot, then id slice, then bytes */
+		hash_batch(t, p->in.data, p->id + r, m, h);
+		for (b = 0; b < m; b++) {
+			uint64_t e = t->table[(size_t)h[b] & t->mask];
+
+			cand[b] = e != 0 ? (size_t)(e & 0xFFFFFFFFu) - 1 : 0;
+			__builtin_prefetch(&t->id[cand[b]], 0);
+		}
+		for (b = 0; b < m; b++)
+			__builtin_prefetch(t->in.data + t->id[cand[b]].off, 0);
+		for (b = 0; b < m; b++) {
+			struct slice s = p->id[r + b];
+			size_t i = (size_t)h[b] & t->mask;
+			uint64_t tag = h[b] & UINT64_C(0xFFFFFFFF00000000);
+
+			match[r + b] = 0;
+			if (s.len == 0)
+				continue;
+			for (;;) {
+				uint64_t e = t->table[i];
+				size_t row;
+
+				if (e == 0)
+					break;
+				row = (size_t)(e & 0xFFFFFFFFu) - 1;
+				if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag && slice_eq(t->in.data, t->id[row], p->in.data, s)) {
+					match[r + b] = (uint32_t)(row + 1);
+					break;
+				}
+				i = (i + 1) & t->mask;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- the prediction file: parsed on its own, checked against the ground truth afterwards ---- */
+
+void score_load_pred(struct job *j)
+{
+	const struct score_request *req = j->req;
+	struct pred *p = &j->p;
+	struct csv_reader rd;
+	struct csv_field *f = NULL;
+	char (*colname)[64] = NULL;
+	enum csv_status cs;
+	size_t cap;
+	size_t nval;
+	int nf;
+	int c;
+	int proba = j->m->pred == SCORE_PRED_PROBA;
+
+	p->st = load_input(req->pred_path, &req->lim, &p->in, p->msg, MSG_LEN, 1);
+	if (p->st == SCORE_INVALID)
+		problem_add(&p->probs, "bad_file", 0, "", "%s", p->msg);
+	if (p->st != SCORE_OK)
+		goto out;
+	p->st = SCORE_INVALID;
+	csv_reader_init(&rd, p->in.data, p->in.len, req->lim.max_record);
+	cs = csv_next(&rd, p->hdr, MAX_FIELDS, &nf);
+	if (cs == CSV_EOF) {
+		problem_add(&p->probs, "empty_file", 0, "", "the file is empty: expected a header line, then one line per id");
+		goto out;
+	}
+	if (cs != CSV_OK) {
+		problem_add(&p->probs, "bad_csv", rd.line, "", "line %zu: %s", rd.line, csv_status_text(cs));
+		goto out;
+	}
+	if (nf > MAX_FIELDS) {
+		problem_add(&p->probs, "wrong_header", rd.line, "", "the header has %d columns; at most %d are accepted",
+			    nf, MAX_FIELDS);
+		goto out;
+	}
+	if (nf < 2) {
+		problem_add(&p->probs, "wrong_header", rd.line, "",
+			    "the header has one column; expected the id column, then the prediction column(s)");
+		goto out;
+	}
+	p->ncols = nf;
+	nval = (size_t)nf - 1;
+	p->label_mode = j->m->pred == SCORE_PRED_LABEL && nval == 1;
+	colname = malloc((size_t)nf * sizeof *colname);
+	f = malloc((size_t)nf * sizeof *f);
+	cap = first_capacity((size_t)(rd.end - rd.p), p->ncols, req->lim.max_rows);
+	p->id = score_big_raw(cap, sizeof *p->id);
+	if (p->label_mode)
+		p->label = score_big_raw(cap, sizeof *p->label);
+	else
+		p->p = score_big_raw(cap, nval * sizeof *p->p);
+	if (!colname || !f || !p->id || (p->label_mode ? !p->label : !p->p)) {
+		p->st = SCORE_INTERNAL;
+		snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+		goto out;
+	}
+	for (c = 0; c < nf; c++)
+		shown_field(p->hdr[c].s, p->hdr[c].len, colname[c], sizeof colname[c]);
+	for (;;) {
+		size_t row = p->n;
+		size_t line;
+		const struct csv_field *idf;
+
+		cs = csv_next(&rd, f, p->ncols, &nf);
+		if (cs == CSV_EOF)
+			break;
+		if (cs != CSV_OK) {
+			problem_add(&p->probs, "bad_csv", rd.line, "", "line %zu: %s", rd.line, csv_status_text(cs));
+			break;
+		}
+		if (row >= req->lim.max_rows) {
+			problem_add(&p->probs, "too_many_rows", rd.line, "", "the file has more than %zu rows",
+				    req->lim.max_rows);
+			break;
+		}
+		if (row >= cap) { /* lines shorter than guessed: only possible with empty fields */
+			cap = next_capacity(cap, req->lim.max_rows);
+			p->st = SCORE_INTERNAL;
+			snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+			GROW_ROWS(p->id, cap, sizeof *p->id, out);
+			GROW_ROWS(p->label, cap, sizeof *p->label, out);
+			GROW_ROWS(p->p, cap, nval * sizeof *p->p, out);
+			GROW_ROWS(p->line, cap, sizeof *p->line, out);
+			p->st = SCORE_INVALID;
+		}
+		line = rd.line > UINT32_MAX ? UINT32_MAX : rd.line;
+		if (row == 0)
+			p->line0 = line;
+		if (!p->line && line != p->line0 + row) { /* blank lines or quoted newlines: keep every line */
+			size_t i;
+
+			p->line = score_big_raw(cap, sizeof *p->line);
+			if (!p->line) {
+				p->st = SCORE_INTERNAL;
+				snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+				goto out;
+			}
+			for (i = 0; i < row; i++)
+				p->line[i] = (uint32_t)(p->line0 + i);
+		}
+		if (p->line)
+			p->line[row] = (uint32_t)line;
+		p->id[row].off = 0;
+		p->id[row].len = 0;
+		p->n++;
+		idf = &f[0];
+		if (nf >= 1 && idf->len > 0 && idf->len <= MAX_ID_BYTES) {
+			p->id[row].off = (uint32_t)(idf->s - p->in.data);
+			p->id[row].len = (uint32_t)idf->len;
+		} else if (nf >= 1) {
+			problem_add(&p->probs, "bad_id", line, colname[0], "line %zu: the id is %s", line,
+				    idf->len == 0 ? "empty" : "too long");
+		}
+		if (nf != p->ncols) {
+			problem_add(&p->probs, "wrong_field_count", line, "", "line %zu has %d fields, expected %d like the header",
+				    line, nf, p->ncols);
+			if (p->label_mode)
+				p->label[row].len = NO_LABEL;
+			continue;
+		}
+		if (p->label_mode) {
+			p->label[row].off = (uint32_t)(f[1].s - p->in.data);
+			p->label[row].len = (uint32_t)f[1].len;
+			continue;
+		}
+		for (c = 1; c < p->ncols; c++) {
+			double v = 0.0;
+			enum csv_num nr = csv_parse_double(f[c].s, f[c].len, &v);
+			char shown[80];
+
+			if (nr == CSV_NUM_OK && (!proba || (v >= 0.0 && v <= 1.0))) {
+				p->p[row * nval + (size_t)(c - 1)] = v;
+				continue;
+			}
+			p->p[row * nval + (size_t)(c - 1)] = 0.0;
+			if (p->probs.kept >= SCORE_MAX_PROBLEMS) {
+				p->probs.count++;
+				continue;
+			}
+			shown_field(f[c].s, f[c].len, shown, sizeof shown);
+			if (nr == CSV_NUM_BAD)
+				problem_add(&p->probs, "not_a_number", line, colname[c],
+					    "line %zu, column '%s': '%s' is not a number", line, colname[c], shown);
+			else if (nr == CSV_NUM_NONFINITE)
+				problem_add(&p->probs, "not_finite", line, colname[c],
+					    "line %zu, column '%s': '%s' is not a finite number (NaN and infinity are not accepted)",
+					    line, colname[c], shown);
+			else
+				problem_add(&p->probs, "not_a_probability", line, colname[c],
+					    "line %zu, column '%s': %s is not a probability (expected a number from 0 to 1)",
+					    line, colname[c], shown);
+		}
+	}
+	p->st = SCORE_OK;
+out:
+	free(f);
+	free(colname);
+}
+
+static unsigned pred_line(const struct pred *p, size_t r)
+{
+	return p->line ? p->line[r] : (unsigned)(p->line0 + r);
+}
+
+/*
+ * Checks the prediction header against the ground truth. Fills COLMAP (class -> value column, 0-based after
+ * the id) when the file has one column per class, and *PER_CLASS.
+ */
+void score_check_header(struct job *j, struct problems *hp, int *colmap, int *per_class)
+{
+	const struct truth *t = &j->t;
+	const struct pred *p = &j->p;
+	const struct csv_field *tid = &t->hdr[t->id_col];
+	int nval = p->ncols - 1;
+	char shown[80];
+	char want[80];
+	char list[300];
+	int c;
+	int k;
+
+	*per_class = 0;
+	shown_field(tid->s, tid->len, want, sizeof want);
+	if (p->hdr[0].len != tid->len || memcmp(p->hdr[0].s, tid->s, tid->len) != 0) {
+		shown_field(p->hdr[0].s, p->hdr[0].len, shown, sizeof shown);
+		problem_add(hp, "wrong_header", 1, shown, "header: the first column must be the id column '%s', found '%s'",
+			    want, shown);
+	}
+	if (j->m->pred == SCORE_PRED_NUMBER && nval != 1) {
+		problem_add(hp, "wrong_header", 1, "", "header: expected exactly one prediction column after '%s', found %d",
+			    want, nval);
+		return;
+	}
+	if (j->m->pred == SCORE_PRED_NUMBER || (j->m->pred == SCORE_PRED_LABEL && nval == 1))
+		return;
+	classes_list(t->cls, list, sizeof list);
+	if (nval == 1) {
+		if (t->cls->n > 2)
+			problem_add(hp, "wrong_header", 1, "", "header: %s needs one probability column per class (%s), "
+				    "found a single column", j->m->name, list);
+		return;
+	}
+	*per_class = 1;
+	for (k = 0; k < t->cls->n; k++)
+		colmap[k] = -1;
+	for (c = 1; c <= nval; c++) {
+		const struct csv_field *h = &p->hdr[c];
+
+		shown_field(h->s, h->len, shown, sizeof shown);
+		k = score_classes_find(t->cls, h->s, h->len);
+		if (k < 0) {
+			problem_add(hp, "wrong_header", 1, shown, "header: column '%s' is not a class; expected one column per "
+				    "class: %s", shown, list);
+		} else if (colmap[k] >= 0) {
+			problem_add(hp, "wrong_header", 1, shown, "header: column '%s' appears twice", shown);
+		} else {
+			colmap[k] = c - 1;
+		}
+	}
+	for (k = 0; k < t->cls->n; k++) {
+		if (colmap[k] < 0) {
+			shown_field(t->cls->name[k], t->cls->len[k], shown, sizeof shown);
+			problem_add(hp, "wrong_header", 1, "", "header: no column for class '%s'; expected one column per "
+				    "class: %s", shown, list);
+		}
+	}
+}
+
+/* Maps prediction row R's label to its class in YHAT_PRED; an unknown label is a problem. */
+static void map_label(const struct job *j, size_t r, int32_t *yhat_pred, struct problems *rp)
+{
+	const struct pred *p = &j->p;
+	struct slice l = p->label[r];
+	int k = l.len == NO_LABEL ? -1 : score_classes_find(j->t.cls, p->in.data + l.off, l.len);
+	char col[80];
+	char shown[80];
+	char list[300];
+
+	yhat_pred[r] = k;
+	if (k >= 0 || l.len == NO_LABEL)
+		return;
+	if (rp->kept >= SCORE_MAX_PROBLEMS) {
+		rp->count++;
+		return;
+	}
+	shown_field(p->hdr[1].s, p->hdr[1].len, col, sizeof col);
+	shown_field(p->in.data + l.off, l.len, shown, sizeof shown);
+	classes_list(j->t.cls, list, sizeof list);
+	problem_add(rp, "unknown_label", pred_line(p, r), col, "line %u, column '%s': '%s' is not one of the classes: %s",
+		    pred_line(p, r), col, shown, list);
+}
+
+/*
+ * Joins prediction rows to ground-truth rows (MATCH from score_match_rows(); MATCH and OWNER are NULL when row i
+ * is known to match row i throughout). OWNER[t] gets 1 + the prediction row of truth row t (0: none),
+ * YHAT_PRED (label mode) the class of each prediction row. *IDENTITY says whether row i matched row i
+ * throughout. Row problems go to RP (in line order), missing ids to MP.
+ */
+void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
+		      struct problems *rp, struct problems *mp)
+{
+	const struct truth *t = &j->t;
+	const struct pred *p = &j->p;
+	char idname[80];
+	char shown[80];
+	size_t r;
+	size_t i;
+
+	shown_field(t->hdr[t->id_col].s, t->hdr[t->id_col].len, idname, sizeof idname);
+	*identity = p->n == t->n;
+	for (r = 0; r < p->n; r++) {
+		if (!match) { /* same ids in the same order: only labels to map */
+			if (p->label_mode)
+				map_label(j, r, yhat_pred, rp);
+			continue;
+		}
+		struct slice s = p->id[r];
+		long long row;
+
+		if (s.len == 0) {
+			*identity = 0;
+			continue;
+		}
+		row = (long long)match[r] - 1;
+		if (row != (long long)r)
+			*identity = 0;
+		if (row < 0) {
+			shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
+			problem_add(rp, "unknown_id", pred_line(p, r), idname, "line %u: id '%s' is not in the test set",
+				    pred_line(p, r), shown);
+			continue;
+		}
+		if (owner[row] != 0) {
+			shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
+			problem_add(rp, "duplicate_id", pred_line(p, r), idname, "line %u: id '%s' appears twice (first on line %u)",
+				    pred_line(p, r), shown, pred_line(p, owner[row] - 1));
+			*identity = 0;
+			continue;
+		}
+		owner[row] = (uint32_t)(r + 1);
+		if (p->label_mode)
+			map_label(j, r, yhat_pred, rp);
+	}
+	for (i = 0; owner && i < t->n; i++) {
+		if (owner[i] != 0)
+			continue;
+		if (mp->kept >= SCORE_MAX_PROBLEMS) {
+			mp->count++;
+			continue;
+		}
+		shown_field(t->in.data + t->id[i].off, t->id[i].len, shown, sizeof shown);
+		problem_add(mp, "missing_id", 0, idname, "id '%s' is missing: every id of the test set needs one line", shown);
+	}
+}

@@ -1,0 +1,158 @@
+/*
+ * load.h: the ground truth and the prediction file, read into row-aligned columns and joined (internal to
+ * the scorer library; score.c drives it).
+ *
+ * Exists to keep reading and validating files apart from scoring: everything here turns bytes into columns
+ * and problems a participant can act on; nothing here knows how a metric is computed.
+ */
+#ifndef CONCOURS_LOAD_H
+#define CONCOURS_LOAD_H
+
+#include "arc.h"
+#include "csv.h"
+#include "metrics.h"
+#include "score.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MAX_FIELDS (SCORE_MAX_CLASSES + 16)
+#define MAX_ID_BYTES 1024
+#define MSG_LEN 512
+
+/* Problems of a prediction file: the first SCORE_MAX_PROBLEMS are kept, all are counted. */
+struct problem {
+	char code[32];
+	char message[400];
+	size_t line;
+	char column[160];
+};
+
+struct problems {
+	size_t count;
+	size_t kept;
+	struct problem item[SCORE_MAX_PROBLEMS];
+};
+
+#define CLASS_SLOTS 4096 /* power of two, > 2 x SCORE_MAX_CLASSES */
+
+struct classes {
+	int n;
+	char *name[SCORE_MAX_CLASSES];
+	size_t len[SCORE_MAX_CLASSES];
+	int16_t slot[CLASS_SLOTS]; /* class index + 1, 0 = empty */
+};
+
+struct slice {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct truth {
+	struct arc_input in;
+	size_t n;
+	struct csv_field hdr[MAX_FIELDS];
+	int ncols;
+	int id_col;
+	int split_col;           /* -1: none */
+	int target[MAX_FIELDS];  /* columns that are neither id nor split */
+	int ntarget;
+	struct slice *id;
+	uint64_t *idkey;         /* per row: (id hash high 32 bits) << 32 | row, for find_repeat() */
+	uint8_t *split;          /* 0 public, 1 private; NULL without split column */
+	int32_t *y;
+	double *yv;
+	uint8_t *event;
+	struct classes *cls;
+	uint64_t *table;         /* id hash table: (hash high 32 bits) << 32 | (row + 1) */
+	size_t mask;
+};
+
+#define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */
+
+struct pred {
+	struct arc_input in;
+	size_t n;
+	struct csv_field hdr[MAX_FIELDS];
+	int ncols;
+	int label_mode;          /* one label column: values kept as slices */
+	struct slice *id;
+	uint32_t *line;          /* physical line of each row; NULL while every row i is on line0 + i */
+	size_t line0;
+	double *p;               /* n x (ncols - 1), file column order */
+	struct slice *label;
+	struct problems probs;
+	enum score_status st;    /* SCORE_OK, or an error with msg */
+	char msg[MSG_LEN];
+};
+
+struct job {
+	const struct score_request *req;
+	const struct score_metric *m;
+	struct truth t;
+	struct pred p;
+	enum score_status truth_st;
+	char truth_msg[MSG_LEN];
+	double *cost;             /* cost_matrix in params order, k x k */
+	char **cost_label;
+	int cost_k;
+};
+
+/* Adds B's problems to A's, both in line order, keeping line order among the kept ones. */
+void score_problems_merge(struct problems *a, const struct problems *b);
+
+/* Adds B's problems after A's. */
+void score_problems_append(struct problems *a, const struct problems *b);
+
+/* Index of the class named S[0..LEN) in C, or -1. */
+int score_classes_find(const struct classes *c, const char *s, size_t len);
+
+/* Frees C and its names. Accepts NULL. */
+void score_classes_free(struct classes *c);
+
+/* True if S[0..LEN) is a number equal to 1. */
+int score_is_one(const char *s, size_t len);
+
+/*
+ * Reads j->req's ground truth into j->t, the columns j->m needs (classes sorted as sklearn sorts them), with
+ * id hashes for score_check_unique(). Returns SCORE_OK, or an error status with j->truth_msg set (a problem
+ * of the ground truth is a configuration error). What it allocates is freed with the job.
+ */
+enum score_status score_load_truth(struct job *j);
+
+/* Checks that T's ids are distinct (consumes t->idkey). SCORE_CONFIG with MSG naming a repeated id. */
+enum score_status score_check_unique(struct truth *t, char *msg);
+
+/*
+ * Reads j->req's prediction file into j->p without looking at the ground truth (so both can be read at
+ * once): header, ids, values, problems of form and of value in j->p.probs. Sets j->p.st: SCORE_OK when the
+ * file could be read (it may still have problems), SCORE_INVALID when it could not (problems say why), or
+ * SCORE_INTERNAL with j->p.msg.
+ */
+void score_load_pred(struct job *j);
+
+/*
+ * Checks the prediction header against the ground truth; problems go to HP. Fills COLMAP (class -> value
+ * column, 0-based after the id) when the file has one column per class, and *PER_CLASS.
+ */
+void score_check_header(struct job *j, struct problems *hp, int *colmap, int *per_class);
+
+/* True if the prediction file lists exactly the ground truth's ids in the same order (the usual case). */
+int score_same_ids(const struct truth *t, const struct pred *p);
+
+/*
+ * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0, through a hash table built on
+ * first need (kept in T). Returns 0, or -1 on no memory.
+ */
+int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match);
+
+/*
+ * Joins prediction rows to ground-truth rows (MATCH from score_match_rows(); MATCH and OWNER are NULL when
+ * score_same_ids() held). OWNER[t] gets 1 + the prediction row of truth row t (0: none), YHAT_PRED (label
+ * column) the class of each prediction row. *IDENTITY says whether row i matched row i throughout. Row
+ * problems go to RP (in line order), missing ids to MP.
+ */
+void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
+		     struct problems *rp, struct problems *mp);
+
+#endif
