@@ -26,6 +26,13 @@ export function safeHref(url) {
   return SAFE_SCHEMES.has(parsed.protocol) ? trimmed : null;
 }
 
+// Points an existing link at `url` if safeHref() accepts it (else removes its href).
+export function setHref(el, url) {
+  const href = safeHref(url);
+  if (href === null) el.removeAttribute('href');
+  else el.setAttribute('href', href);
+}
+
 // h('a', {class: 'x', href: 'page.html', text: 'label'}, child, ...) → an element.
 // Strings among the children become text nodes; null/undefined/false children are skipped.
 export function h(tag, props = {}, ...kids) {
@@ -45,10 +52,8 @@ function fill(el, props, kids) {
     }
     if (key === 'class') el.setAttribute('class', value);
     else if (key === 'text') el.textContent = visible(value);
-    else if (key === 'href') {
-      const href = safeHref(value);
-      if (href !== null) el.setAttribute('href', href);
-    } else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key === 'href') setHref(el, value);
+    else if (key === 'dataset') Object.assign(el.dataset, value);
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }

@@ -1,11 +1,11 @@
 // Why this file exists: the login form. POST /api/v1/sessions sets the session cookie; the csrf_token it
 // returns is kept in sessionStorage for later state-changing requests. Then back to the page we came from.
 import { login, errorBox } from './api.js';
-import { $, replace, h, safeNext } from './dom.js';
+import { $, replace, h, safeNext, setHref } from './dom.js';
 import { initNav } from './nav.js';
 
 const next = safeNext(new URLSearchParams(window.location.search).get('next'));
-$('#register-link').setAttribute('href', `register.html?next=${encodeURIComponent(next)}`);
+setHref($('#register-link'), `register.html?next=${encodeURIComponent(next)}`);
 initNav();
 
 const form = $('#login-form');

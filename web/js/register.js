@@ -1,11 +1,11 @@
 // Why this file exists: the registration form. POST /api/v1/users, then log in straight away and go on.
 // The checks here only mirror the server's (docs/api.md) to answer sooner; the server decides.
 import { api, login, errorBox } from './api.js';
-import { $, replace, h, safeNext } from './dom.js';
+import { $, replace, h, safeNext, setHref } from './dom.js';
 import { initNav } from './nav.js';
 
 const next = safeNext(new URLSearchParams(window.location.search).get('next'));
-$('#login-link').setAttribute('href', `login.html?next=${encodeURIComponent(next)}`);
+setHref($('#login-link'), `login.html?next=${encodeURIComponent(next)}`);
 initNav();
 
 function problem(username, email, password, password2) {
