@@ -621,63 +621,116 @@ static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, s
 	return 1;
 }
 
-struct half_sort {
-	uint64_t *keys;
-	uint64_t *tmp;
-	size_t n;
+#define PART_BITS 11
+#define PARTS (1u << PART_BITS)
+
+/* One thread's share of find_repeat(): partitions [FIRST, LAST). */
+struct repeat_scan {
+	const char *buf;
+	const struct slice *ids;
+	const uint64_t *keys;   /* grouped by partition */
+	const size_t *start;    /* PARTS + 1 offsets into KEYS */
+	unsigned first;
+	unsigned last;
+	long long found;        /* -1 none, a row, or -2 on no memory */
 };
 
-static void *sort_half(void *arg)
+/*
+ * Each partition holds the keys whose hashes share their top bits: a few thousand keys, checked with a small
+ * open-addressing table that stays in cache.
+ */
+static void *scan_parts(void *arg)
 {
-	struct half_sort *h = arg;
+	struct repeat_scan *rs = arg;
+	uint64_t *slot = NULL;
+	size_t cap = 0;
+	unsigned part;
 
-	score_sort_keys_from(h->keys, h->tmp, h->n, 32);
+	for (part = rs->first; part < rs->last && rs->found == -1; part++) {
+		size_t m = rs->start[part + 1] - rs->start[part];
+		size_t need = 16;
+		size_t i;
+
+		while (need < 2 * m)
+			need <<= 1;
+		if (need > cap) {
+			free(slot);
+			slot = malloc(need * sizeof *slot);
+			if (!slot) {
+				rs->found = -2;
+				break;
+			}
+			cap = need;
+		}
+		memset(slot, 0, need * sizeof *slot);
+		for (i = rs->start[part]; i < rs->start[part + 1] && rs->found == -1; i++) {
+			uint64_t k = rs->keys[i];
+			struct slice b = rs->ids[k & 0xFFFFFFFFu];
+			size_t at = (size_t)(k >> 32) & (need - 1);
+
+			if (b.len == 0)
+				continue;
+			while (slot[at] != 0) {
+				uint64_t e = slot[at] - 1;
+
+				if ((e >> 32) == (k >> 32) && slice_eq(rs->buf, rs->ids[e & 0xFFFFFFFFu], rs->buf, b)) {
+					rs->found = (long long)(k & 0xFFFFFFFFu);
+					break;
+				}
+				at = (at + 1) & (need - 1);
+			}
+			slot[at] = k + 1; /* rows stay below 2^32 - 1: never wraps to 0 */
+		}
+	}
+	free(slot);
 	return NULL;
 }
 
 /*
- * Finds an id given twice among the N ids IDS (slices of BUF) by sorting KEYS, which must hold
- * (id hash high 32 bits) << 32 | row and are reordered: sequential passes instead of a hash table's random
- * accesses. Empty ids are ignored. Returns the row of one occurrence of a repeated id, -1 if all are
- * distinct, -2 on no memory.
+ * Finds an id given twice among the N ids IDS (slices of BUF). KEYS[i] must hold
+ * (id hash high 32 bits) << 32 | i. The keys are grouped by the top bits of their hash in one pass, then the
+ * groups are checked in cache, half of them by a second thread: sequential passes instead of a big hash
+ * table's random accesses. Empty ids are ignored. Returns the row of one occurrence of a repeated id (the
+ * same one whatever the timing), -1 if all are distinct, -2 on no memory.
  */
-static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n)
+static long long find_repeat(const char *buf, const struct slice *ids, const uint64_t *keys, size_t n)
 {
-	uint64_t *tmp = score_big_raw(n, sizeof *tmp);
-	struct half_sort first;
-	long long found = -1;
+	uint64_t *grouped = score_big_raw(n, sizeof *grouped);
+	size_t *start = calloc(PARTS + 1, sizeof *start);
+	size_t *at = calloc(PARTS, sizeof *at);
+	struct repeat_scan half[2];
+	long long found = -2;
+	unsigned mid = 0;
 	pthread_t th;
 	int threaded;
 	size_t i;
 
-	if (!tmp)
-		return -2;
-	/* two halves sorted side by side (two cores), then merged into TMP */
-	first.keys = keys;
-	first.tmp = tmp;
-	first.n = n / 2;
-	threaded = pthread_create(&th, NULL, sort_half, &first) == 0;
-	score_sort_keys_from(keys + n / 2, tmp + n / 2, n - n / 2, 32);
+	if (!grouped || !start || !at)
+		goto out;
+	for (i = 0; i < n; i++)
+		start[(keys[i] >> (64 - PART_BITS)) + 1]++;
+	for (i = 1; i <= PARTS; i++)
+		start[i] += start[i - 1];
+	memcpy(at, start, PARTS * sizeof *at);
+	for (i = 0; i < n; i++)
+		grouped[at[keys[i] >> (64 - PART_BITS)]++] = keys[i];
+	while (mid < PARTS && start[mid] < n / 2)
+		mid++;
+	half[0] = (struct repeat_scan){buf, ids, grouped, start, 0, mid, -1};
+	half[1] = (struct repeat_scan){buf, ids, grouped, start, mid, PARTS, -1};
+	threaded = pthread_create(&th, NULL, scan_parts, &half[1]) == 0;
+	scan_parts(&half[0]);
 	if (threaded)
 		pthread_join(th, NULL);
 	else
-		sort_half(&first);
-	score_merge_keys(keys, n / 2, keys + n / 2, n - n / 2, tmp);
-	keys = tmp;
-	for (i = 1; i < n && found < 0; i++) {
-		struct slice b = ids[keys[i] & 0xFFFFFFFFu];
-		size_t g;
-
-		if ((keys[i] >> 32) != (keys[i - 1] >> 32) || b.len == 0)
-			continue;
-		for (g = i; g > 0 && (keys[g - 1] >> 32) == (keys[i] >> 32); g--) {
-			if (slice_eq(buf, ids[keys[g - 1] & 0xFFFFFFFFu], buf, b)) {
-				found = (long long)(keys[i] & 0xFFFFFFFFu);
-				break;
-			}
-		}
-	}
-	score_big_free(keys);
+		scan_parts(&half[1]);
+	if (half[0].found == -2 || half[1].found == -2)
+		goto out;
+	found = half[0].found != -1 ? half[0].found : half[1].found;
+out:
+	score_big_free(grouped);
+	free(start);
+	free(at);
 	return found;
 }
 

@@ -204,6 +204,9 @@ def section_validation():
     dup = "id,label\na,1\na,0\n"
     rc, out, err, _, raw = run(["--truth", t.path("dup.csv", dup), "--pred", pp, "--metric", "roc_auc"])
     check(rc == 2 and "more than once" in err, "duplicate id in the ground truth is a configuration error", err)
+    big = "id,label\n" + "".join(f"row{i},{i % 2}\n" for i in range(60000)) + "row123,1\n"
+    rc, out, err, _, raw = run(["--truth", t.path("bigdup.csv", big), "--pred", pp, "--metric", "roc_auc"])
+    check(rc == 2 and "'row123' appears more than once" in err, "a repeated id among 60,001 ground-truth rows is found", err)
     rc, out, err, _, raw = run(["--help"])
     text = raw.decode()
     check(rc == 0 and all(m in text for m in ["cost_matrix", "c_index", "quadratic_weighted_kappa", "tar.gz", "--params",
