@@ -665,15 +665,14 @@ static void *scan_parts(void *arg)
 		memset(slot, 0, need * sizeof *slot);
 		for (i = rs->start[part]; i < rs->start[part + 1] && rs->found == -1; i++) {
 			uint64_t k = rs->keys[i];
-			struct slice b = rs->ids[k & 0xFFFFFFFFu];
 			size_t at = (size_t)(k >> 32) & (need - 1);
 
-			if (b.len == 0)
-				continue;
 			while (slot[at] != 0) {
 				uint64_t e = slot[at] - 1;
 
-				if ((e >> 32) == (k >> 32) && slice_eq(rs->buf, rs->ids[e & 0xFFFFFFFFu], rs->buf, b)) {
+				/* ids are only read on a hash match: rows are in random order here */
+				if ((e >> 32) == (k >> 32) &&
+				    slice_eq(rs->buf, rs->ids[e & 0xFFFFFFFFu], rs->buf, rs->ids[k & 0xFFFFFFFFu])) {
 					rs->found = (long long)(k & 0xFFFFFFFFu);
 					break;
 				}
@@ -690,7 +689,7 @@ static void *scan_parts(void *arg)
  * Finds an id given twice among the N ids IDS (slices of BUF). KEYS[i] must hold
  * (id hash high 32 bits) << 32 | i. The keys are grouped by the top bits of their hash in one pass, then the
  * groups are checked in cache, half of them by a second thread: sequential passes instead of a big hash
- * table's random accesses. Empty ids are ignored. Returns the row of one occurrence of a repeated id (the
+ * table's random accesses. IDS must not be empty. Returns the row of one occurrence of a repeated id (the
  * same one whatever the timing), -1 if all are distinct, -2 on no memory.
  */
 static long long find_repeat(const char *buf, const struct slice *ids, const uint64_t *keys, size_t n)
