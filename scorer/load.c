@@ -70,18 +70,31 @@ void score_problems_append(struct problems *a, const struct problems *b)
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
+	const char *end = s + n;
 	uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)n;
 	uint64_t w;
 
-	while (n >= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
-		h ^= h >> 32;
-		s += 8;
-		n -= 8;
+	/* fixed-size loads only (they compile to plain moves): the tail is the last 8 bytes, overlapping */
+	if (n >= 8) {
+		for (; end - s > 8; s += 8) {
+			memcpy(&w, s, 8);
+			h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
+			h ^= h >> 32;
+		}
+		memcpy(&w, end - 8, 8);
+	} else if (n >= 4) {
+		uint32_t lo;
+		uint32_t hi;
+
+		memcpy(&lo, s, 4);
+		memcpy(&hi, end - 4, 4);
+		w = ((uint64_t)hi << 32) | lo;
+	} else if (n > 0) {
+		w = ((uint64_t)(unsigned char)s[0] << 16) | ((uint64_t)(unsigned char)s[n / 2] << 8) |
+		    (unsigned char)end[-1];
+	} else {
+		w = 0;
 	}
-	w = 0;
-	memcpy(&w, s, n);
 	h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
 	h ^= h >> 29;
 	h *= UINT64_C(0x9E3779B97F4A7C15);

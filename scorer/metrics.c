@@ -736,23 +736,56 @@ out:
 	return st;
 }
 
-/* Two of the four runs of ranked_splits(), sorted by one thread (the runs and their scratch are disjoint). */
+/* Runs of ranked_splits() sorted by one thread (runs and their scratch are disjoint). */
 struct sort_job {
 	uint64_t *keys;
 	uint64_t *tmp;
 	const size_t *off;
 	const size_t *cnt;
-	int first;
+	int run[4];
+	int nrun;
 };
 
-static void *sort_two_runs(void *arg)
+static void *sort_runs(void *arg)
 {
 	struct sort_job *sj = arg;
-	int s;
+	int i;
 
-	for (s = sj->first; s < sj->first + 2; s++)
-		score_sort_keys(sj->keys + sj->off[s], sj->tmp + sj->off[s], sj->cnt[s]);
+	for (i = 0; i < sj->nrun; i++)
+		score_sort_keys(sj->keys + sj->off[sj->run[i]], sj->tmp + sj->off[sj->run[i]], sj->cnt[sj->run[i]]);
 	return NULL;
+}
+
+/* Sorts the four runs on two threads, largest first to the less loaded one. */
+static void sort_four_runs(uint64_t *keys, uint64_t *tmp, const size_t *off, const size_t *cnt)
+{
+	struct sort_job job[2] = {{keys, tmp, off, cnt, {0}, 0}, {keys, tmp, off, cnt, {0}, 0}};
+	size_t load[2] = {0, 0};
+	int done[4] = {0, 0, 0, 0};
+	pthread_t th;
+	int threaded;
+	int k;
+
+	for (k = 0; k < 4; k++) {
+		int big = -1;
+		int r;
+		int who;
+
+		for (r = 0; r < 4; r++) {
+			if (!done[r] && (big < 0 || cnt[r] > cnt[big]))
+				big = r;
+		}
+		done[big] = 1;
+		who = load[1] < load[0];
+		job[who].run[job[who].nrun++] = big;
+		load[who] += cnt[big];
+	}
+	threaded = pthread_create(&th, NULL, sort_runs, &job[1]) == 0;
+	sort_runs(&job[0]);
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		sort_runs(&job[1]);
 }
 
 void score_merge_keys(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)
@@ -814,19 +847,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 		memcpy(at, off, sizeof at);
 		for (r = 0; r < n; r++)
 			keys[at[split[r] * 2 + (d->y[r] != pos)]++] = score_sort_key(d->p[r * (size_t)d->ncol + col]);
-		{
-			/* the public runs in a second thread, the private ones here (the machine has two cores) */
-			struct sort_job pub = {keys, tmp, off, cnt, 0};
-			struct sort_job priv = {keys, tmp, off, cnt, 2};
-			pthread_t th;
-			int threaded = pthread_create(&th, NULL, sort_two_runs, &pub) == 0;
-
-			sort_two_runs(&priv);
-			if (threaded)
-				pthread_join(th, NULL);
-			else
-				sort_two_runs(&pub);
-		}
+		sort_four_runs(keys, tmp, off, cnt); /* two cores */
 		for (s = 0; s < 3; s++) {
 			const uint64_t *pv;
 			const uint64_t *nv;
