@@ -43,7 +43,7 @@ static void usage(FILE *out)
 	      "\n"
 	      "Metrics (--metric NAME):\n", out);
 	for (m = score_metric_table(); m->name; m++)
-		fprintf(out, "  %-25s %s better; %s\n", m->name, m->higher_is_better ? "higher" : "lower", m->help);
+		fprintf(out, "  %s (%s is better)\n      %s\n", m->name, m->higher_is_better ? "higher" : "lower", m->help);
 	fputs("\n"
 	      "Truth and prediction columns per metric:\n"
 	      "  label metrics (accuracy ... kappas, cost_matrix): truth one label column, or one column per\n"
