@@ -8,9 +8,9 @@
  */
 #include "load.h"
 #include "mem.h"
+#include "par.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,6 +362,18 @@ int score_is_one(const char *s, size_t len)
 }
 
 /* Reads the ground truth into T (columns per the metric). Errors are configuration errors. */
+/* Parses a ground-truth number; on failure writes MSG (MSG_LEN) and returns -1. */
+static int truth_number(const struct csv_field *f, size_t line, double *v, char *msg)
+{
+	char shown[80];
+
+	if (csv_parse_double(f->s, f->len, v) == CSV_NUM_OK)
+		return 0;
+	shown_field(f->s, f->len, shown, sizeof shown);
+	snprintf(msg, MSG_LEN, "ground truth line %zu: '%s' is not a finite number", line, shown);
+	return -1;
+}
+
 enum score_status score_load_truth(struct job *j)
 {
 	const struct score_request *req = j->req;
@@ -552,14 +564,10 @@ enum score_status score_load_truth(struct job *j)
 			int arg = -1;
 
 			for (c = 0; c < t->ntarget; c++) {
-				const struct csv_field *vf = &f[t->target[c]];
 				double v;
 
-				if (csv_parse_double(vf->s, vf->len, &v) != CSV_NUM_OK) {
-					shown_field(vf->s, vf->len, shown, sizeof shown);
-					snprintf(msg, MSG_LEN, "ground truth line %zu: '%s' is not a finite number", rd.line, shown);
+				if (truth_number(&f[t->target[c]], rd.line, &v, msg) != 0)
 					goto out;
-				}
 				if (arg < 0 || v > best) {
 					best = v;
 					arg = c;
@@ -568,14 +576,10 @@ enum score_status score_load_truth(struct job *j)
 			t->y[row] = j->cost_k > 0 ? score_classes_find(t->cls, t->hdr[t->target[arg]].s, t->hdr[t->target[arg]].len) : arg;
 		} else {
 			for (c = 0; c < t->ntarget; c++) {
-				const struct csv_field *vf = &f[t->target[c]];
 				double v;
 
-				if (csv_parse_double(vf->s, vf->len, &v) != CSV_NUM_OK) {
-					shown_field(vf->s, vf->len, shown, sizeof shown);
-					snprintf(msg, MSG_LEN, "ground truth line %zu: '%s' is not a finite number", rd.line, shown);
+				if (truth_number(&f[t->target[c]], rd.line, &v, msg) != 0)
 					goto out;
-				}
 				if (c == 0) {
 					t->yv[row] = v;
 				} else if (v == 0.0 || v == 1.0) {
@@ -713,8 +717,6 @@ static long long find_repeat(const char *buf, const struct slice *ids, const uin
 	struct repeat_scan half[2];
 	long long found = -2;
 	unsigned mid = 0;
-	pthread_t th;
-	int threaded;
 	size_t i;
 
 	if (!grouped || !start || !at)
@@ -730,12 +732,7 @@ static long long find_repeat(const char *buf, const struct slice *ids, const uin
 		mid++;
 	half[0] = (struct repeat_scan){buf, ids, grouped, start, 0, mid, -1};
 	half[1] = (struct repeat_scan){buf, ids, grouped, start, mid, PARTS, -1};
-	threaded = pthread_create(&th, NULL, scan_parts, &half[1]) == 0;
-	scan_parts(&half[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		scan_parts(&half[1]);
+	score_par2(scan_parts, &half[1], scan_parts, &half[0]);
 	if (half[0].found == -2 || half[1].found == -2)
 		goto out;
 	found = half[0].found != -1 ? half[0].found : half[1].found;

@@ -7,9 +7,9 @@
  */
 #include "metrics.h"
 #include "mem.h"
+#include "par.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -762,8 +762,6 @@ static void sort_four_runs(uint64_t *keys, uint64_t *tmp, const size_t *off, con
 	struct sort_job job[2] = {{keys, tmp, off, cnt, {0}, 0}, {keys, tmp, off, cnt, {0}, 0}};
 	size_t load[2] = {0, 0};
 	int done[4] = {0, 0, 0, 0};
-	pthread_t th;
-	int threaded;
 	int k;
 
 	for (k = 0; k < 4; k++) {
@@ -780,12 +778,7 @@ static void sort_four_runs(uint64_t *keys, uint64_t *tmp, const size_t *off, con
 		job[who].run[job[who].nrun++] = big;
 		load[who] += cnt[big];
 	}
-	threaded = pthread_create(&th, NULL, sort_runs, &job[1]) == 0;
-	sort_runs(&job[0]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		sort_runs(&job[1]);
+	score_par2(sort_runs, &job[1], sort_runs, &job[0]);
 }
 
 void score_merge_keys(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)

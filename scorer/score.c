@@ -8,11 +8,11 @@
 #include "score.h"
 #include "load.h"
 #include "mem.h"
+#include "par.h"
 #include "metrics.h"
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +60,7 @@ static void *truth_thread(void *arg)
 	struct job *j = arg;
 
 	j->truth_st = score_load_truth(j);
+	thread_timing("ground truth");
 	return NULL;
 }
 
@@ -221,8 +222,6 @@ static int bootstrap(const struct score_metric *m, const struct score_data *d, c
 	double *vals = malloc((b ? b : 1) * sizeof *vals);
 	struct resampler half[2];
 	size_t got = 0;
-	pthread_t th;
-	int threaded;
 	unsigned it;
 	int rc = -1;
 
@@ -231,12 +230,7 @@ static int bootstrap(const struct score_metric *m, const struct score_data *d, c
 	for (it = 0; it < 2; it++) {
 		half[it] = (struct resampler){m, d, rows, n, seed, it == 0 ? 0 : b / 2, it == 0 ? b / 2 : b, vals, 0};
 	}
-	threaded = pthread_create(&th, NULL, resample, &half[0]) == 0;
-	resample(&half[1]);
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		resample(&half[0]);
+	score_par2(resample, &half[0], resample, &half[1]);
 	if (half[0].nomem || half[1].nomem)
 		goto out;
 	for (it = 0; it < b; it++) {
@@ -462,9 +456,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	uint32_t *split_rows = NULL;
 	json_t *res = NULL;
 	json_t *ci = NULL;
-	pthread_t th;
 	struct timespec clock0;
-	int threaded = 0;
 	int identity = 0;
 	int per_class = 0;
 	int colmap[SCORE_MAX_CLASSES];
@@ -505,13 +497,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 
 	clock_gettime(CLOCK_MONOTONIC, &clock0);
 	/* the two parses share nothing: run them side by side */
-	threaded = pthread_create(&th, NULL, pred_thread, j) == 0;
-	truth_thread(j);
-	thread_timing("ground truth");
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		score_load_pred(j);
+	score_par2(pred_thread, j, truth_thread, j);
 	timing("parse", &clock0);
 	if (j->truth_st == SCORE_OK)
 		j->truth_st = score_check_unique(&j->t, j->truth_msg);
