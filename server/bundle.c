@@ -15,6 +15,8 @@
 
 #include "db.h"
 #include "metrics.h"
+#include "sandbox.h"
+#include "sandbox_program.h"
 #include "store.h"
 #include "util.h"
 
@@ -186,6 +188,99 @@ static void check_phases(json_t *def, struct challenge *c, struct bundle_problem
   }
 }
 
+/* "metric": {"program": "scoring_program", "score_key": "auc", "higher_is_better": true} (API.md §2). */
+static void check_program(json_t *m, struct challenge *c, struct bundle_problems *p)
+{
+  const char *prog = json_string_value(json_object_get(m, "program"));
+  const char *key = json_string_value(json_object_get(m, "score_key"));
+  json_t *hib = json_object_get(m, "higher_is_better");
+  if (prog == NULL || strcmp(prog, "scoring_program") != 0)
+    problem(p, "challenge.json", "metric.program", "must be \"scoring_program\" (the folder holding the program)");
+  if (key == NULL || key[0] == '\0' || strlen(key) > 64 || strspn(key, "abcdefghijklmnopqrstuvwxyz"
+                                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(key))
+    problem(p, "challenge.json", "metric.score_key",
+            "must name the key of scores.txt / scores.json that is the leaderboard score (1 to 64 of A-Z a-z 0-9 _ . -)");
+  if (!json_is_boolean(hib))
+    problem(p, "challenge.json", "metric.higher_is_better", "must be true or false");
+  c->metric_name[0] = '\0';
+  c->higher_is_better = json_is_true(hib);
+}
+
+/* Walks the scoring program folder SRC (regular files and folders only, capped), copying it to DST when not
+ * NULL (folders 0755, files 0644 or 0755 when executable: the sandbox uid reads them through an fd bind; the data
+ * folder stays 0700). Returns 0, or -1 with a message in ERR. */
+static int program_tree(const char *src, const char *dst, int depth, int *files, int64_t *bytes, char *err,
+                        size_t errlen)
+{
+  char s[APP_PATH_MAX], d[APP_PATH_MAX], sha[65];
+  struct dirent *e;
+  int rc = -1;
+  DIR *dir = opendir(src);
+  if (dir == NULL || depth > 16) {
+    snprintf(err, errlen, "cannot read the folder (or nested too deep)");
+    goto out;
+  }
+  if (dst != NULL && (mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)) {
+    snprintf(err, errlen, "cannot create %s: %s", dst, strerror(errno));
+    goto out;
+  }
+  while ((e = readdir(dir)) != NULL) {
+    struct stat st;
+    int64_t size = 0;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    if (!safe_relpath(e->d_name) || util_fmt(s, sizeof(s), "%s/%s", src, e->d_name) != 0 ||
+        (dst != NULL && util_fmt(d, sizeof(d), "%s/%s", dst, e->d_name) != 0) || lstat(s, &st) != 0) {
+      snprintf(err, errlen, "\"%.100s\": names must be made of A-Z a-z 0-9 . _ -", e->d_name);
+      goto out;
+    }
+    if (++*files > 2000 || (S_ISREG(st.st_mode) && (*bytes += st.st_size) > 256LL * 1024 * 1024)) {
+      snprintf(err, errlen, "more than 2000 files or 256 MB");
+      goto out;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (program_tree(s, dst != NULL ? d : NULL, depth + 1, files, bytes, err, errlen) != 0)
+        goto out;
+    } else if (!S_ISREG(st.st_mode)) {
+      snprintf(err, errlen, "\"%.100s\" is not a regular file or folder (symlinks are refused)", e->d_name);
+      goto out;
+    } else if (dst != NULL && (store_copy_file(s, d, &size, sha, err, errlen) != 0 ||
+                               chmod(d, (st.st_mode & 0100) != 0 ? 0755 : 0644) != 0)) {
+      goto out;
+    }
+  }
+  rc = 0;
+out:
+  if (dir != NULL)
+    closedir(dir);
+  return rc;
+}
+
+/* The scoring_program folder of a bundle whose metric names a program: present, safe, with a command line. */
+static void check_program_dir(const char *dir, json_t *def, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], cmd[SANDBOX_PROGRAM_CMD_MAX], err[512];
+  int files = 0;
+  int64_t bytes = 0;
+  if (json_object_get(json_object_get(def, "metric"), "program") == NULL)
+    return;
+  if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 || program_tree(path, NULL, 0, &files, &bytes,
+                                                                                   err, sizeof(err)) != 0) {
+    problem(p, "scoring_program/", NULL, "%s", files == 0 && bytes == 0 ? "missing or unreadable folder" : err);
+    return;
+  }
+  if (sandbox_program_command(path, cmd, sizeof(cmd), err, sizeof(err)) != 0)
+    problem(p, "scoring_program/metadata", NULL, "%s", err);
+}
+
+static void check_limits(json_t *def, struct bundle_problems *p)
+{
+  struct runner_limits l;
+  char err[256];
+  if (sandbox_limits_parse(json_object_get(def, "limits"), 600, &l, err, sizeof(err)) != 0)
+    problem(p, "challenge.json", "limits", "%s", err);
+}
+
 static void check_metric(json_t *def, struct challenge *c, struct bundle_problems *p)
 {
   json_t *m = json_object_get(def, "metric");
@@ -200,9 +295,7 @@ static void check_metric(json_t *def, struct challenge *c, struct bundle_problem
     util_strlcpy(c->metric_json, text, sizeof(c->metric_json));
   free(text);
   if (json_object_get(m, "program") != NULL) {
-    problem(p, "challenge.json", "metric.program",
-            "organizer scoring programs need the sandbox, which this version does not have yet; use a built-in "
-            "metric (see concours-score --help)");
+    check_program(m, c, p);
     return;
   }
   const char *name = json_string_value(json_object_get(m, "name"));
@@ -332,7 +425,17 @@ static int copy_bundle(const char *dir, const struct challenge *c, const char *t
       util_fmt(dst, sizeof(dst), "%s/private/solution.csv", version_dir) != 0 ||
       util_mkdirs(folder, 0700) != 0 || store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0)
     goto fail;
-  (void)c;
+  /* The sandboxed scorer runs as an unprivileged uid and reaches this file through an fd bind only. */
+  if (chmod(dst, 0644) != 0)
+    goto fail;
+  if (c->metric_name[0] == '\0') {
+    int nfiles = 0;
+    int64_t bytes = 0;
+    if (util_fmt(src, sizeof(src), "%s/scoring_program", dir) != 0 ||
+        util_fmt(dst, sizeof(dst), "%s/scoring_program", version_dir) != 0 ||
+        program_tree(src, dst, 0, &nfiles, &bytes, err, sizeof(err)) != 0)
+      goto fail;
+  }
   return 0;
 fail:
   problem(p, "(import)", NULL, "could not copy the bundle into the data folder: %s", err);
@@ -414,6 +517,8 @@ int bundle_import(sqlite3 *db, const char *dir, char slug_out[64], struct bundle
   if (teams != NULL && (!json_is_object(teams) || int_field(teams, "max_size", 1, 1000, 1, &max_size) != 0))
     problem(p, "challenge.json", "teams.max_size", "must be an integer >= 1");
   check_metric(def, c, p);
+  check_program_dir(dir, def, p);
+  check_limits(def, p);
   check_phases(def, c, p);
   check_data(dir, def, files, p);
   check_truth(dir, def, c, truth_rel, sizeof(truth_rel), p);

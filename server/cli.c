@@ -9,6 +9,7 @@
 #include "auth.h"
 #include "bundle.h"
 #include "db.h"
+#include "sandbox.h"
 #include "server.h"
 #include "util.h"
 
@@ -18,7 +19,7 @@ void cli_usage(void)
          "usage:\n"
          "  concours serve [--data DIR] [--listen ADDR:PORT] [--challenges DIR] [--workers N]\n"
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
-         "                 [--http-threads N] [--secure-cookies]\n"
+         "                 [--http-threads N] [--secure-cookies] [--insecure-no-sandbox]\n"
          "  concours challenge import DIR [--data DIR]\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
          "                 [--email E] [--password-stdin]\n"
@@ -79,6 +80,7 @@ int cli_serve(int argc, char **argv)
 {
   struct app_config cfg;
   long long v;
+  int insecure = 0;
   app_config_defaults(&cfg);
   default_scorer(cfg.scorer_path, sizeof(cfg.scorer_path));
   for (int i = 1; i < argc; i++) {
@@ -108,6 +110,8 @@ int cli_serve(int argc, char **argv)
       cfg.score_timeout_s = (int)v;
     } else if (strcmp(a, "--secure-cookies") == 0) {
       cfg.secure_cookies = 1;
+    } else if (strcmp(a, "--insecure-no-sandbox") == 0) {
+      insecure = 1;
     } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       cli_usage();
       return 0;
@@ -122,6 +126,12 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "concours: the scorer %s is not executable (build it, or pass --scorer PATH)\n",
             cfg.scorer_path);
     return 2;
+  }
+  char why[1024];
+  if (sandbox_init(insecure, why, sizeof(why)) != 0) {
+    fprintf(stderr, "concours: refusing to start: the scoring sandbox cannot be set up: %s\n"
+                    "(--insecure-no-sandbox runs scorers unconfined: for development only)\n", why);
+    return 1;
   }
   return server_run(&cfg);
 }

@@ -6,17 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
 
 #include "db.h"
-#include "runner.h"
+#include "db_sandbox.h"
+#include "sandbox.h"
+#include "sandbox_program.h"
 #include "store.h"
 #include "util.h"
 
 #define MAX_WORKERS 64
 #define LOG_MAX (64 * 1024)
+#define QUEUE_BOOTSTRAP "200" /* resamples for the 95 % intervals the jury sees */
 
 static struct {
   pthread_mutex_t lock;
@@ -33,12 +37,19 @@ static const char generic_failure[] =
   "details.";
 
 /* Parses the scorer's stdout; fills the scores and returns 0, or -1 when it is not the documented object. */
-static int parse_scores(const char *out, double *score, double *pub, double *priv)
+static int parse_scores(const char *out, double *score, double *pub, double *priv, double ci[2])
 {
   json_error_t jerr;
   json_t *o = json_loads(out, JSON_REJECT_DUPLICATES, &jerr);
   int rc = -1;
   *pub = *priv = NAN;
+  ci[0] = ci[1] = NAN;
+  /* the private split's bootstrap interval (the jury's rank stability), when the scorer gave one */
+  json_t *pci = json_object_get(json_object_get(o, "ci"), "private");
+  if (json_array_size(pci) == 2 && json_is_number(json_array_get(pci, 0)) && json_is_number(json_array_get(pci, 1))) {
+    ci[0] = json_number_value(json_array_get(pci, 0));
+    ci[1] = json_number_value(json_array_get(pci, 1));
+  }
   if (!json_is_object(o) || !json_is_number(json_object_get(o, "score")))
     goto out;
   *score = json_number_value(json_object_get(o, "score"));
@@ -66,72 +77,348 @@ static void parse_error(const char *out, char *code, size_t codelen, char *msg, 
   json_decref(o);
 }
 
-static void build_log(char *log, size_t n, const struct runner_result *res)
+/* What one scoring job ends with, recorded by record_outcome. */
+struct outcome {
+  enum { OUTCOME_FAILED = 0, OUTCOME_SCORED, OUTCOME_REQUEUE } state;
+  double score, pub, priv, ci[2];
+  char code[64];
+  char msg[1024];
+  char *log; /* LOG_MAX bytes, organizers only */
+};
+
+static void outcome_fail(struct outcome *o, const char *code, const char *msg)
 {
-  snprintf(log, n, "exit=%d signal=%d timed_out=%d truncated=%d\n--- stderr ---\n%s\n--- stdout ---\n%s",
-           res->exit_code, res->signal, res->timed_out, res->truncated, res->err, res->out);
+  o->state = OUTCOME_FAILED;
+  util_strlcpy(o->code, code, sizeof(o->code));
+  util_strlcpy(o->msg, msg, sizeof(o->msg));
+}
+
+/* Appends a line to the organizers' log. */
+static void log_add(struct outcome *o, const char *text)
+{
+  size_t len = strlen(o->log);
+  if (len + 1 < LOG_MAX)
+    snprintf(o->log + len, LOG_MAX - len, "%s\n", text);
+}
+
+static void log_run(struct outcome *o, const char *what, const struct sandbox_result *res)
+{
+  char head[256];
+  snprintf(head, sizeof(head), "%s: exit=%d signal=%d limit=%s truncated=%d cpu=%.2fs maxrss=%ldkB", what,
+           res->run.exit_code, res->run.signal, res->limit != SANDBOX_LIMIT_NONE ? sandbox_limit_name(res->limit)
+                                                                                  : "none",
+           res->run.truncated, res->cpu_s, res->maxrss_kb);
+  log_add(o, head);
+  log_add(o, "--- stderr ---");
+  log_add(o, res->run.err != NULL ? res->run.err : "");
+  log_add(o, "--- stdout ---");
+  log_add(o, res->run.out != NULL ? res->run.out : "");
+}
+
+/* A run that hit LIMIT: failed, the limit named, nothing about the data. */
+static void outcome_limit(struct outcome *o, enum sandbox_limit limit, const struct runner_limits *l)
+{
+  char msg[256];
+  if (limit == SANDBOX_LIMIT_WALL) {
+    snprintf(msg, sizeof(msg), "Scoring took longer than the time limit of %d s. It does not count against your "
+             "quota.", l->wall_s);
+    outcome_fail(o, "time_limit", msg);
+  } else if (limit == SANDBOX_LIMIT_CPU) {
+    snprintf(msg, sizeof(msg), "Scoring used more than the CPU time limit of %d s. It does not count against "
+             "your quota.", l->cpu_s);
+    outcome_fail(o, "cpu_limit", msg);
+  } else {
+    snprintf(msg, sizeof(msg), "Scoring used more than the memory limit of %ld MB. It does not count against "
+             "your quota.", l->memory_mb);
+    outcome_fail(o, "memory_limit", msg);
+  }
+}
+
+/* The built-in concours-score, confined: the scorer, the ground truth and a copy of the submission are the only
+ * files it sees. */
+static void score_builtin(const struct app_config *cfg, const struct challenge *c, const struct job *job,
+                          const struct runner_limits *lim, const volatile int *stop, struct outcome *o)
+{
+  char truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "", params[4096] = "{}";
+  char staged[APP_PATH_MAX], staged_truth[APP_PATH_MAX], a_truth[APP_PATH_MAX], a_pred[APP_PATH_MAX];
+  char a_bin[APP_PATH_MAX], err[512], seed[32];
+  struct sandbox_result res;
+  memset(&res, 0, sizeof(res));
+  json_t *metric = json_loads(c->metric_json, 0, NULL);
+  json_t *p = json_object_get(metric, "params");
+  if (json_is_object(p)) {
+    char *text = json_dumps(p, JSON_COMPACT);
+    if (text != NULL)
+      util_strlcpy(params, text, sizeof(params));
+    free(text);
+  }
+  json_decref(metric);
+  snprintf(seed, sizeof(seed), "%lld", (long long)job->submission_id); /* reproducible per submission */
+  if (util_fmt(rel, sizeof(rel), "%s/private/solution.csv", c->dir) != 0 ||
+      store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0 ||
+      sandbox_stage_create(stage, sizeof(stage)) != 0 || util_fmt(staged, sizeof(staged), "%s/pred", stage) != 0 ||
+      util_fmt(staged_truth, sizeof(staged_truth), "%s/truth.csv", stage) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "cannot prepare the run folder");
+    goto out;
+  }
+  /* The run folder is all the sandbox uid can reach: the ground truth is linked (world-readable since import, in
+   * a data folder that is not) or copied, the submission copied (the store keeps it 0600). */
+  if (sandbox_stage_file(pred, staged) != 0 || sandbox_stage_file(truth, staged_truth) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "cannot copy the inputs into the run folder");
+    goto out;
+  }
+  struct sandbox_spec spec;
+  memset(&spec, 0, sizeof(spec));
+  spec.binds[0] = (struct sandbox_bind){cfg->scorer_path, "/sandbox/bin/concours-score"};
+  spec.binds[1] = (struct sandbox_bind){stage, "/sandbox/in"};
+  spec.nbinds = 2;
+  spec.limits = *lim;
+  spec.tmp_mb = 16;
+  if (sandbox_inside_path(&spec, "/sandbox/bin/concours-score", a_bin, sizeof(a_bin)) != 0 ||
+      sandbox_inside_path(&spec, "/sandbox/in/truth.csv", a_truth, sizeof(a_truth)) != 0 ||
+      sandbox_inside_path(&spec, "/sandbox/in/pred", a_pred, sizeof(a_pred)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    goto out;
+  }
+  char *argv[] = {a_bin, "--truth", a_truth, "--pred", a_pred, "--metric", (char *)c->metric_name,
+                  "--params", params, "--id-column", (char *)c->id_column, "--split-column", (char *)c->split_column,
+                  "--bootstrap", QUEUE_BOOTSTRAP, "--seed", seed, NULL};
+  spec.argv = argv;
+  if (sandbox_run(&spec, stop, &res, err, sizeof(err)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, err);
+    goto out;
+  }
+  log_run(o, "concours-score", &res);
+  if (res.stopped) {
+    o->state = OUTCOME_REQUEUE; /* shutting down: queue_stop puts it back in the queue */
+  } else if (res.limit != SANDBOX_LIMIT_NONE) {
+    outcome_limit(o, res.limit, lim);
+  } else if (res.run.exit_code == 0 && parse_scores(res.run.out, &o->score, &o->pub, &o->priv, o->ci) == 0) {
+    o->state = OUTCOME_SCORED;
+  } else if (res.run.exit_code == 1) {
+    o->state = OUTCOME_FAILED;
+    parse_error(res.run.out, o->code, sizeof(o->code), o->msg, sizeof(o->msg));
+  } else {
+    outcome_fail(o, "scoring_error", generic_failure);
+  }
+out:
+  sandbox_result_free(&res);
+  sandbox_stage_remove(stage);
+}
+
+/* One run of the organizer's program on split WHICH (its own input folder, output tmpfs). 0 with *VALUE, or -1
+ * with O filled (failed or to be re-queued). */
+static int program_run(const char *stage, const char *cmd, const char *score_key,
+                       const char *split_name, const struct runner_limits *lim, const volatile int *stop,
+                       struct outcome *o, double *value)
+{
+  char input[APP_PATH_MAX], output[APP_PATH_MAX], program_dir[APP_PATH_MAX], line[SANDBOX_PROGRAM_CMD_MAX * 2], err[512];
+  char p_in[APP_PATH_MAX], p_out[APP_PATH_MAX], p_prog[APP_PATH_MAX], p_ref[APP_PATH_MAX], p_res[APP_PATH_MAX];
+  struct sandbox_result res;
+  struct sandbox_spec spec;
+  int rc = -1;
+  memset(&res, 0, sizeof(res));
+  memset(&spec, 0, sizeof(spec));
+  if (util_fmt(input, sizeof(input), "%s/input-%s", stage, split_name) != 0 ||
+      util_fmt(output, sizeof(output), "%s/output-%s", stage, split_name) != 0 ||
+      util_fmt(program_dir, sizeof(program_dir), "%s/program", stage) != 0 || mkdir(output, 0700) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "cannot prepare the output folder");
+    goto out;
+  }
+  spec.binds[0] = (struct sandbox_bind){input, "/sandbox/input"};
+  spec.binds[1] = (struct sandbox_bind){program_dir, "/sandbox/program"};
+  spec.nbinds = 2;
+  spec.output_host = output;
+  spec.outputs[0] = "scores.json";
+  spec.outputs[1] = "scores.txt";
+  spec.noutputs = 2;
+  spec.chdir = "/sandbox/program";
+  spec.limits = *lim;
+  spec.tmp_mb = 256;
+  if (sandbox_inside_path(&spec, "/sandbox/input", p_in, sizeof(p_in)) != 0 ||
+      sandbox_inside_path(&spec, "/sandbox/output", p_out, sizeof(p_out)) != 0 ||
+      sandbox_inside_path(&spec, "/sandbox/program", p_prog, sizeof(p_prog)) != 0 ||
+      sandbox_inside_path(&spec, "/sandbox/input/ref", p_ref, sizeof(p_ref)) != 0 ||
+      sandbox_inside_path(&spec, "/sandbox/input/res", p_res, sizeof(p_res)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    goto out;
+  }
+  struct sandbox_program_vars vars = {p_in, p_out, p_prog, p_ref, "/tmp", "/tmp", p_res};
+  if (sandbox_program_expand(cmd, &vars, line, sizeof(line)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "the scoring program's command is too long once expanded");
+    goto out;
+  }
+  char *argv[] = {"/bin/sh", "-c", line, NULL};
+  spec.argv = argv;
+  if (sandbox_run(&spec, stop, &res, err, sizeof(err)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, err);
+    goto out;
+  }
+  snprintf(err, sizeof(err), "scoring program (%s split)", split_name);
+  log_run(o, err, &res);
+  if (res.stopped) {
+    o->state = OUTCOME_REQUEUE;
+  } else if (res.limit != SANDBOX_LIMIT_NONE) {
+    outcome_limit(o, res.limit, lim);
+  } else if (res.run.exit_code != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+  } else if (res.files[0].state > SANDBOX_FILE_MISSING || res.files[1].state > SANDBOX_FILE_MISSING) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "scores.json or scores.txt is not a regular file of at most 64 KiB (symlink, FIFO, folder, "
+               "too large): refused");
+  } else if (sandbox_program_parse_scores(res.files[0].data, res.files[1].data, score_key, value, err,
+                                          sizeof(err)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, err);
+  } else {
+    rc = 0;
+  }
+out:
+  sandbox_result_free(&res);
+  return rc;
+}
+
+/* Prepares input-NAME/{ref/TRUTH_NAME, res/} for one split. Returns 0, or -1 with O filled. */
+static int program_input(const char *stage, const char *name, const char *truth, const char *truth_name,
+                         const char *split_column, enum sandbox_split which, const char *pred, int *has_split,
+                         struct outcome *o)
+{
+  char dir[APP_PATH_MAX], ref[APP_PATH_MAX], res[APP_PATH_MAX], file[APP_PATH_MAX], msg[512];
+  if (util_fmt(dir, sizeof(dir), "%s/input-%s", stage, name) != 0 ||
+      util_fmt(ref, sizeof(ref), "%s/ref", dir) != 0 || util_fmt(res, sizeof(res), "%s/res", dir) != 0 ||
+      util_fmt(file, sizeof(file), "%s/%s", ref, truth_name) != 0 || mkdir(dir, 0755) != 0 ||
+      mkdir(ref, 0755) != 0 || mkdir(res, 0755) != 0 || chmod(dir, 0755) != 0 || chmod(ref, 0755) != 0 ||
+      chmod(res, 0755) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "cannot prepare the input folders");
+    return -1;
+  }
+  if (sandbox_program_split_truth(truth, split_column, which, file, has_split, msg, sizeof(msg)) < 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, msg);
+    return -1;
+  }
+  int rc = sandbox_program_stage_submission(pred, res, msg, sizeof(msg));
+  if (rc == 1) {
+    outcome_fail(o, "invalid_submission", msg);
+    return -1;
+  }
+  if (rc != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, msg);
+    return -1;
+  }
+  return 0;
+}
+
+/* The organizer's program (challenge.json "metric": {"program", "score_key", "higher_is_better"}), once per
+ * split of the ground truth, each run seeing only that split's rows: the public run gives the public score,
+ * the private run the private score. Without a split column one run over every row gives the score. */
+static void score_program(const struct challenge *c, json_t *def, const struct job *job,
+                          const struct runner_limits *lim, const volatile int *stop, struct outcome *o)
+{
+  char program_dir[APP_PATH_MAX], truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "";
+  char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX];
+  json_t *metric = json_object_get(def, "metric");
+  const char *key = json_string_value(json_object_get(metric, "score_key"));
+  const char *gt = json_string_value(json_object_get(def, "ground_truth"));
+  const char *truth_name = gt != NULL && strrchr(gt, '/') != NULL ? strrchr(gt, '/') + 1 : gt;
+  int has_split = 0;
+  if (key == NULL || truth_name == NULL || truth_name[0] == '\0' ||
+      util_fmt(rel, sizeof(rel), "%s/scoring_program", c->dir) != 0 ||
+      store_path(program_dir, sizeof(program_dir), rel) != 0 ||
+      util_fmt(rel, sizeof(rel), "%s/private/solution.csv", c->dir) != 0 || store_path(truth, sizeof(truth), rel) != 0 ||
+      store_submission_path(job->sha256, pred, sizeof(pred)) != 0 || sandbox_stage_create(stage, sizeof(stage)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "cannot prepare the run (definition or paths)");
+    goto out;
+  }
+  if (sandbox_program_command(program_dir, cmd, sizeof(cmd), err, sizeof(err)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, err);
+    goto out;
+  }
+  if (util_fmt(staged, sizeof(staged), "%s/program", stage) != 0 || sandbox_stage_tree(program_dir, staged, 0) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "cannot stage the scoring program");
+    goto out;
+  }
+  if (program_input(stage, "public", truth, truth_name, c->split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split,
+                    o) != 0)
+    goto out;
+  if (!has_split) {
+    if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score) == 0) {
+      o->state = OUTCOME_SCORED;
+      o->pub = o->priv = o->ci[0] = o->ci[1] = NAN;
+    }
+    goto out;
+  }
+  if (program_input(stage, "private", truth, truth_name, c->split_column, SANDBOX_SPLIT_PRIVATE, pred, NULL, o) != 0)
+    goto out;
+  if (program_run(stage, cmd, key, "public", lim, stop, o, &o->pub) != 0 ||
+      program_run(stage, cmd, key, "private", lim, stop, o, &o->priv) != 0)
+    goto out;
+  o->state = OUTCOME_SCORED;
+  o->score = NAN; /* no run sees every row: the leaderboard uses the split scores */
+  o->ci[0] = o->ci[1] = NAN;
+out:
+  sandbox_stage_remove(stage);
+}
+
+/* The limits of challenge SLUG (challenge.json "limits", validated at import), the server's --score-timeout
+ * being the default wall-clock limit. */
+static void challenge_limits(json_t *def, const struct app_config *cfg, struct runner_limits *l)
+{
+  char err[256];
+  if (sandbox_limits_parse(json_object_get(def, "limits"), cfg->score_timeout_s, l, err, sizeof(err)) != 0)
+    sandbox_limits_parse(NULL, cfg->score_timeout_s, l, err, sizeof(err));
 }
 
 void queue_run_job(const struct app_config *cfg, const struct job *job, const volatile int *stop)
 {
-  struct challenge c;
-  struct runner_result res = {0};
-  char truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], params[4096] = "{}";
-  char *log = malloc(LOG_MAX);
+  struct challenge *c = malloc(sizeof(*c));
+  struct outcome o;
+  struct runner_limits lim;
+  json_t *def = NULL;
   sqlite3 *db = db_acquire();
-  int64_t now;
-  if (log == NULL)
+  memset(&o, 0, sizeof(o));
+  o.log = calloc(1, LOG_MAX);
+  if (o.log == NULL || c == NULL) {
+    db_queue_failed(db, job->submission_id, "scoring_error", generic_failure, "out of memory", app_now());
     goto out;
-  if (db_challenge_get(db, job->slug, &c) != APP_OK) {
+  }
+  if (db_challenge_get(db, job->slug, c) != APP_OK) {
     db_queue_failed(db, job->submission_id, "scoring_error", generic_failure, "challenge not found", app_now());
     goto out;
   }
-  json_t *metric = json_loads(c.metric_json, 0, NULL);
-  json_t *p = json_object_get(metric, "params");
-  if (json_is_object(p)) {
-    char *s = json_dumps(p, JSON_COMPACT);
-    if (s != NULL)
-      util_strlcpy(params, s, sizeof(params));
-    free(s);
-  }
-  json_decref(metric);
-  snprintf(rel, sizeof(rel), "%s/private/solution.csv", c.dir);
-  if (store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0) {
-    db_queue_failed(db, job->submission_id, "scoring_error", generic_failure, "path too long", app_now());
-    goto out;
-  }
-  char *argv[] = {(char *)cfg->scorer_path, "--truth", truth, "--pred", pred, "--metric", c.metric_name,
-                  "--params", params, "--id-column", c.id_column, "--split-column", c.split_column, NULL};
-  struct runner_limits limits = {cfg->score_timeout_s, cfg->score_timeout_s, 8192, 16, 64 * 1024};
-  if (runner_run(argv, &limits, stop, &res) != 0) {
-    db_queue_failed(db, job->submission_id, "scoring_error", generic_failure, "could not start the scorer",
-                    app_now());
-    goto out;
-  }
-  now = app_now();
-  build_log(log, LOG_MAX, &res);
-  if (stop != NULL && *stop && !res.timed_out && res.exit_code != 0) {
-    goto out; /* shutting down: queue_stop puts it back in the queue */
-  }
-  double score, pub, priv;
-  if (res.exit_code == 0 && parse_scores(res.out, &score, &pub, &priv) == 0) {
-    db_queue_scored(db, job->submission_id, score, pub, priv, log, now);
-  } else if (res.exit_code == 1) {
-    char code[64], msg[1024];
-    parse_error(res.out, code, sizeof(code), msg, sizeof(msg));
-    db_queue_failed(db, job->submission_id, code, msg, log, now);
-  } else if (res.timed_out) {
-    char msg[256];
-    snprintf(msg, sizeof(msg), "Scoring took longer than the limit of %d s. It does not count against your quota.",
-             cfg->score_timeout_s);
-    db_queue_failed(db, job->submission_id, "time_limit", msg, log, now);
-  } else {
-    db_queue_failed(db, job->submission_id, "scoring_error", generic_failure, log, now);
-  }
+  char *definition = db_sandbox_definition(db, job->slug);
+  def = definition != NULL ? json_loads(definition, 0, NULL) : NULL;
+  free(definition);
+  challenge_limits(def, cfg, &lim);
+  db_release(db); /* a run can take minutes: do not hold a pooled connection meanwhile */
+  db = NULL;
+  if (json_object_get(json_object_get(def, "metric"), "program") != NULL)
+    score_program(c, def, job, &lim, stop, &o);
+  else
+    score_builtin(cfg, c, job, &lim, stop, &o);
+  db = db_acquire();
+  int64_t now = app_now();
+  if (o.state == OUTCOME_SCORED)
+    db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.log, now);
+  else if (o.state == OUTCOME_FAILED)
+    db_queue_failed(db, job->submission_id, o.code, o.msg, o.log, now);
 out:
-  runner_result_free(&res);
-  free(log);
-  db_release(db);
+  if (db != NULL)
+    db_release(db);
+  json_decref(def);
+  free(o.log);
+  free(c);
 }
 
 static void *worker(void *arg)

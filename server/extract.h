@@ -1,0 +1,33 @@
+/* extract.h: unpacks a zip, tar or tar.gz into a folder, safely (SECURITY.md 11-13): the format comes from
+ * magic bytes against an allow-list and libarchive is configured for that one format only; bytes are counted as
+ * they are actually decompressed (never trusting declared sizes); entries are capped in number; names must be
+ * relative, without "..", backslashes or colons, valid UTF-8 without control characters, and short; only
+ * regular files and folders are written (symlinks, hardlinks, devices, FIFOs refuse the archive); no entry is
+ * written twice and nothing is ever written through a symlink or outside DEST_DIR.
+ * Used for submissions unpacked into a scoring program's $input/res, and for bundle archives. */
+#ifndef CONCOURS_EXTRACT_H
+#define CONCOURS_EXTRACT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct extract_limits {
+  uint64_t max_bytes;    /* total bytes written, counted as they are decompressed */
+  unsigned max_entries;  /* entries, folders included */
+  size_t max_name;       /* bytes of one entry name */
+  int file_mode;         /* mode of the files written (e.g. 0644) */
+  int dir_mode;          /* mode of the folders created (e.g. 0755) */
+};
+
+/* Unpacks ARCHIVE_PATH (zip, tar or gzip-compressed tar, decided by content) into the existing empty folder
+ * DEST_DIR under LIM. Returns 0 when unpacked; 1 when the archive is refused (ERR, size ERRLEN, says why in a
+ * sentence fit for the archive's author); -1 on an internal error (ERR for the logs). On 1 and -1 whatever was
+ * written under DEST_DIR is removed again (DEST_DIR itself stays, empty). */
+int extract_archive(const char *archive_path, const char *dest_dir, const struct extract_limits *lim, char *err,
+                    size_t errlen);
+
+/* 1 when the first bytes of PATH are those of a zip, tar or gzip file (the forms extract_archive may accept),
+ * 0 otherwise or when it cannot be read. *GZIP (may be NULL) is set for gzip. */
+int extract_is_archive(const char *path, int *gzip);
+
+#endif

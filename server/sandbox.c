@@ -1,0 +1,979 @@
+/* sandbox.c: see sandbox.h. Everything a forked child does is async-signal-safe (the server is
+ * multi-threaded): the parent prepares every string, fd number and the seccomp program before fork. */
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sched.h>
+#include <seccomp.h>
+
+#include "store.h"
+#include "util.h"
+
+#define BWRAP "/usr/bin/bwrap"
+#define MAX_RUNS 64
+#define MAX_ARGS 192
+#define NOFILE_MAX 256
+#define NPROC_MAX 64
+#define FD_SECCOMP 3
+#define FD_INFO 4
+#define HIGH_FD 100
+#define VIEW_FD0 90
+#define VIEW_DIR "/tmp"
+#define REPORT_MAX (SANDBOX_MAX_OUTPUTS * (SANDBOX_OUTPUT_MAX + 64) + 256)
+
+static struct {
+  int initialized, confined, privileged;
+  int have_alternatives, have_ldcache;
+  unsigned char *bpf;
+  size_t bpf_len;
+  pthread_mutex_t lock;
+  pthread_cond_t freed;
+  uint64_t slots; /* bit N set: uid SANDBOX_UID_BASE + N is in use */
+} sb = {0, 0, 0, 0, 0, NULL, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+/* ------------------------------------------------------------------------------------------ seccomp */
+
+/* Syscalls a scorer never needs and that widen the kernel's attack surface: the process is killed. */
+static const char *const denied[] = {
+  "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "move_mount",
+  "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "bpf", "unshare", "setns", "keyctl",
+  "add_key", "request_key", "perf_event_open", "io_uring_setup", "io_uring_enter", "io_uring_register",
+  "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "swapon", "swapoff", "reboot",
+  "open_by_handle_at", "name_to_handle_at", "userfaultfd", "acct", "quotactl", "syslog", "vhangup", "uselib",
+  "lookup_dcookie", "personality", "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "iopl",
+  "ioperm", "modify_ldt", "fanotify_init", "kcmp", "pidfd_getfd",
+};
+
+static int add_rules(scmp_filter_ctx ctx)
+{
+  const uint64_t ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
+                               CLONE_NEWUTS, CLONE_NEWCGROUP};
+  for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
+    int nr = seccomp_syscall_resolve_name(denied[i]);
+    if (nr == __NR_SCMP_ERROR)
+      continue; /* not on this architecture */
+    if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, nr, 0) != 0)
+      return -1;
+  }
+  /* clone3 passes its flags in memory a filter cannot read: make glibc fall back to clone, whose flags it can. */
+  if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) != 0)
+    return -1;
+  for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++) {
+    if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(clone), 1,
+                         SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i])) != 0)
+      return -1;
+  }
+  /* TIOCSTI pushes characters into a terminal's input; TIOCLINUX can too on a console. */
+  if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(ioctl), 1,
+                       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint64_t)TIOCSTI)) != 0 ||
+      seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(ioctl), 1,
+                       SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, (uint64_t)TIOCLINUX)) != 0)
+    return -1;
+  return 0;
+}
+
+/* Compiles the filter into sb.bpf. Only the native ABI is allowed: 32-bit (int 0x80) and x32 syscalls hit
+ * the bad-architecture action, which kills the process. */
+static int build_filter(char *err, size_t errlen)
+{
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  int fd = -1, rc = -1;
+  struct stat st;
+  if (ctx == NULL) {
+    snprintf(err, errlen, "seccomp_init failed");
+    goto out;
+  }
+  if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) != 0 || add_rules(ctx) != 0) {
+    snprintf(err, errlen, "cannot build the seccomp filter");
+    goto out;
+  }
+  fd = memfd_create("concours-seccomp", MFD_CLOEXEC);
+  if (fd < 0 || seccomp_export_bpf(ctx, fd) != 0 || fstat(fd, &st) != 0 || st.st_size <= 0 ||
+      st.st_size > 65536) {
+    snprintf(err, errlen, "cannot export the seccomp filter");
+    goto out;
+  }
+  sb.bpf = malloc((size_t)st.st_size);
+  if (sb.bpf == NULL || pread(fd, sb.bpf, (size_t)st.st_size, 0) != st.st_size) {
+    snprintf(err, errlen, "cannot read the seccomp filter back");
+    free(sb.bpf);
+    sb.bpf = NULL;
+    goto out;
+  }
+  sb.bpf_len = (size_t)st.st_size;
+  rc = 0;
+out:
+  if (fd >= 0)
+    close(fd);
+  seccomp_release(ctx);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ uid slots */
+
+static int slot_acquire(void)
+{
+  int slot = -1;
+  pthread_mutex_lock(&sb.lock);
+  while (slot < 0) {
+    for (int i = 0; i < MAX_RUNS && slot < 0; i++) {
+      if ((sb.slots & (1ull << i)) == 0)
+        slot = i;
+    }
+    if (slot < 0)
+      pthread_cond_wait(&sb.freed, &sb.lock);
+  }
+  sb.slots |= 1ull << slot;
+  pthread_mutex_unlock(&sb.lock);
+  return slot;
+}
+
+static void slot_release(int slot)
+{
+  pthread_mutex_lock(&sb.lock);
+  sb.slots &= ~(1ull << slot);
+  pthread_cond_signal(&sb.freed);
+  pthread_mutex_unlock(&sb.lock);
+}
+
+/* ------------------------------------------------------------------------------------------ argv */
+
+struct args {
+  char *v[MAX_ARGS + 1];
+  int n, overflow;
+};
+
+static void arg(struct args *a, const char *s)
+{
+  if (a->n >= MAX_ARGS) {
+    a->overflow = 1;
+    return;
+  }
+  a->v[a->n++] = (char *)s;
+  a->v[a->n] = NULL;
+}
+
+static void arg2(struct args *a, const char *s1, const char *s2)
+{
+  arg(a, s1);
+  arg(a, s2);
+}
+
+static void arg3(struct args *a, const char *s1, const char *s2, const char *s3)
+{
+  arg(a, s1);
+  arg2(a, s2, s3);
+}
+
+static const char *const fd_names[] = {"0", "1", "2", "3", "4"};
+
+/* What the parent prepares for the supervisor and the run. */
+struct prep {
+  struct args a;
+  char tmp_size[24], out_opts[128], chdir[APP_PATH_MAX];
+  /* privileged runs: where the supervisor re-mounts each bind source and the output tmpfs (VIEW_DIR/bN,
+   * VIEW_DIR/out) so that the sandbox uid needs no search permission on the source's folders */
+  char view_src[SANDBOX_MAX_BINDS][24], view_fd[SANDBOX_MAX_BINDS][24], view_out[24];
+  const char *src[SANDBOX_MAX_BINDS], *out_src;
+  const struct sandbox_spec *spec;
+  uid_t uid;
+  int confined, privileged;
+  pid_t parent;
+};
+
+static void build_bwrap_args(struct prep *p)
+{
+  struct args *a = &p->a;
+  const struct sandbox_spec *s = p->spec;
+  arg(a, BWRAP);
+  arg3(a, "--unshare-user", "--unshare-pid", "--unshare-net");
+  arg3(a, "--unshare-ipc", "--unshare-uts", "--unshare-cgroup");
+  arg3(a, "--disable-userns", "--die-with-parent", "--new-session");
+  arg2(a, "--hostname", "sandbox");
+  arg3(a, "--ro-bind", "/usr", "/usr");
+  arg3(a, "--symlink", "usr/lib", "/lib");
+  arg3(a, "--symlink", "usr/lib64", "/lib64");
+  arg3(a, "--symlink", "usr/bin", "/bin");
+  arg3(a, "--symlink", "usr/sbin", "/sbin");
+  if (sb.have_alternatives) /* Debian's libblas.so.3 and friends are symlinks into /etc/alternatives */
+    arg3(a, "--ro-bind", "/etc/alternatives", "/etc/alternatives");
+  if (sb.have_ldcache)
+    arg3(a, "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache");
+  arg2(a, "--proc", "/proc");
+  arg2(a, "--dir", "/dev");
+  arg3(a, "--dev-bind", "/dev/null", "/dev/null");
+  arg3(a, "--dev-bind", "/dev/zero", "/dev/zero");
+  arg3(a, "--dev-bind", "/dev/urandom", "/dev/urandom");
+  arg2(a, "--size", p->tmp_size);
+  arg2(a, "--tmpfs", "/tmp");
+  arg2(a, "--dir", "/sandbox");
+  for (int i = 0; i < s->nbinds; i++)
+    arg3(a, "--ro-bind", p->src[i], s->binds[i].inside);
+  if (s->output_host != NULL)
+    arg3(a, "--bind", p->out_src, "/sandbox/output");
+  arg2(a, "--remount-ro", "/");
+  arg2(a, "--chdir", s->chdir != NULL ? s->chdir : "/sandbox");
+  arg(a, "--clearenv");
+  arg3(a, "--setenv", "PATH", "/usr/bin:/bin");
+  arg3(a, "--setenv", "LC_ALL", "C.UTF-8");
+  arg3(a, "--setenv", "LANG", "C.UTF-8");
+  arg3(a, "--setenv", "HOME", "/tmp");
+  arg3(a, "--setenv", "TMPDIR", "/tmp");
+  arg3(a, "--setenv", "PYTHONDONTWRITEBYTECODE", "1");
+  arg3(a, "--setenv", "MPLCONFIGDIR", "/tmp");
+  arg3(a, "--setenv", "OPENBLAS_NUM_THREADS", "1");
+  arg3(a, "--setenv", "OMP_NUM_THREADS", "1");
+  arg3(a, "--setenv", "MKL_NUM_THREADS", "1");
+  arg2(a, "--info-fd", fd_names[FD_INFO]);
+  arg2(a, "--seccomp", fd_names[FD_SECCOMP]);
+  arg(a, "--");
+  for (int i = 0; s->argv[i] != NULL; i++)
+    arg(a, s->argv[i]);
+}
+
+/* ------------------------------------------------------------------------------------------ children */
+
+struct report_head {
+  int status;       /* wait status of the run, or -1 when it could not be started */
+  int setup_errno;  /* errno of the failed supervisor step, 0 when none */
+  int setup_step;   /* which step failed (1 mount, 2 fds, 3 fork) */
+  long maxrss_kb;
+  long cpu_ms;
+};
+
+struct report_file {
+  int state;
+  uint32_t len;
+};
+
+static void write_all(int fd, const void *buf, size_t n)
+{
+  const char *p = buf;
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0)
+      return;
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+/* In the supervisor: reads OUTPUT_HOST/NAME safely and appends it to the report. */
+static void report_file(int rep, int dirfd, const char *name)
+{
+  static char buf[SANDBOX_OUTPUT_MAX + 1];
+  struct report_file rf = {SANDBOX_FILE_OK, 0};
+  struct stat st;
+  int fd = dirfd >= 0 ? openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) : -1;
+  if (fd < 0) {
+    rf.state = errno == ENOENT ? SANDBOX_FILE_MISSING : SANDBOX_FILE_UNSAFE;
+  } else if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    rf.state = SANDBOX_FILE_UNSAFE;
+  } else if (st.st_size > SANDBOX_OUTPUT_MAX) {
+    rf.state = SANDBOX_FILE_TOO_LARGE;
+  } else {
+    size_t got = 0;
+    for (;;) {
+      ssize_t r = read(fd, buf + got, sizeof(buf) - got);
+      if (r < 0 && errno == EINTR)
+        continue;
+      if (r <= 0)
+        break;
+      got += (size_t)r;
+      if (got == sizeof(buf))
+        break;
+    }
+    if (got > SANDBOX_OUTPUT_MAX)
+      rf.state = SANDBOX_FILE_TOO_LARGE;
+    else
+      rf.len = (uint32_t)got;
+  }
+  if (fd >= 0)
+    close(fd);
+  write_all(rep, &rf, sizeof(rf));
+  if (rf.len > 0)
+    write_all(rep, buf, rf.len);
+}
+
+/* Moves FD above HIGH_FD so that the fixed numbers 0..FD_BIND0+binds are free to be dup2'ed. */
+static int lift(int fd)
+{
+  if (fd < 0)
+    return -1;
+  int hi = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
+  close(fd);
+  return hi;
+}
+
+/* The run itself: fds, limits, uid, then bwrap (or the program directly when not confined). Never returns. */
+static void run_child(const struct prep *p, int out, int err, int bpf, int info)
+{
+  const struct sandbox_spec *s = p->spec;
+  static char *const no_env[] = {NULL};
+  static char *const plain_env[] = {"PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", "HOME=/tmp", "TMPDIR=/tmp", NULL};
+  int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+    _exit(126);
+  if (p->confined) {
+    if (dup2(bpf, FD_SECCOMP) < 0 || dup2(info, FD_INFO) < 0)
+      _exit(126);
+    closefrom(FD_INFO + 1);
+  } else {
+    closefrom(3);
+    if (s->chdir != NULL && chdir(p->chdir) != 0)
+      _exit(126);
+  }
+  if (runner_apply_limits(&s->limits, p->confined ? NOFILE_MAX : 64, p->privileged ? NPROC_MAX : 0) != 0)
+    _exit(126);
+  if (p->privileged) {
+    gid_t g = (gid_t)p->uid;
+    if (setgroups(1, &g) != 0 || setresgid(g, g, g) != 0 || setresuid(p->uid, p->uid, p->uid) != 0)
+      _exit(126);
+  }
+  /* The uid change cleared the parent-death signal: set it again, then make sure the parent is still there. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
+    _exit(126);
+  if (p->confined)
+    execve(BWRAP, p->a.v, no_env);
+  else
+    execve(s->argv[0], s->argv, plain_env);
+  _exit(127);
+}
+
+/* In the supervisor (root), privileged runs only: a private mount namespace in which a small tmpfs covers VIEW_DIR
+ * (this namespace only; the host's stays as it is), each bind source is bind-mounted at VIEW_DIR/bN (from an
+ * O_PATH fd opened before VIEW_DIR is covered, so a source under it is not hidden) and a size-capped tmpfs owned by the run's uid
+ * is mounted at VIEW_DIR/out. bwrap then binds those: every folder on the way is the sandbox's to search.
+ * Returns 0 or -1 (errno set). */
+static int view(const struct prep *p)
+{
+  const struct sandbox_spec *s = p->spec;
+  struct stat st;
+  if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+    return -1;
+  /* opened in the new namespace (a bind source must belong to it), before VIEW_DIR is covered */
+  for (int i = 0; i < s->nbinds; i++) {
+    int fd = open(s->binds[i].host, O_PATH | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, VIEW_FD0 + i) < 0)
+      return -1;
+    close(fd);
+  }
+  if (mount("tmpfs", VIEW_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=64,mode=0755") != 0)
+    return -1;
+  for (int i = 0; i < s->nbinds; i++) {
+    if (fstat(VIEW_FD0 + i, &st) != 0)
+      return -1;
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdir(p->view_src[i], 0755) != 0)
+        return -1;
+    } else {
+      int fd = open(p->view_src[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd < 0)
+        return -1;
+      close(fd);
+    }
+    if (mount(p->view_fd[i], p->view_src[i], NULL, MS_BIND, NULL) != 0)
+      return -1;
+    close(VIEW_FD0 + i);
+  }
+  if (s->output_host != NULL && (mkdir(p->view_out, 0700) != 0 ||
+                                 mount("tmpfs", p->view_out, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, p->out_opts) != 0))
+    return -1;
+  return 0;
+}
+
+/* The supervisor: the run's view, fds, the run, then the report. Never returns. */
+static void supervisor(struct prep *p, int out, int err, int bpf, int info, int rep)
+{
+  const struct sandbox_spec *s = p->spec;
+  struct report_head h = {-1, 0, 0, 0, 0};
+  struct rusage ru;
+  pid_t me = getpid();
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
+    _exit(125);
+  p->parent = me;
+  out = lift(out);
+  err = lift(err);
+  bpf = lift(bpf);
+  info = lift(info);
+  rep = lift(rep);
+  if (p->privileged && view(p) != 0) {
+    h.setup_step = 1;
+    goto fail;
+  }
+  h.setup_step = 2;
+  if (out < 0 || err < 0 || rep < 0 || (p->confined && (bpf < 0 || info < 0)))
+    goto fail;
+  h.setup_step = 3;
+  pid_t pid = fork();
+  if (pid < 0)
+    goto fail;
+  if (pid == 0)
+    run_child(p, out, err, bpf, info);
+  close(out);
+  close(err);
+  close(info);
+  close(bpf);
+  int status = 0;
+  while (wait4(pid, &status, 0, &ru) < 0) {
+    if (errno != EINTR)
+      goto fail;
+  }
+  h.status = status;
+  h.setup_step = 0;
+  h.maxrss_kb = ru.ru_maxrss;
+  h.cpu_ms = (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+             (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+  write_all(rep, &h, sizeof(h));
+  int dirfd = s->output_host != NULL ? open(p->out_src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  for (int i = 0; i < s->noutputs; i++)
+    report_file(rep, dirfd, s->outputs[i]);
+  _exit(0);
+fail:
+  h.setup_errno = errno;
+  write_all(rep, &h, sizeof(h));
+  _exit(125);
+}
+
+/* ------------------------------------------------------------------------------------------ parent */
+
+struct killer {
+  struct runner_stream *info;
+  uid_t uid;
+  int privileged;
+};
+
+/* The PID namespace's init as reported by bwrap's --info-fd ({"child-pid": N}), or -1. */
+static pid_t info_child_pid(const struct runner_stream *info)
+{
+  const char *k = info->buf != NULL ? strstr(info->buf, "\"child-pid\"") : NULL;
+  if (k == NULL)
+    return -1;
+  k = strchr(k, ':');
+  if (k == NULL)
+    return -1;
+  long long v = 0;
+  char num[24];
+  size_t n = 0;
+  k++;
+  while (*k == ' ')
+    k++;
+  while (n + 1 < sizeof(num) && k[n] >= '0' && k[n] <= '9') {
+    num[n] = k[n];
+    n++;
+  }
+  num[n] = '\0';
+  if (n == 0 || util_parse_ll(num, 2, 1 << 22, &v) != 0)
+    return -1;
+  return (pid_t)v;
+}
+
+/* 1 when process PID runs as UID (so a recycled pid is never killed by mistake). */
+static int runs_as(pid_t pid, uid_t uid)
+{
+  char path[64], buf[2048];
+  snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return 0;
+  ssize_t n = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (n <= 0)
+    return 0;
+  buf[n] = '\0';
+  const char *u = strstr(buf, "\nUid:");
+  long long v = -1;
+  char num[24];
+  size_t k = 0;
+  if (u == NULL)
+    return 0;
+  u += 5;
+  while (*u == '\t' || *u == ' ')
+    u++;
+  while (k + 1 < sizeof(num) && u[k] >= '0' && u[k] <= '9') {
+    num[k] = u[k];
+    k++;
+  }
+  num[k] = '\0';
+  return util_parse_ll(num, 0, 4294967295LL, &v) == 0 && (uid_t)v == uid;
+}
+
+/* Kills the supervisor's process group (supervisor, bwrap, and the namespace's init, which takes every process
+ * of the namespace with it), then waits up to 5 s until the namespace's init is gone. */
+static void kill_run(pid_t pid, void *arg)
+{
+  struct killer *k = arg;
+  pid_t init = info_child_pid(k->info);
+  int pidfd = -1;
+  if (init > 0 && (!k->privileged || runs_as(init, k->uid)))
+    pidfd = (int)syscall(SYS_pidfd_open, init, 0);
+  if (pidfd >= 0)
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+  kill(-pid, SIGKILL);
+  if (pidfd >= 0) {
+    struct pollfd pfd = {pidfd, POLLIN, 0};
+    int64_t until = runner_now_ms() + 5000;
+    while (runner_now_ms() < until && poll(&pfd, 1, 100) == 0)
+      ;
+    close(pidfd);
+  }
+}
+
+/* Parses the supervisor's report REP into RES. Returns 0, or -1 when the run could not be set up. */
+static int parse_report(const struct sandbox_spec *spec, const struct runner_stream *rep, struct sandbox_result *res,
+                        int *status, char *err, size_t errlen)
+{
+  struct report_head h;
+  size_t off = sizeof(h);
+  static const char *const steps[] = {"", "mount the run's view", "prepare fds", "fork"};
+  if (rep->len < sizeof(h)) {
+    snprintf(err, errlen, "the sandbox supervisor died without a report");
+    return -1;
+  }
+  memcpy(&h, rep->buf, sizeof(h));
+  if (h.status < 0) {
+    snprintf(err, errlen, "sandbox set-up failed: cannot %s: %s", steps[h.setup_step > 0 && h.setup_step < 4 ?
+             h.setup_step : 0], strerror(h.setup_errno));
+    return -1;
+  }
+  *status = h.status;
+  res->maxrss_kb = h.maxrss_kb;
+  res->cpu_s = (double)h.cpu_ms / 1000.0;
+  for (int i = 0; i < spec->noutputs; i++) {
+    struct report_file rf;
+    struct sandbox_file *f = &res->files[i];
+    if (rep->len - off < sizeof(rf))
+      break;
+    memcpy(&rf, rep->buf + off, sizeof(rf));
+    off += sizeof(rf);
+    if (rf.len > SANDBOX_OUTPUT_MAX || rep->len - off < rf.len)
+      break;
+    f->state = (enum sandbox_file_state)rf.state;
+    if (f->state == SANDBOX_FILE_OK) {
+      f->data = malloc(rf.len + 1);
+      if (f->data == NULL) {
+        f->state = SANDBOX_FILE_UNREAD;
+        break;
+      }
+      memcpy(f->data, rep->buf + off, rf.len);
+      f->data[rf.len] = '\0';
+      f->len = rf.len;
+    }
+    off += rf.len;
+  }
+  return 0;
+}
+
+static void classify(const struct sandbox_spec *spec, struct sandbox_result *res, int status)
+{
+  struct runner_result *r = &res->run;
+  int sig = 0;
+  if (WIFEXITED(status)) {
+    r->exit_code = WEXITSTATUS(status);
+    /* bwrap reports a program killed by signal S as exit 128+S */
+    if (sb.confined && r->exit_code > 128 && r->exit_code < 128 + 65)
+      sig = r->exit_code - 128;
+  } else if (WIFSIGNALED(status)) {
+    sig = WTERMSIG(status);
+  }
+  if (sig != 0) {
+    r->exit_code = -1;
+    r->signal = sig;
+  }
+  if (r->timed_out) {
+    res->limit = SANDBOX_LIMIT_WALL;
+  } else if (sig == SIGXCPU || (sig == SIGKILL && res->cpu_s >= spec->limits.cpu_s)) {
+    res->limit = SANDBOX_LIMIT_CPU;
+  } else if (r->exit_code != 0 &&
+             ((double)res->maxrss_kb >= 0.8 * (double)spec->limits.memory_mb * 1024.0 ||
+              (r->err != NULL && (strstr(r->err, "MemoryError") != NULL ||
+                                  strstr(r->err, "Cannot allocate memory") != NULL ||
+                                  strstr(r->err, "out of memory") != NULL || strstr(r->err, "bad_alloc") != NULL)))) {
+    res->limit = SANDBOX_LIMIT_MEMORY;
+  }
+}
+
+int sandbox_run(const struct sandbox_spec *spec, const volatile int *stop, struct sandbox_result *res, char *err,
+                size_t errlen)
+{
+  int outp[2] = {-1, -1}, errp[2] = {-1, -1}, infop[2] = {-1, -1}, repp[2] = {-1, -1}, bpfp[2] = {-1, -1};
+  struct runner_stream st[4];
+  struct prep *p = calloc(1, sizeof(*p));
+  int slot = -1, rc = -1, status = 0;
+  pid_t pid = -1;
+  memset(res, 0, sizeof(*res));
+  memset(st, 0, sizeof(st));
+  for (int i = 0; i < 4; i++)
+    st[i].fd = -1;
+  err[0] = '\0';
+  if (p == NULL || !sb.initialized) {
+    snprintf(err, errlen, p == NULL ? "out of memory" : "sandbox_init was not called");
+    goto out;
+  }
+  p->spec = spec;
+  p->confined = sb.confined;
+  p->privileged = sb.confined && sb.privileged;
+  p->parent = getpid();
+  slot = slot_acquire();
+  p->uid = p->privileged ? (uid_t)(SANDBOX_UID_BASE + (unsigned)slot) : geteuid();
+  snprintf(p->tmp_size, sizeof(p->tmp_size), "%ld", spec->tmp_mb * 1024 * 1024);
+  snprintf(p->out_opts, sizeof(p->out_opts), "size=%ldm,nr_inodes=1024,mode=0700,uid=%u,gid=%u", spec->tmp_mb,
+           (unsigned)p->uid, (unsigned)p->uid);
+  if (!p->confined && spec->chdir != NULL && sandbox_inside_path(spec, spec->chdir, p->chdir, sizeof(p->chdir)) != 0) {
+    snprintf(err, errlen, "working folder path too long");
+    goto out;
+  }
+  if (spec->nbinds > SANDBOX_MAX_BINDS || spec->noutputs > SANDBOX_MAX_OUTPUTS) {
+    snprintf(err, errlen, "too many binds or outputs");
+    goto out;
+  }
+  for (int i = 0; i < spec->nbinds; i++) {
+    p->src[i] = spec->binds[i].host;
+    if (p->privileged) {
+      snprintf(p->view_src[i], sizeof(p->view_src[i]), "%s/b%d", VIEW_DIR, i);
+      snprintf(p->view_fd[i], sizeof(p->view_fd[i]), "/proc/self/fd/%d", VIEW_FD0 + i);
+      p->src[i] = p->view_src[i];
+    }
+  }
+  snprintf(p->view_out, sizeof(p->view_out), "%s/out", VIEW_DIR);
+  p->out_src = p->privileged ? p->view_out : spec->output_host;
+  build_bwrap_args(p);
+  if (p->a.overflow) {
+    snprintf(err, errlen, "too many arguments");
+    goto out;
+  }
+  if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(infop, O_CLOEXEC) != 0 ||
+      pipe2(repp, O_CLOEXEC) != 0 || pipe2(bpfp, O_CLOEXEC) != 0) {
+    snprintf(err, errlen, "pipe: %s", strerror(errno));
+    goto out;
+  }
+  /* The filter is a few hundred bytes: it fits in the pipe, which bwrap reads to the end. */
+  if (write(bpfp[1], sb.bpf, sb.bpf_len) != (ssize_t)sb.bpf_len) {
+    snprintf(err, errlen, "cannot hand the seccomp filter over");
+    goto out;
+  }
+  close(bpfp[1]);
+  bpfp[1] = -1;
+  if (runner_stream_init(&st[0], outp[0], spec->limits.output_max) != 0 ||
+      runner_stream_init(&st[1], errp[0], spec->limits.output_max) != 0 ||
+      runner_stream_init(&st[2], infop[0], 4096) != 0 || runner_stream_init(&st[3], repp[0], REPORT_MAX) != 0) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  outp[0] = errp[0] = infop[0] = repp[0] = -1;
+  pid = fork();
+  if (pid < 0) {
+    snprintf(err, errlen, "fork: %s", strerror(errno));
+    goto out;
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    supervisor(p, outp[1], errp[1], bpfp[0], infop[1], repp[1]);
+  }
+  setpgid(pid, pid);
+  close(outp[1]);
+  close(errp[1]);
+  close(infop[1]);
+  close(repp[1]);
+  close(bpfp[0]);
+  outp[1] = errp[1] = infop[1] = repp[1] = bpfp[0] = -1;
+
+  struct killer k = {&st[2], p->uid, p->privileged};
+  int killed = runner_watch(pid, st, 4, runner_now_ms() + (int64_t)spec->limits.wall_s * 1000, stop, kill_run, &k,
+                            &res->run.timed_out);
+  int sup_status = 0;
+  while (waitpid(pid, &sup_status, 0) < 0 && errno == EINTR)
+    ;
+  pid = -1;
+  res->run.truncated = st[0].truncated || st[1].truncated;
+  res->run.out = st[0].buf;
+  res->run.err = st[1].buf;
+  st[0].buf = st[1].buf = NULL;
+  if (killed) {
+    res->stopped = !res->run.timed_out;
+    res->run.exit_code = -1;
+    res->run.signal = SIGKILL;
+    if (res->run.timed_out)
+      res->limit = SANDBOX_LIMIT_WALL;
+    for (int i = 0; i < spec->noutputs; i++)
+      res->files[i].state = SANDBOX_FILE_UNREAD;
+    rc = 0;
+    goto out;
+  }
+  if (parse_report(spec, &st[3], res, &status, err, errlen) != 0)
+    goto out;
+  classify(spec, res, status);
+  if (sb.confined && res->run.exit_code == 1 && strncmp(res->run.err, "bwrap: ", 7) == 0) {
+    snprintf(err, errlen, "sandbox set-up failed: %.200s", res->run.err);
+    goto out;
+  }
+  rc = 0;
+out:
+  if (pid > 0) {
+    kill(-pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  int fds[] = {outp[0], outp[1], errp[0], errp[1], infop[0], infop[1], repp[0], repp[1], bpfp[0], bpfp[1]};
+  for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+    if (fds[i] >= 0)
+      close(fds[i]);
+  }
+  for (int i = 0; i < 4; i++)
+    runner_stream_free(&st[i]);
+  if (slot >= 0)
+    slot_release(slot);
+  free(p);
+  return rc;
+}
+
+void sandbox_result_free(struct sandbox_result *res)
+{
+  runner_result_free(&res->run);
+  for (int i = 0; i < SANDBOX_MAX_OUTPUTS; i++) {
+    free(res->files[i].data);
+    res->files[i].data = NULL;
+  }
+}
+
+const char *sandbox_limit_name(enum sandbox_limit limit)
+{
+  switch (limit) {
+  case SANDBOX_LIMIT_WALL:
+    return "time";
+  case SANDBOX_LIMIT_CPU:
+    return "CPU time";
+  case SANDBOX_LIMIT_MEMORY:
+    return "memory";
+  default:
+    return "";
+  }
+}
+
+int sandbox_inside_path(const struct sandbox_spec *spec, const char *inside, char *out, size_t n)
+{
+  if (sb.confined)
+    return util_strlcpy(out, inside, n);
+  if (spec->output_host != NULL && strncmp(inside, "/sandbox/output", 15) == 0 &&
+      (inside[15] == '\0' || inside[15] == '/'))
+    return util_fmt(out, n, "%s%s", spec->output_host, inside + 15);
+  for (int i = 0; i < spec->nbinds; i++) {
+    size_t len = strlen(spec->binds[i].inside);
+    if (strncmp(inside, spec->binds[i].inside, len) == 0 && (inside[len] == '\0' || inside[len] == '/'))
+      return util_fmt(out, n, "%s%s", spec->binds[i].host, inside + len);
+  }
+  return util_strlcpy(out, inside, n);
+}
+
+/* ------------------------------------------------------------------------------------------ staging */
+
+int sandbox_stage_create(char *dir, size_t n)
+{
+  char name[40], rel[64];
+  if (util_random_token(18, name, sizeof(name)) != 0 || util_fmt(rel, sizeof(rel), "tmp/run-%s", name) != 0 ||
+      store_path(dir, n, rel) != 0 || mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0)
+    return -1;
+  return 0;
+}
+
+int sandbox_stage_file(const char *src, const char *dst)
+{
+  int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, rc = -1;
+  struct stat st;
+  if (in < 0 || fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+    goto out;
+  /* A world-readable file (ground truth, program files: the data folder itself stays closed) is linked. */
+  if ((st.st_mode & 0004) != 0 && link(src, dst) == 0) {
+    rc = 0;
+    goto out;
+  }
+  out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (out < 0 || fchmod(out, (st.st_mode & 0100) != 0 ? 0755 : 0644) != 0)
+    goto out;
+  off_t left = st.st_size;
+  while (left > 0) {
+    ssize_t n = copy_file_range(in, NULL, out, NULL, (size_t)left, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      goto out;
+    left -= n;
+  }
+  rc = 0;
+out:
+  if (in >= 0)
+    close(in);
+  if (out >= 0 && close(out) != 0)
+    rc = -1;
+  return rc;
+}
+
+int sandbox_stage_tree(const char *src, const char *dst, int depth)
+{
+  char s[APP_PATH_MAX], d[APP_PATH_MAX];
+  struct dirent *e;
+  int rc = -1;
+  DIR *dir = depth <= 16 ? opendir(src) : NULL;
+  if (dir == NULL || mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)
+    goto out;
+  while ((e = readdir(dir)) != NULL) {
+    struct stat st;
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    if (util_fmt(s, sizeof(s), "%s/%s", src, e->d_name) != 0 || util_fmt(d, sizeof(d), "%s/%s", dst, e->d_name) != 0 ||
+        lstat(s, &st) != 0)
+      goto out;
+    if (S_ISDIR(st.st_mode) ? sandbox_stage_tree(s, d, depth + 1) != 0
+                            : !S_ISREG(st.st_mode) || sandbox_stage_file(s, d) != 0)
+      goto out;
+  }
+  rc = 0;
+out:
+  if (dir != NULL)
+    closedir(dir);
+  return rc;
+}
+
+static int limit_field(json_t *o, const char *key, long long min, long long max, long long dflt, long long *v)
+{
+  json_t *x = json_object_get(o, key);
+  *v = dflt;
+  if (x == NULL)
+    return 0;
+  if (!json_is_integer(x) || json_integer_value(x) < min || json_integer_value(x) > max)
+    return -1;
+  *v = json_integer_value(x);
+  return 0;
+}
+
+int sandbox_limits_parse(json_t *limits, int default_wall_s, struct runner_limits *l, char *err, size_t errlen)
+{
+  long long wall = 0, cpu = 0, mem = 0;
+  const char *key;
+  json_t *v;
+  err[0] = '\0';
+  if (limits != NULL && !json_is_object(limits)) {
+    snprintf(err, errlen, "must be an object like {\"wall_s\": 600, \"cpu_s\": 600, \"memory_mb\": 4096}");
+    return -1;
+  }
+  json_object_foreach(limits, key, v) {
+    if (strcmp(key, "wall_s") != 0 && strcmp(key, "cpu_s") != 0 && strcmp(key, "memory_mb") != 0) {
+      snprintf(err, errlen, "unknown key \"%.60s\" (known: wall_s, cpu_s, memory_mb)", key);
+      return -1;
+    }
+  }
+  if (limit_field(limits, "wall_s", 1, SANDBOX_WALL_MAX_S, default_wall_s, &wall) != 0) {
+    snprintf(err, errlen, "wall_s must be an integer from 1 to %d (seconds)", SANDBOX_WALL_MAX_S);
+    return -1;
+  }
+  if (limit_field(limits, "cpu_s", 1, SANDBOX_WALL_MAX_S, wall, &cpu) != 0) {
+    snprintf(err, errlen, "cpu_s must be an integer from 1 to %d (seconds)", SANDBOX_WALL_MAX_S);
+    return -1;
+  }
+  if (limit_field(limits, "memory_mb", SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB, SANDBOX_MEMORY_DEFAULT_MB,
+                  &mem) != 0) {
+    snprintf(err, errlen, "memory_mb must be an integer from %d to %d", SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB);
+    return -1;
+  }
+  l->wall_s = (int)wall;
+  l->cpu_s = (int)cpu;
+  l->memory_mb = (long)mem;
+  l->file_mb = 64;
+  l->output_max = 64 * 1024;
+  return 0;
+}
+
+void sandbox_stage_remove(const char *dir)
+{
+  if (dir != NULL && dir[0] != '\0')
+    store_remove_tree(dir);
+}
+
+/* ------------------------------------------------------------------------------------------ start-up */
+
+static int self_test(char *err, size_t errlen)
+{
+  char *argv[] = {"/usr/bin/id", "-u", NULL};
+  struct sandbox_spec spec;
+  struct sandbox_result res;
+  int rc = -1;
+  memset(&spec, 0, sizeof(spec));
+  spec.argv = argv;
+  spec.limits = (struct runner_limits){10, 5, 512, 1, 4096};
+  spec.tmp_mb = 1;
+  if (sandbox_run(&spec, NULL, &res, err, errlen) != 0)
+    goto out;
+  if (res.run.exit_code != 0) {
+    snprintf(err, errlen, "a confined run of /usr/bin/id failed (exit %d, signal %d): %.300s", res.run.exit_code,
+             res.run.signal, res.run.err);
+    goto out;
+  }
+  if (strcmp(res.run.out, "0\n") == 0) {
+    snprintf(err, errlen, "the confined run ran as uid 0");
+    goto out;
+  }
+  rc = 0;
+out:
+  sandbox_result_free(&res);
+  return rc;
+}
+
+int sandbox_init(int insecure, char *err, size_t errlen)
+{
+  struct stat st;
+  err[0] = '\0';
+  sb.privileged = geteuid() == 0;
+  sb.have_alternatives = stat("/etc/alternatives", &st) == 0 && S_ISDIR(st.st_mode);
+  sb.have_ldcache = stat("/etc/ld.so.cache", &st) == 0 && S_ISREG(st.st_mode);
+  sb.initialized = 1;
+  if (insecure) {
+    sb.confined = 0;
+    fprintf(stderr, "concours: WARNING: --insecure-no-sandbox: scoring programs run WITHOUT confinement (no "
+                    "namespaces, no seccomp, no uid change). Never use this with real submissions.\n");
+    return 0;
+  }
+  sb.confined = 1;
+  if (access(BWRAP, X_OK) != 0) {
+    snprintf(err, errlen, "%s is missing (install Debian's bubblewrap: scripts/install-deps.sh)", BWRAP);
+    goto fail;
+  }
+  if (sb.bpf == NULL && build_filter(err, errlen) != 0)
+    goto fail;
+  if (self_test(err, errlen) != 0) {
+    size_t len = strlen(err);
+    snprintf(err + len, errlen - len, " (are unprivileged user namespaces enabled? see "
+                                      "user.max_user_namespaces and kernel.apparmor_restrict_unprivileged_userns)");
+    goto fail;
+  }
+  return 0;
+fail:
+  sb.confined = 0;
+  sb.initialized = 0;
+  return -1;
+}
+
+int sandbox_confined(void)
+{
+  return sb.confined;
+}

@@ -1,0 +1,108 @@
+/* sandbox_driver.c: runs one program through sandbox_run exactly as the scoring queue does, and prints what came
+ * back as one JSON object, so that the hostile suite (test_hostile.py) and the benchmark can drive the sandbox
+ * from outside.
+ *
+ *   sandbox_driver [--insecure] [--wall S] [--cpu S] [--mem MB] [--tmp MB] [--bind HOST:INSIDE]...
+ *                  [--output DIR] [--chdir DIR] [--repeat N] -- PROGRAM ARGS...
+ *
+ * Output: {"rc","exit","signal","limit","stopped","truncated","cpu","maxrss_kb","stdout","stderr","error",
+ *          "files":[{"name","state","data"}...], "ms_per_run"} (scores.json and scores.txt when --output). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "runner.h"
+#include "sandbox.h"
+#include "util.h"
+
+static const char *const state_names[] = {"ok", "missing", "unsafe", "too_large", "unread"};
+
+int main(int argc, char **argv)
+{
+  struct sandbox_spec spec;
+  struct sandbox_result res;
+  char err[1024] = "", *hosts[SANDBOX_MAX_BINDS];
+  int insecure = 0, i, repeat = 1, rc = 0;
+  long long v;
+  memset(&spec, 0, sizeof(spec));
+  spec.limits = (struct runner_limits){20, 20, 1024, 64, 64 * 1024};
+  spec.tmp_mb = 16;
+  for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : "";
+    if (strcmp(a, "--insecure") == 0) {
+      insecure = 1;
+      continue;
+    }
+    i++;
+    if (strcmp(a, "--bind") == 0 && spec.nbinds < SANDBOX_MAX_BINDS && strchr(val, ':') != NULL) {
+      hosts[spec.nbinds] = strdup(val);
+      if (hosts[spec.nbinds] == NULL)
+        return 2;
+      char *colon = strchr(hosts[spec.nbinds], ':');
+      *colon = '\0';
+      spec.binds[spec.nbinds].host = hosts[spec.nbinds];
+      spec.binds[spec.nbinds].inside = colon + 1;
+      spec.nbinds++;
+    } else if (strcmp(a, "--output") == 0) {
+      spec.output_host = val;
+      spec.outputs[0] = "scores.json";
+      spec.outputs[1] = "scores.txt";
+      spec.noutputs = 2;
+    } else if (strcmp(a, "--chdir") == 0) {
+      spec.chdir = val;
+    } else if (util_parse_ll(val, 1, 1000000, &v) != 0) {
+      fprintf(stderr, "sandbox_driver: bad option %s %s\n", a, val);
+      return 2;
+    } else if (strcmp(a, "--wall") == 0) {
+      spec.limits.wall_s = (int)v;
+    } else if (strcmp(a, "--cpu") == 0) {
+      spec.limits.cpu_s = (int)v;
+    } else if (strcmp(a, "--mem") == 0) {
+      spec.limits.memory_mb = (long)v;
+    } else if (strcmp(a, "--tmp") == 0) {
+      spec.tmp_mb = (long)v;
+    } else if (strcmp(a, "--repeat") == 0) {
+      repeat = (int)v;
+    } else {
+      fprintf(stderr, "sandbox_driver: unknown option %s\n", a);
+      return 2;
+    }
+  }
+  if (i + 1 >= argc) {
+    fprintf(stderr, "usage: sandbox_driver [options] -- PROGRAM ARGS...\n");
+    return 2;
+  }
+  spec.argv = argv + i + 1;
+  if (sandbox_init(insecure, err, sizeof(err)) != 0) {
+    printf("{\"rc\":-1,\"error\":\"sandbox_init: %s\"}\n", err);
+    return 1;
+  }
+  int64_t t0 = runner_now_ms();
+  for (int k = 0; k < repeat; k++) {
+    rc = sandbox_run(&spec, NULL, &res, err, sizeof(err));
+    if (k + 1 < repeat)
+      sandbox_result_free(&res);
+  }
+  double ms = (double)(runner_now_ms() - t0) / repeat;
+  json_t *files = json_array();
+  for (int k = 0; k < spec.noutputs; k++)
+    json_array_append_new(files, json_pack("{s:s,s:s,s:s?}", "name", spec.outputs[k], "state",
+                                           state_names[res.files[k].state], "data", res.files[k].data));
+  json_t *o = json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f}", "rc", rc, "exit",
+                        res.run.exit_code, "signal", res.run.signal, "limit", sandbox_limit_name(res.limit),
+                        "stopped", res.stopped, "truncated", res.run.truncated, "cpu", res.cpu_s, "maxrss_kb",
+                        (json_int_t)res.maxrss_kb, "stdout", res.run.out != NULL ? res.run.out : "", "stderr",
+                        res.run.err != NULL ? res.run.err : "", "error", err, "files", files, "ms_per_run", ms);
+  char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+  if (text == NULL)
+    return 3;
+  printf("%s\n", text);
+  free(text);
+  json_decref(o);
+  sandbox_result_free(&res);
+  for (int k = 0; k < spec.nbinds; k++)
+    free(hosts[k]);
+  return 0;
+}
