@@ -129,11 +129,12 @@ static int noise_entry(const char *name)
 }
 
 /*
- * Reads the current entry's data into *BUF (grown as needed), counting every byte against *BUDGET.
- * KEEP == 0 reads and discards. Returns 0, or -1 with MSG set, -2 on out of memory.
+ * Reads the current entry's data into *BUF (a new malloc'd buffer the caller frees, grown as needed; *LEN
+ * bytes), counting every byte actually decompressed against *BUDGET (what is left of LIMIT for the whole
+ * archive). KEEP == 0 reads and discards. Returns 0, or -1 with MSG set, -2 on out of memory.
  */
 static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint64_t *budget, char *msg,
-		      size_t msglen, uint64_t cap)
+		      size_t msglen, uint64_t limit)
 {
 	size_t cap_buf = keep ? (size_t)1 << 20 : 0;
 	char scratch[65536];
@@ -151,14 +152,12 @@ static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint
 
 		if (keep) {
 			if (*len == cap_buf) {
-				size_t ncap = cap_buf * 2;
+				/* double, up to one byte past the limit (reading that byte is the overflow check) */
+				size_t ncap = cap_buf * 2 < limit + 1 ? cap_buf * 2 : (size_t)limit + 1;
 				char *nb;
 
-				if (ncap > cap + 1)
-					ncap = (size_t)cap + 1;
-				if (ncap <= cap_buf) {
+				if (ncap <= cap_buf)
 					ncap = cap_buf + 1;
-				}
 				nb = realloc(*buf, ncap);
 				if (!nb)
 					return -2;
@@ -181,7 +180,7 @@ static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint
 			return 0;
 		if ((uint64_t)got > *budget) {
 			snprintf(msg, msglen, "the file is larger than %llu bytes once decompressed",
-				 (unsigned long long)cap);
+				 (unsigned long long)limit);
 			return -1;
 		}
 		*budget -= (uint64_t)got;
