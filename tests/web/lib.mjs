@@ -2,7 +2,7 @@
 // port with a temp data folder and a copy of the example bundle, Debian's chromium driven by playwright-core,
 // screenshots under the --out folder, checks that no page error or CSP violation happened, and cleanup.
 // A test exits 0 on success, 1 on failure, and 77 (ctest SKIP) only when /usr/bin/chromium is absent.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,11 +37,13 @@ function bundleCopy(source, tmp, edit) {
   return path.dirname(to);
 }
 
-// Starts `concours serve` and resolves once it prints its URL.
-async function startServer(binary, source, tmp, edit) {
+// Starts `concours serve` and resolves once it prints its URL. With `clockFile`, the server reads "now"
+// from that file (--test-clock, docs/api.md "Clock").
+async function startServer(binary, source, tmp, edit, clockFile) {
   const challenges = bundleCopy(source, tmp, edit);
   const data = path.join(tmp, 'data');
   const args = ['serve', '--data', data, '--listen', '127.0.0.1:0', '--challenges', challenges, '--workers', '1'];
+  if (clockFile) args.push('--test-clock', clockFile);
   if (fs.existsSync(path.join(source, 'web'))) args.push('--web', path.join(source, 'web'));
   log('starting', binary, args.join(' '));
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: source });
@@ -85,8 +87,10 @@ async function stopServer(child) {
 }
 
 // Runs `body(ctx)` with a server and a browser; handles skip, failure, screenshots and cleanup.
-// ctx: {url, page, context, browser, api, shot(name), out, source, fail(msg), problems}
-export async function run(name, body, { editBundle } = {}) {
+// ctx: {url, page, context, browser, api, shot(name), out, source, tmp, fail(msg), problems, setClock(when),
+//       staff(username, role)}
+// `testClock` (a time: ISO string or Date) starts the server on a test clock that setClock() moves.
+export async function run(name, body, { editBundle, testClock } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     console.log(`SKIP: ${CHROMIUM} is not installed (apt-get install chromium)`);
     process.exit(SKIP);
@@ -109,7 +113,15 @@ export async function run(name, body, { editBundle } = {}) {
   let failed = false;
   const problems = [];
   try {
-    server = await startServer(path.resolve(opts.concours), path.resolve(opts.source), tmp, editBundle);
+    const clockFile = testClock ? path.join(tmp, 'clock') : null;
+    const setClock = (when) => {
+      if (!clockFile) throw new Error('setClock() needs run(…, {testClock})');
+      fs.writeFileSync(clockFile, `${Math.floor(new Date(when).getTime() / 1000)}\n`);
+      log('clock set to', new Date(when).toISOString());
+    };
+    if (clockFile) setClock(testClock);
+    server = await startServer(path.resolve(opts.concours), path.resolve(opts.source), tmp, editBundle, clockFile);
+    const staff = (username, role) => addUser(path.resolve(opts.concours), path.join(tmp, 'data'), username, role);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -126,7 +138,7 @@ export async function run(name, body, { editBundle } = {}) {
       await p.screenshot({ path: file, fullPage: true });
       log('screenshot', file);
     };
-    await body({ url: server.url, page, context, browser, shot, out, source: path.resolve(opts.source), problems, watch: (p) => watch(p, problems) });
+    await body({ url: server.url, page, context, browser, shot, out, tmp, source: path.resolve(opts.source), problems, watch: (p) => watch(p, problems), setClock, staff });
     if (problems.length) throw new Error(`page problems:\n  ${problems.join('\n  ')}`);
     log('PASS', name);
   } catch (err) {
@@ -183,11 +195,25 @@ export async function eventually(fn, ms, what) {
 
 // Logs in through login.html and waits for the redirect to the challenge page (`hash` e.g. '#submit').
 export async function loginThroughPage(page, user, hash = '') {
-  await page.goto(`/login.html?next=${encodeURIComponent(`challenge.html?slug=visiomel-demo${hash}`)}`);
+  await loginTo(page, user, `challenge.html?slug=visiomel-demo${hash}`);
+}
+
+// Logs in through login.html with ?next=`next` (a page name and query) and waits until the page is shown.
+export async function loginTo(page, user, next) {
+  await page.goto(`/login.html?next=${encodeURIComponent(next)}`);
   await page.getByLabel('Username').fill(user.username);
   await page.getByLabel('Password').fill(user.password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(/challenge\.html\?slug=visiomel-demo/);
+  await page.waitForURL((u) => `${u.pathname.slice(1)}${u.search}${u.hash}` === next);
+}
+
+// Creates an organizer, jury or admin account with `concours user add` → {username, password}.
+function addUser(binary, data, username, role) {
+  const password = `${role} password ${username}`;
+  const res = spawnSync(binary, ['user', 'add', username, '--role', role, '--data', data, '--password-stdin'], { input: `${password}\n`, encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`concours user add ${username} --role ${role} → exit ${res.status}: ${res.stderr}`);
+  log('created', role, username);
+  return { username, password };
 }
 
 // Plain HTTP client for setting things up through the API (as a script would, with a Bearer token).

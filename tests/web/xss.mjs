@@ -5,9 +5,11 @@
 // the Content-Security-Policy header.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, assert, apiClient, eventually, say, loginThroughPage } from './lib.mjs';
+import { run, assert, apiClient, eventually, say, loginThroughPage, loginTo } from './lib.mjs';
 
 const DESCRIPTION = '<img src=x onerror=window.__xss=1>';
+const TEAM = '<img src=x onerror=window.__xss=10>';
+const NOTE = '<script>window.__xss=11</script><img src=x onerror=window.__xss=12>';
 const SUMMARY = 'Summary <img src=x onerror=window.__xss=7> ends here';
 const HOSTILE_MD = `
 
@@ -29,10 +31,15 @@ Bidi: invoice\u202Etxt.exe
 
 await run(
   'xss',
-  async ({ url, page, shot, source }) => {
+  async ({ url, page, browser, shot, source, staff, watch }) => {
     const api = apiClient(url);
     const eve = await api.participant('eve_hostile');
     const auth = { token: eve.token };
+
+    // Eve's team carries the payload as its name: the leaderboard, the jury and the organizer pages show it.
+    await api.acceptTerms(eve.token);
+    const team = await api.call('POST', '/challenges/visiomel-demo/teams', { ...auth, json: { name: TEAM } });
+    assert(team.status === 201 && team.data.name === TEAM, `a team named ${TEAM} → ${team.status} ${JSON.stringify(team.data)}`);
 
     const sample = fs.readFileSync(path.join(source, 'challenges/visiomel-demo/data/sample_submission.csv'));
     const sub = await api.submit(eve.token, sample, DESCRIPTION);
@@ -41,7 +48,7 @@ await run(
     assert(stored.data.description === DESCRIPTION, `the server keeps the description as sent (got ${JSON.stringify(stored.data.description)})`);
 
     // Every page is served with a CSP.
-    for (const p of ['/', '/index.html', '/challenge.html', '/login.html', '/register.html', '/tokens.html', '/style.css', '/js/api.js']) {
+    for (const p of ['/', '/index.html', '/challenge.html', '/login.html', '/register.html', '/tokens.html', '/organizer.html', '/jury.html', '/style.css', '/js/api.js']) {
       const res = await fetch(url + p);
       const csp = res.headers.get('content-security-policy') || '';
       assert(res.status === 200, `${p} → ${res.status}`);
@@ -98,6 +105,37 @@ await run(
     await page.locator('#leaderboard-body svg.plot').waitFor();
     await shot('leaderboard-hostile');
     assert((await page.evaluate(() => typeof window.__xss)) === 'undefined', 'no payload executed after scoring');
+    assert((await page.locator('#leaderboard-body tr.mine bdi').textContent()) === TEAM, 'the team name is literal on the leaderboard');
+
+    // The jury and the organizer see the team name (and the description) literally too.
+    for (const [role, who, pagePath, cell] of [
+      ['jury', 'jules_hostile', 'jury.html?slug=visiomel-demo', '#review-body tbody tr .team'],
+      ['organizer', 'orla_hostile', 'organizer.html?slug=visiomel-demo', `#submissions-body tr[data-id="${sub.data.id}"] td:nth-child(2) bdi`],
+    ]) {
+      const context = await browser.newContext({ baseURL: url });
+      const staffPage = await context.newPage();
+      watch(staffPage);
+      await loginTo(staffPage, staff(who, role), pagePath);
+      const name = staffPage.locator(cell).first();
+      await name.waitFor();
+      assert((await name.textContent()) === TEAM, `the team name is literal on the ${role} page`);
+      assert((await staffPage.locator('main img').count()) === 0, `no <img> on the ${role} page`);
+      if (role === 'organizer') {
+        assert((await staffPage.locator(`#submissions-body tr[data-id="${sub.data.id}"] td.desc`).textContent()) === DESCRIPTION, 'the description is literal on the organizer page');
+      } else {
+        await staffPage.locator('#review-body tbody tr').first().getByRole('button', { name: /^Note/ }).click();
+        await staffPage.locator('dialog.reason-dialog h2', { hasText: TEAM }).waitFor();
+        await staffPage.locator('dialog.reason-dialog').getByLabel('Note').fill(NOTE);
+        await staffPage.locator('dialog.reason-dialog').getByRole('button', { name: 'Add the note' }).click();
+        const listed = staffPage.locator('#notes-body .note-text', { hasText: 'onerror' });
+        await listed.waitFor();
+        assert((await listed.textContent()) === NOTE, 'a hostile note is literal');
+      }
+      await staffPage.waitForTimeout(300);
+      await shot(`${role}-hostile`, staffPage);
+      assert((await staffPage.evaluate(() => typeof window.__xss)) === 'undefined', `no payload executed on the ${role} page`);
+      await context.close();
+    }
     say('nothing executed');
   },
   {

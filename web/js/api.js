@@ -45,11 +45,15 @@ function requestHeaders(method, extra) {
 function errorFrom(status, text, retryAfter) {
   let code = `http_${status}`;
   let message = `The server answered ${status}.`;
+  let problems = null; // invalid_bundle lists every problem of the bundle
+  let more = 0;
   try {
     const body = JSON.parse(text);
     if (body && body.error && typeof body.error === 'object') {
       if (typeof body.error.code === 'string') code = body.error.code;
       if (typeof body.error.message === 'string' && body.error.message !== '') message = body.error.message;
+      if (Array.isArray(body.error.problems)) problems = body.error.problems.map(String);
+      if (Number.isInteger(body.error.more)) more = body.error.more;
     }
   } catch {
     /* not JSON: keep the generic message */
@@ -58,7 +62,10 @@ function errorFrom(status, text, retryAfter) {
     message = 'Your browser session has lost its security token. Please log in again.';
   }
   const seconds = Number.parseInt(retryAfter ?? '', 10);
-  return new ApiError(status, code, message, Number.isFinite(seconds) ? seconds : null);
+  const err = new ApiError(status, code, message, Number.isFinite(seconds) ? seconds : null);
+  err.problems = problems;
+  err.more = more;
+  return err;
 }
 
 function parseBody(status, text) {

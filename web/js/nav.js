@@ -22,6 +22,16 @@ function frame() {
   }
 }
 
+// Organizers and admins get the organizer page; the jury (and organizers, who may read it) the review.
+function staffLinks(role) {
+  const main = $('.main-nav');
+  if (!main || main.querySelector('[data-staff]')) return;
+  const page = window.location.pathname.split('/').pop();
+  const link = (href, text) => h('a', { href, text, dataset: { staff: '1' }, 'aria-current': page === href ? 'page' : null });
+  if (role === 'organizer' || role === 'admin') main.append(link('organizer.html', 'Organizer'));
+  if (role === 'jury' || role === 'admin' || role === 'organizer') main.append(link('jury.html', 'Jury'));
+}
+
 export async function initNav() {
   frame();
   const nav = $('#account');
@@ -34,6 +44,7 @@ export async function initNav() {
   }
   if (!nav) return me;
   if (me) {
+    staffLinks(me.role);
     const out = h('button', { type: 'button', class: 'link-button', text: 'Log out' });
     out.addEventListener('click', async () => {
       out.disabled = true;

@@ -1,0 +1,119 @@
+// Why this file exists: the organizer page in a real browser. An organizer imports a bundle archive through
+// the page (a .zip of a copy of the example with a new slug) and sees it listed; a bad bundle shows every
+// problem the server found; a phase change is refused without a reason and saved with one; the queue view
+// catches up with a submission by itself, its scorer log opens, and the CSV export downloads.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { run, assert, apiClient, eventually, say, loginTo } from './lib.mjs';
+
+// Zips a copy of the example bundle whose challenge.json went through `edit(spec)`; returns the archive.
+function bundleZip(source, tmp, slug, edit) {
+  const dir = path.join(tmp, 'zips', slug);
+  fs.cpSync(path.join(source, 'challenges', 'visiomel-demo'), dir, { recursive: true });
+  const file = path.join(dir, 'challenge.json');
+  const spec = JSON.parse(fs.readFileSync(file, 'utf8'));
+  spec.slug = slug;
+  edit(spec);
+  fs.writeFileSync(file, JSON.stringify(spec, null, 2));
+  const zip = path.join(tmp, `${slug}.zip`);
+  execFileSync('python3', ['-m', 'zipfile', '-c', zip, slug], { cwd: path.dirname(dir) });
+  return zip;
+}
+
+await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
+  const api = apiClient(url);
+  const olga = staff('olga_org', 'organizer');
+  const good = bundleZip(source, tmp, 'imported-demo', (spec) => {
+    spec.title = 'Imported through the page';
+  });
+  const bad = bundleZip(source, tmp, 'broken-demo', (spec) => {
+    spec.metric = { name: 'no_such_metric' };
+    delete spec.phases;
+  });
+
+  // A participant's scored submission for the queue and log views.
+  const pam = await api.participant('pam_org');
+  const sample = fs.readFileSync(path.join(source, 'challenges/visiomel-demo/data/sample_submission.csv'));
+
+  await loginTo(page, olga, 'organizer.html');
+  await page.locator('#challenge-list tr[data-slug="visiomel-demo"]').waitFor();
+  assert(await page.locator('.main-nav a', { hasText: 'Organizer' }).isVisible(), 'the nav links the organizer page');
+
+  // A good bundle: progress, then listed.
+  await page.getByLabel('Bundle archive').setInputFiles(good);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('#import-status', { hasText: 'Imported imported-demo' }).waitFor();
+  await page.locator('#challenge-list tr[data-slug="imported-demo"]').waitFor();
+  const listed = await api.call('GET', '/challenges/imported-demo');
+  assert(listed.status === 200 && listed.data.title === 'Imported through the page', `the server has the new challenge (${listed.status})`);
+  await shot('imported');
+
+  // A bad bundle: every problem is listed.
+  await page.getByLabel('Bundle archive').setInputFiles(bad);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const problems = page.locator('#import-status [role=alert] .problems li');
+  await problems.first().waitFor();
+  const texts = await problems.allTextContents();
+  assert(texts.length >= 2, `both problems are listed (got ${JSON.stringify(texts)})`);
+  assert(texts.some((t) => t.includes('metric.name')) && texts.some((t) => t.includes('phases')), `the problems name their fields (got ${JSON.stringify(texts)})`);
+  assert((await page.locator('#import-status .err-code').textContent()) === 'invalid_bundle', 'the error code is shown');
+  assert((await page.locator('#challenge-list tr[data-slug="broken-demo"]').count()) === 0, 'the bad bundle is not listed');
+  await shot('bad-bundle');
+
+  // Edit a phase of the imported challenge: no reason → refused in the page; with one → saved.
+  await page.locator('#challenge-list tr[data-slug="imported-demo"] a', { hasText: 'Manage' }).click();
+  await page.waitForURL(/organizer\.html\?slug=imported-demo/);
+  const form = page.locator('form.phase-form[data-phase="development"]');
+  await form.waitFor();
+  await form.getByLabel('Per day').fill('9');
+  await form.getByLabel('Closes (UTC)').fill('2030-06-15T12:00');
+  await form.getByRole('button', { name: 'Save development' }).click();
+  await form.locator('[role=alert]', { hasText: 'reason is required' }).waitFor();
+  assert((await form.getByLabel('Reason for the change').getAttribute('aria-invalid')) === 'true', 'the empty reason is marked invalid');
+  let after = await api.call('GET', '/challenges/imported-demo');
+  assert(after.data.phases[0].max_per_day === 5, 'nothing was saved without a reason');
+  await form.getByLabel('Reason for the change').fill('more tries for the test');
+  await form.getByRole('button', { name: 'Save development' }).click();
+  await page.locator('#phase-status', { hasText: 'Saved the development phase' }).waitFor();
+  after = await api.call('GET', '/challenges/imported-demo');
+  assert(after.data.phases[0].max_per_day === 9 && after.data.phases[0].end === '2030-06-15T12:00:00Z', `the phase is saved (${JSON.stringify(after.data.phases[0])})`);
+  assert((await page.locator('form.phase-form[data-phase="development"]').getByLabel('Per day').inputValue()) === '9', 'the form shows the saved value');
+  await shot('phase-saved');
+
+  // The queue of visiomel-demo refreshes by itself after a submission; its log opens.
+  await page.goto('/organizer.html?slug=visiomel-demo#queue');
+  await page.locator('#queue-body .counts').waitFor();
+  const sub = await api.submit(pam.token, sample, 'for the organizer');
+  assert(sub.status === 201, `a participant submits → ${sub.status}`);
+  await eventually(async () => /1\s*scored/.test(await page.locator('#queue-body .counts').textContent()), 30000, 'the queue view to count the scored submission');
+  const row = page.locator(`#submissions-body tr[data-id="${sub.data.id}"]`);
+  await row.waitFor();
+  assert((await row.locator('td.desc').textContent()) === 'for the organizer', 'the submission is listed with its description');
+  await row.locator('button[data-log]').click();
+  await page.locator('#log-body pre.log', { hasText: 'concours-score' }).waitFor();
+  await shot('queue-and-log');
+
+  // The CSV export downloads with the session.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+  const csv = fs.readFileSync(await download.path(), 'utf8');
+  assert(download.suggestedFilename() === 'visiomel-demo-submissions.csv', `the export is named (${download.suggestedFilename()})`);
+  assert(csv.startsWith('"id","team"') && csv.includes('for the organizer'), 'the CSV export holds the submission');
+
+  // On a phone.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto('/organizer.html?slug=imported-demo');
+  await page.locator('form.phase-form').first().waitFor();
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  assert(!wide, 'no page-wide horizontal scrolling on a phone');
+  await shot('phone');
+
+  // A participant has no organizer link and the page says so.
+  const ctx2 = await page.context().browser().newContext({ baseURL: url });
+  const p2 = await ctx2.newPage();
+  await loginTo(p2, pam, 'organizer.html');
+  await p2.locator('#page-status [role=alert]', { hasText: 'for an organizer' }).waitFor();
+  assert((await p2.locator('.main-nav a', { hasText: 'Organizer' }).count()) === 0, 'no organizer link for a participant');
+  await ctx2.close();
+  say('organizer page ok');
+});

@@ -1,0 +1,320 @@
+// Why this file exists: the organizer page — import a bundle (raw body, progress bar, the problems of a
+// bad one), and per challenge: edit phase dates and quotas with a reason, watch the scoring queue, read a
+// submission's scorer log, re-score, and download the exports (docs/api.md, "Organizers").
+import { api, upload, errorBox } from './api.js';
+import { h, replace, $, timeEl, fmtScore, fmtBytes, scrollBox, parseTime } from './dom.js';
+import { initNav } from './nav.js';
+import { ORGANIZER_ROLES, allowed, challengeTable, challengePath, downloadLink, reasonDialog, slugParam, note } from './staff.js';
+
+const QUEUE_MS = 4000;
+const SHOWN = 100; // submissions listed on the page; the exports hold them all
+const slug = slugParam();
+const base = challengePath(slug);
+let challenge = null;
+let queueTimer = null;
+let lastCounts = '';
+
+const manageHref = (s) => `organizer.html?slug=${encodeURIComponent(s)}#phases`;
+
+function listChallenges() {
+  return challengeTable($('#challenge-list'), slug, (c) => ({ href: manageHref(c.slug), text: 'Manage' }));
+}
+
+// ---- import ----
+
+function problemsBox(err) {
+  const box = errorBox(err, { what: 'The bundle was not imported' });
+  const problems = err && Array.isArray(err.problems) ? err.problems : [];
+  if (problems.length) {
+    box.append(h('ul', { class: 'problems' }, problems.map((p) => h('li', {}, h('code', { text: p })))));
+    if (err.more > 0) box.append(h('p', { text: `…and ${err.more} more.` }));
+  }
+  return box;
+}
+
+function initImport() {
+  const form = $('#import-form');
+  const input = $('#bundle');
+  const status = $('#import-status');
+  const bar = $('#import-bar');
+  const text = $('#import-text');
+  const cancel = $('#import-cancel');
+  let sending = null;
+  cancel.addEventListener('click', () => sending && sending.abort());
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = input.files && input.files[0];
+    if (!file || file.size === 0) {
+      input.setAttribute('aria-invalid', 'true');
+      replace(status, h('p', { class: 'alert alert-error', role: 'alert', text: file ? 'This file is empty.' : 'Choose a bundle archive first.' }));
+      input.focus();
+      return;
+    }
+    input.removeAttribute('aria-invalid');
+    replace(status);
+    const button = $('#import-button');
+    button.disabled = true;
+    cancel.hidden = false;
+    bar.value = 0;
+    text.textContent = `0 % of ${fmtBytes(file.size)}`;
+    $('#import-progress').hidden = false;
+    sending = upload('/challenges', file, {
+      onProgress(loaded, total) {
+        const pct = total ? Math.floor((loaded / total) * 100) : 0;
+        bar.value = pct;
+        text.textContent = pct >= 100 ? 'Uploaded; checking the bundle…' : `${pct} % of ${fmtBytes(total)}`;
+      },
+    });
+    try {
+      const done = await sending.promise;
+      const made = done && done.slug;
+      note(status, ['Imported ', h('code', { text: made }), '. ', h('a', { href: manageHref(made), text: 'Manage it' }), ' · ', h('a', { href: `challenge.html?slug=${encodeURIComponent(made)}`, text: 'its public page' })]);
+      form.reset();
+      await listChallenges();
+    } catch (err) {
+      replace(status, problemsBox(err));
+    } finally {
+      sending = null;
+      button.disabled = false;
+      cancel.hidden = true;
+      $('#import-progress').hidden = true;
+    }
+  });
+}
+
+// ---- phases ----
+
+// "2026-01-01T00:00:00Z" ⇄ the value of a datetime-local input read as UTC.
+// Whole minutes show as "YYYY-MM-DDTHH:MM", so the field needs no seconds (and stays narrow).
+function toInput(iso) {
+  const d = parseTime(iso);
+  if (!d) return '';
+  const full = d.toISOString().slice(0, 19);
+  return full.endsWith(':00') ? full.slice(0, 16) : full;
+}
+
+function fromInput(value) {
+  if (!value) return null;
+  const full = value.length === 16 ? `${value}:00` : value.slice(0, 19);
+  return `${full}Z`;
+}
+
+function phaseForm(p) {
+  const id = (k) => `ph-${p.name}-${k}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const field = (key, label, attrs) => [h('label', { for: id(key), text: label }), h('input', { id: id(key), name: key, ...attrs })];
+  const form = h('form', { class: 'phase-form', novalidate: true, dataset: { phase: p.name } },
+    h('fieldset', {},
+      h('legend', {}, h('bdi', { text: p.name }), p.final_selection > 0 ? h('span', { class: 'muted', text: ` · ${p.final_selection} final picks` }) : null),
+      h('div', { class: 'fields' },
+        h('div', { class: 'stack' }, field('start', 'Opens (UTC)', { type: 'datetime-local', value: toInput(p.start), required: true })),
+        h('div', { class: 'stack' }, field('end', 'Closes (UTC)', { type: 'datetime-local', value: toInput(p.end), required: true })),
+        h('div', { class: 'stack' }, field('max_per_day', 'Per day', { type: 'number', min: 0, step: 1, value: p.max_per_day ?? 0, inputmode: 'numeric' })),
+        h('div', { class: 'stack' }, field('max_total', 'In total', { type: 'number', min: 0, step: 1, value: p.max_total ?? 0, inputmode: 'numeric' }))),
+      h('div', { class: 'stack' }, field('reason', 'Reason for the change', { type: 'text', maxlength: 1000, autocomplete: 'off', required: true })),
+      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'button primary small', text: `Save ${p.name}` })),
+      h('div', { class: 'phase-error', 'aria-live': 'assertive' })));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    savePhase(form, p);
+  });
+  return form;
+}
+
+async function savePhase(form, p) {
+  const get = (name) => form.elements.namedItem(name);
+  const errorBoxEl = $('.phase-error', form);
+  const reason = get('reason').value.trim();
+  const change = {};
+  const start = fromInput(get('start').value);
+  const end = fromInput(get('end').value);
+  if (start && start !== fromInput(toInput(p.start))) change.start = start;
+  if (end && end !== fromInput(toInput(p.end))) change.end = end;
+  for (const key of ['max_per_day', 'max_total']) {
+    const n = Number(get(key).value);
+    if (get(key).value !== '' && Number.isInteger(n) && n >= 0 && n !== (p[key] ?? 0)) change[key] = n;
+  }
+  replace(errorBoxEl);
+  if (!Object.keys(change).length) {
+    replace(errorBoxEl, h('p', { class: 'alert alert-info', role: 'status', text: 'Nothing changed.' }));
+    return;
+  }
+  if (!reason) {
+    get('reason').setAttribute('aria-invalid', 'true');
+    replace(errorBoxEl, h('p', { class: 'alert alert-error', role: 'alert', text: 'A reason is required: it goes to the audit log.' }));
+    get('reason').focus();
+    return;
+  }
+  get('reason').removeAttribute('aria-invalid');
+  const button = $('button[type=submit]', form);
+  button.disabled = true;
+  try {
+    challenge = await api('PATCH', `${base}/phases/${encodeURIComponent(p.name)}`, { json: { ...change, reason } });
+    renderPhases();
+    note($('#phase-status'), [`Saved the ${p.name} phase (`, Object.keys(change).join(', '), ').']);
+  } catch (err) {
+    replace(errorBoxEl, errorBox(err, { what: `Could not save the ${p.name} phase` }));
+    button.disabled = false;
+  }
+}
+
+function renderPhases() {
+  replace($('#phase-forms'), (challenge.phases || []).map(phaseForm));
+}
+
+// ---- queue, submissions, logs ----
+
+function count(label, n, cls) {
+  return h('li', { class: cls || null }, h('strong', { class: 'num', text: String(n ?? 0) }), ` ${label}`);
+}
+
+async function refreshQueue() {
+  let q;
+  try {
+    q = await api('GET', `${base}/queue`);
+  } catch (err) {
+    replace($('#queue-body'), errorBox(err, { what: 'Could not read the queue' }));
+    return;
+  }
+  const failures = Array.isArray(q.recent_failures) ? q.recent_failures : [];
+  replace($('#queue-body'),
+    h('ul', { class: 'counts' }, count('queued', q.queued), count('running', q.running), count('scored', q.scored), count('failed', q.failed, q.failed ? 'has-failed' : ''), count('cancelled', q.cancelled)),
+    q.oldest_queued_at ? h('p', {}, 'Oldest queued since ', timeEl(q.oldest_queued_at, { relative: true }), '.') : null,
+    failures.length
+      ? [h('h3', { text: 'Recent failures' }), scrollBox(h('table', { class: 'failures' },
+        h('thead', {}, h('tr', {}, ['Submission', 'Team', 'Error', 'Sent'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', {}, failures.map((f) => h('tr', {},
+          h('td', {}, logButton(f.id)),
+          h('td', {}, h('bdi', { text: f.team ?? '' })),
+          h('td', {}, errorText(f.error)),
+          h('td', {}, timeEl(f.created_at)))))))]
+      : null);
+  $('#queue-updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${QUEUE_MS / 1000} s.`;
+  const counts = JSON.stringify([q.queued, q.running, q.scored, q.failed, q.cancelled]);
+  if (counts !== lastCounts) {
+    lastCounts = counts;
+    refreshSubmissions();
+  }
+}
+
+function errorText(e) {
+  if (!e) return '';
+  if (typeof e === 'string') return h('code', { text: e });
+  return [h('code', { text: e.code || '' }), e.message ? ` ${e.message}` : ''];
+}
+
+function pollQueue() {
+  clearTimeout(queueTimer);
+  queueTimer = setTimeout(async () => {
+    if (!document.hidden) await refreshQueue();
+    pollQueue();
+  }, QUEUE_MS);
+}
+
+function logButton(id) {
+  const b = h('button', { type: 'button', class: 'link-button', dataset: { log: id }, text: `#${id}` }, h('span', { class: 'visually-hidden', text: ': show the scorer log' }));
+  b.addEventListener('click', () => {
+    $('#log-id').value = String(id);
+    showLog(id);
+  });
+  return b;
+}
+
+async function showLog(id) {
+  const box = $('#log-body');
+  replace(box, h('p', { class: 'muted', text: `Loading the log of #${id}…` }));
+  try {
+    const answer = await api('GET', `/submissions/${encodeURIComponent(id)}/log`);
+    replace(box, h('p', {}, `Scorer output of submission #${id}:`), h('pre', { class: 'code-block log', tabindex: '0', text: (answer && answer.log) || '(empty)' }));
+  } catch (err) {
+    replace(box, errorBox(err, { what: `No log for #${id}` }));
+  }
+  $('#log-h').scrollIntoView({ block: 'start' });
+}
+
+async function refreshSubmissions() {
+  const box = $('#submissions-body');
+  let all;
+  try {
+    all = await api('GET', `${base}/export?format=json`);
+  } catch (err) {
+    replace(box, errorBox(err, { what: 'Could not list the submissions' }));
+    return;
+  }
+  const rows = (Array.isArray(all) ? all : []).slice().sort((a, b) => b.id - a.id);
+  if (!rows.length) return replace(box, h('p', { class: 'muted', text: 'No submission yet.' }));
+  const precision = challenge && challenge.leaderboard ? challenge.leaderboard.precision : undefined;
+  const score = (v) => fmtScore(v, precision);
+  replace(box,
+    h('p', { class: 'help', text: rows.length > SHOWN ? `The newest ${SHOWN} of ${rows.length}; the exports below hold them all.` : `${rows.length} submission(s), newest first.` }),
+    scrollBox(h('table', { class: 'org-submissions' },
+      h('thead', {}, h('tr', {}, ['Log', 'Team', 'User', 'Phase', 'Status', 'Public', 'Private', 'Sent', 'Description'].map((t, k) => h('th', { scope: 'col', class: k === 5 || k === 6 ? 'num' : null, text: t })))),
+      h('tbody', {}, rows.slice(0, SHOWN).map((r) => h('tr', { dataset: { id: r.id }, class: r.disqualified ? 'disqualified' : null },
+        h('td', {}, logButton(r.id)),
+        h('td', {}, h('bdi', { text: r.team ?? '' })),
+        h('td', {}, h('bdi', { text: r.user ?? '' })),
+        h('td', { text: r.phase ?? '' }),
+        h('td', {}, h('span', { class: `badge status-${r.status}`, text: r.status }), r.disqualified ? h('span', { class: 'badge badge-dq', text: 'disqualified' }) : null),
+        h('td', { class: 'num score', text: score(r.public_score) }),
+        h('td', { class: 'num score', text: score(r.private_score) }),
+        h('td', {}, timeEl(r.created_at)),
+        h('td', { class: 'desc', text: r.description ?? '' })))))));
+}
+
+// ---- re-score and exports ----
+
+function initRescore() {
+  $('#rescore-all').addEventListener('click', async () => {
+    const select = h('select', { id: 'rescore-phase' }, h('option', { value: '', text: 'all phases' }), (challenge.phases || []).map((p) => h('option', { value: p.name, text: p.name })));
+    const result = await reasonDialog({
+      title: `Re-score submissions of ${slug}`,
+      text: ['Every scored or failed submission goes back to the queue. ', h('label', { for: 'rescore-phase', text: 'Phase: ' }), select],
+      confirm: 'Re-score',
+      action: (reason) => api('POST', `${base}/rescore`, { json: select.value ? { phase: select.value, reason } : { reason } }),
+    });
+    if (result) {
+      note($('#rescore-status'), `${result.queued} submission(s) queued again.`);
+      refreshQueue();
+    }
+  });
+}
+
+function renderExports() {
+  replace($('#export-links'),
+    downloadLink(`${base}/export?format=csv`, `${slug}-submissions.csv`, 'Download CSV'),
+    downloadLink(`${base}/export?format=json`, `${slug}-submissions.json`, 'Download JSON'),
+    h('a', { href: `jury.html?slug=${encodeURIComponent(slug)}`, text: 'Read the review' }));
+}
+
+async function main() {
+  const me = await initNav();
+  const status = $('#page-status');
+  if (!allowed(status, me, ORGANIZER_ROLES, 'an organizer')) return;
+  replace(status);
+  $('#organizer').hidden = false;
+  initImport();
+  $('#log-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const id = Number($('#log-id').value);
+    if (Number.isInteger(id) && id > 0) showLog(id);
+    else replace($('#log-body'), h('p', { class: 'alert alert-error', role: 'alert', text: 'Give a submission id (a whole number).' }));
+  });
+  await listChallenges();
+  if (!slug) return;
+  try {
+    challenge = await api('GET', base);
+  } catch (err) {
+    replace(status, errorBox(err, { what: `Challenge ${slug}` }));
+    return;
+  }
+  document.title = `${slug} · Organizer · concours`;
+  $('#manage-slug').textContent = slug;
+  $('#manage').hidden = false;
+  renderPhases();
+  renderExports();
+  initRescore();
+  await refreshQueue();
+  pollQueue();
+  if (window.location.hash) document.getElementById(window.location.hash.slice(1))?.scrollIntoView();
+}
+
+main();
