@@ -2,6 +2,7 @@
 #include "app.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,6 +36,13 @@ static const struct {
   [APP_RATE_LIMITED] = {429, "rate_limited"},
   [APP_INTERNAL] = {500, "internal_error"},
   [APP_NO_SPACE] = {507, "insufficient_storage"},
+  [APP_INVALID_BUNDLE] = {400, "invalid_bundle"},
+  [APP_TEAM_NAME_TAKEN] = {409, "team_name_taken"},
+  [APP_TEAM_FULL] = {409, "team_full"},
+  [APP_TEAM_LOCKED] = {409, "team_locked"},
+  [APP_NOT_CANCELLABLE] = {409, "not_cancellable"},
+  [APP_PHASE_OPEN] = {409, "phase_open"},
+  [APP_PUBLISHED] = {409, "published"},
 };
 
 int app_status_http(enum app_status s)
@@ -79,12 +87,38 @@ void app_config_defaults(struct app_config *c)
   util_strlcpy(c->web_dir, CONCOURS_WEB_DIR, sizeof(c->web_dir));
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   c->workers = n > 0 ? (int)n : 1;
-  c->http_threads = 16;
+  /* CivetWeb serves one connection per thread: enough threads that a few slow clients cannot starve the others
+   * (nginx in front buffers requests for real slow-client protection, see scripts/nginx). */
+  c->http_threads = 96;
   c->max_upload_bytes = 200LL * 1024 * 1024;
   c->score_timeout_s = 600;
 }
 
+static char test_clock_path[APP_PATH_MAX];
+
+int app_set_test_clock(const char *path)
+{
+  if (path == NULL) {
+    test_clock_path[0] = '\0';
+    return 0;
+  }
+  return util_strlcpy(test_clock_path, path, sizeof(test_clock_path));
+}
+
 int64_t app_now(void)
 {
+  if (test_clock_path[0] != '\0') {
+    char buf[32];
+    FILE *f = fopen(test_clock_path, "r");
+    if (f != NULL) {
+      size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+      fclose(f);
+      buf[n] = '\0';
+      buf[strcspn(buf, " \r\n")] = '\0';
+      long long v;
+      if (util_parse_ll(buf, 0, INT64_MAX / 2, &v) == 0)
+        return (int64_t)v;
+    }
+  }
   return (int64_t)time(NULL);
 }

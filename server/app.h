@@ -32,6 +32,13 @@ enum app_status {
   APP_RATE_LIMITED,
   APP_INTERNAL,
   APP_NO_SPACE,
+  APP_INVALID_BUNDLE,
+  APP_TEAM_NAME_TAKEN,
+  APP_TEAM_FULL,
+  APP_TEAM_LOCKED,
+  APP_NOT_CANCELLABLE,
+  APP_PHASE_OPEN,
+  APP_PUBLISHED,
   APP_STATUS_COUNT
 };
 
@@ -58,6 +65,7 @@ struct app_config {
   long long max_upload_bytes;
   int score_timeout_s;            /* wall-clock limit of one scoring run */
   int secure_cookies;             /* add Secure to the session cookie (behind TLS) */
+  char test_clock[APP_PATH_MAX];  /* tests only: file holding "now", "" for the system clock */
 };
 
 /* Fills C with the documented defaults (data ./concours-data, listen 127.0.0.1:8080, ...). */
@@ -65,5 +73,8 @@ void app_config_defaults(struct app_config *c);
 
 /* Seconds since the epoch (UTC). Every decision that depends on time reads this clock. */
 int64_t app_now(void);
+/* Tests only: makes app_now read the time (decimal seconds) from PATH at every call. NULL restores the system
+ * clock. Returns 0, or -1 when PATH is too long. */
+int app_set_test_clock(const char *path);
 
 #endif

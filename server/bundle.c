@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "codalab.h"
 #include "db.h"
 #include "metrics.h"
 #include "sandbox.h"
@@ -470,6 +471,11 @@ int bundle_import(sqlite3 *db, const char *dir, char slug_out[64], struct bundle
   int rc = -1;
   json_error_t jerr;
   memset(p, 0, sizeof(*p));
+  if (codalab_is_bundle(dir)) { /* a CodaLab v1.5 competition bundle: converted, then imported as ours */
+    free(c);
+    json_decref(files);
+    return codalab_import(db, dir, slug_out, p);
+  }
   if (c == NULL || files == NULL) {
     problem(p, "(import)", NULL, "out of memory");
     goto out;

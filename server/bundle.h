@@ -22,4 +22,8 @@ struct bundle_problems {
  * problems (listed in P, nothing changed), -1 on an internal error (described in P). */
 int bundle_import(sqlite3 *db, const char *dir, char slug[64], struct bundle_problems *p);
 
+/* The same for a .zip / .tar / .tar.gz of a bundle folder at ARCHIVE (unpacked safely under DATA/tmp, removed
+ * afterwards). Unsafe or malformed archives are problems (return 1). */
+int bundle_import_archive(sqlite3 *db, const char *archive, char slug[64], struct bundle_problems *p);
+
 #endif

@@ -6,6 +6,8 @@
 int cli_challenge(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_verify(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 void cli_usage(void);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_internal.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------- schema */
@@ -89,9 +90,112 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  n_scored INTEGER NOT NULL,"
   "  last_at INTEGER NOT NULL,"
   "  PRIMARY KEY(challenge_id, user_id));",
+  /* 2: teams (every participant competes in a team, solo by default), cancelled runs, disqualification,
+   * final selection, jury notes, the signed ranking and the append-only, hash-chained audit log. */
+  "CREATE TABLE teams("
+  "  id INTEGER PRIMARY KEY,"
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  name TEXT NOT NULL COLLATE NOCASE,"
+  "  solo INTEGER NOT NULL DEFAULT 0,"
+  "  invite_code TEXT NOT NULL UNIQUE,"
+  "  disqualified_at INTEGER, disqualify_reason TEXT,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE UNIQUE INDEX teams_name ON teams(challenge_id, name) WHERE solo=0;"
+  "CREATE TABLE team_members("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  user_id INTEGER NOT NULL REFERENCES users(id),"
+  "  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,"
+  "  joined_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(challenge_id, user_id));"
+  "CREATE INDEX team_members_team ON team_members(team_id);"
+  "INSERT INTO teams(challenge_id,name,solo,invite_code,created_at) "
+  "  SELECT x.challenge_id, u.username, 1, lower(hex(randomblob(12))), min(x.at) FROM "
+  "  (SELECT challenge_id, user_id, accepted_at AS at FROM terms_acceptances "
+  "   UNION ALL SELECT challenge_id, user_id, created_at FROM submissions) x "
+  "  JOIN users u ON u.id=x.user_id GROUP BY x.challenge_id, x.user_id;"
+  "INSERT INTO team_members(challenge_id,user_id,team_id,joined_at) "
+  "  SELECT t.challenge_id, u.id, t.id, t.created_at FROM teams t JOIN users u ON u.username=t.name WHERE t.solo=1;"
+  "CREATE TABLE submissions2("
+  "  id INTEGER PRIMARY KEY,"
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id),"
+  "  user_id INTEGER NOT NULL REFERENCES users(id),"
+  "  team_id INTEGER NOT NULL REFERENCES teams(id),"
+  "  phase TEXT NOT NULL,"
+  "  sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
+  "  description TEXT NOT NULL DEFAULT '',"
+  "  idempotency_key TEXT,"
+  "  status TEXT NOT NULL CHECK(status IN ('queued','running','scored','failed','cancelled')),"
+  "  score REAL, public_score REAL, private_score REAL, private_ci_lo REAL, private_ci_hi REAL,"
+  "  error_code TEXT, error_message TEXT, log TEXT,"
+  "  created_at INTEGER NOT NULL, started_at INTEGER, scored_at INTEGER,"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  disqualified_at INTEGER, disqualify_reason TEXT,"
+  "  UNIQUE(challenge_id, user_id, idempotency_key));"
+  "INSERT INTO submissions2(id,challenge_id,user_id,team_id,phase,sha256,size,description,idempotency_key,status,"
+  "  score,public_score,private_score,error_code,error_message,log,created_at,started_at,scored_at,attempts) "
+  "  SELECT s.id,s.challenge_id,s.user_id,m.team_id,s.phase,s.sha256,s.size,s.description,s.idempotency_key,"
+  "  s.status,s.score,s.public_score,s.private_score,s.error_code,s.error_message,s.log,s.created_at,"
+  "  s.started_at,s.scored_at,s.attempts FROM submissions s "
+  "  JOIN team_members m ON m.challenge_id=s.challenge_id AND m.user_id=s.user_id;"
+  "DROP TABLE leaderboard_best;"
+  "DROP TABLE submissions;"
+  "ALTER TABLE submissions2 RENAME TO submissions;"
+  "CREATE INDEX submissions_queue ON submissions(status, id);"
+  "CREATE INDEX submissions_team ON submissions(challenge_id, team_id, created_at);"
+  "CREATE INDEX submissions_sha ON submissions(sha256);"
+  "CREATE TABLE leaderboard_best("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,"
+  "  submission_id INTEGER NOT NULL REFERENCES submissions(id),"
+  "  score REAL NOT NULL,"
+  "  best_created_at INTEGER NOT NULL,"
+  "  n_scored INTEGER NOT NULL,"
+  "  last_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(challenge_id, team_id));"
+  "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "
+  "  SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
+  "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
+  "  row_number() OVER (PARTITION BY s.challenge_id, s.team_id ORDER BY CASE WHEN c.higher_is_better "
+  "    THEN -round(s.public_score, c.precision) ELSE round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
+  "  count(*) OVER (PARTITION BY s.challenge_id, s.team_id) AS n,"
+  "  max(s.created_at) OVER (PARTITION BY s.challenge_id, s.team_id) AS last_at "
+  "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id "
+  "  WHERE s.status='scored' AND s.public_score IS NOT NULL AND s.disqualified_at IS NULL) WHERE r=1;"
+  "ALTER TABLE challenges ADD COLUMN team_max_size INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE challenges ADD COLUMN ranking_json TEXT;"
+  "ALTER TABLE challenges ADD COLUMN ranking_sig TEXT;"
+  "CREATE TABLE selections("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,"
+  "  submission_id INTEGER NOT NULL REFERENCES submissions(id),"
+  "  phase TEXT NOT NULL,"
+  "  selected_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(team_id, submission_id));"
+  "CREATE TABLE notes("
+  "  id INTEGER PRIMARY KEY,"
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  author_id INTEGER NOT NULL REFERENCES users(id),"
+  "  submission_id INTEGER, team_id INTEGER,"
+  "  text TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL);"
+  "CREATE TABLE audit_log("
+  "  id INTEGER PRIMARY KEY,"
+  "  at INTEGER NOT NULL,"
+  "  actor TEXT NOT NULL,"
+  "  action TEXT NOT NULL,"
+  "  challenge TEXT,"
+  "  target TEXT,"
+  "  reason TEXT,"
+  "  details TEXT NOT NULL,"
+  "  prev_hash TEXT NOT NULL,"
+  "  hash TEXT NOT NULL);"
+  "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+  "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+  "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
-static void log_db(sqlite3 *db, const char *what)
+void dbi_log(sqlite3 *db, const char *what)
 {
   fprintf(stderr, "concours: database: %s: %s\n", what, db != NULL ? sqlite3_errmsg(db) : "no connection");
 }
@@ -254,29 +358,29 @@ void db_pool_close(void)
 
 /* ---------------------------------------------------------------- helpers */
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql)
+sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql)
 {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-    log_db(db, sql);
+    dbi_log(db, sql);
     return NULL;
   }
   return st;
 }
 
 /* Runs a statement that returns no rows. 0 ok, SQLITE_CONSTRAINT for a constraint, -1 other errors. */
-static int step_done(sqlite3 *db, sqlite3_stmt *st)
+int dbi_step_done(sqlite3 *db, sqlite3_stmt *st)
 {
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE)
     return 0;
   if ((rc & 0xff) == SQLITE_CONSTRAINT)
     return SQLITE_CONSTRAINT;
-  log_db(db, sqlite3_sql(st));
+  dbi_log(db, sqlite3_sql(st));
   return -1;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
+void dbi_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
   if (s == NULL)
     sqlite3_bind_null(st, i);
@@ -284,13 +388,13 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
     sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *dbi_col_text(sqlite3_stmt *st, int i)
 {
   const unsigned char *t = sqlite3_column_text(st, i);
   return t != NULL ? (const char *)t : "";
 }
 
-static json_t *col_time(sqlite3_stmt *st, int i)
+json_t *dbi_col_time(sqlite3_stmt *st, int i)
 {
   char buf[32];
   if (sqlite3_column_type(st, i) == SQLITE_NULL)
@@ -300,23 +404,23 @@ static json_t *col_time(sqlite3_stmt *st, int i)
 }
 
 /* Rounds V to PRECISION decimals the same way for every response (and for ranking). */
-static double round_to(double v, int precision)
+double dbi_round(double v, int precision)
 {
   double p = pow(10.0, precision);
   return round(v * p) / p;
 }
 
-static json_t *col_score(sqlite3_stmt *st, int i, int precision)
+json_t *dbi_col_score(sqlite3_stmt *st, int i, int precision)
 {
   if (sqlite3_column_type(st, i) == SQLITE_NULL)
     return json_null();
-  return json_real(round_to(sqlite3_column_double(st, i), precision));
+  return json_real(dbi_round(sqlite3_column_double(st, i), precision));
 }
 
-static int exec(sqlite3 *db, const char *sql)
+int dbi_exec(sqlite3 *db, const char *sql)
 {
   if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-    log_db(db, sql);
+    dbi_log(db, sql);
     return -1;
   }
   return 0;
@@ -328,15 +432,15 @@ enum app_status db_user_create(sqlite3 *db, const char *username, const char *em
                                const char *pw_hash, int64_t *id)
 {
   enum app_status s = APP_INTERNAL;
-  sqlite3_stmt *st = prepare(db, "INSERT INTO users(username,email,role,pw_hash,created_at) VALUES(?,?,?,?,?)");
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO users(username,email,role,pw_hash,created_at) VALUES(?,?,?,?,?)");
   if (st == NULL)
     return APP_INTERNAL;
-  bind_text(st, 1, username);
-  bind_text(st, 2, email);
-  bind_text(st, 3, app_role_name(role));
-  bind_text(st, 4, pw_hash);
+  dbi_bind_text(st, 1, username);
+  dbi_bind_text(st, 2, email);
+  dbi_bind_text(st, 3, app_role_name(role));
+  dbi_bind_text(st, 4, pw_hash);
   sqlite3_bind_int64(st, 5, app_now());
-  int rc = step_done(db, st);
+  int rc = dbi_step_done(db, st);
   if (rc == SQLITE_CONSTRAINT) {
     s = APP_USERNAME_TAKEN;
   } else if (rc == 0) {
@@ -350,27 +454,27 @@ enum app_status db_user_create(sqlite3 *db, const char *username, const char *em
 static void fill_user(sqlite3_stmt *st, int first, struct user *u)
 {
   u->id = sqlite3_column_int64(st, first);
-  util_strlcpy(u->username, col_text(st, first + 1), sizeof(u->username));
-  if (app_role_parse(col_text(st, first + 2), &u->role) != 0)
+  util_strlcpy(u->username, dbi_col_text(st, first + 1), sizeof(u->username));
+  if (app_role_parse(dbi_col_text(st, first + 2), &u->role) != 0)
     u->role = ROLE_PARTICIPANT;
 }
 
 enum app_status db_user_by_name(sqlite3 *db, const char *username, struct user *u, char *pw_hash, size_t hashlen)
 {
   enum app_status s = APP_INTERNAL;
-  sqlite3_stmt *st = prepare(db, "SELECT id,username,role,pw_hash FROM users WHERE username=?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id,username,role,pw_hash FROM users WHERE username=?");
   if (st == NULL)
     return APP_INTERNAL;
-  bind_text(st, 1, username);
+  dbi_bind_text(st, 1, username);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     fill_user(st, 0, u);
-    util_strlcpy(pw_hash, col_text(st, 3), hashlen);
+    util_strlcpy(pw_hash, dbi_col_text(st, 3), hashlen);
     s = APP_OK;
   } else if (rc == SQLITE_DONE) {
     s = APP_NOT_FOUND;
   } else {
-    log_db(db, "user lookup");
+    dbi_log(db, "user lookup");
   }
   sqlite3_finalize(st);
   return s;
@@ -381,10 +485,10 @@ enum app_status db_user_by_name(sqlite3 *db, const char *username, struct user *
 int db_login_failures(sqlite3 *db, const char *username, int64_t now, int64_t window)
 {
   int n = 0;
-  sqlite3_stmt *st = prepare(db, "SELECT count FROM login_failures WHERE username=? AND window_start>?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT count FROM login_failures WHERE username=? AND window_start>?");
   if (st == NULL)
     return 0;
-  bind_text(st, 1, username);
+  dbi_bind_text(st, 1, username);
   sqlite3_bind_int64(st, 2, now - window);
   if (sqlite3_step(st) == SQLITE_ROW)
     n = sqlite3_column_int(st, 0);
@@ -394,27 +498,27 @@ int db_login_failures(sqlite3 *db, const char *username, int64_t now, int64_t wi
 
 void db_login_failure_add(sqlite3 *db, const char *username, int64_t now, int64_t window)
 {
-  sqlite3_stmt *st = prepare(db,
+  sqlite3_stmt *st = dbi_prepare(db,
     "INSERT INTO login_failures(username,count,window_start) VALUES(?1,1,?2) "
     "ON CONFLICT(username) DO UPDATE SET "
     "count=CASE WHEN window_start>?2-?3 THEN count+1 ELSE 1 END,"
     "window_start=CASE WHEN window_start>?2-?3 THEN window_start ELSE ?2 END");
   if (st == NULL)
     return;
-  bind_text(st, 1, username);
+  dbi_bind_text(st, 1, username);
   sqlite3_bind_int64(st, 2, now);
   sqlite3_bind_int64(st, 3, window);
-  step_done(db, st);
+  dbi_step_done(db, st);
   sqlite3_finalize(st);
 }
 
 void db_login_failure_clear(sqlite3 *db, const char *username)
 {
-  sqlite3_stmt *st = prepare(db, "DELETE FROM login_failures WHERE username=?");
+  sqlite3_stmt *st = dbi_prepare(db, "DELETE FROM login_failures WHERE username=?");
   if (st == NULL)
     return;
-  bind_text(st, 1, username);
-  step_done(db, st);
+  dbi_bind_text(st, 1, username);
+  dbi_step_done(db, st);
   sqlite3_finalize(st);
 }
 
@@ -423,22 +527,22 @@ void db_login_failure_clear(sqlite3 *db, const char *username)
 enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t user_id, const char *csrf,
                                   int64_t now, int64_t expires_at)
 {
-  sqlite3_stmt *st = prepare(db, "INSERT INTO sessions(token_hash,user_id,csrf_token,created_at,expires_at) "
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO sessions(token_hash,user_id,csrf_token,created_at,expires_at) "
                                  "VALUES(?,?,?,?,?)");
   if (st == NULL)
     return APP_INTERNAL;
-  bind_text(st, 1, token_hash);
+  dbi_bind_text(st, 1, token_hash);
   sqlite3_bind_int64(st, 2, user_id);
-  bind_text(st, 3, csrf);
+  dbi_bind_text(st, 3, csrf);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int64(st, 5, expires_at);
-  int rc = step_done(db, st);
+  int rc = dbi_step_done(db, st);
   sqlite3_finalize(st);
   /* expired sessions are cleaned up opportunistically at each login */
-  st = prepare(db, "DELETE FROM sessions WHERE expires_at<?");
+  st = dbi_prepare(db, "DELETE FROM sessions WHERE expires_at<?");
   if (st != NULL) {
     sqlite3_bind_int64(st, 1, now);
-    step_done(db, st);
+    dbi_step_done(db, st);
     sqlite3_finalize(st);
   }
   return rc == 0 ? APP_OK : APP_INTERNAL;
@@ -448,19 +552,19 @@ enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now
                                 size_t csrflen)
 {
   enum app_status s = APP_UNAUTHORIZED;
-  sqlite3_stmt *st = prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token FROM sessions s "
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token FROM sessions s "
                                  "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
   if (st == NULL)
     return APP_INTERNAL;
-  bind_text(st, 1, token_hash);
+  dbi_bind_text(st, 1, token_hash);
   sqlite3_bind_int64(st, 2, now);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     fill_user(st, 0, u);
-    util_strlcpy(csrf, col_text(st, 3), csrflen);
+    util_strlcpy(csrf, dbi_col_text(st, 3), csrflen);
     s = APP_OK;
   } else if (rc != SQLITE_DONE) {
-    log_db(db, "session lookup");
+    dbi_log(db, "session lookup");
     s = APP_INTERNAL;
   }
   sqlite3_finalize(st);
@@ -469,11 +573,11 @@ enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now
 
 enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
 {
-  sqlite3_stmt *st = prepare(db, "DELETE FROM sessions WHERE token_hash=?");
+  sqlite3_stmt *st = dbi_prepare(db, "DELETE FROM sessions WHERE token_hash=?");
   if (st == NULL)
     return APP_INTERNAL;
-  bind_text(st, 1, token_hash);
-  int rc = step_done(db, st);
+  dbi_bind_text(st, 1, token_hash);
+  int rc = dbi_step_done(db, st);
   sqlite3_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
@@ -481,14 +585,14 @@ enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
 enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash,
                                 int64_t now, int64_t *id)
 {
-  sqlite3_stmt *st = prepare(db, "INSERT INTO api_tokens(user_id,name,token_hash,created_at) VALUES(?,?,?,?)");
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO api_tokens(user_id,name,token_hash,created_at) VALUES(?,?,?,?)");
   if (st == NULL)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, user_id);
-  bind_text(st, 2, name);
-  bind_text(st, 3, token_hash);
+  dbi_bind_text(st, 2, name);
+  dbi_bind_text(st, 3, token_hash);
   sqlite3_bind_int64(st, 4, now);
-  int rc = step_done(db, st);
+  int rc = dbi_step_done(db, st);
   if (rc == 0)
     *id = sqlite3_last_insert_rowid(db);
   sqlite3_finalize(st);
@@ -498,17 +602,17 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u)
 {
   enum app_status s = APP_UNAUTHORIZED;
-  sqlite3_stmt *st = prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
                                  "WHERE t.token_hash=?");
   if (st == NULL)
     return APP_INTERNAL;
-  bind_text(st, 1, token_hash);
+  dbi_bind_text(st, 1, token_hash);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     fill_user(st, 0, u);
     s = APP_OK;
   } else if (rc != SQLITE_DONE) {
-    log_db(db, "token lookup");
+    dbi_log(db, "token lookup");
     s = APP_INTERNAL;
   }
   sqlite3_finalize(st);
@@ -520,7 +624,7 @@ enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, 
 
 static enum app_status load_phases(sqlite3 *db, struct challenge *c)
 {
-  sqlite3_stmt *st = prepare(db, "SELECT name,start_at,end_at,max_per_day,max_total,final_selection "
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT name,start_at,end_at,max_per_day,max_total,final_selection "
                                  "FROM phases WHERE challenge_id=? ORDER BY idx");
   if (st == NULL)
     return APP_INTERNAL;
@@ -529,7 +633,7 @@ static enum app_status load_phases(sqlite3 *db, struct challenge *c)
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && c->nphases < DB_MAX_PHASES) {
     struct phase *p = &c->phases[c->nphases++];
-    util_strlcpy(p->name, col_text(st, 0), sizeof(p->name));
+    util_strlcpy(p->name, dbi_col_text(st, 0), sizeof(p->name));
     p->start_at = sqlite3_column_int64(st, 1);
     p->end_at = sqlite3_column_int64(st, 2);
     p->max_per_day = sqlite3_column_int(st, 3);
@@ -543,30 +647,31 @@ static enum app_status load_phases(sqlite3 *db, struct challenge *c)
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
 {
   enum app_status s = APP_INTERNAL;
-  sqlite3_stmt *st = prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
-                                 "precision,higher_is_better,coalesce(published_at,0) FROM challenges WHERE slug=?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
+                                 "precision,higher_is_better,coalesce(published_at,0),team_max_size FROM challenges WHERE slug=?");
   if (st == NULL)
     return APP_INTERNAL;
   memset(c, 0, sizeof(*c));
-  bind_text(st, 1, slug);
+  dbi_bind_text(st, 1, slug);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     c->id = sqlite3_column_int64(st, 0);
-    util_strlcpy(c->slug, col_text(st, 1), sizeof(c->slug));
-    util_strlcpy(c->metric_name, col_text(st, 2), sizeof(c->metric_name));
-    util_strlcpy(c->metric_json, col_text(st, 3), sizeof(c->metric_json));
-    util_strlcpy(c->id_column, col_text(st, 4), sizeof(c->id_column));
-    util_strlcpy(c->split_column, col_text(st, 5), sizeof(c->split_column));
-    util_strlcpy(c->dir, col_text(st, 6), sizeof(c->dir));
+    util_strlcpy(c->slug, dbi_col_text(st, 1), sizeof(c->slug));
+    util_strlcpy(c->metric_name, dbi_col_text(st, 2), sizeof(c->metric_name));
+    util_strlcpy(c->metric_json, dbi_col_text(st, 3), sizeof(c->metric_json));
+    util_strlcpy(c->id_column, dbi_col_text(st, 4), sizeof(c->id_column));
+    util_strlcpy(c->split_column, dbi_col_text(st, 5), sizeof(c->split_column));
+    util_strlcpy(c->dir, dbi_col_text(st, 6), sizeof(c->dir));
     c->terms_version = sqlite3_column_int(st, 7);
     c->precision = sqlite3_column_int(st, 8);
     c->higher_is_better = sqlite3_column_int(st, 9);
     c->published_at = sqlite3_column_int64(st, 10);
+    c->team_max_size = sqlite3_column_int(st, 11);
     s = APP_OK;
   } else if (rc == SQLITE_DONE) {
     s = APP_NOT_FOUND;
   } else {
-    log_db(db, "challenge lookup");
+    dbi_log(db, "challenge lookup");
   }
   sqlite3_finalize(st);
   if (s == APP_OK)
@@ -580,48 +685,49 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
 {
   sqlite3_stmt *st = NULL;
   int64_t id = 0;
-  if (exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
     return APP_INTERNAL;
-  st = prepare(db,
+  st = dbi_prepare(db,
     "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
-    "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15) "
+    "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16) "
     "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
     "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
-    "updated_at=?15 RETURNING id");
+    "updated_at=?15,team_max_size=?16 RETURNING id");
   if (st == NULL)
     goto fail;
-  bind_text(st, 1, c->slug);
-  bind_text(st, 2, title);
-  bind_text(st, 3, summary);
-  bind_text(st, 4, overview);
-  bind_text(st, 5, terms);
+  dbi_bind_text(st, 1, c->slug);
+  dbi_bind_text(st, 2, title);
+  dbi_bind_text(st, 3, summary);
+  dbi_bind_text(st, 4, overview);
+  dbi_bind_text(st, 5, terms);
   sqlite3_bind_int(st, 6, c->terms_version);
-  bind_text(st, 7, c->metric_name);
-  bind_text(st, 8, c->metric_json);
+  dbi_bind_text(st, 7, c->metric_name);
+  dbi_bind_text(st, 8, c->metric_json);
   sqlite3_bind_int(st, 9, c->higher_is_better);
-  bind_text(st, 10, c->id_column);
-  bind_text(st, 11, c->split_column);
+  dbi_bind_text(st, 10, c->id_column);
+  dbi_bind_text(st, 11, c->split_column);
   sqlite3_bind_int(st, 12, c->precision);
-  bind_text(st, 13, definition);
-  bind_text(st, 14, c->dir);
+  dbi_bind_text(st, 13, definition);
+  dbi_bind_text(st, 14, c->dir);
   sqlite3_bind_int64(st, 15, now);
+  sqlite3_bind_int(st, 16, c->team_max_size > 0 ? c->team_max_size : 1);
   if (sqlite3_step(st) != SQLITE_ROW) {
-    log_db(db, "challenge upsert");
+    dbi_log(db, "challenge upsert");
     goto fail;
   }
   id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
   st = NULL;
 
-  st = prepare(db, "DELETE FROM phases WHERE challenge_id=?");
+  st = dbi_prepare(db, "DELETE FROM phases WHERE challenge_id=?");
   if (st == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, id);
-  if (step_done(db, st) != 0)
+  if (dbi_step_done(db, st) != 0)
     goto fail;
   sqlite3_finalize(st);
-  st = prepare(db, "INSERT INTO phases(challenge_id,idx,name,start_at,end_at,max_per_day,max_total,final_selection)"
+  st = dbi_prepare(db, "INSERT INTO phases(challenge_id,idx,name,start_at,end_at,max_per_day,max_total,final_selection)"
                    " VALUES(?,?,?,?,?,?,?,?)");
   if (st == NULL)
     goto fail;
@@ -630,25 +736,25 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, i);
-    bind_text(st, 3, p->name);
+    dbi_bind_text(st, 3, p->name);
     sqlite3_bind_int64(st, 4, p->start_at);
     sqlite3_bind_int64(st, 5, p->end_at);
     sqlite3_bind_int(st, 6, p->max_per_day);
     sqlite3_bind_int(st, 7, p->max_total);
     sqlite3_bind_int(st, 8, p->final_selection);
-    if (step_done(db, st) != 0)
+    if (dbi_step_done(db, st) != 0)
       goto fail;
   }
   sqlite3_finalize(st);
 
-  st = prepare(db, "DELETE FROM challenge_files WHERE challenge_id=?");
+  st = dbi_prepare(db, "DELETE FROM challenge_files WHERE challenge_id=?");
   if (st == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, id);
-  if (step_done(db, st) != 0)
+  if (dbi_step_done(db, st) != 0)
     goto fail;
   sqlite3_finalize(st);
-  st = prepare(db, "INSERT INTO challenge_files(challenge_id,idx,name,size,sha256) VALUES(?,?,?,?,?)");
+  st = dbi_prepare(db, "INSERT INTO challenge_files(challenge_id,idx,name,size,sha256) VALUES(?,?,?,?,?)");
   if (st == NULL)
     goto fail;
   size_t i;
@@ -657,33 +763,33 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, (int)i);
-    bind_text(st, 3, json_string_value(json_object_get(f, "name")));
+    dbi_bind_text(st, 3, json_string_value(json_object_get(f, "name")));
     sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(f, "size")));
-    bind_text(st, 5, json_string_value(json_object_get(f, "sha256")));
-    if (step_done(db, st) != 0)
+    dbi_bind_text(st, 5, json_string_value(json_object_get(f, "sha256")));
+    if (dbi_step_done(db, st) != 0)
       goto fail;
   }
   sqlite3_finalize(st);
   st = NULL;
-  if (exec(db, "COMMIT") != 0)
+  if (dbi_exec(db, "COMMIT") != 0)
     goto fail;
   return APP_OK;
 fail:
   sqlite3_finalize(st);
-  exec(db, "ROLLBACK");
+  dbi_exec(db, "ROLLBACK");
   return APP_INTERNAL;
 }
 
 json_t *db_challenge_list(sqlite3 *db)
 {
   json_t *arr = json_array();
-  sqlite3_stmt *st = prepare(db, "SELECT slug,title,summary FROM challenges ORDER BY id");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT slug,title,summary FROM challenges ORDER BY id");
   if (st == NULL || arr == NULL)
     goto fail;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "slug", col_text(st, 0), "title", col_text(st, 1),
-                                         "summary", col_text(st, 2)));
+    json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "slug", dbi_col_text(st, 0), "title", dbi_col_text(st, 1),
+                                         "summary", dbi_col_text(st, 2)));
   }
   if (rc != SQLITE_DONE)
     goto fail;
@@ -698,13 +804,13 @@ fail:
 json_t *db_challenge_texts(sqlite3 *db, int64_t id)
 {
   json_t *o = NULL;
-  sqlite3_stmt *st = prepare(db, "SELECT title,summary,overview,terms FROM challenges WHERE id=?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT title,summary,overview,terms FROM challenges WHERE id=?");
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64(st, 1, id);
   if (sqlite3_step(st) == SQLITE_ROW)
-    o = json_pack("{s:s,s:s,s:s,s:s}", "title", col_text(st, 0), "summary", col_text(st, 1), "overview",
-                  col_text(st, 2), "terms", col_text(st, 3));
+    o = json_pack("{s:s,s:s,s:s,s:s}", "title", dbi_col_text(st, 0), "summary", dbi_col_text(st, 1), "overview",
+                  dbi_col_text(st, 2), "terms", dbi_col_text(st, 3));
   sqlite3_finalize(st);
   return o;
 }
@@ -712,14 +818,14 @@ json_t *db_challenge_texts(sqlite3 *db, int64_t id)
 json_t *db_challenge_files(sqlite3 *db, int64_t id)
 {
   json_t *arr = json_array();
-  sqlite3_stmt *st = prepare(db, "SELECT name,size,sha256 FROM challenge_files WHERE challenge_id=? ORDER BY idx");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT name,size,sha256 FROM challenge_files WHERE challenge_id=? ORDER BY idx");
   if (st == NULL || arr == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, id);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", col_text(st, 0), "size",
-                                         (json_int_t)sqlite3_column_int64(st, 1), "sha256", col_text(st, 2)));
+    json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", dbi_col_text(st, 0), "size",
+                                         (json_int_t)sqlite3_column_int64(st, 1), "sha256", dbi_col_text(st, 2)));
   if (rc != SQLITE_DONE)
     goto fail;
   sqlite3_finalize(st);
@@ -733,11 +839,11 @@ fail:
 int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t *size)
 {
   int found = -1;
-  sqlite3_stmt *st = prepare(db, "SELECT size FROM challenge_files WHERE challenge_id=? AND name=?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT size FROM challenge_files WHERE challenge_id=? AND name=?");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, id);
-  bind_text(st, 2, name);
+  dbi_bind_text(st, 2, name);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *size = sqlite3_column_int64(st, 0);
@@ -751,25 +857,41 @@ int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t 
 
 /* ---------------------------------------------------------------- terms */
 
-enum app_status db_terms_accept(sqlite3 *db, int64_t user_id, int64_t challenge_id, int version, int64_t now)
+enum app_status db_terms_accept(sqlite3 *db, const struct user *user, const struct challenge *c, int64_t now)
 {
-  sqlite3_stmt *st = prepare(db, "INSERT OR IGNORE INTO terms_acceptances(user_id,challenge_id,version,accepted_at)"
-                                 " VALUES(?,?,?,?)");
-  if (st == NULL)
+  struct team t;
+  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
     return APP_INTERNAL;
-  sqlite3_bind_int64(st, 1, user_id);
-  sqlite3_bind_int64(st, 2, challenge_id);
-  sqlite3_bind_int(st, 3, version);
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT OR IGNORE INTO terms_acceptances(user_id,challenge_id,version,"
+                                     "accepted_at) VALUES(?,?,?,?)");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, user->id);
+  sqlite3_bind_int64(st, 2, c->id);
+  sqlite3_bind_int(st, 3, c->terms_version);
   sqlite3_bind_int64(st, 4, now);
-  int rc = step_done(db, st);
+  int rc = dbi_step_done(db, st);
+  int changed = sqlite3_changes(db);
   sqlite3_finalize(st);
-  return rc == 0 ? APP_OK : APP_INTERNAL;
+  if (rc != 0 || db_team_of_user(db, c->id, user->id, 1, now, &t) != 1)
+    goto fail;
+  if (changed > 0) {
+    json_t *d = json_pack("{s:i}", "terms_version", c->terms_version);
+    enum app_status s = db_audit_append(db, user->username, "terms.accept", c->slug, NULL, NULL, d, now);
+    json_decref(d);
+    if (s != APP_OK)
+      goto fail;
+  }
+  return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+fail:
+  dbi_exec(db, "ROLLBACK");
+  return APP_INTERNAL;
 }
 
 int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int version)
 {
   int r = -1;
-  sqlite3_stmt *st = prepare(db, "SELECT 1 FROM terms_acceptances WHERE user_id=? AND challenge_id=? AND version=?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM terms_acceptances WHERE user_id=? AND challenge_id=? AND version=?");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, user_id);
@@ -786,18 +908,19 @@ int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int ve
 
 /* ---------------------------------------------------------------- submissions */
 
-enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t user_id, const struct phase *ph, int64_t now,
+enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, const struct phase *ph, int64_t now,
                          struct quota *q)
 {
   int64_t day_start = now - (now % 86400);
-  sqlite3_stmt *st = prepare(db, "SELECT count(*), coalesce(sum(created_at>=?),0) FROM submissions "
-                                 "WHERE challenge_id=? AND user_id=? AND phase=? AND status!='failed'");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT count(*), coalesce(sum(created_at>=?),0) FROM submissions "
+                                     "WHERE challenge_id=? AND team_id=? AND phase=? "
+                                     "AND status NOT IN ('failed','cancelled')");
   if (st == NULL)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, day_start);
   sqlite3_bind_int64(st, 2, challenge_id);
-  sqlite3_bind_int64(st, 3, user_id);
-  bind_text(st, 4, ph->name);
+  sqlite3_bind_int64(st, 3, team_id);
+  dbi_bind_text(st, 4, ph->name);
   enum app_status s = APP_INTERNAL;
   if (sqlite3_step(st) == SQLITE_ROW) {
     q->used_total = sqlite3_column_int(st, 0);
@@ -815,17 +938,17 @@ int db_submission_by_key(sqlite3 *db, int64_t challenge_id, int64_t user_id, con
                          char *status, size_t statuslen)
 {
   int r = -1;
-  sqlite3_stmt *st = prepare(db, "SELECT id,status FROM submissions WHERE challenge_id=? AND user_id=? "
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id,status FROM submissions WHERE challenge_id=? AND user_id=? "
                                  "AND idempotency_key=?");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, challenge_id);
   sqlite3_bind_int64(st, 2, user_id);
-  bind_text(st, 3, key);
+  dbi_bind_text(st, 3, key);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     *id = sqlite3_column_int64(st, 0);
-    util_strlcpy(status, col_text(st, 1), statuslen);
+    util_strlcpy(status, dbi_col_text(st, 1), statuslen);
     r = 1;
   } else if (rc == SQLITE_DONE) {
     r = 0;
@@ -842,7 +965,7 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   struct quota q;
   char status[16];
   *replayed = 0;
-  if (exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
     return APP_INTERNAL;
   if (s->idempotency_key != NULL) {
     int found = db_submission_by_key(db, s->challenge_id, s->user_id, s->idempotency_key, id, status,
@@ -855,7 +978,10 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
       goto fail; /* nothing to write: roll back the empty transaction */
     }
   }
-  if (db_quota(db, s->challenge_id, s->user_id, s->phase, now, &q) != APP_OK)
+  struct team team;
+  if (db_team_of_user(db, s->challenge_id, s->user_id, 1, now, &team) != 1)
+    goto fail;
+  if (db_quota(db, s->challenge_id, team.id, s->phase, now, &q) != APP_OK)
     goto fail;
   if ((q.max_per_day > 0 && q.used_today >= q.max_per_day) || (q.max_total > 0 && q.used_total >= q.max_total)) {
     rc = APP_QUOTA_EXCEEDED;
@@ -865,67 +991,76 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   if (rc != APP_OK)
     goto fail;
   rc = APP_INTERNAL;
-  st = prepare(db, "INSERT INTO submissions(challenge_id,user_id,phase,sha256,size,description,idempotency_key,"
-                   "status,created_at) VALUES(?,?,?,?,?,?,?,'queued',?)");
+  st = dbi_prepare(db, "INSERT INTO submissions(challenge_id,user_id,phase,sha256,size,description,idempotency_key,"
+                   "status,created_at,team_id) VALUES(?,?,?,?,?,?,?,'queued',?,?)");
   if (st == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, s->challenge_id);
   sqlite3_bind_int64(st, 2, s->user_id);
-  bind_text(st, 3, s->phase->name);
-  bind_text(st, 4, s->sha256);
+  dbi_bind_text(st, 3, s->phase->name);
+  dbi_bind_text(st, 4, s->sha256);
   sqlite3_bind_int64(st, 5, s->size);
-  bind_text(st, 6, s->description != NULL ? s->description : "");
-  bind_text(st, 7, s->idempotency_key);
+  dbi_bind_text(st, 6, s->description != NULL ? s->description : "");
+  dbi_bind_text(st, 7, s->idempotency_key);
   sqlite3_bind_int64(st, 8, now);
-  if (step_done(db, st) != 0)
+  sqlite3_bind_int64(st, 9, team.id);
+  if (dbi_step_done(db, st) != 0)
     goto fail;
   *id = sqlite3_last_insert_rowid(db);
   sqlite3_finalize(st);
   st = NULL;
-  if (exec(db, "COMMIT") != 0)
+  if (dbi_exec(db, "COMMIT") != 0)
     goto fail;
   return APP_OK;
 fail:
   sqlite3_finalize(st);
-  exec(db, "ROLLBACK");
+  dbi_exec(db, "ROLLBACK");
   return rc;
 }
 
 #define SUBMISSION_COLS                                                                                         \
   "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at," \
-  "s.description,s.size,s.sha256,c.precision,s.user_id,s.phase"
+  "s.description,s.size,s.sha256,c.precision,s.team_id,s.phase,t.name,s.disqualified_at IS NOT NULL,"          \
+  "s.private_ci_lo,s.private_ci_hi"
+#define SUBMISSION_FROM " FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
 
 static json_t *submission_row(sqlite3_stmt *st, int include_private)
 {
   int precision = sqlite3_column_int(st, 12);
   json_t *err = json_null();
   if (sqlite3_column_type(st, 5) != SQLITE_NULL)
-    err = json_pack("{s:s,s:s}", "code", col_text(st, 5), "message", col_text(st, 6));
-  json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s}", "id",
-                        (json_int_t)sqlite3_column_int64(st, 0), "challenge", col_text(st, 1), "phase",
-                        col_text(st, 14), "status", col_text(st, 2), "public_score", col_score(st, 3, precision),
-                        "error", err, "created_at", col_time(st, 7), "scored_at", col_time(st, 8), "description",
-                        col_text(st, 9), "size", (json_int_t)sqlite3_column_int64(st, 10), "sha256",
-                        col_text(st, 11));
-  if (o != NULL && include_private)
-    json_object_set_new(o, "private_score", col_score(st, 4, precision));
+    err = json_pack("{s:s,s:s}", "code", dbi_col_text(st, 5), "message", dbi_col_text(st, 6));
+  json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s,s:b}", "id",
+                        (json_int_t)sqlite3_column_int64(st, 0), "challenge", dbi_col_text(st, 1), "phase",
+                        dbi_col_text(st, 14), "team", dbi_col_text(st, 15), "status", dbi_col_text(st, 2),
+                        "public_score", dbi_col_score(st, 3, precision), "error", err, "created_at",
+                        dbi_col_time(st, 7), "scored_at", dbi_col_time(st, 8), "description", dbi_col_text(st, 9),
+                        "size", (json_int_t)sqlite3_column_int64(st, 10), "sha256", dbi_col_text(st, 11),
+                        "disqualified", sqlite3_column_int(st, 16));
+  if (o != NULL && include_private) {
+    json_object_set_new(o, "private_score", dbi_col_score(st, 4, precision));
+    if (sqlite3_column_type(st, 17) != SQLITE_NULL && sqlite3_column_type(st, 18) != SQLITE_NULL)
+      json_object_set_new(o, "private_ci", json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 17), precision),
+                                                     dbi_round(sqlite3_column_double(st, 18), precision)));
+  }
   return o;
 }
 
-json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int include_private)
+json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int staff, int published_ok)
 {
   json_t *o = NULL;
-  sqlite3_stmt *st = prepare(db, "SELECT " SUBMISSION_COLS " FROM submissions s JOIN challenges c "
-                                 "ON c.id=s.challenge_id WHERE s.id=?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT " SUBMISSION_COLS ", EXISTS(SELECT 1 FROM team_members m "
+                                     "WHERE m.team_id=s.team_id AND m.user_id=?2), c.published_at IS NOT NULL"
+                                     SUBMISSION_FROM "WHERE s.id=?1");
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, viewer != NULL ? viewer->id : -1);
   if (sqlite3_step(st) == SQLITE_ROW) {
-    int owner = viewer != NULL && sqlite3_column_int64(st, 13) == viewer->id;
-    int staff = viewer != NULL && (viewer->role == ROLE_ORGANIZER || viewer->role == ROLE_JURY ||
-                                   viewer->role == ROLE_ADMIN);
-    if (owner || staff)
-      o = submission_row(st, include_private);
+    int member = sqlite3_column_int(st, 19);
+    int published = sqlite3_column_int(st, 20);
+    if (member || staff)
+      o = submission_row(st, staff || (published && published_ok));
   }
   sqlite3_finalize(st);
   return o;
@@ -934,9 +1069,9 @@ json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, i
 json_t *db_submission_list(sqlite3 *db, int64_t challenge_id, int64_t user_id, int include_private)
 {
   json_t *arr = json_array();
-  sqlite3_stmt *st = prepare(db, "SELECT " SUBMISSION_COLS " FROM submissions s JOIN challenges c "
-                                 "ON c.id=s.challenge_id WHERE s.challenge_id=? AND s.user_id=? "
-                                 "ORDER BY s.id DESC LIMIT 1000");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT " SUBMISSION_COLS SUBMISSION_FROM
+                                     "WHERE s.challenge_id=?1 AND s.team_id=(SELECT team_id FROM team_members "
+                                     "WHERE challenge_id=?1 AND user_id=?2) ORDER BY s.id DESC LIMIT 1000");
   if (st == NULL || arr == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, challenge_id);
@@ -957,10 +1092,10 @@ fail:
 int db_sha_referenced(sqlite3 *db, const char *sha256)
 {
   int r = -1;
-  sqlite3_stmt *st = prepare(db, "SELECT 1 FROM submissions WHERE sha256=? LIMIT 1");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM submissions WHERE sha256=? LIMIT 1");
   if (st == NULL)
     return -1;
-  bind_text(st, 1, sha256);
+  dbi_bind_text(st, 1, sha256);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     r = 1;
@@ -974,10 +1109,10 @@ int db_sha_referenced(sqlite3 *db, const char *sha256)
 
 int db_queue_requeue_running(sqlite3 *db)
 {
-  sqlite3_stmt *st = prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running'");
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running'");
   if (st == NULL)
     return -1;
-  int rc = step_done(db, st);
+  int rc = dbi_step_done(db, st);
   sqlite3_finalize(st);
   return rc == 0 ? sqlite3_changes(db) : -1;
 }
@@ -985,7 +1120,7 @@ int db_queue_requeue_running(sqlite3 *db)
 int db_queue_claim(sqlite3 *db, int64_t now, struct job *j)
 {
   int r = -1;
-  sqlite3_stmt *st = prepare(db,
+  sqlite3_stmt *st = dbi_prepare(db,
     "UPDATE submissions SET status='running', started_at=?, attempts=attempts+1 "
     "WHERE id=(SELECT id FROM submissions WHERE status='queued' ORDER BY id LIMIT 1) "
     "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id)");
@@ -995,60 +1130,49 @@ int db_queue_claim(sqlite3 *db, int64_t now, struct job *j)
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     j->submission_id = sqlite3_column_int64(st, 0);
-    util_strlcpy(j->sha256, col_text(st, 1), sizeof(j->sha256));
-    util_strlcpy(j->slug, col_text(st, 2), sizeof(j->slug));
+    util_strlcpy(j->sha256, dbi_col_text(st, 1), sizeof(j->sha256));
+    util_strlcpy(j->slug, dbi_col_text(st, 2), sizeof(j->slug));
     r = 1;
     rc = sqlite3_step(st);
   } else if (rc == SQLITE_DONE) {
     r = 0;
   }
   if (rc != SQLITE_DONE) {
-    log_db(db, "queue claim");
+    dbi_log(db, "queue claim");
     r = -1;
   }
   sqlite3_finalize(st);
   return r;
 }
 
-/* Keeps the leaderboard's best row of the submitter of SUBMISSION_ID up to date (inside the caller's
- * transaction). The best row holds the earliest submission reaching the best score at the leaderboard's
- * precision, so ties go to the earlier submission and reading the leaderboard never aggregates submissions. */
-static int update_best(sqlite3 *db, int64_t submission_id)
+int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
 {
   int rc = -1;
-  sqlite3_stmt *st = prepare(db,
-    "SELECT 0, 0, s.public_score, s.created_at, c.precision, c.higher_is_better, "
-    "b.score, b.best_created_at FROM submissions s JOIN challenges c ON c.id=s.challenge_id "
-    "LEFT JOIN leaderboard_best b ON b.challenge_id=s.challenge_id AND b.user_id=s.user_id WHERE s.id=?");
+  sqlite3_stmt *st = dbi_prepare(db, "DELETE FROM leaderboard_best WHERE challenge_id=? AND team_id=?");
   if (st == NULL)
     return -1;
-  sqlite3_bind_int64(st, 1, submission_id);
-  if (sqlite3_step(st) != SQLITE_ROW)
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, team_id);
+  if (dbi_step_done(db, st) != 0)
     goto out;
-  int precision = sqlite3_column_int(st, 4), higher = sqlite3_column_int(st, 5);
-  double mine = round_to(sqlite3_column_double(st, 2), precision);
-  int64_t created = sqlite3_column_int64(st, 3);
-  int better = 1;
-  if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-    double best = round_to(sqlite3_column_double(st, 6), precision);
-    int64_t best_created = sqlite3_column_int64(st, 7);
-    better = higher ? mine > best : mine < best;
-    if (mine == best && created < best_created)
-      better = 1;
-  }
   sqlite3_finalize(st);
-  st = prepare(db,
-    "INSERT INTO leaderboard_best(challenge_id,user_id,submission_id,score,best_created_at,n_scored,last_at) "
-    "SELECT challenge_id,user_id,id,public_score,created_at,1,created_at FROM submissions WHERE id=?1 "
-    "ON CONFLICT(challenge_id,user_id) DO UPDATE SET n_scored=n_scored+1, last_at=max(last_at,excluded.last_at),"
-    "submission_id=CASE WHEN ?2 THEN excluded.submission_id ELSE submission_id END,"
-    "score=CASE WHEN ?2 THEN excluded.score ELSE score END,"
-    "best_created_at=CASE WHEN ?2 THEN excluded.best_created_at ELSE best_created_at END");
+  /* The earliest submission reaching the team's best score at the leaderboard's precision: ties go to the
+   * earlier submission. Disqualified submissions and teams have no row. */
+  st = dbi_prepare(db,
+    "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "
+    "SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
+    "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
+    "  row_number() OVER (ORDER BY CASE WHEN c.higher_is_better THEN -round(s.public_score, c.precision) "
+    "    ELSE round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
+    "  count(*) OVER () AS n, max(s.created_at) OVER () AS last_at "
+    "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
+    "  WHERE s.challenge_id=?1 AND s.team_id=?2 AND s.status='scored' AND s.public_score IS NOT NULL "
+    "  AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL) WHERE r=1");
   if (st == NULL)
     return -1;
-  sqlite3_bind_int64(st, 1, submission_id);
-  sqlite3_bind_int(st, 2, better);
-  rc = step_done(db, st) == 0 ? 0 : -1;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, team_id);
+  rc = dbi_step_done(db, st) == 0 ? 0 : -1;
 out:
   sqlite3_finalize(st);
   return rc;
@@ -1063,75 +1187,77 @@ static void bind_score(sqlite3_stmt *st, int i, double v)
 }
 
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv,
-                                const char *log, int64_t now)
+                                double ci_lo, double ci_hi, const char *log, int64_t now)
 {
   sqlite3_stmt *st = NULL;
-  if (exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
     return APP_INTERNAL;
-  st = prepare(db, "UPDATE submissions SET status='scored', score=?, public_score=?, private_score=?, log=?, "
-                   "error_code=NULL, error_message=NULL, scored_at=? WHERE id=? AND status='running'");
+  st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?, public_score=?, private_score=?, log=?, "
+                   "error_code=NULL, error_message=NULL, scored_at=?, private_ci_lo=?, private_ci_hi=? "
+                   "WHERE id=? AND status='running' RETURNING challenge_id, team_id");
   if (st == NULL)
     goto fail;
   bind_score(st, 1, score);
   bind_score(st, 2, isnan(pub) ? score : pub);
   bind_score(st, 3, priv);
-  bind_text(st, 4, log);
+  dbi_bind_text(st, 4, log);
   sqlite3_bind_int64(st, 5, now);
-  sqlite3_bind_int64(st, 6, submission_id);
-  if (step_done(db, st) != 0)
+  bind_score(st, 6, ci_lo);
+  bind_score(st, 7, ci_hi);
+  sqlite3_bind_int64(st, 8, submission_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) { /* no longer running (cancelled or re-queued meanwhile): nothing to record */
+    sqlite3_finalize(st);
+    return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+  }
+  if (rc != SQLITE_ROW)
+    goto fail;
+  int64_t challenge_id = sqlite3_column_int64(st, 0), team_id = sqlite3_column_int64(st, 1);
+  if (sqlite3_step(st) != SQLITE_DONE)
     goto fail;
   sqlite3_finalize(st);
   st = NULL;
-  if (!isnan(isnan(pub) ? score : pub) && update_best(db, submission_id) != 0)
+  if (db_best_recompute(db, challenge_id, team_id) != 0)
     goto fail;
-  if (exec(db, "COMMIT") != 0)
+  if (dbi_exec(db, "COMMIT") != 0)
     goto fail;
   return APP_OK;
 fail:
   sqlite3_finalize(st);
-  exec(db, "ROLLBACK");
+  dbi_exec(db, "ROLLBACK");
   return APP_INTERNAL;
 }
 
 enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *code, const char *message,
                                 const char *log, int64_t now)
 {
-  sqlite3_stmt *st = prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
                                  "scored_at=? WHERE id=? AND status='running'");
   if (st == NULL)
     return APP_INTERNAL;
-  bind_text(st, 1, code);
-  bind_text(st, 2, message);
-  bind_text(st, 3, log);
+  dbi_bind_text(st, 1, code);
+  dbi_bind_text(st, 2, message);
+  dbi_bind_text(st, 3, log);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int64(st, 5, submission_id);
-  int rc = step_done(db, st);
+  int rc = dbi_step_done(db, st);
   sqlite3_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
 /* ---------------------------------------------------------------- leaderboard */
 
-json_t *db_leaderboard(sqlite3 *db, const struct challenge *c, int private_split)
+json_t *db_leaderboard(sqlite3 *db, const struct challenge *c)
 {
   json_t *rows = json_array();
   sqlite3_stmt *st = NULL;
-  const char *sql_public =
-    "SELECT u.username, b.score, b.n_scored, b.last_at FROM leaderboard_best b JOIN users u ON u.id=b.user_id "
-    "WHERE b.challenge_id=?1 ORDER BY CASE WHEN ?2 THEN -round(b.score,?3) ELSE round(b.score,?3) END, "
-    "b.best_created_at, b.user_id LIMIT 10000";
-  const char *sql_private =
-    "WITH ranked AS (SELECT s.user_id, s.private_score, s.created_at, "
-    "  row_number() OVER (PARTITION BY s.user_id ORDER BY "
-    "    CASE WHEN ?2 THEN -round(s.private_score,?3) ELSE round(s.private_score,?3) END, s.created_at) AS r, "
-    "  count(*) OVER (PARTITION BY s.user_id) AS n, max(s.created_at) OVER (PARTITION BY s.user_id) AS last_at "
-    "  FROM submissions s WHERE s.challenge_id=?1 AND s.status='scored' AND s.private_score IS NOT NULL) "
-    "SELECT u.username, r.private_score, r.n, r.last_at FROM ranked r JOIN users u ON u.id=r.user_id WHERE r.r=1 "
-    "ORDER BY CASE WHEN ?2 THEN -round(r.private_score,?3) ELSE round(r.private_score,?3) END, r.created_at, "
-    "r.user_id LIMIT 10000";
   if (rows == NULL)
     return NULL;
-  st = prepare(db, private_split ? sql_private : sql_public);
+  st = dbi_prepare(db,
+    "SELECT t.name, b.score, b.n_scored, b.last_at FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
+    "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL "
+    "ORDER BY CASE WHEN ?2 THEN -round(b.score,?3) ELSE round(b.score,?3) END, b.best_created_at, b.team_id "
+    "LIMIT 10000");
   if (st == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, c->id);
@@ -1139,9 +1265,9 @@ json_t *db_leaderboard(sqlite3 *db, const struct challenge *c, int private_split
   sqlite3_bind_int(st, 3, c->precision);
   int rc, rank = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_array_append_new(rows, json_pack("{s:i,s:s,s:o,s:i,s:o}", "rank", ++rank, "name", col_text(st, 0),
-                                          "score", col_score(st, 1, c->precision), "submissions",
-                                          sqlite3_column_int(st, 2), "last_at", col_time(st, 3)));
+    json_array_append_new(rows, json_pack("{s:i,s:s,s:o,s:i,s:o}", "rank", ++rank, "name", dbi_col_text(st, 0),
+                                          "score", dbi_col_score(st, 1, c->precision), "submissions",
+                                          sqlite3_column_int(st, 2), "last_at", dbi_col_time(st, 3)));
   }
   if (rc != SQLITE_DONE)
     goto fail;

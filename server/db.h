@@ -14,7 +14,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -79,6 +79,7 @@ struct challenge {
   int precision;
   int higher_is_better;
   int64_t published_at;   /* 0 = not published */
+  int team_max_size;
   int nphases;
   struct phase phases[DB_MAX_PHASES];
 };
@@ -102,7 +103,9 @@ json_t *db_challenge_files(sqlite3 *db, int64_t id);
 int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t *size);
 
 /* ---- terms ---- */
-enum app_status db_terms_accept(sqlite3 *db, int64_t user_id, int64_t challenge_id, int version, int64_t now);
+/* Records USER's acceptance of VERSION of CHALLENGE, creates the user's solo team when they have none, and
+ * audits it, in one transaction. */
+enum app_status db_terms_accept(sqlite3 *db, const struct user *user, const struct challenge *c, int64_t now);
 /* 1 when USER accepted VERSION of CHALLENGE, 0 when not, -1 on error. */
 int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int version);
 
@@ -113,8 +116,8 @@ struct quota {
   int64_t resets_at;
 };
 
-/* Counts what USER used of PHASE (failed submissions do not count) as of NOW. */
-enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t user_id, const struct phase *ph, int64_t now,
+/* Counts what TEAM used of PHASE (failed and cancelled submissions do not count) as of NOW. */
+enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, const struct phase *ph, int64_t now,
                          struct quota *q);
 
 /* Looks up an earlier submission of USER to CHALLENGE with KEY: 1 found (fills *ID and STATUS), 0 not, -1 error. */
@@ -135,14 +138,16 @@ struct new_submission {
 typedef enum app_status (*db_commit_hook)(void *arg);
 
 /* Accepts a submission in one BEGIN IMMEDIATE transaction: replays an existing Idempotency-Key (*REPLAYED=1,
- * hook not run), checks the quota of the phase as of NOW, runs HOOK, inserts the row, commits. */
+ * hook not run), resolves the submitter's team (a solo team when none), checks the team's quota of the phase
+ * as of NOW, runs HOOK, inserts the row, commits. */
 enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s, int64_t now, db_commit_hook hook,
                                      void *hook_arg, int64_t *id, int *replayed);
 
-/* The submission ID as JSON for a viewer: NULL when absent or when VIEWER (a participant) does not own it.
- * Private scores are included only when INCLUDE_PRIVATE. Public scores rounded to the challenge precision. */
-json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int include_private);
-/* The submissions of USER to CHALLENGE, newest first (same shape, same privacy rule). */
+/* The submission ID as JSON for VIEWER: NULL when absent, or when VIEWER is neither a member of its team nor
+ * STAFF. Private scores are included for STAFF, and for members when PUBLISHED_OK and the challenge is
+ * published. Scores are rounded to the challenge precision. */
+json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int staff, int published_ok);
+/* The submissions of USER's team in CHALLENGE, newest first (same shape; private scores when INCLUDE_PRIVATE). */
 json_t *db_submission_list(sqlite3 *db, int64_t challenge_id, int64_t user_id, int include_private);
 
 /* Whether any submission row references SHA256 (for the orphan sweep): 1 yes, 0 no, -1 error. */
@@ -158,18 +163,102 @@ struct job {
 int db_queue_requeue_running(sqlite3 *db);
 /* Claims the oldest queued submission (status -> running). 1 claimed, 0 none, -1 error. */
 int db_queue_claim(sqlite3 *db, int64_t now, struct job *j);
-/* Records a successful run (public may be NAN when the truth has no split; then SCORE is the public score)
- * and updates the leaderboard's best row of the submitter, in one transaction. */
+/* Records a successful run (public may be NAN when the truth has no split; then SCORE is the public score; the
+ * private 95 % interval CI_LO..CI_HI may be NAN) and updates the best row of the submitter's team, in one
+ * transaction. A submission no longer 'running' (cancelled, re-queued) is left as it is. */
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv,
-                                const char *log, int64_t now);
+                                double ci_lo, double ci_hi, const char *log, int64_t now);
+/* Recomputes the leaderboard's best row of TEAM (after scoring, disqualification, reinstatement). 0 or -1. */
+int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id);
 /* Records a failed run with a participant-safe CODE and MESSAGE and the organizer-only LOG. */
 enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *code, const char *message,
                                 const char *log, int64_t now);
 
 /* ---- leaderboard ---- */
-/* [{"rank","name","score","submissions","last_at"}...] of CHALLENGE C. The public split reads the best rows kept
- * up to date by db_queue_scored (no aggregation over submissions); PRIVATE_SPLIT ranks each participant's best
- * private score (jury and organizers only, or after publication: the caller decides). */
-json_t *db_leaderboard(sqlite3 *db, const struct challenge *c, int private_split);
+/* [{"rank","name","score","submissions","last_at"}...] of CHALLENGE C on the public split: the best rows kept up
+ * to date at scoring time (reading never aggregates submissions); disqualified teams are left out. */
+json_t *db_leaderboard(sqlite3 *db, const struct challenge *c);
+
+/* ---- teams (db_teams.c) ---- */
+struct team {
+  int64_t id;
+  char name[72];
+  int solo;
+  char invite_code[32];
+  int disqualified;
+};
+/* The team of USER in CHALLENGE into T: 1 found, 0 none, -1 error. With CREATE_SOLO a solo team is created
+ * when there is none (call inside a write transaction, or in autocommit). */
+int db_team_of_user(sqlite3 *db, int64_t challenge_id, int64_t user_id, int create_solo, int64_t now,
+                    struct team *t);
+/* Creates team NAME with USER as its only member (leaving the current team). APP_TEAM_NAME_TAKEN, APP_TEAM_LOCKED
+ * when the current team has submissions. */
+enum app_status db_team_create(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *name, int64_t now,
+                               int64_t *team_id);
+/* Joins the team with invite CODE: APP_NOT_FOUND, APP_TEAM_FULL (MAX_SIZE members), APP_TEAM_LOCKED. */
+enum app_status db_team_join(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *code, int max_size,
+                             int64_t now, int64_t *team_id);
+/* Leaves the current team for a solo one (APP_TEAM_LOCKED when it has submissions). */
+enum app_status db_team_leave(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_t now);
+/* {"id","name","solo","max_size","disqualified","submissions","members":[...],"invite_code"?}, or NULL. */
+json_t *db_team_json(sqlite3 *db, int64_t team_id, int with_code, int max_size);
+
+/* ---- audit (db_audit.c) ---- */
+/* Appends an entry chained to the previous one (inside the caller's transaction if one is open, else in its
+ * own). DETAILS (borrowed, may be NULL) is a JSON object. */
+enum app_status db_audit_append(sqlite3 *db, const char *actor, const char *action, const char *challenge,
+                                const char *target, const char *reason, json_t *details, int64_t now);
+/* The newest LIMIT entries (of CHALLENGE, or all when NULL). */
+json_t *db_audit_list(sqlite3 *db, const char *challenge, int limit);
+/* Recomputes the chain: the number of entries when intact; -1 with *BAD_ID the first entry that does not match
+ * (0 when the database failed). */
+int64_t db_audit_verify(sqlite3 *db, int64_t *bad_id);
+
+/* ---- end of a challenge: selection, final ranking, jury and organizer actions (db_jury.c) ----
+ * Every action below that changes something writes its audit entry (actor, REASON) in the same transaction. */
+/* Replaces TEAM's final selection in phase PH by IDS. APP_BAD_REQUEST when an id is not one of the team's scored
+ * submissions of the phase. */
+enum app_status db_selection_set(sqlite3 *db, const struct challenge *c, const struct phase *ph, int64_t team_id,
+                                 const int64_t *ids, size_t n, int64_t now);
+/* TEAM's selected submission ids (of PHASE, or all when NULL) as a JSON array. */
+json_t *db_selection_get(sqlite3 *db, int64_t team_id, const char *phase);
+/* The final ranking on the private split: per team, the best private score among its selected submissions (its
+ * best public submission when it selected none); disqualified teams last without a rank; rank_range from the
+ * 95 % intervals. */
+json_t *db_final_ranking(sqlite3 *db, const struct challenge *c);
+/* The disqualified submissions and teams of C, with reasons. */
+json_t *db_disqualified_list(sqlite3 *db, const struct challenge *c);
+/* The jury's notes on C. */
+json_t *db_notes(sqlite3 *db, const struct challenge *c);
+/* The slug of the challenge of submission ID (64 bytes). APP_NOT_FOUND when absent. */
+enum app_status db_submission_challenge(sqlite3 *db, int64_t id, char slug[64]);
+/* Disqualifies (ON=1) or reinstates (ON=0) the team (TEAM=1) or submission ID of C; updates the leaderboard. */
+enum app_status db_disqualify(sqlite3 *db, const struct challenge *c, int team, int64_t id, int on,
+                              const struct user *actor, const char *reason, int64_t now);
+/* Adds a jury note (TEXT) about C, optionally a submission and/or a team (0 for none). */
+enum app_status db_note_add(sqlite3 *db, const struct challenge *c, const struct user *actor, int64_t submission_id,
+                            int64_t team_id, const char *text, int64_t now, int64_t *id);
+/* Re-queues submission SUBMISSION_ID (0: all) of C (of PHASE when not NULL) that are scored or failed. */
+enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submission_id, const char *phase,
+                           const struct user *actor, const char *reason, int64_t now, int *queued);
+/* Cancels a queued submission of VIEWER's team. APP_NOT_CANCELLABLE otherwise. */
+enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer);
+/* {"queued","running","scored","failed","cancelled","oldest_queued_at","recent_failures"} of C. */
+json_t *db_queue_stats(sqlite3 *db, const struct challenge *c);
+/* {"id","log"} of submission ID, or NULL. */
+json_t *db_submission_log(sqlite3 *db, int64_t id);
+/* Every submission of C with team, user, scores (public and private) and metadata. */
+json_t *db_export_submissions(sqlite3 *db, const struct challenge *c);
+/* Sets dates and quotas of phase IDX of C to P's. */
+enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx, const struct phase *p,
+                                const struct user *actor, const char *reason, int64_t now);
+/* Gives USERNAME the ROLE. APP_NOT_FOUND for an unknown user. */
+enum app_status db_role_set(sqlite3 *db, const char *username, enum app_role role, const struct user *actor,
+                            const char *reason, int64_t now);
+/* Freezes C's ranking: stores the signed bytes RANKING and signature SIG. APP_PUBLISHED when already done. */
+enum app_status db_publish(sqlite3 *db, const struct challenge *c, const char *ranking, const char *sig,
+                           const struct user *actor, const char *reason, int64_t now);
+/* The published ranking bytes and signature (malloc'd, the caller frees both). APP_NOT_FOUND before publication. */
+enum app_status db_ranking_get(sqlite3 *db, const struct challenge *c, char **ranking, char **sig);
 
 #endif

@@ -1,6 +1,7 @@
 /* h_challenges.c: challenges as participants see them: list, details (phases, metric, quota), terms
  * acceptance, the data files (listing and download with Range) and the leaderboard. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "handlers.h"
@@ -74,7 +75,12 @@ void h_challenges_list(struct req *r)
 static json_t *quota_json(struct req *r, const struct challenge *c, const struct phase *ph, int64_t now)
 {
   struct quota q;
-  if (!r->authenticated || ph == NULL || db_quota(r->db, c->id, r->user.id, ph, now, &q) != APP_OK)
+  struct team t;
+  if (!r->authenticated || ph == NULL || db_team_of_user(r->db, c->id, r->user.id, 0, now, &t) < 0)
+    return json_null();
+  if (db_team_of_user(r->db, c->id, r->user.id, 0, now, &t) == 0)
+    t.id = -1; /* no team yet: nothing used */
+  if (db_quota(r->db, c->id, t.id, ph, now, &q) != APP_OK)
     return json_null();
   json_t *left_today = q.max_per_day > 0 ? json_integer(q.max_per_day - q.used_today) : json_null();
   json_t *left_total = q.max_total > 0 ? json_integer(q.max_total - q.used_total) : json_null();
@@ -133,7 +139,7 @@ void h_terms_accept(struct req *r)
     http_reply_error(r, APP_TERMS_OUTDATED, "the current terms are version %d", c.terms_version);
     return;
   }
-  if (db_terms_accept(r->db, r->user.id, c.id, c.terms_version, app_now()) != APP_OK) {
+  if (db_terms_accept(r->db, &r->user, &c, app_now()) != APP_OK) {
     http_reply_error(r, APP_INTERNAL, "could not record the acceptance");
     return;
   }
@@ -173,11 +179,53 @@ void h_file_get(struct req *r)
   }
   const char *base = strrchr(r->param[1], '/');
   base = base != NULL ? base + 1 : r->param[1];
+  /* Every download is recorded (who, which file, which terms version) for the data controller. */
+  json_t *d = json_pack("{s:s,s:i,s:I}", "file", r->param[1], "terms_version", c.terms_version, "size",
+                        (json_int_t)size);
+  enum app_status as = db_audit_append(r->db, r->user.username, "dataset.download", c.slug, r->param[1], NULL, d,
+                                       app_now());
+  json_decref(d);
+  if (as != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not record the download");
+    return;
+  }
   /* the name was checked at import ([A-Za-z0-9._-] only), so it is safe inside the quoted header */
-  /* CivetWeb adds the security headers (additional_header) and Cache-Control (static_file_cache_control). */
-  snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s\"", base);
-  r->replied = 1;
-  mg_send_mime_file2(r->conn, path, "application/octet-stream", extra);
+  snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s\"\r\n", base);
+  http_reply_file(r, path, "application/octet-stream", extra);
+}
+
+/* The private leaderboard: after publication the frozen ranking's rows; before it (staff only) the live final
+ * ranking. */
+static json_t *private_rows(struct req *r, const struct challenge *c)
+{
+  char *doc = NULL, *sig = NULL;
+  json_t *rows = json_array();
+  size_t i;
+  json_t *row;
+  if (rows == NULL)
+    return NULL;
+  if (c->published_at != 0) {
+    if (db_ranking_get(r->db, c, &doc, &sig) == APP_OK) {
+      json_t *d = json_loads(doc, 0, NULL);
+      json_array_foreach(json_object_get(d, "rows"), i, row)
+        json_array_append_new(rows, json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
+                                              json_object_get(row, "team"), "score",
+                                              json_object_get(row, "private_score")));
+      json_decref(d);
+    }
+    free(doc);
+    free(sig);
+    return rows;
+  }
+  json_t *final = db_final_ranking(r->db, c);
+  json_array_foreach(final, i, row) {
+    if (!json_is_true(json_object_get(row, "disqualified")))
+      json_array_append_new(rows, json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
+                                            json_object_get(row, "team"), "score",
+                                            json_object_get(row, "private_score")));
+  }
+  json_decref(final);
+  return rows;
 }
 
 void h_leaderboard(struct req *r)
@@ -196,11 +244,12 @@ void h_leaderboard(struct req *r)
     http_reply_error(r, APP_FORBIDDEN, "the private leaderboard is shown once the jury has published it");
     return;
   }
-  json_t *rows = db_leaderboard(r->db, &c, private_split);
+  json_t *rows = private_split ? private_rows(r, &c) : db_leaderboard(r->db, &c);
   if (rows == NULL) {
     http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
     return;
   }
-  http_reply_json(r, 200, json_pack("{s:s,s:b,s:s,s:i,s:o}", "metric", c.metric_name, "higher_is_better",
-                                    c.higher_is_better, "split", split, "precision", c.precision, "rows", rows));
+  http_reply_json(r, 200, json_pack("{s:s,s:b,s:s,s:i,s:b,s:o}", "metric", c.metric_name, "higher_is_better",
+                                    c.higher_is_better, "split", split, "precision", c.precision, "published",
+                                    c.published_at != 0, "rows", rows));
 }

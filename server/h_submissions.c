@@ -63,11 +63,8 @@ static void reply_created(struct req *r, int64_t id, const char *status)
   http_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", status));
 }
 
-/* Streams the body into U. Returns APP_OK, APP_TOO_LARGE, APP_EMPTY_FILE, APP_NO_SPACE, APP_INTERNAL, or
- * APP_BAD_REQUEST when the client went away before sending its Content-Length. */
-static enum app_status receive_body(struct req *r, struct store_upload *u)
+enum app_status receive_body(struct req *r, struct store_upload *u, long long max)
 {
-  long long max = r->cfg->max_upload_bytes;
   long long declared = r->ri->content_length;
   enum app_status s = APP_OK;
   char *buf = malloc(UPLOAD_CHUNK);
@@ -125,7 +122,9 @@ void h_submission_create(struct req *r)
   }
   /* Cheap early refusals before reading a large body; the transaction below decides for good. */
   struct quota q;
-  if (db_quota(r->db, c.id, r->user.id, ph, now, &q) != APP_OK) {
+  struct team team;
+  if (db_team_of_user(r->db, c.id, r->user.id, 1, now, &team) != 1 ||
+      db_quota(r->db, c.id, team.id, ph, now, &q) != APP_OK) {
     http_reply_error(r, APP_INTERNAL, "could not check the quota");
     return;
   }
@@ -146,7 +145,7 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not store the file");
     return;
   }
-  enum app_status s = receive_body(r, &u);
+  enum app_status s = receive_body(r, &u, r->cfg->max_upload_bytes);
   if (s == APP_OK)
     s = store_upload_finish(&u);
   if (s != APP_OK) {
@@ -173,11 +172,10 @@ void h_submission_create(struct req *r)
     http_reply_error(r, s, "no submission left in phase %s", ph->name);
   } else if (s != APP_OK) {
     http_reply_error(r, s, "could not store the submission");
-  } else if (replayed) {
-    reply_created(r, id, "queued");
   } else {
     reply_created(r, id, "queued");
-    queue_notify();
+    if (!replayed)
+      queue_notify();
   }
 out:
   store_upload_abort(&u);
@@ -203,11 +201,33 @@ void h_submission_get(struct req *r)
     http_reply_error(r, APP_NOT_FOUND, "no such submission");
     return;
   }
-  /* Private scores: staff only for now; after publication the challenge's flag opens them (issue: jury). */
-  json_t *o = db_submission_json(r->db, id, &r->user, req_is_staff(r));
+  /* Private scores: staff, and the team's members once the ranking is published. */
+  json_t *o = db_submission_json(r->db, id, &r->user, req_is_staff(r), 1);
   if (o == NULL) {
     http_reply_error(r, APP_NOT_FOUND, "no such submission");
     return;
   }
   http_reply_json(r, 200, o);
+}
+
+void h_submission_cancel(struct req *r)
+{
+  long long id = 0;
+  if (util_parse_ll(r->param[0], 1, INT64_MAX, &id) != 0) {
+    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+    return;
+  }
+  json_t *o = db_submission_json(r->db, id, &r->user, 0, 0);
+  if (o == NULL) {
+    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+    return;
+  }
+  json_decref(o);
+  enum app_status s = db_cancel(r->db, id, &r->user);
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_CANCELLABLE ? "only a queued submission can be cancelled"
+                                                    : "could not cancel");
+    return;
+  }
+  http_reply_empty(r, 204, NULL);
 }

@@ -25,6 +25,49 @@ void h_submission_create(struct req *r);
 void h_submissions_list(struct req *r);
 void h_submission_get(struct req *r);
 
+/* h_teams.c */
+void h_team_get(struct req *r);
+void h_team_create(struct req *r);
+void h_team_join(struct req *r);
+void h_team_leave(struct req *r);
+void h_selection_get(struct req *r);
+void h_selection_put(struct req *r);
+
+/* h_jury.c */
+void h_review(struct req *r);
+void h_review_export(struct req *r);
+void h_submission_disqualify(struct req *r);
+void h_submission_reinstate(struct req *r);
+void h_team_disqualify(struct req *r);
+void h_team_reinstate(struct req *r);
+void h_submission_rescore(struct req *r);
+void h_note_add(struct req *r);
+void h_publish(struct req *r);
+void h_ranking(struct req *r);
+void h_ranking_sig(struct req *r);
+void h_signing_key(struct req *r);
+/* Replies ROWS (stolen) as JSON or, with ?format=csv, as a neutralised CSV attachment NAME.csv of columns COLS. */
+void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t ncols, const char *name);
+
+/* h_organizer.c */
+void h_phase_update(struct req *r);
+void h_challenge_rescore(struct req *r);
+void h_queue_stats(struct req *r);
+void h_export(struct req *r);
+void h_submission_log(struct req *r);
+void h_audit_list(struct req *r);
+void h_role_set(struct req *r);
+
+/* h_submissions.c (more) */
+void h_submission_cancel(struct req *r);
+struct store_upload;
+/* Streams the request body into U (begun), at most MAX bytes. Returns APP_OK, APP_TOO_LARGE, APP_EMPTY_FILE,
+ * APP_NO_SPACE, APP_INTERNAL, or APP_BAD_REQUEST when the client went away before its Content-Length. */
+enum app_status receive_body(struct req *r, struct store_upload *u, long long max);
+
+/* h_organizer.c (more) */
+void h_challenge_import(struct req *r);
+
 /* Loads the challenge named by r->param[0] into C, or replies 404 and returns -1. */
 int challenge_or_reply(struct req *r, struct challenge *c);
 /* The phase of C open at NOW, or NULL. */

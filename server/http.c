@@ -1,10 +1,14 @@
 /* http.c: replies (JSON, errors, empty) with the security headers, and request accessors. */
 #include "http.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -29,8 +33,10 @@ static const char *reason(int status)
   case 404: return "Not Found";
   case 405: return "Method Not Allowed";
   case 409: return "Conflict";
+  case 410: return "Gone";
   case 413: return "Payload Too Large";
   case 415: return "Unsupported Media Type";
+  case 416: return "Range Not Satisfiable";
   case 429: return "Too Many Requests";
   case 507: return "Insufficient Storage";
   default: return status >= 500 ? "Internal Server Error" : "Error";
@@ -55,6 +61,21 @@ static void send(struct req *r, int status, const char *ctype, const char *body,
     mg_write(r->conn, body, len);
 }
 
+void http_reply_bytes(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra)
+{
+  send(r, status, ctype, body, len, extra);
+}
+
+const char *http_reason_or_reply(struct req *r)
+{
+  const char *reason = json_string_value(json_object_get(r->body, "reason"));
+  if (reason == NULL || reason[0] == '\0' || strlen(reason) > 1000) {
+    http_reply_error(r, APP_MISSING_FIELD, "every action needs a \"reason\" of 1 to 1000 characters");
+    return NULL;
+  }
+  return reason;
+}
+
 void http_reply_json_headers(struct req *r, int status, json_t *body, const char *extra)
 {
   char *text = NULL;
@@ -73,6 +94,11 @@ void http_reply_json_headers(struct req *r, int status, json_t *body, const char
 void http_reply_json(struct req *r, int status, json_t *body)
 {
   http_reply_json_headers(r, status, body, NULL);
+}
+
+void http_reply_error_headers(struct req *r, int status, const char *code, const char *msg, const char *extra)
+{
+  http_reply_json_headers(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg), extra);
 }
 
 void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...)
@@ -108,4 +134,90 @@ int http_query(const struct req *r, const char *name, char *out, size_t n)
   if (len < 0)
     return -2;
   return len;
+}
+
+#define HTTP_FILE_CHUNK (64 * 1024)
+
+/* Parses a single byte range of a file of SIZE bytes. 1: a satisfiable range [*START, *END]; 0: ignore the header
+ * (absent, malformed, several ranges); -1: unsatisfiable (416). */
+static int parse_range(const char *h, long long size, long long *start, long long *end)
+{
+  char *e = NULL;
+  if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
+    return 0;
+  const char *p = h + 6;
+  if (*p == '-') { /* the last N bytes */
+    errno = 0;
+    long long n = strtoll(p + 1, &e, 10);
+    if (errno != 0 || e == p + 1 || *e != '\0' || n < 0)
+      return 0;
+    if (n == 0 || size == 0)
+      return -1;
+    *start = n >= size ? 0 : size - n;
+    *end = size - 1;
+    return 1;
+  }
+  errno = 0;
+  long long a = strtoll(p, &e, 10);
+  if (errno != 0 || e == p || *e != '-' || a < 0)
+    return 0;
+  const char *q = e + 1;
+  long long b = size - 1;
+  if (*q != '\0') {
+    b = strtoll(q, &e, 10);
+    if (errno != 0 || e == q || *e != '\0' || b < a)
+      return 0;
+  }
+  if (a >= size)
+    return -1;
+  *start = a;
+  *end = b >= size ? size - 1 : b;
+  return 1;
+}
+
+void http_reply_file(struct req *r, const char *path, const char *ctype, const char *extra)
+{
+  struct stat st;
+  char head[128];
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd >= 0)
+      close(fd);
+    http_reply_error(r, APP_NOT_FOUND, "no such file");
+    return;
+  }
+  long long size = st.st_size, start = 0, end = size - 1;
+  int range = parse_range(http_header(r, "Range"), size, &start, &end);
+  if (range < 0) {
+    snprintf(head, sizeof(head), "Content-Range: bytes */%lld\r\n", size);
+    close(fd);
+    http_reply_error_headers(r, 416, "range_not_satisfiable", "the range lies outside the file", head);
+    return;
+  }
+  long long len = size == 0 ? 0 : end - start + 1;
+  int status = range == 1 ? 206 : 200;
+  char crange[128] = "";
+  if (range == 1)
+    snprintf(crange, sizeof(crange), "Content-Range: bytes %lld-%lld/%lld\r\n", start, end, size);
+  r->replied = 1;
+  mg_printf(r->conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\nAccept-Ranges: bytes\r\n"
+            "Cache-Control: private, no-store\r\n%s%s\r\n%s\r\n",
+            status, reason(status), ctype, len, crange, http_security_headers, extra != NULL ? extra : "");
+  /* on the heap: CivetWeb's worker threads have 100 KiB stacks */
+  char *buf = strcmp(r->ri->request_method, "HEAD") != 0 ? malloc(HTTP_FILE_CHUNK) : NULL;
+  if (buf != NULL) {
+    long long off = start, left = len;
+    while (left > 0) {
+      ssize_t n = pread(fd, buf, left < HTTP_FILE_CHUNK ? (size_t)left : HTTP_FILE_CHUNK, off);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0 || mg_write(r->conn, buf, (size_t)n) <= 0)
+        break; /* the client went away, or the file shrank: the connection is closed by the short body */
+      off += n;
+      left -= n;
+    }
+  }
+  free(buf);
+  close(fd);
 }

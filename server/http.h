@@ -40,10 +40,24 @@ void http_reply_json(struct req *r, int status, json_t *body);
 /* Replies the error S with a message (printf-style). */
 void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...)
   __attribute__((format(printf, 3, 4)));
+/* Replies an error with an explicit STATUS and CODE (for statuses outside app_status) and extra header lines. */
+void http_reply_error_headers(struct req *r, int status, const char *code, const char *msg, const char *extra);
 /* Replies STATUS with no body (204), with optional EXTRA header lines ("Name: value\r\n...", or NULL). */
 void http_reply_empty(struct req *r, int status, const char *extra);
 /* Replies STATUS with BODY (steals) and extra header lines (e.g. Set-Cookie). */
 void http_reply_json_headers(struct req *r, int status, json_t *body, const char *extra);
+
+/* Replies STATUS with LEN bytes of BODY of content type CTYPE and extra header lines (or NULL). */
+void http_reply_bytes(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra);
+
+/* The required "reason" of a jury/organizer action (1 to 1000 bytes), or NULL after replying 400. */
+const char *http_reason_or_reply(struct req *r);
+
+/* Serves the regular file PATH (never through a symlink) with one optional byte range (RFC 9110: "bytes=a-b",
+ * "bytes=a-", "bytes=-n"; 206, or 416 with "Content-Range: bytes *" + "/SIZE" when unsatisfiable; a malformed or
+ * multi-range header is ignored and the whole file sent). EXTRA: header lines or NULL. Replies 404 when PATH
+ * cannot be opened. */
+void http_reply_file(struct req *r, const char *path, const char *ctype, const char *extra);
 
 /* The value of request header NAME, or NULL. */
 const char *http_header(const struct req *r, const char *name);

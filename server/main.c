@@ -21,6 +21,10 @@ int main(int argc, char **argv)
     return cli_challenge(argc - 1, argv + 1);
   if (strcmp(argv[1], "user") == 0)
     return cli_user(argc - 1, argv + 1);
+  if (strcmp(argv[1], "verify") == 0)
+    return cli_verify(argc - 1, argv + 1);
+  if (strcmp(argv[1], "audit") == 0)
+    return cli_audit(argc - 1, argv + 1);
   if (strcmp(argv[1], "dataset") == 0)
     return anon_cli_main(argc - 1, argv + 1);
   fprintf(stderr, "concours: unknown command %s (see concours --help)\n", argv[1]);

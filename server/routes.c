@@ -14,6 +14,9 @@ enum auth_need { AUTH_NONE, AUTH_OPTIONAL, AUTH_USER };
 
 #define ROLES_ANY 0u
 #define ROLE_BIT(r) (1u << (r))
+#define ROLES_ORGANIZER (ROLE_BIT(ROLE_ORGANIZER) | ROLE_BIT(ROLE_ADMIN))
+#define ROLES_JURY (ROLE_BIT(ROLE_JURY) | ROLE_BIT(ROLE_ADMIN))
+#define ROLES_STAFF (ROLE_BIT(ROLE_ORGANIZER) | ROLE_BIT(ROLE_JURY) | ROLE_BIT(ROLE_ADMIN))
 
 struct route {
   const char *method;
@@ -39,6 +42,38 @@ static const struct route routes[] = {
   {"GET", "challenges/{}/submissions", AUTH_USER, ROLES_ANY, 0, h_submissions_list},
   {"GET", "submissions/{}", AUTH_USER, ROLES_ANY, 0, h_submission_get},
   {"GET", "challenges/{}/leaderboard", AUTH_OPTIONAL, ROLES_ANY, 0, h_leaderboard},
+  {"DELETE", "submissions/{}", AUTH_USER, ROLES_ANY, 0, h_submission_cancel},
+  /* teams and final selection */
+  {"GET", "challenges/{}/team", AUTH_USER, ROLES_ANY, 0, h_team_get},
+  {"DELETE", "challenges/{}/team", AUTH_USER, ROLES_ANY, 0, h_team_leave},
+  {"POST", "challenges/{}/teams", AUTH_USER, ROLES_ANY, 1, h_team_create},
+  {"POST", "challenges/{}/teams/join", AUTH_USER, ROLES_ANY, 1, h_team_join},
+  {"GET", "challenges/{}/selection", AUTH_USER, ROLES_ANY, 0, h_selection_get},
+  {"PUT", "challenges/{}/selection", AUTH_USER, ROLES_ANY, 1, h_selection_put},
+  /* organizers */
+  {"POST", "challenges", AUTH_USER, ROLES_ORGANIZER, 0, h_challenge_import},
+  {"PATCH", "challenges/{}/phases/{}", AUTH_USER, ROLES_ORGANIZER, 1, h_phase_update},
+  {"POST", "challenges/{}/rescore", AUTH_USER, ROLES_ORGANIZER, 1, h_challenge_rescore},
+  {"GET", "challenges/{}/queue", AUTH_USER, ROLES_ORGANIZER, 0, h_queue_stats},
+  {"GET", "challenges/{}/export", AUTH_USER, ROLES_ORGANIZER, 0, h_export},
+  {"GET", "submissions/{}/log", AUTH_USER, ROLES_STAFF, 0, h_submission_log},
+  {"GET", "audit", AUTH_USER, ROLES_STAFF, 0, h_audit_list},
+  /* jury */
+  {"GET", "challenges/{}/review", AUTH_USER, ROLES_STAFF, 0, h_review},
+  {"GET", "challenges/{}/review/export", AUTH_USER, ROLES_STAFF, 0, h_review_export},
+  {"POST", "submissions/{}/disqualify", AUTH_USER, ROLES_JURY, 1, h_submission_disqualify},
+  {"POST", "submissions/{}/reinstate", AUTH_USER, ROLES_JURY, 1, h_submission_reinstate},
+  {"POST", "submissions/{}/rescore", AUTH_USER, ROLES_JURY, 1, h_submission_rescore},
+  {"POST", "challenges/{}/teams/{}/disqualify", AUTH_USER, ROLES_JURY, 1, h_team_disqualify},
+  {"POST", "challenges/{}/teams/{}/reinstate", AUTH_USER, ROLES_JURY, 1, h_team_reinstate},
+  {"POST", "challenges/{}/notes", AUTH_USER, ROLES_JURY, 1, h_note_add},
+  {"POST", "challenges/{}/publish", AUTH_USER, ROLES_JURY, 1, h_publish},
+  /* the published ranking: anyone */
+  {"GET", "challenges/{}/ranking", AUTH_OPTIONAL, ROLES_ANY, 0, h_ranking},
+  {"GET", "challenges/{}/ranking.sig", AUTH_OPTIONAL, ROLES_ANY, 0, h_ranking_sig},
+  {"GET", "signing-key", AUTH_NONE, ROLES_ANY, 0, h_signing_key},
+  /* admins */
+  {"PUT", "users/{}/role", AUTH_USER, ROLE_BIT(ROLE_ADMIN), 1, h_role_set},
 };
 
 struct path {

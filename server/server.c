@@ -16,6 +16,7 @@
 #include "db.h"
 #include "http.h"
 #include "queue.h"
+#include "sign.h"
 #include "store.h"
 #include "util.h"
 
@@ -28,6 +29,10 @@ int server_open_data(struct app_config *cfg, int pool_size)
   }
   util_strlcpy(cfg->data_dir, abs, sizeof(cfg->data_dir));
   if (store_init(cfg->data_dir, err, sizeof(err)) != 0) {
+    fprintf(stderr, "concours: %s\n", err);
+    return -1;
+  }
+  if (sign_init(cfg->data_dir, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours: %s\n", err);
     return -1;
   }
@@ -132,7 +137,14 @@ int server_run(struct app_config *cfg)
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  if (server_open_data(cfg, cfg->http_threads + cfg->workers + 4) != 0)
+  if (cfg->test_clock[0] != '\0') {
+    app_set_test_clock(cfg->test_clock);
+    fprintf(stderr, "concours: WARNING: the clock is read from %s (--test-clock): for tests only\n", cfg->test_clock);
+  }
+  /* Requests hold a connection only while they run: half the HTTP threads plus the workers is plenty, and
+   * db_acquire waits for a free one beyond that. */
+  int pool = cfg->http_threads / 2 + cfg->workers + 4;
+  if (server_open_data(cfg, pool > 120 ? 120 : pool) != 0)
     return 1;
   sqlite3 *db = db_acquire();
   int requeued = db_queue_requeue_running(db);

@@ -16,6 +16,8 @@
 
 static char data_dir[APP_PATH_MAX];
 
+#define COPY_CHUNK (64 * 1024)
+
 const char *store_data_dir(void)
 {
   return data_dir;
@@ -212,7 +214,7 @@ int store_sweep_orphans(sqlite3 *db)
 int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256[65], char *err, size_t errlen)
 {
   char tmp[APP_PATH_MAX];
-  char buf[65536];
+  char *buf = malloc(COPY_CHUNK); /* on the heap: this also runs in HTTP threads with 100 KiB stacks */
   int in = -1, out = -1;
   struct stat st;
   unsigned char md[32];
@@ -220,7 +222,8 @@ int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   *size = 0;
   int n = snprintf(tmp, sizeof(tmp), "%s.part", dst);
-  if (ctx == NULL || n < 0 || (size_t)n >= sizeof(tmp) || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+  if (buf == NULL || ctx == NULL || n < 0 || (size_t)n >= sizeof(tmp) ||
+      EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
     snprintf(err, errlen, "out of memory");
     goto fail;
   }
@@ -235,7 +238,7 @@ int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256
     goto fail;
   }
   for (;;) {
-    ssize_t r = read(in, buf, sizeof(buf));
+    ssize_t r = read(in, buf, COPY_CHUNK);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
@@ -273,8 +276,10 @@ int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256
   util_hex(md, 32, sha256);
   close(in);
   EVP_MD_CTX_free(ctx);
+  free(buf);
   return 0;
 fail:
+  free(buf);
   if (in >= 0)
     close(in);
   if (out >= 0)

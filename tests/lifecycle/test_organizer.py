@@ -27,8 +27,6 @@ class Organizer(life.ClockTest):
 
     def cancel(self, client, sid):
         return client.request("DELETE", "/api/v1/submissions/%s" % sid)
-
-    @unittest.expectedFailure  # `--test-clock` and DELETE /submissions/{id} are not implemented yet
     def test_cancel(self):
         cami = self.participant("cami", slug=CANCEL)
         dina = self.participant("dina", slug=CANCEL)
@@ -69,8 +67,6 @@ class Organizer(life.ClockTest):
         listed = {s["id"]: s["status"] for s in cami.get(api(CANCEL, "/submissions")).json()}
         self.assertEqual(sorted(listed), sorted([first, failed] + burst))
         self.assertEqual(sorted(k for k, v in listed.items() if v == "cancelled"), sorted(cancelled))
-
-    @unittest.expectedFailure  # `--test-clock` and the organizer endpoints are not implemented yet
     def test_organizer(self):
         olga, juno = self.staff("olga"), self.staff("juno")
         oli = self.participant("oli", slug=ORG)

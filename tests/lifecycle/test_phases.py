@@ -38,8 +38,6 @@ class Phases(life.ClockTest):
         self.assertIsNotNone(q, iso(self.server.now))
         self.assertEqual((q["used_today"], q["left_today"], q["used_total"], q["left_total"], q["resets_at"]),
                          (used_today, left_today, used_total, left_total, iso(resets_at)), iso(self.server.now))
-
-    @unittest.expectedFailure  # `concours serve --test-clock` is not implemented yet
     def test_phases_through_time(self):
         anon = self.server.client()
         pia = self.participant("pia", slug=SLUG)

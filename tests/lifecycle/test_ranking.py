@@ -52,8 +52,6 @@ class Ranking(life.ClockTest):
     def concours_verify(self, folder, data_name, sig_name):
         return self.server.cli("verify", os.path.join(folder, data_name), os.path.join(folder, sig_name),
                                os.path.join(folder, "key.pem"))[0]
-
-    @unittest.expectedFailure  # `--test-clock`, teams, publish, the signed ranking and the audit are not there yet
     def test_signed_ranking_and_audit(self):
         juno = self.staff("juno")
         anon = self.server.client()

@@ -27,8 +27,6 @@ class Selection(life.ClockTest):
         r = client.get(api(SLUG, "/selection"))
         self.assertEqual(r.status, 200, r)
         return r.json()
-
-    @unittest.expectedFailure  # `--test-clock`, teams, selection and review are not implemented yet
     def test_selection(self):
         juno = self.staff("juno")
         early = {}

@@ -18,8 +18,6 @@ class Teams(life.ClockTest):
 
     def members(self, team):
         return sorted(m["username"] for m in team["members"])
-
-    @unittest.expectedFailure  # `--test-clock` and the team endpoints are not implemented yet
     def test_teams(self):
         outsider = self.participant("olaf", slug=SLUG, accept=False)
         self.assertError(outsider.get(api(SLUG, "/team")), 403, "terms_not_accepted")

@@ -128,7 +128,13 @@ static void score(sqlite3 *db, int64_t now, double pub, double priv)
 {
   struct job j;
   CHECK(db_queue_claim(db, now, &j) == 1);
-  CHECK(db_queue_scored(db, j.submission_id, pub, pub, priv, "log", now) == APP_OK);
+  CHECK(db_queue_scored(db, j.submission_id, pub, pub, priv, priv - 0.01, priv + 0.01, "log", now) == APP_OK);
+}
+
+static int64_t team_id_of(sqlite3 *db, int64_t cid, int64_t uid)
+{
+  struct team t;
+  return db_team_of_user(db, cid, uid, 1, 0, &t) == 1 ? t.id : -1;
 }
 
 static void test_db(void)
@@ -194,39 +200,57 @@ static void test_db(void)
   struct new_submission ns = {got.id, bob, ph, "00", 1, "", NULL};
   CHECK(db_submission_insert(db, &ns, day + 60, hook_fail, &calls, &id, &replayed) == APP_NO_SPACE);
   struct quota q;
-  CHECK(db_quota(db, got.id, bob, ph, day + 70, &q) == APP_OK && q.used_total == 0); /* rolled back */
-  CHECK(db_quota(db, got.id, alice, ph, day + 70, &q) == APP_OK && q.used_today == 3 && q.used_total == 3);
+  int64_t ta = team_id_of(db, got.id, alice), tb = team_id_of(db, got.id, bob);
+  CHECK(ta > 0 && tb > 0 && ta != tb);
+  CHECK(db_quota(db, got.id, tb, ph, day + 70, &q) == APP_OK && q.used_total == 0); /* rolled back */
+  CHECK(db_quota(db, got.id, ta, ph, day + 70, &q) == APP_OK && q.used_today == 3 && q.used_total == 3);
   CHECK(q.resets_at == day + 86400);
 
   /* the queue: claim in order, fail one (frees a slot), score the others */
   struct job j;
   CHECK(db_queue_claim(db, day + 100, &j) == 1);
   CHECK(db_queue_failed(db, j.submission_id, "bad", "msg", "log", day + 101) == APP_OK);
-  CHECK(db_quota(db, got.id, alice, ph, day + 102, &q) == APP_OK && q.used_today == 2);
+  CHECK(db_quota(db, got.id, ta, ph, day + 102, &q) == APP_OK && q.used_today == 2);
   score(db, day + 110, 0.504, 0.9);  /* alice: 0.50 at precision 2 */
   score(db, day + 120, 0.496, 0.8);  /* alice: also 0.50 once rounded: the earlier one stays best */
   CHECK(add_submission(db, got.id, bob, ph, NULL, day + 130, &s) > 0);
   score(db, day + 140, 0.70, 0.1);   /* bob: worse public, better private */
 
-  json_t *rows = db_leaderboard(db, &got, 0);
+  json_t *rows = db_leaderboard(db, &got);
   CHECK(rows != NULL && json_array_size(rows) == 2);
   json_t *first = json_array_get(rows, 0);
   CHECK(strcmp(json_string_value(json_object_get(first, "name")), "alice") == 0);
   CHECK(fabs(json_real_value(json_object_get(first, "score")) - 0.50) < 1e-9);
   CHECK(json_integer_value(json_object_get(first, "submissions")) == 2);
   json_decref(rows);
-  rows = db_leaderboard(db, &got, 1); /* private split: bob's 0.1 wins (lower is better) */
-  CHECK(rows != NULL && strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "name")), "bob") == 0);
+  rows = db_final_ranking(db, &got); /* private split: bob's 0.1 wins (lower is better) */
+  CHECK(rows != NULL && strcmp(json_string_value(json_object_get(json_array_get(rows, 0), "team")), "bob") == 0);
+  /* intervals [0.09,0.11] and [0.89,0.91] do not overlap: each team holds exactly one rank */
+  json_t *range = json_object_get(json_array_get(rows, 0), "rank_range");
+  CHECK(json_integer_value(json_array_get(range, 0)) == 1 && json_integer_value(json_array_get(range, 1)) == 1);
   json_decref(rows);
+  /* disqualifying bob's team removes it from the public leaderboard; reinstating restores it */
+  struct user admin = {1, "admin", ROLE_ADMIN};
+  CHECK(db_disqualify(db, &got, 1, tb, 1, &admin, "cheating", day + 150) == APP_OK);
+  rows = db_leaderboard(db, &got);
+  CHECK(rows != NULL && json_array_size(rows) == 1);
+  json_decref(rows);
+  CHECK(db_disqualify(db, &got, 1, tb, 0, &admin, "appeal", day + 151) == APP_OK);
+  rows = db_leaderboard(db, &got);
+  CHECK(rows != NULL && json_array_size(rows) == 2);
+  json_decref(rows);
+  /* the audit chain holds the two actions and detects nothing wrong */
+  int64_t bad = -5;
+  CHECK(db_audit_verify(db, &bad) == 2 && bad == 0);
 
   /* privacy: a participant sees no private_score and nobody else's submission */
   struct user va = {alice, "alice", ROLE_PARTICIPANT}, vb = {bob, "bob", ROLE_PARTICIPANT};
   struct user jury = {99, "jury", ROLE_JURY};
-  json_t *mine = db_submission_json(db, 2, &va, 0);
+  json_t *mine = db_submission_json(db, 2, &va, 0, 1);
   CHECK(mine != NULL && json_object_get(mine, "private_score") == NULL);
   json_decref(mine);
-  CHECK(db_submission_json(db, 2, &vb, 0) == NULL);
-  json_t *staff = db_submission_json(db, 2, &jury, 1);
+  CHECK(db_submission_json(db, 2, &vb, 0, 1) == NULL);
+  json_t *staff = db_submission_json(db, 2, &jury, 1, 1);
   CHECK(staff != NULL && json_object_get(staff, "private_score") != NULL);
   json_decref(staff);
 

@@ -1,0 +1,576 @@
+/* codalab.c: see codalab.h. competition.yaml is read with libyaml's event parser into a jansson tree (scalars as
+ * strings; anchors and aliases resolved by reference, never copied, so an alias bomb costs nothing; depth, size
+ * and node count capped). The zips are unpacked with extract.c. */
+#include "codalab.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <yaml.h>
+
+#include "extract.h"
+#include "store.h"
+#include "util.h"
+
+#define YAML_MAX (1024 * 1024)
+#define YAML_MAX_DEPTH 32
+#define YAML_MAX_NODES 100000
+#define YAML_MAX_ANCHORS 256
+#define PAGE_MAX (1024 * 1024)
+
+static void note(struct bundle_problems *p, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void note(struct bundle_problems *p, const char *field, const char *fmt, ...)
+{
+  char msg[384];
+  va_list ap;
+  if (p->n >= BUNDLE_MAX_PROBLEMS) {
+    p->dropped++;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  snprintf(p->text[p->n++], BUNDLE_PROBLEM_LEN, "competition.yaml: %s: %s", field, msg);
+}
+
+/* ------------------------------------------------------------------------------------------ YAML -> JSON */
+
+struct yconv {
+  yaml_parser_t parser;
+  int nodes;
+  int nanchors;
+  char *anchor_names[YAML_MAX_ANCHORS];
+  json_t *anchor_values[YAML_MAX_ANCHORS];
+};
+
+static void remember(struct yconv *y, const unsigned char *anchor, json_t *v)
+{
+  if (anchor == NULL || y->nanchors >= YAML_MAX_ANCHORS)
+    return;
+  y->anchor_names[y->nanchors] = strdup((const char *)anchor);
+  if (y->anchor_names[y->nanchors] == NULL)
+    return;
+  y->anchor_values[y->nanchors++] = json_incref(v);
+}
+
+/* Parses the node whose first event is EV into a new reference, or NULL (malformed or over a cap). */
+static json_t *ynode(struct yconv *y, yaml_event_t *ev, int depth)
+{
+  json_t *v = NULL;
+  if (++y->nodes > YAML_MAX_NODES || depth > YAML_MAX_DEPTH)
+    return NULL;
+  if (ev->type == YAML_SCALAR_EVENT) {
+    v = json_stringn((const char *)ev->data.scalar.value, ev->data.scalar.length);
+    remember(y, ev->data.scalar.anchor, v);
+    return v;
+  }
+  if (ev->type == YAML_ALIAS_EVENT) {
+    for (int i = 0; i < y->nanchors; i++) {
+      if (strcmp(y->anchor_names[i], (const char *)ev->data.alias.anchor) == 0)
+        return json_incref(y->anchor_values[i]);
+    }
+    return NULL;
+  }
+  int mapping = ev->type == YAML_MAPPING_START_EVENT;
+  if (!mapping && ev->type != YAML_SEQUENCE_START_EVENT)
+    return NULL;
+  const unsigned char *anchor = mapping ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+  char *anchor_copy = anchor != NULL ? strdup((const char *)anchor) : NULL;
+  v = mapping ? json_object() : json_array();
+  for (;;) {
+    yaml_event_t k;
+    if (v == NULL || !yaml_parser_parse(&y->parser, &k))
+      goto fail;
+    if (k.type == YAML_MAPPING_END_EVENT || k.type == YAML_SEQUENCE_END_EVENT) {
+      yaml_event_delete(&k);
+      break;
+    }
+    json_t *key = ynode(y, &k, depth + 1);
+    yaml_event_delete(&k);
+    if (key == NULL)
+      goto fail;
+    if (!mapping) {
+      json_array_append_new(v, key);
+      continue;
+    }
+    yaml_event_t e;
+    if (!json_is_string(key) || !yaml_parser_parse(&y->parser, &e)) {
+      json_decref(key);
+      goto fail;
+    }
+    json_t *val = ynode(y, &e, depth + 1);
+    yaml_event_delete(&e);
+    if (val == NULL) {
+      json_decref(key);
+      goto fail;
+    }
+    json_object_set_new(v, json_string_value(key), val);
+    json_decref(key);
+  }
+  remember(y, (const unsigned char *)anchor_copy, v);
+  free(anchor_copy);
+  return v;
+fail:
+  free(anchor_copy);
+  json_decref(v);
+  return NULL;
+}
+
+/* competition.yaml as JSON (new reference), or NULL with a message in ERR. */
+static json_t *load_yaml(const char *path, char *err, size_t errlen)
+{
+  size_t len = 0;
+  char *text = util_read_file(path, YAML_MAX, &len);
+  struct yconv y;
+  json_t *root = NULL;
+  yaml_event_t ev;
+  memset(&y, 0, sizeof(y));
+  if (text == NULL) {
+    snprintf(err, errlen, "unreadable or larger than %d bytes", YAML_MAX);
+    return NULL;
+  }
+  if (!yaml_parser_initialize(&y.parser)) {
+    free(text);
+    snprintf(err, errlen, "out of memory");
+    return NULL;
+  }
+  yaml_parser_set_input_string(&y.parser, (const unsigned char *)text, len);
+  for (;;) {
+    if (!yaml_parser_parse(&y.parser, &ev))
+      break;
+    yaml_event_type_t t = ev.type;
+    if (t == YAML_MAPPING_START_EVENT && root == NULL) {
+      root = ynode(&y, &ev, 0);
+      yaml_event_delete(&ev);
+      break;
+    }
+    yaml_event_delete(&ev);
+    if (t == YAML_STREAM_END_EVENT || t == YAML_SCALAR_EVENT || t == YAML_SEQUENCE_START_EVENT)
+      break;
+  }
+  if (root == NULL)
+    snprintf(err, errlen, "not a YAML mapping (line %zu: %s)", y.parser.problem_mark.line + 1,
+             y.parser.problem != NULL ? y.parser.problem : "unexpected content or over a size cap");
+  for (int i = 0; i < y.nanchors; i++) {
+    free(y.anchor_names[i]);
+    json_decref(y.anchor_values[i]);
+  }
+  yaml_parser_delete(&y.parser);
+  free(text);
+  return root;
+}
+
+/* ------------------------------------------------------------------------------------------ helpers */
+
+/* The HTML page SRC/NAME as text: tags dropped, common entities decoded, into a new malloc'd string. */
+static char *page_text(const char *src, const char *name)
+{
+  char path[APP_PATH_MAX];
+  if (name == NULL || strstr(name, "..") != NULL || name[0] == '/' ||
+      util_fmt(path, sizeof(path), "%s/%s", src, name) != 0)
+    return NULL;
+  char *html = util_read_file(path, PAGE_MAX, NULL);
+  if (html == NULL)
+    return NULL;
+  size_t o = 0;
+  int in_tag = 0;
+  for (size_t i = 0; html[i] != '\0'; i++) {
+    char c = html[i];
+    if (c == '<') {
+      in_tag = 1;
+      if (strncasecmp(html + i, "<p", 2) == 0 || strncasecmp(html + i, "<br", 3) == 0 ||
+          strncasecmp(html + i, "<h", 2) == 0 || strncasecmp(html + i, "<li", 3) == 0)
+        html[o++] = '\n';
+    } else if (c == '>' && in_tag) {
+      in_tag = 0;
+    } else if (!in_tag) {
+      static const struct {
+        const char *ent;
+        char c;
+      } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}, {"&nbsp;", ' '}};
+      int done = 0;
+      for (size_t k = 0; k < sizeof(ents) / sizeof(ents[0]) && !done; k++) {
+        size_t n = strlen(ents[k].ent);
+        if (strncmp(html + i, ents[k].ent, n) == 0) {
+          html[o++] = ents[k].c;
+          i += n - 1;
+          done = 1;
+        }
+      }
+      if (!done)
+        html[o++] = c;
+    }
+  }
+  html[o] = '\0';
+  return html;
+}
+
+static int write_text(const char *dst, const char *name, const char *text)
+{
+  char path[APP_PATH_MAX];
+  return util_fmt(path, sizeof(path), "%s/%s", dst, name) == 0 &&
+                 util_write_file_atomic(path, text, strlen(text), 0600) == 0
+           ? 0
+           : -1;
+}
+
+/* Unpacks the zip SRC/NAME into the new folder DIR. 0, or -1 with a problem noted. */
+static int unzip(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], err[512];
+  struct extract_limits lim = {1ull << 30, 10000, 255, 0644, 0755};
+  if (strstr(name, "..") != NULL || name[0] == '/' || util_fmt(path, sizeof(path), "%s/%s", src, name) != 0) {
+    note(p, field, "\"%s\" must be a file of the bundle", name);
+    return -1;
+  }
+  if (mkdir(dir, 0700) != 0) {
+    note(p, field, "cannot create a folder: %s", strerror(errno));
+    return -1;
+  }
+  int rc = extract_archive(path, dir, &lim, err, sizeof(err));
+  if (rc != 0)
+    note(p, field, "%s: %s", name, err);
+  return rc == 0 ? 0 : -1;
+}
+
+/* The one regular file ending in .csv under DIR (one folder level deep at most) into OUT. 0, or -1. */
+static int only_csv(const char *dir, char *out, size_t n, int depth)
+{
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int found = 0;
+  char path[APP_PATH_MAX];
+  if (d == NULL)
+    return -1;
+  while ((e = readdir(d)) != NULL) {
+    struct stat st;
+    size_t len = strlen(e->d_name);
+    if (e->d_name[0] == '.' || e->d_name[0] == '_' || util_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) != 0 ||
+        lstat(path, &st) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode) && depth == 0) {
+      char sub[APP_PATH_MAX];
+      if (only_csv(path, sub, sizeof(sub), 1) == 0) {
+        found++;
+        util_strlcpy(out, sub, n);
+      }
+    } else if (S_ISREG(st.st_mode) && len > 4 && strcasecmp(e->d_name + len - 4, ".csv") == 0) {
+      found++;
+      util_strlcpy(out, path, n);
+    }
+  }
+  closedir(d);
+  return found == 1 ? 0 : -1;
+}
+
+/* "2013-05-09", "2013-05-09 10:00:00" or "2013-05-09T10:00:00Z" as epoch seconds; -1 when malformed. */
+static int64_t codalab_date(const char *s)
+{
+  char iso[32];
+  int64_t t;
+  if (s == NULL || strlen(s) < 10)
+    return -1;
+  if (strlen(s) >= 19 && (s[10] == ' ' || s[10] == 'T'))
+    snprintf(iso, sizeof(iso), "%.10sT%.8sZ", s, s + 11);
+  else
+    snprintf(iso, sizeof(iso), "%.10sT00:00:00Z", s);
+  return util_parse_iso8601(iso, &t) == 0 ? t : -1;
+}
+
+static int int_of_str(const char *s, int dflt)
+{
+  long long x;
+  return s != NULL && util_parse_ll(s, 0, 1000000, &x) == 0 ? (int)x : dflt;
+}
+
+static int int_of(json_t *v, int dflt)
+{
+  return int_of_str(json_string_value(v), dflt);
+}
+
+static void ignored(const char *where, json_t *obj, const char *const *known)
+{
+  const char *key;
+  json_t *v;
+  json_object_foreach(obj, key, v) {
+    int k = 0;
+    while (known[k] != NULL && strcmp(known[k], key) != 0)
+      k++;
+    if (known[k] == NULL)
+      printf("codalab: ignored %s%s\n", where, key);
+  }
+}
+
+/* The phases of the bundle in phasenumber order (a new array of borrowed objects). */
+static json_t *sorted_phases(json_t *phases)
+{
+  json_t *out = json_array();
+  const char *key;
+  json_t *ph;
+  size_t i;
+  if (json_is_array(phases)) {
+    json_array_foreach(phases, i, ph) json_array_append(out, ph);
+    return out;
+  }
+  for (int want = 0; want <= 1000 && json_array_size(out) < json_object_size(phases); want++) {
+    json_object_foreach(phases, key, ph) {
+      if (int_of(json_object_get(ph, "phasenumber"), int_of_str(key, -1)) == want)
+        json_array_append(out, ph);
+    }
+  }
+  return out;
+}
+
+/* ------------------------------------------------------------------------------------------ convert */
+
+int codalab_is_bundle(const char *dir)
+{
+  char path[APP_PATH_MAX];
+  struct stat st;
+  if (util_fmt(path, sizeof(path), "%s/challenge.json", dir) != 0 || lstat(path, &st) == 0)
+    return 0;
+  return util_fmt(path, sizeof(path), "%s/competition.yaml", dir) == 0 && lstat(path, &st) == 0 &&
+         S_ISREG(st.st_mode);
+}
+
+/* The leaderboard column of rank 1: fills KEY, *HIGHER, *PRECISION. 0, or -1 when there is none. */
+static int main_column(json_t *lb, char *key, size_t n, int *higher, int *precision)
+{
+  json_t *cols = json_object_get(lb, "columns");
+  const char *k, *best = NULL;
+  json_t *col, *best_col = NULL;
+  int best_rank = 1 << 30;
+  json_object_foreach(cols, k, col) {
+    int rank = int_of(json_object_get(col, "rank"), 1000);
+    if (rank < best_rank) {
+      best_rank = rank;
+      best = k;
+      best_col = col;
+    }
+  }
+  if (best == NULL)
+    return -1;
+  json_object_foreach(cols, k, col) {
+    if (col != best_col)
+      printf("codalab: ignored leaderboard column %s (only the column of rank 1 ranks)\n", k);
+  }
+  const char *sort = json_string_value(json_object_get(best_col, "sort"));
+  util_strlcpy(key, best, n);
+  *higher = sort == NULL || strcasecmp(sort, "asc") != 0;
+  *precision = int_of(json_object_get(best_col, "numeric_format"), 4);
+  if (*precision > 12)
+    *precision = 12;
+  return 0;
+}
+
+static void slug_of(const char *title, char *slug, size_t n)
+{
+  size_t o = 0;
+  for (size_t i = 0; title != NULL && title[i] != '\0' && o + 1 < n && o < 48; i++) {
+    char c = title[i];
+    if (c >= 'A' && c <= 'Z')
+      c = (char)(c - 'A' + 'a');
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+      slug[o++] = c;
+    else if (o > 0 && slug[o - 1] != '-')
+      slug[o++] = '-';
+  }
+  while (o > 0 && slug[o - 1] == '-')
+    o--;
+  slug[o] = '\0';
+  if (o < 2)
+    util_strlcpy(slug, "codalab-import", n);
+}
+
+int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
+{
+  static const char *const top_known[] = {"title", "description", "html", "phases", "leaderboard", "end_date", NULL};
+  static const char *const phase_known[] = {"phasenumber", "label", "start_date", "max_submissions",
+                                            "max_submissions_per_day", "scoring_program", "reference_data", NULL};
+  char path[APP_PATH_MAX], err[512], key[128], csv[APP_PATH_MAX], slug[64], ref_dir[APP_PATH_MAX];
+  json_t *y = NULL, *out = NULL, *phases = NULL;
+  char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
+  const char *program_zip = NULL, *reference_zip = NULL;
+  int rc = -1, higher = 1, precision = 4;
+  memset(p, 0, sizeof(*p));
+  if (util_fmt(path, sizeof(path), "%s/competition.yaml", src) != 0 || mkdir(dst, 0700) != 0) {
+    note(p, "(import)", "cannot create %s: %s", dst, strerror(errno));
+    return -1;
+  }
+  y = load_yaml(path, err, sizeof(err));
+  if (y == NULL) {
+    note(p, "(file)", "%s", err);
+    rc = 1;
+    goto out;
+  }
+  ignored("", y, top_known);
+  const char *title = json_string_value(json_object_get(y, "title"));
+  const char *description = json_string_value(json_object_get(y, "description"));
+  json_t *html = json_object_get(y, "html");
+  const char *k;
+  json_t *v;
+  json_object_foreach(html, k, v) {
+    if (strcmp(k, "overview") != 0 && strcmp(k, "evaluation") != 0 && strcmp(k, "terms") != 0)
+      printf("codalab: ignored html.%s (page %s)\n", k, json_string_value(v) != NULL ? json_string_value(v) : "?");
+  }
+  overview = page_text(src, json_string_value(json_object_get(html, "overview")));
+  evaluation = page_text(src, json_string_value(json_object_get(html, "evaluation")));
+  terms = page_text(src, json_string_value(json_object_get(html, "terms")));
+  size_t tlen = strlen(title != NULL ? title : "") + strlen(overview != NULL ? overview : "") +
+                strlen(evaluation != NULL ? evaluation : "") + 64;
+  text = malloc(tlen);
+  if (text == NULL)
+    goto out;
+  snprintf(text, tlen, "# %s\n\n%s\n\n## Evaluation\n\n%s\n", title != NULL ? title : "Competition",
+           overview != NULL ? overview : "", evaluation != NULL ? evaluation : "");
+  if (write_text(dst, "overview.md", text) != 0 ||
+      write_text(dst, "terms.md", terms != NULL ? terms : "# Terms\n\nThe organizers' terms (none were given in the "
+                                                          "CodaLab bundle).\n") != 0) {
+    note(p, "(import)", "cannot write the texts");
+    goto out;
+  }
+
+  /* phases */
+  phases = sorted_phases(json_object_get(y, "phases"));
+  size_t nph = json_array_size(phases);
+  if (nph == 0) {
+    note(p, "phases", "no phase");
+    rc = 1;
+    goto out;
+  }
+  out = json_object();
+  json_t *out_phases = json_array();
+  json_object_set_new(out, "phases", out_phases);
+  int64_t end_all = codalab_date(json_string_value(json_object_get(y, "end_date")));
+  for (size_t i = 0; i < nph; i++) {
+    json_t *ph = json_array_get(phases, i);
+    char where[48], name[64], start[32], end[32];
+    snprintf(where, sizeof(where), "phases[%zu].", i);
+    ignored(where, ph, phase_known);
+    int64_t t0 = codalab_date(json_string_value(json_object_get(ph, "start_date")));
+    int64_t t1 = i + 1 < nph ? codalab_date(json_string_value(json_object_get(json_array_get(phases, i + 1),
+                                                                               "start_date")))
+                             : end_all > t0 ? end_all : t0 + 365 * 86400;
+    if (t0 < 0 || t1 <= t0) {
+      note(p, where, "start_date must be a date like 2026-01-31, each phase after the previous one");
+      rc = 1;
+      continue;
+    }
+    const char *label = json_string_value(json_object_get(ph, "label"));
+    if (label != NULL && label[0] != '\0' && strlen(label) < sizeof(name))
+      util_strlcpy(name, label, sizeof(name));
+    else
+      snprintf(name, sizeof(name), "phase %zu", i + 1);
+    util_iso8601(t0, start);
+    util_iso8601(t1, end);
+    json_array_append_new(out_phases, json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end,
+                                                 "max_per_day",
+                                                 int_of(json_object_get(ph, "max_submissions_per_day"), 0),
+                                                 "max_total", int_of(json_object_get(ph, "max_submissions"), 0)));
+    const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
+    const char *rd = json_string_value(json_object_get(ph, "reference_data"));
+    if (sp != NULL && program_zip != NULL && strcmp(sp, program_zip) != 0)
+      printf("codalab: ignored %sscoring_program %s (the first phase's program scores every phase)\n", where, sp);
+    if (sp != NULL && program_zip == NULL)
+      program_zip = sp;
+    if (rd != NULL && reference_zip != NULL && strcmp(rd, reference_zip) != 0)
+      printf("codalab: ignored the reference data %s of an earlier phase (the last phase's is the ground "
+             "truth)\n", reference_zip);
+    if (rd != NULL)
+      reference_zip = rd;
+  }
+  if (rc == 1)
+    goto out;
+  if (program_zip == NULL || reference_zip == NULL) {
+    note(p, "phases", "no phase names a scoring_program and a reference_data zip");
+    rc = 1;
+    goto out;
+  }
+  if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
+      unzip(src, program_zip, path, "scoring_program", p) != 0 ||
+      util_fmt(ref_dir, sizeof(ref_dir), "%s/reference_data", dst) != 0 ||
+      unzip(src, reference_zip, ref_dir, "reference_data", p) != 0) {
+    rc = 1;
+    goto out;
+  }
+  if (only_csv(ref_dir, csv, sizeof(csv), 0) != 0) {
+    note(p, "reference_data", "%s must hold exactly one CSV file (the ground truth, id column first)",
+         reference_zip);
+    rc = 1;
+    goto out;
+  }
+  /* the program finds the ground truth in $input/ref under its own name (concours' names are [A-Za-z0-9._-]) */
+  const char *base = strrchr(csv, '/') + 1;
+  if (strlen(base) > 100 || strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                                strlen(base) || base[0] == '.')
+    base = "solution.csv";
+  char truth_rel[160];
+  if (util_fmt(truth_rel, sizeof(truth_rel), "private/%s", base) != 0 ||
+      util_fmt(path, sizeof(path), "%s/private", dst) != 0 || mkdir(path, 0700) != 0 ||
+      util_fmt(path, sizeof(path), "%s/%s", dst, truth_rel) != 0 || rename(csv, path) != 0) {
+    note(p, "(import)", "cannot move the ground truth into place");
+    goto out;
+  }
+  store_remove_tree(ref_dir);
+  if (main_column(json_object_get(y, "leaderboard"), key, sizeof(key), &higher, &precision) != 0) {
+    note(p, "leaderboard.columns", "no column: the leaderboard needs one score key");
+    rc = 1;
+    goto out;
+  }
+  slug_of(title, slug, sizeof(slug));
+  json_object_set_new(out, "slug", json_string(slug));
+  json_object_set_new(out, "title", json_stringn(title != NULL ? title : slug, title != NULL && strlen(title) > 200
+                                                                                  ? 200
+                                                                                  : strlen(title != NULL ? title : slug)));
+  if (description != NULL)
+    json_object_set_new(out, "summary", json_stringn(description, strlen(description) > 500 ? 500 : strlen(description)));
+  json_object_set_new(out, "terms_version", json_integer(1));
+  json_object_set_new(out, "data", json_array());
+  json_object_set_new(out, "ground_truth", json_string(truth_rel));
+  json_object_set_new(out, "metric", json_pack("{s:s,s:s,s:b}", "program", "scoring_program", "score_key", key,
+                                               "higher_is_better", higher));
+  json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
+  char *def = json_dumps(out, JSON_INDENT(2));
+  if (def == NULL || write_text(dst, "challenge.json", def) != 0) {
+    free(def);
+    note(p, "(import)", "cannot write challenge.json");
+    goto out;
+  }
+  free(def);
+  printf("codalab: mapped \"%s\" to slug %s, %zu phase(s), leaderboard score \"%s\" (%s is better)\n",
+         title != NULL ? title : slug, slug, nph, key, higher ? "higher" : "lower");
+  rc = 0;
+out:
+  json_decref(y);
+  json_decref(out);
+  json_decref(phases);
+  free(overview);
+  free(evaluation);
+  free(terms);
+  free(text);
+  return rc;
+}
+
+int codalab_import(sqlite3 *db, const char *dir, char slug[64], struct bundle_problems *p)
+{
+  char rnd[32], rel[64], tmp[APP_PATH_MAX];
+  if (util_random_token(12, rnd, sizeof(rnd)) != 0 || util_fmt(rel, sizeof(rel), "tmp/codalab-%s", rnd) != 0 ||
+      store_path(tmp, sizeof(tmp), rel) != 0) {
+    memset(p, 0, sizeof(*p));
+    note(p, "(import)", "cannot make a temporary folder");
+    return -1;
+  }
+  int rc = codalab_convert(dir, tmp, p);
+  if (rc == 0)
+    rc = bundle_import(db, tmp, slug, p);
+  store_remove_tree(tmp);
+  return rc;
+}

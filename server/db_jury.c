@@ -1,0 +1,577 @@
+/* db_jury.c: the SQL of the end of a challenge and of its organizers' and jury's actions: final selection, the
+ * final ranking on the private split, disqualification, notes, re-scoring, the queue view, exports, phase edits,
+ * cancellation and publication of the frozen ranking. Every action that changes something writes its audit
+ * entry in the same transaction. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_internal.h"
+#include "util.h"
+
+/* Opens a write transaction, or returns APP_INTERNAL. */
+#define BEGIN_OR_RETURN(db)                                                                                     \
+  do {                                                                                                          \
+    if (dbi_exec((db), "BEGIN IMMEDIATE") != 0)                                                                 \
+      return APP_INTERNAL;                                                                                      \
+  } while (0)
+
+/* Commits when S is APP_OK, else rolls back; returns S (or APP_INTERNAL when the commit failed). */
+static enum app_status finish(sqlite3 *db, enum app_status s)
+{
+  if (s == APP_OK)
+    return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+  dbi_exec(db, "ROLLBACK");
+  return s;
+}
+
+static enum app_status audit(sqlite3 *db, const struct user *actor, const char *action, const struct challenge *c,
+                             const char *target, const char *reason, json_t *details, int64_t now)
+{
+  enum app_status s = db_audit_append(db, actor->username, action, c != NULL ? c->slug : NULL, target, reason,
+                                      details, now);
+  json_decref(details);
+  return s;
+}
+
+/* ---------------------------------------------------------------- selection */
+
+enum app_status db_selection_set(sqlite3 *db, const struct challenge *c, const struct phase *ph, int64_t team_id,
+                                 const int64_t *ids, size_t n, int64_t now)
+{
+  sqlite3_stmt *st = NULL;
+  enum app_status s = APP_INTERNAL;
+  BEGIN_OR_RETURN(db);
+  st = dbi_prepare(db, "DELETE FROM selections WHERE team_id=? AND phase=?");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, team_id);
+  dbi_bind_text(st, 2, ph->name);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  sqlite3_finalize(st);
+  st = dbi_prepare(db, "INSERT INTO selections(challenge_id,team_id,submission_id,phase,selected_at) "
+                       "SELECT challenge_id, team_id, id, phase, ? FROM submissions WHERE id=? AND team_id=? "
+                       "AND challenge_id=? AND phase=? AND status='scored'");
+  if (st == NULL)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, ids[i]);
+    sqlite3_bind_int64(st, 3, team_id);
+    sqlite3_bind_int64(st, 4, c->id);
+    dbi_bind_text(st, 5, ph->name);
+    int rc = dbi_step_done(db, st);
+    if (rc == SQLITE_CONSTRAINT || (rc == 0 && sqlite3_changes(db) == 0)) {
+      s = APP_BAD_REQUEST; /* not the team's scored submission of this phase, or listed twice */
+      goto out;
+    }
+    if (rc != 0)
+      goto out;
+  }
+  s = APP_OK;
+out:
+  sqlite3_finalize(st);
+  return finish(db, s);
+}
+
+json_t *db_selection_get(sqlite3 *db, int64_t team_id, const char *phase)
+{
+  json_t *ids = json_array();
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT submission_id FROM selections WHERE team_id=? AND (?2 IS NULL OR "
+                                     "phase=?2) ORDER BY submission_id");
+  if (st == NULL || ids == NULL) {
+    json_decref(ids);
+    sqlite3_finalize(st);
+    return NULL;
+  }
+  sqlite3_bind_int64(st, 1, team_id);
+  dbi_bind_text(st, 2, phase);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    json_array_append_new(ids, json_integer(sqlite3_column_int64(st, 0)));
+  sqlite3_finalize(st);
+  return ids;
+}
+
+/* ---------------------------------------------------------------- the final ranking */
+
+/* Fills rank and rank_range of ROWS (non-disqualified first, already sorted) from their 95 % intervals. */
+static void rank_rows(json_t *rows, int higher, int precision)
+{
+  size_t n = json_array_size(rows), ranked = 0;
+  double *lo = calloc(n + 1, sizeof(double)), *hi = calloc(n + 1, sizeof(double));
+  if (lo == NULL || hi == NULL)
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    json_t *r = json_array_get(rows, i);
+    if (json_is_true(json_object_get(r, "disqualified")))
+      continue;
+    json_t *ci = json_object_get(r, "ci");
+    double v = json_number_value(json_object_get(r, "private_score"));
+    lo[ranked] = json_is_array(ci) ? json_number_value(json_array_get(ci, 0)) : v;
+    hi[ranked] = json_is_array(ci) ? json_number_value(json_array_get(ci, 1)) : v;
+    json_object_set_new(r, "rank", json_integer((json_int_t)ranked + 1));
+    ranked++;
+  }
+  for (size_t i = 0; i < ranked; i++) {
+    size_t surely_better = 0, surely_worse = 0;
+    for (size_t j = 0; j < ranked; j++) {
+      if (j == i)
+        continue;
+      if (higher ? lo[j] > hi[i] : hi[j] < lo[i])
+        surely_better++;
+      if (higher ? hi[j] < lo[i] : lo[j] > hi[i])
+        surely_worse++;
+    }
+    json_object_set_new(json_array_get(rows, i), "rank_range",
+                        json_pack("[I,I]", (json_int_t)(surely_better + 1), (json_int_t)(ranked - surely_worse)));
+  }
+  (void)precision;
+out:
+  free(lo);
+  free(hi);
+}
+
+json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
+{
+  json_t *rows = json_array();
+  /* Per team: its selected submissions (its best public one when it selected none), the best private score
+   * among them. Disqualified submissions count only for a team that has nothing else, so that every team and
+   * disqualification stays visible to the jury: such rows, and disqualified teams, come last without a rank. */
+  sqlite3_stmt *st = dbi_prepare(db,
+    "WITH cand AS (SELECT s.id, s.team_id, s.public_score, s.private_score, s.private_ci_lo, s.private_ci_hi,"
+    "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq,"
+    "  EXISTS(SELECT 1 FROM selections x WHERE x.submission_id=s.id) AS selected,"
+    "  row_number() OVER (PARTITION BY s.team_id ORDER BY s.disqualified_at IS NOT NULL, CASE WHEN ?2 "
+    "    THEN -round(s.public_score,?3) ELSE round(s.public_score,?3) END, s.created_at, s.id) AS pub_rank "
+    "  FROM submissions s WHERE s.challenge_id=?1 AND s.status='scored' AND s.private_score IS NOT NULL "
+    "  AND s.public_score IS NOT NULL),"
+    " sel AS (SELECT DISTINCT team_id FROM cand WHERE selected AND NOT dq),"
+    " pool AS (SELECT * FROM cand WHERE (selected AND NOT dq) OR "
+    "   (pub_rank=1 AND team_id NOT IN (SELECT team_id FROM sel))),"
+    " final AS (SELECT pool.*, row_number() OVER (PARTITION BY team_id ORDER BY dq, CASE WHEN ?2 "
+    "   THEN -round(private_score,?3) ELSE round(private_score,?3) END, created_at, id) AS r FROM pool) "
+    "SELECT f.id, f.team_id, t.name, t.disqualified_at IS NOT NULL OR f.dq, f.selected, f.public_score,"
+    "  f.private_score, f.private_ci_lo, f.private_ci_hi, f.created_at, f.has_log "
+    "FROM final f JOIN teams t ON t.id=f.team_id WHERE f.r=1 "
+    "ORDER BY t.disqualified_at IS NOT NULL OR f.dq, CASE WHEN ?2 THEN -round(f.private_score,?3) "
+    "  ELSE round(f.private_score,?3) END, f.created_at, f.id");
+  if (st == NULL || rows == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, c->id);
+  sqlite3_bind_int(st, 2, c->higher_is_better);
+  sqlite3_bind_int(st, 3, c->precision);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    json_t *ci = json_null();
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL && sqlite3_column_type(st, 8) != SQLITE_NULL)
+      ci = json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 7), c->precision),
+                     dbi_round(sqlite3_column_double(st, 8), c->precision));
+    json_array_append_new(rows, json_pack("{s:n,s:s,s:I,s:b,s:I,s:b,s:o,s:o,s:o,s:n,s:o,s:b}", "rank", "team",
+                                          dbi_col_text(st, 2), "team_id", (json_int_t)sqlite3_column_int64(st, 1),
+                                          "disqualified", sqlite3_column_int(st, 3), "submission_id",
+                                          (json_int_t)sqlite3_column_int64(st, 0), "selected",
+                                          sqlite3_column_int(st, 4), "public_score",
+                                          dbi_col_score(st, 5, c->precision), "private_score",
+                                          dbi_col_score(st, 6, c->precision), "ci", ci, "rank_range", "created_at",
+                                          dbi_col_time(st, 9), "log_available", sqlite3_column_int(st, 10)));
+  }
+  if (rc != SQLITE_DONE)
+    goto fail;
+  sqlite3_finalize(st);
+  rank_rows(rows, c->higher_is_better, c->precision);
+  return rows;
+fail:
+  sqlite3_finalize(st);
+  json_decref(rows);
+  return NULL;
+}
+
+json_t *db_disqualified_list(sqlite3 *db, const struct challenge *c)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT 'submission', s.id, t.name, s.disqualify_reason, s.disqualified_at "
+                                     "FROM submissions s JOIN teams t ON t.id=s.team_id WHERE s.challenge_id=?1 "
+                                     "AND s.disqualified_at IS NOT NULL UNION ALL SELECT 'team', t.id, t.name, "
+                                     "t.disqualify_reason, t.disqualified_at FROM teams t WHERE t.challenge_id=?1 "
+                                     "AND t.disqualified_at IS NOT NULL ORDER BY 5");
+  if (st == NULL || arr == NULL) {
+    sqlite3_finalize(st);
+    json_decref(arr);
+    return NULL;
+  }
+  sqlite3_bind_int64(st, 1, c->id);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s,s:o}", "kind", dbi_col_text(st, 0), "id",
+                                         (json_int_t)sqlite3_column_int64(st, 1), "team", dbi_col_text(st, 2),
+                                         "reason", dbi_col_text(st, 3), "at", dbi_col_time(st, 4)));
+  sqlite3_finalize(st);
+  return arr;
+}
+
+json_t *db_notes(sqlite3 *db, const struct challenge *c)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT n.id, u.username, n.submission_id, n.team_id, n.text, n.created_at "
+                                     "FROM notes n JOIN users u ON u.id=n.author_id WHERE n.challenge_id=? "
+                                     "ORDER BY n.id");
+  if (st == NULL || arr == NULL) {
+    sqlite3_finalize(st);
+    json_decref(arr);
+    return NULL;
+  }
+  sqlite3_bind_int64(st, 1, c->id);
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    json_t *o = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "author",
+                          dbi_col_text(st, 1), "text", dbi_col_text(st, 4), "created_at", dbi_col_time(st, 5));
+    json_object_set_new(o, "submission_id", sqlite3_column_type(st, 2) == SQLITE_NULL
+                                              ? json_null() : json_integer(sqlite3_column_int64(st, 2)));
+    json_object_set_new(o, "team_id", sqlite3_column_type(st, 3) == SQLITE_NULL
+                                        ? json_null() : json_integer(sqlite3_column_int64(st, 3)));
+    json_array_append_new(arr, o);
+  }
+  sqlite3_finalize(st);
+  return arr;
+}
+
+/* ---------------------------------------------------------------- jury actions */
+
+/* The challenge and team of submission ID, when it belongs to challenge C (or to any when C is NULL). */
+static int submission_owner(sqlite3 *db, int64_t id, int64_t *challenge_id, int64_t *team_id)
+{
+  int r = -1;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT challenge_id, team_id FROM submissions WHERE id=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *challenge_id = sqlite3_column_int64(st, 0);
+    *team_id = sqlite3_column_int64(st, 1);
+    r = 1;
+  } else if (rc == SQLITE_DONE) {
+    r = 0;
+  }
+  sqlite3_finalize(st);
+  return r;
+}
+
+enum app_status db_submission_challenge(sqlite3 *db, int64_t id, char slug[64])
+{
+  enum app_status s = APP_NOT_FOUND;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT c.slug FROM submissions s JOIN challenges c ON c.id=s.challenge_id "
+                                     "WHERE s.id=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    util_strlcpy(slug, dbi_col_text(st, 0), 64);
+    s = APP_OK;
+  }
+  sqlite3_finalize(st);
+  return s;
+}
+
+enum app_status db_disqualify(sqlite3 *db, const struct challenge *c, int team, int64_t id, int on,
+                              const struct user *actor, const char *reason, int64_t now)
+{
+  char target[48];
+  int64_t challenge_id = c->id, team_id = id;
+  sqlite3_stmt *st = NULL;
+  enum app_status s = APP_INTERNAL;
+  BEGIN_OR_RETURN(db);
+  if (!team) {
+    int found = submission_owner(db, id, &challenge_id, &team_id);
+    if (found != 1 || challenge_id != c->id) {
+      s = found < 0 ? APP_INTERNAL : APP_NOT_FOUND;
+      goto out;
+    }
+  }
+  st = dbi_prepare(db, team ? "UPDATE teams SET disqualified_at=?1, disqualify_reason=?2 WHERE id=?3 AND "
+                              "challenge_id=?4"
+                            : "UPDATE submissions SET disqualified_at=?1, disqualify_reason=?2 WHERE id=?3 AND "
+                              "challenge_id=?4");
+  if (st == NULL)
+    goto out;
+  if (on)
+    sqlite3_bind_int64(st, 1, now);
+  else
+    sqlite3_bind_null(st, 1);
+  dbi_bind_text(st, 2, on ? reason : NULL);
+  sqlite3_bind_int64(st, 3, id);
+  sqlite3_bind_int64(st, 4, c->id);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  if (sqlite3_changes(db) == 0) {
+    s = APP_NOT_FOUND;
+    goto out;
+  }
+  if (db_best_recompute(db, c->id, team_id) != 0)
+    goto out;
+  snprintf(target, sizeof(target), "%s:%lld", team ? "team" : "submission", (long long)id);
+  s = audit(db, actor, on ? (team ? "team.disqualify" : "submission.disqualify")
+                          : (team ? "team.reinstate" : "submission.reinstate"), c, target, reason, NULL, now);
+out:
+  sqlite3_finalize(st);
+  return finish(db, s);
+}
+
+enum app_status db_note_add(sqlite3 *db, const struct challenge *c, const struct user *actor, int64_t submission_id,
+                            int64_t team_id, const char *text, int64_t now, int64_t *id)
+{
+  BEGIN_OR_RETURN(db);
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO notes(challenge_id,author_id,submission_id,team_id,text,created_at)"
+                                     " VALUES(?,?,?,?,?,?)");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, c->id);
+  sqlite3_bind_int64(st, 2, actor->id);
+  if (submission_id > 0)
+    sqlite3_bind_int64(st, 3, submission_id);
+  else
+    sqlite3_bind_null(st, 3);
+  if (team_id > 0)
+    sqlite3_bind_int64(st, 4, team_id);
+  else
+    sqlite3_bind_null(st, 4);
+  dbi_bind_text(st, 5, text);
+  sqlite3_bind_int64(st, 6, now);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  *id = sqlite3_last_insert_rowid(db);
+  s = audit(db, actor, "note.add", c, NULL, text,
+            json_pack("{s:I,s:I}", "submission_id", (json_int_t)submission_id, "team_id", (json_int_t)team_id), now);
+out:
+  sqlite3_finalize(st);
+  return finish(db, s);
+}
+
+enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submission_id, const char *phase,
+                           const struct user *actor, const char *reason, int64_t now, int *queued)
+{
+  char target[48] = "";
+  BEGIN_OR_RETURN(db);
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db,
+    "UPDATE submissions SET status='queued', started_at=NULL WHERE challenge_id=?1 AND status IN ('scored','failed') "
+    "AND (?2 = 0 OR id=?2) AND (?3 IS NULL OR phase=?3)");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, c->id);
+  sqlite3_bind_int64(st, 2, submission_id);
+  dbi_bind_text(st, 3, phase);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  *queued = sqlite3_changes(db);
+  if (submission_id > 0 && *queued == 0) {
+    s = APP_NOT_FOUND;
+    goto out;
+  }
+  if (submission_id > 0)
+    snprintf(target, sizeof(target), "submission:%lld", (long long)submission_id);
+  s = audit(db, actor, "rescore", c, target[0] != '\0' ? target : NULL, reason,
+            json_pack("{s:s?,s:i}", "phase", phase, "queued", *queued), now);
+out:
+  sqlite3_finalize(st);
+  return finish(db, s);
+}
+
+enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer)
+{
+  sqlite3_stmt *st = dbi_prepare(db,
+    "UPDATE submissions SET status='cancelled' WHERE id=?1 AND status='queued' AND team_id IN "
+    "(SELECT team_id FROM team_members WHERE user_id=?2)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, submission_id);
+  sqlite3_bind_int64(st, 2, viewer->id);
+  int rc = dbi_step_done(db, st);
+  int changed = sqlite3_changes(db);
+  sqlite3_finalize(st);
+  if (rc != 0)
+    return APP_INTERNAL;
+  return changed > 0 ? APP_OK : APP_NOT_CANCELLABLE;
+}
+
+/* ---------------------------------------------------------------- organizers */
+
+json_t *db_queue_stats(sqlite3 *db, const struct challenge *c)
+{
+  json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i}", "queued", 0, "running", 0, "scored", 0, "failed", 0, "cancelled", 0);
+  json_t *failures = json_array();
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT status, count(*) FROM submissions WHERE challenge_id=? GROUP BY status");
+  if (st == NULL || o == NULL || failures == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, c->id);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    json_object_set_new(o, dbi_col_text(st, 0), json_integer(sqlite3_column_int(st, 1)));
+  sqlite3_finalize(st);
+  st = dbi_prepare(db, "SELECT min(created_at) FROM submissions WHERE challenge_id=? AND status='queued'");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, c->id);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    json_object_set_new(o, "oldest_queued_at", dbi_col_time(st, 0));
+  sqlite3_finalize(st);
+  st = dbi_prepare(db, "SELECT s.id, t.name, s.error_code, s.error_message, s.created_at FROM submissions s "
+                       "JOIN teams t ON t.id=s.team_id WHERE s.challenge_id=? AND s.status='failed' "
+                       "ORDER BY s.id DESC LIMIT 50");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, c->id);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    json_array_append_new(failures, json_pack("{s:I,s:s,s:{s:s,s:s},s:o}", "id",
+                                              (json_int_t)sqlite3_column_int64(st, 0), "team", dbi_col_text(st, 1),
+                                              "error", "code", dbi_col_text(st, 2), "message", dbi_col_text(st, 3),
+                                              "created_at", dbi_col_time(st, 4)));
+  sqlite3_finalize(st);
+  json_object_set_new(o, "recent_failures", failures);
+  return o;
+fail:
+  sqlite3_finalize(st);
+  json_decref(o);
+  json_decref(failures);
+  return NULL;
+}
+
+json_t *db_submission_log(sqlite3 *db, int64_t id)
+{
+  json_t *o = NULL;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id, log FROM submissions WHERE id=?");
+  if (st == NULL)
+    return NULL;
+  sqlite3_bind_int64(st, 1, id);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    o = json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "log", dbi_col_text(st, 1));
+  sqlite3_finalize(st);
+  return o;
+}
+
+json_t *db_export_submissions(sqlite3 *db, const struct challenge *c)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = dbi_prepare(db,
+    "SELECT s.id, t.name, u.username, s.phase, s.status, s.public_score, s.private_score, s.created_at, "
+    "s.scored_at, s.description, s.size, s.sha256, s.error_code, s.disqualified_at IS NOT NULL "
+    "FROM submissions s JOIN teams t ON t.id=s.team_id JOIN users u ON u.id=s.user_id WHERE s.challenge_id=? "
+    "ORDER BY s.id");
+  if (st == NULL || arr == NULL) {
+    sqlite3_finalize(st);
+    json_decref(arr);
+    return NULL;
+  }
+  sqlite3_bind_int64(st, 1, c->id);
+  while (sqlite3_step(st) == SQLITE_ROW)
+    json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s,s:s,s:b}", "id",
+                                         (json_int_t)sqlite3_column_int64(st, 0), "team", dbi_col_text(st, 1),
+                                         "user", dbi_col_text(st, 2), "phase", dbi_col_text(st, 3), "status",
+                                         dbi_col_text(st, 4), "public_score", dbi_col_score(st, 5, c->precision),
+                                         "private_score", dbi_col_score(st, 6, c->precision), "created_at",
+                                         dbi_col_time(st, 7), "scored_at", dbi_col_time(st, 8), "description",
+                                         dbi_col_text(st, 9), "size", (json_int_t)sqlite3_column_int64(st, 10),
+                                         "sha256", dbi_col_text(st, 11), "error_code", dbi_col_text(st, 12),
+                                         "disqualified", sqlite3_column_int(st, 13)));
+  sqlite3_finalize(st);
+  return arr;
+}
+
+enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx, const struct phase *p,
+                                const struct user *actor, const char *reason, int64_t now)
+{
+  BEGIN_OR_RETURN(db);
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE phases SET start_at=?, end_at=?, max_per_day=?, max_total=? "
+                                     "WHERE challenge_id=? AND idx=?");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, p->start_at);
+  sqlite3_bind_int64(st, 2, p->end_at);
+  sqlite3_bind_int(st, 3, p->max_per_day);
+  sqlite3_bind_int(st, 4, p->max_total);
+  sqlite3_bind_int64(st, 5, c->id);
+  sqlite3_bind_int(st, 6, idx);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  char start[32], end[32];
+  util_iso8601(p->start_at, start);
+  util_iso8601(p->end_at, end);
+  s = audit(db, actor, "phase.update", c, p->name, reason,
+            json_pack("{s:s,s:s,s:i,s:i}", "start", start, "end", end, "max_per_day", p->max_per_day,
+                      "max_total", p->max_total), now);
+out:
+  sqlite3_finalize(st);
+  return finish(db, s);
+}
+
+enum app_status db_role_set(sqlite3 *db, const char *username, enum app_role role, const struct user *actor,
+                            const char *reason, int64_t now)
+{
+  BEGIN_OR_RETURN(db);
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE users SET role=? WHERE username=?");
+  if (st == NULL)
+    goto out;
+  dbi_bind_text(st, 1, app_role_name(role));
+  dbi_bind_text(st, 2, username);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  if (sqlite3_changes(db) == 0) {
+    s = APP_NOT_FOUND;
+    goto out;
+  }
+  s = audit(db, actor, "user.role", NULL, username, reason, json_pack("{s:s}", "role", app_role_name(role)), now);
+out:
+  sqlite3_finalize(st);
+  return finish(db, s);
+}
+
+/* ---------------------------------------------------------------- publication */
+
+enum app_status db_publish(sqlite3 *db, const struct challenge *c, const char *ranking, const char *sig,
+                           const struct user *actor, const char *reason, int64_t now)
+{
+  char sha[65];
+  BEGIN_OR_RETURN(db);
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE challenges SET published_at=?, ranking_json=?, ranking_sig=? "
+                                     "WHERE id=? AND published_at IS NULL");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, now);
+  dbi_bind_text(st, 2, ranking);
+  dbi_bind_text(st, 3, sig);
+  sqlite3_bind_int64(st, 4, c->id);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  if (sqlite3_changes(db) == 0) {
+    s = APP_PUBLISHED;
+    goto out;
+  }
+  util_sha256_hex(ranking, strlen(ranking), sha);
+  s = audit(db, actor, "publish", c, NULL, reason, json_pack("{s:s}", "ranking_sha256", sha), now);
+out:
+  sqlite3_finalize(st);
+  return finish(db, s);
+}
+
+enum app_status db_ranking_get(sqlite3 *db, const struct challenge *c, char **ranking, char **sig)
+{
+  enum app_status s = APP_NOT_FOUND;
+  *ranking = *sig = NULL;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT ranking_json, ranking_sig FROM challenges WHERE id=? AND "
+                                     "published_at IS NOT NULL AND ranking_json IS NOT NULL");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, c->id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *ranking = strdup(dbi_col_text(st, 0));
+    *sig = strdup(dbi_col_text(st, 1));
+    s = (*ranking != NULL && *sig != NULL) ? APP_OK : APP_INTERNAL;
+  }
+  sqlite3_finalize(st);
+  return s;
+}

@@ -1,0 +1,225 @@
+/* h_organizer.c: what organizers (and admins) do with a running challenge: change phase dates and quotas,
+ * re-score, watch the queue, read scorer logs, export every submission; the audit log; roles (admins). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bundle.h"
+#include "handlers.h"
+#include "store.h"
+#include "queue.h"
+#include "util.h"
+
+/* Reads an optional integer field KEY in [0, 1000000] into *OUT. 0 ok (absent keeps *OUT), -1 replied 400. */
+static int quota_field_or_reply(struct req *r, const char *key, int *out)
+{
+  json_t *v = json_object_get(r->body, key);
+  if (v == NULL)
+    return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"%s\" must be an integer >= 0 (0: unlimited)", key);
+    return -1;
+  }
+  *out = (int)json_integer_value(v);
+  return 0;
+}
+
+static int time_field_or_reply(struct req *r, const char *key, int64_t *out)
+{
+  json_t *v = json_object_get(r->body, key);
+  if (v == NULL)
+    return 0;
+  if (util_parse_iso8601(json_string_value(v), out) != 0) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"%s\" must be a UTC time like 2026-03-01T00:00:00Z", key);
+    return -1;
+  }
+  return 0;
+}
+
+void h_phase_update(struct req *r)
+{
+  struct challenge c;
+  const char *reason = http_reason_or_reply(r);
+  if (reason == NULL || challenge_or_reply(r, &c) != 0)
+    return;
+  int idx = -1;
+  for (int i = 0; i < c.nphases; i++) {
+    if (strcmp(c.phases[i].name, r->param[1]) == 0)
+      idx = i;
+  }
+  if (idx < 0) {
+    http_reply_error(r, APP_NOT_FOUND, "no such phase");
+    return;
+  }
+  struct phase p = c.phases[idx];
+  if (time_field_or_reply(r, "start", &p.start_at) != 0 || time_field_or_reply(r, "end", &p.end_at) != 0 ||
+      quota_field_or_reply(r, "max_per_day", &p.max_per_day) != 0 ||
+      quota_field_or_reply(r, "max_total", &p.max_total) != 0)
+    return;
+  if (p.end_at <= p.start_at || (idx > 0 && p.start_at < c.phases[idx - 1].end_at) ||
+      (idx + 1 < c.nphases && p.end_at > c.phases[idx + 1].start_at)) {
+    http_reply_error(r, APP_BAD_REQUEST, "a phase ends after it starts and does not overlap its neighbours");
+    return;
+  }
+  enum app_status s = db_phase_update(r->db, &c, idx, &p, &r->user, reason, app_now());
+  if (s != APP_OK) {
+    http_reply_error(r, s, "could not update the phase");
+    return;
+  }
+  h_challenge_get(r);
+}
+
+void h_challenge_rescore(struct req *r)
+{
+  struct challenge c;
+  int queued = 0;
+  const char *reason = http_reason_or_reply(r);
+  if (reason == NULL || challenge_or_reply(r, &c) != 0)
+    return;
+  if (c.published_at != 0) {
+    http_reply_error(r, APP_PUBLISHED, "the ranking of this challenge is published and frozen");
+    return;
+  }
+  json_t *ph = json_object_get(r->body, "phase");
+  if (ph != NULL && !json_is_string(ph)) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"phase\" is a phase name");
+    return;
+  }
+  enum app_status s = db_rescore(r->db, &c, 0, json_string_value(ph), &r->user, reason, app_now(), &queued);
+  if (s != APP_OK) {
+    http_reply_error(r, s, "could not re-queue the submissions");
+    return;
+  }
+  for (int i = 0; i < queued && i < 64; i++)
+    queue_notify();
+  http_reply_json(r, 200, json_pack("{s:i}", "queued", queued));
+}
+
+void h_queue_stats(struct req *r)
+{
+  struct challenge c;
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *o = db_queue_stats(r->db, &c);
+  if (o == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not read the queue");
+    return;
+  }
+  http_reply_json(r, 200, o);
+}
+
+static const char *const export_cols[] = {"id", "team", "user", "phase", "status", "public_score", "private_score",
+                                          "created_at", "scored_at", "description", "size", "sha256", "error_code",
+                                          "disqualified"};
+
+void h_export(struct req *r)
+{
+  struct challenge c;
+  char name[96];
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *rows = db_export_submissions(r->db, &c);
+  if (rows == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not export");
+    return;
+  }
+  snprintf(name, sizeof(name), "%s-submissions", c.slug);
+  export_reply(r, rows, export_cols, sizeof(export_cols) / sizeof(export_cols[0]), name);
+}
+
+void h_submission_log(struct req *r)
+{
+  long long id = 0;
+  json_t *o = NULL;
+  if (util_parse_ll(r->param[0], 1, INT64_MAX, &id) == 0)
+    o = db_submission_log(r->db, id);
+  if (o == NULL) {
+    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+    return;
+  }
+  http_reply_json(r, 200, o);
+}
+
+void h_audit_list(struct req *r)
+{
+  char slug[64];
+  int n = http_query(r, "challenge", slug, sizeof(slug));
+  if (n == -2) {
+    http_reply_error(r, APP_BAD_REQUEST, "bad challenge parameter");
+    return;
+  }
+  json_t *arr = db_audit_list(r->db, n >= 0 ? slug : NULL, 1000);
+  if (arr == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not read the audit log");
+    return;
+  }
+  http_reply_json(r, 200, arr);
+}
+
+void h_role_set(struct req *r)
+{
+  enum app_role role;
+  const char *reason = http_reason_or_reply(r);
+  if (reason == NULL)
+    return;
+  if (app_role_parse(json_string_value(json_object_get(r->body, "role")), &role) != 0) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"role\" is participant, organizer, jury or admin");
+    return;
+  }
+  enum app_status s = db_role_set(r->db, r->param[0], role, &r->user, reason, app_now());
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such user" : "could not change the role");
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:s,s:s}", "username", r->param[0], "role", app_role_name(role)));
+}
+
+#define BUNDLE_UPLOAD_MAX (2048LL * 1024 * 1024)
+
+void h_challenge_import(struct req *r)
+{
+  struct store_upload u;
+  char slug[64] = "";
+  struct bundle_problems *p = NULL;
+  if (r->ri->content_length > BUNDLE_UPLOAD_MAX) {
+    http_reply_error(r, APP_TOO_LARGE, "bundle archives are limited to %lld bytes", BUNDLE_UPLOAD_MAX);
+    return;
+  }
+  if (store_upload_begin(&u) != 0) {
+    http_reply_error(r, APP_INTERNAL, "could not store the archive");
+    return;
+  }
+  enum app_status s = receive_body(r, &u, BUNDLE_UPLOAD_MAX);
+  if (s == APP_OK)
+    s = store_upload_finish(&u);
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_TOO_LARGE ? "the archive is too large" : s == APP_EMPTY_FILE
+                     ? "send the bundle archive (.zip or .tar.gz) as the request body" : "could not store the archive");
+    goto out;
+  }
+  p = malloc(sizeof(*p));
+  if (p == NULL) {
+    http_reply_error(r, APP_INTERNAL, "out of memory");
+    goto out;
+  }
+  int rc = bundle_import_archive(r->db, u.tmp_path, slug, p);
+  if (rc != 0) {
+    json_t *problems = json_array();
+    for (int i = 0; i < p->n; i++)
+      json_array_append_new(problems, json_string(p->text[i]));
+    int status = rc == 1 ? 400 : 500;
+    http_reply_json(r, status, json_pack("{s:{s:s,s:s,s:o,s:i}}", "error", "code",
+                                         rc == 1 ? "invalid_bundle" : "internal_error", "message",
+                                         rc == 1 ? "the bundle has problems: fix them all and send it again"
+                                                 : "the bundle could not be imported", "problems", problems,
+                                         "more", p->dropped));
+    goto out;
+  }
+  json_t *d = json_pack("{s:s,s:I}", "sha256", u.sha256, "size", (json_int_t)u.size);
+  db_audit_append(r->db, r->user.username, "challenge.import", slug, NULL, NULL, d, app_now());
+  json_decref(d);
+  http_reply_json(r, 201, json_pack("{s:s}", "slug", slug));
+out:
+  free(p);
+  store_upload_abort(&u);
+}

@@ -1,0 +1,155 @@
+"""`concours challenge import` of a CodaLab v1.5 competition bundle (competition.yaml with YAML anchors, HTML
+pages, two phases with scoring_program and reference_data zips, two leaderboard columns): it imports, says what
+it ignored, and a submission is then scored by the bundle's program in the sandbox, through the server. A bundle
+that cannot be mapped (reference data with two CSV files) is refused with the field named, exit 2.
+
+usage: python3 test_codalab.py --concours BUILD/concours --source REPO [unittest args]
+"""
+import io
+import os
+import subprocess
+import sys
+import unittest
+import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
+import harness  # noqa: E402
+
+COMPETITION = """\
+title: Predict Widget Failures
+description: A CodaLab competition converted by concours.
+image: logo.png
+has_registration: True
+end_date: 2030-12-31
+html:
+  overview: overview.html
+  evaluation: evaluation.html
+  terms: terms_and_conditions.html
+  data: data.html
+phases:
+  1:
+    phasenumber: 1
+    label: "Development"
+    start_date: 2026-01-01
+    max_submissions: 100
+    max_submissions_per_day: 5
+    scoring_program: scoring_program.zip
+    reference_data: dev_reference.zip
+    color: green
+  2:
+    phasenumber: 2
+    label: "Final"
+    start_date: 2030-06-01
+    max_submissions: 3
+    scoring_program: scoring_program.zip
+    reference_data: final_reference.zip
+leaderboard:
+  leaderboards:
+    RESULTS: &RESULTS
+      label: Results
+      rank: 1
+  columns:
+    accuracy:
+      leaderboard: *RESULTS
+      label: Accuracy
+      rank: 1
+      numeric_format: 3
+      sort: desc
+    errors:
+      leaderboard: *RESULTS
+      label: Errors
+      rank: 2
+      sort: asc
+"""
+
+EVALUATE = """\
+import os, sys
+inp, out = sys.argv[1], sys.argv[2]
+truth = open(os.path.join(inp, "ref", "truth.csv")).read().split()[1:]
+pred_file = [n for n in os.listdir(os.path.join(inp, "res")) if n.endswith(".csv")][0]
+pred = dict(l.split(",") for l in open(os.path.join(inp, "res", pred_file)).read().split()[1:])
+ok = sum(1 for l in truth if pred.get(l.split(",")[0]) == l.split(",")[1])
+with open(os.path.join(out, "scores.txt"), "w") as f:
+    f.write("accuracy:%f\\nerrors: %d\\n" % (ok / len(truth), len(truth) - ok))
+"""
+
+
+def zip_of(files):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def make_competition(parent, final_files=None):
+    d = os.path.join(parent, "widget-competition")
+    os.makedirs(d)
+    files = {
+        "competition.yaml": COMPETITION,
+        "overview.html": "<h1>Widgets</h1><p>Predict which widgets fail &amp; why.</p>",
+        "evaluation.html": "<p>Accuracy over the test widgets.</p>",
+        "terms_and_conditions.html": "<p>Be fair.</p>",
+        "data.html": "<p>Data page.</p>",
+    }
+    for name, text in files.items():
+        with open(os.path.join(d, name), "w") as f:
+            f.write(text)
+    truth = "id,label,Usage\n" + "".join("w%02d,%d,%s\n" % (i, i % 2, "Public" if i < 10 else "Private")
+                                          for i in range(20))
+    archives = {
+        "scoring_program.zip": zip_of({"metadata": "command: python3 $program/evaluate.py $input $output\n",
+                                       "evaluate.py": EVALUATE}),
+        "dev_reference.zip": zip_of({"truth.csv": truth}),
+        "final_reference.zip": zip_of(final_files or {"truth.csv": truth}),
+    }
+    for name, data in archives.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(data)
+    return d
+
+
+class CodaLab(unittest.TestCase):
+    def test_import_and_score(self):
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp)
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            for word in ("ignored image", "ignored has_registration", "ignored html.data", "phases[0].color",
+                         "ignored leaderboard column errors", "imported challenge predict-widget-failures"):
+                self.assertIn(word, p.stdout)
+            server.add_user("wanda", "participant")
+            server.start()
+            c = server.client()
+            self.assertEqual(c.login("wanda").status, 200)
+            detail = c.challenge("predict-widget-failures").json()
+            self.assertEqual(len(detail["phases"]), 2, detail)
+            self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, 0 if i < 5 else i % 2) for i in range(20))
+            sid = c.upload(pred.encode(), slug="predict-widget-failures").json()["id"]
+            sub = c.wait_done(sid)
+            self.assertEqual(sub["status"], "scored", sub)
+            # public rows w00..w09: w00-w04 all predicted 0 (w01, w03 wrong), w05-w09 right: 8 of 10
+            self.assertAlmostEqual(sub["public_score"], 0.8, places=3)
+            board = c.leaderboard("predict-widget-failures").json()
+            self.assertTrue(board["higher_is_better"])
+        finally:
+            server.stop(check=False)
+
+    def test_unmappable_reference_data(self):
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp, {"a.csv": "id,label\n", "b.csv": "id,label\n"})
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("reference_data", p.stderr)
+            self.assertIn("exactly one CSV", p.stderr)
+        finally:
+            server.stop(check=False)
+
+
+if __name__ == "__main__":
+    harness.main()
