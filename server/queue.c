@@ -410,7 +410,7 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const vo
   db = db_acquire();
   int64_t now = app_now();
   if (o.state == OUTCOME_SCORED)
-    db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.log, now);
+    db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1], o.log, now);
   else if (o.state == OUTCOME_FAILED)
     db_queue_failed(db, job->submission_id, o.code, o.msg, o.log, now);
 out:
