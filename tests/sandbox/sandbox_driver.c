@@ -2,9 +2,10 @@
  * back as one JSON object, so that the hostile suite (test_hostile.py) and the benchmark can drive the sandbox
  * from outside.
  *
- *   sandbox_driver [--insecure] [--wall S] [--cpu S] [--mem MB] [--tmp MB] [--bind HOST:INSIDE]...
+ *   sandbox_driver [--insecure | --plain] [--wall S] [--cpu S] [--mem MB] [--tmp MB] [--bind HOST:INSIDE]...
  *                  [--output DIR] [--chdir DIR] [--repeat N] -- PROGRAM ARGS...
  *
+ * --plain runs PROGRAM with runner_run (a plain fork/exec under rlimits: the benchmark's baseline).
  * Output: {"rc","exit","signal","limit","stopped","truncated","cpu","maxrss_kb","stdout","stderr","error",
  *          "files":[{"name","state","data"}...], "ms_per_run"} (scores.json and scores.txt when --output). */
 #include <stdio.h>
@@ -24,15 +25,16 @@ int main(int argc, char **argv)
   struct sandbox_spec spec;
   struct sandbox_result res;
   char err[1024] = "", *hosts[SANDBOX_MAX_BINDS];
-  int insecure = 0, i, repeat = 1, rc = 0;
+  int insecure = 0, plain = 0, i, repeat = 1, rc = 0;
   long long v;
   memset(&spec, 0, sizeof(spec));
   spec.limits = (struct runner_limits){20, 20, 1024, 64, 64 * 1024};
   spec.tmp_mb = 16;
   for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
     const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : "";
-    if (strcmp(a, "--insecure") == 0) {
+    if (strcmp(a, "--insecure") == 0 || strcmp(a, "--plain") == 0) {
       insecure = 1;
+      plain = a[2] == 'p';
       continue;
     }
     i++;
@@ -81,7 +83,8 @@ int main(int argc, char **argv)
   }
   int64_t t0 = runner_now_ms();
   for (int k = 0; k < repeat; k++) {
-    rc = sandbox_run(&spec, NULL, &res, err, sizeof(err));
+    memset(&res, 0, sizeof(res));
+    rc = plain ? runner_run(spec.argv, &spec.limits, NULL, &res.run) : sandbox_run(&spec, NULL, &res, err, sizeof(err));
     if (k + 1 < repeat)
       sandbox_result_free(&res);
   }
