@@ -95,7 +95,7 @@ export function reasonDialog({ title, text, confirm, danger = false, label = 'Re
       const reason = input.value.trim();
       if (!reason) {
         input.setAttribute('aria-invalid', 'true');
-        replace(error, h('p', { class: 'alert alert-error', role: 'alert', text: `${label} is required: say why, in a few words.` }));
+        replace(error, h('p', { class: 'alert alert-error', role: 'alert', text: `${label} is required: a few words are enough.` }));
         input.focus();
         return;
       }
