@@ -45,6 +45,7 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   await page.locator('#import-status', { hasText: 'Imported imported-demo' }).waitFor();
   await page.locator('#challenge-list tr[data-slug="imported-demo"]').waitFor();
+  assert((await page.locator('#import-bar').evaluate((e) => e.value)) === 100, 'the progress bar reached 100');
   const listed = await api.call('GET', '/challenges/imported-demo');
   assert(listed.status === 200 && listed.data.title === 'Imported through the page', `the server has the new challenge (${listed.status})`);
   await shot('imported');

@@ -1,7 +1,7 @@
 // Why this file exists: the challenge page — overview (Markdown), terms to accept, data files, the upload
 // form (raw body, progress bar), my submissions with live status, quota, and the leaderboard.
 import { api, upload, errorBox, loginHref, ApiError } from './api.js';
-import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore, scrollBox, here } from './dom.js';
+import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore, scrollBox, here, progressReporter } from './dom.js';
 import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
 import { leaderboardView } from './leaderboard.js';
@@ -174,17 +174,10 @@ function setupForm() {
     submitButton.disabled = true;
     cancel.hidden = false;
     $('#upload-progress').hidden = false;
-    bar.value = 0;
-    text.textContent = `0 of ${fmtBytes(file.size)}`;
+    const onProgress = progressReporter(bar, text);
+    onProgress(0, file.size);
     replace(status, section(`Uploading ${file.name}…`));
-    uploading = upload(`${base}/submissions${query}`, file, {
-      headers: { 'Idempotency-Key': (key = key || randomKey()) },
-      onProgress(loaded, total) {
-        const pct = total ? Math.round((loaded / total) * 100) : 0;
-        bar.value = pct;
-        text.textContent = `${fmtBytes(loaded)} of ${fmtBytes(total)} (${pct} %)`;
-      },
-    });
+    uploading = upload(`${base}/submissions${query}`, file, { headers: { 'Idempotency-Key': (key = key || randomKey()) }, onProgress });
     try {
       const created = await uploading.promise;
       bar.value = 100;

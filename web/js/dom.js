@@ -85,6 +85,17 @@ export function $(selector, root = document) {
   return root.querySelector(selector);
 }
 
+// Drives an upload's <progress> bar and its label; returns the onProgress(loaded, total) for upload().
+// `doneText` replaces the label once every byte is sent (e.g. while the server checks the file).
+export function progressReporter(bar, label, doneText = null) {
+  const show = (loaded, total) => {
+    const pct = total ? Math.round((loaded / total) * 100) : 0;
+    bar.value = pct;
+    label.textContent = doneText && total && loaded >= total ? doneText : `${fmtBytes(loaded)} of ${fmtBytes(total)} (${pct} %)`;
+  };
+  return show;
+}
+
 export function fmtBytes(n) {
   if (typeof n !== 'number' || !Number.isFinite(n)) return '';
   if (n < 1024) return `${n} B`;

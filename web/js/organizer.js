@@ -2,7 +2,7 @@
 // bad one), and per challenge: edit phase dates and quotas with a reason, watch the scoring queue, read a
 // submission's scorer log, re-score, and download the exports (docs/api.md, "Organizers").
 import { api, upload, errorBox } from './api.js';
-import { h, replace, $, timeEl, fmtScore, fmtBytes, scrollBox, parseTime } from './dom.js';
+import { h, replace, $, timeEl, fmtScore, scrollBox, parseTime, progressReporter } from './dom.js';
 import { initNav } from './nav.js';
 import { ORGANIZER_ROLES, allowed, challengeTable, challengePath, downloadLink, reasonDialog, slugParam, note } from './staff.js';
 
@@ -55,16 +55,10 @@ function initImport() {
     const button = $('#import-button');
     button.disabled = true;
     cancel.hidden = false;
-    bar.value = 0;
-    text.textContent = `0 % of ${fmtBytes(file.size)}`;
+    const onProgress = progressReporter(bar, text, 'Uploaded; checking the bundle…');
+    onProgress(0, file.size);
     $('#import-progress').hidden = false;
-    sending = upload('/challenges', file, {
-      onProgress(loaded, total) {
-        const pct = total ? Math.floor((loaded / total) * 100) : 0;
-        bar.value = pct;
-        text.textContent = pct >= 100 ? 'Uploaded; checking the bundle…' : `${pct} % of ${fmtBytes(total)}`;
-      },
-    });
+    sending = upload('/challenges', file, { onProgress });
     try {
       const done = await sending.promise;
       const made = done && done.slug;
