@@ -3,7 +3,7 @@
 // bars, and the reason dialog showing its "required" error — in the light and dark themes and on a phone.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, assert, apiClient, eventually, loginTo } from './lib.mjs';
+import { run, assert, apiClient, loginTo, waitScored } from './lib.mjs';
 import { VIEWS, viewPage, auditor } from './axe.mjs';
 
 await run('a11y_staff', async ({ url, browser, source, out, watch, staff }) => {
@@ -12,7 +12,7 @@ await run('a11y_staff', async ({ url, browser, source, out, watch, staff }) => {
   const sample = fs.readFileSync(path.join(source, 'challenges/visiomel-demo/data/sample_submission.csv'));
   const sub = await api.submit(ann.token, sample, 'first');
   assert(sub.status === 201, `upload → ${sub.status}`);
-  await eventually(async () => (await api.call('GET', `/submissions/${sub.data.id}`, { token: ann.token })).data.status === 'scored', 45000, 'scoring');
+  await waitScored(api, sub.data.id, ann.token);
   const olga = staff('olga_a11y', 'organizer');
   const judy = staff('judy_a11y', 'jury');
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { run, assert, apiClient, eventually, say, loginTo } from './lib.mjs';
+import { run, assert, apiClient, eventually, say, loginTo, waitScored } from './lib.mjs';
 
 const SLUG = 'visiomel-demo';
 const DURING = '2026-06-01T12:00:00Z'; // development phase open
@@ -30,12 +30,7 @@ await run(
       assert(sub.status === 201, `${name} submits → ${sub.status} ${JSON.stringify(sub.data)}`);
       teams[name] = { ...user, id: sub.data.id };
     }
-    for (const t of Object.values(teams)) {
-      let last = null;
-      await eventually(async () => (last = (await api.call('GET', `/submissions/${t.id}`, { token: t.token })).data).status === 'scored', 45000, `scoring of #${t.id} (last seen: ${JSON.stringify(last)})`).catch((err) => {
-        throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
-      });
-    }
+    for (const t of Object.values(teams)) await waitScored(api, t.id, t.token);
     setClock(AFTER);
     const judy = staff('judy_jury', 'jury');
 

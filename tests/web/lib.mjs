@@ -193,6 +193,16 @@ export async function eventually(fn, ms, what) {
   throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${last})`);
 }
 
+// Waits until submission `id` is scored (seen with `token`); a timeout names the last state seen.
+export async function waitScored(api, id, token, ms = 45000) {
+  let last = null;
+  try {
+    await eventually(async () => (last = (await api.call('GET', `/submissions/${id}`, { token })).data).status === 'scored', ms, `scoring of #${id}`);
+  } catch (err) {
+    throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
+  }
+}
+
 // Logs in through login.html and waits for the redirect to the challenge page (`hash` e.g. '#submit').
 export async function loginThroughPage(page, user, hash = '') {
   await loginTo(page, user, `challenge.html?slug=visiomel-demo${hash}`);

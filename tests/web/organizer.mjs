@@ -95,6 +95,16 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   await page.locator('#log-body pre.log', { hasText: 'concours-score' }).waitFor();
   await shot('queue-and-log');
 
+  // Re-scoring the challenge needs a reason, then queues the scored submission again.
+  await page.getByRole('button', { name: 'Re-score submissions…' }).click();
+  const dialog = page.locator('dialog.reason-dialog');
+  await dialog.getByLabel('Phase:').selectOption('development');
+  await dialog.getByRole('button', { name: 'Re-score' }).click();
+  await dialog.locator('[role=alert]', { hasText: 'is required' }).waitFor();
+  await dialog.getByLabel('Reason').fill('metric parameters fixed');
+  await dialog.getByRole('button', { name: 'Re-score' }).click();
+  await page.locator('#rescore-status', { hasText: '1 submission(s) queued again' }).waitFor();
+
   // The CSV export downloads with the session.
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
   const csv = fs.readFileSync(await download.path(), 'utf8');
