@@ -1137,6 +1137,44 @@ static void map_label(const struct job *j, size_t r, int32_t *yhat_pred, struct 
 }
 
 /*
+ * Missing ids make one problem, whatever their number: the count and the first few, so that they do not
+ * crowd out the other problems.
+ */
+static void report_missing(const struct truth *t, const uint32_t *owner, const char *idname, struct problems *mp)
+{
+	char some[400] = "";
+	size_t o = 0;
+	size_t missing = 0;
+	size_t first = 0;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		char shown[80];
+		int w;
+
+		if (owner[i] != 0)
+			continue;
+		if (missing++ == 0)
+			first = i;
+		if (missing > 5)
+			continue;
+		shown_field(t->in.data + t->id[i].off, t->id[i].len, shown, sizeof shown);
+		w = snprintf(some + o, sizeof some - o, "%s'%s'", missing > 1 ? ", " : "", shown);
+		if (w > 0 && (size_t)w < sizeof some - o)
+			o += (size_t)w;
+	}
+	if (missing == 1) {
+		char shown[80];
+
+		shown_field(t->in.data + t->id[first].off, t->id[first].len, shown, sizeof shown);
+		problem_add(mp, "missing_id", 0, idname, "id '%s' is missing: every id of the test set needs one line", shown);
+	} else if (missing > 1) {
+		problem_add(mp, "missing_id", 0, idname, "%zu ids of the test set have no line (every id needs one): %s%s",
+			    missing, some, missing > 5 ? ", ..." : "");
+	}
+}
+
+/*
  * Joins prediction rows to ground-truth rows (MATCH from score_match_rows(); MATCH and OWNER are NULL when row i
  * is known to match row i throughout). OWNER[t] gets 1 + the prediction row of truth row t (0: none),
  * YHAT_PRED (label mode) the class of each prediction row. *IDENTITY says whether row i matched row i
@@ -1150,7 +1188,6 @@ void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int3
 	char idname[80];
 	char shown[80];
 	size_t r;
-	size_t i;
 
 	shown_field(t->hdr[t->id_col].s, t->hdr[t->id_col].len, idname, sizeof idname);
 	*identity = p->n == t->n;
@@ -1187,14 +1224,6 @@ void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int3
 		if (p->label_mode)
 			map_label(j, r, yhat_pred, rp);
 	}
-	for (i = 0; owner && i < t->n; i++) {
-		if (owner[i] != 0)
-			continue;
-		if (mp->kept >= SCORE_MAX_PROBLEMS) {
-			mp->count++;
-			continue;
-		}
-		shown_field(t->in.data + t->id[i].off, t->id[i].len, shown, sizeof shown);
-		problem_add(mp, "missing_id", 0, idname, "id '%s' is missing: every id of the test set needs one line", shown);
-	}
+	if (owner)
+		report_missing(t, owner, idname, mp);
 }

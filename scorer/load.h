@@ -150,7 +150,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match);
  * Joins prediction rows to ground-truth rows (MATCH from score_match_rows(); MATCH and OWNER are NULL when
  * score_same_ids() held). OWNER[t] gets 1 + the prediction row of truth row t (0: none), YHAT_PRED (label
  * column) the class of each prediction row. *IDENTITY says whether row i matched row i throughout. Row
- * problems go to RP (in line order), missing ids to MP.
+ * problems go to RP (in line order); missing ids, counted as one problem, to MP.
  */
 void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
 		     struct problems *rp, struct problems *mp);
