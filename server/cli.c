@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -11,6 +12,7 @@
 #include "db.h"
 #include "sandbox.h"
 #include "server.h"
+#include "sign.h"
 #include "util.h"
 
 void cli_usage(void)
@@ -26,6 +28,8 @@ void cli_usage(void)
          "  concours dataset check FILE... [--quasi COL,...] [--k 5] [--sensitive COL] [--json]\n"
          "  concours dataset pseudonymize IN OUT --id COL [--key-file F] [--drop COL,...]\n"
          "                 [--shift-dates COL,...] [--generalize age:5,postcode:2]\n"
+         "  concours verify RANKING SIG KEY   check a published ranking's Ed25519 signature\n"
+         "  concours audit verify [--data DIR] check the audit log's hash chain\n"
          "  concours --version | --help\n\n"
          "Defaults: --data ./concours-data, --listen 127.0.0.1:8080, --workers = CPU count,\n"
          "--max-upload-mb 200, --score-timeout 600. See docs/api.md for the HTTP API.\n",
@@ -108,6 +112,8 @@ int cli_serve(int argc, char **argv)
     } else if (strcmp(a, "--score-timeout") == 0) {
       rc = opt_int(argc, argv, &i, 1, 86400, &v);
       cfg.score_timeout_s = (int)v;
+    } else if (strcmp(a, "--test-clock") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.test_clock, sizeof(cfg.test_clock));
     } else if (strcmp(a, "--secure-cookies") == 0) {
       cfg.secure_cookies = 1;
     } else if (strcmp(a, "--insecure-no-sandbox") == 0) {
@@ -168,7 +174,9 @@ int cli_challenge(int argc, char **argv)
     return 1;
   }
   sqlite3 *db = db_acquire();
-  int rc = bundle_import(db, dir, slug, p);
+  struct stat st;
+  int is_file = stat(dir, &st) == 0 && S_ISREG(st.st_mode);
+  int rc = is_file ? bundle_import_archive(db, dir, slug, p) : bundle_import(db, dir, slug, p);
   db_release(db);
   db_pool_close();
   if (rc == 0) {
@@ -271,4 +279,74 @@ int cli_user(int argc, char **argv)
   if (!from_stdin)
     printf("password: %s\n(shown once: store it now)\n", password);
   return 0;
+}
+
+int cli_verify(int argc, char **argv)
+{
+  size_t len = 0;
+  char *doc = NULL, *sig = NULL, *pem = NULL;
+  int rc = 2;
+  if (argc != 4) {
+    fprintf(stderr, "usage: concours verify RANKING SIG KEY\n"
+                    "  RANKING: the bytes of GET /api/v1/challenges/SLUG/ranking\n"
+                    "  SIG: GET .../ranking.sig (base64)   KEY: GET /api/v1/signing-key (PEM)\n");
+    return 2;
+  }
+  doc = util_read_file(argv[1], 64 * 1024 * 1024, &len);
+  sig = util_read_file(argv[2], 4096, NULL);
+  pem = util_read_file(argv[3], 65536, NULL);
+  if (doc == NULL || sig == NULL || pem == NULL) {
+    fprintf(stderr, "concours verify: cannot read %s\n", doc == NULL ? argv[1] : sig == NULL ? argv[2] : argv[3]);
+    goto out;
+  }
+  int ok = sign_verify(doc, len, sig, pem);
+  if (ok == 1) {
+    printf("signature OK: %s was signed by this key\n", argv[1]);
+    rc = 0;
+  } else {
+    fprintf(stderr, "concours verify: signature INVALID (%s)\n", ok == 0 ? "the file or signature was changed, or "
+                    "another key signed it" : "the key could not be read");
+    rc = 1;
+  }
+out:
+  free(doc);
+  free(sig);
+  free(pem);
+  return rc;
+}
+
+int cli_audit(int argc, char **argv)
+{
+  struct app_config cfg;
+  int64_t bad = 0;
+  app_config_defaults(&cfg);
+  if (argc < 2 || strcmp(argv[1], "verify") != 0) {
+    fprintf(stderr, "usage: concours audit verify [--data DIR]\n");
+    return 2;
+  }
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--data") == 0) {
+      if (opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir)) != 0)
+        return 2;
+    } else {
+      fprintf(stderr, "concours audit verify: unexpected argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (server_open_data(&cfg, 1) != 0)
+    return 2;
+  sqlite3 *db = db_acquire();
+  int64_t n = db_audit_verify(db, &bad);
+  db_release(db);
+  db_pool_close();
+  if (n >= 0) {
+    printf("audit log intact: %lld entries, hash chain verified\n", (long long)n);
+    return 0;
+  }
+  if (bad > 0)
+    fprintf(stderr, "concours audit verify: entry %lld does not match its hash: the log was altered at or before "
+                    "it\n", (long long)bad);
+  else
+    fprintf(stderr, "concours audit verify: cannot read the audit log\n");
+  return 1;
 }
