@@ -225,7 +225,7 @@ static int program_tree(const char *src, const char *dst, int depth, int *files,
     snprintf(err, errlen, "cannot create %s: %s", dst, strerror(errno));
     goto out;
   }
-  while ((e = readdir(dir)) != NULL) {
+  for (e = readdir(dir); e != NULL; e = readdir(dir)) {
     struct stat st;
     int64_t size = 0;
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
@@ -522,6 +522,7 @@ int bundle_import(sqlite3 *db, const char *dir, char slug_out[64], struct bundle
   int max_size = 1;
   if (teams != NULL && (!json_is_object(teams) || int_field(teams, "max_size", 1, 1000, 1, &max_size) != 0))
     problem(p, "challenge.json", "teams.max_size", "must be an integer >= 1");
+  c->team_max_size = max_size;
   check_metric(def, c, p);
   check_program_dir(dir, def, p);
   check_limits(def, p);
