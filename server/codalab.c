@@ -250,7 +250,7 @@ static int only_csv(const char *dir, char *out, size_t n, int depth)
   char path[APP_PATH_MAX];
   if (d == NULL)
     return -1;
-  while ((e = readdir(d)) != NULL) {
+  for (e = readdir(d); e != NULL; e = readdir(d)) {
     struct stat st;
     size_t len = strlen(e->d_name);
     if (e->d_name[0] == '.' || e->d_name[0] == '_' || util_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) != 0 ||

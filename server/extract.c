@@ -146,7 +146,7 @@ static void empty_dir(int dirfd, int depth)
   struct dirent *e;
   if (d == NULL)
     return;
-  while ((e = readdir(d)) != NULL) {
+  for (e = readdir(d); e != NULL; e = readdir(d)) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;
     if (unlinkat(dirfd, e->d_name, 0) == 0)

@@ -332,7 +332,14 @@ static void run_child(const struct prep *p, int out, int err, int bpf, int info)
   const struct sandbox_spec *s = p->spec;
   static char *const no_env[] = {NULL};
   static char *const plain_env[] = {"PATH=/usr/bin:/bin", "LC_ALL=C.UTF-8", "HOME=/tmp", "TMPDIR=/tmp", NULL};
+  sigset_t none;
   int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  /* a process group of its own (the supervisor's SIGTERM handler kills it), default signal dispositions and
+   * mask (the server ignores SIGPIPE and blocks SIGTERM in its threads) */
+  sigemptyset(&none);
+  if (setpgid(0, 0) != 0 || signal(SIGPIPE, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
+      sigprocmask(SIG_SETMASK, &none, NULL) != 0)
+    _exit(126);
   if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
     _exit(126);
   if (p->confined) {
@@ -404,13 +411,26 @@ static int view(const struct prep *p)
 }
 
 /* The supervisor: the run's view, fds, the run, then the report. Never returns. */
+static volatile pid_t run_pgid;
+
+/* The supervisor's SIGTERM (the server's deadline or stop): kill the run's process group (bwrap and the namespace's
+ * init, which takes the namespace with it); the supervisor then reaps them all and exits. */
+static void on_term(int sig)
+{
+  (void)sig;
+  if (run_pgid > 0)
+    kill(-run_pgid, SIGKILL);
+}
+
 static void supervisor(struct prep *p, int out, int err, int bpf, int info, int rep)
 {
   const struct sandbox_spec *s = p->spec;
   struct report_head h = {-1, 0, 0, 0, 0};
   struct rusage ru;
   pid_t me = getpid();
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
+  /* A subreaper: bwrap's namespace init, which bwrap leaves behind when it exits, is reaped here rather than
+   * becoming a zombie of the host's init (still counted against the uid's RLIMIT_NPROC). */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent || prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
     _exit(125);
   p->parent = me;
   out = lift(out);
@@ -426,20 +446,34 @@ static void supervisor(struct prep *p, int out, int err, int bpf, int info, int 
   if (out < 0 || err < 0 || rep < 0 || (p->confined && (bpf < 0 || info < 0)))
     goto fail;
   h.setup_step = 3;
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  if (signal(SIGTERM, on_term) == SIG_ERR)
+    goto fail;
   pid_t pid = fork();
   if (pid < 0)
     goto fail;
   if (pid == 0)
     run_child(p, out, err, bpf, info);
+  setpgid(pid, pid); /* also here, so that the group exists whichever runs first */
+  run_pgid = pid;
+  if (sigprocmask(SIG_UNBLOCK, &term, NULL) != 0)
+    kill(-pid, SIGKILL);
   close(out);
   close(err);
   close(info);
   close(bpf);
   int status = 0;
-  while (wait4(pid, &status, 0, &ru) < 0) {
+  while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR)
       goto fail;
   }
+  /* every other descendant: the namespace's init, gone with its namespace once the program ended */
+  while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
+    ;
+  if (getrusage(RUSAGE_CHILDREN, &ru) != 0)
+    memset(&ru, 0, sizeof(ru));
   h.status = status;
   h.setup_step = 0;
   h.maxrss_kb = ru.ru_maxrss;
@@ -519,8 +553,9 @@ static int runs_as(pid_t pid, uid_t uid)
   return util_parse_ll(num, 0, 4294967295LL, &v) == 0 && (uid_t)v == uid;
 }
 
-/* Kills the supervisor's process group (supervisor, bwrap, and the namespace's init, which takes every process
- * of the namespace with it), then waits up to 5 s until the namespace's init is gone. */
+/* Kills the run: the namespace's init directly (which takes every process of the namespace with it), and the
+ * run's process group through the supervisor's SIGTERM handler (the supervisor then reaps them, so no zombie is
+ * left to the host's init); then waits up to 5 s until the namespace's init is gone. */
 static void kill_run(pid_t pid, void *arg)
 {
   struct killer *k = arg;
@@ -530,7 +565,7 @@ static void kill_run(pid_t pid, void *arg)
     pidfd = (int)syscall(SYS_pidfd_open, init, 0);
   if (pidfd >= 0)
     syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-  kill(-pid, SIGKILL);
+  kill(pid, SIGTERM);
   if (pidfd >= 0) {
     struct pollfd pfd = {pidfd, POLLIN, 0};
     int64_t until = runner_now_ms() + 5000;
@@ -702,9 +737,24 @@ int sandbox_run(const struct sandbox_spec *spec, const volatile int *stop, struc
   struct killer k = {&st[2], p->uid, p->privileged};
   int killed = runner_watch(pid, st, 4, runner_now_ms() + (int64_t)spec->limits.wall_s * 1000, stop, kill_run, &k,
                             &res->run.timed_out);
-  int sup_status = 0;
-  while (waitpid(pid, &sup_status, 0) < 0 && errno == EINTR)
-    ;
+  /* the supervisor exits once it has reaped the run (after a kill, its report meets a closed pipe); a supervisor
+   * that does not within 5 s is killed with its whole group */
+  pid_t w = 0;
+  if (killed) {
+    int64_t until = runner_now_ms() + 5000;
+    for (;;) {
+      w = waitpid(pid, NULL, WNOHANG);
+      if (w != 0 || runner_now_ms() >= until)
+        break;
+      usleep(2000);
+    }
+    if (w == 0)
+      kill(-pid, SIGKILL);
+  }
+  if (w == 0) {
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
   pid = -1;
   res->run.truncated = st[0].truncated || st[1].truncated;
   res->run.out = st[0].buf;
@@ -837,7 +887,7 @@ int sandbox_stage_tree(const char *src, const char *dst, int depth)
   DIR *dir = depth <= 16 ? opendir(src) : NULL;
   if (dir == NULL || mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)
     goto out;
-  while ((e = readdir(dir)) != NULL) {
+  for (e = readdir(dir); e != NULL; e = readdir(dir)) {
     struct stat st;
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
       continue;

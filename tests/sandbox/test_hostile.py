@@ -191,12 +191,18 @@ class Hostile(unittest.TestCase):
         self.assertEqual(r["limit"], "time", r)
         self.assertIn("fork refused", r["stdout"])
         self.assertEqual(processes_with(marker), [])
+        # and no zombie of the run's uid is left for the host's init to reap (it would count against NPROC)
+        zombies = [line for line in subprocess.run(["ps", "-eo", "uid=,stat="], capture_output=True,
+                                                   text=True).stdout.split("\n")
+                   if line.split() and int(line.split()[0]) >= 1900000000 and line.split()[1].startswith("Z")]
+        self.assertEqual(zombies, [])
 
     def test_17_cpu_burn(self):
         """A CPU burn is stopped by RLIMIT_CPU and reported as the CPU time limit."""
         r = self.hostile("spin", cpu=1, wall=20)
         self.assertEqual(r["limit"], "CPU time", r)
         self.assertEqual(r["signal"], 24, r)  # SIGXCPU
+        self.assertGreaterEqual(r["cpu"], 0.5, r)  # the supervisor reaps the whole tree: its CPU time is seen
 
     def test_17_memory_hog(self):
         """A memory hog cannot get past RLIMIT_AS and is reported as the memory limit."""
