@@ -15,7 +15,7 @@
 #endif
 
 /* Bytes that end an unquoted field, or must be looked at: , LF CR NUL. */
-static unsigned char stop_byte[256] = {
+static const unsigned char stop_byte[256] = {
 	['\0'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1,
 };
 

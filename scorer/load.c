@@ -178,84 +178,65 @@ void score_classes_free(struct classes *c)
 	free(c);
 }
 
-static const struct classes *sort_ctx;
+/* A class while sorting: no shared context, so sorting is safe in any thread. */
+struct class_ref {
+	char *name;
+	size_t len;
+	double value;   /* the label as a number, when every label is one */
+	int index;
+	int numeric;
+};
 
 static int class_cmp(const void *a, const void *b)
 {
-	int x = *(const int *)a;
-	int y = *(const int *)b;
-	double dx;
-	double dy;
-	size_t l;
+	const struct class_ref *x = a;
+	const struct class_ref *y = b;
+	size_t l = x->len < y->len ? x->len : y->len;
 	int r;
 
-	if (csv_parse_double(sort_ctx->name[x], sort_ctx->len[x], &dx) == CSV_NUM_OK &&
-	    csv_parse_double(sort_ctx->name[y], sort_ctx->len[y], &dy) == CSV_NUM_OK && dx != dy)
-		return dx < dy ? -1 : 1;
-	l = sort_ctx->len[x] < sort_ctx->len[y] ? sort_ctx->len[x] : sort_ctx->len[y];
-	r = memcmp(sort_ctx->name[x], sort_ctx->name[y], l);
+	if (x->numeric && x->value != y->value)
+		return x->value < y->value ? -1 : 1;
+	r = memcmp(x->name, y->name, l);
 	if (r != 0)
 		return r;
-	return (sort_ctx->len[x] > sort_ctx->len[y]) - (sort_ctx->len[x] < sort_ctx->len[y]);
+	return (x->len > y->len) - (x->len < y->len);
 }
 
 /*
  * Sorts the classes as sklearn's unique_labels does (numerically when every label is a number, else
- * bytewise) and writes old index -> new index to REMAP.
+ * bytewise) and writes old index -> new index to REMAP. Returns 0, or -1 on no memory.
  */
-static void classes_sort(struct classes *c, int *remap)
+static int classes_sort(struct classes *c, int *remap)
 {
-	int order[SCORE_MAX_CLASSES];
-	char *name[SCORE_MAX_CLASSES];
-	size_t len[SCORE_MAX_CLASSES];
+	struct class_ref *ref = malloc((size_t)(c->n > 0 ? c->n : 1) * sizeof *ref);
 	int all_numeric = 1;
 	int k;
 
+	if (!ref)
+		return -1;
 	for (k = 0; k < c->n; k++) {
-		double v;
-
-		order[k] = k;
-		if (csv_parse_double(c->name[k], c->len[k], &v) != CSV_NUM_OK)
+		ref[k].name = c->name[k];
+		ref[k].len = c->len[k];
+		ref[k].index = k;
+		if (csv_parse_double(c->name[k], c->len[k], &ref[k].value) != CSV_NUM_OK)
 			all_numeric = 0;
 	}
-	sort_ctx = c;
-	if (all_numeric) {
-		qsort(order, (size_t)c->n, sizeof order[0], class_cmp);
-	} else {
-		/* bytewise only: compare as if no label were numeric */
-		int i;
-		int j;
-
-		for (i = 1; i < c->n; i++) {
-			int v = order[i];
-
-			for (j = i; j > 0; j--) {
-				int o = order[j - 1];
-				size_t l = c->len[o] < c->len[v] ? c->len[o] : c->len[v];
-				int r = memcmp(c->name[o], c->name[v], l);
-
-				if (r < 0 || (r == 0 && c->len[o] <= c->len[v]))
-					break;
-				order[j] = o;
-			}
-			order[j] = v;
-		}
-	}
-	for (k = 0; k < c->n; k++) {
-		name[k] = c->name[order[k]];
-		len[k] = c->len[order[k]];
-		remap[order[k]] = k;
-	}
+	for (k = 0; k < c->n; k++)
+		ref[k].numeric = all_numeric;
+	qsort(ref, (size_t)c->n, sizeof ref[0], class_cmp);
 	memset(c->slot, 0, sizeof c->slot);
 	for (k = 0; k < c->n; k++) {
-		size_t i = (size_t)hash_bytes(name[k], len[k]) & (CLASS_SLOTS - 1);
+		size_t i = (size_t)hash_bytes(ref[k].name, ref[k].len) & (CLASS_SLOTS - 1);
 
-		c->name[k] = name[k];
-		c->len[k] = len[k];
+		c->name[k] = ref[k].name;
+		c->len[k] = ref[k].len;
+		remap[ref[k].index] = k;
 		while (c->slot[i] != 0)
 			i = (i + 1) & (CLASS_SLOTS - 1);
 		c->slot[i] = (int16_t)(k + 1);
 	}
+	free(ref);
+	return 0;
 }
 
 /* "0, 1, 2" (bounded), for messages. */
@@ -599,7 +580,11 @@ enum score_status score_load_truth(struct job *j)
 	if (t->cls) {
 		size_t i;
 
-		classes_sort(t->cls, remap);
+		if (classes_sort(t->cls, remap) != 0) {
+			snprintf(msg, MSG_LEN, "out of memory sorting the classes");
+			st = SCORE_INTERNAL;
+			goto out;
+		}
 		for (i = 0; i < t->n; i++)
 			t->y[i] = remap[t->y[i]];
 	}
