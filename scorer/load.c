@@ -906,8 +906,13 @@ void score_load_pred(struct job *j)
 		goto out;
 	}
 	if (nf < 2) {
+		const char *sep = memchr(p->hdr[0].s, ';', p->hdr[0].len) ? "';'"
+				  : memchr(p->hdr[0].s, '\t', p->hdr[0].len) ? "tabs" : NULL;
+
 		problem_add(&p->probs, "wrong_header", rd.line, "",
-			    "the header has one column; expected the id column, then the prediction column(s)");
+			    "the header has one column; expected the id column, then the prediction column(s)%s%s%s",
+			    sep ? " (the file seems to separate columns with " : "", sep ? sep : "",
+			    sep ? ": use commas)" : "");
 		goto out;
 	}
 	p->ncols = nf;
@@ -1053,9 +1058,13 @@ void score_check_header(struct job *j, struct problems *hp, int *colmap, int *pe
 	*per_class = 0;
 	shown_field(tid->s, tid->len, want, sizeof want);
 	if (p->hdr[0].len != tid->len || memcmp(p->hdr[0].s, tid->s, tid->len) != 0) {
+		int index_col = p->hdr[0].len == 0 || field_is(&p->hdr[0], "Unnamed: 0");
+
 		shown_field(p->hdr[0].s, p->hdr[0].len, shown, sizeof shown);
-		problem_add(hp, "wrong_header", 1, shown, "header: the first column must be the id column '%s', found '%s'",
-			    want, shown);
+		problem_add(hp, "wrong_header", 1, shown, "header: the first column must be the id column '%s', found '%s'%s",
+			    want, shown, index_col ? " (an unnamed first column is usually a pandas index: write the file "
+			    "with to_csv(index=False))" : "");
+		return; /* the other columns are then shifted: checking them would only add noise */
 	}
 	if (j->m->pred == SCORE_PRED_NUMBER && nval != 1) {
 		problem_add(hp, "wrong_header", 1, "", "header: expected exactly one prediction column after '%s', found %d",

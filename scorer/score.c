@@ -518,8 +518,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		goto out;
 	}
 	score_check_header(j, hp, colmap, &per_class);
-	if (hp->count > 0) {
-		score_problems_append(hp, &j->p.probs);
+	if (hp->count > 0) { /* with a wrong header, problems of the rows would be noise */
 		st = SCORE_INVALID;
 		res = problems_json(hp);
 		goto out;

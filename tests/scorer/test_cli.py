@@ -158,6 +158,10 @@ def section_validation():
     expect_invalid(t, "wrong id column name", "key,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\n", "wrong_header",
                    "first column must be the id column 'id', found 'key'", line=1)
     expect_invalid(t, "no header row", "a,0.9\nb,0.1\nc,0.8\nd,0.3\n", "wrong_header")
+    expect_invalid(t, "a pandas index column gets a hint", ",id,label\n0,a,0.9\n1,b,0.1\n2,c,0.8\n3,d,0.3\n",
+                   "wrong_header", "to_csv(index=False)")
+    expect_invalid(t, "semicolons get a hint", "id;label\na;0.9\nb;0.1\nc;0.8\nd;0.3\n", "wrong_header",
+                   "separate columns with ';'")
     expect_invalid(t, "header with one column", "id\na\nb\n", "wrong_header")
     expect_invalid(t, "empty file", "", "empty_file", "empty")
     expect_invalid(t, "only a BOM", "\ufeff", "empty_file")
