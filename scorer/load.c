@@ -1186,14 +1186,14 @@ void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int3
 	shown_field(t->hdr[t->id_col].s, t->hdr[t->id_col].len, idname, sizeof idname);
 	*identity = p->n == t->n;
 	for (r = 0; r < p->n; r++) {
+		struct slice s = p->id[r];
+		long long row;
+
 		if (!match) { /* same ids in the same order: only labels to map */
 			if (p->label_mode)
 				map_label(j, r, yhat_pred, rp);
 			continue;
 		}
-		struct slice s = p->id[r];
-		long long row;
-
 		if (s.len == 0) {
 			*identity = 0;
 			continue;
@@ -1201,22 +1201,25 @@ void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int3
 		row = (long long)match[r] - 1;
 		if (row != (long long)r)
 			*identity = 0;
-		if (row < 0) {
-			shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
+		if (row >= 0 && owner[row] == 0) {
+			owner[row] = (uint32_t)(r + 1);
+			if (p->label_mode)
+				map_label(j, r, yhat_pred, rp);
+			continue;
+		}
+		*identity = 0;
+		if (rp->kept >= SCORE_MAX_PROBLEMS) { /* counted, not worded */
+			rp->count++;
+			continue;
+		}
+		shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
+		if (row < 0)
 			problem_add(rp, "unknown_id", pred_line(p, r), idname, "line %u: id '%s' is not in the test set",
 				    pred_line(p, r), shown);
-			continue;
-		}
-		if (owner[row] != 0) {
-			shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
-			problem_add(rp, "duplicate_id", pred_line(p, r), idname, "line %u: id '%s' appears twice (first on line %u)",
-				    pred_line(p, r), shown, pred_line(p, owner[row] - 1));
-			*identity = 0;
-			continue;
-		}
-		owner[row] = (uint32_t)(r + 1);
-		if (p->label_mode)
-			map_label(j, r, yhat_pred, rp);
+		else
+			problem_add(rp, "duplicate_id", pred_line(p, r), idname,
+				    "line %u: id '%s' appears twice (first on line %u)", pred_line(p, r), shown,
+				    pred_line(p, owner[row] - 1));
 	}
 	if (owner)
 		report_missing(t, owner, idname, mp);
