@@ -47,8 +47,10 @@ static struct {
   size_t bpf_len;
   pthread_mutex_t lock;
   pthread_cond_t freed;
-  uint64_t slots; /* bit N set: uid SANDBOX_UID_BASE + N is in use */
-} sb = {0, 0, 0, 0, 0, NULL, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+  uint64_t slots; /* bit N set: uid uid_base + N is in use */
+  uid_t uid_base; /* this process's 64 uids: several servers on one host (or parallel tests) must not share
+                   * uids, or one's runs count against the other's RLIMIT_NPROC and namespace creation fails */
+} sb = {0, 0, 0, 0, 0, NULL, 0, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, SANDBOX_UID_BASE};
 
 /* ------------------------------------------------------------------------------------------ seccomp */
 
@@ -671,7 +673,7 @@ int sandbox_run(const struct sandbox_spec *spec, const volatile int *stop, struc
   p->privileged = sb.confined && sb.privileged;
   p->parent = getpid();
   slot = slot_acquire();
-  p->uid = p->privileged ? (uid_t)(SANDBOX_UID_BASE + (unsigned)slot) : geteuid();
+  p->uid = p->privileged ? (uid_t)(sb.uid_base + (unsigned)slot) : geteuid();
   snprintf(p->tmp_size, sizeof(p->tmp_size), "%ld", spec->tmp_mb * 1024 * 1024);
   snprintf(p->out_opts, sizeof(p->out_opts), "size=%ldm,nr_inodes=1024,mode=0700,uid=%u,gid=%u", spec->tmp_mb,
            (unsigned)p->uid, (unsigned)p->uid);
@@ -994,6 +996,7 @@ int sandbox_init(int insecure, char *err, size_t errlen)
   struct stat st;
   err[0] = '\0';
   sb.privileged = geteuid() == 0;
+  sb.uid_base = (uid_t)(SANDBOX_UID_BASE + ((unsigned)getpid() % 4096u) * 64u);
   sb.have_alternatives = stat("/etc/alternatives", &st) == 0 && S_ISDIR(st.st_mode);
   sb.have_ldcache = stat("/etc/ld.so.cache", &st) == 0 && S_ISREG(st.st_mode);
   sb.initialized = 1;

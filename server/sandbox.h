@@ -27,7 +27,8 @@
 #define SANDBOX_MAX_BINDS 6
 #define SANDBOX_MAX_OUTPUTS 2
 #define SANDBOX_OUTPUT_MAX (64 * 1024) /* bytes read of one output file */
-#define SANDBOX_UID_BASE 1900000000u   /* run N (0..63) runs as uid/gid SANDBOX_UID_BASE + N */
+#define SANDBOX_UID_BASE 1900000000u   /* run N (0..63) of server process P runs as uid/gid
+                                         SANDBOX_UID_BASE + (P mod 4096) * 64 + N */
 
 /* Checks that the sandbox works on this host (bubblewrap present, unprivileged user namespaces, seccomp,
  * a run of /usr/bin/true confined) unless INSECURE, in which case it logs loudly that runs are not confined.
