@@ -1231,18 +1231,32 @@ fail:
 enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *code, const char *message,
                                 const char *log, int64_t now)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
-                                 "scored_at=? WHERE id=? AND status='running'");
-  if (st == NULL)
+  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
     return APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
+                                     "scored_at=? WHERE id=? AND status='running' RETURNING challenge_id, team_id");
+  if (st == NULL)
+    goto fail;
   dbi_bind_text(st, 1, code);
   dbi_bind_text(st, 2, message);
   dbi_bind_text(st, 3, log);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int64(st, 5, submission_id);
-  int rc = dbi_step_done(db, st);
+  int rc = sqlite3_step(st);
+  int64_t challenge_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  int64_t team_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+  if (rc == SQLITE_ROW)
+    rc = sqlite3_step(st);
   sqlite3_finalize(st);
-  return rc == 0 ? APP_OK : APP_INTERNAL;
+  if (rc != SQLITE_DONE)
+    goto fail;
+  /* A re-scored submission that now fails must leave the team's best row too. */
+  if (challenge_id != 0 && db_best_recompute(db, challenge_id, team_id) != 0)
+    goto fail;
+  return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+fail:
+  dbi_exec(db, "ROLLBACK");
+  return APP_INTERNAL;
 }
 
 /* ---------------------------------------------------------------- leaderboard */

@@ -76,9 +76,12 @@ static json_t *quota_json(struct req *r, const struct challenge *c, const struct
 {
   struct quota q;
   struct team t;
-  if (!r->authenticated || ph == NULL || db_team_of_user(r->db, c->id, r->user.id, 0, now, &t) < 0)
+  if (!r->authenticated || ph == NULL)
     return json_null();
-  if (db_team_of_user(r->db, c->id, r->user.id, 0, now, &t) == 0)
+  int found = db_team_of_user(r->db, c->id, r->user.id, 0, now, &t);
+  if (found < 0)
+    return json_null();
+  if (found == 0)
     t.id = -1; /* no team yet: nothing used */
   if (db_quota(r->db, c->id, t.id, ph, now, &q) != APP_OK)
     return json_null();

@@ -239,9 +239,21 @@ static void test_db(void)
   rows = db_leaderboard(db, &got);
   CHECK(rows != NULL && json_array_size(rows) == 2);
   json_decref(rows);
-  /* the audit chain holds the two actions and detects nothing wrong */
+  /* a re-score that fails takes the team's best row away (no stale score on the leaderboard) */
+  int requeued = 0;
+  /* alice's failed and two scored submissions, and bob's scored one */
+  CHECK(db_rescore(db, &got, 0, NULL, &admin, "scorer fixed", day + 152, &requeued) == APP_OK && requeued == 4);
+  for (int k = 0; k < 4; k++) {
+    struct job rj;
+    CHECK(db_queue_claim(db, day + 153, &rj) == 1);
+    CHECK(db_queue_failed(db, rj.submission_id, "bad", "msg", "log", day + 154) == APP_OK);
+  }
+  rows = db_leaderboard(db, &got);
+  CHECK(rows != NULL && json_array_size(rows) == 0);
+  json_decref(rows);
+  /* the audit chain holds the three actions and detects nothing wrong */
   int64_t bad = -5;
-  CHECK(db_audit_verify(db, &bad) == 2 && bad == 0);
+  CHECK(db_audit_verify(db, &bad) == 3 && bad == 0);
 
   /* privacy: a participant sees no private_score and nobody else's submission */
   struct user va = {alice, "alice", ROLE_PARTICIPANT}, vb = {bob, "bob", ROLE_PARTICIPANT};
