@@ -111,6 +111,15 @@ HOSTILE = {
 
 
 class Programs(harness.ServerTest):
+    def organizer_log(self, sid):
+        """The organizers' log of submission SID (read from the database, for failure messages)."""
+        db = sqlite3.connect(os.path.join(self.server.data, "concours.db"))
+        try:
+            row = db.execute("SELECT log FROM submissions WHERE id=?", (sid,)).fetchone()
+        finally:
+            db.close()
+        return row[0] if row else None
+
     @classmethod
     def make_server(cls):
         server = harness.Server(bundles=[])
@@ -129,7 +138,7 @@ class Programs(harness.ServerTest):
         c = self.participant("carol", slug=DEMO)
         data = predictions()
         sub = c.wait_done(c.upload(data, slug=DEMO).json()["id"])
-        self.assertEqual(sub["status"], "scored", sub)
+        self.assertEqual(sub["status"], "scored", (sub, self.organizer_log(sub["id"])))
         truth = read_rows(harness.source_path("challenges", DEMO, "private", "solution.csv"))
         pred = {line.split(",")[0]: float(line.split(",")[1]) for line in data.decode().strip().split("\n")[1:]}
         public = [r for r in truth if r["Usage"] == "Public"]
