@@ -243,6 +243,24 @@ class Restart(unittest.TestCase):
         self.run_restart(signal.SIGTERM)
 
 
+class Insecure(unittest.TestCase):
+    def test_insecure_flag_logs_loudly(self):
+        """--insecure-no-sandbox (development only) starts, says loudly that runs are not confined, and still
+        scores (unconfined) through the same supervisor."""
+        server = harness.Server(bundles=[(harness.DEMO_SLUG, None)], workers=1, extra_args=["--insecure-no-sandbox"])
+        try:
+            server.add_user("dev", "participant")
+            server.start()
+            self.assertIn("WITHOUT confinement", server.output())
+            c = server.client()
+            self.assertEqual(c.login("dev").status, 200)
+            self.assertEqual(c.accept_terms().status, 204)
+            sub = c.wait_done(c.upload(harness.sample_submission()).json()["id"])
+            self.assertEqual(sub["status"], "scored", sub)
+        finally:
+            server.stop(check=False)
+
+
 def processes_with(marker):
     """Live processes whose command line holds MARKER."""
     found = []
