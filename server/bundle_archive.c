@@ -10,6 +10,7 @@
 #include <dirent.h>
 
 #include "bundle.h"
+#include "codalab.h"
 #include "extract.h"
 #include "store.h"
 #include "util.h"
@@ -24,6 +25,8 @@ static int bundle_root(const char *root, char *out, size_t n)
   struct stat st;
   int entries = 0;
   if (util_fmt(path, sizeof(path), "%s/challenge.json", root) == 0 && lstat(path, &st) == 0)
+    return util_strlcpy(out, root, n);
+  if (codalab_is_bundle(root)) /* a zipped CodaLab competition: competition.yaml at the top */
     return util_strlcpy(out, root, n);
   DIR *d = opendir(root);
   if (d == NULL)

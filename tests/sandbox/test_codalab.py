@@ -1,7 +1,8 @@
 """`concours challenge import` of a CodaLab v1.5 competition bundle (competition.yaml with YAML anchors, HTML
 pages, two phases with scoring_program and reference_data zips, two leaderboard columns): it imports, says what
 it ignored, and a submission is then scored by the bundle's program in the sandbox, through the server. A bundle
-that cannot be mapped (reference data with two CSV files) is refused with the field named, exit 2.
+that cannot be mapped (reference data with two CSV files) is refused with the field named, exit 2; a .zip of the
+competition imports too.
 
 usage: python3 test_codalab.py --concours BUILD/concours --source REPO [unittest args]
 """
@@ -135,6 +136,22 @@ class CodaLab(unittest.TestCase):
             self.assertAlmostEqual(sub["public_score"], 0.8, places=3)
             board = c.leaderboard("predict-widget-failures").json()
             self.assertTrue(board["higher_is_better"])
+        finally:
+            server.stop(check=False)
+
+    def test_zipped_competition(self):
+        """A .zip of the competition (competition.yaml at its top, as CodaLab exports it) imports the same way."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp)
+            archive = os.path.join(server.tmp, "competition.zip")
+            with zipfile.ZipFile(archive, "w") as z:
+                for name in os.listdir(src):
+                    z.write(os.path.join(src, name), name)
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", archive, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("imported challenge predict-widget-failures", p.stdout)
         finally:
             server.stop(check=False)
 
