@@ -1,6 +1,7 @@
 /* queue.h: the scoring queue. Submissions wait in SQLite with status 'queued'; worker threads claim the
- * oldest, run the scorer through runner.c, and record the scores (and the leaderboard's best row) or a
- * participant-safe failure. A run interrupted by a shutdown goes back to the queue; one interrupted by a crash
+ * oldest, run the scorer confined (sandbox.c: the built-in concours-score, or the organizer's program once per
+ * split under the CodaLab contract, sandbox_program.c) within the challenge's limits, and record the scores (and
+ * the leaderboard's best row) or a participant-safe failure (a limit hit is named). A run interrupted by a shutdown goes back to the queue; one interrupted by a crash
  * is re-queued at the next start. */
 #ifndef CONCOURS_QUEUE_H
 #define CONCOURS_QUEUE_H
