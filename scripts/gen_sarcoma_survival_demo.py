@@ -16,6 +16,16 @@ rng = random.Random(20260102)
 HISTOLOGY = ["leiomyosarcoma", "liposarcoma", "UPS", "synovial sarcoma", "MPNST"]
 
 
+def age_band(age):
+    """Ages in 10-year bands, open at both ends, so that every (age, sex) class holds at least 5 patients
+    (challenge.json declares "anonymity": {"quasi_identifiers": ["age", "sex"], "k": 5})."""
+    if age < 40:
+        return "<40"
+    if age >= 70:
+        return "70+"
+    return "%d-%d" % (age // 10 * 10, age // 10 * 10 + 9)
+
+
 def patient(i):
     grade = rng.choices([1, 2, 3], weights=[30, 35, 35])[0]
     size = round(max(1.0, rng.lognormvariate(2.0, 0.5)), 1)
@@ -29,7 +39,7 @@ def patient(i):
     time = min(event_time, follow_up)
     return {
         "patient_id": f"SARC-{i:04d}",
-        "age": age,
+        "age": age_band(age),
         "sex": rng.choice(["F", "M"]),
         "histology": rng.choice(HISTOLOGY),
         "grade": grade,

@@ -15,13 +15,24 @@ rng = random.Random(20260101)
 CENTERS = ["C01", "C02", "C03", "C04", "C05"]
 
 
+def age_band(age):
+    """Ages in 10-year bands, open at both ends, so that every (center, age) class holds at least 5 slides
+    (challenge.json declares "anonymity": {"quasi_identifiers": ["center", "age"], "k": 5})."""
+    if age < 35:
+        return "<35"
+    if age >= 55:
+        return "55+"
+    low = 35 + (age - 35) // 10 * 10
+    return "%d-%d" % (low, low + 9)
+
+
 def slide(i):
     grade = rng.choices([0, 1, 2, 3], weights=[40, 25, 20, 15])[0]
     center = rng.choice(CENTERS)
     return {
         "filename": f"{center}_S{i:05d}.tif",
         "center": center,
-        "age": max(18, min(90, round(rng.gauss(38 + 6 * grade, 10)))),
+        "age": age_band(max(18, min(90, round(rng.gauss(38 + 6 * grade, 10))))),
         "width_px": rng.randrange(40000, 160000, 64),
         "height_px": rng.randrange(20000, 90000, 64),
         "nuclear_density": round(rng.gauss(0.30 + 0.08 * grade, 0.07), 4),
