@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "anon.h"
 #include "codalab.h"
 #include "db.h"
 #include "metrics.h"
@@ -378,6 +379,95 @@ static void check_truth(const char *dir, json_t *def, struct challenge *c, char 
   }
 }
 
+/* 1 when REL names a CSV file, the only kind the anonymity check reads. */
+static int is_csv(const char *rel)
+{
+  size_t n = strlen(rel);
+  return n > 4 && strcasecmp(rel + n - 4, ".csv") == 0;
+}
+
+/* Appends to WHY (a JSON array of strings) the reasons REPORT (from anon_check_file) failed: column names, rules
+ * and counts, never a cell value. */
+static void anonymity_reasons(const json_t *report, json_t *why)
+{
+  char msg[384];
+  size_t i;
+  json_t *d;
+  json_array_foreach(json_object_get(report, "direct_identifiers"), i, d) {
+    const char *col = json_string_value(json_object_get(d, "column"));
+    const char *rule = json_string_value(json_object_get(d, "rule"));
+    snprintf(msg, sizeof(msg), "direct identifier in column \"%.100s\" (rule %.80s, %lld values)",
+             col != NULL ? col : "?", rule != NULL ? rule : "?",
+             (long long)json_integer_value(json_object_get(d, "count")));
+    json_array_append_new(why, json_string(msg));
+  }
+  json_int_t rows = json_integer_value(json_object_get(report, "rows"));
+  json_int_t k = json_integer_value(json_object_get(report, "k"));
+  json_int_t ka = json_integer_value(json_object_get(report, "k_anonymity"));
+  if (rows > 0 && ka < k) {
+    snprintf(msg, sizeof(msg), "k-anonymity %lld below k = %lld (%lld records in smaller classes)", (long long)ka,
+             (long long)k, (long long)json_integer_value(json_object_get(report, "records_below_k")));
+    json_array_append_new(why, json_string(msg));
+  }
+  json_t *ld = json_object_get(report, "l_diversity");
+  json_int_t l = json_integer_value(json_object_get(report, "l"));
+  if (json_is_integer(ld) && rows > 0 && json_integer_value(ld) < l) {
+    const char *sens = json_string_value(json_object_get(report, "sensitive"));
+    snprintf(msg, sizeof(msg), "l-diversity %lld below l = %lld for \"%.100s\" (%lld records in classes with fewer "
+             "distinct values)", (long long)json_integer_value(ld), (long long)l, sens != NULL ? sens : "?",
+             (long long)json_integer_value(json_object_get(report, "records_below_l")));
+    json_array_append_new(why, json_string(msg));
+  }
+  if (json_array_size(why) == 0 && !json_is_true(json_object_get(report, "passed"))) {
+    json_array_foreach(json_object_get(report, "failures"), i, d)
+      json_array_append(why, d);
+  }
+}
+
+/* Checks every CSV file of FILES (entries {"name","src"}) with OPT and sets each entry's "anonymity" to its
+ * report. The reasons a file fails (or cannot be checked) are appended to FAILED as {"file","problems"}; they are
+ * also problems of P unless OVERRIDE. */
+static void check_anonymity(const char *dir, const struct anon_check_options *opt, json_t *files, int override,
+                            json_t *failed, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], err[512];
+  size_t i, k;
+  json_t *f, *w;
+  json_array_foreach(files, i, f) {
+    const char *rel = json_string_value(json_object_get(f, "src"));
+    json_t *report = NULL;
+    if (rel == NULL || !is_csv(rel))
+      continue;
+    json_t *why = json_array();
+    if (why == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, rel) != 0) {
+      problem(p, rel, "anonymity", "could not be checked (out of memory or path too long)");
+      json_decref(why);
+      continue;
+    }
+    int rc = anon_check_file(path, opt, &report, err, sizeof(err));
+    if (rc == ANON_ERROR) {
+      char msg[640];
+      snprintf(msg, sizeof(msg), "cannot be checked: %s", err);
+      json_array_append_new(why, json_string(msg));
+    } else if (rc == ANON_FAIL) {
+      anonymity_reasons(report, why);
+      if (json_array_size(why) == 0) /* a reason cut inside a UTF-8 character is no reason to pass */
+        json_array_append_new(why, json_string("failed the anonymity check (see the report)"));
+    }
+    if (report != NULL)
+      json_object_set_new(f, "anonymity", report);
+    if (json_array_size(why) == 0) {
+      json_decref(why);
+      continue;
+    }
+    if (!override) {
+      json_array_foreach(why, k, w)
+        problem(p, rel, "anonymity", "%s", json_string_value(w));
+    }
+    json_array_append_new(failed, json_pack("{s:s,s:o}", "file", rel, "problems", why));
+  }
+}
+
 static char *read_text(const char *dir, const char *rel, int required, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX];
@@ -463,20 +553,31 @@ static void remove_old_versions(const char *slug_dir, const char *keep)
 
 int bundle_import(sqlite3 *db, const char *dir, char slug_out[64], struct bundle_problems *p)
 {
+  return bundle_import_opts(db, dir, slug_out, p, NULL);
+}
+
+int bundle_import_opts(sqlite3 *db, const char *dir, char slug_out[64], struct bundle_problems *p,
+                       const struct bundle_options *opts)
+{
   char path[APP_PATH_MAX], truth_rel[256] = "", version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX];
-  char slug_dir[APP_PATH_MAX], rnd[32];
+  char slug_dir[APP_PATH_MAX], rnd[32], aerr[512];
   struct challenge *c = calloc(1, sizeof(*c));
-  json_t *def = NULL, *files = json_array();
+  json_t *def = NULL, *files = json_array(), *failed = json_array();
   char *overview = NULL, *terms = NULL, *definition = NULL;
+  struct anon_check_options aopt;
+  const char *override = opts != NULL && opts->anonymity_override != NULL && opts->anonymity_override[0] != '\0'
+                           ? opts->anonymity_override : NULL;
   int rc = -1;
   json_error_t jerr;
   memset(p, 0, sizeof(*p));
+  anon_check_options_init(&aopt);
   if (codalab_is_bundle(dir)) { /* a CodaLab v1.5 competition bundle: converted, then imported as ours */
     free(c);
     json_decref(files);
+    json_decref(failed);
     return codalab_import(db, dir, slug_out, p);
   }
-  if (c == NULL || files == NULL) {
+  if (c == NULL || files == NULL || failed == NULL) {
     problem(p, "(import)", NULL, "out of memory");
     goto out;
   }
@@ -531,9 +632,28 @@ int bundle_import(sqlite3 *db, const char *dir, char slug_out[64], struct bundle
   check_truth(dir, def, c, truth_rel, sizeof(truth_rel), p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
+  if (anon_check_options_from_json(&aopt, json_object_get(def, "anonymity"), aerr, sizeof(aerr)) != 0)
+    problem(p, "challenge.json", NULL, "%s", aerr);
   if (p->n > 0 || p->dropped > 0) {
     rc = 1;
     goto out;
+  }
+  /* Valid: no public data file is served before its anonymity check passed, or was overridden. */
+  check_anonymity(dir, &aopt, files, override != NULL, failed, p);
+  if (p->n > 0 || p->dropped > 0) {
+    rc = 1;
+    goto out;
+  }
+  if (json_array_size(failed) > 0) { /* audited before anything is recorded: never an unaudited override */
+    json_t *d = json_pack("{s:O}", "files", failed);
+    enum app_status as = d != NULL ? db_audit_append(db, opts->actor != NULL ? opts->actor : "cli",
+                                                     "anonymity.override", c->slug, NULL, override, d, app_now())
+                                   : APP_INTERNAL;
+    json_decref(d);
+    if (as != APP_OK) {
+      problem(p, "(import)", NULL, "could not record the anonymity override in the audit log");
+      goto out;
+    }
   }
 
   /* Valid: copy into a new version folder, point the database at it, then drop the old versions. */
@@ -567,8 +687,10 @@ int bundle_import(sqlite3 *db, const char *dir, char slug_out[64], struct bundle
     util_strlcpy(slug_out, c->slug, 64);
   rc = 0;
 out:
+  anon_check_options_free(&aopt);
   json_decref(def);
   json_decref(files);
+  json_decref(failed);
   free(definition);
   free(overview);
   free(terms);

@@ -46,6 +46,12 @@ static int bundle_root(const char *root, char *out, size_t n)
 
 int bundle_import_archive(sqlite3 *db, const char *archive, char slug[64], struct bundle_problems *p)
 {
+  return bundle_import_archive_opts(db, archive, slug, p, NULL);
+}
+
+int bundle_import_archive_opts(sqlite3 *db, const char *archive, char slug[64], struct bundle_problems *p,
+                               const struct bundle_options *opts)
+{
   char rnd[32], work[APP_PATH_MAX], root[APP_PATH_MAX], err[512] = "";
   struct extract_limits lim = {BUNDLE_MAX_BYTES, BUNDLE_MAX_ENTRIES, 255, 0600, 0700};
   int rc = -1;
@@ -68,7 +74,7 @@ int bundle_import_archive(sqlite3 *db, const char *archive, char slug[64], struc
     rc = 1;
     goto out;
   }
-  rc = bundle_import(db, root, slug, p);
+  rc = bundle_import_opts(db, root, slug, p, opts);
 out:
   store_remove_tree(work);
   return rc;

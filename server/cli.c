@@ -22,7 +22,8 @@ void cli_usage(void)
          "  concours serve [--data DIR] [--listen ADDR:PORT] [--challenges DIR] [--workers N]\n"
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
          "                 [--http-threads N] [--secure-cookies] [--insecure-no-sandbox]\n"
-         "  concours challenge import DIR [--data DIR]\n"
+         "  concours challenge import DIR|ARCHIVE [--data DIR] [--anonymity-override REASON]\n"
+         "                 [--actor NAME]\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
          "                 [--email E] [--password-stdin]\n"
          "  concours dataset check FILE... [--quasi COL,...] [--k 5] [--sensitive COL] [--json]\n"
@@ -144,17 +145,35 @@ int cli_serve(int argc, char **argv)
 
 int cli_challenge(int argc, char **argv)
 {
+  static const char usage[] = "usage: concours challenge import DIR|ARCHIVE [--data DIR] "
+                              "[--anonymity-override REASON] [--actor NAME]\n";
   struct app_config cfg;
-  char dir[APP_PATH_MAX] = "", slug[64];
+  char dir[APP_PATH_MAX] = "", slug[64], reason[1001] = "", actor[64] = "cli";
+  struct bundle_options opts = {NULL, actor};
   app_config_defaults(&cfg);
   if (argc < 2 || strcmp(argv[1], "import") != 0) {
-    fprintf(stderr, "usage: concours challenge import DIR [--data DIR]\n");
+    fputs(usage, stderr);
     return 2;
   }
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--data") == 0) {
       if (opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir)) != 0)
         return 2;
+    } else if (strcmp(argv[i], "--anonymity-override") == 0) {
+      if (opt_value(argc, argv, &i, reason, sizeof(reason)) != 0)
+        return 2;
+      if (reason[0] == '\0') {
+        fprintf(stderr, "concours challenge import: --anonymity-override needs a reason\n");
+        return 2;
+      }
+      opts.anonymity_override = reason;
+    } else if (strcmp(argv[i], "--actor") == 0) {
+      if (opt_value(argc, argv, &i, actor, sizeof(actor)) != 0)
+        return 2;
+      if (actor[0] == '\0') {
+        fprintf(stderr, "concours challenge import: --actor needs a name\n");
+        return 2;
+      }
     } else if (argv[i][0] != '-' && dir[0] == '\0') {
       util_strlcpy(dir, argv[i], sizeof(dir));
     } else {
@@ -163,7 +182,7 @@ int cli_challenge(int argc, char **argv)
     }
   }
   if (dir[0] == '\0') {
-    fprintf(stderr, "usage: concours challenge import DIR [--data DIR]\n");
+    fputs(usage, stderr);
     return 2;
   }
   if (server_open_data(&cfg, 1) != 0)
@@ -176,7 +195,7 @@ int cli_challenge(int argc, char **argv)
   sqlite3 *db = db_acquire();
   struct stat st;
   int is_file = stat(dir, &st) == 0 && S_ISREG(st.st_mode);
-  int rc = is_file ? bundle_import_archive(db, dir, slug, p) : bundle_import(db, dir, slug, p);
+  int rc = is_file ? bundle_import_archive_opts(db, dir, slug, p, &opts) : bundle_import_opts(db, dir, slug, p, &opts);
   db_release(db);
   db_pool_close();
   if (rc == 0) {

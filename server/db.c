@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anon.h"
 #include "db_internal.h"
 #include "util.h"
 
@@ -193,6 +194,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
   "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+  /* 3: the anonymity report of each data file (issue 7) */
+  "ALTER TABLE challenge_files ADD COLUMN anonymity TEXT;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -754,7 +757,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
   if (dbi_step_done(db, st) != 0)
     goto fail;
   sqlite3_finalize(st);
-  st = dbi_prepare(db, "INSERT INTO challenge_files(challenge_id,idx,name,size,sha256) VALUES(?,?,?,?,?)");
+  st = dbi_prepare(db, "INSERT INTO challenge_files(challenge_id,idx,name,size,sha256,anonymity) VALUES(?,?,?,?,?,?)");
   if (st == NULL)
     goto fail;
   size_t i;
@@ -766,7 +769,14 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
     dbi_bind_text(st, 3, json_string_value(json_object_get(f, "name")));
     sqlite3_bind_int64(st, 4, json_integer_value(json_object_get(f, "size")));
     dbi_bind_text(st, 5, json_string_value(json_object_get(f, "sha256")));
-    if (dbi_step_done(db, st) != 0)
+    json_t *report = json_object_get(f, "anonymity");
+    char *rtext = report != NULL ? json_dumps(report, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (report != NULL && rtext == NULL)
+      goto fail;
+    dbi_bind_text(st, 6, rtext);
+    int done = dbi_step_done(db, st);
+    free(rtext);
+    if (done != 0)
       goto fail;
   }
   sqlite3_finalize(st);
@@ -815,17 +825,55 @@ json_t *db_challenge_texts(sqlite3 *db, int64_t id)
   return o;
 }
 
+/* The stored report of column COL (NULL when absent or unreadable); the caller frees it. */
+static json_t *col_report(sqlite3_stmt *st, int col)
+{
+  const char *text = (const char *)sqlite3_column_text(st, col);
+  return text != NULL ? json_loads(text, 0, NULL) : NULL;
+}
+
 json_t *db_challenge_files(sqlite3 *db, int64_t id)
 {
   json_t *arr = json_array();
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT name,size,sha256 FROM challenge_files WHERE challenge_id=? ORDER BY idx");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT name,size,sha256,anonymity FROM challenge_files WHERE challenge_id=? "
+                                     "ORDER BY idx");
   if (st == NULL || arr == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, id);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", dbi_col_text(st, 0), "size",
-                                         (json_int_t)sqlite3_column_int64(st, 1), "sha256", dbi_col_text(st, 2)));
+  int rc = sqlite3_step(st);
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+    json_t *report = col_report(st, 3);
+    json_t *shown = report != NULL ? anon_report_public(report) : json_null();
+    json_decref(report);
+    if (shown == NULL)
+      goto fail;
+    json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:o}", "name", dbi_col_text(st, 0), "size",
+                                         (json_int_t)sqlite3_column_int64(st, 1), "sha256", dbi_col_text(st, 2),
+                                         "anonymity", shown));
+  }
+  if (rc != SQLITE_DONE)
+    goto fail;
+  sqlite3_finalize(st);
+  return arr;
+fail:
+  sqlite3_finalize(st);
+  json_decref(arr);
+  return NULL;
+}
+
+json_t *db_challenge_anonymity(sqlite3 *db, int64_t id)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT name,anonymity FROM challenge_files WHERE challenge_id=? ORDER BY idx");
+  if (st == NULL || arr == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+    json_t *report = col_report(st, 1);
+    json_array_append_new(arr, json_pack("{s:s,s:o}", "name", dbi_col_text(st, 0), "report",
+                                         report != NULL ? report : json_null()));
+  }
   if (rc != SQLITE_DONE)
     goto fail;
   sqlite3_finalize(st);

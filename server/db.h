@@ -14,7 +14,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -88,7 +88,8 @@ struct challenge {
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c);
 
 /* Inserts or updates the challenge described by C (slug is the key), with its texts, definition and files
- * (a JSON array of {"name","size","sha256"}), keeping its submissions. One transaction. */
+ * (a JSON array of {"name","size","sha256"} with an optional "anonymity": the file's anonymity report, stored as
+ * JSON), keeping its submissions. One transaction. */
 enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, const char *title, const char *summary,
                                     const char *overview, const char *terms, const char *definition,
                                     json_t *files, int64_t now);
@@ -97,8 +98,13 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
 json_t *db_challenge_list(sqlite3 *db);
 /* {"title","summary","overview","terms"} of challenge ID. */
 json_t *db_challenge_texts(sqlite3 *db, int64_t id);
-/* [{"name","size","sha256"}] of challenge ID, in bundle order. */
+/* [{"name","size","sha256","anonymity"}] of challenge ID, in bundle order. "anonymity" is what participants may
+ * see of the file's anonymity report ({"passed","k","k_anonymity","direct_identifiers_found"}, no column name),
+ * or null for a file that was not checked. */
 json_t *db_challenge_files(sqlite3 *db, int64_t id);
+/* [{"name","report"}] of challenge ID, in bundle order: the full anonymity report of each file (null when not
+ * checked), for organizers and jury. */
+json_t *db_challenge_anonymity(sqlite3 *db, int64_t id);
 /* 1 when the file NAME belongs to challenge ID (fills SIZE), 0 when not, -1 on error. */
 int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t *size);
 
@@ -210,6 +216,9 @@ enum app_status db_audit_append(sqlite3 *db, const char *actor, const char *acti
                                 const char *target, const char *reason, json_t *details, int64_t now);
 /* The newest LIMIT entries (of CHALLENGE, or all when NULL). */
 json_t *db_audit_list(sqlite3 *db, const char *challenge, int limit);
+/* The data downloads of CHALLENGE, oldest first: [{"id","at","user","file","terms_version"}] (from the audit
+ * entries "dataset.download"). The caller frees the array; NULL on error. */
+json_t *db_audit_downloads(sqlite3 *db, const char *challenge);
 /* Recomputes the chain: the number of entries when intact; -1 with *BAD_ID the first entry that does not match
  * (0 when the database failed). */
 int64_t db_audit_verify(sqlite3 *db, int64_t *bad_id);

@@ -120,6 +120,31 @@ fail:
   return NULL;
 }
 
+json_t *db_audit_downloads(sqlite3 *db, const char *challenge)
+{
+  json_t *arr = json_array();
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id,at,actor,target,json_extract(details,'$.terms_version') FROM audit_log "
+                                     "WHERE action='dataset.download' AND challenge=? ORDER BY id");
+  if (st == NULL || arr == NULL)
+    goto fail;
+  dbi_bind_text(st, 1, challenge);
+  int rc = sqlite3_step(st);
+  for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+    json_t *tv = sqlite3_column_type(st, 4) == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(st, 4)) : json_null();
+    json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:s?,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                                         "at", dbi_col_time(st, 1), "user", dbi_col_text(st, 2), "file",
+                                         (const char *)sqlite3_column_text(st, 3), "terms_version", tv));
+  }
+  if (rc != SQLITE_DONE)
+    goto fail;
+  sqlite3_finalize(st);
+  return arr;
+fail:
+  sqlite3_finalize(st);
+  json_decref(arr);
+  return NULL;
+}
+
 int64_t db_audit_verify(sqlite3 *db, int64_t *bad_id)
 {
   char prev[65], hash[65];

@@ -175,12 +175,21 @@ void h_role_set(struct req *r)
 }
 
 #define BUNDLE_UPLOAD_MAX (2048LL * 1024 * 1024)
+#define OVERRIDE_REASON_MAX 1000
 
 void h_challenge_import(struct req *r)
 {
   struct store_upload u;
-  char slug[64] = "";
+  char slug[64] = "", reason[OVERRIDE_REASON_MAX + 1] = "";
   struct bundle_problems *p = NULL;
+  struct bundle_options opts = {NULL, r->user.username};
+  int n = http_query(r, "anonymity_override", reason, sizeof(reason));
+  if (n == -2 || n == 0) {
+    http_reply_error(r, APP_BAD_REQUEST, "anonymity_override is a reason of 1 to %d bytes", OVERRIDE_REASON_MAX);
+    return;
+  }
+  if (n > 0)
+    opts.anonymity_override = reason;
   if (r->ri->content_length > BUNDLE_UPLOAD_MAX) {
     http_reply_error(r, APP_TOO_LARGE, "bundle archives are limited to %lld bytes", BUNDLE_UPLOAD_MAX);
     return;
@@ -202,7 +211,7 @@ void h_challenge_import(struct req *r)
     http_reply_error(r, APP_INTERNAL, "out of memory");
     goto out;
   }
-  int rc = bundle_import_archive(r->db, u.tmp_path, slug, p);
+  int rc = bundle_import_archive_opts(r->db, u.tmp_path, slug, p, &opts);
   if (rc != 0) {
     json_t *problems = json_array();
     for (int i = 0; i < p->n; i++)
@@ -222,4 +231,37 @@ void h_challenge_import(struct req *r)
 out:
   free(p);
   store_upload_abort(&u);
+}
+
+/* GET challenges/{slug}/anonymity: the full anonymity report of every data file (organizers, jury, admins). */
+void h_challenge_anonymity(struct req *r)
+{
+  struct challenge c;
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *arr = db_challenge_anonymity(r->db, c.id);
+  if (arr == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not read the anonymity reports");
+    return;
+  }
+  http_reply_json(r, 200, arr);
+}
+
+static const char *const download_cols[] = {"id", "at", "user", "file", "terms_version"};
+
+/* GET challenges/{slug}/downloads?format=json|csv: who downloaded which file, when, under which terms version
+ * (from the audit log), for the data controller. */
+void h_downloads_export(struct req *r)
+{
+  struct challenge c;
+  char name[96];
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *rows = db_audit_downloads(r->db, c.slug);
+  if (rows == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not read the downloads");
+    return;
+  }
+  snprintf(name, sizeof(name), "%s-downloads", c.slug);
+  export_reply(r, rows, download_cols, sizeof(download_cols) / sizeof(download_cols[0]), name);
 }

@@ -67,6 +67,8 @@ enum app_status receive_body(struct req *r, struct store_upload *u, long long ma
 
 /* h_organizer.c (more) */
 void h_challenge_import(struct req *r);
+void h_challenge_anonymity(struct req *r);
+void h_downloads_export(struct req *r);
 
 /* Loads the challenge named by r->param[0] into C, or replies 404 and returns -1. */
 int challenge_or_reply(struct req *r, struct challenge *c);

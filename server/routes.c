@@ -56,6 +56,8 @@ static const struct route routes[] = {
   {"POST", "challenges/{}/rescore", AUTH_USER, ROLES_ORGANIZER, 1, h_challenge_rescore},
   {"GET", "challenges/{}/queue", AUTH_USER, ROLES_ORGANIZER, 0, h_queue_stats},
   {"GET", "challenges/{}/export", AUTH_USER, ROLES_ORGANIZER, 0, h_export},
+  {"GET", "challenges/{}/anonymity", AUTH_USER, ROLES_STAFF, 0, h_challenge_anonymity},
+  {"GET", "challenges/{}/downloads", AUTH_USER, ROLES_STAFF, 0, h_downloads_export},
   {"GET", "submissions/{}/log", AUTH_USER, ROLES_STAFF, 0, h_submission_log},
   {"GET", "audit", AUTH_USER, ROLES_STAFF, 0, h_audit_list},
   /* jury */

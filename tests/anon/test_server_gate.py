@@ -1,0 +1,180 @@
+"""The anonymity gate of the server (issue 7, "In the server"): a bundle whose public data holds a direct
+identifier is refused by `concours challenge import` and by `POST /api/v1/challenges`, unless the import
+carries an override reason, which the audit log keeps; participants see a public summary of each file's
+report, organizers and jury the full report; every download is exportable for the data controller.
+
+Runs a `concours serve` child through tests/http/harness.py:
+    python3 test_server_gate.py --concours BIN --source DIR
+"""
+import csv
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
+import harness  # noqa: E402  (tests/http/harness.py)
+
+PLANTED_DOMAIN = "planted-patient.example.org"
+PUBLIC_KEYS = {"passed", "k", "k_anonymity", "direct_identifiers_found"}
+
+
+def planted_bundle(parent, slug):
+    """The demo bundle as SLUG with an e-mail column added to data/train_metadata.csv. Returns its path."""
+    dst = harness.make_bundle(parent, slug)
+    path = os.path.join(dst, "data", "train_metadata.csv")
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    rows[0].append("email")
+    for i, row in enumerate(rows[1:]):
+        row.append("p%d@%s" % (i, PLANTED_DOMAIN))
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    return dst
+
+
+def zip_folder(folder):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for root, _, names in os.walk(folder):
+            for name in names:
+                full = os.path.join(root, name)
+                z.write(full, os.path.relpath(full, os.path.dirname(folder)))
+    return out.getvalue()
+
+
+class ServerGate(harness.ServerTest):
+    USERS = [("olga", "organizer"), ("juno", "jury")]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = tempfile.mkdtemp(prefix="concours-gate-")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+        super().tearDownClass()
+
+    def cli_import(self, bundle, data, *extra):
+        return subprocess.run([harness.ARGS.concours, "challenge", "import", bundle, "--data", data] + list(extra),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+
+    def test_cli_refuses_then_override_is_audited(self):
+        bundle = planted_bundle(self.tmp, "planted-cli")
+        data = os.path.join(self.tmp, "cli-data")
+        r = self.cli_import(bundle, data)
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 2, err)
+        self.assertIn('data/train_metadata.csv: anonymity: direct identifier in column "email" (rule email, 400 values)',
+                      err)
+        self.assertNotIn(PLANTED_DOMAIN, err + r.stdout.decode())
+        r = self.cli_import(bundle, data, "--anonymity-override", "")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        r = self.cli_import(bundle, data, "--anonymity-override", "synthetic addresses, checked by hand",
+                            "--actor", "olga")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"imported challenge planted-cli", r.stdout)
+        dbs = [n for n in os.listdir(data) if n.endswith(".db")]
+        self.assertEqual(len(dbs), 1, os.listdir(data))
+        db = sqlite3.connect(os.path.join(data, dbs[0]))
+        try:
+            rows = db.execute("SELECT actor,challenge,reason,details FROM audit_log WHERE action='anonymity.override'"
+                              ).fetchall()
+            stored = db.execute("SELECT anonymity FROM challenge_files WHERE name='train_metadata.csv'").fetchone()
+        finally:
+            db.close()
+        self.assertEqual(len(rows), 1, rows)
+        actor, challenge, reason, details = rows[0]
+        self.assertEqual((actor, challenge, reason), ("olga", "planted-cli", "synthetic addresses, checked by hand"))
+        files = json.loads(details)["files"]
+        self.assertEqual([f["file"] for f in files], ["data/train_metadata.csv"])
+        self.assertNotIn(PLANTED_DOMAIN, details)
+        report = json.loads(stored[0])
+        self.assertFalse(report["passed"])
+        self.assertIn({"column": "email", "rule": "email", "count": 400}, report["direct_identifiers"])
+
+    def test_http_refuses_then_override_is_audited(self):
+        olga = self.login_as("olga")
+        body = zip_folder(planted_bundle(self.tmp, "planted-http"))
+        headers = {"Content-Type": "application/zip"}
+        r = olga.request("POST", "/api/v1/challenges", body=body, headers=headers)
+        self.assertError(r, 400, "invalid_bundle")
+        problems = r.json()["error"]["problems"]
+        self.assertIn('data/train_metadata.csv: anonymity: direct identifier in column "email" (rule email, 400 values)',
+                      problems)
+        self.assertNotIn(PLANTED_DOMAIN.encode(), r.body)
+        self.assertEqual(olga.get("/api/v1/challenges/planted-http").status, 404)
+        r = olga.request("POST", "/api/v1/challenges?anonymity_override=", body=body, headers=headers)
+        self.assertError(r, 400, "bad_request")
+        reason = "synthetic data, reviewed"
+        r = olga.request("POST", "/api/v1/challenges?anonymity_override=" + harness.urlquote(reason), body=body,
+                         headers=headers)
+        self.assertEqual(r.status, 201, r)
+        audit = olga.get("/api/v1/audit?challenge=planted-http").json()
+        overrides = [e for e in audit if e["action"] == "anonymity.override"]
+        self.assertEqual(len(overrides), 1, audit)
+        self.assertEqual((overrides[0]["actor"], overrides[0]["reason"]), ("olga", reason))
+        self.assertEqual(overrides[0]["details"]["files"][0]["file"], "data/train_metadata.csv")
+        # a participant sees that this file failed, without column names
+        pat = self.participant("pia", slug="planted-http")
+        files = {f["name"]: f for f in pat.get("/api/v1/challenges/planted-http/files").json()}
+        self.assertEqual(set(files["train_metadata.csv"]["anonymity"]), PUBLIC_KEYS)
+        self.assertFalse(files["train_metadata.csv"]["anonymity"]["passed"])
+        self.assertEqual(files["train_metadata.csv"]["anonymity"]["direct_identifiers_found"], 2)
+        self.assertTrue(files["test_metadata.csv"]["anonymity"]["passed"])
+
+    def test_reports_for_participants_and_staff(self):
+        pat = self.participant("paul")
+        r = pat.get("/api/v1/challenges/%s/files" % harness.DEMO_SLUG)
+        self.assertEqual(r.status, 200, r)
+        for f in r.json():
+            self.assertEqual(set(f["anonymity"]), PUBLIC_KEYS, f)
+            self.assertTrue(f["anonymity"]["passed"], f)
+            self.assertEqual(f["anonymity"]["k"], 5, f)
+            self.assertGreaterEqual(f["anonymity"]["k_anonymity"], 5, f)
+            self.assertEqual(f["anonymity"]["direct_identifiers_found"], 0, f)
+        for column in (b'"age"', b'"sex"', b"quasi", b"filename"):
+            self.assertNotIn(column, r.body)
+        self.assertEqual(pat.get("/api/v1/challenges/%s/anonymity" % harness.DEMO_SLUG).status, 403)
+        for who in ("olga", "juno"):
+            r = self.login_as(who).get("/api/v1/challenges/%s/anonymity" % harness.DEMO_SLUG)
+            self.assertEqual(r.status, 200, r)
+            reports = {f["name"]: f["report"] for f in r.json()}
+            self.assertEqual(set(reports), {"train_metadata.csv", "test_metadata.csv", "sample_submission.csv"})
+            train = reports["train_metadata.csv"]
+            self.assertEqual(train["quasi_identifiers"], ["age", "sex"])
+            self.assertEqual(train["quasi_identifiers_source"], "declared")
+            self.assertTrue(train["passed"])
+            self.assertEqual(train["rows"], 400)
+
+    def test_downloads_export(self):
+        pat = self.participant("dora")
+        self.assertEqual(pat.get("/api/v1/challenges/%s/files/test_metadata.csv" % harness.DEMO_SLUG).status, 200)
+        self.assertEqual(pat.get("/api/v1/challenges/%s/downloads" % harness.DEMO_SLUG).status, 403)
+        olga = self.login_as("olga")
+        r = olga.get("/api/v1/challenges/%s/downloads?format=json" % harness.DEMO_SLUG)
+        self.assertEqual(r.status, 200, r)
+        mine = [d for d in r.json() if d["user"] == "dora"]
+        self.assertEqual(len(mine), 1, r.json())
+        self.assertEqual((mine[0]["file"], mine[0]["terms_version"]), ("test_metadata.csv", 1))
+        self.assertRegex(mine[0]["at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        r = self.login_as("juno").get("/api/v1/challenges/%s/downloads?format=csv" % harness.DEMO_SLUG)
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.header("Content-Type").startswith("text/csv"), r)
+        self.assertIn("visiomel-demo-downloads.csv", r.header("Content-Disposition"))
+        rows = list(csv.DictReader(io.StringIO(r.body.decode())))
+        self.assertEqual(list(rows[0]), ["id", "at", "user", "file", "terms_version"])
+        dora = [row for row in rows if row["user"] == "dora"]
+        self.assertEqual([(d["file"], d["terms_version"]) for d in dora], [("test_metadata.csv", "1")])
+        self.assertEqual(olga.get("/api/v1/challenges/%s/downloads?format=xml" % harness.DEMO_SLUG).status, 400)
+        self.assertEqual(olga.get("/api/v1/challenges/nope/downloads").status, 404)
+
+
+if __name__ == "__main__":
+    harness.main()
