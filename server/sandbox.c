@@ -328,6 +328,16 @@ static int lift(int fd)
   return hi;
 }
 
+/* In the run, before exec (async-signal-safe): says on stderr (fd 2, the server's capture once it is set up)
+ * which step failed, for the organizers' log and the start-up self-check, and exits 126. */
+static void child_fail(const char *step)
+{
+  static const char head[] = "concours sandbox: cannot ";
+  if (write(2, head, sizeof(head) - 1) < 0 || write(2, step, strlen(step)) < 0 || write(2, "\n", 1) < 0)
+    _exit(126);
+  _exit(126);
+}
+
 /* The run itself: fds, limits, uid, then bwrap (or the program directly when not confined). Never returns. */
 static void run_child(const struct prep *p, int out, int err, int bpf, int info)
 {
@@ -341,33 +351,33 @@ static void run_child(const struct prep *p, int out, int err, int bpf, int info)
   sigemptyset(&none);
   if (setpgid(0, 0) != 0 || signal(SIGPIPE, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
       sigprocmask(SIG_SETMASK, &none, NULL) != 0)
-    _exit(126);
+    child_fail("reset signals");
   if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
-    _exit(126);
+    _exit(126); /* stderr is not the capture yet */
   if (p->confined) {
     if (dup2(bpf, FD_SECCOMP) < 0 || dup2(info, FD_INFO) < 0)
-      _exit(126);
+      child_fail("place the seccomp and info fds");
     closefrom(FD_INFO + 1);
   } else {
     closefrom(3);
     if (s->chdir != NULL && chdir(p->chdir) != 0)
-      _exit(126);
+      child_fail("enter the working folder");
   }
   if (runner_apply_limits(&s->limits, p->confined ? NOFILE_MAX : 64, p->privileged ? NPROC_MAX : 0) != 0)
-    _exit(126);
+    child_fail("set the rlimits");
   if (p->privileged) {
     gid_t g = (gid_t)p->uid;
     if (setgroups(1, &g) != 0 || setresgid(g, g, g) != 0 || setresuid(p->uid, p->uid, p->uid) != 0)
-      _exit(126);
+      child_fail("switch to the sandbox uid (is the server root in the host's user namespace?)");
   }
   /* The uid change cleared the parent-death signal: set it again, then make sure the parent is still there. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != p->parent)
-    _exit(126);
+    child_fail("arm the parent-death signal");
   if (p->confined)
     execve(BWRAP, p->a.v, no_env);
   else
     execve(s->argv[0], s->argv, plain_env);
-  _exit(127);
+  child_fail(p->confined ? "execute " BWRAP : "execute the program");
 }
 
 /* In the supervisor (root), privileged runs only: a private mount namespace in which a small tmpfs covers VIEW_DIR

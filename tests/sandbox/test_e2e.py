@@ -2,7 +2,8 @@
 challenges/custom-metric-demo imports and scores; a spying program sees only its split's rows and nothing of
 the data folder (SECURITY.md 16); hostile outputs and a limit end as participant-safe failures (19, issue 4);
 and a server killed (SIGKILL) or stopped (SIGTERM) while a slow program runs scores the submission exactly
-once after the restart, leaving no sandbox process behind (Durability 26).
+once after the restart, leaving no sandbox process behind (Durability 26); a host where the sandbox cannot be set
+up makes `concours serve` refuse to start, and --insecure-no-sandbox says loudly that runs are unconfined.
 
 usage: python3 test_e2e.py --concours BUILD/concours --source REPO [unittest args]
 """
@@ -12,7 +13,9 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import zipfile
@@ -242,6 +245,24 @@ class Restart(unittest.TestCase):
     def test_sigterm_while_scoring(self):
         self.run_restart(signal.SIGTERM)
 
+
+class StartUp(unittest.TestCase):
+    def test_refuses_to_start_without_a_sandbox(self):
+        """Where the sandbox cannot be set up (here: the server inside a user namespace that forbids nested ones
+        and maps no sandbox uid), `concours serve` exits non-zero and says why, before listening."""
+        if shutil.which("bwrap") is None:
+            self.skipTest("bubblewrap missing")
+        tmp = tempfile.mkdtemp(prefix="concours-nosandbox-")
+        try:
+            p = subprocess.run(["bwrap", "--unshare-user", "--disable-userns", "--dev-bind", "/", "/", "--",
+                                harness.ARGS.concours, "serve", "--data", os.path.join(tmp, "data"), "--listen",
+                                "127.0.0.1:0"], capture_output=True, text=True, timeout=60)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("refusing to start: the scoring sandbox cannot be set up", p.stderr)
+        self.assertIn("--insecure-no-sandbox", p.stderr)
+        self.assertNotIn("listening on", p.stdout)
 
 class Insecure(unittest.TestCase):
     def test_insecure_flag_logs_loudly(self):
