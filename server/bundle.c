@@ -26,24 +26,29 @@
 #define DEFINITION_MAX (256 * 1024)
 #define MAX_DATA_FILES 256
 
+void bundle_problemv(struct bundle_problems *p, const char *file, const char *field, const char *fmt, va_list ap)
+{
+  char msg[384];
+  if (p->n >= BUNDLE_MAX_PROBLEMS) {
+    p->dropped++;
+    return;
+  }
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  if (field != NULL)
+    snprintf(p->text[p->n++], BUNDLE_PROBLEM_LEN, "%s: %s: %s", file, field, msg);
+  else
+    snprintf(p->text[p->n++], BUNDLE_PROBLEM_LEN, "%s: %s", file, msg);
+}
+
 static void problem(struct bundle_problems *p, const char *file, const char *field, const char *fmt, ...)
   __attribute__((format(printf, 4, 5)));
 
 static void problem(struct bundle_problems *p, const char *file, const char *field, const char *fmt, ...)
 {
-  char msg[384];
   va_list ap;
-  if (p->n >= BUNDLE_MAX_PROBLEMS) {
-    p->dropped++;
-    return;
-  }
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  bundle_problemv(p, file, field, fmt, ap);
   va_end(ap);
-  if (field != NULL)
-    snprintf(p->text[p->n++], BUNDLE_PROBLEM_LEN, "%s: %s: %s", file, field, msg);
-  else
-    snprintf(p->text[p->n++], BUNDLE_PROBLEM_LEN, "%s: %s", file, msg);
 }
 
 /* A relative path inside the bundle: segments of [A-Za-z0-9._-], no "." or "..", no leading '/'. */

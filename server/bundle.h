@@ -6,6 +6,7 @@
 #define CONCOURS_BUNDLE_H
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 #define BUNDLE_MAX_PROBLEMS 64
@@ -16,6 +17,11 @@ struct bundle_problems {
   int dropped;  /* further problems not recorded */
   char text[BUNDLE_MAX_PROBLEMS][BUNDLE_PROBLEM_LEN]; /* "FILE: FIELD: message" */
 };
+
+/* Records the problem "FILE: FIELD: message" (FIELD may be NULL; message from FMT and AP) in P, or counts it as
+ * dropped when P is full. For modules that convert bundles (codalab.c). */
+void bundle_problemv(struct bundle_problems *p, const char *file, const char *field, const char *fmt, va_list ap)
+  __attribute__((format(printf, 4, 0)));
 
 /* How an import runs. Every pointer is borrowed for the duration of the call. */
 struct bundle_options {

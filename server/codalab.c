@@ -29,16 +29,10 @@ static void note(struct bundle_problems *p, const char *field, const char *fmt, 
 
 static void note(struct bundle_problems *p, const char *field, const char *fmt, ...)
 {
-  char msg[384];
   va_list ap;
-  if (p->n >= BUNDLE_MAX_PROBLEMS) {
-    p->dropped++;
-    return;
-  }
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  bundle_problemv(p, "competition.yaml", field, fmt, ap);
   va_end(ap);
-  snprintf(p->text[p->n++], BUNDLE_PROBLEM_LEN, "competition.yaml: %s: %s", field, msg);
 }
 
 /* ------------------------------------------------------------------------------------------ YAML -> JSON */
