@@ -383,6 +383,28 @@ int dbi_step_done(sqlite3 *db, sqlite3_stmt *st)
   return -1;
 }
 
+json_t *dbi_rows(sqlite3 *db, sqlite3_stmt *st, dbi_row_fn row, void *arg)
+{
+  json_t *arr = json_array();
+  int rc = SQLITE_ERROR;
+  if (st == NULL || arr == NULL)
+    goto fail;
+  for (rc = sqlite3_step(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
+    if (json_array_append_new(arr, row(st, arg)) != 0)
+      goto fail;
+  }
+  if (rc != SQLITE_DONE) {
+    dbi_log(db, sqlite3_sql(st));
+    goto fail;
+  }
+  sqlite3_finalize(st);
+  return arr;
+fail:
+  sqlite3_finalize(st);
+  json_decref(arr);
+  return NULL;
+}
+
 void dbi_bind_text(sqlite3_stmt *st, int i, const char *s)
 {
   if (s == NULL)
@@ -602,7 +624,7 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u)
+enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u)
 {
   enum app_status s = APP_UNAUTHORIZED;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
@@ -619,7 +641,6 @@ enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, 
     s = APP_INTERNAL;
   }
   sqlite3_finalize(st);
-  (void)now;
   return s;
 }
 
@@ -790,25 +811,16 @@ fail:
   return APP_INTERNAL;
 }
 
+static json_t *challenge_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_pack("{s:s,s:s,s:s}", "slug", dbi_col_text(st, 0), "title", dbi_col_text(st, 1), "summary",
+                   dbi_col_text(st, 2));
+}
+
 json_t *db_challenge_list(sqlite3 *db)
 {
-  json_t *arr = json_array();
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT slug,title,summary FROM challenges ORDER BY id");
-  if (st == NULL || arr == NULL)
-    goto fail;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "slug", dbi_col_text(st, 0), "title", dbi_col_text(st, 1),
-                                         "summary", dbi_col_text(st, 2)));
-  }
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  return arr;
-fail:
-  sqlite3_finalize(st);
-  json_decref(arr);
-  return NULL;
+  return dbi_rows(db, dbi_prepare(db, "SELECT slug,title,summary FROM challenges ORDER BY id"), challenge_row, NULL);
 }
 
 json_t *db_challenge_texts(sqlite3 *db, int64_t id)
@@ -832,56 +844,40 @@ static json_t *col_report(sqlite3_stmt *st, int col)
   return text != NULL ? json_loads(text, 0, NULL) : NULL;
 }
 
+static json_t *file_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  json_t *report = col_report(st, 3);
+  json_t *shown = report != NULL ? anon_report_public(report) : json_null();
+  json_decref(report);
+  if (shown == NULL)
+    return NULL;
+  return json_pack("{s:s,s:I,s:s,s:o}", "name", dbi_col_text(st, 0), "size", (json_int_t)sqlite3_column_int64(st, 1),
+                   "sha256", dbi_col_text(st, 2), "anonymity", shown);
+}
+
 json_t *db_challenge_files(sqlite3 *db, int64_t id)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT name,size,sha256,anonymity FROM challenge_files WHERE challenge_id=? "
                                      "ORDER BY idx");
-  if (st == NULL || arr == NULL)
-    goto fail;
-  sqlite3_bind_int64(st, 1, id);
-  int rc = sqlite3_step(st);
-  for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-    json_t *report = col_report(st, 3);
-    json_t *shown = report != NULL ? anon_report_public(report) : json_null();
-    json_decref(report);
-    if (shown == NULL)
-      goto fail;
-    json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:o}", "name", dbi_col_text(st, 0), "size",
-                                         (json_int_t)sqlite3_column_int64(st, 1), "sha256", dbi_col_text(st, 2),
-                                         "anonymity", shown));
-  }
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  return arr;
-fail:
-  sqlite3_finalize(st);
-  json_decref(arr);
-  return NULL;
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, id);
+  return dbi_rows(db, st, file_row, NULL);
+}
+
+static json_t *report_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  json_t *report = col_report(st, 1);
+  return json_pack("{s:s,s:o}", "name", dbi_col_text(st, 0), "report", report != NULL ? report : json_null());
 }
 
 json_t *db_challenge_anonymity(sqlite3 *db, int64_t id)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT name,anonymity FROM challenge_files WHERE challenge_id=? ORDER BY idx");
-  if (st == NULL || arr == NULL)
-    goto fail;
-  sqlite3_bind_int64(st, 1, id);
-  int rc = sqlite3_step(st);
-  for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-    json_t *report = col_report(st, 1);
-    json_array_append_new(arr, json_pack("{s:s,s:o}", "name", dbi_col_text(st, 0), "report",
-                                         report != NULL ? report : json_null()));
-  }
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  return arr;
-fail:
-  sqlite3_finalize(st);
-  json_decref(arr);
-  return NULL;
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, id);
+  return dbi_rows(db, st, report_row, NULL);
 }
 
 int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t *size)
@@ -955,6 +951,11 @@ int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int ve
 }
 
 /* ---------------------------------------------------------------- submissions */
+
+int db_quota_exhausted(const struct quota *q)
+{
+  return (q->max_per_day > 0 && q->used_today >= q->max_per_day) || (q->max_total > 0 && q->used_total >= q->max_total);
+}
 
 enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, const struct phase *ph, int64_t now,
                          struct quota *q)
@@ -1031,7 +1032,7 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
     goto fail;
   if (db_quota(db, s->challenge_id, team.id, s->phase, now, &q) != APP_OK)
     goto fail;
-  if ((q.max_per_day > 0 && q.used_today >= q.max_per_day) || (q.max_total > 0 && q.used_total >= q.max_total)) {
+  if (db_quota_exhausted(&q)) {
     rc = APP_QUOTA_EXCEEDED;
     goto fail;
   }
@@ -1114,27 +1115,21 @@ json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, i
   return o;
 }
 
+static json_t *submission_list_row(sqlite3_stmt *st, void *arg)
+{
+  return submission_row(st, *(const int *)arg);
+}
+
 json_t *db_submission_list(sqlite3 *db, int64_t challenge_id, int64_t user_id, int include_private)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT " SUBMISSION_COLS SUBMISSION_FROM
                                      "WHERE s.challenge_id=?1 AND s.team_id=(SELECT team_id FROM team_members "
                                      "WHERE challenge_id=?1 AND user_id=?2) ORDER BY s.id DESC LIMIT 1000");
-  if (st == NULL || arr == NULL)
-    goto fail;
-  sqlite3_bind_int64(st, 1, challenge_id);
-  sqlite3_bind_int64(st, 2, user_id);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-    json_array_append_new(arr, submission_row(st, include_private));
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  return arr;
-fail:
-  sqlite3_finalize(st);
-  json_decref(arr);
-  return NULL;
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, challenge_id);
+    sqlite3_bind_int64(st, 2, user_id);
+  }
+  return dbi_rows(db, st, submission_list_row, &include_private);
 }
 
 int db_sha_referenced(sqlite3 *db, const char *sha256)
@@ -1309,34 +1304,24 @@ fail:
 
 /* ---------------------------------------------------------------- leaderboard */
 
+static json_t *leaderboard_row(sqlite3_stmt *st, void *arg)
+{
+  return json_pack("{s:I,s:s,s:o,s:i,s:o}", "rank", (json_int_t)sqlite3_column_int64(st, 4), "name",
+                   dbi_col_text(st, 0), "score", dbi_col_score(st, 1, *(const int *)arg), "submissions",
+                   sqlite3_column_int(st, 2), "last_at", dbi_col_time(st, 3));
+}
+
 json_t *db_leaderboard(sqlite3 *db, const struct challenge *c)
 {
-  json_t *rows = json_array();
-  sqlite3_stmt *st = NULL;
-  if (rows == NULL)
-    return NULL;
-  st = dbi_prepare(db,
-    "SELECT t.name, b.score, b.n_scored, b.last_at FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
-    "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL "
-    "ORDER BY CASE WHEN ?2 THEN -round(b.score,?3) ELSE round(b.score,?3) END, b.best_created_at, b.team_id "
-    "LIMIT 10000");
-  if (st == NULL)
-    goto fail;
-  sqlite3_bind_int64(st, 1, c->id);
-  sqlite3_bind_int(st, 2, c->higher_is_better);
-  sqlite3_bind_int(st, 3, c->precision);
-  int rc, rank = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_array_append_new(rows, json_pack("{s:i,s:s,s:o,s:i,s:o}", "rank", ++rank, "name", dbi_col_text(st, 0),
-                                          "score", dbi_col_score(st, 1, c->precision), "submissions",
-                                          sqlite3_column_int(st, 2), "last_at", dbi_col_time(st, 3)));
+  sqlite3_stmt *st = dbi_prepare(db,
+    "SELECT t.name, b.score, b.n_scored, b.last_at, row_number() OVER (ORDER BY CASE WHEN ?2 THEN -round(b.score,?3) "
+    "ELSE round(b.score,?3) END, b.best_created_at, b.team_id) AS rank "
+    "FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
+    "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL ORDER BY rank LIMIT 10000");
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_int(st, 2, c->higher_is_better);
+    sqlite3_bind_int(st, 3, c->precision);
   }
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  return rows;
-fail:
-  sqlite3_finalize(st);
-  json_decref(rows);
-  return NULL;
+  return dbi_rows(db, st, leaderboard_row, (void *)&c->precision);
 }

@@ -58,7 +58,7 @@ enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now
 enum app_status db_session_delete(sqlite3 *db, const char *token_hash);
 enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash,
                                 int64_t now, int64_t *id);
-enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u);
+enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u);
 
 /* ---- challenges ---- */
 struct phase {
@@ -122,6 +122,8 @@ struct quota {
   int64_t resets_at;
 };
 
+/* 1 when Q leaves no submission (per day or in all), 0 otherwise. */
+int db_quota_exhausted(const struct quota *q);
 /* Counts what TEAM used of PHASE (failed and cancelled submissions do not count) as of NOW. */
 enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, const struct phase *ph, int64_t now,
                          struct quota *q);

@@ -90,59 +90,44 @@ out:
   return s;
 }
 
+static json_t *audit_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  json_t *details = json_loads(dbi_col_text(st, 7), 0, NULL);
+  return json_pack("{s:I,s:o,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at",
+                   dbi_col_time(st, 1), "actor", dbi_col_text(st, 2), "action", dbi_col_text(st, 3), "challenge",
+                   (const char *)sqlite3_column_text(st, 4), "target", (const char *)sqlite3_column_text(st, 5),
+                   "reason", (const char *)sqlite3_column_text(st, 6), "details",
+                   details != NULL ? details : json_object(), "hash", dbi_col_text(st, 8));
+}
+
 json_t *db_audit_list(sqlite3 *db, const char *challenge, int limit)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT id,at,actor,action,challenge,target,reason,details,hash FROM audit_log "
                                      "WHERE ?1 IS NULL OR challenge=?1 ORDER BY id DESC LIMIT ?2");
-  if (st == NULL || arr == NULL)
-    goto fail;
-  dbi_bind_text(st, 1, challenge);
-  sqlite3_bind_int(st, 2, limit);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_t *details = json_loads(dbi_col_text(st, 7), 0, NULL);
-    json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:s,s:s?,s:s?,s:s?,s:o,s:s}", "id",
-                                         (json_int_t)sqlite3_column_int64(st, 0), "at", dbi_col_time(st, 1),
-                                         "actor", dbi_col_text(st, 2), "action", dbi_col_text(st, 3), "challenge",
-                                         (const char *)sqlite3_column_text(st, 4), "target",
-                                         (const char *)sqlite3_column_text(st, 5), "reason",
-                                         (const char *)sqlite3_column_text(st, 6), "details",
-                                         details != NULL ? details : json_object(), "hash", dbi_col_text(st, 8)));
+  if (st != NULL) {
+    dbi_bind_text(st, 1, challenge);
+    sqlite3_bind_int(st, 2, limit);
   }
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  return arr;
-fail:
-  sqlite3_finalize(st);
-  json_decref(arr);
-  return NULL;
+  return dbi_rows(db, st, audit_row, NULL);
+}
+
+static json_t *download_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  json_t *tv = sqlite3_column_type(st, 4) == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(st, 4)) : json_null();
+  return json_pack("{s:I,s:o,s:s,s:s?,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at",
+                   dbi_col_time(st, 1), "user", dbi_col_text(st, 2), "file", (const char *)sqlite3_column_text(st, 3),
+                   "terms_version", tv);
 }
 
 json_t *db_audit_downloads(sqlite3 *db, const char *challenge)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT id,at,actor,target,json_extract(details,'$.terms_version') FROM audit_log "
                                      "WHERE action='dataset.download' AND challenge=? ORDER BY id");
-  if (st == NULL || arr == NULL)
-    goto fail;
-  dbi_bind_text(st, 1, challenge);
-  int rc = sqlite3_step(st);
-  for (; rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-    json_t *tv = sqlite3_column_type(st, 4) == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(st, 4)) : json_null();
-    json_array_append_new(arr, json_pack("{s:I,s:o,s:s,s:s?,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
-                                         "at", dbi_col_time(st, 1), "user", dbi_col_text(st, 2), "file",
-                                         (const char *)sqlite3_column_text(st, 3), "terms_version", tv));
-  }
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  return arr;
-fail:
-  sqlite3_finalize(st);
-  json_decref(arr);
-  return NULL;
+  if (st != NULL)
+    dbi_bind_text(st, 1, challenge);
+  return dbi_rows(db, st, download_row, NULL);
 }
 
 int64_t db_audit_verify(sqlite3 *db, int64_t *bad_id)

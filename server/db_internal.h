@@ -14,6 +14,11 @@ sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql);
 int dbi_step_done(sqlite3 *db, sqlite3_stmt *st);
 /* Runs SQL without parameters (BEGIN, COMMIT, ...): 0 or -1 (logged). */
 int dbi_exec(sqlite3 *db, const char *sql);
+/* Builds the JSON value of the current row of ST (a new reference, NULL when out of memory). */
+typedef json_t *(*dbi_row_fn)(sqlite3_stmt *st, void *arg);
+/* Steps ST (prepared and bound; finalized here in every case) and returns the array of ROW(st, ARG) for each
+ * row: a new reference, or NULL on a database error (logged) or when a row could not be built. */
+json_t *dbi_rows(sqlite3 *db, sqlite3_stmt *st, dbi_row_fn row, void *arg);
 /* Binds S (NULL binds NULL). */
 void dbi_bind_text(sqlite3_stmt *st, int i, const char *s);
 /* Column I as text, "" for NULL. */

@@ -78,28 +78,27 @@ out:
   return finish(db, s);
 }
 
+static json_t *id_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_integer(sqlite3_column_int64(st, 0));
+}
+
 json_t *db_selection_get(sqlite3 *db, int64_t team_id, const char *phase)
 {
-  json_t *ids = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT submission_id FROM selections WHERE team_id=? AND (?2 IS NULL OR "
                                      "phase=?2) ORDER BY submission_id");
-  if (st == NULL || ids == NULL) {
-    json_decref(ids);
-    sqlite3_finalize(st);
-    return NULL;
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, team_id);
+    dbi_bind_text(st, 2, phase);
   }
-  sqlite3_bind_int64(st, 1, team_id);
-  dbi_bind_text(st, 2, phase);
-  while (sqlite3_step(st) == SQLITE_ROW)
-    json_array_append_new(ids, json_integer(sqlite3_column_int64(st, 0)));
-  sqlite3_finalize(st);
-  return ids;
+  return dbi_rows(db, st, id_row, NULL);
 }
 
 /* ---------------------------------------------------------------- the final ranking */
 
 /* Fills rank and rank_range of ROWS (non-disqualified first, already sorted) from their 95 % intervals. */
-static void rank_rows(json_t *rows, int higher, int precision)
+static void rank_rows(json_t *rows, int higher)
 {
   size_t n = json_array_size(rows), ranked = 0;
   double *lo = calloc(n + 1, sizeof(double)), *hi = calloc(n + 1, sizeof(double));
@@ -129,15 +128,28 @@ static void rank_rows(json_t *rows, int higher, int precision)
     json_object_set_new(json_array_get(rows, i), "rank_range",
                         json_pack("[I,I]", (json_int_t)(surely_better + 1), (json_int_t)(ranked - surely_worse)));
   }
-  (void)precision;
 out:
   free(lo);
   free(hi);
 }
 
+static json_t *ranking_row(sqlite3_stmt *st, void *arg)
+{
+  int precision = *(const int *)arg;
+  json_t *ci = json_null();
+  if (sqlite3_column_type(st, 7) != SQLITE_NULL && sqlite3_column_type(st, 8) != SQLITE_NULL)
+    ci = json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 7), precision),
+                   dbi_round(sqlite3_column_double(st, 8), precision));
+  return json_pack("{s:n,s:s,s:I,s:b,s:I,s:b,s:o,s:o,s:o,s:n,s:o,s:b}", "rank", "team", dbi_col_text(st, 2),
+                   "team_id", (json_int_t)sqlite3_column_int64(st, 1), "disqualified", sqlite3_column_int(st, 3),
+                   "submission_id", (json_int_t)sqlite3_column_int64(st, 0), "selected", sqlite3_column_int(st, 4),
+                   "public_score", dbi_col_score(st, 5, precision), "private_score", dbi_col_score(st, 6, precision),
+                   "ci", ci, "rank_range", "created_at", dbi_col_time(st, 9), "log_available",
+                   sqlite3_column_int(st, 10));
+}
+
 json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
 {
-  json_t *rows = json_array();
   /* Per team: its selected submissions (its best public one when it selected none), the best private score
    * among them. Disqualified submissions count only for a team that has nothing else, so that every team and
    * disqualification stays visible to the jury: such rows, and disqualified teams, come last without a rank. */
@@ -159,82 +171,57 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
     "FROM final f JOIN teams t ON t.id=f.team_id WHERE f.r=1 "
     "ORDER BY t.disqualified_at IS NOT NULL OR f.dq, CASE WHEN ?2 THEN -round(f.private_score,?3) "
     "  ELSE round(f.private_score,?3) END, f.created_at, f.id");
-  if (st == NULL || rows == NULL)
-    goto fail;
-  sqlite3_bind_int64(st, 1, c->id);
-  sqlite3_bind_int(st, 2, c->higher_is_better);
-  sqlite3_bind_int(st, 3, c->precision);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    json_t *ci = json_null();
-    if (sqlite3_column_type(st, 7) != SQLITE_NULL && sqlite3_column_type(st, 8) != SQLITE_NULL)
-      ci = json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 7), c->precision),
-                     dbi_round(sqlite3_column_double(st, 8), c->precision));
-    json_array_append_new(rows, json_pack("{s:n,s:s,s:I,s:b,s:I,s:b,s:o,s:o,s:o,s:n,s:o,s:b}", "rank", "team",
-                                          dbi_col_text(st, 2), "team_id", (json_int_t)sqlite3_column_int64(st, 1),
-                                          "disqualified", sqlite3_column_int(st, 3), "submission_id",
-                                          (json_int_t)sqlite3_column_int64(st, 0), "selected",
-                                          sqlite3_column_int(st, 4), "public_score",
-                                          dbi_col_score(st, 5, c->precision), "private_score",
-                                          dbi_col_score(st, 6, c->precision), "ci", ci, "rank_range", "created_at",
-                                          dbi_col_time(st, 9), "log_available", sqlite3_column_int(st, 10)));
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_int(st, 2, c->higher_is_better);
+    sqlite3_bind_int(st, 3, c->precision);
   }
-  if (rc != SQLITE_DONE)
-    goto fail;
-  sqlite3_finalize(st);
-  rank_rows(rows, c->higher_is_better, c->precision);
+  json_t *rows = dbi_rows(db, st, ranking_row, (void *)&c->precision);
+  if (rows != NULL)
+    rank_rows(rows, c->higher_is_better);
   return rows;
-fail:
-  sqlite3_finalize(st);
-  json_decref(rows);
-  return NULL;
+}
+
+static json_t *disqualified_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_pack("{s:s,s:I,s:s,s:s,s:o}", "kind", dbi_col_text(st, 0), "id", (json_int_t)sqlite3_column_int64(st, 1),
+                   "team", dbi_col_text(st, 2), "reason", dbi_col_text(st, 3), "at", dbi_col_time(st, 4));
 }
 
 json_t *db_disqualified_list(sqlite3 *db, const struct challenge *c)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT 'submission', s.id, t.name, s.disqualify_reason, s.disqualified_at "
                                      "FROM submissions s JOIN teams t ON t.id=s.team_id WHERE s.challenge_id=?1 "
                                      "AND s.disqualified_at IS NOT NULL UNION ALL SELECT 'team', t.id, t.name, "
                                      "t.disqualify_reason, t.disqualified_at FROM teams t WHERE t.challenge_id=?1 "
                                      "AND t.disqualified_at IS NOT NULL ORDER BY 5");
-  if (st == NULL || arr == NULL) {
-    sqlite3_finalize(st);
-    json_decref(arr);
-    return NULL;
-  }
-  sqlite3_bind_int64(st, 1, c->id);
-  while (sqlite3_step(st) == SQLITE_ROW)
-    json_array_append_new(arr, json_pack("{s:s,s:I,s:s,s:s,s:o}", "kind", dbi_col_text(st, 0), "id",
-                                         (json_int_t)sqlite3_column_int64(st, 1), "team", dbi_col_text(st, 2),
-                                         "reason", dbi_col_text(st, 3), "at", dbi_col_time(st, 4)));
-  sqlite3_finalize(st);
-  return arr;
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, c->id);
+  return dbi_rows(db, st, disqualified_row, NULL);
+}
+
+static json_t *int_or_null(sqlite3_stmt *st, int col)
+{
+  return sqlite3_column_type(st, col) == SQLITE_NULL ? json_null() : json_integer(sqlite3_column_int64(st, col));
+}
+
+static json_t *note_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "author",
+                   dbi_col_text(st, 1), "text", dbi_col_text(st, 4), "created_at", dbi_col_time(st, 5),
+                   "submission_id", int_or_null(st, 2), "team_id", int_or_null(st, 3));
 }
 
 json_t *db_notes(sqlite3 *db, const struct challenge *c)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT n.id, u.username, n.submission_id, n.team_id, n.text, n.created_at "
                                      "FROM notes n JOIN users u ON u.id=n.author_id WHERE n.challenge_id=? "
                                      "ORDER BY n.id");
-  if (st == NULL || arr == NULL) {
-    sqlite3_finalize(st);
-    json_decref(arr);
-    return NULL;
-  }
-  sqlite3_bind_int64(st, 1, c->id);
-  while (sqlite3_step(st) == SQLITE_ROW) {
-    json_t *o = json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "author",
-                          dbi_col_text(st, 1), "text", dbi_col_text(st, 4), "created_at", dbi_col_time(st, 5));
-    json_object_set_new(o, "submission_id", sqlite3_column_type(st, 2) == SQLITE_NULL
-                                              ? json_null() : json_integer(sqlite3_column_int64(st, 2)));
-    json_object_set_new(o, "team_id", sqlite3_column_type(st, 3) == SQLITE_NULL
-                                        ? json_null() : json_integer(sqlite3_column_int64(st, 3)));
-    json_array_append_new(arr, o);
-  }
-  sqlite3_finalize(st);
-  return arr;
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, c->id);
+  return dbi_rows(db, st, note_row, NULL);
 }
 
 /* ---------------------------------------------------------------- jury actions */
@@ -399,42 +386,47 @@ enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user 
 
 /* ---------------------------------------------------------------- organizers */
 
+static json_t *failure_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_pack("{s:I,s:s,s:{s:s,s:s},s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "team",
+                   dbi_col_text(st, 1), "error", "code", dbi_col_text(st, 2), "message", dbi_col_text(st, 3),
+                   "created_at", dbi_col_time(st, 4));
+}
+
 json_t *db_queue_stats(sqlite3 *db, const struct challenge *c)
 {
-  json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i}", "queued", 0, "running", 0, "scored", 0, "failed", 0, "cancelled", 0);
-  json_t *failures = json_array();
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT status, count(*) FROM submissions WHERE challenge_id=? GROUP BY status");
-  if (st == NULL || o == NULL || failures == NULL)
+  json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:n}", "queued", 0, "running", 0, "scored", 0, "failed", 0, "cancelled",
+                        0, "oldest_queued_at");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT status, count(*), min(created_at) FROM submissions WHERE challenge_id=? "
+                                     "GROUP BY status");
+  if (st == NULL || o == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, c->id);
-  while (sqlite3_step(st) == SQLITE_ROW)
+  int rc;
+  for (rc = sqlite3_step(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
     json_object_set_new(o, dbi_col_text(st, 0), json_integer(sqlite3_column_int(st, 1)));
-  sqlite3_finalize(st);
-  st = dbi_prepare(db, "SELECT min(created_at) FROM submissions WHERE challenge_id=? AND status='queued'");
-  if (st == NULL)
+    if (strcmp(dbi_col_text(st, 0), "queued") == 0)
+      json_object_set_new(o, "oldest_queued_at", dbi_col_time(st, 2));
+  }
+  if (rc != SQLITE_DONE)
     goto fail;
-  sqlite3_bind_int64(st, 1, c->id);
-  if (sqlite3_step(st) == SQLITE_ROW)
-    json_object_set_new(o, "oldest_queued_at", dbi_col_time(st, 0));
   sqlite3_finalize(st);
   st = dbi_prepare(db, "SELECT s.id, t.name, s.error_code, s.error_message, s.created_at FROM submissions s "
                        "JOIN teams t ON t.id=s.team_id WHERE s.challenge_id=? AND s.status='failed' "
                        "ORDER BY s.id DESC LIMIT 50");
-  if (st == NULL)
-    goto fail;
-  sqlite3_bind_int64(st, 1, c->id);
-  while (sqlite3_step(st) == SQLITE_ROW)
-    json_array_append_new(failures, json_pack("{s:I,s:s,s:{s:s,s:s},s:o}", "id",
-                                              (json_int_t)sqlite3_column_int64(st, 0), "team", dbi_col_text(st, 1),
-                                              "error", "code", dbi_col_text(st, 2), "message", dbi_col_text(st, 3),
-                                              "created_at", dbi_col_time(st, 4)));
-  sqlite3_finalize(st);
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, c->id);
+  json_t *failures = dbi_rows(db, st, failure_row, NULL);
+  if (failures == NULL) {
+    json_decref(o);
+    return NULL;
+  }
   json_object_set_new(o, "recent_failures", failures);
   return o;
 fail:
   sqlite3_finalize(st);
   json_decref(o);
-  json_decref(failures);
   return NULL;
 }
 
@@ -451,32 +443,28 @@ json_t *db_submission_log(sqlite3 *db, int64_t id)
   return o;
 }
 
+static json_t *export_row(sqlite3_stmt *st, void *arg)
+{
+  int precision = *(const int *)arg;
+  return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s,s:s,s:b}", "id",
+                   (json_int_t)sqlite3_column_int64(st, 0), "team", dbi_col_text(st, 1), "user", dbi_col_text(st, 2),
+                   "phase", dbi_col_text(st, 3), "status", dbi_col_text(st, 4), "public_score",
+                   dbi_col_score(st, 5, precision), "private_score", dbi_col_score(st, 6, precision), "created_at",
+                   dbi_col_time(st, 7), "scored_at", dbi_col_time(st, 8), "description", dbi_col_text(st, 9), "size",
+                   (json_int_t)sqlite3_column_int64(st, 10), "sha256", dbi_col_text(st, 11), "error_code",
+                   dbi_col_text(st, 12), "disqualified", sqlite3_column_int(st, 13));
+}
+
 json_t *db_export_submissions(sqlite3 *db, const struct challenge *c)
 {
-  json_t *arr = json_array();
   sqlite3_stmt *st = dbi_prepare(db,
     "SELECT s.id, t.name, u.username, s.phase, s.status, s.public_score, s.private_score, s.created_at, "
     "s.scored_at, s.description, s.size, s.sha256, s.error_code, s.disqualified_at IS NOT NULL "
     "FROM submissions s JOIN teams t ON t.id=s.team_id JOIN users u ON u.id=s.user_id WHERE s.challenge_id=? "
     "ORDER BY s.id");
-  if (st == NULL || arr == NULL) {
-    sqlite3_finalize(st);
-    json_decref(arr);
-    return NULL;
-  }
-  sqlite3_bind_int64(st, 1, c->id);
-  while (sqlite3_step(st) == SQLITE_ROW)
-    json_array_append_new(arr, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s,s:s,s:b}", "id",
-                                         (json_int_t)sqlite3_column_int64(st, 0), "team", dbi_col_text(st, 1),
-                                         "user", dbi_col_text(st, 2), "phase", dbi_col_text(st, 3), "status",
-                                         dbi_col_text(st, 4), "public_score", dbi_col_score(st, 5, c->precision),
-                                         "private_score", dbi_col_score(st, 6, c->precision), "created_at",
-                                         dbi_col_time(st, 7), "scored_at", dbi_col_time(st, 8), "description",
-                                         dbi_col_text(st, 9), "size", (json_int_t)sqlite3_column_int64(st, 10),
-                                         "sha256", dbi_col_text(st, 11), "error_code", dbi_col_text(st, 12),
-                                         "disqualified", sqlite3_column_int(st, 13)));
-  sqlite3_finalize(st);
-  return arr;
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, c->id);
+  return dbi_rows(db, st, export_row, (void *)&c->precision);
 }
 
 enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx, const struct phase *p,

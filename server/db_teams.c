@@ -19,6 +19,21 @@ static void fill_team(sqlite3_stmt *st, struct team *t)
 
 #define TEAM_COLS "t.id, t.name, t.solo, t.invite_code, t.disqualified_at"
 
+/* Makes USER a member of TEAM in CHALLENGE (the user must be in no team of it). 0 or -1. */
+static int add_member(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_t team_id, int64_t now)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO team_members(challenge_id,user_id,team_id,joined_at) VALUES(?,?,?,?)");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, user_id);
+  sqlite3_bind_int64(st, 3, team_id);
+  sqlite3_bind_int64(st, 4, now);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? 0 : -1;
+}
+
 static int create_solo(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_t now)
 {
   char code[32];
@@ -39,14 +54,8 @@ static int create_solo(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64
   }
   int64_t team_id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  st = dbi_prepare(db, "INSERT INTO team_members(challenge_id,user_id,team_id,joined_at) VALUES(?,?,?,?)");
-  if (st == NULL)
-    return -1;
-  sqlite3_bind_int64(st, 1, challenge_id);
-  sqlite3_bind_int64(st, 2, user_id);
-  sqlite3_bind_int64(st, 3, team_id);
-  sqlite3_bind_int64(st, 4, now);
-  rc = dbi_step_done(db, st) == 0 ? 0 : -1;
+  st = NULL;
+  rc = add_member(db, challenge_id, user_id, team_id, now);
 out:
   sqlite3_finalize(st);
   return rc;
@@ -176,16 +185,9 @@ enum app_status db_team_create(sqlite3 *db, int64_t challenge_id, int64_t user_i
     goto fail;
   *team_id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  st = dbi_prepare(db, "INSERT INTO team_members(challenge_id,user_id,team_id,joined_at) VALUES(?,?,?,?)");
-  if (st == NULL)
+  st = NULL;
+  if (add_member(db, challenge_id, user_id, *team_id, now) != 0)
     goto fail;
-  sqlite3_bind_int64(st, 1, challenge_id);
-  sqlite3_bind_int64(st, 2, user_id);
-  sqlite3_bind_int64(st, 3, *team_id);
-  sqlite3_bind_int64(st, 4, now);
-  if (dbi_step_done(db, st) != 0)
-    goto fail;
-  sqlite3_finalize(st);
   return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
 fail:
   sqlite3_finalize(st);
@@ -232,16 +234,8 @@ enum app_status db_team_join(sqlite3 *db, int64_t challenge_id, int64_t user_id,
   s = APP_INTERNAL;
   if (leave_team(db, challenge_id, user_id, cur.id) != 0)
     goto fail;
-  st = dbi_prepare(db, "INSERT INTO team_members(challenge_id,user_id,team_id,joined_at) VALUES(?,?,?,?)");
-  if (st == NULL)
+  if (add_member(db, challenge_id, user_id, *team_id, now) != 0)
     goto fail;
-  sqlite3_bind_int64(st, 1, challenge_id);
-  sqlite3_bind_int64(st, 2, user_id);
-  sqlite3_bind_int64(st, 3, *team_id);
-  sqlite3_bind_int64(st, 4, now);
-  if (dbi_step_done(db, st) != 0)
-    goto fail;
-  sqlite3_finalize(st);
   return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
 fail:
   sqlite3_finalize(st);
@@ -271,34 +265,40 @@ fail:
   return s;
 }
 
+static json_t *member_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_pack("{s:s,s:o}", "username", dbi_col_text(st, 0), "joined_at", dbi_col_time(st, 1));
+}
+
 json_t *db_team_json(sqlite3 *db, int64_t team_id, int with_code, int max_size)
 {
-  json_t *o = NULL, *members = json_array();
+  json_t *o = NULL, *members = NULL;
+  struct team t;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT " TEAM_COLS ", (SELECT count(*) FROM submissions WHERE team_id=t.id) "
                                      "FROM teams t WHERE t.id=?");
-  if (st == NULL || members == NULL)
-    goto out;
+  if (st == NULL)
+    return NULL;
   sqlite3_bind_int64(st, 1, team_id);
-  if (sqlite3_step(st) != SQLITE_ROW)
-    goto out;
-  struct team t;
-  fill_team(st, &t);
-  o = json_pack("{s:I,s:s,s:b,s:i,s:b,s:i}", "id", (json_int_t)t.id, "name", t.name, "solo", t.solo,
-                "max_size", max_size, "disqualified", t.disqualified, "submissions", sqlite3_column_int(st, 5));
-  if (o != NULL && with_code && !t.solo)
-    json_object_set_new(o, "invite_code", json_string(t.invite_code));
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    fill_team(st, &t);
+    o = json_pack("{s:I,s:s,s:b,s:i,s:b,s:i}", "id", (json_int_t)t.id, "name", t.name, "solo", t.solo, "max_size",
+                  max_size, "disqualified", t.disqualified, "submissions", sqlite3_column_int(st, 5));
+  }
   sqlite3_finalize(st);
+  if (o == NULL)
+    return NULL;
+  if (with_code && !t.solo)
+    json_object_set_new(o, "invite_code", json_string(t.invite_code));
   st = dbi_prepare(db, "SELECT u.username, m.joined_at FROM team_members m JOIN users u ON u.id=m.user_id "
                        "WHERE m.team_id=? ORDER BY m.joined_at, u.id");
-  if (st == NULL || o == NULL)
-    goto out;
-  sqlite3_bind_int64(st, 1, team_id);
-  while (sqlite3_step(st) == SQLITE_ROW)
-    json_array_append_new(members, json_pack("{s:s,s:o}", "username", dbi_col_text(st, 0), "joined_at",
-                                             dbi_col_time(st, 1)));
-  json_object_set(o, "members", members);
-out:
-  sqlite3_finalize(st);
-  json_decref(members);
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, team_id);
+  members = dbi_rows(db, st, member_row, NULL);
+  if (members == NULL) {
+    json_decref(o);
+    return NULL;
+  }
+  json_object_set_new(o, "members", members);
   return o;
 }

@@ -128,7 +128,7 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not check the quota");
     return;
   }
-  if ((q.max_per_day > 0 && q.used_today >= q.max_per_day) || (q.max_total > 0 && q.used_total >= q.max_total)) {
+  if (db_quota_exhausted(&q)) {
     http_reply_error(r, APP_QUOTA_EXCEEDED, "no submission left in phase %s (%d today of %d, %d of %d in all)",
                      ph->name, q.used_today, q.max_per_day, q.used_total, q.max_total);
     return;

@@ -187,6 +187,7 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
    * above that the run would take seconds, so large files are scored without an interval (ci null). */
   struct stat pst;
   int bootstrap = stat(pred, &pst) == 0 && pst.st_size <= QUEUE_BOOTSTRAP_MAX_BYTES;
+  /* without the interval, the NULL in place of "--bootstrap" ends argv before the bootstrap options */
   char *argv[] = {a_bin, "--truth", a_truth, "--pred", a_pred, "--metric", (char *)c->metric_name,
                   "--params", params, "--id-column", (char *)c->id_column, "--split-column", (char *)c->split_column,
                   bootstrap ? "--bootstrap" : NULL, QUEUE_BOOTSTRAP, "--seed", seed, NULL};

@@ -263,7 +263,7 @@ static enum app_status authenticate(struct req *r)
     if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) >= AUTH_TOKEN_MAX)
       return APP_UNAUTHORIZED;
     auth_secret_hash(authz + 7, hash);
-    enum app_status s = db_token_user(r->db, hash, app_now(), &r->user);
+    enum app_status s = db_token_user(r->db, hash, &r->user);
     if (s == APP_OK)
       r->authenticated = 1;
     return s;
