@@ -22,6 +22,7 @@ void cli_usage(void)
          "  concours serve [--data DIR] [--listen ADDR:PORT] [--challenges DIR] [--workers N]\n"
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
          "                 [--http-threads N] [--secure-cookies] [--insecure-no-sandbox]\n"
+         "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
          "  concours challenge import DIR|ARCHIVE [--data DIR] [--anonymity-override REASON]\n"
          "                 [--actor NAME]\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
