@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <civetweb.h>
 
@@ -206,7 +207,12 @@ int server_run(struct app_config *cfg)
   if (free_port_listen(ctx, cfg) != 0)
     goto out;
   printf("data folder: %s\n", cfg->data_dir);
-  printf("accounts: concours user add NAME --role organizer|jury|admin --data %s\n", cfg->data_dir);
+  /* the command as it can be pasted: this very executable, wherever it was built or installed */
+  char self[APP_PATH_MAX];
+  ssize_t selflen = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  self[selflen > 0 ? selflen : 0] = '\0';
+  printf("accounts: %s user add NAME --role organizer|jury|admin --data %s\n", selflen > 0 ? self : "concours",
+         cfg->data_dir);
   fflush(stdout);
 
   while (sigwait(&sigs, &sig) != 0)
