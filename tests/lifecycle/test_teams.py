@@ -39,6 +39,14 @@ class Teams(life.ClockTest):
         self.assertEqual(self.team(alice, SLUG)["id"], red["id"])
         self.assertError(erin.post(api(SLUG, "/teams"), {"name": "red PANDAS"}), 409, "team_name_taken")
         self.assertEqual(erin.post(api(SLUG, "/teams"), {"name": "x"}).status, 400)
+        # hostile names: control characters, bidi overrides that reorder what others see, too long, another
+        # user's name (solo teams carry usernames), not a string
+        for name in ("tab\there", "new\nline", "nul\u0000", "evil\u202egnp.exe", "iso\u2066late\u2069",
+                     "n" * 65, "bob", 42):
+            r = erin.post(api(SLUG, "/teams"), {"name": name})
+            self.assertIn(r.status, (400, 409), (repr(name), r))
+            self.assertEqual(self.team(erin, SLUG)["name"], "erin", repr(name))
+        self.assertError(erin.post(api(SLUG, "/teams"), {"name": "bob"}), 409, "team_name_taken")
         self.assertEqual(self.team(erin, SLUG)["name"], "erin")
 
         # invite by code; the code must be right; max_size 3
