@@ -397,11 +397,11 @@ enum score_status score_load_truth(struct job *j)
 		snprintf(msg, MSG_LEN, "ground truth has no id column '%s'", req->id_column);
 		goto out;
 	}
-	for (c = 0; c < nf && t->split_col < 0; c++) {
+	for (c = 0; split_name[0] != '\0' && c < nf && t->split_col < 0; c++) {
 		if (c != t->id_col && field_is(&t->hdr[c], split_name))
 			t->split_col = c;
 	}
-	for (c = 0; c < nf && t->split_col < 0; c++) {
+	for (c = 0; split_name[0] != '\0' && c < nf && t->split_col < 0; c++) {
 		if (c != t->id_col && csv_field_ieq(t->hdr[c].s, t->hdr[c].len, split_name))
 			t->split_col = c;
 	}

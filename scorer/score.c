@@ -713,6 +713,70 @@ out:
 	return st;
 }
 
+enum score_status score_check_truth(const struct score_request *req, json_t **out)
+{
+	struct job *j = calloc(1, sizeof *j);
+	json_t *res = NULL;
+	json_t *classes = NULL;
+	enum score_status st = SCORE_INTERNAL;
+	char msg[MSG_LEN] = "out of memory";
+	size_t nsplit[2] = {0, 0};
+	size_t r;
+	int c;
+
+	*out = NULL;
+	if (!j)
+		goto out;
+	j->req = req;
+	j->m = score_metric_find(req->metric);
+	if (!j->m) {
+		snprintf(msg, sizeof msg, "unknown metric '%.100s'", req->metric ? req->metric : "");
+		st = SCORE_CONFIG;
+		goto out;
+	}
+	st = parse_params(j, msg);
+	if (st != SCORE_OK)
+		goto out;
+	j->truth_st = score_load_truth(j);
+	if (j->truth_st == SCORE_OK)
+		j->truth_st = score_check_unique(&j->t, j->truth_msg);
+	if (j->truth_st != SCORE_OK) {
+		st = j->truth_st;
+		snprintf(msg, sizeof msg, "%s", j->truth_msg);
+		goto out;
+	}
+	st = SCORE_INTERNAL;
+	for (r = 0; j->t.split && r < j->t.n; r++)
+		nsplit[j->t.split[r] ? 1 : 0]++;
+	res = json_object();
+	if (!res)
+		goto out;
+	if (j->t.cls) {
+		classes = json_array();
+		for (c = 0; classes && c < j->t.cls->n; c++)
+			json_array_append_new(classes, json_stringn(j->t.cls->name[c], j->t.cls->len[c]));
+		if (!classes)
+			goto out;
+		json_object_set_new(res, "classes", classes);
+	}
+	json_object_set_new(res, "rows", json_integer((json_int_t)j->t.n));
+	json_object_set_new(res, "split", json_boolean(j->t.split != NULL));
+	json_object_set_new(res, "public_rows", json_integer((json_int_t)nsplit[0]));
+	json_object_set_new(res, "private_rows", json_integer((json_int_t)nsplit[1]));
+	st = SCORE_OK;
+out:
+	if (st != SCORE_OK) {
+		json_decref(res);
+		res = simple_error(st, msg);
+	}
+	*out = res;
+	if (j)
+		job_free(j);
+	free(j);
+	score_big_trim();
+	return st;
+}
+
 enum score_status score_request_from_challenge(const char *dir, struct score_request *req, json_t **hold,
 					       char *msg, size_t msglen)
 {

@@ -57,6 +57,15 @@ void score_limits_default(struct score_limits *l);
 enum score_status score_run(const struct score_request *req, json_t **out);
 
 /*
+ * Checks the ground truth of REQ alone (REQ->pred_path is not read): the metric exists, its params are valid
+ * (shape of a cost matrix, its labels against the truth's classes), the truth parses with the id column and a
+ * target the metric can read, ids are unique, split values are Public or Private. Sets *OUT as score_run()
+ * does: on SCORE_OK {"rows","public_rows","private_rows","split":bool,"classes":[...]?}, otherwise the error
+ * object (SCORE_CONFIG for the organizer's files). REQ->split_column "" means: no split column.
+ */
+enum score_status score_check_truth(const struct score_request *req, json_t **out);
+
+/*
  * Fills REQ's truth path, metric, params, id and split columns from the bundle at DIR (challenge.json,
  * API.md section 2). Strings are stored in *HOLD, which the caller keeps alive while REQ is used and then
  * frees with json_decref(). Returns SCORE_OK, or SCORE_CONFIG with MSG (bounded by MSGLEN) saying why.

@@ -1,5 +1,6 @@
 /* bundle.c: see bundle.h. Validation collects every problem instead of stopping at the first one, so that an
- * organizer fixes a bundle in one round. */
+ * organizer fixes a bundle in one round. The definition itself is def.c's; this file checks what the
+ * definition points at (files, the ground truth, the sample submission, the scoring program), then writes. */
 #include "bundle.h"
 
 #include <dirent.h>
@@ -15,16 +16,21 @@
 
 #include "anon.h"
 #include "codalab.h"
+#include "csv.h"
 #include "db.h"
+#include "def.h"
+#include "extract.h"
 #include "metrics.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
+#include "score.h"
 #include "store.h"
 #include "util.h"
 
 #define TEXT_MAX (1024 * 1024)
-#define DEFINITION_MAX (256 * 1024)
-#define MAX_DATA_FILES 256
+#define IMPORT_STACK (16 * 1024 * 1024)
+#define ARCHIVE_MAX_BYTES (4ULL * 1024 * 1024 * 1024)
+#define ARCHIVE_MAX_ENTRIES 20000
 
 void bundle_problemv(struct bundle_problems *p, const char *file, const char *field, const char *fmt, va_list ap)
 {
@@ -40,10 +46,7 @@ void bundle_problemv(struct bundle_problems *p, const char *file, const char *fi
     snprintf(p->text[p->n++], BUNDLE_PROBLEM_LEN, "%s: %s", file, msg);
 }
 
-static void problem(struct bundle_problems *p, const char *file, const char *field, const char *fmt, ...)
-  __attribute__((format(printf, 4, 5)));
-
-static void problem(struct bundle_problems *p, const char *file, const char *field, const char *fmt, ...)
+void bundle_problem(struct bundle_problems *p, const char *file, const char *field, const char *fmt, ...)
 {
   va_list ap;
   va_start(ap, fmt);
@@ -51,173 +54,36 @@ static void problem(struct bundle_problems *p, const char *file, const char *fie
   va_end(ap);
 }
 
-/* A relative path inside the bundle: segments of [A-Za-z0-9._-], no "." or "..", no leading '/'. */
+static int has_problems(const struct bundle_problems *p)
+{
+  return p->n > 0 || p->dropped > 0;
+}
+
+const char *bundle_state_name(enum bundle_state state)
+{
+  static const char *const names[] = {"valid", "new", "unchanged", "changed", "updated"};
+  return (unsigned)state < sizeof(names) / sizeof(names[0]) ? names[state] : "?";
+}
+
+/* A file or folder name inside a bundle: [A-Za-z0-9._-], not "." or "..". */
 static int safe_relpath(const char *s)
 {
   size_t n = strlen(s);
-  if (n == 0 || n > 200 || s[0] == '/')
-    return 0;
-  const char *seg = s;
-  for (size_t i = 0; i <= n; i++) {
-    char c = s[i];
-    if (c == '/' || c == '\0') {
-      size_t len = (size_t)(s + i - seg);
-      if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-        return 0;
-      seg = s + i + 1;
-      continue;
-    }
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-          c == '-'))
-      return 0;
-  }
-  return 1;
-}
-
-static int safe_slug(const char *s)
-{
-  size_t n = strlen(s);
-  if (n < 2 || n > 63 || s[0] == '-')
-    return 0;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-      return 0;
-  }
-  return 1;
+  return n > 0 && n <= 200 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+         strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 /* 1 when DIR/REL is a regular file (not a symlink), 0 otherwise. */
 static int regular_file(const char *dir, const char *rel, char *path, size_t n)
 {
   struct stat st;
-  int len = snprintf(path, n, "%s/%s", dir, rel);
-  if (len < 0 || (size_t)len >= n)
+  if (util_fmt(path, n, "%s/%s", dir, rel) != 0)
     return 0;
   return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Reads the first line of the CSV at PATH into LINE (header check). Returns 0 or -1. */
-static int first_line(const char *path, char *line, size_t n)
-{
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
-    return -1;
-  char *ok = fgets(line, (int)n, f);
-  fclose(f);
-  if (ok == NULL)
-    return -1;
-  line[strcspn(line, "\r\n")] = '\0';
-  if ((unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB && (unsigned char)line[2] == 0xBF)
-    memmove(line, line + 3, strlen(line + 3) + 1);
-  return 0;
-}
-
-/* 1 when the comma-separated HEADER has the column NAME (unquoted or quoted), and its index in *IDX. */
-static int header_has(const char *header, const char *name, int *idx)
-{
-  char buf[8192];
-  util_strlcpy(buf, header, sizeof(buf));
-  int i = 0;
-  char *save = NULL;
-  for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save), i++) {
-    size_t len = strlen(tok);
-    if (len >= 2 && tok[0] == '"' && tok[len - 1] == '"') {
-      tok[len - 1] = '\0';
-      tok++;
-    }
-    if (strcasecmp(tok, name) == 0) {
-      if (idx != NULL)
-        *idx = i;
-      return 1;
-    }
-  }
-  return 0;
-}
-
-static int int_field(json_t *o, const char *key, int min, int max, int dflt, int *out)
-{
-  json_t *v = json_object_get(o, key);
-  if (v == NULL) {
-    *out = dflt;
-    return 0;
-  }
-  if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-    return -1;
-  *out = (int)json_integer_value(v);
-  return 0;
-}
-
-static void check_phases(json_t *def, struct challenge *c, struct bundle_problems *p)
-{
-  json_t *phases = json_object_get(def, "phases");
-  size_t i;
-  json_t *ph;
-  if (!json_is_array(phases) || json_array_size(phases) == 0 || json_array_size(phases) > DB_MAX_PHASES) {
-    problem(p, "challenge.json", "phases", "must be a list of 1 to %d phases", DB_MAX_PHASES);
-    return;
-  }
-  json_array_foreach(phases, i, ph) {
-    char field[64];
-    struct phase *out = &c->phases[c->nphases];
-    memset(out, 0, sizeof(*out));
-    snprintf(field, sizeof(field), "phases[%zu]", i);
-    if (!json_is_object(ph)) {
-      problem(p, "challenge.json", field, "must be an object");
-      continue;
-    }
-    const char *name = json_string_value(json_object_get(ph, "name"));
-    if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof(out->name))
-      problem(p, "challenge.json", field, "\"name\" must be a string of 1 to %zu characters", sizeof(out->name) - 1);
-    else
-      util_strlcpy(out->name, name, sizeof(out->name));
-    for (int k = 0; k < c->nphases; k++) {
-      if (name != NULL && strcmp(c->phases[k].name, name) == 0)
-        problem(p, "challenge.json", field, "phase name \"%s\" is used twice", name);
-    }
-    const char *start = json_string_value(json_object_get(ph, "start"));
-    const char *end = json_string_value(json_object_get(ph, "end"));
-    if (util_parse_iso8601(start, &out->start_at) != 0)
-      problem(p, "challenge.json", field, "\"start\" must be a UTC time like 2026-01-01T00:00:00Z");
-    if (util_parse_iso8601(end, &out->end_at) != 0)
-      problem(p, "challenge.json", field, "\"end\" must be a UTC time like 2026-03-01T00:00:00Z");
-    else if (out->end_at <= out->start_at)
-      problem(p, "challenge.json", field, "\"end\" must come after \"start\"");
-    if (c->nphases > 0 && out->start_at < c->phases[c->nphases - 1].end_at && out->start_at != 0)
-      problem(p, "challenge.json", field, "phases must follow each other without overlapping");
-    if (int_field(ph, "max_per_day", 0, 1000000, 0, &out->max_per_day) != 0)
-      problem(p, "challenge.json", field, "\"max_per_day\" must be an integer >= 0 (0: unlimited)");
-    if (int_field(ph, "max_total", 0, 1000000, 0, &out->max_total) != 0)
-      problem(p, "challenge.json", field, "\"max_total\" must be an integer >= 0 (0: unlimited)");
-    if (int_field(ph, "final_selection", 0, 1000, 0, &out->final_selection) != 0)
-      problem(p, "challenge.json", field, "\"final_selection\" must be an integer >= 0");
-    c->nphases++;
-  }
-}
-
-/* "metric": {"program": "scoring_program", "score_key": "auc", "higher_is_better": true} (API.md §2). */
-static void check_program(json_t *m, struct challenge *c, struct bundle_problems *p)
-{
-  const char *prog = json_string_value(json_object_get(m, "program"));
-  const char *key = json_string_value(json_object_get(m, "score_key"));
-  json_t *hib = json_object_get(m, "higher_is_better");
-  if (prog == NULL || strcmp(prog, "scoring_program") != 0)
-    problem(p, "challenge.json", "metric.program", "must be \"scoring_program\" (the folder holding the program)");
-  if (key == NULL || key[0] == '\0' || strlen(key) > 64 || strspn(key, "abcdefghijklmnopqrstuvwxyz"
-                                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(key))
-    problem(p, "challenge.json", "metric.score_key",
-            "must name the key of scores.txt / scores.json that is the leaderboard score (1 to 64 of A-Z a-z 0-9 _ . -)");
-  if (!json_is_boolean(hib))
-    problem(p, "challenge.json", "metric.higher_is_better", "must be true or false");
-  c->metric_name[0] = '\0';
-  c->higher_is_better = json_is_true(hib);
-}
-
-/* Walks the scoring program folder SRC (regular files and folders only, capped), copying it to DST when not
- * NULL (folders 0755, files 0644 or 0755 when executable: the sandbox uid reads them through an fd bind; the data
- * folder stays 0700). Returns 0, or -1 with a message in ERR. */
 static int program_tree(const char *src, const char *dst, int depth, int *files, int64_t *bytes, char *err,
-                        size_t errlen)
+                        size_t errlen, json_t *listing)
 {
   char s[APP_PATH_MAX], d[APP_PATH_MAX], sha[65];
   struct dirent *e;
@@ -246,7 +112,7 @@ static int program_tree(const char *src, const char *dst, int depth, int *files,
       goto out;
     }
     if (S_ISDIR(st.st_mode)) {
-      if (program_tree(s, dst != NULL ? d : NULL, depth + 1, files, bytes, err, errlen) != 0)
+      if (program_tree(s, dst != NULL ? d : NULL, depth + 1, files, bytes, err, errlen, listing) != 0)
         goto out;
     } else if (!S_ISREG(st.st_mode)) {
       snprintf(err, errlen, "\"%.100s\" is not a regular file or folder (symlinks are refused)", e->d_name);
@@ -254,6 +120,16 @@ static int program_tree(const char *src, const char *dst, int depth, int *files,
     } else if (dst != NULL && (store_copy_file(s, d, &size, sha, err, errlen) != 0 ||
                                chmod(d, (st.st_mode & 0100) != 0 ? 0755 : 0644) != 0)) {
       goto out;
+    } else if (listing != NULL) {
+      char line[APP_PATH_MAX + 80];
+      if (util_sha256_file(s, sha, NULL) != 0) {
+        snprintf(err, errlen, "\"%.100s\" cannot be read", e->d_name);
+        goto out;
+      }
+      /* item 0 is the walk's root (see bundle_hash): names are recorded relative to it */
+      size_t skip = strlen(json_string_value(json_array_get(listing, 0)));
+      snprintf(line, sizeof(line), "%s %s", strlen(s) > skip ? s + skip : s, sha);
+      json_array_append_new(listing, json_string(line));
     }
   }
   rc = 0;
@@ -264,127 +140,19 @@ out:
 }
 
 /* The scoring_program folder of a bundle whose metric names a program: present, safe, with a command line. */
-static void check_program_dir(const char *dir, json_t *def, struct bundle_problems *p)
+static void check_program_dir(const char *dir, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], cmd[SANDBOX_PROGRAM_CMD_MAX], err[512];
   int files = 0;
   int64_t bytes = 0;
-  if (json_object_get(json_object_get(def, "metric"), "program") == NULL)
-    return;
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 || program_tree(path, NULL, 0, &files, &bytes,
-                                                                                   err, sizeof(err)) != 0) {
-    problem(p, "scoring_program/", NULL, "%s", files == 0 && bytes == 0 ? "missing or unreadable folder" : err);
+                                                                                   err, sizeof(err), NULL) != 0) {
+    bundle_problem(p, "scoring_program/", NULL, "%s", files == 0 && bytes == 0 ? "missing or unreadable folder" : err);
     return;
   }
   if (sandbox_program_command(path, cmd, sizeof(cmd), err, sizeof(err)) != 0)
-    problem(p, "scoring_program/metadata", NULL, "%s", err);
+    bundle_problem(p, "scoring_program/metadata", NULL, "%s", err);
 }
-
-static void check_limits(json_t *def, struct bundle_problems *p)
-{
-  struct runner_limits l;
-  char err[256];
-  if (sandbox_limits_parse(json_object_get(def, "limits"), 600, &l, err, sizeof(err)) != 0)
-    problem(p, "challenge.json", "limits", "%s", err);
-}
-
-static void check_metric(json_t *def, struct challenge *c, struct bundle_problems *p)
-{
-  json_t *m = json_object_get(def, "metric");
-  if (!json_is_object(m)) {
-    problem(p, "challenge.json", "metric", "must be an object like {\"name\": \"roc_auc\", \"params\": {}}");
-    return;
-  }
-  char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
-  if (text == NULL || strlen(text) >= sizeof(c->metric_json))
-    problem(p, "challenge.json", "metric", "is too large");
-  else
-    util_strlcpy(c->metric_json, text, sizeof(c->metric_json));
-  free(text);
-  if (json_object_get(m, "program") != NULL) {
-    check_program(m, c, p);
-    return;
-  }
-  const char *name = json_string_value(json_object_get(m, "name"));
-  const struct score_metric *sm = name != NULL ? score_metric_find(name) : NULL;
-  if (sm == NULL) {
-    problem(p, "challenge.json", "metric.name", "\"%s\" is not a built-in metric (see concours-score --help)",
-            name != NULL ? name : "(missing)");
-    return;
-  }
-  json_t *params = json_object_get(m, "params");
-  if (params != NULL && !json_is_object(params))
-    problem(p, "challenge.json", "metric.params", "must be an object");
-  util_strlcpy(c->metric_name, sm->name, sizeof(c->metric_name));
-  c->higher_is_better = sm->higher_is_better;
-}
-
-/* Validates data files and builds FILES ([{"name","size":0,"sha256":""}]; filled at copy time). */
-static void check_data(const char *dir, json_t *def, json_t *files, struct bundle_problems *p)
-{
-  json_t *data = json_object_get(def, "data");
-  size_t i;
-  json_t *v;
-  char path[APP_PATH_MAX];
-  if (!json_is_array(data) || json_array_size(data) > MAX_DATA_FILES) {
-    problem(p, "challenge.json", "data", "must be a list of at most %d paths under data/", MAX_DATA_FILES);
-    return;
-  }
-  json_array_foreach(data, i, v) {
-    char field[32];
-    const char *rel = json_string_value(v);
-    snprintf(field, sizeof(field), "data[%zu]", i);
-    if (rel == NULL || strncmp(rel, "data/", 5) != 0 || !safe_relpath(rel)) {
-      problem(p, "challenge.json", field, "must be a path under data/ made of A-Z a-z 0-9 . _ - (got \"%s\")",
-              rel != NULL ? rel : "?");
-      continue;
-    }
-    if (!regular_file(dir, rel, path, sizeof(path))) {
-      problem(p, rel, NULL, "listed in challenge.json but missing or not a regular file");
-      continue;
-    }
-    json_array_append_new(files, json_pack("{s:s,s:s}", "name", rel + 5, "src", rel));
-  }
-}
-
-static void check_truth(const char *dir, json_t *def, struct challenge *c, char *truth_rel, size_t n,
-                        struct bundle_problems *p)
-{
-  char path[APP_PATH_MAX], header[8192];
-  const char *gt = json_string_value(json_object_get(def, "ground_truth"));
-  const char *idc = json_string_value(json_object_get(def, "id_column"));
-  const char *split = json_string_value(json_object_get(def, "split_column"));
-  if (json_object_get(def, "id_column") != NULL && (idc == NULL || idc[0] == '\0'))
-    problem(p, "challenge.json", "id_column", "must be a column name");
-  if (json_object_get(def, "split_column") != NULL && (split == NULL || split[0] == '\0'))
-    problem(p, "challenge.json", "split_column", "must be a column name");
-  util_strlcpy(c->split_column, split != NULL ? split : "Usage", sizeof(c->split_column));
-  if (gt == NULL || !safe_relpath(gt) || strncmp(gt, "data/", 5) == 0) {
-    problem(p, "challenge.json", "ground_truth", "must be a path outside data/, like private/solution.csv");
-    return;
-  }
-  util_strlcpy(truth_rel, gt, n);
-  if (!regular_file(dir, gt, path, sizeof(path))) {
-    problem(p, gt, NULL, "the ground truth file is missing or not a regular file");
-    return;
-  }
-  if (first_line(path, header, sizeof(header)) != 0 || header[0] == '\0') {
-    problem(p, gt, NULL, "cannot read the header row");
-    return;
-  }
-  if (idc != NULL) {
-    if (!header_has(header, idc, NULL))
-      problem(p, gt, "id_column", "the ground truth has no column \"%s\"", idc);
-    util_strlcpy(c->id_column, idc, sizeof(c->id_column));
-  } else {
-    size_t len = strcspn(header, ",");
-    char first[128];
-    snprintf(first, sizeof(first), "%.*s", (int)(len < sizeof(first) - 1 ? len : sizeof(first) - 1), header);
-    util_strlcpy(c->id_column, first, sizeof(c->id_column));
-  }
-}
-
-/* 1 when REL names a CSV file, the only kind the anonymity check reads. */
 static int is_csv(const char *rel)
 {
   size_t n = strlen(rel);
@@ -445,7 +213,7 @@ static void check_anonymity(const char *dir, const struct anon_check_options *op
       continue;
     json_t *why = json_array();
     if (why == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, rel) != 0) {
-      problem(p, rel, "anonymity", "could not be checked (out of memory or path too long)");
+      bundle_problem(p, rel, "anonymity", "could not be checked (out of memory or path too long)");
       json_decref(why);
       continue;
     }
@@ -467,7 +235,7 @@ static void check_anonymity(const char *dir, const struct anon_check_options *op
     }
     if (!override) {
       json_array_foreach(why, k, w)
-        problem(p, rel, "anonymity", "%s", json_string_value(w));
+        bundle_problem(p, rel, "anonymity", "%s", json_string_value(w));
     }
     json_array_append_new(failed, json_pack("{s:s,s:o}", "file", rel, "problems", why));
   }
@@ -479,12 +247,12 @@ static char *read_text(const char *dir, const char *rel, int required, struct bu
   size_t len = 0;
   if (!regular_file(dir, rel, path, sizeof(path))) {
     if (required)
-      problem(p, rel, NULL, "missing (participants must see it)");
+      bundle_problem(p, rel, NULL, "missing (participants must see it)");
     return strdup("");
   }
   char *s = util_read_file(path, TEXT_MAX, &len);
   if (s == NULL)
-    problem(p, rel, NULL, "unreadable or larger than %d bytes", TEXT_MAX);
+    bundle_problem(p, rel, NULL, "unreadable or larger than %d bytes", TEXT_MAX);
   return s != NULL ? s : strdup("");
 }
 
@@ -529,12 +297,12 @@ static int copy_bundle(const char *dir, const struct challenge *c, const char *t
     int64_t bytes = 0;
     if (util_fmt(src, sizeof(src), "%s/scoring_program", dir) != 0 ||
         util_fmt(dst, sizeof(dst), "%s/scoring_program", version_dir) != 0 ||
-        program_tree(src, dst, 0, &nfiles, &bytes, err, sizeof(err)) != 0)
+        program_tree(src, dst, 0, &nfiles, &bytes, err, sizeof(err), NULL) != 0)
       goto fail;
   }
   return 0;
 fail:
-  problem(p, "(import)", NULL, "could not copy the bundle into the data folder: %s", err);
+  bundle_problem(p, "(import)", NULL, "could not copy the bundle into the data folder: %s", err);
   return -1;
 }
 
@@ -556,149 +324,588 @@ static void remove_old_versions(const char *slug_dir, const char *keep)
   closedir(d);
 }
 
-int bundle_import(sqlite3 *db, const char *dir, char slug_out[64], struct bundle_problems *p)
+/* ------------------------------------------------------------------------------------------ what the definition names */
+
+/* Checks that every data file exists and builds FILES ([{"name","src","size","sha256"}]). */
+static void check_files(const char *dir, const struct challenge_def *d, json_t *files, struct bundle_problems *p)
 {
-  return bundle_import_opts(db, dir, slug_out, p, NULL);
+  char path[APP_PATH_MAX], sha[65];
+  size_t i;
+  json_t *v;
+  json_array_foreach(d->data, i, v) {
+    const char *rel = json_string_value(v);
+    int64_t size = 0;
+    if (rel == NULL || strncmp(rel, "data/", 5) != 0)
+      continue; /* def.c reported it */
+    if (!regular_file(dir, rel, path, sizeof(path))) {
+      bundle_problem(p, rel, NULL, "listed in challenge.json but missing or not a regular file");
+      continue;
+    }
+    if (util_sha256_file(path, sha, &size) != 0) {
+      bundle_problem(p, rel, NULL, "cannot be read: %s", strerror(errno));
+      continue;
+    }
+    json_array_append_new(files, json_pack("{s:s,s:s,s:I,s:s}", "name", rel + 5, "src", rel, "size", (json_int_t)size,
+                                           "sha256", sha));
+  }
 }
 
-int bundle_import_opts(sqlite3 *db, const char *dir, char slug_out[64], struct bundle_problems *p,
-                       const struct bundle_options *opts)
+/* The problems of a scorer error object ERR as problems of FILE: its message, then each listed problem. */
+static void scorer_problems(const json_t *err, const char *file, const char *field, struct bundle_problems *p)
 {
-  char path[APP_PATH_MAX], truth_rel[256] = "", version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX];
-  char slug_dir[APP_PATH_MAX], rnd[32], aerr[512];
-  struct challenge *c = calloc(1, sizeof(*c));
-  json_t *def = NULL, *files = json_array(), *failed = json_array();
+  json_t *e = json_object_get(err, "error");
+  json_t *list = json_object_get(e, "problems");
+  const char *msg = json_string_value(json_object_get(e, "message"));
+  size_t i;
+  json_t *it;
+  if (json_array_size(list) == 0) {
+    bundle_problem(p, file, field, "%s", msg != NULL ? msg : "rejected by the scorer");
+    return;
+  }
+  json_array_foreach(list, i, it) {
+    const char *m = json_string_value(json_object_get(it, "message"));
+    json_int_t line = json_integer_value(json_object_get(it, "line"));
+    if (line > 0)
+      bundle_problem(p, file, field, "line %lld: %s", (long long)line, m != NULL ? m : "?");
+    else
+      bundle_problem(p, file, field, "%s", m != NULL ? m : "?");
+  }
+}
+
+/* The columns of the CSV header of PATH (RFC 4180: quotes, BOM) as a JSON array of strings, or NULL with ERR. */
+static json_t *csv_header(const char *path, char *err, size_t errlen)
+{
+  char line[65536];
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    snprintf(err, errlen, "cannot be read: %s", strerror(errno));
+    return NULL;
+  }
+  size_t n = fread(line, 1, sizeof(line) - 1, f);
+  fclose(f);
+  line[n] = '\0';
+  struct csv_reader rd;
+  struct csv_field fields[1100];
+  int nf = 0;
+  csv_reader_init(&rd, line, n, sizeof(line) - 1);
+  enum csv_status cs = csv_next(&rd, fields, 1100, &nf);
+  if (cs != CSV_OK || nf < 1 || nf > 1100) {
+    snprintf(err, errlen, "cannot read the header row: %s", cs == CSV_OK ? "too many columns"
+             : cs == CSV_EOF ? "the file is empty" : csv_status_text(cs));
+    return NULL;
+  }
+  json_t *cols = json_array();
+  for (int i = 0; cols != NULL && i < nf; i++)
+    json_array_append_new(cols, json_stringn(fields[i].s, fields[i].len));
+  return cols;
+}
+
+static int has_column(const json_t *cols, const char *name, int ignore_case)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach(cols, i, v) {
+    if ((ignore_case ? strcasecmp : strcmp)(json_string_value(v), name) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* The ground truth: read with the scorer's own CSV reader, id column present (the first column when none is
+ * named), split column present with both Public and Private rows (unless "split_column": null), and for a
+ * built-in metric everything the scorer checks (unique ids, target columns, params, classes); then the sample
+ * submission must score. Fills D's id column. */
+static void check_truth(const char *dir, struct challenge_def *d, struct bundle_problems *p, char truth_sha[65])
+{
+  char path[APP_PATH_MAX], sample[APP_PATH_MAX], err[512];
+  const char *gt = d->truth_rel;
+  json_t *cols = NULL, *res = NULL;
+  if (gt[0] == '\0' || strncmp(gt, "data/", 5) == 0)
+    return; /* def.c reported it */
+  if (!regular_file(dir, gt, path, sizeof(path))) {
+    bundle_problem(p, gt, NULL, "the ground truth file is missing or not a regular file");
+    return;
+  }
+  if (util_sha256_file(path, truth_sha, NULL) != 0) {
+    bundle_problem(p, gt, NULL, "cannot be read: %s", strerror(errno));
+    return;
+  }
+  cols = csv_header(path, err, sizeof(err));
+  if (cols == NULL) {
+    bundle_problem(p, gt, NULL, "%s", err);
+    return;
+  }
+  if (d->id_default)
+    util_strlcpy(d->c.id_column, json_string_value(json_array_get(cols, 0)), sizeof(d->c.id_column));
+  else if (!has_column(cols, d->c.id_column, 0))
+    bundle_problem(p, gt, "id_column", "the ground truth has no column \"%s\" (its columns: see its first line)",
+            d->c.id_column);
+  if (!d->split_none && !has_column(cols, d->c.split_column, 1))
+    bundle_problem(p, gt, "split_column", "the ground truth has no column \"%s\": add one holding Public or Private for each "
+            "row, or set \"split_column\": null in challenge.json to score every row on the public leaderboard",
+            d->c.split_column);
+  if (d->program || has_problems(p))
+    goto out; /* an organizer's program reads the rows it wants; the scorer checks the rest */
+  struct score_request req;
+  memset(&req, 0, sizeof(req));
+  score_limits_default(&req.lim);
+  req.truth_path = path;
+  req.metric = d->c.metric_name;
+  char *params = json_dumps(json_object_get(json_object_get(d->root, "metric"), "params"), JSON_COMPACT);
+  req.params_json = params;
+  req.id_column = d->c.id_column;
+  req.split_column = d->split_none ? "" : d->c.split_column;
+  enum score_status st = score_check_truth(&req, &res);
+  if (st != SCORE_OK) {
+    scorer_problems(res, gt, NULL, p);
+    free(params);
+    goto out;
+  }
+  if (!d->split_none && (json_integer_value(json_object_get(res, "public_rows")) == 0 ||
+                         json_integer_value(json_object_get(res, "private_rows")) == 0))
+    bundle_problem(p, gt, "split_column", "\"%s\" must hold both Public and Private rows (found %lld Public, %lld Private)",
+            d->c.split_column, (long long)json_integer_value(json_object_get(res, "public_rows")),
+            (long long)json_integer_value(json_object_get(res, "private_rows")));
+  json_decref(res);
+  res = NULL;
+  if (d->sample_rel[0] != '\0' && regular_file(dir, d->sample_rel, sample, sizeof(sample))) {
+    req.pred_path = sample;
+    if (score_run(&req, &res) != SCORE_OK)
+      scorer_problems(res, d->sample_rel, "sample_submission", p);
+  }
+  free(params);
+out:
+  json_decref(res);
+  json_decref(cols);
+}
+
+/* ------------------------------------------------------------------------------------------ what changes */
+
+static int cmp_json_strings(const void *a, const void *b)
+{
+  return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* Sorts the strings of ARR in place (readdir order differs between two copies of one folder). */
+static void sort_strings(json_t *arr)
+{
+  size_t n = json_array_size(arr);
+  json_t **v = n > 0 ? malloc(n * sizeof(*v)) : NULL;
+  if (v == NULL)
+    return;
+  for (size_t i = 0; i < n; i++)
+    v[i] = json_incref(json_array_get(arr, i));
+  qsort(v, n, sizeof(*v), cmp_json_strings);
+  json_array_clear(arr);
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(arr, v[i]);
+  free(v);
+}
+
+/* SHA-256 of everything an import copies: the definition, the texts, every data file, the ground truth and the
+ * scoring program's files (names and hashes). Two imports of the same bundle give the same value. */
+static int bundle_hash(const char *definition, const char *overview, const char *terms, json_t *files,
+                       const char *truth_sha, const char *dir, int program, char out[65])
+{
+  char path[APP_PATH_MAX], err[256];
+  size_t i;
+  json_t *f;
+  json_t *parts = json_pack("[s,s,s,o,s]", definition, overview, terms, json_deep_copy(files), truth_sha);
+  if (parts == NULL)
+    return -1;
+  json_array_foreach(json_array_get(parts, 3), i, f)
+    json_object_del(f, "anonymity");
+  if (program) {
+    json_t *listing = json_array();
+    int nfiles = 0;
+    int64_t bytes = 0;
+    if (listing == NULL || util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 ||
+        json_array_append_new(listing, json_string(path)) != 0 ||
+        program_tree(path, NULL, 0, &nfiles, &bytes, err, sizeof(err), listing) != 0) {
+      json_decref(listing);
+      json_decref(parts);
+      return -1;
+    }
+    json_array_remove(listing, 0); /* the root: a work folder whose name changes */
+    sort_strings(listing);
+    json_array_append_new(parts, listing);
+  }
+  char *text = json_dumps(parts, JSON_COMPACT | JSON_SORT_KEYS);
+  json_decref(parts);
+  if (text == NULL)
+    return -1;
+  util_sha256_hex(text, strlen(text), out);
+  free(text);
+  return 0;
+}
+
+/* Sentences saying how the bundle about to be imported differs from the last import OLD (db_challenge_import_state). */
+static json_t *list_changes(const json_t *old, const json_t *def, const char *overview, const char *terms,
+                            const json_t *files, const char *truth_sha)
+{
+  char msg[256];
+  const char *key;
+  json_t *v, *changes = json_array();
+  json_t *old_def = json_loads(json_string_value(json_object_get(old, "definition")), 0, NULL);
+  size_t i, k;
+  json_t *f, *g;
+  if (changes == NULL)
+    return NULL;
+  json_object_foreach((json_t *)def, key, v) {
+    if (!json_equal(v, json_object_get(old_def, key))) {
+      snprintf(msg, sizeof(msg), "challenge.json: \"%.60s\" %s", key, json_object_get(old_def, key) != NULL
+               ? "changed" : "added");
+      json_array_append_new(changes, json_string(msg));
+    }
+  }
+  json_object_foreach(old_def, key, v) {
+    if (json_object_get(def, key) == NULL) {
+      snprintf(msg, sizeof(msg), "challenge.json: \"%.60s\" removed", key);
+      json_array_append_new(changes, json_string(msg));
+    }
+  }
+  json_decref(old_def);
+  json_t *old_files = json_object_get(old, "files");
+  json_array_foreach(files, i, f) {
+    const char *name = json_string_value(json_object_get(f, "name"));
+    const char *state = "added";
+    json_array_foreach(old_files, k, g) {
+      if (strcmp(json_string_value(json_object_get(g, "name")), name) == 0)
+        state = strcmp(json_string_value(json_object_get(g, "sha256")), json_string_value(json_object_get(f, "sha256")))
+                  == 0 ? NULL : "changed";
+    }
+    if (state != NULL) {
+      snprintf(msg, sizeof(msg), "data/%.100s %s", name, state);
+      json_array_append_new(changes, json_string(msg));
+    }
+  }
+  json_array_foreach(old_files, k, g) {
+    const char *name = json_string_value(json_object_get(g, "name"));
+    int found = 0;
+    json_array_foreach(files, i, f)
+      found |= strcmp(json_string_value(json_object_get(f, "name")), name) == 0;
+    if (!found) {
+      snprintf(msg, sizeof(msg), "data/%.100s removed", name);
+      json_array_append_new(changes, json_string(msg));
+    }
+  }
+  const char *old_truth = json_string_value(json_object_get(old, "truth_sha256"));
+  if (old_truth == NULL || strcmp(old_truth, truth_sha) != 0) {
+    snprintf(msg, sizeof(msg), "ground truth changed (sha256 %.12s... -> %.12s...)", old_truth != NULL &&
+             old_truth[0] != '\0' ? old_truth : "unknown", truth_sha);
+    json_array_append_new(changes, json_string(msg));
+  }
+  if (strcmp(json_string_value(json_object_get(old, "overview")), overview) != 0)
+    json_array_append_new(changes, json_string("overview.md changed"));
+  if (strcmp(json_string_value(json_object_get(old, "terms")), terms) != 0)
+    json_array_append_new(changes, json_string("terms.md changed"));
+  if (json_array_size(changes) == 0)
+    json_array_append_new(changes, json_string("scoring_program/ changed"));
+  return changes;
+}
+
+/* The phase of C open at NOW, or NULL. */
+static const struct phase *open_phase(const struct challenge *c, int64_t now)
+{
+  for (int i = 0; i < c->nphases; i++) {
+    if (now >= c->phases[i].start_at && now < c->phases[i].end_at)
+      return &c->phases[i];
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ import */
+
+struct import_job {
+  sqlite3 *db;
+  const char *path;
+  const struct bundle_options *opts;
+  struct bundle_result *res;
+  struct bundle_problems *p;
+};
+
+/* Checks and imports the bundle folder DIR (see bundle_run). */
+static int import_folder(const struct import_job *job, const char *dir)
+{
+  const struct bundle_options *opts = job->opts;
+  struct bundle_problems *p = job->p;
+  struct bundle_result *res = job->res;
+  sqlite3 *db = job->db;
+  char path[APP_PATH_MAX], version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX], slug_dir[APP_PATH_MAX];
+  char rnd[32], aerr[512], truth_sha[65] = "", bundle_sha[65] = "";
+  struct challenge_def *d = calloc(1, sizeof(*d));
+  json_t *files = json_array(), *failed = json_array(), *old = NULL, *details = NULL;
   char *overview = NULL, *terms = NULL, *definition = NULL;
   struct anon_check_options aopt;
-  const char *override = opts != NULL && opts->anonymity_override != NULL && opts->anonymity_override[0] != '\0'
+  const char *override = opts->anonymity_override != NULL && opts->anonymity_override[0] != '\0'
                            ? opts->anonymity_override : NULL;
-  int rc = -1;
-  json_error_t jerr;
-  memset(p, 0, sizeof(*p));
+  const char *actor = opts->actor != NULL ? opts->actor : "cli";
+  size_t deflen = 0;
+  int rc = -1, truth_changed = 0;
   anon_check_options_init(&aopt);
-  if (codalab_is_bundle(dir)) { /* a CodaLab v1.5 competition bundle: converted, then imported as ours */
-    free(c);
-    json_decref(files);
-    json_decref(failed);
-    return codalab_import(db, dir, slug_out, p);
-  }
-  if (c == NULL || files == NULL || failed == NULL) {
-    problem(p, "(import)", NULL, "out of memory");
+  if (d == NULL || files == NULL || failed == NULL) {
+    bundle_problem(p, "(import)", NULL, "out of memory");
     goto out;
   }
+  rc = 1;
   if (!regular_file(dir, "challenge.json", path, sizeof(path))) {
-    problem(p, "challenge.json", NULL, "missing: a bundle is a folder holding challenge.json");
-    rc = 1;
+    bundle_problem(p, "challenge.json", NULL, "missing: a bundle is a folder holding challenge.json");
     goto out;
   }
-  definition = util_read_file(path, DEFINITION_MAX, NULL);
-  def = definition != NULL ? json_loads(definition, JSON_REJECT_DUPLICATES, &jerr) : NULL;
+  definition = util_read_file(path, DEF_MAX_BYTES, &deflen);
   if (definition == NULL) {
-    problem(p, "challenge.json", NULL, "unreadable or larger than %d bytes", DEFINITION_MAX);
-    rc = 1;
+    bundle_problem(p, "challenge.json", NULL, "unreadable or larger than %d bytes", DEF_MAX_BYTES);
     goto out;
   }
-  if (!json_is_object(def)) {
-    if (def == NULL)
-      problem(p, "challenge.json", NULL, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-    else
-      problem(p, "challenge.json", NULL, "must be a JSON object");
-    rc = 1;
+  if (def_parse(definition, deflen, "challenge.json", opts->default_wall_s > 0 ? opts->default_wall_s : 600, d,
+                p) < 0)
     goto out;
-  }
-  const char *slug = json_string_value(json_object_get(def, "slug"));
-  if (slug == NULL || !safe_slug(slug))
-    problem(p, "challenge.json", "slug", "must be 2 to 63 characters of a-z 0-9 - (got \"%s\")",
-            slug != NULL ? slug : "?");
-  else
-    util_strlcpy(c->slug, slug, sizeof(c->slug));
-  const char *title = json_string_value(json_object_get(def, "title"));
-  if (title == NULL || title[0] == '\0' || strlen(title) > 200)
-    problem(p, "challenge.json", "title", "must be a string of 1 to 200 characters");
-  const char *summary = json_string_value(json_object_get(def, "summary"));
-  if (json_object_get(def, "summary") != NULL && (summary == NULL || strlen(summary) > 500))
-    problem(p, "challenge.json", "summary", "must be a string of at most 500 characters");
-  if (int_field(def, "terms_version", 1, 1000000, -1, &c->terms_version) != 0 || c->terms_version < 1)
-    problem(p, "challenge.json", "terms_version", "must be an integer >= 1");
-  json_t *lb = json_object_get(def, "leaderboard");
-  c->precision = 4;
-  if (lb != NULL && (!json_is_object(lb) || int_field(lb, "precision", 0, 12, 4, &c->precision) != 0))
-    problem(p, "challenge.json", "leaderboard.precision", "must be an integer from 0 to 12");
-  json_t *teams = json_object_get(def, "teams");
-  int max_size = 1;
-  if (teams != NULL && (!json_is_object(teams) || int_field(teams, "max_size", 1, 1000, 1, &max_size) != 0))
-    problem(p, "challenge.json", "teams.max_size", "must be an integer >= 1");
-  c->team_max_size = max_size;
-  check_metric(def, c, p);
-  check_program_dir(dir, def, p);
-  check_limits(def, p);
-  check_phases(def, c, p);
-  check_data(dir, def, files, p);
-  check_truth(dir, def, c, truth_rel, sizeof(truth_rel), p);
+  if (d->root == NULL || !json_is_object(d->root))
+    goto out;
+  if (d->program)
+    check_program_dir(dir, p);
+  check_files(dir, d, files, p);
+  check_truth(dir, d, p, truth_sha);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
-  if (anon_check_options_from_json(&aopt, json_object_get(def, "anonymity"), aerr, sizeof(aerr)) != 0)
-    problem(p, "challenge.json", NULL, "%s", aerr);
-  if (p->n > 0 || p->dropped > 0) {
-    rc = 1;
+  if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)
+    bundle_problem(p, "challenge.json", "anonymity", "%s", aerr);
+  if (has_problems(p))
     goto out;
-  }
   /* Valid: no public data file is served before its anonymity check passed, or was overridden. */
   check_anonymity(dir, &aopt, files, override != NULL, failed, p);
-  if (p->n > 0 || p->dropped > 0) {
-    rc = 1;
+  if (has_problems(p))
+    goto out;
+  util_strlcpy(res->slug, d->c.slug, sizeof(res->slug));
+  rc = -1;
+  if (bundle_hash(definition, overview, terms, files, truth_sha, dir, d->program, bundle_sha) != 0) {
+    bundle_problem(p, "(import)", NULL, "cannot hash the bundle");
     goto out;
   }
+  util_strlcpy(res->bundle_sha256, bundle_sha, sizeof(res->bundle_sha256));
+  if (opts->mode == BUNDLE_CHECK) {
+    res->state = BUNDLE_VALID;
+    rc = 0;
+    goto out;
+  }
+  if (db_challenge_import_state(db, d->c.slug, &old) != APP_OK) {
+    bundle_problem(p, "(import)", NULL, "cannot read the challenge from the database");
+    goto out;
+  }
+  res->state = BUNDLE_NEW;
+  if (old != NULL) {
+    if (strcmp(json_string_value(json_object_get(old, "bundle_sha256")), bundle_sha) == 0) {
+      res->state = BUNDLE_UNCHANGED;
+      rc = 0;
+      goto out;
+    }
+    res->changes = list_changes(old, d->root, overview, terms, files, truth_sha);
+    if (res->changes == NULL) {
+      bundle_problem(p, "(import)", NULL, "out of memory");
+      goto out;
+    }
+    if (opts->mode == BUNDLE_ADD) {
+      res->state = BUNDLE_CHANGED;
+      rc = 0;
+      goto out;
+    }
+    res->state = BUNDLE_UPDATED;
+    truth_changed = strcmp(json_string_value(json_object_get(old, "truth_sha256")), truth_sha) != 0;
+    struct challenge cur;
+    const struct phase *ph = NULL;
+    if (truth_changed && db_challenge_get(db, d->c.slug, &cur) == APP_OK) {
+      ph = open_phase(&cur, app_now());
+      if (cur.published_at != 0) {
+        bundle_problem(p, d->truth_rel, NULL, "the ground truth changed, but the final ranking of %s is published and "
+                "frozen", d->c.slug);
+        rc = 1;
+        goto out;
+      }
+    }
+    if (ph != NULL && !opts->rescore) {
+      bundle_problem(p, d->truth_rel, NULL, "the ground truth changed while phase \"%s\" is open: import again with "
+              "--rescore (every submission is scored again against the new ground truth) or after the phase ends",
+              ph->name);
+      rc = 1;
+      goto out;
+    }
+  }
   if (json_array_size(failed) > 0) { /* audited before anything is recorded: never an unaudited override */
-    json_t *d = json_pack("{s:O}", "files", failed);
-    enum app_status as = d != NULL ? db_audit_append(db, opts->actor != NULL ? opts->actor : "cli",
-                                                     "anonymity.override", c->slug, NULL, override, d, app_now())
+    json_t *a = json_pack("{s:O}", "files", failed);
+    enum app_status as = a != NULL ? db_audit_append(db, actor, "anonymity.override", d->c.slug, NULL, override, a,
+                                                     app_now())
                                    : APP_INTERNAL;
-    json_decref(d);
+    json_decref(a);
     if (as != APP_OK) {
-      problem(p, "(import)", NULL, "could not record the anonymity override in the audit log");
+      bundle_problem(p, "(import)", NULL, "could not record the anonymity override in the audit log");
       goto out;
     }
   }
 
-  /* Valid: copy into a new version folder, point the database at it, then drop the old versions. */
+  /* Copy into a new version folder, point the database at it (audited in the same transaction), then drop the
+   * old versions. */
   if (util_random_token(6, rnd, sizeof(rnd)) != 0)
     goto out;
   snprintf(version, sizeof(version), "v%lld-%s", (long long)app_now(), rnd);
-  snprintf(rel, sizeof(rel), "challenges/%s/%s", c->slug, version);
+  snprintf(rel, sizeof(rel), "challenges/%s/%s", d->c.slug, version);
   if (store_path(version_dir, sizeof(version_dir), rel) != 0 || util_mkdirs(version_dir, 0700) != 0) {
-    problem(p, "(import)", NULL, "cannot create %s: %s", rel, strerror(errno));
+    bundle_problem(p, "(import)", NULL, "cannot create %s: %s", rel, strerror(errno));
     goto out;
   }
-  if (copy_bundle(dir, c, truth_rel, files, version_dir, p) != 0) {
+  if (copy_bundle(dir, &d->c, d->truth_rel, files, version_dir, p) != 0) {
     store_remove_tree(version_dir);
     goto out;
   }
-  util_strlcpy(c->dir, rel, sizeof(c->dir));
+  util_strlcpy(d->c.dir, rel, sizeof(d->c.dir));
   size_t i;
   json_t *f;
   json_array_foreach(files, i, f)
     json_object_del(f, "src");
-  if (db_challenge_upsert(db, c, title, summary != NULL ? summary : "", overview, terms, definition, files,
-                          app_now()) != APP_OK) {
-    problem(p, "(import)", NULL, "could not record the challenge in the database");
+  details = json_pack("{s:s,s:s,s:s,s:O?}", "state", bundle_state_name(res->state), "bundle_sha256", bundle_sha,
+                      "truth_sha256", truth_sha, "changes", res->changes);
+  if (details != NULL && old != NULL && truth_changed)
+    json_object_set(details, "previous_truth_sha256", json_object_get(old, "truth_sha256"));
+  struct db_import imp = {&d->c, d->title, d->summary, overview, terms, definition, files, bundle_sha, truth_sha,
+                          actor, details};
+  if (details == NULL || db_challenge_upsert(db, &imp, app_now()) != APP_OK) {
+    bundle_problem(p, "(import)", NULL, "could not record the challenge in the database");
     store_remove_tree(version_dir);
     goto out;
   }
-  snprintf(rel, sizeof(rel), "challenges/%s", c->slug);
+  snprintf(rel, sizeof(rel), "challenges/%s", d->c.slug);
   if (store_path(slug_dir, sizeof(slug_dir), rel) == 0)
     remove_old_versions(slug_dir, version);
-  if (slug_out != NULL)
-    util_strlcpy(slug_out, c->slug, 64);
+  if (truth_changed) {
+    struct challenge cur;
+    struct user who;
+    char reason[200];
+    memset(&who, 0, sizeof(who));
+    util_strlcpy(who.username, actor, sizeof(who.username));
+    snprintf(reason, sizeof(reason), "ground truth changed (sha256 %.12s... -> %.12s...)",
+             json_string_value(json_object_get(old, "truth_sha256")), truth_sha);
+    if (db_challenge_get(db, d->c.slug, &cur) != APP_OK ||
+        db_rescore(db, &cur, 0, NULL, &who, reason, app_now(), &res->rescored) != APP_OK) {
+      bundle_problem(p, "(import)", NULL, "the bundle was imported but its submissions could not be re-queued: re-score them "
+              "from the organizer page");
+      goto out;
+    }
+  }
   rc = 0;
 out:
   anon_check_options_free(&aopt);
-  json_decref(def);
+  def_free(d);
+  free(d);
   json_decref(files);
   json_decref(failed);
+  json_decref(old);
+  json_decref(details);
   free(definition);
   free(overview);
   free(terms);
-  free(c);
+  return rc;
+}
+
+/* A folder for temporary files: DATA/tmp when a data folder is open, else $TMPDIR or /tmp. */
+static void work_base(char *out, size_t n)
+{
+  const char *data = store_data_dir();
+  const char *tmp = getenv("TMPDIR");
+  if (data != NULL && data[0] != '\0')
+    snprintf(out, n, "%s/tmp", data);
+  else
+    snprintf(out, n, "%s", tmp != NULL && tmp[0] == '/' ? tmp : "/tmp");
+}
+
+/* The folder holding challenge.json (or competition.yaml): ROOT itself, or its only subfolder. 0 or -1. */
+static int bundle_root(const char *root, char *out, size_t n)
+{
+  char path[APP_PATH_MAX], only[APP_PATH_MAX] = "";
+  struct stat st;
+  int entries = 0;
+  if (util_fmt(path, sizeof(path), "%s/challenge.json", root) == 0 && lstat(path, &st) == 0)
+    return util_strlcpy(out, root, n);
+  if (codalab_is_bundle(root))
+    return util_strlcpy(out, root, n);
+  DIR *d = opendir(root);
+  if (d == NULL)
+    return -1;
+  struct dirent *e;
+  for (e = readdir(d); e != NULL; e = readdir(d)) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    entries++;
+    util_fmt(only, sizeof(only), "%s/%s", root, e->d_name);
+  }
+  closedir(d);
+  if (entries != 1 || lstat(only, &st) != 0 || !S_ISDIR(st.st_mode))
+    return -1;
+  return util_strlcpy(out, only, n);
+}
+
+/* bundle_run on the big stack: unpack an archive, convert a CodaLab bundle, then import_folder. */
+static int run_job(void *arg)
+{
+  const struct import_job *job = arg;
+  struct bundle_problems *p = job->p;
+  char base[APP_PATH_MAX], rnd[32], work[APP_PATH_MAX] = "", root[APP_PATH_MAX], conv[APP_PATH_MAX], err[512] = "";
+  struct extract_limits lim = {ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES, 255, 0600, 0700};
+  struct stat st;
+  int rc = -1;
+  if (stat(job->path, &st) != 0) {
+    bundle_problem(p, job->path, NULL, "cannot be read: %s", strerror(errno));
+    return 1;
+  }
+  work_base(base, sizeof(base));
+  if (util_random_token(9, rnd, sizeof(rnd)) != 0 || util_fmt(work, sizeof(work), "%s/bundle-%s", base, rnd) != 0 ||
+      mkdir(work, 0700) != 0) {
+    bundle_problem(p, "(import)", NULL, "cannot create a work folder under %s: %s", base, strerror(errno));
+    work[0] = '\0';
+    goto out;
+  }
+  if (S_ISREG(st.st_mode)) {
+    if (extract_archive(job->path, work, &lim, err, sizeof(err)) != 0) {
+      bundle_problem(p, "(archive)", NULL, "%s", err);
+      rc = 1;
+      goto out;
+    }
+    if (bundle_root(work, root, sizeof(root)) != 0) {
+      bundle_problem(p, "challenge.json", NULL, "missing: the archive must hold the bundle folder (challenge.json at its "
+              "top, or in its only folder)");
+      rc = 1;
+      goto out;
+    }
+  } else {
+    util_strlcpy(root, job->path, sizeof(root));
+  }
+  if (codalab_is_bundle(root)) { /* a CodaLab competition: converted into a concours bundle, then imported */
+    if (util_fmt(conv, sizeof(conv), "%s/converted", work) != 0) {
+      bundle_problem(p, "(import)", NULL, "path too long");
+      goto out;
+    }
+    rc = codalab_convert(root, conv, p);
+    if (rc != 0)
+      goto out;
+    util_strlcpy(root, conv, sizeof(root));
+  }
+  rc = import_folder(job, root);
+out:
+  if (work[0] != '\0')
+    store_remove_tree(work);
+  return rc;
+}
+
+int bundle_run(sqlite3 *db, const char *path, const struct bundle_options *opts, struct bundle_result *res,
+               struct bundle_problems *p)
+{
+  struct import_job job = {db, path, opts, res, p};
+  memset(p, 0, sizeof(*p));
+  memset(res, 0, sizeof(*res));
+  int rc = util_run_with_stack(run_job, &job, IMPORT_STACK);
+  if (rc < 0 && p->n == 0)
+    bundle_problem(p, "(import)", NULL, "internal error (out of memory or threads)");
+  if (rc != 0) {
+    json_decref(res->changes);
+    res->changes = NULL;
+  }
   return rc;
 }

@@ -1,13 +1,19 @@
-/* bundle.h: challenge bundles (a folder: challenge.json, overview.md, terms.md, data/, private/solution.csv).
- * bundle_import validates everything first and lists every problem with its file and field; only a valid
- * bundle is copied into the data folder (a new version folder, then the database row points at it) and
- * registered. Re-importing a slug updates the challenge and keeps its submissions. */
+/* bundle.h: challenge bundles (a folder: challenge.json, overview.md, terms.md, data/, private/solution.csv; or
+ * a .zip / .tar.gz of one; or a CodaLab competition, converted). bundle_run validates everything first (the
+ * definition through def.h, then the files it names: data files, the ground truth read by the scorer's own
+ * reader, the sample submission scored, the scoring program, the anonymity gate) and lists every problem with
+ * its file and field; only a valid bundle is copied into the data folder (a new version folder, then the
+ * database row points at it, with its audit entry). After the first import the database is the truth: an
+ * unchanged bundle is recognised by its hash and left alone, a changed one is reported, and applied only when
+ * asked (BUNDLE_APPLY), re-scoring every submission when the ground truth changed. */
 #ifndef CONCOURS_BUNDLE_H
 #define CONCOURS_BUNDLE_H
 
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
+
+#include <jansson.h>
 
 #define BUNDLE_MAX_PROBLEMS 64
 #define BUNDLE_PROBLEM_LEN 512
@@ -19,9 +25,21 @@ struct bundle_problems {
 };
 
 /* Records the problem "FILE: FIELD: message" (FIELD may be NULL; message from FMT and AP) in P, or counts it as
- * dropped when P is full. For modules that convert bundles (codalab.c). */
+ * dropped when P is full. For every module that checks bundles (bundle.c, def.c, codalab.c). */
 void bundle_problemv(struct bundle_problems *p, const char *file, const char *field, const char *fmt, va_list ap)
   __attribute__((format(printf, 4, 0)));
+/* The same with the message's arguments inline. */
+void bundle_problem(struct bundle_problems *p, const char *file, const char *field, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+
+/* What an import may do. */
+enum bundle_mode {
+  BUNDLE_CHECK = 0, /* validate only (`concours challenge check`): nothing is written anywhere */
+  BUNDLE_ADD,       /* import a new challenge; an existing one that changed is reported, not applied
+                       (`serve --challenges`: after the first import the database is the truth) */
+  BUNDLE_APPLY      /* import, and apply the changes to an existing challenge (`challenge import --apply`,
+                       HTTP import with ?apply=1) */
+};
 
 /* How an import runs. Every pointer is borrowed for the duration of the call. */
 struct bundle_options {
@@ -29,27 +47,38 @@ struct bundle_options {
    * Otherwise the reason the organizer gives to import it anyway; the override is written to the audit log
    * (action "anonymity.override", details: the failing files' problems). */
   const char *anonymity_override;
-  const char *actor; /* who imports, for the audit log; NULL: "cli" */
+  const char *actor;      /* who imports, for the audit log; NULL: "cli" */
+  enum bundle_mode mode;
+  int rescore;            /* with BUNDLE_APPLY: a changed ground truth re-scores even while a phase is open */
+  int default_wall_s;     /* scoring time limit when the bundle sets none; 0: 600 */
 };
 
-/* Validates the bundle folder DIR and, when valid, imports it into DB and the data folder (store_init must
- * have run). Every public data file named *.csv is checked for direct identifiers and k-anonymity with the
- * options of the bundle's optional "anonymity" object; its report is stored with the file. A failing file is
- * a problem unless OPTS (may be NULL) carries an override reason. Returns 0 when imported (SLUG, if not NULL,
- * gets its slug: 64 bytes), 1 when the bundle has problems (listed in P, nothing changed), -1 on an internal
- * error (described in P). */
-int bundle_import_opts(sqlite3 *db, const char *dir, char slug[64], struct bundle_problems *p,
-                       const struct bundle_options *opts);
+/* What an import did (filled when it returns 0). */
+enum bundle_state {
+  BUNDLE_VALID = 0,   /* BUNDLE_CHECK: valid, nothing written */
+  BUNDLE_NEW,         /* imported as a new challenge */
+  BUNDLE_UNCHANGED,   /* the same bundle as last imported: nothing done (edits made since are kept) */
+  BUNDLE_CHANGED,     /* BUNDLE_ADD: differs from the last import; not applied (see changes) */
+  BUNDLE_UPDATED      /* BUNDLE_APPLY: the changes were applied */
+};
 
-/* bundle_import_opts without options (no override). */
-int bundle_import(sqlite3 *db, const char *dir, char slug[64], struct bundle_problems *p);
+struct bundle_result {
+  char slug[64];
+  enum bundle_state state;
+  json_t *changes;       /* list of sentences ("phases changed", "data/train.csv changed"...); caller frees */
+  int rescored;          /* submissions re-queued because the ground truth changed */
+  char bundle_sha256[65];
+};
 
-/* The same for a .zip / .tar / .tar.gz of a bundle folder at ARCHIVE (unpacked safely under DATA/tmp, removed
- * afterwards). Unsafe or malformed archives are problems (return 1). OPTS may be NULL. */
-int bundle_import_archive_opts(sqlite3 *db, const char *archive, char slug[64], struct bundle_problems *p,
-                               const struct bundle_options *opts);
+/* Name of STATE for messages and JSON: "valid", "new", "unchanged", "changed", "updated". */
+const char *bundle_state_name(enum bundle_state state);
 
-/* bundle_import_archive_opts without options (no override). */
-int bundle_import_archive(sqlite3 *db, const char *archive, char slug[64], struct bundle_problems *p);
+/* Checks and imports the bundle folder (or .zip / .tar / .tar.gz archive, unpacked safely under DATA/tmp when
+ * a data folder is open, else under $TMPDIR) at PATH as OPTS says. DB may be NULL with BUNDLE_CHECK. Returns 0
+ * (RES filled; free RES->changes), 1 when the bundle has problems (listed in P, nothing changed), -1 on an
+ * internal error (described in P). Runs on a thread of its own with a full-size stack: safe to call from an
+ * HTTP handler. */
+int bundle_run(sqlite3 *db, const char *path, const struct bundle_options *opts, struct bundle_result *res,
+               struct bundle_problems *p);
 
 #endif

@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "bundle.h"
 #include "db.h"
+#include "def.h"
 #include "sandbox.h"
 #include "server.h"
 #include "sign.h"
@@ -23,8 +24,10 @@ void cli_usage(void)
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
          "                 [--http-threads N] [--secure-cookies] [--insecure-no-sandbox]\n"
          "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
-         "  concours challenge import DIR|ARCHIVE [--data DIR] [--anonymity-override REASON]\n"
-         "                 [--actor NAME]\n"
+         "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore]\n"
+         "                 [--anonymity-override REASON] [--actor NAME]\n"
+         "  concours challenge check DIR|ARCHIVE   validate a bundle without importing it\n"
+         "  concours challenge keys    every key of challenge.json (Markdown)\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
          "                 [--email E] [--password-stdin]\n"
          "  concours dataset check FILE... [--quasi COL,...] [--k 5] [--sensitive COL] [--json]\n"
@@ -144,23 +147,48 @@ int cli_serve(int argc, char **argv)
   return server_run(&cfg);
 }
 
+static void print_problems(const char *path, const struct bundle_problems *p)
+{
+  fprintf(stderr, "%s: the bundle has %d problem(s):\n", path, p->n + p->dropped);
+  for (int k = 0; k < p->n; k++)
+    fprintf(stderr, "  %s\n", p->text[k]);
+  if (p->dropped > 0)
+    fprintf(stderr, "  ... and %d more\n", p->dropped);
+}
+
 int cli_challenge(int argc, char **argv)
 {
-  static const char usage[] = "usage: concours challenge import DIR|ARCHIVE [--data DIR] "
-                              "[--anonymity-override REASON] [--actor NAME]\n";
+  static const char usage[] =
+    "usage: concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore]\n"
+    "                                 [--anonymity-override REASON] [--actor NAME]\n"
+    "       concours challenge check DIR|ARCHIVE\n"
+    "       concours challenge keys           (the challenge.json reference, Markdown)\n";
   struct app_config cfg;
-  char dir[APP_PATH_MAX] = "", slug[64], reason[1001] = "", actor[64] = "cli";
-  struct bundle_options opts = {NULL, actor};
+  char dir[APP_PATH_MAX] = "", reason[1001] = "", actor[64] = "cli";
+  struct bundle_options opts;
+  struct bundle_result res;
   app_config_defaults(&cfg);
-  if (argc < 2 || strcmp(argv[1], "import") != 0) {
+  memset(&opts, 0, sizeof(opts));
+  opts.actor = actor;
+  if (argc >= 2 && strcmp(argv[1], "keys") == 0) {
+    def_markdown(stdout);
+    return 0;
+  }
+  int check = argc >= 2 && strcmp(argv[1], "check") == 0;
+  if (argc < 2 || (!check && strcmp(argv[1], "import") != 0)) {
     fputs(usage, stderr);
     return 2;
   }
+  opts.mode = check ? BUNDLE_CHECK : BUNDLE_ADD;
   for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--data") == 0) {
+    if (!check && strcmp(argv[i], "--data") == 0) {
       if (opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir)) != 0)
         return 2;
-    } else if (strcmp(argv[i], "--anonymity-override") == 0) {
+    } else if (!check && strcmp(argv[i], "--apply") == 0) {
+      opts.mode = BUNDLE_APPLY;
+    } else if (!check && strcmp(argv[i], "--rescore") == 0) {
+      opts.rescore = 1;
+    } else if (!check && strcmp(argv[i], "--anonymity-override") == 0) {
       if (opt_value(argc, argv, &i, reason, sizeof(reason)) != 0)
         return 2;
       if (reason[0] == '\0') {
@@ -168,7 +196,7 @@ int cli_challenge(int argc, char **argv)
         return 2;
       }
       opts.anonymity_override = reason;
-    } else if (strcmp(argv[i], "--actor") == 0) {
+    } else if (!check && strcmp(argv[i], "--actor") == 0) {
       if (opt_value(argc, argv, &i, actor, sizeof(actor)) != 0)
         return 2;
       if (actor[0] == '\0') {
@@ -178,7 +206,8 @@ int cli_challenge(int argc, char **argv)
     } else if (argv[i][0] != '-' && dir[0] == '\0') {
       util_strlcpy(dir, argv[i], sizeof(dir));
     } else {
-      fprintf(stderr, "concours challenge import: unexpected argument %s\n", argv[i]);
+      fprintf(stderr, "concours challenge %s: unexpected argument %s\n", argv[1], argv[i]);
+      fputs(usage, stderr);
       return 2;
     }
   }
@@ -186,27 +215,28 @@ int cli_challenge(int argc, char **argv)
     fputs(usage, stderr);
     return 2;
   }
-  if (server_open_data(&cfg, 1) != 0)
-    return 1;
+  if (opts.rescore && opts.mode != BUNDLE_APPLY) {
+    fprintf(stderr, "concours challenge import: --rescore goes with --apply\n");
+    return 2;
+  }
   struct bundle_problems *p = malloc(sizeof(*p));
-  if (p == NULL) {
-    db_pool_close();
+  if (p == NULL)
+    return 1;
+  if (!check && server_open_data(&cfg, 1) != 0) {
+    free(p);
     return 1;
   }
-  sqlite3 *db = db_acquire();
-  struct stat st;
-  int is_file = stat(dir, &st) == 0 && S_ISREG(st.st_mode);
-  int rc = is_file ? bundle_import_archive_opts(db, dir, slug, p, &opts) : bundle_import_opts(db, dir, slug, p, &opts);
-  db_release(db);
-  db_pool_close();
+  sqlite3 *db = check ? NULL : db_acquire();
+  int rc = bundle_run(db, dir, &opts, &res, p);
+  if (db != NULL) {
+    db_release(db);
+    db_pool_close();
+  }
   if (rc == 0) {
-    printf("imported challenge %s\n", slug);
+    server_print_import(dir, &res, cfg.data_dir);
+    json_decref(res.changes);
   } else {
-    fprintf(stderr, "%s: the bundle has %d problem(s):\n", dir, p->n + p->dropped);
-    for (int k = 0; k < p->n; k++)
-      fprintf(stderr, "  %s\n", p->text[k]);
-    if (p->dropped > 0)
-      fprintf(stderr, "  ... and %d more\n", p->dropped);
+    print_problems(dir, p);
   }
   free(p);
   return rc == 0 ? 0 : rc == 1 ? 2 : 1;

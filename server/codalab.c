@@ -35,6 +35,26 @@ static void note(struct bundle_problems *p, const char *field, const char *fmt, 
   va_end(ap);
 }
 
+/* 1 when the first line of the CSV at PATH has a column named Usage (any case, quoted or not). */
+static int has_usage_column(const char *path)
+{
+  char line[8192];
+  FILE *f = fopen(path, "rb");
+  if (f == NULL)
+    return 0;
+  char *got = fgets(line, sizeof(line), f);
+  fclose(f);
+  if (got == NULL)
+    return 0;
+  line[strcspn(line, "\r\n")] = '\0';
+  char *save = NULL;
+  for (char *tok = strtok_r(line, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+    if (strcasecmp(tok, "Usage") == 0 || strcasecmp(tok, "\"Usage\"") == 0)
+      return 1;
+  }
+  return 0;
+}
+
 /* ------------------------------------------------------------------------------------------ YAML -> JSON */
 
 struct yconv {
@@ -529,6 +549,8 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
   json_object_set_new(out, "terms_version", json_integer(1));
   json_object_set_new(out, "data", json_array());
   json_object_set_new(out, "ground_truth", json_string(truth_rel));
+  if (!has_usage_column(path)) /* CodaLab references rarely split: say so, or the import would ask for one */
+    json_object_set_new(out, "split_column", json_null());
   json_object_set_new(out, "metric", json_pack("{s:s,s:s,s:b}", "program", "scoring_program", "score_key", key,
                                                "higher_is_better", higher));
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
@@ -550,21 +572,5 @@ out:
   free(evaluation);
   free(terms);
   free(text);
-  return rc;
-}
-
-int codalab_import(sqlite3 *db, const char *dir, char slug[64], struct bundle_problems *p)
-{
-  char rnd[32], rel[64], tmp[APP_PATH_MAX];
-  if (util_random_token(12, rnd, sizeof(rnd)) != 0 || util_fmt(rel, sizeof(rel), "tmp/codalab-%s", rnd) != 0 ||
-      store_path(tmp, sizeof(tmp), rel) != 0) {
-    memset(p, 0, sizeof(*p));
-    note(p, "(import)", "cannot make a temporary folder");
-    return -1;
-  }
-  int rc = codalab_convert(dir, tmp, p);
-  if (rc == 0)
-    rc = bundle_import(db, tmp, slug, p);
-  store_remove_tree(tmp);
   return rc;
 }

@@ -1,6 +1,6 @@
 /* codalab.h: imports a CodaLab v1.5 competition bundle (competition.yaml with its scoring_program and
  * reference_data zips, phases and leaderboard columns) by converting it into a concours bundle folder that
- * bundle_import then validates like any other. What maps: title, description, the overview / evaluation / terms
+ * bundle_run then validates like any other. What maps: title, description, the overview / evaluation / terms
  * pages (HTML turned into text), phases (label, start, submission limits), the scoring program (run under the
  * same CodaLab contract), the reference data (one CSV, the ground truth), the leaderboard column of rank 1 (its
  * key, sort order and numeric format). Everything else is listed as ignored on stdout. */
@@ -20,9 +20,5 @@ int codalab_is_bundle(const char *dir);
  * what was ignored are printed on stdout, prefixed "codalab: ignored". Returns 0, 1 when the bundle cannot be
  * mapped (problems listed in P, with the file and field), -1 on an internal error (in P). */
 int codalab_convert(const char *src, const char *dst, struct bundle_problems *p);
-
-/* Converts the CodaLab bundle folder DIR into DATA/tmp (store_init must have run) and imports the result with
- * bundle_import (same returns, same problems list); the converted folder is removed afterwards. */
-int codalab_import(sqlite3 *db, const char *dir, char slug[64], struct bundle_problems *p);
 
 #endif

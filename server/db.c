@@ -157,7 +157,7 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
   "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
   "  row_number() OVER (PARTITION BY s.challenge_id, s.team_id ORDER BY CASE WHEN c.higher_is_better "
-  "    THEN -round(s.public_score, c.precision) ELSE round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
+  "    THEN -score_round(s.public_score, c.precision) ELSE score_round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
   "  count(*) OVER (PARTITION BY s.challenge_id, s.team_id) AS n,"
   "  max(s.created_at) OVER (PARTITION BY s.challenge_id, s.team_id) AS last_at "
   "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id "
@@ -196,6 +196,9 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
   /* 3: the anonymity report of each data file (issue 7) */
   "ALTER TABLE challenge_files ADD COLUMN anonymity TEXT;",
+  /* 4: what the last import copied, so that an unchanged bundle is recognised and a changed one reported (issue 17) */
+  "ALTER TABLE challenges ADD COLUMN bundle_sha256 TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE challenges ADD COLUMN truth_sha256 TEXT NOT NULL DEFAULT '';",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -267,6 +270,18 @@ fail:
   return -1;
 }
 
+/* score_round(v, precision) in SQL: dbi_round, so that ranking (ORDER BY), display, exports and the signed
+ * ranking round every score by one rule (SQLite's own round() disagrees with C's on values like 0.575). */
+static void sql_score_round(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  sqlite3_result_double(ctx, dbi_round(sqlite3_value_double(argv[0]), sqlite3_value_int(argv[1])));
+}
+
 sqlite3 *db_open(const char *path, char *err, size_t errlen)
 {
   sqlite3 *db = NULL;
@@ -278,6 +293,11 @@ sqlite3 *db_open(const char *path, char *err, size_t errlen)
     goto fail;
   }
   sqlite3_busy_timeout(db, 10000);
+  if (sqlite3_create_function(db, "score_round", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_score_round, NULL,
+                              NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot register score_round: %s", sqlite3_errmsg(db));
+    goto fail;
+  }
   sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
   sqlite3_exec(db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
   sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL);
@@ -703,28 +723,29 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
   return s;
 }
 
-enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, const char *title, const char *summary,
-                                    const char *overview, const char *terms, const char *definition,
-                                    json_t *files, int64_t now)
+enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, int64_t now)
 {
+  const struct challenge *c = imp->c;
+  json_t *files = imp->files;
   sqlite3_stmt *st = NULL;
   int64_t id = 0;
   if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
     return APP_INTERNAL;
   st = dbi_prepare(db,
     "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
-    "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16) "
+    "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
+    "bundle_sha256,truth_sha256) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18) "
     "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
     "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
-    "updated_at=?15,team_max_size=?16 RETURNING id");
+    "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18 RETURNING id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, c->slug);
-  dbi_bind_text(st, 2, title);
-  dbi_bind_text(st, 3, summary);
-  dbi_bind_text(st, 4, overview);
-  dbi_bind_text(st, 5, terms);
+  dbi_bind_text(st, 2, imp->title);
+  dbi_bind_text(st, 3, imp->summary);
+  dbi_bind_text(st, 4, imp->overview);
+  dbi_bind_text(st, 5, imp->terms);
   sqlite3_bind_int(st, 6, c->terms_version);
   dbi_bind_text(st, 7, c->metric_name);
   dbi_bind_text(st, 8, c->metric_json);
@@ -732,10 +753,12 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
   dbi_bind_text(st, 10, c->id_column);
   dbi_bind_text(st, 11, c->split_column);
   sqlite3_bind_int(st, 12, c->precision);
-  dbi_bind_text(st, 13, definition);
+  dbi_bind_text(st, 13, imp->definition);
   dbi_bind_text(st, 14, c->dir);
   sqlite3_bind_int64(st, 15, now);
   sqlite3_bind_int(st, 16, c->team_max_size > 0 ? c->team_max_size : 1);
+  dbi_bind_text(st, 17, imp->bundle_sha256);
+  dbi_bind_text(st, 18, imp->truth_sha256);
   if (sqlite3_step(st) != SQLITE_ROW) {
     dbi_log(db, "challenge upsert");
     goto fail;
@@ -802,6 +825,8 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, cons
   }
   sqlite3_finalize(st);
   st = NULL;
+  if (db_audit_append(db, imp->actor, "challenge.import", c->slug, NULL, NULL, imp->details, now) != APP_OK)
+    goto fail;
   if (dbi_exec(db, "COMMIT") != 0)
     goto fail;
   return APP_OK;
@@ -809,6 +834,40 @@ fail:
   sqlite3_finalize(st);
   dbi_exec(db, "ROLLBACK");
   return APP_INTERNAL;
+}
+
+enum app_status db_challenge_import_state(sqlite3 *db, const char *slug, json_t **state)
+{
+  enum app_status s = APP_INTERNAL;
+  json_t *o = NULL, *files = NULL;
+  *state = NULL;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id,definition,bundle_sha256,truth_sha256,overview,terms FROM challenges "
+                                     "WHERE slug=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, slug);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    s = APP_OK;
+    goto out;
+  }
+  if (rc != SQLITE_ROW) {
+    dbi_log(db, "challenge import state");
+    goto out;
+  }
+  files = db_challenge_files(db, sqlite3_column_int64(st, 0));
+  o = files != NULL ? json_pack("{s:s,s:s,s:s,s:s,s:s,s:O}", "definition", dbi_col_text(st, 1), "bundle_sha256",
+                                dbi_col_text(st, 2), "truth_sha256", dbi_col_text(st, 3), "overview",
+                                dbi_col_text(st, 4), "terms", dbi_col_text(st, 5), "files", files)
+                    : NULL;
+  if (o == NULL)
+    goto out;
+  *state = o;
+  s = APP_OK;
+out:
+  json_decref(files);
+  sqlite3_finalize(st);
+  return s;
 }
 
 static json_t *challenge_row(sqlite3_stmt *st, void *arg)
@@ -1205,8 +1264,8 @@ int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
     "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "
     "SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
     "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
-    "  row_number() OVER (ORDER BY CASE WHEN c.higher_is_better THEN -round(s.public_score, c.precision) "
-    "    ELSE round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
+    "  row_number() OVER (ORDER BY CASE WHEN c.higher_is_better THEN -score_round(s.public_score, c.precision) "
+    "    ELSE score_round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
     "  count(*) OVER () AS n, max(s.created_at) OVER () AS last_at "
     "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
     "  WHERE s.challenge_id=?1 AND s.team_id=?2 AND s.status='scored' AND s.public_score IS NOT NULL "
@@ -1314,8 +1373,8 @@ static json_t *leaderboard_row(sqlite3_stmt *st, void *arg)
 json_t *db_leaderboard(sqlite3 *db, const struct challenge *c)
 {
   sqlite3_stmt *st = dbi_prepare(db,
-    "SELECT t.name, b.score, b.n_scored, b.last_at, row_number() OVER (ORDER BY CASE WHEN ?2 THEN -round(b.score,?3) "
-    "ELSE round(b.score,?3) END, b.best_created_at, b.team_id) AS rank "
+    "SELECT t.name, b.score, b.n_scored, b.last_at, row_number() OVER (ORDER BY CASE WHEN ?2 THEN -score_round(b.score,?3) "
+    "ELSE score_round(b.score,?3) END, b.best_created_at, b.team_id) AS rank "
     "FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
     "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL ORDER BY rank LIMIT 10000");
   if (st != NULL) {

@@ -14,7 +14,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -87,12 +87,26 @@ struct challenge {
 /* Loads the challenge SLUG into C (with its phases). APP_NOT_FOUND when absent. */
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c);
 
-/* Inserts or updates the challenge described by C (slug is the key), with its texts, definition and files
- * (a JSON array of {"name","size","sha256"} with an optional "anonymity": the file's anonymity report, stored as
- * JSON), keeping its submissions. One transaction. */
-enum app_status db_challenge_upsert(sqlite3 *db, const struct challenge *c, const char *title, const char *summary,
-                                    const char *overview, const char *terms, const char *definition,
-                                    json_t *files, int64_t now);
+/* One import of a bundle (bundle.c): every pointer borrowed. */
+struct db_import {
+  const struct challenge *c;
+  const char *title, *summary, *overview, *terms, *definition;
+  json_t *files;              /* [{"name","size","sha256","anonymity"?}] */
+  const char *bundle_sha256;  /* of everything the import copied: an unchanged bundle is recognised by it */
+  const char *truth_sha256;
+  const char *actor;          /* for the audit entry "challenge.import" */
+  json_t *details;            /* its details */
+};
+
+/* Inserts or updates the challenge described by IMP (slug is the key) with its texts, definition, phases and
+ * files (the anonymity report stored as JSON), keeping its submissions, and appends the audit entry, in one
+ * transaction. */
+enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, int64_t now);
+
+/* What the last import of SLUG recorded: *STATE gets {"definition","bundle_sha256","truth_sha256","overview",
+ * "terms","files":[{"name","sha256"}]} (the caller frees it), or NULL when there is no such challenge.
+ * APP_INTERNAL on a database error. */
+enum app_status db_challenge_import_state(sqlite3 *db, const char *slug, json_t **state);
 
 /* [{"slug","title","summary"}...] plus internal "_slug" for the phase lookup done by the caller. */
 json_t *db_challenge_list(sqlite3 *db);

@@ -158,19 +158,19 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
     "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq,"
     "  EXISTS(SELECT 1 FROM selections x WHERE x.submission_id=s.id) AS selected,"
     "  row_number() OVER (PARTITION BY s.team_id ORDER BY s.disqualified_at IS NOT NULL, CASE WHEN ?2 "
-    "    THEN -round(s.public_score,?3) ELSE round(s.public_score,?3) END, s.created_at, s.id) AS pub_rank "
+    "    THEN -score_round(s.public_score,?3) ELSE score_round(s.public_score,?3) END, s.created_at, s.id) AS pub_rank "
     "  FROM submissions s WHERE s.challenge_id=?1 AND s.status='scored' AND s.private_score IS NOT NULL "
     "  AND s.public_score IS NOT NULL),"
     " sel AS (SELECT DISTINCT team_id FROM cand WHERE selected AND NOT dq),"
     " pool AS (SELECT * FROM cand WHERE (selected AND NOT dq) OR "
     "   (pub_rank=1 AND team_id NOT IN (SELECT team_id FROM sel))),"
     " final AS (SELECT pool.*, row_number() OVER (PARTITION BY team_id ORDER BY dq, CASE WHEN ?2 "
-    "   THEN -round(private_score,?3) ELSE round(private_score,?3) END, created_at, id) AS r FROM pool) "
+    "   THEN -score_round(private_score,?3) ELSE score_round(private_score,?3) END, created_at, id) AS r FROM pool) "
     "SELECT f.id, f.team_id, t.name, t.disqualified_at IS NOT NULL OR f.dq, f.selected, f.public_score,"
     "  f.private_score, f.private_ci_lo, f.private_ci_hi, f.created_at, f.has_log "
     "FROM final f JOIN teams t ON t.id=f.team_id WHERE f.r=1 "
-    "ORDER BY t.disqualified_at IS NOT NULL OR f.dq, CASE WHEN ?2 THEN -round(f.private_score,?3) "
-    "  ELSE round(f.private_score,?3) END, f.created_at, f.id");
+    "ORDER BY t.disqualified_at IS NOT NULL OR f.dq, CASE WHEN ?2 THEN -score_round(f.private_score,?3) "
+    "  ELSE score_round(f.private_score,?3) END, f.created_at, f.id");
   if (st != NULL) {
     sqlite3_bind_int64(st, 1, c->id);
     sqlite3_bind_int(st, 2, c->higher_is_better);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "def.h"
 #include "handlers.h"
 #include "store.h"
 #include "util.h"
@@ -105,13 +106,8 @@ void h_challenge_get(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not load the challenge");
     return;
   }
-  for (int i = 0; i < c.nphases; i++) {
-    const struct phase *p = &c.phases[i];
-    json_array_append_new(phases, json_pack("{s:s,s:o,s:o,s:i,s:i,s:i}", "name", p->name, "start",
-                                            time_or_null(p->start_at), "end", time_or_null(p->end_at),
-                                            "max_per_day", p->max_per_day, "max_total", p->max_total,
-                                            "final_selection", p->final_selection));
-  }
+  for (int i = 0; i < c.nphases; i++)
+    json_array_append_new(phases, def_phase_json(&c.phases[i]));
   const struct phase *ph = challenge_open_phase(&c, now);
   int accepted = r->authenticated && db_terms_accepted(r->db, r->user.id, c.id, c.terms_version) == 1;
   json_object_set_new(o, "slug", json_string(c.slug));

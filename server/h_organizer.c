@@ -5,36 +5,11 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "def.h"
 #include "handlers.h"
 #include "store.h"
 #include "queue.h"
 #include "util.h"
-
-/* Reads an optional integer field KEY in [0, 1000000] into *OUT. 0 ok (absent keeps *OUT), -1 replied 400. */
-static int quota_field_or_reply(struct req *r, const char *key, int *out)
-{
-  json_t *v = json_object_get(r->body, key);
-  if (v == NULL)
-    return 0;
-  if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000) {
-    http_reply_error(r, APP_BAD_REQUEST, "\"%s\" must be an integer >= 0 (0: unlimited)", key);
-    return -1;
-  }
-  *out = (int)json_integer_value(v);
-  return 0;
-}
-
-static int time_field_or_reply(struct req *r, const char *key, int64_t *out)
-{
-  json_t *v = json_object_get(r->body, key);
-  if (v == NULL)
-    return 0;
-  if (util_parse_iso8601(json_string_value(v), out) != 0) {
-    http_reply_error(r, APP_BAD_REQUEST, "\"%s\" must be a UTC time like 2026-03-01T00:00:00Z", key);
-    return -1;
-  }
-  return 0;
-}
 
 void h_phase_update(struct req *r)
 {
@@ -52,10 +27,11 @@ void h_phase_update(struct req *r)
     return;
   }
   struct phase p = c.phases[idx];
-  if (time_field_or_reply(r, "start", &p.start_at) != 0 || time_field_or_reply(r, "end", &p.end_at) != 0 ||
-      quota_field_or_reply(r, "max_per_day", &p.max_per_day) != 0 ||
-      quota_field_or_reply(r, "max_total", &p.max_total) != 0)
+  char err[256];
+  if (def_phase_patch(&p, r->body, err, sizeof(err)) != 0) {
+    http_reply_error(r, APP_BAD_REQUEST, "%s", err);
     return;
+  }
   if (p.end_at <= p.start_at || (idx > 0 && p.start_at < c.phases[idx - 1].end_at) ||
       (idx + 1 < c.nphases && p.end_at > c.phases[idx + 1].start_at)) {
     http_reply_error(r, APP_BAD_REQUEST, "a phase ends after it starts and does not overlap its neighbours");
@@ -180,9 +156,15 @@ void h_role_set(struct req *r)
 void h_challenge_import(struct req *r)
 {
   struct store_upload u;
-  char slug[64] = "", reason[OVERRIDE_REASON_MAX + 1] = "";
+  char reason[OVERRIDE_REASON_MAX + 1] = "", flag[8] = "";
   struct bundle_problems *p = NULL;
-  struct bundle_options opts = {NULL, r->user.username};
+  struct bundle_options opts;
+  struct bundle_result res;
+  memset(&opts, 0, sizeof(opts));
+  memset(&res, 0, sizeof(res));
+  opts.actor = r->user.username;
+  opts.mode = BUNDLE_ADD;
+  opts.default_wall_s = r->cfg->score_timeout_s;
   int n = http_query(r, "anonymity_override", reason, sizeof(reason));
   if (n == -2 || n == 0) {
     http_reply_error(r, APP_BAD_REQUEST, "anonymity_override is a reason of 1 to %d bytes", OVERRIDE_REASON_MAX);
@@ -190,6 +172,20 @@ void h_challenge_import(struct req *r)
   }
   if (n > 0)
     opts.anonymity_override = reason;
+  for (int k = 0; k < 2; k++) {
+    const char *name = k == 0 ? "apply" : "rescore";
+    n = http_query(r, name, flag, sizeof(flag));
+    if (n >= 0 && strcmp(flag, "1") != 0 && strcmp(flag, "0") != 0) {
+      http_reply_error(r, APP_BAD_REQUEST, "%s is 0 or 1", name);
+      return;
+    }
+    if (n > 0 && strcmp(flag, "1") == 0) {
+      if (k == 0)
+        opts.mode = BUNDLE_APPLY;
+      else
+        opts.rescore = 1;
+    }
+  }
   if (r->ri->content_length > BUNDLE_UPLOAD_MAX) {
     http_reply_error(r, APP_TOO_LARGE, "bundle archives are limited to %lld bytes", BUNDLE_UPLOAD_MAX);
     return;
@@ -211,7 +207,8 @@ void h_challenge_import(struct req *r)
     http_reply_error(r, APP_INTERNAL, "out of memory");
     goto out;
   }
-  int rc = bundle_import_archive_opts(r->db, u.tmp_path, slug, p, &opts);
+  /* bundle_run works on a thread of its own with a full-size stack: CivetWeb's are too small for it */
+  int rc = bundle_run(r->db, u.tmp_path, &opts, &res, p);
   if (rc != 0) {
     json_t *problems = json_array();
     for (int i = 0; i < p->n; i++)
@@ -224,11 +221,19 @@ void h_challenge_import(struct req *r)
                                          "more", p->dropped));
     goto out;
   }
-  json_t *d = json_pack("{s:s,s:I}", "sha256", u.sha256, "size", (json_int_t)u.size);
-  db_audit_append(r->db, r->user.username, "challenge.import", slug, NULL, NULL, d, app_now());
-  json_decref(d);
-  http_reply_json(r, 201, json_pack("{s:s}", "slug", slug));
+  if (res.state == BUNDLE_CHANGED) {
+    http_reply_json(r, 409, json_pack("{s:{s:s,s:s,s:O}}", "error", "code", "bundle_changed", "message",
+                                      "this challenge exists and the bundle differs from its last import: review "
+                                      "the changes, then send it again with ?apply=1", "changes", res.changes));
+    goto out;
+  }
+  json_t *body = json_pack("{s:s,s:s,s:s,s:i}", "slug", res.slug, "state", bundle_state_name(res.state),
+                           "bundle_sha256", res.bundle_sha256, "rescored", res.rescored);
+  if (body != NULL && res.changes != NULL)
+    json_object_set(body, "changes", res.changes);
+  http_reply_json(r, res.state == BUNDLE_NEW ? 201 : 200, body);
 out:
+  json_decref(res.changes);
   free(p);
   store_upload_abort(&u);
 }

@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "db_sandbox.h"
+#include "def.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
 #include "store.h"
@@ -326,15 +327,14 @@ static int program_input(const char *stage, const char *name, const char *truth,
 /* The organizer's program (challenge.json "metric": {"program", "score_key", "higher_is_better"}), once per
  * split of the ground truth, each run seeing only that split's rows: the public run gives the public score,
  * the private run the private score. Without a split column one run over every row gives the score. */
-static void score_program(const struct challenge *c, json_t *def, const struct job *job,
+static void score_program(const struct challenge *c, const struct challenge_def *def, const struct job *job,
                           const struct runner_limits *lim, const volatile int *stop, struct outcome *o)
 {
   char program_dir[APP_PATH_MAX], truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "";
   char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX];
-  json_t *metric = json_object_get(def, "metric");
-  const char *key = json_string_value(json_object_get(metric, "score_key"));
-  const char *gt = json_string_value(json_object_get(def, "ground_truth"));
-  const char *truth_name = gt != NULL && strrchr(gt, '/') != NULL ? strrchr(gt, '/') + 1 : gt;
+  const char *key = def->score_key[0] != '\0' ? def->score_key : NULL;
+  const char *gt = def->truth_rel;
+  const char *truth_name = strrchr(gt, '/') != NULL ? strrchr(gt, '/') + 1 : gt;
   int has_split = 0;
   if (key == NULL || truth_name == NULL || truth_name[0] == '\0' ||
       util_fmt(rel, sizeof(rel), "%s/scoring_program", c->dir) != 0 ||
@@ -377,25 +377,17 @@ out:
   sandbox_stage_remove(stage);
 }
 
-/* The limits of challenge SLUG (challenge.json "limits", validated at import), the server's --score-timeout
- * being the default wall-clock limit. */
-static void challenge_limits(json_t *def, const struct app_config *cfg, struct runner_limits *l)
-{
-  char err[256];
-  if (sandbox_limits_parse(json_object_get(def, "limits"), cfg->score_timeout_s, l, err, sizeof(err)) != 0)
-    sandbox_limits_parse(NULL, cfg->score_timeout_s, l, err, sizeof(err));
-}
-
 void queue_run_job(const struct app_config *cfg, const struct job *job, const volatile int *stop)
 {
   struct challenge *c = malloc(sizeof(*c));
   struct outcome o;
   struct runner_limits lim;
-  json_t *def = NULL;
+  struct challenge_def *def = calloc(1, sizeof(*def));
+  struct bundle_problems *problems = calloc(1, sizeof(*problems));
   sqlite3 *db = db_acquire();
   memset(&o, 0, sizeof(o));
   o.log = calloc(1, LOG_MAX);
-  if (o.log == NULL || c == NULL) {
+  if (o.log == NULL || c == NULL || def == NULL || problems == NULL) {
     db_queue_failed(db, job->submission_id, "scoring_error", generic_failure, "out of memory", app_now());
     goto out;
   }
@@ -403,13 +395,24 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const vo
     db_queue_failed(db, job->submission_id, "scoring_error", generic_failure, "challenge not found", app_now());
     goto out;
   }
+  /* the definition as imported (valid then; def.c is its only reader), for the limits and the program's key */
   char *definition = db_sandbox_definition(db, job->slug);
-  def = definition != NULL ? json_loads(definition, 0, NULL) : NULL;
+  int parsed = definition != NULL ? def_parse(definition, strlen(definition), "challenge.json", cfg->score_timeout_s,
+                                               def, problems) : -1;
   free(definition);
-  challenge_limits(def, cfg, &lim);
+  if (parsed < 0 || def->root == NULL) {
+    db_queue_failed(db, job->submission_id, "scoring_error", generic_failure,
+                    parsed > 0 ? problems->text[0] : "the challenge definition cannot be read", app_now());
+    goto out;
+  }
+  /* a definition imported by an older, less strict version may hold problems now: what parsed is used, and the
+   * organizers see why */
+  for (int i = 0; i < problems->n; i++)
+    log_add(&o, problems->text[i]);
+  lim = def->limits;
   db_release(db); /* a run can take minutes: do not hold a pooled connection meanwhile */
   db = NULL;
-  if (json_object_get(json_object_get(def, "metric"), "program") != NULL)
+  if (def->program)
     score_program(c, def, job, &lim, stop, &o);
   else
     score_builtin(cfg, c, job, &lim, stop, &o);
@@ -422,7 +425,9 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const vo
 out:
   if (db != NULL)
     db_release(db);
-  json_decref(def);
+  def_free(def);
+  free(def);
+  free(problems);
   free(o.log);
   free(c);
 }

@@ -179,32 +179,6 @@ static int match(const char *pattern, const struct path *p, struct req *r)
   return i == p->n;
 }
 
-static int json_depth(const json_t *j)
-{
-  int max = 0;
-  if (json_is_object(j)) {
-    const char *k;
-    json_t *v;
-    json_object_foreach((json_t *)j, k, v) {
-      int d = json_depth(v);
-      if (d > max)
-        max = d;
-    }
-    return max + 1;
-  }
-  if (json_is_array(j)) {
-    size_t i;
-    json_t *v;
-    json_array_foreach(j, i, v) {
-      int d = json_depth(v);
-      if (d > max)
-        max = d;
-    }
-    return max + 1;
-  }
-  return 0;
-}
-
 /* Reads and parses the JSON object body into r->body, or replies with the error and returns -1. */
 static int read_json_body_or_reply(struct req *r)
 {
@@ -235,6 +209,11 @@ static int read_json_body_or_reply(struct req *r)
       goto out;
     }
   }
+  /* depth first, without recursion: jansson's parser recurses once per level, on CivetWeb's small stack */
+  if (util_json_depth_exceeds(buf, len, HTTP_JSON_DEPTH)) {
+    http_reply_error(r, APP_INVALID_JSON, "the body must be a JSON object nested at most %d deep", HTTP_JSON_DEPTH);
+    goto out;
+  }
   json_error_t jerr;
   r->body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
   if (r->body == NULL) {
@@ -242,7 +221,7 @@ static int read_json_body_or_reply(struct req *r)
                      jerr.text);
     goto out;
   }
-  if (!json_is_object(r->body) || json_depth(r->body) > HTTP_JSON_DEPTH) {
+  if (!json_is_object(r->body)) {
     http_reply_error(r, APP_INVALID_JSON, "the body must be a JSON object nested at most %d deep",
                      HTTP_JSON_DEPTH);
     goto out;

@@ -3,11 +3,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,33 @@
 #include "sign.h"
 #include "store.h"
 #include "util.h"
+
+int server_lock_data(const char *data_dir)
+{
+  char path[APP_PATH_MAX], pid[32] = "";
+  if (util_mkdirs(data_dir, 0700) != 0 || util_fmt(path, sizeof(path), "%s/concours.lock", data_dir) != 0) {
+    fprintf(stderr, "concours: cannot use the data folder %s: %s\n", data_dir, strerror(errno));
+    return -1;
+  }
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    fprintf(stderr, "concours: cannot open %s: %s\n", path, strerror(errno));
+    return -1;
+  }
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ssize_t got = pread(fd, pid, sizeof(pid) - 1, 0);
+    pid[got > 0 ? got : 0] = '\0';
+    pid[strcspn(pid, "\n")] = '\0';
+    fprintf(stderr, "concours: the data folder %s is in use by another concours server%s%s%s: stop it first, or "
+            "give this one another --data\n", data_dir, pid[0] != '\0' ? " (pid " : "", pid, pid[0] != '\0' ? ")" : "");
+    close(fd);
+    return -1;
+  }
+  int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+  if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+    fprintf(stderr, "concours: warning: cannot write the pid into %s\n", path);
+  return 0; /* the descriptor stays open, and the lock held, until the process ends */
+}
 
 int server_open_data(struct app_config *cfg, int pool_size)
 {
@@ -44,16 +73,51 @@ int server_open_data(struct app_config *cfg, int pool_size)
   return 0;
 }
 
-/* Imports every bundle folder under DIR (each subfolder holding challenge.json). Returns 0 when all imported,
- * or -1 after printing every problem. */
-static int import_all(const char *dir)
+/* Prints what an import RES of the bundle at PATH did (or would do). */
+void server_print_import(const char *path, const struct bundle_result *res, const char *data_dir)
 {
-  char path[APP_PATH_MAX], slug[64];
+  size_t i;
+  json_t *c;
+  switch (res->state) {
+  case BUNDLE_VALID:
+    printf("%s: valid bundle for challenge %s (bundle sha256 %s)\n", path, res->slug, res->bundle_sha256);
+    break;
+  case BUNDLE_NEW:
+    printf("imported challenge %s from %s\n", res->slug, path);
+    break;
+  case BUNDLE_UNCHANGED:
+    printf("challenge %s is up to date with %s\n", res->slug, path);
+    break;
+  case BUNDLE_CHANGED:
+  case BUNDLE_UPDATED:
+    printf(res->state == BUNDLE_CHANGED ? "challenge %s: %s differs from the imported bundle; NOT applied (the "
+           "database is the truth after the first import):\n" : "updated challenge %s from %s:\n", res->slug, path);
+    json_array_foreach(res->changes, i, c)
+      printf("  - %s\n", json_string_value(c));
+    if (res->state == BUNDLE_CHANGED)
+      printf("  apply them with: concours challenge import %s --apply --data %s\n", path, data_dir);
+    if (res->rescored > 0)
+      printf("  %d submission(s) queued for scoring again against the new ground truth\n", res->rescored);
+    break;
+  }
+}
+
+/* Imports the bundle folders under DIR that are new (each subfolder holding challenge.json or
+ * competition.yaml); a bundle that changed since its import is reported, not applied. Returns 0 when all are
+ * valid, or -1 after printing every problem. */
+static int import_all(const char *dir, const char *data_dir)
+{
+  char path[APP_PATH_MAX], yaml[APP_PATH_MAX];
   struct bundle_problems *p = malloc(sizeof(*p));
+  struct bundle_options opts;
+  struct bundle_result res;
   struct dirent **names = NULL;
-  int failed = 0, imported = 0;
+  int failed = 0, found = 0;
   if (p == NULL)
     return -1;
+  memset(&opts, 0, sizeof(opts));
+  opts.mode = BUNDLE_ADD;
+  opts.actor = "serve --challenges";
   int n = scandir(dir, &names, NULL, alphasort);
   if (n < 0) {
     fprintf(stderr, "concours: cannot read the challenges folder %s: %s\n", dir, strerror(errno));
@@ -64,12 +128,14 @@ static int import_all(const char *dir)
   for (int i = 0; i < n; i++) {
     struct stat st;
     if (names[i]->d_name[0] != '.' &&
-        util_fmt(path, sizeof(path), "%s/%s/challenge.json", dir, names[i]->d_name) == 0 && stat(path, &st) == 0 &&
+        util_fmt(path, sizeof(path), "%s/%s/challenge.json", dir, names[i]->d_name) == 0 &&
+        util_fmt(yaml, sizeof(yaml), "%s/%s/competition.yaml", dir, names[i]->d_name) == 0 &&
+        (stat(path, &st) == 0 || stat(yaml, &st) == 0) &&
         util_fmt(path, sizeof(path), "%s/%s", dir, names[i]->d_name) == 0) {
-      int rc = bundle_import(db, path, slug, p);
-      if (rc == 0) {
-        printf("imported challenge %s from %s\n", slug, path);
-        imported++;
+      found++;
+      if (bundle_run(db, path, &opts, &res, p) == 0) {
+        server_print_import(path, &res, data_dir);
+        json_decref(res.changes);
       } else {
         fprintf(stderr, "concours: bundle %s was not imported:\n", path);
         for (int k = 0; k < p->n; k++)
@@ -84,7 +150,7 @@ static int import_all(const char *dir)
   db_release(db);
   free(names);
   free(p);
-  if (imported == 0 && failed == 0)
+  if (found == 0)
     printf("no challenge bundle found under %s\n", dir);
   return failed > 0 ? -1 : 0;
 }
@@ -145,6 +211,8 @@ int server_run(struct app_config *cfg)
   /* Requests hold a connection only while they run: half the HTTP threads plus the workers is plenty, and
    * db_acquire waits for a free one beyond that. */
   int pool = cfg->http_threads / 2 + cfg->workers + 4;
+  if (server_lock_data(cfg->data_dir) != 0)
+    return 1;
   if (server_open_data(cfg, pool > 120 ? 120 : pool) != 0)
     return 1;
   sqlite3 *db = db_acquire();
@@ -155,7 +223,7 @@ int server_run(struct app_config *cfg)
     printf("re-queued %d submission(s) interrupted by the last stop\n", requeued);
   if (swept > 0)
     printf("removed %d orphan submission file(s)\n", swept);
-  if (cfg->challenges_dir[0] != '\0' && import_all(cfg->challenges_dir) != 0) {
+  if (cfg->challenges_dir[0] != '\0' && import_all(cfg->challenges_dir, cfg->data_dir) != 0) {
     fprintf(stderr, "concours: fix the bundles above (or leave them out of --challenges) and start again\n");
     goto out;
   }

@@ -4,6 +4,7 @@
 #define CONCOURS_SERVER_H
 
 #include "app.h"
+#include "bundle.h"
 
 /* Runs the server with CFG until SIGINT or SIGTERM. Returns the process exit code (0 after a clean stop). */
 int server_run(struct app_config *cfg);
@@ -11,5 +12,13 @@ int server_run(struct app_config *cfg);
 /* Opens the data folder and the database pool for CFG (shared by serve and the admin commands). Returns 0, or
  * -1 after printing why. */
 int server_open_data(struct app_config *cfg, int pool_size);
+
+/* Takes the data folder's lock (DATA/concours.lock, flock) for the life of the process, so that two servers
+ * never share a data folder. Returns 0, or -1 after printing why (another server holds it). */
+int server_lock_data(const char *data_dir);
+
+/* Prints to stdout what the import RES of the bundle at PATH did (new, unchanged, changed and not applied with
+ * the command that applies it, updated). */
+void server_print_import(const char *path, const struct bundle_result *res, const char *data_dir);
 
 #endif

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -254,4 +256,91 @@ int util_fmt(char *out, size_t n, const char *fmt, ...)
     return -1;
   }
   return 0;
+}
+
+int util_json_depth_exceeds(const char *text, size_t len, int max_depth)
+{
+  int depth = 0, in_string = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = 0;
+    } else if (c == '"') {
+      in_string = 1;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth)
+        return 1;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      depth--;
+    }
+  }
+  return 0;
+}
+
+int util_sha256_file(const char *path, char out[65], int64_t *size)
+{
+  unsigned char buf[1 << 16], md[32];
+  unsigned int mdlen = 0;
+  int64_t total = 0;
+  int rc = -1;
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (ctx == NULL || fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+    goto out;
+  for (;;) {
+    ssize_t got = read(fd, buf, sizeof(buf));
+    if (got < 0 && errno == EINTR)
+      continue;
+    if (got < 0)
+      goto out;
+    if (got == 0)
+      break;
+    if (EVP_DigestUpdate(ctx, buf, (size_t)got) != 1)
+      goto out;
+    total += got;
+  }
+  if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
+    goto out;
+  util_hex(md, 32, out);
+  if (size != NULL)
+    *size = total;
+  rc = 0;
+out:
+  if (fd >= 0)
+    close(fd);
+  EVP_MD_CTX_free(ctx);
+  return rc;
+}
+
+struct stack_call {
+  int (*fn)(void *);
+  void *arg;
+  int rc;
+};
+
+static void *stack_trampoline(void *arg)
+{
+  struct stack_call *c = arg;
+  c->rc = c->fn(c->arg);
+  return NULL;
+}
+
+int util_run_with_stack(int (*fn)(void *), void *arg, size_t stack_bytes)
+{
+  struct stack_call call = {fn, arg, -1};
+  pthread_attr_t attr;
+  pthread_t t;
+  if (pthread_attr_init(&attr) != 0)
+    return -1;
+  int ok = pthread_attr_setstacksize(&attr, stack_bytes) == 0 && pthread_create(&t, &attr, stack_trampoline, &call) == 0;
+  pthread_attr_destroy(&attr);
+  if (!ok)
+    return -1;
+  pthread_join(t, NULL);
+  return call.rc;
 }

@@ -47,4 +47,17 @@ int util_fmt(char *out, size_t n, const char *fmt, ...) __attribute__((format(pr
 /* Parses a decimal integer in [MIN, MAX] from all of S. Returns 0, or -1. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out);
 
+/* SHA-256 of the regular file PATH (never through a symlink) as 64 hex characters into OUT, its size in *SIZE
+ * (may be NULL). Returns 0, or -1 with errno set. */
+int util_sha256_file(const char *path, char out[65], int64_t *size);
+
+/* Runs FN(ARG) on a new thread with a stack of STACK_BYTES and waits for it: for work whose worst call chain
+ * (recursive parsers, tree walks, imports) does not fit the small stacks of CivetWeb's worker threads. Returns
+ * FN's result, or -1 when the thread could not be started. */
+int util_run_with_stack(int (*fn)(void *), void *arg, size_t stack_bytes);
+
+/* 1 when the JSON text TEXT[0..LEN) opens more than MAX_DEPTH nested arrays or objects (brackets inside strings
+ * do not count), 0 otherwise. A linear scan with no recursion: run it before a recursive parser sees the text. */
+int util_json_depth_exceeds(const char *text, size_t len, int max_depth);
+
 #endif

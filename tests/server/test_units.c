@@ -173,8 +173,17 @@ static void test_db(void)
   c.phases[0].max_per_day = 3;
   c.phases[0].max_total = 4;
   json_t *files = json_pack("[{s:s,s:i,s:s}]", "name", "train.csv", "size", 5, "sha256", "ab");
-  CHECK(db_challenge_upsert(db, &c, "T", "S", "O", "Terms", "{}", files, 1000) == APP_OK);
-  CHECK(db_challenge_upsert(db, &c, "T2", "S", "O", "Terms", "{}", files, 1001) == APP_OK); /* update */
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL};
+  CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
+  imp.title = "T2";
+  imp.bundle_sha256 = "b2";
+  CHECK(db_challenge_upsert(db, &imp, 1001) == APP_OK); /* update */
+  json_t *state = NULL;
+  CHECK(db_challenge_import_state(db, "demo", &state) == APP_OK && state != NULL &&
+        strcmp(json_string_value(json_object_get(state, "bundle_sha256")), "b2") == 0 &&
+        json_array_size(json_object_get(state, "files")) == 1);
+  json_decref(state);
+  CHECK(db_challenge_import_state(db, "nope", &state) == APP_OK && state == NULL);
   json_decref(files);
   struct challenge got;
   CHECK(db_challenge_get(db, "demo", &got) == APP_OK && got.nphases == 1 && got.phases[0].max_total == 4);
@@ -251,9 +260,9 @@ static void test_db(void)
   rows = db_leaderboard(db, &got);
   CHECK(rows != NULL && json_array_size(rows) == 0);
   json_decref(rows);
-  /* the audit chain holds the three actions and detects nothing wrong */
+  /* the audit chain holds the two imports and the three actions, and detects nothing wrong */
   int64_t bad = -5;
-  CHECK(db_audit_verify(db, &bad) == 3 && bad == 0);
+  CHECK(db_audit_verify(db, &bad) == 5 && bad == 0);
 
   /* privacy: a participant sees no private_score and nobody else's submission */
   struct user va = {alice, "alice", ROLE_PARTICIPANT}, vb = {bob, "bob", ROLE_PARTICIPANT};

@@ -50,6 +50,24 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   assert(listed.status === 200 && listed.data.title === 'Imported through the page', `the server has the new challenge (${listed.status})`);
   await shot('imported');
 
+  // The same bundle again: nothing changes. A changed one: the changes are listed, applied only on request.
+  await page.getByLabel('Bundle archive').setInputFiles(good);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('#import-status', { hasText: 'already up to date' }).waitFor();
+  const changed = bundleZip(source, path.join(tmp, 'again'), 'imported-demo', (spec) => {
+    spec.title = 'Retitled through the page';
+  });
+  await page.getByLabel('Bundle archive').setInputFiles(changed);
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('#import-status .changes li', { hasText: '"title" changed' }).waitFor();
+  let before = await api.call('GET', '/challenges/imported-demo');
+  assert(before.data.title === 'Imported through the page', 'nothing is applied before the organizer says so');
+  await shot('import-changes');
+  await page.getByRole('button', { name: 'Apply these changes' }).click();
+  await page.locator('#import-status', { hasText: 'Updated imported-demo' }).waitFor();
+  before = await api.call('GET', '/challenges/imported-demo');
+  assert(before.data.title === 'Retitled through the page', `the change is applied (${before.data.title})`);
+
   // A bad bundle: every problem is listed.
   await page.getByLabel('Bundle archive').setInputFiles(bad);
   await page.getByRole('button', { name: 'Import', exact: true }).click();

@@ -47,6 +47,7 @@ function errorFrom(status, text, retryAfter) {
   let message = `The server answered ${status}.`;
   let problems = null; // invalid_bundle lists every problem of the bundle
   let more = 0;
+  let changes = null; // bundle_changed lists what a re-import would change
   try {
     const body = JSON.parse(text);
     if (body && body.error && typeof body.error === 'object') {
@@ -54,6 +55,7 @@ function errorFrom(status, text, retryAfter) {
       if (typeof body.error.message === 'string' && body.error.message !== '') message = body.error.message;
       if (Array.isArray(body.error.problems)) problems = body.error.problems.map(String);
       if (Number.isInteger(body.error.more)) more = body.error.more;
+      if (Array.isArray(body.error.changes)) changes = body.error.changes.map(String);
     }
   } catch {
     /* not JSON: keep the generic message */
@@ -65,6 +67,7 @@ function errorFrom(status, text, retryAfter) {
   const err = new ApiError(status, code, message, Number.isFinite(seconds) ? seconds : null);
   err.problems = problems;
   err.more = more;
+  err.changes = changes;
   return err;
 }
 

@@ -32,6 +32,10 @@ function problemsBox(err) {
   return box;
 }
 
+function changeList(changes) {
+  return h('ul', { class: 'problems changes' }, changes.map((c) => h('li', {}, h('code', { text: c }))));
+}
+
 function initImport() {
   const form = $('#import-form');
   const input = $('#bundle');
@@ -58,15 +62,52 @@ function initImport() {
     const onProgress = progressReporter(bar, text, 'Uploaded; checking the bundle…');
     onProgress(0, file.size);
     $('#import-progress').hidden = false;
-    sending = upload('/challenges', file, { onProgress });
-    try {
+    // query: '' for a first import; '?apply=1' (and '&rescore=1') once the organizer saw the changes
+    const send = async (query) => {
+      sending = upload('/challenges' + query, file, { onProgress });
       const done = await sending.promise;
       const made = done && done.slug;
-      note(status, ['Imported ', h('code', { text: made }), '. ', h('a', { href: manageHref(made), text: 'Manage it' }), ' · ', h('a', { href: `challenge.html?slug=${encodeURIComponent(made)}`, text: 'its public page' })]);
+      const links = [h('a', { href: manageHref(made), text: 'Manage it' }), ' · ', h('a', { href: `challenge.html?slug=${encodeURIComponent(made)}`, text: 'its public page' })];
+      if (done.state === 'unchanged') {
+        note(status, [h('code', { text: made }), ' is already up to date with this bundle: nothing changed. ', ...links]);
+      } else if (done.state === 'updated') {
+        note(status, ['Updated ', h('code', { text: made }), done.rescored > 0 ? ` (${done.rescored} submissions queued for scoring again)` : '', '. ', ...links]);
+        status.append(changeList(done.changes || []));
+      } else {
+        note(status, ['Imported ', h('code', { text: made }), '. ', ...links]);
+      }
       form.reset();
       await listChallenges();
+    };
+    try {
+      await send('');
     } catch (err) {
-      replace(status, problemsBox(err));
+      if (err.code !== 'bundle_changed' || !err.changes) {
+        replace(status, problemsBox(err));
+        return;
+      }
+      // An existing challenge: show what would change; apply only when the organizer says so.
+      const rescore = h('input', { type: 'checkbox', id: 'import-rescore' });
+      const apply = h('button', { type: 'button', class: 'button primary', id: 'import-apply', text: 'Apply these changes' });
+      replace(status, h('div', { class: 'alert alert-warn', role: 'alert' }, [
+        h('p', { text: 'This challenge exists, and the bundle differs from its last import. Nothing was changed yet:' }),
+        changeList(err.changes),
+        h('p', { class: 'check-line' }, [rescore, h('label', { for: 'import-rescore', text: 'Re-score every submission now if the ground truth changed, even while a phase is open' })]),
+        apply,
+      ]));
+      apply.addEventListener('click', async () => {
+        apply.disabled = true;
+        $('#import-progress').hidden = false;
+        try {
+          await send(rescore.checked ? '?apply=1&rescore=1' : '?apply=1');
+        } catch (err2) {
+          replace(status, problemsBox(err2));
+        } finally {
+          apply.disabled = false;
+          sending = null;
+          $('#import-progress').hidden = true;
+        }
+      });
     } finally {
       sending = null;
       button.disabled = false;

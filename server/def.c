@@ -1,0 +1,706 @@
+/* def.c: see def.h. The tables below are the definition of challenge.json: to add a key, add its row (and the
+ * member it fills), then its line in docs/bundle.md follows from `concours challenge keys`. */
+#include "def.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "sandbox.h"
+#include "util.h"
+
+enum kind {
+  K_STRING,   /* a JSON string of MIN..MAX bytes, copied to a char[SIZE] at OFF */
+  K_NSTRING,  /* the same, or null */
+  K_INT,      /* an integer in MIN..MAX, stored as int at OFF */
+  K_BOOL,     /* true or false, stored as int at OFF */
+  K_TIME,     /* a UTC time string, stored as int64_t (seconds) at OFF */
+  K_OBJECT,   /* an object whose keys are the level SUB */
+  K_LIST,     /* a list of strings (SUB NULL), or of objects of level SUB stored at OFF, ELEM bytes each */
+  K_FREE      /* an object checked elsewhere (metric params, anonymity) */
+};
+
+#define F_REQUIRED 1u /* no default: a bundle without it is refused */
+#define F_PATCH 2u    /* organizers may change it on a live challenge (PATCH .../phases/{name}) */
+#define NOWHERE (-1)
+
+struct level;
+
+struct field {
+  const char *key;
+  enum kind kind;
+  unsigned flags;
+  long long min, max;   /* K_INT: the value; K_STRING: the length in bytes; K_LIST: the number of items */
+  long long dflt;       /* K_INT and K_BOOL: the default */
+  ptrdiff_t off;        /* in the level's base struct, NOWHERE when read by the code after the walk */
+  size_t size;          /* K_STRING: the buffer; K_LIST of objects: the size of one element */
+  ptrdiff_t count_off;  /* K_LIST of objects: where the number of items goes (int) */
+  const struct level *sub;
+  const char *type;     /* for the docs and messages */
+  const char *dflt_doc; /* the default as the docs show it */
+  const char *doc;
+};
+
+struct level {
+  const char *path; /* "" for the top level, "metric", "phases[]"... */
+  const struct field *fields;
+  size_t n;
+};
+
+#define DEF_OFF(member) ((ptrdiff_t)offsetof(struct challenge_def, member))
+#define PH_OFF(member) ((ptrdiff_t)offsetof(struct phase, member))
+#define STR(member) DEF_OFF(member), sizeof(((struct challenge_def *)0)->member)
+#define LEVEL(path, rows) {path, rows, sizeof(rows) / sizeof(rows[0])}
+
+static const struct field metric_fields[] = {
+  {"name", K_STRING, 0, 1, 63, 0, STR(c.metric_name), 0, NULL, "string", "none",
+   "a built-in metric (`concours-score --help` lists them: roc_auc, log_loss, cost_matrix, ...); "
+   "give `name` or `program`"},
+  {"params", K_FREE, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "object", "`{}`",
+   "the metric's parameters, checked by the scorer at import: `cost_matrix` takes "
+   "`{\"matrix\": [[0,1],[5,0]], \"labels\": [\"0\",\"1\"]}` (k x k costs, true class by row), labels that must "
+   "be the ground truth's classes"},
+  {"program", K_STRING, 0, 1, 63, 0, NOWHERE, 0, 0, NULL, "string", "none",
+   "`\"scoring_program\"`: score with the organizer's program in that folder (CodaLab contract) instead of a "
+   "built-in metric"},
+  {"score_key", K_STRING, 0, 1, 64, 0, STR(score_key), 0, NULL, "string", "none (required with `program`)",
+   "the key of the program's scores.txt / scores.json that is the leaderboard score"},
+  {"higher_is_better", K_BOOL, 0, 0, 1, 0, NOWHERE, 0, 0, NULL, "boolean",
+   "the metric's own direction", "required with `program`; with a built-in metric it may only repeat its "
+   "direction"},
+};
+
+static const struct field leaderboard_fields[] = {
+  {"precision", K_INT, 0, 0, 12, 4, DEF_OFF(c.precision), 0, 0, NULL, "integer 0-12", "4",
+   "decimals shown; scores are ranked at this precision (ties go to the earlier submission)"},
+};
+
+static const struct field teams_fields[] = {
+  {"max_size", K_INT, 0, 1, 1000, 1, DEF_OFF(c.team_max_size), 0, 0, NULL, "integer 1-1000", "1",
+   "most members a team may have (1: everyone competes alone)"},
+};
+
+static const struct field phase_fields[] = {
+  {"name", K_STRING, F_REQUIRED, 1, 63, 0, PH_OFF(name), sizeof(((struct phase *)0)->name), 0, NULL, "string",
+   "none", "unique within the challenge; used in URLs"},
+  {"start", K_TIME, F_REQUIRED | F_PATCH, 0, 0, 0, PH_OFF(start_at), 0, 0, NULL, "UTC time", "none",
+   "`2026-01-01T00:00:00Z`: submissions are accepted from then"},
+  {"end", K_TIME, F_REQUIRED | F_PATCH, 0, 0, 0, PH_OFF(end_at), 0, 0, NULL, "UTC time", "none",
+   "after `start` and no later than the next phase's start; checked with the server's clock"},
+  {"max_per_day", K_INT, F_PATCH, 0, 1000000, 0, PH_OFF(max_per_day), 0, 0, NULL, "integer >= 0", "0",
+   "submissions per team per UTC day (0: unlimited); failed ones do not count"},
+  {"max_total", K_INT, F_PATCH, 0, 1000000, 0, PH_OFF(max_total), 0, 0, NULL, "integer >= 0", "0",
+   "submissions per team in the phase (0: unlimited)"},
+  {"final_selection", K_INT, F_PATCH, 0, 1000, 0, PH_OFF(final_selection), 0, 0, NULL, "integer >= 0", "0",
+   "submissions a team may pick for the final ranking (0: none; a team that picks none is ranked on its best "
+   "public one)"},
+};
+
+static const struct field limits_fields[] = {
+  {"wall_s", K_INT, 0, 1, SANDBOX_WALL_MAX_S, 0, NOWHERE, 0, 0, NULL, "integer seconds", "`--score-timeout` (600)",
+   "wall-clock limit of one scoring run"},
+  {"cpu_s", K_INT, 0, 1, SANDBOX_WALL_MAX_S, 0, NOWHERE, 0, 0, NULL, "integer seconds", "`wall_s`",
+   "CPU time limit of one scoring run"},
+  {"memory_mb", K_INT, 0, SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB, SANDBOX_MEMORY_DEFAULT_MB, NOWHERE, 0, 0,
+   NULL, "integer MB", "4096", "address-space limit of one scoring run"},
+};
+
+static const struct field submission_fields[] = {
+  {"kind", K_STRING, 0, 1, 32, 0, NOWHERE, 0, 0, NULL, "string", "`\"predictions\"`",
+   "`\"predictions\"`: participants upload prediction files (code-execution challenges, API.md section 4, "
+   "are not available in this version)"},
+};
+
+static const struct level metric_level = LEVEL("metric", metric_fields);
+static const struct level leaderboard_level = LEVEL("leaderboard", leaderboard_fields);
+static const struct level teams_level = LEVEL("teams", teams_fields);
+static const struct level phase_level = LEVEL("phases[]", phase_fields);
+static const struct level limits_level = LEVEL("limits", limits_fields);
+static const struct level submission_level = LEVEL("submission", submission_fields);
+
+static const struct field top_fields[] = {
+  {"slug", K_STRING, F_REQUIRED, 2, 63, 0, STR(c.slug), 0, NULL, "string", "none",
+   "the challenge's id in URLs: 2 to 63 of a-z 0-9 -, not starting with -"},
+  {"title", K_STRING, F_REQUIRED, 1, 200, 0, STR(title), 0, NULL, "string", "none", "shown everywhere"},
+  {"summary", K_STRING, 0, 0, 500, 0, STR(summary), 0, NULL, "string", "`\"\"`", "one line for the list"},
+  {"terms_version", K_INT, F_REQUIRED, 1, 1000000, 0, DEF_OFF(c.terms_version), 0, 0, NULL, "integer >= 1", "none",
+   "version of terms.md participants accept; raise it to make everyone accept again"},
+  {"data", K_LIST, 0, 0, DEF_MAX_DATA_FILES, 0, NOWHERE, 0, 0, NULL, "list of paths", "`[]`",
+   "public files under data/ served to participants who accepted the terms (each checked by the anonymity "
+   "gate)"},
+  {"ground_truth", K_STRING, F_REQUIRED, 1, 200, 0, STR(truth_rel), 0, NULL, "path", "none",
+   "the ground truth CSV, outside data/ (never served): id column, optional split column, target column(s)"},
+  {"sample_submission", K_STRING, 0, 1, 200, 0, STR(sample_rel), 0, NULL, "path",
+   "`data/sample_submission.csv` when listed in `data`",
+   "a valid prediction file: at import it must score against the ground truth"},
+  {"id_column", K_STRING, 0, 1, 127, 0, STR(c.id_column), 0, NULL, "string", "the first column",
+   "column joining predictions to the ground truth; its values must be unique"},
+  {"split_column", K_NSTRING, 0, 1, 127, 0, STR(c.split_column), 0, NULL, "string or null", "`\"Usage\"`",
+   "column of the ground truth with `Public` / `Private` per row (both must occur); `null`: no private part, "
+   "every row is scored on the public leaderboard"},
+  {"metric", K_OBJECT, F_REQUIRED, 0, 0, 0, NOWHERE, 0, 0, &metric_level, "object", "none", "how submissions are scored"},
+  {"leaderboard", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &leaderboard_level, "object", "`{}`", "display"},
+  {"phases", K_LIST, F_REQUIRED, 1, DB_MAX_PHASES, 0, DEF_OFF(c.phases), sizeof(struct phase), DEF_OFF(c.nphases),
+   &phase_level, "list of objects", "none", "1 to 16 phases, in time order, not overlapping"},
+  {"teams", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &teams_level, "object", "`{}`", "team rules"},
+  {"limits", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &limits_level, "object", "`{}`",
+   "resources of one scoring run (docs/sandbox.md)"},
+  {"anonymity", K_FREE, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "object", "`{}`",
+   "options of the anonymity gate: quasi-identifiers, k, sensitive column, l (docs/anonymity.md)"},
+  {"submission", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &submission_level, "object", "`{\"kind\": \"predictions\"}`",
+   "what participants upload"},
+};
+
+static const struct level top_level = LEVEL("", top_fields);
+
+/* ------------------------------------------------------------------------------------------ helpers */
+
+
+/* Edit distance of A and B (both at most 64 bytes; longer ones count as far apart). */
+static size_t distance(const char *a, const char *b)
+{
+  size_t la = strlen(a), lb = strlen(b), row[66];
+  if (la > 64 || lb > 64)
+    return 99;
+  for (size_t j = 0; j <= lb; j++)
+    row[j] = j;
+  for (size_t i = 1; i <= la; i++) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= lb; j++) {
+      size_t up = row[j];
+      size_t best = diag + (a[i - 1] != b[j - 1]);
+      if (row[j] + 1 < best)
+        best = row[j] + 1;
+      if (row[j - 1] + 1 < best)
+        best = row[j - 1] + 1;
+      row[j] = best;
+      diag = up;
+    }
+  }
+  return row[lb];
+}
+
+const char *def_suggest(const char *key, const char *const *names, size_t n)
+{
+  const char *best = NULL;
+  size_t best_d = 99, len = strlen(key);
+  size_t allowed = len / 3 > 2 ? len / 3 : 2;
+  for (size_t i = 0; i < n; i++) {
+    size_t d = distance(key, names[i]);
+    if (d < best_d) {
+      best_d = d;
+      best = names[i];
+    }
+  }
+  return best_d <= allowed ? best : NULL;
+}
+
+static const struct field *find_field(const struct level *lv, const char *key)
+{
+  for (size_t i = 0; i < lv->n; i++) {
+    if (strcmp(lv->fields[i].key, key) == 0)
+      return &lv->fields[i];
+  }
+  return NULL;
+}
+
+/* "phases[2].max_per_day" from the prefix PREFIX ("" at the top) and KEY. */
+static void field_path(char *out, size_t n, const char *prefix, const char *key)
+{
+  if (prefix[0] == '\0')
+    snprintf(out, n, "%s", key);
+  else
+    snprintf(out, n, "%s.%s", prefix, key);
+}
+
+static const struct level *const all_levels[] = {&top_level, &metric_level, &leaderboard_level, &phase_level,
+                                                  &teams_level, &limits_level, &submission_level};
+
+/* The key of another level nearest to KEY (a key written at the wrong level), or NULL; *WHERE gets its level. */
+static const char *suggest_elsewhere(const struct level *lv, const char *key, const char **where)
+{
+  for (size_t i = 0; i < sizeof(all_levels) / sizeof(all_levels[0]); i++) {
+    const struct level *other = all_levels[i];
+    const char *names[32];
+    size_t n = 0;
+    if (other == lv)
+      continue;
+    for (size_t k = 0; k < other->n && n < 32; k++)
+      names[n++] = other->fields[k].key;
+    const char *near = def_suggest(key, names, n);
+    if (near != NULL) {
+      *where = other->path[0] != '\0' ? other->path : "the top level";
+      return near;
+    }
+  }
+  return NULL;
+}
+
+static void unknown_key(const struct level *lv, const char *file, const char *path, const char *key,
+                        struct bundle_problems *p)
+{
+  const char *where = NULL, *elsewhere = NULL;
+  const char *names[32];
+  char known[512] = "";
+  size_t n = lv->n < 32 ? lv->n : 32, used = 0;
+  for (size_t i = 0; i < n; i++) {
+    names[i] = lv->fields[i].key;
+    int w = snprintf(known + used, sizeof(known) - used, "%s%s", i > 0 ? ", " : "", names[i]);
+    if (w > 0 && (size_t)w < sizeof(known) - used)
+      used += (size_t)w;
+  }
+  const char *near = def_suggest(key, names, n);
+  if (near == NULL)
+    elsewhere = suggest_elsewhere(lv, key, &where);
+  if (near != NULL)
+    bundle_problem(p, file, path, "unknown key: did you mean \"%s\"?", near);
+  else if (elsewhere != NULL)
+    bundle_problem(p, file, path, "unknown key here: did you mean \"%s\", which belongs in %s? (known here: %s)", elsewhere,
+            where, known);
+  else
+    bundle_problem(p, file, path, "unknown key (known here: %s)", known);
+}
+
+/* The phrase a type error ends with: "must be an integer from 0 to 12". */
+static void expectation(const struct field *f, char *out, size_t n)
+{
+  switch (f->kind) {
+  case K_STRING:
+  case K_NSTRING:
+    snprintf(out, n, "must be a string of %lld to %lld bytes%s", f->min, f->max, f->kind == K_NSTRING ? " or null" : "");
+    break;
+  case K_INT:
+    snprintf(out, n, "must be an integer from %lld to %lld", f->min, f->max);
+    break;
+  case K_BOOL:
+    snprintf(out, n, "must be true or false");
+    break;
+  case K_TIME:
+    snprintf(out, n, "must be a UTC time like 2026-03-01T00:00:00Z");
+    break;
+  case K_OBJECT:
+  case K_FREE:
+    snprintf(out, n, "must be an object");
+    break;
+  case K_LIST:
+    snprintf(out, n, "must be a list of %lld to %lld %s", f->min, f->max, f->sub != NULL ? "objects" : "strings");
+    break;
+  }
+}
+
+static int walk(const struct level *lv, json_t *obj, char *base, const char *prefix, const char *file,
+                struct bundle_problems *p);
+
+/* Checks V (not NULL) against F and stores it at BASE + F->off. Returns 0, or -1 after recording a problem. */
+static int set_field(const struct field *f, json_t *v, char *base, const char *path, const char *file,
+                     struct bundle_problems *p)
+{
+  char want[160];
+  int ok = 0;
+  expectation(f, want, sizeof(want));
+  switch (f->kind) {
+  case K_NSTRING:
+    if (json_is_null(v))
+      return 0; /* the caller reads the null */
+    /* fall through */
+  case K_STRING: {
+    const char *s = json_string_value(v);
+    size_t len = s != NULL ? json_string_length(v) : 0;
+    ok = s != NULL && (long long)len >= f->min && (long long)len <= f->max && strlen(s) == len;
+    if (ok && f->off != NOWHERE)
+      util_strlcpy(base + f->off, s, f->size);
+    break;
+  }
+  case K_INT:
+    ok = json_is_integer(v) && json_integer_value(v) >= f->min && json_integer_value(v) <= f->max;
+    if (ok && f->off != NOWHERE)
+      *(int *)(void *)(base + f->off) = (int)json_integer_value(v);
+    break;
+  case K_BOOL:
+    ok = json_is_boolean(v);
+    if (ok && f->off != NOWHERE)
+      *(int *)(void *)(base + f->off) = json_is_true(v);
+    break;
+  case K_TIME: {
+    int64_t t = 0;
+    ok = util_parse_iso8601(json_string_value(v), &t) == 0;
+    if (ok && f->off != NOWHERE)
+      *(int64_t *)(void *)(base + f->off) = t;
+    break;
+  }
+  case K_FREE:
+    ok = json_is_object(v);
+    break;
+  case K_OBJECT:
+    if (!json_is_object(v))
+      break;
+    return walk(f->sub, v, base, path, file, p);
+  case K_LIST: {
+    size_t n = json_array_size(v);
+    ok = json_is_array(v) && (long long)n >= f->min && (long long)n <= f->max;
+    if (!ok)
+      break;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+      json_t *item = json_array_get(v, i);
+      char ipath[160];
+      snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+      if (f->sub == NULL) {
+        if (!json_is_string(item)) {
+          bundle_problem(p, file, ipath, "must be a string");
+          rc = -1;
+        }
+        continue;
+      }
+      if (!json_is_object(item)) {
+        bundle_problem(p, file, ipath, "must be an object");
+        rc = -1;
+        continue;
+      }
+      char *elem = base + f->off + (ptrdiff_t)(i * f->size);
+      memset(elem, 0, f->size);
+      if (walk(f->sub, item, elem, ipath, file, p) != 0)
+        rc = -1;
+    }
+    if (f->count_off != NOWHERE && f->sub != NULL)
+      *(int *)(void *)(base + f->count_off) = (int)n;
+    return rc;
+  }
+  }
+  if (!ok) {
+    bundle_problem(p, file, path, "%s", want);
+    return -1;
+  }
+  return 0;
+}
+
+/* Checks the keys of OBJ against LV, storing values (and defaults) at BASE. 0, or -1 with problems recorded. */
+static int walk(const struct level *lv, json_t *obj, char *base, const char *prefix, const char *file,
+                struct bundle_problems *p)
+{
+  const char *key;
+  json_t *v;
+  char path[160];
+  int rc = 0;
+  json_object_foreach(obj, key, v) {
+    field_path(path, sizeof(path), prefix, key);
+    if (find_field(lv, key) == NULL) {
+      unknown_key(lv, file, path, key, p);
+      rc = -1;
+    }
+  }
+  for (size_t i = 0; i < lv->n; i++) {
+    const struct field *f = &lv->fields[i];
+    field_path(path, sizeof(path), prefix, f->key);
+    v = json_object_get(obj, f->key);
+    if (v == NULL) {
+      if ((f->flags & F_REQUIRED) != 0) {
+        bundle_problem(p, file, path, "missing (required)");
+        rc = -1;
+      } else if ((f->kind == K_INT || f->kind == K_BOOL) && f->off != NOWHERE) {
+        *(int *)(void *)(base + f->off) = (int)f->dflt;
+      } else if (f->kind == K_OBJECT) {
+        json_t *empty = json_object();
+        if (empty == NULL || walk(f->sub, empty, base, path, file, p) != 0)
+          rc = -1;
+        json_decref(empty);
+      }
+      continue;
+    }
+    if (set_field(f, v, base, path, file, p) != 0)
+      rc = -1;
+  }
+  return rc;
+}
+
+/* A relative path inside the bundle: segments of [A-Za-z0-9._-], no "." or "..", no leading '/'. */
+static int safe_relpath(const char *s)
+{
+  size_t n = strlen(s);
+  if (n == 0 || n > 200 || s[0] == '/')
+    return 0;
+  const char *seg = s;
+  for (size_t i = 0; i <= n; i++) {
+    char c = s[i];
+    if (c == '/' || c == '\0') {
+      size_t len = (size_t)(s + i - seg);
+      if (len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+        return 0;
+      seg = s + i + 1;
+      continue;
+    }
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+          c == '-'))
+      return 0;
+  }
+  return 1;
+}
+
+static int safe_slug(const char *s)
+{
+  size_t n = strlen(s);
+  if (n < 2 || n > 63 || s[0] == '-')
+    return 0;
+  return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* ------------------------------------------------------------------------------------------ rules between keys */
+
+static void check_data_paths(struct challenge_def *d, const char *file, struct bundle_problems *p)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach(d->data, i, v) {
+    char field[32];
+    const char *rel = json_string_value(v);
+    snprintf(field, sizeof(field), "data[%zu]", i);
+    if (rel == NULL)
+      continue; /* already a problem */
+    if (strncmp(rel, "data/", 5) != 0 || !safe_relpath(rel)) {
+      bundle_problem(p, file, field, "must be a path under data/ made of A-Z a-z 0-9 . _ - (got \"%.100s\")", rel);
+      continue;
+    }
+    for (size_t k = 0; k < i; k++) {
+      if (strcmp(json_string_value(json_array_get(d->data, k)), rel) == 0)
+        bundle_problem(p, file, field, "\"%.100s\" is listed twice", rel);
+    }
+  }
+}
+
+static int data_lists(const struct challenge_def *d, const char *rel)
+{
+  size_t i;
+  json_t *v;
+  json_array_foreach(d->data, i, v) {
+    if (json_is_string(v) && strcmp(json_string_value(v), rel) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+static void check_metric(struct challenge_def *d, const char *file, struct bundle_problems *p)
+{
+  json_t *m = json_object_get(d->root, "metric");
+  json_t *prog = json_object_get(m, "program"), *name = json_object_get(m, "name");
+  json_t *hib = json_object_get(m, "higher_is_better");
+  if (!json_is_object(m))
+    return;
+  char *text = json_dumps(m, JSON_COMPACT | JSON_SORT_KEYS);
+  if (text == NULL || strlen(text) >= sizeof(d->c.metric_json))
+    bundle_problem(p, file, "metric", "is too large (at most %zu bytes)", sizeof(d->c.metric_json) - 1);
+  else
+    util_strlcpy(d->c.metric_json, text, sizeof(d->c.metric_json));
+  free(text);
+  if ((prog == NULL) == (name == NULL)) {
+    bundle_problem(p, file, "metric", "give either \"name\" (a built-in metric) or \"program\" (your scoring program)");
+    return;
+  }
+  if (prog != NULL) {
+    d->program = 1;
+    d->c.metric_name[0] = '\0';
+    if (!json_is_string(prog) || strcmp(json_string_value(prog), "scoring_program") != 0)
+      bundle_problem(p, file, "metric.program", "must be \"scoring_program\" (the folder holding the program)");
+    if (d->score_key[0] == '\0' || strspn(d->score_key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789_.-") != strlen(d->score_key))
+      bundle_problem(p, file, "metric.score_key", "must name the key of scores.txt / scores.json that is the leaderboard "
+              "score (1 to 64 of A-Z a-z 0-9 _ . -)");
+    if (!json_is_boolean(hib))
+      bundle_problem(p, file, "metric.higher_is_better", "must be true or false with a scoring program");
+    d->c.higher_is_better = json_is_true(hib);
+    if (json_object_get(m, "params") != NULL)
+      bundle_problem(p, file, "metric.params", "goes with a built-in metric (\"name\"), not with a program");
+    return;
+  }
+  if (d->score_key[0] != '\0')
+    bundle_problem(p, file, "metric.score_key", "goes with \"program\", not with a built-in metric");
+  if (!json_is_string(name))
+    return;
+  const struct score_metric *sm = score_metric_find(json_string_value(name));
+  if (sm == NULL) {
+    const char *names[64];
+    size_t n = 0;
+    for (const struct score_metric *t = score_metric_table(); t->name != NULL && n < 64; t++)
+      names[n++] = t->name;
+    const char *near = def_suggest(json_string_value(name), names, n);
+    bundle_problem(p, file, "metric.name", "\"%.60s\" is not a built-in metric%s%s%s", json_string_value(name),
+            near != NULL ? ": did you mean \"" : " (concours-score --help lists them)", near != NULL ? near : "",
+            near != NULL ? "\"?" : "");
+    return;
+  }
+  d->c.higher_is_better = sm->higher_is_better;
+  if (json_is_boolean(hib) && json_is_true(hib) != sm->higher_is_better)
+    bundle_problem(p, file, "metric.higher_is_better", "%s is %s-is-better; leave the key out", sm->name,
+            sm->higher_is_better ? "higher" : "lower");
+}
+
+static void check_phases(struct challenge_def *d, const char *file, struct bundle_problems *p)
+{
+  for (int i = 0; i < d->c.nphases; i++) {
+    const struct phase *ph = &d->c.phases[i];
+    char field[32];
+    snprintf(field, sizeof(field), "phases[%d]", i);
+    for (int k = 0; k < i; k++) {
+      if (ph->name[0] != '\0' && strcmp(d->c.phases[k].name, ph->name) == 0)
+        bundle_problem(p, file, field, "phase name \"%s\" is used twice", ph->name);
+    }
+    if (ph->start_at != 0 && ph->end_at != 0 && ph->end_at <= ph->start_at)
+      bundle_problem(p, file, field, "\"end\" must come after \"start\"");
+    if (i > 0 && ph->start_at != 0 && ph->start_at < d->c.phases[i - 1].end_at)
+      bundle_problem(p, file, field, "starts before phases[%d] ends: phases follow each other without overlapping", i - 1);
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ entry points */
+
+int def_parse(const char *text, size_t len, const char *file, int default_wall_s, struct challenge_def *d,
+              struct bundle_problems *p)
+{
+  json_error_t jerr;
+  int before = p->n + p->dropped;
+  memset(d, 0, sizeof(*d));
+  if (util_json_depth_exceeds(text, len, DEF_MAX_DEPTH)) {
+    bundle_problem(p, file, NULL, "nested more than %d levels deep", DEF_MAX_DEPTH);
+    return 1;
+  }
+  d->root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (d->root == NULL) {
+    bundle_problem(p, file, NULL, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+    return 1;
+  }
+  if (!json_is_object(d->root)) {
+    bundle_problem(p, file, NULL, "must be a JSON object");
+    return 1;
+  }
+  walk(&top_level, d->root, (char *)d, "", file, p);
+  d->data = json_object_get(d->root, "data");
+  if (!json_is_array(d->data))
+    d->data = NULL;
+  d->anonymity = json_object_get(d->root, "anonymity");
+  if (d->c.slug[0] != '\0' && !safe_slug(d->c.slug))
+    bundle_problem(p, file, "slug", "must be 2 to 63 characters of a-z 0-9 - not starting with - (got \"%s\")", d->c.slug);
+  check_data_paths(d, file, p);
+  if (d->truth_rel[0] != '\0' && (!safe_relpath(d->truth_rel) || strncmp(d->truth_rel, "data/", 5) == 0))
+    bundle_problem(p, file, "ground_truth", "must be a path outside data/, like private/solution.csv");
+  if (d->sample_rel[0] != '\0' && !data_lists(d, d->sample_rel))
+    bundle_problem(p, file, "sample_submission", "must be one of the files listed in \"data\"");
+  if (d->sample_rel[0] == '\0' && data_lists(d, "data/sample_submission.csv"))
+    util_strlcpy(d->sample_rel, "data/sample_submission.csv", sizeof(d->sample_rel));
+  d->id_default = json_object_get(d->root, "id_column") == NULL;
+  json_t *split = json_object_get(d->root, "split_column");
+  d->split_none = json_is_null(split);
+  if (split == NULL)
+    util_strlcpy(d->c.split_column, "Usage", sizeof(d->c.split_column));
+  check_metric(d, file, p);
+  check_phases(d, file, p);
+  char err[256];
+  int limits_reported = 0;
+  for (int i = 0; i < p->n; i++)
+    limits_reported |= strstr(p->text[i], ": limits") != NULL;
+  if (sandbox_limits_parse(json_object_get(d->root, "limits"), default_wall_s, &d->limits, err, sizeof(err)) != 0 &&
+      !limits_reported)
+    bundle_problem(p, file, "limits", "%s", err);
+  const char *kind = json_string_value(json_object_get(json_object_get(d->root, "submission"), "kind"));
+  if (kind != NULL && strcmp(kind, "predictions") != 0)
+    bundle_problem(p, file, "submission.kind", "\"%.40s\" is not available: this version takes \"predictions\" (uploaded "
+            "prediction files) only", kind);
+  return p->n + p->dropped > before ? 1 : 0;
+}
+
+void def_free(struct challenge_def *d)
+{
+  if (d == NULL)
+    return;
+  json_decref(d->root);
+  d->root = NULL;
+  d->data = NULL;
+  d->anonymity = NULL;
+}
+
+int def_phase_patch(struct phase *ph, json_t *body, char *err, size_t errlen)
+{
+  static const struct level patch_level = LEVEL("phases[]", phase_fields);
+  struct bundle_problems *p = calloc(1, sizeof(*p));
+  const char *key;
+  json_t *v;
+  int rc = -1;
+  if (p == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  json_object_foreach(body, key, v) {
+    const struct field *f = find_field(&patch_level, key);
+    if (strcmp(key, "reason") == 0)
+      continue; /* the audit reason, read by the handler */
+    if (f == NULL || (f->flags & F_PATCH) == 0) {
+      const char *names[16];
+      size_t n = 0;
+      for (size_t i = 0; i < patch_level.n; i++) {
+        if ((phase_fields[i].flags & F_PATCH) != 0)
+          names[n++] = phase_fields[i].key;
+      }
+      const char *near = f == NULL ? def_suggest(key, names, n) : NULL;
+      snprintf(err, errlen, "\"%.60s\" %s%s%s", key, f != NULL ? "cannot be changed on a live challenge"
+               : near != NULL ? "is not a phase setting: did you mean \"" : "is not a phase setting "
+               "(start, end, max_per_day, max_total, final_selection)", near != NULL ? near : "",
+               near != NULL ? "\"?" : "");
+      goto out;
+    }
+    if (set_field(f, v, (char *)ph, key, "body", p) != 0) {
+      snprintf(err, errlen, "%s", p->text[0] + strlen("body: "));
+      goto out;
+    }
+  }
+  rc = 0;
+out:
+  free(p);
+  return rc;
+}
+
+json_t *def_phase_json(const struct phase *ph)
+{
+  json_t *o = json_object();
+  char when[32];
+  for (size_t i = 0; o != NULL && i < sizeof(phase_fields) / sizeof(phase_fields[0]); i++) {
+    const struct field *f = &phase_fields[i];
+    const char *base = (const char *)ph;
+    json_t *v = NULL;
+    if (f->kind == K_STRING)
+      v = json_string(base + f->off);
+    else if (f->kind == K_INT)
+      v = json_integer(*(const int *)(const void *)(base + f->off));
+    else if (f->kind == K_TIME) {
+      util_iso8601(*(const int64_t *)(const void *)(base + f->off), when);
+      v = json_string(when);
+    }
+    if (v == NULL || json_object_set_new(o, f->key, v) != 0) {
+      json_decref(o);
+      return NULL;
+    }
+  }
+  return o;
+}
+
+static void markdown_level(FILE *out, const struct level *lv)
+{
+  fprintf(out, "\n### `%s`\n\n| key | type | required | default | meaning |\n|---|---|---|---|---|\n",
+          lv->path[0] != '\0' ? lv->path : "challenge.json");
+  for (size_t i = 0; i < lv->n; i++) {
+    const struct field *f = &lv->fields[i];
+    fprintf(out, "| `%s` | %s | %s | %s | %s%s |\n", f->key, f->type, (f->flags & F_REQUIRED) != 0 ? "yes" : "no",
+            f->dflt_doc, f->doc, (f->flags & F_PATCH) != 0 ? " (organizers may change it on a live challenge)" : "");
+  }
+  for (size_t i = 0; i < lv->n; i++) {
+    if (lv->fields[i].sub != NULL)
+      markdown_level(out, lv->fields[i].sub);
+  }
+}
+
+void def_markdown(FILE *out)
+{
+  fprintf(out, "<!-- generated by `concours challenge keys`: edit server/def.c, then regenerate -->\n");
+  markdown_level(out, &top_level);
+}

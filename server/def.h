@@ -1,0 +1,66 @@
+/* def.h: the one owner of the challenge definition (challenge.json, docs/bundle.md).
+ *
+ * Every key of challenge.json is a row of one table (def.c): its name, type, range, default and description.
+ * That table drives the strict parse (an unknown key is an error with the nearest known name as a suggestion),
+ * the defaults, the organizer's PATCH of a phase, the phase JSON the API returns, and the key reference of
+ * docs/bundle.md (`concours challenge keys` prints it; a test fails when the two drift apart). Nothing else in
+ * concours reads challenge.json: bundle import, `concours challenge check`, the queue and the scorer's
+ * `--challenge` all take this struct. */
+#ifndef CONCOURS_DEF_H
+#define CONCOURS_DEF_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "bundle.h"
+#include "db.h"
+#include "runner.h"
+
+#define DEF_MAX_BYTES (256 * 1024) /* challenge.json */
+#define DEF_MAX_DEPTH 16           /* nesting of challenge.json, checked before it is parsed */
+#define DEF_MAX_DATA_FILES 256
+
+/* A parsed, validated definition. Owned by the caller of def_parse, released with def_free. */
+struct challenge_def {
+  struct challenge c;      /* what the database keeps (slug, metric, columns, phases, precision...) */
+  char title[201];
+  char summary[501];
+  char truth_rel[256];     /* "ground_truth": a path inside the bundle, outside data/ */
+  char sample_rel[256];    /* "sample_submission", or data/sample_submission.csv when listed; "" none */
+  int split_none;          /* "split_column": null: every row is public, nothing is held back for the jury */
+  int id_default;          /* "id_column" absent: the ground truth's first column (set after reading it) */
+  int program;             /* the metric is the organizer's scoring program */
+  char score_key[65];      /* with a program: the key of scores.txt / scores.json */
+  struct runner_limits limits; /* "limits", defaults applied (wall_s from the server's --score-timeout) */
+  json_t *data;            /* "data": array of paths under data/ (borrowed from root) */
+  json_t *anonymity;       /* "anonymity" object or NULL (borrowed from root; anon.h reads it) */
+  json_t *root;            /* the whole definition (owned) */
+};
+
+/* Parses and validates the definition TEXT (LEN bytes; FILE names it in problems, e.g. "challenge.json") into
+ * D: JSON syntax, nesting depth, every key against the table (unknown keys, types, ranges, required keys), and
+ * the rules between keys (phases in order, a metric that exists, paths of the right shape). Files are not
+ * looked at (bundle.c does that). DEFAULT_WALL_S is the run time limit when "limits" gives none. Returns 0 when
+ * valid, 1 when P holds problems (D is still freed with def_free), -1 out of memory. */
+int def_parse(const char *text, size_t len, const char *file, int default_wall_s, struct challenge_def *d,
+              struct bundle_problems *p);
+
+/* Releases what D holds (not D itself). Safe on a zeroed struct. */
+void def_free(struct challenge_def *d);
+
+/* Applies the PATCH body BODY (a JSON object) to the phase PH: only the keys the table marks as editable
+ * (start, end, max_per_day, max_total, final_selection), with the same types and ranges as in challenge.json.
+ * Returns 0, or -1 with a sentence naming the key in ERR. */
+int def_phase_patch(struct phase *ph, json_t *body, char *err, size_t errlen);
+
+/* The phase PH as the API shows it: {"name","start","end", and every other key of the table}. New reference. */
+json_t *def_phase_json(const struct phase *ph);
+
+/* Writes the key reference (a Markdown table per object of challenge.json) to OUT. */
+void def_markdown(FILE *out);
+
+/* The known key nearest to KEY among NAMES[0..N) (edit distance at most 2, or a third of its length), or NULL. */
+const char *def_suggest(const char *key, const char *const *names, size_t n);
+
+#endif
