@@ -43,6 +43,7 @@ static const struct {
   [APP_NOT_CANCELLABLE] = {409, "not_cancellable"},
   [APP_PHASE_OPEN] = {409, "phase_open"},
   [APP_PUBLISHED] = {409, "published"},
+  [APP_CHALLENGE_ARCHIVED] = {403, "challenge_archived"},
 };
 
 int app_status_http(enum app_status s)

@@ -51,6 +51,8 @@ struct bundle_options {
   enum bundle_mode mode;
   int rescore;            /* with BUNDLE_APPLY: a changed ground truth re-scores even while a phase is open */
   int default_wall_s;     /* scoring time limit when the bundle sets none; 0: 600 */
+  int draft;              /* a new challenge starts as a draft (seen by its staff only); an existing one keeps
+                             its state */
 };
 
 /* What an import did (filled when it returns 0). */

@@ -24,10 +24,12 @@ void cli_usage(void)
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
          "                 [--http-threads N] [--secure-cookies] [--insecure-no-sandbox]\n"
          "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
-         "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore]\n"
+         "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
          "                 [--anonymity-override REASON] [--actor NAME]\n"
          "  concours challenge check DIR|ARCHIVE   validate a bundle without importing it\n"
          "  concours challenge keys    every key of challenge.json (Markdown)\n"
+         "  concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
+         "  concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
          "                 [--email E] [--password-stdin]\n"
          "  concours dataset check FILE... [--quasi COL,...] [--k 5] [--sensitive COL] [--json]\n"
@@ -156,12 +158,82 @@ static void print_problems(const char *path, const struct bundle_problems *p)
     fprintf(stderr, "  ... and %d more\n", p->dropped);
 }
 
+/* `concours challenge state SLUG STATE` and `concours challenge staff SLUG USER --role R`: audited as "cli". */
+static int cli_challenge_admin(int argc, char **argv)
+{
+  static const char usage[] =
+    "usage: concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
+    "       concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n";
+  struct app_config cfg;
+  char slug[64] = "", user[64] = "", value[32] = "", reason[1001] = "changed with the command line";
+  int staff = strcmp(argv[1], "staff") == 0, npos = 0, rc = 1;
+  app_config_defaults(&cfg);
+  for (int i = 2; i < argc; i++) {
+    int bad = 0;
+    if (strcmp(argv[i], "--data") == 0)
+      bad = opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir));
+    else if (strcmp(argv[i], "--reason") == 0)
+      bad = opt_value(argc, argv, &i, reason, sizeof(reason)) != 0 || reason[0] == '\0';
+    else if (staff && strcmp(argv[i], "--role") == 0)
+      bad = opt_value(argc, argv, &i, value, sizeof(value));
+    else if (argv[i][0] != '-' && npos == 0)
+      bad = util_strlcpy(slug, argv[i], sizeof(slug)) != 0;
+    else if (argv[i][0] != '-' && npos == 1)
+      bad = util_strlcpy(staff ? user : value, argv[i], staff ? sizeof(user) : sizeof(value)) != 0;
+    else
+      bad = 1;
+    if (argv[i][0] != '-' && strcmp(argv[i - 1], "--data") != 0 && strcmp(argv[i - 1], "--reason") != 0 &&
+        strcmp(argv[i - 1], "--role") != 0)
+      npos++;
+    if (bad) {
+      fputs(usage, stderr);
+      return 2;
+    }
+  }
+  enum challenge_state state = CHALLENGE_OPEN;
+  enum app_role role = ROLE_PARTICIPANT;
+  if (npos != 2 || (!staff && db_challenge_state_parse(value, &state) != 0) ||
+      (staff && strcmp(value, "none") != 0 &&
+       (app_role_parse(value, &role) != 0 || (role != ROLE_ORGANIZER && role != ROLE_JURY)))) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  if (server_open_data(&cfg, 1) != 0)
+    return 1;
+  sqlite3 *db = db_acquire();
+  struct challenge *c = malloc(sizeof(*c));
+  enum app_status s = c != NULL ? db_challenge_get(db, slug, c) : APP_INTERNAL;
+  const char *missing = "no such challenge";
+  if (s == APP_OK) {
+    missing = "no such user";
+    s = staff ? db_staff_set(db, c, user, role, "cli", reason, app_now())
+              : db_challenge_state_set(db, c, state, "cli", reason, app_now());
+  }
+  if (s == APP_OK) {
+    if (staff)
+      printf("%s: %s is now %s\n", slug, user, value);
+    else
+      printf("%s is now %s\n", slug, value);
+    rc = 0;
+  } else {
+    fprintf(stderr, "concours challenge %s: %s\n", argv[1], s == APP_NOT_FOUND ? missing
+            : "the database refused the change");
+    rc = s == APP_NOT_FOUND ? 2 : 1;
+  }
+  free(c);
+  db_release(db);
+  db_pool_close();
+  return rc;
+}
+
 int cli_challenge(int argc, char **argv)
 {
   static const char usage[] =
-    "usage: concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore]\n"
+    "usage: concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
     "                                 [--anonymity-override REASON] [--actor NAME]\n"
     "       concours challenge check DIR|ARCHIVE\n"
+    "       concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
+    "       concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
     "       concours challenge keys           (the challenge.json reference, Markdown)\n";
   struct app_config cfg;
   char dir[APP_PATH_MAX] = "", reason[1001] = "", actor[64] = "cli";
@@ -170,6 +242,8 @@ int cli_challenge(int argc, char **argv)
   app_config_defaults(&cfg);
   memset(&opts, 0, sizeof(opts));
   opts.actor = actor;
+  if (argc >= 2 && (strcmp(argv[1], "state") == 0 || strcmp(argv[1], "staff") == 0))
+    return cli_challenge_admin(argc, argv);
   if (argc >= 2 && strcmp(argv[1], "keys") == 0) {
     def_markdown(stdout);
     return 0;
@@ -188,6 +262,8 @@ int cli_challenge(int argc, char **argv)
       opts.mode = BUNDLE_APPLY;
     } else if (!check && strcmp(argv[i], "--rescore") == 0) {
       opts.rescore = 1;
+    } else if (!check && strcmp(argv[i], "--draft") == 0) {
+      opts.draft = 1;
     } else if (!check && strcmp(argv[i], "--anonymity-override") == 0) {
       if (opt_value(argc, argv, &i, reason, sizeof(reason)) != 0)
         return 2;

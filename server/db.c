@@ -199,6 +199,15 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   /* 4: what the last import copied, so that an unchanged bundle is recognised and a changed one reported (issue 17) */
   "ALTER TABLE challenges ADD COLUMN bundle_sha256 TEXT NOT NULL DEFAULT '';"
   "ALTER TABLE challenges ADD COLUMN truth_sha256 TEXT NOT NULL DEFAULT '';",
+  /* 5: challenge states and staff per challenge (issue 17) */
+  "ALTER TABLE challenges ADD COLUMN state TEXT NOT NULL DEFAULT 'open' CHECK(state IN ('open','draft','archived'));"
+  "CREATE TABLE challenge_staff("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id),"
+  "  user_id INTEGER NOT NULL REFERENCES users(id),"
+  "  role TEXT NOT NULL CHECK(role IN ('organizer','jury')),"
+  "  granted_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(challenge_id, user_id)) WITHOUT ROWID;"
+  "CREATE INDEX challenge_staff_user ON challenge_staff(user_id);",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -692,7 +701,7 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
 {
   enum app_status s = APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
-                                 "precision,higher_is_better,coalesce(published_at,0),team_max_size FROM challenges WHERE slug=?");
+                                 "precision,higher_is_better,coalesce(published_at,0),team_max_size,state FROM challenges WHERE slug=?");
   if (st == NULL)
     return APP_INTERNAL;
   memset(c, 0, sizeof(*c));
@@ -711,6 +720,7 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
     c->higher_is_better = sqlite3_column_int(st, 9);
     c->published_at = sqlite3_column_int64(st, 10);
     c->team_max_size = sqlite3_column_int(st, 11);
+    db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
     s = APP_OK;
   } else if (rc == SQLITE_DONE) {
     s = APP_NOT_FOUND;
@@ -734,8 +744,8 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   st = dbi_prepare(db,
     "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
     "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
-    "bundle_sha256,truth_sha256) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18) "
+    "bundle_sha256,truth_sha256,state) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19) "
     "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
     "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
     "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18 RETURNING id");
@@ -759,6 +769,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   sqlite3_bind_int(st, 16, c->team_max_size > 0 ? c->team_max_size : 1);
   dbi_bind_text(st, 17, imp->bundle_sha256);
   dbi_bind_text(st, 18, imp->truth_sha256);
+  dbi_bind_text(st, 19, db_challenge_state_name(imp->initial_state));
   if (sqlite3_step(st) != SQLITE_ROW) {
     dbi_log(db, "challenge upsert");
     goto fail;
@@ -873,13 +884,137 @@ out:
 static json_t *challenge_row(sqlite3_stmt *st, void *arg)
 {
   (void)arg;
-  return json_pack("{s:s,s:s,s:s}", "slug", dbi_col_text(st, 0), "title", dbi_col_text(st, 1), "summary",
-                   dbi_col_text(st, 2));
+  return json_pack("{s:s,s:s,s:s,s:s}", "slug", dbi_col_text(st, 0), "title", dbi_col_text(st, 1), "summary",
+                   dbi_col_text(st, 2), "state", dbi_col_text(st, 3));
 }
 
-json_t *db_challenge_list(sqlite3 *db)
+json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts)
 {
-  return dbi_rows(db, dbi_prepare(db, "SELECT slug,title,summary FROM challenges ORDER BY id"), challenge_row, NULL);
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT slug,title,summary,state FROM challenges WHERE state!='draft' OR ?1 OR "
+                                     "id IN (SELECT challenge_id FROM challenge_staff WHERE user_id=?2) ORDER BY id");
+  if (st != NULL) {
+    sqlite3_bind_int(st, 1, all_drafts != 0);
+    sqlite3_bind_int64(st, 2, viewer_id);
+  }
+  return dbi_rows(db, st, challenge_row, NULL);
+}
+
+const char *db_challenge_state_name(enum challenge_state s)
+{
+  return s == CHALLENGE_DRAFT ? "draft" : s == CHALLENGE_ARCHIVED ? "archived" : "open";
+}
+
+int db_challenge_state_parse(const char *name, enum challenge_state *s)
+{
+  static const enum challenge_state all[] = {CHALLENGE_OPEN, CHALLENGE_DRAFT, CHALLENGE_ARCHIVED};
+  for (size_t i = 0; name != NULL && i < sizeof(all) / sizeof(all[0]); i++) {
+    if (strcmp(name, db_challenge_state_name(all[i])) == 0) {
+      *s = all[i];
+      return 0;
+    }
+  }
+  return -1;
+}
+
+enum app_status db_challenge_state_set(sqlite3 *db, const struct challenge *c, enum challenge_state state,
+                                       const char *actor, const char *reason, int64_t now)
+{
+  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+    return APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE challenges SET state=?1, updated_at=?2 WHERE id=?3");
+  if (st == NULL)
+    goto fail;
+  dbi_bind_text(st, 1, db_challenge_state_name(state));
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int64(st, 3, c->id);
+  int done = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  json_t *d = json_pack("{s:s,s:s}", "from", db_challenge_state_name(c->state), "to", db_challenge_state_name(state));
+  enum app_status a = done == 0 && d != NULL ? db_audit_append(db, actor, "challenge.state", c->slug, NULL, reason, d,
+                                                               now) : APP_INTERNAL;
+  json_decref(d);
+  if (a != APP_OK || dbi_exec(db, "COMMIT") != 0)
+    goto fail;
+  return APP_OK;
+fail:
+  dbi_exec(db, "ROLLBACK");
+  return APP_INTERNAL;
+}
+
+int db_staff_role(sqlite3 *db, const char *slug, int64_t user_id, enum app_role *role)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT s.role FROM challenge_staff s JOIN challenges c ON c.id=s.challenge_id "
+                                     "WHERE c.slug=?1 AND s.user_id=?2");
+  int found = -1;
+  if (st == NULL)
+    return -1;
+  dbi_bind_text(st, 1, slug);
+  sqlite3_bind_int64(st, 2, user_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    found = app_role_parse(dbi_col_text(st, 0), role) == 0 ? 1 : -1;
+  else if (rc == SQLITE_DONE)
+    found = 0;
+  else
+    dbi_log(db, "staff role");
+  sqlite3_finalize(st);
+  return found;
+}
+
+enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char *username, enum app_role role,
+                             const char *actor, const char *reason, int64_t now)
+{
+  struct user u;
+  char hash[8];
+  enum app_status s;
+  if (role != ROLE_ORGANIZER && role != ROLE_JURY && role != ROLE_PARTICIPANT)
+    return APP_BAD_REQUEST;
+  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+    return APP_INTERNAL;
+  s = db_user_by_name(db, username, &u, hash, sizeof(hash));
+  if (s != APP_OK)
+    goto fail;
+  s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, role == ROLE_PARTICIPANT
+    ? "DELETE FROM challenge_staff WHERE challenge_id=?1 AND user_id=?2"
+    : "INSERT INTO challenge_staff(challenge_id,user_id,role,granted_at) VALUES(?1,?2,?3,?4) "
+      "ON CONFLICT(challenge_id,user_id) DO UPDATE SET role=?3, granted_at=?4");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, c->id);
+  sqlite3_bind_int64(st, 2, u.id);
+  if (role != ROLE_PARTICIPANT) {
+    dbi_bind_text(st, 3, app_role_name(role));
+    sqlite3_bind_int64(st, 4, now);
+  }
+  int done = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  json_t *d = json_pack("{s:s}", "role", role == ROLE_PARTICIPANT ? "none" : app_role_name(role));
+  enum app_status a = done == 0 && d != NULL ? db_audit_append(db, actor, "challenge.staff", c->slug, u.username,
+                                                               reason, d, now) : APP_INTERNAL;
+  json_decref(d);
+  if (a != APP_OK || dbi_exec(db, "COMMIT") != 0)
+    goto fail;
+  return APP_OK;
+fail:
+  dbi_exec(db, "ROLLBACK");
+  return s;
+}
+
+static json_t *staff_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_pack("{s:s,s:s,s:o}", "username", dbi_col_text(st, 0), "role", dbi_col_text(st, 1), "granted_at",
+                   dbi_col_time(st, 2));
+}
+
+json_t *db_staff_list(sqlite3 *db, const struct challenge *c)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.username, s.role, s.granted_at FROM challenge_staff s JOIN users u "
+                                     "ON u.id=s.user_id WHERE s.challenge_id=? ORDER BY u.username");
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, c->id);
+  return dbi_rows(db, st, staff_row, NULL);
 }
 
 json_t *db_challenge_texts(sqlite3 *db, int64_t id)

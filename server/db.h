@@ -14,7 +14,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 5
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -67,9 +67,18 @@ struct phase {
   int max_per_day, max_total, final_selection; /* 0 = unlimited / none */
 };
 
+/* Where a challenge stands: a draft is seen by its staff only; an archived one is read-only. */
+enum challenge_state { CHALLENGE_OPEN = 0, CHALLENGE_DRAFT, CHALLENGE_ARCHIVED };
+
+/* "open", "draft", "archived". */
+const char *db_challenge_state_name(enum challenge_state s);
+/* Parses a state name into *S. Returns 0, or -1 when NAME is none of them. */
+int db_challenge_state_parse(const char *name, enum challenge_state *s);
+
 struct challenge {
   int64_t id;
   char slug[64];
+  enum challenge_state state;
   char metric_name[64];   /* built-in metric, "" when a scoring program */
   char metric_json[4096]; /* the bundle's "metric" object */
   char id_column[128];
@@ -96,6 +105,7 @@ struct db_import {
   const char *truth_sha256;
   const char *actor;          /* for the audit entry "challenge.import" */
   json_t *details;            /* its details */
+  enum challenge_state initial_state; /* of a new challenge (an existing one keeps its state) */
 };
 
 /* Inserts or updates the challenge described by IMP (slug is the key) with its texts, definition, phases and
@@ -108,8 +118,24 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
  * APP_INTERNAL on a database error. */
 enum app_status db_challenge_import_state(sqlite3 *db, const char *slug, json_t **state);
 
-/* [{"slug","title","summary"}...] plus internal "_slug" for the phase lookup done by the caller. */
-json_t *db_challenge_list(sqlite3 *db);
+/* [{"slug","title","summary","state"}...] of the challenges VIEWER may see: every one for ALL_DRAFTS (server-wide
+ * staff), else the open and archived ones and the drafts VIEWER_ID is staff of (0: anonymous). */
+json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts);
+
+/* Sets the state of C; audited ("challenge.state", ACTOR, REASON) in the same transaction. */
+enum app_status db_challenge_state_set(sqlite3 *db, const struct challenge *c, enum challenge_state state,
+                                       const char *actor, const char *reason, int64_t now);
+
+/* ---- staff of one challenge (besides the server-wide roles) ---- */
+/* The role USER_ID holds on the challenge SLUG into *ROLE (ROLE_ORGANIZER or ROLE_JURY): 1 found, 0 none, -1
+ * error. */
+int db_staff_role(sqlite3 *db, const char *slug, int64_t user_id, enum app_role *role);
+/* Gives USERNAME the ROLE (ROLE_ORGANIZER, ROLE_JURY, or ROLE_PARTICIPANT to take it away) on C; audited
+ * ("challenge.staff"). APP_NOT_FOUND for an unknown user, APP_BAD_REQUEST for another role. */
+enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char *username, enum app_role role,
+                             const char *actor, const char *reason, int64_t now);
+/* [{"username","role","granted_at"}] of C. */
+json_t *db_staff_list(sqlite3 *db, const struct challenge *c);
 /* {"title","summary","overview","terms"} of challenge ID. */
 json_t *db_challenge_texts(sqlite3 *db, int64_t id);
 /* [{"name","size","sha256","anonymity"}] of challenge ID, in bundle order. "anonymity" is what participants may

@@ -12,11 +12,21 @@
 int challenge_or_reply(struct req *r, struct challenge *c)
 {
   enum app_status s = db_challenge_get(r->db, r->param[0], c);
+  if (s == APP_OK && c->state == CHALLENGE_DRAFT && !req_is_staff(r))
+    s = APP_NOT_FOUND; /* a draft is seen by its staff only: to anyone else it does not exist */
   if (s != APP_OK) {
     http_reply_error(r, s, s == APP_NOT_FOUND ? "no such challenge" : "could not load the challenge");
     return -1;
   }
   return 0;
+}
+
+int challenge_writable_or_reply(struct req *r, const struct challenge *c)
+{
+  if (c->state != CHALLENGE_ARCHIVED)
+    return 0;
+  http_reply_error(r, APP_CHALLENGE_ARCHIVED, "this challenge is archived: it can be read, not joined or changed");
+  return -1;
 }
 
 const struct phase *challenge_open_phase(const struct challenge *c, int64_t now)
@@ -30,8 +40,8 @@ const struct phase *challenge_open_phase(const struct challenge *c, int64_t now)
 
 int req_is_staff(const struct req *r)
 {
-  return r->authenticated &&
-         (r->user.role == ROLE_ORGANIZER || r->user.role == ROLE_JURY || r->user.role == ROLE_ADMIN);
+  return r->authenticated && (r->user.role == ROLE_ORGANIZER || r->user.role == ROLE_JURY ||
+                              r->user.role == ROLE_ADMIN || r->has_challenge_role);
 }
 
 int terms_accepted_or_reply(struct req *r, const struct challenge *c)
@@ -54,7 +64,8 @@ static json_t *time_or_null(int64_t t)
 
 void h_challenges_list(struct req *r)
 {
-  json_t *list = db_challenge_list(r->db);
+  int global_staff = r->authenticated && r->user.role != ROLE_PARTICIPANT;
+  json_t *list = db_challenge_list(r->db, r->authenticated ? r->user.id : 0, global_staff);
   size_t i;
   json_t *item;
   int64_t now = app_now();
@@ -111,6 +122,7 @@ void h_challenge_get(struct req *r)
   const struct phase *ph = challenge_open_phase(&c, now);
   int accepted = r->authenticated && db_terms_accepted(r->db, r->user.id, c.id, c.terms_version) == 1;
   json_object_set_new(o, "slug", json_string(c.slug));
+  json_object_set_new(o, "state", json_string(db_challenge_state_name(c.state)));
   json_object_set_new(o, "terms_version", json_integer(c.terms_version));
   json_object_set_new(o, "terms_accepted", json_boolean(accepted));
   json_object_set_new(o, "metric", json_pack("{s:s,s:b}", "name", c.metric_name, "higher_is_better",
@@ -127,7 +139,7 @@ void h_challenge_get(struct req *r)
 void h_terms_accept(struct req *r)
 {
   struct challenge c;
-  if (challenge_or_reply(r, &c) != 0)
+  if (challenge_or_reply(r, &c) != 0 || challenge_writable_or_reply(r, &c) != 0)
     return;
   json_t *v = json_object_get(r->body, "version");
   if (!json_is_integer(v)) {

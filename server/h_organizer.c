@@ -172,8 +172,8 @@ void h_challenge_import(struct req *r)
   }
   if (n > 0)
     opts.anonymity_override = reason;
-  for (int k = 0; k < 2; k++) {
-    const char *name = k == 0 ? "apply" : "rescore";
+  for (int k = 0; k < 3; k++) {
+    const char *name = k == 0 ? "apply" : k == 1 ? "rescore" : "draft";
     n = http_query(r, name, flag, sizeof(flag));
     if (n >= 0 && strcmp(flag, "1") != 0 && strcmp(flag, "0") != 0) {
       http_reply_error(r, APP_BAD_REQUEST, "%s is 0 or 1", name);
@@ -182,8 +182,10 @@ void h_challenge_import(struct req *r)
     if (n > 0 && strcmp(flag, "1") == 0) {
       if (k == 0)
         opts.mode = BUNDLE_APPLY;
-      else
+      else if (k == 1)
         opts.rescore = 1;
+      else
+        opts.draft = 1;
     }
   }
   if (r->ri->content_length > BUNDLE_UPLOAD_MAX) {
@@ -236,6 +238,62 @@ out:
   json_decref(res.changes);
   free(p);
   store_upload_abort(&u);
+}
+
+/* PUT challenges/{slug}/state {"state","reason"}: draft (its staff only), open, archived (read-only). */
+void h_challenge_state(struct req *r)
+{
+  struct challenge c;
+  enum challenge_state state;
+  const char *reason = http_reason_or_reply(r);
+  if (reason == NULL || challenge_or_reply(r, &c) != 0)
+    return;
+  if (db_challenge_state_parse(json_string_value(json_object_get(r->body, "state")), &state) != 0) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"state\" is draft, open or archived");
+    return;
+  }
+  if (state != c.state && db_challenge_state_set(r->db, &c, state, r->user.username, reason, app_now()) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not change the state");
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:s,s:s}", "slug", c.slug, "state", db_challenge_state_name(state)));
+}
+
+/* GET challenges/{slug}/staff: who is organizer or jury of this challenge (besides the server-wide roles). */
+void h_staff_list(struct req *r)
+{
+  struct challenge c;
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  json_t *list = db_staff_list(r->db, &c);
+  if (list == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not list the staff");
+    return;
+  }
+  http_reply_json(r, 200, list);
+}
+
+/* PUT challenges/{slug}/staff/{username} {"role": "organizer"|"jury"|"none", "reason"}. */
+void h_staff_set(struct req *r)
+{
+  struct challenge c;
+  enum app_role role = ROLE_PARTICIPANT;
+  const char *reason = http_reason_or_reply(r);
+  if (reason == NULL || challenge_or_reply(r, &c) != 0)
+    return;
+  const char *name = json_string_value(json_object_get(r->body, "role"));
+  if (name == NULL || (strcmp(name, "none") != 0 && (app_role_parse(name, &role) != 0 ||
+                                                     (role != ROLE_ORGANIZER && role != ROLE_JURY)))) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"role\" is organizer, jury or none");
+    return;
+  }
+  enum app_status s = db_staff_set(r->db, &c, r->param[1], role, r->user.username, reason, app_now());
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such user" : "could not change the staff");
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "slug", c.slug, "username", r->param[1], "role",
+                                    role == ROLE_PARTICIPANT ? "none" : app_role_name(role)));
 }
 
 /* GET challenges/{slug}/anonymity: the full anonymity report of every data file (organizers, jury, admins). */

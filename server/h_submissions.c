@@ -106,7 +106,7 @@ void h_submission_create(struct req *r)
   u.committed = 0;
   u.tmp_path[0] = '\0';
 
-  if (challenge_or_reply(r, &c) != 0 || !terms_accepted_or_reply(r, &c))
+  if (challenge_or_reply(r, &c) != 0 || challenge_writable_or_reply(r, &c) != 0 || !terms_accepted_or_reply(r, &c))
     return;
   const struct phase *ph = challenge_open_phase(&c, now);
   if (ph == NULL) {

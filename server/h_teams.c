@@ -78,7 +78,7 @@ void h_team_create(struct req *r)
 {
   struct challenge c;
   int64_t id = 0;
-  if (team_context_or_reply(r, &c) != 0)
+  if (team_context_or_reply(r, &c) != 0 || challenge_writable_or_reply(r, &c) != 0)
     return;
   const char *name = json_string_value(json_object_get(r->body, "name"));
   if (!valid_team_name(name)) {
@@ -98,7 +98,7 @@ void h_team_join(struct req *r)
 {
   struct challenge c;
   int64_t id = 0;
-  if (team_context_or_reply(r, &c) != 0)
+  if (team_context_or_reply(r, &c) != 0 || challenge_writable_or_reply(r, &c) != 0)
     return;
   const char *code = json_string_value(json_object_get(r->body, "invite_code"));
   if (code == NULL || strlen(code) > 64) {
@@ -116,7 +116,7 @@ void h_team_join(struct req *r)
 void h_team_leave(struct req *r)
 {
   struct challenge c;
-  if (team_context_or_reply(r, &c) != 0)
+  if (team_context_or_reply(r, &c) != 0 || challenge_writable_or_reply(r, &c) != 0)
     return;
   enum app_status s = db_team_leave(r->db, c.id, r->user.id, app_now());
   if (s != APP_OK) {
@@ -154,7 +154,7 @@ void h_selection_put(struct req *r)
   struct challenge c;
   struct team t;
   int64_t ids[SELECTION_MAX];
-  if (team_context_or_reply(r, &c) != 0 || my_team_or_reply(r, &c, &t) != 0)
+  if (team_context_or_reply(r, &c) != 0 || challenge_writable_or_reply(r, &c) != 0 || my_team_or_reply(r, &c, &t) != 0)
     return;
   const struct phase *ph = selection_phase(&c, app_now());
   if (ph == NULL) {

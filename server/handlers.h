@@ -25,6 +25,11 @@ void h_submission_create(struct req *r);
 void h_submissions_list(struct req *r);
 void h_submission_get(struct req *r);
 
+/* h_organizer.c: a challenge's state and staff */
+void h_challenge_state(struct req *r);
+void h_staff_list(struct req *r);
+void h_staff_set(struct req *r);
+
 /* h_teams.c */
 void h_team_get(struct req *r);
 void h_team_create(struct req *r);
@@ -72,11 +77,13 @@ void h_downloads_export(struct req *r);
 
 /* Loads the challenge named by r->param[0] into C, or replies 404 and returns -1. */
 int challenge_or_reply(struct req *r, struct challenge *c);
+/* 0 when C may change (terms, submissions, teams); replies 403 challenge_archived and returns -1 when archived. */
+int challenge_writable_or_reply(struct req *r, const struct challenge *c);
 /* The phase of C open at NOW, or NULL. */
 const struct phase *challenge_open_phase(const struct challenge *c, int64_t now);
 /* 1 when the caller accepted C's current terms; replies 403 terms_not_accepted (or 500) and returns 0 if not. */
 int terms_accepted_or_reply(struct req *r, const struct challenge *c);
-/* 1 when the caller is organizer, jury or admin. */
+/* 1 when the caller is organizer, jury or admin, server-wide or of the challenge the request is about. */
 int req_is_staff(const struct req *r);
 
 #endif

@@ -32,6 +32,8 @@ struct req {
   char session_hash[65];
   char csrf[AUTH_TOKEN_MAX];
   json_t *body;                     /* parsed JSON object for routes that take one, else NULL */
+  int has_challenge_role;           /* the user is staff of the challenge this request is about (routes.c) */
+  enum app_role challenge_role;     /* then: ROLE_ORGANIZER or ROLE_JURY, besides the server-wide user.role */
   int replied;
 };
 

@@ -1,6 +1,7 @@
 /* routes.c: the one route table of the API, and the dispatcher that runs the common checks before any handler:
  * path decoding and bounds, method, cross-site refusal, authentication (Bearer token or session cookie),
  * role, CSRF for cookie-authenticated changes, and the JSON body (content type, size cap, depth cap). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,9 @@ static const struct route routes[] = {
   /* organizers */
   {"POST", "challenges", AUTH_USER, ROLES_ORGANIZER, 0, h_challenge_import},
   {"PATCH", "challenges/{}/phases/{}", AUTH_USER, ROLES_ORGANIZER, 1, h_phase_update},
+  {"PUT", "challenges/{}/state", AUTH_USER, ROLES_ORGANIZER, 1, h_challenge_state},
+  {"GET", "challenges/{}/staff", AUTH_USER, ROLES_STAFF, 0, h_staff_list},
+  {"PUT", "challenges/{}/staff/{}", AUTH_USER, ROLES_ORGANIZER, 1, h_staff_set},
   {"POST", "challenges/{}/rescore", AUTH_USER, ROLES_ORGANIZER, 1, h_challenge_rescore},
   {"GET", "challenges/{}/queue", AUTH_USER, ROLES_ORGANIZER, 0, h_queue_stats},
   {"GET", "challenges/{}/export", AUTH_USER, ROLES_ORGANIZER, 0, h_export},
@@ -263,6 +267,33 @@ static enum app_status authenticate(struct req *r)
   return APP_OK;
 }
 
+/* The staff role the user holds on the challenge ROUTE is about (challenges/{slug}/..., or the challenge of
+ * submissions/{id}/...), into r->challenge_role. A role given per challenge never reaches another challenge. */
+static enum app_status challenge_role(struct req *r, const struct route *route)
+{
+  char slug[64];
+  if (!r->authenticated)
+    return APP_OK;
+  if (strncmp(route->pattern, "challenges/{}", 13) == 0) {
+    if (util_strlcpy(slug, r->param[0], sizeof(slug)) != 0)
+      return APP_OK; /* no such slug: the handler answers 404 */
+  } else if (strncmp(route->pattern, "submissions/{}", 14) == 0) {
+    long long id;
+    if (util_parse_ll(r->param[0], 1, INT64_MAX, &id) != 0)
+      return APP_OK;
+    enum app_status s = db_submission_challenge(r->db, id, slug);
+    if (s != APP_OK)
+      return s == APP_NOT_FOUND ? APP_OK : s;
+  } else {
+    return APP_OK;
+  }
+  int found = db_staff_role(r->db, slug, r->user.id, &r->challenge_role);
+  if (found < 0)
+    return APP_INTERNAL;
+  r->has_challenge_role = found;
+  return APP_OK;
+}
+
 static int is_safe_method(const char *m)
 {
   return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
@@ -339,7 +370,13 @@ static void dispatch(struct req *r)
       http_reply_error(r, APP_UNAUTHORIZED, "log in or send an API token");
       return;
     }
-    if (route->roles != ROLES_ANY && (!r->authenticated || (route->roles & ROLE_BIT(r->user.role)) == 0)) {
+    if (challenge_role(r, route) != APP_OK) {
+      http_reply_error(r, APP_INTERNAL, "authorization failed");
+      return;
+    }
+    if (route->roles != ROLES_ANY && (!r->authenticated || ((route->roles & ROLE_BIT(r->user.role)) == 0 &&
+                                                            (!r->has_challenge_role ||
+                                                             (route->roles & ROLE_BIT(r->challenge_role)) == 0)))) {
       http_reply_error(r, APP_FORBIDDEN, "your role may not do this");
       return;
     }

@@ -173,7 +173,7 @@ static void test_db(void)
   c.phases[0].max_per_day = 3;
   c.phases[0].max_total = 4;
   json_t *files = json_pack("[{s:s,s:i,s:s}]", "name", "train.csv", "size", 5, "sha256", "ab");
-  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL};
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN};
   CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
   imp.title = "T2";
   imp.bundle_sha256 = "b2";

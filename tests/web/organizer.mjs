@@ -100,6 +100,24 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   assert((await page.locator('form.phase-form[data-phase="development"]').getByLabel('Per day').inputValue()) === '9', 'the form shows the saved value');
   await shot('phase-saved');
 
+  // The state: draft hides the challenge from everyone but its staff; the list shows the badge.
+  await page.locator('#state-select').selectOption('draft');
+  await page.getByRole('button', { name: 'Change the state…' }).click();
+  const stateDialog = page.locator('dialog.reason-dialog');
+  await stateDialog.getByLabel('Reason').fill('not ready for the public');
+  await stateDialog.getByRole('button', { name: 'Change the state' }).click();
+  await page.locator('#state-status', { hasText: 'imported-demo is now draft' }).waitFor();
+  await page.locator('#challenge-list tr[data-slug="imported-demo"] .badge-draft').waitFor();
+  const hidden = await api.call('GET', '/challenges/imported-demo');
+  assert(hidden.status === 404, `a draft does not exist for the public (${hidden.status})`);
+  await shot('draft');
+  await page.locator('#state-select').selectOption('open');
+  await page.getByRole('button', { name: 'Change the state…' }).click();
+  await stateDialog.getByLabel('Reason').fill('ready');
+  await stateDialog.getByRole('button', { name: 'Change the state' }).click();
+  await page.locator('#state-status', { hasText: 'imported-demo is now open' }).waitFor();
+  assert((await api.call('GET', '/challenges/imported-demo')).status === 200, 'open again');
+
   // The queue of visiomel-demo refreshes by itself after a submission; its log opens.
   await page.goto('/organizer.html?slug=visiomel-demo#queue');
   await page.locator('#queue-body .counts').waitFor();

@@ -37,7 +37,9 @@ function renderHead() {
     challenge.phase
       ? h('li', {}, h('span', { class: 'badge badge-open', text: 'open' }), ` ${challenge.phase} phase, closes `, challenge.ends_at ? timeEl(challenge.ends_at, { relative: true }) : 'never')
       : h('li', {}, h('span', { class: 'badge badge-finished', text: 'closed' }), ' No phase is open now.'),
-  ];
+    challenge.state === 'archived' ? h('li', {}, h('span', { class: 'badge badge-archived', text: 'archived' }), ' Read-only: the data and the leaderboard stay here; nobody can join, submit or change teams.') : null,
+    challenge.state === 'draft' ? h('li', {}, h('span', { class: 'badge badge-draft', text: 'draft' }), ' Only the staff of this challenge see it.') : null,
+  ].filter(Boolean);
   replace($('#facts'), facts);
 }
 
@@ -133,6 +135,7 @@ function renderSubmitGate() {
   const form = $('#submit-form');
   let msg = null;
   if (!me) msg = [h('a', { href: loginHref(), text: 'Log in' }), ' to submit predictions.'];
+  else if (challenge.state === 'archived') msg = 'This challenge is archived: submissions are closed for good.';
   else if (!challenge.terms_accepted) msg = 'Accept the terms to submit predictions.';
   else if (!challenge.phase) msg = 'Submissions are closed: no phase is open now.';
   else if (challenge.quota && challenge.quota.left_total === 0) msg = 'You have used all your submissions for this phase.';

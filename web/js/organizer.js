@@ -295,6 +295,38 @@ async function refreshSubmissions() {
         h('td', { class: 'desc', text: r.description ?? '' })))))));
 }
 
+// ---- state ----
+
+function renderState() {
+  const now = $('#state-now');
+  now.textContent = challenge.state || 'open';
+  now.className = `badge badge-${challenge.state || 'open'}`;
+  $('#state-select').value = challenge.state || 'open';
+}
+
+function initState() {
+  renderState();
+  $('#state-button').addEventListener('click', async () => {
+    const to = $('#state-select').value;
+    if (to === challenge.state) {
+      note($('#state-status'), `${slug} is already ${to}.`);
+      return;
+    }
+    const result = await reasonDialog({
+      title: `Make ${slug} ${to}`,
+      text: to === 'draft' ? 'Participants will no longer see this challenge.' : to === 'archived' ? 'The challenge stays readable; nobody can join it, submit or change a team.' : 'Everyone will see this challenge.',
+      confirm: 'Change the state',
+      action: (reason) => api('PUT', `${base}/state`, { json: { state: to, reason } }),
+    });
+    if (result) {
+      challenge.state = result.state;
+      renderState();
+      note($('#state-status'), `${slug} is now ${result.state}.`);
+      await listChallenges();
+    }
+  });
+}
+
 // ---- re-score and exports ----
 
 function initRescore() {
@@ -345,6 +377,7 @@ async function main() {
   $('#manage-slug').textContent = slug;
   $('#manage').hidden = false;
   renderPhases();
+  initState();
   renderExports();
   initRescore();
   await refreshQueue();

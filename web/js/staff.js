@@ -46,7 +46,8 @@ export async function challengeTable(root, current, link) {
     return h('tr', { class: c.slug === current ? 'current' : null, dataset: { slug: c.slug } },
       h('th', { scope: 'row' }, h('code', { text: c.slug })),
       h('td', { text: c.title || '' }),
-      h('td', {}, c.phase ? h('span', { class: 'badge badge-open', text: c.phase }) : h('span', { class: 'muted', text: 'no open phase' })),
+      h('td', {}, c.phase ? h('span', { class: 'badge badge-open', text: c.phase }) : h('span', { class: 'muted', text: 'no open phase' }),
+        c.state && c.state !== 'open' ? h('span', { class: `badge badge-${c.state}`, text: c.state }) : null),
       h('td', {}, h('a', { href: l.href, 'aria-current': c.slug === current ? 'page' : null, text: l.text }, h('span', { class: 'visually-hidden', text: ` ${c.slug}` }))));
   });
   replace(root, h('div', { class: 'table-scroll', tabindex: '0' }, h('table', { class: 'challenges' },
