@@ -30,27 +30,30 @@ static const char *foreign_format(const unsigned char *b, size_t n)
 		size_t len;
 		const char *name;
 	} sigs[] = {
-		{0, "Rar!\x1a\x07", 6, "RAR"},
-		{0, "7z\xbc\xaf\x27\x1c", 6, "7z"},
-		{0, "070707", 6, "cpio"},
-		{0, "070701", 6, "cpio"},
-		{0, "070702", 6, "cpio"},
-		{0, "\xc7\x71", 2, "cpio"},
-		{0, "\x71\xc7", 2, "cpio"},
-		{0, "\xfd" "7zXZ\x00", 6, "xz"},
-		{0, "BZh", 3, "bzip2"},
-		{0, "\x28\xb5\x2f\xfd", 4, "zstd"},
-		{0, "\x04\x22\x4d\x18", 4, "lz4"},
-		{0, "LZIP", 4, "lzip"},
-		{0, "\x1f\x9d", 2, "compress (.Z)"},
-		{0, "MSCF", 4, "cab"},
-		{0, "xar!", 4, "xar"},
-		{0, "!<arch>\n", 8, "ar"},
-		{0, "\x60\xea", 2, "arj"},
-		{0, "%PDF", 4, "PDF"},
-		{0, "\xd0\xcf\x11\xe0", 4, "OLE (old Excel)"},
-		{0x8001, "CD001", 5, "ISO 9660"},
-		{2, "-lh", 3, "LHA"},
+	        {0, "Rar!\x1a\x07", 6, "RAR"},
+	        {0, "7z\xbc\xaf\x27\x1c", 6, "7z"},
+	        {0, "070707", 6, "cpio"},
+	        {0, "070701", 6, "cpio"},
+	        {0, "070702", 6, "cpio"},
+	        {0, "\xc7\x71", 2, "cpio"},
+	        {0, "\x71\xc7", 2, "cpio"},
+	        {0,
+	         "\xfd"
+	         "7zXZ\x00",
+	         6, "xz"},
+	        {0, "BZh", 3, "bzip2"},
+	        {0, "\x28\xb5\x2f\xfd", 4, "zstd"},
+	        {0, "\x04\x22\x4d\x18", 4, "lz4"},
+	        {0, "LZIP", 4, "lzip"},
+	        {0, "\x1f\x9d", 2, "compress (.Z)"},
+	        {0, "MSCF", 4, "cab"},
+	        {0, "xar!", 4, "xar"},
+	        {0, "!<arch>\n", 8, "ar"},
+	        {0, "\x60\xea", 2, "arj"},
+	        {0, "%PDF", 4, "PDF"},
+	        {0, "\xd0\xcf\x11\xe0", 4, "OLE (old Excel)"},
+	        {0x8001, "CD001", 5, "ISO 9660"},
+	        {2, "-lh", 3, "LHA"},
 	};
 	size_t i;
 
@@ -133,8 +136,8 @@ static int noise_entry(const char *name)
  * bytes), counting every byte actually decompressed against *BUDGET (what is left of LIMIT for the whole
  * archive). KEEP == 0 reads and discards. Returns 0, or -1 with MSG set, -2 on out of memory.
  */
-static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint64_t *budget, char *msg,
-		      size_t msglen, uint64_t limit)
+static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint64_t *budget, char *msg, size_t msglen,
+                      uint64_t limit)
 {
 	size_t cap_buf = keep ? (size_t)1 << 20 : 0;
 	char scratch[65536];
@@ -180,7 +183,7 @@ static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint
 			return 0;
 		if ((uint64_t)got > *budget) {
 			snprintf(msg, msglen, "the file is larger than %llu bytes once decompressed",
-				 (unsigned long long)limit);
+			         (unsigned long long)limit);
 			return -1;
 		}
 		*budget -= (uint64_t)got;
@@ -189,8 +192,8 @@ static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint
 	}
 }
 
-static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum form form,
-				    const struct arc_limits *lim, struct arc_input *in, char *msg, size_t msglen)
+static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum form form, const struct arc_limits *lim,
+                                    struct arc_input *in, char *msg, size_t msglen)
 {
 	struct archive *a = NULL;
 	struct archive_entry *ent = NULL;
@@ -223,8 +226,10 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 	}
 	if (archive_read_open_memory(a, bytes, n) != ARCHIVE_OK) {
 		snprintf(msg, msglen, "the file is not a readable %s archive: %s",
-			 form == FORM_GZIP ? "gzip" : form == FORM_ZIP ? "zip" : "tar",
-			 archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		         form == FORM_GZIP  ? "gzip"
+		         : form == FORM_ZIP ? "zip"
+		                            : "tar",
+		         archive_error_string(a) ? archive_error_string(a) : "unknown error");
 		goto out;
 	}
 	for (;;) {
@@ -240,12 +245,12 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			break;
 		if (r != ARCHIVE_OK) {
 			snprintf(msg, msglen, "the archive is damaged: %s",
-				 archive_error_string(a) ? archive_error_string(a) : "bad header");
+			         archive_error_string(a) ? archive_error_string(a) : "bad header");
 			goto out;
 		}
 		if (++entries > lim->max_entries) {
 			snprintf(msg, msglen, "the archive has more than %u entries; it must hold exactly one CSV file",
-				 lim->max_entries);
+			         lim->max_entries);
 			goto out;
 		}
 		name = archive_entry_pathname(ent);
@@ -258,18 +263,21 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			goto out;
 		}
 		if (archive_entry_hardlink(ent) || archive_entry_symlink(ent)) {
-			snprintf(msg, msglen, "archive entry '%.100s' is a link; only regular files are accepted", name);
+			snprintf(msg, msglen, "archive entry '%.100s' is a link; only regular files are accepted",
+			         name);
 			goto out;
 		}
 		if (archive_entry_filetype(ent) == AE_IFDIR)
 			continue;
 		if (archive_entry_filetype(ent) != AE_IFREG) {
-			snprintf(msg, msglen, "archive entry '%.100s' is not a regular file (device, FIFO or socket)", name);
+			snprintf(msg, msglen, "archive entry '%.100s' is not a regular file (device, FIFO or socket)",
+			         name);
 			goto out;
 		}
 		keep = !noise_entry(name);
 		if (keep && ++files > 1) {
-			snprintf(msg, msglen, "the archive holds more than one file; it must hold exactly one CSV file");
+			snprintf(msg, msglen,
+			         "the archive holds more than one file; it must hold exactly one CSV file");
 			goto out;
 		}
 		rr = read_entry(a, keep, &buf, &blen, &budget, msg, msglen, lim->max_bytes);
@@ -284,7 +292,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			csv_printable(name, strlen(name), 120, in->entry, sizeof in->entry);
 			if (form == FORM_GZIP)
 				snprintf(in->format, sizeof in->format, "%s",
-					 archive_format(a) == ARCHIVE_FORMAT_RAW ? "gzip" : "tar.gz");
+				         archive_format(a) == ARCHIVE_FORMAT_RAW ? "gzip" : "tar.gz");
 		}
 	}
 	if (files == 0) {
@@ -298,8 +306,7 @@ out:
 	return st;
 }
 
-enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg,
-			 size_t msglen)
+enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg, size_t msglen)
 {
 	enum arc_status st = ARC_ERR_OPEN;
 	struct stat sb;
@@ -343,8 +350,10 @@ enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct 
 	form = sniff(in->map, in->map_len);
 	foreign = form == FORM_CSV ? foreign_format(in->map, in->map_len) : NULL;
 	if (foreign) {
-		snprintf(msg, msglen, "the file is a %s archive; accepted forms are CSV, .csv.gz, and zip, tar or "
-			 "tar.gz holding one CSV", foreign);
+		snprintf(msg, msglen,
+		         "the file is a %s archive; accepted forms are CSV, .csv.gz, and zip, tar or "
+		         "tar.gz holding one CSV",
+		         foreign);
 		st = ARC_ERR_REJECTED;
 		goto out;
 	}

@@ -14,25 +14,25 @@
 #include <stdint.h>
 
 struct arc_limits {
-	uint64_t max_bytes;    /* cap on the file and on the decompressed bytes read from it */
-	unsigned max_entries;  /* cap on archive entries (directories included) */
+	uint64_t max_bytes;   /* cap on the file and on the decompressed bytes read from it */
+	unsigned max_entries; /* cap on archive entries (directories included) */
 };
 
 /* An input file's content, writable (the CSV reader unescapes quoted fields in place). */
 struct arc_input {
 	char *data;
 	size_t len;
-	void *map;            /* non-NULL when DATA is an mmap of the file */
+	void *map; /* non-NULL when DATA is an mmap of the file */
 	size_t map_len;
-	char format[8];       /* "csv", "gzip", "zip", "tar", "tar.gz" */
-	char entry[256];      /* the file's name inside an archive (printable form), or "" */
+	char format[8];  /* "csv", "gzip", "zip", "tar", "tar.gz" */
+	char entry[256]; /* the file's name inside an archive (printable form), or "" */
 };
 
 enum arc_status {
 	ARC_OK = 0,
-	ARC_ERR_OPEN,       /* cannot open or read the file (not a participant's mistake) */
+	ARC_ERR_OPEN, /* cannot open or read the file (not a participant's mistake) */
 	ARC_ERR_NOMEM,
-	ARC_ERR_REJECTED    /* the file's form is not acceptable; the message says why */
+	ARC_ERR_REJECTED /* the file's form is not acceptable; the message says why */
 };
 
 /*
@@ -42,7 +42,7 @@ enum arc_status {
  * arc_input_free() whatever the result.
  */
 enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg,
-			 size_t msglen);
+                         size_t msglen);
 
 /* Releases what arc_load() holds in IN. Accepts a zeroed or already freed input. */
 void arc_input_free(struct arc_input *in);

@@ -16,15 +16,17 @@
 
 /* Bytes that end an unquoted field, or must be looked at: , LF CR NUL. */
 static const unsigned char stop_byte[256] = {
-	['\0'] = 1, ['\n'] = 1, ['\r'] = 1, [','] = 1,
+        ['\0'] = 1,
+        ['\n'] = 1,
+        ['\r'] = 1,
+        [','] = 1,
 };
 
 void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_record)
 {
 	r->p = buf;
 	r->end = buf + len;
-	if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
-	    (unsigned char)buf[2] == 0xBF)
+	if (len >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB && (unsigned char)buf[2] == 0xBF)
 		r->p += 3;
 	r->line = 0;
 	r->next_line = 1;
@@ -34,13 +36,17 @@ void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_rec
 const char *csv_status_text(enum csv_status status)
 {
 	switch (status) {
-	case CSV_OK: return "ok";
-	case CSV_EOF: return "end of file";
+	case CSV_OK:
+		return "ok";
+	case CSV_EOF:
+		return "end of file";
 	case CSV_ERR_QUOTE:
 		return "a quoted field is not closed, or a closing quote is followed by something other than a "
 		       "comma or a line end";
-	case CSV_ERR_LINE_TOO_LONG: return "the line is too long";
-	case CSV_ERR_NUL: return "the file contains a NUL byte: it is not a text CSV file";
+	case CSV_ERR_LINE_TOO_LONG:
+		return "the line is too long";
+	case CSV_ERR_NUL:
+		return "the file contains a NUL byte: it is not a text CSV file";
 	}
 	return "unknown CSV error";
 }
@@ -57,7 +63,7 @@ static char *scan_unquoted(char *p, char *end)
 	while (end - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
-					   _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nul)));
+		                           _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nul)));
 		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
 
 		if (mask != 0)
@@ -193,8 +199,8 @@ int csv_field_ieq(const char *s, size_t len, const char *word)
 }
 
 static const double pow10_exact[23] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
 #define NUM_TEXT_MAX 400
@@ -223,8 +229,7 @@ enum csv_num csv_parse_double(const char *s, size_t len, double *out)
 	if (p < e && (*p == 'n' || *p == 'N' || *p == 'i' || *p == 'I')) {
 		size_t wl = (size_t)(e - p);
 
-		if (csv_field_ieq(p, wl, "nan") || csv_field_ieq(p, wl, "inf") ||
-		    csv_field_ieq(p, wl, "infinity"))
+		if (csv_field_ieq(p, wl, "nan") || csv_field_ieq(p, wl, "inf") || csv_field_ieq(p, wl, "infinity"))
 			return CSV_NUM_NONFINITE;
 		return CSV_NUM_BAD;
 	}
@@ -338,7 +343,8 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 			return 0;
 		cp = (cp << 6) | (s[i] & 0x3F);
 	}
-	if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+	if ((need == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (need == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
 		return 0;
 	if (cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
 		return 0; /* line separators and bidi overrides are shown escaped */

@@ -19,19 +19,19 @@ struct csv_field {
 };
 
 enum csv_status {
-	CSV_OK = 0,           /* a record was read */
-	CSV_EOF,              /* no more records */
-	CSV_ERR_QUOTE,        /* unterminated quoted field, or garbage after a closing quote */
-	CSV_ERR_LINE_TOO_LONG,/* a record is longer than max_record bytes */
-	CSV_ERR_NUL           /* a NUL byte: the file is binary, not CSV */
+	CSV_OK = 0,            /* a record was read */
+	CSV_EOF,               /* no more records */
+	CSV_ERR_QUOTE,         /* unterminated quoted field, or garbage after a closing quote */
+	CSV_ERR_LINE_TOO_LONG, /* a record is longer than max_record bytes */
+	CSV_ERR_NUL            /* a NUL byte: the file is binary, not CSV */
 };
 
 struct csv_reader {
-	char *p;            /* cursor */
-	char *end;          /* one past the last byte */
-	size_t line;        /* physical line (1-based) where the last record returned starts */
-	size_t next_line;   /* physical line where the next record starts */
-	size_t max_record;  /* cap on one record's length in bytes */
+	char *p;           /* cursor */
+	char *end;         /* one past the last byte */
+	size_t line;       /* physical line (1-based) where the last record returned starts */
+	size_t next_line;  /* physical line where the next record starts */
+	size_t max_record; /* cap on one record's length in bytes */
 };
 
 /*
@@ -53,8 +53,8 @@ const char *csv_status_text(enum csv_status status);
 
 enum csv_num {
 	CSV_NUM_OK = 0,
-	CSV_NUM_BAD,       /* not a decimal number */
-	CSV_NUM_NONFINITE  /* NaN, Inf, or a value that overflows a double (1e309) */
+	CSV_NUM_BAD,      /* not a decimal number */
+	CSV_NUM_NONFINITE /* NaN, Inf, or a value that overflows a double (1e309) */
 };
 
 /*

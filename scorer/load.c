@@ -18,11 +18,10 @@
 
 /* ---- problems: the first SCORE_MAX_PROBLEMS are kept, all are counted ---- */
 
-static void problem_add(struct problems *ps, const char *code, size_t line, const char *column,
-			const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void problem_add(struct problems *ps, const char *code, size_t line, const char *column, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
 
-static void problem_add(struct problems *ps, const char *code, size_t line, const char *column,
-			const char *fmt, ...)
+static void problem_add(struct problems *ps, const char *code, size_t line, const char *column, const char *fmt, ...)
 {
 	struct problem *p;
 	va_list ap;
@@ -182,7 +181,7 @@ void score_classes_free(struct classes *c)
 struct class_ref {
 	char *name;
 	size_t len;
-	double value;   /* the label as a number, when every label is one */
+	double value; /* the label as a number, when every label is one */
 	int index;
 	int numeric;
 };
@@ -289,18 +288,18 @@ static size_t next_capacity(size_t cap, size_t max_rows)
 }
 
 /* Grows the row array ARR (NULL: an unused column, left alone) to N rows, or jumps to FAIL. */
-#define GROW_ROWS(arr, n, per_row, fail)                                          \
-	do {                                                                      \
-		if (arr) {                                                        \
-			void *grown_ = score_big_grow((arr), (n), (per_row));     \
-			if (!grown_)                                              \
-				goto fail;                                        \
-			(arr) = grown_;                                           \
-		}                                                                 \
+#define GROW_ROWS(arr, n, per_row, fail)                                                                               \
+	do {                                                                                                           \
+		if (arr) {                                                                                             \
+			void *grown_ = score_big_grow((arr), (n), (per_row));                                          \
+			if (!grown_)                                                                                   \
+				goto fail;                                                                             \
+			(arr) = grown_;                                                                                \
+		}                                                                                                      \
 	} while (0)
 
-static enum score_status load_input(const char *path, const struct score_limits *lim, struct arc_input *in,
-				    char *msg, size_t msglen, int is_pred)
+static enum score_status load_input(const char *path, const struct score_limits *lim, struct arc_input *in, char *msg,
+                                    size_t msglen, int is_pred)
 {
 	struct arc_limits al;
 	enum arc_status as;
@@ -383,7 +382,8 @@ enum score_status score_load_truth(struct job *j)
 		goto out;
 	}
 	if (cs != CSV_OK || nf > MAX_FIELDS) {
-		snprintf(msg, MSG_LEN, "ground truth header: %s", cs != CSV_OK ? csv_status_text(cs) : "too many columns");
+		snprintf(msg, MSG_LEN, "ground truth header: %s",
+		         cs != CSV_OK ? csv_status_text(cs) : "too many columns");
 		goto out;
 	}
 	t->ncols = nf;
@@ -411,13 +411,18 @@ enum score_status score_load_truth(struct job *j)
 	}
 	if (t->ntarget == 0 || (j->m->truth == SCORE_TRUTH_NUMBER && t->ntarget != 1) ||
 	    (j->m->truth == SCORE_TRUTH_SURVIVAL && t->ntarget != 2)) {
-		snprintf(msg, MSG_LEN, "metric %s needs %s in the ground truth besides the id and split columns; "
-			 "it has %d", j->m->name, j->m->truth == SCORE_TRUTH_SURVIVAL ? "two columns (time, event)"
-			 : j->m->truth == SCORE_TRUTH_NUMBER ? "one target column" : "a label column (or one column per class)",
-			 t->ntarget);
+		snprintf(msg, MSG_LEN,
+		         "metric %s needs %s in the ground truth besides the id and split columns; "
+		         "it has %d",
+		         j->m->name,
+		         j->m->truth == SCORE_TRUTH_SURVIVAL ? "two columns (time, event)"
+		         : j->m->truth == SCORE_TRUTH_NUMBER ? "one target column"
+		                                             : "a label column (or one column per class)",
+		         t->ntarget);
 		goto out;
 	}
-	if (j->m->truth == SCORE_TRUTH_SURVIVAL && csv_field_ieq(t->hdr[t->target[0]].s, t->hdr[t->target[0]].len, "event")) {
+	if (j->m->truth == SCORE_TRUTH_SURVIVAL &&
+	    csv_field_ieq(t->hdr[t->target[0]].s, t->hdr[t->target[0]].len, "event")) {
 		int tmp = t->target[0];
 
 		t->target[0] = t->target[1];
@@ -450,14 +455,16 @@ enum score_status score_load_truth(struct job *j)
 	if (t->cls && t->ntarget > 1) { /* one column per class: the class is the column holding the maximum */
 		for (c = 0; c < t->ntarget; c++) {
 			const struct csv_field *h = &t->hdr[t->target[c]];
-			int k = j->cost_k > 0 ? score_classes_find(t->cls, h->s, h->len) : classes_add(t->cls, h->s, h->len);
+			int k = j->cost_k > 0 ? score_classes_find(t->cls, h->s, h->len)
+			                      : classes_add(t->cls, h->s, h->len);
 
 			if (k != (j->cost_k > 0 ? k : c) || k < 0) {
 				char shown[80];
 
 				shown_field(h->s, h->len, shown, sizeof shown);
-				snprintf(msg, MSG_LEN, "ground truth column '%s' is not a class of params.labels, or is repeated",
-					 shown);
+				snprintf(msg, MSG_LEN,
+				         "ground truth column '%s' is not a class of params.labels, or is repeated",
+				         shown);
 				goto out;
 			}
 		}
@@ -475,7 +482,8 @@ enum score_status score_load_truth(struct job *j)
 			goto out;
 		}
 		if (nf != t->ncols) {
-			snprintf(msg, MSG_LEN, "ground truth line %zu has %d fields, expected %d", rd.line, nf, t->ncols);
+			snprintf(msg, MSG_LEN, "ground truth line %zu has %d fields, expected %d", rd.line, nf,
+			         t->ncols);
 			goto out;
 		}
 		if (row >= req->lim.max_rows) {
@@ -496,8 +504,8 @@ enum score_status score_load_truth(struct job *j)
 		}
 		idf = &f[t->id_col];
 		if (idf->len == 0 || idf->len > MAX_ID_BYTES) {
-			snprintf(msg, MSG_LEN, "ground truth line %zu: the id is empty or longer than %d bytes", rd.line,
-				 MAX_ID_BYTES);
+			snprintf(msg, MSG_LEN, "ground truth line %zu: the id is empty or longer than %d bytes",
+			         rd.line, MAX_ID_BYTES);
 			goto out;
 		}
 		t->id[row].off = (uint32_t)(idf->s - t->in.data);
@@ -506,15 +514,17 @@ enum score_status score_load_truth(struct job *j)
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
 
-			if ((sf->len == 6 && memcmp(sf->s, "Public", 6) == 0) || csv_field_ieq(sf->s, sf->len, "public")) {
+			if ((sf->len == 6 && memcmp(sf->s, "Public", 6) == 0) ||
+			    csv_field_ieq(sf->s, sf->len, "public")) {
 				t->split[row] = 0;
 			} else if ((sf->len == 7 && memcmp(sf->s, "Private", 7) == 0) ||
-				   csv_field_ieq(sf->s, sf->len, "private")) {
+			           csv_field_ieq(sf->s, sf->len, "private")) {
 				t->split[row] = 1;
 			} else {
 				shown_field(sf->s, sf->len, shown, sizeof shown);
-				snprintf(msg, MSG_LEN, "ground truth line %zu: split value '%s' is neither Public nor Private",
-					 rd.line, shown);
+				snprintf(msg, MSG_LEN,
+				         "ground truth line %zu: split value '%s' is neither Public nor Private",
+				         rd.line, shown);
 				goto out;
 			}
 		}
@@ -523,7 +533,8 @@ enum score_status score_load_truth(struct job *j)
 			int k = lf->len == 1 ? byte_class[(unsigned char)lf->s[0]] : -1;
 
 			if (k < 0) /* not a one-byte label seen before */
-				k = j->cost_k > 0 ? score_classes_find(t->cls, lf->s, lf->len) : classes_add(t->cls, lf->s, lf->len);
+				k = j->cost_k > 0 ? score_classes_find(t->cls, lf->s, lf->len)
+				                  : classes_add(t->cls, lf->s, lf->len);
 			if (k >= 0 && lf->len == 1)
 				byte_class[(unsigned char)lf->s[0]] = (int16_t)k;
 
@@ -533,9 +544,12 @@ enum score_status score_load_truth(struct job *j)
 					snprintf(msg, MSG_LEN, "out of memory reading the ground truth");
 					st = SCORE_INTERNAL;
 				} else if (j->cost_k > 0) {
-					snprintf(msg, MSG_LEN, "ground truth line %zu: label '%s' is not in params.labels", rd.line, shown);
+					snprintf(msg, MSG_LEN,
+					         "ground truth line %zu: label '%s' is not in params.labels", rd.line,
+					         shown);
 				} else {
-					snprintf(msg, MSG_LEN, "ground truth has more than %d classes", SCORE_MAX_CLASSES);
+					snprintf(msg, MSG_LEN, "ground truth has more than %d classes",
+					         SCORE_MAX_CLASSES);
 				}
 				goto out;
 			}
@@ -554,7 +568,9 @@ enum score_status score_load_truth(struct job *j)
 					arg = c;
 				}
 			}
-			t->y[row] = j->cost_k > 0 ? score_classes_find(t->cls, t->hdr[t->target[arg]].s, t->hdr[t->target[arg]].len) : arg;
+			t->y[row] = j->cost_k > 0 ? score_classes_find(t->cls, t->hdr[t->target[arg]].s,
+			                                               t->hdr[t->target[arg]].len)
+			                          : arg;
 		} else {
 			for (c = 0; c < t->ntarget; c++) {
 				double v;
@@ -630,11 +646,11 @@ static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, s
 struct repeat_scan {
 	const char *buf;
 	const struct slice *ids;
-	const uint64_t *keys;   /* grouped by partition */
-	const size_t *start;    /* PARTS + 1 offsets into KEYS */
+	const uint64_t *keys; /* grouped by partition */
+	const size_t *start;  /* PARTS + 1 offsets into KEYS */
 	unsigned first;
 	unsigned last;
-	long long found;        /* -1 none, a row, or -2 on no memory */
+	long long found; /* -1 none, a row, or -2 on no memory */
 };
 
 /*
@@ -857,7 +873,8 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match)
 				if (e == 0)
 					break;
 				row = (size_t)(e & 0xFFFFFFFFu) - 1;
-				if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag && slice_eq(t->in.data, t->id[row], p->in.data, s)) {
+				if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag &&
+				    slice_eq(t->in.data, t->id[row], p->in.data, s)) {
 					match[r + b] = (uint32_t)(row + 1);
 					break;
 				}
@@ -876,7 +893,7 @@ void score_load_pred(struct job *j)
 	struct pred *p = &j->p;
 	struct csv_reader rd;
 	struct csv_field *f = NULL;
-	char (*colname)[64] = NULL;
+	char(*colname)[64] = NULL;
 	enum csv_status cs;
 	size_t cap;
 	size_t nval;
@@ -893,7 +910,8 @@ void score_load_pred(struct job *j)
 	csv_reader_init(&rd, p->in.data, p->in.len, req->lim.max_record);
 	cs = csv_next(&rd, p->hdr, MAX_FIELDS, &nf);
 	if (cs == CSV_EOF) {
-		problem_add(&p->probs, "empty_file", 0, "", "the file is empty: expected a header line, then one line per id");
+		problem_add(&p->probs, "empty_file", 0, "",
+		            "the file is empty: expected a header line, then one line per id");
 		goto out;
 	}
 	if (cs != CSV_OK) {
@@ -901,18 +919,19 @@ void score_load_pred(struct job *j)
 		goto out;
 	}
 	if (nf > MAX_FIELDS) {
-		problem_add(&p->probs, "wrong_header", rd.line, "", "the header has %d columns; at most %d are accepted",
-			    nf, MAX_FIELDS);
+		problem_add(&p->probs, "wrong_header", rd.line, "",
+		            "the header has %d columns; at most %d are accepted", nf, MAX_FIELDS);
 		goto out;
 	}
 	if (nf < 2) {
-		const char *sep = memchr(p->hdr[0].s, ';', p->hdr[0].len) ? "';'"
-				  : memchr(p->hdr[0].s, '\t', p->hdr[0].len) ? "tabs" : NULL;
+		const char *sep = memchr(p->hdr[0].s, ';', p->hdr[0].len)    ? "';'"
+		                  : memchr(p->hdr[0].s, '\t', p->hdr[0].len) ? "tabs"
+		                                                             : NULL;
 
 		problem_add(&p->probs, "wrong_header", rd.line, "",
-			    "the header has one column; expected the id column, then the prediction column(s)%s%s%s",
-			    sep ? " (the file seems to separate columns with " : "", sep ? sep : "",
-			    sep ? ": use commas)" : "");
+		            "the header has one column; expected the id column, then the prediction column(s)%s%s%s",
+		            sep ? " (the file seems to separate columns with " : "", sep ? sep : "",
+		            sep ? ": use commas)" : "");
 		goto out;
 	}
 	p->ncols = nf;
@@ -947,7 +966,7 @@ void score_load_pred(struct job *j)
 		}
 		if (row >= req->lim.max_rows) {
 			problem_add(&p->probs, "too_many_rows", rd.line, "", "the file has more than %zu rows",
-				    req->lim.max_rows);
+			            req->lim.max_rows);
 			break;
 		}
 		if (row >= cap) { /* lines shorter than guessed: only possible with empty fields */
@@ -986,11 +1005,11 @@ void score_load_pred(struct job *j)
 			p->id[row].len = (uint32_t)idf->len;
 		} else if (nf >= 1) {
 			problem_add(&p->probs, "bad_id", line, colname[0], "line %zu: the id is %s", line,
-				    idf->len == 0 ? "empty" : "too long");
+			            idf->len == 0 ? "empty" : "too long");
 		}
 		if (nf != p->ncols) {
-			problem_add(&p->probs, "wrong_field_count", line, "", "line %zu has %d fields, expected %d like the header",
-				    line, nf, p->ncols);
+			problem_add(&p->probs, "wrong_field_count", line, "",
+			            "line %zu has %d fields, expected %d like the header", line, nf, p->ncols);
 			if (p->label_mode)
 				p->label[row].len = NO_LABEL;
 			continue;
@@ -1017,15 +1036,17 @@ void score_load_pred(struct job *j)
 			shown_field(f[c].s, f[c].len, shown, sizeof shown);
 			if (nr == CSV_NUM_BAD)
 				problem_add(&p->probs, "not_a_number", line, colname[c],
-					    "line %zu, column '%s': '%s' is not a number", line, colname[c], shown);
+				            "line %zu, column '%s': '%s' is not a number", line, colname[c], shown);
 			else if (nr == CSV_NUM_NONFINITE)
 				problem_add(&p->probs, "not_finite", line, colname[c],
-					    "line %zu, column '%s': '%s' is not a finite number (NaN and infinity are not accepted)",
-					    line, colname[c], shown);
+				            "line %zu, column '%s': '%s' is not a finite number (NaN and infinity are "
+				            "not accepted)",
+				            line, colname[c], shown);
 			else
 				problem_add(&p->probs, "not_a_probability", line, colname[c],
-					    "line %zu, column '%s': %s is not a probability (expected a number from 0 to 1)",
-					    line, colname[c], shown);
+				            "line %zu, column '%s': %s is not a probability (expected a number from 0 "
+				            "to 1)",
+				            line, colname[c], shown);
 		}
 	}
 	p->st = SCORE_OK;
@@ -1061,14 +1082,16 @@ void score_check_header(struct job *j, struct problems *hp, int *colmap, int *pe
 		int index_col = p->hdr[0].len == 0 || field_is(&p->hdr[0], "Unnamed: 0");
 
 		shown_field(p->hdr[0].s, p->hdr[0].len, shown, sizeof shown);
-		problem_add(hp, "wrong_header", 1, shown, "header: the first column must be the id column '%s', found '%s'%s",
-			    want, shown, index_col ? " (an unnamed first column is usually a pandas index: write the file "
-			    "with to_csv(index=False))" : "");
+		problem_add(hp, "wrong_header", 1, shown,
+		            "header: the first column must be the id column '%s', found '%s'%s", want, shown,
+		            index_col ? " (an unnamed first column is usually a pandas index: write the file "
+		                        "with to_csv(index=False))"
+		                      : "");
 		return; /* the other columns are then shifted: checking them would only add noise */
 	}
 	if (j->m->pred == SCORE_PRED_NUMBER && nval != 1) {
-		problem_add(hp, "wrong_header", 1, "", "header: expected exactly one prediction column after '%s', found %d",
-			    want, nval);
+		problem_add(hp, "wrong_header", 1, "",
+		            "header: expected exactly one prediction column after '%s', found %d", want, nval);
 		return;
 	}
 	if (j->m->pred == SCORE_PRED_NUMBER || (j->m->pred == SCORE_PRED_LABEL && nval == 1))
@@ -1076,8 +1099,10 @@ void score_check_header(struct job *j, struct problems *hp, int *colmap, int *pe
 	classes_list(t->cls, list, sizeof list);
 	if (nval == 1) {
 		if (t->cls->n > 2)
-			problem_add(hp, "wrong_header", 1, "", "header: %s needs one probability column per class (%s), "
-				    "found a single column", j->m->name, list);
+			problem_add(hp, "wrong_header", 1, "",
+			            "header: %s needs one probability column per class (%s), "
+			            "found a single column",
+			            j->m->name, list);
 		return;
 	}
 	*per_class = 1;
@@ -1089,8 +1114,10 @@ void score_check_header(struct job *j, struct problems *hp, int *colmap, int *pe
 		shown_field(h->s, h->len, shown, sizeof shown);
 		k = score_classes_find(t->cls, h->s, h->len);
 		if (k < 0) {
-			problem_add(hp, "wrong_header", 1, shown, "header: column '%s' is not a class; expected one column per "
-				    "class: %s", shown, list);
+			problem_add(hp, "wrong_header", 1, shown,
+			            "header: column '%s' is not a class; expected one column per "
+			            "class: %s",
+			            shown, list);
 		} else if (colmap[k] >= 0) {
 			problem_add(hp, "wrong_header", 1, shown, "header: column '%s' appears twice", shown);
 		} else {
@@ -1100,8 +1127,10 @@ void score_check_header(struct job *j, struct problems *hp, int *colmap, int *pe
 	for (k = 0; k < t->cls->n; k++) {
 		if (colmap[k] < 0) {
 			shown_field(t->cls->name[k], t->cls->len[k], shown, sizeof shown);
-			problem_add(hp, "wrong_header", 1, "", "header: no column for class '%s'; expected one column per "
-				    "class: %s", shown, list);
+			problem_add(hp, "wrong_header", 1, "",
+			            "header: no column for class '%s'; expected one column per "
+			            "class: %s",
+			            shown, list);
 		}
 	}
 }
@@ -1126,8 +1155,8 @@ static void map_label(const struct job *j, size_t r, int32_t *yhat_pred, struct 
 	shown_field(p->hdr[1].s, p->hdr[1].len, col, sizeof col);
 	shown_field(p->in.data + l.off, l.len, shown, sizeof shown);
 	classes_list(j->t.cls, list, sizeof list);
-	problem_add(rp, "unknown_label", pred_line(p, r), col, "line %u, column '%s': '%s' is not one of the classes: %s",
-		    pred_line(p, r), col, shown, list);
+	problem_add(rp, "unknown_label", pred_line(p, r), col,
+	            "line %u, column '%s': '%s' is not one of the classes: %s", pred_line(p, r), col, shown, list);
 }
 
 /*
@@ -1161,10 +1190,12 @@ static void report_missing(const struct truth *t, const uint32_t *owner, const c
 		char shown[80];
 
 		shown_field(t->in.data + t->id[first].off, t->id[first].len, shown, sizeof shown);
-		problem_add(mp, "missing_id", 0, idname, "id '%s' is missing: every id of the test set needs one line", shown);
+		problem_add(mp, "missing_id", 0, idname, "id '%s' is missing: every id of the test set needs one line",
+		            shown);
 	} else if (missing > 1) {
-		problem_add(mp, "missing_id", 0, idname, "%zu ids of the test set have no line (every id needs one): %s%s",
-			    missing, some, missing > 5 ? ", ..." : "");
+		problem_add(mp, "missing_id", 0, idname,
+		            "%zu ids of the test set have no line (every id needs one): %s%s", missing, some,
+		            missing > 5 ? ", ..." : "");
 	}
 }
 
@@ -1175,7 +1206,7 @@ static void report_missing(const struct truth *t, const uint32_t *owner, const c
  * throughout. Row problems go to RP (in line order), missing ids to MP.
  */
 void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
-		      struct problems *rp, struct problems *mp)
+                     struct problems *rp, struct problems *mp)
 {
 	const struct truth *t = &j->t;
 	const struct pred *p = &j->p;
@@ -1214,12 +1245,12 @@ void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int3
 		}
 		shown_field(p->in.data + s.off, s.len, shown, sizeof shown);
 		if (row < 0)
-			problem_add(rp, "unknown_id", pred_line(p, r), idname, "line %u: id '%s' is not in the test set",
-				    pred_line(p, r), shown);
+			problem_add(rp, "unknown_id", pred_line(p, r), idname,
+			            "line %u: id '%s' is not in the test set", pred_line(p, r), shown);
 		else
 			problem_add(rp, "duplicate_id", pred_line(p, r), idname,
-				    "line %u: id '%s' appears twice (first on line %u)", pred_line(p, r), shown,
-				    pred_line(p, owner[row] - 1));
+			            "line %u: id '%s' appears twice (first on line %u)", pred_line(p, r), shown,
+			            pred_line(p, owner[row] - 1));
 	}
 	if (owner)
 		report_missing(t, owner, idname, mp);

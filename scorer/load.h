@@ -54,17 +54,17 @@ struct truth {
 	struct csv_field hdr[MAX_FIELDS];
 	int ncols;
 	int id_col;
-	int split_col;           /* -1: none */
-	int target[MAX_FIELDS];  /* columns that are neither id nor split */
+	int split_col;          /* -1: none */
+	int target[MAX_FIELDS]; /* columns that are neither id nor split */
 	int ntarget;
 	struct slice *id;
-	uint64_t *idkey;         /* per row: (id hash high 32 bits) << 32 | row, for find_repeat() */
-	uint8_t *split;          /* 0 public, 1 private; NULL without split column */
+	uint64_t *idkey; /* per row: (id hash high 32 bits) << 32 | row, for find_repeat() */
+	uint8_t *split;  /* 0 public, 1 private; NULL without split column */
 	int32_t *y;
 	double *yv;
 	uint8_t *event;
 	struct classes *cls;
-	uint64_t *table;         /* id hash table: (hash high 32 bits) << 32 | (row + 1) */
+	uint64_t *table; /* id hash table: (hash high 32 bits) << 32 | (row + 1) */
 	size_t mask;
 };
 
@@ -75,14 +75,14 @@ struct pred {
 	size_t n;
 	struct csv_field hdr[MAX_FIELDS];
 	int ncols;
-	int label_mode;          /* one label column: values kept as slices */
+	int label_mode; /* one label column: values kept as slices */
 	struct slice *id;
-	uint32_t *line;          /* physical line of each row; NULL while every row i is on line0 + i */
+	uint32_t *line; /* physical line of each row; NULL while every row i is on line0 + i */
 	size_t line0;
-	double *p;               /* n x (ncols - 1), file column order */
+	double *p; /* n x (ncols - 1), file column order */
 	struct slice *label;
 	struct problems probs;
-	enum score_status st;    /* SCORE_OK, or an error with msg */
+	enum score_status st; /* SCORE_OK, or an error with msg */
 	char msg[MSG_LEN];
 };
 
@@ -93,7 +93,7 @@ struct job {
 	struct pred p;
 	enum score_status truth_st;
 	char truth_msg[MSG_LEN];
-	double *cost;             /* cost_matrix in params order, k x k */
+	double *cost; /* cost_matrix in params order, k x k */
 	char **cost_label;
 	int cost_k;
 };
@@ -153,6 +153,6 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match);
  * problems go to RP (in line order); missing ids, counted as one problem, to MP.
  */
 void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
-		     struct problems *rp, struct problems *mp);
+                     struct problems *rp, struct problems *mp);
 
 #endif

@@ -41,9 +41,11 @@ static void usage(FILE *out)
 	      "column, then the target column(s). Predictions: the id column (same name), then the\n"
 	      "prediction column(s). Every id exactly once.\n"
 	      "\n"
-	      "Metrics (--metric NAME):\n", out);
+	      "Metrics (--metric NAME):\n",
+	      out);
 	for (m = score_metric_table(); m->name; m++)
-		fprintf(out, "  %s (%s is better)\n      %s\n", m->name, m->higher_is_better ? "higher" : "lower", m->help);
+		fprintf(out, "  %s (%s is better)\n      %s\n", m->name, m->higher_is_better ? "higher" : "lower",
+		        m->help);
 	fputs("\n"
 	      "Truth and prediction columns per metric:\n"
 	      "  label metrics (accuracy ... kappas, cost_matrix): truth one label column, or one column per\n"
@@ -62,7 +64,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Limits: --max-bytes N (per file, compressed and decompressed; default 2147483648),\n"
 	      "  --max-rows N (default 100000000), --max-line N (bytes per record; default 262144),\n"
-	      "  --max-entries N (archive entries; default 16).\n", out);
+	      "  --max-entries N (archive entries; default 16).\n",
+	      out);
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -87,7 +90,8 @@ static int print_and_exit(json_t *obj, int code)
 	if (text) {
 		puts(text);
 	} else {
-		puts("{\"error\":{\"code\":\"internal_error\",\"message\":\"out of memory\",\"line\":0,\"column\":\"\"}}");
+		puts("{\"error\":{\"code\":\"internal_error\",\"message\":\"out of "
+		     "memory\",\"line\":0,\"column\":\"\"}}");
 		code = SCORE_INTERNAL;
 	}
 	free(text);
@@ -112,21 +116,21 @@ static int usage_error(const char *what, const char *arg)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"truth", required_argument, NULL, 't'},
-		{"pred", required_argument, NULL, 'p'},
-		{"metric", required_argument, NULL, 'm'},
-		{"params", required_argument, NULL, 'P'},
-		{"id-column", required_argument, NULL, 'i'},
-		{"split-column", required_argument, NULL, 's'},
-		{"challenge", required_argument, NULL, 'c'},
-		{"bootstrap", required_argument, NULL, 'b'},
-		{"seed", required_argument, NULL, 'S'},
-		{"max-bytes", required_argument, NULL, 'B'},
-		{"max-rows", required_argument, NULL, 'R'},
-		{"max-line", required_argument, NULL, 'L'},
-		{"max-entries", required_argument, NULL, 'E'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"truth", required_argument, NULL, 't'},
+	        {"pred", required_argument, NULL, 'p'},
+	        {"metric", required_argument, NULL, 'm'},
+	        {"params", required_argument, NULL, 'P'},
+	        {"id-column", required_argument, NULL, 'i'},
+	        {"split-column", required_argument, NULL, 's'},
+	        {"challenge", required_argument, NULL, 'c'},
+	        {"bootstrap", required_argument, NULL, 'b'},
+	        {"seed", required_argument, NULL, 'S'},
+	        {"max-bytes", required_argument, NULL, 'B'},
+	        {"max-rows", required_argument, NULL, 'R'},
+	        {"max-line", required_argument, NULL, 'L'},
+	        {"max-entries", required_argument, NULL, 'E'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct score_request req;
 	const char *challenge = NULL;
@@ -146,17 +150,36 @@ int main(int argc, char **argv)
 		if (c == -1)
 			break;
 		switch (c) {
-		case 't': req.truth_path = optarg; break;
-		case 'p': req.pred_path = optarg; break;
-		case 'm': req.metric = optarg; break;
-		case 'P': req.params_json = optarg; break;
-		case 'i': req.id_column = optarg[0] ? optarg : NULL; break;        /* "": the first column */
-		case 's': req.split_column = optarg[0] ? optarg : NULL; break;     /* "": Usage */
-		case 'c': challenge = optarg; break;
+		case 't':
+			req.truth_path = optarg;
+			break;
+		case 'p':
+			req.pred_path = optarg;
+			break;
+		case 'm':
+			req.metric = optarg;
+			break;
+		case 'P':
+			req.params_json = optarg;
+			break;
+		case 'i':
+			req.id_column = optarg[0] ? optarg : NULL;
+			break; /* "": the first column */
+		case 's':
+			req.split_column = optarg[0] ? optarg : NULL;
+			break; /* "": Usage */
+		case 'c':
+			challenge = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
-		case 'b': case 'S': case 'B': case 'R': case 'L': case 'E':
+		case 'b':
+		case 'S':
+		case 'B':
+		case 'R':
+		case 'L':
+		case 'E':
 			if (parse_u64(optarg, &v) != 0)
 				return usage_error("bad number", optarg);
 			if (c == 'b')
@@ -186,8 +209,9 @@ int main(int argc, char **argv)
 		st = score_request_from_challenge(challenge, &req, &hold, msg, sizeof msg);
 		if (st != SCORE_OK) {
 			fprintf(stderr, "concours-score: %s\n", msg);
-			return print_and_exit(json_pack("{s:{s:s, s:s, s:i, s:s}}", "error", "code", "configuration_error",
-							"message", msg, "line", 0, "column", ""), st);
+			return print_and_exit(json_pack("{s:{s:s, s:s, s:i, s:s}}", "error", "code",
+			                                "configuration_error", "message", msg, "line", 0, "column", ""),
+			                      st);
 		}
 	}
 	if (!req.truth_path || !req.pred_path || !req.metric)

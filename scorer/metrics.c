@@ -46,7 +46,7 @@ void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 {
 	/* On the heap: 96 KiB of thread-local storage would be charged to every thread of every program that
 	 * links this library, and the HTTP server's worker threads have 100 KiB stacks. */
-	size_t (*count)[RADIX_SIZE];
+	size_t(*count)[RADIX_SIZE];
 	uint64_t *src = a;
 	uint64_t *dst = tmp;
 	size_t i;
@@ -104,8 +104,8 @@ void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
  * Gathers the scores of column COL as sort keys: positives (truth == POS) at the front of KEYS, negatives at
  * the back, then sorts both parts ascending. *NPOS gets the positives' count.
  */
-static void gather_ranked(const struct score_data *d, const uint32_t *rows, size_t n, int pos, int col,
-			  uint64_t *keys, uint64_t *tmp, size_t *npos)
+static void gather_ranked(const struct score_data *d, const uint32_t *rows, size_t n, int pos, int col, uint64_t *keys,
+                          uint64_t *tmp, size_t *npos)
 {
 	size_t i;
 	size_t np = 0;
@@ -186,8 +186,8 @@ static double ap_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, siz
 
 enum rank_kind { RANK_AUC, RANK_AP };
 
-static enum score_fn_status ranked(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				   char *why, size_t whylen, enum rank_kind kind)
+static enum score_fn_status ranked(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
+                                   size_t whylen, enum rank_kind kind)
 {
 	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
 	uint64_t *keys = NULL;
@@ -208,13 +208,14 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 
 		gather_ranked(d, rows, n, d->binary_pos, d->ncol == 1 ? 0 : d->binary_pos, keys, tmp, &np);
 		if (np == 0 || np == n) {
-			snprintf(why, whylen, "%s is undefined: the ground truth holds only one class (%s) in these rows",
-				 name, np == 0 ? "no positives" : "no negatives");
+			snprintf(why, whylen,
+			         "%s is undefined: the ground truth holds only one class (%s) in these rows", name,
+			         np == 0 ? "no positives" : "no negatives");
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
 		*out = kind == RANK_AUC ? auc_sorted(keys, np, keys + np, n - np)
-					: ap_sorted(keys, np, keys + np, n - np);
+		                        : ap_sorted(keys, np, keys + np, n - np);
 		goto out;
 	}
 	/* multiclass: one class against the rest, macro average over the classes present in these rows */
@@ -225,13 +226,14 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 		if (np == 0)
 			continue;
 		if (np == n) {
-			snprintf(why, whylen, "%s is undefined: the ground truth holds only one class ('%s') in these rows",
-				 name, d->class_name[k]);
+			snprintf(why, whylen,
+			         "%s is undefined: the ground truth holds only one class ('%s') in these rows", name,
+			         d->class_name[k]);
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
 		sum += kind == RANK_AUC ? auc_sorted(keys, np, keys + np, n - np)
-					: ap_sorted(keys, np, keys + np, n - np);
+		                        : ap_sorted(keys, np, keys + np, n - np);
 		used++;
 	}
 	if (used == 0) {
@@ -247,13 +249,13 @@ out:
 }
 
 static enum score_fn_status m_roc_auc(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				      char *why, size_t whylen)
+                                      char *why, size_t whylen)
 {
 	return ranked(d, rows, n, out, why, whylen, RANK_AUC);
 }
 
-static enum score_fn_status m_average_precision(const struct score_data *d, const uint32_t *rows, size_t n,
-						double *out, char *why, size_t whylen)
+static enum score_fn_status m_average_precision(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+                                                char *why, size_t whylen)
 {
 	return ranked(d, rows, n, out, why, whylen, RANK_AP);
 }
@@ -278,7 +280,7 @@ static enum score_fn_status empty_rows(const char *name, char *why, size_t whyle
 }
 
 static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				       char *why, size_t whylen)
+                                       char *why, size_t whylen)
 {
 	double sum = 0.0;
 	size_t i;
@@ -311,8 +313,8 @@ static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_
 	return SCORE_FN_OK;
 }
 
-static enum score_fn_status m_brier(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				    char *why, size_t whylen)
+static enum score_fn_status m_brier(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
+                                    size_t whylen)
 {
 	double sum = 0.0;
 	size_t i;
@@ -339,7 +341,7 @@ static enum score_fn_status m_brier(const struct score_data *d, const uint32_t *
 enum reg_kind { REG_RMSE, REG_MAE, REG_R2, REG_MAPE };
 
 static enum score_fn_status regression(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				       char *why, size_t whylen, enum reg_kind kind)
+                                       char *why, size_t whylen, enum reg_kind kind)
 {
 	static const char *const names[] = {"rmse", "mae", "r2", "mape"};
 	long double sum = 0.0L;
@@ -389,26 +391,26 @@ static enum score_fn_status regression(const struct score_data *d, const uint32_
 	return SCORE_FN_OK;
 }
 
-static enum score_fn_status m_rmse(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				   char *why, size_t whylen)
+static enum score_fn_status m_rmse(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
+                                   size_t whylen)
 {
 	return regression(d, rows, n, out, why, whylen, REG_RMSE);
 }
 
-static enum score_fn_status m_mae(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				  char *why, size_t whylen)
+static enum score_fn_status m_mae(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
+                                  size_t whylen)
 {
 	return regression(d, rows, n, out, why, whylen, REG_MAE);
 }
 
-static enum score_fn_status m_r2(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				 char *why, size_t whylen)
+static enum score_fn_status m_r2(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
+                                 size_t whylen)
 {
 	return regression(d, rows, n, out, why, whylen, REG_R2);
 }
 
-static enum score_fn_status m_mape(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				   char *why, size_t whylen)
+static enum score_fn_status m_mape(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
+                                   size_t whylen)
 {
 	return regression(d, rows, n, out, why, whylen, REG_MAPE);
 }
@@ -416,13 +418,20 @@ static enum score_fn_status m_mape(const struct score_data *d, const uint32_t *r
 /* ---- label metrics, all from one confusion matrix ---- */
 
 enum label_kind {
-	LAB_ACCURACY, LAB_BALANCED, LAB_F1_MACRO, LAB_F1_MICRO, LAB_F1_WEIGHTED, LAB_MCC, LAB_KAPPA, LAB_QWK,
+	LAB_ACCURACY,
+	LAB_BALANCED,
+	LAB_F1_MACRO,
+	LAB_F1_MICRO,
+	LAB_F1_WEIGHTED,
+	LAB_MCC,
+	LAB_KAPPA,
+	LAB_QWK,
 	LAB_COST
 };
 
 static const char *const label_names[] = {
-	"accuracy", "balanced_accuracy", "f1_macro", "f1_micro", "f1_weighted", "mcc", "cohen_kappa",
-	"quadratic_weighted_kappa", "cost_matrix",
+        "accuracy",    "balanced_accuracy",        "f1_macro",    "f1_micro", "f1_weighted", "mcc",
+        "cohen_kappa", "quadratic_weighted_kappa", "cost_matrix",
 };
 
 static double f1_of(double tp, double npred, double ntrue)
@@ -434,8 +443,7 @@ static double f1_of(double tp, double npred, double ntrue)
 }
 
 /* Cohen's kappa over the labels present in these rows (sklearn's unique_labels), optionally weighted. */
-static int kappa(const double *cm, const double *tsum, const double *psum, int k, double n, int quadratic,
-		 double *out)
+static int kappa(const double *cm, const double *tsum, const double *psum, int k, double n, int quadratic, double *out)
 {
 	int idx[SCORE_MAX_CLASSES];
 	int m = 0;
@@ -462,8 +470,8 @@ static int kappa(const double *cm, const double *tsum, const double *psum, int k
 	return 0;
 }
 
-static enum score_fn_status labels(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				   char *why, size_t whylen, enum label_kind kind)
+static enum score_fn_status labels(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
+                                   size_t whylen, enum label_kind kind)
 {
 	size_t k = (size_t)d->nclass;
 	double *cm = NULL;
@@ -565,8 +573,10 @@ static enum score_fn_status labels(const struct score_data *d, const uint32_t *r
 	case LAB_KAPPA:
 	case LAB_QWK:
 		if (kappa(cm, tsum, psum, (int)k, dn, kind == LAB_QWK, out) != 0) {
-			snprintf(why, whylen, "%s is undefined: the ground truth and the predictions hold the same "
-				 "single class in these rows", label_names[kind]);
+			snprintf(why, whylen,
+			         "%s is undefined: the ground truth and the predictions hold the same "
+			         "single class in these rows",
+			         label_names[kind]);
 			st = SCORE_FN_UNDEFINED;
 		}
 		break;
@@ -580,11 +590,11 @@ out:
 	return st;
 }
 
-#define LABEL_FN(fname, kind)                                                                           \
-	static enum score_fn_status fname(const struct score_data *d, const uint32_t *rows, size_t n,    \
-					  double *out, char *why, size_t whylen)                         \
-	{                                                                                               \
-		return labels(d, rows, n, out, why, whylen, kind);                                      \
+#define LABEL_FN(fname, kind)                                                                                          \
+	static enum score_fn_status fname(const struct score_data *d, const uint32_t *rows, size_t n, double *out,     \
+	                                  char *why, size_t whylen)                                                    \
+	{                                                                                                              \
+		return labels(d, rows, n, out, why, whylen, kind);                                                     \
 	}
 
 LABEL_FN(m_accuracy, LAB_ACCURACY)
@@ -644,7 +654,7 @@ static uint64_t fenwick_below(const uint32_t *t, size_t i)
  * tied risks count 1/2.
  */
 static enum score_fn_status m_c_index(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
-				      char *why, size_t whylen)
+                                      char *why, size_t whylen)
 {
 	struct surv_item *it = NULL;
 	uint64_t *risks = NULL;
@@ -723,8 +733,9 @@ static enum score_fn_status m_c_index(const struct score_data *d, const uint32_t
 		g = start;
 	}
 	if (pairs == 0) {
-		snprintf(why, whylen, "c_index is undefined: no comparable pair (no event before another subject's "
-			 "time) in these rows");
+		snprintf(why, whylen,
+		         "c_index is undefined: no comparable pair (no event before another subject's "
+		         "time) in these rows");
 		st = SCORE_FN_UNDEFINED;
 		goto out;
 	}
@@ -800,8 +811,8 @@ void score_merge_keys(const uint64_t *a, size_t na, const uint64_t *b, size_t nb
  * sorted apart (four runs that together are one sort of all rows), each split is walked, and the runs are
  * merged for the value over all rows.
  */
-static enum score_fn_status ranked_splits(const struct score_data *d, const uint8_t *split, double out[3],
-					  int *handled, char *why, size_t whylen, enum rank_kind kind)
+static enum score_fn_status ranked_splits(const struct score_data *d, const uint8_t *split, double out[3], int *handled,
+                                          char *why, size_t whylen, enum rank_kind kind)
 {
 	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
 	static const char *const where[] = {"all rows", "public split", "private split"};
@@ -866,11 +877,15 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 				continue; /* class absent from these rows */
 			if (np == 0 || nn == 0) {
 				if (binary)
-					snprintf(why, whylen, "%s is undefined: the ground truth holds only one class (%s) in the %s",
-						 name, np == 0 ? "no positives" : "no negatives", where[s]);
+					snprintf(
+					        why, whylen,
+					        "%s is undefined: the ground truth holds only one class (%s) in the %s",
+					        name, np == 0 ? "no positives" : "no negatives", where[s]);
 				else
-					snprintf(why, whylen, "%s is undefined: the ground truth holds only one class ('%s') in the %s",
-						 name, d->class_name[target], where[s]);
+					snprintf(why, whylen,
+					         "%s is undefined: the ground truth holds only one class ('%s') in the "
+					         "%s",
+					         name, d->class_name[target], where[s]);
 				st = SCORE_FN_UNDEFINED;
 				goto out;
 			}
@@ -888,73 +903,163 @@ out:
 }
 
 static enum score_fn_status ranked_splits_auc(const struct score_data *d, const uint8_t *split, double out[3],
-					      int *handled, char *why, size_t whylen)
+                                              int *handled, char *why, size_t whylen)
 {
 	return ranked_splits(d, split, out, handled, why, whylen, RANK_AUC);
 }
 
 static enum score_fn_status ranked_splits_ap(const struct score_data *d, const uint8_t *split, double out[3],
-					     int *handled, char *why, size_t whylen)
+                                             int *handled, char *why, size_t whylen)
 {
 	return ranked_splits(d, split, out, handled, why, whylen, RANK_AP);
 }
 
 static const struct score_metric metric_table[] = {
-	{.name = "accuracy", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_accuracy, .combine = SCORE_COMBINE_MEAN, .splits = NULL,
-	 .help = "share of rows whose predicted class is the true class"},
-	{.name = "balanced_accuracy", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_balanced_accuracy, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "mean recall over the classes present in the ground truth"},
-	{.name = "f1_macro", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_f1_macro, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "unweighted mean F1 over the classes present in truth or predictions (absent precision counts 0)"},
-	{.name = "f1_micro", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_f1_micro, .combine = SCORE_COMBINE_MEAN, .splits = NULL,
-	 .help = "F1 of the pooled counts (equals accuracy for single-label data)"},
-	{.name = "f1_weighted", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_f1_weighted, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "mean F1 over classes weighted by their count in the ground truth"},
-	{.name = "mcc", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_mcc, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "Matthews correlation coefficient (multiclass form; 0 when undefined, as sklearn)"},
-	{.name = "cohen_kappa", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_cohen_kappa, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "Cohen's kappa, unweighted"},
-	{.name = "quadratic_weighted_kappa", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_qwk, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "Cohen's kappa with quadratic weights over the sorted labels"},
-	{.name = "roc_auc", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_PROBA,
-	 .fn = m_roc_auc, .combine = SCORE_COMBINE_NONE, .splits = ranked_splits_auc,
-	 .help = "area under the ROC curve, ties count 1/2; multiclass: one-vs-rest, macro average"},
-	{.name = "average_precision", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_PROBA,
-	 .fn = m_average_precision, .combine = SCORE_COMBINE_NONE, .splits = ranked_splits_ap,
-	 .help = "area under the precision-recall curve (step sum, as sklearn); multiclass: one-vs-rest, macro"},
-	{.name = "log_loss", .higher_is_better = 0, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_PROBA,
-	 .fn = m_log_loss, .combine = SCORE_COMBINE_MEAN, .splits = NULL,
-	 .help = "cross-entropy, probabilities clipped to [1e-15, 1-1e-15], multiclass rows renormalised"},
-	{.name = "brier", .higher_is_better = 0, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_PROBA,
-	 .fn = m_brier, .combine = SCORE_COMBINE_MEAN, .splits = NULL,
-	 .help = "mean squared difference between the probability and the 0/1 outcome"},
-	{.name = "rmse", .higher_is_better = 0, .truth = SCORE_TRUTH_NUMBER, .pred = SCORE_PRED_NUMBER,
-	 .fn = m_rmse, .combine = SCORE_COMBINE_RMS, .splits = NULL,
-	 .help = "root mean squared error"},
-	{.name = "mae", .higher_is_better = 0, .truth = SCORE_TRUTH_NUMBER, .pred = SCORE_PRED_NUMBER,
-	 .fn = m_mae, .combine = SCORE_COMBINE_MEAN, .splits = NULL,
-	 .help = "mean absolute error"},
-	{.name = "r2", .higher_is_better = 1, .truth = SCORE_TRUTH_NUMBER, .pred = SCORE_PRED_NUMBER,
-	 .fn = m_r2, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "coefficient of determination (constant truth: 1 if perfect, else 0)"},
-	{.name = "mape", .higher_is_better = 0, .truth = SCORE_TRUTH_NUMBER, .pred = SCORE_PRED_NUMBER,
-	 .fn = m_mape, .combine = SCORE_COMBINE_MEAN, .splits = NULL,
-	 .help = "mean absolute percentage error as a fraction, |y| floored at machine epsilon"},
-	{.name = "cost_matrix", .higher_is_better = 1, .truth = SCORE_TRUTH_LABEL, .pred = SCORE_PRED_LABEL,
-	 .fn = m_cost_matrix, .combine = SCORE_COMBINE_MEAN, .splits = NULL,
-	 .help = "1 - mean cost[true][predicted]; params {\"matrix\":[[...]],\"labels\":[...]}"},
-	{.name = "c_index", .higher_is_better = 1, .truth = SCORE_TRUTH_SURVIVAL, .pred = SCORE_PRED_NUMBER,
-	 .fn = m_c_index, .combine = SCORE_COMBINE_NONE, .splits = NULL,
-	 .help = "Harrell's concordance index; truth time,event; higher risk = earlier event; risk ties count 1/2"},
-	{.name = NULL},
+        {.name = "accuracy",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_accuracy,
+         .combine = SCORE_COMBINE_MEAN,
+         .splits = NULL,
+         .help = "share of rows whose predicted class is the true class"},
+        {.name = "balanced_accuracy",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_balanced_accuracy,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "mean recall over the classes present in the ground truth"},
+        {.name = "f1_macro",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_f1_macro,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "unweighted mean F1 over the classes present in truth or predictions (absent precision counts 0)"},
+        {.name = "f1_micro",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_f1_micro,
+         .combine = SCORE_COMBINE_MEAN,
+         .splits = NULL,
+         .help = "F1 of the pooled counts (equals accuracy for single-label data)"},
+        {.name = "f1_weighted",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_f1_weighted,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "mean F1 over classes weighted by their count in the ground truth"},
+        {.name = "mcc",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_mcc,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "Matthews correlation coefficient (multiclass form; 0 when undefined, as sklearn)"},
+        {.name = "cohen_kappa",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_cohen_kappa,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "Cohen's kappa, unweighted"},
+        {.name = "quadratic_weighted_kappa",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_qwk,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "Cohen's kappa with quadratic weights over the sorted labels"},
+        {.name = "roc_auc",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_PROBA,
+         .fn = m_roc_auc,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = ranked_splits_auc,
+         .help = "area under the ROC curve, ties count 1/2; multiclass: one-vs-rest, macro average"},
+        {.name = "average_precision",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_PROBA,
+         .fn = m_average_precision,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = ranked_splits_ap,
+         .help = "area under the precision-recall curve (step sum, as sklearn); multiclass: one-vs-rest, macro"},
+        {.name = "log_loss",
+         .higher_is_better = 0,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_PROBA,
+         .fn = m_log_loss,
+         .combine = SCORE_COMBINE_MEAN,
+         .splits = NULL,
+         .help = "cross-entropy, probabilities clipped to [1e-15, 1-1e-15], multiclass rows renormalised"},
+        {.name = "brier",
+         .higher_is_better = 0,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_PROBA,
+         .fn = m_brier,
+         .combine = SCORE_COMBINE_MEAN,
+         .splits = NULL,
+         .help = "mean squared difference between the probability and the 0/1 outcome"},
+        {.name = "rmse",
+         .higher_is_better = 0,
+         .truth = SCORE_TRUTH_NUMBER,
+         .pred = SCORE_PRED_NUMBER,
+         .fn = m_rmse,
+         .combine = SCORE_COMBINE_RMS,
+         .splits = NULL,
+         .help = "root mean squared error"},
+        {.name = "mae",
+         .higher_is_better = 0,
+         .truth = SCORE_TRUTH_NUMBER,
+         .pred = SCORE_PRED_NUMBER,
+         .fn = m_mae,
+         .combine = SCORE_COMBINE_MEAN,
+         .splits = NULL,
+         .help = "mean absolute error"},
+        {.name = "r2",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_NUMBER,
+         .pred = SCORE_PRED_NUMBER,
+         .fn = m_r2,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "coefficient of determination (constant truth: 1 if perfect, else 0)"},
+        {.name = "mape",
+         .higher_is_better = 0,
+         .truth = SCORE_TRUTH_NUMBER,
+         .pred = SCORE_PRED_NUMBER,
+         .fn = m_mape,
+         .combine = SCORE_COMBINE_MEAN,
+         .splits = NULL,
+         .help = "mean absolute percentage error as a fraction, |y| floored at machine epsilon"},
+        {.name = "cost_matrix",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_LABEL,
+         .pred = SCORE_PRED_LABEL,
+         .fn = m_cost_matrix,
+         .combine = SCORE_COMBINE_MEAN,
+         .splits = NULL,
+         .help = "1 - mean cost[true][predicted]; params {\"matrix\":[[...]],\"labels\":[...]}"},
+        {.name = "c_index",
+         .higher_is_better = 1,
+         .truth = SCORE_TRUTH_SURVIVAL,
+         .pred = SCORE_PRED_NUMBER,
+         .fn = m_c_index,
+         .combine = SCORE_COMBINE_NONE,
+         .splits = NULL,
+         .help = "Harrell's concordance index; truth time,event; higher risk = earlier event; risk ties count 1/2"},
+        {.name = NULL},
 };
 
 const struct score_metric *score_metric_find(const char *name)

@@ -16,31 +16,31 @@
 
 /* What a metric reads from the ground truth's target column(s). */
 enum score_truth {
-	SCORE_TRUTH_LABEL,    /* a class label (or one-hot columns named by class) */
-	SCORE_TRUTH_NUMBER,   /* one number column */
-	SCORE_TRUTH_SURVIVAL  /* two columns: time, event (0/1) */
+	SCORE_TRUTH_LABEL,   /* a class label (or one-hot columns named by class) */
+	SCORE_TRUTH_NUMBER,  /* one number column */
+	SCORE_TRUTH_SURVIVAL /* two columns: time, event (0/1) */
 };
 
 /* What a metric reads from the prediction file. */
 enum score_pred {
-	SCORE_PRED_LABEL,  /* one label column, or one column per class (highest wins, ties to the first) */
-	SCORE_PRED_PROBA,  /* one probability column (binary) or one per class; values in [0,1] */
-	SCORE_PRED_NUMBER  /* one number column (regression value or risk) */
+	SCORE_PRED_LABEL, /* one label column, or one column per class (highest wins, ties to the first) */
+	SCORE_PRED_PROBA, /* one probability column (binary) or one per class; values in [0,1] */
+	SCORE_PRED_NUMBER /* one number column (regression value or risk) */
 };
 
 /* Columns of one scoring run, row-aligned with the ground truth. Owned by the scorer, read by metrics. */
 struct score_data {
-	size_t n;               /* rows */
-	int nclass;             /* classes (LABEL truth), sorted; names in class_name */
+	size_t n;   /* rows */
+	int nclass; /* classes (LABEL truth), sorted; names in class_name */
 	char **class_name;
-	const int32_t *y;       /* LABEL truth: class index per row */
-	const double *yv;       /* NUMBER truth, or SURVIVAL time */
-	const uint8_t *event;   /* SURVIVAL event (0/1) */
-	int binary_pos;         /* PROBA with one column: class index of the positive class (1), else -1 */
-	const int32_t *yhat;    /* LABEL prediction: class index per row */
-	const double *p;        /* PROBA/NUMBER prediction: n x ncol, row-major */
-	int ncol;               /* 1, or nclass with column c holding class c */
-	const double *cost;     /* cost_matrix: nclass x nclass, [true][pred], or NULL */
+	const int32_t *y;     /* LABEL truth: class index per row */
+	const double *yv;     /* NUMBER truth, or SURVIVAL time */
+	const uint8_t *event; /* SURVIVAL event (0/1) */
+	int binary_pos;       /* PROBA with one column: class index of the positive class (1), else -1 */
+	const int32_t *yhat;  /* LABEL prediction: class index per row */
+	const double *p;      /* PROBA/NUMBER prediction: n x ncol, row-major */
+	int ncol;             /* 1, or nclass with column c holding class c */
+	const double *cost;   /* cost_matrix: nclass x nclass, [true][pred], or NULL */
 };
 
 enum score_fn_status {
@@ -53,14 +53,14 @@ enum score_fn_status {
  * Computes a metric over the rows ROWS[0..N) of D (ROWS == NULL means rows 0..N-1). Writes the value to
  * *OUT, or on SCORE_FN_UNDEFINED a sentence for the organizer to WHY (bounded by WHYLEN).
  */
-typedef enum score_fn_status (*score_fn)(const struct score_data *d, const uint32_t *rows, size_t n,
-					 double *out, char *why, size_t whylen);
+typedef enum score_fn_status (*score_fn)(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
+                                         char *why, size_t whylen);
 
 /* How the value over all rows follows from the values over the public and private splits, if it does. */
 enum score_combine {
-	SCORE_COMBINE_NONE,  /* compute it: ranks, confusion matrices... */
-	SCORE_COMBINE_MEAN,  /* a mean of per-row terms: the row-weighted mean of the split values */
-	SCORE_COMBINE_RMS    /* the root of a mean of per-row terms */
+	SCORE_COMBINE_NONE, /* compute it: ranks, confusion matrices... */
+	SCORE_COMBINE_MEAN, /* a mean of per-row terms: the row-weighted mean of the split values */
+	SCORE_COMBINE_RMS   /* the root of a mean of per-row terms */
 };
 
 /*
@@ -70,7 +70,7 @@ enum score_combine {
  * caller falls back to calling the score_fn per split (*HANDLED says which).
  */
 typedef enum score_fn_status (*score_splits_fn)(const struct score_data *d, const uint8_t *split, double out[3],
-						int *handled, char *why, size_t whylen);
+                                                int *handled, char *why, size_t whylen);
 
 struct score_metric {
 	const char *name;
@@ -78,7 +78,7 @@ struct score_metric {
 	enum score_truth truth;
 	enum score_pred pred;
 	score_fn fn;
-	const char *help;       /* one line for --help */
+	const char *help; /* one line for --help */
 	enum score_combine combine;
 	score_splits_fn splits; /* optional fast path for split ground truths, or NULL */
 };

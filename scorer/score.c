@@ -40,8 +40,8 @@ static void timing(const char *phase, struct timespec *since)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 	fprintf(stderr, "timing: %-8s %.3f s wall (process cpu so far %.3f s)\n", phase,
-		(double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9,
-		(double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+	        (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9,
+	        (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
 	*since = now;
 }
 
@@ -81,7 +81,7 @@ static json_t *jstr(const char *s)
 }
 
 static json_t *error_json(const char *code, const char *message, size_t line, const char *column,
-			  const struct problems *ps)
+                          const struct problems *ps)
 {
 	json_t *err = json_object();
 	json_t *root = json_object();
@@ -100,7 +100,7 @@ static json_t *error_json(const char *code, const char *message, size_t line, co
 	json_object_set_new(err, "column", jstr(column));
 	for (i = 0; ps && i < ps->kept; i++) {
 		json_t *pj = json_pack("{s:s, s:s, s:I, s:s}", "code", ps->item[i].code, "message", ps->item[i].message,
-				       "line", (json_int_t)ps->item[i].line, "column", ps->item[i].column);
+		                       "line", (json_int_t)ps->item[i].line, "column", ps->item[i].column);
 
 		if (pj)
 			json_array_append_new(list, pj);
@@ -124,7 +124,8 @@ static json_t *problems_json(const struct problems *ps)
 		o = w > 0 ? (size_t)w : 0;
 	}
 	for (i = 0; i < ps->kept && o < sizeof message; i++) {
-		int w = snprintf(message + o, sizeof message - o, "%s%s", ps->count > 1 ? "\n- " : "", ps->item[i].message);
+		int w = snprintf(message + o, sizeof message - o, "%s%s", ps->count > 1 ? "\n- " : "",
+		                 ps->item[i].message);
 
 		o += w > 0 ? (size_t)w : 0;
 	}
@@ -217,7 +218,7 @@ static void *resample(void *arg)
  * resample was defined, -1 on no memory.
  */
 static int bootstrap(const struct score_metric *m, const struct score_data *d, const uint32_t *rows, size_t n,
-		     unsigned b, uint64_t seed, double *lo, double *hi)
+                     unsigned b, uint64_t seed, double *lo, double *hi)
 {
 	double *vals = malloc((b ? b : 1) * sizeof *vals);
 	struct resampler half[2];
@@ -355,8 +356,10 @@ static void job_free(struct job *j)
 
 static json_t *simple_error(enum score_status st, const char *msg)
 {
-	return error_json(st == SCORE_INTERNAL ? "internal_error" : st == SCORE_INVALID ? "invalid_file"
-			  : "configuration_error", msg, 0, "", NULL);
+	return error_json(st == SCORE_INTERNAL  ? "internal_error"
+	                  : st == SCORE_INVALID ? "invalid_file"
+	                                        : "configuration_error",
+	                  msg, 0, "", NULL);
 }
 
 /* Argmax over the class columns of each row (ties go to the leftmost column of the file). */
@@ -386,8 +389,8 @@ static const char *const split_key[] = {"score", "public", "private"};
  * a configuration error: the ground truth cannot rank anyone).
  */
 static int compute_splits(const struct score_metric *m, const struct score_data *d, const uint8_t *split,
-			  const uint32_t *split_rows, const size_t *nsplit, double *val, int *have, char *msg,
-			  size_t msglen, enum score_status *st)
+                          const uint32_t *split_rows, const size_t *nsplit, double *val, int *have, char *msg,
+                          size_t msglen, enum score_status *st)
 {
 	char why[256] = "";
 	enum score_fn_status fs = SCORE_FN_OK;
@@ -437,7 +440,10 @@ fail:
 	if (fs == SCORE_FN_NOMEM)
 		snprintf(msg, msglen, "out of memory computing %s", m->name);
 	else
-		snprintf(msg, msglen, "%s (%s)", why, s == 0 || handled ? "all rows" : s == 1 ? "public split" : "private split");
+		snprintf(msg, msglen, "%s (%s)", why,
+		         s == 0 || handled ? "all rows"
+		         : s == 1          ? "public split"
+		                           : "private split");
 	return -1;
 }
 
@@ -479,14 +485,14 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	j->m = score_metric_find(req->metric);
 	if (!j->m) {
 		snprintf(msg, sizeof msg, "unknown metric '%.100s' (concours-score --help lists them)",
-			 req->metric ? req->metric : "");
+		         req->metric ? req->metric : "");
 		st = SCORE_CONFIG;
 		goto out;
 	}
 	if (req->lim.max_bytes == 0 || req->lim.max_bytes > UINT32_MAX || req->lim.max_rows == 0 ||
 	    req->lim.max_rows >= UINT32_MAX || req->bootstrap > MAX_BOOTSTRAP) {
 		snprintf(msg, sizeof msg, "limits out of range (bytes 1..4 GiB-1, rows 1..2^32-2, bootstrap <= %d)",
-			 MAX_BOOTSTRAP);
+		         MAX_BOOTSTRAP);
 		st = SCORE_CONFIG;
 		goto out;
 	}
@@ -575,7 +581,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 				int ka = score_classes_find(j->t.cls, j->cost_label[a], strlen(j->cost_label[a]));
 				int kb = score_classes_find(j->t.cls, j->cost_label[b], strlen(j->cost_label[b]));
 
-				cm[(size_t)ka * (size_t)d.nclass + (size_t)kb] = j->cost[(size_t)a * (size_t)j->cost_k + (size_t)b];
+				cm[(size_t)ka * (size_t)d.nclass + (size_t)kb] =
+				        j->cost[(size_t)a * (size_t)j->cost_k + (size_t)b];
 			}
 		}
 		free(j->cost);
@@ -777,8 +784,8 @@ out:
 	return st;
 }
 
-enum score_status score_request_from_challenge(const char *dir, struct score_request *req, json_t **hold,
-					       char *msg, size_t msglen)
+enum score_status score_request_from_challenge(const char *dir, struct score_request *req, json_t **hold, char *msg,
+                                               size_t msglen)
 {
 	char path[4096];
 	json_error_t jerr;
@@ -814,7 +821,7 @@ enum score_status score_request_from_challenge(const char *dir, struct score_req
 	name = json_string_value(json_object_get(metric, "name"));
 	if (!name) {
 		snprintf(msg, msglen, "challenge.json: metric.name is missing%s",
-			 json_object_get(metric, "program") ? " (this challenge uses its own scoring program)" : "");
+		         json_object_get(metric, "program") ? " (this challenge uses its own scoring program)" : "");
 		goto out;
 	}
 	params = json_object_get(metric, "params");

@@ -16,20 +16,20 @@
 
 /* Exit codes of concours-score, and results of score_run(). */
 enum score_status {
-	SCORE_OK = 0,       /* scored */
-	SCORE_INVALID = 1,  /* the prediction file is invalid: the participant's to fix */
-	SCORE_CONFIG = 2,   /* usage or configuration error: ground truth, metric, params, files */
-	SCORE_INTERNAL = 3  /* out of memory or another internal failure */
+	SCORE_OK = 0,      /* scored */
+	SCORE_INVALID = 1, /* the prediction file is invalid: the participant's to fix */
+	SCORE_CONFIG = 2,  /* usage or configuration error: ground truth, metric, params, files */
+	SCORE_INTERNAL = 3 /* out of memory or another internal failure */
 };
 
 /* Most problems listed in one error; the rest are only counted. */
 #define SCORE_MAX_PROBLEMS 20
 
 struct score_limits {
-	uint64_t max_bytes;    /* per input file, compressed and decompressed (at most 4 GiB - 1) */
-	size_t max_rows;       /* data rows per file */
-	size_t max_record;     /* bytes in one CSV record */
-	unsigned max_entries;  /* entries in an archive */
+	uint64_t max_bytes;   /* per input file, compressed and decompressed (at most 4 GiB - 1) */
+	size_t max_rows;      /* data rows per file */
+	size_t max_record;    /* bytes in one CSV record */
+	unsigned max_entries; /* entries in an archive */
 };
 
 struct score_request {
@@ -70,7 +70,7 @@ enum score_status score_check_truth(const struct score_request *req, json_t **ou
  * API.md section 2). Strings are stored in *HOLD, which the caller keeps alive while REQ is used and then
  * frees with json_decref(). Returns SCORE_OK, or SCORE_CONFIG with MSG (bounded by MSGLEN) saying why.
  */
-enum score_status score_request_from_challenge(const char *dir, struct score_request *req, json_t **hold,
-					       char *msg, size_t msglen);
+enum score_status score_request_from_challenge(const char *dir, struct score_request *req, json_t **hold, char *msg,
+                                               size_t msglen);
 
 #endif

@@ -56,17 +56,17 @@ int app_role_parse(const char *name, enum app_role *out);
 #define APP_PATH_MAX 4096
 
 struct app_config {
-  char data_dir[APP_PATH_MAX];    /* absolute path of the data folder */
-  char web_dir[APP_PATH_MAX];     /* static files served at / */
-  char scorer_path[APP_PATH_MAX]; /* the concours-score executable */
-  char listen[256];               /* ADDR:PORT */
+  char data_dir[APP_PATH_MAX];       /* absolute path of the data folder */
+  char web_dir[APP_PATH_MAX];        /* static files served at / */
+  char scorer_path[APP_PATH_MAX];    /* the concours-score executable */
+  char listen[256];                  /* ADDR:PORT */
   char challenges_dir[APP_PATH_MAX]; /* bundles imported at start, "" for none */
-  int workers;                    /* scoring worker threads */
-  int http_threads;               /* CivetWeb worker threads */
+  int workers;                       /* scoring worker threads */
+  int http_threads;                  /* CivetWeb worker threads */
   long long max_upload_bytes;
-  int score_timeout_s;            /* wall-clock limit of one scoring run */
-  int secure_cookies;             /* add Secure to the session cookie (behind TLS) */
-  char test_clock[APP_PATH_MAX];  /* tests only: file holding "now", "" for the system clock */
+  int score_timeout_s;           /* wall-clock limit of one scoring run */
+  int secure_cookies;            /* add Secure to the session cookie (behind TLS) */
+  char test_clock[APP_PATH_MAX]; /* tests only: file holding "now", "" for the system clock */
 };
 
 /* Fills C with the documented defaults (data ./concours-data, listen 127.0.0.1:8080, ...). */

@@ -13,9 +13,8 @@
 
 static int pbkdf2(const char *password, const unsigned char *salt, size_t saltlen, int iter, unsigned char out[32])
 {
-  return PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)saltlen, iter, EVP_sha256(), 32, out) == 1
-           ? 0
-           : -1;
+  return PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, (int)saltlen, iter, EVP_sha256(), 32, out) == 1 ? 0
+                                                                                                                  : -1;
 }
 
 int auth_hash_password(const char *password, char out[AUTH_HASH_MAX])
@@ -84,8 +83,8 @@ enum app_status auth_check_username(const char *u)
     return APP_INVALID_USERNAME;
   for (size_t i = 0; i < n; i++) {
     char c = u[i];
-    int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-             c == '-';
+    int ok =
+      (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
     if (!ok)
       return APP_INVALID_USERNAME;
   }

@@ -94,7 +94,7 @@ static int program_tree(const char *src, const char *dst, int depth, int *files,
     goto out;
   }
   if (dst != NULL && (mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)) {
-    snprintf(err, errlen, "cannot create %s: %s", dst, strerror(errno));
+    snprintf(err, errlen, "cannot create %.200s: %s", dst, strerror(errno));
     goto out;
   }
   for (e = readdir(dir); e != NULL; e = readdir(dir)) {
@@ -145,8 +145,8 @@ static void check_program_dir(const char *dir, struct bundle_problems *p)
   char path[APP_PATH_MAX], cmd[SANDBOX_PROGRAM_CMD_MAX], err[512];
   int files = 0;
   int64_t bytes = 0;
-  if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 || program_tree(path, NULL, 0, &files, &bytes,
-                                                                                   err, sizeof(err), NULL) != 0) {
+  if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 ||
+      program_tree(path, NULL, 0, &files, &bytes, err, sizeof(err), NULL) != 0) {
     bundle_problem(p, "scoring_program/", NULL, "%s", files == 0 && bytes == 0 ? "missing or unreadable folder" : err);
     return;
   }
@@ -166,7 +166,8 @@ static void anonymity_reasons(const json_t *report, json_t *why)
   char msg[384];
   size_t i;
   json_t *d;
-  json_array_foreach(json_object_get(report, "direct_identifiers"), i, d) {
+  json_array_foreach(json_object_get(report, "direct_identifiers"), i, d)
+  {
     const char *col = json_string_value(json_object_get(d, "column"));
     const char *rule = json_string_value(json_object_get(d, "rule"));
     snprintf(msg, sizeof(msg), "direct identifier in column \"%.100s\" (rule %.80s, %lld values)",
@@ -186,14 +187,15 @@ static void anonymity_reasons(const json_t *report, json_t *why)
   json_int_t l = json_integer_value(json_object_get(report, "l"));
   if (json_is_integer(ld) && rows > 0 && json_integer_value(ld) < l) {
     const char *sens = json_string_value(json_object_get(report, "sensitive"));
-    snprintf(msg, sizeof(msg), "l-diversity %lld below l = %lld for \"%.100s\" (%lld records in classes with fewer "
-             "distinct values)", (long long)json_integer_value(ld), (long long)l, sens != NULL ? sens : "?",
+    snprintf(msg, sizeof(msg),
+             "l-diversity %lld below l = %lld for \"%.100s\" (%lld records in classes with fewer "
+             "distinct values)",
+             (long long)json_integer_value(ld), (long long)l, sens != NULL ? sens : "?",
              (long long)json_integer_value(json_object_get(report, "records_below_l")));
     json_array_append_new(why, json_string(msg));
   }
   if (json_array_size(why) == 0 && !json_is_true(json_object_get(report, "passed"))) {
-    json_array_foreach(json_object_get(report, "failures"), i, d)
-      json_array_append(why, d);
+    json_array_foreach(json_object_get(report, "failures"), i, d) json_array_append(why, d);
   }
 }
 
@@ -206,7 +208,8 @@ static void check_anonymity(const char *dir, const struct anon_check_options *op
   char path[APP_PATH_MAX], err[512];
   size_t i, k;
   json_t *f, *w;
-  json_array_foreach(files, i, f) {
+  json_array_foreach(files, i, f)
+  {
     const char *rel = json_string_value(json_object_get(f, "src"));
     json_t *report = NULL;
     if (rel == NULL || !is_csv(rel))
@@ -234,8 +237,7 @@ static void check_anonymity(const char *dir, const struct anon_check_options *op
       continue;
     }
     if (!override) {
-      json_array_foreach(why, k, w)
-        bundle_problem(p, rel, "anonymity", "%s", json_string_value(w));
+      json_array_foreach(why, k, w) bundle_problem(p, rel, "anonymity", "%s", json_string_value(w));
     }
     json_array_append_new(failed, json_pack("{s:s,s:o}", "file", rel, "problems", why));
   }
@@ -272,7 +274,8 @@ static int copy_bundle(const char *dir, const struct challenge *c, const char *t
         store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0)
       goto fail;
   }
-  json_array_foreach(files, i, f) {
+  json_array_foreach(files, i, f)
+  {
     const char *rel = json_string_value(json_object_get(f, "src"));
     if (util_fmt(src, sizeof(src), "%s/%s", dir, rel) != 0 ||
         util_fmt(dst, sizeof(dst), "%s/%s", version_dir, rel) != 0)
@@ -286,8 +289,8 @@ static int copy_bundle(const char *dir, const struct challenge *c, const char *t
   }
   if (util_fmt(src, sizeof(src), "%s/%s", dir, truth_rel) != 0 ||
       util_fmt(folder, sizeof(folder), "%s/private", version_dir) != 0 ||
-      util_fmt(dst, sizeof(dst), "%s/private/solution.csv", version_dir) != 0 ||
-      util_mkdirs(folder, 0700) != 0 || store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0)
+      util_fmt(dst, sizeof(dst), "%s/private/solution.csv", version_dir) != 0 || util_mkdirs(folder, 0700) != 0 ||
+      store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0)
     goto fail;
   /* The sandboxed scorer runs as an unprivileged uid and reaches this file through an fd bind only. */
   if (chmod(dst, 0644) != 0)
@@ -332,7 +335,8 @@ static void check_files(const char *dir, const struct challenge_def *d, json_t *
   char path[APP_PATH_MAX], sha[65];
   size_t i;
   json_t *v;
-  json_array_foreach(d->data, i, v) {
+  json_array_foreach(d->data, i, v)
+  {
     const char *rel = json_string_value(v);
     int64_t size = 0;
     if (rel == NULL || strncmp(rel, "data/", 5) != 0)
@@ -345,8 +349,8 @@ static void check_files(const char *dir, const struct challenge_def *d, json_t *
       bundle_problem(p, rel, NULL, "cannot be read: %s", strerror(errno));
       continue;
     }
-    json_array_append_new(files, json_pack("{s:s,s:s,s:I,s:s}", "name", rel + 5, "src", rel, "size", (json_int_t)size,
-                                           "sha256", sha));
+    json_array_append_new(
+      files, json_pack("{s:s,s:s,s:I,s:s}", "name", rel + 5, "src", rel, "size", (json_int_t)size, "sha256", sha));
   }
 }
 
@@ -362,7 +366,8 @@ static void scorer_problems(const json_t *err, const char *file, const char *fie
     bundle_problem(p, file, field, "%s", msg != NULL ? msg : "rejected by the scorer");
     return;
   }
-  json_array_foreach(list, i, it) {
+  json_array_foreach(list, i, it)
+  {
     const char *m = json_string_value(json_object_get(it, "message"));
     json_int_t line = json_integer_value(json_object_get(it, "line"));
     if (line > 0)
@@ -390,8 +395,10 @@ static json_t *csv_header(const char *path, char *err, size_t errlen)
   csv_reader_init(&rd, line, n, sizeof(line) - 1);
   enum csv_status cs = csv_next(&rd, fields, 1100, &nf);
   if (cs != CSV_OK || nf < 1 || nf > 1100) {
-    snprintf(err, errlen, "cannot read the header row: %s", cs == CSV_OK ? "too many columns"
-             : cs == CSV_EOF ? "the file is empty" : csv_status_text(cs));
+    snprintf(err, errlen, "cannot read the header row: %s",
+             cs == CSV_OK    ? "too many columns"
+             : cs == CSV_EOF ? "the file is empty"
+                             : csv_status_text(cs));
     return NULL;
   }
   json_t *cols = json_array();
@@ -404,7 +411,8 @@ static int has_column(const json_t *cols, const char *name, int ignore_case)
 {
   size_t i;
   json_t *v;
-  json_array_foreach(cols, i, v) {
+  json_array_foreach(cols, i, v)
+  {
     if ((ignore_case ? strcasecmp : strcmp)(json_string_value(v), name) == 0)
       return 1;
   }
@@ -439,11 +447,12 @@ static void check_truth(const char *dir, struct challenge_def *d, struct bundle_
     util_strlcpy(d->c.id_column, json_string_value(json_array_get(cols, 0)), sizeof(d->c.id_column));
   else if (!has_column(cols, d->c.id_column, 0))
     bundle_problem(p, gt, "id_column", "the ground truth has no column \"%s\" (its columns: see its first line)",
-            d->c.id_column);
+                   d->c.id_column);
   if (!d->split_none && !has_column(cols, d->c.split_column, 1))
-    bundle_problem(p, gt, "split_column", "the ground truth has no column \"%s\": add one holding Public or Private for each "
-            "row, or set \"split_column\": null in challenge.json to score every row on the public leaderboard",
-            d->c.split_column);
+    bundle_problem(p, gt, "split_column",
+                   "the ground truth has no column \"%s\": add one holding Public or Private for each "
+                   "row, or set \"split_column\": null in challenge.json to score every row on the public leaderboard",
+                   d->c.split_column);
   if (d->program || has_problems(p))
     goto out; /* an organizer's program reads the rows it wants; the scorer checks the rest */
   struct score_request req;
@@ -463,9 +472,10 @@ static void check_truth(const char *dir, struct challenge_def *d, struct bundle_
   }
   if (!d->split_none && (json_integer_value(json_object_get(res, "public_rows")) == 0 ||
                          json_integer_value(json_object_get(res, "private_rows")) == 0))
-    bundle_problem(p, gt, "split_column", "\"%s\" must hold both Public and Private rows (found %lld Public, %lld Private)",
-            d->c.split_column, (long long)json_integer_value(json_object_get(res, "public_rows")),
-            (long long)json_integer_value(json_object_get(res, "private_rows")));
+    bundle_problem(p, gt, "split_column",
+                   "\"%s\" must hold both Public and Private rows (found %lld Public, %lld Private)", d->c.split_column,
+                   (long long)json_integer_value(json_object_get(res, "public_rows")),
+                   (long long)json_integer_value(json_object_get(res, "private_rows")));
   json_decref(res);
   res = NULL;
   if (d->sample_rel[0] != '\0' && regular_file(dir, d->sample_rel, sample, sizeof(sample))) {
@@ -513,8 +523,7 @@ static int bundle_hash(const char *definition, const char *overview, const char 
   json_t *parts = json_pack("[s,s,s,o,s]", definition, overview, terms, json_deep_copy(files), truth_sha);
   if (parts == NULL)
     return -1;
-  json_array_foreach(json_array_get(parts, 3), i, f)
-    json_object_del(f, "anonymity");
+  json_array_foreach(json_array_get(parts, 3), i, f) json_object_del(f, "anonymity");
   if (program) {
     json_t *listing = json_array();
     int nfiles = 0;
@@ -551,14 +560,16 @@ static json_t *list_changes(const json_t *old, const json_t *def, const char *ov
   json_t *f, *g;
   if (changes == NULL)
     return NULL;
-  json_object_foreach((json_t *)def, key, v) {
+  json_object_foreach((json_t *)def, key, v)
+  {
     if (!json_equal(v, json_object_get(old_def, key))) {
-      snprintf(msg, sizeof(msg), "challenge.json: \"%.60s\" %s", key, json_object_get(old_def, key) != NULL
-               ? "changed" : "added");
+      snprintf(msg, sizeof(msg), "challenge.json: \"%.60s\" %s", key,
+               json_object_get(old_def, key) != NULL ? "changed" : "added");
       json_array_append_new(changes, json_string(msg));
     }
   }
-  json_object_foreach(old_def, key, v) {
+  json_object_foreach(old_def, key, v)
+  {
     if (json_object_get(def, key) == NULL) {
       snprintf(msg, sizeof(msg), "challenge.json: \"%.60s\" removed", key);
       json_array_append_new(changes, json_string(msg));
@@ -566,24 +577,28 @@ static json_t *list_changes(const json_t *old, const json_t *def, const char *ov
   }
   json_decref(old_def);
   json_t *old_files = json_object_get(old, "files");
-  json_array_foreach(files, i, f) {
+  json_array_foreach(files, i, f)
+  {
     const char *name = json_string_value(json_object_get(f, "name"));
     const char *state = "added";
-    json_array_foreach(old_files, k, g) {
+    json_array_foreach(old_files, k, g)
+    {
       if (strcmp(json_string_value(json_object_get(g, "name")), name) == 0)
-        state = strcmp(json_string_value(json_object_get(g, "sha256")), json_string_value(json_object_get(f, "sha256")))
-                  == 0 ? NULL : "changed";
+        state =
+          strcmp(json_string_value(json_object_get(g, "sha256")), json_string_value(json_object_get(f, "sha256"))) == 0
+            ? NULL
+            : "changed";
     }
     if (state != NULL) {
       snprintf(msg, sizeof(msg), "data/%.100s %s", name, state);
       json_array_append_new(changes, json_string(msg));
     }
   }
-  json_array_foreach(old_files, k, g) {
+  json_array_foreach(old_files, k, g)
+  {
     const char *name = json_string_value(json_object_get(g, "name"));
     int found = 0;
-    json_array_foreach(files, i, f)
-      found |= strcmp(json_string_value(json_object_get(f, "name")), name) == 0;
+    json_array_foreach(files, i, f) found |= strcmp(json_string_value(json_object_get(f, "name")), name) == 0;
     if (!found) {
       snprintf(msg, sizeof(msg), "data/%.100s removed", name);
       json_array_append_new(changes, json_string(msg));
@@ -591,8 +606,8 @@ static json_t *list_changes(const json_t *old, const json_t *def, const char *ov
   }
   const char *old_truth = json_string_value(json_object_get(old, "truth_sha256"));
   if (old_truth == NULL || strcmp(old_truth, truth_sha) != 0) {
-    snprintf(msg, sizeof(msg), "ground truth changed (sha256 %.12s... -> %.12s...)", old_truth != NULL &&
-             old_truth[0] != '\0' ? old_truth : "unknown", truth_sha);
+    snprintf(msg, sizeof(msg), "ground truth changed (sha256 %.12s... -> %.12s...)",
+             old_truth != NULL && old_truth[0] != '\0' ? old_truth : "unknown", truth_sha);
     json_array_append_new(changes, json_string(msg));
   }
   if (strcmp(json_string_value(json_object_get(old, "overview")), overview) != 0)
@@ -637,8 +652,8 @@ static int import_folder(const struct import_job *job, const char *dir)
   json_t *files = json_array(), *failed = json_array(), *old = NULL, *details = NULL;
   char *overview = NULL, *terms = NULL, *definition = NULL;
   struct anon_check_options aopt;
-  const char *override = opts->anonymity_override != NULL && opts->anonymity_override[0] != '\0'
-                           ? opts->anonymity_override : NULL;
+  const char *override =
+    opts->anonymity_override != NULL && opts->anonymity_override[0] != '\0' ? opts->anonymity_override : NULL;
   const char *actor = opts->actor != NULL ? opts->actor : "cli";
   size_t deflen = 0;
   int rc = -1, truth_changed = 0;
@@ -657,8 +672,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     bundle_problem(p, "challenge.json", NULL, "unreadable or larger than %d bytes", DEF_MAX_BYTES);
     goto out;
   }
-  if (def_parse(definition, deflen, "challenge.json", opts->default_wall_s > 0 ? opts->default_wall_s : 600, d,
-                p) < 0)
+  if (def_parse(definition, deflen, "challenge.json", opts->default_wall_s > 0 ? opts->default_wall_s : 600, d, p) < 0)
     goto out;
   if (d->root == NULL || !json_is_object(d->root))
     goto out;
@@ -716,25 +730,29 @@ static int import_folder(const struct import_job *job, const char *dir)
     if (truth_changed && db_challenge_get(db, d->c.slug, &cur) == APP_OK) {
       ph = open_phase(&cur, app_now());
       if (cur.published_at != 0) {
-        bundle_problem(p, d->truth_rel, NULL, "the ground truth changed, but the final ranking of %s is published and "
-                "frozen", d->c.slug);
+        bundle_problem(p, d->truth_rel, NULL,
+                       "the ground truth changed, but the final ranking of %s is published and "
+                       "frozen",
+                       d->c.slug);
         rc = 1;
         goto out;
       }
     }
     if (ph != NULL && !opts->rescore) {
-      bundle_problem(p, d->truth_rel, NULL, "the ground truth changed while phase \"%s\" is open: import again with "
-              "--rescore (every submission is scored again against the new ground truth) or after the phase ends",
-              ph->name);
+      bundle_problem(
+        p, d->truth_rel, NULL,
+        "the ground truth changed while phase \"%s\" is open: import again with "
+        "--rescore (every submission is scored again against the new ground truth) or after the phase ends",
+        ph->name);
       rc = 1;
       goto out;
     }
   }
   if (json_array_size(failed) > 0) { /* audited before anything is recorded: never an unaudited override */
     json_t *a = json_pack("{s:O}", "files", failed);
-    enum app_status as = a != NULL ? db_audit_append(db, actor, "anonymity.override", d->c.slug, NULL, override, a,
-                                                     app_now())
-                                   : APP_INTERNAL;
+    enum app_status as = a != NULL
+                           ? db_audit_append(db, actor, "anonymity.override", d->c.slug, NULL, override, a, app_now())
+                           : APP_INTERNAL;
     json_decref(a);
     if (as != APP_OK) {
       bundle_problem(p, "(import)", NULL, "could not record the anonymity override in the audit log");
@@ -759,14 +777,14 @@ static int import_folder(const struct import_job *job, const char *dir)
   util_strlcpy(d->c.dir, rel, sizeof(d->c.dir));
   size_t i;
   json_t *f;
-  json_array_foreach(files, i, f)
-    json_object_del(f, "src");
+  json_array_foreach(files, i, f) json_object_del(f, "src");
   details = json_pack("{s:s,s:s,s:s,s:O?}", "state", bundle_state_name(res->state), "bundle_sha256", bundle_sha,
                       "truth_sha256", truth_sha, "changes", res->changes);
   if (details != NULL && old != NULL && truth_changed)
     json_object_set(details, "previous_truth_sha256", json_object_get(old, "truth_sha256"));
-  struct db_import imp = {&d->c, d->title, d->summary, overview, terms, definition, files, bundle_sha, truth_sha,
-                          actor, details, opts->draft ? CHALLENGE_DRAFT : CHALLENGE_OPEN};
+  struct db_import imp = {&d->c,     d->title,   d->summary, overview,
+                          terms,     definition, files,      bundle_sha,
+                          truth_sha, actor,      details,    opts->draft ? CHALLENGE_DRAFT : CHALLENGE_OPEN};
   if (details == NULL || db_challenge_upsert(db, &imp, app_now()) != APP_OK) {
     bundle_problem(p, "(import)", NULL, "could not record the challenge in the database");
     store_remove_tree(version_dir);
@@ -785,8 +803,9 @@ static int import_folder(const struct import_job *job, const char *dir)
              json_string_value(json_object_get(old, "truth_sha256")), truth_sha);
     if (db_challenge_get(db, d->c.slug, &cur) != APP_OK ||
         db_rescore(db, &cur, 0, NULL, &who, reason, app_now(), &res->rescored) != APP_OK) {
-      bundle_problem(p, "(import)", NULL, "the bundle was imported but its submissions could not be re-queued: re-score them "
-              "from the organizer page");
+      bundle_problem(p, "(import)", NULL,
+                     "the bundle was imported but its submissions could not be re-queued: re-score them "
+                     "from the organizer page");
       goto out;
     }
   }
@@ -869,8 +888,9 @@ static int run_job(void *arg)
       goto out;
     }
     if (bundle_root(work, root, sizeof(root)) != 0) {
-      bundle_problem(p, "challenge.json", NULL, "missing: the archive must hold the bundle folder (challenge.json at its "
-              "top, or in its only folder)");
+      bundle_problem(p, "challenge.json", NULL,
+                     "missing: the archive must hold the bundle folder (challenge.json at its "
+                     "top, or in its only folder)");
       rc = 1;
       goto out;
     }

@@ -19,8 +19,8 @@
 #define BUNDLE_PROBLEM_LEN 512
 
 struct bundle_problems {
-  int n;        /* problems recorded (at most BUNDLE_MAX_PROBLEMS) */
-  int dropped;  /* further problems not recorded */
+  int n;                                              /* problems recorded (at most BUNDLE_MAX_PROBLEMS) */
+  int dropped;                                        /* further problems not recorded */
   char text[BUNDLE_MAX_PROBLEMS][BUNDLE_PROBLEM_LEN]; /* "FILE: FIELD: message" */
 };
 
@@ -47,28 +47,28 @@ struct bundle_options {
    * Otherwise the reason the organizer gives to import it anyway; the override is written to the audit log
    * (action "anonymity.override", details: the failing files' problems). */
   const char *anonymity_override;
-  const char *actor;      /* who imports, for the audit log; NULL: "cli" */
+  const char *actor; /* who imports, for the audit log; NULL: "cli" */
   enum bundle_mode mode;
-  int rescore;            /* with BUNDLE_APPLY: a changed ground truth re-scores even while a phase is open */
-  int default_wall_s;     /* scoring time limit when the bundle sets none; 0: 600 */
-  int draft;              /* a new challenge starts as a draft (seen by its staff only); an existing one keeps
+  int rescore;        /* with BUNDLE_APPLY: a changed ground truth re-scores even while a phase is open */
+  int default_wall_s; /* scoring time limit when the bundle sets none; 0: 600 */
+  int draft;          /* a new challenge starts as a draft (seen by its staff only); an existing one keeps
                              its state */
 };
 
 /* What an import did (filled when it returns 0). */
 enum bundle_state {
-  BUNDLE_VALID = 0,   /* BUNDLE_CHECK: valid, nothing written */
-  BUNDLE_NEW,         /* imported as a new challenge */
-  BUNDLE_UNCHANGED,   /* the same bundle as last imported: nothing done (edits made since are kept) */
-  BUNDLE_CHANGED,     /* BUNDLE_ADD: differs from the last import; not applied (see changes) */
-  BUNDLE_UPDATED      /* BUNDLE_APPLY: the changes were applied */
+  BUNDLE_VALID = 0, /* BUNDLE_CHECK: valid, nothing written */
+  BUNDLE_NEW,       /* imported as a new challenge */
+  BUNDLE_UNCHANGED, /* the same bundle as last imported: nothing done (edits made since are kept) */
+  BUNDLE_CHANGED,   /* BUNDLE_ADD: differs from the last import; not applied (see changes) */
+  BUNDLE_UPDATED    /* BUNDLE_APPLY: the changes were applied */
 };
 
 struct bundle_result {
   char slug[64];
   enum bundle_state state;
-  json_t *changes;       /* list of sentences ("phases changed", "data/train.csv changed"...); caller frees */
-  int rescored;          /* submissions re-queued because the ground truth changed */
+  json_t *changes; /* list of sentences ("phases changed", "data/train.csv changed"...); caller frees */
+  int rescored;    /* submissions re-queued because the ground truth changed */
   char bundle_sha256[65];
 };
 

@@ -136,14 +136,15 @@ int cli_serve(int argc, char **argv)
       return 2;
   }
   if (access(cfg.scorer_path, X_OK) != 0) {
-    fprintf(stderr, "concours: the scorer %s is not executable (build it, or pass --scorer PATH)\n",
-            cfg.scorer_path);
+    fprintf(stderr, "concours: the scorer %s is not executable (build it, or pass --scorer PATH)\n", cfg.scorer_path);
     return 2;
   }
   char why[1024];
   if (sandbox_init(insecure, why, sizeof(why)) != 0) {
-    fprintf(stderr, "concours: refusing to start: the scoring sandbox cannot be set up: %s\n"
-                    "(--insecure-no-sandbox runs scorers unconfined: for development only)\n", why);
+    fprintf(stderr,
+            "concours: refusing to start: the scoring sandbox cannot be set up: %s\n"
+            "(--insecure-no-sandbox runs scorers unconfined: for development only)\n",
+            why);
     return 1;
   }
   return server_run(&cfg);
@@ -216,8 +217,8 @@ static int cli_challenge_admin(int argc, char **argv)
       printf("%s is now %s\n", slug, value);
     rc = 0;
   } else {
-    fprintf(stderr, "concours challenge %s: %s\n", argv[1], s == APP_NOT_FOUND ? missing
-            : "the database refused the change");
+    fprintf(stderr, "concours challenge %s: %s\n", argv[1],
+            s == APP_NOT_FOUND ? missing : "the database refused the change");
     rc = s == APP_NOT_FOUND ? 2 : 1;
   }
   free(c);
@@ -430,8 +431,10 @@ int cli_verify(int argc, char **argv)
     printf("signature OK: %s was signed by this key\n", argv[1]);
     rc = 0;
   } else {
-    fprintf(stderr, "concours verify: signature INVALID (%s)\n", ok == 0 ? "the file or signature was changed, or "
-                    "another key signed it" : "the key could not be read");
+    fprintf(stderr, "concours verify: signature INVALID (%s)\n",
+            ok == 0 ? "the file or signature was changed, or "
+                      "another key signed it"
+                    : "the key could not be read");
     rc = 1;
   }
 out:
@@ -470,8 +473,10 @@ int cli_audit(int argc, char **argv)
     return 0;
   }
   if (bad > 0)
-    fprintf(stderr, "concours audit verify: entry %lld does not match its hash: the log was altered at or before "
-                    "it\n", (long long)bad);
+    fprintf(stderr,
+            "concours audit verify: entry %lld does not match its hash: the log was altered at or before "
+            "it\n",
+            (long long)bad);
   else
     fprintf(stderr, "concours audit verify: cannot read the audit log\n");
   return 1;

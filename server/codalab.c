@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "extract.h"
+#include "sandbox.h"
 #include "store.h"
 #include "util.h"
 
@@ -25,7 +26,8 @@
 #define YAML_MAX_ANCHORS 256
 #define PAGE_MAX (1024 * 1024)
 
-static void note(struct bundle_problems *p, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(struct bundle_problems *p, const char *field, const char *fmt, ...)
+  __attribute__((format(printf, 3, 4)));
 
 static void note(struct bundle_problems *p, const char *field, const char *fmt, ...)
 {
@@ -231,7 +233,7 @@ static int write_text(const char *dst, const char *name, const char *text)
 {
   char path[APP_PATH_MAX];
   return util_fmt(path, sizeof(path), "%s/%s", dst, name) == 0 &&
-                 util_write_file_atomic(path, text, strlen(text), 0600) == 0
+             util_write_file_atomic(path, text, strlen(text), 0600) == 0
            ? 0
            : -1;
 }
@@ -314,7 +316,8 @@ static void ignored(const char *where, json_t *obj, const char *const *known)
 {
   const char *key;
   json_t *v;
-  json_object_foreach(obj, key, v) {
+  json_object_foreach(obj, key, v)
+  {
     int k = 0;
     while (known[k] != NULL && strcmp(known[k], key) != 0)
       k++;
@@ -335,7 +338,8 @@ static json_t *sorted_phases(json_t *phases)
     return out;
   }
   for (int want = 0; want <= 1000 && json_array_size(out) < json_object_size(phases); want++) {
-    json_object_foreach(phases, key, ph) {
+    json_object_foreach(phases, key, ph)
+    {
       if (int_of(json_object_get(ph, "phasenumber"), int_of_str(key, -1)) == want)
         json_array_append(out, ph);
     }
@@ -351,8 +355,7 @@ int codalab_is_bundle(const char *dir)
   struct stat st;
   if (util_fmt(path, sizeof(path), "%s/challenge.json", dir) != 0 || lstat(path, &st) == 0)
     return 0;
-  return util_fmt(path, sizeof(path), "%s/competition.yaml", dir) == 0 && lstat(path, &st) == 0 &&
-         S_ISREG(st.st_mode);
+  return util_fmt(path, sizeof(path), "%s/competition.yaml", dir) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 /* The leaderboard column of rank 1: fills KEY, *HIGHER, *PRECISION. 0, or -1 when there is none. */
@@ -362,7 +365,8 @@ static int main_column(json_t *lb, char *key, size_t n, int *higher, int *precis
   const char *k, *best = NULL;
   json_t *col, *best_col = NULL;
   int best_rank = 1 << 30;
-  json_object_foreach(cols, k, col) {
+  json_object_foreach(cols, k, col)
+  {
     int rank = int_of(json_object_get(col, "rank"), 1000);
     if (rank < best_rank) {
       best_rank = rank;
@@ -372,7 +376,8 @@ static int main_column(json_t *lb, char *key, size_t n, int *higher, int *precis
   }
   if (best == NULL)
     return -1;
-  json_object_foreach(cols, k, col) {
+  json_object_foreach(cols, k, col)
+  {
     if (col != best_col)
       printf("codalab: ignored leaderboard column %s (only the column of rank 1 ranks)\n", k);
   }
@@ -404,11 +409,299 @@ static void slug_of(const char *title, char *slug, size_t n)
     util_strlcpy(slug, "codalab-import", n);
 }
 
+/* Moves the ground truth CSV into DST/private/ and writes DST/challenge.json from OUT (which holds the phases)
+ * with what every conversion sets: slug and title from TITLE, summary from DESCRIPTION, the truth, no split
+ * column unless the truth has one, the program's score KEY and direction. 0, or -1 with a problem noted. */
+static int write_definition(const char *dst, json_t *out, const char *csv, const char *title, const char *description,
+                            const char *key, int higher, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], slug[64], truth_rel[160];
+  /* the program finds the ground truth in $input/ref under its own name (concours' names are [A-Za-z0-9._-]) */
+  const char *base = strrchr(csv, '/') + 1;
+  if (strlen(base) > 100 ||
+      strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(base) ||
+      base[0] == '.')
+    base = "solution.csv";
+  if (util_fmt(truth_rel, sizeof(truth_rel), "private/%s", base) != 0 ||
+      util_fmt(path, sizeof(path), "%s/private", dst) != 0 || mkdir(path, 0700) != 0 ||
+      util_fmt(path, sizeof(path), "%s/%s", dst, truth_rel) != 0 || rename(csv, path) != 0) {
+    note(p, "(import)", "cannot move the ground truth into place");
+    return -1;
+  }
+  slug_of(title, slug, sizeof(slug));
+  const char *shown = title != NULL ? title : slug;
+  json_object_set_new(out, "slug", json_string(slug));
+  json_object_set_new(out, "title", json_stringn(shown, strlen(shown) > 200 ? 200 : strlen(shown)));
+  if (description != NULL)
+    json_object_set_new(out, "summary",
+                        json_stringn(description, strlen(description) > 500 ? 500 : strlen(description)));
+  json_object_set_new(out, "terms_version", json_integer(1));
+  json_object_set_new(out, "data", json_array());
+  json_object_set_new(out, "ground_truth", json_string(truth_rel));
+  if (!has_usage_column(path)) /* CodaLab references rarely split: say so, or the import would ask for one */
+    json_object_set_new(out, "split_column", json_null());
+  json_object_set_new(
+    out, "metric",
+    json_pack("{s:s,s:s,s:b}", "program", "scoring_program", "score_key", key, "higher_is_better", higher));
+  char *def = json_dumps(out, JSON_INDENT(2));
+  int rc = def != NULL && write_text(dst, "challenge.json", def) == 0 ? 0 : -1;
+  if (rc != 0)
+    note(p, "(import)", "cannot write challenge.json");
+  free(def);
+  return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ Codabench v2 */
+
+/* A Codabench date: "1-31-2026" (month-day-year, as its examples write them), or a CodaLab one; -1 when
+ * malformed. */
+static int64_t codabench_date(const char *s)
+{
+  int m = 0, d = 0, y = 0, used = 0;
+  if (s != NULL && sscanf(s, "%d-%d-%d%n", &m, &d, &y, &used) == 3 && s[used] == '\0' && y > 1900 && m >= 1 &&
+      m <= 12 && d >= 1 && d <= 31) {
+    char iso[32];
+    int64_t t;
+    snprintf(iso, sizeof(iso), "%04d-%02d-%02dT00:00:00Z", y, m, d);
+    return util_parse_iso8601(iso, &t) == 0 ? t : -1;
+  }
+  return codalab_date(s);
+}
+
+/* Puts the bundle's folder or zip NAME (a task's program or data) at DIR. 0, or -1 with a problem noted. */
+static int task_files(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], clean[APP_PATH_MAX];
+  struct stat st;
+  size_t n = name != NULL ? strlen(name) : 0;
+  if (n == 0 || n >= sizeof(clean) || strstr(name, "..") != NULL || name[0] == '/') {
+    note(p, field, "must name a folder or a zip of the bundle");
+    return -1;
+  }
+  util_strlcpy(clean, name, sizeof(clean));
+  while (n > 1 && clean[n - 1] == '/')
+    clean[--n] = '\0';
+  if (util_fmt(path, sizeof(path), "%s/%s", src, clean) != 0 || lstat(path, &st) != 0) {
+    note(p, field, "\"%s\" is not in the bundle", name);
+    return -1;
+  }
+  if (S_ISREG(st.st_mode))
+    return unzip(src, clean, dir, field, p);
+  if (!S_ISDIR(st.st_mode) || sandbox_stage_tree(path, dir, 0) != 0) {
+    note(p, field, "\"%s\" must be a folder of regular files (no links) or a zip", name);
+    return -1;
+  }
+  return 0;
+}
+
+/* The task of index INDEX among TASKS, or NULL. */
+static json_t *task_of(json_t *tasks, int index)
+{
+  size_t i;
+  json_t *t;
+  json_array_foreach(tasks, i, t)
+  {
+    if (int_of(json_object_get(t, "index"), (int)i) == index)
+      return t;
+  }
+  return NULL;
+}
+
+/* The main column of a Codabench leaderboard: the one of index 0 that is not computed, else the first that is
+ * not. Fills KEY and *HIGHER. 0, or -1 when there is none. */
+static int v2_main_column(json_t *lb, char *key, size_t n, int *higher)
+{
+  json_t *cols = json_object_get(lb, "columns"), *col, *best = NULL;
+  size_t i;
+  int best_index = 1 << 30;
+  json_array_foreach(cols, i, col)
+  {
+    int index = int_of(json_object_get(col, "index"), (int)i);
+    if (json_object_get(col, "computation") != NULL && !json_is_null(json_object_get(col, "computation"))) {
+      printf("codalab: ignored leaderboard column %s (computed columns are not supported)\n",
+             json_string_value(json_object_get(col, "key")) != NULL ? json_string_value(json_object_get(col, "key"))
+                                                                    : "?");
+      continue;
+    }
+    if (json_string_value(json_object_get(col, "key")) != NULL && index < best_index) {
+      best_index = index;
+      best = col;
+    }
+  }
+  if (best == NULL)
+    return -1;
+  json_array_foreach(cols, i, col)
+  {
+    if (col != best && json_object_get(col, "computation") == NULL)
+      printf("codalab: ignored leaderboard column %s (only the main column ranks)\n",
+             json_string_value(json_object_get(col, "key")));
+  }
+  const char *sort = json_string_value(json_object_get(best, "sorting"));
+  util_strlcpy(key, json_string_value(json_object_get(best, "key")), n);
+  *higher = sort == NULL || strcasecmp(sort, "asc") != 0;
+  return 0;
+}
+
+/* A Codabench v2 bundle (version: 2): tasks, solutions, phases with tasks, leaderboards with columns. What cannot
+ * be mapped is refused with its key named: ingestion programs (code submissions), a reference that is not one
+ * CSV file, a leaderboard without a plain column. */
+static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle_problems *p)
+{
+  /* what is mapped; every other top-level key (image, docker_image, registration...) is reported as ignored */
+  static const char *const top_known[] = {"version", "title",  "description", "terms",        "pages",
+                                          "tasks",   "phases", "solutions",   "leaderboards", NULL};
+  static const char *const phase_known[] = {
+    "index",           "name",  "description", "start", "end", "max_submissions_per_day",
+    "max_submissions", "tasks", "solutions",   NULL};
+  char path[APP_PATH_MAX], key[128], csv[APP_PATH_MAX], slug[64], ref_dir[APP_PATH_MAX], field[64];
+  json_t *out = json_object(), *out_phases = json_array(), *page;
+  char *text = NULL, *overview = NULL;
+  int rc = 1, higher = 1, program_task = -1;
+  size_t i;
+  if (out == NULL || out_phases == NULL) {
+    json_decref(out);
+    json_decref(out_phases);
+    return -1;
+  }
+  json_object_set_new(out, "phases", out_phases);
+  ignored("", y, top_known);
+  const char *title = json_string_value(json_object_get(y, "title"));
+  const char *description = json_string_value(json_object_get(y, "description"));
+  /* pages are Markdown files: the overview first, the others as its sections */
+  size_t cap = 1 << 20, used = 0;
+  overview = malloc(cap);
+  if (overview == NULL)
+    goto fail;
+  used = (size_t)snprintf(overview, cap, "# %s\n\n%s\n", title != NULL ? title : "Competition",
+                          description != NULL ? description : "");
+  json_array_foreach(json_object_get(y, "pages"), i, page)
+  {
+    const char *file = json_string_value(json_object_get(page, "file"));
+    const char *ptitle = json_string_value(json_object_get(page, "title"));
+    if (file == NULL || strstr(file, "..") != NULL || file[0] == '/' ||
+        util_fmt(path, sizeof(path), "%s/%s", src, file) != 0)
+      continue;
+    free(text);
+    text = util_read_file(path, PAGE_MAX, NULL);
+    if (text != NULL && used < cap)
+      used += (size_t)snprintf(overview + used, cap - used, "\n## %s\n\n%s\n", ptitle != NULL ? ptitle : file, text);
+  }
+  free(text);
+  text = NULL;
+  const char *terms_file = json_string_value(json_object_get(y, "terms"));
+  if (terms_file != NULL && strstr(terms_file, "..") == NULL && terms_file[0] != '/' &&
+      util_fmt(path, sizeof(path), "%s/%s", src, terms_file) == 0)
+    text = util_read_file(path, PAGE_MAX, NULL);
+  if (write_text(dst, "overview.md", overview) != 0 ||
+      write_text(dst, "terms.md",
+                 text != NULL ? text
+                              : "# Terms\n\nThe organizers' terms (none were given in the "
+                                "Codabench bundle).\n") != 0) {
+    note(p, "(import)", "cannot write the texts");
+    rc = -1;
+    goto fail;
+  }
+  json_t *tasks = json_object_get(y, "tasks"), *phases = json_object_get(y, "phases"), *ph;
+  size_t nph = json_array_size(phases);
+  if (nph == 0) {
+    note(p, "phases", "no phase");
+    goto fail;
+  }
+  json_t *t;
+  json_array_foreach(tasks, i, t)
+  {
+    if (json_object_get(t, "ingestion_program") != NULL) {
+      snprintf(field, sizeof(field), "tasks[%zu].ingestion_program", i);
+      note(p, field,
+           "code submissions (an ingestion program running the participants' code) are not supported by "
+           "this version: participants of a concours challenge upload prediction files");
+    }
+  }
+  json_array_foreach(phases, i, ph)
+  {
+    char where[48], name[64], start[32], end[32];
+    snprintf(where, sizeof(where), "phases[%zu].", i);
+    ignored(where, ph, phase_known);
+    int64_t t0 = codabench_date(json_string_value(json_object_get(ph, "start")));
+    const char *end_text = json_string_value(json_object_get(ph, "end"));
+    int64_t t1 = end_text != NULL ? codabench_date(end_text)
+                 : i + 1 < nph
+                   ? codabench_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start")))
+                   : t0 + 10LL * 365 * 86400; /* "never ends": ten years */
+    if (t0 < 0 || t1 <= t0) {
+      snprintf(field, sizeof(field), "phases[%zu].start", i);
+      note(p, field, "start (and end) must be dates like 1-31-2026 or 2026-01-31, the end after the start");
+      continue;
+    }
+    const char *label = json_string_value(json_object_get(ph, "name"));
+    if (label != NULL && label[0] != '\0' && strlen(label) < sizeof(name))
+      util_strlcpy(name, label, sizeof(name));
+    else
+      snprintf(name, sizeof(name), "phase %zu", i + 1);
+    util_iso8601(t0, start);
+    util_iso8601(t1, end);
+    json_array_append_new(out_phases,
+                          json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end, "max_per_day",
+                                    int_of(json_object_get(ph, "max_submissions_per_day"), 0), "max_total",
+                                    int_of(json_object_get(ph, "max_submissions"), 0)));
+    json_t *pt = json_object_get(ph, "tasks");
+    if (json_array_size(pt) != 1) {
+      snprintf(field, sizeof(field), "phases[%zu].tasks", i);
+      note(p, field, "each phase must run exactly one task in this version (it has %zu)", json_array_size(pt));
+      continue;
+    }
+    program_task = int_of(json_array_get(pt, 0), -1); /* the last phase's task scores: its reference is the truth */
+  }
+  if (p->n > 0)
+    goto fail;
+  json_t *task = task_of(tasks, program_task);
+  snprintf(field, sizeof(field), "tasks[%d]", program_task);
+  if (task == NULL) {
+    note(p, "phases", "the last phase names task %d, which tasks does not define", program_task);
+    goto fail;
+  }
+  if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
+      task_files(src, json_string_value(json_object_get(task, "scoring_program")), path, "tasks[].scoring_program",
+                 p) != 0 ||
+      util_fmt(ref_dir, sizeof(ref_dir), "%s/reference_data", dst) != 0 ||
+      task_files(src, json_string_value(json_object_get(task, "reference_data")), ref_dir, "tasks[].reference_data",
+                 p) != 0)
+    goto fail;
+  if (only_csv(ref_dir, csv, sizeof(csv), 0) != 0) {
+    note(p, "tasks[].reference_data", "%s must hold exactly one CSV file (the ground truth, id column first)",
+         json_string_value(json_object_get(task, "reference_data")));
+    goto fail;
+  }
+  if (v2_main_column(json_array_get(json_object_get(y, "leaderboards"), 0), key, sizeof(key), &higher) != 0) {
+    note(p, "leaderboards[0].columns", "no plain column (a key without computation) to rank on");
+    goto fail;
+  }
+  if (json_array_size(json_object_get(y, "leaderboards")) > 1)
+    printf("codalab: ignored leaderboards after the first\n");
+  if (write_definition(dst, out, csv, title, description, key, higher, p) != 0) {
+    rc = -1;
+    goto fail;
+  }
+  store_remove_tree(ref_dir);
+  slug_of(title, slug, sizeof(slug));
+  printf("codalab: mapped the Codabench bundle \"%s\" to slug %s, %zu phase(s), task %d scores, leaderboard "
+         "score \"%s\" (%s is better)\n",
+         title != NULL ? title : slug, slug, nph, program_task, key, higher ? "higher" : "lower");
+  rc = 0;
+fail:
+  json_decref(out);
+  free(overview);
+  free(text);
+  return rc;
+}
+
 int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
 {
-  static const char *const top_known[] = {"title", "description", "html", "phases", "leaderboard", "end_date", NULL};
-  static const char *const phase_known[] = {"phasenumber", "label", "start_date", "max_submissions",
-                                            "max_submissions_per_day", "scoring_program", "reference_data", NULL};
+  static const char *const top_known[] = {"title",       "description", "html",    "phases",
+                                          "leaderboard", "end_date",    "version", NULL};
+  static const char *const phase_known[] = {
+    "phasenumber",     "label",          "start_date", "max_submissions", "max_submissions_per_day",
+    "scoring_program", "reference_data", NULL};
   char path[APP_PATH_MAX], err[512], key[128], csv[APP_PATH_MAX], slug[64], ref_dir[APP_PATH_MAX];
   json_t *y = NULL, *out = NULL, *phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
@@ -425,13 +718,24 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     rc = 1;
     goto out;
   }
+  const char *version = json_string_value(json_object_get(y, "version"));
+  if (version != NULL && strcmp(version, "2") == 0) {
+    rc = convert_v2(src, dst, y, p);
+    goto out;
+  }
+  if (version != NULL && strcmp(version, "1") != 0) {
+    note(p, "version", "\"%s\" is neither 1 (CodaLab) nor 2 (Codabench)", version);
+    rc = 1;
+    goto out;
+  }
   ignored("", y, top_known);
   const char *title = json_string_value(json_object_get(y, "title"));
   const char *description = json_string_value(json_object_get(y, "description"));
   json_t *html = json_object_get(y, "html");
   const char *k;
   json_t *v;
-  json_object_foreach(html, k, v) {
+  json_object_foreach(html, k, v)
+  {
     if (strcmp(k, "overview") != 0 && strcmp(k, "evaluation") != 0 && strcmp(k, "terms") != 0)
       printf("codalab: ignored html.%s (page %s)\n", k, json_string_value(v) != NULL ? json_string_value(v) : "?");
   }
@@ -446,8 +750,10 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
   snprintf(text, tlen, "# %s\n\n%s\n\n## Evaluation\n\n%s\n", title != NULL ? title : "Competition",
            overview != NULL ? overview : "", evaluation != NULL ? evaluation : "");
   if (write_text(dst, "overview.md", text) != 0 ||
-      write_text(dst, "terms.md", terms != NULL ? terms : "# Terms\n\nThe organizers' terms (none were given in the "
-                                                          "CodaLab bundle).\n") != 0) {
+      write_text(dst, "terms.md",
+                 terms != NULL ? terms
+                               : "# Terms\n\nThe organizers' terms (none were given in the "
+                                 "CodaLab bundle).\n") != 0) {
     note(p, "(import)", "cannot write the texts");
     goto out;
   }
@@ -470,9 +776,10 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     snprintf(where, sizeof(where), "phases[%zu].", i);
     ignored(where, ph, phase_known);
     int64_t t0 = codalab_date(json_string_value(json_object_get(ph, "start_date")));
-    int64_t t1 = i + 1 < nph ? codalab_date(json_string_value(json_object_get(json_array_get(phases, i + 1),
-                                                                               "start_date")))
-                             : end_all > t0 ? end_all : t0 + 365 * 86400;
+    int64_t t1 = i + 1 < nph
+                   ? codalab_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start_date")))
+                 : end_all > t0 ? end_all
+                                : t0 + 365 * 86400;
     if (t0 < 0 || t1 <= t0) {
       note(p, where, "start_date must be a date like 2026-01-31, each phase after the previous one");
       rc = 1;
@@ -485,10 +792,10 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       snprintf(name, sizeof(name), "phase %zu", i + 1);
     util_iso8601(t0, start);
     util_iso8601(t1, end);
-    json_array_append_new(out_phases, json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end,
-                                                 "max_per_day",
-                                                 int_of(json_object_get(ph, "max_submissions_per_day"), 0),
-                                                 "max_total", int_of(json_object_get(ph, "max_submissions"), 0)));
+    json_array_append_new(out_phases,
+                          json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end, "max_per_day",
+                                    int_of(json_object_get(ph, "max_submissions_per_day"), 0), "max_total",
+                                    int_of(json_object_get(ph, "max_submissions"), 0)));
     const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
     const char *rd = json_string_value(json_object_get(ph, "reference_data"));
     if (sp != NULL && program_zip != NULL && strcmp(sp, program_zip) != 0)
@@ -497,7 +804,8 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       program_zip = sp;
     if (rd != NULL && reference_zip != NULL && strcmp(rd, reference_zip) != 0)
       printf("codalab: ignored the reference data %s of an earlier phase (the last phase's is the ground "
-             "truth)\n", reference_zip);
+             "truth)\n",
+             reference_zip);
     if (rd != NULL)
       reference_zip = rd;
   }
@@ -516,51 +824,20 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     goto out;
   }
   if (only_csv(ref_dir, csv, sizeof(csv), 0) != 0) {
-    note(p, "reference_data", "%s must hold exactly one CSV file (the ground truth, id column first)",
-         reference_zip);
+    note(p, "reference_data", "%s must hold exactly one CSV file (the ground truth, id column first)", reference_zip);
     rc = 1;
     goto out;
   }
-  /* the program finds the ground truth in $input/ref under its own name (concours' names are [A-Za-z0-9._-]) */
-  const char *base = strrchr(csv, '/') + 1;
-  if (strlen(base) > 100 || strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
-                                strlen(base) || base[0] == '.')
-    base = "solution.csv";
-  char truth_rel[160];
-  if (util_fmt(truth_rel, sizeof(truth_rel), "private/%s", base) != 0 ||
-      util_fmt(path, sizeof(path), "%s/private", dst) != 0 || mkdir(path, 0700) != 0 ||
-      util_fmt(path, sizeof(path), "%s/%s", dst, truth_rel) != 0 || rename(csv, path) != 0) {
-    note(p, "(import)", "cannot move the ground truth into place");
-    goto out;
-  }
-  store_remove_tree(ref_dir);
   if (main_column(json_object_get(y, "leaderboard"), key, sizeof(key), &higher, &precision) != 0) {
     note(p, "leaderboard.columns", "no column: the leaderboard needs one score key");
     rc = 1;
     goto out;
   }
-  slug_of(title, slug, sizeof(slug));
-  json_object_set_new(out, "slug", json_string(slug));
-  json_object_set_new(out, "title", json_stringn(title != NULL ? title : slug, title != NULL && strlen(title) > 200
-                                                                                  ? 200
-                                                                                  : strlen(title != NULL ? title : slug)));
-  if (description != NULL)
-    json_object_set_new(out, "summary", json_stringn(description, strlen(description) > 500 ? 500 : strlen(description)));
-  json_object_set_new(out, "terms_version", json_integer(1));
-  json_object_set_new(out, "data", json_array());
-  json_object_set_new(out, "ground_truth", json_string(truth_rel));
-  if (!has_usage_column(path)) /* CodaLab references rarely split: say so, or the import would ask for one */
-    json_object_set_new(out, "split_column", json_null());
-  json_object_set_new(out, "metric", json_pack("{s:s,s:s,s:b}", "program", "scoring_program", "score_key", key,
-                                               "higher_is_better", higher));
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
-  char *def = json_dumps(out, JSON_INDENT(2));
-  if (def == NULL || write_text(dst, "challenge.json", def) != 0) {
-    free(def);
-    note(p, "(import)", "cannot write challenge.json");
+  if (write_definition(dst, out, csv, title, description, key, higher, p) != 0)
     goto out;
-  }
-  free(def);
+  store_remove_tree(ref_dir);
+  slug_of(title, slug, sizeof(slug));
   printf("codalab: mapped \"%s\" to slug %s, %zu phase(s), leaderboard score \"%s\" (%s is better)\n",
          title != NULL ? title : slug, slug, nph, key, higher ? "higher" : "lower");
   rc = 0;

@@ -3,7 +3,9 @@
  * bundle_run then validates like any other. What maps: title, description, the overview / evaluation / terms
  * pages (HTML turned into text), phases (label, start, submission limits), the scoring program (run under the
  * same CodaLab contract), the reference data (one CSV, the ground truth), the leaderboard column of rank 1 (its
- * key, sort order and numeric format). Everything else is listed as ignored on stdout. */
+ * key, sort order and numeric format). A Codabench v2 bundle (`version: 2`: tasks, phases naming their task,
+ * Markdown pages, leaderboards with columns) maps the same way (docs/bundle.md has the table). Everything else is
+ * listed as ignored on stdout; what cannot be mapped is a problem naming its key. */
 #ifndef CONCOURS_CODALAB_H
 #define CONCOURS_CODALAB_H
 

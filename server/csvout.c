@@ -80,7 +80,8 @@ char *csvout_render(json_t *rows, const char *const cols[], size_t n, size_t *le
     cell(&b, cols[k]);
   }
   sb_add(&b, "\r\n", 2);
-  json_array_foreach(rows, i, row) {
+  json_array_foreach(rows, i, row)
+  {
     for (size_t k = 0; k < n; k++) {
       if (k > 0)
         sb_add(&b, ",", 1);

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,7 +158,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
   "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
   "  row_number() OVER (PARTITION BY s.challenge_id, s.team_id ORDER BY CASE WHEN c.higher_is_better "
-  "    THEN -score_round(s.public_score, c.precision) ELSE score_round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
+  "    THEN -score_round(s.public_score, c.precision) ELSE score_round(s.public_score, c.precision) END, "
+  "s.created_at, s.id) AS r,"
   "  count(*) OVER (PARTITION BY s.challenge_id, s.team_id) AS n,"
   "  max(s.created_at) OVER (PARTITION BY s.challenge_id, s.team_id) AS last_at "
   "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id "
@@ -315,8 +317,10 @@ sqlite3 *db_open(const char *path, char *err, size_t errlen)
       pragma_int(db, "PRAGMA synchronous", &sync) != 0 || sync != 2 ||
       pragma_int(db, "PRAGMA foreign_keys", &fk) != 0 || fk != 1 ||
       pragma_int(db, "PRAGMA busy_timeout", &timeout) != 0 || timeout < 1000) {
-    snprintf(err, errlen, "%s: the database refused its settings (journal_mode=%s synchronous=%lld "
-             "foreign_keys=%lld busy_timeout=%lld; need wal, 2, 1, >=1000)", path, mode, sync, fk, timeout);
+    snprintf(err, errlen,
+             "%s: the database refused its settings (journal_mode=%s synchronous=%lld "
+             "foreign_keys=%lld busy_timeout=%lld; need wal, 2, 1, >=1000)",
+             path, mode, sync, fk, timeout);
     goto fail;
   }
   if (migrate(db, err, errlen) != 0)
@@ -390,9 +394,31 @@ void db_pool_close(void)
 
 /* ---------------------------------------------------------------- helpers */
 
+static atomic_long fault_after = -1; /* db_fault_inject: -1 off, else statements left before faults */
+
+void db_fault_inject(long after)
+{
+  atomic_store(&fault_after, after);
+}
+
+/* 1 when the statement about to run must fail (db_fault_inject). */
+static int fault_now(void)
+{
+  long left = atomic_load(&fault_after);
+  while (left > 0) {
+    if (atomic_compare_exchange_weak(&fault_after, &left, left - 1))
+      return 0;
+  }
+  return left == 0;
+}
+
 sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql)
 {
   sqlite3_stmt *st = NULL;
+  if (fault_now()) {
+    fprintf(stderr, "concours: database: injected fault: %s\n", sql);
+    return NULL;
+  }
   if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
     dbi_log(db, sql);
     return NULL;
@@ -473,11 +499,42 @@ json_t *dbi_col_score(sqlite3_stmt *st, int i, int precision)
 
 int dbi_exec(sqlite3 *db, const char *sql)
 {
-  if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+  /* a ROLLBACK always runs: a fault there would leave the transaction open for the next user of the connection */
+  if ((strcmp(sql, "ROLLBACK") != 0 && fault_now()) || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
     dbi_log(db, sql);
     return -1;
   }
   return 0;
+}
+
+enum app_status dbi_begin(sqlite3 *db)
+{
+  return dbi_exec(db, "BEGIN IMMEDIATE") == 0 ? APP_OK : APP_INTERNAL;
+}
+
+enum app_status dbi_finish(sqlite3 *db, enum app_status s)
+{
+  if (s == APP_OK && dbi_exec(db, "COMMIT") == 0)
+    return APP_OK;
+  if (!sqlite3_get_autocommit(db)) /* a failed COMMIT may have ended the transaction already */
+    dbi_exec(db, "ROLLBACK");
+  return s == APP_OK ? APP_INTERNAL : s;
+}
+
+enum app_status dbi_row(sqlite3 *db, sqlite3_stmt *st, dbi_fill_fn fill, void *arg, const char *what)
+{
+  enum app_status s = APP_INTERNAL;
+  if (st == NULL)
+    return APP_INTERNAL;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    s = fill(st, arg) == 0 ? APP_OK : APP_INTERNAL;
+  else if (rc == SQLITE_DONE)
+    s = APP_NOT_FOUND;
+  else
+    dbi_log(db, what);
+  sqlite3_finalize(st);
+  return s;
 }
 
 /* ---------------------------------------------------------------- users */
@@ -513,25 +570,27 @@ static void fill_user(sqlite3_stmt *st, int first, struct user *u)
     u->role = ROLE_PARTICIPANT;
 }
 
+struct user_row {
+  struct user *u;
+  char *pw_hash;
+  size_t hashlen;
+};
+
+static int fill_user_row(sqlite3_stmt *st, void *arg)
+{
+  struct user_row *r = arg;
+  fill_user(st, 0, r->u);
+  util_strlcpy(r->pw_hash, dbi_col_text(st, 3), r->hashlen);
+  return 0;
+}
+
 enum app_status db_user_by_name(sqlite3 *db, const char *username, struct user *u, char *pw_hash, size_t hashlen)
 {
-  enum app_status s = APP_INTERNAL;
+  struct user_row r = {u, pw_hash, hashlen};
   sqlite3_stmt *st = dbi_prepare(db, "SELECT id,username,role,pw_hash FROM users WHERE username=?");
-  if (st == NULL)
-    return APP_INTERNAL;
-  dbi_bind_text(st, 1, username);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    fill_user(st, 0, u);
-    util_strlcpy(pw_hash, dbi_col_text(st, 3), hashlen);
-    s = APP_OK;
-  } else if (rc == SQLITE_DONE) {
-    s = APP_NOT_FOUND;
-  } else {
-    dbi_log(db, "user lookup");
-  }
-  sqlite3_finalize(st);
-  return s;
+  if (st != NULL)
+    dbi_bind_text(st, 1, username);
+  return dbi_row(db, st, fill_user_row, &r, "user lookup");
 }
 
 /* ---------------------------------------------------------------- login throttling */
@@ -552,11 +611,10 @@ int db_login_failures(sqlite3 *db, const char *username, int64_t now, int64_t wi
 
 void db_login_failure_add(sqlite3 *db, const char *username, int64_t now, int64_t window)
 {
-  sqlite3_stmt *st = dbi_prepare(db,
-    "INSERT INTO login_failures(username,count,window_start) VALUES(?1,1,?2) "
-    "ON CONFLICT(username) DO UPDATE SET "
-    "count=CASE WHEN window_start>?2-?3 THEN count+1 ELSE 1 END,"
-    "window_start=CASE WHEN window_start>?2-?3 THEN window_start ELSE ?2 END");
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO login_failures(username,count,window_start) VALUES(?1,1,?2) "
+                                     "ON CONFLICT(username) DO UPDATE SET "
+                                     "count=CASE WHEN window_start>?2-?3 THEN count+1 ELSE 1 END,"
+                                     "window_start=CASE WHEN window_start>?2-?3 THEN window_start ELSE ?2 END");
   if (st == NULL)
     return;
   dbi_bind_text(st, 1, username);
@@ -578,11 +636,11 @@ void db_login_failure_clear(sqlite3 *db, const char *username)
 
 /* ---------------------------------------------------------------- sessions and tokens */
 
-enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t user_id, const char *csrf,
-                                  int64_t now, int64_t expires_at)
+enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t user_id, const char *csrf, int64_t now,
+                                  int64_t expires_at)
 {
   sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO sessions(token_hash,user_id,csrf_token,created_at,expires_at) "
-                                 "VALUES(?,?,?,?,?)");
+                                     "VALUES(?,?,?,?,?)");
   if (st == NULL)
     return APP_INTERNAL;
   dbi_bind_text(st, 1, token_hash);
@@ -607,7 +665,7 @@ enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now
 {
   enum app_status s = APP_UNAUTHORIZED;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token FROM sessions s "
-                                 "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
+                                     "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
   if (st == NULL)
     return APP_INTERNAL;
   dbi_bind_text(st, 1, token_hash);
@@ -636,8 +694,8 @@ enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash,
-                                int64_t now, int64_t *id)
+enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash, int64_t now,
+                                int64_t *id)
 {
   sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO api_tokens(user_id,name,token_hash,created_at) VALUES(?,?,?,?)");
   if (st == NULL)
@@ -657,7 +715,7 @@ enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *
 {
   enum app_status s = APP_UNAUTHORIZED;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
-                                 "WHERE t.token_hash=?");
+                                     "WHERE t.token_hash=?");
   if (st == NULL)
     return APP_INTERNAL;
   dbi_bind_text(st, 1, token_hash);
@@ -678,7 +736,7 @@ enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *
 static enum app_status load_phases(sqlite3 *db, struct challenge *c)
 {
   sqlite3_stmt *st = dbi_prepare(db, "SELECT name,start_at,end_at,max_per_day,max_total,final_selection "
-                                 "FROM phases WHERE challenge_id=? ORDER BY idx");
+                                     "FROM phases WHERE challenge_id=? ORDER BY idx");
   if (st == NULL)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, c->id);
@@ -697,40 +755,34 @@ static enum app_status load_phases(sqlite3 *db, struct challenge *c)
   return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? APP_OK : APP_INTERNAL;
 }
 
+static int fill_challenge(sqlite3_stmt *st, void *arg)
+{
+  struct challenge *c = arg;
+  c->id = sqlite3_column_int64(st, 0);
+  util_strlcpy(c->slug, dbi_col_text(st, 1), sizeof(c->slug));
+  util_strlcpy(c->metric_name, dbi_col_text(st, 2), sizeof(c->metric_name));
+  util_strlcpy(c->metric_json, dbi_col_text(st, 3), sizeof(c->metric_json));
+  util_strlcpy(c->id_column, dbi_col_text(st, 4), sizeof(c->id_column));
+  util_strlcpy(c->split_column, dbi_col_text(st, 5), sizeof(c->split_column));
+  util_strlcpy(c->dir, dbi_col_text(st, 6), sizeof(c->dir));
+  c->terms_version = sqlite3_column_int(st, 7);
+  c->precision = sqlite3_column_int(st, 8);
+  c->higher_is_better = sqlite3_column_int(st, 9);
+  c->published_at = sqlite3_column_int64(st, 10);
+  c->team_max_size = sqlite3_column_int(st, 11);
+  return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
+}
+
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
 {
-  enum app_status s = APP_INTERNAL;
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
-                                 "precision,higher_is_better,coalesce(published_at,0),team_max_size,state FROM challenges WHERE slug=?");
-  if (st == NULL)
-    return APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
+        "precision,higher_is_better,coalesce(published_at,0),team_max_size,state FROM challenges WHERE slug=?");
   memset(c, 0, sizeof(*c));
-  dbi_bind_text(st, 1, slug);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    c->id = sqlite3_column_int64(st, 0);
-    util_strlcpy(c->slug, dbi_col_text(st, 1), sizeof(c->slug));
-    util_strlcpy(c->metric_name, dbi_col_text(st, 2), sizeof(c->metric_name));
-    util_strlcpy(c->metric_json, dbi_col_text(st, 3), sizeof(c->metric_json));
-    util_strlcpy(c->id_column, dbi_col_text(st, 4), sizeof(c->id_column));
-    util_strlcpy(c->split_column, dbi_col_text(st, 5), sizeof(c->split_column));
-    util_strlcpy(c->dir, dbi_col_text(st, 6), sizeof(c->dir));
-    c->terms_version = sqlite3_column_int(st, 7);
-    c->precision = sqlite3_column_int(st, 8);
-    c->higher_is_better = sqlite3_column_int(st, 9);
-    c->published_at = sqlite3_column_int64(st, 10);
-    c->team_max_size = sqlite3_column_int(st, 11);
-    db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
-    s = APP_OK;
-  } else if (rc == SQLITE_DONE) {
-    s = APP_NOT_FOUND;
-  } else {
-    dbi_log(db, "challenge lookup");
-  }
-  sqlite3_finalize(st);
-  if (s == APP_OK)
-    s = load_phases(db, c);
-  return s;
+  if (st != NULL)
+    dbi_bind_text(st, 1, slug);
+  enum app_status s = dbi_row(db, st, fill_challenge, c, "challenge lookup");
+  return s == APP_OK ? load_phases(db, c) : s;
 }
 
 enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, int64_t now)
@@ -739,16 +791,16 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   json_t *files = imp->files;
   sqlite3_stmt *st = NULL;
   int64_t id = 0;
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
-  st = dbi_prepare(db,
-    "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
-    "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
-    "bundle_sha256,truth_sha256,state) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19) "
-    "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
-    "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
-    "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18 RETURNING id");
+  st = dbi_prepare(
+    db, "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
+        "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
+        "bundle_sha256,truth_sha256,state) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19) "
+        "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
+        "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
+        "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18 RETURNING id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, c->slug);
@@ -786,7 +838,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     goto fail;
   sqlite3_finalize(st);
   st = dbi_prepare(db, "INSERT INTO phases(challenge_id,idx,name,start_at,end_at,max_per_day,max_total,final_selection)"
-                   " VALUES(?,?,?,?,?,?,?,?)");
+                       " VALUES(?,?,?,?,?,?,?,?)");
   if (st == NULL)
     goto fail;
   for (int i = 0; i < c->nphases; i++) {
@@ -817,7 +869,8 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     goto fail;
   size_t i;
   json_t *f;
-  json_array_foreach(files, i, f) {
+  json_array_foreach(files, i, f)
+  {
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, (int)i);
@@ -838,13 +891,10 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   st = NULL;
   if (db_audit_append(db, imp->actor, "challenge.import", c->slug, NULL, NULL, imp->details, now) != APP_OK)
     goto fail;
-  if (dbi_exec(db, "COMMIT") != 0)
-    goto fail;
-  return APP_OK;
+  return dbi_finish(db, APP_OK);
 fail:
   sqlite3_finalize(st);
-  dbi_exec(db, "ROLLBACK");
-  return APP_INTERNAL;
+  return dbi_finish(db, APP_INTERNAL);
 }
 
 enum app_status db_challenge_import_state(sqlite3 *db, const char *slug, json_t **state)
@@ -919,7 +969,7 @@ int db_challenge_state_parse(const char *name, enum challenge_state *s)
 enum app_status db_challenge_state_set(sqlite3 *db, const struct challenge *c, enum challenge_state state,
                                        const char *actor, const char *reason, int64_t now)
 {
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE challenges SET state=?1, updated_at=?2 WHERE id=?3");
   if (st == NULL)
@@ -930,35 +980,32 @@ enum app_status db_challenge_state_set(sqlite3 *db, const struct challenge *c, e
   int done = dbi_step_done(db, st);
   sqlite3_finalize(st);
   json_t *d = json_pack("{s:s,s:s}", "from", db_challenge_state_name(c->state), "to", db_challenge_state_name(state));
-  enum app_status a = done == 0 && d != NULL ? db_audit_append(db, actor, "challenge.state", c->slug, NULL, reason, d,
-                                                               now) : APP_INTERNAL;
+  enum app_status a = done == 0 && d != NULL
+                        ? db_audit_append(db, actor, "challenge.state", c->slug, NULL, reason, d, now)
+                        : APP_INTERNAL;
   json_decref(d);
-  if (a != APP_OK || dbi_exec(db, "COMMIT") != 0)
+  if (a != APP_OK)
     goto fail;
-  return APP_OK;
+  return dbi_finish(db, APP_OK);
 fail:
-  dbi_exec(db, "ROLLBACK");
-  return APP_INTERNAL;
+  return dbi_finish(db, APP_INTERNAL);
+}
+
+static int fill_role(sqlite3_stmt *st, void *arg)
+{
+  return app_role_parse(dbi_col_text(st, 0), arg);
 }
 
 int db_staff_role(sqlite3 *db, const char *slug, int64_t user_id, enum app_role *role)
 {
   sqlite3_stmt *st = dbi_prepare(db, "SELECT s.role FROM challenge_staff s JOIN challenges c ON c.id=s.challenge_id "
                                      "WHERE c.slug=?1 AND s.user_id=?2");
-  int found = -1;
-  if (st == NULL)
-    return -1;
-  dbi_bind_text(st, 1, slug);
-  sqlite3_bind_int64(st, 2, user_id);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    found = app_role_parse(dbi_col_text(st, 0), role) == 0 ? 1 : -1;
-  else if (rc == SQLITE_DONE)
-    found = 0;
-  else
-    dbi_log(db, "staff role");
-  sqlite3_finalize(st);
-  return found;
+  if (st != NULL) {
+    dbi_bind_text(st, 1, slug);
+    sqlite3_bind_int64(st, 2, user_id);
+  }
+  enum app_status s = dbi_row(db, st, fill_role, role, "staff role");
+  return s == APP_OK ? 1 : s == APP_NOT_FOUND ? 0 : -1;
 }
 
 enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char *username, enum app_role role,
@@ -969,16 +1016,17 @@ enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char 
   enum app_status s;
   if (role != ROLE_ORGANIZER && role != ROLE_JURY && role != ROLE_PARTICIPANT)
     return APP_BAD_REQUEST;
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   s = db_user_by_name(db, username, &u, hash, sizeof(hash));
   if (s != APP_OK)
     goto fail;
   s = APP_INTERNAL;
-  sqlite3_stmt *st = dbi_prepare(db, role == ROLE_PARTICIPANT
-    ? "DELETE FROM challenge_staff WHERE challenge_id=?1 AND user_id=?2"
-    : "INSERT INTO challenge_staff(challenge_id,user_id,role,granted_at) VALUES(?1,?2,?3,?4) "
-      "ON CONFLICT(challenge_id,user_id) DO UPDATE SET role=?3, granted_at=?4");
+  sqlite3_stmt *st =
+    dbi_prepare(db, role == ROLE_PARTICIPANT
+                      ? "DELETE FROM challenge_staff WHERE challenge_id=?1 AND user_id=?2"
+                      : "INSERT INTO challenge_staff(challenge_id,user_id,role,granted_at) VALUES(?1,?2,?3,?4) "
+                        "ON CONFLICT(challenge_id,user_id) DO UPDATE SET role=?3, granted_at=?4");
   if (st == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, c->id);
@@ -990,15 +1038,15 @@ enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char 
   int done = dbi_step_done(db, st);
   sqlite3_finalize(st);
   json_t *d = json_pack("{s:s}", "role", role == ROLE_PARTICIPANT ? "none" : app_role_name(role));
-  enum app_status a = done == 0 && d != NULL ? db_audit_append(db, actor, "challenge.staff", c->slug, u.username,
-                                                               reason, d, now) : APP_INTERNAL;
+  enum app_status a = done == 0 && d != NULL
+                        ? db_audit_append(db, actor, "challenge.staff", c->slug, u.username, reason, d, now)
+                        : APP_INTERNAL;
   json_decref(d);
-  if (a != APP_OK || dbi_exec(db, "COMMIT") != 0)
+  if (a != APP_OK)
     goto fail;
-  return APP_OK;
+  return dbi_finish(db, APP_OK);
 fail:
-  dbi_exec(db, "ROLLBACK");
-  return s;
+  return dbi_finish(db, s);
 }
 
 static json_t *staff_row(sqlite3_stmt *st, void *arg)
@@ -1098,7 +1146,7 @@ int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t 
 enum app_status db_terms_accept(sqlite3 *db, const struct user *user, const struct challenge *c, int64_t now)
 {
   struct team t;
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "INSERT OR IGNORE INTO terms_acceptances(user_id,challenge_id,version,"
                                      "accepted_at) VALUES(?,?,?,?)");
@@ -1120,16 +1168,16 @@ enum app_status db_terms_accept(sqlite3 *db, const struct user *user, const stru
     if (s != APP_OK)
       goto fail;
   }
-  return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+  return dbi_finish(db, APP_OK);
 fail:
-  dbi_exec(db, "ROLLBACK");
-  return APP_INTERNAL;
+  return dbi_finish(db, APP_INTERNAL);
 }
 
 int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int version)
 {
   int r = -1;
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM terms_acceptances WHERE user_id=? AND challenge_id=? AND version=?");
+  sqlite3_stmt *st =
+    dbi_prepare(db, "SELECT 1 FROM terms_acceptances WHERE user_id=? AND challenge_id=? AND version=?");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, user_id);
@@ -1177,12 +1225,12 @@ enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, con
   return s;
 }
 
-int db_submission_by_key(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *key, int64_t *id,
-                         char *status, size_t statuslen)
+int db_submission_by_key(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *key, int64_t *id, char *status,
+                         size_t statuslen)
 {
   int r = -1;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT id,status FROM submissions WHERE challenge_id=? AND user_id=? "
-                                 "AND idempotency_key=?");
+                                     "AND idempotency_key=?");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, challenge_id);
@@ -1208,11 +1256,10 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   struct quota q;
   char status[16];
   *replayed = 0;
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   if (s->idempotency_key != NULL) {
-    int found = db_submission_by_key(db, s->challenge_id, s->user_id, s->idempotency_key, id, status,
-                                     sizeof(status));
+    int found = db_submission_by_key(db, s->challenge_id, s->user_id, s->idempotency_key, id, status, sizeof(status));
     if (found < 0)
       goto fail;
     if (found == 1) {
@@ -1235,7 +1282,7 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
     goto fail;
   rc = APP_INTERNAL;
   st = dbi_prepare(db, "INSERT INTO submissions(challenge_id,user_id,phase,sha256,size,description,idempotency_key,"
-                   "status,created_at,team_id) VALUES(?,?,?,?,?,?,?,'queued',?,?)");
+                       "status,created_at,team_id) VALUES(?,?,?,?,?,?,?,'queued',?,?)");
   if (st == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, s->challenge_id);
@@ -1252,18 +1299,15 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   *id = sqlite3_last_insert_rowid(db);
   sqlite3_finalize(st);
   st = NULL;
-  if (dbi_exec(db, "COMMIT") != 0)
-    goto fail;
-  return APP_OK;
+  return dbi_finish(db, APP_OK);
 fail:
   sqlite3_finalize(st);
-  dbi_exec(db, "ROLLBACK");
-  return rc;
+  return dbi_finish(db, rc);
 }
 
-#define SUBMISSION_COLS                                                                                         \
-  "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at," \
-  "s.description,s.size,s.sha256,c.precision,s.team_id,s.phase,t.name,s.disqualified_at IS NOT NULL,"          \
+#define SUBMISSION_COLS                                                                                                \
+  "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at,"         \
+  "s.description,s.size,s.sha256,c.precision,s.team_id,s.phase,t.name,s.disqualified_at IS NOT NULL,"                  \
   "s.private_ci_lo,s.private_ci_hi"
 #define SUBMISSION_FROM " FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
 
@@ -1273,40 +1317,52 @@ static json_t *submission_row(sqlite3_stmt *st, int include_private)
   json_t *err = json_null();
   if (sqlite3_column_type(st, 5) != SQLITE_NULL)
     err = json_pack("{s:s,s:s}", "code", dbi_col_text(st, 5), "message", dbi_col_text(st, 6));
-  json_t *o = json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s,s:b}", "id",
-                        (json_int_t)sqlite3_column_int64(st, 0), "challenge", dbi_col_text(st, 1), "phase",
-                        dbi_col_text(st, 14), "team", dbi_col_text(st, 15), "status", dbi_col_text(st, 2),
-                        "public_score", dbi_col_score(st, 3, precision), "error", err, "created_at",
-                        dbi_col_time(st, 7), "scored_at", dbi_col_time(st, 8), "description", dbi_col_text(st, 9),
-                        "size", (json_int_t)sqlite3_column_int64(st, 10), "sha256", dbi_col_text(st, 11),
-                        "disqualified", sqlite3_column_int(st, 16));
+  json_t *o = json_pack(
+    "{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:s,s:I,s:s,s:b}", "id", (json_int_t)sqlite3_column_int64(st, 0), "challenge",
+    dbi_col_text(st, 1), "phase", dbi_col_text(st, 14), "team", dbi_col_text(st, 15), "status", dbi_col_text(st, 2),
+    "public_score", dbi_col_score(st, 3, precision), "error", err, "created_at", dbi_col_time(st, 7), "scored_at",
+    dbi_col_time(st, 8), "description", dbi_col_text(st, 9), "size", (json_int_t)sqlite3_column_int64(st, 10), "sha256",
+    dbi_col_text(st, 11), "disqualified", sqlite3_column_int(st, 16));
   if (o != NULL && include_private) {
     json_object_set_new(o, "private_score", dbi_col_score(st, 4, precision));
     if (sqlite3_column_type(st, 17) != SQLITE_NULL && sqlite3_column_type(st, 18) != SQLITE_NULL)
-      json_object_set_new(o, "private_ci", json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 17), precision),
-                                                     dbi_round(sqlite3_column_double(st, 18), precision)));
+      json_object_set_new(o, "private_ci",
+                          json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 17), precision),
+                                    dbi_round(sqlite3_column_double(st, 18), precision)));
   }
   return o;
 }
 
-json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int staff, int published_ok)
+struct submission_view {
+  int staff, published_ok;
+  json_t *out; /* NULL when the viewer may not see it */
+};
+
+static int fill_submission(sqlite3_stmt *st, void *arg)
 {
-  json_t *o = NULL;
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT " SUBMISSION_COLS ", EXISTS(SELECT 1 FROM team_members m "
-                                     "WHERE m.team_id=s.team_id AND m.user_id=?2), c.published_at IS NOT NULL"
-                                     SUBMISSION_FROM "WHERE s.id=?1");
-  if (st == NULL)
-    return NULL;
-  sqlite3_bind_int64(st, 1, id);
-  sqlite3_bind_int64(st, 2, viewer != NULL ? viewer->id : -1);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    int member = sqlite3_column_int(st, 19);
-    int published = sqlite3_column_int(st, 20);
-    if (member || staff)
-      o = submission_row(st, staff || (published && published_ok));
+  struct submission_view *v = arg;
+  int member = sqlite3_column_int(st, 19);
+  int published = sqlite3_column_int(st, 20);
+  if (!member && !v->staff)
+    return 0;
+  v->out = submission_row(st, v->staff || (published && v->published_ok));
+  return v->out != NULL ? 0 : -1;
+}
+
+enum app_status db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int staff, int published_ok,
+                                   json_t **out)
+{
+  struct submission_view v = {staff, published_ok, NULL};
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT " SUBMISSION_COLS ", EXISTS(SELECT 1 FROM team_members m "
+        "WHERE m.team_id=s.team_id AND m.user_id=?2), c.published_at IS NOT NULL" SUBMISSION_FROM "WHERE s.id=?1");
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, viewer != NULL ? viewer->id : -1);
   }
-  sqlite3_finalize(st);
-  return o;
+  enum app_status s = dbi_row(db, st, fill_submission, &v, "submission lookup");
+  *out = v.out;
+  return s == APP_OK && v.out == NULL ? APP_NOT_FOUND : s;
 }
 
 static json_t *submission_list_row(sqlite3_stmt *st, void *arg)
@@ -1357,10 +1413,9 @@ int db_queue_requeue_running(sqlite3 *db)
 int db_queue_claim(sqlite3 *db, int64_t now, struct job *j)
 {
   int r = -1;
-  sqlite3_stmt *st = dbi_prepare(db,
-    "UPDATE submissions SET status='running', started_at=?, attempts=attempts+1 "
-    "WHERE id=(SELECT id FROM submissions WHERE status='queued' ORDER BY id LIMIT 1) "
-    "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id)");
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='running', started_at=?, attempts=attempts+1 "
+                                     "WHERE id=(SELECT id FROM submissions WHERE status='queued' ORDER BY id LIMIT 1) "
+                                     "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id)");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, now);
@@ -1395,16 +1450,16 @@ int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
   sqlite3_finalize(st);
   /* The earliest submission reaching the team's best score at the leaderboard's precision: ties go to the
    * earlier submission. Disqualified submissions and teams have no row. */
-  st = dbi_prepare(db,
-    "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "
-    "SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
-    "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
-    "  row_number() OVER (ORDER BY CASE WHEN c.higher_is_better THEN -score_round(s.public_score, c.precision) "
-    "    ELSE score_round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
-    "  count(*) OVER () AS n, max(s.created_at) OVER () AS last_at "
-    "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
-    "  WHERE s.challenge_id=?1 AND s.team_id=?2 AND s.status='scored' AND s.public_score IS NOT NULL "
-    "  AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL) WHERE r=1");
+  st = dbi_prepare(
+    db, "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "
+        "SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
+        "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
+        "  row_number() OVER (ORDER BY CASE WHEN c.higher_is_better THEN -score_round(s.public_score, c.precision) "
+        "    ELSE score_round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
+        "  count(*) OVER () AS n, max(s.created_at) OVER () AS last_at "
+        "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
+        "  WHERE s.challenge_id=?1 AND s.team_id=?2 AND s.status='scored' AND s.public_score IS NOT NULL "
+        "  AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL) WHERE r=1");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, challenge_id);
@@ -1423,15 +1478,15 @@ static void bind_score(sqlite3_stmt *st, int i, double v)
     sqlite3_bind_double(st, i, v);
 }
 
-enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv,
-                                double ci_lo, double ci_hi, const char *log, int64_t now)
+enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
+                                double ci_hi, const char *log, int64_t now)
 {
   sqlite3_stmt *st = NULL;
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?, public_score=?, private_score=?, log=?, "
-                   "error_code=NULL, error_message=NULL, scored_at=?, private_ci_lo=?, private_ci_hi=? "
-                   "WHERE id=? AND status='running' RETURNING challenge_id, team_id");
+                       "error_code=NULL, error_message=NULL, scored_at=?, private_ci_lo=?, private_ci_hi=? "
+                       "WHERE id=? AND status='running' RETURNING challenge_id, team_id");
   if (st == NULL)
     goto fail;
   bind_score(st, 1, score);
@@ -1445,7 +1500,7 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) { /* no longer running (cancelled or re-queued meanwhile): nothing to record */
     sqlite3_finalize(st);
-    return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+    return dbi_finish(db, APP_OK);
   }
   if (rc != SQLITE_ROW)
     goto fail;
@@ -1456,19 +1511,16 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   st = NULL;
   if (db_best_recompute(db, challenge_id, team_id) != 0)
     goto fail;
-  if (dbi_exec(db, "COMMIT") != 0)
-    goto fail;
-  return APP_OK;
+  return dbi_finish(db, APP_OK);
 fail:
   sqlite3_finalize(st);
-  dbi_exec(db, "ROLLBACK");
-  return APP_INTERNAL;
+  return dbi_finish(db, APP_INTERNAL);
 }
 
 enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *code, const char *message,
                                 const char *log, int64_t now)
 {
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
                                      "scored_at=? WHERE id=? AND status='running' RETURNING challenge_id, team_id");
@@ -1490,10 +1542,9 @@ enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *
   /* A re-scored submission that now fails must leave the team's best row too. */
   if (challenge_id != 0 && db_best_recompute(db, challenge_id, team_id) != 0)
     goto fail;
-  return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+  return dbi_finish(db, APP_OK);
 fail:
-  dbi_exec(db, "ROLLBACK");
-  return APP_INTERNAL;
+  return dbi_finish(db, APP_INTERNAL);
 }
 
 /* ---------------------------------------------------------------- leaderboard */
@@ -1507,11 +1558,11 @@ static json_t *leaderboard_row(sqlite3_stmt *st, void *arg)
 
 json_t *db_leaderboard(sqlite3 *db, const struct challenge *c)
 {
-  sqlite3_stmt *st = dbi_prepare(db,
-    "SELECT t.name, b.score, b.n_scored, b.last_at, row_number() OVER (ORDER BY CASE WHEN ?2 THEN -score_round(b.score,?3) "
-    "ELSE score_round(b.score,?3) END, b.best_created_at, b.team_id) AS rank "
-    "FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
-    "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL ORDER BY rank LIMIT 10000");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT t.name, b.score, b.n_scored, b.last_at, row_number() OVER (ORDER BY CASE "
+                                     "WHEN ?2 THEN -score_round(b.score,?3) "
+                                     "ELSE score_round(b.score,?3) END, b.best_created_at, b.team_id) AS rank "
+                                     "FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
+                                     "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL ORDER BY rank LIMIT 10000");
   if (st != NULL) {
     sqlite3_bind_int64(st, 1, c->id);
     sqlite3_bind_int(st, 2, c->higher_is_better);

@@ -3,8 +3,11 @@
  * mode with synchronous=FULL, a busy timeout and foreign keys, checked when opened. The schema is versioned
  * with PRAGMA user_version and migrated forward at start.
  *
- * Ownership: functions returning json_t* return a new reference the caller releases with json_decref.
- * Functions returning enum app_status report APP_INTERNAL for database faults (logged to stderr). */
+ * Ownership: functions returning json_t* return a new reference the caller releases with json_decref (NULL means
+ * a fault, never "none": lists are empty arrays). Functions returning enum app_status report APP_NOT_FOUND only
+ * when no such row exists and APP_INTERNAL for database faults (logged to stderr), so that a fault never becomes a
+ * 404. Writes go through one transaction helper (dbi_begin / dbi_finish) and single-row reads through one helper
+ * (dbi_row), both in db_internal.h. */
 #ifndef CONCOURS_DB_H
 #define CONCOURS_DB_H
 
@@ -22,6 +25,11 @@
 /* Opens PATH (creating it), applies and verifies the pragmas, migrates the schema. Returns a connection the
  * caller closes with sqlite3_close, or NULL with a message in ERR. */
 sqlite3 *db_open(const char *path, char *err, size_t errlen);
+
+/* Fault injection for tests: after AFTER more statements are prepared or run on any connection, every next one
+ * fails like a database fault (until called again; -1 turns it off). Lets tests drive the error paths of the
+ * acceptance path (SQLite's own way of testing itself), and prove they roll back and report APP_INTERNAL. */
+void db_fault_inject(long after);
 
 /* The pool: db_pool_init opens SIZE connections to PATH (0 on success); db_acquire blocks until one is free
  * (never NULL after a successful init); db_release gives it back; db_pool_close closes them all. */
@@ -50,14 +58,14 @@ void db_login_failure_add(sqlite3 *db, const char *username, int64_t now, int64_
 void db_login_failure_clear(sqlite3 *db, const char *username);
 
 /* ---- sessions and API tokens (only SHA-256 hashes of the secrets are stored) ---- */
-enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t user_id, const char *csrf,
-                                  int64_t now, int64_t expires_at);
+enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t user_id, const char *csrf, int64_t now,
+                                  int64_t expires_at);
 /* Resolves a session: fills U and CSRF (at least 64 bytes). APP_UNAUTHORIZED when unknown or expired. */
 enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
                                 size_t csrflen);
 enum app_status db_session_delete(sqlite3 *db, const char *token_hash);
-enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash,
-                                int64_t now, int64_t *id);
+enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash, int64_t now,
+                                int64_t *id);
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u);
 
 /* ---- challenges ---- */
@@ -83,11 +91,11 @@ struct challenge {
   char metric_json[4096]; /* the bundle's "metric" object */
   char id_column[128];
   char split_column[128];
-  char dir[1024];         /* folder in the data dir: data/ and private/solution.csv */
+  char dir[1024]; /* folder in the data dir: data/ and private/solution.csv */
   int terms_version;
   int precision;
   int higher_is_better;
-  int64_t published_at;   /* 0 = not published */
+  int64_t published_at; /* 0 = not published */
   int team_max_size;
   int nphases;
   struct phase phases[DB_MAX_PHASES];
@@ -100,11 +108,11 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
 struct db_import {
   const struct challenge *c;
   const char *title, *summary, *overview, *terms, *definition;
-  json_t *files;              /* [{"name","size","sha256","anonymity"?}] */
-  const char *bundle_sha256;  /* of everything the import copied: an unchanged bundle is recognised by it */
+  json_t *files;             /* [{"name","size","sha256","anonymity"?}] */
+  const char *bundle_sha256; /* of everything the import copied: an unchanged bundle is recognised by it */
   const char *truth_sha256;
-  const char *actor;          /* for the audit entry "challenge.import" */
-  json_t *details;            /* its details */
+  const char *actor;                  /* for the audit entry "challenge.import" */
+  json_t *details;                    /* its details */
   enum challenge_state initial_state; /* of a new challenge (an existing one keeps its state) */
 };
 
@@ -169,8 +177,8 @@ enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, con
                          struct quota *q);
 
 /* Looks up an earlier submission of USER to CHALLENGE with KEY: 1 found (fills *ID and STATUS), 0 not, -1 error. */
-int db_submission_by_key(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *key, int64_t *id,
-                         char *status, size_t statuslen);
+int db_submission_by_key(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *key, int64_t *id, char *status,
+                         size_t statuslen);
 
 struct new_submission {
   int64_t challenge_id, user_id;
@@ -191,10 +199,12 @@ typedef enum app_status (*db_commit_hook)(void *arg);
 enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s, int64_t now, db_commit_hook hook,
                                      void *hook_arg, int64_t *id, int *replayed);
 
-/* The submission ID as JSON for VIEWER: NULL when absent, or when VIEWER is neither a member of its team nor
- * STAFF. Private scores are included for STAFF, and for members when PUBLISHED_OK and the challenge is
- * published. Scores are rounded to the challenge precision. */
-json_t *db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int staff, int published_ok);
+/* The submission ID as JSON for VIEWER into *OUT (a new reference): APP_NOT_FOUND when absent, or when VIEWER is
+ * neither a member of its team nor STAFF; APP_INTERNAL on a database fault. Private scores are included for STAFF,
+ * and for members when PUBLISHED_OK and the challenge is published. Scores are rounded to the challenge
+ * precision. */
+enum app_status db_submission_json(sqlite3 *db, int64_t id, const struct user *viewer, int staff, int published_ok,
+                                   json_t **out);
 /* The submissions of USER's team in CHALLENGE, newest first (same shape; private scores when INCLUDE_PRIVATE). */
 json_t *db_submission_list(sqlite3 *db, int64_t challenge_id, int64_t user_id, int include_private);
 
@@ -214,8 +224,8 @@ int db_queue_claim(sqlite3 *db, int64_t now, struct job *j);
 /* Records a successful run (public may be NAN when the truth has no split; then SCORE is the public score; the
  * private 95 % interval CI_LO..CI_HI may be NAN) and updates the best row of the submitter's team, in one
  * transaction. A submission no longer 'running' (cancelled, re-queued) is left as it is. */
-enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv,
-                                double ci_lo, double ci_hi, const char *log, int64_t now);
+enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
+                                double ci_hi, const char *log, int64_t now);
 /* Recomputes the leaderboard's best row of TEAM (after scoring, disqualification, reinstatement). 0 or -1. */
 int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id);
 /* Records a failed run with a participant-safe CODE and MESSAGE and the organizer-only LOG. */
@@ -237,8 +247,7 @@ struct team {
 };
 /* The team of USER in CHALLENGE into T: 1 found, 0 none, -1 error. With CREATE_SOLO a solo team is created
  * when there is none (call inside a write transaction, or in autocommit). */
-int db_team_of_user(sqlite3 *db, int64_t challenge_id, int64_t user_id, int create_solo, int64_t now,
-                    struct team *t);
+int db_team_of_user(sqlite3 *db, int64_t challenge_id, int64_t user_id, int create_solo, int64_t now, struct team *t);
 /* Creates team NAME with USER as its only member (leaving the current team). APP_TEAM_NAME_TAKEN, APP_TEAM_LOCKED
  * when the current team has submissions. */
 enum app_status db_team_create(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *name, int64_t now,
@@ -296,8 +305,8 @@ enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submi
 enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer);
 /* {"queued","running","scored","failed","cancelled","oldest_queued_at","recent_failures"} of C. */
 json_t *db_queue_stats(sqlite3 *db, const struct challenge *c);
-/* {"id","log"} of submission ID, or NULL. */
-json_t *db_submission_log(sqlite3 *db, int64_t id);
+/* {"id","log"} of submission ID into *OUT: APP_OK, APP_NOT_FOUND, or APP_INTERNAL. */
+enum app_status db_submission_log(sqlite3 *db, int64_t id, json_t **out);
 /* Every submission of C with team, user, scores (public and private) and metadata. */
 json_t *db_export_submissions(sqlite3 *db, const struct challenge *c);
 /* Sets dates and quotas of phase IDX of C to P's. */

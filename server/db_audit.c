@@ -17,8 +17,8 @@ static char *canonical(int64_t id, int64_t at, const char *actor, const char *ac
 {
   json_t *d = json_loads(details != NULL ? details : "{}", 0, NULL);
   json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:s?,s:s?,s:s?,s:o}", "id", (json_int_t)id, "at", (json_int_t)at, "actor",
-                        actor, "action", action, "challenge", challenge, "target", target, "reason", reason,
-                        "details", d != NULL ? d : json_object());
+                        actor, "action", action, "challenge", challenge, "target", target, "reason", reason, "details",
+                        d != NULL ? d : json_object());
   char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) : NULL;
   json_decref(o);
   return text;
@@ -46,7 +46,7 @@ enum app_status db_audit_append(sqlite3 *db, const char *actor, const char *acti
   char *dtext = NULL, *text = NULL;
   sqlite3_stmt *st = NULL;
   enum app_status s = APP_INTERNAL;
-  if (own_tx && dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (own_tx && dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   dtext = json_dumps(details != NULL ? details : json_object(), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
   st = dbi_prepare(db, "SELECT coalesce(max(id),0)+1, coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1),"
@@ -86,7 +86,7 @@ out:
   free(dtext);
   free(text);
   if (own_tx)
-    dbi_exec(db, s == APP_OK ? "COMMIT" : "ROLLBACK");
+    s = dbi_finish(db, s);
   return s;
 }
 
@@ -116,9 +116,8 @@ static json_t *download_row(sqlite3_stmt *st, void *arg)
 {
   (void)arg;
   json_t *tv = sqlite3_column_type(st, 4) == SQLITE_INTEGER ? json_integer(sqlite3_column_int64(st, 4)) : json_null();
-  return json_pack("{s:I,s:o,s:s,s:s?,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at",
-                   dbi_col_time(st, 1), "user", dbi_col_text(st, 2), "file", (const char *)sqlite3_column_text(st, 3),
-                   "terms_version", tv);
+  return json_pack("{s:I,s:o,s:s,s:s?,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at", dbi_col_time(st, 1),
+                   "user", dbi_col_text(st, 2), "file", (const char *)sqlite3_column_text(st, 3), "terms_version", tv);
 }
 
 json_t *db_audit_downloads(sqlite3 *db, const char *challenge)

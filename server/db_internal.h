@@ -6,14 +6,30 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "app.h"
+
 /* Logs a database fault with the statement or context WHAT. */
 void dbi_log(sqlite3 *db, const char *what);
 /* Prepares SQL; NULL (logged) on error. The caller finalizes. */
 sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql);
 /* Steps a statement that returns no row: 0 done, SQLITE_CONSTRAINT for a constraint, -1 other (logged). */
 int dbi_step_done(sqlite3 *db, sqlite3_stmt *st);
-/* Runs SQL without parameters (BEGIN, COMMIT, ...): 0 or -1 (logged). */
+/* Runs SQL without parameters: 0 or -1 (logged). */
 int dbi_exec(sqlite3 *db, const char *sql);
+
+/* The one way to write in a transaction: dbi_begin opens a write transaction (BEGIN IMMEDIATE: the write lock is
+ * taken at once, so a check and the write it guards cannot interleave with another writer), returning APP_OK or
+ * APP_INTERNAL; dbi_finish(DB, S) commits when S is APP_OK and rolls back otherwise, and returns S (APP_INTERNAL
+ * when the commit failed, after rolling back). Every path out of a dbi_begin goes through one dbi_finish. */
+enum app_status dbi_begin(sqlite3 *db);
+enum app_status dbi_finish(sqlite3 *db, enum app_status s);
+
+/* The one way to read a single row: steps ST (prepared and bound; finalized here in every case) once. A row:
+ * FILL(st, ARG) copies it out and dbi_row returns APP_OK (APP_INTERNAL when FILL returns non-zero); no row:
+ * APP_NOT_FOUND; a database error: APP_INTERNAL, logged with WHAT. So "not found" is only ever "no such row",
+ * never a fault. ST may be NULL (a failed prepare): APP_INTERNAL. */
+typedef int (*dbi_fill_fn)(sqlite3_stmt *st, void *arg);
+enum app_status dbi_row(sqlite3 *db, sqlite3_stmt *st, dbi_fill_fn fill, void *arg, const char *what);
 /* Builds the JSON value of the current row of ST (a new reference, NULL when out of memory). */
 typedef json_t *(*dbi_row_fn)(sqlite3_stmt *st, void *arg);
 /* Steps ST (prepared and bound; finalized here in every case) and returns the array of ROW(st, ARG) for each

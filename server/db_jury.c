@@ -11,27 +11,11 @@
 #include "db_internal.h"
 #include "util.h"
 
-/* Opens a write transaction, or returns APP_INTERNAL. */
-#define BEGIN_OR_RETURN(db)                                                                                     \
-  do {                                                                                                          \
-    if (dbi_exec((db), "BEGIN IMMEDIATE") != 0)                                                                 \
-      return APP_INTERNAL;                                                                                      \
-  } while (0)
-
-/* Commits when S is APP_OK, else rolls back; returns S (or APP_INTERNAL when the commit failed). */
-static enum app_status finish(sqlite3 *db, enum app_status s)
-{
-  if (s == APP_OK)
-    return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
-  dbi_exec(db, "ROLLBACK");
-  return s;
-}
-
 static enum app_status audit(sqlite3 *db, const struct user *actor, const char *action, const struct challenge *c,
                              const char *target, const char *reason, json_t *details, int64_t now)
 {
-  enum app_status s = db_audit_append(db, actor->username, action, c != NULL ? c->slug : NULL, target, reason,
-                                      details, now);
+  enum app_status s =
+    db_audit_append(db, actor->username, action, c != NULL ? c->slug : NULL, target, reason, details, now);
   json_decref(details);
   return s;
 }
@@ -43,7 +27,8 @@ enum app_status db_selection_set(sqlite3 *db, const struct challenge *c, const s
 {
   sqlite3_stmt *st = NULL;
   enum app_status s = APP_INTERNAL;
-  BEGIN_OR_RETURN(db);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
   st = dbi_prepare(db, "DELETE FROM selections WHERE team_id=? AND phase=?");
   if (st == NULL)
     goto out;
@@ -75,7 +60,7 @@ enum app_status db_selection_set(sqlite3 *db, const struct challenge *c, const s
   s = APP_OK;
 out:
   sqlite3_finalize(st);
-  return finish(db, s);
+  return dbi_finish(db, s);
 }
 
 static json_t *id_row(sqlite3_stmt *st, void *arg)
@@ -140,12 +125,11 @@ static json_t *ranking_row(sqlite3_stmt *st, void *arg)
   if (sqlite3_column_type(st, 7) != SQLITE_NULL && sqlite3_column_type(st, 8) != SQLITE_NULL)
     ci = json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 7), precision),
                    dbi_round(sqlite3_column_double(st, 8), precision));
-  return json_pack("{s:n,s:s,s:I,s:b,s:I,s:b,s:o,s:o,s:o,s:n,s:o,s:b}", "rank", "team", dbi_col_text(st, 2),
-                   "team_id", (json_int_t)sqlite3_column_int64(st, 1), "disqualified", sqlite3_column_int(st, 3),
-                   "submission_id", (json_int_t)sqlite3_column_int64(st, 0), "selected", sqlite3_column_int(st, 4),
-                   "public_score", dbi_col_score(st, 5, precision), "private_score", dbi_col_score(st, 6, precision),
-                   "ci", ci, "rank_range", "created_at", dbi_col_time(st, 9), "log_available",
-                   sqlite3_column_int(st, 10));
+  return json_pack("{s:n,s:s,s:I,s:b,s:I,s:b,s:o,s:o,s:o,s:n,s:o,s:b}", "rank", "team", dbi_col_text(st, 2), "team_id",
+                   (json_int_t)sqlite3_column_int64(st, 1), "disqualified", sqlite3_column_int(st, 3), "submission_id",
+                   (json_int_t)sqlite3_column_int64(st, 0), "selected", sqlite3_column_int(st, 4), "public_score",
+                   dbi_col_score(st, 5, precision), "private_score", dbi_col_score(st, 6, precision), "ci", ci,
+                   "rank_range", "created_at", dbi_col_time(st, 9), "log_available", sqlite3_column_int(st, 10));
 }
 
 json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
@@ -153,12 +137,14 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
   /* Per team: its selected submissions (its best public one when it selected none), the best private score
    * among them. Disqualified submissions count only for a team that has nothing else, so that every team and
    * disqualification stays visible to the jury: such rows, and disqualified teams, come last without a rank. */
-  sqlite3_stmt *st = dbi_prepare(db,
+  sqlite3_stmt *st = dbi_prepare(
+    db,
     "WITH cand AS (SELECT s.id, s.team_id, s.public_score, s.private_score, s.private_ci_lo, s.private_ci_hi,"
     "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq,"
     "  EXISTS(SELECT 1 FROM selections x WHERE x.submission_id=s.id) AS selected,"
     "  row_number() OVER (PARTITION BY s.team_id ORDER BY s.disqualified_at IS NOT NULL, CASE WHEN ?2 "
-    "    THEN -score_round(s.public_score,?3) ELSE score_round(s.public_score,?3) END, s.created_at, s.id) AS pub_rank "
+    "    THEN -score_round(s.public_score,?3) ELSE score_round(s.public_score,?3) END, s.created_at, s.id) AS "
+    "pub_rank "
     "  FROM submissions s WHERE s.challenge_id=?1 AND s.status='scored' AND s.private_score IS NOT NULL "
     "  AND s.public_score IS NOT NULL),"
     " sel AS (SELECT DISTINCT team_id FROM cand WHERE selected AND NOT dq),"
@@ -210,8 +196,8 @@ static json_t *note_row(sqlite3_stmt *st, void *arg)
 {
   (void)arg;
   return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "author",
-                   dbi_col_text(st, 1), "text", dbi_col_text(st, 4), "created_at", dbi_col_time(st, 5),
-                   "submission_id", int_or_null(st, 2), "team_id", int_or_null(st, 3));
+                   dbi_col_text(st, 1), "text", dbi_col_text(st, 4), "created_at", dbi_col_time(st, 5), "submission_id",
+                   int_or_null(st, 2), "team_id", int_or_null(st, 3));
 }
 
 json_t *db_notes(sqlite3 *db, const struct challenge *c)
@@ -246,20 +232,18 @@ static int submission_owner(sqlite3 *db, int64_t id, int64_t *challenge_id, int6
   return r;
 }
 
+static int fill_slug(sqlite3_stmt *st, void *arg)
+{
+  return util_strlcpy(arg, dbi_col_text(st, 0), 64);
+}
+
 enum app_status db_submission_challenge(sqlite3 *db, int64_t id, char slug[64])
 {
-  enum app_status s = APP_NOT_FOUND;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT c.slug FROM submissions s JOIN challenges c ON c.id=s.challenge_id "
                                      "WHERE s.id=?");
-  if (st == NULL)
-    return APP_INTERNAL;
-  sqlite3_bind_int64(st, 1, id);
-  if (sqlite3_step(st) == SQLITE_ROW) {
-    util_strlcpy(slug, dbi_col_text(st, 0), 64);
-    s = APP_OK;
-  }
-  sqlite3_finalize(st);
-  return s;
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, id);
+  return dbi_row(db, st, fill_slug, slug, "submission's challenge");
 }
 
 enum app_status db_disqualify(sqlite3 *db, const struct challenge *c, int team, int64_t id, int on,
@@ -269,7 +253,8 @@ enum app_status db_disqualify(sqlite3 *db, const struct challenge *c, int team, 
   int64_t challenge_id = c->id, team_id = id;
   sqlite3_stmt *st = NULL;
   enum app_status s = APP_INTERNAL;
-  BEGIN_OR_RETURN(db);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
   if (!team) {
     int found = submission_owner(db, id, &challenge_id, &team_id);
     if (found != 1 || challenge_id != c->id) {
@@ -299,17 +284,20 @@ enum app_status db_disqualify(sqlite3 *db, const struct challenge *c, int team, 
   if (db_best_recompute(db, c->id, team_id) != 0)
     goto out;
   snprintf(target, sizeof(target), "%s:%lld", team ? "team" : "submission", (long long)id);
-  s = audit(db, actor, on ? (team ? "team.disqualify" : "submission.disqualify")
-                          : (team ? "team.reinstate" : "submission.reinstate"), c, target, reason, NULL, now);
+  s = audit(db, actor,
+            on ? (team ? "team.disqualify" : "submission.disqualify")
+               : (team ? "team.reinstate" : "submission.reinstate"),
+            c, target, reason, NULL, now);
 out:
   sqlite3_finalize(st);
-  return finish(db, s);
+  return dbi_finish(db, s);
 }
 
 enum app_status db_note_add(sqlite3 *db, const struct challenge *c, const struct user *actor, int64_t submission_id,
                             int64_t team_id, const char *text, int64_t now, int64_t *id)
 {
-  BEGIN_OR_RETURN(db);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
   enum app_status s = APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO notes(challenge_id,author_id,submission_id,team_id,text,created_at)"
                                      " VALUES(?,?,?,?,?,?)");
@@ -334,16 +322,18 @@ enum app_status db_note_add(sqlite3 *db, const struct challenge *c, const struct
             json_pack("{s:I,s:I}", "submission_id", (json_int_t)submission_id, "team_id", (json_int_t)team_id), now);
 out:
   sqlite3_finalize(st);
-  return finish(db, s);
+  return dbi_finish(db, s);
 }
 
 enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submission_id, const char *phase,
                            const struct user *actor, const char *reason, int64_t now, int *queued)
 {
   char target[48] = "";
-  BEGIN_OR_RETURN(db);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
   enum app_status s = APP_INTERNAL;
-  sqlite3_stmt *st = dbi_prepare(db,
+  sqlite3_stmt *st = dbi_prepare(
+    db,
     "UPDATE submissions SET status='queued', started_at=NULL WHERE challenge_id=?1 AND status IN ('scored','failed') "
     "AND (?2 = 0 OR id=?2) AND (?3 IS NULL OR phase=?3)");
   if (st == NULL)
@@ -364,14 +354,14 @@ enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submi
             json_pack("{s:s?,s:i}", "phase", phase, "queued", *queued), now);
 out:
   sqlite3_finalize(st);
-  return finish(db, s);
+  return dbi_finish(db, s);
 }
 
 enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer)
 {
-  sqlite3_stmt *st = dbi_prepare(db,
-    "UPDATE submissions SET status='cancelled' WHERE id=?1 AND status='queued' AND team_id IN "
-    "(SELECT team_id FROM team_members WHERE user_id=?2)");
+  sqlite3_stmt *st =
+    dbi_prepare(db, "UPDATE submissions SET status='cancelled' WHERE id=?1 AND status='queued' AND team_id IN "
+                    "(SELECT team_id FROM team_members WHERE user_id=?2)");
   if (st == NULL)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, submission_id);
@@ -430,17 +420,19 @@ fail:
   return NULL;
 }
 
-json_t *db_submission_log(sqlite3 *db, int64_t id)
+static int fill_log(sqlite3_stmt *st, void *arg)
 {
-  json_t *o = NULL;
+  *(json_t **)arg = json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "log", dbi_col_text(st, 1));
+  return *(json_t **)arg != NULL ? 0 : -1;
+}
+
+enum app_status db_submission_log(sqlite3 *db, int64_t id, json_t **out)
+{
+  *out = NULL;
   sqlite3_stmt *st = dbi_prepare(db, "SELECT id, log FROM submissions WHERE id=?");
-  if (st == NULL)
-    return NULL;
-  sqlite3_bind_int64(st, 1, id);
-  if (sqlite3_step(st) == SQLITE_ROW)
-    o = json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "log", dbi_col_text(st, 1));
-  sqlite3_finalize(st);
-  return o;
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, id);
+  return dbi_row(db, st, fill_log, out, "submission log");
 }
 
 static json_t *export_row(sqlite3_stmt *st, void *arg)
@@ -457,11 +449,11 @@ static json_t *export_row(sqlite3_stmt *st, void *arg)
 
 json_t *db_export_submissions(sqlite3 *db, const struct challenge *c)
 {
-  sqlite3_stmt *st = dbi_prepare(db,
-    "SELECT s.id, t.name, u.username, s.phase, s.status, s.public_score, s.private_score, s.created_at, "
-    "s.scored_at, s.description, s.size, s.sha256, s.error_code, s.disqualified_at IS NOT NULL "
-    "FROM submissions s JOIN teams t ON t.id=s.team_id JOIN users u ON u.id=s.user_id WHERE s.challenge_id=? "
-    "ORDER BY s.id");
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT s.id, t.name, u.username, s.phase, s.status, s.public_score, s.private_score, s.created_at, "
+        "s.scored_at, s.description, s.size, s.sha256, s.error_code, s.disqualified_at IS NOT NULL "
+        "FROM submissions s JOIN teams t ON t.id=s.team_id JOIN users u ON u.id=s.user_id WHERE s.challenge_id=? "
+        "ORDER BY s.id");
   if (st != NULL)
     sqlite3_bind_int64(st, 1, c->id);
   return dbi_rows(db, st, export_row, (void *)&c->precision);
@@ -470,7 +462,8 @@ json_t *db_export_submissions(sqlite3 *db, const struct challenge *c)
 enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx, const struct phase *p,
                                 const struct user *actor, const char *reason, int64_t now)
 {
-  BEGIN_OR_RETURN(db);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
   enum app_status s = APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE phases SET start_at=?, end_at=?, max_per_day=?, max_total=? "
                                      "WHERE challenge_id=? AND idx=?");
@@ -488,17 +481,19 @@ enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx,
   util_iso8601(p->start_at, start);
   util_iso8601(p->end_at, end);
   s = audit(db, actor, "phase.update", c, p->name, reason,
-            json_pack("{s:s,s:s,s:i,s:i}", "start", start, "end", end, "max_per_day", p->max_per_day,
-                      "max_total", p->max_total), now);
+            json_pack("{s:s,s:s,s:i,s:i}", "start", start, "end", end, "max_per_day", p->max_per_day, "max_total",
+                      p->max_total),
+            now);
 out:
   sqlite3_finalize(st);
-  return finish(db, s);
+  return dbi_finish(db, s);
 }
 
 enum app_status db_role_set(sqlite3 *db, const char *username, enum app_role role, const struct user *actor,
                             const char *reason, int64_t now)
 {
-  BEGIN_OR_RETURN(db);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
   enum app_status s = APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE users SET role=? WHERE username=?");
   if (st == NULL)
@@ -514,7 +509,7 @@ enum app_status db_role_set(sqlite3 *db, const char *username, enum app_role rol
   s = audit(db, actor, "user.role", NULL, username, reason, json_pack("{s:s}", "role", app_role_name(role)), now);
 out:
   sqlite3_finalize(st);
-  return finish(db, s);
+  return dbi_finish(db, s);
 }
 
 /* ---------------------------------------------------------------- publication */
@@ -523,7 +518,8 @@ enum app_status db_publish(sqlite3 *db, const struct challenge *c, const char *r
                            const struct user *actor, const char *reason, int64_t now)
 {
   char sha[65];
-  BEGIN_OR_RETURN(db);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
   enum app_status s = APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE challenges SET published_at=?, ranking_json=?, ranking_sig=? "
                                      "WHERE id=? AND published_at IS NULL");
@@ -543,7 +539,7 @@ enum app_status db_publish(sqlite3 *db, const struct challenge *c, const char *r
   s = audit(db, actor, "publish", c, NULL, reason, json_pack("{s:s}", "ranking_sha256", sha), now);
 out:
   sqlite3_finalize(st);
-  return finish(db, s);
+  return dbi_finish(db, s);
 }
 
 enum app_status db_ranking_get(sqlite3 *db, const struct challenge *c, char **ranking, char **sig)

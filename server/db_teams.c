@@ -22,7 +22,8 @@ static void fill_team(sqlite3_stmt *st, struct team *t)
 /* Makes USER a member of TEAM in CHALLENGE (the user must be in no team of it). 0 or -1. */
 static int add_member(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_t team_id, int64_t now)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO team_members(challenge_id,user_id,team_id,joined_at) VALUES(?,?,?,?)");
+  sqlite3_stmt *st =
+    dbi_prepare(db, "INSERT INTO team_members(challenge_id,user_id,team_id,joined_at) VALUES(?,?,?,?)");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, challenge_id);
@@ -124,8 +125,7 @@ static int leave_team(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_
 }
 
 /* In a write transaction: the caller's current team, which must be free to leave. */
-static enum app_status movable_team(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_t now,
-                                    struct team *cur)
+static enum app_status movable_team(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_t now, struct team *cur)
 {
   if (db_team_of_user(db, challenge_id, user_id, 1, now, cur) != 1)
     return APP_INTERNAL;
@@ -156,7 +156,7 @@ enum app_status db_team_create(sqlite3 *db, int64_t challenge_id, int64_t user_i
   char code[32];
   sqlite3_stmt *st = NULL;
   enum app_status s = APP_INTERNAL;
-  if (util_random_token(12, code, sizeof(code)) != 0 || dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (util_random_token(12, code, sizeof(code)) != 0 || dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   s = movable_team(db, challenge_id, user_id, now, &cur);
   if (s != APP_OK)
@@ -188,11 +188,10 @@ enum app_status db_team_create(sqlite3 *db, int64_t challenge_id, int64_t user_i
   st = NULL;
   if (add_member(db, challenge_id, user_id, *team_id, now) != 0)
     goto fail;
-  return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+  return dbi_finish(db, APP_OK);
 fail:
   sqlite3_finalize(st);
-  dbi_exec(db, "ROLLBACK");
-  return s;
+  return dbi_finish(db, s);
 }
 
 enum app_status db_team_join(sqlite3 *db, int64_t challenge_id, int64_t user_id, const char *code, int max_size,
@@ -201,7 +200,7 @@ enum app_status db_team_join(sqlite3 *db, int64_t challenge_id, int64_t user_id,
   struct team cur;
   sqlite3_stmt *st = NULL;
   enum app_status s = APP_INTERNAL;
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   st = dbi_prepare(db, "SELECT t.id, (SELECT count(*) FROM team_members WHERE team_id=t.id) FROM teams t "
                        "WHERE t.challenge_id=? AND t.invite_code=? AND t.solo=0");
@@ -236,33 +235,29 @@ enum app_status db_team_join(sqlite3 *db, int64_t challenge_id, int64_t user_id,
     goto fail;
   if (add_member(db, challenge_id, user_id, *team_id, now) != 0)
     goto fail;
-  return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+  return dbi_finish(db, APP_OK);
 fail:
   sqlite3_finalize(st);
-  dbi_exec(db, "ROLLBACK");
-  return s;
+  return dbi_finish(db, s);
 }
 
 enum app_status db_team_leave(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_t now)
 {
   struct team cur;
   enum app_status s = APP_INTERNAL;
-  if (dbi_exec(db, "BEGIN IMMEDIATE") != 0)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   s = movable_team(db, challenge_id, user_id, now, &cur);
   if (s != APP_OK)
     goto fail;
-  if (cur.solo) { /* nothing to leave */
-    dbi_exec(db, "ROLLBACK");
-    return APP_OK;
-  }
+  if (cur.solo) /* nothing to leave */
+    return dbi_finish(db, APP_OK);
   s = APP_INTERNAL;
   if (leave_team(db, challenge_id, user_id, cur.id) != 0 || create_solo(db, challenge_id, user_id, now) != 0)
     goto fail;
-  return dbi_exec(db, "COMMIT") == 0 ? APP_OK : APP_INTERNAL;
+  return dbi_finish(db, APP_OK);
 fail:
-  dbi_exec(db, "ROLLBACK");
-  return s;
+  return dbi_finish(db, s);
 }
 
 static json_t *member_row(sqlite3_stmt *st, void *arg)

@@ -13,14 +13,14 @@
 #include "util.h"
 
 enum kind {
-  K_STRING,   /* a JSON string of MIN..MAX bytes, copied to a char[SIZE] at OFF */
-  K_NSTRING,  /* the same, or null */
-  K_INT,      /* an integer in MIN..MAX, stored as int at OFF */
-  K_BOOL,     /* true or false, stored as int at OFF */
-  K_TIME,     /* a UTC time string, stored as int64_t (seconds) at OFF */
-  K_OBJECT,   /* an object whose keys are the level SUB */
-  K_LIST,     /* a list of strings (SUB NULL), or of objects of level SUB stored at OFF, ELEM bytes each */
-  K_FREE      /* an object checked elsewhere (metric params, anonymity) */
+  K_STRING,  /* a JSON string of MIN..MAX bytes, copied to a char[SIZE] at OFF */
+  K_NSTRING, /* the same, or null */
+  K_INT,     /* an integer in MIN..MAX, stored as int at OFF */
+  K_BOOL,    /* true or false, stored as int at OFF */
+  K_TIME,    /* a UTC time string, stored as int64_t (seconds) at OFF */
+  K_OBJECT,  /* an object whose keys are the level SUB */
+  K_LIST,    /* a list of strings (SUB NULL), or of objects of level SUB stored at OFF, ELEM bytes each */
+  K_FREE     /* an object checked elsewhere (metric params, anonymity) */
 };
 
 #define F_REQUIRED 1u /* no default: a bundle without it is refused */
@@ -33,11 +33,11 @@ struct field {
   const char *key;
   enum kind kind;
   unsigned flags;
-  long long min, max;   /* K_INT: the value; K_STRING: the length in bytes; K_LIST: the number of items */
-  long long dflt;       /* K_INT and K_BOOL: the default */
-  ptrdiff_t off;        /* in the level's base struct, NOWHERE when read by the code after the walk */
-  size_t size;          /* K_STRING: the buffer; K_LIST of objects: the size of one element */
-  ptrdiff_t count_off;  /* K_LIST of objects: where the number of items goes (int) */
+  long long min, max;  /* K_INT: the value; K_STRING: the length in bytes; K_LIST: the number of items */
+  long long dflt;      /* K_INT and K_BOOL: the default */
+  ptrdiff_t off;       /* in the level's base struct, NOWHERE when read by the code after the walk */
+  size_t size;         /* K_STRING: the buffer; K_LIST of objects: the size of one element */
+  ptrdiff_t count_off; /* K_LIST of objects: where the number of items goes (int) */
   const struct level *sub;
   const char *type;     /* for the docs and messages */
   const char *dflt_doc; /* the default as the docs show it */
@@ -53,7 +53,10 @@ struct level {
 #define DEF_OFF(member) ((ptrdiff_t)offsetof(struct challenge_def, member))
 #define PH_OFF(member) ((ptrdiff_t)offsetof(struct phase, member))
 #define STR(member) DEF_OFF(member), sizeof(((struct challenge_def *)0)->member)
-#define LEVEL(path, rows) {path, rows, sizeof(rows) / sizeof(rows[0])}
+#define LEVEL(path, rows)                                                                                              \
+  {                                                                                                                    \
+    path, rows, sizeof(rows) / sizeof(rows[0])                                                                         \
+  }
 
 static const struct field metric_fields[] = {
   {"name", K_STRING, 0, 1, 63, 0, STR(c.metric_name), 0, NULL, "string", "none",
@@ -68,8 +71,8 @@ static const struct field metric_fields[] = {
    "built-in metric"},
   {"score_key", K_STRING, 0, 1, 64, 0, STR(score_key), 0, NULL, "string", "none (required with `program`)",
    "the key of the program's scores.txt / scores.json that is the leaderboard score"},
-  {"higher_is_better", K_BOOL, 0, 0, 1, 0, NOWHERE, 0, 0, NULL, "boolean",
-   "the metric's own direction", "required with `program`; with a built-in metric it may only repeat its "
+  {"higher_is_better", K_BOOL, 0, 0, 1, 0, NOWHERE, 0, 0, NULL, "boolean", "the metric's own direction",
+   "required with `program`; with a built-in metric it may only repeat its "
    "direction"},
 };
 
@@ -84,8 +87,8 @@ static const struct field teams_fields[] = {
 };
 
 static const struct field phase_fields[] = {
-  {"name", K_STRING, F_REQUIRED, 1, 63, 0, PH_OFF(name), sizeof(((struct phase *)0)->name), 0, NULL, "string",
-   "none", "unique within the challenge; used in URLs"},
+  {"name", K_STRING, F_REQUIRED, 1, 63, 0, PH_OFF(name), sizeof(((struct phase *)0)->name), 0, NULL, "string", "none",
+   "unique within the challenge; used in URLs"},
   {"start", K_TIME, F_REQUIRED | F_PATCH, 0, 0, 0, PH_OFF(start_at), 0, 0, NULL, "UTC time", "none",
    "`2026-01-01T00:00:00Z`: submissions are accepted from then"},
   {"end", K_TIME, F_REQUIRED | F_PATCH, 0, 0, 0, PH_OFF(end_at), 0, 0, NULL, "UTC time", "none",
@@ -104,8 +107,8 @@ static const struct field limits_fields[] = {
    "wall-clock limit of one scoring run"},
   {"cpu_s", K_INT, 0, 1, SANDBOX_WALL_MAX_S, 0, NOWHERE, 0, 0, NULL, "integer seconds", "`wall_s`",
    "CPU time limit of one scoring run"},
-  {"memory_mb", K_INT, 0, SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB, SANDBOX_MEMORY_DEFAULT_MB, NOWHERE, 0, 0,
-   NULL, "integer MB", "4096", "address-space limit of one scoring run"},
+  {"memory_mb", K_INT, 0, SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB, SANDBOX_MEMORY_DEFAULT_MB, NOWHERE, 0, 0, NULL,
+   "integer MB", "4096", "address-space limit of one scoring run"},
 };
 
 static const struct field submission_fields[] = {
@@ -141,7 +144,8 @@ static const struct field top_fields[] = {
   {"split_column", K_NSTRING, 0, 1, 127, 0, STR(c.split_column), 0, NULL, "string or null", "`\"Usage\"`",
    "column of the ground truth with `Public` / `Private` per row (both must occur); `null`: no private part, "
    "every row is scored on the public leaderboard"},
-  {"metric", K_OBJECT, F_REQUIRED, 0, 0, 0, NOWHERE, 0, 0, &metric_level, "object", "none", "how submissions are scored"},
+  {"metric", K_OBJECT, F_REQUIRED, 0, 0, 0, NOWHERE, 0, 0, &metric_level, "object", "none",
+   "how submissions are scored"},
   {"leaderboard", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &leaderboard_level, "object", "`{}`", "display"},
   {"phases", K_LIST, F_REQUIRED, 1, DB_MAX_PHASES, 0, DEF_OFF(c.phases), sizeof(struct phase), DEF_OFF(c.nphases),
    &phase_level, "list of objects", "none", "1 to 16 phases, in time order, not overlapping"},
@@ -157,7 +161,6 @@ static const struct field top_fields[] = {
 static const struct level top_level = LEVEL("", top_fields);
 
 /* ------------------------------------------------------------------------------------------ helpers */
-
 
 /* Edit distance of A and B (both at most 64 bytes; longer ones count as far apart). */
 static size_t distance(const char *a, const char *b)
@@ -217,8 +220,8 @@ static void field_path(char *out, size_t n, const char *prefix, const char *key)
     snprintf(out, n, "%s.%s", prefix, key);
 }
 
-static const struct level *const all_levels[] = {&top_level, &metric_level, &leaderboard_level, &phase_level,
-                                                  &teams_level, &limits_level, &submission_level};
+static const struct level *const all_levels[] = {&top_level,   &metric_level, &leaderboard_level, &phase_level,
+                                                 &teams_level, &limits_level, &submission_level};
 
 /* The key of another level nearest to KEY (a key written at the wrong level), or NULL; *WHERE gets its level. */
 static const char *suggest_elsewhere(const struct level *lv, const char *key, const char **where)
@@ -259,8 +262,8 @@ static void unknown_key(const struct level *lv, const char *file, const char *pa
   if (near != NULL)
     bundle_problem(p, file, path, "unknown key: did you mean \"%s\"?", near);
   else if (elsewhere != NULL)
-    bundle_problem(p, file, path, "unknown key here: did you mean \"%s\", which belongs in %s? (known here: %s)", elsewhere,
-            where, known);
+    bundle_problem(p, file, path, "unknown key here: did you mean \"%s\", which belongs in %s? (known here: %s)",
+                   elsewhere, where, known);
   else
     bundle_problem(p, file, path, "unknown key (known here: %s)", known);
 }
@@ -271,7 +274,8 @@ static void expectation(const struct field *f, char *out, size_t n)
   switch (f->kind) {
   case K_STRING:
   case K_NSTRING:
-    snprintf(out, n, "must be a string of %lld to %lld bytes%s", f->min, f->max, f->kind == K_NSTRING ? " or null" : "");
+    snprintf(out, n, "must be a string of %lld to %lld bytes%s", f->min, f->max,
+             f->kind == K_NSTRING ? " or null" : "");
     break;
   case K_INT:
     snprintf(out, n, "must be an integer from %lld to %lld", f->min, f->max);
@@ -386,7 +390,8 @@ static int walk(const struct level *lv, json_t *obj, char *base, const char *pre
   json_t *v;
   char path[160];
   int rc = 0;
-  json_object_foreach(obj, key, v) {
+  json_object_foreach(obj, key, v)
+  {
     field_path(path, sizeof(path), prefix, key);
     if (find_field(lv, key) == NULL) {
       unknown_key(lv, file, path, key, p);
@@ -454,7 +459,8 @@ static void check_data_paths(struct challenge_def *d, const char *file, struct b
 {
   size_t i;
   json_t *v;
-  json_array_foreach(d->data, i, v) {
+  json_array_foreach(d->data, i, v)
+  {
     char field[32];
     const char *rel = json_string_value(v);
     snprintf(field, sizeof(field), "data[%zu]", i);
@@ -475,7 +481,8 @@ static int data_lists(const struct challenge_def *d, const char *rel)
 {
   size_t i;
   json_t *v;
-  json_array_foreach(d->data, i, v) {
+  json_array_foreach(d->data, i, v)
+  {
     if (json_is_string(v) && strcmp(json_string_value(v), rel) == 0)
       return 1;
   }
@@ -505,9 +512,10 @@ static void check_metric(struct challenge_def *d, const char *file, struct bundl
     if (!json_is_string(prog) || strcmp(json_string_value(prog), "scoring_program") != 0)
       bundle_problem(p, file, "metric.program", "must be \"scoring_program\" (the folder holding the program)");
     if (d->score_key[0] == '\0' || strspn(d->score_key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                         "0123456789_.-") != strlen(d->score_key))
-      bundle_problem(p, file, "metric.score_key", "must name the key of scores.txt / scores.json that is the leaderboard "
-              "score (1 to 64 of A-Z a-z 0-9 _ . -)");
+                                                        "0123456789_.-") != strlen(d->score_key))
+      bundle_problem(p, file, "metric.score_key",
+                     "must name the key of scores.txt / scores.json that is the leaderboard "
+                     "score (1 to 64 of A-Z a-z 0-9 _ . -)");
     if (!json_is_boolean(hib))
       bundle_problem(p, file, "metric.higher_is_better", "must be true or false with a scoring program");
     d->c.higher_is_better = json_is_true(hib);
@@ -527,14 +535,14 @@ static void check_metric(struct challenge_def *d, const char *file, struct bundl
       names[n++] = t->name;
     const char *near = def_suggest(json_string_value(name), names, n);
     bundle_problem(p, file, "metric.name", "\"%.60s\" is not a built-in metric%s%s%s", json_string_value(name),
-            near != NULL ? ": did you mean \"" : " (concours-score --help lists them)", near != NULL ? near : "",
-            near != NULL ? "\"?" : "");
+                   near != NULL ? ": did you mean \"" : " (concours-score --help lists them)", near != NULL ? near : "",
+                   near != NULL ? "\"?" : "");
     return;
   }
   d->c.higher_is_better = sm->higher_is_better;
   if (json_is_boolean(hib) && json_is_true(hib) != sm->higher_is_better)
     bundle_problem(p, file, "metric.higher_is_better", "%s is %s-is-better; leave the key out", sm->name,
-            sm->higher_is_better ? "higher" : "lower");
+                   sm->higher_is_better ? "higher" : "lower");
 }
 
 static void check_phases(struct challenge_def *d, const char *file, struct bundle_problems *p)
@@ -550,7 +558,8 @@ static void check_phases(struct challenge_def *d, const char *file, struct bundl
     if (ph->start_at != 0 && ph->end_at != 0 && ph->end_at <= ph->start_at)
       bundle_problem(p, file, field, "\"end\" must come after \"start\"");
     if (i > 0 && ph->start_at != 0 && ph->start_at < d->c.phases[i - 1].end_at)
-      bundle_problem(p, file, field, "starts before phases[%d] ends: phases follow each other without overlapping", i - 1);
+      bundle_problem(p, file, field, "starts before phases[%d] ends: phases follow each other without overlapping",
+                     i - 1);
   }
 }
 
@@ -581,7 +590,8 @@ int def_parse(const char *text, size_t len, const char *file, int default_wall_s
     d->data = NULL;
   d->anonymity = json_object_get(d->root, "anonymity");
   if (d->c.slug[0] != '\0' && !safe_slug(d->c.slug))
-    bundle_problem(p, file, "slug", "must be 2 to 63 characters of a-z 0-9 - not starting with - (got \"%s\")", d->c.slug);
+    bundle_problem(p, file, "slug", "must be 2 to 63 characters of a-z 0-9 - not starting with - (got \"%s\")",
+                   d->c.slug);
   check_data_paths(d, file, p);
   if (d->truth_rel[0] != '\0' && (!safe_relpath(d->truth_rel) || strncmp(d->truth_rel, "data/", 5) == 0))
     bundle_problem(p, file, "ground_truth", "must be a path outside data/, like private/solution.csv");
@@ -605,8 +615,10 @@ int def_parse(const char *text, size_t len, const char *file, int default_wall_s
     bundle_problem(p, file, "limits", "%s", err);
   const char *kind = json_string_value(json_object_get(json_object_get(d->root, "submission"), "kind"));
   if (kind != NULL && strcmp(kind, "predictions") != 0)
-    bundle_problem(p, file, "submission.kind", "\"%.40s\" is not available: this version takes \"predictions\" (uploaded "
-            "prediction files) only", kind);
+    bundle_problem(p, file, "submission.kind",
+                   "\"%.40s\" is not available: this version takes \"predictions\" (uploaded "
+                   "prediction files) only",
+                   kind);
   return p->n + p->dropped > before ? 1 : 0;
 }
 
@@ -631,7 +643,8 @@ int def_phase_patch(struct phase *ph, json_t *body, char *err, size_t errlen)
     snprintf(err, errlen, "out of memory");
     return -1;
   }
-  json_object_foreach(body, key, v) {
+  json_object_foreach(body, key, v)
+  {
     const struct field *f = find_field(&patch_level, key);
     if (strcmp(key, "reason") == 0)
       continue; /* the audit reason, read by the handler */
@@ -643,10 +656,12 @@ int def_phase_patch(struct phase *ph, json_t *body, char *err, size_t errlen)
           names[n++] = phase_fields[i].key;
       }
       const char *near = f == NULL ? def_suggest(key, names, n) : NULL;
-      snprintf(err, errlen, "\"%.60s\" %s%s%s", key, f != NULL ? "cannot be changed on a live challenge"
-               : near != NULL ? "is not a phase setting: did you mean \"" : "is not a phase setting "
-               "(start, end, max_per_day, max_total, final_selection)", near != NULL ? near : "",
-               near != NULL ? "\"?" : "");
+      snprintf(err, errlen, "\"%.60s\" %s%s%s", key,
+               f != NULL      ? "cannot be changed on a live challenge"
+               : near != NULL ? "is not a phase setting: did you mean \""
+                              : "is not a phase setting "
+                                "(start, end, max_per_day, max_total, final_selection)",
+               near != NULL ? near : "", near != NULL ? "\"?" : "");
       goto out;
     }
     if (set_field(f, v, (char *)ph, key, "body", p) != 0) {

@@ -23,19 +23,19 @@
 
 /* A parsed, validated definition. Owned by the caller of def_parse, released with def_free. */
 struct challenge_def {
-  struct challenge c;      /* what the database keeps (slug, metric, columns, phases, precision...) */
+  struct challenge c; /* what the database keeps (slug, metric, columns, phases, precision...) */
   char title[201];
   char summary[501];
-  char truth_rel[256];     /* "ground_truth": a path inside the bundle, outside data/ */
-  char sample_rel[256];    /* "sample_submission", or data/sample_submission.csv when listed; "" none */
-  int split_none;          /* "split_column": null: every row is public, nothing is held back for the jury */
-  int id_default;          /* "id_column" absent: the ground truth's first column (set after reading it) */
-  int program;             /* the metric is the organizer's scoring program */
-  char score_key[65];      /* with a program: the key of scores.txt / scores.json */
+  char truth_rel[256];         /* "ground_truth": a path inside the bundle, outside data/ */
+  char sample_rel[256];        /* "sample_submission", or data/sample_submission.csv when listed; "" none */
+  int split_none;              /* "split_column": null: every row is public, nothing is held back for the jury */
+  int id_default;              /* "id_column" absent: the ground truth's first column (set after reading it) */
+  int program;                 /* the metric is the organizer's scoring program */
+  char score_key[65];          /* with a program: the key of scores.txt / scores.json */
   struct runner_limits limits; /* "limits", defaults applied (wall_s from the server's --score-timeout) */
-  json_t *data;            /* "data": array of paths under data/ (borrowed from root) */
-  json_t *anonymity;       /* "anonymity" object or NULL (borrowed from root; anon.h reads it) */
-  json_t *root;            /* the whole definition (owned) */
+  json_t *data;                /* "data": array of paths under data/ (borrowed from root) */
+  json_t *anonymity;           /* "anonymity" object or NULL (borrowed from root; anon.h reads it) */
+  json_t *root;                /* the whole definition (owned) */
 };
 
 /* Parses and validates the definition TEXT (LEN bytes; FILE names it in problems, e.g. "challenge.json") into

@@ -233,7 +233,10 @@ int extract_archive(const char *archive_path, const char *dest_dir, const struct
       break;
     if (r != ARCHIVE_OK) {
       snprintf(err, errlen, "the archive is damaged or not a %s archive: %.160s",
-               f == FORM_ZIP ? "zip" : f == FORM_TAR ? "tar" : "tar.gz", archive_error_string(a));
+               f == FORM_ZIP   ? "zip"
+               : f == FORM_TAR ? "tar"
+                               : "tar.gz",
+               archive_error_string(a));
       rc = 1;
       goto out;
     }

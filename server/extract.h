@@ -12,11 +12,11 @@
 #include <stdint.h>
 
 struct extract_limits {
-  uint64_t max_bytes;    /* total bytes written, counted as they are decompressed */
-  unsigned max_entries;  /* entries, folders included */
-  size_t max_name;       /* bytes of one entry name */
-  int file_mode;         /* mode of the files written (e.g. 0644) */
-  int dir_mode;          /* mode of the folders created (e.g. 0755) */
+  uint64_t max_bytes;   /* total bytes written, counted as they are decompressed */
+  unsigned max_entries; /* entries, folders included */
+  size_t max_name;      /* bytes of one entry name */
+  int file_mode;        /* mode of the files written (e.g. 0644) */
+  int dir_mode;         /* mode of the folders created (e.g. 0755) */
 };
 
 /* Unpacks ARCHIVE_PATH (zip, tar or gzip-compressed tar, decided by content) into the existing empty folder

@@ -95,10 +95,13 @@ void h_sessions_create(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not create a session");
     return;
   }
-  snprintf(cookie, sizeof(cookie), "Set-Cookie: concours_session=%s; Path=/; HttpOnly; SameSite=Strict; "
-           "Max-Age=%d%s\r\n", token, SESSION_TTL, r->cfg->secure_cookies ? "; Secure" : "");
-  http_reply_json_headers(r, 200, json_pack("{s:s,s:s,s:s}", "username", u.username, "role",
-                                            app_role_name(u.role), "csrf_token", csrf), cookie);
+  snprintf(cookie, sizeof(cookie),
+           "Set-Cookie: concours_session=%s; Path=/; HttpOnly; SameSite=Strict; "
+           "Max-Age=%d%s\r\n",
+           token, SESSION_TTL, r->cfg->secure_cookies ? "; Secure" : "");
+  http_reply_json_headers(
+    r, 200, json_pack("{s:s,s:s,s:s}", "username", u.username, "role", app_role_name(u.role), "csrf_token", csrf),
+    cookie);
 }
 
 void h_sessions_delete(struct req *r)

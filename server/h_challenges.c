@@ -73,7 +73,8 @@ void h_challenges_list(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not list the challenges");
     return;
   }
-  json_array_foreach(list, i, item) {
+  json_array_foreach(list, i, item)
+  {
     struct challenge c;
     const struct phase *ph = NULL;
     if (db_challenge_get(r->db, json_string_value(json_object_get(item, "slug")), &c) == APP_OK)
@@ -125,8 +126,8 @@ void h_challenge_get(struct req *r)
   json_object_set_new(o, "state", json_string(db_challenge_state_name(c.state)));
   json_object_set_new(o, "terms_version", json_integer(c.terms_version));
   json_object_set_new(o, "terms_accepted", json_boolean(accepted));
-  json_object_set_new(o, "metric", json_pack("{s:s,s:b}", "name", c.metric_name, "higher_is_better",
-                                             c.higher_is_better));
+  json_object_set_new(o, "metric",
+                      json_pack("{s:s,s:b}", "name", c.metric_name, "higher_is_better", c.higher_is_better));
   json_object_set_new(o, "leaderboard", json_pack("{s:i}", "precision", c.precision));
   json_object_set_new(o, "phases", phases);
   json_object_set_new(o, "phase", ph != NULL ? json_string(ph->name) : json_null());
@@ -191,10 +192,10 @@ void h_file_get(struct req *r)
   const char *base = strrchr(r->param[1], '/');
   base = base != NULL ? base + 1 : r->param[1];
   /* Every download is recorded (who, which file, which terms version) for the data controller. */
-  json_t *d = json_pack("{s:s,s:i,s:I}", "file", r->param[1], "terms_version", c.terms_version, "size",
-                        (json_int_t)size);
-  enum app_status as = db_audit_append(r->db, r->user.username, "dataset.download", c.slug, r->param[1], NULL, d,
-                                       app_now());
+  json_t *d =
+    json_pack("{s:s,s:i,s:I}", "file", r->param[1], "terms_version", c.terms_version, "size", (json_int_t)size);
+  enum app_status as =
+    db_audit_append(r->db, r->user.username, "dataset.download", c.slug, r->param[1], NULL, d, app_now());
   json_decref(d);
   if (as != APP_OK) {
     http_reply_error(r, APP_INTERNAL, "could not record the download");
@@ -218,10 +219,9 @@ static json_t *private_rows(struct req *r, const struct challenge *c)
   if (c->published_at != 0) {
     if (db_ranking_get(r->db, c, &doc, &sig) == APP_OK) {
       json_t *d = json_loads(doc, 0, NULL);
-      json_array_foreach(json_object_get(d, "rows"), i, row)
-        json_array_append_new(rows, json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
-                                              json_object_get(row, "team"), "score",
-                                              json_object_get(row, "private_score")));
+      json_array_foreach(json_object_get(d, "rows"), i, row) json_array_append_new(
+        rows, json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name", json_object_get(row, "team"),
+                        "score", json_object_get(row, "private_score")));
       json_decref(d);
     }
     free(doc);
@@ -229,11 +229,12 @@ static json_t *private_rows(struct req *r, const struct challenge *c)
     return rows;
   }
   json_t *final = db_final_ranking(r->db, c);
-  json_array_foreach(final, i, row) {
+  json_array_foreach(final, i, row)
+  {
     if (!json_is_true(json_object_get(row, "disqualified")))
-      json_array_append_new(rows, json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
-                                            json_object_get(row, "team"), "score",
-                                            json_object_get(row, "private_score")));
+      json_array_append_new(rows,
+                            json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
+                                      json_object_get(row, "team"), "score", json_object_get(row, "private_score")));
   }
   json_decref(final);
   return rows;
@@ -260,7 +261,8 @@ void h_leaderboard(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
     return;
   }
-  http_reply_json(r, 200, json_pack("{s:s,s:b,s:s,s:i,s:b,s:o}", "metric", c.metric_name, "higher_is_better",
-                                    c.higher_is_better, "split", split, "precision", c.precision, "published",
-                                    c.published_at != 0, "rows", rows));
+  http_reply_json(r, 200,
+                  json_pack("{s:s,s:b,s:s,s:i,s:b,s:o}", "metric", c.metric_name, "higher_is_better",
+                            c.higher_is_better, "split", split, "precision", c.precision, "published",
+                            c.published_at != 0, "rows", rows));
 }

@@ -26,9 +26,12 @@ static int submission_challenge_or_reply(struct req *r, int64_t *id, struct chal
 {
   long long v = 0;
   char slug[64];
-  if (util_parse_ll(r->param[0], 1, INT64_MAX, &v) != 0 || db_submission_challenge(r->db, v, slug) != APP_OK ||
-      db_challenge_get(r->db, slug, c) != APP_OK) {
-    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+  enum app_status s =
+    util_parse_ll(r->param[0], 1, INT64_MAX, &v) == 0 ? db_submission_challenge(r->db, v, slug) : APP_NOT_FOUND;
+  if (s == APP_OK)
+    s = db_challenge_get(r->db, slug, c);
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such submission" : "could not load the submission");
     return -1;
   }
   *id = v;
@@ -55,14 +58,15 @@ void h_review(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not compute the review");
     return;
   }
-  http_reply_json(r, 200, json_pack("{s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o}", "challenge", c.slug, "metric",
-                                    c.metric_name, "higher_is_better", c.higher_is_better, "published",
-                                    c.published_at != 0, "phase_open", last_phase_open(&c, app_now()), "rows", rows,
-                                    "disqualified", dq, "notes", notes));
+  http_reply_json(r, 200,
+                  json_pack("{s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o}", "challenge", c.slug, "metric", c.metric_name,
+                            "higher_is_better", c.higher_is_better, "published", c.published_at != 0, "phase_open",
+                            last_phase_open(&c, app_now()), "rows", rows, "disqualified", dq, "notes", notes));
 }
 
-static const char *const review_cols[] = {"rank", "team", "team_id", "submission_id", "selected", "public_score",
-                                          "private_score", "ci", "rank_range", "disqualified", "created_at"};
+static const char *const review_cols[] = {"rank",       "team",         "team_id",       "submission_id",
+                                          "selected",   "public_score", "private_score", "ci",
+                                          "rank_range", "disqualified", "created_at"};
 
 void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t ncols, const char *name)
 {
@@ -131,14 +135,26 @@ static void disqualify(struct req *r, int team, int on)
                      team ? "team" : "submission");
     return;
   }
-  http_reply_json(r, 200, json_pack("{s:s,s:I,s:b}", "kind", team ? "team" : "submission", "id", (json_int_t)id,
-                                    "disqualified", on));
+  http_reply_json(
+    r, 200, json_pack("{s:s,s:I,s:b}", "kind", team ? "team" : "submission", "id", (json_int_t)id, "disqualified", on));
 }
 
-void h_submission_disqualify(struct req *r) { disqualify(r, 0, 1); }
-void h_submission_reinstate(struct req *r) { disqualify(r, 0, 0); }
-void h_team_disqualify(struct req *r) { disqualify(r, 1, 1); }
-void h_team_reinstate(struct req *r) { disqualify(r, 1, 0); }
+void h_submission_disqualify(struct req *r)
+{
+  disqualify(r, 0, 1);
+}
+void h_submission_reinstate(struct req *r)
+{
+  disqualify(r, 0, 0);
+}
+void h_team_disqualify(struct req *r)
+{
+  disqualify(r, 1, 1);
+}
+void h_team_reinstate(struct req *r)
+{
+  disqualify(r, 1, 0);
+}
 
 void h_submission_rescore(struct req *r)
 {
@@ -169,8 +185,8 @@ void h_note_add(struct req *r)
     http_reply_error(r, APP_BAD_REQUEST, "submission_id and team_id are integers");
     return;
   }
-  enum app_status s = db_note_add(r->db, &c, &r->user, json_integer_value(sid), json_integer_value(tid), reason,
-                                  app_now(), &id);
+  enum app_status s =
+    db_note_add(r->db, &c, &r->user, json_integer_value(sid), json_integer_value(tid), reason, app_now(), &id);
   if (s != APP_OK) {
     http_reply_error(r, s, "could not record the note");
     return;
@@ -188,7 +204,8 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
   char *text = NULL;
   if (rows == NULL || out == NULL)
     goto out;
-  json_array_foreach(rows, i, row) {
+  json_array_foreach(rows, i, row)
+  {
     if (json_is_true(json_object_get(row, "disqualified")))
       continue;
     json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "team",
@@ -198,9 +215,9 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
                                          json_object_get(row, "public_score")));
   }
   util_iso8601(now, at);
-  json_t *doc = json_pack("{s:s,s:s,s:b,s:s,s:i,s:O}", "challenge", c->slug, "metric", c->metric_name,
-                          "higher_is_better", c->higher_is_better, "published_at", at, "precision", c->precision,
-                          "rows", out);
+  json_t *doc =
+    json_pack("{s:s,s:s,s:b,s:s,s:i,s:O}", "challenge", c->slug, "metric", c->metric_name, "higher_is_better",
+              c->higher_is_better, "published_at", at, "precision", c->precision, "rows", out);
   if (doc != NULL)
     text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
   json_decref(doc);
@@ -262,8 +279,14 @@ static void ranking(struct req *r, int sig)
   free(signature);
 }
 
-void h_ranking(struct req *r) { ranking(r, 0); }
-void h_ranking_sig(struct req *r) { ranking(r, 1); }
+void h_ranking(struct req *r)
+{
+  ranking(r, 0);
+}
+void h_ranking_sig(struct req *r)
+{
+  ranking(r, 1);
+}
 
 void h_signing_key(struct req *r)
 {

@@ -84,9 +84,9 @@ void h_queue_stats(struct req *r)
   http_reply_json(r, 200, o);
 }
 
-static const char *const export_cols[] = {"id", "team", "user", "phase", "status", "public_score", "private_score",
-                                          "created_at", "scored_at", "description", "size", "sha256", "error_code",
-                                          "disqualified"};
+static const char *const export_cols[] = {"id",           "team",          "user",       "phase",       "status",
+                                          "public_score", "private_score", "created_at", "scored_at",   "description",
+                                          "size",         "sha256",        "error_code", "disqualified"};
 
 void h_export(struct req *r)
 {
@@ -107,10 +107,10 @@ void h_submission_log(struct req *r)
 {
   long long id = 0;
   json_t *o = NULL;
-  if (util_parse_ll(r->param[0], 1, INT64_MAX, &id) == 0)
-    o = db_submission_log(r->db, id);
-  if (o == NULL) {
-    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+  enum app_status s =
+    util_parse_ll(r->param[0], 1, INT64_MAX, &id) == 0 ? db_submission_log(r->db, id, &o) : APP_NOT_FOUND;
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such submission" : "could not read the log");
     return;
   }
   http_reply_json(r, 200, o);
@@ -200,8 +200,10 @@ void h_challenge_import(struct req *r)
   if (s == APP_OK)
     s = store_upload_finish(&u);
   if (s != APP_OK) {
-    http_reply_error(r, s, s == APP_TOO_LARGE ? "the archive is too large" : s == APP_EMPTY_FILE
-                     ? "send the bundle archive (.zip or .tar.gz) as the request body" : "could not store the archive");
+    http_reply_error(r, s,
+                     s == APP_TOO_LARGE    ? "the archive is too large"
+                     : s == APP_EMPTY_FILE ? "send the bundle archive (.zip or .tar.gz) as the request body"
+                                           : "could not store the archive");
     goto out;
   }
   p = malloc(sizeof(*p));
@@ -216,17 +218,20 @@ void h_challenge_import(struct req *r)
     for (int i = 0; i < p->n; i++)
       json_array_append_new(problems, json_string(p->text[i]));
     int status = rc == 1 ? 400 : 500;
-    http_reply_json(r, status, json_pack("{s:{s:s,s:s,s:o,s:i}}", "error", "code",
-                                         rc == 1 ? "invalid_bundle" : "internal_error", "message",
-                                         rc == 1 ? "the bundle has problems: fix them all and send it again"
-                                                 : "the bundle could not be imported", "problems", problems,
-                                         "more", p->dropped));
+    http_reply_json(r, status,
+                    json_pack("{s:{s:s,s:s,s:o,s:i}}", "error", "code", rc == 1 ? "invalid_bundle" : "internal_error",
+                              "message",
+                              rc == 1 ? "the bundle has problems: fix them all and send it again"
+                                      : "the bundle could not be imported",
+                              "problems", problems, "more", p->dropped));
     goto out;
   }
   if (res.state == BUNDLE_CHANGED) {
-    http_reply_json(r, 409, json_pack("{s:{s:s,s:s,s:O}}", "error", "code", "bundle_changed", "message",
-                                      "this challenge exists and the bundle differs from its last import: review "
-                                      "the changes, then send it again with ?apply=1", "changes", res.changes));
+    http_reply_json(r, 409,
+                    json_pack("{s:{s:s,s:s,s:O}}", "error", "code", "bundle_changed", "message",
+                              "this challenge exists and the bundle differs from its last import: review "
+                              "the changes, then send it again with ?apply=1",
+                              "changes", res.changes));
     goto out;
   }
   json_t *body = json_pack("{s:s,s:s,s:s,s:i}", "slug", res.slug, "state", bundle_state_name(res.state),
@@ -282,8 +287,8 @@ void h_staff_set(struct req *r)
   if (reason == NULL || challenge_or_reply(r, &c) != 0)
     return;
   const char *name = json_string_value(json_object_get(r->body, "role"));
-  if (name == NULL || (strcmp(name, "none") != 0 && (app_role_parse(name, &role) != 0 ||
-                                                     (role != ROLE_ORGANIZER && role != ROLE_JURY)))) {
+  if (name == NULL || (strcmp(name, "none") != 0 &&
+                       (app_role_parse(name, &role) != 0 || (role != ROLE_ORGANIZER && role != ROLE_JURY)))) {
     http_reply_error(r, APP_BAD_REQUEST, "\"role\" is organizer, jury or none");
     return;
   }
@@ -292,8 +297,9 @@ void h_staff_set(struct req *r)
     http_reply_error(r, s, s == APP_NOT_FOUND ? "no such user" : "could not change the staff");
     return;
   }
-  http_reply_json(r, 200, json_pack("{s:s,s:s,s:s}", "slug", c.slug, "username", r->param[1], "role",
-                                    role == ROLE_PARTICIPANT ? "none" : app_role_name(role)));
+  http_reply_json(r, 200,
+                  json_pack("{s:s,s:s,s:s}", "slug", c.slug, "username", r->param[1], "role",
+                            role == ROLE_PARTICIPANT ? "none" : app_role_name(role)));
 }
 
 /* GET challenges/{slug}/anonymity: the full anonymity report of every data file (organizers, jury, admins). */

@@ -202,9 +202,10 @@ void h_submission_get(struct req *r)
     return;
   }
   /* Private scores: staff, and the team's members once the ranking is published. */
-  json_t *o = db_submission_json(r->db, id, &r->user, req_is_staff(r), 1);
-  if (o == NULL) {
-    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+  json_t *o = NULL;
+  enum app_status s = db_submission_json(r->db, id, &r->user, req_is_staff(r), 1, &o);
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such submission" : "could not load the submission");
     return;
   }
   http_reply_json(r, 200, o);
@@ -217,16 +218,16 @@ void h_submission_cancel(struct req *r)
     http_reply_error(r, APP_NOT_FOUND, "no such submission");
     return;
   }
-  json_t *o = db_submission_json(r->db, id, &r->user, 0, 0);
-  if (o == NULL) {
-    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+  json_t *o = NULL;
+  enum app_status s = db_submission_json(r->db, id, &r->user, 0, 0, &o);
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such submission" : "could not load the submission");
     return;
   }
   json_decref(o);
-  enum app_status s = db_cancel(r->db, id, &r->user);
+  s = db_cancel(r->db, id, &r->user);
   if (s != APP_OK) {
-    http_reply_error(r, s, s == APP_NOT_CANCELLABLE ? "only a queued submission can be cancelled"
-                                                    : "could not cancel");
+    http_reply_error(r, s, s == APP_NOT_CANCELLABLE ? "only a queued submission can be cancelled" : "could not cancel");
     return;
   }
   http_reply_empty(r, 204, NULL);

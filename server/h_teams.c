@@ -67,9 +67,9 @@ static int valid_team_name(const char *name)
 static void reply_team_status(struct req *r, enum app_status s)
 {
   const char *msg = s == APP_TEAM_NAME_TAKEN ? "this team name is taken"
-                  : s == APP_TEAM_FULL       ? "this team is full"
-                  : s == APP_TEAM_LOCKED     ? "your team has submissions: you can no longer leave it"
-                  : s == APP_NOT_FOUND       ? "no team has this invite code"
+                    : s == APP_TEAM_FULL     ? "this team is full"
+                    : s == APP_TEAM_LOCKED   ? "your team has submissions: you can no longer leave it"
+                    : s == APP_NOT_FOUND     ? "no team has this invite code"
                                              : "could not change your team";
   http_reply_error(r, s, "%s", msg);
 }
@@ -145,8 +145,9 @@ void h_selection_get(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not read the selection");
     return;
   }
-  http_reply_json(r, 200, json_pack("{s:o,s:i,s:o}", "phase", ph != NULL ? json_string(ph->name) : json_null(),
-                                    "max", ph != NULL ? ph->final_selection : 0, "submission_ids", ids));
+  http_reply_json(r, 200,
+                  json_pack("{s:o,s:i,s:o}", "phase", ph != NULL ? json_string(ph->name) : json_null(), "max",
+                            ph != NULL ? ph->final_selection : 0, "submission_ids", ids));
 }
 
 void h_selection_put(struct req *r)
@@ -182,11 +183,14 @@ void h_selection_put(struct req *r)
   }
   enum app_status s = db_selection_set(r->db, &c, ph, t.id, ids, n, app_now());
   if (s != APP_OK) {
-    http_reply_error(r, s, s == APP_BAD_REQUEST ? "select scored submissions of your team made in phase %s, once each"
-                                                : "could not record the selection (%s)", ph->name);
+    http_reply_error(r, s,
+                     s == APP_BAD_REQUEST ? "select scored submissions of your team made in phase %s, once each"
+                                          : "could not record the selection (%s)",
+                     ph->name);
     return;
   }
   json_t *sel = db_selection_get(r->db, t.id, ph->name);
-  http_reply_json(r, 200, json_pack("{s:s,s:i,s:o}", "phase", ph->name, "max", ph->final_selection,
-                                    "submission_ids", sel != NULL ? sel : json_array()));
+  http_reply_json(r, 200,
+                  json_pack("{s:s,s:i,s:o}", "phase", ph->name, "max", ph->final_selection, "submission_ids",
+                            sel != NULL ? sel : json_array()));
 }

@@ -24,24 +24,23 @@ struct req {
   struct mg_connection *conn;
   const struct mg_request_info *ri;
   const struct app_config *cfg;
-  sqlite3 *db;                      /* a pooled connection held for the request */
-  char param[2][HTTP_SEGMENT_MAX];  /* the route's {} captures, decoded; {*} joins the rest with '/' */
-  struct user user;                 /* valid when authenticated */
+  sqlite3 *db;                     /* a pooled connection held for the request */
+  char param[2][HTTP_SEGMENT_MAX]; /* the route's {} captures, decoded; {*} joins the rest with '/' */
+  struct user user;                /* valid when authenticated */
   int authenticated;
   int via_cookie;
   char session_hash[65];
   char csrf[AUTH_TOKEN_MAX];
-  json_t *body;                     /* parsed JSON object for routes that take one, else NULL */
-  int has_challenge_role;           /* the user is staff of the challenge this request is about (routes.c) */
-  enum app_role challenge_role;     /* then: ROLE_ORGANIZER or ROLE_JURY, besides the server-wide user.role */
+  json_t *body;                 /* parsed JSON object for routes that take one, else NULL */
+  int has_challenge_role;       /* the user is staff of the challenge this request is about (routes.c) */
+  enum app_role challenge_role; /* then: ROLE_ORGANIZER or ROLE_JURY, besides the server-wide user.role */
   int replied;
 };
 
 /* Replies STATUS with BODY (a reference this function steals) as JSON. */
 void http_reply_json(struct req *r, int status, json_t *body);
 /* Replies the error S with a message (printf-style). */
-void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...)
-  __attribute__((format(printf, 3, 4)));
+void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Replies an error with an explicit STATUS and CODE (for statuses outside app_status) and extra header lines. */
 void http_reply_error_headers(struct req *r, int status, const char *code, const char *msg, const char *extra);
 /* Replies STATUS with no body (204), with optional EXTRA header lines ("Name: value\r\n...", or NULL). */

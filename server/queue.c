@@ -1,6 +1,7 @@
 /* queue.c: see queue.h. */
 #include "queue.h"
 
+#include <stdatomic.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static struct {
   pthread_cond_t wake;
   pthread_t threads[MAX_WORKERS];
   int nthreads;
-  volatile int stop;
+  atomic_int stop; /* read by the workers and the sandboxes they run */
   const struct app_config *cfg;
   int pending;
 } q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, NULL, 0};
@@ -107,9 +108,9 @@ static void log_run(struct outcome *o, const char *what, const struct sandbox_re
 {
   char head[256];
   snprintf(head, sizeof(head), "%s: exit=%d signal=%d limit=%s truncated=%d cpu=%.2fs maxrss=%ldkB", what,
-           res->run.exit_code, res->run.signal, res->limit != SANDBOX_LIMIT_NONE ? sandbox_limit_name(res->limit)
-                                                                                  : "none",
-           res->run.truncated, res->cpu_s, res->maxrss_kb);
+           res->run.exit_code, res->run.signal,
+           res->limit != SANDBOX_LIMIT_NONE ? sandbox_limit_name(res->limit) : "none", res->run.truncated, res->cpu_s,
+           res->maxrss_kb);
   log_add(o, head);
   log_add(o, "--- stderr ---");
   log_add(o, res->run.err != NULL ? res->run.err : "");
@@ -122,16 +123,22 @@ static void outcome_limit(struct outcome *o, enum sandbox_limit limit, const str
 {
   char msg[256];
   if (limit == SANDBOX_LIMIT_WALL) {
-    snprintf(msg, sizeof(msg), "Scoring took longer than the time limit of %d s. It does not count against your "
-             "quota.", l->wall_s);
+    snprintf(msg, sizeof(msg),
+             "Scoring took longer than the time limit of %d s. It does not count against your "
+             "quota.",
+             l->wall_s);
     outcome_fail(o, "time_limit", msg);
   } else if (limit == SANDBOX_LIMIT_CPU) {
-    snprintf(msg, sizeof(msg), "Scoring used more than the CPU time limit of %d s. It does not count against "
-             "your quota.", l->cpu_s);
+    snprintf(msg, sizeof(msg),
+             "Scoring used more than the CPU time limit of %d s. It does not count against "
+             "your quota.",
+             l->cpu_s);
     outcome_fail(o, "cpu_limit", msg);
   } else {
-    snprintf(msg, sizeof(msg), "Scoring used more than the memory limit of %ld MB. It does not count against "
-             "your quota.", l->memory_mb);
+    snprintf(msg, sizeof(msg),
+             "Scoring used more than the memory limit of %ld MB. It does not count against "
+             "your quota.",
+             l->memory_mb);
     outcome_fail(o, "memory_limit", msg);
   }
 }
@@ -139,7 +146,7 @@ static void outcome_limit(struct outcome *o, enum sandbox_limit limit, const str
 /* The built-in concours-score, confined: the scorer, the ground truth and a copy of the submission are the only
  * files it sees. */
 static void score_builtin(const struct app_config *cfg, const struct challenge *c, const struct job *job,
-                          const struct runner_limits *lim, const volatile int *stop, struct outcome *o)
+                          const struct runner_limits *lim, const atomic_int *stop, struct outcome *o)
 {
   char truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "", params[4096] = "{}";
   char staged[APP_PATH_MAX], staged_truth[APP_PATH_MAX], a_truth[APP_PATH_MAX], a_pred[APP_PATH_MAX];
@@ -189,9 +196,24 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
   struct stat pst;
   int bootstrap = stat(pred, &pst) == 0 && pst.st_size <= QUEUE_BOOTSTRAP_MAX_BYTES;
   /* without the interval, the NULL in place of "--bootstrap" ends argv before the bootstrap options */
-  char *argv[] = {a_bin, "--truth", a_truth, "--pred", a_pred, "--metric", (char *)c->metric_name,
-                  "--params", params, "--id-column", (char *)c->id_column, "--split-column", (char *)c->split_column,
-                  bootstrap ? "--bootstrap" : NULL, QUEUE_BOOTSTRAP, "--seed", seed, NULL};
+  char *argv[] = {a_bin,
+                  "--truth",
+                  a_truth,
+                  "--pred",
+                  a_pred,
+                  "--metric",
+                  (char *)c->metric_name,
+                  "--params",
+                  params,
+                  "--id-column",
+                  (char *)c->id_column,
+                  "--split-column",
+                  (char *)c->split_column,
+                  bootstrap ? "--bootstrap" : NULL,
+                  QUEUE_BOOTSTRAP,
+                  "--seed",
+                  seed,
+                  NULL};
   spec.argv = argv;
   if (sandbox_run(&spec, stop, &res, err, sizeof(err)) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
@@ -218,11 +240,11 @@ out:
 
 /* One run of the organizer's program on split WHICH (its own input folder, output tmpfs). 0 with *VALUE, or -1
  * with O filled (failed or to be re-queued). */
-static int program_run(const char *stage, const char *cmd, const char *score_key,
-                       const char *split_name, const struct runner_limits *lim, const volatile int *stop,
-                       struct outcome *o, double *value)
+static int program_run(const char *stage, const char *cmd, const char *score_key, const char *split_name,
+                       const struct runner_limits *lim, const atomic_int *stop, struct outcome *o, double *value)
 {
-  char input[APP_PATH_MAX], output[APP_PATH_MAX], program_dir[APP_PATH_MAX], line[SANDBOX_PROGRAM_CMD_MAX * 2], err[512];
+  char input[APP_PATH_MAX], output[APP_PATH_MAX], program_dir[APP_PATH_MAX], line[SANDBOX_PROGRAM_CMD_MAX * 2],
+    err[512];
   char p_in[APP_PATH_MAX], p_out[APP_PATH_MAX], p_prog[APP_PATH_MAX], p_ref[APP_PATH_MAX], p_res[APP_PATH_MAX];
   struct sandbox_result res;
   struct sandbox_spec spec;
@@ -279,8 +301,8 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "scores.json or scores.txt is not a regular file of at most 64 KiB (symlink, FIFO, folder, "
                "too large): refused");
-  } else if (sandbox_program_parse_scores(res.files[0].data, res.files[1].data, score_key, value, err,
-                                          sizeof(err)) != 0) {
+  } else if (sandbox_program_parse_scores(res.files[0].data, res.files[1].data, score_key, value, err, sizeof(err)) !=
+             0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, err);
   } else {
@@ -297,11 +319,10 @@ static int program_input(const char *stage, const char *name, const char *truth,
                          struct outcome *o)
 {
   char dir[APP_PATH_MAX], ref[APP_PATH_MAX], res[APP_PATH_MAX], file[APP_PATH_MAX], msg[512];
-  if (util_fmt(dir, sizeof(dir), "%s/input-%s", stage, name) != 0 ||
-      util_fmt(ref, sizeof(ref), "%s/ref", dir) != 0 || util_fmt(res, sizeof(res), "%s/res", dir) != 0 ||
-      util_fmt(file, sizeof(file), "%s/%s", ref, truth_name) != 0 || mkdir(dir, 0755) != 0 ||
-      mkdir(ref, 0755) != 0 || mkdir(res, 0755) != 0 || chmod(dir, 0755) != 0 || chmod(ref, 0755) != 0 ||
-      chmod(res, 0755) != 0) {
+  if (util_fmt(dir, sizeof(dir), "%s/input-%s", stage, name) != 0 || util_fmt(ref, sizeof(ref), "%s/ref", dir) != 0 ||
+      util_fmt(res, sizeof(res), "%s/res", dir) != 0 || util_fmt(file, sizeof(file), "%s/%s", ref, truth_name) != 0 ||
+      mkdir(dir, 0755) != 0 || mkdir(ref, 0755) != 0 || mkdir(res, 0755) != 0 || chmod(dir, 0755) != 0 ||
+      chmod(ref, 0755) != 0 || chmod(res, 0755) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "cannot prepare the input folders");
     return -1;
@@ -328,7 +349,7 @@ static int program_input(const char *stage, const char *name, const char *truth,
  * split of the ground truth, each run seeing only that split's rows: the public run gives the public score,
  * the private run the private score. Without a split column one run over every row gives the score. */
 static void score_program(const struct challenge *c, const struct challenge_def *def, const struct job *job,
-                          const struct runner_limits *lim, const volatile int *stop, struct outcome *o)
+                          const struct runner_limits *lim, const atomic_int *stop, struct outcome *o)
 {
   char program_dir[APP_PATH_MAX], truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "";
   char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX];
@@ -339,8 +360,9 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   if (key == NULL || truth_name == NULL || truth_name[0] == '\0' ||
       util_fmt(rel, sizeof(rel), "%s/scoring_program", c->dir) != 0 ||
       store_path(program_dir, sizeof(program_dir), rel) != 0 ||
-      util_fmt(rel, sizeof(rel), "%s/private/solution.csv", c->dir) != 0 || store_path(truth, sizeof(truth), rel) != 0 ||
-      store_submission_path(job->sha256, pred, sizeof(pred)) != 0 || sandbox_stage_create(stage, sizeof(stage)) != 0) {
+      util_fmt(rel, sizeof(rel), "%s/private/solution.csv", c->dir) != 0 ||
+      store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0 ||
+      sandbox_stage_create(stage, sizeof(stage)) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "cannot prepare the run (definition or paths)");
     goto out;
@@ -355,8 +377,8 @@ static void score_program(const struct challenge *c, const struct challenge_def 
     log_add(o, "cannot stage the scoring program");
     goto out;
   }
-  if (program_input(stage, "public", truth, truth_name, c->split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split,
-                    o) != 0)
+  if (program_input(stage, "public", truth, truth_name, c->split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) !=
+      0)
     goto out;
   if (!has_split) {
     if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score) == 0) {
@@ -377,7 +399,7 @@ out:
   sandbox_stage_remove(stage);
 }
 
-void queue_run_job(const struct app_config *cfg, const struct job *job, const volatile int *stop)
+void queue_run_job(const struct app_config *cfg, const struct job *job, const atomic_int *stop)
 {
   struct challenge *c = malloc(sizeof(*c));
   struct outcome o;
@@ -397,8 +419,9 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const vo
   }
   /* the definition as imported (valid then; def.c is its only reader), for the limits and the program's key */
   char *definition = db_sandbox_definition(db, job->slug);
-  int parsed = definition != NULL ? def_parse(definition, strlen(definition), "challenge.json", cfg->score_timeout_s,
-                                               def, problems) : -1;
+  int parsed = definition != NULL
+                 ? def_parse(definition, strlen(definition), "challenge.json", cfg->score_timeout_s, def, problems)
+                 : -1;
   free(definition);
   if (parsed < 0 || def->root == NULL) {
     db_queue_failed(db, job->submission_id, "scoring_error", generic_failure,
@@ -435,7 +458,7 @@ out:
 static void *worker(void *arg)
 {
   (void)arg;
-  while (!q.stop) {
+  while (!atomic_load(&q.stop)) {
     struct job job;
     sqlite3 *db = db_acquire();
     int claimed = db_queue_claim(db, app_now(), &job);
@@ -445,7 +468,7 @@ static void *worker(void *arg)
       continue;
     }
     pthread_mutex_lock(&q.lock);
-    if (!q.stop && q.pending == 0) {
+    if (!atomic_load(&q.stop) && q.pending == 0) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
       ts.tv_sec += 2;
@@ -461,7 +484,7 @@ static void *worker(void *arg)
 int queue_start(const struct app_config *cfg)
 {
   q.cfg = cfg;
-  q.stop = 0;
+  atomic_store(&q.stop, 0);
   int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
   for (int i = 0; i < n; i++) {
     if (pthread_create(&q.threads[i], NULL, worker, NULL) != 0)
@@ -482,7 +505,7 @@ void queue_notify(void)
 void queue_stop(void)
 {
   pthread_mutex_lock(&q.lock);
-  q.stop = 1;
+  atomic_store(&q.stop, 1);
   pthread_cond_broadcast(&q.wake);
   pthread_mutex_unlock(&q.lock);
   for (int i = 0; i < q.nthreads; i++)

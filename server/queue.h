@@ -4,6 +4,8 @@
  * the leaderboard's best row) or a participant-safe failure (a limit hit is named). A run interrupted by a shutdown goes back to the queue; one interrupted by a crash
  * is re-queued at the next start. */
 #ifndef CONCOURS_QUEUE_H
+#include <stdatomic.h>
+
 #define CONCOURS_QUEUE_H
 
 #include "app.h"
@@ -17,6 +19,6 @@ void queue_stop(void);
 
 /* Scores submission JOB synchronously (used by the workers; exposed for tests). */
 struct job;
-void queue_run_job(const struct app_config *cfg, const struct job *job, const volatile int *stop);
+void queue_run_job(const struct app_config *cfg, const struct job *job, const atomic_int *stop);
 
 #endif

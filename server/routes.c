@@ -23,7 +23,7 @@ struct route {
   const char *method;
   const char *pattern; /* after /api/v1/: literal segments, {} one segment, {*} the rest */
   enum auth_need auth;
-  unsigned roles;      /* ROLES_ANY or a mask of ROLE_BIT() */
+  unsigned roles; /* ROLES_ANY or a mask of ROLE_BIT() */
   int json_body;
   void (*handler)(struct req *r);
 };
@@ -221,13 +221,11 @@ static int read_json_body_or_reply(struct req *r)
   json_error_t jerr;
   r->body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
   if (r->body == NULL) {
-    http_reply_error(r, APP_INVALID_JSON, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                     jerr.text);
+    http_reply_error(r, APP_INVALID_JSON, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
     goto out;
   }
   if (!json_is_object(r->body)) {
-    http_reply_error(r, APP_INVALID_JSON, "the body must be a JSON object nested at most %d deep",
-                     HTTP_JSON_DEPTH);
+    http_reply_error(r, APP_INVALID_JSON, "the body must be a JSON object nested at most %d deep", HTTP_JSON_DEPTH);
     goto out;
   }
   rc = 0;
@@ -342,7 +340,8 @@ static void dispatch(struct req *r)
     if (!match(routes[i].pattern, &p, &probe))
       continue;
     path_known = 1;
-    if (strcmp(routes[i].method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
+    if (strcmp(routes[i].method, method) == 0 ||
+        (strcmp(method, "HEAD") == 0 && strcmp(routes[i].method, "GET") == 0)) {
       route = &routes[i];
       memcpy(r->param, probe.param, sizeof(r->param));
       break;
@@ -374,9 +373,9 @@ static void dispatch(struct req *r)
       http_reply_error(r, APP_INTERNAL, "authorization failed");
       return;
     }
-    if (route->roles != ROLES_ANY && (!r->authenticated || ((route->roles & ROLE_BIT(r->user.role)) == 0 &&
-                                                            (!r->has_challenge_role ||
-                                                             (route->roles & ROLE_BIT(r->challenge_role)) == 0)))) {
+    if (route->roles != ROLES_ANY &&
+        (!r->authenticated || ((route->roles & ROLE_BIT(r->user.role)) == 0 &&
+                               (!r->has_challenge_role || (route->roles & ROLE_BIT(r->challenge_role)) == 0)))) {
       http_reply_error(r, APP_FORBIDDEN, "your role may not do this");
       return;
     }

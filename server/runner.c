@@ -1,6 +1,7 @@
 /* runner.c: see runner.h. */
 #include "runner.h"
 
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -55,7 +56,7 @@ static void stream_add(struct runner_stream *s, const char *data, size_t n)
   s->buf[s->len] = '\0';
 }
 
-int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms, const volatile int *stop,
+int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms, const atomic_int *stop,
                  runner_kill_fn kill_fn, void *arg, int *timed_out)
 {
   struct pollfd pfd[WATCH_MAX];
@@ -72,7 +73,7 @@ int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms,
   }
   while (open_fds > 0) {
     int64_t left = deadline_ms - runner_now_ms();
-    if (left <= 0 || (stop != NULL && *stop)) {
+    if (left <= 0 || (stop != NULL && atomic_load(stop))) {
       *timed_out = left <= 0;
       kill_fn(pid, arg);
       killed = 1;
@@ -145,8 +146,7 @@ static void kill_group(pid_t pid, void *arg)
   kill(-pid, SIGKILL);
 }
 
-int runner_run(char *const argv[], const struct runner_limits *l, const volatile int *stop,
-               struct runner_result *res)
+int runner_run(char *const argv[], const struct runner_limits *l, const atomic_int *stop, struct runner_result *res)
 {
   int outp[2] = {-1, -1}, errp[2] = {-1, -1};
   struct runner_stream s[2];
@@ -168,8 +168,8 @@ int runner_run(char *const argv[], const struct runner_limits *l, const volatile
   close(outp[1]);
   close(errp[1]);
   outp[1] = errp[1] = -1;
-  int killed = runner_watch(pid, s, 2, runner_now_ms() + (int64_t)l->wall_s * 1000, stop, kill_group, NULL,
-                            &res->timed_out);
+  int killed =
+    runner_watch(pid, s, 2, runner_now_ms() + (int64_t)l->wall_s * 1000, stop, kill_group, NULL, &res->timed_out);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;

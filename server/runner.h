@@ -5,6 +5,7 @@
 #ifndef CONCOURS_RUNNER_H
 #define CONCOURS_RUNNER_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -18,12 +19,12 @@ struct runner_limits {
 };
 
 struct runner_result {
-  int exit_code;     /* the child's exit status, or -1 when killed by a signal */
-  int signal;        /* the signal that killed it, or 0 */
-  int timed_out;     /* 1 when the wall-clock deadline killed it */
-  int truncated;     /* 1 when stdout or stderr went past output_max */
-  char *out;         /* captured stdout, NUL-terminated; owned by the result */
-  char *err;         /* captured stderr, NUL-terminated; owned by the result */
+  int exit_code; /* the child's exit status, or -1 when killed by a signal */
+  int signal;    /* the signal that killed it, or 0 */
+  int timed_out; /* 1 when the wall-clock deadline killed it */
+  int truncated; /* 1 when stdout or stderr went past output_max */
+  char *out;     /* captured stdout, NUL-terminated; owned by the result */
+  char *err;     /* captured stderr, NUL-terminated; owned by the result */
 };
 
 /* One pipe read by runner_watch: at most MAX bytes are kept in BUF (malloc'd by runner_stream_init, NUL-
@@ -48,7 +49,7 @@ typedef void (*runner_kill_fn)(pid_t pid, void *arg);
  * or *STOP (may be NULL) becomes non-zero: then KILL(PID, ARG) runs once and reading stops. Streams are
  * closed on return. Sets *TIMED_OUT when the deadline fired. Returns 1 when KILL ran, 0 otherwise. The caller
  * still reaps PID. */
-int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms, const volatile int *stop,
+int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms, const atomic_int *stop,
                  runner_kill_fn kill_fn, void *arg, int *timed_out);
 
 /* CLOCK_MONOTONIC in milliseconds. */
@@ -62,7 +63,7 @@ int runner_apply_limits(const struct runner_limits *l, long nofile, long nproc);
  * fds 0-2 and an empty environment plus PATH, and fills RES. Returns 0 when the child ran (whatever its exit),
  * -1 when it could not be started. STOP, when not NULL, is polled: a non-zero value kills the child, reported
  * as a signal. Free RES with runner_result_free. */
-int runner_run(char *const argv[], const struct runner_limits *limits, const volatile int *stop,
+int runner_run(char *const argv[], const struct runner_limits *limits, const atomic_int *stop,
                struct runner_result *res);
 /* Frees what RES holds; accepts a zeroed result. */
 void runner_result_free(struct runner_result *res);

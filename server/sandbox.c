@@ -2,6 +2,7 @@
  * multi-threaded): the parent prepares every string, fd number and the seccomp program before fork. */
 #include "sandbox.h"
 
+#include <stdatomic.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -56,19 +57,64 @@ static struct {
 
 /* Syscalls a scorer never needs and that widen the kernel's attack surface: the process is killed. */
 static const char *const denied[] = {
-  "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root", "chroot", "move_mount",
-  "open_tree", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "bpf", "unshare", "setns", "keyctl",
-  "add_key", "request_key", "perf_event_open", "io_uring_setup", "io_uring_enter", "io_uring_register",
-  "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "swapon", "swapoff", "reboot",
-  "open_by_handle_at", "name_to_handle_at", "userfaultfd", "acct", "quotactl", "syslog", "vhangup", "uselib",
-  "lookup_dcookie", "personality", "settimeofday", "clock_settime", "adjtimex", "clock_adjtime", "iopl",
-  "ioperm", "modify_ldt", "fanotify_init", "kcmp", "pidfd_getfd",
+  "ptrace",
+  "process_vm_readv",
+  "process_vm_writev",
+  "mount",
+  "umount2",
+  "pivot_root",
+  "chroot",
+  "move_mount",
+  "open_tree",
+  "fsopen",
+  "fsconfig",
+  "fsmount",
+  "fspick",
+  "mount_setattr",
+  "bpf",
+  "unshare",
+  "setns",
+  "keyctl",
+  "add_key",
+  "request_key",
+  "perf_event_open",
+  "io_uring_setup",
+  "io_uring_enter",
+  "io_uring_register",
+  "kexec_load",
+  "kexec_file_load",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "swapon",
+  "swapoff",
+  "reboot",
+  "open_by_handle_at",
+  "name_to_handle_at",
+  "userfaultfd",
+  "acct",
+  "quotactl",
+  "syslog",
+  "vhangup",
+  "uselib",
+  "lookup_dcookie",
+  "personality",
+  "settimeofday",
+  "clock_settime",
+  "adjtimex",
+  "clock_adjtime",
+  "iopl",
+  "ioperm",
+  "modify_ldt",
+  "fanotify_init",
+  "kcmp",
+  "pidfd_getfd",
 };
 
 static int add_rules(scmp_filter_ctx ctx)
 {
-  const uint64_t ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWIPC,
-                               CLONE_NEWUTS, CLONE_NEWCGROUP};
+  const uint64_t ns_flags[] = {CLONE_NEWUSER, CLONE_NEWNS,  CLONE_NEWPID,   CLONE_NEWNET,
+                               CLONE_NEWIPC,  CLONE_NEWUTS, CLONE_NEWCGROUP};
   for (size_t i = 0; i < sizeof(denied) / sizeof(denied[0]); i++) {
     int nr = seccomp_syscall_resolve_name(denied[i]);
     if (nr == __NR_SCMP_ERROR)
@@ -109,8 +155,7 @@ static int build_filter(char *err, size_t errlen)
     goto out;
   }
   fd = memfd_create("concours-seccomp", MFD_CLOEXEC);
-  if (fd < 0 || seccomp_export_bpf(ctx, fd) != 0 || fstat(fd, &st) != 0 || st.st_size <= 0 ||
-      st.st_size > 65536) {
+  if (fd < 0 || seccomp_export_bpf(ctx, fd) != 0 || fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > 65536) {
     snprintf(err, errlen, "cannot export the seccomp filter");
     goto out;
   }
@@ -255,9 +300,9 @@ static void build_bwrap_args(struct prep *p)
 /* ------------------------------------------------------------------------------------------ children */
 
 struct report_head {
-  int status;       /* wait status of the run, or -1 when it could not be started */
-  int setup_errno;  /* errno of the failed supervisor step, 0 when none */
-  int setup_step;   /* which step failed (1 mount, 2 fds, 3 fork) */
+  int status;      /* wait status of the run, or -1 when it could not be started */
+  int setup_errno; /* errno of the failed supervisor step, 0 when none */
+  int setup_step;  /* which step failed (1 mount, 2 fds, 3 fork) */
   long maxrss_kb;
   long cpu_ms;
 };
@@ -416,22 +461,25 @@ static int view(const struct prep *p)
       return -1;
     close(VIEW_FD0 + i);
   }
-  if (s->output_host != NULL && (mkdir(p->view_out, 0700) != 0 ||
-                                 mount("tmpfs", p->view_out, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, p->out_opts) != 0))
+  if (s->output_host != NULL &&
+      (mkdir(p->view_out, 0700) != 0 ||
+       mount("tmpfs", p->view_out, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, p->out_opts) != 0))
     return -1;
   return 0;
 }
 
 /* The supervisor: the run's view, fds, the run, then the report. Never returns. */
-static volatile pid_t run_pgid;
+static atomic_int run_pgid; /* set before the handler can run, read in it: lock-free, so signal-safe */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler reads run_pgid: atomic_int must be lock-free");
 
 /* The supervisor's SIGTERM (the server's deadline or stop): kill the run's process group (bwrap and the namespace's
  * init, which takes the namespace with it); the supervisor then reaps them all and exits. */
 static void on_term(int sig)
 {
   (void)sig;
-  if (run_pgid > 0)
-    kill(-run_pgid, SIGKILL);
+  pid_t pgid = atomic_load(&run_pgid);
+  if (pgid > 0)
+    kill(-pgid, SIGKILL);
 }
 
 static void supervisor(struct prep *p, int out, int err, int bpf, int info, int rep)
@@ -469,7 +517,7 @@ static void supervisor(struct prep *p, int out, int err, int bpf, int info, int 
   if (pid == 0)
     run_child(p, out, err, bpf, info);
   setpgid(pid, pid); /* also here, so that the group exists whichever runs first */
-  run_pgid = pid;
+  atomic_store(&run_pgid, pid);
   if (sigprocmask(SIG_UNBLOCK, &term, NULL) != 0)
     kill(-pid, SIGKILL);
   close(out);
@@ -489,8 +537,8 @@ static void supervisor(struct prep *p, int out, int err, int bpf, int info, int 
   h.status = status;
   h.setup_step = 0;
   h.maxrss_kb = ru.ru_maxrss;
-  h.cpu_ms = (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
-             (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+  h.cpu_ms =
+    (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
   write_all(rep, &h, sizeof(h));
   int dirfd = s->output_host != NULL ? open(p->out_src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
   for (int i = 0; i < s->noutputs; i++)
@@ -600,8 +648,8 @@ static int parse_report(const struct sandbox_spec *spec, const struct runner_str
   }
   memcpy(&h, rep->buf, sizeof(h));
   if (h.status < 0) {
-    snprintf(err, errlen, "sandbox set-up failed: cannot %s: %s", steps[h.setup_step > 0 && h.setup_step < 4 ?
-             h.setup_step : 0], strerror(h.setup_errno));
+    snprintf(err, errlen, "sandbox set-up failed: cannot %s: %s",
+             steps[h.setup_step > 0 && h.setup_step < 4 ? h.setup_step : 0], strerror(h.setup_errno));
     return -1;
   }
   *status = h.status;
@@ -654,14 +702,14 @@ static void classify(const struct sandbox_spec *spec, struct sandbox_result *res
     res->limit = SANDBOX_LIMIT_CPU;
   } else if (r->exit_code != 0 &&
              ((double)res->maxrss_kb >= 0.8 * (double)spec->limits.memory_mb * 1024.0 ||
-              (r->err != NULL && (strstr(r->err, "MemoryError") != NULL ||
-                                  strstr(r->err, "Cannot allocate memory") != NULL ||
-                                  strstr(r->err, "out of memory") != NULL || strstr(r->err, "bad_alloc") != NULL)))) {
+              (r->err != NULL &&
+               (strstr(r->err, "MemoryError") != NULL || strstr(r->err, "Cannot allocate memory") != NULL ||
+                strstr(r->err, "out of memory") != NULL || strstr(r->err, "bad_alloc") != NULL)))) {
     res->limit = SANDBOX_LIMIT_MEMORY;
   }
 }
 
-int sandbox_run(const struct sandbox_spec *spec, const volatile int *stop, struct sandbox_result *res, char *err,
+int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct sandbox_result *res, char *err,
                 size_t errlen)
 {
   int outp[2] = {-1, -1}, errp[2] = {-1, -1}, infop[2] = {-1, -1}, repp[2] = {-1, -1}, bpfp[2] = {-1, -1};
@@ -939,7 +987,8 @@ int sandbox_limits_parse(json_t *limits, int default_wall_s, struct runner_limit
     snprintf(err, errlen, "must be an object like {\"wall_s\": 600, \"cpu_s\": 600, \"memory_mb\": 4096}");
     return -1;
   }
-  json_object_foreach(limits, key, v) {
+  json_object_foreach(limits, key, v)
+  {
     if (strcmp(key, "wall_s") != 0 && strcmp(key, "cpu_s") != 0 && strcmp(key, "memory_mb") != 0) {
       snprintf(err, errlen, "unknown key \"%.60s\" (known: wall_s, cpu_s, memory_mb)", key);
       return -1;
@@ -953,8 +1002,8 @@ int sandbox_limits_parse(json_t *limits, int default_wall_s, struct runner_limit
     snprintf(err, errlen, "cpu_s must be an integer from 1 to %d (seconds)", SANDBOX_WALL_MAX_S);
     return -1;
   }
-  if (limit_field(limits, "memory_mb", SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB, SANDBOX_MEMORY_DEFAULT_MB,
-                  &mem) != 0) {
+  if (limit_field(limits, "memory_mb", SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB, SANDBOX_MEMORY_DEFAULT_MB, &mem) !=
+      0) {
     snprintf(err, errlen, "memory_mb must be an integer from %d to %d", SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB);
     return -1;
   }
@@ -1025,8 +1074,9 @@ int sandbox_init(int insecure, char *err, size_t errlen)
     goto fail;
   if (self_test(err, errlen) != 0) {
     size_t len = strlen(err);
-    snprintf(err + len, errlen - len, " (are unprivileged user namespaces enabled? see "
-                                      "user.max_user_namespaces and kernel.apparmor_restrict_unprivileged_userns)");
+    snprintf(err + len, errlen - len,
+             " (are unprivileged user namespaces enabled? see "
+             "user.max_user_namespaces and kernel.apparmor_restrict_unprivileged_userns)");
     goto fail;
   }
   return 0;

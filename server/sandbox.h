@@ -18,6 +18,7 @@
 #ifndef CONCOURS_SANDBOX_H
 #define CONCOURS_SANDBOX_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -27,7 +28,8 @@
 #define SANDBOX_MAX_BINDS 6
 #define SANDBOX_MAX_OUTPUTS 2
 #define SANDBOX_OUTPUT_MAX (64 * 1024) /* bytes read of one output file */
-#define SANDBOX_UID_BASE 1900000000u   /* run N (0..63) of server process P runs as uid/gid
+#define SANDBOX_UID_BASE                                                                                               \
+  1900000000u /* run N (0..63) of server process P runs as uid/gid
                                          SANDBOX_UID_BASE + (P mod 4096) * 64 + N */
 
 /* Checks that the sandbox works on this host (bubblewrap present, unprivileged user namespaces, seccomp,
@@ -44,44 +46,44 @@ struct sandbox_bind {
 };
 
 struct sandbox_spec {
-  char *const *argv;        /* argv[0] absolute; paths as the program sees them (see sandbox_inside_path) */
+  char *const *argv; /* argv[0] absolute; paths as the program sees them (see sandbox_inside_path) */
   struct sandbox_bind binds[SANDBOX_MAX_BINDS];
   int nbinds;
-  const char *output_host;  /* an empty folder (in DATA/tmp): its tmpfs appears at /sandbox/output; or NULL */
+  const char *output_host; /* an empty folder (in DATA/tmp): its tmpfs appears at /sandbox/output; or NULL */
   const char *outputs[SANDBOX_MAX_OUTPUTS]; /* names of files read back from the output folder */
   int noutputs;
-  const char *chdir;        /* working folder as the program sees it, or NULL for /sandbox (or /) */
+  const char *chdir; /* working folder as the program sees it, or NULL for /sandbox (or /) */
   struct runner_limits limits;
-  long tmp_mb;              /* size of /tmp and of the output tmpfs */
+  long tmp_mb; /* size of /tmp and of the output tmpfs */
 };
 
 enum sandbox_limit {
   SANDBOX_LIMIT_NONE = 0,
-  SANDBOX_LIMIT_WALL,   /* wall-clock deadline */
-  SANDBOX_LIMIT_CPU,    /* RLIMIT_CPU */
-  SANDBOX_LIMIT_MEMORY  /* RLIMIT_AS (inferred: the run failed near the limit or said it ran out of memory) */
+  SANDBOX_LIMIT_WALL,  /* wall-clock deadline */
+  SANDBOX_LIMIT_CPU,   /* RLIMIT_CPU */
+  SANDBOX_LIMIT_MEMORY /* RLIMIT_AS (inferred: the run failed near the limit or said it ran out of memory) */
 };
 
 enum sandbox_file_state {
   SANDBOX_FILE_OK = 0,
   SANDBOX_FILE_MISSING,
-  SANDBOX_FILE_UNSAFE,    /* a symlink, FIFO, device or folder */
+  SANDBOX_FILE_UNSAFE, /* a symlink, FIFO, device or folder */
   SANDBOX_FILE_TOO_LARGE,
-  SANDBOX_FILE_UNREAD     /* the run did not get that far (killed) or the report was cut */
+  SANDBOX_FILE_UNREAD /* the run did not get that far (killed) or the report was cut */
 };
 
 struct sandbox_file {
   enum sandbox_file_state state;
-  char *data;  /* NUL-terminated content when OK; owned by the result */
+  char *data; /* NUL-terminated content when OK; owned by the result */
   size_t len;
 };
 
 struct sandbox_result {
-  struct runner_result run;  /* exit_code is the program's; a program killed by a signal has signal set */
-  enum sandbox_limit limit;  /* the limit the run hit, if any */
+  struct runner_result run; /* exit_code is the program's; a program killed by a signal has signal set */
+  enum sandbox_limit limit; /* the limit the run hit, if any */
   long maxrss_kb;
   double cpu_s;
-  int stopped;               /* killed because the server is stopping */
+  int stopped;                                    /* killed because the server is stopping */
   struct sandbox_file files[SANDBOX_MAX_OUTPUTS]; /* in the order of spec->outputs */
 };
 
@@ -92,7 +94,7 @@ int sandbox_inside_path(const struct sandbox_spec *spec, const char *inside, cha
 /* Runs SPEC and fills RES. Returns 0 when the program ran (whatever its exit), -1 when the sandbox could not
  * be set up (ERR says why, for the organizers' log). STOP as in runner_run. Free RES with
  * sandbox_result_free whatever the return. Thread-safe: at most 64 runs at once (others wait). */
-int sandbox_run(const struct sandbox_spec *spec, const volatile int *stop, struct sandbox_result *res, char *err,
+int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct sandbox_result *res, char *err,
                 size_t errlen);
 void sandbox_result_free(struct sandbox_result *res);
 

@@ -77,9 +77,8 @@ int sandbox_program_expand(const char *cmd, const struct sandbox_program_vars *v
   const struct {
     const char *name;
     const char *value;
-  } vars[] = {{"input", v->input},   {"output", v->output}, {"program", v->program},
-              {"hidden", v->hidden}, {"shared", v->shared}, {"tmp", v->tmp},
-              {"predictions", v->predictions}};
+  } vars[] = {{"input", v->input},   {"output", v->output}, {"program", v->program},        {"hidden", v->hidden},
+              {"shared", v->shared}, {"tmp", v->tmp},       {"predictions", v->predictions}};
   size_t o = 0;
   for (const char *p = cmd; *p != '\0';) {
     const char *value = NULL;
@@ -143,8 +142,8 @@ static int put_record(FILE *f, const struct csv_field *fields, int n, int skip)
   return fputc('\n', f) == EOF ? -1 : 0;
 }
 
-long sandbox_program_split_truth(const char *truth, const char *split_column, enum sandbox_split which,
-                                 const char *dst, int *has_split, char *err, size_t errlen)
+long sandbox_program_split_truth(const char *truth, const char *split_column, enum sandbox_split which, const char *dst,
+                                 int *has_split, char *err, size_t errlen)
 {
   struct arc_input in;
   struct arc_limits lim = {TRUTH_MAX_BYTES, 1};

@@ -29,8 +29,8 @@ enum sandbox_split { SANDBOX_SPLIT_ALL = 0, SANDBOX_SPLIT_PUBLIC, SANDBOX_SPLIT_
  * or "Private" (case-insensitive) as WHICH asks, or every row for SANDBOX_SPLIT_ALL, leaving the split column
  * out. *HAS_SPLIT (may be NULL) tells whether TRUTH has that column. Returns the number of rows written, or -1
  * with a message in ERR. */
-long sandbox_program_split_truth(const char *truth, const char *split_column, enum sandbox_split which,
-                                 const char *dst, int *has_split, char *err, size_t errlen);
+long sandbox_program_split_truth(const char *truth, const char *split_column, enum sandbox_split which, const char *dst,
+                                 int *has_split, char *err, size_t errlen);
 
 /* Lays the submission PRED out in the folder RES_DIR: a zip / tar / tar.gz is unpacked (extract.c), a gzip
  * file is decompressed to predictions.csv, any other file is copied to predictions.csv; files are 0644,

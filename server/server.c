@@ -39,8 +39,10 @@ int server_lock_data(const char *data_dir)
     ssize_t got = pread(fd, pid, sizeof(pid) - 1, 0);
     pid[got > 0 ? got : 0] = '\0';
     pid[strcspn(pid, "\n")] = '\0';
-    fprintf(stderr, "concours: the data folder %s is in use by another concours server%s%s%s: stop it first, or "
-            "give this one another --data\n", data_dir, pid[0] != '\0' ? " (pid " : "", pid, pid[0] != '\0' ? ")" : "");
+    fprintf(stderr,
+            "concours: the data folder %s is in use by another concours server%s%s%s: stop it first, or "
+            "give this one another --data\n",
+            data_dir, pid[0] != '\0' ? " (pid " : "", pid, pid[0] != '\0' ? ")" : "");
     close(fd);
     return -1;
   }
@@ -66,7 +68,8 @@ int server_open_data(struct app_config *cfg, int pool_size)
     fprintf(stderr, "concours: %s\n", err);
     return -1;
   }
-  if (store_path(dbpath, sizeof(dbpath), "concours.db") != 0 || db_pool_init(dbpath, pool_size, err, sizeof(err)) != 0) {
+  if (store_path(dbpath, sizeof(dbpath), "concours.db") != 0 ||
+      db_pool_init(dbpath, pool_size, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours: %s\n", err);
     return -1;
   }
@@ -91,9 +94,10 @@ void server_print_import(const char *path, const struct bundle_result *res, cons
   case BUNDLE_CHANGED:
   case BUNDLE_UPDATED:
     printf(res->state == BUNDLE_CHANGED ? "challenge %s: %s differs from the imported bundle; NOT applied (the "
-           "database is the truth after the first import):\n" : "updated challenge %s from %s:\n", res->slug, path);
-    json_array_foreach(res->changes, i, c)
-      printf("  - %s\n", json_string_value(c));
+                                          "database is the truth after the first import):\n"
+                                        : "updated challenge %s from %s:\n",
+           res->slug, path);
+    json_array_foreach(res->changes, i, c) printf("  - %s\n", json_string_value(c));
     if (res->state == BUNDLE_CHANGED)
       printf("  apply them with: concours challenge import %s --apply --data %s\n", path, data_dir);
     if (res->rescored > 0)
@@ -178,16 +182,19 @@ static int free_port_listen(const struct mg_context *ctx, const struct app_confi
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
   int too_large = status == 413 || (errmsg != NULL && strcasestr(errmsg, "too large") != NULL);
-  const char *code = too_large ? "too_large" : status >= 500 ? "internal_error" : status == 404 ? "not_found"
-                                                                                                 : "bad_request";
+  const char *code = too_large       ? "too_large"
+                     : status >= 500 ? "internal_error"
+                     : status == 404 ? "not_found"
+                                     : "bad_request";
   char body[256];
   int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
                    too_large ? "request too large" : "malformed or oversized request");
   if (n < 0 || (size_t)n >= sizeof(body))
     return 1;
-  mg_printf(conn, "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-            "Connection: close\r\n%s\r\n\r\n%s", status, too_large ? "Payload Too Large" : "Bad Request", n,
-            http_security_headers, body);
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            "Connection: close\r\n%s\r\n\r\n%s",
+            status, too_large ? "Payload Too Large" : "Bad Request", n, http_security_headers, body);
   return 0;
 }
 
@@ -230,23 +237,40 @@ int server_run(struct app_config *cfg)
 
   snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
   const char *options[] = {
-    "listening_ports", cfg->listen,
-    "num_threads", threads,
-    "document_root", cfg->web_dir,
-    "enable_directory_listing", "no",
-    "decode_url", "no",
-    "tcp_nodelay", "1",
-    "enable_keep_alive", "yes",
-    "keep_alive_timeout_ms", "5000",
-    "request_timeout_ms", "30000",
-    "max_request_size", "16384",
-    "access_control_allow_origin", origin_empty,
-    "access_control_allow_methods", origin_empty,
-    "access_control_allow_headers", origin_empty,
-    "additional_header", http_security_headers,
-    "hide_files_patterns", "**.map$|**/.*",
-    "static_file_cache_control", "private, no-cache",
-    NULL, NULL,
+    "listening_ports",
+    cfg->listen,
+    "num_threads",
+    threads,
+    "document_root",
+    cfg->web_dir,
+    "enable_directory_listing",
+    "no",
+    "decode_url",
+    "no",
+    "tcp_nodelay",
+    "1",
+    "enable_keep_alive",
+    "yes",
+    "keep_alive_timeout_ms",
+    "5000",
+    "request_timeout_ms",
+    "30000",
+    "max_request_size",
+    "16384",
+    "access_control_allow_origin",
+    origin_empty,
+    "access_control_allow_methods",
+    origin_empty,
+    "access_control_allow_headers",
+    origin_empty,
+    "additional_header",
+    http_security_headers,
+    "hide_files_patterns",
+    "**.map$|**/.*",
+    "static_file_cache_control",
+    "private, no-cache",
+    NULL,
+    NULL,
   };
   struct mg_callbacks callbacks;
   struct mg_init_data init;

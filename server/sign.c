@@ -93,8 +93,8 @@ int sign_message(const void *msg, size_t len, char *out, size_t outlen)
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   if (key == NULL || ctx == NULL || outlen < 100)
     goto out;
-  if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 ||
-      EVP_DigestSign(ctx, sig, &siglen, msg, len) != 1 || siglen != 64)
+  if (EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) != 1 || EVP_DigestSign(ctx, sig, &siglen, msg, len) != 1 ||
+      siglen != 64)
     goto out;
   if (EVP_EncodeBlock((unsigned char *)out, sig, (int)siglen) <= 0)
     goto out;

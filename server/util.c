@@ -337,7 +337,8 @@ int util_run_with_stack(int (*fn)(void *), void *arg, size_t stack_bytes)
   pthread_t t;
   if (pthread_attr_init(&attr) != 0)
     return -1;
-  int ok = pthread_attr_setstacksize(&attr, stack_bytes) == 0 && pthread_create(&t, &attr, stack_trampoline, &call) == 0;
+  int ok =
+    pthread_attr_setstacksize(&attr, stack_bytes) == 0 && pthread_create(&t, &attr, stack_trampoline, &call) == 0;
   pthread_attr_destroy(&attr);
   if (!ok)
     return -1;

@@ -15,83 +15,83 @@ static uint64_t state;
 
 static uint64_t next(void)
 {
-	uint64_t z = (state += UINT64_C(0x9E3779B97F4A7C15));
+  uint64_t z = (state += UINT64_C(0x9E3779B97F4A7C15));
 
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
+  z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+  return z ^ (z >> 31);
 }
 
 static double uniform(void)
 {
-	return (double)(next() >> 11) / 9007199254740992.0;
+  return (double)(next() >> 11) / 9007199254740992.0;
 }
 
 int main(int argc, char **argv)
 {
-	FILE *t;
-	FILE *p;
-	size_t n;
-	size_t i;
-	int multi;
-	uint32_t *order = NULL;
-	uint8_t *label = NULL;
+  FILE *t;
+  FILE *p;
+  size_t n;
+  size_t i;
+  int multi;
+  uint32_t *order = NULL;
+  uint8_t *label = NULL;
 
-	if (argc < 6) {
-		fprintf(stderr, "usage: score_gen binary|multi ROWS SEED TRUTH PRED [shuffle]\n");
-		return 2;
-	}
-	multi = strcmp(argv[1], "multi") == 0;
-	n = strtoull(argv[2], NULL, 10);
-	state = strtoull(argv[3], NULL, 10);
-	t = fopen(argv[4], "w");
-	p = fopen(argv[5], "w");
-	order = malloc(n * sizeof *order);
-	label = malloc(n);
-	if (!t || !p || !order || !label) {
-		perror("score_gen");
-		return 1;
-	}
-	fputs("id,label,Usage\n", t);
-	fputs(multi ? "id,0,1,2,3,4\n" : "id,label\n", p);
-	for (i = 0; i < n; i++) {
-		label[i] = (uint8_t)(multi ? next() % 5 : next() % 2);
-		fprintf(t, "id_%09zu,%u,%s\n", i, label[i], uniform() < 0.3 ? "Public" : "Private");
-		order[i] = (uint32_t)i;
-	}
-	if (argc > 6 && strcmp(argv[6], "shuffle") == 0) {
-		for (i = n; i > 1; i--) {
-			size_t j = next() % i;
-			uint32_t tmp = order[i - 1];
+  if (argc < 6) {
+    fprintf(stderr, "usage: score_gen binary|multi ROWS SEED TRUTH PRED [shuffle]\n");
+    return 2;
+  }
+  multi = strcmp(argv[1], "multi") == 0;
+  n = strtoull(argv[2], NULL, 10);
+  state = strtoull(argv[3], NULL, 10);
+  t = fopen(argv[4], "w");
+  p = fopen(argv[5], "w");
+  order = malloc(n * sizeof *order);
+  label = malloc(n);
+  if (!t || !p || !order || !label) {
+    perror("score_gen");
+    return 1;
+  }
+  fputs("id,label,Usage\n", t);
+  fputs(multi ? "id,0,1,2,3,4\n" : "id,label\n", p);
+  for (i = 0; i < n; i++) {
+    label[i] = (uint8_t)(multi ? next() % 5 : next() % 2);
+    fprintf(t, "id_%09zu,%u,%s\n", i, label[i], uniform() < 0.3 ? "Public" : "Private");
+    order[i] = (uint32_t)i;
+  }
+  if (argc > 6 && strcmp(argv[6], "shuffle") == 0) {
+    for (i = n; i > 1; i--) {
+      size_t j = next() % i;
+      uint32_t tmp = order[i - 1];
 
-			order[i - 1] = order[j];
-			order[j] = tmp;
-		}
-	}
-	for (i = 0; i < n; i++) {
-		size_t r = order[i];
+      order[i - 1] = order[j];
+      order[j] = tmp;
+    }
+  }
+  for (i = 0; i < n; i++) {
+    size_t r = order[i];
 
-		if (!multi) {
-			double v = 0.6 * uniform() + 0.4 * label[r] * uniform();
+    if (!multi) {
+      double v = 0.6 * uniform() + 0.4 * label[r] * uniform();
 
-			fprintf(p, "id_%09zu,%.6f\n", r, v);
-		} else {
-			double w[5];
-			double s = 0;
-			int k;
+      fprintf(p, "id_%09zu,%.6f\n", r, v);
+    } else {
+      double w[5];
+      double s = 0;
+      int k;
 
-			for (k = 0; k < 5; k++) {
-				w[k] = uniform() + (k == label[r] ? 0.5 : 0.0);
-				s += w[k];
-			}
-			fprintf(p, "id_%09zu,%.6f,%.6f,%.6f,%.6f,%.6f\n", r, w[0] / s, w[1] / s, w[2] / s, w[3] / s, w[4] / s);
-		}
-	}
-	if (fclose(t) != 0 || fclose(p) != 0) {
-		perror("score_gen");
-		return 1;
-	}
-	free(order);
-	free(label);
-	return 0;
+      for (k = 0; k < 5; k++) {
+        w[k] = uniform() + (k == label[r] ? 0.5 : 0.0);
+        s += w[k];
+      }
+      fprintf(p, "id_%09zu,%.6f,%.6f,%.6f,%.6f,%.6f\n", r, w[0] / s, w[1] / s, w[2] / s, w[3] / s, w[4] / s);
+    }
+  }
+  if (fclose(t) != 0 || fclose(p) != 0) {
+    perror("score_gen");
+    return 1;
+  }
+  free(order);
+  free(label);
+  return 0;
 }

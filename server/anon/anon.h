@@ -22,27 +22,27 @@
 
 /* Return codes of anon_check_file(), anon_pseudonymize_file() and anon_cli_main() (process exit codes). */
 enum anon_status {
-    ANON_PASS = 0,  /* the check passed, or the work is done */
-    ANON_FAIL = 1,  /* the check ran and the data failed it */
-    ANON_ERROR = 2, /* usage, malformed input or I/O error: err holds one line fit to show an organizer */
+  ANON_PASS = 0,  /* the check passed, or the work is done */
+  ANON_FAIL = 1,  /* the check ran and the data failed it */
+  ANON_ERROR = 2, /* usage, malformed input or I/O error: err holds one line fit to show an organizer */
 };
 
 /* Input caps. A zero field means "the default" given beside it. */
 struct anon_limits {
-    size_t max_record_bytes;      /* one CSV record, quotes removed: default 1 MiB */
-    size_t max_columns;           /* default 4096 */
-    unsigned long long max_rows;  /* data rows per file: default 100,000,000 */
+  size_t max_record_bytes;     /* one CSV record, quotes removed: default 1 MiB */
+  size_t max_columns;          /* default 4096 */
+  unsigned long long max_rows; /* data rows per file: default 100,000,000 */
 };
 
 /* What anon_check_file() checks against. Initialise with anon_check_options_init(), then set fields. */
 struct anon_check_options {
-    const char *const *quasi;   /* declared quasi-identifier column names (borrowed); NULL: suggest them */
-    size_t n_quasi;
-    unsigned k;                 /* minimal equivalence class size; default 5 */
-    const char *sensitive;      /* column for l-diversity (borrowed), or NULL for none */
-    unsigned l;                 /* minimal distinct sensitive values per class; default 2 */
-    struct anon_limits limits;
-    void *owned;                /* set by anon_check_options_from_json(), freed by anon_check_options_free() */
+  const char *const *quasi; /* declared quasi-identifier column names (borrowed); NULL: suggest them */
+  size_t n_quasi;
+  unsigned k;            /* minimal equivalence class size; default 5 */
+  const char *sensitive; /* column for l-diversity (borrowed), or NULL for none */
+  unsigned l;            /* minimal distinct sensitive values per class; default 2 */
+  struct anon_limits limits;
+  void *owned; /* set by anon_check_options_from_json(), freed by anon_check_options_free() */
 };
 
 /* Fills opt with the defaults: suggested quasi-identifiers, k = 5, no sensitive column, l = 2,
@@ -56,8 +56,7 @@ void anon_check_options_init(struct anon_check_options *opt);
  * anonymity, which must outlive opt; the array holding them is owned by opt: release it with
  * anon_check_options_free() in every case. Returns 0, or -1 with err naming the offending field.
  */
-int anon_check_options_from_json(struct anon_check_options *opt, const json_t *anonymity, char *err,
-                                 size_t errlen);
+int anon_check_options_from_json(struct anon_check_options *opt, const json_t *anonymity, char *err, size_t errlen);
 
 /* Frees what anon_check_options_from_json() allocated; safe on options from anon_check_options_init(). */
 void anon_check_options_free(struct anon_check_options *opt);
@@ -91,23 +90,23 @@ int anon_report_write_text(FILE *out, const json_t *report);
 enum anon_generalize_kind { ANON_GEN_AUTO, ANON_GEN_BAND, ANON_GEN_PREFIX };
 
 struct anon_generalize {
-    const char *column;              /* borrowed */
-    enum anon_generalize_kind kind;
-    unsigned width;                  /* band width in years, or prefix length in characters; >= 1 */
+  const char *column; /* borrowed */
+  enum anon_generalize_kind kind;
+  unsigned width; /* band width in years, or prefix length in characters; >= 1 */
 };
 
 /* What anon_pseudonymize_file() does. Initialise with anon_pseudo_options_init(), then set fields.
    Every name and array is borrowed. */
 struct anon_pseudo_options {
-    const char *id_column;                 /* required: the subject identifier, replaced by its pseudonym */
-    const char *const *drop;               /* columns removed from the output */
-    size_t n_drop;
-    const char *const *shift_dates;        /* date columns shifted by the subject's offset */
-    size_t n_shift_dates;
-    const struct anon_generalize *generalize;
-    size_t n_generalize;
-    unsigned shift_max_days;               /* offsets lie in [-max, -1] U [1, max]; default 365 */
-    struct anon_limits limits;
+  const char *id_column;   /* required: the subject identifier, replaced by its pseudonym */
+  const char *const *drop; /* columns removed from the output */
+  size_t n_drop;
+  const char *const *shift_dates; /* date columns shifted by the subject's offset */
+  size_t n_shift_dates;
+  const struct anon_generalize *generalize;
+  size_t n_generalize;
+  unsigned shift_max_days; /* offsets lie in [-max, -1] U [1, max]; default 365 */
+  struct anon_limits limits;
 };
 
 /* Fills opt with the defaults (no id column yet, nothing dropped, shifted or generalized, 365 days). */
@@ -122,8 +121,7 @@ void anon_pseudo_options_init(struct anon_pseudo_options *opt);
  * regular file, is readable or writable by group or others, or is not exactly ANON_KEY_LEN bytes is refused.
  * Sets *created to 1 when the file was created (created may be NULL). Returns 0, or -1 with err filled.
  */
-int anon_key_load_or_create(const char *path, unsigned char key[ANON_KEY_LEN], int *created, char *err,
-                            size_t errlen);
+int anon_key_load_or_create(const char *path, unsigned char key[ANON_KEY_LEN], int *created, char *err, size_t errlen);
 
 /* Writes into out[ANON_PSEUDONYM_LEN + 1] the pseudonym of value[0..len): the first 16 bytes, in lower-case
    hex, of HMAC-SHA256(key, "concours-pseudonym-v1" NUL value). Returns 0, or -1 if OpenSSL failed. */
@@ -132,8 +130,8 @@ int anon_pseudonym(const unsigned char key[ANON_KEY_LEN], const char *value, siz
 
 /* Counters filled by anon_pseudonymize_file(). */
 struct anon_pseudo_stats {
-    unsigned long long rows;
-    unsigned long long bytes_in;
+  unsigned long long rows;
+  unsigned long long bytes_in;
 };
 
 /* Streams in_path to out_path, applying opt with key. Memory is bounded by the limits, not the file size.

@@ -26,30 +26,29 @@ void anon_limits_resolve(const struct anon_limits *lim, struct anon_limits *out)
  * The first record is the header; every later record must have as many fields. Blank lines are skipped.
  * Memory: a 64 KiB read buffer plus max_record_bytes + max_columns bytes, whatever the file size. */
 struct anon_csv_reader {
-    int fd;
-    char *path;                  /* owned copy, for messages */
-    unsigned char *buf;          /* read buffer */
-    size_t buf_len, buf_pos;
-    char *rec;                   /* current record: fields back to back, each NUL-terminated */
-    size_t rec_len, rec_cap;
-    size_t *field_off;           /* offsets of fields in rec */
-    size_t *field_len;
-    size_t n_fields;
-    char *header;                /* copy of the header record, same layout */
-    size_t *header_off;
-    size_t n_header;
-    unsigned long long line;     /* physical line where the current record starts, 1-based */
-    unsigned long long next_line;
-    unsigned long long rows;     /* data records read so far */
-    unsigned long long bytes;    /* bytes read from the file */
-    struct anon_limits lim;
-    int eof;
+  int fd;
+  char *path;         /* owned copy, for messages */
+  unsigned char *buf; /* read buffer */
+  size_t buf_len, buf_pos;
+  char *rec; /* current record: fields back to back, each NUL-terminated */
+  size_t rec_len, rec_cap;
+  size_t *field_off; /* offsets of fields in rec */
+  size_t *field_len;
+  size_t n_fields;
+  char *header; /* copy of the header record, same layout */
+  size_t *header_off;
+  size_t n_header;
+  unsigned long long line; /* physical line where the current record starts, 1-based */
+  unsigned long long next_line;
+  unsigned long long rows;  /* data records read so far */
+  unsigned long long bytes; /* bytes read from the file */
+  struct anon_limits lim;
+  int eof;
 };
 
 /* Opens path and reads its header. Returns 0, or -1 with err filled (and r safe to close). r is caller
    storage; release it with anon_csv_close() in every case. */
-int anon_csv_open(struct anon_csv_reader *r, const char *path, const struct anon_limits *lim, char *err,
-                  size_t errlen);
+int anon_csv_open(struct anon_csv_reader *r, const char *path, const struct anon_limits *lim, char *err, size_t errlen);
 /* Reads the next data record. Returns 1 with the record in r, 0 at end of file, -1 with err filled
    ("PATH: line L, column C ("name"): what"). */
 int anon_csv_next(struct anon_csv_reader *r, char *err, size_t errlen);
@@ -62,16 +61,16 @@ long anon_csv_column(const struct anon_csv_reader *r, const char *name);
 /* Field i of the current record, borrowed from r until the next call. */
 static inline const char *anon_csv_field(const struct anon_csv_reader *r, size_t i)
 {
-    return r->rec + r->field_off[i];
+  return r->rec + r->field_off[i];
 }
 
 /* A buffered writer to a file descriptor; the first error sticks and is returned by flush. */
 struct anon_csv_writer {
-    int fd;
-    char *buf;
-    size_t len, cap;
-    int failed;                  /* errno of the first failed write, or 0 */
-    int at_line_start;
+  int fd;
+  char *buf;
+  size_t len, cap;
+  int failed; /* errno of the first failed write, or 0 */
+  int at_line_start;
 };
 
 /* Returns 0, or -1 when out of memory. The writer does not own fd. */
@@ -87,20 +86,20 @@ void anon_csv_writer_free(struct anon_csv_writer *w);
 /* ---- byte-keyed hash table (htab.c) ----------------------------------------------------------------
  * Exact: keys are stored, not just hashed. Used for equivalence classes and l-diversity pairs. */
 struct anon_hentry {
-    uint64_t hash;
-    size_t key_off;
-    uint32_t key_len;
-    uint32_t distinct;           /* free for the caller (l-diversity counts distinct sensitive values) */
-    uint64_t count;
+  uint64_t hash;
+  size_t key_off;
+  uint32_t key_len;
+  uint32_t distinct; /* free for the caller (l-diversity counts distinct sensitive values) */
+  uint64_t count;
 };
 
 struct anon_htab {
-    uint32_t *slots;             /* entry index + 1, 0 when empty */
-    size_t n_slots;              /* power of two */
-    struct anon_hentry *entries;
-    size_t n_entries, cap_entries;
-    char *keys;
-    size_t keys_len, keys_cap;
+  uint32_t *slots; /* entry index + 1, 0 when empty */
+  size_t n_slots;  /* power of two */
+  struct anon_hentry *entries;
+  size_t n_entries, cap_entries;
+  char *keys;
+  size_t keys_len, keys_cap;
 };
 
 /* Finds key or inserts it with count 0 and distinct 0. Returns the entry index and sets *is_new, or -1
@@ -122,15 +121,15 @@ void anon_name_normalize(const char *name, char *out, size_t outlen);
 
 /* Bits of anon_value_scan(). The first five are direct identifiers found anywhere inside the value. */
 enum {
-    ANON_V_EMAIL = 1u << 0,
-    ANON_V_PHONE = 1u << 1,
-    ANON_V_NIR = 1u << 2,        /* French social security number whose key checks out */
-    ANON_V_IPV4 = 1u << 3,
-    ANON_V_NAMES = 1u << 4,      /* free text naming a person (title + name, first name + surname...) */
-    ANON_V_DATE = 1u << 5,       /* the whole value is a day-precision date (optionally with a time) */
-    ANON_V_HEX_TOKEN = 1u << 6,  /* the whole value is an opaque hex token of 16+ characters */
-    ANON_V_B64_TOKEN = 1u << 7,  /* the whole value is an opaque base64 / base64url token of 16+ characters */
-    ANON_V_ICD10 = 1u << 8,      /* the whole value looks like an ICD-10 (CIM-10) diagnosis code */
+  ANON_V_EMAIL = 1u << 0,
+  ANON_V_PHONE = 1u << 1,
+  ANON_V_NIR = 1u << 2, /* French social security number whose key checks out */
+  ANON_V_IPV4 = 1u << 3,
+  ANON_V_NAMES = 1u << 4,     /* free text naming a person (title + name, first name + surname...) */
+  ANON_V_DATE = 1u << 5,      /* the whole value is a day-precision date (optionally with a time) */
+  ANON_V_HEX_TOKEN = 1u << 6, /* the whole value is an opaque hex token of 16+ characters */
+  ANON_V_B64_TOKEN = 1u << 7, /* the whole value is an opaque base64 / base64url token of 16+ characters */
+  ANON_V_ICD10 = 1u << 8,     /* the whole value looks like an ICD-10 (CIM-10) diagnosis code */
 };
 
 /* Scans one value (len bytes, valid UTF-8) and returns the ANON_V_ bits that apply. When ANON_V_DATE is set
@@ -142,13 +141,18 @@ unsigned anon_value_scan(const char *s, size_t len, int *year);
 int anon_nir_valid(const char s[15]);
 
 /* ---- dates (date.c) ---------------------------------------------------------------------------------- */
-enum anon_date_format { ANON_DATE_ISO, ANON_DATE_ISO_SLASH, ANON_DATE_DMY_SLASH, ANON_DATE_DMY_DASH,
-                        ANON_DATE_DMY_DOT };
+enum anon_date_format {
+  ANON_DATE_ISO,
+  ANON_DATE_ISO_SLASH,
+  ANON_DATE_DMY_SLASH,
+  ANON_DATE_DMY_DASH,
+  ANON_DATE_DMY_DOT
+};
 
 struct anon_date {
-    int year, month, day;
-    enum anon_date_format format;
-    size_t date_len;             /* bytes of the date part; the rest of the value (a time) is kept as is */
+  int year, month, day;
+  enum anon_date_format format;
+  size_t date_len; /* bytes of the date part; the rest of the value (a time) is kept as is */
 };
 
 /* Parses a day-precision date at the start of s: YYYY-MM-DD, YYYY/MM/DD, DD/MM/YYYY, DD-MM-YYYY or

@@ -13,61 +13,61 @@
 
 #define DEFAULT_K 5
 #define DEFAULT_L 2
-#define TOKEN_SHARE 0.95     /* share of values that must be opaque tokens for a pseudonym column */
-#define TYPE_SHARE 0.90      /* share of values that must be dates / diagnosis codes to type a column */
-#define BIRTH_YEAR_SPAN 30   /* a column of exact dates spanning this many years holds dates of birth */
+#define TOKEN_SHARE 0.95   /* share of values that must be opaque tokens for a pseudonym column */
+#define TYPE_SHARE 0.90    /* share of values that must be dates / diagnosis codes to type a column */
+#define BIRTH_YEAR_SPAN 30 /* a column of exact dates spanning this many years holds dates of birth */
 
 /* Value rules that make a column a direct identifier, in report order. */
 static const struct {
-    unsigned bit;
-    const char *rule;
+  unsigned bit;
+  const char *rule;
 } value_rules[] = {
-    {ANON_V_EMAIL, "email"}, {ANON_V_PHONE, "phone"}, {ANON_V_NIR, "nir"},
-    {ANON_V_IPV4, "ipv4"},   {ANON_V_NAMES, "free_text_names"},
+  {ANON_V_EMAIL, "email"}, {ANON_V_PHONE, "phone"},           {ANON_V_NIR, "nir"},
+  {ANON_V_IPV4, "ipv4"},   {ANON_V_NAMES, "free_text_names"},
 };
 #define N_VALUE_RULES (sizeof(value_rules) / sizeof(value_rules[0]))
 
 struct column {
-    enum anon_name_class name_class;
-    const char *name_category;
-    unsigned long long nonempty;
-    unsigned long long hits[N_VALUE_RULES];
-    unsigned long long dates, hex, b64, icd;
-    int min_year, max_year;
-    const char *pseudonym_rule;  /* set when the column holds opaque tokens */
-    int direct;                  /* some direct-identifier rule fired */
-    int quasi;                   /* used as a quasi-identifier */
+  enum anon_name_class name_class;
+  const char *name_category;
+  unsigned long long nonempty;
+  unsigned long long hits[N_VALUE_RULES];
+  unsigned long long dates, hex, b64, icd;
+  int min_year, max_year;
+  const char *pseudonym_rule; /* set when the column holds opaque tokens */
+  int direct;                 /* some direct-identifier rule fired */
+  int quasi;                  /* used as a quasi-identifier */
 };
 
 /* A column of exact dates spanning decades holds dates of birth, unless its name says it holds event dates
    (date_admission...: a quasi-identifier). */
 static int holds_birth_dates(const struct column *col)
 {
-    return col->nonempty > 0 && col->name_class != ANON_NAME_QUASI && (double)col->dates >= TYPE_SHARE * (double)col->nonempty &&
-           col->max_year - col->min_year >= BIRTH_YEAR_SPAN;
+  return col->nonempty > 0 && col->name_class != ANON_NAME_QUASI &&
+         (double)col->dates >= TYPE_SHARE * (double)col->nonempty && col->max_year - col->min_year >= BIRTH_YEAR_SPAN;
 }
 
 struct check {
-    const struct anon_check_options *opt;
-    struct anon_csv_reader head;  /* pass-1 reader, kept open for the header names */
-    struct column *cols;
-    size_t n_cols;
-    size_t *qi;
-    size_t n_qi;
-    long sensitive;               /* column index, or -1 */
-    int declared;
-    struct anon_htab classes;     /* QI tuple -> count (and distinct sensitive values) */
-    struct anon_htab pairs;       /* class index + sensitive value, for l-diversity */
-    char *key;
-    size_t key_cap;
-    unsigned long long rows;
+  const struct anon_check_options *opt;
+  struct anon_csv_reader head; /* pass-1 reader, kept open for the header names */
+  struct column *cols;
+  size_t n_cols;
+  size_t *qi;
+  size_t n_qi;
+  long sensitive; /* column index, or -1 */
+  int declared;
+  struct anon_htab classes; /* QI tuple -> count (and distinct sensitive values) */
+  struct anon_htab pairs;   /* class index + sensitive value, for l-diversity */
+  char *key;
+  size_t key_cap;
+  unsigned long long rows;
 };
 
 void anon_check_options_init(struct anon_check_options *opt)
 {
-    memset(opt, 0, sizeof(*opt));
-    opt->k = DEFAULT_K;
-    opt->l = DEFAULT_L;
+  memset(opt, 0, sizeof(*opt));
+  opt->k = DEFAULT_K;
+  opt->l = DEFAULT_L;
 }
 
 #define MAX_DECLARED_QUASI 256
@@ -76,515 +76,516 @@ void anon_check_options_init(struct anon_check_options *opt)
 /* Reads a whole number from 1 to MAX_K_OR_L at key of o into *out (left alone when absent). */
 static int json_count(const json_t *o, const char *key, unsigned *out, char *err, size_t errlen)
 {
-    const json_t *v = json_object_get(o, key);
+  const json_t *v = json_object_get(o, key);
 
-    if (v == NULL)
-        return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > MAX_K_OR_L) {
-        anon_errf(err, errlen, "anonymity.%s: a whole number from 1 to %d is required", key, MAX_K_OR_L);
-        return -1;
-    }
-    *out = (unsigned)json_integer_value(v);
+  if (v == NULL)
     return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > MAX_K_OR_L) {
+    anon_errf(err, errlen, "anonymity.%s: a whole number from 1 to %d is required", key, MAX_K_OR_L);
+    return -1;
+  }
+  *out = (unsigned)json_integer_value(v);
+  return 0;
 }
 
-int anon_check_options_from_json(struct anon_check_options *opt, const json_t *anonymity, char *err,
-                                 size_t errlen)
+int anon_check_options_from_json(struct anon_check_options *opt, const json_t *anonymity, char *err, size_t errlen)
 {
-    const json_t *qis, *sensitive, *v;
-    const char **names = NULL, *key;
-    size_t i;
+  const json_t *qis, *sensitive, *v;
+  const char **names = NULL, *key;
+  size_t i;
 
-    anon_check_options_init(opt);
-    if (anonymity == NULL)
-        return 0;
-    if (!json_is_object(anonymity)) {
-        anon_errf(err, errlen, "anonymity: an object is required");
-        return -1;
-    }
-    json_object_foreach((json_t *)anonymity, key, v) {
-        if (strcmp(key, "quasi_identifiers") != 0 && strcmp(key, "k") != 0 && strcmp(key, "sensitive") != 0 &&
-            strcmp(key, "l") != 0) {
-            anon_errf(err, errlen, "anonymity: unknown field \"%.64s\" (expected quasi_identifiers, k, sensitive, l)",
-                      key);
-            return -1;
-        }
-    }
-    if (json_count(anonymity, "k", &opt->k, err, errlen) != 0 || json_count(anonymity, "l", &opt->l, err, errlen) != 0)
-        return -1;
-    sensitive = json_object_get(anonymity, "sensitive");
-    if (sensitive != NULL && (!json_is_string(sensitive) || json_string_length(sensitive) == 0)) {
-        anon_errf(err, errlen, "anonymity.sensitive: a column name is required");
-        return -1;
-    }
-    opt->sensitive = json_string_value(sensitive);
-    qis = json_object_get(anonymity, "quasi_identifiers");
-    if (qis == NULL)
-        return 0;
-    if (!json_is_array(qis) || json_array_size(qis) > MAX_DECLARED_QUASI) {
-        anon_errf(err, errlen, "anonymity.quasi_identifiers: a list of at most %d column names is required",
-                  MAX_DECLARED_QUASI);
-        return -1;
-    }
-    names = calloc(json_array_size(qis) + 1, sizeof(*names));
-    if (names == NULL) {
-        anon_errf(err, errlen, "out of memory");
-        return -1;
-    }
-    opt->owned = names;
-    json_array_foreach(qis, i, v) {
-        if (!json_is_string(v) || json_string_length(v) == 0) {
-            anon_errf(err, errlen, "anonymity.quasi_identifiers[%zu]: a column name is required", i);
-            return -1;
-        }
-        names[i] = json_string_value(v);
-    }
-    opt->quasi = names;
-    opt->n_quasi = json_array_size(qis);
+  anon_check_options_init(opt);
+  if (anonymity == NULL)
     return 0;
+  if (!json_is_object(anonymity)) {
+    anon_errf(err, errlen, "anonymity: an object is required");
+    return -1;
+  }
+  json_object_foreach((json_t *)anonymity, key, v)
+  {
+    if (strcmp(key, "quasi_identifiers") != 0 && strcmp(key, "k") != 0 && strcmp(key, "sensitive") != 0 &&
+        strcmp(key, "l") != 0) {
+      anon_errf(err, errlen, "anonymity: unknown field \"%.64s\" (expected quasi_identifiers, k, sensitive, l)", key);
+      return -1;
+    }
+  }
+  if (json_count(anonymity, "k", &opt->k, err, errlen) != 0 || json_count(anonymity, "l", &opt->l, err, errlen) != 0)
+    return -1;
+  sensitive = json_object_get(anonymity, "sensitive");
+  if (sensitive != NULL && (!json_is_string(sensitive) || json_string_length(sensitive) == 0)) {
+    anon_errf(err, errlen, "anonymity.sensitive: a column name is required");
+    return -1;
+  }
+  opt->sensitive = json_string_value(sensitive);
+  qis = json_object_get(anonymity, "quasi_identifiers");
+  if (qis == NULL)
+    return 0;
+  if (!json_is_array(qis) || json_array_size(qis) > MAX_DECLARED_QUASI) {
+    anon_errf(err, errlen, "anonymity.quasi_identifiers: a list of at most %d column names is required",
+              MAX_DECLARED_QUASI);
+    return -1;
+  }
+  names = calloc(json_array_size(qis) + 1, sizeof(*names));
+  if (names == NULL) {
+    anon_errf(err, errlen, "out of memory");
+    return -1;
+  }
+  opt->owned = names;
+  json_array_foreach(qis, i, v)
+  {
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+      anon_errf(err, errlen, "anonymity.quasi_identifiers[%zu]: a column name is required", i);
+      return -1;
+    }
+    names[i] = json_string_value(v);
+  }
+  opt->quasi = names;
+  opt->n_quasi = json_array_size(qis);
+  return 0;
 }
 
 void anon_check_options_free(struct anon_check_options *opt)
 {
-    free(opt->owned);
-    opt->owned = NULL;
-    opt->quasi = NULL;
-    opt->n_quasi = 0;
+  free(opt->owned);
+  opt->owned = NULL;
+  opt->quasi = NULL;
+  opt->n_quasi = 0;
 }
 
 json_t *anon_report_public(const json_t *report)
 {
-    return json_pack("{s:b, s:O, s:O, s:I}", "passed", json_is_true(json_object_get(report, "passed")), "k",
-                     json_object_get(report, "k"), "k_anonymity", json_object_get(report, "k_anonymity"),
-                     "direct_identifiers_found", (json_int_t)json_array_size(json_object_get(report, "direct_identifiers")));
+  return json_pack("{s:b, s:O, s:O, s:I}", "passed", json_is_true(json_object_get(report, "passed")), "k",
+                   json_object_get(report, "k"), "k_anonymity", json_object_get(report, "k_anonymity"),
+                   "direct_identifiers_found",
+                   (json_int_t)json_array_size(json_object_get(report, "direct_identifiers")));
 }
 
 static void count_values(struct check *c, const struct anon_csv_reader *r)
 {
-    for (size_t i = 0; i < c->n_cols; i++) {
-        struct column *col = &c->cols[i];
-        size_t len = r->field_len[i];
-        unsigned bits;
-        int year = 0;
+  for (size_t i = 0; i < c->n_cols; i++) {
+    struct column *col = &c->cols[i];
+    size_t len = r->field_len[i];
+    unsigned bits;
+    int year = 0;
 
-        if (len == 0)
-            continue;
-        col->nonempty++;
-        bits = anon_value_scan(anon_csv_field(r, i), len, &year);
-        if (bits == 0)
-            continue;
-        for (size_t v = 0; v < N_VALUE_RULES; v++) {
-            if (bits & value_rules[v].bit)
-                col->hits[v]++;
-        }
-        if (bits & ANON_V_DATE) {
-            if (col->dates == 0 || year < col->min_year)
-                col->min_year = year;
-            if (col->dates == 0 || year > col->max_year)
-                col->max_year = year;
-            col->dates++;
-        }
-        col->hex += (bits & ANON_V_HEX_TOKEN) != 0;
-        col->b64 += (bits & ANON_V_B64_TOKEN) != 0;
-        col->icd += (bits & ANON_V_ICD10) != 0;
+    if (len == 0)
+      continue;
+    col->nonempty++;
+    bits = anon_value_scan(anon_csv_field(r, i), len, &year);
+    if (bits == 0)
+      continue;
+    for (size_t v = 0; v < N_VALUE_RULES; v++) {
+      if (bits & value_rules[v].bit)
+        col->hits[v]++;
     }
+    if (bits & ANON_V_DATE) {
+      if (col->dates == 0 || year < col->min_year)
+        col->min_year = year;
+      if (col->dates == 0 || year > col->max_year)
+        col->max_year = year;
+      col->dates++;
+    }
+    col->hex += (bits & ANON_V_HEX_TOKEN) != 0;
+    col->b64 += (bits & ANON_V_B64_TOKEN) != 0;
+    col->icd += (bits & ANON_V_ICD10) != 0;
+  }
 }
 
 /* Adds the current record to its equivalence class (and its sensitive value to that class's set). */
 static int count_class(struct check *c, const struct anon_csv_reader *r, char *err, size_t errlen)
 {
-    size_t need = 4, len = 0;
-    long cls, pair;
-    int is_new;
+  size_t need = 4, len = 0;
+  long cls, pair;
+  int is_new;
 
-    for (size_t q = 0; q < c->n_qi; q++)
-        need += 4 + r->field_len[c->qi[q]];
-    if (c->sensitive >= 0)
-        need += r->field_len[c->sensitive];
-    if (need > c->key_cap) {
-        char *k = realloc(c->key, need);
+  for (size_t q = 0; q < c->n_qi; q++)
+    need += 4 + r->field_len[c->qi[q]];
+  if (c->sensitive >= 0)
+    need += r->field_len[c->sensitive];
+  if (need > c->key_cap) {
+    char *k = realloc(c->key, need);
 
-        if (k == NULL)
-            goto oom;
-        c->key = k;
-        c->key_cap = need;
-    }
-    for (size_t q = 0; q < c->n_qi; q++) {
-        uint32_t flen = (uint32_t)r->field_len[c->qi[q]];
+    if (k == NULL)
+      goto oom;
+    c->key = k;
+    c->key_cap = need;
+  }
+  for (size_t q = 0; q < c->n_qi; q++) {
+    uint32_t flen = (uint32_t)r->field_len[c->qi[q]];
 
-        memcpy(c->key + len, &flen, 4);
-        memcpy(c->key + len + 4, anon_csv_field(r, c->qi[q]), flen);
-        len += 4 + flen;
-    }
-    cls = anon_htab_upsert(&c->classes, c->key, len, &is_new);
-    if (cls < 0)
-        goto oom;
-    c->classes.entries[cls].count++;
-    if (c->sensitive < 0)
-        return 0;
-    {
-        uint32_t id = (uint32_t)cls;
-        size_t slen = r->field_len[c->sensitive];
-
-        memcpy(c->key, &id, 4);
-        memcpy(c->key + 4, anon_csv_field(r, (size_t)c->sensitive), slen);
-        pair = anon_htab_upsert(&c->pairs, c->key, 4 + slen, &is_new);
-        if (pair < 0)
-            goto oom;
-        if (is_new)
-            c->classes.entries[cls].distinct++;
-    }
+    memcpy(c->key + len, &flen, 4);
+    memcpy(c->key + len + 4, anon_csv_field(r, c->qi[q]), flen);
+    len += 4 + flen;
+  }
+  cls = anon_htab_upsert(&c->classes, c->key, len, &is_new);
+  if (cls < 0)
+    goto oom;
+  c->classes.entries[cls].count++;
+  if (c->sensitive < 0)
     return 0;
+  {
+    uint32_t id = (uint32_t)cls;
+    size_t slen = r->field_len[c->sensitive];
+
+    memcpy(c->key, &id, 4);
+    memcpy(c->key + 4, anon_csv_field(r, (size_t)c->sensitive), slen);
+    pair = anon_htab_upsert(&c->pairs, c->key, 4 + slen, &is_new);
+    if (pair < 0)
+      goto oom;
+    if (is_new)
+      c->classes.entries[cls].distinct++;
+  }
+  return 0;
 oom:
-    anon_errf(err, errlen, "%s: out of memory counting equivalence classes", c->head.path);
-    return -1;
+  anon_errf(err, errlen, "%s: out of memory counting equivalence classes", c->head.path);
+  return -1;
 }
 
 /* Streams path once: counts values when detect is set, equivalence classes when classes is set. */
 static int scan(struct check *c, const char *path, int detect, int classes, char *err, size_t errlen)
 {
-    struct anon_csv_reader second;
-    struct anon_csv_reader *r = &c->head;
-    int rc = -1, got;
+  struct anon_csv_reader second;
+  struct anon_csv_reader *r = &c->head;
+  int rc = -1, got;
 
-    memset(&second, 0, sizeof(second));
-    second.fd = -1;
-    if (!detect) { /* the second pass reads the file again */
-        if (anon_csv_open(&second, path, &c->opt->limits, err, errlen) != 0)
-            goto out;
-        if (second.n_header != c->n_cols) {
-            anon_errf(err, errlen, "%s: the file changed while it was being checked", path);
-            goto out;
-        }
-        r = &second;
+  memset(&second, 0, sizeof(second));
+  second.fd = -1;
+  if (!detect) { /* the second pass reads the file again */
+    if (anon_csv_open(&second, path, &c->opt->limits, err, errlen) != 0)
+      goto out;
+    if (second.n_header != c->n_cols) {
+      anon_errf(err, errlen, "%s: the file changed while it was being checked", path);
+      goto out;
     }
-    c->rows = 0;
-    for (;;) {
-        got = anon_csv_next(r, err, errlen);
-        if (got < 0)
-            goto out;
-        if (got == 0)
-            break;
-        c->rows++;
-        if (detect)
-            count_values(c, r);
-        if (classes && count_class(c, r, err, errlen) != 0)
-            goto out;
-    }
-    rc = 0;
+    r = &second;
+  }
+  c->rows = 0;
+  for (;;) {
+    got = anon_csv_next(r, err, errlen);
+    if (got < 0)
+      goto out;
+    if (got == 0)
+      break;
+    c->rows++;
+    if (detect)
+      count_values(c, r);
+    if (classes && count_class(c, r, err, errlen) != 0)
+      goto out;
+  }
+  rc = 0;
 out:
-    anon_csv_close(&second);
-    return rc;
+  anon_csv_close(&second);
+  return rc;
 }
 
 /* Decides, from pass-1 counts, which columns are pseudonyms, direct identifiers and suggested QIs. */
 static void classify_columns(struct check *c)
 {
-    for (size_t i = 0; i < c->n_cols; i++) {
-        struct column *col = &c->cols[i];
-        double n = (double)col->nonempty;
+  for (size_t i = 0; i < c->n_cols; i++) {
+    struct column *col = &c->cols[i];
+    double n = (double)col->nonempty;
 
-        if (col->nonempty == 0)
-            continue;
-        if ((double)(col->hex + col->b64) >= TOKEN_SHARE * n) {
-            col->pseudonym_rule = col->hex >= col->b64 ? "hex_token" : "base64_token";
-            continue;
-        }
-        for (size_t v = 0; v < N_VALUE_RULES; v++)
-            col->direct |= col->hits[v] > 0;
-        if (holds_birth_dates(col))
-            col->direct = 1;
-        if (col->name_class == ANON_NAME_DIRECT)
-            col->direct = 1;
+    if (col->nonempty == 0)
+      continue;
+    if ((double)(col->hex + col->b64) >= TOKEN_SHARE * n) {
+      col->pseudonym_rule = col->hex >= col->b64 ? "hex_token" : "base64_token";
+      continue;
     }
+    for (size_t v = 0; v < N_VALUE_RULES; v++)
+      col->direct |= col->hits[v] > 0;
+    if (holds_birth_dates(col))
+      col->direct = 1;
+    if (col->name_class == ANON_NAME_DIRECT)
+      col->direct = 1;
+  }
 }
 
 static int choose_suggested(struct check *c)
 {
-    c->n_qi = 0;
-    for (size_t i = 0; i < c->n_cols; i++) {
-        struct column *col = &c->cols[i];
-        double n = (double)col->nonempty;
-        int typed = col->nonempty > 0 && ((double)col->dates >= TYPE_SHARE * n || (double)col->icd >= TYPE_SHARE * n);
+  c->n_qi = 0;
+  for (size_t i = 0; i < c->n_cols; i++) {
+    struct column *col = &c->cols[i];
+    double n = (double)col->nonempty;
+    int typed = col->nonempty > 0 && ((double)col->dates >= TYPE_SHARE * n || (double)col->icd >= TYPE_SHARE * n);
 
-        if (col->pseudonym_rule != NULL || col->direct || (long)i == c->sensitive)
-            continue;
-        if (col->name_class == ANON_NAME_QUASI || typed) {
-            col->quasi = 1;
-            c->qi[c->n_qi++] = i;
-        }
+    if (col->pseudonym_rule != NULL || col->direct || (long)i == c->sensitive)
+      continue;
+    if (col->name_class == ANON_NAME_QUASI || typed) {
+      col->quasi = 1;
+      c->qi[c->n_qi++] = i;
     }
-    return 0;
+  }
+  return 0;
 }
 
 static int add_entry(json_t *list, const char *column, const char *rule, unsigned long long count)
 {
-    json_t *o = json_pack("{s:s, s:s, s:I}", "column", column, "rule", rule, "count", (json_int_t)count);
+  json_t *o = json_pack("{s:s, s:s, s:I}", "column", column, "rule", rule, "count", (json_int_t)count);
 
-    if (o == NULL)
-        return -1;
-    return json_array_append_new(list, o);
+  if (o == NULL)
+    return -1;
+  return json_array_append_new(list, o);
 }
 
 /* Appends a failure reason formatted by the caller. */
 static int add_failure(json_t *failures, const char *msg)
 {
-    return json_array_append_new(failures, json_string(msg));
+  return json_array_append_new(failures, json_string(msg));
 }
 
 /* Builds the report from the counts. Returns the report (owned by the caller) or NULL when out of memory. */
 static json_t *build_report(struct check *c, const char *path, json_t *missing)
 {
-    const struct anon_check_options *opt = c->opt;
-    json_t *rep = json_object(), *direct = json_array(), *pseudo = json_array(), *qis = json_array();
-    json_t *failures = json_array();
-    unsigned long long min_class = 0, below_k = 0, unique = 0, below_l = 0, n_direct = 0;
-    unsigned min_l = 0;
-    char msg[256];
-    int ok = rep != NULL && direct != NULL && pseudo != NULL && qis != NULL && failures != NULL;
+  const struct anon_check_options *opt = c->opt;
+  json_t *rep = json_object(), *direct = json_array(), *pseudo = json_array(), *qis = json_array();
+  json_t *failures = json_array();
+  unsigned long long min_class = 0, below_k = 0, unique = 0, below_l = 0, n_direct = 0;
+  unsigned min_l = 0;
+  char msg[256];
+  int ok = rep != NULL && direct != NULL && pseudo != NULL && qis != NULL && failures != NULL;
 
-    for (size_t i = 0; ok && i < c->n_cols; i++) {
-        const struct column *col = &c->cols[i];
-        const char *name = anon_csv_header(&c->head, i);
-        char rule[64];
+  for (size_t i = 0; ok && i < c->n_cols; i++) {
+    const struct column *col = &c->cols[i];
+    const char *name = anon_csv_header(&c->head, i);
+    char rule[64];
 
-        if (col->pseudonym_rule != NULL) {
-            ok = add_entry(pseudo, name, col->pseudonym_rule, col->nonempty) == 0;
-            continue;
-        }
-        if (col->direct)
-            n_direct++;
-        if (col->name_class == ANON_NAME_DIRECT && col->nonempty > 0) {
-            (void)snprintf(rule, sizeof(rule), "column_name:%s", col->name_category);
-            ok = ok && add_entry(direct, name, rule, col->nonempty) == 0;
-        }
-        for (size_t v = 0; v < N_VALUE_RULES; v++) {
-            if (col->hits[v] > 0)
-                ok = ok && add_entry(direct, name, value_rules[v].rule, col->hits[v]) == 0;
-        }
-        if (holds_birth_dates(col))
-            ok = ok && add_entry(direct, name, "date_of_birth", col->dates) == 0;
+    if (col->pseudonym_rule != NULL) {
+      ok = add_entry(pseudo, name, col->pseudonym_rule, col->nonempty) == 0;
+      continue;
     }
-    for (size_t q = 0; ok && q < c->n_qi; q++)
-        ok = json_array_append_new(qis, json_string(anon_csv_header(&c->head, c->qi[q]))) == 0;
-    for (size_t e = 0; e < c->classes.n_entries; e++) {
-        const struct anon_hentry *h = &c->classes.entries[e];
+    if (col->direct)
+      n_direct++;
+    if (col->name_class == ANON_NAME_DIRECT && col->nonempty > 0) {
+      (void)snprintf(rule, sizeof(rule), "column_name:%s", col->name_category);
+      ok = ok && add_entry(direct, name, rule, col->nonempty) == 0;
+    }
+    for (size_t v = 0; v < N_VALUE_RULES; v++) {
+      if (col->hits[v] > 0)
+        ok = ok && add_entry(direct, name, value_rules[v].rule, col->hits[v]) == 0;
+    }
+    if (holds_birth_dates(col))
+      ok = ok && add_entry(direct, name, "date_of_birth", col->dates) == 0;
+  }
+  for (size_t q = 0; ok && q < c->n_qi; q++)
+    ok = json_array_append_new(qis, json_string(anon_csv_header(&c->head, c->qi[q]))) == 0;
+  for (size_t e = 0; e < c->classes.n_entries; e++) {
+    const struct anon_hentry *h = &c->classes.entries[e];
 
-        if (e == 0 || h->count < min_class)
-            min_class = h->count;
-        if (h->count < opt->k)
-            below_k += h->count;
-        if (h->count == 1)
-            unique++;
-        if (e == 0 || h->distinct < min_l)
-            min_l = h->distinct;
-        if (h->distinct < opt->l)
-            below_l += h->count;
-    }
-    if (ok && n_direct > 0) {
-        (void)snprintf(msg, sizeof(msg), "direct identifiers found in %llu column(s)", n_direct);
-        ok = add_failure(failures, msg) == 0;
-    }
-    if (ok && c->rows > 0 && min_class < opt->k) {
-        (void)snprintf(msg, sizeof(msg), "k-anonymity is %llu, below k = %u (%llu records in smaller classes)",
-                       min_class, opt->k, below_k);
-        ok = add_failure(failures, msg) == 0;
-    }
-    if (ok && c->sensitive >= 0 && c->rows > 0 && min_l < opt->l) {
-        (void)snprintf(msg, sizeof(msg), "l-diversity is %u, below l = %u (%llu records in less diverse classes)",
-                       min_l, opt->l, below_l);
-        ok = add_failure(failures, msg) == 0;
-    }
-    if (!ok)
-        goto fail;
-    if (json_object_set_new(rep, "file", json_string(path)) != 0 ||
-        json_object_set_new(rep, "rows", json_integer((json_int_t)c->rows)) != 0 ||
-        json_object_set_new(rep, "columns", json_integer((json_int_t)c->n_cols)) != 0 ||
-        json_object_set_new(rep, "passed", json_boolean(json_array_size(failures) == 0)) != 0 ||
-        json_object_set(rep, "failures", failures) != 0 ||
-        json_object_set(rep, "direct_identifiers", direct) != 0 ||
-        json_object_set(rep, "pseudonymous_ids", pseudo) != 0 ||
-        json_object_set(rep, "quasi_identifiers", qis) != 0 ||
-        json_object_set_new(rep, "quasi_identifiers_source", json_string(c->declared ? "declared" : "suggested")) != 0 ||
-        json_object_set(rep, "quasi_identifiers_missing", missing) != 0 ||
-        json_object_set_new(rep, "k", json_integer(opt->k)) != 0 ||
-        json_object_set_new(rep, "k_anonymity", json_integer((json_int_t)min_class)) != 0 ||
-        json_object_set_new(rep, "records_below_k", json_integer((json_int_t)below_k)) != 0 ||
-        json_object_set_new(rep, "equivalence_classes", json_integer((json_int_t)c->classes.n_entries)) != 0 ||
-        json_object_set_new(rep, "uniqueness_rate", json_real(c->rows > 0 ? (double)unique / (double)c->rows : 0.0)) != 0)
-        goto fail;
-    if (opt->sensitive != NULL && c->sensitive < 0 &&
-        json_object_set_new(rep, "sensitive_missing", json_string(opt->sensitive)) != 0)
-        goto fail;
-    if (c->sensitive >= 0 &&
-        (json_object_set_new(rep, "sensitive", json_string(anon_csv_header(&c->head, (size_t)c->sensitive))) != 0 ||
-         json_object_set_new(rep, "l", json_integer(opt->l)) != 0 ||
-         json_object_set_new(rep, "l_diversity", json_integer(min_l)) != 0 ||
-         json_object_set_new(rep, "records_below_l", json_integer((json_int_t)below_l)) != 0))
-        goto fail;
-    json_decref(direct);
-    json_decref(pseudo);
-    json_decref(qis);
-    json_decref(failures);
-    return rep;
+    if (e == 0 || h->count < min_class)
+      min_class = h->count;
+    if (h->count < opt->k)
+      below_k += h->count;
+    if (h->count == 1)
+      unique++;
+    if (e == 0 || h->distinct < min_l)
+      min_l = h->distinct;
+    if (h->distinct < opt->l)
+      below_l += h->count;
+  }
+  if (ok && n_direct > 0) {
+    (void)snprintf(msg, sizeof(msg), "direct identifiers found in %llu column(s)", n_direct);
+    ok = add_failure(failures, msg) == 0;
+  }
+  if (ok && c->rows > 0 && min_class < opt->k) {
+    (void)snprintf(msg, sizeof(msg), "k-anonymity is %llu, below k = %u (%llu records in smaller classes)", min_class,
+                   opt->k, below_k);
+    ok = add_failure(failures, msg) == 0;
+  }
+  if (ok && c->sensitive >= 0 && c->rows > 0 && min_l < opt->l) {
+    (void)snprintf(msg, sizeof(msg), "l-diversity is %u, below l = %u (%llu records in less diverse classes)", min_l,
+                   opt->l, below_l);
+    ok = add_failure(failures, msg) == 0;
+  }
+  if (!ok)
+    goto fail;
+  if (json_object_set_new(rep, "file", json_string(path)) != 0 ||
+      json_object_set_new(rep, "rows", json_integer((json_int_t)c->rows)) != 0 ||
+      json_object_set_new(rep, "columns", json_integer((json_int_t)c->n_cols)) != 0 ||
+      json_object_set_new(rep, "passed", json_boolean(json_array_size(failures) == 0)) != 0 ||
+      json_object_set(rep, "failures", failures) != 0 || json_object_set(rep, "direct_identifiers", direct) != 0 ||
+      json_object_set(rep, "pseudonymous_ids", pseudo) != 0 || json_object_set(rep, "quasi_identifiers", qis) != 0 ||
+      json_object_set_new(rep, "quasi_identifiers_source", json_string(c->declared ? "declared" : "suggested")) != 0 ||
+      json_object_set(rep, "quasi_identifiers_missing", missing) != 0 ||
+      json_object_set_new(rep, "k", json_integer(opt->k)) != 0 ||
+      json_object_set_new(rep, "k_anonymity", json_integer((json_int_t)min_class)) != 0 ||
+      json_object_set_new(rep, "records_below_k", json_integer((json_int_t)below_k)) != 0 ||
+      json_object_set_new(rep, "equivalence_classes", json_integer((json_int_t)c->classes.n_entries)) != 0 ||
+      json_object_set_new(rep, "uniqueness_rate", json_real(c->rows > 0 ? (double)unique / (double)c->rows : 0.0)) != 0)
+    goto fail;
+  if (opt->sensitive != NULL && c->sensitive < 0 &&
+      json_object_set_new(rep, "sensitive_missing", json_string(opt->sensitive)) != 0)
+    goto fail;
+  if (c->sensitive >= 0 &&
+      (json_object_set_new(rep, "sensitive", json_string(anon_csv_header(&c->head, (size_t)c->sensitive))) != 0 ||
+       json_object_set_new(rep, "l", json_integer(opt->l)) != 0 ||
+       json_object_set_new(rep, "l_diversity", json_integer(min_l)) != 0 ||
+       json_object_set_new(rep, "records_below_l", json_integer((json_int_t)below_l)) != 0))
+    goto fail;
+  json_decref(direct);
+  json_decref(pseudo);
+  json_decref(qis);
+  json_decref(failures);
+  return rep;
 fail:
-    json_decref(rep);
-    json_decref(direct);
-    json_decref(pseudo);
-    json_decref(qis);
-    json_decref(failures);
-    return NULL;
+  json_decref(rep);
+  json_decref(direct);
+  json_decref(pseudo);
+  json_decref(qis);
+  json_decref(failures);
+  return NULL;
 }
 
 int anon_check_file(const char *path, const struct anon_check_options *opt_in, json_t **report_out, char *err,
                     size_t errlen)
 {
-    struct anon_check_options defaults;
-    struct check c;
-    json_t *missing = NULL;
-    int rc = ANON_ERROR;
+  struct anon_check_options defaults;
+  struct check c;
+  json_t *missing = NULL;
+  int rc = ANON_ERROR;
 
-    *report_out = NULL;
-    if (opt_in == NULL) {
-        anon_check_options_init(&defaults);
-        opt_in = &defaults;
-    }
-    memset(&c, 0, sizeof(c));
-    c.opt = opt_in;
-    c.sensitive = -1;
-    c.declared = opt_in->quasi != NULL;
-    if (opt_in->k < 1 || opt_in->l < 1) {
-        anon_errf(err, errlen, "k and l must be at least 1");
-        goto out;
-    }
-    if (anon_csv_open(&c.head, path, &opt_in->limits, err, errlen) != 0)
-        goto out;
-    c.n_cols = c.head.n_header;
-    c.cols = calloc(c.n_cols, sizeof(*c.cols));
-    c.qi = calloc(c.n_cols, sizeof(*c.qi));
-    missing = json_array();
-    if (c.cols == NULL || c.qi == NULL || missing == NULL) {
+  *report_out = NULL;
+  if (opt_in == NULL) {
+    anon_check_options_init(&defaults);
+    opt_in = &defaults;
+  }
+  memset(&c, 0, sizeof(c));
+  c.opt = opt_in;
+  c.sensitive = -1;
+  c.declared = opt_in->quasi != NULL;
+  if (opt_in->k < 1 || opt_in->l < 1) {
+    anon_errf(err, errlen, "k and l must be at least 1");
+    goto out;
+  }
+  if (anon_csv_open(&c.head, path, &opt_in->limits, err, errlen) != 0)
+    goto out;
+  c.n_cols = c.head.n_header;
+  c.cols = calloc(c.n_cols, sizeof(*c.cols));
+  c.qi = calloc(c.n_cols, sizeof(*c.qi));
+  missing = json_array();
+  if (c.cols == NULL || c.qi == NULL || missing == NULL) {
+    anon_errf(err, errlen, "%s: out of memory", path);
+    goto out;
+  }
+  for (size_t i = 0; i < c.n_cols; i++)
+    c.cols[i].name_class = anon_name_classify(anon_csv_header(&c.head, i), &c.cols[i].name_category);
+  if (opt_in->sensitive != NULL)
+    c.sensitive = anon_csv_column(&c.head, opt_in->sensitive);
+  for (size_t q = 0; c.declared && q < opt_in->n_quasi; q++) {
+    long idx = anon_csv_column(&c.head, opt_in->quasi[q]);
+    int dup = 0;
+
+    if (idx < 0) {
+      if (json_array_append_new(missing, json_string(opt_in->quasi[q])) != 0) {
         anon_errf(err, errlen, "%s: out of memory", path);
         goto out;
+      }
+      continue;
     }
-    for (size_t i = 0; i < c.n_cols; i++)
-        c.cols[i].name_class = anon_name_classify(anon_csv_header(&c.head, i), &c.cols[i].name_category);
-    if (opt_in->sensitive != NULL)
-        c.sensitive = anon_csv_column(&c.head, opt_in->sensitive);
-    for (size_t q = 0; c.declared && q < opt_in->n_quasi; q++) {
-        long idx = anon_csv_column(&c.head, opt_in->quasi[q]);
-        int dup = 0;
-
-        if (idx < 0) {
-            if (json_array_append_new(missing, json_string(opt_in->quasi[q])) != 0) {
-                anon_errf(err, errlen, "%s: out of memory", path);
-                goto out;
-            }
-            continue;
-        }
-        for (size_t j = 0; j < c.n_qi; j++)
-            dup |= c.qi[j] == (size_t)idx;
-        if (!dup) {
-            c.qi[c.n_qi++] = (size_t)idx;
-            c.cols[idx].quasi = 1;
-        }
+    for (size_t j = 0; j < c.n_qi; j++)
+      dup |= c.qi[j] == (size_t)idx;
+    if (!dup) {
+      c.qi[c.n_qi++] = (size_t)idx;
+      c.cols[idx].quasi = 1;
     }
-    if (scan(&c, path, 1, c.declared, err, errlen) != 0)
-        goto out;
-    classify_columns(&c);
-    if (!c.declared) {
-        choose_suggested(&c);
-        if (scan(&c, path, 0, 1, err, errlen) != 0)
-            goto out;
-    }
-    *report_out = build_report(&c, path, missing);
-    if (*report_out == NULL) {
-        anon_errf(err, errlen, "%s: out of memory building the report", path);
-        goto out;
-    }
-    rc = json_is_true(json_object_get(*report_out, "passed")) ? ANON_PASS : ANON_FAIL;
+  }
+  if (scan(&c, path, 1, c.declared, err, errlen) != 0)
+    goto out;
+  classify_columns(&c);
+  if (!c.declared) {
+    choose_suggested(&c);
+    if (scan(&c, path, 0, 1, err, errlen) != 0)
+      goto out;
+  }
+  *report_out = build_report(&c, path, missing);
+  if (*report_out == NULL) {
+    anon_errf(err, errlen, "%s: out of memory building the report", path);
+    goto out;
+  }
+  rc = json_is_true(json_object_get(*report_out, "passed")) ? ANON_PASS : ANON_FAIL;
 out:
-    json_decref(missing);
-    anon_htab_free(&c.classes);
-    anon_htab_free(&c.pairs);
-    free(c.key);
-    free(c.cols);
-    free(c.qi);
-    anon_csv_close(&c.head);
-    return rc;
+  json_decref(missing);
+  anon_htab_free(&c.classes);
+  anon_htab_free(&c.pairs);
+  free(c.key);
+  free(c.cols);
+  free(c.qi);
+  anon_csv_close(&c.head);
+  return rc;
 }
 
 static const char *str_of(const json_t *o, const char *key)
 {
-    const char *s = json_string_value(json_object_get(o, key));
+  const char *s = json_string_value(json_object_get(o, key));
 
-    return s != NULL ? s : "";
+  return s != NULL ? s : "";
 }
 
 static long long int_of(const json_t *o, const char *key)
 {
-    return (long long)json_integer_value(json_object_get(o, key));
+  return (long long)json_integer_value(json_object_get(o, key));
 }
 
 /* Writes "name (rule, N values)" items of a list, one per line. */
 static int write_entries(FILE *out, const char *title, const json_t *list)
 {
-    size_t i;
-    json_t *e;
+  size_t i;
+  json_t *e;
 
-    if (json_array_size(list) == 0)
-        return 0;
-    if (fprintf(out, "  %s:\n", title) < 0)
-        return -1;
-    json_array_foreach(list, i, e) {
-        if (fprintf(out, "    %-24s %-28s %lld values\n", str_of(e, "column"), str_of(e, "rule"),
-                    int_of(e, "count")) < 0)
-            return -1;
-    }
+  if (json_array_size(list) == 0)
     return 0;
+  if (fprintf(out, "  %s:\n", title) < 0)
+    return -1;
+  json_array_foreach(list, i, e)
+  {
+    if (fprintf(out, "    %-24s %-28s %lld values\n", str_of(e, "column"), str_of(e, "rule"), int_of(e, "count")) < 0)
+      return -1;
+  }
+  return 0;
 }
 
 int anon_report_write_text(FILE *out, const json_t *rep)
 {
-    const json_t *qis = json_object_get(rep, "quasi_identifiers");
-    const json_t *missing = json_object_get(rep, "quasi_identifiers_missing");
-    const json_t *failures = json_object_get(rep, "failures");
-    size_t i;
-    json_t *e;
+  const json_t *qis = json_object_get(rep, "quasi_identifiers");
+  const json_t *missing = json_object_get(rep, "quasi_identifiers_missing");
+  const json_t *failures = json_object_get(rep, "failures");
+  size_t i;
+  json_t *e;
 
-    if (fprintf(out, "%s: %s (%lld rows, %lld columns)\n", str_of(rep, "file"),
-                json_is_true(json_object_get(rep, "passed")) ? "PASSED" : "FAILED", int_of(rep, "rows"),
-                int_of(rep, "columns")) < 0)
-        return -1;
-    if (write_entries(out, "direct identifiers", json_object_get(rep, "direct_identifiers")) != 0 ||
-        write_entries(out, "pseudonymous ids (not a failure)", json_object_get(rep, "pseudonymous_ids")) != 0)
-        return -1;
-    if (fprintf(out, "  quasi-identifiers (%s):", str_of(rep, "quasi_identifiers_source")) < 0)
-        return -1;
-    json_array_foreach(qis, i, e) {
-        if (fprintf(out, "%s %s", i == 0 ? "" : ",", json_string_value(e)) < 0)
-            return -1;
-    }
-    if (fprintf(out, "%s\n", json_array_size(qis) == 0 ? " none" : "") < 0)
-        return -1;
-    json_array_foreach(missing, i, e) {
-        if (fprintf(out, "  declared quasi-identifier not in this file: %s\n", json_string_value(e)) < 0)
-            return -1;
-    }
-    if (fprintf(out, "  k-anonymity: %lld (k = %lld), %lld records in classes below k, %lld classes, "
-                     "uniqueness %.2f%%\n",
-                int_of(rep, "k_anonymity"), int_of(rep, "k"), int_of(rep, "records_below_k"),
-                int_of(rep, "equivalence_classes"),
-                100.0 * json_real_value(json_object_get(rep, "uniqueness_rate"))) < 0)
-        return -1;
-    if (json_object_get(rep, "l_diversity") != NULL &&
-        fprintf(out, "  l-diversity of %s: %lld (l = %lld), %lld records in classes below l\n",
-                str_of(rep, "sensitive"), int_of(rep, "l_diversity"), int_of(rep, "l"),
-                int_of(rep, "records_below_l")) < 0)
-        return -1;
-    json_array_foreach(failures, i, e) {
-        if (fprintf(out, "  fails: %s\n", json_string_value(e)) < 0)
-            return -1;
-    }
-    return 0;
+  if (fprintf(out, "%s: %s (%lld rows, %lld columns)\n", str_of(rep, "file"),
+              json_is_true(json_object_get(rep, "passed")) ? "PASSED" : "FAILED", int_of(rep, "rows"),
+              int_of(rep, "columns")) < 0)
+    return -1;
+  if (write_entries(out, "direct identifiers", json_object_get(rep, "direct_identifiers")) != 0 ||
+      write_entries(out, "pseudonymous ids (not a failure)", json_object_get(rep, "pseudonymous_ids")) != 0)
+    return -1;
+  if (fprintf(out, "  quasi-identifiers (%s):", str_of(rep, "quasi_identifiers_source")) < 0)
+    return -1;
+  json_array_foreach(qis, i, e)
+  {
+    if (fprintf(out, "%s %s", i == 0 ? "" : ",", json_string_value(e)) < 0)
+      return -1;
+  }
+  if (fprintf(out, "%s\n", json_array_size(qis) == 0 ? " none" : "") < 0)
+    return -1;
+  json_array_foreach(missing, i, e)
+  {
+    if (fprintf(out, "  declared quasi-identifier not in this file: %s\n", json_string_value(e)) < 0)
+      return -1;
+  }
+  if (fprintf(out,
+              "  k-anonymity: %lld (k = %lld), %lld records in classes below k, %lld classes, "
+              "uniqueness %.2f%%\n",
+              int_of(rep, "k_anonymity"), int_of(rep, "k"), int_of(rep, "records_below_k"),
+              int_of(rep, "equivalence_classes"), 100.0 * json_real_value(json_object_get(rep, "uniqueness_rate"))) < 0)
+    return -1;
+  if (json_object_get(rep, "l_diversity") != NULL &&
+      fprintf(out, "  l-diversity of %s: %lld (l = %lld), %lld records in classes below l\n", str_of(rep, "sensitive"),
+              int_of(rep, "l_diversity"), int_of(rep, "l"), int_of(rep, "records_below_l")) < 0)
+    return -1;
+  json_array_foreach(failures, i, e)
+  {
+    if (fprintf(out, "  fails: %s\n", json_string_value(e)) < 0)
+      return -1;
+  }
+  return 0;
 }

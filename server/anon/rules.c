@@ -22,673 +22,694 @@ static const char latin1_lower[] = "aaaaaaaceeeeiiiidnooooo_ouuuuy_y";
 
 static int is_lower_ascii(unsigned char c)
 {
-    return c >= 'a' && c <= 'z';
+  return c >= 'a' && c <= 'z';
 }
 
 static int is_upper_ascii(unsigned char c)
 {
-    return c >= 'A' && c <= 'Z';
+  return c >= 'A' && c <= 'Z';
 }
 
 static int is_digit_ascii(unsigned char c)
 {
-    return c >= '0' && c <= '9';
+  return c >= '0' && c <= '9';
 }
 
 static int is_alnum_ascii(unsigned char c)
 {
-    return is_lower_ascii(c) || is_upper_ascii(c) || is_digit_ascii(c);
+  return is_lower_ascii(c) || is_upper_ascii(c) || is_digit_ascii(c);
 }
 
 void anon_name_normalize(const char *name, char *out, size_t outlen)
 {
-    const unsigned char *s = (const unsigned char *)name;
-    size_t o = 0;
-    int prev_lower = 0;
+  const unsigned char *s = (const unsigned char *)name;
+  size_t o = 0;
+  int prev_lower = 0;
 
-    if (outlen == 0)
-        return;
-    for (size_t i = 0; s[i] != '\0' && o + 3 < outlen; i++) {
-        unsigned char c = s[i];
-        char mapped = '_';
+  if (outlen == 0)
+    return;
+  for (size_t i = 0; s[i] != '\0' && o + 3 < outlen; i++) {
+    unsigned char c = s[i];
+    char mapped = '_';
 
-        if (is_upper_ascii(c)) {
-            if (prev_lower && o > 0 && out[o - 1] != '_')
-                out[o++] = '_'; /* camelCase boundary */
-            mapped = (char)(c - 'A' + 'a');
-            prev_lower = 0;
-        } else if (is_lower_ascii(c) || is_digit_ascii(c)) {
-            mapped = (char)c;
-            prev_lower = 1;
-        } else if (c == 0xC3 && s[i + 1] >= 0x80 && s[i + 1] <= 0xBF) {
-            unsigned char d = s[++i];
+    if (is_upper_ascii(c)) {
+      if (prev_lower && o > 0 && out[o - 1] != '_')
+        out[o++] = '_'; /* camelCase boundary */
+      mapped = (char)(c - 'A' + 'a');
+      prev_lower = 0;
+    } else if (is_lower_ascii(c) || is_digit_ascii(c)) {
+      mapped = (char)c;
+      prev_lower = 1;
+    } else if (c == 0xC3 && s[i + 1] >= 0x80 && s[i + 1] <= 0xBF) {
+      unsigned char d = s[++i];
 
-            mapped = d < 0xA0 ? latin1_upper[d - 0x80] : latin1_lower[d - 0xA0];
-            prev_lower = d >= 0xA0;
-            if (d == 0x9F) { /* sharp s */
-                out[o++] = 's';
-            }
-        } else if (c == 0xC5 && (s[i + 1] == 0x92 || s[i + 1] == 0x93)) { /* OE ligature */
-            i++;
-            out[o++] = 'o';
-            mapped = 'e';
-            prev_lower = 1;
-        } else {
-            prev_lower = 0;
-            while ((s[i + 1] & 0xC0) == 0x80) /* skip the rest of any other UTF-8 sequence */
-                i++;
-        }
-        if (mapped == '_' && (o == 0 || out[o - 1] == '_'))
-            continue;
-        out[o++] = mapped;
+      mapped = d < 0xA0 ? latin1_upper[d - 0x80] : latin1_lower[d - 0xA0];
+      prev_lower = d >= 0xA0;
+      if (d == 0x9F) { /* sharp s */
+        out[o++] = 's';
+      }
+    } else if (c == 0xC5 && (s[i + 1] == 0x92 || s[i + 1] == 0x93)) { /* OE ligature */
+      i++;
+      out[o++] = 'o';
+      mapped = 'e';
+      prev_lower = 1;
+    } else {
+      prev_lower = 0;
+      while ((s[i + 1] & 0xC0) == 0x80) /* skip the rest of any other UTF-8 sequence */
+        i++;
     }
-    while (o > 0 && out[o - 1] == '_')
-        o--;
-    out[o] = '\0';
+    if (mapped == '_' && (o == 0 || out[o - 1] == '_'))
+      continue;
+    out[o++] = mapped;
+  }
+  while (o > 0 && out[o - 1] == '_')
+    o--;
+  out[o] = '\0';
 }
 
-static const char *const stop_words[] = {"de", "du", "des", "d", "la", "le", "les", "l", "of", "the", "en",
-                                         "a", "au", "aux", "et", "and", "du", "at", NULL};
+static const char *const stop_words[] = {"de", "du", "des", "d",   "la", "le",  "les", "l",  "of", "the",
+                                         "en", "a",  "au",  "aux", "et", "and", "du",  "at", NULL};
 
 struct name_rule {
-    enum anon_name_class cls;
-    const char *category;
-    const char *patterns[32];      /* token sequences, space separated; any one matches */
-    const char *exclude[32];       /* tokens that veto this rule */
+  enum anon_name_class cls;
+  const char *category;
+  const char *patterns[32]; /* token sequences, space separated; any one matches */
+  const char *exclude[32];  /* tokens that veto this rule */
 };
 
 /* Ordered: the first rule that matches decides. Specific patterns come before generic ones. */
 static const struct name_rule name_rules[] = {
-    {ANON_NAME_DIRECT, "ip_address", {"ip", "adresse ip", "ip address", "ipv4", "ipv6", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "email",
-     {"email", "e mail", "mail", "courriel", "adresse electronique", "emailaddress", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "surname", {"nom naissance", "nom jeune fille", "nom usage", "nom marital", NULL}, {NULL}},
-    {ANON_NAME_QUASI, "nationality",
-     {"pays naissance", "country birth", "nationalite", "nationality", "ethnie", "ethnicity", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "birth_place",
-     {"lieu naissance", "commune naissance", "ville naissance", "place birth", "birth place", "birthplace",
-      "city birth", "birth city", "lieunaissance", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "birth_date",
-     {"date naissance", "datenaissance", "naissance", "ddn", "dob", "date birth", "birth date", "birthdate",
-      "birthday", "date naiss", "naiss", "dnaiss", "born", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "nir",
-     {"nir", "nss", "securite sociale", "secu", "numero insee", "num insee", "no insee", "n insee", "ssn",
-      "social security", "nirpp", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "patient_number",
-     {"ipp", "nip", "nda", "numero dossier", "num dossier", "no dossier", "n dossier", "dossier", "mrn",
-      "medical record", "record number", "numero patient", "num patient", "patient number", "numero sejour",
-      NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "phone",
-     {"telephone", "tel", "phone", "portable", "mobile", "gsm", "fax", "phonenumber", "cellphone", "telephon",
-      NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "address",
-     {"adresse", "address", "rue", "street", "domicile", "voie", "lieu dit", "lieudit", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "first_name",
-     {"prenom", "prenoms", "first name", "firstname", "given name", "givenname", "forename", NULL}, {NULL}},
-    {ANON_NAME_DIRECT, "surname",
-     {"nom", "noms", "surname", "last name", "lastname", "family name", "familyname", "name", "fullname",
-      "full name", "patronyme", NULL},
-     {"commune", "ville", "city", "etablissement", "hopital", "hospital", "service", "fichier", "file",
-      "variable", "medicament", "drug", "produit", "product", "molecule", "examen", "exam", "centre", "center",
-      "site", "pays", "country", "region", "departement", NULL}},
-    {ANON_NAME_QUASI, "age", {"age", "ages", "tranche age", "classe age", NULL}, {NULL}},
-    {ANON_NAME_QUASI, "sex", {"sexe", "sex", "gender", "genre", NULL}, {NULL}},
-    {ANON_NAME_QUASI, "postcode",
-     {"code postal", "codepostal", "cp", "postcode", "postal code", "postalcode", "zip", "zipcode", "commune",
-      "ville", "city", "town", "insee", "departement", "dept", "dep", "region", "iris", "canton",
-      "municipality", "code geo", "codegeo", "residence", NULL}, {NULL}},
-    {ANON_NAME_QUASI, "date", {"date", "dt", "datetime", "timestamp", "jour", NULL}, {NULL}},
-    {ANON_NAME_QUASI, "diagnosis",
-     {"diagnostic", "diagnosis", "diag", "dp", "das", "cim", "cim10", "icd", "icd10", "pathologie", "maladie",
-      "disease", "ghm", "ccam", NULL}, {NULL}},
-    {ANON_NAME_QUASI, "occupation",
-     {"profession", "occupation", "metier", "emploi", "csp", "job", NULL}, {NULL}},
+  {ANON_NAME_DIRECT, "ip_address", {"ip", "adresse ip", "ip address", "ipv4", "ipv6", NULL}, {NULL}},
+  {ANON_NAME_DIRECT,
+   "email",
+   {"email", "e mail", "mail", "courriel", "adresse electronique", "emailaddress", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT, "surname", {"nom naissance", "nom jeune fille", "nom usage", "nom marital", NULL}, {NULL}},
+  {ANON_NAME_QUASI,
+   "nationality",
+   {"pays naissance", "country birth", "nationalite", "nationality", "ethnie", "ethnicity", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "birth_place",
+   {"lieu naissance", "commune naissance", "ville naissance", "place birth", "birth place", "birthplace", "city birth",
+    "birth city", "lieunaissance", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "birth_date",
+   {"date naissance", "datenaissance", "naissance", "ddn", "dob", "date birth", "birth date", "birthdate", "birthday",
+    "date naiss", "naiss", "dnaiss", "born", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "nir",
+   {"nir", "nss", "securite sociale", "secu", "numero insee", "num insee", "no insee", "n insee", "ssn",
+    "social security", "nirpp", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "patient_number",
+   {"ipp", "nip", "nda", "numero dossier", "num dossier", "no dossier", "n dossier", "dossier", "mrn", "medical record",
+    "record number", "numero patient", "num patient", "patient number", "numero sejour", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "phone",
+   {"telephone", "tel", "phone", "portable", "mobile", "gsm", "fax", "phonenumber", "cellphone", "telephon", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "address",
+   {"adresse", "address", "rue", "street", "domicile", "voie", "lieu dit", "lieudit", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "first_name",
+   {"prenom", "prenoms", "first name", "firstname", "given name", "givenname", "forename", NULL},
+   {NULL}},
+  {ANON_NAME_DIRECT,
+   "surname",
+   {"nom", "noms", "surname", "last name", "lastname", "family name", "familyname", "name", "fullname", "full name",
+    "patronyme", NULL},
+   {"commune",  "ville",      "city", "etablissement", "hopital", "hospital",    "service", "fichier", "file",
+    "variable", "medicament", "drug", "produit",       "product", "molecule",    "examen",  "exam",    "centre",
+    "center",   "site",       "pays", "country",       "region",  "departement", NULL}},
+  {ANON_NAME_QUASI, "age", {"age", "ages", "tranche age", "classe age", NULL}, {NULL}},
+  {ANON_NAME_QUASI, "sex", {"sexe", "sex", "gender", "genre", NULL}, {NULL}},
+  {ANON_NAME_QUASI,
+   "postcode",
+   {"code postal", "codepostal", "cp",     "postcode",     "postal code", "postalcode",  "zip",       "zipcode",
+    "commune",     "ville",      "city",   "town",         "insee",       "departement", "dept",      "dep",
+    "region",      "iris",       "canton", "municipality", "code geo",    "codegeo",     "residence", NULL},
+   {NULL}},
+  {ANON_NAME_QUASI, "date", {"date", "dt", "datetime", "timestamp", "jour", NULL}, {NULL}},
+  {ANON_NAME_QUASI,
+   "diagnosis",
+   {"diagnostic", "diagnosis", "diag", "dp", "das", "cim", "cim10", "icd", "icd10", "pathologie", "maladie", "disease",
+    "ghm", "ccam", NULL},
+   {NULL}},
+  {ANON_NAME_QUASI, "occupation", {"profession", "occupation", "metier", "emploi", "csp", "job", NULL}, {NULL}},
 };
 
 static int is_stop_word(const char *t)
 {
-    for (size_t i = 0; stop_words[i] != NULL; i++) {
-        if (strcmp(stop_words[i], t) == 0)
-            return 1;
-    }
-    return 0;
+  for (size_t i = 0; stop_words[i] != NULL; i++) {
+    if (strcmp(stop_words[i], t) == 0)
+      return 1;
+  }
+  return 0;
 }
 
 /* Splits a normalised name into tokens, stop words dropped. Returns the count. */
 static size_t tokenize(const char *norm, char tok[MAX_TOKENS][MAX_TOKEN])
 {
-    size_t n = 0, len = 0;
+  size_t n = 0, len = 0;
 
-    for (size_t i = 0;; i++) {
-        char c = norm[i];
+  for (size_t i = 0;; i++) {
+    char c = norm[i];
 
-        if (c == '_' || c == '\0') {
-            if (len > 0 && n < MAX_TOKENS) {
-                tok[n][len] = '\0';
-                if (!is_stop_word(tok[n]))
-                    n++;
-            }
-            len = 0;
-            if (c == '\0')
-                break;
-            continue;
-        }
-        if (len + 1 < MAX_TOKEN && n < MAX_TOKENS)
-            tok[n][len++] = c;
+    if (c == '_' || c == '\0') {
+      if (len > 0 && n < MAX_TOKENS) {
+        tok[n][len] = '\0';
+        if (!is_stop_word(tok[n]))
+          n++;
+      }
+      len = 0;
+      if (c == '\0')
+        break;
+      continue;
     }
-    return n;
+    if (len + 1 < MAX_TOKEN && n < MAX_TOKENS)
+      tok[n][len++] = c;
+  }
+  return n;
 }
 
 /* Does the space-separated token sequence pattern occur contiguously in tok[0..n)? */
 static int pattern_matches(const char *pattern, char tok[MAX_TOKENS][MAX_TOKEN], size_t n)
 {
-    char pt[MAX_TOKENS][MAX_TOKEN];
-    size_t np = 0, len = 0;
+  char pt[MAX_TOKENS][MAX_TOKEN];
+  size_t np = 0, len = 0;
 
-    for (size_t i = 0;; i++) {
-        char c = pattern[i];
+  for (size_t i = 0;; i++) {
+    char c = pattern[i];
 
-        if (c == ' ' || c == '\0') {
-            if (len > 0 && np < MAX_TOKENS)
-                pt[np++][len] = '\0';
-            len = 0;
-            if (c == '\0')
-                break;
-            continue;
-        }
-        if (len + 1 < MAX_TOKEN && np < MAX_TOKENS)
-            pt[np][len++] = c;
+    if (c == ' ' || c == '\0') {
+      if (len > 0 && np < MAX_TOKENS)
+        pt[np++][len] = '\0';
+      len = 0;
+      if (c == '\0')
+        break;
+      continue;
     }
-    for (size_t start = 0; np > 0 && start + np <= n; start++) {
-        size_t j = 0;
+    if (len + 1 < MAX_TOKEN && np < MAX_TOKENS)
+      pt[np][len++] = c;
+  }
+  for (size_t start = 0; np > 0 && start + np <= n; start++) {
+    size_t j = 0;
 
-        while (j < np && strcmp(tok[start + j], pt[j]) == 0)
-            j++;
-        if (j == np)
-            return 1;
-    }
-    return 0;
+    while (j < np && strcmp(tok[start + j], pt[j]) == 0)
+      j++;
+    if (j == np)
+      return 1;
+  }
+  return 0;
 }
 
 static int has_token(const char *word, char tok[MAX_TOKENS][MAX_TOKEN], size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(tok[i], word) == 0)
-            return 1;
-    }
-    return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(tok[i], word) == 0)
+      return 1;
+  }
+  return 0;
 }
 
 enum anon_name_class anon_name_classify(const char *name, const char **category)
 {
-    char norm[256];
-    char tok[MAX_TOKENS][MAX_TOKEN];
-    size_t n;
+  char norm[256];
+  char tok[MAX_TOKENS][MAX_TOKEN];
+  size_t n;
 
-    anon_name_normalize(name, norm, sizeof(norm));
-    n = tokenize(norm, tok);
-    for (size_t r = 0; r < sizeof(name_rules) / sizeof(name_rules[0]); r++) {
-        const struct name_rule *rule = &name_rules[r];
-        int matched = 0, vetoed = 0;
+  anon_name_normalize(name, norm, sizeof(norm));
+  n = tokenize(norm, tok);
+  for (size_t r = 0; r < sizeof(name_rules) / sizeof(name_rules[0]); r++) {
+    const struct name_rule *rule = &name_rules[r];
+    int matched = 0, vetoed = 0;
 
-        for (size_t p = 0; rule->patterns[p] != NULL && !matched; p++)
-            matched = pattern_matches(rule->patterns[p], tok, n);
-        for (size_t x = 0; matched && rule->exclude[x] != NULL && !vetoed; x++)
-            vetoed = has_token(rule->exclude[x], tok, n);
-        if (matched && !vetoed) {
-            *category = rule->category;
-            return rule->cls;
-        }
+    for (size_t p = 0; rule->patterns[p] != NULL && !matched; p++)
+      matched = pattern_matches(rule->patterns[p], tok, n);
+    for (size_t x = 0; matched && rule->exclude[x] != NULL && !vetoed; x++)
+      vetoed = has_token(rule->exclude[x], tok, n);
+    if (matched && !vetoed) {
+      *category = rule->category;
+      return rule->cls;
     }
-    return ANON_NAME_NONE;
+  }
+  return ANON_NAME_NONE;
 }
 
 /* ---- values ---- */
 
 static int is_email_local(unsigned char c)
 {
-    return is_alnum_ascii(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+  return is_alnum_ascii(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
 static int is_email_domain(unsigned char c)
 {
-    return is_alnum_ascii(c) || c == '.' || c == '-';
+  return is_alnum_ascii(c) || c == '.' || c == '-';
 }
 
 static int email_in(const unsigned char *s, size_t len)
 {
-    for (size_t at = 1; at + 3 < len; at++) {
-        size_t end = at + 1, dot = 0, tld = 0;
+  for (size_t at = 1; at + 3 < len; at++) {
+    size_t end = at + 1, dot = 0, tld = 0;
 
-        if (s[at] != '@' || !is_email_local(s[at - 1]))
-            continue;
-        while (end < len && is_email_domain(s[end]))
-            end++;
-        while (end > at + 1 && s[end - 1] == '.') /* a sentence's full stop */
-            end--;
-        for (size_t i = at + 1; i < end; i++) {
-            if (s[i] == '.') {
-                dot = i;
-                tld = 0;
-            } else {
-                tld = is_lower_ascii(s[i] | 0x20) ? tld + 1 : 0;
-            }
-        }
-        if (dot > at + 1 && tld >= 2)
-            return 1;
+    if (s[at] != '@' || !is_email_local(s[at - 1]))
+      continue;
+    while (end < len && is_email_domain(s[end]))
+      end++;
+    while (end > at + 1 && s[end - 1] == '.') /* a sentence's full stop */
+      end--;
+    for (size_t i = at + 1; i < end; i++) {
+      if (s[i] == '.') {
+        dot = i;
+        tld = 0;
+      } else {
+        tld = is_lower_ascii(s[i] | 0x20) ? tld + 1 : 0;
+      }
     }
-    return 0;
+    if (dot > at + 1 && tld >= 2)
+      return 1;
+  }
+  return 0;
 }
 
 /* Is the byte before position i the end of a number or a word (so a match cannot start at i)? */
 static int glued_before(const unsigned char *s, size_t i)
 {
-    if (i == 0)
-        return 0;
-    if (is_alnum_ascii(s[i - 1]))
-        return 1;
-    return (s[i - 1] == '.' || s[i - 1] == ',') && i >= 2 && is_digit_ascii(s[i - 2]);
+  if (i == 0)
+    return 0;
+  if (is_alnum_ascii(s[i - 1]))
+    return 1;
+  return (s[i - 1] == '.' || s[i - 1] == ',') && i >= 2 && is_digit_ascii(s[i - 2]);
 }
 
 /* Is the match that ends before position i followed by more of a number or word? */
 static int glued_after(const unsigned char *s, size_t len, size_t i)
 {
-    if (i >= len)
-        return 0;
-    if (is_alnum_ascii(s[i]))
-        return 1;
-    return (s[i] == '.' || s[i] == ',') && i + 1 < len && is_digit_ascii(s[i + 1]);
+  if (i >= len)
+    return 0;
+  if (is_alnum_ascii(s[i]))
+    return 1;
+  return (s[i] == '.' || s[i] == ',') && i + 1 < len && is_digit_ascii(s[i + 1]);
 }
 
 /* Reads `pairs` groups of two digits at s[*i], each optionally preceded by one separator. */
 static int digit_pairs(const unsigned char *s, size_t len, size_t *i, int pairs)
 {
-    size_t p = *i;
+  size_t p = *i;
 
-    for (int k = 0; k < pairs; k++) {
-        if (p < len && (s[p] == ' ' || s[p] == '.' || s[p] == '-'))
-            p++;
-        if (p + 1 >= len || !is_digit_ascii(s[p]) || !is_digit_ascii(s[p + 1]))
-            return 0;
-        p += 2;
-    }
-    *i = p;
-    return 1;
+  for (int k = 0; k < pairs; k++) {
+    if (p < len && (s[p] == ' ' || s[p] == '.' || s[p] == '-'))
+      p++;
+    if (p + 1 >= len || !is_digit_ascii(s[p]) || !is_digit_ascii(s[p + 1]))
+      return 0;
+    p += 2;
+  }
+  *i = p;
+  return 1;
 }
 
 /* A French number (0X XX XX XX XX, +33 X XX XX XX XX, 0033..., +33 (0)X...) or an international one
    (+ then 8 to 15 digits with single separators) starting at i. */
 static int phone_at(const unsigned char *s, size_t len, size_t i)
 {
-    size_t p = i;
+  size_t p = i;
 
-    if (s[p] == '0' && p + 1 < len && s[p + 1] >= '1' && s[p + 1] <= '9') {
-        p += 2;
-        return digit_pairs(s, len, &p, 4) && !glued_after(s, len, p);
-    }
-    if (s[p] == '+' || (s[p] == '0' && p + 1 < len && s[p + 1] == '0')) {
-        size_t digits = 0;
+  if (s[p] == '0' && p + 1 < len && s[p + 1] >= '1' && s[p + 1] <= '9') {
+    p += 2;
+    return digit_pairs(s, len, &p, 4) && !glued_after(s, len, p);
+  }
+  if (s[p] == '+' || (s[p] == '0' && p + 1 < len && s[p + 1] == '0')) {
+    size_t digits = 0;
 
-        p += s[p] == '+' ? 1 : 2;
-        if (p + 2 < len && s[p] == '3' && s[p + 1] == '3') { /* France: +33, optional (0) */
-            p += 2;
-            if (p < len && s[p] == ' ')
-                p++;
-            if (p + 2 < len && s[p] == '(' && s[p + 1] == '0' && s[p + 2] == ')')
-                p += 3;
-            if (p < len && s[p] == ' ')
-                p++;
-            if (p >= len || s[p] < '1' || s[p] > '9')
-                return 0;
-            p++;
-            return digit_pairs(s, len, &p, 4) && !glued_after(s, len, p);
-        }
-        if (p >= len || s[p] < '1' || s[p] > '9')
-            return 0;
-        while (p < len) {
-            if (is_digit_ascii(s[p])) {
-                digits++;
-                p++;
-            } else if ((s[p] == ' ' || s[p] == '.' || s[p] == '-') && p + 1 < len && is_digit_ascii(s[p + 1])) {
-                p++;
-            } else {
-                break;
-            }
-        }
-        return digits >= 8 && digits <= 15 && !glued_after(s, len, p);
+    p += s[p] == '+' ? 1 : 2;
+    if (p + 2 < len && s[p] == '3' && s[p + 1] == '3') { /* France: +33, optional (0) */
+      p += 2;
+      if (p < len && s[p] == ' ')
+        p++;
+      if (p + 2 < len && s[p] == '(' && s[p + 1] == '0' && s[p + 2] == ')')
+        p += 3;
+      if (p < len && s[p] == ' ')
+        p++;
+      if (p >= len || s[p] < '1' || s[p] > '9')
+        return 0;
+      p++;
+      return digit_pairs(s, len, &p, 4) && !glued_after(s, len, p);
     }
-    return 0;
+    if (p >= len || s[p] < '1' || s[p] > '9')
+      return 0;
+    while (p < len) {
+      if (is_digit_ascii(s[p])) {
+        digits++;
+        p++;
+      } else if ((s[p] == ' ' || s[p] == '.' || s[p] == '-') && p + 1 < len && is_digit_ascii(s[p + 1])) {
+        p++;
+      } else {
+        break;
+      }
+    }
+    return digits >= 8 && digits <= 15 && !glued_after(s, len, p);
+  }
+  return 0;
 }
 
 static int phone_in(const unsigned char *s, size_t len)
 {
-    for (size_t i = 0; i + 10 <= len; i++) {
-        if ((s[i] == '0' || s[i] == '+') && !glued_before(s, i) && phone_at(s, len, i))
-            return 1;
-    }
-    return 0;
+  for (size_t i = 0; i + 10 <= len; i++) {
+    if ((s[i] == '0' || s[i] == '+') && !glued_before(s, i) && phone_at(s, len, i))
+      return 1;
+  }
+  return 0;
 }
 
 int anon_nir_valid(const char s[15])
 {
-    unsigned long long n = 0;
-    int key, month;
+  unsigned long long n = 0;
+  int key, month;
 
-    if (strchr("123478", s[0]) == NULL || s[0] == '\0')
-        return 0;
-    for (int i = 0; i < 15; i++) {
-        if (i == 5 && s[5] == '2' && (s[6] == 'A' || s[6] == 'B'))
-            continue;
-        if (i == 6 && s[5] == '2' && (s[6] == 'A' || s[6] == 'B'))
-            continue;
-        if (!is_digit_ascii((unsigned char)s[i]))
-            return 0;
-    }
-    month = (s[3] - '0') * 10 + (s[4] - '0');
-    if (!((month >= 1 && month <= 12) || month >= 20))
-        return 0;
-    for (int i = 0; i < 13; i++) {
-        int digit = s[i] - '0';
+  if (strchr("123478", s[0]) == NULL || s[0] == '\0')
+    return 0;
+  for (int i = 0; i < 15; i++) {
+    if (i == 5 && s[5] == '2' && (s[6] == 'A' || s[6] == 'B'))
+      continue;
+    if (i == 6 && s[5] == '2' && (s[6] == 'A' || s[6] == 'B'))
+      continue;
+    if (!is_digit_ascii((unsigned char)s[i]))
+      return 0;
+  }
+  month = (s[3] - '0') * 10 + (s[4] - '0');
+  if (!((month >= 1 && month <= 12) || month >= 20))
+    return 0;
+  for (int i = 0; i < 13; i++) {
+    int digit = s[i] - '0';
 
-        if (i == 5 && s[6] == 'A' && s[5] == '2')
-            digit = 1; /* 2A counts as 19 */
-        else if (i == 5 && s[6] == 'B' && s[5] == '2')
-            digit = 1; /* 2B counts as 18 */
-        else if (i == 6 && s[6] == 'A')
-            digit = 9;
-        else if (i == 6 && s[6] == 'B')
-            digit = 8;
-        n = n * 10 + (unsigned long long)digit;
-    }
-    key = (s[13] - '0') * 10 + (s[14] - '0');
-    return key == (int)(97 - n % 97);
+    if (i == 5 && s[6] == 'A' && s[5] == '2')
+      digit = 1; /* 2A counts as 19 */
+    else if (i == 5 && s[6] == 'B' && s[5] == '2')
+      digit = 1; /* 2B counts as 18 */
+    else if (i == 6 && s[6] == 'A')
+      digit = 9;
+    else if (i == 6 && s[6] == 'B')
+      digit = 8;
+    n = n * 10 + (unsigned long long)digit;
+  }
+  key = (s[13] - '0') * 10 + (s[14] - '0');
+  return key == (int)(97 - n % 97);
 }
 
 /* Gathers a NIR written with or without single spaces between groups, starting at i. */
 static int nir_at(const unsigned char *s, size_t len, size_t i)
 {
-    char u[15];
-    size_t n = 0, p = i;
+  char u[15];
+  size_t n = 0, p = i;
 
-    while (p < len && n < 15) {
-        unsigned char c = s[p];
+  while (p < len && n < 15) {
+    unsigned char c = s[p];
 
-        if (c == ' ' && n > 0 && p + 1 < len && s[p + 1] != ' ') {
-            p++;
-            continue;
-        }
-        if (is_digit_ascii(c) || (n == 6 && u[5] == '2' && (c == 'A' || c == 'B' || c == 'a' || c == 'b'))) {
-            u[n++] = (char)(c == 'a' ? 'A' : c == 'b' ? 'B' : c);
-            p++;
-            continue;
-        }
-        break;
+    if (c == ' ' && n > 0 && p + 1 < len && s[p + 1] != ' ') {
+      p++;
+      continue;
     }
-    return n == 15 && !glued_after(s, len, p) && anon_nir_valid(u);
+    if (is_digit_ascii(c) || (n == 6 && u[5] == '2' && (c == 'A' || c == 'B' || c == 'a' || c == 'b'))) {
+      u[n++] = (char)(c == 'a' ? 'A' : c == 'b' ? 'B' : c);
+      p++;
+      continue;
+    }
+    break;
+  }
+  return n == 15 && !glued_after(s, len, p) && anon_nir_valid(u);
 }
 
 static int nir_in(const unsigned char *s, size_t len)
 {
-    for (size_t i = 0; i + 15 <= len; i++) {
-        if (strchr("123478", s[i]) != NULL && s[i] != '\0' && !glued_before(s, i) && nir_at(s, len, i))
-            return 1;
-    }
-    return 0;
+  for (size_t i = 0; i + 15 <= len; i++) {
+    if (strchr("123478", s[i]) != NULL && s[i] != '\0' && !glued_before(s, i) && nir_at(s, len, i))
+      return 1;
+  }
+  return 0;
 }
 
 /* Reads a decimal octet (1-3 digits, <= 255) at s[*p]. */
 static int octet(const unsigned char *s, size_t len, size_t *p)
 {
-    int v = 0, n = 0;
+  int v = 0, n = 0;
 
-    while (*p < len && is_digit_ascii(s[*p]) && n < 3) {
-        v = v * 10 + (s[*p] - '0');
-        (*p)++;
-        n++;
-    }
-    return n > 0 && v <= 255 && !(*p < len && is_digit_ascii(s[*p]));
+  while (*p < len && is_digit_ascii(s[*p]) && n < 3) {
+    v = v * 10 + (s[*p] - '0');
+    (*p)++;
+    n++;
+  }
+  return n > 0 && v <= 255 && !(*p < len && is_digit_ascii(s[*p]));
 }
 
 static int ipv4_in(const unsigned char *s, size_t len)
 {
-    for (size_t i = 0; i + 7 <= len; i++) {
-        size_t p = i;
-        int ok = 1;
+  for (size_t i = 0; i + 7 <= len; i++) {
+    size_t p = i;
+    int ok = 1;
 
-        if (!is_digit_ascii(s[i]) || glued_before(s, i) || (i > 0 && s[i - 1] == '.'))
-            continue;
-        for (int k = 0; k < 4 && ok; k++) {
-            ok = octet(s, len, &p);
-            if (ok && k < 3) {
-                ok = p < len && s[p] == '.';
-                p++;
-            }
-        }
-        if (ok && !glued_after(s, len, p) && !(p < len && s[p] == '.'))
-            return 1;
+    if (!is_digit_ascii(s[i]) || glued_before(s, i) || (i > 0 && s[i - 1] == '.'))
+      continue;
+    for (int k = 0; k < 4 && ok; k++) {
+      ok = octet(s, len, &p);
+      if (ok && k < 3) {
+        ok = p < len && s[p] == '.';
+        p++;
+      }
     }
-    return 0;
+    if (ok && !glued_after(s, len, p) && !(p < len && s[p] == '.'))
+      return 1;
+  }
+  return 0;
 }
 
 /* ---- people named in free text ---- */
 
-static const char *const titles[] = {"M", "Mme", "Mlle", "Mr", "Mrs", "Ms", "Dr", "Pr", "Docteur", "Professeur",
-                                     "Monsieur", "Madame", "Mademoiselle", "Doctor", "Prof", "Miss", "Mister",
-                                     NULL};
+static const char *const titles[] = {"M",    "Mme",     "Mlle",       "Mr",       "Mrs",    "Ms",           "Dr",
+                                     "Pr",   "Docteur", "Professeur", "Monsieur", "Madame", "Mademoiselle", "Doctor",
+                                     "Prof", "Miss",    "Mister",     NULL};
 
 static const char *const first_names[] = {
-    "Jean", "Marie", "Pierre", "Michel", "André", "Philippe", "Louis", "Nicolas", "François", "Alain",
-    "Jacques", "Bernard", "Daniel", "Patrick", "Christophe", "Thomas", "Julien", "Eric", "Éric", "Laurent",
-    "Frédéric", "Stéphane", "David", "Olivier", "Sébastien", "Paul", "Claude", "Henri", "Antoine", "Alexandre",
-    "Maxime", "Lucas", "Hugo", "Léa", "Emma", "Chloé", "Camille", "Sarah", "Manon", "Julie", "Nathalie",
-    "Isabelle", "Sylvie", "Catherine", "Françoise", "Monique", "Christine", "Sophie", "Sandrine", "Valérie",
-    "Céline", "Anne", "Martine", "Nicole", "Jacqueline", "Brigitte", "Aurélie", "Laura", "Pauline", "Claire",
-    "Hélène", "Élodie", "Mohamed", "Ahmed", "Fatima", "Karim", "Youssef", "John", "James", "Robert",
-    "Michael", "William", "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Susan", "Jessica", "Emily",
-    "Charles", "Joseph", "George", "Gabriel", "Arthur", "Jules", "Louise", "Alice", "Jeanne", "Lucie", NULL};
+  "Jean",       "Marie",     "Pierre",    "Michel",   "André",     "Philippe",   "Louis",     "Nicolas",   "François",
+  "Alain",      "Jacques",   "Bernard",   "Daniel",   "Patrick",   "Christophe", "Thomas",    "Julien",    "Eric",
+  "Éric",       "Laurent",   "Frédéric",  "Stéphane", "David",     "Olivier",    "Sébastien", "Paul",      "Claude",
+  "Henri",      "Antoine",   "Alexandre", "Maxime",   "Lucas",     "Hugo",       "Léa",       "Emma",      "Chloé",
+  "Camille",    "Sarah",     "Manon",     "Julie",    "Nathalie",  "Isabelle",   "Sylvie",    "Catherine", "Françoise",
+  "Monique",    "Christine", "Sophie",    "Sandrine", "Valérie",   "Céline",     "Anne",      "Martine",   "Nicole",
+  "Jacqueline", "Brigitte",  "Aurélie",   "Laura",    "Pauline",   "Claire",     "Hélène",    "Élodie",    "Mohamed",
+  "Ahmed",      "Fatima",    "Karim",     "Youssef",  "John",      "James",      "Robert",    "Michael",   "William",
+  "Mary",       "Patricia",  "Jennifer",  "Linda",    "Elizabeth", "Susan",      "Jessica",   "Emily",     "Charles",
+  "Joseph",     "George",    "Gabriel",   "Arthur",   "Jules",     "Louise",     "Alice",     "Jeanne",    "Lucie",
+  NULL};
 
 struct word {
-    const unsigned char *s;
-    size_t len;
-    int sentence_start;
-    int follows_space;   /* separated from the previous word by blanks only */
+  const unsigned char *s;
+  size_t len;
+  int sentence_start;
+  int follows_space; /* separated from the previous word by blanks only */
 };
 
 static int is_upper_at(const unsigned char *s, size_t len)
 {
-    return is_upper_ascii(s[0]) || (len >= 2 && s[0] == 0xC3 && s[1] >= 0x80 && s[1] <= 0x9E && s[1] != 0x97);
+  return is_upper_ascii(s[0]) || (len >= 2 && s[0] == 0xC3 && s[1] >= 0x80 && s[1] <= 0x9E && s[1] != 0x97);
 }
 
 static int is_word_byte(unsigned char c)
 {
-    return is_alnum_ascii(c) || c >= 0x80 || c == '-' || c == '\'';
+  return is_alnum_ascii(c) || c >= 0x80 || c == '-' || c == '\'';
 }
 
 static int in_list(const struct word *w, const char *const *list)
 {
-    for (size_t i = 0; list[i] != NULL; i++) {
-        if (list[i][0] == (char)w->s[0] && strlen(list[i]) == w->len && memcmp(list[i], w->s, w->len) == 0)
-            return 1;
-    }
-    return 0;
+  for (size_t i = 0; list[i] != NULL; i++) {
+    if (list[i][0] == (char)w->s[0] && strlen(list[i]) == w->len && memcmp(list[i], w->s, w->len) == 0)
+      return 1;
+  }
+  return 0;
 }
 
 /* "Dupont", "Jean-Pierre", "Élodie": a capital then at least one lower-case letter, no digits. */
 static int is_capitalised(const struct word *w)
 {
-    int lower = 0;
+  int lower = 0;
 
-    if (w->len < 2 || !is_upper_at(w->s, w->len))
-        return 0;
-    for (size_t i = 1; i < w->len; i++) {
-        if (is_digit_ascii(w->s[i]))
-            return 0;
-        if (is_lower_ascii(w->s[i]) || (w->s[i] >= 0xA0 && w->s[i] <= 0xBF && w->s[i - 1] == 0xC3))
-            lower = 1;
-    }
-    return lower;
+  if (w->len < 2 || !is_upper_at(w->s, w->len))
+    return 0;
+  for (size_t i = 1; i < w->len; i++) {
+    if (is_digit_ascii(w->s[i]))
+      return 0;
+    if (is_lower_ascii(w->s[i]) || (w->s[i] >= 0xA0 && w->s[i] <= 0xBF && w->s[i - 1] == 0xC3))
+      lower = 1;
+  }
+  return lower;
 }
 
 /* "DUPONT": only capitals (and hyphens), at least min letters. */
 static int is_all_caps(const struct word *w, size_t min)
 {
-    size_t letters = 0;
+  size_t letters = 0;
 
-    for (size_t i = 0; i < w->len; i++) {
-        unsigned char c = w->s[i];
+  for (size_t i = 0; i < w->len; i++) {
+    unsigned char c = w->s[i];
 
-        if (is_upper_ascii(c))
-            letters++;
-        else if (c == 0xC3 && i + 1 < w->len && w->s[i + 1] >= 0x80 && w->s[i + 1] <= 0x9E) {
-            i++;
-            letters++;
-        }
-        else if (c != '-')
-            return 0;
-    }
-    return letters >= min;
+    if (is_upper_ascii(c))
+      letters++;
+    else if (c == 0xC3 && i + 1 < w->len && w->s[i + 1] >= 0x80 && w->s[i + 1] <= 0x9E) {
+      i++;
+      letters++;
+    } else if (c != '-')
+      return 0;
+  }
+  return letters >= min;
 }
 
 static int names_pair(const struct word *a, const struct word *b)
 {
-    int b_name = is_capitalised(b) || is_all_caps(b, 2);
+  int b_name = is_capitalised(b) || is_all_caps(b, 2);
 
-    if (!b->follows_space)
-        return 0;
-    if (in_list(a, titles) && b_name)
-        return 1;                                   /* Dr Martin, Mme DURAND */
-    if (in_list(a, first_names) && b_name)
-        return 1;                                   /* Jean Dupont, Marie DURAND */
-    if (is_all_caps(a, 2) && in_list(b, first_names))
-        return 1;                                   /* DUPONT Jean */
-    if (is_capitalised(a) && !a->sentence_start && !b->sentence_start && (is_capitalised(b) || is_all_caps(b, 3)))
-        return 1;                                   /* ... vu par Paul Lefebvre */
+  if (!b->follows_space)
     return 0;
+  if (in_list(a, titles) && b_name)
+    return 1; /* Dr Martin, Mme DURAND */
+  if (in_list(a, first_names) && b_name)
+    return 1; /* Jean Dupont, Marie DURAND */
+  if (is_all_caps(a, 2) && in_list(b, first_names))
+    return 1; /* DUPONT Jean */
+  if (is_capitalised(a) && !a->sentence_start && !b->sentence_start && (is_capitalised(b) || is_all_caps(b, 3)))
+    return 1; /* ... vu par Paul Lefebvre */
+  return 0;
 }
 
 static int names_in(const unsigned char *s, size_t len)
 {
-    struct word prev = {NULL, 0, 1, 0}, cur;
-    int sentence_start = 1, blanks_only = 0;
-    size_t i = 0;
+  struct word prev = {NULL, 0, 1, 0}, cur;
+  int sentence_start = 1, blanks_only = 0;
+  size_t i = 0;
 
-    while (i < len) {
-        if (!is_word_byte(s[i])) {
-            if (s[i] == '.' || s[i] == '!' || s[i] == '?' || s[i] == ':' || s[i] == ';' || s[i] == '\n') {
-                /* "M." and "Dr." are titles, not the end of a sentence */
-                if (!(s[i] == '.' && prev.s != NULL && prev.s + prev.len == s + i && in_list(&prev, titles)))
-                    sentence_start = 1;
-            }
-            if (!(s[i] == ' ' || s[i] == '\t' || (s[i] == '.' && !sentence_start)))
-                blanks_only = 0;
-            i++;
-            continue;
-        }
-        cur.s = s + i;
-        while (i < len && is_word_byte(s[i]))
-            i++;
-        cur.len = (size_t)(s + i - cur.s);
-        cur.sentence_start = sentence_start;
-        cur.follows_space = blanks_only && prev.s != NULL;
-        if (prev.s != NULL && names_pair(&prev, &cur))
-            return 1;
-        prev = cur;
-        sentence_start = 0;
-        blanks_only = 1;
+  while (i < len) {
+    if (!is_word_byte(s[i])) {
+      if (s[i] == '.' || s[i] == '!' || s[i] == '?' || s[i] == ':' || s[i] == ';' || s[i] == '\n') {
+        /* "M." and "Dr." are titles, not the end of a sentence */
+        if (!(s[i] == '.' && prev.s != NULL && prev.s + prev.len == s + i && in_list(&prev, titles)))
+          sentence_start = 1;
+      }
+      if (!(s[i] == ' ' || s[i] == '\t' || (s[i] == '.' && !sentence_start)))
+        blanks_only = 0;
+      i++;
+      continue;
     }
-    return 0;
+    cur.s = s + i;
+    while (i < len && is_word_byte(s[i]))
+      i++;
+    cur.len = (size_t)(s + i - cur.s);
+    cur.sentence_start = sentence_start;
+    cur.follows_space = blanks_only && prev.s != NULL;
+    if (prev.s != NULL && names_pair(&prev, &cur))
+      return 1;
+    prev = cur;
+    sentence_start = 0;
+    blanks_only = 1;
+  }
+  return 0;
 }
 
 /* ---- whole-value classes ---- */
 
 static unsigned token_class(const unsigned char *s, size_t len)
 {
-    size_t hex = 0, end = len;
-    int letter_af = 0, upper = 0, lower = 0, digit = 0, b64 = 1, hexish = 1;
+  size_t hex = 0, end = len;
+  int letter_af = 0, upper = 0, lower = 0, digit = 0, b64 = 1, hexish = 1;
 
-    while (end > 0 && s[end - 1] == '=' && len - end < 2)
-        end--;
-    for (size_t i = 0; i < end; i++) {
-        unsigned char c = s[i];
+  while (end > 0 && s[end - 1] == '=' && len - end < 2)
+    end--;
+  for (size_t i = 0; i < end; i++) {
+    unsigned char c = s[i];
 
-        if (is_digit_ascii(c)) {
-            digit = 1;
-            hex++;
-        } else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
-            letter_af = 1;
-            hex++;
-        }
-        if (is_upper_ascii(c))
-            upper = 1;
-        else if (is_lower_ascii(c))
-            lower = 1;
-        if (!(is_digit_ascii(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-'))
-            hexish = 0;
-        if (!(is_alnum_ascii(c) || c == '+' || c == '/' || c == '_' || c == '-'))
-            b64 = 0;
+    if (is_digit_ascii(c)) {
+      digit = 1;
+      hex++;
+    } else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) {
+      letter_af = 1;
+      hex++;
     }
-    if (hexish && end == len && hex >= 16 && letter_af && digit)
-        return ANON_V_HEX_TOKEN;
-    if (b64 && end >= 16 && upper && lower && digit)
-        return ANON_V_B64_TOKEN;
-    return 0;
+    if (is_upper_ascii(c))
+      upper = 1;
+    else if (is_lower_ascii(c))
+      lower = 1;
+    if (!(is_digit_ascii(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == '-'))
+      hexish = 0;
+    if (!(is_alnum_ascii(c) || c == '+' || c == '/' || c == '_' || c == '-'))
+      b64 = 0;
+  }
+  if (hexish && end == len && hex >= 16 && letter_af && digit)
+    return ANON_V_HEX_TOKEN;
+  if (b64 && end >= 16 && upper && lower && digit)
+    return ANON_V_B64_TOKEN;
+  return 0;
 }
 
 static int icd10(const unsigned char *s, size_t len)
 {
-    size_t i = 3;
+  size_t i = 3;
 
-    if (len < 3 || len > 8 || !is_upper_ascii(s[0]) || !is_digit_ascii(s[1]) || !is_digit_ascii(s[2]))
-        return 0;
-    if (i < len && s[i] == '.')
-        i++;
-    if (i == len && len > 3)
-        return 0;
-    for (; i < len; i++) {
-        if (!is_digit_ascii(s[i]) && !is_upper_ascii(s[i]) && s[i] != '+' && s[i] != '*')
-            return 0;
-    }
-    return 1;
+  if (len < 3 || len > 8 || !is_upper_ascii(s[0]) || !is_digit_ascii(s[1]) || !is_digit_ascii(s[2]))
+    return 0;
+  if (i < len && s[i] == '.')
+    i++;
+  if (i == len && len > 3)
+    return 0;
+  for (; i < len; i++) {
+    if (!is_digit_ascii(s[i]) && !is_upper_ascii(s[i]) && s[i] != '+' && s[i] != '*')
+      return 0;
+  }
+  return 1;
 }
 
 unsigned anon_value_scan(const char *value, size_t len, int *year)
 {
-    const unsigned char *s = (const unsigned char *)value;
-    size_t digits = 0;
-    int at = 0, space = 0, upper = 0;
-    unsigned bits = 0;
-    struct anon_date d;
+  const unsigned char *s = (const unsigned char *)value;
+  size_t digits = 0;
+  int at = 0, space = 0, upper = 0;
+  unsigned bits = 0;
+  struct anon_date d;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = s[i];
 
-        if (is_digit_ascii(c))
-            digits++;
-        else if (c == '@')
-            at = 1;
-        else if (c == ' ')
-            space = 1;
-        else if (is_upper_ascii(c) || c == 0xC3)
-            upper = 1;
-    }
-    if (at && email_in(s, len))
-        bits |= ANON_V_EMAIL;
-    if (digits >= 8 && phone_in(s, len))
-        bits |= ANON_V_PHONE;
-    if (digits >= 13 && nir_in(s, len))
-        bits |= ANON_V_NIR;
-    if (digits >= 4 && ipv4_in(s, len))
-        bits |= ANON_V_IPV4;
-    if (space && upper && names_in(s, len))
-        bits |= ANON_V_NAMES;
-    if (digits >= 8 && anon_date_parse(value, len, &d) == 0) {
-        bits |= ANON_V_DATE;
-        if (year != NULL)
-            *year = d.year;
-    }
-    if (!space && len >= 16)
-        bits |= token_class(s, len);
-    if (len >= 3 && len <= 8 && icd10(s, len))
-        bits |= ANON_V_ICD10;
-    return bits;
+    if (is_digit_ascii(c))
+      digits++;
+    else if (c == '@')
+      at = 1;
+    else if (c == ' ')
+      space = 1;
+    else if (is_upper_ascii(c) || c == 0xC3)
+      upper = 1;
+  }
+  if (at && email_in(s, len))
+    bits |= ANON_V_EMAIL;
+  if (digits >= 8 && phone_in(s, len))
+    bits |= ANON_V_PHONE;
+  if (digits >= 13 && nir_in(s, len))
+    bits |= ANON_V_NIR;
+  if (digits >= 4 && ipv4_in(s, len))
+    bits |= ANON_V_IPV4;
+  if (space && upper && names_in(s, len))
+    bits |= ANON_V_NAMES;
+  if (digits >= 8 && anon_date_parse(value, len, &d) == 0) {
+    bits |= ANON_V_DATE;
+    if (year != NULL)
+      *year = d.year;
+  }
+  if (!space && len >= 16)
+    bits |= token_class(s, len);
+  if (len >= 3 && len <= 8 && icd10(s, len))
+    bits |= ANON_V_ICD10;
+  return bits;
 }

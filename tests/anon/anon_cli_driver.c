@@ -4,5 +4,5 @@
 
 int main(int argc, char **argv)
 {
-    return anon_cli_main(argc - 1, argv + 1);
+  return anon_cli_main(argc - 1, argv + 1);
 }

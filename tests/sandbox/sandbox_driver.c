@@ -93,10 +93,10 @@ int main(int argc, char **argv)
   for (int k = 0; k < spec.noutputs; k++)
     json_array_append_new(files, json_pack("{s:s,s:s,s:s?}", "name", spec.outputs[k], "state",
                                            state_names[res.files[k].state], "data", res.files[k].data));
-  json_t *o = json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f}", "rc", rc, "exit",
-                        res.run.exit_code, "signal", res.run.signal, "limit", sandbox_limit_name(res.limit),
-                        "stopped", res.stopped, "truncated", res.run.truncated, "cpu", res.cpu_s, "maxrss_kb",
-                        (json_int_t)res.maxrss_kb, "stdout", res.run.out != NULL ? res.run.out : "", "stderr",
+  json_t *o = json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f}", "rc", rc, "exit", res.run.exit_code,
+                        "signal", res.run.signal, "limit", sandbox_limit_name(res.limit), "stopped", res.stopped,
+                        "truncated", res.run.truncated, "cpu", res.cpu_s, "maxrss_kb", (json_int_t)res.maxrss_kb,
+                        "stdout", res.run.out != NULL ? res.run.out : "", "stderr",
                         res.run.err != NULL ? res.run.err : "", "error", err, "files", files, "ms_per_run", ms);
   char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
   if (text == NULL)

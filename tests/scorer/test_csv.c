@@ -12,12 +12,12 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                   \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                   \
-		}                                                                     \
+#define CHECK(cond)                                                                                                    \
+	do {                                                                                                           \
+		if (!(cond)) {                                                                                         \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
+			failures++;                                                                                    \
+		}                                                                                                      \
 	} while (0)
 
 static int field_eq(const struct csv_field *f, const char *s)
@@ -28,9 +28,9 @@ static int field_eq(const struct csv_field *f, const char *s)
 static void test_records(void)
 {
 	char buf[] = "\xEF\xBB\xBFid,\"a \"\"q\"\"\",x\r\n"
-		     "1,\"multi\nline\",\r\n"
-		     "\n"
-		     "2,,last";
+	             "1,\"multi\nline\",\r\n"
+	             "\n"
+	             "2,,last";
 	struct csv_reader r;
 	struct csv_field f[4];
 	int n = 0;
@@ -79,31 +79,31 @@ static void test_numbers(void)
 		enum csv_num want;
 		double value;
 	} cases[] = {
-		{"0", CSV_NUM_OK, 0.0},
-		{"0.1", CSV_NUM_OK, 0.1},
-		{" 0.25 ", CSV_NUM_OK, 0.25},
-		{"-3.5e2", CSV_NUM_OK, -350.0},
-		{".5", CSV_NUM_OK, 0.5},
-		{"5.", CSV_NUM_OK, 5.0},
-		{"+1E-3", CSV_NUM_OK, 0.001},
-		{"0.8444218515250481", CSV_NUM_OK, 0.8444218515250481},
-		{"0.12345678901234567", CSV_NUM_OK, 0.12345678901234567},
-		{"123456789012345678901234567890", CSV_NUM_OK, 123456789012345678901234567890.0},
-		{"1e-400", CSV_NUM_OK, 0.0},
-		{"4.9e-324", CSV_NUM_OK, 4.9e-324},
-		{"1e309", CSV_NUM_NONFINITE, 0},
-		{"nan", CSV_NUM_NONFINITE, 0},
-		{"-Inf", CSV_NUM_NONFINITE, 0},
-		{"infinity", CSV_NUM_NONFINITE, 0},
-		{"", CSV_NUM_BAD, 0},
-		{"-", CSV_NUM_BAD, 0},
-		{".", CSV_NUM_BAD, 0},
-		{"1e", CSV_NUM_BAD, 0},
-		{"0x10", CSV_NUM_BAD, 0},
-		{"1,5", CSV_NUM_BAD, 0},
-		{"1 2", CSV_NUM_BAD, 0},
-		{"nanx", CSV_NUM_BAD, 0},
-		{"abc", CSV_NUM_BAD, 0},
+	        {"0", CSV_NUM_OK, 0.0},
+	        {"0.1", CSV_NUM_OK, 0.1},
+	        {" 0.25 ", CSV_NUM_OK, 0.25},
+	        {"-3.5e2", CSV_NUM_OK, -350.0},
+	        {".5", CSV_NUM_OK, 0.5},
+	        {"5.", CSV_NUM_OK, 5.0},
+	        {"+1E-3", CSV_NUM_OK, 0.001},
+	        {"0.8444218515250481", CSV_NUM_OK, 0.8444218515250481},
+	        {"0.12345678901234567", CSV_NUM_OK, 0.12345678901234567},
+	        {"123456789012345678901234567890", CSV_NUM_OK, 123456789012345678901234567890.0},
+	        {"1e-400", CSV_NUM_OK, 0.0},
+	        {"4.9e-324", CSV_NUM_OK, 4.9e-324},
+	        {"1e309", CSV_NUM_NONFINITE, 0},
+	        {"nan", CSV_NUM_NONFINITE, 0},
+	        {"-Inf", CSV_NUM_NONFINITE, 0},
+	        {"infinity", CSV_NUM_NONFINITE, 0},
+	        {"", CSV_NUM_BAD, 0},
+	        {"-", CSV_NUM_BAD, 0},
+	        {".", CSV_NUM_BAD, 0},
+	        {"1e", CSV_NUM_BAD, 0},
+	        {"0x10", CSV_NUM_BAD, 0},
+	        {"1,5", CSV_NUM_BAD, 0},
+	        {"1 2", CSV_NUM_BAD, 0},
+	        {"nanx", CSV_NUM_BAD, 0},
+	        {"abc", CSV_NUM_BAD, 0},
 	};
 	size_t i;
 
@@ -136,7 +136,9 @@ static void test_printable(void)
 {
 	char out[64];
 
-	csv_printable("ab\xff\x01\xe2\x80\xae" "c", 8, 40, out, sizeof out);
+	csv_printable("ab\xff\x01\xe2\x80\xae"
+	              "c",
+	              8, 40, out, sizeof out);
 	CHECK(strcmp(out, "ab\\xff\\x01\\xe2\\x80\\xaec") == 0);
 	csv_printable("abcdefghij", 10, 4, out, sizeof out);
 	CHECK(strcmp(out, "abcd...") == 0);
@@ -148,9 +150,15 @@ static void test_metric_table(void)
 {
 	const struct score_metric *m;
 	static const char *const names[] = {
-		"accuracy", "balanced_accuracy", "f1_macro", "f1_micro", "f1_weighted", "mcc", "cohen_kappa",
-		"quadratic_weighted_kappa", "roc_auc", "average_precision", "log_loss", "brier", "rmse", "mae", "r2",
-		"mape", "cost_matrix", "c_index",
+	        "accuracy",    "balanced_accuracy",
+	        "f1_macro",    "f1_micro",
+	        "f1_weighted", "mcc",
+	        "cohen_kappa", "quadratic_weighted_kappa",
+	        "roc_auc",     "average_precision",
+	        "log_loss",    "brier",
+	        "rmse",        "mae",
+	        "r2",          "mape",
+	        "cost_matrix", "c_index",
 	};
 	size_t i;
 

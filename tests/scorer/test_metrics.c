@@ -35,7 +35,8 @@ static void expect(const char *what, const char *metric, const struct score_data
 		return;
 	}
 	if (st != SCORE_FN_OK || fabs(got - want) > 1e-12) {
-		fprintf(stderr, "%s: %s = %.17g (status %d %s), expected %.17g\n", what, metric, got, (int)st, why, want);
+		fprintf(stderr, "%s: %s = %.17g (status %d %s), expected %.17g\n", what, metric, got, (int)st, why,
+		        want);
 		failures++;
 	}
 }
@@ -73,8 +74,14 @@ static void labels(void)
 	int32_t y[] = {0, 0, 1, 1, 2, 2};
 	int32_t yhat[] = {0, 1, 1, 1, 2, 0};
 	double cost[] = {0, 0.1, 0.7, 0.1, 0, 0.3, 0.7, 0.3, 0};
-	struct score_data d = {.n = 6, .nclass = 3, .class_name = names3, .y = y, .yhat = yhat, .cost = cost,
-			       .binary_pos = -1, .ncol = 1};
+	struct score_data d = {.n = 6,
+	                       .nclass = 3,
+	                       .class_name = names3,
+	                       .y = y,
+	                       .yhat = yhat,
+	                       .cost = cost,
+	                       .binary_pos = -1,
+	                       .ncol = 1};
 	/* per class: precision 1/2, 2/3, 1; recall 1/2, 1, 1/2; F1 1/2, 4/5, 2/3 */
 	double f1[] = {0.5, 0.8, 2.0 / 3.0};
 

@@ -1,105 +1,12 @@
-/* test_units.c: unit tests of the server modules. routes.c is included so that its static path decoder and
- * matcher can be tested directly (the h2o way). Each check prints what failed; the exit code is the count. */
-#include "../../server/routes.c"
-
+/* test_db.c: unit tests of db.c and db_*.c: quota transaction with rollback, ties at precision, privacy, the
+ * re-queue, the import state, and fault injection on the acceptance path. */
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "auth.h"
 #include "db.h"
-#include "store.h"
 #include "util.h"
 
-static int failures;
-#define CHECK(cond)                                                                                 \
-  do {                                                                                              \
-    if (!(cond)) {                                                                                  \
-      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                      \
-      failures++;                                                                                   \
-    }                                                                                               \
-  } while (0)
-
-static void test_util(void)
-{
-  char buf[32];
-  int64_t t = 0;
-  CHECK(util_parse_iso8601("2026-03-01T12:30:00Z", &t) == 0);
-  CHECK(t == 1772368200);
-  util_iso8601(t, buf);
-  CHECK(strcmp(buf, "2026-03-01T12:30:00Z") == 0);
-  CHECK(util_parse_iso8601("2026-03-01 12:30:00", &t) != 0);
-  CHECK(util_parse_iso8601("2026-03-01T12:30:00+02:00", &t) != 0);
-  CHECK(util_parse_iso8601(NULL, &t) != 0);
-  char small[4];
-  CHECK(util_strlcpy(small, "abcdef", sizeof(small)) == -1 && strcmp(small, "abc") == 0);
-  CHECK(util_fmt(small, sizeof(small), "%s", "toolong") == -1 && small[0] == '\0');
-  long long v;
-  CHECK(util_parse_ll("42", 0, 100, &v) == 0 && v == 42);
-  CHECK(util_parse_ll("42x", 0, 100, &v) != 0);
-  CHECK(util_parse_ll("101", 0, 100, &v) != 0);
-  CHECK(util_parse_ll("", 0, 100, &v) != 0);
-  char a[64], b[64];
-  CHECK(util_random_token(32, a, sizeof(a)) == 0 && util_random_token(32, b, sizeof(b)) == 0);
-  CHECK(strlen(a) == 43 && strcmp(a, b) != 0);
-  CHECK(util_random_token(32, a, 10) != 0); /* refuses a buffer too small */
-  char hex[65];
-  util_sha256_hex("abc", 3, hex);
-  CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
-  CHECK(util_ct_streq("same", "same") && !util_ct_streq("same", "samf") && !util_ct_streq("a", "ab"));
-}
-
-static void test_auth(void)
-{
-  char hash[AUTH_HASH_MAX], hash2[AUTH_HASH_MAX];
-  CHECK(auth_hash_password("correct horse battery", hash) == 0);
-  CHECK(strncmp(hash, "pbkdf2_sha256$600000$", 21) == 0);
-  CHECK(auth_hash_password("correct horse battery", hash2) == 0);
-  CHECK(strcmp(hash, hash2) != 0); /* unique salt */
-  CHECK(auth_verify_password("correct horse battery", hash) == 1);
-  CHECK(auth_verify_password("correct horse batterx", hash) == 0);
-  CHECK(auth_verify_password("correct horse battery", NULL) == 0);
-  CHECK(auth_verify_password("x", "pbkdf2_sha256$600000$zz$zz") == 0);
-  CHECK(auth_check_username("ab") == APP_INVALID_USERNAME);
-  CHECK(auth_check_username("alice_01.x-y") == APP_OK);
-  CHECK(auth_check_username("<script>") == APP_INVALID_USERNAME);
-  CHECK(auth_check_password("short") == APP_WEAK_PASSWORD);
-  CHECK(auth_check_password("aaaaaaaaaaaa") == APP_WEAK_PASSWORD);
-  CHECK(auth_check_password("long enough pass") == APP_OK);
-  CHECK(auth_check_email("a@b.org") == APP_OK);
-  CHECK(auth_check_email("a@@b") == APP_INVALID_EMAIL);
-  CHECK(auth_check_email("no-at") == APP_INVALID_EMAIL);
-  CHECK(auth_check_email("a b@c.org") == APP_INVALID_EMAIL);
-}
-
-static void test_paths(void)
-{
-  struct path p;
-  struct req r;
-  memset(&r, 0, sizeof(r));
-  CHECK(split_path("/api/v1/challenges/demo/files/train.csv", &p) == 0 && p.n == 4);
-  CHECK(match("challenges/{}/files/{*}", &p, &r) && strcmp(r.param[0], "demo") == 0 &&
-        strcmp(r.param[1], "train.csv") == 0);
-  CHECK(split_path("/api/v1/challenges/demo/files/sub/x.csv", &p) == 0);
-  CHECK(match("challenges/{}/files/{*}", &p, &r) && strcmp(r.param[1], "sub/x.csv") == 0);
-  CHECK(!match("challenges/{}/files", &p, &r));
-  CHECK(split_path("/api/v1/challenges/%2e%2e/files", &p) == -1);    /* ".." in any encoding */
-  CHECK(split_path("/api/v1/challenges/a%2fb", &p) == -1);           /* encoded slash */
-  CHECK(split_path("/api/v1/challenges/a%5cb", &p) == -1);           /* backslash */
-  CHECK(split_path("/api/v1/challenges/a%00b", &p) == -1);           /* NUL */
-  CHECK(split_path("/api/v1/challenges/a%zz", &p) == -1);            /* bad escape */
-  CHECK(split_path("/api/v1/challenges/a%2", &p) == -1);             /* truncated escape */
-  CHECK(split_path("/api/v1/challenges//files", &p) == -1);          /* empty segment */
-  CHECK(split_path("/api/v1/challenges/", &p) == -1);                /* trailing slash */
-  CHECK(split_path("/api/v2/challenges", &p) == -2);                 /* not ours */
-  CHECK(split_path("/api/v1/a/b/c/d/e/f/g/h/i/j/k/l/m", &p) == -1);  /* too many segments */
-  CHECK(split_path("/api/v1/challenges/caf%C3%A9", &p) == 0 && strcmp(p.seg[1], "caf\xc3\xa9") == 0);
-}
-
-static const char *tmpdir;
+#include "check.h"
 
 static enum app_status hook_ok(void *arg)
 {
@@ -118,8 +25,8 @@ static int64_t add_submission(sqlite3 *db, int64_t cid, int64_t uid, const struc
 {
   int64_t id = 0;
   int replayed = 0, calls = 0;
-  struct new_submission ns = {cid, uid, ph,
-                              "0000000000000000000000000000000000000000000000000000000000000000", 10, "", key};
+  struct new_submission ns = {cid, uid, ph, "0000000000000000000000000000000000000000000000000000000000000000",
+                              10,  "",  key};
   *s = db_submission_insert(db, &ns, now, hook_ok, &calls, &id, &replayed);
   return replayed ? -id : id;
 }
@@ -220,10 +127,10 @@ static void test_db(void)
   CHECK(db_queue_claim(db, day + 100, &j) == 1);
   CHECK(db_queue_failed(db, j.submission_id, "bad", "msg", "log", day + 101) == APP_OK);
   CHECK(db_quota(db, got.id, ta, ph, day + 102, &q) == APP_OK && q.used_today == 2);
-  score(db, day + 110, 0.504, 0.9);  /* alice: 0.50 at precision 2 */
-  score(db, day + 120, 0.496, 0.8);  /* alice: also 0.50 once rounded: the earlier one stays best */
+  score(db, day + 110, 0.504, 0.9); /* alice: 0.50 at precision 2 */
+  score(db, day + 120, 0.496, 0.8); /* alice: also 0.50 once rounded: the earlier one stays best */
   CHECK(add_submission(db, got.id, bob, ph, NULL, day + 130, &s) > 0);
-  score(db, day + 140, 0.70, 0.1);   /* bob: worse public, better private */
+  score(db, day + 140, 0.70, 0.1); /* bob: worse public, better private */
 
   json_t *rows = db_leaderboard(db, &got);
   CHECK(rows != NULL && json_array_size(rows) == 2);
@@ -267,12 +174,12 @@ static void test_db(void)
   /* privacy: a participant sees no private_score and nobody else's submission */
   struct user va = {alice, "alice", ROLE_PARTICIPANT}, vb = {bob, "bob", ROLE_PARTICIPANT};
   struct user jury = {99, "jury", ROLE_JURY};
-  json_t *mine = db_submission_json(db, 2, &va, 0, 1);
-  CHECK(mine != NULL && json_object_get(mine, "private_score") == NULL);
+  json_t *mine = NULL, *nobody = NULL, *staff = NULL;
+  CHECK(db_submission_json(db, 2, &va, 0, 1, &mine) == APP_OK && json_object_get(mine, "private_score") == NULL);
   json_decref(mine);
-  CHECK(db_submission_json(db, 2, &vb, 0, 1) == NULL);
-  json_t *staff = db_submission_json(db, 2, &jury, 1, 1);
-  CHECK(staff != NULL && json_object_get(staff, "private_score") != NULL);
+  CHECK(db_submission_json(db, 2, &vb, 0, 1, &nobody) == APP_NOT_FOUND && nobody == NULL);
+  CHECK(db_submission_json(db, 999, &va, 1, 1, &nobody) == APP_NOT_FOUND && nobody == NULL);
+  CHECK(db_submission_json(db, 2, &jury, 1, 1, &staff) == APP_OK && json_object_get(staff, "private_score") != NULL);
   json_decref(staff);
 
   /* a crash leaves a run 'running': it is re-queued at start */
@@ -284,51 +191,88 @@ static void test_db(void)
   sqlite3_close(db);
 }
 
-static void test_store(void)
+/* Fault injection (db_fault_inject): every statement of an import and of an accepted upload fails in turn; each
+ * time the call reports APP_INTERNAL (never a success, never "not found"), and the database is left exactly as it
+ * was: the transaction rolled back, nothing half-written. */
+static void test_faults(void)
 {
-  char err[256], dir[512], path[1024], dbpath[1024];
-  snprintf(dir, sizeof(dir), "%s/data", tmpdir);
-  CHECK(store_init(dir, err, sizeof(err)) == 0);
-  struct store_upload u;
-  CHECK(store_upload_begin(&u) == 0);
-  CHECK(store_upload_write(&u, "abc", 3) == APP_OK);
-  CHECK(store_upload_finish(&u) == APP_OK);
-  CHECK(strcmp(u.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
-  CHECK(store_upload_commit(&u) == APP_OK);
-  store_upload_abort(&u);
-  CHECK(store_submission_path(u.sha256, path, sizeof(path)) == 0);
-  CHECK(access(path, R_OK) == 0);
-  CHECK(store_submission_path("../../etc/passwd", path, sizeof(path)) == -1);
-  /* an aborted upload leaves nothing in tmp/ */
-  struct store_upload v;
-  CHECK(store_upload_begin(&v) == 0);
-  CHECK(store_upload_write(&v, "zz", 2) == APP_OK);
-  char tmp_path[APP_PATH_MAX];
-  util_strlcpy(tmp_path, v.tmp_path, sizeof(tmp_path));
-  store_upload_abort(&v);
-  CHECK(access(tmp_path, F_OK) != 0);
-  /* no row refers to "abc": the sweep removes it */
-  snprintf(dbpath, sizeof(dbpath), "%s/concours.db", dir);
-  sqlite3 *db = db_open(dbpath, err, sizeof(err));
+  char err[256], path[512];
+  snprintf(path, sizeof(path), "%s/faults.db", tmpdir);
+  sqlite3 *db = db_open(path, err, sizeof(err));
   CHECK(db != NULL);
-  CHECK(store_sweep_orphans(db) == 1);
-  CHECK(store_submission_path(u.sha256, path, sizeof(path)) == 0 && access(path, F_OK) != 0);
+  if (db == NULL)
+    return;
+  int64_t uid = 0;
+  CHECK(db_user_create(db, "fay", "f@x.org", ROLE_PARTICIPANT, "h", &uid) == APP_OK);
+  struct challenge c;
+  memset(&c, 0, sizeof(c));
+  util_strlcpy(c.slug, "faulty", sizeof(c.slug));
+  util_strlcpy(c.metric_name, "rmse", sizeof(c.metric_name));
+  c.terms_version = 1;
+  c.nphases = 1;
+  util_strlcpy(c.phases[0].name, "dev", sizeof(c.phases[0].name));
+  c.phases[0].end_at = 4000000000LL;
+  json_t *files = json_pack("[{s:s,s:i,s:s}]", "name", "a.csv", "size", 1, "sha256", "ab");
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN};
+  int rolled_back = 0, tries = 0;
+  for (long n = 0; n < 40; n++) {
+    db_fault_inject(n);
+    enum app_status s = db_challenge_upsert(db, &imp, 1000);
+    db_fault_inject(-1);
+    struct challenge got;
+    enum app_status g = db_challenge_get(db, "faulty", &got);
+    if (s == APP_OK) {
+      CHECK(g == APP_OK); /* it went through once there were enough statements */
+      break;
+    }
+    tries++;
+    CHECK(s == APP_INTERNAL);
+    CHECK(g == APP_NOT_FOUND); /* nothing of the failed import is left */
+    rolled_back += g == APP_NOT_FOUND;
+  }
+  CHECK(tries >= 5 && rolled_back == tries);
+  json_decref(files);
+  struct challenge got;
+  CHECK(db_challenge_get(db, "faulty", &got) == APP_OK);
+  /* an upload: quota check, team, hook, insert */
+  int inserted = 0;
+  for (long n = 0; n < 40; n++) {
+    int64_t id = 0;
+    int replayed = 0, calls = 0;
+    struct new_submission ns = {
+      got.id, uid, &got.phases[0], "0000000000000000000000000000000000000000000000000000000000000000", 10, "", NULL};
+    db_fault_inject(n);
+    enum app_status s = db_submission_insert(db, &ns, 2000, hook_ok, &calls, &id, &replayed);
+    db_fault_inject(-1);
+    sqlite3_stmt *st = NULL;
+    CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM submissions", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    int rows = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    CHECK(sqlite3_get_autocommit(db)); /* no transaction left open on the connection */
+    if (s == APP_OK) {
+      CHECK(rows == 1);
+      inserted = 1;
+      break;
+    }
+    CHECK(s == APP_INTERNAL && rows == 0);
+  }
+  CHECK(inserted);
+  /* a fault in a lookup is a fault, not "not found" */
+  struct challenge none;
+  db_fault_inject(0);
+  CHECK(db_challenge_get(db, "faulty", &none) == APP_INTERNAL);
+  json_t *o = NULL;
+  CHECK(db_submission_json(db, 1, NULL, 1, 1, &o) == APP_INTERNAL && o == NULL);
+  db_fault_inject(-1);
   sqlite3_close(db);
 }
 
 int main(void)
 {
-  char templ[] = "/tmp/concours-units-XXXXXX";
-  tmpdir = mkdtemp(templ);
-  if (tmpdir == NULL)
+  if (check_begin() != 0)
     return 1;
-  test_util();
-  test_auth();
-  test_paths();
   test_db();
-  test_store();
-  store_remove_tree(tmpdir);
-  if (failures == 0)
-    printf("server units: all checks passed\n");
-  return failures == 0 ? 0 : 1;
+  test_faults();
+  return check_end("db");
 }

@@ -1,0 +1,170 @@
+"""`concours challenge import` of a Codabench v2 bundle (competition.yaml with `version: 2`, Markdown pages,
+tasks with folders, phases naming their task, month-day-year dates, a leaderboard whose first column is a
+computed average rank): it imports as a concours challenge scored by the bundle's own program, and a submission
+is scored through the server. What cannot be mapped is refused with its key: an ingestion program (code
+submissions), a reference of two files, a phase with two tasks, an unknown version.
+
+usage: python3 test_codabench.py --concours BUILD/concours --source REPO [unittest args]
+"""
+import os
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "http"))
+import harness  # noqa: E402
+from test_codalab import EVALUATE  # noqa: E402  (the same accuracy program, reading $input/ref/truth.csv)
+
+COMPETITION = """\
+version: 2
+title: Widget Benchmark
+description: A Codabench benchmark converted by concours.
+image: logo.png
+docker_image: codalab/codalab-legacy:py312
+terms: pages/terms.md
+pages:
+  - title: Overview
+    file: pages/overview.md
+  - title: Data
+    file: pages/data.md
+tasks:
+  - index: 0
+    name: Development Task
+    reference_data: dev_phase/reference_data/
+    scoring_program: scoring_program/
+  - index: 1
+    name: Final Task
+    reference_data: final_phase/reference_data
+    scoring_program: scoring_program
+solutions: []
+phases:
+  - index: 0
+    name: Development
+    start: 1-1-2026
+    end: 6-1-2030
+    max_submissions_per_day: 5
+    max_submissions: 100
+    tasks:
+      - 0
+  - index: 1
+    name: Final
+    start: 6-1-2030
+    max_submissions: 3
+    tasks:
+      - 1
+leaderboards:
+  - index: 0
+    title: Results
+    key: main
+    columns:
+      - title: Average rank
+        key: avg_rank
+        index: 0
+        sorting: asc
+        computation: avg_rank
+        computation_indexes: [1]
+      - title: Accuracy
+        key: accuracy
+        index: 1
+        sorting: desc
+      - title: Errors
+        key: errors
+        index: 2
+        sorting: asc
+"""
+
+TRUTH = "id,label,Usage\n" + "".join("w%02d,%d,%s\n" % (i, i % 2, "Public" if i < 10 else "Private")
+                                     for i in range(20))
+
+
+def write(root, rel, text):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def make_bundle(parent, yaml=COMPETITION, extra=None):
+    d = os.path.join(parent, "widget-benchmark")
+    files = {
+        "competition.yaml": yaml,
+        "pages/overview.md": "Predict which widgets fail.\n",
+        "pages/data.md": "Twenty widgets.\n",
+        "pages/terms.md": "# Terms\n\nBe fair.\n",
+        "scoring_program/metadata": "command: python3 $program/evaluate.py $input $output\n",
+        "scoring_program/evaluate.py": EVALUATE,
+        "dev_phase/reference_data/truth.csv": TRUTH,
+        "final_phase/reference_data/truth.csv": TRUTH,
+    }
+    files.update(extra or {})
+    for rel, text in files.items():
+        write(d, rel, text)
+    return d
+
+
+class Codabench(unittest.TestCase):
+    def run_import(self, src, data):
+        return subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", data],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_import_and_score(self):
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_bundle(server.tmp)
+            p = self.run_import(src, server.data)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            for word in ("ignored image", "ignored docker_image", "ignored leaderboard column avg_rank",
+                         "ignored leaderboard column errors", "imported challenge widget-benchmark"):
+                self.assertIn(word, p.stdout)
+            server.add_user("wanda", "participant")
+            server.start()
+            c = server.client()
+            self.assertEqual(c.login("wanda").status, 200)
+            detail = c.challenge("widget-benchmark").json()
+            self.assertEqual([ph["name"] for ph in detail["phases"]], ["Development", "Final"], detail)
+            self.assertEqual(detail["phases"][0]["start"], "2026-01-01T00:00:00Z")
+            self.assertEqual(detail["phases"][0]["end"], "2030-06-01T00:00:00Z")
+            self.assertEqual(detail["phases"][0]["max_per_day"], 5)
+            self.assertIn("Twenty widgets.", detail["overview"])
+            self.assertIn("Be fair.", detail["terms"])
+            self.assertEqual(c.accept_terms("widget-benchmark").status, 204)
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, 0 if i < 5 else i % 2) for i in range(20))
+            sid = c.upload(pred.encode(), slug="widget-benchmark").json()["id"]
+            sub = c.wait_done(sid)
+            self.assertEqual(sub["status"], "scored", sub)
+            self.assertAlmostEqual(sub["public_score"], 0.8, places=3)  # 8 of the 10 public rows
+            self.assertTrue(c.leaderboard("widget-benchmark").json()["higher_is_better"])
+        finally:
+            server.stop(check=False)
+
+    def refused(self, yaml=COMPETITION, extra=None, remove=()):
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_bundle(server.tmp, yaml, extra)
+            for rel in remove:
+                os.remove(os.path.join(src, rel))
+            p = self.run_import(src, server.data)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            return p.stderr
+        finally:
+            server.stop(check=False)
+
+    def test_refusals_name_the_key(self):
+        err = self.refused(COMPETITION.replace("    scoring_program: scoring_program\n",
+                                               "    scoring_program: scoring_program\n"
+                                               "    ingestion_program: ingestion_program\n"))
+        self.assertIn("competition.yaml: tasks[1].ingestion_program: code submissions", err)
+        err = self.refused(extra={"final_phase/reference_data/other.csv": "id,label\n"})
+        self.assertIn("tasks[].reference_data", err)
+        self.assertIn("exactly one CSV", err)
+        err = self.refused(COMPETITION.replace("    tasks:\n      - 1\n", "    tasks:\n      - 0\n      - 1\n"))
+        self.assertIn("competition.yaml: phases[1].tasks: each phase must run exactly one task", err)
+        err = self.refused(COMPETITION.replace("version: 2", "version: 3"))
+        self.assertIn('competition.yaml: version: "3" is neither 1 (CodaLab) nor 2 (Codabench)', err)
+        err = self.refused(COMPETITION.replace("start: 1-1-2026", "start: 13-45-2026"))
+        self.assertIn("competition.yaml: phases[0].start:", err)
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,121 @@
+/* test_def.c: unit tests of def.c, the one owner of challenge.json: defaults from the table, strictness (unknown
+ * keys with suggestions, at the right level or another one), types and ranges, the rules between keys, the phase
+ * PATCH (editable keys only, same ranges), the phase JSON and the Markdown reference. */
+#include <string.h>
+
+#include "def.h"
+
+#include "check.h"
+
+static const char minimal[] =
+  "{\"slug\":\"demo\",\"title\":\"Demo\",\"terms_version\":1,\"ground_truth\":\"private/solution.csv\","
+  "\"metric\":{\"name\":\"roc_auc\"},"
+  "\"phases\":[{\"name\":\"dev\",\"start\":\"2026-01-01T00:00:00Z\",\"end\":\"2026-02-01T00:00:00Z\"}]}";
+
+/* Parses TEXT; returns def_parse's result and leaves the problems in P. */
+static int parse(const char *text, struct challenge_def *d, struct bundle_problems *p)
+{
+  memset(p, 0, sizeof(*p));
+  return def_parse(text, strlen(text), "challenge.json", 600, d, p);
+}
+
+static int has_problem(const struct bundle_problems *p, const char *text)
+{
+  for (int i = 0; i < p->n; i++) {
+    if (strstr(p->text[i], text) != NULL)
+      return 1;
+  }
+  return 0;
+}
+
+static void test_defaults(void)
+{
+  struct challenge_def d;
+  struct bundle_problems p;
+  CHECK(parse(minimal, &d, &p) == 0 && p.n == 0);
+  CHECK(strcmp(d.c.slug, "demo") == 0 && d.c.precision == 4 && d.c.team_max_size == 1);
+  CHECK(strcmp(d.c.split_column, "Usage") == 0 && !d.split_none && d.id_default);
+  CHECK(d.c.higher_is_better == 1 && strcmp(d.c.metric_name, "roc_auc") == 0 && !d.program);
+  CHECK(d.c.nphases == 1 && d.c.phases[0].max_per_day == 0 &&
+        d.c.phases[0].end_at - d.c.phases[0].start_at == 31 * 86400);
+  CHECK(d.limits.wall_s == 600 && d.limits.memory_mb == 4096);
+  CHECK(d.sample_rel[0] == '\0');
+  def_free(&d);
+}
+
+static void test_strict(void)
+{
+  struct challenge_def d;
+  struct bundle_problems p;
+  char text[2048];
+  snprintf(text, sizeof(text), "%.*s,\"final_selecton\":2,\"leaderboard\":{\"precison\":2}}", (int)strlen(minimal) - 1,
+           minimal);
+  CHECK(parse(text, &d, &p) == 1);
+  CHECK(
+    has_problem(&p, "final_selecton: unknown key here: did you mean \"final_selection\", which belongs in phases[]?"));
+  CHECK(has_problem(&p, "leaderboard.precison: unknown key: did you mean \"precision\"?"));
+  def_free(&d);
+  CHECK(parse("{\"slug\":1}", &d, &p) == 1 && has_problem(&p, "slug: must be a string of 2 to 63 bytes"));
+  CHECK(has_problem(&p, "title: missing (required)") && has_problem(&p, "phases: missing (required)"));
+  def_free(&d);
+  CHECK(parse("[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]", &d, &p) == 1 && has_problem(&p, "nested more than 16"));
+  def_free(&d);
+  CHECK(parse("{\"a\":1,\"a\":2}", &d, &p) == 1 && has_problem(&p, "duplicate"));
+  def_free(&d);
+  const char *near = NULL;
+  const char *names[] = {"max_per_day", "max_total"};
+  near = def_suggest("max_per_days", names, 2);
+  CHECK(near != NULL && strcmp(near, "max_per_day") == 0);
+  CHECK(def_suggest("sponsor", names, 2) == NULL);
+}
+
+static void test_phase_patch(void)
+{
+  struct phase ph;
+  char err[256];
+  memset(&ph, 0, sizeof(ph));
+  json_t *ok = json_pack("{s:i,s:s,s:s}", "max_per_day", 7, "end", "2026-05-01T00:00:00Z", "reason", "why");
+  CHECK(def_phase_patch(&ph, ok, err, sizeof(err)) == 0 && ph.max_per_day == 7 && ph.end_at == 1777593600);
+  json_t *typo = json_pack("{s:i}", "max_per_days", 3);
+  CHECK(def_phase_patch(&ph, typo, err, sizeof(err)) != 0 && strstr(err, "did you mean \"max_per_day\"") != NULL);
+  json_t *name = json_pack("{s:s}", "name", "x");
+  CHECK(def_phase_patch(&ph, name, err, sizeof(err)) != 0 && strstr(err, "cannot be changed") != NULL);
+  json_t *neg = json_pack("{s:i}", "max_total", -1);
+  CHECK(def_phase_patch(&ph, neg, err, sizeof(err)) != 0 && strstr(err, "from 0 to 1000000") != NULL &&
+        ph.max_total == 0);
+  json_decref(ok);
+  json_decref(typo);
+  json_decref(name);
+  json_decref(neg);
+  json_t *j = def_phase_json(&ph);
+  CHECK(j != NULL && json_integer_value(json_object_get(j, "max_per_day")) == 7 &&
+        strcmp(json_string_value(json_object_get(j, "end")), "2026-05-01T00:00:00Z") == 0 &&
+        json_object_get(j, "final_selection") != NULL);
+  json_decref(j);
+}
+
+static void test_markdown(void)
+{
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  CHECK(f != NULL);
+  if (f == NULL)
+    return;
+  def_markdown(f);
+  fclose(f);
+  CHECK(strstr(buf, "| `max_per_day` | integer >= 0 | no | 0 |") != NULL);
+  CHECK(strstr(buf, "### `phases[]`") != NULL && strstr(buf, "### `limits`") != NULL);
+  free(buf);
+}
+
+int main(void)
+{
+  if (check_begin() != 0)
+    return 1;
+  test_defaults();
+  test_strict();
+  test_phase_patch();
+  test_markdown();
+  return check_end("def");
+}

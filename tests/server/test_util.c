@@ -1,0 +1,77 @@
+/* test_util.c: unit tests of util.c (times, bounded strings, tokens, hashes, the JSON depth scan, the big-stack runner). */
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#include "check.h"
+
+static void test_util(void)
+{
+  char buf[32];
+  int64_t t = 0;
+  CHECK(util_parse_iso8601("2026-03-01T12:30:00Z", &t) == 0);
+  CHECK(t == 1772368200);
+  util_iso8601(t, buf);
+  CHECK(strcmp(buf, "2026-03-01T12:30:00Z") == 0);
+  CHECK(util_parse_iso8601("2026-03-01 12:30:00", &t) != 0);
+  CHECK(util_parse_iso8601("2026-03-01T12:30:00+02:00", &t) != 0);
+  CHECK(util_parse_iso8601(NULL, &t) != 0);
+  char small[4];
+  CHECK(util_strlcpy(small, "abcdef", sizeof(small)) == -1 && strcmp(small, "abc") == 0);
+  CHECK(util_fmt(small, sizeof(small), "%s", "toolong") == -1 && small[0] == '\0');
+  long long v;
+  CHECK(util_parse_ll("42", 0, 100, &v) == 0 && v == 42);
+  CHECK(util_parse_ll("42x", 0, 100, &v) != 0);
+  CHECK(util_parse_ll("101", 0, 100, &v) != 0);
+  CHECK(util_parse_ll("", 0, 100, &v) != 0);
+  char a[64], b[64];
+  CHECK(util_random_token(32, a, sizeof(a)) == 0 && util_random_token(32, b, sizeof(b)) == 0);
+  CHECK(strlen(a) == 43 && strcmp(a, b) != 0);
+  CHECK(util_random_token(32, a, 10) != 0); /* refuses a buffer too small */
+  char hex[65];
+  util_sha256_hex("abc", 3, hex);
+  CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+  CHECK(util_ct_streq("same", "same") && !util_ct_streq("same", "samf") && !util_ct_streq("a", "ab"));
+}
+
+static int deep_recursion(void *arg)
+{
+  /* about 4 MiB of stack: more than CivetWeb's threads have, well within util_run_with_stack's */
+  volatile char frame[4096];
+  int n = *(int *)arg;
+  frame[0] = 1;
+  if (n == 0)
+    return 0;
+  int next = n - 1;
+  return deep_recursion(&next) + frame[0];
+}
+
+static void test_json_depth_and_stack(void)
+{
+  CHECK(util_json_depth_exceeds("[[[]]]", 6, 3) == 0);
+  CHECK(util_json_depth_exceeds("[[[[]]]]", 8, 3) == 1);
+  CHECK(util_json_depth_exceeds("{\"a\":\"[[[[[[\"}", 15, 2) == 0); /* brackets inside a string do not count */
+  CHECK(util_json_depth_exceeds("[\"\\\"[[[[\"]", 11, 2) == 0);     /* nor after an escaped quote */
+  CHECK(util_json_depth_exceeds("]]]][[", 6, 1) == 1);              /* stray closers do not hide openers */
+  int n = 1000;
+  CHECK(util_run_with_stack(deep_recursion, &n, 16u * 1024 * 1024) == 1000);
+  char path[1024], hex[65];
+  int64_t size = 0;
+  snprintf(path, sizeof(path), "%s/abc", tmpdir);
+  CHECK(util_write_file_atomic(path, "abc", 3, 0600) == 0);
+  CHECK(util_sha256_file(path, hex, &size) == 0 && size == 3 &&
+        strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+  char link[1024];
+  snprintf(link, sizeof(link), "%s/link", tmpdir);
+  CHECK(symlink(path, link) == 0 && util_sha256_file(link, hex, &size) != 0); /* never through a symlink */
+}
+
+int main(void)
+{
+  if (check_begin() != 0)
+    return 1;
+  test_util();
+  test_json_depth_and_stack();
+  return check_end("util");
+}
