@@ -82,77 +82,92 @@ static int regular_file(const char *dir, const char *rel, char *path, size_t n)
   return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int program_tree(const char *src, const char *dst, int depth, int *files, int64_t *bytes, char *err,
-                        size_t errlen, json_t *listing)
+struct program_walk {
+  const char *dst; /* copy into this folder, or NULL */
+  json_t *listing; /* append "relpath sha256" of each file, or NULL */
+  int files;
+  int64_t bytes;
+  char *err;
+  size_t errlen;
+};
+
+static int program_entry(const char *path, const char *rel, const struct stat *st, void *arg)
 {
-  char s[APP_PATH_MAX], d[APP_PATH_MAX], sha[65];
-  struct dirent *e;
-  int rc = -1;
-  DIR *dir = opendir(src);
-  if (dir == NULL || depth > 16) {
-    snprintf(err, errlen, "cannot read the folder (or nested too deep)");
-    goto out;
+  struct program_walk *w = arg;
+  char d[APP_PATH_MAX], sha[65];
+  int64_t size = 0;
+  const char *name = strrchr(rel, '/') != NULL ? strrchr(rel, '/') + 1 : rel;
+  if (!safe_relpath(name) || (w->dst != NULL && util_fmt(d, sizeof(d), "%s/%s", w->dst, rel) != 0)) {
+    snprintf(w->err, w->errlen, "\"%.100s\": names must be made of A-Z a-z 0-9 . _ -", name);
+    return 1;
   }
+  if (++w->files > 2000 || (S_ISREG(st->st_mode) && (w->bytes += st->st_size) > 256LL * 1024 * 1024)) {
+    snprintf(w->err, w->errlen, "more than 2000 files or 256 MB");
+    return 1;
+  }
+  if (S_ISDIR(st->st_mode)) {
+    if (w->dst != NULL && (mkdir(d, 0755) != 0 || chmod(d, 0755) != 0)) {
+      snprintf(w->err, w->errlen, "cannot create %.200s: %s", d, strerror(errno));
+      return 1;
+    }
+    return 0;
+  }
+  if (!S_ISREG(st->st_mode)) {
+    snprintf(w->err, w->errlen, "\"%.100s\" is not a regular file or folder (symlinks are refused)", rel);
+    return 1;
+  }
+  if (w->dst != NULL && (store_copy_file(path, d, &size, sha, w->err, w->errlen) != 0 ||
+                         chmod(d, (st->st_mode & 0100) != 0 ? 0755 : 0644) != 0))
+    return 1;
+  if (w->listing != NULL) {
+    char line[APP_PATH_MAX + 80];
+    if (util_sha256_file(path, sha, NULL) != 0) {
+      snprintf(w->err, w->errlen, "\"%.100s\" cannot be read", rel);
+      return 1;
+    }
+    snprintf(line, sizeof(line), "%s %s", rel, sha);
+    json_array_append_new(w->listing, json_string(line));
+  }
+  return 0;
+}
+
+/* Walks the scoring program folder SRC (regular files and folders only, at most 16 deep, 2,000 files and 256 MB;
+ * no recursion: util_walk), copying it to DST when not NULL (folders 0755, files 0644 or 0755 when executable:
+ * the sandbox uid reads them through an fd bind; the data folder stays 0700) and appending "relpath sha256" of
+ * each file to LISTING when not NULL. Returns 0, or -1 with a message in ERR. */
+static int program_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing)
+{
+  struct program_walk w = {dst, listing, 0, 0, err, errlen};
+  err[0] = '\0';
   if (dst != NULL && (mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)) {
     snprintf(err, errlen, "cannot create %.200s: %s", dst, strerror(errno));
-    goto out;
+    return -1;
   }
-  for (e = readdir(dir); e != NULL; e = readdir(dir)) {
-    struct stat st;
-    int64_t size = 0;
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    if (!safe_relpath(e->d_name) || util_fmt(s, sizeof(s), "%s/%s", src, e->d_name) != 0 ||
-        (dst != NULL && util_fmt(d, sizeof(d), "%s/%s", dst, e->d_name) != 0) || lstat(s, &st) != 0) {
-      snprintf(err, errlen, "\"%.100s\": names must be made of A-Z a-z 0-9 . _ -", e->d_name);
-      goto out;
-    }
-    if (++*files > 2000 || (S_ISREG(st.st_mode) && (*bytes += st.st_size) > 256LL * 1024 * 1024)) {
-      snprintf(err, errlen, "more than 2000 files or 256 MB");
-      goto out;
-    }
-    if (S_ISDIR(st.st_mode)) {
-      if (program_tree(s, dst != NULL ? d : NULL, depth + 1, files, bytes, err, errlen, listing) != 0)
-        goto out;
-    } else if (!S_ISREG(st.st_mode)) {
-      snprintf(err, errlen, "\"%.100s\" is not a regular file or folder (symlinks are refused)", e->d_name);
-      goto out;
-    } else if (dst != NULL && (store_copy_file(s, d, &size, sha, err, errlen) != 0 ||
-                               chmod(d, (st.st_mode & 0100) != 0 ? 0755 : 0644) != 0)) {
-      goto out;
-    } else if (listing != NULL) {
-      char line[APP_PATH_MAX + 80];
-      if (util_sha256_file(s, sha, NULL) != 0) {
-        snprintf(err, errlen, "\"%.100s\" cannot be read", e->d_name);
-        goto out;
-      }
-      /* item 0 is the walk's root (see bundle_hash): names are recorded relative to it */
-      size_t skip = strlen(json_string_value(json_array_get(listing, 0)));
-      snprintf(line, sizeof(line), "%s %s", strlen(s) > skip ? s + skip : s, sha);
-      json_array_append_new(listing, json_string(line));
-    }
-  }
-  rc = 0;
-out:
-  if (dir != NULL)
-    closedir(dir);
-  return rc;
+  int rc = util_walk(src, 16, 100000, program_entry, &w);
+  if (rc == -2)
+    snprintf(err, errlen, "nested more than 16 folders deep, or too many entries");
+  else if (rc == -1 && err[0] == '\0')
+    snprintf(err, errlen, "cannot read the folder: %s", strerror(errno));
+  return rc == 0 ? 0 : -1;
 }
 
 /* The scoring_program folder of a bundle whose metric names a program: present, safe, with a command line. */
 static void check_program_dir(const char *dir, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], cmd[SANDBOX_PROGRAM_CMD_MAX], err[512];
-  int files = 0;
-  int64_t bytes = 0;
-  if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 ||
-      program_tree(path, NULL, 0, &files, &bytes, err, sizeof(err), NULL) != 0) {
-    bundle_problem(p, "scoring_program/", NULL, "%s", files == 0 && bytes == 0 ? "missing or unreadable folder" : err);
+  struct stat st;
+  if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    bundle_problem(p, "scoring_program/", NULL, "missing or unreadable folder");
+    return;
+  }
+  if (program_tree(path, NULL, err, sizeof(err), NULL) != 0) {
+    bundle_problem(p, "scoring_program/", NULL, "%s", err);
     return;
   }
   if (sandbox_program_command(path, cmd, sizeof(cmd), err, sizeof(err)) != 0)
     bundle_problem(p, "scoring_program/metadata", NULL, "%s", err);
 }
+
 static int is_csv(const char *rel)
 {
   size_t n = strlen(rel);
@@ -296,11 +311,9 @@ static int copy_bundle(const char *dir, const struct challenge *c, const char *t
   if (chmod(dst, 0644) != 0)
     goto fail;
   if (c->metric_name[0] == '\0') {
-    int nfiles = 0;
-    int64_t bytes = 0;
     if (util_fmt(src, sizeof(src), "%s/scoring_program", dir) != 0 ||
         util_fmt(dst, sizeof(dst), "%s/scoring_program", version_dir) != 0 ||
-        program_tree(src, dst, 0, &nfiles, &bytes, err, sizeof(err), NULL) != 0)
+        program_tree(src, dst, err, sizeof(err), NULL) != 0)
       goto fail;
   }
   return 0;
@@ -526,17 +539,13 @@ static int bundle_hash(const char *definition, const char *overview, const char 
   json_array_foreach(json_array_get(parts, 3), i, f) json_object_del(f, "anonymity");
   if (program) {
     json_t *listing = json_array();
-    int nfiles = 0;
-    int64_t bytes = 0;
     if (listing == NULL || util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 ||
-        json_array_append_new(listing, json_string(path)) != 0 ||
-        program_tree(path, NULL, 0, &nfiles, &bytes, err, sizeof(err), listing) != 0) {
+        program_tree(path, NULL, err, sizeof(err), listing) != 0) {
       json_decref(listing);
       json_decref(parts);
       return -1;
     }
-    json_array_remove(listing, 0); /* the root: a work folder whose name changes */
-    sort_strings(listing);
+    sort_strings(listing); /* readdir's order differs between two copies of one folder */
     json_array_append_new(parts, listing);
   }
   char *text = json_dumps(parts, JSON_COMPACT | JSON_SORT_KEYS);

@@ -939,30 +939,21 @@ out:
   return rc;
 }
 
+static int stage_entry(const char *path, const char *rel, const struct stat *st, void *arg)
+{
+  char d[APP_PATH_MAX];
+  if (util_fmt(d, sizeof(d), "%s/%s", (const char *)arg, rel) != 0)
+    return -1;
+  if (S_ISDIR(st->st_mode))
+    return mkdir(d, 0755) == 0 && chmod(d, 0755) == 0 ? 0 : -1;
+  return S_ISREG(st->st_mode) && sandbox_stage_file(path, d) == 0 ? 0 : -1;
+}
+
 int sandbox_stage_tree(const char *src, const char *dst, int depth)
 {
-  char s[APP_PATH_MAX], d[APP_PATH_MAX];
-  struct dirent *e;
-  int rc = -1;
-  DIR *dir = depth <= 16 ? opendir(src) : NULL;
-  if (dir == NULL || mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)
-    goto out;
-  for (e = readdir(dir); e != NULL; e = readdir(dir)) {
-    struct stat st;
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    if (util_fmt(s, sizeof(s), "%s/%s", src, e->d_name) != 0 || util_fmt(d, sizeof(d), "%s/%s", dst, e->d_name) != 0 ||
-        lstat(s, &st) != 0)
-      goto out;
-    if (S_ISDIR(st.st_mode) ? sandbox_stage_tree(s, d, depth + 1) != 0
-                            : !S_ISREG(st.st_mode) || sandbox_stage_file(s, d) != 0)
-      goto out;
-  }
-  rc = 0;
-out:
-  if (dir != NULL)
-    closedir(dir);
-  return rc;
+  if (mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)
+    return -1;
+  return util_walk(src, 16 - depth, 100000, stage_entry, (void *)dst) == 0 ? 0 : -1;
 }
 
 static int limit_field(json_t *o, const char *key, long long min, long long max, long long dflt, long long *v)

@@ -1,6 +1,9 @@
 /* util.c: see util.h. */
 #include "util.h"
 
+#include "app.h"
+
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -344,4 +347,78 @@ int util_run_with_stack(int (*fn)(void *), void *arg, size_t stack_bytes)
     return -1;
   pthread_join(t, NULL);
   return call.rc;
+}
+
+struct walk_dir {
+  char *rel; /* relative to the root; "" for the root itself */
+  int depth;
+};
+
+/* Pushes the folder REL (DEPTH) on the walk's stack. 0, or -1 out of memory. */
+static int walk_push(struct walk_dir **todo, size_t *n, size_t *cap, const char *rel, int depth)
+{
+  if (*n == *cap) {
+    size_t more = *cap == 0 ? 16 : 2 * *cap;
+    struct walk_dir *grown = realloc(*todo, more * sizeof(**todo));
+    if (grown == NULL)
+      return -1;
+    *todo = grown;
+    *cap = more;
+  }
+  (*todo)[*n].rel = strdup(rel);
+  (*todo)[*n].depth = depth;
+  if ((*todo)[*n].rel == NULL)
+    return -1;
+  (*n)++;
+  return 0;
+}
+
+int util_walk(const char *root, int max_depth, long max_entries, util_walk_fn fn, void *arg)
+{
+  struct walk_dir *todo = NULL, cur = {NULL, 0};
+  size_t n = 0, cap = 0;
+  long seen = 0;
+  int rc = 0;
+  char path[APP_PATH_MAX], rel[APP_PATH_MAX];
+  DIR *d = NULL;
+  if (walk_push(&todo, &n, &cap, "", 0) != 0) {
+    rc = -1;
+    goto out;
+  }
+  while (n > 0 && rc == 0) {
+    cur = todo[--n];
+    d =
+      util_fmt(path, sizeof(path), "%s%s%s", root, cur.rel[0] != '\0' ? "/" : "", cur.rel) == 0 ? opendir(path) : NULL;
+    if (d == NULL) {
+      rc = -1;
+      goto out;
+    }
+    for (struct dirent *e = readdir(d); e != NULL && rc == 0; e = readdir(d)) {
+      struct stat st;
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+        continue;
+      if (++seen > max_entries) {
+        rc = -2;
+      } else if (util_fmt(rel, sizeof(rel), "%s%s%s", cur.rel, cur.rel[0] != '\0' ? "/" : "", e->d_name) != 0 ||
+                 util_fmt(path, sizeof(path), "%s/%s", root, rel) != 0 || lstat(path, &st) != 0) {
+        rc = -1;
+      } else {
+        rc = fn(path, rel, &st, arg);
+        if (rc == 0 && S_ISDIR(st.st_mode))
+          rc = cur.depth + 1 > max_depth ? -2 : walk_push(&todo, &n, &cap, rel, cur.depth + 1);
+      }
+    }
+    closedir(d);
+    d = NULL;
+    free(cur.rel);
+    cur.rel = NULL;
+  }
+out:
+  if (d != NULL)
+    closedir(d);
+  free(cur.rel);
+  for (size_t i = 0; i < n; i++)
+    free(todo[i].rel);
+  free(todo);
+  return rc;
 }

@@ -56,6 +56,17 @@ int util_sha256_file(const char *path, char out[65], int64_t *size);
  * FN's result, or -1 when the thread could not be started. */
 int util_run_with_stack(int (*fn)(void *), void *arg, size_t stack_bytes);
 
+struct stat;
+/* Called by util_walk for each entry: PATH is ROOT/REL; ST its lstat. Returns 0 to go on; anything else stops the
+ * walk and is returned by it. */
+typedef int (*util_walk_fn)(const char *path, const char *rel, const struct stat *st, void *arg);
+
+/* Visits every entry under the folder ROOT without recursion (an explicit stack on the heap, so a deep tree costs
+ * no call stack), never following links: each folder is reported before what it holds. Returns 0; FN's non-zero
+ * value; -2 when a folder is deeper than MAX_DEPTH or more than MAX_ENTRIES entries were seen; -1 on an I/O error
+ * or out of memory (errno set). */
+int util_walk(const char *root, int max_depth, long max_entries, util_walk_fn fn, void *arg);
+
 /* 1 when the JSON text TEXT[0..LEN) opens more than MAX_DEPTH nested arrays or objects (brackets inside strings
  * do not count), 0 otherwise. A linear scan with no recursion: run it before a recursive parser sees the text. */
 int util_json_depth_exceeds(const char *text, size_t len, int max_depth);

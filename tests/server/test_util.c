@@ -1,5 +1,6 @@
 /* test_util.c: unit tests of util.c (times, bounded strings, tokens, hashes, the JSON depth scan, the big-stack runner). */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -47,6 +48,39 @@ static int deep_recursion(void *arg)
   return deep_recursion(&next) + frame[0];
 }
 
+static int count_entry(const char *path, const char *rel, const struct stat *st, void *arg)
+{
+  (void)path;
+  (void)rel;
+  (void)st;
+  (*(int *)arg)++;
+  return 0;
+}
+
+/* util_walk: a tree 40 folders deep is walked with no recursion; the depth and entry caps hold; links are
+ * reported, never followed. */
+static void test_walk(void)
+{
+  char path[1024];
+  int n = snprintf(path, sizeof(path), "%s/walk", tmpdir);
+  CHECK(mkdir(path, 0700) == 0);
+  for (int i = 0; i < 40; i++) {
+    n += snprintf(path + n, sizeof(path) - (size_t)n, "/d");
+    CHECK(mkdir(path, 0700) == 0);
+  }
+  char root[1024], link[1024];
+  snprintf(root, sizeof(root), "%s/walk", tmpdir);
+  snprintf(link, sizeof(link), "%s/walk/loop", tmpdir);
+  CHECK(symlink(root, link) == 0);
+  int count = 0;
+  CHECK(util_walk(root, 50, 1000, count_entry, &count) == 0 && count == 41); /* 40 folders and the link */
+  count = 0;
+  CHECK(util_walk(root, 10, 1000, count_entry, &count) == -2);
+  count = 0;
+  CHECK(util_walk(root, 50, 5, count_entry, &count) == -2);
+  CHECK(util_walk("/nonexistent-concours", 5, 5, count_entry, &count) == -1);
+}
+
 static void test_json_depth_and_stack(void)
 {
   CHECK(util_json_depth_exceeds("[[[]]]", 6, 3) == 0);
@@ -73,5 +107,6 @@ int main(void)
     return 1;
   test_util();
   test_json_depth_and_stack();
+  test_walk();
   return check_end("util");
 }
