@@ -11,6 +11,7 @@
 
 #include "anon.h"
 #include "db_internal.h"
+#include "def.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------- schema */
@@ -323,7 +324,7 @@ sqlite3 *db_open(const char *path, char *err, size_t errlen)
              path, mode, sync, fk, timeout);
     goto fail;
   }
-  if (migrate(db, err, errlen) != 0)
+  if (migrate(db, err, errlen) != 0 || def_phase_migrate(db, err, errlen) != 0)
     goto fail;
   return db;
 fail:
@@ -733,24 +734,22 @@ enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *
 
 /* ---------------------------------------------------------------- challenges */
 
+/* The phases' columns come from def.c's table, like their parse, PATCH and JSON. */
 static enum app_status load_phases(sqlite3 *db, struct challenge *c)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT name,start_at,end_at,max_per_day,max_total,final_selection "
-                                     "FROM phases WHERE challenge_id=? ORDER BY idx");
+  char sql[768];
+  size_t ncols = 0;
+  const char *cols = def_phase_sql_columns(&ncols);
+  if (util_fmt(sql, sizeof(sql), "SELECT %s FROM phases WHERE challenge_id=? ORDER BY idx", cols) != 0)
+    return APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, sql);
   if (st == NULL)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, c->id);
   c->nphases = 0;
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW && c->nphases < DB_MAX_PHASES) {
-    struct phase *p = &c->phases[c->nphases++];
-    util_strlcpy(p->name, dbi_col_text(st, 0), sizeof(p->name));
-    p->start_at = sqlite3_column_int64(st, 1);
-    p->end_at = sqlite3_column_int64(st, 2);
-    p->max_per_day = sqlite3_column_int(st, 3);
-    p->max_total = sqlite3_column_int(st, 4);
-    p->final_selection = sqlite3_column_int(st, 5);
-  }
+  int rc = sqlite3_step(st);
+  for (; rc == SQLITE_ROW && c->nphases < DB_MAX_PHASES; rc = sqlite3_step(st))
+    def_phase_read(st, 0, &c->phases[c->nphases++]);
   sqlite3_finalize(st);
   return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? APP_OK : APP_INTERNAL;
 }
@@ -837,21 +836,22 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   if (dbi_step_done(db, st) != 0)
     goto fail;
   sqlite3_finalize(st);
-  st = dbi_prepare(db, "INSERT INTO phases(challenge_id,idx,name,start_at,end_at,max_per_day,max_total,final_selection)"
-                       " VALUES(?,?,?,?,?,?,?,?)");
+  {
+    char sql[768];
+    size_t ncols = 0;
+    const char *cols = def_phase_sql_columns(&ncols);
+    if (util_fmt(sql, sizeof(sql), "INSERT INTO phases(challenge_id,idx,%s) VALUES(?,?,%s)", cols,
+                 def_phase_sql_marks()) != 0)
+      goto fail;
+    st = dbi_prepare(db, sql);
+  }
   if (st == NULL)
     goto fail;
   for (int i = 0; i < c->nphases; i++) {
-    const struct phase *p = &c->phases[i];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, i);
-    dbi_bind_text(st, 3, p->name);
-    sqlite3_bind_int64(st, 4, p->start_at);
-    sqlite3_bind_int64(st, 5, p->end_at);
-    sqlite3_bind_int(st, 6, p->max_per_day);
-    sqlite3_bind_int(st, 7, p->max_total);
-    sqlite3_bind_int(st, 8, p->final_selection);
+    def_phase_bind(st, 3, &c->phases[i]);
     if (dbi_step_done(db, st) != 0)
       goto fail;
   }

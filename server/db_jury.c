@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "db_internal.h"
+#include "def.h"
 #include "util.h"
 
 static enum app_status audit(sqlite3 *db, const struct user *actor, const char *action, const struct challenge *c,
@@ -465,25 +466,22 @@ enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx,
   if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   enum app_status s = APP_INTERNAL;
-  sqlite3_stmt *st = dbi_prepare(db, "UPDATE phases SET start_at=?, end_at=?, max_per_day=?, max_total=? "
-                                     "WHERE challenge_id=? AND idx=?");
+  char sql[768];
+  size_t ncols = 0;
+  const char *cols = def_phase_sql_columns(&ncols);
+  sqlite3_stmt *st = NULL;
+  if (util_fmt(sql, sizeof(sql), "UPDATE phases SET (%s)=(%s) WHERE challenge_id=? AND idx=?", cols,
+               def_phase_sql_marks()) != 0)
+    goto out;
+  st = dbi_prepare(db, sql);
   if (st == NULL)
     goto out;
-  sqlite3_bind_int64(st, 1, p->start_at);
-  sqlite3_bind_int64(st, 2, p->end_at);
-  sqlite3_bind_int(st, 3, p->max_per_day);
-  sqlite3_bind_int(st, 4, p->max_total);
-  sqlite3_bind_int64(st, 5, c->id);
-  sqlite3_bind_int(st, 6, idx);
+  def_phase_bind(st, 1, p);
+  sqlite3_bind_int64(st, (int)ncols + 1, c->id);
+  sqlite3_bind_int(st, (int)ncols + 2, idx);
   if (dbi_step_done(db, st) != 0)
     goto out;
-  char start[32], end[32];
-  util_iso8601(p->start_at, start);
-  util_iso8601(p->end_at, end);
-  s = audit(db, actor, "phase.update", c, p->name, reason,
-            json_pack("{s:s,s:s,s:i,s:i}", "start", start, "end", end, "max_per_day", p->max_per_day, "max_total",
-                      p->max_total),
-            now);
+  s = audit(db, actor, "phase.update", c, p->name, reason, def_phase_json(p), now);
 out:
   sqlite3_finalize(st);
   return dbi_finish(db, s);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "bundle.h"
 #include "db.h"
@@ -56,6 +57,19 @@ int def_phase_patch(struct phase *ph, json_t *body, char *err, size_t errlen);
 
 /* The phase PH as the API shows it: {"name","start","end", and every other key of the table}. New reference. */
 json_t *def_phase_json(const struct phase *ph);
+
+/* The SQL side of the phase settings, from the same table: each phase key is a column of the phases table
+ * (times as KEY_at, in seconds). def_phase_sql_columns gives "name,start_at,end_at,..." in table order and their
+ * number in *N; def_phase_bind binds PH's values to the parameters FIRST.. of ST in that order; def_phase_read
+ * reads them from the result columns FIRST.. of ST. def_phase_migrate adds to the phases table every column the
+ * table names and the database lacks (with the key's default), so that a new phase setting needs its table row,
+ * its member of struct phase and its test, nothing else. Returns 0, or -1 with ERR. */
+const char *def_phase_sql_columns(size_t *n);
+/* "?,?,...": one parameter per phase column, for VALUES(...) and row-value SETs. */
+const char *def_phase_sql_marks(void);
+void def_phase_bind(sqlite3_stmt *st, int first, const struct phase *ph);
+void def_phase_read(sqlite3_stmt *st, int first, struct phase *ph);
+int def_phase_migrate(sqlite3 *db, char *err, size_t errlen);
 
 /* Writes the key reference (a Markdown table per object of challenge.json) to OUT. */
 void def_markdown(FILE *out);

@@ -208,6 +208,12 @@ class Updates(unittest.TestCase):
 
     def test_6_patch_refuses_unknown_keys(self):
         org = self.organizer()
+        # every editable key of the table is stored (final_selection was dropped before the table drove the SQL)
+        r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
+                        json_body={"final_selection": 3, "max_total": 77, "reason": "picks for the final"})
+        self.assertEqual(r.status, 200, r)
+        ph = self.server.client().challenge("live").json()["phases"][0]
+        self.assertEqual((ph["final_selection"], ph["max_total"]), (3, 77), ph)
         r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
                         json_body={"max_per_days": 3, "reason": "typo"})
         self.assertEqual(r.status, 400, r)

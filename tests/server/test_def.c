@@ -109,6 +109,46 @@ static void test_markdown(void)
   free(buf);
 }
 
+/* The phases' SQL follows the table: columns in table order, a missing column added with the key's default, and a
+ * phase written with def_phase_bind reads back the same through def_phase_read. */
+static void test_phase_sql(void)
+{
+  sqlite3 *db = NULL;
+  size_t n = 0;
+  const char *cols = def_phase_sql_columns(&n);
+  CHECK(strcmp(cols, "name,start_at,end_at,max_per_day,max_total,final_selection") == 0 && n == 6);
+  CHECK(strcmp(def_phase_sql_marks(), "?,?,?,?,?,?") == 0);
+  char err[256], sql[512];
+  CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+  CHECK(sqlite3_exec(db,
+                     "CREATE TABLE phases(challenge_id INTEGER, idx INTEGER, name TEXT NOT NULL, "
+                     "start_at INTEGER NOT NULL, end_at INTEGER NOT NULL)",
+                     NULL, NULL, NULL) == SQLITE_OK);
+  CHECK(def_phase_migrate(db, err, sizeof(err)) == 0);
+  CHECK(def_phase_migrate(db, err, sizeof(err)) == 0); /* nothing left to add */
+  struct phase in, out;
+  memset(&in, 0, sizeof(in));
+  memset(&out, 0, sizeof(out));
+  snprintf(in.name, sizeof(in.name), "final");
+  in.start_at = 100;
+  in.end_at = 200;
+  in.max_per_day = 3;
+  in.max_total = 9;
+  in.final_selection = 2;
+  sqlite3_stmt *st = NULL;
+  snprintf(sql, sizeof(sql), "INSERT INTO phases(challenge_id,idx,%s) VALUES(1,0,%s)", cols, def_phase_sql_marks());
+  CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+  def_phase_bind(st, 1, &in);
+  CHECK(sqlite3_step(st) == SQLITE_DONE);
+  sqlite3_finalize(st);
+  snprintf(sql, sizeof(sql), "SELECT %s FROM phases", cols);
+  CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW);
+  def_phase_read(st, 0, &out);
+  sqlite3_finalize(st);
+  CHECK(memcmp(&in, &out, sizeof(in)) == 0);
+  sqlite3_close(db);
+}
+
 int main(void)
 {
   if (check_begin() != 0)
@@ -117,5 +157,6 @@ int main(void)
   test_strict();
   test_phase_patch();
   test_markdown();
+  test_phase_sql();
   return check_end("def");
 }
