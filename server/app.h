@@ -64,9 +64,10 @@ struct app_config {
   int workers;                       /* scoring worker threads */
   int http_threads;                  /* CivetWeb worker threads */
   long long max_upload_bytes;
-  int score_timeout_s;           /* wall-clock limit of one scoring run */
-  int secure_cookies;            /* add Secure to the session cookie (behind TLS) */
-  char test_clock[APP_PATH_MAX]; /* tests only: file holding "now", "" for the system clock */
+  int score_timeout_s;                /* wall-clock limit of one scoring run */
+  int secure_cookies;                 /* add Secure to the session cookie (behind TLS) */
+  char test_clock[APP_PATH_MAX];      /* tests only: file holding "now", "" for the system clock */
+  char test_ready_file[APP_PATH_MAX]; /* tests only: the API answers 503 "starting" until this file exists */
 };
 
 /* Fills C with the documented defaults (data ./concours-data, listen 127.0.0.1:8080, ...). */

@@ -24,6 +24,7 @@ void cli_usage(void)
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
          "                 [--http-threads N] [--secure-cookies] [--insecure-no-sandbox]\n"
          "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
+         "                 [--test-ready-file FILE]   (tests only: the API stays \"starting\" until FILE exists)\n"
          "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
          "                 [--anonymity-override REASON] [--actor NAME]\n"
          "  concours challenge check DIR|ARCHIVE   validate a bundle without importing it\n"
@@ -121,6 +122,8 @@ int cli_serve(int argc, char **argv)
       cfg.score_timeout_s = (int)v;
     } else if (strcmp(a, "--test-clock") == 0) {
       rc = opt_value(argc, argv, &i, cfg.test_clock, sizeof(cfg.test_clock));
+    } else if (strcmp(a, "--test-ready-file") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.test_ready_file, sizeof(cfg.test_ready_file));
     } else if (strcmp(a, "--secure-cookies") == 0) {
       cfg.secure_cookies = 1;
     } else if (strcmp(a, "--insecure-no-sandbox") == 0) {

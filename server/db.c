@@ -211,6 +211,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  granted_at INTEGER NOT NULL,"
   "  PRIMARY KEY(challenge_id, user_id)) WITHOUT ROWID;"
   "CREATE INDEX challenge_staff_user ON challenge_staff(user_id);",
+  /* 6: downloads audited once per user, file and hour (issue 10) */
+  "CREATE INDEX audit_log_download ON audit_log(action, challenge, target, actor, at);",
 };
 
 void dbi_log(sqlite3 *db, const char *what)

@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 5
+#define DB_SCHEMA_VERSION 6
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -265,6 +265,11 @@ json_t *db_team_json(sqlite3 *db, int64_t team_id, int with_code, int max_size);
  * own). DETAILS (borrowed, may be NULL) is a JSON object. */
 enum app_status db_audit_append(sqlite3 *db, const char *actor, const char *action, const char *challenge,
                                 const char *target, const char *reason, json_t *details, int64_t now);
+/* Records that ACTOR downloaded FILE of CHALLENGE (action "dataset.download", DETAILS), once per user, file and
+ * UTC hour: a client fetching a file in a loop (or with many Range requests) adds one entry an hour, not one a
+ * request. Both the check and the append run in one transaction. */
+enum app_status db_audit_download(sqlite3 *db, const char *actor, const char *challenge, const char *file,
+                                  json_t *details, int64_t now);
 /* The newest LIMIT entries (of CHALLENGE, or all when NULL). */
 json_t *db_audit_list(sqlite3 *db, const char *challenge, int limit);
 /* The data downloads of CHALLENGE, oldest first: [{"id","at","user","file","terms_version"}] (from the audit

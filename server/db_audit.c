@@ -164,3 +164,28 @@ int64_t db_audit_verify(sqlite3 *db, int64_t *bad_id)
     return -1;
   return rc == SQLITE_DONE ? n : -1;
 }
+
+enum app_status db_audit_download(sqlite3 *db, const char *actor, const char *challenge, const char *file,
+                                  json_t *details, int64_t now)
+{
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM audit_log WHERE action='dataset.download' AND challenge=?1 AND "
+                                     "target=?2 AND actor=?3 AND at>=?4 LIMIT 1");
+  if (st == NULL)
+    return dbi_finish(db, APP_INTERNAL);
+  dbi_bind_text(st, 1, challenge);
+  dbi_bind_text(st, 2, file);
+  dbi_bind_text(st, 3, actor);
+  sqlite3_bind_int64(st, 4, now - now % 3600);
+  int rc = sqlite3_step(st);
+  sqlite3_finalize(st);
+  if (rc == SQLITE_ROW)
+    s = APP_OK; /* already recorded this hour */
+  else if (rc == SQLITE_DONE)
+    s = db_audit_append(db, actor, "dataset.download", challenge, file, NULL, details, now);
+  else
+    dbi_log(db, "download audit");
+  return dbi_finish(db, s);
+}

@@ -191,15 +191,17 @@ void h_file_get(struct req *r)
   }
   const char *base = strrchr(r->param[1], '/');
   base = base != NULL ? base + 1 : r->param[1];
-  /* Every download is recorded (who, which file, which terms version) for the data controller. */
-  json_t *d =
-    json_pack("{s:s,s:i,s:I}", "file", r->param[1], "terms_version", c.terms_version, "size", (json_int_t)size);
-  enum app_status as =
-    db_audit_append(r->db, r->user.username, "dataset.download", c.slug, r->param[1], NULL, d, app_now());
-  json_decref(d);
-  if (as != APP_OK) {
-    http_reply_error(r, APP_INTERNAL, "could not record the download");
-    return;
+  /* Downloads are recorded (who, which file, which terms version) for the data controller, once per user, file
+   * and hour; a HEAD transfers nothing and is not recorded. */
+  if (strcmp(r->ri->request_method, "HEAD") != 0) {
+    json_t *d =
+      json_pack("{s:s,s:i,s:I}", "file", r->param[1], "terms_version", c.terms_version, "size", (json_int_t)size);
+    enum app_status as = db_audit_download(r->db, r->user.username, c.slug, r->param[1], d, app_now());
+    json_decref(d);
+    if (as != APP_OK) {
+      http_reply_error(r, APP_INTERNAL, "could not record the download");
+      return;
+    }
   }
   /* the name was checked at import ([A-Za-z0-9._-] only), so it is safe inside the quoted header */
   snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s\"\r\n", base);

@@ -20,7 +20,7 @@ const char *const http_security_headers =
   "X-Frame-Options: DENY\r\n"
   "Cross-Origin-Opener-Policy: same-origin";
 
-static const char *reason(int status)
+const char *http_reason_phrase(int status)
 {
   switch (status) {
   case 200:
@@ -53,11 +53,30 @@ static const char *reason(int status)
     return "Range Not Satisfiable";
   case 429:
     return "Too Many Requests";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 500:
+    return "Internal Server Error";
+  case 503:
+    return "Service Unavailable";
   case 507:
     return "Insufficient Storage";
   default:
     return status >= 500 ? "Internal Server Error" : "Error";
   }
+}
+
+int http_ambiguous_framing(const struct mg_request_info *ri)
+{
+  int lengths = 0, encodings = 0;
+  for (int i = 0; i < ri->num_headers; i++) {
+    const char *name = ri->http_headers[i].name;
+    if (strcasecmp(name, "Content-Length") == 0)
+      lengths++;
+    else if (strcasecmp(name, "Transfer-Encoding") == 0)
+      encodings++;
+  }
+  return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
 }
 
 static void send(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra)
@@ -73,7 +92,7 @@ static void send(struct req *r, int status, const char *ctype, const char *body,
             "%s\r\n"
             "%s"
             "\r\n",
-            status, reason(status), ctype, len, http_security_headers, extra != NULL ? extra : "");
+            status, http_reason_phrase(status), ctype, len, http_security_headers, extra != NULL ? extra : "");
   if (len > 0 && strcmp(r->ri->request_method, "HEAD") != 0)
     mg_write(r->conn, body, len);
 }
@@ -220,7 +239,7 @@ void http_reply_file(struct req *r, const char *path, const char *ctype, const c
   mg_printf(r->conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\nAccept-Ranges: bytes\r\n"
             "Cache-Control: private, no-store\r\n%s%s\r\n%s\r\n",
-            status, reason(status), ctype, len, crange, http_security_headers, extra != NULL ? extra : "");
+            status, http_reason_phrase(status), ctype, len, crange, http_security_headers, extra != NULL ? extra : "");
   /* on the heap: CivetWeb's worker threads have 100 KiB stacks */
   char *buf = strcmp(r->ri->request_method, "HEAD") != 0 ? malloc(HTTP_FILE_CHUNK) : NULL;
   if (buf != NULL) {

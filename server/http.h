@@ -60,6 +60,13 @@ const char *http_reason_or_reply(struct req *r);
  * cannot be opened. */
 void http_reply_file(struct req *r, const char *path, const char *ctype, const char *extra);
 
+/* The reason phrase of STATUS ("Not Found"...), "Error" for one it does not know. */
+const char *http_reason_phrase(int status);
+
+/* 1 when the request's framing is ambiguous (several Content-Length, or one with Transfer-Encoding): the raw
+ * material of request smuggling. Every request is checked, static files included. */
+int http_ambiguous_framing(const struct mg_request_info *ri);
+
 /* The value of request header NAME, or NULL. */
 const char *http_header(const struct req *r, const char *name);
 /* Copies query parameter NAME (URL-decoded) into OUT. Returns its length, -1 when absent, -2 when too long

@@ -297,21 +297,6 @@ static int is_safe_method(const char *m)
   return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
 }
 
-/* 1 when the request's framing is ambiguous: several Content-Length headers, or one with Transfer-Encoding.
- * Such requests are the raw material of request smuggling: refuse them and close the connection. */
-static int ambiguous_framing(const struct req *r)
-{
-  int lengths = 0, encodings = 0;
-  for (int i = 0; i < r->ri->num_headers; i++) {
-    const char *name = r->ri->http_headers[i].name;
-    if (strcasecmp(name, "Content-Length") == 0)
-      lengths++;
-    else if (strcasecmp(name, "Transfer-Encoding") == 0)
-      encodings++;
-  }
-  return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
-}
-
 static void dispatch(struct req *r)
 {
   struct path p;
@@ -320,7 +305,7 @@ static void dispatch(struct req *r)
   const char *method = r->ri->request_method;
   const char *uri = r->ri->local_uri_raw != NULL ? r->ri->local_uri_raw : r->ri->local_uri;
 
-  if (ambiguous_framing(r)) {
+  if (http_ambiguous_framing(r->ri)) {
     mg_disable_connection_keep_alive(r->conn);
     http_reply_error(r, APP_BAD_REQUEST, "conflicting Content-Length / Transfer-Encoding headers");
     return;

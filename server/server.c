@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,25 +178,65 @@ static int free_port_listen(const struct mg_context *ctx, const struct app_confi
   return 0;
 }
 
+/* Writes a complete JSON error reply on CONN (for CivetWeb's callbacks, before any handler) and closes the
+ * connection. Returns STATUS. */
+static int raw_error(struct mg_connection *conn, int status, const char *code, const char *message, const char *extra)
+{
+  char body[256];
+  int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code, message);
+  if (n < 0 || (size_t)n >= sizeof(body))
+    return status;
+  mg_disable_connection_keep_alive(conn); /* nothing after this reply is read as another request */
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+            "Connection: close\r\n%s%s\r\n\r\n%s",
+            status, http_reason_phrase(status), n, extra != NULL ? extra : "", http_security_headers, body);
+  return status;
+}
+
 /* CivetWeb's own errors (malformed or oversized requests, refused before any handler): the same JSON error
- * shape as every API error, and the connection is closed. CivetWeb 1.15 reports a request head above
- * max_request_size as "Malformed message" (400), indistinguishable here from other malformed requests. */
+ * shape as every API error, the reason phrase of the status, and the connection closed. CivetWeb 1.15 reports a
+ * request head above max_request_size as "Malformed message" (400), indistinguishable here from other malformed
+ * requests. */
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
   int too_large = status == 413 || (errmsg != NULL && strcasestr(errmsg, "too large") != NULL);
   const char *code = too_large       ? "too_large"
                      : status >= 500 ? "internal_error"
                      : status == 404 ? "not_found"
+                     : status == 405 ? "method_not_allowed"
                                      : "bad_request";
-  char body[256];
-  int n = snprintf(body, sizeof(body), "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}", code,
-                   too_large ? "request too large" : "malformed or oversized request");
-  if (n < 0 || (size_t)n >= sizeof(body))
-    return 1;
-  mg_printf(conn,
-            "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-            "Connection: close\r\n%s\r\n\r\n%s",
-            status, too_large ? "Payload Too Large" : "Bad Request", n, http_security_headers, body);
+  const char *message = too_large       ? "request too large"
+                        : status == 404 ? "no such file or endpoint"
+                        : status >= 500 ? "the server failed"
+                                        : "malformed or oversized request";
+  raw_error(conn, too_large ? 413 : status, code, message, NULL);
+  return 0;
+}
+
+/* Set once the API handler and the scoring workers are in place: CivetWeb listens as soon as it starts, and an
+ * API request in between must not fall through to the static files (a 404 that looks like a missing endpoint). */
+static atomic_int api_ready;
+
+static void *wait_ready_file(void *arg)
+{
+  struct stat st;
+  while (stat((const char *)arg, &st) != 0)
+    usleep(20000);
+  atomic_store(&api_ready, 1);
+  return NULL;
+}
+
+/* Every request, static files included, before CivetWeb handles it: ambiguous framing is refused (request
+ * smuggling), and the API answers 503 until it is ready. Returns 0 to go on, or the status sent. */
+static int on_begin_request(struct mg_connection *conn)
+{
+  const struct mg_request_info *ri = mg_get_request_info(conn);
+  const char *uri = ri->local_uri_raw != NULL ? ri->local_uri_raw : ri->local_uri;
+  if (http_ambiguous_framing(ri))
+    return raw_error(conn, 400, "bad_request", "conflicting Content-Length / Transfer-Encoding headers", NULL);
+  if (!atomic_load(&api_ready) && uri != NULL && strncmp(uri, "/api/", 5) == 0)
+    return raw_error(conn, 503, "starting", "the server is starting: try again in a second", "Retry-After: 1\r\n");
   return 0;
 }
 
@@ -278,6 +320,8 @@ int server_run(struct app_config *cfg)
   char errtext[256] = "";
   memset(&callbacks, 0, sizeof(callbacks));
   callbacks.http_error = on_http_error;
+  callbacks.begin_request = on_begin_request;
+  atomic_store(&api_ready, 0);
   memset(&init, 0, sizeof(init));
   memset(&error, 0, sizeof(error));
   init.callbacks = &callbacks;
@@ -295,6 +339,15 @@ int server_run(struct app_config *cfg)
   if (queue_start(cfg) != 0) {
     fprintf(stderr, "concours: cannot start the scoring workers\n");
     goto out;
+  }
+  if (cfg->test_ready_file[0] != '\0') { /* tests only: hold the API back to show the start-up window */
+    fprintf(stderr, "concours: WARNING: the API answers 503 until %s exists (--test-ready-file): for tests only\n",
+            cfg->test_ready_file);
+    pthread_t t;
+    if (pthread_create(&t, NULL, wait_ready_file, cfg->test_ready_file) != 0 || pthread_detach(t) != 0)
+      goto out;
+  } else {
+    atomic_store(&api_ready, 1);
   }
   if (free_port_listen(ctx, cfg) != 0)
     goto out;

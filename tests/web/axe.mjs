@@ -20,7 +20,7 @@ export const VIEWS = [
 // A fresh context and page for one view, watched for page errors.
 export async function viewPage(browser, url, view, watch) {
   const context = await browser.newContext({ baseURL: url, bypassCSP: true, colorScheme: view.colorScheme, viewport: view.viewport });
-  context.setDefaultTimeout(15000);
+  context.setDefaultTimeout(60000); // an upper bound for waits on a loaded machine, not a timing assertion
   const page = await context.newPage();
   watch(page);
   return { context, page };

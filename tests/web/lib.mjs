@@ -128,14 +128,15 @@ export async function run(name, body, { editBundle, testClock } = {}) {
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    context.setDefaultTimeout(15000);
+    context.setDefaultTimeout(60000); // an upper bound for waits on a loaded machine, not a timing assertion
     page = await context.newPage();
     watch(page, problems);
     if (process.env.WEB_TEST_DEBUG) page.on('response', (r) => log('response', r.status(), r.url(), r.headers()['content-type']));
     let shots = 0;
     const shot = async (label, p = page) => {
       const file = path.join(out, `${String(++shots).padStart(2, '0')}-${label}.png`);
-      await p.screenshot({ path: file, fullPage: true });
+      // generous: a screenshot waits for fonts and layout, slow on a loaded machine (never a timing assertion)
+      await p.screenshot({ path: file, fullPage: true, timeout: 120000, animations: 'disabled' });
       log('screenshot', file);
     };
     await body({ url: server.url, page, context, browser, shot, out, tmp, source: path.resolve(opts.source), problems, watch: (p) => watch(p, problems), setClock, staff });

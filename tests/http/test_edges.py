@@ -1,0 +1,77 @@
+"""HTTP edges (issue 10, item 6): static paths refuse ambiguous framing like the API does (no smuggled second
+request); every error reply carries the reason phrase of its status; the API answers 503 "starting" (with
+Retry-After) until it is ready, never a 404 that looks like a missing endpoint; downloads are audited once per
+user, file and hour (a HEAD not at all), not once per request.
+
+    python3 test_edges.py --concours build/concours --source .
+"""
+import os
+import sqlite3
+import tempfile
+import time
+import unittest
+
+import harness
+
+
+class Edges(harness.ServerTest):
+    def test_static_framing_refused(self):
+        for extra in (b"Content-Length: 0\r\nContent-Length: 5\r\n", b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n"):
+            req = (b"GET /index.html HTTP/1.1\r\nHost: x\r\n" + extra + b"\r\nhello"
+                   b"GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, raw = harness.raw_request(self.server.port, req)
+            self.assertEqual(status, 400, raw[:200])
+            self.assertEqual(raw.count(b"HTTP/1.1 "), 1, "one answer: the smuggled request is never served")
+            self.assertIn(b"HTTP/1.1 400 Bad Request", raw)
+
+    def test_reason_phrases(self):
+        status, raw = harness.raw_request(self.server.port, b"GET /no-such-page.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(status, 404)
+        self.assertTrue(raw.startswith(b"HTTP/1.1 404 Not Found\r\n"), raw[:80])
+        self.assertIn(b'"code":"not_found"', raw)
+        status, raw = harness.raw_request(self.server.port, b"GET /api/v1/nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 404 Not Found\r\n"), raw[:80])
+        status, raw = harness.raw_request(self.server.port, b"DELETE /api/v1/challenges HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(raw.startswith(b"HTTP/1.1 405 Method Not Allowed\r\n"), raw[:80])
+
+    def test_download_audited_per_hour(self):
+        c = self.participant("dora")
+        files = c.get("/api/v1/challenges/%s/files" % harness.DEMO_SLUG).json()
+        name = files[0]["name"]
+        path = "/api/v1/challenges/%s/files/%s" % (harness.DEMO_SLUG, name)
+        for _ in range(5):
+            self.assertEqual(c.get(path).status, 200)
+        self.assertEqual(c.request("HEAD", path).status, 200)
+        self.assertEqual(c.get(path, headers={"Range": "bytes=0-9"}).status, 206)
+        db = sqlite3.connect(os.path.join(self.server.data, "concours.db"))
+        try:
+            n = db.execute("SELECT count(*) FROM audit_log WHERE action='dataset.download' AND actor='dora'").fetchone()[0]
+        finally:
+            db.close()
+        self.assertEqual(n, 1, "seven requests in one hour: one audit entry")
+
+
+class Starting(unittest.TestCase):
+    def test_503_until_ready(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            ready = os.path.join(tmp, "ready")
+            srv = harness.Server(extra_args=["--test-ready-file", ready])
+            srv.start()
+            try:
+                c = srv.client()
+                r = c.get("/api/v1/challenges")
+                self.assertEqual(r.status, 503, r)
+                self.assertEqual(r.error_code(), "starting")
+                self.assertEqual(r.header("Retry-After"), "1")
+                self.assertEqual(c.get("/index.html").status, 200, "static files are served meanwhile")
+                open(ready, "w").close()
+                deadline = time.time() + 30
+                while c.get("/api/v1/challenges").status != 200:
+                    self.assertLess(time.time(), deadline, "the API never became ready")
+                    time.sleep(0.05)
+            finally:
+                srv.stop(check=True)
+
+
+if __name__ == "__main__":
+    harness.main()
