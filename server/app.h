@@ -66,6 +66,7 @@ struct app_config {
   long long max_upload_bytes;
   int score_timeout_s;                /* wall-clock limit of one scoring run */
   int secure_cookies;                 /* add Secure to the session cookie (behind TLS) */
+  char trusted_proxy[64];             /* the proxy's address (nginx): its X-Forwarded-For names the client; "" none */
   char test_clock[APP_PATH_MAX];      /* tests only: file holding "now", "" for the system clock */
   char test_ready_file[APP_PATH_MAX]; /* tests only: the API answers 503 "starting" until this file exists */
 };

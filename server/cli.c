@@ -22,7 +22,7 @@ void cli_usage(void)
          "usage:\n"
          "  concours serve [--data DIR] [--listen ADDR:PORT] [--challenges DIR] [--workers N]\n"
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
-         "                 [--http-threads N] [--secure-cookies] [--insecure-no-sandbox]\n"
+         "                 [--http-threads N] [--secure-cookies] [--trusted-proxy ADDR] [--insecure-no-sandbox]\n"
          "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
          "                 [--test-ready-file FILE]   (tests only: the API stays \"starting\" until FILE exists)\n"
          "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
@@ -124,6 +124,8 @@ int cli_serve(int argc, char **argv)
       rc = opt_value(argc, argv, &i, cfg.test_clock, sizeof(cfg.test_clock));
     } else if (strcmp(a, "--test-ready-file") == 0) {
       rc = opt_value(argc, argv, &i, cfg.test_ready_file, sizeof(cfg.test_ready_file));
+    } else if (strcmp(a, "--trusted-proxy") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.trusted_proxy, sizeof(cfg.trusted_proxy));
     } else if (strcmp(a, "--secure-cookies") == 0) {
       cfg.secure_cookies = 1;
     } else if (strcmp(a, "--insecure-no-sandbox") == 0) {

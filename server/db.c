@@ -213,6 +213,13 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "CREATE INDEX challenge_staff_user ON challenge_staff(user_id);",
   /* 6: downloads audited once per user, file and hour (issue 10) */
   "CREATE INDEX audit_log_download ON audit_log(action, challenge, target, actor, at);",
+  /* 7: the addresses each account logged in from, for the login throttle (issue 10) */
+  "CREATE TABLE known_clients("
+  "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+  "  address TEXT NOT NULL,"
+  "  last_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(user_id, address)) WITHOUT ROWID;"
+  "DELETE FROM login_failures;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -598,43 +605,107 @@ enum app_status db_user_by_name(sqlite3 *db, const char *username, struct user *
 
 /* ---------------------------------------------------------------- login throttling */
 
-int db_login_failures(sqlite3 *db, const char *username, int64_t now, int64_t window)
+/* The failures counted under KEY in the window ending at NOW, and when that window started (*START). */
+static int attempts(sqlite3 *db, const char *key, int64_t now, int64_t window, int64_t *start)
 {
   int n = 0;
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT count FROM login_failures WHERE username=? AND window_start>?");
+  *start = now;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT count, window_start FROM login_failures WHERE username=? AND "
+                                     "window_start>?");
   if (st == NULL)
-    return 0;
-  dbi_bind_text(st, 1, username);
+    return -1;
+  dbi_bind_text(st, 1, key);
   sqlite3_bind_int64(st, 2, now - window);
-  if (sqlite3_step(st) == SQLITE_ROW)
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
     n = sqlite3_column_int(st, 0);
+    *start = sqlite3_column_int64(st, 1);
+  } else if (rc != SQLITE_DONE) {
+    n = -1;
+  }
   sqlite3_finalize(st);
   return n;
 }
 
-void db_login_failure_add(sqlite3 *db, const char *username, int64_t now, int64_t window)
+/* Adds DELTA (+1 or -1) to the counter KEY (a new window when the last one ended). 0 or -1. */
+static int count_attempt(sqlite3 *db, const char *key, int delta, int64_t now, int64_t window)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO login_failures(username,count,window_start) VALUES(?1,1,?2) "
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO login_failures(username,count,window_start) VALUES(?1,max(?4,0),?2) "
                                      "ON CONFLICT(username) DO UPDATE SET "
-                                     "count=CASE WHEN window_start>?2-?3 THEN count+1 ELSE 1 END,"
+                                     "count=max(0, CASE WHEN window_start>?2-?3 THEN count+?4 ELSE ?4 END),"
                                      "window_start=CASE WHEN window_start>?2-?3 THEN window_start ELSE ?2 END");
   if (st == NULL)
-    return;
-  dbi_bind_text(st, 1, username);
+    return -1;
+  dbi_bind_text(st, 1, key);
   sqlite3_bind_int64(st, 2, now);
   sqlite3_bind_int64(st, 3, window);
-  dbi_step_done(db, st);
+  sqlite3_bind_int(st, 4, delta);
+  int rc = dbi_step_done(db, st);
   sqlite3_finalize(st);
+  return rc == 0 ? 0 : -1;
 }
 
-void db_login_failure_clear(sqlite3 *db, const char *username)
+enum app_status db_login_attempt(sqlite3 *db, const char *username, const char *address, const struct login_limits *l,
+                                 int64_t now, int64_t *retry_after)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "DELETE FROM login_failures WHERE username=?");
-  if (st == NULL)
-    return;
+  char akey[128], ukey[128];
+  int64_t astart = now, ustart = now;
+  enum app_status s = APP_INTERNAL;
+  *retry_after = 0;
+  if (util_fmt(akey, sizeof(akey), "address:%s", address) != 0 ||
+      util_fmt(ukey, sizeof(ukey), "user:%s", username) != 0)
+    return APP_INTERNAL;
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
+  int na = attempts(db, akey, now, l->window, &astart);
+  int nu = attempts(db, ukey, now, l->window, &ustart);
+  int known = 0;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM known_clients k JOIN users u ON u.id=k.user_id WHERE "
+                                     "u.username=? AND k.address=?");
+  if (st == NULL || na < 0 || nu < 0)
+    goto out;
   dbi_bind_text(st, 1, username);
-  dbi_step_done(db, st);
+  dbi_bind_text(st, 2, address);
+  int rc = sqlite3_step(st);
+  known = rc == SQLITE_ROW;
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+    goto out;
+  if (na >= l->per_address || (!known && nu >= l->per_account)) {
+    int64_t end = (na >= l->per_address ? astart : ustart) + l->window;
+    *retry_after = end > now ? end - now : 1;
+    s = APP_RATE_LIMITED;
+    goto out;
+  }
+  /* counted now, as a failure until the password proves right: concurrent guesses see each other */
+  if (count_attempt(db, akey, 1, now, l->window) != 0 || count_attempt(db, ukey, 1, now, l->window) != 0)
+    goto out;
+  s = APP_OK;
+out:
   sqlite3_finalize(st);
+  return dbi_finish(db, s == APP_RATE_LIMITED ? APP_OK : s) == APP_OK ? s : APP_INTERNAL;
+}
+
+enum app_status db_login_succeeded(sqlite3 *db, const char *username, int64_t user_id, const char *address, int64_t now)
+{
+  char akey[128], ukey[128];
+  if (util_fmt(akey, sizeof(akey), "address:%s", address) != 0 ||
+      util_fmt(ukey, sizeof(ukey), "user:%s", username) != 0)
+    return APP_INTERNAL;
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO known_clients(user_id,address,last_at) VALUES(?,?,?) "
+                                     "ON CONFLICT(user_id,address) DO UPDATE SET last_at=excluded.last_at");
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, user_id);
+    dbi_bind_text(st, 2, address);
+    sqlite3_bind_int64(st, 3, now);
+    if (dbi_step_done(db, st) == 0 && count_attempt(db, akey, -1, now, 86400 * 365) == 0 &&
+        count_attempt(db, ukey, -1, now, 86400 * 365) == 0)
+      s = APP_OK;
+  }
+  sqlite3_finalize(st);
+  return dbi_finish(db, s);
 }
 
 /* ---------------------------------------------------------------- sessions and tokens */

@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -51,11 +51,24 @@ enum app_status db_user_create(sqlite3 *db, const char *username, const char *em
 /* Finds USERNAME: fills U and PW_HASH (a buffer of HASHLEN). APP_NOT_FOUND when absent. */
 enum app_status db_user_by_name(sqlite3 *db, const char *username, struct user *u, char *pw_hash, size_t hashlen);
 
-/* ---- login throttling ---- */
-/* Failures recorded for USERNAME within the last WINDOW seconds. */
-int db_login_failures(sqlite3 *db, const char *username, int64_t now, int64_t window);
-void db_login_failure_add(sqlite3 *db, const char *username, int64_t now, int64_t window);
-void db_login_failure_clear(sqlite3 *db, const char *username);
+/* ---- login throttling ----
+ * Each attempt is counted before its password is checked, in one write transaction with the checks, so that N
+ * concurrent guesses cost at most the limit's number of password checks. Two counters, per WINDOW seconds: the
+ * client ADDRESS (any username: a stranger guessing is stopped at his address), and the account (any address:
+ * past its limit only clients the account already logged in from get through, so a stranger cannot lock the
+ * owner out). A successful login takes its attempt back from both counters and makes the address known. */
+struct login_limits {
+  int64_t window;  /* seconds */
+  int per_address; /* failed attempts from one address */
+  int per_account; /* failed attempts on one account from unknown addresses */
+};
+/* Counts an attempt to log in as USERNAME from ADDRESS. APP_OK: check the password; APP_RATE_LIMITED: refuse
+ * (*RETRY_AFTER seconds until the window ends); APP_INTERNAL. */
+enum app_status db_login_attempt(sqlite3 *db, const char *username, const char *address, const struct login_limits *l,
+                                 int64_t now, int64_t *retry_after);
+/* The password was right: takes the attempt back and records ADDRESS as known for USER_ID. */
+enum app_status db_login_succeeded(sqlite3 *db, const char *username, int64_t user_id, const char *address,
+                                   int64_t now);
 
 /* ---- sessions and API tokens (only SHA-256 hashes of the secrets are stored) ---- */
 enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t user_id, const char *csrf, int64_t now,

@@ -7,8 +7,9 @@
 #include "util.h"
 
 #define SESSION_TTL (14 * 86400)
-#define LOGIN_MAX_FAILURES 10
-#define LOGIN_WINDOW (15 * 60)
+/* Failed logins allowed per 15 minutes: from one client address (any username), and on one account from
+ * addresses it never logged in from (db.h explains the two counters). */
+static const struct login_limits login_limits = {15 * 60, 10, 10};
 
 /* The string field NAME of the body, or NULL after replying 400 missing_field. */
 static const char *field_or_reply(struct req *r, const char *name, size_t max)
@@ -69,23 +70,35 @@ void h_sessions_create(struct req *r)
     http_reply_error(r, APP_INVALID_CREDENTIALS, "wrong username or password");
     return;
   }
-  if (db_login_failures(r->db, username, now, LOGIN_WINDOW) >= LOGIN_MAX_FAILURES) {
-    http_reply_error(r, APP_RATE_LIMITED, "too many failed logins for this account; try again in 15 minutes");
+  char address[64], retry[64];
+  int64_t wait = 0;
+  http_client_address(r, address, sizeof(address));
+  enum app_status s = db_login_attempt(r->db, username, address, &login_limits, now, &wait);
+  if (s == APP_RATE_LIMITED) {
+    snprintf(retry, sizeof(retry), "Retry-After: %lld\r\n", (long long)wait);
+    http_reply_error_headers(r, 429, "rate_limited",
+                             "too many failed logins from this address or for this account; try again later", retry);
     return;
   }
-  enum app_status s = db_user_by_name(r->db, username, &u, stored, sizeof(stored));
+  if (s != APP_OK) {
+    http_reply_error(r, s, "could not check the credentials");
+    return;
+  }
+  s = db_user_by_name(r->db, username, &u, stored, sizeof(stored));
   if (s == APP_INTERNAL) {
     http_reply_error(r, s, "could not check the credentials");
     return;
   }
   /* An unknown user costs one PBKDF2 run too, and gets the same answer as a wrong password. */
   int ok = auth_verify_password(password, s == APP_OK ? stored : NULL);
-  if (!ok) {
-    db_login_failure_add(r->db, username, now, LOGIN_WINDOW);
+  if (!ok) { /* the attempt stays counted */
     http_reply_error(r, APP_INVALID_CREDENTIALS, "wrong username or password");
     return;
   }
-  db_login_failure_clear(r->db, username);
+  if (db_login_succeeded(r->db, username, u.id, address, now) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not create a session");
+    return;
+  }
   if (auth_new_secret(token) != 0 || auth_new_secret(csrf) != 0) {
     http_reply_error(r, APP_INTERNAL, "could not create a session");
     return;

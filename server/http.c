@@ -66,6 +66,26 @@ const char *http_reason_phrase(int status)
   }
 }
 
+void http_client_address(const struct req *r, char *out, size_t n)
+{
+  util_strlcpy(out, r->ri->remote_addr, n);
+  if (r->cfg == NULL || r->cfg->trusted_proxy[0] == '\0' || strcmp(r->ri->remote_addr, r->cfg->trusted_proxy) != 0)
+    return;
+  const char *xff = http_header(r, "X-Forwarded-For");
+  if (xff == NULL)
+    return;
+  const char *last = strrchr(xff, ',');
+  last = last != NULL ? last + 1 : xff;
+  while (*last == ' ')
+    last++;
+  size_t len = strcspn(last, " \t");
+  /* an address: digits, hex, '.', ':' only, so a forged value cannot carry anything else into the database */
+  if (len == 0 || len >= n || len > 45 || strspn(last, "0123456789abcdefABCDEF.:") < len)
+    return;
+  memcpy(out, last, len);
+  out[len] = '\0';
+}
+
 int http_ambiguous_framing(const struct mg_request_info *ri)
 {
   int lengths = 0, encodings = 0;

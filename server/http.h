@@ -60,6 +60,11 @@ const char *http_reason_or_reply(struct req *r);
  * cannot be opened. */
 void http_reply_file(struct req *r, const char *path, const char *ctype, const char *extra);
 
+/* The client's address into OUT (size N): the connection's peer, or, when that peer is the configured trusted
+ * proxy (--trusted-proxy), the last address of its X-Forwarded-For (the one nginx appends). Never fails: an
+ * unusable header falls back to the peer. */
+void http_client_address(const struct req *r, char *out, size_t n);
+
 /* The reason phrase of STATUS ("Not Found"...), "Error" for one it does not know. */
 const char *http_reason_phrase(int status);
 
