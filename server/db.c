@@ -1473,6 +1473,18 @@ int db_sha_referenced(sqlite3 *db, const char *sha256)
 
 /* ---------------------------------------------------------------- queue */
 
+enum app_status db_queue_requeue_one(sqlite3 *db, int64_t id)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE id=? AND "
+                                     "status='running'");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, id);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
 int db_queue_requeue_running(sqlite3 *db)
 {
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running'");

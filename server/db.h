@@ -230,6 +230,8 @@ struct job {
   char sha256[65];
   char slug[64];
 };
+/* Puts the submission ID back to 'queued' when it is 'running' (its run hit the server's own trouble). */
+enum app_status db_queue_requeue_one(sqlite3 *db, int64_t id);
 /* Puts every submission left 'running' (by a crash) back to 'queued'. Returns how many, or -1. */
 int db_queue_requeue_running(sqlite3 *db);
 /* Claims the oldest queued submission (status -> running). 1 claimed, 0 none, -1 error. */

@@ -149,6 +149,7 @@ void h_submission_create(struct req *r)
   if (s == APP_OK)
     s = store_upload_finish(&u);
   if (s != APP_OK) {
+    store_upload_abort(&u); /* the partial file goes before the client hears of it */
     if (s == APP_TOO_LARGE)
       http_reply_error(r, s, "prediction files are limited to %lld bytes", r->cfg->max_upload_bytes);
     else if (s == APP_EMPTY_FILE)
@@ -163,14 +164,19 @@ void h_submission_create(struct req *r)
   now = app_now();
   ph = challenge_open_phase(&c, now);
   if (ph == NULL) {
+    store_upload_abort(&u);
     http_reply_error(r, APP_PHASE_CLOSED, "the phase closed during the upload");
     goto out;
   }
   struct new_submission ns = {c.id, r->user.id, ph, u.sha256, u.size, description, has_key == 1 ? key : NULL};
   s = db_submission_insert(r->db, &ns, now, commit_upload, &u, &id, &replayed);
+  if (s != APP_OK)
+    store_upload_abort(&u);
   if (s == APP_QUOTA_EXCEEDED) {
     http_reply_error(r, s, "no submission left in phase %s", ph->name);
   } else if (s != APP_OK) {
+    if (u.committed) /* moved into place by the rolled-back transaction: no file without its row */
+      store_discard_if_orphan(r->db, u.sha256);
     http_reply_error(r, s, "could not store the submission");
   } else {
     reply_created(r, id, "queued");

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store.h"
 #include "util.h"
 
 const char *const http_security_headers =
@@ -165,6 +166,19 @@ void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...)
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
   const char *extra = s == APP_RATE_LIMITED ? "Retry-After: 900\r\n" : NULL;
+  /* A fault of a request that wrote while the disk is full is that, not a bug: an upload (any change) gets 507;
+   * a read or a login, which should keep working, gets 503 with a time to come back. */
+  if (s == APP_INTERNAL && (sqlite3_errcode(r->db) == SQLITE_FULL || store_disk_full())) {
+    const char *m = r->ri->request_method;
+    int reading = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(r->ri->local_uri, "/api/v1/sessions") == 0;
+    if (reading) {
+      http_reply_error_headers(r, 503, "storage_full", "the server's disk is full: try again later",
+                               "Retry-After: 60\r\n");
+      return;
+    }
+    s = APP_NO_SPACE;
+    snprintf(msg, sizeof(msg), "the server's disk is full: nothing was stored; try again later");
+  }
   http_reply_json_headers(r, app_status_http(s),
                           json_pack("{s:{s:s,s:s}}", "error", "code", app_status_code(s), "message", msg), extra);
 }

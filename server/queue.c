@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -82,7 +83,9 @@ static void parse_error(const char *out, char *code, size_t codelen, char *msg, 
 
 /* What one scoring job ends with, recorded by record_outcome. */
 struct outcome {
-  enum { OUTCOME_FAILED = 0, OUTCOME_SCORED, OUTCOME_REQUEUE } state;
+  /* REQUEUE: the server stops (queue_stop puts it back); RETRY: the server's own trouble (a full disk), queued
+   * again now and scored when it is over */
+  enum { OUTCOME_FAILED = 0, OUTCOME_SCORED, OUTCOME_REQUEUE, OUTCOME_RETRY } state;
   double score, pub, priv, ci[2];
   char code[64];
   char msg[1024];
@@ -439,12 +442,35 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
     score_program(c, def, job, &lim, stop, &o);
   else
     score_builtin(cfg, c, job, &lim, stop, &o);
-  db = db_acquire();
-  int64_t now = app_now();
-  if (o.state == OUTCOME_SCORED)
-    db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1], o.log, now);
-  else if (o.state == OUTCOME_FAILED)
-    db_queue_failed(db, job->submission_id, o.code, o.msg, o.log, now);
+  /* A result that cannot be recorded (the disk is full, the database busy past its timeout) is kept and recorded
+   * again every 2 s until it is, or until the server stops: then the run stays 'running' and is re-queued at the
+   * next start. Either way it is scored once, and never failed for the server's own trouble. */
+  if (o.state == OUTCOME_FAILED && strcmp(o.code, "scoring_error") == 0 && store_disk_full()) {
+    o.state = OUTCOME_RETRY; /* the run could not stage its files: not the participant's failure */
+    fprintf(stderr, "concours: queue: submission %lld could not run (disk full): queued again\n",
+            (long long)job->submission_id);
+  }
+  for (int tries = 0; o.state != OUTCOME_REQUEUE; tries++) {
+    db = db_acquire();
+    int64_t now = app_now();
+    enum app_status rs =
+      o.state == OUTCOME_SCORED
+        ? db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1], o.log, now)
+      : o.state == OUTCOME_RETRY ? db_queue_requeue_one(db, job->submission_id)
+                                 : db_queue_failed(db, job->submission_id, o.code, o.msg, o.log, now);
+    if (rs == APP_OK || atomic_load(stop))
+      break;
+    db_release(db);
+    db = NULL;
+    if (tries == 0)
+      fprintf(stderr, "concours: queue: cannot record the result of submission %lld (disk full?): retrying\n",
+              (long long)job->submission_id);
+    for (int t = 0; t < 20 && !atomic_load(stop); t++)
+      usleep(100 * 1000);
+  }
+  if (o.state == OUTCOME_RETRY) /* give the disk time: the same job comes back at once otherwise */
+    for (int t = 0; t < 20 && !atomic_load(stop); t++)
+      usleep(100 * 1000);
 out:
   if (db != NULL)
     db_release(db);

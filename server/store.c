@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -302,4 +303,20 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int store_remove_tree(const char *path)
 {
   return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int store_disk_full(void)
+{
+  struct statvfs vfs;
+  if (data_dir[0] == '\0' || statvfs(data_dir, &vfs) != 0)
+    return 0;
+  return (unsigned long long)vfs.f_bavail * vfs.f_frsize < 1024ull * 1024;
+}
+
+int store_discard_if_orphan(sqlite3 *db, const char *sha256)
+{
+  char path[APP_PATH_MAX];
+  if (db_sha_referenced(db, sha256) != 0 || store_submission_path(sha256, path, sizeof(path)) != 0)
+    return -1;
+  return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
 }

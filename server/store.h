@@ -45,6 +45,13 @@ void store_upload_abort(struct store_upload *u);
 /* Path of the stored submission with SHA256 into OUT. Returns 0 or -1. */
 int store_submission_path(const char *sha256, char *out, size_t n);
 
+/* 1 when the data folder's file system has less than 1 MiB free (writes are failing, or about to). */
+int store_disk_full(void);
+
+/* After a failed insert: removes the stored file SHA256 when no row refers to it (the upload had been moved into
+ * place by the commit hook of a transaction that then rolled back). 0, or -1. */
+int store_discard_if_orphan(sqlite3 *db, const char *sha256);
+
 /* Deletes stored submission files no row refers to (after a crash between rename and commit). Returns how
  * many were removed, or -1. */
 int store_sweep_orphans(sqlite3 *db);
