@@ -199,10 +199,14 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 	struct archive_entry *ent = NULL;
 	enum arc_status st = ARC_ERR_REJECTED;
 	uint64_t budget = lim->max_bytes;
+	uint64_t limit = lim->max_bytes;
 	unsigned entries = 0;
 	int files = 0;
 	int r;
 
+	/* a bomb is stopped by its ratio before it costs seconds or memory: real CSV compresses 3 to 20 times */
+	if (lim->max_ratio > 0 && (uint64_t)n * lim->max_ratio + (UINT64_C(1) << 20) < budget)
+		budget = limit = (uint64_t)n * lim->max_ratio + (UINT64_C(1) << 20);
 	a = archive_read_new();
 	if (!a) {
 		st = ARC_ERR_NOMEM;
@@ -280,7 +284,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			         "the archive holds more than one file; it must hold exactly one CSV file");
 			goto out;
 		}
-		rr = read_entry(a, keep, &buf, &blen, &budget, msg, msglen, lim->max_bytes);
+		rr = read_entry(a, keep, &buf, &blen, &budget, msg, msglen, limit);
 		if (rr != 0) {
 			free(buf);
 			st = rr == -2 ? ARC_ERR_NOMEM : ARC_ERR_REJECTED;

@@ -16,6 +16,7 @@
 struct arc_limits {
 	uint64_t max_bytes;   /* cap on the file and on the decompressed bytes read from it */
 	unsigned max_entries; /* cap on archive entries (directories included) */
+	unsigned max_ratio;   /* decompressed bytes at most this many times the compressed size (+1 MiB); 0: none */
 };
 
 /* An input file's content, writable (the CSV reader unescapes quoted fields in place). */

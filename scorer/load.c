@@ -306,6 +306,7 @@ static enum score_status load_input(const char *path, const struct score_limits 
 
 	al.max_bytes = lim->max_bytes;
 	al.max_entries = lim->max_entries;
+	al.max_ratio = lim->max_ratio;
 	as = arc_load(path, &al, in, msg, msglen);
 	if (as == ARC_OK)
 		return SCORE_OK;

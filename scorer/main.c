@@ -64,7 +64,8 @@ static void usage(FILE *out)
 	      "\n"
 	      "Limits: --max-bytes N (per file, compressed and decompressed; default 2147483648),\n"
 	      "  --max-rows N (default 100000000), --max-line N (bytes per record; default 262144),\n"
-	      "  --max-entries N (archive entries; default 16).\n",
+	      "  --max-entries N (archive entries; default 16), --max-ratio N (a compressed file may grow at most\n"
+	      "  N times, plus 1 MiB, when decompressed; default 100; 0: no ratio cap).\n",
 	      out);
 }
 
@@ -129,6 +130,7 @@ int main(int argc, char **argv)
 	        {"max-rows", required_argument, NULL, 'R'},
 	        {"max-line", required_argument, NULL, 'L'},
 	        {"max-entries", required_argument, NULL, 'E'},
+	        {"max-ratio", required_argument, NULL, 'X'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -180,6 +182,7 @@ int main(int argc, char **argv)
 		case 'R':
 		case 'L':
 		case 'E':
+		case 'X':
 			if (parse_u64(optarg, &v) != 0)
 				return usage_error("bad number", optarg);
 			if (c == 'b')
@@ -192,6 +195,8 @@ int main(int argc, char **argv)
 				req.lim.max_rows = (size_t)v;
 			else if (c == 'L')
 				req.lim.max_record = v < 64 ? 64 : (size_t)v;
+			else if (c == 'X')
+				req.lim.max_ratio = v > 1000000 ? 1000000 : (unsigned)v;
 			else
 				req.lim.max_entries = v > 100000 ? 100000 : (unsigned)v;
 			break;

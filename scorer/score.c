@@ -27,6 +27,7 @@ void score_limits_default(struct score_limits *l)
 	l->max_rows = 100000000;
 	l->max_record = 256 * 1024;
 	l->max_entries = 16;
+	l->max_ratio = 100;
 }
 
 /* With CONCOURS_SCORE_TIMING set, prints how long each phase took to stderr (for the benchmark). */

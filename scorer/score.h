@@ -30,6 +30,7 @@ struct score_limits {
 	size_t max_rows;      /* data rows per file */
 	size_t max_record;    /* bytes in one CSV record */
 	unsigned max_entries; /* entries in an archive */
+	unsigned max_ratio;   /* decompressed bytes per compressed byte (+1 MiB); 0: no ratio cap */
 };
 
 struct score_request {

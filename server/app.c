@@ -44,6 +44,7 @@ static const struct {
   [APP_PHASE_OPEN] = {409, "phase_open"},
   [APP_PUBLISHED] = {409, "published"},
   [APP_CHALLENGE_ARCHIVED] = {403, "challenge_archived"},
+  [APP_STORAGE_EXCEEDED] = {403, "storage_quota_exceeded"},
 };
 
 int app_status_http(enum app_status s)

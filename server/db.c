@@ -220,6 +220,10 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  last_at INTEGER NOT NULL,"
   "  PRIMARY KEY(user_id, address)) WITHOUT ROWID;"
   "DELETE FROM login_failures;",
+  /* 8: storage quotas (issue 10) */
+  "ALTER TABLE challenges ADD COLUMN storage_team_mb INTEGER NOT NULL DEFAULT 1024;"
+  "ALTER TABLE challenges ADD COLUMN storage_challenge_mb INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX submissions_team_size ON submissions(challenge_id, team_id, size);",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -842,14 +846,17 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
   c->higher_is_better = sqlite3_column_int(st, 9);
   c->published_at = sqlite3_column_int64(st, 10);
   c->team_max_size = sqlite3_column_int(st, 11);
+  c->storage_team_mb = sqlite3_column_int(st, 13);
+  c->storage_challenge_mb = sqlite3_column_int(st, 14);
   return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
 }
 
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
 {
-  sqlite3_stmt *st = dbi_prepare(
-    db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
-        "precision,higher_is_better,coalesce(published_at,0),team_max_size,state FROM challenges WHERE slug=?");
+  sqlite3_stmt *st =
+    dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
+                    "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
+                    "storage_challenge_mb FROM challenges WHERE slug=?");
   memset(c, 0, sizeof(*c));
   if (st != NULL)
     dbi_bind_text(st, 1, slug);
@@ -868,11 +875,12 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   st = dbi_prepare(
     db, "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
         "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
-        "bundle_sha256,truth_sha256,state) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19) "
+        "bundle_sha256,truth_sha256,state,storage_team_mb,storage_challenge_mb) "
+        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19,?20,?21) "
         "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
         "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
-        "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18 RETURNING id");
+        "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18,storage_team_mb=?20,"
+        "storage_challenge_mb=?21 RETURNING id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, c->slug);
@@ -894,6 +902,8 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   dbi_bind_text(st, 17, imp->bundle_sha256);
   dbi_bind_text(st, 18, imp->truth_sha256);
   dbi_bind_text(st, 19, db_challenge_state_name(imp->initial_state));
+  sqlite3_bind_int(st, 20, c->storage_team_mb);
+  sqlite3_bind_int(st, 21, c->storage_challenge_mb);
   if (sqlite3_step(st) != SQLITE_ROW) {
     dbi_log(db, "challenge upsert");
     goto fail;
@@ -1267,6 +1277,28 @@ int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int ve
 
 /* ---------------------------------------------------------------- submissions */
 
+enum app_status db_storage_used(sqlite3 *db, int64_t challenge_id, int64_t team_id, int64_t *team_bytes,
+                                int64_t *challenge_bytes)
+{
+  sqlite3_stmt *st =
+    dbi_prepare(db, "SELECT coalesce(sum(CASE WHEN team_id=?2 THEN size END),0), coalesce(sum(size),0) "
+                    "FROM submissions WHERE challenge_id=?1");
+  enum app_status s = APP_INTERNAL;
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, team_id);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *team_bytes = sqlite3_column_int64(st, 0);
+    *challenge_bytes = sqlite3_column_int64(st, 1);
+    s = APP_OK;
+  } else {
+    dbi_log(db, "storage used");
+  }
+  sqlite3_finalize(st);
+  return s;
+}
+
 int db_quota_exhausted(const struct quota *q)
 {
   return (q->max_per_day > 0 && q->used_today >= q->max_per_day) || (q->max_total > 0 && q->used_total >= q->max_total);
@@ -1349,6 +1381,16 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   if (db_quota_exhausted(&q)) {
     rc = APP_QUOTA_EXCEEDED;
     goto fail;
+  }
+  if (s->max_team_bytes > 0 || s->max_challenge_bytes > 0) { /* checked and written under the same write lock */
+    int64_t team_bytes = 0, all_bytes = 0;
+    if (db_storage_used(db, s->challenge_id, team.id, &team_bytes, &all_bytes) != APP_OK)
+      goto fail;
+    if ((s->max_team_bytes > 0 && team_bytes + s->size > s->max_team_bytes) ||
+        (s->max_challenge_bytes > 0 && all_bytes + s->size > s->max_challenge_bytes)) {
+      rc = APP_STORAGE_EXCEEDED;
+      goto fail;
+    }
   }
   rc = hook != NULL ? hook(hook_arg) : APP_OK;
   if (rc != APP_OK)

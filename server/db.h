@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 7
+#define DB_SCHEMA_VERSION 8
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -110,6 +110,8 @@ struct challenge {
   int higher_is_better;
   int64_t published_at; /* 0 = not published */
   int team_max_size;
+  int storage_team_mb;      /* bytes of submission files a team may keep, in MB (0: unlimited) */
+  int storage_challenge_mb; /* the same for all teams together */
   int nphases;
   struct phase phases[DB_MAX_PHASES];
 };
@@ -183,6 +185,10 @@ struct quota {
   int64_t resets_at;
 };
 
+/* The bytes of submission files stored for TEAM (every row: scored, failed and cancelled alike) and for the whole
+ * CHALLENGE. APP_OK or APP_INTERNAL. */
+enum app_status db_storage_used(sqlite3 *db, int64_t challenge_id, int64_t team_id, int64_t *team_bytes,
+                                int64_t *challenge_bytes);
 /* 1 when Q leaves no submission (per day or in all), 0 otherwise. */
 int db_quota_exhausted(const struct quota *q);
 /* Counts what TEAM used of PHASE (failed and cancelled submissions do not count) as of NOW. */
@@ -200,6 +206,8 @@ struct new_submission {
   int64_t size;
   const char *description;
   const char *idempotency_key; /* NULL when none */
+  int64_t max_team_bytes;      /* storage the team's files may take, this one included; 0: unlimited */
+  int64_t max_challenge_bytes; /* the same for the whole challenge */
 };
 
 /* Hook run by db_submission_insert inside its transaction, after every check passed and before COMMIT:

@@ -112,6 +112,13 @@ static const struct field limits_fields[] = {
    "integer MB", "4096", "address-space limit of one scoring run"},
 };
 
+static const struct field storage_fields[] = {
+  {"team_mb", K_INT, 0, 0, 10000000, 1024, DEF_OFF(c.storage_team_mb), 0, 0, NULL, "integer MB", "1024",
+   "submission files a team may keep (every upload counts, failed and cancelled ones too; 0: unlimited)"},
+  {"challenge_mb", K_INT, 0, 0, 100000000, 0, DEF_OFF(c.storage_challenge_mb), 0, 0, NULL, "integer MB", "0",
+   "submission files all teams together may keep (0: unlimited)"},
+};
+
 static const struct field submission_fields[] = {
   {"kind", K_STRING, 0, 1, 32, 0, NOWHERE, 0, 0, NULL, "string", "`\"predictions\"`",
    "`\"predictions\"`: participants upload prediction files (code-execution challenges, API.md section 4, "
@@ -124,6 +131,7 @@ static const struct level teams_level = LEVEL("teams", teams_fields);
 static const struct level phase_level = LEVEL("phases[]", phase_fields);
 static const struct level limits_level = LEVEL("limits", limits_fields);
 static const struct level submission_level = LEVEL("submission", submission_fields);
+static const struct level storage_level = LEVEL("storage", storage_fields);
 
 static const struct field top_fields[] = {
   {"slug", K_STRING, F_REQUIRED, 2, 63, 0, STR(c.slug), 0, NULL, "string", "none",
@@ -153,6 +161,8 @@ static const struct field top_fields[] = {
   {"teams", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &teams_level, "object", "`{}`", "team rules"},
   {"limits", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &limits_level, "object", "`{}`",
    "resources of one scoring run (docs/sandbox.md)"},
+  {"storage", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &storage_level, "object", "`{}`",
+   "how many bytes of submission files are kept (a 403 storage_quota_exceeded past it)"},
   {"anonymity", K_FREE, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "object", "`{}`",
    "options of the anonymity gate: quasi-identifiers, k, sensitive column, l (docs/anonymity.md)"},
   {"submission", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &submission_level, "object", "`{\"kind\": \"predictions\"}`",
@@ -222,7 +232,7 @@ static void field_path(char *out, size_t n, const char *prefix, const char *key)
 }
 
 static const struct level *const all_levels[] = {&top_level,   &metric_level, &leaderboard_level, &phase_level,
-                                                 &teams_level, &limits_level, &submission_level};
+                                                 &teams_level, &limits_level, &submission_level,  &storage_level};
 
 /* The key of another level nearest to KEY (a key written at the wrong level), or NULL; *WHERE gets its level. */
 static const char *suggest_elsewhere(const struct level *lv, const char *key, const char **where)

@@ -98,10 +98,16 @@ static json_t *quota_json(struct req *r, const struct challenge *c, const struct
     t.id = -1; /* no team yet: nothing used */
   if (db_quota(r->db, c->id, t.id, ph, now, &q) != APP_OK)
     return json_null();
+  int64_t team_bytes = 0, all_bytes = 0;
+  if (found == 1 && db_storage_used(r->db, c->id, t.id, &team_bytes, &all_bytes) != APP_OK)
+    return json_null();
   json_t *left_today = q.max_per_day > 0 ? json_integer(q.max_per_day - q.used_today) : json_null();
   json_t *left_total = q.max_total > 0 ? json_integer(q.max_total - q.used_total) : json_null();
-  return json_pack("{s:i,s:o,s:i,s:o,s:o}", "used_today", q.used_today, "left_today", left_today, "used_total",
-                   q.used_total, "left_total", left_total, "resets_at", time_or_null(q.resets_at));
+  json_t *o = json_pack("{s:i,s:o,s:i,s:o,s:o,s:I,s:o}", "used_today", q.used_today, "left_today", left_today,
+                        "used_total", q.used_total, "left_total", left_total, "resets_at", time_or_null(q.resets_at),
+                        "storage_used_bytes", (json_int_t)team_bytes, "storage_max_bytes",
+                        c->storage_team_mb > 0 ? json_integer((json_int_t)c->storage_team_mb << 20) : json_null());
+  return o != NULL ? o : json_null();
 }
 
 void h_challenge_get(struct req *r)

@@ -137,6 +137,20 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_TOO_LARGE, "prediction files are limited to %lld bytes", r->cfg->max_upload_bytes);
     return;
   }
+  int64_t team_bytes = 0, all_bytes = 0, declared = r->ri->content_length > 0 ? r->ri->content_length : 0;
+  if (db_storage_used(r->db, c.id, team.id, &team_bytes, &all_bytes) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not check the storage quota");
+    return;
+  }
+  if ((c.storage_team_mb > 0 && team_bytes + declared > ((int64_t)c.storage_team_mb << 20)) ||
+      (c.storage_challenge_mb > 0 && all_bytes + declared > ((int64_t)c.storage_challenge_mb << 20))) {
+    http_reply_error(r, APP_STORAGE_EXCEEDED,
+                     "no room left: your team's files take %lld of its %d MB (every upload counts, failed ones "
+                     "too)%s",
+                     (long long)team_bytes, c.storage_team_mb,
+                     c.storage_challenge_mb > 0 ? ", or the challenge's storage is full" : "");
+    return;
+  }
   if (r->ri->content_length == 0) {
     http_reply_error(r, APP_EMPTY_FILE, "the file is empty");
     return;
@@ -168,12 +182,25 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_PHASE_CLOSED, "the phase closed during the upload");
     goto out;
   }
-  struct new_submission ns = {c.id, r->user.id, ph, u.sha256, u.size, description, has_key == 1 ? key : NULL};
+  struct new_submission ns = {c.id,
+                              r->user.id,
+                              ph,
+                              u.sha256,
+                              u.size,
+                              description,
+                              has_key == 1 ? key : NULL,
+                              (int64_t)c.storage_team_mb << 20,
+                              (int64_t)c.storage_challenge_mb << 20};
   s = db_submission_insert(r->db, &ns, now, commit_upload, &u, &id, &replayed);
   if (s != APP_OK)
     store_upload_abort(&u);
   if (s == APP_QUOTA_EXCEEDED) {
     http_reply_error(r, s, "no submission left in phase %s", ph->name);
+  } else if (s == APP_STORAGE_EXCEEDED) {
+    http_reply_error(r, s,
+                     "no room left for this file: your team's storage quota is %d MB (every upload counts, "
+                     "failed ones too)",
+                     c.storage_team_mb);
   } else if (s != APP_OK) {
     if (u.committed) /* moved into place by the rolled-back transaction: no file without its row */
       store_discard_if_orphan(r->db, u.sha256);

@@ -198,8 +198,17 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
    * above that the run would take seconds, so large files are scored without an interval (ci null). */
   struct stat pst;
   int bootstrap = stat(pred, &pst) == 0 && pst.st_size <= QUEUE_BOOTSTRAP_MAX_BYTES;
+  /* A prediction file holds the ground truth's rows and a few columns: decompressed, it may be 64 times the truth
+   * plus 64 MiB (many class columns fit), never the scorer's default 2 GiB; bombs also stop at 100 times their
+   * compressed size. Checked on bytes actually read. */
+  struct stat tst;
+  char max_bytes[32];
+  long long cap = stat(truth, &tst) == 0 ? 64LL * tst.st_size + (64LL << 20) : (2LL << 30);
+  snprintf(max_bytes, sizeof(max_bytes), "%lld", cap < (2LL << 30) ? cap : (2LL << 30));
   /* without the interval, the NULL in place of "--bootstrap" ends argv before the bootstrap options */
   char *argv[] = {a_bin,
+                  "--max-bytes",
+                  max_bytes,
                   "--truth",
                   a_truth,
                   "--pred",

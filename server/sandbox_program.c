@@ -146,7 +146,7 @@ long sandbox_program_split_truth(const char *truth, const char *split_column, en
                                  int *has_split, char *err, size_t errlen)
 {
   struct arc_input in;
-  struct arc_limits lim = {TRUTH_MAX_BYTES, 1};
+  struct arc_limits lim = {TRUTH_MAX_BYTES, 1, 0}; /* the organizer's own file: no ratio cap */
   struct csv_reader r;
   struct csv_field *fields = malloc(sizeof(*fields) * TRUTH_MAX_FIELDS);
   FILE *f = NULL;
@@ -217,7 +217,7 @@ out:
 static int gunzip_to(const char *pred, const char *dst, char *msg, size_t msglen)
 {
   struct arc_input in;
-  struct arc_limits lim = {RES_MAX_BYTES, 1};
+  struct arc_limits lim = {RES_MAX_BYTES, 1, 100}; /* a participant's file: bombs stop at 100 times */
   int rc = -1;
   memset(&in, 0, sizeof(in));
   enum arc_status st = arc_load(pred, &lim, &in, msg, msglen);

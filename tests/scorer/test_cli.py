@@ -388,6 +388,11 @@ def section_archives():
         for _ in range(200):
             f.write(block)
     score(gz_bomb, None, 1, "larger than", extra=["--max-bytes", str(16 << 20)])
+    # with no byte cap given, the ratio cap (100 times the compressed size, plus 1 MiB) stops a bomb: 200 MiB of
+    # zeros in a ~200 KB gzip is refused at about 21 MiB, not at the 2 GiB default
+    rc, out, _ = score(gz_bomb, None, 1, "larger than")
+    cap = int(json.dumps(out).split("larger than ")[1].split(" ")[0]) if out else -1
+    check(0 < cap <= 100 * os.path.getsize(gz_bomb) + (1 << 20), f"the ratio cap stopped the gzip bomb at {cap} bytes")
     score("overlapping-entry zip (1000 entries, one data block)", overlapping_zip(), 1)
     # nested archive: a zip inside the zip is just a file that is not a CSV
     score("nested zip", zip_bytes([("inner.zip", zip_bytes([("preds.csv", CSV_BODY)]))]), 1)
