@@ -326,6 +326,22 @@ static void ignored(const char *where, json_t *obj, const char *const *known)
   }
 }
 
+/* Appends to OUT the concours phase I named LABEL (or "phase I+1"), from T0 to T1, with the submission limits of
+ * the CodaLab / Codabench phase PH (max_submissions_per_day, max_submissions). */
+static void append_phase(json_t *out, const char *label, size_t i, int64_t t0, int64_t t1, json_t *ph)
+{
+  char name[64], start[32], end[32];
+  if (label != NULL && label[0] != '\0' && strlen(label) < sizeof(name))
+    util_strlcpy(name, label, sizeof(name));
+  else
+    snprintf(name, sizeof(name), "phase %zu", i + 1);
+  util_iso8601(t0, start);
+  util_iso8601(t1, end);
+  json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end, "max_per_day",
+                                       int_of(json_object_get(ph, "max_submissions_per_day"), 0), "max_total",
+                                       int_of(json_object_get(ph, "max_submissions"), 0)));
+}
+
 /* The phases of the bundle in phasenumber order (a new array of borrowed objects). */
 static json_t *sorted_phases(json_t *phases)
 {
@@ -619,7 +635,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   }
   json_array_foreach(phases, i, ph)
   {
-    char where[48], name[64], start[32], end[32];
+    char where[48];
     snprintf(where, sizeof(where), "phases[%zu].", i);
     ignored(where, ph, phase_known);
     int64_t t0 = codabench_date(json_string_value(json_object_get(ph, "start")));
@@ -633,17 +649,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
       note(p, field, "start (and end) must be dates like 1-31-2026 or 2026-01-31, the end after the start");
       continue;
     }
-    const char *label = json_string_value(json_object_get(ph, "name"));
-    if (label != NULL && label[0] != '\0' && strlen(label) < sizeof(name))
-      util_strlcpy(name, label, sizeof(name));
-    else
-      snprintf(name, sizeof(name), "phase %zu", i + 1);
-    util_iso8601(t0, start);
-    util_iso8601(t1, end);
-    json_array_append_new(out_phases,
-                          json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end, "max_per_day",
-                                    int_of(json_object_get(ph, "max_submissions_per_day"), 0), "max_total",
-                                    int_of(json_object_get(ph, "max_submissions"), 0)));
+    append_phase(out_phases, json_string_value(json_object_get(ph, "name")), i, t0, t1, ph);
     json_t *pt = json_object_get(ph, "tasks");
     if (json_array_size(pt) != 1) {
       snprintf(field, sizeof(field), "phases[%zu].tasks", i);
@@ -772,7 +778,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
   int64_t end_all = codalab_date(json_string_value(json_object_get(y, "end_date")));
   for (size_t i = 0; i < nph; i++) {
     json_t *ph = json_array_get(phases, i);
-    char where[48], name[64], start[32], end[32];
+    char where[48];
     snprintf(where, sizeof(where), "phases[%zu].", i);
     ignored(where, ph, phase_known);
     int64_t t0 = codalab_date(json_string_value(json_object_get(ph, "start_date")));
@@ -785,17 +791,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       rc = 1;
       continue;
     }
-    const char *label = json_string_value(json_object_get(ph, "label"));
-    if (label != NULL && label[0] != '\0' && strlen(label) < sizeof(name))
-      util_strlcpy(name, label, sizeof(name));
-    else
-      snprintf(name, sizeof(name), "phase %zu", i + 1);
-    util_iso8601(t0, start);
-    util_iso8601(t1, end);
-    json_array_append_new(out_phases,
-                          json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end, "max_per_day",
-                                    int_of(json_object_get(ph, "max_submissions_per_day"), 0), "max_total",
-                                    int_of(json_object_get(ph, "max_submissions"), 0)));
+    append_phase(out_phases, json_string_value(json_object_get(ph, "label")), i, t0, t1, ph);
     const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
     const char *rd = json_string_value(json_object_get(ph, "reference_data"));
     if (sp != NULL && program_zip != NULL && strcmp(sp, program_zip) != 0)

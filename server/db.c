@@ -738,27 +738,33 @@ enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t u
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
+struct session_row {
+  struct user *u;
+  char *csrf;
+  size_t csrflen;
+};
+
+static int fill_session(sqlite3_stmt *st, void *arg)
+{
+  struct session_row *r = arg;
+  fill_user(st, 0, r->u);
+  if (r->csrf != NULL)
+    util_strlcpy(r->csrf, dbi_col_text(st, 3), r->csrflen);
+  return 0;
+}
+
 enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
                                 size_t csrflen)
 {
-  enum app_status s = APP_UNAUTHORIZED;
+  struct session_row r = {u, csrf, csrflen};
   sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token FROM sessions s "
                                      "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
-  if (st == NULL)
-    return APP_INTERNAL;
-  dbi_bind_text(st, 1, token_hash);
-  sqlite3_bind_int64(st, 2, now);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    fill_user(st, 0, u);
-    util_strlcpy(csrf, dbi_col_text(st, 3), csrflen);
-    s = APP_OK;
-  } else if (rc != SQLITE_DONE) {
-    dbi_log(db, "session lookup");
-    s = APP_INTERNAL;
+  if (st != NULL) {
+    dbi_bind_text(st, 1, token_hash);
+    sqlite3_bind_int64(st, 2, now);
   }
-  sqlite3_finalize(st);
-  return s;
+  enum app_status s = dbi_row(db, st, fill_session, &r, "session lookup");
+  return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
 }
 
 enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
@@ -791,22 +797,13 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
 
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u)
 {
-  enum app_status s = APP_UNAUTHORIZED;
+  struct session_row r = {u, NULL, 0};
   sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
                                      "WHERE t.token_hash=?");
-  if (st == NULL)
-    return APP_INTERNAL;
-  dbi_bind_text(st, 1, token_hash);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    fill_user(st, 0, u);
-    s = APP_OK;
-  } else if (rc != SQLITE_DONE) {
-    dbi_log(db, "token lookup");
-    s = APP_INTERNAL;
-  }
-  sqlite3_finalize(st);
-  return s;
+  if (st != NULL)
+    dbi_bind_text(st, 1, token_hash);
+  enum app_status s = dbi_row(db, st, fill_session, &r, "token lookup");
+  return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
 }
 
 /* ---------------------------------------------------------------- challenges */
@@ -980,38 +977,32 @@ fail:
   return dbi_finish(db, APP_INTERNAL);
 }
 
+struct import_state_row {
+  sqlite3 *db;
+  json_t *out;
+};
+
+static int fill_import_state(sqlite3_stmt *st, void *arg)
+{
+  struct import_state_row *r = arg;
+  json_t *files = db_challenge_files(r->db, sqlite3_column_int64(st, 0));
+  r->out = files != NULL ? json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "definition", dbi_col_text(st, 1), "bundle_sha256",
+                                     dbi_col_text(st, 2), "truth_sha256", dbi_col_text(st, 3), "overview",
+                                     dbi_col_text(st, 4), "terms", dbi_col_text(st, 5), "files", files)
+                         : NULL;
+  return r->out != NULL ? 0 : -1;
+}
+
 enum app_status db_challenge_import_state(sqlite3 *db, const char *slug, json_t **state)
 {
-  enum app_status s = APP_INTERNAL;
-  json_t *o = NULL, *files = NULL;
-  *state = NULL;
+  struct import_state_row r = {db, NULL};
   sqlite3_stmt *st = dbi_prepare(db, "SELECT id,definition,bundle_sha256,truth_sha256,overview,terms FROM challenges "
                                      "WHERE slug=?");
-  if (st == NULL)
-    return APP_INTERNAL;
-  dbi_bind_text(st, 1, slug);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE) {
-    s = APP_OK;
-    goto out;
-  }
-  if (rc != SQLITE_ROW) {
-    dbi_log(db, "challenge import state");
-    goto out;
-  }
-  files = db_challenge_files(db, sqlite3_column_int64(st, 0));
-  o = files != NULL ? json_pack("{s:s,s:s,s:s,s:s,s:s,s:O}", "definition", dbi_col_text(st, 1), "bundle_sha256",
-                                dbi_col_text(st, 2), "truth_sha256", dbi_col_text(st, 3), "overview",
-                                dbi_col_text(st, 4), "terms", dbi_col_text(st, 5), "files", files)
-                    : NULL;
-  if (o == NULL)
-    goto out;
-  *state = o;
-  s = APP_OK;
-out:
-  json_decref(files);
-  sqlite3_finalize(st);
-  return s;
+  if (st != NULL)
+    dbi_bind_text(st, 1, slug);
+  enum app_status s = dbi_row(db, st, fill_import_state, &r, "challenge import state");
+  *state = r.out;
+  return s == APP_NOT_FOUND ? APP_OK : s; /* no such challenge: a new one, *STATE NULL */
 }
 
 static json_t *challenge_row(sqlite3_stmt *st, void *arg)
