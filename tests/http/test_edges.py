@@ -51,6 +51,35 @@ class Edges(harness.ServerTest):
         self.assertEqual(n, 1, "seven requests in one hour: one audit entry")
 
 
+    def test_expect_100_continue(self):
+        """A client that waits for 100 Continue (curl above 1 MiB) gets it at once when the upload is accepted, and
+        a final refusal, without 100 Continue, when it is not (the body is never sent)."""
+        import socket
+        c = self.participant("expecter")
+        body = harness.sample_submission()
+        head = ("POST /api/v1/challenges/%s/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                "Content-Type: text/csv\r\nContent-Length: %d\r\nExpect: 100-continue\r\n\r\n"
+                % (harness.DEMO_SLUG, c.token, len(body))).encode()
+        s = socket.create_connection(("127.0.0.1", self.server.port), timeout=60)
+        try:
+            s.sendall(head)
+            first = s.recv(4096)  # waits: the body is not sent until the server says so
+            self.assertTrue(first.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), first[:80])
+            s.sendall(body)
+            rest = first[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+            while b"\r\n\r\n" not in rest:
+                rest += s.recv(4096)
+            self.assertTrue(rest.startswith(b"HTTP/1.1 201 Created"), rest[:80])
+        finally:
+            s.close()
+        # refused (no terms accepted): a final answer, no 100 Continue, the body never sent
+        stranger = self.participant("no_terms", accept=False)
+        head = head.replace(c.token.encode(), stranger.token.encode())
+        status, raw = harness.raw_request(self.server.port, head)
+        self.assertEqual(status, 403, raw[:120])
+        self.assertNotIn(b"100 Continue", raw)
+
+
 class Starting(unittest.TestCase):
     def test_503_until_ready(self):
         with tempfile.TemporaryDirectory() as tmp:
