@@ -224,6 +224,18 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "ALTER TABLE challenges ADD COLUMN storage_team_mb INTEGER NOT NULL DEFAULT 1024;"
   "ALTER TABLE challenges ADD COLUMN storage_challenge_mb INTEGER NOT NULL DEFAULT 0;"
   "CREATE INDEX submissions_team_size ON submissions(challenge_id, team_id, size);",
+  /* 9: the leaderboard's version, bumped by every change it shows, so that it is built once per change (issue 18) */
+  "ALTER TABLE challenges ADD COLUMN lb_version INTEGER NOT NULL DEFAULT 0;"
+  "CREATE TRIGGER lb_best_insert AFTER INSERT ON leaderboard_best BEGIN "
+  "  UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.challenge_id; END;"
+  "CREATE TRIGGER lb_best_update AFTER UPDATE ON leaderboard_best BEGIN "
+  "  UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.challenge_id; END;"
+  "CREATE TRIGGER lb_best_delete AFTER DELETE ON leaderboard_best BEGIN "
+  "  UPDATE challenges SET lb_version=lb_version+1 WHERE id=OLD.challenge_id; END;"
+  "CREATE TRIGGER lb_team_update AFTER UPDATE OF name, disqualified_at ON teams BEGIN "
+  "  UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.challenge_id; END;"
+  "CREATE TRIGGER lb_challenge_update AFTER UPDATE OF precision, higher_is_better, metric_name, published_at, state "
+  "  ON challenges BEGIN UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.id; END;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -845,6 +857,7 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
   c->team_max_size = sqlite3_column_int(st, 11);
   c->storage_team_mb = sqlite3_column_int(st, 13);
   c->storage_challenge_mb = sqlite3_column_int(st, 14);
+  c->lb_version = sqlite3_column_int64(st, 15);
   return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
 }
 
@@ -853,7 +866,7 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
   sqlite3_stmt *st =
     dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
                     "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
-                    "storage_challenge_mb FROM challenges WHERE slug=?");
+                    "storage_challenge_mb,lb_version FROM challenges WHERE slug=?");
   memset(c, 0, sizeof(*c));
   if (st != NULL)
     dbi_bind_text(st, 1, slug);

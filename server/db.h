@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 8
+#define DB_SCHEMA_VERSION 9
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -112,6 +112,7 @@ struct challenge {
   int team_max_size;
   int storage_team_mb;      /* bytes of submission files a team may keep, in MB (0: unlimited) */
   int storage_challenge_mb; /* the same for all teams together */
+  int64_t lb_version;       /* changes whenever the public leaderboard may change (triggers keep it) */
   int nphases;
   struct phase phases[DB_MAX_PHASES];
 };

@@ -2,6 +2,7 @@
  * acceptance, the data files (listing and download with Range) and the leaderboard. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "def.h"
@@ -248,6 +249,69 @@ static json_t *private_rows(struct req *r, const struct challenge *c)
   return rows;
 }
 
+/* The rendered public leaderboards, one slot per challenge (by id), each valid for one lb_version: a GET builds
+ * the JSON once per change, then serves the same bytes, with an ETag that answers If-None-Match with 304. */
+#define LB_CACHE_SLOTS 64
+static struct {
+  pthread_mutex_t lock;
+  struct {
+    int64_t challenge_id, version;
+    char etag[40];
+    char *body;
+    size_t len;
+  } slot[LB_CACHE_SLOTS];
+} lb_cache = {PTHREAD_MUTEX_INITIALIZER, {{0, 0, "", NULL, 0}}};
+
+/* Copies the cached body of C at its current version into *BODY (malloc'd) and its ETag into ETAG. 1 hit, 0 miss. */
+static int lb_cache_get(const struct challenge *c, char **body, size_t *len, char etag[40])
+{
+  int hit = 0;
+  pthread_mutex_lock(&lb_cache.lock);
+  size_t k = (size_t)c->id % LB_CACHE_SLOTS;
+  if (lb_cache.slot[k].body != NULL && lb_cache.slot[k].challenge_id == c->id &&
+      lb_cache.slot[k].version == c->lb_version) {
+    *body = malloc(lb_cache.slot[k].len + 1);
+    if (*body != NULL) {
+      memcpy(*body, lb_cache.slot[k].body, lb_cache.slot[k].len + 1);
+      *len = lb_cache.slot[k].len;
+      memcpy(etag, lb_cache.slot[k].etag, 40);
+      hit = 1;
+    }
+  }
+  pthread_mutex_unlock(&lb_cache.lock);
+  return hit;
+}
+
+static void lb_cache_put(const struct challenge *c, const char *body, size_t len, const char etag[40])
+{
+  char *copy = malloc(len + 1);
+  if (copy == NULL)
+    return;
+  memcpy(copy, body, len + 1);
+  pthread_mutex_lock(&lb_cache.lock);
+  size_t k = (size_t)c->id % LB_CACHE_SLOTS;
+  free(lb_cache.slot[k].body);
+  lb_cache.slot[k].challenge_id = c->id;
+  lb_cache.slot[k].version = c->lb_version;
+  lb_cache.slot[k].body = copy;
+  lb_cache.slot[k].len = len;
+  memcpy(lb_cache.slot[k].etag, etag, 40);
+  pthread_mutex_unlock(&lb_cache.lock);
+}
+
+/* Replies BODY (LEN bytes) with its ETag, or 304 when the client holds it already. */
+static void reply_with_etag(struct req *r, const char *body, size_t len, const char *etag)
+{
+  char extra[128];
+  const char *inm = http_header(r, "If-None-Match");
+  snprintf(extra, sizeof(extra), "ETag: %s\r\nCache-Control: no-cache\r\n", etag);
+  if (inm != NULL && strcmp(inm, etag) == 0) {
+    http_reply_empty(r, 304, extra);
+    return;
+  }
+  http_reply_bytes(r, 200, "application/json", body, len, extra);
+}
+
 void h_leaderboard(struct req *r)
 {
   struct challenge c;
@@ -264,13 +328,35 @@ void h_leaderboard(struct req *r)
     http_reply_error(r, APP_FORBIDDEN, "the private leaderboard is shown once the jury has published it");
     return;
   }
+  char *body = NULL, etag[40];
+  size_t len = 0;
+  if (!private_split && lb_cache_get(&c, &body, &len, etag)) {
+    reply_with_etag(r, body, len, etag);
+    free(body);
+    return;
+  }
   json_t *rows = private_split ? private_rows(r, &c) : db_leaderboard(r->db, &c);
   if (rows == NULL) {
     http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
     return;
   }
-  http_reply_json(r, 200,
-                  json_pack("{s:s,s:b,s:s,s:i,s:b,s:o}", "metric", c.metric_name, "higher_is_better",
-                            c.higher_is_better, "split", split, "precision", c.precision, "published",
-                            c.published_at != 0, "rows", rows));
+  json_t *o = json_pack("{s:s,s:b,s:s,s:i,s:b,s:o}", "metric", c.metric_name, "higher_is_better", c.higher_is_better,
+                        "split", split, "precision", c.precision, "published", c.published_at != 0, "rows", rows);
+  if (private_split) { /* staff before publication, everyone after: rare, and built every time */
+    http_reply_json(r, 200, o);
+    return;
+  }
+  body = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+  json_decref(o);
+  if (body == NULL) {
+    http_reply_error(r, APP_INTERNAL, "out of memory");
+    return;
+  }
+  char sha[65];
+  len = strlen(body);
+  util_sha256_hex(body, len, sha);
+  snprintf(etag, sizeof(etag), "\"%.32s\"", sha);
+  lb_cache_put(&c, body, len, etag);
+  reply_with_etag(r, body, len, etag);
+  free(body);
 }

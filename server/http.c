@@ -30,6 +30,8 @@ const char *http_reason_phrase(int status)
     return "Created";
   case 204:
     return "No Content";
+  case 304:
+    return "Not Modified";
   case 206:
     return "Partial Content";
   case 400:

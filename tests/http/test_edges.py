@@ -80,6 +80,26 @@ class Edges(harness.ServerTest):
         self.assertNotIn(b"100 Continue", raw)
 
 
+    def test_leaderboard_etag(self):
+        """The public leaderboard carries an ETag; the same ETag in If-None-Match gets 304 and no body; a scoring
+        changes the board, its ETag and its rows (it is built once per change, then served as is)."""
+        anon = self.server.client()
+        first = anon.leaderboard()
+        tag = first.header("ETag")
+        self.assertTrue(tag and tag.startswith('"'), first.headers)
+        again = anon.leaderboard()
+        self.assertEqual((again.header("ETag"), again.body), (tag, first.body))
+        r = anon.get("/api/v1/challenges/%s/leaderboard" % harness.DEMO_SLUG, headers={"If-None-Match": tag})
+        self.assertEqual((r.status, r.body), (304, b""))
+        c = self.participant("etagger")
+        sid = c.upload(harness.sample_submission()).json()["id"]
+        self.assertEqual(c.wait_done(sid)["status"], "scored")
+        after = anon.get("/api/v1/challenges/%s/leaderboard" % harness.DEMO_SLUG, headers={"If-None-Match": tag})
+        self.assertEqual(after.status, 200)
+        self.assertNotEqual(after.header("ETag"), tag)
+        self.assertIn("etagger", [row["name"] for row in after.json()["rows"]])
+
+
 class Starting(unittest.TestCase):
     def test_503_until_ready(self):
         with tempfile.TemporaryDirectory() as tmp:
