@@ -482,7 +482,8 @@ static void check_data_paths(struct challenge_def *d, const char *file, struct b
       continue;
     }
     for (size_t k = 0; k < i; k++) {
-      if (strcmp(json_string_value(json_array_get(d->data, k)), rel) == 0)
+      const char *earlier = json_string_value(json_array_get(d->data, k)); /* NULL when not a string */
+      if (earlier != NULL && strcmp(earlier, rel) == 0)
         bundle_problem(p, file, field, "\"%.100s\" is listed twice", rel);
     }
   }

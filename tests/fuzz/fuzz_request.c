@@ -1,8 +1,9 @@
 /* fuzz_request.c: a libFuzzer target for what the server does with a request before and around its handlers,
  * on input nobody vetted: the path decoder and route matcher (routes.c, included for its static functions), the
  * framing check, the JSON body's depth scan and parse, the phase PATCH and the challenge definition (def.c). The
- * first byte picks the target; the rest is the input. Built with clang by scripts/fuzz/run.sh and run in CI for a
- * bounded time with the committed corpus (tests/fuzz/corpus) as seeds. */
+ * first byte picks the target; the rest is the input. Built with clang by scripts/fuzz/run.sh and run in CI for
+ * 500,000 inputs with a fixed seed, from the committed corpus (tests/fuzz/corpus; def-data-not-string-regression
+ * is the crash it found in def.c: a non-string item of "data" before a path). */
 #include "../../server/routes.c"
 
 #include <stdint.h>
