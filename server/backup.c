@@ -35,7 +35,7 @@ static int link_or_copy(const char *src, const char *dst, int64_t *size, char *e
   return store_copy_file(src, dst, size, sha, err, errlen);
 }
 
-/* The parent folders of DIR/REL, made 0700. 0 or -1. */
+/* Makes the folders above the file PATH (0700). 0 or -1. */
 static int make_parent(const char *path)
 {
   char parent[APP_PATH_MAX];

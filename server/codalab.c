@@ -238,6 +238,32 @@ static int write_text(const char *dst, const char *name, const char *text)
            : -1;
 }
 
+/* The text of the bundle file SRC/NAME (a Markdown page), or NULL when absent, unsafe or too large. */
+static char *bundle_text(const char *src, const char *name)
+{
+  char path[APP_PATH_MAX];
+  if (name == NULL || strstr(name, "..") != NULL || name[0] == '/' ||
+      util_fmt(path, sizeof(path), "%s/%s", src, name) != 0)
+    return NULL;
+  return util_read_file(path, PAGE_MAX, NULL);
+}
+
+/* Writes DST/overview.md and DST/terms.md (placeholder terms naming the PLATFORM when TERMS is NULL). 0, or -1
+ * with a problem noted. */
+static int write_texts(const char *dst, const char *overview, const char *terms, const char *platform,
+                       struct bundle_problems *p)
+{
+  char fallback[160];
+  snprintf(fallback, sizeof(fallback), "# Terms\n\nThe organizers' terms (none were given in the %s bundle).\n",
+           platform);
+  if (write_text(dst, "overview.md", overview) != 0 ||
+      write_text(dst, "terms.md", terms != NULL ? terms : fallback) != 0) {
+    note(p, "(import)", "cannot write the texts");
+    return -1;
+  }
+  return 0;
+}
+
 /* Unpacks the zip SRC/NAME into the new folder DIR. 0, or -1 with a problem noted. */
 static int unzip(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p)
 {
@@ -594,26 +620,15 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   {
     const char *file = json_string_value(json_object_get(page, "file"));
     const char *ptitle = json_string_value(json_object_get(page, "title"));
-    if (file == NULL || strstr(file, "..") != NULL || file[0] == '/' ||
-        util_fmt(path, sizeof(path), "%s/%s", src, file) != 0)
-      continue;
     free(text);
-    text = util_read_file(path, PAGE_MAX, NULL);
+    text = bundle_text(src, file);
     if (text != NULL && used < cap)
       used += (size_t)snprintf(overview + used, cap - used, "\n## %s\n\n%s\n", ptitle != NULL ? ptitle : file, text);
   }
   free(text);
   text = NULL;
-  const char *terms_file = json_string_value(json_object_get(y, "terms"));
-  if (terms_file != NULL && strstr(terms_file, "..") == NULL && terms_file[0] != '/' &&
-      util_fmt(path, sizeof(path), "%s/%s", src, terms_file) == 0)
-    text = util_read_file(path, PAGE_MAX, NULL);
-  if (write_text(dst, "overview.md", overview) != 0 ||
-      write_text(dst, "terms.md",
-                 text != NULL ? text
-                              : "# Terms\n\nThe organizers' terms (none were given in the "
-                                "Codabench bundle).\n") != 0) {
-    note(p, "(import)", "cannot write the texts");
+  text = bundle_text(src, json_string_value(json_object_get(y, "terms")));
+  if (write_texts(dst, overview, text, "Codabench", p) != 0) {
     rc = -1;
     goto fail;
   }
@@ -755,14 +770,8 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     goto out;
   snprintf(text, tlen, "# %s\n\n%s\n\n## Evaluation\n\n%s\n", title != NULL ? title : "Competition",
            overview != NULL ? overview : "", evaluation != NULL ? evaluation : "");
-  if (write_text(dst, "overview.md", text) != 0 ||
-      write_text(dst, "terms.md",
-                 terms != NULL ? terms
-                               : "# Terms\n\nThe organizers' terms (none were given in the "
-                                 "CodaLab bundle).\n") != 0) {
-    note(p, "(import)", "cannot write the texts");
+  if (write_texts(dst, text, terms, "CodaLab", p) != 0)
     goto out;
-  }
 
   /* phases */
   phases = sorted_phases(json_object_get(y, "phases"));

@@ -596,17 +596,20 @@ static void fill_user(sqlite3_stmt *st, int first, struct user *u)
     u->role = ROLE_PARTICIPANT;
 }
 
+/* A user's row (id, username, role) and, in column 3, one more text (the password hash, the session's CSRF
+ * token) copied to EXTRA when it is not NULL: the fill of every user lookup. */
 struct user_row {
   struct user *u;
-  char *pw_hash;
-  size_t hashlen;
+  char *extra;
+  size_t extralen;
 };
 
 static int fill_user_row(sqlite3_stmt *st, void *arg)
 {
   struct user_row *r = arg;
   fill_user(st, 0, r->u);
-  util_strlcpy(r->pw_hash, dbi_col_text(st, 3), r->hashlen);
+  if (r->extra != NULL)
+    util_strlcpy(r->extra, dbi_col_text(st, 3), r->extralen);
   return 0;
 }
 
@@ -750,32 +753,17 @@ enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t u
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-struct session_row {
-  struct user *u;
-  char *csrf;
-  size_t csrflen;
-};
-
-static int fill_session(sqlite3_stmt *st, void *arg)
-{
-  struct session_row *r = arg;
-  fill_user(st, 0, r->u);
-  if (r->csrf != NULL)
-    util_strlcpy(r->csrf, dbi_col_text(st, 3), r->csrflen);
-  return 0;
-}
-
 enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
                                 size_t csrflen)
 {
-  struct session_row r = {u, csrf, csrflen};
+  struct user_row r = {u, csrf, csrflen};
   sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token FROM sessions s "
                                      "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
   if (st != NULL) {
     dbi_bind_text(st, 1, token_hash);
     sqlite3_bind_int64(st, 2, now);
   }
-  enum app_status s = dbi_row(db, st, fill_session, &r, "session lookup");
+  enum app_status s = dbi_row(db, st, fill_user_row, &r, "session lookup");
   return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
 }
 
@@ -809,12 +797,12 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
 
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u)
 {
-  struct session_row r = {u, NULL, 0};
+  struct user_row r = {u, NULL, 0};
   sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
                                      "WHERE t.token_hash=?");
   if (st != NULL)
     dbi_bind_text(st, 1, token_hash);
-  enum app_status s = dbi_row(db, st, fill_session, &r, "token lookup");
+  enum app_status s = dbi_row(db, st, fill_user_row, &r, "token lookup");
   return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
 }
 
