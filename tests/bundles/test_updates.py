@@ -169,6 +169,9 @@ class Updates(unittest.TestCase):
             self.assertEqual(r.status, 409, r)
             self.assertEqual(r.error_code(), "bundle_changed")
             self.assertIn("overview.md changed", r.json()["error"]["changes"])
+            r = org.request("POST", "/api/v1/challenges?apply=yes", body=zip_folder(b),
+                            headers={"Content-Type": "application/zip"})
+            self.assertEqual((r.status, r.error_code()), (400, "bad_request"), r)
             r = org.request("POST", "/api/v1/challenges?apply=1", body=zip_folder(b),
                             headers={"Content-Type": "application/zip"})
             self.assertEqual((r.status, r.json()["state"]), (200, "updated"), r)
