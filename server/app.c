@@ -45,6 +45,9 @@ static const struct {
   [APP_PUBLISHED] = {409, "published"},
   [APP_CHALLENGE_ARCHIVED] = {403, "challenge_archived"},
   [APP_STORAGE_EXCEEDED] = {403, "storage_quota_exceeded"},
+  [APP_LOG_HIDDEN] = {403, "log_hidden"},
+  [APP_SMOKE_QUOTA_EXCEEDED] = {429, "smoke_quota_exceeded"},
+  [APP_NOT_CODE_CHALLENGE] = {400, "not_a_code_challenge"},
 };
 
 int app_status_http(enum app_status s)

@@ -89,6 +89,9 @@ struct program_walk {
   int64_t bytes;
   char *err;
   size_t errlen;
+  int max_files; /* limits of the folder */
+  int64_t max_bytes;
+  const char *skip; /* a top-level file name left out (the smoke sample's solution.csv), or NULL */
 };
 
 static int program_entry(const char *path, const char *rel, const struct stat *st, void *arg)
@@ -101,8 +104,10 @@ static int program_entry(const char *path, const char *rel, const struct stat *s
     snprintf(w->err, w->errlen, "\"%.100s\": names must be made of A-Z a-z 0-9 . _ -", name);
     return 1;
   }
-  if (++w->files > 2000 || (S_ISREG(st->st_mode) && (w->bytes += st->st_size) > 256LL * 1024 * 1024)) {
-    snprintf(w->err, w->errlen, "more than 2000 files or 256 MB");
+  if (w->skip != NULL && strcmp(rel, w->skip) == 0)
+    return 0;
+  if (++w->files > w->max_files || (S_ISREG(st->st_mode) && (w->bytes += st->st_size) > w->max_bytes)) {
+    snprintf(w->err, w->errlen, "more than %d files or %lld MB", w->max_files, (long long)(w->max_bytes >> 20));
     return 1;
   }
   if (S_ISDIR(st->st_mode)) {
@@ -135,20 +140,35 @@ static int program_entry(const char *path, const char *rel, const struct stat *s
  * no recursion: util_walk), copying it to DST when not NULL (folders 0755, files 0644 or 0755 when executable:
  * the sandbox uid reads them through an fd bind; the data folder stays 0700) and appending "relpath sha256" of
  * each file to LISTING when not NULL. Returns 0, or -1 with a message in ERR. */
-static int program_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing)
+static int tree_walk(struct program_walk *w, const char *src)
 {
-  struct program_walk w = {dst, listing, 0, 0, err, errlen};
+  const char *dst = w->dst;
+  char *err = w->err;
+  size_t errlen = w->errlen;
   err[0] = '\0';
   if (dst != NULL && (mkdir(dst, 0755) != 0 || chmod(dst, 0755) != 0)) {
     snprintf(err, errlen, "cannot create %.200s: %s", dst, strerror(errno));
     return -1;
   }
-  int rc = util_walk(src, 16, 100000, program_entry, &w);
+  int rc = util_walk(src, 16, 100000, program_entry, w);
   if (rc == -2)
     snprintf(err, errlen, "nested more than 16 folders deep, or too many entries");
   else if (rc == -1 && err[0] == '\0')
     snprintf(err, errlen, "cannot read the folder: %s", strerror(errno));
   return rc == 0 ? 0 : -1;
+}
+
+static int program_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing)
+{
+  struct program_walk w = {dst, listing, 0, 0, err, errlen, 2000, 256LL << 20, NULL};
+  return tree_walk(&w, src);
+}
+
+/* The same walk for a code challenge's input folder: up to 100,000 files and 4 TiB, SKIP left out. */
+static int inputs_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing, const char *skip)
+{
+  struct program_walk w = {dst, listing, 0, 0, err, errlen, 100000, 4LL << 40, skip};
+  return tree_walk(&w, src);
 }
 
 /* The scoring_program folder of a bundle whose metric names a program: present, safe, with a command line. */
@@ -274,10 +294,15 @@ static char *read_text(const char *dir, const char *rel, int required, struct bu
 }
 
 /* Copies the validated files into DATA/challenges/<slug>/<version>/, filling sizes and hashes in FILES. */
-static int copy_bundle(const char *dir, const struct challenge *c, const char *truth_rel, json_t *files,
-                       const char *version_dir, struct bundle_problems *p)
+static int copy_code_inputs(const char *dir, const struct challenge_def *d, const char *version_dir, char *err,
+                            size_t errlen);
+
+static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *files, const char *version_dir,
+                       struct bundle_problems *p)
 {
   char src[APP_PATH_MAX], dst[APP_PATH_MAX], folder[APP_PATH_MAX], err[256] = "", sha[65];
+  const struct challenge *c = &d->c;
+  const char *truth_rel = d->truth_rel;
   int64_t size = 0;
   size_t i;
   json_t *f;
@@ -316,6 +341,8 @@ static int copy_bundle(const char *dir, const struct challenge *c, const char *t
         program_tree(src, dst, err, sizeof(err), NULL) != 0)
       goto fail;
   }
+  if (c->code && copy_code_inputs(dir, d, version_dir, err, sizeof(err)) != 0)
+    goto fail;
   return 0;
 fail:
   bundle_problem(p, "(import)", NULL, "could not copy the bundle into the data folder: %s", err);
@@ -436,6 +463,22 @@ static int has_column(const json_t *cols, const char *name, int ignore_case)
  * named), split column present with both Public and Private rows (unless "split_column": null), and for a
  * built-in metric everything the scorer checks (unique ids, target columns, params, classes); then the sample
  * submission must score. Fills D's id column. */
+/* The scorer's request for checking the ground truth PATH of D (SPLIT_COLUMN "" for none) into REQ. Returns the
+ * metric's parameters as JSON text, which REQ points to: the caller frees it. */
+static char *truth_request(const struct challenge_def *d, const char *path, const char *split_column,
+                           struct score_request *req)
+{
+  memset(req, 0, sizeof(*req));
+  score_limits_default(&req->lim);
+  req->truth_path = path;
+  req->metric = d->c.metric_name;
+  char *params = json_dumps(json_object_get(json_object_get(d->root, "metric"), "params"), JSON_COMPACT);
+  req->params_json = params;
+  req->id_column = d->c.id_column;
+  req->split_column = split_column;
+  return params;
+}
+
 static void check_truth(const char *dir, struct challenge_def *d, struct bundle_problems *p, char truth_sha[65])
 {
   char path[APP_PATH_MAX], sample[APP_PATH_MAX], err[512];
@@ -469,14 +512,7 @@ static void check_truth(const char *dir, struct challenge_def *d, struct bundle_
   if (d->program || has_problems(p))
     goto out; /* an organizer's program reads the rows it wants; the scorer checks the rest */
   struct score_request req;
-  memset(&req, 0, sizeof(req));
-  score_limits_default(&req.lim);
-  req.truth_path = path;
-  req.metric = d->c.metric_name;
-  char *params = json_dumps(json_object_get(json_object_get(d->root, "metric"), "params"), JSON_COMPACT);
-  req.params_json = params;
-  req.id_column = d->c.id_column;
-  req.split_column = d->split_none ? "" : d->c.split_column;
+  char *params = truth_request(d, path, d->split_none ? "" : d->c.split_column, &req);
   enum score_status st = score_check_truth(&req, &res);
   if (st != SCORE_OK) {
     scorer_problems(res, gt, NULL, p);
@@ -500,6 +536,91 @@ static void check_truth(const char *dir, struct challenge_def *d, struct bundle_
 out:
   json_decref(res);
   json_decref(cols);
+}
+
+/* A code-execution challenge (API.md section 4): the hidden inputs folder, the smoke sample and its ground truth
+ * (smoke/solution.csv: the ground truth's columns without the split column, scored by the challenge's metric), and
+ * GPUs the machine must have. */
+static void check_code(const char *dir, struct challenge_def *d, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], err[512], rel[256];
+  struct stat st;
+  const struct def_code *k = &d->code;
+  if (!d->c.code)
+    return;
+  const char *folders[2] = {k->test_rel, k->smoke_rel};
+  const char *fields[2] = {"submission.inputs.test", "submission.inputs.smoke"};
+  for (int i = 0; i < 2; i++) {
+    if (folders[i][0] == '\0')
+      continue;
+    snprintf(rel, sizeof(rel), "%s/", folders[i]);
+    if (util_fmt(path, sizeof(path), "%s/%s", dir, folders[i]) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      bundle_problem(p, rel, fields[i], "missing: the folder \"%s\" is not in the bundle", folders[i]);
+      continue;
+    }
+    if (inputs_tree(path, NULL, err, sizeof(err), NULL, NULL) != 0)
+      bundle_problem(p, rel, fields[i], "%s", err);
+  }
+  if (k->gpus > 0 && access("/dev/nvidiactl", F_OK) != 0)
+    bundle_problem(p, "challenge.json", "submission.limits.gpus",
+                   "asks for %d GPU(s), but this machine has no NVIDIA device (/dev/nvidiactl is missing)", k->gpus);
+  if (k->smoke_rel[0] == '\0' || has_problems(p))
+    return;
+  snprintf(rel, sizeof(rel), "%s/solution.csv", k->smoke_rel);
+  if (!regular_file(dir, rel, path, sizeof(path))) {
+    bundle_problem(p, rel, "submission.inputs.smoke",
+                   "missing: the smoke sample's ground truth (the ground truth's columns, without the split column)");
+    return;
+  }
+  json_t *cols = csv_header(path, err, sizeof(err));
+  if (cols == NULL) {
+    bundle_problem(p, rel, NULL, "%s", err);
+    return;
+  }
+  if (!has_column(cols, d->c.id_column, 0))
+    bundle_problem(p, rel, "id_column", "has no column \"%s\": it has the ground truth's columns", d->c.id_column);
+  if (!d->split_none && has_column(cols, d->c.split_column, 1))
+    bundle_problem(p, rel, "split_column",
+                   "has the split column \"%s\": the smoke sample is public, give its rows without it",
+                   d->c.split_column);
+  json_decref(cols);
+  if (d->program || has_problems(p))
+    return;
+  struct score_request req;
+  json_t *res = NULL;
+  char *params = truth_request(d, path, "", &req);
+  if (score_check_truth(&req, &res) != SCORE_OK)
+    scorer_problems(res, rel, "submission.inputs.smoke", p);
+  else if (json_integer_value(json_object_get(res, "rows")) == 0)
+    bundle_problem(p, rel, "submission.inputs.smoke", "holds no rows");
+  json_decref(res);
+  free(params);
+}
+
+/* Copies a code challenge's inputs: the hidden ones to VERSION_DIR/inputs/test, the smoke sample (its solution.csv
+ * aside) to inputs/smoke, and that solution to private/smoke_solution.csv. Folders 0755 and files 0644: the sandbox
+ * uid reads them through an fd bind; the data folder itself stays closed. Returns 0 or -1 with ERR. */
+static int copy_code_inputs(const char *dir, const struct challenge_def *d, const char *version_dir, char *err,
+                            size_t errlen)
+{
+  char src[APP_PATH_MAX], dst[APP_PATH_MAX], sha[65];
+  int64_t size = 0;
+  const struct def_code *k = &d->code;
+  if (util_fmt(dst, sizeof(dst), "%s/inputs", version_dir) != 0 || mkdir(dst, 0755) != 0 ||
+      util_fmt(src, sizeof(src), "%s/%s", dir, k->test_rel) != 0 ||
+      util_fmt(dst, sizeof(dst), "%s/inputs/test", version_dir) != 0 ||
+      inputs_tree(src, dst, err, errlen, NULL, NULL) != 0)
+    return -1;
+  if (k->smoke_rel[0] == '\0')
+    return 0;
+  if (util_fmt(src, sizeof(src), "%s/%s", dir, k->smoke_rel) != 0 ||
+      util_fmt(dst, sizeof(dst), "%s/inputs/smoke", version_dir) != 0 ||
+      inputs_tree(src, dst, err, errlen, NULL, "solution.csv") != 0 ||
+      util_fmt(src, sizeof(src), "%s/%s/solution.csv", dir, k->smoke_rel) != 0 ||
+      util_fmt(dst, sizeof(dst), "%s/private/smoke_solution.csv", version_dir) != 0 ||
+      store_copy_file(src, dst, &size, sha, err, errlen) != 0 || chmod(dst, 0644) != 0)
+    return -1;
+  return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ what changes */
@@ -528,8 +649,9 @@ static void sort_strings(json_t *arr)
 /* SHA-256 of everything an import copies: the definition, the texts, every data file, the ground truth and the
  * scoring program's files (names and hashes). Two imports of the same bundle give the same value. */
 static int bundle_hash(const char *definition, const char *overview, const char *terms, json_t *files,
-                       const char *truth_sha, const char *dir, int program, char out[65])
+                       const char *truth_sha, const char *dir, const struct challenge_def *d, char out[65])
 {
+  int program = d->program;
   char path[APP_PATH_MAX], err[256];
   size_t i;
   json_t *f;
@@ -546,6 +668,20 @@ static int bundle_hash(const char *definition, const char *overview, const char 
       return -1;
     }
     sort_strings(listing); /* readdir's order differs between two copies of one folder */
+    json_array_append_new(parts, listing);
+  }
+  const char *inputs[2] = {d->c.code ? d->code.test_rel : "", d->c.code ? d->code.smoke_rel : ""};
+  for (int k = 0; k < 2; k++) { /* a code challenge's inputs, hidden and smoke */
+    if (inputs[k][0] == '\0')
+      continue;
+    json_t *listing = json_array();
+    if (listing == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, inputs[k]) != 0 ||
+        inputs_tree(path, NULL, err, sizeof(err), listing, NULL) != 0) {
+      json_decref(listing);
+      json_decref(parts);
+      return -1;
+    }
+    sort_strings(listing);
     json_array_append_new(parts, listing);
   }
   char *text = json_dumps(parts, JSON_COMPACT | JSON_SORT_KEYS);
@@ -689,6 +825,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     check_program_dir(dir, p);
   check_files(dir, d, files, p);
   check_truth(dir, d, p, truth_sha);
+  check_code(dir, d, p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
   if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)
@@ -701,7 +838,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     goto out;
   util_strlcpy(res->slug, d->c.slug, sizeof(res->slug));
   rc = -1;
-  if (bundle_hash(definition, overview, terms, files, truth_sha, dir, d->program, bundle_sha) != 0) {
+  if (bundle_hash(definition, overview, terms, files, truth_sha, dir, d, bundle_sha) != 0) {
     bundle_problem(p, "(import)", NULL, "cannot hash the bundle");
     goto out;
   }
@@ -779,7 +916,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     bundle_problem(p, "(import)", NULL, "cannot create %s: %s", rel, strerror(errno));
     goto out;
   }
-  if (copy_bundle(dir, &d->c, d->truth_rel, files, version_dir, p) != 0) {
+  if (copy_bundle(dir, d, files, version_dir, p) != 0) {
     store_remove_tree(version_dir);
     goto out;
   }

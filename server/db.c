@@ -236,6 +236,19 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.challenge_id; END;"
   "CREATE TRIGGER lb_challenge_update AFTER UPDATE OF precision, higher_is_better, metric_name, published_at, state "
   "  ON challenges BEGIN UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.id; END;",
+  /* 10: code-execution challenges (issue 11): the challenge's submission kind, smoke runs, and what a code run
+   * leaves (its stage, log, wall time, peak memory, runtime identity) */
+  "ALTER TABLE challenges ADD COLUMN code INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE challenges ADD COLUMN code_max_mb INTEGER NOT NULL DEFAULT 100;"
+  "ALTER TABLE challenges ADD COLUMN smoke_per_day INTEGER NOT NULL DEFAULT 10;"
+  "ALTER TABLE challenges ADD COLUMN has_smoke INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE submissions ADD COLUMN mode TEXT CHECK(mode IN ('full','smoke'));"
+  "ALTER TABLE submissions ADD COLUMN stage TEXT;"
+  "ALTER TABLE submissions ADD COLUMN run_log TEXT;"
+  "ALTER TABLE submissions ADD COLUMN log_public INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE submissions ADD COLUMN run_wall_ms INTEGER;"
+  "ALTER TABLE submissions ADD COLUMN run_maxrss_kb INTEGER;"
+  "ALTER TABLE submissions ADD COLUMN runtime_sha256 TEXT;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -846,15 +859,19 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
   c->storage_team_mb = sqlite3_column_int(st, 13);
   c->storage_challenge_mb = sqlite3_column_int(st, 14);
   c->lb_version = sqlite3_column_int64(st, 15);
+  c->code = sqlite3_column_int(st, 16);
+  c->code_max_mb = sqlite3_column_int(st, 17);
+  c->smoke_per_day = sqlite3_column_int(st, 18);
+  c->has_smoke = sqlite3_column_int(st, 19);
   return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
 }
 
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
 {
-  sqlite3_stmt *st =
-    dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
-                    "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
-                    "storage_challenge_mb,lb_version FROM challenges WHERE slug=?");
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
+        "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
+        "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke FROM challenges WHERE slug=?");
   memset(c, 0, sizeof(*c));
   if (st != NULL)
     dbi_bind_text(st, 1, slug);
@@ -871,14 +888,15 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   st = dbi_prepare(
-    db, "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
-        "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
-        "bundle_sha256,truth_sha256,state,storage_team_mb,storage_challenge_mb) "
-        "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19,?20,?21) "
-        "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
-        "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
-        "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18,storage_team_mb=?20,"
-        "storage_challenge_mb=?21 RETURNING id");
+    db,
+    "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
+    "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
+    "bundle_sha256,truth_sha256,state,storage_team_mb,storage_challenge_mb,code,code_max_mb,smoke_per_day,has_smoke) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25) "
+    "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
+    "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
+    "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18,storage_team_mb=?20,"
+    "storage_challenge_mb=?21,code=?22,code_max_mb=?23,smoke_per_day=?24,has_smoke=?25 RETURNING id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, c->slug);
@@ -902,6 +920,10 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   dbi_bind_text(st, 19, db_challenge_state_name(imp->initial_state));
   sqlite3_bind_int(st, 20, c->storage_team_mb);
   sqlite3_bind_int(st, 21, c->storage_challenge_mb);
+  sqlite3_bind_int(st, 22, c->code);
+  sqlite3_bind_int(st, 23, c->code_max_mb);
+  sqlite3_bind_int(st, 24, c->smoke_per_day);
+  sqlite3_bind_int(st, 25, c->has_smoke);
   if (sqlite3_step(st) != SQLITE_ROW) {
     dbi_log(db, "challenge upsert");
     goto fail;
@@ -1302,7 +1324,7 @@ enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, con
   int64_t day_start = now - (now % 86400);
   sqlite3_stmt *st = dbi_prepare(db, "SELECT count(*), coalesce(sum(created_at>=?),0) FROM submissions "
                                      "WHERE challenge_id=? AND team_id=? AND phase=? "
-                                     "AND status NOT IN ('failed','cancelled')");
+                                     "AND status NOT IN ('failed','cancelled') AND mode IS NOT 'smoke'");
   if (st == NULL)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, day_start);
@@ -1368,11 +1390,21 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   struct team team;
   if (db_team_of_user(db, s->challenge_id, s->user_id, 1, now, &team) != 1)
     goto fail;
-  if (db_quota(db, s->challenge_id, team.id, s->phase, now, &q) != APP_OK)
-    goto fail;
-  if (db_quota_exhausted(&q)) {
-    rc = APP_QUOTA_EXCEEDED;
-    goto fail;
+  if (s->mode != NULL && strcmp(s->mode, "smoke") == 0) { /* smoke runs: their own daily cap, not the quota */
+    int used = db_smoke_used(db, s->challenge_id, team.id, now);
+    if (used < 0)
+      goto fail;
+    if (used >= s->smoke_per_day) {
+      rc = APP_QUOTA_EXCEEDED;
+      goto fail;
+    }
+  } else {
+    if (db_quota(db, s->challenge_id, team.id, s->phase, now, &q) != APP_OK)
+      goto fail;
+    if (db_quota_exhausted(&q)) {
+      rc = APP_QUOTA_EXCEEDED;
+      goto fail;
+    }
   }
   if (s->max_team_bytes > 0 || s->max_challenge_bytes > 0) { /* checked and written under the same write lock */
     int64_t team_bytes = 0, all_bytes = 0;
@@ -1389,7 +1421,7 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
     goto fail;
   rc = APP_INTERNAL;
   st = dbi_prepare(db, "INSERT INTO submissions(challenge_id,user_id,phase,sha256,size,description,idempotency_key,"
-                       "status,created_at,team_id) VALUES(?,?,?,?,?,?,?,'queued',?,?)");
+                       "status,created_at,team_id,mode,stage) VALUES(?,?,?,?,?,?,?,'queued',?,?,?,?)");
   if (st == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, s->challenge_id);
@@ -1401,6 +1433,8 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   dbi_bind_text(st, 7, s->idempotency_key);
   sqlite3_bind_int64(st, 8, now);
   sqlite3_bind_int64(st, 9, team.id);
+  dbi_bind_text(st, 10, s->mode);
+  dbi_bind_text(st, 11, s->mode != NULL ? "queued" : NULL);
   if (dbi_step_done(db, st) != 0)
     goto fail;
   *id = sqlite3_last_insert_rowid(db);
@@ -1415,7 +1449,7 @@ fail:
 #define SUBMISSION_COLS                                                                                                \
   "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at,"         \
   "s.description,s.size,s.sha256,c.precision,s.team_id,s.phase,t.name,s.disqualified_at IS NOT NULL,"                  \
-  "s.private_ci_lo,s.private_ci_hi"
+  "s.private_ci_lo,s.private_ci_hi,s.mode,s.stage,s.run_wall_ms,s.run_maxrss_kb,s.score,s.runtime_sha256"
 #define SUBMISSION_FROM " FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
 
 static json_t *submission_row(sqlite3_stmt *st, int include_private)
@@ -1430,6 +1464,24 @@ static json_t *submission_row(sqlite3_stmt *st, int include_private)
     "public_score", dbi_col_score(st, 3, precision), "error", err, "created_at", dbi_col_time(st, 7), "scored_at",
     dbi_col_time(st, 8), "description", dbi_col_text(st, 9), "size", (json_int_t)sqlite3_column_int64(st, 10), "sha256",
     dbi_col_text(st, 11), "disqualified", sqlite3_column_int(st, 16));
+  if (o != NULL && sqlite3_column_type(st, 19) != SQLITE_NULL) { /* a code run (API.md section 4) */
+    const char *status = dbi_col_text(st, 2), *mode = dbi_col_text(st, 19);
+    json_object_set_new(o, "kind", json_string("code"));
+    json_object_set_new(o, "mode", json_string(mode));
+    if (strcmp(status, "queued") == 0 || strcmp(status, "running") == 0)
+      json_object_set_new(o, "stage",
+                          json_string(strcmp(status, "running") == 0 && sqlite3_column_type(st, 20) != SQLITE_NULL
+                                        ? dbi_col_text(st, 20)
+                                        : status));
+    if (sqlite3_column_type(st, 21) != SQLITE_NULL)
+      json_object_set_new(o, "wall_seconds", json_real((double)sqlite3_column_int64(st, 21) / 1000.0));
+    if (sqlite3_column_type(st, 22) != SQLITE_NULL)
+      json_object_set_new(o, "peak_memory_mb", json_real((double)sqlite3_column_int64(st, 22) / 1024.0));
+    if (sqlite3_column_type(st, 24) != SQLITE_NULL)
+      json_object_set_new(o, "runtime_sha256", json_string(dbi_col_text(st, 24)));
+    if (strcmp(mode, "smoke") == 0) /* scored on the public smoke sample: its score is the participant's to see */
+      json_object_set_new(o, "smoke_score", dbi_col_score(st, 23, precision));
+  }
   if (o != NULL && include_private) {
     json_object_set_new(o, "private_score", dbi_col_score(st, 4, precision));
     if (sqlite3_column_type(st, 17) != SQLITE_NULL && sqlite3_column_type(st, 18) != SQLITE_NULL)
@@ -1448,8 +1500,8 @@ struct submission_view {
 static int fill_submission(sqlite3_stmt *st, void *arg)
 {
   struct submission_view *v = arg;
-  int member = sqlite3_column_int(st, 19);
-  int published = sqlite3_column_int(st, 20);
+  int member = sqlite3_column_int(st, 25);
+  int published = sqlite3_column_int(st, 26);
   if (!member && !v->staff)
     return 0;
   v->out = submission_row(st, v->staff || (published && v->published_ok));
@@ -1519,6 +1571,85 @@ enum app_status db_queue_requeue_one(sqlite3 *db, int64_t id)
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
+int db_smoke_used(sqlite3 *db, int64_t challenge_id, int64_t team_id, int64_t now)
+{
+  int used = -1;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT count(*) FROM submissions WHERE challenge_id=? AND team_id=? AND "
+                                     "mode='smoke' AND created_at>=? AND status<>'cancelled'");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, team_id);
+  sqlite3_bind_int64(st, 3, now - (now % 86400));
+  if (sqlite3_step(st) == SQLITE_ROW)
+    used = sqlite3_column_int(st, 0);
+  sqlite3_finalize(st);
+  return used;
+}
+
+enum app_status db_submission_stage(sqlite3 *db, int64_t id, const char *stage)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET stage=? WHERE id=? AND status='running'");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, stage);
+  sqlite3_bind_int64(st, 2, id);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+enum app_status db_submission_run(sqlite3 *db, int64_t id, const char *log, int log_public, int64_t wall_ms,
+                                  long maxrss_kb, const char *runtime_sha256)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET run_log=?, log_public=?, run_wall_ms=?, run_maxrss_kb=?, "
+                                     "runtime_sha256=? WHERE id=? AND status='running'");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, log);
+  sqlite3_bind_int(st, 2, log_public);
+  sqlite3_bind_int64(st, 3, wall_ms);
+  sqlite3_bind_int64(st, 4, maxrss_kb);
+  dbi_bind_text(st, 5, runtime_sha256);
+  sqlite3_bind_int64(st, 6, id);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+int db_run_log(sqlite3 *db, int64_t id, const struct user *viewer, int staff, char **log, int *running,
+               const char **why)
+{
+  int r = 0;
+  *log = NULL;
+  *running = 0;
+  *why = "not_found";
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT s.mode, s.run_log, s.log_public, s.status, EXISTS(SELECT 1 FROM "
+                                     "team_members m WHERE m.team_id=s.team_id AND m.user_id=?2) "
+                                     "FROM submissions s WHERE s.id=?1");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, viewer != NULL ? viewer->id : -1);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && (staff || sqlite3_column_int(st, 4))) {
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+      *why = "not_code";
+    } else if (!staff && !sqlite3_column_int(st, 2) && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+      *why = "log_hidden";
+    } else {
+      *running = strcmp(dbi_col_text(st, 3), "running") == 0 || strcmp(dbi_col_text(st, 3), "queued") == 0;
+      *log = strdup(dbi_col_text(st, 1));
+      r = *log != NULL ? 1 : -1;
+      *why = NULL;
+    }
+  } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+    r = -1;
+  }
+  sqlite3_finalize(st);
+  return r;
+}
+
 int db_queue_requeue_running(sqlite3 *db)
 {
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running'");
@@ -1534,7 +1665,8 @@ int db_queue_claim(sqlite3 *db, int64_t now, struct job *j)
   int r = -1;
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='running', started_at=?, attempts=attempts+1 "
                                      "WHERE id=(SELECT id FROM submissions WHERE status='queued' ORDER BY id LIMIT 1) "
-                                     "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id)");
+                                     "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), "
+                                     "coalesce(mode,'')");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, now);
@@ -1543,6 +1675,7 @@ int db_queue_claim(sqlite3 *db, int64_t now, struct job *j)
     j->submission_id = sqlite3_column_int64(st, 0);
     util_strlcpy(j->sha256, dbi_col_text(st, 1), sizeof(j->sha256));
     util_strlcpy(j->slug, dbi_col_text(st, 2), sizeof(j->slug));
+    util_strlcpy(j->mode, dbi_col_text(st, 3), sizeof(j->mode));
     r = 1;
     rc = sqlite3_step(st);
   } else if (rc == SQLITE_DONE) {
@@ -1578,7 +1711,7 @@ int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
         "  count(*) OVER () AS n, max(s.created_at) OVER () AS last_at "
         "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
         "  WHERE s.challenge_id=?1 AND s.team_id=?2 AND s.status='scored' AND s.public_score IS NOT NULL "
-        "  AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL) WHERE r=1");
+        "  AND s.mode IS NOT 'smoke' AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL) WHERE r=1");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, challenge_id);
@@ -1603,9 +1736,11 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   sqlite3_stmt *st = NULL;
   if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
-  st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?, public_score=?, private_score=?, log=?, "
-                       "error_code=NULL, error_message=NULL, scored_at=?, private_ci_lo=?, private_ci_hi=? "
-                       "WHERE id=? AND status='running' RETURNING challenge_id, team_id");
+  /* a smoke run keeps its score for the participant, and has no public or private score: never ranked */
+  st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?1, public_score=CASE WHEN mode IS 'smoke' THEN "
+                       "NULL ELSE ?2 END, private_score=CASE WHEN mode IS 'smoke' THEN NULL ELSE ?3 END, log=?4, "
+                       "error_code=NULL, error_message=NULL, scored_at=?5, private_ci_lo=?6, private_ci_hi=?7, "
+                       "stage=NULL WHERE id=?8 AND status='running' RETURNING challenge_id, team_id");
   if (st == NULL)
     goto fail;
   bind_score(st, 1, score);
@@ -1642,7 +1777,8 @@ enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *
   if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
-                                     "scored_at=? WHERE id=? AND status='running' RETURNING challenge_id, team_id");
+                                     "scored_at=?, stage=NULL WHERE id=? AND status='running' "
+                                     "RETURNING challenge_id, team_id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, code);

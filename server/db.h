@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 9
+#define DB_SCHEMA_VERSION 10
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -112,6 +112,10 @@ struct challenge {
   int team_max_size;
   int storage_team_mb;      /* bytes of submission files a team may keep, in MB (0: unlimited) */
   int storage_challenge_mb; /* the same for all teams together */
+  int code;                 /* 1: participants upload code (a code-execution challenge) */
+  int code_max_mb;          /* code: size of an archive, packed and unpacked */
+  int smoke_per_day;        /* code: smoke runs per team and day */
+  int has_smoke;            /* code: the bundle has a smoke sample */
   int64_t lb_version;       /* changes whenever the public leaderboard may change (triggers keep it) */
   int nphases;
   struct phase phases[DB_MAX_PHASES];
@@ -209,6 +213,8 @@ struct new_submission {
   const char *idempotency_key; /* NULL when none */
   int64_t max_team_bytes;      /* storage the team's files may take, this one included; 0: unlimited */
   int64_t max_challenge_bytes; /* the same for the whole challenge */
+  const char *mode;            /* code challenges: "full" or "smoke"; NULL for a prediction file */
+  int smoke_per_day;           /* smoke runs a team may start per UTC day (its own cap, not the phase quota) */
 };
 
 /* Hook run by db_submission_insert inside its transaction, after every check passed and before COMMIT:
@@ -238,7 +244,21 @@ struct job {
   int64_t submission_id;
   char sha256[65];
   char slug[64];
+  char mode[8]; /* "full" or "smoke" for code runs, "" for a prediction file */
 };
+/* Smoke runs TEAM started in CHALLENGE since the start of NOW's UTC day (cancelled ones aside), or -1. */
+int db_smoke_used(sqlite3 *db, int64_t challenge_id, int64_t team_id, int64_t now);
+/* Code runs: records the stage the run is in ("running", "scoring"). */
+enum app_status db_submission_stage(sqlite3 *db, int64_t id, const char *stage);
+/* Code runs: records what the run left: its log (LOG_PUBLIC: the team may read it), wall time, peak memory and the
+ * runtime's identity. Called when the code has run, before its output is scored. */
+enum app_status db_submission_run(sqlite3 *db, int64_t id, const char *log, int log_public, int64_t wall_ms,
+                                  long maxrss_kb, const char *runtime_sha256);
+/* The code run log of submission ID for VIEWER: 1 with *LOG (malloc'd) and *RUNNING, 0 when there is none or the
+ * viewer may not read it (*WHY says which: "not_found" or "log_hidden"), -1 on a database fault. STAFF see every
+ * log; members of the team only those marked public. */
+int db_run_log(sqlite3 *db, int64_t id, const struct user *viewer, int staff, char **log, int *running,
+               const char **why);
 /* Puts the submission ID back to 'queued' when it is 'running' (its run hit the server's own trouble). */
 enum app_status db_queue_requeue_one(sqlite3 *db, int64_t id);
 /* Puts every submission left 'running' (by a crash) back to 'queued'. Returns how many, or -1. */

@@ -40,7 +40,7 @@ enum app_status db_selection_set(sqlite3 *db, const struct challenge *c, const s
   sqlite3_finalize(st);
   st = dbi_prepare(db, "INSERT INTO selections(challenge_id,team_id,submission_id,phase,selected_at) "
                        "SELECT challenge_id, team_id, id, phase, ? FROM submissions WHERE id=? AND team_id=? "
-                       "AND challenge_id=? AND phase=? AND status='scored'");
+                       "AND challenge_id=? AND phase=? AND status='scored' AND mode IS NOT 'smoke'");
   if (st == NULL)
     goto out;
   for (size_t i = 0; i < n; i++) {
@@ -336,7 +336,7 @@ enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submi
   sqlite3_stmt *st = dbi_prepare(
     db,
     "UPDATE submissions SET status='queued', started_at=NULL WHERE challenge_id=?1 AND status IN ('scored','failed') "
-    "AND (?2 = 0 OR id=?2) AND (?3 IS NULL OR phase=?3)");
+    "AND (?2 = 0 OR id=?2) AND (?3 IS NULL OR phase=?3) AND (?2 <> 0 OR mode IS NOT 'smoke')");
   if (st == NULL)
     goto out;
   sqlite3_bind_int64(st, 1, c->id);

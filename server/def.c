@@ -119,10 +119,60 @@ static const struct field storage_fields[] = {
    "submission files all teams together may keep (0: unlimited)"},
 };
 
+static const struct field runtime_fields[] = {
+  {"kind", K_STRING, 0, 1, 16, 0, STR(code.runtime_kind), 0, NULL, "string", "`\"host\"`",
+   "`\"host\"`: the server machine's own `/usr`, read-only (`\"debian\"` and `\"oci\"` are refused by this "
+   "version)"},
+  {"packages", K_LIST, 0, 0, 500, 0, NOWHERE, 0, 0, NULL, "list of strings", "`[]`",
+   "`debian` runtimes: the Debian packages of the root file system"},
+  {"archive", K_STRING, 0, 1, 200, 0, STR(code.runtime_archive), 0, NULL, "path", "none",
+   "`oci` runtimes: an OCI layout or `docker save` archive inside the bundle"},
+};
+
+static const struct field inputs_fields[] = {
+  {"test", K_STRING, 0, 1, 200, 0, STR(code.test_rel), 0, NULL, "folder", "none (required with `\"kind\": \"code\"`)",
+   "the hidden inputs: a bundle folder that is never served, listed or readable but by the sandbox (`/data`)"},
+  {"smoke", K_STRING, 0, 1, 200, 0, STR(code.smoke_rel), 0, NULL, "folder", "none (no smoke runs)",
+   "a small public sample with its ground truth in `<smoke>/solution.csv` (same columns as the ground truth, no "
+   "split column): `?mode=smoke` runs on it"},
+};
+
+static const struct field code_limits_fields[] = {
+  {"wall_seconds", K_INT, 0, 1, SANDBOX_WALL_MAX_S, 3600, DEF_OFF(code.wall_s), 0, 0, NULL, "integer seconds", "3600",
+   "wall-clock limit of a run on the hidden inputs"},
+  {"smoke_wall_seconds", K_INT, 0, 1, SANDBOX_WALL_MAX_S, 600, DEF_OFF(code.smoke_wall_s), 0, 0, NULL,
+   "integer seconds", "600", "wall-clock limit of a smoke run"},
+  {"memory_mb", K_INT, 0, SANDBOX_MEMORY_MIN_MB, SANDBOX_MEMORY_MAX_MB, SANDBOX_MEMORY_DEFAULT_MB,
+   DEF_OFF(code.memory_mb), 0, 0, NULL, "integer MB", "4096", "address-space limit of each process of a run"},
+  {"gpus", K_INT, 0, 0, 16, 0, DEF_OFF(code.gpus), 0, 0, NULL, "integer", "0",
+   "NVIDIA GPUs a run needs (refused at import on a machine without them)"},
+  {"output_mb", K_INT, 0, 1, 4096, 256, DEF_OFF(code.output_mb), 0, 0, NULL, "integer MB", "256",
+   "size of the writable `/output` (and of `/tmp`)"},
+};
+
+static const struct level runtime_level = LEVEL("submission.runtime", runtime_fields);
+static const struct level inputs_level = LEVEL("submission.inputs", inputs_fields);
+static const struct level code_limits_level = LEVEL("submission.limits", code_limits_fields);
+
 static const struct field submission_fields[] = {
-  {"kind", K_STRING, 0, 1, 32, 0, NOWHERE, 0, 0, NULL, "string", "`\"predictions\"`",
-   "`\"predictions\"`: participants upload prediction files (code-execution challenges, API.md section 4, "
-   "are not available in this version)"},
+  {"kind", K_STRING, 0, 1, 32, 0, STR(code.kind), 0, NULL, "string", "`\"predictions\"`",
+   "`\"predictions\"`: participants upload prediction files; `\"code\"`: they upload code that runs sandboxed "
+   "on hidden inputs (API.md section 4, docs/code.md)"},
+  {"command", K_STRING, 0, 1, 1024, 0, STR(code.command), 0, NULL, "string", "`\"python3 main.py\"`",
+   "what runs in `/code` (by `/bin/sh -c`)"},
+  {"runtime", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &runtime_level, "object", "`{\"kind\": \"host\"}`",
+   "the root file system the code runs on"},
+  {"inputs", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &inputs_level, "object", "none", "the folders seen at `/data`"},
+  {"output", K_STRING, 0, 1, 128, 0, STR(code.output), 0, NULL, "file name", "`\"submission.csv\"`",
+   "the file the code writes in `/output`, scored like an uploaded prediction file"},
+  {"limits", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &code_limits_level, "object", "`{}`", "limits of one code run"},
+  {"participant_logs", K_STRING, 0, 1, 16, 0, STR(code.participant_logs), 0, NULL, "string", "`\"smoke\"`",
+   "whose logs participants see: `\"smoke\"` (smoke runs only; full runs show a safe message), `\"all\"`, or "
+   "`\"none\"`"},
+  {"smoke_per_day", K_INT, 0, 0, 1000, 10, DEF_OFF(c.smoke_per_day), 0, 0, NULL, "integer", "10",
+   "smoke runs per team and day (they never count against the phase quota)"},
+  {"max_code_mb", K_INT, 0, 1, 10240, 100, DEF_OFF(c.code_max_mb), 0, 0, NULL, "integer MB", "100",
+   "size of an uploaded code archive, and of its unpacked content"},
 };
 
 static const struct level metric_level = LEVEL("metric", metric_fields);
@@ -231,8 +281,9 @@ static void field_path(char *out, size_t n, const char *prefix, const char *key)
     snprintf(out, n, "%s.%s", prefix, key);
 }
 
-static const struct level *const all_levels[] = {&top_level,   &metric_level, &leaderboard_level, &phase_level,
-                                                 &teams_level, &limits_level, &submission_level,  &storage_level};
+static const struct level *const all_levels[] = {&top_level,     &metric_level, &leaderboard_level, &phase_level,
+                                                 &teams_level,   &limits_level, &submission_level,  &storage_level,
+                                                 &runtime_level, &inputs_level, &code_limits_level};
 
 /* The key of another level nearest to KEY (a key written at the wrong level), or NULL; *WHERE gets its level. */
 static const char *suggest_elsewhere(const struct level *lv, const char *key, const char **where)
@@ -575,6 +626,65 @@ static void check_phases(struct challenge_def *d, const char *file, struct bundl
   }
 }
 
+/* The "submission" block: defaults, and the rules of a code-execution challenge (folders are checked by bundle.c). */
+static void check_code(struct challenge_def *d, const char *file, struct bundle_problems *p)
+{
+  struct def_code *k = &d->code;
+  if (k->kind[0] == '\0')
+    util_strlcpy(k->kind, "predictions", sizeof(k->kind));
+  if (k->command[0] == '\0')
+    util_strlcpy(k->command, "python3 main.py", sizeof(k->command));
+  if (k->runtime_kind[0] == '\0')
+    util_strlcpy(k->runtime_kind, "host", sizeof(k->runtime_kind));
+  if (k->output[0] == '\0')
+    util_strlcpy(k->output, "submission.csv", sizeof(k->output));
+  if (k->participant_logs[0] == '\0')
+    util_strlcpy(k->participant_logs, "smoke", sizeof(k->participant_logs));
+  if (strcmp(k->kind, "predictions") != 0 && strcmp(k->kind, "code") != 0) {
+    bundle_problem(p, file, "submission.kind", "must be \"predictions\" or \"code\" (got \"%.40s\")", k->kind);
+    return;
+  }
+  d->c.code = strcmp(k->kind, "code") == 0;
+  json_t *sub = json_object_get(d->root, "submission");
+  if (!d->c.code) {
+    static const char *const code_only[] = {"command", "runtime", "inputs", "output", "limits", "participant_logs"};
+    for (size_t i = 0; i < sizeof(code_only) / sizeof(code_only[0]); i++) {
+      if (json_object_get(sub, code_only[i]) != NULL) {
+        char field[64];
+        snprintf(field, sizeof(field), "submission.%s", code_only[i]);
+        bundle_problem(p, file, field, "only for code-execution challenges (\"kind\": \"code\")");
+      }
+    }
+    return;
+  }
+  if (k->test_rel[0] == '\0')
+    bundle_problem(p, file, "submission.inputs.test",
+                   "missing (required with \"kind\": \"code\"): the folder of hidden inputs");
+  else if (!safe_relpath(k->test_rel) || strncmp(k->test_rel, "data/", 5) == 0 || strcmp(k->test_rel, "data") == 0)
+    bundle_problem(p, file, "submission.inputs.test", "must be a folder of the bundle outside data/, like \"hidden\"");
+  if (k->smoke_rel[0] != '\0' && !safe_relpath(k->smoke_rel))
+    bundle_problem(p, file, "submission.inputs.smoke", "must be a folder of the bundle, like \"smoke\"");
+  if (k->smoke_rel[0] != '\0' && strcmp(k->smoke_rel, k->test_rel) == 0)
+    bundle_problem(p, file, "submission.inputs.smoke", "must differ from inputs.test: the smoke sample is public");
+  d->c.has_smoke = k->smoke_rel[0] != '\0';
+  if (strchr(k->output, '/') != NULL || !safe_relpath(k->output))
+    bundle_problem(p, file, "submission.output", "must be a file name made of A-Z a-z 0-9 . _ - (got \"%.60s\")",
+                   k->output);
+  if (strcmp(k->participant_logs, "smoke") != 0 && strcmp(k->participant_logs, "all") != 0 &&
+      strcmp(k->participant_logs, "none") != 0)
+    bundle_problem(p, file, "submission.participant_logs", "must be \"smoke\", \"all\" or \"none\" (got \"%.40s\")",
+                   k->participant_logs);
+  if (strcmp(k->runtime_kind, "host") != 0) {
+    if (strcmp(k->runtime_kind, "debian") == 0 || strcmp(k->runtime_kind, "oci") == 0)
+      bundle_problem(p, file, "submission.runtime.kind",
+                     "\"%s\" runtimes are not available in this version: use \"host\" (the server's own /usr)",
+                     k->runtime_kind);
+    else
+      bundle_problem(p, file, "submission.runtime.kind", "must be \"host\", \"debian\" or \"oci\" (got \"%.40s\")",
+                     k->runtime_kind);
+  }
+}
+
 /* ------------------------------------------------------------------------------------------ entry points */
 
 int def_parse(const char *text, size_t len, const char *file, int default_wall_s, struct challenge_def *d,
@@ -625,12 +735,7 @@ int def_parse(const char *text, size_t len, const char *file, int default_wall_s
   if (sandbox_limits_parse(json_object_get(d->root, "limits"), default_wall_s, &d->limits, err, sizeof(err)) != 0 &&
       !limits_reported)
     bundle_problem(p, file, "limits", "%s", err);
-  const char *kind = json_string_value(json_object_get(json_object_get(d->root, "submission"), "kind"));
-  if (kind != NULL && strcmp(kind, "predictions") != 0)
-    bundle_problem(p, file, "submission.kind",
-                   "\"%.40s\" is not available: this version takes \"predictions\" (uploaded "
-                   "prediction files) only",
-                   kind);
+  check_code(d, file, p);
   return p->n + p->dropped > before ? 1 : 0;
 }
 

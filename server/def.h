@@ -22,6 +22,19 @@
 #define DEF_MAX_DEPTH 16           /* nesting of challenge.json, checked before it is parsed */
 #define DEF_MAX_DATA_FILES 256
 
+/* The "submission" block of a code-execution challenge (API.md section 4; docs/code.md). */
+struct def_code {
+  char kind[33];             /* "predictions" (default) or "code" */
+  char command[1025];        /* run by /bin/sh -c in /code; default "python3 main.py" */
+  char runtime_kind[17];     /* "host" (default) */
+  char runtime_archive[201]; /* oci: the archive inside the bundle */
+  char test_rel[201];        /* the hidden inputs (bundle folder) */
+  char smoke_rel[201];       /* the public smoke sample, "" when none */
+  char output[129];          /* the file the code writes in /output; default "submission.csv" */
+  char participant_logs[17]; /* "smoke" (default), "all" or "none" */
+  int wall_s, smoke_wall_s, memory_mb, gpus, output_mb;
+};
+
 /* A parsed, validated definition. Owned by the caller of def_parse, released with def_free. */
 struct challenge_def {
   struct challenge c; /* what the database keeps (slug, metric, columns, phases, precision...) */
@@ -33,6 +46,7 @@ struct challenge_def {
   int id_default;              /* "id_column" absent: the ground truth's first column (set after reading it) */
   int program;                 /* the metric is the organizer's scoring program */
   char score_key[65];          /* with a program: the key of scores.txt / scores.json */
+  struct def_code code;        /* "submission" */
   struct runner_limits limits; /* "limits", defaults applied (wall_s from the server's --score-timeout) */
   json_t *data;                /* "data": array of paths under data/ (borrowed from root) */
   json_t *anonymity;           /* "anonymity" object or NULL (borrowed from root; anon.h reads it) */

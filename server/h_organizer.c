@@ -103,19 +103,6 @@ void h_export(struct req *r)
   export_reply(r, rows, export_cols, sizeof(export_cols) / sizeof(export_cols[0]), name);
 }
 
-void h_submission_log(struct req *r)
-{
-  long long id = 0;
-  json_t *o = NULL;
-  enum app_status s =
-    util_parse_ll(r->param[0], 1, INT64_MAX, &id) == 0 ? db_submission_log(r->db, id, &o) : APP_NOT_FOUND;
-  if (s != APP_OK) {
-    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such submission" : "could not read the log");
-    return;
-  }
-  http_reply_json(r, 200, o);
-}
-
 void h_audit_list(struct req *r)
 {
   char slug[64];

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "extract.h"
 #include "handlers.h"
+#include "livelog.h"
 #include "queue.h"
 #include "store.h"
 #include "util.h"
@@ -99,6 +101,37 @@ enum app_status receive_body(struct req *r, struct store_upload *u, long long ma
   return s;
 }
 
+/* The ?mode= of an upload: NULL for a prediction-file challenge, "full" (default) or "smoke" for a code challenge.
+ * Returns 0, or -1 after a 400. */
+static int mode_or_reply(struct req *r, const struct challenge *c, const char **mode)
+{
+  char m[16];
+  int n = http_query(r, "mode", m, sizeof(m));
+  *mode = c->code ? "full" : NULL;
+  if (n == -1)
+    return 0;
+  if (n < 0 || (strcmp(m, "full") != 0 && strcmp(m, "smoke") != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST, "mode is \"full\" (the default) or \"smoke\"");
+    return -1;
+  }
+  if (!c->code) {
+    http_reply_error(r, APP_NOT_CODE_CHALLENGE, "this challenge takes prediction files: mode does not apply");
+    return -1;
+  }
+  if (strcmp(m, "smoke") == 0 && !c->has_smoke) {
+    http_reply_error(r, APP_NOT_CODE_CHALLENGE, "this challenge has no smoke sample: send your code without mode");
+    return -1;
+  }
+  *mode = strcmp(m, "smoke") == 0 ? "smoke" : "full";
+  return 0;
+}
+
+static int is_archive(const char *path)
+{
+  int gz = 0;
+  return extract_is_archive(path, &gz);
+}
+
 void h_submission_create(struct req *r)
 {
   struct challenge c;
@@ -121,6 +154,12 @@ void h_submission_create(struct req *r)
   int has_key = idempotency_key_or_reply(r, key, sizeof(key));
   if (has_key < 0 || description_or_reply(r, description, sizeof(description)) != 0)
     return;
+  const char *mode = NULL; /* code challenges: "full" or "smoke" */
+  if (mode_or_reply(r, &c, &mode) != 0)
+    return;
+  int smoke = mode != NULL && strcmp(mode, "smoke") == 0;
+  long long max_bytes = c.code ? (long long)c.code_max_mb << 20 : r->cfg->max_upload_bytes;
+  const char *what = c.code ? "code archives" : "prediction files";
   if (has_key == 1 && db_submission_by_key(r->db, c.id, r->user.id, key, &id, status, sizeof(status)) == 1) {
     reply_created(r, id, status);
     return;
@@ -133,13 +172,21 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not check the quota");
     return;
   }
-  if (db_quota_exhausted(&q)) {
+  if (smoke) {
+    int used = db_smoke_used(r->db, c.id, team.id, now);
+    if (used < 0 || used >= c.smoke_per_day) {
+      http_reply_error(r, used < 0 ? APP_INTERNAL : APP_SMOKE_QUOTA_EXCEEDED,
+                       "no smoke run left today (%d of %d); the count starts again at 00:00 UTC", used,
+                       c.smoke_per_day);
+      return;
+    }
+  } else if (db_quota_exhausted(&q)) {
     http_reply_error(r, APP_QUOTA_EXCEEDED, "no submission left in phase %s (%d today of %d, %d of %d in all)",
                      ph->name, q.used_today, q.max_per_day, q.used_total, q.max_total);
     return;
   }
-  if (r->ri->content_length > r->cfg->max_upload_bytes) {
-    http_reply_error(r, APP_TOO_LARGE, "prediction files are limited to %lld bytes", r->cfg->max_upload_bytes);
+  if (r->ri->content_length > max_bytes) {
+    http_reply_error(r, APP_TOO_LARGE, "%s are limited to %lld bytes", what, max_bytes);
     return;
   }
   int64_t team_bytes = 0, all_bytes = 0, declared = r->ri->content_length > 0 ? r->ri->content_length : 0;
@@ -164,13 +211,20 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not store the file");
     return;
   }
-  enum app_status s = receive_body(r, &u, r->cfg->max_upload_bytes);
+  enum app_status s = receive_body(r, &u, max_bytes);
   if (s == APP_OK)
     s = store_upload_finish(&u);
+  if (s == APP_OK && c.code && !is_archive(u.tmp_path))
+    s = APP_UNSUPPORTED_MEDIA_TYPE;
   if (s != APP_OK) {
     store_upload_abort(&u); /* the partial file goes before the client hears of it */
     if (s == APP_TOO_LARGE)
-      http_reply_error(r, s, "prediction files are limited to %lld bytes", r->cfg->max_upload_bytes);
+      http_reply_error(r, s, "%s are limited to %lld bytes", what, max_bytes);
+    else if (s == APP_UNSUPPORTED_MEDIA_TYPE)
+      http_reply_error(r, s,
+                       "this challenge runs code: send a zip or tar.gz of your code (with %s at its root), "
+                       "not a prediction file",
+                       "main.py");
     else if (s == APP_EMPTY_FILE)
       http_reply_error(r, s, "the file is empty");
     else if (s == APP_BAD_REQUEST)
@@ -195,11 +249,15 @@ void h_submission_create(struct req *r)
                               description,
                               has_key == 1 ? key : NULL,
                               (int64_t)c.storage_team_mb << 20,
-                              (int64_t)c.storage_challenge_mb << 20};
+                              (int64_t)c.storage_challenge_mb << 20,
+                              mode,
+                              c.smoke_per_day};
   s = db_submission_insert(r->db, &ns, now, commit_upload, &u, &id, &replayed);
   if (s != APP_OK)
     store_upload_abort(&u);
-  if (s == APP_QUOTA_EXCEEDED) {
+  if (s == APP_QUOTA_EXCEEDED && smoke) {
+    http_reply_error(r, APP_SMOKE_QUOTA_EXCEEDED, "no smoke run left today (%d a day)", c.smoke_per_day);
+  } else if (s == APP_QUOTA_EXCEEDED) {
     http_reply_error(r, s, "no submission left in phase %s", ph->name);
   } else if (s == APP_STORAGE_EXCEEDED) {
     http_reply_error(r, s,
@@ -269,4 +327,77 @@ void h_submission_cancel(struct req *r)
     return;
   }
   http_reply_empty(r, 204, NULL);
+}
+
+/* GET /api/v1/submissions/{id}/log[?offset=N]: {"id","log","offset","length","running"} where LOG is the part from
+ * byte OFFSET on (a client following a run asks again from the LENGTH it has). For a code run, LOG is what the code
+ * printed (stdout and stderr, in order), read live while it runs; the team sees it for smoke runs (and full runs when
+ * the challenge says "participant_logs": "all"), staff always, and staff also get "scoring_log", the organizers'
+ * log of the scorer. For a prediction file, staff get the scorer's log; participants 403 log_hidden. */
+void h_submission_log(struct req *r)
+{
+  long long id = 0, offset = 0;
+  char off[24];
+  int staff = req_is_staff(r), running = 0;
+  const char *why = NULL;
+  char *log = NULL;
+  json_t *scoring = NULL;
+  if (util_parse_ll(r->param[0], 1, INT64_MAX, &id) != 0) {
+    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+    return;
+  }
+  int n = http_query(r, "offset", off, sizeof(off));
+  if (n == -2 || (n >= 0 && util_parse_ll(off, 0, INT64_MAX, &offset) != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST, "offset is a byte count (an integer >= 0)");
+    return;
+  }
+  int found = db_run_log(r->db, id, &r->user, staff, &log, &running, &why);
+  if (found < 0) {
+    http_reply_error(r, APP_INTERNAL, "could not read the log");
+    return;
+  }
+  if (found == 1 && running) { /* in progress: the live copy, when the run has started */
+    char *live = NULL;
+    int lr = livelog_read(id, staff, &live);
+    if (lr == 2) {
+      free(log);
+      http_reply_error(r, APP_LOG_HIDDEN, "the log of a run on the hidden inputs is shown to the organizers only");
+      return;
+    }
+    if (lr == 1) {
+      free(log);
+      log = live;
+    }
+  }
+  if (found == 0 && why != NULL && strcmp(why, "log_hidden") == 0) {
+    http_reply_error(r, APP_LOG_HIDDEN, "the log of a run on the hidden inputs is shown to the organizers only");
+    return;
+  }
+  if (found == 0 && why != NULL && strcmp(why, "not_code") == 0 && !staff) {
+    http_reply_error(r, APP_LOG_HIDDEN, "only code runs have a log participants may read");
+    return;
+  }
+  if (found == 0 && (why == NULL || strcmp(why, "not_code") != 0)) {
+    http_reply_error(r, APP_NOT_FOUND, "no such submission");
+    return;
+  }
+  if (staff && db_submission_log(r->db, id, &scoring) != APP_OK) {
+    free(log);
+    http_reply_error(r, APP_INTERNAL, "could not read the log");
+    return;
+  }
+  const char *text = log != NULL ? log : json_string_value(json_object_get(scoring, "log"));
+  size_t len = text != NULL ? strlen(text) : 0;
+  size_t from = (unsigned long long)offset < len ? (size_t)offset : len;
+  json_t *o = json_pack("{s:I,s:s,s:I,s:I,s:b}", "id", (json_int_t)id, "log", text != NULL ? text + from : "", "offset",
+                        (json_int_t)from, "length", (json_int_t)len, "running", running);
+  if (o != NULL && staff && log != NULL)
+    json_object_set(o, "scoring_log", json_object_get(scoring, "log"));
+  free(log);
+  json_decref(scoring);
+  if (o == NULL) {
+    http_reply_error(r, APP_INTERNAL, "out of memory");
+    return;
+  }
+  http_reply_json(r, 200, o);
 }

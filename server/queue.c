@@ -14,8 +14,10 @@
 #include <jansson.h>
 
 #include "db.h"
+#include "coderun.h"
 #include "db_sandbox.h"
 #include "def.h"
+#include "livelog.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
 #include "store.h"
@@ -149,9 +151,10 @@ static void outcome_limit(struct outcome *o, enum sandbox_limit limit, const str
 /* The built-in concours-score, confined: the scorer, the ground truth and a copy of the submission are the only
  * files it sees. */
 static void score_builtin(const struct app_config *cfg, const struct challenge *c, const struct job *job,
+                          const char *truth, const char *pred, const char *split_column,
                           const struct runner_limits *lim, const atomic_int *stop, struct outcome *o)
 {
-  char truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "", params[4096] = "{}";
+  char stage[APP_PATH_MAX] = "", params[4096] = "{}";
   char staged[APP_PATH_MAX], staged_truth[APP_PATH_MAX], a_truth[APP_PATH_MAX], a_pred[APP_PATH_MAX];
   char a_bin[APP_PATH_MAX], err[512], seed[32];
   struct sandbox_result res;
@@ -166,9 +169,7 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
   }
   json_decref(metric);
   snprintf(seed, sizeof(seed), "%lld", (long long)job->submission_id); /* reproducible per submission */
-  if (util_fmt(rel, sizeof(rel), "%s/private/solution.csv", c->dir) != 0 ||
-      store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0 ||
-      sandbox_stage_create(stage, sizeof(stage)) != 0 || util_fmt(staged, sizeof(staged), "%s/pred", stage) != 0 ||
+  if (sandbox_stage_create(stage, sizeof(stage)) != 0 || util_fmt(staged, sizeof(staged), "%s/pred", stage) != 0 ||
       util_fmt(staged_truth, sizeof(staged_truth), "%s/truth.csv", stage) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "cannot prepare the run folder");
@@ -220,7 +221,7 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
                   "--id-column",
                   (char *)c->id_column,
                   "--split-column",
-                  (char *)c->split_column,
+                  (char *)split_column,
                   bootstrap ? "--bootstrap" : NULL,
                   QUEUE_BOOTSTRAP,
                   "--seed",
@@ -360,10 +361,11 @@ static int program_input(const char *stage, const char *name, const char *truth,
 /* The organizer's program (challenge.json "metric": {"program", "score_key", "higher_is_better"}), once per
  * split of the ground truth, each run seeing only that split's rows: the public run gives the public score,
  * the private run the private score. Without a split column one run over every row gives the score. */
-static void score_program(const struct challenge *c, const struct challenge_def *def, const struct job *job,
-                          const struct runner_limits *lim, const atomic_int *stop, struct outcome *o)
+static void score_program(const struct challenge *c, const struct challenge_def *def, const char *truth,
+                          const char *pred, const char *split_column, const struct runner_limits *lim,
+                          const atomic_int *stop, struct outcome *o)
 {
-  char program_dir[APP_PATH_MAX], truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "";
+  char program_dir[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "";
   char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX];
   const char *key = def->score_key[0] != '\0' ? def->score_key : NULL;
   const char *gt = def->truth_rel;
@@ -371,10 +373,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   int has_split = 0;
   if (key == NULL || truth_name == NULL || truth_name[0] == '\0' ||
       util_fmt(rel, sizeof(rel), "%s/scoring_program", c->dir) != 0 ||
-      store_path(program_dir, sizeof(program_dir), rel) != 0 ||
-      util_fmt(rel, sizeof(rel), "%s/private/solution.csv", c->dir) != 0 ||
-      store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0 ||
-      sandbox_stage_create(stage, sizeof(stage)) != 0) {
+      store_path(program_dir, sizeof(program_dir), rel) != 0 || sandbox_stage_create(stage, sizeof(stage)) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "cannot prepare the run (definition or paths)");
     goto out;
@@ -389,8 +388,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
     log_add(o, "cannot stage the scoring program");
     goto out;
   }
-  if (program_input(stage, "public", truth, truth_name, c->split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) !=
-      0)
+  if (program_input(stage, "public", truth, truth_name, split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) != 0)
     goto out;
   if (!has_split) {
     if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score) == 0) {
@@ -399,7 +397,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
     }
     goto out;
   }
-  if (program_input(stage, "private", truth, truth_name, c->split_column, SANDBOX_SPLIT_PRIVATE, pred, NULL, o) != 0)
+  if (program_input(stage, "private", truth, truth_name, split_column, SANDBOX_SPLIT_PRIVATE, pred, NULL, o) != 0)
     goto out;
   if (program_run(stage, cmd, key, "public", lim, stop, o, &o->pub) != 0 ||
       program_run(stage, cmd, key, "private", lim, stop, o, &o->priv) != 0)
@@ -409,6 +407,84 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   o->ci[0] = o->ci[1] = NAN;
 out:
   sandbox_stage_remove(stage);
+}
+
+static void stage_set(int64_t id, const char *stage)
+{
+  sqlite3 *db = db_acquire();
+  db_submission_stage(db, id, stage);
+  db_release(db);
+}
+
+/* A code run (API.md section 4): the participant's code on the hidden inputs (or the smoke sample) in the sandbox,
+ * its log recorded, its output left at PRED (a file of the run folder RUN_DIR, which the caller removes). Returns 0
+ * when there is a file to score, -1 with O filled otherwise. */
+static int run_code(const struct challenge *c, const struct challenge_def *def, const struct job *job,
+                    const atomic_int *stop, struct outcome *o, char *run_dir, size_t run_dir_n, char *pred,
+                    size_t pred_n)
+{
+  char archive[APP_PATH_MAX], inputs[APP_PATH_MAX], rel[APP_PATH_MAX];
+  const struct def_code *k = &def->code;
+  int smoke = strcmp(job->mode, "smoke") == 0;
+  int log_public = smoke ? strcmp(k->participant_logs, "none") != 0 : strcmp(k->participant_logs, "all") == 0;
+  struct coderun_result r;
+  memset(&r, 0, sizeof(r));
+  util_strlcpy(archive, pred, sizeof(archive));
+  if (!def->c.code || (smoke && !def->c.has_smoke) ||
+      util_fmt(rel, sizeof(rel), "%s/inputs/%s", c->dir, smoke ? "smoke" : "test") != 0 ||
+      store_path(inputs, sizeof(inputs), rel) != 0 || sandbox_stage_create(run_dir, run_dir_n) != 0 ||
+      util_fmt(pred, pred_n, "%s/output", run_dir) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, !def->c.code ? "a code run of a challenge that no longer takes code" : "cannot prepare the code run");
+    return -1;
+  }
+  struct coderun_spec spec = {job->submission_id,
+                              archive,
+                              inputs,
+                              k->command,
+                              k->output,
+                              pred,
+                              smoke ? "submission.limits.smoke_wall_seconds" : "submission.limits.wall_seconds",
+                              def->limits,
+                              k->output_mb,
+                              (uint64_t)def->c.code_max_mb << 20,
+                              smoke};
+  spec.limits.wall_s = smoke ? k->smoke_wall_s : k->wall_s;
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  spec.limits.cpu_s = spec.limits.wall_s * (int)(ncpu > 0 && ncpu < 1024 ? ncpu : 1); /* threads: CPU > wall */
+  spec.limits.memory_mb = k->memory_mb;
+  livelog_open(job->submission_id, log_public);
+  stage_set(job->submission_id, "running");
+  coderun_run(&spec, stop, &r);
+  char head[256];
+  snprintf(head, sizeof(head), "code run (%s): %s, wall=%.1fs cpu=%.1fs maxrss=%ldkB output=%lld bytes", job->mode,
+           r.state == CODERUN_OK       ? "ok"
+           : r.state == CODERUN_FAILED ? r.code
+                                       : "not run",
+           (double)r.wall_ms / 1000.0, r.cpu_s, r.maxrss_kb, (long long)r.output_bytes);
+  log_add(o, head);
+  if (r.state != CODERUN_STOPPED) {
+    sqlite3 *db = db_acquire();
+    db_submission_run(db, job->submission_id, r.log != NULL ? r.log : "", log_public, r.wall_ms, r.maxrss_kb,
+                      coderun_host_runtime_sha256());
+    db_release(db);
+  }
+  livelog_close(job->submission_id);
+  int rc = -1;
+  if (r.state == CODERUN_OK) {
+    rc = 0;
+  } else if (r.state == CODERUN_STOPPED) {
+    o->state = OUTCOME_REQUEUE;
+  } else if (r.state == CODERUN_FAILED) {
+    outcome_fail(o, r.code, r.msg);
+  } else {
+    outcome_fail(o, "scoring_error",
+                 "Your code could not be run. It does not count against your quota; the "
+                 "organizers can see the details.");
+    log_add(o, r.err);
+  }
+  coderun_result_free(&r);
+  return rc;
 }
 
 void queue_run_job(const struct app_config *cfg, const struct job *job, const atomic_int *stop)
@@ -447,10 +523,28 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
   lim = def->limits;
   db_release(db); /* a run can take minutes: do not hold a pooled connection meanwhile */
   db = NULL;
-  if (def->program)
-    score_program(c, def, job, &lim, stop, &o);
-  else
-    score_builtin(cfg, c, job, &lim, stop, &o);
+  char truth[APP_PATH_MAX], pred[APP_PATH_MAX], rel[APP_PATH_MAX], run_dir[APP_PATH_MAX] = "";
+  const char *split_column = c->split_column;
+  int smoke = strcmp(job->mode, "smoke") == 0;
+  if (util_fmt(rel, sizeof(rel), "%s/private/%s", c->dir, smoke ? "smoke_solution.csv" : "solution.csv") != 0 ||
+      store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0) {
+    outcome_fail(&o, "scoring_error", generic_failure);
+    log_add(&o, "paths too long");
+  } else if (job->mode[0] != '\0' &&
+             run_code(c, def, job, stop, &o, run_dir, sizeof(run_dir), pred, sizeof(pred)) != 0) {
+    /* the code did not produce a file to score: O says why */
+  } else {
+    if (smoke)
+      split_column = ""; /* the smoke sample's ground truth has no split column: one score, never ranked */
+    if (job->mode[0] != '\0')
+      stage_set(job->submission_id, "scoring");
+    if (def->program)
+      score_program(c, def, truth, pred, split_column, &lim, stop, &o);
+    else
+      score_builtin(cfg, c, job, truth, pred, split_column, &lim, stop, &o);
+  }
+  if (run_dir[0] != '\0')
+    sandbox_stage_remove(run_dir);
   /* A result that cannot be recorded (the disk is full, the database busy past its timeout) is kept and recorded
    * again every 2 s until it is, or until the server stops: then the run stays 'running' and is re-queued at the
    * next start. Either way it is scored once, and never failed for the server's own trouble. */

@@ -44,6 +44,7 @@ static const struct route routes[] = {
   {"GET", "submissions/{}", AUTH_USER, ROLES_ANY, 0, h_submission_get},
   {"GET", "challenges/{}/leaderboard", AUTH_OPTIONAL, ROLES_ANY, 0, h_leaderboard},
   {"DELETE", "submissions/{}", AUTH_USER, ROLES_ANY, 0, h_submission_cancel},
+  {"GET", "submissions/{}/log", AUTH_USER, ROLES_ANY, 0, h_submission_log},
   /* teams and final selection */
   {"GET", "challenges/{}/team", AUTH_USER, ROLES_ANY, 0, h_team_get},
   {"DELETE", "challenges/{}/team", AUTH_USER, ROLES_ANY, 0, h_team_leave},
@@ -62,7 +63,6 @@ static const struct route routes[] = {
   {"GET", "challenges/{}/export", AUTH_USER, ROLES_ORGANIZER, 0, h_export},
   {"GET", "challenges/{}/anonymity", AUTH_USER, ROLES_STAFF, 0, h_challenge_anonymity},
   {"GET", "challenges/{}/downloads", AUTH_USER, ROLES_STAFF, 0, h_downloads_export},
-  {"GET", "submissions/{}/log", AUTH_USER, ROLES_STAFF, 0, h_submission_log},
   {"GET", "audit", AUTH_USER, ROLES_STAFF, 0, h_audit_list},
   /* jury */
   {"GET", "challenges/{}/review", AUTH_USER, ROLES_STAFF, 0, h_review},

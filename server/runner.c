@@ -46,6 +46,8 @@ void runner_stream_free(struct runner_stream *s)
 
 static void stream_add(struct runner_stream *s, const char *data, size_t n)
 {
+  if (s->tee != NULL)
+    s->tee(s->tee_arg, data, n);
   size_t room = s->max - s->len;
   if (n > room) {
     s->truncated = 1;

@@ -34,6 +34,8 @@ struct runner_stream {
   size_t max, len;
   int truncated;
   char *buf;
+  void (*tee)(void *arg, const char *data, size_t n); /* when set, sees every byte read, as it is read */
+  void *tee_arg;
 };
 
 /* Allocates S's buffer for MAX bytes and sets its fd. Returns 0 or -1 (out of memory). */

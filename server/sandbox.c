@@ -276,7 +276,7 @@ static void build_bwrap_args(struct prep *p)
   for (int i = 0; i < s->nbinds; i++)
     arg3(a, "--ro-bind", p->src[i], s->binds[i].inside);
   if (s->output_host != NULL)
-    arg3(a, "--bind", p->out_src, "/sandbox/output");
+    arg3(a, "--bind", p->out_src, s->output_inside != NULL ? s->output_inside : "/sandbox/output");
   arg2(a, "--remount-ro", "/");
   arg2(a, "--chdir", s->chdir != NULL ? s->chdir : "/sandbox");
   arg(a, "--clearenv");
@@ -305,6 +305,8 @@ struct report_head {
   int setup_step;  /* which step failed (1 mount, 2 fds, 3 fork) */
   long maxrss_kb;
   long cpu_ms;
+  int copy_state;       /* spec->copy_name: an enum sandbox_file_state */
+  long long copy_bytes; /* bytes copied */
 };
 
 struct report_file {
@@ -361,6 +363,45 @@ static void report_file(int rep, int dirfd, const char *name)
   write_all(rep, &rf, sizeof(rf));
   if (rf.len > 0)
     write_all(rep, buf, rf.len);
+}
+
+/* In the supervisor: copies OUTPUT/NAME (a regular file, never through a symlink) into DST. Returns the state and
+ * sets *BYTES. */
+static int copy_out(int dirfd, const char *name, int dst, long long *bytes)
+{
+  static char buf[65536];
+  struct stat st;
+  int state = SANDBOX_FILE_OK;
+  *bytes = 0;
+  int fd = dirfd >= 0 ? openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY) : -1;
+  if (fd < 0)
+    return errno == ENOENT ? SANDBOX_FILE_MISSING : SANDBOX_FILE_UNSAFE;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return SANDBOX_FILE_UNSAFE;
+  }
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof(buf));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
+      state = SANDBOX_FILE_UNREAD;
+    if (r <= 0)
+      break;
+    for (ssize_t off = 0; off < r;) {
+      ssize_t w = write(dst, buf + off, (size_t)(r - off));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0) {
+        close(fd);
+        return SANDBOX_FILE_UNREAD; /* the server's disk: not the run's fault */
+      }
+      off += w;
+    }
+    *bytes += r;
+  }
+  close(fd);
+  return state;
 }
 
 /* Moves FD above HIGH_FD so that the fixed numbers 0..FD_BIND0+binds are free to be dup2'ed. */
@@ -482,10 +523,10 @@ static void on_term(int sig)
     kill(-pgid, SIGKILL);
 }
 
-static void supervisor(struct prep *p, int out, int err, int bpf, int info, int rep)
+static void supervisor(struct prep *p, int out, int err, int bpf, int info, int rep, int copy)
 {
   const struct sandbox_spec *s = p->spec;
-  struct report_head h = {-1, 0, 0, 0, 0};
+  struct report_head h = {-1, 0, 0, 0, 0, SANDBOX_FILE_UNREAD, 0};
   struct rusage ru;
   pid_t me = getpid();
   /* A subreaper: bwrap's namespace init, which bwrap leaves behind when it exits, is reaped here rather than
@@ -498,6 +539,7 @@ static void supervisor(struct prep *p, int out, int err, int bpf, int info, int 
   bpf = lift(bpf);
   info = lift(info);
   rep = lift(rep);
+  copy = copy >= 0 ? lift(copy) : -1;
   if (p->privileged && view(p) != 0) {
     h.setup_step = 1;
     goto fail;
@@ -539,8 +581,10 @@ static void supervisor(struct prep *p, int out, int err, int bpf, int info, int 
   h.maxrss_kb = ru.ru_maxrss;
   h.cpu_ms =
     (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
-  write_all(rep, &h, sizeof(h));
   int dirfd = s->output_host != NULL ? open(p->out_src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (s->copy_name != NULL && copy >= 0)
+    h.copy_state = copy_out(dirfd, s->copy_name, copy, &h.copy_bytes);
+  write_all(rep, &h, sizeof(h));
   for (int i = 0; i < s->noutputs; i++)
     report_file(rep, dirfd, s->outputs[i]);
   _exit(0);
@@ -653,6 +697,8 @@ static int parse_report(const struct sandbox_spec *spec, const struct runner_str
     return -1;
   }
   *status = h.status;
+  res->copy.state = (enum sandbox_file_state)h.copy_state;
+  res->copy.len = (size_t)h.copy_bytes;
   res->maxrss_kb = h.maxrss_kb;
   res->cpu_s = (double)h.cpu_ms / 1000.0;
   for (int i = 0; i < spec->noutputs; i++) {
@@ -763,6 +809,16 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
     snprintf(err, errlen, "pipe: %s", strerror(errno));
     goto out;
   }
+  if (spec->merge_stderr) { /* stderr writes into stdout's pipe: one log, in the order it was written */
+    close(errp[0]);
+    close(errp[1]);
+    errp[0] = -1;
+    errp[1] = fcntl(outp[1], F_DUPFD_CLOEXEC, 0);
+    if (errp[1] < 0) {
+      snprintf(err, errlen, "dup: %s", strerror(errno));
+      goto out;
+    }
+  }
   /* The filter is a few hundred bytes: it fits in the pipe, which bwrap reads to the end. */
   if (write(bpfp[1], sb.bpf, sb.bpf_len) != (ssize_t)sb.bpf_len) {
     snprintf(err, errlen, "cannot hand the seccomp filter over");
@@ -776,7 +832,10 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
     snprintf(err, errlen, "out of memory");
     goto out;
   }
+  st[0].tee = st[1].tee = spec->tee;
+  st[0].tee_arg = st[1].tee_arg = spec->tee_arg;
   outp[0] = errp[0] = infop[0] = repp[0] = -1;
+  int64_t started = runner_now_ms();
   pid = fork();
   if (pid < 0) {
     snprintf(err, errlen, "fork: %s", strerror(errno));
@@ -784,7 +843,8 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
   }
   if (pid == 0) {
     setpgid(0, 0);
-    supervisor(p, outp[1], errp[1], bpfp[0], infop[1], repp[1]);
+    supervisor(p, outp[1], errp[1], bpfp[0], infop[1], repp[1],
+               spec->copy_name != NULL ? fcntl(spec->copy_fd, F_DUPFD_CLOEXEC, 0) : -1);
   }
   setpgid(pid, pid);
   close(outp[1]);
@@ -816,6 +876,7 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
       ;
   }
   pid = -1;
+  res->wall_ms = runner_now_ms() - started;
   res->run.truncated = st[0].truncated || st[1].truncated;
   res->run.out = st[0].buf;
   res->run.err = st[1].buf;
@@ -828,6 +889,7 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
       res->limit = SANDBOX_LIMIT_WALL;
     for (int i = 0; i < spec->noutputs; i++)
       res->files[i].state = SANDBOX_FILE_UNREAD;
+    res->copy.state = SANDBOX_FILE_UNREAD;
     rc = 0;
     goto out;
   }

@@ -54,7 +54,16 @@ struct sandbox_spec {
   int noutputs;
   const char *chdir; /* working folder as the program sees it, or NULL for /sandbox (or /) */
   struct runner_limits limits;
-  long tmp_mb; /* size of /tmp and of the output tmpfs */
+  long tmp_mb;               /* size of /tmp and of the output tmpfs */
+  const char *output_inside; /* where the output tmpfs appears; NULL for /sandbox/output */
+  /* Code runs: the file COPY_NAME of the output folder is copied (regular files only, never through a symlink) into
+   * COPY_FD, an fd the caller opened for writing, whatever its size (the output tmpfs caps it). */
+  const char *copy_name;
+  int copy_fd;
+  int merge_stderr; /* stderr goes to the same pipe as stdout (res->run.out holds both, in order) */
+  /* when set, sees the run's stdout (and stderr) as it is written, for a live log */
+  void (*tee)(void *arg, const char *data, size_t n);
+  void *tee_arg;
 };
 
 enum sandbox_limit {
@@ -85,6 +94,8 @@ struct sandbox_result {
   double cpu_s;
   int stopped;                                    /* killed because the server is stopping */
   struct sandbox_file files[SANDBOX_MAX_OUTPUTS]; /* in the order of spec->outputs */
+  struct sandbox_file copy;                       /* spec->copy_name: state and bytes copied (data stays NULL) */
+  int64_t wall_ms;                                /* wall-clock time of the run */
 };
 
 /* The path INSIDE names in the program's view: INSIDE itself when confined; the host path it is bound to (or

@@ -25,8 +25,8 @@ static int64_t add_submission(sqlite3 *db, int64_t cid, int64_t uid, const struc
 {
   int64_t id = 0;
   int replayed = 0, calls = 0;
-  struct new_submission ns = {cid, uid, ph, "0000000000000000000000000000000000000000000000000000000000000000", 10, "",
-                              key, 0,   0};
+  struct new_submission ns = {
+    cid, uid, ph, "0000000000000000000000000000000000000000000000000000000000000000", 10, "", key, 0, 0, NULL, 0};
   *s = db_submission_insert(db, &ns, now, hook_ok, &calls, &id, &replayed);
   return replayed ? -id : id;
 }
@@ -113,7 +113,7 @@ static void test_db(void)
   CHECK(s == APP_QUOTA_EXCEEDED); /* 3 today */
   int calls = 0, replayed = 0;
   int64_t id = 0;
-  struct new_submission ns = {got.id, bob, ph, "00", 1, "", NULL, 0, 0};
+  struct new_submission ns = {got.id, bob, ph, "00", 1, "", NULL, 0, 0, NULL, 0};
   CHECK(db_submission_insert(db, &ns, day + 60, hook_fail, &calls, &id, &replayed) == APP_NO_SPACE);
   struct quota q;
   int64_t ta = team_id_of(db, got.id, alice), tb = team_id_of(db, got.id, bob);
@@ -239,9 +239,17 @@ static void test_faults(void)
   for (long n = 0; n < 40; n++) {
     int64_t id = 0;
     int replayed = 0, calls = 0;
-    struct new_submission ns = {
-      got.id, uid, &got.phases[0], "0000000000000000000000000000000000000000000000000000000000000000", 10, "", NULL,
-      0,      0};
+    struct new_submission ns = {got.id,
+                                uid,
+                                &got.phases[0],
+                                "0000000000000000000000000000000000000000000000000000000000000000",
+                                10,
+                                "",
+                                NULL,
+                                0,
+                                0,
+                                NULL,
+                                0};
     db_fault_inject(n);
     enum app_status s = db_submission_insert(db, &ns, 2000, hook_ok, &calls, &id, &replayed);
     db_fault_inject(-1);

@@ -28,19 +28,21 @@ function log(...parts) {
 export const say = log;
 
 // Copies the example bundle to a temp folder; `edit(dir)` may change the copy (e.g. a hostile overview).
-function bundleCopy(source, tmp, edit) {
+// `extra` names more examples of challenges/ to serve beside it.
+function bundleCopy(source, tmp, edit, extra = []) {
   const from = path.join(source, 'challenges', 'visiomel-demo');
   if (!fs.existsSync(path.join(from, 'challenge.json'))) throw new Error(`example bundle missing: ${from}`);
   const to = path.join(tmp, 'challenges', 'visiomel-demo');
   fs.cpSync(from, to, { recursive: true });
   if (edit) edit(to);
+  for (const slug of extra) fs.cpSync(path.join(source, 'challenges', slug), path.join(tmp, 'challenges', slug), { recursive: true });
   return path.dirname(to);
 }
 
 // Starts `concours serve` and resolves once it prints its URL. With `clockFile`, the server reads "now"
 // from that file (--test-clock, docs/api.md "Clock").
-async function startServer(binary, source, tmp, edit, clockFile) {
-  const challenges = bundleCopy(source, tmp, edit);
+async function startServer(binary, source, tmp, edit, clockFile, extra) {
+  const challenges = bundleCopy(source, tmp, edit, extra);
   const data = path.join(tmp, 'data');
   const args = ['serve', '--data', data, '--listen', '127.0.0.1:0', '--challenges', challenges, '--workers', '1'];
   if (clockFile) args.push('--test-clock', clockFile);
@@ -90,7 +92,7 @@ async function stopServer(child) {
 // ctx: {url, page, context, browser, api, shot(name), out, source, tmp, fail(msg), problems, setClock(when),
 //       staff(username, role)}
 // `testClock` (a time: ISO string or Date) starts the server on a test clock that setClock() moves.
-export async function run(name, body, { editBundle, testClock } = {}) {
+export async function run(name, body, { editBundle, testClock, extraBundles } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     console.log(`SKIP: ${CHROMIUM} is not installed (apt-get install chromium)`);
     process.exit(SKIP);
@@ -120,7 +122,7 @@ export async function run(name, body, { editBundle, testClock } = {}) {
       log('clock set to', new Date(when).toISOString());
     };
     if (clockFile) setClock(testClock);
-    server = await startServer(path.resolve(opts.concours), path.resolve(opts.source), tmp, editBundle, clockFile);
+    server = await startServer(path.resolve(opts.concours), path.resolve(opts.source), tmp, editBundle, clockFile, extraBundles);
     const staff = (username, role) => addUser(path.resolve(opts.concours), path.join(tmp, 'data'), username, role);
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -146,6 +146,60 @@ function renderSubmitGate() {
 
 let uploading = null;
 
+function isCode() {
+  return !!(challenge && challenge.submission && challenge.submission.kind === 'code');
+}
+
+// A code-execution challenge takes an archive of code, and offers smoke runs (docs/code.md).
+function renderSubmitKind() {
+  if (!isCode()) return;
+  $('#submit-h').textContent = 'Submit code';
+  $('#submit-button').textContent = 'Upload and run';
+  const fileLabel = document.querySelector('label[for="file"]');
+  if (fileLabel) fileLabel.textContent = 'Code archive';
+  $('#file').setAttribute('accept', '.zip,.tar,.tgz,.gz,application/zip,application/gzip');
+  const max = challenge.submission.max_bytes;
+  $('#file-help').textContent = `A zip or tar.gz of your code with main.py at its root${max ? ` (at most ${fmtBytes(max)})` : ''}. It runs on the hidden test inputs; the file it writes is scored.`;
+  const smoke = !!challenge.submission.smoke;
+  $('#smoke-button').hidden = !smoke;
+  $('#smoke-help').hidden = !smoke;
+  if (smoke) $('#smoke-help').textContent = `A smoke test runs your code on the public sample, shows its whole log and costs no submission (${challenge.submission.smoke_per_day} a day).`;
+}
+
+let logTimer = null;
+let logFor = null;
+
+// Shows the log of code run ID, following it while it runs (?offset= asks only for what is new).
+async function showLog(id) {
+  clearTimeout(logTimer);
+  logFor = id;
+  const panel = $('#run-log');
+  const body = $('#run-log-body');
+  const state = $('#run-log-state');
+  panel.hidden = false;
+  $('#run-log-h').textContent = `Log of #${id}`;
+  body.textContent = '';
+  let length = 0;
+  const step = async () => {
+    if (logFor !== id) return;
+    let got;
+    try {
+      got = await api('GET', `/submissions/${encodeURIComponent(id)}/log?offset=${length}`);
+    } catch (err) {
+      body.hidden = true;
+      replace(state, errorBox(err, { what: 'No log to show' }));
+      return;
+    }
+    body.hidden = false;
+    if (logFor !== id) return;
+    if (got.log) body.append(document.createTextNode(got.log));
+    length = got.length;
+    state.textContent = got.running ? 'Running… the log updates by itself.' : `${fmtBytes(length)} of log.`;
+    if (got.running) logTimer = setTimeout(step, 1000);
+  };
+  await step();
+}
+
 function setupForm() {
   const form = $('#submit-form');
   const fileInput = $('#file');
@@ -160,11 +214,16 @@ function setupForm() {
     key = null;
   });
   cancel.addEventListener('click', () => uploading && uploading.abort());
-  form.addEventListener('submit', async (event) => {
+  const smokeButton = $('#smoke-button');
+  smokeButton.addEventListener('click', () => send('smoke'));
+  form.addEventListener('submit', (event) => {
     event.preventDefault();
+    send(null);
+  });
+  async function send(mode) {
     const file = fileInput.files && fileInput.files[0];
     if (!file) {
-      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'Choose a prediction file first.' }));
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: isCode() ? 'Choose a code archive first.' : 'Choose a prediction file first.' }));
       fileInput.focus();
       return;
     }
@@ -173,8 +232,12 @@ function setupForm() {
       return;
     }
     const description = $('#description').value.trim();
-    const query = description ? `?description=${encodeURIComponent(description)}` : '';
+    const params = [];
+    if (description) params.push(`description=${encodeURIComponent(description)}`);
+    if (mode) params.push(`mode=${mode}`);
+    const query = params.length ? `?${params.join('&')}` : '';
     submitButton.disabled = true;
+    smokeButton.disabled = true;
     cancel.hidden = false;
     $('#upload-progress').hidden = false;
     const onProgress = progressReporter(bar, text);
@@ -184,10 +247,11 @@ function setupForm() {
     try {
       const created = await uploading.promise;
       bar.value = 100;
-      replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, `Received: submission #${created.id} is ${created.status}. Its status updates below.`));
+      replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, `Received: ${mode === 'smoke' ? 'smoke run' : 'submission'} #${created.id} is ${created.status}. Its status updates below.`));
       form.reset();
       key = null;
       if (created && created.id !== undefined) known.set(created.id, created.status);
+      if (mode === 'smoke' && created && created.id !== undefined) showLog(created.id);
       await refresh();
     } catch (err) {
       replace(status, errorBox(err, { what: 'Upload refused' }));
@@ -195,12 +259,13 @@ function setupForm() {
     } finally {
       uploading = null;
       submitButton.disabled = false;
+      smokeButton.disabled = false;
       cancel.hidden = true;
       setTimeout(() => {
         if (!uploading) $('#upload-progress').hidden = true;
       }, 1500);
     }
-  });
+  }
 }
 
 function statusBadge(st) {
@@ -222,7 +287,7 @@ async function loadSelection() {
 }
 
 function selectable(x) {
-  return selection && x.status === 'scored' && (x.phase === undefined || x.phase === selection.phase);
+  return selection && x.status === 'scored' && x.mode !== 'smoke' && (x.phase === undefined || x.phase === selection.phase);
 }
 
 async function saveSelection(ids, box) {
@@ -259,6 +324,12 @@ function cancelButton(x) {
   return button;
 }
 
+function logButton(x) {
+  const button = h('button', { type: 'button', class: 'button small', text: 'Log', 'aria-label': `Log of submission #${x.id}` });
+  button.addEventListener('click', () => showLog(x.id).then(() => $('#run-log').scrollIntoView()));
+  return button;
+}
+
 function renderMine() {
   const box = $('#mine');
   if (!me) return replace(box, section('Log in to see your submissions.'));
@@ -269,11 +340,13 @@ function renderMine() {
       h('td', { class: 'num', text: `#${x.id}` }),
       h('td', {}, timeEl(x.created_at)),
       h('td', { class: 'desc' }, x.description ? h('bdi', { text: x.description }) : h('span', { class: 'muted', text: '—' })),
-      h('td', {}, statusBadge(x.status)),
-      h('td', { class: 'num score', text: score(x.public_score) }),
-      h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null),
+      h('td', {}, statusBadge(x.status), x.mode === 'smoke' ? h('span', { class: 'badge badge-smoke', text: 'smoke' }) : null,
+        pending(x) && x.stage && x.stage !== x.status ? h('span', { class: 'muted', text: ` ${x.stage}` }) : null),
+      h('td', { class: 'num score', text: x.mode === 'smoke' ? (x.smoke_score === undefined || x.smoke_score === null ? '—' : `sample: ${score(x.smoke_score)}`) : score(x.public_score) }),
+      h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null,
+        x.wall_seconds !== undefined ? h('span', { class: 'muted run-usage', text: ` ${x.wall_seconds.toFixed(1)} s, ${Math.round(x.peak_memory_mb)} MB` }) : null),
       selection ? h('td', { class: 'pick' }, selectable(x) ? selectBox(x) : null) : null,
-      h('td', {}, x.status === 'queued' ? cancelButton(x) : null)),
+      h('td', {}, x.status === 'queued' ? cancelButton(x) : null, x.kind === 'code' ? logButton(x) : null)),
   );
   const note = selection
     ? h('p', { class: 'help', id: 'selection-note' },
@@ -407,6 +480,7 @@ async function main() {
   replace(status);
   $('#challenge').hidden = false;
   setupForm();
+  renderSubmitKind();
   renderOverview();
   renderHead();
   renderTerms();

@@ -1,0 +1,365 @@
+"""Code-execution challenges (API.md section 4, issue 11), end to end through a live server: the example
+challenge challenges/tissuenet-code-demo (with shorter limits) takes a zip of code, runs it sandboxed on the hidden
+tiles, and scores what it writes; smoke runs show their log and leave the quota alone; a full run's log is hidden
+from the participant and shown to the organizer; hostile code fails or is contained and nothing survives a run; a
+server killed during a run runs it again, once.
+
+usage: python3 test_code_runs.py --concours BUILD/concours --source REPO [unittest args]
+"""
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import unittest
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "http"))
+import harness  # noqa: E402
+
+SLUG = "tissuenet-code-demo"
+RUN_TIMEOUT = 120
+SANDBOX_UID_BASE = 1900000000
+
+
+def zip_of(files):
+    """A zip archive (bytes) of {name: text}."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, text in files.items():
+            z.writestr(name, text)
+    return buf.getvalue()
+
+
+def tar_gz_of(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def demo(*parts):
+    return harness.source_path("challenges", SLUG, *parts)
+
+
+def baseline():
+    with open(demo("baseline", "main.py")) as f:
+        return f.read()
+
+
+def expected_scores():
+    """The baseline's predictions on the hidden tiles, computed here by running it directly (not through the
+    server), scored with the TissueNet cost matrix independently of concours: (public, private)."""
+    out = tempfile.mkdtemp(prefix="concours-code-expected-")
+    try:
+        subprocess.run([sys.executable, demo("baseline", "main.py"), "--data", demo("hidden"), "--output", out],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+        with open(os.path.join(out, "submission.csv"), newline="") as f:
+            pred = {r["filename"]: max(range(4), key=lambda k: float(r[str(k)])) for r in csv.DictReader(f)}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    with open(demo("challenge.json")) as f:
+        matrix = json.load(f)["metric"]["params"]["matrix"]
+    costs = {"Public": [], "Private": []}
+    with open(demo("private", "solution.csv"), newline="") as f:
+        for r in csv.DictReader(f):
+            truth = max(range(4), key=lambda k: float(r[str(k)]))
+            costs[r["Usage"]].append(matrix[truth][pred[r["filename"]]])
+    return tuple(round(1 - sum(costs[s]) / len(costs[s]), 4) for s in ("Public", "Private"))
+
+
+def sandbox_processes():
+    """Processes running as a sandbox uid (what a run could leave behind), as 'pid uid command' lines."""
+    out = subprocess.run(["ps", "-eo", "pid=,uid=,args="], stdout=subprocess.PIPE, check=True).stdout.decode()
+    left = []
+    for line in out.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= SANDBOX_UID_BASE:
+            left.append(line.strip())
+    return left
+
+
+HOSTILE_READS = r'''
+import os, socket, sys
+paths = sys.argv[1:]
+for p in paths:
+    try:
+        with open(p, "rb") as f:
+            f.read(64)
+        print("READ-OK", p)
+    except OSError as e:
+        print("read refused", p, type(e).__name__)
+for p in ("/code/new.txt", "/data/new.txt", "/code/main.py"):
+    try:
+        with open(p, "a") as f:
+            f.write("x")
+        print("WRITE-OK", p)
+    except OSError as e:
+        print("write refused", p, type(e).__name__)
+port = int(os.environ.get("PORT", "0") or 0)
+for host in ("127.0.0.1", "::1"):
+    try:
+        s = socket.create_connection((host, PORT), timeout=3)
+        print("CONNECT-OK", host)
+        s.close()
+    except OSError as e:
+        print("connect refused", host, type(e).__name__)
+print("DATA", sorted(os.listdir("/data")))
+print("PIDS", len([p for p in os.listdir("/proc") if p.isdigit()]))
+print("UID", os.getuid())
+'''
+
+
+class CodeRunTest(harness.ServerTest):
+    USERS = [("org", "organizer")]
+
+    @classmethod
+    def make_server(cls):
+        server = harness.Server(bundles=[], workers=2)
+        dest = os.path.join(server.challenges, SLUG)
+        shutil.copytree(demo(), dest, ignore=shutil.ignore_patterns("baseline"))
+        with open(os.path.join(dest, "challenge.json")) as f:
+            doc = json.load(f)
+        doc["phases"][0]["max_per_day"] = 3
+        doc["submission"]["limits"].update({"smoke_wall_seconds": 8, "wall_seconds": 30, "output_mb": 16,
+                                            "memory_mb": 512})
+        doc["submission"]["smoke_per_day"] = 30
+        with open(os.path.join(dest, "challenge.json"), "w") as f:
+            json.dump(doc, f)
+        return server
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.org = cls.server.client()
+        assert cls.org.login("org").status == 200
+
+    def participant(self, name):  # noqa: D102 (the shared helper, on this challenge)
+        return super().participant(name, slug=SLUG)
+
+    def send(self, client, archive, mode=None):
+        path = "/api/v1/challenges/%s/submissions" % SLUG + ("?mode=" + mode if mode else "")
+        return client.request("POST", path, body=archive, headers={"Content-Type": "application/zip"})
+
+    def run_code(self, client, archive, mode=None):
+        r = self.send(client, archive, mode)
+        self.assertEqual(r.status, 201, r)
+        return client.wait_done(r.json()["id"], timeout=RUN_TIMEOUT)
+
+    def log_of(self, client, sid):
+        return client.get("/api/v1/submissions/%d/log" % sid)
+
+    # ------------------------------------------------------------------------------------------ scoring
+    def test_baseline_scores_what_an_independent_computation_gives(self):
+        alice = self.participant("alice")
+        sub = self.run_code(alice, zip_of({"main.py": baseline()}))
+        self.assertEqual(sub["status"], "scored", sub)
+        self.assertEqual((sub["kind"], sub["mode"]), ("code", "full"))
+        self.assertEqual(sub["public_score"], expected_scores()[0])
+        self.assertNotIn("private_score", sub)
+        self.assertGreater(sub["wall_seconds"], 0)
+        self.assertGreater(sub["peak_memory_mb"], 0)
+        self.assertRegex(sub["runtime_sha256"], "^[0-9a-f]{64}$")
+        board = alice.leaderboard(SLUG).json()["rows"]
+        self.assertEqual([(r["name"], r["score"]) for r in board], [("alice", expected_scores()[0])])
+        # the organizer sees the private score, and the code's log
+        staff_view = self.org.submission(sub["id"]).json()
+        self.assertEqual(staff_view["private_score"], expected_scores()[1])
+        log = self.log_of(self.org, sub["id"])
+        self.assertEqual(log.status, 200, log)
+        self.assertIn("wrote 80 predictions", log.json()["log"])
+        # a tar.gz with the code in a folder is the same code
+        sub2 = self.run_code(alice, tar_gz_of({"mycode/main.py": baseline()}))
+        self.assertEqual((sub2["status"], sub2["public_score"]), ("scored", expected_scores()[0]), sub2)
+
+    # ------------------------------------------------------------------------------------------ smoke runs
+    def test_smoke_runs_show_their_log_and_leave_the_quota_alone(self):
+        bob = self.participant("bob")
+        before = bob.challenge(SLUG).json()
+        code = baseline().replace('print(f"wrote', 'print("SMOKE-MARKER", file=sys.stderr)\n    print(f"wrote')
+        for _ in range(4):  # more than the phase's 3 a day
+            sub = self.run_code(bob, zip_of({"main.py": code}), "smoke")
+            self.assertEqual((sub["status"], sub["mode"]), ("scored", "smoke"), sub)
+            self.assertIsNone(sub["public_score"])
+            self.assertIsInstance(sub["smoke_score"], float)
+        log = self.log_of(bob, sub["id"])
+        self.assertEqual(log.status, 200, log)
+        self.assertIn("SMOKE-MARKER", log.json()["log"])
+        self.assertIn("8/8", log.json()["log"])
+        self.assertFalse(log.json()["running"])
+        tail = bob.get("/api/v1/submissions/%d/log?offset=%d" % (sub["id"], log.json()["length"] - 5)).json()
+        self.assertEqual(tail["log"], log.json()["log"][-5:])
+        # never on the leaderboard, and the quota is whole: three full runs still go through
+        self.assertNotIn("bob", [r["name"] for r in bob.leaderboard(SLUG).json()["rows"]])
+        after = bob.challenge(SLUG).json()
+        for key in ("used_today", "left_today", "used_total", "left_total"):
+            self.assertEqual(before["quota"][key], after["quota"][key], key)
+        for _ in range(3):
+            self.assertEqual(self.send(bob, zip_of({"main.py": "raise SystemExit(3)"})).status, 201)
+        # smoke runs have their own cap
+        carol = self.participant("carol")
+        self.assertEqual(self.send(carol, zip_of({"main.py": ""}), "nightly").status, 400)
+
+    def test_a_smoke_runs_log_is_streamed_while_it_runs(self):
+        ivan = self.participant("ivan")
+        code = ("import sys, time\nprint('tick', flush=True)\ntime.sleep(4)\nprint('tock', flush=True)\n")
+        r = self.send(ivan, zip_of({"main.py": code}), "smoke")
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["id"]
+        deadline = time.time() + RUN_TIMEOUT
+        seen = None
+        while time.time() < deadline:
+            log = self.log_of(ivan, sid).json()
+            if log["running"] and "tick" in log["log"]:
+                seen = log
+                break
+            time.sleep(0.1)
+        self.assertIsNotNone(seen, "the log never showed 'tick' while the run was in progress")
+        self.assertNotIn("tock", seen["log"])
+        self.assertEqual(ivan.submission(sid).json()["stage"], "running")
+        sub = ivan.wait_done(sid, timeout=RUN_TIMEOUT)
+        self.assertEqual(sub["error"]["code"], "no_output", sub)
+        final = self.log_of(ivan, sid).json()
+        self.assertEqual((final["running"], final["log"]), (False, "tick\ntock\n"))
+
+    # ------------------------------------------------------------------------------------------ logs
+    def test_a_full_runs_log_is_hidden_from_the_participant_and_shown_to_the_organizer(self):
+        dave = self.participant("dave")
+        code = "import os\nprint('HIDDEN-' + str(len(os.listdir('/data'))))\nraise SystemExit(4)\n"
+        sub = self.run_code(dave, zip_of({"main.py": code}))
+        self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "code_failed"), sub)
+        self.assertIn("status 4", sub["error"]["message"])
+        self.assertNotIn("HIDDEN", json.dumps(sub))
+        r = self.log_of(dave, sub["id"])
+        self.assertEqual((r.status, r.error_code()), (403, "log_hidden"), r)
+        self.assertNotIn(b"HIDDEN", r.body)
+        r = self.log_of(self.org, sub["id"])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("HIDDEN-81", r.json()["log"])  # 80 tiles and test_metadata.csv
+        self.assertIn("code run (full)", r.json()["scoring_log"])
+        # another participant sees nothing of it
+        eve = self.participant("eve")
+        self.assertEqual(self.log_of(eve, sub["id"]).status, 404)
+        self.assertEqual(eve.submission(sub["id"]).status, 404)
+
+    # ------------------------------------------------------------------------------------------ refusals
+    def test_uploads_that_are_not_code_archives_are_refused(self):
+        frank = self.participant("frank")
+        r = frank.upload(b"filename,0,1,2,3\nH0000.png,1,0,0,0\n", slug=SLUG)
+        self.assertEqual((r.status, r.error_code()), (415, "unsupported_media_type"), r)
+        self.assertIn("zip or tar.gz", r.json()["error"]["message"])
+        evil = io.BytesIO()
+        with zipfile.ZipFile(evil, "w") as z:
+            z.writestr("../escape.py", "print(1)")
+        sub = self.run_code(frank, evil.getvalue())
+        self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "invalid_archive"), sub)
+        sub = self.run_code(frank, zip_of({"main.py": "print('no output')"}))
+        self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "no_output"), sub)
+        self.assertIn("/output/submission.csv", sub["error"]["message"])
+        sub = self.run_code(frank, zip_of({"main.py": "open('/output/submission.csv','w').write('a,b\\n1,2\\n')"}),
+                            "smoke")
+        self.assertEqual(sub["status"], "failed", sub)
+        self.assertNotEqual(sub["error"]["code"], "scoring_error", sub)
+
+    # ------------------------------------------------------------------------------------------ hostile code
+    def test_hostile_code_reads_writes_and_connects_nothing(self):
+        grace = self.participant("grace")
+        secret_paths = [os.path.join(self.server.data, "concours.db"),
+                        os.path.join(self.server.data, "challenges"),
+                        "/proc/%d/environ" % self.server.proc.pid, "/proc/1/root/etc/hostname", "/etc/shadow"]
+        for root, _dirs, files in os.walk(os.path.join(self.server.data, "challenges")):
+            secret_paths += [os.path.join(root, f) for f in files if f in ("solution.csv", "H0000.png")]
+        code = HOSTILE_READS.replace("PORT)", "%d)" % self.server.port)
+        code = "import sys\nsys.argv[1:] = %r\n" % secret_paths + code
+        sub = self.run_code(grace, zip_of({"main.py": code}), "smoke")
+        log = self.log_of(grace, sub["id"]).json()["log"]
+        self.assertIn("read refused", log)
+        for bad in ("READ-OK", "WRITE-OK", "CONNECT-OK"):
+            self.assertNotIn(bad, log)
+        listing = log.split("DATA ")[1].splitlines()[0]
+        self.assertIn("S0000.png", listing)        # the smoke tiles are there,
+        self.assertNotIn("H0000.png", listing)     # the hidden ones are not,
+        self.assertNotIn("solution.csv", listing)  # nor the smoke sample's answers
+        self.assertLess(int(log.split("PIDS ")[1].split()[0]), 10)  # its own PID namespace, not the host's
+        uid = int(log.split("UID ")[1].split()[0])
+        self.assertGreaterEqual(uid, SANDBOX_UID_BASE)
+
+    def test_limits_name_the_limit_and_nothing_survives_a_run(self):
+        henry = self.participant("henry")
+        sleeper = self.run_code(henry, zip_of({"main.py": "import time\ntime.sleep(600)\n"}), "smoke")
+        self.assertEqual((sleeper["status"], sleeper["error"]["code"]), ("failed", "time_limit"), sleeper)
+        self.assertIn("smoke_wall_seconds", sleeper["error"]["message"])
+        daemon = ("import os, subprocess\n"
+                  "subprocess.Popen(['setsid', 'sleep', '1000'], start_new_session=True)\n"
+                  "if os.fork() == 0:\n    os.setsid()\n    import time\n    time.sleep(1000)\n"
+                  "print('parent exits')\n")
+        sub = self.run_code(henry, zip_of({"main.py": daemon}), "smoke")
+        self.assertEqual(sub["status"], "failed", sub)
+        bomb = "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n"
+        sub = self.run_code(henry, zip_of({"main.py": bomb}), "smoke")
+        self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "time_limit"), sub)
+        filler = ("import os\nf = open('/output/submission.csv', 'wb')\nblock = b'0' * (1 << 20)\n"
+                  "try:\n    for _ in range(10240):\n        f.write(block)\n        f.flush()\n"
+                  "except OSError as e:\n    print('stopped:', e)\n")
+        sub = self.run_code(henry, zip_of({"main.py": filler}), "smoke")
+        self.assertEqual(sub["status"], "failed", sub)
+        log = self.log_of(henry, sub["id"]).json()["log"]
+        self.assertTrue("stopped:" in log or "File too large" in log or "Errno" in log, log)
+        self.assertEqual(sandbox_processes(), [])
+        tmp = os.path.join(self.server.data, "tmp")
+        self.assertEqual([n for n in os.listdir(tmp) if n.startswith("run-")], [])
+
+
+class RestartTest(unittest.TestCase):
+    """A server killed (SIGKILL) while a code run is in progress runs it again at its next start, once."""
+
+    def test_a_run_interrupted_by_a_crash_is_run_again_once(self):
+        server = harness.Server(bundles=[], workers=1)
+        shutil.copytree(demo(), os.path.join(server.challenges, SLUG), ignore=shutil.ignore_patterns("baseline"))
+        try:
+            server.start()
+            c = server.client()
+            self.assertEqual(c.register("judy").status, 201)
+            self.assertEqual(c.login("judy").status, 200)
+            self.assertEqual(c.accept_terms(SLUG).status, 204)
+            code = "import time\ntime.sleep(3)\n" + baseline()
+            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=zip_of({"main.py": code}))
+            self.assertEqual(r.status, 201, r)
+            sid = r.json()["id"]
+            deadline = time.time() + RUN_TIMEOUT
+            while c.submission(sid).json().get("stage") != "running":
+                self.assertLess(time.time(), deadline, "the run never started")
+                time.sleep(0.05)
+            server.proc.kill()
+            server.proc.wait()
+            deadline = time.time() + 30
+            while sandbox_processes() and time.time() < deadline:  # the run dies with its server
+                time.sleep(0.1)
+            self.assertEqual(sandbox_processes(), [])
+            while server.lines.get(timeout=30) is not None:  # the first server's output, to its end
+                pass
+            server.port = None
+            server.start()
+            c = server.client()
+            self.assertEqual(c.login("judy").status, 200)
+            sub = c.wait_done(sid, timeout=RUN_TIMEOUT)
+            self.assertEqual(sub["status"], "scored", sub)
+            self.assertEqual(sub["public_score"], expected_scores()[0])
+            rows = c.leaderboard(SLUG).json()["rows"]
+            self.assertEqual([(r["name"], r["submissions"]) for r in rows], [("judy", 1)])
+        finally:
+            server.stop(check=False)
+
+
+if __name__ == "__main__":
+    harness.main()

@@ -1,0 +1,62 @@
+// Why this file exists: a code-execution challenge in a real browser (docs/code.md): the page says it takes
+// code, a smoke test uploads the archive and shows the run's log live (its stdout and stderr) and its score on
+// the sample, the smoke run is marked and costs no submission, and a full run shows its stage, then its wall
+// time and peak memory, without its log.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run, assert, apiClient, eventually, say, loginTo } from './lib.mjs';
+
+const SLUG = 'tissuenet-code-demo';
+
+// A zip of {name: text}, written by Python's zipfile (the standard library: no npm package for zips).
+function zipOf(file, files) {
+  const script = 'import json,sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],"w")\nfor k,v in json.loads(sys.argv[2]).items(): z.writestr(k,v)\nz.close()';
+  execFileSync('python3', ['-c', script, file, JSON.stringify(files)]);
+  return file;
+}
+
+await run('code', async ({ url, page, shot, source }) => {
+  const api = apiClient(url);
+  const kim = await api.participant('kim_code');
+  const terms = await api.call('POST', `/challenges/${SLUG}/terms`, { token: kim.token, json: { version: 1 } });
+  assert(terms.status === 204, `terms → ${terms.status}`);
+  const files = fs.mkdtempSync(path.join(os.tmpdir(), 'concours-web-code-'));
+  const baseline = fs.readFileSync(path.join(source, 'challenges', SLUG, 'baseline', 'main.py'), 'utf8');
+  const marked = baseline.replace('def main():', 'def main():\n    print("LOG-MARKER from the smoke run", file=sys.stderr, flush=True)');
+  const smokeZip = zipOf(path.join(files, 'smoke.zip'), { 'main.py': marked });
+  try {
+    await loginTo(page, kim, `challenge.html?slug=${SLUG}#submit`);
+    await page.getByRole('heading', { name: 'Submit code' }).waitFor();
+    await page.locator('#quota').locator('text=5 left today').waitFor();
+    await page.getByLabel('Code archive').setInputFiles(smokeZip);
+    await page.getByRole('button', { name: 'Smoke test' }).click();
+    await page.locator('#upload-status .alert-ok', { hasText: 'smoke run' }).waitFor();
+    const log = page.locator('#run-log-body');
+    await eventually(async () => (await log.textContent()).includes('LOG-MARKER'), 90000, 'the smoke log to show the marker');
+    await eventually(async () => (await log.textContent()).includes('wrote 8 predictions'), 90000, 'the smoke run to finish');
+    const row = page.locator('#mine tbody tr').first();
+    await eventually(async () => (await row.getAttribute('data-status')) === 'scored', 90000, 'the smoke run to be scored');
+    assert((await row.locator('.badge-smoke').count()) === 1, 'the smoke run is marked');
+    assert(/sample: \d/.test(await row.locator('td.score').textContent()), 'its score on the sample is shown');
+    assert(/\d+\.\d s, \d+ MB/.test(await row.locator('td.detail').textContent()), 'wall time and peak memory are shown');
+    await page.locator('#quota').locator('text=5 left today').waitFor(); // no submission spent
+    say('smoke run row:', (await row.textContent()).replace(/\s+/g, ' '));
+    await shot('smoke-run-log');
+
+    // A full run: counted, with a stage while it runs, and no log for the participant.
+    const fullZip = zipOf(path.join(files, 'full.zip'), { 'main.py': baseline });
+    await page.getByLabel('Code archive').setInputFiles(fullZip);
+    await page.getByRole('button', { name: 'Upload and run' }).click();
+    await page.locator('#upload-status .alert-ok', { hasText: 'submission' }).waitFor();
+    const full = page.locator('#mine tbody tr').first();
+    await eventually(async () => (await full.getAttribute('data-status')) === 'scored', 90000, 'the full run to be scored');
+    await page.locator('#quota').locator('text=4 left today').waitFor();
+    await full.getByRole('button', { name: /Log of submission/ }).click();
+    await page.locator('#run-log-state', { hasText: 'organizers only' }).waitFor();
+    await shot('full-run');
+  } finally {
+    fs.rmSync(files, { recursive: true, force: true });
+  }
+}, { extraBundles: [SLUG] });
