@@ -126,11 +126,15 @@ static json_t *ranking_row(sqlite3_stmt *st, void *arg)
   if (sqlite3_column_type(st, 7) != SQLITE_NULL && sqlite3_column_type(st, 8) != SQLITE_NULL)
     ci = json_pack("[f,f]", dbi_round(sqlite3_column_double(st, 7), precision),
                    dbi_round(sqlite3_column_double(st, 8), precision));
-  return json_pack("{s:n,s:s,s:I,s:b,s:I,s:b,s:o,s:o,s:o,s:n,s:o,s:b}", "rank", "team", dbi_col_text(st, 2), "team_id",
-                   (json_int_t)sqlite3_column_int64(st, 1), "disqualified", sqlite3_column_int(st, 3), "submission_id",
-                   (json_int_t)sqlite3_column_int64(st, 0), "selected", sqlite3_column_int(st, 4), "public_score",
-                   dbi_col_score(st, 5, precision), "private_score", dbi_col_score(st, 6, precision), "ci", ci,
-                   "rank_range", "created_at", dbi_col_time(st, 9), "log_available", sqlite3_column_int(st, 10));
+  json_t *o =
+    json_pack("{s:n,s:s,s:I,s:b,s:I,s:b,s:o,s:o,s:o,s:n,s:o,s:b}", "rank", "team", dbi_col_text(st, 2), "team_id",
+              (json_int_t)sqlite3_column_int64(st, 1), "disqualified", sqlite3_column_int(st, 3), "submission_id",
+              (json_int_t)sqlite3_column_int64(st, 0), "selected", sqlite3_column_int(st, 4), "public_score",
+              dbi_col_score(st, 5, precision), "private_score", dbi_col_score(st, 6, precision), "ci", ci, "rank_range",
+              "created_at", dbi_col_time(st, 9), "log_available", sqlite3_column_int(st, 10));
+  if (o != NULL && sqlite3_column_type(st, 11) != SQLITE_NULL) /* a code run: the runtime it ran on */
+    json_object_set_new(o, "runtime_sha256", json_string(dbi_col_text(st, 11)));
+  return o;
 }
 
 json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
@@ -141,7 +145,7 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
   sqlite3_stmt *st = dbi_prepare(
     db,
     "WITH cand AS (SELECT s.id, s.team_id, s.public_score, s.private_score, s.private_ci_lo, s.private_ci_hi,"
-    "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq,"
+    "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq, s.runtime_sha256,"
     "  EXISTS(SELECT 1 FROM selections x WHERE x.submission_id=s.id) AS selected,"
     "  row_number() OVER (PARTITION BY s.team_id ORDER BY s.disqualified_at IS NOT NULL, CASE WHEN ?2 "
     "    THEN -score_round(s.public_score,?3) ELSE score_round(s.public_score,?3) END, s.created_at, s.id) AS "
@@ -154,7 +158,7 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
     " final AS (SELECT pool.*, row_number() OVER (PARTITION BY team_id ORDER BY dq, CASE WHEN ?2 "
     "   THEN -score_round(private_score,?3) ELSE score_round(private_score,?3) END, created_at, id) AS r FROM pool) "
     "SELECT f.id, f.team_id, t.name, t.disqualified_at IS NOT NULL OR f.dq, f.selected, f.public_score,"
-    "  f.private_score, f.private_ci_lo, f.private_ci_hi, f.created_at, f.has_log "
+    "  f.private_score, f.private_ci_lo, f.private_ci_hi, f.created_at, f.has_log, f.runtime_sha256 "
     "FROM final f JOIN teams t ON t.id=f.team_id WHERE f.r=1 "
     "ORDER BY t.disqualified_at IS NOT NULL OR f.dq, CASE WHEN ?2 THEN -score_round(f.private_score,?3) "
     "  ELSE score_round(f.private_score,?3) END, f.created_at, f.id");

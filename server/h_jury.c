@@ -208,11 +208,14 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
   {
     if (json_is_true(json_object_get(row, "disqualified")))
       continue;
-    json_array_append_new(out, json_pack("{s:O,s:O,s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "team",
-                                         json_object_get(row, "team"), "submission_id",
-                                         json_object_get(row, "submission_id"), "private_score",
-                                         json_object_get(row, "private_score"), "public_score",
-                                         json_object_get(row, "public_score")));
+    json_t *item =
+      json_pack("{s:O,s:O,s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "team", json_object_get(row, "team"),
+                "submission_id", json_object_get(row, "submission_id"), "private_score",
+                json_object_get(row, "private_score"), "public_score", json_object_get(row, "public_score"));
+    json_t *runtime = json_object_get(row, "runtime_sha256"); /* code runs: what the code ran on (API.md 4) */
+    if (item != NULL && runtime != NULL)
+      json_object_set(item, "runtime_sha256", runtime);
+    json_array_append_new(out, item);
   }
   util_iso8601(now, at);
   json_t *doc =

@@ -361,5 +361,40 @@ class RestartTest(unittest.TestCase):
             server.stop(check=False)
 
 
+class PublishTest(unittest.TestCase):
+    """The signed final ranking names the runtime each ranked code run ran on (API.md section 4)."""
+
+    def test_the_signed_ranking_carries_the_runtime_identity(self):
+        tmp = tempfile.mkdtemp(prefix="concours-code-clock-")
+        clock = os.path.join(tmp, "clock")
+        with open(clock, "w") as f:
+            f.write("%d\n" % 1780000000)  # 2026-05-28: the development phase is open
+        server = harness.Server(bundles=[], workers=1, extra_args=["--test-clock", clock])
+        shutil.copytree(demo(), os.path.join(server.challenges, SLUG), ignore=shutil.ignore_patterns("baseline"))
+        try:
+            server.add_user("juno", "jury")
+            server.start()
+            c = server.client()
+            self.assertEqual(c.register("kate").status, 201)
+            self.assertEqual(c.login("kate").status, 200)
+            self.assertEqual(c.accept_terms(SLUG).status, 204)
+            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=zip_of({"main.py": baseline()}))
+            self.assertEqual(r.status, 201, r)
+            sub = c.wait_done(r.json()["id"], timeout=RUN_TIMEOUT)
+            self.assertEqual(sub["status"], "scored", sub)
+            with open(clock, "w") as f:
+                f.write("%d\n" % 1960000000)  # 2032: every phase has ended
+            jury = server.client()
+            self.assertEqual(jury.login("juno").status, 200)
+            r = jury.post("/api/v1/challenges/%s/publish" % SLUG, {"reason": "checked"})
+            self.assertEqual(r.status, 200, r)
+            doc = c.get("/api/v1/challenges/%s/ranking" % SLUG).json()
+            self.assertEqual([(row["team"], row["runtime_sha256"]) for row in doc["rows"]],
+                             [("kate", sub["runtime_sha256"])])
+        finally:
+            server.stop(check=False)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     harness.main()
