@@ -20,6 +20,7 @@
 #include "db.h"
 #include "def.h"
 #include "extract.h"
+#include "oci.h"
 #include "metrics.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
@@ -343,6 +344,9 @@ static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *f
   }
   if (c->code && copy_code_inputs(dir, d, version_dir, err, sizeof(err)) != 0)
     goto fail;
+  if (d->code.runtime_sha256[0] != '\0' && (util_fmt(dst, sizeof(dst), "%s/runtime.sha256", version_dir) != 0 ||
+                                            util_write_file_atomic(dst, d->code.runtime_sha256, 64, 0644) != 0))
+    goto fail;
   return 0;
 fail:
   bundle_problem(p, "(import)", NULL, "could not copy the bundle into the data folder: %s", err);
@@ -597,6 +601,39 @@ static void check_code(const char *dir, struct challenge_def *d, struct bundle_p
   free(params);
 }
 
+static void work_base(char *out, size_t n);
+
+/* An "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing; into a
+ * temporary folder, removed again, when only checking), its identity in D->code.runtime_sha256. */
+static void check_runtime(const char *dir, struct challenge_def *d, int check_only, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], err[512], tmp[APP_PATH_MAX], work[APP_PATH_MAX], rootfs[APP_PATH_MAX];
+  const char *rel = d->code.runtime_archive;
+  if (!d->c.code || strcmp(d->code.runtime_kind, "oci") != 0 || rel[0] == '\0')
+    return;
+  if (!regular_file(dir, rel, path, sizeof(path))) {
+    bundle_problem(p, rel, "submission.runtime.archive", "missing: the image archive is not in the bundle");
+    return;
+  }
+  int rc;
+  if (check_only) {
+    work_base(tmp, sizeof(tmp));
+    size_t len = strlen(tmp);
+    if (util_fmt(tmp + len, sizeof(tmp) - len, "/concours-oci-XXXXXX") != 0 || mkdtemp(tmp) == NULL ||
+        util_fmt(work, sizeof(work), "%s/work", tmp) != 0 || util_fmt(rootfs, sizeof(rootfs), "%s/rootfs", tmp) != 0 ||
+        mkdir(work, 0700) != 0 || mkdir(rootfs, 0755) != 0) {
+      bundle_problem(p, rel, NULL, "cannot create a temporary folder to unpack the image: %s", strerror(errno));
+      return;
+    }
+    rc = oci_unpack(path, work, rootfs, d->code.runtime_sha256, err, sizeof(err));
+    store_remove_tree(tmp);
+  } else {
+    rc = oci_cached(path, d->code.runtime_sha256, rootfs, sizeof(rootfs), err, sizeof(err));
+  }
+  if (rc != 0)
+    bundle_problem(p, rel, "submission.runtime.archive", "%s", err[0] != '\0' ? err : "cannot unpack the image");
+}
+
 /* Copies a code challenge's inputs: the hidden ones to VERSION_DIR/inputs/test, the smoke sample (its solution.csv
  * aside) to inputs/smoke, and that solution to private/smoke_solution.csv. Folders 0755 and files 0644: the sandbox
  * uid reads them through an fd bind; the data folder itself stays closed. Returns 0 or -1 with ERR. */
@@ -670,6 +707,8 @@ static int bundle_hash(const char *definition, const char *overview, const char 
     sort_strings(listing); /* readdir's order differs between two copies of one folder */
     json_array_append_new(parts, listing);
   }
+  if (d->code.runtime_sha256[0] != '\0') /* an oci runtime: its identity */
+    json_array_append_new(parts, json_string(d->code.runtime_sha256));
   const char *inputs[2] = {d->c.code ? d->code.test_rel : "", d->c.code ? d->code.smoke_rel : ""};
   for (int k = 0; k < 2; k++) { /* a code challenge's inputs, hidden and smoke */
     if (inputs[k][0] == '\0')
@@ -826,6 +865,8 @@ static int import_folder(const struct import_job *job, const char *dir)
   check_files(dir, d, files, p);
   check_truth(dir, d, p, truth_sha);
   check_code(dir, d, p);
+  if (!has_problems(p))
+    check_runtime(dir, d, opts->mode == BUNDLE_CHECK, p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
   if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)

@@ -103,7 +103,7 @@ static void outcome(const struct coderun_spec *spec, const struct sandbox_result
 
 void coderun_run(const struct coderun_spec *spec, const atomic_int *stop, struct coderun_result *r)
 {
-  char stage[APP_PATH_MAX] = "", code[APP_PATH_MAX], root[APP_PATH_MAX], output[APP_PATH_MAX], msg[400], mode[32];
+  char stage[APP_PATH_MAX] = "", code[APP_PATH_MAX], root[APP_PATH_MAX], output[APP_PATH_MAX], msg[400];
   struct sandbox_result sr;
   int pred = -1;
   memset(r, 0, sizeof(*r));
@@ -134,11 +134,13 @@ void coderun_run(const struct coderun_spec *spec, const atomic_int *stop, struct
     error(r, "cannot create the output copy");
     goto out;
   }
-  snprintf(mode, sizeof(mode), "CONCOURS_MODE=%s", spec->mode_smoke ? "smoke" : "full");
-  char *argv[] = {"/usr/bin/env", mode, "/bin/sh", "-c", (char *)spec->command, NULL};
+  char *argv[] = {"/bin/sh", "-c", (char *)spec->command, NULL};
   struct sandbox_spec s;
   memset(&s, 0, sizeof(s));
   s.argv = argv;
+  s.rootfs = spec->rootfs;
+  s.env[0] = "CONCOURS_MODE";
+  s.env[1] = spec->mode_smoke ? "smoke" : "full";
   s.binds[0] = (struct sandbox_bind){root, "/code"};
   s.binds[1] = (struct sandbox_bind){spec->inputs, "/data"};
   s.nbinds = 2;

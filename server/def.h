@@ -33,6 +33,7 @@ struct def_code {
   char output[129];          /* the file the code writes in /output; default "submission.csv" */
   char participant_logs[17]; /* "smoke" (default), "all" or "none" */
   int wall_s, smoke_wall_s, memory_mb, gpus, output_mb;
+  char runtime_sha256[65]; /* oci: the image's identity, set by bundle.c once it is unpacked */
 };
 
 /* A parsed, validated definition. Owned by the caller of def_parse, released with def_free. */

@@ -81,7 +81,7 @@ static int clean_utf8(const unsigned char *s, size_t len)
 }
 
 /* Checks an entry name; returns NULL when acceptable, else why not. */
-static const char *bad_name(const char *name, size_t max)
+const char *extract_bad_name(const char *name, size_t max)
 {
   size_t len = strlen(name);
   if (len == 0)
@@ -108,7 +108,7 @@ static const char *bad_name(const char *name, size_t max)
 
 /* Opens (creating when missing) the folder chain of the N-byte prefix of NAME under ROOT, never through a
  * symlink. Returns a directory fd the caller closes, or -1. */
-static int open_parent(int root, const char *name, size_t n, int dir_mode)
+int extract_open_parent(int root, const char *name, size_t n, int dir_mode)
 {
   char seg[256];
   int fd = dup(root), depth = 0;
@@ -140,7 +140,7 @@ static int open_parent(int root, const char *name, size_t n, int dir_mode)
 }
 
 /* Removes everything under the folder fd DIRFD (no symlink followed). */
-static void empty_dir(int dirfd, int depth)
+void extract_empty_dir(int dirfd, int depth)
 {
   DIR *d = fdopendir(dup(dirfd));
   struct dirent *e;
@@ -153,7 +153,7 @@ static void empty_dir(int dirfd, int depth)
       continue;
     int sub = depth < MAX_DEPTH + 2 ? openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
     if (sub >= 0) {
-      empty_dir(sub, depth + 1);
+      extract_empty_dir(sub, depth + 1);
       close(sub);
     }
     unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
@@ -161,7 +161,7 @@ static void empty_dir(int dirfd, int depth)
   closedir(d);
 }
 
-static int write_entry(struct archive *a, int fd, uint64_t *total, uint64_t max, char *err, size_t errlen)
+int extract_write_entry(struct archive *a, int fd, uint64_t *total, uint64_t max, char *err, size_t errlen)
 {
   /* 16 KiB, not more: bundle archives are unpacked in CivetWeb worker threads, whose stacks are 100 KiB */
   char buf[16384];
@@ -246,7 +246,7 @@ int extract_archive(const char *archive_path, const char *dest_dir, const struct
       goto out;
     }
     const char *name = archive_entry_pathname(e);
-    const char *why = name != NULL ? bad_name(name, lim->max_name) : "an entry has no name";
+    const char *why = name != NULL ? extract_bad_name(name, lim->max_name) : "an entry has no name";
     mode_t type = archive_entry_filetype(e);
     if (why == NULL && (archive_entry_hardlink(e) != NULL || archive_entry_symlink(e) != NULL ||
                         (type != AE_IFREG && type != AE_IFDIR)))
@@ -261,7 +261,7 @@ int extract_archive(const char *archive_path, const char *dest_dir, const struct
       len--;
     const char *slash = memrchr(name, '/', len);
     size_t parent_len = slash != NULL ? (size_t)(slash - name) : 0;
-    int dir = open_parent(root, name, type == AE_IFDIR ? len : parent_len, lim->dir_mode);
+    int dir = extract_open_parent(root, name, type == AE_IFDIR ? len : parent_len, lim->dir_mode);
     if (dir < 0) {
       snprintf(err, errlen, "an entry's folder cannot be created (a file of the same name, or too deep)");
       rc = 1;
@@ -281,7 +281,7 @@ int extract_archive(const char *archive_path, const char *dest_dir, const struct
       rc = errno == EEXIST ? 1 : -1;
       goto out;
     }
-    int w = write_entry(a, out, &total, lim->max_bytes, err, errlen);
+    int w = extract_write_entry(a, out, &total, lim->max_bytes, err, errlen);
     if (fchmod(out, (mode_t)lim->file_mode) != 0 || close(out) != 0) {
       if (w == 0)
         snprintf(err, errlen, "cannot write an entry: %s", strerror(errno));
@@ -297,7 +297,7 @@ out:
   if (a != NULL)
     archive_read_free(a);
   if (rc != 0 && root >= 0)
-    empty_dir(root, 0);
+    extract_empty_dir(root, 0);
   if (root >= 0)
     close(root);
   if (fd >= 0)

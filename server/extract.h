@@ -30,4 +30,17 @@ int extract_archive(const char *archive_path, const char *dest_dir, const struct
  * 0 otherwise or when it cannot be read. *GZIP (may be NULL) is set for gzip. */
 int extract_is_archive(const char *path, int *gzip);
 
+/* The pieces of extract_archive that oci.c reuses to apply container image layers with the same care. */
+struct archive;
+/* NULL when NAME (an entry name, at most MAX bytes) is acceptable, else why not (a sentence). */
+const char *extract_bad_name(const char *name, size_t max);
+/* Opens (creating when missing, mode DIR_MODE) the folder chain of the N-byte prefix of NAME under the folder fd
+ * ROOT, never through a symlink (at most 32 deep). Returns a folder fd the caller closes, or -1. */
+int extract_open_parent(int root, const char *name, size_t n, int dir_mode);
+/* Removes everything under the folder fd DIRFD, never following a symlink (DEPTH starts at 0). */
+void extract_empty_dir(int dirfd, int depth);
+/* Copies the current entry's data of A into FD, adding its bytes to *TOTAL: 0, 1 past MAX (ERR says so) or when the
+ * archive is damaged, -1 on a write error. */
+int extract_write_entry(struct archive *a, int fd, uint64_t *total, uint64_t max, char *err, size_t errlen);
+
 #endif

@@ -18,6 +18,7 @@
 #include "db_sandbox.h"
 #include "def.h"
 #include "livelog.h"
+#include "oci.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
 #include "store.h"
@@ -448,11 +449,31 @@ static int run_code(const struct challenge *c, const struct challenge_def *def, 
                               def->limits,
                               k->output_mb,
                               (uint64_t)def->c.code_max_mb << 20,
-                              smoke};
+                              smoke,
+                              NULL};
   spec.limits.wall_s = smoke ? k->smoke_wall_s : k->wall_s;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   spec.limits.cpu_s = spec.limits.wall_s * (int)(ncpu > 0 && ncpu < 1024 ? ncpu : 1); /* threads: CPU > wall */
   spec.limits.memory_mb = k->memory_mb;
+  const char *runtime = coderun_host_runtime_sha256();
+  char rootfs[APP_PATH_MAX], sha_path[APP_PATH_MAX], oci_sha[65] = "";
+  if (strcmp(k->runtime_kind, "oci") == 0) { /* the image bundle.c unpacked, by the identity it recorded */
+    size_t len = 0;
+    char *text =
+      util_fmt(rel, sizeof(rel), "%s/runtime.sha256", c->dir) == 0 && store_path(sha_path, sizeof(sha_path), rel) == 0
+        ? util_read_file(sha_path, 64, &len)
+        : NULL;
+    if (text != NULL && len == 64)
+      memcpy(oci_sha, text, 64);
+    free(text);
+    if (oci_sha[0] == '\0' || oci_rootfs_path(oci_sha, rootfs, sizeof(rootfs)) != 0) {
+      outcome_fail(o, "scoring_error", generic_failure);
+      log_add(o, "the challenge's runtime image is not unpacked in DATA/runtimes: import the bundle again");
+      return -1;
+    }
+    spec.rootfs = rootfs;
+    runtime = oci_sha;
+  }
   livelog_open(job->submission_id, log_public);
   stage_set(job->submission_id, "running");
   coderun_run(&spec, stop, &r);
@@ -465,8 +486,7 @@ static int run_code(const struct challenge *c, const struct challenge_def *def, 
   log_add(o, head);
   if (r.state != CODERUN_STOPPED) {
     sqlite3 *db = db_acquire();
-    db_submission_run(db, job->submission_id, r.log != NULL ? r.log : "", log_public, r.wall_ms, r.maxrss_kb,
-                      coderun_host_runtime_sha256());
+    db_submission_run(db, job->submission_id, r.log != NULL ? r.log : "", log_public, r.wall_ms, r.maxrss_kb, runtime);
     db_release(db);
   }
   livelog_close(job->submission_id);

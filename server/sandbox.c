@@ -239,8 +239,11 @@ struct prep {
   char tmp_size[24], out_opts[128], chdir[APP_PATH_MAX];
   /* privileged runs: where the supervisor re-mounts each bind source and the output tmpfs (VIEW_DIR/bN,
    * VIEW_DIR/out) so that the sandbox uid needs no search permission on the source's folders */
-  char view_src[SANDBOX_MAX_BINDS][24], view_fd[SANDBOX_MAX_BINDS][24], view_out[24];
-  const char *src[SANDBOX_MAX_BINDS], *out_src;
+  char view_src[SANDBOX_MAX_BINDS + 1][24], view_fd[SANDBOX_MAX_BINDS + 1][24], view_out[24];
+  const char *src[SANDBOX_MAX_BINDS + 1], *out_src;
+  /* the spec's binds, then its root file system (inside "/") when it names one */
+  struct sandbox_bind binds[SANDBOX_MAX_BINDS + 1];
+  int nbinds, root_bind;
   const struct sandbox_spec *spec;
   uid_t uid;
   int confined, privileged;
@@ -256,31 +259,41 @@ static void build_bwrap_args(struct prep *p)
   arg3(a, "--unshare-ipc", "--unshare-uts", "--unshare-cgroup");
   arg3(a, "--disable-userns", "--die-with-parent", "--new-session");
   arg2(a, "--hostname", "sandbox");
-  arg3(a, "--ro-bind", "/usr", "/usr");
-  arg3(a, "--symlink", "usr/lib", "/lib");
-  arg3(a, "--symlink", "usr/lib64", "/lib64");
-  arg3(a, "--symlink", "usr/bin", "/bin");
-  arg3(a, "--symlink", "usr/sbin", "/sbin");
-  if (sb.have_alternatives) /* Debian's libblas.so.3 and friends are symlinks into /etc/alternatives */
-    arg3(a, "--ro-bind", "/etc/alternatives", "/etc/alternatives");
-  if (sb.have_ldcache)
-    arg3(a, "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache");
+  if (p->root_bind >= 0) { /* a runtime's root file system (oci.c made its mount points), read-only */
+    arg3(a, "--ro-bind", p->src[p->root_bind], "/");
+    arg2(a, "--tmpfs", "/dev");
+  } else { /* the host's own /usr */
+    arg3(a, "--ro-bind", "/usr", "/usr");
+    arg3(a, "--symlink", "usr/lib", "/lib");
+    arg3(a, "--symlink", "usr/lib64", "/lib64");
+    arg3(a, "--symlink", "usr/bin", "/bin");
+    arg3(a, "--symlink", "usr/sbin", "/sbin");
+    if (sb.have_alternatives) /* Debian's libblas.so.3 and friends are symlinks into /etc/alternatives */
+      arg3(a, "--ro-bind", "/etc/alternatives", "/etc/alternatives");
+    if (sb.have_ldcache)
+      arg3(a, "--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache");
+    arg2(a, "--dir", "/dev");
+  }
   arg2(a, "--proc", "/proc");
-  arg2(a, "--dir", "/dev");
   arg3(a, "--dev-bind", "/dev/null", "/dev/null");
   arg3(a, "--dev-bind", "/dev/zero", "/dev/zero");
   arg3(a, "--dev-bind", "/dev/urandom", "/dev/urandom");
   arg2(a, "--size", p->tmp_size);
   arg2(a, "--tmpfs", "/tmp");
   arg2(a, "--dir", "/sandbox");
-  for (int i = 0; i < s->nbinds; i++)
-    arg3(a, "--ro-bind", p->src[i], s->binds[i].inside);
+  for (int i = 0; i < p->nbinds; i++) {
+    if (i != p->root_bind)
+      arg3(a, "--ro-bind", p->src[i], p->binds[i].inside);
+  }
   if (s->output_host != NULL)
     arg3(a, "--bind", p->out_src, s->output_inside != NULL ? s->output_inside : "/sandbox/output");
   arg2(a, "--remount-ro", "/");
   arg2(a, "--chdir", s->chdir != NULL ? s->chdir : "/sandbox");
   arg(a, "--clearenv");
-  arg3(a, "--setenv", "PATH", "/usr/bin:/bin");
+  arg3(a, "--setenv", "PATH",
+       p->root_bind >= 0 ? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" : "/usr/bin:/bin");
+  for (int i = 0; i + 1 < SANDBOX_MAX_ENV && s->env[i] != NULL && s->env[i + 1] != NULL; i += 2)
+    arg3(a, "--setenv", s->env[i], s->env[i + 1]);
   arg3(a, "--setenv", "LC_ALL", "C.UTF-8");
   arg3(a, "--setenv", "LANG", "C.UTF-8");
   arg3(a, "--setenv", "HOME", "/tmp");
@@ -478,15 +491,15 @@ static int view(const struct prep *p)
   if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
     return -1;
   /* opened in the new namespace (a bind source must belong to it), before VIEW_DIR is covered */
-  for (int i = 0; i < s->nbinds; i++) {
-    int fd = open(s->binds[i].host, O_PATH | O_CLOEXEC);
+  for (int i = 0; i < p->nbinds; i++) {
+    int fd = open(p->binds[i].host, O_PATH | O_CLOEXEC);
     if (fd < 0 || dup2(fd, VIEW_FD0 + i) < 0)
       return -1;
     close(fd);
   }
   if (mount("tmpfs", VIEW_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=64,mode=0755") != 0)
     return -1;
-  for (int i = 0; i < s->nbinds; i++) {
+  for (int i = 0; i < p->nbinds; i++) {
     if (fstat(VIEW_FD0 + i, &st) != 0)
       return -1;
     if (S_ISDIR(st.st_mode)) {
@@ -789,8 +802,15 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
     snprintf(err, errlen, "too many binds or outputs");
     goto out;
   }
-  for (int i = 0; i < spec->nbinds; i++) {
-    p->src[i] = spec->binds[i].host;
+  p->nbinds = spec->nbinds;
+  p->root_bind = -1;
+  memcpy(p->binds, spec->binds, sizeof(spec->binds));
+  if (spec->rootfs != NULL) {
+    p->root_bind = p->nbinds;
+    p->binds[p->nbinds++] = (struct sandbox_bind){spec->rootfs, "/"};
+  }
+  for (int i = 0; i < p->nbinds; i++) {
+    p->src[i] = p->binds[i].host;
     if (p->privileged) {
       snprintf(p->view_src[i], sizeof(p->view_src[i]), "%s/b%d", VIEW_DIR, i);
       snprintf(p->view_fd[i], sizeof(p->view_fd[i]), "/proc/self/fd/%d", VIEW_FD0 + i);

@@ -90,7 +90,7 @@ class Bundles(unittest.TestCase):
         for want in case["expect"]:
             self.assertTrue(any(want in l for l in lines), "%s: no problem says %r:\n%s" % (name, want, "\n".join(lines)))
         for l in lines:  # every problem names its file first
-            self.assertRegex(l, r"^(challenge\.json|terms\.md|overview\.md|data/|private/|scoring_program/|hidden/|smoke/|\(archive\))", l)
+            self.assertRegex(l, r"^(challenge\.json|terms\.md|overview\.md|data/|private/|scoring_program/|hidden/|smoke/|runtime/|\(archive\))", l)
         # the import runs the same checks and leaves nothing
         data = os.path.join(tmp, name + "-data")
         r2 = self.run_cli("challenge", "import", bundle, "--data", data)

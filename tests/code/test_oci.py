@@ -1,0 +1,196 @@
+"""Container images as runtimes of code-execution challenges (`"runtime": {"kind": "oci", "archive": ...}`,
+API.md section 4, docs/code.md): a `docker save` archive and an OCI image layout, built here from a few host files
+(dash and its libraries) in two layers with whiteouts, links and an opaque folder, are unpacked without a container
+daemon, and code runs on them instead of the host's /usr; the run records the image's identity. Hostile images
+(a name with "..", a write through a symlink, a blob whose content is not its digest) are refused at import with the
+field named.
+
+usage: python3 test_oci.py --concours BUILD/concours --source REPO [unittest args]
+"""
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import unittest
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "http"))
+import harness  # noqa: E402
+
+SLUG = "tissuenet-code-demo"
+
+RUN_SH = r'''
+cr=$(printf '\r')
+{ echo "filename,0,1,2,3"
+  while IFS= read -r name; do
+    name=${name%"$cr"}
+    [ "$name" = filename ] && continue
+    echo "$name,1,0,0,0"
+  done < /data/test_metadata.csv
+} > /output/submission.csv
+[ -e /etc/secret.txt ] && echo "SECRET-STILL-THERE"
+for f in /opt/dir/*; do echo "OPT $f"; done
+[ -e /usr/bin/python3 ] && echo "HOST-PYTHON-VISIBLE"
+[ -x /usr/bin/sh2 ] && echo "HARDLINK-OK"
+[ -L /bin/link ] && echo "SYMLINK-OK"
+echo "MODE $CONCOURS_MODE"
+echo "IMAGE-OK"
+'''
+
+
+def host_files():
+    """{path in the image: host file} for /bin/sh = dash and the libraries it loads."""
+    files = {"bin/sh": "/usr/bin/dash", "usr/bin/dash": "/usr/bin/dash"}
+    out = subprocess.run(["ldd", "/usr/bin/dash"], stdout=subprocess.PIPE, check=True).stdout.decode()
+    for line in out.splitlines():
+        parts = line.split()
+        path = parts[2] if "=>" in parts and len(parts) > 2 else parts[0]
+        if path.startswith("/"):
+            files[path.lstrip("/")] = os.path.realpath(path)
+    return files
+
+
+def tar_bytes(entries):
+    """A tar of ENTRIES: (name, kind, payload) with kind file (bytes), exe (host path), dir, symlink, hardlink."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, payload in entries:
+            info = tarfile.TarInfo(name)
+            if kind == "dir":
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                t.addfile(info)
+            elif kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, payload
+                t.addfile(info)
+            elif kind == "hardlink":
+                info.type, info.linkname = tarfile.LNKTYPE, payload
+                t.addfile(info)
+            else:
+                data = payload if kind == "file" else open(payload, "rb").read()
+                info.size, info.mode = len(data), 0o755 if kind == "exe" else 0o644
+                t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def layers(extra_first=(), extra_second=()):
+    first = [(p, "exe", host) for p, host in host_files().items()]
+    first += [("etc/secret.txt", "file", b"from the lower layer\n"), ("opt/dir/a", "file", b"a\n")]
+    second = [("etc/.wh.secret.txt", "file", b""), ("opt/dir/.wh..wh..opq", "file", b""),
+              ("opt/dir/b", "file", b"b\n"), ("usr/bin/sh2", "hardlink", "usr/bin/dash"),
+              ("bin/link", "symlink", "/usr/bin/dash")]
+    return [tar_bytes(list(extra_first) + first), tar_bytes(second + list(extra_second))]
+
+
+def docker_save(layer_tars):
+    names = ["l%d/layer.tar" % i for i in range(len(layer_tars))]
+    manifest = json.dumps([{"Config": "config.json", "RepoTags": ["test:1"], "Layers": names}]).encode()
+    entries = [("manifest.json", "file", manifest), ("config.json", "file", b"{}")]
+    entries += [(n, "file", data) for n, data in zip(names, layer_tars)]
+    entries.append(("l0/VERSION", "symlink", "../l1/layer.tar"))  # docker save writes links: skipped
+    return tar_bytes(entries)
+
+
+def oci_layout(layer_tars, corrupt=False):
+    blobs = {}
+
+    def add(data):
+        digest = hashlib.sha256(data).hexdigest()
+        blobs[digest] = data
+        return "sha256:" + digest
+
+    descs = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": add(gzip.compress(l)),
+              "size": 0} for l in layer_tars]
+    config = add(b"{}")
+    manifest = json.dumps({"schemaVersion": 2, "config": {"digest": config}, "layers": descs}).encode()
+    mdigest = add(manifest)
+    index = json.dumps({"schemaVersion": 2, "manifests": [{"digest": mdigest}]}).encode()
+    entries = [("oci-layout", "file", b'{"imageLayoutVersion":"1.0.0"}'), ("index.json", "file", index)]
+    for digest, data in blobs.items():
+        if corrupt and data.startswith(b"\x1f\x8b"):
+            data = data[:-1] + bytes([data[-1] ^ 1])
+        entries.append(("blobs/sha256/" + digest, "file", data))
+    return tar_bytes(entries), mdigest[7:]
+
+
+def bundle(parent, image):
+    dest = os.path.join(parent, SLUG)
+    shutil.copytree(harness.source_path("challenges", SLUG), dest, ignore=shutil.ignore_patterns("baseline"))
+    os.makedirs(os.path.join(dest, "runtime"))
+    with open(os.path.join(dest, "runtime", "image.tar"), "wb") as f:
+        f.write(image)
+    with open(os.path.join(dest, "challenge.json")) as f:
+        doc = json.load(f)
+    doc["submission"]["runtime"] = {"kind": "oci", "archive": "runtime/image.tar"}
+    doc["submission"]["command"] = "sh run.sh"
+    with open(os.path.join(dest, "challenge.json"), "w") as f:
+        json.dump(doc, f)
+    return dest
+
+
+class OciTest(unittest.TestCase):
+    def check(self, image):
+        tmp = tempfile.mkdtemp(prefix="concours-oci-check-")
+        try:
+            r = subprocess.run([harness.ARGS.concours, "challenge", "check", bundle(tmp, image)],
+                               capture_output=True, text=True, timeout=120)
+            return r.returncode, r.stdout + r.stderr
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_hostile_images_are_refused_with_the_field(self):
+        cases = [
+            (docker_save(layers(extra_first=[("../escape", "file", b"x")])), ".."),
+            (docker_save(layers(extra_second=[("opt/evil", "symlink", "/etc"),
+                                              ("opt/evil/passwd", "file", b"x")])), "through a symlink"),
+            (oci_layout(layers(), corrupt=True)[0], "does not have the content its name says"),
+            (tar_bytes([("hello.txt", "file", b"hi")]), "neither index.json"),
+        ]
+        for image, want in cases:
+            code, out = self.check(image)
+            self.assertEqual(code, 2, out)
+            self.assertIn("runtime/image.tar: submission.runtime.archive:", out)
+            self.assertIn(want, out)
+        code, out = self.check(docker_save(layers()))
+        self.assertEqual(code, 0, out)
+
+    def test_code_runs_on_the_image_not_on_the_host(self):
+        for name, (image, identity) in (("docker save", (docker_save(layers()), None)),
+                                        ("oci layout", oci_layout(layers()))):
+            with self.subTest(name):
+                server = harness.Server(bundles=[], workers=1)
+                bundle(server.challenges, image)
+                try:
+                    server.start()
+                    c = server.client()
+                    self.assertEqual(c.register("lee").status, 201)
+                    self.assertEqual(c.login("lee").status, 200)
+                    self.assertEqual(c.accept_terms(SLUG).status, 204)
+                    buf = io.BytesIO()
+                    with zipfile.ZipFile(buf, "w") as z:
+                        z.writestr("run.sh", RUN_SH)
+                    r = c.request("POST", "/api/v1/challenges/%s/submissions?mode=smoke" % SLUG, body=buf.getvalue())
+                    self.assertEqual(r.status, 201, r)
+                    sub = c.wait_done(r.json()["id"], timeout=120)
+                    log = c.get("/api/v1/submissions/%d/log" % sub["id"]).json()["log"]
+                    self.assertEqual(sub["status"], "scored", (sub, log))
+                    for want in ("IMAGE-OK", "OPT /opt/dir/b", "HARDLINK-OK", "SYMLINK-OK", "MODE smoke"):
+                        self.assertIn(want, log)
+                    for unwanted in ("SECRET-STILL-THERE", "OPT /opt/dir/a", "HOST-PYTHON-VISIBLE"):
+                        self.assertNotIn(unwanted, log)
+                    self.assertRegex(sub["runtime_sha256"], "^[0-9a-f]{64}$")
+                    if identity is not None:  # an OCI layout's identity is its manifest's digest
+                        self.assertEqual(sub["runtime_sha256"], identity)
+                    self.assertEqual(len(os.listdir(os.path.join(server.data, "runtimes"))), 2)  # the image, its index
+                finally:
+                    server.stop(check=False)
+
+
+if __name__ == "__main__":
+    harness.main()
