@@ -259,7 +259,7 @@ static void build_bwrap_args(struct prep *p)
   arg3(a, "--unshare-ipc", "--unshare-uts", "--unshare-cgroup");
   arg3(a, "--disable-userns", "--die-with-parent", "--new-session");
   arg2(a, "--hostname", "sandbox");
-  if (p->root_bind >= 0) { /* a runtime's root file system (oci.c made its mount points), read-only */
+  if (p->root_bind >= 0) { /* the runtime image (oci.c made its mount points), read-only */
     arg3(a, "--ro-bind", p->src[p->root_bind], "/");
     arg2(a, "--tmpfs", "/dev");
   } else { /* the host's own /usr */

@@ -61,7 +61,7 @@ struct sandbox_spec {
    * COPY_FD, an fd the caller opened for writing, whatever its size (the output tmpfs caps it). */
   const char *copy_name;
   int copy_fd;
-  const char *rootfs;               /* a root file system (oci.c) in place of the host's /usr, or NULL */
+  const char *rootfs;               /* an image root, see oci.c, in place of the host's /usr; or NULL */
   const char *env[SANDBOX_MAX_ENV]; /* more environment: name, value, name, value... (NULL ends it) */
   int merge_stderr;                 /* stderr goes to the same pipe as stdout (res->run.out holds both, in order) */
   /* when set, sees the run's stdout (and stderr) as it is written, for a live log */
