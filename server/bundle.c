@@ -20,6 +20,7 @@
 #include "db.h"
 #include "def.h"
 #include "extract.h"
+#include "debian_rt.h"
 #include "oci.h"
 #include "metrics.h"
 #include "sandbox.h"
@@ -603,12 +604,24 @@ static void check_code(const char *dir, struct challenge_def *d, struct bundle_p
 
 static void work_base(char *out, size_t n);
 
-/* An "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing; into a
+/* A "debian" runtime: built (or found) in the data folder's cache when importing or asked to BUILD; only its package
+ * list checked otherwise. An "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing; into a
  * temporary folder, removed again, when only checking), its identity in D->code.runtime_sha256. */
-static void check_runtime(const char *dir, struct challenge_def *d, int check_only, struct bundle_problems *p)
+static void check_runtime(const char *dir, struct challenge_def *d, int check_only, int build,
+                          struct bundle_problems *p)
 {
-  char path[APP_PATH_MAX], err[512], tmp[APP_PATH_MAX], work[APP_PATH_MAX], rootfs[APP_PATH_MAX];
+  char path[APP_PATH_MAX], err[512] = "", tmp[APP_PATH_MAX], work[APP_PATH_MAX], rootfs[APP_PATH_MAX];
   const char *rel = d->code.runtime_archive;
+  if (d->c.code && strcmp(d->code.runtime_kind, "debian") == 0) {
+    json_t *packages = json_object_get(json_object_get(json_object_get(d->root, "submission"), "runtime"), "packages");
+    int rc = check_only && !build
+               ? debian_rt_identity(packages, d->code.runtime_sha256, err, sizeof(err))
+               : debian_rt_cached(packages, d->code.runtime_sha256, rootfs, sizeof(rootfs), err, sizeof(err));
+    if (rc != 0)
+      bundle_problem(p, "challenge.json", "submission.runtime.packages", "%s",
+                     err[0] != '\0' ? err : "cannot build the runtime");
+    return;
+  }
   if (!d->c.code || strcmp(d->code.runtime_kind, "oci") != 0 || rel[0] == '\0')
     return;
   if (!regular_file(dir, rel, path, sizeof(path))) {
@@ -616,7 +629,7 @@ static void check_runtime(const char *dir, struct challenge_def *d, int check_on
     return;
   }
   int rc;
-  if (check_only) {
+  if (check_only && !build) {
     work_base(tmp, sizeof(tmp));
     size_t len = strlen(tmp);
     if (util_fmt(tmp + len, sizeof(tmp) - len, "/concours-oci-XXXXXX") != 0 || mkdtemp(tmp) == NULL ||
@@ -866,7 +879,7 @@ static int import_folder(const struct import_job *job, const char *dir)
   check_truth(dir, d, p, truth_sha);
   check_code(dir, d, p);
   if (!has_problems(p))
-    check_runtime(dir, d, opts->mode == BUNDLE_CHECK, p);
+    check_runtime(dir, d, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
   if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)

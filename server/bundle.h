@@ -53,6 +53,8 @@ struct bundle_options {
   int default_wall_s; /* scoring time limit when the bundle sets none; 0: 600 */
   int draft;          /* a new challenge starts as a draft (seen by its staff only); an existing one keeps
                              its state */
+  int build_runtime;  /* with BUNDLE_CHECK and a data folder open: build (or unpack) the code runtime into its cache
+                         (`concours runtime build`) */
 };
 
 /* What an import did (filled when it returns 0). */

@@ -30,6 +30,7 @@ void cli_usage(void)
          "                 [--anonymity-override REASON] [--actor NAME]\n"
          "  concours challenge check DIR|ARCHIVE   validate a bundle without importing it\n"
          "  concours challenge keys    every key of challenge.json (Markdown)\n"
+         "  concours runtime build DIR|ARCHIVE [--data DIR]   build a code challenge's runtime ahead of import\n"
          "  concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
          "  concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
@@ -323,6 +324,55 @@ int cli_challenge(int argc, char **argv)
   } else {
     print_problems(dir, p);
   }
+  free(p);
+  return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+}
+
+/* concours runtime build DIR [--data DIR]: builds (debian) or unpacks (oci) the code runtime of a bundle into the data
+ * folder's cache ahead of its import, with progress on stderr. */
+int cli_runtime(int argc, char **argv)
+{
+  static const char usage[] = "usage: concours runtime build DIR|ARCHIVE [--data DIR]\n"
+                              "  builds (runtime \"debian\", with mmdebstrap) or unpacks (runtime \"oci\") the code\n"
+                              "  runtime of a challenge bundle into DATA/runtimes, ahead of its import\n";
+  struct app_config cfg;
+  char dir[APP_PATH_MAX] = "";
+  struct bundle_options opts;
+  struct bundle_result res;
+  app_config_defaults(&cfg);
+  memset(&opts, 0, sizeof(opts));
+  if (argc < 2 || strcmp(argv[1], "build") != 0) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--data") == 0) {
+      if (opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir)) != 0)
+        return 2;
+    } else if (argv[i][0] != '-' && dir[0] == '\0') {
+      util_strlcpy(dir, argv[i], sizeof(dir));
+    } else {
+      fputs(usage, stderr);
+      return 2;
+    }
+  }
+  if (dir[0] == '\0') {
+    fputs(usage, stderr);
+    return 2;
+  }
+  opts.mode = BUNDLE_CHECK;
+  opts.build_runtime = 1;
+  struct bundle_problems *p = malloc(sizeof(*p));
+  if (p == NULL || server_open_data(&cfg, 1) != 0) {
+    free(p);
+    return 1;
+  }
+  int rc = bundle_run(NULL, dir, &opts, &res, p);
+  db_pool_close();
+  if (rc == 0)
+    printf("%s: runtime ready for challenge %s\n", dir, res.slug);
+  else
+    print_problems(dir, p);
   free(p);
   return rc == 0 ? 0 : rc == 1 ? 2 : 1;
 }

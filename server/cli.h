@@ -10,6 +10,7 @@ int cli_verify(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 /* `concours backup DEST [--data DIR]`, `concours backup verify DIR`, `concours restore SRC [--data DIR]`. */
 int cli_backup(int argc, char **argv);
+int cli_runtime(int argc, char **argv);
 void cli_usage(void);
 
 #endif

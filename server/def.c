@@ -121,8 +121,8 @@ static const struct field storage_fields[] = {
 
 static const struct field runtime_fields[] = {
   {"kind", K_STRING, 0, 1, 16, 0, STR(code.runtime_kind), 0, NULL, "string", "`\"host\"`",
-   "`\"host\"`: the server machine's own `/usr`, read-only; `\"oci\"`: a container image (`archive`) as the root "
-   "file system (`\"debian\"` is refused by this version)"},
+   "`\"host\"`: the server machine's own `/usr`, read-only; `\"debian\"`: a root file system built once from "
+   "`packages` with mmdebstrap; `\"oci\"`: a container image (`archive`) as the root file system"},
   {"packages", K_LIST, 0, 0, 500, 0, NOWHERE, 0, 0, NULL, "list of strings", "`[]`",
    "`debian` runtimes: the Debian packages of the root file system"},
   {"archive", K_STRING, 0, 1, 200, 0, STR(code.runtime_archive), 0, NULL, "path", "none",
@@ -684,14 +684,13 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
   } else if (k->runtime_archive[0] != '\0') {
     bundle_problem(p, file, "submission.runtime.archive", "only for \"kind\": \"oci\" runtimes");
   }
-  if (strcmp(k->runtime_kind, "host") != 0 && strcmp(k->runtime_kind, "oci") != 0) {
-    if (strcmp(k->runtime_kind, "debian") == 0)
-      bundle_problem(p, file, "submission.runtime.kind",
-                     "\"debian\" runtimes are not available in this version: use \"host\" (the server's own /usr) "
-                     "or \"oci\" (a container image archive)");
-    else
-      bundle_problem(p, file, "submission.runtime.kind", "must be \"host\", \"debian\" or \"oci\" (got \"%.40s\")",
-                     k->runtime_kind);
+  json_t *packages = json_object_get(json_object_get(sub, "runtime"), "packages");
+  if (packages != NULL && strcmp(k->runtime_kind, "debian") != 0)
+    bundle_problem(p, file, "submission.runtime.packages", "only for \"kind\": \"debian\" runtimes");
+  if (strcmp(k->runtime_kind, "host") != 0 && strcmp(k->runtime_kind, "oci") != 0 &&
+      strcmp(k->runtime_kind, "debian") != 0) {
+    bundle_problem(p, file, "submission.runtime.kind", "must be \"host\", \"debian\" or \"oci\" (got \"%.40s\")",
+                   k->runtime_kind);
   }
 }
 

@@ -27,6 +27,8 @@ int main(int argc, char **argv)
     return cli_audit(argc - 1, argv + 1);
   if (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "restore") == 0)
     return cli_backup(argc - 1, argv + 1);
+  if (strcmp(argv[1], "runtime") == 0)
+    return cli_runtime(argc - 1, argv + 1);
   if (strcmp(argv[1], "dataset") == 0)
     return anon_cli_main(argc - 1, argv + 1);
   fprintf(stderr, "concours: unknown command %s (see concours --help)\n", argv[1]);

@@ -369,8 +369,20 @@ int oci_unpack(const char *archive, const char *work, const char *rootfs, char s
     }
     rc = apply_layer(path, root, &total, &entries, err, errlen);
   }
-  /* mount points of the sandbox: the root is bound read-only, so they must exist beforehand */
+  if (rc == 0 && oci_mount_points(rootfs) != 0)
+    rc = -1;
+out:
+  if (root >= 0)
+    close(root);
+  free(layers);
+  return rc;
+}
+
+int oci_mount_points(const char *rootfs)
+{
+  /* the root is bound read-only, so the sandbox's mount points must exist beforehand, as folders */
   static const char *const points[] = {"code", "data", "output", "tmp", "proc", "dev", "sandbox"};
+  int root = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = root >= 0 ? 0 : -1;
   for (size_t i = 0; rc == 0 && i < sizeof(points) / sizeof(points[0]); i++) {
     struct stat st;
     if (fstatat(root, points[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
@@ -378,10 +390,8 @@ int oci_unpack(const char *archive, const char *work, const char *rootfs, char s
     if (mkdirat(root, points[i], 0755) != 0 && errno != EEXIST)
       rc = -1;
   }
-out:
-  if (root >= 0)
-    close(root);
-  free(layers);
+  if (root >= 0 && (fchmod(root, 0755) != 0 || close(root) != 0))
+    rc = -1;
   return rc;
 }
 
@@ -396,10 +406,33 @@ int oci_rootfs_path(const char *sha, char *out, size_t n)
   return store_path(out, n, rel);
 }
 
+int oci_stage_create(char *tmp, size_t n)
+{
+  char rnd[32], rel[64];
+  if (util_random_token(9, rnd, sizeof(rnd)) != 0 || util_fmt(rel, sizeof(rel), "runtimes/tmp-%s", rnd) != 0 ||
+      store_path(tmp, n, rel) != 0 || util_mkdirs(tmp, 0700) != 0 || chmod(tmp, 0755) != 0) {
+    if (n > 0)
+      tmp[0] = '\0';
+    return -1;
+  }
+  return 0;
+}
+
+int oci_install(const char *tmp, const char *sha, char *rootfs, size_t n)
+{
+  char rel[128], dest[APP_PATH_MAX], done[APP_PATH_MAX];
+  if (util_fmt(rel, sizeof(rel), "runtimes/%s", sha) != 0 || store_path(dest, sizeof(dest), rel) != 0 ||
+      util_fmt(done, sizeof(done), "%s/complete", dest) != 0)
+    return -1;
+  store_remove_tree(dest); /* an incomplete earlier attempt */
+  if (rename(tmp, dest) != 0 || util_write_file_atomic(done, sha, 64, 0644) != 0)
+    return -1;
+  return oci_rootfs_path(sha, rootfs, n);
+}
+
 int oci_cached(const char *archive, char sha[65], char *rootfs, size_t n, char *err, size_t errlen)
 {
-  char rel[128], tmp[APP_PATH_MAX], work[APP_PATH_MAX], root[APP_PATH_MAX], dest[APP_PATH_MAX], done[APP_PATH_MAX];
-  char rnd[32], archive_sha[65], known[APP_PATH_MAX];
+  char rel[128], tmp[APP_PATH_MAX], work[APP_PATH_MAX], root[APP_PATH_MAX], archive_sha[65], known[APP_PATH_MAX];
   int rc = -1;
   tmp[0] = '\0';
   /* the same archive again (every start of a server re-reads its bundles): the identity it had, without unpacking */
@@ -420,36 +453,24 @@ int oci_cached(const char *archive, char sha[65], char *rootfs, size_t n, char *
   } else {
     free(seen);
   }
-  if (util_random_token(9, rnd, sizeof(rnd)) != 0 || util_fmt(rel, sizeof(rel), "runtimes/tmp-%s", rnd) != 0 ||
-      store_path(tmp, sizeof(tmp), rel) != 0 || util_mkdirs(tmp, 0700) != 0 ||
-      util_fmt(work, sizeof(work), "%s/work", tmp) != 0 || util_fmt(root, sizeof(root), "%s/rootfs", tmp) != 0 ||
-      mkdir(work, 0700) != 0 || mkdir(root, 0755) != 0) {
+  if (oci_stage_create(tmp, sizeof(tmp)) != 0 || util_fmt(work, sizeof(work), "%s/work", tmp) != 0 ||
+      util_fmt(root, sizeof(root), "%s/rootfs", tmp) != 0 || mkdir(work, 0700) != 0 || mkdir(root, 0755) != 0) {
     snprintf(err, errlen, "cannot create a folder under DATA/runtimes: %s", strerror(errno));
     goto out;
   }
-  chmod(tmp, 0755);
   rc = oci_unpack(archive, work, root, sha, err, errlen);
   if (rc != 0)
     goto out;
-  if (oci_rootfs_path(sha, rootfs, n) == 0) { /* unpacked before (another challenge, an earlier import) */
-    rc = util_write_file_atomic(known, sha, 64, 0644) == 0 ? 0 : -1;
-    goto out;
+  rc = -1;
+  if (oci_rootfs_path(sha, rootfs, n) != 0) { /* else unpacked before (another challenge, an earlier import) */
+    store_remove_tree(work);
+    if (oci_install(tmp, sha, rootfs, n) != 0) {
+      snprintf(err, errlen, "cannot move the unpacked image into place: %s", strerror(errno));
+      goto out;
+    }
+    tmp[0] = '\0';
   }
-  store_remove_tree(work);
-  if (util_fmt(rel, sizeof(rel), "runtimes/%s", sha) != 0 || store_path(dest, sizeof(dest), rel) != 0 ||
-      util_fmt(done, sizeof(done), "%s/complete", dest) != 0) {
-    rc = -1;
-    goto out;
-  }
-  store_remove_tree(dest); /* an incomplete earlier attempt */
-  if (rename(tmp, dest) != 0 || util_write_file_atomic(done, sha, 64, 0644) != 0 ||
-      util_write_file_atomic(known, sha, 64, 0644) != 0 || oci_rootfs_path(sha, rootfs, n) != 0) {
-    snprintf(err, errlen, "cannot move the unpacked image into place: %s", strerror(errno));
-    rc = -1;
-    goto out;
-  }
-  tmp[0] = '\0';
-  rc = 0;
+  rc = util_write_file_atomic(known, sha, 64, 0644) == 0 ? 0 : -1;
 out:
   if (tmp[0] != '\0')
     store_remove_tree(tmp);

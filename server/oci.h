@@ -24,6 +24,15 @@ int oci_unpack(const char *archive, const char *work, const char *rootfs, char s
  * when it is not there yet. Fills SHA and ROOTFS (size N). Returns as oci_unpack. */
 int oci_cached(const char *archive, char sha[65], char *rootfs, size_t n, char *err, size_t errlen);
 
+/* The runtime cache's staging: a fresh folder DATA/runtimes/tmp-<random> (mode 0755) into TMP (size N), 0 or -1;
+ * oci_install moves it to DATA/runtimes/SHA (replacing an incomplete one), marks it complete and fills ROOTFS
+ * (its rootfs folder), 0 or -1. */
+int oci_stage_create(char *tmp, size_t n);
+int oci_install(const char *tmp, const char *sha, char *rootfs, size_t n);
+
+/* Creates the sandbox's mount points (code, data, output, tmp, proc, dev, sandbox) as folders in ROOTFS: 0 or -1. */
+int oci_mount_points(const char *rootfs);
+
 /* DATA/runtimes/<SHA>/rootfs into OUT (size N) when that root file system is complete: 0, else -1. */
 int oci_rootfs_path(const char *sha, char *out, size_t n);
 

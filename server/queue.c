@@ -457,7 +457,7 @@ static int run_code(const struct challenge *c, const struct challenge_def *def, 
   spec.limits.memory_mb = k->memory_mb;
   const char *runtime = coderun_host_runtime_sha256();
   char rootfs[APP_PATH_MAX], sha_path[APP_PATH_MAX], oci_sha[65] = "";
-  if (strcmp(k->runtime_kind, "oci") == 0) { /* the image bundle.c unpacked, by the identity it recorded */
+  if (strcmp(k->runtime_kind, "host") != 0) { /* the root bundle.c built or unpacked, by the identity it recorded */
     size_t len = 0;
     char *text =
       util_fmt(rel, sizeof(rel), "%s/runtime.sha256", c->dir) == 0 && store_path(sha_path, sizeof(sha_path), rel) == 0
