@@ -14,6 +14,7 @@
 
 #include "app.h"
 #include "extract.h"
+#include "gpu.h"
 #include "livelog.h"
 #include "sandbox.h"
 #include "util.h"
@@ -156,7 +157,40 @@ void coderun_run(const struct coderun_spec *spec, const atomic_int *stop, struct
   s.merge_stderr = 1;
   s.tee = tee_log;
   s.tee_arg = (void *)&spec->id;
-  if (sandbox_run(&s, stop, &sr, r->err, sizeof(r->err)) != 0) {
+  int gpu_idx[GPU_MAX], gpus_held = 0;
+  char devices[GPU_MAX_DEVICES][64], gpu_lib[APP_PATH_MAX];
+  if (spec->gpus > 0) { /* whole GPUs, one run at a time each; their nodes (and libraries for images) bound in */
+    int total = gpu_count("/dev");
+    if (gpu_acquire(spec->gpus, total, gpu_idx) != 0) {
+      r->state = CODERUN_ERROR;
+      snprintf(r->err, sizeof(r->err), "the run needs %d GPU(s) and this machine has %d", spec->gpus, total);
+      goto out;
+    }
+    gpus_held = spec->gpus;
+    int nd = gpu_devices("/dev", spec->gpus, gpu_idx, devices, r->err, sizeof(r->err));
+    if (nd < 0 || nd > SANDBOX_MAX_DEVICES - 1) {
+      r->state = CODERUN_ERROR;
+      gpu_release(gpus_held, gpu_idx);
+      goto out;
+    }
+    for (int i = 0; i < nd; i++)
+      s.devices[i] = devices[i];
+    if (spec->rootfs != NULL) {
+      if (util_fmt(gpu_lib, sizeof(gpu_lib), "%s/gpu-lib", stage) != 0 || mkdir(gpu_lib, 0755) != 0 ||
+          gpu_stage_libraries("/usr/lib/x86_64-linux-gnu", gpu_lib) < 0) {
+        error(r, "cannot stage the NVIDIA driver libraries");
+        gpu_release(gpus_held, gpu_idx);
+        goto out;
+      }
+      s.binds[s.nbinds++] = (struct sandbox_bind){gpu_lib, "/usr/local/nvidia/lib64"};
+      s.env[2] = "LD_LIBRARY_PATH";
+      s.env[3] = "/usr/local/nvidia/lib64";
+    }
+  }
+  int ran = sandbox_run(&s, stop, &sr, r->err, sizeof(r->err));
+  if (gpus_held > 0)
+    gpu_release(gpus_held, gpu_idx);
+  if (ran != 0) {
     r->state = CODERUN_ERROR;
     goto out;
   }

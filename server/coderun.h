@@ -25,6 +25,7 @@ struct coderun_spec {
   long output_mb;          /* size of /output and of /tmp */
   uint64_t code_max_bytes; /* unpacked archive */
   int mode_smoke;          /* told to the code in CONCOURS_MODE */
+  int gpus;                /* NVIDIA GPUs the run holds (gpu.c) */
   const char *rootfs;      /* the runtime image root, see oci.c; NULL for the host's /usr */
 };
 

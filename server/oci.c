@@ -390,6 +390,12 @@ int oci_mount_points(const char *rootfs)
     if (mkdirat(root, points[i], 0755) != 0 && errno != EEXIST)
       rc = -1;
   }
+  if (rc == 0) { /* where the host's NVIDIA libraries go for runs with GPUs (gpu.h); not through a symlink */
+    static const char nvidia[] = "usr/local/nvidia/lib64";
+    int d = extract_open_parent(root, nvidia, sizeof(nvidia) - 1, 0755);
+    if (d >= 0)
+      close(d);
+  }
   if (root >= 0 && (fchmod(root, 0755) != 0 || close(root) != 0))
     rc = -1;
   return rc;

@@ -450,6 +450,7 @@ static int run_code(const struct challenge *c, const struct challenge_def *def, 
                               k->output_mb,
                               (uint64_t)def->c.code_max_mb << 20,
                               smoke,
+                              k->gpus,
                               NULL};
   spec.limits.wall_s = smoke ? k->smoke_wall_s : k->wall_s;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

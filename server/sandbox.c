@@ -278,6 +278,8 @@ static void build_bwrap_args(struct prep *p)
   arg3(a, "--dev-bind", "/dev/null", "/dev/null");
   arg3(a, "--dev-bind", "/dev/zero", "/dev/zero");
   arg3(a, "--dev-bind", "/dev/urandom", "/dev/urandom");
+  for (int i = 0; i < SANDBOX_MAX_DEVICES && s->devices[i] != NULL; i++)
+    arg3(a, "--dev-bind", s->devices[i], s->devices[i]);
   arg2(a, "--size", p->tmp_size);
   arg2(a, "--tmpfs", "/tmp");
   arg2(a, "--dir", "/sandbox");

@@ -28,6 +28,7 @@
 #define SANDBOX_MAX_BINDS 6
 #define SANDBOX_MAX_OUTPUTS 2
 #define SANDBOX_MAX_ENV 8              /* strings of sandbox_spec.env: name, value pairs */
+#define SANDBOX_MAX_DEVICES 20         /* device nodes of sandbox_spec.devices */
 #define SANDBOX_OUTPUT_MAX (64 * 1024) /* bytes read of one output file */
 #define SANDBOX_UID_BASE                                                                                               \
   1900000000u /* run N (0..63) of server process P runs as uid/gid
@@ -61,9 +62,10 @@ struct sandbox_spec {
    * COPY_FD, an fd the caller opened for writing, whatever its size (the output tmpfs caps it). */
   const char *copy_name;
   int copy_fd;
-  const char *rootfs;               /* an image root, see oci.c, in place of the host's /usr; or NULL */
-  const char *env[SANDBOX_MAX_ENV]; /* more environment: name, value, name, value... (NULL ends it) */
-  int merge_stderr;                 /* stderr goes to the same pipe as stdout (res->run.out holds both, in order) */
+  const char *rootfs;                       /* an image root, see oci.c, in place of the host's /usr; or NULL */
+  const char *env[SANDBOX_MAX_ENV];         /* more environment: name, value, name, value... (NULL ends it) */
+  const char *devices[SANDBOX_MAX_DEVICES]; /* host device nodes bound at the same path (GPUs), NULL ends them */
+  int merge_stderr; /* stderr goes to the same pipe as stdout (res->run.out holds both, in order) */
   /* when set, sees the run's stdout (and stderr) as it is written, for a live log */
   void (*tee)(void *arg, const char *data, size_t n);
   void *tee_arg;

@@ -160,6 +160,26 @@ class OciTest(unittest.TestCase):
         code, out = self.check(docker_save(layers()))
         self.assertEqual(code, 0, out)
 
+    def test_gpus_are_refused_on_a_machine_without_them(self):
+        tmp = tempfile.mkdtemp(prefix="concours-gpu-check-")
+        try:
+            src = bundle(tmp, docker_save(layers()))
+            with open(os.path.join(src, "challenge.json")) as f:
+                doc = json.load(f)
+            doc["submission"]["limits"]["gpus"] = 1
+            with open(os.path.join(src, "challenge.json"), "w") as f:
+                json.dump(doc, f)
+            r = subprocess.run([harness.ARGS.concours, "challenge", "check", src], capture_output=True, text=True,
+                               timeout=120)
+            if os.path.exists("/dev/nvidiactl"):  # a machine with an NVIDIA driver accepts it
+                self.assertEqual(r.returncode, 0, r.stderr)
+            else:
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn("challenge.json: submission.limits.gpus: asks for 1 GPU(s), but this machine has no "
+                              "NVIDIA device", r.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_code_runs_on_the_image_not_on_the_host(self):
         for name, (image, identity) in (("docker save", (docker_save(layers()), None)),
                                         ("oci layout", oci_layout(layers()))):
