@@ -5,9 +5,11 @@ Starts `concours serve` on a temp data folder with challenges/tissuenet-code-dem
   1. start-up: a main.py that only writes its output, N times: the run's wall time as the server records it
      (sandbox, unpacking, output copy) and the upload-to-scored latency, against `python3 main.py` run directly;
   2. CPU job: a main.py that burns S seconds of CPU, then writes its output: recorded wall time against the same
-     script run directly.
+     script run directly;
+  3. with --debian: `concours runtime build` of a "debian" runtime (python3) into a fresh data folder, then again
+     (found in the cache), as wall seconds.
 Prints each figure, the difference and the ratio (baseline: the direct run). Run as root (the full sandbox).
-Usage: scripts/bench/code_run.py [--runs N] [--cpu-seconds S] [--concours build/concours]
+Usage: scripts/bench/code_run.py [--runs N] [--cpu-seconds S] [--debian] [--concours build/concours]
 """
 import argparse
 import io
@@ -57,6 +59,7 @@ def main():
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--cpu-seconds", type=int, default=30)
     ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
+    ap.add_argument("--debian", action="store_true", help="also time building a debian runtime, then reusing it")
     args = ap.parse_args()
     harness.ARGS = argparse.Namespace(concours=args.concours, source=ROOT)
     server = harness.Server(bundles=[], workers=1)
@@ -101,6 +104,19 @@ def main():
             base = direct(code(hidden, "%OUT%", args.cpu_seconds), 1)
             print("%d s CPU job: direct %.2f s | sandboxed run %.2f s (+%.2f s, %.3fx) | upload to scored %.2f s"
                   % (args.cpu_seconds, base, wall, wall - base, wall / base, e2e))
+        if args.debian:
+            doc["submission"]["runtime"] = {"kind": "debian", "packages": ["python3"]}
+            with open(os.path.join(server.challenges, SLUG, "challenge.json"), "w") as f:
+                json.dump(doc, f)
+            data = os.path.join(server.tmp, "debian-data")
+            times = []
+            for _ in range(2):
+                t = time.monotonic()
+                subprocess.run([args.concours, "runtime", "build", os.path.join(server.challenges, SLUG),
+                                "--data", data], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                times.append(time.monotonic() - t)
+            print("debian runtime (python3): built in %.1f s, found again in %.2f s (%.0fx)"
+                  % (times[0], times[1], times[0] / times[1]))
     finally:
         server.stop(check=False)
 

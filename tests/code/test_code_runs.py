@@ -274,11 +274,16 @@ class CodeRunTest(harness.ServerTest):
     # ------------------------------------------------------------------------------------------ hostile code
     def test_hostile_code_reads_writes_and_connects_nothing(self):
         grace = self.participant("grace")
+        other = self.participant("grace_rival")
+        self.run_code(other, zip_of({"main.py": "print('the rival')"}))  # an upload that is not grace's
         secret_paths = [os.path.join(self.server.data, "concours.db"),
                         os.path.join(self.server.data, "challenges"),
                         "/proc/%d/environ" % self.server.proc.pid, "/proc/1/root/etc/hostname", "/etc/shadow"]
         for root, _dirs, files in os.walk(os.path.join(self.server.data, "challenges")):
             secret_paths += [os.path.join(root, f) for f in files if f in ("solution.csv", "H0000.png")]
+        for root, _dirs, files in os.walk(os.path.join(self.server.data, "submissions")):
+            secret_paths += [os.path.join(root, f) for f in files][:3]  # other participants' uploads
+        self.assertGreaterEqual(len(secret_paths), 8)
         code = HOSTILE_READS.replace("PORT)", "%d)" % self.server.port)
         code = "import sys\nsys.argv[1:] = %r\n" % secret_paths + code
         sub = self.run_code(grace, zip_of({"main.py": code}), "smoke")
