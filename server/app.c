@@ -48,6 +48,7 @@ static const struct {
   [APP_LOG_HIDDEN] = {403, "log_hidden"},
   [APP_SMOKE_QUOTA_EXCEEDED] = {429, "smoke_quota_exceeded"},
   [APP_NOT_CODE_CHALLENGE] = {400, "not_a_code_challenge"},
+  [APP_LEASE_LOST] = {409, "lease_lost"},
 };
 
 int app_status_http(enum app_status s)
@@ -97,6 +98,8 @@ void app_config_defaults(struct app_config *c)
   c->http_threads = 96;
   c->max_upload_bytes = 200LL * 1024 * 1024;
   c->score_timeout_s = 600;
+  c->local_runs = -1;
+  c->lease_s = 60;
 }
 
 static char test_clock_path[APP_PATH_MAX];

@@ -44,6 +44,7 @@ enum app_status {
   APP_LOG_HIDDEN,
   APP_SMOKE_QUOTA_EXCEEDED,
   APP_NOT_CODE_CHALLENGE,
+  APP_LEASE_LOST,
   APP_STATUS_COUNT
 };
 
@@ -69,6 +70,9 @@ struct app_config {
   int http_threads;                  /* CivetWeb worker threads */
   long long max_upload_bytes;
   int score_timeout_s;                /* wall-clock limit of one scoring run */
+  int local_runs;                     /* code runs the server executes itself at once (-1: one per worker thread;
+                                         0: remote workers only, docs/workers.md) */
+  int lease_s;                        /* a remote worker's lease on a run (heartbeats every third of it) */
   int secure_cookies;                 /* add Secure to the session cookie (behind TLS) */
   char trusted_proxy[64];             /* the proxy's address (nginx): its X-Forwarded-For names the client; "" none */
   char test_clock[APP_PATH_MAX];      /* tests only: file holding "now", "" for the system clock */

@@ -982,9 +982,19 @@ static int import_folder(const struct import_job *job, const char *dir)
                       "truth_sha256", truth_sha, "changes", res->changes);
   if (details != NULL && old != NULL && truth_changed)
     json_object_set(details, "previous_truth_sha256", json_object_get(old, "truth_sha256"));
-  struct db_import imp = {&d->c,     d->title,   d->summary, overview,
-                          terms,     definition, files,      bundle_sha,
-                          truth_sha, actor,      details,    opts->draft ? CHALLENGE_DRAFT : CHALLENGE_OPEN};
+  struct db_import imp = {&d->c,
+                          d->title,
+                          d->summary,
+                          overview,
+                          terms,
+                          definition,
+                          files,
+                          bundle_sha,
+                          truth_sha,
+                          actor,
+                          details,
+                          opts->draft ? CHALLENGE_DRAFT : CHALLENGE_OPEN,
+                          d->code.runtime_kind};
   if (details == NULL || db_challenge_upsert(db, &imp, app_now()) != APP_OK) {
     bundle_problem(p, "(import)", NULL, "could not record the challenge in the database");
     store_remove_tree(version_dir);

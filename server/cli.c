@@ -11,6 +11,7 @@
 #include "backup.h"
 #include "bundle.h"
 #include "db.h"
+#include "db_workers.h"
 #include "def.h"
 #include "sandbox.h"
 #include "server.h"
@@ -24,6 +25,7 @@ void cli_usage(void)
          "  concours serve [--data DIR] [--listen ADDR:PORT] [--challenges DIR] [--workers N]\n"
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
          "                 [--http-threads N] [--secure-cookies] [--trusted-proxy ADDR] [--insecure-no-sandbox]\n"
+         "                 [--local-runs N] [--lease-seconds S]   (code runs here; the rest to workers)\n"
          "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
          "                 [--test-ready-file FILE]   (tests only: the API stays \"starting\" until FILE exists)\n"
          "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
@@ -31,6 +33,8 @@ void cli_usage(void)
          "  concours challenge check DIR|ARCHIVE   validate a bundle without importing it\n"
          "  concours challenge keys    every key of challenge.json (Markdown)\n"
          "  concours runtime build DIR|ARCHIVE [--data DIR]   build a code challenge's runtime ahead of import\n"
+         "  concours worker-token add NAME [--queue Q] [--data DIR] | revoke NAME   remote workers' tokens\n"
+         "  concours worker --server URL --token-file F [--queue Q] [--once] [--idle-exit S] [--work DIR]\n"
          "  concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
          "  concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
          "  concours user add NAME --role participant|organizer|jury|admin [--data DIR]\n"
@@ -115,6 +119,12 @@ int cli_serve(int argc, char **argv)
     } else if (strcmp(a, "--workers") == 0) {
       rc = opt_int(argc, argv, &i, 1, 64, &v);
       cfg.workers = (int)v;
+    } else if (strcmp(a, "--local-runs") == 0) {
+      rc = opt_int(argc, argv, &i, 0, 64, &v);
+      cfg.local_runs = (int)v;
+    } else if (strcmp(a, "--lease-seconds") == 0) {
+      rc = opt_int(argc, argv, &i, 3, 3600, &v);
+      cfg.lease_s = (int)v;
     } else if (strcmp(a, "--http-threads") == 0) {
       rc = opt_int(argc, argv, &i, 2, 100, &v);
       cfg.http_threads = (int)v;
@@ -375,6 +385,62 @@ int cli_runtime(int argc, char **argv)
     print_problems(dir, p);
   free(p);
   return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+}
+
+/* concours worker-token add NAME --queue Q | revoke NAME [--data DIR]: the tokens remote workers authenticate with
+ * (docs/workers.md); a new token is printed once, and only its hash is kept. */
+int cli_worker_token(int argc, char **argv)
+{
+  static const char usage[] = "usage: concours worker-token add NAME [--queue Q] [--data DIR]\n"
+                              "       concours worker-token revoke NAME [--data DIR]\n";
+  struct app_config cfg;
+  char name[64] = "", queue[64] = "default";
+  app_config_defaults(&cfg);
+  int add = argc >= 2 && strcmp(argv[1], "add") == 0, revoke = argc >= 2 && strcmp(argv[1], "revoke") == 0;
+  if (!add && !revoke) {
+    fputs(usage, stderr);
+    return 2;
+  }
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--data") == 0) {
+      if (opt_value(argc, argv, &i, cfg.data_dir, sizeof(cfg.data_dir)) != 0)
+        return 2;
+    } else if (add && strcmp(argv[i], "--queue") == 0) {
+      if (opt_value(argc, argv, &i, queue, sizeof(queue)) != 0)
+        return 2;
+    } else if (argv[i][0] != '-' && name[0] == '\0' && strlen(argv[i]) < sizeof(name)) {
+      util_strlcpy(name, argv[i], sizeof(name));
+    } else {
+      fputs(usage, stderr);
+      return 2;
+    }
+  }
+  if (name[0] == '\0' || queue[0] == '\0') {
+    fputs(usage, stderr);
+    return 2;
+  }
+  if (server_open_data(&cfg, 1) != 0)
+    return 1;
+  sqlite3 *db = db_acquire();
+  char token[128];
+  enum app_status s = add ? db_worker_token_add(db, name, queue, app_now(), token, sizeof(token))
+                          : db_worker_token_revoke(db, name, app_now());
+  db_release(db);
+  db_pool_close();
+  if (s == APP_CONFLICT || s == APP_NOT_FOUND) {
+    fprintf(stderr, "concours worker-token: %s\n",
+            s == APP_CONFLICT ? "a token of that name exists (revoke it, or choose another name)" : "no such token");
+    return 2;
+  }
+  if (s != APP_OK) {
+    fprintf(stderr, "concours worker-token: the database refused the change\n");
+    return 1;
+  }
+  if (add)
+    printf("%s\n", token); /* shown once: only its hash is kept */
+  else
+    printf("worker token %s revoked: its workers get 401 from now on\n", name);
+  return 0;
 }
 
 /* Reads one line (the password) from stdin into OUT. Returns 0 or -1. */

@@ -11,6 +11,9 @@ int cli_audit(int argc, char **argv);
 /* `concours backup DEST [--data DIR]`, `concours backup verify DIR`, `concours restore SRC [--data DIR]`. */
 int cli_backup(int argc, char **argv);
 int cli_runtime(int argc, char **argv);
+int cli_worker_token(int argc, char **argv);
+/* concours worker (worker.c). */
+int worker_main(int argc, char **argv);
 void cli_usage(void);
 
 #endif

@@ -249,6 +249,26 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "ALTER TABLE submissions ADD COLUMN run_wall_ms INTEGER;"
   "ALTER TABLE submissions ADD COLUMN run_maxrss_kb INTEGER;"
   "ALTER TABLE submissions ADD COLUMN runtime_sha256 TEXT;",
+  /* 11: remote workers (issue 12): worker tokens scoped to a queue, the workers seen, and each code run's lease: a
+   * fence bumped at every claim, when the lease ends, the node running it, and a worker's output waiting to be scored */
+  "CREATE TABLE worker_tokens("
+  "  id INTEGER PRIMARY KEY,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  queue TEXT NOT NULL,"
+  "  token_hash TEXT NOT NULL UNIQUE,"
+  "  created_at INTEGER NOT NULL,"
+  "  revoked_at INTEGER);"
+  "CREATE TABLE workers("
+  "  token_id INTEGER NOT NULL REFERENCES worker_tokens(id),"
+  "  node TEXT NOT NULL,"
+  "  last_seen_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(token_id, node)) WITHOUT ROWID;"
+  "ALTER TABLE challenges ADD COLUMN queue TEXT NOT NULL DEFAULT 'default';"
+  "ALTER TABLE challenges ADD COLUMN code_runtime TEXT NOT NULL DEFAULT 'host';"
+  "ALTER TABLE submissions ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE submissions ADD COLUMN lease_expires_at INTEGER;"
+  "ALTER TABLE submissions ADD COLUMN worker_node TEXT;"
+  "ALTER TABLE submissions ADD COLUMN output_path TEXT;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -863,6 +883,7 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
   c->code_max_mb = sqlite3_column_int(st, 17);
   c->smoke_per_day = sqlite3_column_int(st, 18);
   c->has_smoke = sqlite3_column_int(st, 19);
+  util_strlcpy(c->queue, dbi_col_text(st, 20), sizeof(c->queue));
   return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
 }
 
@@ -871,7 +892,7 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
   sqlite3_stmt *st = dbi_prepare(
     db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
         "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
-        "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke FROM challenges WHERE slug=?");
+        "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke,queue FROM challenges WHERE slug=?");
   memset(c, 0, sizeof(*c));
   if (st != NULL)
     dbi_bind_text(st, 1, slug);
@@ -896,7 +917,8 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
     "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
     "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18,storage_team_mb=?20,"
-    "storage_challenge_mb=?21,code=?22,code_max_mb=?23,smoke_per_day=?24,has_smoke=?25 RETURNING id");
+    "storage_challenge_mb=?21,code=?22,code_max_mb=?23,smoke_per_day=?24,has_smoke=?25,queue=?26,code_runtime=?27 "
+    "RETURNING id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, c->slug);
@@ -924,6 +946,8 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   sqlite3_bind_int(st, 23, c->code_max_mb);
   sqlite3_bind_int(st, 24, c->smoke_per_day);
   sqlite3_bind_int(st, 25, c->has_smoke);
+  dbi_bind_text(st, 26, c->queue[0] != '\0' ? c->queue : "default");
+  dbi_bind_text(st, 27, imp->code_runtime != NULL ? imp->code_runtime : "host");
   if (sqlite3_step(st) != SQLITE_ROW) {
     dbi_log(db, "challenge upsert");
     goto fail;
@@ -1652,7 +1676,9 @@ int db_run_log(sqlite3 *db, int64_t id, const struct user *viewer, int staff, ch
 
 int db_queue_requeue_running(sqlite3 *db)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running'");
+  /* runs leased to remote workers stay theirs: their leases expire on their own if the workers are gone */
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running' "
+                                     "AND lease_expires_at IS NULL");
   if (st == NULL)
     return -1;
   int rc = dbi_step_done(db, st);
@@ -1660,22 +1686,26 @@ int db_queue_requeue_running(sqlite3 *db)
   return rc == 0 ? sqlite3_changes(db) : -1;
 }
 
-int db_queue_claim(sqlite3 *db, int64_t now, struct job *j)
+int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
 {
   int r = -1;
-  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='running', started_at=?, attempts=attempts+1 "
-                                     "WHERE id=(SELECT id FROM submissions WHERE status='queued' ORDER BY id LIMIT 1) "
-                                     "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), "
-                                     "coalesce(mode,'')");
+  sqlite3_stmt *st = dbi_prepare(
+    db, "UPDATE submissions SET status='running', started_at=?1, attempts=attempts+1, fence=fence+1, "
+        "lease_expires_at=NULL, worker_node=NULL WHERE id=(SELECT id FROM submissions WHERE status='queued' AND "
+        "(mode IS NULL OR output_path IS NOT NULL OR ?2) ORDER BY id LIMIT 1) "
+        "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), coalesce(mode,''), "
+        "coalesce(output_path,'')");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, now);
+  sqlite3_bind_int(st, 2, allow_code_runs);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     j->submission_id = sqlite3_column_int64(st, 0);
     util_strlcpy(j->sha256, dbi_col_text(st, 1), sizeof(j->sha256));
     util_strlcpy(j->slug, dbi_col_text(st, 2), sizeof(j->slug));
     util_strlcpy(j->mode, dbi_col_text(st, 3), sizeof(j->mode));
+    util_strlcpy(j->output_path, dbi_col_text(st, 4), sizeof(j->output_path));
     r = 1;
     rc = sqlite3_step(st);
   } else if (rc == SQLITE_DONE) {
@@ -1740,7 +1770,7 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?1, public_score=CASE WHEN mode IS 'smoke' THEN "
                        "NULL ELSE ?2 END, private_score=CASE WHEN mode IS 'smoke' THEN NULL ELSE ?3 END, log=?4, "
                        "error_code=NULL, error_message=NULL, scored_at=?5, private_ci_lo=?6, private_ci_hi=?7, "
-                       "stage=NULL WHERE id=?8 AND status='running' RETURNING challenge_id, team_id");
+                       "stage=NULL, output_path=NULL WHERE id=?8 AND status='running' RETURNING challenge_id, team_id");
   if (st == NULL)
     goto fail;
   bind_score(st, 1, score);
@@ -1776,9 +1806,10 @@ enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *
 {
   if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
-  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
-                                     "scored_at=?, stage=NULL WHERE id=? AND status='running' "
-                                     "RETURNING challenge_id, team_id");
+  sqlite3_stmt *st =
+    dbi_prepare(db, "UPDATE submissions SET status='failed', error_code=?, error_message=?, log=?, "
+                    "scored_at=?, stage=NULL, output_path=NULL, lease_expires_at=NULL WHERE id=? AND status='running' "
+                    "RETURNING challenge_id, team_id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, code);

@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 10
+#define DB_SCHEMA_VERSION 11
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -116,6 +116,7 @@ struct challenge {
   int code_max_mb;          /* code: size of an archive, packed and unpacked */
   int smoke_per_day;        /* code: smoke runs per team and day */
   int has_smoke;            /* code: the bundle has a smoke sample */
+  char queue[64];           /* code: the queue its runs go to (worker tokens are scoped to one) */
   int64_t lb_version;       /* changes whenever the public leaderboard may change (triggers keep it) */
   int nphases;
   struct phase phases[DB_MAX_PHASES];
@@ -134,6 +135,7 @@ struct db_import {
   const char *actor;                  /* for the audit entry "challenge.import" */
   json_t *details;                    /* its details */
   enum challenge_state initial_state; /* of a new challenge (an existing one keeps its state) */
+  const char *code_runtime;           /* code challenges: "host", "debian" or "oci"; NULL: "host" */
 };
 
 /* Inserts or updates the challenge described by IMP (slug is the key) with its texts, definition, phases and
@@ -244,7 +246,8 @@ struct job {
   int64_t submission_id;
   char sha256[65];
   char slug[64];
-  char mode[8]; /* "full" or "smoke" for code runs, "" for a prediction file */
+  char mode[8];           /* "full" or "smoke" for code runs, "" for a prediction file */
+  char output_path[1024]; /* code runs: the output a remote worker sent, to score here; "" otherwise */
 };
 /* Smoke runs TEAM started in CHALLENGE since the start of NOW's UTC day (cancelled ones aside), or -1. */
 int db_smoke_used(sqlite3 *db, int64_t challenge_id, int64_t team_id, int64_t now);
@@ -263,8 +266,10 @@ int db_run_log(sqlite3 *db, int64_t id, const struct user *viewer, int staff, ch
 enum app_status db_queue_requeue_one(sqlite3 *db, int64_t id);
 /* Puts every submission left 'running' (by a crash) back to 'queued'. Returns how many, or -1. */
 int db_queue_requeue_running(sqlite3 *db);
-/* Claims the oldest queued submission (status -> running). 1 claimed, 0 none, -1 error. */
-int db_queue_claim(sqlite3 *db, int64_t now, struct job *j);
+/* Claims the oldest queued submission (status -> running): a prediction file, a remote worker's output to score, or,
+ * when ALLOW_CODE_RUNS, a code run to execute here (its fence bumped, so that no worker's late call counts). 1
+ * claimed, 0 none, -1 error. */
+int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j);
 /* Records a successful run (public may be NAN when the truth has no split; then SCORE is the public score; the
  * private 95 % interval CI_LO..CI_HI may be NAN) and updates the best row of the submitter's team, in one
  * transaction. A submission no longer 'running' (cancelled, re-queued) is left as it is. */

@@ -171,6 +171,8 @@ static const struct field submission_fields[] = {
    "`\"none\"`"},
   {"smoke_per_day", K_INT, 0, 0, 1000, 10, DEF_OFF(c.smoke_per_day), 0, 0, NULL, "integer", "10",
    "smoke runs per team and day (they never count against the phase quota)"},
+  {"queue", K_STRING, 0, 1, 63, 0, STR(c.queue), 0, NULL, "string", "`\"default\"`",
+   "the queue code runs go to: remote workers take runs of the queue their token names (docs/workers.md)"},
   {"max_code_mb", K_INT, 0, 1, 10240, 100, DEF_OFF(c.code_max_mb), 0, 0, NULL, "integer MB", "100",
    "size of an uploaded code archive, and of its unpacked content"},
 };
@@ -640,6 +642,8 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
     util_strlcpy(k->output, "submission.csv", sizeof(k->output));
   if (k->participant_logs[0] == '\0')
     util_strlcpy(k->participant_logs, "smoke", sizeof(k->participant_logs));
+  if (d->c.queue[0] == '\0')
+    util_strlcpy(d->c.queue, "default", sizeof(d->c.queue));
   if (strcmp(k->kind, "predictions") != 0 && strcmp(k->kind, "code") != 0) {
     bundle_problem(p, file, "submission.kind", "must be \"predictions\" or \"code\" (got \"%.40s\")", k->kind);
     return;
@@ -647,7 +651,8 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
   d->c.code = strcmp(k->kind, "code") == 0;
   json_t *sub = json_object_get(d->root, "submission");
   if (!d->c.code) {
-    static const char *const code_only[] = {"command", "runtime", "inputs", "output", "limits", "participant_logs"};
+    static const char *const code_only[] = {"command", "runtime",          "inputs", "output",
+                                            "limits",  "participant_logs", "queue"};
     for (size_t i = 0; i < sizeof(code_only) / sizeof(code_only[0]); i++) {
       if (json_object_get(sub, code_only[i]) != NULL) {
         char field[64];

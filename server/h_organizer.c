@@ -6,6 +6,7 @@
 
 #include "bundle.h"
 #include "def.h"
+#include "db_workers.h"
 #include "handlers.h"
 #include "store.h"
 #include "queue.h"
@@ -77,10 +78,13 @@ void h_queue_stats(struct req *r)
   if (challenge_or_reply(r, &c) != 0)
     return;
   json_t *o = db_queue_stats(r->db, &c);
-  if (o == NULL) {
+  json_t *w = o != NULL ? db_workers_json(r->db, c.id) : NULL; /* remote workers and each running run's node */
+  if (o == NULL || w == NULL) {
+    json_decref(o);
     http_reply_error(r, APP_INTERNAL, "could not read the queue");
     return;
   }
+  json_object_set_new(o, "workers", w);
   http_reply_json(r, 200, o);
 }
 

@@ -60,6 +60,14 @@ void h_challenge_rescore(struct req *r);
 void h_queue_stats(struct req *r);
 void h_export(struct req *r);
 void h_submission_log(struct req *r);
+/* remote workers (h_worker.c) */
+void h_worker_claim(struct req *r);
+void h_worker_file(struct req *r);
+void h_worker_heartbeat(struct req *r);
+void h_worker_log(struct req *r);
+void h_worker_release(struct req *r);
+void h_worker_result(struct req *r);
+void h_worker_failed(struct req *r);
 void h_audit_list(struct req *r);
 void h_role_set(struct req *r);
 

@@ -29,6 +29,10 @@ int main(int argc, char **argv)
     return cli_backup(argc - 1, argv + 1);
   if (strcmp(argv[1], "runtime") == 0)
     return cli_runtime(argc - 1, argv + 1);
+  if (strcmp(argv[1], "worker-token") == 0)
+    return cli_worker_token(argc - 1, argv + 1);
+  if (strcmp(argv[1], "worker") == 0)
+    return worker_main(argc - 1, argv + 1);
   if (strcmp(argv[1], "dataset") == 0)
     return anon_cli_main(argc - 1, argv + 1);
   fprintf(stderr, "concours: unknown command %s (see concours --help)\n", argv[1]);

@@ -16,6 +16,7 @@
 #include "db.h"
 #include "coderun.h"
 #include "db_sandbox.h"
+#include "db_workers.h"
 #include "def.h"
 #include "livelog.h"
 #include "oci.h"
@@ -34,10 +35,11 @@ static struct {
   pthread_cond_t wake;
   pthread_t threads[MAX_WORKERS];
   int nthreads;
-  atomic_int stop; /* read by the workers and the sandboxes they run */
+  atomic_int stop;            /* read by the workers and the sandboxes they run */
+  atomic_int local_code_runs; /* code runs executing here now (bounded by --local-runs) */
   const struct app_config *cfg;
   int pending;
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, NULL, 0};
+} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, NULL, 0};
 
 static const char generic_failure[] =
   "The scorer could not score this file. It does not count against your quota; the organizers can see the "
@@ -551,6 +553,15 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
       store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0) {
     outcome_fail(&o, "scoring_error", generic_failure);
     log_add(&o, "paths too long");
+  } else if (job->output_path[0] != '\0') { /* a remote worker ran the code: its output, scored here */
+    util_strlcpy(pred, job->output_path, sizeof(pred));
+    if (smoke)
+      split_column = "";
+    stage_set(job->submission_id, "scoring");
+    if (def->program)
+      score_program(c, def, truth, pred, split_column, &lim, stop, &o);
+    else
+      score_builtin(cfg, c, job, truth, pred, split_column, &lim, stop, &o);
   } else if (job->mode[0] != '\0' &&
              run_code(c, def, job, stop, &o, run_dir, sizeof(run_dir), pred, sizeof(pred)) != 0) {
     /* the code did not produce a file to score: O says why */
@@ -592,6 +603,8 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
     for (int t = 0; t < 20 && !atomic_load(stop); t++)
       usleep(100 * 1000);
   }
+  if (job->output_path[0] != '\0' && o.state != OUTCOME_REQUEUE && o.state != OUTCOME_RETRY)
+    unlink(job->output_path);   /* scored (or failed) and recorded: the worker's output is no longer needed */
   if (o.state == OUTCOME_RETRY) /* give the disk time: the same job comes back at once otherwise */
     for (int t = 0; t < 20 && !atomic_load(stop); t++)
       usleep(100 * 1000);
@@ -611,10 +624,17 @@ static void *worker(void *arg)
   while (!atomic_load(&q.stop)) {
     struct job job;
     sqlite3 *db = db_acquire();
-    int claimed = db_queue_claim(db, app_now(), &job);
+    db_worker_sweep(db, app_now()); /* remote workers' expired leases go back to the queue */
+    int allow_code = q.cfg->local_runs < 0 || atomic_load(&q.local_code_runs) < q.cfg->local_runs;
+    int claimed = db_queue_claim(db, app_now(), allow_code, &job);
     db_release(db);
     if (claimed == 1) {
+      int code_run = job.mode[0] != '\0' && job.output_path[0] == '\0';
+      if (code_run)
+        atomic_fetch_add(&q.local_code_runs, 1);
       queue_run_job(q.cfg, &job, &q.stop);
+      if (code_run)
+        atomic_fetch_sub(&q.local_code_runs, 1);
       continue;
     }
     pthread_mutex_lock(&q.lock);

@@ -78,6 +78,14 @@ static const struct route routes[] = {
   {"GET", "challenges/{}/ranking", AUTH_OPTIONAL, ROLES_ANY, 0, h_ranking},
   {"GET", "challenges/{}/ranking.sig", AUTH_OPTIONAL, ROLES_ANY, 0, h_ranking_sig},
   {"GET", "signing-key", AUTH_NONE, ROLES_ANY, 0, h_signing_key},
+  /* remote workers: a worker token in "Authorization: Worker TOKEN", checked by h_worker.c */
+  {"POST", "worker/claim", AUTH_NONE, ROLES_ANY, 1, h_worker_claim},
+  {"GET", "worker/files/{}/{*}", AUTH_NONE, ROLES_ANY, 0, h_worker_file},
+  {"POST", "worker/runs/{}/heartbeat", AUTH_NONE, ROLES_ANY, 0, h_worker_heartbeat},
+  {"POST", "worker/runs/{}/log", AUTH_NONE, ROLES_ANY, 0, h_worker_log},
+  {"POST", "worker/runs/{}/release", AUTH_NONE, ROLES_ANY, 0, h_worker_release},
+  {"POST", "worker/runs/{}/result", AUTH_NONE, ROLES_ANY, 0, h_worker_result},
+  {"POST", "worker/runs/{}/failed", AUTH_NONE, ROLES_ANY, 1, h_worker_failed},
   /* admins */
   {"PUT", "users/{}/role", AUTH_USER, ROLE_BIT(ROLE_ADMIN), 1, h_role_set},
 };

@@ -34,7 +34,7 @@ static int64_t add_submission(sqlite3 *db, int64_t cid, int64_t uid, const struc
 static void score(sqlite3 *db, int64_t now, double pub, double priv)
 {
   struct job j;
-  CHECK(db_queue_claim(db, now, &j) == 1);
+  CHECK(db_queue_claim(db, now, 1, &j) == 1);
   CHECK(db_queue_scored(db, j.submission_id, pub, pub, priv, priv - 0.01, priv + 0.01, "log", now) == APP_OK);
 }
 
@@ -80,7 +80,7 @@ static void test_db(void)
   c.phases[0].max_per_day = 3;
   c.phases[0].max_total = 4;
   json_t *files = json_pack("[{s:s,s:i,s:s}]", "name", "train.csv", "size", 5, "sha256", "ab");
-  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN};
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN, NULL};
   CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
   imp.title = "T2";
   imp.bundle_sha256 = "b2";
@@ -124,7 +124,7 @@ static void test_db(void)
 
   /* the queue: claim in order, fail one (frees a slot), score the others */
   struct job j;
-  CHECK(db_queue_claim(db, day + 100, &j) == 1);
+  CHECK(db_queue_claim(db, day + 100, 1, &j) == 1);
   CHECK(db_queue_failed(db, j.submission_id, "bad", "msg", "log", day + 101) == APP_OK);
   CHECK(db_quota(db, got.id, ta, ph, day + 102, &q) == APP_OK && q.used_today == 2);
   score(db, day + 110, 0.504, 0.9); /* alice: 0.50 at precision 2 */
@@ -161,7 +161,7 @@ static void test_db(void)
   CHECK(db_rescore(db, &got, 0, NULL, &admin, "scorer fixed", day + 152, &requeued) == APP_OK && requeued == 4);
   for (int k = 0; k < 4; k++) {
     struct job rj;
-    CHECK(db_queue_claim(db, day + 153, &rj) == 1);
+    CHECK(db_queue_claim(db, day + 153, 1, &rj) == 1);
     CHECK(db_queue_failed(db, rj.submission_id, "bad", "msg", "log", day + 154) == APP_OK);
   }
   rows = db_leaderboard(db, &got);
@@ -184,10 +184,10 @@ static void test_db(void)
 
   /* a crash leaves a run 'running': it is re-queued at start */
   CHECK(add_submission(db, got.id, bob, ph, NULL, day + 200, &s) > 0);
-  CHECK(db_queue_claim(db, day + 201, &j) == 1);
+  CHECK(db_queue_claim(db, day + 201, 1, &j) == 1);
   CHECK(db_queue_requeue_running(db) == 1);
   struct job again;
-  CHECK(db_queue_claim(db, day + 202, &again) == 1 && again.submission_id == j.submission_id);
+  CHECK(db_queue_claim(db, day + 202, 1, &again) == 1 && again.submission_id == j.submission_id);
   sqlite3_close(db);
 }
 
@@ -213,7 +213,7 @@ static void test_faults(void)
   util_strlcpy(c.phases[0].name, "dev", sizeof(c.phases[0].name));
   c.phases[0].end_at = 4000000000LL;
   json_t *files = json_pack("[{s:s,s:i,s:s}]", "name", "a.csv", "size", 1, "sha256", "ab");
-  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN};
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN, NULL};
   int rolled_back = 0, tries = 0;
   for (long n = 0; n < 40; n++) {
     db_fault_inject(n);

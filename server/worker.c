@@ -1,0 +1,462 @@
+/* worker.c: `concours worker`, a remote worker (API.md section 5, docs/workers.md). It claims code runs from a
+ * concours server over HTTP with a worker token, fetches their code and inputs (content-addressed cache, every file's
+ * SHA-256 checked), runs them with coderun.c in the very sandbox the server uses, renews its lease by heartbeat while
+ * sending the log, and sends back the file the code wrote (the server scores it: the ground truth never leaves the
+ * server). It survives server restarts (retries with backoff), and on SIGTERM stops its run and gives the lease back.
+ * Any scheduler can start it: scripts/slurm/ has a Slurm batch script. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "coderun.h"
+#include "livelog.h"
+#include "sandbox.h"
+#include "store.h"
+#include "util.h"
+
+#define RESPONSE_MAX (64 << 20)
+
+static atomic_int terminating; /* SIGTERM or SIGINT */
+
+static void on_signal(int sig)
+{
+  (void)sig;
+  atomic_store(&terminating, 1);
+}
+
+struct worker {
+  char base[1024]; /* server URL, no trailing slash */
+  char auth[256];  /* "Authorization: Worker TOKEN" */
+  char node[256];
+  char work[APP_PATH_MAX];
+  int once, idle_exit;
+};
+
+struct buf {
+  char *data;
+  size_t len;
+};
+
+static size_t to_buf(char *p, size_t size, size_t n, void *arg)
+{
+  struct buf *b = arg;
+  size_t add = size * n;
+  if (b->len + add > RESPONSE_MAX)
+    return 0;
+  char *d = realloc(b->data, b->len + add + 1);
+  if (d == NULL)
+    return 0;
+  memcpy(d + b->len, p, add);
+  b->data = d;
+  b->len += add;
+  d[b->len] = '\0';
+  return add;
+}
+
+/* One HTTP call to the server: METHOD PATH (relative to the base URL), with BODY (LEN bytes, CTYPE) or the file
+ * UPLOAD, the response into OUT (when not NULL) or the file DOWNLOAD. Returns the HTTP status, or -1 when the server
+ * cannot be reached. */
+static long call(const struct worker *w, const char *method, const char *path, const char *ctype, const char *body,
+                 size_t len, const char *upload, struct buf *out, const char *download)
+{
+  char url[2600];
+  long status = -1;
+  FILE *up = NULL, *down = NULL;
+  struct curl_slist *h = NULL;
+  CURL *c = curl_easy_init();
+  snprintf(url, sizeof(url), "%s%s", w->base, path);
+  if (c == NULL)
+    return -1;
+  h = curl_slist_append(h, w->auth);
+  if (ctype != NULL) {
+    char line[128];
+    snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+    h = curl_slist_append(h, line);
+  }
+  h = curl_slist_append(h, "Expect:");
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 3600L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  if (upload != NULL) {
+    struct stat st;
+    up = fopen(upload, "rb");
+    if (up == NULL || fstat(fileno(up), &st) != 0)
+      goto out;
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READDATA, up);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+  } else if (strcmp(method, "POST") == 0) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+  }
+  if (download != NULL) {
+    down = fopen(download, "wb");
+    if (down == NULL)
+      goto out;
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, down);
+  } else {
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buf);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+  }
+  if (curl_easy_perform(c) == CURLE_OK)
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+out:
+  if (up != NULL)
+    fclose(up);
+  if (down != NULL && fclose(down) != 0)
+    status = -1;
+  curl_slist_free_all(h);
+  curl_easy_cleanup(c);
+  return status;
+}
+
+/* Fetches URL into the cache as SHA (checked), then links it at DEST. 0 or -1. */
+static int fetch(const struct worker *w, const char *url, const char *sha, const char *dest)
+{
+  char cached[APP_PATH_MAX], tmp[APP_PATH_MAX], got[65], dir[APP_PATH_MAX];
+  struct stat st;
+  if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
+      util_fmt(cached, sizeof(cached), "%s/cache/%s", w->work, sha) != 0 ||
+      util_fmt(tmp, sizeof(tmp), "%s.part", cached) != 0)
+    return -1;
+  if (stat(cached, &st) != 0) {
+    long status = call(w, "GET", url, NULL, NULL, 0, NULL, NULL, tmp);
+    if (status != 200 || util_sha256_file(tmp, got, NULL) != 0 || strcmp(got, sha) != 0 || chmod(tmp, 0644) != 0 ||
+        rename(tmp, cached) != 0) {
+      unlink(tmp);
+      fprintf(stderr, "concours worker: could not fetch %s: %s\n", url,
+              status == 409   ? "the lease was lost"
+              : status == 200 ? "its SHA-256 differs from the claim's"
+                              : "the server did not send it");
+      return -1;
+    }
+  }
+  util_strlcpy(dir, dest, sizeof(dir));
+  char *slash = strrchr(dir, '/');
+  if (slash != NULL) {
+    *slash = '\0';
+    if (util_mkdirs(dir, 0755) != 0)
+      return -1;
+  }
+  return link(cached, dest) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+struct beat {
+  const struct worker *w;
+  int64_t id, fence;
+  int every_s;
+  atomic_int done, lost;
+  atomic_int *stop; /* set when the lease is lost: the run stops */
+  size_t sent;      /* log bytes sent */
+};
+
+/* Sends the log bytes the server has not seen yet. */
+static void send_log(struct beat *b)
+{
+  char *log = NULL, path[128];
+  if (livelog_read(b->id, 1, &log) != 1)
+    return;
+  size_t len = strlen(log);
+  if (len > b->sent) {
+    snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/log?fence=%lld", (long long)b->id, (long long)b->fence);
+    struct buf out = {NULL, 0};
+    size_t chunk = len - b->sent < 200000 ? len - b->sent : 200000;
+    long st = call(b->w, "POST", path, "application/octet-stream", log + b->sent, chunk, NULL, &out, NULL);
+    if (st == 204)
+      b->sent += chunk;
+    else if (st == 409)
+      atomic_store(&b->lost, 1);
+    free(out.data);
+  }
+  free(log);
+}
+
+static void *heartbeat(void *arg)
+{
+  struct beat *b = arg;
+  char path[128];
+  snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/heartbeat?fence=%lld", (long long)b->id, (long long)b->fence);
+  int64_t next = 0;
+  while (!atomic_load(&b->done)) {
+    if (time(NULL) >= next) {
+      struct buf out = {NULL, 0};
+      long st = call(b->w, "POST", path, NULL, "", 0, NULL, &out, NULL);
+      free(out.data);
+      if (st == 409 || st == 401) {
+        atomic_store(&b->lost, 1);
+        fprintf(stderr, "concours worker: lease of run %lld lost: stopping it\n", (long long)b->id);
+      }
+      next = time(NULL) + b->every_s;
+    }
+    send_log(b);
+    if (atomic_load(&b->lost))
+      atomic_store(b->stop, 1);
+    if (atomic_load(&terminating))
+      atomic_store(b->stop, 1);
+    usleep(300 * 1000);
+  }
+  return NULL;
+}
+
+/* Runs the claimed RUN. Returns 0, or -1 when the worker should stop (SIGTERM). */
+static int run_one(const struct worker *w, json_t *run)
+{
+  int64_t id = json_integer_value(json_object_get(run, "id"));
+  int64_t fence = json_integer_value(json_object_get(run, "fence"));
+  json_t *lim = json_object_get(run, "limits");
+  char dir[APP_PATH_MAX], archive[APP_PATH_MAX], inputs[APP_PATH_MAX], pred[APP_PATH_MAX], path[256], q[400];
+  struct coderun_result res;
+  atomic_int stop = 0;
+  int rc = 0;
+  memset(&res, 0, sizeof(res));
+  fprintf(stderr, "concours worker: run %lld (fence %lld, %s)\n", (long long)id, (long long)fence,
+          json_string_value(json_object_get(run, "mode")));
+  if (util_fmt(dir, sizeof(dir), "%s/run-%lld-%lld", w->work, (long long)id, (long long)fence) != 0 ||
+      util_fmt(archive, sizeof(archive), "%s/code.archive", dir) != 0 ||
+      util_fmt(inputs, sizeof(inputs), "%s/inputs", dir) != 0 || util_fmt(pred, sizeof(pred), "%s/output", dir) != 0 ||
+      util_mkdirs(inputs, 0755) != 0 || chmod(dir, 0755) != 0)
+    goto error;
+  json_t *code = json_object_get(run, "code");
+  if (fetch(w, json_string_value(json_object_get(code, "url")), json_string_value(json_object_get(code, "sha256")),
+            archive) != 0)
+    goto error;
+  size_t i;
+  json_t *f;
+  json_array_foreach(json_object_get(run, "inputs"), i, f)
+  {
+    const char *rel = json_string_value(json_object_get(f, "path"));
+    char dest[APP_PATH_MAX];
+    if (rel == NULL || strstr(rel, "..") != NULL || rel[0] == '/' ||
+        util_fmt(dest, sizeof(dest), "%s/%s", inputs, rel) != 0 ||
+        fetch(w, json_string_value(json_object_get(f, "url")), json_string_value(json_object_get(f, "sha256")), dest) !=
+          0)
+      goto error;
+  }
+  struct coderun_spec spec;
+  memset(&spec, 0, sizeof(spec));
+  spec.id = id;
+  spec.archive = archive;
+  spec.inputs = inputs;
+  spec.command = json_string_value(json_object_get(run, "command"));
+  spec.output = json_string_value(json_object_get(run, "output"));
+  spec.pred_path = pred;
+  spec.mode_smoke = strcmp(json_string_value(json_object_get(run, "mode")), "smoke") == 0;
+  spec.limit_field = spec.mode_smoke ? "submission.limits.smoke_wall_seconds" : "submission.limits.wall_seconds";
+  spec.limits.wall_s = (int)json_integer_value(json_object_get(lim, "wall_seconds"));
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  spec.limits.cpu_s = spec.limits.wall_s * (int)(ncpu > 0 && ncpu < 1024 ? ncpu : 1);
+  spec.limits.memory_mb = (long)json_integer_value(json_object_get(lim, "memory_mb"));
+  spec.output_mb = (long)json_integer_value(json_object_get(lim, "output_mb"));
+  spec.gpus = (int)json_integer_value(json_object_get(lim, "gpus"));
+  spec.code_max_bytes = (uint64_t)json_integer_value(json_object_get(run, "max_code_bytes"));
+  if (spec.command == NULL || spec.output == NULL || spec.limits.wall_s <= 0)
+    goto error;
+  livelog_open(id, 1);
+  struct beat b = {w, id, fence, (int)json_integer_value(json_object_get(run, "heartbeat_seconds")), 0, 0, &stop, 0};
+  if (b.every_s < 1)
+    b.every_s = 1;
+  pthread_t t;
+  int started = pthread_create(&t, NULL, heartbeat, &b) == 0;
+  coderun_run(&spec, &stop, &res);
+  atomic_store(&b.done, 1);
+  if (started)
+    pthread_join(t, NULL);
+  send_log(&b); /* the end of the log, before the result */
+  livelog_close(id);
+  struct buf out = {NULL, 0};
+  long st = 0;
+  if (atomic_load(&b.lost)) {
+    fprintf(stderr, "concours worker: run %lld: the lease was lost, its result is dropped\n", (long long)id);
+  } else if (res.state == CODERUN_STOPPED || atomic_load(&terminating)) {
+    snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
+    st = call(w, "POST", path, NULL, "", 0, NULL, &out, NULL);
+    fprintf(stderr, "concours worker: run %lld given back (%ld)\n", (long long)id, st);
+    rc = -1;
+  } else if (res.state == CODERUN_OK) {
+    char sha[65];
+    if (util_sha256_file(pred, sha, NULL) != 0)
+      goto error;
+    snprintf(q, sizeof(q), "/api/v1/worker/runs/%lld/result?fence=%lld&sha256=%s&wall_ms=%lld&maxrss_kb=%ld&runtime=%s",
+             (long long)id, (long long)fence, sha, (long long)res.wall_ms, res.maxrss_kb,
+             coderun_host_runtime_sha256());
+    st = call(w, "POST", q, "application/octet-stream", NULL, 0, pred, &out, NULL);
+    fprintf(stderr, "concours worker: run %lld: output sent (%ld)\n", (long long)id, st);
+  } else {
+    json_t *body =
+      json_pack("{s:s,s:s,s:I,s:I,s:s}", "code", res.state == CODERUN_FAILED ? res.code : "scoring_error", "message",
+                res.state == CODERUN_FAILED ? res.msg
+                                            : "Your code could not be run. It does not count against your "
+                                              "quota; the organizers can see the details.",
+                "wall_ms", (json_int_t)res.wall_ms, "maxrss_kb", (json_int_t)res.maxrss_kb, "runtime_sha256",
+                coderun_host_runtime_sha256());
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (res.state == CODERUN_ERROR)
+      fprintf(stderr, "concours worker: run %lld could not run: %s\n", (long long)id, res.err);
+    snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/failed?fence=%lld", (long long)id, (long long)fence);
+    st = text != NULL ? call(w, "POST", path, "application/json", text, strlen(text), NULL, &out, NULL) : -1;
+    free(text);
+    fprintf(stderr, "concours worker: run %lld: failure sent (%ld)\n", (long long)id, st);
+  }
+  free(out.data);
+  coderun_result_free(&res);
+  store_remove_tree(dir);
+  return rc;
+error:
+  fprintf(stderr, "concours worker: run %lld could not be prepared: giving it back\n", (long long)id);
+  snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
+  struct buf out2 = {NULL, 0};
+  call(w, "POST", path, NULL, "", 0, NULL, &out2, NULL);
+  free(out2.data);
+  coderun_result_free(&res);
+  store_remove_tree(dir);
+  return 0;
+}
+
+static int read_token(const char *file, char *out, size_t n)
+{
+  size_t len = 0;
+  char *text = util_read_file(file, 4096, &len);
+  if (text == NULL)
+    return -1;
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+    text[--len] = '\0';
+  int ok =
+    len > 0 && len < n && strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == len;
+  if (ok)
+    util_strlcpy(out, text, n);
+  free(text);
+  return ok ? 0 : -1;
+}
+
+int worker_main(int argc, char **argv)
+{
+  static const char usage[] =
+    "usage: concours worker --server URL --token-file FILE [--queue Q] [--once] [--idle-exit S] [--work DIR]\n"
+    "                       [--node NAME]\n"
+    "  claims code runs of its token's queue from the server, runs them sandboxed here, and sends their output\n"
+    "  back. --once: one run, then exit. --idle-exit S: exit after S seconds without a run. Exit 0 when done,\n"
+    "  3 when the token is refused, 1 on a local fault. SIGTERM gives the current run back.\n";
+  struct worker w;
+  char token_file[APP_PATH_MAX] = "", token[160], err[512];
+  memset(&w, 0, sizeof(w));
+  w.idle_exit = 0;
+  snprintf(w.work, sizeof(w.work), "%s/concours-worker", getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp");
+  if (gethostname(w.node, sizeof(w.node) - 1) != 0)
+    util_strlcpy(w.node, "worker", sizeof(w.node));
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    long long n = 0;
+    if (strcmp(a, "--once") == 0) {
+      w.once = 1;
+    } else if (v != NULL && strcmp(a, "--server") == 0) {
+      util_strlcpy(w.base, v, sizeof(w.base));
+      i++;
+    } else if (v != NULL && strcmp(a, "--token-file") == 0) {
+      util_strlcpy(token_file, v, sizeof(token_file));
+      i++;
+    } else if (v != NULL && strcmp(a, "--queue") == 0) {
+      i++; /* the token decides the queue; the flag documents it in a job script */
+    } else if (v != NULL && strcmp(a, "--work") == 0) {
+      util_strlcpy(w.work, v, sizeof(w.work));
+      i++;
+    } else if (v != NULL && strcmp(a, "--node") == 0) {
+      util_strlcpy(w.node, v, sizeof(w.node));
+      i++;
+    } else if (v != NULL && strcmp(a, "--idle-exit") == 0 && util_parse_ll(v, 1, 86400 * 30, &n) == 0) {
+      w.idle_exit = (int)n;
+      i++;
+    } else {
+      fputs(usage, stderr);
+      return 2;
+    }
+  }
+  size_t blen = strlen(w.base);
+  while (blen > 0 && w.base[blen - 1] == '/')
+    w.base[--blen] = '\0';
+  if (blen == 0 || token_file[0] == '\0') {
+    fputs(usage, stderr);
+    return 2;
+  }
+  if (read_token(token_file, token, sizeof(token)) != 0) {
+    fprintf(stderr, "concours worker: %s holds no token (one line, as `concours worker-token add` printed it)\n",
+            token_file);
+    return 2;
+  }
+  snprintf(w.auth, sizeof(w.auth), "Authorization: Worker %s", token);
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  signal(SIGPIPE, SIG_IGN);
+  char cache[APP_PATH_MAX];
+  if (util_fmt(cache, sizeof(cache), "%s/cache", w.work) != 0 || util_mkdirs(cache, 0755) != 0 ||
+      chmod(w.work, 0755) != 0 || store_init(w.work, err, sizeof(err)) != 0) {
+    fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, err);
+    return 1;
+  }
+  if (sandbox_init(0, err, sizeof(err)) != 0) {
+    fprintf(stderr, "concours worker: the sandbox does not work here: %s\n", err);
+    return 1;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  fprintf(stderr, "concours worker: node %s, server %s, work folder %s\n", w.node, w.base, w.work);
+  int backoff = 1, rc = 0;
+  time_t idle_since = time(NULL);
+  while (!atomic_load(&terminating)) {
+    json_t *req = json_pack("{s:s,s:i}", "node", w.node, "wait", 20);
+    char *body = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    struct buf out = {NULL, 0};
+    long st = body != NULL
+                ? call(&w, "POST", "/api/v1/worker/claim", "application/json", body, strlen(body), NULL, &out, NULL)
+                : -1;
+    free(body);
+    if (st == 401) {
+      fprintf(stderr, "concours worker: the server refuses this token (revoked?): exiting\n");
+      free(out.data);
+      rc = 3;
+      break;
+    }
+    if (st == 200) {
+      json_t *o = json_loads(out.data != NULL ? out.data : "", 0, NULL);
+      json_t *run = json_object_get(o, "run");
+      int stop = json_is_object(run) ? run_one(&w, run) : 0;
+      json_decref(o);
+      free(out.data);
+      backoff = 1;
+      idle_since = time(NULL);
+      if (stop != 0 || w.once)
+        break;
+      continue;
+    }
+    free(out.data);
+    if (st == 204) {
+      backoff = 1;
+    } else { /* the server is away (restarting?) or answered oddly: try again later, up to 30 s apart */
+      fprintf(stderr, "concours worker: claim failed (%ld): retrying in %d s\n", st, backoff);
+      for (int k = 0; k < backoff * 10 && !atomic_load(&terminating); k++)
+        usleep(100 * 1000);
+      backoff = backoff < 16 ? backoff * 2 : 30;
+    }
+    if (w.idle_exit > 0 && time(NULL) - idle_since >= w.idle_exit) {
+      fprintf(stderr, "concours worker: idle for %d s: exiting\n", w.idle_exit);
+      break;
+    }
+  }
+  curl_global_cleanup();
+  return rc;
+}

@@ -1,0 +1,243 @@
+"""Remote workers (API.md section 5, issue 12), end to end on loopback: a server started with `--local-runs 0`
+runs no code itself; `concours worker` processes with a worker token claim the runs, run them in the same sandbox
+and send their output back; the server scores each run exactly once. Faults: a worker killed (SIGKILL) mid-run, a
+worker frozen (SIGSTOP) past its lease then resumed, a server restarted while a worker holds a lease; a result
+under an old fence, for another run or with a bad hash, and a revoked token, are refused.
+
+usage: python3 test_workers.py --concours BUILD/concours --source REPO [unittest args]
+"""
+import hashlib
+import http.client
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "http"))
+sys.path.insert(0, os.path.join(HERE, "..", "code"))
+import harness  # noqa: E402
+from test_code_runs import SLUG, baseline, demo, expected_scores, sandbox_processes  # noqa: E402
+
+LEASE = 6
+WAIT = 120
+
+
+def zip_of(text):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("main.py", text)
+    return buf.getvalue()
+
+
+class WorkerServer(harness.Server):
+    def __init__(self):
+        super().__init__(bundles=[], workers=1, extra_args=["--local-runs", "0", "--lease-seconds", str(LEASE)])
+        shutil.copytree(demo(), os.path.join(self.challenges, SLUG), ignore=shutil.ignore_patterns("baseline"))
+        self.worker_procs = []
+
+    def token(self, name):
+        r = subprocess.run([harness.ARGS.concours, "worker-token", "add", name, "--data", self.data],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        path = os.path.join(self.tmp, name + ".token")
+        with open(path, "w") as f:
+            f.write(r.stdout)
+        return path, r.stdout.strip()
+
+    def worker(self, token_file, node, *extra):
+        log = open(os.path.join(self.tmp, node + ".log"), "w")
+        p = subprocess.Popen([harness.ARGS.concours, "worker", "--server", "http://127.0.0.1:%d" % self.port,
+                              "--token-file", token_file, "--node", node,
+                              "--work", os.path.join(self.tmp, "work-" + node)] + list(extra),
+                             stdout=log, stderr=subprocess.STDOUT)
+        self.worker_procs.append((p, log))
+        return p
+
+    def worker_log(self, node):
+        with open(os.path.join(self.tmp, node + ".log")) as f:
+            return f.read()
+
+    def stop(self, check=True):
+        for p, log in self.worker_procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGCONT)
+                p.kill()
+                p.wait()
+            log.close()
+        super().stop(check)
+
+
+def participant(server, name):
+    c = server.client()
+    assert c.register(name).status == 201
+    assert c.login(name).status == 200
+    assert c.accept_terms(SLUG).status == 204
+    return c
+
+
+def send(c, code, mode=None):
+    r = c.request("POST", "/api/v1/challenges/%s/submissions%s" % (SLUG, "?mode=" + mode if mode else ""),
+                  body=zip_of(code))
+    assert r.status == 201, r
+    return r.json()["id"]
+
+
+def wait_for(fn, what, timeout=WAIT):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def worker_call(port, token, method, path, body=b"", ctype="application/octet-stream"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers={"Authorization": "Worker " + token, "Content-Type": ctype})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+class WorkersTest(unittest.TestCase):
+    def setUp(self):
+        self.server = WorkerServer()
+        self.server.start()
+
+    def tearDown(self):
+        if not self.server.alive() and self.server.proc is not None:
+            print("server output:\n" + self.server.output(), file=sys.stderr)
+        self.server.stop(check=False)
+
+    def board(self, c):
+        return [(r["name"], r["submissions"]) for r in c.leaderboard(SLUG).json()["rows"]]
+
+    def test_runs_go_to_workers_and_are_scored_once(self):
+        tf, _ = self.server.token("site-a")
+        alice = participant(self.server, "alice")
+        sid = send(alice, baseline())
+        time.sleep(2)  # --local-runs 0: the server does not run it itself
+        self.assertEqual(alice.submission(sid).json()["status"], "queued")
+        self.server.worker(tf, "node-1", "--idle-exit", "60")
+        sub = alice.wait_done(sid, timeout=WAIT)
+        self.assertEqual((sub["status"], sub["public_score"]), ("scored", expected_scores()[0]), sub)
+        self.assertRegex(sub["runtime_sha256"], "^[0-9a-f]{64}$")
+        smoke = alice.wait_done(send(alice, baseline().replace("def main():", "def main():\n    print('W-MARK')"),
+                                     "smoke"), timeout=WAIT)
+        self.assertEqual(smoke["status"], "scored", smoke)
+        log = alice.get("/api/v1/submissions/%d/log" % smoke["id"]).json()["log"]
+        self.assertIn("W-MARK", log)  # the worker's log reached the server
+        fail = alice.wait_done(send(alice, "raise SystemExit(5)"), timeout=WAIT)
+        self.assertEqual((fail["status"], fail["error"]["code"]), ("failed", "code_failed"), fail)
+        self.assertEqual(self.board(alice), [("alice", 1)])
+        self.server.add_user("org", "organizer")
+        org = self.server.client()
+        self.assertEqual(org.login("org").status, 200)
+        q = org.get("/api/v1/challenges/%s/queue" % SLUG).json()
+        self.assertIn("node-1", [w["node"] for w in q["workers"]["workers"]])
+
+    def test_a_killed_worker_loses_its_run_to_another_once(self):
+        tf, _ = self.server.token("site-b")
+        bob = participant(self.server, "bob")
+        sid = send(bob, "import time\ntime.sleep(4)\n" + baseline())
+        first = self.server.worker(tf, "doomed")
+        wait_for(lambda: bob.submission(sid).json().get("stage") == "running", "the first worker to run it")
+        first.kill()
+        first.wait()
+        self.server.worker(tf, "rescuer", "--idle-exit", "60")
+        sub = bob.wait_done(sid, timeout=WAIT)
+        self.assertEqual((sub["status"], sub["public_score"]), ("scored", expected_scores()[0]), sub)
+        self.assertEqual(self.board(bob), [("bob", 1)])
+        wait_for(lambda: not sandbox_processes(), "the killed worker's sandbox to be gone", 30)
+
+    def test_a_frozen_worker_cannot_send_a_late_result(self):
+        tf, _ = self.server.token("site-c")
+        carol = participant(self.server, "carol")
+        sid = send(carol, "import time\nprint('STARTED', flush=True)\ntime.sleep(%d)\n" % (LEASE + 6) + baseline())
+        frozen = self.server.worker(tf, "frozen", "--once")
+        self.server.add_user("org2", "organizer")
+        org = self.server.client()
+        self.assertEqual(org.login("org2").status, 200)
+        wait_for(lambda: "STARTED" in (org.get("/api/v1/submissions/%d/log" % sid).json().get("log") or ""),
+                 "the code to start on the first worker")
+        frozen.send_signal(signal.SIGSTOP)
+        time.sleep(LEASE + 2)  # its lease ends while it sleeps
+        self.server.worker(tf, "fresh", "--idle-exit", "60")
+        frozen.send_signal(signal.SIGCONT)
+        sub = carol.wait_done(sid, timeout=WAIT)
+        self.assertEqual(sub["status"], "scored", sub)
+        frozen.wait(timeout=WAIT)
+        self.assertIn("lease", self.server.worker_log("frozen"))
+        self.assertEqual(self.board(carol), [("carol", 1)])
+
+    def test_a_server_restart_while_a_worker_holds_a_lease_loses_nothing(self):
+        tf, _ = self.server.token("site-d")
+        dave = participant(self.server, "dave")
+        sid = send(dave, "import time\ntime.sleep(5)\n" + baseline())
+        self.server.worker(tf, "steady", "--idle-exit", "90")
+        wait_for(lambda: dave.submission(sid).json().get("stage") == "running", "the worker to run it")
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.server.proc.wait(timeout=30)
+        while self.server.lines.get(timeout=30) is not None:
+            pass
+        port = self.server.port
+        self.server.port = None
+        self.server.extra_args += ["--listen", "127.0.0.1:%d" % port]  # the workers know this address
+        self.server.start()
+        dave = self.server.client()
+        self.assertEqual(dave.login("dave").status, 200)
+        sub = dave.wait_done(sid, timeout=WAIT)
+        self.assertEqual((sub["status"], sub["public_score"]), ("scored", expected_scores()[0]), sub)
+        self.assertEqual(self.board(dave), [("dave", 1)])
+
+    def test_wrong_fences_hashes_runs_and_revoked_tokens_are_refused(self):
+        tf, token = self.server.token("site-e")
+        erin = participant(self.server, "erin")
+        sid = send(erin, baseline())
+        port = self.server.port
+        st, body = worker_call(port, token, "POST", "/api/v1/worker/claim",
+                               json.dumps({"node": "by-hand", "wait": 10}).encode(), "application/json")
+        self.assertEqual(st, 200, body)
+        run = json.loads(body)["run"]
+        self.assertEqual(run["id"], sid)
+        self.assertNotIn("solution", json.dumps(run))  # no ground truth goes to a worker
+        output = b"filename,0,1,2,3\n" + b"".join(b"%s,1,0,0,0\n" % f["path"].encode()
+                                                   for f in run["inputs"] if f["path"].endswith(".png"))
+        sha = hashlib.sha256(output).hexdigest()
+        base = "/api/v1/worker/runs/%d/result?fence=%d&sha256=%s"
+        st, body = worker_call(port, token, "POST", base % (sid, run["fence"] + 1, sha), output)
+        self.assertEqual((st, json.loads(body)["error"]["code"]), (409, "lease_lost"))
+        st, body = worker_call(port, token, "POST", base % (sid + 1000, run["fence"], sha), output)
+        self.assertEqual(st, 409, body)
+        st, body = worker_call(port, token, "POST", base % (sid, run["fence"], "0" * 64), output)
+        self.assertEqual(st, 400, body)
+        # the signed link of an input works while the lease holds, not once altered
+        url = run["inputs"][0]["url"]
+        st, _ = worker_call(port, token, "GET", url)
+        self.assertEqual(st, 200)
+        st, _ = worker_call(port, token, "GET", url.replace("sig=", "sig=0"))
+        self.assertEqual(st, 403)
+        r = subprocess.run([harness.ARGS.concours, "worker-token", "revoke", "site-e", "--data", self.server.data],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        st, body = worker_call(port, token, "POST", base % (sid, run["fence"], sha), output)
+        self.assertEqual(st, 401, body)
+        st, _ = worker_call(port, token, "POST", "/api/v1/worker/claim", b'{"node":"x"}', "application/json")
+        self.assertEqual(st, 401)
+        p = self.server.worker(tf, "revoked")
+        self.assertEqual(p.wait(timeout=60), 3)
+
+
+if __name__ == "__main__":
+    harness.main()
