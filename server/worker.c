@@ -4,6 +4,7 @@
  * sending the log, and sends back the file the code wrote (the server scores it: the ground truth never leaves the
  * server). It survives server restarts (retries with backoff), and on SIGTERM stops its run and gives the lease back.
  * Any scheduler can start it: scripts/slurm/ has a Slurm batch script. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -41,6 +42,7 @@ struct worker {
   char auth[256];  /* "Authorization: Worker TOKEN" */
   char node[256];
   char work[APP_PATH_MAX];
+  char own[APP_PATH_MAX]; /* this process's folder in the work folder: its runs and sandbox staging */
   int once, idle_exit;
 };
 
@@ -132,12 +134,14 @@ static int fetch(const struct worker *w, const char *url, const char *sha, const
   struct stat st;
   if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
       util_fmt(cached, sizeof(cached), "%s/cache/%s", w->work, sha) != 0 ||
-      util_fmt(tmp, sizeof(tmp), "%s.part", cached) != 0)
-    return -1;
+      util_fmt(tmp, sizeof(tmp), "%s.part-%d", cached, (int)getpid()) != 0)
+    return -1; /* a part file of this process: workers on one node may share the cache */
   if (stat(cached, &st) != 0) {
     long status = call(w, "GET", url, NULL, NULL, 0, NULL, NULL, tmp);
+    /* link, not rename: a cache entry is never replaced, so another worker of the node linking it meanwhile never
+     * finds it gone (a replaced inode cannot be linked any more) */
     if (status != 200 || util_sha256_file(tmp, got, NULL) != 0 || strcmp(got, sha) != 0 || chmod(tmp, 0644) != 0 ||
-        rename(tmp, cached) != 0) {
+        (link(tmp, cached) != 0 && errno != EEXIST)) {
       unlink(tmp);
       fprintf(stderr, "concours worker: could not fetch %s: %s\n", url,
               status == 409   ? "the lease was lost"
@@ -145,15 +149,21 @@ static int fetch(const struct worker *w, const char *url, const char *sha, const
                               : "the server did not send it");
       return -1;
     }
+    unlink(tmp);
   }
   util_strlcpy(dir, dest, sizeof(dir));
   char *slash = strrchr(dir, '/');
   if (slash != NULL) {
     *slash = '\0';
-    if (util_mkdirs(dir, 0755) != 0)
+    if (util_mkdirs(dir, 0755) != 0) {
+      fprintf(stderr, "concours worker: cannot create %s: %s\n", dir, strerror(errno));
       return -1;
+    }
   }
-  return link(cached, dest) == 0 || errno == EEXIST ? 0 : -1;
+  if (link(cached, dest) == 0 || errno == EEXIST)
+    return 0;
+  fprintf(stderr, "concours worker: cannot link %s at %s: %s\n", cached, dest, strerror(errno));
+  return -1;
 }
 
 struct beat {
@@ -223,20 +233,23 @@ static int run_one(const struct worker *w, json_t *run)
   struct coderun_result res;
   atomic_int stop = 0;
   int rc = 0;
+  const char *step = "its folders";
   memset(&res, 0, sizeof(res));
   fprintf(stderr, "concours worker: run %lld (fence %lld, %s)\n", (long long)id, (long long)fence,
           json_string_value(json_object_get(run, "mode")));
-  if (util_fmt(dir, sizeof(dir), "%s/run-%lld-%lld", w->work, (long long)id, (long long)fence) != 0 ||
+  if (util_fmt(dir, sizeof(dir), "%s/run-%lld-%lld", w->own, (long long)id, (long long)fence) != 0 ||
       util_fmt(archive, sizeof(archive), "%s/code.archive", dir) != 0 ||
       util_fmt(inputs, sizeof(inputs), "%s/inputs", dir) != 0 || util_fmt(pred, sizeof(pred), "%s/output", dir) != 0 ||
       util_mkdirs(inputs, 0755) != 0 || chmod(dir, 0755) != 0)
     goto error;
   json_t *code = json_object_get(run, "code");
+  step = "its code";
   if (fetch(w, json_string_value(json_object_get(code, "url")), json_string_value(json_object_get(code, "sha256")),
             archive) != 0)
     goto error;
   size_t i;
   json_t *f;
+  step = "its inputs";
   json_array_foreach(json_object_get(run, "inputs"), i, f)
   {
     const char *rel = json_string_value(json_object_get(f, "path"));
@@ -264,6 +277,7 @@ static int run_one(const struct worker *w, json_t *run)
   spec.output_mb = (long)json_integer_value(json_object_get(lim, "output_mb"));
   spec.gpus = (int)json_integer_value(json_object_get(lim, "gpus"));
   spec.code_max_bytes = (uint64_t)json_integer_value(json_object_get(run, "max_code_bytes"));
+  step = "its description";
   if (spec.command == NULL || spec.output == NULL || spec.limits.wall_s <= 0)
     goto error;
   livelog_open(id, 1);
@@ -289,6 +303,7 @@ static int run_one(const struct worker *w, json_t *run)
     rc = -1;
   } else if (res.state == CODERUN_OK) {
     char sha[65];
+    step = "its output";
     if (util_sha256_file(pred, sha, NULL) != 0)
       goto error;
     snprintf(q, sizeof(q), "/api/v1/worker/runs/%lld/result?fence=%lld&sha256=%s&wall_ms=%lld&maxrss_kb=%ld&runtime=%s",
@@ -317,8 +332,9 @@ static int run_one(const struct worker *w, json_t *run)
   coderun_result_free(&res);
   store_remove_tree(dir);
   return rc;
-error:
-  fprintf(stderr, "concours worker: run %lld could not be prepared: giving it back\n", (long long)id);
+error: /* errno may be stale here: the message is for the node's log */
+  fprintf(stderr, "concours worker: run %lld could not be prepared (%s: %s): giving it back\n", (long long)id, step,
+          strerror(errno));
   snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
   struct buf out2 = {NULL, 0};
   call(w, "POST", path, NULL, "", 0, NULL, &out2, NULL);
@@ -326,6 +342,25 @@ error:
   coderun_result_free(&res);
   store_remove_tree(dir);
   return 0;
+}
+
+/* Removes the folders w-PID of WORK whose process is gone (a worker killed with SIGKILL leaves its own behind). */
+static void remove_dead_workers(const char *work)
+{
+  DIR *d = opendir(work);
+  struct dirent *e;
+  char path[APP_PATH_MAX];
+  while (d != NULL && (e = readdir(d)) != NULL) {
+    long long pid = 0;
+    if (strncmp(e->d_name, "w-", 2) != 0 || util_parse_ll(e->d_name + 2, 1, 1 << 22, &pid) != 0)
+      continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    if (util_fmt(path, sizeof(path), "%s/%s", work, e->d_name) == 0)
+      store_remove_tree(path);
+  }
+  if (d != NULL)
+    closedir(d);
 }
 
 static int read_token(const char *file, char *out, size_t n)
@@ -403,8 +438,15 @@ int worker_main(int argc, char **argv)
   signal(SIGINT, on_signal);
   signal(SIGPIPE, SIG_IGN);
   char cache[APP_PATH_MAX];
+  /* the cache is shared by the workers of a node; the rest is this process's own, so that two workers never touch
+   * each other's runs (and those of workers that died go) */
   if (util_fmt(cache, sizeof(cache), "%s/cache", w.work) != 0 || util_mkdirs(cache, 0755) != 0 ||
-      chmod(w.work, 0755) != 0 || store_init(w.work, err, sizeof(err)) != 0) {
+      chmod(w.work, 0755) != 0 || util_fmt(w.own, sizeof(w.own), "%s/w-%d", w.work, (int)getpid()) != 0) {
+    fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, strerror(errno));
+    return 1;
+  }
+  remove_dead_workers(w.work);
+  if (util_mkdirs(w.own, 0755) != 0 || chmod(w.own, 0755) != 0 || store_init(w.own, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, err);
     return 1;
   }

@@ -78,13 +78,16 @@ def expected_scores():
     return tuple(round(1 - sum(costs[s]) / len(costs[s]), 4) for s in ("Public", "Private"))
 
 
-def sandbox_processes():
-    """Processes running as a sandbox uid (what a run could leave behind), as 'pid uid command' lines."""
+def sandbox_processes(owner_pid):
+    """Processes running as one of the sandbox uids of the process OWNER_PID (a server or a worker: each uses the
+    block of 64 uids SANDBOX_UID_BASE + (pid mod 4096) * 64, so tests running side by side do not see each other's
+    runs), as 'pid uid command' lines: what a run could leave behind."""
+    low = SANDBOX_UID_BASE + (owner_pid % 4096) * 64
     out = subprocess.run(["ps", "-eo", "pid=,uid=,args="], stdout=subprocess.PIPE, check=True).stdout.decode()
     left = []
     for line in out.splitlines():
         parts = line.split(None, 2)
-        if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= SANDBOX_UID_BASE:
+        if len(parts) >= 2 and parts[1].isdigit() and low <= int(parts[1]) < low + 64:
             left.append(line.strip())
     return left
 
@@ -320,7 +323,7 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual(sub["status"], "failed", sub)
         log = self.log_of(henry, sub["id"]).json()["log"]
         self.assertTrue("stopped:" in log or "File too large" in log or "Errno" in log, log)
-        self.assertEqual(sandbox_processes(), [])
+        self.assertEqual(sandbox_processes(self.server.proc.pid), [])
         tmp = os.path.join(self.server.data, "tmp")
         self.assertEqual([n for n in os.listdir(tmp) if n.startswith("run-")], [])
 
@@ -345,12 +348,13 @@ class RestartTest(unittest.TestCase):
             while c.submission(sid).json().get("stage") != "running":
                 self.assertLess(time.time(), deadline, "the run never started")
                 time.sleep(0.05)
+            old_pid = server.proc.pid
             server.proc.kill()
             server.proc.wait()
             deadline = time.time() + 30
-            while sandbox_processes() and time.time() < deadline:  # the run dies with its server
+            while sandbox_processes(old_pid) and time.time() < deadline:  # the run dies with its server
                 time.sleep(0.1)
-            self.assertEqual(sandbox_processes(), [])
+            self.assertEqual(sandbox_processes(old_pid), [])
             while server.lines.get(timeout=30) is not None:  # the first server's output, to its end
                 pass
             server.port = None

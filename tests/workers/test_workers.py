@@ -159,7 +159,7 @@ class WorkersTest(unittest.TestCase):
         sub = bob.wait_done(sid, timeout=WAIT)
         self.assertEqual((sub["status"], sub["public_score"]), ("scored", expected_scores()[0]), sub)
         self.assertEqual(self.board(bob), [("bob", 1)])
-        wait_for(lambda: not sandbox_processes(), "the killed worker's sandbox to be gone", 30)
+        wait_for(lambda: not sandbox_processes(first.pid), "the killed worker's sandbox to be gone", 30)
 
     def test_a_frozen_worker_cannot_send_a_late_result(self):
         tf, _ = self.server.token("site-c")
