@@ -2,7 +2,7 @@
 // code, a smoke test uploads the archive and shows the run's log live (its stdout and stderr) and its score on
 // the sample, the smoke run is marked and costs no submission, and a full run shows its stage, then its wall
 // time and peak memory, without its log.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,7 +17,7 @@ function zipOf(file, files) {
   return file;
 }
 
-await run('code', async ({ url, page, shot, source }) => {
+await run('code', async ({ url, page, shot, source, tmp, staff, concours }) => {
   const api = apiClient(url);
   const kim = await api.participant('kim_code');
   const terms = await api.call('POST', `/challenges/${SLUG}/terms`, { token: kim.token, json: { version: 1 } });
@@ -56,6 +56,23 @@ await run('code', async ({ url, page, shot, source }) => {
     await full.getByRole('button', { name: /Log of submission/ }).click();
     await page.locator('#run-log-state', { hasText: 'organizers only' }).waitFor();
     await shot('full-run');
+
+    // A remote worker that called in shows on the organizer's queue view (docs/workers.md).
+    const made = spawnSync(concours, ['worker-token', 'add', 'web-site', '--data', path.join(tmp, 'data')], { encoding: 'utf8' });
+    assert(made.status === 0, `worker-token add → ${made.status}: ${made.stderr}`);
+    const claim = await fetch(`${url}/api/v1/worker/claim`, {
+      method: 'POST',
+      headers: { Authorization: `Worker ${made.stdout.trim()}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ node: 'web-node-7', wait: 0 }),
+    });
+    assert(claim.status === 204, `an idle claim → ${claim.status}`);
+    const olga = staff('olga_code', 'organizer');
+    await page.context().clearCookies();
+    await loginTo(page, olga, `organizer.html?slug=${SLUG}#queue`);
+    const workerRow = page.locator('#queue-body table.workers tbody tr', { hasText: 'web-node-7' });
+    await workerRow.waitFor();
+    assert((await workerRow.textContent()).includes('web-site'), 'the worker row names its token');
+    await shot('organizer-workers');
   } finally {
     fs.rmSync(files, { recursive: true, force: true });
   }

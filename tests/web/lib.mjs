@@ -141,7 +141,7 @@ export async function run(name, body, { editBundle, testClock, extraBundles } = 
       await p.screenshot({ path: file, fullPage: true, timeout: 120000, animations: 'disabled' });
       log('screenshot', file);
     };
-    await body({ url: server.url, page, context, browser, shot, out, tmp, source: path.resolve(opts.source), problems, watch: (p) => watch(p, problems), setClock, staff });
+    await body({ url: server.url, page, context, browser, shot, out, tmp, source: path.resolve(opts.source), problems, watch: (p) => watch(p, problems), setClock, staff, concours: path.resolve(opts.concours) });
     if (problems.length) throw new Error(`page problems:\n  ${problems.join('\n  ')}`);
     log('PASS', name);
   } catch (err) {

@@ -211,6 +211,19 @@ async function refreshQueue() {
     return;
   }
   const failures = Array.isArray(q.recent_failures) ? q.recent_failures : [];
+  // remote workers (docs/workers.md): who was seen last, and which node runs what
+  const workers = (q.workers && Array.isArray(q.workers.workers)) ? q.workers.workers : [];
+  const runs = (q.workers && Array.isArray(q.workers.runs)) ? q.workers.runs : [];
+  const workersView = workers.length || runs.some((x) => x.node)
+    ? [h('h3', { text: 'Workers' }), scrollBox(h('table', { class: 'workers' },
+      h('thead', {}, h('tr', {}, ['Node', 'Token', 'Queue', 'Last seen', 'Running'].map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, workers.map((w) => h('tr', {},
+        h('td', {}, h('bdi', { text: w.node })),
+        h('td', {}, h('bdi', { text: w.name })),
+        h('td', {}, h('bdi', { text: w.queue })),
+        h('td', {}, timeEl(w.last_seen_at, { relative: true })),
+        h('td', { text: runs.filter((x) => x.node === w.node).map((x) => `#${x.id} (${x.stage})`).join(', ') || '—' }))))))]
+    : null;
   replace($('#queue-body'),
     h('ul', { class: 'counts' }, count('queued', q.queued), count('running', q.running), count('scored', q.scored), count('failed', q.failed, q.failed ? 'has-failed' : ''), count('cancelled', q.cancelled)),
     q.oldest_queued_at ? h('p', {}, 'Oldest queued since ', timeEl(q.oldest_queued_at, { relative: true }), '.') : null,
@@ -222,7 +235,8 @@ async function refreshQueue() {
           h('td', {}, h('bdi', { text: f.team ?? '' })),
           h('td', {}, errorText(f.error)),
           h('td', {}, timeEl(f.created_at)))))))]
-      : null);
+      : null,
+    workersView);
   $('#queue-updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${QUEUE_MS / 1000} s.`;
   const counts = JSON.stringify([q.queued, q.running, q.scored, q.failed, q.cancelled]);
   if (counts !== lastCounts) {
