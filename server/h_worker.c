@@ -101,22 +101,35 @@ static int holds_or_reply(struct req *r, int64_t id, int64_t fence)
   return -1;
 }
 
-struct manifest_walk {
-  json_t *files;
-  int64_t id, fence;
-};
-
 static int manifest_entry(const char *path, const char *rel, const struct stat *st, void *arg)
 {
-  struct manifest_walk *w = arg;
-  char sha[65], urlrel[1100];
+  char sha[65];
   if (!S_ISREG(st->st_mode))
     return 0;
-  if (util_sha256_file(path, sha, NULL) != 0 || util_fmt(urlrel, sizeof(urlrel), "inputs/%s", rel) != 0)
+  if (util_sha256_file(path, sha, NULL) != 0)
     return -1;
-  json_array_append_new(w->files, json_pack("{s:s,s:s,s:I,s:o}", "path", rel, "sha256", sha, "size",
-                                            (json_int_t)st->st_size, "url", signed_url(w->id, w->fence, urlrel)));
+  json_array_append_new(arg, json_pack("{s:s,s:s,s:I}", "path", rel, "sha256", sha, "size", (json_int_t)st->st_size));
   return 0;
+}
+
+/* [{"path","sha256","size"}] of the inputs folder INPUTS: hashed once per imported version of the challenge (its
+ * folder never changes) and kept beside it in MANIFEST, so that a claim does not hash every hidden input again. */
+static json_t *inputs_manifest(const char *inputs, const char *manifest)
+{
+  json_t *files = json_load_file(manifest, JSON_REJECT_DUPLICATES, NULL);
+  if (json_is_array(files))
+    return files;
+  json_decref(files);
+  files = json_array();
+  if (files == NULL || util_walk(inputs, 32, 1000000, manifest_entry, files) != 0) {
+    json_decref(files);
+    return NULL;
+  }
+  char *text = json_dumps(files, JSON_COMPACT);
+  if (text != NULL)
+    util_write_file_atomic(manifest, text, strlen(text), 0600); /* a cache: a failed write only costs time */
+  free(text);
+  return files;
 }
 
 /* The run description a worker needs (without the ground truth, which stays here). */
@@ -138,15 +151,27 @@ static json_t *run_json(struct req *r, const struct worker_job *j, int *log_publ
   int smoke = strcmp(j->mode, "smoke") == 0;
   const struct def_code *k = &def->code;
   *log_public = smoke ? strcmp(k->participant_logs, "none") != 0 : strcmp(k->participant_logs, "all") == 0;
+  char manifest[APP_PATH_MAX];
   if (util_fmt(rel, sizeof(rel), "%s/inputs/%s", c->dir, smoke ? "smoke" : "test") != 0 ||
-      store_path(inputs, sizeof(inputs), rel) != 0 || store_submission_path(j->sha256, archive, sizeof(archive)) != 0 ||
-      stat(archive, &st) != 0)
+      store_path(inputs, sizeof(inputs), rel) != 0 ||
+      util_fmt(rel, sizeof(rel), "%s/inputs-%s.manifest.json", c->dir, smoke ? "smoke" : "test") != 0 ||
+      store_path(manifest, sizeof(manifest), rel) != 0 ||
+      store_submission_path(j->sha256, archive, sizeof(archive)) != 0 || stat(archive, &st) != 0)
     goto done;
-  struct manifest_walk w = {json_array(), j->id, j->fence};
-  if (w.files == NULL || util_walk(inputs, 32, 1000000, manifest_entry, &w) != 0) {
-    json_decref(w.files);
-    goto done;
+  json_t *files = inputs_manifest(inputs, manifest);
+  size_t i;
+  json_t *f;
+  json_array_foreach(files, i, f)
+  {
+    char urlrel[1100];
+    if (util_fmt(urlrel, sizeof(urlrel), "inputs/%s", json_string_value(json_object_get(f, "path"))) != 0) {
+      json_decref(files);
+      goto done;
+    }
+    json_object_set_new(f, "url", signed_url(j->id, j->fence, urlrel));
   }
+  if (files == NULL)
+    goto done;
   out =
     json_pack("{s:I,s:I,s:i,s:i,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i,s:i},s:I,s:b,s:{s:s,s:I,s:o},s:o}", "id",
               (json_int_t)j->id, "fence", (json_int_t)j->fence, "lease_seconds", r->cfg->lease_s, "heartbeat_seconds",
@@ -154,7 +179,7 @@ static json_t *run_json(struct req *r, const struct worker_job *j, int *log_publ
               k->output, "limits", "wall_seconds", smoke ? k->smoke_wall_s : k->wall_s, "memory_mb", k->memory_mb,
               "output_mb", k->output_mb, "gpus", k->gpus, "file_mb", k->output_mb, "max_code_bytes",
               (json_int_t)c->code_max_mb << 20, "log_public", *log_public, "code", "sha256", j->sha256, "size",
-              (json_int_t)st.st_size, "url", signed_url(j->id, j->fence, "code"), "inputs", w.files);
+              (json_int_t)st.st_size, "url", signed_url(j->id, j->fence, "code"), "inputs", files);
 done:
   free(definition);
   def_free(def);
@@ -403,9 +428,8 @@ void h_worker_result(struct req *r)
     goto out;
   }
   u.tmp_path[0] = '\0';
-  char *log = final_log(id), *probe = NULL;
-  int log_public = livelog_read(id, 0, &probe) == 1; /* the policy the claim set: readable without staff rights */
-  free(probe);
+  char *log = final_log(id);
+  int log_public = livelog_is_public(id) == 1; /* the policy the claim set */
   int done = db_worker_output(r->db, id, fence, dest, log != NULL ? log : "", log_public, wall, (long)rss,
                               runtime[0] != '\0' ? runtime : NULL);
   free(log);
@@ -447,9 +471,7 @@ void h_worker_failed(struct req *r)
   if (runtime != NULL && (strlen(runtime) != 64 || strspn(runtime, "0123456789abcdef") != 64))
     runtime = NULL;
   char *log = final_log(id);
-  char *probe = NULL;
-  int log_public = livelog_read(id, 0, &probe) == 1;
-  free(probe);
+  int log_public = livelog_is_public(id) == 1;
   db_submission_run(r->db, id, log != NULL ? log : "", log_public,
                     (int64_t)json_integer_value(json_object_get(r->body, "wall_ms")),
                     (long)json_integer_value(json_object_get(r->body, "maxrss_kb")), runtime);

@@ -87,6 +87,15 @@ int livelog_read(int64_t id, int staff, char **out)
   return rc;
 }
 
+int livelog_is_public(int64_t id)
+{
+  pthread_mutex_lock(&lock);
+  struct slot *s = find(id);
+  int r = s != NULL ? s->public : -1;
+  pthread_mutex_unlock(&lock);
+  return r;
+}
+
 void livelog_close(int64_t id)
 {
   pthread_mutex_lock(&lock);

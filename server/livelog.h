@@ -19,6 +19,8 @@ void livelog_append(int64_t id, const char *data, size_t n);
  * copy, 0 when no run of ID is in progress, 2 when the log exists but is hidden from this viewer, -1 out of
  * memory. */
 int livelog_read(int64_t id, int staff, char **out);
+/* 1 when ID's log is open and its team may read it, 0 when open and hidden, -1 when no run of ID is in progress. */
+int livelog_is_public(int64_t id);
 /* Drops ID's log. */
 void livelog_close(int64_t id);
 

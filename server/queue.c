@@ -553,19 +553,12 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
       store_path(truth, sizeof(truth), rel) != 0 || store_submission_path(job->sha256, pred, sizeof(pred)) != 0) {
     outcome_fail(&o, "scoring_error", generic_failure);
     log_add(&o, "paths too long");
-  } else if (job->output_path[0] != '\0') { /* a remote worker ran the code: its output, scored here */
-    util_strlcpy(pred, job->output_path, sizeof(pred));
-    if (smoke)
-      split_column = "";
-    stage_set(job->submission_id, "scoring");
-    if (def->program)
-      score_program(c, def, truth, pred, split_column, &lim, stop, &o);
-    else
-      score_builtin(cfg, c, job, truth, pred, split_column, &lim, stop, &o);
-  } else if (job->mode[0] != '\0' &&
+  } else if (job->output_path[0] == '\0' && job->mode[0] != '\0' &&
              run_code(c, def, job, stop, &o, run_dir, sizeof(run_dir), pred, sizeof(pred)) != 0) {
     /* the code did not produce a file to score: O says why */
   } else {
+    if (job->output_path[0] != '\0') /* a remote worker ran the code: its output, scored here */
+      util_strlcpy(pred, job->output_path, sizeof(pred));
     if (smoke)
       split_column = ""; /* the smoke sample's ground truth has no split column: one score, never ranked */
     if (job->mode[0] != '\0')

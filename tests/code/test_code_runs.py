@@ -202,6 +202,9 @@ class CodeRunTest(harness.ServerTest):
         self.assertFalse(log.json()["running"])
         tail = bob.get("/api/v1/submissions/%d/log?offset=%d" % (sub["id"], log.json()["length"] - 5)).json()
         self.assertEqual(tail["log"], log.json()["log"][-5:])
+        for bad in ("-1", "x", "1e3"):
+            r = bob.get("/api/v1/submissions/%d/log?offset=%s" % (sub["id"], bad))
+            self.assertEqual((r.status, r.error_code()), (400, "bad_request"), r)
         # never on the leaderboard, and the quota is whole: three full runs still go through
         self.assertNotIn("bob", [r["name"] for r in bob.leaderboard(SLUG).json()["rows"]])
         after = bob.challenge(SLUG).json()

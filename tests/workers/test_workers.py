@@ -222,6 +222,10 @@ class WorkersTest(unittest.TestCase):
         self.assertEqual(st, 409, body)
         st, body = worker_call(port, token, "POST", base % (sid, run["fence"], "0" * 64), output)
         self.assertEqual(st, 400, body)
+        # a log chunk above its cap is refused, not kept
+        st, body = worker_call(port, token, "POST", "/api/v1/worker/runs/%d/log?fence=%d" % (sid, run["fence"]),
+                               b"x" * (256 * 1024 + 1))
+        self.assertEqual((st, json.loads(body)["error"]["code"]), (413, "too_large"))
         # the signed link of an input works while the lease holds, not once altered
         url = run["inputs"][0]["url"]
         st, _ = worker_call(port, token, "GET", url)
