@@ -49,6 +49,7 @@ static const struct {
   [APP_SMOKE_QUOTA_EXCEEDED] = {429, "smoke_quota_exceeded"},
   [APP_NOT_CODE_CHALLENGE] = {400, "not_a_code_challenge"},
   [APP_LEASE_LOST] = {409, "lease_lost"},
+  [APP_INPUTS_MISMATCH] = {409, "inputs_mismatch"},
 };
 
 int app_status_http(enum app_status s)

@@ -269,6 +269,10 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "ALTER TABLE submissions ADD COLUMN lease_expires_at INTEGER;"
   "ALTER TABLE submissions ADD COLUMN worker_node TEXT;"
   "ALTER TABLE submissions ADD COLUMN output_path TEXT;",
+  /* 12: a code run's own deadline (its wall limit from when its code starts, plus a lease), which a remote worker
+   * cannot outlive, and the wall limit the run was handed out with */
+  "ALTER TABLE submissions ADD COLUMN run_wall_limit_s INTEGER;"
+  "ALTER TABLE submissions ADD COLUMN run_deadline_at INTEGER;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)

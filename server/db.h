@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 11
+#define DB_SCHEMA_VERSION 12
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -355,8 +355,12 @@ enum app_status db_note_add(sqlite3 *db, const struct challenge *c, const struct
 /* Re-queues submission SUBMISSION_ID (0: all) of C (of PHASE when not NULL) that are scored or failed. */
 enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submission_id, const char *phase,
                            const struct user *actor, const char *reason, int64_t now, int *queued);
-/* Cancels a queued submission of VIEWER's team. APP_NOT_CANCELLABLE otherwise. */
-enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer);
+/* Cancels submission SUBMISSION_ID while it is queued or running (a run in progress is stopped by the caller:
+ * queue_cancel, or its worker's next heartbeat): when C is NULL, a submission of VIEWER's team; else any submission
+ * of challenge C, cancelled by the organizer VIEWER with REASON in the audit chain. Costs no quota.
+ * APP_NOT_CANCELLABLE when there is no such submission that is queued or running. */
+enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer, const struct challenge *c,
+                          const char *reason, int64_t now);
 /* {"queued","running","scored","failed","cancelled","oldest_queued_at","recent_failures"} of C. */
 json_t *db_queue_stats(sqlite3 *db, const struct challenge *c);
 /* {"id","log"} of submission ID into *OUT: APP_OK, APP_NOT_FOUND, or APP_INTERNAL. */

@@ -362,21 +362,36 @@ out:
   return dbi_finish(db, s);
 }
 
-enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer)
+enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user *viewer, const struct challenge *c,
+                          const char *reason, int64_t now)
 {
-  sqlite3_stmt *st =
-    dbi_prepare(db, "UPDATE submissions SET status='cancelled' WHERE id=?1 AND status='queued' AND team_id IN "
-                    "(SELECT team_id FROM team_members WHERE user_id=?2)");
-  if (st == NULL)
+  if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(
+    db, "UPDATE submissions SET status='cancelled', stage=NULL, lease_expires_at=NULL, run_deadline_at=NULL "
+        "WHERE id=?1 AND status IN ('queued','running') AND (CASE WHEN ?3 > 0 THEN challenge_id=?3 "
+        "ELSE team_id IN (SELECT team_id FROM team_members WHERE user_id=?2) END)");
+  if (st == NULL)
+    goto out;
   sqlite3_bind_int64(st, 1, submission_id);
   sqlite3_bind_int64(st, 2, viewer->id);
-  int rc = dbi_step_done(db, st);
-  int changed = sqlite3_changes(db);
+  sqlite3_bind_int64(st, 3, c != NULL ? c->id : 0);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  if (sqlite3_changes(db) == 0) {
+    s = APP_NOT_CANCELLABLE;
+    goto out;
+  }
+  s = APP_OK;
+  if (c != NULL) {
+    char target[48];
+    snprintf(target, sizeof(target), "submission:%lld", (long long)submission_id);
+    s = audit(db, viewer, "cancel", c, target, reason, json_object(), now);
+  }
+out:
   sqlite3_finalize(st);
-  if (rc != 0)
-    return APP_INTERNAL;
-  return changed > 0 ? APP_OK : APP_NOT_CANCELLABLE;
+  return dbi_finish(db, s);
 }
 
 /* ---------------------------------------------------------------- organizers */

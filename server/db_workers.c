@@ -127,9 +127,31 @@ static int on_lease(sqlite3 *db, const char *sql, int64_t id, int64_t fence, int
 
 #define LEASED " WHERE id=?1 AND fence=?2 AND status='running' AND lease_expires_at IS NOT NULL"
 
-int db_worker_heartbeat(sqlite3 *db, int64_t id, int64_t fence, int64_t now, int lease_s)
+int db_worker_wall_limit(sqlite3 *db, int64_t id, int64_t fence, int wall_s)
 {
-  return on_lease(db, "UPDATE submissions SET lease_expires_at=?3+?4" LEASED, id, fence, now, lease_s);
+  return on_lease(db, "UPDATE submissions SET run_wall_limit_s=?3, run_deadline_at=NULL" LEASED, id, fence, wall_s, 0);
+}
+
+int db_worker_heartbeat(sqlite3 *db, int64_t id, int64_t fence, int64_t now, int lease_s, int code_running)
+{
+  int r = on_lease(db,
+                   code_running ? "UPDATE submissions SET lease_expires_at=?3+?4, run_deadline_at=coalesce("
+                                  "run_deadline_at, ?3+run_wall_limit_s+?4)" LEASED
+                                : "UPDATE submissions SET lease_expires_at=?3+?4" LEASED,
+                   id, fence, now, lease_s);
+  if (r != 0)
+    return r;
+  /* not leased under FENCE: ended on the server (the same fence, no longer running), or handed to someone else */
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT status='cancelled' FROM submissions WHERE id=? AND fence=? AND "
+                                     "worker_node IS NOT NULL AND status IN ('cancelled','failed')");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, fence);
+  int rc = sqlite3_step(st);
+  r = rc == SQLITE_ROW ? (sqlite3_column_int(st, 0) ? 2 : 3) : rc == SQLITE_DONE ? 0 : -1;
+  sqlite3_finalize(st);
+  return r;
 }
 
 int db_worker_holds(sqlite3 *db, int64_t id, int64_t fence)
@@ -148,7 +170,7 @@ int db_worker_release(sqlite3 *db, int64_t id, int64_t fence)
 {
   return on_lease(db,
                   "UPDATE submissions SET status='queued', stage='queued', started_at=NULL, lease_expires_at=NULL, "
-                  "worker_node=NULL, attempts=max(attempts-1,0)" LEASED,
+                  "worker_node=NULL, run_deadline_at=NULL, attempts=max(attempts-1,0)" LEASED,
                   id, fence, 0, 0);
 }
 
@@ -173,37 +195,40 @@ int db_worker_output(sqlite3 *db, int64_t id, int64_t fence, const char *output_
   return rc != 0 ? -1 : sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
+/* The sweeper's statements, in order (?1: now, ?2: WORKER_MAX_ATTEMPTS): runs past their deadline fail; runs whose
+ * lease ended fail after too many attempts, else go back to the queue. */
+static const char *const sweep_sql[] = {
+  "UPDATE submissions SET status='failed', error_code='time_limit', error_message='Your code ran longer than its "
+  "time limit of ' || run_wall_limit_s || ' s and was stopped. It does not count against your quota.', "
+  "log=coalesce(log,'') || 'past its deadline on ' || coalesce(worker_node,'?') || char(10), scored_at=?1, "
+  "stage=NULL, lease_expires_at=NULL WHERE status='running' AND lease_expires_at IS NOT NULL "
+  "AND run_deadline_at<?1 AND ?2 > 0",
+  "UPDATE submissions SET status='failed', error_code='worker_lost', error_message='The machine running your code "
+  "was lost ' || ?2 || ' times in a row. It does not count against your quota; the organizers can see the "
+  "details.', log=coalesce(log,'') || 'leases lost: ' || attempts || char(10), scored_at=?1, stage=NULL, "
+  "lease_expires_at=NULL WHERE status='running' AND lease_expires_at IS NOT NULL AND lease_expires_at<?1 "
+  "AND attempts>=?2",
+  "UPDATE submissions SET status='queued', stage='queued', started_at=NULL, lease_expires_at=NULL, "
+  "worker_node=NULL, run_deadline_at=NULL WHERE status='running' AND lease_expires_at IS NOT NULL "
+  "AND lease_expires_at<?1 AND ?2 > 0",
+};
+
 int db_worker_sweep(sqlite3 *db, int64_t now)
 {
   int total = 0;
-  sqlite3_stmt *st = dbi_prepare(
-    db, "UPDATE submissions SET status='failed', error_code='worker_lost', error_message='The machine running your "
-        "code was lost "
-        "3"
-        " times in a row. It does not count against your quota; the organizers can see the "
-        "details.', log=coalesce(log,'') || 'leases lost: ' || attempts || char(10), scored_at=?1, stage=NULL, "
-        "lease_expires_at=NULL WHERE status='running' AND lease_expires_at IS NOT NULL AND lease_expires_at<?1 "
-        "AND attempts>=?2");
-  if (st == NULL)
-    return -1;
-  sqlite3_bind_int64(st, 1, now);
-  sqlite3_bind_int(st, 2, WORKER_MAX_ATTEMPTS);
-  if (dbi_step_done(db, st) != 0) {
+  for (size_t i = 0; i < sizeof(sweep_sql) / sizeof(sweep_sql[0]); i++) {
+    sqlite3_stmt *st = dbi_prepare(db, sweep_sql[i]);
+    if (st == NULL)
+      return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, WORKER_MAX_ATTEMPTS);
+    int rc = dbi_step_done(db, st);
     sqlite3_finalize(st);
-    return -1;
+    if (rc != 0)
+      return -1;
+    total += sqlite3_changes(db);
   }
-  total += sqlite3_changes(db);
-  sqlite3_finalize(st);
-  st = dbi_prepare(db, "UPDATE submissions SET status='queued', stage='queued', started_at=NULL, "
-                       "lease_expires_at=NULL, worker_node=NULL WHERE status='running' AND lease_expires_at IS NOT "
-                       "NULL AND lease_expires_at<?1");
-  if (st == NULL)
-    return -1;
-  sqlite3_bind_int64(st, 1, now);
-  int rc = dbi_step_done(db, st);
-  total += sqlite3_changes(db);
-  sqlite3_finalize(st);
-  return rc == 0 ? total : -1;
+  return total;
 }
 
 static json_t *worker_row(sqlite3_stmt *st, void *arg)

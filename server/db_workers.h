@@ -34,8 +34,13 @@ struct worker_job {
  * with a new fence and a lease until NOW + LEASE_S. 1 claimed, 0 none, -1 fault. */
 int db_worker_claim(sqlite3 *db, int64_t token_id, const char *queue, const char *node, int64_t now, int lease_s,
                     struct worker_job *j);
-/* Renews the lease of run ID under FENCE until NOW + LEASE_S: 1 renewed, 0 lease lost, -1 fault. */
-int db_worker_heartbeat(sqlite3 *db, int64_t id, int64_t fence, int64_t now, int lease_s);
+/* Records WALL_S, the wall limit run ID (under FENCE) was handed out with: its deadline starts from it. 1, 0, -1. */
+int db_worker_wall_limit(sqlite3 *db, int64_t id, int64_t fence, int wall_s);
+/* Renews the lease of run ID under FENCE until NOW + LEASE_S. CODE_RUNNING: the worker has started the code, so the
+ * run's deadline (NOW + its wall limit + LEASE_S) is set if it is not yet. 1 renewed; when the run ended on the server
+ * meanwhile, so that the worker must stop it: 2 cancelled, 3 failed (past its deadline, or lost too often); 0 lease
+ * lost; -1 fault. */
+int db_worker_heartbeat(sqlite3 *db, int64_t id, int64_t fence, int64_t now, int lease_s, int code_running);
 /* Gives run ID (under FENCE) back to the queue, not counting the attempt: 1, 0 lease lost, -1 fault. */
 int db_worker_release(sqlite3 *db, int64_t id, int64_t fence);
 /* Records a worker's output (OUTPUT_PATH, already on disk; NULL when the code failed and there is nothing to score)
@@ -45,7 +50,8 @@ int db_worker_output(sqlite3 *db, int64_t id, int64_t fence, const char *output_
                      int64_t wall_ms, long maxrss_kb, const char *runtime_sha256);
 /* 1 when run ID is leased under FENCE now, 0 when not, -1 on a fault. */
 int db_worker_holds(sqlite3 *db, int64_t id, int64_t fence);
-/* Puts back in the queue every leased run whose lease ended before NOW, or fails it (worker_lost, no quota) after
+/* Fails every leased run past its deadline (time_limit, no quota: its worker did not stop it), and puts back in the
+ * queue every leased run whose lease ended before NOW, or fails it (worker_lost, no quota) after
  * WORKER_MAX_ATTEMPTS. Returns how many it touched, or -1. */
 int db_worker_sweep(sqlite3 *db, int64_t now);
 /* The challenge SLUG, uploaded file SHA and MODE of run ID: 1, 0 when there is none, -1 on a fault. */

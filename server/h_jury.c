@@ -173,6 +173,25 @@ void h_submission_rescore(struct req *r)
   http_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "queued"));
 }
 
+/* POST /api/v1/submissions/{id}/cancel {"reason"} (organizers): stops a queued or running submission of any team,
+ * recorded in the audit chain; costs the team no quota. */
+void h_submission_cancel_staff(struct req *r)
+{
+  struct challenge c;
+  int64_t id = 0;
+  const char *reason = http_reason_or_reply(r);
+  if (reason == NULL || submission_challenge_or_reply(r, &id, &c) != 0)
+    return;
+  enum app_status s = db_cancel(r->db, id, &r->user, &c, reason, app_now());
+  if (s != APP_OK) {
+    http_reply_error(
+      r, s, s == APP_NOT_CANCELLABLE ? "only a queued or running submission can be cancelled" : "could not cancel");
+    return;
+  }
+  queue_cancel(id);
+  http_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "cancelled"));
+}
+
 void h_note_add(struct req *r)
 {
   struct challenge c;

@@ -321,11 +321,13 @@ void h_submission_cancel(struct req *r)
     return;
   }
   json_decref(o);
-  s = db_cancel(r->db, id, &r->user);
+  s = db_cancel(r->db, id, &r->user, NULL, NULL, app_now());
   if (s != APP_OK) {
-    http_reply_error(r, s, s == APP_NOT_CANCELLABLE ? "only a queued submission can be cancelled" : "could not cancel");
+    http_reply_error(
+      r, s, s == APP_NOT_CANCELLABLE ? "only a queued or running submission can be cancelled" : "could not cancel");
     return;
   }
+  queue_cancel(id); /* a run in progress here stops; a worker's stops at its next heartbeat */
   http_reply_empty(r, 204, NULL);
 }
 

@@ -28,6 +28,7 @@
 #define CLAIM_WAIT_MAX_S 25
 #define URL_TTL_S 900
 #define LOG_CHUNK_MAX (256 * 1024)
+#define MANIFEST_MAX (64 << 20) /* a declared manifest: about 300,000 files */
 
 static unsigned char url_key[32];
 static pthread_once_t url_key_once = PTHREAD_ONCE_INIT;
@@ -133,7 +134,7 @@ static json_t *inputs_manifest(const char *inputs, const char *manifest)
 }
 
 /* The run description a worker needs (without the ground truth, which stays here). */
-static json_t *run_json(struct req *r, const struct worker_job *j, int *log_public)
+static json_t *run_json(struct req *r, const struct worker_job *j, int *log_public, int *wall_s)
 {
   struct challenge *c = malloc(sizeof(*c));
   struct challenge_def *def = calloc(1, sizeof(*def));
@@ -151,6 +152,7 @@ static json_t *run_json(struct req *r, const struct worker_job *j, int *log_publ
   int smoke = strcmp(j->mode, "smoke") == 0;
   const struct def_code *k = &def->code;
   *log_public = smoke ? strcmp(k->participant_logs, "none") != 0 : strcmp(k->participant_logs, "all") == 0;
+  *wall_s = smoke ? k->smoke_wall_s : k->wall_s;
   char manifest[APP_PATH_MAX];
   if (util_fmt(rel, sizeof(rel), "%s/inputs/%s", c->dir, smoke ? "smoke" : "test") != 0 ||
       store_path(inputs, sizeof(inputs), rel) != 0 ||
@@ -172,14 +174,14 @@ static json_t *run_json(struct req *r, const struct worker_job *j, int *log_publ
   }
   if (files == NULL)
     goto done;
-  out =
-    json_pack("{s:I,s:I,s:i,s:i,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i,s:i},s:I,s:b,s:{s:s,s:I,s:o},s:o}", "id",
-              (json_int_t)j->id, "fence", (json_int_t)j->fence, "lease_seconds", r->cfg->lease_s, "heartbeat_seconds",
-              r->cfg->lease_s / 3 > 0 ? r->cfg->lease_s / 3 : 1, "mode", j->mode, "command", k->command, "output",
-              k->output, "limits", "wall_seconds", smoke ? k->smoke_wall_s : k->wall_s, "memory_mb", k->memory_mb,
-              "output_mb", k->output_mb, "gpus", k->gpus, "file_mb", k->output_mb, "max_code_bytes",
-              (json_int_t)c->code_max_mb << 20, "log_public", *log_public, "code", "sha256", j->sha256, "size",
-              (json_int_t)st.st_size, "url", signed_url(j->id, j->fence, "code"), "inputs", files);
+  out = json_pack("{s:I,s:I,s:i,s:i,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i,s:i},s:I,s:b,s:{s:s,s:I,s:o},s:o,s:s}", "id",
+                  (json_int_t)j->id, "fence", (json_int_t)j->fence, "lease_seconds", r->cfg->lease_s,
+                  "heartbeat_seconds", r->cfg->lease_s / 3 > 0 ? r->cfg->lease_s / 3 : 1, "mode", j->mode, "command",
+                  k->command, "output", k->output, "limits", "wall_seconds", smoke ? k->smoke_wall_s : k->wall_s,
+                  "memory_mb", k->memory_mb, "output_mb", k->output_mb, "gpus", k->gpus, "file_mb", k->output_mb,
+                  "max_code_bytes", (json_int_t)c->code_max_mb << 20, "log_public", *log_public, "code", "sha256",
+                  j->sha256, "size", (json_int_t)st.st_size, "url", signed_url(j->id, j->fence, "code"), "inputs",
+                  files, "challenge", j->slug);
 done:
   free(definition);
   def_free(def);
@@ -192,14 +194,14 @@ done:
 struct describe {
   struct req *r;
   const struct worker_job *j;
-  int log_public;
+  int log_public, wall_s;
   json_t *run;
 };
 
 static int describe_run(void *arg)
 {
   struct describe *d = arg;
-  d->run = run_json(d->r, d->j, &d->log_public);
+  d->run = run_json(d->r, d->j, &d->log_public, &d->wall_s);
   return 0;
 }
 
@@ -239,11 +241,15 @@ void h_worker_claim(struct req *r)
     r->db = db_acquire();
   }
   /* hashing the inputs (util_sha256_file has a 64 KiB buffer) does not fit on a CivetWeb worker's stack */
-  struct describe d = {r, &j, 0, NULL};
+  struct describe d = {r, &j, 0, 0, NULL};
   if (util_run_with_stack(describe_run, &d, 16u << 20) != 0)
     d.run = NULL;
   int log_public = d.log_public;
   json_t *run = d.run;
+  if (run != NULL && db_worker_wall_limit(r->db, j.id, j.fence, d.wall_s) != 1) {
+    json_decref(run);
+    run = NULL;
+  }
   if (run == NULL) { /* the run cannot be described (its challenge changed?): give it back */
     db_worker_release(r->db, j.id, j.fence);
     http_reply_error(r, APP_INTERNAL, "could not describe run %lld", (long long)j.id);
@@ -295,15 +301,23 @@ void h_worker_file(struct req *r)
   http_reply_file(r, path, "application/octet-stream", NULL);
 }
 
-/* POST /api/v1/worker/runs/{id}/heartbeat?fence=F → 200 {"lease_expires_at"} or 409 lease_lost. */
+/* POST /api/v1/worker/runs/{id}/heartbeat?fence=F[&running=1] → 200 {"lease_expires_at","cancel":false}, 200
+ * {"cancel":true,"reason":"cancelled"|"failed"} when the run ended here (cancelled by its team or the organizers;
+ * failed past its deadline): the worker stops it and sends nothing more, or 409 lease_lost. running=1 once the code has started: the run's
+ * deadline (its wall limit plus a lease) counts from the first such heartbeat. */
 void h_worker_heartbeat(struct req *r)
 {
   int64_t token_id = 0, id = 0, fence = 0;
-  char queue[64];
+  char queue[64], running[4] = "";
   if (worker_or_reply(r, &token_id, queue, sizeof(queue)) != 0 || run_and_fence(r, &id, &fence) != 0)
     return;
+  http_query(r, "running", running, sizeof(running));
   int64_t now = app_now();
-  int h = db_worker_heartbeat(r->db, id, fence, now, r->cfg->lease_s);
+  int h = db_worker_heartbeat(r->db, id, fence, now, r->cfg->lease_s, strcmp(running, "1") == 0);
+  if (h == 2 || h == 3) {
+    http_reply_json(r, 200, json_pack("{s:b,s:s}", "cancel", 1, "reason", h == 2 ? "cancelled" : "failed"));
+    return;
+  }
   if (h != 1) {
     http_reply_error(r, h < 0 ? APP_INTERNAL : APP_LEASE_LOST, "this worker no longer holds run %lld under fence %lld",
                      (long long)id, (long long)fence);
@@ -340,20 +354,121 @@ static char *read_small_body(struct req *r, size_t max, size_t *len)
   return buf;
 }
 
+/* The body (at most MAX bytes, malloc'd, *LEN long) of a call about a run this worker holds (*ID, under its fence).
+ * NULL after a reply. */
+static char *leased_body(struct req *r, size_t max, int64_t *id, size_t *len)
+{
+  int64_t token_id = 0, fence = 0;
+  char queue[64];
+  if (worker_or_reply(r, &token_id, queue, sizeof(queue)) != 0 || run_and_fence(r, id, &fence) != 0 ||
+      holds_or_reply(r, *id, fence) != 0)
+    return NULL;
+  return read_small_body(r, max, len);
+}
+
 /* POST /api/v1/worker/runs/{id}/log?fence=F, body: the next bytes of the run's output. 204. */
 void h_worker_log(struct req *r)
 {
-  int64_t token_id = 0, id = 0, fence = 0;
-  char queue[64];
+  int64_t id = 0;
   size_t len = 0;
-  if (worker_or_reply(r, &token_id, queue, sizeof(queue)) != 0 || run_and_fence(r, &id, &fence) != 0 ||
-      holds_or_reply(r, id, fence) != 0)
-    return;
-  char *buf = read_small_body(r, LOG_CHUNK_MAX, &len);
+  char *buf = leased_body(r, LOG_CHUNK_MAX, &id, &len);
   if (buf == NULL)
     return;
   livelog_append(id, buf, len);
   free(buf);
+  http_reply_empty(r, 204, NULL);
+}
+
+struct mounted_check {
+  struct req *r;
+  int64_t id;
+  const char *text;
+  size_t len;
+  enum app_status status;
+  char why[600];
+};
+
+/* Compares the manifest a worker declared (TEXT) with the run's own. Runs on a large stack (see h_worker_claim). */
+static int check_mounted(void *arg)
+{
+  struct mounted_check *m = arg;
+  char slug[64] = "", sha[65] = "", mode[8] = "", rel[APP_PATH_MAX], inputs[APP_PATH_MAX], manifest[APP_PATH_MAX];
+  struct challenge *c = malloc(sizeof(*c));
+  json_t *declared = NULL, *want = NULL, *index = json_object();
+  m->status = APP_INTERNAL;
+  snprintf(m->why, sizeof(m->why), "the run's inputs cannot be read here");
+  if (c == NULL || index == NULL ||
+      db_run_source(m->r->db, m->id, slug, sizeof(slug), sha, sizeof(sha), mode, sizeof(mode)) != 1 ||
+      db_challenge_get(m->r->db, slug, c) != APP_OK)
+    goto out;
+  const char *which = strcmp(mode, "smoke") == 0 ? "smoke" : "test";
+  if (util_fmt(rel, sizeof(rel), "%s/inputs/%s", c->dir, which) != 0 || store_path(inputs, sizeof(inputs), rel) != 0 ||
+      util_fmt(rel, sizeof(rel), "%s/inputs-%s.manifest.json", c->dir, which) != 0 ||
+      store_path(manifest, sizeof(manifest), rel) != 0 || (want = inputs_manifest(inputs, manifest)) == NULL)
+    goto out;
+  m->status = APP_BAD_REQUEST;
+  snprintf(m->why, sizeof(m->why), "the body must be {\"files\": [{\"path\", \"sha256\", \"size\"}, ...]}");
+  if (util_json_depth_exceeds(m->text, m->len, 8))
+    goto out;
+  declared = json_loadb(m->text, m->len, JSON_REJECT_DUPLICATES, NULL);
+  json_t *files = json_object_get(declared, "files");
+  if (!json_is_array(files))
+    goto out;
+  size_t i;
+  json_t *f;
+  json_array_foreach(want, i, f) json_object_set(index, json_string_value(json_object_get(f, "path")), f);
+  m->status = APP_INPUTS_MISMATCH;
+  json_array_foreach(files, i, f)
+  {
+    const char *path = json_string_value(json_object_get(f, "path"));
+    const char *h = json_string_value(json_object_get(f, "sha256"));
+    json_t *mine = path != NULL ? json_object_get(index, path) : NULL;
+    if (path == NULL || h == NULL) {
+      m->status = APP_BAD_REQUEST;
+      goto out;
+    }
+    if (mine == NULL) {
+      snprintf(m->why, sizeof(m->why), "%.300s is not one of the challenge's %s inputs", path, which);
+      goto out;
+    }
+    if (strcmp(h, json_string_value(json_object_get(mine, "sha256"))) != 0) {
+      snprintf(m->why, sizeof(m->why), "%.300s differs from the challenge's (SHA-256)", path);
+      goto out;
+    }
+    json_object_del(index, path);
+  }
+  if (json_object_size(index) > 0) {
+    snprintf(m->why, sizeof(m->why), "%.300s is missing (%zu of the challenge's %s inputs are)",
+             json_object_iter_key(json_object_iter(index)), json_object_size(index), which);
+    goto out;
+  }
+  m->status = APP_OK;
+out:
+  json_decref(declared);
+  json_decref(want);
+  json_decref(index);
+  free(c);
+  return 0;
+}
+
+/* POST /api/v1/worker/runs/{id}/inputs?fence=F {"files": [{"path","sha256","size"}]}: the worker declares the run's
+ * inputs already mounted on its node. 204 when they are exactly the run's inputs (the same paths and SHA-256, no
+ * file more or less): the run reads them in place; 409 inputs_mismatch naming the first difference otherwise. */
+void h_worker_inputs(struct req *r)
+{
+  int64_t id = 0;
+  size_t len = 0;
+  char *buf = leased_body(r, MANIFEST_MAX, &id, &len);
+  if (buf == NULL)
+    return;
+  struct mounted_check m = {r, id, buf, len, APP_INTERNAL, ""};
+  if (util_run_with_stack(check_mounted, &m, 16u << 20) != 0)
+    m.status = APP_INTERNAL;
+  free(buf);
+  if (m.status != APP_OK) {
+    http_reply_error(r, m.status, "%s", m.why[0] != '\0' ? m.why : "could not check the inputs");
+    return;
+  }
   http_reply_empty(r, 204, NULL);
 }
 

@@ -65,6 +65,7 @@ void h_worker_claim(struct req *r);
 void h_worker_file(struct req *r);
 void h_worker_heartbeat(struct req *r);
 void h_worker_log(struct req *r);
+void h_worker_inputs(struct req *r);
 void h_worker_release(struct req *r);
 void h_worker_result(struct req *r);
 void h_worker_failed(struct req *r);
@@ -73,6 +74,7 @@ void h_role_set(struct req *r);
 
 /* h_submissions.c (more) */
 void h_submission_cancel(struct req *r);
+void h_submission_cancel_staff(struct req *r);
 struct store_upload;
 /* Streams the request body into U (begun), at most MAX bytes. Returns APP_OK, APP_TOO_LARGE, APP_EMPTY_FILE,
  * APP_NO_SPACE, APP_INTERNAL, or APP_BAD_REQUEST when the client went away before its Content-Length. */

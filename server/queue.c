@@ -2,6 +2,7 @@
 #include "queue.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,11 +36,17 @@ static struct {
   pthread_cond_t wake;
   pthread_t threads[MAX_WORKERS];
   int nthreads;
-  atomic_int stop;            /* read by the workers and the sandboxes they run */
+  atomic_int stop;            /* the server stops: read by the workers */
   atomic_int local_code_runs; /* code runs executing here now (bounded by --local-runs) */
   const struct app_config *cfg;
   int pending;
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, NULL, 0};
+  /* what each worker thread runs: the submission (0: none) and the flag its sandboxes read, set when the server
+   * stops or when that submission is cancelled */
+  struct {
+    atomic_llong id;
+    atomic_int stop;
+  } slots[MAX_WORKERS];
+} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, NULL, 0, {{0, 0}}};
 
 static const char generic_failure[] =
   "The scorer could not score this file. It does not count against your quota; the organizers can see the "
@@ -613,7 +620,7 @@ out:
 
 static void *worker(void *arg)
 {
-  (void)arg;
+  int slot = (int)(intptr_t)arg;
   while (!atomic_load(&q.stop)) {
     struct job job;
     sqlite3 *db = db_acquire();
@@ -625,7 +632,13 @@ static void *worker(void *arg)
       int code_run = job.mode[0] != '\0' && job.output_path[0] == '\0';
       if (code_run)
         atomic_fetch_add(&q.local_code_runs, 1);
-      queue_run_job(q.cfg, &job, &q.stop);
+      atomic_store(&q.slots[slot].id, job.submission_id);
+      atomic_store(&q.slots[slot].stop, atomic_load(&q.stop));
+      queue_run_job(q.cfg, &job, &q.slots[slot].stop);
+      if (atomic_load(&q.slots[slot].stop) && !atomic_load(&q.stop))
+        fprintf(stderr, "concours: queue: submission %lld cancelled: its run was stopped\n",
+                (long long)job.submission_id);
+      atomic_store(&q.slots[slot].id, 0);
       if (code_run)
         atomic_fetch_sub(&q.local_code_runs, 1);
       continue;
@@ -650,7 +663,7 @@ int queue_start(const struct app_config *cfg)
   atomic_store(&q.stop, 0);
   int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
   for (int i = 0; i < n; i++) {
-    if (pthread_create(&q.threads[i], NULL, worker, NULL) != 0)
+    if (pthread_create(&q.threads[i], NULL, worker, (void *)(intptr_t)i) != 0)
       return -1;
     q.nthreads++;
   }
@@ -665,10 +678,19 @@ void queue_notify(void)
   pthread_mutex_unlock(&q.lock);
 }
 
+void queue_cancel(int64_t submission_id)
+{
+  for (int i = 0; i < MAX_WORKERS; i++)
+    if (atomic_load(&q.slots[i].id) == submission_id)
+      atomic_store(&q.slots[i].stop, 1);
+}
+
 void queue_stop(void)
 {
   pthread_mutex_lock(&q.lock);
   atomic_store(&q.stop, 1);
+  for (int i = 0; i < MAX_WORKERS; i++)
+    atomic_store(&q.slots[i].stop, 1);
   pthread_cond_broadcast(&q.wake);
   pthread_mutex_unlock(&q.lock);
   for (int i = 0; i < q.nthreads; i++)

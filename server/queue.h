@@ -5,6 +5,7 @@
  * is re-queued at the next start. */
 #ifndef CONCOURS_QUEUE_H
 #include <stdatomic.h>
+#include <stdint.h>
 
 #define CONCOURS_QUEUE_H
 
@@ -14,6 +15,9 @@
 int queue_start(const struct app_config *cfg);
 /* Wakes a worker: a submission was queued. */
 void queue_notify(void);
+/* Stops the run of SUBMISSION_ID if a worker thread of this server is running it (its row already says
+ * 'cancelled': nothing of the run is recorded). */
+void queue_cancel(int64_t submission_id);
 /* Kills running scorers, re-queues their submissions, and joins the workers. */
 void queue_stop(void);
 

@@ -42,7 +42,8 @@ struct worker {
   char auth[256];  /* "Authorization: Worker TOKEN" */
   char node[256];
   char work[APP_PATH_MAX];
-  char own[APP_PATH_MAX]; /* this process's folder in the work folder: its runs and sandbox staging */
+  char own[APP_PATH_MAX];     /* this process's folder in the work folder: its runs and sandbox staging */
+  char mounted[APP_PATH_MAX]; /* --inputs-mounted: challenges' inputs already on this node, or "" */
   int once, idle_exit;
 };
 
@@ -171,8 +172,10 @@ struct beat {
   int64_t id, fence;
   int every_s;
   atomic_int done, lost;
-  atomic_int *stop; /* set when the lease is lost: the run stops */
-  size_t sent;      /* log bytes sent */
+  atomic_int cancelled; /* the server ended the run (cancelled, or past its deadline): stop, send nothing more */
+  atomic_int running;   /* the code has started: heartbeats say so (the run's deadline counts from then) */
+  atomic_int *stop;     /* set when the lease is lost or the run cancelled: the run stops */
+  size_t sent;          /* log bytes sent */
 };
 
 /* Sends the log bytes the server has not seen yet. */
@@ -199,13 +202,23 @@ static void send_log(struct beat *b)
 static void *heartbeat(void *arg)
 {
   struct beat *b = arg;
-  char path[128];
-  snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/heartbeat?fence=%lld", (long long)b->id, (long long)b->fence);
+  char path[160];
   int64_t next = 0;
   while (!atomic_load(&b->done)) {
     if (time(NULL) >= next) {
       struct buf out = {NULL, 0};
+      snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/heartbeat?fence=%lld%s", (long long)b->id,
+               (long long)b->fence, atomic_load(&b->running) ? "&running=1" : "");
       long st = call(b->w, "POST", path, NULL, "", 0, NULL, &out, NULL);
+      json_t *reply = st == 200 && out.data != NULL ? json_loadb(out.data, out.len, 0, NULL) : NULL;
+      if (json_is_true(json_object_get(reply, "cancel"))) {
+        atomic_store(&b->cancelled, 1);
+        fprintf(stderr, "concours worker: run %lld ended on the server (%s): stopping it\n", (long long)b->id,
+                json_string_value(json_object_get(reply, "reason"))
+                  ? json_string_value(json_object_get(reply, "reason"))
+                  : "?");
+      }
+      json_decref(reply);
       free(out.data);
       if (st == 409 || st == 401) {
         atomic_store(&b->lost, 1);
@@ -213,43 +226,130 @@ static void *heartbeat(void *arg)
       }
       next = time(NULL) + b->every_s;
     }
-    send_log(b);
-    if (atomic_load(&b->lost))
+    if (!atomic_load(&b->cancelled))
+      send_log(b);
+    if (atomic_load(&b->lost) || atomic_load(&b->cancelled))
       atomic_store(b->stop, 1);
     if (atomic_load(&terminating))
       atomic_store(b->stop, 1);
-    usleep(300 * 1000);
+    for (int k = 0; k < 30 && !atomic_load(&b->done); k++) /* 0.3 s, but the run's end is seen at once */
+      usleep(10 * 1000);
   }
   return NULL;
 }
 
-/* Runs the claimed RUN. Returns 0, or -1 when the worker should stop (SIGTERM). */
-static int run_one(const struct worker *w, json_t *run)
+struct mounted_walk {
+  json_t *files; /* [{"path","sha256","size"}] */
+  json_t *known; /* the cache: {"/abs/path": [size, mtime_ns, ino, "sha256"]} */
+  int changed;
+};
+
+static int mounted_entry(const char *path, const char *rel, const struct stat *st, void *arg)
+{
+  struct mounted_walk *m = arg;
+  char sha[65];
+  if (S_ISDIR(st->st_mode))
+    return 0;
+  if (!S_ISREG(st->st_mode))
+    return -1; /* a link or device among the inputs: not something to declare */
+  json_int_t mtime = (json_int_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+  json_t *k = json_object_get(m->known, path);
+  if (json_array_size(k) == 4 && json_integer_value(json_array_get(k, 0)) == (json_int_t)st->st_size &&
+      json_integer_value(json_array_get(k, 1)) == mtime &&
+      json_integer_value(json_array_get(k, 2)) == (json_int_t)st->st_ino &&
+      json_string_length(json_array_get(k, 3)) == 64) {
+    util_strlcpy(sha, json_string_value(json_array_get(k, 3)), sizeof(sha));
+  } else {
+    if (util_sha256_file(path, sha, NULL) != 0)
+      return -1;
+    json_object_set_new(m->known, path,
+                        json_pack("[I,I,I,s]", (json_int_t)st->st_size, mtime, (json_int_t)st->st_ino, sha));
+    m->changed = 1;
+  }
+  json_array_append_new(m->files,
+                        json_pack("{s:s,s:s,s:I}", "path", rel, "sha256", sha, "size", (json_int_t)st->st_size));
+  return 0;
+}
+
+/* The manifest [{"path","sha256","size"}] of the mounted folder DIR. Each file is hashed once while its size,
+ * modification time and inode stay the same (the hashes are kept in the node's cache folder, shared by its
+ * workers: a lost update only costs a hash). NULL when DIR holds anything but files and folders, or on a fault. */
+static json_t *mounted_manifest(const struct worker *w, const char *dir)
+{
+  char cache[APP_PATH_MAX];
+  struct mounted_walk m = {json_array(), NULL, 0};
+  if (util_fmt(cache, sizeof(cache), "%s/cache/mounted-hashes.json", w->work) != 0) {
+    json_decref(m.files);
+    return NULL;
+  }
+  m.known = json_load_file(cache, 0, NULL);
+  if (!json_is_object(m.known)) {
+    json_decref(m.known);
+    m.known = json_object();
+  }
+  if (m.files == NULL || m.known == NULL || util_walk(dir, 32, 1000000, mounted_entry, &m) != 0) {
+    fprintf(stderr, "concours worker: %s cannot be declared (only files and folders, readable)\n", dir);
+    json_decref(m.files);
+    m.files = NULL;
+  } else if (m.changed) {
+    char *text = json_dumps(m.known, JSON_COMPACT);
+    if (text != NULL)
+      util_write_file_atomic(cache, text, strlen(text), 0644);
+    free(text);
+  }
+  json_decref(m.known);
+  return m.files;
+}
+
+/* Sends to the server what is checked against its manifest of the run's inputs: BODY, the manifest of the folder
+ * mounted on this node. 1 when the server agrees, 0 when it does not (it said why), -1 when it cannot be asked. */
+static int declare_mounted(const struct worker *w, int64_t id, int64_t fence, json_t *files)
+{
+  char path[160];
+  json_t *req = json_pack("{s:O}", "files", files);
+  char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+  json_decref(req);
+  if (text == NULL)
+    return -1;
+  snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/inputs?fence=%lld", (long long)id, (long long)fence);
+  struct buf out = {NULL, 0};
+  long st = call(w, "POST", path, "application/json", text, strlen(text), NULL, &out, NULL);
+  free(text);
+  if (st != 204)
+    fprintf(stderr, "concours worker: run %lld: the server refused the mounted inputs (%ld): %.300s\n", (long long)id,
+            st, out.data != NULL ? out.data : "");
+  free(out.data);
+  return st == 204 ? 1 : st == 409 || st == 400 ? 0 : -1;
+}
+
+/* Puts the run's inputs where the sandbox reads them: the node's mounted copy (--inputs-mounted DIR, its folder
+ * DIR/SLUG/test or DIR/SLUG/smoke) when the server accepts its manifest, else files fetched into INPUTS (a folder
+ * of the run) through the signed links of the claim. Fills USE with the folder to show at /data. 0 or -1. */
+static int place_inputs(const struct worker *w, json_t *run, const char *inputs, char *use, size_t n)
 {
   int64_t id = json_integer_value(json_object_get(run, "id"));
   int64_t fence = json_integer_value(json_object_get(run, "fence"));
-  json_t *lim = json_object_get(run, "limits");
-  char dir[APP_PATH_MAX], archive[APP_PATH_MAX], inputs[APP_PATH_MAX], pred[APP_PATH_MAX], path[256], q[400];
-  struct coderun_result res;
-  atomic_int stop = 0;
-  int rc = 0;
-  const char *step = "its folders";
-  memset(&res, 0, sizeof(res));
-  fprintf(stderr, "concours worker: run %lld (fence %lld, %s)\n", (long long)id, (long long)fence,
-          json_string_value(json_object_get(run, "mode")));
-  if (util_fmt(dir, sizeof(dir), "%s/run-%lld-%lld", w->own, (long long)id, (long long)fence) != 0 ||
-      util_fmt(archive, sizeof(archive), "%s/code.archive", dir) != 0 ||
-      util_fmt(inputs, sizeof(inputs), "%s/inputs", dir) != 0 || util_fmt(pred, sizeof(pred), "%s/output", dir) != 0 ||
-      util_mkdirs(inputs, 0755) != 0 || chmod(dir, 0755) != 0)
-    goto error;
-  json_t *code = json_object_get(run, "code");
-  step = "its code";
-  if (fetch(w, json_string_value(json_object_get(code, "url")), json_string_value(json_object_get(code, "sha256")),
-            archive) != 0)
-    goto error;
+  const char *slug = json_string_value(json_object_get(run, "challenge"));
+  const char *mode = json_string_value(json_object_get(run, "mode"));
+  char mounted[APP_PATH_MAX];
+  struct stat st;
+  if (w->mounted[0] != '\0' && slug != NULL && mode != NULL &&
+      util_fmt(mounted, sizeof(mounted), "%s/%s/%s", w->mounted, slug, strcmp(mode, "smoke") == 0 ? "smoke" : "test") ==
+        0 &&
+      stat(mounted, &st) == 0 && S_ISDIR(st.st_mode)) {
+    json_t *files = mounted_manifest(w, mounted);
+    int ok = files != NULL ? declare_mounted(w, id, fence, files) : -1;
+    json_decref(files);
+    if (ok == 1) {
+      fprintf(stderr, "concours worker: run %lld reads its inputs from %s (manifest checked by the server)\n",
+              (long long)id, mounted);
+      return util_strlcpy(use, mounted, n);
+    }
+    fprintf(stderr, "concours worker: run %lld: %s does not match the challenge's inputs: fetching them\n",
+            (long long)id, mounted);
+  }
   size_t i;
   json_t *f;
-  step = "its inputs";
   json_array_foreach(json_object_get(run, "inputs"), i, f)
   {
     const char *rel = json_string_value(json_object_get(f, "path"));
@@ -258,17 +358,90 @@ static int run_one(const struct worker *w, json_t *run)
         util_fmt(dest, sizeof(dest), "%s/%s", inputs, rel) != 0 ||
         fetch(w, json_string_value(json_object_get(f, "url")), json_string_value(json_object_get(f, "sha256")), dest) !=
           0)
-      goto error;
+      return -1;
   }
+  return util_strlcpy(use, inputs, n);
+}
+
+/* Tells the server how run ID under FENCE ended; RES is what coderun.c said. Returns the HTTP status. */
+static long report(const struct worker *w, int64_t id, int64_t fence, const struct coderun_result *res,
+                   const char *pred)
+{
+  char q[400], sha[65];
+  struct buf out = {NULL, 0};
+  long st = -1;
+  if (res->state == CODERUN_OK && util_sha256_file(pred, sha, NULL) == 0) {
+    snprintf(q, sizeof(q), "/api/v1/worker/runs/%lld/result?fence=%lld&sha256=%s&wall_ms=%lld&maxrss_kb=%ld&runtime=%s",
+             (long long)id, (long long)fence, sha, (long long)res->wall_ms, res->maxrss_kb,
+             coderun_host_runtime_sha256());
+    st = call(w, "POST", q, "application/octet-stream", NULL, 0, pred, &out, NULL);
+    fprintf(stderr, "concours worker: run %lld: output sent (%ld)\n", (long long)id, st);
+  } else {
+    int failed = res->state == CODERUN_FAILED;
+    json_t *body = json_pack("{s:s,s:s,s:I,s:I,s:s}", "code", failed ? res->code : "scoring_error", "message",
+                             failed ? res->msg
+                                    : "Your code could not be run. It does not count against your quota; the "
+                                      "organizers can see the details.",
+                             "wall_ms", (json_int_t)res->wall_ms, "maxrss_kb", (json_int_t)res->maxrss_kb,
+                             "runtime_sha256", coderun_host_runtime_sha256());
+    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!failed)
+      fprintf(stderr, "concours worker: run %lld could not run: %s\n", (long long)id,
+              res->state == CODERUN_OK ? "its output cannot be read" : res->err);
+    snprintf(q, sizeof(q), "/api/v1/worker/runs/%lld/failed?fence=%lld", (long long)id, (long long)fence);
+    st = text != NULL ? call(w, "POST", q, "application/json", text, strlen(text), NULL, &out, NULL) : -1;
+    free(text);
+    fprintf(stderr, "concours worker: run %lld: failure sent (%ld)\n", (long long)id, st);
+  }
+  free(out.data);
+  return st;
+}
+
+/* Runs the claimed RUN. Returns 0, or -1 when the worker should stop (SIGTERM). */
+static int run_one(const struct worker *w, json_t *run)
+{
+  int64_t id = json_integer_value(json_object_get(run, "id"));
+  int64_t fence = json_integer_value(json_object_get(run, "fence"));
+  json_t *lim = json_object_get(run, "limits");
+  char dir[APP_PATH_MAX], archive[APP_PATH_MAX], inputs[APP_PATH_MAX], data[APP_PATH_MAX], pred[APP_PATH_MAX];
+  char path[256];
+  struct coderun_result res;
+  atomic_int stop = 0;
+  int rc = 0, prepared = 0;
+  const char *step = "its folders";
+  memset(&res, 0, sizeof(res));
+  fprintf(stderr, "concours worker: run %lld (fence %lld, %s)\n", (long long)id, (long long)fence,
+          json_string_value(json_object_get(run, "mode")));
+  if (util_fmt(dir, sizeof(dir), "%s/run-%lld-%lld", w->own, (long long)id, (long long)fence) != 0 ||
+      util_fmt(archive, sizeof(archive), "%s/code.archive", dir) != 0 ||
+      util_fmt(inputs, sizeof(inputs), "%s/inputs", dir) != 0 || util_fmt(pred, sizeof(pred), "%s/output", dir) != 0 ||
+      util_mkdirs(inputs, 0755) != 0 || chmod(dir, 0755) != 0) {
+    fprintf(stderr, "concours worker: run %lld: cannot create %s: %s\n", (long long)id, dir, strerror(errno));
+    snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
+    struct buf out = {NULL, 0};
+    call(w, "POST", path, NULL, "", 0, NULL, &out, NULL);
+    free(out.data);
+    return 0;
+  }
+  /* the lease is renewed from the start: fetching large inputs may take longer than a lease */
+  struct beat b = {w, id,    fence, (int)json_integer_value(json_object_get(run, "heartbeat_seconds")), 0, 0, 0,
+                   0, &stop, 0};
+  if (b.every_s < 1)
+    b.every_s = 1;
+  pthread_t t;
+  int started = pthread_create(&t, NULL, heartbeat, &b) == 0;
+  json_t *code = json_object_get(run, "code");
   struct coderun_spec spec;
   memset(&spec, 0, sizeof(spec));
   spec.id = id;
   spec.archive = archive;
-  spec.inputs = inputs;
+  spec.inputs = data;
   spec.command = json_string_value(json_object_get(run, "command"));
   spec.output = json_string_value(json_object_get(run, "output"));
   spec.pred_path = pred;
-  spec.mode_smoke = strcmp(json_string_value(json_object_get(run, "mode")), "smoke") == 0;
+  const char *mode = json_string_value(json_object_get(run, "mode"));
+  spec.mode_smoke = mode != NULL && strcmp(mode, "smoke") == 0;
   spec.limit_field = spec.mode_smoke ? "submission.limits.smoke_wall_seconds" : "submission.limits.wall_seconds";
   spec.limits.wall_s = (int)json_integer_value(json_object_get(lim, "wall_seconds"));
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -277,71 +450,47 @@ static int run_one(const struct worker *w, json_t *run)
   spec.output_mb = (long)json_integer_value(json_object_get(lim, "output_mb"));
   spec.gpus = (int)json_integer_value(json_object_get(lim, "gpus"));
   spec.code_max_bytes = (uint64_t)json_integer_value(json_object_get(run, "max_code_bytes"));
-  step = "its description";
-  if (spec.command == NULL || spec.output == NULL || spec.limits.wall_s <= 0)
-    goto error;
-  livelog_open(id, 1);
-  struct beat b = {w, id, fence, (int)json_integer_value(json_object_get(run, "heartbeat_seconds")), 0, 0, &stop, 0};
-  if (b.every_s < 1)
-    b.every_s = 1;
-  pthread_t t;
-  int started = pthread_create(&t, NULL, heartbeat, &b) == 0;
-  coderun_run(&spec, &stop, &res);
+  if (spec.command == NULL || spec.output == NULL || spec.limits.wall_s <= 0) {
+    step = "its description";
+  } else if (fetch(w, json_string_value(json_object_get(code, "url")),
+                   json_string_value(json_object_get(code, "sha256")), archive) != 0) {
+    step = "its code";
+  } else if (place_inputs(w, run, inputs, data, sizeof(data)) != 0) {
+    step = "its inputs";
+  } else {
+    prepared = 1;
+  }
+  if (prepared && !atomic_load(&stop)) {
+    livelog_open(id, 1);
+    atomic_store(&b.running, 1);
+    coderun_run(&spec, &stop, &res);
+  }
   atomic_store(&b.done, 1);
   if (started)
     pthread_join(t, NULL);
-  send_log(&b); /* the end of the log, before the result */
+  if (prepared && !atomic_load(&b.cancelled))
+    send_log(&b); /* the end of the log, before the result */
   livelog_close(id);
-  struct buf out = {NULL, 0};
-  long st = 0;
-  if (atomic_load(&b.lost)) {
+  if (atomic_load(&b.cancelled)) {
+    fprintf(stderr, "concours worker: run %lld was ended by the server: nothing sent\n", (long long)id);
+  } else if (atomic_load(&b.lost)) {
     fprintf(stderr, "concours worker: run %lld: the lease was lost, its result is dropped\n", (long long)id);
-  } else if (res.state == CODERUN_STOPPED || atomic_load(&terminating)) {
+  } else if (!prepared || res.state == CODERUN_STOPPED || atomic_load(&terminating)) {
+    if (!prepared) /* errno may be stale here: the message is for the node's log */
+      fprintf(stderr, "concours worker: run %lld could not be prepared (%s: %s): giving it back\n", (long long)id, step,
+              strerror(errno));
     snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
-    st = call(w, "POST", path, NULL, "", 0, NULL, &out, NULL);
+    struct buf out = {NULL, 0};
+    long st = call(w, "POST", path, NULL, "", 0, NULL, &out, NULL);
+    free(out.data);
     fprintf(stderr, "concours worker: run %lld given back (%ld)\n", (long long)id, st);
-    rc = -1;
-  } else if (res.state == CODERUN_OK) {
-    char sha[65];
-    step = "its output";
-    if (util_sha256_file(pred, sha, NULL) != 0)
-      goto error;
-    snprintf(q, sizeof(q), "/api/v1/worker/runs/%lld/result?fence=%lld&sha256=%s&wall_ms=%lld&maxrss_kb=%ld&runtime=%s",
-             (long long)id, (long long)fence, sha, (long long)res.wall_ms, res.maxrss_kb,
-             coderun_host_runtime_sha256());
-    st = call(w, "POST", q, "application/octet-stream", NULL, 0, pred, &out, NULL);
-    fprintf(stderr, "concours worker: run %lld: output sent (%ld)\n", (long long)id, st);
+    rc = atomic_load(&terminating) ? -1 : 0;
   } else {
-    json_t *body =
-      json_pack("{s:s,s:s,s:I,s:I,s:s}", "code", res.state == CODERUN_FAILED ? res.code : "scoring_error", "message",
-                res.state == CODERUN_FAILED ? res.msg
-                                            : "Your code could not be run. It does not count against your "
-                                              "quota; the organizers can see the details.",
-                "wall_ms", (json_int_t)res.wall_ms, "maxrss_kb", (json_int_t)res.maxrss_kb, "runtime_sha256",
-                coderun_host_runtime_sha256());
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
-    if (res.state == CODERUN_ERROR)
-      fprintf(stderr, "concours worker: run %lld could not run: %s\n", (long long)id, res.err);
-    snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/failed?fence=%lld", (long long)id, (long long)fence);
-    st = text != NULL ? call(w, "POST", path, "application/json", text, strlen(text), NULL, &out, NULL) : -1;
-    free(text);
-    fprintf(stderr, "concours worker: run %lld: failure sent (%ld)\n", (long long)id, st);
+    report(w, id, fence, &res, pred);
   }
-  free(out.data);
   coderun_result_free(&res);
   store_remove_tree(dir);
   return rc;
-error: /* errno may be stale here: the message is for the node's log */
-  fprintf(stderr, "concours worker: run %lld could not be prepared (%s: %s): giving it back\n", (long long)id, step,
-          strerror(errno));
-  snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
-  struct buf out2 = {NULL, 0};
-  call(w, "POST", path, NULL, "", 0, NULL, &out2, NULL);
-  free(out2.data);
-  coderun_result_free(&res);
-  store_remove_tree(dir);
-  return 0;
 }
 
 /* Removes the folders w-PID of WORK whose process is gone (a worker killed with SIGKILL leaves its own behind). */
@@ -383,10 +532,12 @@ int worker_main(int argc, char **argv)
 {
   static const char usage[] =
     "usage: concours worker --server URL --token-file FILE [--queue Q] [--once] [--idle-exit S] [--work DIR]\n"
-    "                       [--node NAME]\n"
+    "                       [--node NAME] [--inputs-mounted DIR]\n"
     "  claims code runs of its token's queue from the server, runs them sandboxed here, and sends their output\n"
-    "  back. --once: one run, then exit. --idle-exit S: exit after S seconds without a run. Exit 0 when done,\n"
-    "  3 when the token is refused, 1 on a local fault. SIGTERM gives the current run back.\n";
+    "  back. --once: one run, then exit. --idle-exit S: exit after S seconds without a run.\n"
+    "  --inputs-mounted DIR: the hidden inputs are already on this node as DIR/SLUG/test (and DIR/SLUG/smoke);\n"
+    "  the server checks their manifest of SHA-256 hashes, and the run reads them in place (fetched otherwise).\n"
+    "  Exit 0 when done, 3 when the token is refused, 1 on a local fault. SIGTERM gives the current run back.\n";
   struct worker w;
   char token_file[APP_PATH_MAX] = "", token[160], err[512];
   memset(&w, 0, sizeof(w));
@@ -409,6 +560,9 @@ int worker_main(int argc, char **argv)
       i++; /* the token decides the queue; the flag documents it in a job script */
     } else if (v != NULL && strcmp(a, "--work") == 0) {
       util_strlcpy(w.work, v, sizeof(w.work));
+      i++;
+    } else if (v != NULL && strcmp(a, "--inputs-mounted") == 0) {
+      util_strlcpy(w.mounted, v, sizeof(w.mounted));
       i++;
     } else if (v != NULL && strcmp(a, "--node") == 0) {
       util_strlcpy(w.node, v, sizeof(w.node));

@@ -331,6 +331,45 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual([n for n in os.listdir(tmp) if n.startswith("run-")], [])
 
 
+    def test_cancelling_a_running_run_stops_it_and_costs_nothing(self):
+        judy = self.participant("judy")
+        r = self.send(judy, zip_of({"main.py": "import time\nprint('UP', flush=True)\ntime.sleep(600)\n"}), "smoke")
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["id"]
+        deadline = time.time() + RUN_TIMEOUT
+        while time.time() < deadline and "UP" not in (self.log_of(judy, sid).json().get("log") or ""):
+            time.sleep(0.1)
+        self.assertTrue(sandbox_processes(self.server.proc.pid), "the run is not running")
+        # another team cannot cancel it; its own team can, while it runs
+        other = self.participant("kim")
+        self.assertEqual(other.request("DELETE", "/api/v1/submissions/%d" % sid).status, 404)
+        self.assertEqual(judy.request("DELETE", "/api/v1/submissions/%d" % sid).status, 204)
+        self.assertEqual(judy.submission(sid).json()["status"], "cancelled")
+        deadline = time.time() + RUN_TIMEOUT
+        while time.time() < deadline and sandbox_processes(self.server.proc.pid):
+            time.sleep(0.1)
+        self.assertEqual(sandbox_processes(self.server.proc.pid), [])
+        self.assertEqual(judy.submission(sid).json()["status"], "cancelled")  # nothing of the run recorded
+        r = judy.request("DELETE", "/api/v1/submissions/%d" % sid)
+        self.assertEqual((r.status, r.json()["error"]["code"]), (409, "not_cancellable"))
+        # an organizer cancels any team's run, with a reason that goes to the audit chain
+        r = self.send(judy, zip_of({"main.py": "import time\ntime.sleep(600)\n"}), "smoke")
+        sid2 = r.json()["id"]
+        self.assertEqual(self.org.request("POST", "/api/v1/submissions/%d/cancel" % sid2, json_body={}).status, 400)
+        r = self.org.request("POST", "/api/v1/submissions/%d/cancel" % sid2, json_body={"reason": "stuck run"})
+        self.assertEqual((r.status, r.json()["status"]), (200, "cancelled"), r)
+        self.assertEqual(judy.request("POST", "/api/v1/submissions/%d/cancel" % sid2,
+                                      json_body={"reason": "x"}).status, 403)
+        audit = self.org.get("/api/v1/audit").json()
+        rows = audit["entries"] if isinstance(audit, dict) else audit
+        self.assertIn(("cancel", "submission:%d" % sid2, "stuck run"),
+                      [(e.get("action"), e.get("target"), e.get("reason")) for e in rows])
+        # the server's run slot is free again: the next run goes through
+        sub = self.run_code(judy, zip_of({"main.py": "print('again')\n"}), "smoke")
+        self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "no_output"), sub)
+        self.assertEqual(sandbox_processes(self.server.proc.pid), [])
+
+
 class RestartTest(unittest.TestCase):
     """A server killed (SIGKILL) while a code run is in progress runs it again at its next start, once."""
 

@@ -66,6 +66,10 @@ await run('code', async ({ url, page, shot, source, tmp, staff, concours }) => {
       body: JSON.stringify({ node: 'web-node-7', wait: 0 }),
     });
     assert(claim.status === 204, `an idle claim → ${claim.status}`);
+    // a run that would go on for ten minutes, which the organizer cancels from the submissions table
+    const sleeper = fs.readFileSync(zipOf(path.join(files, 'sleeper.zip'), { 'main.py': 'import time\ntime.sleep(600)\n' }));
+    const sent = await api.call('POST', `/challenges/${SLUG}/submissions?mode=smoke`, { token: kim.token, body: sleeper, headers: { 'Content-Type': 'application/zip' } });
+    assert(sent.status === 201, `the sleeper → ${sent.status}`);
     const olga = staff('olga_code', 'organizer');
     await page.context().clearCookies();
     await loginTo(page, olga, `organizer.html?slug=${SLUG}#queue`);
@@ -73,6 +77,14 @@ await run('code', async ({ url, page, shot, source, tmp, staff, concours }) => {
     await workerRow.waitFor();
     assert((await workerRow.textContent()).includes('web-site'), 'the worker row names its token');
     await shot('organizer-workers');
+    const sleeperRow = page.locator(`table.org-submissions tbody tr[data-id="${sent.data.id}"]`);
+    await sleeperRow.getByRole('button', { name: `Cancel submission #${sent.data.id}` }).click();
+    const dialog = page.locator('dialog.reason-dialog');
+    await dialog.getByLabel('Reason').fill('runs far too long');
+    await dialog.getByRole('button', { name: 'Cancel the submission' }).click();
+    await eventually(async () => (await sleeperRow.locator('.badge').first().textContent()) === 'cancelled', 60000, 'the row to say cancelled');
+    const after = await api.call('GET', `/submissions/${sent.data.id}`, { token: kim.token });
+    assert(after.data.status === 'cancelled', `the sleeper is ${after.data.status}`);
   } finally {
     fs.rmSync(files, { recursive: true, force: true });
   }

@@ -38,8 +38,10 @@ def zip_of(text):
 
 
 class WorkerServer(harness.Server):
-    def __init__(self):
-        super().__init__(bundles=[], workers=1, extra_args=["--local-runs", "0", "--lease-seconds", str(LEASE)])
+    def __init__(self, clock=None):
+        """CLOCK: a file holding the server's "now" (--test-clock), or None for the real time."""
+        extra = ["--local-runs", "0", "--lease-seconds", str(LEASE)] + (["--test-clock", clock] if clock else [])
+        super().__init__(bundles=[], workers=1, extra_args=extra)
         shutil.copytree(demo(), os.path.join(self.challenges, SLUG), ignore=shutil.ignore_patterns("baseline"))
         self.worker_procs = []
 
@@ -64,6 +66,13 @@ class WorkerServer(harness.Server):
     def worker_log(self, node):
         with open(os.path.join(self.tmp, node + ".log")) as f:
             return f.read()
+
+    def stop_workers(self):
+        for p, _ in self.worker_procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGCONT)
+                p.terminate()
+                p.wait(timeout=60)
 
     def stop(self, check=True):
         for p, log in self.worker_procs:
@@ -108,6 +117,14 @@ def worker_call(port, token, method, path, body=b"", ctype="application/octet-st
         return r.status, r.read()
     finally:
         conn.close()
+
+
+def claim_by_hand(port, token, node):
+    """Claims a run as a worker would (a test playing the worker); returns the claim's "run"."""
+    st, body = worker_call(port, token, "POST", "/api/v1/worker/claim", json.dumps({"node": node, "wait": 10}).encode(),
+                           "application/json")
+    assert st == 200, (st, body)
+    return json.loads(body)["run"]
 
 
 class WorkersTest(unittest.TestCase):
@@ -206,10 +223,7 @@ class WorkersTest(unittest.TestCase):
         erin = participant(self.server, "erin")
         sid = send(erin, baseline())
         port = self.server.port
-        st, body = worker_call(port, token, "POST", "/api/v1/worker/claim",
-                               json.dumps({"node": "by-hand", "wait": 10}).encode(), "application/json")
-        self.assertEqual(st, 200, body)
-        run = json.loads(body)["run"]
+        run = claim_by_hand(port, token, "by-hand")
         self.assertEqual(run["id"], sid)
         self.assertNotIn("solution", json.dumps(run))  # no ground truth goes to a worker
         output = b"filename,0,1,2,3\n" + b"".join(b"%s,1,0,0,0\n" % f["path"].encode()
@@ -242,6 +256,144 @@ class WorkersTest(unittest.TestCase):
         p = self.server.worker(tf, "revoked")
         self.assertEqual(p.wait(timeout=60), 3)
 
+
+    def test_cancelled_runs_stop_on_their_worker(self):
+        tf, _ = self.server.token("site-f")
+        frank = participant(self.server, "frank")
+        self.server.add_user("org3", "organizer")
+        org = self.server.client()
+        self.assertEqual(org.login("org3").status, 200)
+        sleeper = "import time\nprint('STARTED', flush=True)\ntime.sleep(600)\n"
+        sid = send(frank, sleeper)
+        node = self.server.worker(tf, "busy", "--idle-exit", "90")
+        log_of = lambda i: org.get("/api/v1/submissions/%d/log" % i).json().get("log") or ""  # noqa: E731
+        wait_for(lambda: "STARTED" in log_of(sid), "the code to start on the worker")
+        self.assertTrue(sandbox_processes(node.pid))
+        r = org.request("POST", "/api/v1/submissions/%d/cancel" % sid, json_body={"reason": "runaway"})
+        self.assertEqual((r.status, r.json()["status"]), (200, "cancelled"), r)
+        wait_for(lambda: not sandbox_processes(node.pid), "the worker to stop the cancelled run", WAIT)
+        wait_for(lambda: "ended by the server" in self.server.worker_log("busy"), "the worker to say why")
+        # the team cancels its own run while the same worker runs it
+        sid2 = send(frank, sleeper)
+        wait_for(lambda: "STARTED" in log_of(sid2), "the second run to start")
+        self.assertEqual(frank.request("DELETE", "/api/v1/submissions/%d" % sid2).status, 204)
+        wait_for(lambda: not sandbox_processes(node.pid), "the worker to stop the second run", WAIT)
+        # the worker goes on with the next run; the cancelled ones cost nothing and were never scored
+        sub = frank.wait_done(send(frank, baseline()), timeout=WAIT)
+        self.assertEqual((sub["status"], sub["public_score"]), ("scored", expected_scores()[0]), sub)
+        for i in (sid, sid2):
+            self.assertEqual(frank.submission(i).json()["status"], "cancelled")
+        self.assertEqual(self.board(frank), [("frank", 1)])
+        self.assertEqual(node.poll(), None)
+
+    def test_mounted_inputs_are_checked_then_read_in_place(self):
+        tf, token = self.server.token("site-g")
+        gina = participant(self.server, "gina")
+        hidden = os.path.join(demo(), "hidden")
+        mounted = os.path.join(self.server.tmp, "mnt")
+        shutil.copytree(hidden, os.path.join(mounted, SLUG, "test"))
+        self.server.worker(tf, "mounted", "--inputs-mounted", mounted, "--idle-exit", "60")
+        sub = gina.wait_done(send(gina, baseline()), timeout=WAIT)
+        self.assertEqual((sub["status"], sub["public_score"]), ("scored", expected_scores()[0]), sub)
+        log = self.server.worker_log("mounted")
+        self.assertIn("reads its inputs from %s/%s/test" % (mounted, SLUG), log)
+        self.assertNotIn("fetching them", log)
+        cache = os.path.join(self.server.tmp, "work-mounted", "cache")
+        fetched = [n for n in os.listdir(cache) if len(n) == 64]
+        self.assertEqual(len(fetched), 1, fetched)  # the code archive alone: no input went over the network
+        self.assertIn("mounted-hashes.json", os.listdir(cache))
+        # a node copy that differs in one byte (or holds one file more) is refused: the run fetches its inputs
+        victim = sorted(os.listdir(os.path.join(mounted, SLUG, "test")))[0]
+        with open(os.path.join(mounted, SLUG, "test", victim), "ab") as f:
+            f.write(b"\0")
+        sub = gina.wait_done(send(gina, baseline()), timeout=WAIT)
+        self.assertEqual((sub["status"], sub["public_score"]), ("scored", expected_scores()[0]), sub)
+        self.assertIn("does not match the challenge's inputs: fetching them", self.server.worker_log("mounted"))
+        # by hand: the server names the difference
+        self.server.stop_workers()
+        sid = send(gina, baseline())
+        run = claim_by_hand(self.server.port, token, "by-hand")
+        self.assertEqual(run["challenge"], SLUG)
+        files = [{k: f[k] for k in ("path", "sha256", "size")} for f in run["inputs"]]
+        path = "/api/v1/worker/runs/%d/inputs?fence=%d" % (sid, run["fence"])
+
+        def declare(lst):
+            st, body = worker_call(self.server.port, token, "POST", path, json.dumps({"files": lst}).encode(),
+                                   "application/json")
+            return st, json.loads(body) if body else None
+        self.assertEqual(declare(files)[0], 204)
+        st, err = declare(files + [{"path": "solution.csv", "sha256": "0" * 64, "size": 1}])
+        self.assertEqual((st, err["error"]["code"]), (409, "inputs_mismatch"), err)
+        self.assertIn("solution.csv", err["error"]["message"])
+        st, err = declare(files[1:])
+        self.assertEqual((st, err["error"]["code"]), (409, "inputs_mismatch"), err)
+        self.assertIn("missing", err["error"]["message"])
+        bad = [dict(files[0], sha256="f" * 64)] + files[1:]
+        st, err = declare(bad)
+        self.assertEqual((st, err["error"]["code"]), (409, "inputs_mismatch"), err)
+        self.assertEqual(declare("nope")[0], 400)
+        st, body = worker_call(self.server.port, token, "POST",
+                               "/api/v1/worker/runs/%d/inputs?fence=%d" % (sid, run["fence"] + 1), b"{}",
+                               "application/json")
+        self.assertEqual(st, 409, body)
+
+
+class DeadlineTest(unittest.TestCase):
+    """A worker that keeps its lease but never ends its run (its clock or limits broken) cannot hold it past the run's
+    own deadline: its wall limit from the start of the code, plus a lease."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="concours-clock-")
+        self.clock = os.path.join(self.tmp, "clock")
+        self.now = int(time.time())
+        self.set_clock(self.now)
+        self.server = WorkerServer(clock=self.clock)
+        self.server.start()
+
+    def tearDown(self):
+        self.server.stop(check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def set_clock(self, t):
+        with open(self.clock + ".new", "w") as f:
+            f.write("%d\n" % t)
+        os.replace(self.clock + ".new", self.clock)
+        self.now = t
+
+    def test_a_run_past_its_deadline_fails_and_its_worker_is_told_to_stop(self):
+        _, token = self.server.token("site-h")
+        hal = participant(self.server, "hal")
+        sid = send(hal, baseline())
+        port = self.server.port
+        run = claim_by_hand(port, token, "stuck")
+        wall = run["limits"]["wall_seconds"]
+        beat = "/api/v1/worker/runs/%d/heartbeat?fence=%d" % (sid, run["fence"])
+        # fetching its inputs: no deadline yet, however long it takes
+        for _ in range(3):
+            self.set_clock(self.now + LEASE - 1)
+            st, body = worker_call(port, token, "POST", beat)
+            self.assertEqual((st, json.loads(body)["cancel"]), (200, False), body)
+        started = self.now
+        st, body = worker_call(port, token, "POST", beat + "&running=1")
+        self.assertEqual((st, json.loads(body)["cancel"]), (200, False), body)
+        while self.now <= started + wall + 1:  # up to the deadline itself: started + wall + LEASE
+            self.set_clock(self.now + LEASE - 1)
+            st, body = worker_call(port, token, "POST", beat + "&running=1")
+            self.assertEqual((st, json.loads(body)["cancel"]), (200, False), body)
+        self.set_clock(started + wall + LEASE + 1)
+        sub = hal.wait_done(sid, timeout=WAIT)
+        self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "time_limit"), sub)
+        self.assertIn("%d s" % wall, sub["error"]["message"])
+        st, body = worker_call(port, token, "POST", beat + "&running=1")
+        self.assertEqual((st, json.loads(body)), (200, {"cancel": True, "reason": "failed"}), body)
+        output = b"filename,0,1,2,3\n"
+        st, body = worker_call(port, token, "POST", "/api/v1/worker/runs/%d/result?fence=%d&sha256=%s"
+                               % (sid, run["fence"], hashlib.sha256(output).hexdigest()), output)
+        self.assertEqual(st, 409, body)
+        self.assertEqual(self.board(hal), [])
+
+    def board(self, c):
+        return [(r["name"], r["submissions"]) for r in c.leaderboard(SLUG).json()["rows"]]
 
 if __name__ == "__main__":
     harness.main()

@@ -346,7 +346,7 @@ function renderMine() {
       h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null,
         x.wall_seconds !== undefined ? h('span', { class: 'muted run-usage', text: ` ${x.wall_seconds.toFixed(1)} s, ${Math.round(x.peak_memory_mb)} MB` }) : null),
       selection ? h('td', { class: 'pick' }, selectable(x) ? selectBox(x) : null) : null,
-      h('td', {}, x.status === 'queued' ? cancelButton(x) : null, x.kind === 'code' ? logButton(x) : null)),
+      h('td', {}, x.status === 'queued' || x.status === 'running' ? cancelButton(x) : null, x.kind === 'code' ? logButton(x) : null)),
   );
   const note = selection
     ? h('p', { class: 'help', id: 'selection-note' },

@@ -280,6 +280,26 @@ async function showLog(id) {
   $('#log-h').scrollIntoView({ block: 'start' });
 }
 
+// Cancels a queued or running submission of any team (a run in progress stops, here or on its worker);
+// the reason goes to the audit log.
+function stopButton(id) {
+  const b = h('button', { type: 'button', class: 'button small danger', text: 'Cancel', 'aria-label': `Cancel submission #${id}` });
+  b.addEventListener('click', async () => {
+    const done = await reasonDialog({
+      title: `Cancel submission #${id}`,
+      text: 'Its run stops at once (on a worker, at its next heartbeat). It costs the team no quota.',
+      confirm: 'Cancel the submission',
+      danger: true,
+      action: (reason) => api('POST', `/submissions/${encodeURIComponent(id)}/cancel`, { json: { reason } }),
+    });
+    if (done) {
+      refreshQueue();
+      refreshSubmissions();
+    }
+  });
+  return b;
+}
+
 async function refreshSubmissions() {
   const box = $('#submissions-body');
   let all;
@@ -302,7 +322,8 @@ async function refreshSubmissions() {
         h('td', {}, h('bdi', { text: r.team ?? '' })),
         h('td', {}, h('bdi', { text: r.user ?? '' })),
         h('td', { text: r.phase ?? '' }),
-        h('td', {}, h('span', { class: `badge status-${r.status}`, text: r.status }), r.disqualified ? h('span', { class: 'badge badge-dq', text: 'disqualified' }) : null),
+        h('td', {}, h('span', { class: `badge status-${r.status}`, text: r.status }), r.disqualified ? h('span', { class: 'badge badge-dq', text: 'disqualified' }) : null,
+          r.status === 'queued' || r.status === 'running' ? stopButton(r.id) : null),
         h('td', { class: 'num score', text: score(r.public_score) }),
         h('td', { class: 'num score', text: score(r.private_score) }),
         h('td', {}, timeEl(r.created_at)),
