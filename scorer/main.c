@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static void usage(FILE *out)
 
 	fputs("usage: concours-score --truth FILE --pred FILE --metric NAME [--params JSON]\n"
 	      "                      [--id-column C] [--split-column S] [--bootstrap N --seed S]\n"
-	      "       concours-score --challenge DIR --pred FILE [--bootstrap N --seed S]\n"
+	      "                      [--per-case FILE]\n"
+	      "       concours-score --challenge DIR --pred FILE [--bootstrap N --seed S] [--per-case FILE]\n"
 	      "\n"
 	      "Scores one prediction file against a ground truth and prints one JSON object:\n"
 	      "  {\"metric\",\"higher_is_better\",\"rows\",\"score\",\"public\",\"private\"[,\"ci\"]}\n"
@@ -28,6 +30,11 @@ static void usage(FILE *out)
 	      "values Public/Private, any case); score is over all rows. With --bootstrap N, \"ci\" holds\n"
 	      "{\"score\":[lo,hi],\"public\":[lo,hi],\"private\":[lo,hi]}, the percentile 95 % interval of N\n"
 	      "resamples drawn with --seed (default 0).\n"
+	      "With --per-case FILE, metrics that are a mean over cases (or the root of one: rmse) also\n"
+	      "write each case's term, for the private split's rows (all rows without a split) in the\n"
+	      "ground truth's order: the jury's paired statistics. FILE: \"CPC1\", then little-endian\n"
+	      "u32 kind (1 mean, 2 root of the mean), u32 higher_is_better, u32 0, u64 n, n doubles.\n"
+	      "Other metrics write no FILE.\n"
 	      "\n"
 	      "Exit codes: 0 scored; 1 invalid prediction file, stdout holds\n"
 	      "  {\"error\":{\"code\",\"message\",\"line\",\"column\",\"problems\":[...],\"problem_count\"}}\n"
@@ -126,6 +133,7 @@ int main(int argc, char **argv)
 	        {"challenge", required_argument, NULL, 'c'},
 	        {"bootstrap", required_argument, NULL, 'b'},
 	        {"seed", required_argument, NULL, 'S'},
+	        {"per-case", required_argument, NULL, 'C'},
 	        {"max-bytes", required_argument, NULL, 'B'},
 	        {"max-rows", required_argument, NULL, 'R'},
 	        {"max-line", required_argument, NULL, 'L'},
@@ -172,6 +180,9 @@ int main(int argc, char **argv)
 			break; /* "": Usage */
 		case 'c':
 			challenge = optarg;
+			break;
+		case 'C':
+			req.per_case_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -221,6 +232,8 @@ int main(int argc, char **argv)
 	}
 	if (!req.truth_path || !req.pred_path || !req.metric)
 		return usage_error("--truth, --pred and --metric are required (or --challenge DIR --pred FILE)", NULL);
+	if (req.per_case_path)
+		signal(SIGXFSZ, SIG_IGN); /* a file size limit makes the write fail (the score still stands) */
 	st = score_run(&req, &result);
 	if (st == SCORE_CONFIG || st == SCORE_INTERNAL) {
 		json_t *m = json_object_get(json_object_get(result, "error"), "message");

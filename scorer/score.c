@@ -166,6 +166,64 @@ static double percentile(const double *v, size_t n, double q)
 	return v[lo] + (v[lo + 1] - v[lo]) * frac;
 }
 
+/*
+ * Writes the per-case file (score.h) of metric M over ROWS[0..N) (NULL: rows 0..N-1) of D to PATH: each case's
+ * term is the metric over that one case (squared for a root-mean-square metric). Returns 0, or -1 with MSG set.
+ */
+static int write_per_case(const char *path, const struct score_metric *m, const struct score_data *d,
+                          const uint32_t *rows, size_t n, char *msg, size_t msglen)
+{
+	unsigned char head[SCORE_PER_CASE_HEADER];
+	uint32_t kind = m->combine == SCORE_COMBINE_RMS ? SCORE_PER_CASE_RMS : SCORE_PER_CASE_MEAN;
+	uint32_t hib = (uint32_t)m->higher_is_better;
+	uint64_t n64 = (uint64_t)n;
+	double buf[4096];
+	size_t fill = 0;
+	size_t i;
+	int k;
+	FILE *f = fopen(path, "wb");
+
+	if (!f) {
+		snprintf(msg, msglen, "cannot write the per-case file: %s", strerror(errno));
+		return -1;
+	}
+	memcpy(head, SCORE_PER_CASE_MAGIC, 4);
+	for (k = 0; k < 4; k++) { /* little-endian whatever the host */
+		head[4 + k] = (unsigned char)(kind >> (8 * k));
+		head[8 + k] = (unsigned char)(hib >> (8 * k));
+		head[12 + k] = 0;
+	}
+	for (k = 0; k < 8; k++)
+		head[16 + k] = (unsigned char)(n64 >> (8 * k));
+	if (fwrite(head, 1, sizeof head, f) != sizeof head)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		uint32_t r = rows ? rows[i] : (uint32_t)i;
+		double v = NAN;
+		char why[64];
+
+		if (m->fn(d, &r, 1, &v, why, sizeof why) != SCORE_FN_OK)
+			v = NAN;
+		buf[fill++] = kind == SCORE_PER_CASE_RMS ? v * v : v;
+		if (fill == sizeof buf / sizeof buf[0] || i + 1 == n) {
+			if (fwrite(buf, sizeof buf[0], fill, f) != fill)
+				goto fail;
+			fill = 0;
+		}
+	}
+	if (fclose(f) != 0) {
+		f = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(msg, msglen, "cannot write the per-case file: %s", strerror(errno));
+	if (f)
+		fclose(f);
+	remove(path);
+	return -1;
+}
+
 /* Resamples [FIRST, LAST) of one bootstrap, run by one thread; VALS[it] gets NAN when undefined. */
 struct resampler {
 	const struct score_metric *m;
@@ -693,6 +751,15 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		json_object_set_new(ci, split_key[s], br == 0 ? json_pack("[f,f]", lo, hi) : json_null());
 	}
 	timing("metric", &clock0);
+	if (req->per_case_path && j->m->combine != SCORE_COMBINE_NONE) {
+		const uint32_t *rows = j->t.split ? split_rows + nsplit[0] : NULL;
+		size_t n = j->t.split ? nsplit[1] : d.n;
+
+		/* the score stands without it: the jury's statistics then leave this submission out */
+		if (write_per_case(req->per_case_path, j->m, &d, rows, n, msg, sizeof msg) != 0)
+			fprintf(stderr, "concours-score: %s\n", msg);
+		timing("per-case", &clock0);
+	}
 	if (req->bootstrap > 0) {
 		json_object_set_new(res, "ci", ci);
 		ci = NULL;

@@ -42,6 +42,8 @@ struct score_request {
 	const char *split_column; /* NULL: "Usage" (used only when the ground truth has it) */
 	unsigned bootstrap;       /* resamples for the confidence interval; 0: none */
 	uint64_t seed;
+	const char *per_case_path; /* metrics that are a mean over cases: each case's term is written here (see
+	                            * score_write_per_case); NULL: not written */
 	struct score_limits lim;
 };
 
@@ -56,6 +58,14 @@ void score_limits_default(struct score_limits *l);
  * SCORE_CONFIG and SCORE_INTERNAL are for the organizer and may name ground-truth content.
  */
 enum score_status score_run(const struct score_request *req, json_t **out);
+
+/* The per-case file (`concours-score --per-case`): the magic "CPC1", then little-endian u32 kind, u32
+ * higher_is_better, u32 0, u64 n, and n doubles: the metric's term for each case of the private split (every
+ * case without a split), in the ground truth's row order, so that the files of two submissions pair case by case.
+ * The score is the mean of the terms (kind SCORE_PER_CASE_MEAN) or its square root (SCORE_PER_CASE_RMS). */
+#define SCORE_PER_CASE_MAGIC "CPC1"
+#define SCORE_PER_CASE_HEADER 24
+enum score_per_case_kind { SCORE_PER_CASE_MEAN = 1, SCORE_PER_CASE_RMS = 2 };
 
 /*
  * Checks the ground truth of REQ alone (REQ->pred_path is not read): the metric exists, its params are valid

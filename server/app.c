@@ -50,6 +50,7 @@ static const struct {
   [APP_NOT_CODE_CHALLENGE] = {400, "not_a_code_challenge"},
   [APP_LEASE_LOST] = {409, "lease_lost"},
   [APP_INPUTS_MISMATCH] = {409, "inputs_mismatch"},
+  [APP_STABILITY_UNAVAILABLE] = {409, "stability_unavailable"},
 };
 
 int app_status_http(enum app_status s)

@@ -8,6 +8,7 @@
 #include "csvout.h"
 #include "handlers.h"
 #include "queue.h"
+#include "stability.h"
 #include "sign.h"
 #include "util.h"
 
@@ -64,9 +65,47 @@ void h_review(struct req *r)
                             last_phase_open(&c, app_now()), "rows", rows, "disqualified", dq, "notes", notes));
 }
 
-static const char *const review_cols[] = {"rank",       "team",         "team_id",       "submission_id",
-                                          "selected",   "public_score", "private_score", "ci",
-                                          "rank_range", "disqualified", "created_at"};
+static const char *const review_cols[] = {
+  "rank", "team",       "team_id",      "submission_id", "selected",          "public_score", "private_score",
+  "ci",   "rank_range", "disqualified", "created_at",    "stability_rank_ci", "rank_freq",    "tie_group"};
+
+/* The stability teams of the final ranking ROWS (its ranked, not disqualified rows, in order) into a malloc'd
+ * array (*N of them; names and the rows stay owned by ROWS). NULL out of memory. */
+static struct stability_team *stability_teams(json_t *rows, size_t *n)
+{
+  struct stability_team *teams = calloc(json_array_size(rows) + 1, sizeof(*teams));
+  size_t i;
+  json_t *row;
+  *n = 0;
+  json_array_foreach(rows, i, row)
+  {
+    if (teams == NULL || json_is_true(json_object_get(row, "disqualified")) ||
+        !json_is_integer(json_object_get(row, "rank")))
+      continue;
+    teams[*n].name = json_string_value(json_object_get(row, "team"));
+    teams[*n].rank = (int)json_integer_value(json_object_get(row, "rank"));
+    teams[*n].score = json_number_value(json_object_get(row, "private_score"));
+    teams[*n].submission_id = json_integer_value(json_object_get(row, "submission_id"));
+    (*n)++;
+  }
+  return teams;
+}
+
+/* The stability analysis of C's final ranking (stability.c), or NULL with WHY. */
+static json_t *stability_of(struct req *r, const struct challenge *c, unsigned b, uint64_t seed, char *why,
+                            size_t whylen)
+{
+  size_t n = 0;
+  json_t *rows = db_final_ranking(r->db, c), *out = NULL;
+  struct stability_team *teams = rows != NULL ? stability_teams(rows, &n) : NULL;
+  if (teams == NULL)
+    snprintf(why, whylen, "could not read the final ranking");
+  else
+    out = stability_analyse(teams, n, b, seed, why, whylen);
+  free(teams);
+  json_decref(rows);
+  return out;
+}
 
 void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t ncols, const char *name)
 {
@@ -93,6 +132,35 @@ void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t 
   free(csv);
 }
 
+/* Puts on each row of ROWS its team's figures from the stability analysis STAB (or nothing when NULL):
+ * "stability_rank_ci", "rank_freq" and "tie_group" (1 for the group of the first). */
+static void add_stability(json_t *rows, json_t *stab)
+{
+  size_t i, k, m;
+  json_t *row, *t, *g, *member;
+  json_array_foreach(rows, i, row)
+  {
+    const char *team = json_string_value(json_object_get(row, "team"));
+    if (team == NULL)
+      continue;
+    json_array_foreach(json_object_get(stab, "teams"), k, t)
+    {
+      if (strcmp(team, json_string_value(json_object_get(t, "team"))) != 0)
+        continue;
+      json_object_set(row, "stability_rank_ci", json_object_get(t, "rank_ci"));
+      json_object_set(row, "rank_freq", json_object_get(t, "rank_freq"));
+    }
+    json_array_foreach(json_object_get(stab, "groups"), k, g)
+    {
+      json_array_foreach(g, m, member)
+      {
+        if (strcmp(team, json_string_value(member)) == 0)
+          json_object_set_new(row, "tie_group", json_integer((json_int_t)k + 1));
+      }
+    }
+  }
+}
+
 void h_review_export(struct req *r)
 {
   struct challenge c;
@@ -104,6 +172,11 @@ void h_review_export(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not compute the review");
     return;
   }
+  /* the stability figures of the jury page (default bootstrap and seed), on each team's row */
+  char why[300];
+  json_t *stab = stability_of(r, &c, STABILITY_BOOTSTRAP_DEFAULT, STABILITY_SEED_DEFAULT, why, sizeof(why));
+  add_stability(rows, stab);
+  json_decref(stab);
   snprintf(name, sizeof(name), "%s-review", c.slug);
   export_reply(r, rows, review_cols, sizeof(review_cols) / sizeof(review_cols[0]), name);
 }
@@ -192,6 +265,28 @@ void h_submission_cancel_staff(struct req *r)
   http_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", "cancelled"));
 }
 
+/* GET /api/v1/challenges/{slug}/review/stability?bootstrap=B&seed=S (API.md section 6). */
+void h_review_stability(struct req *r)
+{
+  struct challenge c;
+  char bs[16], ss[24], why[300];
+  long long b = STABILITY_BOOTSTRAP_DEFAULT, seed = STABILITY_SEED_DEFAULT;
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  int hb = http_query(r, "bootstrap", bs, sizeof(bs)), hs = http_query(r, "seed", ss, sizeof(ss));
+  if (hb == -2 || hs == -2 || (hb >= 0 && util_parse_ll(bs, 1, STABILITY_BOOTSTRAP_MAX, &b) != 0) ||
+      (hs >= 0 && util_parse_ll(ss, 0, INT64_MAX, &seed) != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST, "bootstrap is 1 to %d, seed a non-negative integer", STABILITY_BOOTSTRAP_MAX);
+    return;
+  }
+  json_t *out = stability_of(r, &c, (unsigned)b, (uint64_t)seed, why, sizeof(why));
+  if (out == NULL) {
+    http_reply_error(r, APP_STABILITY_UNAVAILABLE, "%s", why);
+    return;
+  }
+  http_reply_json(r, 200, out);
+}
+
 void h_note_add(struct req *r)
 {
   struct challenge c;
@@ -237,9 +332,14 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
     json_array_append_new(out, item);
   }
   util_iso8601(now, at);
+  /* the jury's stability figures (API.md section 6) with the default bootstrap and seed, so that the signature
+   * covers them; null with the reason when there are none (a metric that is not a mean over cases...) */
+  char why[300];
+  json_t *stability = stability_of(r, c, STABILITY_BOOTSTRAP_DEFAULT, STABILITY_SEED_DEFAULT, why, sizeof(why));
   json_t *doc =
-    json_pack("{s:s,s:s,s:b,s:s,s:i,s:O}", "challenge", c->slug, "metric", c->metric_name, "higher_is_better",
-              c->higher_is_better, "published_at", at, "precision", c->precision, "rows", out);
+    json_pack("{s:s,s:s,s:b,s:s,s:i,s:O,s:o}", "challenge", c->slug, "metric", c->metric_name, "higher_is_better",
+              c->higher_is_better, "published_at", at, "precision", c->precision, "rows", out, "stability",
+              stability != NULL ? stability : json_pack("{s:s}", "unavailable", why));
   if (doc != NULL)
     text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
   json_decref(doc);

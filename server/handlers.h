@@ -75,6 +75,7 @@ void h_role_set(struct req *r);
 /* h_submissions.c (more) */
 void h_submission_cancel(struct req *r);
 void h_submission_cancel_staff(struct req *r);
+void h_review_stability(struct req *r);
 struct store_upload;
 /* Streams the request body into U (begun), at most MAX bytes. Returns APP_OK, APP_TOO_LARGE, APP_EMPTY_FILE,
  * APP_NO_SPACE, APP_INTERNAL, or APP_BAD_REQUEST when the client went away before its Content-Length. */

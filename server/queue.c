@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "oci.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
+#include "stability.h"
 #include "store.h"
 #include "util.h"
 
@@ -166,7 +168,9 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
 {
   char stage[APP_PATH_MAX] = "", params[4096] = "{}";
   char staged[APP_PATH_MAX], staged_truth[APP_PATH_MAX], a_truth[APP_PATH_MAX], a_pred[APP_PATH_MAX];
-  char a_bin[APP_PATH_MAX], err[512], seed[32];
+  char a_bin[APP_PATH_MAX], err[512], seed[32], outdir[APP_PATH_MAX], per_case[APP_PATH_MAX] = "";
+  char per_case_part[APP_PATH_MAX + 8];
+  int per_case_fd = -1;
   struct sandbox_result res;
   memset(&res, 0, sizeof(res));
   json_t *metric = json_loads(c->metric_json, 0, NULL);
@@ -199,6 +203,24 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
   spec.nbinds = 2;
   spec.limits = *lim;
   spec.tmp_mb = 16;
+  /* The per-case terms of the private split (stability.c, the jury's paired statistics), copied out of the run's
+   * output folder into DATA/percase/ID.cpc. A case is at least 6 bytes of ground truth and 8 of terms: the output
+   * and the file size limit grow with the truth. Smoke runs are never ranked: none. */
+  struct stat tst;
+  long truth_mb = stat(truth, &tst) == 0 ? (long)(tst.st_size >> 20) : 0;
+  if (stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0)
+    unlink(per_case); /* a rescore's figures replace the last ones, or there are none */
+  if (strcmp(job->mode, "smoke") != 0 && util_fmt(outdir, sizeof(outdir), "%s/out", stage) == 0 &&
+      mkdir(outdir, 0700) == 0 && stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0 &&
+      util_fmt(per_case_part, sizeof(per_case_part), "%s.part", per_case) == 0 &&
+      (per_case_fd = open(per_case_part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
+    spec.output_host = outdir;
+    spec.copy_name = "per_case.cpc";
+    spec.copy_fd = per_case_fd;
+    spec.tmp_mb = 16 + 2 * truth_mb;
+    if (spec.limits.file_mb < spec.tmp_mb)
+      spec.limits.file_mb = spec.tmp_mb;
+  }
   if (sandbox_inside_path(&spec, "/sandbox/bin/concours-score", a_bin, sizeof(a_bin)) != 0 ||
       sandbox_inside_path(&spec, "/sandbox/in/truth.csv", a_truth, sizeof(a_truth)) != 0 ||
       sandbox_inside_path(&spec, "/sandbox/in/pred", a_pred, sizeof(a_pred)) != 0) {
@@ -212,7 +234,6 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
   /* A prediction file holds the ground truth's rows and a few columns: decompressed, it may be 64 times the truth
    * plus 64 MiB (many class columns fit), never the scorer's default 2 GiB; bombs also stop at 100 times their
    * compressed size. Checked on bytes actually read. */
-  struct stat tst;
   char max_bytes[32];
   long long cap = stat(truth, &tst) == 0 ? 64LL * tst.st_size + (64LL << 20) : (2LL << 30);
   snprintf(max_bytes, sizeof(max_bytes), "%lld", cap < (2LL << 30) ? cap : (2LL << 30));
@@ -232,6 +253,8 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
                   (char *)c->id_column,
                   "--split-column",
                   (char *)split_column,
+                  per_case_fd >= 0 ? "--per-case" : "--seed", /* (the seed twice is harmless) */
+                  per_case_fd >= 0 ? "/sandbox/output/per_case.cpc" : seed,
                   bootstrap ? "--bootstrap" : NULL,
                   QUEUE_BOOTSTRAP,
                   "--seed",
@@ -250,6 +273,10 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
     outcome_limit(o, res.limit, lim);
   } else if (res.run.exit_code == 0 && parse_scores(res.run.out, &o->score, &o->pub, &o->priv, o->ci) == 0) {
     o->state = OUTCOME_SCORED;
+    /* kept only whole: a metric with no per-case terms, or a file cut short, leaves none */
+    if (per_case_fd >= 0 && res.copy.state == SANDBOX_FILE_OK && fsync(per_case_fd) == 0 &&
+        stability_per_case_valid(per_case_part) == 1)
+      rename(per_case_part, per_case);
   } else if (res.run.exit_code == 1) {
     o->state = OUTCOME_FAILED;
     parse_error(res.run.out, o->code, sizeof(o->code), o->msg, sizeof(o->msg));
@@ -257,6 +284,10 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
     outcome_fail(o, "scoring_error", generic_failure);
   }
 out:
+  if (per_case_fd >= 0) {
+    close(per_case_fd);
+    unlink(per_case_part); /* renamed when kept */
+  }
   sandbox_result_free(&res);
   sandbox_stage_remove(stage);
 }

@@ -68,6 +68,7 @@ static const struct route routes[] = {
   /* jury */
   {"GET", "challenges/{}/review", AUTH_USER, ROLES_STAFF, 0, h_review},
   {"GET", "challenges/{}/review/export", AUTH_USER, ROLES_STAFF, 0, h_review_export},
+  {"GET", "challenges/{}/review/stability", AUTH_USER, ROLES_STAFF, 0, h_review_stability},
   {"POST", "submissions/{}/disqualify", AUTH_USER, ROLES_JURY, 1, h_submission_disqualify},
   {"POST", "submissions/{}/reinstate", AUTH_USER, ROLES_JURY, 1, h_submission_reinstate},
   {"POST", "submissions/{}/rescore", AUTH_USER, ROLES_JURY, 1, h_submission_rescore},

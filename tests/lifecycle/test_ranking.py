@@ -74,6 +74,31 @@ class Ranking(life.ClockTest):
             self.assertEqual(c.get(api(SLUG, "/ranking.sig")).status, 404)
 
         self.assertEqual(self.act(juno, api(SLUG, "/notes"), NOTE, submission_id=self.ids["A2"]).status, 201)
+
+        # the jury's stability analysis (API.md section 6). Each team loses the same log loss on every private
+        # case, so every bootstrap sample ranks them alike and every paired test is one-sided certain.
+        stab = juno.get(api(SLUG, "/review/stability?bootstrap=200&seed=3"))
+        self.assertEqual(stab.status, 200, stab)
+        st = stab.json()
+        self.assertEqual((st["split"], st["bootstrap"], st["seed"], st["test"]), ("private", 200, 3, "wilcoxon"))
+        self.assertEqual([(t["team"], t["rank"], t["rank_ci"]) for t in st["teams"]],
+                         [("carol", 1, [1, 1]), ("bob", 2, [2, 2]), ("Alpha", 3, [3, 3])])
+        self.assertEqual([t["rank_freq"] for t in st["teams"]], [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
+        self.assertEqual(st["kendall_tau"], {"median": 1, "q05": 1})
+        self.assertEqual(st["groups"], [["carol"], ["bob"], ["Alpha"]])
+        pairs = {(p["a"], p["b"]): p for p in st["pairs"]}
+        self.assertEqual(len(pairs), 6)
+        self.assertLess(pairs[("carol", "bob")]["p_holm"], 1e-6)
+        self.assertTrue(pairs[("carol", "bob")]["a_better"])
+        self.assertEqual(pairs[("bob", "carol")]["p"], 1)
+        self.assertEqual(juno.get(api(SLUG, "/review/stability?bootstrap=200&seed=3")).body, stab.body)
+        export = juno.get(api(SLUG, "/review/export?format=json")).json()
+        self.assertEqual([(x["team"], x["tie_group"], x["stability_rank_ci"]) for x in export],
+                         [("carol", 1, [1, 1]), ("bob", 2, [2, 2]), ("Alpha", 3, [3, 3])])
+        csv_head = juno.get(api(SLUG, "/review/export?format=csv")).body.split(b"\n")[0]
+        self.assertIn(b'"tie_group"', csv_head)
+        self.assertError(alice.get(api(SLUG, "/review/stability")), 403, "forbidden")
+        self.assertError(juno.get(api(SLUG, "/review/stability?bootstrap=0")), 400, "bad_request")
         self.set_clock(END + 2 * HOUR)
         r = self.act(juno, api(SLUG, "/publish"), PUBLISH)
         self.assertEqual(r.status, 200, r)
@@ -93,6 +118,9 @@ class Ranking(life.ClockTest):
                          (SLUG, "log_loss", False, iso(END + 2 * HOUR)))
         self.assertEqual([(x["rank"], x["team"], x["submission_id"]) for x in doc["rows"]],
                          [(1, "carol", self.ids["C1"]), (2, "bob", self.ids["B1"]), (3, "Alpha", self.ids["A1"])])
+        # the stability figures are signed with the ranking (default bootstrap and seed)
+        self.assertEqual((doc["stability"]["bootstrap"], doc["stability"]["seed"]), (1000, 1))
+        self.assertEqual(doc["stability"]["groups"], [["carol"], ["bob"], ["Alpha"]])
         for row, name in zip(doc["rows"], ("C1", "B1", "A1")):
             self.assertLessEqual({"rank", "team", "submission_id", "private_score", "public_score"}, set(row))
             self.assertAt4(row["private_score"], life.expected(name)[1])

@@ -45,6 +45,23 @@ await run(
     const before = await order();
     say('ranking before:', before.join(', '));
     assert(JSON.stringify(await ranks()) === '["1","2","3"]', `ranks 1, 2, 3 (got ${await ranks()})`);
+    // the stability analysis: the page draws what the API computed
+    await page.locator('#stability-body svg.stability-plot').waitFor({ timeout: 60000 });
+    const st = await page.evaluate(async (u) => (await fetch(u)).json(), `/api/v1/challenges/${SLUG}/review/stability`);
+    assert(st.teams.length === 3 && st.pairs.length === 6, `the analysis covers the three teams: ${JSON.stringify(st).slice(0, 300)}`);
+    assert((await page.locator('#stability-body svg.stability-plot circle.blob-full').count()) === 3, 'one ring per team in the blob plot');
+    assert((await page.locator('#stability-body svg.stability-map rect.sig').count()) === 6, 'a cell per ordered pair in the map');
+    const shown = await page.locator('#stability-body ol.tie-groups > li').allTextContents();
+    assert(JSON.stringify(shown) === JSON.stringify(st.groups.map((g) => g.join(', '))), `the groups shown are the API's (${shown} vs ${JSON.stringify(st.groups)})`);
+    assert(shown[0].startsWith(before[0]), `the first group holds the leader (${shown[0]} vs ${before[0]})`);
+    const significant = st.pairs.filter((p) => p.p_holm < 0.05).length;
+    assert((await page.locator('#stability-body svg.stability-map rect.sig:not(.sig-0)').count()) === significant, 'the map colours the significant pairs');
+    say('stability groups:', JSON.stringify(st.groups), 'significant pairs:', significant);
+    await page.locator('#stability').scrollIntoViewIfNeeded();
+    await shot('stability');
+    await page.emulateMedia({ media: 'print' });
+    await shot('stability-print');
+    await page.emulateMedia({ media: 'screen' });
     await shot('review');
 
     // Disqualify the leading team: refused without a reason, done with one.

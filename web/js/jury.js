@@ -96,6 +96,7 @@ async function act({ title, text, confirm, danger, path, extra = {}, done, label
   if (result === null) return;
   note($('#action-status'), done);
   await loadReview();
+  await loadStability();
 }
 
 function renderTable() {
@@ -222,6 +223,97 @@ function renderState() {
     canAct ? '' : ' · read only: the jury acts.');
 }
 
+// ---- stability (API.md section 6) ----
+
+// The side of one team's cell: large for a few teams, down to 14 px for a hundred; room for the longest name.
+const cellFor = (t) => Math.max(14, Math.min(48, Math.floor(480 / Math.max(1, t))));
+const nameRoom = (names) => 16 + 7 * Math.min(24, Math.max(4, ...names.map((n) => n.length)));
+
+// Rank frequencies as blobs (area proportional to the share of samples), the 95 % rank interval as a bar and the
+// full ranking's rank as a ring: one column per team, rank 1 at the top.
+function blobPlot(st) {
+  const teams = st.teams;
+  const t = teams.length;
+  const CELL = cellFor(t);
+  const left = 36;
+  const top = 12;
+  const room = nameRoom(teams.map((tm) => tm.team));
+  const w = left + t * CELL + room / 2;
+  const hgt = top + t * CELL + room;
+  const y = (rank) => top + (rank - 0.5) * CELL;
+  const x = (k) => left + (k + 0.5) * CELL;
+  const label = `Blob plot: ${teams.map((tm) => `${tm.team} rank ${tm.rank}, 95 % rank interval ${tm.rank_ci[0]} to ${tm.rank_ci[1]}`).join('; ')}`;
+  const kids = [s('title', { text: label })];
+  for (let r = 1; r <= t; r++) {
+    kids.push(s('line', { class: 'blob-grid', x1: left, x2: left + t * CELL, y1: y(r), y2: y(r) }),
+      s('text', { class: 'blob-label', x: left - 6, y: y(r) + 4, 'text-anchor': 'end', text: String(r) }));
+  }
+  teams.forEach((tm, k) => {
+    kids.push(s('line', { class: 'blob-ci', x1: x(k), x2: x(k), y1: y(tm.rank_ci[0]), y2: y(tm.rank_ci[1]) }));
+    (tm.rank_freq || []).forEach((f, r) => {
+      if (f > 0) kids.push(s('circle', { class: 'blob', cx: x(k), cy: y(r + 1), r: Math.max(1.5, Math.sqrt(f) * (CELL / 2 - 1)) }, s('title', { text: `${tm.team}: rank ${r + 1} in ${(f * 100).toFixed(1)} % of samples` })));
+    });
+    kids.push(s('circle', { class: 'blob-full', cx: x(k), cy: y(tm.rank), r: CELL / 2 - 2 }),
+      s('text', { class: 'blob-label', transform: `translate(${x(k) - 4},${top + t * CELL + 8}) rotate(60)`, text: tm.team }));
+  });
+  return s('svg', { class: 'stability-plot', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img', 'aria-label': label }, ...kids);
+}
+
+function pBin(p) {
+  return p < 0.001 ? 'sig-3' : p < 0.01 ? 'sig-2' : p < 0.05 ? 'sig-1' : 'sig-0';
+}
+
+// Team x team: the cell of row a and column b is coloured by the adjusted p-value of "a better than b".
+function significanceMap(st) {
+  const names = st.teams.map((tm) => tm.team);
+  const t = names.length;
+  const CELL = cellFor(t);
+  const byPair = new Map(st.pairs.map((p) => [`${p.a}\u0000${p.b}`, p]));
+  const left = nameRoom(names);
+  const top = nameRoom(names);
+  const w = left + t * CELL + 8;
+  const hgt = top + t * CELL + 8;
+  const kids = [s('title', { text: 'Significance map: adjusted p-value of "row team better than column team"' })];
+  names.forEach((a, i) => {
+    kids.push(s('text', { class: 'blob-label', x: left - 6, y: top + i * CELL + CELL / 2 + 4, 'text-anchor': 'end', text: a }),
+      s('text', { class: 'blob-label', transform: `translate(${left + i * CELL + CELL / 2 + 4},${top - 6}) rotate(-60)`, text: a }));
+    names.forEach((b, j) => {
+      if (i === j) return;
+      const p = byPair.get(`${a}\u0000${b}`);
+      if (!p) return;
+      kids.push(s('rect', { class: `sig ${pBin(p.p_holm)}`, x: left + j * CELL, y: top + i * CELL, width: CELL - 1, height: CELL - 1 },
+        s('title', { text: `${a} better than ${b}: p = ${p.p.toPrecision(3)}, Holm-adjusted ${p.p_holm.toPrecision(3)}` })));
+    });
+  });
+  return s('svg', { class: 'stability-map', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img', 'aria-label': 'Significance map of the paired tests' }, ...kids);
+}
+
+function legend() {
+  return h('ul', { class: 'sig-legend' }, [['sig-3', 'p < 0.001'], ['sig-2', 'p < 0.01'], ['sig-1', 'p < 0.05'], ['sig-0', 'not shown better']].map(([c, t]) =>
+    h('li', {}, s('svg', { width: 14, height: 14, 'aria-hidden': 'true' }, s('rect', { class: `sig ${c}`, width: 14, height: 14 })), ` ${t}`)));
+}
+
+async function loadStability() {
+  const box = $('#stability-body');
+  let st;
+  try {
+    st = await api('GET', `${base}/review/stability`);
+  } catch (err) {
+    if (err instanceof ApiError && err.code === 'stability_unavailable') return replace(box, h('p', { class: 'muted', text: `No stability analysis: ${err.message}` }));
+    return replace(box, errorBox(err, { what: 'Could not analyse the ranking' }));
+  }
+  const groups = Array.isArray(st.groups) ? st.groups : [];
+  const tau = st.kendall_tau || {};
+  replace(box,
+    h('p', {}, `${st.bootstrap} bootstrap samples of ${st.cases} private cases (seed ${st.seed}). Kendall's tau between the full ranking and a sample's: median ${Number(tau.median).toFixed(3)}, 5 % quantile ${Number(tau.q05).toFixed(3)}.`),
+    h('h3', { text: 'Groups not shown apart' }),
+    h('ol', { class: 'tie-groups' }, groups.map((g) => h('li', {}, g.map((name, k) => [k ? ', ' : '', h('bdi', { text: name })])))),
+    st.missing && st.missing.length ? h('p', { class: 'muted', text: `Left out (no per-case scores): ${st.missing.join(', ')}.` }) : null,
+    h('div', { class: 'stability-figures' },
+      h('figure', {}, blobPlot(st), h('figcaption', { text: 'Rank frequencies over the bootstrap samples (ring: the full ranking).' })),
+      h('figure', {}, significanceMap(st), legend(), h('figcaption', { text: 'Row better than column, Holm-adjusted.' }))));
+}
+
 async function loadReview() {
   try {
     review = await api('GET', `${base}/review`);
@@ -262,6 +354,7 @@ async function main() {
     downloadLink(`${base}/review/export?format=csv`, `${slug}-review.csv`, 'Download CSV'),
     downloadLink(`${base}/review/export?format=json`, `${slug}-review.json`, 'Download JSON'));
   await loadReview();
+  await loadStability();
 }
 
 main();

@@ -1,0 +1,198 @@
+/* test_stability.c: the jury's statistics (server/stability.c). The Wilcoxon p-values, Holm's adjustment and
+ * Kendall's tau-b are compared with reference values SciPy computed (scripts/gen_stability_reference.py, ties and
+ * zero differences included); the whole analysis is run on per-case files written as concours-score writes them:
+ * a team clearly ahead, two teams tied, one without per-case scores, the same seed giving the same figures, and the
+ * refusals (files that do not pair, an undefined case, a bad bootstrap count). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "check.h"
+#include "score.h"
+#include "stability.h"
+#include "util.h"
+
+static int close_to(double a, double b)
+{
+  return fabs(a - b) <= 1e-9 * (fabs(b) > 1e-300 ? fabs(b) : 1) || (a == b);
+}
+
+static double *doubles(json_t *arr)
+{
+  double *v = calloc(json_array_size(arr) + 1, sizeof(double));
+  for (size_t i = 0; v != NULL && i < json_array_size(arr); i++)
+    v[i] = json_number_value(json_array_get(arr, i));
+  return v;
+}
+
+static void reference(const char *path)
+{
+  json_t *ref = json_load_file(path, 0, NULL);
+  CHECK(ref != NULL);
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(ref, "wilcoxon"), i, c)
+  {
+    json_t *xs = json_object_get(c, "x");
+    size_t n = json_array_size(xs);
+    double *x = doubles(xs), *y = doubles(json_object_get(c, "y")), pg = -1, pl = -1;
+    uint64_t *scratch = malloc(3 * (n + 1) * sizeof(uint64_t));
+    CHECK(stability_wilcoxon_greater(x, y, n, scratch, &pg, &pl) == 0);
+    double want_g = json_number_value(json_object_get(c, "p_greater"));
+    double want_l = json_number_value(json_object_get(c, "p_less"));
+    if (!close_to(pg, want_g) || !close_to(pl, want_l))
+      fprintf(stderr, "wilcoxon case %zu (n=%zu): %.17g %.17g, SciPy %.17g %.17g\n", i, n, pg, pl, want_g, want_l);
+    CHECK(close_to(pg, want_g));
+    CHECK(close_to(pl, want_l));
+    free(x);
+    free(y);
+    free(scratch);
+  }
+  CHECK(i >= 15);
+  json_array_foreach(json_object_get(ref, "holm"), i, c)
+  {
+    size_t m = json_array_size(json_object_get(c, "p"));
+    double *p = doubles(json_object_get(c, "p")), *want = doubles(json_object_get(c, "adj"));
+    double *adj = calloc(m + 1, sizeof(double));
+    CHECK(stability_holm(p, adj, m) == 0);
+    for (size_t k = 0; k < m; k++)
+      CHECK(close_to(adj[k], want[k]));
+    free(p);
+    free(want);
+    free(adj);
+  }
+  json_array_foreach(json_object_get(ref, "kendall_tau_b"), i, c)
+  {
+    size_t t = json_array_size(json_object_get(c, "a"));
+    int a[64], b[64];
+    for (size_t k = 0; k < t && k < 64; k++) {
+      a[k] = (int)json_integer_value(json_array_get(json_object_get(c, "a"), k));
+      b[k] = (int)json_integer_value(json_array_get(json_object_get(c, "b"), k));
+    }
+    CHECK(close_to(stability_kendall_tau_b(a, b, t), json_number_value(json_object_get(c, "tau"))));
+  }
+  json_decref(ref);
+}
+
+/* Writes the per-case file of submission ID: N terms VALUES (kind 1, higher is better when HIB). */
+static void per_case(int64_t id, const double *values, uint64_t n, int hib)
+{
+  char path[APP_PATH_MAX];
+  CHECK(stability_per_case_path(id, path, sizeof(path)) == 0);
+  FILE *f = fopen(path, "wb");
+  CHECK(f != NULL);
+  unsigned char head[SCORE_PER_CASE_HEADER] = {'C', 'P', 'C', '1', 1, 0, 0, 0, (unsigned char)hib};
+  for (int k = 0; k < 8; k++)
+    head[16 + k] = (unsigned char)(n >> (8 * k));
+  fwrite(head, 1, sizeof(head), f);
+  fwrite(values, sizeof(double), n, f);
+  fclose(f);
+  CHECK(stability_per_case_valid(path) == 1);
+}
+
+static json_t *team_row(json_t *out, const char *name)
+{
+  size_t i;
+  json_t *t;
+  json_array_foreach(json_object_get(out, "teams"), i,
+                     t) if (strcmp(json_string_value(json_object_get(t, "team")), name) == 0) return t;
+  return NULL;
+}
+
+static void analysis(void)
+{
+  char err[256], why[300];
+  CHECK(store_init(tmpdir, err, sizeof(err)) == 0);
+  enum { N = 400 };
+  double a[N], b[N], c[N], bad[N];
+  unsigned s = 12345;
+  for (int i = 0; i < N; i++) { /* accuracy terms: alpha right 90 % of cases, bravo and charlie about 60 % */
+    s = s * 1103515245u + 12345u;
+    a[i] = (s >> 16) % 10 != 0;
+    b[i] = (s >> 8) % 10 < 6;
+    c[i] = b[i];
+    bad[i] = b[i];
+  }
+  c[0] = 1 - c[0]; /* charlie differs from bravo in two cases only: tied */
+  c[1] = 1 - c[1];
+  per_case(1, a, N, 1);
+  per_case(2, b, N, 1);
+  per_case(3, c, N, 1);
+  struct stability_team teams[] = {
+    {"alpha", 1, 0.9, 1}, {"bravo", 2, 0.6, 2}, {"charlie", 3, 0.6, 3}, {"delta", 4, 0.5, 99}};
+  json_t *out = stability_analyse(teams, 4, 500, 7, why, sizeof(why));
+  CHECK(out != NULL);
+  if (out == NULL) {
+    fprintf(stderr, "analysis refused: %s\n", why);
+    return;
+  }
+  CHECK(json_integer_value(json_object_get(out, "bootstrap")) == 500);
+  CHECK(json_integer_value(json_object_get(out, "cases")) == N);
+  CHECK(json_array_size(json_object_get(out, "teams")) == 3);
+  CHECK(json_array_size(json_object_get(out, "pairs")) == 6);
+  CHECK(strcmp(json_string_value(json_array_get(json_object_get(out, "missing"), 0)), "delta") == 0);
+  json_t *alpha = team_row(out, "alpha"), *bravo = team_row(out, "bravo");
+  CHECK(json_number_value(json_array_get(json_object_get(alpha, "rank_ci"), 0)) == 1);
+  CHECK(json_number_value(json_array_get(json_object_get(alpha, "rank_ci"), 1)) == 1);
+  CHECK(json_number_value(json_array_get(json_object_get(alpha, "rank_freq"), 0)) == 1);
+  double sum = 0;
+  for (size_t k = 0; k < 3; k++)
+    sum += json_number_value(json_array_get(json_object_get(bravo, "rank_freq"), k));
+  CHECK(fabs(sum - 1) < 1e-12);
+  CHECK(json_number_value(json_array_get(json_object_get(bravo, "rank_freq"), 0)) == 0);
+  /* alpha is shown better than both; bravo and charlie are not shown apart: two groups */
+  json_t *groups = json_object_get(out, "groups");
+  CHECK(json_array_size(groups) == 2);
+  CHECK(json_array_size(json_array_get(groups, 0)) == 1 && json_array_size(json_array_get(groups, 1)) == 2);
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(out, "pairs"), i, p)
+  {
+    const char *x = json_string_value(json_object_get(p, "a")), *y = json_string_value(json_object_get(p, "b"));
+    double adj = json_number_value(json_object_get(p, "p_holm")), raw = json_number_value(json_object_get(p, "p"));
+    CHECK(adj >= raw && adj <= 1);
+    if (strcmp(x, "alpha") == 0)
+      CHECK(adj < 0.001 && json_is_true(json_object_get(p, "a_better")));
+    if (strcmp(y, "alpha") == 0)
+      CHECK(adj > 0.5 && json_is_false(json_object_get(p, "a_better")));
+  }
+  CHECK(json_number_value(json_object_get(json_object_get(out, "kendall_tau"), "median")) > 0);
+  /* reproducible for a seed; another seed draws other samples */
+  json_t *again = stability_analyse(teams, 4, 500, 7, why, sizeof(why));
+  json_t *other = stability_analyse(teams, 4, 500, 8, why, sizeof(why));
+  CHECK(again != NULL && json_equal(out, again));
+  CHECK(other != NULL && !json_equal(json_object_get(team_row(out, "bravo"), "rank_freq"),
+                                     json_object_get(team_row(other, "bravo"), "rank_freq")));
+  json_decref(out);
+  json_decref(again);
+  json_decref(other);
+
+  /* refusals: a bad count, files that do not pair, an undefined case, fewer than two teams */
+  CHECK(stability_analyse(teams, 4, 0, 7, why, sizeof(why)) == NULL);
+  per_case(3, c, N - 1, 1);
+  CHECK(stability_analyse(teams, 3, 100, 7, why, sizeof(why)) == NULL && strstr(why, "do not pair") != NULL);
+  bad[5] = NAN;
+  per_case(3, bad, N, 1);
+  CHECK(stability_analyse(teams, 3, 100, 7, why, sizeof(why)) == NULL && strstr(why, "undefined") != NULL);
+  CHECK(stability_analyse(teams + 2, 2, 100, 7, why, sizeof(why)) == NULL);
+  /* a file cut short is not whole */
+  char path[APP_PATH_MAX];
+  CHECK(stability_per_case_path(2, path, sizeof(path)) == 0);
+  CHECK(truncate(path, SCORE_PER_CASE_HEADER + 8 * N - 3) == 0);
+  CHECK(stability_per_case_valid(path) == 0);
+}
+
+int main(int argc, char **argv)
+{
+  if (argc != 2 || check_begin() != 0) {
+    fprintf(stderr, "usage: test_server_stability tests/server/stability_reference.json\n");
+    return 2;
+  }
+  reference(argv[1]);
+  analysis();
+  return check_end("stability");
+}
