@@ -166,62 +166,119 @@ static double percentile(const double *v, size_t n, double q)
 	return v[lo] + (v[lo + 1] - v[lo]) * frac;
 }
 
+/* Little-endian U into 4 bytes at P. */
+static void put_u32(unsigned char *p, uint32_t u)
+{
+	int k;
+
+	for (k = 0; k < 4; k++)
+		p[k] = (unsigned char)(u >> (8 * k));
+}
+
+/* Writes the N elements of SIZE bytes at BASE picked by ROWS (NULL: the first N), in buffered chunks. 0 or -1. */
+static int write_rows(FILE *f, const void *base, size_t size, const uint32_t *rows, size_t n)
+{
+	unsigned char buf[32768];
+	size_t fill = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (fill + size > sizeof buf) {
+			if (fwrite(buf, 1, fill, f) != fill)
+				return -1;
+			fill = 0;
+		}
+		memcpy(buf + fill, (const unsigned char *)base + (size_t)(rows ? rows[i] : i) * size, size);
+		fill += size;
+	}
+	return fill == 0 || fwrite(buf, 1, fill, f) == fill ? 0 : -1;
+}
+
 /*
- * Writes the per-case file (score.h) of metric M over ROWS[0..N) (NULL: rows 0..N-1) of D to PATH: each case's
- * term is the metric over that one case (squared for a root-mean-square metric). Returns 0, or -1 with MSG set.
+ * Writes the per-case file (score.h) of metric M over ROWS[0..N) (NULL: rows 0..N-1) of D to PATH: for a mean (or
+ * root-mean-square) metric each case's term, the metric over that one case (squared for a root mean square); for
+ * the others the metric's inputs of those cases. Returns 0, or -1 with MSG set (nothing is left at PATH).
  */
 static int write_per_case(const char *path, const struct score_metric *m, const struct score_data *d,
                           const uint32_t *rows, size_t n, char *msg, size_t msglen)
 {
-	unsigned char head[SCORE_PER_CASE_HEADER];
-	uint32_t kind = m->combine == SCORE_COMBINE_RMS ? SCORE_PER_CASE_RMS : SCORE_PER_CASE_MEAN;
-	uint32_t hib = (uint32_t)m->higher_is_better;
+	unsigned char head[SCORE_PER_CASE_HEADER + SCORE_PER_CASE_DATA_HEADER];
+	uint32_t kind = m->combine == SCORE_COMBINE_RMS    ? SCORE_PER_CASE_RMS
+	                : m->combine == SCORE_COMBINE_MEAN ? SCORE_PER_CASE_MEAN
+	                                                   : SCORE_PER_CASE_DATA;
 	uint64_t n64 = (uint64_t)n;
-	double buf[4096];
-	size_t fill = 0;
-	size_t i;
+	size_t hlen = kind == SCORE_PER_CASE_DATA ? sizeof head : SCORE_PER_CASE_HEADER;
 	int k;
+	int rc = 0;
 	FILE *f = fopen(path, "wb");
 
 	if (!f) {
 		snprintf(msg, msglen, "cannot write the per-case file: %s", strerror(errno));
 		return -1;
 	}
+	memset(head, 0, sizeof head);
 	memcpy(head, SCORE_PER_CASE_MAGIC, 4);
-	for (k = 0; k < 4; k++) { /* little-endian whatever the host */
-		head[4 + k] = (unsigned char)(kind >> (8 * k));
-		head[8 + k] = (unsigned char)(hib >> (8 * k));
-		head[12 + k] = 0;
-	}
+	put_u32(head + 4, kind);
+	put_u32(head + 8, (uint32_t)m->higher_is_better);
 	for (k = 0; k < 8; k++)
 		head[16 + k] = (unsigned char)(n64 >> (8 * k));
-	if (fwrite(head, 1, sizeof head, f) != sizeof head)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		uint32_t r = rows ? rows[i] : (uint32_t)i;
-		double v = NAN;
-		char why[64];
+	if (kind == SCORE_PER_CASE_DATA) {
+		unsigned char *x = head + SCORE_PER_CASE_HEADER;
+		int ncol = m->pred == SCORE_PRED_LABEL ? 0 : d->ncol;
 
-		if (m->fn(d, &r, 1, &v, why, sizeof why) != SCORE_FN_OK)
-			v = NAN;
-		buf[fill++] = kind == SCORE_PER_CASE_RMS ? v * v : v;
-		if (fill == sizeof buf / sizeof buf[0] || i + 1 == n) {
-			if (fwrite(buf, sizeof buf[0], fill, f) != fill)
-				goto fail;
-			fill = 0;
+		put_u32(x, (uint32_t)m->truth);
+		put_u32(x + 4, (uint32_t)m->pred);
+		put_u32(x + 8, (uint32_t)d->nclass);
+		put_u32(x + 12, (uint32_t)d->binary_pos);
+		put_u32(x + 16, (uint32_t)ncol);
+		put_u32(x + 20, d->cost != NULL);
+		snprintf((char *)x + 24, 32, "%s", m->name);
+	}
+	if (fwrite(head, 1, hlen, f) != hlen)
+		rc = -1;
+	if (rc == 0 && kind != SCORE_PER_CASE_DATA) {
+		double buf[4096];
+		size_t fill = 0;
+		size_t i;
+
+		for (i = 0; rc == 0 && i < n; i++) {
+			uint32_t r = rows ? rows[i] : (uint32_t)i;
+			double v = NAN;
+			char why[64];
+
+			if (m->fn(d, &r, 1, &v, why, sizeof why) != SCORE_FN_OK)
+				v = NAN;
+			buf[fill++] = kind == SCORE_PER_CASE_RMS ? v * v : v;
+			if (fill == sizeof buf / sizeof buf[0] || i + 1 == n) {
+				if (fwrite(buf, sizeof buf[0], fill, f) != fill)
+					rc = -1;
+				fill = 0;
+			}
+		}
+	} else if (rc == 0) {
+		if (m->truth == SCORE_TRUTH_LABEL)
+			rc = write_rows(f, d->y, sizeof *d->y, rows, n);
+		else
+			rc = write_rows(f, d->yv, sizeof *d->yv, rows, n);
+		if (rc == 0 && m->truth == SCORE_TRUTH_SURVIVAL)
+			rc = write_rows(f, d->event, sizeof *d->event, rows, n);
+		if (rc == 0 && m->pred == SCORE_PRED_LABEL)
+			rc = write_rows(f, d->yhat, sizeof *d->yhat, rows, n);
+		else if (rc == 0)
+			rc = write_rows(f, d->p, (size_t)d->ncol * sizeof *d->p, rows, n);
+		if (rc == 0 && d->cost != NULL) {
+			size_t nc = (size_t)d->nclass * (size_t)d->nclass;
+
+			rc = fwrite(d->cost, sizeof *d->cost, nc, f) == nc ? 0 : -1;
 		}
 	}
-	if (fclose(f) != 0) {
-		f = NULL;
-		goto fail;
+	if (fclose(f) != 0)
+		rc = -1;
+	if (rc != 0) {
+		snprintf(msg, msglen, "cannot write the per-case file: %s", strerror(errno));
+		remove(path);
 	}
-	return 0;
-fail:
-	snprintf(msg, msglen, "cannot write the per-case file: %s", strerror(errno));
-	if (f)
-		fclose(f);
-	remove(path);
-	return -1;
+	return rc;
 }
 
 /* Resamples [FIRST, LAST) of one bootstrap, run by one thread; VALS[it] gets NAN when undefined. */
@@ -751,7 +808,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		json_object_set_new(ci, split_key[s], br == 0 ? json_pack("[f,f]", lo, hi) : json_null());
 	}
 	timing("metric", &clock0);
-	if (req->per_case_path && j->m->combine != SCORE_COMBINE_NONE) {
+	if (req->per_case_path) {
 		const uint32_t *rows = j->t.split ? split_rows + nsplit[0] : NULL;
 		size_t n = j->t.split ? nsplit[1] : d.n;
 

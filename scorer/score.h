@@ -60,12 +60,19 @@ void score_limits_default(struct score_limits *l);
 enum score_status score_run(const struct score_request *req, json_t **out);
 
 /* The per-case file (`concours-score --per-case`): the magic "CPC1", then little-endian u32 kind, u32
- * higher_is_better, u32 0, u64 n, and n doubles: the metric's term for each case of the private split (every
- * case without a split), in the ground truth's row order, so that the files of two submissions pair case by case.
- * The score is the mean of the terms (kind SCORE_PER_CASE_MEAN) or its square root (SCORE_PER_CASE_RMS). */
+ * higher_is_better, u32 0, u64 n, then what the metric needs for each case of the private split (every case
+ * without a split), in the ground truth's row order, so that the files of two submissions pair case by case:
+ * - SCORE_PER_CASE_MEAN, SCORE_PER_CASE_RMS: n doubles, the metric's term per case; the score is their mean (or its
+ *   square root);
+ * - SCORE_PER_CASE_DATA (every other metric): the metric's inputs, to compute it again on resampled cases: a block
+ *   of u32 truth kind, u32 prediction kind, u32 nclass, i32 binary_pos, u32 ncol, u32 has_cost, 32 bytes of the
+ *   metric's name (NUL-padded), then the truth (LABEL: n i32 class indices; NUMBER: n doubles; SURVIVAL: n doubles
+ *   and n bytes 0/1), the predictions (LABEL: n i32; else n * ncol doubles) and, with has_cost, nclass * nclass
+ *   doubles. Every value is written as the host holds it (little-endian on the machines concours runs on). */
 #define SCORE_PER_CASE_MAGIC "CPC1"
 #define SCORE_PER_CASE_HEADER 24
-enum score_per_case_kind { SCORE_PER_CASE_MEAN = 1, SCORE_PER_CASE_RMS = 2 };
+#define SCORE_PER_CASE_DATA_HEADER 56
+enum score_per_case_kind { SCORE_PER_CASE_MEAN = 1, SCORE_PER_CASE_RMS = 2, SCORE_PER_CASE_DATA = 3 };
 
 /*
  * Checks the ground truth of REQ alone (REQ->pred_path is not read): the metric exists, its params are valid

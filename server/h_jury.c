@@ -101,7 +101,7 @@ static json_t *stability_of(struct req *r, const struct challenge *c, unsigned b
   if (teams == NULL)
     snprintf(why, whylen, "could not read the final ranking");
   else
-    out = stability_analyse(teams, n, b, seed, why, whylen);
+    out = stability_analyse_cached(teams, n, b, seed, why, whylen);
   free(teams);
   json_decref(rows);
   return out;

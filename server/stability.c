@@ -1,6 +1,7 @@
 /* stability.c: see stability.h. */
 #include "stability.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +18,7 @@
 #include "util.h"
 
 #define MAX_THREADS 8
+#define CACHE_MAX 64            /* analyses kept in DATA/stability (the oldest go first) */
 #define BLOCK_SAMPLES 16        /* bootstrap samples summed in one pass over the cases (fewer on many cases) */
 #define BLOCK_COUNTS (8u << 20) /* case counts a thread holds for one block: 32 MiB */
 
@@ -32,6 +34,10 @@ int stability_per_case_path(int64_t submission_id, char *out, size_t n)
 struct header {
   uint32_t kind, higher_is_better;
   uint64_t n;
+  /* SCORE_PER_CASE_DATA only */
+  uint32_t truth, pred, nclass, ncol, has_cost;
+  int32_t binary_pos;
+  char metric[32];
 };
 
 static uint64_t le(const unsigned char *p, int bytes)
@@ -42,20 +48,49 @@ static uint64_t le(const unsigned char *p, int bytes)
   return v;
 }
 
-/* Reads the header of the open per-case file FD (of SIZE bytes) into H: 1 when whole, 0 when not, -1 on I/O. */
+/* Bytes per case of a data file's truth and predictions, and of its cost matrix: the size it must have. */
+static int64_t data_size(const struct header *h)
+{
+  uint64_t truth = h->truth == SCORE_TRUTH_LABEL ? 4 : h->truth == SCORE_TRUTH_NUMBER ? 8 : 9;
+  uint64_t pred = h->pred == SCORE_PRED_LABEL ? 4 : 8 * (uint64_t)h->ncol;
+  uint64_t cost = h->has_cost ? 8 * (uint64_t)h->nclass * h->nclass : 0;
+  return (int64_t)(SCORE_PER_CASE_HEADER + SCORE_PER_CASE_DATA_HEADER + h->n * (truth + pred) + cost);
+}
+
+/* Reads the header of the open per-case file FD (of SIZE bytes) into H: 1 when whole (its size is what the header
+ * says, every field in range), 0 when not, -1 on I/O. */
 static int read_header(int fd, int64_t size, struct header *h)
 {
-  unsigned char head[SCORE_PER_CASE_HEADER];
+  unsigned char head[SCORE_PER_CASE_HEADER + SCORE_PER_CASE_DATA_HEADER];
   ssize_t got = pread(fd, head, sizeof(head), 0);
+  memset(h, 0, sizeof(*h));
   if (got < 0)
     return -1;
-  if (got != (ssize_t)sizeof(head) || memcmp(head, SCORE_PER_CASE_MAGIC, 4) != 0)
+  if (got < SCORE_PER_CASE_HEADER || memcmp(head, SCORE_PER_CASE_MAGIC, 4) != 0)
     return 0;
   h->kind = (uint32_t)le(head + 4, 4);
   h->higher_is_better = (uint32_t)le(head + 8, 4);
   h->n = le(head + 16, 8);
-  return (h->kind == SCORE_PER_CASE_MEAN || h->kind == SCORE_PER_CASE_RMS) && h->higher_is_better <= 1 &&
-         h->n <= (uint64_t)(size - SCORE_PER_CASE_HEADER) / 8 && (int64_t)(SCORE_PER_CASE_HEADER + h->n * 8) == size;
+  if (h->higher_is_better > 1 || h->n > (uint64_t)size)
+    return 0;
+  if (h->kind == SCORE_PER_CASE_MEAN || h->kind == SCORE_PER_CASE_RMS)
+    return (int64_t)(SCORE_PER_CASE_HEADER + h->n * 8) == size;
+  if (h->kind != SCORE_PER_CASE_DATA || got != (ssize_t)sizeof(head))
+    return 0;
+  const unsigned char *x = head + SCORE_PER_CASE_HEADER;
+  h->truth = (uint32_t)le(x, 4);
+  h->pred = (uint32_t)le(x + 4, 4);
+  h->nclass = (uint32_t)le(x + 8, 4);
+  h->binary_pos = (int32_t)(uint32_t)le(x + 12, 4);
+  h->ncol = (uint32_t)le(x + 16, 4);
+  h->has_cost = (uint32_t)le(x + 20, 4);
+  memcpy(h->metric, x + 24, 31);
+  h->metric[31] = '\0';
+  const struct score_metric *m = score_metric_find(h->metric);
+  return m != NULL && m->truth == (enum score_truth)h->truth && m->pred == (enum score_pred)h->pred &&
+         h->nclass <= SCORE_MAX_CLASSES && h->has_cost <= 1 && h->binary_pos >= -1 &&
+         h->binary_pos < (int32_t)h->nclass && (h->pred == SCORE_PRED_LABEL ? h->ncol == 0 : h->ncol >= 1) &&
+         h->ncol <= SCORE_MAX_CLASSES && data_size(h) == size;
 }
 
 int stability_per_case_valid(const char *path)
@@ -205,9 +240,20 @@ struct work {
   int *ranks;  /* b x t: each sample's ranks */
   double *tau; /* b */
   double *p;   /* t x t: p[a * t + b], one-sided "a better than b" */
+  /* metrics that are not a mean over cases: each team's inputs, and how often a beat b (t x t) */
+  const struct score_metric *m;
+  int higher_is_better;
+  struct team_data *td;
+  uint32_t *beats;
   int failed;
   unsigned next; /* the next block of samples, or of pairs (under lock) */
   pthread_mutex_t lock;
+};
+
+/* One team's inputs of a metric that is not a mean over cases (a SCORE_PER_CASE_DATA file): D points into BLOB. */
+struct team_data {
+  struct score_data d;
+  unsigned char *blob;
 };
 
 static uint64_t splitmix(uint64_t *s)
@@ -295,6 +341,54 @@ out:
   return NULL;
 }
 
+/* Bootstrap samples of a metric that is not a mean over cases: each sample's cases (drawn as the mean path draws
+ * them), the metric computed again for every team on them, ranks, tau, and which team beat which. */
+static void *bootstrap_data_thread(void *arg)
+{
+  struct work *w = arg;
+  size_t t = w->t, n = w->n;
+  uint32_t *rows = malloc((n > 0 ? n : 1) * sizeof(*rows)), *beats = calloc(t * t, sizeof(*beats));
+  double *score = malloc(t * sizeof(*score));
+  size_t *order = malloc(t * sizeof(*order));
+  if (rows == NULL || beats == NULL || score == NULL || order == NULL) {
+    w->failed = 1;
+    goto out;
+  }
+  for (;;) {
+    unsigned b = take(w, 1, w->b);
+    if (b >= w->b)
+      break;
+    uint64_t s = w->seed * 0x2545F4914F6CDD1DULL + (uint64_t)b * 0x9E3779B97F4A7C15ULL;
+    for (size_t i = 0; i < n; i++)
+      rows[i] = (uint32_t)(((unsigned __int128)splitmix(&s) * n) >> 64);
+    for (size_t k = 0; k < t; k++) {
+      double v = NAN;
+      char why[128];
+      enum score_fn_status st = w->m->fn(&w->td[k].d, rows, n, &v, why, sizeof(why));
+      if (st == SCORE_FN_NOMEM)
+        w->failed = 1;
+      /* undefined on this sample (one class only...): the worst score */
+      score[k] = st != SCORE_FN_OK || !isfinite(v) ? -INFINITY : w->higher_is_better ? v : -v;
+    }
+    int *r = w->ranks + (size_t)b * t;
+    rank_desc(score, t, r, order);
+    w->tau[b] = stability_kendall_tau_b(w->full, r, t);
+    for (size_t a = 0; a < t; a++)
+      for (size_t c = 0; c < t; c++)
+        beats[a * t + c] += score[a] > score[c];
+  }
+  pthread_mutex_lock(&w->lock);
+  for (size_t q = 0; q < t * t; q++)
+    w->beats[q] += beats[q];
+  pthread_mutex_unlock(&w->lock);
+out:
+  free(rows);
+  free(beats);
+  free(score);
+  free(order);
+  return NULL;
+}
+
 /* Wilcoxon tests of the unordered pairs (a < b), numbered a * t + b, taken in runs. */
 static void *pairs_thread(void *arg)
 {
@@ -337,11 +431,137 @@ static int run_threads(struct work *w, void *(*fn)(void *))
   return w->failed ? -1 : 0;
 }
 
+/* Reads the inputs of the data file at PATH (header H, already checked) into TD, every index and value checked:
+ * the file comes out of a sandbox. 0, or -1 with WHY naming TEAM. */
+static int read_data(const char *path, const struct header *h, const char *team, struct team_data *td, char *why,
+                     size_t whylen)
+{
+  size_t n = (size_t)h->n, size = (size_t)(data_size(h) - SCORE_PER_CASE_HEADER - SCORE_PER_CASE_DATA_HEADER);
+  size_t got = 0;
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  td->blob = malloc(size + 1);
+  while (fd >= 0 && td->blob != NULL && got < size) {
+    ssize_t r = pread(fd, td->blob + got, size - got, SCORE_PER_CASE_HEADER + SCORE_PER_CASE_DATA_HEADER + (off_t)got);
+    if (r <= 0)
+      break;
+    got += (size_t)r;
+  }
+  if (fd >= 0)
+    close(fd);
+  if (got != size) {
+    snprintf(why, whylen, "the per-case scores of %s cannot be read", team);
+    return -1;
+  }
+  struct score_data *d = &td->d;
+  unsigned char *at = td->blob;
+  memset(d, 0, sizeof(*d));
+  d->n = n;
+  d->nclass = (int)h->nclass;
+  d->binary_pos = h->binary_pos;
+  d->ncol = (int)h->ncol;
+  int ok = 1;
+  if (h->truth == SCORE_TRUTH_LABEL) { /* the blob is malloc'd: its offsets below keep 4- and 8-byte alignment */
+    d->y = (const int32_t *)(void *)at;
+    for (size_t i = 0; i < n; i++)
+      ok &= d->y[i] >= 0 && d->y[i] < d->nclass;
+    at += 4 * n;
+  } else {
+    d->yv = (const double *)(void *)at;
+    for (size_t i = 0; i < n; i++)
+      ok &= isfinite(d->yv[i]);
+    at += 8 * n;
+  }
+  const unsigned char *event = NULL;
+  if (h->truth == SCORE_TRUTH_SURVIVAL) {
+    event = at; /* bytes: read after the predictions so that those stay aligned */
+    at += n;
+  }
+  if (h->pred == SCORE_PRED_LABEL) {
+    /* label predictions go with label truths only (read_header checked the metric): 4-byte aligned here */
+    d->yhat = (const int32_t *)(void *)at;
+    for (size_t i = 0; i < n; i++)
+      ok &= d->yhat[i] >= 0 && d->yhat[i] < d->nclass;
+    at += 4 * n;
+  } else {
+    size_t m = n * (size_t)d->ncol;
+    double *p = malloc((m > 0 ? m : 1) * sizeof(double));
+    if (p == NULL) {
+      snprintf(why, whylen, "out of memory");
+      return -1;
+    }
+    memcpy(p, at, m * sizeof(double));
+    for (size_t i = 0; i < m; i++)
+      ok &= isfinite(p[i]);
+    d->p = p;
+    at += m * sizeof(double);
+  }
+  if (event != NULL) {
+    uint8_t *e = malloc(n > 0 ? n : 1);
+    if (e == NULL) {
+      snprintf(why, whylen, "out of memory");
+      return -1;
+    }
+    memcpy(e, event, n);
+    for (size_t i = 0; i < n; i++)
+      ok &= e[i] <= 1;
+    d->event = e;
+  }
+  if (h->has_cost) {
+    size_t m = (size_t)d->nclass * (size_t)d->nclass;
+    double *c = malloc((m > 0 ? m : 1) * sizeof(double));
+    if (c == NULL) {
+      snprintf(why, whylen, "out of memory");
+      return -1;
+    }
+    memcpy(c, at, m * sizeof(double));
+    for (size_t i = 0; i < m; i++)
+      ok &= isfinite(c[i]);
+    d->cost = c;
+  }
+  if (!ok)
+    snprintf(why, whylen, "the per-case scores of %s hold a value out of range", team);
+  return ok ? 0 : -1;
+}
+
+static void team_data_free(struct team_data *td)
+{
+  if (td == NULL)
+    return;
+  free(td->blob);
+  free((void *)td->d.p);
+  free((void *)td->d.event);
+  free((void *)td->d.cost);
+}
+
+/* The data files of the kept TEAMS (header FIRST) into W->td. 0, or -1 with WHY. */
+static int load_data(const struct stability_team *teams, size_t n, const int *keep, const struct header *first,
+                     struct work *w, char *why, size_t whylen)
+{
+  w->m = score_metric_find(first->metric);
+  w->higher_is_better = (int)first->higher_is_better;
+  w->td = calloc(w->t, sizeof(*w->td));
+  if (w->m == NULL || w->td == NULL) {
+    snprintf(why, whylen, "out of memory");
+    return -1;
+  }
+  for (size_t k = 0, slot = 0; k < n; k++) {
+    char path[APP_PATH_MAX];
+    if (!keep[k])
+      continue;
+    if (stability_per_case_path(teams[k].submission_id, path, sizeof(path)) != 0 ||
+        read_data(path, first, teams[k].name, &w->td[slot], why, whylen) != 0)
+      return -1;
+    slot++;
+  }
+  return 0;
+}
+
 /* Loads the per-case files of TEAMS into W (oriented values, both layouts). KEEP[k] says which teams have one. */
 static int load(const struct stability_team *teams, size_t n, int *keep, struct work *w, double **g, double **v,
                 char *why, size_t whylen)
 {
-  struct header first = {0, 0, 0}, h;
+  struct header first, h;
+  memset(&first, 0, sizeof(first));
   size_t have = 0;
   *g = *v = NULL;
   for (size_t k = 0; k < n; k++) { /* which teams have a whole file, and do they pair? */
@@ -354,7 +574,9 @@ static int load(const struct stability_team *teams, size_t n, int *keep, struct 
     if (fd < 0)
       continue;
     if (fstat(fd, &st) == 0 && read_header(fd, st.st_size, &h) == 1) {
-      if (have > 0 && (h.n != first.n || h.kind != first.kind || h.higher_is_better != first.higher_is_better)) {
+      if (have > 0 && (h.n != first.n || h.kind != first.kind || h.higher_is_better != first.higher_is_better ||
+                       strcmp(h.metric, first.metric) != 0 || h.nclass != first.nclass || h.ncol != first.ncol ||
+                       h.binary_pos != first.binary_pos)) {
         snprintf(why, whylen,
                  "the per-case scores of %s do not pair with the others (%llu cases, not %llu): "
                  "re-score the challenge",
@@ -370,8 +592,8 @@ static int load(const struct stability_team *teams, size_t n, int *keep, struct 
   }
   if (have < 2) {
     snprintf(why, whylen, "%s",
-             have == 0 && n > 0 ? "no per-case scores: the metric is not a mean over cases, "
-                                  "or the challenge is scored by the organizers' program"
+             have == 0 && n > 0 ? "no per-case scores: the challenge is scored by the organizers' program, or its "
+                                  "submissions were scored before concours kept them (re-score the challenge)"
                                 : "fewer than two ranked teams have per-case scores");
     return -1;
   }
@@ -382,6 +604,8 @@ static int load(const struct stability_team *teams, size_t n, int *keep, struct 
   }
   w->t = have;
   w->n = (size_t)first.n;
+  if (first.kind == SCORE_PER_CASE_DATA)
+    return load_data(teams, n, keep, &first, w, why, whylen);
   *g = malloc(have * w->n * sizeof(double));
   *v = malloc(have * w->n * sizeof(double));
   if (*g == NULL || *v == NULL) {
@@ -462,7 +686,15 @@ json_t *stability_analyse(const struct stability_team *teams, size_t n, unsigned
   w.full = full;
   w.b = b;
   w.seed = seed;
-  if (run_threads(&w, bootstrap_thread) != 0 || run_threads(&w, pairs_thread) != 0) {
+  if (w.td != NULL) { /* not a mean over cases: the metric again on each sample; a pair's p is a share */
+    w.beats = calloc(t * t, sizeof(*w.beats));
+    if (w.beats == NULL || run_threads(&w, bootstrap_data_thread) != 0) {
+      snprintf(why, whylen, "the analysis could not run (out of memory or threads)");
+      goto done;
+    }
+    for (size_t q = 0; q < t * t; q++)
+      w.p[q] = q / t == q % t ? 1 : 1 - (double)w.beats[q] / b;
+  } else if (run_threads(&w, bootstrap_thread) != 0 || run_threads(&w, pairs_thread) != 0) {
     snprintf(why, whylen, "the analysis could not run (out of memory or threads)");
     goto done;
   }
@@ -477,9 +709,9 @@ json_t *stability_analyse(const struct stability_team *teams, size_t n, unsigned
     goto done;
   }
   json_t *team_rows = json_array(), *pairs = json_array(), *groups = json_array(), *missing = json_array();
-  out = json_pack("{s:s,s:s,s:i,s:I,s:I,s:o,s:o,s:o,s:o}", "split", "private", "test", "wilcoxon", "bootstrap", (int)b,
-                  "seed", (json_int_t)seed, "cases", (json_int_t)w.n, "teams", team_rows, "pairs", pairs, "groups",
-                  groups, "missing", missing);
+  out = json_pack("{s:s,s:s,s:i,s:I,s:I,s:o,s:o,s:o,s:o}", "split", "private", "test",
+                  w.td != NULL ? "bootstrap" : "wilcoxon", "bootstrap", (int)b, "seed", (json_int_t)seed, "cases",
+                  (json_int_t)w.n, "teams", team_rows, "pairs", pairs, "groups", groups, "missing", missing);
   if (out == NULL)
     goto done;
   for (size_t s = 0; s < t; s++) {
@@ -529,6 +761,10 @@ json_t *stability_analyse(const struct stability_team *teams, size_t n, unsigned
     if (!keep[k])
       json_array_append_new(missing, json_string(teams[k].name));
 done:
+  for (size_t k = 0; w.td != NULL && k < w.t; k++)
+    team_data_free(&w.td[k]);
+  free(w.td);
+  free(w.beats);
   pthread_mutex_destroy(&w.lock);
   free(keep);
   free(full);
@@ -540,5 +776,81 @@ done:
   free(w.ranks);
   free(w.tau);
   free(w.p);
+  return out;
+}
+
+/* ------------------------------------------------------------------------------------------------ the cache */
+
+/* The cache file of an analysis of TEAMS with B and SEED into OUT: DATA/stability/KEY.json, KEY the SHA-256 of
+ * what the result depends on (each team's name, rank, score and submission, its per-case file's size and
+ * modification time, B, SEED). 0, or -1. */
+static int cache_path(const struct stability_team *teams, size_t n, unsigned b, uint64_t seed, char *out, size_t len)
+{
+  size_t cap = 256 + n * 256, at = 0;
+  char *text = malloc(cap), key[65], rel[96];
+  if (text == NULL)
+    return -1;
+  at += (size_t)snprintf(text, cap, "v1 %u %llu\n", b, (unsigned long long)seed);
+  for (size_t k = 0; k < n && at < cap; k++) {
+    char path[APP_PATH_MAX];
+    struct stat st;
+    memset(&st, 0, sizeof(st));
+    if (stability_per_case_path(teams[k].submission_id, path, sizeof(path)) == 0 && stat(path, &st) != 0)
+      memset(&st, 0, sizeof(st));
+    at += (size_t)snprintf(text + at, cap - at, "%.120s\t%d\t%.17g\t%lld\t%lld\t%lld.%09ld\n", teams[k].name,
+                           teams[k].rank, teams[k].score, (long long)teams[k].submission_id, (long long)st.st_size,
+                           (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  }
+  util_sha256_hex(text, at < cap ? at : cap, key);
+  free(text);
+  snprintf(rel, sizeof(rel), "stability/%s.json", key);
+  return store_path(out, len, rel);
+}
+
+/* Removes the oldest files of the cache folder DIR while it holds more than CACHE_MAX. */
+static void cache_trim(const char *dir)
+{
+  for (int round = 0; round < 8; round++) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char oldest[APP_PATH_MAX] = "", path[APP_PATH_MAX];
+    struct timespec when = {0, 0};
+    int count = 0;
+    while (d != NULL && (e = readdir(d)) != NULL) {
+      struct stat st;
+      if (e->d_name[0] == '.' || util_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) != 0 || stat(path, &st) != 0)
+        continue;
+      count++;
+      if (oldest[0] == '\0' || st.st_mtim.tv_sec < when.tv_sec ||
+          (st.st_mtim.tv_sec == when.tv_sec && st.st_mtim.tv_nsec < when.tv_nsec)) {
+        when = st.st_mtim;
+        util_strlcpy(oldest, path, sizeof(oldest));
+      }
+    }
+    if (d != NULL)
+      closedir(d);
+    if (count <= CACHE_MAX || oldest[0] == '\0')
+      return;
+    unlink(oldest);
+  }
+}
+
+json_t *stability_analyse_cached(const struct stability_team *teams, size_t n, unsigned b, uint64_t seed, char *why,
+                                 size_t whylen)
+{
+  char path[APP_PATH_MAX], dir[APP_PATH_MAX];
+  int cacheable = store_path(dir, sizeof(dir), "stability") == 0 && (mkdir(dir, 0700) == 0 || errno == EEXIST) &&
+                  cache_path(teams, n, b, seed, path, sizeof(path)) == 0;
+  if (cacheable) {
+    json_t *kept = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(kept))
+      return kept;
+    json_decref(kept);
+  }
+  json_t *out = stability_analyse(teams, n, b, seed, why, whylen);
+  char *text = out != NULL && cacheable ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+  if (text != NULL && util_write_file_atomic(path, text, strlen(text), 0600) == 0)
+    cache_trim(dir);
+  free(text);
   return out;
 }

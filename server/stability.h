@@ -40,6 +40,12 @@ struct stability_team {
 json_t *stability_analyse(const struct stability_team *teams, size_t n, unsigned b, uint64_t seed, char *why,
                           size_t whylen);
 
+/* stability_analyse, kept in DATA/stability/ (at most 64 analyses) under a key of everything its result depends on:
+ * the teams, their ranks, scores and submissions, their per-case files (size and modification time), B and SEED.
+ * A re-score, a disqualification or a new selection makes a new key. Same ownership and errors. */
+json_t *stability_analyse_cached(const struct stability_team *teams, size_t n, unsigned b, uint64_t seed, char *why,
+                                 size_t whylen);
+
 /* The one-sided p-value of R's wilcox.test(x, y, paired=TRUE, alternative="greater", exact=FALSE, correct=TRUE):
  * D[i] = x[i] - y[i] for i < N, zero differences dropped, average ranks of |D|, normal approximation with the tie
  * and continuity corrections. *P_LESS gets the p-value of the opposite alternative (y greater) from the same ranks.

@@ -10,7 +10,10 @@ Baseline: the same analysis in NumPy (bootstrap means as a matrix product of the
 (scipy.stats.wilcoxon, zero_method="wilcox", correction=True, method="approx", once per ordered pair), run with
 Debian's /usr/bin/python3. Its Wilcoxon part is timed on --baseline-pairs ordered pairs and scaled to all of them
 (printed as such); --baseline-pairs 0 times them all.
+--metric roc_auc (or any metric that is not a mean over cases) times the other path: the metric computed again on
+every sample for every team, a pair's p the share of samples in which a does not beat b; no baseline then.
 Usage: scripts/bench/stability.py [--teams 100] [--cases 100000] [--bootstrap 1000] [--baseline-pairs 300]
+                                  [--metric log_loss]
 """
 import argparse
 import json
@@ -61,13 +64,14 @@ print(json.dumps({"bootstrap_s": boot, "pairs_s": pairs, "pairs_timed": len(time
 '''
 
 
-def make_bundle(parent, cases, rnd):
-    """The challenge: CASES private cases and a tenth as many public ones, labels 0/1 (30 % ones), log loss."""
+def make_bundle(parent, cases, rnd, metric):
+    """The challenge: CASES private cases and a tenth as many public ones, labels 0/1 (30 % ones), METRIC."""
     dst = harness.make_bundle(parent, SLUG)
     spec_path = os.path.join(dst, "challenge.json")
     with open(spec_path) as f:
         spec = json.load(f)
     spec.pop("anonymity", None)
+    spec["metric"] = {"name": metric, "params": {}}
     spec["data"] = ["data/sample_submission.csv"]
     for ph in spec["phases"]:
         ph["max_per_day"] = 0
@@ -102,12 +106,13 @@ def main():
     ap.add_argument("--cases", type=int, default=100000)
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--baseline-pairs", type=int, default=300)
+    ap.add_argument("--metric", default="log_loss")
     ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
     args = ap.parse_args()
     harness.ARGS = argparse.Namespace(concours=args.concours, source=ROOT)
     rnd = random.Random(7)
     server = harness.Server(bundles=[], workers=2)
-    ids, labels = make_bundle(server.challenges, args.cases, rnd)
+    ids, labels = make_bundle(server.challenges, args.cases, rnd, args.metric)
     private = args.cases
     try:
         server.add_user("juror", "jury")
@@ -138,8 +143,11 @@ def main():
         took = time.time() - t1
         assert r.status == 200, r
         st = r.json()
-        print("concours: %.2f s for B=%d (%d ordered pairs tested, %d tie groups, Kendall's tau median %.3f)"
-              % (took, args.bootstrap, len(st["pairs"]), len(st["groups"]), st["kendall_tau"]["median"]))
+        print("concours (%s, %s): %.2f s for B=%d (%d ordered pairs, %d tie groups, Kendall's tau median %.3f)"
+              % (args.metric, st["test"], took, args.bootstrap, len(st["pairs"]), len(st["groups"]),
+                 st["kendall_tau"]["median"]))
+        if st["test"] != "wilcoxon":
+            return
         tmp = tempfile.mkdtemp(prefix="stability-bench-")
         try:
             npz = os.path.join(tmp, "terms.npz")

@@ -3,6 +3,7 @@
  * zero differences included); the whole analysis is run on per-case files written as concours-score writes them:
  * a team clearly ahead, two teams tied, one without per-case scores, the same seed giving the same figures, and the
  * refusals (files that do not pair, an undefined case, a bad bootstrap count). */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,6 +168,27 @@ static void analysis(void)
   CHECK(again != NULL && json_equal(out, again));
   CHECK(other != NULL && !json_equal(json_object_get(team_row(out, "bravo"), "rank_freq"),
                                      json_object_get(team_row(other, "bravo"), "rank_freq")));
+  /* kept in DATA/stability: the second call reads what the first wrote; a changed file makes a new analysis */
+  json_t *first = stability_analyse_cached(teams, 4, 500, 7, why, sizeof(why));
+  json_t *kept = stability_analyse_cached(teams, 4, 500, 7, why, sizeof(why));
+  CHECK(first != NULL && kept != NULL && json_equal(first, out) && json_equal(kept, out));
+  char dir[APP_PATH_MAX];
+  CHECK(store_path(dir, sizeof(dir), "stability") == 0);
+  DIR *d = opendir(dir);
+  int files = 0;
+  struct dirent *e;
+  while (d != NULL && (e = readdir(d)) != NULL)
+    files += e->d_name[0] != '.';
+  if (d != NULL)
+    closedir(d);
+  CHECK(files == 1);
+  c[2] = 1 - c[2];
+  per_case(3, c, N, 1);
+  json_t *changed = stability_analyse_cached(teams, 4, 500, 7, why, sizeof(why));
+  CHECK(changed != NULL && !json_equal(changed, out));
+  json_decref(first);
+  json_decref(kept);
+  json_decref(changed);
   json_decref(out);
   json_decref(again);
   json_decref(other);
@@ -186,6 +208,97 @@ static void analysis(void)
   CHECK(stability_per_case_valid(path) == 0);
 }
 
+/* Scores the predictions P (probability of class 1 per case) of submission ID with roc_auc through the scorer
+ * itself, which writes the per-case file (its inputs: roc_auc is not a mean over cases). */
+static void score_auc(int64_t id, const int *label, const double *p, int n)
+{
+  char truth[512], pred[512], per_case[APP_PATH_MAX];
+  snprintf(truth, sizeof(truth), "%s/truth.csv", tmpdir);
+  snprintf(pred, sizeof(pred), "%s/pred-%lld.csv", tmpdir, (long long)id);
+  FILE *t = fopen(truth, "w"), *f = fopen(pred, "w");
+  CHECK(t != NULL && f != NULL);
+  fputs("id,Usage,label\n", t);
+  fputs("id,label\n", f);
+  for (int i = 0; i < n; i++) {
+    fprintf(t, "c%d,%s,%d\n", i, i % 4 == 0 ? "Public" : "Private", label[i]);
+    fprintf(f, "c%d,%.4f\n", i, p[i]);
+  }
+  fclose(t);
+  fclose(f);
+  CHECK(stability_per_case_path(id, per_case, sizeof(per_case)) == 0);
+  struct score_request req;
+  memset(&req, 0, sizeof(req));
+  score_limits_default(&req.lim);
+  req.truth_path = truth;
+  req.pred_path = pred;
+  req.metric = "roc_auc";
+  req.per_case_path = per_case;
+  json_t *out = NULL;
+  CHECK(score_run(&req, &out) == SCORE_OK);
+  json_decref(out);
+  CHECK(stability_per_case_valid(per_case) == 1);
+}
+
+/* roc_auc is not a mean over cases: every sample computes it again, and a pair's p is the share of samples in which
+ * a does not beat b. */
+static void analysis_by_recomputing(void)
+{
+  enum { N = 600 };
+  int label[N];
+  double good[N], coin1[N], coin2[N];
+  unsigned s = 777;
+  for (int i = 0; i < N; i++) {
+    s = s * 1103515245u + 12345u;
+    label[i] = (s >> 16) % 3 == 0;
+    good[i] = label[i] ? 0.6 + 0.3 * ((s >> 4) % 100) / 100.0 : 0.1 + 0.5 * ((s >> 6) % 100) / 100.0;
+    coin1[i] = ((s >> 8) % 1000) / 1000.0;
+    coin2[i] = ((s >> 12) % 1000) / 1000.0;
+  }
+  score_auc(11, label, good, N);
+  score_auc(12, label, coin1, N);
+  score_auc(13, label, coin2, N);
+  struct stability_team teams[] = {{"good", 1, 0.95, 11}, {"coin-a", 2, 0.5, 12}, {"coin-b", 3, 0.5, 13}};
+  char why[300];
+  json_t *out = stability_analyse(teams, 3, 300, 5, why, sizeof(why));
+  CHECK(out != NULL);
+  if (out == NULL) {
+    fprintf(stderr, "analysis refused: %s\n", why);
+    return;
+  }
+  CHECK(strcmp(json_string_value(json_object_get(out, "test")), "bootstrap") == 0);
+  CHECK(json_integer_value(json_object_get(out, "cases")) == N - N / 4);
+  json_t *good_row = team_row(out, "good");
+  CHECK(json_number_value(json_array_get(json_object_get(good_row, "rank_freq"), 0)) == 1);
+  json_t *groups = json_object_get(out, "groups");
+  CHECK(json_array_size(groups) == 2 && json_array_size(json_array_get(groups, 1)) == 2);
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(out, "pairs"), i, p)
+  {
+    const char *a = json_string_value(json_object_get(p, "a")), *b = json_string_value(json_object_get(p, "b"));
+    double raw = json_number_value(json_object_get(p, "p"));
+    CHECK(raw >= 0 && raw <= 1);
+    if (strcmp(a, "good") == 0)
+      CHECK(raw == 0); /* it beats both coins on every sample */
+    if (strcmp(b, "good") == 0)
+      CHECK(raw == 1);
+  }
+  json_t *again = stability_analyse(teams, 3, 300, 5, why, sizeof(why));
+  CHECK(again != NULL && json_equal(out, again));
+  json_decref(out);
+  json_decref(again);
+  /* a class index out of range in a file (it comes out of a sandbox) is refused, never read past */
+  char path[APP_PATH_MAX];
+  CHECK(stability_per_case_path(12, path, sizeof(path)) == 0);
+  FILE *f = fopen(path, "r+b");
+  CHECK(f != NULL);
+  int32_t bad = 1000;
+  fseek(f, SCORE_PER_CASE_HEADER + SCORE_PER_CASE_DATA_HEADER, SEEK_SET);
+  fwrite(&bad, sizeof(bad), 1, f);
+  fclose(f);
+  CHECK(stability_analyse(teams, 3, 50, 5, why, sizeof(why)) == NULL && strstr(why, "out of range") != NULL);
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 2 || check_begin() != 0) {
@@ -194,5 +307,6 @@ int main(int argc, char **argv)
   }
   reference(argv[1]);
   analysis();
+  analysis_by_recomputing();
   return check_end("stability");
 }

@@ -305,7 +305,8 @@ async function loadStability() {
   const groups = Array.isArray(st.groups) ? st.groups : [];
   const tau = st.kendall_tau || {};
   replace(box,
-    h('p', {}, `${st.bootstrap} bootstrap samples of ${st.cases} private cases (seed ${st.seed}). Kendall's tau between the full ranking and a sample's: median ${Number(tau.median).toFixed(3)}, 5 % quantile ${Number(tau.q05).toFixed(3)}.`),
+    h('p', {}, `${st.bootstrap} bootstrap samples of ${st.cases} private cases (seed ${st.seed}). Kendall's tau between the full ranking and a sample's: median ${Number(tau.median).toFixed(3)}, 5 % quantile ${Number(tau.q05).toFixed(3)}. `,
+      st.test === 'wilcoxon' ? 'Pairs compared with paired Wilcoxon signed-rank tests.' : 'The metric is not a mean over cases: a pair\'s p is the share of samples in which the first team does not beat the second.'),
     h('h3', { text: 'Groups not shown apart' }),
     h('ol', { class: 'tie-groups' }, groups.map((g) => h('li', {}, g.map((name, k) => [k ? ', ' : '', h('bdi', { text: name })])))),
     st.missing && st.missing.length ? h('p', { class: 'muted', text: `Left out (no per-case scores): ${st.missing.join(', ')}.` }) : null,
