@@ -126,6 +126,31 @@ static int mode_or_reply(struct req *r, const struct challenge *c, const char **
   return 0;
 }
 
+/* 429 quota_exceeded for Q in phase PH at NOW, saying when a submission is possible again: with Retry-After (and
+ * "resets_at") when the daily limit is the one reached and the phase's total leaves room, never otherwise. */
+static void quota_reply(struct req *r, const struct phase *ph, const struct quota *q, int64_t now)
+{
+  char msg[400], at[32], extra[64];
+  int daily = q->max_per_day > 0 && q->used_today >= q->max_per_day;
+  int total = q->max_total > 0 && q->used_total >= q->max_total;
+  int64_t reset = now - now % 86400 + 86400;
+  util_iso8601(reset, at);
+  if (total)
+    snprintf(msg, sizeof(msg), "no submission left in phase %s: all %d are used (%d today)", ph->name, q->max_total,
+             q->used_today);
+  else
+    snprintf(msg, sizeof(msg),
+             "no submission left today in phase %s (%d of %d): the count starts again at 00:00 UTC, in %lld h %02lld "
+             "min (%s)",
+             ph->name, q->used_today, q->max_per_day, (long long)((reset - now) / 3600),
+             (long long)((reset - now) % 3600 / 60), at);
+  snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n", (long long)(reset - now));
+  http_reply_json_headers(r, 429,
+                          json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "quota_exceeded", "message", msg, "resets_at",
+                                    daily && !total ? json_string(at) : json_null()),
+                          daily && !total ? extra : NULL);
+}
+
 static int is_archive(const char *path)
 {
   int gz = 0;
@@ -136,7 +161,7 @@ void h_submission_create(struct req *r)
 {
   struct challenge c;
   struct store_upload u;
-  char key[IDEMPOTENCY_MAX + 1], description[DESCRIPTION_MAX + 8], status[16];
+  char key[IDEMPOTENCY_MAX + 1], scoped[IDEMPOTENCY_MAX + 96], description[DESCRIPTION_MAX + 8], status[16];
   int64_t now = app_now(), id = 0;
   int replayed = 0;
   u.fd = -1;
@@ -158,9 +183,15 @@ void h_submission_create(struct req *r)
   if (mode_or_reply(r, &c, &mode) != 0)
     return;
   int smoke = mode != NULL && strcmp(mode, "smoke") == 0;
+  /* A key names one upload of one phase and mode: the same file (its SHA-256 as the key, as the documented curl
+   * line does) sent again in the final phase, or as a full run after a smoke test, is a new submission. Stored as
+   * "PHASE\nMODE\nKEY" (a newline is never in a key, so no two scopes meet). */
+  if (has_key == 1) {
+    snprintf(scoped, sizeof(scoped), "%s\n%s\n%s", ph->name, mode != NULL ? mode : "file", key);
+  }
   long long max_bytes = c.code ? (long long)c.code_max_mb << 20 : r->cfg->max_upload_bytes;
   const char *what = c.code ? "code archives" : "prediction files";
-  if (has_key == 1 && db_submission_by_key(r->db, c.id, r->user.id, key, &id, status, sizeof(status)) == 1) {
+  if (has_key == 1 && db_submission_by_key(r->db, c.id, r->user.id, scoped, &id, status, sizeof(status)) == 1) {
     reply_created(r, id, status);
     return;
   }
@@ -181,8 +212,7 @@ void h_submission_create(struct req *r)
       return;
     }
   } else if (db_quota_exhausted(&q)) {
-    http_reply_error(r, APP_QUOTA_EXCEEDED, "no submission left in phase %s (%d today of %d, %d of %d in all)",
-                     ph->name, q.used_today, q.max_per_day, q.used_total, q.max_total);
+    quota_reply(r, ph, &q, now);
     return;
   }
   if (r->ri->content_length > max_bytes) {
@@ -247,7 +277,7 @@ void h_submission_create(struct req *r)
                               u.sha256,
                               u.size,
                               description,
-                              has_key == 1 ? key : NULL,
+                              has_key == 1 ? scoped : NULL,
                               (int64_t)c.storage_team_mb << 20,
                               (int64_t)c.storage_challenge_mb << 20,
                               mode,
@@ -258,7 +288,10 @@ void h_submission_create(struct req *r)
   if (s == APP_QUOTA_EXCEEDED && smoke) {
     http_reply_error(r, APP_SMOKE_QUOTA_EXCEEDED, "no smoke run left today (%d a day)", c.smoke_per_day);
   } else if (s == APP_QUOTA_EXCEEDED) {
-    http_reply_error(r, s, "no submission left in phase %s", ph->name);
+    if (db_quota(r->db, c.id, team.id, ph, now, &q) == APP_OK)
+      quota_reply(r, ph, &q, now);
+    else
+      http_reply_error(r, s, "no submission left in phase %s", ph->name);
   } else if (s == APP_STORAGE_EXCEEDED) {
     http_reply_error(r, s,
                      "no room left for this file: your team's storage quota is %d MB (every upload counts, "
