@@ -25,9 +25,8 @@
 #include "livelog.h"
 #include "sandbox.h"
 #include "store.h"
+#include "curlbuf.h"
 #include "util.h"
-
-#define RESPONSE_MAX (64 << 20)
 
 static atomic_int terminating; /* SIGTERM or SIGINT */
 
@@ -47,32 +46,11 @@ struct worker {
   int once, idle_exit;
 };
 
-struct buf {
-  char *data;
-  size_t len;
-};
-
-static size_t to_buf(char *p, size_t size, size_t n, void *arg)
-{
-  struct buf *b = arg;
-  size_t add = size * n;
-  if (b->len + add > RESPONSE_MAX)
-    return 0;
-  char *d = realloc(b->data, b->len + add + 1);
-  if (d == NULL)
-    return 0;
-  memcpy(d + b->len, p, add);
-  b->data = d;
-  b->len += add;
-  d[b->len] = '\0';
-  return add;
-}
-
 /* One HTTP call to the server: METHOD PATH (relative to the base URL), with BODY (LEN bytes, CTYPE) or the file
  * UPLOAD, the response into OUT (when not NULL) or the file DOWNLOAD. Returns the HTTP status, or -1 when the server
  * cannot be reached. */
 static long call(const struct worker *w, const char *method, const char *path, const char *ctype, const char *body,
-                 size_t len, const char *upload, struct buf *out, const char *download)
+                 size_t len, const char *upload, struct curlbuf *out, const char *download)
 {
   char url[2600];
   long status = -1;
@@ -113,7 +91,7 @@ static long call(const struct worker *w, const char *method, const char *path, c
       goto out;
     curl_easy_setopt(c, CURLOPT_WRITEDATA, down);
   } else {
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, to_buf);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curlbuf_write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
   }
   if (curl_easy_perform(c) == CURLE_OK)
@@ -187,7 +165,7 @@ static void send_log(struct beat *b)
   size_t len = strlen(log);
   if (len > b->sent) {
     snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/log?fence=%lld", (long long)b->id, (long long)b->fence);
-    struct buf out = {NULL, 0};
+    struct curlbuf out = {NULL, 0};
     size_t chunk = len - b->sent < 200000 ? len - b->sent : 200000;
     long st = call(b->w, "POST", path, "application/octet-stream", log + b->sent, chunk, NULL, &out, NULL);
     if (st == 204)
@@ -206,7 +184,7 @@ static void *heartbeat(void *arg)
   int64_t next = 0;
   while (!atomic_load(&b->done)) {
     if (time(NULL) >= next) {
-      struct buf out = {NULL, 0};
+      struct curlbuf out = {NULL, 0};
       snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/heartbeat?fence=%lld%s", (long long)b->id,
                (long long)b->fence, atomic_load(&b->running) ? "&running=1" : "");
       long st = call(b->w, "POST", path, NULL, "", 0, NULL, &out, NULL);
@@ -312,7 +290,7 @@ static int declare_mounted(const struct worker *w, int64_t id, int64_t fence, js
   if (text == NULL)
     return -1;
   snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/inputs?fence=%lld", (long long)id, (long long)fence);
-  struct buf out = {NULL, 0};
+  struct curlbuf out = {NULL, 0};
   long st = call(w, "POST", path, "application/json", text, strlen(text), NULL, &out, NULL);
   free(text);
   if (st != 204)
@@ -368,7 +346,7 @@ static long report(const struct worker *w, int64_t id, int64_t fence, const stru
                    const char *pred)
 {
   char q[400], sha[65];
-  struct buf out = {NULL, 0};
+  struct curlbuf out = {NULL, 0};
   long st = -1;
   if (res->state == CODERUN_OK && util_sha256_file(pred, sha, NULL) == 0) {
     snprintf(q, sizeof(q), "/api/v1/worker/runs/%lld/result?fence=%lld&sha256=%s&wall_ms=%lld&maxrss_kb=%ld&runtime=%s",
@@ -419,7 +397,7 @@ static int run_one(const struct worker *w, json_t *run)
       util_mkdirs(inputs, 0755) != 0 || chmod(dir, 0755) != 0) {
     fprintf(stderr, "concours worker: run %lld: cannot create %s: %s\n", (long long)id, dir, strerror(errno));
     snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
-    struct buf out = {NULL, 0};
+    struct curlbuf out = {NULL, 0};
     call(w, "POST", path, NULL, "", 0, NULL, &out, NULL);
     free(out.data);
     return 0;
@@ -480,7 +458,7 @@ static int run_one(const struct worker *w, json_t *run)
       fprintf(stderr, "concours worker: run %lld could not be prepared (%s: %s): giving it back\n", (long long)id, step,
               strerror(errno));
     snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
-    struct buf out = {NULL, 0};
+    struct curlbuf out = {NULL, 0};
     long st = call(w, "POST", path, NULL, "", 0, NULL, &out, NULL);
     free(out.data);
     fprintf(stderr, "concours worker: run %lld given back (%ld)\n", (long long)id, st);
@@ -616,7 +594,7 @@ int worker_main(int argc, char **argv)
     json_t *req = json_pack("{s:s,s:i}", "node", w.node, "wait", 20);
     char *body = json_dumps(req, JSON_COMPACT);
     json_decref(req);
-    struct buf out = {NULL, 0};
+    struct curlbuf out = {NULL, 0};
     long st = body != NULL
                 ? call(&w, "POST", "/api/v1/worker/claim", "application/json", body, strlen(body), NULL, &out, NULL)
                 : -1;
