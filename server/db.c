@@ -843,6 +843,59 @@ enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *
   return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
 }
 
+enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now)
+{
+  /* a read first: most requests find the mark fresh, and a read takes no write lock */
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM api_tokens WHERE token_hash=?1 AND "
+                                     "(last_used_at IS NULL OR last_used_at<=?2-60)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, now);
+  int stale = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_finalize(st);
+  if (!stale)
+    return APP_OK;
+  st = dbi_prepare(db, "UPDATE api_tokens SET last_used_at=?2 WHERE token_hash=?1 AND "
+                       "(last_used_at IS NULL OR last_used_at<=?2-60)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+static json_t *token_row(sqlite3_stmt *st, void *arg)
+{
+  (void)arg;
+  return json_pack("{s:I,s:s,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name", dbi_col_text(st, 1),
+                   "created_at", dbi_col_time(st, 2), "last_used_at", dbi_col_time(st, 3));
+}
+
+json_t *db_tokens_list(sqlite3 *db, int64_t user_id)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id=? "
+                                     "ORDER BY id DESC LIMIT 500");
+  if (st != NULL)
+    sqlite3_bind_int64(st, 1, user_id);
+  return dbi_rows(db, st, token_row, NULL);
+}
+
+enum app_status db_token_revoke(sqlite3 *db, int64_t user_id, int64_t token_id)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "DELETE FROM api_tokens WHERE id=? AND user_id=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, token_id);
+  sqlite3_bind_int64(st, 2, user_id);
+  int rc = dbi_step_done(db, st);
+  int changed = sqlite3_changes(db);
+  sqlite3_finalize(st);
+  return rc != 0 ? APP_INTERNAL : changed > 0 ? APP_OK : APP_NOT_FOUND;
+}
+
 /* ---------------------------------------------------------------- challenges */
 
 /* The phases' columns come from def.c's table, like their parse, PATCH and JSON. */

@@ -80,6 +80,13 @@ enum app_status db_session_delete(sqlite3 *db, const char *token_hash);
 enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash, int64_t now,
                                 int64_t *id);
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u);
+/* Records that the token TOKEN_HASH was used at NOW (at most one write a minute per token). */
+enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now);
+/* [{"id","name","created_at","last_used_at"}] of USER_ID's API tokens, newest first (never their secrets); NULL on
+ * a fault. The caller owns the array. */
+json_t *db_tokens_list(sqlite3 *db, int64_t user_id);
+/* Deletes USER_ID's token TOKEN_ID: it stops working at once. APP_NOT_FOUND when it is not theirs. */
+enum app_status db_token_revoke(sqlite3 *db, int64_t user_id, int64_t token_id);
 
 /* ---- challenges ---- */
 struct phase {

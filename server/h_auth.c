@@ -159,3 +159,27 @@ void h_tokens_create(struct req *r)
   }
   http_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "name", name, "token", token));
 }
+
+/* GET /api/v1/tokens → your API tokens (never their secrets). */
+void h_tokens_list(struct req *r)
+{
+  json_t *list = db_tokens_list(r->db, r->user.id);
+  if (list == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not list the tokens");
+    return;
+  }
+  http_reply_json(r, 200, list);
+}
+
+/* DELETE /api/v1/tokens/{id} → 204: the token stops working at once. 404 for a token that is not yours. */
+void h_token_revoke(struct req *r)
+{
+  long long id = 0;
+  enum app_status s =
+    util_parse_ll(r->param[0], 1, INT64_MAX, &id) == 0 ? db_token_revoke(r->db, r->user.id, id) : APP_NOT_FOUND;
+  if (s != APP_OK) {
+    http_reply_error(r, s, s == APP_NOT_FOUND ? "no such token of yours" : "could not revoke the token");
+    return;
+  }
+  http_reply_empty(r, 204, NULL);
+}

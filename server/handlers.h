@@ -11,6 +11,8 @@ void h_sessions_create(struct req *r);
 void h_sessions_delete(struct req *r);
 void h_me(struct req *r);
 void h_tokens_create(struct req *r);
+void h_tokens_list(struct req *r);
+void h_token_revoke(struct req *r);
 
 /* h_challenges.c */
 void h_challenges_list(struct req *r);

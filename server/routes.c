@@ -34,6 +34,8 @@ static const struct route routes[] = {
   {"DELETE", "sessions/current", AUTH_USER, ROLES_ANY, 0, h_sessions_delete},
   {"GET", "me", AUTH_USER, ROLES_ANY, 0, h_me},
   {"POST", "tokens", AUTH_USER, ROLES_ANY, 1, h_tokens_create},
+  {"GET", "tokens", AUTH_USER, ROLES_ANY, 0, h_tokens_list},
+  {"DELETE", "tokens/{}", AUTH_USER, ROLES_ANY, 0, h_token_revoke},
   {"GET", "challenges", AUTH_OPTIONAL, ROLES_ANY, 0, h_challenges_list},
   {"GET", "challenges/{}", AUTH_OPTIONAL, ROLES_ANY, 0, h_challenge_get},
   {"POST", "challenges/{}/terms", AUTH_USER, ROLES_ANY, 1, h_terms_accept},
@@ -256,8 +258,10 @@ static enum app_status authenticate(struct req *r)
       return APP_UNAUTHORIZED;
     auth_secret_hash(authz + 7, hash);
     enum app_status s = db_token_user(r->db, hash, &r->user);
-    if (s == APP_OK)
+    if (s == APP_OK) {
       r->authenticated = 1;
+      db_token_touch(r->db, hash, app_now()); /* "last used" on the token page; a failure only costs that */
+    }
     return s;
   }
   const char *cookies = http_header(r, "Cookie");

@@ -96,6 +96,29 @@ class Sessions(ServerTest):
         # another token is different: shown once, never the same
         self.assertNotEqual(c.new_token("second"), token)
 
+    def test_tokens_are_listed_and_revoked(self):
+        c = self.participant("tom", accept=False, bearer=False)
+        token = c.new_token("laptop")
+        script = self.server.client()
+        script.token = token
+        self.assertEqual(script.get("/api/v1/me").status, 200)
+        listed = c.get("/api/v1/tokens").json()
+        self.assertEqual([t["name"] for t in listed], ["laptop"])
+        self.assertEqual(set(listed[0]), {"id", "name", "created_at", "last_used_at"})
+        self.assertIsNotNone(listed[0]["last_used_at"])  # used just now
+        self.assertNotIn(token, c.get("/api/v1/tokens").body.decode())
+        # another user can neither see nor revoke it
+        other = self.participant("tess", accept=False, bearer=False)
+        self.assertEqual(other.get("/api/v1/tokens").json(), [])
+        self.assertError(other.request("DELETE", "/api/v1/tokens/%d" % listed[0]["id"]), 404, "not_found")
+        self.assertEqual(script.get("/api/v1/me").status, 200)
+        # its owner revokes it (with a token too): it stops at once
+        r = script.request("DELETE", "/api/v1/tokens/%d" % listed[0]["id"])
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(script.get("/api/v1/me").status, 401)
+        self.assertEqual(c.get("/api/v1/tokens").json(), [])
+        self.assertError(c.request("DELETE", "/api/v1/tokens/abc"), 404, "not_found")
+
     def test_csrf_rules(self):
         c = self.participant("cecile", accept=False, bearer=False)
         sample = harness.sample_submission()

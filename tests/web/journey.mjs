@@ -148,6 +148,17 @@ await run('journey', async ({ page, context, shot, source }) => {
   await shot('token');
   const me = await fetch(new URL('/api/v1/me', page.url()), { headers: { Authorization: `Bearer ${token}` } });
   assert(me.status === 200 && (await me.json()).username === USER, 'the new token authenticates as the user');
+  // the token is listed (used just now), and revoking it stops it at once
+  const tokenRow = page.locator('#token-list-body tbody tr', { hasText: 'laptop' });
+  await tokenRow.waitFor();
+  await page.reload();
+  await eventually(async () => !(await tokenRow.textContent()).includes('never'), 30000, 'the token to show it was used');
+  page.once('dialog', (d) => d.accept());
+  await tokenRow.getByRole('button', { name: 'Revoke the token laptop' }).click();
+  await page.locator('#token-list-status .alert-ok').waitFor();
+  assert((await tokenRow.count()) === 0, 'the revoked token is no longer listed');
+  const gone = await fetch(new URL('/api/v1/me', page.url()), { headers: { Authorization: `Bearer ${token}` } });
+  assert(gone.status === 401, `a revoked token gets 401 (got ${gone.status})`);
 
   // Logout ends the session on the server.
   await page.getByRole('button', { name: 'Log out' }).click();

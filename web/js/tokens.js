@@ -1,7 +1,8 @@
-// Why this file exists: the API token page. POST /api/v1/tokens creates a token that is shown once, and the
-// page prints the exact curl lines to submit with it from a script (raw body, Idempotency-Key).
+// Why this file exists: the API token page. POST /api/v1/tokens creates a token that is shown once, the page
+// lists the user's tokens (name, created, last used) with a Revoke button each, and prints the exact curl lines
+// to submit with a token from a script (raw body, Idempotency-Key).
 import { api, getMe, errorBox, loginHref } from './api.js';
-import { $, h, replace } from './dom.js';
+import { $, h, replace, timeEl } from './dom.js';
 import { initNav } from './nav.js';
 
 const TOKEN_PLACEHOLDER = 'PASTE_YOUR_TOKEN_HERE';
@@ -66,6 +67,39 @@ async function loadChallenges() {
   showCurl();
 }
 
+async function loadTokens() {
+  const box = $('#token-list-body');
+  let list;
+  try {
+    list = await api('GET', '/tokens');
+  } catch (err) {
+    replace(box, errorBox(err, { what: 'Could not list your tokens' }));
+    return;
+  }
+  if (!Array.isArray(list) || !list.length) return replace(box, h('p', { class: 'muted', text: 'No token yet.' }));
+  replace(box, h('div', { class: 'table-scroll', tabindex: '0' }, h('table', { class: 'tokens' },
+    h('thead', {}, h('tr', {}, ['Name', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, list.map((t) => {
+      const revoke = h('button', { type: 'button', class: 'button small danger', text: 'Revoke', 'aria-label': `Revoke the token ${t.name}` });
+      revoke.addEventListener('click', async () => {
+        if (!window.confirm(`Revoke the token "${t.name}"? Scripts using it stop working at once.`)) return;
+        revoke.disabled = true;
+        try {
+          await api('DELETE', `/tokens/${encodeURIComponent(t.id)}`);
+          replace($('#token-list-status'), h('p', { class: 'alert alert-ok', role: 'status', text: `Revoked "${t.name}".` }));
+        } catch (err) {
+          replace($('#token-list-status'), errorBox(err, { what: 'Could not revoke the token' }));
+        }
+        loadTokens();
+      });
+      return h('tr', { dataset: { id: t.id } },
+        h('td', {}, h('bdi', { text: t.name })),
+        h('td', {}, timeEl(t.created_at)),
+        h('td', {}, t.last_used_at ? timeEl(t.last_used_at, { relative: true }) : h('span', { class: 'muted', text: 'never' })),
+        h('td', {}, revoke));
+    })))));
+}
+
 async function main() {
   $('#howto-challenge').addEventListener('change', showCurl);
   $('#copy-curl').addEventListener('click', (e) => copy($('#curl-lines').textContent, e.currentTarget));
@@ -86,6 +120,8 @@ async function main() {
   }
   const form = $('#token-form');
   form.hidden = false;
+  $('#token-list').hidden = false;
+  loadTokens();
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const name = $('#token-name').value.trim();
@@ -104,6 +140,7 @@ async function main() {
       $('#token-result').hidden = false;
       $('#token-name').value = '';
       showCurl();
+      loadTokens();
       $('#token-value').scrollIntoView({ block: 'center' });
     } catch (err) {
       replace(status, errorBox(err, { what: 'Could not create the token' }));
