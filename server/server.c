@@ -198,8 +198,27 @@ static int raw_error(struct mg_connection *conn, int status, const char *code, c
  * shape as every API error, the reason phrase of the status, and the connection closed. CivetWeb 1.15 reports a
  * request head above max_request_size as "Malformed message" (400), indistinguishable here from other malformed
  * requests. */
+/* A page, not JSON, for a web address that does not exist (a mistyped or stale link): the site's look, a way home.
+ * The API keeps its JSON 404. */
+static const char not_found_page[] =
+  "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Page not found · concours</title>\n"
+  "<link rel=\"stylesheet\" href=\"/style.css\">\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
+  "</head>\n<body>\n<main id=\"main\" class=\"not-found\">\n<h1>Page not found</h1>\n"
+  "<p>There is no page at this address. The link may be mistyped, or the page may have moved.</p>\n"
+  "<p><a class=\"button primary\" href=\"/\">See the challenges</a></p>\n</main>\n</body>\n</html>\n";
+
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
+  const struct mg_request_info *ri = mg_get_request_info(conn);
+  const char *uri = ri != NULL ? ri->local_uri : NULL;
+  if (status == 404 && uri != NULL && strncmp(uri, "/api/", 5) != 0) {
+    mg_printf(conn,
+              "HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-cache\r\n%s\r\n\r\n%s",
+              sizeof(not_found_page) - 1, http_security_headers, not_found_page);
+    return 0;
+  }
   int too_large = status == 413 || (errmsg != NULL && strcasestr(errmsg, "too large") != NULL);
   const char *code = too_large       ? "too_large"
                      : status >= 500 ? "internal_error"

@@ -28,9 +28,14 @@ class Edges(harness.ServerTest):
         status, raw = harness.raw_request(self.server.port, b"GET /no-such-page.html HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertEqual(status, 404)
         self.assertTrue(raw.startswith(b"HTTP/1.1 404 Not Found\r\n"), raw[:80])
-        self.assertIn(b'"code":"not_found"', raw)
+        # a web address that does not exist gets a page with the way home, not JSON
+        self.assertIn(b"Content-Type: text/html", raw)
+        self.assertIn(b"<h1>Page not found</h1>", raw)
+        self.assertIn(b'href="/"', raw)
+        self.assertIn(b"Content-Security-Policy", raw)
         status, raw = harness.raw_request(self.server.port, b"GET /api/v1/nothing HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertTrue(raw.startswith(b"HTTP/1.1 404 Not Found\r\n"), raw[:80])
+        self.assertIn(b'"code":"not_found"', raw)
         status, raw = harness.raw_request(self.server.port, b"DELETE /api/v1/challenges HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertTrue(raw.startswith(b"HTTP/1.1 405 Method Not Allowed\r\n"), raw[:80])
 

@@ -141,6 +141,20 @@ await run(
       refused = true;
     }
     assert(refused, 'a tampered ranking does not verify');
+
+    // After publication, "My submissions" shows the private score and which submission was ranked, at what rank.
+    const runnerUp = teams[before[1]];
+    await page.context().clearCookies();
+    await loginTo(page, runnerUp, `challenge.html?slug=${SLUG}`);
+    const mine = page.locator(`#mine tbody tr[data-id="${runnerUp.id}"]`);
+    await mine.waitFor();
+    const privateCell = await mine.locator('td.private').textContent();
+    const apiSub = await api.call('GET', `/submissions/${runnerUp.id}`, { token: runnerUp.token });
+    const ranked = ranking.rows.find((r) => r.submission_id === runnerUp.id);
+    assert(privateCell.includes(apiSub.data.private_score.toFixed(4)), `the private score shows (${privateCell} vs ${apiSub.data.private_score})`);
+    assert(privateCell.includes(`ranked #${ranked.rank}`), `the final rank shows (${privateCell})`);
+    assert((await page.locator('#mine thead th', { hasText: 'Private score' }).count()) === 1, 'a Private score column');
+    await shot('mine-after-publication');
   },
   { testClock: DURING },
 );

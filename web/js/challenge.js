@@ -334,7 +334,9 @@ function renderMine() {
   const box = $('#mine');
   if (!me) return replace(box, section('Log in to see your submissions.'));
   if (!submissions.length) return replace(box, section('No submission yet.'));
-  const heads = ['#', 'Submitted', 'Description', 'Status', 'Public score', 'Details', selection ? 'Final' : null, ''];
+  // once the jury has published: each submission's private score, and the one that was ranked, with its rank
+  const published = Boolean(challenge && challenge.published) && submissions.some((x) => x.private_score !== undefined);
+  const heads = ['#', 'Submitted', 'Description', 'Status', 'Public score', published ? 'Private score' : null, 'Details', selection ? 'Final' : null, ''];
   const rows = submissions.map((x) =>
     h('tr', { dataset: { id: x.id, status: x.status } },
       h('td', { class: 'num', text: `#${x.id}` }),
@@ -343,6 +345,8 @@ function renderMine() {
       h('td', {}, statusBadge(x.status), x.mode === 'smoke' ? h('span', { class: 'badge badge-smoke', text: 'smoke' }) : null,
         pending(x) && x.stage && x.stage !== x.status ? h('span', { class: 'muted', text: ` ${x.stage}` }) : null),
       h('td', { class: 'num score', text: x.mode === 'smoke' ? (x.smoke_score === undefined || x.smoke_score === null ? '—' : `sample: ${score(x.smoke_score)}`) : score(x.public_score) }),
+      published ? h('td', { class: 'num score private' }, x.private_score === null || x.private_score === undefined ? '—' : score(x.private_score),
+        finalRanks && finalRanks.has(x.id) ? h('span', { class: 'badge badge-final', text: `ranked #${finalRanks.get(x.id)}` }) : null) : null,
       h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null,
         x.wall_seconds !== undefined ? h('span', { class: 'muted run-usage', text: ` ${x.wall_seconds.toFixed(1)} s, ${Math.round(x.peak_memory_mb)} MB` }) : null),
       selection ? h('td', { class: 'pick' }, selectable(x) ? selectBox(x) : null) : null,
@@ -376,11 +380,24 @@ function announce() {
   return finished;
 }
 
+let finalRanks = null; // after publication: submission id → its rank in the signed ranking
+
+async function loadFinalRanks() {
+  if (!challenge || !challenge.published || finalRanks) return;
+  try {
+    const ranking = await api('GET', `${base}/ranking`);
+    finalRanks = new Map((ranking.rows || []).map((r) => [r.submission_id, r.rank]));
+  } catch {
+    finalRanks = new Map(); // the private scores still show
+  }
+}
+
 async function loadSubmissions() {
   if (!me) return;
   try {
     const list = await api('GET', `${base}/submissions`);
     submissions = Array.isArray(list) ? list : [];
+    await loadFinalRanks();
   } catch (err) {
     replace($('#mine'), errorBox(err, { what: 'Could not load your submissions' }));
     if (submissions.some(pending)) pollTimer = setTimeout(loadSubmissions, POLL_MS * 3); // keep trying
