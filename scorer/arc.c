@@ -202,6 +202,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 	uint64_t limit = lim->max_bytes;
 	unsigned entries = 0;
 	int files = 0;
+	const char *office = NULL; /* what a spreadsheet zip turned out to be, when it is one */
 	int r;
 
 	/* a bomb is stopped by its ratio before it costs seconds or memory: real CSV compresses 3 to 20 times */
@@ -279,9 +280,20 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			goto out;
 		}
 		keep = !noise_entry(name);
+		/* a spreadsheet is a zip too: say what it is rather than that it holds several files */
+		if (strcmp(name, "[Content_Types].xml") == 0 || strncmp(name, "xl/", 3) == 0)
+			office = "an Excel workbook (.xlsx)";
+		else if (strcmp(name, "mimetype") == 0 && office == NULL)
+			office = "an OpenDocument file (.ods)";
 		if (keep && ++files > 1) {
-			snprintf(msg, msglen,
-			         "the archive holds more than one file; it must hold exactly one CSV file");
+			if (office != NULL)
+				snprintf(msg, msglen,
+				         "this is %s, not a CSV file: open it and save the sheet as CSV (UTF-8, comma "
+				         "separated), then upload that file",
+				         office);
+			else
+				snprintf(msg, msglen,
+				         "the archive holds more than one file; it must hold exactly one CSV file");
 			goto out;
 		}
 		rr = read_entry(a, keep, &buf, &blen, &budget, msg, msglen, limit);

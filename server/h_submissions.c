@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extract.h"
 #include "handlers.h"
@@ -174,6 +175,15 @@ void h_submission_create(struct req *r)
   const struct phase *ph = challenge_open_phase(&c, now);
   if (ph == NULL) {
     http_reply_error(r, APP_PHASE_CLOSED, "no phase of this challenge is open now");
+    return;
+  }
+  /* a form upload (curl -F, an HTML form) would be stored with its multipart framing around the file, and then
+   * fail to score with a message about the first line: refused here, saying what to send instead */
+  const char *ctype = http_header(r, "Content-Type");
+  if (ctype != NULL && strncasecmp(ctype, "multipart/", 10) == 0) {
+    http_reply_error(r, APP_UNSUPPORTED_MEDIA_TYPE,
+                     "send the file itself as the request body (curl --data-binary @FILE, or concours-cli submit), "
+                     "not as a form upload (curl -F)");
     return;
   }
   int has_key = idempotency_key_or_reply(r, key, sizeof(key));

@@ -64,11 +64,12 @@ class Uploads(ServerTest):
         self.assertEqual(other.upload(harness.sample_submission(), slug="two-a-day").status, 201)
 
     def test_formats_and_content_types(self):
-        """The same predictions as CSV under any Content-Type, gzip, zip and tar.gz all score the same."""
+        """The same predictions as CSV under any Content-Type (but multipart, refused: see the test below), gzip, zip
+        and tar.gz all score the same."""
         c = self.participant("packer", slug="open-demo")
         sample = harness.sample_submission()
         expected = harness.log_loss(harness.parse_predictions(sample), "Public")
-        uploads = [(sample, "application/octet-stream"), (sample, "multipart/form-data; boundary=x"),
+        uploads = [(sample, "application/octet-stream"), (sample, "text/plain; charset=latin1"),
                    (gzip.compress(sample), "application/gzip"), (zip_of(sample), "application/zip"),
                    (tar_gz_of(sample), "application/gzip")]
         ids = []
@@ -185,6 +186,29 @@ class Uploads(ServerTest):
         self.assertError(c.upload(b"", slug="open-demo"), 400, "empty_file")
         self.assertEqual(submissions_of(c, "open-demo"), [])
         self.assertEqual(c.challenge("open-demo").json()["quota"]["used_total"], 0)
+
+    def test_forms_and_spreadsheets_are_named(self):
+        """A form upload (curl -F) is refused before anything is stored, saying what to send; a spreadsheet saved
+        as .xlsx fails with a message that names it, not one about an archive of several files."""
+        c = self.participant("formal", slug="open-demo")
+        body = (b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.csv\"\r\n"
+                b"Content-Type: text/csv\r\n\r\n" + harness.sample_submission() + b"\r\n--XyZ--\r\n")
+        r = c.upload(body, slug="open-demo", content_type="multipart/form-data; boundary=XyZ")
+        self.assertError(r, 415, "unsupported_media_type")
+        self.assertIn("--data-binary", r.json()["error"]["message"])
+        self.assertEqual(submissions_of(c, "open-demo"), [])
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("_rels/.rels", "<Relationships/>")
+            z.writestr("xl/workbook.xml", "<workbook/>")
+            z.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+        r = c.upload(buf.getvalue(), slug="open-demo", content_type="application/octet-stream")
+        self.assertEqual(r.status, 201, r)
+        sub = c.wait_done(r.json()["id"])
+        self.assertEqual(sub["status"], "failed", sub)
+        self.assertIn("Excel workbook (.xlsx)", sub["error"]["message"])
+        self.assertIn("save the sheet as CSV", sub["error"]["message"])
 
     def test_bad_csv_fails_without_using_quota(self):
         """A file the scorer rejects is accepted, ends failed with a participant-safe message, and costs
