@@ -91,7 +91,7 @@ static void parse_error(const char *out, char *code, size_t codelen, char *msg, 
   const char *c = json_string_value(json_object_get(e, "code"));
   const char *m = json_string_value(json_object_get(e, "message"));
   util_strlcpy(code, c != NULL ? c : "invalid_prediction", codelen);
-  util_strlcpy(msg, m != NULL ? m : "The prediction file is invalid.", msglen);
+  util_shorten(msg, m != NULL ? m : "The prediction file is invalid.", msglen);
   json_decref(o);
 }
 
@@ -102,15 +102,15 @@ struct outcome {
   enum { OUTCOME_FAILED = 0, OUTCOME_SCORED, OUTCOME_REQUEUE, OUTCOME_RETRY } state;
   double score, pub, priv, ci[2];
   char code[64];
-  char msg[1024];
-  char *log; /* LOG_MAX bytes, organizers only */
+  char msg[4096]; /* the scorer's or the program's message, whole (cut at a word's end beyond) */
+  char *log;      /* LOG_MAX bytes, organizers only */
 };
 
 static void outcome_fail(struct outcome *o, const char *code, const char *msg)
 {
   o->state = OUTCOME_FAILED;
   util_strlcpy(o->code, code, sizeof(o->code));
-  util_strlcpy(o->msg, msg, sizeof(o->msg));
+  util_shorten(o->msg, msg, sizeof(o->msg));
 }
 
 /* Appends a line to the organizers' log. */

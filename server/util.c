@@ -21,6 +21,34 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+int util_shorten(char *dst, const char *src, size_t n)
+{
+  size_t len = strlen(src);
+  if (n == 0)
+    return -1;
+  if (len < n) {
+    memcpy(dst, src, len + 1);
+    return 0;
+  }
+  if (n < 8) {
+    dst[0] = '\0';
+    return -1;
+  }
+  size_t cut = n - 4; /* room for the ellipsis (3 bytes of UTF-8) and the NUL */
+  while (cut > 0 && ((unsigned char)src[cut] & 0xC0) == 0x80)
+    cut--; /* never inside a UTF-8 sequence */
+  size_t word = cut;
+  while (word > n / 2 && src[word] != ' ' && src[word] != '\n')
+    word--;
+  if (word > n / 2)
+    cut = word; /* at a word's end when one is near */
+  while (cut > 0 && (src[cut - 1] == ' ' || src[cut - 1] == ',' || src[cut - 1] == ';'))
+    cut--;
+  memcpy(dst, src, cut);
+  memcpy(dst + cut, "\xe2\x80\xa6", 4); /* "…" and the NUL */
+  return -1;
+}
+
 int util_strlcpy(char *dst, const char *src, size_t n)
 {
   size_t len = strlen(src);

@@ -8,6 +8,9 @@
 
 /* Copies SRC into DST of size N, always NUL-terminated. Returns 0, or -1 when SRC was truncated. */
 int util_strlcpy(char *dst, const char *src, size_t n);
+/* Copies SRC into DST (size N) for a reader: when it does not fit, it is cut at a word's end (or at least never
+ * inside a UTF-8 character) and ends with "…". Returns 0, or -1 when it was cut. */
+int util_shorten(char *dst, const char *src, size_t n);
 
 /* Formats T (UTC seconds) as "2026-11-22T10:00:00Z" into OUT (at least 21 bytes). */
 void util_iso8601(int64_t t, char out[32]);

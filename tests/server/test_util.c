@@ -20,6 +20,16 @@ static void test_util(void)
   CHECK(util_parse_iso8601(NULL, &t) != 0);
   char small[4];
   CHECK(util_strlcpy(small, "abcdef", sizeof(small)) == -1 && strcmp(small, "abc") == 0);
+  /* util_shorten: whole when it fits; else cut at a word's end, never inside a UTF-8 character, with "…" */
+  char line[32];
+  CHECK(util_shorten(line, "short enough", sizeof(line)) == 0 && strcmp(line, "short enough") == 0);
+  CHECK(util_shorten(line, "line 12, column 3: the value 1.7 is not a probability", sizeof(line)) == -1);
+  CHECK(strcmp(line, "line 12, column 3: the value\xe2\x80\xa6") == 0);
+  CHECK(util_shorten(line, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                           "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+                     sizeof(line)) == -1);
+  CHECK(strlen(line) < sizeof(line) && strcmp(line + strlen(line) - 3, "\xe2\x80\xa6") == 0);
+  CHECK((strlen(line) - 3) % 2 == 0); /* whole two-byte characters before the ellipsis */
   CHECK(util_fmt(small, sizeof(small), "%s", "toolong") == -1 && small[0] == '\0');
   long long v;
   CHECK(util_parse_ll("42", 0, 100, &v) == 0 && v == 42);
