@@ -8,7 +8,7 @@ PKGS=(
   libcivetweb-dev libsqlite3-dev sqlite3 libjansson-dev libarchive-dev libssl-dev openssl
   zlib1g-dev libseccomp-dev bubblewrap libyaml-dev mmdebstrap libcurl4-openssl-dev
   slurmctld slurmd slurm-client munge
-  python3 python3-numpy python3-pandas python3-sklearn python3-scipy time
+  python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-aiosmtpd time
   chromium
 )
 

@@ -51,6 +51,7 @@ static const struct {
   [APP_LEASE_LOST] = {409, "lease_lost"},
   [APP_INPUTS_MISMATCH] = {409, "inputs_mismatch"},
   [APP_STABILITY_UNAVAILABLE] = {409, "stability_unavailable"},
+  [APP_INVALID_TOKEN] = {400, "invalid_token"},
 };
 
 int app_status_http(enum app_status s)

@@ -47,6 +47,7 @@ enum app_status {
   APP_LEASE_LOST,
   APP_INPUTS_MISMATCH,
   APP_STABILITY_UNAVAILABLE,
+  APP_INVALID_TOKEN,
   APP_STATUS_COUNT
 };
 
@@ -71,12 +72,20 @@ struct app_config {
   int workers;                       /* scoring worker threads */
   int http_threads;                  /* CivetWeb worker threads */
   long long max_upload_bytes;
-  int score_timeout_s;                /* wall-clock limit of one scoring run */
-  int local_runs;                     /* code runs the server executes itself at once (-1: one per worker thread;
+  int score_timeout_s;    /* wall-clock limit of one scoring run */
+  int local_runs;         /* code runs the server executes itself at once (-1: one per worker thread;
                                          0: remote workers only, docs/workers.md) */
-  int lease_s;                        /* a remote worker's lease on a run (heartbeats every third of it) */
-  int secure_cookies;                 /* add Secure to the session cookie (behind TLS) */
-  char trusted_proxy[64];             /* the proxy's address (nginx): its X-Forwarded-For names the client; "" none */
+  int lease_s;            /* a remote worker's lease on a run (heartbeats every third of it) */
+  int secure_cookies;     /* add Secure to the session cookie (behind TLS) */
+  char trusted_proxy[64]; /* the proxy's address (nginx): its X-Forwarded-For names the client; "" none */
+  /* e-mail (mail.c, docs/mail.md): an SMTP server, or a folder where each mail is written as a file (development,
+   * tests); neither: mails wait in the queue */
+  char smtp_url[256]; /* smtp://host:587 (STARTTLS when offered) or smtps://host:465 */
+  char smtp_user[128];
+  char smtp_password[256];            /* read from --smtp-password-file at start */
+  char mail_from[256];                /* the From address */
+  char mail_dir[APP_PATH_MAX];        /* --mail-dir */
+  char public_url[256];               /* the address participants use, for links in mails */
   char test_clock[APP_PATH_MAX];      /* tests only: file holding "now", "" for the system clock */
   char test_ready_file[APP_PATH_MAX]; /* tests only: the API answers 503 "starting" until this file exists */
 };

@@ -16,6 +16,7 @@
 #include "sandbox.h"
 #include "server.h"
 #include "sign.h"
+#include "mail.h"
 #include "util.h"
 
 void cli_usage(void)
@@ -26,6 +27,9 @@ void cli_usage(void)
          "                 [--max-upload-mb N] [--web DIR] [--scorer PATH] [--score-timeout S]\n"
          "                 [--http-threads N] [--secure-cookies] [--trusted-proxy ADDR] [--insecure-no-sandbox]\n"
          "                 [--local-runs N] [--lease-seconds S]   (code runs here; the rest to workers)\n"
+         "                 [--smtp smtp://HOST:587 [--smtp-user U --smtp-password-file F]] [--mail-from ADDR]\n"
+         "                 [--mail-dir DIR]   (each mail written there instead: development, tests)\n"
+         "                 [--public-url URL]   (the address in mails' links; default http://LISTEN)\n"
          "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
          "                 [--test-ready-file FILE]   (tests only: the API stays \"starting\" until FILE exists)\n"
          "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
@@ -140,6 +144,30 @@ int cli_serve(int argc, char **argv)
       rc = opt_value(argc, argv, &i, cfg.test_ready_file, sizeof(cfg.test_ready_file));
     } else if (strcmp(a, "--trusted-proxy") == 0) {
       rc = opt_value(argc, argv, &i, cfg.trusted_proxy, sizeof(cfg.trusted_proxy));
+    } else if (strcmp(a, "--smtp") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.smtp_url, sizeof(cfg.smtp_url));
+    } else if (strcmp(a, "--smtp-user") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.smtp_user, sizeof(cfg.smtp_user));
+    } else if (strcmp(a, "--smtp-password-file") == 0) {
+      char path[APP_PATH_MAX];
+      size_t len = 0;
+      rc = opt_value(argc, argv, &i, path, sizeof(path));
+      char *text = rc == 0 ? util_read_file(path, sizeof(cfg.smtp_password) - 1, &len) : NULL;
+      if (rc == 0 && text == NULL) {
+        fprintf(stderr, "concours serve: cannot read the SMTP password from %s\n", path);
+        rc = -1;
+      }
+      while (text != NULL && len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = '\0';
+      if (text != NULL)
+        util_strlcpy(cfg.smtp_password, text, sizeof(cfg.smtp_password));
+      free(text);
+    } else if (strcmp(a, "--mail-from") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.mail_from, sizeof(cfg.mail_from));
+    } else if (strcmp(a, "--mail-dir") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.mail_dir, sizeof(cfg.mail_dir));
+    } else if (strcmp(a, "--public-url") == 0) {
+      rc = opt_value(argc, argv, &i, cfg.public_url, sizeof(cfg.public_url));
     } else if (strcmp(a, "--secure-cookies") == 0) {
       cfg.secure_cookies = 1;
     } else if (strcmp(a, "--insecure-no-sandbox") == 0) {
@@ -153,6 +181,17 @@ int cli_serve(int argc, char **argv)
     }
     if (rc != 0)
       return 2;
+  }
+  if (cfg.public_url[0] == '\0')
+    util_fmt(cfg.public_url, sizeof(cfg.public_url), "http://%s", cfg.listen);
+  size_t pl = strlen(cfg.public_url);
+  while (pl > 0 && cfg.public_url[pl - 1] == '/')
+    cfg.public_url[--pl] = '\0';
+  if (cfg.mail_from[0] == '\0')
+    util_strlcpy(cfg.mail_from, "concours@localhost", sizeof(cfg.mail_from));
+  if (!mail_address_ok(cfg.mail_from)) {
+    fprintf(stderr, "concours serve: --mail-from needs one address like concours@example.org\n");
+    return 2;
   }
   if (access(cfg.scorer_path, X_OK) != 0) {
     fprintf(stderr, "concours: the scorer %s is not executable (build it, or pass --scorer PATH)\n", cfg.scorer_path);

@@ -273,6 +273,26 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
    * cannot outlive, and the wall limit the run was handed out with */
   "ALTER TABLE submissions ADD COLUMN run_wall_limit_s INTEGER;"
   "ALTER TABLE submissions ADD COLUMN run_deadline_at INTEGER;",
+  /* 13: e-mail (issue 16): the outgoing queue (nothing lost while the mail server is away), password-reset tokens
+   * (hashed, single use, expiring) and each user's choice of notifications */
+  "CREATE TABLE mails("
+  "  id INTEGER PRIMARY KEY,"
+  "  to_addr TEXT NOT NULL,"
+  "  subject TEXT NOT NULL,"
+  "  body TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  next_try_at INTEGER NOT NULL,"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  sent_at INTEGER,"
+  "  last_error TEXT);"
+  "CREATE INDEX mails_due ON mails(next_try_at) WHERE sent_at IS NULL;"
+  "CREATE TABLE password_resets("
+  "  token_hash TEXT PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+  "  created_at INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL,"
+  "  used_at INTEGER);"
+  "ALTER TABLE users ADD COLUMN notify_submissions INTEGER NOT NULL DEFAULT 1;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "auth.h"
+#include "db_mail.h"
+#include "mail.h"
 #include "handlers.h"
 #include "util.h"
 
@@ -182,4 +184,91 @@ void h_token_revoke(struct req *r)
     return;
   }
   http_reply_empty(r, 204, NULL);
+}
+
+/* POST /api/v1/password-reset {"login"} (a username or an e-mail address) → 202, whatever the account: when one
+ * matches (and it asked fewer than 3 times in the hour), a single-use link valid an hour is mailed to it. The answer
+ * never says whether an account exists. */
+void h_password_reset(struct req *r)
+{
+  char secret[AUTH_TOKEN_MAX], hash[65], email[320], user[64], link[600], body[1500];
+  const char *login = field_or_reply(r, "login", 300);
+  if (login == NULL)
+    return;
+  int64_t now = app_now();
+  int found = 0;
+  if (login[0] != '\0' && auth_new_secret(secret) == 0) {
+    auth_secret_hash(secret, hash);
+    found = db_reset_begin(r->db, login, hash, now, email, sizeof(email), user, sizeof(user));
+  }
+  if (found < 0) {
+    http_reply_error(r, APP_INTERNAL, "could not start the reset");
+    return;
+  }
+  if (found == 1 && mail_address_ok(email)) {
+    /* the token in the fragment: it never reaches a server log or a Referer header */
+    snprintf(link, sizeof(link), "%s/reset.html#token=%s", r->cfg->public_url, secret);
+    snprintf(body, sizeof(body),
+             "Hello %s,\n\nsomeone (you, we hope) asked to reset the password of your concours account.\n"
+             "Choose a new one here within the hour; the link works once:\n\n  %s\n\n"
+             "If it was not you, do nothing: your password stays as it is.\n",
+             user, link);
+    if (db_mail_queue(r->db, email, "Reset your concours password", body, now) == APP_OK)
+      mail_notify();
+  }
+  http_reply_json(r, 202,
+                  json_pack("{s:s}", "message",
+                            "If an account has this username or address, a link to choose a new password was "
+                            "mailed to it. It works once, within the hour."));
+}
+
+/* POST /api/v1/password-reset/confirm {"token","password"} → 204: the new password is set, the link used up and
+ * every session of the account ended. 400 invalid_token for an unknown, used or expired link. */
+void h_password_reset_confirm(struct req *r)
+{
+  char hash[65], pw[AUTH_HASH_MAX];
+  const char *token = field_or_reply(r, "token", AUTH_TOKEN_MAX - 1);
+  const char *password = token != NULL ? field_or_reply(r, "password", 1024) : NULL;
+  if (password == NULL)
+    return;
+  if (auth_check_password(password) != APP_OK) {
+    http_reply_error(r, APP_WEAK_PASSWORD, "a password is 10 to 256 characters, not one character repeated");
+    return;
+  }
+  if (auth_hash_password(password, pw) != 0) {
+    http_reply_error(r, APP_INTERNAL, "could not hash the password");
+    return;
+  }
+  auth_secret_hash(token, hash);
+  enum app_status s = db_reset_finish(r->db, hash, pw, app_now());
+  if (s != APP_OK) {
+    http_reply_error(r, s,
+                     s == APP_INVALID_TOKEN ? "this link is unknown, used or expired: ask for a new one"
+                                            : "could not set the password");
+    return;
+  }
+  http_reply_empty(r, 204, NULL);
+}
+
+/* GET /api/v1/me/notifications → {"submissions"}; PUT with {"submissions": bool} → 200 the same. Whether the
+ * account gets a mail when a submission is scored or fails. */
+void h_notifications(struct req *r)
+{
+  if (strcmp(r->ri->request_method, "PUT") == 0) {
+    json_t *on = json_object_get(r->body, "submissions");
+    if (!json_is_boolean(on)) {
+      http_reply_error(r, APP_BAD_REQUEST, "{\"submissions\": true|false} is expected");
+      return;
+    }
+    if (db_notify_set(r->db, r->user.id, json_is_true(on)) != APP_OK) {
+      http_reply_error(r, APP_INTERNAL, "could not save the setting");
+      return;
+    }
+  }
+  int on = db_notify_get(r->db, r->user.id);
+  if (on < 0) {
+    http_reply_error(r, APP_INTERNAL, "could not read the setting");
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:b}", "submissions", on));
 }

@@ -18,9 +18,11 @@
 #include "db.h"
 #include "coderun.h"
 #include "db_sandbox.h"
+#include "db_mail.h"
 #include "db_workers.h"
 #include "def.h"
 #include "livelog.h"
+#include "mail.h"
 #include "oci.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
@@ -624,6 +626,9 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
         ? db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1], o.log, now)
       : o.state == OUTCOME_RETRY ? db_queue_requeue_one(db, job->submission_id)
                                  : db_queue_failed(db, job->submission_id, o.code, o.msg, o.log, now);
+    if (rs == APP_OK && job->mode[0] != 's' && (o.state == OUTCOME_SCORED || o.state == OUTCOME_FAILED) &&
+        db_mail_submission_outcome(db, job->submission_id, cfg->public_url, now) == APP_OK)
+      mail_notify(); /* "your submission was scored / failed", when the participant wants it */
     if (rs == APP_OK || atomic_load(stop))
       break;
     db_release(db);

@@ -20,6 +20,7 @@
 #include "bundle.h"
 #include "db.h"
 #include "http.h"
+#include "mail.h"
 #include "queue.h"
 #include "sign.h"
 #include "store.h"
@@ -359,6 +360,10 @@ int server_run(struct app_config *cfg)
     fprintf(stderr, "concours: cannot start the scoring workers\n");
     goto out;
   }
+  if (mail_start(cfg) != 0) {
+    fprintf(stderr, "concours: cannot start the mail sender\n");
+    goto out;
+  }
   if (cfg->test_ready_file[0] != '\0') { /* tests only: hold the API back to show the start-up window */
     fprintf(stderr, "concours: WARNING: the API answers 503 until %s exists (--test-ready-file): for tests only\n",
             cfg->test_ready_file);
@@ -386,6 +391,7 @@ int server_run(struct app_config *cfg)
   rc = 0;
 out:
   queue_stop();
+  mail_stop();
   if (ctx != NULL)
     mg_stop(ctx);
   mg_exit_library();

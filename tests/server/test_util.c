@@ -25,8 +25,9 @@ static void test_util(void)
   CHECK(util_shorten(line, "short enough", sizeof(line)) == 0 && strcmp(line, "short enough") == 0);
   CHECK(util_shorten(line, "line 12, column 3: the value 1.7 is not a probability", sizeof(line)) == -1);
   CHECK(strcmp(line, "line 12, column 3: the value\xe2\x80\xa6") == 0);
-  CHECK(util_shorten(line, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-                           "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+  CHECK(util_shorten(line,
+                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+                     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
                      sizeof(line)) == -1);
   CHECK(strlen(line) < sizeof(line) && strcmp(line + strlen(line) - 3, "\xe2\x80\xa6") == 0);
   CHECK((strlen(line) - 3) % 2 == 0); /* whole two-byte characters before the ellipsis */

@@ -44,7 +44,8 @@ function bundleCopy(source, tmp, edit, extra = []) {
 async function startServer(binary, source, tmp, edit, clockFile, extra) {
   const challenges = bundleCopy(source, tmp, edit, extra);
   const data = path.join(tmp, 'data');
-  const args = ['serve', '--data', data, '--listen', '127.0.0.1:0', '--challenges', challenges, '--workers', '1'];
+  const args = ['serve', '--data', data, '--listen', '127.0.0.1:0', '--challenges', challenges, '--workers', '1',
+    '--mail-dir', path.join(tmp, 'mails')]; // each mail a file: tests read them (mailDir)
   if (clockFile) args.push('--test-clock', clockFile);
   if (fs.existsSync(path.join(source, 'web'))) args.push('--web', path.join(source, 'web'));
   log('starting', binary, args.join(' '));
@@ -141,7 +142,7 @@ export async function run(name, body, { editBundle, testClock, extraBundles } = 
       await p.screenshot({ path: file, fullPage: true, timeout: 120000, animations: 'disabled' });
       log('screenshot', file);
     };
-    await body({ url: server.url, page, context, browser, shot, out, tmp, source: path.resolve(opts.source), problems, watch: (p) => watch(p, problems), setClock, staff, concours: path.resolve(opts.concours) });
+    await body({ url: server.url, page, context, browser, shot, out, tmp, source: path.resolve(opts.source), problems, watch: (p) => watch(p, problems), setClock, staff, concours: path.resolve(opts.concours), mailDir: path.join(tmp, 'mails') });
     if (problems.length) throw new Error(`page problems:\n  ${problems.join('\n  ')}`);
     log('PASS', name);
   } catch (err) {

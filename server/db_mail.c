@@ -1,0 +1,223 @@
+/* db_mail.c: see db_mail.h. */
+#include "db_mail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_internal.h"
+#include "util.h"
+
+enum app_status db_mail_queue(sqlite3 *db, const char *to, const char *subject, const char *body, int64_t now)
+{
+  sqlite3_stmt *st =
+    dbi_prepare(db, "INSERT INTO mails(to_addr,subject,body,created_at,next_try_at) VALUES(?1,?2,?3,?4,?4)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, to);
+  dbi_bind_text(st, 2, subject);
+  dbi_bind_text(st, 3, body);
+  sqlite3_bind_int64(st, 4, now);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+int db_mail_due(sqlite3 *db, int64_t now, struct mail_row *rows, int n)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id, attempts, to_addr, subject, body FROM mails WHERE sent_at IS NULL "
+                                     "AND attempts<? AND next_try_at<=? ORDER BY next_try_at, id LIMIT ?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int(st, 1, MAIL_MAX_ATTEMPTS);
+  sqlite3_bind_int64(st, 2, now);
+  sqlite3_bind_int(st, 3, n);
+  int got = 0, rc;
+  while (got < n && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    rows[got].id = sqlite3_column_int64(st, 0);
+    rows[got].attempts = sqlite3_column_int(st, 1);
+    util_strlcpy(rows[got].to, dbi_col_text(st, 2), sizeof(rows[got].to));
+    util_strlcpy(rows[got].subject, dbi_col_text(st, 3), sizeof(rows[got].subject));
+    rows[got].body = strdup(dbi_col_text(st, 4));
+    if (rows[got].body == NULL)
+      break;
+    got++;
+  }
+  sqlite3_finalize(st);
+  return got;
+}
+
+enum app_status db_mail_done(sqlite3 *db, int64_t id, const char *error, int attempts, int64_t now)
+{
+  /* a failed send waits 30 s, then twice as long each time, at most an hour */
+  int64_t wait = 30;
+  for (int k = 0; k < attempts && wait < 3600; k++)
+    wait *= 2;
+  sqlite3_stmt *st = dbi_prepare(
+    db, error == NULL ? "UPDATE mails SET sent_at=?2, attempts=attempts+1, last_error=NULL WHERE id=?1"
+                      : "UPDATE mails SET attempts=attempts+1, next_try_at=?2+?3, last_error=?4 WHERE id=?1");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, id);
+  sqlite3_bind_int64(st, 2, now);
+  if (error != NULL) {
+    sqlite3_bind_int64(st, 3, wait < 3600 ? wait : 3600);
+    dbi_bind_text(st, 4, error);
+  }
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+int db_reset_begin(sqlite3 *db, const char *login, const char *token_hash, int64_t now, char *email, size_t emaillen,
+                   char *username, size_t userlen)
+{
+  int r = -1;
+  if (dbi_begin(db) != APP_OK)
+    return -1;
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT u.id, u.email, u.username, (SELECT count(*) FROM password_resets p WHERE p.user_id=u.id AND "
+        "p.created_at>?2-3600) FROM users u WHERE u.username=?1 COLLATE NOCASE OR lower(u.email)=lower(?1) "
+        "ORDER BY u.username=?1 COLLATE NOCASE DESC, u.id LIMIT 1");
+  if (st == NULL)
+    goto out;
+  dbi_bind_text(st, 1, login);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    r = 0;
+    goto out;
+  }
+  if (rc != SQLITE_ROW)
+    goto out;
+  int64_t user_id = sqlite3_column_int64(st, 0);
+  util_strlcpy(email, dbi_col_text(st, 1), emaillen);
+  util_strlcpy(username, dbi_col_text(st, 2), userlen);
+  int recent = sqlite3_column_int(st, 3);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (recent >= RESET_PER_USER_PER_HOUR || email[0] == '\0') {
+    r = 0;
+    goto out;
+  }
+  st = dbi_prepare(db, "INSERT INTO password_resets(token_hash,user_id,created_at,expires_at) VALUES(?,?,?,?)");
+  if (st == NULL)
+    goto out;
+  dbi_bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, user_id);
+  sqlite3_bind_int64(st, 3, now);
+  sqlite3_bind_int64(st, 4, now + RESET_TTL_S);
+  r = dbi_step_done(db, st) == 0 ? 1 : -1;
+out:
+  sqlite3_finalize(st);
+  return dbi_finish(db, r >= 0 ? APP_OK : APP_INTERNAL) == APP_OK ? r : -1;
+}
+
+enum app_status db_reset_finish(sqlite3 *db, const char *token_hash, const char *pw_hash, int64_t now)
+{
+  enum app_status s = APP_INTERNAL;
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE password_resets SET used_at=?2 WHERE token_hash=?1 AND used_at IS NULL "
+                                     "AND expires_at>?2 RETURNING user_id");
+  if (st == NULL)
+    goto out;
+  dbi_bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    s = rc == SQLITE_DONE ? APP_INVALID_TOKEN : APP_INTERNAL;
+    goto out;
+  }
+  int64_t user_id = sqlite3_column_int64(st, 0);
+  sqlite3_step(st);
+  sqlite3_finalize(st);
+  /* the new password, every other link of the account used up, every session ended */
+  static const char *const sql[] = {"UPDATE users SET pw_hash=?2 WHERE id=?1",
+                                    "UPDATE password_resets SET used_at=?3 WHERE user_id=?1 AND used_at IS NULL",
+                                    "DELETE FROM sessions WHERE user_id=?1"};
+  for (size_t k = 0; k < sizeof(sql) / sizeof(sql[0]); k++) {
+    st = dbi_prepare(db, sql[k]);
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64(st, 1, user_id);
+    if (k == 0)
+      dbi_bind_text(st, 2, pw_hash);
+    if (k == 1)
+      sqlite3_bind_int64(st, 3, now);
+    if (dbi_step_done(db, st) != 0)
+      goto out;
+    sqlite3_finalize(st);
+  }
+  st = NULL;
+  s = APP_OK;
+out:
+  sqlite3_finalize(st);
+  return dbi_finish(db, s);
+}
+
+int db_notify_get(sqlite3 *db, int64_t user_id)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT notify_submissions FROM users WHERE id=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, user_id);
+  int r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+  sqlite3_finalize(st);
+  return r;
+}
+
+enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int on)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE users SET notify_submissions=? WHERE id=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int(st, 1, on != 0);
+  sqlite3_bind_int64(st, 2, user_id);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, const char *base_url, int64_t now)
+{
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT u.email, u.username, c.slug, c.title, s.status, s.public_score, s.error_message, c.precision "
+        "FROM submissions s JOIN users u ON u.id=s.user_id JOIN challenges c ON c.id=s.challenge_id "
+        "WHERE s.id=? AND u.notify_submissions=1 AND s.mode IS NOT 'smoke' AND s.status IN ('scored','failed')");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, submission_id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? APP_OK : APP_INTERNAL;
+  }
+  char subject[256], body[2048], score[64] = "";
+  const char *email = dbi_col_text(st, 0), *user = dbi_col_text(st, 1), *slug = dbi_col_text(st, 2);
+  const char *title = dbi_col_text(st, 3);
+  int scored = strcmp(dbi_col_text(st, 4), "scored") == 0;
+  if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+    snprintf(score, sizeof(score), "%.*f", sqlite3_column_int(st, 7), sqlite3_column_double(st, 5));
+  snprintf(subject, sizeof(subject), "[%.60s] submission #%lld %s", slug, (long long)submission_id,
+           scored ? "scored" : "failed");
+  if (scored)
+    snprintf(body, sizeof(body),
+             "Hello %s,\n\nyour submission #%lld to \"%.200s\" was scored: public score %s.\n\n"
+             "Your submissions and the leaderboard: %s/challenge.html?slug=%s\n\n"
+             "You get this mail because you asked for news of your submissions; turn it off on %s/tokens.html.\n",
+             user, (long long)submission_id, title, score[0] != '\0' ? score : "(none)", base_url, slug, base_url);
+  else
+    snprintf(body, sizeof(body),
+             "Hello %s,\n\nyour submission #%lld to \"%.200s\" could not be scored:\n\n  %.1200s\n\n"
+             "It does not count against your quota. Your submissions: %s/challenge.html?slug=%s\n\n"
+             "You get this mail because you asked for news of your submissions; turn it off on %s/tokens.html.\n",
+             user, (long long)submission_id, title, dbi_col_text(st, 6), base_url, slug, base_url);
+  char to[320];
+  util_strlcpy(to, email, sizeof(to));
+  sqlite3_finalize(st);
+  if (to[0] == '\0' || strchr(to, '\n') != NULL || strchr(to, '\r') != NULL)
+    return APP_OK;
+  return db_mail_queue(db, to, subject, body, now);
+}

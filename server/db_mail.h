@@ -1,0 +1,53 @@
+/* db_mail.h: the SQL of e-mail (issue 16, docs/mail.md): the outgoing queue in SQLite (a mail is queued in the
+ * transaction that causes it and sent by mail.c; a mail server that is away loses nothing), password-reset tokens
+ * (only their SHA-256 kept, single use, expiring) and each user's choice of notifications. */
+#ifndef CONCOURS_DB_MAIL_H
+#define CONCOURS_DB_MAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "app.h"
+
+#define MAIL_MAX_ATTEMPTS 12      /* then the mail is given up (its last error kept) */
+#define RESET_TTL_S 3600          /* a password-reset link works for an hour */
+#define RESET_PER_USER_PER_HOUR 3 /* more requests send nothing more (the answer does not say so) */
+
+/* Queues a mail to TO at NOW. APP_OK or APP_INTERNAL. TO, SUBJECT: one line each (checked by the caller). */
+enum app_status db_mail_queue(sqlite3 *db, const char *to, const char *subject, const char *body, int64_t now);
+
+/* One queued mail, as the sender takes it. */
+struct mail_row {
+  int64_t id;
+  int attempts;
+  char to[320];
+  char subject[256];
+  char *body; /* malloc'd; mail.c frees it */
+};
+
+/* Up to N mails due at NOW into ROWS (oldest first). Returns how many, or -1. */
+int db_mail_due(sqlite3 *db, int64_t now, struct mail_row *rows, int n);
+/* Marks mail ID sent at NOW, or (ERROR not NULL) failed: tried again later, after a backoff, or given up. */
+enum app_status db_mail_done(sqlite3 *db, int64_t id, const char *error, int attempts, int64_t now);
+
+/* Password reset, step one: for the account whose username or e-mail is LOGIN, stores TOKEN_HASH (expiring at
+ * NOW + RESET_TTL_S) and gives its e-mail address and username. 1 when a link is to be sent; 0 when there is no
+ * such account or it asked RESET_PER_USER_PER_HOUR times in the last hour (the caller answers the same either way);
+ * -1 on a fault. */
+int db_reset_begin(sqlite3 *db, const char *login, const char *token_hash, int64_t now, char *email, size_t emaillen,
+                   char *username, size_t userlen);
+/* Step two: when TOKEN_HASH is unused and unexpired at NOW, sets the password hash PW_HASH, uses the token up and
+ * ends every session of the account, in one transaction. APP_OK, APP_INVALID_TOKEN, APP_INTERNAL. */
+enum app_status db_reset_finish(sqlite3 *db, const char *token_hash, const char *pw_hash, int64_t now);
+
+/* Whether USER_ID wants a mail when a submission is scored or fails: 1, 0, or -1 on a fault. */
+int db_notify_get(sqlite3 *db, int64_t user_id);
+enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int on);
+
+/* Queues the mail telling the submitter of SUBMISSION_ID how it ended (scored or failed), when they want it, it was
+ * not a smoke run, and they have an address. BASE_URL: the server's public address for the link. */
+enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, const char *base_url, int64_t now);
+
+#endif

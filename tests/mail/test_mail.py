@@ -1,0 +1,171 @@
+"""E-mail (issue 16, docs/mail.md), end to end.
+- Through --mail-dir: a password reset by username or by address mails one single-use link that works within the
+  hour; the new password logs in, the old one no longer does, every session ends; an unknown account gets the same
+  answer and no mail; a fourth request in the hour sends nothing; a used or altered token is refused.
+- Through a real SMTP server (Debian's aiosmtpd on loopback, /usr/bin/python3 -m aiosmtpd): a scored and a failed
+  submission each mail their submitter (the score, the scorer's message); a participant who turned the mails off
+  gets none; with the SMTP server down the mail waits in the queue and arrives once it is up (nothing lost).
+
+usage: python3 test_mail.py --concours BUILD/concours --source REPO [unittest args]
+"""
+import email
+import email.policy
+import json
+import mailbox
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "http"))
+import harness  # noqa: E402
+
+NEW_PASSWORD = "a-brand-new-passphrase"
+
+
+def wait_for(fn, what, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MailDirTest(unittest.TestCase):
+    def setUp(self):
+        self.maildir = tempfile.mkdtemp(prefix="concours-mails-")
+        self.server = harness.Server(extra_args=["--mail-dir", self.maildir, "--public-url", "https://c.example.org/",
+                                                 "--mail-from", "noreply@c.example.org"])
+        self.server.start()
+
+    def tearDown(self):
+        self.server.stop(check=False)
+        shutil.rmtree(self.maildir, ignore_errors=True)
+
+    def mails(self):
+        out = []
+        for name in sorted(os.listdir(self.maildir)):
+            with open(os.path.join(self.maildir, name), "rb") as f:
+                out.append(email.message_from_bytes(f.read(), policy=email.policy.default))
+        return out
+
+    def reset(self, login):
+        r = self.server.client().request("POST", "/api/v1/password-reset", json_body={"login": login})
+        self.assertEqual(r.status, 202, r)
+        return r.json()["message"]
+
+    def test_password_reset(self):
+        c = self.server.client()
+        self.assertEqual(c.register("rosa", email="Rosa@Example.org").status, 201)
+        self.assertEqual(c.login("rosa").status, 200)
+        # unknown accounts get the same answer and no mail
+        answer = self.reset("nobody-here")
+        self.assertEqual(self.reset("rosa@example.org"), answer)
+        msg = wait_for(lambda: self.mails(), "the reset mail")[0]
+        self.assertEqual((msg["To"], msg["From"]), ("Rosa@Example.org", "noreply@c.example.org"))
+        body = msg.get_content()
+        link = re.search(r"https://c\.example\.org/reset\.html#token=(\S+)", body)
+        self.assertIsNotNone(link, body)
+        token = link.group(1)
+        self.assertEqual(len(self.mails()), 1)
+        # a weak password is refused and the link still works; an altered token is refused
+        anon = self.server.client()
+        r = anon.request("POST", "/api/v1/password-reset/confirm", json_body={"token": token, "password": "short"})
+        self.assertEqual(r.status, 400, r)
+        r = anon.request("POST", "/api/v1/password-reset/confirm",
+                         json_body={"token": token[:-2] + "xx", "password": NEW_PASSWORD})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (400, "invalid_token"))
+        r = anon.request("POST", "/api/v1/password-reset/confirm", json_body={"token": token, "password": NEW_PASSWORD})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(c.get("/api/v1/me").status, 401)  # every session ended
+        self.assertEqual(self.server.client().login("rosa").status, 401)  # the old password
+        fresh = self.server.client()
+        self.assertEqual(fresh.login("rosa", password=NEW_PASSWORD).status, 200)
+        r = anon.request("POST", "/api/v1/password-reset/confirm", json_body={"token": token, "password": NEW_PASSWORD})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (400, "invalid_token"))  # single use
+        # three links an hour at most (by username too); the fourth request answers alike and sends nothing
+        self.reset("rosa")
+        self.reset("ROSA")
+        wait_for(lambda: len(self.mails()) == 3, "two more mails")
+        self.assertEqual(self.reset("rosa"), answer)
+        time.sleep(2)
+        self.assertEqual(len(self.mails()), 3)
+
+
+class SmtpTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="concours-smtp-")
+        self.maildir = os.path.join(self.tmp, "Maildir")
+        self.port = free_port()
+        self.smtpd = None
+        self.server = harness.Server(extra_args=["--smtp", "smtp://127.0.0.1:%d" % self.port,
+                                                 "--mail-from", "concours@example.org"])
+        self.server.start()
+
+    def start_smtpd(self):
+        for tool in ("/usr/bin/python3",):
+            self.assertTrue(os.path.exists(tool), tool)
+        self.smtpd = subprocess.Popen(["/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % self.port,
+                                       "-c", "aiosmtpd.handlers.Mailbox", self.maildir],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def tearDown(self):
+        self.server.stop(check=False)
+        if self.smtpd is not None:
+            self.smtpd.terminate()
+            self.smtpd.wait(timeout=30)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def received(self):
+        if not os.path.isdir(os.path.join(self.maildir, "new")):
+            return []
+        box = mailbox.Maildir(self.maildir, factory=None, create=False)
+        return [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
+
+    def test_notifications_survive_a_mail_server_outage(self):
+        # the SMTP server is down: the first result waits in the queue
+        ana = self.server.client()
+        self.assertEqual(ana.register("ana").status, 201)
+        self.assertEqual(ana.login("ana").status, 200)
+        self.assertEqual(ana.accept_terms().status, 204)
+        sid = ana.upload(harness.sample_submission()).json()["id"]
+        sub = ana.wait_done(sid)
+        self.assertEqual(sub["status"], "scored", sub)
+        time.sleep(2)
+        self.start_smtpd()
+        # (the sender tries again after 30 s at most: the test waits generously)
+        msg = wait_for(lambda: self.received(), "the queued mail to arrive once the server is up", 120)[0]
+        self.assertEqual(msg["To"], "ana@example.org")
+        self.assertIn("submission #%d scored" % sid, msg["Subject"])
+        self.assertIn("public score", msg.get_content())
+        # a failed one says why; then the participant turns the mails off: no more
+        bad = ana.upload(b"filename,relapse\nnot-an-id,0.5\n").json()["id"]
+        self.assertEqual(ana.wait_done(bad)["status"], "failed")
+        failed = wait_for(lambda: [m for m in self.received() if "#%d failed" % bad in m["Subject"]], "the failure mail")
+        self.assertIn("could not be scored", failed[0].get_content())
+        r = ana.request("PUT", "/api/v1/me/notifications", json_body={"submissions": False})
+        self.assertEqual((r.status, r.json()), (200, {"submissions": False}))
+        self.assertEqual(ana.get("/api/v1/me/notifications").json(), {"submissions": False})
+        self.assertEqual(ana.request("PUT", "/api/v1/me/notifications", json_body={"submissions": 1}).status, 400)
+        third = ana.upload(harness.sample_submission()).json()["id"]
+        ana.wait_done(third)
+        time.sleep(3)
+        self.assertEqual(len(self.received()), 2)
+
+
+if __name__ == "__main__":
+    harness.main()

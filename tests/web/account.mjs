@@ -1,0 +1,48 @@
+// Why this file exists: account care in a real browser (issue 16, docs/mail.md). A participant who forgot the
+// password asks for a link from the login page, finds it in the mail (the server writes each mail as a file here),
+// sets a new password on the page the link opens, and logs in with it; then turns the result mails off on the
+// token page.
+import fs from 'node:fs';
+import path from 'node:path';
+import { run, assert, apiClient, eventually, say } from './lib.mjs';
+
+await run('account', async ({ url, page, shot, mailDir }) => {
+  const api = apiClient(url);
+  const user = await api.participant('forgetful');
+  await page.goto('/login.html');
+  await page.getByRole('link', { name: 'Forgot your password?' }).click();
+  await page.getByLabel('Username or e-mail').fill(user.username);
+  await page.getByRole('button', { name: 'Send the link' }).click();
+  await page.locator('#reset-status .alert-ok', { hasText: 'If an account has this username' }).waitFor();
+  await shot('link-asked');
+  const mails = () => (fs.existsSync(mailDir) ? fs.readdirSync(mailDir).filter((f) => f.endsWith('.eml')) : []);
+  await eventually(async () => mails().length === 1, 30000, 'the reset mail');
+  const text = fs.readFileSync(path.join(mailDir, mails()[0]), 'utf8');
+  const token = /reset\.html#token=(\S+)/.exec(text);
+  assert(token, `the mail holds the link: ${text}`);
+  say('mail subject:', /Subject: (.*)/.exec(text)[1]);
+
+  await page.goto(`/reset.html#token=${token[1]}`);
+  await page.getByLabel('New password').fill('a-new-and-long-passphrase');
+  await page.getByRole('button', { name: 'Set the password' }).click();
+  await page.locator('#reset-status .alert-ok', { hasText: 'Your password is set' }).waitFor();
+  assert(!page.url().includes('token='), 'the used token leaves the address bar');
+  await shot('password-set');
+
+  await page.goto('/login.html');
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill('a-new-and-long-passphrase');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#account', { hasText: user.username }).waitFor();
+
+  // the result mails, on by default, turned off on the token page
+  await page.goto('/tokens.html');
+  const box = page.getByLabel('Mail me when one of my submissions is scored or fails');
+  await box.waitFor();
+  assert(await box.isChecked(), 'result mails are on by default');
+  await box.uncheck();
+  await page.locator('#mail-settings-status .alert-ok').waitFor();
+  const saved = await page.evaluate(async () => (await fetch('/api/v1/me/notifications')).json());
+  assert(saved.submissions === false, `the setting is saved (${JSON.stringify(saved)})`);
+  await shot('mail-settings');
+});
