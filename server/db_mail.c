@@ -206,13 +206,13 @@ enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, c
     snprintf(body, sizeof(body),
              "Hello %s,\n\nyour submission #%lld to \"%.200s\" was scored: public score %s.\n\n"
              "Your submissions and the leaderboard: %s/challenge.html?slug=%s\n\n"
-             "You get this mail because you asked for news of your submissions; turn it off on %s/tokens.html.\n",
+             "You get this mail because you asked for news of your submissions; turn it off on %s/account.html.\n",
              user, (long long)submission_id, title, score[0] != '\0' ? score : "(none)", base_url, slug, base_url);
   else
     snprintf(body, sizeof(body),
              "Hello %s,\n\nyour submission #%lld to \"%.200s\" could not be scored:\n\n  %.1200s\n\n"
              "It does not count against your quota. Your submissions: %s/challenge.html?slug=%s\n\n"
-             "You get this mail because you asked for news of your submissions; turn it off on %s/tokens.html.\n",
+             "You get this mail because you asked for news of your submissions; turn it off on %s/account.html.\n",
              user, (long long)submission_id, title, dbi_col_text(st, 6), base_url, slug, base_url);
   char to[320];
   util_strlcpy(to, email, sizeof(to));
@@ -220,4 +220,89 @@ enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, c
   if (to[0] == '\0' || strchr(to, '\n') != NULL || strchr(to, '\r') != NULL)
     return APP_OK;
   return db_mail_queue(db, to, subject, body, now);
+}
+
+enum app_status db_account_email(sqlite3 *db, int64_t user_id, char *email, size_t n, int64_t *created_at)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT email, created_at FROM users WHERE id=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  sqlite3_bind_int64(st, 1, user_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    util_strlcpy(email, dbi_col_text(st, 0), n);
+    *created_at = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_finalize(st);
+  return rc == SQLITE_ROW ? APP_OK : rc == SQLITE_DONE ? APP_NOT_FOUND : APP_INTERNAL;
+}
+
+enum app_status db_account_update(sqlite3 *db, int64_t user_id, const char *pw_hash, const char *email,
+                                  const char *keep_session)
+{
+  enum app_status s = APP_INTERNAL;
+  sqlite3_stmt *st = NULL;
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
+  st = dbi_prepare(db, "UPDATE users SET pw_hash=coalesce(?2,pw_hash), email=coalesce(?3,email) WHERE id=?1");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, user_id);
+  dbi_bind_text(st, 2, pw_hash);
+  dbi_bind_text(st, 3, email);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  sqlite3_finalize(st);
+  st = NULL;
+  if (pw_hash != NULL) { /* a new password ends the other sessions (a stolen one among them) */
+    st = dbi_prepare(db, "DELETE FROM sessions WHERE user_id=? AND token_hash IS NOT ?");
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64(st, 1, user_id);
+    dbi_bind_text(st, 2, keep_session);
+    if (dbi_step_done(db, st) != 0)
+      goto out;
+  }
+  s = APP_OK;
+out:
+  sqlite3_finalize(st);
+  return dbi_finish(db, s);
+}
+
+enum app_status db_account_delete(sqlite3 *db, int64_t user_id, int64_t now)
+{
+  enum app_status s = APP_INTERNAL;
+  char gone[48];
+  snprintf(gone, sizeof(gone), "deleted-%lld", (long long)user_id);
+  if (dbi_begin(db) != APP_OK)
+    return APP_INTERNAL;
+  /* What names a person goes; what the challenges need stays: the submissions and their scores (boards and
+   * published rankings keep their meaning), under the name "deleted-ID". */
+  static const char *const sql[] = {
+    "UPDATE teams SET name=?2 WHERE solo=1 AND id IN (SELECT team_id FROM team_members WHERE user_id=?1) AND "
+    "name=(SELECT username FROM users WHERE id=?1)",
+    "DELETE FROM mails WHERE sent_at IS NULL AND to_addr=(SELECT email FROM users WHERE id=?1)",
+    "UPDATE users SET username=?2, email='', pw_hash='!', notify_submissions=0 WHERE id=?1",
+    "DELETE FROM sessions WHERE user_id=?1",
+    "DELETE FROM api_tokens WHERE user_id=?1",
+    "DELETE FROM password_resets WHERE user_id=?1"};
+  sqlite3_stmt *st = NULL;
+  for (size_t k = 0; k < sizeof(sql) / sizeof(sql[0]); k++) {
+    st = dbi_prepare(db, sql[k]);
+    if (st == NULL)
+      goto out;
+    sqlite3_bind_int64(st, 1, user_id);
+    if (sqlite3_bind_parameter_count(st) >= 2)
+      dbi_bind_text(st, 2, gone);
+    if (dbi_step_done(db, st) != 0)
+      goto out;
+    sqlite3_finalize(st);
+    st = NULL;
+  }
+  json_t *details = json_object();
+  s = db_audit_append(db, gone, "account.delete", NULL, gone, "deleted by its owner", details, now);
+  json_decref(details);
+out:
+  sqlite3_finalize(st);
+  return dbi_finish(db, s);
 }

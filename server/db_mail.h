@@ -50,4 +50,17 @@ enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int on);
  * not a smoke run, and they have an address. BASE_URL: the server's public address for the link. */
 enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, const char *base_url, int64_t now);
 
+/* ---- the account's own page (they live here with the account's mail settings) ---- */
+
+/* USER_ID's e-mail address (size N) and creation time. APP_OK, APP_NOT_FOUND, APP_INTERNAL. */
+enum app_status db_account_email(sqlite3 *db, int64_t user_id, char *email, size_t n, int64_t *created_at);
+/* Sets USER_ID's password hash PW_HASH and/or EMAIL (NULL: unchanged); a new password ends every session of the
+ * account but KEEP_SESSION (the hash of the caller's own, or NULL). One transaction. */
+enum app_status db_account_update(sqlite3 *db, int64_t user_id, const char *pw_hash, const char *email,
+                                  const char *keep_session);
+/* Deletes USER_ID's account: its username becomes "deleted-ID" (and so does its solo teams' name), its address,
+ * password, sessions, tokens, reset links and unsent mails go; its submissions and scores stay (boards and
+ * published rankings keep their meaning). Audited without personal data. One transaction. */
+enum app_status db_account_delete(sqlite3 *db, int64_t user_id, int64_t now);
+
 #endif

@@ -130,8 +130,12 @@ void h_sessions_delete(struct req *r)
 
 void h_me(struct req *r)
 {
-  json_t *o = json_pack("{s:I,s:s,s:s,s:n}", "id", (json_int_t)r->user.id, "username", r->user.username, "role",
-                        app_role_name(r->user.role), "team");
+  char email[320] = "", at[32] = "";
+  int64_t created = 0;
+  if (db_account_email(r->db, r->user.id, email, sizeof(email), &created) == APP_OK)
+    util_iso8601(created, at);
+  json_t *o = json_pack("{s:I,s:s,s:s,s:n,s:s,s:s}", "id", (json_int_t)r->user.id, "username", r->user.username, "role",
+                        app_role_name(r->user.role), "team", "email", email, "created_at", at);
   /* The browser may reload and lose the CSRF token it got at login: give it back to its own session only. */
   if (o != NULL && r->via_cookie)
     json_object_set_new(o, "csrf_token", json_string(r->csrf));
@@ -271,4 +275,70 @@ void h_notifications(struct req *r)
     return;
   }
   http_reply_json(r, 200, json_pack("{s:b}", "submissions", on));
+}
+
+/* The password of the caller, checked (the body's "password" field): 1, or 0 after replying 403. */
+static int password_ok_or_reply(struct req *r, const char *field)
+{
+  char stored[AUTH_HASH_MAX];
+  struct user u;
+  const char *given = json_string_value(json_object_get(r->body, field));
+  int ok = given != NULL && strlen(given) <= 1024 &&
+           db_user_by_name(r->db, r->user.username, &u, stored, sizeof(stored)) == APP_OK &&
+           auth_verify_password(given, stored);
+  if (!ok)
+    http_reply_error(r, APP_FORBIDDEN, "your current password is needed (\"%s\"), and this one is not it", field);
+  return ok;
+}
+
+/* PUT /api/v1/me/password {"current","password"} → 204: the new password; every other session ends. */
+void h_me_password(struct req *r)
+{
+  char hash[AUTH_HASH_MAX];
+  const char *password = field_or_reply(r, "password", 1024);
+  if (password == NULL || !password_ok_or_reply(r, "current"))
+    return;
+  if (auth_check_password(password) != APP_OK) {
+    http_reply_error(r, APP_WEAK_PASSWORD, "a password is 10 to 256 characters, not one character repeated");
+    return;
+  }
+  if (auth_hash_password(password, hash) != 0 ||
+      db_account_update(r->db, r->user.id, hash, NULL, r->via_cookie ? r->session_hash : NULL) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not change the password");
+    return;
+  }
+  http_reply_empty(r, 204, NULL);
+}
+
+/* PUT /api/v1/me/email {"email","password"} → 200 {"email"}. */
+void h_me_email(struct req *r)
+{
+  const char *email = field_or_reply(r, "email", 300);
+  if (email == NULL || !password_ok_or_reply(r, "password"))
+    return;
+  if (auth_check_email(email) != APP_OK || !mail_address_ok(email)) {
+    http_reply_error(r, APP_INVALID_EMAIL, "give an e-mail address like name@example.org");
+    return;
+  }
+  if (db_account_update(r->db, r->user.id, NULL, email, NULL) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not change the address");
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:s}", "email", email));
+}
+
+/* DELETE /api/v1/me {"password"} → 204: the account is deleted (db_account_delete says what goes and what stays). */
+void h_me_delete(struct req *r)
+{
+  if (!password_ok_or_reply(r, "password"))
+    return;
+  if (r->user.role != ROLE_PARTICIPANT) {
+    http_reply_error(r, APP_FORBIDDEN, "staff accounts are removed by an administrator");
+    return;
+  }
+  if (db_account_delete(r->db, r->user.id, app_now()) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not delete the account");
+    return;
+  }
+  http_reply_empty(r, 204, "Set-Cookie: concours_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n");
 }

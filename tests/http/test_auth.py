@@ -3,6 +3,7 @@
 the session cookie, CSRF rules, API tokens, wrong tokens, logout killing the session server-side, and a
 participant who cannot see another participant's submission.
 """
+import json
 import re
 
 import harness
@@ -96,6 +97,39 @@ class Sessions(ServerTest):
         # another token is different: shown once, never the same
         self.assertNotEqual(c.new_token("second"), token)
 
+    def test_account_changes_and_deletion(self):
+        c = self.participant("dana", bearer=False)
+        other = self.login_as("dana")  # a second session
+        me = c.get("/api/v1/me").json()
+        self.assertEqual((me["email"], me["username"]), ("dana@example.org", "dana"))
+        # the current password is needed for every change
+        self.assertError(c.request("PUT", "/api/v1/me/email", json_body={"email": "d@example.org",
+                                                                          "password": "nope"}), 403, "forbidden")
+        r = c.request("PUT", "/api/v1/me/email", json_body={"email": "d@example.org", "password": harness.PASSWORD})
+        self.assertEqual((r.status, r.json()), (200, {"email": "d@example.org"}))
+        self.assertError(c.request("PUT", "/api/v1/me/email", json_body={"email": "not an address",
+                                                                          "password": harness.PASSWORD}), 400,
+                         "invalid_email")
+        r = c.request("PUT", "/api/v1/me/password", json_body={"current": harness.PASSWORD,
+                                                                "password": "another-long-passphrase"})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(c.get("/api/v1/me").status, 200)  # this session stays
+        self.assertEqual(other.get("/api/v1/me").status, 401)  # the other one ended
+        sid = c.upload(harness.sample_submission()).json()["id"]
+        self.assertEqual(c.wait_done(sid)["status"], "scored")
+        # deletion: the person goes, the submission and its score stay under "deleted-ID"
+        self.assertError(c.request("DELETE", "/api/v1/me", json_body={"password": harness.PASSWORD}), 403,
+                         "forbidden")
+        r = c.request("DELETE", "/api/v1/me", json_body={"password": "another-long-passphrase"})
+        self.assertEqual(r.status, 204, r)
+        self.assertEqual(c.get("/api/v1/me").status, 401)
+        self.assertEqual(self.server.client().login("dana", password="another-long-passphrase").status, 401)
+        gone = "deleted-%d" % me["id"]
+        board = self.server.client().leaderboard().json()["rows"]
+        self.assertIn(gone, [row["name"] for row in board])
+        self.assertNotIn("dana", json.dumps(board))
+        # the name is free again
+        self.assertEqual(self.server.client().register("dana").status, 201)
     def test_tokens_are_listed_and_revoked(self):
         c = self.participant("tom", accept=False, bearer=False)
         token = c.new_token("laptop")

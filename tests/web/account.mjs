@@ -35,8 +35,8 @@ await run('account', async ({ url, page, shot, mailDir }) => {
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.locator('#account', { hasText: user.username }).waitFor();
 
-  // the result mails, on by default, turned off on the token page
-  await page.goto('/tokens.html');
+  // the account page: result mails (on by default) turned off, a new address, a new password, then deletion
+  await page.locator('#account a[href="account.html"]').click();
   const box = page.getByLabel('Mail me when one of my submissions is scored or fails');
   await box.waitFor();
   assert(await box.isChecked(), 'result mails are on by default');
@@ -44,5 +44,22 @@ await run('account', async ({ url, page, shot, mailDir }) => {
   await page.locator('#mail-settings-status .alert-ok').waitFor();
   const saved = await page.evaluate(async () => (await fetch('/api/v1/me/notifications')).json());
   assert(saved.submissions === false, `the setting is saved (${JSON.stringify(saved)})`);
-  await shot('mail-settings');
+  await page.getByLabel('New e-mail address').fill('new-address@example.org');
+  await page.getByLabel('Your password').first().fill('wrong password here');
+  await page.getByRole('button', { name: 'Change the address' }).click();
+  await page.locator('#email-status [role=alert]').waitFor(); // refused without the right password
+  await page.getByLabel('Your password').first().fill('a-new-and-long-passphrase');
+  await page.getByRole('button', { name: 'Change the address' }).click();
+  await page.locator('#current-email', { hasText: 'new-address@example.org' }).waitFor();
+  await page.getByLabel('Current password').fill('a-new-and-long-passphrase');
+  await page.getByLabel('New password').fill('yet-another-passphrase');
+  await page.getByRole('button', { name: 'Change the password' }).click();
+  await page.locator('#password-status .alert-ok').waitFor();
+  await shot('account');
+  page.once('dialog', (d) => d.accept());
+  await page.locator('#delete-password').fill('yet-another-passphrase');
+  await page.getByRole('button', { name: 'Delete my account' }).click();
+  await page.waitForURL(/index\.html/);
+  const gone = await api.call('POST', '/sessions', { json: { username: user.username, password: 'yet-another-passphrase' } });
+  assert(gone.status === 401, `the deleted account cannot log in (${gone.status})`);
 });

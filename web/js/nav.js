@@ -58,7 +58,7 @@ export async function initNav() {
     replace(
       nav,
       h('a', { href: 'tokens.html', text: 'API tokens' }),
-      h('span', { class: 'who' }, 'Signed in as ', h('strong', { text: me.username }), me.role && me.role !== 'participant' ? ` (${me.role})` : ''),
+      h('span', { class: 'who' }, 'Signed in as ', h('a', { href: 'account.html', title: 'Your account' }, h('strong', { text: me.username })), me.role && me.role !== 'participant' ? ` (${me.role})` : ''),
       out,
     );
     // The CSRF token lives in sessionStorage: a new tab has the cookie but not the token.

@@ -100,26 +100,6 @@ async function loadTokens() {
     })))));
 }
 
-async function loadMailSettings() {
-  const box = $('#notify-submissions');
-  try {
-    box.checked = (await api('GET', '/me/notifications')).submissions;
-  } catch {
-    return; /* the section stays hidden */
-  }
-  $('#mail-settings').hidden = false;
-  box.addEventListener('change', async () => {
-    const status = $('#mail-settings-status');
-    try {
-      const saved = await api('PUT', '/me/notifications', { json: { submissions: box.checked } });
-      replace(status, h('p', { class: 'alert alert-ok', role: 'status', text: saved.submissions ? 'You will get a mail for each result.' : 'No more mails about your submissions.' }));
-    } catch (err) {
-      box.checked = !box.checked;
-      replace(status, errorBox(err, { what: 'Could not save the setting' }));
-    }
-  });
-}
-
 async function main() {
   $('#howto-challenge').addEventListener('change', showCurl);
   $('#copy-curl').addEventListener('click', (e) => copy($('#curl-lines').textContent, e.currentTarget));
@@ -142,7 +122,6 @@ async function main() {
   form.hidden = false;
   $('#token-list').hidden = false;
   loadTokens();
-  loadMailSettings();
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const name = $('#token-name').value.trim();

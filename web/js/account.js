@@ -1,0 +1,77 @@
+// Why this file exists: the account page (docs/api.md, "Accounts"): who you are, the result mails, a new address,
+// a new password (the other sessions end), and deleting the account (what goes and what stays is said first).
+import { api, errorBox, getMe, loginHref } from './api.js';
+import { $, h, replace, timeEl } from './dom.js';
+import { initNav } from './nav.js';
+
+function ok(box, text) {
+  replace(box, h('p', { class: 'alert alert-ok', role: 'status', text }));
+}
+
+// Runs ACTION for FORM's submit with its button disabled; an error goes to BOX.
+function onSubmit(form, box, action) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const button = $('button[type=submit]', form);
+    button.disabled = true;
+    try {
+      await action();
+    } catch (err) {
+      replace(box, errorBox(err, { what: 'Not done' }));
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+async function main() {
+  await initNav();
+  const status = $('#page-status');
+  let me;
+  try {
+    me = await getMe();
+  } catch (err) {
+    return replace(status, errorBox(err));
+  }
+  if (!me) return replace(status, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: 'Log in' }), ' to see your account.'));
+  const full = await api('GET', '/me');
+  $('#account-body').hidden = false;
+  replace($('#facts'),
+    h('dt', { text: 'Username' }), h('dd', {}, h('bdi', { text: full.username })),
+    h('dt', { text: 'E-mail' }), h('dd', { id: 'current-email' }, h('bdi', { text: full.email || '—' })),
+    h('dt', { text: 'Role' }), h('dd', { text: full.role }),
+    h('dt', { text: 'Member since' }), h('dd', {}, full.created_at ? timeEl(full.created_at) : '—'));
+
+  const box = $('#notify-submissions');
+  box.checked = (await api('GET', '/me/notifications')).submissions;
+  box.addEventListener('change', async () => {
+    const out = $('#mail-settings-status');
+    try {
+      const saved = await api('PUT', '/me/notifications', { json: { submissions: box.checked } });
+      ok(out, saved.submissions ? 'You will get a mail for each result.' : 'No more mails about your submissions.');
+    } catch (err) {
+      box.checked = !box.checked;
+      replace(out, errorBox(err, { what: 'Could not save the setting' }));
+    }
+  });
+
+  onSubmit($('#email-form'), $('#email-status'), async () => {
+    const saved = await api('PUT', '/me/email', { json: { email: $('#new-email').value.trim(), password: $('#email-password').value } });
+    replace($('#current-email'), h('bdi', { text: saved.email }));
+    $('#email-password').value = '';
+    ok($('#email-status'), `Mails now go to ${saved.email}.`);
+  });
+  onSubmit($('#password-form'), $('#password-status'), async () => {
+    await api('PUT', '/me/password', { json: { current: $('#current-password').value, password: $('#next-password').value } });
+    $('#current-password').value = '';
+    $('#next-password').value = '';
+    ok($('#password-status'), 'Your password is changed. Your other sessions have ended.');
+  });
+  onSubmit($('#delete-form'), $('#delete-status'), async () => {
+    if (!window.confirm('Delete your account for good? This cannot be undone.')) return;
+    await api('DELETE', '/me', { json: { password: $('#delete-password').value } });
+    window.location.assign('index.html');
+  });
+}
+
+main();
