@@ -293,6 +293,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  expires_at INTEGER NOT NULL,"
   "  used_at INTEGER);"
   "ALTER TABLE users ADD COLUMN notify_submissions INTEGER NOT NULL DEFAULT 1;",
+  /* 14: API token scopes (issue 16): "read" (reading only) or "submit" (a participant's actions too) */
+  "ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'submit' CHECK(scope IN ('read','submit'));",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -835,16 +837,18 @@ enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash, int64_t now,
-                                int64_t *id)
+enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *scope,
+                                const char *token_hash, int64_t now, int64_t *id)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO api_tokens(user_id,name,token_hash,created_at) VALUES(?,?,?,?)");
+  sqlite3_stmt *st =
+    dbi_prepare(db, "INSERT INTO api_tokens(user_id,name,token_hash,created_at,scope) VALUES(?,?,?,?,?)");
   if (st == NULL)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, user_id);
   dbi_bind_text(st, 2, name);
   dbi_bind_text(st, 3, token_hash);
   sqlite3_bind_int64(st, 4, now);
+  dbi_bind_text(st, 5, scope);
   int rc = dbi_step_done(db, st);
   if (rc == 0)
     *id = sqlite3_last_insert_rowid(db);
@@ -852,11 +856,11 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u)
+enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u, char *scope, size_t scopelen)
 {
-  struct user_row r = {u, NULL, 0};
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role FROM api_tokens t JOIN users u ON u.id=t.user_id "
-                                     "WHERE t.token_hash=?");
+  struct user_row r = {u, scope, scopelen};
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,t.scope FROM api_tokens t JOIN users u ON "
+                                     "u.id=t.user_id WHERE t.token_hash=?");
   if (st != NULL)
     dbi_bind_text(st, 1, token_hash);
   enum app_status s = dbi_row(db, st, fill_user_row, &r, "token lookup");
@@ -890,13 +894,14 @@ enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now)
 static json_t *token_row(sqlite3_stmt *st, void *arg)
 {
   (void)arg;
-  return json_pack("{s:I,s:s,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name", dbi_col_text(st, 1),
-                   "created_at", dbi_col_time(st, 2), "last_used_at", dbi_col_time(st, 3));
+  return json_pack("{s:I,s:s,s:o,s:o,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0), "name", dbi_col_text(st, 1),
+                   "created_at", dbi_col_time(st, 2), "last_used_at", dbi_col_time(st, 3), "scope",
+                   dbi_col_text(st, 4));
 }
 
 json_t *db_tokens_list(sqlite3 *db, int64_t user_id)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT id, name, created_at, last_used_at FROM api_tokens WHERE user_id=? "
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT id, name, created_at, last_used_at, scope FROM api_tokens WHERE user_id=? "
                                      "ORDER BY id DESC LIMIT 500");
   if (st != NULL)
     sqlite3_bind_int64(st, 1, user_id);

@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 13
+#define DB_SCHEMA_VERSION 14
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -77,12 +77,14 @@ enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t u
 enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
                                 size_t csrflen);
 enum app_status db_session_delete(sqlite3 *db, const char *token_hash);
-enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *token_hash, int64_t now,
-                                int64_t *id);
-enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u);
+enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *scope,
+                                const char *token_hash, int64_t now, int64_t *id);
+/* The user of the API token TOKEN_HASH, and its scope ("read" or "submit", size SCOPELEN). APP_UNAUTHORIZED when
+ * there is none. */
+enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u, char *scope, size_t scopelen);
 /* Records that the token TOKEN_HASH was used at NOW (at most one write a minute per token). */
 enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now);
-/* [{"id","name","created_at","last_used_at"}] of USER_ID's API tokens, newest first (never their secrets); NULL on
+/* [{"id","name","created_at","last_used_at","scope"}] of USER_ID's API tokens, newest first (never their secrets); NULL on
  * a fault. The caller owns the array. */
 json_t *db_tokens_list(sqlite3 *db, int64_t user_id);
 /* Deletes USER_ID's token TOKEN_ID: it stops working at once. APP_NOT_FOUND when it is not theirs. */

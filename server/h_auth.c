@@ -159,11 +159,18 @@ void h_tokens_create(struct req *r)
   }
   snprintf(token, sizeof(token), "cct_%s", secret);
   auth_secret_hash(token, hash);
-  if (db_token_create(r->db, r->user.id, name, hash, app_now(), &id) != APP_OK) {
+  json_t *js = json_object_get(r->body, "scope");
+  const char *scope = js == NULL ? "submit" : json_string_value(js);
+  if (scope == NULL || (strcmp(scope, "read") != 0 && strcmp(scope, "submit") != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"scope\" is \"read\" (reading only) or \"submit\" (the default)");
+    return;
+  }
+  if (db_token_create(r->db, r->user.id, name, scope, hash, app_now(), &id) != APP_OK) {
     http_reply_error(r, APP_INTERNAL, "could not create a token");
     return;
   }
-  http_reply_json(r, 201, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)id, "name", name, "token", token));
+  http_reply_json(r, 201,
+                  json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "name", name, "token", token, "scope", scope));
 }
 
 /* GET /api/v1/tokens → your API tokens (never their secrets). */

@@ -29,6 +29,7 @@ struct req {
   struct user user;                /* valid when authenticated */
   int authenticated;
   int via_cookie;
+  char token_scope[8]; /* authenticated by an API token: "read" or "submit" */
   char session_hash[65];
   char csrf[AUTH_TOKEN_MAX];
   json_t *body;                 /* parsed JSON object for routes that take one, else NULL */

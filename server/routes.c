@@ -264,7 +264,7 @@ static enum app_status authenticate(struct req *r)
     if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) >= AUTH_TOKEN_MAX)
       return APP_UNAUTHORIZED;
     auth_secret_hash(authz + 7, hash);
-    enum app_status s = db_token_user(r->db, hash, &r->user);
+    enum app_status s = db_token_user(r->db, hash, &r->user, r->token_scope, sizeof(r->token_scope));
     if (s == APP_OK) {
       r->authenticated = 1;
       db_token_touch(r->db, hash, app_now()); /* "last used" on the token page; a failure only costs that */
@@ -388,6 +388,18 @@ static void dispatch(struct req *r)
                                (!r->has_challenge_role || (route->roles & ROLE_BIT(r->challenge_role)) == 0)))) {
       http_reply_error(r, APP_FORBIDDEN, "your role may not do this");
       return;
+    }
+    /* API tokens (issue 16): a "read" token only reads; no token changes the account itself (its password,
+     * address, tokens, deletion): a leaked script token cannot take the account over */
+    if (r->authenticated && !r->via_cookie && !is_safe_method(method)) {
+      int account = strncmp(route->pattern, "tokens", 6) == 0 || strcmp(route->pattern, "me") == 0 ||
+                    strncmp(route->pattern, "me/", 3) == 0;
+      if (account || strcmp(r->token_scope, "read") == 0) {
+        http_reply_error(r, APP_FORBIDDEN,
+                         account ? "account settings are changed after logging in, not with an API token"
+                                 : "this API token may only read (scope \"read\"): make a \"submit\" token to act");
+        return;
+      }
     }
     if (r->via_cookie && !is_safe_method(method)) {
       const char *token = http_header(r, "X-CSRF-Token");

@@ -130,6 +130,28 @@ class Sessions(ServerTest):
         self.assertNotIn("dana", json.dumps(board))
         # the name is free again
         self.assertEqual(self.server.client().register("dana").status, 201)
+    def test_token_scopes(self):
+        c = self.participant("sol", bearer=False)
+        r = c.post("/api/v1/tokens", {"name": "dashboard", "scope": "read"})
+        self.assertEqual((r.status, r.json()["scope"]), (201, "read"), r)
+        reader = self.server.client()
+        reader.token = r.json()["token"]
+        self.assertEqual(reader.get("/api/v1/me").status, 200)
+        self.assertEqual(reader.get(API + "/submissions").status, 200)
+        r = reader.upload(harness.sample_submission())
+        self.assertError(r, 403, "forbidden")
+        self.assertIn("only read", r.json()["error"]["message"])
+        self.assertEqual(c.get(API + "/submissions").json(), [])  # nothing stored
+        writer = self.server.client()
+        writer.token = c.new_token("ci")
+        self.assertEqual(writer.upload(harness.sample_submission()).status, 201)
+        self.assertEqual({t["name"]: t["scope"] for t in c.get("/api/v1/tokens").json()},
+                         {"dashboard": "read", "ci": "submit"})
+        self.assertError(writer.request("PUT", "/api/v1/me/password", json_body={"current": PASSWORD,
+                                                                                 "password": "x" * 12}), 403,
+                         "forbidden")
+        self.assertError(c.post("/api/v1/tokens", {"name": "x", "scope": "admin"}), 400, "bad_request")
+
     def test_tokens_are_listed_and_revoked(self):
         c = self.participant("tom", accept=False, bearer=False)
         token = c.new_token("laptop")
@@ -138,7 +160,7 @@ class Sessions(ServerTest):
         self.assertEqual(script.get("/api/v1/me").status, 200)
         listed = c.get("/api/v1/tokens").json()
         self.assertEqual([t["name"] for t in listed], ["laptop"])
-        self.assertEqual(set(listed[0]), {"id", "name", "created_at", "last_used_at"})
+        self.assertEqual(set(listed[0]), {"id", "name", "created_at", "last_used_at", "scope"})
         self.assertIsNotNone(listed[0]["last_used_at"])  # used just now
         self.assertNotIn(token, c.get("/api/v1/tokens").body.decode())
         # another user can neither see nor revoke it
@@ -146,8 +168,10 @@ class Sessions(ServerTest):
         self.assertEqual(other.get("/api/v1/tokens").json(), [])
         self.assertError(other.request("DELETE", "/api/v1/tokens/%d" % listed[0]["id"]), 404, "not_found")
         self.assertEqual(script.get("/api/v1/me").status, 200)
-        # its owner revokes it (with a token too): it stops at once
-        r = script.request("DELETE", "/api/v1/tokens/%d" % listed[0]["id"])
+        # a token cannot manage tokens (nor the account): its owner revokes it after logging in; it stops at once
+        self.assertError(script.request("DELETE", "/api/v1/tokens/%d" % listed[0]["id"]), 403, "forbidden")
+        self.assertError(script.request("POST", "/api/v1/tokens", json_body={"name": "more"}), 403, "forbidden")
+        r = c.request("DELETE", "/api/v1/tokens/%d" % listed[0]["id"])
         self.assertEqual(r.status, 204, r)
         self.assertEqual(script.get("/api/v1/me").status, 401)
         self.assertEqual(c.get("/api/v1/tokens").json(), [])

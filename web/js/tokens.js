@@ -78,7 +78,7 @@ async function loadTokens() {
   }
   if (!Array.isArray(list) || !list.length) return replace(box, h('p', { class: 'muted', text: 'No token yet.' }));
   replace(box, h('div', { class: 'table-scroll', tabindex: '0' }, h('table', { class: 'tokens' },
-    h('thead', {}, h('tr', {}, ['Name', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col', text: t })))),
+    h('thead', {}, h('tr', {}, ['Name', 'May', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, list.map((t) => {
       const revoke = h('button', { type: 'button', class: 'button small danger', text: 'Revoke', 'aria-label': `Revoke the token ${t.name}` });
       revoke.addEventListener('click', async () => {
@@ -94,6 +94,7 @@ async function loadTokens() {
       });
       return h('tr', { dataset: { id: t.id } },
         h('td', {}, h('bdi', { text: t.name })),
+        h('td', { text: t.scope === 'read' ? 'read' : 'read, submit' }),
         h('td', {}, timeEl(t.created_at)),
         h('td', {}, t.last_used_at ? timeEl(t.last_used_at, { relative: true }) : h('span', { class: 'muted', text: 'never' })),
         h('td', {}, revoke));
@@ -134,7 +135,7 @@ async function main() {
     button.disabled = true;
     replace(status);
     try {
-      const created = await api('POST', '/tokens', { json: { name } });
+      const created = await api('POST', '/tokens', { json: { name, scope: $('#token-scope').value } });
       token = created && created.token;
       $('#token-value').textContent = token || '';
       $('#token-result').hidden = false;
