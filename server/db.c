@@ -295,6 +295,14 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "ALTER TABLE users ADD COLUMN notify_submissions INTEGER NOT NULL DEFAULT 1;",
   /* 14: API token scopes (issue 16): "read" (reading only) or "submit" (a participant's actions too) */
   "ALTER TABLE api_tokens ADD COLUMN scope TEXT NOT NULL DEFAULT 'submit' CHECK(scope IN ('read','submit'));",
+  /* 15: news by mail (issue 16): each user's choice, and the phase reminders already sent (once each) */
+  "ALTER TABLE users ADD COLUMN notify_news INTEGER NOT NULL DEFAULT 1;"
+  "CREATE TABLE phase_mails("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  phase TEXT NOT NULL,"
+  "  kind TEXT NOT NULL CHECK(kind IN ('opens','closes')),"
+  "  sent_at INTEGER NOT NULL,"
+  "  PRIMARY KEY(challenge_id, phase, kind));",
 };
 
 void dbi_log(sqlite3 *db, const char *what)

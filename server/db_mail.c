@@ -157,23 +157,28 @@ out:
   return dbi_finish(db, s);
 }
 
-int db_notify_get(sqlite3 *db, int64_t user_id)
+int db_notify_get(sqlite3 *db, int64_t user_id, int *news)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT notify_submissions FROM users WHERE id=?");
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT notify_submissions, notify_news FROM users WHERE id=?");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, user_id);
-  int r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+  int r = -1;
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    r = sqlite3_column_int(st, 0) != 0;
+    *news = sqlite3_column_int(st, 1) != 0;
+  }
   sqlite3_finalize(st);
   return r;
 }
 
-enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int on)
+enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int submissions, int news)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "UPDATE users SET notify_submissions=? WHERE id=?");
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE users SET notify_submissions=?1, notify_news=?3 WHERE id=?2");
   if (st == NULL)
     return APP_INTERNAL;
-  sqlite3_bind_int(st, 1, on != 0);
+  sqlite3_bind_int(st, 1, submissions != 0);
+  sqlite3_bind_int(st, 3, news != 0);
   sqlite3_bind_int64(st, 2, user_id);
   int rc = dbi_step_done(db, st);
   sqlite3_finalize(st);
@@ -305,4 +310,109 @@ enum app_status db_account_delete(sqlite3 *db, int64_t user_id, int64_t now)
 out:
   sqlite3_finalize(st);
   return dbi_finish(db, s);
+}
+
+int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, const char *subject, const char *body,
+                         int64_t now)
+{
+  /* the challenge's participants: they accepted its terms; who wants news and has an address */
+  char sql[700];
+  const char *filter = strcmp(to, "submitted") == 0
+                         ? " AND EXISTS(SELECT 1 FROM submissions s WHERE s.challenge_id=?1 AND s.user_id=u.id "
+                           "AND s.status='scored')"
+                       : strcmp(to, "not_submitted") == 0
+                         ? " AND NOT EXISTS(SELECT 1 FROM submissions s WHERE s.challenge_id=?1 AND s.user_id=u.id "
+                           "AND s.status='scored')"
+                         : "";
+  if (util_fmt(sql, sizeof(sql),
+               "INSERT INTO mails(to_addr,subject,body,created_at,next_try_at) SELECT u.email, ?2, ?3, ?4, ?4 "
+               "FROM users u WHERE u.notify_news=1 AND u.email<>'' AND u.id IN (SELECT user_id FROM "
+               "terms_acceptances WHERE challenge_id=?1)%s",
+               filter) != 0)
+    return -1;
+  sqlite3_stmt *st = dbi_prepare(db, sql);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  dbi_bind_text(st, 2, subject);
+  dbi_bind_text(st, 3, body);
+  sqlite3_bind_int64(st, 4, now);
+  int rc = dbi_step_done(db, st);
+  int n = sqlite3_changes(db);
+  sqlite3_finalize(st);
+  return rc == 0 ? n : -1;
+}
+
+int db_phase_reminders(sqlite3 *db, const char *base_url, int64_t now)
+{
+  /* phases that opened in the last day, and phases that close within a day, not mailed yet, of open challenges */
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT c.id, c.slug, c.title, p.name, p.start_at, p.end_at, k.kind FROM phases p JOIN challenges c ON "
+        "c.id=p.challenge_id JOIN (SELECT 'opens' AS kind UNION ALL SELECT 'closes') k WHERE c.state='open' AND "
+        "((k.kind='opens' AND p.start_at<=?1 AND p.start_at>?1-86400 AND p.end_at>?1) OR "
+        "(k.kind='closes' AND p.end_at>?1 AND p.end_at<=?1+86400 AND p.start_at<=?1)) AND NOT EXISTS(SELECT 1 FROM "
+        "phase_mails m WHERE m.challenge_id=c.id AND m.phase=p.name AND m.kind=k.kind) LIMIT 20");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, now);
+  struct due {
+    int64_t id;
+    char slug[64], title[200], phase[64], kind[8], end[32];
+  } due[20];
+  int n = 0;
+  while (n < 20 && sqlite3_step(st) == SQLITE_ROW) {
+    due[n].id = sqlite3_column_int64(st, 0);
+    util_strlcpy(due[n].slug, dbi_col_text(st, 1), sizeof(due[n].slug));
+    util_strlcpy(due[n].title, dbi_col_text(st, 2), sizeof(due[n].title));
+    util_strlcpy(due[n].phase, dbi_col_text(st, 3), sizeof(due[n].phase));
+    util_iso8601(sqlite3_column_int64(st, 5), due[n].end);
+    util_strlcpy(due[n].kind, dbi_col_text(st, 6), sizeof(due[n].kind));
+    n++;
+  }
+  sqlite3_finalize(st);
+  int queued = 0;
+  for (int k = 0; k < n; k++) {
+    char subject[256], body[1200];
+    int opens = strcmp(due[k].kind, "opens") == 0;
+    snprintf(subject, sizeof(subject), "[%s] the %s phase %s", due[k].slug, due[k].phase,
+             opens ? "is open" : "closes within 24 hours");
+    snprintf(body, sizeof(body),
+             "Hello,\n\nthe %s phase of \"%s\" %s (it closes at %s UTC).\n\n%s/challenge.html?slug=%s\n\n"
+             "You get this mail because you take part in this challenge; turn such news off on %s/account.html.\n",
+             due[k].phase, due[k].title, opens ? "is open" : "closes within 24 hours", due[k].end, base_url,
+             due[k].slug, base_url);
+    if (dbi_begin(db) != APP_OK)
+      return -1;
+    int m = db_mail_participants(db, due[k].id, "all", subject, body, now);
+    st = dbi_prepare(db, "INSERT INTO phase_mails(challenge_id,phase,kind,sent_at) VALUES(?,?,?,?)");
+    int rc = -1;
+    if (st != NULL && m >= 0) {
+      sqlite3_bind_int64(st, 1, due[k].id);
+      dbi_bind_text(st, 2, due[k].phase);
+      dbi_bind_text(st, 3, due[k].kind);
+      sqlite3_bind_int64(st, 4, now);
+      rc = dbi_step_done(db, st);
+    }
+    sqlite3_finalize(st);
+    if (dbi_finish(db, rc == 0 ? APP_OK : APP_INTERNAL) != APP_OK)
+      return -1;
+    queued += m;
+  }
+  return queued;
+}
+
+int db_announce(sqlite3 *db, int64_t challenge_id, const char *slug, const char *actor, const char *to,
+                const char *subject, const char *body, const char *reason, int64_t now)
+{
+  char target[64];
+  snprintf(target, sizeof(target), "announcement:%s", to);
+  if (dbi_begin(db) != APP_OK)
+    return -1;
+  int n = db_mail_participants(db, challenge_id, to, subject, body, now);
+  json_t *details = json_pack("{s:s,s:i}", "subject", subject, "queued", n);
+  enum app_status s = n >= 0 && details != NULL
+                        ? db_audit_append(db, actor, "challenge.announce", slug, target, reason, details, now)
+                        : APP_INTERNAL;
+  json_decref(details);
+  return dbi_finish(db, s) == APP_OK ? n : -1;
 }

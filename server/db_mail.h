@@ -42,9 +42,23 @@ int db_reset_begin(sqlite3 *db, const char *login, const char *token_hash, int64
  * ends every session of the account, in one transaction. APP_OK, APP_INVALID_TOKEN, APP_INTERNAL. */
 enum app_status db_reset_finish(sqlite3 *db, const char *token_hash, const char *pw_hash, int64_t now);
 
-/* Whether USER_ID wants a mail when a submission is scored or fails: 1, 0, or -1 on a fault. */
-int db_notify_get(sqlite3 *db, int64_t user_id);
-enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int on);
+/* Whether USER_ID wants a mail when a submission is scored or fails: 1, 0, or -1 on a fault; *NEWS whether they want
+ * the challenges' news (phase reminders, publication, organizers' announcements). */
+int db_notify_get(sqlite3 *db, int64_t user_id, int *news);
+enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int submissions, int news);
+
+/* Queues SUBJECT and BODY to the participants of CHALLENGE_ID (they accepted its terms) who want news and have an
+ * address; TO narrows them: "all", "submitted" (with a scored submission) or "not_submitted". Returns how many, or
+ * -1. Call it inside the caller's transaction when it must go with another write. */
+int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, const char *subject, const char *body,
+                         int64_t now);
+/* An organizer's announcement: db_mail_participants and the audit entry (ACTOR, REASON, the subject and how many)
+ * in one transaction. Returns how many mails, or -1. */
+int db_announce(sqlite3 *db, int64_t challenge_id, const char *slug, const char *actor, const char *to,
+                const char *subject, const char *body, const char *reason, int64_t now);
+/* Queues, once each, the mails saying a phase opened (within the last day) or closes within a day, for open
+ * challenges (at most 20 phases a call). Returns how many mails, or -1. */
+int db_phase_reminders(sqlite3 *db, const char *base_url, int64_t now);
 
 /* Queues the mail telling the submitter of SUBMISSION_ID how it ended (scored or failed), when they want it, it was
  * not a smoke run, and they have an address. BASE_URL: the server's public address for the link. */

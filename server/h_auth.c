@@ -261,27 +261,30 @@ void h_password_reset_confirm(struct req *r)
   http_reply_empty(r, 204, NULL);
 }
 
-/* GET /api/v1/me/notifications → {"submissions"}; PUT with {"submissions": bool} → 200 the same. Whether the
- * account gets a mail when a submission is scored or fails. */
+/* GET /api/v1/me/notifications → {"submissions","news"}; PUT with either or both booleans → 200 the whole setting.
+ * submissions: a mail when a submission is scored or fails; news: the challenges' phase reminders, publication
+ * and organizers' announcements. */
 void h_notifications(struct req *r)
 {
-  if (strcmp(r->ri->request_method, "PUT") == 0) {
-    json_t *on = json_object_get(r->body, "submissions");
-    if (!json_is_boolean(on)) {
-      http_reply_error(r, APP_BAD_REQUEST, "{\"submissions\": true|false} is expected");
+  int news = 1, on = db_notify_get(r->db, r->user.id, &news);
+  if (on >= 0 && strcmp(r->ri->request_method, "PUT") == 0) {
+    json_t *js = json_object_get(r->body, "submissions"), *jn = json_object_get(r->body, "news");
+    if ((js != NULL && !json_is_boolean(js)) || (jn != NULL && !json_is_boolean(jn)) || (js == NULL && jn == NULL)) {
+      http_reply_error(r, APP_BAD_REQUEST, "{\"submissions\": true|false, \"news\": true|false} is expected");
       return;
     }
-    if (db_notify_set(r->db, r->user.id, json_is_true(on)) != APP_OK) {
+    on = js != NULL ? json_is_true(js) : on;
+    news = jn != NULL ? json_is_true(jn) : news;
+    if (db_notify_set(r->db, r->user.id, on, news) != APP_OK) {
       http_reply_error(r, APP_INTERNAL, "could not save the setting");
       return;
     }
   }
-  int on = db_notify_get(r->db, r->user.id);
   if (on < 0) {
     http_reply_error(r, APP_INTERNAL, "could not read the setting");
     return;
   }
-  http_reply_json(r, 200, json_pack("{s:b}", "submissions", on));
+  http_reply_json(r, 200, json_pack("{s:b,s:b}", "submissions", on, "news", news));
 }
 
 /* The password of the caller, checked (the body's "password" field): 1, or 0 after replying 403. */

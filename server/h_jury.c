@@ -7,6 +7,8 @@
 
 #include "csvout.h"
 #include "handlers.h"
+#include "db_mail.h"
+#include "mail.h"
 #include "queue.h"
 #include "stability.h"
 #include "sign.h"
@@ -375,6 +377,16 @@ void h_publish(struct req *r)
   }
   util_sha256_hex(doc, strlen(doc), sha);
   free(doc);
+  /* the participants who want news hear it */
+  char subject[200], body[1200];
+  snprintf(subject, sizeof(subject), "[%s] the final ranking is published", c.slug);
+  snprintf(body, sizeof(body),
+           "Hello,\n\nthe jury of %s has published its final ranking, signed:\n\n  %s/challenge.html?slug=%s\n\n"
+           "Your private scores show in your submissions now.\n\nYou get this mail because you take part in this "
+           "challenge; turn such news off on %s/account.html.\n",
+           c.slug, r->cfg->public_url, c.slug, r->cfg->public_url);
+  if (db_mail_participants(r->db, c.id, "all", subject, body, now) > 0)
+    mail_notify();
   char at[32];
   util_iso8601(now, at);
   http_reply_json(r, 200, json_pack("{s:s,s:s}", "published_at", at, "sha256", sha));

@@ -7,7 +7,9 @@
 #include "bundle.h"
 #include "def.h"
 #include "db_workers.h"
+#include "db_mail.h"
 #include "handlers.h"
+#include "mail.h"
 #include "store.h"
 #include "queue.h"
 #include "util.h"
@@ -324,4 +326,36 @@ void h_downloads_export(struct req *r)
   }
   snprintf(name, sizeof(name), "%s-downloads", c.slug);
   export_reply(r, rows, download_cols, sizeof(download_cols) / sizeof(download_cols[0]), name);
+}
+
+/* POST /api/v1/challenges/{slug}/announcements {"subject","body","to"?,"reason"} (organizers) → 202 {"queued"}:
+ * a mail to the challenge's participants who want news: "all" (the default), "submitted" (with a scored
+ * submission) or "not_submitted". Audited with its subject and audience. */
+void h_announce(struct req *r)
+{
+  struct challenge c;
+  const char *reason = http_reason_or_reply(r);
+  if (reason == NULL || challenge_or_reply(r, &c) != 0)
+    return;
+  const char *subject = json_string_value(json_object_get(r->body, "subject"));
+  const char *text = json_string_value(json_object_get(r->body, "body"));
+  json_t *jto = json_object_get(r->body, "to");
+  const char *to = jto != NULL ? json_string_value(jto) : "all";
+  if (subject == NULL || text == NULL || subject[0] == '\0' || strlen(subject) > 150 ||
+      strpbrk(subject, "\r\n") != NULL || text[0] == '\0' || strlen(text) > 20000 || to == NULL ||
+      (strcmp(to, "all") != 0 && strcmp(to, "submitted") != 0 && strcmp(to, "not_submitted") != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST,
+                     "{\"subject\": one line of 1 to 150 bytes, \"body\": 1 to 20000 bytes, \"to\": \"all\" | "
+                     "\"submitted\" | \"not_submitted\", \"reason\"} is expected");
+    return;
+  }
+  char full[240];
+  snprintf(full, sizeof(full), "[%.60s] %.150s", c.slug, subject);
+  int n = db_announce(r->db, c.id, c.slug, r->user.username, to, full, text, reason, app_now());
+  if (n < 0) {
+    http_reply_error(r, APP_INTERNAL, "could not queue the announcement");
+    return;
+  }
+  mail_notify();
+  http_reply_json(r, 202, json_pack("{s:i,s:s}", "queued", n, "to", to));
 }

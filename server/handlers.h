@@ -18,6 +18,7 @@ void h_notifications(struct req *r);
 void h_me_password(struct req *r);
 void h_me_email(struct req *r);
 void h_me_delete(struct req *r);
+void h_announce(struct req *r);
 void h_token_revoke(struct req *r);
 
 /* h_challenges.c */

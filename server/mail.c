@@ -201,9 +201,12 @@ static void *sender(void *arg)
   int sent = 0;
   while (!atomic_load(&m.stop)) {
     int64_t now = app_now();
-    if (now / 60 != minute) {
+    if (now / 60 != minute) { /* once a minute: the sending budget, and the phases' reminders */
       minute = now / 60;
       sent = 0;
+      sqlite3 *db = db_acquire();
+      db_phase_reminders(db, m.cfg->public_url, now);
+      db_release(db);
     }
     if (sent < MAIL_PER_MINUTE)
       sent += send_due(MAIL_PER_MINUTE - sent);

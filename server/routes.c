@@ -69,6 +69,7 @@ static const struct route routes[] = {
   {"PUT", "challenges/{}/staff/{}", AUTH_USER, ROLES_ORGANIZER, 1, h_staff_set},
   {"POST", "challenges/{}/rescore", AUTH_USER, ROLES_ORGANIZER, 1, h_challenge_rescore},
   {"GET", "challenges/{}/queue", AUTH_USER, ROLES_ORGANIZER, 0, h_queue_stats},
+  {"POST", "challenges/{}/announcements", AUTH_USER, ROLES_ORGANIZER, 1, h_announce},
   {"POST", "submissions/{}/cancel", AUTH_USER, ROLES_ORGANIZER, 1, h_submission_cancel_staff},
   {"GET", "challenges/{}/export", AUTH_USER, ROLES_ORGANIZER, 0, h_export},
   {"GET", "challenges/{}/anonymity", AUTH_USER, ROLES_STAFF, 0, h_challenge_anonymity},

@@ -58,7 +58,7 @@ class MailDirTest(unittest.TestCase):
 
     def mails(self):
         out = []
-        for name in sorted(os.listdir(self.maildir)):
+        for name in sorted(n for n in os.listdir(self.maildir) if n.endswith(".eml")):  # not a file being written
             with open(os.path.join(self.maildir, name), "rb") as f:
                 out.append(email.message_from_bytes(f.read(), policy=email.policy.default))
         return out
@@ -104,6 +104,98 @@ class MailDirTest(unittest.TestCase):
         self.assertEqual(self.reset("rosa"), answer)
         time.sleep(2)
         self.assertEqual(len(self.mails()), 3)
+
+
+def at(iso):
+    return int(time.mktime(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))) - time.timezone
+
+
+class NewsTest(unittest.TestCase):
+    """Phase reminders, an organizer's announcement to a filtered audience, and the publication, on a test clock:
+    each reaches the challenge's participants who want news, once."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="concours-news-")
+        self.maildir = os.path.join(self.tmp, "mails")
+        self.clock = os.path.join(self.tmp, "clock")
+        self.set_clock("2026-06-01T12:00:00Z")
+        self.server = harness.Server(extra_args=["--mail-dir", self.maildir, "--test-clock", self.clock])
+        self.server.start()
+
+    def tearDown(self):
+        self.server.stop(check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def set_clock(self, iso):
+        with open(self.clock + ".new", "w") as f:
+            f.write("%d\n" % at(iso))
+        os.replace(self.clock + ".new", self.clock)
+
+    def inbox(self):
+        """{recipient: [subjects]} of every mail written so far."""
+        out = {}
+        if os.path.isdir(self.maildir):
+            for name in sorted(n for n in os.listdir(self.maildir) if n.endswith(".eml")):
+                with open(os.path.join(self.maildir, name), "rb") as f:
+                    m = email.message_from_bytes(f.read(), policy=email.policy.default)
+                out.setdefault(m["To"], []).append(str(m["Subject"]))
+        return out
+
+    def participant(self, name):
+        c = self.server.client()
+        self.assertEqual(c.register(name).status, 201)
+        self.assertEqual(c.login(name).status, 200)
+        self.assertEqual(c.accept_terms().status, 204)
+        return c
+
+    def test_reminders_announcements_and_publication(self):
+        slug = harness.DEMO_SLUG
+        ada, bea, cyd = self.participant("ada"), self.participant("bea"), self.participant("cyd")
+        self.server.client().register("outsider")  # took no part: hears nothing
+        r = cyd.request("PUT", "/api/v1/me/notifications", json_body={"news": False})
+        self.assertEqual((r.status, r.json()), (200, {"submissions": True, "news": False}))
+        for c in (ada, bea, cyd):  # results by mail are another setting (tested below): off here
+            self.assertEqual(c.request("PUT", "/api/v1/me/notifications", json_body={"submissions": False}).status,
+                             200)
+        sid = ada.upload(harness.sample_submission()).json()["id"]
+        self.assertEqual(ada.wait_done(sid)["status"], "scored")
+        # an organizer's announcement to those who have not submitted yet (cyd wants no news)
+        self.server.add_user("orla", "organizer")
+        orla = self.server.client()
+        self.assertEqual(orla.login("orla").status, 200)
+        r = orla.request("POST", "/api/v1/challenges/%s/announcements" % slug,
+                         json_body={"subject": "Still time to submit", "body": "The baseline is in the data.",
+                                    "to": "not_submitted", "reason": "nudge"})
+        self.assertEqual((r.status, r.json()["queued"]), (202, 1), r)
+        self.assertEqual(orla.request("POST", "/api/v1/challenges/%s/announcements" % slug,
+                                      json_body={"subject": "a\nb", "body": "x", "reason": "r"}).status, 400)
+        self.assertEqual(ada.request("POST", "/api/v1/challenges/%s/announcements" % slug,
+                                     json_body={"subject": "s", "body": "x", "reason": "r"}).status, 403)
+        wait_for(lambda: self.inbox().get("bea@example.org"), "the announcement")
+        self.assertEqual(self.inbox(), {"bea@example.org": ["[%s] Still time to submit" % slug]})
+        # the development phase closes within a day; then the final phase opens: one mail each, to ada and bea
+        self.set_clock("2030-06-29T12:00:00Z")
+        wait_for(lambda: len(self.inbox().get("ada@example.org", [])) == 1, "the closing reminder")
+        self.set_clock("2030-07-01T06:00:00Z")
+        wait_for(lambda: len(self.inbox().get("ada@example.org", [])) == 2, "the opening reminder")
+        self.set_clock("2030-07-01T07:00:00Z")
+        time.sleep(3)  # a later minute sends no second reminder
+        box = self.inbox()
+        self.assertEqual(box["ada@example.org"], ["[%s] the development phase closes within 24 hours" % slug,
+                                                  "[%s] the final phase is open" % slug])
+        self.assertEqual(len(box["bea@example.org"]), 3)
+        self.assertNotIn("cyd@example.org", box)
+        self.assertNotIn("outsider@example.org", box)
+        # publication after the last phase
+        self.server.add_user("jude", "jury")
+        self.set_clock("2030-08-02T00:00:00Z")
+        jude = self.server.client()
+        self.assertEqual(jude.login("jude").status, 200)
+        r = jude.request("POST", "/api/v1/challenges/%s/publish" % slug, json_body={"reason": "done"})
+        self.assertEqual(r.status, 200, r)
+        wait_for(lambda: len(self.inbox().get("ada@example.org", [])) == 3, "the publication mail")
+        self.assertEqual(self.inbox()["ada@example.org"][-1], "[%s] the final ranking is published" % slug)
+        self.assertNotIn("cyd@example.org", self.inbox())
 
 
 class SmtpTest(unittest.TestCase):
@@ -158,8 +250,8 @@ class SmtpTest(unittest.TestCase):
         failed = wait_for(lambda: [m for m in self.received() if "#%d failed" % bad in m["Subject"]], "the failure mail")
         self.assertIn("could not be scored", failed[0].get_content())
         r = ana.request("PUT", "/api/v1/me/notifications", json_body={"submissions": False})
-        self.assertEqual((r.status, r.json()), (200, {"submissions": False}))
-        self.assertEqual(ana.get("/api/v1/me/notifications").json(), {"submissions": False})
+        self.assertEqual((r.status, r.json()), (200, {"submissions": False, "news": True}))
+        self.assertEqual(ana.get("/api/v1/me/notifications").json(), {"submissions": False, "news": True})
         self.assertEqual(ana.request("PUT", "/api/v1/me/notifications", json_body={"submissions": 1}).status, 400)
         third = ana.upload(harness.sample_submission()).json()["id"]
         ana.wait_done(third)

@@ -42,8 +42,12 @@ await run('account', async ({ url, page, shot, mailDir }) => {
   assert(await box.isChecked(), 'result mails are on by default');
   await box.uncheck();
   await page.locator('#mail-settings-status .alert-ok').waitFor();
+  const news = page.getByLabel(/Mail me the news of my challenges/);
+  assert(await news.isChecked(), 'news mails are on by default');
+  await news.uncheck();
+  await page.locator('#mail-settings-status .alert-ok', { hasText: 'No more news' }).waitFor();
   const saved = await page.evaluate(async () => (await fetch('/api/v1/me/notifications')).json());
-  assert(saved.submissions === false, `the setting is saved (${JSON.stringify(saved)})`);
+  assert(saved.submissions === false && saved.news === false, `the settings are saved (${JSON.stringify(saved)})`);
   await page.getByLabel('New e-mail address').fill('new-address@example.org');
   await page.getByLabel('Your password').first().fill('wrong password here');
   await page.getByRole('button', { name: 'Change the address' }).click();

@@ -42,18 +42,24 @@ async function main() {
     h('dt', { text: 'Role' }), h('dd', { text: full.role }),
     h('dt', { text: 'Member since' }), h('dd', {}, full.created_at ? timeEl(full.created_at) : '—'));
 
-  const box = $('#notify-submissions');
-  box.checked = (await api('GET', '/me/notifications')).submissions;
-  box.addEventListener('change', async () => {
-    const out = $('#mail-settings-status');
-    try {
-      const saved = await api('PUT', '/me/notifications', { json: { submissions: box.checked } });
-      ok(out, saved.submissions ? 'You will get a mail for each result.' : 'No more mails about your submissions.');
-    } catch (err) {
-      box.checked = !box.checked;
-      replace(out, errorBox(err, { what: 'Could not save the setting' }));
-    }
-  });
+  const settings = await api('GET', '/me/notifications');
+  for (const [key, id, on, off] of [
+    ['submissions', '#notify-submissions', 'You will get a mail for each result.', 'No more mails about your submissions.'],
+    ['news', '#notify-news', 'You will get the news of your challenges.', 'No more news by mail.'],
+  ]) {
+    const box = $(id);
+    box.checked = Boolean(settings[key]);
+    box.addEventListener('change', async () => {
+      const out = $('#mail-settings-status');
+      try {
+        const saved = await api('PUT', '/me/notifications', { json: { [key]: box.checked } });
+        ok(out, saved[key] ? on : off);
+      } catch (err) {
+        box.checked = !box.checked;
+        replace(out, errorBox(err, { what: 'Could not save the setting' }));
+      }
+    });
+  }
 
   onSubmit($('#email-form'), $('#email-status'), async () => {
     const saved = await api('PUT', '/me/email', { json: { email: $('#new-email').value.trim(), password: $('#email-password').value } });
