@@ -52,6 +52,7 @@ static const struct {
   [APP_INPUTS_MISMATCH] = {409, "inputs_mismatch"},
   [APP_STABILITY_UNAVAILABLE] = {409, "stability_unavailable"},
   [APP_INVALID_TOKEN] = {400, "invalid_token"},
+  [APP_EMAIL_UNVERIFIED] = {403, "email_unverified"},
 };
 
 int app_status_http(enum app_status s)

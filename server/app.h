@@ -48,6 +48,7 @@ enum app_status {
   APP_INPUTS_MISMATCH,
   APP_STABILITY_UNAVAILABLE,
   APP_INVALID_TOKEN,
+  APP_EMAIL_UNVERIFIED,
   APP_STATUS_COUNT
 };
 
@@ -86,6 +87,7 @@ struct app_config {
   char mail_from[256];                /* the From address */
   char mail_dir[APP_PATH_MAX];        /* --mail-dir */
   char public_url[256];               /* the address participants use, for links in mails */
+  int verify_email;                   /* --verify-email: a new participant confirms the address before taking part */
   char test_clock[APP_PATH_MAX];      /* tests only: file holding "now", "" for the system clock */
   char test_ready_file[APP_PATH_MAX]; /* tests only: the API answers 503 "starting" until this file exists */
 };

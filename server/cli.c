@@ -30,6 +30,7 @@ void cli_usage(void)
          "                 [--smtp smtp://HOST:587 [--smtp-user U --smtp-password-file F]] [--mail-from ADDR]\n"
          "                 [--mail-dir DIR]   (each mail written there instead: development, tests)\n"
          "                 [--public-url URL]   (the address in mails' links; default http://LISTEN)\n"
+         "                 [--verify-email]   (new participants confirm their address before taking part)\n"
          "                 [--test-clock FILE]   (tests only: read \"now\" from FILE)\n"
          "                 [--test-ready-file FILE]   (tests only: the API stays \"starting\" until FILE exists)\n"
          "  concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
@@ -168,6 +169,8 @@ int cli_serve(int argc, char **argv)
       rc = opt_value(argc, argv, &i, cfg.mail_dir, sizeof(cfg.mail_dir));
     } else if (strcmp(a, "--public-url") == 0) {
       rc = opt_value(argc, argv, &i, cfg.public_url, sizeof(cfg.public_url));
+    } else if (strcmp(a, "--verify-email") == 0) {
+      cfg.verify_email = 1;
     } else if (strcmp(a, "--secure-cookies") == 0) {
       cfg.secure_cookies = 1;
     } else if (strcmp(a, "--insecure-no-sandbox") == 0) {

@@ -303,6 +303,17 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  kind TEXT NOT NULL CHECK(kind IN ('opens','closes')),"
   "  sent_at INTEGER NOT NULL,"
   "  PRIMARY KEY(challenge_id, phase, kind));",
+  /* 16: address verification (issue 16, serve --verify-email): when an address was confirmed (accounts made before
+   * count as confirmed), and the links sent to confirm one (hashed, single use, expiring) */
+  "ALTER TABLE users ADD COLUMN email_verified_at INTEGER;"
+  "UPDATE users SET email_verified_at=created_at;"
+  "CREATE TABLE email_verifications("
+  "  token_hash TEXT PRIMARY KEY,"
+  "  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+  "  email TEXT NOT NULL,"
+  "  created_at INTEGER NOT NULL,"
+  "  expires_at INTEGER NOT NULL,"
+  "  used_at INTEGER);",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -636,7 +647,9 @@ enum app_status db_user_create(sqlite3 *db, const char *username, const char *em
                                const char *pw_hash, int64_t *id)
 {
   enum app_status s = APP_INTERNAL;
-  sqlite3_stmt *st = dbi_prepare(db, "INSERT INTO users(username,email,role,pw_hash,created_at) VALUES(?,?,?,?,?)");
+  /* confirmed from the start: serve --verify-email asks a new participant to confirm it (db_mail.c) */
+  sqlite3_stmt *st = dbi_prepare(
+    db, "INSERT INTO users(username,email,role,pw_hash,created_at,email_verified_at) VALUES(?1,?2,?3,?4,?5,?5)");
   if (st == NULL)
     return APP_INTERNAL;
   dbi_bind_text(st, 1, username);

@@ -416,3 +416,85 @@ int db_announce(sqlite3 *db, int64_t challenge_id, const char *slug, const char 
   json_decref(details);
   return dbi_finish(db, s) == APP_OK ? n : -1;
 }
+
+int db_verify_begin(sqlite3 *db, int64_t user_id, const char *token_hash, int64_t now, char *email, size_t n)
+{
+  int r = -1;
+  if (dbi_begin(db) != APP_OK)
+    return -1;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.email, (SELECT count(*) FROM email_verifications v WHERE "
+                                     "v.user_id=u.id AND v.created_at>?2-3600) FROM users u WHERE u.id=?1");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, user_id);
+  sqlite3_bind_int64(st, 2, now);
+  if (sqlite3_step(st) != SQLITE_ROW)
+    goto out;
+  util_strlcpy(email, dbi_col_text(st, 0), n);
+  int recent = sqlite3_column_int(st, 1);
+  sqlite3_finalize(st);
+  st = NULL;
+  if (recent >= RESET_PER_USER_PER_HOUR || email[0] == '\0') {
+    r = 0;
+    goto out;
+  }
+  /* the account counts as unconfirmed until the link comes back */
+  st = dbi_prepare(db, "UPDATE users SET email_verified_at=NULL WHERE id=?");
+  if (st == NULL)
+    goto out;
+  sqlite3_bind_int64(st, 1, user_id);
+  if (dbi_step_done(db, st) != 0)
+    goto out;
+  sqlite3_finalize(st);
+  st = dbi_prepare(db, "INSERT INTO email_verifications(token_hash,user_id,email,created_at,expires_at) "
+                       "VALUES(?,?,?,?,?)");
+  if (st == NULL)
+    goto out;
+  dbi_bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, user_id);
+  dbi_bind_text(st, 3, email);
+  sqlite3_bind_int64(st, 4, now);
+  sqlite3_bind_int64(st, 5, now + VERIFY_TTL_S);
+  r = dbi_step_done(db, st) == 0 ? 1 : -1;
+out:
+  sqlite3_finalize(st);
+  return dbi_finish(db, r >= 0 ? APP_OK : APP_INTERNAL) == APP_OK ? r : -1;
+}
+
+enum app_status db_verify_finish(sqlite3 *db, const char *token_hash, int64_t now)
+{
+  /* the link confirms the address it was sent to, and only while that is still the account's address */
+  sqlite3_stmt *st = dbi_prepare(
+    db, "UPDATE users SET email_verified_at=?2 WHERE id=(SELECT v.user_id FROM email_verifications v JOIN users u ON "
+        "u.id=v.user_id WHERE v.token_hash=?1 AND v.used_at IS NULL AND v.expires_at>?2 AND v.email=u.email)");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, now);
+  int rc = dbi_step_done(db, st);
+  int changed = sqlite3_changes(db);
+  sqlite3_finalize(st);
+  if (rc != 0)
+    return APP_INTERNAL;
+  if (changed == 0)
+    return APP_INVALID_TOKEN;
+  st = dbi_prepare(db, "UPDATE email_verifications SET used_at=?2 WHERE token_hash=?1");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, token_hash);
+  sqlite3_bind_int64(st, 2, now);
+  rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+int db_email_verified(sqlite3 *db, int64_t user_id)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT email_verified_at IS NOT NULL FROM users WHERE id=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, user_id);
+  int r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+  sqlite3_finalize(st);
+  return r;
+}

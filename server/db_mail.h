@@ -14,6 +14,7 @@
 #define MAIL_MAX_ATTEMPTS 12      /* then the mail is given up (its last error kept) */
 #define RESET_TTL_S 3600          /* a password-reset link works for an hour */
 #define RESET_PER_USER_PER_HOUR 3 /* more requests send nothing more (the answer does not say so) */
+#define VERIFY_TTL_S (2 * 86400)  /* a link confirming an address works for two days */
 
 /* Queues a mail to TO at NOW. APP_OK or APP_INTERNAL. TO, SUBJECT: one line each (checked by the caller). */
 enum app_status db_mail_queue(sqlite3 *db, const char *to, const char *subject, const char *body, int64_t now);
@@ -63,6 +64,17 @@ int db_phase_reminders(sqlite3 *db, const char *base_url, int64_t now);
 /* Queues the mail telling the submitter of SUBMISSION_ID how it ended (scored or failed), when they want it, it was
  * not a smoke run, and they have an address. BASE_URL: the server's public address for the link. */
 enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, const char *base_url, int64_t now);
+
+/* ---- address verification (serve --verify-email) ---- */
+
+/* Stores TOKEN_HASH to confirm USER_ID's current address (into EMAIL, size N), which counts as unconfirmed until
+ * then. 1 when a link is to be mailed, 0 when the account asked 3 times in the hour (or has no address), -1. */
+int db_verify_begin(sqlite3 *db, int64_t user_id, const char *token_hash, int64_t now, char *email, size_t n);
+/* Confirms the address TOKEN_HASH was sent to, if the link is unused, unexpired and the address is still the
+ * account's. APP_OK, APP_INVALID_TOKEN, APP_INTERNAL. */
+enum app_status db_verify_finish(sqlite3 *db, const char *token_hash, int64_t now);
+/* 1 when USER_ID's address is confirmed, 0 when not, -1 on a fault. */
+int db_email_verified(sqlite3 *db, int64_t user_id);
 
 /* ---- the account's own page (they live here with the account's mail settings) ---- */
 

@@ -24,6 +24,28 @@ static const char *field_or_reply(struct req *r, const char *name, size_t max)
   return v;
 }
 
+/* Mails USER_ID (named USER) a link confirming its address, when the server asks for confirmed addresses. 1 sent,
+ * 0 not (3 an hour), -1 on a fault. */
+static int send_verification(struct req *r, int64_t user_id, const char *user)
+{
+  char secret[AUTH_TOKEN_MAX], hash[65], email[320], body[1200];
+  if (auth_new_secret(secret) != 0)
+    return -1;
+  auth_secret_hash(secret, hash);
+  int64_t now = app_now();
+  int got = db_verify_begin(r->db, user_id, hash, now, email, sizeof(email));
+  if (got != 1 || !mail_address_ok(email))
+    return got < 0 ? -1 : 0;
+  snprintf(body, sizeof(body),
+           "Hello %s,\n\nconfirm that this address is yours to take part in challenges on concours (the link works "
+           "for two days):\n\n  %s/verify.html#token=%s\n\nIf you did not make this account, do nothing.\n",
+           user, r->cfg->public_url, secret);
+  if (db_mail_queue(r->db, email, "Confirm your address for concours", body, now) != APP_OK)
+    return -1;
+  mail_notify();
+  return 1;
+}
+
 void h_users_create(struct req *r)
 {
   char hash[AUTH_HASH_MAX];
@@ -58,6 +80,8 @@ void h_users_create(struct req *r)
     http_reply_error(r, s, s == APP_USERNAME_TAKEN ? "this username is taken" : "could not create the account");
     return;
   }
+  if (r->cfg->verify_email && send_verification(r, id, username) < 0)
+    fprintf(stderr, "concours: could not mail the confirmation link of %s\n", username);
   http_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "username", username));
 }
 
@@ -136,6 +160,8 @@ void h_me(struct req *r)
     util_iso8601(created, at);
   json_t *o = json_pack("{s:I,s:s,s:s,s:n,s:s,s:s}", "id", (json_int_t)r->user.id, "username", r->user.username, "role",
                         app_role_name(r->user.role), "team", "email", email, "created_at", at);
+  if (o != NULL)
+    json_object_set_new(o, "email_verified", json_boolean(db_email_verified(r->db, r->user.id) == 1));
   /* The browser may reload and lose the CSRF token it got at login: give it back to its own session only. */
   if (o != NULL && r->via_cookie)
     json_object_set_new(o, "csrf_token", json_string(r->csrf));
@@ -334,6 +360,9 @@ void h_me_email(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not change the address");
     return;
   }
+  if (r->cfg->verify_email && r->user.role == ROLE_PARTICIPANT &&
+      send_verification(r, r->user.id, r->user.username) < 0)
+    fprintf(stderr, "concours: could not mail the confirmation link of %s\n", r->user.username);
   http_reply_json(r, 200, json_pack("{s:s}", "email", email));
 }
 
@@ -351,4 +380,46 @@ void h_me_delete(struct req *r)
     return;
   }
   http_reply_empty(r, 204, "Set-Cookie: concours_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict\r\n");
+}
+
+/* POST /api/v1/email-verification → 202: the link confirming your address is mailed again (3 links an hour in all);
+ * 200 when it is confirmed already. */
+void h_verify_resend(struct req *r)
+{
+  if (!r->cfg->verify_email) {
+    http_reply_error(r, APP_BAD_REQUEST, "this server does not ask for confirmed addresses");
+    return;
+  }
+  int verified = db_email_verified(r->db, r->user.id);
+  if (verified == 1) {
+    http_reply_json(r, 200, json_pack("{s:s}", "message", "Your address is already confirmed."));
+    return;
+  }
+  if (verified < 0 || send_verification(r, r->user.id, r->user.username) < 0) {
+    http_reply_error(r, APP_INTERNAL, "could not send the link");
+    return;
+  }
+  http_reply_json(r, 202,
+                  json_pack("{s:s}", "message",
+                            "A link to confirm your address was mailed to it (at most 3 "
+                            "an hour). It works for two days."));
+}
+
+/* POST /api/v1/email-verification/confirm {"token"} → 204: the address the link was sent to is confirmed. */
+void h_verify_confirm(struct req *r)
+{
+  char hash[65];
+  const char *token = field_or_reply(r, "token", AUTH_TOKEN_MAX - 1);
+  if (token == NULL)
+    return;
+  auth_secret_hash(token, hash);
+  enum app_status s = db_verify_finish(r->db, hash, app_now());
+  if (s != APP_OK) {
+    http_reply_error(r, s,
+                     s == APP_INVALID_TOKEN ? "this link is unknown, used, expired or for another address: ask for a "
+                                              "new one"
+                                            : "could not confirm the address");
+    return;
+  }
+  http_reply_empty(r, 204, NULL);
 }

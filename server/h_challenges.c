@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "def.h"
+#include "db_mail.h"
 #include "handlers.h"
 #include "store.h"
 #include "util.h"
@@ -160,6 +161,12 @@ void h_terms_accept(struct req *r)
   }
   if (json_integer_value(v) != c.terms_version) {
     http_reply_error(r, APP_TERMS_OUTDATED, "the current terms are version %d", c.terms_version);
+    return;
+  }
+  if (r->cfg->verify_email && r->user.role == ROLE_PARTICIPANT && db_email_verified(r->db, r->user.id) != 1) {
+    http_reply_error(r, APP_EMAIL_UNVERIFIED,
+                     "confirm your e-mail address first: follow the link mailed to it (your account page sends "
+                     "it again)");
     return;
   }
   if (db_terms_accept(r->db, &r->user, &c, app_now()) != APP_OK) {

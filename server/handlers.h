@@ -19,6 +19,8 @@ void h_me_password(struct req *r);
 void h_me_email(struct req *r);
 void h_me_delete(struct req *r);
 void h_announce(struct req *r);
+void h_verify_resend(struct req *r);
+void h_verify_confirm(struct req *r);
 void h_token_revoke(struct req *r);
 
 /* h_challenges.c */

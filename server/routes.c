@@ -36,6 +36,8 @@ static const struct route routes[] = {
   {"POST", "tokens", AUTH_USER, ROLES_ANY, 1, h_tokens_create},
   {"GET", "tokens", AUTH_USER, ROLES_ANY, 0, h_tokens_list},
   {"POST", "password-reset", AUTH_NONE, ROLES_ANY, 1, h_password_reset},
+  {"POST", "email-verification", AUTH_USER, ROLES_ANY, 0, h_verify_resend},
+  {"POST", "email-verification/confirm", AUTH_NONE, ROLES_ANY, 1, h_verify_confirm},
   {"POST", "password-reset/confirm", AUTH_NONE, ROLES_ANY, 1, h_password_reset_confirm},
   {"PUT", "me/password", AUTH_USER, ROLES_ANY, 1, h_me_password},
   {"PUT", "me/email", AUTH_USER, ROLES_ANY, 1, h_me_email},

@@ -198,6 +198,69 @@ class NewsTest(unittest.TestCase):
         self.assertNotIn("cyd@example.org", self.inbox())
 
 
+class VerifyTest(unittest.TestCase):
+    """serve --verify-email: a new participant confirms the address (the link mailed at registration) before
+    accepting any terms; a new address needs confirming again; staff made by `concours user add` need nothing."""
+
+    def setUp(self):
+        self.maildir = tempfile.mkdtemp(prefix="concours-verify-")
+        self.server = harness.Server(extra_args=["--mail-dir", self.maildir, "--verify-email"])
+        self.server.start()
+
+    def tearDown(self):
+        self.server.stop(check=False)
+        shutil.rmtree(self.maildir, ignore_errors=True)
+
+    def links(self, to):
+        found = []
+        for name in sorted(n for n in os.listdir(self.maildir) if n.endswith(".eml")):
+            with open(os.path.join(self.maildir, name), "rb") as f:
+                m = email.message_from_bytes(f.read(), policy=email.policy.default)
+            if m["To"] == to:
+                found.append(re.search(r"verify\.html#token=(\S+)", m.get_content()).group(1))
+        return found
+
+    def test_an_address_is_confirmed_before_taking_part(self):
+        c = self.server.client()
+        self.assertEqual(c.register("vera").status, 201)
+        self.assertEqual(c.login("vera").status, 200)
+        self.assertFalse(c.get("/api/v1/me").json()["email_verified"])
+        token = wait_for(lambda: self.links("vera@example.org"), "the confirmation link")[0]
+        r = c.accept_terms()
+        self.assertEqual((r.status, r.json()["error"]["code"]), (403, "email_unverified"), r)
+        anon = self.server.client()
+        r = anon.request("POST", "/api/v1/email-verification/confirm", json_body={"token": token[:-2] + "zz"})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (400, "invalid_token"))
+        self.assertEqual(anon.request("POST", "/api/v1/email-verification/confirm",
+                                      json_body={"token": token}).status, 204)
+        self.assertTrue(c.get("/api/v1/me").json()["email_verified"])
+        self.assertEqual(c.accept_terms().status, 204)
+        self.assertEqual(anon.request("POST", "/api/v1/email-verification/confirm",
+                                      json_body={"token": token}).status, 400)  # used
+        # a new address: unconfirmed until its own link comes back; the old link cannot confirm it
+        r = c.request("PUT", "/api/v1/me/email", json_body={"email": "vera2@example.org", "password": harness.PASSWORD})
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(c.get("/api/v1/me").json()["email_verified"])
+        wait_for(lambda: self.links("vera2@example.org"), "the new link")
+        # the link again: three links an hour in all (registration, the change, one more); the answer is the same
+        for _ in range(2):
+            self.assertEqual(c.request("POST", "/api/v1/email-verification").status, 202)
+        wait_for(lambda: len(self.links("vera2@example.org")) == 2, "one more link")
+        time.sleep(2)
+        links = self.links("vera2@example.org")
+        self.assertEqual(len(links), 2)
+        self.assertEqual(self.server.client().request("POST", "/api/v1/email-verification/confirm",
+                                                      json_body={"token": links[-1]}).status, 204)
+        self.assertTrue(c.get("/api/v1/me").json()["email_verified"])
+        r = c.request("POST", "/api/v1/email-verification")
+        self.assertEqual((r.status, r.json()["message"]), (200, "Your address is already confirmed."))
+        # staff accounts made on the command line are confirmed
+        self.server.add_user("oscar", "organizer")
+        o = self.server.client()
+        self.assertEqual(o.login("oscar").status, 200)
+        self.assertTrue(o.get("/api/v1/me").json()["email_verified"])
+
+
 class SmtpTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="concours-smtp-")

@@ -41,12 +41,13 @@ function bundleCopy(source, tmp, edit, extra = []) {
 
 // Starts `concours serve` and resolves once it prints its URL. With `clockFile`, the server reads "now"
 // from that file (--test-clock, docs/api.md "Clock").
-async function startServer(binary, source, tmp, edit, clockFile, extra) {
+async function startServer(binary, source, tmp, edit, clockFile, extra, more = []) {
   const challenges = bundleCopy(source, tmp, edit, extra);
   const data = path.join(tmp, 'data');
   const args = ['serve', '--data', data, '--listen', '127.0.0.1:0', '--challenges', challenges, '--workers', '1',
     '--mail-dir', path.join(tmp, 'mails')]; // each mail a file: tests read them (mailDir)
   if (clockFile) args.push('--test-clock', clockFile);
+  args.push(...more);
   if (fs.existsSync(path.join(source, 'web'))) args.push('--web', path.join(source, 'web'));
   log('starting', binary, args.join(' '));
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: source });
@@ -93,7 +94,7 @@ async function stopServer(child) {
 // ctx: {url, page, context, browser, api, shot(name), out, source, tmp, fail(msg), problems, setClock(when),
 //       staff(username, role)}
 // `testClock` (a time: ISO string or Date) starts the server on a test clock that setClock() moves.
-export async function run(name, body, { editBundle, testClock, extraBundles } = {}) {
+export async function run(name, body, { editBundle, testClock, extraBundles, serverArgs = [] } = {}) {
   if (!fs.existsSync(CHROMIUM)) {
     console.log(`SKIP: ${CHROMIUM} is not installed (apt-get install chromium)`);
     process.exit(SKIP);
@@ -123,7 +124,7 @@ export async function run(name, body, { editBundle, testClock, extraBundles } = 
       log('clock set to', new Date(when).toISOString());
     };
     if (clockFile) setClock(testClock);
-    server = await startServer(path.resolve(opts.concours), path.resolve(opts.source), tmp, editBundle, clockFile, extraBundles);
+    server = await startServer(path.resolve(opts.concours), path.resolve(opts.source), tmp, editBundle, clockFile, extraBundles, serverArgs);
     const staff = (username, role) => addUser(path.resolve(opts.concours), path.join(tmp, 'data'), username, role);
     browser = await chromium.launch({
       executablePath: CHROMIUM,

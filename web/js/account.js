@@ -24,6 +24,22 @@ function onSubmit(form, box, action) {
   });
 }
 
+// Mails the confirmation link again (the server asks for confirmed addresses: docs/mail.md).
+function resendButton() {
+  const b = h('button', { type: 'button', class: 'button small', text: 'Send the link again' });
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      const answer = await api('POST', '/email-verification');
+      ok($('#mail-settings-status'), answer.message);
+    } catch (err) {
+      replace($('#mail-settings-status'), errorBox(err, { what: 'Not sent' }));
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
 async function main() {
   await initNav();
   const status = $('#page-status');
@@ -38,7 +54,8 @@ async function main() {
   $('#account-body').hidden = false;
   replace($('#facts'),
     h('dt', { text: 'Username' }), h('dd', {}, h('bdi', { text: full.username })),
-    h('dt', { text: 'E-mail' }), h('dd', { id: 'current-email' }, h('bdi', { text: full.email || '—' })),
+    h('dt', { text: 'E-mail' }), h('dd', { id: 'current-email' }, h('bdi', { text: full.email || '—' }),
+      full.email_verified ? null : [' ', h('span', { class: 'badge badge-warn', text: 'not confirmed' }), ' ', resendButton()]),
     h('dt', { text: 'Role' }), h('dd', { text: full.role }),
     h('dt', { text: 'Member since' }), h('dd', {}, full.created_at ? timeEl(full.created_at) : '—'));
 
