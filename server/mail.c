@@ -65,7 +65,8 @@ char *mail_message(const char *from, const char *to, const char *subject, const 
   gmtime_r(&t, &tm);
   strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
   /* the body with CRLF line ends, and a lone "." line doubled (SMTP's end of data) */
-  size_t blen = strlen(body), cap = blen * 2 + strlen(subj != NULL ? subj : "") + 1024;
+  size_t blen = strlen(body);
+  size_t cap = blen * 2 + strlen(subj != NULL ? subj : "") + 2 * strlen(from) + strlen(to) + 1024;
   char *out = subj != NULL ? malloc(cap) : NULL;
   if (out == NULL) {
     free(subj);
@@ -78,7 +79,11 @@ char *mail_message(const char *from, const char *to, const char *subject, const 
                     "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n\r\n",
                     from, to, subj, date, (long long)id, (long long)now, domain);
   free(subj);
-  size_t o = at > 0 ? (size_t)at : 0;
+  if (at < 0 || (size_t)at + 4 >= cap) { /* the headers never fill the buffer (CAP counts them); should they: none */
+    free(out);
+    return NULL;
+  }
+  size_t o = (size_t)at;
   int line_start = 1;
   for (size_t i = 0; i < blen && o + 4 < cap; i++) {
     if (line_start && body[i] == '.')
