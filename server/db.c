@@ -877,32 +877,37 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u, char *scope, size_t scopelen)
+/* A token's user and scope (fill_user_row), and in column 4 whether its "last used" mark is a minute old. */
+struct token_fill {
+  struct user_row r;
+  int *stale;
+};
+
+static int fill_token_row(sqlite3_stmt *st, void *arg)
 {
-  struct user_row r = {u, scope, scopelen};
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,t.scope FROM api_tokens t JOIN users u ON "
-                                     "u.id=t.user_id WHERE t.token_hash=?");
-  if (st != NULL)
+  struct token_fill *f = arg;
+  *f->stale = sqlite3_column_int(st, 4) != 0;
+  return fill_user_row(st, &f->r);
+}
+
+enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *scope,
+                              size_t scopelen, int *stale)
+{
+  struct token_fill f = {{u, scope, scopelen}, stale};
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,t.scope,(t.last_used_at IS NULL OR "
+                                     "t.last_used_at<=?2-60) FROM api_tokens t JOIN users u ON u.id=t.user_id "
+                                     "WHERE t.token_hash=?1");
+  if (st != NULL) {
     dbi_bind_text(st, 1, token_hash);
-  enum app_status s = dbi_row(db, st, fill_user_row, &r, "token lookup");
+    sqlite3_bind_int64(st, 2, now);
+  }
+  enum app_status s = dbi_row(db, st, fill_token_row, &f, "token lookup");
   return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
 }
 
 enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now)
 {
-  /* a read first: most requests find the mark fresh, and a read takes no write lock */
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM api_tokens WHERE token_hash=?1 AND "
-                                     "(last_used_at IS NULL OR last_used_at<=?2-60)");
-  if (st == NULL)
-    return APP_INTERNAL;
-  dbi_bind_text(st, 1, token_hash);
-  sqlite3_bind_int64(st, 2, now);
-  int stale = sqlite3_step(st) == SQLITE_ROW;
-  sqlite3_finalize(st);
-  if (!stale)
-    return APP_OK;
-  st = dbi_prepare(db, "UPDATE api_tokens SET last_used_at=?2 WHERE token_hash=?1 AND "
-                       "(last_used_at IS NULL OR last_used_at<=?2-60)");
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE api_tokens SET last_used_at=?2 WHERE token_hash=?1");
   if (st == NULL)
     return APP_INTERNAL;
   dbi_bind_text(st, 1, token_hash);

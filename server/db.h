@@ -79,10 +79,12 @@ enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now
 enum app_status db_session_delete(sqlite3 *db, const char *token_hash);
 enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, const char *scope,
                                 const char *token_hash, int64_t now, int64_t *id);
-/* The user of the API token TOKEN_HASH, and its scope ("read" or "submit", size SCOPELEN). APP_UNAUTHORIZED when
- * there is none. */
-enum app_status db_token_user(sqlite3 *db, const char *token_hash, struct user *u, char *scope, size_t scopelen);
-/* Records that the token TOKEN_HASH was used at NOW (at most one write a minute per token). */
+/* The user of the API token TOKEN_HASH, its scope ("read" or "submit", size SCOPELEN), and *STALE: whether its
+ * "last used" mark is older than a minute at NOW (then db_token_touch). APP_UNAUTHORIZED when there is none. */
+enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *scope,
+                              size_t scopelen, int *stale);
+/* Records that the token TOKEN_HASH was used at NOW (the caller writes only when db_token_user said stale: most
+ * requests write nothing). */
 enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now);
 /* [{"id","name","created_at","last_used_at","scope"}] of USER_ID's API tokens, newest first (never their secrets); NULL on
  * a fault. The caller owns the array. */

@@ -267,10 +267,13 @@ static enum app_status authenticate(struct req *r)
     if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) >= AUTH_TOKEN_MAX)
       return APP_UNAUTHORIZED;
     auth_secret_hash(authz + 7, hash);
-    enum app_status s = db_token_user(r->db, hash, &r->user, r->token_scope, sizeof(r->token_scope));
+    int stale = 0;
+    int64_t now = app_now();
+    enum app_status s = db_token_user(r->db, hash, now, &r->user, r->token_scope, sizeof(r->token_scope), &stale);
     if (s == APP_OK) {
       r->authenticated = 1;
-      db_token_touch(r->db, hash, app_now()); /* "last used" on the token page; a failure only costs that */
+      if (stale)
+        db_token_touch(r->db, hash, now); /* "last used" on the token page, to the minute; a failure only costs that */
     }
     return s;
   }
