@@ -253,10 +253,9 @@ void h_password_reset(struct req *r)
     if (db_mail_queue(r->db, email, "Reset your concours password", body, now) == APP_OK)
       mail_notify();
   }
-  http_reply_json(r, 202,
-                  json_pack("{s:s}", "message",
-                            "If an account has this username or address, a link to choose a new password was "
-                            "mailed to it. It works once, within the hour."));
+  http_reply_message(r, 202,
+                     "If an account has this username or address, a link to choose a new password was "
+                     "mailed to it. It works once, within the hour.");
 }
 
 /* POST /api/v1/password-reset/confirm {"token","password"} → 204: the new password is set, the link used up and
@@ -392,17 +391,15 @@ void h_verify_resend(struct req *r)
   }
   int verified = db_email_verified(r->db, r->user.id);
   if (verified == 1) {
-    http_reply_json(r, 200, json_pack("{s:s}", "message", "Your address is already confirmed."));
+    http_reply_message(r, 200, "Your address is already confirmed.");
     return;
   }
   if (verified < 0 || send_verification(r, r->user.id, r->user.username) < 0) {
     http_reply_error(r, APP_INTERNAL, "could not send the link");
     return;
   }
-  http_reply_json(r, 202,
-                  json_pack("{s:s}", "message",
-                            "A link to confirm your address was mailed to it (at most 3 "
-                            "an hour). It works for two days."));
+  http_reply_message(r, 202,
+                     "A link to confirm your address was mailed to it (at most 3 an hour). It works for two days.");
 }
 
 /* POST /api/v1/email-verification/confirm {"token"} → 204: the address the link was sent to is confirmed. */

@@ -146,9 +146,11 @@ static void quota_reply(struct req *r, const struct phase *ph, const struct quot
              ph->name, q->used_today, q->max_per_day, (long long)((reset - now) / 3600),
              (long long)((reset - now) % 3600 / 60), at);
   snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n", (long long)(reset - now));
+  char text[sizeof(msg) * 2];
+  i18n_text(http_lang(r), msg, text, sizeof(text));
   http_reply_json_headers(r, 429,
-                          json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "quota_exceeded", "message", msg, "resets_at",
-                                    daily && !total ? json_string(at) : json_null()),
+                          json_pack("{s:{s:s,s:s,s:o}}", "error", "code", "quota_exceeded", "message", text,
+                                    "resets_at", daily && !total ? json_string(at) : json_null()),
                           daily && !total ? extra : NULL);
 }
 
@@ -330,6 +332,7 @@ void h_submissions_list(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not list the submissions");
     return;
   }
+  http_translate_errors(r, list);
   http_reply_json(r, 200, list);
 }
 
@@ -347,6 +350,7 @@ void h_submission_get(struct req *r)
     http_reply_error(r, s, s == APP_NOT_FOUND ? "no such submission" : "could not load the submission");
     return;
   }
+  http_translate_errors(r, o);
   http_reply_json(r, 200, o);
 }
 

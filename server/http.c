@@ -155,17 +155,59 @@ void http_reply_json(struct req *r, int status, json_t *body)
   http_reply_json_headers(r, status, body, NULL);
 }
 
+enum i18n_lang http_lang(const struct req *r)
+{
+  return i18n_pick(mg_get_header(r->conn, "Accept-Language"));
+}
+
 void http_reply_error_headers(struct req *r, int status, const char *code, const char *msg, const char *extra)
 {
-  http_reply_json_headers(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg), extra);
+  char text[1024];
+  i18n_text(http_lang(r), msg, text, sizeof(text));
+  http_reply_json_headers(r, status, json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", text), extra);
+}
+
+/* Translates the "message" of O's "error" object in place. */
+static void translate_error(json_t *o, enum i18n_lang lang)
+{
+  json_t *err = json_object_get(o, "error");
+  const char *m = json_string_value(json_object_get(err, "message"));
+  if (m == NULL)
+    return;
+  char *text = malloc(HTTP_MESSAGE_MAX);
+  if (text == NULL)
+    return;
+  i18n_text(lang, m, text, HTTP_MESSAGE_MAX);
+  json_object_set_new(err, "message", json_string(text));
+  free(text);
+}
+
+void http_translate_errors(const struct req *r, json_t *v)
+{
+  enum i18n_lang lang = http_lang(r);
+  size_t i;
+  json_t *o;
+  if (lang == I18N_EN)
+    return;
+  if (json_is_array(v))
+    json_array_foreach(v, i, o) translate_error(o, lang);
+  else
+    translate_error(v, lang);
 }
 
 void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...)
 {
-  char msg[512];
+  char msg[1024];
+  enum i18n_lang lang = http_lang(r);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  if (i18n_has(fmt) || lang == I18N_EN) {
+    vsnprintf(msg, sizeof(msg), i18n_format(lang, fmt), ap);
+  } else { /* a message made elsewhere ("%s"), or one the catalogue lacks: matched once written */
+    char en[1024];
+    vsnprintf(en, sizeof(en), fmt, ap);
+    i18n_text(lang, en, msg, sizeof(msg));
+  }
   va_end(ap);
   const char *extra = s == APP_RATE_LIMITED ? "Retry-After: 900\r\n" : NULL;
   /* A fault of a request that wrote while the disk is full is that, not a bug: an upload (any change) gets 507;
@@ -179,10 +221,15 @@ void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...)
       return;
     }
     s = APP_NO_SPACE;
-    snprintf(msg, sizeof(msg), "the server's disk is full: nothing was stored; try again later");
+    i18n_text(lang, "the server's disk is full: nothing was stored; try again later", msg, sizeof(msg));
   }
   http_reply_json_headers(r, app_status_http(s),
                           json_pack("{s:{s:s,s:s}}", "error", "code", app_status_code(s), "message", msg), extra);
+}
+
+void http_reply_message(struct req *r, int status, const char *text)
+{
+  http_reply_json(r, status, json_pack("{s:s}", "message", i18n_format(http_lang(r), text)));
 }
 
 void http_reply_empty(struct req *r, int status, const char *extra)

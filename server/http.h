@@ -11,6 +11,7 @@
 #include "app.h"
 #include "auth.h"
 #include "db.h"
+#include "i18n.h"
 
 #define HTTP_MAX_SEGMENTS 12
 #define HTTP_SEGMENT_MAX 256
@@ -40,10 +41,21 @@ struct req {
 
 /* Replies STATUS with BODY (a reference this function steals) as JSON. */
 void http_reply_json(struct req *r, int status, json_t *body);
-/* Replies the error S with a message (printf-style). */
+/* The language the request asks for (its Accept-Language; the pages send the one the reader chose). */
+enum i18n_lang http_lang(const struct req *r);
+/* The longest message a stored error may hold once translated (queue.c keeps 4 KiB of English). */
+#define HTTP_MESSAGE_MAX 8192
+/* Translates, for the request's language, the "error"."message" of the submission object V, or of each object of
+ * the array V (stored scorer messages, written in English). */
+void http_translate_errors(const struct req *r, json_t *v);
+/* Replies the error S with a message (printf-style), in the request's language (i18n.h): FMT is looked up in the
+ * catalogue, or the written message is. */
 void http_reply_error(struct req *r, enum app_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Replies an error with an explicit STATUS and CODE (for statuses outside app_status) and extra header lines. */
+/* Replies an error with an explicit STATUS and CODE (for statuses outside app_status) and extra header lines; MSG
+ * is translated like a written message (i18n_text). */
 void http_reply_error_headers(struct req *r, int status, const char *code, const char *msg, const char *extra);
+/* Replies STATUS with {"message": TEXT}, TEXT (a catalogue key) in the request's language. */
+void http_reply_message(struct req *r, int status, const char *text);
 /* Replies STATUS with no body (204), with optional EXTRA header lines ("Name: value\r\n...", or NULL). */
 void http_reply_empty(struct req *r, int status, const char *extra);
 /* Replies STATUS with BODY (steals) and extra header lines (e.g. Set-Cookie). */

@@ -20,6 +20,7 @@
 #include "bundle.h"
 #include "db.h"
 #include "http.h"
+#include "i18n.h"
 #include "mail.h"
 #include "queue.h"
 #include "sign.h"
@@ -209,15 +210,27 @@ static const char not_found_page[] =
   "<p>There is no page at this address. The link may be mistyped, or the page may have moved.</p>\n"
   "<p><a class=\"button primary\" href=\"/\">See the challenges</a></p>\n</main>\n</body>\n</html>\n";
 
+/* The same page for a reader whose Accept-Language prefers French. */
+static const char not_found_page_fr[] =
+  "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
+  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Page introuvable · "
+  "concours</title>\n"
+  "<link rel=\"stylesheet\" href=\"/style.css\">\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
+  "</head>\n<body>\n<main id=\"main\" class=\"not-found\">\n<h1>Page introuvable</h1>\n"
+  "<p>Il n’y a pas de page à cette adresse. Le lien est peut-être mal écrit, ou la page a changé de place.</p>\n"
+  "<p><a class=\"button primary\" href=\"/\">Voir les challenges</a></p>\n</main>\n</body>\n</html>\n";
+
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
   const struct mg_request_info *ri = mg_get_request_info(conn);
   const char *uri = ri != NULL ? ri->local_uri : NULL;
   if (status == 404 && uri != NULL && strncmp(uri, "/api/", 5) != 0) {
+    int fr = i18n_pick(mg_get_header(conn, "Accept-Language")) == I18N_FR;
     mg_printf(conn,
               "HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
-              "Cache-Control: no-cache\r\n%s\r\n\r\n%s",
-              sizeof(not_found_page) - 1, http_security_headers, not_found_page);
+              "Content-Language: %s\r\nVary: Accept-Language\r\nCache-Control: no-cache\r\n%s\r\n\r\n%s",
+              fr ? sizeof(not_found_page_fr) - 1 : sizeof(not_found_page) - 1, fr ? "fr" : "en", http_security_headers,
+              fr ? not_found_page_fr : not_found_page);
     return 0;
   }
   int too_large = status == 413 || (errmsg != NULL && strcasestr(errmsg, "too large") != NULL);
@@ -280,6 +293,13 @@ int server_run(struct app_config *cfg)
   /* Requests hold a connection only while they run: half the HTTP threads plus the workers is plenty, and
    * db_acquire waits for a free one beyond that. */
   int pool = cfg->http_threads / 2 + cfg->workers + 4;
+  char why[512];
+  size_t dropped = 0;
+  if (i18n_load(cfg->web_dir, &dropped, why, sizeof(why)) != 0)
+    fprintf(stderr, "concours: WARNING: no French messages: %s\n", why);
+  else if (dropped > 0)
+    fprintf(stderr, "concours: WARNING: %zu French message(s) dropped: their conversions differ from the English\n",
+            dropped);
   if (server_lock_data(cfg->data_dir) != 0)
     return 1;
   if (server_open_data(cfg, pool > 120 ? 120 : pool) != 0)

@@ -216,10 +216,37 @@ export async function loginThroughPage(page, user, hash = '') {
 // Logs in through login.html with ?next=`next` (a page name and query) and waits until the page is shown.
 export async function loginTo(page, user, next) {
   await page.goto(`/login.html?next=${encodeURIComponent(next)}`);
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  // by id, not by label: the page may be in French
+  await page.locator('#username').fill(user.username);
+  await page.locator('#password').fill(user.password);
+  await page.locator('#login-form button[type=submit]').click();
   await page.waitForURL((u) => `${u.pathname.slice(1)}${u.search}${u.hash}` === next);
+}
+
+// The actions of the page that stick out of the screen: [{what, left, right}] (inside a scrolling box is fine).
+export async function offScreen(page, width) {
+  return page.evaluate((w) => {
+    const bad = [];
+    const doc = document.documentElement;
+    if (doc.scrollWidth > w + 1) bad.push({ what: `the page is ${doc.scrollWidth} px wide`, left: 0, right: doc.scrollWidth });
+    for (const el of document.querySelectorAll('button, a.button, input, select, textarea, [role=button]')) {
+      const style = getComputedStyle(el);
+      const box = el.getBoundingClientRect();
+      if (style.visibility === 'hidden' || style.display === 'none' || box.width === 0 || box.height === 0) continue;
+      if (el.closest('dialog:not([open]), [hidden]')) continue;
+      let scroller = el.parentElement;
+      while (scroller && !['auto', 'scroll'].includes(getComputedStyle(scroller).overflowX)) scroller = scroller.parentElement;
+      const limit = scroller && scroller !== doc && scroller !== document.body ? scroller.getBoundingClientRect() : null;
+      // on a phone a wide table may scroll inside its box; on a laptop every action shows without scrolling
+      if (limit && limit.left >= -1 && limit.right <= w + 1) {
+        if (w < 600 || (box.left >= limit.left - 1 && box.right <= limit.right + 1)) continue;
+        bad.push({ what: `${el.outerHTML.slice(0, 100)} (clipped by its box)`, left: Math.round(box.left), right: Math.round(box.right) });
+        continue;
+      }
+      if (box.left < -1 || box.right > w + 1) bad.push({ what: el.outerHTML.slice(0, 120), left: Math.round(box.left), right: Math.round(box.right) });
+    }
+    return bad;
+  }, width);
 }
 
 // Creates an organizer, jury or admin account with `concours user add` → {username, password}.

@@ -4,35 +4,9 @@
 // laptop nothing is clipped by its box (the jury's Actions column was). Screenshots at both widths.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, assert, apiClient, loginTo, waitScored, say } from './lib.mjs';
+import { run, assert, apiClient, loginTo, waitScored, say, offScreen } from './lib.mjs';
 
 const SLUG = 'visiomel-demo';
-
-// The actions of the page that stick out of the screen: [{what, left, right}] (inside a scrolling box is fine).
-async function outside(page, width) {
-  return page.evaluate((w) => {
-    const bad = [];
-    const doc = document.documentElement;
-    if (doc.scrollWidth > w + 1) bad.push({ what: `the page is ${doc.scrollWidth} px wide`, left: 0, right: doc.scrollWidth });
-    for (const el of document.querySelectorAll('button, a.button, input, select, textarea, [role=button]')) {
-      const style = getComputedStyle(el);
-      const box = el.getBoundingClientRect();
-      if (style.visibility === 'hidden' || style.display === 'none' || box.width === 0 || box.height === 0) continue;
-      if (el.closest('dialog:not([open]), [hidden]')) continue;
-      let scroller = el.parentElement;
-      while (scroller && !['auto', 'scroll'].includes(getComputedStyle(scroller).overflowX)) scroller = scroller.parentElement;
-      const limit = scroller && scroller !== doc && scroller !== document.body ? scroller.getBoundingClientRect() : null;
-      // on a phone a wide table may scroll inside its box; on a laptop every action shows without scrolling
-      if (limit && limit.left >= -1 && limit.right <= w + 1) {
-        if (w < 600 || (box.left >= limit.left - 1 && box.right <= limit.right + 1)) continue;
-        bad.push({ what: `${el.outerHTML.slice(0, 100)} (clipped by its box)`, left: Math.round(box.left), right: Math.round(box.right) });
-        continue;
-      }
-      if (box.left < -1 || box.right > w + 1) bad.push({ what: el.outerHTML.slice(0, 120), left: Math.round(box.left), right: Math.round(box.right) });
-    }
-    return bad;
-  }, width);
-}
 
 await run('widths', async ({ url, browser, shot, staff, source }) => {
   const api = apiClient(url);
@@ -63,7 +37,9 @@ await run('widths', async ({ url, browser, shot, staff, source }) => {
       else await page.goto(where);
       await page.waitForLoadState('networkidle');
       await page.waitForTimeout(300); // the last renders after the data came
-      const bad = await outside(page, width);
+      // every text the page asked for is in the English catalogue too (tests/web/i18n.mjs: the French one)
+      for (const key of await page.evaluate(() => [...(window.concoursI18nMissing || [])])) problems.push(`${name}: no English for ${JSON.stringify(key)}`);
+      const bad = await offScreen(page, width);
       for (const b of bad) problems.push(`${name} at ${width} px: ${b.what} (${b.left}..${b.right})`);
       await shot(`${name}-${width}`, page);
       await context.close();

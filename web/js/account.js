@@ -3,6 +3,7 @@
 import { api, errorBox, getMe, loginHref } from './api.js';
 import { $, h, replace, timeEl } from './dom.js';
 import { initNav } from './nav.js';
+import { t } from './i18n.js';
 
 function ok(box, text) {
   replace(box, h('p', { class: 'alert alert-ok', role: 'status', text }));
@@ -17,7 +18,7 @@ function onSubmit(form, box, action) {
     try {
       await action();
     } catch (err) {
-      replace(box, errorBox(err, { what: 'Not done' }));
+      replace(box, errorBox(err, { what: t('Not done') }));
     } finally {
       button.disabled = false;
     }
@@ -26,14 +27,14 @@ function onSubmit(form, box, action) {
 
 // Mails the confirmation link again (the server asks for confirmed addresses: docs/mail.md).
 function resendButton() {
-  const b = h('button', { type: 'button', class: 'button small', text: 'Send the link again' });
+  const b = h('button', { type: 'button', class: 'button small', text: t('Send the link again') });
   b.addEventListener('click', async () => {
     b.disabled = true;
     try {
       const answer = await api('POST', '/email-verification');
       ok($('#mail-settings-status'), answer.message);
     } catch (err) {
-      replace($('#mail-settings-status'), errorBox(err, { what: 'Not sent' }));
+      replace($('#mail-settings-status'), errorBox(err, { what: t('Not sent') }));
       b.disabled = false;
     }
   });
@@ -49,20 +50,20 @@ async function main() {
   } catch (err) {
     return replace(status, errorBox(err));
   }
-  if (!me) return replace(status, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: 'Log in' }), ' to see your account.'));
+  if (!me) return replace(status, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: t('Log in') }), t(' to see your account.')));
   const full = await api('GET', '/me');
   $('#account-body').hidden = false;
   replace($('#facts'),
-    h('dt', { text: 'Username' }), h('dd', {}, h('bdi', { text: full.username })),
-    h('dt', { text: 'E-mail' }), h('dd', { id: 'current-email' }, h('bdi', { text: full.email || '—' }),
-      full.email_verified ? null : [' ', h('span', { class: 'badge badge-warn', text: 'not confirmed' }), ' ', resendButton()]),
-    h('dt', { text: 'Role' }), h('dd', { text: full.role }),
-    h('dt', { text: 'Member since' }), h('dd', {}, full.created_at ? timeEl(full.created_at) : '—'));
+    h('dt', { text: t('Username') }), h('dd', {}, h('bdi', { text: full.username })),
+    h('dt', { text: t('E-mail') }), h('dd', { id: 'current-email' }, h('bdi', { text: full.email || '—' }),
+      full.email_verified ? null : [' ', h('span', { class: 'badge badge-warn', text: t('not confirmed') }), ' ', resendButton()]),
+    h('dt', { text: t('Role') }), h('dd', { text: t(full.role) }),
+    h('dt', { text: t('Member since') }), h('dd', {}, full.created_at ? timeEl(full.created_at) : '—'));
 
   const settings = await api('GET', '/me/notifications');
   for (const [key, id, on, off] of [
-    ['submissions', '#notify-submissions', 'You will get a mail for each result.', 'No more mails about your submissions.'],
-    ['news', '#notify-news', 'You will get the news of your challenges.', 'No more news by mail.'],
+    ['submissions', '#notify-submissions', t('You will get a mail for each result.'), t('No more mails about your submissions.')],
+    ['news', '#notify-news', t('You will get the news of your challenges.'), t('No more news by mail.')],
   ]) {
     const box = $(id);
     box.checked = Boolean(settings[key]);
@@ -73,7 +74,7 @@ async function main() {
         ok(out, saved[key] ? on : off);
       } catch (err) {
         box.checked = !box.checked;
-        replace(out, errorBox(err, { what: 'Could not save the setting' }));
+        replace(out, errorBox(err, { what: t('Could not save the setting') }));
       }
     });
   }
@@ -82,16 +83,16 @@ async function main() {
     const saved = await api('PUT', '/me/email', { json: { email: $('#new-email').value.trim(), password: $('#email-password').value } });
     replace($('#current-email'), h('bdi', { text: saved.email }));
     $('#email-password').value = '';
-    ok($('#email-status'), `Mails now go to ${saved.email}.`);
+    ok($('#email-status'), t('Mails now go to {email}.', { email: saved.email }));
   });
   onSubmit($('#password-form'), $('#password-status'), async () => {
     await api('PUT', '/me/password', { json: { current: $('#current-password').value, password: $('#next-password').value } });
     $('#current-password').value = '';
     $('#next-password').value = '';
-    ok($('#password-status'), 'Your password is changed. Your other sessions have ended.');
+    ok($('#password-status'), t('Your password is changed. Your other sessions have ended.'));
   });
   onSubmit($('#delete-form'), $('#delete-status'), async () => {
-    if (!window.confirm('Delete your account for good? This cannot be undone.')) return;
+    if (!window.confirm(t('Delete your account for good? This cannot be undone.'))) return;
     await api('DELETE', '/me', { json: { password: $('#delete-password').value } });
     window.location.assign('index.html');
   });

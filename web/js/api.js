@@ -2,6 +2,7 @@
 // X-CSRF-Token header to state-changing requests, turns every error body {"error":{"code","message"}} into an
 // ApiError, and uploads files as the raw request body with progress events.
 import { h, here } from './dom.js';
+import { lang, t } from './i18n.js';
 
 const BASE = '/api/v1';
 const CSRF_KEY = 'concours.csrf';
@@ -35,7 +36,7 @@ export function setCsrfToken(token) {
 const CHANGES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 function requestHeaders(method, extra) {
-  const headers = { Accept: 'application/json', ...extra };
+  const headers = { Accept: 'application/json', 'Accept-Language': lang, ...extra };
   const token = csrfToken();
   if (CHANGES.has(method) && token) headers['X-CSRF-Token'] = token;
   return headers;
@@ -44,7 +45,7 @@ function requestHeaders(method, extra) {
 // Builds the ApiError for a non-2xx answer, whatever its body looks like.
 function errorFrom(status, text, retryAfter) {
   let code = `http_${status}`;
-  let message = `The server answered ${status}.`;
+  let message = t('The server answered {status}.', { status });
   let problems = null; // invalid_bundle lists every problem of the bundle
   let more = 0;
   let changes = null; // bundle_changed lists what a re-import would change
@@ -61,7 +62,7 @@ function errorFrom(status, text, retryAfter) {
     /* not JSON: keep the generic message */
   }
   if (code === 'csrf_failed' && !csrfToken()) {
-    message = 'Your browser session has lost its security token. Please log in again.';
+    message = t('Your browser session has lost its security token. Please log in again.');
   }
   const seconds = Number.parseInt(retryAfter ?? '', 10);
   const err = new ApiError(status, code, message, Number.isFinite(seconds) ? seconds : null);
@@ -76,7 +77,7 @@ function parseBody(status, text) {
   try {
     return JSON.parse(text);
   } catch {
-    throw new ApiError(status, 'bad_response', 'The server sent an answer this page cannot read.');
+    throw new ApiError(status, 'bad_response', t('The server sent an answer this page cannot read.'));
   }
 }
 
@@ -93,7 +94,7 @@ export async function api(method, path, { json, headers } = {}) {
     res = await fetch(BASE + path, init);
     text = await res.text();
   } catch {
-    throw new ApiError(0, 'network_error', 'Cannot reach the server. Check your connection and try again.');
+    throw new ApiError(0, 'network_error', t('Cannot reach the server. Check your connection and try again.'));
   }
   if (!res.ok) throw errorFrom(res.status, text, res.headers.get('Retry-After'));
   return parseBody(res.status, text);
@@ -122,8 +123,8 @@ export function upload(path, file, { headers = {}, onProgress } = {}) {
       }
     };
     xhr.onerror = () =>
-      reject(new ApiError(0, 'network_error', 'The upload was interrupted. Check your connection and try again.'));
-    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
+      reject(new ApiError(0, 'network_error', t('The upload was interrupted. Check your connection and try again.')));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', t('Upload cancelled.')));
     xhr.send(file);
   });
   return { promise, abort: () => xhr.abort() };
@@ -175,12 +176,12 @@ export function loginHref() {
 // A visible, announced error box for any error (ApiError or not).
 export function errorBox(err, { what } = {}) {
   const isApi = err instanceof ApiError;
-  const message = isApi ? err.message : 'Something went wrong in this page. Reload and try again.';
+  const message = isApi ? err.message : t('Something went wrong in this page. Reload and try again.');
   const box = h('div', { class: 'alert alert-error', role: 'alert' });
-  box.append(h('strong', { text: what ? `${what}: ` : 'Error: ' }), message);
-  if (isApi && err.retryAfter) box.append(` Try again in ${err.retryAfter} s.`);
+  box.append(h('strong', { text: what ? t('{what}: ', { what }) : t('Error: ') }), message);
+  if (isApi && err.retryAfter) box.append(t(' Try again in {n} s.', { n: err.retryAfter }));
   if (isApi && (err.status === 401 || err.code === 'csrf_failed')) {
-    box.append(' ', h('a', { href: loginHref(), text: 'Log in' }));
+    box.append(' ', h('a', { href: loginHref(), text: t('Log in') }));
   }
   if (isApi && err.code && err.status) box.append(' ', h('code', { class: 'err-code', text: err.code }));
   if (!isApi) console.error(err);

@@ -6,6 +6,7 @@ import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
 import { leaderboardView } from './leaderboard.js';
 import { teamView } from './team.js';
+import { t } from './i18n.js';
 
 const POLL_MS = 2000;
 const slug = new URLSearchParams(window.location.search).get('slug') || '';
@@ -33,12 +34,12 @@ function renderHead() {
   $('#summary').textContent = challenge.summary || '';
   const metric = challenge.metric || {};
   const facts = [
-    h('li', {}, 'Metric ', h('strong', { text: metric.name || '?' }), metric.higher_is_better ? ' (higher is better)' : ' (lower is better)'),
+    h('li', {}, t('Metric '), h('strong', { text: metric.name || '?' }), metric.higher_is_better ? t(' (higher is better)') : t(' (lower is better)')),
     challenge.phase
-      ? h('li', {}, h('span', { class: 'badge badge-open', text: 'open' }), ` ${challenge.phase} phase, closes `, challenge.ends_at ? timeEl(challenge.ends_at, { relative: true }) : 'never')
-      : h('li', {}, h('span', { class: 'badge badge-finished', text: 'closed' }), ' No phase is open now.'),
-    challenge.state === 'archived' ? h('li', {}, h('span', { class: 'badge badge-archived', text: 'archived' }), ' Read-only: the data and the leaderboard stay here; nobody can join, submit or change teams.') : null,
-    challenge.state === 'draft' ? h('li', {}, h('span', { class: 'badge badge-draft', text: 'draft' }), ' Only the staff of this challenge see it.') : null,
+      ? h('li', {}, h('span', { class: 'badge badge-open', text: t('open') }), t(' {phase} phase, closes ', { phase: challenge.phase }), challenge.ends_at ? timeEl(challenge.ends_at, { relative: true }) : t('never'))
+      : h('li', {}, h('span', { class: 'badge badge-finished', text: t('closed') }), t(' No phase is open now.')),
+    challenge.state === 'archived' ? h('li', {}, h('span', { class: 'badge badge-archived', text: t('archived') }), t(' Read-only: the data and the leaderboard stay here; nobody can join, submit or change teams.')) : null,
+    challenge.state === 'draft' ? h('li', {}, h('span', { class: 'badge badge-draft', text: t('draft') }), t(' Only the staff of this challenge see it.')) : null,
   ].filter(Boolean);
   replace($('#facts'), facts);
 }
@@ -46,10 +47,10 @@ function renderHead() {
 // The overview, the phases and the terms text change only with a new bundle: rendered once per page load.
 function renderOverview() {
   // The overview often starts with the title as "# …": the page already shows it as its <h1>.
-  const overview = String(challenge.overview || '_No overview._').replace(/^\s*#\s+(.*)\n/, (line, text) =>
+  const overview = String(challenge.overview || t('_No overview._')).replace(/^\s*#\s+(.*)\n/, (line, text) =>
     text.trim() === String(challenge.title || '').trim() ? '' : line);
   replace($('#overview-body'), renderMarkdown(overview, { headingOffset: 2 }));
-  const quota = (n) => (n ? String(n) : 'unlimited');
+  const quota = (n) => (n ? String(n) : t('unlimited'));
   replace(
     $('#phases tbody'),
     (challenge.phases || []).map((p) =>
@@ -59,19 +60,19 @@ function renderOverview() {
     ),
   );
   $('#terms-version').textContent = String(challenge.terms_version ?? '');
-  replace($('#terms-body'), renderMarkdown(challenge.terms || '_No terms._', { headingOffset: 2 }));
+  replace($('#terms-body'), renderMarkdown(challenge.terms || t('_No terms._'), { headingOffset: 2 }));
 }
 
 function renderTerms() {
   const box = $('#terms-action');
   if (!me) {
     $('#terms-details').open = true;
-    replace(box, section([h('a', { href: loginHref(), text: 'Log in' }), ' or ', h('a', { href: `register.html?next=${encodeURIComponent(here())}`, text: 'register' }), ' to accept the terms and take part.']));
+    replace(box, section([h('a', { href: loginHref(), text: t('Log in') }), t(' or '), h('a', { href: `register.html?next=${encodeURIComponent(here())}`, text: t('register') }), t(' to accept the terms and take part.')]));
   } else if (challenge.terms_accepted) {
-    replace(box, h('p', { class: 'alert alert-ok', text: `You accepted version ${challenge.terms_version} of the terms.` }));
+    replace(box, h('p', { class: 'alert alert-ok', text: t('You accepted version {v} of the terms.', { v: challenge.terms_version }) }));
   } else {
     $('#terms-details').open = true;
-    const button = h('button', { type: 'button', id: 'accept-terms', class: 'button primary', text: `I accept the terms (version ${challenge.terms_version})` });
+    const button = h('button', { type: 'button', id: 'accept-terms', class: 'button primary', text: t('I accept the terms (version {v})', { v: challenge.terms_version }) });
     const status = h('div');
     button.addEventListener('click', async () => {
       button.disabled = true;
@@ -80,11 +81,11 @@ function renderTerms() {
         await refresh();
         $('#data-h').scrollIntoView({ block: 'start' });
       } catch (err) {
-        replace(status, errorBox(err, { what: 'Could not record your acceptance' }));
+        replace(status, errorBox(err, { what: t('Could not record your acceptance') }));
         button.disabled = false;
       }
     });
-    replace(box, h('p', { text: 'You must accept these terms before you can download the data or submit.' }), button, status);
+    replace(box, h('p', { text: t('You must accept these terms before you can download the data or submit.') }), button, status);
   }
 }
 
@@ -94,30 +95,30 @@ function fileHref(name) {
 
 async function renderData() {
   const box = $('#data-body');
-  if (!me) return replace(box, section([h('a', { href: loginHref(), text: 'Log in' }), ' and accept the terms to see the data files.']));
-  if (!challenge.terms_accepted) return replace(box, section('Accept the terms above to see the data files.'));
+  if (!me) return replace(box, section([h('a', { href: loginHref(), text: t('Log in') }), t(' and accept the terms to see the data files.')]));
+  if (!challenge.terms_accepted) return replace(box, section(t('Accept the terms above to see the data files.')));
   let files;
   try {
     files = await api('GET', `${base}/files`);
   } catch (err) {
-    return replace(box, errorBox(err, { what: 'Could not list the files' }));
+    return replace(box, errorBox(err, { what: t('Could not list the files') }));
   }
-  if (!Array.isArray(files) || !files.length) return replace(box, section('This challenge has no data files.'));
+  if (!Array.isArray(files) || !files.length) return replace(box, section(t('This challenge has no data files.')));
   const rows = files.map((f) =>
     h('tr', {},
       h('th', { scope: 'row' }, h('bdi', { text: f.name })),
       h('td', { class: 'num', text: fmtBytes(f.size) }),
       h('td', {}, h('code', { class: 'hash', title: 'SHA-256', text: f.sha256 })),
-      h('td', {}, h('a', { class: 'button small', href: fileHref(f.name), download: String(f.name).split('/').pop(), text: 'Download' }, h('span', { class: 'visually-hidden', text: ` ${f.name}` })))),
+      h('td', {}, h('a', { class: 'button small', href: fileHref(f.name), download: String(f.name).split('/').pop(), text: t('Download') }, h('span', { class: 'visually-hidden', text: ` ${f.name}` })))),
   );
   replace(box, scrollBox(h('table', { class: 'files' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'File' }), h('th', { scope: 'col', class: 'num', text: 'Size' }), h('th', { scope: 'col', text: 'SHA-256' }), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Download' })))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('File') }), h('th', { scope: 'col', class: 'num', text: t('Size') }), h('th', { scope: 'col', text: 'SHA-256' }), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: t('Download') })))),
     h('tbody', {}, rows))),
-  h('p', { class: 'help' }, 'Check a download with ', h('code', { text: 'sha256sum FILE' }), '.'));
+  h('p', { class: 'help' }, t('Check a download with '), h('code', { text: 'sha256sum FILE' }), '.'));
 }
 
-function left(n, limit) {
-  return n === null || n === undefined ? 'unlimited' : `${n} left ${limit}`;
+function left(n, text) {
+  return n === null || n === undefined ? t('unlimited') : text;
 }
 
 function renderQuota() {
@@ -125,21 +126,21 @@ function renderQuota() {
   const box = $('#quota');
   if (!me || !challenge.phase || !q) return replace(box);
   replace(box, h('p', { class: 'quota' },
-    h('strong', { text: left(q.left_today, 'today') }), ` (${q.used_today ?? 0} used) · `,
-    h('strong', { text: left(q.left_total, 'in total') }), ` (${q.used_total ?? 0} used)`,
-    q.resets_at ? [' · daily quota resets ', timeEl(q.resets_at), ` (${fmtRelative(q.resets_at)})`] : null));
+    h('strong', { text: left(q.left_today, t('{n} left today', { n: q.left_today })) }), t(' ({n} used) · ', { n: q.used_today ?? 0 }),
+    h('strong', { text: left(q.left_total, t('{n} left in total', { n: q.left_total })) }), t(' ({n} used)', { n: q.used_total ?? 0 }),
+    q.resets_at ? [t(' · daily quota resets '), timeEl(q.resets_at), ` (${fmtRelative(q.resets_at)})`] : null));
 }
 
 function renderSubmitGate() {
   const gate = $('#submit-gate');
   const form = $('#submit-form');
   let msg = null;
-  if (!me) msg = [h('a', { href: loginHref(), text: 'Log in' }), ' to submit predictions.'];
-  else if (challenge.state === 'archived') msg = 'This challenge is archived: submissions are closed for good.';
-  else if (!challenge.terms_accepted) msg = 'Accept the terms to submit predictions.';
-  else if (!challenge.phase) msg = 'Submissions are closed: no phase is open now.';
-  else if (challenge.quota && challenge.quota.left_total === 0) msg = 'You have used all your submissions for this phase.';
-  else if (challenge.quota && challenge.quota.left_today === 0) msg = 'You have used today’s submissions. Come back after the reset.';
+  if (!me) msg = [h('a', { href: loginHref(), text: t('Log in') }), t(' to submit predictions.')];
+  else if (challenge.state === 'archived') msg = t('This challenge is archived: submissions are closed for good.');
+  else if (!challenge.terms_accepted) msg = t('Accept the terms to submit predictions.');
+  else if (!challenge.phase) msg = t('Submissions are closed: no phase is open now.');
+  else if (challenge.quota && challenge.quota.left_total === 0) msg = t('You have used all your submissions for this phase.');
+  else if (challenge.quota && challenge.quota.left_today === 0) msg = t('You have used today’s submissions. Come back after the reset.');
   if (!uploading) form.hidden = msg !== null;
   replace(gate, msg ? section(msg, 'alert alert-info') : null);
 }
@@ -153,17 +154,19 @@ function isCode() {
 // A code-execution challenge takes an archive of code, and offers smoke runs (docs/code.md).
 function renderSubmitKind() {
   if (!isCode()) return;
-  $('#submit-h').textContent = 'Submit code';
-  $('#submit-button').textContent = 'Upload and run';
+  $('#submit-h').textContent = t('Submit code');
+  $('#submit-button').textContent = t('Upload and run');
   const fileLabel = document.querySelector('label[for="file"]');
-  if (fileLabel) fileLabel.textContent = 'Code archive';
+  if (fileLabel) fileLabel.textContent = t('Code archive');
   $('#file').setAttribute('accept', '.zip,.tar,.tgz,.gz,application/zip,application/gzip');
   const max = challenge.submission.max_bytes;
-  $('#file-help').textContent = `A zip or tar.gz of your code with main.py at its root${max ? ` (at most ${fmtBytes(max)})` : ''}. It runs on the hidden test inputs; the file it writes is scored.`;
+  $('#file-help').textContent = max
+    ? t('A zip or tar.gz of your code with main.py at its root (at most {max}). It runs on the hidden test inputs; the file it writes is scored.', { max: fmtBytes(max) })
+    : t('A zip or tar.gz of your code with main.py at its root. It runs on the hidden test inputs; the file it writes is scored.');
   const smoke = !!challenge.submission.smoke;
   $('#smoke-button').hidden = !smoke;
   $('#smoke-help').hidden = !smoke;
-  if (smoke) $('#smoke-help').textContent = `A smoke test runs your code on the public sample, shows its whole log and costs no submission (${challenge.submission.smoke_per_day} a day).`;
+  if (smoke) $('#smoke-help').textContent = t('A smoke test runs your code on the public sample, shows its whole log and costs no submission ({n} a day).', { n: challenge.submission.smoke_per_day });
 }
 
 let logTimer = null;
@@ -177,7 +180,7 @@ async function showLog(id) {
   const body = $('#run-log-body');
   const state = $('#run-log-state');
   panel.hidden = false;
-  $('#run-log-h').textContent = `Log of #${id}`;
+  $('#run-log-h').textContent = t('Log of #{id}', { id });
   body.textContent = '';
   let length = 0;
   const step = async () => {
@@ -187,14 +190,14 @@ async function showLog(id) {
       got = await api('GET', `/submissions/${encodeURIComponent(id)}/log?offset=${length}`);
     } catch (err) {
       body.hidden = true;
-      replace(state, errorBox(err, { what: 'No log to show' }));
+      replace(state, errorBox(err, { what: t('No log to show') }));
       return;
     }
     body.hidden = false;
     if (logFor !== id) return;
     if (got.log) body.append(document.createTextNode(got.log));
     length = got.length;
-    state.textContent = got.running ? 'Running… the log updates by itself.' : `${fmtBytes(length)} of log.`;
+    state.textContent = got.running ? t('Running… the log updates by itself.') : t('{size} of log.', { size: fmtBytes(length) });
     if (got.running) logTimer = setTimeout(step, 1000);
   };
   await step();
@@ -223,12 +226,12 @@ function setupForm() {
   async function send(mode) {
     const file = fileInput.files && fileInput.files[0];
     if (!file) {
-      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: isCode() ? 'Choose a code archive first.' : 'Choose a prediction file first.' }));
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: isCode() ? t('Choose a code archive first.') : t('Choose a prediction file first.') }));
       fileInput.focus();
       return;
     }
     if (file.size === 0) {
-      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'This file is empty.' }));
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: t('This file is empty.') }));
       return;
     }
     const description = $('#description').value.trim();
@@ -242,19 +245,21 @@ function setupForm() {
     $('#upload-progress').hidden = false;
     const onProgress = progressReporter(bar, text);
     onProgress(0, file.size);
-    replace(status, section(`Uploading ${file.name}…`));
+    replace(status, section(t('Uploading {name}…', { name: file.name })));
     uploading = upload(`${base}/submissions${query}`, file, { headers: { 'Idempotency-Key': (key = key || randomKey()) }, onProgress });
     try {
       const created = await uploading.promise;
       bar.value = 100;
-      replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, `Received: ${mode === 'smoke' ? 'smoke run' : 'submission'} #${created.id} is ${created.status}. Its status updates below.`));
+      replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, mode === 'smoke'
+        ? t('Received: smoke run #{id} is {status}. Its status updates below.', { id: created.id, status: t(created.status) })
+        : t('Received: submission #{id} is {status}. Its status updates below.', { id: created.id, status: t(created.status) })));
       form.reset();
       key = null;
       if (created && created.id !== undefined) known.set(created.id, created.status);
       if (mode === 'smoke' && created && created.id !== undefined) showLog(created.id);
       await refresh();
     } catch (err) {
-      replace(status, errorBox(err, { what: 'Upload refused' }));
+      replace(status, errorBox(err, { what: t('Upload refused') }));
       if (err instanceof ApiError && err.status !== 0) refresh();
     } finally {
       uploading = null;
@@ -269,7 +274,7 @@ function setupForm() {
 }
 
 function statusBadge(st) {
-  return h('span', { class: `badge status-${/^[a-z]+$/.test(st) ? st : 'unknown'}`, text: st });
+  return h('span', { class: `badge status-${/^[a-z]+$/.test(st) ? st : 'unknown'}`, text: t(st) });
 }
 
 // The final selection of the open phase ({phase, max, submission_ids}), when that phase has one.
@@ -294,9 +299,9 @@ async function saveSelection(ids, box) {
   try {
     const saved = await api('PUT', `${base}/selection`, { json: { submission_ids: ids } });
     selection.submission_ids = (saved && saved.submission_ids) || ids;
-    $('#mine-status').textContent = `Final selection saved: ${selection.submission_ids.map((id) => `#${id}`).join(', ') || 'none'}.`;
+    $('#mine-status').textContent = t('Final selection saved: {ids}.', { ids: selection.submission_ids.map((id) => `#${id}`).join(', ') || t('none') });
   } catch (err) {
-    replace($('#selection-status'), errorBox(err, { what: 'Could not save your final selection' }));
+    replace($('#selection-status'), errorBox(err, { what: t('Could not save your final selection') }));
   }
   renderMine();
   box && document.getElementById(box.id)?.focus();
@@ -305,19 +310,19 @@ async function saveSelection(ids, box) {
 function selectBox(x) {
   const picked = selection.submission_ids || [];
   const on = picked.includes(x.id);
-  const box = h('input', { type: 'checkbox', id: `pick-${x.id}`, checked: on, disabled: !on && picked.length >= selection.max, 'aria-label': `Select submission #${x.id} for the final ranking` });
+  const box = h('input', { type: 'checkbox', id: `pick-${x.id}`, checked: on, disabled: !on && picked.length >= selection.max, 'aria-label': t('Select submission #{id} for the final ranking', { id: x.id }) });
   box.addEventListener('change', () => saveSelection(box.checked ? [...picked, x.id] : picked.filter((id) => id !== x.id), box));
   return box;
 }
 
 function cancelButton(x) {
-  const button = h('button', { type: 'button', class: 'button small', text: 'Cancel', 'aria-label': `Cancel submission #${x.id}` });
+  const button = h('button', { type: 'button', class: 'button small', text: t('Cancel'), 'aria-label': t('Cancel submission #{id}', { id: x.id }) });
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
       await api('DELETE', `/submissions/${encodeURIComponent(x.id)}`);
     } catch (err) {
-      replace($('#upload-status'), errorBox(err, { what: `Could not cancel #${x.id}` }));
+      replace($('#upload-status'), errorBox(err, { what: t('Could not cancel #{id}', { id: x.id }) }));
     }
     refresh();
   });
@@ -325,28 +330,28 @@ function cancelButton(x) {
 }
 
 function logButton(x) {
-  const button = h('button', { type: 'button', class: 'button small', text: 'Log', 'aria-label': `Log of submission #${x.id}` });
+  const button = h('button', { type: 'button', class: 'button small', text: t('Log'), 'aria-label': t('Log of submission #{id}', { id: x.id }) });
   button.addEventListener('click', () => showLog(x.id).then(() => $('#run-log').scrollIntoView()));
   return button;
 }
 
 function renderMine() {
   const box = $('#mine');
-  if (!me) return replace(box, section('Log in to see your submissions.'));
-  if (!submissions.length) return replace(box, section('No submission yet.'));
+  if (!me) return replace(box, section(t('Log in to see your submissions.')));
+  if (!submissions.length) return replace(box, section(t('No submission yet.')));
   // once the jury has published: each submission's private score, and the one that was ranked, with its rank
   const published = Boolean(challenge && challenge.published) && submissions.some((x) => x.private_score !== undefined);
-  const heads = ['#', 'Submitted', 'Description', 'Status', 'Public score', published ? 'Private score' : null, 'Details', selection ? 'Final' : null, ''];
+  const heads = ['#', t('Submitted'), t('Description'), t('Status'), t('Public score'), published ? t('Private score') : null, t('Details'), selection ? t('Final') : null, ''];
   const rows = submissions.map((x) =>
     h('tr', { dataset: { id: x.id, status: x.status } },
       h('td', { class: 'num', text: `#${x.id}` }),
       h('td', {}, timeEl(x.created_at)),
       h('td', { class: 'desc' }, x.description ? h('bdi', { text: x.description }) : h('span', { class: 'muted', text: '—' })),
-      h('td', {}, statusBadge(x.status), x.mode === 'smoke' ? h('span', { class: 'badge badge-smoke', text: 'smoke' }) : null,
-        pending(x) && x.stage && x.stage !== x.status ? h('span', { class: 'muted', text: ` ${x.stage}` }) : null),
-      h('td', { class: 'num score', text: x.mode === 'smoke' ? (x.smoke_score === undefined || x.smoke_score === null ? '—' : `sample: ${score(x.smoke_score)}`) : score(x.public_score) }),
+      h('td', {}, statusBadge(x.status), x.mode === 'smoke' ? h('span', { class: 'badge badge-smoke', text: t('smoke') }) : null,
+        pending(x) && x.stage && x.stage !== x.status ? h('span', { class: 'muted', text: ` ${t(x.stage)}` }) : null),
+      h('td', { class: 'num score', text: x.mode === 'smoke' ? (x.smoke_score === undefined || x.smoke_score === null ? '—' : t('sample: {score}', { score: score(x.smoke_score) })) : score(x.public_score) }),
       published ? h('td', { class: 'num score private' }, x.private_score === null || x.private_score === undefined ? '—' : score(x.private_score),
-        finalRanks && finalRanks.has(x.id) ? h('span', { class: 'badge badge-final', text: `ranked #${finalRanks.get(x.id)}` }) : null) : null,
+        finalRanks && finalRanks.has(x.id) ? h('span', { class: 'badge badge-final', text: t('ranked #{rank}', { rank: finalRanks.get(x.id) }) }) : null) : null,
       h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null,
         x.wall_seconds !== undefined ? h('span', { class: 'muted run-usage', text: ` ${x.wall_seconds.toFixed(1)} s, ${Math.round(x.peak_memory_mb)} MB` }) : null),
       selection ? h('td', { class: 'pick' }, selectable(x) ? selectBox(x) : null) : null,
@@ -354,10 +359,10 @@ function renderMine() {
   );
   const note = selection
     ? h('p', { class: 'help', id: 'selection-note' },
-      `Final ranking: tick up to ${selection.max} scored submissions of the ${selection.phase} phase (${(selection.submission_ids || []).length} ticked). With none ticked, your best public one counts.`)
+      t('Final ranking: tick up to {max} scored submissions of the {phase} phase ({n} ticked). With none ticked, your best public one counts.', { max: selection.max, phase: selection.phase, n: (selection.submission_ids || []).length }))
     : null;
   replace(box, note, h('div', { id: 'selection-status' }), scrollBox(h('table', { class: 'submissions' },
-    h('thead', {}, h('tr', {}, heads.filter((x) => x !== null).map((t) => h('th', { scope: 'col' }, t || h('span', { class: 'visually-hidden', text: 'Actions' }))))),
+    h('thead', {}, h('tr', {}, heads.filter((x) => x !== null).map((head) => h('th', { scope: 'col' }, head || h('span', { class: 'visually-hidden', text: t('Actions') }))))),
     h('tbody', {}, rows))));
 }
 
@@ -371,7 +376,7 @@ function announce() {
     const before = known.get(x.id);
     const done = x.status === 'scored' || x.status === 'failed';
     if (before !== undefined && before !== x.status) {
-      news.push(`Submission #${x.id} is ${x.status}${x.status === 'scored' ? `: ${score(x.public_score)}` : ''}.`);
+      news.push(x.status === 'scored' ? t('Submission #{id} is scored: {score}.', { id: x.id, score: score(x.public_score) }) : t('Submission #{id} is {status}.', { id: x.id, status: t(x.status) }));
       if (done) finished = true;
     } else if (before === undefined && done && !firstLook) finished = true;
     known.set(x.id, x.status);
@@ -399,7 +404,7 @@ async function loadSubmissions() {
     submissions = Array.isArray(list) ? list : [];
     await loadFinalRanks();
   } catch (err) {
-    replace($('#mine'), errorBox(err, { what: 'Could not load your submissions' }));
+    replace($('#mine'), errorBox(err, { what: t('Could not load your submissions') }));
     if (submissions.some(pending)) pollTimer = setTimeout(loadSubmissions, POLL_MS * 3); // keep trying
     return;
   }
@@ -449,7 +454,7 @@ async function loadBoard() {
   try {
     board = await api('GET', `${base}/leaderboard${split ? `?split=${split}` : ''}`);
   } catch (err) {
-    replace($('#leaderboard-body'), errorBox(err, { what: 'Could not load the leaderboard' }));
+    replace($('#leaderboard-body'), errorBox(err, { what: t('Could not load the leaderboard') }));
     lbView = null;
     return;
   }
@@ -484,14 +489,14 @@ async function main() {
   const status = $('#page-status');
   const navReady = initNav();
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(slug)) {
-    replace(status, h('div', { class: 'alert alert-error', role: 'alert' }, 'No such challenge. ', h('a', { href: 'index.html', text: 'See all challenges' })));
+    replace(status, h('div', { class: 'alert alert-error', role: 'alert' }, t('No such challenge. '), h('a', { href: 'index.html', text: t('See all challenges') })));
     return;
   }
   me = await navReady;
   try {
     await loadChallenge();
   } catch (err) {
-    replace(status, errorBox(err, { what: 'Could not load the challenge' }), h('p', {}, h('a', { href: 'index.html', text: 'All challenges' })));
+    replace(status, errorBox(err, { what: t('Could not load the challenge') }), h('p', {}, h('a', { href: 'index.html', text: t('All challenges') })));
     return;
   }
   replace(status);

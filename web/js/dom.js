@@ -2,6 +2,8 @@
 // server (user names, descriptions, file names, Markdown) only ever reaches the page as text nodes and
 // attribute values, never as HTML. Nothing here parses HTML; there is no innerHTML anywhere in web/.
 
+import { lang, t } from './i18n.js';
+
 // Bidi overrides, embeddings and isolates can make "evil.csv\u202Evsc.exe" read as something else.
 // We show them as a visible escape instead of letting them reorder text (SECURITY.md §23).
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/g;
@@ -91,15 +93,15 @@ export function progressReporter(bar, label, doneText = null) {
   const show = (loaded, total) => {
     const pct = total ? Math.round((loaded / total) * 100) : 0;
     bar.value = pct;
-    label.textContent = doneText && total && loaded >= total ? doneText : `${fmtBytes(loaded)} of ${fmtBytes(total)} (${pct} %)`;
+    label.textContent = doneText && total && loaded >= total ? doneText : t('{done} of {total} ({pct} %)', { done: fmtBytes(loaded), total: fmtBytes(total), pct });
   };
   return show;
 }
 
 export function fmtBytes(n) {
   if (typeof n !== 'number' || !Number.isFinite(n)) return '';
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  if (n < 1024) return t('{n} B', { n });
+  const units = [t('KiB'), t('MiB'), t('GiB'), t('TiB')];
   let v = n;
   let i = -1;
   do {
@@ -110,8 +112,8 @@ export function fmtBytes(n) {
 }
 
 // Deadlines matter: times carry the reader's time-zone name ("Jun 30, 2030, 2:00 AM GMT+2").
-const dateFmt = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
-const relFmt = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+const dateFmt = new Intl.DateTimeFormat(lang, { year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' });
+const relFmt = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
 
 export function parseTime(iso) {
   if (typeof iso !== 'string') return null;

@@ -4,6 +4,7 @@
 import { api, errorBox } from './api.js';
 import { h, replace, $, timeEl, fmtRelative, parseTime } from './dom.js';
 import { initNav } from './nav.js';
+import { t } from './i18n.js';
 
 function challengeHref(slug) {
   return `challenge.html?slug=${encodeURIComponent(slug)}`;
@@ -24,18 +25,18 @@ function classify(detail, now) {
 function card(c, info) {
   let when;
   if (info.group === 'open') {
-    when = [`${c.phase} phase · closes `, c.ends_at ? timeEl(c.ends_at, { relative: true }) : 'never'];
+    when = [t('{phase} phase · closes ', { phase: c.phase }), c.ends_at ? timeEl(c.ends_at, { relative: true }) : t('never')];
   } else if (info.group === 'upcoming') {
-    when = [`${info.phase} phase opens `, timeEl(info.when, { relative: true })];
+    when = [t('{phase} phase opens ', { phase: info.phase }), timeEl(info.when, { relative: true })];
   } else {
-    when = info.when ? ['Closed ', timeEl(info.when), ` (${fmtRelative(info.when)})`] : ['Closed'];
+    when = info.when ? [t('Closed '), timeEl(info.when), ` (${fmtRelative(info.when)})`] : [t('Closed')];
   }
   return h(
     'li',
     { class: `card ${info.group}` },
     h('h3', {}, h('a', { href: challengeHref(c.slug), text: c.title || c.slug })),
     h('p', { text: c.summary || '' }),
-    h('p', { class: 'when' }, h('span', { class: `badge badge-${info.group}`, text: info.group }), ' ', ...when),
+    h('p', { class: 'when' }, h('span', { class: `badge badge-${info.group}`, text: t(info.group) }), ' ', ...when),
   );
 }
 
@@ -46,11 +47,11 @@ async function main() {
   try {
     list = await api('GET', '/challenges');
   } catch (err) {
-    replace(status, errorBox(err, { what: 'Could not load the challenges' }));
+    replace(status, errorBox(err, { what: t('Could not load the challenges') }));
     return;
   }
   if (!Array.isArray(list) || list.length === 0) {
-    replace(status, h('p', { text: 'No challenge has been published yet.' }));
+    replace(status, h('p', { text: t('No challenge has been published yet.') }));
     return;
   }
   const now = Date.now();

@@ -6,6 +6,7 @@ import { api, errorBox, ApiError } from './api.js';
 import { h, s, replace, $, timeEl, fmtScore, scrollBox } from './dom.js';
 import { initNav } from './nav.js';
 import { REVIEW_ROLES, JURY_ROLES, allowed, challengeTable, challengePath, downloadLink, reasonDialog, slugParam, note } from './staff.js';
+import { t } from './i18n.js';
 
 const slug = slugParam();
 const base = challengePath(slug);
@@ -43,7 +44,9 @@ function errorBar(r, scale) {
   if (!scale || !ci) return h('span', { class: 'muted', text: '—' });
   const [a, b] = [scale.x(ci[0]), scale.x(ci[1])];
   const mid = BAR_H / 2;
-  const label = `95 % interval ${score(ci[0])} to ${score(ci[1])}${Number.isFinite(r.private_score) ? `, private score ${score(r.private_score)}` : ''}`;
+  const label = Number.isFinite(r.private_score)
+    ? t('95 % interval {lo} to {hi}, private score {score}', { lo: score(ci[0]), hi: score(ci[1]), score: score(r.private_score) })
+    : t('95 % interval {lo} to {hi}', { lo: score(ci[0]), hi: score(ci[1]) });
   const svg = s('svg', { class: 'ci-bar', viewBox: `0 0 ${BAR_W} ${BAR_H}`, width: BAR_W, height: BAR_H, role: 'img', 'aria-label': label },
     s('title', { text: label }),
     s('line', { class: 'ci-axis', x1: PAD, x2: BAR_W - PAD, y1: mid, y2: mid }),
@@ -74,19 +77,19 @@ function actionButton(text, who, run) {
 
 function rowActions(r) {
   const dq = dqKinds(r);
-  const team = `team ${r.team}`;
-  const entry = `submission #${r.submission_id} of ${r.team}`;
+  const team = t('team {name}', { name: r.team });
+  const entry = t('submission #{id} of {team}', { id: r.submission_id, team: r.team });
   const sub = `/submissions/${encodeURIComponent(r.submission_id)}`;
   const teamPath = `${base}/teams/${encodeURIComponent(r.team_id)}`;
   return h('div', { class: 'actions' },
     dq.submission
-      ? actionButton('Reinstate entry', entry, () => act({ title: `Reinstate ${entry}`, confirm: 'Reinstate', path: `${sub}/reinstate`, done: `Reinstated ${entry}.` }))
-      : actionButton('Disqualify entry', entry, () => act({ title: `Disqualify ${entry}`, text: 'The team is then ranked on its other entries, if any.', confirm: 'Disqualify', danger: true, path: `${sub}/disqualify`, done: `Disqualified ${entry}.` })),
+      ? actionButton(t('Reinstate entry'), entry, () => act({ title: t('Reinstate {what}', { what: entry }), confirm: t('Reinstate'), path: `${sub}/reinstate`, done: t('Reinstated {what}.', { what: entry }) }))
+      : actionButton(t('Disqualify entry'), entry, () => act({ title: t('Disqualify {what}', { what: entry }), text: t('The team is then ranked on its other entries, if any.'), confirm: t('Disqualify'), danger: true, path: `${sub}/disqualify`, done: t('Disqualified {what}.', { what: entry }) })),
     dq.team
-      ? actionButton('Reinstate team', team, () => act({ title: `Reinstate ${team}`, confirm: 'Reinstate', path: `${teamPath}/reinstate`, done: `Reinstated ${team}.` }))
-      : actionButton('Disqualify team', team, () => act({ title: `Disqualify ${team}`, text: 'All its entries leave the ranking.', confirm: 'Disqualify', danger: true, path: `${teamPath}/disqualify`, done: `Disqualified ${team}.` })),
-    actionButton('Re-score', entry, () => act({ title: `Re-score ${entry}`, text: 'It goes back to the scoring queue.', confirm: 'Re-score', path: `${sub}/rescore`, done: `${entry} is queued for scoring again.` })),
-    actionButton('Note', team, () => act({ title: `Add a note on ${team}`, label: 'Note', help: 'Required. Kept with the review and written to the audit log.', confirm: 'Add the note', path: `${base}/notes`, extra: { team_id: r.team_id, submission_id: r.submission_id }, done: `Note added on ${team}.` })),
+      ? actionButton(t('Reinstate team'), team, () => act({ title: t('Reinstate {what}', { what: team }), confirm: t('Reinstate'), path: `${teamPath}/reinstate`, done: t('Reinstated {what}.', { what: team }) }))
+      : actionButton(t('Disqualify team'), team, () => act({ title: t('Disqualify {what}', { what: team }), text: t('All its entries leave the ranking.'), confirm: t('Disqualify'), danger: true, path: `${teamPath}/disqualify`, done: t('Disqualified {what}.', { what: team }) })),
+    actionButton(t('Re-score'), entry, () => act({ title: t('Re-score {what}', { what: entry }), text: t('It goes back to the scoring queue.'), confirm: t('Re-score'), path: `${sub}/rescore`, done: t('{what} is queued for scoring again.', { what: entry }) })),
+    actionButton(t('Note'), team, () => act({ title: t('Add a note on {what}', { what: team }), label: t('Note'), help: t('Required. Kept with the review and written to the audit log.'), confirm: t('Add the note'), path: `${base}/notes`, extra: { team_id: r.team_id, submission_id: r.submission_id }, done: t('Note added on {what}.', { what: team }) })),
   );
 }
 
@@ -104,24 +107,24 @@ function renderTable() {
   // The server lists disqualified rows last already; keep that order whatever it sends.
   rows.sort((a, b) => Number(!!a.disqualified) - Number(!!b.disqualified));
   const box = $('#review-body');
-  if (!rows.length) return replace(box, h('p', { class: 'muted', text: 'No scored submission to review yet.' }));
+  if (!rows.length) return replace(box, h('p', { class: 'muted', text: t('No scored submission to review yet.') }));
   const scale = barScale(rows);
   const higher = review.higher_is_better ?? (challenge && challenge.metric ? challenge.metric.higher_is_better : undefined);
-  const head = ['Rank', 'Team', 'Submission', 'Selected', 'Public score', 'Private score'];
+  const head = [t('Rank'), t('Team'), t('Submission'), t('Selected'), t('Public score'), t('Private score')];
   const acting = canAct && !review.published;
   replace(box,
     scrollBox(h('table', { class: 'review' },
-      h('caption', { class: 'visually-hidden', text: 'Review of the final ranking' }),
+      h('caption', { class: 'visually-hidden', text: t('Review of the final ranking') }),
       h('thead', {}, h('tr', {},
-        head.map((t, k) => h('th', { scope: 'col', class: k === 1 || k === 3 ? null : 'num', text: t })),
-        h('th', { scope: 'col' }, '95 % interval', scale ? h('span', { class: 'scale', text: ` (scale ${score(scale.lo)} – ${score(scale.hi)}${higher === undefined ? '' : higher ? ', higher is better' : ', lower is better'})` }) : null),
-        h('th', { scope: 'col', text: 'Rank range' }),
-        acting ? h('th', { scope: 'col', text: 'Actions' }) : null)),
+        head.map((text, k) => h('th', { scope: 'col', class: k === 1 || k === 3 ? null : 'num', text })),
+        h('th', { scope: 'col' }, t('95 % interval'), scale ? h('span', { class: 'scale', text: t(' (scale {lo} – {hi}{better})', { lo: score(scale.lo), hi: score(scale.hi), better: higher === undefined ? '' : higher ? t(', higher is better') : t(', lower is better') }) }) : null),
+        h('th', { scope: 'col', text: t('Rank range') }),
+        acting ? h('th', { scope: 'col', text: t('Actions') }) : null)),
       h('tbody', {}, rows.map((r) => h('tr', { class: r.disqualified ? 'disqualified' : null, dataset: { teamId: r.team_id, submissionId: r.submission_id } },
         h('td', { class: 'num rank', text: r.rank ?? '—' }),
-        h('th', { scope: 'row' }, h('bdi', { class: 'team', text: r.team ?? '' }), r.disqualified ? h('span', { class: 'badge badge-dq', text: 'disqualified' }) : null),
-        h('td', { class: 'num', title: r.created_at ? `sent ${r.created_at}` : null, text: `#${r.submission_id}` }),
-        h('td', { text: r.selected ? 'yes' : 'no' }),
+        h('th', { scope: 'row' }, h('bdi', { class: 'team', text: r.team ?? '' }), r.disqualified ? h('span', { class: 'badge badge-dq', text: t('disqualified') }) : null),
+        h('td', { class: 'num', title: r.created_at ? t('sent {time}', { time: r.created_at }) : null, text: `#${r.submission_id}` }),
+        h('td', { text: r.selected ? t('yes') : t('no') }),
         h('td', { class: 'num score', text: score(r.public_score) }),
         h('td', { class: 'num score', text: score(r.private_score) }),
         h('td', {}, errorBar(r, scale)),
@@ -136,20 +139,20 @@ function renderNotes() {
   const notes = Array.isArray(review.notes) ? review.notes : [];
   const dqs = Array.isArray(review.disqualified) ? review.disqualified : [];
   const target = (n) => [
-    n.team_id != null ? ['team ', h('bdi', { text: teams.get(n.team_id) ?? `#${n.team_id}` })] : null,
-    n.submission_id != null ? ` submission #${n.submission_id}` : null,
+    n.team_id != null ? [t('team '), h('bdi', { text: teams.get(n.team_id) ?? `#${n.team_id}` })] : null,
+    n.submission_id != null ? t(' submission #{id}', { id: n.submission_id }) : null,
   ];
   replace($('#notes-body'),
     dqs.length
-      ? [h('h3', { text: 'Disqualifications' }), h('ul', { class: 'notes' }, dqs.map((d) => h('li', {},
-        h('strong', {}, d.kind === 'team' ? 'Team ' : `Submission #${d.id} of `, h('bdi', { text: d.team ?? '' })), ' · ', timeEl(d.at), h('p', { class: 'note-text', text: d.reason ?? '' }))))]
+      ? [h('h3', { text: t('Disqualifications') }), h('ul', { class: 'notes' }, dqs.map((d) => h('li', {},
+        h('strong', {}, d.kind === 'team' ? t('Team ') : t('Submission #{id} of ', { id: d.id }), h('bdi', { text: d.team ?? '' })), ' · ', timeEl(d.at), h('p', { class: 'note-text', text: d.reason ?? '' }))))]
       : null,
-    h('h3', { text: 'Notes' }),
+    h('h3', { text: t('Notes') }),
     notes.length
       ? h('ul', { class: 'notes' }, notes.map((n) => h('li', {},
-        h('strong', {}, h('bdi', { text: n.author ?? '' })), ' · ', timeEl(n.created_at), (n.team_id != null || n.submission_id != null) ? [' · on ', target(n)] : null,
+        h('strong', {}, h('bdi', { text: n.author ?? '' })), ' · ', timeEl(n.created_at), (n.team_id != null || n.submission_id != null) ? [t(' · on '), target(n)] : null,
         h('p', { class: 'note-text', text: n.text ?? n.reason ?? '' }))))
-      : h('p', { class: 'muted', text: 'No note yet.' }));
+      : h('p', { class: 'muted', text: t('No note yet.') }));
   const add = $('#add-note');
   add.hidden = !canAct || !!review.published;
 }
@@ -162,12 +165,12 @@ function lastEnd() {
 
 function publish() {
   return act({
-    title: `Publish the final ranking of ${slug}`,
-    text: 'The ranking is then signed and frozen: no more disqualification, note or re-score. Everyone can read the private leaderboard.',
-    confirm: 'Publish',
+    title: t('Publish the final ranking of {slug}', { slug }),
+    text: t('The ranking is then signed and frozen: no more disqualification, note or re-score. Everyone can read the private leaderboard.'),
+    confirm: t('Publish'),
     danger: true,
     path: `${base}/publish`,
-    done: 'The ranking is published and signed.',
+    done: t('The ranking is published and signed.'),
   }).catch(() => {});
 }
 
@@ -175,7 +178,7 @@ function verifyLines(files) {
   return [
     `base64 -d ${files.sig} > ${files.sig}.bin`,
     `openssl pkeyutl -verify -pubin -inkey ${files.key} -rawin -in ${files.ranking} -sigfile ${files.sig}.bin`,
-    '# prints "Signature Verified Successfully"',
+    t('# prints "Signature Verified Successfully"'),
   ].join('\n');
 }
 
@@ -185,29 +188,29 @@ function renderPublication() {
   if (review.published) {
     const at = typeof review.published === 'string' ? review.published : review.published_at;
     replace(box,
-      h('p', { class: 'alert alert-ok', id: 'published-note' }, 'Published', at ? [' ', timeEl(at)] : null, '. The ranking below is signed with the server\'s Ed25519 key.'),
+      h('p', { class: 'alert alert-ok', id: 'published-note' }, t('Published'), at ? [' ', timeEl(at)] : null, t('. The ranking below is signed with the server\'s Ed25519 key.')),
       h('div', { class: 'row', id: 'ranking-links' },
-        downloadLink(`${base}/ranking`, files.ranking, 'Signed ranking (JSON)'),
-        downloadLink(`${base}/ranking.sig`, files.sig, 'Signature'),
-        downloadLink('/signing-key', files.key, 'Public key (PEM)')),
-      h('p', {}, 'To check the three downloads in a folder:'),
+        downloadLink(`${base}/ranking`, files.ranking, t('Signed ranking (JSON)')),
+        downloadLink(`${base}/ranking.sig`, files.sig, t('Signature')),
+        downloadLink('/signing-key', files.key, t('Public key (PEM)'))),
+      h('p', {}, t('To check the three downloads in a folder:')),
       h('pre', { class: 'code-block', id: 'verify-lines', tabindex: '0', text: verifyLines(files) }),
-      h('p', { class: 'help' }, 'or ', h('code', { text: `concours verify ${files.ranking} ${files.sig} ${files.key}` }), '.'));
+      h('p', { class: 'help' }, t('or '), h('code', { text: `concours verify ${files.ranking} ${files.sig} ${files.key}` }), '.'));
     return;
   }
   const end = lastEnd();
   const parts = [];
   if (review.phase_open) {
-    parts.push(h('p', { class: 'alert alert-warn' }, 'The last phase is still open', end ? [' (it closes ', timeEl(end, { relative: true }), ')'] : null, ': the ranking can be published once it has ended.'));
+    parts.push(h('p', { class: 'alert alert-warn' }, t('The last phase is still open'), end ? [t(' (it closes '), timeEl(end, { relative: true }), ')'] : null, t(': the ranking can be published once it has ended.')));
   } else {
-    parts.push(h('p', { text: 'Every phase has ended. Once the review is done, publish the ranking: it is signed and frozen.' }));
+    parts.push(h('p', { text: t('Every phase has ended. Once the review is done, publish the ranking: it is signed and frozen.') }));
   }
   if (canAct) {
-    const b = h('button', { type: 'button', id: 'publish', class: 'button primary', text: 'Publish the final ranking…' });
+    const b = h('button', { type: 'button', id: 'publish', class: 'button primary', text: t('Publish the final ranking…') });
     b.addEventListener('click', publish);
     parts.push(h('div', { class: 'row' }, b));
   } else {
-    parts.push(h('p', { class: 'muted', text: 'Only the jury publishes.' }));
+    parts.push(h('p', { class: 'muted', text: t('Only the jury publishes.') }));
   }
   replace(box, parts);
 }
@@ -217,44 +220,44 @@ function renderState() {
   const rows = Array.isArray(review.rows) ? review.rows : [];
   const ranked = rows.filter((r) => !r.disqualified).length;
   replace(el,
-    review.published ? h('span', { class: 'badge badge-finished', text: 'published' }) : review.phase_open ? h('span', { class: 'badge badge-open', text: 'phase open' }) : h('span', { class: 'badge badge-upcoming', text: 'ready to publish' }),
-    ` ${ranked} ranked, ${rows.length - ranked} disqualified. Metric `,
+    review.published ? h('span', { class: 'badge badge-finished', text: t('published') }) : review.phase_open ? h('span', { class: 'badge badge-open', text: t('phase open') }) : h('span', { class: 'badge badge-upcoming', text: t('ready to publish') }),
+    t(' {ranked} ranked, {dq} disqualified. Metric ', { ranked, dq: rows.length - ranked }),
     h('strong', { text: review.metric || (challenge && challenge.metric ? challenge.metric.name : '?') }),
-    canAct ? '' : ' · read only: the jury acts.');
+    canAct ? '' : t(' · read only: the jury acts.'));
 }
 
 // ---- stability (API.md section 6) ----
 
 // The side of one team's cell: large for a few teams, down to 14 px for a hundred; room for the longest name.
-const cellFor = (t) => Math.max(14, Math.min(48, Math.floor(480 / Math.max(1, t))));
+const cellFor = (n) => Math.max(14, Math.min(48, Math.floor(480 / Math.max(1, n))));
 const nameRoom = (names) => 16 + 7 * Math.min(24, Math.max(4, ...names.map((n) => n.length)));
 
 // Rank frequencies as blobs (area proportional to the share of samples), the 95 % rank interval as a bar and the
 // full ranking's rank as a ring: one column per team, rank 1 at the top.
 function blobPlot(st) {
   const teams = st.teams;
-  const t = teams.length;
-  const CELL = cellFor(t);
+  const nt = teams.length;
+  const CELL = cellFor(nt);
   const left = 36;
   const top = 12;
   const room = nameRoom(teams.map((tm) => tm.team));
-  const w = left + t * CELL + room / 2;
-  const hgt = top + t * CELL + room;
+  const w = left + nt * CELL + room / 2;
+  const hgt = top + nt * CELL + room;
   const y = (rank) => top + (rank - 0.5) * CELL;
   const x = (k) => left + (k + 0.5) * CELL;
-  const label = `Blob plot: ${teams.map((tm) => `${tm.team} rank ${tm.rank}, 95 % rank interval ${tm.rank_ci[0]} to ${tm.rank_ci[1]}`).join('; ')}`;
+  const label = t('Blob plot: {teams}', { teams: teams.map((tm) => t('{team} rank {rank}, 95 % rank interval {lo} to {hi}', { team: tm.team, rank: tm.rank, lo: tm.rank_ci[0], hi: tm.rank_ci[1] })).join('; ') });
   const kids = [s('title', { text: label })];
-  for (let r = 1; r <= t; r++) {
-    kids.push(s('line', { class: 'blob-grid', x1: left, x2: left + t * CELL, y1: y(r), y2: y(r) }),
+  for (let r = 1; r <= nt; r++) {
+    kids.push(s('line', { class: 'blob-grid', x1: left, x2: left + nt * CELL, y1: y(r), y2: y(r) }),
       s('text', { class: 'blob-label', x: left - 6, y: y(r) + 4, 'text-anchor': 'end', text: String(r) }));
   }
   teams.forEach((tm, k) => {
     kids.push(s('line', { class: 'blob-ci', x1: x(k), x2: x(k), y1: y(tm.rank_ci[0]), y2: y(tm.rank_ci[1]) }));
     (tm.rank_freq || []).forEach((f, r) => {
-      if (f > 0) kids.push(s('circle', { class: 'blob', cx: x(k), cy: y(r + 1), r: Math.max(1.5, Math.sqrt(f) * (CELL / 2 - 1)) }, s('title', { text: `${tm.team}: rank ${r + 1} in ${(f * 100).toFixed(1)} % of samples` })));
+      if (f > 0) kids.push(s('circle', { class: 'blob', cx: x(k), cy: y(r + 1), r: Math.max(1.5, Math.sqrt(f) * (CELL / 2 - 1)) }, s('title', { text: t('{team}: rank {rank} in {share} % of samples', { team: tm.team, rank: r + 1, share: (f * 100).toFixed(1) }) })));
     });
     kids.push(s('circle', { class: 'blob-full', cx: x(k), cy: y(tm.rank), r: CELL / 2 - 2 }),
-      s('text', { class: 'blob-label', transform: `translate(${x(k) - 4},${top + t * CELL + 8}) rotate(60)`, text: tm.team }));
+      s('text', { class: 'blob-label', transform: `translate(${x(k) - 4},${top + nt * CELL + 8}) rotate(60)`, text: tm.team }));
   });
   return s('svg', { class: 'stability-plot', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img', 'aria-label': label }, ...kids);
 }
@@ -266,14 +269,14 @@ function pBin(p) {
 // Team x team: the cell of row a and column b is coloured by the adjusted p-value of "a better than b".
 function significanceMap(st) {
   const names = st.teams.map((tm) => tm.team);
-  const t = names.length;
-  const CELL = cellFor(t);
+  const nt = names.length;
+  const CELL = cellFor(nt);
   const byPair = new Map(st.pairs.map((p) => [`${p.a}\u0000${p.b}`, p]));
   const left = nameRoom(names);
   const top = nameRoom(names);
-  const w = left + t * CELL + 8;
-  const hgt = top + t * CELL + 8;
-  const kids = [s('title', { text: 'Significance map: adjusted p-value of "row team better than column team"' })];
+  const w = left + nt * CELL + 8;
+  const hgt = top + nt * CELL + 8;
+  const kids = [s('title', { text: t('Significance map: adjusted p-value of "row team better than column team"') })];
   names.forEach((a, i) => {
     kids.push(s('text', { class: 'blob-label', x: left - 6, y: top + i * CELL + CELL / 2 + 4, 'text-anchor': 'end', text: a }),
       s('text', { class: 'blob-label', transform: `translate(${left + i * CELL + CELL / 2 + 4},${top - 6}) rotate(-60)`, text: a }));
@@ -282,15 +285,15 @@ function significanceMap(st) {
       const p = byPair.get(`${a}\u0000${b}`);
       if (!p) return;
       kids.push(s('rect', { class: `sig ${pBin(p.p_holm)}`, x: left + j * CELL, y: top + i * CELL, width: CELL - 1, height: CELL - 1 },
-        s('title', { text: `${a} better than ${b}: p = ${p.p.toPrecision(3)}, Holm-adjusted ${p.p_holm.toPrecision(3)}` })));
+        s('title', { text: t('{a} better than {b}: p = {p}, Holm-adjusted {holm}', { a, b, p: p.p.toPrecision(3), holm: p.p_holm.toPrecision(3) }) })));
     });
   });
-  return s('svg', { class: 'stability-map', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img', 'aria-label': 'Significance map of the paired tests' }, ...kids);
+  return s('svg', { class: 'stability-map', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img', 'aria-label': t('Significance map of the paired tests') }, ...kids);
 }
 
 function legend() {
-  return h('ul', { class: 'sig-legend' }, [['sig-3', 'p < 0.001'], ['sig-2', 'p < 0.01'], ['sig-1', 'p < 0.05'], ['sig-0', 'not shown better']].map(([c, t]) =>
-    h('li', {}, s('svg', { width: 14, height: 14, 'aria-hidden': 'true' }, s('rect', { class: `sig ${c}`, width: 14, height: 14 })), ` ${t}`)));
+  return h('ul', { class: 'sig-legend' }, [['sig-3', 'p < 0.001'], ['sig-2', 'p < 0.01'], ['sig-1', 'p < 0.05'], ['sig-0', t('not shown better')]].map(([c, text]) =>
+    h('li', {}, s('svg', { width: 14, height: 14, 'aria-hidden': 'true' }, s('rect', { class: `sig ${c}`, width: 14, height: 14 })), ` ${text}`)));
 }
 
 async function loadStability() {
@@ -299,27 +302,27 @@ async function loadStability() {
   try {
     st = await api('GET', `${base}/review/stability`);
   } catch (err) {
-    if (err instanceof ApiError && err.code === 'stability_unavailable') return replace(box, h('p', { class: 'muted', text: `No stability analysis: ${err.message}` }));
-    return replace(box, errorBox(err, { what: 'Could not analyse the ranking' }));
+    if (err instanceof ApiError && err.code === 'stability_unavailable') return replace(box, h('p', { class: 'muted', text: t('No stability analysis: {why}', { why: err.message }) }));
+    return replace(box, errorBox(err, { what: t('Could not analyse the ranking') }));
   }
   const groups = Array.isArray(st.groups) ? st.groups : [];
   const tau = st.kendall_tau || {};
   replace(box,
-    h('p', {}, `${st.bootstrap} bootstrap samples of ${st.cases} private cases (seed ${st.seed}). Kendall's tau between the full ranking and a sample's: median ${Number(tau.median).toFixed(3)}, 5 % quantile ${Number(tau.q05).toFixed(3)}. `,
-      st.test === 'wilcoxon' ? 'Pairs compared with paired Wilcoxon signed-rank tests.' : 'The metric is not a mean over cases: a pair\'s p is the share of samples in which the first team does not beat the second.'),
-    h('h3', { text: 'Groups not shown apart' }),
+    h('p', {}, t('{b} bootstrap samples of {cases} private cases (seed {seed}). Kendall\'s tau between the full ranking and a sample\'s: median {median}, 5 % quantile {q05}. ', { b: st.bootstrap, cases: st.cases, seed: st.seed, median: Number(tau.median).toFixed(3), q05: Number(tau.q05).toFixed(3) }),
+      st.test === 'wilcoxon' ? t('Pairs compared with paired Wilcoxon signed-rank tests.') : t('The metric is not a mean over cases: a pair\'s p is the share of samples in which the first team does not beat the second.')),
+    h('h3', { text: t('Groups not shown apart') }),
     h('ol', { class: 'tie-groups' }, groups.map((g) => h('li', {}, g.map((name, k) => [k ? ', ' : '', h('bdi', { text: name })])))),
-    st.missing && st.missing.length ? h('p', { class: 'muted', text: `Left out (no per-case scores): ${st.missing.join(', ')}.` }) : null,
+    st.missing && st.missing.length ? h('p', { class: 'muted', text: t('Left out (no per-case scores): {teams}.', { teams: st.missing.join(', ') }) }) : null,
     h('div', { class: 'stability-figures' },
-      h('figure', {}, blobPlot(st), h('figcaption', { text: 'Rank frequencies over the bootstrap samples (ring: the full ranking).' })),
-      h('figure', {}, significanceMap(st), legend(), h('figcaption', { text: 'Row better than column, Holm-adjusted.' }))));
+      h('figure', {}, blobPlot(st), h('figcaption', { text: t('Rank frequencies over the bootstrap samples (ring: the full ranking).') })),
+      h('figure', {}, significanceMap(st), legend(), h('figcaption', { text: t('Row better than column, Holm-adjusted.') }))));
 }
 
 async function loadReview() {
   try {
     review = await api('GET', `${base}/review`);
   } catch (err) {
-    replace($('#review-body'), errorBox(err, { what: 'Could not load the review' }));
+    replace($('#review-body'), errorBox(err, { what: t('Could not load the review') }));
     return;
   }
   renderState();
@@ -331,29 +334,29 @@ async function loadReview() {
 async function main() {
   const me = await initNav();
   const status = $('#page-status');
-  if (!allowed(status, me, REVIEW_ROLES, 'a jury or organizer')) return;
+  if (!allowed(status, me, REVIEW_ROLES, t('a jury or organizer'))) return;
   canAct = JURY_ROLES.includes(me.role);
   replace(status);
   if (!slug) {
     $('#pick').hidden = false;
-    await challengeTable($('#challenge-list'), slug, (c) => ({ href: `jury.html?slug=${encodeURIComponent(c.slug)}`, text: 'Review' }));
+    await challengeTable($('#challenge-list'), slug, (c) => ({ href: `jury.html?slug=${encodeURIComponent(c.slug)}`, text: t('Review') }));
     return;
   }
   try {
     challenge = await api('GET', base);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) replace(status, h('p', { class: 'alert alert-error', role: 'alert' }, 'No challenge ', h('code', { text: slug }), '. ', h('a', { href: 'jury.html', text: 'All challenges' })));
-    else replace(status, errorBox(err, { what: `Challenge ${slug}` }));
+    if (err instanceof ApiError && err.status === 404) replace(status, h('p', { class: 'alert alert-error', role: 'alert' }, t('No challenge '), h('code', { text: slug }), '. ', h('a', { href: 'jury.html', text: t('All challenges') })));
+    else replace(status, errorBox(err, { what: t('Challenge {slug}', { slug }) }));
     return;
   }
-  document.title = `Review of ${challenge.title || slug} · concours`;
-  replace($('#jury-title'), 'Jury review: ', h('bdi', { text: challenge.title || slug }));
+  document.title = t('Review of {title} · concours', { title: challenge.title || slug });
+  replace($('#jury-title'), t('Jury review: '), h('bdi', { text: challenge.title || slug }));
   $('#review').hidden = false;
   $('#add-note').addEventListener('click', () =>
-    act({ title: `Add a note on ${slug}`, label: 'Note', help: 'Required. Kept with the review and written to the audit log.', confirm: 'Add the note', path: `${base}/notes`, done: 'Note added.' }));
+    act({ title: t('Add a note on {what}', { what: slug }), label: t('Note'), help: t('Required. Kept with the review and written to the audit log.'), confirm: t('Add the note'), path: `${base}/notes`, done: t('Note added.') }));
   replace($('#export-links'),
-    downloadLink(`${base}/review/export?format=csv`, `${slug}-review.csv`, 'Download CSV'),
-    downloadLink(`${base}/review/export?format=json`, `${slug}-review.json`, 'Download JSON'));
+    downloadLink(`${base}/review/export?format=csv`, `${slug}-review.csv`, t('Download CSV')),
+    downloadLink(`${base}/review/export?format=json`, `${slug}-review.json`, t('Download JSON')));
   await loadReview();
   await loadStability();
 }

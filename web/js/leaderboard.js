@@ -2,13 +2,14 @@
 // searched, with the viewer's row highlighted, and a plot of scores over time.
 import { h, replace, timeEl, parseTime, fmtScore, scrollBox } from './dom.js';
 import { scorePlot } from './plot.js';
+import { t } from './i18n.js';
 
 const COLUMNS = [
-  { key: 'rank', label: 'Rank', num: true },
-  { key: 'name', label: 'Team' },
-  { key: 'score', label: 'Score', num: true },
-  { key: 'submissions', label: 'Entries', num: true },
-  { key: 'last_at', label: 'Last scored' },
+  { key: 'rank', label: t('Rank'), num: true },
+  { key: 'name', label: t('Team') },
+  { key: 'score', label: t('Score'), num: true },
+  { key: 'submissions', label: t('Entries'), num: true },
+  { key: 'last_at', label: t('Last scored') },
 ];
 
 // Renders the leaderboard into `root` and returns {update(board, mySubmissions)}.
@@ -17,12 +18,12 @@ const COLUMNS = [
 export function leaderboardView(root, { isMine, precision, onSplit }) {
   const score = (v) => fmtScore(v, Number.isInteger(state.board.precision) ? state.board.precision : precision);
   const state = { board: null, mine: [], sort: 'rank', dir: 1, query: '' };
-  const search = h('input', { type: 'search', id: 'lb-search', placeholder: 'Filter by name', autocomplete: 'off' });
+  const search = h('input', { type: 'search', id: 'lb-search', placeholder: t('Filter by name'), autocomplete: 'off' });
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
-  const jump = h('button', { type: 'button', class: 'button small', hidden: true, text: 'Show my row' });
-  const tools = h('div', { class: 'row lb-tools' }, h('label', { for: 'lb-search', text: 'Search' }), search, jump, count);
-  const splits = h('div', { class: 'row splits', role: 'group', 'aria-label': 'Split', hidden: true });
-  for (const [split, label] of [['private', 'Final ranking (private split)'], ['public', 'Public leaderboard']]) {
+  const jump = h('button', { type: 'button', class: 'button small', hidden: true, text: t('Show my row') });
+  const tools = h('div', { class: 'row lb-tools' }, h('label', { for: 'lb-search', text: t('Search') }), search, jump, count);
+  const splits = h('div', { class: 'row splits', role: 'group', 'aria-label': t('Split'), hidden: true });
+  for (const [split, label] of [['private', t('Final ranking (private split)')], ['public', t('Public leaderboard')]]) {
     const b = h('button', { type: 'button', class: 'button small', dataset: { split }, 'aria-pressed': 'false', text: label });
     b.addEventListener('click', () => onSplit && onSplit(split));
     splits.append(b);
@@ -72,10 +73,10 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
   function renderTable() {
     const rows = sorted();
     const total = (state.board.rows || []).length;
-    count.textContent = state.query ? `${rows.length} of ${total} shown` : `${total} ranked`;
+    count.textContent = state.query ? t('{n} of {total} shown', { n: rows.length, total }) : t('{total} ranked', { total });
     jump.hidden = !(state.board.rows || []).some((r) => isMine(r.name));
     if (total === 0) {
-      replace(tableWrap, h('p', { class: 'muted', text: 'No scored submission yet: be the first on the board.' }));
+      replace(tableWrap, h('p', { class: 'muted', text: t('No scored submission yet: be the first on the board.') }));
       return;
     }
     const body = rows.map((r) => {
@@ -84,7 +85,7 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
         'tr',
         { class: mine ? 'mine' : null, tabindex: mine ? '-1' : null },
         h('td', { class: 'num', text: r.rank }),
-        h('td', {}, h('bdi', { text: r.name }), mine ? h('span', { class: 'badge badge-you', text: 'you' }) : null),
+        h('td', {}, h('bdi', { text: r.name }), mine ? h('span', { class: 'badge badge-you', text: t('you') }) : null),
         h('td', { class: 'num score', text: score(r.score) }),
         h('td', { class: 'num', text: r.submissions }),
         h('td', {}, timeEl(r.last_at)),
@@ -92,7 +93,7 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
     });
     replace(
       tableWrap,
-      h('table', { class: 'leaderboard' }, h('caption', { class: 'visually-hidden', text: `Leaderboard, ${splitName()} split` }),
+      h('table', { class: 'leaderboard' }, h('caption', { class: 'visually-hidden', text: t('Leaderboard, {split} split', { split: t(splitName()) }) }),
         h('thead', {}, h('tr', {}, COLUMNS.map(headerCell))), h('tbody', {}, body)),
     );
   }
@@ -103,7 +104,7 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
 
   function renderPlot() {
     const board = state.board;
-    const better = board.higher_is_better ? 'higher' : 'lower';
+    const better = board.higher_is_better ? t('higher is better') : t('lower is better');
     const series = [];
     const key = splitName() === 'private' ? 'private_score' : 'public_score';
     const mine = state.mine
@@ -114,28 +115,28 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
       let best = null;
       const runningBest = mine.map((p) => {
         if (best === null || (board.higher_is_better ? p.v > best : p.v < best)) best = p.v;
-        return { t: p.t, v: best, title: `your best so far: ${score(best)}` };
+        return { t: p.t, v: best, title: t('your best so far: {score}', { score: score(best) }) };
       });
-      series.push({ label: 'your submissions', cls: 's-mine', points: mine });
-      series.push({ label: 'your best so far', cls: 's-best', step: true, points: runningBest });
+      series.push({ label: t('your submissions'), cls: 's-mine', points: mine });
+      series.push({ label: t('your best so far'), cls: 's-best', step: true, points: runningBest });
     } else {
       const others = (board.rows || []).filter((r) => typeof r.score === 'number' && parseTime(r.last_at));
       series.push({
-        label: 'each participant’s best, at their latest entry',
+        label: t('each participant’s best, at their latest entry'),
         cls: 's-all',
         points: others.map((r) => ({ t: parseTime(r.last_at).getTime(), v: r.score, title: `${r.name}: ${score(r.score)}` })),
       });
     }
     const top = (board.rows || []).find((r) => r.rank === 1);
-    const lines = top && typeof top.score === 'number' ? [{ label: `leader: ${score(top.score)}`, cls: 's-leader', v: top.score }] : [];
+    const lines = top && typeof top.score === 'number' ? [{ label: t('leader: {score}', { score: score(top.score) }), cls: 's-leader', v: top.score }] : [];
     const fig = scorePlot({
-      title: 'Best score over time',
-      description: `${board.metric} on the ${splitName()} split: ${better} is better.`,
+      title: t('Best score over time'),
+      description: t('{metric} on the {split} split: {better}.', { metric: board.metric, split: t(splitName()), better }),
       series,
       lines,
-      yLabel: String(board.metric || 'score'),
+      yLabel: String(board.metric || t('score')),
     });
-    replace(plotWrap, fig ? [h('h3', { text: 'Best score over time' }), fig] : null);
+    replace(plotWrap, fig ? [h('h3', { text: t('Best score over time') }), fig] : null);
   }
 
   return {
@@ -146,7 +147,7 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
       if (!state.board) return;
       splits.hidden = !published;
       for (const b of splits.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.split === splitName()));
-      replace(head, `Metric: ${state.board.metric} (${state.board.higher_is_better ? 'higher' : 'lower'} is better), ${splitName()} split. Best score per team; ties go to the earlier submission.`);
+      replace(head, t('Metric: {metric} ({better}), {split} split. Best score per team; ties go to the earlier submission.', { metric: state.board.metric, better: state.board.higher_is_better ? t('higher is better') : t('lower is better'), split: t(splitName()) }));
       renderTable();
       renderPlot();
     },

@@ -3,6 +3,7 @@
 import { login, errorBox } from './api.js';
 import { $, replace, h, safeNext, setHref } from './dom.js';
 import { initNav } from './nav.js';
+import { t } from './i18n.js';
 
 const next = safeNext(new URLSearchParams(window.location.search).get('next'));
 setHref($('#register-link'), `register.html?next=${encodeURIComponent(next)}`);
@@ -15,17 +16,17 @@ form.addEventListener('submit', async (event) => {
   const username = $('#username').value.trim();
   const password = $('#password').value;
   if (!username || !password) {
-    replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'Enter your username and password.' }));
+    replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: t('Enter your username and password.') }));
     return;
   }
   const button = $('button[type=submit]', form);
   button.disabled = true;
-  replace(status, h('p', { class: 'muted', text: 'Logging in…' }));
+  replace(status, h('p', { class: 'muted', text: t('Logging in…') }));
   try {
     await login(username, password);
     window.location.assign(next);
   } catch (err) {
-    replace(status, errorBox(err, { what: 'Login failed' }));
+    replace(status, errorBox(err, { what: t('Login failed') }));
     $('#password').select();
     button.disabled = false;
   }

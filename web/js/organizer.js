@@ -5,6 +5,7 @@ import { api, upload, errorBox } from './api.js';
 import { h, replace, $, timeEl, fmtScore, scrollBox, parseTime, progressReporter } from './dom.js';
 import { initNav } from './nav.js';
 import { ORGANIZER_ROLES, allowed, challengeTable, challengePath, downloadLink, reasonDialog, slugParam, note } from './staff.js';
+import { lang, t } from './i18n.js';
 
 const QUEUE_MS = 4000;
 const SHOWN = 100; // submissions listed on the page; the exports hold them all
@@ -17,17 +18,17 @@ let lastCounts = '';
 const manageHref = (s) => `organizer.html?slug=${encodeURIComponent(s)}#phases`;
 
 function listChallenges() {
-  return challengeTable($('#challenge-list'), slug, (c) => ({ href: manageHref(c.slug), text: 'Manage' }));
+  return challengeTable($('#challenge-list'), slug, (c) => ({ href: manageHref(c.slug), text: t('Manage') }));
 }
 
 // ---- import ----
 
 function problemsBox(err) {
-  const box = errorBox(err, { what: 'The bundle was not imported' });
+  const box = errorBox(err, { what: t('The bundle was not imported') });
   const problems = err && Array.isArray(err.problems) ? err.problems : [];
   if (problems.length) {
     box.append(h('ul', { class: 'problems' }, problems.map((p) => h('li', {}, h('code', { text: p })))));
-    if (err.more > 0) box.append(h('p', { text: `…and ${err.more} more.` }));
+    if (err.more > 0) box.append(h('p', { text: t('…and {n} more.', { n: err.more }) }));
   }
   return box;
 }
@@ -50,7 +51,7 @@ function initImport() {
     const file = input.files && input.files[0];
     if (!file || file.size === 0) {
       input.setAttribute('aria-invalid', 'true');
-      replace(status, h('p', { class: 'alert alert-error', role: 'alert', text: file ? 'This file is empty.' : 'Choose a bundle archive first.' }));
+      replace(status, h('p', { class: 'alert alert-error', role: 'alert', text: file ? t('This file is empty.') : t('Choose a bundle archive first.') }));
       input.focus();
       return;
     }
@@ -59,7 +60,7 @@ function initImport() {
     const button = $('#import-button');
     button.disabled = true;
     cancel.hidden = false;
-    const onProgress = progressReporter(bar, text, 'Uploaded; checking the bundle…');
+    const onProgress = progressReporter(bar, text, t('Uploaded; checking the bundle…'));
     onProgress(0, file.size);
     $('#import-progress').hidden = false;
     // query: '' for a first import; '?apply=1' (and '&rescore=1') once the organizer saw the changes
@@ -67,14 +68,14 @@ function initImport() {
       sending = upload('/challenges' + query, file, { onProgress });
       const done = await sending.promise;
       const made = done && done.slug;
-      const links = [h('a', { href: manageHref(made), text: 'Manage it' }), ' · ', h('a', { href: `challenge.html?slug=${encodeURIComponent(made)}`, text: 'its public page' })];
+      const links = [h('a', { href: manageHref(made), text: t('Manage it') }), ' · ', h('a', { href: `challenge.html?slug=${encodeURIComponent(made)}`, text: t('its public page') })];
       if (done.state === 'unchanged') {
-        note(status, [h('code', { text: made }), ' is already up to date with this bundle: nothing changed. ', ...links]);
+        note(status, [h('code', { text: made }), t(' is already up to date with this bundle: nothing changed. '), ...links]);
       } else if (done.state === 'updated') {
-        note(status, ['Updated ', h('code', { text: made }), done.rescored > 0 ? ` (${done.rescored} submissions queued for scoring again)` : '', '. ', ...links]);
+        note(status, [t('Updated '), h('code', { text: made }), done.rescored > 0 ? t(' ({n} submissions queued for scoring again)', { n: done.rescored }) : '', '. ', ...links]);
         status.append(changeList(done.changes || []));
       } else {
-        note(status, ['Imported ', h('code', { text: made }), '. ', ...links]);
+        note(status, [t('Imported '), h('code', { text: made }), '. ', ...links]);
       }
       form.reset();
       await listChallenges();
@@ -88,11 +89,11 @@ function initImport() {
       }
       // An existing challenge: show what would change; apply only when the organizer says so.
       const rescore = h('input', { type: 'checkbox', id: 'import-rescore' });
-      const apply = h('button', { type: 'button', class: 'button primary', id: 'import-apply', text: 'Apply these changes' });
+      const apply = h('button', { type: 'button', class: 'button primary', id: 'import-apply', text: t('Apply these changes') });
       replace(status, h('div', { class: 'alert alert-warn', role: 'alert' }, [
-        h('p', { text: 'This challenge exists, and the bundle differs from its last import. Nothing was changed yet:' }),
+        h('p', { text: t('This challenge exists, and the bundle differs from its last import. Nothing was changed yet:') }),
         changeList(err.changes),
-        h('p', { class: 'check-line' }, [rescore, h('label', { for: 'import-rescore', text: 'Re-score every submission now if the ground truth changed, even while a phase is open' })]),
+        h('p', { class: 'check-line' }, [rescore, h('label', { for: 'import-rescore', text: t('Re-score every submission now if the ground truth changed, even while a phase is open') })]),
         apply,
       ]));
       apply.addEventListener('click', async () => {
@@ -139,14 +140,14 @@ function phaseForm(p) {
   const field = (key, label, attrs) => [h('label', { for: id(key), text: label }), h('input', { id: id(key), name: key, ...attrs })];
   const form = h('form', { class: 'phase-form', novalidate: true, dataset: { phase: p.name } },
     h('fieldset', {},
-      h('legend', {}, h('bdi', { text: p.name }), p.final_selection > 0 ? h('span', { class: 'muted', text: ` · ${p.final_selection} final picks` }) : null),
+      h('legend', {}, h('bdi', { text: p.name }), p.final_selection > 0 ? h('span', { class: 'muted', text: t(' · {n} final picks', { n: p.final_selection }) }) : null),
       h('div', { class: 'fields' },
-        h('div', { class: 'stack' }, field('start', 'Opens (UTC)', { type: 'datetime-local', value: toInput(p.start), required: true })),
-        h('div', { class: 'stack' }, field('end', 'Closes (UTC)', { type: 'datetime-local', value: toInput(p.end), required: true })),
-        h('div', { class: 'stack' }, field('max_per_day', 'Per day', { type: 'number', min: 0, step: 1, value: p.max_per_day ?? 0, inputmode: 'numeric' })),
-        h('div', { class: 'stack' }, field('max_total', 'In total', { type: 'number', min: 0, step: 1, value: p.max_total ?? 0, inputmode: 'numeric' }))),
-      h('div', { class: 'stack' }, field('reason', 'Reason for the change', { type: 'text', maxlength: 1000, autocomplete: 'off', required: true })),
-      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'button primary small', text: `Save ${p.name}` })),
+        h('div', { class: 'stack' }, field('start', t('Opens (UTC)'), { type: 'datetime-local', value: toInput(p.start), required: true })),
+        h('div', { class: 'stack' }, field('end', t('Closes (UTC)'), { type: 'datetime-local', value: toInput(p.end), required: true })),
+        h('div', { class: 'stack' }, field('max_per_day', t('Per day'), { type: 'number', min: 0, step: 1, value: p.max_per_day ?? 0, inputmode: 'numeric' })),
+        h('div', { class: 'stack' }, field('max_total', t('In total'), { type: 'number', min: 0, step: 1, value: p.max_total ?? 0, inputmode: 'numeric' }))),
+      h('div', { class: 'stack' }, field('reason', t('Reason for the change'), { type: 'text', maxlength: 1000, autocomplete: 'off', required: true })),
+      h('div', { class: 'row' }, h('button', { type: 'submit', class: 'button primary small', text: t('Save {phase}', { phase: p.name }) })),
       h('div', { class: 'phase-error', 'aria-live': 'assertive' })));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -170,12 +171,12 @@ async function savePhase(form, p) {
   }
   replace(errorBoxEl);
   if (!Object.keys(change).length) {
-    replace(errorBoxEl, h('p', { class: 'alert alert-info', role: 'status', text: 'Nothing changed.' }));
+    replace(errorBoxEl, h('p', { class: 'alert alert-info', role: 'status', text: t('Nothing changed.') }));
     return;
   }
   if (!reason) {
     get('reason').setAttribute('aria-invalid', 'true');
-    replace(errorBoxEl, h('p', { class: 'alert alert-error', role: 'alert', text: 'A reason is required: it goes to the audit log.' }));
+    replace(errorBoxEl, h('p', { class: 'alert alert-error', role: 'alert', text: t('A reason is required: it goes to the audit log.') }));
     get('reason').focus();
     return;
   }
@@ -185,9 +186,9 @@ async function savePhase(form, p) {
   try {
     challenge = await api('PATCH', `${base}/phases/${encodeURIComponent(p.name)}`, { json: { ...change, reason } });
     renderPhases();
-    note($('#phase-status'), [`Saved the ${p.name} phase (`, Object.keys(change).join(', '), ').']);
+    note($('#phase-status'), [t('Saved the {phase} phase (', { phase: p.name }), Object.keys(change).join(', '), ').']);
   } catch (err) {
-    replace(errorBoxEl, errorBox(err, { what: `Could not save the ${p.name} phase` }));
+    replace(errorBoxEl, errorBox(err, { what: t('Could not save the {phase} phase', { phase: p.name }) }));
     button.disabled = false;
   }
 }
@@ -199,7 +200,7 @@ function renderPhases() {
 // ---- queue, submissions, logs ----
 
 function count(label, n, cls) {
-  return h('li', { class: cls || null }, h('strong', { class: 'num', text: String(n ?? 0) }), ` ${label}`);
+  return h('li', { class: cls || null }, h('strong', { class: 'num', text: String(n ?? 0) }), ` ${t(label)}`);
 }
 
 async function refreshQueue() {
@@ -207,7 +208,7 @@ async function refreshQueue() {
   try {
     q = await api('GET', `${base}/queue`);
   } catch (err) {
-    replace($('#queue-body'), errorBox(err, { what: 'Could not read the queue' }));
+    replace($('#queue-body'), errorBox(err, { what: t('Could not read the queue') }));
     return;
   }
   const failures = Array.isArray(q.recent_failures) ? q.recent_failures : [];
@@ -215,21 +216,21 @@ async function refreshQueue() {
   const workers = (q.workers && Array.isArray(q.workers.workers)) ? q.workers.workers : [];
   const runs = (q.workers && Array.isArray(q.workers.runs)) ? q.workers.runs : [];
   const workersView = workers.length || runs.some((x) => x.node)
-    ? [h('h3', { text: 'Workers' }), scrollBox(h('table', { class: 'workers' },
-      h('thead', {}, h('tr', {}, ['Node', 'Token', 'Queue', 'Last seen', 'Running'].map((t) => h('th', { scope: 'col', text: t })))),
+    ? [h('h3', { text: t('Workers') }), scrollBox(h('table', { class: 'workers' },
+      h('thead', {}, h('tr', {}, [t('Node'), t('Token'), t('Queue'), t('Last seen'), t('Running')].map((head) => h('th', { scope: 'col', text: head })))),
       h('tbody', {}, workers.map((w) => h('tr', {},
         h('td', {}, h('bdi', { text: w.node })),
         h('td', {}, h('bdi', { text: w.name })),
         h('td', {}, h('bdi', { text: w.queue })),
         h('td', {}, timeEl(w.last_seen_at, { relative: true })),
-        h('td', { text: runs.filter((x) => x.node === w.node).map((x) => `#${x.id} (${x.stage})`).join(', ') || '—' }))))))]
+        h('td', { text: runs.filter((x) => x.node === w.node).map((x) => `#${x.id} (${t(x.stage)})`).join(', ') || '—' }))))))]
     : null;
   replace($('#queue-body'),
     h('ul', { class: 'counts' }, count('queued', q.queued), count('running', q.running), count('scored', q.scored), count('failed', q.failed, q.failed ? 'has-failed' : ''), count('cancelled', q.cancelled)),
-    q.oldest_queued_at ? h('p', {}, 'Oldest queued since ', timeEl(q.oldest_queued_at, { relative: true }), '.') : null,
+    q.oldest_queued_at ? h('p', {}, t('Oldest queued since '), timeEl(q.oldest_queued_at, { relative: true }), '.') : null,
     failures.length
-      ? [h('h3', { text: 'Recent failures' }), scrollBox(h('table', { class: 'failures' },
-        h('thead', {}, h('tr', {}, ['Submission', 'Team', 'Error', 'Sent'].map((t) => h('th', { scope: 'col', text: t })))),
+      ? [h('h3', { text: t('Recent failures') }), scrollBox(h('table', { class: 'failures' },
+        h('thead', {}, h('tr', {}, [t('Submission'), t('Team'), t('Error'), t('Sent')].map((head) => h('th', { scope: 'col', text: head })))),
         h('tbody', {}, failures.map((f) => h('tr', {},
           h('td', {}, logButton(f.id)),
           h('td', {}, h('bdi', { text: f.team ?? '' })),
@@ -237,7 +238,7 @@ async function refreshQueue() {
           h('td', {}, timeEl(f.created_at)))))))]
       : null,
     workersView);
-  $('#queue-updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${QUEUE_MS / 1000} s.`;
+  $('#queue-updated').textContent = t('Updated {time}; refreshes every {n} s.', { time: new Date().toLocaleTimeString(lang), n: QUEUE_MS / 1000 });
   const counts = JSON.stringify([q.queued, q.running, q.scored, q.failed, q.cancelled]);
   if (counts !== lastCounts) {
     lastCounts = counts;
@@ -260,7 +261,7 @@ function pollQueue() {
 }
 
 function logButton(id) {
-  const b = h('button', { type: 'button', class: 'link-button', dataset: { log: id }, text: `#${id}` }, h('span', { class: 'visually-hidden', text: ': show the scorer log' }));
+  const b = h('button', { type: 'button', class: 'link-button', dataset: { log: id }, text: `#${id}` }, h('span', { class: 'visually-hidden', text: t(': show the scorer log') }));
   b.addEventListener('click', () => {
     $('#log-id').value = String(id);
     showLog(id);
@@ -270,12 +271,12 @@ function logButton(id) {
 
 async function showLog(id) {
   const box = $('#log-body');
-  replace(box, h('p', { class: 'muted', text: `Loading the log of #${id}…` }));
+  replace(box, h('p', { class: 'muted', text: t('Loading the log of #{id}…', { id }) }));
   try {
     const answer = await api('GET', `/submissions/${encodeURIComponent(id)}/log`);
-    replace(box, h('p', {}, `Scorer output of submission #${id}:`), h('pre', { class: 'code-block log', tabindex: '0', text: (answer && answer.log) || '(empty)' }));
+    replace(box, h('p', {}, t('Scorer output of submission #{id}:', { id })), h('pre', { class: 'code-block log', tabindex: '0', text: (answer && answer.log) || t('(empty)') }));
   } catch (err) {
-    replace(box, errorBox(err, { what: `No log for #${id}` }));
+    replace(box, errorBox(err, { what: t('No log for #{id}', { id }) }));
   }
   $('#log-h').scrollIntoView({ block: 'start' });
 }
@@ -283,12 +284,12 @@ async function showLog(id) {
 // Cancels a queued or running submission of any team (a run in progress stops, here or on its worker);
 // the reason goes to the audit log.
 function stopButton(id) {
-  const b = h('button', { type: 'button', class: 'button small danger', text: 'Cancel', 'aria-label': `Cancel submission #${id}` });
+  const b = h('button', { type: 'button', class: 'button small danger', text: t('Cancel'), 'aria-label': t('Cancel submission #{id}', { id }) });
   b.addEventListener('click', async () => {
     const done = await reasonDialog({
-      title: `Cancel submission #${id}`,
-      text: 'Its run stops at once (on a worker, at its next heartbeat). It costs the team no quota.',
-      confirm: 'Cancel the submission',
+      title: t('Cancel submission #{id}', { id }),
+      text: t('Its run stops at once (on a worker, at its next heartbeat). It costs the team no quota.'),
+      confirm: t('Cancel the submission'),
       danger: true,
       action: (reason) => api('POST', `/submissions/${encodeURIComponent(id)}/cancel`, { json: { reason } }),
     });
@@ -306,23 +307,23 @@ async function refreshSubmissions() {
   try {
     all = await api('GET', `${base}/export?format=json`);
   } catch (err) {
-    replace(box, errorBox(err, { what: 'Could not list the submissions' }));
+    replace(box, errorBox(err, { what: t('Could not list the submissions') }));
     return;
   }
   const rows = (Array.isArray(all) ? all : []).slice().sort((a, b) => b.id - a.id);
-  if (!rows.length) return replace(box, h('p', { class: 'muted', text: 'No submission yet.' }));
+  if (!rows.length) return replace(box, h('p', { class: 'muted', text: t('No submission yet.') }));
   const precision = challenge && challenge.leaderboard ? challenge.leaderboard.precision : undefined;
   const score = (v) => fmtScore(v, precision);
   replace(box,
-    h('p', { class: 'help', text: rows.length > SHOWN ? `The newest ${SHOWN} of ${rows.length}; the exports below hold them all.` : `${rows.length} submission(s), newest first.` }),
+    h('p', { class: 'help', text: rows.length > SHOWN ? t('The newest {n} of {total}; the exports below hold them all.', { n: SHOWN, total: rows.length }) : t('{n} submission(s), newest first.', { n: rows.length }) }),
     scrollBox(h('table', { class: 'org-submissions' },
-      h('thead', {}, h('tr', {}, ['Log', 'Team', 'User', 'Phase', 'Status', 'Public', 'Private', 'Sent', 'Description'].map((t, k) => h('th', { scope: 'col', class: k === 5 || k === 6 ? 'num' : null, text: t })))),
+      h('thead', {}, h('tr', {}, [t('Log'), t('Team'), t('User'), t('Phase'), t('Status'), t('Public'), t('Private'), t('Sent'), t('Description')].map((head, k) => h('th', { scope: 'col', class: k === 5 || k === 6 ? 'num' : null, text: head })))),
       h('tbody', {}, rows.slice(0, SHOWN).map((r) => h('tr', { dataset: { id: r.id }, class: r.disqualified ? 'disqualified' : null },
         h('td', {}, logButton(r.id)),
         h('td', {}, h('bdi', { text: r.team ?? '' })),
         h('td', {}, h('bdi', { text: r.user ?? '' })),
         h('td', { text: r.phase ?? '' }),
-        h('td', {}, h('span', { class: `badge status-${r.status}`, text: r.status }), r.disqualified ? h('span', { class: 'badge badge-dq', text: 'disqualified' }) : null,
+        h('td', {}, h('span', { class: `badge status-${r.status}`, text: t(r.status) }), r.disqualified ? h('span', { class: 'badge badge-dq', text: t('disqualified') }) : null,
           r.status === 'queued' || r.status === 'running' ? stopButton(r.id) : null),
         h('td', { class: 'num score', text: score(r.public_score) }),
         h('td', { class: 'num score', text: score(r.private_score) }),
@@ -334,7 +335,7 @@ async function refreshSubmissions() {
 
 function renderState() {
   const now = $('#state-now');
-  now.textContent = challenge.state || 'open';
+  now.textContent = t(challenge.state || 'open');
   now.className = `badge badge-${challenge.state || 'open'}`;
   $('#state-select').value = challenge.state || 'open';
 }
@@ -344,19 +345,19 @@ function initState() {
   $('#state-button').addEventListener('click', async () => {
     const to = $('#state-select').value;
     if (to === challenge.state) {
-      note($('#state-status'), `${slug} is already ${to}.`);
+      note($('#state-status'), t('{slug} is already {state}.', { slug, state: t(to) }));
       return;
     }
     const result = await reasonDialog({
-      title: `Make ${slug} ${to}`,
-      text: to === 'draft' ? 'Participants will no longer see this challenge.' : to === 'archived' ? 'The challenge stays readable; nobody can join it, submit or change a team.' : 'Everyone will see this challenge.',
-      confirm: 'Change the state',
+      title: t('Make {slug} {state}', { slug, state: t(to) }),
+      text: to === 'draft' ? t('Participants will no longer see this challenge.') : to === 'archived' ? t('The challenge stays readable; nobody can join it, submit or change a team.') : t('Everyone will see this challenge.'),
+      confirm: t('Change the state'),
       action: (reason) => api('PUT', `${base}/state`, { json: { state: to, reason } }),
     });
     if (result) {
       challenge.state = result.state;
       renderState();
-      note($('#state-status'), `${slug} is now ${result.state}.`);
+      note($('#state-status'), t('{slug} is now {state}.', { slug, state: t(result.state) }));
       await listChallenges();
     }
   });
@@ -366,15 +367,15 @@ function initState() {
 
 function initRescore() {
   $('#rescore-all').addEventListener('click', async () => {
-    const select = h('select', { id: 'rescore-phase' }, h('option', { value: '', text: 'all phases' }), (challenge.phases || []).map((p) => h('option', { value: p.name, text: p.name })));
+    const select = h('select', { id: 'rescore-phase' }, h('option', { value: '', text: t('all phases') }), (challenge.phases || []).map((p) => h('option', { value: p.name, text: p.name })));
     const result = await reasonDialog({
-      title: `Re-score submissions of ${slug}`,
-      text: ['Every scored or failed submission goes back to the queue. ', h('label', { for: 'rescore-phase', text: 'Phase: ' }), select],
-      confirm: 'Re-score',
+      title: t('Re-score submissions of {slug}', { slug }),
+      text: [t('Every scored or failed submission goes back to the queue. '), h('label', { for: 'rescore-phase', text: t('Phase: ') }), select],
+      confirm: t('Re-score'),
       action: (reason) => api('POST', `${base}/rescore`, { json: select.value ? { phase: select.value, reason } : { reason } }),
     });
     if (result) {
-      note($('#rescore-status'), `${result.queued} submission(s) queued again.`);
+      note($('#rescore-status'), t('{n} submission(s) queued again.', { n: result.queued }));
       refreshQueue();
     }
   });
@@ -382,15 +383,15 @@ function initRescore() {
 
 function renderExports() {
   replace($('#export-links'),
-    downloadLink(`${base}/export?format=csv`, `${slug}-submissions.csv`, 'Download CSV'),
-    downloadLink(`${base}/export?format=json`, `${slug}-submissions.json`, 'Download JSON'),
-    h('a', { href: `jury.html?slug=${encodeURIComponent(slug)}`, text: 'Read the review' }));
+    downloadLink(`${base}/export?format=csv`, `${slug}-submissions.csv`, t('Download CSV')),
+    downloadLink(`${base}/export?format=json`, `${slug}-submissions.json`, t('Download JSON')),
+    h('a', { href: `jury.html?slug=${encodeURIComponent(slug)}`, text: t('Read the review') }));
 }
 
 async function main() {
   const me = await initNav();
   const status = $('#page-status');
-  if (!allowed(status, me, ORGANIZER_ROLES, 'an organizer')) return;
+  if (!allowed(status, me, ORGANIZER_ROLES, t('an organizer'))) return;
   replace(status);
   $('#organizer').hidden = false;
   initImport();
@@ -398,17 +399,17 @@ async function main() {
     event.preventDefault();
     const id = Number($('#log-id').value);
     if (Number.isInteger(id) && id > 0) showLog(id);
-    else replace($('#log-body'), h('p', { class: 'alert alert-error', role: 'alert', text: 'Give a submission id (a whole number).' }));
+    else replace($('#log-body'), h('p', { class: 'alert alert-error', role: 'alert', text: t('Give a submission id (a whole number).') }));
   });
   await listChallenges();
   if (!slug) return;
   try {
     challenge = await api('GET', base);
   } catch (err) {
-    replace(status, errorBox(err, { what: `Challenge ${slug}` }));
+    replace(status, errorBox(err, { what: t('Challenge {slug}', { slug }) }));
     return;
   }
-  document.title = `${slug} · Organizer · concours`;
+  document.title = `${slug} · ${t('Organizer')} · concours`;
   $('#manage-slug').textContent = slug;
   $('#manage').hidden = false;
   renderPhases();

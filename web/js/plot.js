@@ -2,6 +2,7 @@
 // step lines on a time axis, optional horizontal reference lines, axis ticks and a legend; colours come
 // from classes styled in style.css, so the chart follows the page theme and needs no inline style.
 import { h, s, fmtTime } from './dom.js';
+import { lang } from './i18n.js';
 
 const W = 640;
 const H = 260;
@@ -22,8 +23,8 @@ function niceTicks(lo, hi, count = 5) {
   return ticks;
 }
 
-const dayFmt = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
-const hourFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayFmt = new Intl.DateTimeFormat(lang, { month: 'short', day: 'numeric' });
+const hourFmt = new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' });
 
 // series: [{label, cls, step, points: [{t: ms, v: number, title}]}], lines: [{label, cls, v}]
 export function scorePlot({ title, description, series, lines = [], yLabel = 'score' }) {

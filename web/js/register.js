@@ -3,16 +3,17 @@
 import { api, login, errorBox } from './api.js';
 import { $, replace, h, safeNext, setHref } from './dom.js';
 import { initNav } from './nav.js';
+import { t } from './i18n.js';
 
 const next = safeNext(new URLSearchParams(window.location.search).get('next'));
 setHref($('#login-link'), `login.html?next=${encodeURIComponent(next)}`);
 initNav();
 
 function problem(username, email, password, password2) {
-  if (!/^[A-Za-z0-9_.-]{3,32}$/.test(username)) return ['username', 'The username must be 3–32 letters, digits, "_", "." or "-".'];
-  if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) return ['email', 'Enter a valid email address.'];
-  if (password.length < 10) return ['password', 'The password must have at least 10 characters.'];
-  if (password !== password2) return ['password2', 'The two passwords differ.'];
+  if (!/^[A-Za-z0-9_.-]{3,32}$/.test(username)) return ['username', t('The username must be 3–32 letters, digits, "_", "." or "-".')];
+  if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) return ['email', t('Enter a valid email address.')];
+  if (password.length < 10) return ['password', t('The password must have at least 10 characters.')];
+  if (password !== password2) return ['password2', t('The two passwords differ.')];
   return null;
 }
 
@@ -33,7 +34,7 @@ form.addEventListener('submit', async (event) => {
   }
   const button = $('button[type=submit]', form);
   button.disabled = true;
-  replace(status, h('p', { class: 'muted', text: 'Creating your account…' }));
+  replace(status, h('p', { class: 'muted', text: t('Creating your account…') }));
   try {
     await api('POST', '/users', { json: { username, email, password } });
     await login(username, password);
@@ -41,7 +42,7 @@ form.addEventListener('submit', async (event) => {
   } catch (err) {
     const field = { username_taken: 'username', invalid_username: 'username', invalid_email: 'email', weak_password: 'password' }[err.code];
     if (field) $(`#${field}`).setAttribute('aria-invalid', 'true');
-    replace(status, errorBox(err, { what: 'Registration failed' }));
+    replace(status, errorBox(err, { what: t('Registration failed') }));
     button.disabled = false;
   }
 });

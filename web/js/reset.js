@@ -4,6 +4,7 @@
 import { api, errorBox } from './api.js';
 import { $, h, replace } from './dom.js';
 import { initNav } from './nav.js';
+import { t } from './i18n.js';
 
 initNav();
 // a link followed while this page is open changes only the fragment: read it again
@@ -17,7 +18,7 @@ async function submit(form, run) {
   try {
     await run();
   } catch (err) {
-    replace(status, errorBox(err, { what: 'Not done' }));
+    replace(status, errorBox(err, { what: t('Not done') }));
   } finally {
     button.disabled = false;
   }
@@ -32,7 +33,7 @@ if (token) {
       await api('POST', '/password-reset/confirm', { json: { token, password: $('#new-password').value } });
       history.replaceState(null, '', 'reset.html'); // the used token leaves the address bar
       form.hidden = true;
-      replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, 'Your password is set. ', h('a', { href: 'login.html', text: 'Log in' }), ' with it.'));
+      replace(status, h('p', { class: 'alert alert-ok', role: 'status' }, t('Your password is set. '), h('a', { href: 'login.html', text: t('Log in') }), t(' with it.')));
     });
   });
 } else {
@@ -42,7 +43,7 @@ if (token) {
     event.preventDefault();
     const login = $('#login').value.trim();
     if (!login) {
-      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'Give your username or e-mail address.' }));
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: t('Give your username or e-mail address.') }));
       return;
     }
     submit(form, async () => {

@@ -3,6 +3,7 @@
 // jury action needs (docs/api.md, "Organizers" and "Jury": the reason is required and audited).
 import { api, errorBox, loginHref } from './api.js';
 import { h, replace } from './dom.js';
+import { t } from './i18n.js';
 
 export const ORGANIZER_ROLES = ['organizer', 'admin'];
 export const JURY_ROLES = ['jury', 'admin'];
@@ -15,14 +16,14 @@ export function challengePath(slug) {
 }
 
 // Shows why the page is closed to `me` in `box` and returns false, or returns true when `me` has a role
-// in `roles`.
+// in `roles`. WHO, translated: "an organizer" or "a jury or organizer".
 export function allowed(box, me, roles, who) {
   if (!me) {
-    replace(box, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: 'Log in' }), ` with ${who} account to use this page.`));
+    replace(box, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: t('Log in') }), t(' with {who} account to use this page.', { who })));
     return false;
   }
   if (!roles.includes(me.role)) {
-    replace(box, h('p', { class: 'alert alert-warn', role: 'alert' }, `This page is for ${who} account. You are signed in as `, h('bdi', { text: me.username }), ` (${me.role}).`));
+    replace(box, h('p', { class: 'alert alert-warn', role: 'alert' }, t('This page is for {who} account. You are signed in as ', { who }), h('bdi', { text: me.username }), ` (${t(me.role)}).`));
     return false;
   }
   return true;
@@ -34,11 +35,11 @@ export async function challengeTable(root, current, link) {
   try {
     list = await api('GET', '/challenges');
   } catch (err) {
-    replace(root, errorBox(err, { what: 'Could not list the challenges' }));
+    replace(root, errorBox(err, { what: t('Could not list the challenges') }));
     return [];
   }
   if (!Array.isArray(list) || !list.length) {
-    replace(root, h('p', { class: 'muted', text: 'No challenge yet.' }));
+    replace(root, h('p', { class: 'muted', text: t('No challenge yet.') }));
     return [];
   }
   const rows = list.map((c) => {
@@ -46,12 +47,12 @@ export async function challengeTable(root, current, link) {
     return h('tr', { class: c.slug === current ? 'current' : null, dataset: { slug: c.slug } },
       h('th', { scope: 'row' }, h('code', { text: c.slug })),
       h('td', { text: c.title || '' }),
-      h('td', {}, c.phase ? h('span', { class: 'badge badge-open', text: c.phase }) : h('span', { class: 'muted', text: 'no open phase' }),
-        c.state && c.state !== 'open' ? h('span', { class: `badge badge-${c.state}`, text: c.state }) : null),
+      h('td', {}, c.phase ? h('span', { class: 'badge badge-open', text: c.phase }) : h('span', { class: 'muted', text: t('no open phase') }),
+        c.state && c.state !== 'open' ? h('span', { class: `badge badge-${c.state}`, text: t(c.state) }) : null),
       h('td', {}, h('a', { href: l.href, 'aria-current': c.slug === current ? 'page' : null, text: l.text }, h('span', { class: 'visually-hidden', text: ` ${c.slug}` }))));
   });
   replace(root, h('div', { class: 'table-scroll', tabindex: '0' }, h('table', { class: 'challenges' },
-    h('thead', {}, h('tr', {}, ['Slug', 'Title', 'Phase open now'].map((t) => h('th', { scope: 'col', text: t })), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Open' })))),
+    h('thead', {}, h('tr', {}, [t('Slug'), t('Title'), t('Phase open now')].map((head) => h('th', { scope: 'col', text: head })), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: t('Open') })))),
     h('tbody', {}, rows))));
   return list;
 }
@@ -66,13 +67,13 @@ let dialogCount = 0;
 // Opens a modal dialog asking for a reason, then runs `action(reason)`. An empty reason is refused in
 // the dialog; an error from the action is shown in the dialog, which stays open. Resolves to the action's
 // result, or null when cancelled.
-export function reasonDialog({ title, text, confirm, danger = false, label = 'Reason', help = 'Required. Written to the audit log with your name.', action }) {
+export function reasonDialog({ title, text, confirm, danger = false, label = t('Reason'), help = t('Required. Written to the audit log with your name.'), action }) {
   const id = `reason-${++dialogCount}`;
   const opener = document.activeElement;
   const input = h('textarea', { id: `${id}-input`, name: 'reason', rows: 3, maxlength: 1000, 'aria-describedby': `${id}-help ${id}-error`, required: true });
   const error = h('div', { id: `${id}-error`, 'aria-live': 'assertive' });
   const ok = h('button', { type: 'submit', class: `button primary${danger ? ' danger' : ''}`, text: confirm });
-  const cancel = h('button', { type: 'button', class: 'button', text: 'Cancel' });
+  const cancel = h('button', { type: 'button', class: 'button', text: t('Cancel') });
   const form = h('form', { class: 'stack', novalidate: true },
     h('h2', { id: `${id}-title`, text: title }),
     text ? h('p', {}, ...[text].flat()) : null,
@@ -96,7 +97,7 @@ export function reasonDialog({ title, text, confirm, danger = false, label = 'Re
       const reason = input.value.trim();
       if (!reason) {
         input.setAttribute('aria-invalid', 'true');
-        replace(error, h('p', { class: 'alert alert-error', role: 'alert', text: `${label} is required: a few words are enough.` }));
+        replace(error, h('p', { class: 'alert alert-error', role: 'alert', text: t('{label} is required: a few words are enough.', { label }) }));
         input.focus();
         return;
       }
@@ -107,7 +108,7 @@ export function reasonDialog({ title, text, confirm, danger = false, label = 'Re
         result = await action(reason);
         dialog.close();
       } catch (err) {
-        replace(error, errorBox(err, { what: 'Not done' }));
+        replace(error, errorBox(err, { what: t('Not done') }));
         ok.disabled = false;
       }
     });

@@ -4,6 +4,7 @@
 // offers none.
 import { api, errorBox, ApiError } from './api.js';
 import { h, replace, timeEl } from './dom.js';
+import { t } from './i18n.js';
 
 // Renders into `root`; `onChange(team)` runs after a create, join or leave. load() → the team, or null when
 // the server has no team endpoint (then the block stays hidden).
@@ -30,34 +31,34 @@ export function teamView(root, { base, onChange }) {
   }
 
   function soloForms() {
-    const [nameLabel, name] = field('team-name', 'Team name', { minlength: 2, maxlength: 64 });
-    const create = h('button', { type: 'submit', class: 'button', text: 'Create a team' });
+    const [nameLabel, name] = field('team-name', t('Team name'), { minlength: 2, maxlength: 64 });
+    const create = h('button', { type: 'submit', class: 'button', text: t('Create a team') });
     const createForm = h('form', { class: 'stack team-form', id: 'team-create' }, nameLabel, name, create);
     createForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      act(create, 'Could not create the team', () => api('POST', `${base}/teams`, { json: { name: name.value.trim() } }));
+      act(create, t('Could not create the team'), () => api('POST', `${base}/teams`, { json: { name: name.value.trim() } }));
     });
-    const [codeLabel, code] = field('team-code', 'Invite code', { maxlength: 64, spellcheck: 'false', autocapitalize: 'none' });
-    const join = h('button', { type: 'submit', class: 'button', text: 'Join the team' });
+    const [codeLabel, code] = field('team-code', t('Invite code'), { maxlength: 64, spellcheck: 'false', autocapitalize: 'none' });
+    const join = h('button', { type: 'submit', class: 'button', text: t('Join the team') });
     const joinForm = h('form', { class: 'stack team-form', id: 'team-join' }, codeLabel, code, join);
     joinForm.addEventListener('submit', (e) => {
       e.preventDefault();
-      act(join, 'Could not join', () => api('POST', `${base}/teams/join`, { json: { invite_code: code.value.trim() } }));
+      act(join, t('Could not join'), () => api('POST', `${base}/teams/join`, { json: { invite_code: code.value.trim() } }));
     });
     return h('div', { class: 'team-forms' }, createForm, joinForm);
   }
 
   function teamDetails() {
-    const members = (team.members || []).map((m) => h('li', {}, h('bdi', { text: m.username }), ' · joined ', timeEl(m.joined_at)));
-    const leave = h('button', { type: 'button', class: 'button', id: 'team-leave', text: 'Leave the team' });
+    const members = (team.members || []).map((m) => h('li', {}, h('bdi', { text: m.username }), t(' · joined '), timeEl(m.joined_at)));
+    const leave = h('button', { type: 'button', class: 'button', id: 'team-leave', text: t('Leave the team') });
     leave.addEventListener('click', () => {
-      if (!window.confirm(`Leave the team “${team.name}”? You will compete alone again.`)) return;
-      act(leave, 'Could not leave the team', () => api('DELETE', `${base}/team`));
+      if (!window.confirm(t('Leave the team “{name}”? You will compete alone again.', { name: team.name }))) return;
+      act(leave, t('Could not leave the team'), () => api('DELETE', `${base}/team`));
     });
     return [
       h('ul', { class: 'members' }, members),
       team.invite_code
-        ? h('p', {}, 'Invite code for teammates: ', h('code', { class: 'token', id: 'team-invite', text: team.invite_code }))
+        ? h('p', {}, t('Invite code for teammates: '), h('code', { class: 'token', id: 'team-invite', text: team.invite_code }))
         : null,
       locked() ? null : leave,
     ];
@@ -69,13 +70,13 @@ export function teamView(root, { base, onChange }) {
   }
 
   function render() {
-    const size = team.max_size ? ` (${(team.members || []).length} of ${team.max_size} members)` : '';
+    const size = team.max_size ? t(' ({n} of {max} members)', { n: (team.members || []).length, max: team.max_size }) : '';
     const note = locked()
-      ? h('p', { class: 'help', id: 'team-locked', text: team.solo ? 'You have submitted alone: you can no longer create or join a team in this challenge.' : 'Your team has submitted: its members can no longer change.' })
+      ? h('p', { class: 'help', id: 'team-locked', text: team.solo ? t('You have submitted alone: you can no longer create or join a team in this challenge.') : t('Your team has submitted: its members can no longer change.') })
       : null;
     const head = team.solo
-      ? h('p', {}, 'You compete alone, as ', h('strong', {}, h('bdi', { text: team.name })), locked() ? '.' : '. Create a team or join one with its invite code.')
-      : h('p', {}, 'Your team: ', h('strong', {}, h('bdi', { text: team.name })), size, '.');
+      ? h('p', {}, t('You compete alone, as '), h('strong', {}, h('bdi', { text: team.name })), locked() ? '.' : t('. Create a team or join one with its invite code.'))
+      : h('p', {}, t('Your team: '), h('strong', {}, h('bdi', { text: team.name })), size, '.');
     replace(root, head, team.solo ? (locked() ? null : soloForms()) : teamDetails(), note, status);
   }
 
@@ -85,7 +86,7 @@ export function teamView(root, { base, onChange }) {
         team = await api('GET', `${base}/team`);
       } catch (err) {
         if (err instanceof ApiError && (err.code === 'not_found' || err.code === 'method_not_allowed')) return null;
-        replace(root, errorBox(err, { what: 'Could not load your team' }));
+        replace(root, errorBox(err, { what: t('Could not load your team') }));
         return null;
       }
       render();

@@ -4,6 +4,7 @@
 import { api, getMe, errorBox, loginHref } from './api.js';
 import { $, h, replace, timeEl } from './dom.js';
 import { initNav } from './nav.js';
+import { t } from './i18n.js';
 
 const TOKEN_PLACEHOLDER = 'PASTE_YOUR_TOKEN_HERE';
 let token = null;
@@ -19,7 +20,7 @@ function curlLines(slug) {
   return [
     `export CONCOURS_TOKEN=${shq(token || TOKEN_PLACEHOLDER)}`,
     '',
-    '# submit a prediction file as the raw body; the same file twice is one submission (Idempotency-Key)',
+    t('# submit a prediction file as the raw body; the same file twice is one submission (Idempotency-Key)'),
     `curl -sS --fail-with-body -X POST \\`,
     `  -H "Authorization: Bearer $CONCOURS_TOKEN" \\`,
     `  -H "Content-Type: application/octet-stream" \\`,
@@ -27,10 +28,10 @@ function curlLines(slug) {
     `  --data-binary @predictions.csv \\`,
     `  ${shq(`${ch}/submissions?description=my%20first%20model`)}`,
     '',
-    '# follow it until "status" is "scored" or "failed" (use the id from the answer above)',
+    t('# follow it until "status" is "scored" or "failed" (use the id from the answer above)'),
     `curl -sS -H "Authorization: Bearer $CONCOURS_TOKEN" ${shq(`${base}/submissions/ID`)}`,
     '',
-    '# your submissions, the leaderboard, and a data file',
+    t('# your submissions, the leaderboard, and a data file'),
     `curl -sS -H "Authorization: Bearer $CONCOURS_TOKEN" ${shq(`${ch}/submissions`)}`,
     `curl -sS ${shq(`${ch}/leaderboard`)}`,
     `curl -sS -H "Authorization: Bearer $CONCOURS_TOKEN" -O ${shq(`${ch}/files/sample_submission.csv`)}`,
@@ -44,12 +45,12 @@ function showCurl() {
 async function copy(text, button) {
   try {
     await navigator.clipboard.writeText(text);
-    button.textContent = 'Copied';
+    button.textContent = t('Copied');
   } catch {
-    button.textContent = 'Select and copy by hand';
+    button.textContent = t('Select and copy by hand');
   }
   setTimeout(() => {
-    button.textContent = 'Copy';
+    button.textContent = t('Copy');
   }, 2000);
 }
 
@@ -73,30 +74,30 @@ async function loadTokens() {
   try {
     list = await api('GET', '/tokens');
   } catch (err) {
-    replace(box, errorBox(err, { what: 'Could not list your tokens' }));
+    replace(box, errorBox(err, { what: t('Could not list your tokens') }));
     return;
   }
-  if (!Array.isArray(list) || !list.length) return replace(box, h('p', { class: 'muted', text: 'No token yet.' }));
+  if (!Array.isArray(list) || !list.length) return replace(box, h('p', { class: 'muted', text: t('No token yet.') }));
   replace(box, h('div', { class: 'table-scroll', tabindex: '0' }, h('table', { class: 'tokens' },
-    h('thead', {}, h('tr', {}, ['Name', 'May', 'Created', 'Last used', ''].map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, list.map((t) => {
-      const revoke = h('button', { type: 'button', class: 'button small danger', text: 'Revoke', 'aria-label': `Revoke the token ${t.name}` });
+    h('thead', {}, h('tr', {}, [t('Name'), t('May'), t('Created'), t('Last used'), ''].map((head) => h('th', { scope: 'col', text: head })))),
+    h('tbody', {}, list.map((tok) => {
+      const revoke = h('button', { type: 'button', class: 'button small danger', text: t('Revoke'), 'aria-label': t('Revoke the token {name}', { name: tok.name }) });
       revoke.addEventListener('click', async () => {
-        if (!window.confirm(`Revoke the token "${t.name}"? Scripts using it stop working at once.`)) return;
+        if (!window.confirm(t('Revoke the token "{name}"? Scripts using it stop working at once.', { name: tok.name }))) return;
         revoke.disabled = true;
         try {
-          await api('DELETE', `/tokens/${encodeURIComponent(t.id)}`);
-          replace($('#token-list-status'), h('p', { class: 'alert alert-ok', role: 'status', text: `Revoked "${t.name}".` }));
+          await api('DELETE', `/tokens/${encodeURIComponent(tok.id)}`);
+          replace($('#token-list-status'), h('p', { class: 'alert alert-ok', role: 'status', text: t('Revoked "{name}".', { name: tok.name }) }));
         } catch (err) {
-          replace($('#token-list-status'), errorBox(err, { what: 'Could not revoke the token' }));
+          replace($('#token-list-status'), errorBox(err, { what: t('Could not revoke the token') }));
         }
         loadTokens();
       });
-      return h('tr', { dataset: { id: t.id } },
-        h('td', {}, h('bdi', { text: t.name })),
-        h('td', { text: t.scope === 'read' ? 'read' : 'read, submit' }),
-        h('td', {}, timeEl(t.created_at)),
-        h('td', {}, t.last_used_at ? timeEl(t.last_used_at, { relative: true }) : h('span', { class: 'muted', text: 'never' })),
+      return h('tr', { dataset: { id: tok.id } },
+        h('td', {}, h('bdi', { text: tok.name })),
+        h('td', { text: tok.scope === 'read' ? t('read') : t('read, submit') }),
+        h('td', {}, timeEl(tok.created_at)),
+        h('td', {}, tok.last_used_at ? timeEl(tok.last_used_at, { relative: true }) : h('span', { class: 'muted', text: t('never') })),
         h('td', {}, revoke));
     })))));
 }
@@ -116,7 +117,7 @@ async function main() {
     return;
   }
   if (!me) {
-    replace(status, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: 'Log in' }), ' to create an API token.'));
+    replace(status, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: t('Log in') }), t(' to create an API token.')));
     return;
   }
   const form = $('#token-form');
@@ -127,7 +128,7 @@ async function main() {
     event.preventDefault();
     const name = $('#token-name').value.trim();
     if (!name) {
-      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: 'Give the token a name.' }));
+      replace(status, h('div', { class: 'alert alert-error', role: 'alert', text: t('Give the token a name.') }));
       $('#token-name').focus();
       return;
     }
@@ -144,7 +145,7 @@ async function main() {
       loadTokens();
       $('#token-value').scrollIntoView({ block: 'center' });
     } catch (err) {
-      replace(status, errorBox(err, { what: 'Could not create the token' }));
+      replace(status, errorBox(err, { what: t('Could not create the token') }));
     } finally {
       button.disabled = false;
     }
