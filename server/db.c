@@ -314,6 +314,8 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  created_at INTEGER NOT NULL,"
   "  expires_at INTEGER NOT NULL,"
   "  used_at INTEGER);",
+  /* 17: the language of the account's mails (issue 16): the one of its registration, then of the pages' switch */
+  "ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'en' CHECK(lang IN ('en','fr'));",
 };
 
 void dbi_log(sqlite3 *db, const char *what)

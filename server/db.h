@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 16
+#define DB_SCHEMA_VERSION 17
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */

@@ -188,7 +188,7 @@ enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int submissions, int
 enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, const char *base_url, int64_t now)
 {
   sqlite3_stmt *st = dbi_prepare(
-    db, "SELECT u.email, u.username, c.slug, c.title, s.status, s.public_score, s.error_message, c.precision "
+    db, "SELECT u.email, u.username, c.slug, c.title, s.status, s.public_score, s.error_message, c.precision, u.lang "
         "FROM submissions s JOIN users u ON u.id=s.user_id JOIN challenges c ON c.id=s.challenge_id "
         "WHERE s.id=? AND u.notify_submissions=1 AND s.mode IS NOT 'smoke' AND s.status IN ('scored','failed')");
   if (st == NULL)
@@ -199,26 +199,30 @@ enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, c
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? APP_OK : APP_INTERNAL;
   }
-  char subject[256], body[2048], score[64] = "";
+  char subject[256], body[2400], score[64] = "", why[1300];
   const char *email = dbi_col_text(st, 0), *user = dbi_col_text(st, 1), *slug = dbi_col_text(st, 2);
   const char *title = dbi_col_text(st, 3);
   int scored = strcmp(dbi_col_text(st, 4), "scored") == 0;
+  enum i18n_lang lang = strcmp(dbi_col_text(st, 8), "fr") == 0 ? I18N_FR : I18N_EN;
   if (sqlite3_column_type(st, 5) != SQLITE_NULL)
     snprintf(score, sizeof(score), "%.*f", sqlite3_column_int(st, 7), sqlite3_column_double(st, 5));
-  snprintf(subject, sizeof(subject), "[%.60s] submission #%lld %s", slug, (long long)submission_id,
-           scored ? "scored" : "failed");
-  if (scored)
-    snprintf(body, sizeof(body),
-             "Hello %s,\n\nyour submission #%lld to \"%.200s\" was scored: public score %s.\n\n"
-             "Your submissions and the leaderboard: %s/challenge.html?slug=%s\n\n"
-             "You get this mail because you asked for news of your submissions; turn it off on %s/account.html.\n",
-             user, (long long)submission_id, title, score[0] != '\0' ? score : "(none)", base_url, slug, base_url);
-  else
-    snprintf(body, sizeof(body),
-             "Hello %s,\n\nyour submission #%lld to \"%.200s\" could not be scored:\n\n  %.1200s\n\n"
-             "It does not count against your quota. Your submissions: %s/challenge.html?slug=%s\n\n"
-             "You get this mail because you asked for news of your submissions; turn it off on %s/account.html.\n",
-             user, (long long)submission_id, title, dbi_col_text(st, 6), base_url, slug, base_url);
+  i18n_snprintf(lang, subject, sizeof(subject), "[%.60s] submission #%lld %s", slug, (long long)submission_id,
+                i18n_format(lang, scored ? "scored" : "failed"));
+  if (scored) {
+    i18n_snprintf(lang, body, sizeof(body),
+                  "Hello %s,\n\nyour submission #%lld to \"%.200s\" was scored: public score %s.\n\n"
+                  "Your submissions and the leaderboard: %s/challenge.html?slug=%s\n\n"
+                  "You get this mail because you asked for news of your submissions; turn it off on %s/account.html.\n",
+                  user, (long long)submission_id, title, score[0] != '\0' ? score : i18n_format(lang, "(none)"),
+                  base_url, slug, base_url);
+  } else {
+    i18n_text(lang, dbi_col_text(st, 6), why, sizeof(why)); /* the scorer's message, stored in English */
+    i18n_snprintf(lang, body, sizeof(body),
+                  "Hello %s,\n\nyour submission #%lld to \"%.200s\" could not be scored:\n\n  %.1200s\n\n"
+                  "It does not count against your quota. Your submissions: %s/challenge.html?slug=%s\n\n"
+                  "You get this mail because you asked for news of your submissions; turn it off on %s/account.html.\n",
+                  user, (long long)submission_id, title, why, base_url, slug, base_url);
+  }
   char to[320];
   util_strlcpy(to, email, sizeof(to));
   sqlite3_finalize(st);
@@ -312,8 +316,33 @@ out:
   return dbi_finish(db, s);
 }
 
-int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, const char *subject, const char *body,
-                         int64_t now)
+enum i18n_lang db_user_lang(sqlite3 *db, const char *username)
+{
+  enum i18n_lang lang = I18N_EN;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT lang FROM users WHERE username=?");
+  if (st == NULL)
+    return lang;
+  dbi_bind_text(st, 1, username);
+  if (sqlite3_step(st) == SQLITE_ROW && strcmp(dbi_col_text(st, 0), "fr") == 0)
+    lang = I18N_FR;
+  sqlite3_finalize(st);
+  return lang;
+}
+
+enum app_status db_user_set_lang(sqlite3 *db, int64_t user_id, enum i18n_lang lang)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE users SET lang=? WHERE id=?");
+  if (st == NULL)
+    return APP_INTERNAL;
+  dbi_bind_text(st, 1, i18n_code(lang));
+  sqlite3_bind_int64(st, 2, user_id);
+  int rc = dbi_step_done(db, st);
+  sqlite3_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
+}
+
+int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, const enum i18n_lang *lang,
+                         const char *subject, const char *body, int64_t now)
 {
   /* the challenge's participants: they accepted its terms; who wants news and has an address */
   char sql[700];
@@ -327,8 +356,8 @@ int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, cons
   if (util_fmt(sql, sizeof(sql),
                "INSERT INTO mails(to_addr,subject,body,created_at,next_try_at) SELECT u.email, ?2, ?3, ?4, ?4 "
                "FROM users u WHERE u.notify_news=1 AND u.email<>'' AND u.id IN (SELECT user_id FROM "
-               "terms_acceptances WHERE challenge_id=?1)%s",
-               filter) != 0)
+               "terms_acceptances WHERE challenge_id=?1)%s%s",
+               filter, lang != NULL ? " AND u.lang=?5" : "") != 0)
     return -1;
   sqlite3_stmt *st = dbi_prepare(db, sql);
   if (st == NULL)
@@ -337,6 +366,8 @@ int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, cons
   dbi_bind_text(st, 2, subject);
   dbi_bind_text(st, 3, body);
   sqlite3_bind_int64(st, 4, now);
+  if (lang != NULL)
+    dbi_bind_text(st, 5, i18n_code(*lang));
   int rc = dbi_step_done(db, st);
   int n = sqlite3_changes(db);
   sqlite3_finalize(st);
@@ -372,18 +403,22 @@ int db_phase_reminders(sqlite3 *db, const char *base_url, int64_t now)
   sqlite3_finalize(st);
   int queued = 0;
   for (int k = 0; k < n; k++) {
-    char subject[256], body[1200];
     int opens = strcmp(due[k].kind, "opens") == 0;
-    snprintf(subject, sizeof(subject), "[%s] the %s phase %s", due[k].slug, due[k].phase,
-             opens ? "is open" : "closes within 24 hours");
-    snprintf(body, sizeof(body),
-             "Hello,\n\nthe %s phase of \"%s\" %s (it closes at %s UTC).\n\n%s/challenge.html?slug=%s\n\n"
-             "You get this mail because you take part in this challenge; turn such news off on %s/account.html.\n",
-             due[k].phase, due[k].title, opens ? "is open" : "closes within 24 hours", due[k].end, base_url,
-             due[k].slug, base_url);
     if (dbi_begin(db) != APP_OK)
       return -1;
-    int m = db_mail_participants(db, due[k].id, "all", subject, body, now);
+    int m = 0;
+    for (enum i18n_lang lang = I18N_EN; lang <= I18N_FR && m >= 0; lang++) {
+      char subject[256], body[1400];
+      const char *state = i18n_format(lang, opens ? "is open" : "closes within 24 hours");
+      i18n_snprintf(lang, subject, sizeof(subject), "[%s] the %s phase %s", due[k].slug, due[k].phase, state);
+      i18n_snprintf(lang, body, sizeof(body),
+                    "Hello,\n\nthe %s phase of \"%s\" %s (it closes at %s UTC).\n\n%s/challenge.html?slug=%s\n\n"
+                    "You get this mail because you take part in this challenge; turn such news off on "
+                    "%s/account.html.\n",
+                    due[k].phase, due[k].title, state, due[k].end, base_url, due[k].slug, base_url);
+      int got = db_mail_participants(db, due[k].id, "all", &lang, subject, body, now);
+      m = got < 0 ? -1 : m + got;
+    }
     st = dbi_prepare(db, "INSERT INTO phase_mails(challenge_id,phase,kind,sent_at) VALUES(?,?,?,?)");
     int rc = -1;
     if (st != NULL && m >= 0) {
@@ -408,7 +443,7 @@ int db_announce(sqlite3 *db, int64_t challenge_id, const char *slug, const char 
   snprintf(target, sizeof(target), "announcement:%s", to);
   if (dbi_begin(db) != APP_OK)
     return -1;
-  int n = db_mail_participants(db, challenge_id, to, subject, body, now);
+  int n = db_mail_participants(db, challenge_id, to, NULL, subject, body, now);
   json_t *details = json_pack("{s:s,s:i}", "subject", subject, "queued", n);
   enum app_status s = n >= 0 && details != NULL
                         ? db_audit_append(db, actor, "challenge.announce", slug, target, reason, details, now)

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "app.h"
+#include "i18n.h"
 
 #define MAIL_MAX_ATTEMPTS 12      /* then the mail is given up (its last error kept) */
 #define RESET_TTL_S 3600          /* a password-reset link works for an hour */
@@ -49,10 +50,17 @@ int db_notify_get(sqlite3 *db, int64_t user_id, int *news);
 enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int submissions, int news);
 
 /* Queues SUBJECT and BODY to the participants of CHALLENGE_ID (they accepted its terms) who want news and have an
- * address; TO narrows them: "all", "submitted" (with a scored submission) or "not_submitted". Returns how many, or
- * -1. Call it inside the caller's transaction when it must go with another write. */
-int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, const char *subject, const char *body,
-                         int64_t now);
+ * address; TO narrows them: "all", "submitted" (with a scored submission) or "not_submitted"; LANG, when not
+ * NULL, to the accounts that read that language (a mail the server writes goes once per language; an organizer's
+ * announcement to all at once). Returns how many, or -1. Call it inside the caller's transaction when it must go
+ * with another write. */
+int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, const enum i18n_lang *lang,
+                         const char *subject, const char *body, int64_t now);
+
+/* The language of USERNAME's mails (English when there is no such account). */
+enum i18n_lang db_user_lang(sqlite3 *db, const char *username);
+/* Sets it. APP_OK, APP_INTERNAL. */
+enum app_status db_user_set_lang(sqlite3 *db, int64_t user_id, enum i18n_lang lang);
 /* An organizer's announcement: db_mail_participants and the audit entry (ACTOR, REASON, the subject and how many)
  * in one transaction. Returns how many mails, or -1. */
 int db_announce(sqlite3 *db, int64_t challenge_id, const char *slug, const char *actor, const char *to,

@@ -36,11 +36,12 @@ static int send_verification(struct req *r, int64_t user_id, const char *user)
   int got = db_verify_begin(r->db, user_id, hash, now, email, sizeof(email));
   if (got != 1 || !mail_address_ok(email))
     return got < 0 ? -1 : 0;
-  snprintf(body, sizeof(body),
-           "Hello %s,\n\nconfirm that this address is yours to take part in challenges on concours (the link works "
-           "for two days):\n\n  %s/verify.html#token=%s\n\nIf you did not make this account, do nothing.\n",
-           user, r->cfg->public_url, secret);
-  if (db_mail_queue(r->db, email, "Confirm your address for concours", body, now) != APP_OK)
+  enum i18n_lang lang = db_user_lang(r->db, user);
+  i18n_snprintf(lang, body, sizeof(body),
+                "Hello %s,\n\nconfirm that this address is yours to take part in challenges on concours (the link "
+                "works for two days):\n\n  %s/verify.html#token=%s\n\nIf you did not make this account, do nothing.\n",
+                user, r->cfg->public_url, secret);
+  if (db_mail_queue(r->db, email, i18n_format(lang, "Confirm your address for concours"), body, now) != APP_OK)
     return -1;
   mail_notify();
   return 1;
@@ -80,6 +81,9 @@ void h_users_create(struct req *r)
     http_reply_error(r, s, s == APP_USERNAME_TAKEN ? "this username is taken" : "could not create the account");
     return;
   }
+  /* the mails of the account are in the language of its registration until the pages' switch changes it */
+  if (http_lang(r) != I18N_EN && db_user_set_lang(r->db, id, http_lang(r)) != APP_OK)
+    fprintf(stderr, "concours: could not record the language of %s\n", username);
   if (r->cfg->verify_email && send_verification(r, id, username) < 0)
     fprintf(stderr, "concours: could not mail the confirmation link of %s\n", username);
   http_reply_json(r, 201, json_pack("{s:I,s:s}", "id", (json_int_t)id, "username", username));
@@ -160,8 +164,10 @@ void h_me(struct req *r)
     util_iso8601(created, at);
   json_t *o = json_pack("{s:I,s:s,s:s,s:n,s:s,s:s}", "id", (json_int_t)r->user.id, "username", r->user.username, "role",
                         app_role_name(r->user.role), "team", "email", email, "created_at", at);
-  if (o != NULL)
+  if (o != NULL) {
     json_object_set_new(o, "email_verified", json_boolean(db_email_verified(r->db, r->user.id) == 1));
+    json_object_set_new(o, "language", json_string(i18n_code(db_user_lang(r->db, r->user.username))));
+  }
   /* The browser may reload and lose the CSRF token it got at login: give it back to its own session only. */
   if (o != NULL && r->via_cookie)
     json_object_set_new(o, "csrf_token", json_string(r->csrf));
@@ -245,12 +251,13 @@ void h_password_reset(struct req *r)
   if (found == 1 && mail_address_ok(email)) {
     /* the token in the fragment: it never reaches a server log or a Referer header */
     snprintf(link, sizeof(link), "%s/reset.html#token=%s", r->cfg->public_url, secret);
-    snprintf(body, sizeof(body),
-             "Hello %s,\n\nsomeone (you, we hope) asked to reset the password of your concours account.\n"
-             "Choose a new one here within the hour; the link works once:\n\n  %s\n\n"
-             "If it was not you, do nothing: your password stays as it is.\n",
-             user, link);
-    if (db_mail_queue(r->db, email, "Reset your concours password", body, now) == APP_OK)
+    enum i18n_lang lang = db_user_lang(r->db, user);
+    i18n_snprintf(lang, body, sizeof(body),
+                  "Hello %s,\n\nsomeone (you, we hope) asked to reset the password of your concours account.\n"
+                  "Choose a new one here within the hour; the link works once:\n\n  %s\n\n"
+                  "If it was not you, do nothing: your password stays as it is.\n",
+                  user, link);
+    if (db_mail_queue(r->db, email, i18n_format(lang, "Reset your concours password"), body, now) == APP_OK)
       mail_notify();
   }
   http_reply_message(r, 202,
@@ -310,6 +317,23 @@ void h_notifications(struct req *r)
     return;
   }
   http_reply_json(r, 200, json_pack("{s:b,s:b}", "submissions", on, "news", news));
+}
+
+/* PUT /api/v1/me/language {"language": "en"|"fr"} → 200 {"language"}: the language of the account's mails (the
+ * pages' switch sets it; registration set it from Accept-Language). */
+void h_me_language(struct req *r)
+{
+  const char *code = json_string_value(json_object_get(r->body, "language"));
+  if (code == NULL || (strcmp(code, "en") != 0 && strcmp(code, "fr") != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST, "\"language\" is \"en\" or \"fr\"");
+    return;
+  }
+  enum i18n_lang lang = strcmp(code, "fr") == 0 ? I18N_FR : I18N_EN;
+  if (db_user_set_lang(r->db, r->user.id, lang) != APP_OK) {
+    http_reply_error(r, APP_INTERNAL, "could not save the setting");
+    return;
+  }
+  http_reply_json(r, 200, json_pack("{s:s}", "language", i18n_code(lang)));
 }
 
 /* The password of the caller, checked (the body's "password" field): 1, or 0 after replying 403. */

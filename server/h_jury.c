@@ -377,15 +377,20 @@ void h_publish(struct req *r)
   }
   util_sha256_hex(doc, strlen(doc), sha);
   free(doc);
-  /* the participants who want news hear it */
-  char subject[200], body[1200];
-  snprintf(subject, sizeof(subject), "[%s] the final ranking is published", c.slug);
-  snprintf(body, sizeof(body),
-           "Hello,\n\nthe jury of %s has published its final ranking, signed:\n\n  %s/challenge.html?slug=%s\n\n"
-           "Your private scores show in your submissions now.\n\nYou get this mail because you take part in this "
-           "challenge; turn such news off on %s/account.html.\n",
-           c.slug, r->cfg->public_url, c.slug, r->cfg->public_url);
-  if (db_mail_participants(r->db, c.id, "all", subject, body, now) > 0)
+  /* the participants who want news hear it, each in the language of their account */
+  int mailed = 0;
+  for (enum i18n_lang lang = I18N_EN; lang <= I18N_FR; lang++) {
+    char subject[200], body[1400];
+    i18n_snprintf(lang, subject, sizeof(subject), "[%s] the final ranking is published", c.slug);
+    i18n_snprintf(lang, body, sizeof(body),
+                  "Hello,\n\nthe jury of %s has published its final ranking, signed:\n\n  "
+                  "%s/challenge.html?slug=%s\n\nYour private scores show in your submissions now.\n\nYou get this "
+                  "mail because you take part in this challenge; turn such news off on %s/account.html.\n",
+                  c.slug, r->cfg->public_url, c.slug, r->cfg->public_url);
+    if (db_mail_participants(r->db, c.id, "all", &lang, subject, body, now) > 0)
+      mailed = 1;
+  }
+  if (mailed)
     mail_notify();
   char at[32];
   util_iso8601(now, at);

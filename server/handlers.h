@@ -15,6 +15,7 @@ void h_tokens_list(struct req *r);
 void h_password_reset(struct req *r);
 void h_password_reset_confirm(struct req *r);
 void h_notifications(struct req *r);
+void h_me_language(struct req *r);
 void h_me_password(struct req *r);
 void h_me_email(struct req *r);
 void h_me_delete(struct req *r);

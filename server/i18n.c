@@ -4,6 +4,7 @@
 #include "i18n.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -286,6 +287,14 @@ const char *i18n_format(enum i18n_lang lang, const char *fmt)
     return fmt;
   const struct entry *e = lookup(fmt);
   return e != NULL ? e->text : fmt;
+}
+
+void i18n_snprintf(enum i18n_lang lang, char *out, size_t n, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(out, n, i18n_format(lang, fmt), ap);
+  va_end(ap);
 }
 
 int i18n_has(const char *fmt)

@@ -37,6 +37,10 @@ const char *i18n_code(enum i18n_lang lang);
  * the catalogue has no such key. Never NULL; the pointer lives as long as the catalogue. */
 const char *i18n_format(enum i18n_lang lang, const char *fmt);
 
+/* snprintf into OUT (size N) with FMT's format in LANG (i18n_format): the mails the server writes. */
+void i18n_snprintf(enum i18n_lang lang, char *out, size_t n, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+
 /* 1 when FMT is a key of the catalogue (for LANG French), else 0. */
 int i18n_has(const char *fmt);
 

@@ -44,6 +44,7 @@ static const struct route routes[] = {
   {"DELETE", "me", AUTH_USER, ROLES_ANY, 1, h_me_delete},
   {"GET", "me/notifications", AUTH_USER, ROLES_ANY, 0, h_notifications},
   {"PUT", "me/notifications", AUTH_USER, ROLES_ANY, 1, h_notifications},
+  {"PUT", "me/language", AUTH_USER, ROLES_ANY, 1, h_me_language},
   {"DELETE", "tokens/{}", AUTH_USER, ROLES_ANY, 0, h_token_revoke},
   {"GET", "challenges", AUTH_OPTIONAL, ROLES_ANY, 0, h_challenges_list},
   {"GET", "challenges/{}", AUTH_OPTIONAL, ROLES_ANY, 0, h_challenge_get},

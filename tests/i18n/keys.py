@@ -4,7 +4,7 @@ sources themselves, so that a new message or page text cannot ship untranslated.
 - "ui": the literal first argument of every t('...') in web/js, the static text of every page in web/ (text
   nodes, <title>, and the aria-label, placeholder, title and alt attributes, as web/js/i18n.js reads them), and the
   values the pages translate from data (statuses, roles, states) listed below.
-- "server": the messages a participant can read, as printf formats: the errors of the participant-facing handlers
+- "server": the messages a participant can read, as printf formats (the mails too): the errors of the participant-facing handlers
   and of the staff pages (http_reply_error, http_reply_error_headers, http_reply_message), the quota message, and the scorer's messages about a
   prediction file (scorer/load.c problem_add, scorer/arc.c, csv_status_text, score.c's list).
 """
@@ -124,7 +124,12 @@ def server_keys():
     keys.add('%zu problems in the prediction file:')
     keys.add('... and %zu more')
     # a message has words: a lone token (a path, a format name) is not one
-    return sorted(k for k in keys if re.search(r'[A-Za-z]', k) and ' ' in k.strip() and '\n' not in k)
+    keys = {k for k in keys if re.search(r'[A-Za-z]', k) and ' ' in k.strip() and '\n' not in k}
+    # what the server translates by name: the mails it writes (i18n_snprintf) and the words in them (i18n_format)
+    for f in sorted((ROOT / 'server').glob('*.c')):
+        keys.update(call_formats(f, 'i18n_snprintf', 3))
+        keys.update(call_formats(f, 'i18n_format', 1))
+    return sorted(keys)
 
 
 class Static(html.parser.HTMLParser):

@@ -45,7 +45,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-class MailDirTest(unittest.TestCase):
+class MailDirBase(unittest.TestCase):
+    """A server that writes its mails to a folder."""
+
     def setUp(self):
         self.maildir = tempfile.mkdtemp(prefix="concours-mails-")
         self.server = harness.Server(extra_args=["--mail-dir", self.maildir, "--public-url", "https://c.example.org/",
@@ -68,6 +70,8 @@ class MailDirTest(unittest.TestCase):
         self.assertEqual(r.status, 202, r)
         return r.json()["message"]
 
+
+class MailDirTest(MailDirBase):
     def test_password_reset(self):
         c = self.server.client()
         self.assertEqual(c.register("rosa", email="Rosa@Example.org").status, 201)
@@ -106,6 +110,50 @@ class MailDirTest(unittest.TestCase):
         self.assertEqual(len(self.mails()), 3)
 
 
+class LanguageTest(MailDirBase):
+    """The mails of an account are in its language: the one of its registration (Accept-Language), then the one the
+    pages' switch sets (PUT /me/language); a failed submission's mail carries the scorer's message translated."""
+
+    def test_mails_follow_the_account_language(self):
+        c = self.server.client()
+        fr = {"Accept-Language": "fr-CA,fr;q=0.9,en;q=0.4"}
+        r = c.request("POST", "/api/v1/users", json_body={"username": "zoe", "password": harness.PASSWORD,
+                                                          "email": "zoe@example.org"}, headers=fr)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(c.login("zoe").status, 200)
+        self.assertEqual(c.get("/api/v1/me").json()["language"], "fr")
+        self.reset("zoe")
+        msg = wait_for(lambda: self.mails(), "the reset mail")[0]
+        self.assertEqual(str(msg["Subject"]), "Réinitialisez votre mot de passe concours")
+        self.assertIn("Bonjour zoe,", msg.get_content())
+        self.assertIn("https://c.example.org/reset.html#token=", msg.get_content())
+        # a failed submission: the scorer's message in French in the mail
+        self.assertEqual(c.accept_terms().status, 204)
+        bad = harness.sample_submission().replace(b",0.22", b",1.7", 1)
+        sid = c.upload(bad).json()["id"]
+        self.assertEqual(c.wait_done(sid)["status"], "failed")
+        got = wait_for(lambda: [m for m in self.mails() if "soumission" in str(m["Subject"])], "the failure mail")
+        self.assertEqual(str(got[0]["Subject"]), "[%s] soumission n°%d en échec" % (harness.DEMO_SLUG, sid))
+        body = got[0].get_content()
+        self.assertIn("n’a pas pu être notée", body)
+        self.assertIn("n’est pas une probabilité", body)
+        # the switch: English from now on; a bad language is refused with a clear error
+        r = c.request("PUT", "/api/v1/me/language", json_body={"language": "de"})
+        self.assertEqual((r.status, r.json()["error"]["code"]), (400, "bad_request"), r)
+        r = c.request("PUT", "/api/v1/me/language", json_body={"language": "en"})
+        self.assertEqual((r.status, r.json()), (200, {"language": "en"}), r)
+        self.assertEqual(c.get("/api/v1/me").json()["language"], "en")
+        before = len(self.mails())
+        self.reset("zoe")
+        msg = wait_for(lambda: self.mails()[before:], "the English reset mail")[0]
+        self.assertEqual(str(msg["Subject"]), "Reset your concours password")
+        # an account made without the header reads English
+        yan = self.server.client()
+        self.assertEqual(yan.register("yan").status, 201)
+        self.assertEqual(yan.login("yan").status, 200)
+        self.assertEqual(yan.get("/api/v1/me").json()["language"], "en")
+
+
 def at(iso):
     return int(time.mktime(time.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))) - time.timezone
 
@@ -141,16 +189,20 @@ class NewsTest(unittest.TestCase):
                 out.setdefault(m["To"], []).append(str(m["Subject"]))
         return out
 
-    def participant(self, name):
+    def participant(self, name, headers=None):
         c = self.server.client()
-        self.assertEqual(c.register(name).status, 201)
+        r = c.request("POST", "/api/v1/users", json_body={"username": name, "password": harness.PASSWORD,
+                                                          "email": name + "@example.org"}, headers=headers)
+        self.assertEqual(r.status, 201, r)
         self.assertEqual(c.login(name).status, 200)
         self.assertEqual(c.accept_terms().status, 204)
         return c
 
     def test_reminders_announcements_and_publication(self):
         slug = harness.DEMO_SLUG
-        ada, bea, cyd = self.participant("ada"), self.participant("bea"), self.participant("cyd")
+        # bea registers from a French browser: the news reach her in French
+        ada, cyd = self.participant("ada"), self.participant("cyd")
+        bea = self.participant("bea", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
         self.server.client().register("outsider")  # took no part: hears nothing
         r = cyd.request("PUT", "/api/v1/me/notifications", json_body={"news": False})
         self.assertEqual((r.status, r.json()), (200, {"submissions": True, "news": False}))
@@ -183,7 +235,8 @@ class NewsTest(unittest.TestCase):
         box = self.inbox()
         self.assertEqual(box["ada@example.org"], ["[%s] the development phase closes within 24 hours" % slug,
                                                   "[%s] the final phase is open" % slug])
-        self.assertEqual(len(box["bea@example.org"]), 3)
+        self.assertEqual(box["bea@example.org"][1:], ["[%s] la phase development ferme dans les 24 heures" % slug,
+                                                      "[%s] la phase final est ouverte" % slug])
         self.assertNotIn("cyd@example.org", box)
         self.assertNotIn("outsider@example.org", box)
         # publication after the last phase
@@ -195,6 +248,8 @@ class NewsTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         wait_for(lambda: len(self.inbox().get("ada@example.org", [])) == 3, "the publication mail")
         self.assertEqual(self.inbox()["ada@example.org"][-1], "[%s] the final ranking is published" % slug)
+        wait_for(lambda: len(self.inbox().get("bea@example.org", [])) == 4, "the publication mail in French")
+        self.assertEqual(self.inbox()["bea@example.org"][-1], "[%s] le classement final est publié" % slug)
         self.assertNotIn("cyd@example.org", self.inbox())
 
 

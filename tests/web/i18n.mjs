@@ -2,7 +2,8 @@
 // French: the static text, the text the scripts build, the API's error messages and the scorer's message about a
 // bad prediction file, with no key missing from the catalogue (i18n.js records any it was asked for and lacks) and
 // no action off a 360 px screen with the longer French texts. The switch in the header changes the language and
-// keeps it; an English browser gets English and the switch to French.
+// keeps it (and, logged in, sets the language of the account's mails); an English browser gets English and the
+// switch to French.
 import fs from 'node:fs';
 import path from 'node:path';
 import { run, assert, apiClient, loginTo, waitScored, say, offScreen, eventually } from './lib.mjs';
@@ -106,5 +107,13 @@ await run('i18n', async ({ url, browser, shot, staff, source }) => {
   seen = await look(enPage);
   assert(seen.lang === 'en' && seen.missing.length === 0, `English: ${JSON.stringify({ lang: seen.lang, missing: seen.missing })}`);
   assert(await enPage.getByRole('button', { name: 'Français' }).isVisible(), 'the switch to French');
+  // logged in, the switch also sets the language of the account's mails (PUT /me/language)
+  await loginTo(enPage, pia, 'account.html');
+  await enPage.locator('#mail-language').getByText('English').waitFor();
+  await enPage.getByRole('button', { name: 'Français' }).click();
+  await enPage.getByRole('heading', { name: 'Votre compte' }).waitFor();
+  await enPage.locator('#mail-language').getByText('Français').waitFor();
+  const me = await api.call('GET', '/me', { token: pia.token });
+  assert(me.data.language === 'fr', `the account's language after the switch: ${JSON.stringify(me.data)}`);
   await en.close();
 });

@@ -3,7 +3,7 @@
 import { api, errorBox, getMe, loginHref } from './api.js';
 import { $, h, replace, timeEl } from './dom.js';
 import { initNav } from './nav.js';
-import { t } from './i18n.js';
+import { LANGS, t } from './i18n.js';
 
 function ok(box, text) {
   replace(box, h('p', { class: 'alert alert-ok', role: 'status', text }));
@@ -58,6 +58,7 @@ async function main() {
     h('dt', { text: t('E-mail') }), h('dd', { id: 'current-email' }, h('bdi', { text: full.email || '—' }),
       full.email_verified ? null : [' ', h('span', { class: 'badge badge-warn', text: t('not confirmed') }), ' ', resendButton()]),
     h('dt', { text: t('Role') }), h('dd', { text: t(full.role) }),
+    h('dt', { text: t('Language of your mails') }), h('dd', { id: 'mail-language', text: LANGS[full.language] || full.language || '—' }),
     h('dt', { text: t('Member since') }), h('dd', {}, full.created_at ? timeEl(full.created_at) : '—'));
 
   const settings = await api('GET', '/me/notifications');

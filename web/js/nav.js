@@ -1,16 +1,24 @@
 // Why this file exists: every page's header shows who is logged in (GET /api/v1/me) with the matching
 // links, and a logout button. Pages call initNav() first and reuse the user it returns.
 // A logged-in tab without a CSRF token (a new tab: sessionStorage is per tab) is told to log in again.
-import { getMe, logout, loginHref, errorBox, csrfToken } from './api.js';
+import { api, getMe, logout, loginHref, errorBox, csrfToken } from './api.js';
 import { h, append, replace, $ } from './dom.js';
 import { LANGS, lang, setLang, t } from './i18n.js';
 
 // A button that switches to the other language, named in that language (so a reader who cannot read this one
-// still finds it).
+// still finds it). A logged-in reader's mails follow (PUT /me/language); the pages switch even if that fails.
 function langSwitch() {
   const other = lang === 'fr' ? 'en' : 'fr';
   const b = h('button', { type: 'button', class: 'link-button lang-switch', lang: other, 'aria-label': LANGS[other], text: LANGS[other] });
-  b.addEventListener('click', () => setLang(other));
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      if (csrfToken() && (await getMe())) await api('PUT', '/me/language', { json: { language: other } });
+    } catch {
+      /* the mails keep their language; the pages still switch */
+    }
+    setLang(other);
+  });
   return b;
 }
 
