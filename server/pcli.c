@@ -59,6 +59,21 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
   return 0;
 }
 
+/* The Accept-Language header line of the user's locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG, as gettext reads
+ * them): the server's messages then come in French to a French terminal, in English otherwise. */
+static const char *accept_language(void)
+{
+  const char *names[] = {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"};
+  for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    const char *v = getenv(names[i]);
+    if (v == NULL || v[0] == '\0')
+      continue;
+    return strncmp(v, "fr", 2) == 0 && (v[2] == '\0' || strchr("_.@:-", v[2]) != NULL) ? "Accept-Language: fr"
+                                                                                       : "Accept-Language: en";
+  }
+  return "Accept-Language: en";
+}
+
 /* One call: METHOD PATH (under /api/v1) with BODY (LEN bytes, CTYPE) or the file UPLOAD; the answer into OUT, or
  * appended to the open file DOWNLOAD from byte FROM (a Range request when FROM > 0). EXTRA: one more header line or
  * NULL. PROGRESS: the bar's label, or NULL. Returns the HTTP status, or -1 when the server cannot be reached. */
@@ -85,6 +100,7 @@ static long call(const struct pcli *p, const char *method, const char *path, con
   }
   if (extra != NULL)
     h = curl_slist_append(h, extra);
+  h = curl_slist_append(h, accept_language());
   h = curl_slist_append(h, "Expect:");
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -279,6 +295,7 @@ static int cmd_login(struct pcli *p, const char *username, const char *token)
     CURL *c = curl_easy_init();
     char url[1200], csrf_line[200], host[64];
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, accept_language());
     long st = -1;
     snprintf(url, sizeof(url), "%s/api/v1/sessions", p->server);
     if (c != NULL && text != NULL) {

@@ -58,6 +58,12 @@ class CliTest(harness.ServerTest):
         # a wrong password: refused, nothing kept
         rc, _, err = self.cli("login", "--server", self.url, "--username", "shelly", stdin="wrong\n")
         self.assertEqual(rc, 3, err)
+        self.assertIn("wrong username or password", err)
+        # from a French terminal the server's words come in French (the CLI sends its locale as Accept-Language)
+        rc, _, err = self.cli("login", "--server", self.url, "--username", "shelly", stdin="wrong\n",
+                              env={"LANG": "fr_FR.UTF-8"})
+        self.assertEqual(rc, 3, err)
+        self.assertIn("nom d’utilisateur ou mot de passe erroné", err)
         self.assertIn("invalid_credentials", err)
         creds = os.path.join(self.home, ".config", "concours", "credentials")
         self.assertFalse(os.path.exists(creds))
