@@ -342,6 +342,32 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
     json_pack("{s:s,s:s,s:b,s:s,s:i,s:O,s:o}", "challenge", c->slug, "metric", c->metric_name, "higher_is_better",
               c->higher_is_better, "published_at", at, "precision", c->precision, "rows", out, "stability",
               stability != NULL ? stability : json_pack("{s:s}", "unavailable", why));
+  /* how the rows were ranked, and what they were ranked on: the data as imported (the ground truth, every served
+   * file and the whole bundle, by SHA-256), so that anyone holding the files can check which ones the ranking is
+   * about (each code run's runtime is in its row) */
+  json_t *state = NULL, *files = json_array();
+  if (doc != NULL && db_challenge_import_state(r->db, c->slug, &state) == APP_OK && state != NULL && files != NULL) {
+    json_t *f;
+    json_array_foreach(json_object_get(state, "files"), i, f) json_array_append_new(
+      files, json_pack("{s:O,s:O}", "name", json_object_get(f, "name"), "sha256", json_object_get(f, "sha256")));
+    json_object_set_new(doc, "data",
+                        json_pack("{s:O,s:O,s:O}", "ground_truth_sha256", json_object_get(state, "truth_sha256"),
+                                  "bundle_sha256", json_object_get(state, "bundle_sha256"), "files", files));
+    files = NULL;
+    json_object_set_new(
+      doc, "ranking_rule",
+      /* codes, documented in docs/api.md ("Publication"): the team's best private score among its selected
+       * submissions, else its best public one; scores equal at the precision: the earlier submission first */
+      json_pack("{s:s,s:s,s:b,s:s,s:s,s:i,s:s}", "rule", "primary", "metric", c->metric_name, "higher_is_better",
+                c->higher_is_better, "split", "private", "per_team", "best_selected_else_best_public", "precision",
+                c->precision, "ties", "earlier_submission"));
+  }
+  json_decref(files);
+  json_decref(state);
+  if (doc != NULL && json_object_get(doc, "data") == NULL) { /* the hashes cannot be read: nothing is signed */
+    json_decref(doc);
+    doc = NULL;
+  }
   if (doc != NULL)
     text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(15));
   json_decref(doc);

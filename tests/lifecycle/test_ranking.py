@@ -25,6 +25,11 @@ PUBLISH = "final ranking approved by the jury"
 ENTRY_KEYS = {"id", "at", "actor", "action", "challenge", "target", "reason", "details"}
 
 
+def harness_solution_sha256():
+    with open(os.path.join(life.harness.demo_dir(), "private", "solution.csv"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def sorted_keys_hook(pairs):
     keys = [k for k, _ in pairs]
     if keys != sorted(keys):
@@ -121,6 +126,17 @@ class Ranking(life.ClockTest):
         # the stability figures are signed with the ranking (default bootstrap and seed)
         self.assertEqual((doc["stability"]["bootstrap"], doc["stability"]["seed"]), (1000, 1))
         self.assertEqual(doc["stability"]["groups"], [["carol"], ["bob"], ["Alpha"]])
+        # what the ranking is about, signed with it: the rule, and the data as imported, by SHA-256
+        rule = doc["ranking_rule"]
+        self.assertEqual((rule["rule"], rule["metric"], rule["higher_is_better"], rule["split"], rule["precision"]),
+                         ("primary", "log_loss", False, "private", 4))
+        self.assertEqual((rule["per_team"], rule["ties"]), ("best_selected_else_best_public", "earlier_submission"))
+        truth = harness_solution_sha256()
+        self.assertEqual(doc["data"]["ground_truth_sha256"], truth)
+        self.assertRegex(doc["data"]["bundle_sha256"], "^[0-9a-f]{64}$")
+        listed = {f["name"]: f["sha256"] for f in alice.get(api(SLUG, "/files")).json()}
+        self.assertEqual({f["name"]: f["sha256"] for f in doc["data"]["files"]}, listed)
+        self.assertTrue(listed)
         for row, name in zip(doc["rows"], ("C1", "B1", "A1")):
             self.assertLessEqual({"rank", "team", "submission_id", "private_score", "public_score"}, set(row))
             self.assertAt4(row["private_score"], life.expected(name)[1])
