@@ -53,6 +53,7 @@ static const struct {
   [APP_STABILITY_UNAVAILABLE] = {409, "stability_unavailable"},
   [APP_INVALID_TOKEN] = {400, "invalid_token"},
   [APP_EMAIL_UNVERIFIED] = {403, "email_unverified"},
+  [APP_FACT_SHEET_MISSING] = {409, "fact_sheet_missing"},
 };
 
 int app_status_http(enum app_status s)

@@ -316,6 +316,22 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  used_at INTEGER);",
   /* 17: the language of the account's mails (issue 16): the one of its registration, then of the pages' switch */
   "ALTER TABLE users ADD COLUMN lang TEXT NOT NULL DEFAULT 'en' CHECK(lang IN ('en','fr'));",
+  /* 18: method descriptions (issue 14, docs/factsheets.md): one per team and challenge, its file content-addressed in
+   * the submissions store, and the jury's verdict */
+  "CREATE TABLE fact_sheets("
+  "  challenge_id INTEGER NOT NULL REFERENCES challenges(id) ON DELETE CASCADE,"
+  "  team_id INTEGER NOT NULL REFERENCES teams(id) ON DELETE CASCADE,"
+  "  sha256 TEXT NOT NULL,"
+  "  kind TEXT NOT NULL CHECK(kind IN ('pdf','markdown')),"
+  "  size INTEGER NOT NULL,"
+  "  link TEXT,"
+  "  status TEXT NOT NULL CHECK(status IN ('pending','accepted','refused')),"
+  "  reason TEXT,"
+  "  uploaded_at INTEGER NOT NULL,"
+  "  uploaded_by INTEGER REFERENCES users(id) ON DELETE SET NULL,"
+  "  reviewed_at INTEGER,"
+  "  PRIMARY KEY(challenge_id, team_id));"
+  "CREATE INDEX fact_sheets_sha ON fact_sheets(sha256);",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -1678,7 +1694,8 @@ json_t *db_submission_list(sqlite3 *db, int64_t challenge_id, int64_t user_id, i
 int db_sha_referenced(sqlite3 *db, const char *sha256)
 {
   int r = -1;
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM submissions WHERE sha256=? LIMIT 1");
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT 1 FROM submissions WHERE sha256=?1 UNION ALL SELECT 1 FROM fact_sheets WHERE sha256=?1 LIMIT 1");
   if (st == NULL)
     return -1;
   dbi_bind_text(st, 1, sha256);

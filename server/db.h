@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 17
+#define DB_SCHEMA_VERSION 18
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -97,6 +97,7 @@ struct phase {
   char name[64];
   int64_t start_at, end_at;
   int max_per_day, max_total, final_selection; /* 0 = unlimited / none */
+  char fact_sheet[12];                         /* "", "none", "optional" or "required" (docs/factsheets.md) */
 };
 
 /* Where a challenge stands: a draft is seen by its staff only; an archived one is read-only. */
@@ -249,7 +250,7 @@ enum app_status db_submission_json(sqlite3 *db, int64_t id, const struct user *v
 /* The submissions of USER's team in CHALLENGE, newest first (same shape; private scores when INCLUDE_PRIVATE). */
 json_t *db_submission_list(sqlite3 *db, int64_t challenge_id, int64_t user_id, int include_private);
 
-/* Whether any submission row references SHA256 (for the orphan sweep): 1 yes, 0 no, -1 error. */
+/* Whether any submission or fact sheet row references SHA256 (for the orphan sweep): 1 yes, 0 no, -1 error. */
 int db_sha_referenced(sqlite3 *db, const char *sha256);
 
 /* ---- scoring queue ---- */

@@ -101,6 +101,11 @@ static const struct field phase_fields[] = {
   {"final_selection", K_INT, F_PATCH, 0, 1000, 0, PH_OFF(final_selection), 0, 0, NULL, "integer >= 0", "0",
    "submissions a team may pick for the final ranking (0: none; a team that picks none is ranked on its best "
    "public one)"},
+  {"fact_sheet", K_STRING, 0, 1, 11, 0, PH_OFF(fact_sheet), sizeof(((struct phase *)0)->fact_sheet), 0, NULL, "string",
+   "`\"none\"`",
+   "`\"required\"`: every team in the final ranking sends a method description (a PDF or a Markdown file, with an "
+   "optional link) that the jury accepts before it may publish; `\"optional\"`: teams may send one; `\"none\"` "
+   "(docs/factsheets.md)"},
 };
 
 static const struct field limits_fields[] = {
@@ -613,15 +618,20 @@ static void check_metric(struct challenge_def *d, const char *file, struct bundl
 static void check_phases(struct challenge_def *d, const char *file, struct bundle_problems *p)
 {
   for (int i = 0; i < d->c.nphases; i++) {
-    const struct phase *ph = &d->c.phases[i];
+    struct phase *ph = &d->c.phases[i];
     char field[32];
     snprintf(field, sizeof(field), "phases[%d]", i);
+    if (ph->fact_sheet[0] == '\0')
+      util_strlcpy(ph->fact_sheet, "none", sizeof(ph->fact_sheet));
     for (int k = 0; k < i; k++) {
       if (ph->name[0] != '\0' && strcmp(d->c.phases[k].name, ph->name) == 0)
         bundle_problem(p, file, field, "phase name \"%s\" is used twice", ph->name);
     }
     if (ph->start_at != 0 && ph->end_at != 0 && ph->end_at <= ph->start_at)
       bundle_problem(p, file, field, "\"end\" must come after \"start\"");
+    if (ph->fact_sheet[0] != '\0' && strcmp(ph->fact_sheet, "none") != 0 && strcmp(ph->fact_sheet, "optional") != 0 &&
+        strcmp(ph->fact_sheet, "required") != 0)
+      bundle_problem(p, file, field, "\"fact_sheet\" is \"none\", \"optional\" or \"required\"");
     if (i > 0 && ph->start_at != 0 && ph->start_at < d->c.phases[i - 1].end_at)
       bundle_problem(p, file, field, "starts before phases[%d] ends: phases follow each other without overlapping",
                      i - 1);

@@ -7,6 +7,7 @@
 
 #include "def.h"
 #include "db_mail.h"
+#include "db_factsheet.h"
 #include "handlers.h"
 #include "store.h"
 #include "util.h"
@@ -133,6 +134,8 @@ void h_challenge_get(struct req *r)
   json_object_set_new(o, "slug", json_string(c.slug));
   json_object_set_new(o, "state", json_string(db_challenge_state_name(c.state)));
   json_object_set_new(o, "terms_version", json_integer(c.terms_version));
+  /* whether teams send a method description (docs/factsheets.md): "none", "optional" or "required" */
+  json_object_set_new(o, "fact_sheets", json_string(db_fact_sheet_mode_name(db_fact_sheet_mode(&c))));
   json_object_set_new(o, "terms_accepted", json_boolean(accepted));
   json_object_set_new(o, "metric",
                       json_pack("{s:s,s:b}", "name", c.metric_name, "higher_is_better", c.higher_is_better));

@@ -7,6 +7,7 @@
 
 #include "csvout.h"
 #include "handlers.h"
+#include "db_factsheet.h"
 #include "db_mail.h"
 #include "mail.h"
 #include "queue.h"
@@ -46,12 +47,38 @@ static int last_phase_open(const struct challenge *c, int64_t now)
   return c->nphases > 0 && now < c->phases[c->nphases - 1].end_at;
 }
 
+/* Puts each team's method description on its row of ROWS (docs/factsheets.md): "fact_sheet" (the object, or null)
+ * and, for the exports, "fact_sheet_status" ("none" when there is none) and "fact_sheet_sha256". 0, or -1. */
+static int add_fact_sheets(sqlite3 *db, const struct challenge *c, json_t *rows)
+{
+  json_t *sheets = db_fact_sheets(db, c->id), *row;
+  char key[24];
+  size_t i;
+  if (sheets == NULL)
+    return -1;
+  json_array_foreach(rows, i, row)
+  {
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_object_get(row, "team_id")));
+    json_t *f = json_object_get(sheets, key);
+    json_object_set_new(row, "fact_sheet", f != NULL ? json_incref(f) : json_null());
+    json_object_set_new(row, "fact_sheet_status",
+                        f != NULL ? json_incref(json_object_get(f, "status")) : json_string("none"));
+    json_object_set_new(row, "fact_sheet_sha256", f != NULL ? json_incref(json_object_get(f, "sha256")) : json_null());
+  }
+  json_decref(sheets);
+  return 0;
+}
+
 void h_review(struct req *r)
 {
   struct challenge c;
   if (challenge_or_reply(r, &c) != 0)
     return;
   json_t *rows = db_final_ranking(r->db, &c);
+  if (rows != NULL && add_fact_sheets(r->db, &c, rows) != 0) {
+    json_decref(rows);
+    rows = NULL;
+  }
   json_t *dq = db_disqualified_list(r->db, &c);
   json_t *notes = db_notes(r->db, &c);
   if (rows == NULL || dq == NULL || notes == NULL) {
@@ -62,14 +89,16 @@ void h_review(struct req *r)
     return;
   }
   http_reply_json(r, 200,
-                  json_pack("{s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o}", "challenge", c.slug, "metric", c.metric_name,
+                  json_pack("{s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o,s:s}", "challenge", c.slug, "metric", c.metric_name,
                             "higher_is_better", c.higher_is_better, "published", c.published_at != 0, "phase_open",
-                            last_phase_open(&c, app_now()), "rows", rows, "disqualified", dq, "notes", notes));
+                            last_phase_open(&c, app_now()), "rows", rows, "disqualified", dq, "notes", notes,
+                            "fact_sheets", db_fact_sheet_mode_name(db_fact_sheet_mode(&c))));
 }
 
-static const char *const review_cols[] = {
-  "rank", "team",       "team_id",      "submission_id", "selected",          "public_score", "private_score",
-  "ci",   "rank_range", "disqualified", "created_at",    "stability_rank_ci", "rank_freq",    "tie_group"};
+static const char *const review_cols[] = {"rank",       "team",         "team_id",           "submission_id",
+                                          "selected",   "public_score", "private_score",     "ci",
+                                          "rank_range", "disqualified", "created_at",        "stability_rank_ci",
+                                          "rank_freq",  "tie_group",    "fact_sheet_status", "fact_sheet_sha256"};
 
 /* The stability teams of the final ranking ROWS (its ranked, not disqualified rows, in order) into a malloc'd
  * array (*N of them; names and the rows stay owned by ROWS). NULL out of memory. */
@@ -170,7 +199,8 @@ void h_review_export(struct req *r)
   if (challenge_or_reply(r, &c) != 0)
     return;
   json_t *rows = db_final_ranking(r->db, &c);
-  if (rows == NULL) {
+  if (rows == NULL || add_fact_sheets(r->db, &c, rows) != 0) {
+    json_decref(rows);
     http_reply_error(r, APP_INTERNAL, "could not compute the review");
     return;
   }
@@ -318,7 +348,7 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
   size_t i;
   json_t *row;
   char *text = NULL;
-  if (rows == NULL || out == NULL)
+  if (rows == NULL || out == NULL || add_fact_sheets(r->db, c, rows) != 0)
     goto out;
   json_array_foreach(rows, i, row)
   {
@@ -331,6 +361,9 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
     json_t *runtime = json_object_get(row, "runtime_sha256"); /* code runs: what the code ran on (API.md 4) */
     if (item != NULL && runtime != NULL)
       json_object_set(item, "runtime_sha256", runtime);
+    const char *sheet = json_string_value(json_object_get(row, "fact_sheet_status"));
+    if (item != NULL && sheet != NULL && strcmp(sheet, "accepted") == 0) /* the method the jury accepted */
+      json_object_set(item, "fact_sheet_sha256", json_object_get(row, "fact_sheet_sha256"));
     json_array_append_new(out, item);
   }
   util_iso8601(now, at);
@@ -377,6 +410,47 @@ out:
   return text;
 }
 
+/* When C's phases require method descriptions (docs/factsheets.md): 0 when every team of the final ranking has an
+ * accepted one; else replies 409 fact_sheet_missing naming (some of) them and returns -1. */
+static int fact_sheets_missing_or_reply(struct req *r, const struct challenge *c)
+{
+  if (db_fact_sheet_mode(c) != 2)
+    return 0;
+  json_t *rows = db_final_ranking(r->db, c), *sheets = db_fact_sheets(r->db, c->id), *row;
+  char names[400] = "", key[24];
+  size_t i, missing = 0;
+  int rc = -1;
+  if (rows == NULL || sheets == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not read the ranking");
+    goto out;
+  }
+  json_array_foreach(rows, i, row)
+  {
+    if (json_is_true(json_object_get(row, "disqualified")))
+      continue;
+    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_object_get(row, "team_id")));
+    const char *status = json_string_value(json_object_get(json_object_get(sheets, key), "status"));
+    if (status != NULL && strcmp(status, "accepted") == 0)
+      continue;
+    size_t used = strlen(names);
+    if (missing < 10 && used + 80 < sizeof(names))
+      snprintf(names + used, sizeof(names) - used, "%s%.70s", missing > 0 ? ", " : "",
+               json_string_value(json_object_get(row, "team")));
+    missing++;
+  }
+  if (missing == 0)
+    rc = 0;
+  else
+    http_reply_error(r, APP_FACT_SHEET_MISSING,
+                     "%zu ranked team(s) have no accepted method description (accept or refuse each, or disqualify "
+                     "the team): %s%s",
+                     missing, names, missing > 10 ? ", ..." : "");
+out:
+  json_decref(rows);
+  json_decref(sheets);
+  return rc;
+}
+
 void h_publish(struct req *r)
 {
   struct challenge c;
@@ -389,6 +463,8 @@ void h_publish(struct req *r)
     http_reply_error(r, APP_PHASE_OPEN, "the last phase is still open: publish after it ends");
     return;
   }
+  if (fact_sheets_missing_or_reply(r, &c) != 0)
+    return;
   char *doc = ranking_document(r, &c, now);
   if (doc == NULL || sign_message(doc, strlen(doc), sig, sizeof(sig)) != 0) {
     free(doc);

@@ -93,6 +93,14 @@ struct store_upload;
  * APP_NO_SPACE, APP_INTERNAL, or APP_BAD_REQUEST when the client went away before its Content-Length. */
 enum app_status receive_body(struct req *r, struct store_upload *u, long long max);
 
+/* h_factsheet.c: method descriptions (docs/factsheets.md) */
+void h_fact_sheet_put(struct req *r);
+void h_fact_sheet_get(struct req *r);
+void h_fact_sheet_file(struct req *r);
+void h_fact_sheet_staff_file(struct req *r);
+void h_fact_sheet_accept(struct req *r);
+void h_fact_sheet_refuse(struct req *r);
+
 /* h_organizer.c (more) */
 void h_challenge_import(struct req *r);
 void h_challenge_anonymity(struct req *r);

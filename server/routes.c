@@ -64,6 +64,13 @@ static const struct route routes[] = {
   {"POST", "challenges/{}/teams/join", AUTH_USER, ROLES_ANY, 1, h_team_join},
   {"GET", "challenges/{}/selection", AUTH_USER, ROLES_ANY, 0, h_selection_get},
   {"PUT", "challenges/{}/selection", AUTH_USER, ROLES_ANY, 1, h_selection_put},
+  /* method descriptions (docs/factsheets.md) */
+  {"PUT", "challenges/{}/fact-sheet", AUTH_USER, ROLES_ANY, 0, h_fact_sheet_put},
+  {"GET", "challenges/{}/fact-sheet", AUTH_USER, ROLES_ANY, 0, h_fact_sheet_get},
+  {"GET", "challenges/{}/fact-sheet/file", AUTH_USER, ROLES_ANY, 0, h_fact_sheet_file},
+  {"GET", "challenges/{}/teams/{}/fact-sheet/file", AUTH_USER, ROLES_STAFF, 0, h_fact_sheet_staff_file},
+  {"POST", "challenges/{}/teams/{}/fact-sheet/accept", AUTH_USER, ROLES_JURY, 1, h_fact_sheet_accept},
+  {"POST", "challenges/{}/teams/{}/fact-sheet/refuse", AUTH_USER, ROLES_JURY, 1, h_fact_sheet_refuse},
   /* organizers */
   {"POST", "challenges", AUTH_USER, ROLES_ORGANIZER, 0, h_challenge_import},
   {"PATCH", "challenges/{}/phases/{}", AUTH_USER, ROLES_ORGANIZER, 1, h_phase_update},

@@ -21,10 +21,12 @@ DYNAMIC_UI = [
     'participant', 'organizer', 'jury', 'admin',                   # roles
     'draft', 'open', 'archived', 'upcoming', 'finished',           # challenge states, home page groups
     'public', 'private',                                           # leaderboard splits
+    'pending', 'accepted', 'refused',                              # the jury's verdict on a method description
 ]
 
 # every handler the pages use (the workers' API, h_worker.c, talks to machines)
-HANDLERS = ['h_auth.c', 'h_challenges.c', 'h_submissions.c', 'h_teams.c', 'h_jury.c', 'h_organizer.c', 'http.c', 'routes.c']
+HANDLERS = ['h_auth.c', 'h_challenges.c', 'h_submissions.c', 'h_teams.c', 'h_factsheet.c', 'h_jury.c', 'h_organizer.c',
+            'http.c', 'routes.c']
 
 STRING = r'"(?:[^"\\\n]|\\.)*"'
 

@@ -116,8 +116,8 @@ static void test_phase_sql(void)
   sqlite3 *db = NULL;
   size_t n = 0;
   const char *cols = def_phase_sql_columns(&n);
-  CHECK(strcmp(cols, "name,start_at,end_at,max_per_day,max_total,final_selection") == 0 && n == 6);
-  CHECK(strcmp(def_phase_sql_marks(), "?,?,?,?,?,?") == 0);
+  CHECK(strcmp(cols, "name,start_at,end_at,max_per_day,max_total,final_selection,fact_sheet") == 0 && n == 7);
+  CHECK(strcmp(def_phase_sql_marks(), "?,?,?,?,?,?,?") == 0);
   char err[256], sql[512];
   CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
   CHECK(sqlite3_exec(db,

@@ -100,13 +100,13 @@ export async function api(method, path, { json, headers } = {}) {
   return parseBody(res.status, text);
 }
 
-// Sends `file` as the raw body of a POST (no multipart: SECURITY.md). Resolves to the parsed answer.
+// Sends `file` as the raw body of a POST (or METHOD: PUT; no multipart: SECURITY.md). Resolves to the parsed answer.
 // onProgress(loaded, total) follows the upload. Returns {promise, abort}.
-export function upload(path, file, { headers = {}, onProgress } = {}) {
+export function upload(path, file, { headers = {}, onProgress, method = 'POST' } = {}) {
   const xhr = new XMLHttpRequest();
   const promise = new Promise((resolve, reject) => {
-    xhr.open('POST', BASE + path);
-    const all = requestHeaders('POST', { 'Content-Type': 'application/octet-stream', ...headers });
+    xhr.open(method, BASE + path);
+    const all = requestHeaders(method, { 'Content-Type': 'application/octet-stream', ...headers });
     for (const [k, v] of Object.entries(all)) xhr.setRequestHeader(k, v);
     if (onProgress) {
       xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);

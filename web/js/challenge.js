@@ -6,6 +6,7 @@ import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
 import { leaderboardView } from './leaderboard.js';
 import { teamView } from './team.js';
+import { factSheetView } from './factsheet.js';
 import { t } from './i18n.js';
 
 const POLL_MS = 2000;
@@ -435,6 +436,16 @@ function isMine(name) {
   return !!me && (name === me.username || (team !== null && name === team.name));
 }
 
+// The method description block (docs/factsheets.md): shown when a phase asks for one, to a participant who
+// accepted the terms.
+async function loadFactSheet() {
+  const on = !!me && challenge.terms_accepted && challenge.fact_sheets && challenge.fact_sheets !== 'none';
+  $('#method').hidden = !on;
+  $('#tab-method').hidden = !on;
+  // once shown it refreshes itself (a refresh of the page's data must not reset a half-filled form)
+  if (on && !$('#method-body').hasChildNodes()) await factSheetView($('#method-body'), { base, challenge }).load();
+}
+
 async function loadTeam() {
   const show = (on) => {
     $('#team').hidden = !on;
@@ -481,7 +492,7 @@ async function refresh() {
   renderTerms();
   renderQuota();
   renderSubmitGate();
-  await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam()]);
+  await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam(), loadFactSheet()]);
   if (lbView && board) lbView.update(board, submissions, { published: !!challenge.published });
 }
 
@@ -508,7 +519,7 @@ async function main() {
   renderTerms();
   renderQuota();
   renderSubmitGate();
-  await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam()]);
+  await Promise.all([renderData(), loadSelection().then(loadSubmissions), loadTeam(), loadFactSheet()]);
   await loadBoard(); // after the team, whose name marks my row
   if (window.location.hash) document.getElementById(window.location.hash.slice(1))?.scrollIntoView();
 }

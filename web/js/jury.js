@@ -90,7 +90,28 @@ function rowActions(r) {
       : actionButton(t('Disqualify team'), team, () => act({ title: t('Disqualify {what}', { what: team }), text: t('All its entries leave the ranking.'), confirm: t('Disqualify'), danger: true, path: `${teamPath}/disqualify`, done: t('Disqualified {what}.', { what: team }) })),
     actionButton(t('Re-score'), entry, () => act({ title: t('Re-score {what}', { what: entry }), text: t('It goes back to the scoring queue.'), confirm: t('Re-score'), path: `${sub}/rescore`, done: t('{what} is queued for scoring again.', { what: entry }) })),
     actionButton(t('Note'), team, () => act({ title: t('Add a note on {what}', { what: team }), label: t('Note'), help: t('Required. Kept with the review and written to the audit log.'), confirm: t('Add the note'), path: `${base}/notes`, extra: { team_id: r.team_id, submission_id: r.submission_id }, done: t('Note added on {what}.', { what: team }) })),
+    // the method description (docs/factsheets.md): accepted or refused with a reason the team reads
+    r.fact_sheet && r.fact_sheet.status !== 'accepted'
+      ? actionButton(t('Accept method'), team, () => act({ title: t('Accept the method description of {what}', { what: team }), confirm: t('Accept'), path: `${teamPath}/fact-sheet/accept`, done: t('Method description of {what} accepted.', { what: team }) }))
+      : null,
+    r.fact_sheet && r.fact_sheet.status !== 'refused'
+      ? actionButton(t('Refuse method'), team, () => act({ title: t('Refuse the method description of {what}', { what: team }), text: t('The team reads your reason and may send a new one.'), confirm: t('Refuse'), danger: true, path: `${teamPath}/fact-sheet/refuse`, done: t('Method description of {what} refused.', { what: team }) }))
+      : null,
   );
+}
+
+const SHEET_BADGE = { pending: 'badge-upcoming', accepted: 'badge-open', refused: 'badge-dq' };
+
+// The method description cell of row R: its status, a download and its link, or that there is none.
+function factSheetCell(r) {
+  const f = r.fact_sheet;
+  if (!f) return h('td', { class: 'fact-sheet' }, h('span', { class: review.fact_sheets === 'required' ? 'badge badge-warn' : 'muted', text: t('none') }));
+  return h('td', { class: 'fact-sheet' },
+    h('span', { class: `badge ${SHEET_BADGE[f.status] || ''}`, text: t(f.status) }), ' ',
+    h('a', { href: `/api/v1${base}/teams/${encodeURIComponent(r.team_id)}/fact-sheet/file`, download: '', text: f.kind === 'pdf' ? 'PDF' : 'Markdown' },
+      h('span', { class: 'visually-hidden', text: ` (${r.team})` })),
+    f.link ? [' · ', h('a', { href: f.link, rel: 'noopener noreferrer', text: t('link') })] : null,
+    f.status === 'refused' && f.reason ? h('p', { class: 'help', text: f.reason }) : null);
 }
 
 // Runs one jury action after asking for its reason, then reloads the review.
@@ -112,6 +133,7 @@ function renderTable() {
   const higher = review.higher_is_better ?? (challenge && challenge.metric ? challenge.metric.higher_is_better : undefined);
   const head = [t('Rank'), t('Team'), t('Submission'), t('Selected'), t('Public score'), t('Private score')];
   const acting = canAct && !review.published;
+  const sheets = review.fact_sheets && review.fact_sheets !== 'none';
   replace(box,
     scrollBox(h('table', { class: 'review' },
       h('caption', { class: 'visually-hidden', text: t('Review of the final ranking') }),
@@ -119,6 +141,7 @@ function renderTable() {
         head.map((text, k) => h('th', { scope: 'col', class: k === 1 || k === 3 ? null : 'num', text })),
         h('th', { scope: 'col' }, t('95 % interval'), scale ? h('span', { class: 'scale', text: t(' (scale {lo} – {hi}{better})', { lo: score(scale.lo), hi: score(scale.hi), better: higher === undefined ? '' : higher ? t(', higher is better') : t(', lower is better') }) }) : null),
         h('th', { scope: 'col', text: t('Rank range') }),
+        sheets ? h('th', { scope: 'col', text: t('Method') }) : null,
         acting ? h('th', { scope: 'col', text: t('Actions') }) : null)),
       h('tbody', {}, rows.map((r) => h('tr', { class: r.disqualified ? 'disqualified' : null, dataset: { teamId: r.team_id, submissionId: r.submission_id } },
         h('td', { class: 'num rank', text: r.rank ?? '—' }),
@@ -129,6 +152,7 @@ function renderTable() {
         h('td', { class: 'num score', text: score(r.private_score) }),
         h('td', {}, errorBar(r, scale)),
         h('td', { class: 'range', text: Array.isArray(r.rank_range) ? (r.rank_range[0] === r.rank_range[1] ? String(r.rank_range[0]) : `${r.rank_range[0]}–${r.rank_range[1]}`) : '—' }),
+        sheets ? factSheetCell(r) : null,
         acting ? h('td', {}, rowActions(r)) : null))))));
 }
 
@@ -204,6 +228,13 @@ function renderPublication() {
     parts.push(h('p', { class: 'alert alert-warn' }, t('The last phase is still open'), end ? [t(' (it closes '), timeEl(end, { relative: true }), ')'] : null, t(': the ranking can be published once it has ended.')));
   } else {
     parts.push(h('p', { text: t('Every phase has ended. Once the review is done, publish the ranking: it is signed and frozen.') }));
+  }
+  if (review.fact_sheets === 'required') {
+    const missing = (review.rows || []).filter((r) => !r.disqualified && !(r.fact_sheet && r.fact_sheet.status === 'accepted'));
+    parts.push(h('p', { class: missing.length ? 'alert alert-warn' : 'help', id: 'fact-sheet-gate' },
+      missing.length
+        ? t('Every ranked team needs an accepted method description before publication; {n} still lack one: {teams}.', { n: missing.length, teams: missing.map((r) => r.team).join(', ') })
+        : t('Every ranked team has an accepted method description.')));
   }
   if (canAct) {
     const b = h('button', { type: 'button', id: 'publish', class: 'button primary', text: t('Publish the final ranking…') });
