@@ -95,10 +95,23 @@ void h_review(struct req *r)
                             "fact_sheets", db_fact_sheet_mode_name(db_fact_sheet_mode(&c))));
 }
 
-static const char *const review_cols[] = {"rank",       "team",         "team_id",           "submission_id",
-                                          "selected",   "public_score", "private_score",     "ci",
-                                          "rank_range", "disqualified", "created_at",        "stability_rank_ci",
-                                          "rank_freq",  "tie_group",    "fact_sheet_status", "fact_sheet_sha256"};
+static const char *const review_cols[] = {"rank",
+                                          "team",
+                                          "team_id",
+                                          "submission_id",
+                                          "selected",
+                                          "public_score",
+                                          "private_score",
+                                          "ci",
+                                          "rank_range",
+                                          "disqualified",
+                                          "created_at",
+                                          "stability_rank_ci",
+                                          "rank_freq",
+                                          "tie_group",
+                                          "rank_then_aggregate",
+                                          "fact_sheet_status",
+                                          "fact_sheet_sha256"};
 
 /* The stability teams of the final ranking ROWS (its ranked, not disqualified rows, in order) into a malloc'd
  * array (*N of them; names and the rows stay owned by ROWS). NULL out of memory. */
@@ -180,6 +193,8 @@ static void add_stability(json_t *rows, json_t *stab)
         continue;
       json_object_set(row, "stability_rank_ci", json_object_get(t, "rank_ci"));
       json_object_set(row, "rank_freq", json_object_get(t, "rank_freq"));
+      if (json_object_get(t, "rank_then_aggregate") != NULL)
+        json_object_set(row, "rank_then_aggregate", json_object_get(t, "rank_then_aggregate"));
     }
     json_array_foreach(json_object_get(stab, "groups"), k, g)
     {

@@ -264,12 +264,12 @@ static uint64_t splitmix(uint64_t *s)
   return z ^ (z >> 31);
 }
 
-/* Ranks (1 = best, ties share the smallest rank) of the T values S, into R; ORDER is scratch of T. */
-static void rank_desc(const double *s, size_t t, int *r, size_t *order)
+/* ORDER[0..T): the indices of S, the greatest value first (stable). An insertion sort: T is a few hundred at most. */
+static void sort_desc(const double *s, size_t t, size_t *order)
 {
   for (size_t k = 0; k < t; k++)
     order[k] = k;
-  for (size_t k = 1; k < t; k++) { /* insertion sort: T is a few hundred at most */
+  for (size_t k = 1; k < t; k++) {
     size_t x = order[k], j = k;
     while (j > 0 && s[order[j - 1]] < s[x]) {
       order[j] = order[j - 1];
@@ -277,8 +277,61 @@ static void rank_desc(const double *s, size_t t, int *r, size_t *order)
     }
     order[j] = x;
   }
+}
+
+/* Ranks (1 = best, ties share the smallest rank) of the T values S, into R; ORDER is scratch of T. */
+static void rank_desc(const double *s, size_t t, int *r, size_t *order)
+{
+  sort_desc(s, t, order);
   for (size_t k = 0; k < t; k++)
     r[order[k]] = k > 0 && s[order[k]] == s[order[k - 1]] ? r[order[k - 1]] : (int)k + 1;
+}
+
+/* Average ranks (1 = the greatest value; a tie shares the mean of its ranks) of S[0..T) into AVG. ORDER: T
+ * scratch slots. */
+static void case_ranks(const double *s, size_t t, double *avg, size_t *order)
+{
+  sort_desc(s, t, order);
+  for (size_t k = 0; k < t;) {
+    size_t end = k + 1;
+    while (end < t && s[order[end]] == s[order[k]])
+      end++;
+    double mean = (double)(k + 1 + end) / 2.0; /* ranks k+1 .. end */
+    for (size_t q = k; q < end; q++)
+      avg[order[q]] = mean;
+    k = end;
+  }
+}
+
+/* challengeR's other ranking method, rank-then-aggregate: the teams ranked on each case (average ranks for ties),
+ * each team's mean rank over the cases into MEAN, and the teams ranked by it (the lowest first, ties sharing a rank)
+ * into RANK. The official ranking aggregates (the metric over every case) then ranks. 0, or -1 out of memory. */
+static int rank_then_aggregate(const struct work *w, double *mean, int *rank)
+{
+  size_t t = w->t;
+  double *avg = malloc(t * sizeof(*avg)), *neg = malloc(t * sizeof(*neg));
+  size_t *order = malloc(t * sizeof(*order));
+  int rc = -1;
+  if (avg == NULL || neg == NULL || order == NULL || w->n == 0)
+    goto out;
+  for (size_t k = 0; k < t; k++)
+    mean[k] = 0;
+  for (size_t i = 0; i < w->n; i++) {
+    case_ranks(&w->g[i * t], t, avg, order);
+    for (size_t k = 0; k < t; k++)
+      mean[k] += avg[k];
+  }
+  for (size_t k = 0; k < t; k++) {
+    mean[k] /= (double)w->n;
+    neg[k] = -mean[k];
+  }
+  rank_desc(neg, t, rank, order);
+  rc = 0;
+out:
+  free(avg);
+  free(neg);
+  free(order);
+  return rc;
 }
 
 static unsigned take(struct work *w, unsigned step, unsigned end)
@@ -760,6 +813,26 @@ json_t *stability_analyse(const struct stability_team *teams, size_t n, unsigned
   for (size_t k = 0; k < n; k++)
     if (!keep[k])
       json_array_append_new(missing, json_string(teams[k].name));
+  /* how the ranking depends on the ranking method (metrics that are a mean over cases: a case has a value) */
+  json_object_set_new(out, "rank_then_aggregate", json_null());
+  if (w.td == NULL) {
+    double *mean = malloc(t * sizeof(*mean));
+    int *rta = malloc(t * sizeof(*rta));
+    if (mean != NULL && rta != NULL && rank_then_aggregate(&w, mean, rta) == 0) {
+      size_t moved = 0;
+      for (size_t s = 0; s < t; s++) {
+        json_t *row = json_array_get(team_rows, s);
+        json_object_set_new(row, "rank_then_aggregate", json_integer(rta[s]));
+        json_object_set_new(row, "mean_case_rank", json_real(mean[s]));
+        moved += rta[s] != full[s];
+      }
+      json_object_set_new(
+        out, "rank_then_aggregate",
+        json_pack("{s:f,s:I}", "kendall_tau", stability_kendall_tau_b(full, rta, t), "teams_moved", (json_int_t)moved));
+    }
+    free(mean);
+    free(rta);
+  }
 done:
   for (size_t k = 0; w.td != NULL && k < w.t; k++)
     team_data_free(&w.td[k]);
@@ -790,7 +863,7 @@ static int cache_path(const struct stability_team *teams, size_t n, unsigned b, 
   char *text = malloc(cap), key[65], rel[96];
   if (text == NULL)
     return -1;
-  at += (size_t)snprintf(text, cap, "v1 %u %llu\n", b, (unsigned long long)seed);
+  at += (size_t)snprintf(text, cap, "v2 %u %llu\n", b, (unsigned long long)seed); /* v2: rank_then_aggregate */
   for (size_t k = 0; k < n && at < cap; k++) {
     char path[APP_PATH_MAX];
     struct stat st;

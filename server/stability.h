@@ -35,8 +35,11 @@ struct stability_team {
 /* Analyses TEAMS[0..N) (the ranked, not disqualified rows of the final ranking) with B bootstrap samples drawn
  * from SEED (reproducible: the same B and SEED give the same figures, whatever the number of threads). Returns
  * the object of API.md section 6 ({"split","bootstrap","seed","teams","kendall_tau","pairs"}, plus "test",
- * "cases", "groups" and "missing": the teams without per-case scores, left out), owned by the caller; or NULL with
- * a sentence in WHY (size WHYLEN): no per-case scores for this metric, files that do not pair, too large. */
+ * "cases", "groups" and "missing": the teams without per-case scores, left out; and "rank_then_aggregate": for a
+ * metric that is a mean over cases, {"kendall_tau","teams_moved"} between the official ranking and challengeR's
+ * rank-then-aggregate one, each team row then holding its "rank_then_aggregate" and "mean_case_rank"; null for the
+ * other metrics), owned by the caller; or NULL with a sentence in WHY (size WHYLEN): no per-case scores for this
+ * metric, files that do not pair, too large. */
 json_t *stability_analyse(const struct stability_team *teams, size_t n, unsigned b, uint64_t seed, char *why,
                           size_t whylen);
 

@@ -266,6 +266,7 @@ static void analysis_by_recomputing(void)
     return;
   }
   CHECK(strcmp(json_string_value(json_object_get(out, "test")), "bootstrap") == 0);
+  CHECK(json_is_null(json_object_get(out, "rank_then_aggregate"))); /* a case has no AUC of its own */
   CHECK(json_integer_value(json_object_get(out, "cases")) == N - N / 4);
   json_t *good_row = team_row(out, "good");
   CHECK(json_number_value(json_array_get(json_object_get(good_row, "rank_freq"), 0)) == 1);
@@ -299,6 +300,50 @@ static void analysis_by_recomputing(void)
   CHECK(stability_analyse(teams, 3, 50, 5, why, sizeof(why)) == NULL && strstr(why, "out of range") != NULL);
 }
 
+/* challengeR's two ranking methods disagree when a team wins most cases by a little and loses one by a lot: x
+ * is first on three cases of four, but y, steady, has the best mean. Aggregate-then-rank (the official ranking):
+ * y, x, z; rank-then-aggregate (mean case ranks x 1.5, y 2, z 2.5): x, y, z. Kendall's tau-b between them: one
+ * discordant pair of three, (2 - 1) / 3. Also on a metric that is not a mean over cases: none. */
+static void ranking_methods(void)
+{
+  char why[300];
+  const double x[] = {10, 10, 10, 0}, y[] = {9, 9, 9, 9}, z[] = {0, 0, 0, 10};
+  per_case(11, x, 4, 1);
+  per_case(12, y, 4, 1);
+  per_case(13, z, 4, 1);
+  struct stability_team teams[] = {{"y", 1, 9, 12}, {"x", 2, 7.5, 11}, {"z", 3, 2.5, 13}};
+  json_t *out = stability_analyse(teams, 3, 50, 1, why, sizeof(why));
+  CHECK(out != NULL);
+  if (out == NULL)
+    return;
+  json_t *rta = json_object_get(out, "rank_then_aggregate");
+  CHECK(close_to(json_number_value(json_object_get(rta, "kendall_tau")), 1.0 / 3.0));
+  CHECK(json_integer_value(json_object_get(rta, "teams_moved")) == 2);
+  const char *names[] = {"x", "y", "z"};
+  const double mean[] = {1.5, 2, 2.5};
+  for (int k = 0; k < 3; k++) {
+    json_t *row = team_row(out, names[k]);
+    CHECK(json_integer_value(json_object_get(row, "rank_then_aggregate")) == k + 1);
+    CHECK(close_to(json_number_value(json_object_get(row, "mean_case_rank")), mean[k]));
+  }
+  json_decref(out);
+  /* ties on a case share the mean of their ranks: y and z equal everywhere, x below on every case */
+  const double tie[] = {5, 5, 5, 5}, low[] = {1, 1, 1, 1};
+  per_case(14, tie, 4, 1);
+  per_case(15, tie, 4, 1);
+  per_case(16, low, 4, 1);
+  struct stability_team tied[] = {{"p", 1, 5, 14}, {"q", 1, 5, 15}, {"r", 3, 1, 16}};
+  out = stability_analyse(tied, 3, 50, 1, why, sizeof(why));
+  CHECK(out != NULL);
+  if (out == NULL)
+    return;
+  CHECK(close_to(json_number_value(json_object_get(team_row(out, "p"), "mean_case_rank")), 1.5));
+  CHECK(json_integer_value(json_object_get(team_row(out, "q"), "rank_then_aggregate")) == 1);
+  CHECK(json_integer_value(json_object_get(team_row(out, "r"), "rank_then_aggregate")) == 3);
+  CHECK(json_integer_value(json_object_get(json_object_get(out, "rank_then_aggregate"), "teams_moved")) == 0);
+  json_decref(out);
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 2 || check_begin() != 0) {
@@ -308,5 +353,6 @@ int main(int argc, char **argv)
   reference(argv[1]);
   analysis();
   analysis_by_recomputing();
+  ranking_methods();
   return check_end("stability");
 }

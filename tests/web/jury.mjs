@@ -57,6 +57,13 @@ await run(
     const significant = st.pairs.filter((p) => p.p_holm < 0.05).length;
     assert((await page.locator('#stability-body svg.stability-map rect.sig:not(.sig-0)').count()) === significant, 'the map colours the significant pairs');
     say('stability groups:', JSON.stringify(st.groups), 'significant pairs:', significant);
+    // the ranking method: rank-then-aggregate beside the official ranking, one row per team, as the API says
+    assert(st.rank_then_aggregate && typeof st.rank_then_aggregate.kendall_tau === 'number', `rank_then_aggregate: ${JSON.stringify(st.rank_then_aggregate)}`);
+    const methodRows = await page.locator('#stability-body table.methods tbody tr').allTextContents();
+    assert(methodRows.length === 3, `a row per team in the method table: ${JSON.stringify(methodRows)}`);
+    for (const tm of st.teams) {
+      assert(methodRows.some((row) => row.startsWith(tm.team) && row.includes(String(tm.rank_then_aggregate))), `${tm.team}'s rank-then-aggregate shown`);
+    }
     await page.locator('#stability').scrollIntoViewIfNeeded();
     await shot('stability');
     await page.emulateMedia({ media: 'print' });

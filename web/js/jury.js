@@ -322,6 +322,24 @@ function significanceMap(st) {
   return s('svg', { class: 'stability-map', viewBox: `0 0 ${w} ${hgt}`, width: w, height: hgt, role: 'img', 'aria-label': t('Significance map of the paired tests') }, ...kids);
 }
 
+// The official ranking (the metric over every case, then ranked) beside challengeR's rank-then-aggregate one (the
+// teams ranked on each case, the mean of those ranks, then ranked): metrics that are a mean over cases only.
+function methodTable(st) {
+  const rta = st.rank_then_aggregate;
+  if (!rta) return null;
+  return [
+    h('h3', { text: t('Ranking method') }),
+    h('p', { id: 'method-robustness' }, t('Ranked case by case, then by the mean of those ranks (rank-then-aggregate), instead of by the metric over every case: Kendall\'s tau {tau} with the official ranking, {n} team(s) move.', { tau: Number(rta.kendall_tau).toFixed(3), n: rta.teams_moved })),
+    scrollBox(h('table', { class: 'methods' },
+      h('thead', {}, h('tr', {}, [t('Team'), t('Official rank'), t('Rank then aggregate'), t('Mean case rank')].map((head, k) => h('th', { scope: 'col', class: k ? 'num' : null, text: head })))),
+      h('tbody', {}, st.teams.map((tm) => h('tr', { class: tm.rank_then_aggregate !== tm.rank ? 'moved' : null },
+        h('th', { scope: 'row' }, h('bdi', { text: tm.team })),
+        h('td', { class: 'num', text: tm.rank }),
+        h('td', { class: 'num', text: tm.rank_then_aggregate }),
+        h('td', { class: 'num', text: Number(tm.mean_case_rank).toFixed(2) })))))),
+  ];
+}
+
 function legend() {
   return h('ul', { class: 'sig-legend' }, [['sig-3', 'p < 0.001'], ['sig-2', 'p < 0.01'], ['sig-1', 'p < 0.05'], ['sig-0', t('not shown better')]].map(([c, text]) =>
     h('li', {}, s('svg', { width: 14, height: 14, 'aria-hidden': 'true' }, s('rect', { class: `sig ${c}`, width: 14, height: 14 })), ` ${text}`)));
@@ -344,6 +362,7 @@ async function loadStability() {
     h('h3', { text: t('Groups not shown apart') }),
     h('ol', { class: 'tie-groups' }, groups.map((g) => h('li', {}, g.map((name, k) => [k ? ', ' : '', h('bdi', { text: name })])))),
     st.missing && st.missing.length ? h('p', { class: 'muted', text: t('Left out (no per-case scores): {teams}.', { teams: st.missing.join(', ') }) }) : null,
+    methodTable(st),
     h('div', { class: 'stability-figures' },
       h('figure', {}, blobPlot(st), h('figcaption', { text: t('Rank frequencies over the bootstrap samples (ring: the full ranking).') })),
       h('figure', {}, significanceMap(st), legend(), h('figcaption', { text: t('Row better than column, Holm-adjusted.') }))));
