@@ -332,6 +332,10 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "  reviewed_at INTEGER,"
   "  PRIMARY KEY(challenge_id, team_id));"
   "CREATE INDEX fact_sheets_sha ON fact_sheets(sha256);",
+  /* 19: several metrics (issue 14): a challenge's metrics and ranking rule (def.c builds the summary), and each
+   * submission's values of its secondary metrics {"KEY":{"score","public","private"}} */
+  "ALTER TABLE challenges ADD COLUMN metrics_json TEXT NOT NULL DEFAULT '';"
+  "ALTER TABLE submissions ADD COLUMN metrics TEXT;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -1010,6 +1014,7 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
   c->smoke_per_day = sqlite3_column_int(st, 18);
   c->has_smoke = sqlite3_column_int(st, 19);
   util_strlcpy(c->queue, dbi_col_text(st, 20), sizeof(c->queue));
+  util_strlcpy(c->metrics_json, dbi_col_text(st, 21), sizeof(c->metrics_json));
   return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
 }
 
@@ -1018,7 +1023,8 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
   sqlite3_stmt *st = dbi_prepare(
     db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
         "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
-        "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke,queue FROM challenges WHERE slug=?");
+        "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke,queue,metrics_json FROM challenges "
+        "WHERE slug=?");
   memset(c, 0, sizeof(*c));
   if (st != NULL)
     dbi_bind_text(st, 1, slug);
@@ -1038,13 +1044,15 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     db,
     "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
     "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
-    "bundle_sha256,truth_sha256,state,storage_team_mb,storage_challenge_mb,code,code_max_mb,smoke_per_day,has_smoke) "
-    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25) "
+    "bundle_sha256,truth_sha256,state,storage_team_mb,storage_challenge_mb,code,code_max_mb,smoke_per_day,has_smoke,"
+    "queue,code_runtime,metrics_json) "
+    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,"
+    "?28) "
     "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
     "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
     "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18,storage_team_mb=?20,"
-    "storage_challenge_mb=?21,code=?22,code_max_mb=?23,smoke_per_day=?24,has_smoke=?25,queue=?26,code_runtime=?27 "
-    "RETURNING id");
+    "storage_challenge_mb=?21,code=?22,code_max_mb=?23,smoke_per_day=?24,has_smoke=?25,queue=?26,code_runtime=?27,"
+    "metrics_json=?28 RETURNING id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, c->slug);
@@ -1074,6 +1082,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   sqlite3_bind_int(st, 25, c->has_smoke);
   dbi_bind_text(st, 26, c->queue[0] != '\0' ? c->queue : "default");
   dbi_bind_text(st, 27, imp->code_runtime != NULL ? imp->code_runtime : "host");
+  dbi_bind_text(st, 28, c->metrics_json);
   if (sqlite3_step(st) != SQLITE_ROW) {
     dbi_log(db, "challenge upsert");
     goto fail;
@@ -1599,8 +1608,25 @@ fail:
 #define SUBMISSION_COLS                                                                                                \
   "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at,"         \
   "s.description,s.size,s.sha256,c.precision,s.team_id,s.phase,t.name,s.disqualified_at IS NOT NULL,"                  \
-  "s.private_ci_lo,s.private_ci_hi,s.mode,s.stage,s.run_wall_ms,s.run_maxrss_kb,s.score,s.runtime_sha256"
+  "s.private_ci_lo,s.private_ci_hi,s.mode,s.stage,s.run_wall_ms,s.run_maxrss_kb,s.score,s.runtime_sha256,s.metrics"
 #define SUBMISSION_FROM " FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
+
+json_t *db_metrics_values(const char *text, const char *split)
+{
+  json_t *all = text != NULL && text[0] != '\0' ? json_loads(text, 0, NULL) : NULL, *out = json_object(), *m;
+  const char *key;
+  if (out == NULL) {
+    json_decref(all);
+    return NULL;
+  }
+  json_object_foreach(all, key, m)
+  {
+    json_t *v = json_object_get(m, split);
+    json_object_set_new(out, key, json_is_number(v) ? json_real(json_number_value(v)) : json_null());
+  }
+  json_decref(all);
+  return out;
+}
 
 static json_t *submission_row(sqlite3_stmt *st, int include_private)
 {
@@ -1632,6 +1658,11 @@ static json_t *submission_row(sqlite3_stmt *st, int include_private)
     if (strcmp(mode, "smoke") == 0) /* scored on the public smoke sample: its score is the participant's to see */
       json_object_set_new(o, "smoke_score", dbi_col_score(st, 23, precision));
   }
+  if (o != NULL && sqlite3_column_type(st, 25) != SQLITE_NULL) { /* secondary metrics (docs/bundle.md) */
+    json_object_set_new(o, "metrics", db_metrics_values(dbi_col_text(st, 25), "public"));
+    if (include_private)
+      json_object_set_new(o, "private_metrics", db_metrics_values(dbi_col_text(st, 25), "private"));
+  }
   if (o != NULL && include_private) {
     json_object_set_new(o, "private_score", dbi_col_score(st, 4, precision));
     if (sqlite3_column_type(st, 17) != SQLITE_NULL && sqlite3_column_type(st, 18) != SQLITE_NULL)
@@ -1650,8 +1681,8 @@ struct submission_view {
 static int fill_submission(sqlite3_stmt *st, void *arg)
 {
   struct submission_view *v = arg;
-  int member = sqlite3_column_int(st, 25);
-  int published = sqlite3_column_int(st, 26);
+  int member = sqlite3_column_int(st, 26);
+  int published = sqlite3_column_int(st, 27);
   if (!member && !v->staff)
     return 0;
   v->out = submission_row(st, v->staff || (published && v->published_ok));
@@ -1888,7 +1919,7 @@ static void bind_score(sqlite3_stmt *st, int i, double v)
 }
 
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
-                                double ci_hi, const char *log, int64_t now)
+                                double ci_hi, const char *metrics, const char *log, int64_t now)
 {
   sqlite3_stmt *st = NULL;
   if (dbi_begin(db) != APP_OK)
@@ -1897,7 +1928,8 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?1, public_score=CASE WHEN mode IS 'smoke' THEN "
                        "NULL ELSE ?2 END, private_score=CASE WHEN mode IS 'smoke' THEN NULL ELSE ?3 END, log=?4, "
                        "error_code=NULL, error_message=NULL, scored_at=?5, private_ci_lo=?6, private_ci_hi=?7, "
-                       "stage=NULL, output_path=NULL WHERE id=?8 AND status='running' RETURNING challenge_id, team_id");
+                       "stage=NULL, output_path=NULL, metrics=?9 WHERE id=?8 AND status='running' RETURNING "
+                       "challenge_id, team_id");
   if (st == NULL)
     goto fail;
   bind_score(st, 1, score);
@@ -1908,6 +1940,7 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   bind_score(st, 6, ci_lo);
   bind_score(st, 7, ci_hi);
   sqlite3_bind_int64(st, 8, submission_id);
+  dbi_bind_text(st, 9, metrics);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) { /* no longer running (cancelled or re-queued meanwhile): nothing to record */
     sqlite3_finalize(st);
@@ -1964,16 +1997,20 @@ fail:
 
 static json_t *leaderboard_row(sqlite3_stmt *st, void *arg)
 {
-  return json_pack("{s:I,s:s,s:o,s:i,s:o}", "rank", (json_int_t)sqlite3_column_int64(st, 4), "name",
-                   dbi_col_text(st, 0), "score", dbi_col_score(st, 1, *(const int *)arg), "submissions",
-                   sqlite3_column_int(st, 2), "last_at", dbi_col_time(st, 3));
+  json_t *o = json_pack("{s:I,s:s,s:o,s:i,s:o}", "rank", (json_int_t)sqlite3_column_int64(st, 4), "name",
+                        dbi_col_text(st, 0), "score", dbi_col_score(st, 1, *(const int *)arg), "submissions",
+                        sqlite3_column_int(st, 2), "last_at", dbi_col_time(st, 3));
+  if (o != NULL && sqlite3_column_type(st, 5) != SQLITE_NULL) /* the secondary metrics of the team's best entry */
+    json_object_set_new(o, "metrics", db_metrics_values(dbi_col_text(st, 5), "public"));
+  return o;
 }
 
 json_t *db_leaderboard(sqlite3 *db, const struct challenge *c)
 {
   sqlite3_stmt *st = dbi_prepare(db, "SELECT t.name, b.score, b.n_scored, b.last_at, row_number() OVER (ORDER BY CASE "
                                      "WHEN ?2 THEN -score_round(b.score,?3) "
-                                     "ELSE score_round(b.score,?3) END, b.best_created_at, b.team_id) AS rank "
+                                     "ELSE score_round(b.score,?3) END, b.best_created_at, b.team_id) AS rank, "
+                                     "(SELECT s.metrics FROM submissions s WHERE s.id=b.submission_id) "
                                      "FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
                                      "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL ORDER BY rank LIMIT 10000");
   if (st != NULL) {

@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 18
+#define DB_SCHEMA_VERSION 19
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -112,8 +112,10 @@ struct challenge {
   int64_t id;
   char slug[64];
   enum challenge_state state;
-  char metric_name[64];   /* built-in metric, "" when a scoring program */
-  char metric_json[4096]; /* the bundle's "metric" object */
+  char metric_name[64];    /* built-in metric, "" when a scoring program */
+  char metric_json[4096];  /* the bundle's "metric" object */
+  char metrics_json[2048]; /* every metric and the ranking rule (def.c builds it; docs/bundle.md "Several metrics"):
+                            * {"metrics":[{"key","label","higher_is_better","precision","primary"}],"rule","weights"} */
   char id_column[128];
   char split_column[128];
   char dir[1024]; /* folder in the data dir: data/ and private/solution.csv */
@@ -149,6 +151,10 @@ struct db_import {
   enum challenge_state initial_state; /* of a new challenge (an existing one keeps its state) */
   const char *code_runtime;           /* code challenges: "host", "debian" or "oci"; NULL: "host" */
 };
+
+/* The values of one split ("public", "private" or "score") of a submission's secondary metrics (the stored TEXT,
+ * {"KEY":{"score","public","private"}}) as {"KEY": value or null}. New reference; NULL out of memory. */
+json_t *db_metrics_values(const char *text, const char *split);
 
 /* Inserts or updates the challenge described by IMP (slug is the key) with its texts, definition, phases and
  * files (the anonymity report stored as JSON), keeping its submissions, and appends the audit entry, in one
@@ -283,10 +289,11 @@ int db_queue_requeue_running(sqlite3 *db);
  * claimed, 0 none, -1 error. */
 int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j);
 /* Records a successful run (public may be NAN when the truth has no split; then SCORE is the public score; the
- * private 95 % interval CI_LO..CI_HI may be NAN) and updates the best row of the submitter's team, in one
- * transaction. A submission no longer 'running' (cancelled, re-queued) is left as it is. */
+ * private 95 % interval CI_LO..CI_HI may be NAN; METRICS, the secondary metrics' values as JSON text, or NULL) and
+ * updates the best row of the submitter's team, in one transaction. A submission no longer 'running' (cancelled,
+ * re-queued) is left as it is. */
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
-                                double ci_hi, const char *log, int64_t now);
+                                double ci_hi, const char *metrics, const char *log, int64_t now);
 /* Recomputes the leaderboard's best row of TEAM (after scoring, disqualification, reinstatement). 0 or -1. */
 int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id);
 /* Records a failed run with a participant-safe CODE and MESSAGE and the organizer-only LOG. */

@@ -10,6 +10,7 @@
 #include "db.h"
 #include "db_internal.h"
 #include "def.h"
+#include "multirank.h"
 #include "util.h"
 
 static enum app_status audit(sqlite3 *db, const struct user *actor, const char *action, const struct challenge *c,
@@ -134,6 +135,10 @@ static json_t *ranking_row(sqlite3_stmt *st, void *arg)
               "created_at", dbi_col_time(st, 9), "log_available", sqlite3_column_int(st, 10));
   if (o != NULL && sqlite3_column_type(st, 11) != SQLITE_NULL) /* a code run: the runtime it ran on */
     json_object_set_new(o, "runtime_sha256", json_string(dbi_col_text(st, 11)));
+  if (o != NULL && sqlite3_column_type(st, 12) != SQLITE_NULL) { /* secondary metrics: the private split's */
+    json_object_set_new(o, "metrics", db_metrics_values(dbi_col_text(st, 12), "private"));
+    json_object_set_new(o, "public_metrics", db_metrics_values(dbi_col_text(st, 12), "public"));
+  }
   return o;
 }
 
@@ -145,7 +150,7 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
   sqlite3_stmt *st = dbi_prepare(
     db,
     "WITH cand AS (SELECT s.id, s.team_id, s.public_score, s.private_score, s.private_ci_lo, s.private_ci_hi,"
-    "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq, s.runtime_sha256,"
+    "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq, s.runtime_sha256, s.metrics,"
     "  EXISTS(SELECT 1 FROM selections x WHERE x.submission_id=s.id) AS selected,"
     "  row_number() OVER (PARTITION BY s.team_id ORDER BY s.disqualified_at IS NOT NULL, CASE WHEN ?2 "
     "    THEN -score_round(s.public_score,?3) ELSE score_round(s.public_score,?3) END, s.created_at, s.id) AS "
@@ -158,7 +163,7 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
     " final AS (SELECT pool.*, row_number() OVER (PARTITION BY team_id ORDER BY dq, CASE WHEN ?2 "
     "   THEN -score_round(private_score,?3) ELSE score_round(private_score,?3) END, created_at, id) AS r FROM pool) "
     "SELECT f.id, f.team_id, t.name, t.disqualified_at IS NOT NULL OR f.dq, f.selected, f.public_score,"
-    "  f.private_score, f.private_ci_lo, f.private_ci_hi, f.created_at, f.has_log, f.runtime_sha256 "
+    "  f.private_score, f.private_ci_lo, f.private_ci_hi, f.created_at, f.has_log, f.runtime_sha256, f.metrics "
     "FROM final f JOIN teams t ON t.id=f.team_id WHERE f.r=1 "
     "ORDER BY t.disqualified_at IS NOT NULL OR f.dq, CASE WHEN ?2 THEN -score_round(f.private_score,?3) "
     "  ELSE score_round(f.private_score,?3) END, f.created_at, f.id");
@@ -170,6 +175,17 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
   json_t *rows = dbi_rows(db, st, ranking_row, (void *)&c->precision);
   if (rows != NULL)
     rank_rows(rows, c->higher_is_better);
+  /* several metrics (docs/bundle.md): the challenge's rule orders the teams; the rank ranges, drawn from the
+   * primary metric's intervals, then say nothing about the rank */
+  if (rows != NULL && multirank_is_mean_rank(c)) {
+    size_t i;
+    json_t *row;
+    if (multirank_apply(c, rows, "private_score") != 0) {
+      json_decref(rows);
+      return NULL;
+    }
+    json_array_foreach(rows, i, row) json_object_set_new(row, "rank_range", json_null());
+  }
   return rows;
 }
 

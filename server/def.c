@@ -53,6 +53,7 @@ struct level {
 
 #define DEF_OFF(member) ((ptrdiff_t)offsetof(struct challenge_def, member))
 #define PH_OFF(member) ((ptrdiff_t)offsetof(struct phase, member))
+#define SEC_OFF(member) ((ptrdiff_t)offsetof(struct def_metric, member))
 #define STR(member) DEF_OFF(member), sizeof(((struct challenge_def *)0)->member)
 #define LEVEL(path, rows)                                                                                              \
   {                                                                                                                    \
@@ -75,6 +76,28 @@ static const struct field metric_fields[] = {
   {"higher_is_better", K_BOOL, 0, 0, 1, 0, NOWHERE, 0, 0, NULL, "boolean", "the metric's own direction",
    "required with `program`; with a built-in metric it may only repeat its "
    "direction"},
+};
+
+static const struct field secondary_fields[] = {
+  {"name", K_STRING, 0, 1, 63, 0, SEC_OFF(name), sizeof(((struct def_metric *)0)->name), 0, NULL, "string", "none",
+   "a built-in metric (when the primary metric is one); give `name` or `score_key`"},
+  {"params", K_FREE, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "object", "`{}`", "the built-in metric's parameters"},
+  {"score_key", K_STRING, 0, 1, 64, 0, SEC_OFF(score_key), sizeof(((struct def_metric *)0)->score_key), 0, NULL,
+   "string", "none", "a key of the scoring program's scores (when the primary metric is the program)"},
+  {"higher_is_better", K_BOOL, 0, 0, 1, 0, NOWHERE, 0, 0, NULL, "boolean", "the metric's own direction",
+   "required with `score_key`"},
+  {"label", K_STRING, 0, 1, 64, 0, SEC_OFF(label), sizeof(((struct def_metric *)0)->label), 0, NULL, "string",
+   "the name or key", "the column's title"},
+  {"precision", K_INT, 0, 0, 12, -1, SEC_OFF(precision), 0, 0, NULL, "integer 0-12", "the leaderboard's",
+   "decimals shown"},
+};
+
+static const struct field ranking_fields[] = {
+  {"rule", K_STRING, 0, 1, 15, 0, STR(ranking_rule), 0, NULL, "string", "`\"primary\"`",
+   "`\"primary\"`: the primary metric ranks (ties to the earlier submission); `\"mean_rank\"`: each metric ranks "
+   "the teams' submissions and the (weighted) mean of those ranks ranks the teams, the primary metric breaking ties"},
+  {"weights", K_FREE, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "object", "1 each",
+   "`mean_rank`: a positive weight per metric key (the primary metric's name or score_key, each secondary's)"},
 };
 
 static const struct field leaderboard_fields[] = {
@@ -183,6 +206,8 @@ static const struct field submission_fields[] = {
 };
 
 static const struct level metric_level = LEVEL("metric", metric_fields);
+static const struct level secondary_level = LEVEL("secondary_metrics[]", secondary_fields);
+static const struct level ranking_level = LEVEL("ranking", ranking_fields);
 static const struct level leaderboard_level = LEVEL("leaderboard", leaderboard_fields);
 static const struct level teams_level = LEVEL("teams", teams_fields);
 static const struct level phase_level = LEVEL("phases[]", phase_fields);
@@ -212,6 +237,12 @@ static const struct field top_fields[] = {
    "every row is scored on the public leaderboard"},
   {"metric", K_OBJECT, F_REQUIRED, 0, 0, 0, NOWHERE, 0, 0, &metric_level, "object", "none",
    "how submissions are scored"},
+  {"secondary_metrics", K_LIST, 0, 0, DEF_MAX_SECONDARY, 0, DEF_OFF(secondary), sizeof(struct def_metric),
+   DEF_OFF(nsecondary), &secondary_level, "list of objects", "`[]`",
+   "more metrics, shown beside the primary one on the leaderboard and in the review (docs/bundle.md, \"Several "
+   "metrics\")"},
+  {"ranking", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &ranking_level, "object", "`{\"rule\": \"primary\"}`",
+   "how the teams are ranked, shown to participants from the start"},
   {"leaderboard", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &leaderboard_level, "object", "`{}`", "display"},
   {"phases", K_LIST, F_REQUIRED, 1, DB_MAX_PHASES, 0, DEF_OFF(c.phases), sizeof(struct phase), DEF_OFF(c.nphases),
    &phase_level, "list of objects", "none", "1 to 16 phases, in time order, not overlapping"},
@@ -288,9 +319,10 @@ static void field_path(char *out, size_t n, const char *prefix, const char *key)
     snprintf(out, n, "%s.%s", prefix, key);
 }
 
-static const struct level *const all_levels[] = {&top_level,     &metric_level, &leaderboard_level, &phase_level,
-                                                 &teams_level,   &limits_level, &submission_level,  &storage_level,
-                                                 &runtime_level, &inputs_level, &code_limits_level};
+static const struct level *const all_levels[] = {&top_level,         &metric_level,  &secondary_level, &ranking_level,
+                                                 &leaderboard_level, &phase_level,   &teams_level,     &limits_level,
+                                                 &submission_level,  &storage_level, &runtime_level,   &inputs_level,
+                                                 &code_limits_level};
 
 /* The key of another level nearest to KEY (a key written at the wrong level), or NULL; *WHERE gets its level. */
 static const char *suggest_elsewhere(const struct level *lv, const char *key, const char **where)
@@ -615,6 +647,87 @@ static void check_metric(struct challenge_def *d, const char *file, struct bundl
                    sm->higher_is_better ? "higher" : "lower");
 }
 
+/* "secondary_metrics" and "ranking" (docs/bundle.md, "Several metrics"): each secondary is a built-in metric when
+ * the primary one is, a key of the program's scores when the program scores; keys are unique; the rule and its
+ * weights name known keys. Builds d->c.metrics_json, the one summary the server shows and ranks by. */
+static void check_secondary(struct challenge_def *d, const char *file, struct bundle_problems *p)
+{
+  json_t *list = json_object_get(d->root, "secondary_metrics"), *metrics = json_array(), *weights = json_object();
+  json_t *wdef = json_object_get(json_object_get(d->root, "ranking"), "weights");
+  char field[48];
+  const char *primary = d->program ? d->score_key : d->c.metric_name;
+  if (metrics == NULL || weights == NULL)
+    goto out;
+  json_array_append_new(metrics,
+                        json_pack("{s:s,s:s,s:b,s:i,s:b}", "key", primary, "label", primary, "higher_is_better",
+                                  d->c.higher_is_better, "precision", d->c.precision, "primary", 1));
+  for (int i = 0; i < d->nsecondary; i++) {
+    struct def_metric *m = &d->secondary[i];
+    json_t *spec = json_array_get(list, (size_t)i), *hib = json_object_get(spec, "higher_is_better");
+    int higher = 0;
+    snprintf(field, sizeof(field), "secondary_metrics[%d]", i);
+    if (d->program) {
+      if (m->name[0] != '\0' || m->score_key[0] == '\0' || !json_is_boolean(hib))
+        bundle_problem(p, file, field,
+                       "with a scoring program, a secondary metric is a \"score_key\" of its scores with "
+                       "\"higher_is_better\"");
+      higher = json_is_true(hib);
+    } else {
+      const struct score_metric *sm = score_metric_find(m->name);
+      if (m->score_key[0] != '\0' || sm == NULL) {
+        bundle_problem(p, file, field, "\"%.60s\" is not a built-in metric (concours-score --help lists them)",
+                       m->name);
+        continue;
+      }
+      higher = sm->higher_is_better;
+      if (json_is_boolean(hib) && json_is_true(hib) != higher)
+        bundle_problem(p, file, field, "%s is %s-is-better; leave \"higher_is_better\" out", sm->name,
+                       higher ? "higher" : "lower");
+    }
+    const char *key = d->program ? m->score_key : m->name;
+    if (key[0] == '\0')
+      continue;
+    for (size_t k = 0; k < json_array_size(metrics); k++)
+      if (strcmp(json_string_value(json_object_get(json_array_get(metrics, k), "key")), key) == 0)
+        bundle_problem(p, file, field, "\"%s\" is already a metric of this challenge", key);
+    json_array_append_new(metrics,
+                          json_pack("{s:s,s:s,s:b,s:i,s:b}", "key", key, "label", m->label[0] != '\0' ? m->label : key,
+                                    "higher_is_better", higher, "precision",
+                                    m->precision >= 0 ? m->precision : d->c.precision, "primary", 0));
+  }
+  if (d->ranking_rule[0] == '\0')
+    util_strlcpy(d->ranking_rule, "primary", sizeof(d->ranking_rule));
+  if (strcmp(d->ranking_rule, "primary") != 0 && strcmp(d->ranking_rule, "mean_rank") != 0)
+    bundle_problem(p, file, "ranking.rule", "is \"primary\" or \"mean_rank\"");
+  if (strcmp(d->ranking_rule, "mean_rank") == 0 && d->nsecondary == 0)
+    bundle_problem(p, file, "ranking.rule", "\"mean_rank\" needs \"secondary_metrics\"");
+  if (wdef != NULL && strcmp(d->ranking_rule, "mean_rank") != 0)
+    bundle_problem(p, file, "ranking.weights", "go with the rule \"mean_rank\"");
+  for (size_t k = 0; k < json_array_size(metrics); k++) {
+    const char *key = json_string_value(json_object_get(json_array_get(metrics, k), "key"));
+    json_t *w = json_object_get(wdef, key);
+    if (w != NULL && (!json_is_number(w) || json_number_value(w) <= 0 || json_number_value(w) > 1000))
+      bundle_problem(p, file, "ranking.weights", "the weight of \"%s\" is a number above 0 and at most 1000", key);
+    json_object_set_new(weights, key, json_real(json_is_number(w) ? json_number_value(w) : 1.0));
+  }
+  const char *wkey;
+  json_t *wval;
+  json_object_foreach(wdef, wkey, wval) if (json_object_get(weights, wkey) == NULL)
+    bundle_problem(p, file, "ranking.weights", "\"%.60s\" is not a metric of this challenge", wkey);
+  json_t *summary = json_pack("{s:O,s:s,s:O}", "metrics", metrics, "rule", d->ranking_rule, "weights", weights);
+  char *text = summary != NULL ? json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+  if (text == NULL || strlen(text) >= sizeof(d->c.metrics_json))
+    bundle_problem(p, file, "secondary_metrics", "too many or too long (at most %zu bytes in all)",
+                   sizeof(d->c.metrics_json) - 1);
+  else
+    util_strlcpy(d->c.metrics_json, text, sizeof(d->c.metrics_json));
+  free(text);
+  json_decref(summary);
+out:
+  json_decref(metrics);
+  json_decref(weights);
+}
+
 static void check_phases(struct challenge_def *d, const char *file, struct bundle_problems *p)
 {
   for (int i = 0; i < d->c.nphases; i++) {
@@ -751,6 +864,7 @@ int def_parse(const char *text, size_t len, const char *file, int default_wall_s
   if (split == NULL)
     util_strlcpy(d->c.split_column, "Usage", sizeof(d->c.split_column));
   check_metric(d, file, p);
+  check_secondary(d, file, p);
   check_phases(d, file, p);
   char err[256];
   int limits_reported = 0;

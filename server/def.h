@@ -37,16 +37,31 @@ struct def_code {
 };
 
 /* A parsed, validated definition. Owned by the caller of def_parse, released with def_free. */
+#define DEF_MAX_SECONDARY 8 /* secondary metrics of a challenge */
+
+/* One secondary metric ("secondary_metrics", issue 14): a built-in metric (NAME, with its params in the definition)
+ * or a key of the organizer's program's scores (SCORE_KEY), shown beside the primary metric and used by the ranking
+ * rule "mean_rank". */
+struct def_metric {
+  char name[64];
+  char score_key[65];
+  char label[65];
+  int precision; /* -1: the leaderboard's */
+};
+
 struct challenge_def {
   struct challenge c; /* what the database keeps (slug, metric, columns, phases, precision...) */
   char title[201];
   char summary[501];
-  char truth_rel[256];         /* "ground_truth": a path inside the bundle, outside data/ */
-  char sample_rel[256];        /* "sample_submission", or data/sample_submission.csv when listed; "" none */
-  int split_none;              /* "split_column": null: every row is public, nothing is held back for the jury */
-  int id_default;              /* "id_column" absent: the ground truth's first column (set after reading it) */
-  int program;                 /* the metric is the organizer's scoring program */
-  char score_key[65];          /* with a program: the key of scores.txt / scores.json */
+  char truth_rel[256];  /* "ground_truth": a path inside the bundle, outside data/ */
+  char sample_rel[256]; /* "sample_submission", or data/sample_submission.csv when listed; "" none */
+  int split_none;       /* "split_column": null: every row is public, nothing is held back for the jury */
+  int id_default;       /* "id_column" absent: the ground truth's first column (set after reading it) */
+  int program;          /* the metric is the organizer's scoring program */
+  char score_key[65];   /* with a program: the key of scores.txt / scores.json */
+  struct def_metric secondary[DEF_MAX_SECONDARY];
+  int nsecondary;
+  char ranking_rule[16];       /* "primary" (default) or "mean_rank" */
   struct def_code code;        /* "submission" */
   struct runner_limits limits; /* "limits", defaults applied (wall_s from the server's --score-timeout) */
   json_t *data;                /* "data": array of paths under data/ (borrowed from root) */

@@ -9,6 +9,7 @@
 #include "db_mail.h"
 #include "db_factsheet.h"
 #include "handlers.h"
+#include "multirank.h"
 #include "store.h"
 #include "util.h"
 
@@ -134,6 +135,15 @@ void h_challenge_get(struct req *r)
   json_object_set_new(o, "slug", json_string(c.slug));
   json_object_set_new(o, "state", json_string(db_challenge_state_name(c.state)));
   json_object_set_new(o, "terms_version", json_integer(c.terms_version));
+  /* every metric and the ranking rule (docs/bundle.md, "Several metrics"): participants see them from the start */
+  json_t *summary = multirank_summary(&c);
+  if (summary != NULL) {
+    json_object_set(o, "metrics", json_object_get(summary, "metrics"));
+    json_object_set_new(
+      o, "ranking",
+      json_pack("{s:O,s:O}", "rule", json_object_get(summary, "rule"), "weights", json_object_get(summary, "weights")));
+    json_decref(summary);
+  }
   /* whether teams send a method description (docs/factsheets.md): "none", "optional" or "required" */
   json_object_set_new(o, "fact_sheets", json_string(db_fact_sheet_mode_name(db_fact_sheet_mode(&c))));
   json_object_set_new(o, "terms_accepted", json_boolean(accepted));
@@ -242,9 +252,14 @@ static json_t *private_rows(struct req *r, const struct challenge *c)
   if (c->published_at != 0) {
     if (db_ranking_get(r->db, c, &doc, &sig) == APP_OK) {
       json_t *d = json_loads(doc, 0, NULL);
-      json_array_foreach(json_object_get(d, "rows"), i, row) json_array_append_new(
-        rows, json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name", json_object_get(row, "team"),
-                        "score", json_object_get(row, "private_score")));
+      json_array_foreach(json_object_get(d, "rows"), i, row)
+      {
+        json_t *item = json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
+                                 json_object_get(row, "team"), "score", json_object_get(row, "private_score"));
+        if (item != NULL && json_object_get(row, "metrics") != NULL)
+          json_object_set(item, "metrics", json_object_get(row, "metrics"));
+        json_array_append_new(rows, item);
+      }
       json_decref(d);
     }
     free(doc);
@@ -254,10 +269,13 @@ static json_t *private_rows(struct req *r, const struct challenge *c)
   json_t *final = db_final_ranking(r->db, c);
   json_array_foreach(final, i, row)
   {
-    if (!json_is_true(json_object_get(row, "disqualified")))
-      json_array_append_new(rows,
-                            json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
-                                      json_object_get(row, "team"), "score", json_object_get(row, "private_score")));
+    if (json_is_true(json_object_get(row, "disqualified")))
+      continue;
+    json_t *item = json_pack("{s:O,s:O,s:O}", "rank", json_object_get(row, "rank"), "name",
+                             json_object_get(row, "team"), "score", json_object_get(row, "private_score"));
+    if (item != NULL && json_object_get(row, "metrics") != NULL)
+      json_object_set(item, "metrics", json_object_get(row, "metrics"));
+    json_array_append_new(rows, item);
   }
   json_decref(final);
   return rows;
@@ -350,6 +368,10 @@ void h_leaderboard(struct req *r)
     return;
   }
   json_t *rows = private_split ? private_rows(r, &c) : db_leaderboard(r->db, &c);
+  if (rows != NULL && !private_split && multirank_apply(&c, rows, "score") != 0) { /* the challenge's rule */
+    json_decref(rows);
+    rows = NULL;
+  }
   if (rows == NULL) {
     http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
     return;

@@ -9,6 +9,7 @@
 #include "handlers.h"
 #include "db_factsheet.h"
 #include "db_mail.h"
+#include "multirank.h"
 #include "mail.h"
 #include "queue.h"
 #include "stability.h"
@@ -88,11 +89,15 @@ void h_review(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not compute the review");
     return;
   }
+  /* several metrics: every metric's ranking beside the rule's (docs/bundle.md, "Several metrics") */
+  json_t *methods = multirank_methods(&c, rows, "private_score"), *summary = multirank_summary(&c);
   http_reply_json(r, 200,
-                  json_pack("{s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o,s:s}", "challenge", c.slug, "metric", c.metric_name,
-                            "higher_is_better", c.higher_is_better, "published", c.published_at != 0, "phase_open",
-                            last_phase_open(&c, app_now()), "rows", rows, "disqualified", dq, "notes", notes,
-                            "fact_sheets", db_fact_sheet_mode_name(db_fact_sheet_mode(&c))));
+                  json_pack("{s:s,s:s,s:b,s:b,s:b,s:o,s:o,s:o,s:s,s:o,s:o}", "challenge", c.slug, "metric",
+                            c.metric_name, "higher_is_better", c.higher_is_better, "published", c.published_at != 0,
+                            "phase_open", last_phase_open(&c, app_now()), "rows", rows, "disqualified", dq, "notes",
+                            notes, "fact_sheets", db_fact_sheet_mode_name(db_fact_sheet_mode(&c)), "metrics",
+                            summary != NULL ? summary : json_null(), "methods",
+                            methods != NULL ? methods : json_null()));
 }
 
 static const char *const review_cols[] = {"rank",
@@ -127,7 +132,9 @@ static struct stability_team *stability_teams(json_t *rows, size_t *n)
         !json_is_integer(json_object_get(row, "rank")))
       continue;
     teams[*n].name = json_string_value(json_object_get(row, "team"));
-    teams[*n].rank = (int)json_integer_value(json_object_get(row, "rank"));
+    /* the analysis is of the primary metric: under the rule "mean_rank" its own order, not the official one */
+    json_t *primary_rank = json_object_get(row, "primary_rank");
+    teams[*n].rank = (int)json_integer_value(primary_rank != NULL ? primary_rank : json_object_get(row, "rank"));
     teams[*n].score = json_number_value(json_object_get(row, "private_score"));
     teams[*n].submission_id = json_integer_value(json_object_get(row, "submission_id"));
     (*n)++;
@@ -376,6 +383,8 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
     json_t *runtime = json_object_get(row, "runtime_sha256"); /* code runs: what the code ran on (API.md 4) */
     if (item != NULL && runtime != NULL)
       json_object_set(item, "runtime_sha256", runtime);
+    if (item != NULL && json_object_get(row, "metrics") != NULL) /* the secondary metrics, private split */
+      json_object_set(item, "metrics", json_object_get(row, "metrics"));
     const char *sheet = json_string_value(json_object_get(row, "fact_sheet_status"));
     if (item != NULL && sheet != NULL && strcmp(sheet, "accepted") == 0) /* the method the jury accepted */
       json_object_set(item, "fact_sheet_sha256", json_object_get(row, "fact_sheet_sha256"));
@@ -409,6 +418,13 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
       json_pack("{s:s,s:s,s:b,s:s,s:s,s:i,s:s}", "rule", "primary", "metric", c->metric_name, "higher_is_better",
                 c->higher_is_better, "split", "private", "per_team", "best_selected_else_best_public", "precision",
                 c->precision, "ties", "earlier_submission"));
+    json_t *summary = multirank_summary(c), *rule = json_object_get(doc, "ranking_rule");
+    if (summary != NULL && rule != NULL) { /* several metrics: the rule, its weights and every metric */
+      json_object_set(rule, "rule", json_object_get(summary, "rule"));
+      json_object_set(rule, "weights", json_object_get(summary, "weights"));
+      json_object_set(rule, "metrics", json_object_get(summary, "metrics"));
+    }
+    json_decref(summary);
   }
   json_decref(files);
   json_decref(state);

@@ -104,9 +104,16 @@ struct outcome {
   enum { OUTCOME_FAILED = 0, OUTCOME_SCORED, OUTCOME_REQUEUE, OUTCOME_RETRY } state;
   double score, pub, priv, ci[2];
   char code[64];
-  char msg[4096]; /* the scorer's or the program's message, whole (cut at a word's end beyond) */
-  char *log;      /* LOG_MAX bytes, organizers only */
+  char msg[4096];  /* the scorer's or the program's message, whole (cut at a word's end beyond) */
+  char *log;       /* LOG_MAX bytes, organizers only */
+  json_t *metrics; /* the secondary metrics' values {"KEY":{"score","public","private"}}, or NULL (owned) */
 };
+
+/* A score for JSON: a number, or null when there is none (NAN). */
+static json_t *score_json(double v)
+{
+  return isfinite(v) ? json_real(v) : json_null();
+}
 
 static void outcome_fail(struct outcome *o, const char *code, const char *msg)
 {
@@ -164,8 +171,68 @@ static void outcome_limit(struct outcome *o, enum sandbox_limit limit, const str
 
 /* The built-in concours-score, confined: the scorer, the ground truth and a copy of the submission are the only
  * files it sees. */
-static void score_builtin(const struct app_config *cfg, const struct challenge *c, const struct job *job,
-                          const char *truth, const char *pred, const char *split_column,
+/* The secondary built-in metrics of DEF (docs/bundle.md, "Several metrics") on the files the primary run scored,
+ * each a run of its own in SPEC's sandbox (no interval, no per-case terms), into O->metrics; O becomes failed when
+ * the file does not fit one of them (the scorer's message), re-queued when the server stops. */
+static void score_secondary(const struct challenge_def *def, struct sandbox_spec *spec, char *const *argv,
+                            const atomic_int *stop, struct outcome *o)
+{
+  json_t *all = json_object(), *list = json_object_get(def->root, "secondary_metrics");
+  char err[512];
+  spec->output_host = NULL;
+  spec->copy_name = NULL;
+  spec->copy_fd = -1;
+  for (int i = 0; i < def->nsecondary && all != NULL && o->state == OUTCOME_SCORED; i++) {
+    char params[4096] = "{}", *args[24];
+    double sc = NAN, pub = NAN, priv = NAN, ci[2];
+    json_t *sp = json_object_get(json_array_get(list, (size_t)i), "params");
+    char *text = json_is_object(sp) ? json_dumps(sp, JSON_COMPACT) : NULL;
+    if (text != NULL)
+      util_strlcpy(params, text, sizeof(params));
+    free(text);
+    size_t n = 0;
+    for (; argv[n] != NULL && n < 15; n++) /* the primary run's files and columns (its first 15 words: up to
+                                             * --split-column's value), then this metric and its params */
+      args[n] = argv[n];
+    args[n] = NULL;
+    for (size_t k = 0; k + 1 < n; k++) {
+      if (strcmp(args[k], "--metric") == 0)
+        args[k + 1] = (char *)def->secondary[i].name;
+      else if (strcmp(args[k], "--params") == 0)
+        args[k + 1] = params;
+    }
+    struct sandbox_result res;
+    memset(&res, 0, sizeof(res));
+    spec->argv = args;
+    if (sandbox_run(spec, stop, &res, err, sizeof(err)) != 0) {
+      outcome_fail(o, "scoring_error", generic_failure);
+      log_add(o, err);
+    } else {
+      log_run(o, def->secondary[i].name, &res);
+      if (res.stopped)
+        o->state = OUTCOME_REQUEUE;
+      else if (res.limit != SANDBOX_LIMIT_NONE)
+        outcome_limit(o, res.limit, &spec->limits);
+      else if (res.run.exit_code == 0 && parse_scores(res.run.out, &sc, &pub, &priv, ci) == 0)
+        json_object_set_new(all, def->secondary[i].name,
+                            json_pack("{s:o,s:o,s:o}", "score", score_json(sc), "public",
+                                      score_json(isnan(pub) ? sc : pub), "private", score_json(priv)));
+      else if (res.run.exit_code == 1) {
+        o->state = OUTCOME_FAILED;
+        parse_error(res.run.out, o->code, sizeof(o->code), o->msg, sizeof(o->msg));
+      } else
+        outcome_fail(o, "scoring_error", generic_failure);
+    }
+    sandbox_result_free(&res);
+  }
+  if (o->state == OUTCOME_SCORED)
+    o->metrics = all;
+  else
+    json_decref(all);
+}
+
+static void score_builtin(const struct app_config *cfg, const struct challenge *c, const struct challenge_def *def,
+                          const struct job *job, const char *truth, const char *pred, const char *split_column,
                           const struct runner_limits *lim, const atomic_int *stop, struct outcome *o)
 {
   char stage[APP_PATH_MAX] = "", params[4096] = "{}";
@@ -279,6 +346,8 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
     if (per_case_fd >= 0 && res.copy.state == SANDBOX_FILE_OK && fsync(per_case_fd) == 0 &&
         stability_per_case_valid(per_case_part) == 1)
       rename(per_case_part, per_case);
+    if (def->nsecondary > 0) /* the same files and columns (argv's first 15 words), each secondary metric */
+      score_secondary(def, &spec, argv, stop, o);
   } else if (res.run.exit_code == 1) {
     o->state = OUTCOME_FAILED;
     parse_error(res.run.out, o->code, sizeof(o->code), o->msg, sizeof(o->msg));
@@ -297,7 +366,8 @@ out:
 /* One run of the organizer's program on split WHICH (its own input folder, output tmpfs). 0 with *VALUE, or -1
  * with O filled (failed or to be re-queued). */
 static int program_run(const char *stage, const char *cmd, const char *score_key, const char *split_name,
-                       const struct runner_limits *lim, const atomic_int *stop, struct outcome *o, double *value)
+                       const struct runner_limits *lim, const atomic_int *stop, struct outcome *o, double *value,
+                       const struct challenge_def *def, json_t *metrics, const char *field)
 {
   char input[APP_PATH_MAX], output[APP_PATH_MAX], program_dir[APP_PATH_MAX], line[SANDBOX_PROGRAM_CMD_MAX * 2],
     err[512];
@@ -363,6 +433,23 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
     log_add(o, err);
   } else {
     rc = 0;
+    /* the secondary metrics (docs/bundle.md, "Several metrics"): other keys of the same scores, as FIELD */
+    for (int i = 0; i < def->nsecondary && rc == 0; i++) {
+      const char *key = def->secondary[i].score_key;
+      double v = NAN;
+      if (sandbox_program_parse_scores(res.files[0].data, res.files[1].data, key, &v, err, sizeof(err)) != 0) {
+        outcome_fail(o, "scoring_error", generic_failure);
+        log_add(o, err);
+        rc = -1;
+        break;
+      }
+      json_t *entry = json_object_get(metrics, key);
+      if (entry == NULL) {
+        entry = json_pack("{s:n,s:n,s:n}", "score", "public", "private");
+        json_object_set_new(metrics, key, entry);
+      }
+      json_object_set_new(entry, field, score_json(v));
+    }
   }
 out:
   sandbox_result_free(&res);
@@ -412,6 +499,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX];
   const char *key = def->score_key[0] != '\0' ? def->score_key : NULL;
   const char *gt = def->truth_rel;
+  json_t *metrics = json_object(); /* the secondary metrics' values, filled by each run */
   const char *truth_name = strrchr(gt, '/') != NULL ? strrchr(gt, '/') + 1 : gt;
   int has_split = 0;
   if (key == NULL || truth_name == NULL || truth_name[0] == '\0' ||
@@ -433,22 +521,34 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   }
   if (program_input(stage, "public", truth, truth_name, split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) != 0)
     goto out;
+  if (metrics == NULL) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    goto out;
+  }
   if (!has_split) {
-    if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score) == 0) {
+    if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score, def, metrics, "score") == 0) {
       o->state = OUTCOME_SCORED;
       o->pub = o->priv = o->ci[0] = o->ci[1] = NAN;
+      json_t *m;
+      const char *mk;
+      json_object_foreach(metrics, mk, m) json_object_set(m, "public", json_object_get(m, "score"));
     }
     goto out;
   }
   if (program_input(stage, "private", truth, truth_name, split_column, SANDBOX_SPLIT_PRIVATE, pred, NULL, o) != 0)
     goto out;
-  if (program_run(stage, cmd, key, "public", lim, stop, o, &o->pub) != 0 ||
-      program_run(stage, cmd, key, "private", lim, stop, o, &o->priv) != 0)
+  if (program_run(stage, cmd, key, "public", lim, stop, o, &o->pub, def, metrics, "public") != 0 ||
+      program_run(stage, cmd, key, "private", lim, stop, o, &o->priv, def, metrics, "private") != 0)
     goto out;
   o->state = OUTCOME_SCORED;
   o->score = NAN; /* no run sees every row: the leaderboard uses the split scores */
   o->ci[0] = o->ci[1] = NAN;
 out:
+  if (o->state == OUTCOME_SCORED && def->nsecondary > 0) {
+    o->metrics = metrics;
+    metrics = NULL;
+  }
+  json_decref(metrics);
   sandbox_stage_remove(stage);
 }
 
@@ -558,6 +658,7 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
   struct challenge_def *def = calloc(1, sizeof(*def));
   struct bundle_problems *problems = calloc(1, sizeof(*problems));
   sqlite3 *db = db_acquire();
+  char *metrics_text = NULL;
   memset(&o, 0, sizeof(o));
   o.log = calloc(1, LOG_MAX);
   if (o.log == NULL || c == NULL || def == NULL || problems == NULL) {
@@ -606,7 +707,7 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
     if (def->program)
       score_program(c, def, truth, pred, split_column, &lim, stop, &o);
     else
-      score_builtin(cfg, c, job, truth, pred, split_column, &lim, stop, &o);
+      score_builtin(cfg, c, def, job, truth, pred, split_column, &lim, stop, &o);
   }
   if (run_dir[0] != '\0')
     sandbox_stage_remove(run_dir);
@@ -618,12 +719,13 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
     fprintf(stderr, "concours: queue: submission %lld could not run (disk full): queued again\n",
             (long long)job->submission_id);
   }
+  metrics_text = o.metrics != NULL ? json_dumps(o.metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   for (int tries = 0; o.state != OUTCOME_REQUEUE; tries++) {
     db = db_acquire();
     int64_t now = app_now();
     enum app_status rs =
       o.state == OUTCOME_SCORED
-        ? db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1], o.log, now)
+        ? db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1], metrics_text, o.log, now)
       : o.state == OUTCOME_RETRY ? db_queue_requeue_one(db, job->submission_id)
                                  : db_queue_failed(db, job->submission_id, o.code, o.msg, o.log, now);
     if (rs == APP_OK && job->mode[0] != 's' && (o.state == OUTCOME_SCORED || o.state == OUTCOME_FAILED) &&
@@ -651,6 +753,8 @@ out:
   free(def);
   free(problems);
   free(o.log);
+  free(metrics_text);
+  json_decref(o.metrics);
   free(c);
 }
 

@@ -189,8 +189,13 @@ class ClockTest(harness.ServerTest):
     start_error = None
 
     @classmethod
+    def prepare(cls, server):
+        """Runs after the bundles are made and before the server starts (a test may edit them)."""
+
+    @classmethod
     def setUpClass(cls):
         cls.server = ClockServer(cls.BUNDLES, cls.START, cls.WORKERS)
+        cls.prepare(cls.server)
         try:
             for name, role in cls.USERS:
                 cls.server.add_user(name, role)

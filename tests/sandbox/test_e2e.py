@@ -134,7 +134,30 @@ class Programs(harness.ServerTest):
             program_bundle(server.challenges, "bad-%s" % name, script, "auc")
         program_bundle(server.challenges, "slow-demo", "import time\ntime.sleep(30)\n", "auc",
                        limits={"wall_s": 2, "cpu_s": 2, "memory_mb": 512})
+        # several metrics from one program (docs/bundle.md): its accuracy beside its AUC
+        multi = harness.make_bundle(server.challenges, "multi-demo", src=harness.source_path("challenges", DEMO))
+        with open(os.path.join(multi, "challenge.json")) as f:
+            spec = json.load(f)
+        spec["secondary_metrics"] = [{"score_key": "accuracy", "higher_is_better": True, "label": "Accuracy"}]
+        with open(os.path.join(multi, "challenge.json"), "w") as f:
+            json.dump(spec, f)
         return server
+
+    def test_program_secondary_metric(self):
+        """A secondary metric read from the same scores the program writes, per split."""
+        c = self.participant("multi", slug="multi-demo")
+        data = predictions()
+        sub = c.wait_done(c.upload(data, slug="multi-demo").json()["id"])
+        self.assertEqual(sub["status"], "scored", (sub, self.organizer_log(sub["id"])))
+        truth = read_rows(harness.source_path("challenges", DEMO, "private", "solution.csv"))
+        pred = {line.split(",")[0]: float(line.split(",")[1]) for line in data.decode().strip().split("\n")[1:]}
+        public = [r for r in truth if r["Usage"] == "Public"]
+        acc = sum((pred[r["lesion_id"]] >= 0.5) == (r["malignant"] == "1") for r in public) / len(public)
+        self.assertAlmostEqual(sub["metrics"]["accuracy"], acc, places=9)
+        board = c.leaderboard("multi-demo").json()
+        self.assertAlmostEqual(board["rows"][0]["metrics"]["accuracy"], acc, places=9)
+        info = c.challenge("multi-demo").json()
+        self.assertEqual([m["key"] for m in info["metrics"]], ["auc", "accuracy"])
 
     def test_custom_metric_demo(self):
         """The shipped demo scores with its Python program: public score = AUC over the public rows."""

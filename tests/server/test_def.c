@@ -1,7 +1,10 @@
 /* test_def.c: unit tests of def.c, the one owner of challenge.json: defaults from the table, strictness (unknown
  * keys with suggestions, at the right level or another one), types and ranges, the rules between keys, the phase
  * PATCH (editable keys only, same ranges), the phase JSON and the Markdown reference. */
+#include <stdio.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "def.h"
 
@@ -149,6 +152,81 @@ static void test_phase_sql(void)
   sqlite3_close(db);
 }
 
+/* Several metrics (docs/bundle.md): the summary the server ranks by, and every rule between the keys. */
+static void test_secondary(void)
+{
+  struct challenge_def d;
+  struct bundle_problems p;
+  char text[4096];
+  const char *base =
+    "{\"slug\":\"demo\",\"title\":\"Demo\",\"terms_version\":1,\"ground_truth\":\"private/s.csv\","
+    "\"phases\":[{\"name\":\"dev\",\"start\":\"2026-01-01T00:00:00Z\",\"end\":\"2026-02-01T00:00:00Z\"}],"
+    "\"leaderboard\":{\"precision\":3},";
+  snprintf(text, sizeof(text),
+           "%s\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"roc_auc\",\"label\":\"AUC\","
+           "\"precision\":2},{\"name\":\"brier\"}],\"ranking\":{\"rule\":\"mean_rank\",\"weights\":{\"roc_auc\":2}}}",
+           base);
+  CHECK(parse(text, &d, &p) == 0 && p.n == 0);
+  CHECK(d.nsecondary == 2 && strcmp(d.secondary[0].name, "roc_auc") == 0 && d.secondary[1].precision == -1);
+  json_t *sum = json_loads(d.c.metrics_json, 0, NULL);
+  CHECK(sum != NULL && strcmp(json_string_value(json_object_get(sum, "rule")), "mean_rank") == 0);
+  json_t *m = json_object_get(sum, "metrics");
+  CHECK(json_array_size(m) == 3);
+  CHECK(json_is_true(json_object_get(json_array_get(m, 0), "primary")));
+  CHECK(json_is_false(json_object_get(json_array_get(m, 0), "higher_is_better"))); /* log_loss */
+  CHECK(strcmp(json_string_value(json_object_get(json_array_get(m, 1), "label")), "AUC") == 0);
+  CHECK(json_is_true(json_object_get(json_array_get(m, 1), "higher_is_better")));
+  CHECK(json_integer_value(json_object_get(json_array_get(m, 1), "precision")) == 2);
+  CHECK(json_integer_value(json_object_get(json_array_get(m, 2), "precision")) == 3); /* the leaderboard's */
+  CHECK(json_number_value(json_object_get(json_object_get(sum, "weights"), "roc_auc")) == 2);
+  CHECK(json_number_value(json_object_get(json_object_get(sum, "weights"), "log_loss")) == 1);
+  json_decref(sum);
+  def_free(&d);
+  /* without secondaries: the primary alone, rule primary */
+  CHECK(parse(minimal, &d, &p) == 0 && strstr(d.c.metrics_json, "\"rule\":\"primary\"") != NULL);
+  def_free(&d);
+  /* refusals */
+  const char *bad[][2] = {
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"roc_aux\"}]}", "is not a built-in metric"},
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"log_loss\"}]}", "is already a metric"},
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"roc_auc\",\"higher_is_better\":false}]}",
+     "roc_auc is higher-is-better"},
+    {"\"metric\":{\"name\":\"log_loss\"},\"ranking\":{\"rule\":\"mean_rank\"}}", "needs \"secondary_metrics\""},
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"brier\"}],\"ranking\":{\"rule\":\"vote\"}}",
+     "is \"primary\" or \"mean_rank\""},
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"brier\"}],\"ranking\":{\"rule\":"
+     "\"mean_rank\",\"weights\":{\"auc\":1}}}",
+     "\"auc\" is not a metric of this challenge"},
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"brier\"}],\"ranking\":{\"rule\":"
+     "\"mean_rank\",\"weights\":{\"brier\":0}}}",
+     "a number above 0"},
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"name\":\"brier\"}],\"ranking\":{\"weights\":"
+     "{\"brier\":2}}}",
+     "go with the rule \"mean_rank\""},
+    {"\"metric\":{\"program\":\"scoring_program\",\"score_key\":\"acc\",\"higher_is_better\":true},"
+     "\"secondary_metrics\":[{\"name\":\"brier\"}]}",
+     "a \"score_key\" of its scores"},
+    {"\"metric\":{\"name\":\"log_loss\"},\"secondary_metrics\":[{\"score_key\":\"f1\",\"higher_is_better\":true}]}",
+     "is not a built-in metric"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    snprintf(text, sizeof(text), "%s%s", base, bad[i][0]);
+    int rc = parse(text, &d, &p);
+    CHECK(rc == 1 && has_problem(&p, bad[i][1]));
+    if (rc != 1 || !has_problem(&p, bad[i][1]))
+      fprintf(stderr, "case %zu: %s\n", i, p.n > 0 ? p.text[0] : "(no problem)");
+    def_free(&d);
+  }
+  /* a program's secondary keys */
+  snprintf(text, sizeof(text),
+           "%s\"metric\":{\"program\":\"scoring_program\",\"score_key\":\"acc\",\"higher_is_better\":true},"
+           "\"secondary_metrics\":[{\"score_key\":\"f1\",\"higher_is_better\":true,\"label\":\"F1\"}]}",
+           base);
+  CHECK(parse(text, &d, &p) == 0);
+  CHECK(strstr(d.c.metrics_json, "\"key\":\"f1\"") != NULL && strstr(d.c.metrics_json, "\"key\":\"acc\"") != NULL);
+  def_free(&d);
+}
+
 int main(void)
 {
   if (check_begin() != 0)
@@ -158,5 +236,6 @@ int main(void)
   test_phase_patch();
   test_markdown();
   test_phase_sql();
+  test_secondary();
   return check_end("def");
 }

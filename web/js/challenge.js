@@ -4,7 +4,7 @@ import { api, upload, errorBox, loginHref, ApiError } from './api.js';
 import { h, replace, $, timeEl, fmtBytes, fmtRelative, randomKey, fmtScore, scrollBox, here, progressReporter } from './dom.js';
 import { initNav } from './nav.js';
 import { renderMarkdown } from './markdown.js';
-import { leaderboardView } from './leaderboard.js';
+import { leaderboardView, rankingRule } from './leaderboard.js';
 import { teamView } from './team.js';
 import { factSheetView } from './factsheet.js';
 import { t } from './i18n.js';
@@ -36,6 +36,11 @@ function renderHead() {
   const metric = challenge.metric || {};
   const facts = [
     h('li', {}, t('Metric '), h('strong', { text: metric.name || '?' }), metric.higher_is_better ? t(' (higher is better)') : t(' (lower is better)')),
+    // several metrics: the others, and the rule that ranks, told from the start
+    Array.isArray(challenge.metrics) && challenge.metrics.length > 1
+      ? h('li', { id: 'ranking-rule' }, t('Also shown: '), challenge.metrics.filter((m) => !m.primary).map((m) => m.label).join(', '), '. ',
+        challenge.ranking && challenge.ranking.rule === 'mean_rank' ? rankingRule(challenge.metrics, challenge.ranking) : t('The first metric alone ranks.'))
+      : null,
     challenge.phase
       ? h('li', {}, h('span', { class: 'badge badge-open', text: t('open') }), t(' {phase} phase, closes ', { phase: challenge.phase }), challenge.ends_at ? timeEl(challenge.ends_at, { relative: true }) : t('never'))
       : h('li', {}, h('span', { class: 'badge badge-finished', text: t('closed') }), t(' No phase is open now.')),
@@ -473,6 +478,8 @@ async function loadBoard() {
     lbView = leaderboardView($('#leaderboard-body'), {
       isMine,
       precision: challenge.leaderboard && challenge.leaderboard.precision,
+      metrics: Array.isArray(challenge.metrics) ? challenge.metrics : [],
+      ranking: challenge.ranking || null,
       onSplit(which) {
         split = which;
         loadBoard();

@@ -100,6 +100,23 @@ function rowActions(r) {
   );
 }
 
+// Several metrics (docs/bundle.md): each metric's ranking of the teams beside the official one, with Kendall's tau.
+function metricsTable(rv) {
+  const m = rv.methods;
+  const list = rv.metrics && Array.isArray(rv.metrics.metrics) ? rv.metrics.metrics : [];
+  if (!m || !Array.isArray(m.teams) || list.length < 2) return null;
+  return h('div', { id: 'metric-ranks' },
+    h('h3', { text: t('Ranking by each metric') }),
+    h('p', { class: 'help', text: t('The official rank beside the rank each metric alone would give (Kendall\'s tau with the official ranking in the header).') }),
+    scrollBox(h('table', { class: 'methods' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('Team') }), h('th', { scope: 'col', class: 'num', text: t('Official rank') }),
+        list.map((x) => h('th', { scope: 'col', class: 'num', text: `${x.label} (τ ${Number(m.kendall_tau[x.key]).toFixed(2)})` })))),
+      h('tbody', {}, m.teams.map((tm) => h('tr', {},
+        h('th', { scope: 'row' }, h('bdi', { text: tm.team })),
+        h('td', { class: 'num', text: tm.rank }),
+        list.map((x) => h('td', { class: 'num', text: tm.by[x.key] }))))))));
+}
+
 const SHEET_BADGE = { pending: 'badge-upcoming', accepted: 'badge-open', refused: 'badge-dq' };
 
 // The method description cell of row R: its status, a download and its link, or that there is none.
@@ -153,7 +170,8 @@ function renderTable() {
         h('td', {}, errorBar(r, scale)),
         h('td', { class: 'range', text: Array.isArray(r.rank_range) ? (r.rank_range[0] === r.rank_range[1] ? String(r.rank_range[0]) : `${r.rank_range[0]}–${r.rank_range[1]}`) : '—' }),
         sheets ? factSheetCell(r) : null,
-        acting ? h('td', {}, rowActions(r)) : null))))));
+        acting ? h('td', {}, rowActions(r)) : null))))),
+    metricsTable(review));
 }
 
 // ---- notes ----

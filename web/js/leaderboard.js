@@ -12,11 +12,25 @@ const COLUMNS = [
   { key: 'last_at', label: t('Last scored') },
 ];
 
+// How the teams are ranked under the rule "mean_rank" (docs/bundle.md, "Several metrics"), in words.
+export function rankingRule(metrics, ranking) {
+  const w = ranking.weights || {};
+  const parts = metrics.map((m) => (w[m.key] && w[m.key] !== 1 ? `${m.label} × ${w[m.key]}` : m.label));
+  return t('Ranked by the mean of each team\'s ranks on {metrics}; {primary} breaks ties.', { metrics: parts.join(', '), primary: (metrics.find((m) => m.primary) || {}).label || '' });
+}
+
 // Renders the leaderboard into `root` and returns {update(board, mySubmissions)}.
 // `onSplit(split)` is called when the reader picks the public or the private split (offered once the final
 // ranking is published, when the private leaderboard is open to everyone).
-export function leaderboardView(root, { isMine, precision, onSplit }) {
+// METRICS: the challenge's metrics ({key,label,higher_is_better,precision,primary}); each secondary one is a column.
+// RANKING: the challenge's rule ({rule, weights}).
+export function leaderboardView(root, { isMine, precision, onSplit, metrics = [], ranking = null }) {
   const score = (v) => fmtScore(v, Number.isInteger(state.board.precision) ? state.board.precision : precision);
+  const secondary = metrics.filter((m) => !m.primary);
+  const columns = [...COLUMNS.slice(0, 3),
+    ...secondary.map((m) => ({ key: `metric:${m.key}`, label: m.label, num: true, metric: m })),
+    ...COLUMNS.slice(3)];
+  const value = (row, col) => (col.metric ? (row.metrics || {})[col.metric.key] : row[col.key]);
   const state = { board: null, mine: [], sort: 'rank', dir: 1, query: '' };
   const search = h('input', { type: 'search', id: 'lb-search', placeholder: t('Filter by name'), autocomplete: 'off' });
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
@@ -48,10 +62,10 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
 
   function sorted() {
     const rows = (state.board.rows || []).filter((r) => !state.query || String(r.name).toLowerCase().includes(state.query));
-    const col = COLUMNS.find((c) => c.key === state.sort);
+    const col = columns.find((c) => c.key === state.sort);
     return rows.sort((a, b) => {
-      const va = a[col.key];
-      const vb = b[col.key];
+      const va = value(a, col);
+      const vb = value(b, col);
       const cmp = col.num ? Number(va) - Number(vb) : String(va ?? '').localeCompare(String(vb ?? ''));
       return cmp * state.dir || a.rank - b.rank;
     });
@@ -87,6 +101,7 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
         h('td', { class: 'num', text: r.rank }),
         h('td', {}, h('bdi', { text: r.name }), mine ? h('span', { class: 'badge badge-you', text: t('you') }) : null),
         h('td', { class: 'num score', text: score(r.score) }),
+        secondary.map((m) => h('td', { class: 'num score metric', text: fmtScore((r.metrics || {})[m.key], m.precision) })),
         h('td', { class: 'num', text: r.submissions }),
         h('td', {}, timeEl(r.last_at)),
       );
@@ -94,7 +109,7 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
     replace(
       tableWrap,
       h('table', { class: 'leaderboard' }, h('caption', { class: 'visually-hidden', text: t('Leaderboard, {split} split', { split: t(splitName()) }) }),
-        h('thead', {}, h('tr', {}, COLUMNS.map(headerCell))), h('tbody', {}, body)),
+        h('thead', {}, h('tr', {}, columns.map(headerCell))), h('tbody', {}, body)),
     );
   }
 
@@ -147,7 +162,8 @@ export function leaderboardView(root, { isMine, precision, onSplit }) {
       if (!state.board) return;
       splits.hidden = !published;
       for (const b of splits.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.split === splitName()));
-      replace(head, t('Metric: {metric} ({better}), {split} split. Best score per team; ties go to the earlier submission.', { metric: state.board.metric, better: state.board.higher_is_better ? t('higher is better') : t('lower is better'), split: t(splitName()) }));
+      replace(head, t('Metric: {metric} ({better}), {split} split. Best score per team; ties go to the earlier submission.', { metric: state.board.metric, better: state.board.higher_is_better ? t('higher is better') : t('lower is better'), split: t(splitName()) }),
+        ranking && ranking.rule === 'mean_rank' ? [' ', rankingRule(metrics, ranking)] : null);
       renderTable();
       renderPlot();
     },
