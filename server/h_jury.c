@@ -116,7 +116,10 @@ static const char *const review_cols[] = {"rank",
                                           "tie_group",
                                           "rank_then_aggregate",
                                           "fact_sheet_status",
-                                          "fact_sheet_sha256"};
+                                          "fact_sheet_sha256",
+                                          "metrics",
+                                          "metric_ranks",
+                                          "mean_rank"};
 
 /* The stability teams of the final ranking ROWS (its ranked, not disqualified rows, in order) into a malloc'd
  * array (*N of them; names and the rows stay owned by ROWS). NULL out of memory. */
@@ -226,6 +229,15 @@ void h_review_export(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not compute the review");
     return;
   }
+  /* several metrics: each metric's rank of each team, beside its values (docs/bundle.md) */
+  json_t *methods = multirank_methods(&c, rows, "private_score"), *tm, *row;
+  size_t i, k;
+  json_array_foreach(json_object_get(methods, "teams"), k, tm) json_array_foreach(rows, i, row)
+  {
+    if (json_equal(json_object_get(row, "team"), json_object_get(tm, "team")))
+      json_object_set(row, "metric_ranks", json_object_get(tm, "by"));
+  }
+  json_decref(methods);
   /* the stability figures of the jury page (default bootstrap and seed), on each team's row */
   char why[300];
   json_t *stab = stability_of(r, &c, STABILITY_BOOTSTRAP_DEFAULT, STABILITY_SEED_DEFAULT, why, sizeof(why));

@@ -129,6 +129,15 @@ class Metrics(life.ClockTest):
         loss_rank = sorted(pvalues, key=lambda t: pvalues[t][0])
         self.assertEqual([t for t in sorted(by, key=lambda t: by[t]["log_loss"])], loss_rank)
         self.assertEqual(review["metrics"]["rule"], "mean_rank")
+        # the export carries the same figures: each metric's value and rank, the mean rank
+        export = juno.get(api(SLUG, "/review/export?format=json")).json()
+        self.assertEqual([row["team"] for row in export], porder)
+        for row in export:
+            self.assertEqual(row["metric_ranks"], by[row["team"]])
+            self.assertAlmostEqual(row["metrics"]["roc_auc"], pvalues[row["team"]][1], places=9)
+            self.assertIn("mean_rank", row)
+        csv_head = juno.get(api(SLUG, "/review/export?format=csv")).body.split(b"\n", 1)[0]
+        self.assertIn(b"metric_ranks", csv_head)
         # the jury's stability analysis is of the primary metric, in its own order
         stab = juno.get(api(SLUG, "/review/stability?bootstrap=100&seed=2"))
         self.assertEqual(stab.status, 200, stab)

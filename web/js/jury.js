@@ -107,14 +107,19 @@ function metricsTable(rv) {
   if (!m || !Array.isArray(m.teams) || list.length < 2) return null;
   return h('div', { id: 'metric-ranks' },
     h('h3', { text: t('Ranking by each metric') }),
-    h('p', { class: 'help', text: t('The official rank beside the rank each metric alone would give (Kendall\'s tau with the official ranking in the header).') }),
+    h('p', { class: 'help', text: t('The official rank beside the rank each metric alone would give, with the team\'s private value in brackets (Kendall\'s tau with the official ranking in the header).') }),
     scrollBox(h('table', { class: 'methods' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('Team') }), h('th', { scope: 'col', class: 'num', text: t('Official rank') }),
         list.map((x) => h('th', { scope: 'col', class: 'num', text: `${x.label} (τ ${Number(m.kendall_tau[x.key]).toFixed(2)})` })))),
-      h('tbody', {}, m.teams.map((tm) => h('tr', {},
-        h('th', { scope: 'row' }, h('bdi', { text: tm.team })),
-        h('td', { class: 'num', text: tm.rank }),
-        list.map((x) => h('td', { class: 'num', text: tm.by[x.key] }))))))));
+      h('tbody', {}, m.teams.map((tm) => {
+        const row = (rv.rows || []).find((r) => r.team === tm.team) || {};
+        // each metric's rank, and the team's value on the private split at the metric's precision
+        const value = (x) => fmtScore(x.primary ? row.private_score : (row.metrics || {})[x.key], x.precision);
+        return h('tr', {},
+          h('th', { scope: 'row' }, h('bdi', { text: tm.team })),
+          h('td', { class: 'num', text: tm.rank }),
+          list.map((x) => h('td', { class: 'num' }, String(tm.by[x.key]), h('span', { class: 'muted', text: ` (${value(x)})` }))));
+      })))));
 }
 
 const SHEET_BADGE = { pending: 'badge-upcoming', accepted: 'badge-open', refused: 'badge-dq' };
