@@ -335,7 +335,11 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   /* 19: several metrics (issue 14): a challenge's metrics and ranking rule (def.c builds the summary), and each
    * submission's values of its secondary metrics {"KEY":{"score","public","private"}} */
   "ALTER TABLE challenges ADD COLUMN metrics_json TEXT NOT NULL DEFAULT '';"
-  "ALTER TABLE submissions ADD COLUMN metrics TEXT;",
+  "ALTER TABLE submissions ADD COLUMN metrics TEXT;"
+  /* a new rule or new metrics change the leaderboard's order and columns: a new version of it */
+  "DROP TRIGGER lb_challenge_update;"
+  "CREATE TRIGGER lb_challenge_update AFTER UPDATE OF precision, higher_is_better, metric_name, published_at, state, "
+  "  metrics_json ON challenges BEGIN UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.id; END;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)

@@ -6,9 +6,11 @@ secondary values, computed here independently; the leaderboard, public then priv
 the rule from the start; the review shows every metric's ranking beside the rule's with Kendall's tau; the signed
 ranking holds the rule, its weights, the metrics and each team's values.
 """
+import io
 import json
 import math
 import os
+import zipfile
 
 import lifeharness as life
 from lifeharness import DAY, HOUR, T0, api
@@ -72,8 +74,29 @@ def expected_order(usage):
 
 class Metrics(life.ClockTest):
     START = T0 + HOUR
-    USERS = [("juno", "jury")]
+    USERS = [("juno", "jury"), ("orla", "organizer")]
     BUNDLES = [(SLUG, [life.phase_at("final", T0, END, max_per_day=10, max_total=20)], 1)]
+
+    def bundle_path(self):
+        return os.path.join(self.server.challenges, SLUG)
+
+    def set_rule(self, rule):
+        path = os.path.join(self.bundle_path(), "challenge.json")
+        with open(path, encoding="utf-8") as f:
+            spec = json.load(f)
+        spec["ranking"] = {"rule": rule, "weights": {"roc_auc": 3}} if rule == "mean_rank" else {"rule": rule}
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(spec, f, indent=2)
+
+    def bundle_zip(self):
+        buf = io.BytesIO()
+        folder = self.bundle_path()
+        with zipfile.ZipFile(buf, "w") as z:
+            for root, _, files in os.walk(folder):
+                for name in files:
+                    full = os.path.join(root, name)
+                    z.write(full, os.path.relpath(full, os.path.dirname(folder)))
+        return buf.getvalue()
 
     @classmethod
     def prepare(cls, server):
@@ -115,6 +138,15 @@ class Metrics(life.ClockTest):
         for r in board["rows"]:
             self.assertAlmostEqual(r["metrics"]["roc_auc"], values[r["name"]][1], places=9)
             self.assertIn("mean_rank", r)
+        # the organizers change the rule (a re-import): the (cached) leaderboard follows at once, and back
+        orla = self.staff("orla")
+        for rule, want in (("primary", by_loss), ("mean_rank", order)):
+            self.set_rule(rule)
+            r = orla.request("POST", "/api/v1/challenges?apply=1", body=self.bundle_zip(),
+                             headers={"Content-Type": "application/zip"})
+            self.assertEqual((r.status, r.json()["state"]), (200, "updated"), r)
+            self.assertEqual(anon.challenge(SLUG).json()["ranking"]["rule"], rule)
+            self.assertEqual([r["name"] for r in anon.leaderboard(SLUG).json()["rows"]], want)
 
         # the review: the final ranking by the rule on the private split, every metric's ranking beside it
         self.set_clock(END + HOUR)
