@@ -15,7 +15,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 import harness  # noqa: E402  (tests/http/harness.py)
@@ -38,14 +37,7 @@ def planted_bundle(parent, slug):
     return dst
 
 
-def zip_folder(folder):
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as z:
-        for root, _, names in os.walk(folder):
-            for name in names:
-                full = os.path.join(root, name)
-                z.write(full, os.path.relpath(full, os.path.dirname(folder)))
-    return out.getvalue()
+zip_folder = harness.zip_folder  # one helper for every test that uploads a bundle
 
 
 class ServerGate(harness.ServerTest):

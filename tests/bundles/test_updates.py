@@ -8,7 +8,6 @@ in use. Ranking and display round scores by one rule.
 
     python3 test_updates.py --concours build/concours --source .
 """
-import io
 import json
 import os
 import shutil
@@ -18,7 +17,6 @@ import sys
 import tempfile
 import time
 import unittest
-import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "http"))
@@ -45,14 +43,7 @@ def base_bundle(parent, slug, edit=None):
     return dst
 
 
-def zip_folder(folder):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for root, _, files in os.walk(folder):
-            for name in files:
-                full = os.path.join(root, name)
-                z.write(full, os.path.relpath(full, os.path.dirname(folder)))
-    return buf.getvalue()
+zip_folder = harness.zip_folder  # one helper for every test that uploads a bundle
 
 
 def truth_rows(correct_flip=()):

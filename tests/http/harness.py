@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 import unittest
+import zipfile
 
 DEMO_SLUG = "visiomel-demo"
 PASSWORD = "correct-horse-battery"
@@ -75,6 +76,17 @@ def make_bundle(parent, slug, phases=None, src=None):
     with open(path, "w", encoding="utf-8") as f:
         json.dump(spec, f, indent=2)
     return dst
+
+
+def zip_folder(folder):
+    """The bundle FOLDER as a zip archive (its folder name at the top), as an organizer uploads it."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for root, _, files in os.walk(folder):
+            for name in files:
+                full = os.path.join(root, name)
+                z.write(full, os.path.relpath(full, os.path.dirname(folder)))
+    return buf.getvalue()
 
 
 def phase(name, start, end, max_per_day=5, max_total=200, **extra):

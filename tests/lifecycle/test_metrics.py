@@ -6,11 +6,9 @@ secondary values, computed here independently; the leaderboard, public then priv
 the rule from the start; the review shows every metric's ranking beside the rule's with Kendall's tau; the signed
 ranking holds the rule, its weights, the metrics and each team's values.
 """
-import io
 import json
 import math
 import os
-import zipfile
 
 import lifeharness as life
 from lifeharness import DAY, HOUR, T0, api
@@ -88,16 +86,6 @@ class Metrics(life.ClockTest):
         with open(path, "w", encoding="utf-8") as f:
             json.dump(spec, f, indent=2)
 
-    def bundle_zip(self):
-        buf = io.BytesIO()
-        folder = self.bundle_path()
-        with zipfile.ZipFile(buf, "w") as z:
-            for root, _, files in os.walk(folder):
-                for name in files:
-                    full = os.path.join(root, name)
-                    z.write(full, os.path.relpath(full, os.path.dirname(folder)))
-        return buf.getvalue()
-
     @classmethod
     def prepare(cls, server):
         path = os.path.join(server.challenges, SLUG, "challenge.json")
@@ -142,7 +130,7 @@ class Metrics(life.ClockTest):
         orla = self.staff("orla")
         for rule, want in (("primary", by_loss), ("mean_rank", order)):
             self.set_rule(rule)
-            r = orla.request("POST", "/api/v1/challenges?apply=1", body=self.bundle_zip(),
+            r = orla.request("POST", "/api/v1/challenges?apply=1", body=life.harness.zip_folder(self.bundle_path()),
                              headers={"Content-Type": "application/zip"})
             self.assertEqual((r.status, r.json()["state"]), (200, "updated"), r)
             self.assertEqual(anon.challenge(SLUG).json()["ranking"]["rule"], rule)
