@@ -112,13 +112,7 @@ void h_fact_sheet_put(struct req *r)
     http_reply_error(r, APP_INTERNAL, "could not find your team");
     return;
   }
-  if (store_upload_begin(&u) != 0) {
-    http_reply_error(r, APP_INTERNAL, "could not store the file");
-    return;
-  }
   enum app_status s = receive_body(r, &u, FACT_SHEET_MAX_BYTES);
-  if (s == APP_OK)
-    s = store_upload_finish(&u);
   if (s == APP_OK)
     s = store_upload_commit(&u);
   if (s != APP_OK) {

@@ -185,13 +185,7 @@ void h_challenge_import(struct req *r)
     http_reply_error(r, APP_TOO_LARGE, "bundle archives are limited to %lld bytes", BUNDLE_UPLOAD_MAX);
     return;
   }
-  if (store_upload_begin(&u) != 0) {
-    http_reply_error(r, APP_INTERNAL, "could not store the archive");
-    return;
-  }
   enum app_status s = receive_body(r, &u, BUNDLE_UPLOAD_MAX);
-  if (s == APP_OK)
-    s = store_upload_finish(&u);
   if (s != APP_OK) {
     http_reply_error(r, s,
                      s == APP_TOO_LARGE    ? "the archive is too large"

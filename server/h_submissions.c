@@ -70,6 +70,8 @@ enum app_status receive_body(struct req *r, struct store_upload *u, long long ma
 {
   long long declared = r->ri->content_length;
   enum app_status s = APP_OK;
+  if (store_upload_begin(u) != 0)
+    return APP_INTERNAL;
   char *buf = malloc(UPLOAD_CHUNK);
   if (buf == NULL)
     return APP_INTERNAL;
@@ -99,7 +101,7 @@ enum app_status receive_body(struct req *r, struct store_upload *u, long long ma
     s = APP_BAD_REQUEST;
   if (s == APP_OK && u->size == 0)
     s = APP_EMPTY_FILE;
-  return s;
+  return s == APP_OK ? store_upload_finish(u) : s;
 }
 
 /* The ?mode= of an upload: NULL for a prediction-file challenge, "full" (default) or "smoke" for a code challenge.
@@ -249,13 +251,7 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_EMPTY_FILE, "the file is empty");
     return;
   }
-  if (store_upload_begin(&u) != 0) {
-    http_reply_error(r, APP_INTERNAL, "could not store the file");
-    return;
-  }
   enum app_status s = receive_body(r, &u, max_bytes);
-  if (s == APP_OK)
-    s = store_upload_finish(&u);
   if (s == APP_OK && c.code && !is_archive(u.tmp_path))
     s = APP_UNSUPPORTED_MEDIA_TYPE;
   if (s != APP_OK) {

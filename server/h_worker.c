@@ -522,13 +522,7 @@ void h_worker_result(struct req *r)
   if (http_query(r, "runtime", runtime, sizeof(runtime)) > 0 &&
       (strlen(runtime) != 64 || strspn(runtime, "0123456789abcdef") != 64))
     runtime[0] = '\0';
-  if (store_upload_begin(&u) != 0) {
-    http_reply_error(r, APP_INTERNAL, "could not store the file");
-    return;
-  }
   enum app_status s = receive_body(r, &u, r->cfg->max_upload_bytes);
-  if (s == APP_OK)
-    s = store_upload_finish(&u);
   if (s != APP_OK) {
     http_reply_error(r, s, "could not receive the file");
     goto out;

@@ -89,8 +89,10 @@ void h_submission_cancel(struct req *r);
 void h_submission_cancel_staff(struct req *r);
 void h_review_stability(struct req *r);
 struct store_upload;
-/* Streams the request body into U (begun), at most MAX bytes. Returns APP_OK, APP_TOO_LARGE, APP_EMPTY_FILE,
- * APP_NO_SPACE, APP_INTERNAL, or APP_BAD_REQUEST when the client went away before its Content-Length. */
+/* Begins U, streams the request body into it (at most MAX bytes) and finishes it (fsynced, SHA-256 computed): the
+ * one way an upload arrives. Returns APP_OK, APP_TOO_LARGE, APP_EMPTY_FILE, APP_NO_SPACE, APP_INTERNAL, or
+ * APP_BAD_REQUEST when the client went away before its Content-Length. The caller commits or aborts U (abort is
+ * safe after any return). */
 enum app_status receive_body(struct req *r, struct store_upload *u, long long max);
 
 /* h_factsheet.c: method descriptions (docs/factsheets.md) */
