@@ -200,37 +200,41 @@ static int raw_error(struct mg_connection *conn, int status, const char *code, c
  * shape as every API error, the reason phrase of the status, and the connection closed. CivetWeb 1.15 reports a
  * request head above max_request_size as "Malformed message" (400), indistinguishable here from other malformed
  * requests. */
-/* A page, not JSON, for a web address that does not exist (a mistyped or stale link): the site's look, a way home.
- * The API keeps its JSON 404. */
-static const char not_found_page[] =
-  "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Page not found · concours</title>\n"
-  "<link rel=\"stylesheet\" href=\"/style.css\">\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
-  "</head>\n<body>\n<main id=\"main\" class=\"not-found\">\n<h1>Page not found</h1>\n"
-  "<p>There is no page at this address. The link may be mistyped, or the page may have moved.</p>\n"
-  "<p><a class=\"button primary\" href=\"/\">See the challenges</a></p>\n</main>\n</body>\n</html>\n";
+/* A page, not JSON, for a web address that does not exist (a mistyped or stale link): the site's look, a way home,
+ * in the reader's language (Accept-Language). The API keeps its JSON 404. Built once per language at start from the
+ * catalogue (i18n.h; tests/i18n refuses '<' and '&' in its server texts, so they go into the HTML as they are). */
+static char not_found_page[2][2048];
+static size_t not_found_len[2];
 
-/* The same page for a reader whose Accept-Language prefers French. */
-static const char not_found_page_fr[] =
-  "<!doctype html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
-  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Page introuvable · "
-  "concours</title>\n"
-  "<link rel=\"stylesheet\" href=\"/style.css\">\n<link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\">\n"
-  "</head>\n<body>\n<main id=\"main\" class=\"not-found\">\n<h1>Page introuvable</h1>\n"
-  "<p>Il n’y a pas de page à cette adresse. Le lien est peut-être mal écrit, ou la page a changé de place.</p>\n"
-  "<p><a class=\"button primary\" href=\"/\">Voir les challenges</a></p>\n</main>\n</body>\n</html>\n";
+static void build_not_found_pages(void)
+{
+  for (enum i18n_lang lang = I18N_EN; lang <= I18N_FR; lang++) {
+    const char *title = i18n_format(lang, "Page not found");
+    int n = snprintf(
+      not_found_page[lang], sizeof(not_found_page[lang]),
+      "<!doctype html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s · concours</title>\n"
+      "<link rel=\"stylesheet\" href=\"/style.css\">\n<link rel=\"icon\" href=\"/favicon.svg\" "
+      "type=\"image/svg+xml\">\n"
+      "</head>\n<body>\n<main id=\"main\" class=\"not-found\">\n<h1>%s</h1>\n<p>%s</p>\n"
+      "<p><a class=\"button primary\" href=\"/\">%s</a></p>\n</main>\n</body>\n</html>\n",
+      i18n_code(lang), title, title,
+      i18n_format(lang, "There is no page at this address. The link may be mistyped, or the page may have moved."),
+      i18n_format(lang, "See the challenges"));
+    not_found_len[lang] = n > 0 && (size_t)n < sizeof(not_found_page[lang]) ? (size_t)n : 0;
+  }
+}
 
 static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
 {
   const struct mg_request_info *ri = mg_get_request_info(conn);
   const char *uri = ri != NULL ? ri->local_uri : NULL;
   if (status == 404 && uri != NULL && strncmp(uri, "/api/", 5) != 0) {
-    int fr = i18n_pick(mg_get_header(conn, "Accept-Language")) == I18N_FR;
+    enum i18n_lang lang = i18n_pick(mg_get_header(conn, "Accept-Language"));
     mg_printf(conn,
               "HTTP/1.1 404 Not Found\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n"
               "Content-Language: %s\r\nVary: Accept-Language\r\nCache-Control: no-cache\r\n%s\r\n\r\n%s",
-              fr ? sizeof(not_found_page_fr) - 1 : sizeof(not_found_page) - 1, fr ? "fr" : "en", http_security_headers,
-              fr ? not_found_page_fr : not_found_page);
+              not_found_len[lang], i18n_code(lang), http_security_headers, not_found_page[lang]);
     return 0;
   }
   int too_large = status == 413 || (errmsg != NULL && strcasestr(errmsg, "too large") != NULL);
@@ -300,6 +304,7 @@ int server_run(struct app_config *cfg)
   else if (dropped > 0)
     fprintf(stderr, "concours: WARNING: %zu French message(s) dropped: their conversions differ from the English\n",
             dropped);
+  build_not_found_pages();
   if (server_lock_data(cfg->data_dir) != 0)
     return 1;
   if (server_open_data(cfg, pool > 120 ? 120 : pool) != 0)

@@ -79,6 +79,12 @@ class Catalogues(unittest.TestCase):
                 self.assertIsNotNone(conversions(key), 'server key %r: a %% that is not a conversion' % key)
                 self.assertEqual(conversions(value), conversions(key), '%s server %r → %r' % (lang, key, value))
 
+    def test_server_texts_fit_html(self):
+        """The server puts some of its texts into HTML as they are (the 404 page): none holds '<' or '&'."""
+        for lang in ('en', 'fr'):
+            bad = [k for k, v in self.cat[lang]['server'].items() if '<' in v or '&' in v]
+            self.assertEqual(bad, [], '%s.json server texts with < or &' % lang)
+
     def test_checks_can_fail(self):
         """The extraction finds what it must (a guard against a check that passes on nothing)."""
         ui = keys.ui_keys()
