@@ -221,6 +221,32 @@ out:
 
 /* ---- choosing the language ---- */
 
+/* The weight of "q=0.xyz" or "q=1" at *P (past "q="), in thousandths, and *P past it. */
+static int q_value(const char **p)
+{
+  const char *h = *p;
+  int q = 0;
+  if (*h == '1')
+    q = 1000;
+  if (*h == '0' || *h == '1') {
+    h++;
+    if (*h == '.') {
+      h++;
+      for (int scale = 100, digits = 0; *h >= '0' && *h <= '9' && digits < 3; h++, digits++, scale /= 10)
+        if (q < 1000)
+          q += (*h - '0') * scale;
+    }
+  }
+  *p = h;
+  return q;
+}
+
+/* 1 when TAG is LANG ("fr") or one of its regions ("fr-CA", "fr_FR"), any case. */
+static int is_lang(const char *tag, const char *lang)
+{
+  return strncasecmp(tag, lang, 2) == 0 && (tag[2] == '\0' || tag[2] == '-' || tag[2] == '_');
+}
+
 enum i18n_lang i18n_pick(const char *h)
 {
   enum i18n_lang best = I18N_EN;
@@ -233,44 +259,24 @@ enum i18n_lang i18n_pick(const char *h)
     int q = 1000;
     while (*h == ' ' || *h == '\t' || *h == ',')
       h++;
-    while (*h != '\0' && *h != ',' && *h != ';' && *h != ' ' && *h != '\t') {
+    for (; *h != '\0' && *h != ',' && *h != ';' && *h != ' ' && *h != '\t'; h++)
       if (t + 1 < sizeof(tag))
         tag[t++] = *h;
-      h++;
-    }
     tag[t] = '\0';
     while (*h != '\0' && *h != ',') { /* parameters: only q counts */
-      if (*h == ';') {
+      if (*h++ != ';')
+        continue;
+      while (*h == ' ')
         h++;
-        while (*h == ' ')
-          h++;
-        if ((h[0] == 'q' || h[0] == 'Q') && h[1] == '=') {
-          h += 2;
-          q = 0;
-          int digits = 0;
-          if (*h == '1')
-            q = 1000;
-          if (*h == '0' || *h == '1') {
-            h++;
-            if (*h == '.') {
-              h++;
-              for (int scale = 100; *h >= '0' && *h <= '9' && digits < 3; h++, digits++, scale /= 10)
-                if (q < 1000)
-                  q += (*h - '0') * scale;
-            }
-          }
-          continue;
-        }
+      if ((h[0] == 'q' || h[0] == 'Q') && h[1] == '=') {
+        h += 2;
+        q = q_value(&h);
       }
-      h++;
     }
-    if (t == 0 || q <= 0)
-      continue;
-    int is_fr = strncasecmp(tag, "fr", 2) == 0 && (tag[2] == '\0' || tag[2] == '-' || tag[2] == '_');
-    int is_en = strncasecmp(tag, "en", 2) == 0 && (tag[2] == '\0' || tag[2] == '-' || tag[2] == '_');
-    if ((is_fr || is_en || strcmp(tag, "*") == 0) && q > best_q) {
+    int fr = is_lang(tag, "fr");
+    if (t > 0 && q > 0 && (fr || is_lang(tag, "en") || strcmp(tag, "*") == 0) && q > best_q) {
       best_q = q;
-      best = is_fr ? I18N_FR : I18N_EN;
+      best = fr ? I18N_FR : I18N_EN;
     }
   }
   return best;

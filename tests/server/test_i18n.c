@@ -54,6 +54,8 @@ int main(int argc, char **argv)
   CHECK(i18n_pick("en-GB,fr;q=0.9") == I18N_EN);
   CHECK(i18n_pick("de-DE,fr;q=0.5,en;q=0.4") == I18N_FR); /* German unknown: the best of the two */
   CHECK(i18n_pick("en;q=0.2, FR-ca;q=0.8") == I18N_FR);
+  CHECK(i18n_pick("en;q=0.9, fr; q=0.95") == I18N_FR); /* a space after ';' */
+  CHECK(i18n_pick("fr ; q=0.1, en ; q=0.5") == I18N_EN);
   CHECK(i18n_pick("fr;q=0, en") == I18N_EN); /* q=0: not acceptable */
   CHECK(i18n_pick("fr;q=0.000") == I18N_EN);
   CHECK(i18n_pick("french") == I18N_EN); /* "fr" must be a whole subtag */
