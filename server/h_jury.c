@@ -423,24 +423,23 @@ static char *ranking_document(struct req *r, const struct challenge *c, int64_t 
                         json_pack("{s:O,s:O,s:O}", "ground_truth_sha256", json_object_get(state, "truth_sha256"),
                                   "bundle_sha256", json_object_get(state, "bundle_sha256"), "files", files));
     files = NULL;
-    json_object_set_new(
-      doc, "ranking_rule",
-      /* codes, documented in docs/api.md ("Publication"): the team's best private score among its selected
-       * submissions, else its best public one; scores equal at the precision: the earlier submission first */
-      json_pack("{s:s,s:s,s:b,s:s,s:s,s:i,s:s}", "rule", "primary", "metric", c->metric_name, "higher_is_better",
-                c->higher_is_better, "split", "private", "per_team", "best_selected_else_best_public", "precision",
-                c->precision, "ties", "earlier_submission"));
-    json_t *summary = multirank_summary(c), *rule = json_object_get(doc, "ranking_rule");
-    if (summary != NULL && rule != NULL) { /* several metrics: the rule, its weights and every metric */
-      json_object_set(rule, "rule", json_object_get(summary, "rule"));
-      json_object_set(rule, "weights", json_object_get(summary, "weights"));
-      json_object_set(rule, "metrics", json_object_get(summary, "metrics"));
-    }
+    /* codes, documented in docs/api.md ("Publication"): the team's best private score among its selected
+     * submissions, else its best public one; scores equal at the precision: the earlier submission first; the
+     * rule, its weights and every metric as the challenge declares them (docs/bundle.md, "Several metrics") */
+    json_t *summary = multirank_summary(c);
+    if (summary != NULL)
+      json_object_set_new(
+        doc, "ranking_rule",
+        json_pack("{s:O,s:O,s:O,s:s,s:b,s:s,s:s,s:i,s:s}", "rule", json_object_get(summary, "rule"), "weights",
+                  json_object_get(summary, "weights"), "metrics", json_object_get(summary, "metrics"), "metric",
+                  c->metric_name, "higher_is_better", c->higher_is_better, "split", "private", "per_team",
+                  "best_selected_else_best_public", "precision", c->precision, "ties", "earlier_submission"));
     json_decref(summary);
   }
   json_decref(files);
   json_decref(state);
-  if (doc != NULL && json_object_get(doc, "data") == NULL) { /* the hashes cannot be read: nothing is signed */
+  if (doc != NULL && (json_object_get(doc, "data") == NULL || json_object_get(doc, "ranking_rule") == NULL)) {
+    /* the hashes or the rule cannot be read: nothing is signed */
     json_decref(doc);
     doc = NULL;
   }
@@ -459,21 +458,18 @@ static int fact_sheets_missing_or_reply(struct req *r, const struct challenge *c
 {
   if (db_fact_sheet_mode(c) != 2)
     return 0;
-  json_t *rows = db_final_ranking(r->db, c), *sheets = db_fact_sheets(r->db, c->id), *row;
-  char names[400] = "", key[24];
+  json_t *rows = db_final_ranking(r->db, c), *row;
+  char names[400] = "";
   size_t i, missing = 0;
   int rc = -1;
-  if (rows == NULL || sheets == NULL) {
+  if (rows == NULL || add_fact_sheets(r->db, c, rows) != 0) {
     http_reply_error(r, APP_INTERNAL, "could not read the ranking");
     goto out;
   }
   json_array_foreach(rows, i, row)
   {
-    if (json_is_true(json_object_get(row, "disqualified")))
-      continue;
-    snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(json_object_get(row, "team_id")));
-    const char *status = json_string_value(json_object_get(json_object_get(sheets, key), "status"));
-    if (status != NULL && strcmp(status, "accepted") == 0)
+    if (json_is_true(json_object_get(row, "disqualified")) ||
+        strcmp(json_string_value(json_object_get(row, "fact_sheet_status")), "accepted") == 0)
       continue;
     size_t used = strlen(names);
     if (missing < 10 && used + 80 < sizeof(names))
@@ -490,7 +486,6 @@ static int fact_sheets_missing_or_reply(struct req *r, const struct challenge *c
                      missing, names, missing > 10 ? ", ..." : "");
 out:
   json_decref(rows);
-  json_decref(sheets);
   return rc;
 }
 
