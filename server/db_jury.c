@@ -177,15 +177,15 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
     rank_rows(rows, c->higher_is_better);
   /* several metrics (docs/bundle.md): the challenge's rule orders the teams; the rank ranges, drawn from the
    * primary metric's intervals, then say nothing about the rank */
-  if (rows != NULL && multirank_is_mean_rank(c)) {
-    size_t i;
-    json_t *row;
-    if (multirank_apply(c, rows, "private_score") != 0) {
-      json_decref(rows);
-      return NULL;
-    }
-    json_array_foreach(rows, i, row) json_object_set_new(row, "rank_range", json_null());
+  int reordered = rows != NULL ? multirank_apply(c, rows, "private_score") : 0;
+  if (reordered < 0) {
+    json_decref(rows);
+    return NULL;
   }
+  size_t i;
+  json_t *row;
+  if (reordered)
+    json_array_foreach(rows, i, row) json_object_set_new(row, "rank_range", json_null());
   return rows;
 }
 

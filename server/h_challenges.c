@@ -368,7 +368,7 @@ void h_leaderboard(struct req *r)
     return;
   }
   json_t *rows = private_split ? private_rows(r, &c) : db_leaderboard(r->db, &c);
-  if (rows != NULL && !private_split && multirank_apply(&c, rows, "score") != 0) { /* the challenge's rule */
+  if (rows != NULL && !private_split && multirank_apply(&c, rows, "score") < 0) { /* the challenge's rule */
     json_decref(rows);
     rows = NULL;
   }

@@ -26,14 +26,6 @@ json_t *multirank_summary(const struct challenge *c)
                    1.0);
 }
 
-int multirank_is_mean_rank(const struct challenge *c)
-{
-  json_t *s = multirank_summary(c);
-  int yes = s != NULL && strcmp(rule_of(s), "mean_rank") == 0;
-  json_decref(s);
-  return yes;
-}
-
 /* The value of metric M (an entry of the summary) on ROW: its primary value in SCORE_FIELD, or its "metrics"; NAN
  * when there is none. */
 static double value_of(json_t *row, json_t *m, const char *score_field)
@@ -141,7 +133,7 @@ int multirank_apply(const struct challenge *c, json_t *rows, const char *score_f
   json_t *r;
   json_array_foreach(rows, i, r) if (json_is_true(json_object_get(r, "disqualified"))) json_array_append(out, r);
   if (json_array_clear(rows) == 0 && json_array_extend(rows, out) == 0)
-    rc = 0;
+    rc = 1;
 done:
   json_decref(summary);
   json_decref(out);

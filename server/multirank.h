@@ -15,14 +15,11 @@
  * reference, or NULL out of memory. */
 json_t *multirank_summary(const struct challenge *c);
 
-/* 1 when C's rule is "mean_rank", else 0. */
-int multirank_is_mean_rank(const struct challenge *c);
-
 /* Ranks ROWS (an array of objects, in the primary metric's order) by C's rule. Each row holds its primary value in
  * SCORE_FIELD and the others in "metrics": {"KEY": value}; rows with "disqualified": true stay last, unranked. With
  * "mean_rank" the rows are re-ordered, "rank" rewritten, and each ranked row gets "mean_rank" (its weighted mean
- * rank) and "primary_rank" (its rank by the primary metric alone); with "primary" nothing changes. 0, or -1 out of
- * memory (ROWS unchanged). */
+ * rank) and "primary_rank" (its rank by the primary metric alone), and 1 is returned; with "primary" nothing changes
+ * and 0 is returned; -1 out of memory (ROWS unchanged). */
 int multirank_apply(const struct challenge *c, json_t *rows, const char *score_field);
 
 /* The rank each team would hold by each metric alone and by the rule, for the jury: {"rule","kendall_tau":{"KEY":
