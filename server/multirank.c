@@ -90,6 +90,12 @@ static void metric_ranks(json_t *summary, json_t **row, size_t n, const char *sc
 int multirank_apply(const struct challenge *c, json_t *rows, const char *score_field)
 {
   json_t *summary = multirank_summary(c);
+  if (summary == NULL)
+    return -1;
+  if (strcmp(rule_of(summary), "mean_rank") != 0) { /* the common case: nothing to do */
+    json_decref(summary);
+    return 0;
+  }
   size_t total = json_array_size(rows), nm = json_array_size(json_object_get(summary, "metrics"));
   json_t **row = malloc((total + 1) * sizeof(*row));
   double *v = malloc((total + 1) * sizeof(*v));
@@ -97,12 +103,8 @@ int multirank_apply(const struct challenge *c, json_t *rows, const char *score_f
   struct slot *slot = malloc((total + 1) * sizeof(*slot));
   json_t *out = json_array();
   int rc = -1;
-  if (summary == NULL || row == NULL || v == NULL || ranks == NULL || slot == NULL || out == NULL)
+  if (row == NULL || v == NULL || ranks == NULL || slot == NULL || out == NULL)
     goto done;
-  if (strcmp(rule_of(summary), "mean_rank") != 0) {
-    rc = 0;
-    goto done;
-  }
   size_t n = ranked_rows(rows, row);
   metric_ranks(summary, row, n, score_field, v, ranks);
   json_t *weights = json_object_get(summary, "weights"), *m;
