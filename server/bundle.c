@@ -537,6 +537,18 @@ static void check_truth(const char *dir, struct challenge_def *d, struct bundle_
     if (score_run(&req, &res) != SCORE_OK)
       scorer_problems(res, d->sample_rel, "sample_submission", p);
   }
+  /* each secondary metric (docs/bundle.md, "Several metrics") with its params: on the sample when there is one,
+   * else on the ground truth alone, so that a bad param fails here rather than every submission */
+  for (int i = 0; i < d->nsecondary && !has_problems(p); i++) {
+    char field[40];
+    snprintf(field, sizeof(field), "secondary_metrics[%d]", i);
+    req.metric = d->secondary[i].name;
+    req.params_json = d->secondary[i].params;
+    json_decref(res);
+    res = NULL;
+    if ((req.pred_path != NULL ? score_run(&req, &res) : score_check_truth(&req, &res)) != SCORE_OK)
+      scorer_problems(res, req.pred_path != NULL ? d->sample_rel : gt, field, p);
+  }
   free(params);
 out:
   json_decref(res);

@@ -684,6 +684,12 @@ static void check_secondary(struct challenge_def *d, const char *file, struct bu
         bundle_problem(p, file, field, "%s is %s-is-better; leave \"higher_is_better\" out", sm->name,
                        higher ? "higher" : "lower");
     }
+    json_t *params = json_object_get(spec, "params");
+    char *ptext = json_is_object(params) ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (ptext != NULL && strlen(ptext) >= sizeof(m->params))
+      bundle_problem(p, file, field, "\"params\" is too large (at most %zu bytes)", sizeof(m->params) - 1);
+    util_strlcpy(m->params, ptext != NULL && strlen(ptext) < sizeof(m->params) ? ptext : "{}", sizeof(m->params));
+    free(ptext);
     const char *key = d->program ? m->score_key : m->name;
     if (key[0] == '\0')
       continue;

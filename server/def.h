@@ -46,7 +46,8 @@ struct def_metric {
   char name[64];
   char score_key[65];
   char label[65];
-  int precision; /* -1: the leaderboard's */
+  int precision;     /* -1: the leaderboard's */
+  char params[2048]; /* a built-in metric's "params" as compact JSON ("{}" when none); set by def.c */
 };
 
 struct challenge_def {

@@ -177,19 +177,14 @@ static void outcome_limit(struct outcome *o, enum sandbox_limit limit, const str
 static void score_secondary(const struct challenge_def *def, struct sandbox_spec *spec, char *const *argv,
                             const atomic_int *stop, struct outcome *o)
 {
-  json_t *all = json_object(), *list = json_object_get(def->root, "secondary_metrics");
+  json_t *all = json_object();
   char err[512];
   spec->output_host = NULL;
   spec->copy_name = NULL;
   spec->copy_fd = -1;
   for (int i = 0; i < def->nsecondary && all != NULL && o->state == OUTCOME_SCORED; i++) {
-    char params[4096] = "{}", *args[24];
+    char *args[24];
     double sc = NAN, pub = NAN, priv = NAN, ci[2];
-    json_t *sp = json_object_get(json_array_get(list, (size_t)i), "params");
-    char *text = json_is_object(sp) ? json_dumps(sp, JSON_COMPACT) : NULL;
-    if (text != NULL)
-      util_strlcpy(params, text, sizeof(params));
-    free(text);
     size_t n = 0;
     for (; argv[n] != NULL && n < 15; n++) /* the primary run's files and columns (its first 15 words: up to
                                              * --split-column's value), then this metric and its params */
@@ -199,7 +194,7 @@ static void score_secondary(const struct challenge_def *def, struct sandbox_spec
       if (strcmp(args[k], "--metric") == 0)
         args[k + 1] = (char *)def->secondary[i].name;
       else if (strcmp(args[k], "--params") == 0)
-        args[k + 1] = params;
+        args[k + 1] = (char *)def->secondary[i].params;
     }
     struct sandbox_result res;
     memset(&res, 0, sizeof(res));
