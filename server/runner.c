@@ -59,7 +59,7 @@ static void stream_add(struct runner_stream *s, const char *data, size_t n)
 }
 
 int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms, const atomic_int *stop,
-                 runner_kill_fn kill_fn, void *arg, int *timed_out)
+                 runner_check_fn check, runner_kill_fn kill_fn, void *arg, int *timed_out)
 {
   struct pollfd pfd[WATCH_MAX];
   int open_fds = 0, killed = 0;
@@ -75,7 +75,7 @@ int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms,
   }
   while (open_fds > 0) {
     int64_t left = deadline_ms - runner_now_ms();
-    if (left <= 0 || (stop != NULL && atomic_load(stop))) {
+    if (left <= 0 || (stop != NULL && atomic_load(stop)) || (check != NULL && check(arg) != 0)) {
       *timed_out = left <= 0;
       kill_fn(pid, arg);
       killed = 1;
@@ -171,7 +171,7 @@ int runner_run(char *const argv[], const struct runner_limits *l, const atomic_i
   close(errp[1]);
   outp[1] = errp[1] = -1;
   int killed =
-    runner_watch(pid, s, 2, runner_now_ms() + (int64_t)l->wall_s * 1000, stop, kill_group, NULL, &res->timed_out);
+    runner_watch(pid, s, 2, runner_now_ms() + (int64_t)l->wall_s * 1000, stop, NULL, kill_group, NULL, &res->timed_out);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
     ;

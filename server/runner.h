@@ -47,12 +47,16 @@ void runner_stream_free(struct runner_stream *s);
  * it started. ARG is the caller's. */
 typedef void (*runner_kill_fn)(pid_t pid, void *arg);
 
-/* Reads the N streams until every one reaches end of file, or until DEADLINE_MS (CLOCK_MONOTONIC ms) passes
- * or *STOP (may be NULL) becomes non-zero: then KILL(PID, ARG) runs once and reading stops. Streams are
- * closed on return. Sets *TIMED_OUT when the deadline fired. Returns 1 when KILL ran, 0 otherwise. The caller
- * still reaps PID. */
+/* Called by runner_watch at least every 200 ms while the child runs: non-zero kills it (a limit the caller
+ * measures itself, such as a whole run's CPU time). ARG is the caller's. */
+typedef int (*runner_check_fn)(void *arg);
+
+/* Reads the N streams until every one reaches end of file, or until DEADLINE_MS (CLOCK_MONOTONIC ms) passes,
+ * *STOP (may be NULL) becomes non-zero or CHECK (may be NULL) says so: then KILL(PID, ARG) runs once and
+ * reading stops. Streams are closed on return. Sets *TIMED_OUT when the deadline fired. Returns 1 when KILL
+ * ran, 0 otherwise. The caller still reaps PID. */
 int runner_watch(pid_t pid, struct runner_stream *s, int n, int64_t deadline_ms, const atomic_int *stop,
-                 runner_kill_fn kill_fn, void *arg, int *timed_out);
+                 runner_check_fn check, runner_kill_fn kill_fn, void *arg, int *timed_out);
 
 /* CLOCK_MONOTONIC in milliseconds. */
 int64_t runner_now_ms(void);

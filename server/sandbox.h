@@ -38,6 +38,9 @@
  * a run of /usr/bin/true confined) unless INSECURE, in which case it logs loudly that runs are not confined.
  * Returns 0, or -1 with the reason in ERR. Call once at start-up, before any sandbox_run. */
 int sandbox_init(int insecure, char *err, size_t errlen);
+/* The system calls a confined run may make (seccomp's allow-list; some with their arguments checked), N set to
+ * their count. Static storage. */
+const char *const *sandbox_allowed_syscalls(size_t *n);
 /* 1 when runs are confined (sandbox_init succeeded without INSECURE). */
 int sandbox_confined(void);
 

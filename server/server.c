@@ -18,6 +18,7 @@
 #include <civetweb.h>
 
 #include "bundle.h"
+#include "cgroup.h"
 #include "db.h"
 #include "http.h"
 #include "i18n.h"
@@ -277,6 +278,25 @@ static int on_begin_request(struct mg_connection *conn)
   return 0;
 }
 
+/* One cgroup per scoring run under a base of this data folder's (cgroup.h); what a previous life left there (a
+ * crash between two steps of a run's kill) is killed before anything else runs. Says on stderr what runs get. */
+static void start_cgroups(const struct app_config *cfg)
+{
+  char report[1024], key[APP_PATH_MAX];
+  if (realpath(cfg->data_dir, key) == NULL)
+    util_strlcpy(key, cfg->data_dir, sizeof(key));
+  if (cgroup_init(key, report, sizeof(report)) == 0) {
+    fprintf(stderr, "concours: %s\n", report);
+    return;
+  }
+  fprintf(stderr, "concours: %s\n", report);
+  int killed = cgroup_sweep();
+  if (killed > 0)
+    printf("killed %d sandbox process(es) left by the last stop\n", killed);
+  else if (killed < 0)
+    fprintf(stderr, "concours: WARNING: a run cgroup of the last stop could not be emptied (see above)\n");
+}
+
 int server_run(struct app_config *cfg)
 {
   char threads[16], origin_empty[] = "";
@@ -307,6 +327,7 @@ int server_run(struct app_config *cfg)
   build_not_found_pages();
   if (server_lock_data(cfg->data_dir) != 0)
     return 1;
+  start_cgroups(cfg);
   if (server_open_data(cfg, pool > 120 ? 120 : pool) != 0)
     return 1;
   sqlite3 *db = db_acquire();
@@ -417,6 +438,7 @@ int server_run(struct app_config *cfg)
 out:
   queue_stop();
   mail_stop();
+  cgroup_shutdown();
   if (ctx != NULL)
     mg_stop(ctx);
   mg_exit_library();

@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "coderun.h"
 #include "livelog.h"
+#include "cgroup.h"
 #include "sandbox.h"
 #include "store.h"
 #include "curlbuf.h"
@@ -483,8 +484,17 @@ static void remove_dead_workers(const char *work)
       continue;
     if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
       continue;
-    if (util_fmt(path, sizeof(path), "%s/%s", work, e->d_name) == 0)
-      store_remove_tree(path);
+    if (util_fmt(path, sizeof(path), "%s/%s", work, e->d_name) != 0)
+      continue;
+    /* what its runs left in their cgroups (a worker killed between two steps of a run's kill) */
+    char report[1024], real[APP_PATH_MAX];
+    if (realpath(path, real) != NULL && cgroup_init(real, report, sizeof(report)) == 1) {
+      int killed = cgroup_sweep();
+      if (killed > 0)
+        fprintf(stderr, "concours worker: killed %d sandbox process(es) left by worker %lld\n", killed, pid);
+      cgroup_shutdown();
+    }
+    store_remove_tree(path);
   }
   if (d != NULL)
     closedir(d);
@@ -586,6 +596,11 @@ int worker_main(int argc, char **argv)
     fprintf(stderr, "concours worker: the sandbox does not work here: %s\n", err);
     return 1;
   }
+  char cg_report[1024], cg_key[APP_PATH_MAX];
+  if (realpath(w.own, cg_key) == NULL)
+    util_strlcpy(cg_key, w.own, sizeof(cg_key));
+  cgroup_init(cg_key, cg_report, sizeof(cg_report)); /* after the sweep of dead workers, which used it too */
+  fprintf(stderr, "concours worker: %s\n", cg_report);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   fprintf(stderr, "concours worker: node %s, server %s, work folder %s\n", w.node, w.base, w.work);
   int backoff = 1, rc = 0;
@@ -631,6 +646,7 @@ int worker_main(int argc, char **argv)
       break;
     }
   }
+  cgroup_shutdown();
   curl_global_cleanup();
   return rc;
 }

@@ -6,14 +6,21 @@
  *                  [--output DIR] [--chdir DIR] [--repeat N] -- PROGRAM ARGS...
  *
  * --plain runs PROGRAM with runner_run (a plain fork/exec under rlimits: the benchmark's baseline).
+ * --list-syscalls prints the seccomp allow-list as a JSON array and exits.
+ * --cgroup-key K takes the cgroup base of owner K (default: one of the driver's own) and --sweep empties it first,
+ * as the server does at start; the count of processes killed is "swept".
+ * --no-cgroup runs without the run's cgroup (as on a host without writable cgroups); otherwise the driver takes a
+ * cgroup base of its own (cgroup_init keyed by its pid), as the server does with its data folder.
  * Output: {"rc","exit","signal","limit","stopped","truncated","cpu","maxrss_kb","stdout","stderr","error",
  *          "files":[{"name","state","data"}...], "ms_per_run"} (scores.json and scores.txt when --output). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "cgroup.h"
 #include "runner.h"
 #include "sandbox.h"
 #include "util.h"
@@ -25,7 +32,8 @@ int main(int argc, char **argv)
   struct sandbox_spec spec;
   struct sandbox_result res;
   char err[1024] = "", *hosts[SANDBOX_MAX_BINDS];
-  int insecure = 0, plain = 0, i, repeat = 1, rc = 0;
+  int insecure = 0, plain = 0, i, repeat = 1, rc = 0, use_cgroup = 1, sweep = 0, swept = 0;
+  char cgroup_report[1024] = "", key[256] = "";
   long long v;
   memset(&spec, 0, sizeof(spec));
   spec.limits = (struct runner_limits){20, 20, 1024, 64, 64 * 1024};
@@ -35,6 +43,27 @@ int main(int argc, char **argv)
     if (strcmp(a, "--insecure") == 0 || strcmp(a, "--plain") == 0) {
       insecure = 1;
       plain = a[2] == 'p';
+      continue;
+    }
+    if (strcmp(a, "--no-cgroup") == 0 || strcmp(a, "--sweep") == 0) {
+      use_cgroup = a[2] != 'n';
+      sweep = a[2] == 's';
+      continue;
+    }
+    if (strcmp(a, "--list-syscalls") == 0) {
+      size_t n = 0;
+      const char *const *names = sandbox_allowed_syscalls(&n);
+      json_t *list = json_array();
+      for (size_t k = 0; k < n; k++)
+        json_array_append_new(list, json_string(names[k]));
+      char *text = json_dumps(list, JSON_COMPACT);
+      printf("%s\n", text != NULL ? text : "null");
+      free(text);
+      json_decref(list);
+      return 0;
+    }
+    if (strcmp(a, "--cgroup-key") == 0 && i + 1 < argc) {
+      snprintf(key, sizeof(key), "%s", argv[++i]);
       continue;
     }
     i++;
@@ -81,6 +110,10 @@ int main(int argc, char **argv)
     printf("{\"rc\":-1,\"error\":\"sandbox_init: %s\"}\n", err);
     return 1;
   }
+  if (key[0] == '\0')
+    snprintf(key, sizeof(key), "sandbox-driver-%d", (int)getpid());
+  if (!plain && use_cgroup && cgroup_init(key, cgroup_report, sizeof(cgroup_report)) == 1 && sweep)
+    swept = cgroup_sweep();
   int64_t t0 = runner_now_ms();
   for (int k = 0; k < repeat; k++) {
     memset(&res, 0, sizeof(res));
@@ -93,11 +126,12 @@ int main(int argc, char **argv)
   for (int k = 0; k < spec.noutputs; k++)
     json_array_append_new(files, json_pack("{s:s,s:s,s:s?}", "name", spec.outputs[k], "state",
                                            state_names[res.files[k].state], "data", res.files[k].data));
-  json_t *o = json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f}", "rc", rc, "exit", res.run.exit_code,
-                        "signal", res.run.signal, "limit", sandbox_limit_name(res.limit), "stopped", res.stopped,
-                        "truncated", res.run.truncated, "cpu", res.cpu_s, "maxrss_kb", (json_int_t)res.maxrss_kb,
-                        "stdout", res.run.out != NULL ? res.run.out : "", "stderr",
-                        res.run.err != NULL ? res.run.err : "", "error", err, "files", files, "ms_per_run", ms);
+  json_t *o =
+    json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f,s:s,s:s,s:i}", "rc", rc, "exit", res.run.exit_code,
+              "signal", res.run.signal, "limit", sandbox_limit_name(res.limit), "stopped", res.stopped, "truncated",
+              res.run.truncated, "cpu", res.cpu_s, "maxrss_kb", (json_int_t)res.maxrss_kb, "stdout",
+              res.run.out != NULL ? res.run.out : "", "stderr", res.run.err != NULL ? res.run.err : "", "error", err,
+              "files", files, "ms_per_run", ms, "cgroup", cgroup_report, "cgroup_base", cgroup_base(), "swept", swept);
   char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
   if (text == NULL)
     return 3;
@@ -105,6 +139,7 @@ int main(int argc, char **argv)
   free(text);
   json_decref(o);
   sandbox_result_free(&res);
+  cgroup_shutdown();
   for (int k = 0; k < spec.nbinds; k++)
     free(hosts[k]);
   return 0;

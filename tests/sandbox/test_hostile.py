@@ -40,6 +40,12 @@ def py(code, **kw):
     return run("/usr/bin/python3", "-c", code, **kw)
 
 
+def forking(n, child, parent):
+    """A python3 program that forks N children running CHILD (with i their number), then runs PARENT."""
+    body = "\n".join("  " + line for line in child.split("\n"))
+    return "import os, time\nfor i in range(%d):\n if os.fork() == 0:\n%s\n%s\n" % (n, body, parent)
+
+
 def processes_with(marker):
     """Pids of live processes whose command line holds MARKER."""
     found = []
@@ -213,6 +219,63 @@ class Hostile(unittest.TestCase):
         self.assertNotIn("GOT IT", r["stdout"])
         self.assertEqual(r["limit"], "memory", r)
 
+    def cgroup_or_skip(self, r, controller):
+        """The run's cgroup report; skips (the server says the same at start, loudly) where the host gives no
+        cgroup for CONTROLLER."""
+        if "no writable cgroup" in r["cgroup"] or ("no cgroup for" in r["cgroup"] and controller in
+                                                   r["cgroup"].split("no cgroup for", 1)[1].split(":")[0]):
+            self.skipTest("no cgroup for %s on this host: %s" % (controller, r["cgroup"]))
+        return r["cgroup"]
+
+    def test_17_memory_whole_run(self):
+        """memory_mb bounds the whole run (its cgroup), not each process: 8 children that each touch 100 MiB
+        under memory_mb 256 cannot all hold it; the kernel kills some, and the peak stays at the limit."""
+        code = forking(8, "b = bytearray(100 << 20)\nfor j in range(0, len(b), 4096): b[j] = 1\n"
+                          "print('held', i, flush=True)\ntime.sleep(5)\nos._exit(0)",
+                       "codes = [os.wait()[1] for i in range(8)]\nprint('killed', sum(1 for c in codes if c == 9))")
+        r = py(code, mem=256, wall=60)
+        self.cgroup_or_skip(r, "memory")
+        self.assertLessEqual(r["stdout"].count("held"), 2, r)
+        self.assertIn("killed", r["stdout"], r)
+        self.assertGreaterEqual(int(r["stdout"].split("killed ")[1].split()[0]), 6, r)
+        self.assertLessEqual(r["maxrss_kb"], 256 * 1024 + 1024, r)
+
+    def test_17_cpu_whole_run(self):
+        """cpu_s bounds the whole run's CPU time: 4 spinning children under cpu_s 2 are killed together when the
+        run has used about 3 s (cpu_s plus the second of grace RLIMIT_CPU gives one process), not 4 x 2 s."""
+        code = forking(4, "while True: pass", "for i in range(4): os.wait()\nprint('ALL CHILDREN ENDED')")
+        r = py(code, cpu=2, wall=120)
+        self.cgroup_or_skip(r, "cpu")
+        self.assertEqual(r["limit"], "CPU time", r)
+        self.assertNotIn("ALL CHILDREN ENDED", r["stdout"])
+        self.assertGreaterEqual(r["cpu"], 3.0, r)
+        self.assertLess(r["cpu"], 6.0, r)  # each child alone would have stopped at 2-3 s: 8-12 s in all
+
+    def test_17_leftovers_swept(self):
+        """A process left in a run cgroup of the owner's base (a crash between two steps) is killed, and its
+        cgroup removed, when the owner starts again (the server does it at start; here the driver's --sweep)."""
+        key = "hostile-sweep-%d" % os.getpid()
+        r = run("/usr/bin/true", extra=["--cgroup-key", key])
+        self.cgroup_or_skip(r, "kill")
+        base = r["cgroup_base"]
+        os.makedirs(os.path.join(base, "run-left-by-a-crash"))
+        sleeper = subprocess.Popen(["/usr/bin/sleep", "600"])
+        try:
+            with open(os.path.join(base, "run-left-by-a-crash", "cgroup.procs"), "w") as f:
+                f.write(str(sleeper.pid))
+            r = run("/usr/bin/true", extra=["--cgroup-key", key, "--sweep"])
+            self.assertEqual(r["swept"], 1, r)
+            self.assertEqual(sleeper.wait(timeout=30), -9)
+            self.assertFalse(os.path.exists(os.path.join(base, "run-left-by-a-crash")))
+        finally:
+            if sleeper.poll() is None:
+                sleeper.kill()
+                sleeper.wait()
+            try:
+                os.rmdir(base)
+            except OSError:
+                pass
+
     def test_17_setsid_nohup_runaway(self):
         """A child that leaves with setsid + nohup dies with the run (the PID namespace), even when the main
         program exits at once; and when the deadline kills the run."""
@@ -265,6 +328,44 @@ class Hostile(unittest.TestCase):
                      "clone_newuser", "tiocsti"):
             with self.subTest(what=what):
                 self.assert_killed_by_seccomp(what)
+
+    def test_18_allow_list(self):
+        """The seccomp filter is an allow-list: it is the list docs/sandbox.md gives, holds none of the calls that
+        reach the host's kernel surface, and a call left out (memfd_create, name_to_handle_at...) fails with
+        ENOSYS rather than running."""
+        p = subprocess.run([ARGS.driver, "--list-syscalls"], capture_output=True, text=True, check=True)
+        allowed = json.loads(p.stdout)
+        docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "sandbox.md")
+        with open(docs, encoding="utf-8") as f:
+            text = f.read()
+        section = text.split("<!-- allowed-syscalls -->", 2)
+        self.assertEqual(len(section), 3, "docs/sandbox.md lacks the allowed-syscalls block")
+        documented = section[1].replace("`", " ").replace(",", " ").split()
+        self.assertEqual(sorted(allowed), sorted(documented))
+        for never in ("ptrace", "mount", "bpf", "unshare", "setns", "keyctl", "perf_event_open", "io_uring_setup",
+                      "memfd_create", "kexec_load", "init_module", "userfaultfd", "process_vm_readv", "clone3",
+                      "open_by_handle_at", "pidfd_getfd", "add_key"):
+            self.assertNotIn(never, allowed)
+
+    def test_18_memfd_netlink_vsock_closed(self):
+        """No executable memory file (memfd_create), no netlink socket (the host's routing, audit), no vsock
+        (the hypervisor), no packet socket; local and loopback sockets, threads and subprocesses still work."""
+        code = ("import os, socket, subprocess, threading\n"
+                "try:\n os.memfd_create('x'); print('MEMFD OPEN')\nexcept OSError as e: print('memfd', e.errno)\n"
+                "for fam, kind in ((16, 3), (40, 1), (17, 3), (1, 1), (2, 1), (10, 1)):\n"
+                " try:\n  socket.socket(fam, kind).close(); print('open', fam)\n"
+                " except OSError as e: print('refused', fam, e.errno)\n"
+                "print(subprocess.run(['/bin/echo', 'sub'], capture_output=True, text=True).stdout.strip())\n"
+                "t = threading.Thread(target=print, args=('thread',)); t.start(); t.join()\n")
+        r = py(code)
+        self.assertEqual(r["exit"], 0, r)
+        self.assertIn("memfd 38", r["stdout"])  # ENOSYS
+        for fam in (16, 40, 17):
+            self.assertIn("refused %d 97" % fam, r["stdout"])  # EAFNOSUPPORT
+        for fam in (1, 2, 10):
+            self.assertIn("open %d" % fam, r["stdout"])
+        self.assertIn("sub", r["stdout"])
+        self.assertIn("thread", r["stdout"])
 
     # ---------------------------------------------------------------- 19: output attacks
     def output_run(self, code, **kw):
