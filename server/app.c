@@ -100,7 +100,7 @@ void app_config_defaults(struct app_config *c)
   c->workers = n > 0 ? (int)n : 1;
   /* CivetWeb serves one connection per thread: enough threads that a few slow clients cannot starve the others
    * (nginx in front buffers requests for real slow-client protection, see scripts/nginx). */
-  c->http_threads = 96;
+  c->http_threads = 256; /* a slow client holds one until the 10 s header timeout cuts it */
   c->max_upload_bytes = 200LL * 1024 * 1024;
   c->score_timeout_s = 600;
   c->local_runs = -1;

@@ -131,7 +131,7 @@ int cli_serve(int argc, char **argv)
       rc = opt_int(argc, argv, &i, 3, 3600, &v);
       cfg.lease_s = (int)v;
     } else if (strcmp(a, "--http-threads") == 0) {
-      rc = opt_int(argc, argv, &i, 2, 100, &v);
+      rc = opt_int(argc, argv, &i, 2, 1024, &v);
       cfg.http_threads = (int)v;
     } else if (strcmp(a, "--max-upload-mb") == 0) {
       rc = opt_int(argc, argv, &i, 1, 100000, &v);

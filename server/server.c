@@ -361,8 +361,8 @@ int server_run(struct app_config *cfg)
     "yes",
     "keep_alive_timeout_ms",
     "5000",
-    "request_timeout_ms",
-    "30000",
+    "request_timeout_ms", /* the whole request head must arrive within it; each later read or write too */
+    "10000",
     "max_request_size",
     "16384",
     "access_control_allow_origin",
