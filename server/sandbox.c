@@ -40,7 +40,8 @@
 #define FD_INFO 4
 #define FD_SECCOMP_DENY 5 /* the deny-list, stacked on it */
 #define HIGH_FD 100
-#define VIEW_FD0 90
+#define VIEW_FD0 90  /* O_PATH fds of the bind sources, in the supervisor */
+#define VIEWP_FD0 80 /* O_PATH fds of the folders holding the file sources */
 #define VIEW_DIR "/tmp"
 #define REPORT_MAX (SANDBOX_MAX_OUTPUTS * (SANDBOX_OUTPUT_MAX + 64) + 256)
 
@@ -572,9 +573,14 @@ static const char *const fd_names[] = {"0", "1", "2", "3", "4", "5"};
 struct prep {
   struct args a;
   char tmp_size[24], out_opts[128], chdir[APP_PATH_MAX];
-  /* privileged runs: where the supervisor re-mounts each bind source and the output tmpfs (VIEW_DIR/bN,
-   * VIEW_DIR/out) so that the sandbox uid needs no search permission on the source's folders */
-  char view_src[SANDBOX_MAX_BINDS + 1][24], view_fd[SANDBOX_MAX_BINDS + 1][24], view_out[24];
+  /* privileged runs: where the supervisor re-mounts each bind source (VIEW_DIR/bN for a folder, VIEW_DIR/bN/NAME
+   * for a file) and the output tmpfs (VIEW_DIR/out), so that the sandbox uid needs no search permission on the
+   * source's folders; see view() */
+  char view_src[SANDBOX_MAX_BINDS + 1][APP_PATH_MAX], view_fd[SANDBOX_MAX_BINDS + 1][24], view_out[24];
+  char view_pfd[SANDBOX_MAX_BINDS + 1][24], view_mnt[SANDBOX_MAX_BINDS + 1][24], view_stage[SANDBOX_MAX_BINDS + 1][24];
+  char view_lower[SANDBOX_MAX_BINDS + 1][32];            /* overlay options: "lowerdir=sN:e", relative to VIEW_DIR */
+  char view_parent[SANDBOX_MAX_BINDS + 1][APP_PATH_MAX]; /* a file source's folder */
+  int view_is_dir[SANDBOX_MAX_BINDS + 1];
   const char *src[SANDBOX_MAX_BINDS + 1], *out_src;
   /* the spec's binds, then its root file system (inside "/") when it names one */
   struct sandbox_bind binds[SANDBOX_MAX_BINDS + 1];
@@ -823,9 +829,16 @@ static void run_child(const struct prep *p, int out, int err, const int bpf[2], 
 }
 
 /* In the supervisor (root), privileged runs only: a private mount namespace in which a small tmpfs covers VIEW_DIR
- * (this namespace only; the host's stays as it is), each bind source is bind-mounted at VIEW_DIR/bN (from an
- * O_PATH fd opened before VIEW_DIR is covered, so a source under it is not hidden) and a size-capped tmpfs owned by the run's uid
- * is mounted at VIEW_DIR/out. bwrap then binds those: every folder on the way is the sandbox's to search.
+ * (this namespace only; the host's stays as it is), and a size-capped tmpfs owned by the run's uid is mounted at
+ * VIEW_DIR/out. Each bind source is mounted at VIEW_DIR/bN (a folder) or VIEW_DIR/bN/NAME (a file) from an O_PATH fd
+ * opened before VIEW_DIR is covered (so a source under it is not hidden); bwrap then binds those, and every folder
+ * on the way is the sandbox's to search.
+ *
+ * A bind mount shows its source's host path in /proc/self/mountinfo, which would tell the run where the data folder
+ * lies. So the source (a file's folder, for a file) is first bind-mounted at VIEW_DIR/sN, out of the run's sight,
+ * and VIEW_DIR/bN is a read-only overlay whose only layers are "sN" and an empty "e", named relative to VIEW_DIR:
+ * the run's mountinfo shows "lowerdir=sN:e" and a path inside the overlay, no host path. Where overlayfs cannot
+ * be mounted (or a file's folder is not searchable by others) the source is bind-mounted as it is.
  * Returns 0 or -1 (errno set). */
 static int view(const struct prep *p)
 {
@@ -839,24 +852,36 @@ static int view(const struct prep *p)
     if (fd < 0 || dup2(fd, VIEW_FD0 + i) < 0)
       return -1;
     close(fd);
+    if (!p->view_is_dir[i]) {
+      fd = open(p->view_parent[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+      if (fd < 0 || dup2(fd, VIEWP_FD0 + i) < 0)
+        return -1;
+      close(fd);
+    }
   }
-  if (mount("tmpfs", VIEW_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=64,mode=0755") != 0)
+  if (mount("tmpfs", VIEW_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,nr_inodes=128,mode=0755") != 0 ||
+      chdir(VIEW_DIR) != 0 || mkdir("e", 0755) != 0)
     return -1;
   for (int i = 0; i < p->nbinds; i++) {
-    if (fstat(VIEW_FD0 + i, &st) != 0)
+    int lower = p->view_is_dir[i] ? VIEW_FD0 + i : VIEWP_FD0 + i;
+    int layered = fstat(lower, &st) == 0 && (p->view_is_dir[i] || (st.st_mode & S_IXOTH) != 0) &&
+                  mkdir(p->view_stage[i], 0755) == 0 &&
+                  mount(p->view_is_dir[i] ? p->view_fd[i] : p->view_pfd[i], p->view_stage[i], NULL, MS_BIND, NULL) == 0;
+    if (mkdir(p->view_mnt[i], 0755) != 0)
       return -1;
-    if (S_ISDIR(st.st_mode)) {
-      if (mkdir(p->view_src[i], 0755) != 0)
-        return -1;
-    } else {
+    if (layered)
+      layered = mount("overlay", p->view_mnt[i], "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, p->view_lower[i]) == 0;
+    if (!layered && !p->view_is_dir[i]) {
       int fd = open(p->view_src[i], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
       if (fd < 0)
         return -1;
       close(fd);
     }
-    if (mount(p->view_fd[i], p->view_src[i], NULL, MS_BIND, NULL) != 0)
+    if (!layered && mount(p->view_fd[i], p->view_src[i], NULL, MS_BIND, NULL) != 0)
       return -1;
     close(VIEW_FD0 + i);
+    if (!p->view_is_dir[i])
+      close(VIEWP_FD0 + i);
   }
   if (s->output_host != NULL &&
       (mkdir(p->view_out, 0700) != 0 ||
@@ -1138,6 +1163,29 @@ static void classify(const struct sandbox_spec *spec, struct sandbox_result *res
   }
 }
 
+/* Names bind I's places in the supervisor's view (see view()). Returns 0, or -1 when a path does not fit. */
+static int view_names(struct prep *p, int i)
+{
+  struct stat st;
+  const char *host = p->binds[i].host, *slash = strrchr(host, '/');
+  p->view_is_dir[i] = stat(host, &st) == 0 && S_ISDIR(st.st_mode);
+  snprintf(p->view_fd[i], sizeof(p->view_fd[i]), "/proc/self/fd/%d", VIEW_FD0 + i);
+  snprintf(p->view_pfd[i], sizeof(p->view_pfd[i]), "/proc/self/fd/%d", VIEWP_FD0 + i);
+  snprintf(p->view_stage[i], sizeof(p->view_stage[i]), "s%d", i);
+  snprintf(p->view_mnt[i], sizeof(p->view_mnt[i]), "%s/b%d", VIEW_DIR, i);
+  snprintf(p->view_lower[i], sizeof(p->view_lower[i]), "lowerdir=s%d:e", i);
+  if (p->view_is_dir[i])
+    return util_strlcpy(p->view_src[i], p->view_mnt[i], sizeof(p->view_src[i]));
+  if (slash == NULL || slash[1] == '\0')
+    return -1;
+  size_t plen = slash == host ? 1 : (size_t)(slash - host);
+  if (plen >= sizeof(p->view_parent[i]))
+    return -1;
+  memcpy(p->view_parent[i], host, plen);
+  p->view_parent[i][plen] = '\0';
+  return util_fmt(p->view_src[i], sizeof(p->view_src[i]), "%s/%s", p->view_mnt[i], slash + 1);
+}
+
 /* What the run's cgroup saw: the kernel killed a process for the whole run's memory (the per-process guess of
  * classify cannot see that), and the peak of the whole run. */
 static void cgroup_limits(const struct cgroup_run *cgr, struct sandbox_result *res)
@@ -1199,11 +1247,12 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
   }
   for (int i = 0; i < p->nbinds; i++) {
     p->src[i] = p->binds[i].host;
-    if (p->privileged) {
-      snprintf(p->view_src[i], sizeof(p->view_src[i]), "%s/b%d", VIEW_DIR, i);
-      snprintf(p->view_fd[i], sizeof(p->view_fd[i]), "/proc/self/fd/%d", VIEW_FD0 + i);
-      p->src[i] = p->view_src[i];
+    if (p->privileged && view_names(p, i) != 0) {
+      snprintf(err, errlen, "bind source path too long");
+      goto out;
     }
+    if (p->privileged)
+      p->src[i] = p->view_src[i];
   }
   snprintf(p->view_out, sizeof(p->view_out), "%s/out", VIEW_DIR);
   p->out_src = p->privileged ? p->view_out : spec->output_host;

@@ -176,6 +176,24 @@ class Hostile(unittest.TestCase):
         if os.getpid() > 4:
             self.assertEqual(lines[2], "False")
 
+    def test_16_no_host_path_in_proc(self):
+        """/proc/self/mountinfo (and mounts, and every other process's) names no host path of the run's inputs:
+        they are mounted through a read-only overlay whose layers are named relative to the supervisor's view.
+        The inputs still read as they are, and stay read-only."""
+        if os.geteuid() != 0:
+            self.skipTest("the view (and the overlay) needs the server to run as root")
+        truth = os.path.join(self.inputs, "truth.csv")
+        code = ("import os\nfor p in ('/proc/self/mountinfo', '/proc/self/mounts', '/proc/1/mountinfo'):\n"
+                " print(open(p).read())\n"
+                "print(open('/sandbox/in/truth.csv').read(), open('/sandbox/truth.csv').read())\n"
+                "try:\n open('/sandbox/truth.csv', 'a').write('x'); print('WROTE')\nexcept OSError: print('read-only')\n")
+        r = py(code, binds=[(self.inputs, "/sandbox/in"), (truth, "/sandbox/truth.csv")])
+        self.assertEqual(r["exit"], 0, r)
+        self.assertNotIn(self.tmp, r["stdout"])
+        self.assertNotIn("concours-hostile-", r["stdout"])
+        self.assertEqual(r["stdout"].count("id,label"), 2, r)
+        self.assertIn("read-only", r["stdout"])
+
     def test_16_inputs_read_only_tmp_bounded(self):
         """Inputs cannot be changed; /tmp is a small tmpfs; the root is read-only."""
         code = ("import os\n"
