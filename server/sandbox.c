@@ -576,8 +576,8 @@ struct prep {
   /* privileged runs: where the supervisor re-mounts each bind source (VIEW_DIR/bN for a folder, VIEW_DIR/bN/NAME
    * for a file) and the output tmpfs (VIEW_DIR/out), so that the sandbox uid needs no search permission on the
    * source's folders; see view() */
-  char view_src[SANDBOX_MAX_BINDS + 1][APP_PATH_MAX], view_fd[SANDBOX_MAX_BINDS + 1][24], view_out[24];
-  char view_pfd[SANDBOX_MAX_BINDS + 1][24], view_mnt[SANDBOX_MAX_BINDS + 1][24], view_stage[SANDBOX_MAX_BINDS + 1][24];
+  char view_src[SANDBOX_MAX_BINDS + 1][APP_PATH_MAX], view_fd[SANDBOX_MAX_BINDS + 1][32], view_out[24];
+  char view_pfd[SANDBOX_MAX_BINDS + 1][32], view_mnt[SANDBOX_MAX_BINDS + 1][24], view_stage[SANDBOX_MAX_BINDS + 1][24];
   char view_lower[SANDBOX_MAX_BINDS + 1][32];            /* overlay options: "lowerdir=sN:e", relative to VIEW_DIR */
   char view_parent[SANDBOX_MAX_BINDS + 1][APP_PATH_MAX]; /* a file source's folder */
   int view_is_dir[SANDBOX_MAX_BINDS + 1];

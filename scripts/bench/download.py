@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Downloads of a large data file: concours against nginx serving the same file, in one run (issue 18, item 3).
+
+Starts `concours serve` with a copy of challenges/visiomel-demo carrying an extra data file of --mib MiB, and nginx
+(Debian's nginx-light, installed with apt-get when missing) serving the same file from a folder on loopback. Each
+server is asked for the whole file --rounds times with curl (to /dev/null), then for ranges of it (the second half)
+as many times, and the CPU time the server process spent is read from /proc/PID/stat before and after.
+Prints, per server and kind (whole file, range): throughput (MiB/s, median of the rounds) and server CPU per GiB;
+then the ratios concours / nginx.
+Usage: scripts/bench/download.py [--mib 1024] [--rounds 5] [--concours build/concours]
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "http"))
+import harness  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pids):
+    """User + system CPU seconds of PIDS (and their reaped children)."""
+    total = 0
+    for pid in pids:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += sum(int(x) for x in fields[11:15])
+    return total / TICK
+
+
+def nginx_pids(master):
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout.split("\n")
+    return [master] + [int(line.split()[0]) for line in out if line.split() and int(line.split()[1]) == master]
+
+
+def fetch(url, rounds, pids, size, rng=None, cookie=None):
+    """Median MiB/s over ROUNDS curl downloads of URL, and the server CPU seconds per GiB sent."""
+    speeds, sent = [], 0
+    before = cpu_s(pids())
+    for _ in range(rounds):
+        cmd = ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total} %{http_code}", url]
+        if rng:
+            cmd[1:1] = ["-r", rng]
+        if cookie:
+            cmd[1:1] = ["-b", cookie]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+        if out[2] not in ("200", "206"):
+            raise SystemExit("download failed: %s %s" % (url, out))
+        got, secs = int(out[0]), float(out[1])
+        sent += got
+        speeds.append(got / secs / 2**20)
+    cpu = cpu_s(pids()) - before
+    return statistics.median(speeds), cpu / (sent / 2**30)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mib", type=int, default=1024)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
+    args = ap.parse_args()
+    if shutil.which("nginx") is None:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], check=True,
+                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), stdout=subprocess.DEVNULL)
+    harness.ARGS = argparse.Namespace(concours=os.path.abspath(args.concours), source=ROOT)
+    work = tempfile.mkdtemp(prefix="concours-bench-dl-")
+    server = harness.Server(bundles=[("dl-demo", None)])
+    bundle = os.path.join(server.challenges, "dl-demo")
+    big = os.path.join(bundle, "data", "big.bin")
+    with open(big, "wb") as f:
+        block = os.urandom(1 << 20)
+        for _ in range(args.mib):
+            f.write(block)
+    spec_path = os.path.join(bundle, "challenge.json")
+    with open(spec_path) as f:
+        spec = json.load(f)
+    spec["data"].append("data/big.bin")
+    with open(spec_path, "w") as f:
+        json.dump(spec, f)
+    size = os.path.getsize(big)
+    os.makedirs(os.path.join(work, "www"))
+    shutil.copy(big, os.path.join(work, "www", "big.bin"))
+    for path in (work, os.path.join(work, "www"), os.path.join(work, "www", "big.bin")):
+        os.chmod(path, 0o755)  # nginx's workers run as www-data
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    conf = os.path.join(work, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("daemon off; worker_processes 1; pid %s/nginx.pid; error_log %s/error.log;\nevents {}\n"
+                "http { access_log off; sendfile on; server { listen 127.0.0.1:%d; root %s/www; } }\n"
+                % (work, work, port, work))
+    ngx = subprocess.Popen(["nginx", "-c", conf, "-p", work], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server.start()
+        c = server.client()
+        assert c.register("dora").status == 201
+        assert c.login("dora").status == 200
+        assert c.accept_terms("dl-demo").status == 204
+        jar = c.cookie  # "name=value", as curl -b takes it
+        time.sleep(0.5)
+        half = "%d-" % (size // 2)
+        rows = []
+        url_c = "http://127.0.0.1:%d/api/v1/challenges/dl-demo/files/big.bin" % server.port
+        url_n = "http://127.0.0.1:%d/big.bin" % port
+        for kind, rng in (("whole file", None), ("range", half)):
+            sc = fetch(url_c, args.rounds, lambda: [server.proc.pid], size, rng, jar)
+            sn = fetch(url_n, args.rounds, lambda: nginx_pids(ngx.pid), size, rng)
+            rows.append((kind, sc, sn))
+        print("downloads of %d MiB, %d rounds each (median MiB/s; server CPU s per GiB sent)" % (args.mib, args.rounds))
+        for kind, sc, sn in rows:
+            print("  %-10s concours %7.0f MiB/s %6.3f s/GiB | nginx %7.0f MiB/s %6.3f s/GiB | throughput %.2fx, "
+                  "CPU per GiB %.2fx nginx" % (kind, sc[0], sc[1], sn[0], sn[1], sc[0] / sn[0],
+                                              sc[1] / sn[1] if sn[1] > 0 else float("inf")))
+    finally:
+        ngx.terminate()
+        ngx.wait()
+        server.stop(check=False)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
