@@ -2,13 +2,13 @@
  * acceptance, the data files (listing and download with Range) and the leaderboard. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <pthread.h>
 #include <string.h>
 
 #include "def.h"
 #include "db_mail.h"
 #include "db_factsheet.h"
 #include "handlers.h"
+#include "lbcache.h"
 #include "multirank.h"
 #include "store.h"
 #include "util.h"
@@ -281,67 +281,94 @@ static json_t *private_rows(struct req *r, const struct challenge *c)
   return rows;
 }
 
-/* The rendered public leaderboards, one slot per challenge (by id), each valid for one lb_version: a GET builds
- * the JSON once per change, then serves the same bytes, with an ETag that answers If-None-Match with 304. */
-#define LB_CACHE_SLOTS 64
-static struct {
-  pthread_mutex_t lock;
-  struct {
-    int64_t challenge_id, version;
-    char etag[40];
-    char *body;
-    size_t len;
-  } slot[LB_CACHE_SLOTS];
-} lb_cache = {PTHREAD_MUTEX_INITIALIZER, {{0, 0, "", NULL, 0}}};
-
-/* Copies the cached body of C at its current version into *BODY (malloc'd) and its ETag into ETAG. 1 hit, 0 miss. */
-static int lb_cache_get(const struct challenge *c, char **body, size_t *len, char etag[40])
+/* 1 when the request's Accept-Encoding takes gzip (a "gzip" token whose q, when given, is above 0). */
+static int accepts_gzip(struct req *r)
 {
-  int hit = 0;
-  pthread_mutex_lock(&lb_cache.lock);
-  size_t k = (size_t)c->id % LB_CACHE_SLOTS;
-  if (lb_cache.slot[k].body != NULL && lb_cache.slot[k].challenge_id == c->id &&
-      lb_cache.slot[k].version == c->lb_version) {
-    *body = malloc(lb_cache.slot[k].len + 1);
-    if (*body != NULL) {
-      memcpy(*body, lb_cache.slot[k].body, lb_cache.slot[k].len + 1);
-      *len = lb_cache.slot[k].len;
-      memcpy(etag, lb_cache.slot[k].etag, 40);
-      hit = 1;
-    }
-  }
-  pthread_mutex_unlock(&lb_cache.lock);
-  return hit;
+  const char *ae = http_header(r, "Accept-Encoding");
+  const char *g = ae != NULL ? strstr(ae, "gzip") : NULL;
+  if (g == NULL)
+    return 0;
+  g += 4;
+  while (*g == ' ')
+    g++;
+  if (strncmp(g, ";q=", 3) != 0)
+    return 1;
+  char *end = NULL;
+  double q = strtod(g + 3, &end);
+  return end != g + 3 && q > 0.0;
 }
 
-static void lb_cache_put(const struct challenge *c, const char *body, size_t len, const char etag[40])
+/* Replies BODY (LEN bytes, gzip'd when GZ) with ETAG, or 304 when the client holds it already. */
+static void reply_with_etag(struct req *r, const char *body, size_t len, const char *etag, int gz)
 {
-  char *copy = malloc(len + 1);
-  if (copy == NULL)
-    return;
-  memcpy(copy, body, len + 1);
-  pthread_mutex_lock(&lb_cache.lock);
-  size_t k = (size_t)c->id % LB_CACHE_SLOTS;
-  free(lb_cache.slot[k].body);
-  lb_cache.slot[k].challenge_id = c->id;
-  lb_cache.slot[k].version = c->lb_version;
-  lb_cache.slot[k].body = copy;
-  lb_cache.slot[k].len = len;
-  memcpy(lb_cache.slot[k].etag, etag, 40);
-  pthread_mutex_unlock(&lb_cache.lock);
-}
-
-/* Replies BODY (LEN bytes) with its ETag, or 304 when the client holds it already. */
-static void reply_with_etag(struct req *r, const char *body, size_t len, const char *etag)
-{
-  char extra[128];
+  char extra[192];
   const char *inm = http_header(r, "If-None-Match");
-  snprintf(extra, sizeof(extra), "ETag: %s\r\nCache-Control: no-cache\r\n", etag);
-  if (inm != NULL && strcmp(inm, etag) == 0) {
+  snprintf(extra, sizeof(extra), "ETag: %s\r\nCache-Control: no-cache\r\nVary: Accept-Encoding\r\n%s", etag,
+           gz ? "Content-Encoding: gzip\r\n" : "");
+  if (inm != NULL && strstr(inm, etag) != NULL) {
     http_reply_empty(r, 304, extra);
     return;
   }
   http_reply_bytes(r, 200, "application/json", body, len, extra);
+}
+
+/* The paging of a leaderboard request: ?limit= (1-1000), ?offset=, ?q= (a part of a team name, at most 64 bytes).
+ * Returns 1 when the request asks for a page, 0 for the whole board, -1 after a 400. */
+static int page_or_reply(struct req *r, char *q, size_t qn, size_t *offset, size_t *limit)
+{
+  char num[24];
+  long long v = 0;
+  int paged = 0, n;
+  *offset = 0;
+  *limit = 100;
+  q[0] = '\0';
+  n = http_query(r, "limit", num, sizeof(num));
+  if (n >= 0 && util_parse_ll(num, 1, 1000, &v) != 0)
+    n = -2;
+  if (n >= 0)
+    *limit = (size_t)v;
+  paged |= n >= 0;
+  int m = n == -2 ? -2 : http_query(r, "offset", num, sizeof(num));
+  if (m >= 0 && util_parse_ll(num, 0, 1000000000, &v) != 0)
+    m = -2;
+  if (m >= 0)
+    *offset = (size_t)v;
+  paged |= m >= 0;
+  int k = m == -2 ? -2 : http_query(r, "q", q, qn);
+  paged |= k >= 0;
+  if (n == -2 || m == -2 || k == -2) {
+    http_reply_error(r, APP_BAD_REQUEST, "limit is 1 to 1000, offset 0 or more, q at most 64 bytes");
+    return -1;
+  }
+  return paged;
+}
+
+/* Replies E: the whole board (gzip'd when the client takes it), or the page the request asks for. */
+static void reply_board(struct req *r, const struct lb_entry *e)
+{
+  char q[65], etag[40], sha[65];
+  size_t offset = 0, limit = 100, len = 0;
+  int paged = page_or_reply(r, q, sizeof(q), &offset, &limit);
+  if (paged < 0)
+    return;
+  if (paged == 0) {
+    if (e->gz != NULL && accepts_gzip(r)) {
+      snprintf(etag, sizeof(etag), "%.33s-gz\"", e->etag); /* another representation: another ETag */
+      reply_with_etag(r, (const char *)e->gz, e->gz_len, etag, 1);
+    } else {
+      reply_with_etag(r, e->body, e->len, e->etag, 0);
+    }
+    return;
+  }
+  char *page = lb_entry_page(e, q, offset, limit, &len);
+  if (page == NULL) {
+    http_reply_error(r, APP_INTERNAL, "out of memory");
+    return;
+  }
+  util_sha256_hex(page, len, sha);
+  snprintf(etag, sizeof(etag), "\"%.32s\"", sha);
+  reply_with_etag(r, page, len, etag, 0);
+  free(page);
 }
 
 void h_leaderboard(struct req *r)
@@ -360,39 +387,26 @@ void h_leaderboard(struct req *r)
     http_reply_error(r, APP_FORBIDDEN, "the private leaderboard is shown once the jury has published it");
     return;
   }
-  char *body = NULL, etag[40];
-  size_t len = 0;
-  if (!private_split && lb_cache_get(&c, &body, &len, etag)) {
-    reply_with_etag(r, body, len, etag);
-    free(body);
-    return;
-  }
-  json_t *rows = private_split ? private_rows(r, &c) : db_leaderboard(r->db, &c);
-  if (rows != NULL && !private_split && multirank_apply(&c, rows, "score") < 0) { /* the challenge's rule */
+  /* the public board is built once per change (lbcache.h); a private one (staff before publication, everyone
+   * after: rare) every time */
+  struct lb_entry *e = private_split ? NULL : lbcache_get(c.id, c.lb_version);
+  if (e == NULL) {
+    json_t *rows = private_split ? private_rows(r, &c) : db_leaderboard(r->db, &c);
+    if (rows != NULL && !private_split && multirank_apply(&c, rows, "score") < 0) { /* the challenge's rule */
+      json_decref(rows);
+      rows = NULL;
+    }
+    json_t *fields = json_pack("{s:s,s:b,s:s,s:i,s:b}", "metric", c.metric_name, "higher_is_better", c.higher_is_better,
+                               "split", split, "precision", c.precision, "published", c.published_at != 0);
+    if (rows != NULL && fields != NULL)
+      e = private_split ? lb_entry_new(fields, rows) : lbcache_put(c.id, c.lb_version, fields, rows);
     json_decref(rows);
-    rows = NULL;
+    json_decref(fields);
+    if (e == NULL) {
+      http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
+      return;
+    }
   }
-  if (rows == NULL) {
-    http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
-    return;
-  }
-  json_t *o = json_pack("{s:s,s:b,s:s,s:i,s:b,s:o}", "metric", c.metric_name, "higher_is_better", c.higher_is_better,
-                        "split", split, "precision", c.precision, "published", c.published_at != 0, "rows", rows);
-  if (private_split) { /* staff before publication, everyone after: rare, and built every time */
-    http_reply_json(r, 200, o);
-    return;
-  }
-  body = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-  json_decref(o);
-  if (body == NULL) {
-    http_reply_error(r, APP_INTERNAL, "out of memory");
-    return;
-  }
-  char sha[65];
-  len = strlen(body);
-  util_sha256_hex(body, len, sha);
-  snprintf(etag, sizeof(etag), "\"%.32s\"", sha);
-  lb_cache_put(&c, body, len, etag);
-  reply_with_etag(r, body, len, etag);
-  free(body);
+  reply_board(r, e);
+  lb_entry_release(e);
 }

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "http.h"
 #include "i18n.h"
+#include "lbcache.h"
 #include "mail.h"
 #include "queue.h"
 #include "sign.h"
@@ -441,6 +442,7 @@ out:
   cgroup_shutdown();
   if (ctx != NULL)
     mg_stop(ctx);
+  lbcache_clear();
   mg_exit_library();
   db_pool_close();
   return rc;

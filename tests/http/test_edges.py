@@ -105,6 +105,47 @@ class Edges(harness.ServerTest):
         self.assertIn("etagger", [row["name"] for row in after.json()["rows"]])
 
 
+    def test_leaderboard_pages_search_gzip(self):
+        """A large board is read a page at a time (?limit=&offset=, ranks kept), searched by team name (?q=,
+        case-insensitive), and sent gzip'd to a client that takes it (the same JSON, another ETag); bad paging
+        parameters get 400."""
+        import gzip
+        for name in ("Pager-Alpha", "pager-beta", "zeta-pages"):
+            c = self.participant(name)
+            sid = c.upload(harness.sample_submission()).json()["id"]
+            self.assertEqual(c.wait_done(sid)["status"], "scored")
+        anon = self.server.client()
+        base = "/api/v1/challenges/%s/leaderboard" % harness.DEMO_SLUG
+        whole = anon.get(base).json()
+        n = len(whole["rows"])
+        self.assertGreaterEqual(n, 3)
+        page = anon.get(base + "?limit=2").json()
+        self.assertEqual((page["total"], page["matched"], page["offset"], page["limit"]), (n, n, 0, 2))
+        self.assertEqual(page["rows"], whole["rows"][:2])
+        rest = anon.get(base + "?limit=2&offset=2").json()
+        self.assertEqual(rest["rows"], whole["rows"][2:4])
+        self.assertEqual(page["metric"], whole["metric"])
+        found = anon.get(base + "?q=PAGER").json()
+        self.assertEqual(sorted(r["name"] for r in found["rows"]), ["Pager-Alpha", "pager-beta"])
+        self.assertEqual(found["matched"], 2)
+        expected_ranks = [r["rank"] for r in whole["rows"] if "pager" in r["name"].lower()]
+        self.assertEqual([r["rank"] for r in found["rows"]], expected_ranks)
+        self.assertEqual(anon.get(base + "?q=nobody-has-this").json()["rows"], [])
+        for bad in ("?limit=0", "?limit=1001", "?limit=x", "?offset=-1", "?q=" + "a" * 65):
+            self.assertError(anon.get(base + bad), 400, "bad_request")
+        plain = anon.get(base)
+        gz = anon.get(base, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(gz.header("Content-Encoding"), "gzip")
+        self.assertIn("Accept-Encoding", gz.header("Vary"))
+        self.assertEqual(gzip.decompress(gz.body), plain.body)
+        self.assertNotEqual(gz.header("ETag"), plain.header("ETag"))
+        again = anon.get(base, headers={"Accept-Encoding": "gzip", "If-None-Match": gz.header("ETag")})
+        self.assertEqual(again.status, 304)
+        refused = anon.get(base, headers={"Accept-Encoding": "gzip;q=0"})
+        self.assertIsNone(refused.header("Content-Encoding"))
+        self.assertEqual(refused.body, plain.body)
+
+
 class Starting(unittest.TestCase):
     def test_503_until_ready(self):
         with tempfile.TemporaryDirectory() as tmp:
