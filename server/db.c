@@ -358,7 +358,7 @@ static int pragma_int(sqlite3 *db, const char *sql, long long *out)
   *out = sqlite3_column_int64(st, 0);
   rc = 0;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc;
 }
 
@@ -373,7 +373,7 @@ static int pragma_text(sqlite3 *db, const char *sql, char *out, size_t n)
   util_strlcpy(out, (const char *)sqlite3_column_text(st, 0), n);
   rc = 0;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc;
 }
 
@@ -423,8 +423,17 @@ static void sql_score_round(sqlite3_context *ctx, int argc, sqlite3_value **argv
   sqlite3_result_double(ctx, dbi_round(sqlite3_value_double(argv[0]), sqlite3_value_int(argv[1])));
 }
 
+/* Before SQLite's first use: no memory statistics. Debian's SQLite keeps them by default, under one global mutex
+ * taken on every allocation of every connection; switching them off halved the CPU of a cached leaderboard read. */
+static void sqlite_setup(void)
+{
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 sqlite3 *db_open(const char *path, char *err, size_t errlen)
 {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, sqlite_setup);
   sqlite3 *db = NULL;
   char mode[32] = "";
   long long sync = -1, fk = -1, timeout = -1;
@@ -470,7 +479,30 @@ static struct {
   sqlite3 *conns[POOL_MAX];
   int nfree;
   int size;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {NULL}, 0, 0};
+  sqlite3 *all[POOL_MAX]; /* every pooled connection, by slot: set at init, then read without the lock */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {NULL}, 0, 0, {NULL}};
+
+/* Prepared statements kept per pooled connection (issue 18: parsing the same SQL on every request cost a third of
+ * a cached leaderboard read): dbi_prepare hands out an idle one whose SQL is the same text, dbi_finalize resets
+ * it instead of finalizing it. Only the thread holding the connection touches its slot's table. */
+#define STMT_CACHE 64
+static struct stmt_slot {
+  struct {
+    const char *key; /* the caller's SQL pointer (a literal), checked against the statement's own text */
+    sqlite3_stmt *st;
+    int in_use;
+  } e[STMT_CACHE];
+  int n;
+} stmt_cache[POOL_MAX];
+
+static struct stmt_slot *slot_of(sqlite3 *db)
+{
+  for (int i = 0; db != NULL && i < POOL_MAX && pool.all[i] != NULL; i++) {
+    if (pool.all[i] == db)
+      return &stmt_cache[i];
+  }
+  return NULL;
+}
 
 int db_pool_init(const char *path, int size, char *err, size_t errlen)
 {
@@ -484,6 +516,7 @@ int db_pool_init(const char *path, int size, char *err, size_t errlen)
       db_pool_close();
       return -1;
     }
+    pool.all[i] = db;
     pool.conns[pool.nfree++] = db;
     pool.size++;
   }
@@ -513,10 +546,16 @@ void db_release(sqlite3 *db)
 void db_pool_close(void)
 {
   pthread_mutex_lock(&pool.lock);
-  for (int i = 0; i < pool.nfree; i++) {
+  for (int i = 0; i < pool.nfree; i++) { /* a connection still held elsewhere keeps its statements (as before) */
+    struct stmt_slot *slot = slot_of(pool.conns[i]);
+    for (int k = 0; slot != NULL && k < slot->n; k++)
+      sqlite3_finalize(slot->e[k].st);
+    if (slot != NULL)
+      slot->n = 0;
     sqlite3_close(pool.conns[i]);
     pool.conns[i] = NULL;
   }
+  memset(pool.all, 0, sizeof(pool.all));
   pool.nfree = 0;
   pool.size = 0;
   pthread_mutex_unlock(&pool.lock);
@@ -549,11 +588,40 @@ sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql)
     fprintf(stderr, "concours: database: injected fault: %s\n", sql);
     return NULL;
   }
-  if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+  struct stmt_slot *slot = slot_of(db);
+  for (int k = 0; slot != NULL && k < slot->n; k++) {
+    if (slot->e[k].key == sql && !slot->e[k].in_use && strcmp(sqlite3_sql(slot->e[k].st), sql) == 0) {
+      slot->e[k].in_use = 1;
+      return slot->e[k].st;
+    }
+  }
+  int keep = slot != NULL && slot->n < STMT_CACHE;
+  if (sqlite3_prepare_v3(db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) != SQLITE_OK) {
     dbi_log(db, sql);
+    sqlite3_finalize(st);
     return NULL;
   }
+  if (keep) {
+    slot->e[slot->n].key = sql;
+    slot->e[slot->n].st = st;
+    slot->e[slot->n].in_use = 1;
+    slot->n++;
+  }
   return st;
+}
+
+void dbi_finalize(sqlite3_stmt *st)
+{
+  struct stmt_slot *slot = st != NULL ? slot_of(sqlite3_db_handle(st)) : NULL;
+  for (int k = 0; slot != NULL && k < slot->n; k++) {
+    if (slot->e[k].st == st) {
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      slot->e[k].in_use = 0;
+      return;
+    }
+  }
+  sqlite3_finalize(st);
 }
 
 /* Runs a statement that returns no rows. 0 ok, SQLITE_CONSTRAINT for a constraint, -1 other errors. */
@@ -582,10 +650,10 @@ json_t *dbi_rows(sqlite3 *db, sqlite3_stmt *st, dbi_row_fn row, void *arg)
     dbi_log(db, sqlite3_sql(st));
     goto fail;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return arr;
 fail:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   json_decref(arr);
   return NULL;
 }
@@ -663,7 +731,7 @@ enum app_status dbi_row(sqlite3 *db, sqlite3_stmt *st, dbi_fill_fn fill, void *a
     s = APP_NOT_FOUND;
   else
     dbi_log(db, what);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return s;
 }
 
@@ -690,7 +758,7 @@ enum app_status db_user_create(sqlite3 *db, const char *username, const char *em
     *id = sqlite3_last_insert_rowid(db);
     s = APP_OK;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return s;
 }
 
@@ -748,7 +816,7 @@ static int attempts(sqlite3 *db, const char *key, int64_t now, int64_t window, i
   } else if (rc != SQLITE_DONE) {
     n = -1;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return n;
 }
 
@@ -766,7 +834,7 @@ static int count_attempt(sqlite3 *db, const char *key, int delta, int64_t now, i
   sqlite3_bind_int64(st, 3, window);
   sqlite3_bind_int(st, 4, delta);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? 0 : -1;
 }
 
@@ -806,7 +874,7 @@ enum app_status db_login_attempt(sqlite3 *db, const char *username, const char *
     goto out;
   s = APP_OK;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s == APP_RATE_LIMITED ? APP_OK : s) == APP_OK ? s : APP_INTERNAL;
 }
 
@@ -829,7 +897,7 @@ enum app_status db_login_succeeded(sqlite3 *db, const char *username, int64_t us
         count_attempt(db, ukey, -1, now, 86400 * 365) == 0)
       s = APP_OK;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -848,13 +916,13 @@ enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t u
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int64(st, 5, expires_at);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   /* expired sessions are cleaned up opportunistically at each login */
   st = dbi_prepare(db, "DELETE FROM sessions WHERE expires_at<?");
   if (st != NULL) {
     sqlite3_bind_int64(st, 1, now);
     dbi_step_done(db, st);
-    sqlite3_finalize(st);
+    dbi_finalize(st);
   }
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
@@ -880,7 +948,7 @@ enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
     return APP_INTERNAL;
   dbi_bind_text(st, 1, token_hash);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -899,7 +967,7 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
   int rc = dbi_step_done(db, st);
   if (rc == 0)
     *id = sqlite3_last_insert_rowid(db);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -939,7 +1007,7 @@ enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now)
   dbi_bind_text(st, 1, token_hash);
   sqlite3_bind_int64(st, 2, now);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -969,7 +1037,7 @@ enum app_status db_token_revoke(sqlite3 *db, int64_t user_id, int64_t token_id)
   sqlite3_bind_int64(st, 2, user_id);
   int rc = dbi_step_done(db, st);
   int changed = sqlite3_changes(db);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc != 0 ? APP_INTERNAL : changed > 0 ? APP_OK : APP_NOT_FOUND;
 }
 
@@ -991,7 +1059,7 @@ static enum app_status load_phases(sqlite3 *db, struct challenge *c)
   int rc = sqlite3_step(st);
   for (; rc == SQLITE_ROW && c->nphases < DB_MAX_PHASES; rc = sqlite3_step(st))
     def_phase_read(st, 0, &c->phases[c->nphases++]);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? APP_OK : APP_INTERNAL;
 }
 
@@ -1092,7 +1160,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     goto fail;
   }
   id = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
 
   st = dbi_prepare(db, "DELETE FROM phases WHERE challenge_id=?");
@@ -1101,7 +1169,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   sqlite3_bind_int64(st, 1, id);
   if (dbi_step_done(db, st) != 0)
     goto fail;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   {
     char sql[768];
     size_t ncols = 0;
@@ -1121,7 +1189,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     if (dbi_step_done(db, st) != 0)
       goto fail;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
 
   st = dbi_prepare(db, "DELETE FROM challenge_files WHERE challenge_id=?");
   if (st == NULL)
@@ -1129,7 +1197,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   sqlite3_bind_int64(st, 1, id);
   if (dbi_step_done(db, st) != 0)
     goto fail;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = dbi_prepare(db, "INSERT INTO challenge_files(challenge_id,idx,name,size,sha256,anonymity) VALUES(?,?,?,?,?,?)");
   if (st == NULL)
     goto fail;
@@ -1153,13 +1221,13 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     if (done != 0)
       goto fail;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   if (db_audit_append(db, imp->actor, "challenge.import", c->slug, NULL, NULL, imp->details, now) != APP_OK)
     goto fail;
   return dbi_finish(db, APP_OK);
 fail:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, APP_INTERNAL);
 }
 
@@ -1238,7 +1306,7 @@ enum app_status db_challenge_state_set(sqlite3 *db, const struct challenge *c, e
   sqlite3_bind_int64(st, 2, now);
   sqlite3_bind_int64(st, 3, c->id);
   int done = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   json_t *d = json_pack("{s:s,s:s}", "from", db_challenge_state_name(c->state), "to", db_challenge_state_name(state));
   enum app_status a = done == 0 && d != NULL
                         ? db_audit_append(db, actor, "challenge.state", c->slug, NULL, reason, d, now)
@@ -1296,7 +1364,7 @@ enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char 
     sqlite3_bind_int64(st, 4, now);
   }
   int done = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   json_t *d = json_pack("{s:s}", "role", role == ROLE_PARTICIPANT ? "none" : app_role_name(role));
   enum app_status a = done == 0 && d != NULL
                         ? db_audit_append(db, actor, "challenge.staff", c->slug, u.username, reason, d, now)
@@ -1335,7 +1403,7 @@ json_t *db_challenge_texts(sqlite3 *db, int64_t id)
   if (sqlite3_step(st) == SQLITE_ROW)
     o = json_pack("{s:s,s:s,s:s,s:s}", "title", dbi_col_text(st, 0), "summary", dbi_col_text(st, 1), "overview",
                   dbi_col_text(st, 2), "terms", dbi_col_text(st, 3));
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return o;
 }
 
@@ -1397,7 +1465,7 @@ int db_challenge_file_exists(sqlite3 *db, int64_t id, const char *name, int64_t 
   } else if (rc == SQLITE_DONE) {
     found = 0;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return found;
 }
 
@@ -1418,7 +1486,7 @@ enum app_status db_terms_accept(sqlite3 *db, const struct user *user, const stru
   sqlite3_bind_int64(st, 4, now);
   int rc = dbi_step_done(db, st);
   int changed = sqlite3_changes(db);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (rc != 0 || db_team_of_user(db, c->id, user->id, 1, now, &t) != 1)
     goto fail;
   if (changed > 0) {
@@ -1448,7 +1516,7 @@ int db_terms_accepted(sqlite3 *db, int64_t user_id, int64_t challenge_id, int ve
     r = 1;
   else if (rc == SQLITE_DONE)
     r = 0;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -1472,7 +1540,7 @@ enum app_status db_storage_used(sqlite3 *db, int64_t challenge_id, int64_t team_
   } else {
     dbi_log(db, "storage used");
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return s;
 }
 
@@ -1503,7 +1571,7 @@ enum app_status db_quota(sqlite3 *db, int64_t challenge_id, int64_t team_id, con
     q->resets_at = day_start + 86400;
     s = APP_OK;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return s;
 }
 
@@ -1526,7 +1594,7 @@ int db_submission_by_key(sqlite3 *db, int64_t challenge_id, int64_t user_id, con
   } else if (rc == SQLITE_DONE) {
     r = 0;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -1601,11 +1669,11 @@ enum app_status db_submission_insert(sqlite3 *db, const struct new_submission *s
   if (dbi_step_done(db, st) != 0)
     goto fail;
   *id = sqlite3_last_insert_rowid(db);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   return dbi_finish(db, APP_OK);
 fail:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, rc);
 }
 
@@ -1739,7 +1807,7 @@ int db_sha_referenced(sqlite3 *db, const char *sha256)
     r = 1;
   else if (rc == SQLITE_DONE)
     r = 0;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -1753,7 +1821,7 @@ enum app_status db_queue_requeue_one(sqlite3 *db, int64_t id)
     return APP_INTERNAL;
   sqlite3_bind_int64(st, 1, id);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -1769,7 +1837,7 @@ int db_smoke_used(sqlite3 *db, int64_t challenge_id, int64_t team_id, int64_t no
   sqlite3_bind_int64(st, 3, now - (now % 86400));
   if (sqlite3_step(st) == SQLITE_ROW)
     used = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return used;
 }
 
@@ -1781,7 +1849,7 @@ enum app_status db_submission_stage(sqlite3 *db, int64_t id, const char *stage)
   dbi_bind_text(st, 1, stage);
   sqlite3_bind_int64(st, 2, id);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -1799,7 +1867,7 @@ enum app_status db_submission_run(sqlite3 *db, int64_t id, const char *log, int 
   dbi_bind_text(st, 5, runtime_sha256);
   sqlite3_bind_int64(st, 6, id);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -1832,7 +1900,7 @@ int db_run_log(sqlite3 *db, int64_t id, const struct user *viewer, int staff, ch
   } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
     r = -1;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -1844,7 +1912,7 @@ int db_queue_requeue_running(sqlite3 *db)
   if (st == NULL)
     return -1;
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? sqlite3_changes(db) : -1;
 }
 
@@ -1877,7 +1945,7 @@ int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
     dbi_log(db, "queue claim");
     r = -1;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -1891,7 +1959,7 @@ int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
   sqlite3_bind_int64(st, 2, team_id);
   if (dbi_step_done(db, st) != 0)
     goto out;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   /* The earliest submission reaching the team's best score at the leaderboard's precision: ties go to the
    * earlier submission. Disqualified submissions and teams have no row. */
   st = dbi_prepare(
@@ -1910,7 +1978,7 @@ int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
   sqlite3_bind_int64(st, 2, team_id);
   rc = dbi_step_done(db, st) == 0 ? 0 : -1;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc;
 }
 
@@ -1947,7 +2015,7 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   dbi_bind_text(st, 9, metrics);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) { /* no longer running (cancelled or re-queued meanwhile): nothing to record */
-    sqlite3_finalize(st);
+    dbi_finalize(st);
     return dbi_finish(db, APP_OK);
   }
   if (rc != SQLITE_ROW)
@@ -1955,13 +2023,13 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   int64_t challenge_id = sqlite3_column_int64(st, 0), team_id = sqlite3_column_int64(st, 1);
   if (sqlite3_step(st) != SQLITE_DONE)
     goto fail;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   if (db_best_recompute(db, challenge_id, team_id) != 0)
     goto fail;
   return dbi_finish(db, APP_OK);
 fail:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, APP_INTERNAL);
 }
 
@@ -1986,7 +2054,7 @@ enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *
   int64_t team_id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
   if (rc == SQLITE_ROW)
     rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (rc != SQLITE_DONE)
     goto fail;
   /* A re-scored submission that now fails must leave the team's best row too. */

@@ -58,7 +58,7 @@ enum app_status db_audit_append(sqlite3 *db, const char *actor, const char *acti
     goto out;
   int64_t id = sqlite3_column_int64(st, 0);
   util_strlcpy(prev, dbi_col_text(st, 1), sizeof(prev));
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   text = canonical(id, now, actor, action, challenge, target, reason, dtext);
   if (text == NULL)
@@ -82,7 +82,7 @@ enum app_status db_audit_append(sqlite3 *db, const char *actor, const char *acti
     goto out;
   s = APP_OK;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   free(dtext);
   free(text);
   if (own_tx)
@@ -159,7 +159,7 @@ int64_t db_audit_verify(sqlite3 *db, int64_t *bad_id)
     expect_id++;
     n++;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (*bad_id != 0)
     return -1;
   return rc == SQLITE_DONE ? n : -1;
@@ -180,7 +180,7 @@ enum app_status db_audit_download(sqlite3 *db, const char *actor, const char *ch
   dbi_bind_text(st, 3, actor);
   sqlite3_bind_int64(st, 4, now - now % 3600);
   int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (rc == SQLITE_ROW)
     s = APP_OK; /* already recorded this hour */
   else if (rc == SQLITE_DONE)

@@ -43,7 +43,7 @@ enum app_status db_fact_sheet_put(sqlite3 *db, const struct challenge *c, int64_
   sqlite3_bind_int64(st, 7, now);
   sqlite3_bind_int64(st, 8, user_id);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -73,7 +73,7 @@ enum app_status db_fact_sheet_get(sqlite3 *db, int64_t challenge_id, int64_t tea
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW)
     fill(st, f);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == SQLITE_ROW ? APP_OK : rc == SQLITE_DONE ? APP_NOT_FOUND : APP_INTERNAL;
 }
 
@@ -99,7 +99,7 @@ enum app_status db_fact_sheet_review(sqlite3 *db, const struct challenge *c, int
   sqlite3_bind_int64(st, 4, c->id);
   sqlite3_bind_int64(st, 5, team_id);
   s = dbi_step_done(db, st) == 0 ? APP_OK : APP_INTERNAL;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (s != APP_OK)
     goto out;
   snprintf(target, sizeof(target), "team:%lld", (long long)team_id);
@@ -130,7 +130,7 @@ json_t *db_fact_sheets(sqlite3 *db, int64_t challenge_id)
   json_t *out = json_object();
   sqlite3_stmt *st = dbi_prepare(db, "SELECT " FACT_COLS " FROM fact_sheets WHERE challenge_id=?");
   if (st == NULL || out == NULL) {
-    sqlite3_finalize(st);
+    dbi_finalize(st);
     json_decref(out);
     return NULL;
   }
@@ -141,7 +141,7 @@ json_t *db_fact_sheets(sqlite3 *db, int64_t challenge_id)
     snprintf(key, sizeof(key), "%lld", (long long)f.team_id);
     json_object_set_new(out, key, db_fact_sheet_json(&f));
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (rc != SQLITE_DONE) {
     json_decref(out);
     return NULL;

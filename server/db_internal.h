@@ -10,8 +10,12 @@
 
 /* Logs a database fault with the statement or context WHAT. */
 void dbi_log(sqlite3 *db, const char *what);
-/* Prepares SQL; NULL (logged) on error. The caller finalizes. */
+/* Prepares SQL; NULL (logged) on error. The caller releases it with dbi_finalize. */
 sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql);
+/* Releases a statement of dbi_prepare (or any statement): one dbi_prepare keeps per pooled connection is reset and
+ * kept for the next caller of the same SQL; any other is finalized. Every statement of dbi_prepare must end here,
+ * never in sqlite3_finalize. Accepts NULL. */
+void dbi_finalize(sqlite3_stmt *st);
 /* Steps a statement that returns no row: 0 done, SQLITE_CONSTRAINT for a constraint, -1 other (logged). */
 int dbi_step_done(sqlite3 *db, sqlite3_stmt *st);
 /* Runs SQL without parameters: 0 or -1 (logged). */

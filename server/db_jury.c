@@ -38,7 +38,7 @@ enum app_status db_selection_set(sqlite3 *db, const struct challenge *c, const s
   dbi_bind_text(st, 2, ph->name);
   if (dbi_step_done(db, st) != 0)
     goto out;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = dbi_prepare(db, "INSERT INTO selections(challenge_id,team_id,submission_id,phase,selected_at) "
                        "SELECT challenge_id, team_id, id, phase, ? FROM submissions WHERE id=? AND team_id=? "
                        "AND challenge_id=? AND phase=? AND status='scored' AND mode IS NOT 'smoke'");
@@ -61,7 +61,7 @@ enum app_status db_selection_set(sqlite3 *db, const struct challenge *c, const s
   }
   s = APP_OK;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -249,7 +249,7 @@ static int submission_owner(sqlite3 *db, int64_t id, int64_t *challenge_id, int6
   } else if (rc == SQLITE_DONE) {
     r = 0;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -310,7 +310,7 @@ enum app_status db_disqualify(sqlite3 *db, const struct challenge *c, int team, 
                : (team ? "team.reinstate" : "submission.reinstate"),
             c, target, reason, NULL, now);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -342,7 +342,7 @@ enum app_status db_note_add(sqlite3 *db, const struct challenge *c, const struct
   s = audit(db, actor, "note.add", c, NULL, text,
             json_pack("{s:I,s:I}", "submission_id", (json_int_t)submission_id, "team_id", (json_int_t)team_id), now);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -374,7 +374,7 @@ enum app_status db_rescore(sqlite3 *db, const struct challenge *c, int64_t submi
   s = audit(db, actor, "rescore", c, target[0] != '\0' ? target : NULL, reason,
             json_pack("{s:s?,s:i}", "phase", phase, "queued", *queued), now);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -406,7 +406,7 @@ enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user 
     s = audit(db, viewer, "cancel", c, target, reason, json_object(), now);
   }
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -437,7 +437,7 @@ json_t *db_queue_stats(sqlite3 *db, const struct challenge *c)
   }
   if (rc != SQLITE_DONE)
     goto fail;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = dbi_prepare(db, "SELECT s.id, t.name, s.error_code, s.error_message, s.created_at FROM submissions s "
                        "JOIN teams t ON t.id=s.team_id WHERE s.challenge_id=? AND s.status='failed' "
                        "ORDER BY s.id DESC LIMIT 50");
@@ -451,7 +451,7 @@ json_t *db_queue_stats(sqlite3 *db, const struct challenge *c)
   json_object_set_new(o, "recent_failures", failures);
   return o;
 fail:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   json_decref(o);
   return NULL;
 }
@@ -518,7 +518,7 @@ enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx,
     goto out;
   s = audit(db, actor, "phase.update", c, p->name, reason, def_phase_json(p), now);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -541,7 +541,7 @@ enum app_status db_role_set(sqlite3 *db, const char *username, enum app_role rol
   }
   s = audit(db, actor, "user.role", NULL, username, reason, json_pack("{s:s}", "role", app_role_name(role)), now);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -571,7 +571,7 @@ enum app_status db_publish(sqlite3 *db, const struct challenge *c, const char *r
   util_sha256_hex(ranking, strlen(ranking), sha);
   s = audit(db, actor, "publish", c, NULL, reason, json_pack("{s:s}", "ranking_sha256", sha), now);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -589,6 +589,6 @@ enum app_status db_ranking_get(sqlite3 *db, const struct challenge *c, char **ra
     *sig = strdup(dbi_col_text(st, 1));
     s = (*ranking != NULL && *sig != NULL) ? APP_OK : APP_INTERNAL;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return s;
 }

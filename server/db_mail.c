@@ -20,7 +20,7 @@ enum app_status db_mail_queue(sqlite3 *db, const char *to, const char *subject, 
   dbi_bind_text(st, 3, body);
   sqlite3_bind_int64(st, 4, now);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -44,7 +44,7 @@ int db_mail_due(sqlite3 *db, int64_t now, struct mail_row *rows, int n)
       break;
     got++;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return got;
 }
 
@@ -66,7 +66,7 @@ enum app_status db_mail_done(sqlite3 *db, int64_t id, const char *error, int att
     dbi_bind_text(st, 4, error);
   }
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -95,7 +95,7 @@ int db_reset_begin(sqlite3 *db, const char *login, const char *token_hash, int64
   util_strlcpy(email, dbi_col_text(st, 1), emaillen);
   util_strlcpy(username, dbi_col_text(st, 2), userlen);
   int recent = sqlite3_column_int(st, 3);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   if (recent >= RESET_PER_USER_PER_HOUR || email[0] == '\0') {
     r = 0;
@@ -110,7 +110,7 @@ int db_reset_begin(sqlite3 *db, const char *login, const char *token_hash, int64
   sqlite3_bind_int64(st, 4, now + RESET_TTL_S);
   r = dbi_step_done(db, st) == 0 ? 1 : -1;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, r >= 0 ? APP_OK : APP_INTERNAL) == APP_OK ? r : -1;
 }
 
@@ -132,7 +132,7 @@ enum app_status db_reset_finish(sqlite3 *db, const char *token_hash, const char 
   }
   int64_t user_id = sqlite3_column_int64(st, 0);
   sqlite3_step(st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   /* the new password, every other link of the account used up, every session ended */
   static const char *const sql[] = {"UPDATE users SET pw_hash=?2 WHERE id=?1",
                                     "UPDATE password_resets SET used_at=?3 WHERE user_id=?1 AND used_at IS NULL",
@@ -148,12 +148,12 @@ enum app_status db_reset_finish(sqlite3 *db, const char *token_hash, const char 
       sqlite3_bind_int64(st, 3, now);
     if (dbi_step_done(db, st) != 0)
       goto out;
-    sqlite3_finalize(st);
+    dbi_finalize(st);
   }
   st = NULL;
   s = APP_OK;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -168,7 +168,7 @@ int db_notify_get(sqlite3 *db, int64_t user_id, int *news)
     r = sqlite3_column_int(st, 0) != 0;
     *news = sqlite3_column_int(st, 1) != 0;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -181,7 +181,7 @@ enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int submissions, int
   sqlite3_bind_int(st, 3, news != 0);
   sqlite3_bind_int64(st, 2, user_id);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -196,7 +196,7 @@ enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, c
   sqlite3_bind_int64(st, 1, submission_id);
   int rc = sqlite3_step(st);
   if (rc != SQLITE_ROW) {
-    sqlite3_finalize(st);
+    dbi_finalize(st);
     return rc == SQLITE_DONE ? APP_OK : APP_INTERNAL;
   }
   char subject[256], body[2400], score[64] = "", why[1300];
@@ -225,7 +225,7 @@ enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, c
   }
   char to[320];
   util_strlcpy(to, email, sizeof(to));
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (to[0] == '\0' || strchr(to, '\n') != NULL || strchr(to, '\r') != NULL)
     return APP_OK;
   return db_mail_queue(db, to, subject, body, now);
@@ -242,7 +242,7 @@ enum app_status db_account_email(sqlite3 *db, int64_t user_id, char *email, size
     util_strlcpy(email, dbi_col_text(st, 0), n);
     *created_at = sqlite3_column_int64(st, 1);
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == SQLITE_ROW ? APP_OK : rc == SQLITE_DONE ? APP_NOT_FOUND : APP_INTERNAL;
 }
 
@@ -261,7 +261,7 @@ enum app_status db_account_update(sqlite3 *db, int64_t user_id, const char *pw_h
   dbi_bind_text(st, 3, email);
   if (dbi_step_done(db, st) != 0)
     goto out;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   if (pw_hash != NULL) { /* a new password ends the other sessions (a stolen one among them) */
     st = dbi_prepare(db, "DELETE FROM sessions WHERE user_id=? AND token_hash IS NOT ?");
@@ -274,7 +274,7 @@ enum app_status db_account_update(sqlite3 *db, int64_t user_id, const char *pw_h
   }
   s = APP_OK;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -305,14 +305,14 @@ enum app_status db_account_delete(sqlite3 *db, int64_t user_id, int64_t now)
       dbi_bind_text(st, 2, gone);
     if (dbi_step_done(db, st) != 0)
       goto out;
-    sqlite3_finalize(st);
+    dbi_finalize(st);
     st = NULL;
   }
   json_t *details = json_object();
   s = db_audit_append(db, gone, "account.delete", NULL, gone, "deleted by its owner", details, now);
   json_decref(details);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -325,7 +325,7 @@ enum i18n_lang db_user_lang(sqlite3 *db, const char *username)
   dbi_bind_text(st, 1, username);
   if (sqlite3_step(st) == SQLITE_ROW && strcmp(dbi_col_text(st, 0), "fr") == 0)
     lang = I18N_FR;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return lang;
 }
 
@@ -337,7 +337,7 @@ enum app_status db_user_set_lang(sqlite3 *db, int64_t user_id, enum i18n_lang la
   dbi_bind_text(st, 1, i18n_code(lang));
   sqlite3_bind_int64(st, 2, user_id);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -370,7 +370,7 @@ int db_mail_participants(sqlite3 *db, int64_t challenge_id, const char *to, cons
     dbi_bind_text(st, 5, i18n_code(*lang));
   int rc = dbi_step_done(db, st);
   int n = sqlite3_changes(db);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? n : -1;
 }
 
@@ -400,7 +400,7 @@ int db_phase_reminders(sqlite3 *db, const char *base_url, int64_t now)
     util_strlcpy(due[n].kind, dbi_col_text(st, 6), sizeof(due[n].kind));
     n++;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   int queued = 0;
   for (int k = 0; k < n; k++) {
     int opens = strcmp(due[k].kind, "opens") == 0;
@@ -428,7 +428,7 @@ int db_phase_reminders(sqlite3 *db, const char *base_url, int64_t now)
       sqlite3_bind_int64(st, 4, now);
       rc = dbi_step_done(db, st);
     }
-    sqlite3_finalize(st);
+    dbi_finalize(st);
     if (dbi_finish(db, rc == 0 ? APP_OK : APP_INTERNAL) != APP_OK)
       return -1;
     queued += m;
@@ -467,7 +467,7 @@ int db_verify_begin(sqlite3 *db, int64_t user_id, const char *token_hash, int64_
     goto out;
   util_strlcpy(email, dbi_col_text(st, 0), n);
   int recent = sqlite3_column_int(st, 1);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   if (recent >= RESET_PER_USER_PER_HOUR || email[0] == '\0') {
     r = 0;
@@ -480,7 +480,7 @@ int db_verify_begin(sqlite3 *db, int64_t user_id, const char *token_hash, int64_
   sqlite3_bind_int64(st, 1, user_id);
   if (dbi_step_done(db, st) != 0)
     goto out;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = dbi_prepare(db, "INSERT INTO email_verifications(token_hash,user_id,email,created_at,expires_at) "
                        "VALUES(?,?,?,?,?)");
   if (st == NULL)
@@ -492,7 +492,7 @@ int db_verify_begin(sqlite3 *db, int64_t user_id, const char *token_hash, int64_
   sqlite3_bind_int64(st, 5, now + VERIFY_TTL_S);
   r = dbi_step_done(db, st) == 0 ? 1 : -1;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, r >= 0 ? APP_OK : APP_INTERNAL) == APP_OK ? r : -1;
 }
 
@@ -508,7 +508,7 @@ enum app_status db_verify_finish(sqlite3 *db, const char *token_hash, int64_t no
   sqlite3_bind_int64(st, 2, now);
   int rc = dbi_step_done(db, st);
   int changed = sqlite3_changes(db);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (rc != 0)
     return APP_INTERNAL;
   if (changed == 0)
@@ -519,7 +519,7 @@ enum app_status db_verify_finish(sqlite3 *db, const char *token_hash, int64_t no
   dbi_bind_text(st, 1, token_hash);
   sqlite3_bind_int64(st, 2, now);
   rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
@@ -530,6 +530,6 @@ int db_email_verified(sqlite3 *db, int64_t user_id)
     return -1;
   sqlite3_bind_int64(st, 1, user_id);
   int r = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }

@@ -31,7 +31,7 @@ static int add_member(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_
   sqlite3_bind_int64(st, 3, team_id);
   sqlite3_bind_int64(st, 4, now);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? 0 : -1;
 }
 
@@ -54,11 +54,11 @@ static int create_solo(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64
     goto out;
   }
   int64_t team_id = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   rc = add_member(db, challenge_id, user_id, team_id, now);
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc;
 }
 
@@ -75,7 +75,7 @@ int db_team_of_user(sqlite3 *db, int64_t challenge_id, int64_t user_id, int crea
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
       fill_team(st, t);
-    sqlite3_finalize(st);
+    dbi_finalize(st);
     if (rc == SQLITE_ROW)
       return 1;
     if (rc != SQLITE_DONE)
@@ -98,7 +98,7 @@ static int team_has_submissions(sqlite3 *db, int64_t team_id)
   sqlite3_bind_int64(st, 1, team_id);
   if (sqlite3_step(st) == SQLITE_ROW)
     r = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -111,7 +111,7 @@ static int leave_team(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_
   sqlite3_bind_int64(st, 1, challenge_id);
   sqlite3_bind_int64(st, 2, user_id);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (rc != 0)
     return -1;
   st = dbi_prepare(db, "DELETE FROM teams WHERE id=? AND NOT EXISTS(SELECT 1 FROM team_members WHERE team_id=?)");
@@ -120,7 +120,7 @@ static int leave_team(sqlite3 *db, int64_t challenge_id, int64_t user_id, int64_
   sqlite3_bind_int64(st, 1, team_id);
   sqlite3_bind_int64(st, 2, team_id);
   rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == 0 ? 0 : -1;
 }
 
@@ -145,7 +145,7 @@ static int name_is_other_username(sqlite3 *db, const char *name, int64_t user_id
   sqlite3_bind_int64(st, 2, user_id);
   if (sqlite3_step(st) == SQLITE_ROW)
     r = sqlite3_column_int(st, 0);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -184,13 +184,13 @@ enum app_status db_team_create(sqlite3 *db, int64_t challenge_id, int64_t user_i
   if (rc != SQLITE_ROW)
     goto fail;
   *team_id = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   if (add_member(db, challenge_id, user_id, *team_id, now) != 0)
     goto fail;
   return dbi_finish(db, APP_OK);
 fail:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -217,7 +217,7 @@ enum app_status db_team_join(sqlite3 *db, int64_t challenge_id, int64_t user_id,
     goto fail;
   *team_id = sqlite3_column_int64(st, 0);
   int members = sqlite3_column_int(st, 1);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = NULL;
   s = movable_team(db, challenge_id, user_id, now, &cur);
   if (cur.id == *team_id) { /* already a member */
@@ -237,7 +237,7 @@ enum app_status db_team_join(sqlite3 *db, int64_t challenge_id, int64_t user_id,
     goto fail;
   return dbi_finish(db, APP_OK);
 fail:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, s);
 }
 
@@ -280,7 +280,7 @@ json_t *db_team_json(sqlite3 *db, int64_t team_id, int with_code, int max_size)
     o = json_pack("{s:I,s:s,s:b,s:i,s:b,s:i}", "id", (json_int_t)t.id, "name", t.name, "solo", t.solo, "max_size",
                   max_size, "disqualified", t.disqualified, "submissions", sqlite3_column_int(st, 5));
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   if (o == NULL)
     return NULL;
   if (with_code && !t.solo)

@@ -23,7 +23,7 @@ enum app_status db_worker_token_add(sqlite3 *db, const char *name, const char *q
   dbi_bind_text(st, 3, hash);
   sqlite3_bind_int64(st, 4, now);
   int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == SQLITE_DONE ? APP_OK : rc == SQLITE_CONSTRAINT ? APP_CONFLICT : APP_INTERNAL;
 }
 
@@ -39,7 +39,7 @@ enum app_status db_worker_token_revoke(sqlite3 *db, const char *name, int64_t no
   enum app_status s = rc == SQLITE_ROW ? APP_OK : rc == SQLITE_DONE ? APP_NOT_FOUND : APP_INTERNAL;
   if (rc == SQLITE_ROW)
     sqlite3_step(st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return s;
 }
 
@@ -56,7 +56,7 @@ int db_worker_token_check(sqlite3 *db, const char *token, int64_t *id, char *que
     *id = sqlite3_column_int64(st, 0);
     util_strlcpy(queue, dbi_col_text(st, 1), n);
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -93,7 +93,7 @@ int db_worker_claim(sqlite3 *db, int64_t token_id, const char *queue, const char
   } else {
     r = rc == SQLITE_DONE ? 0 : -1;
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   st = dbi_prepare(db, "INSERT INTO workers(token_id,node,last_seen_at) VALUES(?,?,?) "
                        "ON CONFLICT(token_id,node) DO UPDATE SET last_seen_at=excluded.last_seen_at");
   if (st == NULL || r < 0) {
@@ -106,7 +106,7 @@ int db_worker_claim(sqlite3 *db, int64_t token_id, const char *queue, const char
   if (dbi_step_done(db, st) != 0)
     r = -1;
 out:
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return dbi_finish(db, r >= 0 ? APP_OK : APP_INTERNAL) == APP_OK ? r : -1;
 }
 
@@ -121,7 +121,7 @@ static int on_lease(sqlite3 *db, const char *sql, int64_t id, int64_t fence, int
   sqlite3_bind_int64(st, 3, a);
   sqlite3_bind_int64(st, 4, b);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc != 0 ? -1 : sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
@@ -150,7 +150,7 @@ int db_worker_heartbeat(sqlite3 *db, int64_t id, int64_t fence, int64_t now, int
   sqlite3_bind_int64(st, 2, fence);
   int rc = sqlite3_step(st);
   r = rc == SQLITE_ROW ? (sqlite3_column_int(st, 0) ? 2 : 3) : rc == SQLITE_DONE ? 0 : -1;
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }
 
@@ -162,7 +162,7 @@ int db_worker_holds(sqlite3 *db, int64_t id, int64_t fence)
   sqlite3_bind_int64(st, 1, id);
   sqlite3_bind_int64(st, 2, fence);
   int rc = sqlite3_step(st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -191,7 +191,7 @@ int db_worker_output(sqlite3 *db, int64_t id, int64_t fence, const char *output_
   dbi_bind_text(st, 7, runtime_sha256);
   sqlite3_bind_int(st, 8, log_public);
   int rc = dbi_step_done(db, st);
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return rc != 0 ? -1 : sqlite3_changes(db) > 0 ? 1 : 0;
 }
 
@@ -223,7 +223,7 @@ int db_worker_sweep(sqlite3 *db, int64_t now)
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, WORKER_MAX_ATTEMPTS);
     int rc = dbi_step_done(db, st);
-    sqlite3_finalize(st);
+    dbi_finalize(st);
     if (rc != 0)
       return -1;
     total += sqlite3_changes(db);
@@ -278,6 +278,6 @@ int db_run_source(sqlite3 *db, int64_t id, char *slug, size_t slugn, char *sha, 
     util_strlcpy(sha, dbi_col_text(st, 1), shan);
     util_strlcpy(mode, dbi_col_text(st, 2), moden);
   }
-  sqlite3_finalize(st);
+  dbi_finalize(st);
   return r;
 }

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,23 +23,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "http"))
 import harness  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pids):
-    """User + system CPU seconds of PIDS (and their reaped children)."""
-    total = 0
-    for pid in pids:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += sum(int(x) for x in fields[11:15])
-    return total / TICK
+from benchlib import Nginx, cpu_s, ensure_tools  # noqa: E402
 
 
-def nginx_pids(master):
-    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout.split("\n")
-    return [master] + [int(line.split()[0]) for line in out if line.split() and int(line.split()[1]) == master]
+
 
 
 def fetch(url, rounds, pids, size, rng=None, cookie=None):
@@ -69,9 +55,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
     args = ap.parse_args()
-    if shutil.which("nginx") is None:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "nginx-light"], check=True,
-                       env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"), stdout=subprocess.DEVNULL)
+    ensure_tools(("nginx", "nginx-light"))
     harness.ARGS = argparse.Namespace(concours=os.path.abspath(args.concours), source=ROOT)
     work = tempfile.mkdtemp(prefix="concours-bench-dl-")
     server = harness.Server(bundles=[("dl-demo", None)])
@@ -92,15 +76,7 @@ def main():
     shutil.copy(big, os.path.join(work, "www", "big.bin"))
     for path in (work, os.path.join(work, "www"), os.path.join(work, "www", "big.bin")):
         os.chmod(path, 0o755)  # nginx's workers run as www-data
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    conf = os.path.join(work, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("daemon off; worker_processes 1; pid %s/nginx.pid; error_log %s/error.log;\nevents {}\n"
-                "http { access_log off; sendfile on; server { listen 127.0.0.1:%d; root %s/www; } }\n"
-                % (work, work, port, work))
-    ngx = subprocess.Popen(["nginx", "-c", conf, "-p", work], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ngx = Nginx(work, os.path.join(work, "www"))
     try:
         server.start()
         c = server.client()
@@ -112,10 +88,10 @@ def main():
         half = "%d-" % (size // 2)
         rows = []
         url_c = "http://127.0.0.1:%d/api/v1/challenges/dl-demo/files/big.bin" % server.port
-        url_n = "http://127.0.0.1:%d/big.bin" % port
+        url_n = "http://127.0.0.1:%d/big.bin" % ngx.port
         for kind, rng in (("whole file", None), ("range", half)):
             sc = fetch(url_c, args.rounds, lambda: [server.proc.pid], size, rng, jar)
-            sn = fetch(url_n, args.rounds, lambda: nginx_pids(ngx.pid), size, rng)
+            sn = fetch(url_n, args.rounds, ngx.pids, size, rng)
             rows.append((kind, sc, sn))
         print("downloads of %d MiB, %d rounds each (median MiB/s; server CPU s per GiB sent)" % (args.mib, args.rounds))
         for kind, sc, sn in rows:
@@ -123,8 +99,7 @@ def main():
                   "CPU per GiB %.2fx nginx" % (kind, sc[0], sc[1], sn[0], sn[1], sc[0] / sn[0],
                                               sc[1] / sn[1] if sn[1] > 0 else float("inf")))
     finally:
-        ngx.terminate()
-        ngx.wait()
+        ngx.stop()
         server.stop(check=False)
         shutil.rmtree(work, ignore_errors=True)
 

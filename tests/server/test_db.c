@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_internal.h"
 #include "util.h"
 
 #include "check.h"
@@ -277,11 +278,46 @@ static void test_faults(void)
   sqlite3_close(db);
 }
 
+/* The pool's statement cache: the same SQL gets the same statement back, reset and with its bindings cleared; a
+ * statement already in use is never handed out twice; a connection outside the pool caches nothing. */
+static void test_stmt_cache(void)
+{
+  static const char *const sql = "SELECT ?1 + 1";
+  char err[256], path[512];
+  snprintf(path, sizeof(path), "%s/cache.db", tmpdir);
+  CHECK(db_pool_init(path, 1, err, sizeof(err)) == 0);
+  sqlite3 *db = db_acquire();
+  sqlite3_stmt *a = dbi_prepare(db, sql);
+  CHECK(a != NULL && sqlite3_bind_int(a, 1, 41) == SQLITE_OK && sqlite3_step(a) == SQLITE_ROW &&
+        sqlite3_column_int(a, 0) == 42);
+  dbi_finalize(a); /* mid-result: reset, kept */
+  sqlite3_stmt *b = dbi_prepare(db, sql);
+  CHECK(b == a);
+  CHECK(sqlite3_step(b) == SQLITE_ROW && sqlite3_column_type(b, 0) == SQLITE_NULL); /* no binding left */
+  sqlite3_stmt *c = dbi_prepare(db, sql);                                           /* B is still in use */
+  CHECK(c != NULL && c != b);
+  dbi_finalize(c);
+  dbi_finalize(b);
+  CHECK(dbi_prepare(db, sql) == a);
+  dbi_finalize(a);
+  db_release(db);
+  db_pool_close();
+  /* outside the pool: finalized, nothing left on the connection */
+  sqlite3 *plain = db_open(path, err, sizeof(err));
+  CHECK(plain != NULL);
+  sqlite3_stmt *d = plain != NULL ? dbi_prepare(plain, sql) : NULL;
+  CHECK(d != NULL);
+  dbi_finalize(d);
+  CHECK(plain == NULL || sqlite3_next_stmt(plain, NULL) == NULL);
+  sqlite3_close(plain);
+}
+
 int main(void)
 {
   if (check_begin() != 0)
     return 1;
   test_db();
   test_faults();
+  test_stmt_cache();
   return check_end("db");
 }
