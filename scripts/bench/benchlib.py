@@ -52,3 +52,21 @@ class Nginx:
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
+
+
+def setup(doc, size_flag, size_default, rounds_default, prefix, harness, root):
+    """The common start of a size-and-rounds benchmark: its options (SIZE_FLAG, --rounds, --concours), nginx
+    installed, the test harness pointed at the concours binary, and a fresh work folder (0755, so that nginx's
+    workers can read it). Returns (args, work)."""
+    import argparse
+    import tempfile
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument(size_flag, type=int, default=size_default)
+    ap.add_argument("--rounds", type=int, default=rounds_default)
+    ap.add_argument("--concours", default=os.path.join(root, "build", "concours"))
+    args = ap.parse_args()
+    ensure_tools(("nginx", "nginx-light"))
+    harness.ARGS = argparse.Namespace(concours=os.path.abspath(args.concours), source=root)
+    work = tempfile.mkdtemp(prefix=prefix)
+    os.chmod(work, 0o755)
+    return args, work

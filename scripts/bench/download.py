@@ -9,21 +9,19 @@ Prints, per server and kind (whole file, range): throughput (MiB/s, median of th
 then the ratios concours / nginx.
 Usage: scripts/bench/download.py [--mib 1024] [--rounds 5] [--concours build/concours]
 """
-import argparse
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "http"))
 import harness  # noqa: E402
-from benchlib import Nginx, cpu_s, ensure_tools  # noqa: E402
+from benchlib import Nginx, cpu_s, setup  # noqa: E402
 
 
 
@@ -50,14 +48,7 @@ def fetch(url, rounds, pids, size, rng=None, cookie=None):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mib", type=int, default=1024)
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
-    args = ap.parse_args()
-    ensure_tools(("nginx", "nginx-light"))
-    harness.ARGS = argparse.Namespace(concours=os.path.abspath(args.concours), source=ROOT)
-    work = tempfile.mkdtemp(prefix="concours-bench-dl-")
+    args, work = setup(__doc__, "--mib", 1024, 5, "concours-bench-dl-", harness, ROOT)
     server = harness.Server(bundles=[("dl-demo", None)])
     bundle = os.path.join(server.challenges, "dl-demo")
     big = os.path.join(bundle, "data", "big.bin")
