@@ -58,6 +58,8 @@ struct buf {
 
 static int add(struct buf *b, const char *s, size_t n)
 {
+  if (n > ((size_t)1 << 40) || b->len > ((size_t)1 << 40)) /* a board is a few MiB: anything near this is a bug */
+    return -1;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap > 0 ? b->cap : 4096;
     while (b->len + n + 1 > cap)
