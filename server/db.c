@@ -1262,17 +1262,25 @@ enum app_status db_challenge_import_state(sqlite3 *db, const char *slug, json_t 
 static json_t *challenge_row(sqlite3_stmt *st, void *arg)
 {
   (void)arg;
-  return json_pack("{s:s,s:s,s:s,s:s}", "slug", dbi_col_text(st, 0), "title", dbi_col_text(st, 1), "summary",
-                   dbi_col_text(st, 2), "state", dbi_col_text(st, 3));
+  return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}", "slug", dbi_col_text(st, 0), "title", dbi_col_text(st, 1), "summary",
+                   dbi_col_text(st, 2), "state", dbi_col_text(st, 3), "phase",
+                   sqlite3_column_type(st, 4) == SQLITE_NULL ? json_null() : json_string(dbi_col_text(st, 4)),
+                   "ends_at", dbi_col_time(st, 5));
 }
 
-json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts)
+json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts, int64_t now)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT slug,title,summary,state FROM challenges WHERE state!='draft' OR ?1 OR "
-                                     "id IN (SELECT challenge_id FROM challenge_staff WHERE user_id=?2) ORDER BY id");
+  /* the open phase (the first, in the bundle's order, whose [start, end) holds NOW) in the same query: one read
+   * for the whole list, not two per challenge */
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT c.slug,c.title,c.summary,c.state,p.name,p.end_at FROM challenges c LEFT JOIN phases p ON "
+        "p.challenge_id=c.id AND p.idx=(SELECT min(q.idx) FROM phases q WHERE q.challenge_id=c.id AND q.start_at<=?3 "
+        "AND ?3<q.end_at) WHERE c.state!='draft' OR ?1 OR c.id IN (SELECT challenge_id FROM challenge_staff WHERE "
+        "user_id=?2) ORDER BY c.id");
   if (st != NULL) {
     sqlite3_bind_int(st, 1, all_drafts != 0);
     sqlite3_bind_int64(st, 2, viewer_id);
+    sqlite3_bind_int64(st, 3, now);
   }
   return dbi_rows(db, st, challenge_row, NULL);
 }

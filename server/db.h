@@ -166,9 +166,10 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
  * APP_INTERNAL on a database error. */
 enum app_status db_challenge_import_state(sqlite3 *db, const char *slug, json_t **state);
 
-/* [{"slug","title","summary","state"}...] of the challenges VIEWER may see: every one for ALL_DRAFTS (server-wide
- * staff), else the open and archived ones and the drafts VIEWER_ID is staff of (0: anonymous). */
-json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts);
+/* [{"slug","title","summary","state","phase","ends_at"}...] of the challenges VIEWER may see: every one for
+ * ALL_DRAFTS (server-wide staff), else the open and archived ones and the drafts VIEWER_ID is staff of (0:
+ * anonymous). "phase" and "ends_at" are those of the phase open at NOW, or null. */
+json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts, int64_t now);
 
 /* Sets the state of C; audited ("challenge.state", ACTOR, REASON) in the same transaction. */
 enum app_status db_challenge_state_set(sqlite3 *db, const struct challenge *c, enum challenge_state state,

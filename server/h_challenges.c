@@ -69,22 +69,10 @@ static json_t *time_or_null(int64_t t)
 void h_challenges_list(struct req *r)
 {
   int global_staff = r->authenticated && r->user.role != ROLE_PARTICIPANT;
-  json_t *list = db_challenge_list(r->db, r->authenticated ? r->user.id : 0, global_staff);
-  size_t i;
-  json_t *item;
-  int64_t now = app_now();
+  json_t *list = db_challenge_list(r->db, r->authenticated ? r->user.id : 0, global_staff, app_now());
   if (list == NULL) {
     http_reply_error(r, APP_INTERNAL, "could not list the challenges");
     return;
-  }
-  json_array_foreach(list, i, item)
-  {
-    struct challenge c;
-    const struct phase *ph = NULL;
-    if (db_challenge_get(r->db, json_string_value(json_object_get(item, "slug")), &c) == APP_OK)
-      ph = challenge_open_phase(&c, now);
-    json_object_set_new(item, "phase", ph != NULL ? json_string(ph->name) : json_null());
-    json_object_set_new(item, "ends_at", ph != NULL ? time_or_null(ph->end_at) : json_null());
   }
   http_reply_json(r, 200, list);
 }

@@ -33,7 +33,22 @@ class Uploads(ServerTest):
         ("two-a-day", [phase("development", *OPEN, max_per_day=2, max_total=10)]),
         ("closed-demo", [phase("development", "2019-01-01T00:00:00Z", "2020-01-01T00:00:00Z")]),
         ("future-demo", [phase("development", "2090-01-01T00:00:00Z", "2091-01-01T00:00:00Z")]),
+        ("second-open", [phase("warm-up", "2019-01-01T00:00:00Z", "2020-01-01T00:00:00Z"),
+                         phase("final", "2020-01-01T00:00:00Z", "2089-01-01T00:00:00Z")]),
     ]
+
+    def test_list_shows_each_open_phase(self):
+        """The challenge list (one query for all) names the same open phase and end as each challenge's own
+        page: none before or after the phases, the second when the first is over."""
+        anon = self.server.client()
+        listed = {c["slug"]: c for c in anon.get("/api/v1/challenges").json()}
+        self.assertEqual((listed["second-open"]["phase"], listed["second-open"]["ends_at"]),
+                         ("final", "2089-01-01T00:00:00Z"))
+        self.assertIsNone(listed["closed-demo"]["phase"])
+        self.assertIsNone(listed["future-demo"]["ends_at"])
+        for slug, item in listed.items():
+            own = anon.challenge(slug).json()
+            self.assertEqual((item["phase"], item["ends_at"]), (own["phase"], own["ends_at"]), slug)
 
     def test_quota_race(self):
         """20 concurrent uploads from one participant with one submission left: exactly one 201."""
