@@ -289,8 +289,9 @@ const char *cgroup_base(void)
 
 /* ------------------------------------------------------------------------------------------ killing */
 
-/* SIGKILLs every process listed in DIR/cgroup.procs. Returns how many were listed, or -1 when unreadable. */
-static int kill_listed(const char *dir)
+/* SIGKILLs every process listed in DIR/cgroup.procs (only counts them when !KILL). Returns how many were listed, or
+ * -1 when unreadable. */
+static int list_procs(const char *dir, int kill_them)
 {
   char p[APP_PATH_MAX], buf[16384];
   if (util_fmt(p, sizeof(p), "%s/cgroup.procs", dir) != 0 || get(p, buf, sizeof(buf)) < 0)
@@ -304,13 +305,19 @@ static int kill_listed(const char *dir)
       num[i++] = *s++;
     num[i] = '\0';
     if (i > 0 && util_parse_ll(num, 2, 1 << 22, &pid) == 0 && pid != getpid()) {
-      kill((pid_t)pid, SIGKILL);
+      if (kill_them)
+        kill((pid_t)pid, SIGKILL);
       count++;
     }
     while (*s != '\0' && (*s < '0' || *s > '9'))
       s++;
   }
   return count;
+}
+
+static int kill_listed(const char *dir)
+{
+  return list_procs(dir, 1);
 }
 
 static void pause_ms(int ms)
@@ -326,6 +333,12 @@ static int empty_and_remove(char dirs[][APP_PATH_MAX], int count, const char *ki
 {
   char p[APP_PATH_MAX];
   int seen = 0, rc = 0;
+  /* counted before the kill (cgroup.kill may have emptied the list by the time it is read again); the same
+   * processes are listed in every hierarchy: the largest count is theirs */
+  for (int i = 0; i < count; i++) {
+    int k = dirs[i][0] != '\0' ? list_procs(dirs[i], 0) : 0;
+    seen = k > seen ? k : seen;
+  }
   if (kill_dir != NULL && util_fmt(p, sizeof(p), "%s/cgroup.kill", kill_dir) == 0)
     put(p, "1");
   for (int round = 0; round < 250; round++) {
@@ -334,11 +347,8 @@ static int empty_and_remove(char dirs[][APP_PATH_MAX], int count, const char *ki
       put(p, "FROZEN");
     for (int i = 0; i < count; i++) {
       int k = dirs[i][0] != '\0' ? kill_listed(dirs[i]) : 0;
-      if (k > 0) {
+      if (k > 0)
         left += k;
-        if (round == 0)
-          seen = k > seen ? k : seen;
-      }
     }
     if (freeze_dir != NULL && util_fmt(p, sizeof(p), "%s/freezer.state", freeze_dir) == 0)
       put(p, "THAWED");
