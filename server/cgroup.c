@@ -315,9 +315,21 @@ static int list_procs(const char *dir, int kill_them)
   return count;
 }
 
-static int kill_listed(const char *dir)
+/* One pass of SIGKILLs over every process listed in the COUNT folders DIRS, frozen meanwhile when FREEZE_DIR (a v1
+ * freezer folder) is given so that none forks in between. Returns how many were listed. */
+static int kill_pass(const char (*dirs)[APP_PATH_MAX], int count, const char *freeze_dir)
 {
-  return list_procs(dir, 1);
+  char p[APP_PATH_MAX];
+  int listed = 0;
+  if (freeze_dir != NULL && util_fmt(p, sizeof(p), "%s/freezer.state", freeze_dir) == 0)
+    put(p, "FROZEN");
+  for (int i = 0; i < count; i++) {
+    int k = dirs[i][0] != '\0' ? list_procs(dirs[i], 1) : 0;
+    listed += k > 0 ? k : 0;
+  }
+  if (freeze_dir != NULL && util_fmt(p, sizeof(p), "%s/freezer.state", freeze_dir) == 0)
+    put(p, "THAWED");
+  return listed;
 }
 
 static void pause_ms(int ms)
@@ -341,21 +353,8 @@ static int empty_and_remove(char dirs[][APP_PATH_MAX], int count, const char *ki
   }
   if (kill_dir != NULL && util_fmt(p, sizeof(p), "%s/cgroup.kill", kill_dir) == 0)
     put(p, "1");
-  for (int round = 0; round < 250; round++) {
-    int left = 0;
-    if (freeze_dir != NULL && util_fmt(p, sizeof(p), "%s/freezer.state", freeze_dir) == 0)
-      put(p, "FROZEN");
-    for (int i = 0; i < count; i++) {
-      int k = dirs[i][0] != '\0' ? kill_listed(dirs[i]) : 0;
-      if (k > 0)
-        left += k;
-    }
-    if (freeze_dir != NULL && util_fmt(p, sizeof(p), "%s/freezer.state", freeze_dir) == 0)
-      put(p, "THAWED");
-    if (left == 0)
-      break;
+  for (int round = 0; round < 250 && kill_pass((const char(*)[APP_PATH_MAX])dirs, count, freeze_dir) > 0; round++)
     pause_ms(20);
-  }
   for (int i = 0; i < count; i++) {
     if (dirs[i][0] == '\0')
       continue;
@@ -552,12 +551,7 @@ void cgroup_run_kill(const struct cgroup_run *r)
   char p[APP_PATH_MAX];
   if (r->kill_hier >= 0 && util_fmt(p, sizeof(p), "%s/cgroup.kill", r->dir[r->kill_hier]) == 0 && put(p, "1") == 0)
     return;
-  if (r->freezer_hier >= 0 && util_fmt(p, sizeof(p), "%s/freezer.state", r->dir[r->freezer_hier]) == 0)
-    put(p, "FROZEN");
-  for (int i = 0; i < r->n; i++)
-    kill_listed(r->dir[i]);
-  if (r->freezer_hier >= 0 && util_fmt(p, sizeof(p), "%s/freezer.state", r->dir[r->freezer_hier]) == 0)
-    put(p, "THAWED");
+  kill_pass(r->dir, r->n, r->freezer_hier >= 0 ? r->dir[r->freezer_hier] : NULL);
 }
 
 void cgroup_run_close(struct cgroup_run *r)
