@@ -67,18 +67,33 @@ void score_problems_append(struct problems *a, const struct problems *b)
 
 /* ---- classes: the labels of a LABEL ground truth, interned ---- */
 
+__extension__ typedef unsigned __int128 u128;
+
+/* The 128-bit product of A and B folded to 64 bits (wyhash's mixing step): every input bit reaches every
+ * output bit, upward and downward. */
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	u128 r = (u128)a * b;
+
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+/*
+ * A 64-bit hash of S[0..N): 8-byte words (the tail is the last 8 bytes, overlapping), each folded in by
+ * mix(). A multiply alone only carries differences upward: ids that differ in two characters
+ * (id_000975910 and id_000905917) then collided on all 64 bits.
+ */
 static uint64_t hash_bytes(const char *s, size_t n)
 {
 	const char *end = s + n;
 	uint64_t h = UINT64_C(0x9E3779B97F4A7C15) ^ (uint64_t)n;
 	uint64_t w;
 
-	/* fixed-size loads only (they compile to plain moves): the tail is the last 8 bytes, overlapping */
+	/* fixed-size loads only (they compile to plain moves) */
 	if (n >= 8) {
 		for (; end - s > 8; s += 8) {
 			memcpy(&w, s, 8);
-			h = (h ^ w) * UINT64_C(0xff51afd7ed558ccd);
-			h ^= h >> 32;
+			h = mix(h ^ w, UINT64_C(0xa0761d6478bd642f));
 		}
 		memcpy(&w, end - 8, 8);
 	} else if (n >= 4) {
@@ -94,11 +109,7 @@ static uint64_t hash_bytes(const char *s, size_t n)
 	} else {
 		w = 0;
 	}
-	h = (h ^ w) * UINT64_C(0xc4ceb9fe1a85ec53);
-	h ^= h >> 29;
-	h *= UINT64_C(0x9E3779B97F4A7C15);
-	h ^= h >> 32;
-	return h;
+	return mix(mix(h ^ w, UINT64_C(0xe7037ed1a0b428db)), UINT64_C(0x8ebc6af09c88c6e3));
 }
 
 int score_classes_find(const struct classes *c, const char *s, size_t len)
@@ -640,15 +651,72 @@ static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, s
 	return 1;
 }
 
-#define PART_BITS 11
-#define PARTS (1u << PART_BITS)
+#define PART_OF(k) ((unsigned)((k) >> (64 - ID_PART_BITS)))
+
+/* Slot of tag TAG (a key's high 32 bits) in a partition table of 2^BITS slots: the tag's bits below the
+ * partition bits, mixed, so that a partition's keys spread whatever its size. */
+static size_t part_slot(uint64_t tag, unsigned bits)
+{
+	return (size_t)((uint32_t)((uint32_t)tag * 2654435761u) >> (32 - bits));
+}
+
+/* Bits of a partition table for M keys: at least 2M slots. */
+static unsigned part_bits(size_t m)
+{
+	unsigned bits = 4;
+
+	while (((size_t)1 << bits) < 2 * m)
+		bits++;
+	return bits;
+}
+
+/* A growable scratch table of one thread (reused across partitions). */
+struct part_table {
+	uint64_t *slot;
+	size_t cap;
+};
+
+/* Empties PT with at least 2^BITS slots. Returns 0, or -1 on no memory. */
+static int part_table_reset(struct part_table *pt, unsigned bits)
+{
+	size_t need = (size_t)1 << bits;
+
+	if (need > pt->cap) {
+		free(pt->slot);
+		pt->slot = malloc(need * sizeof *pt->slot);
+		pt->cap = pt->slot ? need : 0;
+		if (!pt->slot)
+			return -1;
+	}
+	memset(pt->slot, 0, need * sizeof *pt->slot);
+	return 0;
+}
+
+/* Keys of partition PART in the NSEG segments of offsets START (GSTART_LEN, or ID_PARTS + 1 for one). */
+static size_t part_size(const size_t *start, int nseg, unsigned part)
+{
+	size_t m = 0;
+	int seg;
+
+	for (seg = 0; seg < nseg; seg++)
+		m += start[seg * (ID_PARTS + 1) + part + 1] - start[seg * (ID_PARTS + 1) + part];
+	return m;
+}
+
+/* Where the I-th key of partition PART is, across START's two segments. */
+static size_t part_index(const size_t *start, unsigned part, size_t i)
+{
+	size_t m0 = start[part + 1] - start[part];
+
+	return i < m0 ? start[part] + i : start[ID_PARTS + 1 + part] + (i - m0);
+}
 
 /* One thread's share of find_repeat(): partitions [FIRST, LAST). */
 struct repeat_scan {
 	const char *buf;
 	const struct slice *ids;
-	const uint64_t *keys; /* grouped by partition */
-	const size_t *start;  /* PARTS + 1 offsets into KEYS */
+	const uint64_t *keys; /* grouped by partition, in two segments */
+	const size_t *start;  /* GSTART_LEN offsets into KEYS */
 	unsigned first;
 	unsigned last;
 	long long found; /* -1 none, a row, or -2 on no memory */
@@ -661,33 +729,24 @@ struct repeat_scan {
 static void *scan_parts(void *arg)
 {
 	struct repeat_scan *rs = arg;
-	uint64_t *slot = NULL;
-	size_t cap = 0;
+	struct part_table pt = {NULL, 0};
 	unsigned part;
 
 	for (part = rs->first; part < rs->last && rs->found == -1; part++) {
-		size_t m = rs->start[part + 1] - rs->start[part];
-		size_t need = 16;
+		unsigned bits = part_bits(part_size(rs->start, 2, part));
+		size_t mask = ((size_t)1 << bits) - 1;
 		size_t i;
 
-		while (need < 2 * m)
-			need <<= 1;
-		if (need > cap) {
-			free(slot);
-			slot = malloc(need * sizeof *slot);
-			if (!slot) {
-				rs->found = -2;
-				break;
-			}
-			cap = need;
+		if (part_table_reset(&pt, bits) != 0) {
+			rs->found = -2;
+			break;
 		}
-		memset(slot, 0, need * sizeof *slot);
-		for (i = rs->start[part]; i < rs->start[part + 1] && rs->found == -1; i++) {
-			uint64_t k = rs->keys[i];
-			size_t at = (size_t)(k >> 32) & (need - 1);
+		for (i = 0; i < part_size(rs->start, 2, part) && rs->found == -1; i++) {
+			uint64_t k = rs->keys[part_index(rs->start, part, i)];
+			size_t at = part_slot(k >> 32, bits);
 
-			while (slot[at] != 0) {
-				uint64_t e = slot[at] - 1;
+			while (pt.slot[at] != 0) {
+				uint64_t e = pt.slot[at] - 1;
 
 				/* ids are only read on a hash match: rows are in random order here */
 				if ((e >> 32) == (k >> 32) &&
@@ -695,54 +754,104 @@ static void *scan_parts(void *arg)
 					rs->found = (long long)(k & 0xFFFFFFFFu);
 					break;
 				}
-				at = (at + 1) & (need - 1);
+				at = (at + 1) & mask;
 			}
-			slot[at] = k + 1; /* rows stay below 2^32 - 1: never wraps to 0 */
+			pt.slot[at] = k + 1; /* rows stay below 2^32 - 1: never wraps to 0 */
 		}
 	}
-	free(slot);
+	free(pt.slot);
+	return NULL;
+}
+
+/*
+ * Groups the N keys KEYS by partition in place (one pass of an American flag sort: each key moves once, to the
+ * next free place of its partition), START[p] the offset of partition p (ID_PARTS + 1 offsets).
+ */
+static void group_keys(uint64_t *keys, size_t n, size_t *start)
+{
+	size_t next[ID_PARTS];
+	size_t i;
+	unsigned part;
+
+	memset(start, 0, (ID_PARTS + 1) * sizeof *start);
+	for (i = 0; i < n; i++)
+		start[PART_OF(keys[i]) + 1]++;
+	for (part = 1; part <= ID_PARTS; part++)
+		start[part] += start[part - 1];
+	memcpy(next, start, sizeof next);
+	for (part = 0; part < ID_PARTS; part++) {
+		while (next[part] < start[part + 1]) {
+			uint64_t k = keys[next[part]];
+			unsigned q = PART_OF(k);
+
+			while (q !=
+			       part) { /* K's place is in partition Q: put it there, carry on with whom it displaces */
+				uint64_t d = keys[next[q]];
+
+				keys[next[q]++] = k;
+				k = d;
+				q = PART_OF(k);
+			}
+			keys[next[part]++] = k;
+		}
+	}
+}
+
+/* The first partition of the second half of the work: the keys of START's NSEG segments split in two. */
+static unsigned middle_part(const size_t *start, int nseg)
+{
+	size_t total = 0;
+	size_t below = 0;
+	unsigned mid = 0;
+	unsigned part;
+
+	for (part = 0; part < ID_PARTS; part++)
+		total += part_size(start, nseg, part);
+	while (mid < ID_PARTS && below < total / 2)
+		below += part_size(start, nseg, mid++);
+	return mid;
+}
+
+/* Groups KEYS[first, last) in place, START (ID_PARTS + 1) receiving absolute offsets: one thread's half. */
+struct group_half {
+	uint64_t *keys;
+	size_t first;
+	size_t last;
+	size_t *start;
+};
+
+static void *group_half(void *arg)
+{
+	struct group_half *g = arg;
+	unsigned part;
+
+	group_keys(g->keys + g->first, g->last - g->first, g->start);
+	for (part = 0; part <= ID_PARTS; part++)
+		g->start[part] += g->first;
 	return NULL;
 }
 
 /*
  * Finds an id given twice among the N ids IDS (slices of BUF). KEYS[i] must hold
- * (id hash high 32 bits) << 32 | i. The keys are grouped by the top bits of their hash in one pass, then the
- * groups are checked in cache, half of them by a second thread: sequential passes instead of a big hash
- * table's random accesses. IDS must not be empty. Returns the row of one occurrence of a repeated id (the
- * same one whatever the timing), -1 if all are distinct, -2 on no memory.
+ * (id hash high 32 bits) << 32 | i; each half of them is grouped by partition in place by its own thread,
+ * START (GSTART_LEN) receiving the partitions' offsets. The groups are checked in cache, half of them by a second thread: sequential
+ * passes instead of a big hash table's random accesses. IDS must not be empty. Returns the row of one
+ * occurrence of a repeated id (the same one whatever the timing), -1 if all are distinct, -2 on no memory.
  */
-static long long find_repeat(const char *buf, const struct slice *ids, const uint64_t *keys, size_t n)
+static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n, size_t *start)
 {
-	uint64_t *grouped = score_big_raw(n, sizeof *grouped);
-	size_t *start = calloc(PARTS + 1, sizeof *start);
-	size_t *at = calloc(PARTS, sizeof *at);
 	struct repeat_scan half[2];
-	long long found = -2;
-	unsigned mid = 0;
-	size_t i;
+	struct group_half g[2] = {{keys, 0, n / 2, start}, {keys, n / 2, n, start + ID_PARTS + 1}};
+	unsigned mid;
 
-	if (!grouped || !start || !at)
-		goto out;
-	for (i = 0; i < n; i++)
-		start[(keys[i] >> (64 - PART_BITS)) + 1]++;
-	for (i = 1; i <= PARTS; i++)
-		start[i] += start[i - 1];
-	memcpy(at, start, PARTS * sizeof *at);
-	for (i = 0; i < n; i++)
-		grouped[at[keys[i] >> (64 - PART_BITS)]++] = keys[i];
-	while (mid < PARTS && start[mid] < n / 2)
-		mid++;
-	half[0] = (struct repeat_scan){buf, ids, grouped, start, 0, mid, -1};
-	half[1] = (struct repeat_scan){buf, ids, grouped, start, mid, PARTS, -1};
+	score_par2(group_half, &g[1], group_half, &g[0]);
+	mid = middle_part(start, 2);
+	half[0] = (struct repeat_scan){buf, ids, keys, start, 0, mid, -1};
+	half[1] = (struct repeat_scan){buf, ids, keys, start, mid, ID_PARTS, -1};
 	score_par2(scan_parts, &half[1], scan_parts, &half[0]);
 	if (half[0].found == -2 || half[1].found == -2)
-		goto out;
-	found = half[0].found != -1 ? half[0].found : half[1].found;
-out:
-	score_big_free(grouped);
-	free(start);
-	free(at);
-	return found;
+		return -2;
+	return half[0].found != -1 ? half[0].found : half[1].found;
 }
 
 /* A repeated id in the ground truth is a configuration error: the message names it. */
@@ -759,56 +868,17 @@ static enum score_status truth_repeat_error(const struct truth *t, long long row
 	return SCORE_CONFIG;
 }
 
-/* Checks that the ground truth's ids are distinct, with the keys hashed while parsing (consumed). */
+/* Checks that the ground truth's ids are distinct, with the keys hashed while parsing (grouped in place). */
 enum score_status score_check_unique(struct truth *t, char *msg)
 {
-	long long row = find_repeat(t->in.data, t->id, t->idkey, t->n);
+	long long row = -2;
 
-	score_big_free(t->idkey);
+	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
+	if (t->gstart)
+		row = find_repeat(t->in.data, t->id, t->idkey, t->n, t->gstart);
+	t->grouped = t->idkey;
 	t->idkey = NULL;
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
-}
-
-#define BATCH 32
-
-/* Hashes the M ids IDS (slices of BUF) into H and prefetches their slots in T's table. */
-static void hash_batch(const struct truth *t, const char *buf, const struct slice *ids, size_t m, uint64_t *h)
-{
-	size_t b;
-
-	for (b = 0; b < m; b++) {
-		h[b] = hash_bytes(buf + ids[b].off, ids[b].len);
-		__builtin_prefetch(&t->table[(size_t)h[b] & t->mask], 1);
-	}
-}
-
-/* Builds the id hash table of T (ids are known to be unique). Returns 0, or -1 on no memory. */
-static int build_table(struct truth *t)
-{
-	size_t cap = 16;
-	size_t i;
-
-	while (cap < t->n + t->n / 2 + 1)
-		cap <<= 1;
-	t->table = score_big_array(cap, sizeof *t->table);
-	if (!t->table)
-		return -1;
-	t->mask = cap - 1;
-	for (i = 0; i < t->n; i += BATCH) {
-		uint64_t h[BATCH];
-		size_t m = t->n - i < BATCH ? t->n - i : BATCH;
-		size_t b;
-
-		hash_batch(t, t->in.data, t->id + i, m, h);
-		for (b = 0; b < m; b++) {
-			size_t s = (size_t)h[b] & t->mask;
-
-			while (t->table[s] != 0)
-				s = (s + 1) & t->mask;
-			t->table[s] = (h[b] & UINT64_C(0xFFFFFFFF00000000)) | (uint64_t)(i + b + 1);
-		}
-	}
-	return 0;
 }
 
 /* True if the prediction file lists exactly the ground truth's ids in the same order (the usual case). */
@@ -826,64 +896,247 @@ int score_same_ids(const struct truth *t, const struct pred *p)
 }
 
 /*
- * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Rows are first compared in
- * place (files usually follow the sample submission's order); from the first difference on, ids are looked
- * up in the hash table, built on that first need, in prefetched batches. Returns 0, or -1 on no memory.
+ * The join of prediction rows [FIRST, LAST) by partitions of their id hashes, in passes over two threads:
+ * count the keys per partition, group them, look up each partition's keys among the ground truth's keys of
+ * the same partition (a table in cache), and verify the candidates' bytes in row order.
  */
-int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match)
+struct join_part {
+	const struct truth *t;
+	const struct pred *p;
+	uint32_t *match;
+	uint64_t *grouped; /* prediction keys (hash high 32 bits) << 32 | row, grouped by partition */
+	size_t *count;     /* ID_PARTS: this half's keys per partition, then where its next key goes */
+	const size_t *pstart;
+	size_t first;
+	size_t last;
+	uint32_t *owner; /* join_verify()'s, allocated once the lookup is done */
+	unsigned part_first;
+	unsigned part_last;
+	size_t shared; /* rows whose tag two ground-truth keys of the partition share */
+	int nomem;
+	int clean;
+};
+
+static uint64_t pred_key(const struct pred *p, size_t r)
+{
+	struct slice s = p->id[r];
+
+	return (hash_bytes(p->in.data + s.off, s.len) & UINT64_C(0xFFFFFFFF00000000)) | r;
+}
+
+/* Pass 1: counts rows [first, last)'s keys per partition; an empty id matches nothing. */
+static void *join_count(void *arg)
+{
+	struct join_part *jp = arg;
+	size_t r;
+
+	memset(jp->count, 0, ID_PARTS * sizeof *jp->count);
+	for (r = jp->first; r < jp->last; r++) {
+		jp->match[r] = 0;
+		if (jp->p->id[r].len > 0)
+			jp->count[PART_OF(pred_key(jp->p, r))]++;
+	}
+	return NULL;
+}
+
+/* Pass 2: puts rows [first, last)'s keys in their partitions (count holds the first place of each); the
+ * keys are hashed again rather than kept, which would cost one more array of the file's size. */
+static void *join_group(void *arg)
+{
+	struct join_part *jp = arg;
+	size_t r;
+
+	for (r = jp->first; r < jp->last; r++) {
+		if (jp->p->id[r].len > 0) {
+			uint64_t k = pred_key(jp->p, r);
+
+			jp->grouped[jp->count[PART_OF(k)]++] = k;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Pass 3: partitions [part_first, part_last): MATCH[r] = 1 + the ground-truth row whose key has r's tag. A tag
+ * that two ground-truth ids of the partition share is settled here by comparing bytes; any other candidate
+ * is verified by join_verify().
+ */
+static void *join_lookup(void *arg)
+{
+	struct join_part *jp = arg;
+	const struct truth *t = jp->t;
+	struct part_table pt = {NULL, 0};
+	unsigned part;
+
+	for (part = jp->part_first; part < jp->part_last; part++) {
+		size_t m = part_size(t->gstart, 2, part);
+		unsigned bits = part_bits(m);
+		size_t mask = ((size_t)1 << bits) - 1;
+		size_t i;
+
+		if (part_table_reset(&pt, bits) != 0) {
+			jp->nomem = 1;
+			break;
+		}
+		for (i = 0; i < m; i++) {
+			uint64_t k = t->grouped[part_index(t->gstart, part, i)];
+			size_t at = part_slot(k >> 32, bits);
+
+			while (pt.slot[at] != 0)
+				at = (at + 1) & mask;
+			pt.slot[at] = k + 1;
+		}
+		for (i = jp->pstart[part]; i < jp->pstart[part + 1]; i++) {
+			uint64_t k = jp->grouped[i];
+			uint32_t r = (uint32_t)(k & 0xFFFFFFFFu);
+			size_t at = part_slot(k >> 32, bits);
+			uint32_t cand = 0;
+			int seen = 0;
+
+			for (; pt.slot[at] != 0 && seen < 2; at = (at + 1) & mask) {
+				uint64_t e = pt.slot[at] - 1;
+
+				if ((e >> 32) == (k >> 32)) {
+					seen++;
+					cand = (uint32_t)(e & 0xFFFFFFFFu) + 1;
+				}
+			}
+			if (seen == 2) { /* a shared tag: compare bytes with each holder */
+				jp->shared++;
+				cand = 0;
+				for (at = part_slot(k >> 32, bits); pt.slot[at] != 0; at = (at + 1) & mask) {
+					uint64_t e = pt.slot[at] - 1;
+					uint32_t row = (uint32_t)(e & 0xFFFFFFFFu);
+
+					if ((e >> 32) == (k >> 32) &&
+					    slice_eq(t->in.data, t->id[row], jp->p->in.data, jp->p->id[r])) {
+						cand = row + 1;
+						break;
+					}
+				}
+			}
+			jp->match[r] = cand;
+		}
+	}
+	free(pt.slot);
+	return NULL;
+}
+
+#define AHEAD 24 /* rows between the prefetch of a candidate's slice and its comparison */
+
+/*
+ * Pass 4: rows [first, last): a candidate whose id differs from the row's is no match (the id is unknown), which
+ * clears CLEAN. OWNER[row] = 1 + a row matching ground-truth row ROW: a relaxed atomic store, a plain move (a
+ * compare-and-swap here would order every access and cost the prefetches their overlap). Two rows of one id
+ * may both store; score_match_rows() then finds a ground-truth row that nobody owns.
+ */
+static void *join_verify(void *arg)
+{
+	struct join_part *jp = arg;
+	const struct truth *t = jp->t;
+	const struct pred *p = jp->p;
+	size_t r;
+
+	for (r = jp->first; r < jp->last; r++) {
+		uint32_t c;
+
+		if (r + 2 * AHEAD < jp->last && jp->match[r + 2 * AHEAD] != 0)
+			__builtin_prefetch(&t->id[jp->match[r + 2 * AHEAD] - 1], 0);
+		if (r + AHEAD < jp->last && jp->match[r + AHEAD] != 0)
+			__builtin_prefetch(t->in.data + t->id[jp->match[r + AHEAD] - 1].off, 0);
+		c = jp->match[r];
+		if (c != 0 && !slice_eq(t->in.data, t->id[c - 1], p->in.data, p->id[r]))
+			c = jp->match[r] = 0;
+		if (c == 0)
+			jp->clean = 0;
+		else
+			__atomic_store_n(&jp->owner[c - 1], (uint32_t)(r + 1), __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Rows are first compared in
+ * place (files usually follow the sample submission's order); from the first difference on, they are joined by
+ * partitions of their id hashes (the ground truth's were grouped by score_check_unique()), two threads at a
+ * time: sequential passes and tables in cache instead of a large table's random accesses. *OWNER gets a zeroed
+ * array of t->n, filled (OWNER[row] = 1 + its prediction row) when every ground-truth row was matched exactly
+ * once, which *CLEAN then says. Returns 0, or -1 on no memory.
+ */
+int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uint32_t **owner, int *clean)
 {
 	size_t nmin = p->n < t->n ? p->n : t->n;
 	size_t r = 0;
+	size_t count[2][ID_PARTS];
+	size_t pstart[ID_PARTS + 1];
+	struct join_part half[2];
+	uint64_t *grouped = NULL;
+	size_t mid;
+	size_t i;
+	unsigned part;
+	int h;
+	int rc = -1;
 
+	*owner = NULL;
+	*clean = 0;
 	while (r < nmin && p->id[r].len > 0 && slice_eq(t->in.data, t->id[r], p->in.data, p->id[r])) {
 		match[r] = (uint32_t)(r + 1);
 		r++;
 	}
-	if (r == p->n)
-		return 0;
-	if (!t->table && build_table(t) != 0)
-		return -1;
-	for (; r < p->n; r += BATCH) {
-		uint64_t h[BATCH];
-		size_t cand[BATCH];
-		size_t m = p->n - r < BATCH ? p->n - r : BATCH;
-		size_t b;
-
-		/* stages over the batch, each prefetching what the next one reads: slot, then id slice, then bytes */
-		hash_batch(t, p->in.data, p->id + r, m, h);
-		for (b = 0; b < m; b++) {
-			uint64_t e = t->table[(size_t)h[b] & t->mask];
-
-			cand[b] = e != 0 ? (size_t)(e & 0xFFFFFFFFu) - 1 : 0;
-			__builtin_prefetch(&t->id[cand[b]], 0);
-		}
-		for (b = 0; b < m; b++)
-			__builtin_prefetch(t->in.data + t->id[cand[b]].off, 0);
-		for (b = 0; b < m; b++) {
-			struct slice s = p->id[r + b];
-			size_t i = (size_t)h[b] & t->mask;
-			uint64_t tag = h[b] & UINT64_C(0xFFFFFFFF00000000);
-
-			match[r + b] = 0;
-			if (s.len == 0)
-				continue;
-			for (;;) {
-				uint64_t e = t->table[i];
-				size_t row;
-
-				if (e == 0)
-					break;
-				row = (size_t)(e & 0xFFFFFFFFu) - 1;
-				if ((e & UINT64_C(0xFFFFFFFF00000000)) == tag &&
-				    slice_eq(t->in.data, t->id[row], p->in.data, s)) {
-					match[r + b] = (uint32_t)(row + 1);
-					break;
-				}
-				i = (i + 1) & t->mask;
-			}
-		}
+	if (r == p->n) { /* a prefix of the ground truth: rows are missing, score_join_rows() says which */
+		*owner = score_big_array(t->n, sizeof **owner);
+		rc = *owner ? 0 : -1;
+		goto out;
 	}
-	return 0;
+	grouped = score_big_raw(p->n - r, sizeof *grouped);
+	if (!t->grouped || !t->gstart || !grouped)
+		goto out;
+	mid = r + (p->n - r) / 2;
+	for (h = 0; h < 2; h++)
+		half[h] =
+		        (struct join_part){t,    p, match, grouped, count[h], pstart,      h ? mid : r, h ? p->n : mid,
+		                           NULL, 0, 0,     0,       0,        p->n == t->n};
+	score_par2(join_count, &half[1], join_count, &half[0]);
+	/* partition by partition, the first half's keys before the second's: the grouping is deterministic */
+	pstart[0] = 0;
+	for (part = 0; part < ID_PARTS; part++) {
+		size_t c0 = count[0][part];
+
+		count[0][part] = pstart[part];
+		pstart[part + 1] = pstart[part] + c0 + count[1][part];
+		count[1][part] = pstart[part] + c0;
+	}
+	score_par2(join_group, &half[1], join_group, &half[0]);
+	half[0].part_first = 0;
+	half[0].part_last = half[1].part_first = middle_part(pstart, 1);
+	half[1].part_last = ID_PARTS;
+	score_par2(join_lookup, &half[1], join_lookup, &half[0]);
+	if (half[0].nomem || half[1].nomem)
+		goto out;
+	t->shared_tags = half[0].shared + half[1].shared;
+	/* the keys are done with: OWNER takes their pages */
+	score_big_free(grouped);
+	score_big_free(t->grouped);
+	grouped = t->grouped = NULL;
+	*owner = score_big_array(t->n, sizeof **owner);
+	if (!*owner)
+		goto out;
+	for (i = 0; i < r; i++)
+		(*owner)[i] = (uint32_t)(i + 1);
+	half[0].owner = half[1].owner = *owner;
+	score_par2(join_verify, &half[1], join_verify, &half[0]);
+	/* as many rows as the ground truth, each matched, and no ground-truth row left without one: a bijection */
+	*clean = half[0].clean && half[1].clean;
+	for (i = 0; i < t->n && *clean; i++)
+		*clean = (*owner)[i] != 0;
+	if (!*clean) /* unknown or repeated ids: score_join_rows() goes through the rows again and words them */
+		memset(*owner, 0, t->n * sizeof **owner);
+	rc = 0;
+out:
+	score_big_free(grouped);
+	score_big_free(t->grouped);
+	t->grouped = NULL;
+	return rc;
 }
 
 /* ---- the prediction file: parsed on its own, checked against the ground truth afterwards ---- */

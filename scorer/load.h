@@ -43,6 +43,10 @@ struct classes {
 	int16_t slot[CLASS_SLOTS]; /* class index + 1, 0 = empty */
 };
 
+#define ID_PART_BITS 11 /* ids are joined in 2^11 partitions of their hashes, each small enough for the cache */
+#define ID_PARTS (1u << ID_PART_BITS)
+#define GSTART_LEN (2 * (ID_PARTS + 1)) /* segment s, partition p: [s * (ID_PARTS + 1) + p] */
+
 struct slice {
 	uint32_t off;
 	uint32_t len;
@@ -64,8 +68,9 @@ struct truth {
 	double *yv;
 	uint8_t *event;
 	struct classes *cls;
-	uint64_t *table; /* id hash table: (hash high 32 bits) << 32 | (row + 1) */
-	size_t mask;
+	uint64_t *grouped;  /* the idkey values grouped by their top ID_PART_BITS bits (score_check_unique) */
+	size_t *gstart;     /* GSTART_LEN offsets into GROUPED: two halves of the rows, each grouped on its own */
+	size_t shared_tags; /* score_match_rows(): prediction rows whose hash tag two ground-truth ids share */
 };
 
 #define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */
@@ -120,7 +125,10 @@ int score_is_one(const char *s, size_t len);
  */
 enum score_status score_load_truth(struct job *j);
 
-/* Checks that T's ids are distinct (consumes t->idkey). SCORE_CONFIG with MSG naming a repeated id. */
+/*
+ * Checks that T's ids are distinct (consumes t->idkey, leaves t->grouped and t->gstart for
+ * score_match_rows()). SCORE_CONFIG with MSG naming a repeated id.
+ */
 enum score_status score_check_unique(struct truth *t, char *msg);
 
 /*
@@ -141,10 +149,12 @@ void score_check_header(struct job *j, struct problems *hp, int *colmap, int *pe
 int score_same_ids(const struct truth *t, const struct pred *p);
 
 /*
- * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0, through a hash table built on
- * first need (kept in T). Returns 0, or -1 on no memory.
+ * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Uses (and frees) t->grouped.
+ * *OWNER gets an array of t->n (the caller frees it with score_big_free()): zeroed, or, when every
+ * ground-truth row was matched by exactly one prediction row (*CLEAN = 1), OWNER[row] = 1 + that row.
+ * Returns 0, or -1 on no memory.
  */
-int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match);
+int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uint32_t **owner, int *clean);
 
 /*
  * Joins prediction rows to ground-truth rows (MATCH from score_match_rows(); MATCH and OWNER are NULL when

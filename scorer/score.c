@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_BOOTSTRAP 100000
 
@@ -30,6 +31,21 @@ void score_limits_default(struct score_limits *l)
 	l->max_ratio = 100;
 }
 
+/* The process's resident memory in MiB (mapped input files included), or -1. */
+static long resident_mib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = -1;
+	long rss = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+		rss = -1;
+	fclose(f);
+	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
+}
+
 /* With CONCOURS_SCORE_TIMING set, prints how long each phase took to stderr (for the benchmark). */
 static void timing(const char *phase, struct timespec *since)
 {
@@ -40,9 +56,9 @@ static void timing(const char *phase, struct timespec *since)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
-	fprintf(stderr, "timing: %-8s %.3f s wall (process cpu so far %.3f s)\n", phase,
+	fprintf(stderr, "timing: %-8s %.3f s wall (process cpu so far %.3f s, resident %ld MiB)\n", phase,
 	        (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9,
-	        (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9);
+	        (double)cpu.tv_sec + (double)cpu.tv_nsec / 1e9, resident_mib());
 	*since = now;
 }
 
@@ -70,6 +86,55 @@ static void *pred_thread(void *arg)
 	score_load_pred(arg);
 	thread_timing("prediction");
 	return NULL;
+}
+
+/*
+ * The prediction values in the ground truth's row order: row r of the output is prediction row OWNER[r] - 1
+ * (r itself when OWNER is NULL). Either P (NVAL values a row, reordered into class order through COLMAP when
+ * NCLASS > 0) to OUT, or the labels YLAB to YOUT. Rows [FIRST, LAST); gather_rows() splits them between two
+ * threads (the reads are random: two cores keep twice as many in flight).
+ */
+struct gather {
+	const uint32_t *owner;
+	const double *p;
+	double *out;
+	const int32_t *ylab;
+	int32_t *yout;
+	size_t nval;
+	int nclass;
+	const int *colmap;
+	size_t first;
+	size_t last;
+};
+
+static void *gather_part(void *arg)
+{
+	const struct gather *g = arg;
+	size_t r;
+	int k;
+
+	for (r = g->first; r < g->last; r++) {
+		size_t from = g->owner ? (size_t)g->owner[r] - 1 : r;
+
+		if (g->yout) {
+			g->yout[r] = g->ylab[from];
+		} else if (g->nclass == 0) { /* one value read a row (a per-class file comes with NCLASS) */
+			g->out[r * g->nval] = g->p[from * g->nval];
+		} else {
+			for (k = 0; k < g->nclass; k++)
+				g->out[r * g->nval + (size_t)k] = g->p[from * g->nval + (size_t)g->colmap[k]];
+		}
+	}
+	return NULL;
+}
+
+static void gather_rows(const struct gather *g)
+{
+	struct gather half[2];
+
+	half[0] = half[1] = *g;
+	half[0].last = half[1].first = g->first + (g->last - g->first) / 2;
+	score_par2(gather_part, &half[1], gather_part, &half[0]);
 }
 
 /* ---- results ---- */
@@ -456,7 +521,8 @@ static void job_free(struct job *j)
 	score_big_free(j->t.y);
 	score_big_free(j->t.yv);
 	score_big_free(j->t.event);
-	score_big_free(j->t.table);
+	score_big_free(j->t.grouped);
+	free(j->t.gstart);
 	score_big_free(j->t.idkey);
 	score_classes_free(j->t.cls);
 	arc_input_free(&j->p.in);
@@ -580,6 +646,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	json_t *ci = NULL;
 	struct timespec clock0;
 	int identity = 0;
+	int clean = 0;
 	int per_class = 0;
 	int colmap[SCORE_MAX_CLASSES];
 	int col_class[SCORE_MAX_CLASSES];
@@ -651,15 +718,23 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			goto out;
 	}
 	if (!score_same_ids(&j->t, &j->p)) {
-		owner = score_big_array(j->t.n, sizeof *owner);
 		match = score_big_raw(j->p.n, sizeof *match);
-		if (!owner || !match || score_match_rows(&j->t, &j->p, match) != 0)
+		if (!match || score_match_rows(&j->t, &j->p, match, &owner, &clean) != 0)
 			goto out;
 	}
-	score_join_rows(j, match, owner, yhat_pred, &identity, rp, mp);
+	score_big_free(j->t.grouped); /* the join's, if it needed one: its pages serve the metric next */
+	j->t.grouped = NULL;
+	if (clean) { /* every row matched once, OWNER filled: only labels are left to map */
+		score_join_rows(j, NULL, NULL, yhat_pred, &identity, rp, mp);
+		identity = 0;
+	} else {
+		score_join_rows(j, match, owner, yhat_pred, &identity, rp, mp);
+	}
 	score_big_free(match);
 	match = NULL;
 	timing("join", &clock0);
+	if (getenv("CONCOURS_SCORE_TIMING") && owner)
+		fprintf(stderr, "timing: join by hash, %zu row(s) on a tag two ids share\n", j->t.shared_tags);
 	score_problems_merge(rp, &j->p.probs);
 	score_problems_append(rp, mp);
 	if (rp->count > 0) {
@@ -706,8 +781,6 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		d.cost = cm;
 	}
 	if (j->m->pred == SCORE_PRED_LABEL) {
-		size_t r;
-
 		yhat = score_big_raw(d.n, sizeof *yhat);
 		if (!yhat)
 			goto out;
@@ -721,8 +794,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 				goto out;
 			argmax_rows(j->p.p, j->p.n, j->p.ncols - 1, col_class, yhat_pred);
 		}
-		for (r = 0; r < d.n; r++)
-			yhat[r] = yhat_pred[identity ? r : owner[r] - 1];
+		gather_rows(&(struct gather){identity ? NULL : owner, NULL, NULL, yhat_pred, yhat, 0, 0, NULL, 0, d.n});
 		d.yhat = yhat;
 	} else {
 		size_t nval = (size_t)j->p.ncols - 1;
@@ -739,27 +811,30 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		if (same) {
 			d.p = j->p.p;
 		} else {
-			size_t r;
-
 			aligned = score_big_raw(d.n, nval * sizeof *aligned);
 			if (!aligned)
 				goto out;
-			for (r = 0; r < d.n; r++) {
-				const double *src = j->p.p + (identity ? r : (size_t)(owner[r] - 1)) * nval;
-				double *dst = aligned + r * nval;
-
-				if (!per_class) {
-					dst[0] = src[0];
-					continue;
-				}
-				for (k = 0; k < d.nclass; k++)
-					dst[k] = src[colmap[k]];
-			}
+			gather_rows(&(struct gather){identity ? NULL : owner, j->p.p, aligned, NULL, NULL, nval,
+			                             per_class ? d.nclass : 0, colmap, 0, d.n});
 			d.p = aligned;
 		}
 	}
 
 	timing("align", &clock0);
+	/* the metric reads D only: what the join needed goes back to the allocator, whose cached pages the
+	 * metric's arrays take instead of touching new ones */
+	score_big_free(j->t.id);
+	score_big_free(j->p.id);
+	score_big_free(owner);
+	score_big_free(yhat_pred);
+	j->t.id = NULL;
+	j->p.id = NULL;
+	owner = NULL;
+	yhat_pred = NULL;
+	if (d.p != j->p.p) {
+		score_big_free(j->p.p);
+		j->p.p = NULL;
+	}
 	/* splits */
 	if (j->t.split) {
 		size_t r;

@@ -230,7 +230,53 @@ def section_validation():
                                 "--pred", t.path("p2.csv", "key,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\n"),
                                 "--metric", "roc_auc", "--id-column", "key", "--split-column", "Part"])
     check(rc == 0 and out and out.get("public") == 1.0 and out.get("private") == 1.0, "--id-column and --split-column", raw[:300])
+    join_at_scale(t)
     t.done()
+
+
+def join_at_scale(t):
+    """The partitioned hash join (rows in another order than the ground truth) on 300,000 rows: the same values
+    as in order, ids whose 32-bit hash tags collide settled by their bytes, and the problems of the rows
+    worded as on the small files whichever of the two threads met them."""
+    import random
+    rnd = random.Random(7)
+    n = 300000
+    ids = [f"case-{i:07d}" for i in range(n)]
+    truth = "id,label,Usage\n" + "".join(f"{i},{rnd.randint(0, 1)},{'Public' if rnd.random() < 0.3 else 'Private'}\n"
+                                          for i in ids)
+    rows = [f"{i},{rnd.random():.6f}\n" for i in ids]
+    tp = t.path("big_truth.csv", truth)
+    rc, inorder, err, _, raw = run(["--truth", tp, "--pred", t.path("big_inorder.csv", "id,label\n" + "".join(rows)),
+                                    "--metric", "roc_auc"])
+    shuffled = rows[:]
+    rnd.shuffle(shuffled)
+    p = subprocess.run([BIN, "--truth", tp, "--pred", t.path("big_shuffled.csv", "id,label\n" + "".join(shuffled)),
+                        "--metric", "roc_auc"], capture_output=True, timeout=120,
+                       env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
+    out = json.loads(p.stdout or b"null")
+    check(rc == 0 and p.returncode == 0 and inorder and out and
+          all(close(out.get(k), inorder.get(k), 1e-12) for k in ("score", "public", "private")),
+          "300,000 rows shuffled score as in order", f"{inorder} {out} {p.stderr[-300:]!r}")
+    shared = [int(line.split()[4]) for line in p.stderr.decode().splitlines() if "on a tag two ids share" in line]
+    check(shared and shared[0] > 0, "ids sharing a hash tag were compared byte by byte", p.stderr.decode()[-400:])
+    # a repeated id in each half of the file, an unknown one, and the ids they took the place of missing (one
+    # problem for all three)
+    bad = shuffled[:]
+    first_id = bad[10].split(",")[0]
+    late_id = bad[n - 10].split(",")[0]
+    lost = [bad[n // 2 + 5].split(",")[0], bad[20].split(",")[0]]
+    bad[n // 2 + 5] = f"{first_id},0.5\n"
+    bad[20] = f"{late_id},0.5\n"
+    bad[n - 3] = "case-none,0.5\n"
+    lost.append(shuffled[n - 3].split(",")[0])
+    rc, out, err, _, raw = run(["--truth", tp, "--pred", t.path("big_bad.csv", "id,label\n" + "".join(bad)),
+                                "--metric", "roc_auc"])
+    e = (out or {}).get("error", {})
+    text = json.dumps(e)
+    check(rc == 1 and e.get("problem_count") == 4 and f"id '{first_id}' appears twice (first on line 12)" in text
+          and f"id '{late_id}' appears twice" in text and "id 'case-none' is not in the test set" in text
+          and all(f"'{i}'" in text for i in lost),
+          "300,000 shuffled rows: repeats across halves, an unknown and missing ids all reported", raw[:600])
 
 
 # ---- archives ----
