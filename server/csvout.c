@@ -37,11 +37,14 @@ static void cell(struct strbuf *b, const char *v)
   sb_add(b, "\"", 1);
   if (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')
     sb_add(b, "'", 1);
-  for (const char *p = v; *p != '\0'; p++) {
-    if (*p == '"')
+  for (const char *p = v; *p != '\0';) { /* runs without a quote in one copy, each quote doubled */
+    size_t run = strcspn(p, "\"");
+    sb_add(b, p, run);
+    p += run;
+    if (*p == '"') {
       sb_add(b, "\"\"", 2);
-    else
-      sb_add(b, p, 1);
+      p++;
+    }
   }
   sb_add(b, "\"", 1);
 }
@@ -71,15 +74,22 @@ static void value_cell(struct strbuf *b, json_t *v)
 
 char *csvout_render(json_t *rows, const char *const cols[], size_t n, size_t *len)
 {
+  return csvout_render_rows(rows, cols, n, 1, len);
+}
+
+char *csvout_render_rows(json_t *rows, const char *const cols[], size_t n, int header, size_t *len)
+{
   struct strbuf b = {NULL, 0, 0, 0};
   size_t i;
   json_t *row;
-  for (size_t k = 0; k < n; k++) {
+  for (size_t k = 0; header && k < n; k++) {
     if (k > 0)
       sb_add(&b, ",", 1);
     cell(&b, cols[k]);
   }
-  sb_add(&b, "\r\n", 2);
+  if (header)
+    sb_add(&b, "\r\n", 2);
+  sb_add(&b, "", 0); /* an empty batch is an empty string, not NULL */
   json_array_foreach(rows, i, row)
   {
     for (size_t k = 0; k < n; k++) {

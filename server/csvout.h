@@ -10,5 +10,7 @@
  * Numbers use up to 15 significant digits, true/false as 1/0, null and absent as empty cells, arrays and objects
  * as their compact JSON. Returns a malloc'd NUL-terminated string (*LEN its length) the caller frees, or NULL. */
 char *csvout_render(json_t *rows, const char *const cols[], size_t n, size_t *len);
+/* The same, the header row only when HEADER: the parts of a CSV streamed in batches. */
+char *csvout_render_rows(json_t *rows, const char *const cols[], size_t n, int header, size_t *len);
 
 #endif

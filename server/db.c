@@ -340,6 +340,37 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "DROP TRIGGER lb_challenge_update;"
   "CREATE TRIGGER lb_challenge_update AFTER UPDATE OF precision, higher_is_better, metric_name, published_at, state, "
   "  metrics_json ON challenges BEGIN UPDATE challenges SET lb_version=lb_version+1 WHERE id=NEW.id; END;",
+  /* 20: organizer views at a million submissions (issue 18): submissions counted per challenge and status by
+   * triggers (the queue view and the export's total read the counts instead of counting), and indexes for a
+   * challenge's submissions by id (the export's pages) and by status (the oldest queued, the latest failures) */
+  "CREATE TABLE submission_counts("
+  "  challenge_id INTEGER NOT NULL,"
+  "  status TEXT NOT NULL,"
+  "  n INTEGER NOT NULL,"
+  "  PRIMARY KEY(challenge_id, status)) WITHOUT ROWID;"
+  "INSERT INTO submission_counts SELECT challenge_id, status, count(*) FROM submissions GROUP BY challenge_id, status;"
+  "CREATE TRIGGER submission_count_insert AFTER INSERT ON submissions BEGIN "
+  "  INSERT INTO submission_counts VALUES(NEW.challenge_id, NEW.status, 1) "
+  "  ON CONFLICT(challenge_id, status) DO UPDATE SET n=n+1; END;"
+  "CREATE TRIGGER submission_count_delete AFTER DELETE ON submissions BEGIN "
+  "  UPDATE submission_counts SET n=n-1 WHERE challenge_id=OLD.challenge_id AND status=OLD.status; END;"
+  "CREATE TRIGGER submission_count_update AFTER UPDATE OF status, challenge_id ON submissions "
+  "  WHEN OLD.status IS NOT NEW.status OR OLD.challenge_id IS NOT NEW.challenge_id BEGIN "
+  "  UPDATE submission_counts SET n=n-1 WHERE challenge_id=OLD.challenge_id AND status=OLD.status;"
+  "  INSERT INTO submission_counts VALUES(NEW.challenge_id, NEW.status, 1) "
+  "  ON CONFLICT(challenge_id, status) DO UPDATE SET n=n+1; END;"
+  "CREATE INDEX submissions_challenge ON submissions(challenge_id, id);"
+  "CREATE INDEX submissions_status ON submissions(challenge_id, status, id);"
+  /* the jury's bootstrap intervals off the scoring path: 1 due, 2 computing (back to 1 at start), 0 done or none */
+  "ALTER TABLE submissions ADD COLUMN ci_pending INTEGER NOT NULL DEFAULT 0;"
+  "CREATE INDEX submissions_ci_pending ON submissions(id) WHERE ci_pending>0;"
+  /* the jury's list of disqualifications: few rows among many */
+  "CREATE INDEX submissions_disqualified ON submissions(challenge_id) WHERE disqualified_at IS NOT NULL;"
+  /* the foreign-key checks of a new team or user look for submissions referring to it: by index (a new solo team
+   * scanned every submission) */
+  "CREATE INDEX submissions_team_id ON submissions(team_id);"
+  "CREATE INDEX submissions_user_id ON submissions(user_id);"
+  "CREATE INDEX audit_log_challenge ON audit_log(challenge, id);",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -581,6 +612,104 @@ static int fault_now(void)
   return left == 0;
 }
 
+/* ---------------------------------------------------------------- query plans (tests) */
+
+/* Tables that grow with the submissions: a statement must reach their rows through an index. */
+static const char *const big_tables[] = {"submissions", "audit_log"};
+
+/* True if NAME[0..LEN) is TABLE or an alias SQL gives it ("FROM submissions s", "JOIN audit_log AS a"). */
+static int names_big_table(const char *sql, const char *name, size_t len, const char *table)
+{
+  static const char *const not_alias[] = {"WHERE",  "JOIN",  "ON",     "GROUP",   "ORDER",  "LIMIT",
+                                          "LEFT",   "INNER", "CROSS",  "USING",   "SET",    "VALUES",
+                                          "WINDOW", "UNION", "EXCEPT", "NATURAL", "INDEXED"};
+  size_t tl = strlen(table);
+  if (len == tl && strncmp(name, table, len) == 0)
+    return 1;
+  for (const char *at = strstr(sql, table); at != NULL; at = strstr(at + tl, table)) {
+    const char *p = at + tl;
+    if (at > sql && (at[-1] == '_' || (at[-1] >= 'a' && at[-1] <= 'z')))
+      continue;
+    while (*p == ' ')
+      p++;
+    if (strncmp(p, "AS ", 3) == 0)
+      p += 3;
+    size_t n = 0;
+    while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') || p[n] == '_' ||
+           (n > 0 && p[n] >= '0' && p[n] <= '9'))
+      n++;
+    int keyword = 0;
+    for (size_t k = 0; k < sizeof(not_alias) / sizeof(not_alias[0]); k++)
+      keyword |= strlen(not_alias[k]) == n && strncmp(p, not_alias[k], n) == 0;
+    if (n == len && !keyword && strncmp(p, name, n) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* True if the plan step DETAIL ("SCAN s USING INDEX name", "... COVERING INDEX name") reads a partial index: only
+ * the rows its condition keeps (ci_pending>0, disqualified_at IS NOT NULL), few by design. */
+static int partial_index_scan(sqlite3 *db, const char *detail)
+{
+  const char *at = strstr(detail, " INDEX ");
+  if (at == NULL)
+    return 0;
+  char name[64];
+  size_t n = strcspn(at + 7, " ");
+  if (n == 0 || n >= sizeof(name))
+    return 0;
+  memcpy(name, at + 7, n);
+  name[n] = '\0';
+  int partial = 0;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT sql LIKE '% WHERE %' FROM sqlite_master WHERE type='index' AND name=?", -1, &st,
+                         NULL) == SQLITE_OK) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+      partial = sqlite3_column_int(st, 0);
+  }
+  sqlite3_finalize(st);
+  return partial;
+}
+
+/* With CONCOURS_SQL_PLAN_CHECK set (the HTTP tests set it), prints to stderr every statement whose plan reads a big
+ * table whole ("concours: sql plan: full scan of TABLE: SQL"); the tests' harness fails a server that printed one.
+ * Run once per statement text and connection (prepared statements are kept). */
+static void plan_check(sqlite3 *db, const char *sql)
+{
+  static atomic_int wanted = -1;
+  int w = atomic_load(&wanted);
+  if (w < 0) {
+    w = getenv("CONCOURS_SQL_PLAN_CHECK") != NULL;
+    atomic_store(&wanted, w);
+  }
+  if (!w || strncmp(sql, "EXPLAIN", 7) == 0)
+    return;
+  char buf[64];
+  sqlite3_stmt *st = NULL;
+  char *q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+  if (q == NULL || sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_free(q);
+    sqlite3_finalize(st);
+    return;
+  }
+  sqlite3_free(q);
+  /* rows read in rowid order up to a LIMIT, with no condition: the scan stops after LIMIT rows */
+  int bounded = strstr(sql, " LIMIT ") != NULL && strstr(sql, " WHERE ") == NULL;
+  while (!bounded && sqlite3_step(st) == SQLITE_ROW) {
+    const char *detail = (const char *)sqlite3_column_text(st, 3);
+    if (detail == NULL || strncmp(detail, "SCAN ", 5) != 0 || partial_index_scan(db, detail))
+      continue;
+    const char *name = detail + 5;
+    size_t len = strcspn(name, " ");
+    for (size_t k = 0; k < sizeof(big_tables) / sizeof(big_tables[0]); k++) {
+      if (names_big_table(sql, name, len, big_tables[k]) && util_fmt(buf, sizeof(buf), "%s", big_tables[k]) == 0)
+        fprintf(stderr, "concours: sql plan: full scan of %s (%s): %s\n", buf, detail, sql);
+    }
+  }
+  sqlite3_finalize(st);
+}
+
 sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql)
 {
   sqlite3_stmt *st = NULL;
@@ -601,6 +730,7 @@ sqlite3_stmt *dbi_prepare(sqlite3 *db, const char *sql)
     sqlite3_finalize(st);
     return NULL;
   }
+  plan_check(db, sql);
   if (keep) {
     slot->e[slot->n].key = sql;
     slot->e[slot->n].st = st;
@@ -1914,14 +2044,69 @@ int db_run_log(sqlite3 *db, int64_t id, const struct user *viewer, int staff, ch
 
 int db_queue_requeue_running(sqlite3 *db)
 {
-  /* runs leased to remote workers stay theirs: their leases expire on their own if the workers are gone */
-  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running' "
-                                     "AND lease_expires_at IS NULL");
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET ci_pending=1 WHERE ci_pending>0 AND ci_pending=2");
   if (st == NULL)
     return -1;
   int rc = dbi_step_done(db, st);
   dbi_finalize(st);
+  if (rc != 0)
+    return -1;
+  /* runs leased to remote workers stay theirs: their leases expire on their own if the workers are gone */
+  st = dbi_prepare(db, "UPDATE submissions SET status='queued', started_at=NULL WHERE status='running' "
+                       "AND lease_expires_at IS NULL");
+  if (st == NULL)
+    return -1;
+  rc = dbi_step_done(db, st);
+  dbi_finalize(st);
   return rc == 0 ? sqlite3_changes(db) : -1;
+}
+
+int db_ci_claim(sqlite3 *db, struct job *j)
+{
+  int r = -1;
+  sqlite3_stmt *st = dbi_prepare(
+    db,
+    "UPDATE submissions SET ci_pending=2 WHERE id=(SELECT id FROM submissions WHERE ci_pending>0 AND ci_pending=1 AND "
+    "status='scored' ORDER BY id LIMIT 1) RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id)");
+  if (st == NULL)
+    return -1;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    memset(j, 0, sizeof(*j));
+    j->submission_id = sqlite3_column_int64(st, 0);
+    util_strlcpy(j->sha256, dbi_col_text(st, 1), sizeof(j->sha256));
+    util_strlcpy(j->slug, dbi_col_text(st, 2), sizeof(j->slug));
+    j->ci_only = 1;
+    r = 1;
+    rc = sqlite3_step(st);
+  } else if (rc == SQLITE_DONE) {
+    r = 0;
+  }
+  if (rc != SQLITE_DONE) {
+    dbi_log(db, "interval claim");
+    r = -1;
+  }
+  dbi_finalize(st);
+  return r;
+}
+
+enum app_status db_ci_store(sqlite3 *db, int64_t submission_id, double lo, double hi)
+{
+  sqlite3_stmt *st = dbi_prepare(
+    db, "UPDATE submissions SET private_ci_lo=?, private_ci_hi=?, ci_pending=0 WHERE id=? AND ci_pending=2");
+  if (st == NULL)
+    return APP_INTERNAL;
+  if (isnan(lo) || isnan(hi)) {
+    sqlite3_bind_null(st, 1);
+    sqlite3_bind_null(st, 2);
+  } else {
+    sqlite3_bind_double(st, 1, lo);
+    sqlite3_bind_double(st, 2, hi);
+  }
+  sqlite3_bind_int64(st, 3, submission_id);
+  int rc = dbi_step_done(db, st);
+  dbi_finalize(st);
+  return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
 int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
@@ -1944,6 +2129,7 @@ int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
     util_strlcpy(j->slug, dbi_col_text(st, 2), sizeof(j->slug));
     util_strlcpy(j->mode, dbi_col_text(st, 3), sizeof(j->mode));
     util_strlcpy(j->output_path, dbi_col_text(st, 4), sizeof(j->output_path));
+    j->ci_only = 0;
     r = 1;
     rc = sqlite3_step(st);
   } else if (rc == SQLITE_DONE) {
@@ -1999,7 +2185,7 @@ static void bind_score(sqlite3_stmt *st, int i, double v)
 }
 
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
-                                double ci_hi, const char *metrics, const char *log, int64_t now)
+                                double ci_hi, int ci_pending, const char *metrics, const char *log, int64_t now)
 {
   sqlite3_stmt *st = NULL;
   if (dbi_begin(db) != APP_OK)
@@ -2008,8 +2194,8 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?1, public_score=CASE WHEN mode IS 'smoke' THEN "
                        "NULL ELSE ?2 END, private_score=CASE WHEN mode IS 'smoke' THEN NULL ELSE ?3 END, log=?4, "
                        "error_code=NULL, error_message=NULL, scored_at=?5, private_ci_lo=?6, private_ci_hi=?7, "
-                       "stage=NULL, output_path=NULL, metrics=?9 WHERE id=?8 AND status='running' RETURNING "
-                       "challenge_id, team_id");
+                       "stage=NULL, output_path=NULL, metrics=?9, ci_pending=?10 WHERE id=?8 AND status='running' "
+                       "RETURNING challenge_id, team_id");
   if (st == NULL)
     goto fail;
   bind_score(st, 1, score);
@@ -2021,6 +2207,7 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
   bind_score(st, 7, ci_hi);
   sqlite3_bind_int64(st, 8, submission_id);
   dbi_bind_text(st, 9, metrics);
+  sqlite3_bind_int(st, 10, ci_pending ? 1 : 0);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_DONE) { /* no longer running (cancelled or re-queued meanwhile): nothing to record */
     dbi_finalize(st);

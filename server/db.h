@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 19
+#define DB_SCHEMA_VERSION 20
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -267,6 +267,7 @@ struct job {
   char slug[64];
   char mode[8];           /* "full" or "smoke" for code runs, "" for a prediction file */
   char output_path[1024]; /* code runs: the output a remote worker sent, to score here; "" otherwise */
+  int ci_only;            /* the deferred bootstrap interval of a scored prediction file (db_ci_claim) */
 };
 /* Smoke runs TEAM started in CHALLENGE since the start of NOW's UTC day (cancelled ones aside), or -1. */
 int db_smoke_used(sqlite3 *db, int64_t challenge_id, int64_t team_id, int64_t now);
@@ -283,7 +284,8 @@ int db_run_log(sqlite3 *db, int64_t id, const struct user *viewer, int staff, ch
                const char **why);
 /* Puts the submission ID back to 'queued' when it is 'running' (its run hit the server's own trouble). */
 enum app_status db_queue_requeue_one(sqlite3 *db, int64_t id);
-/* Puts every submission left 'running' (by a crash) back to 'queued'. Returns how many, or -1. */
+/* Puts every submission left 'running' (by a crash) back to 'queued', and every interval left computing back to
+ * due. Returns how many submissions, or -1. */
 int db_queue_requeue_running(sqlite3 *db);
 /* Claims the oldest queued submission (status -> running): a prediction file, a remote worker's output to score, or,
  * when ALLOW_CODE_RUNS, a code run to execute here (its fence bumped, so that no worker's late call counts). 1
@@ -294,7 +296,13 @@ int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
  * updates the best row of the submitter's team, in one transaction. A submission no longer 'running' (cancelled,
  * re-queued) is left as it is. */
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
-                                double ci_hi, const char *metrics, const char *log, int64_t now);
+                                double ci_hi, int ci_pending, const char *metrics, const char *log, int64_t now);
+/* The jury's bootstrap intervals, computed after the score is stored (CI_PENDING of db_queue_scored): claims the
+ * oldest scored submission whose interval is due (1 with *J, ci_only set; 0 none; -1 error). */
+int db_ci_claim(sqlite3 *db, struct job *j);
+/* Stores the interval LO..HI (NAN: none could be computed) of a claimed submission; a submission re-queued
+ * meanwhile (its interval due again) is left as it is. */
+enum app_status db_ci_store(sqlite3 *db, int64_t submission_id, double lo, double hi);
 /* Recomputes the leaderboard's best row of TEAM (after scoring, disqualification, reinstatement). 0 or -1. */
 int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id);
 /* Records a failed run with a participant-safe CODE and MESSAGE and the organizer-only LOG. */
@@ -385,8 +393,11 @@ enum app_status db_cancel(sqlite3 *db, int64_t submission_id, const struct user 
 json_t *db_queue_stats(sqlite3 *db, const struct challenge *c);
 /* {"id","log"} of submission ID into *OUT: APP_OK, APP_NOT_FOUND, or APP_INTERNAL. */
 enum app_status db_submission_log(sqlite3 *db, int64_t id, json_t **out);
-/* Every submission of C with team, user, scores (public and private) and metadata. */
-json_t *db_export_submissions(sqlite3 *db, const struct challenge *c);
+/* At most LIMIT submissions of C with team, user, scores (public and private) and metadata: those with an id above
+ * FROM_ID in id order, or with NEWEST_FIRST those below FROM_ID (any, when FROM_ID <= 0) newest first. */
+json_t *db_export_submissions(sqlite3 *db, const struct challenge *c, int64_t from_id, int newest_first, int limit);
+/* How many submissions C has (of any status), from the counts kept by triggers; -1 on error. */
+int64_t db_submission_total(sqlite3 *db, const struct challenge *c);
 /* Sets dates and quotas of phase IDX of C to P's. */
 enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx, const struct phase *p,
                                 const struct user *actor, const char *reason, int64_t now);

@@ -49,8 +49,9 @@ enum app_status db_audit_append(sqlite3 *db, const char *actor, const char *acti
   if (own_tx && dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
   dtext = json_dumps(details != NULL ? details : json_object(), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
-  st = dbi_prepare(db, "SELECT coalesce(max(id),0)+1, coalesce((SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1),"
-                       "?) FROM audit_log");
+  /* the last entry by its rowid: two searches, never a scan */
+  st = dbi_prepare(db, "SELECT coalesce((SELECT max(id) FROM audit_log),0)+1, coalesce((SELECT hash FROM audit_log "
+                       "WHERE id=(SELECT max(id) FROM audit_log)),?)");
   if (dtext == NULL || st == NULL)
     goto out;
   dbi_bind_text(st, 1, zero_hash);
@@ -103,10 +104,15 @@ static json_t *audit_row(sqlite3_stmt *st, void *arg)
 
 json_t *db_audit_list(sqlite3 *db, const char *challenge, int limit)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT id,at,actor,action,challenge,target,reason,details,hash FROM audit_log "
-                                     "WHERE ?1 IS NULL OR challenge=?1 ORDER BY id DESC LIMIT ?2");
+  /* the newest LIMIT entries: by id, or by the index on (challenge, id) for one challenge */
+  sqlite3_stmt *st =
+    dbi_prepare(db, challenge == NULL ? "SELECT id,at,actor,action,challenge,target,reason,details,hash FROM audit_log "
+                                        "ORDER BY id DESC LIMIT ?2"
+                                      : "SELECT id,at,actor,action,challenge,target,reason,details,hash FROM audit_log "
+                                        "WHERE challenge=?1 ORDER BY id DESC LIMIT ?2");
   if (st != NULL) {
-    dbi_bind_text(st, 1, challenge);
+    if (challenge != NULL)
+      dbi_bind_text(st, 1, challenge);
     sqlite3_bind_int(st, 2, limit);
   }
   return dbi_rows(db, st, audit_row, NULL);

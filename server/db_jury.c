@@ -424,18 +424,27 @@ json_t *db_queue_stats(sqlite3 *db, const struct challenge *c)
 {
   json_t *o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:n}", "queued", 0, "running", 0, "scored", 0, "failed", 0, "cancelled",
                         0, "oldest_queued_at");
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT status, count(*), min(created_at) FROM submissions WHERE challenge_id=? "
-                                     "GROUP BY status");
+  /* the counts the triggers keep (schema 20): no submission is read */
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT status, n FROM submission_counts WHERE challenge_id=?");
   if (st == NULL || o == NULL)
     goto fail;
   sqlite3_bind_int64(st, 1, c->id);
   int rc;
-  for (rc = sqlite3_step(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
-    json_object_set_new(o, dbi_col_text(st, 0), json_integer(sqlite3_column_int(st, 1)));
-    if (strcmp(dbi_col_text(st, 0), "queued") == 0)
-      json_object_set_new(o, "oldest_queued_at", dbi_col_time(st, 2));
-  }
+  for (rc = sqlite3_step(st); rc == SQLITE_ROW; rc = sqlite3_step(st))
+    json_object_set_new(o, dbi_col_text(st, 0), json_integer(sqlite3_column_int64(st, 1)));
   if (rc != SQLITE_DONE)
+    goto fail;
+  dbi_finalize(st);
+  /* the oldest queued is the first queued by id (ids grow with time); the index on (challenge_id, status, id) */
+  st =
+    dbi_prepare(db, "SELECT created_at FROM submissions WHERE challenge_id=? AND status='queued' ORDER BY id LIMIT 1");
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, c->id);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    json_object_set_new(o, "oldest_queued_at", dbi_col_time(st, 0));
+  else if (rc != SQLITE_DONE)
     goto fail;
   dbi_finalize(st);
   st = dbi_prepare(db, "SELECT s.id, t.name, s.error_code, s.error_message, s.created_at FROM submissions s "
@@ -483,16 +492,37 @@ static json_t *export_row(sqlite3_stmt *st, void *arg)
                    dbi_col_text(st, 12), "disqualified", sqlite3_column_int(st, 13));
 }
 
-json_t *db_export_submissions(sqlite3 *db, const struct challenge *c)
+json_t *db_export_submissions(sqlite3 *db, const struct challenge *c, int64_t from_id, int newest_first, int limit)
 {
+  /* two texts, one per order: each reads the index on (challenge_id, id) from FROM_ID on */
   sqlite3_stmt *st = dbi_prepare(
-    db, "SELECT s.id, t.name, u.username, s.phase, s.status, s.public_score, s.private_score, s.created_at, "
-        "s.scored_at, s.description, s.size, s.sha256, s.error_code, s.disqualified_at IS NOT NULL "
-        "FROM submissions s JOIN teams t ON t.id=s.team_id JOIN users u ON u.id=s.user_id WHERE s.challenge_id=? "
-        "ORDER BY s.id");
-  if (st != NULL)
+    db, newest_first ? "SELECT s.id, t.name, u.username, s.phase, s.status, s.public_score, s.private_score, "
+                       "s.created_at, s.scored_at, s.description, s.size, s.sha256, s.error_code, "
+                       "s.disqualified_at IS NOT NULL FROM submissions s JOIN teams t ON t.id=s.team_id "
+                       "JOIN users u ON u.id=s.user_id WHERE s.challenge_id=? AND s.id<? ORDER BY s.id DESC LIMIT ?"
+                     : "SELECT s.id, t.name, u.username, s.phase, s.status, s.public_score, s.private_score, "
+                       "s.created_at, s.scored_at, s.description, s.size, s.sha256, s.error_code, "
+                       "s.disqualified_at IS NOT NULL FROM submissions s JOIN teams t ON t.id=s.team_id "
+                       "JOIN users u ON u.id=s.user_id WHERE s.challenge_id=? AND s.id>? ORDER BY s.id LIMIT ?");
+  if (st != NULL) {
     sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_int64(st, 2, newest_first && from_id <= 0 ? INT64_MAX : from_id);
+    sqlite3_bind_int(st, 3, limit);
+  }
   return dbi_rows(db, st, export_row, (void *)&c->precision);
+}
+
+int64_t db_submission_total(sqlite3 *db, const struct challenge *c)
+{
+  int64_t n = -1;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT coalesce(sum(n), 0) FROM submission_counts WHERE challenge_id=?");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, c->id);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  dbi_finalize(st);
+  return n;
 }
 
 enum app_status db_phase_update(sqlite3 *db, const struct challenge *c, int idx, const struct phase *p,

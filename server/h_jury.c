@@ -161,17 +161,28 @@ static json_t *stability_of(struct req *r, const struct challenge *c, unsigned b
   return out;
 }
 
-void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t ncols, const char *name)
+int export_format_or_reply(struct req *r)
 {
-  char format[8] = "json", extra[256];
+  char format[8] = "json";
   int n = http_query(r, "format", format, sizeof(format));
   if (n == -2 || (n >= 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)) {
-    json_decref(rows);
     http_reply_error(r, APP_BAD_REQUEST, "format is json or csv");
+    return -1;
+  }
+  return strcmp(format, "csv") == 0;
+}
+
+void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t ncols, const char *name,
+                  const char *extra_headers)
+{
+  char extra[512];
+  int csv_wanted = export_format_or_reply(r);
+  if (csv_wanted < 0) {
+    json_decref(rows);
     return;
   }
-  if (strcmp(format, "json") == 0) {
-    http_reply_json(r, 200, rows);
+  if (!csv_wanted) {
+    http_reply_json_headers(r, 200, rows, extra_headers);
     return;
   }
   size_t len = 0;
@@ -181,7 +192,8 @@ void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t 
     http_reply_error(r, APP_INTERNAL, "could not render the CSV");
     return;
   }
-  snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s.csv\"\r\n", name);
+  snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s.csv\"\r\n%s", name,
+           extra_headers != NULL ? extra_headers : "");
   http_reply_bytes(r, 200, "text/csv; charset=utf-8", csv, len, extra);
   free(csv);
 }
@@ -244,7 +256,7 @@ void h_review_export(struct req *r)
   add_stability(rows, stab);
   json_decref(stab);
   snprintf(name, sizeof(name), "%s-review", c.slug);
-  export_reply(r, rows, review_cols, sizeof(review_cols) / sizeof(review_cols[0]), name);
+  export_reply(r, rows, review_cols, sizeof(review_cols) / sizeof(review_cols[0]), name, NULL);
 }
 
 static void disqualify(struct req *r, int team, int on)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "csvout.h"
 #include "def.h"
 #include "db_workers.h"
 #include "db_mail.h"
@@ -94,19 +95,94 @@ static const char *const export_cols[] = {"id",           "team",          "user
                                           "public_score", "private_score", "created_at", "scored_at",   "description",
                                           "size",         "sha256",        "error_code", "disqualified"};
 
-void h_export(struct req *r)
+#define EXPORT_PAGE_MAX 1000 /* rows of a ?limit= page, and of each batch of a whole export */
+
+/* The whole export of C, streamed in batches of EXPORT_PAGE_MAX rows read by id (each a short read, no transaction
+ * held while the client reads): the server's memory stays flat whatever the count. */
+static void export_stream(struct req *r, const struct challenge *c, int csv, const char *name)
 {
-  struct challenge c;
-  char name[96];
-  if (challenge_or_reply(r, &c) != 0)
-    return;
-  json_t *rows = db_export_submissions(r->db, &c);
+  char extra[160] = "";
+  const size_t ncols = sizeof(export_cols) / sizeof(export_cols[0]);
+  int64_t last = 0;
+  int first = 1, broken = 0;
+  json_t *rows = db_export_submissions(r->db, c, 0, 0, EXPORT_PAGE_MAX);
   if (rows == NULL) {
     http_reply_error(r, APP_INTERNAL, "could not export");
     return;
   }
+  if (csv)
+    snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s.csv\"\r\n", name);
+  http_stream_begin(r, 200, csv ? "text/csv; charset=utf-8" : "application/json", extra);
+  if (!csv)
+    broken = http_stream_write(r, "[", 1) != 0;
+  while (!broken && (first || json_array_size(rows) > 0)) {
+    size_t len = 0, n = json_array_size(rows);
+    char *text = NULL;
+    if (csv) {
+      text = csvout_render_rows(rows, export_cols, ncols, first, &len);
+    } else if (n > 0) {
+      text = json_dumps(rows, JSON_COMPACT | JSON_REAL_PRECISION(15));
+      len = text != NULL ? strlen(text) : 0;
+      if (text != NULL) { /* the batch's "[a,b]" sent as " a,b" (",a,b" after earlier rows): its "]" is cut */
+        text[0] = first ? ' ' : ',';
+        len--;
+      }
+    }
+    broken = (csv || n > 0) && (text == NULL || http_stream_write(r, text, len) != 0);
+    free(text);
+    if (n > 0)
+      last = json_integer_value(json_object_get(json_array_get(rows, n - 1), "id"));
+    json_decref(rows);
+    rows = NULL;
+    if (n < EXPORT_PAGE_MAX || broken)
+      break;
+    first = 0;
+    rows = db_export_submissions(r->db, c, last, 0, EXPORT_PAGE_MAX);
+    broken = rows == NULL;
+  }
+  json_decref(rows);
+  if (!broken && !csv)
+    broken = http_stream_write(r, "]", 1) != 0;
+  if (broken)
+    http_stream_abort(r);
+  else
+    http_stream_end(r);
+}
+
+/* GET export?format=json|csv: every submission, streamed; with limit=N (1-1000) and optionally before=ID, the N
+ * newest (below ID), the count of all in X-Total-Count: the organizer page's pages. */
+void h_export(struct req *r)
+{
+  struct challenge c;
+  char name[96], num[24], extra[64];
+  long long limit = 0, before = 0;
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  int csv = export_format_or_reply(r);
+  if (csv < 0)
+    return;
+  int nl = http_query(r, "limit", num, sizeof(num));
+  int bad = nl == -2 || (nl >= 0 && util_parse_ll(num, 1, EXPORT_PAGE_MAX, &limit) != 0);
+  int nb = http_query(r, "before", num, sizeof(num));
+  bad = bad || nb == -2 || (nb >= 0 && (nl < 0 || util_parse_ll(num, 1, INT64_MAX, &before) != 0));
+  if (bad) {
+    http_reply_error(r, APP_BAD_REQUEST, "limit is 1 to 1000, before a submission id (with limit)");
+    return;
+  }
   snprintf(name, sizeof(name), "%s-submissions", c.slug);
-  export_reply(r, rows, export_cols, sizeof(export_cols) / sizeof(export_cols[0]), name);
+  if (nl < 0) {
+    export_stream(r, &c, csv, name);
+    return;
+  }
+  json_t *rows = db_export_submissions(r->db, &c, before, 1, (int)limit);
+  int64_t total = rows != NULL ? db_submission_total(r->db, &c) : -1;
+  if (total < 0) {
+    json_decref(rows);
+    http_reply_error(r, APP_INTERNAL, "could not export");
+    return;
+  }
+  snprintf(extra, sizeof(extra), "X-Total-Count: %lld\r\n", (long long)total);
+  export_reply(r, rows, export_cols, sizeof(export_cols) / sizeof(export_cols[0]), name, extra);
 }
 
 void h_audit_list(struct req *r)
@@ -319,7 +395,7 @@ void h_downloads_export(struct req *r)
     return;
   }
   snprintf(name, sizeof(name), "%s-downloads", c.slug);
-  export_reply(r, rows, download_cols, sizeof(download_cols) / sizeof(download_cols[0]), name);
+  export_reply(r, rows, download_cols, sizeof(download_cols) / sizeof(download_cols[0]), name, NULL);
 }
 
 /* POST /api/v1/challenges/{slug}/announcements {"subject","body","to"?,"reason"} (organizers) → 202 {"queued"}:

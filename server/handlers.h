@@ -63,8 +63,12 @@ void h_publish(struct req *r);
 void h_ranking(struct req *r);
 void h_ranking_sig(struct req *r);
 void h_signing_key(struct req *r);
-/* Replies ROWS (stolen) as JSON or, with ?format=csv, as a neutralised CSV attachment NAME.csv of columns COLS. */
-void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t ncols, const char *name);
+/* Replies ROWS (stolen) as JSON or, with ?format=csv, as a neutralised CSV attachment NAME.csv of columns COLS;
+ * EXTRA: more header lines (each ending in CRLF) or NULL. */
+void export_reply(struct req *r, json_t *rows, const char *const cols[], size_t ncols, const char *name,
+                  const char *extra_headers);
+/* The ?format= of an export: 1 for csv, 0 for json (the default), -1 after a 400 reply. */
+int export_format_or_reply(struct req *r);
 
 /* h_organizer.c */
 void h_phase_update(struct req *r);

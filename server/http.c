@@ -102,27 +102,64 @@ int http_ambiguous_framing(const struct mg_request_info *ri)
   return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
 }
 
-static void send(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra)
+/* The head of the one reply to R: status, type, FRAMING ("Content-Length: N" or "Transfer-Encoding: chunked"),
+ * the security headers and EXTRA. 0, or -1 when R was already answered. */
+static int head(struct req *r, int status, const char *ctype, const char *framing, const char *extra)
 {
   if (r->replied)
-    return;
+    return -1;
   r->replied = 1;
   mg_printf(r->conn,
             "HTTP/1.1 %d %s\r\n"
             "Content-Type: %s\r\n"
-            "Content-Length: %zu\r\n"
+            "%s\r\n"
             "Cache-Control: no-store\r\n"
             "%s\r\n"
             "%s"
             "\r\n",
-            status, http_reason_phrase(status), ctype, len, http_security_headers, extra != NULL ? extra : "");
-  if (len > 0 && strcmp(r->ri->request_method, "HEAD") != 0)
+            status, http_reason_phrase(status), ctype, framing, http_security_headers, extra != NULL ? extra : "");
+  return 0;
+}
+
+static void send(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra)
+{
+  char framing[48];
+  snprintf(framing, sizeof(framing), "Content-Length: %zu", len);
+  if (head(r, status, ctype, framing, extra) == 0 && len > 0 && strcmp(r->ri->request_method, "HEAD") != 0)
     mg_write(r->conn, body, len);
 }
 
 void http_reply_bytes(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra)
 {
   send(r, status, ctype, body, len, extra);
+}
+
+void http_stream_begin(struct req *r, int status, const char *ctype, const char *extra)
+{
+  head(r, status, ctype, "Transfer-Encoding: chunked", extra);
+}
+
+int http_stream_write(struct req *r, const char *data, size_t len)
+{
+  char head[24];
+  if (len == 0 || strcmp(r->ri->request_method, "HEAD") == 0)
+    return 0;
+  int n = snprintf(head, sizeof(head), "%zx\r\n", len);
+  if (mg_write(r->conn, head, (size_t)n) <= 0 || mg_write(r->conn, data, len) <= 0 || mg_write(r->conn, "\r\n", 2) <= 0)
+    return -1;
+  return 0;
+}
+
+void http_stream_end(struct req *r)
+{
+  if (strcmp(r->ri->request_method, "HEAD") != 0)
+    mg_write(r->conn, "0\r\n\r\n", 5);
+}
+
+void http_stream_abort(struct req *r)
+{
+  if (strcmp(r->ri->request_method, "HEAD") != 0)
+    mg_write(r->conn, "X\r\n", 3);
 }
 
 const char *http_reason_or_reply(struct req *r)

@@ -63,6 +63,15 @@ void http_reply_json_headers(struct req *r, int status, json_t *body, const char
 
 /* Replies STATUS with LEN bytes of BODY of content type CTYPE and extra header lines (or NULL). */
 void http_reply_bytes(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra);
+/* A reply of unknown length, streamed in chunks (Transfer-Encoding: chunked): the head (EXTRA: more header lines,
+ * each ending in CRLF, or NULL), any number of http_stream_write() calls, then http_stream_end(). A HEAD request gets
+ * the head only. http_stream_write() returns 0, or -1 once the client is gone (the caller stops producing).
+ * http_stream_abort() instead of the end sends a malformed chunk: the client sees an incomplete reply, never a
+ * truncated one that looks whole. */
+void http_stream_begin(struct req *r, int status, const char *ctype, const char *extra);
+int http_stream_write(struct req *r, const char *data, size_t len);
+void http_stream_end(struct req *r);
+void http_stream_abort(struct req *r);
 
 /* The required "reason" of a jury/organizer action (1 to 1000 bytes), or NULL after replying 400. */
 const char *http_reason_or_reply(struct req *r);

@@ -42,6 +42,7 @@ static struct {
   int nthreads;
   atomic_int stop;            /* the server stops: read by the workers */
   atomic_int local_code_runs; /* code runs executing here now (bounded by --local-runs) */
+  atomic_int ci_busy;         /* a thread computes a deferred interval (ci_claim) */
   const struct app_config *cfg;
   int pending;
   /* what each worker thread runs: the submission (0: none) and the flag its sandboxes read, set when the server
@@ -50,7 +51,7 @@ static struct {
     atomic_llong id;
     atomic_int stop;
   } slots[MAX_WORKERS];
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, NULL, 0, {{0, 0}}};
+} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, 0, NULL, 0, {{0, 0}}};
 
 static const char generic_failure[] =
   "The scorer could not score this file. It does not count against your quota; the organizers can see the "
@@ -107,6 +108,7 @@ struct outcome {
   char msg[4096];  /* the scorer's or the program's message, whole (cut at a word's end beyond) */
   char *log;       /* LOG_MAX bytes, organizers only */
   json_t *metrics; /* the secondary metrics' values {"KEY":{"score","public","private"}}, or NULL (owned) */
+  int ci_pending;  /* scored without the interval, which is due (computed when the queue is idle) */
 };
 
 /* A score for JSON: a number, or null when there is none (NAN). */
@@ -272,9 +274,9 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
    * and the file size limit grow with the truth. Smoke runs are never ranked: none. */
   struct stat tst;
   long truth_mb = stat(truth, &tst) == 0 ? (long)(tst.st_size >> 20) : 0;
-  if (stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0)
-    unlink(per_case); /* a rescore's figures replace the last ones, or there are none */
-  if (strcmp(job->mode, "smoke") != 0 && util_fmt(outdir, sizeof(outdir), "%s/out", stage) == 0 &&
+  if (!job->ci_only && stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0)
+    unlink(per_case); /* a rescore's figures replace the last ones, or there are none (an interval's run: kept) */
+  if (strcmp(job->mode, "smoke") != 0 && !job->ci_only && util_fmt(outdir, sizeof(outdir), "%s/out", stage) == 0 &&
       mkdir(outdir, 0700) == 0 && stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0 &&
       util_fmt(per_case_part, sizeof(per_case_part), "%s.part", per_case) == 0 &&
       (per_case_fd = open(per_case_part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
@@ -292,9 +294,13 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
     goto out;
   }
   /* The jury's 95 % intervals cost N resamples of the metric: worth it on files of up to ~100k rows (a few MB);
-   * above that the run would take seconds, so large files are scored without an interval (ci null). */
+   * above that the run would take seconds, so large files are scored without an interval (ci null). A prediction
+   * file's score is stored first and its interval computed when the queue is idle (ci_only runs): on deadline day
+   * the bootstrap would take most of each scoring's time. A code run's output is not kept: its interval now. */
   struct stat pst;
-  int bootstrap = stat(pred, &pst) == 0 && pst.st_size <= QUEUE_BOOTSTRAP_MAX_BYTES;
+  int interval = stat(pred, &pst) == 0 && pst.st_size <= QUEUE_BOOTSTRAP_MAX_BYTES && strcmp(job->mode, "smoke") != 0;
+  int bootstrap = interval && (job->ci_only || job->mode[0] != '\0');
+  o->ci_pending = interval && !bootstrap;
   /* A prediction file holds the ground truth's rows and a few columns: decompressed, it may be 64 times the truth
    * plus 64 MiB (many class columns fit), never the scorer's default 2 GiB; bombs also stop at 100 times their
    * compressed size. Checked on bytes actually read. */
@@ -341,7 +347,7 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
     if (per_case_fd >= 0 && res.copy.state == SANDBOX_FILE_OK && fsync(per_case_fd) == 0 &&
         stability_per_case_valid(per_case_part) == 1)
       rename(per_case_part, per_case);
-    if (def->nsecondary > 0) /* the same files and columns (argv's first 15 words), each secondary metric */
+    if (def->nsecondary > 0 && !job->ci_only) /* the same files and columns (argv's first 15 words), each one */
       score_secondary(def, &spec, argv, stop, o);
   } else if (res.run.exit_code == 1) {
     o->state = OUTCOME_FAILED;
@@ -714,13 +720,23 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
     fprintf(stderr, "concours: queue: submission %lld could not run (disk full): queued again\n",
             (long long)job->submission_id);
   }
+  if (job->ci_only) { /* the interval alone: the score is stored; a stop or a full disk leaves it due */
+    if (o.state == OUTCOME_SCORED || o.state == OUTCOME_FAILED) {
+      db = db_acquire();
+      int ok = o.state == OUTCOME_SCORED;
+      if (db_ci_store(db, job->submission_id, ok ? o.ci[0] : NAN, ok ? o.ci[1] : NAN) != APP_OK || !ok)
+        fprintf(stderr, "concours: queue: no interval for submission %lld (%s)\n", (long long)job->submission_id,
+                ok ? "cannot record it" : o.code);
+    }
+    goto out;
+  }
   metrics_text = o.metrics != NULL ? json_dumps(o.metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
   for (int tries = 0; o.state != OUTCOME_REQUEUE; tries++) {
     db = db_acquire();
     int64_t now = app_now();
     enum app_status rs =
-      o.state == OUTCOME_SCORED
-        ? db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1], metrics_text, o.log, now)
+      o.state == OUTCOME_SCORED  ? db_queue_scored(db, job->submission_id, o.score, o.pub, o.priv, o.ci[0], o.ci[1],
+                                                   o.ci_pending, metrics_text, o.log, now)
       : o.state == OUTCOME_RETRY ? db_queue_requeue_one(db, job->submission_id)
                                  : db_queue_failed(db, job->submission_id, o.code, o.msg, o.log, now);
     if (rs == APP_OK && job->mode[0] != 's' && (o.state == OUTCOME_SCORED || o.state == OUTCOME_FAILED) &&
@@ -753,16 +769,37 @@ out:
   free(c);
 }
 
+/* With nothing queued, one thread at a time computes a due interval (the others stay free for new uploads). 1 with
+ * *JOB claimed (release q.ci_busy after the run), 0 none. */
+static int ci_claim(struct job *job)
+{
+  int idle = 0;
+  if (!atomic_compare_exchange_strong(&q.ci_busy, &idle, 1))
+    return 0;
+  sqlite3 *db = db_acquire();
+  int got = db_ci_claim(db, job);
+  db_release(db);
+  if (got != 1)
+    atomic_store(&q.ci_busy, 0);
+  return got == 1;
+}
+
 static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
   while (!atomic_load(&q.stop)) {
-    struct job job;
+    struct job job = {0};
     sqlite3 *db = db_acquire();
     db_worker_sweep(db, app_now()); /* remote workers' expired leases go back to the queue */
     int allow_code = q.cfg->local_runs < 0 || atomic_load(&q.local_code_runs) < q.cfg->local_runs;
     int claimed = db_queue_claim(db, app_now(), allow_code, &job);
     db_release(db);
+    if (claimed == 0 && ci_claim(&job)) {
+      atomic_store(&q.slots[slot].stop, atomic_load(&q.stop));
+      queue_run_job(q.cfg, &job, &q.slots[slot].stop);
+      atomic_store(&q.ci_busy, 0);
+      continue;
+    }
     if (claimed == 1) {
       int code_run = job.mode[0] != '\0' && job.output_path[0] == '\0';
       if (code_run)

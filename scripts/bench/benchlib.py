@@ -70,3 +70,19 @@ def setup(doc, size_flag, size_default, rounds_default, prefix, harness, root):
     work = tempfile.mkdtemp(prefix=prefix)
     os.chmod(work, 0o755)
     return args, work
+
+
+def scored_teams(server, harness, n, prefix="team"):
+    """N participants of the demo challenge (PREFIX000, PREFIX001...) who each sent the sample submission, scored.
+    Returns [(client, submission id)]."""
+    sample = harness.sample_submission()
+    sent = []
+    for k in range(n):
+        c = server.client()
+        name = "%s%03d" % (prefix, k)
+        assert c.register(name).status == 201 and c.login(name).status == 200
+        assert c.accept_terms(harness.DEMO_SLUG).status == 204
+        sent.append((c, c.upload(sample).json()["id"]))
+    for c, sid in sent:
+        c.wait_done(sid, timeout=600)
+    return sent

@@ -22,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "http"))
 import harness  # noqa: E402
-from benchlib import Nginx, cpu_s, ensure_tools  # noqa: E402
+from benchlib import Nginx, cpu_s, ensure_tools, scored_teams  # noqa: E402
 
 
 
@@ -67,16 +67,7 @@ def main():
     ngx = None
     try:
         server.start()
-        sample = harness.sample_submission()
-        ids = []
-        for k in range(args.teams):
-            c = server.client()
-            name = "team%03d" % k
-            assert c.register(name).status == 201 and c.login(name).status == 200
-            assert c.accept_terms(harness.DEMO_SLUG).status == 204
-            ids.append((c, c.upload(sample).json()["id"]))
-        for c, sid in ids:
-            c.wait_done(sid, timeout=600)
+        scored_teams(server, harness, args.teams)
         base = "http://127.0.0.1:%d" % server.port
         paths = {"leaderboard": "/api/v1/challenges/%s/leaderboard" % harness.DEMO_SLUG,
                  "challenge list": "/api/v1/challenges",

@@ -352,8 +352,9 @@ class Server:
         if self.max_upload_mb is not None:
             cmd += ["--max-upload-mb", str(self.max_upload_mb)]
         cmd += self.extra_args
+        # every statement's query plan is checked: reading a growing table whole fails the test (stop())
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, env=dict(os.environ, CONCOURS_SQL_PLAN_CHECK="1"))
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.time() + START_TIMEOUT
         while self.port is None:
@@ -400,6 +401,9 @@ class Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
         if check and code != 0:
             raise AssertionError("server exited with %s after SIGTERM:\n%s" % (code, self.output()))
+        scans = sorted(set(line for line in self.log if "sql plan: full scan" in line))
+        if check and scans:
+            raise AssertionError("statements read a growing table whole (an index is missing):\n" + "\n".join(scans))
 
 
 class ServerTest(unittest.TestCase):

@@ -36,7 +36,7 @@ static void score(sqlite3 *db, int64_t now, double pub, double priv)
 {
   struct job j;
   CHECK(db_queue_claim(db, now, 1, &j) == 1);
-  CHECK(db_queue_scored(db, j.submission_id, pub, pub, priv, priv - 0.01, priv + 0.01, NULL, "log", now) == APP_OK);
+  CHECK(db_queue_scored(db, j.submission_id, pub, pub, priv, priv - 0.01, priv + 0.01, 0, NULL, "log", now) == APP_OK);
 }
 
 static int64_t team_id_of(sqlite3 *db, int64_t cid, int64_t uid)

@@ -127,6 +127,8 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   const row = page.locator(`#submissions-body tr[data-id="${sub.data.id}"]`);
   await row.waitFor();
   assert((await row.locator('td.desc').textContent()) === 'for the organizer', 'the submission is listed with its description');
+  // the page asks for the newest 100 only; the count comes from the reply's X-Total-Count
+  assert(/^1 submission\(s\), newest first\.$/.test((await page.locator('#submissions-body p.help').textContent()).trim()), 'the count of all submissions');
   await row.locator('button[data-log]').click();
   await page.locator('#log-body pre.log', { hasText: 'concours-score' }).waitFor();
   await shot('queue-and-log');

@@ -82,7 +82,16 @@ function parseBody(status, text) {
 }
 
 // api('GET', '/challenges') → parsed JSON (null for 204). Throws ApiError.
-export async function api(method, path, { json, headers } = {}) {
+export async function api(method, path, options) {
+  return (await request(method, path, options)).data;
+}
+
+// Like api(), with the reply's headers: resolves to { data, headers } (a Headers object; e.g. X-Total-Count).
+export function apiWithHeaders(method, path, options) {
+  return request(method, path, options);
+}
+
+async function request(method, path, { json, headers } = {}) {
   const init = { method, headers: requestHeaders(method, headers), credentials: 'same-origin', cache: 'no-store' };
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -97,7 +106,7 @@ export async function api(method, path, { json, headers } = {}) {
     throw new ApiError(0, 'network_error', t('Cannot reach the server. Check your connection and try again.'));
   }
   if (!res.ok) throw errorFrom(res.status, text, res.headers.get('Retry-After'));
-  return parseBody(res.status, text);
+  return { data: parseBody(res.status, text), headers: res.headers };
 }
 
 // Sends `file` as the raw body of a POST (or METHOD: PUT; no multipart: SECURITY.md). Resolves to the parsed answer.

@@ -1,7 +1,7 @@
 // Why this file exists: the organizer page — import a bundle (raw body, progress bar, the problems of a
 // bad one), and per challenge: edit phase dates and quotas with a reason, watch the scoring queue, read a
 // submission's scorer log, re-score, and download the exports (docs/api.md, "Organizers").
-import { api, upload, errorBox } from './api.js';
+import { api, apiWithHeaders, upload, errorBox } from './api.js';
 import { h, replace, $, timeEl, fmtScore, scrollBox, parseTime, progressReporter } from './dom.js';
 import { initNav } from './nav.js';
 import { ORGANIZER_ROLES, allowed, challengeTable, challengePath, downloadLink, reasonDialog, slugParam, note } from './staff.js';
@@ -303,22 +303,23 @@ function stopButton(id) {
 
 async function refreshSubmissions() {
   const box = $('#submissions-body');
-  let all;
-  try {
-    all = await api('GET', `${base}/export?format=json`);
+  let page;
+  try { // the newest SHOWN only, and how many there are: the page stays light at a million submissions
+    page = await apiWithHeaders('GET', `${base}/export?format=json&limit=${SHOWN}`);
   } catch (err) {
     replace(box, errorBox(err, { what: t('Could not list the submissions') }));
     return;
   }
-  const rows = (Array.isArray(all) ? all : []).slice().sort((a, b) => b.id - a.id);
+  const rows = Array.isArray(page.data) ? page.data : [];
+  const total = Number(page.headers.get('X-Total-Count')) || rows.length;
   if (!rows.length) return replace(box, h('p', { class: 'muted', text: t('No submission yet.') }));
   const precision = challenge && challenge.leaderboard ? challenge.leaderboard.precision : undefined;
   const score = (v) => fmtScore(v, precision);
   replace(box,
-    h('p', { class: 'help', text: rows.length > SHOWN ? t('The newest {n} of {total}; the exports below hold them all.', { n: SHOWN, total: rows.length }) : t('{n} submission(s), newest first.', { n: rows.length }) }),
+    h('p', { class: 'help', text: total > rows.length ? t('The newest {n} of {total}; the exports below hold them all.', { n: rows.length, total }) : t('{n} submission(s), newest first.', { n: rows.length }) }),
     scrollBox(h('table', { class: 'org-submissions' },
       h('thead', {}, h('tr', {}, [t('Log'), t('Team'), t('User'), t('Phase'), t('Status'), t('Public'), t('Private'), t('Sent'), t('Description')].map((head, k) => h('th', { scope: 'col', class: k === 5 || k === 6 ? 'num' : null, text: head })))),
-      h('tbody', {}, rows.slice(0, SHOWN).map((r) => h('tr', { dataset: { id: r.id }, class: r.disqualified ? 'disqualified' : null },
+      h('tbody', {}, rows.map((r) => h('tr', { dataset: { id: r.id }, class: r.disqualified ? 'disqualified' : null },
         h('td', {}, logButton(r.id)),
         h('td', {}, h('bdi', { text: r.team ?? '' })),
         h('td', {}, h('bdi', { text: r.user ?? '' })),
