@@ -149,14 +149,24 @@ json_t *db_final_ranking(sqlite3 *db, const struct challenge *c)
    * disqualification stays visible to the jury: such rows, and disqualified teams, come last without a rank. */
   sqlite3_stmt *st = dbi_prepare(
     db,
-    "WITH cand AS (SELECT s.id, s.team_id, s.public_score, s.private_score, s.private_ci_lo, s.private_ci_hi,"
+    /* only the submissions that can matter: the selected ones, each team's leaderboard best (the first by the
+     * same order as pub_rank below, kept by db_best_recompute), and every submission of a team whose best is not
+     * a scored candidate (a disqualified team, one with disqualified submissions only, one being re-scored):
+     * a million submissions cost what their teams' handful do */
+    "WITH ids AS (SELECT submission_id AS id FROM selections WHERE challenge_id=?1"
+    "  UNION SELECT submission_id FROM leaderboard_best WHERE challenge_id=?1"
+    "  UNION SELECT s.id FROM submissions s WHERE s.challenge_id=?1 AND s.team_id IN (SELECT t.id FROM teams t "
+    "    WHERE t.challenge_id=?1 AND NOT EXISTS(SELECT 1 FROM leaderboard_best b JOIN submissions bs "
+    "    ON bs.id=b.submission_id WHERE b.challenge_id=?1 AND b.team_id=t.id AND bs.status='scored' "
+    "    AND bs.private_score IS NOT NULL))),"
+    " cand AS (SELECT s.id, s.team_id, s.public_score, s.private_score, s.private_ci_lo, s.private_ci_hi,"
     "  s.created_at, s.log IS NOT NULL AS has_log, s.disqualified_at IS NOT NULL AS dq, s.runtime_sha256, s.metrics,"
     "  EXISTS(SELECT 1 FROM selections x WHERE x.submission_id=s.id) AS selected,"
     "  row_number() OVER (PARTITION BY s.team_id ORDER BY s.disqualified_at IS NOT NULL, CASE WHEN ?2 "
     "    THEN -score_round(s.public_score,?3) ELSE score_round(s.public_score,?3) END, s.created_at, s.id) AS "
     "pub_rank "
-    "  FROM submissions s WHERE s.challenge_id=?1 AND s.status='scored' AND s.private_score IS NOT NULL "
-    "  AND s.public_score IS NOT NULL),"
+    "  FROM ids JOIN submissions s ON s.id=ids.id WHERE s.challenge_id=?1 AND s.status='scored' "
+    "  AND s.private_score IS NOT NULL AND s.public_score IS NOT NULL),"
     " sel AS (SELECT DISTINCT team_id FROM cand WHERE selected AND NOT dq),"
     " pool AS (SELECT * FROM cand WHERE (selected AND NOT dq) OR "
     "   (pub_rank=1 AND team_id NOT IN (SELECT team_id FROM sel))),"
