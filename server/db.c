@@ -1217,16 +1217,17 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
   c->has_smoke = sqlite3_column_int(st, 19);
   util_strlcpy(c->queue, dbi_col_text(st, 20), sizeof(c->queue));
   util_strlcpy(c->metrics_json, dbi_col_text(st, 21), sizeof(c->metrics_json));
+  util_strlcpy(c->bundle_sha256, dbi_col_text(st, 22), sizeof(c->bundle_sha256));
   return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
 }
 
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
 {
-  sqlite3_stmt *st = dbi_prepare(
-    db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
-        "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
-        "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke,queue,metrics_json FROM challenges "
-        "WHERE slug=?");
+  sqlite3_stmt *st =
+    dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
+                    "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
+                    "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke,queue,metrics_json,"
+                    "coalesce(bundle_sha256,'') FROM challenges WHERE slug=?");
   memset(c, 0, sizeof(*c));
   if (st != NULL)
     dbi_bind_text(st, 1, slug);

@@ -131,6 +131,7 @@ struct challenge {
   int smoke_per_day;        /* code: smoke runs per team and day */
   int has_smoke;            /* code: the bundle has a smoke sample */
   char queue[64];           /* code: the queue its runs go to (worker tokens are scoped to one) */
+  char bundle_sha256[65];   /* of the imported bundle: changes with its texts (chcache.c keys on it) */
   int64_t lb_version;       /* changes whenever the public leaderboard may change (triggers keep it) */
   int nphases;
   struct phase phases[DB_MAX_PHASES];

@@ -7,6 +7,7 @@
 #include "def.h"
 #include "db_mail.h"
 #include "db_factsheet.h"
+#include "chcache.h"
 #include "handlers.h"
 #include "lbcache.h"
 #include "multirank.h"
@@ -102,29 +103,23 @@ static json_t *quota_json(struct req *r, const struct challenge *c, const struct
   return o != NULL ? o : json_null();
 }
 
-void h_challenge_get(struct req *r)
+/* The part of C's page every visitor gets, for the open phase PH: a new object, or NULL. */
+static json_t *challenge_shared_json(struct req *r, const struct challenge *c, const struct phase *ph)
 {
-  struct challenge c;
-  int64_t now = app_now();
-  if (challenge_or_reply(r, &c) != 0)
-    return;
-  json_t *o = db_challenge_texts(r->db, c.id);
+  json_t *o = db_challenge_texts(r->db, c->id);
   json_t *phases = json_array();
   if (o == NULL || phases == NULL) {
     json_decref(o);
     json_decref(phases);
-    http_reply_error(r, APP_INTERNAL, "could not load the challenge");
-    return;
+    return NULL;
   }
-  for (int i = 0; i < c.nphases; i++)
-    json_array_append_new(phases, def_phase_json(&c.phases[i]));
-  const struct phase *ph = challenge_open_phase(&c, now);
-  int accepted = r->authenticated && db_terms_accepted(r->db, r->user.id, c.id, c.terms_version) == 1;
-  json_object_set_new(o, "slug", json_string(c.slug));
-  json_object_set_new(o, "state", json_string(db_challenge_state_name(c.state)));
-  json_object_set_new(o, "terms_version", json_integer(c.terms_version));
+  for (int i = 0; i < c->nphases; i++)
+    json_array_append_new(phases, def_phase_json(&c->phases[i]));
+  json_object_set_new(o, "slug", json_string(c->slug));
+  json_object_set_new(o, "state", json_string(db_challenge_state_name(c->state)));
+  json_object_set_new(o, "terms_version", json_integer(c->terms_version));
   /* every metric and the ranking rule (docs/bundle.md, "Several metrics"): participants see them from the start */
-  json_t *summary = multirank_summary(&c);
+  json_t *summary = multirank_summary(c);
   if (summary != NULL) {
     json_object_set(o, "metrics", json_object_get(summary, "metrics"));
     json_object_set_new(
@@ -133,21 +128,57 @@ void h_challenge_get(struct req *r)
     json_decref(summary);
   }
   /* whether teams send a method description (docs/factsheets.md): "none", "optional" or "required" */
-  json_object_set_new(o, "fact_sheets", json_string(db_fact_sheet_mode_name(db_fact_sheet_mode(&c))));
-  json_object_set_new(o, "terms_accepted", json_boolean(accepted));
+  json_object_set_new(o, "fact_sheets", json_string(db_fact_sheet_mode_name(db_fact_sheet_mode(c))));
   json_object_set_new(o, "metric",
-                      json_pack("{s:s,s:b}", "name", c.metric_name, "higher_is_better", c.higher_is_better));
-  json_object_set_new(o, "leaderboard", json_pack("{s:i}", "precision", c.precision));
+                      json_pack("{s:s,s:b}", "name", c->metric_name, "higher_is_better", c->higher_is_better));
+  json_object_set_new(o, "leaderboard", json_pack("{s:i}", "precision", c->precision));
   json_object_set_new(o, "submission",
-                      c.code ? json_pack("{s:s,s:b,s:i,s:I}", "kind", "code", "smoke", c.has_smoke, "smoke_per_day",
-                                         c.smoke_per_day, "max_bytes", (json_int_t)c.code_max_mb << 20)
-                             : json_pack("{s:s}", "kind", "predictions"));
+                      c->code ? json_pack("{s:s,s:b,s:i,s:I}", "kind", "code", "smoke", c->has_smoke, "smoke_per_day",
+                                          c->smoke_per_day, "max_bytes", (json_int_t)c->code_max_mb << 20)
+                              : json_pack("{s:s}", "kind", "predictions"));
   json_object_set_new(o, "phases", phases);
   json_object_set_new(o, "phase", ph != NULL ? json_string(ph->name) : json_null());
   json_object_set_new(o, "ends_at", ph != NULL ? time_or_null(ph->end_at) : json_null());
-  json_object_set_new(o, "published", json_boolean(c.published_at != 0));
-  json_object_set_new(o, "quota", quota_json(r, &c, ph, now));
-  http_reply_json(r, 200, o);
+  json_object_set_new(o, "published", json_boolean(c->published_at != 0));
+  return o;
+}
+
+/* GET challenges/{slug}: the shared part from chcache (built on a change), then the caller's "terms_accepted" and
+ * "quota" spliced onto it. */
+void h_challenge_get(struct req *r)
+{
+  struct challenge c;
+  int64_t now = app_now();
+  if (challenge_or_reply(r, &c) != 0)
+    return;
+  const struct phase *ph = challenge_open_phase(&c, now);
+  int phase = ph != NULL ? (int)(ph - c.phases) : -1;
+  size_t len = 0;
+  char *shared = chcache_get(&c, phase, &len), *quota = NULL, *body = NULL;
+  if (shared == NULL) {
+    json_t *o = challenge_shared_json(r, &c, ph);
+    shared = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+    json_decref(o);
+    len = shared != NULL ? strlen(shared) - 1 : 0; /* without the closing '}' */
+    if (shared != NULL)
+      chcache_put(&c, phase, shared, len);
+  }
+  int accepted = r->authenticated && db_terms_accepted(r->db, r->user.id, c.id, c.terms_version) == 1;
+  json_t *q = quota_json(r, &c, ph, now);
+  quota = q != NULL ? json_dumps(q, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  json_decref(q);
+  size_t cap = len + (quota != NULL ? strlen(quota) : 0) + 64;
+  body = shared != NULL && quota != NULL ? malloc(cap) : NULL;
+  if (body == NULL) {
+    http_reply_error(r, APP_INTERNAL, "could not load the challenge");
+  } else {
+    int n = snprintf(body, cap, "%.*s,\"terms_accepted\":%s,\"quota\":%s}", (int)len, shared,
+                     accepted ? "true" : "false", quota);
+    http_reply_bytes(r, 200, "application/json", body, (size_t)n, NULL);
+  }
+  free(shared);
+  free(quota);
+  free(body);
 }
 
 void h_terms_accept(struct req *r)
