@@ -465,10 +465,18 @@ async function loadTeam() {
   show(team !== null);
 }
 
+// The leaderboard's rows are asked for one page at a time (LB_PAGE, the server's largest): a board that fits in
+// one page is sorted and searched here; a larger one is paged and searched by the server (docs/web.md).
+const LB_PAGE = 1000;
+let lbPage = { offset: 0, q: '' };
+
 async function loadBoard() {
   if (split === null && challenge.published) split = 'private'; // the final ranking first
+  const query = new URLSearchParams({ limit: String(LB_PAGE), offset: String(lbPage.offset) });
+  if (split) query.set('split', split);
+  if (lbPage.q) query.set('q', lbPage.q);
   try {
-    board = await api('GET', `${base}/leaderboard${split ? `?split=${split}` : ''}`);
+    board = await api('GET', `${base}/leaderboard?${query}`);
   } catch (err) {
     replace($('#leaderboard-body'), errorBox(err, { what: t('Could not load the leaderboard') }));
     lbView = null;
@@ -480,8 +488,14 @@ async function loadBoard() {
       precision: challenge.leaderboard && challenge.leaderboard.precision,
       metrics: Array.isArray(challenge.metrics) ? challenge.metrics : [],
       ranking: challenge.ranking || null,
+      pageSize: LB_PAGE,
       onSplit(which) {
         split = which;
+        lbPage = { offset: 0, q: '' };
+        loadBoard();
+      },
+      onPage(offset, q) { // a board larger than a page: another page, or the server's search
+        lbPage = { offset, q };
         loadBoard();
       },
     });

@@ -24,7 +24,9 @@ export function rankingRule(metrics, ranking) {
 // ranking is published, when the private leaderboard is open to everyone).
 // METRICS: the challenge's metrics ({key,label,higher_is_better,precision,primary}); each secondary one is a column.
 // RANKING: the challenge's rule ({rule, weights}).
-export function leaderboardView(root, { isMine, precision, onSplit, metrics = [], ranking = null }) {
+// PAGESIZE and onPage(offset, query): a board of more than PAGESIZE teams comes one page at a time; the view then
+// shows the server's page (rank order), offers the previous and next pages and sends searches to the server.
+export function leaderboardView(root, { isMine, precision, onSplit, metrics = [], ranking = null, pageSize = Infinity, onPage = null }) {
   const score = (v) => fmtScore(v, Number.isInteger(state.board.precision) ? state.board.precision : precision);
   const secondary = metrics.filter((m) => !m.primary);
   const columns = [...COLUMNS.slice(0, 3),
@@ -36,6 +38,13 @@ export function leaderboardView(root, { isMine, precision, onSplit, metrics = []
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
   const jump = h('button', { type: 'button', class: 'button small', hidden: true, text: t('Show my row') });
   const tools = h('div', { class: 'row lb-tools' }, h('label', { for: 'lb-search', text: t('Search') }), search, jump, count);
+  const prev = h('button', { type: 'button', class: 'button small', text: t('Previous page') });
+  const next = h('button', { type: 'button', class: 'button small', text: t('Next page') });
+  const pager = h('div', { class: 'row lb-pager', hidden: true }, prev, next);
+  const paged = () => onPage !== null && Number(state.board.total) > pageSize;
+  prev.addEventListener('click', () => onPage(Math.max(0, state.board.offset - pageSize), state.query));
+  next.addEventListener('click', () => onPage(state.board.offset + pageSize, state.query));
+  let searchTimer = null;
   const splits = h('div', { class: 'row splits', role: 'group', 'aria-label': t('Split'), hidden: true });
   for (const [split, label] of [['private', t('Final ranking (private split)')], ['public', t('Public leaderboard')]]) {
     const b = h('button', { type: 'button', class: 'button small', dataset: { split }, 'aria-pressed': 'false', text: label });
@@ -45,11 +54,13 @@ export function leaderboardView(root, { isMine, precision, onSplit, metrics = []
   const tableWrap = scrollBox();
   const plotWrap = h('div', { class: 'lb-plot' });
   const head = h('p', { class: 'muted lb-meta' });
-  replace(root, splits, head, tools, tableWrap, plotWrap);
+  replace(root, splits, head, tools, tableWrap, pager, plotWrap);
 
   search.addEventListener('input', () => {
     state.query = search.value.trim().toLowerCase();
-    renderTable();
+    if (!paged()) return renderTable();
+    clearTimeout(searchTimer); // the server searches a paged board: once the typing pauses
+    searchTimer = setTimeout(() => onPage(0, state.query), 300);
   });
   jump.addEventListener('click', () => {
     const row = tableWrap.querySelector('tr.mine');
@@ -61,6 +72,7 @@ export function leaderboardView(root, { isMine, precision, onSplit, metrics = []
 
 
   function sorted() {
+    if (paged()) return (state.board.rows || []).slice(); // the server's page, searched and in rank order
     const rows = (state.board.rows || []).filter((r) => !state.query || String(r.name).toLowerCase().includes(state.query));
     const col = columns.find((c) => c.key === state.sort);
     return rows.sort((a, b) => {
@@ -72,6 +84,9 @@ export function leaderboardView(root, { isMine, precision, onSplit, metrics = []
   }
 
   function headerCell(col) {
+    if (paged()) { // a page of a larger board: in rank order only
+      return h('th', { scope: 'col', class: col.num ? 'num' : null, dataset: { key: col.key }, 'aria-sort': col.key === 'rank' ? 'ascending' : null, text: col.label });
+    }
     const active = state.sort === col.key;
     const button = h('button', { type: 'button', class: 'sort', text: col.label },
       h('span', { class: 'sort-mark', 'aria-hidden': 'true', text: active ? (state.dir > 0 ? ' ▲' : ' ▼') : '' }));
@@ -86,8 +101,19 @@ export function leaderboardView(root, { isMine, precision, onSplit, metrics = []
 
   function renderTable() {
     const rows = sorted();
-    const total = (state.board.rows || []).length;
-    count.textContent = state.query ? t('{n} of {total} shown', { n: rows.length, total }) : t('{total} ranked', { total });
+    const isPaged = paged();
+    const total = isPaged ? Number(state.board.total) : (state.board.rows || []).length;
+    if (isPaged) {
+      const matched = Number(state.board.matched);
+      const from = rows.length ? state.board.offset + 1 : 0;
+      count.textContent = t('{from}–{to} of {n} ({total} ranked)', { from, to: state.board.offset + rows.length, n: matched, total });
+      pager.hidden = false;
+      prev.disabled = state.board.offset === 0;
+      next.disabled = state.board.offset + rows.length >= matched;
+    } else {
+      pager.hidden = true;
+      count.textContent = state.query ? t('{n} of {total} shown', { n: rows.length, total }) : t('{total} ranked', { total });
+    }
     jump.hidden = !(state.board.rows || []).some((r) => isMine(r.name));
     if (total === 0) {
       replace(tableWrap, h('p', { class: 'muted', text: t('No scored submission yet: be the first on the board.') }));
