@@ -79,3 +79,42 @@ void chcache_put(const struct challenge *c, int phase, const char *body, size_t 
   free(old.c);
   free(old.body);
 }
+
+static struct {
+  char *body; /* NULL: none */
+  size_t len;
+  int64_t version, from, until;
+} list;
+
+char *chcache_list_get(int64_t version, int64_t now, size_t *len)
+{
+  char *copy = NULL;
+  pthread_mutex_lock(&lock);
+  if (list.body != NULL && list.version == version && list.from <= now && now < list.until) {
+    copy = malloc(list.len + 1);
+    if (copy != NULL) {
+      memcpy(copy, list.body, list.len + 1);
+      *len = list.len;
+    }
+  }
+  pthread_mutex_unlock(&lock);
+  return copy;
+}
+
+void chcache_list_put(int64_t version, int64_t from, int64_t until, const char *body, size_t len)
+{
+  char *b = malloc(len + 1);
+  if (b == NULL)
+    return;
+  memcpy(b, body, len);
+  b[len] = '\0';
+  pthread_mutex_lock(&lock);
+  char *old = list.body;
+  list.body = b;
+  list.len = len;
+  list.version = version;
+  list.from = from;
+  list.until = until;
+  pthread_mutex_unlock(&lock);
+  free(old);
+}

@@ -370,7 +370,20 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
    * scanned every submission) */
   "CREATE INDEX submissions_team_id ON submissions(team_id);"
   "CREATE INDEX submissions_user_id ON submissions(user_id);"
-  "CREATE INDEX audit_log_challenge ON audit_log(challenge, id);",
+  "CREATE INDEX audit_log_challenge ON audit_log(challenge, id);"
+  /* the public list of challenges, cached while this version holds (every change of a challenge or a phase bumps
+   * it; a leaderboard's own version, bumped by every scoring, does not) */
+  "CREATE TABLE catalogue(version INTEGER NOT NULL);"
+  "INSERT INTO catalogue VALUES(0);"
+  "CREATE TRIGGER catalogue_challenge_insert AFTER INSERT ON challenges BEGIN "
+  "  UPDATE catalogue SET version=version+1; END;"
+  "CREATE TRIGGER catalogue_challenge_delete AFTER DELETE ON challenges BEGIN "
+  "  UPDATE catalogue SET version=version+1; END;"
+  "CREATE TRIGGER catalogue_challenge_update AFTER UPDATE ON challenges WHEN OLD.lb_version IS NEW.lb_version BEGIN "
+  "  UPDATE catalogue SET version=version+1; END;"
+  "CREATE TRIGGER catalogue_phase_insert AFTER INSERT ON phases BEGIN UPDATE catalogue SET version=version+1; END;"
+  "CREATE TRIGGER catalogue_phase_delete AFTER DELETE ON phases BEGIN UPDATE catalogue SET version=version+1; END;"
+  "CREATE TRIGGER catalogue_phase_update AFTER UPDATE ON phases BEGIN UPDATE catalogue SET version=version+1; END;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -1414,6 +1427,27 @@ json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts, int64_
     sqlite3_bind_int64(st, 3, now);
   }
   return dbi_rows(db, st, challenge_row, NULL);
+}
+
+int db_catalogue_version(sqlite3 *db, int64_t now, int64_t *version, int64_t *from, int64_t *until)
+{
+  int rc = -1;
+  /* the phases' boundaries around NOW: between them, every challenge's open phase stays the same */
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT (SELECT version FROM catalogue), "
+        "(SELECT max(b) FROM (SELECT start_at AS b FROM phases UNION ALL SELECT end_at FROM phases) WHERE b<=?1), "
+        "(SELECT min(b) FROM (SELECT start_at AS b FROM phases UNION ALL SELECT end_at FROM phases) WHERE b>?1)");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, now);
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    *version = sqlite3_column_int64(st, 0);
+    *from = sqlite3_column_type(st, 1) == SQLITE_NULL ? INT64_MIN : sqlite3_column_int64(st, 1);
+    *until = sqlite3_column_type(st, 2) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 2);
+    rc = 0;
+  }
+  dbi_finalize(st);
+  return rc;
 }
 
 const char *db_challenge_state_name(enum challenge_state s)

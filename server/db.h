@@ -105,6 +105,10 @@ enum challenge_state { CHALLENGE_OPEN = 0, CHALLENGE_DRAFT, CHALLENGE_ARCHIVED }
 
 /* "open", "draft", "archived". */
 const char *db_challenge_state_name(enum challenge_state s);
+/* The version of the challenges and their phases (triggers bump it on every change but a leaderboard's), and the
+ * phase boundaries FROM (<= NOW) and UNTIL (> NOW) between which every challenge's open phase stays the same
+ * (INT64_MIN / INT64_MAX when there is none). 0, or -1 on error. */
+int db_catalogue_version(sqlite3 *db, int64_t now, int64_t *version, int64_t *from, int64_t *until);
 /* Parses a state name into *S. Returns 0, or -1 when NAME is none of them. */
 int db_challenge_state_parse(const char *name, enum challenge_state *s);
 

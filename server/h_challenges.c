@@ -67,14 +67,29 @@ static json_t *time_or_null(int64_t t)
   return json_string(buf);
 }
 
+/* GET challenges: a visitor who is not logged in gets the cached public list (chcache); a logged-in one may see
+ * drafts (staff), so theirs is built for them. */
 void h_challenges_list(struct req *r)
 {
   int global_staff = r->authenticated && r->user.role != ROLE_PARTICIPANT;
-  json_t *list = db_challenge_list(r->db, r->authenticated ? r->user.id : 0, global_staff, app_now());
+  int64_t now = app_now(), version = 0, from = 0, until = 0;
+  int cacheable = !r->authenticated && db_catalogue_version(r->db, now, &version, &from, &until) == 0;
+  size_t len = 0;
+  char *body = cacheable ? chcache_list_get(version, now, &len) : NULL;
+  if (body != NULL) {
+    http_reply_bytes(r, 200, "application/json", body, len, NULL);
+    free(body);
+    return;
+  }
+  json_t *list = db_challenge_list(r->db, r->authenticated ? r->user.id : 0, global_staff, now);
   if (list == NULL) {
     http_reply_error(r, APP_INTERNAL, "could not list the challenges");
     return;
   }
+  body = cacheable ? json_dumps(list, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+  if (body != NULL)
+    chcache_list_put(version, from, until, body, strlen(body));
+  free(body);
   http_reply_json(r, 200, list);
 }
 
