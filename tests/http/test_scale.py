@@ -8,6 +8,8 @@ server if any statement read the submissions or the audit log whole (CONCOURS_SQ
 import csv
 import io
 import os
+import queue
+import signal
 import sqlite3
 import time
 
@@ -128,6 +130,42 @@ class Scale(harness.ServerTest):
         c = self.participant_of(self.server, "newcomer")
         r = c.post(api("/teams"), {"name": "late team"})
         self.assertEqual(r.status, 201, r)
+
+
+class IntervalAfterRestart(harness.ServerTest):
+    """An interval left computing by a stop (or a crash) is due again at the next start, and computed then."""
+
+    def interval(self, sid):
+        db = sqlite3.connect(os.path.join(self.server.data, "concours.db"), timeout=30)
+        try:
+            return db.execute("SELECT ci_pending, private_ci_lo FROM submissions WHERE id=?", (sid,)).fetchone()
+        finally:
+            db.close()
+
+    def wait_interval(self, sid):
+        deadline = time.time() + 120
+        while self.interval(sid)[0] != 0 and time.time() < deadline:
+            time.sleep(0.5)
+        return self.interval(sid)
+
+    def test_due_again_after_restart(self):
+        c = self.participant("ivy")
+        sid = c.upload(harness.sample_submission()).json()["id"]
+        self.assertEqual(c.wait_done(sid)["status"], "scored")
+        self.assertEqual(self.wait_interval(sid)[0], 0)
+        # as a server killed while computing it leaves it: claimed (2), no interval yet
+        self.server.proc.send_signal(signal.SIGTERM)
+        self.server.proc.wait(timeout=60)
+        db = sqlite3.connect(os.path.join(self.server.data, "concours.db"), timeout=30)
+        db.execute("UPDATE submissions SET ci_pending=2, private_ci_lo=NULL, private_ci_hi=NULL WHERE id=?", (sid,))
+        db.commit()
+        db.close()
+        self.server.port = None
+        self.server.lines = queue.Queue()
+        self.server.start()
+        pending, lo = self.wait_interval(sid)
+        self.assertEqual(pending, 0, "computed after the restart")
+        self.assertIsNotNone(lo)
 
 
 if __name__ == "__main__":

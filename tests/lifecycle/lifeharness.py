@@ -13,6 +13,7 @@ import math
 import os
 import re
 import shlex
+import sqlite3
 import subprocess
 import sys
 import time
@@ -303,6 +304,22 @@ class ClockTest(harness.ServerTest):
             sub = self.scored(who[name], sid)
             self.assertScore(sub["public_score"], expected(name)[0])
         self.ids = ids
+        self.intervals_done()
+
+    def intervals_done(self, timeout=120):
+        """Waits until no submission's jury interval is still due (computed after the score, when the queue is idle:
+        docs/api.md), so that the review reads the same before and after."""
+        deadline = time.time() + timeout
+        while True:
+            db = sqlite3.connect(self.server.db(), timeout=30)
+            try:
+                due = db.execute("SELECT count(*) FROM submissions WHERE ci_pending>0").fetchone()[0]
+            finally:
+                db.close()
+            if due == 0:
+                return
+            self.assertLess(time.time(), deadline, "%d interval(s) still due after %d s" % (due, timeout))
+            time.sleep(0.2)
 
     def assertAt4(self, got, want):
         """GOT equals WANT at the leaderboard precision (4 decimals), whether GOT was rounded or not."""

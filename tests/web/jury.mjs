@@ -35,6 +35,10 @@ await run(
     const judy = staff('judy_jury', 'jury');
 
     await loginTo(page, judy, `jury.html?slug=${SLUG}`);
+    // the intervals follow the scores once the queue is idle (docs/api.md): wait for them, then draw the page again
+    const reviewUrl = `/api/v1/challenges/${SLUG}/review`;
+    await eventually(async () => (await page.evaluate(async (u) => (await fetch(u)).json(), reviewUrl)).rows.every((r) => r.ci), 60000, 'the jury\'s intervals');
+    await page.reload();
     const rows = page.locator('#review-body tbody tr');
     await eventually(async () => (await rows.count()) === 3, 10000, 'three review rows');
     assert(await page.locator('.main-nav a', { hasText: 'Jury' }).isVisible(), 'the nav links the jury page');
