@@ -102,22 +102,45 @@ int http_ambiguous_framing(const struct mg_request_info *ri)
   return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
 }
 
-/* The head of the one reply to R: status, type, FRAMING ("Content-Length: N" or "Transfer-Encoding: chunked"),
- * the security headers and EXTRA. 0, or -1 when R was already answered. */
-static int head(struct req *r, int status, const char *ctype, const char *framing, const char *extra)
+#define HEAD_FORMAT                                                                                                    \
+  "HTTP/1.1 %d %s\r\n"                                                                                                 \
+  "Content-Type: %s\r\n"                                                                                               \
+  "%s\r\n"                                                                                                             \
+  "Cache-Control: no-store\r\n"                                                                                        \
+  "%s\r\n"                                                                                                             \
+  "%s"                                                                                                                 \
+  "\r\n"
+#define COALESCE_MAX (64 * 1024) /* a body up to this size goes out in the same write as its head */
+
+/* The head of the one reply to R (status, type, FRAMING: "Content-Length: N" or "Transfer-Encoding: chunked", the
+ * security headers and EXTRA), then BODY[0..LEN) when given: one write for both when the body is small (two cost a
+ * second system call and, with TCP_NODELAY, a second packet on every small reply). 0, or -1 when R was already
+ * answered. */
+static int head(struct req *r, int status, const char *ctype, const char *framing, const char *extra, const char *body,
+                size_t len)
 {
   if (r->replied)
     return -1;
   r->replied = 1;
-  mg_printf(r->conn,
-            "HTTP/1.1 %d %s\r\n"
-            "Content-Type: %s\r\n"
-            "%s\r\n"
-            "Cache-Control: no-store\r\n"
-            "%s\r\n"
-            "%s"
-            "\r\n",
-            status, http_reason_phrase(status), ctype, framing, http_security_headers, extra != NULL ? extra : "");
+  const char *reason = http_reason_phrase(status), *more = extra != NULL ? extra : "";
+  int n = snprintf(NULL, 0, HEAD_FORMAT, status, reason, ctype, framing, http_security_headers, more);
+  char *buf = n > 0 ? malloc((size_t)n + 1 + (len <= COALESCE_MAX ? len : 0)) : NULL;
+  if (buf == NULL) { /* out of memory: the head alone, as CivetWeb formats it */
+    mg_printf(r->conn, HEAD_FORMAT, status, reason, ctype, framing, http_security_headers, more);
+    if (len > 0)
+      mg_write(r->conn, body, len);
+    return 0;
+  }
+  snprintf(buf, (size_t)n + 1, HEAD_FORMAT, status, reason, ctype, framing, http_security_headers, more);
+  size_t total = (size_t)n;
+  if (len > 0 && len <= COALESCE_MAX) {
+    memcpy(buf + total, body, len);
+    total += len;
+  }
+  mg_write(r->conn, buf, total);
+  if (len > COALESCE_MAX)
+    mg_write(r->conn, body, len);
+  free(buf);
   return 0;
 }
 
@@ -125,8 +148,8 @@ static void send(struct req *r, int status, const char *ctype, const char *body,
 {
   char framing[48];
   snprintf(framing, sizeof(framing), "Content-Length: %zu", len);
-  if (head(r, status, ctype, framing, extra) == 0 && len > 0 && strcmp(r->ri->request_method, "HEAD") != 0)
-    mg_write(r->conn, body, len);
+  int with_body = len > 0 && strcmp(r->ri->request_method, "HEAD") != 0;
+  head(r, status, ctype, framing, extra, with_body ? body : NULL, with_body ? len : 0);
 }
 
 void http_reply_bytes(struct req *r, int status, const char *ctype, const char *body, size_t len, const char *extra)
@@ -136,7 +159,7 @@ void http_reply_bytes(struct req *r, int status, const char *ctype, const char *
 
 void http_stream_begin(struct req *r, int status, const char *ctype, const char *extra)
 {
-  head(r, status, ctype, "Transfer-Encoding: chunked", extra);
+  head(r, status, ctype, "Transfer-Encoding: chunked", extra, NULL, 0);
 }
 
 int http_stream_write(struct req *r, const char *data, size_t len)

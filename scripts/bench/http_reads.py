@@ -44,7 +44,7 @@ def wrk(url, conns, secs, pids):
                          text=True, check=True).stdout
     cpu = cpu_s(pids()) - before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = to_ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # the distribution line, not a "..99%" stdev share
     total = int(re.search(r"(\d+) requests in", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
