@@ -2096,32 +2096,51 @@ int db_queue_requeue_running(sqlite3 *db)
   return rc == 0 ? sqlite3_changes(db) : -1;
 }
 
-int db_ci_claim(sqlite3 *db, struct job *j)
+static void bind_score(sqlite3_stmt *st, int i, double v)
+{
+  if (isnan(v))
+    sqlite3_bind_null(st, i);
+  else
+    sqlite3_bind_double(st, i, v);
+}
+
+/* Steps ST, a claim's UPDATE ... RETURNING id, sha256, slug, mode, output_path (ST may be NULL), into *J (zeroed
+ * first). 1 claimed, 0 none, -1 error (logged as WHAT). Finalizes ST. */
+static int claim_row(sqlite3 *db, sqlite3_stmt *st, struct job *j, const char *what)
 {
   int r = -1;
-  sqlite3_stmt *st = dbi_prepare(
-    db,
-    "UPDATE submissions SET ci_pending=2 WHERE id=(SELECT id FROM submissions WHERE ci_pending>0 AND ci_pending=1 AND "
-    "status='scored' ORDER BY id LIMIT 1) RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id)");
+  memset(j, 0, sizeof(*j));
   if (st == NULL)
     return -1;
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    memset(j, 0, sizeof(*j));
     j->submission_id = sqlite3_column_int64(st, 0);
     util_strlcpy(j->sha256, dbi_col_text(st, 1), sizeof(j->sha256));
     util_strlcpy(j->slug, dbi_col_text(st, 2), sizeof(j->slug));
-    j->ci_only = 1;
+    util_strlcpy(j->mode, dbi_col_text(st, 3), sizeof(j->mode));
+    util_strlcpy(j->output_path, dbi_col_text(st, 4), sizeof(j->output_path));
     r = 1;
     rc = sqlite3_step(st);
   } else if (rc == SQLITE_DONE) {
     r = 0;
   }
   if (rc != SQLITE_DONE) {
-    dbi_log(db, "interval claim");
+    dbi_log(db, what);
     r = -1;
   }
   dbi_finalize(st);
+  return r;
+}
+
+int db_ci_claim(sqlite3 *db, struct job *j)
+{
+  sqlite3_stmt *st = dbi_prepare(
+    db,
+    "UPDATE submissions SET ci_pending=2 WHERE id=(SELECT id FROM submissions WHERE ci_pending>0 AND ci_pending=1 AND "
+    "status='scored' ORDER BY id LIMIT 1) RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), "
+    "'', ''");
+  int r = claim_row(db, st, j, "interval claim");
+  j->ci_only = r == 1;
   return r;
 }
 
@@ -2131,13 +2150,8 @@ enum app_status db_ci_store(sqlite3 *db, int64_t submission_id, double lo, doubl
     db, "UPDATE submissions SET private_ci_lo=?, private_ci_hi=?, ci_pending=0 WHERE id=? AND ci_pending=2");
   if (st == NULL)
     return APP_INTERNAL;
-  if (isnan(lo) || isnan(hi)) {
-    sqlite3_bind_null(st, 1);
-    sqlite3_bind_null(st, 2);
-  } else {
-    sqlite3_bind_double(st, 1, lo);
-    sqlite3_bind_double(st, 2, hi);
-  }
+  bind_score(st, 1, isnan(hi) ? NAN : lo); /* both or neither */
+  bind_score(st, 2, isnan(lo) ? NAN : hi);
   sqlite3_bind_int64(st, 3, submission_id);
   int rc = dbi_step_done(db, st);
   dbi_finalize(st);
@@ -2146,36 +2160,17 @@ enum app_status db_ci_store(sqlite3 *db, int64_t submission_id, double lo, doubl
 
 int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
 {
-  int r = -1;
   sqlite3_stmt *st = dbi_prepare(
     db, "UPDATE submissions SET status='running', started_at=?1, attempts=attempts+1, fence=fence+1, "
         "lease_expires_at=NULL, worker_node=NULL WHERE id=(SELECT id FROM submissions WHERE status='queued' AND "
         "(mode IS NULL OR output_path IS NOT NULL OR ?2) ORDER BY id LIMIT 1) "
         "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), coalesce(mode,''), "
         "coalesce(output_path,'')");
-  if (st == NULL)
-    return -1;
-  sqlite3_bind_int64(st, 1, now);
-  sqlite3_bind_int(st, 2, allow_code_runs);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    j->submission_id = sqlite3_column_int64(st, 0);
-    util_strlcpy(j->sha256, dbi_col_text(st, 1), sizeof(j->sha256));
-    util_strlcpy(j->slug, dbi_col_text(st, 2), sizeof(j->slug));
-    util_strlcpy(j->mode, dbi_col_text(st, 3), sizeof(j->mode));
-    util_strlcpy(j->output_path, dbi_col_text(st, 4), sizeof(j->output_path));
-    j->ci_only = 0;
-    r = 1;
-    rc = sqlite3_step(st);
-  } else if (rc == SQLITE_DONE) {
-    r = 0;
+  if (st != NULL) {
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, allow_code_runs);
   }
-  if (rc != SQLITE_DONE) {
-    dbi_log(db, "queue claim");
-    r = -1;
-  }
-  dbi_finalize(st);
-  return r;
+  return claim_row(db, st, j, "queue claim");
 }
 
 int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
@@ -2209,14 +2204,6 @@ int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
 out:
   dbi_finalize(st);
   return rc;
-}
-
-static void bind_score(sqlite3_stmt *st, int i, double v)
-{
-  if (isnan(v))
-    sqlite3_bind_null(st, i);
-  else
-    sqlite3_bind_double(st, i, v);
 }
 
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
