@@ -64,8 +64,11 @@ void anon_check_options_free(struct anon_check_options *opt);
 /* Checks one CSV file (RFC 4180, header row, optional BOM, LF or CRLF) and builds its report.
  *
  * Returns ANON_PASS or ANON_FAIL with *report_out set to a new JSON object the caller owns and frees with
- * json_decref(). The report holds: "file", "rows", "columns", "passed", "failures" (reasons, as text),
- * "direct_identifiers" [{"column","rule","count"}], "pseudonymous_ids" [{"column","rule","count"}],
+ * json_decref(). The report holds: "file", "format", "rows", "columns", "passed", "failures" (reasons, as
+ * text), "warnings" (text, never a failure), "direct_identifiers" [{"column","rule","count","rows" (first data
+ * rows matched, never values),"fix"}], "summary" {rule: findings}, "pseudonymous_ids" [{"column","rule","count"}],
+ * "rare_values" [{"column","values_below_k","records"}], "quasi_identifiers_suggested" (suggested columns the
+ * declaration left out) and, when there are some, "k_anonymity_with_suggested",
  * "quasi_identifiers" (the columns used), "quasi_identifiers_source" ("declared" or "suggested"),
  * "quasi_identifiers_missing" (declared columns this file lacks), "k", "k_anonymity" (smallest class size,
  * 0 for a file without rows), "records_below_k", "equivalence_classes", "uniqueness_rate" (share of rows

@@ -109,11 +109,17 @@ long anon_htab_upsert(struct anon_htab *h, const void *key, size_t len, int *is_
 void anon_htab_free(struct anon_htab *h);
 
 /* ---- rules (rules.c) -------------------------------------------------------------------------------- */
-enum anon_name_class { ANON_NAME_NONE, ANON_NAME_DIRECT, ANON_NAME_QUASI };
+/* ANON_NAME_ID: a subject id column (patient_id, id_patient, code_patient...): a direct identifier when its
+   values are hospital numbers (digits), a pseudonym when they are opaque tokens or study codes (check.c). */
+enum anon_name_class { ANON_NAME_NONE, ANON_NAME_DIRECT, ANON_NAME_QUASI, ANON_NAME_ID };
 
 /* Classifies a column by its name, French or English, ignoring case, accents and separators. Sets *category
    (a static string such as "email", "first_name", "age", "postcode") unless the result is ANON_NAME_NONE. */
 enum anon_name_class anon_name_classify(const char *name, const char **category);
+
+/* Does the column name say it holds codes of establishments, services or batches (FINESS, SIRET, UF...)? Their
+   digits may pass a weak identifier rule by shape alone; such columns are not flagged by weak rules. */
+int anon_name_is_code_column(const char *name);
 
 /* Lower-cases name, strips Latin accents and turns every other non-alphanumeric run into one '_'. Writes at
    most outlen bytes, NUL-terminated. */
@@ -130,7 +136,22 @@ enum {
   ANON_V_HEX_TOKEN = 1u << 6, /* the whole value is an opaque hex token of 16+ characters */
   ANON_V_B64_TOKEN = 1u << 7, /* the whole value is an opaque base64 / base64url token of 16+ characters */
   ANON_V_ICD10 = 1u << 8,     /* the whole value looks like an ICD-10 (CIM-10) diagnosis code */
+  /* More direct identifiers found anywhere inside the value (ids.c, rules.c). */
+  ANON_V_IBAN = 1u << 9,         /* an IBAN of a known country whose mod-97 check holds */
+  ANON_V_NATIONAL_ID = 1u << 10, /* BE national number, ES DNI/NIE, IT codice fiscale, CH AVS, UK NHS (written) */
+  ANON_V_IPV6 = 1u << 11,
+  ANON_V_BIRTH_TEXT = 1u << 12, /* a date in free text after "né le", "naissance", "born", "DOB"... */
+  /* Weak forms: one value proves nothing, most of a column does (check.c). */
+  ANON_W_NIR = 1u << 13,         /* 13 digits shaped as a NIR without its key */
+  ANON_W_PHONE = 1u << 14,       /* a French mobile number whose leading 0 was lost (612345678, 33612345678) */
+  ANON_W_NATIONAL_ID = 1u << 15, /* bare digits passing a national id checksum (BE, CH, UK, DE) */
 };
+
+/* ids.c: the identifiers above with a checksum or a fixed shape, anywhere in s[0..len). */
+int anon_iban_in(const unsigned char *s, size_t len);
+/* Returns ANON_V_NATIONAL_ID and / or ANON_W_NATIONAL_ID. */
+unsigned anon_national_in(const unsigned char *s, size_t len);
+int anon_ipv6_in(const unsigned char *s, size_t len);
 
 /* Scans one value (len bytes, valid UTF-8) and returns the ANON_V_ bits that apply. When ANON_V_DATE is set
    and year is not NULL, *year is the date's year. */
@@ -139,6 +160,14 @@ unsigned anon_value_scan(const char *s, size_t len, int *year);
 /* Returns 1 when the 15 characters at s (13 digits, or 2A / 2B at offsets 5-6 for Corsica, then a 2-digit
    key) form a French NIR whose key is 97 - (number mod 97), with 2A read as 19 and 2B as 18; else 0. */
 int anon_nir_valid(const char s[15]);
+
+/* ---- name lists (names.c) ----------------------------------------------------------------------------
+ * Lookups compare normalised forms (anon_name_normalize: case and Latin accents ignored). Words shorter
+ * than three bytes or longer than 63 are never names. Thread-safe; the lists are inflated on first use. */
+int anon_is_first_name(const char *word, size_t len);
+int anon_is_last_name(const char *word, size_t len);
+/* Number of names in the first-name list (surnames != 0: the surname list); 0 if it could not be loaded. */
+size_t anon_name_list_size(int surnames);
 
 /* ---- dates (date.c) ---------------------------------------------------------------------------------- */
 enum anon_date_format {
@@ -159,6 +188,10 @@ struct anon_date {
    DD.MM.YYYY, followed by nothing, or by 'T' or ' ' and a time. Years 1000-9999; the day must exist.
    Returns 0, or -1 when s is not such a date. */
 int anon_date_parse(const char *s, size_t len, struct anon_date *d);
+/* For detection: the length of a date written at s[i] in any common way (the forms above, two-digit years
+   "14/03/62", "19620314", "14 mars 1962", "1er mars 1962", "March 14, 1962", "14 Mar 1962"; French and English
+   month names, abbreviated or not), or 0. Two-digit years 00-30 are read 20xx, others 19xx. Sets *year. */
+size_t anon_date_at(const char *s, size_t len, size_t i, int *year);
 /* Days since 1970-01-01 (proleptic Gregorian) and back. */
 long anon_days_from_civil(int y, int m, int d);
 void anon_civil_from_days(long z, int *y, int *m, int *d);

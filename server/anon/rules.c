@@ -129,6 +129,11 @@ static const struct name_rule name_rules[] = {
    {"ipp", "nip", "nda", "numero dossier", "num dossier", "no dossier", "n dossier", "dossier", "mrn", "medical record",
     "record number", "numero patient", "num patient", "patient number", "numero sejour", NULL},
    {NULL}},
+  {ANON_NAME_ID,
+   "patient_id",
+   {"patient id", "id patient", "patient code", "code patient", "identifiant patient", "patient identifier",
+    "patientid", "idpatient", "pat id", "id pat", "=patient", "=patients", "num pat", "no patient", NULL},
+   {NULL}},
   {ANON_NAME_DIRECT,
    "phone",
    {"telephone", "tel", "phone", "portable", "mobile", "gsm", "fax", "phonenumber", "cellphone", "telephon", NULL},
@@ -199,11 +204,15 @@ static size_t tokenize(const char *norm, char tok[MAX_TOKENS][MAX_TOKEN])
   return n;
 }
 
-/* Does the space-separated token sequence pattern occur contiguously in tok[0..n)? */
+/* Does the space-separated token sequence pattern occur contiguously in tok[0..n)? A pattern starting with '='
+   must be the whole name. */
 static int pattern_matches(const char *pattern, char tok[MAX_TOKENS][MAX_TOKEN], size_t n)
 {
   char pt[MAX_TOKENS][MAX_TOKEN];
   size_t np = 0, len = 0;
+  int whole = pattern[0] == '=';
+
+  pattern += whole;
 
   for (size_t i = 0;; i++) {
     char c = pattern[i];
@@ -219,6 +228,8 @@ static int pattern_matches(const char *pattern, char tok[MAX_TOKENS][MAX_TOKEN],
     if (len + 1 < MAX_TOKEN && np < MAX_TOKENS)
       pt[np][len++] = c;
   }
+  if (whole && np != n)
+    return 0;
   for (size_t start = 0; np > 0 && start + np <= n; start++) {
     size_t j = 0;
 
@@ -263,11 +274,30 @@ enum anon_name_class anon_name_classify(const char *name, const char **category)
   return ANON_NAME_NONE;
 }
 
+static const char *const code_words[] = {"finess", "siret",  "siren", "etablissement", "hopital",   "hospital",
+                                         "centre", "center", "site",  "service",       "uf",        "lot",
+                                         "batch",  "labo",   "lab",   "laboratoire",   "structure", NULL};
+
+int anon_name_is_code_column(const char *name)
+{
+  char norm[256];
+  char tok[MAX_TOKENS][MAX_TOKEN];
+  size_t n;
+
+  anon_name_normalize(name, norm, sizeof(norm));
+  n = tokenize(norm, tok);
+  for (size_t i = 0; code_words[i] != NULL; i++) {
+    if (has_token(code_words[i], tok, n))
+      return 1;
+  }
+  return 0;
+}
+
 /* ---- values ---- */
 
 static int is_email_local(unsigned char c)
 {
-  return is_alnum_ascii(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+  return is_alnum_ascii(c) || c >= 0x80 || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
 }
 
 static int is_email_domain(unsigned char c)
@@ -350,9 +380,11 @@ static int phone_at(const unsigned char *s, size_t len, size_t i)
     size_t digits = 0;
 
     p += s[p] == '+' ? 1 : 2;
-    if (p + 2 < len && s[p] == '3' && s[p + 1] == '3') { /* France: +33, optional (0) */
+    if (p + 2 < len && s[p] == '3' && s[p + 1] == '3') { /* France: +33, (+33), optional (0) */
       p += 2;
-      if (p < len && s[p] == ' ')
+      if (p < len && s[p] == ')' && i > 0 && s[i - 1] == '(')
+        p++;
+      if (p < len && (s[p] == ' ' || s[p] == '-' || s[p] == '.'))
         p++;
       if (p + 2 < len && s[p] == '(' && s[p + 1] == '0' && s[p + 2] == ')')
         p += 3;
@@ -380,13 +412,54 @@ static int phone_at(const unsigned char *s, size_t len, size_t i)
   return 0;
 }
 
+/* A French number whose leading 0 was dropped but whose groups were kept: "6 12 34 56 78". */
+static int spaced_phone_at(const unsigned char *s, size_t len, size_t i)
+{
+  size_t p = i + 1;
+  unsigned char sep;
+
+  if (p >= len || (s[p] != ' ' && s[p] != '.' && s[p] != '-'))
+    return 0;
+  sep = s[p];
+  for (int k = 0; k < 4; k++) {
+    if (p + 2 >= len || s[p] != sep || !is_digit_ascii(s[p + 1]) || !is_digit_ascii(s[p + 2]))
+      return 0;
+    p += 3;
+  }
+  return !glued_after(s, len, p);
+}
+
 static int phone_in(const unsigned char *s, size_t len)
 {
   for (size_t i = 0; i + 10 <= len; i++) {
-    if ((s[i] == '0' || s[i] == '+') && !glued_before(s, i) && phone_at(s, len, i))
+    if (glued_before(s, i))
+      continue;
+    if ((s[i] == '0' || s[i] == '+') && phone_at(s, len, i))
+      return 1;
+    if (s[i] >= '1' && s[i] <= '9' && spaced_phone_at(s, len, i))
       return 1;
   }
   return 0;
+}
+
+/* The whole value (blanks trimmed) is a mobile number without its leading 0, as a spreadsheet leaves it:
+   612345678, 33612345678. */
+static int stripped_phone(const unsigned char *s, size_t len)
+{
+  size_t a = 0, b = len, n;
+
+  while (a < b && s[a] == ' ')
+    a++;
+  while (b > a && s[b - 1] == ' ')
+    b--;
+  n = b - a;
+  for (size_t i = a; i < b; i++) {
+    if (!is_digit_ascii(s[i]))
+      return 0;
+  }
+  if (n == 9)
+    return s[a] == '6' || s[a] == '7';
+  return n == 11 && s[a] == '3' && s[a + 1] == '3' && (s[a + 2] == '6' || s[a + 2] == '7');
 }
 
 int anon_nir_valid(const char s[15])
@@ -424,17 +497,33 @@ int anon_nir_valid(const char s[15])
   return key == (int)(97 - n % 97);
 }
 
-/* Gathers a NIR written with or without single spaces between groups, starting at i. */
-static int nir_at(const unsigned char *s, size_t len, size_t i)
+/* Is u[0..13) shaped as a NIR without its key: sex 1-4 / 7 / 8, month 01-12 or 20-99 (unknown), department
+   01-99 or 2A / 2B, commune and order numbers not 000? */
+static int nir13_shaped(const char u[13])
+{
+  int month = (u[3] - '0') * 10 + (u[4] - '0');
+
+  if (strchr("123478", u[0]) == NULL || !((month >= 1 && month <= 12) || month >= 20))
+    return 0;
+  if (u[5] == '0' && u[6] == '0')
+    return 0;
+  return !(u[7] == '0' && u[8] == '0' && u[9] == '0') && !(u[10] == '0' && u[11] == '0' && u[12] == '0');
+}
+
+/* Gathers a NIR written with or without single separators (space, dot, dash) between groups, starting at i.
+   Returns ANON_V_NIR for 15 characters whose key checks out, or for 13 written in groups (1 62 03 75 123 456);
+   ANON_W_NIR for 13 bare digits shaped as a NIR; else 0. */
+static unsigned nir_at(const unsigned char *s, size_t len, size_t i)
 {
   char u[15];
-  size_t n = 0, p = i;
+  size_t n = 0, p = i, seps = 0;
 
   while (p < len && n < 15) {
     unsigned char c = s[p];
 
-    if (c == ' ' && n > 0 && p + 1 < len && s[p + 1] != ' ') {
+    if ((c == ' ' || c == '.' || c == '-') && n > 0 && p + 1 < len && is_alnum_ascii(s[p + 1])) {
       p++;
+      seps++;
       continue;
     }
     if (is_digit_ascii(c) || (n == 6 && u[5] == '2' && (c == 'A' || c == 'B' || c == 'a' || c == 'b'))) {
@@ -444,16 +533,24 @@ static int nir_at(const unsigned char *s, size_t len, size_t i)
     }
     break;
   }
-  return n == 15 && !glued_after(s, len, p) && anon_nir_valid(u);
+  if (glued_after(s, len, p))
+    return 0;
+  if (n == 15)
+    return anon_nir_valid(u) ? ANON_V_NIR : 0;
+  if (n == 13 && nir13_shaped(u))
+    return seps >= 4 ? ANON_V_NIR : ANON_W_NIR;
+  return 0;
 }
 
-static int nir_in(const unsigned char *s, size_t len)
+static unsigned nir_in(const unsigned char *s, size_t len)
 {
-  for (size_t i = 0; i + 15 <= len; i++) {
-    if (strchr("123478", s[i]) != NULL && s[i] != '\0' && !glued_before(s, i) && nir_at(s, len, i))
-      return 1;
+  unsigned found = 0;
+
+  for (size_t i = 0; i + 13 <= len && !(found & ANON_V_NIR); i++) {
+    if (strchr("123478", s[i]) != NULL && s[i] != '\0' && !glued_before(s, i))
+      found |= nir_at(s, len, i);
   }
-  return 0;
+  return found;
 }
 
 /* Reads a decimal octet (1-3 digits, <= 255) at s[*p]. */
@@ -496,25 +593,17 @@ static const char *const titles[] = {"M",    "Mme",     "Mlle",       "Mr",     
                                      "Pr",   "Docteur", "Professeur", "Monsieur", "Madame", "Mademoiselle", "Doctor",
                                      "Prof", "Miss",    "Mister",     NULL};
 
-static const char *const first_names[] = {
-  "Jean",       "Marie",     "Pierre",    "Michel",   "André",     "Philippe",   "Louis",     "Nicolas",   "François",
-  "Alain",      "Jacques",   "Bernard",   "Daniel",   "Patrick",   "Christophe", "Thomas",    "Julien",    "Eric",
-  "Éric",       "Laurent",   "Frédéric",  "Stéphane", "David",     "Olivier",    "Sébastien", "Paul",      "Claude",
-  "Henri",      "Antoine",   "Alexandre", "Maxime",   "Lucas",     "Hugo",       "Léa",       "Emma",      "Chloé",
-  "Camille",    "Sarah",     "Manon",     "Julie",    "Nathalie",  "Isabelle",   "Sylvie",    "Catherine", "Françoise",
-  "Monique",    "Christine", "Sophie",    "Sandrine", "Valérie",   "Céline",     "Anne",      "Martine",   "Nicole",
-  "Jacqueline", "Brigitte",  "Aurélie",   "Laura",    "Pauline",   "Claire",     "Hélène",    "Élodie",    "Mohamed",
-  "Ahmed",      "Fatima",    "Karim",     "Youssef",  "John",      "James",      "Robert",    "Michael",   "William",
-  "Mary",       "Patricia",  "Jennifer",  "Linda",    "Elizabeth", "Susan",      "Jessica",   "Emily",     "Charles",
-  "Joseph",     "George",    "Gabriel",   "Arthur",   "Jules",     "Louise",     "Alice",     "Jeanne",    "Lucie",
-  NULL};
-
 struct word {
   const unsigned char *s;
   size_t len;
   int sentence_start;
   int follows_space; /* separated from the previous word by blanks only */
 };
+
+static int is_first_name(const struct word *w)
+{
+  return anon_is_first_name((const char *)w->s, w->len);
+}
 
 static int is_upper_at(const unsigned char *s, size_t len)
 {
@@ -578,19 +667,100 @@ static int names_pair(const struct word *a, const struct word *b)
     return 0;
   if (in_list(a, titles) && b_name)
     return 1; /* Dr Martin, Mme DURAND */
-  if (in_list(a, first_names) && b_name)
-    return 1; /* Jean Dupont, Marie DURAND */
-  if (is_all_caps(a, 2) && in_list(b, first_names))
-    return 1; /* DUPONT Jean */
+  if ((is_capitalised(a) || is_all_caps(a, 3)) && is_first_name(a) && b_name)
+    return 1; /* Jean Dupont, Marie DURAND, JEAN DUPONT */
+  if (is_all_caps(a, 2) && (is_capitalised(b) || is_all_caps(b, 3)) && is_first_name(b))
+    return 1; /* DUPONT Jean, DUPONT JEAN */
   if (is_capitalised(a) && !a->sentence_start && !b->sentence_start && (is_capitalised(b) || is_all_caps(b, 3)))
     return 1; /* ... vu par Paul Lefebvre */
+  return 0;
+}
+
+static int is_letters(const struct word *w)
+{
+  for (size_t i = 0; i < w->len; i++) {
+    if (is_digit_ascii(w->s[i]))
+      return 0;
+  }
+  return w->len >= 2;
+}
+
+/* A single capital letter, ASCII or Latin-1 (É). */
+static int is_initial(const struct word *w)
+{
+  if (w->len == 1)
+    return is_upper_ascii(w->s[0]);
+  return w->len == 2 && w->s[0] == 0xC3 && w->s[1] >= 0x80 && w->s[1] <= 0x9E && w->s[1] != 0x97;
+}
+
+/* Does the text from p to end finish with a file extension ("...2019.tif")? */
+static int has_extension(const unsigned char *p, const unsigned char *end)
+{
+  const unsigned char *dot = NULL;
+
+  for (const unsigned char *q = p; q < end; q++) {
+    if (*q == ' ')
+      return 0;
+    if (*q == '.')
+      dot = q;
+  }
+  if (dot == NULL || end - dot < 2 || end - dot > 6)
+    return 0;
+  for (const unsigned char *q = dot + 1; q < end; q++) {
+    if (!is_alnum_ascii(*q))
+      return 0;
+  }
+  return 1;
+}
+
+/* Pairs whose separator says they are a name however they are capitalised:
+ *   "DUPONT^JEAN" (a DICOM person name), "Dupont, Jean", and names in file names: "DUPONT_J_biopsy.tif",
+ *   "dupont_jean_2019.svs". gap is the bytes between the two words. */
+static int names_joined(const struct word *a, const struct word *b, const unsigned char *gap, size_t gap_len,
+                        const unsigned char *end)
+{
+  if (gap_len == 1 && gap[0] == '^')
+    return is_letters(a) && is_letters(b);
+  if (gap_len == 2 && gap[0] == ',' && gap[1] == ' ')
+    return (is_capitalised(a) || is_all_caps(a, 3)) && is_capitalised(b) && is_first_name(b);
+  if (gap_len != 1 || (gap[0] != '_' && gap[0] != '-' && gap[0] != '.'))
+    return 0;
+  if (is_initial(b) && (b->s + b->len == end || b->s[b->len] == '_' || b->s[b->len] == '.'))
+    return is_all_caps(a, 4) || (is_all_caps(a, 3) && anon_is_last_name((const char *)a->s, a->len));
+  if (!is_letters(a) || !is_letters(b) || !is_first_name(b) || a->len < 3)
+    return 0;
+  /* dupont_jean: a known surname, or any word in a file name ("name.ext") */
+  return anon_is_last_name((const char *)a->s, a->len) || has_extension(b->s + b->len, end);
+}
+
+/* Words that start the name of an institution: "Hôpital Henri Mondor", "Centre Léon Bérard", "Institut
+   Gustave Roussy" name places, not patients. Compared normalised. */
+static const char *const institution_words[] = {
+  "hopital",  "hospital",   "chu",        "chr",     "ch",           "chi",       "centre",      "center",
+  "institut", "institute",  "clinique",   "clinic",  "polyclinique", "fondation", "foundation",  "groupe",
+  "gh",       "universite", "university", "faculte", "pole",         "unite",     "laboratoire", "maternite",
+  "ehpad",    "lycee",      "ecole",      "college", "musee",        "service",   NULL};
+
+static int is_institution_word(const struct word *w)
+{
+  char raw[32], norm[32];
+
+  if (w->len >= sizeof(raw))
+    return 0;
+  memcpy(raw, w->s, w->len);
+  raw[w->len] = '\0';
+  anon_name_normalize(raw, norm, sizeof(norm));
+  for (size_t i = 0; institution_words[i] != NULL; i++) {
+    if (strcmp(institution_words[i], norm) == 0)
+      return 1;
+  }
   return 0;
 }
 
 static int names_in(const unsigned char *s, size_t len)
 {
   struct word prev = {NULL, 0, 1, 0}, cur;
-  int sentence_start = 1, blanks_only = 0;
+  int sentence_start = 1, blanks_only = 0, institution = 0;
   size_t i = 0;
 
   while (i < len) {
@@ -599,7 +769,10 @@ static int names_in(const unsigned char *s, size_t len)
         /* "M." and "Dr." are titles, not the end of a sentence */
         if (!(s[i] == '.' && prev.s != NULL && prev.s + prev.len == s + i && in_list(&prev, titles)))
           sentence_start = 1;
+        institution = 0;
       }
+      if (s[i] == ',')
+        institution = 0;
       if (!(s[i] == ' ' || s[i] == '\t' || (s[i] == '.' && !sentence_start)))
         blanks_only = 0;
       i++;
@@ -611,11 +784,61 @@ static int names_in(const unsigned char *s, size_t len)
     cur.len = (size_t)(s + i - cur.s);
     cur.sentence_start = sentence_start;
     cur.follows_space = blanks_only && prev.s != NULL;
-    if (prev.s != NULL && names_pair(&prev, &cur))
+    institution |= is_institution_word(&cur);
+    if (prev.s != NULL && (!institution || in_list(&prev, titles)) && names_pair(&prev, &cur))
+      return 1; /* "Service du Dr Martin" still names a person */
+    if (prev.s != NULL && names_joined(&prev, &cur, prev.s + prev.len, (size_t)(cur.s - prev.s - prev.len), s + len))
       return 1;
     prev = cur;
     sentence_start = 0;
     blanks_only = 1;
+  }
+  return 0;
+}
+
+/* ---- dates of birth in free text ---- */
+
+static const char *const birth_words[] = {"ne le", "nee le", "ne(e) le", "ne en", "nee en", "naissance", "ddn",
+                                          "naiss", "born",   "dob",      "d.o.b", "birth",  NULL};
+
+/* Does the text just before position i (up to 40 bytes, case and accents folded) announce a birth date? */
+static int birth_context(const unsigned char *s, size_t i)
+{
+  char low[48];
+  size_t start = i > 40 ? i - 40 : 0, n = 0;
+
+  for (size_t p = start; p < i && n + 1 < sizeof(low); p++) {
+    unsigned char c = s[p];
+
+    if (c == 0xC3 && p + 1 < i && (s[p + 1] == 0xA9 || s[p + 1] == 0x89)) { /* é É */
+      low[n++] = 'e';
+      p++;
+      continue;
+    }
+    low[n++] = (char)(is_upper_ascii(c) ? c - 'A' + 'a' : c);
+  }
+  low[n] = '\0';
+  for (size_t w = 0; birth_words[w] != NULL; w++) {
+    const char *hit = strstr(low, birth_words[w]);
+
+    /* a word of its own: "ne le" must not be the end of "une le..." */
+    while (hit != NULL && hit > low && is_lower_ascii((unsigned char)hit[-1]))
+      hit = strstr(hit + 1, birth_words[w]);
+    if (hit != NULL)
+      return 1;
+  }
+  return 0;
+}
+
+static int birth_date_in_text(const unsigned char *s, size_t len)
+{
+  int year;
+
+  for (size_t i = 1; i < len; i++) {
+    if (is_alnum_ascii(s[i - 1]) || !is_alnum_ascii(s[i]))
+      continue;
+    if (anon_date_at((const char *)s, len, i, &year) > 0 && birth_context(s, i))
+      return 1;
   }
   return 0;
 }
@@ -676,7 +899,7 @@ unsigned anon_value_scan(const char *value, size_t len, int *year)
 {
   const unsigned char *s = (const unsigned char *)value;
   size_t digits = 0;
-  int at = 0, space = 0, upper = 0;
+  int at = 0, space = 0, upper = 0, joiner = 0, colon = 0;
   unsigned bits = 0;
   struct anon_date d;
 
@@ -691,21 +914,43 @@ unsigned anon_value_scan(const char *value, size_t len, int *year)
       space = 1;
     else if (is_upper_ascii(c) || c == 0xC3)
       upper = 1;
+    else if (c == '_' || c == '^' || c == ',')
+      joiner = 1;
+    else if (c == ':')
+      colon = 1;
   }
   if (at && email_in(s, len))
     bits |= ANON_V_EMAIL;
   if (digits >= 8 && phone_in(s, len))
     bits |= ANON_V_PHONE;
-  if (digits >= 13 && nir_in(s, len))
-    bits |= ANON_V_NIR;
+  if (digits >= 13)
+    bits |= nir_in(s, len);
+  if (digits == 9 || digits == 11)
+    bits |= stripped_phone(s, len) ? ANON_W_PHONE : 0;
+  if (digits >= 7 && len >= 9) /* a codice fiscale has 7 digits, a DNI 8 */
+    bits |= anon_national_in(s, len);
+  if (digits >= 11 && upper && anon_iban_in(s, len))
+    bits |= ANON_V_IBAN;
+  if (colon && len >= 3 && anon_ipv6_in(s, len))
+    bits |= ANON_V_IPV6;
   if (digits >= 4 && ipv4_in(s, len))
     bits |= ANON_V_IPV4;
-  if (space && upper && names_in(s, len))
+  if ((space || joiner) && names_in(s, len))
     bits |= ANON_V_NAMES;
+  if (space && digits >= 2 && len > 12 && birth_date_in_text(s, len))
+    bits |= ANON_V_BIRTH_TEXT;
   if (digits >= 8 && anon_date_parse(value, len, &d) == 0) {
     bits |= ANON_V_DATE;
     if (year != NULL)
       *year = d.year;
+  } else if (digits >= 4 && len <= 24) {
+    int y = 0;
+
+    if (anon_date_at(value, len, 0, &y) == len) {
+      bits |= ANON_V_DATE;
+      if (year != NULL)
+        *year = y;
+    }
   }
   if (!space && len >= 16)
     bits |= token_class(s, len);

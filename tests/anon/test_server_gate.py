@@ -89,7 +89,10 @@ class ServerGate(harness.ServerTest):
         self.assertNotIn(PLANTED_DOMAIN, details)
         report = json.loads(stored[0])
         self.assertFalse(report["passed"])
-        self.assertIn({"column": "email", "rule": "email", "count": 400}, report["direct_identifiers"])
+        found = {(d["column"], d["rule"]): d for d in report["direct_identifiers"]}
+        self.assertEqual(found[("email", "email")]["count"], 400)
+        self.assertEqual(found[("email", "email")]["rows"], [1, 2, 3, 4, 5])  # row numbers, never values
+        self.assertEqual(found[("email", "email")]["fix"], "drop")
 
     def test_http_refuses_then_override_is_audited(self):
         olga = self.login_as("olga")

@@ -1,0 +1,180 @@
+#!/usr/bin/env python3
+"""test_detection.py: recall and precision of `concours dataset check` per identifier kind (issue 15).
+
+Generates the synthetic corpus of gen_corpus.py (ground truth per column), checks every file, and prints, per
+kind of identifier, how many planted columns were found at all and by a rule of the right kind, and how many
+clean columns were flagged. Asserts every planted column is found by a rule of its kind and that false alarms
+stay under 2 % of clean columns.
+
+    test_detection.py CONCOURS GEN_CORPUS_PY
+"""
+import csv
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CLI = None
+GEN = None
+
+# Which kind each rule of the report speaks for.
+RULE_KIND = {
+    "column_name:nir": "nir", "nir": "nir", "nir_without_key": "nir",
+    "column_name:phone": "phone", "phone": "phone", "phone_without_leading_zero": "phone",
+    "column_name:email": "email", "email": "email",
+    "column_name:birth_date": "birth_date", "date_of_birth": "birth_date", "birth_date_in_text": "birth_date",
+    "iban": "iban",
+    "column_name:ip_address": "ip", "ipv4": "ip", "ipv6": "ip",
+    "national_id": "national_id", "national_id_digits": "national_id",
+    "free_text_names": "names", "column_name:surname": "names", "column_name:first_name": "names",
+    "column_name:patient_id": "patient_id", "column_name:patient_number": "patient_id",
+}
+
+
+def check(path):
+    p = subprocess.run([CLI, "dataset", "check", "--json", path], capture_output=True, text=True, timeout=300)
+    if p.returncode not in (0, 1):
+        raise AssertionError("exit %d: %s" % (p.returncode, p.stderr))
+    return json.loads(p.stdout)
+
+
+class Detection(unittest.TestCase):
+    def test_recall_and_precision_per_kind(self):
+        with tempfile.TemporaryDirectory(prefix="anon_corpus_") as d:
+            subprocess.run([sys.executable, GEN, "--out", d, "--rows", "300", "--seed", "15"], check=True,
+                           timeout=300)
+            with open(os.path.join(d, "truth.json")) as f:
+                truth = json.load(f)
+            stats = {}  # kind -> [planted, found, found by its kind]
+            clean = flagged = 0
+            misses = []
+            for name, cols in sorted(truth.items()):
+                report = check(os.path.join(d, name))
+                rules = {}
+                counts = {}
+                for e in report["direct_identifiers"]:
+                    rules.setdefault(e["column"], set()).add(e["rule"])
+                    self.assertTrue(all(isinstance(x, int) for x in e.get("rows", [])))
+                    if not e["rule"].startswith("column_name:") and RULE_KIND.get(e["rule"]):
+                        key = (e["column"], RULE_KIND[e["rule"]])
+                        counts[key] = counts.get(key, 0) + e["count"]
+                for col, kind in cols.items():
+                    got = rules.get(col, set())
+                    if kind is None:
+                        clean += 1
+                        if got:
+                            flagged += 1
+                            misses.append("%s/%s clean but flagged by %s" % (name, col, sorted(got)))
+                        continue
+                    s = stats.setdefault(kind, [0, 0, 0, 0, 0])
+                    s[0] += 1
+                    s[1] += bool(got)
+                    right = any(RULE_KIND.get(g) == kind for g in got)
+                    s[2] += right
+                    if kind != "patient_id":  # a subject id is known by its column's name, not its values
+                        s[3] += report["rows"]
+                        s[4] += min(counts.get((col, kind), 0), report["rows"])
+                    if not right:
+                        misses.append("%s/%s (%s) found by %s" % (name, col, kind, sorted(got) or "nothing"))
+            print("\n%-12s %8s %8s %11s %13s" % ("kind", "columns", "found", "right kind", "values found"))
+            for kind, (n, found, right, values, hits) in sorted(stats.items()):
+                print("%-12s %8d %7.0f%% %10.0f%% %12s" % (kind, n, 100.0 * found / n, 100.0 * right / n,
+                                                         "%.1f%%" % (100.0 * hits / values) if values else "-"))
+            print("clean columns: %d, flagged: %d (%.1f%%)" % (clean, flagged, 100.0 * flagged / clean))
+            for m in misses:
+                print("  " + m)
+            for kind, (n, found, right, values, hits) in stats.items():
+                self.assertEqual(right, n, "%s: %d of %d planted columns found by a rule of that kind" %
+                                 (kind, right, n))
+                if values:
+                    self.assertGreaterEqual(hits / values, 0.95, "%s: share of planted values recognised" % kind)
+            self.assertLess(flagged / clean, 0.02, "false alarms on clean columns")
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def findings(report):
+    return {(e["column"], e["rule"]) for e in report["direct_identifiers"]}
+
+
+class NoSilentBypass(unittest.TestCase):
+    """The bypasses the issue measured: each one now fails the file, or warns, with the reason."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="anon_bypass_")
+        self.dir = self.tmp.name
+        self.r = random.Random(7)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_pseudonym_column_must_be_pure(self):
+        rows = [["%032x" % self.r.getrandbits(128)] for _ in range(1000)]
+        for i in range(0, 40):
+            rows[i * 25][0] = gen_corpus.nir(self.r)
+            rows[i * 25 + 1][0] = "patient%d@exemple.fr" % i
+        path = os.path.join(self.dir, "ids.csv")
+        write_csv(path, ["pseudo"], rows)
+        report = check(path)
+        self.assertFalse(report["passed"])
+        self.assertIn(("pseudo", "nir"), findings(report))
+        self.assertIn(("pseudo", "email"), findings(report))
+        self.assertEqual(report["pseudonymous_ids"], [])
+        nir = [e for e in report["direct_identifiers"] if e["rule"] == "nir"][0]
+        self.assertEqual((nir["count"], nir["rows"]), (40, [1, 26, 51, 76, 101]))
+
+    def test_unspaced_ibans_are_not_pseudonyms(self):
+        rows = [[gen_corpus.iban(self.r, cc, n).replace(" ", "")] for cc, n in [("DE", 22), ("BE", 16)] * 200]
+        path = os.path.join(self.dir, "pay.csv")
+        write_csv(path, ["ref"], rows)
+        report = check(path)
+        self.assertIn(("ref", "iban"), findings(report))
+        self.assertEqual(report["pseudonymous_ids"], [])
+
+    def test_declared_quasi_identifiers_absent_fall_back_to_suggested(self):
+        rows = [[str(self.r.randint(18, 89)), self.r.choice("MF"), "%05d" % self.r.randint(1000, 95999)]
+                for _ in range(2000)]
+        path = os.path.join(self.dir, "own.csv")
+        write_csv(path, ["age", "sexe", "code_postal"], rows)
+        other = os.path.join(self.dir, "labels.csv")  # the file the declaration was written for
+        write_csv(other, ["diagnosis", "label"], [[self.r.choice(["C50", "C43"]), "1"] for _ in range(100)])
+        p = subprocess.run([CLI, "dataset", "check", "--json", "--quasi", "diagnosis", other, path],
+                           capture_output=True, text=True, timeout=300)
+        both = json.loads(p.stdout)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(both["files"][0]["quasi_identifiers_source"], "declared")
+        report = both["files"][1]
+        self.assertEqual(report["quasi_identifiers_source"], "suggested")
+        self.assertEqual(sorted(report["quasi_identifiers"]), ["age", "code_postal", "sexe"])
+        self.assertLess(report["k_anonymity"], 5)
+        self.assertTrue(any("none of the declared" in w for w in report["warnings"]))
+
+    def test_rare_exact_ages_and_undeclared_suggestions(self):
+        rows = [[str(self.r.randint(90, 104)) if i < 387 else str(self.r.randint(30, 60)),
+                 self.r.choice("MF"), self.r.choice(["C50", "C43", "C61"])] for i in range(3000)]
+        path = os.path.join(self.dir, "ages.csv")
+        write_csv(path, ["age", "sexe", "diagnostic"], rows)
+        p = subprocess.run([CLI, "dataset", "check", "--json", "--quasi", "sexe", path], capture_output=True,
+                           text=True, timeout=300)
+        report = json.loads(p.stdout)
+        self.assertEqual(p.returncode, 1)
+        self.assertTrue(any("exact ages above 89" in f and "387 records" in f for f in report["failures"]))
+        self.assertEqual(sorted(report["quasi_identifiers_suggested"]), ["age", "diagnostic"])
+        self.assertIn("k_anonymity_with_suggested", report)
+        self.assertEqual(report["k_anonymity"], min(sum(1 for x in rows if x[1] == s) for s in "MF"))
+
+
+if __name__ == "__main__":
+    CLI, GEN = sys.argv[1], sys.argv[2]
+    del sys.argv[1:3]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(GEN)))
+    import gen_corpus  # noqa: E402 (the generator's own functions plant the values)
+    unittest.main(verbosity=2)
