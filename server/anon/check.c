@@ -59,6 +59,7 @@ struct column {
   int direct;                 /* some direct-identifier rule fired */
   int id_direct;              /* a subject id column holding hospital numbers */
   int codes;                  /* the name says establishment or batch codes: weak rules do not apply */
+  int is_age;                 /* named like an age */
   int quasi;                  /* used as a quasi-identifier */
 };
 
@@ -202,7 +203,7 @@ static void note_number(struct column *col, const char *v, size_t len)
   }
   if (len >= NUMERIC_ID_DIGITS)
     col->numeric_ids++;
-  if (col->name_class == ANON_NAME_QUASI && strcmp(col->name_category, "age") == 0 && n > MAX_AGE && n < 200)
+  if (col->is_age && n > MAX_AGE && n < 200)
     col->over_age++;
 }
 
@@ -714,6 +715,7 @@ int anon_check_file(const char *path, const struct anon_check_options *opt_in, j
   for (size_t i = 0; i < c.n_cols; i++) {
     c.cols[i].name_class = anon_name_classify(anon_csv_header(&c.head, i), &c.cols[i].name_category);
     c.cols[i].codes = anon_name_is_code_column(anon_csv_header(&c.head, i));
+    c.cols[i].is_age = c.cols[i].name_class == ANON_NAME_QUASI && strcmp(c.cols[i].name_category, "age") == 0;
   }
   if (opt_in->sensitive != NULL)
     c.sensitive = anon_csv_column(&c.head, opt_in->sensitive);

@@ -667,7 +667,9 @@ static int names_pair(const struct word *a, const struct word *b)
     return 0;
   if (in_list(a, titles) && b_name)
     return 1; /* Dr Martin, Mme DURAND */
-  if ((is_capitalised(a) || is_all_caps(a, 3)) && is_first_name(a) && b_name)
+  if (!b_name && !is_all_caps(a, 2))
+    return 0; /* the cheap tests first: a list lookup costs a binary search */
+  if (b_name && (is_capitalised(a) || is_all_caps(a, 3)) && is_first_name(a))
     return 1; /* Jean Dupont, Marie DURAND, JEAN DUPONT */
   if (is_all_caps(a, 2) && (is_capitalised(b) || is_all_caps(b, 3)) && is_first_name(b))
     return 1; /* DUPONT Jean, DUPONT JEAN */
@@ -744,8 +746,9 @@ static const char *const institution_words[] = {
 static int is_institution_word(const struct word *w)
 {
   char raw[32], norm[32];
+  unsigned char c = w->s[0] | 0x20;
 
-  if (w->len >= sizeof(raw))
+  if (w->len < 2 || w->len >= sizeof(raw) || strchr("hciegpuflms", c) == NULL)
     return 0;
   memcpy(raw, w->s, w->len);
   raw[w->len] = '\0';
