@@ -190,12 +190,6 @@ static void check_program_dir(const char *dir, struct bundle_problems *p)
     bundle_problem(p, "scoring_program/metadata", NULL, "%s", err);
 }
 
-static int is_csv(const char *rel)
-{
-  size_t n = strlen(rel);
-  return n > 4 && strcasecmp(rel + n - 4, ".csv") == 0;
-}
-
 /* Appends to WHY (a JSON array of strings) the reasons REPORT (from anon_check_file) failed: column names, rules
  * and counts, never a cell value. */
 static void anonymity_reasons(const json_t *report, json_t *why)
@@ -236,8 +230,9 @@ static void anonymity_reasons(const json_t *report, json_t *why)
   }
 }
 
-/* Checks every CSV file of FILES (entries {"name","src"}) with OPT and sets each entry's "anonymity" to its
- * report. The reasons a file fails (or cannot be checked) are appended to FAILED as {"file","problems"}; they are
+/* Checks every file of FILES (entries {"name","src"}), whatever its format (anon_check_path: tables, text, JSON
+ * lines, gzip, zip, TIFF, PNG, DICOM; any other format cannot be checked and fails), with OPT and sets each
+ * entry's "anonymity" to its report. The reasons a file fails (or cannot be checked) are appended to FAILED as {"file","problems"}; they are
  * also problems of P unless OVERRIDE. */
 static void check_anonymity(const char *dir, const struct anon_check_options *opt, json_t *files, int override,
                             json_t *failed, struct bundle_problems *p)
@@ -249,7 +244,7 @@ static void check_anonymity(const char *dir, const struct anon_check_options *op
   {
     const char *rel = json_string_value(json_object_get(f, "src"));
     json_t *report = NULL;
-    if (rel == NULL || !is_csv(rel))
+    if (rel == NULL)
       continue;
     json_t *why = json_array();
     if (why == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, rel) != 0) {
@@ -257,7 +252,7 @@ static void check_anonymity(const char *dir, const struct anon_check_options *op
       json_decref(why);
       continue;
     }
-    int rc = anon_check_file(path, opt, &report, err, sizeof(err));
+    int rc = anon_check_path(path, rel, opt, &report, err, sizeof(err)); /* by its real format */
     if (rc == ANON_ERROR) {
       char msg[640];
       snprintf(msg, sizeof(msg), "cannot be checked: %s", err);

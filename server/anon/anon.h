@@ -81,8 +81,23 @@ void anon_check_options_free(struct anon_check_options *opt);
 int anon_check_file(const char *path, const struct anon_check_options *opt, json_t **report_out, char *err,
                     size_t errlen);
 
+/* Checks one file by its real format, whatever its name says: delimited tables (',', ';', tab or '|', sniffed
+ * from the header line), plain text (each line a value), JSON lines, each of them gzip-compressed or not; zip
+ * archives (every member, by its own format; an archive inside an archive is refused); TIFF and pyramidal
+ * whole-slide images (text tags, vendor tags, label and macro images); PNG text chunks; DICOM (attributes of the
+ * PS3.15 basic profile, private elements, burned-in annotation; read by DCMTK's dcmdump). The file's own name is
+ * scanned too. Tables get the report of anon_check_file() with "format" ("csv", "tsv", "text", "jsonl") and
+ * "compression"; other formats a report with "file", "format" ("zip", "tiff", "png", "dicom"), "passed",
+ * "failures", "warnings", "direct_identifiers" (a "column" saying where: a tag, an attribute, a member) and,
+ * for archives, "members" (their reports). Any other format is ANON_ERROR: it cannot be checked.
+ * name is what reports and messages call the file (NULL: path). opt may be NULL for the defaults.
+ */
+int anon_check_path(const char *path, const char *name, const struct anon_check_options *opt, json_t **report,
+                    char *err, size_t errlen);
+
 /* Returns a new object (caller frees with json_decref(), NULL when out of memory) with what a participant may
-   see of a report: {"passed", "k", "k_anonymity", "direct_identifiers_found" (a count)}; no column names. */
+   see of a report: {"passed", "k", "k_anonymity" (null for files that are not tables), "direct_identifiers_found"
+   (a count)}; no column names. */
 json_t *anon_report_public(const json_t *report);
 
 /* Writes the human-readable form of a report built by anon_check_file() to out. Returns 0, or -1 when

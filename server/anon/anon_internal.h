@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "anon.h"
 
 #define ANON_DEFAULT_RECORD_BYTES ((size_t)1 << 20)
@@ -21,12 +23,31 @@ void anon_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((fo
 /* Fills out with lim where set, defaults elsewhere. */
 void anon_limits_resolve(const struct anon_limits *lim, struct anon_limits *out);
 
-/* ---- CSV streaming (csv.c) ---------------------------------------------------------------------------
+/* ---- table streaming (csv.c) ---------------------------------------------------------------------------
  * A reader holds one record at a time: fields are NUL-terminated, quotes removed, valid UTF-8 without NUL.
  * The first record is the header; every later record must have as many fields. Blank lines are skipped.
- * Memory: a 64 KiB read buffer plus max_record_bytes + max_columns bytes, whatever the file size. */
+ * Memory: a 64 KiB read buffer plus max_record_bytes + max_columns bytes, whatever the file size.
+ * Tables come as delimited text (RFC 4180 with ',', or ';', tab, '|'), plain text (each line one value of a
+ * single column named "text"), or JSON lines (each line an object; the columns are the first object's keys,
+ * in order, plus "(other keys)" holding "key=value" pairs of keys the first object lacked), optionally
+ * gzip-compressed. */
+enum anon_table_kind { ANON_TABLE_CSV, ANON_TABLE_TEXT, ANON_TABLE_JSONL };
+
+struct anon_table_spec {
+  enum anon_table_kind kind;
+  unsigned char delim; /* ANON_TABLE_CSV: ',' when 0 */
+  int gzip;            /* the file is gzip-compressed */
+  const char *name;    /* shown in messages instead of the path, or NULL */
+};
+
 struct anon_csv_reader {
   int fd;
+  void *gz; /* gzFile when the input is compressed */
+  struct anon_table_spec spec;
+  unsigned char stop_unquoted[256];
+  char *lbuf; /* TEXT and JSONL: the current line */
+  size_t lbuf_len, lbuf_cap;
+  int pending;        /* JSONL: the first object, read for the header, is still to be returned as a record */
   char *path;         /* owned copy, for messages */
   unsigned char *buf; /* read buffer */
   size_t buf_len, buf_pos;
@@ -46,9 +67,12 @@ struct anon_csv_reader {
   int eof;
 };
 
-/* Opens path and reads its header. Returns 0, or -1 with err filled (and r safe to close). r is caller
-   storage; release it with anon_csv_close() in every case. */
+/* Opens path as a comma-separated file and reads its header. Returns 0, or -1 with err filled (and r safe to
+   close). r is caller storage; release it with anon_csv_close() in every case. */
 int anon_csv_open(struct anon_csv_reader *r, const char *path, const struct anon_limits *lim, char *err, size_t errlen);
+/* The same for any table kind of spec (spec == NULL: comma-separated, uncompressed). */
+int anon_table_open(struct anon_csv_reader *r, const char *path, const struct anon_table_spec *spec,
+                    const struct anon_limits *lim, char *err, size_t errlen);
 /* Reads the next data record. Returns 1 with the record in r, 0 at end of file, -1 with err filled
    ("PATH: line L, column C ("name"): what"). */
 int anon_csv_next(struct anon_csv_reader *r, char *err, size_t errlen);
@@ -82,6 +106,25 @@ void anon_csv_end_record(struct anon_csv_writer *w);
 /* Writes out what is buffered. Returns 0, or the errno of the first failure. */
 int anon_csv_flush(struct anon_csv_writer *w);
 void anon_csv_writer_free(struct anon_csv_writer *w);
+
+/* Checks a table of any kind (check.c); anon_check_file() is this with spec NULL (comma-separated). */
+int anon_check_table(const char *path, const struct anon_table_spec *spec, const struct anon_check_options *opt,
+                     json_t **report_out, char *err, size_t errlen);
+
+/* ---- formats other than tables (formats.c, image.c, dicom.c) ----------------------------------------------
+ * Each returns ANON_PASS / ANON_FAIL with *report set (caller frees), or ANON_ERROR with err filled. name is what
+ * the report and messages call the file. */
+int anon_check_tiff(const char *path, const char *name, json_t **report, char *err, size_t errlen);
+int anon_check_png(const char *path, const char *name, json_t **report, char *err, size_t errlen);
+int anon_check_dicom(const char *path, const char *name, json_t **report, char *err, size_t errlen);
+/* A report skeleton: {"file","format","passed":true,"failures":[],"warnings":[],"direct_identifiers":[]}. */
+json_t *anon_report_new(const char *name, const char *format);
+/* Scans a text found at `where` (a tag, a chunk, an attribute; len bytes of valid UTF-8): the value rules on the
+   whole text, and "key = value" pairs whose key names a direct identifier. Findings go to rep's
+   "direct_identifiers" (and fail it). Returns 0, or -1 when out of memory. */
+int anon_scan_text_field(json_t *rep, const char *where, const char *text, size_t len);
+/* Length of the valid UTF-8 prefix of s[0..len) (no NUL, no overlong forms, no surrogates). */
+size_t anon_utf8_valid_prefix(const unsigned char *s, size_t len);
 
 /* ---- byte-keyed hash table (htab.c) ----------------------------------------------------------------
  * Exact: keys are stored, not just hashed. Used for equivalence classes and l-diversity pairs. */

@@ -73,7 +73,8 @@ static int holds_birth_dates(const struct column *col)
 
 struct check {
   const struct anon_check_options *opt;
-  struct anon_csv_reader head; /* pass-1 reader, kept open for the header names */
+  const struct anon_table_spec *spec; /* how the table is read, or NULL for plain CSV */
+  struct anon_csv_reader head;        /* pass-1 reader, kept open for the header names */
   struct column *cols;
   size_t n_cols;
   size_t *qi; /* the quasi-identifiers k is measured over */
@@ -183,7 +184,8 @@ void anon_check_options_free(struct anon_check_options *opt)
 
 json_t *anon_report_public(const json_t *report)
 {
-  return json_pack("{s:b, s:O, s:O, s:I}", "passed", json_is_true(json_object_get(report, "passed")), "k",
+  /* k and k_anonymity are null for files that are not tables (images, archives, DICOM) */
+  return json_pack("{s:b, s:O?, s:O?, s:I}", "passed", json_is_true(json_object_get(report, "passed")), "k",
                    json_object_get(report, "k"), "k_anonymity", json_object_get(report, "k_anonymity"),
                    "direct_identifiers_found",
                    (json_int_t)json_array_size(json_object_get(report, "direct_identifiers")));
@@ -359,7 +361,7 @@ static int scan(struct check *c, const char *path, int detect, int classes, int 
   memset(&second, 0, sizeof(second));
   second.fd = -1;
   if (!detect) { /* the second pass reads the file again */
-    if (anon_csv_open(&second, path, &c->opt->limits, err, errlen) != 0)
+    if (anon_table_open(&second, path, c->spec, &c->opt->limits, err, errlen) != 0)
       goto out;
     if (second.n_header != c->n_cols) {
       anon_errf(err, errlen, "%s: the file changed while it was being checked", path);
@@ -585,6 +587,19 @@ static int risk_entries(const struct check *c, json_t *rep, json_t *failures, js
   return ok ? 0 : -1;
 }
 
+static const char *format_name(const struct anon_table_spec *spec)
+{
+  if (spec == NULL || spec->kind == ANON_TABLE_CSV)
+    return spec != NULL && spec->delim == '\t' ? "tsv" : "csv";
+  return spec->kind == ANON_TABLE_TEXT ? "text" : "jsonl";
+}
+
+/* Plain text has one column of lines: no quasi-identifier, no k. */
+static int is_text(const struct check *c)
+{
+  return c->spec != NULL && c->spec->kind == ANON_TABLE_TEXT;
+}
+
 /* Builds the report from the counts. Returns the report (owned by the caller) or NULL when out of memory. */
 static json_t *build_report(struct check *c, const char *path, json_t *missing)
 {
@@ -623,7 +638,7 @@ static json_t *build_report(struct check *c, const char *path, json_t *missing)
     (void)snprintf(msg, sizeof(msg), "direct identifiers found in %llu column(s)", n_direct);
     ok = add_failure(failures, msg) == 0;
   }
-  if (ok && c->rows > 0 && min_class < opt->k) {
+  if (ok && c->rows > 0 && min_class < opt->k && !is_text(c)) {
     (void)snprintf(msg, sizeof(msg), "k-anonymity is %llu, below k = %u (%llu records in smaller classes)", min_class,
                    opt->k, below_k);
     ok = add_failure(failures, msg) == 0;
@@ -637,7 +652,8 @@ static json_t *build_report(struct check *c, const char *path, json_t *missing)
   if (!ok)
     goto fail;
   if (json_object_set_new(rep, "file", json_string(path)) != 0 ||
-      json_object_set_new(rep, "format", json_string("csv")) != 0 ||
+      json_object_set_new(rep, "format", json_string(format_name(c->spec))) != 0 ||
+      (c->spec != NULL && c->spec->gzip && json_object_set_new(rep, "compression", json_string("gzip")) != 0) ||
       json_object_set_new(rep, "rows", json_integer((json_int_t)c->rows)) != 0 ||
       json_object_set_new(rep, "columns", json_integer((json_int_t)c->n_cols)) != 0 ||
       json_object_set_new(rep, "passed", json_boolean(json_array_size(failures) == 0)) != 0 ||
@@ -682,6 +698,12 @@ fail:
 int anon_check_file(const char *path, const struct anon_check_options *opt_in, json_t **report_out, char *err,
                     size_t errlen)
 {
+  return anon_check_table(path, NULL, opt_in, report_out, err, errlen);
+}
+
+int anon_check_table(const char *path, const struct anon_table_spec *spec, const struct anon_check_options *opt_in,
+                     json_t **report_out, char *err, size_t errlen)
+{
   struct anon_check_options defaults;
   struct check c;
   json_t *missing = NULL;
@@ -694,13 +716,14 @@ int anon_check_file(const char *path, const struct anon_check_options *opt_in, j
   }
   memset(&c, 0, sizeof(c));
   c.opt = opt_in;
+  c.spec = spec;
   c.sensitive = -1;
   c.declared = opt_in->quasi != NULL;
   if (opt_in->k < 1 || opt_in->l < 1) {
     anon_errf(err, errlen, "k and l must be at least 1");
     goto out;
   }
-  if (anon_csv_open(&c.head, path, &opt_in->limits, err, errlen) != 0)
+  if (anon_table_open(&c.head, path, spec, &opt_in->limits, err, errlen) != 0)
     goto out;
   c.n_cols = c.head.n_header;
   c.cols = calloc(c.n_cols, sizeof(*c.cols));
@@ -747,7 +770,7 @@ int anon_check_file(const char *path, const struct anon_check_options *opt_in, j
   choose_suggested(&c);
   if ((!c.declared || c.n_extra > 0) && scan(&c, path, 0, !c.declared, c.declared, err, errlen) != 0)
     goto out;
-  *report_out = build_report(&c, path, missing);
+  *report_out = build_report(&c, spec != NULL && spec->name != NULL ? spec->name : path, missing);
   if (*report_out == NULL) {
     anon_errf(err, errlen, "%s: out of memory building the report", path);
     goto out;
@@ -812,16 +835,47 @@ static int write_entries(FILE *out, const char *title, const json_t *list)
   return 0;
 }
 
+/* The closing lines of a report: its warnings, then why it fails. */
+static int write_verdicts(FILE *out, const json_t *rep)
+{
+  size_t i;
+  json_t *e;
+
+  json_array_foreach(json_object_get(rep, "warnings"), i, e)
+  {
+    if (fprintf(out, "  warning: %s\n", json_string_value(e)) < 0)
+      return -1;
+  }
+  json_array_foreach(json_object_get(rep, "failures"), i, e)
+  {
+    if (fprintf(out, "  fails: %s\n", json_string_value(e)) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 int anon_report_write_text(FILE *out, const json_t *rep)
 {
   const json_t *qis = json_object_get(rep, "quasi_identifiers");
   const json_t *missing = json_object_get(rep, "quasi_identifiers_missing");
-  const json_t *failures = json_object_get(rep, "failures");
   size_t i;
   json_t *e;
 
-  if (fprintf(out, "%s: %s (%lld rows, %lld columns)\n", str_of(rep, "file"),
-              json_is_true(json_object_get(rep, "passed")) ? "PASSED" : "FAILED", int_of(rep, "rows"),
+  const char *verdict = json_is_true(json_object_get(rep, "passed")) ? "PASSED" : "FAILED";
+
+  if (json_object_get(rep, "k") == NULL) { /* not a table: an archive, an image, a DICOM file */
+    if (fprintf(out, "%s: %s (%s)\n", str_of(rep, "file"), verdict, str_of(rep, "format")) < 0 ||
+        write_entries(out, "direct identifiers", json_object_get(rep, "direct_identifiers")) != 0)
+      return -1;
+    json_array_foreach(json_object_get(rep, "members"), i, e)
+    {
+      if (fprintf(out, "  member %s: %s (%s)\n", str_of(e, "file"),
+                  json_is_true(json_object_get(e, "passed")) ? "PASSED" : "FAILED", str_of(e, "format")) < 0)
+        return -1;
+    }
+    return write_verdicts(out, rep);
+  }
+  if (fprintf(out, "%s: %s (%lld rows, %lld columns)\n", str_of(rep, "file"), verdict, int_of(rep, "rows"),
               int_of(rep, "columns")) < 0)
     return -1;
   if (write_entries(out, "direct identifiers", json_object_get(rep, "direct_identifiers")) != 0 ||
@@ -857,15 +911,5 @@ int anon_report_write_text(FILE *out, const json_t *rep)
                 str_of(e, "column"), int_of(e, "values_below_k"), int_of(e, "records")) < 0)
       return -1;
   }
-  json_array_foreach(json_object_get(rep, "warnings"), i, e)
-  {
-    if (fprintf(out, "  warning: %s\n", json_string_value(e)) < 0)
-      return -1;
-  }
-  json_array_foreach(failures, i, e)
-  {
-    if (fprintf(out, "  fails: %s\n", json_string_value(e)) < 0)
-      return -1;
-  }
-  return 0;
+  return write_verdicts(out, rep);
 }

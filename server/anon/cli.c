@@ -23,6 +23,9 @@ static const char usage_text[] =
   "  concours dataset pseudonymize IN OUT --id COL [--key-file F | --data DIR] [--drop COL,...]\n"
   "                                 [--shift-dates COL,...] [--shift-max-days N]\n"
   "                                 [--generalize COL:N[,COL:band:N,COL:prefix:N...]]\n"
+  "check reads each FILE by its real format: CSV / TSV / ';' or '|' tables, text, JSON lines (gzip'd or not),\n"
+  "zip archives (every member), TIFF and whole-slide images (tags, label and macro images), PNG, DICOM\n"
+  "(PS3.15 basic profile, via DCMTK's dcmdump); any other format is an input error.\n"
   "check exits 0 when every file passes, 1 when one fails, 2 on a usage or input error.\n"
   "See docs/anonymity.md for the rules, the report and the limits.\n";
 
@@ -267,7 +270,7 @@ static int cmd_check(int argc, char **argv)
   for (size_t f = 0; f < files.n; f++) {
     json_t *rep = NULL;
     const json_t *missing;
-    int r = anon_check_file(files.items[f], &opt, &rep, err, sizeof(err));
+    int r = anon_check_path(files.items[f], NULL, &opt, &rep, err, sizeof(err));
 
     if (r == ANON_ERROR) {
       fprintf(stderr, "concours dataset check: %s\n", err);
@@ -275,7 +278,7 @@ static int cmd_check(int argc, char **argv)
     }
     failed |= r == ANON_FAIL;
     missing = json_object_get(rep, "quasi_identifiers_missing");
-    for (size_t q = 0; q < quasi.n; q++) {
+    for (size_t q = 0; missing != NULL && q < quasi.n; q++) { /* tables only */
       int absent = 0;
       size_t j;
       json_t *e;

@@ -13,6 +13,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+
+#include <jansson.h>
 
 #include "anon_internal.h"
 
@@ -42,9 +45,17 @@ static inline int next_byte(struct anon_csv_reader *r)
     return r->buf[r->buf_pos++];
   if (r->eof)
     return -1;
-  do {
-    n = read(r->fd, r->buf, READ_CHUNK);
-  } while (n < 0 && errno == EINTR);
+  if (r->gz != NULL) {
+    int z = gzread((gzFile)r->gz, r->buf, READ_CHUNK);
+
+    if (z < 0)
+      errno = EIO; /* a corrupt or truncated stream */
+    n = z;
+  } else {
+    do {
+      n = read(r->fd, r->buf, READ_CHUNK);
+    } while (n < 0 && errno == EINTR);
+  }
   if (n < 0)
     return -2;
   if (n == 0) {
@@ -57,8 +68,7 @@ static inline int next_byte(struct anon_csv_reader *r)
   return r->buf[0];
 }
 
-/* Length of the valid UTF-8 prefix of s[0..len) (no NUL, no overlong forms, no surrogates). */
-static size_t utf8_valid_prefix(const unsigned char *s, size_t len)
+size_t anon_utf8_valid_prefix(const unsigned char *s, size_t len)
 {
   size_t i = 0;
 
@@ -123,7 +133,7 @@ void anon_errf(char *err, size_t errlen, const char *fmt, ...)
        buffer's end cut a character. */
   len = strlen(err);
   while (i < len) {
-    i += utf8_valid_prefix((const unsigned char *)err + i, len - i);
+    i += anon_utf8_valid_prefix((const unsigned char *)err + i, len - i);
     if (i < len)
       err[i++] = '?';
   }
@@ -161,7 +171,7 @@ static int end_field(struct anon_csv_reader *r, size_t start, char *err, size_t 
     anon_errf(err, errlen, "%s: line %llu: more than %zu columns", r->path, r->line, r->lim.max_columns);
     return -1;
   }
-  if (utf8_valid_prefix((const unsigned char *)r->rec + start, len) != len) {
+  if (anon_utf8_valid_prefix((const unsigned char *)r->rec + start, len) != len) {
     where_err(r, r->line, r->n_fields, err, errlen, "invalid UTF-8 or NUL byte (the file must be UTF-8 text)");
     return -1;
   }
@@ -174,8 +184,8 @@ static int end_field(struct anon_csv_reader *r, size_t start, char *err, size_t 
 
 enum { ST_START, ST_UNQUOTED, ST_QUOTED, ST_QUOTE_IN_QUOTED };
 
-/* Bytes that end a run of plain content, outside and inside quotes. */
-static const unsigned char stop_unquoted[256] = {[','] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1};
+/* Bytes that end a run of plain content inside quotes (outside quotes: r->stop_unquoted, which has the
+   delimiter). */
 static const unsigned char stop_quoted[256] = {['\n'] = 1, ['"'] = 1};
 
 /* Copies the run of plain content at the read position into the record, within the record cap. */
@@ -201,7 +211,7 @@ static int delimiter(struct anon_csv_reader *r, int c, size_t *start, char *err,
   if (end_field(r, *start, err, errlen) != 0)
     return -1;
   *start = r->rec_len;
-  if (c == ',')
+  if (c == r->spec.delim)
     return 0;
   r->next_line++;
   return 1;
@@ -221,7 +231,7 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
     int c;
 
     if (state == ST_UNQUOTED)
-      copy_run(r, stop_unquoted);
+      copy_run(r, r->stop_unquoted);
     else if (state == ST_QUOTED)
       copy_run(r, stop_quoted);
     c = next_byte(r);
@@ -253,7 +263,7 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
       r->line = r->next_line;
       continue;
     }
-    if ((c == ',' || c == '\n') && state != ST_QUOTED) {
+    if ((c == r->spec.delim || c == '\n') && state != ST_QUOTED) {
       int d = delimiter(r, c, &start, err, errlen);
 
       if (d != 0)
@@ -301,60 +311,296 @@ static int read_record(struct anon_csv_reader *r, char *err, size_t errlen)
   }
 }
 
+/* Reads one line (LF or CRLF ended, or the last one) into r->lbuf, NUL-terminated, blank lines skipped.
+   Returns its length + 1 (so an empty result is impossible), 0 at end of file, -1 with err filled. */
+static long read_line(struct anon_csv_reader *r, char *err, size_t errlen)
+{
+  size_t n = 0;
+
+  for (;;) {
+    int c = next_byte(r);
+
+    if (c == -2) {
+      anon_errf(err, errlen, "%s: read error: %s", r->path, strerror(errno));
+      return -1;
+    }
+    if (c == -1 || c == '\n') {
+      if (n > 0 && r->lbuf[n - 1] == '\r')
+        n--;
+      if (c == -1 && n == 0)
+        return 0;
+      r->lbuf[n] = '\0';
+      if (n == 0) { /* a blank line */
+        r->next_line++;
+        continue;
+      }
+      r->lbuf_len = n;
+      r->line = r->next_line++;
+      if (anon_utf8_valid_prefix((const unsigned char *)r->lbuf, n) != n) {
+        anon_errf(err, errlen, "%s: line %llu: invalid UTF-8 or NUL byte (the file must be UTF-8 text)", r->path,
+                  r->line);
+        return -1;
+      }
+      return (long)n + 1;
+    }
+    if (n + 1 >= r->lbuf_cap) {
+      anon_errf(err, errlen, "%s: line %llu: longer than %zu bytes", r->path, r->next_line, r->lim.max_record_bytes);
+      return -1;
+    }
+    r->lbuf[n++] = (char)c;
+  }
+}
+
+/* Appends s[0..len) to the record as one field. */
+static void put_field(struct anon_csv_reader *r, const char *s, size_t len)
+{
+  r->field_off[r->n_fields] = r->rec_len;
+  r->field_len[r->n_fields] = len;
+  memcpy(r->rec + r->rec_len, s, len);
+  r->rec_len += len;
+  r->rec[r->rec_len++] = '\0';
+  r->n_fields++;
+}
+
+/* The text of a JSON value as a cell: strings as they are, null as empty, anything else in compact JSON.
+   Writes into out (outlen bytes); returns the length, or (size_t)-1 when it does not fit. */
+static size_t json_cell(const json_t *v, char *out, size_t outlen)
+{
+  if (json_is_string(v)) {
+    size_t n = json_string_length(v);
+
+    if (n >= outlen)
+      return (size_t)-1;
+    memcpy(out, json_string_value(v), n);
+    return n;
+  }
+  if (json_is_null(v))
+    return 0;
+  return json_dumpb(v, out, outlen, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* Parses r->lbuf as a JSON object into the record: the header's columns, then "(other keys)". */
+static int jsonl_record(struct anon_csv_reader *r, char *err, size_t errlen)
+{
+  json_error_t jerr;
+  json_t *o = json_loadb(r->lbuf, r->lbuf_len, 0, &jerr);
+  size_t room = r->lim.max_record_bytes, other = 0;
+  const char *key;
+  json_t *v;
+  int rc = -1;
+
+  r->n_fields = 0;
+  r->rec_len = 0;
+  if (!json_is_object(o)) {
+    anon_errf(err, errlen, "%s: line %llu: not a JSON object (%s)", r->path, r->line,
+              o == NULL ? jerr.text : "another JSON value");
+    goto out;
+  }
+  for (size_t i = 0; i + 1 < r->n_header; i++) {
+    size_t n = json_cell(json_object_get(o, anon_csv_header(r, i)), r->rec + r->rec_len, room);
+
+    if (n == (size_t)-1 || n + 1 > room)
+      goto too_long;
+    r->field_off[r->n_fields] = r->rec_len;
+    r->field_len[r->n_fields++] = n;
+    r->rec_len += n;
+    r->rec[r->rec_len++] = '\0';
+    room -= n + 1;
+  }
+  r->field_off[r->n_fields] = r->rec_len;
+  json_object_foreach(o, key, v)
+  {
+    size_t klen = strlen(key), n;
+
+    if (anon_csv_column(r, key) >= 0 && strcmp(key, "(other keys)") != 0)
+      continue;
+    if (klen + 3 > room)
+      goto too_long;
+    if (other > 0)
+      r->rec[r->rec_len + other++] = ' ';
+    memcpy(r->rec + r->rec_len + other, key, klen);
+    other += klen;
+    r->rec[r->rec_len + other++] = '=';
+    n = json_cell(v, r->rec + r->rec_len + other, room - other - 1);
+    if (n == (size_t)-1)
+      goto too_long;
+    other += n;
+  }
+  if (other + 1 > room)
+    goto too_long;
+  r->field_len[r->n_fields++] = other;
+  r->rec_len += other;
+  r->rec[r->rec_len++] = '\0';
+  rc = 0;
+  goto out;
+too_long:
+  anon_errf(err, errlen, "%s: line %llu: record longer than %zu bytes", r->path, r->line, r->lim.max_record_bytes);
+out:
+  json_decref(o);
+  return rc;
+}
+
+/* Reads the next record of a TEXT or JSONL table. Returns 1, 0 at end of file, -1 with err filled. */
+static int read_line_record(struct anon_csv_reader *r, char *err, size_t errlen)
+{
+  long n;
+
+  if (r->pending) { /* JSONL: the first object gave the header, and is the first record too */
+    r->pending = 0;
+    return jsonl_record(r, err, errlen) == 0 ? 1 : -1;
+  }
+  n = read_line(r, err, errlen);
+  if (n <= 0)
+    return (int)n;
+  r->rec_len = 0;
+  r->n_fields = 0;
+  r->lbuf_len = (size_t)n - 1;
+  if (r->spec.kind == ANON_TABLE_TEXT) {
+    put_field(r, r->lbuf, r->lbuf_len);
+    return 1;
+  }
+  return jsonl_record(r, err, errlen) == 0 ? 1 : -1;
+}
+
+/* The header of a JSONL table: the first object's keys, then "(other keys)". */
+static int jsonl_header(struct anon_csv_reader *r, char *err, size_t errlen)
+{
+  json_error_t jerr;
+  json_t *o;
+  const char *key;
+  json_t *v;
+  long n = read_line(r, err, errlen);
+  int rc = -1;
+
+  if (n == 0)
+    anon_errf(err, errlen, "%s: empty file (a first JSON object is required)", r->path);
+  if (n <= 0)
+    return -1;
+  r->lbuf_len = (size_t)n - 1;
+  o = json_loadb(r->lbuf, r->lbuf_len, 0, &jerr);
+  if (!json_is_object(o)) {
+    anon_errf(err, errlen, "%s: line %llu: not a JSON object (%s)", r->path, r->line,
+              o == NULL ? jerr.text : "another JSON value");
+    goto out;
+  }
+  r->rec_len = 0;
+  r->n_fields = 0;
+  json_object_foreach(o, key, v)
+  {
+    size_t klen = strlen(key);
+
+    if (r->n_fields + 1 >= r->lim.max_columns || r->rec_len + klen + 16 > r->lim.max_record_bytes) {
+      anon_errf(err, errlen, "%s: line %llu: more than %zu keys", r->path, r->line, r->lim.max_columns);
+      goto out;
+    }
+    put_field(r, key, klen);
+  }
+  put_field(r, "(other keys)", strlen("(other keys)"));
+  r->pending = 1;
+  rc = 0;
+out:
+  json_decref(o);
+  return rc;
+}
+
+/* Reads the header record of r, by kind. Returns 0 or -1 with err filled. */
+static int read_header(struct anon_csv_reader *r, char *err, size_t errlen)
+{
+  if (r->spec.kind == ANON_TABLE_TEXT) {
+    r->rec_len = 0;
+    r->n_fields = 0;
+    put_field(r, "text", 4);
+    return 0;
+  }
+  if (r->spec.kind == ANON_TABLE_JSONL)
+    return jsonl_header(r, err, errlen);
+  switch (read_record(r, err, errlen)) {
+  case 1:
+    return 0;
+  case 0:
+    anon_errf(err, errlen, "%s: empty file (a header row is required)", r->path);
+    return -1;
+  default:
+    return -1;
+  }
+}
+
 int anon_csv_open(struct anon_csv_reader *r, const char *path, const struct anon_limits *lim, char *err, size_t errlen)
+{
+  return anon_table_open(r, path, NULL, lim, err, errlen);
+}
+
+int anon_table_open(struct anon_csv_reader *r, const char *path, const struct anon_table_spec *spec,
+                    const struct anon_limits *lim, char *err, size_t errlen)
 {
   struct stat st;
   int c0, rc = -1;
 
   memset(r, 0, sizeof(*r));
   r->fd = -1;
+  if (spec != NULL)
+    r->spec = *spec;
+  if (r->spec.delim == 0)
+    r->spec.delim = ',';
+  r->stop_unquoted[r->spec.delim] = r->stop_unquoted['\n'] = r->stop_unquoted['\r'] = r->stop_unquoted['"'] = 1;
   anon_limits_resolve(lim, &r->lim);
   r->next_line = 1;
-  r->path = strdup(path);
+  r->path = strdup(r->spec.name != NULL ? r->spec.name : path);
   r->buf = malloc(READ_CHUNK);
   r->rec_cap = r->lim.max_record_bytes + r->lim.max_columns + 1;
   r->rec = malloc(r->rec_cap);
   r->field_off = calloc(r->lim.max_columns, sizeof(*r->field_off));
   r->field_len = calloc(r->lim.max_columns, sizeof(*r->field_len));
-  if (r->path == NULL || r->buf == NULL || r->rec == NULL || r->field_off == NULL || r->field_len == NULL) {
+  if (r->spec.kind != ANON_TABLE_CSV) {
+    r->lbuf_cap = r->lim.max_record_bytes + 2;
+    r->lbuf = malloc(r->lbuf_cap);
+  }
+  if (r->path == NULL || r->buf == NULL || r->rec == NULL || r->field_off == NULL || r->field_len == NULL ||
+      (r->spec.kind != ANON_TABLE_CSV && r->lbuf == NULL)) {
     anon_errf(err, errlen, "%s: out of memory", path);
     goto out;
   }
+  r->spec.name = NULL;                                   /* r->path is the name now */
   r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* O_NONBLOCK: a FIFO must not block the open */
   if (r->fd < 0) {
-    anon_errf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    anon_errf(err, errlen, "%s: cannot open: %s", r->path, strerror(errno));
     goto out;
   }
   if (fstat(r->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    anon_errf(err, errlen, "%s: not a regular file", path);
+    anon_errf(err, errlen, "%s: not a regular file", r->path);
     goto out;
+  }
+  if (r->spec.gzip) {
+    int fd = dup(r->fd);
+
+    r->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
+    if (r->gz == NULL) {
+      if (fd >= 0)
+        (void)close(fd);
+      anon_errf(err, errlen, "%s: cannot read as gzip", r->path);
+      goto out;
+    }
+    (void)gzbuffer((gzFile)r->gz, READ_CHUNK);
   }
   /* An optional UTF-8 byte order mark. */
   c0 = next_byte(r);
   if (c0 == 0xEF) {
     if (next_byte(r) != 0xBB || next_byte(r) != 0xBF) {
-      anon_errf(err, errlen, "%s: line 1: invalid UTF-8 at the start of the file", path);
+      anon_errf(err, errlen, "%s: line 1: invalid UTF-8 at the start of the file", r->path);
       goto out;
     }
   } else if (c0 >= 0) {
     r->buf_pos--;
   } else if (c0 == -2) {
-    anon_errf(err, errlen, "%s: read error: %s", path, strerror(errno));
+    anon_errf(err, errlen, "%s: read error: %s", r->path, strerror(errno));
     goto out;
   }
-  switch (read_record(r, err, errlen)) {
-  case 1:
-    break;
-  case 0:
-    anon_errf(err, errlen, "%s: empty file (a header row is required)", path);
+  if (read_header(r, err, errlen) != 0)
     goto out;
-  default:
-    goto out;
-  }
   r->header = malloc(r->rec_len);
   r->header_off = malloc(r->n_fields * sizeof(*r->header_off));
   if (r->header == NULL || r->header_off == NULL) {
-    anon_errf(err, errlen, "%s: out of memory", path);
+    anon_errf(err, errlen, "%s: out of memory", r->path);
     goto out;
   }
   memcpy(r->header, r->rec, r->rec_len);
@@ -363,7 +609,7 @@ int anon_csv_open(struct anon_csv_reader *r, const char *path, const struct anon
   for (size_t i = 0; i < r->n_header; i++) {
     for (size_t j = 0; j < i; j++) {
       if (strcmp(anon_csv_header(r, i), anon_csv_header(r, j)) == 0) {
-        anon_errf(err, errlen, "%s: line %llu: column name \"%.64s\" appears twice (columns %zu and %zu)", path,
+        anon_errf(err, errlen, "%s: line %llu: column name \"%.64s\" appears twice (columns %zu and %zu)", r->path,
                   r->line, anon_csv_header(r, i), j + 1, i + 1);
         goto out;
       }
@@ -376,7 +622,7 @@ out:
 
 int anon_csv_next(struct anon_csv_reader *r, char *err, size_t errlen)
 {
-  int rc = read_record(r, err, errlen);
+  int rc = r->spec.kind == ANON_TABLE_CSV ? read_record(r, err, errlen) : read_line_record(r, err, errlen);
 
   if (rc != 1)
     return rc;
@@ -394,9 +640,14 @@ int anon_csv_next(struct anon_csv_reader *r, char *err, size_t errlen)
 
 void anon_csv_close(struct anon_csv_reader *r)
 {
+  if (r->gz != NULL)
+    (void)gzclose((gzFile)r->gz);
+  r->gz = NULL;
   if (r->fd >= 0)
     (void)close(r->fd);
   r->fd = -1;
+  free(r->lbuf);
+  r->lbuf = NULL;
   free(r->path);
   free(r->buf);
   free(r->rec);

@@ -673,8 +673,9 @@ static int names_pair(const struct word *a, const struct word *b)
     return 1; /* Jean Dupont, Marie DURAND, JEAN DUPONT */
   if (is_all_caps(a, 2) && (is_capitalised(b) || is_all_caps(b, 3)) && is_first_name(b))
     return 1; /* DUPONT Jean, DUPONT JEAN */
-  if (is_capitalised(a) && !a->sentence_start && !b->sentence_start && (is_capitalised(b) || is_all_caps(b, 3)))
-    return 1; /* ... vu par Paul Lefebvre */
+  if (is_capitalised(a) && !a->sentence_start && !b->sentence_start && (is_capitalised(b) || is_all_caps(b, 3)) &&
+      (anon_is_last_name((const char *)b->s, b->len) || anon_is_last_name((const char *)a->s, a->len)))
+    return 1; /* ... vu par Garnier Lefebvre; not "Image Library", "Paris Nord" */
   return 0;
 }
 

@@ -12,7 +12,6 @@ import csv
 import datetime
 import hashlib
 import hmac
-import io
 import json
 import os
 import stat

@@ -172,9 +172,117 @@ class NoSilentBypass(unittest.TestCase):
         self.assertEqual(report["k_anonymity"], min(sum(1 for x in rows if x[1] == s) for s in "MF"))
 
 
+class Formats(unittest.TestCase):
+    """Every file is checked by its real format, whatever its name; what cannot be read is refused."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="anon_formats_")
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def run_check(self, name):
+        p = subprocess.run([CLI, "dataset", "check", "--json", self.path(name)], capture_output=True, text=True,
+                           timeout=300)
+        return p.returncode, (json.loads(p.stdout) if p.stdout else None), p.stderr
+
+    def assert_found(self, name, column, rule, fmt):
+        rc, rep, err = self.run_check(name)
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(rep["format"], fmt)
+        self.assertIn((column, rule), findings(rep), json.dumps(rep["direct_identifiers"]))
+        return rep
+
+    def test_delimited_tables(self):
+        with open(self.path("semi.csv"), "w") as f:
+            f.write("id;courriel;age\n1;jean.martin@exemple.fr;40\n")
+        self.assert_found("semi.csv", "courriel", "email", "csv")
+        with open(self.path("t.tsv"), "w") as f:
+            f.write("id\ttel\n1\t06 12 34 56 78\n")
+        self.assert_found("t.tsv", "tel", "phone", "tsv")
+
+    def test_gzip_and_zip_members(self):
+        fixtures.gz(self.path("g.csv.gz"), "id,nir\n1,%s\n" % gen_corpus.nir(random.Random(3)))
+        rep = self.assert_found("g.csv.gz", "nir", "nir", "csv")
+        self.assertEqual(rep["compression"], "gzip")
+        fixtures.zipped(self.path("a.zip"), [("data/clean.csv", "age,sexe\n" + "40-49,F\n" * 10),
+                                            ("notes/cr.txt", "RAS\nCourrier adressé au Dr Lefebvre.\n")])
+        rc, rep, err = self.run_check("a.zip")
+        self.assertEqual((rc, rep["format"]), (1, "zip"), err)
+        self.assertEqual([m["passed"] for m in rep["members"]], [True, False])
+        self.assertIn(("notes/cr.txt: text", "free_text_names"), findings(rep))
+        fixtures.zipped(self.path("nested.zip"), [("inner.zip", open(self.path("a.zip"), "rb").read())])
+        rc, rep, err = self.run_check("nested.zip")
+        self.assertEqual(rc, 2)
+        self.assertIn("an archive inside an archive", err)
+
+    def test_text_and_json_lines(self):
+        with open(self.path("cr.txt"), "w") as f:
+            f.write("Patiente née le 3 avril 1957, suivie depuis 2015.\nRAS\n")
+        rep = self.assert_found("cr.txt", "text", "birth_date_in_text", "text")
+        self.assertNotIn("k-anonymity", " ".join(rep["failures"]))
+        with open(self.path("r.jsonl"), "w") as f:
+            f.write('{"id": 1, "email": "a.b@exemple.fr"}\n{"id": 2, "remarque": "vu par Mme Durand"}\n')
+        self.assert_found("r.jsonl", "email", "email", "jsonl")
+        self.assert_found("r.jsonl", "(other keys)", "free_text_names", "jsonl")
+
+    def test_tiff_tags_and_label_images(self):
+        fixtures.tiff(self.path("clean.tif"), software="ScanScope v1")
+        rc, rep, err = self.run_check("clean.tif")
+        self.assertEqual((rc, rep["format"], rep["pages"]), (0, "tiff", 1), err)
+        fixtures.tiff(self.path("slide.svs"), fixtures.APERIO_DESC,
+                      pages=["Aperio Image Library v12.0.5\nlabel 387x463", "Aperio Image Library v12.0.5\nmacro"])
+        rep = self.assert_found("slide.svs", "page 1 tag ImageDescription", "names", "tiff")
+        self.assertEqual(rep["pages"], 3)
+        self.assertIn(("page 2", "tiff:label_image"), findings(rep))
+        self.assertIn(("page 3", "tiff:macro_image"), findings(rep))
+        self.assertIn(("page 1 tag ImageDescription: Patient Name", "column_name:surname"), findings(rep))
+        self.assertTrue(all(e["fix"] == "strip" for e in rep["direct_identifiers"]))
+        self.assertNotIn("Dupont", json.dumps(rep))  # never a value
+
+    def test_names_in_file_names(self):
+        fixtures.tiff(self.path("DUPONT_J_biopsy_2019.tif"))
+        rep = self.assert_found("DUPONT_J_biopsy_2019.tif", "(file name)", "file_name:names", "tiff")
+        self.assertEqual(rep["direct_identifiers"][-1]["fix"], "rename")
+
+    def test_dicom_basic_profile(self):
+        fixtures.dicom(self.path("ct.dcm"), [("0010,0010", "PN", "DUPONT^JEAN"), ("0010,0030", "DA", "19620314"),
+                                              ("0010,1040", "LO", "12 rue de la Paix, Paris"),
+                                              ("0010,0040", "CS", "M"), ("0009,0010", "LO", "ACME"),
+                                              ("0009,1001", "LO", "note"), ("0028,0301", "CS", "YES")])
+        rep = self.assert_found("ct.dcm", "(0010,0010) PatientName", "dicom:basic_profile", "dicom")
+        self.assertIn(("(0010,0010) PatientName", "names"), findings(rep))
+        self.assertIn(("private elements", "dicom:private_tags"), findings(rep))
+        self.assertTrue(any("BurnedInAnnotation" in f for f in rep["failures"]))
+        self.assertTrue(any(w.startswith("PatientSex") for w in rep["warnings"]))
+        self.assertNotIn("DUPONT", json.dumps(rep))
+        fixtures.dicom(self.path("clean.dcm"), [("0010,0040", "CS", "F"), ("0028,0301", "CS", "NO")])
+        rc, rep, err = self.run_check("clean.dcm")
+        self.assertEqual((rc, rep["passed"]), (0, True), err)
+
+    def test_png_text_chunks(self):
+        fixtures.png(self.path("thumb.png"), [("Comment", "Patient DUPONT Jean, ne le 14/03/1962")])
+        self.assert_found("thumb.png", "text chunk Comment", "names", "png")
+        fixtures.png(self.path("clean.png"))
+        rc, rep, err = self.run_check("clean.png")
+        self.assertEqual(rc, 0, err)
+
+    def test_unknown_binary_is_refused(self):
+        with open(self.path("model.bin"), "wb") as f:
+            f.write(b"\x00\x01\x02binary")
+        rc, rep, err = self.run_check("model.bin")
+        self.assertEqual(rc, 2)
+        self.assertIn("a format concours cannot check", err)
+
+
 if __name__ == "__main__":
     CLI, GEN = sys.argv[1], sys.argv[2]
     del sys.argv[1:3]
     sys.path.insert(0, os.path.dirname(os.path.abspath(GEN)))
     import gen_corpus  # noqa: E402 (the generator's own functions plant the values)
+    import fixtures  # noqa: E402 (files of every format, made with Debian's tools)
     unittest.main(verbosity=2)

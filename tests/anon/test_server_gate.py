@@ -94,6 +94,35 @@ class ServerGate(harness.ServerTest):
         self.assertEqual(found[("email", "email")]["rows"], [1, 2, 3, 4, 5])  # row numbers, never values
         self.assertEqual(found[("email", "email")]["fix"], "drop")
 
+    def test_every_file_is_checked_by_its_format(self):
+        """A slide whose label page and description name the patient, and a file of a format concours cannot read,
+        are refused like a table with an e-mail column (issue 15)."""
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import fixtures  # noqa: E402
+        bundle = harness.make_bundle(self.tmp, "slides-cli")
+        fixtures.tiff(os.path.join(bundle, "data", "slide_000001.svs"), fixtures.APERIO_DESC,
+                      pages=["Aperio Image Library v12.0.5\nlabel 387x463"])
+        with open(os.path.join(bundle, "data", "weights.bin"), "wb") as f:
+            f.write(b"\x00\x01binary")
+        path = os.path.join(bundle, "challenge.json")
+        with open(path, encoding="utf-8") as f:
+            spec = json.load(f)
+        spec["data"] += ["data/slide_000001.svs", "data/weights.bin"]
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(spec, f, indent=2)
+        data = os.path.join(self.tmp, "slides-data")
+        r = self.cli_import(bundle, data)
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 2, err)
+        self.assertIn("data/slide_000001.svs: anonymity: direct identifier in column \"page 2\" (rule tiff:label_image",
+                      err)
+        self.assertIn("data/weights.bin: anonymity: cannot be checked: data/weights.bin: a format concours cannot check",
+                      err)
+        self.assertNotIn("Dupont", err)
+        r = self.cli_import(bundle, data, "--anonymity-override", "slides de-identified by the scanner vendor",
+                            "--actor", "olga")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_http_refuses_then_override_is_audited(self):
         olga = self.login_as("olga")
         body = zip_folder(planted_bundle(self.tmp, "planted-http"))
