@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config git curl ca-certificates clang-format clang libclang-rt-14-dev
   libcivetweb-dev libsqlite3-dev sqlite3 libjansson-dev libarchive-dev libssl-dev openssl
   zlib1g-dev libseccomp-dev bubblewrap libyaml-dev mmdebstrap libcurl4-openssl-dev
-  libtiff-dev libtiff-tools libpng-dev dcmtk
+  libtiff-dev libtiff-tools libpng-dev dcmtk openslide-tools
   slurmctld slurmd slurm-client munge
   python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-aiosmtpd time
   chromium

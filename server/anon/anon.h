@@ -162,6 +162,20 @@ int anon_pseudonymize_file(const char *in_path, const char *out_path, const unsi
                            const struct anon_pseudo_options *opt, struct anon_pseudo_stats *stats, char *err,
                            size_t errlen);
 
+/* What anon_strip_tiff() did. */
+struct anon_strip_stats {
+  unsigned pages_kept, pages_dropped; /* dropped: associated label and macro images */
+  unsigned descriptions_cleaned;      /* ImageDescriptions rewritten or removed */
+};
+
+/* Writes to out_path a copy of the TIFF at in_path without label and macro pages and without identifying tags:
+ * each kept page keeps only the tags that describe its pixels and a cleaned ImageDescription (docs/anonymity.md);
+ * tiles and strips are copied as raw bytes (the pixels are bit-identical). out_path is written through a
+ * temporary file beside it, fsynced and renamed. Returns ANON_PASS, or ANON_ERROR with err filled and out_path
+ * untouched. */
+int anon_strip_tiff(const char *in_path, const char *out_path, struct anon_strip_stats *stats, char *err,
+                    size_t errlen);
+
 /* Runs `concours dataset SUBCOMMAND ...`; argv[0] is "dataset". Returns the process exit code
    (0 passed / done, 1 check failed, 2 usage or input error). Prints to stdout/stderr. */
 int anon_cli_main(int argc, char **argv);

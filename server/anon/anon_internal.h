@@ -117,6 +117,8 @@ int anon_check_table(const char *path, const struct anon_table_spec *spec, const
 int anon_check_tiff(const char *path, const char *name, json_t **report, char *err, size_t errlen);
 int anon_check_png(const char *path, const char *name, json_t **report, char *err, size_t errlen);
 int anon_check_dicom(const char *path, const char *name, json_t **report, char *err, size_t errlen);
+/* "label" or "macro" when a TIFF page's ImageDescription says it is an associated image, else NULL. */
+const char *anon_tiff_associated_kind(const char *desc);
 /* A report skeleton: {"file","format","passed":true,"failures":[],"warnings":[],"direct_identifiers":[]}. */
 json_t *anon_report_new(const char *name, const char *format);
 /* Scans a text found at `where` (a tag, a chunk, an attribute; len bytes of valid UTF-8): the value rules on the

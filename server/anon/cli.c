@@ -23,6 +23,8 @@ static const char usage_text[] =
   "  concours dataset pseudonymize IN OUT --id COL [--key-file F | --data DIR] [--drop COL,...]\n"
   "                                 [--shift-dates COL,...] [--shift-max-days N]\n"
   "                                 [--generalize COL:N[,COL:band:N,COL:prefix:N...]]\n"
+  "  concours dataset strip-tiff IN OUT   (label and macro images and identifying tags removed,\n"
+  "                                        pixel data copied bit for bit)\n"
   "check reads each FILE by its real format: CSV / TSV / ';' or '|' tables, text, JSON lines (gzip'd or not),\n"
   "zip archives (every member), TIFF and whole-slide images (tags, label and macro images), PNG, DICOM\n"
   "(PS3.15 basic profile, via DCMTK's dcmdump); any other format is an input error.\n"
@@ -486,6 +488,28 @@ out:
   return rc;
 }
 
+static int cmd_strip_tiff(int argc, char **argv)
+{
+  struct anon_strip_stats st;
+  char err[512];
+
+  if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-') {
+    fprintf(stderr, "concours dataset strip-tiff: needs IN and OUT\n%s", usage_text);
+    return ANON_ERROR;
+  }
+  if (strcmp(argv[2], argv[3]) == 0) {
+    fprintf(stderr, "concours dataset strip-tiff: IN and OUT must differ\n");
+    return ANON_ERROR;
+  }
+  if (anon_strip_tiff(argv[2], argv[3], &st, err, sizeof(err)) != ANON_PASS) {
+    fprintf(stderr, "concours dataset strip-tiff: %s\n", err);
+    return ANON_ERROR;
+  }
+  printf("%s: %u page(s) kept, %u label or macro page(s) removed, %u description(s) cleaned, into %s\n", argv[2],
+         st.pages_kept, st.pages_dropped, st.descriptions_cleaned, argv[3]);
+  return fflush(stdout) == 0 ? ANON_PASS : ANON_ERROR;
+}
+
 int anon_cli_main(int argc, char **argv)
 {
   if (argc < 2) {
@@ -496,6 +520,8 @@ int anon_cli_main(int argc, char **argv)
     return cmd_check(argc, argv);
   if (strcmp(argv[1], "pseudonymize") == 0)
     return cmd_pseudonymize(argc, argv);
+  if (strcmp(argv[1], "strip-tiff") == 0)
+    return cmd_strip_tiff(argc, argv);
   if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage_text, stdout);
     return ANON_PASS;

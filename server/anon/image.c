@@ -195,7 +195,7 @@ static int line_starts_with(const char *desc, const char *word)
   return 0;
 }
 
-static const char *associated_kind(const char *desc)
+const char *anon_tiff_associated_kind(const char *desc)
 {
   if (desc == NULL)
     return NULL;
@@ -279,7 +279,7 @@ static int tiff_directory(TIFF *tif, int page, json_t *rep)
     }
     free(text);
   }
-  kind = associated_kind(desc);
+  kind = anon_tiff_associated_kind(desc);
   if (kind != NULL) {
     (void)snprintf(where, sizeof(where), "page %d", page);
     if (finding(rep, where, strcmp(kind, "label") == 0 ? "tiff:label_image" : "tiff:macro_image", "strip") != 0)

@@ -74,3 +74,25 @@ def zipped(path, members):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in members:
             z.writestr(name, data)
+
+
+def jpeg_slide(path, description, label=True, artist=None):
+    """A 64x64 RGB slide with 16x16 JPEG tiles (tiffcp -c jpeg), an ImageDescription, an optional Artist and an
+    Aperio label page."""
+    d = os.path.dirname(path)
+    raw, rgb, tiled = os.path.join(d, ".rgb"), os.path.join(d, ".rgb.tif"), os.path.join(d, ".tiled.tif")
+    with open(raw, "wb") as f:
+        f.write(bytes((i * 7) % 256 for i in range(64 * 64 * 3)))
+    subprocess.run(["raw2tiff", "-w", "64", "-l", "64", "-b", "3", "-p", "rgb", raw, rgb], check=True, timeout=60)
+    subprocess.run(["tiffcp", "-t", "-w", "16", "-l", "16", "-c", "jpeg", rgb, tiled], check=True, timeout=60)
+    subprocess.run(["tiffset", "-s", "270", description, tiled], check=True, timeout=60)
+    if artist is not None:
+        subprocess.run(["tiffset", "-s", "315", artist, tiled], check=True, timeout=60)
+    parts = [tiled]
+    if label:
+        lab = os.path.join(d, ".label.tif")
+        tiff(lab, "Aperio Image Library v12.0.5\nlabel 387x463")
+        parts.append(lab)
+    subprocess.run(["tiffcp"] + parts + [path], check=True, timeout=60)
+    for p in [raw, rgb] + parts:
+        os.unlink(p)

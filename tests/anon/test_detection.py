@@ -9,6 +9,7 @@ stay under 2 % of clean columns.
     test_detection.py CONCOURS GEN_CORPUS_PY
 """
 import csv
+import hashlib
 import json
 import os
 import random
@@ -270,6 +271,34 @@ class Formats(unittest.TestCase):
         fixtures.png(self.path("clean.png"))
         rc, rep, err = self.run_check("clean.png")
         self.assertEqual(rc, 0, err)
+
+    def test_strip_tiff_keeps_pixels_and_drops_what_identifies(self):
+        src, out = self.path("slide.svs"), self.path("clean.svs")
+        fixtures.jpeg_slide(src, fixtures.APERIO_DESC, artist="Dr Martin")
+        self.assertEqual(self.run_check("slide.svs")[0], 1)
+        p = subprocess.run([CLI, "dataset", "strip-tiff", src, out], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("1 page(s) kept, 1 label or macro page(s) removed", p.stdout)
+        rc, rep, err = self.run_check("clean.svs")
+        self.assertEqual((rc, rep["pages"]), (0, 1), json.dumps(rep))
+        props = subprocess.run(["openslide-show-properties", out], capture_output=True, text=True, timeout=60)
+        self.assertEqual(props.returncode, 0, props.stderr)  # still a slide OpenSlide opens, as an Aperio one
+        self.assertIn("aperio.AppMag: '20'", props.stdout)
+        self.assertNotIn("DUPONT", props.stdout)
+        hashes = []
+        for path in (src, out):  # the main image's pixels, decoded by OpenSlide, are the same
+            png = path + ".png"
+            subprocess.run(["openslide-write-png", path, "0", "0", "0", "64", "64", png], check=True, timeout=60)
+            with open(png, "rb") as f:
+                hashes.append(hashlib.sha256(f.read()).hexdigest())
+        self.assertEqual(hashes[0], hashes[1])
+        with open(self.path("not.tif"), "w") as f:
+            f.write("a,b\n")
+        p = subprocess.run([CLI, "dataset", "strip-tiff", self.path("not.tif"), self.path("o.tif")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("not a readable TIFF file", p.stderr)
+        self.assertEqual([n for n in os.listdir(self.dir) if n.startswith("o.tif")], [])  # nothing half written
 
     def test_unknown_binary_is_refused(self):
         with open(self.path("model.bin"), "wb") as f:
