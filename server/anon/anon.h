@@ -162,6 +162,33 @@ int anon_pseudonymize_file(const char *in_path, const char *out_path, const unsi
                            const struct anon_pseudo_options *opt, struct anon_pseudo_stats *stats, char *err,
                            size_t errlen);
 
+/* The pseudonym of a subject id (as anon_pseudonym()) and its date offset in days (as `pseudonymize
+   --shift-dates` with --shift-max-days max_days). Returns 0, or -1 if OpenSSL failed. */
+int anon_subject(const unsigned char key[ANON_KEY_LEN], const char *value, size_t len,
+                 char pseudo[ANON_PSEUDONYM_LEN + 1], long *shift, unsigned max_days);
+
+/* A DICOM UID's keyed replacement: "2.25." then the decimal value of the first 16 bytes of
+   HMAC-SHA256(key, "concours-pseudonym-v1" NUL "uid:" uid): the same UID gives the same replacement in every
+   file, so a study stays one study. Returns 0, or -1. */
+#define ANON_UID_MAX 64
+int anon_uid_remap(const unsigned char key[ANON_KEY_LEN], const char *uid, char out[ANON_UID_MAX + 1]);
+
+/* What anon_deidentify_dicom() did. */
+struct anon_dicom_stats {
+  unsigned removed, blanked, uids, dates; /* attributes erased, emptied, UIDs remapped, dates shifted */
+  int burned_in;                          /* BurnedInAnnotation was YES: the pixels still need masking */
+};
+
+/* Applies the DICOM PS3.15 basic confidentiality profile to in_path, writing out_path (through a temporary file,
+ * fsynced, renamed): PatientName and PatientID become the PatientID's pseudonym; the profile's identifying
+ * attributes are removed (type 2 ones emptied); private elements are removed; Study, Series, SOP Instance and
+ * Frame of Reference UIDs are remapped with anon_uid_remap(); dates are shifted by the patient's offset (the
+ * "retain longitudinal temporal information with modified dates" option); PatientIdentityRemoved = YES and
+ * DeidentificationMethod are written. DCMTK's dcmdump and dcmodify do the reading and writing. Returns ANON_PASS,
+ * or ANON_ERROR with err filled and out_path untouched. */
+int anon_deidentify_dicom(const char *in_path, const char *out_path, const unsigned char key[ANON_KEY_LEN],
+                          struct anon_dicom_stats *stats, char *err, size_t errlen);
+
 /* What anon_strip_tiff() did. */
 struct anon_strip_stats {
   unsigned pages_kept, pages_dropped; /* dropped: associated label and macro images */

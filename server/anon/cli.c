@@ -25,6 +25,7 @@ static const char usage_text[] =
   "                                 [--generalize COL:N[,COL:band:N,COL:prefix:N...]]\n"
   "  concours dataset strip-tiff IN OUT   (label and macro images and identifying tags removed,\n"
   "                                        pixel data copied bit for bit)\n"
+  "  concours dataset deidentify-dicom IN OUT [--key-file F | --data DIR]   (PS3.15 basic profile)\n"
   "check reads each FILE by its real format: CSV / TSV / ';' or '|' tables, text, JSON lines (gzip'd or not),\n"
   "zip archives (every member), TIFF and whole-slide images (tags, label and macro images), PNG, DICOM\n"
   "(PS3.15 basic profile, via DCMTK's dcmdump); any other format is an input error.\n"
@@ -510,6 +511,58 @@ static int cmd_strip_tiff(int argc, char **argv)
   return fflush(stdout) == 0 ? ANON_PASS : ANON_ERROR;
 }
 
+/* `deidentify-dicom IN OUT [--key-file F | --data DIR]`: the key is the pseudonymizer's. */
+static int cmd_deidentify_dicom(int argc, char **argv)
+{
+  struct anon_dicom_stats st;
+  unsigned char key[ANON_KEY_LEN];
+  const char *pos[2] = {NULL, NULL}, *key_file = NULL, *data_dir = DEFAULT_DATA_DIR;
+  char key_path[4096], err[512];
+  int n_pos = 0, created = 0, rc = ANON_ERROR;
+
+  for (int i = 2; i < argc; i++) {
+    if ((strcmp(argv[i], "--key-file") == 0 || strcmp(argv[i], "--data") == 0) && i + 1 < argc) {
+      *(argv[i][2] == 'k' ? &key_file : &data_dir) = argv[i + 1];
+      i++;
+    } else if (argv[i][0] != '-' && n_pos < 2) {
+      pos[n_pos++] = argv[i];
+    } else {
+      fprintf(stderr, "concours dataset deidentify-dicom: unexpected argument \"%s\"\n%s", argv[i], usage_text);
+      return ANON_ERROR;
+    }
+  }
+  if (n_pos != 2 || strcmp(pos[0], pos[1]) == 0) {
+    fprintf(stderr, "concours dataset deidentify-dicom: needs IN and OUT, two different files\n%s", usage_text);
+    return ANON_ERROR;
+  }
+  if (key_file == NULL) {
+    if ((size_t)snprintf(key_path, sizeof(key_path), "%s/%s", data_dir, KEY_FILE_NAME) >= sizeof(key_path) ||
+        ensure_dir(data_dir) != 0)
+      return ANON_ERROR;
+    key_file = key_path;
+  }
+  if (anon_key_load_or_create(key_file, key, &created, err, sizeof(err)) != 0) {
+    fprintf(stderr, "concours dataset deidentify-dicom: %s\n", err);
+    goto out;
+  }
+  if (anon_deidentify_dicom(pos[0], pos[1], key, &st, err, sizeof(err)) != ANON_PASS) {
+    fprintf(stderr, "concours dataset deidentify-dicom: %s\n", err);
+    goto out;
+  }
+  printf("%s: %u attribute(s) removed, %u emptied, %u UID(s) remapped, %u date(s) shifted, private elements "
+         "removed, into %s\n",
+         pos[0], st.removed, st.blanked, st.uids, st.dates, pos[1]);
+  if (st.burned_in)
+    fprintf(stderr,
+            "concours dataset deidentify-dicom: %s: BurnedInAnnotation is YES: mask the pixels before "
+            "publishing (the check still fails it)\n",
+            pos[0]);
+  rc = fflush(stdout) == 0 ? ANON_PASS : ANON_ERROR;
+out:
+  OPENSSL_cleanse(key, sizeof(key));
+  return rc;
+}
+
 int anon_cli_main(int argc, char **argv)
 {
   if (argc < 2) {
@@ -522,6 +575,8 @@ int anon_cli_main(int argc, char **argv)
     return cmd_pseudonymize(argc, argv);
   if (strcmp(argv[1], "strip-tiff") == 0)
     return cmd_strip_tiff(argc, argv);
+  if (strcmp(argv[1], "deidentify-dicom") == 0)
+    return cmd_deidentify_dicom(argc, argv);
   if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
     fputs(usage_text, stdout);
     return ANON_PASS;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/rand.h>
@@ -240,6 +241,52 @@ static long shift_days(const unsigned char h[32], unsigned max)
     u = (u << 8) | h[16 + i];
   mag = 1 + (long)((u >> 1) % max);
   return (u & 1) ? -mag : mag;
+}
+
+int anon_subject(const unsigned char key[ANON_KEY_LEN], const char *value, size_t len,
+                 char pseudo[ANON_PSEUDONYM_LEN + 1], long *shift, unsigned max_days)
+{
+  struct mac m = {NULL, NULL};
+  unsigned char h[32];
+  int rc = -1;
+
+  if (mac_init(&m, key) != 0 || mac_compute(&m, value, len, h) != 0)
+    goto out;
+  to_hex(h, ANON_PSEUDONYM_LEN / 2, pseudo);
+  *shift = shift_days(h, max_days);
+  rc = 0;
+out:
+  OPENSSL_cleanse(h, sizeof(h));
+  mac_free(&m);
+  return rc;
+}
+
+int anon_uid_remap(const unsigned char key[ANON_KEY_LEN], const char *uid, char out[ANON_UID_MAX + 1])
+{
+  struct mac m = {NULL, NULL};
+  unsigned char h[32];
+  char value[ANON_UID_MAX + 8], digits[48];
+  unsigned __int128 v = 0;
+  size_t n = 0;
+  int rc = -1;
+
+  if ((size_t)snprintf(value, sizeof(value), "uid:%s", uid) >= sizeof(value) || mac_init(&m, key) != 0 ||
+      mac_compute(&m, value, strlen(value), h) != 0)
+    goto out;
+  for (int i = 0; i < 16; i++)
+    v = (v << 8) | h[i];
+  do {
+    digits[n++] = (char)('0' + (int)(v % 10));
+    v /= 10;
+  } while (v > 0);
+  memcpy(out, "2.25.", 5);
+  for (size_t i = 0; i < n; i++)
+    out[5 + i] = digits[n - 1 - i];
+  out[5 + n] = '\0';
+  rc = 0;
+out:
+  mac_free(&m);
+  return rc;
 }
 
 /* ---- the file ---- */

@@ -42,6 +42,8 @@ def dicom(path, elements):
     lines = ["(0008,0016) UI =SecondaryCaptureImageStorage", "(0008,0018) UI [1.2.826.0.1.3680043.8.498.1]",
              "(0028,0002) US 1", "(0028,0004) CS [MONOCHROME2]", "(0028,0010) US 2", "(0028,0011) US 2",
              "(0028,0100) US 8", "(0028,0101) US 8", "(0028,0102) US 7", "(0028,0103) US 0"]
+    given = {tag.lower() for tag, _, _ in elements}
+    lines = [line for line in lines if line[1:10].lower() not in given]
     lines += ["(%s) %s [%s]" % (tag, vr, value) for tag, vr, value in elements]
     lines.append("(7fe0,0010) OB 00\\01\\02\\03")
     dump = path + ".dump"

@@ -9,7 +9,9 @@ stay under 2 % of clean columns.
     test_detection.py CONCOURS GEN_CORPUS_PY
 """
 import csv
+import datetime
 import hashlib
+import hmac
 import json
 import os
 import random
@@ -299,6 +301,53 @@ class Formats(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("not a readable TIFF file", p.stderr)
         self.assertEqual([n for n in os.listdir(self.dir) if n.startswith("o.tif")], [])  # nothing half written
+
+    def test_deidentify_dicom_keeps_a_study_together(self):
+        study = "1.2.826.0.1.3680043.8.498.77"
+        for i in (1, 2):
+            fixtures.dicom(self.path("s%d.dcm" % i), [
+                ("0010,0010", "PN", "DUPONT^JEAN"), ("0010,0020", "LO", "8012345678"),
+                ("0010,0030", "DA", "19620314"), ("0010,1040", "LO", "12 rue de la Paix, Paris"),
+                ("0008,0080", "LO", "CHU de Lyon"), ("0008,0090", "PN", "MARTIN^PAUL"),
+                ("0008,0020", "DA", "20190314"), ("0020,000d", "UI", study),
+                ("0008,0018", "UI", "%s.%d" % (study, i)), ("0009,0010", "LO", "ACME"), ("0009,1001", "LO", "x")])
+        key_file = self.path("pseudonym.key")
+        uids = []
+        for i in (1, 2):
+            p = subprocess.run([CLI, "dataset", "deidentify-dicom", self.path("s%d.dcm" % i), self.path("d%d.dcm" % i),
+                                "--key-file", key_file], capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            rc, rep, err = self.run_check("d%d.dcm" % i)
+            self.assertEqual((rc, rep["direct_identifiers"]), (0, []), err)
+            dump = subprocess.run(["dcmdump", "-q", self.path("d%d.dcm" % i)], capture_output=True, text=True,
+                                  timeout=60).stdout
+            fields = {line.split("#")[-1].split()[-1]: line.split("[", 1)[1].split("]", 1)[0]
+                      for line in dump.splitlines() if line.startswith("(") and "[" in line}
+            uids.append((fields["StudyInstanceUID"], fields["SOPInstanceUID"]))
+            with open(key_file, "rb") as f:
+                key = f.read()
+
+            def mac(value):
+                return hmac.new(key, b"concours-pseudonym-v1\x00" + value.encode(), hashlib.sha256).digest()
+            h = mac("8012345678")
+            self.assertEqual(fields["PatientID"], h[:16].hex())
+            self.assertEqual(fields["PatientName"], h[:16].hex())
+            self.assertEqual(fields["StudyInstanceUID"], "2.25.%d" % int.from_bytes(mac("uid:" + study)[:16], "big"))
+            u = int.from_bytes(h[16:24], "big")
+            shift = (1 + (u >> 1) % 365) * (-1 if u & 1 else 1)
+            want = datetime.date(2019, 3, 14) + datetime.timedelta(days=shift)
+            self.assertEqual(fields["StudyDate"], want.strftime("%Y%m%d"))
+            self.assertEqual(fields["PatientIdentityRemoved"], "YES")
+            self.assertNotIn("(0009,", dump)
+            self.assertNotIn("DUPONT", dump)
+        self.assertEqual(uids[0][0], uids[1][0])  # one study still
+        self.assertNotEqual(uids[0][1], uids[1][1])
+        fixtures.dicom(self.path("noid.dcm"), [("0010,0010", "PN", "DUPONT^JEAN")])
+        p = subprocess.run([CLI, "dataset", "deidentify-dicom", self.path("noid.dcm"), self.path("o.dcm"),
+                            "--key-file", key_file], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("no PatientID", p.stderr)
+        self.assertFalse(any(n.startswith("o.dcm") for n in os.listdir(self.dir)))
 
     def test_unknown_binary_is_refused(self):
         with open(self.path("model.bin"), "wb") as f:
