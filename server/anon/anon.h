@@ -81,6 +81,10 @@ void anon_check_options_free(struct anon_check_options *opt);
 int anon_check_file(const char *path, const struct anon_check_options *opt, json_t **report_out, char *err,
                     size_t errlen);
 
+/* Writes the reports (an array of anon_check_path() reports) as one self-contained HTML page, every string
+   escaped. Returns 0, or -1 when writing failed. */
+int anon_report_write_html(FILE *out, const json_t *reports);
+
 /* Checks one file by its real format, whatever its name says: delimited tables (',', ';', tab or '|', sniffed
  * from the header line), plain text (each line a value), JSON lines, each of them gzip-compressed or not; zip
  * archives (every member, by its own format; an archive inside an archive is refused); TIFF and pyramidal

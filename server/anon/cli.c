@@ -18,7 +18,7 @@
 
 static const char usage_text[] =
   "usage:\n"
-  "  concours dataset check FILE... [--quasi COL,...] [--k N] [--sensitive COL] [--l N] [--json]\n"
+  "  concours dataset check FILE... [--quasi COL,...] [--k N] [--sensitive COL] [--l N] [--json | --html]\n"
   "                                 [--max-record-bytes N] [--max-columns N]\n"
   "  concours dataset pseudonymize IN OUT --id COL [--key-file F | --data DIR] [--drop COL,...]\n"
   "                                 [--shift-dates COL,...] [--shift-max-days N]\n"
@@ -98,6 +98,7 @@ static int parse_count(const char *option, const char *s, unsigned long long max
 
 enum option_id {
   OPT_JSON,
+  OPT_HTML,
   OPT_QUASI,
   OPT_K,
   OPT_L,
@@ -120,6 +121,7 @@ static const struct {
   int has_value;
 } options[] = {
   [OPT_JSON] = {"--json", 0},
+  [OPT_HTML] = {"--html", 0},
   [OPT_QUASI] = {"--quasi", 1},
   [OPT_K] = {"--k", 1},
   [OPT_L] = {"--l", 1},
@@ -136,7 +138,7 @@ static const struct {
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 #define CHECK_OPTIONS                                                                                                  \
-  ((1u << OPT_JSON) | (1u << OPT_QUASI) | (1u << OPT_K) | (1u << OPT_L) | (1u << OPT_SENSITIVE) |                      \
+  ((1u << OPT_JSON) | (1u << OPT_HTML) | (1u << OPT_QUASI) | (1u << OPT_K) | (1u << OPT_L) | (1u << OPT_SENSITIVE) |   \
    (1u << OPT_MAX_RECORD_BYTES) | (1u << OPT_MAX_COLUMNS))
 #define PSEUDO_OPTIONS                                                                                                 \
   ((1u << OPT_ID) | (1u << OPT_KEY_FILE) | (1u << OPT_DATA) | (1u << OPT_DROP) | (1u << OPT_SHIFT_DATES) |             \
@@ -216,7 +218,7 @@ static int cmd_check(int argc, char **argv)
   struct list quasi = {NULL, 0, 0}, files = {NULL, 0, 0};
   json_t *reports = NULL, *all = NULL;
   char err[512];
-  int as_json = 0, rc = ANON_ERROR, failed = 0, sensitive_found = 0;
+  int as_json = 0, as_html = 0, rc = ANON_ERROR, failed = 0, sensitive_found = 0;
   int *quasi_found = NULL;
 
   anon_check_options_init(&opt);
@@ -230,6 +232,9 @@ static int cmd_check(int argc, char **argv)
     switch (id) {
     case OPT_JSON:
       as_json = 1;
+      break;
+    case OPT_HTML:
+      as_html = 1;
       break;
     case OPT_QUASI:
       bad = list_add(&quasi, "--quasi", v);
@@ -308,7 +313,10 @@ static int cmd_check(int argc, char **argv)
     fprintf(stderr, "concours dataset check: --sensitive: no column named \"%s\" in any file\n", opt.sensitive);
     goto out;
   }
-  if (as_json && files.n > 1) {
+  if (as_html) {
+    if (anon_report_write_html(stdout, reports) != 0)
+      goto out;
+  } else if (as_json && files.n > 1) {
     all = json_pack("{s:b, s:O}", "passed", !failed, "files", reports);
     if (all == NULL) {
       fprintf(stderr, "concours dataset: out of memory\n");

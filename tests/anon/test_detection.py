@@ -349,6 +349,18 @@ class Formats(unittest.TestCase):
         self.assertIn("no PatientID", p.stderr)
         self.assertFalse(any(n.startswith("o.dcm") for n in os.listdir(self.dir)))
 
+    def test_html_report_escapes_and_never_shows_values(self):
+        with open(self.path("x.csv"), "w") as f:
+            f.write('"<script>alert(1)</script>email",age\n"a.b@exemple.fr",40\n')
+        p = subprocess.run([CLI, "dataset", "check", "--html", self.path("x.csv")], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertTrue(p.stdout.startswith("<!doctype html>"))
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;email", p.stdout)
+        self.assertNotIn("<script>", p.stdout)
+        self.assertNotIn("exemple.fr", p.stdout)
+        self.assertIn("<code>email</code>", p.stdout)
+
     def test_unknown_binary_is_refused(self):
         with open(self.path("model.bin"), "wb") as f:
             f.write(b"\x00\x01\x02binary")

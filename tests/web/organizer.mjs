@@ -121,6 +121,11 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   // The queue of visiomel-demo refreshes by itself after a submission; its log opens.
   await page.goto('/organizer.html?slug=visiomel-demo#queue');
   await page.locator('#queue-body .counts').waitFor();
+  // The anonymity report of every data file is shown (issue 15): file, verdict and format.
+  await page.locator('#anonymity-body .anon-file').first().waitFor();
+  const anonFiles = await page.locator('#anonymity-body .anon-file').evaluateAll((els) => els.map((e) => [e.dataset.file, e.querySelector('.badge').textContent]));
+  assert(anonFiles.length === 3 && anonFiles.every(([, verdict]) => verdict === 'passed'), `each data file's report is listed (${JSON.stringify(anonFiles)})`);
+  assert(anonFiles.some(([file]) => file === 'train_metadata.csv' || file === 'data/train_metadata.csv'), `files are named (${JSON.stringify(anonFiles)})`);
   const sub = await api.submit(pam.token, sample, 'for the organizer');
   assert(sub.status === 201, `a participant submits → ${sub.status}`);
   await eventually(async () => /1\s*scored/.test(await page.locator('#queue-body .counts').textContent()), 30000, 'the queue view to count the scored submission');

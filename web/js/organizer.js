@@ -332,6 +332,42 @@ async function refreshSubmissions() {
         h('td', { class: 'desc', text: r.description ?? '' })))))));
 }
 
+// ---- anonymity reports ----
+
+const FIXES = { drop: () => t('drop the column'), pseudonymize: () => t('pseudonymize'), redact: () => t('redact the text'), band: () => t('band it'), strip: () => t('strip it'), rename: () => t('rename the file') };
+
+function anonymityReport(name, report) {
+  if (!report) return h('div', { class: 'anon-file' }, h('h3', {}, h('code', { text: name })), h('p', { class: 'muted', text: t('Not checked at import.') }));
+  const findings = Array.isArray(report.direct_identifiers) ? report.direct_identifiers : [];
+  const warnings = Array.isArray(report.warnings) ? report.warnings : [];
+  const failures = Array.isArray(report.failures) ? report.failures : [];
+  return h('div', { class: 'anon-file', dataset: { file: name } },
+    h('h3', {}, h('code', { text: name }), ' ', h('span', { class: `badge ${report.passed ? 'status-scored' : 'status-failed'}`, text: report.passed ? t('passed') : t('failed') }), ' ', h('span', { class: 'muted', text: report.format || 'csv' })),
+    findings.length ? scrollBox(h('table', { class: 'anon-findings' },
+      h('thead', {}, h('tr', {}, [t('Where'), t('Rule'), t('Values'), t('First rows'), t('Fix')].map((head, k) => h('th', { scope: 'col', class: k === 2 ? 'num' : null, text: head })))),
+      h('tbody', {}, findings.map((f) => h('tr', {},
+        h('td', {}, h('bdi', { text: f.column ?? '' })),
+        h('td', {}, h('code', { text: f.rule ?? '' })),
+        h('td', { class: 'num', text: String(f.count ?? '') }),
+        h('td', { text: Array.isArray(f.rows) ? f.rows.join(', ') : '' }),
+        h('td', { text: FIXES[f.fix] ? FIXES[f.fix]() : (f.fix ?? '') })))))) : null,
+    failures.length ? h('ul', { class: 'problems' }, failures.map((f) => h('li', { text: f }))) : null,
+    warnings.length ? h('ul', { class: 'anon-warnings' }, warnings.map((w) => h('li', { class: 'muted', text: w }))) : null);
+}
+
+async function refreshAnonymity() {
+  const box = $('#anonymity-body');
+  let files;
+  try {
+    files = await api('GET', `${base}/anonymity`);
+  } catch (err) {
+    replace(box, errorBox(err, { what: t('Could not read the anonymity reports') }));
+    return;
+  }
+  if (!Array.isArray(files) || !files.length) return replace(box, h('p', { class: 'muted', text: t('No data file.') }));
+  replace(box, files.map((f) => anonymityReport(f.name, f.report)));
+}
+
 // ---- state ----
 
 function renderState() {
@@ -417,6 +453,7 @@ async function main() {
   initState();
   renderExports();
   initRescore();
+  refreshAnonymity();
   await refreshQueue();
   pollQueue();
   if (window.location.hash) document.getElementById(window.location.hash.slice(1))?.scrollIntoView();
