@@ -52,7 +52,9 @@ report "pseudonymize (concours, C)"
 C_CPU=$CPU
 cat >"$WORK/baseline.py" <<'PY'
 # Baseline: the same transformation with the Python standard library (csv, hmac, hashlib, datetime).
-import csv, datetime, hashlib, hmac, sys
+import csv, datetime, hashlib, hmac, string, sys
+# ids are normalised before hashing: blanks removed, ASCII letters upper-cased
+NORM = str.maketrans(string.ascii_lowercase, string.ascii_uppercase, " \t\r\n")
 src, dst, key_path = sys.argv[1:4]
 key = open(key_path, "rb").read()
 drop = set("nom prenom date_naissance lieu_naissance nir telephone email adresse ip_connexion commentaire".split())
@@ -65,7 +67,7 @@ with open(src, newline="", encoding="utf-8") as fi, open(dst, "w", newline="", e
     dates = [idx["date_admission"], idx["date_sortie"]]
     w.writerow([header[i] for i in keep])
     for row in r:
-        h = hmac.new(key, b"concours-pseudonym-v1\0" + row[ipp].encode(), hashlib.sha256).digest()
+        h = hmac.new(key, b"concours-pseudonym-v1\0" + row[ipp].translate(NORM).encode(), hashlib.sha256).digest()
         u = int.from_bytes(h[16:24], "big")
         shift = datetime.timedelta(days=(1 + (u >> 1) % 365) * (-1 if u & 1 else 1))
         row[ipp] = h[:16].hex()

@@ -127,6 +127,8 @@ struct anon_pseudo_options {
   size_t n_shift_dates;
   const struct anon_generalize *generalize;
   size_t n_generalize;
+  const char *const *redact; /* free-text columns whose names, dates and identifiers become placeholders */
+  size_t n_redact;
   unsigned shift_max_days; /* offsets lie in [-max, -1] U [1, max]; default 365 */
   struct anon_limits limits;
 };
@@ -146,7 +148,9 @@ void anon_pseudo_options_init(struct anon_pseudo_options *opt);
 int anon_key_load_or_create(const char *path, unsigned char key[ANON_KEY_LEN], int *created, char *err, size_t errlen);
 
 /* Writes into out[ANON_PSEUDONYM_LEN + 1] the pseudonym of value[0..len): the first 16 bytes, in lower-case
-   hex, of HMAC-SHA256(key, "concours-pseudonym-v1" NUL value). Returns 0, or -1 if OpenSSL failed. */
+   hex, of HMAC-SHA256(key, "concours-pseudonym-v1" NUL id), id being value normalised: blanks (space, tab, CR,
+   LF) removed and ASCII letters upper-cased, so " ab 12" and "AB12" are one subject. Returns 0, or -1 if
+   OpenSSL failed. */
 int anon_pseudonym(const unsigned char key[ANON_KEY_LEN], const char *value, size_t len,
                    char out[ANON_PSEUDONYM_LEN + 1]);
 

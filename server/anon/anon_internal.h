@@ -197,6 +197,15 @@ int anon_iban_in(const unsigned char *s, size_t len);
 /* Returns ANON_V_NATIONAL_ID and / or ANON_W_NATIONAL_ID. */
 unsigned anon_national_in(const unsigned char *s, size_t len);
 int anon_ipv6_in(const unsigned char *s, size_t len);
+/* The same at position i: the length of the match, 0 for none (national: the ANON_V/W bits, length in *n). */
+size_t anon_iban_at(const unsigned char *s, size_t len, size_t i);
+unsigned anon_national_at(const unsigned char *s, size_t len, size_t i, size_t *n);
+size_t anon_ipv6_at(const unsigned char *s, size_t len, size_t i);
+
+/* Rewrites the free text s[0..len) into out (outcap bytes, NUL-terminated) with each name, date and direct
+   identifier replaced by a typed placeholder: <NOM>, <DATE>, <NIR>, <TEL>, <EMAIL>, <IBAN>, <ID>, <IP>. Returns
+   the output length, or (size_t)-1 when outcap is below 8 * len + 16 or memory is short. */
+size_t anon_redact(const char *s, size_t len, char *out, size_t outcap);
 
 /* Scans one value (len bytes, valid UTF-8) and returns the ANON_V_ bits that apply. When ANON_V_DATE is set
    and year is not NULL, *year is the date's year. */

@@ -22,7 +22,7 @@ static const char usage_text[] =
   "                                 [--max-record-bytes N] [--max-columns N]\n"
   "  concours dataset pseudonymize IN OUT --id COL [--key-file F | --data DIR] [--drop COL,...]\n"
   "                                 [--shift-dates COL,...] [--shift-max-days N]\n"
-  "                                 [--generalize COL:N[,COL:band:N,COL:prefix:N...]]\n"
+  "                                 [--generalize COL:N[,COL:band:N,COL:prefix:N...]] [--redact COL,...]\n"
   "  concours dataset strip-tiff IN OUT   (label and macro images and identifying tags removed,\n"
   "                                        pixel data copied bit for bit)\n"
   "  concours dataset deidentify-dicom IN OUT [--key-file F | --data DIR]   (PS3.15 basic profile)\n"
@@ -112,6 +112,7 @@ enum option_id {
   OPT_SHIFT_DATES,
   OPT_SHIFT_MAX_DAYS,
   OPT_GENERALIZE,
+  OPT_REDACT,
   OPT_POSITIONAL = -1,
 };
 
@@ -135,6 +136,7 @@ static const struct {
   [OPT_SHIFT_DATES] = {"--shift-dates", 1},
   [OPT_SHIFT_MAX_DAYS] = {"--shift-max-days", 1},
   [OPT_GENERALIZE] = {"--generalize", 1},
+  [OPT_REDACT] = {"--redact", 1},
 };
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 #define CHECK_OPTIONS                                                                                                  \
@@ -142,7 +144,8 @@ static const struct {
    (1u << OPT_MAX_RECORD_BYTES) | (1u << OPT_MAX_COLUMNS))
 #define PSEUDO_OPTIONS                                                                                                 \
   ((1u << OPT_ID) | (1u << OPT_KEY_FILE) | (1u << OPT_DATA) | (1u << OPT_DROP) | (1u << OPT_SHIFT_DATES) |             \
-   (1u << OPT_SHIFT_MAX_DAYS) | (1u << OPT_GENERALIZE) | (1u << OPT_MAX_RECORD_BYTES) | (1u << OPT_MAX_COLUMNS))
+   (1u << OPT_SHIFT_MAX_DAYS) | (1u << OPT_GENERALIZE) | (1u << OPT_REDACT) | (1u << OPT_MAX_RECORD_BYTES) |           \
+   (1u << OPT_MAX_COLUMNS))
 
 /* Reads argv[*i] ("--name VALUE", "--name=VALUE", "--flag" or a positional argument), advancing *i past a
    separate value. Sets *id (OPT_POSITIONAL for a positional argument) and *value. Returns 0, or -1 with a
@@ -387,7 +390,7 @@ static int cmd_pseudonymize(int argc, char **argv)
 {
   struct anon_pseudo_options opt;
   struct anon_pseudo_stats stats = {0, 0};
-  struct list drop = {NULL, 0, 0}, shift = {NULL, 0, 0}, gen = {NULL, 0, 0}, pos = {NULL, 0, 0};
+  struct list drop = {NULL, 0, 0}, shift = {NULL, 0, 0}, gen = {NULL, 0, 0}, redact = {NULL, 0, 0}, pos = {NULL, 0, 0};
   struct anon_generalize *g = NULL;
   unsigned char key[ANON_KEY_LEN];
   const char *key_file = NULL, *data_dir = NULL;
@@ -420,6 +423,9 @@ static int cmd_pseudonymize(int argc, char **argv)
       break;
     case OPT_GENERALIZE:
       bad = list_add(&gen, "--generalize", v);
+      break;
+    case OPT_REDACT:
+      bad = list_add(&redact, "--redact", v);
       break;
     case OPT_SHIFT_MAX_DAYS:
       bad = parse_count("--shift-max-days", v, 36500, &n);
@@ -470,6 +476,8 @@ static int cmd_pseudonymize(int argc, char **argv)
   opt.n_shift_dates = shift.n;
   opt.generalize = g;
   opt.n_generalize = gen.n;
+  opt.redact = (const char *const *)redact.items;
+  opt.n_redact = redact.n;
   if (anon_key_load_or_create(key_file, key, &created, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours dataset pseudonymize: %s\n", err);
     goto out;
@@ -493,6 +501,7 @@ out:
   list_free(&drop);
   list_free(&shift);
   list_free(&gen);
+  list_free(&redact);
   list_free(&pos);
   return rc;
 }

@@ -70,13 +70,14 @@ static int iban_mod97(const char *u, int n)
   return r;
 }
 
-static int iban_at(const unsigned char *s, size_t len, size_t i)
+size_t anon_iban_at(const unsigned char *s, size_t len, size_t i)
 {
   char u[34];
   int want, n = 0;
   size_t p = i;
 
-  if (i + 15 > len || !is_upper(s[i]) || !is_upper(s[i + 1]) || !is_digit(s[i + 2]) || !is_digit(s[i + 3]))
+  if (i + 15 > len || !is_upper(s[i]) || !is_upper(s[i + 1]) || !is_digit(s[i + 2]) || !is_digit(s[i + 3]) ||
+      (i > 0 && is_alnum(s[i - 1])))
     return 0;
   want = iban_length(s + i);
   if (want == 0)
@@ -95,13 +96,13 @@ static int iban_at(const unsigned char *s, size_t len, size_t i)
   }
   if (n != want || (p < len && is_alnum(s[p])))
     return 0;
-  return iban_mod97(u, n) == 1;
+  return iban_mod97(u, n) == 1 ? p - i : 0;
 }
 
 int anon_iban_in(const unsigned char *s, size_t len)
 {
   for (size_t i = 0; i + 15 <= len; i++) {
-    if (is_upper(s[i]) && (i == 0 || !is_alnum(s[i - 1])) && iban_at(s, len, i))
+    if (anon_iban_at(s, len, i) > 0)
       return 1;
   }
   return 0;
@@ -194,7 +195,7 @@ static int ean13_valid(const char d[13])
 static const char dni_letters[] = "TRWAGMYFPDXBNJZSQVHLCKE";
 
 /* Spanish DNI (8 digits + letter) or NIE (X, Y or Z + 7 digits + letter) at s[i], optional '-' or ' '. */
-static int dni_at(const unsigned char *s, size_t len, size_t i)
+static size_t dni_at(const unsigned char *s, size_t len, size_t i)
 {
   char d[9];
   size_t p = i;
@@ -214,12 +215,12 @@ static int dni_at(const unsigned char *s, size_t len, size_t i)
   if (p >= len || !is_upper(s[p]) || (p + 1 < len && is_alnum(s[p + 1])))
     return 0;
   v = number_of(d, 8);
-  return dni_letters[v % 23] == (char)s[p];
+  return dni_letters[v % 23] == (char)s[p] ? p + 1 - i : 0;
 }
 
 /* Italian codice fiscale: 6 letters, 2 digits, a month letter, 2 digits, a letter, 3 digits, a check letter
    (digits may be replaced by LMNPQRSTUV for homocodes). */
-static int cf_at(const unsigned char *s, size_t len, size_t i)
+static size_t cf_at(const unsigned char *s, size_t len, size_t i)
 {
   static const char shape[] = "AAAAAANNANNANNNA";
   static const int odd[36] = {1,  0,  5, 7, 9,  13, 15, 17, 19, 21, 1,  0,  5,  7,  9,  13, 15, 17,
@@ -245,24 +246,30 @@ static int cf_at(const unsigned char *s, size_t len, size_t i)
 
     sum += k % 2 == 0 ? odd[v] : even_v;
   }
-  return s[i + 15] == 'A' + sum % 26;
+  return s[i + 15] == 'A' + sum % 26 ? 16 : 0;
 }
 
 /* Looks for national identifiers starting at s[i]. Returns ANON_V_NATIONAL_ID for a strong form,
-   ANON_W_NATIONAL_ID for a weak one, 0 for none. */
-static unsigned national_at(const unsigned char *s, size_t len, size_t i)
+   ANON_W_NATIONAL_ID for a weak one, 0 for none; *n_bytes is the match's length. */
+unsigned anon_national_at(const unsigned char *s, size_t len, size_t i, size_t *n_bytes)
 {
   char d[16];
-  size_t p = i;
+  size_t p = i, m;
   int n, seps;
 
-  if (is_upper(s[i]))
-    return dni_at(s, len, i) || cf_at(s, len, i) ? ANON_V_NATIONAL_ID : 0;
-  if (dni_at(s, len, i))
-    return ANON_V_NATIONAL_ID;
+  if (i > 0 && (is_alnum(s[i - 1]) || ((s[i - 1] == '.' || s[i - 1] == ',') && i >= 2 && is_digit(s[i - 2]))))
+    return 0;
+  m = dni_at(s, len, i);
+  if (m == 0 && is_upper(s[i]))
+    m = cf_at(s, len, i);
+  if (m > 0 || is_upper(s[i])) {
+    *n_bytes = m;
+    return m > 0 ? ANON_V_NATIONAL_ID : 0;
+  }
   n = gather_digits(s, len, &p, ".- ", 13, d, &seps);
   if (p < len && is_alnum(s[p]))
     return 0;
+  *n_bytes = p - i;
   if (n == 11 && be_nn_valid(d)) /* 85.07.30-033.28 */
     return seps >= 2 ? ANON_V_NATIONAL_ID : ANON_W_NATIONAL_ID;
   if (n == 13 && d[0] == '7' && d[1] == '5' && d[2] == '6' && ean13_valid(d)) /* 756.1234.5678.97 */
@@ -279,17 +286,18 @@ unsigned anon_national_in(const unsigned char *s, size_t len)
 {
   unsigned found = 0;
 
+  size_t n;
+
   for (size_t i = 0; i + 9 <= len && !(found & ANON_V_NATIONAL_ID); i++) {
-    if ((is_digit(s[i]) || is_upper(s[i])) && (i == 0 || !is_alnum(s[i - 1])) &&
-        !(i >= 2 && (s[i - 1] == '.' || s[i - 1] == ',') && is_digit(s[i - 2])))
-      found |= national_at(s, len, i);
+    if (is_digit(s[i]) || is_upper(s[i]))
+      found |= anon_national_at(s, len, i, &n);
   }
   return found;
 }
 
 /* ---- IPv6 ---- */
 
-static int ipv6_at(const unsigned char *s, size_t len, size_t i)
+size_t anon_ipv6_at(const unsigned char *s, size_t len, size_t i)
 {
   size_t p = i;
   int groups = 0, double_colon = 0, hex_letter = 0;
@@ -323,17 +331,17 @@ static int ipv6_at(const unsigned char *s, size_t len, size_t i)
     }
     break;
   }
-  if (p < len && (is_alnum(s[p]) || s[p] == ':'))
+  if ((i > 0 && (is_alnum(s[i - 1]) || s[i - 1] == ':')) || (p < len && (is_alnum(s[p]) || s[p] == ':')))
     return 0;
   if (double_colon)
-    return groups >= 1 && groups <= 7 && (hex_letter || groups >= 2);
-  return groups == 8;
+    return groups >= 1 && groups <= 7 && (hex_letter || groups >= 2) ? p - i : 0;
+  return groups == 8 ? p - i : 0;
 }
 
 int anon_ipv6_in(const unsigned char *s, size_t len)
 {
   for (size_t i = 0; i + 3 <= len; i++) {
-    if ((is_hex(s[i]) || s[i] == ':') && (i == 0 || !(is_alnum(s[i - 1]) || s[i - 1] == ':')) && ipv6_at(s, len, i))
+    if ((is_hex(s[i]) || s[i] == ':') && anon_ipv6_at(s, len, i) > 0)
       return 1;
   }
   return 0;

@@ -204,6 +204,39 @@ static int mac_compute(struct mac *m, const char *value, size_t len, unsigned ch
   return 0;
 }
 
+/* A subject id as it is hashed: blanks removed, ASCII letters upper-cased (a join must not break on " ab12" vs
+   "AB12"). Returns 0 with the normalised id in *norm (caller frees), or -1 when out of memory. */
+static int normalize_id(const char *value, size_t len, char **norm, size_t *norm_len)
+{
+  char *n = malloc(len + 1);
+  size_t o = 0;
+
+  if (n == NULL)
+    return -1;
+  for (size_t i = 0; i < len; i++) {
+    char c = value[i];
+
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+      continue;
+    n[o++] = c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+  }
+  n[o] = '\0';
+  *norm = n;
+  *norm_len = o;
+  return 0;
+}
+
+/* HMAC of the normalised id. */
+static int mac_id(struct mac *m, const char *value, size_t len, unsigned char out[32])
+{
+  char *norm = NULL;
+  size_t n = 0;
+  int rc = normalize_id(value, len, &norm, &n) == 0 ? mac_compute(m, norm, n, out) : -1;
+
+  free(norm);
+  return rc;
+}
+
 static void to_hex(const unsigned char *bytes, size_t n, char *out)
 {
   static const char hex[] = "0123456789abcdef";
@@ -222,7 +255,7 @@ int anon_pseudonym(const unsigned char key[ANON_KEY_LEN], const char *value, siz
   unsigned char h[32];
   int rc = -1;
 
-  if (mac_init(&m, key) != 0 || mac_compute(&m, value, len, h) != 0)
+  if (mac_init(&m, key) != 0 || mac_id(&m, value, len, h) != 0)
     goto out;
   to_hex(h, ANON_PSEUDONYM_LEN / 2, out);
   rc = 0;
@@ -250,7 +283,7 @@ int anon_subject(const unsigned char key[ANON_KEY_LEN], const char *value, size_
   unsigned char h[32];
   int rc = -1;
 
-  if (mac_init(&m, key) != 0 || mac_compute(&m, value, len, h) != 0)
+  if (mac_init(&m, key) != 0 || mac_id(&m, value, len, h) != 0)
     goto out;
   to_hex(h, ANON_PSEUDONYM_LEN / 2, pseudo);
   *shift = shift_days(h, max_days);
@@ -291,7 +324,7 @@ out:
 
 /* ---- the file ---- */
 
-enum action { KEEP, DROP, ID, SHIFT, BAND, PREFIX };
+enum action { KEEP, DROP, ID, SHIFT, BAND, PREFIX, REDACT };
 
 struct column_plan {
   enum action action;
@@ -327,6 +360,10 @@ static int make_plan(struct anon_csv_reader *r, const struct anon_pseudo_options
   }
   for (size_t i = 0; i < opt->n_shift_dates; i++) {
     if (set_action(r, plan, opt->shift_dates[i], SHIFT, 0, "--shift-dates", err, errlen) != 0)
+      return -1;
+  }
+  for (size_t i = 0; i < opt->n_redact; i++) {
+    if (set_action(r, plan, opt->redact[i], REDACT, 0, "--redact", err, errlen) != 0)
       return -1;
   }
   for (size_t i = 0; i < opt->n_generalize; i++) {
@@ -429,6 +466,20 @@ static int put_field(struct anon_csv_writer *w, const struct column_plan *p, con
       return -1;
     }
     anon_csv_put(w, buf, (size_t)n);
+    return 0;
+  }
+  case REDACT: { /* names, dates and identifiers in free text become typed placeholders */
+    size_t cap = 8 * len + 16, got;
+    char *out = malloc(cap);
+
+    got = out != NULL ? anon_redact(s, len, out, cap) : (size_t)-1;
+    if (got == (size_t)-1) {
+      free(out);
+      *what = "out of memory redacting the text";
+      return -1;
+    }
+    anon_csv_put(w, out, got);
+    free(out);
     return 0;
   }
   default: { /* PREFIX: the first width characters (code points, not bytes) */
@@ -534,7 +585,7 @@ int anon_pseudonymize_file(const char *in_path, const char *out_path, const unsi
                 opt.id_column);
       goto out;
     }
-    if (mac_compute(&m, anon_csv_field(&r, (size_t)id_col), r.field_len[id_col], h) != 0) {
+    if (mac_id(&m, anon_csv_field(&r, (size_t)id_col), r.field_len[id_col], h) != 0) {
       anon_errf(err, errlen, "OpenSSL HMAC-SHA256 failed");
       goto out;
     }

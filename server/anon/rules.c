@@ -7,6 +7,7 @@
  * classified as dates, opaque tokens or diagnosis codes. Every rule is documented in docs/anonymity.md;
  * change both together.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "anon_internal.h"
@@ -350,6 +351,14 @@ static int glued_after(const unsigned char *s, size_t len, size_t i)
   return (s[i] == '.' || s[i] == ',') && i + 1 < len && is_digit_ascii(s[i + 1]);
 }
 
+/* Sets *end to p when ok; returns ok. The detectors below report where a match ends for redaction. */
+static int matched(int ok, size_t p, size_t *end)
+{
+  if (ok)
+    *end = p;
+  return ok;
+}
+
 /* Reads `pairs` groups of two digits at s[*i], each optionally preceded by one separator. */
 static int digit_pairs(const unsigned char *s, size_t len, size_t *i, int pairs)
 {
@@ -368,13 +377,15 @@ static int digit_pairs(const unsigned char *s, size_t len, size_t *i, int pairs)
 
 /* A French number (0X XX XX XX XX, +33 X XX XX XX XX, 0033..., +33 (0)X...) or an international one
    (+ then 8 to 15 digits with single separators) starting at i. */
-static int phone_at(const unsigned char *s, size_t len, size_t i)
+static int phone_at(const unsigned char *s, size_t len, size_t i, size_t *end)
 {
   size_t p = i;
+  int ok;
 
   if (s[p] == '0' && p + 1 < len && s[p + 1] >= '1' && s[p + 1] <= '9') {
     p += 2;
-    return digit_pairs(s, len, &p, 4) && !glued_after(s, len, p);
+    ok = digit_pairs(s, len, &p, 4) && !glued_after(s, len, p); /* p moves: read it after */
+    return matched(ok, p, end);
   }
   if (s[p] == '+' || (s[p] == '0' && p + 1 < len && s[p + 1] == '0')) {
     size_t digits = 0;
@@ -393,7 +404,8 @@ static int phone_at(const unsigned char *s, size_t len, size_t i)
       if (p >= len || s[p] < '1' || s[p] > '9')
         return 0;
       p++;
-      return digit_pairs(s, len, &p, 4) && !glued_after(s, len, p);
+      ok = digit_pairs(s, len, &p, 4) && !glued_after(s, len, p);
+      return matched(ok, p, end);
     }
     if (p >= len || s[p] < '1' || s[p] > '9')
       return 0;
@@ -407,13 +419,13 @@ static int phone_at(const unsigned char *s, size_t len, size_t i)
         break;
       }
     }
-    return digits >= 8 && digits <= 15 && !glued_after(s, len, p);
+    return matched(digits >= 8 && digits <= 15 && !glued_after(s, len, p), p, end);
   }
   return 0;
 }
 
 /* A French number whose leading 0 was dropped but whose groups were kept: "6 12 34 56 78". */
-static int spaced_phone_at(const unsigned char *s, size_t len, size_t i)
+static int spaced_phone_at(const unsigned char *s, size_t len, size_t i, size_t *end)
 {
   size_t p = i + 1;
   unsigned char sep;
@@ -426,17 +438,25 @@ static int spaced_phone_at(const unsigned char *s, size_t len, size_t i)
       return 0;
     p += 3;
   }
-  return !glued_after(s, len, p);
+  return matched(!glued_after(s, len, p), p, end);
+}
+
+/* A phone number starting at i (not glued to what precedes): returns 1 and sets *end. */
+static int any_phone_at(const unsigned char *s, size_t len, size_t i, size_t *end)
+{
+  if (i + 10 > len || glued_before(s, i))
+    return 0;
+  if ((s[i] == '0' || s[i] == '+') && phone_at(s, len, i, end))
+    return 1;
+  return s[i] >= '1' && s[i] <= '9' && spaced_phone_at(s, len, i, end);
 }
 
 static int phone_in(const unsigned char *s, size_t len)
 {
+  size_t end;
+
   for (size_t i = 0; i + 10 <= len; i++) {
-    if (glued_before(s, i))
-      continue;
-    if ((s[i] == '0' || s[i] == '+') && phone_at(s, len, i))
-      return 1;
-    if (s[i] >= '1' && s[i] <= '9' && spaced_phone_at(s, len, i))
+    if (any_phone_at(s, len, i, &end))
       return 1;
   }
   return 0;
@@ -513,7 +533,7 @@ static int nir13_shaped(const char u[13])
 /* Gathers a NIR written with or without single separators (space, dot, dash) between groups, starting at i.
    Returns ANON_V_NIR for 15 characters whose key checks out, or for 13 written in groups (1 62 03 75 123 456);
    ANON_W_NIR for 13 bare digits shaped as a NIR; else 0. */
-static unsigned nir_at(const unsigned char *s, size_t len, size_t i)
+static unsigned nir_at(const unsigned char *s, size_t len, size_t i, size_t *end)
 {
   char u[15];
   size_t n = 0, p = i, seps = 0;
@@ -535,6 +555,7 @@ static unsigned nir_at(const unsigned char *s, size_t len, size_t i)
   }
   if (glued_after(s, len, p))
     return 0;
+  *end = p;
   if (n == 15)
     return anon_nir_valid(u) ? ANON_V_NIR : 0;
   if (n == 13 && nir13_shaped(u))
@@ -545,10 +566,11 @@ static unsigned nir_at(const unsigned char *s, size_t len, size_t i)
 static unsigned nir_in(const unsigned char *s, size_t len)
 {
   unsigned found = 0;
+  size_t end;
 
   for (size_t i = 0; i + 13 <= len && !(found & ANON_V_NIR); i++) {
     if (strchr("123478", s[i]) != NULL && s[i] != '\0' && !glued_before(s, i))
-      found |= nir_at(s, len, i);
+      found |= nir_at(s, len, i, &end);
   }
   return found;
 }
@@ -566,22 +588,29 @@ static int octet(const unsigned char *s, size_t len, size_t *p)
   return n > 0 && v <= 255 && !(*p < len && is_digit_ascii(s[*p]));
 }
 
+static int ipv4_at(const unsigned char *s, size_t len, size_t i, size_t *end)
+{
+  size_t p = i;
+  int ok = 1;
+
+  if (i + 7 > len || !is_digit_ascii(s[i]) || glued_before(s, i) || (i > 0 && s[i - 1] == '.'))
+    return 0;
+  for (int k = 0; k < 4 && ok; k++) {
+    ok = octet(s, len, &p);
+    if (ok && k < 3) {
+      ok = p < len && s[p] == '.';
+      p++;
+    }
+  }
+  return matched(ok && !glued_after(s, len, p) && !(p < len && s[p] == '.'), p, end);
+}
+
 static int ipv4_in(const unsigned char *s, size_t len)
 {
-  for (size_t i = 0; i + 7 <= len; i++) {
-    size_t p = i;
-    int ok = 1;
+  size_t end;
 
-    if (!is_digit_ascii(s[i]) || glued_before(s, i) || (i > 0 && s[i - 1] == '.'))
-      continue;
-    for (int k = 0; k < 4 && ok; k++) {
-      ok = octet(s, len, &p);
-      if (ok && k < 3) {
-        ok = p < len && s[p] == '.';
-        p++;
-      }
-    }
-    if (ok && !glued_after(s, len, p) && !(p < len && s[p] == '.'))
+  for (size_t i = 0; i + 7 <= len; i++) {
+    if (ipv4_at(s, len, i, &end))
       return 1;
   }
   return 0;
@@ -761,7 +790,8 @@ static int is_institution_word(const struct word *w)
   return 0;
 }
 
-static int names_in(const unsigned char *s, size_t len)
+/* Finds the first pair of words naming a person in s[0..len): returns 1 with [*start, *end) their span. */
+static int names_span(const unsigned char *s, size_t len, size_t *start, size_t *end)
 {
   struct word prev = {NULL, 0, 1, 0}, cur;
   int sentence_start = 1, blanks_only = 0, institution = 0;
@@ -789,15 +819,25 @@ static int names_in(const unsigned char *s, size_t len)
     cur.sentence_start = sentence_start;
     cur.follows_space = blanks_only && prev.s != NULL;
     institution |= is_institution_word(&cur);
-    if (prev.s != NULL && (!institution || in_list(&prev, titles)) && names_pair(&prev, &cur))
-      return 1; /* "Service du Dr Martin" still names a person */
-    if (prev.s != NULL && names_joined(&prev, &cur, prev.s + prev.len, (size_t)(cur.s - prev.s - prev.len), s + len))
+    if (prev.s != NULL &&
+        (((!institution || in_list(&prev, titles)) && names_pair(&prev, &cur)) ||
+         names_joined(&prev, &cur, prev.s + prev.len, (size_t)(cur.s - prev.s - prev.len), s + len))) {
+      *start = (size_t)(prev.s - s); /* "Service du Dr Martin" still names a person */
+      *end = (size_t)(cur.s + cur.len - s);
       return 1;
+    }
     prev = cur;
     sentence_start = 0;
     blanks_only = 1;
   }
   return 0;
+}
+
+static int names_in(const unsigned char *s, size_t len)
+{
+  size_t start, end;
+
+  return names_span(s, len, &start, &end);
 }
 
 /* ---- dates of birth in free text ---- */
@@ -961,4 +1001,119 @@ unsigned anon_value_scan(const char *value, size_t len, int *year)
   if (len >= 3 && len <= 8 && icd10(s, len))
     bits |= ANON_V_ICD10;
   return bits;
+}
+
+/* ---- redaction of free text ---- */
+
+enum redact_kind { R_NONE, R_NOM, R_DATE, R_NIR, R_TEL, R_EMAIL, R_IBAN, R_ID, R_IP };
+static const char *const placeholders[] = {"",        "<NOM>",  "<DATE>", "<NIR>", "<TEL>",
+                                           "<EMAIL>", "<IBAN>", "<ID>",   "<IP>"};
+
+static void mark_span(unsigned char *mark, size_t a, size_t b, unsigned char kind)
+{
+  for (size_t i = a; i < b; i++) {
+    if (mark[i] == R_NONE)
+      mark[i] = kind;
+  }
+}
+
+/* E-mail addresses: around each '@', the longest local part and domain that make one. */
+static void mark_emails(const unsigned char *s, size_t len, unsigned char *mark)
+{
+  for (size_t at = 1; at + 1 < len; at++) {
+    size_t l = at, r = at + 1;
+
+    if (s[at] != '@')
+      continue;
+    while (l > 0 && is_email_local(s[l - 1]))
+      l--;
+    while (r < len && is_email_domain(s[r]))
+      r++;
+    while (r > at + 1 && s[r - 1] == '.')
+      r--;
+    if (email_in(s + l, r - l))
+      mark_span(mark, l, r, R_EMAIL);
+  }
+}
+
+/* The identifier starting at i, if any: its kind, and its end in *end. */
+static unsigned char identifier_at(const unsigned char *s, size_t len, size_t i, size_t *end)
+{
+  size_t n;
+  int year;
+
+  n = anon_iban_at(s, len, i);
+  if (n > 0) {
+    *end = i + n;
+    return R_IBAN;
+  }
+  if (strchr("123478", s[i]) != NULL && s[i] != '\0' && !glued_before(s, i) && nir_at(s, len, i, end) != 0)
+    return R_NIR;
+  if (any_phone_at(s, len, i, end))
+    return R_TEL;
+  if (anon_national_at(s, len, i, &n) != 0 && n > 0) {
+    *end = i + n;
+    return R_ID;
+  }
+  n = anon_ipv6_at(s, len, i);
+  if (n > 0) {
+    *end = i + n;
+    return R_IP;
+  }
+  if (ipv4_at(s, len, i, end))
+    return R_IP;
+  if (!glued_before(s, i)) {
+    n = anon_date_at((const char *)s, len, i, &year);
+    if (n > 0 && !glued_after(s, len, i + n)) {
+      *end = i + n;
+      return R_DATE;
+    }
+  }
+  return R_NONE;
+}
+
+size_t anon_redact(const char *text, size_t len, char *out, size_t outcap)
+{
+  const unsigned char *s = (const unsigned char *)text;
+  unsigned char *mark = calloc(len + 1, 1);
+  size_t o = 0, pos = 0, a, b;
+
+  if (mark == NULL || outcap < 8 * len + 16) { /* a placeholder is at most 7 bytes, a run at least 1 */
+    free(mark);
+    return (size_t)-1;
+  }
+  mark_emails(s, len, mark);
+  for (size_t i = 0; i < len; i++) {
+    size_t end = 0;
+    unsigned char kind;
+
+    if (mark[i] != R_NONE || (i > 0 && is_alnum_ascii(s[i - 1]) && s[i] != '+'))
+      continue;
+    kind = identifier_at(s, len, i, &end);
+    if (kind != R_NONE && end > i) {
+      mark_span(mark, i, end, kind);
+      i = end - 1;
+    }
+  }
+  while (pos < len && names_span(s + pos, len - pos, &a, &b)) {
+    mark_span(mark, pos + a, pos + b, R_NOM);
+    pos += b;
+  }
+  for (size_t i = 0; i < len;) {
+    if (mark[i] == R_NONE) {
+      out[o++] = (char)s[i++];
+      continue;
+    }
+    const char *ph = placeholders[mark[i]];
+    size_t n = strlen(ph);
+    unsigned char kind = mark[i];
+
+    memcpy(out + o, ph, n);
+    o += n;
+    while (i < len && mark[i] == kind)
+      i++;
+  }
+  out[o] = '\0';
+  free(mark);
+  return o;
 }

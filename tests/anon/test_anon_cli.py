@@ -15,6 +15,7 @@ import hmac
 import json
 import os
 import stat
+import string
 import subprocess
 import sys
 import tempfile
@@ -237,7 +238,8 @@ class Pseudonymize(Base):
             key = f.read()
 
         def pseudonym(v):
-            return hmac.new(key, b"concours-pseudonym-v1\0" + v.encode(), hashlib.sha256).hexdigest()[:32]
+            norm = v.translate(str.maketrans(string.ascii_lowercase, string.ascii_uppercase, " \t\r\n"))
+            return hmac.new(key, b"concours-pseudonym-v1\0" + norm.encode(), hashlib.sha256).hexdigest()[:32]
 
         for src, out in (("train.csv", "train.out.csv"), ("test.csv", "test.out.csv")):
             a, b = read_csv(self.path(src)), read_csv(self.path(out))

@@ -369,6 +369,41 @@ class Formats(unittest.TestCase):
         self.assertIn("a format concours cannot check", err)
 
 
+class Redaction(unittest.TestCase):
+    """pseudonymize --redact: free text keeps its sense, loses names, dates and identifiers (issue 15, item 6)."""
+
+    def test_redacted_text_passes_the_check_and_clean_text_is_kept(self):
+        r = random.Random(11)
+        with tempfile.TemporaryDirectory(prefix="anon_redact_") as d:
+            src, out = os.path.join(d, "notes.csv"), os.path.join(d, "notes.out.csv")
+            rows = []
+            for i in range(300):
+                planted = " ".join([gen_corpus.name_in_text(r), gen_corpus.birth_in_text(r),
+                                    "Joindre au %s ou %s." % (gen_corpus.phone(r), gen_corpus.stripped_mobile(r)),
+                                    "NIR %s, IBAN %s, courriel p%d@exemple.fr, poste %s." % (
+                                        gen_corpus.nir_written(r), gen_corpus.iban(r, "FR", 27), i,
+                                        gen_corpus.ipv6(r)),
+                                    "Document %s." % gen_corpus.national(r)])
+                rows.append(["%d" % (1000 + i // 2) if i % 3 else " %d " % (1000 + i // 2), planted,
+                             r.choice(gen_corpus.NOTES_CLEAN)])
+            write_csv(src, ["patient_id", "note", "conclusion"], rows)
+            self.assertEqual(check(src)["passed"], False)
+            p = subprocess.run([CLI, "dataset", "pseudonymize", src, out, "--id", "patient_id", "--redact", "note",
+                                "--key-file", os.path.join(d, "k.key")], capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(out, newline="", encoding="utf-8") as f:
+                got = list(csv.DictReader(f))
+            report = check(out)
+            self.assertNotIn("note", {e["column"] for e in report["direct_identifiers"]},
+                             json.dumps(report["direct_identifiers"]))
+            for placeholder in ("<NOM>", "<DATE>", "<TEL>", "<NIR>", "<IBAN>", "<EMAIL>", "<IP>", "<ID>"):
+                self.assertTrue(any(placeholder in g["note"] for g in got), placeholder)
+            self.assertEqual([g["conclusion"] for g in got], [row[2] for row in rows])  # other columns untouched
+            # ids are normalised before hashing: " 1000 " and "1000" are one subject
+            self.assertEqual(got[0]["patient_id"], got[1]["patient_id"])
+            self.assertEqual(len({g["patient_id"] for g in got}), 150)
+
+
 if __name__ == "__main__":
     CLI, GEN = sys.argv[1], sys.argv[2]
     del sys.argv[1:3]
