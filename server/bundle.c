@@ -230,6 +230,56 @@ static void anonymity_reasons(const json_t *report, json_t *why)
   }
 }
 
+#define MAX_LINKED_FILES 64 /* files joined pairwise by the linkability check; more are not joined */
+
+/* Linkability: pairs of data files that single people out once joined on a shared pseudonym column
+ * (anon_check_links) are problems named "A + B" unless OVERRIDE, and go to FAILED either way. */
+static void check_links(const char *dir, const struct anon_check_options *opt, json_t *files, int override,
+                        json_t *failed, struct bundle_problems *p)
+{
+  char(*paths)[APP_PATH_MAX] = calloc(MAX_LINKED_FILES, APP_PATH_MAX), err[512], pair[512], msg[384];
+  const char *path_ptrs[MAX_LINKED_FILES], *names[MAX_LINKED_FILES];
+  json_t *reports = json_array(), *links = NULL, *f, *l;
+  size_t i, n = 0;
+  if (paths == NULL)
+    goto out;
+  json_array_foreach(files, i, f)
+  {
+    const char *rel = json_string_value(json_object_get(f, "src"));
+    json_t *rep = json_object_get(f, "anonymity");
+    if (rel == NULL || rep == NULL || json_object_get(rep, "k") == NULL || n == MAX_LINKED_FILES ||
+        util_fmt(paths[n], sizeof(paths[n]), "%s/%s", dir, rel) != 0)
+      continue;
+    path_ptrs[n] = paths[n];
+    names[n] = rel;
+    json_array_append(reports, rep);
+    n++;
+  }
+  if (reports == NULL || n < 2 ||
+      anon_check_links(path_ptrs, names, reports, opt, &links, err, sizeof(err)) != ANON_FAIL)
+    goto out;
+  json_array_foreach(links, i, l)
+  {
+    const json_t *pf = json_object_get(l, "files");
+    if (json_is_true(json_object_get(l, "passed")))
+      continue;
+    snprintf(pair, sizeof(pair), "%.200s + %.200s", json_string_value(json_array_get(pf, 0)),
+             json_string_value(json_array_get(pf, 1)));
+    snprintf(msg, sizeof(msg), "joined on \"%.64s\", k-anonymity %lld below k = %u (%lld of %lld linked records)",
+             json_string_value(json_object_get(l, "on")),
+             (long long)json_integer_value(json_object_get(l, "k_anonymity")), opt->k,
+             (long long)json_integer_value(json_object_get(l, "records_below_k")),
+             (long long)json_integer_value(json_object_get(l, "joined_records")));
+    if (!override)
+      bundle_problem(p, pair, "anonymity", "%s", msg);
+    json_array_append_new(failed, json_pack("{s:s,s:[s]}", "file", pair, "problems", msg));
+  }
+out:
+  free(paths);
+  json_decref(reports);
+  json_decref(links);
+}
+
 /* Checks every file of FILES (entries {"name","src"}), whatever its format (anon_check_path: tables, text, JSON
  * lines, gzip, zip, TIFF, PNG, DICOM; any other format cannot be checked and fails), with OPT and sets each
  * entry's "anonymity" to its report. The reasons a file fails (or cannot be checked) are appended to FAILED as {"file","problems"}; they are
@@ -273,6 +323,7 @@ static void check_anonymity(const char *dir, const struct anon_check_options *op
     }
     json_array_append_new(failed, json_pack("{s:s,s:o}", "file", rel, "problems", why));
   }
+  check_links(dir, opt, files, override, failed, p);
 }
 
 static char *read_text(const char *dir, const char *rel, int required, struct bundle_problems *p)

@@ -81,6 +81,15 @@ void anon_check_options_free(struct anon_check_options *opt);
 int anon_check_file(const char *path, const struct anon_check_options *opt, json_t **report_out, char *err,
                     size_t errlen);
 
+/* Linkability across files: for each pair of table files (paths[i], shown as names[i], with reports[i] from
+ * anon_check_path()) that share a pseudonymous id column and where each brings quasi-identifiers the other lacks,
+ * joins them on that id and measures k over the union. *links_out is a new array (caller frees) of
+ * {"files":[a,b],"on","quasi_identifiers","joined_records","k_anonymity","records_below_k","passed"}; pairs
+ * whose rows do not meet (a train and a test file) are left out. Returns ANON_PASS, ANON_FAIL (a pair below k)
+ * or ANON_ERROR with err filled. */
+int anon_check_links(const char *const *paths, const char *const *names, json_t *reports,
+                     const struct anon_check_options *opt, json_t **links_out, char *err, size_t errlen);
+
 /* Writes the reports (an array of anon_check_path() reports) as one self-contained HTML page, every string
    escaped. Returns 0, or -1 when writing failed. */
 int anon_report_write_html(FILE *out, const json_t *reports);

@@ -119,6 +119,9 @@ int anon_check_png(const char *path, const char *name, json_t **report, char *er
 int anon_check_dicom(const char *path, const char *name, json_t **report, char *err, size_t errlen);
 /* "label" or "macro" when a TIFF page's ImageDescription says it is an associated image, else NULL. */
 const char *anon_tiff_associated_kind(const char *desc);
+/* How to read path as a table (delimited, JSON lines, gzip'd or not), named name: 0 with *spec filled (spec->name
+   may be NULL), or -1 when it is not a table (text, image, archive...). */
+int anon_table_spec_for(const char *path, const char *name, struct anon_table_spec *spec);
 /* A report skeleton: {"file","format","passed":true,"failures":[],"warnings":[],"direct_identifiers":[]}. */
 json_t *anon_report_new(const char *name, const char *format);
 /* Scans a text found at `where` (a tag, a chunk, an attribute; len bytes of valid UTF-8): the value rules on the

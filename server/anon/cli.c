@@ -202,6 +202,27 @@ static int set_limit(int id, const char *v, struct anon_limits *lim)
 /* ---- check ---- */
 
 /* Prints one report (or the multi-file object) to stdout. Returns 0, or -1 with a message on stderr. */
+/* The text lines of the links between files (anon_check_links). */
+static int print_links(const json_t *links)
+{
+  size_t i;
+  json_t *l;
+
+  json_array_foreach(links, i, l)
+  {
+    const json_t *files = json_object_get(l, "files");
+
+    if (printf("%s + %s joined on %s: %s, k-anonymity %lld over %lld linked records\n",
+               json_string_value(json_array_get(files, 0)), json_string_value(json_array_get(files, 1)),
+               json_string_value(json_object_get(l, "on")),
+               json_is_true(json_object_get(l, "passed")) ? "PASSED" : "FAILED",
+               (long long)json_integer_value(json_object_get(l, "k_anonymity")),
+               (long long)json_integer_value(json_object_get(l, "joined_records"))) < 0)
+      return -1;
+  }
+  return 0;
+}
+
 static int print_report(const json_t *rep, int as_json)
 {
   int rc;
@@ -219,7 +240,7 @@ static int cmd_check(int argc, char **argv)
 {
   struct anon_check_options opt;
   struct list quasi = {NULL, 0, 0}, files = {NULL, 0, 0};
-  json_t *reports = NULL, *all = NULL;
+  json_t *reports = NULL, *all = NULL, *links = NULL;
   char err[512];
   int as_json = 0, as_html = 0, rc = ANON_ERROR, failed = 0, sensitive_found = 0;
   int *quasi_found = NULL;
@@ -316,11 +337,21 @@ static int cmd_check(int argc, char **argv)
     fprintf(stderr, "concours dataset check: --sensitive: no column named \"%s\" in any file\n", opt.sensitive);
     goto out;
   }
+  if (files.n > 1) { /* files that pass one by one may single people out once joined */
+    int lr = anon_check_links((const char *const *)files.items, (const char *const *)files.items, reports, &opt, &links,
+                              err, sizeof(err));
+
+    if (lr == ANON_ERROR) {
+      fprintf(stderr, "concours dataset check: %s\n", err);
+      goto out;
+    }
+    failed |= lr == ANON_FAIL;
+  }
   if (as_html) {
     if (anon_report_write_html(stdout, reports) != 0)
       goto out;
   } else if (as_json && files.n > 1) {
-    all = json_pack("{s:b, s:O}", "passed", !failed, "files", reports);
+    all = json_pack("{s:b, s:O, s:O}", "passed", !failed, "files", reports, "links", links);
     if (all == NULL) {
       fprintf(stderr, "concours dataset: out of memory\n");
       goto out;
@@ -332,6 +363,8 @@ static int cmd_check(int argc, char **argv)
       if (print_report(json_array_get(reports, f), as_json) != 0)
         goto out;
     }
+    if (!as_json && print_links(links) != 0)
+      goto out;
   }
   if (fflush(stdout) != 0) {
     fprintf(stderr, "concours dataset check: cannot write the report: %s\n", strerror(errno));
@@ -340,6 +373,7 @@ static int cmd_check(int argc, char **argv)
   rc = failed ? ANON_FAIL : ANON_PASS;
 out:
   json_decref(all);
+  json_decref(links);
   json_decref(reports);
   free(quasi_found);
   list_free(&quasi);

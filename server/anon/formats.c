@@ -378,6 +378,28 @@ static int check_any(const char *path, const char *name, const struct anon_check
   return json_is_true(json_object_get(*report, "passed")) ? ANON_PASS : ANON_FAIL;
 }
 
+int anon_table_spec_for(const char *path, const char *name, struct anon_table_spec *spec)
+{
+  unsigned char head[HEAD_BYTES];
+  long n = read_head(path, 0, head, sizeof(head));
+  char inner[1024];
+  size_t len = strlen(name);
+
+  memset(spec, 0, sizeof(*spec));
+  spec->name = name;
+  if (n >= 2 && head[0] == 0x1F && head[1] == 0x8B) {
+    (void)snprintf(inner, sizeof(inner), "%.*s", (int)(has_ext(name, ".gz") ? len - 3 : len), name);
+    spec->gzip = 1;
+    n = read_head(path, 1, head, sizeof(head));
+    name = inner;
+  }
+  if (n < 0 || !looks_like_text(head, n))
+    return -1;
+  text_spec(name, head, n, spec);
+  spec->name = spec->gzip ? NULL : spec->name; /* inner is a local: the caller names the file */
+  return spec->kind == ANON_TABLE_TEXT ? -1 : 0;
+}
+
 int anon_check_path(const char *path, const char *name, const struct anon_check_options *opt, json_t **report,
                     char *err, size_t errlen)
 {

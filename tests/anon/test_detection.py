@@ -175,6 +175,31 @@ class NoSilentBypass(unittest.TestCase):
         self.assertEqual(report["k_anonymity"], min(sum(1 for x in rows if x[1] == s) for s in "MF"))
 
 
+class Linkability(unittest.TestCase):
+    def test_files_that_pass_alone_fail_once_joined(self):
+        r = random.Random(5)
+        with tempfile.TemporaryDirectory(prefix="anon_link_") as d:
+            ids = ["%032x" % r.getrandbits(128) for _ in range(600)]
+            a, b, t = (os.path.join(d, n) for n in ("a.csv", "b.csv", "test.csv"))
+            write_csv(a, ["patient_id", "age_band", "sexe"],
+                      [[i, r.choice(["40-49", "50-59", "60-69"]), r.choice("MF")] for i in ids])
+            write_csv(b, ["patient_id", "code_postal", "diagnostic"],
+                      [[i, r.choice(["75", "69", "13", "33", "59", "31"]), r.choice(["C50", "C43", "C61"])] for i in ids])
+            write_csv(t, ["patient_id", "code_postal", "diagnostic"],  # other subjects: nothing links
+                      [["%032x" % r.getrandbits(128), r.choice(["75", "69"]), "C50"] for _ in range(600)])
+            p = subprocess.run([CLI, "dataset", "check", "--json", a, b, t], capture_output=True, text=True,
+                               timeout=300)
+            out = json.loads(p.stdout)
+            self.assertEqual(p.returncode, 1, p.stderr)
+            self.assertTrue(all(f["passed"] for f in out["files"]))  # alone, each passes
+            self.assertEqual(len(out["links"]), 1, out["links"])
+            link = out["links"][0]
+            self.assertEqual((link["files"], link["on"], link["joined_records"], link["passed"]),
+                             ([a, b], "patient_id", 600, False))
+            self.assertEqual(sorted(link["quasi_identifiers"]), ["age_band", "code_postal", "diagnostic", "sexe"])
+            self.assertLess(link["k_anonymity"], 5)
+
+
 class Formats(unittest.TestCase):
     """Every file is checked by its real format, whatever its name; what cannot be read is refused."""
 

@@ -123,6 +123,31 @@ class ServerGate(harness.ServerTest):
                             "--actor", "olga")
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_files_that_single_people_out_once_joined_are_refused(self):
+        """Each file passes k = 5 alone; joined on patient_id, postcode and admission date next to age and sex
+        do not (issue 15, linkability)."""
+        bundle = harness.make_bundle(self.tmp, "linked-cli", src=harness.source_path("challenges",
+                                                                                       "sarcoma-survival-demo"))
+        with open(os.path.join(bundle, "data", "train.csv"), encoding="utf-8", newline="") as f:
+            ids = [row["patient_id"] for row in csv.DictReader(f)]
+        with open(os.path.join(bundle, "data", "visits.csv"), "w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["patient_id", "code_postal", "date_admission"])
+            for i, pid in enumerate(ids):
+                w.writerow([pid, ["75", "69", "13", "33"][i % 4], "2019-0%d-01" % (1 + i % 3)])
+        path = os.path.join(bundle, "challenge.json")
+        with open(path, encoding="utf-8") as f:
+            spec = json.load(f)
+        spec["data"].append("data/visits.csv")
+        spec["anonymity"] = {"quasi_identifiers": ["age", "sex", "code_postal", "date_admission"], "k": 5}
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(spec, f, indent=2)
+        r = self.cli_import(bundle, os.path.join(self.tmp, "linked-data"))
+        err = r.stderr.decode()
+        self.assertEqual(r.returncode, 2, err)
+        self.assertIn('data/train.csv + data/visits.csv: anonymity: joined on "patient_id", k-anonymity', err)
+        self.assertNotIn("data/visits.csv: anonymity: k-anonymity", err)  # alone, each file passes
+
     def test_http_refuses_then_override_is_audited(self):
         olga = self.login_as("olga")
         body = zip_folder(planted_bundle(self.tmp, "planted-http"))
