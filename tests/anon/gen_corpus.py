@@ -310,6 +310,16 @@ FILES = {
         "duree_suivi": (None, lambda r: "%d mois" % r.randint(1, 120)),
         "stade": (None, lambda r: r.choice(["pT1N0M0", "pT2N1M0", "pT3N0M0", "pT4N2M1"])),
     },
+    "clean_registry.csv": {
+        "pseudo_id": (None, hex_id),
+        "tranche_age": (None, lambda r: r.choice(["40-59", "60-79", "80+"])),
+        "sexe": (None, lambda r: r.choice("MF")),
+        "taille_tumeur_mm": (None, lambda r: "%.1f" % r.uniform(2, 80)),
+        "ki67_pct": (None, lambda r: str(r.randint(1, 90))),
+        "coloration": (None, lambda r: r.choice(["HES", "IHC"])),
+        "conclusion": (None, lambda r: r.choice(NOTES_CLEAN)),
+        "lame": (None, lambda r: "slide_%06d.tif" % r.randint(0, 999999)),
+    },
 }
 
 

@@ -56,6 +56,9 @@ class Detection(unittest.TestCase):
             misses = []
             for name, cols in sorted(truth.items()):
                 report = check(os.path.join(d, name))
+                planted = any(kind is not None for kind in cols.values())
+                self.assertEqual(report["passed"], not planted, "%s: a file passes exactly when nothing is planted "
+                                 "(%s)" % (name, report["failures"]))
                 rules = {}
                 counts = {}
                 for e in report["direct_identifiers"]:
