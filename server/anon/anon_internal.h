@@ -192,7 +192,8 @@ enum {
   /* Weak forms: one value proves nothing, most of a column does (check.c). */
   ANON_W_NIR = 1u << 13,         /* 13 digits shaped as a NIR without its key */
   ANON_W_PHONE = 1u << 14,       /* a French mobile number whose leading 0 was lost (612345678, 33612345678) */
-  ANON_W_NATIONAL_ID = 1u << 15, /* bare digits passing a national id checksum (BE, CH, UK, DE) */
+  ANON_W_NATIONAL_ID = 1u << 15, /* bare digits passing a national id checksum (BE, CH, UK, DE, LU) */
+  ANON_W_NAME = 1u << 16,        /* the whole value is one first name or surname of the lists ("Dupont") */
 };
 
 /* ids.c: the identifiers above with a checksum or a fixed shape, anywhere in s[0..len). */

@@ -41,6 +41,7 @@ static const struct {
   {ANON_W_NIR, "nir_without_key", 1, "drop"},
   {ANON_W_PHONE, "phone_without_leading_zero", 1, "drop"},
   {ANON_W_NATIONAL_ID, "national_id_digits", 1, "drop"},
+  {ANON_W_NAME, "names_alone", 1, "drop"},
 };
 #define N_VALUE_RULES (sizeof(value_rules) / sizeof(value_rules[0]))
 
@@ -216,6 +217,8 @@ static int rule_fires(const struct column *col, size_t v)
     return 0;
   if (!value_rules[v].weak)
     return 1;
+  if (value_rules[v].bit == ANON_W_NAME && col->name_class == ANON_NAME_QUASI)
+    return 0; /* towns and countries named like people (Lyon, Paris, Florence) */
   return !col->codes && (double)col->hits[v] >= WEAK_SHARE * (double)col->nonempty;
 }
 

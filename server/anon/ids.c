@@ -192,6 +192,38 @@ static int ean13_valid(const char d[13])
   return (10 - sum % 10) % 10 == d[12] - '0';
 }
 
+/* Luxembourg's national identification number: YYYYMMDD, 3 digits, a Luhn check digit and a Verhoeff check
+   digit, both over the first 11 digits. */
+static int lu_valid(const char d[13])
+{
+  static const unsigned char mul[10][10] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 2, 3, 4, 0, 6, 7, 8, 9, 5},
+                                            {2, 3, 4, 0, 1, 7, 8, 9, 5, 6}, {3, 4, 0, 1, 2, 8, 9, 5, 6, 7},
+                                            {4, 0, 1, 2, 3, 9, 5, 6, 7, 8}, {5, 9, 8, 7, 6, 0, 4, 3, 2, 1},
+                                            {6, 5, 9, 8, 7, 1, 0, 4, 3, 2}, {7, 6, 5, 9, 8, 2, 1, 0, 4, 3},
+                                            {8, 7, 6, 5, 9, 3, 2, 1, 0, 4}, {9, 8, 7, 6, 5, 4, 3, 2, 1, 0}};
+  static const unsigned char perm[8][10] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {1, 5, 7, 6, 2, 8, 3, 0, 9, 4},
+                                            {5, 8, 0, 3, 7, 9, 6, 1, 4, 2}, {8, 9, 1, 6, 0, 4, 3, 5, 2, 7},
+                                            {9, 4, 5, 3, 1, 2, 6, 8, 7, 0}, {4, 2, 8, 6, 5, 7, 3, 9, 0, 1},
+                                            {2, 7, 9, 3, 8, 0, 6, 4, 1, 5}, {7, 0, 4, 6, 9, 1, 3, 2, 5, 8}};
+  static const unsigned char inv[10] = {0, 4, 3, 2, 1, 5, 6, 7, 8, 9};
+  int year = (int)number_of(d, 4), month = (int)number_of(d + 4, 2), day = (int)number_of(d + 6, 2), sum = 0, c = 0;
+
+  if (year < 1900 || year > 2100 || month < 1 || month > 12 || day < 1 || day > 31)
+    return 0;
+  for (int i = 10, k = 0; i >= 0; i--, k++) { /* Luhn: double every other digit from the right of the payload */
+    int v = d[i] - '0';
+
+    if (k % 2 == 0)
+      v = v * 2 > 9 ? v * 2 - 9 : v * 2;
+    sum += v;
+  }
+  if ((10 - sum % 10) % 10 != d[11] - '0')
+    return 0;
+  for (int i = 10, k = 1; i >= 0; i--, k++) /* Verhoeff: the check digit would take position 0 */
+    c = mul[c][perm[k % 8][d[i] - '0']];
+  return inv[c] == d[12] - '0';
+}
+
 static const char dni_letters[] = "TRWAGMYFPDXBNJZSQVHLCKE";
 
 /* Spanish DNI (8 digits + letter) or NIE (X, Y or Z + 7 digits + letter) at s[i], optional '-' or ' '. */
@@ -273,6 +305,8 @@ unsigned anon_national_at(const unsigned char *s, size_t len, size_t i, size_t *
   if (n == 11 && be_nn_valid(d)) /* 85.07.30-033.28 */
     return seps >= 2 ? ANON_V_NATIONAL_ID : ANON_W_NATIONAL_ID;
   if (n == 13 && d[0] == '7' && d[1] == '5' && d[2] == '6' && ean13_valid(d)) /* 756.1234.5678.97 */
+    return seps >= 2 ? ANON_V_NATIONAL_ID : ANON_W_NATIONAL_ID;
+  if (n == 13 && lu_valid(d)) /* 1983 0101 123 45 */
     return seps >= 2 ? ANON_V_NATIONAL_ID : ANON_W_NATIONAL_ID;
   if (n == 10 && nhs_valid(d)) /* 943 476 5919 */
     return seps == 2 && s[i + 3] == s[i + 7] && (s[i + 3] == ' ' || s[i + 3] == '-') ? ANON_V_NATIONAL_ID

@@ -18,6 +18,8 @@ extern const unsigned char anon_last_names_gz[];
 extern const size_t anon_last_names_gz_len;
 extern const unsigned char anon_first_names_fr_gz[];
 extern const size_t anon_first_names_fr_gz_len;
+extern const unsigned char anon_last_names_fr_gz[];
+extern const size_t anon_last_names_fr_gz_len;
 
 #define NAME_MAX_BYTES 64
 #define LIST_MAX_BYTES ((size_t)1 << 20) /* an inflated list larger than this is refused */
@@ -122,9 +124,10 @@ static void lists_load(void)
   const size_t first_len[] = {anon_first_names_gz_len, anon_first_names_fr_gz_len};
 
   list_load(&first_names, first_gz, first_len, 2);
-  const unsigned char *last_gz[] = {anon_last_names_gz};
+  const unsigned char *last_gz[] = {anon_last_names_gz, anon_last_names_fr_gz};
+  const size_t last_len[] = {anon_last_names_gz_len, anon_last_names_fr_gz_len};
 
-  list_load(&last_names, last_gz, &anon_last_names_gz_len, 1);
+  list_load(&last_names, last_gz, last_len, 2);
 }
 
 static int list_has(const struct name_list *l, const char *word, size_t len)

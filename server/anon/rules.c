@@ -840,6 +840,18 @@ static int names_in(const unsigned char *s, size_t len)
   return names_span(s, len, &start, &end);
 }
 
+/* The whole value is one capitalised or upper-case word (hyphens allowed) found in a name list. */
+static int lone_name(const unsigned char *s, size_t len)
+{
+  struct word w = {s, len, 0, 0};
+
+  for (size_t i = 0; i < len; i++) {
+    if (!is_word_byte(s[i]) || s[i] == '\'')
+      return 0;
+  }
+  return (is_capitalised(&w) || is_all_caps(&w, 3)) && (is_first_name(&w) || anon_is_last_name((const char *)s, len));
+}
+
 /* ---- dates of birth in free text ---- */
 
 static const char *const birth_words[] = {"ne le", "nee le", "ne(e) le", "ne en", "nee en", "naissance", "ddn",
@@ -977,6 +989,8 @@ unsigned anon_value_scan(const char *value, size_t len, int *year)
     bits |= ANON_V_IBAN;
   if (colon && len >= 3 && anon_ipv6_in(s, len))
     bits |= ANON_V_IPV6;
+  if (!space && digits == 0 && len >= 3 && len < 40 && lone_name(s, len))
+    bits |= ANON_W_NAME;
   if (digits >= 4 && ipv4_in(s, len))
     bits |= ANON_V_IPV4;
   if ((space || joiner) && names_in(s, len))

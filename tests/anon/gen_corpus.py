@@ -168,8 +168,33 @@ def nhs(r):
             return "%s %s %s" % (s[:3], s[3:6], s[6:])
 
 
+VERHOEFF_D = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 0, 6, 7, 8, 9, 5], [2, 3, 4, 0, 1, 7, 8, 9, 5, 6],
+              [3, 4, 0, 1, 2, 8, 9, 5, 6, 7], [4, 0, 1, 2, 3, 9, 5, 6, 7, 8], [5, 9, 8, 7, 6, 0, 4, 3, 2, 1],
+              [6, 5, 9, 8, 7, 1, 0, 4, 3, 2], [7, 6, 5, 9, 8, 2, 1, 0, 4, 3], [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
+              [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]]
+VERHOEFF_P = [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 5, 7, 6, 2, 8, 3, 0, 9, 4], [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+              [8, 9, 1, 6, 0, 4, 3, 5, 2, 7], [9, 4, 5, 3, 1, 2, 6, 8, 7, 0], [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+              [2, 7, 9, 3, 8, 0, 6, 4, 1, 5], [7, 0, 4, 6, 9, 1, 3, 2, 5, 8]]
+VERHOEFF_INV = [0, 4, 3, 2, 1, 5, 6, 7, 8, 9]
+
+
+def luxembourg(r):
+    """Luxembourg's matricule, written YYYY MMDD XXX CC: a Luhn then a Verhoeff check digit."""
+    body = "%04d%02d%02d%03d" % (r.randint(1930, 2005), r.randint(1, 12), r.randint(1, 28), r.randint(0, 999))
+    total = 0
+    for k, ch in enumerate(reversed(body)):
+        v = int(ch) * (2 if k % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    luhn = (10 - total % 10) % 10
+    c = 0
+    for k, ch in enumerate(reversed(body)):
+        c = VERHOEFF_D[c][VERHOEFF_P[(k + 1) % 8][int(ch)]]
+    full = body + str(luhn) + str(VERHOEFF_INV[c])
+    return "%s %s %s %s" % (full[:4], full[4:8], full[8:11], full[11:])
+
+
 def national(r):
-    return r.choice([be_nn, dni, codice_fiscale, avs, nhs])(r)
+    return r.choice([be_nn, dni, codice_fiscale, avs, nhs, luxembourg])(r)
 
 
 def ipv6(r):
@@ -253,6 +278,8 @@ FILES = {
         "courriel": ("email", lambda r: "%s.%s@exemple.fr" % (r.choice(FIRST).lower(), r.choice(LAST).lower())),
         "date_naissance": ("birth_date", birth),
         "info_3": ("birth_date", birth),
+        "referent": ("names", lambda r: r.choice(LAST)),
+        "medecin_2": ("names", lambda r: r.choice(LAST).upper()),
         "sexe": (None, lambda r: r.choice("MF")),
         "tranche_age": (None, age_band),
         "finess_etablissement": (None, finess),

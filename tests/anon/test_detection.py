@@ -32,7 +32,7 @@ RULE_KIND = {
     "iban": "iban",
     "column_name:ip_address": "ip", "ipv4": "ip", "ipv6": "ip",
     "national_id": "national_id", "national_id_digits": "national_id",
-    "free_text_names": "names", "column_name:surname": "names", "column_name:first_name": "names",
+    "free_text_names": "names", "names_alone": "names", "column_name:surname": "names", "column_name:first_name": "names",
     "column_name:patient_id": "patient_id", "column_name:patient_number": "patient_id",
 }
 
