@@ -217,8 +217,8 @@ static int rule_fires(const struct column *col, size_t v)
     return 0;
   if (!value_rules[v].weak)
     return 1;
-  if (value_rules[v].bit == ANON_W_NAME && col->name_class == ANON_NAME_QUASI)
-    return 0; /* towns and countries named like people (Lyon, Paris, Florence) */
+  if (col->name_class == ANON_NAME_QUASI)
+    return 0; /* towns named like people (Lyon, Paris), millisecond timestamps shaped like a NIR... */
   return !col->codes && (double)col->hits[v] >= WEAK_SHARE * (double)col->nonempty;
 }
 

@@ -293,6 +293,8 @@ FILES = {
         "nir_sans_cle": ("nir", lambda r: nir(r, key=False)),
         "valeur_4": ("nir", lambda r: nir(r, key=False)),
         "poids_kg": (None, lambda r: "%.1f" % r.uniform(45, 110)),
+        "timestamp_ms": (None, lambda r: str(r.randint(1_600_000_000_000, 1_760_000_000_000))),
+        "fabricant": (None, lambda r: r.choice(["Siemens", "Olympus", "Leica", "Zeiss", "Hamamatsu"])),
         "taille_cm": (None, lambda r: str(r.randint(150, 195))),
     },
     "pathology_reports.csv": {
