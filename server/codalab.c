@@ -314,17 +314,63 @@ static int only_csv(const char *dir, char *out, size_t n, int depth)
 }
 
 /* "2013-05-09", "2013-05-09 10:00:00" or "2013-05-09T10:00:00Z" as epoch seconds; -1 when malformed. */
+/* Reads 1 to max digits at s[*i] into *v. Returns the count read. */
+static int date_digits(const char *s, size_t *i, int max, int *v)
+{
+  int n = 0;
+  *v = 0;
+  while (n < max && s[*i] >= '0' && s[*i] <= '9') {
+    *v = *v * 10 + (s[*i] - '0');
+    (*i)++;
+    n++;
+  }
+  return n;
+}
+
+/* A CodaLab date, as competition.yaml files write them: YYYY-M-D, then optionally a time ("T" or a blank, H:MM
+ * with one- or two-digit hours, optional :SS and fraction), then optionally a zone (Z, UTC, +HH:MM, +HHMM, +HH).
+ * A date without a zone is UTC, as CodaLab's server ran. Returns the UTC time, or -1 when s is no such date. */
 static int64_t codalab_date(const char *s)
 {
+  int y, mo, d, h = 0, mi = 0, sec = 0, zh = 0, zm = 0, sign = 0;
+  size_t i = 0;
   char iso[32];
   int64_t t;
-  if (s == NULL || strlen(s) < 10)
+  if (s == NULL || date_digits(s, &i, 4, &y) != 4 || s[i++] != '-' || date_digits(s, &i, 2, &mo) == 0 ||
+      s[i++] != '-' || date_digits(s, &i, 2, &d) == 0)
     return -1;
-  if (strlen(s) >= 19 && (s[10] == ' ' || s[10] == 'T'))
-    snprintf(iso, sizeof(iso), "%.10sT%.8sZ", s, s + 11);
-  else
-    snprintf(iso, sizeof(iso), "%.10sT00:00:00Z", s);
-  return util_parse_iso8601(iso, &t) == 0 ? t : -1;
+  if (s[i] == 'T' || s[i] == ' ') {
+    size_t j = i + 1;
+    while (s[j] == ' ')
+      j++;
+    if (date_digits(s, &j, 2, &h) > 0 && s[j] == ':' && (j++, date_digits(s, &j, 2, &mi) == 2)) {
+      i = j;
+      if (s[i] == ':' && (i++, date_digits(s, &i, 2, &sec) != 2))
+        return -1;
+      if (s[i] == '.')
+        for (i++; s[i] >= '0' && s[i] <= '9'; i++)
+          ;
+    }
+  }
+  while (s[i] == ' ')
+    i++;
+  if (s[i] == 'Z' || strcmp(s + i, "UTC") == 0) {
+    i += s[i] == 'Z' ? 1 : 3;
+  } else if (s[i] == '+' || s[i] == '-') {
+    sign = s[i++] == '+' ? 1 : -1;
+    if (date_digits(s, &i, 2, &zh) != 2)
+      return -1;
+    if (s[i] == ':')
+      i++;
+    if (s[i] >= '0' && s[i] <= '9' && date_digits(s, &i, 2, &zm) != 2)
+      return -1;
+  }
+  if (s[i] != '\0' || h > 23 || mi > 59 || sec > 60 || zh > 14 || zm > 59)
+    return -1;
+  snprintf(iso, sizeof(iso), "%04d-%02d-%02dT%02d:%02d:%02dZ", y, mo, d, h, mi, sec > 59 ? 59 : sec);
+  if (util_parse_iso8601(iso, &t) != 0)
+    return -1;
+  return t - (int64_t)sign * (zh * 3600 + zm * 60);
 }
 
 static int int_of_str(const char *s, int dflt)
@@ -410,6 +456,10 @@ static int main_column(json_t *lb, char *key, size_t n, int *higher, int *precis
   json_object_foreach(cols, k, col)
   {
     int rank = int_of(json_object_get(col, "rank"), 1000);
+    if (json_object_get(col, "computed") != NULL) { /* an average of other columns: never the score key */
+      printf("codalab: ignored leaderboard column %s (computed columns are not supported)\n", k);
+      continue;
+    }
     if (rank < best_rank) {
       best_rank = rank;
       best = k;
@@ -420,7 +470,7 @@ static int main_column(json_t *lb, char *key, size_t n, int *higher, int *precis
     return -1;
   json_object_foreach(cols, k, col)
   {
-    if (col != best_col)
+    if (col != best_col && json_object_get(col, "computed") == NULL)
       printf("codalab: ignored leaderboard column %s (only the column of rank 1 ranks)\n", k);
   }
   const char *sort = json_string_value(json_object_get(best_col, "sort"));

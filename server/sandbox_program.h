@@ -10,8 +10,9 @@
 
 #define SANDBOX_PROGRAM_CMD_MAX 4096
 
-/* Reads the `command:` of PROGRAM_DIR/metadata (or metadata.yaml) into CMD (size N). Returns 0, or -1 with a
- * sentence for the organizer in ERR (no metadata, no command, too long). */
+/* Reads the `command:` of PROGRAM_DIR/metadata (or metadata.yaml) into CMD (size N). A command starting with
+ * `python ` runs `python3 ` (CodaLab's images called Python 3 "python"); `python2` is refused. Returns 0, or -1
+ * with a sentence for the organizer in ERR (no metadata, no command, too long, Python 2). */
 int sandbox_program_command(const char *program_dir, char *cmd, size_t n, char *err, size_t errlen);
 
 /* The folders a command's variables stand for, as the program sees them. */

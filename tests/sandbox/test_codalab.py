@@ -40,7 +40,7 @@ phases:
   2:
     phasenumber: 2
     label: "Final"
-    start_date: 2030-06-01
+    start_date: 2030-06-01 9:00:00+09:00
     max_submissions: 3
     scoring_program: scoring_program.zip
     reference_data: final_reference.zip
@@ -50,6 +50,13 @@ leaderboard:
       label: Results
       rank: 1
   columns:
+    avg:
+      leaderboard: *RESULTS
+      label: Average rank
+      rank: 0
+      computed:
+        operation: Avg
+        fields: accuracy, errors
     accuracy:
       leaderboard: *RESULTS
       label: Accuracy
@@ -83,7 +90,7 @@ def zip_of(files):
     return buf.getvalue()
 
 
-def make_competition(parent, final_files=None):
+def make_competition(parent, final_files=None, command="python $program/evaluate.py $input $output"):
     d = os.path.join(parent, "widget-competition")
     os.makedirs(d)
     files = {
@@ -99,7 +106,7 @@ def make_competition(parent, final_files=None):
     truth = "id,label,Usage\n" + "".join("w%02d,%d,%s\n" % (i, i % 2, "Public" if i < 10 else "Private")
                                           for i in range(20))
     archives = {
-        "scoring_program.zip": zip_of({"metadata": "command: python3 $program/evaluate.py $input $output\n",
+        "scoring_program.zip": zip_of({"metadata": "command: %s\n" % command,
                                        "evaluate.py": EVALUATE}),
         "dev_reference.zip": zip_of({"truth.csv": truth}),
         "final_reference.zip": zip_of(final_files or {"truth.csv": truth}),
@@ -119,7 +126,8 @@ class CodaLab(unittest.TestCase):
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             for word in ("ignored image", "ignored has_registration", "ignored html.data", "phases[0].color",
-                         "ignored leaderboard column errors", "imported challenge predict-widget-failures"):
+                         "ignored leaderboard column errors", "ignored leaderboard column avg (computed",
+                         "imported challenge predict-widget-failures"):
                 self.assertIn(word, p.stdout)
             server.add_user("wanda", "participant")
             server.start()
@@ -127,6 +135,8 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(c.login("wanda").status, 200)
             detail = c.challenge("predict-widget-failures").json()
             self.assertEqual(len(detail["phases"]), 2, detail)
+            # 9:00 at +09:00 is midnight UTC (issue 13: zones and one-digit hours were lost)
+            self.assertEqual(detail["phases"][1]["start"], "2030-06-01T00:00:00Z", detail["phases"])
             self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
             pred = "id,label\n" + "".join("w%02d,%d\n" % (i, 0 if i < 5 else i % 2) for i in range(20))
             sid = c.upload(pred.encode(), slug="predict-widget-failures").json()["id"]
@@ -164,6 +174,17 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
             self.assertIn("reference_data", p.stderr)
             self.assertIn("exactly one CSV", p.stderr)
+        finally:
+            server.stop(check=False)
+
+    def test_python2_program_is_refused_with_the_reason(self):
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp, command="python2 $program/evaluate.py $input $output")
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("Python 2 programs are not supported", p.stderr)
         finally:
             server.stop(check=False)
 
