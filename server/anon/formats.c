@@ -24,7 +24,7 @@
 
 #define HEAD_BYTES 4096
 #define ZIP_MAX_MEMBERS 100000
-#define ZIP_MAX_MEMBER_BYTES ((long long)64 << 30) /* a member inflating past this is refused (zip bomb) */
+#define ZIP_MAX_MEMBER_BYTES ((long long)4 << 30) /* a member inflating past this is refused (zip bomb) */
 
 /* Reads up to n bytes at the start of path (decompressed when gzip). Returns the count, or -1. */
 static long read_head(const char *path, int gzip, unsigned char *buf, size_t n)
