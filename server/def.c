@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "metrics.h"
@@ -14,14 +15,15 @@
 #include "util.h"
 
 enum kind {
-  K_STRING,  /* a JSON string of MIN..MAX bytes, copied to a char[SIZE] at OFF */
-  K_NSTRING, /* the same, or null */
-  K_INT,     /* an integer in MIN..MAX, stored as int at OFF */
-  K_BOOL,    /* true or false, stored as int at OFF */
-  K_TIME,    /* a UTC time string, stored as int64_t (seconds) at OFF */
-  K_OBJECT,  /* an object whose keys are the level SUB */
-  K_LIST,    /* a list of strings (SUB NULL), or of objects of level SUB stored at OFF, ELEM bytes each */
-  K_FREE     /* an object checked elsewhere (metric params, anonymity) */
+  K_STRING,   /* a JSON string of MIN..MAX bytes, copied to a char[SIZE] at OFF */
+  K_NSTRING,  /* the same, or null */
+  K_INT,      /* an integer in MIN..MAX, stored as int at OFF */
+  K_BOOL,     /* true or false, stored as int at OFF */
+  K_TIME,     /* a UTC time string, stored as int64_t (seconds) at OFF */
+  K_OBJECT,   /* an object whose keys are the level SUB */
+  K_LIST,     /* a list of strings (SUB NULL), or of objects of level SUB stored at OFF, ELEM bytes each */
+  K_FREE,     /* an object checked elsewhere (metric params, anonymity) */
+  K_FREE_LIST /* a list checked elsewhere (metric failure values) */
 };
 
 #define F_REQUIRED 1u /* no default: a bundle without it is refused */
@@ -76,6 +78,9 @@ static const struct field metric_fields[] = {
   {"higher_is_better", K_BOOL, 0, 0, 1, 0, NOWHERE, 0, 0, NULL, "boolean", "the metric's own direction",
    "required with `program`; with a built-in metric it may only repeat its "
    "direction"},
+  {"failure_values", K_FREE_LIST, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "array of numbers", "`[]`",
+   "with `program`: scores that mean the program could not score the submission (CodaLab programs write `-1`); "
+   "such a submission fails instead of ranking (at most 8 values)"},
 };
 
 static const struct field secondary_fields[] = {
@@ -391,6 +396,9 @@ static void expectation(const struct field *f, char *out, size_t n)
   case K_FREE:
     snprintf(out, n, "must be an object");
     break;
+  case K_FREE_LIST:
+    snprintf(out, n, "must be a list");
+    break;
   case K_LIST:
     snprintf(out, n, "must be a list of %lld to %lld %s", f->min, f->max, f->sub != NULL ? "objects" : "strings");
     break;
@@ -439,6 +447,9 @@ static int set_field(const struct field *f, json_t *v, char *base, const char *p
   }
   case K_FREE:
     ok = json_is_object(v);
+    break;
+  case K_FREE_LIST:
+    ok = json_is_array(v);
     break;
   case K_OBJECT:
     if (!json_is_object(v))
@@ -591,6 +602,28 @@ static int data_lists(const struct challenge_def *d, const char *rel)
   return 0;
 }
 
+/* "metric.failure_values": an array of at most DEF_MAX_FAILURE_VALUES finite numbers, into d. */
+static void failure_values(struct challenge_def *d, const json_t *v, const char *file, struct bundle_problems *p)
+{
+  size_t i;
+  json_t *x;
+  d->nfailure_values = 0;
+  if (v == NULL)
+    return;
+  if (!json_is_array(v) || json_array_size(v) > DEF_MAX_FAILURE_VALUES) {
+    bundle_problem(p, file, "metric.failure_values", "must be a list of at most %d numbers", DEF_MAX_FAILURE_VALUES);
+    return;
+  }
+  json_array_foreach(v, i, x)
+  {
+    if (!json_is_number(x) || !isfinite(json_number_value(x))) {
+      bundle_problem(p, file, "metric.failure_values", "item %zu is not a finite number", i);
+      return;
+    }
+    d->failure_values[d->nfailure_values++] = json_number_value(x);
+  }
+}
+
 static void check_metric(struct challenge_def *d, const char *file, struct bundle_problems *p)
 {
   json_t *m = json_object_get(d->root, "metric");
@@ -623,8 +656,11 @@ static void check_metric(struct challenge_def *d, const char *file, struct bundl
     d->c.higher_is_better = json_is_true(hib);
     if (json_object_get(m, "params") != NULL)
       bundle_problem(p, file, "metric.params", "goes with a built-in metric (\"name\"), not with a program");
+    failure_values(d, json_object_get(m, "failure_values"), file, p);
     return;
   }
+  if (json_object_get(m, "failure_values") != NULL)
+    bundle_problem(p, file, "metric.failure_values", "goes with \"program\", not with a built-in metric");
   if (d->score_key[0] != '\0')
     bundle_problem(p, file, "metric.score_key", "goes with \"program\", not with a built-in metric");
   if (!json_is_string(name))

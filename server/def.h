@@ -37,7 +37,8 @@ struct def_code {
 };
 
 /* A parsed, validated definition. Owned by the caller of def_parse, released with def_free. */
-#define DEF_MAX_SECONDARY 8 /* secondary metrics of a challenge */
+#define DEF_MAX_SECONDARY 8      /* secondary metrics of a challenge */
+#define DEF_MAX_FAILURE_VALUES 8 /* "metric.failure_values" */
 
 /* One secondary metric ("secondary_metrics", issue 14): a built-in metric (NAME, with its params in the definition)
  * or a key of the organizer's program's scores (SCORE_KEY), shown beside the primary metric and used by the ranking
@@ -60,6 +61,8 @@ struct challenge_def {
   int id_default;       /* "id_column" absent: the ground truth's first column (set after reading it) */
   int program;          /* the metric is the organizer's scoring program */
   char score_key[65];   /* with a program: the key of scores.txt / scores.json */
+  double failure_values[DEF_MAX_FAILURE_VALUES]; /* with a program: scores meaning "could not score" */
+  int nfailure_values;
   struct def_metric secondary[DEF_MAX_SECONDARY];
   int nsecondary;
   char ranking_rule[16];       /* "primary" (default) or "mean_rank" */

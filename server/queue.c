@@ -366,6 +366,16 @@ out:
 
 /* One run of the organizer's program on split WHICH (its own input folder, output tmpfs). 0 with *VALUE, or -1
  * with O filled (failed or to be re-queued). */
+/* Is v one of the challenge's "metric.failure_values" (CodaLab programs write -1 when they cannot score)? */
+static int is_failure_value(const struct challenge_def *def, double v)
+{
+  for (int i = 0; i < def->nfailure_values; i++) {
+    if (def->failure_values[i] == v)
+      return 1;
+  }
+  return 0;
+}
+
 static int program_run(const char *stage, const char *cmd, const char *score_key, const char *split_name,
                        const struct runner_limits *lim, const atomic_int *stop, struct outcome *o, double *value,
                        const struct challenge_def *def, json_t *metrics, const char *field)
@@ -431,6 +441,13 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
   } else if (sandbox_program_parse_scores(res.files[0].data, res.files[1].data, score_key, value, err, sizeof(err)) !=
              0) {
     outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, err);
+  } else if (is_failure_value(def, *value)) {
+    snprintf(err, sizeof(err),
+             "the scoring program could not score this submission (it wrote %s: %g, a value the "
+             "challenge declares a failure; its log says why)",
+             score_key, *value);
+    outcome_fail(o, "scoring_error", err);
     log_add(o, err);
   } else {
     rc = 0;

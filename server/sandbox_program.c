@@ -58,9 +58,11 @@ int sandbox_program_command(const char *program_dir, char *cmd, size_t n, char *
       if (len == 0) {
         snprintf(err, errlen, "the command: line of scoring_program/metadata is empty");
       } else if (strncmp(v, "python2", 7) == 0) {
-        snprintf(err, errlen, "the command: line of scoring_program/metadata runs python2: Python 2 programs are not "
-                              "supported (port the program to Python 3)");
-      } else if (strncmp(v, "python ", 7) == 0) { /* CodaLab's images had python 3 as "python"; Debian calls it python3 */
+        snprintf(err, errlen,
+                 "the command: line of scoring_program/metadata runs python2: Python 2 programs are not "
+                 "supported (port the program to Python 3)");
+      } else if (strncmp(v, "python ", 7) ==
+                 0) { /* CodaLab's images had python 3 as "python"; Debian calls it python3 */
         if (snprintf(cmd, n, "python3 %s", v + 7) >= (int)n)
           snprintf(err, errlen, "the command: line of scoring_program/metadata is too long");
         else

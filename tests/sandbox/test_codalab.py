@@ -73,6 +73,11 @@ leaderboard:
 EVALUATE = """\
 import os, sys
 inp, out = sys.argv[1], sys.argv[2]
+res_file = [n for n in os.listdir(os.path.join(inp, "res")) if n.endswith(".csv")][0]
+if "maybe" in open(os.path.join(inp, "res", res_file)).read():  # the CodaLab way to say "bad labels"
+    print("labels must be 0 or 1", file=sys.stderr)
+    open(os.path.join(out, "scores.txt"), "w").write("accuracy: -1\\nerrors: -1\\n")
+    sys.exit(0)
 truth = open(os.path.join(inp, "ref", "truth.csv")).read().split()[1:]
 pred_file = [n for n in os.listdir(os.path.join(inp, "res")) if n.endswith(".csv")][0]
 pred = dict(l.split(",") for l in open(os.path.join(inp, "res", pred_file)).read().split()[1:])
@@ -146,6 +151,12 @@ class CodaLab(unittest.TestCase):
             self.assertAlmostEqual(sub["public_score"], 0.8, places=3)
             board = c.leaderboard("predict-widget-failures").json()
             self.assertTrue(board["higher_is_better"])
+            # the program's -1 sentinel is a failed submission, not a score of -1 (issue 13)
+            bad = "id,label\n" + "".join("w%02d,maybe\n" % i for i in range(20))
+            sid = c.upload(bad.encode(), slug="predict-widget-failures").json()["id"]
+            sub = c.wait_done(sid)
+            self.assertEqual(sub["status"], "failed", sub)
+            self.assertIsNone(sub.get("public_score"), sub)
         finally:
             server.stop(check=False)
 
