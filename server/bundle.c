@@ -1135,7 +1135,7 @@ static int run_job(void *arg)
   const struct import_job *job = arg;
   struct bundle_problems *p = job->p;
   char base[APP_PATH_MAX], rnd[32], work[APP_PATH_MAX] = "", root[APP_PATH_MAX], conv[APP_PATH_MAX], err[512] = "";
-  struct extract_limits lim = {ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES, 255, 0600, 0700};
+  struct extract_limits lim = {ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES, 255, 0600, 0700, 0};
   struct stat st;
   int rc = -1;
   if (stat(job->path, &st) != 0) {

@@ -264,11 +264,49 @@ static int write_texts(const char *dst, const char *overview, const char *terms,
   return 0;
 }
 
-/* Unpacks the zip SRC/NAME into the new folder DIR. 0, or -1 with a problem noted. */
+/* When DIR holds nothing but one folder (and dot or __MACOSX entries), moves that folder's content up into DIR,
+ * as CodaLab's worker does with a program or reference zipped with its folder. 0, or -1 on a file system error. */
+static int lone_folder_up(const char *dir)
+{
+  char only[256] = "", from[APP_PATH_MAX], to[APP_PATH_MAX], tmp[APP_PATH_MAX];
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int entries = 0, rc = 0;
+  if (d == NULL)
+    return -1;
+  for (e = readdir(d); e != NULL; e = readdir(d)) {
+    struct stat st;
+    if (e->d_name[0] == '.' || strcmp(e->d_name, "__MACOSX") == 0)
+      continue;
+    entries++;
+    if (util_fmt(from, sizeof(from), "%s/%s", dir, e->d_name) == 0 && lstat(from, &st) == 0 && S_ISDIR(st.st_mode))
+      util_strlcpy(only, e->d_name, sizeof(only));
+  }
+  closedir(d);
+  if (entries != 1 || only[0] == '\0' || util_fmt(from, sizeof(from), "%s/%s", dir, only) != 0 ||
+      util_fmt(tmp, sizeof(tmp), "%s/.lone-folder", dir) != 0 || rename(from, tmp) != 0)
+    return 0;
+  printf("codalab: moved the content of the lone folder %s up, as CodaLab does\n", only);
+  d = opendir(tmp);
+  if (d == NULL)
+    return -1;
+  for (e = readdir(d); e != NULL && rc == 0; e = readdir(d)) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    if (util_fmt(from, sizeof(from), "%s/%s", tmp, e->d_name) != 0 ||
+        util_fmt(to, sizeof(to), "%s/%s", dir, e->d_name) != 0 || rename(from, to) != 0)
+      rc = -1;
+  }
+  closedir(d);
+  return rc == 0 && rmdir(tmp) == 0 ? 0 : -1;
+}
+
+/* Unpacks the zip SRC/NAME into the new folder DIR (a later entry of a name given twice wins, and a lone folder's
+ * content is moved up, as CodaLab did). 0, or -1 with a problem noted. */
 static int unzip(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], err[512];
-  struct extract_limits lim = {1ull << 30, 10000, 255, 0644, 0755};
+  struct extract_limits lim = {1ull << 30, 10000, 255, 0644, 0755, 1};
   if (strstr(name, "..") != NULL || name[0] == '/' || util_fmt(path, sizeof(path), "%s/%s", src, name) != 0) {
     note(p, field, "\"%s\" must be a file of the bundle", name);
     return -1;
@@ -280,6 +318,8 @@ static int unzip(const char *src, const char *name, const char *dir, const char 
   int rc = extract_archive(path, dir, &lim, err, sizeof(err));
   if (rc != 0)
     note(p, field, "%s: %s", name, err);
+  else if (lone_folder_up(dir) != 0)
+    note(p, field, "%s: cannot move its lone folder's content up: %s", name, strerror(errno));
   return rc == 0 ? 0 : -1;
 }
 

@@ -119,7 +119,7 @@ void coderun_run(const struct coderun_spec *spec, const atomic_int *stop, struct
     error(r, "cannot prepare the run folder");
     goto out;
   }
-  struct extract_limits lim = {spec->code_max_bytes, CODE_MAX_ENTRIES, 255, 0644, 0755};
+  struct extract_limits lim = {spec->code_max_bytes, CODE_MAX_ENTRIES, 255, 0644, 0755, 0};
   int x = extract_archive(spec->archive, code, &lim, msg, sizeof(msg));
   if (x == 1) {
     fail(r, "invalid_archive", "Your code archive was refused: %s", msg);

@@ -275,6 +275,8 @@ int extract_archive(const char *archive_path, const char *dest_dir, const struct
     snprintf(leaf, sizeof(leaf), "%.*s", (int)(len - (slash != NULL ? parent_len + 1 : 0)),
              slash != NULL ? slash + 1 : name);
     int out = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)lim->file_mode);
+    if (out < 0 && errno == EEXIST && lim->later_entry_wins && unlinkat(dir, leaf, 0) == 0) /* never a folder */
+      out = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)lim->file_mode);
     close(dir);
     if (out < 0) {
       snprintf(err, errlen, errno == EEXIST ? "the archive holds the same entry twice" : "cannot write an entry");

@@ -17,6 +17,8 @@ struct extract_limits {
   size_t max_name;      /* bytes of one entry name */
   int file_mode;        /* mode of the files written (e.g. 0644) */
   int dir_mode;         /* mode of the folders created (e.g. 0755) */
+  int later_entry_wins; /* 0: an entry given twice refuses the archive; 1: the later one replaces the file (as
+                           Python's zipfile, which CodaLab bundles were made with, extracts them) */
 };
 
 /* Unpacks ARCHIVE_PATH (zip, tar or gzip-compressed tar, decided by content) into the existing empty folder

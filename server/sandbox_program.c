@@ -246,7 +246,7 @@ int sandbox_program_stage_submission(const char *pred, const char *res_dir, char
 {
   char dst[4096];
   int gzip = 0;
-  struct extract_limits lim = {RES_MAX_BYTES, 10000, 255, 0644, 0755};
+  struct extract_limits lim = {RES_MAX_BYTES, 10000, 255, 0644, 0755, 0};
   if (util_fmt(dst, sizeof(dst), "%s/predictions.csv", res_dir) != 0) {
     snprintf(msg, msglen, "path too long");
     return -1;

@@ -10,7 +10,7 @@
 
 int main(int argc, char **argv)
 {
-  struct extract_limits lim = {1 << 20, 100, 255, 0644, 0755};
+  struct extract_limits lim = {1 << 20, 100, 255, 0644, 0755, 0};
   long long v;
   char err[512];
   if (argc < 3) {

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import unittest
+import warnings
 import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
@@ -88,10 +89,13 @@ with open(os.path.join(out, "scores.txt"), "w") as f:
 
 
 def zip_of(files):
+    """A zip of FILES, a dict or a list of (name, data) pairs (a name may come twice, as Python's zipfile allows)."""
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        for name, data in files.items():
-            z.writestr(name, data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Duplicate name": wanted here
+        with zipfile.ZipFile(buf, "w") as z:
+            for name, data in (files.items() if isinstance(files, dict) else files):
+                z.writestr(name, data)
     return buf.getvalue()
 
 
@@ -111,8 +115,10 @@ def make_competition(parent, final_files=None, command="python $program/evaluate
     truth = "id,label,Usage\n" + "".join("w%02d,%d,%s\n" % (i, i % 2, "Public" if i < 10 else "Private")
                                           for i in range(20))
     archives = {
-        "scoring_program.zip": zip_of({"metadata": "command: %s\n" % command,
-                                       "evaluate.py": EVALUATE}),
+        # zipped with its folder, and evaluate.py twice (the later one wins): as CodaLab bundles come (issue 13)
+        "scoring_program.zip": zip_of([("program/metadata", "command: %s\n" % command),
+                                       ("program/evaluate.py", "raise SystemExit('the first copy')\n"),
+                                       ("program/evaluate.py", EVALUATE)]),
         "dev_reference.zip": zip_of({"truth.csv": truth}),
         "final_reference.zip": zip_of(final_files or {"truth.csv": truth}),
     }
@@ -132,6 +138,7 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             for word in ("ignored image", "ignored has_registration", "ignored html.data", "phases[0].color",
                          "ignored leaderboard column errors", "ignored leaderboard column avg (computed",
+                         "moved the content of the lone folder program up",
                          "imported challenge predict-widget-failures"):
                 self.assertIn(word, p.stdout)
             server.add_user("wanda", "participant")
