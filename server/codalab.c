@@ -573,8 +573,8 @@ static int write_definition(const char *dst, json_t *out, const char *csv, const
   if (!has_usage_column(path)) /* CodaLab references rarely split: say so, or the import would ask for one */
     json_object_set_new(out, "split_column", json_null());
   json_object_set_new(out, "metric", /* CodaLab programs write -1 when they cannot score: a failure, not a rank */
-                      json_pack("{s:s,s:s,s:b,s:[i]}", "program", "scoring_program", "score_key", key,
-                                "higher_is_better", higher, "failure_values", -1));
+                      json_pack("{s:s,s:s,s:b,s:[i],s:b}", "program", "scoring_program", "score_key", key,
+                                "higher_is_better", higher, "failure_values", -1, "show_errors", 1));
   char *def = json_dumps(out, JSON_INDENT(2));
   int rc = def != NULL && write_text(dst, "challenge.json", def) == 0 ? 0 : -1;
   if (rc != 0)

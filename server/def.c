@@ -78,6 +78,9 @@ static const struct field metric_fields[] = {
   {"higher_is_better", K_BOOL, 0, 0, 1, 0, NOWHERE, 0, 0, NULL, "boolean", "the metric's own direction",
    "required with `program`; with a built-in metric it may only repeat its "
    "direction"},
+  {"show_errors", K_BOOL, 0, 0, 1, 0, DEF_OFF(show_errors), 0, 0, NULL, "boolean", "`false`",
+   "with `program`: a failed scoring shows the participant the last lines of the program's error output (from the "
+   "public split's run only, never the private one's); CodaLab conversions set it, as CodaLab showed them"},
   {"failure_values", K_FREE_LIST, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "array of numbers", "`[]`",
    "with `program`: scores that mean the program could not score the submission (CodaLab programs write `-1`); "
    "such a submission fails instead of ranking (at most 8 values)"},

@@ -62,6 +62,7 @@ struct challenge_def {
   int program;          /* the metric is the organizer's scoring program */
   char score_key[65];   /* with a program: the key of scores.txt / scores.json */
   double failure_values[DEF_MAX_FAILURE_VALUES]; /* with a program: scores meaning "could not score" */
+  int show_errors; /* with a program: a failed public run shows the participant its stderr's last lines */
   int nfailure_values;
   struct def_metric secondary[DEF_MAX_SECONDARY];
   int nsecondary;

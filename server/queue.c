@@ -366,6 +366,35 @@ out:
 
 /* One run of the organizer's program on split WHICH (its own input folder, output tmpfs). 0 with *VALUE, or -1
  * with O filled (failed or to be re-queued). */
+#define SHOWN_ERROR_LINES 10
+#define SHOWN_ERROR_BYTES 1200
+
+/* With "metric.show_errors", the message of a failed run of the public split (never the private one: its output
+ * could hold private values) ends with the last lines of the program's stderr, as CodaLab showed participants. */
+static void show_program_errors(struct outcome *o, const struct challenge_def *def, const char *split_name,
+                                const struct sandbox_result *res)
+{
+  const char *e = res->run.err, *start;
+  size_t len, lines = 0;
+  char msg[sizeof(o->msg) + SHOWN_ERROR_BYTES + 64];
+  if (!def->show_errors || strcmp(split_name, "public") != 0 || e == NULL)
+    return;
+  len = strlen(e);
+  while (len > 0 && (e[len - 1] == '\n' || e[len - 1] == ' '))
+    len--;
+  if (len == 0)
+    return;
+  start = e + len;
+  while (start > e && (size_t)(e + len - start) < SHOWN_ERROR_BYTES) {
+    if (start[-1] == '\n' && ++lines == SHOWN_ERROR_LINES)
+      break;
+    start--;
+  }
+  if (snprintf(msg, sizeof(msg), "%s The scoring program said:\n%.*s", o->msg, (int)(e + len - start), start) < 0)
+    return;
+  util_shorten(o->msg, msg, sizeof(o->msg));
+}
+
 /* Is v one of the challenge's "metric.failure_values" (CodaLab programs write -1 when they cannot score)? */
 static int is_failure_value(const struct challenge_def *def, double v)
 {
@@ -434,6 +463,7 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
     outcome_limit(o, res.limit, lim);
   } else if (res.run.exit_code != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
+    show_program_errors(o, def, split_name, &res);
   } else if (res.files[0].state > SANDBOX_FILE_MISSING || res.files[1].state > SANDBOX_FILE_MISSING) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "scores.json or scores.txt is not a regular file of at most 64 KiB (symlink, FIFO, folder, "
@@ -444,11 +474,12 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
     log_add(o, err);
   } else if (is_failure_value(def, *value)) {
     snprintf(err, sizeof(err),
-             "the scoring program could not score this submission (it wrote %s: %g, a value the "
-             "challenge declares a failure; its log says why)",
+             "The scoring program could not score this submission (it wrote %s: %g, which the challenge "
+             "declares a failure).",
              score_key, *value);
     outcome_fail(o, "scoring_error", err);
     log_add(o, err);
+    show_program_errors(o, def, split_name, &res);
   } else {
     rc = 0;
     /* the secondary metrics (docs/bundle.md, "Several metrics"): other keys of the same scores, as FIELD */

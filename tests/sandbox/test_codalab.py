@@ -164,6 +164,8 @@ class CodaLab(unittest.TestCase):
             sub = c.wait_done(sid)
             self.assertEqual(sub["status"], "failed", sub)
             self.assertIsNone(sub.get("public_score"), sub)
+            # ... and the participant reads why, as on CodaLab (the public run's stderr: metric.show_errors)
+            self.assertIn("labels must be 0 or 1", (sub["error"] or {}).get("message", ""), sub)
         finally:
             server.stop(check=False)
 
