@@ -541,6 +541,48 @@ static void slug_of(const char *title, char *slug, size_t n)
     util_strlcpy(slug, "codalab-import", n);
 }
 
+/* Copies the bundle's file SRC/NAME (a phase's public_data or starting_kit zip) to DST/data/ under its own name
+ * and lists it in OUT's "data", once: participants download it as CodaLab served it, after the anonymity gate has
+ * checked every member. NAME NULL: nothing to do. 0, or -1 with a problem noted. */
+static int served_file(const char *src, const char *dst, const char *name, json_t *out, const char *where,
+                       struct bundle_problems *p)
+{
+  char from[APP_PATH_MAX], to[APP_PATH_MAX], rel[160], err[256] = "", sha[65];
+  json_t *data = json_object_get(out, "data"), *e;
+  const char *base;
+  struct stat st;
+  int64_t size;
+  size_t i;
+  if (name == NULL)
+    return 0;
+  base = strrchr(name, '/') != NULL ? strrchr(name, '/') + 1 : name;
+  if (strstr(name, "..") != NULL || name[0] == '/' || base[0] == '.' || strlen(base) > 100 ||
+      strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(base) ||
+      util_fmt(from, sizeof(from), "%s/%s", src, name) != 0 || lstat(from, &st) != 0 || !S_ISREG(st.st_mode)) {
+    note(p, where, "\"%s\" must be a file of the bundle named with A-Z a-z 0-9 . _ -", name);
+    return -1;
+  }
+  if (util_fmt(rel, sizeof(rel), "data/%s", base) != 0)
+    return -1;
+  if (data == NULL) {
+    data = json_array();
+    json_object_set_new(out, "data", data);
+  }
+  json_array_foreach(data, i, e)
+  {
+    if (strcmp(json_string_value(e), rel) == 0)
+      return 0; /* the same file for several phases */
+  }
+  if (util_fmt(to, sizeof(to), "%s/data", dst) != 0 || (mkdir(to, 0755) != 0 && errno != EEXIST) ||
+      util_fmt(to, sizeof(to), "%s/%s", dst, rel) != 0 ||
+      store_copy_file(from, to, &size, sha, err, sizeof(err)) != 0) {
+    note(p, where, "cannot copy %s: %s", name, err);
+    return -1;
+  }
+  printf("codalab: %s%s served as %s\n", where, name, rel);
+  return json_array_append_new(data, json_string(rel));
+}
+
 /* Moves the ground truth CSV into DST/private/ and writes DST/challenge.json from OUT (which holds the phases)
  * with what every conversion sets: slug and title from TITLE, summary from DESCRIPTION, the truth, no split
  * column unless the truth has one, the program's score KEY and direction. 0, or -1 with a problem noted. */
@@ -568,7 +610,8 @@ static int write_definition(const char *dst, json_t *out, const char *csv, const
     json_object_set_new(out, "summary",
                         json_stringn(description, strlen(description) > 500 ? 500 : strlen(description)));
   json_object_set_new(out, "terms_version", json_integer(1));
-  json_object_set_new(out, "data", json_array());
+  if (json_object_get(out, "data") == NULL)
+    json_object_set_new(out, "data", json_array());
   json_object_set_new(out, "ground_truth", json_string(truth_rel));
   if (!has_usage_column(path)) /* CodaLab references rarely split: say so, or the import would ask for one */
     json_object_set_new(out, "split_column", json_null());
@@ -811,8 +854,8 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
   static const char *const top_known[] = {"title",       "description", "html",    "phases",
                                           "leaderboard", "end_date",    "version", NULL};
   static const char *const phase_known[] = {
-    "phasenumber",     "label",          "start_date", "max_submissions", "max_submissions_per_day",
-    "scoring_program", "reference_data", NULL};
+    "phasenumber",     "label",          "start_date",  "max_submissions", "max_submissions_per_day",
+    "scoring_program", "reference_data", "public_data", "starting_kit",    NULL};
   char path[APP_PATH_MAX], err[512], key[128], csv[APP_PATH_MAX], slug[64], ref_dir[APP_PATH_MAX];
   json_t *y = NULL, *out = NULL, *phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
@@ -891,6 +934,9 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       continue;
     }
     append_phase(out_phases, json_string_value(json_object_get(ph, "label")), i, t0, t1, ph);
+    if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p) != 0 ||
+        served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p) != 0)
+      rc = 1;
     const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
     const char *rd = json_string_value(json_object_get(ph, "reference_data"));
     if (sp != NULL && program_zip != NULL && strcmp(sp, program_zip) != 0)

@@ -37,6 +37,8 @@ phases:
     max_submissions_per_day: 5
     scoring_program: scoring_program.zip
     reference_data: dev_reference.zip
+    public_data: public_data.zip
+    starting_kit: starting_kit.zip
     color: green
   2:
     phasenumber: 2
@@ -120,6 +122,9 @@ def make_competition(parent, final_files=None, command="python $program/evaluate
                                        ("program/evaluate.py", "raise SystemExit('the first copy')\n"),
                                        ("program/evaluate.py", EVALUATE)]),
         "dev_reference.zip": zip_of({"truth.csv": truth}),
+        "public_data.zip": zip_of({"train.csv": "id,label\n" + "".join("t%02d,%d\n" % (i, i % 2) for i in range(20))}),
+        "starting_kit.zip": zip_of({"README.txt": "Train on train.csv, predict the test widgets.\n",
+                                    "baseline.py": "print('id,label')\n"}),
         "final_reference.zip": zip_of(final_files or {"truth.csv": truth}),
     }
     for name, data in archives.items():
@@ -139,6 +144,8 @@ class CodaLab(unittest.TestCase):
             for word in ("ignored image", "ignored has_registration", "ignored html.data", "phases[0].color",
                          "ignored leaderboard column errors", "ignored leaderboard column avg (computed",
                          "moved the content of the lone folder program up",
+                         "public_data.zip served as data/public_data.zip",
+                         "starting_kit.zip served as data/starting_kit.zip",
                          "imported challenge predict-widget-failures"):
                 self.assertIn(word, p.stdout)
             server.add_user("wanda", "participant")
@@ -150,6 +157,9 @@ class CodaLab(unittest.TestCase):
             # 9:00 at +09:00 is midnight UTC (issue 13: zones and one-digit hours were lost)
             self.assertEqual(detail["phases"][1]["start"], "2030-06-01T00:00:00Z", detail["phases"])
             self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
+            files = c.get("/api/v1/challenges/predict-widget-failures/files").json()
+            self.assertEqual(sorted(f["name"] for f in files), ["public_data.zip", "starting_kit.zip"], files)
+            self.assertTrue(all(f["anonymity"]["passed"] for f in files), files)  # every member checked
             pred = "id,label\n" + "".join("w%02d,%d\n" % (i, 0 if i < 5 else i % 2) for i in range(20))
             sid = c.upload(pred.encode(), slug="predict-widget-failures").json()["id"]
             sub = c.wait_done(sid)
