@@ -48,6 +48,10 @@ static void usage(FILE *out)
 	      "column, then the target column(s). Predictions: the id column (same name), then the\n"
 	      "prediction column(s). Every id exactly once.\n"
 	      "\n"
+	      "Environment: CONCOURS_SCORE_TIMING=1 prints each phase's wall time, CPU time and resident\n"
+	      "memory to stderr; CONCOURS_SCORE_HUGE_PAGES=0 stops asking for transparent huge pages for\n"
+	      "arrays of 4 MiB and more (docs/scorer.md).\n"
+	      "\n"
 	      "Metrics (--metric NAME):\n",
 	      out);
 	for (m = score_metric_table(); m->name; m++)

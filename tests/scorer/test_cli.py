@@ -225,6 +225,8 @@ def section_validation():
     text = raw.decode()
     check(rc == 0 and all(m in text for m in ["cost_matrix", "c_index", "quadratic_weighted_kappa", "tar.gz", "--params",
                                                "--bootstrap"]), "--help documents metrics, params and formats")
+    check(all(v in text for v in ["CONCOURS_SCORE_TIMING", "CONCOURS_SCORE_HUGE_PAGES"]),
+          "--help documents the environment variables")
     # id column by name, custom split column
     rc, out, err, _, raw = run(["--truth", t.path("t2.csv", "label,key,Part\n1,a,Public\n0,b,Private\n1,c,Private\n0,d,Public\n"),
                                 "--pred", t.path("p2.csv", "key,label\na,0.9\nb,0.1\nc,0.8\nd,0.3\n"),
