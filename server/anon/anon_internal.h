@@ -17,6 +17,10 @@
 #define ANON_DEFAULT_COLUMNS ((size_t)4096)
 #define ANON_DEFAULT_ROWS 100000000ULL
 
+/* Makes the complete temporary file tmp the file out_path: fsync, rename, fsync of the folder (pseudo.c).
+   Returns 0, or -1 with err filled (tmp is then the caller's to remove). */
+int anon_publish(const char *tmp, const char *out_path, char *err, size_t errlen);
+
 /* Writes a formatted message into err (errlen bytes, NUL-terminated; nothing when errlen is 0). */
 void anon_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -117,10 +121,17 @@ int anon_check_table(const char *path, const struct anon_table_spec *spec, const
 int anon_check_tiff(const char *path, const char *name, json_t **report, char *err, size_t errlen);
 int anon_check_png(const char *path, const char *name, json_t **report, char *err, size_t errlen);
 int anon_check_dicom(const char *path, const char *name, json_t **report, char *err, size_t errlen);
+/* libtiff options shared by the check and strip-tiff: a cap on single allocations (hostile files), warnings
+   dropped, the first error written into msg (ANON_TIFF_MSG bytes). Returns NULL when out of memory; free with
+   TIFFOpenOptionsFree(). The type is libtiff's; callers include tiffio.h. */
+#define ANON_TIFF_MSG 256
+struct TIFFOpenOptions;
+struct TIFFOpenOptions *anon_tiff_options(char msg[ANON_TIFF_MSG]);
+
 /* "label" or "macro" when a TIFF page's ImageDescription says it is an associated image, else NULL. */
 const char *anon_tiff_associated_kind(const char *desc);
 /* How to read path as a table (delimited, JSON lines, gzip'd or not), named name: 0 with *spec filled (spec->name
-   may be NULL), or -1 when it is not a table (text, image, archive...). */
+   = name), or -1 when it is not a table (text, image, archive...). */
 int anon_table_spec_for(const char *path, const char *name, struct anon_table_spec *spec);
 /* A report skeleton: {"file","format","passed":true,"failures":[],"warnings":[],"direct_identifiers":[]}. */
 json_t *anon_report_new(const char *name, const char *format);

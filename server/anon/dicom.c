@@ -504,11 +504,9 @@ int anon_deidentify_dicom(const char *in_path, const char *out_path, const unsig
     goto out;
   }
   (void)close(fd);
-  fd = open(tmp, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0 || rename(tmp, out_path) != 0) {
-    anon_errf(err, errlen, "%s: cannot be written: %s", out_path, strerror(errno));
+  fd = -1;
+  if (anon_publish(tmp, out_path, err, errlen) != 0)
     goto out;
-  }
   created = 0;
   rc = ANON_PASS;
 out:

@@ -113,6 +113,32 @@ static void text_spec(const char *name, const unsigned char *head, long n, struc
   }
 }
 
+static int is_gzip(const unsigned char *head, long n)
+{
+  return n >= 2 && head[0] == 0x1F && head[1] == 0x8B;
+}
+
+/* How to read the text file path named name, whose first n bytes are head: through gzip when head says so, by the
+   name without .gz then. Fills spec (spec->name = name). Returns 0, or -1 when the content is not text. */
+static int text_table(const char *path, const char *name, unsigned char *head, long n, struct anon_table_spec *spec)
+{
+  char inner[1024];
+  size_t len = strlen(name);
+
+  memset(spec, 0, sizeof(*spec));
+  spec->name = name;
+  if (is_gzip(head, n)) {
+    (void)snprintf(inner, sizeof(inner), "%.*s", (int)(has_ext(name, ".gz") ? len - 3 : len), name);
+    spec->gzip = 1;
+    n = read_head(path, 1, head, HEAD_BYTES);
+    name = inner;
+  }
+  if (n < 0 || !looks_like_text(head, n))
+    return -1;
+  text_spec(name, head, n, spec);
+  return 0;
+}
+
 /* Adds to rep the direct identifiers found in the file's own name (its last path component). */
 static int check_file_name(const char *name, json_t *rep)
 {
@@ -329,24 +355,15 @@ static int check_any(const char *path, const char *name, const struct anon_check
     return ANON_ERROR;
   }
   n = read_head(path, 0, head, sizeof(head));
-  memset(&spec, 0, sizeof(spec));
-  spec.name = name;
   if (n < 0) {
     anon_errf(err, errlen, "%s: cannot open: %s", name, strerror(errno));
     return ANON_ERROR;
   }
-  if (n >= 2 && head[0] == 0x1F && head[1] == 0x8B) {
-    char inner[1024];
-    size_t len = strlen(name);
-
-    (void)snprintf(inner, sizeof(inner), "%.*s", (int)(has_ext(name, ".gz") ? len - 3 : len), name);
-    n = read_head(path, 1, head, sizeof(head));
-    if (n < 0 || !looks_like_text(head, n)) {
+  if (is_gzip(head, n)) {
+    if (text_table(path, name, head, n, &spec) != 0) {
       anon_errf(err, errlen, "%s: compressed content that is not text: decompress it in the bundle", name);
       return ANON_ERROR;
     }
-    spec.gzip = 1;
-    text_spec(inner, head, n, &spec);
     rc = anon_check_table(path, &spec, opt, report, err, errlen);
   } else if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5)) {
     rc = check_zip(path, name, opt, depth, report, err, errlen);
@@ -357,8 +374,7 @@ static int check_any(const char *path, const char *name, const struct anon_check
     rc = anon_check_dicom(path, name, report, err, errlen);
   } else if (n >= 8 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0) {
     rc = anon_check_png(path, name, report, err, errlen);
-  } else if (looks_like_text(head, n)) {
-    text_spec(name, head, n, &spec);
+  } else if (text_table(path, name, head, n, &spec) == 0) {
     rc = anon_check_table(path, &spec, opt, report, err, errlen);
   } else {
     anon_errf(err, errlen,
@@ -382,22 +398,8 @@ int anon_table_spec_for(const char *path, const char *name, struct anon_table_sp
 {
   unsigned char head[HEAD_BYTES];
   long n = read_head(path, 0, head, sizeof(head));
-  char inner[1024];
-  size_t len = strlen(name);
 
-  memset(spec, 0, sizeof(*spec));
-  spec->name = name;
-  if (n >= 2 && head[0] == 0x1F && head[1] == 0x8B) {
-    (void)snprintf(inner, sizeof(inner), "%.*s", (int)(has_ext(name, ".gz") ? len - 3 : len), name);
-    spec->gzip = 1;
-    n = read_head(path, 1, head, sizeof(head));
-    name = inner;
-  }
-  if (n < 0 || !looks_like_text(head, n))
-    return -1;
-  text_spec(name, head, n, spec);
-  spec->name = spec->gzip ? NULL : spec->name; /* inner is a local: the caller names the file */
-  return spec->kind == ANON_TABLE_TEXT ? -1 : 0;
+  return n >= 0 && text_table(path, name, head, n, spec) == 0 && spec->kind != ANON_TABLE_TEXT ? 0 : -1;
 }
 
 int anon_check_path(const char *path, const char *name, const struct anon_check_options *opt, json_t **report,

@@ -133,18 +133,15 @@ static char *utf8_copy(const char *s, size_t len, size_t *out_len)
 
 /* ---- TIFF ---- */
 
-struct tiff_ctx {
-  char msg[256];
-};
-
+/* libtiff's first error goes to user (ANON_TIFF_MSG bytes); nothing reaches stderr. */
 static int tiff_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
-  struct tiff_ctx *ctx = user;
+  char *msg = user;
 
   (void)tif;
   (void)module;
-  if (ctx != NULL && ctx->msg[0] == '\0')
-    (void)vsnprintf(ctx->msg, sizeof(ctx->msg), fmt, ap);
+  if (msg[0] == '\0')
+    (void)vsnprintf(msg, ANON_TIFF_MSG, fmt, ap);
   return 1;
 }
 
@@ -288,25 +285,34 @@ static int tiff_directory(TIFF *tif, int page, json_t *rep)
   return 0;
 }
 
+TIFFOpenOptions *anon_tiff_options(char msg[ANON_TIFF_MSG])
+{
+  TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
+
+  msg[0] = '\0';
+  if (o == NULL)
+    return NULL;
+  TIFFOpenOptionsSetMaxSingleMemAlloc(o, TIFF_MAX_ALLOC);
+  TIFFOpenOptionsSetErrorHandlerExtR(o, tiff_error, msg);
+  TIFFOpenOptionsSetWarningHandlerExtR(o, tiff_warning, NULL);
+  return o;
+}
+
 int anon_check_tiff(const char *path, const char *name, json_t **report, char *err, size_t errlen)
 {
-  struct tiff_ctx ctx;
-  TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
+  char msg[ANON_TIFF_MSG];
+  TIFFOpenOptions *o = anon_tiff_options(msg);
   json_t *rep = anon_report_new(name, "tiff");
   TIFF *tif = NULL;
   int page = 0, rc = ANON_ERROR;
 
-  memset(&ctx, 0, sizeof(ctx));
   if (o == NULL || rep == NULL) {
     anon_errf(err, errlen, "%s: out of memory", name);
     goto out;
   }
-  TIFFOpenOptionsSetMaxSingleMemAlloc(o, TIFF_MAX_ALLOC);
-  TIFFOpenOptionsSetErrorHandlerExtR(o, tiff_error, &ctx);
-  TIFFOpenOptionsSetWarningHandlerExtR(o, tiff_warning, &ctx);
   tif = TIFFOpenExt(path, "r", o);
   if (tif == NULL) {
-    anon_errf(err, errlen, "%s: not a readable TIFF file: %s", name, ctx.msg[0] != '\0' ? ctx.msg : "?");
+    anon_errf(err, errlen, "%s: not a readable TIFF file: %s", name, msg[0] != '\0' ? msg : "?");
     goto out;
   }
   do {
@@ -335,7 +341,8 @@ int anon_check_tiff(const char *path, const char *name, json_t **report, char *e
 out:
   if (tif != NULL)
     TIFFClose(tif);
-  TIFFOpenOptionsFree(o);
+  if (o != NULL)
+    TIFFOpenOptionsFree(o);
   json_decref(rep);
   return rc;
 }

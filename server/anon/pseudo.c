@@ -67,6 +67,23 @@ static int fsync_parent(const char *path)
   return rc;
 }
 
+int anon_publish(const char *tmp, const char *out_path, char *err, size_t errlen)
+{
+  int fd = open(tmp, O_RDONLY | O_CLOEXEC), rc = -1;
+
+  if (fd < 0 || fsync(fd) != 0)
+    anon_errf(err, errlen, "%s: cannot write: %s", out_path, strerror(errno));
+  else if (rename(tmp, out_path) != 0)
+    anon_errf(err, errlen, "%s: cannot rename the temporary file into place: %s", out_path, strerror(errno));
+  else if (fsync_parent(out_path) != 0)
+    anon_errf(err, errlen, "%s: cannot sync its folder: %s", out_path, strerror(errno));
+  else
+    rc = 0;
+  if (fd >= 0)
+    (void)close(fd);
+  return rc;
+}
+
 /* Reads (writing == 0) or writes exactly len bytes, across short transfers and EINTR. Returns 0 or -1. */
 static int transfer_full(int fd, unsigned char *buf, size_t len, int writing)
 {
@@ -251,17 +268,9 @@ static void to_hex(const unsigned char *bytes, size_t n, char *out)
 int anon_pseudonym(const unsigned char key[ANON_KEY_LEN], const char *value, size_t len,
                    char out[ANON_PSEUDONYM_LEN + 1])
 {
-  struct mac m = {NULL, NULL};
-  unsigned char h[32];
-  int rc = -1;
+  long shift;
 
-  if (mac_init(&m, key) != 0 || mac_id(&m, value, len, h) != 0)
-    goto out;
-  to_hex(h, ANON_PSEUDONYM_LEN / 2, out);
-  rc = 0;
-out:
-  mac_free(&m);
-  return rc;
+  return anon_subject(key, value, len, out, &shift, 365);
 }
 
 /* The subject's date offset in days, from bytes 16..23 of its HMAC: in [-max, -1] or [1, max]. */
@@ -615,15 +624,9 @@ int anon_pseudonymize_file(const char *in_path, const char *out_path, const unsi
     goto out;
   }
   fd = -1;
-  if (rename(tmp, out_path) != 0) {
-    anon_errf(err, errlen, "%s: cannot rename the temporary file into place: %s", out_path, strerror(errno));
+  if (anon_publish(tmp, out_path, err, errlen) != 0)
     goto out;
-  }
   tmp[0] = '\0';
-  if (fsync_parent(out_path) != 0) {
-    anon_errf(err, errlen, "%s: cannot sync its folder: %s", out_path, strerror(errno));
-    goto out;
-  }
   if (stats != NULL) {
     stats->rows = r.rows;
     stats->bytes_in = r.bytes;

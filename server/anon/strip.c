@@ -95,30 +95,21 @@ static void clean_description(const char *desc, char *out, size_t outlen)
   }
 }
 
-/* Copies a tag of the current directory of in to out when it is set. */
-#define COPY16(tag)                                                                                                    \
+/* Copies a one-value tag of type TYPE from the current directory of in to out when it is set. */
+#define COPY(type, tag)                                                                                                \
   do {                                                                                                                 \
-    uint16_t v16;                                                                                                      \
-    if (TIFFGetField(in, tag, &v16) == 1 && TIFFSetField(out, tag, v16) != 1)                                          \
+    type v;                                                                                                            \
+    if (TIFFGetField(in, tag, &v) == 1 && TIFFSetField(out, tag, v) != 1)                                              \
       return -1;                                                                                                       \
   } while (0)
-#define COPY32(tag)                                                                                                    \
-  do {                                                                                                                 \
-    uint32_t v32;                                                                                                      \
-    if (TIFFGetField(in, tag, &v32) == 1 && TIFFSetField(out, tag, v32) != 1)                                          \
-      return -1;                                                                                                       \
-  } while (0)
-#define COPYF(tag)                                                                                                     \
-  do {                                                                                                                 \
-    float vf;                                                                                                          \
-    if (TIFFGetField(in, tag, &vf) == 1 && TIFFSetField(out, tag, vf) != 1)                                            \
-      return -1;                                                                                                       \
-  } while (0)
+#define COPY16(tag) COPY(uint16_t, tag)
+#define COPY32(tag) COPY(uint32_t, tag)
+#define COPYF(tag) COPY(float, tag)
 
 /* The tags that describe the pixels of the current directory. */
 static int copy_pixel_tags(TIFF *in, TIFF *out, const char *desc)
 {
-  uint16_t spp = 1, bps = 8, photometric = 0, n_extra = 0, *extra = NULL, *red, *green, *blue, s1, s2;
+  uint16_t photometric = 0, n_extra = 0, *extra = NULL, *red, *green, *blue, s1, s2;
   uint32_t count = 0;
   void *data = NULL;
   float *refbw = NULL;
@@ -162,15 +153,11 @@ static int copy_pixel_tags(TIFF *in, TIFF *out, const char *desc)
       TIFFSetField(out, TIFFTAG_ICCPROFILE, count, data) != 1)
     return -1;
   (void)TIFFGetField(in, TIFFTAG_PHOTOMETRIC, &photometric);
-  (void)TIFFGetField(in, TIFFTAG_SAMPLESPERPIXEL, &spp);
-  (void)TIFFGetField(in, TIFFTAG_BITSPERSAMPLE, &bps);
   if (photometric == PHOTOMETRIC_PALETTE && TIFFGetField(in, TIFFTAG_COLORMAP, &red, &green, &blue) == 1 &&
       TIFFSetField(out, TIFFTAG_COLORMAP, red, green, blue) != 1)
     return -1;
   if (desc != NULL && desc[0] != '\0' && TIFFSetField(out, TIFFTAG_IMAGEDESCRIPTION, desc) != 1)
     return -1;
-  (void)spp;
-  (void)bps;
   return 0;
 }
 
@@ -218,19 +205,10 @@ out:
   return rc;
 }
 
-static int quiet(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
-{
-  (void)tif;
-  (void)module;
-  if (user != NULL && ((char *)user)[0] == '\0')
-    (void)vsnprintf(user, 256, fmt, ap);
-  return 1;
-}
-
 int anon_strip_tiff(const char *in_path, const char *out_path, struct anon_strip_stats *stats, char *err, size_t errlen)
 {
-  char tmp[4200], msg[256] = "", desc_clean[DESC_MAX];
-  TIFFOpenOptions *o = TIFFOpenOptionsAlloc();
+  char tmp[4200], msg[ANON_TIFF_MSG], desc_clean[DESC_MAX];
+  TIFFOpenOptions *o = anon_tiff_options(msg);
   TIFF *in = NULL, *out = NULL;
   int fd = -1, rc = ANON_ERROR, page = 0, created = 0;
 
@@ -239,9 +217,6 @@ int anon_strip_tiff(const char *in_path, const char *out_path, struct anon_strip
     anon_errf(err, errlen, "%s: out of memory or path too long", out_path);
     goto out;
   }
-  TIFFOpenOptionsSetErrorHandlerExtR(o, quiet, msg);
-  TIFFOpenOptionsSetWarningHandlerExtR(o, quiet, NULL);
-  TIFFOpenOptionsSetMaxSingleMemAlloc(o, (tmsize_t)256 << 20);
   in = TIFFOpenExt(in_path, "r", o);
   if (in == NULL) {
     anon_errf(err, errlen, "%s: not a readable TIFF file: %s", in_path, msg);
@@ -285,11 +260,9 @@ int anon_strip_tiff(const char *in_path, const char *out_path, struct anon_strip
   }
   TIFFClose(out); /* closes fd */
   out = NULL;
-  fd = open(tmp, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0 || rename(tmp, out_path) != 0) {
-    anon_errf(err, errlen, "%s: cannot be written: %s", out_path, strerror(errno));
+  fd = -1;
+  if (anon_publish(tmp, out_path, err, errlen) != 0)
     goto out;
-  }
   created = 0;
   rc = ANON_PASS;
 out:
