@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import zipfile
 
 CLI = None
 GEN = None
@@ -388,6 +389,31 @@ class Formats(unittest.TestCase):
         self.assertNotIn("<script>", p.stdout)
         self.assertNotIn("exemple.fr", p.stdout)
         self.assertIn("<code>email</code>", p.stdout)
+
+    def test_hostile_files_are_refused_with_a_reason(self):
+        """Truncated or forged files of every new format end in exit 2 with the file named, never a crash."""
+        cases = {
+            "cut.tif": (b"II*\x00" + b"\xff" * 64, "not a readable TIFF file"),
+            "forged.dcm": (bytes(128) + b"DICM" + b"\x02\x00\x10\x00UI\xff\xff" + b"\x00" * 40, "DICOM"),
+            "junk.csv.gz": (b"\x1f\x8b\x08\x00" + b"\x00" * 40, "junk.csv.gz"),
+            "cut.png": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00", "not a readable PNG file"),
+            "lines.jsonl": (b'{"id": 1}\n[1, 2]\n', "line 2: not a JSON object"),
+            "long.jsonl": (b'{"id": "' + b"x" * 200 + b'"}\n', "longer than 64 bytes"),
+        }
+        for name, (data, want) in cases.items():
+            with open(self.path(name), "wb") as f:
+                f.write(data)
+            p = subprocess.run([CLI, "dataset", "check", "--max-record-bytes", "64", self.path(name)],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 2, "%s: %s %s" % (name, p.stdout, p.stderr))
+            self.assertIn(want, p.stderr, name)
+        link = zipfile.ZipInfo("data/link.csv")
+        link.external_attr = (0o120777 << 16)  # a symbolic link member
+        with zipfile.ZipFile(self.path("links.zip"), "w") as z:
+            z.writestr(link, "/etc/passwd")
+        rc, rep, err = self.run_check("links.zip")
+        self.assertEqual(rc, 2)
+        self.assertIn("not a regular file", err)
 
     def test_unknown_binary_is_refused(self):
         with open(self.path("model.bin"), "wb") as f:
