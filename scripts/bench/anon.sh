@@ -46,7 +46,7 @@ echo "table: $TABLE, $ROWS rows, $(awk -v b="$BYTES" 'BEGIN { printf "%.1f MB", 
 measure "$CLI" dataset check "$TABLE" --json
 report "check, suggested quasi-identifiers (2 passes)"
 measure "$CLI" dataset check "$TABLE" --quasi age,sexe,code_postal --sensitive diagnostic --json
-report "check, declared quasi-identifiers (1 pass)"
+report "check, declared quasi-identifiers (2nd pass: suggested ones left out)"
 measure "$CLI" dataset pseudonymize "$TABLE" "$WORK/out-c.csv" --key-file "$KEY" "${OPTS[@]}"
 report "pseudonymize (concours, C)"
 C_CPU=$CPU
