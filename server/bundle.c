@@ -84,6 +84,14 @@ static int regular_file(const char *dir, const char *rel, char *path, size_t n)
   return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* Is the ground truth GT of the bundle DIR a folder (a program's reference of any files)? */
+static int truth_is_folder(const char *dir, const char *gt)
+{
+  char path[APP_PATH_MAX];
+  struct stat st;
+  return util_fmt(path, sizeof(path), "%s/%s", dir, gt) == 0 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 struct program_walk {
   const char *dst; /* copy into this folder, or NULL */
   json_t *listing; /* append "relpath sha256" of each file, or NULL */
@@ -376,13 +384,17 @@ static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *f
     json_object_set_new(f, "sha256", json_string(sha));
   }
   if (util_fmt(src, sizeof(src), "%s/%s", dir, truth_rel) != 0 ||
-      util_fmt(folder, sizeof(folder), "%s/private", version_dir) != 0 ||
-      util_fmt(dst, sizeof(dst), "%s/private/solution.csv", version_dir) != 0 || util_mkdirs(folder, 0700) != 0 ||
-      store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0)
+      util_fmt(folder, sizeof(folder), "%s/private", version_dir) != 0 || util_mkdirs(folder, 0700) != 0)
     goto fail;
-  /* The sandboxed scorer runs as an unprivileged uid and reaches this file through an fd bind only. */
-  if (chmod(dst, 0644) != 0)
+  if (truth_is_folder(dir, truth_rel)) { /* a program's reference of any files, handed to it as it is */
+    if (util_fmt(dst, sizeof(dst), "%s/private/reference", version_dir) != 0 ||
+        inputs_tree(src, dst, err, sizeof(err), NULL, NULL) != 0)
+      goto fail;
+  } else if (util_fmt(dst, sizeof(dst), "%s/private/solution.csv", version_dir) != 0 ||
+             store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0 ||
+             chmod(dst, 0644) != 0) { /* the sandboxed scorer (an unprivileged uid) reads it through a bind */
     goto fail;
+  }
   if (c->metric_name[0] == '\0') {
     if (util_fmt(src, sizeof(src), "%s/scoring_program", dir) != 0 ||
         util_fmt(dst, sizeof(dst), "%s/scoring_program", version_dir) != 0 ||
@@ -530,6 +542,45 @@ static char *truth_request(const struct challenge_def *d, const char *path, cons
   return params;
 }
 
+static void sort_strings(json_t *arr);
+
+/* A ground truth folder: only for a program run once on it ("runs": "full"), which gets it as it is; its files
+ * are regular, safely named and within the inputs' caps; no split column (nothing to split). TRUTH_SHA is the
+ * hash of its sorted "relpath sha256" listing. */
+static void truth_folder(const char *dir, struct challenge_def *d, struct bundle_problems *p, char truth_sha[65])
+{
+  char path[APP_PATH_MAX], err[256];
+  const char *gt = d->truth_rel;
+  json_t *listing = json_array();
+  char *text = NULL;
+  if (!d->program || !d->full_run) {
+    bundle_problem(p, gt, "ground_truth",
+                   "is a folder: only a scoring program run once on the whole reference takes one (\"metric\": "
+                   "{\"program\": \"scoring_program\", \"runs\": \"full\", ...}); a built-in metric needs a CSV file");
+    goto out;
+  }
+  if (listing == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, gt) != 0 ||
+      inputs_tree(path, NULL, err, sizeof(err), listing, NULL) != 0) {
+    bundle_problem(p, gt, "ground_truth", "%s", listing == NULL ? "out of memory" : err);
+    goto out;
+  }
+  if (json_array_size(listing) == 0) {
+    bundle_problem(p, gt, "ground_truth", "the reference folder holds no file");
+    goto out;
+  }
+  if (!d->split_none && json_object_get(d->root, "split_column") != NULL)
+    bundle_problem(p, gt, "split_column", "a reference folder has no rows to split: set \"split_column\": null");
+  d->split_none = 1;
+  d->c.split_column[0] = '\0';
+  sort_strings(listing); /* readdir's order differs between two copies of one folder */
+  text = json_dumps(listing, JSON_COMPACT);
+  if (text != NULL)
+    util_sha256_hex(text, strlen(text), truth_sha);
+out:
+  free(text);
+  json_decref(listing);
+}
+
 static void check_truth(const char *dir, struct challenge_def *d, struct bundle_problems *p, char truth_sha[65])
 {
   char path[APP_PATH_MAX], sample[APP_PATH_MAX], err[512];
@@ -537,6 +588,10 @@ static void check_truth(const char *dir, struct challenge_def *d, struct bundle_
   json_t *cols = NULL, *res = NULL;
   if (gt[0] == '\0' || strncmp(gt, "data/", 5) == 0)
     return; /* def.c reported it */
+  if (truth_is_folder(dir, gt)) {
+    truth_folder(dir, d, p, truth_sha);
+    return;
+  }
   if (!regular_file(dir, gt, path, sizeof(path))) {
     bundle_problem(p, gt, NULL, "the ground truth file is missing or not a regular file");
     return;
@@ -1165,14 +1220,24 @@ static int run_job(void *arg)
   } else {
     util_strlcpy(root, job->path, sizeof(root));
   }
+  if (job->opts->convert_to != NULL && !codalab_is_bundle(root)) {
+    bundle_problem(p, "competition.yaml", NULL,
+                   "missing: only a CodaLab or Codabench bundle (competition.yaml at its top) is converted");
+    rc = 1;
+    goto out;
+  }
   if (codalab_is_bundle(root)) { /* a CodaLab competition: converted into a concours bundle, then imported */
-    if (util_fmt(conv, sizeof(conv), "%s/converted", work) != 0) {
+    if (job->opts->convert_to != NULL ? util_strlcpy(conv, job->opts->convert_to, sizeof(conv)) != 0
+                                      : util_fmt(conv, sizeof(conv), "%s/converted", work) != 0) {
       bundle_problem(p, "(import)", NULL, "path too long");
       goto out;
     }
     rc = codalab_convert(root, conv, p);
-    if (rc != 0)
+    if (rc != 0) {
+      if (job->opts->convert_to != NULL && p->n > 0 && strstr(p->text[0], "cannot create") == NULL)
+        store_remove_tree(conv); /* no half-converted folder left behind (one that existed is never touched) */
       goto out;
+    }
     util_strlcpy(root, conv, sizeof(root));
   }
   rc = import_folder(job, root);

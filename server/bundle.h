@@ -49,12 +49,14 @@ struct bundle_options {
   const char *anonymity_override;
   const char *actor; /* who imports, for the audit log; NULL: "cli" */
   enum bundle_mode mode;
-  int rescore;        /* with BUNDLE_APPLY: a changed ground truth re-scores even while a phase is open */
-  int default_wall_s; /* scoring time limit when the bundle sets none; 0: 600 */
-  int draft;          /* a new challenge starts as a draft (seen by its staff only); an existing one keeps
+  int rescore;            /* with BUNDLE_APPLY: a changed ground truth re-scores even while a phase is open */
+  int default_wall_s;     /* scoring time limit when the bundle sets none; 0: 600 */
+  int draft;              /* a new challenge starts as a draft (seen by its staff only); an existing one keeps
                              its state */
-  int build_runtime;  /* with BUNDLE_CHECK and a data folder open: build (or unpack) the code runtime into its cache
+  int build_runtime;      /* with BUNDLE_CHECK and a data folder open: build (or unpack) the code runtime into its cache
                          (`concours runtime build`) */
+  const char *convert_to; /* with BUNDLE_CHECK: a CodaLab / Codabench bundle is converted into this new folder (with
+                             its CONVERSION.md report) and left there, then checked (`concours challenge convert`) */
 };
 
 /* What an import did (filled when it returns 0). */

@@ -288,6 +288,37 @@ static int cli_challenge_admin(int argc, char **argv)
   return rc;
 }
 
+/* concours challenge convert BUNDLE DIR: the CodaLab / Codabench bundle (folder or zip) converted into the new
+ * folder DIR with its report, then checked like an import would. 0 when valid, 2 with the problems, 1 on a fault. */
+static int challenge_convert(int argc, char **argv, const char *usage)
+{
+  struct bundle_options opts;
+  struct bundle_result res;
+  struct stat st;
+  if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-') {
+    fputs(usage, stderr);
+    return 2;
+  }
+  if (lstat(argv[3], &st) == 0) {
+    fprintf(stderr, "concours challenge convert: %s exists: give a new folder\n", argv[3]);
+    return 2;
+  }
+  memset(&opts, 0, sizeof(opts));
+  opts.mode = BUNDLE_CHECK;
+  opts.convert_to = argv[3];
+  struct bundle_problems *p = malloc(sizeof(*p));
+  if (p == NULL)
+    return 1;
+  int rc = bundle_run(NULL, argv[2], &opts, &res, p);
+  if (rc == 0)
+    printf("converted %s into %s (challenge %s); every decision is in %s/CONVERSION.md\n", argv[2], argv[3], res.slug,
+           argv[3]);
+  else
+    print_problems(argv[2], p);
+  free(p);
+  return rc == 0 ? 0 : rc == 1 ? 2 : 1;
+}
+
 int cli_challenge(int argc, char **argv)
 {
   static const char usage[] =
@@ -296,6 +327,8 @@ int cli_challenge(int argc, char **argv)
     "       concours challenge check DIR|ARCHIVE\n"
     "       concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
     "       concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
+    "       concours challenge convert BUNDLE DIR   (a CodaLab / Codabench bundle into the new concours bundle\n"
+    "                                               folder DIR, with its CONVERSION.md report, then checked)\n"
     "       concours challenge keys           (the challenge.json reference, Markdown)\n";
   struct app_config cfg;
   char dir[APP_PATH_MAX] = "", reason[1001] = "", actor[64] = "cli";
@@ -310,6 +343,8 @@ int cli_challenge(int argc, char **argv)
     def_markdown(stdout);
     return 0;
   }
+  if (argc >= 2 && strcmp(argv[1], "convert") == 0)
+    return challenge_convert(argc, argv, usage);
   int check = argc >= 2 && strcmp(argv[1], "check") == 0;
   if (argc < 2 || (!check && strcmp(argv[1], "import") != 0)) {
     fputs(usage, stderr);

@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <yaml.h>
 
+#include "def.h"
 #include "extract.h"
 #include "sandbox.h"
 #include "store.h"
@@ -34,6 +35,27 @@ static void note(struct bundle_problems *p, const char *field, const char *fmt, 
   va_list ap;
   va_start(ap, fmt);
   bundle_problemv(p, "competition.yaml", field, fmt, ap);
+  va_end(ap);
+}
+
+static void say(FILE *log, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One mapping decision: a "codalab: " line on stdout and, when LOG is not NULL, a "- " line of the conversion
+ * report (CONVERSION.md of the converted bundle). */
+static void say(FILE *log, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("codalab: ", stdout);
+  vprintf(fmt, ap);
+  fputc('\n', stdout);
+  va_end(ap);
+  if (log == NULL)
+    return;
+  va_start(ap, fmt);
+  fputs("- ", log);
+  vfprintf(log, fmt, ap);
+  fputc('\n', log);
   va_end(ap);
 }
 
@@ -266,7 +288,7 @@ static int write_texts(const char *dst, const char *overview, const char *terms,
 
 /* When DIR holds nothing but one folder (and dot or __MACOSX entries), moves that folder's content up into DIR,
  * as CodaLab's worker does with a program or reference zipped with its folder. 0, or -1 on a file system error. */
-static int lone_folder_up(const char *dir)
+static int lone_folder_up(const char *dir, FILE *log)
 {
   char only[256] = "", from[APP_PATH_MAX], to[APP_PATH_MAX], tmp[APP_PATH_MAX];
   DIR *d = opendir(dir);
@@ -286,7 +308,7 @@ static int lone_folder_up(const char *dir)
   if (entries != 1 || only[0] == '\0' || util_fmt(from, sizeof(from), "%s/%s", dir, only) != 0 ||
       util_fmt(tmp, sizeof(tmp), "%s/.lone-folder", dir) != 0 || rename(from, tmp) != 0)
     return 0;
-  printf("codalab: moved the content of the lone folder %s up, as CodaLab does\n", only);
+  say(log, "moved the content of the lone folder %s up, as CodaLab does", only);
   d = opendir(tmp);
   if (d == NULL)
     return -1;
@@ -303,7 +325,8 @@ static int lone_folder_up(const char *dir)
 
 /* Unpacks the zip SRC/NAME into the new folder DIR (a later entry of a name given twice wins, and a lone folder's
  * content is moved up, as CodaLab did). 0, or -1 with a problem noted. */
-static int unzip(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p)
+static int unzip(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p,
+                 FILE *log)
 {
   char path[APP_PATH_MAX], err[512];
   struct extract_limits lim = {1ull << 30, 10000, 255, 0644, 0755, 1};
@@ -318,7 +341,7 @@ static int unzip(const char *src, const char *name, const char *dir, const char 
   int rc = extract_archive(path, dir, &lim, err, sizeof(err));
   if (rc != 0)
     note(p, field, "%s: %s", name, err);
-  else if (lone_folder_up(dir) != 0)
+  else if (lone_folder_up(dir, log) != 0)
     note(p, field, "%s: cannot move its lone folder's content up: %s", name, strerror(errno));
   return rc == 0 ? 0 : -1;
 }
@@ -424,7 +447,7 @@ static int int_of(json_t *v, int dflt)
   return int_of_str(json_string_value(v), dflt);
 }
 
-static void ignored(const char *where, json_t *obj, const char *const *known)
+static void ignored(const char *where, json_t *obj, const char *const *known, FILE *log)
 {
   const char *key;
   json_t *v;
@@ -434,7 +457,7 @@ static void ignored(const char *where, json_t *obj, const char *const *known)
     while (known[k] != NULL && strcmp(known[k], key) != 0)
       k++;
     if (known[k] == NULL)
-      printf("codalab: ignored %s%s\n", where, key);
+      say(log, "ignored %s%s", where, key);
   }
 }
 
@@ -486,39 +509,151 @@ int codalab_is_bundle(const char *dir)
   return util_fmt(path, sizeof(path), "%s/competition.yaml", dir) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* The leaderboard column of rank 1: fills KEY, *HIGHER, *PRECISION. 0, or -1 when there is none. */
-static int main_column(json_t *lb, char *key, size_t n, int *higher, int *precision)
+/* The columns of a CodaLab leaderboard (an object KEY: {label, rank, sort, numeric_format, hidden, computed:
+ * {operation, fields}}) as the common shape map_columns reads: a new array of {key, label, order, higher,
+ * precision, hidden, fields} ("fields": the averaged keys of a computed column, else absent). */
+static json_t *v1_columns(json_t *lb)
 {
-  json_t *cols = json_object_get(lb, "columns");
-  const char *k, *best = NULL;
-  json_t *col, *best_col = NULL;
-  int best_rank = 1 << 30;
-  json_object_foreach(cols, k, col)
+  json_t *out = json_array(), *col;
+  const char *k;
+  json_object_foreach(json_object_get(lb, "columns"), k, col)
   {
-    int rank = int_of(json_object_get(col, "rank"), 1000);
-    if (json_object_get(col, "computed") != NULL) { /* an average of other columns: never the score key */
-      printf("codalab: ignored leaderboard column %s (computed columns are not supported)\n", k);
+    const char *sort = json_string_value(json_object_get(col, "sort"));
+    const char *label = json_string_value(json_object_get(col, "label"));
+    json_t *c =
+      json_pack("{s:s,s:s,s:i,s:b,s:i,s:b}", "key", k, "label", label != NULL ? label : k, "order",
+                int_of(json_object_get(col, "rank"), 1000), "higher", sort == NULL || strcasecmp(sort, "asc") != 0,
+                "precision", int_of(json_object_get(col, "numeric_format"), -1), "hidden",
+                json_is_string(json_object_get(col, "hidden")) &&
+                  strcasecmp(json_string_value(json_object_get(col, "hidden")), "true") == 0);
+    json_t *computed = json_object_get(col, "computed");
+    if (c != NULL && computed != NULL) {
+      json_t *fields = json_array(), *f;
+      const char *text = json_string_value(json_object_get(computed, "fields"));
+      size_t i;
+      if (text != NULL) { /* "fields: a, b" */
+        char buf[1024], *save = NULL;
+        util_strlcpy(buf, text, sizeof(buf));
+        for (char *t = strtok_r(buf, ", ", &save); t != NULL; t = strtok_r(NULL, ", ", &save))
+          json_array_append_new(fields, json_string(t));
+      }
+      json_array_foreach(json_object_get(computed, "fields"), i, f) json_array_append(fields, f);
+      json_object_set_new(c, "fields", fields);
+      json_object_set(c, "operation", json_object_get(computed, "operation"));
+      json_object_set(c, "weights", json_object_get(computed, "weights")); /* "2, 1": one per field */
+    }
+    json_array_append_new(out, c);
+  }
+  return out;
+}
+
+/* Maps the leaderboard COLS (v1_columns / v2_columns) onto OUT: the column ranked first (lowest rank or index)
+ * ranks. When it is a plain column, its key is the score (KEY, *HIGHER, *PRECISION) and the other plain columns are
+ * shown beside it as secondary metrics. When it is a computed average (CodaLab's Avg), the challenge ranks by
+ * mean rank over the averaged columns, the first of them being the primary metric. Hidden columns are not shown.
+ * Every decision is said to LOG. 0, or -1 when no plain column can be the score. */
+static int map_columns(json_t *cols, json_t *out, char *key, size_t n, int *higher, int *precision, FILE *log)
+{
+  json_t *c, *first = NULL, *primary = NULL, *fields = NULL, *secondary = json_array();
+  size_t i;
+  json_array_foreach(cols, i, c)
+  {
+    if (first == NULL ||
+        json_integer_value(json_object_get(c, "order")) < json_integer_value(json_object_get(first, "order")))
+      first = c;
+  }
+  if (first != NULL && json_object_get(first, "fields") != NULL) {
+    const char *op = json_string_value(json_object_get(first, "operation"));
+    fields = json_object_get(first, "fields");
+    if (op != NULL && strcasecmp(op, "avg") != 0) {
+      say(log, "leaderboard column %s computes the %s, which concours does not: the first plain column ranks",
+          json_string_value(json_object_get(first, "key")), op);
+      fields = NULL;
+    }
+  }
+  /* the primary metric: the first averaged column, else the plain column ranked first */
+  json_array_foreach(cols, i, c)
+  {
+    int in_fields = 0;
+    json_t *f;
+    size_t j;
+    json_array_foreach(fields, j, f) in_fields |= json_equal(f, json_object_get(c, "key"));
+    if (json_object_get(c, "fields") != NULL || json_is_true(json_object_get(c, "hidden")) ||
+        (fields != NULL && !in_fields))
+      continue;
+    if (primary == NULL ||
+        json_integer_value(json_object_get(c, "order")) < json_integer_value(json_object_get(primary, "order")))
+      primary = c;
+  }
+  if (primary == NULL) {
+    json_decref(secondary);
+    return -1;
+  }
+  util_strlcpy(key, json_string_value(json_object_get(primary, "key")), n);
+  *higher = json_is_true(json_object_get(primary, "higher"));
+  *precision = (int)json_integer_value(json_object_get(primary, "precision"));
+  if (*precision < 0 || *precision > 12)
+    *precision = 4;
+  json_array_foreach(cols, i, c)
+  {
+    const char *k = json_string_value(json_object_get(c, "key"));
+    int in_fields = fields == NULL, prec = (int)json_integer_value(json_object_get(c, "precision"));
+    json_t *f;
+    size_t j;
+    json_array_foreach(fields, j, f) in_fields |= json_equal(f, json_object_get(c, "key"));
+    if (c == primary)
+      continue;
+    if (json_object_get(c, "fields") != NULL) {
+      say(log,
+          c == first && fields != NULL ? "leaderboard column %s (Avg) ranks: the teams rank by their mean rank "
+                                         "over its columns"
+                                       : "ignored leaderboard column %s (a computed column that does not rank)",
+          k);
       continue;
     }
-    if (rank < best_rank) {
-      best_rank = rank;
-      best = k;
-      best_col = col;
+    if (json_is_true(json_object_get(c, "hidden"))) {
+      say(log, "ignored leaderboard column %s (hidden on CodaLab: not shown)", k);
+      continue;
     }
+    if (!in_fields || json_array_size(secondary) >= DEF_MAX_SECONDARY) {
+      say(log, "ignored leaderboard column %s (%s)", k,
+          in_fields ? "more than 8 columns" : "not averaged by the ranking column: shown nowhere");
+      continue;
+    }
+    json_t *m = json_pack("{s:s,s:s%,s:b}", "score_key", k, "label", json_string_value(json_object_get(c, "label")),
+                          strlen(json_string_value(json_object_get(c, "label"))) > 64
+                            ? (size_t)64
+                            : strlen(json_string_value(json_object_get(c, "label"))),
+                          "higher_is_better", json_is_true(json_object_get(c, "higher")));
+    if (m != NULL && prec >= 0 && prec <= 12)
+      json_object_set_new(m, "precision", json_integer(prec));
+    json_array_append_new(secondary, m);
+    say(log, "leaderboard column %s shown beside %s (%s is better)", k, key,
+        json_is_true(json_object_get(c, "higher")) ? "higher" : "lower");
   }
-  if (best == NULL)
-    return -1;
-  json_object_foreach(cols, k, col)
-  {
-    if (col != best_col && json_object_get(col, "computed") == NULL)
-      printf("codalab: ignored leaderboard column %s (only the column of rank 1 ranks)\n", k);
+  if (json_array_size(secondary) > 0)
+    json_object_set(out, "secondary_metrics", secondary);
+  if (fields != NULL && json_array_size(secondary) > 0) {
+    json_t *ranking = json_pack("{s:s}", "rule", "mean_rank"), *weights = json_object(), *f;
+    const char *wtext = json_string_value(json_object_get(first, "weights"));
+    char buf[512], *save = NULL, *w = NULL;
+    util_strlcpy(buf, wtext != NULL ? wtext : "", sizeof(buf));
+    w = wtext != NULL ? strtok_r(buf, ", ", &save) : NULL;
+    json_array_foreach(fields, i, f)
+    {
+      double x = w != NULL ? strtod(w, NULL) : 0;
+      if (w != NULL && x > 0 && x <= 1000)
+        json_object_set_new(weights, json_string_value(f), json_real(x));
+      w = w != NULL ? strtok_r(NULL, ", ", &save) : NULL;
+    }
+    if (json_object_size(weights) == json_array_size(fields)) /* CodaLab's weighted average rank */
+      json_object_set(ranking, "weights", weights);
+    json_decref(weights);
+    json_object_set_new(out, "ranking", ranking);
   }
-  const char *sort = json_string_value(json_object_get(best_col, "sort"));
-  util_strlcpy(key, best, n);
-  *higher = sort == NULL || strcasecmp(sort, "asc") != 0;
-  *precision = int_of(json_object_get(best_col, "numeric_format"), 4);
-  if (*precision > 12)
-    *precision = 12;
+  json_decref(secondary);
+  say(log, "leaderboard column %s is the score (%s is better, %d decimals)", key, *higher ? "higher" : "lower",
+      *precision);
   return 0;
 }
 
@@ -545,7 +680,7 @@ static void slug_of(const char *title, char *slug, size_t n)
  * and lists it in OUT's "data", once: participants download it as CodaLab served it, after the anonymity gate has
  * checked every member. NAME NULL: nothing to do. 0, or -1 with a problem noted. */
 static int served_file(const char *src, const char *dst, const char *name, json_t *out, const char *where,
-                       struct bundle_problems *p)
+                       struct bundle_problems *p, FILE *log)
 {
   char from[APP_PATH_MAX], to[APP_PATH_MAX], rel[160], err[256] = "", sha[65];
   json_t *data = json_object_get(out, "data"), *e;
@@ -579,29 +714,78 @@ static int served_file(const char *src, const char *dst, const char *name, json_
     note(p, where, "cannot copy %s: %s", name, err);
     return -1;
   }
-  printf("codalab: %s%s served as %s\n", where, name, rel);
+  say(log, "%s%s served as %s", where, name, rel);
   return json_array_append_new(data, json_string(rel));
 }
 
-/* Moves the ground truth CSV into DST/private/ and writes DST/challenge.json from OUT (which holds the phases)
- * with what every conversion sets: slug and title from TITLE, summary from DESCRIPTION, the truth, no split
- * column unless the truth has one, the program's score KEY and direction. 0, or -1 with a problem noted. */
-static int write_definition(const char *dst, json_t *out, const char *csv, const char *title, const char *description,
-                            const char *key, int higher, struct bundle_problems *p)
+struct mention {
+  const char *word;
+  int found;
+};
+
+static int mention_entry(const char *path, const char *rel, const struct stat *st, void *arg)
 {
-  char path[APP_PATH_MAX], slug[64], truth_rel[160];
-  /* the program finds the ground truth in $input/ref under its own name (concours' names are [A-Za-z0-9._-]) */
-  const char *base = strrchr(csv, '/') + 1;
-  if (strlen(base) > 100 ||
-      strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(base) ||
-      base[0] == '.')
-    base = "solution.csv";
-  if (util_fmt(truth_rel, sizeof(truth_rel), "private/%s", base) != 0 ||
-      util_fmt(path, sizeof(path), "%s/private", dst) != 0 || mkdir(path, 0700) != 0 ||
-      util_fmt(path, sizeof(path), "%s/%s", dst, truth_rel) != 0 || rename(csv, path) != 0) {
-    note(p, "(import)", "cannot move the ground truth into place");
+  struct mention *m = arg;
+  (void)rel;
+  if (!S_ISREG(st->st_mode) || st->st_size > PAGE_MAX)
+    return 0;
+  char *text = util_read_file(path, PAGE_MAX, NULL);
+  m->found |= text != NULL && strstr(text, m->word) != NULL;
+  free(text);
+  return m->found;
+}
+
+/* 1 when a file of the program folder DIR (each up to 1 MiB) holds WORD. */
+static int program_mentions(const char *dir, const char *word)
+{
+  struct mention m = {word, 0};
+  util_walk(dir, 16, 10000, mention_entry, &m);
+  return m.found;
+}
+
+/* Places the unpacked reference REF_DIR in DST/private as the ground truth and fills TRUTH_REL and *FULL: when it
+ * holds one CSV at its top with a Usage column the program (PROGRAM_DIR) never names, concours splits it and runs
+ * the program once per split (its contract: the private rows stay unseen until the jury publishes); otherwise the
+ * whole folder is handed to the program as it is, once, as CodaLab did. 0, or -1 with a problem noted. */
+static int place_reference(const char *ref_dir, const char *program_dir, const char *dst, char *truth_rel, size_t n,
+                           int *full, FILE *log, struct bundle_problems *p)
+{
+  char csv[APP_PATH_MAX], path[APP_PATH_MAX], top[APP_PATH_MAX];
+  int one_csv = only_csv(ref_dir, csv, sizeof(csv), 0) == 0, entries = 0;
+  DIR *d = opendir(ref_dir);
+  for (struct dirent *e = d != NULL ? readdir(d) : NULL; e != NULL; e = readdir(d))
+    entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  if (d != NULL)
+    closedir(d);
+  const char *base = one_csv ? strrchr(csv, '/') + 1 : "";
+  one_csv = one_csv && entries == 1 && util_fmt(top, sizeof(top), "%s/%s", ref_dir, base) == 0 &&
+            strcmp(top, csv) == 0 && base[0] != '.' && strlen(base) <= 100 &&
+            strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(base);
+  *full = !(one_csv && has_usage_column(csv) && !program_mentions(program_dir, "Usage"));
+  if (util_fmt(path, sizeof(path), "%s/private", dst) != 0 || mkdir(path, 0700) != 0 ||
+      util_fmt(truth_rel, n, *full ? "private/reference" : "private/%s", base) != 0 ||
+      util_fmt(path, sizeof(path), "%s/%s", dst, truth_rel) != 0 || rename(*full ? ref_dir : csv, path) != 0) {
+    note(p, "(import)", "cannot move the reference data into place");
     return -1;
   }
+  if (*full)
+    say(log, "the program runs once on the whole reference data, handed to it as it is (CodaLab's way): its "
+             "score is public, as CodaLab showed it");
+  else
+    say(log,
+        "the reference %s has a Usage column the program does not read: concours runs the program once per "
+        "split, and the Private rows' score stays hidden until the jury publishes",
+        base);
+  return 0;
+}
+
+/* Writes DST/challenge.json from OUT (which holds the phases) with what every conversion sets: slug and title from
+ * TITLE, summary from DESCRIPTION, the ground truth TRUTH_REL (placed by place_reference; FULL: run once on it, no
+ * split), the program's score KEY and direction. 0, or -1 with a problem noted. */
+static int write_definition(const char *dst, json_t *out, const char *truth_rel, int full, const char *title,
+                            const char *description, const char *key, int higher, struct bundle_problems *p)
+{
+  char slug[64];
   slug_of(title, slug, sizeof(slug));
   const char *shown = title != NULL ? title : slug;
   json_object_set_new(out, "slug", json_string(slug));
@@ -613,11 +797,12 @@ static int write_definition(const char *dst, json_t *out, const char *csv, const
   if (json_object_get(out, "data") == NULL)
     json_object_set_new(out, "data", json_array());
   json_object_set_new(out, "ground_truth", json_string(truth_rel));
-  if (!has_usage_column(path)) /* CodaLab references rarely split: say so, or the import would ask for one */
+  if (full) /* nothing for concours to split: the score is public, as on CodaLab */
     json_object_set_new(out, "split_column", json_null());
   json_object_set_new(out, "metric", /* CodaLab programs write -1 when they cannot score: a failure, not a rank */
-                      json_pack("{s:s,s:s,s:b,s:[i],s:b}", "program", "scoring_program", "score_key", key,
-                                "higher_is_better", higher, "failure_values", -1, "show_errors", 1));
+                      json_pack("{s:s,s:s,s:b,s:[i],s:b,s:s}", "program", "scoring_program", "score_key", key,
+                                "higher_is_better", higher, "failure_values", -1, "show_errors", 1, "runs",
+                                full ? "full" : "per_split"));
   char *def = json_dumps(out, JSON_INDENT(2));
   int rc = def != NULL && write_text(dst, "challenge.json", def) == 0 ? 0 : -1;
   if (rc != 0)
@@ -644,7 +829,8 @@ static int64_t codabench_date(const char *s)
 }
 
 /* Puts the bundle's folder or zip NAME (a task's program or data) at DIR. 0, or -1 with a problem noted. */
-static int task_files(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p)
+static int task_files(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p,
+                      FILE *log)
 {
   char path[APP_PATH_MAX], clean[APP_PATH_MAX];
   struct stat st;
@@ -661,7 +847,7 @@ static int task_files(const char *src, const char *name, const char *dir, const 
     return -1;
   }
   if (S_ISREG(st.st_mode))
-    return unzip(src, clean, dir, field, p);
+    return unzip(src, clean, dir, field, p, log);
   if (!S_ISDIR(st.st_mode) || sandbox_stage_tree(path, dir, 0) != 0) {
     note(p, field, "\"%s\" must be a folder of regular files (no links) or a zip", name);
     return -1;
@@ -682,45 +868,51 @@ static json_t *task_of(json_t *tasks, int index)
   return NULL;
 }
 
-/* The main column of a Codabench leaderboard: the one of index 0 that is not computed, else the first that is
- * not. Fills KEY and *HIGHER. 0, or -1 when there is none. */
-static int v2_main_column(json_t *lb, char *key, size_t n, int *higher)
+/* The columns of a Codabench leaderboard (an array of {title, key, index, sorting, precision, hidden, computation,
+ * computation_indexes}) in map_columns' shape (see v1_columns). */
+static json_t *v2_columns(json_t *lb)
 {
-  json_t *cols = json_object_get(lb, "columns"), *col, *best = NULL;
+  json_t *out = json_array(), *cols = json_object_get(lb, "columns"), *col;
   size_t i;
-  int best_index = 1 << 30;
   json_array_foreach(cols, i, col)
   {
-    int index = int_of(json_object_get(col, "index"), (int)i);
-    if (json_object_get(col, "computation") != NULL && !json_is_null(json_object_get(col, "computation"))) {
-      printf("codalab: ignored leaderboard column %s (computed columns are not supported)\n",
-             json_string_value(json_object_get(col, "key")) != NULL ? json_string_value(json_object_get(col, "key"))
-                                                                    : "?");
+    const char *key = json_string_value(json_object_get(col, "key"));
+    const char *label = json_string_value(json_object_get(col, "title"));
+    const char *sort = json_string_value(json_object_get(col, "sorting"));
+    json_t *comp = json_object_get(col, "computation");
+    if (key == NULL)
       continue;
+    json_t *c =
+      json_pack("{s:s,s:s,s:i,s:b,s:i,s:b}", "key", key, "label", label != NULL ? label : key, "order",
+                int_of(json_object_get(col, "index"), (int)i), "higher", sort == NULL || strcasecmp(sort, "asc") != 0,
+                "precision", int_of(json_object_get(col, "precision"), -1), "hidden",
+                json_is_string(json_object_get(col, "hidden")) &&
+                  strcasecmp(json_string_value(json_object_get(col, "hidden")), "true") == 0);
+    if (c != NULL && json_is_string(comp)) {
+      json_t *fields = json_array(), *ix, *other;
+      size_t j, k;
+      json_array_foreach(json_object_get(col, "computation_indexes"), j, ix)
+      {
+        json_array_foreach(cols, k, other)
+        {
+          if (int_of(json_object_get(other, "index"), (int)k) == int_of(ix, -1) &&
+              json_string_value(json_object_get(other, "key")) != NULL)
+            json_array_append_new(fields, json_string(json_string_value(json_object_get(other, "key"))));
+        }
+      }
+      json_object_set_new(c, "fields", fields);
+      /* Codabench computes the avg, sum, min or max of the values, not of the ranks: no concours equivalent */
+      json_object_set_new(c, "operation", json_sprintf("%s of the values", json_string_value(comp)));
     }
-    if (json_string_value(json_object_get(col, "key")) != NULL && index < best_index) {
-      best_index = index;
-      best = col;
-    }
+    json_array_append_new(out, c);
   }
-  if (best == NULL)
-    return -1;
-  json_array_foreach(cols, i, col)
-  {
-    if (col != best && json_object_get(col, "computation") == NULL)
-      printf("codalab: ignored leaderboard column %s (only the main column ranks)\n",
-             json_string_value(json_object_get(col, "key")));
-  }
-  const char *sort = json_string_value(json_object_get(best, "sorting"));
-  util_strlcpy(key, json_string_value(json_object_get(best, "key")), n);
-  *higher = sort == NULL || strcasecmp(sort, "asc") != 0;
-  return 0;
+  return out;
 }
 
 /* A Codabench v2 bundle (version: 2): tasks, solutions, phases with tasks, leaderboards with columns. What cannot
  * be mapped is refused with its key named: ingestion programs (code submissions), a reference that is not one
  * CSV file, a leaderboard without a plain column. */
-static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle_problems *p)
+static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle_problems *p, FILE *log)
 {
   /* what is mapped; every other top-level key (image, docker_image, registration...) is reported as ignored */
   static const char *const top_known[] = {"version", "title",  "description", "terms",        "pages",
@@ -728,10 +920,10 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   static const char *const phase_known[] = {
     "index",           "name",  "description", "start", "end", "max_submissions_per_day",
     "max_submissions", "tasks", "solutions",   NULL};
-  char path[APP_PATH_MAX], key[128], csv[APP_PATH_MAX], slug[64], ref_dir[APP_PATH_MAX], field[64];
+  char path[APP_PATH_MAX], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], field[64];
   json_t *out = json_object(), *out_phases = json_array(), *page;
   char *text = NULL, *overview = NULL;
-  int rc = 1, higher = 1, program_task = -1;
+  int rc = 1, higher = 1, program_task = -1, precision = 4, full = 0;
   size_t i;
   if (out == NULL || out_phases == NULL) {
     json_decref(out);
@@ -739,7 +931,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
     return -1;
   }
   json_object_set_new(out, "phases", out_phases);
-  ignored("", y, top_known);
+  ignored("", y, top_known, log);
   const char *title = json_string_value(json_object_get(y, "title"));
   const char *description = json_string_value(json_object_get(y, "description"));
   /* pages are Markdown files: the overview first, the others as its sections */
@@ -785,7 +977,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   {
     char where[48];
     snprintf(where, sizeof(where), "phases[%zu].", i);
-    ignored(where, ph, phase_known);
+    ignored(where, ph, phase_known, log);
     int64_t t0 = codabench_date(json_string_value(json_object_get(ph, "start")));
     const char *end_text = json_string_value(json_object_get(ph, "end"));
     int64_t t1 = end_text != NULL ? codabench_date(end_text)
@@ -815,32 +1007,33 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
     goto fail;
   }
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
-      task_files(src, json_string_value(json_object_get(task, "scoring_program")), path, "tasks[].scoring_program",
-                 p) != 0 ||
+      task_files(src, json_string_value(json_object_get(task, "scoring_program")), path, "tasks[].scoring_program", p,
+                 log) != 0 ||
       util_fmt(ref_dir, sizeof(ref_dir), "%s/reference_data", dst) != 0 ||
-      task_files(src, json_string_value(json_object_get(task, "reference_data")), ref_dir, "tasks[].reference_data",
-                 p) != 0)
+      task_files(src, json_string_value(json_object_get(task, "reference_data")), ref_dir, "tasks[].reference_data", p,
+                 log) != 0)
     goto fail;
-  if (only_csv(ref_dir, csv, sizeof(csv), 0) != 0) {
-    note(p, "tasks[].reference_data", "%s must hold exactly one CSV file (the ground truth, id column first)",
-         json_string_value(json_object_get(task, "reference_data")));
-    goto fail;
-  }
-  if (v2_main_column(json_array_get(json_object_get(y, "leaderboards"), 0), key, sizeof(key), &higher) != 0) {
+  json_t *cols = v2_columns(json_array_get(json_object_get(y, "leaderboards"), 0));
+  int mapped = map_columns(cols, out, key, sizeof(key), &higher, &precision, log);
+  json_decref(cols);
+  if (mapped != 0) {
     note(p, "leaderboards[0].columns", "no plain column (a key without computation) to rank on");
     goto fail;
   }
   if (json_array_size(json_object_get(y, "leaderboards")) > 1)
-    printf("codalab: ignored leaderboards after the first\n");
-  if (write_definition(dst, out, csv, title, description, key, higher, p) != 0) {
+    say(log, "ignored leaderboards after the first");
+  json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
+  if (place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
+      write_definition(dst, out, truth_rel, full, title, description, key, higher, p) != 0) {
     rc = -1;
     goto fail;
   }
   store_remove_tree(ref_dir);
   slug_of(title, slug, sizeof(slug));
-  printf("codalab: mapped the Codabench bundle \"%s\" to slug %s, %zu phase(s), task %d scores, leaderboard "
-         "score \"%s\" (%s is better)\n",
-         title != NULL ? title : slug, slug, nph, program_task, key, higher ? "higher" : "lower");
+  say(log,
+      "mapped the Codabench bundle \"%s\" to slug %s, %zu phase(s), task %d scores, leaderboard "
+      "score \"%s\" (%s is better)",
+      title != NULL ? title : slug, slug, nph, program_task, key, higher ? "higher" : "lower");
   rc = 0;
 fail:
   json_decref(out);
@@ -856,15 +1049,18 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
   static const char *const phase_known[] = {
     "phasenumber",     "label",          "start_date",  "max_submissions", "max_submissions_per_day",
     "scoring_program", "reference_data", "public_data", "starting_kit",    NULL};
-  char path[APP_PATH_MAX], err[512], key[128], csv[APP_PATH_MAX], slug[64], ref_dir[APP_PATH_MAX];
+  char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX];
   json_t *y = NULL, *out = NULL, *phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
   const char *program_zip = NULL, *reference_zip = NULL;
-  int rc = -1, higher = 1, precision = 4;
+  int rc = -1, higher = 1, precision = 4, full = 0;
+  char *report = NULL; /* CONVERSION.md: every mapping decision, for the organizer to review */
+  size_t report_len = 0;
+  FILE *log = open_memstream(&report, &report_len);
   memset(p, 0, sizeof(*p));
-  if (util_fmt(path, sizeof(path), "%s/competition.yaml", src) != 0 || mkdir(dst, 0700) != 0) {
+  if (log == NULL || util_fmt(path, sizeof(path), "%s/competition.yaml", src) != 0 || mkdir(dst, 0700) != 0) {
     note(p, "(import)", "cannot create %s: %s", dst, strerror(errno));
-    return -1;
+    goto out;
   }
   y = load_yaml(path, err, sizeof(err));
   if (y == NULL) {
@@ -872,9 +1068,16 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     rc = 1;
     goto out;
   }
+  fprintf(log,
+          "# How concours mapped this competition\n\nconcours converted competition.yaml (%s) into this "
+          "bundle. Each line is one decision; review them, then version the folder.\n\n",
+          json_string_value(json_object_get(y, "version")) != NULL &&
+              strcmp(json_string_value(json_object_get(y, "version")), "2") == 0
+            ? "Codabench, version 2"
+            : "CodaLab, version 1");
   const char *version = json_string_value(json_object_get(y, "version"));
   if (version != NULL && strcmp(version, "2") == 0) {
-    rc = convert_v2(src, dst, y, p);
+    rc = convert_v2(src, dst, y, p, log);
     goto out;
   }
   if (version != NULL && strcmp(version, "1") != 0) {
@@ -882,7 +1085,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     rc = 1;
     goto out;
   }
-  ignored("", y, top_known);
+  ignored("", y, top_known, log);
   const char *title = json_string_value(json_object_get(y, "title"));
   const char *description = json_string_value(json_object_get(y, "description"));
   json_t *html = json_object_get(y, "html");
@@ -891,7 +1094,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
   json_object_foreach(html, k, v)
   {
     if (strcmp(k, "overview") != 0 && strcmp(k, "evaluation") != 0 && strcmp(k, "terms") != 0)
-      printf("codalab: ignored html.%s (page %s)\n", k, json_string_value(v) != NULL ? json_string_value(v) : "?");
+      say(log, "ignored html.%s (page %s)", k, json_string_value(v) != NULL ? json_string_value(v) : "?");
   }
   overview = page_text(src, json_string_value(json_object_get(html, "overview")));
   evaluation = page_text(src, json_string_value(json_object_get(html, "evaluation")));
@@ -922,7 +1125,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     json_t *ph = json_array_get(phases, i);
     char where[48];
     snprintf(where, sizeof(where), "phases[%zu].", i);
-    ignored(where, ph, phase_known);
+    ignored(where, ph, phase_known, log);
     int64_t t0 = codalab_date(json_string_value(json_object_get(ph, "start_date")));
     int64_t t1 = i + 1 < nph
                    ? codalab_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start_date")))
@@ -934,19 +1137,20 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       continue;
     }
     append_phase(out_phases, json_string_value(json_object_get(ph, "label")), i, t0, t1, ph);
-    if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p) != 0 ||
-        served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p) != 0)
+    if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p, log) != 0 ||
+        served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p, log) != 0)
       rc = 1;
     const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
     const char *rd = json_string_value(json_object_get(ph, "reference_data"));
     if (sp != NULL && program_zip != NULL && strcmp(sp, program_zip) != 0)
-      printf("codalab: ignored %sscoring_program %s (the first phase's program scores every phase)\n", where, sp);
+      say(log, "ignored %sscoring_program %s (the first phase's program scores every phase)", where, sp);
     if (sp != NULL && program_zip == NULL)
       program_zip = sp;
     if (rd != NULL && reference_zip != NULL && strcmp(rd, reference_zip) != 0)
-      printf("codalab: ignored the reference data %s of an earlier phase (the last phase's is the ground "
-             "truth)\n",
-             reference_zip);
+      say(log,
+          "ignored the reference data %s of an earlier phase (the last phase's is the ground "
+          "truth)",
+          reference_zip);
     if (rd != NULL)
       reference_zip = rd;
   }
@@ -958,31 +1162,39 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     goto out;
   }
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
-      unzip(src, program_zip, path, "scoring_program", p) != 0 ||
+      unzip(src, program_zip, path, "scoring_program", p, log) != 0 ||
       util_fmt(ref_dir, sizeof(ref_dir), "%s/reference_data", dst) != 0 ||
-      unzip(src, reference_zip, ref_dir, "reference_data", p) != 0) {
+      unzip(src, reference_zip, ref_dir, "reference_data", p, log) != 0) {
     rc = 1;
     goto out;
   }
-  if (only_csv(ref_dir, csv, sizeof(csv), 0) != 0) {
-    note(p, "reference_data", "%s must hold exactly one CSV file (the ground truth, id column first)", reference_zip);
-    rc = 1;
-    goto out;
-  }
-  if (main_column(json_object_get(y, "leaderboard"), key, sizeof(key), &higher, &precision) != 0) {
+  json_t *cols = v1_columns(json_object_get(y, "leaderboard"));
+  int mapped = map_columns(cols, out, key, sizeof(key), &higher, &precision, log);
+  json_decref(cols);
+  if (mapped != 0) {
     note(p, "leaderboard.columns", "no column: the leaderboard needs one score key");
     rc = 1;
     goto out;
   }
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
-  if (write_definition(dst, out, csv, title, description, key, higher, p) != 0)
+  if (place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
+      write_definition(dst, out, truth_rel, full, title, description, key, higher, p) != 0)
     goto out;
   store_remove_tree(ref_dir);
   slug_of(title, slug, sizeof(slug));
-  printf("codalab: mapped \"%s\" to slug %s, %zu phase(s), leaderboard score \"%s\" (%s is better)\n",
-         title != NULL ? title : slug, slug, nph, key, higher ? "higher" : "lower");
+  say(log, "mapped \"%s\" to slug %s, %zu phase(s), leaderboard score \"%s\" (%s is better)",
+      title != NULL ? title : slug, slug, nph, key, higher ? "higher" : "lower");
   rc = 0;
 out:
+  if (log != NULL) {
+    fclose(log);
+    if (rc == 0 &&
+        (report == NULL || write_text(dst, "CONVERSION.md", report) != 0)) { /* the report is part of the result */
+      note(p, "(import)", "cannot write CONVERSION.md");
+      rc = -1;
+    }
+  }
+  free(report);
   json_decref(y);
   json_decref(out);
   json_decref(phases);

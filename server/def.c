@@ -84,6 +84,14 @@ static const struct field metric_fields[] = {
   {"failure_values", K_FREE_LIST, 0, 0, 0, 0, NOWHERE, 0, 0, NULL, "array of numbers", "`[]`",
    "with `program`: scores that mean the program could not score the submission (CodaLab programs write `-1`); "
    "such a submission fails instead of ranking (at most 8 values)"},
+  {"runs", K_STRING, 0, 1, 15, 0, STR(runs), 0, NULL, "string", "`\"per_split\"`",
+   "with `program`: `\"per_split\"` runs the program once per split of a CSV ground truth, each run seeing only "
+   "its rows (the public run gives the public score, the private run the private one); `\"full\"` runs it once "
+   "on the whole ground truth, handed as it is (CodaLab's way; required when `ground_truth` is a folder of any "
+   "files): its `score_key` is the score, or the public score when `private_score_key` is given"},
+  {"private_score_key", K_STRING, 0, 1, 64, 0, STR(private_score_key), 0, NULL, "string", "none",
+   "with `\"runs\": \"full\"` and a split column: the key of the private score the program writes after "
+   "splitting the rows itself (never shown to participants before the jury publishes)"},
 };
 
 static const struct field secondary_fields[] = {
@@ -627,6 +635,35 @@ static void failure_values(struct challenge_def *d, const json_t *v, const char 
   }
 }
 
+/* "metric.runs" and "metric.private_score_key" of a program: one run per split (the default) or one on the whole
+ * ground truth; a private key only with a full run over a split ground truth, and unlike the score key. */
+static void check_runs(struct challenge_def *d, const char *file, struct bundle_problems *p)
+{
+  const char *k = d->private_score_key;
+  if (d->runs[0] == '\0')
+    util_strlcpy(d->runs, "per_split", sizeof(d->runs));
+  d->full_run = strcmp(d->runs, "full") == 0;
+  if (!d->full_run && strcmp(d->runs, "per_split") != 0)
+    bundle_problem(p, file, "metric.runs", "must be \"per_split\" or \"full\" (got \"%.40s\")", d->runs);
+  if (k[0] == '\0') {
+    if (d->full_run && !d->split_none)
+      bundle_problem(p, file, "metric.private_score_key",
+                     "missing: a full run sees the private rows too, so the program must write their score apart "
+                     "(give its key), or set \"split_column\": null to show the one score to participants");
+    return;
+  }
+  if (!d->full_run)
+    bundle_problem(p, file, "metric.private_score_key",
+                   "goes with \"runs\": \"full\" (per split, the private run's score_key is the private score)");
+  else if (d->split_none)
+    bundle_problem(p, file, "metric.private_score_key",
+                   "needs a split column: with \"split_column\": null every score is public");
+  if (strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != strlen(k) ||
+      strcmp(k, d->score_key) == 0)
+    bundle_problem(p, file, "metric.private_score_key",
+                   "must be a key of the program's scores (A-Z a-z 0-9 _ . -) other than score_key");
+}
+
 static void check_metric(struct challenge_def *d, const char *file, struct bundle_problems *p)
 {
   json_t *m = json_object_get(d->root, "metric");
@@ -660,8 +697,12 @@ static void check_metric(struct challenge_def *d, const char *file, struct bundl
     if (json_object_get(m, "params") != NULL)
       bundle_problem(p, file, "metric.params", "goes with a built-in metric (\"name\"), not with a program");
     failure_values(d, json_object_get(m, "failure_values"), file, p);
+    check_runs(d, file, p);
     return;
   }
+  if (d->runs[0] != '\0' || d->private_score_key[0] != '\0')
+    bundle_problem(p, file, d->runs[0] != '\0' ? "metric.runs" : "metric.private_score_key",
+                   "goes with \"program\", not with a built-in metric");
   if (json_object_get(m, "failure_values") != NULL)
     bundle_problem(p, file, "metric.failure_values", "goes with \"program\", not with a built-in metric");
   if (d->score_key[0] != '\0')

@@ -63,6 +63,9 @@ struct challenge_def {
   char score_key[65];   /* with a program: the key of scores.txt / scores.json */
   double failure_values[DEF_MAX_FAILURE_VALUES]; /* with a program: scores meaning "could not score" */
   int show_errors; /* with a program: a failed public run shows the participant its stderr's last lines */
+  char runs[16];   /* with a program: "per_split" (default: one run per split) or "full" (one run, CodaLab's way) */
+  char private_score_key[65]; /* "runs": "full" with a split: the key of the private score the program writes */
+  int full_run;               /* runs == "full" */
   int nfailure_values;
   struct def_metric secondary[DEF_MAX_SECONDARY];
   int nsecondary;

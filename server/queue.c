@@ -369,15 +369,16 @@ out:
 #define SHOWN_ERROR_LINES 10
 #define SHOWN_ERROR_BYTES 1200
 
-/* With "metric.show_errors", the message of a failed run of the public split (never the private one: its output
- * could hold private values) ends with the last lines of the program's stderr, as CodaLab showed participants. */
+/* With "metric.show_errors", the message of a failed run of the public split, or of a full run when nothing is
+ * private (never a run that saw private rows: its output could hold private values) ends with the last lines of the program's stderr, as CodaLab showed participants. */
 static void show_program_errors(struct outcome *o, const struct challenge_def *def, const char *split_name,
                                 const struct sandbox_result *res)
 {
   const char *e = res->run.err, *start;
   size_t len, lines = 0;
   char msg[sizeof(o->msg) + SHOWN_ERROR_BYTES + 64];
-  if (!def->show_errors || strcmp(split_name, "public") != 0 || e == NULL)
+  int public_run = strcmp(split_name, "public") == 0 || (strcmp(split_name, "full") == 0 && def->split_none);
+  if (!def->show_errors || !public_run || e == NULL)
     return;
   len = strlen(e);
   while (len > 0 && (e[len - 1] == '\n' || e[len - 1] == ' '))
@@ -480,6 +481,11 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
     outcome_fail(o, "scoring_error", err);
     log_add(o, err);
     show_program_errors(o, def, split_name, &res);
+  } else if (strcmp(split_name, "full") == 0 && def->private_score_key[0] != '\0' &&
+             sandbox_program_parse_scores(res.files[0].data, res.files[1].data, def->private_score_key, &o->priv, err,
+                                          sizeof(err)) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure); /* "runs": "full" with a split: the private score too */
+    log_add(o, err);
   } else {
     rc = 0;
     /* the secondary metrics (docs/bundle.md, "Several metrics"): other keys of the same scores, as FIELD */
@@ -537,6 +543,36 @@ static int program_input(const char *stage, const char *name, const char *truth,
   return 0;
 }
 
+/* "runs": "full": input-full/ref holds the ground truth as the bundle gave it (the CSV with its split column, or
+ * the reference folder: C's private/reference when it exists), input-full/res the submission. 0, or -1 with O
+ * filled. */
+static int program_input_full(const struct challenge *c, const char *stage, const char *truth, const char *truth_name,
+                              const char *pred, struct outcome *o)
+{
+  char dir[APP_PATH_MAX], ref[APP_PATH_MAX], res[APP_PATH_MAX], file[APP_PATH_MAX], rel[APP_PATH_MAX],
+    folder[APP_PATH_MAX], msg[512];
+  struct stat st;
+  int has_folder = util_fmt(rel, sizeof(rel), "%s/private/reference", c->dir) == 0 &&
+                   store_path(folder, sizeof(folder), rel) == 0 && lstat(folder, &st) == 0 && S_ISDIR(st.st_mode);
+  if (util_fmt(dir, sizeof(dir), "%s/input-full", stage) != 0 || util_fmt(ref, sizeof(ref), "%s/ref", dir) != 0 ||
+      util_fmt(res, sizeof(res), "%s/res", dir) != 0 || util_fmt(file, sizeof(file), "%s/%s", ref, truth_name) != 0 ||
+      mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0 || mkdir(res, 0755) != 0 || chmod(res, 0755) != 0 ||
+      (has_folder ? sandbox_stage_tree(folder, ref, 0) != 0
+                  : mkdir(ref, 0755) != 0 || chmod(ref, 0755) != 0 || sandbox_stage_file(truth, file) != 0)) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "cannot stage the reference for the program's run");
+    return -1;
+  }
+  int rc = sandbox_program_stage_submission(pred, res, msg, sizeof(msg));
+  if (rc != 0) {
+    outcome_fail(o, rc == 1 ? "invalid_submission" : "scoring_error", rc == 1 ? msg : generic_failure);
+    if (rc != 1)
+      log_add(o, msg);
+    return -1;
+  }
+  return 0;
+}
+
 /* The organizer's program (challenge.json "metric": {"program", "score_key", "higher_is_better"}), once per
  * split of the ground truth, each run seeing only that split's rows: the public run gives the public score,
  * the private run the private score. Without a split column one run over every row gives the score. */
@@ -566,6 +602,28 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   if (util_fmt(staged, sizeof(staged), "%s/program", stage) != 0 || sandbox_stage_tree(program_dir, staged, 0) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "cannot stage the scoring program");
+    goto out;
+  }
+  if (metrics == NULL) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    goto out;
+  }
+  if (def->full_run) { /* once on the whole reference, CodaLab's way: the program splits, if anything */
+    int split = def->private_score_key[0] != '\0';
+    if (program_input_full(c, stage, truth, truth_name, pred, o) != 0 ||
+        program_run(stage, cmd, key, "full", lim, stop, o, split ? &o->pub : &o->score, def, metrics,
+                    split ? "public" : "score") != 0)
+      goto out;
+    o->state = OUTCOME_SCORED;
+    if (split)
+      o->score = NAN; /* the private score came with the same run (program_run) */
+    else
+      o->pub = o->priv = NAN;
+    o->ci[0] = o->ci[1] = NAN;
+    json_t *m;
+    const char *mk;
+    json_object_foreach(metrics, mk, m)
+      json_object_set(m, split ? "score" : "public", json_object_get(m, split ? "public" : "score"));
     goto out;
   }
   if (program_input(stage, "public", truth, truth_name, split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) != 0)

@@ -62,7 +62,7 @@ leaderboards:
         key: avg_rank
         index: 0
         sorting: asc
-        computation: avg_rank
+        computation: avg
         computation_indexes: [1]
       - title: Accuracy
         key: accuracy
@@ -114,8 +114,11 @@ class Codabench(unittest.TestCase):
             src = make_bundle(server.tmp)
             p = self.run_import(src, server.data)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            for word in ("ignored image", "ignored docker_image", "ignored leaderboard column avg_rank",
-                         "ignored leaderboard column errors", "imported challenge widget-benchmark"):
+            for word in ("ignored image", "ignored docker_image",
+                         "leaderboard column avg_rank computes the avg of the values, which concours does not",
+                         "leaderboard column errors shown beside accuracy (lower is better)",
+                         "Usage column the program does not read: concours runs the program once per split",
+                         "imported challenge widget-benchmark"):
                 self.assertIn(word, p.stdout)
             server.add_user("wanda", "participant")
             server.start()
@@ -135,6 +138,11 @@ class Codabench(unittest.TestCase):
             self.assertEqual(sub["status"], "scored", sub)
             self.assertAlmostEqual(sub["public_score"], 0.8, places=3)  # 8 of the 10 public rows
             self.assertTrue(c.leaderboard("widget-benchmark").json()["higher_is_better"])
+            # several columns (issue 13): Errors is shown beside Accuracy, with its own direction
+            self.assertEqual([(m["key"], m["higher_is_better"]) for m in detail["metrics"]],
+                             [("accuracy", True), ("errors", False)], detail["metrics"])
+            self.assertEqual(detail["ranking"]["rule"], "primary")
+            self.assertEqual(sub["metrics"]["errors"], 2, sub)  # the public run's value, for the participant
         finally:
             server.stop(check=False)
 
@@ -155,9 +163,9 @@ class Codabench(unittest.TestCase):
                                                "    scoring_program: scoring_program\n"
                                                "    ingestion_program: ingestion_program\n"))
         self.assertIn("competition.yaml: tasks[1].ingestion_program: code submissions", err)
-        err = self.refused(extra={"final_phase/reference_data/other.csv": "id,label\n"})
-        self.assertIn("tasks[].reference_data", err)
-        self.assertIn("exactly one CSV", err)
+        err = self.refused(extra={"final_phase/reference_data/other notes.txt": "id,label\n"})
+        self.assertIn("other notes.txt", err)
+        self.assertIn("names must be made of A-Z a-z 0-9 . _ -", err)
         err = self.refused(COMPETITION.replace("    tasks:\n      - 1\n", "    tasks:\n      - 0\n      - 1\n"))
         self.assertIn("competition.yaml: phases[1].tasks: each phase must run exactly one task", err)
         err = self.refused(COMPETITION.replace("version: 2", "version: 3"))

@@ -7,7 +7,9 @@ competition imports too.
 usage: python3 test_codalab.py --concours BUILD/concours --source REPO [unittest args]
 """
 import io
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 import unittest
@@ -101,7 +103,7 @@ def zip_of(files):
     return buf.getvalue()
 
 
-def make_competition(parent, final_files=None, command="python $program/evaluate.py $input $output"):
+def make_competition(parent, final_files=None, command="python $program/evaluate.py $input $output", program=EVALUATE):
     d = os.path.join(parent, "widget-competition")
     os.makedirs(d)
     files = {
@@ -120,7 +122,7 @@ def make_competition(parent, final_files=None, command="python $program/evaluate
         # zipped with its folder, and evaluate.py twice (the later one wins): as CodaLab bundles come (issue 13)
         "scoring_program.zip": zip_of([("program/metadata", "command: %s\n" % command),
                                        ("program/evaluate.py", "raise SystemExit('the first copy')\n"),
-                                       ("program/evaluate.py", EVALUATE)]),
+                                       ("program/evaluate.py", program)]),
         "dev_reference.zip": zip_of({"truth.csv": truth}),
         "public_data.zip": zip_of({"train.csv": "id,label\n" + "".join("t%02d,%d\n" % (i, i % 2) for i in range(20))}),
         "starting_kit.zip": zip_of({"README.txt": "Train on train.csv, predict the test widgets.\n",
@@ -142,7 +144,8 @@ class CodaLab(unittest.TestCase):
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             for word in ("ignored image", "ignored has_registration", "ignored html.data", "phases[0].color",
-                         "ignored leaderboard column errors", "ignored leaderboard column avg (computed",
+                         "leaderboard column errors shown beside accuracy (lower is better)",
+                         "leaderboard column avg (Avg) ranks: the teams rank by their mean rank",
                          "moved the content of the lone folder program up",
                          "public_data.zip served as data/public_data.zip",
                          "starting_kit.zip served as data/starting_kit.zip",
@@ -156,6 +159,9 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(len(detail["phases"]), 2, detail)
             # 9:00 at +09:00 is midnight UTC (issue 13: zones and one-digit hours were lost)
             self.assertEqual(detail["phases"][1]["start"], "2030-06-01T00:00:00Z", detail["phases"])
+            # CodaLab's "computed: Avg" column ranks by the mean of the columns' ranks: concours' mean_rank
+            self.assertEqual(detail["ranking"]["rule"], "mean_rank", detail)
+            self.assertEqual([m["key"] for m in detail["metrics"]], ["accuracy", "errors"], detail["metrics"])
             self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
             files = c.get("/api/v1/challenges/predict-widget-failures/files").json()
             self.assertEqual(sorted(f["name"] for f in files), ["public_data.zip", "starting_kit.zip"], files)
@@ -195,15 +201,134 @@ class CodaLab(unittest.TestCase):
         finally:
             server.stop(check=False)
 
-    def test_unmappable_reference_data(self):
+    def convert(self, src, out, code=0):
+        """Runs `concours challenge convert SRC OUT` and checks its exit code CODE; returns the process."""
+        p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, out],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, code, p.stdout + p.stderr)
+        return p
+
+    def score_once(self, server, src, pred):
+        """Imports SRC, uploads PRED as a participant, and returns the finished submission."""
+        p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        server.add_user("wanda", "participant")
+        server.start()
+        c = server.client()
+        self.assertEqual(c.login("wanda").status, 200)
+        self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
+        sid = c.upload(pred.encode(), slug="predict-widget-failures").json()["id"]
+        return p.stdout, c.wait_done(sid)
+
+    def test_reference_of_any_files_runs_once_on_all_of_it(self):
+        """A reference that is not one CSV (a folder of files: text, TSV...) is handed to the program as it is, once,
+        as CodaLab did (issue 13: 12 real bundles were refused)."""
         server = harness.Server(bundles=[], workers=1)
         try:
-            src = make_competition(server.tmp, {"a.csv": "id,label\n", "b.csv": "id,label\n"})
-            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+            truth = "id,label\n" + "".join("w%02d,%d\n" % (i, i % 2) for i in range(20))
+            program = EVALUATE.replace('open(os.path.join(inp, "ref", "truth.csv"))',
+                                       'open(os.path.join(inp, "ref", "sub", "truth.csv"))')
+            program += ("assert open(os.path.join(inp, 'ref', 'notes.txt')).read() == 'kept as it is'\n"
+                        "assert sorted(os.listdir(os.path.join(inp, 'ref'))) == ['notes.txt', 'sub'], "
+                        "os.listdir(os.path.join(inp, 'ref'))\n")
+            src = make_competition(server.tmp, {"sub/truth.csv": truth, "notes.txt": "kept as it is"},
+                                   program=program)
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, 0 if i < 5 else i % 2) for i in range(20))
+            out, sub = self.score_once(server, src, pred)
+            self.assertIn("the program runs once on the whole reference data", out)
+            self.assertEqual(sub["status"], "scored", sub)
+            self.assertAlmostEqual(sub["public_score"], 18 / 20, places=4)  # w01, w03 wrong among all 20 rows
+        finally:
+            server.stop(check=False)
+
+    def test_program_reading_usage_itself_gets_the_full_reference(self):
+        """PRMU's case (issue 13): the program splits by Usage itself; per split it saw only half the reference and
+        gave a perfect submission 0.0 on the private part. Now it runs once on the whole file, as on CodaLab."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            program = EVALUATE.replace(
+                'truth = open(os.path.join(inp, "ref", "truth.csv")).read().split()[1:]',
+                'rows = open(os.path.join(inp, "ref", "truth.csv")).read().split()[1:]\n'
+                'assert {r.split(",")[2] for r in rows} == {"Public", "Private"}, "the Usage column was cut"\n'
+                'truth = [r for r in rows if r.split(",")[2] in ("Public", "Private")]')
+            src = make_competition(server.tmp, program=program)
+            perfect = "id,label\n" + "".join("w%02d,%d\n" % (i, i % 2) for i in range(20))
+            out, sub = self.score_once(server, src, perfect)
+            self.assertIn("the program runs once on the whole reference data", out)
+            self.assertEqual(sub["status"], "scored", sub)
+            self.assertAlmostEqual(sub["public_score"], 1.0, places=6)
+        finally:
+            server.stop(check=False)
+
+    def test_full_run_with_a_private_key_keeps_the_private_score_hidden(self):
+        """"runs": "full" over a split CSV: the program splits the rows itself and writes both scores; the public one
+        is shown, the private one is kept for the jury (never in the participant's view)."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            out = os.path.join(server.tmp, "native")
+            self.convert(make_competition(server.tmp), out)
+            with open(os.path.join(out, "challenge.json")) as f:
+                definition = json.load(f)
+            definition["metric"].update({"runs": "full", "private_score_key": "accuracy_private"})
+            with open(os.path.join(out, "challenge.json"), "w") as f:
+                json.dump(definition, f)
+            with open(os.path.join(out, "scoring_program", "evaluate.py"), "w") as f:
+                f.write("import os, sys\n"
+                        "inp, out = sys.argv[1], sys.argv[2]\n"
+                        "rows = [l.split(',') for l in open(os.path.join(inp, 'ref', 'truth.csv')).read().split()[1:]]\n"
+                        "res = os.path.join(inp, 'res', os.listdir(os.path.join(inp, 'res'))[0])\n"
+                        "pred = dict(l.split(',') for l in open(res).read().split()[1:])\n"
+                        "def acc(u):\n"
+                        "    part = [r for r in rows if r[2] == u]\n"
+                        "    return sum(pred.get(r[0]) == r[1] for r in part) / len(part)\n"
+                        "open(os.path.join(out, 'scores.txt'), 'w').write(\n"
+                        "    'accuracy: %f\\naccuracy_private: %f\\nerrors: 0\\n' % (acc('Public'), acc('Private')))\n")
+            # public rows w00-w09 all right; private rows w10-w19 all wrong
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, i % 2 if i < 10 else 1 - i % 2) for i in range(20))
+            _, sub = self.score_once(server, out, pred)
+            self.assertEqual(sub["status"], "scored", sub)
+            self.assertAlmostEqual(sub["public_score"], 1.0, places=6)
+            self.assertIsNone(sub.get("private_score"), sub)  # hidden from the participant
+            self.assertNotIn("0.000000", json.dumps(sub))
+            db = sqlite3.connect(os.path.join(server.data, "concours.db"))
+            stored = db.execute("SELECT public_score, private_score FROM submissions WHERE id = ?", (sub["id"],)).fetchone()
+            db.close()
+            self.assertEqual(stored, (1.0, 0.0))  # the private score is kept for the jury
+        finally:
+            server.stop(check=False)
+
+    def test_convert_writes_a_bundle_to_review(self):
+        """`concours challenge convert` writes the concours bundle folder and CONVERSION.md, checks it, and the
+        folder then imports as it is; a folder that exists is never overwritten."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp)
+            out = os.path.join(server.tmp, "converted")
+            p = self.convert(src, out)
+            self.assertIn("every decision is in %s/CONVERSION.md" % out, p.stdout)
+            with open(os.path.join(out, "CONVERSION.md")) as f:
+                report = f.read()
+            self.assertIn("- leaderboard column accuracy is the score (higher is better, 3 decimals)", report)
+            self.assertIn("- ignored image", report)
+            with open(os.path.join(out, "challenge.json")) as f:
+                definition = json.load(f)
+            self.assertEqual(definition["metric"]["runs"], "per_split")
+            self.assertEqual(definition["ground_truth"], "private/truth.csv")
+            self.assertEqual(definition["leaderboard"]["precision"], 3)
+            self.assertIn("exists", self.convert(src, out, 2).stderr)
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", out, "--data", server.data],
                                capture_output=True, text=True, timeout=60)
-            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-            self.assertIn("reference_data", p.stderr)
-            self.assertIn("exactly one CSV", p.stderr)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertNotIn("codalab:", p.stdout)  # a concours bundle now
+            bad = os.path.join(server.tmp, "python2")
+            os.makedirs(bad)
+            src2 = make_competition(bad, command="python2 $program/evaluate.py $input $output")
+            p = self.convert(src2, os.path.join(bad, "out"), 2)
+            self.assertIn("Python 2 programs are not supported", p.stderr)
+            p = self.convert(out, os.path.join(bad, "again"), 2)
+            self.assertIn("only a CodaLab or Codabench bundle", p.stderr)
+            self.assertFalse(os.path.exists(os.path.join(bad, "again")))
         finally:
             server.stop(check=False)
 
