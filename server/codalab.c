@@ -463,7 +463,7 @@ static void ignored(const char *where, json_t *obj, const char *const *known, FI
 
 /* Appends to OUT the concours phase I named LABEL (or "phase I+1"), from T0 to T1, with the submission limits of
  * the CodaLab / Codabench phase PH (max_submissions_per_day, max_submissions). */
-static void append_phase(json_t *out, const char *label, size_t i, int64_t t0, int64_t t1, json_t *ph)
+static void append_phase(json_t *out, const char *label, size_t i, int64_t t0, int64_t t1, json_t *ph, FILE *log)
 {
   char name[64], start[32], end[32];
   if (label != NULL && label[0] != '\0' && strlen(label) < sizeof(name))
@@ -472,9 +472,14 @@ static void append_phase(json_t *out, const char *label, size_t i, int64_t t0, i
     snprintf(name, sizeof(name), "phase %zu", i + 1);
   util_iso8601(t0, start);
   util_iso8601(t1, end);
-  json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end, "max_per_day",
-                                       int_of(json_object_get(ph, "max_submissions_per_day"), 0), "max_total",
-                                       int_of(json_object_get(ph, "max_submissions"), 0)));
+  json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", name, "start", start, "end", end, "max_per_day",
+                        int_of(json_object_get(ph, "max_submissions_per_day"), 0), "max_total",
+                        int_of(json_object_get(ph, "max_submissions"), 0));
+  if (o != NULL && int_of(json_object_get(ph, "max_submissions"), -1) == 0) { /* CodaLab: 0 means no submission */
+    json_object_set_new(o, "closed", json_true());
+    say(log, "phase %s accepts no submission (max_submissions: 0)", name);
+  }
+  json_array_append_new(out, o);
 }
 
 /* The phases of the bundle in phasenumber order (a new array of borrowed objects). */
@@ -989,7 +994,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
       note(p, field, "start (and end) must be dates like 1-31-2026 or 2026-01-31, the end after the start");
       continue;
     }
-    append_phase(out_phases, json_string_value(json_object_get(ph, "name")), i, t0, t1, ph);
+    append_phase(out_phases, json_string_value(json_object_get(ph, "name")), i, t0, t1, ph, log);
     json_t *pt = json_object_get(ph, "tasks");
     if (json_array_size(pt) != 1) {
       snprintf(field, sizeof(field), "phases[%zu].tasks", i);
@@ -1136,7 +1141,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       rc = 1;
       continue;
     }
-    append_phase(out_phases, json_string_value(json_object_get(ph, "label")), i, t0, t1, ph);
+    append_phase(out_phases, json_string_value(json_object_get(ph, "label")), i, t0, t1, ph, log);
     if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p, log) != 0 ||
         served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p, log) != 0)
       rc = 1;

@@ -98,6 +98,7 @@ struct phase {
   int64_t start_at, end_at;
   int max_per_day, max_total, final_selection; /* 0 = unlimited / none */
   char fact_sheet[12];                         /* "", "none", "optional" or "required" (docs/factsheets.md) */
+  int closed;                                  /* 1: accepts no submission (CodaLab's max_submissions: 0) */
 };
 
 /* Where a challenge stands: a draft is seen by its staff only; an archived one is read-only. */

@@ -145,6 +145,9 @@ static const struct field phase_fields[] = {
    "`\"required\"`: every team in the final ranking sends a method description (a PDF or a Markdown file, with an "
    "optional link) that the jury accepts before it may publish; `\"optional\"`: teams may send one; `\"none\"` "
    "(docs/factsheets.md)"},
+  {"closed", K_BOOL, F_PATCH, 0, 1, 0, PH_OFF(closed), 0, 0, NULL, "boolean", "`false`",
+   "`true`: the phase accepts no submission (403 `phase_closed`) while its leaderboard stays as it is; CodaLab's "
+   "`max_submissions: 0`"},
 };
 
 static const struct field limits_fields[] = {
@@ -1028,6 +1031,8 @@ json_t *def_phase_json(const struct phase *ph)
       v = json_string(base + f->off);
     else if (f->kind == K_INT)
       v = json_integer(*(const int *)(const void *)(base + f->off));
+    else if (f->kind == K_BOOL)
+      v = json_boolean(*(const int *)(const void *)(base + f->off));
     else if (f->kind == K_TIME) {
       util_iso8601(*(const int64_t *)(const void *)(base + f->off), when);
       v = json_string(when);

@@ -181,6 +181,10 @@ void h_submission_create(struct req *r)
     http_reply_error(r, APP_PHASE_CLOSED, "no phase of this challenge is open now");
     return;
   }
+  if (ph->closed) {
+    http_reply_error(r, APP_PHASE_CLOSED, "the phase accepts no submissions");
+    return;
+  }
   /* a form upload (curl -F, an HTML form) would be stored with its multipart framing around the file, and then
    * fail to score with a message about the first line: refused here, saying what to send instead */
   const char *ctype = http_header(r, "Content-Type");

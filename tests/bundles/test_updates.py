@@ -204,10 +204,14 @@ class Updates(unittest.TestCase):
         org = self.organizer()
         # every editable key of the table is stored (final_selection was dropped before the table drove the SQL)
         r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
-                        json_body={"final_selection": 3, "max_total": 77, "reason": "picks for the final"})
+                        json_body={"final_selection": 3, "max_total": 77, "closed": True, "reason": "picks for the final"})
         self.assertEqual(r.status, 200, r)
         ph = self.server.client().challenge("live").json()["phases"][0]
-        self.assertEqual((ph["final_selection"], ph["max_total"]), (3, 77), ph)
+        self.assertEqual((ph["final_selection"], ph["max_total"], ph["closed"]), (3, 77, True), ph)
+        r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
+                        json_body={"closed": False, "reason": "open again"})
+        self.assertEqual(r.status, 200, r)
+        self.assertFalse(self.server.client().challenge("live").json()["phases"][0]["closed"])
         r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
                         json_body={"max_per_days": 3, "reason": "typo"})
         self.assertEqual(r.status, 400, r)

@@ -185,6 +185,32 @@ class CodaLab(unittest.TestCase):
         finally:
             server.stop(check=False)
 
+    def test_max_submissions_zero_closes_the_phase(self):
+        """CodaLab's max_submissions: 0 means no submission, not "unlimited" (issue 13)."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp)
+            with open(os.path.join(src, "competition.yaml")) as f:
+                text = f.read()
+            with open(os.path.join(src, "competition.yaml"), "w") as f:
+                f.write(text.replace("max_submissions: 100", "max_submissions: 0"))
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("phase Development accepts no submission (max_submissions: 0)", p.stdout)
+            server.add_user("wanda", "participant")
+            server.start()
+            c = server.client()
+            self.assertEqual(c.login("wanda").status, 200)
+            phases = c.challenge("predict-widget-failures").json()["phases"]
+            self.assertEqual([ph["closed"] for ph in phases], [True, False], phases)
+            self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
+            r = c.upload(b"id,label\nw00,0\n", slug="predict-widget-failures")
+            self.assertEqual(r.status, 403, r.body)
+            self.assertEqual(r.json()["error"]["code"], "phase_closed")
+        finally:
+            server.stop(check=False)
+
     def test_zipped_competition(self):
         """A .zip of the competition (competition.yaml at its top, as CodaLab exports it) imports the same way."""
         server = harness.Server(bundles=[], workers=1)

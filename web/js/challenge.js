@@ -56,13 +56,13 @@ function renderOverview() {
   const overview = String(challenge.overview || t('_No overview._')).replace(/^\s*#\s+(.*)\n/, (line, text) =>
     text.trim() === String(challenge.title || '').trim() ? '' : line);
   replace($('#overview-body'), renderMarkdown(overview, { headingOffset: 2 }));
-  const quota = (n) => (n ? String(n) : t('unlimited'));
+  const quota = (n, p) => (p.closed ? t('closed') : n ? String(n) : t('unlimited'));
   replace(
     $('#phases tbody'),
     (challenge.phases || []).map((p) =>
       h('tr', { class: p.name === challenge.phase ? 'current' : null },
         h('th', { scope: 'row', text: p.name }), h('td', {}, timeEl(p.start)), h('td', {}, timeEl(p.end)),
-        h('td', { text: quota(p.max_per_day) }), h('td', { text: quota(p.max_total) }), h('td', { text: p.final_selection > 0 ? String(p.final_selection) : '—' })),
+        h('td', { text: quota(p.max_per_day, p) }), h('td', { text: quota(p.max_total, p) }), h('td', { text: p.final_selection > 0 ? String(p.final_selection) : '—' })),
     ),
   );
   $('#terms-version').textContent = String(challenge.terms_version ?? '');
