@@ -9,7 +9,7 @@ PKGS=(
   zlib1g-dev libseccomp-dev bubblewrap libyaml-dev mmdebstrap libcurl4-openssl-dev
   libtiff-dev libtiff-tools libpng-dev dcmtk openslide-tools
   slurmctld slurmd slurm-client munge
-  python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-aiosmtpd time
+  python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-psutil python3-yaml python3-aiosmtpd time
   chromium
 )
 

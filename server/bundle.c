@@ -1190,7 +1190,9 @@ static int run_job(void *arg)
   const struct import_job *job = arg;
   struct bundle_problems *p = job->p;
   char base[APP_PATH_MAX], rnd[32], work[APP_PATH_MAX] = "", root[APP_PATH_MAX], conv[APP_PATH_MAX], err[512] = "";
-  struct extract_limits lim = {ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES, 255, 0600, 0700, 0};
+  /* an organizer's archive: a name given twice keeps its later entry, as Python's zipfile writes and unzip reads them
+   * (CodaLab bundles hold such zips) */
+  struct extract_limits lim = {ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES, 255, 0600, 0700, 1};
   struct stat st;
   int rc = -1;
   if (stat(job->path, &st) != 0) {

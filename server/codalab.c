@@ -3,6 +3,7 @@
  * and node count capped). The zips are unpacked with extract.c. */
 #include "codalab.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include "def.h"
 #include "extract.h"
 #include "sandbox.h"
+#include "sandbox_program.h"
 #include "store.h"
 #include "util.h"
 
@@ -748,6 +750,160 @@ static int program_mentions(const char *dir, const char *word)
   return m.found;
 }
 
+/* The shim concours adds to a program that uses NumPy's removed aliases (written as C text: it is copied as is). */
+static const char numpy_compat_py[] =
+  "\"\"\"Added by concours when it converted this CodaLab bundle: the program uses NumPy aliases (np.float, "
+  "np.int...)\n"
+  "that NumPy 1.24 removed. This restores them as the builtins they always meant, then runs the program unchanged.\n"
+  "Usage: python3 concours_numpy_compat.py PROGRAM.py ARGS...\"\"\"\n"
+  "import os\n"
+  "import runpy\n"
+  "import sys\n"
+  "\n"
+  "try:\n"
+  "    import numpy\n"
+  "    for _name, _type in ((\"float\", float), (\"int\", int), (\"bool\", bool), (\"object\", object), (\"str\", "
+  "str),\n"
+  "                         (\"complex\", complex), (\"long\", int), (\"unicode\", str)):\n"
+  "        if _name not in numpy.__dict__:\n"
+  "            setattr(numpy, _name, _type)\n"
+  "except ImportError:\n"
+  "    pass\n"
+  "sys.argv = sys.argv[1:]\n"
+  "sys.path.insert(0, os.path.dirname(os.path.abspath(sys.argv[0])))\n"
+  "runpy.run_path(sys.argv[0], run_name=\"__main__\")\n";
+
+/* 1 when TEXT uses one of NumPy's removed aliases: np.float, np.int, np.bool, np.object, np.str, np.complex (or
+ * numpy.X), not followed by a name character (np.float64 is fine). */
+static int uses_numpy_alias(const char *text)
+{
+  static const char *const prefixes[] = {"np.", "numpy."};
+  static const char *const aliases[] = {"float", "int", "bool", "object", "str", "complex", "long", "unicode"};
+  for (size_t p = 0; p < 2; p++) {
+    size_t plen = strlen(prefixes[p]);
+    for (const char *at = strstr(text, prefixes[p]); at != NULL; at = strstr(at + 1, prefixes[p])) {
+      if (at > text && (isalnum((unsigned char)at[-1]) || at[-1] == '_' || at[-1] == '.'))
+        continue; /* part of another name */
+      for (size_t k = 0; k < sizeof(aliases) / sizeof(aliases[0]); k++) {
+        size_t n = strlen(aliases[k]);
+        char after = at[plen + n];
+        if (strncmp(at + plen, aliases[k], n) == 0 && !isalnum((unsigned char)after) && after != '_')
+          return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+static int alias_entry(const char *path, const char *rel, const struct stat *st, void *arg)
+{
+  int *found = arg;
+  size_t len = strlen(rel);
+  if (!S_ISREG(st->st_mode) || st->st_size > PAGE_MAX || len < 3 || strcmp(rel + len - 3, ".py") != 0)
+    return 0;
+  char *text = util_read_file(path, PAGE_MAX, NULL);
+  *found |= text != NULL && uses_numpy_alias(text);
+  free(text);
+  return *found;
+}
+
+/* Rewrites the command: line of the program folder DIR's metadata (or metadata.yaml) to CMD, keeping its other
+ * lines. 0, or -1. */
+static int set_command(const char *dir, const char *cmd)
+{
+  static const char *const names[] = {"metadata", "metadata.yaml"};
+  char path[APP_PATH_MAX], *text = NULL, *out = NULL;
+  int rc = -1;
+  for (size_t i = 0; i < 2 && text == NULL; i++) {
+    if (util_fmt(path, sizeof(path), "%s/%s", dir, names[i]) == 0)
+      text = util_read_file(path, 64 * 1024, NULL);
+  }
+  size_t cap = text != NULL ? strlen(text) + strlen(cmd) + 64 : 0, used = 0;
+  out = text != NULL ? malloc(cap) : NULL;
+  if (out == NULL)
+    goto done;
+  used = (size_t)snprintf(out, cap, "command: %s\n", cmd);
+  for (char *line = text; line != NULL && *line != '\0';) { /* the other lines, as they were */
+    char *next = strchr(line, '\n');
+    if (next != NULL)
+      *next++ = '\0';
+    if (strncmp(line, "command:", 8) != 0 && used < cap)
+      used += (size_t)snprintf(out + used, cap - used, "%s\n", line);
+    line = next;
+  }
+  rc = used < cap && util_write_file_atomic(path, out, used, 0644) == 0 ? 0 : -1;
+done:
+  free(text);
+  free(out);
+  return rc;
+}
+
+/* When a Python file of the program folder DIR uses NumPy's removed aliases, adds concours_numpy_compat.py to DIR
+ * and rewrites its metadata's command (`python3 SCRIPT ...`) to run SCRIPT through it. 0 (done, or nothing to do),
+ * or -1 with a problem noted. */
+static int numpy_compat(const char *dir, FILE *log, struct bundle_problems *p)
+{
+  char cmd[SANDBOX_PROGRAM_CMD_MAX], err[256], shim[APP_PATH_MAX], next[SANDBOX_PROGRAM_CMD_MAX + 64];
+  int found = 0;
+  util_walk(dir, 16, 10000, alias_entry, &found);
+  if (!found || sandbox_program_command(dir, cmd, sizeof(cmd), err, sizeof(err)) != 0)
+    return 0; /* no alias, or no usable command: the import check says why */
+  if (strncmp(cmd, "python3 ", 8) != 0 || cmd[8] == '-') {
+    say(log,
+        "the program uses NumPy aliases that NumPy 1.24 removed (np.float...), and its command (%s) is not "
+        "\"python3 SCRIPT ...\": it may fail",
+        cmd);
+    return 0;
+  }
+  if (util_fmt(next, sizeof(next), "python3 $program/concours_numpy_compat.py %s", cmd + 8) != 0 ||
+      util_fmt(shim, sizeof(shim), "%s/concours_numpy_compat.py", dir) != 0 ||
+      util_write_file_atomic(shim, numpy_compat_py, strlen(numpy_compat_py), 0644) != 0 ||
+      set_command(dir, next) != 0) {
+    note(p, "scoring_program", "cannot add the NumPy compatibility shim");
+    return -1;
+  }
+  say(log, "the program uses NumPy aliases that NumPy 1.24 removed (np.float...): its command now runs it through "
+           "concours_numpy_compat.py, which restores them as the builtins they meant");
+  return 0;
+}
+
+/* Codabench runs programs in /app/program with /app/input, /app/output and /app/shared: a command naming those
+ * folders (the examples' `python3 /app/program/scoring.py /app/input/ /app/output/`) gets $program, $input,
+ * $output and $shared instead. 0, or -1 with a problem noted. */
+static int codabench_paths(const char *dir, FILE *log, struct bundle_problems *p)
+{
+  static const char *const from[] = {"/app/program", "/app/input", "/app/output", "/app/shared"};
+  static const char *const to[] = {"$program", "$input", "$output", "$shared"};
+  char cmd[SANDBOX_PROGRAM_CMD_MAX], err[256], next[SANDBOX_PROGRAM_CMD_MAX];
+  size_t o = 0;
+  int changed = 0;
+  if (sandbox_program_command(dir, cmd, sizeof(cmd), err, sizeof(err)) != 0)
+    return 0; /* the import check says why */
+  for (size_t i = 0; cmd[i] != '\0' && o + 1 < sizeof(next);) {
+    size_t k = 0;
+    while (k < 4 &&
+           (strncmp(cmd + i, from[k], strlen(from[k])) != 0 || (i > 0 && cmd[i - 1] != ' ' && cmd[i - 1] != '=')))
+      k++;
+    if (k < 4 && o + strlen(to[k]) + 1 < sizeof(next)) {
+      memcpy(next + o, to[k], strlen(to[k]));
+      o += strlen(to[k]);
+      i += strlen(from[k]);
+      changed = 1;
+    } else {
+      next[o++] = cmd[i++];
+    }
+  }
+  next[o] = '\0';
+  if (!changed)
+    return 0;
+  if (set_command(dir, next) != 0) {
+    note(p, "scoring_program", "cannot rewrite the command");
+    return -1;
+  }
+  say(log, "the program's command named Codabench's /app folders: it is now \"%s\"", next);
+  return 0;
+}
+
 /* Places the unpacked reference REF_DIR in DST/private as the ground truth and fills TRUTH_REL and *FULL: when it
  * holds one CSV at its top with a Usage column the program (PROGRAM_DIR) never names, concours splits it and runs
  * the program once per split (its contract: the private rows stay unseen until the jury publishes); otherwise the
@@ -971,12 +1127,11 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   json_t *t;
   json_array_foreach(tasks, i, t)
   {
-    if (json_object_get(t, "ingestion_program") != NULL) {
-      snprintf(field, sizeof(field), "tasks[%zu].ingestion_program", i);
-      note(p, field,
-           "code submissions (an ingestion program running the participants' code) are not supported by "
-           "this version: participants of a concours challenge upload prediction files");
-    }
+    if (json_object_get(t, "ingestion_program") != NULL) /* Codabench scores a result submission without it */
+      say(log,
+          "tasks[%zu].ingestion_program is not run: participants upload their results (prediction files), which "
+          "the scoring program reads as on Codabench; code submissions are not accepted",
+          i);
   }
   json_array_foreach(phases, i, ph)
   {
@@ -989,6 +1144,14 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
                  : i + 1 < nph
                    ? codabench_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start")))
                    : t0 + 10LL * 365 * 86400; /* "never ends": ten years */
+    if (t0 >= 0 && t1 == t0 && end_text == NULL && i + 1 < nph) {
+      snprintf(field, sizeof(field), "phases[%zu].start", i);
+      note(p, field,
+           "same as phase %zu's (parallel phases, tracks): concours runs one phase at a time; import each track as a "
+           "challenge of its own",
+           i + 2);
+      continue;
+    }
     if (t0 < 0 || t1 <= t0) {
       snprintf(field, sizeof(field), "phases[%zu].start", i);
       note(p, field, "start (and end) must be dates like 1-31-2026 or 2026-01-31, the end after the start");
@@ -1028,7 +1191,8 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   if (json_array_size(json_object_get(y, "leaderboards")) > 1)
     say(log, "ignored leaderboards after the first");
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
-  if (place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
+  if (codabench_paths(path, log, p) != 0 || numpy_compat(path, log, p) != 0 ||
+      place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
       write_definition(dst, out, truth_rel, full, title, description, key, higher, p) != 0) {
     rc = -1;
     goto fail;
@@ -1136,12 +1300,27 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
                    ? codalab_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start_date")))
                  : end_all > t0 ? end_all
                                 : t0 + 365 * 86400;
+    char start_field[64];
+    snprintf(start_field, sizeof(start_field), "phases[%zu].start_date", i);
+    if (t0 >= 0 && t1 == t0 && i + 1 < nph) {
+      note(p, start_field,
+           "starts with phase %zu (parallel phases, CodaLab's tracks): concours runs one phase at a time; import each "
+           "track as a challenge of its own (a copy of the bundle keeping that track's phase)",
+           i + 2);
+      rc = 1;
+      continue;
+    }
     if (t0 < 0 || t1 <= t0) {
-      note(p, where, "start_date must be a date like 2026-01-31, each phase after the previous one");
+      note(p, start_field, "must be a date like 2026-01-31, each phase after the previous one");
       rc = 1;
       continue;
     }
     append_phase(out_phases, json_string_value(json_object_get(ph, "label")), i, t0, t1, ph, log);
+    if (json_object_get(ph, "ingestion_program") != NULL)
+      say(log,
+          "%singestion_program is not run: participants upload their results (prediction files), which the "
+          "scoring program reads as on CodaLab; code submissions are not accepted",
+          where);
     if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p, log) != 0 ||
         served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p, log) != 0)
       rc = 1;
@@ -1167,9 +1346,9 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     goto out;
   }
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
-      unzip(src, program_zip, path, "scoring_program", p, log) != 0 ||
+      task_files(src, program_zip, path, "scoring_program", p, log) != 0 ||
       util_fmt(ref_dir, sizeof(ref_dir), "%s/reference_data", dst) != 0 ||
-      unzip(src, reference_zip, ref_dir, "reference_data", p, log) != 0) {
+      task_files(src, reference_zip, ref_dir, "reference_data", p, log) != 0) {
     rc = 1;
     goto out;
   }
@@ -1182,7 +1361,8 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     goto out;
   }
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
-  if (place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
+  if (numpy_compat(path, log, p) != 0 ||
+      place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
       write_definition(dst, out, truth_rel, full, title, description, key, higher, p) != 0)
     goto out;
   store_remove_tree(ref_dir);

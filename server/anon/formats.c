@@ -24,6 +24,7 @@
 
 #define HEAD_BYTES 4096
 #define ZIP_MAX_MEMBERS 100000
+#define ZIP_MAX_DEPTH 1 /* a zip inside a zip (a starting kit's sample submission) is checked; one more is refused */
 #define ZIP_MAX_MEMBER_BYTES ((long long)4 << 30) /* a member inflating past this is refused (zip bomb) */
 
 /* Reads up to n bytes at the start of path (decompressed when gzip). Returns the count, or -1. */
@@ -277,8 +278,9 @@ static int check_zip(const char *path, const char *name, const struct anon_check
     anon_errf(err, errlen, "%s: out of memory", name);
     goto done;
   }
-  if (depth > 0) {
-    anon_errf(err, errlen, "%s: an archive inside an archive is not checked: unpack it in the bundle", name);
+  if (depth > ZIP_MAX_DEPTH) {
+    anon_errf(err, errlen, "%s: an archive inside an archive inside an archive is not checked: unpack it in the bundle",
+              name);
     goto done;
   }
   if (mkdtemp(dir) == NULL) {

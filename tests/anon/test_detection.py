@@ -247,10 +247,16 @@ class Formats(unittest.TestCase):
         self.assertEqual((rc, rep["format"]), (1, "zip"), err)
         self.assertEqual([m["passed"] for m in rep["members"]], [True, False])
         self.assertIn(("notes/cr.txt: text", "free_text_names"), findings(rep))
+        # a zip inside a zip (a starting kit's sample submission) is checked member by member, and its findings
+        # fail the outer one; a third level is refused
         fixtures.zipped(self.path("nested.zip"), [("inner.zip", open(self.path("a.zip"), "rb").read())])
         rc, rep, err = self.run_check("nested.zip")
+        self.assertEqual(rc, 1, err)
+        self.assertEqual([m["passed"] for m in rep["members"][0]["members"]], [True, False])
+        fixtures.zipped(self.path("deep.zip"), [("nested.zip", open(self.path("nested.zip"), "rb").read())])
+        rc, rep, err = self.run_check("deep.zip")
         self.assertEqual(rc, 2)
-        self.assertIn("an archive inside an archive", err)
+        self.assertIn("an archive inside an archive inside an archive", err)
 
     def test_text_and_json_lines(self):
         with open(self.path("cr.txt"), "w") as f:

@@ -1,8 +1,9 @@
 """`concours challenge import` of a Codabench v2 bundle (competition.yaml with `version: 2`, Markdown pages,
 tasks with folders, phases naming their task, month-day-year dates, a leaderboard whose first column is a
 computed average rank): it imports as a concours challenge scored by the bundle's own program, and a submission
-is scored through the server. What cannot be mapped is refused with its key: an ingestion program (code
-submissions), a reference of two files, a phase with two tasks, an unknown version.
+is scored through the server; an ingestion program is said to be not run (result submissions do not need it).
+What cannot be mapped is refused with its key: a reference file named unsafely, a phase with two tasks, parallel
+phases, an unknown version, a bad date.
 
 usage: python3 test_codabench.py --concours BUILD/concours --source REPO [unittest args]
 """
@@ -111,10 +112,12 @@ class Codabench(unittest.TestCase):
     def test_import_and_score(self):
         server = harness.Server(bundles=[], workers=1)
         try:
-            src = make_bundle(server.tmp)
+            src = make_bundle(server.tmp, COMPETITION.replace("    scoring_program: scoring_program\n",
+                                                              "    scoring_program: scoring_program\n"
+                                                              "    ingestion_program: ingestion_program\n"))
             p = self.run_import(src, server.data)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            for word in ("ignored image", "ignored docker_image",
+            for word in ("ignored image", "ignored docker_image", "tasks[1].ingestion_program is not run",
                          "leaderboard column avg_rank computes the avg of the values, which concours does not",
                          "leaderboard column errors shown beside accuracy (lower is better)",
                          "Usage column the program does not read: concours runs the program once per split",
@@ -159,15 +162,13 @@ class Codabench(unittest.TestCase):
             server.stop(check=False)
 
     def test_refusals_name_the_key(self):
-        err = self.refused(COMPETITION.replace("    scoring_program: scoring_program\n",
-                                               "    scoring_program: scoring_program\n"
-                                               "    ingestion_program: ingestion_program\n"))
-        self.assertIn("competition.yaml: tasks[1].ingestion_program: code submissions", err)
         err = self.refused(extra={"final_phase/reference_data/other notes.txt": "id,label\n"})
         self.assertIn("other notes.txt", err)
         self.assertIn("names must be made of A-Z a-z 0-9 . _ -", err)
         err = self.refused(COMPETITION.replace("    tasks:\n      - 1\n", "    tasks:\n      - 0\n      - 1\n"))
         self.assertIn("competition.yaml: phases[1].tasks: each phase must run exactly one task", err)
+        err = self.refused(COMPETITION.replace("    end: 6-1-2030\n", "").replace("start: 6-1-2030", "start: 1-1-2026"))
+        self.assertIn("competition.yaml: phases[0].start: same as phase 2's (parallel phases, tracks)", err)
         err = self.refused(COMPETITION.replace("version: 2", "version: 3"))
         self.assertIn('competition.yaml: version: "3" is neither 1 (CodaLab) nor 2 (Codabench)', err)
         err = self.refused(COMPETITION.replace("start: 1-1-2026", "start: 13-45-2026"))

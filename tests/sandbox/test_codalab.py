@@ -136,6 +136,17 @@ def make_competition(parent, final_files=None, command="python $program/evaluate
 
 
 class CodaLab(unittest.TestCase):
+    def import_edited(self, server, old, new):
+        """Imports the test competition with OLD replaced by NEW in its competition.yaml; returns the process."""
+        src = make_competition(server.tmp)
+        with open(os.path.join(src, "competition.yaml")) as f:
+            text = f.read()
+        self.assertIn(old, text)
+        with open(os.path.join(src, "competition.yaml"), "w") as f:
+            f.write(text.replace(old, new))
+        return subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                              capture_output=True, text=True, timeout=60)
+
     def test_import_and_score(self):
         server = harness.Server(bundles=[], workers=1)
         try:
@@ -189,13 +200,7 @@ class CodaLab(unittest.TestCase):
         """CodaLab's max_submissions: 0 means no submission, not "unlimited" (issue 13)."""
         server = harness.Server(bundles=[], workers=1)
         try:
-            src = make_competition(server.tmp)
-            with open(os.path.join(src, "competition.yaml")) as f:
-                text = f.read()
-            with open(os.path.join(src, "competition.yaml"), "w") as f:
-                f.write(text.replace("max_submissions: 100", "max_submissions: 0"))
-            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
-                               capture_output=True, text=True, timeout=60)
+            p = self.import_edited(server, "max_submissions: 100", "max_submissions: 0")
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("phase Development accepts no submission (max_submissions: 0)", p.stdout)
             server.add_user("wanda", "participant")
@@ -355,6 +360,18 @@ class CodaLab(unittest.TestCase):
             p = self.convert(out, os.path.join(bad, "again"), 2)
             self.assertIn("only a CodaLab or Codabench bundle", p.stderr)
             self.assertFalse(os.path.exists(os.path.join(bad, "again")))
+        finally:
+            server.stop(check=False)
+
+    def test_parallel_phases_are_refused_naming_them(self):
+        """Tracks (phases sharing a start date) cannot be one concours challenge: the refusal says so, not "bad
+        date" (issue 13)."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            p = self.import_edited(server, "start_date: 2030-06-01 9:00:00+09:00", "start_date: 2026-01-01")
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("competition.yaml: phases[0].start_date: starts with phase 2 (parallel phases, CodaLab's "
+                          "tracks)", p.stderr)
         finally:
             server.stop(check=False)
 
