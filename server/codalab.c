@@ -463,6 +463,14 @@ static void ignored(const char *where, json_t *obj, const char *const *known, FI
   }
 }
 
+/* The end of a last phase that never ends (CodaLab's end_date: null, a Codabench phase without end): 2100-01-01,
+ * so that a competition imported years after it started still takes submissions in its last phase, as there. */
+static int64_t never_ends(int64_t start)
+{
+  const int64_t year_2100 = 4102444800LL;
+  return start < year_2100 ? year_2100 : start + 10LL * 365 * 86400;
+}
+
 /* Appends to OUT the concours phase I named LABEL (or "phase I+1"), from T0 to T1, with the submission limits of
  * the CodaLab / Codabench phase PH (max_submissions_per_day, max_submissions). */
 static void append_phase(json_t *out, const char *label, size_t i, int64_t t0, int64_t t1, json_t *ph, FILE *log)
@@ -1143,7 +1151,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
     int64_t t1 = end_text != NULL ? codabench_date(end_text)
                  : i + 1 < nph
                    ? codabench_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start")))
-                   : t0 + 10LL * 365 * 86400; /* "never ends": ten years */
+                   : never_ends(t0);
     if (t0 >= 0 && t1 == t0 && end_text == NULL && i + 1 < nph) {
       snprintf(field, sizeof(field), "phases[%zu].start", i);
       note(p, field,
@@ -1299,7 +1307,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     int64_t t1 = i + 1 < nph
                    ? codalab_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start_date")))
                  : end_all > t0 ? end_all
-                                : t0 + 365 * 86400;
+                                : never_ends(t0); /* end_date null: CodaLab's last phase never ends */
     char start_field[64];
     snprintf(start_field, sizeof(start_field), "phases[%zu].start_date", i);
     if (t0 >= 0 && t1 == t0 && i + 1 < nph) {

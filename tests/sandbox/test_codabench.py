@@ -131,6 +131,7 @@ class Codabench(unittest.TestCase):
             self.assertEqual([ph["name"] for ph in detail["phases"]], ["Development", "Final"], detail)
             self.assertEqual(detail["phases"][0]["start"], "2026-01-01T00:00:00Z")
             self.assertEqual(detail["phases"][0]["end"], "2030-06-01T00:00:00Z")
+            self.assertEqual(detail["phases"][1]["end"], "2100-01-01T00:00:00Z")  # a last phase without end never ends
             self.assertEqual(detail["phases"][0]["max_per_day"], 5)
             self.assertIn("Twenty widgets.", detail["overview"])
             self.assertIn("Be fair.", detail["terms"])

@@ -1,7 +1,8 @@
 """The corpus of real CodaLab / Codabench bundles (tests/sandbox/corpus, SOURCES.md says where each comes from):
 each imports as expected.json says (exit code, the problems named, the decisions reported; with the anonymity
 override when the gate stops it), and where a result submission exists or can be built from the bundle's own
-reference, concours scores it through its server exactly as CodaLab would: the bundle's own program run outside
+reference, concours scores it through its server exactly as CodaLab would (in the last phase, which never ends, as
+on CodaLab, years after the competition began): the bundle's own program run outside
 concours on the full reference (corpus/codalab_way.py) gives the same score, which expected.json also records.
 
 usage: python3 test_corpus.py --concours BUILD/concours --source REPO [unittest args]
@@ -52,7 +53,7 @@ class Corpus(unittest.TestCase):
         clock_dir = tempfile.mkdtemp(prefix="concours-corpus-")
         clock = os.path.join(clock_dir, "clock")
         with open(clock, "w") as f:
-            f.write("%d\n" % case.get("clock", 1780000000))
+            f.write("%d\n" % case.get("clock", 1780000000))  # 2026-05-28: years after these competitions began
         server = harness.Server(bundles=[], workers=1, extra_args=["--test-clock", clock])
         try:
             p = self.run_import(server, bundle, False)
