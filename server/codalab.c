@@ -471,6 +471,29 @@ static int64_t never_ends(int64_t start)
   return start < year_2100 ? year_2100 : start + 10LL * 365 * 86400;
 }
 
+/* Do the bundle paths A and B name the same file or folder ("scoring_program/" is "scoring_program")? */
+static int same_path(const char *a, const char *b)
+{
+  size_t na = strlen(a), nb = strlen(b);
+  while (na > 0 && a[na - 1] == '/')
+    na--;
+  while (nb > 0 && b[nb - 1] == '/')
+    nb--;
+  return na == nb && strncmp(a, b, na) == 0;
+}
+
+/* An earlier phase scored by its own program or reference (WHAT) on CodaLab: concours scores every phase with the
+ * last phase's, so that phase (the out phase PH) is closed rather than scoring its submissions against the final
+ * reference; the organizer may reopen it knowing that. */
+static void close_phase(json_t *ph, const char *what, FILE *log)
+{
+  json_object_set_new(ph, "closed", json_true());
+  say(log,
+      "phase %s is closed (it accepts no submission): it was scored with its own %s on CodaLab, and concours scores "
+      "every phase with the last phase's program and reference, which its submissions must not be measured on",
+      json_string_value(json_object_get(ph, "name")), what);
+}
+
 /* Appends to OUT the concours phase I named LABEL (or "phase I+1"), from T0 to T1, with the submission limits of
  * the CodaLab / Codabench phase PH (max_submissions_per_day, max_submissions). */
 static void append_phase(json_t *out, const char *label, size_t i, int64_t t0, int64_t t1, json_t *ph, FILE *log)
@@ -1177,6 +1200,18 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   if (p->n > 0)
     goto fail;
   json_t *task = task_of(tasks, program_task);
+  for (size_t k = 0; k + 1 < nph && task != NULL; k++) { /* earlier phases running another program or reference */
+    json_t *other = task_of(tasks, int_of(json_array_get(json_object_get(json_array_get(phases, k), "tasks"), 0), -1));
+    const char *keys[] = {"scoring_program", "reference_data"};
+    for (int j = 0; j < 2 && other != NULL && other != task; j++) {
+      const char *a = json_string_value(json_object_get(other, keys[j]));
+      const char *b = json_string_value(json_object_get(task, keys[j]));
+      if (a != NULL && (b == NULL || !same_path(a, b))) {
+        close_phase(json_array_get(out_phases, k), a, log);
+        break;
+      }
+    }
+  }
   snprintf(field, sizeof(field), "tasks[%d]", program_task);
   if (task == NULL) {
     note(p, "phases", "the last phase names task %d, which tasks does not define", program_task);
@@ -1334,20 +1369,20 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       rc = 1;
     const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
     const char *rd = json_string_value(json_object_get(ph, "reference_data"));
-    if (sp != NULL && program_zip != NULL && strcmp(sp, program_zip) != 0)
-      say(log, "ignored %sscoring_program %s (the first phase's program scores every phase)", where, sp);
-    if (sp != NULL && program_zip == NULL)
+    if (sp != NULL) /* the last phase's program and reference score (it is the one open once the others end) */
       program_zip = sp;
-    if (rd != NULL && reference_zip != NULL && strcmp(rd, reference_zip) != 0)
-      say(log,
-          "ignored the reference data %s of an earlier phase (the last phase's is the ground "
-          "truth)",
-          reference_zip);
     if (rd != NULL)
       reference_zip = rd;
   }
   if (rc == 1)
     goto out;
+  for (size_t i = 0; i + 1 < nph && program_zip != NULL && reference_zip != NULL; i++) {
+    json_t *ph = json_array_get(phases, i);
+    const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
+    const char *rd = json_string_value(json_object_get(ph, "reference_data"));
+    if ((sp != NULL && !same_path(sp, program_zip)) || (rd != NULL && !same_path(rd, reference_zip)))
+      close_phase(json_array_get(out_phases, i), sp != NULL && !same_path(sp, program_zip) ? sp : rd, log);
+  }
   if (program_zip == NULL || reference_zip == NULL) {
     note(p, "phases", "no phase names a scoring_program and a reference_data zip");
     rc = 1;

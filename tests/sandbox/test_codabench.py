@@ -32,7 +32,7 @@ pages:
 tasks:
   - index: 0
     name: Development Task
-    reference_data: dev_phase/reference_data/
+    reference_data: final_phase/reference_data/
     scoring_program: scoring_program/
   - index: 1
     name: Final Task
@@ -147,6 +147,18 @@ class Codabench(unittest.TestCase):
                              [("accuracy", True), ("errors", False)], detail["metrics"])
             self.assertEqual(detail["ranking"]["rule"], "primary")
             self.assertEqual(sub["metrics"]["errors"], 2, sub)  # the public run's value, for the participant
+        finally:
+            server.stop(check=False)
+
+    def test_earlier_phase_with_its_own_task_is_closed(self):
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_bundle(server.tmp, COMPETITION.replace("reference_data: final_phase/reference_data/\n",
+                                                              "reference_data: dev_phase/reference_data/\n"))
+            p = self.run_import(src, server.data)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("phase Development is closed (it accepts no submission): it was scored with its own "
+                          "dev_phase/reference_data/", p.stdout)
         finally:
             server.stop(check=False)
 

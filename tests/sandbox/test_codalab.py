@@ -38,7 +38,7 @@ phases:
     max_submissions: 100
     max_submissions_per_day: 5
     scoring_program: scoring_program.zip
-    reference_data: dev_reference.zip
+    reference_data: final_reference.zip
     public_data: public_data.zip
     starting_kit: starting_kit.zip
     color: green
@@ -360,6 +360,22 @@ class CodaLab(unittest.TestCase):
             p = self.convert(out, os.path.join(bad, "again"), 2)
             self.assertIn("only a CodaLab or Codabench bundle", p.stderr)
             self.assertFalse(os.path.exists(os.path.join(bad, "again")))
+        finally:
+            server.stop(check=False)
+
+    def test_an_earlier_phase_with_its_own_reference_is_closed(self):
+        """CodaLab scored the development phase on its own reference; concours scores every phase with the last
+        phase's: the development phase is closed rather than measuring its submissions on the final reference."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            p = self.import_edited(server, "reference_data: final_reference.zip\n    public_data",
+                                   "reference_data: dev_reference.zip\n    public_data")
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("phase Development is closed (it accepts no submission): it was scored with its own "
+                          "dev_reference.zip on CodaLab", p.stdout)
+            server.start()
+            phases = server.client().challenge("predict-widget-failures").json()["phases"]
+            self.assertEqual([ph["closed"] for ph in phases], [True, False], phases)
         finally:
             server.stop(check=False)
 
