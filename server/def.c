@@ -245,7 +245,8 @@ static const struct field top_fields[] = {
    "public files under data/ served to participants who accepted the terms (each checked by the anonymity "
    "gate)"},
   {"ground_truth", K_STRING, F_REQUIRED, 1, 200, 0, STR(truth_rel), 0, NULL, "path", "none",
-   "the ground truth CSV, outside data/ (never served): id column, optional split column, target column(s)"},
+   "the ground truth CSV, outside data/ (never served): id column, optional split column, target column(s); with "
+   "a program run `\"full\"`, a folder of any files (the reference, handed to the program as it is)"},
   {"sample_submission", K_STRING, 0, 1, 200, 0, STR(sample_rel), 0, NULL, "path",
    "`data/sample_submission.csv` when listed in `data`",
    "a valid prediction file: at import it must score against the ground truth"},

@@ -370,7 +370,8 @@ out:
 #define SHOWN_ERROR_BYTES 1200
 
 /* With "metric.show_errors", the message of a failed run of the public split, or of a full run when nothing is
- * private (never a run that saw private rows: its output could hold private values) ends with the last lines of the program's stderr, as CodaLab showed participants. */
+ * private (never a run that saw private rows: its output could hold private values), ends with the last lines of
+ * the program's stderr, as CodaLab showed participants. */
 static void show_program_errors(struct outcome *o, const struct challenge_def *def, const char *split_name,
                                 const struct sandbox_result *res)
 {
@@ -622,16 +623,12 @@ static void score_program(const struct challenge *c, const struct challenge_def 
     o->ci[0] = o->ci[1] = NAN;
     json_t *m;
     const char *mk;
-    json_object_foreach(metrics, mk, m)
-      json_object_set(m, split ? "score" : "public", json_object_get(m, split ? "public" : "score"));
+    if (!split) /* the secondary metrics' one value is their public one, as without a split */
+      json_object_foreach(metrics, mk, m) json_object_set(m, "public", json_object_get(m, "score"));
     goto out;
   }
   if (program_input(stage, "public", truth, truth_name, split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) != 0)
     goto out;
-  if (metrics == NULL) {
-    outcome_fail(o, "scoring_error", generic_failure);
-    goto out;
-  }
   if (!has_split) {
     if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score, def, metrics, "score") == 0) {
       o->state = OUTCOME_SCORED;
