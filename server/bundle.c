@@ -24,6 +24,7 @@
 #include "oci.h"
 #include "metrics.h"
 #include "sandbox.h"
+#include "progcheck.h"
 #include "sandbox_program.h"
 #include "score.h"
 #include "store.h"
@@ -196,6 +197,8 @@ static void check_program_dir(const char *dir, struct bundle_problems *p)
   }
   if (sandbox_program_command(path, cmd, sizeof(cmd), err, sizeof(err)) != 0)
     bundle_problem(p, "scoring_program/metadata", NULL, "%s", err);
+  else /* its interpreter, Python 2 syntax and missing packages: named now, not by the first submission's crash */
+    progcheck_run(path, "scoring_program", cmd, p);
 }
 
 /* Appends to WHY (a JSON array of strings) the reasons REPORT (from anon_check_file) failed: column names, rules

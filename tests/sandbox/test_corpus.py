@@ -67,6 +67,7 @@ class Corpus(unittest.TestCase):
                 self.assertEqual(p.returncode, expect["exit"], p.stdout + p.stderr)
             for want in expect.get("says", []):
                 self.assertIn(want, p.stdout)
+
             if "submission" not in case:
                 return
             slug = p.stdout.split("imported challenge ")[1].split()[0]
