@@ -1258,9 +1258,17 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
 {
   static const char *const top_known[] = {"title",       "description", "html",    "phases",
                                           "leaderboard", "end_date",    "version", NULL};
-  static const char *const phase_known[] = {
-    "phasenumber",     "label",          "start_date",  "max_submissions", "max_submissions_per_day",
-    "scoring_program", "reference_data", "public_data", "starting_kit",    NULL};
+  static const char *const phase_known[] = {"phasenumber",
+                                            "label",
+                                            "start_date",
+                                            "max_submissions",
+                                            "max_submissions_per_day",
+                                            "scoring_program",
+                                            "reference_data",
+                                            "public_data",
+                                            "starting_kit",
+                                            "leaderboard_management_mode",
+                                            NULL};
   char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX];
   json_t *y = NULL, *out = NULL, *phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
@@ -1359,6 +1367,16 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
       continue;
     }
     append_phase(out_phases, json_string_value(json_object_get(ph, "label")), i, t0, t1, ph, log);
+    const char *mode = json_string_value(json_object_get(ph, "leaderboard_management_mode"));
+    if (mode != NULL && strcmp(mode, "hide_results") == 0) {
+      json_object_set_new(json_array_get(out_phases, json_array_size(out_phases) - 1), "hide_results", json_true());
+      say(log,
+          "%sresults are hidden from participants until the jury publishes (leaderboard_management_mode: "
+          "hide_results)",
+          where);
+    } else if (mode != NULL && strcmp(mode, "default") != 0) {
+      say(log, "ignored %sleaderboard_management_mode %s", where, mode);
+    }
     if (json_object_get(ph, "ingestion_program") != NULL)
       say(log,
           "%singestion_program is not run: participants upload their results (prediction files), which the "

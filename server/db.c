@@ -1853,7 +1853,9 @@ fail:
 #define SUBMISSION_COLS                                                                                                \
   "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at,"         \
   "s.description,s.size,s.sha256,c.precision,s.team_id,s.phase,t.name,s.disqualified_at IS NOT NULL,"                  \
-  "s.private_ci_lo,s.private_ci_hi,s.mode,s.stage,s.run_wall_ms,s.run_maxrss_kb,s.score,s.runtime_sha256,s.metrics"
+  "s.private_ci_lo,s.private_ci_hi,s.mode,s.stage,s.run_wall_ms,s.run_maxrss_kb,s.score,s.runtime_sha256,s.metrics,"   \
+  "c.published_at IS NULL AND EXISTS(SELECT 1 FROM phases p WHERE p.challenge_id=s.challenge_id AND p.name=s.phase "   \
+  "AND p.hide_results)"
 #define SUBMISSION_FROM " FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
 
 json_t *db_metrics_values(const char *text, const char *split)
@@ -1908,6 +1910,11 @@ static json_t *submission_row(sqlite3_stmt *st, int include_private)
     if (include_private)
       json_object_set_new(o, "private_metrics", db_metrics_values(dbi_col_text(st, 25), "private"));
   }
+  if (o != NULL && !include_private && sqlite3_column_int(st, 26)) { /* a phase hiding results, unpublished */
+    json_object_set_new(o, "public_score", json_null());
+    json_object_del(o, "metrics");
+    json_object_set_new(o, "results_hidden", json_true());
+  }
   if (o != NULL && include_private) {
     json_object_set_new(o, "private_score", dbi_col_score(st, 4, precision));
     if (sqlite3_column_type(st, 17) != SQLITE_NULL && sqlite3_column_type(st, 18) != SQLITE_NULL)
@@ -1926,8 +1933,8 @@ struct submission_view {
 static int fill_submission(sqlite3_stmt *st, void *arg)
 {
   struct submission_view *v = arg;
-  int member = sqlite3_column_int(st, 26);
-  int published = sqlite3_column_int(st, 27);
+  int member = sqlite3_column_int(st, 27);
+  int published = sqlite3_column_int(st, 28);
   if (!member && !v->staff)
     return 0;
   v->out = submission_row(st, v->staff || (published && v->published_ok));

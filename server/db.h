@@ -99,6 +99,8 @@ struct phase {
   int max_per_day, max_total, final_selection; /* 0 = unlimited / none */
   char fact_sheet[12];                         /* "", "none", "optional" or "required" (docs/factsheets.md) */
   int closed;                                  /* 1: accepts no submission (CodaLab's max_submissions: 0) */
+  int hide_results; /* 1: participants see no score of this phase's submissions, nor the public leaderboard, until
+                       the jury publishes (CodaLab's leaderboard_management_mode: hide_results) */
 };
 
 /* Where a challenge stands: a draft is seen by its staff only; an archived one is read-only. */

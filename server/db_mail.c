@@ -188,7 +188,9 @@ enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int submissions, int
 enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, const char *base_url, int64_t now)
 {
   sqlite3_stmt *st = dbi_prepare(
-    db, "SELECT u.email, u.username, c.slug, c.title, s.status, s.public_score, s.error_message, c.precision, u.lang "
+    db, "SELECT u.email, u.username, c.slug, c.title, s.status, CASE WHEN c.published_at IS NULL AND EXISTS(SELECT 1 "
+        "FROM phases p WHERE p.challenge_id=s.challenge_id AND p.name=s.phase AND p.hide_results) THEN NULL ELSE "
+        "s.public_score END, s.error_message, c.precision, u.lang "
         "FROM submissions s JOIN users u ON u.id=s.user_id JOIN challenges c ON c.id=s.challenge_id "
         "WHERE s.id=? AND u.notify_submissions=1 AND s.mode IS NOT 'smoke' AND s.status IN ('scored','failed')");
   if (st == NULL)
@@ -206,6 +208,8 @@ enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, c
   enum i18n_lang lang = strcmp(dbi_col_text(st, 8), "fr") == 0 ? I18N_FR : I18N_EN;
   if (sqlite3_column_type(st, 5) != SQLITE_NULL)
     snprintf(score, sizeof(score), "%.*f", sqlite3_column_int(st, 7), sqlite3_column_double(st, 5));
+  else if (scored) /* a phase hiding its results until the jury publishes */
+    util_strlcpy(score, i18n_format(lang, "(hidden until the final ranking is published)"), sizeof(score));
   i18n_snprintf(lang, subject, sizeof(subject), "[%.60s] submission #%lld %s", slug, (long long)submission_id,
                 i18n_format(lang, scored ? "scored" : "failed"));
   if (scored) {

@@ -148,6 +148,10 @@ static const struct field phase_fields[] = {
   {"closed", K_BOOL, F_PATCH, 0, 1, 0, PH_OFF(closed), 0, 0, NULL, "boolean", "`false`",
    "`true`: the phase accepts no submission (403 `phase_closed`) while its leaderboard stays as it is; CodaLab's "
    "`max_submissions: 0`"},
+  {"hide_results", K_BOOL, F_PATCH, 0, 1, 0, PH_OFF(hide_results), 0, 0, NULL, "boolean", "`false`",
+   "`true`: until the jury publishes the final ranking, participants see no score of the submissions made in this "
+   "phase (their status only), nor the public leaderboard; staff see everything (CodaLab's "
+   "`leaderboard_management_mode: hide_results`)"},
 };
 
 static const struct field limits_fields[] = {

@@ -34,6 +34,15 @@ int challenge_writable_or_reply(struct req *r, const struct challenge *c)
   return -1;
 }
 
+int challenge_hides_results(const struct challenge *c)
+{
+  for (int i = 0; i < c->nphases; i++) {
+    if (c->phases[i].hide_results)
+      return 1;
+  }
+  return 0;
+}
+
 const struct phase *challenge_open_phase(const struct challenge *c, int64_t now)
 {
   for (int i = 0; i < c->nphases; i++) {
@@ -419,6 +428,14 @@ void h_leaderboard(struct req *r)
   int private_split = strcmp(split, "private") == 0;
   if (private_split && c.published_at == 0 && !req_is_staff(r)) {
     http_reply_error(r, APP_FORBIDDEN, "the private leaderboard is shown once the jury has published it");
+    return;
+  }
+  if (!private_split && c.published_at == 0 && !req_is_staff(r) && challenge_hides_results(&c)) {
+    /* a phase hides its results (CodaLab's hide_results): no row until the jury publishes; staff see the board */
+    http_reply_json(r, 200,
+                    json_pack("{s:s,s:b,s:s,s:i,s:b,s:b,s:[]}", "metric", c.metric_name, "higher_is_better",
+                              c.higher_is_better, "split", split, "precision", c.precision, "published", 0,
+                              "results_hidden", 1, "rows"));
     return;
   }
   /* the public board is built once per change (lbcache.h); a private one (staff before publication, everyone

@@ -379,6 +379,46 @@ class CodaLab(unittest.TestCase):
         finally:
             server.stop(check=False)
 
+    def test_hide_results_hides_scores_from_participants_until_publication(self):
+        """CodaLab's leaderboard_management_mode: hide_results: the participant sees the status, never the score,
+        and no leaderboard; staff see both; the organizer can show them again (issue 13)."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            p = self.import_edited(server, "    color: green\n",
+                                   "    color: green\n    leaderboard_management_mode: hide_results\n")
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("phases[0].results are hidden from participants until the jury publishes", p.stdout)
+            server.add_user("wanda", "participant")
+            server.add_user("olga", "organizer")
+            server.start()
+            c = server.client()
+            self.assertEqual(c.login("wanda").status, 200)
+            slug = "predict-widget-failures"
+            self.assertEqual([ph["hide_results"] for ph in c.challenge(slug).json()["phases"]], [True, False])
+            self.assertEqual(c.accept_terms(slug).status, 204)
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, 0 if i < 5 else i % 2) for i in range(20))
+            sid = c.upload(pred.encode(), slug=slug).json()["id"]
+            sub = c.wait_done(sid)
+            self.assertEqual(sub["status"], "scored", sub)
+            self.assertIsNone(sub["public_score"], sub)
+            self.assertTrue(sub["results_hidden"], sub)
+            self.assertNotIn("metrics", sub)
+            mine = c.get("/api/v1/challenges/%s/submissions" % slug).json()
+            self.assertEqual([(x["public_score"], x["results_hidden"]) for x in mine], [(None, True)], mine)
+            board = c.leaderboard(slug).json()
+            self.assertEqual((board["results_hidden"], board["rows"]), (True, []), board)
+            org = server.client()
+            self.assertEqual(org.login("olga").status, 200)
+            self.assertAlmostEqual(org.submission(sid).json()["public_score"], 0.8, places=3)
+            self.assertEqual(len(org.leaderboard(slug).json()["rows"]), 1)
+            r = org.request("PATCH", "/api/v1/challenges/%s/phases/Development" % slug,
+                            json_body={"hide_results": False, "reason": "show them"})
+            self.assertEqual(r.status, 200, r)
+            self.assertAlmostEqual(c.submission(sid).json()["public_score"], 0.8, places=3)
+            self.assertEqual(len(c.leaderboard(slug).json()["rows"]), 1)
+        finally:
+            server.stop(check=False)
+
     def test_parallel_phases_are_refused_naming_them(self):
         """Tracks (phases sharing a start date) cannot be one concours challenge: the refusal says so, not "bad
         date" (issue 13)."""

@@ -119,8 +119,10 @@ static void test_phase_sql(void)
   sqlite3 *db = NULL;
   size_t n = 0;
   const char *cols = def_phase_sql_columns(&n);
-  CHECK(strcmp(cols, "name,start_at,end_at,max_per_day,max_total,final_selection,fact_sheet") == 0 && n == 7);
-  CHECK(strcmp(def_phase_sql_marks(), "?,?,?,?,?,?,?") == 0);
+  CHECK(strcmp(cols, "name,start_at,end_at,max_per_day,max_total,final_selection,fact_sheet,closed,hide_results") ==
+          0 &&
+        n == 9);
+  CHECK(strcmp(def_phase_sql_marks(), "?,?,?,?,?,?,?,?,?") == 0);
   char err[256], sql[512];
   CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
   CHECK(sqlite3_exec(db,
@@ -138,6 +140,8 @@ static void test_phase_sql(void)
   in.max_per_day = 3;
   in.max_total = 9;
   in.final_selection = 2;
+  in.closed = 1; /* booleans go through as integers */
+  in.hide_results = 1;
   sqlite3_stmt *st = NULL;
   snprintf(sql, sizeof(sql), "INSERT INTO phases(challenge_id,idx,%s) VALUES(1,0,%s)", cols, def_phase_sql_marks());
   CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);

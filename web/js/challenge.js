@@ -355,7 +355,7 @@ function renderMine() {
       h('td', { class: 'desc' }, x.description ? h('bdi', { text: x.description }) : h('span', { class: 'muted', text: '—' })),
       h('td', {}, statusBadge(x.status), x.mode === 'smoke' ? h('span', { class: 'badge badge-smoke', text: t('smoke') }) : null,
         pending(x) && x.stage && x.stage !== x.status ? h('span', { class: 'muted', text: ` ${t(x.stage)}` }) : null),
-      h('td', { class: 'num score', text: x.mode === 'smoke' ? (x.smoke_score === undefined || x.smoke_score === null ? '—' : t('sample: {score}', { score: score(x.smoke_score) })) : score(x.public_score) }),
+      h('td', { class: 'num score', text: x.mode === 'smoke' ? (x.smoke_score === undefined || x.smoke_score === null ? '—' : t('sample: {score}', { score: score(x.smoke_score) })) : x.results_hidden ? t('hidden') : score(x.public_score) }),
       published ? h('td', { class: 'num score private' }, x.private_score === null || x.private_score === undefined ? '—' : score(x.private_score),
         finalRanks && finalRanks.has(x.id) ? h('span', { class: 'badge badge-final', text: t('ranked #{rank}', { rank: finalRanks.get(x.id) }) }) : null) : null,
       h('td', { class: 'detail' }, x.error ? h('span', { class: 'error-text', text: x.error.message || x.error.code }) : x.scored_at ? timeEl(x.scored_at) : null,
@@ -382,7 +382,7 @@ function announce() {
     const before = known.get(x.id);
     const done = x.status === 'scored' || x.status === 'failed';
     if (before !== undefined && before !== x.status) {
-      news.push(x.status === 'scored' ? t('Submission #{id} is scored: {score}.', { id: x.id, score: score(x.public_score) }) : t('Submission #{id} is {status}.', { id: x.id, status: t(x.status) }));
+      news.push(x.status === 'scored' ? t('Submission #{id} is scored: {score}.', { id: x.id, score: x.results_hidden ? t('hidden') : score(x.public_score) }) : t('Submission #{id} is {status}.', { id: x.id, status: t(x.status) }));
       if (done) finished = true;
     } else if (before === undefined && done && !firstLook) finished = true;
     known.set(x.id, x.status);
@@ -479,6 +479,11 @@ async function loadBoard() {
     board = await api('GET', `${base}/leaderboard?${query}`);
   } catch (err) {
     replace($('#leaderboard-body'), errorBox(err, { what: t('Could not load the leaderboard') }));
+    lbView = null;
+    return;
+  }
+  if (board.results_hidden) { // a phase hides its results until the jury publishes (hide_results)
+    replace($('#leaderboard-body'), h('p', { class: 'alert alert-info', text: t('The results are hidden until the jury publishes the final ranking.') }));
     lbView = null;
     return;
   }
