@@ -609,19 +609,27 @@ static int map_columns(json_t *cols, json_t *out, char *key, size_t n, int *high
       fields = NULL;
     }
   }
-  /* the primary metric: the first averaged column, else the plain column ranked first */
-  json_array_foreach(cols, i, c)
-  {
-    int in_fields = 0;
-    json_t *f;
-    size_t j;
-    json_array_foreach(fields, j, f) in_fields |= json_equal(f, json_object_get(c, "key"));
-    if (json_object_get(c, "fields") != NULL || json_is_true(json_object_get(c, "hidden")) ||
-        (fields != NULL && !in_fields))
-      continue;
-    if (primary == NULL ||
-        json_integer_value(json_object_get(c, "order")) < json_integer_value(json_object_get(primary, "order")))
-      primary = c;
+  /* the primary metric: the first averaged column, else the plain column ranked first (a second pass when the
+   * average names no plain column) */
+  for (int pass = 0; pass < 2 && primary == NULL; pass++) {
+    if (pass == 1 && fields != NULL) {
+      say(log, "leaderboard column %s averages no plain column: the first plain column ranks",
+          json_string_value(json_object_get(first, "key")));
+      fields = NULL;
+    }
+    json_array_foreach(cols, i, c)
+    {
+      int in_fields = 0;
+      json_t *f;
+      size_t j;
+      json_array_foreach(fields, j, f) in_fields |= json_equal(f, json_object_get(c, "key"));
+      if (json_object_get(c, "fields") != NULL || json_is_true(json_object_get(c, "hidden")) ||
+          (fields != NULL && !in_fields))
+        continue;
+      if (primary == NULL ||
+          json_integer_value(json_object_get(c, "order")) < json_integer_value(json_object_get(primary, "order")))
+        primary = c;
+    }
   }
   if (primary == NULL) {
     json_decref(secondary);

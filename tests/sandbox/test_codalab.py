@@ -431,6 +431,36 @@ class CodaLab(unittest.TestCase):
         finally:
             server.stop(check=False)
 
+    def test_odd_leaderboards_never_crash(self):
+        """Leaderboard columns of odd shapes (a string, a list, computed fields that are not names, only a computed
+        column, twenty columns, a hidden first column) end in a conversion or a refusal, never a crash."""
+        server = harness.Server(bundles=[], workers=1)
+        variants = [
+            ("    a: hello\n", 0),
+            ("    - 1\n    - 2\n", 2),
+            ("    a:\n      rank: 1\n      computed:\n        operation: Avg\n        fields: [1, [2], {x: 1}]\n"
+             "        weights: 'abc, -1'\n    b:\n      rank: 2\n", 0),
+            ("    a:\n      rank: 1\n      computed:\n        operation: Avg\n        fields: a\n", 2),
+            ("".join("    c%d:\n      rank: %d\n" % (i, i) for i in range(20)), 0),
+            ("    a:\n      rank: 1\n      hidden: 'true'\n    b:\n      rank: 2\n", 0),
+        ]
+        try:
+            for i, (columns, code) in enumerate(variants):
+                with self.subTest(columns=columns):
+                    d = os.path.join(server.tmp, "odd%d" % i)
+                    os.makedirs(d)
+                    with open(os.path.join(d, "competition.yaml"), "w") as f:
+                        f.write("title: Odd board\nphases:\n  1:\n    phasenumber: 1\n    start_date: 2026-01-01\n"
+                                "    scoring_program: p.zip\n    reference_data: r.zip\nleaderboard:\n  columns:\n"
+                                + columns)
+                    with open(os.path.join(d, "p.zip"), "wb") as f:
+                        f.write(zip_of({"metadata": "command: python3 $program/s.py\n", "s.py": "print(1)\n"}))
+                    with open(os.path.join(d, "r.zip"), "wb") as f:
+                        f.write(zip_of({"truth.csv": "id,y\n1,0\n"}))
+                    self.convert(d, d + "-out", code)
+        finally:
+            server.stop(check=False)
+
     def test_python2_program_is_refused_with_the_reason(self):
         server = harness.Server(bundles=[], workers=1)
         try:
