@@ -1225,6 +1225,11 @@ static int run_job(void *arg)
   } else {
     util_strlcpy(root, job->path, sizeof(root));
   }
+  if (job->opts->codalab_phase > 0 && !codalab_is_bundle(root)) {
+    bundle_problem(p, "(import)", NULL, "--phase goes with a CodaLab or Codabench bundle (competition.yaml)");
+    rc = 1;
+    goto out;
+  }
   if (job->opts->convert_to != NULL && !codalab_is_bundle(root)) {
     bundle_problem(p, "competition.yaml", NULL,
                    "missing: only a CodaLab or Codabench bundle (competition.yaml at its top) is converted");
@@ -1237,7 +1242,7 @@ static int run_job(void *arg)
       bundle_problem(p, "(import)", NULL, "path too long");
       goto out;
     }
-    rc = codalab_convert(root, conv, p);
+    rc = codalab_convert(root, conv, job->opts->codalab_phase, p);
     if (rc != 0) {
       if (job->opts->convert_to != NULL && p->n > 0 && strstr(p->text[0], "cannot create") == NULL)
         store_remove_tree(conv); /* no half-converted folder left behind (one that existed is never touched) */

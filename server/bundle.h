@@ -55,6 +55,7 @@ struct bundle_options {
                              its state */
   int build_runtime;      /* with BUNDLE_CHECK and a data folder open: build (or unpack) the code runtime into its cache
                          (`concours runtime build`) */
+  int codalab_phase;      /* > 0: a CodaLab / Codabench bundle keeps only this phase (1-based: one track) */
   const char *convert_to; /* with BUNDLE_CHECK: a CodaLab / Codabench bundle is converted into this new folder (with
                              its CONVERSION.md report) and left there, then checked (`concours challenge convert`) */
 };

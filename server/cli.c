@@ -288,6 +288,19 @@ static int cli_challenge_admin(int argc, char **argv)
   return rc;
 }
 
+/* The value of "--phase N" at argv[*I] (1 to 1000) into *OUT, *I moved past it. 0, or -1 with a message. */
+static int phase_option(int argc, char **argv, int *i, int *out)
+{
+  long long v;
+  if (*i + 1 >= argc || util_parse_ll(argv[*i + 1], 1, 1000, &v) != 0) {
+    fprintf(stderr, "concours challenge: --phase needs a phase number from 1 (the first phase) to 1000\n");
+    return -1;
+  }
+  *out = (int)v;
+  (*i)++;
+  return 0;
+}
+
 /* concours challenge convert BUNDLE DIR: the CodaLab / Codabench bundle (folder or zip) converted into the new
  * folder DIR with its report, then checked like an import would. 0 when valid, 2 with the problems, 1 on a fault. */
 static int challenge_convert(int argc, char **argv, const char *usage)
@@ -295,7 +308,14 @@ static int challenge_convert(int argc, char **argv, const char *usage)
   struct bundle_options opts;
   struct bundle_result res;
   struct stat st;
-  if (argc != 4 || argv[2][0] == '-' || argv[3][0] == '-') {
+  memset(&opts, 0, sizeof(opts));
+  for (int i = 4; i < argc; i++) {
+    if (strcmp(argv[i], "--phase") != 0 || phase_option(argc, argv, &i, &opts.codalab_phase) != 0) {
+      fputs(usage, stderr);
+      return 2;
+    }
+  }
+  if (argc < 4 || argv[2][0] == '-' || argv[3][0] == '-') {
     fputs(usage, stderr);
     return 2;
   }
@@ -303,7 +323,6 @@ static int challenge_convert(int argc, char **argv, const char *usage)
     fprintf(stderr, "concours challenge convert: %s exists: give a new folder\n", argv[3]);
     return 2;
   }
-  memset(&opts, 0, sizeof(opts));
   opts.mode = BUNDLE_CHECK;
   opts.convert_to = argv[3];
   struct bundle_problems *p = malloc(sizeof(*p));
@@ -323,12 +342,13 @@ int cli_challenge(int argc, char **argv)
 {
   static const char usage[] =
     "usage: concours challenge import DIR|ARCHIVE [--data DIR] [--apply] [--rescore] [--draft]\n"
-    "                                 [--anonymity-override REASON] [--actor NAME]\n"
+    "                                 [--anonymity-override REASON] [--actor NAME] [--phase N]\n"
     "       concours challenge check DIR|ARCHIVE\n"
     "       concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
     "       concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
-    "       concours challenge convert BUNDLE DIR   (a CodaLab / Codabench bundle into the new concours bundle\n"
-    "                                               folder DIR, with its CONVERSION.md report, then checked)\n"
+    "       concours challenge convert BUNDLE DIR [--phase N]   (a CodaLab / Codabench bundle into the new\n"
+    "                 concours bundle folder DIR, with its CONVERSION.md report, then checked)\n"
+    "  --phase N: of a CodaLab / Codabench bundle, only its Nth phase (one track of parallel phases)\n"
     "       concours challenge keys           (the challenge.json reference, Markdown)\n";
   struct app_config cfg;
   char dir[APP_PATH_MAX] = "", reason[1001] = "", actor[64] = "cli";
@@ -369,6 +389,9 @@ int cli_challenge(int argc, char **argv)
         return 2;
       }
       opts.anonymity_override = reason;
+    } else if (!check && strcmp(argv[i], "--phase") == 0) {
+      if (phase_option(argc, argv, &i, &opts.codalab_phase) != 0)
+        return 2;
     } else if (!check && strcmp(argv[i], "--actor") == 0) {
       if (opt_value(argc, argv, &i, actor, sizeof(actor)) != 0)
         return 2;

@@ -538,6 +538,33 @@ static json_t *sorted_phases(json_t *phases)
 
 /* ------------------------------------------------------------------------------------------ convert */
 
+/* With ONLY > 0 (`--phase N`: one track of a competition whose phases run in parallel), keeps only the ONLYth of
+ * *PHASES (an owned array, replaced) and writes into BUF (size N) the title TITLE followed by that phase's name
+ * (its LABEL_KEY), so that each track imports as a challenge of its own; *TITLE then points at BUF. 0, or -1 with
+ * a problem noted. */
+static int keep_one_phase(json_t **phases, int only, const char *label_key, const char **title, char *buf, size_t n,
+                          FILE *log, struct bundle_problems *p)
+{
+  if (only <= 0)
+    return 0;
+  json_t *ph = json_array_get(*phases, (size_t)only - 1);
+  if (ph == NULL) {
+    note(p, "phases", "--phase %d: the bundle has %zu phase(s)", only, json_array_size(*phases));
+    return -1;
+  }
+  const char *label = json_string_value(json_object_get(ph, label_key));
+  json_t *one = json_pack("[O]", ph);
+  if (one == NULL)
+    return -1;
+  json_decref(*phases);
+  *phases = one;
+  snprintf(buf, n, "%s %s", *title != NULL ? *title : "Competition", label != NULL ? label : "track");
+  *title = buf;
+  say(log, "only phase %d (%s) is imported (--phase %d), as the challenge \"%s\"", only,
+      label != NULL ? label : "unnamed", only, buf);
+  return 0;
+}
+
 int codalab_is_bundle(const char *dir)
 {
   char path[APP_PATH_MAX];
@@ -1112,7 +1139,7 @@ static json_t *v2_columns(json_t *lb)
 /* A Codabench v2 bundle (version: 2): tasks, solutions, phases with tasks, leaderboards with columns. What cannot
  * be mapped is refused with its key named: ingestion programs (code submissions), a reference that is not one
  * CSV file, a leaderboard without a plain column. */
-static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle_problems *p, FILE *log)
+static int convert_v2(const char *src, const char *dst, json_t *y, int only_phase, struct bundle_problems *p, FILE *log)
 {
   /* what is mapped; every other top-level key (image, docker_image, registration...) is reported as ignored */
   static const char *const top_known[] = {"version", "title",  "description", "terms",        "pages",
@@ -1121,7 +1148,8 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
     "index",           "name",  "description", "start", "end", "max_submissions_per_day",
     "max_submissions", "tasks", "solutions",   NULL};
   char path[APP_PATH_MAX], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], field[64];
-  json_t *out = json_object(), *out_phases = json_array(), *page;
+  json_t *out = json_object(), *out_phases = json_array(), *page, *phases = NULL;
+  char track_title[320];
   char *text = NULL, *overview = NULL;
   int rc = 1, higher = 1, program_task = -1, precision = 4, full = 0;
   size_t i;
@@ -1157,7 +1185,10 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
     rc = -1;
     goto fail;
   }
-  json_t *tasks = json_object_get(y, "tasks"), *phases = json_object_get(y, "phases"), *ph;
+  json_t *tasks = json_object_get(y, "tasks"), *ph;
+  phases = json_is_array(json_object_get(y, "phases")) ? json_copy(json_object_get(y, "phases")) : json_array();
+  if (keep_one_phase(&phases, only_phase, "name", &title, track_title, sizeof(track_title), log, p) != 0)
+    goto fail;
   size_t nph = json_array_size(phases);
   if (nph == 0) {
     note(p, "phases", "no phase");
@@ -1187,7 +1218,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
       snprintf(field, sizeof(field), "phases[%zu].start", i);
       note(p, field,
            "same as phase %zu's (parallel phases, tracks): concours runs one phase at a time; import each track as a "
-           "challenge of its own",
+           "challenge of its own with --phase N (concours challenge import BUNDLE --phase N)",
            i + 2);
       continue;
     }
@@ -1257,12 +1288,13 @@ static int convert_v2(const char *src, const char *dst, json_t *y, struct bundle
   rc = 0;
 fail:
   json_decref(out);
+  json_decref(phases);
   free(overview);
   free(text);
   return rc;
 }
 
-int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
+int codalab_convert(const char *src, const char *dst, int only_phase, struct bundle_problems *p)
 {
   static const char *const top_known[] = {"title",       "description", "html",    "phases",
                                           "leaderboard", "end_date",    "version", NULL};
@@ -1277,7 +1309,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
                                             "starting_kit",
                                             "leaderboard_management_mode",
                                             NULL};
-  char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX];
+  char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], track_title[320];
   json_t *y = NULL, *out = NULL, *phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
   const char *program_zip = NULL, *reference_zip = NULL;
@@ -1305,7 +1337,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
             : "CodaLab, version 1");
   const char *version = json_string_value(json_object_get(y, "version"));
   if (version != NULL && strcmp(version, "2") == 0) {
-    rc = convert_v2(src, dst, y, p, log);
+    rc = convert_v2(src, dst, y, only_phase, p, log);
     goto out;
   }
   if (version != NULL && strcmp(version, "1") != 0) {
@@ -1339,6 +1371,10 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
 
   /* phases */
   phases = sorted_phases(json_object_get(y, "phases"));
+  if (keep_one_phase(&phases, only_phase, "label", &title, track_title, sizeof(track_title), log, p) != 0) {
+    rc = 1;
+    goto out;
+  }
   size_t nph = json_array_size(phases);
   if (nph == 0) {
     note(p, "phases", "no phase");
@@ -1364,7 +1400,7 @@ int codalab_convert(const char *src, const char *dst, struct bundle_problems *p)
     if (t0 >= 0 && t1 == t0 && i + 1 < nph) {
       note(p, start_field,
            "starts with phase %zu (parallel phases, CodaLab's tracks): concours runs one phase at a time; import each "
-           "track as a challenge of its own (a copy of the bundle keeping that track's phase)",
+           "track as a challenge of its own with --phase N (concours challenge import BUNDLE --phase N)",
            i + 2);
       rc = 1;
       continue;

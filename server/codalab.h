@@ -18,9 +18,10 @@
 /* 1 when the folder DIR holds competition.yaml (and no challenge.json), 0 otherwise. */
 int codalab_is_bundle(const char *dir);
 
-/* Converts the CodaLab bundle folder SRC into the new folder DST (must not exist; created 0700). Lines naming
- * what was ignored are printed on stdout, prefixed "codalab: ignored". Returns 0, 1 when the bundle cannot be
- * mapped (problems listed in P, with the file and field), -1 on an internal error (in P). */
-int codalab_convert(const char *src, const char *dst, struct bundle_problems *p);
+/* Converts the CodaLab bundle folder SRC into the new folder DST (must not exist; created 0700). Every mapping
+ * decision is printed on stdout, prefixed "codalab: ", and written to DST/CONVERSION.md. ONLY_PHASE > 0 keeps only
+ * that phase (1-based, in phase order: one track of parallel phases), its name appended to the title. Returns 0, 1
+ * when the bundle cannot be mapped (problems listed in P, with the file and field), -1 on an internal error (in P). */
+int codalab_convert(const char *src, const char *dst, int only_phase, struct bundle_problems *p);
 
 #endif

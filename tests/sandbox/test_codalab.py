@@ -428,6 +428,20 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
             self.assertIn("competition.yaml: phases[0].start_date: starts with phase 2 (parallel phases, CodaLab's "
                           "tracks)", p.stderr)
+            # each track imports as a challenge of its own with --phase N
+            src = os.path.join(server.tmp, "widget-competition")
+            slugs = []
+            for n in (1, 2):
+                p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data,
+                                    "--phase", str(n)], capture_output=True, text=True, timeout=60)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                self.assertIn("only phase %d" % n, p.stdout)
+                slugs.append(p.stdout.split("imported challenge ")[1].split()[0])
+            self.assertEqual(slugs, ["predict-widget-failures-development", "predict-widget-failures-final"])
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data,
+                                "--phase", "3"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("--phase 3: the bundle has 2 phase(s)", p.stderr)
         finally:
             server.stop(check=False)
 
