@@ -87,6 +87,7 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   await form.waitFor();
   await form.getByLabel('Per day').fill('9');
   await form.getByLabel('Closes (UTC)').fill('2030-06-15T12:00');
+  await form.getByLabel('Hide the results from participants until the final ranking is published').check();
   await form.getByRole('button', { name: 'Save development' }).click();
   await form.locator('[role=alert]', { hasText: 'reason is required' }).waitFor();
   assert((await form.getByLabel('Reason for the change').getAttribute('aria-invalid')) === 'true', 'the empty reason is marked invalid');
@@ -97,6 +98,8 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   await page.locator('#phase-status', { hasText: 'Saved the development phase' }).waitFor();
   after = await api.call('GET', '/challenges/imported-demo');
   assert(after.data.phases[0].max_per_day === 9 && after.data.phases[0].end === '2030-06-15T12:00:00Z', `the phase is saved (${JSON.stringify(after.data.phases[0])})`);
+  assert(after.data.phases[0].hide_results === true && after.data.phases[0].closed === false, `hide_results is saved, closed untouched (${JSON.stringify(after.data.phases[0])})`);
+  assert(await page.locator('form.phase-form[data-phase="development"]').getByLabel('Hide the results from participants until the final ranking is published').isChecked(), 'the form shows the saved box');
   assert((await page.locator('form.phase-form[data-phase="development"]').getByLabel('Per day').inputValue()) === '9', 'the form shows the saved value');
   await shot('phase-saved');
 

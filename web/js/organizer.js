@@ -146,6 +146,8 @@ function phaseForm(p) {
         h('div', { class: 'stack' }, field('end', t('Closes (UTC)'), { type: 'datetime-local', value: toInput(p.end), required: true })),
         h('div', { class: 'stack' }, field('max_per_day', t('Per day'), { type: 'number', min: 0, step: 1, value: p.max_per_day ?? 0, inputmode: 'numeric' })),
         h('div', { class: 'stack' }, field('max_total', t('In total'), { type: 'number', min: 0, step: 1, value: p.max_total ?? 0, inputmode: 'numeric' }))),
+      h('p', { class: 'check-line' }, [h('input', { id: id('closed'), name: 'closed', type: 'checkbox', checked: !!p.closed }), h('label', { for: id('closed'), text: t('Closed: accepts no submission') })]),
+      h('p', { class: 'check-line' }, [h('input', { id: id('hide_results'), name: 'hide_results', type: 'checkbox', checked: !!p.hide_results }), h('label', { for: id('hide_results'), text: t('Hide the results from participants until the final ranking is published') })]),
       h('div', { class: 'stack' }, field('reason', t('Reason for the change'), { type: 'text', maxlength: 1000, autocomplete: 'off', required: true })),
       h('div', { class: 'row' }, h('button', { type: 'submit', class: 'button primary small', text: t('Save {phase}', { phase: p.name }) })),
       h('div', { class: 'phase-error', 'aria-live': 'assertive' })));
@@ -168,6 +170,9 @@ async function savePhase(form, p) {
   for (const key of ['max_per_day', 'max_total']) {
     const n = Number(get(key).value);
     if (get(key).value !== '' && Number.isInteger(n) && n >= 0 && n !== (p[key] ?? 0)) change[key] = n;
+  }
+  for (const key of ['closed', 'hide_results']) {
+    if (get(key).checked !== !!p[key]) change[key] = get(key).checked;
   }
   replace(errorBoxEl);
   if (!Object.keys(change).length) {
