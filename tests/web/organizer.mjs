@@ -120,6 +120,14 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   await stateDialog.getByRole('button', { name: 'Change the state' }).click();
   await page.locator('#state-status', { hasText: 'imported-demo is now open' }).waitFor();
   assert((await api.call('GET', '/challenges/imported-demo')).status === 200, 'open again');
+  // hide_results (issue 13): the public board hides its rows until publication, and the page says why
+  const board = await api.call('GET', '/challenges/imported-demo/leaderboard');
+  assert(board.status === 200 && board.data.results_hidden === true && board.data.rows.length === 0, `the board is hidden (${JSON.stringify(board.data)})`);
+  const ctx3 = await page.context().browser().newContext({ baseURL: url });
+  const p3 = await ctx3.newPage();
+  await p3.goto('/challenge.html?slug=imported-demo');
+  await p3.locator('#leaderboard-body .alert-info', { hasText: 'The results are hidden until the jury publishes the final ranking.' }).waitFor();
+  await ctx3.close();
 
   // The queue of visiomel-demo refreshes by itself after a submission; its log opens.
   await page.goto('/organizer.html?slug=visiomel-demo#queue');
