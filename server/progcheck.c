@@ -79,9 +79,17 @@ static const char checker[] =
   "    if found >= 10:\n"
   "        break\n";
 
-/* 1 when the command word NAME (no slash) is an executable of the host's /usr (what the sandbox mounts). */
+/* 1 when the command word NAME (no slash) is a shell builtin or keyword (`cd $program && ...`), or an executable
+ * of the host's /usr (what the sandbox mounts). */
 static int host_has(const char *name)
 {
+  static const char *const shell[] = {"cd",     "export", "exec", "set",  ".", "source", "if",    "for",
+                                      "while",  "case",   "eval", "test", "[", "true",   "false", "echo",
+                                      "ulimit", "umask",  "time", "{",    "(", "env",    "nice",  "timeout"};
+  for (size_t i = 0; i < sizeof(shell) / sizeof(shell[0]); i++) {
+    if (strcmp(name, shell[i]) == 0)
+      return 1;
+  }
   static const char *const dirs[] = {"/usr/bin", "/bin", "/usr/local/bin", "/usr/sbin", "/sbin"};
   char path[APP_PATH_MAX];
   struct stat st;
