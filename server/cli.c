@@ -348,8 +348,8 @@ int cli_challenge(int argc, char **argv)
     "       concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
     "       concours challenge convert BUNDLE DIR [--phase N]   (a CodaLab / Codabench bundle into the new\n"
     "                 concours bundle folder DIR, with its CONVERSION.md report, then checked)\n"
-    "  --phase N: of a CodaLab / Codabench bundle, only its Nth phase (one track of parallel phases)\n"
-    "       concours challenge keys           (the challenge.json reference, Markdown)\n";
+    "       concours challenge keys           (the challenge.json reference, Markdown)\n"
+    "  --phase N: of a CodaLab / Codabench bundle, only its Nth phase (one track of parallel phases)\n";
   struct app_config cfg;
   char dir[APP_PATH_MAX] = "", reason[1001] = "", actor[64] = "cli";
   struct bundle_options opts;
