@@ -512,23 +512,36 @@ out:
   return rc;
 }
 
-/* Prepares input-NAME/{ref/TRUTH_NAME, res/} for one split. Returns 0, or -1 with O filled. */
-static int program_input(const char *stage, const char *name, const char *truth, const char *truth_name,
-                         const char *split_column, enum sandbox_split which, const char *pred, int *has_split,
-                         struct outcome *o)
+/* The ground truth a program's run sees: TRUTH (named TRUTH_NAME in $input/ref), split by SPLIT_COLUMN per run, or,
+ * with AS_IS ("runs": "full"), as the bundle gave it: the CSV with its split column, or the reference FOLDER (the
+ * challenge's private/reference) whole when not NULL. */
+struct program_ref {
+  const char *truth, *truth_name, *split_column, *folder;
+  int as_is;
+};
+
+/* Prepares input-NAME/{ref, res/} for one run: ref holds R's ground truth (WHICH rows of it, unless R is as is),
+ * res the submission PRED. *HAS_SPLIT (may be NULL) tells whether the truth has its split column. Returns 0, or -1
+ * with O filled. */
+static int program_input(const char *stage, const char *name, const struct program_ref *r, enum sandbox_split which,
+                         const char *pred, int *has_split, struct outcome *o)
 {
   char dir[APP_PATH_MAX], ref[APP_PATH_MAX], res[APP_PATH_MAX], file[APP_PATH_MAX], msg[512];
   if (util_fmt(dir, sizeof(dir), "%s/input-%s", stage, name) != 0 || util_fmt(ref, sizeof(ref), "%s/ref", dir) != 0 ||
-      util_fmt(res, sizeof(res), "%s/res", dir) != 0 || util_fmt(file, sizeof(file), "%s/%s", ref, truth_name) != 0 ||
-      mkdir(dir, 0755) != 0 || mkdir(ref, 0755) != 0 || mkdir(res, 0755) != 0 || chmod(dir, 0755) != 0 ||
-      chmod(ref, 0755) != 0 || chmod(res, 0755) != 0) {
+      util_fmt(res, sizeof(res), "%s/res", dir) != 0 ||
+      util_fmt(file, sizeof(file), "%s/%s", ref, r->truth_name) != 0 || mkdir(dir, 0755) != 0 ||
+      mkdir(res, 0755) != 0 || chmod(dir, 0755) != 0 || chmod(res, 0755) != 0 ||
+      (r->folder == NULL && (mkdir(ref, 0755) != 0 || chmod(ref, 0755) != 0))) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "cannot prepare the input folders");
     return -1;
   }
-  if (sandbox_program_split_truth(truth, split_column, which, file, has_split, msg, sizeof(msg)) < 0) {
+  if (r->folder != NULL ? sandbox_stage_tree(r->folder, ref, 0) != 0
+      : r->as_is
+        ? sandbox_stage_file(r->truth, file) != 0
+        : sandbox_program_split_truth(r->truth, r->split_column, which, file, has_split, msg, sizeof(msg)) < 0) {
     outcome_fail(o, "scoring_error", generic_failure);
-    log_add(o, msg);
+    log_add(o, r->as_is ? "cannot stage the reference for the program's run" : msg);
     return -1;
   }
   int rc = sandbox_program_stage_submission(pred, res, msg, sizeof(msg));
@@ -544,36 +557,6 @@ static int program_input(const char *stage, const char *name, const char *truth,
   return 0;
 }
 
-/* "runs": "full": input-full/ref holds the ground truth as the bundle gave it (the CSV with its split column, or
- * the reference folder: C's private/reference when it exists), input-full/res the submission. 0, or -1 with O
- * filled. */
-static int program_input_full(const struct challenge *c, const char *stage, const char *truth, const char *truth_name,
-                              const char *pred, struct outcome *o)
-{
-  char dir[APP_PATH_MAX], ref[APP_PATH_MAX], res[APP_PATH_MAX], file[APP_PATH_MAX], rel[APP_PATH_MAX],
-    folder[APP_PATH_MAX], msg[512];
-  struct stat st;
-  int has_folder = util_fmt(rel, sizeof(rel), "%s/private/reference", c->dir) == 0 &&
-                   store_path(folder, sizeof(folder), rel) == 0 && lstat(folder, &st) == 0 && S_ISDIR(st.st_mode);
-  if (util_fmt(dir, sizeof(dir), "%s/input-full", stage) != 0 || util_fmt(ref, sizeof(ref), "%s/ref", dir) != 0 ||
-      util_fmt(res, sizeof(res), "%s/res", dir) != 0 || util_fmt(file, sizeof(file), "%s/%s", ref, truth_name) != 0 ||
-      mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0 || mkdir(res, 0755) != 0 || chmod(res, 0755) != 0 ||
-      (has_folder ? sandbox_stage_tree(folder, ref, 0) != 0
-                  : mkdir(ref, 0755) != 0 || chmod(ref, 0755) != 0 || sandbox_stage_file(truth, file) != 0)) {
-    outcome_fail(o, "scoring_error", generic_failure);
-    log_add(o, "cannot stage the reference for the program's run");
-    return -1;
-  }
-  int rc = sandbox_program_stage_submission(pred, res, msg, sizeof(msg));
-  if (rc != 0) {
-    outcome_fail(o, rc == 1 ? "invalid_submission" : "scoring_error", rc == 1 ? msg : generic_failure);
-    if (rc != 1)
-      log_add(o, msg);
-    return -1;
-  }
-  return 0;
-}
-
 /* The organizer's program (challenge.json "metric": {"program", "score_key", "higher_is_better"}), once per
  * split of the ground truth, each run seeing only that split's rows: the public run gives the public score,
  * the private run the private score. Without a split column one run over every row gives the score. */
@@ -581,13 +564,18 @@ static void score_program(const struct challenge *c, const struct challenge_def 
                           const char *pred, const char *split_column, const struct runner_limits *lim,
                           const atomic_int *stop, struct outcome *o)
 {
-  char program_dir[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "";
+  char program_dir[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "", folder[APP_PATH_MAX];
   char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX];
   const char *key = def->score_key[0] != '\0' ? def->score_key : NULL;
   const char *gt = def->truth_rel;
   json_t *metrics = json_object(); /* the secondary metrics' values, filled by each run */
   const char *truth_name = strrchr(gt, '/') != NULL ? strrchr(gt, '/') + 1 : gt;
   int has_split = 0;
+  struct stat st;
+  struct program_ref ref = {truth, truth_name, split_column, NULL, def->full_run};
+  if (def->full_run && util_fmt(rel, sizeof(rel), "%s/private/reference", c->dir) == 0 &&
+      store_path(folder, sizeof(folder), rel) == 0 && lstat(folder, &st) == 0 && S_ISDIR(st.st_mode))
+    ref.folder = folder; /* a reference of any files (bundle.c stored it there) */
   if (key == NULL || truth_name == NULL || truth_name[0] == '\0' ||
       util_fmt(rel, sizeof(rel), "%s/scoring_program", c->dir) != 0 ||
       store_path(program_dir, sizeof(program_dir), rel) != 0 || sandbox_stage_create(stage, sizeof(stage)) != 0) {
@@ -611,7 +599,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   }
   if (def->full_run) { /* once on the whole reference, CodaLab's way: the program splits, if anything */
     int split = def->private_score_key[0] != '\0';
-    if (program_input_full(c, stage, truth, truth_name, pred, o) != 0 ||
+    if (program_input(stage, "full", &ref, SANDBOX_SPLIT_ALL, pred, NULL, o) != 0 ||
         program_run(stage, cmd, key, "full", lim, stop, o, split ? &o->pub : &o->score, def, metrics,
                     split ? "public" : "score") != 0)
       goto out;
@@ -627,7 +615,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
       json_object_foreach(metrics, mk, m) json_object_set(m, "public", json_object_get(m, "score"));
     goto out;
   }
-  if (program_input(stage, "public", truth, truth_name, split_column, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) != 0)
+  if (program_input(stage, "public", &ref, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) != 0)
     goto out;
   if (!has_split) {
     if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score, def, metrics, "score") == 0) {
@@ -639,7 +627,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
     }
     goto out;
   }
-  if (program_input(stage, "private", truth, truth_name, split_column, SANDBOX_SPLIT_PRIVATE, pred, NULL, o) != 0)
+  if (program_input(stage, "private", &ref, SANDBOX_SPLIT_PRIVATE, pred, NULL, o) != 0)
     goto out;
   if (program_run(stage, cmd, key, "public", lim, stop, o, &o->pub, def, metrics, "public") != 0 ||
       program_run(stage, cmd, key, "private", lim, stop, o, &o->priv, def, metrics, "private") != 0)
