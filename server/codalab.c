@@ -348,37 +348,30 @@ static int unzip(const char *src, const char *name, const char *dir, const char 
   return rc == 0 ? 0 : -1;
 }
 
-/* The one regular file ending in .csv under DIR (one folder level deep at most) into OUT. 0, or -1. */
-static int only_csv(const char *dir, char *out, size_t n, int depth)
+/* When the only entry of DIR (dot entries and __MACOSX aside) is a regular *.csv file named with A-Z a-z 0-9 . _ -,
+ * its name into NAME (size N) and 1; else 0. */
+static int lone_csv(const char *dir, char *name, size_t n)
 {
-  DIR *d = opendir(dir);
-  struct dirent *e;
-  int found = 0;
   char path[APP_PATH_MAX];
+  int entries = 0, csv = 0;
+  DIR *d = opendir(dir);
   if (d == NULL)
-    return -1;
-  for (e = readdir(d); e != NULL; e = readdir(d)) {
+    return 0;
+  for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
     struct stat st;
     size_t len = strlen(e->d_name);
-    if (e->d_name[0] == '.' || e->d_name[0] == '_' || util_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) != 0 ||
-        lstat(path, &st) != 0)
+    if (e->d_name[0] == '.' || strcmp(e->d_name, "__MACOSX") == 0)
       continue;
-    if (S_ISDIR(st.st_mode) && depth == 0) {
-      char sub[APP_PATH_MAX];
-      if (only_csv(path, sub, sizeof(sub), 1) == 0) {
-        found++;
-        util_strlcpy(out, sub, n);
-      }
-    } else if (S_ISREG(st.st_mode) && len > 4 && strcasecmp(e->d_name + len - 4, ".csv") == 0) {
-      found++;
-      util_strlcpy(out, path, n);
-    }
+    entries++;
+    csv = len > 4 && len <= 100 && strcasecmp(e->d_name + len - 4, ".csv") == 0 &&
+          strspn(e->d_name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == len &&
+          util_fmt(path, sizeof(path), "%s/%s", dir, e->d_name) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+          util_strlcpy(name, e->d_name, n) == 0;
   }
   closedir(d);
-  return found == 1 ? 0 : -1;
+  return entries == 1 && csv;
 }
 
-/* "2013-05-09", "2013-05-09 10:00:00" or "2013-05-09T10:00:00Z" as epoch seconds; -1 when malformed. */
 /* Reads 1 to max digits at s[*i] into *v. Returns the count read. */
 static int date_digits(const char *s, size_t *i, int max, int *v)
 {
@@ -482,11 +475,19 @@ static int same_path(const char *a, const char *b)
   return na == nb && strncmp(a, b, na) == 0;
 }
 
-/* An earlier phase scored by its own program or reference (WHAT) on CodaLab: concours scores every phase with the
- * last phase's, so that phase (the out phase PH) is closed rather than scoring its submissions against the final
- * reference; the organizer may reopen it knowing that. */
-static void close_phase(json_t *ph, const char *what, FILE *log)
+/* An earlier phase (the out phase PH) that CodaLab scored with its own program or reference (PROGRAM, REFERENCE;
+ * NULL when unnamed), other than the last phase's (LAST_PROGRAM, LAST_REFERENCE): concours scores every phase with
+ * the last phase's, so that phase is closed rather than measuring its submissions on the final reference; the
+ * organizer may reopen it knowing that. */
+static void close_if_scored_apart(json_t *ph, const char *program, const char *reference, const char *last_program,
+                                  const char *last_reference, FILE *log)
 {
+  const char *what = program != NULL && (last_program == NULL || !same_path(program, last_program)) ? program
+                     : reference != NULL && (last_reference == NULL || !same_path(reference, last_reference))
+                       ? reference
+                       : NULL;
+  if (what == NULL)
+    return;
   json_object_set_new(ph, "closed", json_true());
   say(log,
       "phase %s is closed (it accepts no submission): it was scored with its own %s on CodaLab, and concours scores "
@@ -574,6 +575,16 @@ int codalab_is_bundle(const char *dir)
   return util_fmt(path, sizeof(path), "%s/competition.yaml", dir) == 0 && lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* One leaderboard column in the shape map_columns reads: {key, label (KEY when NULL), order, higher (unless SORT is
+ * "asc"), precision (-1: the leaderboard's), hidden (HIDDEN is the string "true")}. New reference, or NULL. */
+static json_t *column_json(const char *key, const char *label, int order, const char *sort, int precision,
+                           json_t *hidden)
+{
+  return json_pack("{s:s,s:s,s:i,s:b,s:i,s:b}", "key", key, "label", label != NULL ? label : key, "order", order,
+                   "higher", sort == NULL || strcasecmp(sort, "asc") != 0, "precision", precision, "hidden",
+                   json_is_string(hidden) && strcasecmp(json_string_value(hidden), "true") == 0);
+}
+
 /* The columns of a CodaLab leaderboard (an object KEY: {label, rank, sort, numeric_format, hidden, computed:
  * {operation, fields}}) as the common shape map_columns reads: a new array of {key, label, order, higher,
  * precision, hidden, fields} ("fields": the averaged keys of a computed column, else absent). */
@@ -583,14 +594,9 @@ static json_t *v1_columns(json_t *lb)
   const char *k;
   json_object_foreach(json_object_get(lb, "columns"), k, col)
   {
-    const char *sort = json_string_value(json_object_get(col, "sort"));
-    const char *label = json_string_value(json_object_get(col, "label"));
-    json_t *c =
-      json_pack("{s:s,s:s,s:i,s:b,s:i,s:b}", "key", k, "label", label != NULL ? label : k, "order",
-                int_of(json_object_get(col, "rank"), 1000), "higher", sort == NULL || strcasecmp(sort, "asc") != 0,
-                "precision", int_of(json_object_get(col, "numeric_format"), -1), "hidden",
-                json_is_string(json_object_get(col, "hidden")) &&
-                  strcasecmp(json_string_value(json_object_get(col, "hidden")), "true") == 0);
+    json_t *c = column_json(k, json_string_value(json_object_get(col, "label")),
+                            int_of(json_object_get(col, "rank"), 1000), json_string_value(json_object_get(col, "sort")),
+                            int_of(json_object_get(col, "numeric_format"), -1), json_object_get(col, "hidden"));
     json_t *computed = json_object_get(col, "computed");
     if (c != NULL && computed != NULL) {
       json_t *fields = json_array(), *f;
@@ -610,6 +616,19 @@ static json_t *v1_columns(json_t *lb)
     json_array_append_new(out, c);
   }
   return out;
+}
+
+/* 1 when the JSON array LIST holds a value equal to V. */
+static int in_list(json_t *list, json_t *v)
+{
+  size_t i;
+  json_t *e;
+  json_array_foreach(list, i, e)
+  {
+    if (json_equal(e, v))
+      return 1;
+  }
+  return 0;
 }
 
 /* Maps the leaderboard COLS (v1_columns / v2_columns) onto OUT: the column ranked first (lowest rank or index)
@@ -646,12 +665,8 @@ static int map_columns(json_t *cols, json_t *out, char *key, size_t n, int *high
     }
     json_array_foreach(cols, i, c)
     {
-      int in_fields = 0;
-      json_t *f;
-      size_t j;
-      json_array_foreach(fields, j, f) in_fields |= json_equal(f, json_object_get(c, "key"));
       if (json_object_get(c, "fields") != NULL || json_is_true(json_object_get(c, "hidden")) ||
-          (fields != NULL && !in_fields))
+          (fields != NULL && !in_list(fields, json_object_get(c, "key"))))
         continue;
       if (primary == NULL ||
           json_integer_value(json_object_get(c, "order")) < json_integer_value(json_object_get(primary, "order")))
@@ -670,10 +685,9 @@ static int map_columns(json_t *cols, json_t *out, char *key, size_t n, int *high
   json_array_foreach(cols, i, c)
   {
     const char *k = json_string_value(json_object_get(c, "key"));
-    int in_fields = fields == NULL, prec = (int)json_integer_value(json_object_get(c, "precision"));
-    json_t *f;
-    size_t j;
-    json_array_foreach(fields, j, f) in_fields |= json_equal(f, json_object_get(c, "key"));
+    const char *label = json_string_value(json_object_get(c, "label"));
+    int in_fields = fields == NULL || in_list(fields, json_object_get(c, "key"));
+    int prec = (int)json_integer_value(json_object_get(c, "precision"));
     if (c == primary)
       continue;
     if (json_object_get(c, "fields") != NULL) {
@@ -693,10 +707,7 @@ static int map_columns(json_t *cols, json_t *out, char *key, size_t n, int *high
           in_fields ? "more than 8 columns" : "not averaged by the ranking column: shown nowhere");
       continue;
     }
-    json_t *m = json_pack("{s:s,s:s%,s:b}", "score_key", k, "label", json_string_value(json_object_get(c, "label")),
-                          strlen(json_string_value(json_object_get(c, "label"))) > 64
-                            ? (size_t)64
-                            : strlen(json_string_value(json_object_get(c, "label"))),
+    json_t *m = json_pack("{s:s,s:s%,s:b}", "score_key", k, "label", label, strlen(label) > 64 ? 64 : strlen(label),
                           "higher_is_better", json_is_true(json_object_get(c, "higher")));
     if (m != NULL && prec >= 0 && prec <= 12)
       json_object_set_new(m, "precision", json_integer(prec));
@@ -791,29 +802,38 @@ static int served_file(const char *src, const char *dst, const char *name, json_
   return json_array_append_new(data, json_string(rel));
 }
 
-struct mention {
-  const char *word;
+/* A scan of a program folder's files (each up to PAGE_MAX, those ending in SUFFIX when not NULL) for one that MATCH
+ * says yes to, given WORD. */
+struct program_scan {
+  const char *suffix, *word;
+  int (*match)(const char *text, const char *word);
   int found;
 };
 
-static int mention_entry(const char *path, const char *rel, const struct stat *st, void *arg)
+static int scan_entry(const char *path, const char *rel, const struct stat *st, void *arg)
 {
-  struct mention *m = arg;
-  (void)rel;
-  if (!S_ISREG(st->st_mode) || st->st_size > PAGE_MAX)
+  struct program_scan *s = arg;
+  size_t len = strlen(rel), slen = s->suffix != NULL ? strlen(s->suffix) : 0;
+  if (!S_ISREG(st->st_mode) || st->st_size > PAGE_MAX || len < slen ||
+      (slen > 0 && strcmp(rel + len - slen, s->suffix) != 0))
     return 0;
   char *text = util_read_file(path, PAGE_MAX, NULL);
-  m->found |= text != NULL && strstr(text, m->word) != NULL;
+  s->found |= text != NULL && s->match(text, s->word);
   free(text);
-  return m->found;
+  return s->found; /* non-zero stops the walk */
 }
 
-/* 1 when a file of the program folder DIR (each up to 1 MiB) holds WORD. */
-static int program_mentions(const char *dir, const char *word)
+/* 1 when a file of the program folder DIR ending in SUFFIX (any file: NULL) is one MATCH(text, WORD) accepts. */
+static int program_has(const char *dir, const char *suffix, int (*match)(const char *, const char *), const char *word)
 {
-  struct mention m = {word, 0};
-  util_walk(dir, 16, 10000, mention_entry, &m);
-  return m.found;
+  struct program_scan s = {suffix, word, match, 0};
+  util_walk(dir, 16, 10000, scan_entry, &s);
+  return s.found;
+}
+
+static int holds_word(const char *text, const char *word)
+{
+  return strstr(text, word) != NULL;
 }
 
 /* The shim concours adds to a program that uses NumPy's removed aliases (written as C text: it is copied as is). */
@@ -841,8 +861,9 @@ static const char numpy_compat_py[] =
 
 /* 1 when TEXT uses one of NumPy's removed aliases: np.float, np.int, np.bool, np.object, np.str, np.complex (or
  * numpy.X), not followed by a name character (np.float64 is fine). */
-static int uses_numpy_alias(const char *text)
+static int uses_numpy_alias(const char *text, const char *unused)
 {
+  (void)unused;
   static const char *const prefixes[] = {"np.", "numpy."};
   static const char *const aliases[] = {"float", "int", "bool", "object", "str", "complex", "long", "unicode"};
   for (size_t p = 0; p < 2; p++) {
@@ -859,18 +880,6 @@ static int uses_numpy_alias(const char *text)
     }
   }
   return 0;
-}
-
-static int alias_entry(const char *path, const char *rel, const struct stat *st, void *arg)
-{
-  int *found = arg;
-  size_t len = strlen(rel);
-  if (!S_ISREG(st->st_mode) || st->st_size > PAGE_MAX || len < 3 || strcmp(rel + len - 3, ".py") != 0)
-    return 0;
-  char *text = util_read_file(path, PAGE_MAX, NULL);
-  *found |= text != NULL && uses_numpy_alias(text);
-  free(text);
-  return *found;
 }
 
 /* Rewrites the command: line of the program folder DIR's metadata (or metadata.yaml) to CMD, keeping its other
@@ -910,9 +919,8 @@ done:
 static int numpy_compat(const char *dir, FILE *log, struct bundle_problems *p)
 {
   char cmd[SANDBOX_PROGRAM_CMD_MAX], err[256], shim[APP_PATH_MAX], next[SANDBOX_PROGRAM_CMD_MAX + 64];
-  int found = 0;
-  util_walk(dir, 16, 10000, alias_entry, &found);
-  if (!found || sandbox_program_command(dir, cmd, sizeof(cmd), err, sizeof(err)) != 0)
+  if (!program_has(dir, ".py", uses_numpy_alias, NULL) ||
+      sandbox_program_command(dir, cmd, sizeof(cmd), err, sizeof(err)) != 0)
     return 0; /* no alias, or no usable command: the import check says why */
   if (strncmp(cmd, "python3 ", 8) != 0 || cmd[8] == '-') {
     say(log,
@@ -977,18 +985,9 @@ static int codabench_paths(const char *dir, FILE *log, struct bundle_problems *p
 static int place_reference(const char *ref_dir, const char *program_dir, const char *dst, char *truth_rel, size_t n,
                            int *full, FILE *log, struct bundle_problems *p)
 {
-  char csv[APP_PATH_MAX], path[APP_PATH_MAX], top[APP_PATH_MAX];
-  int one_csv = only_csv(ref_dir, csv, sizeof(csv), 0) == 0, entries = 0;
-  DIR *d = opendir(ref_dir);
-  for (struct dirent *e = d != NULL ? readdir(d) : NULL; e != NULL; e = readdir(d))
-    entries += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-  if (d != NULL)
-    closedir(d);
-  const char *base = one_csv ? strrchr(csv, '/') + 1 : "";
-  one_csv = one_csv && entries == 1 && util_fmt(top, sizeof(top), "%s/%s", ref_dir, base) == 0 &&
-            strcmp(top, csv) == 0 && base[0] != '.' && strlen(base) <= 100 &&
-            strspn(base, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == strlen(base);
-  *full = !(one_csv && has_usage_column(csv) && !program_mentions(program_dir, "Usage"));
+  char base[128] = "", csv[APP_PATH_MAX], path[APP_PATH_MAX];
+  int one_csv = lone_csv(ref_dir, base, sizeof(base)) && util_fmt(csv, sizeof(csv), "%s/%s", ref_dir, base) == 0;
+  *full = !(one_csv && has_usage_column(csv) && !program_has(program_dir, NULL, holds_word, "Usage"));
   if (util_fmt(path, sizeof(path), "%s/private", dst) != 0 || mkdir(path, 0700) != 0 ||
       util_fmt(truth_rel, n, *full ? "private/reference" : "private/%s", base) != 0 ||
       util_fmt(path, sizeof(path), "%s/%s", dst, truth_rel) != 0 || rename(*full ? ref_dir : csv, path) != 0) {
@@ -1104,17 +1103,13 @@ static json_t *v2_columns(json_t *lb)
   json_array_foreach(cols, i, col)
   {
     const char *key = json_string_value(json_object_get(col, "key"));
-    const char *label = json_string_value(json_object_get(col, "title"));
-    const char *sort = json_string_value(json_object_get(col, "sorting"));
     json_t *comp = json_object_get(col, "computation");
     if (key == NULL)
       continue;
     json_t *c =
-      json_pack("{s:s,s:s,s:i,s:b,s:i,s:b}", "key", key, "label", label != NULL ? label : key, "order",
-                int_of(json_object_get(col, "index"), (int)i), "higher", sort == NULL || strcasecmp(sort, "asc") != 0,
-                "precision", int_of(json_object_get(col, "precision"), -1), "hidden",
-                json_is_string(json_object_get(col, "hidden")) &&
-                  strcasecmp(json_string_value(json_object_get(col, "hidden")), "true") == 0);
+      column_json(key, json_string_value(json_object_get(col, "title")), int_of(json_object_get(col, "index"), (int)i),
+                  json_string_value(json_object_get(col, "sorting")), int_of(json_object_get(col, "precision"), -1),
+                  json_object_get(col, "hidden"));
     if (c != NULL && json_is_string(comp)) {
       json_t *fields = json_array(), *ix, *other;
       size_t j, k;
@@ -1241,15 +1236,10 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   json_t *task = task_of(tasks, program_task);
   for (size_t k = 0; k + 1 < nph && task != NULL; k++) { /* earlier phases running another program or reference */
     json_t *other = task_of(tasks, int_of(json_array_get(json_object_get(json_array_get(phases, k), "tasks"), 0), -1));
-    const char *keys[] = {"scoring_program", "reference_data"};
-    for (int j = 0; j < 2 && other != NULL && other != task; j++) {
-      const char *a = json_string_value(json_object_get(other, keys[j]));
-      const char *b = json_string_value(json_object_get(task, keys[j]));
-      if (a != NULL && (b == NULL || !same_path(a, b))) {
-        close_phase(json_array_get(out_phases, k), a, log);
-        break;
-      }
-    }
+    close_if_scored_apart(json_array_get(out_phases, k), json_string_value(json_object_get(other, "scoring_program")),
+                          json_string_value(json_object_get(other, "reference_data")),
+                          json_string_value(json_object_get(task, "scoring_program")),
+                          json_string_value(json_object_get(task, "reference_data")), log);
   }
   snprintf(field, sizeof(field), "tasks[%d]", program_task);
   if (task == NULL) {
@@ -1328,15 +1318,13 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
     rc = 1;
     goto out;
   }
+  const char *version = json_string_value(json_object_get(y, "version"));
+  int v2 = version != NULL && strcmp(version, "2") == 0;
   fprintf(log,
           "# How concours mapped this competition\n\nconcours converted competition.yaml (%s) into this "
           "bundle. Each line is one decision; review them, then version the folder.\n\n",
-          json_string_value(json_object_get(y, "version")) != NULL &&
-              strcmp(json_string_value(json_object_get(y, "version")), "2") == 0
-            ? "Codabench, version 2"
-            : "CodaLab, version 1");
-  const char *version = json_string_value(json_object_get(y, "version"));
-  if (version != NULL && strcmp(version, "2") == 0) {
+          v2 ? "Codabench, version 2" : "CodaLab, version 1");
+  if (v2) {
     rc = convert_v2(src, dst, y, only_phase, p, log);
     goto out;
   }
@@ -1438,12 +1426,10 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
   }
   if (rc == 1)
     goto out;
-  for (size_t i = 0; i + 1 < nph && program_zip != NULL && reference_zip != NULL; i++) {
+  for (size_t i = 0; i + 1 < nph; i++) {
     json_t *ph = json_array_get(phases, i);
-    const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
-    const char *rd = json_string_value(json_object_get(ph, "reference_data"));
-    if ((sp != NULL && !same_path(sp, program_zip)) || (rd != NULL && !same_path(rd, reference_zip)))
-      close_phase(json_array_get(out_phases, i), sp != NULL && !same_path(sp, program_zip) ? sp : rd, log);
+    close_if_scored_apart(json_array_get(out_phases, i), json_string_value(json_object_get(ph, "scoring_program")),
+                          json_string_value(json_object_get(ph, "reference_data")), program_zip, reference_zip, log);
   }
   if (program_zip == NULL || reference_zip == NULL) {
     note(p, "phases", "no phase names a scoring_program and a reference_data zip");
