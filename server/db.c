@@ -1853,9 +1853,8 @@ fail:
 #define SUBMISSION_COLS                                                                                                \
   "s.id,c.slug,s.status,s.public_score,s.private_score,s.error_code,s.error_message,s.created_at,s.scored_at,"         \
   "s.description,s.size,s.sha256,c.precision,s.team_id,s.phase,t.name,s.disqualified_at IS NOT NULL,"                  \
-  "s.private_ci_lo,s.private_ci_hi,s.mode,s.stage,s.run_wall_ms,s.run_maxrss_kb,s.score,s.runtime_sha256,s.metrics,"   \
-  "c.published_at IS NULL AND EXISTS(SELECT 1 FROM phases p WHERE p.challenge_id=s.challenge_id AND p.name=s.phase "   \
-  "AND p.hide_results)"
+  "s.private_ci_lo,s.private_ci_hi,s.mode,s.stage,s.run_wall_ms,s.run_maxrss_kb,s.score,s.runtime_sha256,s."           \
+  "metrics," DBI_SQL_RESULTS_HIDDEN
 #define SUBMISSION_FROM " FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
 
 json_t *db_metrics_values(const char *text, const char *split)

@@ -50,4 +50,10 @@ double dbi_round(double v, int precision);
 /* Column I rounded to PRECISION as a JSON real, or JSON null. New reference. */
 json_t *dbi_col_score(sqlite3_stmt *st, int i, int precision);
 
+/* SQL true when the score of the submission s (of the challenge c) is hidden from its team: its phase hides its
+ * results ("hide_results") and the final ranking is not published. The one place that rule is written. */
+#define DBI_SQL_RESULTS_HIDDEN                                                                                         \
+  "(c.published_at IS NULL AND EXISTS(SELECT 1 FROM phases p WHERE p.challenge_id=s.challenge_id AND p.name=s.phase "  \
+  "AND p.hide_results))"
+
 #endif

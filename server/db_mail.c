@@ -188,8 +188,7 @@ enum app_status db_notify_set(sqlite3 *db, int64_t user_id, int submissions, int
 enum app_status db_mail_submission_outcome(sqlite3 *db, int64_t submission_id, const char *base_url, int64_t now)
 {
   sqlite3_stmt *st = dbi_prepare(
-    db, "SELECT u.email, u.username, c.slug, c.title, s.status, CASE WHEN c.published_at IS NULL AND EXISTS(SELECT 1 "
-        "FROM phases p WHERE p.challenge_id=s.challenge_id AND p.name=s.phase AND p.hide_results) THEN NULL ELSE "
+    db, "SELECT u.email, u.username, c.slug, c.title, s.status, CASE WHEN " DBI_SQL_RESULTS_HIDDEN " THEN NULL ELSE "
         "s.public_score END, s.error_message, c.precision, u.lang "
         "FROM submissions s JOIN users u ON u.id=s.user_id JOIN challenges c ON c.id=s.challenge_id "
         "WHERE s.id=? AND u.notify_submissions=1 AND s.mode IS NOT 'smoke' AND s.status IN ('scored','failed')");

@@ -6,12 +6,17 @@ competition imports too.
 
 usage: python3 test_codalab.py --concours BUILD/concours --source REPO [unittest args]
 """
+import email
+import email.policy
 import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
 import warnings
 import zipfile
@@ -380,18 +385,20 @@ class CodaLab(unittest.TestCase):
             server.stop(check=False)
 
     def test_hide_results_hides_scores_from_participants_until_publication(self):
-        """CodaLab's leaderboard_management_mode: hide_results: the participant sees the status, never the score,
-        and no leaderboard; staff see both; the organizer can show them again (issue 13)."""
-        server = harness.Server(bundles=[], workers=1)
+        """CodaLab's leaderboard_management_mode: hide_results: the participant sees the status, never the score
+        (nor in the "scored" mail), and no leaderboard; staff see both; the organizer can show them again (issue
+        13)."""
+        maildir = tempfile.mkdtemp(prefix="concours-hidden-mails-")
+        server = harness.Server(bundles=[], workers=1, extra_args=["--mail-dir", maildir])
         try:
             p = self.import_edited(server, "    color: green\n",
                                    "    color: green\n    leaderboard_management_mode: hide_results\n")
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("phases[0].results are hidden from participants until the jury publishes", p.stdout)
-            server.add_user("wanda", "participant")
             server.add_user("olga", "organizer")
             server.start()
             c = server.client()
+            self.assertEqual(c.register("wanda").status, 201)  # with an address: the "scored" mail goes to it
             self.assertEqual(c.login("wanda").status, 200)
             slug = "predict-widget-failures"
             self.assertEqual([ph["hide_results"] for ph in c.challenge(slug).json()["phases"]], [True, False])
@@ -407,6 +414,16 @@ class CodaLab(unittest.TestCase):
             self.assertEqual([(x["public_score"], x["results_hidden"]) for x in mine], [(None, True)], mine)
             board = c.leaderboard(slug).json()
             self.assertEqual((board["results_hidden"], board["rows"]), (True, []), board)
+            deadline = time.time() + 60
+            while not any(n.endswith(".eml") for n in os.listdir(maildir)) and time.time() < deadline:
+                time.sleep(0.2)
+            bodies = []
+            for name in sorted(n for n in os.listdir(maildir) if n.endswith(".eml")):
+                with open(os.path.join(maildir, name), "rb") as f:
+                    bodies.append(email.message_from_bytes(f.read(), policy=email.policy.default).get_content())
+            self.assertEqual(len(bodies), 1, bodies)
+            self.assertIn("public score (hidden until the final ranking is published)", bodies[0])
+            self.assertNotIn("0.8", bodies[0])
             org = server.client()
             self.assertEqual(org.login("olga").status, 200)
             self.assertAlmostEqual(org.submission(sid).json()["public_score"], 0.8, places=3)
@@ -418,6 +435,7 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(len(c.leaderboard(slug).json()["rows"]), 1)
         finally:
             server.stop(check=False)
+            shutil.rmtree(maildir, ignore_errors=True)
 
     def test_parallel_phases_are_refused_naming_them(self):
         """Tracks (phases sharing a start date) cannot be one concours challenge: the refusal says so, not "bad
