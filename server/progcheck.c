@@ -1,5 +1,5 @@
 /* progcheck.c: see progcheck.h. The Python side is a short script given to `python3 -I -c` (isolated: no
- * PYTHONPATH, no user site, no current folder on the path), which prints one "relpath:line: message" line per
+ * PYTHONPATH, no user site, no current folder on the path), which prints one "relpath:message" (most messages starting "line N: ") line per
  * finding; it parses and looks up, it never imports or runs the organizer's files. */
 #include "progcheck.h"
 
@@ -51,12 +51,13 @@ static const char checker[] =
   "    except SyntaxError as e:\n"
   "        py2 = any(s in (e.msg or '') for s in PY2) or (e.msg == 'invalid syntax' and\n"
   "              (e.text or '').lstrip().startswith(('print ', 'exec ', 'raise ')))\n"
-  "        print('%s:%d: %s%s' % (rel, e.lineno or 0, e.msg, ' (Python 2 code: Python 2 programs are not supported,'\n"
+  "        print('%s:line %d: %s%s' % (rel, e.lineno or 0, e.msg, ' (Python 2 code: Python 2 programs are not "
+  "supported,'\n"
   "              ' port it to Python 3)' if py2 else ' (not valid Python 3)'))\n"
   "        found += 1\n"
   "        continue\n"
   "    except (ValueError, RecursionError, MemoryError) as e:\n"
-  "        print('%s:0: cannot be parsed: %s' % (rel, e))\n"
+  "        print('%s:cannot be parsed: %s' % (rel, str(e) or 'nested too deeply'))\n"
   "        found += 1\n"
   "        continue\n"
   "    seen = set()\n"
@@ -73,7 +74,7 @@ static const char checker[] =
   "            except (ImportError, ValueError):\n"
   "                missing = True\n"
   "            if missing:\n"
-  "                print('%s:%d: imports %s, which the scoring sandbox\\'s Python 3 does not have' %\n"
+  "                print('%s:line %d: imports %s, which the scoring sandbox\\'s Python 3 does not have' %\n"
   "                      (rel, node.lineno, top))\n"
   "                found += 1\n"
   "    if found >= 10:\n"
@@ -155,7 +156,7 @@ int progcheck_run(const char *dir, const char *prefix, const char *cmd, struct b
     if (colon != NULL) {
       *colon = '\0';
       if (util_fmt(file, sizeof(file), "%s/%s", prefix, line) == 0) {
-        bundle_problem(p, file, NULL, "line %s", colon + 1);
+        bundle_problem(p, file, NULL, "%s", colon + 1);
         added++;
         lines++;
       }
