@@ -211,6 +211,10 @@ class Updates(unittest.TestCase):
         r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
                         json_body={"closed": False, "reason": "open again"})
         self.assertEqual(r.status, 200, r)
+        r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
+                        json_body={"closed": "yes", "reason": "not a boolean"})
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("closed", r.json()["error"]["message"])
         self.assertFalse(self.server.client().challenge("live").json()["phases"][0]["closed"])
         r = org.request("PATCH", "/api/v1/challenges/live/phases/development",
                         json_body={"max_per_days": 3, "reason": "typo"})
