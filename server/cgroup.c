@@ -427,6 +427,13 @@ static void run_reset(struct cgroup_run *r)
   r->kill_hier = r->memory_hier = r->cpu_hier = r->freezer_hier = -1;
 }
 
+/* Whether DIR has the control FILE. */
+static int has(const char *dir, const char *file)
+{
+  char p[APP_PATH_MAX];
+  return util_fmt(p, sizeof(p), "%s/%s", dir, file) == 0 && access(p, F_OK) == 0;
+}
+
 /* Sets a limit file of DIR; a file the kernel lacks (memsw without swap accounting) is skipped when OPTIONAL. */
 static int limit(const char *dir, const char *file, long long value, int optional)
 {
@@ -434,7 +441,7 @@ static int limit(const char *dir, const char *file, long long value, int optiona
   snprintf(v, sizeof(v), "%lld", value);
   if (util_fmt(p, sizeof(p), "%s/%s", dir, file) != 0)
     return -1;
-  if (optional && access(p, F_OK) != 0)
+  if (optional && !has(dir, file))
     return 0;
   return put(p, v);
 }
@@ -471,6 +478,10 @@ int cgroup_run_open(struct cgroup_run *r, int slot, long memory_mb, int pids_max
       r->memory_hier = i;
       bad |=
         limit(r->dir[i], "memory.limit_in_bytes", bytes, 0) | limit(r->dir[i], "memory.memsw.limit_in_bytes", bytes, 1);
+      /* Without swap accounting (no memsw file) the run could push its excess to swap; a memcg with swappiness 0
+       * never swaps on its own limit (the kernel's cgroup-v1 memory documentation), so the limit stays whole. */
+      if (!bad && !has(r->dir[i], "memory.memsw.limit_in_bytes"))
+        bad |= limit(r->dir[i], "memory.swappiness", 0, 1);
     } else if (k == K_PIDS) {
       bad |= limit(r->dir[i], "pids.max", pids_max, 0);
     } else if (k == K_FREEZER) {
