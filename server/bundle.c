@@ -182,11 +182,15 @@ static int inputs_tree(const char *src, const char *dst, char *err, size_t errle
   return tree_walk(&w, src);
 }
 
-/* The scoring_program folder of a bundle whose metric names a program: present, safe, with a command line. */
-static void check_program_dir(const char *dir, struct bundle_problems *p)
+/* The scoring_program folder of a bundle whose metric names a program: present, safe, with a command line, which
+ * goes to CMD (size N; "" when there is none). The program is checked against the host (progcheck) when it runs
+ * there; against its runtime by check_runtime. */
+static void check_program_dir(const char *dir, const struct challenge_def *d, char *cmd, size_t n,
+                              struct bundle_problems *p)
 {
-  char path[APP_PATH_MAX], cmd[SANDBOX_PROGRAM_CMD_MAX], err[512];
+  char path[APP_PATH_MAX], err[512];
   struct stat st;
+  cmd[0] = '\0';
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
     bundle_problem(p, "scoring_program/", NULL, "missing or unreadable folder");
     return;
@@ -195,10 +199,13 @@ static void check_program_dir(const char *dir, struct bundle_problems *p)
     bundle_problem(p, "scoring_program/", NULL, "%s", err);
     return;
   }
-  if (sandbox_program_command(path, cmd, sizeof(cmd), err, sizeof(err)) != 0)
+  if (sandbox_program_command(path, cmd, n, err, sizeof(err)) != 0) {
     bundle_problem(p, "scoring_program/metadata", NULL, "%s", err);
-  else /* its interpreter, Python 2 syntax and missing packages: named now, not by the first submission's crash */
-    progcheck_run(path, "scoring_program", cmd, p);
+    cmd[0] = '\0';
+  } else if (strcmp(d->program_runtime.kind, "host") == 0) {
+    /* its interpreter, Python 2 syntax and missing packages: named now, not by the first submission's crash */
+    progcheck_run(path, "scoring_program", cmd, NULL, p);
+  }
 }
 
 /* Appends to WHY (a JSON array of strings) the reasons REPORT (from anon_check_file) failed: column names, rules
@@ -406,8 +413,12 @@ static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *f
   }
   if (c->code && copy_code_inputs(dir, d, version_dir, err, sizeof(err)) != 0)
     goto fail;
-  if (d->code.runtime_sha256[0] != '\0' && (util_fmt(dst, sizeof(dst), "%s/runtime.sha256", version_dir) != 0 ||
-                                            util_write_file_atomic(dst, d->code.runtime_sha256, 64, 0644) != 0))
+  if (d->code.runtime.sha256[0] != '\0' && (util_fmt(dst, sizeof(dst), "%s/runtime.sha256", version_dir) != 0 ||
+                                            util_write_file_atomic(dst, d->code.runtime.sha256, 64, 0644) != 0))
+    goto fail;
+  if (d->program_runtime.sha256[0] != '\0' &&
+      (util_fmt(dst, sizeof(dst), "%s/program-runtime.sha256", version_dir) != 0 ||
+       util_write_file_atomic(dst, d->program_runtime.sha256, 64, 0644) != 0))
     goto fail;
   return 0;
 fail:
@@ -720,47 +731,58 @@ static void check_code(const char *dir, struct challenge_def *d, struct bundle_p
 
 static void work_base(char *out, size_t n);
 
-/* A "debian" runtime: built (or found) in the data folder's cache when importing or asked to BUILD; only its package
- * list checked otherwise. An "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing; into a
- * temporary folder, removed again, when only checking), its identity in D->code.runtime_sha256. */
-static void check_runtime(const char *dir, struct challenge_def *d, int check_only, int build,
-                          struct bundle_problems *p)
+/* The runtime RT of the bundle (FIELD: "submission.runtime" or "metric.runtime"; OBJ its JSON object). A "debian"
+ * runtime: built (or found) in the data folder's cache when importing or asked to BUILD; only its package list checked
+ * otherwise. An "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing;
+ * into a temporary folder, removed again, when only checking). Its identity goes to RT->sha256. When PROGRAM_CMD is
+ * not NULL (the scoring program's runtime), the program folder of DIR is checked against the root file system while
+ * it is there (progcheck; syntax only for a debian runtime that is not built). */
+static void check_runtime(const char *dir, struct def_runtime *rt, json_t *obj, const char *field,
+                          const char *program_cmd, int check_only, int build, struct bundle_problems *p)
 {
-  char path[APP_PATH_MAX], err[512] = "", tmp[APP_PATH_MAX], work[APP_PATH_MAX], rootfs[APP_PATH_MAX];
-  const char *rel = d->code.runtime_archive;
-  if (d->c.code && strcmp(d->code.runtime_kind, "debian") == 0) {
-    json_t *packages = json_object_get(json_object_get(json_object_get(d->root, "submission"), "runtime"), "packages");
-    int rc = check_only && !build
-               ? debian_rt_identity(packages, d->code.runtime_sha256, err, sizeof(err))
-               : debian_rt_cached(packages, d->code.runtime_sha256, rootfs, sizeof(rootfs), err, sizeof(err));
+  char path[APP_PATH_MAX], err[512] = "", tmp[APP_PATH_MAX] = "", work[APP_PATH_MAX], rootfs[APP_PATH_MAX] = "";
+  char key[64], prog[APP_PATH_MAX];
+  int rc = 0;
+  if (strcmp(rt->kind, "debian") == 0) {
+    json_t *packages = json_object_get(obj, "packages");
+    rc = check_only && !build ? debian_rt_identity(packages, rt->sha256, err, sizeof(err))
+                              : debian_rt_cached(packages, rt->sha256, rootfs, sizeof(rootfs), err, sizeof(err));
+    snprintf(key, sizeof(key), "%s.packages", field);
     if (rc != 0)
-      bundle_problem(p, "challenge.json", "submission.runtime.packages", "%s",
-                     err[0] != '\0' ? err : "cannot build the runtime");
-    return;
-  }
-  if (!d->c.code || strcmp(d->code.runtime_kind, "oci") != 0 || rel[0] == '\0')
-    return;
-  if (!regular_file(dir, rel, path, sizeof(path))) {
-    bundle_problem(p, rel, "submission.runtime.archive", "missing: the image archive is not in the bundle");
-    return;
-  }
-  int rc;
-  if (check_only && !build) {
-    work_base(tmp, sizeof(tmp));
-    size_t len = strlen(tmp);
-    if (util_fmt(tmp + len, sizeof(tmp) - len, "/concours-oci-XXXXXX") != 0 || mkdtemp(tmp) == NULL ||
-        util_fmt(work, sizeof(work), "%s/work", tmp) != 0 || util_fmt(rootfs, sizeof(rootfs), "%s/rootfs", tmp) != 0 ||
-        mkdir(work, 0700) != 0 || mkdir(rootfs, 0755) != 0) {
-      bundle_problem(p, rel, NULL, "cannot create a temporary folder to unpack the image: %s", strerror(errno));
+      bundle_problem(p, "challenge.json", key, "%s", err[0] != '\0' ? err : "cannot build the runtime");
+  } else if (strcmp(rt->kind, "oci") == 0 && rt->archive[0] != '\0') {
+    snprintf(key, sizeof(key), "%s.archive", field);
+    if (!regular_file(dir, rt->archive, path, sizeof(path))) {
+      bundle_problem(p, rt->archive, key, "missing: the image archive is not in the bundle");
       return;
     }
-    rc = oci_unpack(path, work, rootfs, d->code.runtime_sha256, err, sizeof(err));
-    store_remove_tree(tmp);
+    if (check_only && !build) {
+      work_base(tmp, sizeof(tmp));
+      size_t len = strlen(tmp);
+      if (util_fmt(tmp + len, sizeof(tmp) - len, "/concours-oci-XXXXXX") != 0 || mkdtemp(tmp) == NULL ||
+          util_fmt(work, sizeof(work), "%s/work", tmp) != 0 ||
+          util_fmt(rootfs, sizeof(rootfs), "%s/rootfs", tmp) != 0 || mkdir(work, 0700) != 0 ||
+          mkdir(rootfs, 0755) != 0) {
+        bundle_problem(p, rt->archive, NULL, "cannot create a temporary folder to unpack the image: %s",
+                       strerror(errno));
+        if (tmp[0] != '\0' && strstr(tmp, "XXXXXX") == NULL)
+          store_remove_tree(tmp);
+        return;
+      }
+      rc = oci_unpack(path, work, rootfs, rt->sha256, err, sizeof(err));
+    } else {
+      rc = oci_cached(path, rt->sha256, rootfs, sizeof(rootfs), err, sizeof(err));
+    }
+    if (rc != 0)
+      bundle_problem(p, rt->archive, key, "%s", err[0] != '\0' ? err : "cannot unpack the image");
   } else {
-    rc = oci_cached(path, d->code.runtime_sha256, rootfs, sizeof(rootfs), err, sizeof(err));
+    return;
   }
-  if (rc != 0)
-    bundle_problem(p, rel, "submission.runtime.archive", "%s", err[0] != '\0' ? err : "cannot unpack the image");
+  if (rc == 0 && program_cmd != NULL && program_cmd[0] != '\0' &&
+      util_fmt(prog, sizeof(prog), "%s/scoring_program", dir) == 0)
+    progcheck_run(prog, "scoring_program", program_cmd, rootfs, p);
+  if (tmp[0] != '\0')
+    store_remove_tree(tmp);
 }
 
 /* Copies a code challenge's inputs: the hidden ones to VERSION_DIR/inputs/test, the smoke sample (its solution.csv
@@ -836,8 +858,10 @@ static int bundle_hash(const char *definition, const char *overview, const char 
     sort_strings(listing); /* readdir's order differs between two copies of one folder */
     json_array_append_new(parts, listing);
   }
-  if (d->code.runtime_sha256[0] != '\0') /* an oci runtime: its identity */
-    json_array_append_new(parts, json_string(d->code.runtime_sha256));
+  if (d->code.runtime.sha256[0] != '\0') /* a debian or oci runtime: its identity */
+    json_array_append_new(parts, json_string(d->code.runtime.sha256));
+  if (d->program_runtime.sha256[0] != '\0') /* the program's, told apart from the code's */
+    json_array_append_new(parts, json_pack("{ss}", "metric.runtime", d->program_runtime.sha256));
   const char *inputs[2] = {d->c.code ? d->code.test_rel : "", d->c.code ? d->code.smoke_rel : ""};
   for (int k = 0; k < 2; k++) { /* a code challenge's inputs, hidden and smoke */
     if (inputs[k][0] == '\0')
@@ -960,7 +984,7 @@ static int import_folder(const struct import_job *job, const char *dir)
   struct bundle_result *res = job->res;
   sqlite3 *db = job->db;
   char path[APP_PATH_MAX], version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX], slug_dir[APP_PATH_MAX];
-  char rnd[32], aerr[512], truth_sha[65] = "", bundle_sha[65] = "";
+  char rnd[32], aerr[512], truth_sha[65] = "", bundle_sha[65] = "", program_cmd[SANDBOX_PROGRAM_CMD_MAX] = "";
   struct challenge_def *d = calloc(1, sizeof(*d));
   json_t *files = json_array(), *failed = json_array(), *old = NULL, *details = NULL;
   char *overview = NULL, *terms = NULL, *definition = NULL;
@@ -990,12 +1014,16 @@ static int import_folder(const struct import_job *job, const char *dir)
   if (d->root == NULL || !json_is_object(d->root))
     goto out;
   if (d->program)
-    check_program_dir(dir, p);
+    check_program_dir(dir, d, program_cmd, sizeof(program_cmd), p);
   check_files(dir, d, files, p);
   check_truth(dir, d, p, truth_sha);
   check_code(dir, d, p);
-  if (!has_problems(p))
-    check_runtime(dir, d, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
+  if (!has_problems(p) && d->c.code)
+    check_runtime(dir, &d->code.runtime, json_object_get(json_object_get(d->root, "submission"), "runtime"),
+                  "submission.runtime", NULL, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
+  if (!has_problems(p) && d->program)
+    check_runtime(dir, &d->program_runtime, json_object_get(json_object_get(d->root, "metric"), "runtime"),
+                  "metric.runtime", program_cmd, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
   if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)
@@ -1110,7 +1138,7 @@ static int import_folder(const struct import_job *job, const char *dir)
                           actor,
                           details,
                           opts->draft ? CHALLENGE_DRAFT : CHALLENGE_OPEN,
-                          d->code.runtime_kind};
+                          d->code.runtime.kind};
   if (details == NULL || db_challenge_upsert(db, &imp, app_now()) != APP_OK) {
     bundle_problem(p, "(import)", NULL, "could not record the challenge in the database");
     store_remove_tree(version_dir);

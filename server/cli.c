@@ -37,7 +37,7 @@ void cli_usage(void)
          "                 [--anonymity-override REASON] [--actor NAME]\n"
          "  concours challenge check DIR|ARCHIVE   validate a bundle without importing it\n"
          "  concours challenge keys    every key of challenge.json (Markdown)\n"
-         "  concours runtime build DIR|ARCHIVE [--data DIR]   build a code challenge's runtime ahead of import\n"
+         "  concours runtime build DIR|ARCHIVE [--data DIR]   build a challenge's runtimes ahead of import\n"
          "  concours worker-token add NAME [--queue Q] [--data DIR] | revoke NAME   remote workers' tokens\n"
          "  concours worker --server URL --token-file F [--queue Q] [--once] [--idle-exit S] [--work DIR]\n"
          "  concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
@@ -438,13 +438,14 @@ int cli_challenge(int argc, char **argv)
   return rc == 0 ? 0 : rc == 1 ? 2 : 1;
 }
 
-/* concours runtime build DIR [--data DIR]: builds (debian) or unpacks (oci) the code runtime of a bundle into the data
- * folder's cache ahead of its import, with progress on stderr. */
+/* concours runtime build DIR [--data DIR]: builds (debian) or unpacks (oci) the runtimes of a bundle (the code's and
+ * the scoring program's) into the data folder's cache ahead of its import, with progress on stderr. */
 int cli_runtime(int argc, char **argv)
 {
   static const char usage[] = "usage: concours runtime build DIR|ARCHIVE [--data DIR]\n"
-                              "  builds (runtime \"debian\", with mmdebstrap) or unpacks (runtime \"oci\") the code\n"
-                              "  runtime of a challenge bundle into DATA/runtimes, ahead of its import\n";
+                              "  builds (runtime \"debian\", with mmdebstrap) or unpacks (runtime \"oci\") the\n"
+                              "  runtimes of a challenge bundle (submission.runtime, metric.runtime) into\n"
+                              "  DATA/runtimes, ahead of its import\n";
   struct app_config cfg;
   char dir[APP_PATH_MAX] = "";
   struct bundle_options opts;

@@ -451,7 +451,16 @@ static void ignored(const char *where, json_t *obj, const char *const *known, FI
     int k = 0;
     while (known[k] != NULL && strcmp(known[k], key) != 0)
       k++;
-    if (known[k] == NULL)
+    if (known[k] != NULL)
+      continue;
+    if (where[0] == '\0' && strcmp(key, "docker_image") == 0 && json_is_string(v))
+      say(log,
+          "docker_image %.200s: not pulled; the scoring program runs on the host's Python 3 (numpy, pandas, "
+          "scikit-learn, scipy) unless metric.runtime gives it that image: `docker save %.200s -o "
+          "runtime/scoring.tar` into this folder, then set \"runtime\": {\"kind\": \"oci\", \"archive\": "
+          "\"runtime/scoring.tar\"} in challenge.json's metric",
+          json_string_value(v), json_string_value(v));
+    else
       say(log, "ignored %s%s", where, key);
   }
 }

@@ -56,11 +56,25 @@ struct level {
 #define DEF_OFF(member) ((ptrdiff_t)offsetof(struct challenge_def, member))
 #define PH_OFF(member) ((ptrdiff_t)offsetof(struct phase, member))
 #define SEC_OFF(member) ((ptrdiff_t)offsetof(struct def_metric, member))
+#define RT_STR(member) (ptrdiff_t) offsetof(struct def_runtime, member), sizeof(((struct def_runtime *)0)->member)
 #define STR(member) DEF_OFF(member), sizeof(((struct challenge_def *)0)->member)
 #define LEVEL(path, rows)                                                                                              \
   {                                                                                                                    \
     path, rows, sizeof(rows) / sizeof(rows[0])                                                                         \
   }
+
+static const struct field runtime_fields[] = {
+  {"kind", K_STRING, 0, 1, 16, 0, RT_STR(kind), 0, NULL, "string", "`\"host\"`",
+   "`\"host\"`: the server machine's own `/usr`, read-only; `\"debian\"`: a root file system built once from "
+   "`packages` with mmdebstrap; `\"oci\"`: a container image (`archive`) as the root file system"},
+  {"packages", K_LIST, 0, 0, 500, 0, NOWHERE, 0, 0, NULL, "list of strings", "`[]`",
+   "`debian` runtimes: the Debian packages of the root file system"},
+  {"archive", K_STRING, 0, 1, 200, 0, RT_STR(archive), 0, NULL, "path", "none",
+   "`oci` runtimes: an OCI layout or `docker save` archive inside the bundle"},
+};
+
+static const struct level runtime_level = LEVEL("submission.runtime", runtime_fields);
+static const struct level program_runtime_level = LEVEL("metric.runtime", runtime_fields);
 
 static const struct field metric_fields[] = {
   {"name", K_STRING, 0, 1, 63, 0, STR(c.metric_name), 0, NULL, "string", "none",
@@ -92,6 +106,10 @@ static const struct field metric_fields[] = {
   {"private_score_key", K_STRING, 0, 1, 64, 0, STR(private_score_key), 0, NULL, "string", "none",
    "with `\"runs\": \"full\"` and a split column: the key of the private score the program writes after "
    "splitting the rows itself (never shown to participants before the jury publishes)"},
+  {"runtime", K_OBJECT, 0, 0, 0, 0, DEF_OFF(program_runtime), 0, 0, &program_runtime_level, "object",
+   "`{\"kind\": \"host\"}`",
+   "with `program`: the root file system the program runs on, as `submission.runtime` (a Debian package list or a "
+   "container image, for packages or a Python the host lacks)"},
 };
 
 static const struct field secondary_fields[] = {
@@ -170,16 +188,6 @@ static const struct field storage_fields[] = {
    "submission files all teams together may keep (0: unlimited)"},
 };
 
-static const struct field runtime_fields[] = {
-  {"kind", K_STRING, 0, 1, 16, 0, STR(code.runtime_kind), 0, NULL, "string", "`\"host\"`",
-   "`\"host\"`: the server machine's own `/usr`, read-only; `\"debian\"`: a root file system built once from "
-   "`packages` with mmdebstrap; `\"oci\"`: a container image (`archive`) as the root file system"},
-  {"packages", K_LIST, 0, 0, 500, 0, NOWHERE, 0, 0, NULL, "list of strings", "`[]`",
-   "`debian` runtimes: the Debian packages of the root file system"},
-  {"archive", K_STRING, 0, 1, 200, 0, STR(code.runtime_archive), 0, NULL, "path", "none",
-   "`oci` runtimes: an OCI layout or `docker save` archive inside the bundle"},
-};
-
 static const struct field inputs_fields[] = {
   {"test", K_STRING, 0, 1, 200, 0, STR(code.test_rel), 0, NULL, "folder", "none (required with `\"kind\": \"code\"`)",
    "the hidden inputs: a bundle folder that is never served, listed or readable but by the sandbox (`/data`)"},
@@ -201,7 +209,6 @@ static const struct field code_limits_fields[] = {
    "size of the writable `/output` (and of `/tmp`)"},
 };
 
-static const struct level runtime_level = LEVEL("submission.runtime", runtime_fields);
 static const struct level inputs_level = LEVEL("submission.inputs", inputs_fields);
 static const struct level code_limits_level = LEVEL("submission.limits", code_limits_fields);
 
@@ -211,7 +218,7 @@ static const struct field submission_fields[] = {
    "on hidden inputs (API.md section 4, docs/code.md)"},
   {"command", K_STRING, 0, 1, 1024, 0, STR(code.command), 0, NULL, "string", "`\"python3 main.py\"`",
    "what runs in `/code` (by `/bin/sh -c`)"},
-  {"runtime", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &runtime_level, "object", "`{\"kind\": \"host\"}`",
+  {"runtime", K_OBJECT, 0, 0, 0, 0, DEF_OFF(code.runtime), 0, 0, &runtime_level, "object", "`{\"kind\": \"host\"}`",
    "the root file system the code runs on"},
   {"inputs", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &inputs_level, "object", "none", "the folders seen at `/data`"},
   {"output", K_STRING, 0, 1, 128, 0, STR(code.output), 0, NULL, "file name", "`\"submission.csv\"`",
@@ -343,10 +350,10 @@ static void field_path(char *out, size_t n, const char *prefix, const char *key)
     snprintf(out, n, "%s.%s", prefix, key);
 }
 
-static const struct level *const all_levels[] = {&top_level,         &metric_level,  &secondary_level, &ranking_level,
-                                                 &leaderboard_level, &phase_level,   &teams_level,     &limits_level,
-                                                 &submission_level,  &storage_level, &runtime_level,   &inputs_level,
-                                                 &code_limits_level};
+static const struct level *const all_levels[] = {
+  &top_level,     &metric_level, &secondary_level,   &ranking_level,        &leaderboard_level,
+  &phase_level,   &teams_level,  &limits_level,      &submission_level,     &storage_level,
+  &runtime_level, &inputs_level, &code_limits_level, &program_runtime_level};
 
 /* The key of another level nearest to KEY (a key written at the wrong level), or NULL; *WHERE gets its level. */
 static const char *suggest_elsewhere(const struct level *lv, const char *key, const char **where)
@@ -470,10 +477,10 @@ static int set_field(const struct field *f, json_t *v, char *base, const char *p
   case K_FREE_LIST:
     ok = json_is_array(v);
     break;
-  case K_OBJECT:
+  case K_OBJECT: /* its keys are stored in BASE, or in the struct at BASE + OFF */
     if (!json_is_object(v))
       break;
-    return walk(f->sub, v, base, path, file, p);
+    return walk(f->sub, v, f->off != NOWHERE ? base + f->off : base, path, file, p);
   case K_LIST: {
     size_t n = json_array_size(v);
     ok = json_is_array(v) && (long long)n >= f->min && (long long)n <= f->max;
@@ -541,7 +548,7 @@ static int walk(const struct level *lv, json_t *obj, char *base, const char *pre
         *(int *)(void *)(base + f->off) = (int)f->dflt;
       } else if (f->kind == K_OBJECT) {
         json_t *empty = json_object();
-        if (empty == NULL || walk(f->sub, empty, base, path, file, p) != 0)
+        if (empty == NULL || walk(f->sub, empty, f->off != NOWHERE ? base + f->off : base, path, file, p) != 0)
           rc = -1;
         json_decref(empty);
       }
@@ -643,6 +650,34 @@ static void failure_values(struct challenge_def *d, const json_t *v, const char 
   }
 }
 
+/* A runtime RT (read from OBJ, the JSON object at FIELD, or NULL): its default kind, and the keys each kind takes
+ * (the archive and the packages are checked by bundle.c). */
+static void check_runtime(struct def_runtime *rt, json_t *obj, const char *field, const char *file,
+                          struct bundle_problems *p)
+{
+  char key[64];
+  if (rt->kind[0] == '\0')
+    util_strlcpy(rt->kind, "host", sizeof(rt->kind));
+  if (strcmp(rt->kind, "host") != 0 && strcmp(rt->kind, "oci") != 0 && strcmp(rt->kind, "debian") != 0) {
+    snprintf(key, sizeof(key), "%s.kind", field);
+    bundle_problem(p, file, key, "must be \"host\", \"debian\" or \"oci\" (got \"%.40s\")", rt->kind);
+  }
+  snprintf(key, sizeof(key), "%s.archive", field);
+  if (strcmp(rt->kind, "oci") == 0) {
+    if (rt->archive[0] == '\0')
+      bundle_problem(p, file, key,
+                     "missing (required with \"kind\": \"oci\"): the image archive in the bundle, like "
+                     "\"runtime/image.tar\"");
+    else if (!safe_relpath(rt->archive) || strncmp(rt->archive, "data/", 5) == 0)
+      bundle_problem(p, file, key, "must be a path of the bundle outside data/");
+  } else if (rt->archive[0] != '\0') {
+    bundle_problem(p, file, key, "only for \"kind\": \"oci\" runtimes");
+  }
+  snprintf(key, sizeof(key), "%s.packages", field);
+  if (json_object_get(obj, "packages") != NULL && strcmp(rt->kind, "debian") != 0)
+    bundle_problem(p, file, key, "only for \"kind\": \"debian\" runtimes");
+}
+
 /* "metric.runs" and "metric.private_score_key" of a program: one run per split (the default) or one on the whole
  * ground truth; a private key only with a full run over a split ground truth, and unlike the score key. */
 static void check_runs(struct challenge_def *d, const char *file, struct bundle_problems *p)
@@ -706,8 +741,11 @@ static void check_metric(struct challenge_def *d, const char *file, struct bundl
       bundle_problem(p, file, "metric.params", "goes with a built-in metric (\"name\"), not with a program");
     failure_values(d, json_object_get(m, "failure_values"), file, p);
     check_runs(d, file, p);
+    check_runtime(&d->program_runtime, json_object_get(m, "runtime"), "metric.runtime", file, p);
     return;
   }
+  if (json_object_get(m, "runtime") != NULL)
+    bundle_problem(p, file, "metric.runtime", "goes with \"program\", not with a built-in metric");
   if (d->runs[0] != '\0' || d->private_score_key[0] != '\0')
     bundle_problem(p, file, d->runs[0] != '\0' ? "metric.runs" : "metric.private_score_key",
                    "goes with \"program\", not with a built-in metric");
@@ -853,8 +891,8 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
     util_strlcpy(k->kind, "predictions", sizeof(k->kind));
   if (k->command[0] == '\0')
     util_strlcpy(k->command, "python3 main.py", sizeof(k->command));
-  if (k->runtime_kind[0] == '\0')
-    util_strlcpy(k->runtime_kind, "host", sizeof(k->runtime_kind));
+  if (k->runtime.kind[0] == '\0')
+    util_strlcpy(k->runtime.kind, "host", sizeof(k->runtime.kind));
   if (k->output[0] == '\0')
     util_strlcpy(k->output, "submission.csv", sizeof(k->output));
   if (k->participant_logs[0] == '\0')
@@ -896,24 +934,7 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
       strcmp(k->participant_logs, "none") != 0)
     bundle_problem(p, file, "submission.participant_logs", "must be \"smoke\", \"all\" or \"none\" (got \"%.40s\")",
                    k->participant_logs);
-  if (strcmp(k->runtime_kind, "oci") == 0) {
-    if (k->runtime_archive[0] == '\0')
-      bundle_problem(p, file, "submission.runtime.archive",
-                     "missing (required with \"kind\": \"oci\"): the image archive in the bundle, like "
-                     "\"runtime/image.tar\"");
-    else if (!safe_relpath(k->runtime_archive) || strncmp(k->runtime_archive, "data/", 5) == 0)
-      bundle_problem(p, file, "submission.runtime.archive", "must be a path of the bundle outside data/");
-  } else if (k->runtime_archive[0] != '\0') {
-    bundle_problem(p, file, "submission.runtime.archive", "only for \"kind\": \"oci\" runtimes");
-  }
-  json_t *packages = json_object_get(json_object_get(sub, "runtime"), "packages");
-  if (packages != NULL && strcmp(k->runtime_kind, "debian") != 0)
-    bundle_problem(p, file, "submission.runtime.packages", "only for \"kind\": \"debian\" runtimes");
-  if (strcmp(k->runtime_kind, "host") != 0 && strcmp(k->runtime_kind, "oci") != 0 &&
-      strcmp(k->runtime_kind, "debian") != 0) {
-    bundle_problem(p, file, "submission.runtime.kind", "must be \"host\", \"debian\" or \"oci\" (got \"%.40s\")",
-                   k->runtime_kind);
-  }
+  check_runtime(&k->runtime, json_object_get(sub, "runtime"), "submission.runtime", file, p);
 }
 
 /* ------------------------------------------------------------------------------------------ entry points */

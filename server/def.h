@@ -22,18 +22,24 @@
 #define DEF_MAX_DEPTH 16           /* nesting of challenge.json, checked before it is parsed */
 #define DEF_MAX_DATA_FILES 256
 
+/* The root file system a run sees (API.md section 4, "runtime"): the participants' code's ("submission.runtime") or
+ * the organizer's scoring program's ("metric.runtime"). */
+struct def_runtime {
+  char kind[17];     /* "host" (default), "debian" or "oci" */
+  char archive[201]; /* oci: the archive inside the bundle */
+  char sha256[65];   /* debian and oci: the identity, set by bundle.c once it is built or unpacked */
+};
+
 /* The "submission" block of a code-execution challenge (API.md section 4; docs/code.md). */
 struct def_code {
-  char kind[33];             /* "predictions" (default) or "code" */
-  char command[1025];        /* run by /bin/sh -c in /code; default "python3 main.py" */
-  char runtime_kind[17];     /* "host" (default) */
-  char runtime_archive[201]; /* oci: the archive inside the bundle */
+  char kind[33];      /* "predictions" (default) or "code" */
+  char command[1025]; /* run by /bin/sh -c in /code; default "python3 main.py" */
+  struct def_runtime runtime;
   char test_rel[201];        /* the hidden inputs (bundle folder) */
   char smoke_rel[201];       /* the public smoke sample, "" when none */
   char output[129];          /* the file the code writes in /output; default "submission.csv" */
   char participant_logs[17]; /* "smoke" (default), "all" or "none" */
   int wall_s, smoke_wall_s, memory_mb, gpus, output_mb;
-  char runtime_sha256[65]; /* oci: the image's identity, set by bundle.c once it is unpacked */
 };
 
 /* A parsed, validated definition. Owned by the caller of def_parse, released with def_free. */
@@ -64,8 +70,9 @@ struct challenge_def {
   double failure_values[DEF_MAX_FAILURE_VALUES]; /* with a program: scores meaning "could not score" */
   int show_errors; /* with a program: a failed public run shows the participant its stderr's last lines */
   char runs[16];   /* with a program: "per_split" (default: one run per split) or "full" (one run, CodaLab's way) */
-  char private_score_key[65]; /* "runs": "full" with a split: the key of the private score the program writes */
-  int full_run;               /* runs == "full" */
+  char private_score_key[65];         /* "runs": "full" with a split: the key of the private score the program writes */
+  int full_run;                       /* runs == "full" */
+  struct def_runtime program_runtime; /* with a program: "metric.runtime", where it runs */
   int nfailure_values;
   struct def_metric secondary[DEF_MAX_SECONDARY];
   int nsecondary;

@@ -16,8 +16,26 @@
 #define MAX_FINDINGS 10
 
 static const char checker[] =
-  "import ast, importlib.util, os, sys\n"
-  "root = sys.argv[1]\n"
+  "import ast, glob, importlib.util, os, sys\n"
+  "root, where = sys.argv[1], sys.argv[2]\n"
+  "# where: 'host' (this Python's modules), 'syntax' (no import lookup), or a runtime's root file system, whose\n"
+  "# Python folders are listed (a module is a folder, or a .py / .pyc / .so file, by its name before the first dot)\n"
+  "avail = None\n"
+  "if where not in ('host', 'syntax'):\n"
+  "    real = os.path.realpath(where)\n"
+  "    avail = set(sys.builtin_module_names)\n"
+  "    pats = ('usr/lib/python3*', 'usr/local/lib/python3*', 'opt/conda/lib/python3*')\n"
+  "    subs = ('', 'lib-dynload', 'site-packages', 'dist-packages')\n"
+  "    found = [d for p in pats for s in subs for d in sorted(glob.glob(os.path.join(where, p, s)))]\n"
+  "    for d in found:\n"
+  "        if not os.path.realpath(d).startswith(real + os.sep) or not os.path.isdir(d):\n"
+  "            continue\n"
+  "        for n in os.listdir(d)[:100000]:\n"
+  "            if os.path.isdir(os.path.join(d, n)) or n.endswith(('.py', '.pyc', '.so')):\n"
+  "                avail.add(n.split('.')[0])\n"
+  "    if len(avail) == len(sys.builtin_module_names):\n"
+  "        where = 'syntax'  # no Python in the runtime: the command's interpreter check says so\n"
+  "who = 'the scoring sandbox\\'s Python 3' if where == 'host' else 'the Python 3 of the program\\'s runtime'\n"
   "files, local = [], set()\n"
   "for d, dirs, names in os.walk(root):\n"
   "    dirs.sort()\n"
@@ -60,6 +78,8 @@ static const char checker[] =
   "        print('%s:cannot be parsed: %s' % (rel, str(e) or 'nested too deeply'))\n"
   "        found += 1\n"
   "        continue\n"
+  "    if where == 'syntax':\n"
+  "        continue\n"
   "    seen = set()\n"
   "    for node in module_level(tree.body):\n"
   "        mods = [a.name for a in node.names] if isinstance(node, ast.Import) else \\\n"
@@ -70,19 +90,20 @@ static const char checker[] =
   "                continue\n"
   "            seen.add(top)\n"
   "            try:\n"
-  "                missing = importlib.util.find_spec(top) is None\n"
+  "                missing = importlib.util.find_spec(top) is None if avail is None else top not in avail\n"
   "            except (ImportError, ValueError):\n"
   "                missing = True\n"
   "            if missing:\n"
-  "                print('%s:line %d: imports %s, which the scoring sandbox\\'s Python 3 does not have' %\n"
-  "                      (rel, node.lineno, top))\n"
+  "                print('%s:line %d: imports %s, which %s does not have%s' % (rel, node.lineno, top, who,\n"
+  "                      ' (metric.runtime can give the program one that has it)' if where == 'host' else ''))\n"
   "                found += 1\n"
   "    if found >= 10:\n"
   "        break\n";
 
 /* 1 when the command word NAME (no slash) is a shell builtin or keyword (`cd $program && ...`), or an executable
- * of the host's /usr (what the sandbox mounts). */
-static int host_has(const char *name)
+ * of the host's /usr (what the sandbox mounts), or of the root file system ROOTFS when it is not NULL (any entry
+ * of that name counts there: an image's commands are often symlinks). */
+static int has_command(const char *rootfs, const char *name)
 {
   static const char *const shell[] = {"cd",     "export", "exec", "set",  ".", "source", "if",    "for",
                                       "while",  "case",   "eval", "test", "[", "true",   "false", "echo",
@@ -95,9 +116,13 @@ static int host_has(const char *name)
   char path[APP_PATH_MAX];
   struct stat st;
   for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-    if (util_fmt(path, sizeof(path), "%s/%s", dirs[i], name) == 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        (st.st_mode & 0111) != 0)
+    if (rootfs != NULL) {
+      if (util_fmt(path, sizeof(path), "%s%s/%s", rootfs, dirs[i], name) == 0 && lstat(path, &st) == 0)
+        return 1;
+    } else if (util_fmt(path, sizeof(path), "%s/%s", dirs[i], name) == 0 && stat(path, &st) == 0 &&
+               S_ISREG(st.st_mode) && (st.st_mode & 0111) != 0) {
       return 1;
+    }
   }
   return 0;
 }
@@ -125,24 +150,32 @@ static void first_word(const char *cmd, char *word, size_t n)
   }
 }
 
-int progcheck_run(const char *dir, const char *prefix, const char *cmd, struct bundle_problems *p)
+int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs, struct bundle_problems *p)
 {
   char word[128], file[APP_PATH_MAX];
   int added = 0;
   first_word(cmd, word, sizeof(word));
-  if (word[0] != '\0' && strchr(word, '/') == NULL && strchr(word, '$') == NULL && !host_has(word) &&
+  if (word[0] != '\0' && strchr(word, '/') == NULL && strchr(word, '$') == NULL &&
+      (rootfs == NULL || rootfs[0] != '\0') && !has_command(rootfs, word) &&
       util_fmt(file, sizeof(file), "%s/metadata", prefix) == 0) {
-    bundle_problem(p, file, "command",
-                   "runs %s, which the scoring sandbox does not have (it sees the host's /usr: python3 "
-                   "with numpy, pandas, scikit-learn, scipy; sh and coreutils)",
-                   word);
+    if (rootfs == NULL)
+      bundle_problem(p, file, "command",
+                     "runs %s, which the scoring sandbox does not have (it sees the host's /usr: python3 "
+                     "with numpy, pandas, scikit-learn, scipy; sh and coreutils; metric.runtime can give the program "
+                     "another root file system)",
+                     word);
+    else
+      bundle_problem(p, file, "command", "runs %s, which the program's runtime (metric.runtime) does not have", word);
     added++;
   }
-  char *argv[] = {PYTHON, "-I", "-c", (char *)checker, (char *)dir, NULL};
+  char *argv[] = {PYTHON,      "-I",
+                  "-c",        (char *)checker,
+                  (char *)dir, rootfs == NULL ? "host" : rootfs[0] == '\0' ? "syntax" : (char *)rootfs,
+                  NULL};
   struct runner_limits lim = {120, 120, 2048, 16, 64 * 1024};
   struct runner_result res;
   memset(&res, 0, sizeof(res));
-  if (!host_has("python3") || runner_run(argv, &lim, NULL, &res) != 0 || res.out == NULL ||
+  if (!has_command(NULL, "python3") || runner_run(argv, &lim, NULL, &res) != 0 || res.out == NULL ||
       (res.exit_code != 0 && res.out[0] == '\0')) {
     runner_result_free(&res);
     return added > 0 ? added : -1;

@@ -3,7 +3,7 @@
  *
  * Two checks, neither of which runs the organizer's code:
  * - the command's interpreter (its first word, after NAME=value assignments) must exist in the host's /usr,
- *   which is what the sandbox sees: `ruby`, `Rscript` or `octave` on a host without them is named;
+ *   which is what the sandbox sees (or in the program's runtime, metric.runtime): `ruby`, `Rscript` or `octave` on a host without them is named;
  * - every .py file of the program is parsed by the host's python3 (ast.parse: nothing is executed) for Python 2
  *   syntax and other syntax errors, naming the file and line, and its module-level imports (outside try blocks
  *   that catch ImportError) are looked up with importlib.util.find_spec: a module neither the host's Python nor
@@ -14,8 +14,11 @@
 #include "bundle.h"
 
 /* Checks the program folder DIR (its files named in problems as PREFIX/relpath, e.g. "scoring_program") run by
- * the command CMD (as sandbox_program_command read it). Each finding is added to P. Returns the number added, or
- * -1 when the Python check could not run (nothing added: the import goes on without it). */
-int progcheck_run(const char *dir, const char *prefix, const char *cmd, struct bundle_problems *p);
+ * the command CMD (as sandbox_program_command read it) on ROOTFS: NULL for the host's /usr, the root file system of
+ * the program's runtime (metric.runtime: its commands and its Python folders are looked up instead; the host's
+ * python3 still does the parsing), or "" for a runtime not built yet (syntax only). Each finding is added to P.
+ * Returns the number added, or -1 when the Python check could not run (nothing added: the import goes on without
+ * it). */
+int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs, struct bundle_problems *p);
 
 #endif

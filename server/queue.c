@@ -407,10 +407,48 @@ static int is_failure_value(const struct challenge_def *def, double v)
   return 0;
 }
 
-static int program_run(const char *stage, const char *cmd, const char *score_key, const char *split_name,
-                       const struct runner_limits *lim, const atomic_int *stop, struct outcome *o, double *value,
-                       const struct challenge_def *def, json_t *metrics, const char *field)
+/* The root file system of a challenge version C's runtime, by the identity bundle.c recorded in its FILE
+ * ("runtime.sha256" for the code's, "program-runtime.sha256" for the scoring program's): SHA and ROOTFS (size N).
+ * Returns 0, or -1 after failing O (the runtime is not in DATA/runtimes). */
+static int runtime_root(const struct challenge *c, const char *file, char sha[65], char *rootfs, size_t n,
+                        struct outcome *o)
 {
+  char rel[APP_PATH_MAX], path[APP_PATH_MAX];
+  size_t len = 0;
+  char *text = util_fmt(rel, sizeof(rel), "%s/%s", c->dir, file) == 0 && store_path(path, sizeof(path), rel) == 0
+                 ? util_read_file(path, 64, &len)
+                 : NULL;
+  sha[0] = '\0';
+  if (text != NULL && len == 64) {
+    memcpy(sha, text, 64);
+    sha[64] = '\0';
+  }
+  free(text);
+  if (sha[0] == '\0' || oci_rootfs_path(sha, rootfs, n) != 0) {
+    outcome_fail(o, "scoring_error", generic_failure);
+    log_add(o, "the challenge's runtime is not in DATA/runtimes: import the bundle again");
+    return -1;
+  }
+  return 0;
+}
+
+/* What every run of one submission's scoring by the organizer's program shares. */
+struct program_ctx {
+  const char *stage;  /* the staging folder: program/, input-SPLIT/, output-SPLIT/ */
+  const char *cmd;    /* the program's command line, variables not yet expanded */
+  const char *rootfs; /* the program's runtime (metric.runtime), or NULL for the host's /usr */
+  const struct runner_limits *lim;
+  const atomic_int *stop;
+  const struct challenge_def *def;
+  json_t *metrics; /* the secondary metrics' values, filled by each run */
+};
+
+static int program_run(const struct program_ctx *x, const char *split_name, struct outcome *o, double *value,
+                       const char *field)
+{
+  const char *stage = x->stage, *score_key = x->def->score_key;
+  const struct challenge_def *def = x->def;
+  const struct runner_limits *lim = x->lim;
   char input[APP_PATH_MAX], output[APP_PATH_MAX], program_dir[APP_PATH_MAX], line[SANDBOX_PROGRAM_CMD_MAX * 2],
     err[512];
   char p_in[APP_PATH_MAX], p_out[APP_PATH_MAX], p_prog[APP_PATH_MAX], p_ref[APP_PATH_MAX], p_res[APP_PATH_MAX];
@@ -436,6 +474,7 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
   spec.chdir = "/sandbox/program";
   spec.limits = *lim;
   spec.tmp_mb = 256;
+  spec.rootfs = x->rootfs;
   if (sandbox_inside_path(&spec, "/sandbox/input", p_in, sizeof(p_in)) != 0 ||
       sandbox_inside_path(&spec, "/sandbox/output", p_out, sizeof(p_out)) != 0 ||
       sandbox_inside_path(&spec, "/sandbox/program", p_prog, sizeof(p_prog)) != 0 ||
@@ -445,14 +484,14 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
     goto out;
   }
   struct sandbox_program_vars vars = {p_in, p_out, p_prog, p_ref, "/tmp", "/tmp", p_res};
-  if (sandbox_program_expand(cmd, &vars, line, sizeof(line)) != 0) {
+  if (sandbox_program_expand(x->cmd, &vars, line, sizeof(line)) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "the scoring program's command is too long once expanded");
     goto out;
   }
   char *argv[] = {"/bin/sh", "-c", line, NULL};
   spec.argv = argv;
-  if (sandbox_run(&spec, stop, &res, err, sizeof(err)) != 0) {
+  if (sandbox_run(&spec, x->stop, &res, err, sizeof(err)) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, err);
     goto out;
@@ -499,10 +538,10 @@ static int program_run(const char *stage, const char *cmd, const char *score_key
         rc = -1;
         break;
       }
-      json_t *entry = json_object_get(metrics, key);
+      json_t *entry = json_object_get(x->metrics, key);
       if (entry == NULL) {
         entry = json_pack("{s:n,s:n,s:n}", "score", "public", "private");
-        json_object_set_new(metrics, key, entry);
+        json_object_set_new(x->metrics, key, entry);
       }
       json_object_set_new(entry, field, score_json(v));
     }
@@ -565,7 +604,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
                           const atomic_int *stop, struct outcome *o)
 {
   char program_dir[APP_PATH_MAX], rel[APP_PATH_MAX], stage[APP_PATH_MAX] = "", folder[APP_PATH_MAX];
-  char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX];
+  char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], staged[APP_PATH_MAX], rootfs[APP_PATH_MAX], rt_sha[65];
   const char *key = def->score_key[0] != '\0' ? def->score_key : NULL;
   const char *gt = def->truth_rel;
   json_t *metrics = json_object(); /* the secondary metrics' values, filled by each run */
@@ -597,11 +636,16 @@ static void score_program(const struct challenge *c, const struct challenge_def 
     outcome_fail(o, "scoring_error", generic_failure);
     goto out;
   }
+  struct program_ctx x = {stage, cmd, NULL, lim, stop, def, metrics};
+  if (strcmp(def->program_runtime.kind, "host") != 0) {
+    if (runtime_root(c, "program-runtime.sha256", rt_sha, rootfs, sizeof(rootfs), o) != 0)
+      goto out;
+    x.rootfs = rootfs;
+  }
   if (def->full_run) { /* once on the whole reference, CodaLab's way: the program splits, if anything */
     int split = def->private_score_key[0] != '\0';
     if (program_input(stage, "full", &ref, SANDBOX_SPLIT_ALL, pred, NULL, o) != 0 ||
-        program_run(stage, cmd, key, "full", lim, stop, o, split ? &o->pub : &o->score, def, metrics,
-                    split ? "public" : "score") != 0)
+        program_run(&x, "full", o, split ? &o->pub : &o->score, split ? "public" : "score") != 0)
       goto out;
     o->state = OUTCOME_SCORED;
     if (split)
@@ -618,7 +662,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   if (program_input(stage, "public", &ref, SANDBOX_SPLIT_PUBLIC, pred, &has_split, o) != 0)
     goto out;
   if (!has_split) {
-    if (program_run(stage, cmd, key, "public", lim, stop, o, &o->score, def, metrics, "score") == 0) {
+    if (program_run(&x, "public", o, &o->score, "score") == 0) {
       o->state = OUTCOME_SCORED;
       o->pub = o->priv = o->ci[0] = o->ci[1] = NAN;
       json_t *m;
@@ -629,8 +673,7 @@ static void score_program(const struct challenge *c, const struct challenge_def 
   }
   if (program_input(stage, "private", &ref, SANDBOX_SPLIT_PRIVATE, pred, NULL, o) != 0)
     goto out;
-  if (program_run(stage, cmd, key, "public", lim, stop, o, &o->pub, def, metrics, "public") != 0 ||
-      program_run(stage, cmd, key, "private", lim, stop, o, &o->priv, def, metrics, "private") != 0)
+  if (program_run(&x, "public", o, &o->pub, "public") != 0 || program_run(&x, "private", o, &o->priv, "private") != 0)
     goto out;
   o->state = OUTCOME_SCORED;
   o->score = NAN; /* no run sees every row: the leaderboard uses the split scores */
@@ -691,21 +734,10 @@ static int run_code(const struct challenge *c, const struct challenge_def *def, 
   spec.limits.cpu_s = spec.limits.wall_s * (int)(ncpu > 0 && ncpu < 1024 ? ncpu : 1); /* threads: CPU > wall */
   spec.limits.memory_mb = k->memory_mb;
   const char *runtime = coderun_host_runtime_sha256();
-  char rootfs[APP_PATH_MAX], sha_path[APP_PATH_MAX], oci_sha[65] = "";
-  if (strcmp(k->runtime_kind, "host") != 0) { /* the root bundle.c built or unpacked, by the identity it recorded */
-    size_t len = 0;
-    char *text =
-      util_fmt(rel, sizeof(rel), "%s/runtime.sha256", c->dir) == 0 && store_path(sha_path, sizeof(sha_path), rel) == 0
-        ? util_read_file(sha_path, 64, &len)
-        : NULL;
-    if (text != NULL && len == 64)
-      memcpy(oci_sha, text, 64);
-    free(text);
-    if (oci_sha[0] == '\0' || oci_rootfs_path(oci_sha, rootfs, sizeof(rootfs)) != 0) {
-      outcome_fail(o, "scoring_error", generic_failure);
-      log_add(o, "the challenge's runtime image is not unpacked in DATA/runtimes: import the bundle again");
+  char rootfs[APP_PATH_MAX], oci_sha[65] = "";
+  if (strcmp(k->runtime.kind, "host") != 0) {
+    if (runtime_root(c, "runtime.sha256", oci_sha, rootfs, sizeof(rootfs), o) != 0)
       return -1;
-    }
     spec.rootfs = rootfs;
     runtime = oci_sha;
   }

@@ -626,7 +626,12 @@ static void build_bwrap_args(struct prep *p)
   arg2(a, "--tmpfs", "/tmp");
   arg2(a, "--size", p->tmp_size); /* POSIX shared memory and semaphores (Python's multiprocessing) */
   arg2(a, "--tmpfs", "/dev/shm");
-  arg2(a, "--dir", "/sandbox");
+  if (p->root_bind >= 0) { /* a tmpfs for the mount points under /sandbox: the image's root is read-only */
+    arg2(a, "--size", "1048576");
+    arg2(a, "--tmpfs", "/sandbox");
+  } else {
+    arg2(a, "--dir", "/sandbox");
+  }
   for (int i = 0; i < p->nbinds; i++) {
     if (i != p->root_bind)
       arg3(a, "--ro-bind", p->src[i], p->binds[i].inside);
@@ -634,6 +639,8 @@ static void build_bwrap_args(struct prep *p)
   if (s->output_host != NULL)
     arg3(a, "--bind", p->out_src, s->output_inside != NULL ? s->output_inside : "/sandbox/output");
   arg2(a, "--remount-ro", "/");
+  if (p->root_bind >= 0)
+    arg2(a, "--remount-ro", "/sandbox");
   arg2(a, "--chdir", s->chdir != NULL ? s->chdir : "/sandbox");
   arg(a, "--clearenv");
   arg3(a, "--setenv", "PATH",

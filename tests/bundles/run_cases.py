@@ -1,7 +1,7 @@
 """The data-driven bundle suite (issue 17): every folder of tests/bundles/ but _base is one case, a case.json that
 edits the minimal valid bundle _base/ ("set" and "delete" paths of challenge.json, "files" written over it,
 "remove"d files) and lists the problems it must produce ("expect": substrings, each of one problem line), or
-says it is "valid". Each case runs through `concours challenge check` (exit 2 and every expected problem, each
+says it is "valid" ("absent": substrings no problem line may hold). Each case runs through `concours challenge check` (exit 2 and every expected problem, each
 line naming its file; or exit 0) and through `concours challenge import` into a fresh data folder, which must
 report the same problems and leave no challenge behind.
 
@@ -89,6 +89,9 @@ class Bundles(unittest.TestCase):
         self.assertTrue(lines, r.stderr)
         for want in case["expect"]:
             self.assertTrue(any(want in l for l in lines), "%s: no problem says %r:\n%s" % (name, want, "\n".join(lines)))
+        for unwanted in case.get("absent", []):  # what a check that does not apply must not say
+            self.assertFalse(any(unwanted in l for l in lines), "%s: a problem says %r:\n%s" % (name, unwanted,
+                                                                                              "\n".join(lines)))
         for l in lines:  # every problem names its file first
             self.assertRegex(l, r"^(challenge\.json|terms\.md|overview\.md|data/|private/|scoring_program/|hidden/|smoke/|runtime/|\(archive\))", l)
         # the import runs the same checks and leaves nothing

@@ -3,6 +3,8 @@ section 4, docs/code.md): `concours runtime build` builds the root file system o
 stderr) into the data folder's cache; the server's import finds it there without building again; the example's
 baseline runs on it (not on the host's /usr) and scores what an independent computation gives; the run records the
 identity, the SHA-256 of the manifest of the package list. A package name that is not one is refused with the field.
+An organizer's scoring program on the same package list (metric.runtime) finds the runtime in the cache, is checked
+against it at import (an import the runtime lacks is named), and scores there.
 
 Needs the Debian mirror the machine installs its packages from (mmdebstrap downloads the packages).
 usage: python3 test_debian.py --concours BUILD/concours --source REPO [unittest args]
@@ -14,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 import zipfile
 
@@ -21,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "http"))
 import harness  # noqa: E402
 from test_code_runs import SLUG, baseline, demo, expected_scores  # noqa: E402
+from test_oci import PROGRAM_SLUG, score_sample  # noqa: E402
 
 PACKAGES = ["python3", "python3"]  # listed twice: the identity is of the sorted, unique list
 
@@ -39,6 +43,30 @@ def bundle(parent, packages):
     with open(os.path.join(dest, "challenge.json")) as f:
         doc = json.load(f)
     doc["submission"]["runtime"] = {"kind": "debian", "packages": packages}
+    with open(os.path.join(dest, "challenge.json"), "w") as f:
+        json.dump(doc, f)
+    return dest
+
+
+# A scoring program for the runtime: 1 when it runs there (no cmake, which the host has), 0 on the host's /usr.
+SCORE_PY = """import os
+import sys
+seen = open(os.path.join(sys.argv[1], 'res', 'predictions.csv')).read().count(chr(10))
+with open(os.path.join(sys.argv[2], 'scores.txt'), 'w') as f:
+    f.write('auc: %d\\n' % (0 if os.path.exists('/usr/bin/cmake') or seen < 2 else 1))
+"""
+
+
+def program_bundle(parent, packages, script, slug=PROGRAM_SLUG):
+    """custom-metric-demo named SLUG, its scoring program SCRIPT run on a debian runtime of PACKAGES."""
+    dest = os.path.join(parent, slug)
+    shutil.copytree(harness.source_path("challenges", PROGRAM_SLUG), dest)
+    with open(os.path.join(dest, "scoring_program", "score.py"), "w") as f:
+        f.write(script)
+    with open(os.path.join(dest, "challenge.json")) as f:
+        doc = json.load(f)
+    doc["slug"] = slug
+    doc["metric"]["runtime"] = {"kind": "debian", "packages": packages}
     with open(os.path.join(dest, "challenge.json"), "w") as f:
         json.dump(doc, f)
     return dest
@@ -66,6 +94,17 @@ class DebianRuntimeTest(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             self.assertIn("building the debian runtime", r.stderr)
             self.assertIn("runtime ready for challenge " + SLUG, r.stdout)
+            # a scoring program on the same package list (metric.runtime) finds the runtime in the cache, and is
+            # checked against it: numpy, which the host has, is not in a runtime of python3 alone
+            with tempfile.TemporaryDirectory() as tmp:
+                bad = program_bundle(tmp, ["python3"], "import numpy\n" + SCORE_PY, slug="numpy-program")
+                r = subprocess.run([harness.ARGS.concours, "runtime", "build", bad, "--data", server.data],
+                                   capture_output=True, text=True, timeout=600)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertNotIn("building the debian runtime", r.stderr)
+                self.assertIn("scoring_program/score.py: line 1: imports numpy, which the Python 3 of the program's "
+                              "runtime does not have", r.stderr)
+            program_bundle(server.challenges, PACKAGES, SCORE_PY)
             server.start()
             self.assertNotIn("building the debian runtime", server.output())  # found in the cache
             c = server.client()
@@ -87,6 +126,8 @@ class DebianRuntimeTest(unittest.TestCase):
             smoke = c.request("POST", "/api/v1/challenges/%s/submissions?mode=smoke" % SLUG, body=buf.getvalue())
             log = c.get("/api/v1/submissions/%d/log" % c.wait_done(smoke.json()["id"], timeout=180)["id"]).json()
             self.assertIn("CMAKE False", log["log"])  # the host has cmake; the runtime does not
+            # the organizer's scoring program runs on its runtime too
+            self.assertEqual(score_sample(self, c, PROGRAM_SLUG)["public_score"], 1.0)
         finally:
             server.stop(check=False)
 

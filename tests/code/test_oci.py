@@ -3,7 +3,7 @@ API.md section 4, docs/code.md): a `docker save` archive and an OCI image layout
 (dash and its libraries) in two layers with whiteouts, links and an opaque folder, are unpacked without a container
 daemon, and code runs on them instead of the host's /usr; the run records the image's identity. Hostile images
 (a name with "..", a write through a symlink, a blob whose content is not its digest) are refused at import with the
-field named.
+field named. The organizer's scoring program runs on an image too (metric.runtime), and is checked against it at import.
 
 usage: python3 test_oci.py --concours BUILD/concours --source REPO [unittest args]
 """
@@ -119,18 +119,24 @@ def oci_layout(layer_tars, corrupt=False):
     return tar_bytes(entries), mdigest[7:]
 
 
-def bundle(parent, image):
-    dest = os.path.join(parent, SLUG)
-    shutil.copytree(harness.source_path("challenges", SLUG), dest, ignore=shutil.ignore_patterns("baseline"))
-    os.makedirs(os.path.join(dest, "runtime"))
-    with open(os.path.join(dest, "runtime", "image.tar"), "wb") as f:
+def add_image(dest, image, archive, block, **extra):
+    """Writes IMAGE to the bundle DEST at ARCHIVE and names it as the runtime of challenge.json's BLOCK ("submission"
+    or "metric"), with EXTRA keys of that block."""
+    os.makedirs(os.path.dirname(os.path.join(dest, archive)), exist_ok=True)
+    with open(os.path.join(dest, archive), "wb") as f:
         f.write(image)
     with open(os.path.join(dest, "challenge.json")) as f:
         doc = json.load(f)
-    doc["submission"]["runtime"] = {"kind": "oci", "archive": "runtime/image.tar"}
-    doc["submission"]["command"] = "sh run.sh"
+    doc[block]["runtime"] = {"kind": "oci", "archive": archive}
+    doc[block].update(extra)
     with open(os.path.join(dest, "challenge.json"), "w") as f:
         json.dump(doc, f)
+
+
+def bundle(parent, image):
+    dest = os.path.join(parent, SLUG)
+    shutil.copytree(harness.source_path("challenges", SLUG), dest, ignore=shutil.ignore_patterns("baseline"))
+    add_image(dest, image, "runtime/image.tar", "submission", command="sh run.sh")
     return dest
 
 
@@ -210,6 +216,113 @@ class OciTest(unittest.TestCase):
                     self.assertEqual(len(os.listdir(os.path.join(server.data, "runtimes"))), 2)  # the image, its index
                 finally:
                     server.stop(check=False)
+
+
+PROGRAM_SLUG = "custom-metric-demo"
+
+# The scoring program of ProgramRuntimeTest, for the image's dash alone (no coreutils): its score is a file of the
+# image, and 0 where it sees the host's Python; it counts the submission's rows so that it reads $input too.
+SCORE_SH = r'''
+read v < /etc/concours-score
+[ -e /usr/bin/python3 ] && v=0
+n=0
+while IFS= read -r line; do n=$((n+1)); done < "$1/res/predictions.csv"
+[ "$n" -gt 1 ] || v=0
+echo "auc: $v" > "$2/scores.txt"
+'''
+
+
+def program_bundle(parent, image, files, command):
+    """custom-metric-demo with the scoring program FILES ({name: text}) run by COMMAND on the image IMAGE
+    (metric.runtime, an oci archive at runtime/scoring.tar)."""
+    dest = os.path.join(parent, PROGRAM_SLUG)
+    shutil.copytree(harness.source_path("challenges", PROGRAM_SLUG), dest)
+    shutil.rmtree(os.path.join(dest, "scoring_program"))
+    os.makedirs(os.path.join(dest, "scoring_program"))
+    files = dict(files, metadata="command: %s\n" % command)
+    for name, text in files.items():
+        with open(os.path.join(dest, "scoring_program", name), "w") as f:
+            f.write(text)
+    add_image(dest, image, "runtime/scoring.tar", "metric")
+    return dest
+
+
+def score_sample(tc, c, slug, timeout=180):
+    """Client C accepts SLUG's terms and submits its sample submission, which must be scored; the submission."""
+    tc.assertEqual(c.accept_terms(slug).status, 204)
+    sample = harness.read_bytes(harness.source_path("challenges", PROGRAM_SLUG, "data", "sample_submission.csv"))
+    r = c.request("POST", "/api/v1/challenges/%s/submissions" % slug, body=sample)
+    tc.assertEqual(r.status, 201, r)
+    sub = c.wait_done(r.json()["id"], timeout=timeout)
+    tc.assertEqual(sub["status"], "scored", sub)
+    return sub
+
+
+class ProgramRuntimeTest(unittest.TestCase):
+    """metric.runtime: the organizer's scoring program runs on its own root file system (issue 13: CodaLab programs
+    that need packages or a Python the host lacks), and is checked at import against that image, not the host."""
+
+    def check(self, image, files, command):
+        tmp = tempfile.mkdtemp(prefix="concours-prt-check-")
+        try:
+            r = subprocess.run([harness.ARGS.concours, "challenge", "check",
+                                program_bundle(tmp, image, files, command)],
+                               capture_output=True, text=True, timeout=120)
+            return r.returncode, r.stdout + r.stderr
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_program_is_checked_against_its_image(self):
+        # an image without python3: the command's interpreter is named, as the runtime's
+        code, out = self.check(docker_save(layers()), {"score.py": "import sys\n"}, "python3 $program/score.py")
+        self.assertEqual(code, 2, out)
+        self.assertIn("scoring_program/metadata: command: runs python3, which the program's runtime (metric.runtime) "
+                      "does not have", out)
+        # an image with a Python: its folders, not the host's, say which modules exist
+        fake_python = [("usr/bin/python3", "symlink", "dash"),
+                       ("usr/lib/python3.11/os.py", "file", b""),
+                       ("usr/lib/python3.11/lib-dynload/_concours_ext.cpython-311-x86_64-linux-gnu.so", "file", b""),
+                       ("usr/lib/python3/dist-packages/concours_image_only/__init__.py", "file", b"")]
+        program = {"score.py": "import os\nimport sys\nimport _concours_ext\nimport concours_image_only\n"
+                               "import numpy\n"}
+        code, out = self.check(docker_save(layers(extra_second=fake_python)), program, "python3 $program/score.py")
+        self.assertEqual(code, 2, out)
+        self.assertIn("scoring_program/score.py: line 5: imports numpy, which the Python 3 of the program's runtime "
+                      "does not have", out)
+        for found in ("concours_image_only", "_concours_ext", "imports os", "imports sys"):
+            self.assertNotIn(found, out)
+        # the same program on the host: numpy is there, the image's own module is not
+        tmp = tempfile.mkdtemp(prefix="concours-prt-host-")
+        try:
+            src = program_bundle(tmp, b"", program, "python3 $program/score.py")
+            with open(os.path.join(src, "challenge.json")) as f:
+                doc = json.load(f)
+            del doc["metric"]["runtime"]
+            with open(os.path.join(src, "challenge.json"), "w") as f:
+                json.dump(doc, f)
+            r = subprocess.run([harness.ARGS.concours, "challenge", "check", src], capture_output=True, text=True,
+                               timeout=120)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("imports _concours_ext, which the scoring sandbox's Python 3 does not have (metric.runtime "
+                          "can give the program one that has it)", r.stderr)
+            self.assertNotIn("numpy", r.stderr)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_scoring_program_runs_on_its_image(self):
+        image = docker_save(layers(extra_second=[("etc/concours-score", "file", b"0.75\n")]))
+        server = harness.Server(bundles=[], workers=1)
+        program_bundle(server.challenges, image, {"score.sh": SCORE_SH}, "sh $program/score.sh $input $output")
+        try:
+            server.start()
+            c = server.client()
+            self.assertEqual(c.register("ada").status, 201)
+            self.assertEqual(c.login("ada").status, 200)
+            sub = score_sample(self, c, PROGRAM_SLUG)
+            self.assertAlmostEqual(sub["public_score"], 0.75, places=6)  # the image's file, not the host's Python
+            self.assertEqual(len(os.listdir(os.path.join(server.data, "runtimes"))), 2)  # the image, its index
+        finally:
+            server.stop(check=False)
 
 
 if __name__ == "__main__":

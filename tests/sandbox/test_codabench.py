@@ -117,7 +117,9 @@ class Codabench(unittest.TestCase):
                                                               "    ingestion_program: ingestion_program\n"))
             p = self.run_import(src, server.data)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            for word in ("ignored image", "ignored docker_image", "tasks[1].ingestion_program is not run",
+            for word in ("ignored image", "docker_image codalab/codalab-legacy:py312: not pulled",
+                         "set \"runtime\": {\"kind\": \"oci\", \"archive\": \"runtime/scoring.tar\"}",
+                         "tasks[1].ingestion_program is not run",
                          "leaderboard column avg_rank computes the avg of the values, which concours does not",
                          "leaderboard column errors shown beside accuracy (lower is better)",
                          "Usage column the program does not read: concours runs the program once per split",
