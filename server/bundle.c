@@ -182,29 +182,31 @@ static int inputs_tree(const char *src, const char *dst, char *err, size_t errle
   return tree_walk(&w, src);
 }
 
-/* The scoring_program folder of a bundle whose metric names a program: present, safe, with a command line, which
- * goes to CMD (size N; "" when there is none). The program is checked against the host (progcheck) when it runs
- * there; against its runtime by check_runtime. */
-static void check_program_dir(const char *dir, const struct challenge_def *d, char *cmd, size_t n,
+/* An organizer's program folder REL of the bundle (the scoring program, or a code challenge's ingestion program):
+ * present, safe, with a command line, which goes to CMD (size N; "" when there is none). The program is checked
+ * against the host (progcheck) when ON_HOST; against its runtime by check_runtime otherwise. */
+static void check_program_dir(const char *dir, const char *rel, int on_host, char *cmd, size_t n,
                               struct bundle_problems *p)
 {
-  char path[APP_PATH_MAX], err[512];
+  char path[APP_PATH_MAX], err[512], name[256];
   struct stat st;
   cmd[0] = '\0';
-  if (util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    bundle_problem(p, "scoring_program/", NULL, "missing or unreadable folder");
+  snprintf(name, sizeof(name), "%s/", rel);
+  if (util_fmt(path, sizeof(path), "%s/%s", dir, rel) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    bundle_problem(p, name, NULL, "missing or unreadable folder");
     return;
   }
   if (program_tree(path, NULL, err, sizeof(err), NULL) != 0) {
-    bundle_problem(p, "scoring_program/", NULL, "%s", err);
+    bundle_problem(p, name, NULL, "%s", err);
     return;
   }
+  snprintf(name, sizeof(name), "%s/metadata", rel);
   if (sandbox_program_command(path, cmd, n, err, sizeof(err)) != 0) {
-    bundle_problem(p, "scoring_program/metadata", NULL, "%s", err);
+    bundle_problem(p, name, NULL, "%s", err);
     cmd[0] = '\0';
-  } else if (strcmp(d->program_runtime.kind, "host") == 0) {
+  } else if (on_host) {
     /* its interpreter, Python 2 syntax and missing packages: named now, not by the first submission's crash */
-    progcheck_run(path, "scoring_program", cmd, NULL, p);
+    progcheck_run(path, rel, cmd, NULL, strcmp(rel, "scoring_program") == 0, p);
   }
 }
 
@@ -412,6 +414,11 @@ static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *f
       goto fail;
   }
   if (c->code && copy_code_inputs(dir, d, version_dir, err, sizeof(err)) != 0)
+    goto fail;
+  if (c->code && d->code.ingestion_rel[0] != '\0' &&
+      (util_fmt(src, sizeof(src), "%s/%s", dir, d->code.ingestion_rel) != 0 ||
+       util_fmt(dst, sizeof(dst), "%s/ingestion", version_dir) != 0 ||
+       program_tree(src, dst, err, sizeof(err), NULL) != 0))
     goto fail;
   if (d->code.runtime.sha256[0] != '\0' && (util_fmt(dst, sizeof(dst), "%s/runtime.sha256", version_dir) != 0 ||
                                             util_write_file_atomic(dst, d->code.runtime.sha256, 64, 0644) != 0))
@@ -735,10 +742,11 @@ static void work_base(char *out, size_t n);
  * runtime: built (or found) in the data folder's cache when importing or asked to BUILD; only its package list checked
  * otherwise. An "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing;
  * into a temporary folder, removed again, when only checking). Its identity goes to RT->sha256. When PROGRAM_CMD is
- * not NULL (the scoring program's runtime), the program folder of DIR is checked against the root file system while
- * it is there (progcheck; syntax only for a debian runtime that is not built). */
+ * not NULL (an organizer's program runs on it), the program folder PROGRAM_REL of DIR is checked against the root
+ * file system while it is there (progcheck; syntax only for a debian runtime that is not built). */
 static void check_runtime(const char *dir, struct def_runtime *rt, json_t *obj, const char *field,
-                          const char *program_cmd, int check_only, int build, struct bundle_problems *p)
+                          const char *program_rel, const char *program_cmd, int check_only, int build,
+                          struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], err[512] = "", tmp[APP_PATH_MAX] = "", work[APP_PATH_MAX], rootfs[APP_PATH_MAX] = "";
   char key[64], prog[APP_PATH_MAX];
@@ -779,8 +787,8 @@ static void check_runtime(const char *dir, struct def_runtime *rt, json_t *obj, 
     return;
   }
   if (rc == 0 && program_cmd != NULL && program_cmd[0] != '\0' &&
-      util_fmt(prog, sizeof(prog), "%s/scoring_program", dir) == 0)
-    progcheck_run(prog, "scoring_program", program_cmd, rootfs, p);
+      util_fmt(prog, sizeof(prog), "%s/%s", dir, program_rel) == 0)
+    progcheck_run(prog, program_rel, program_cmd, rootfs, strcmp(program_rel, "scoring_program") == 0, p);
   if (tmp[0] != '\0')
     store_remove_tree(tmp);
 }
@@ -847,16 +855,19 @@ static int bundle_hash(const char *definition, const char *overview, const char 
   if (parts == NULL)
     return -1;
   json_array_foreach(json_array_get(parts, 3), i, f) json_object_del(f, "anonymity");
-  if (program) {
+  const char *programs[2] = {program ? "scoring_program" : "", d->c.code ? d->code.ingestion_rel : ""};
+  for (int k = 0; k < 2; k++) { /* the organizer's programs: scoring, ingestion */
+    if (programs[k][0] == '\0')
+      continue;
     json_t *listing = json_array();
-    if (listing == NULL || util_fmt(path, sizeof(path), "%s/scoring_program", dir) != 0 ||
+    if (listing == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, programs[k]) != 0 ||
         program_tree(path, NULL, err, sizeof(err), listing) != 0) {
       json_decref(listing);
       json_decref(parts);
       return -1;
     }
     sort_strings(listing); /* readdir's order differs between two copies of one folder */
-    json_array_append_new(parts, listing);
+    json_array_append_new(parts, k == 0 ? listing : json_pack("{so}", "ingestion", listing));
   }
   if (d->code.runtime.sha256[0] != '\0') /* a debian or oci runtime: its identity */
     json_array_append_new(parts, json_string(d->code.runtime.sha256));
@@ -985,6 +996,7 @@ static int import_folder(const struct import_job *job, const char *dir)
   sqlite3 *db = job->db;
   char path[APP_PATH_MAX], version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX], slug_dir[APP_PATH_MAX];
   char rnd[32], aerr[512], truth_sha[65] = "", bundle_sha[65] = "", program_cmd[SANDBOX_PROGRAM_CMD_MAX] = "";
+  char ingestion_cmd[SANDBOX_PROGRAM_CMD_MAX] = "";
   struct challenge_def *d = calloc(1, sizeof(*d));
   json_t *files = json_array(), *failed = json_array(), *old = NULL, *details = NULL;
   char *overview = NULL, *terms = NULL, *definition = NULL;
@@ -1013,17 +1025,23 @@ static int import_folder(const struct import_job *job, const char *dir)
     goto out;
   if (d->root == NULL || !json_is_object(d->root))
     goto out;
+  const char *ingestion = d->c.code ? d->code.ingestion_rel : "";
   if (d->program)
-    check_program_dir(dir, d, program_cmd, sizeof(program_cmd), p);
+    check_program_dir(dir, "scoring_program", strcmp(d->program_runtime.kind, "host") == 0, program_cmd,
+                      sizeof(program_cmd), p);
+  if (ingestion[0] != '\0')
+    check_program_dir(dir, ingestion, strcmp(d->code.runtime.kind, "host") == 0, ingestion_cmd, sizeof(ingestion_cmd),
+                      p);
   check_files(dir, d, files, p);
   check_truth(dir, d, p, truth_sha);
   check_code(dir, d, p);
   if (!has_problems(p) && d->c.code)
     check_runtime(dir, &d->code.runtime, json_object_get(json_object_get(d->root, "submission"), "runtime"),
-                  "submission.runtime", NULL, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
+                  "submission.runtime", ingestion, ingestion[0] != '\0' ? ingestion_cmd : NULL,
+                  opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
   if (!has_problems(p) && d->program)
     check_runtime(dir, &d->program_runtime, json_object_get(json_object_get(d->root, "metric"), "runtime"),
-                  "metric.runtime", program_cmd, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
+                  "metric.runtime", "scoring_program", program_cmd, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
   if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)

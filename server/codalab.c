@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -950,13 +951,17 @@ static int numpy_compat(const char *dir, FILE *log, struct bundle_problems *p)
   return 0;
 }
 
-/* Codabench runs programs in /app/program with /app/input, /app/output and /app/shared: a command naming those
- * folders (the examples' `python3 /app/program/scoring.py /app/input/ /app/output/`) gets $program, $input,
- * $output and $shared instead. 0, or -1 with a problem noted. */
+/* Codabench runs programs in /app/program with /app/input, /app/output and /app/shared (an ingestion program with
+ * /app/input_data and the participant's code in /app/ingested_program): a command naming those folders (the
+ * examples' `python3 /app/program/scoring.py /app/input/ /app/output/`) gets $program, $input, $output, $shared and
+ * $submission_program instead. 0, or -1 with a problem noted. */
 static int codabench_paths(const char *dir, FILE *log, struct bundle_problems *p)
 {
-  static const char *const from[] = {"/app/program", "/app/input", "/app/output", "/app/shared"};
-  static const char *const to[] = {"$program", "$input", "$output", "$shared"};
+  /* longest first: /app/input_data is not /app/input followed by _data */
+  static const char *const from[] = {"/app/ingested_program", "/app/input_data", "/app/program", "/app/input",
+                                     "/app/output",           "/app/shared"};
+  static const char *const to[] = {"$submission_program", "$input", "$program", "$input", "$output", "$shared"};
+  const size_t nfrom = sizeof(from) / sizeof(from[0]);
   char cmd[SANDBOX_PROGRAM_CMD_MAX], err[256], next[SANDBOX_PROGRAM_CMD_MAX];
   size_t o = 0;
   int changed = 0;
@@ -964,10 +969,10 @@ static int codabench_paths(const char *dir, FILE *log, struct bundle_problems *p
     return 0; /* the import check says why */
   for (size_t i = 0; cmd[i] != '\0' && o + 1 < sizeof(next);) {
     size_t k = 0;
-    while (k < 4 &&
+    while (k < nfrom &&
            (strncmp(cmd + i, from[k], strlen(from[k])) != 0 || (i > 0 && cmd[i - 1] != ' ' && cmd[i - 1] != '=')))
       k++;
-    if (k < 4 && o + strlen(to[k]) + 1 < sizeof(next)) {
+    if (k < nfrom && o + strlen(to[k]) + 1 < sizeof(next)) {
       memcpy(next + o, to[k], strlen(to[k]));
       o += strlen(to[k]);
       i += strlen(from[k]);
@@ -980,10 +985,11 @@ static int codabench_paths(const char *dir, FILE *log, struct bundle_problems *p
   if (!changed)
     return 0;
   if (set_command(dir, next) != 0) {
-    note(p, "scoring_program", "cannot rewrite the command");
+    note(p, strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir, "cannot rewrite the command");
     return -1;
   }
-  say(log, "the program's command named Codabench's /app folders: it is now \"%s\"", next);
+  say(log, "the %s's command named Codabench's /app folders: it is now \"%s\"",
+      strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir, next);
   return 0;
 }
 
@@ -1044,6 +1050,51 @@ static int write_definition(const char *dst, json_t *out, const char *truth_rel,
     note(p, "(import)", "cannot write challenge.json");
   free(def);
   return rc;
+}
+
+static int task_files(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p,
+                      FILE *log);
+
+/* Whether the CodaLab phase PH takes code: an ingestion program, input data, and is_scoring_only false (CodaLab's
+ * default is true: results only). */
+static int takes_code(json_t *ph)
+{
+  json_t *only = json_object_get(ph, "is_scoring_only");
+  const char *s = json_string_value(only);
+  int scoring_only = only == NULL || json_is_true(only) ||
+                     (s != NULL && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 || strcmp(s, "1") == 0));
+  return json_object_get(ph, "ingestion_program") != NULL && json_object_get(ph, "input_data") != NULL && !scoring_only;
+}
+
+/* A code challenge from an ingestion program (CodaLab's code submissions, docs/code.md): the bundle's zip or folder
+ * INGESTION goes to DST/ingestion_program, the hidden input data INPUT to DST/input_data, and OUT gets the "submission"
+ * block: the ingestion program runs on the input data with the participant's code at /code (no command of its own),
+ * and the whole of its output folder is handed to the scoring program as $input/res. WALL_S (CodaLab's
+ * execution_time_limit) bounds a run when positive. WHERE names the source in the report. 0, or -1 with a problem
+ * noted. */
+static int code_submission(const char *src, const char *dst, const char *ingestion, const char *input, int wall_s,
+                           const char *where, json_t *out, struct bundle_problems *p, FILE *log)
+{
+  char path[APP_PATH_MAX], field[96];
+  snprintf(field, sizeof(field), "%singestion_program", where);
+  if (util_fmt(path, sizeof(path), "%s/ingestion_program", dst) != 0 ||
+      task_files(src, ingestion, path, field, p, log) != 0 || codabench_paths(path, log, p) != 0 ||
+      numpy_compat(path, log, p) != 0)
+    return -1;
+  snprintf(field, sizeof(field), "%sinput_data", where);
+  if (util_fmt(path, sizeof(path), "%s/input_data", dst) != 0 || task_files(src, input, path, field, p, log) != 0)
+    return -1;
+  json_t *sub = json_pack("{s:s,s:s,s:{s:s},s:b,s:{s:i}}", "kind", "code", "ingestion", "ingestion_program", "inputs",
+                          "test", "input_data", "output_folder", 1, "limits", "wall_seconds",
+                          wall_s > 0 && wall_s <= SANDBOX_WALL_MAX_S ? wall_s : 3600);
+  json_object_set_new(out, "submission", sub);
+  say(log,
+      "%singestion_program: code submissions, as on CodaLab: the participant's code (at $submission_program) is "
+      "run by the ingestion program on input_data (hidden), and the whole of its $output is handed to the scoring "
+      "program as $input/res; participants see a safe message, not the ingestion log, of these runs "
+      "(submission.participant_logs \"all\" would show it, with whatever the code prints about the hidden data)",
+      where);
+  return 0;
 }
 
 /* ------------------------------------------------------------------------------------------ Codabench v2 */
@@ -1149,8 +1200,8 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   static const char *const top_known[] = {"version", "title",  "description", "terms",        "pages",
                                           "tasks",   "phases", "solutions",   "leaderboards", NULL};
   static const char *const phase_known[] = {
-    "index",           "name",  "description", "start", "end", "max_submissions_per_day",
-    "max_submissions", "tasks", "solutions",   NULL};
+    "index", "name",      "description",          "start", "end", "max_submissions_per_day", "max_submissions",
+    "tasks", "solutions", "execution_time_limit", NULL};
   char path[APP_PATH_MAX], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], field[64];
   json_t *out = json_object(), *out_phases = json_array(), *page, *phases = NULL;
   char track_title[320];
@@ -1201,10 +1252,12 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   json_t *t;
   json_array_foreach(tasks, i, t)
   {
-    if (json_object_get(t, "ingestion_program") != NULL) /* Codabench scores a result submission without it */
+    /* with input data, the task takes code (below, for the task that scores); without, Codabench scores a result
+     * submission without running it */
+    if (json_object_get(t, "ingestion_program") != NULL && json_object_get(t, "input_data") == NULL)
       say(log,
-          "tasks[%zu].ingestion_program is not run: participants upload their results (prediction files), which "
-          "the scoring program reads as on Codabench; code submissions are not accepted",
+          "tasks[%zu].ingestion_program is not run: it has no input_data, so participants upload their results "
+          "(prediction files), which the scoring program reads as on Codabench",
           i);
   }
   json_array_foreach(phases, i, ph)
@@ -1255,6 +1308,14 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
     note(p, "phases", "the last phase names task %d, which tasks does not define", program_task);
     goto fail;
   }
+  const char *ingestion = json_string_value(json_object_get(task, "ingestion_program"));
+  const char *input = json_string_value(json_object_get(task, "input_data"));
+  snprintf(field, sizeof(field), "tasks[%d].", program_task);
+  if (ingestion != NULL && input != NULL &&
+      code_submission(src, dst, ingestion, input,
+                      int_of(json_object_get(json_array_get(phases, nph - 1), "execution_time_limit"), 0), field, out,
+                      p, log) != 0)
+    goto fail;
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
       task_files(src, json_string_value(json_object_get(task, "scoring_program")), path, "tasks[].scoring_program", p,
                  log) != 0 ||
@@ -1297,17 +1358,10 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
 {
   static const char *const top_known[] = {"title",       "description", "html",    "phases",
                                           "leaderboard", "end_date",    "version", NULL};
-  static const char *const phase_known[] = {"phasenumber",
-                                            "label",
-                                            "start_date",
-                                            "max_submissions",
-                                            "max_submissions_per_day",
-                                            "scoring_program",
-                                            "reference_data",
-                                            "public_data",
-                                            "starting_kit",
-                                            "leaderboard_management_mode",
-                                            NULL};
+  static const char *const phase_known[] = {
+    "phasenumber",       "label",          "start_date",      "max_submissions",      "max_submissions_per_day",
+    "scoring_program",   "reference_data", "public_data",     "starting_kit",         "leaderboard_management_mode",
+    "ingestion_program", "input_data",     "is_scoring_only", "execution_time_limit", NULL};
   char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], track_title[320];
   json_t *y = NULL, *out = NULL, *phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
@@ -1418,10 +1472,11 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
     } else if (mode != NULL && strcmp(mode, "default") != 0) {
       say(log, "ignored %sleaderboard_management_mode %s", where, mode);
     }
-    if (json_object_get(ph, "ingestion_program") != NULL)
+    if (json_object_get(ph, "ingestion_program") != NULL && !takes_code(ph))
       say(log,
-          "%singestion_program is not run: participants upload their results (prediction files), which the "
-          "scoring program reads as on CodaLab; code submissions are not accepted",
+          "%singestion_program is not run: the phase scores results only (is_scoring_only, CodaLab's default, and "
+          "input_data), so participants upload their results (prediction files), which the scoring program reads "
+          "as on CodaLab",
           where);
     if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p, log) != 0 ||
         served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p, log) != 0)
@@ -1445,6 +1500,22 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
     rc = 1;
     goto out;
   }
+  json_t *last = json_array_get(phases, nph - 1);
+  for (size_t i = 0; i + 1 < nph; i++) { /* a phase taking results where the last takes code, or the reverse */
+    json_t *ph = json_array_get(phases, i);
+    if (takes_code(ph) != takes_code(last) && json_object_get(json_array_get(out_phases, i), "closed") == NULL) {
+      json_object_set_new(json_array_get(out_phases, i), "closed", json_true());
+      say(log, "phase %s is closed (it accepts no submission): it took %s on CodaLab, and the challenge takes %s",
+          json_string_value(json_object_get(json_array_get(out_phases, i), "name")),
+          takes_code(ph) ? "code" : "results", takes_code(last) ? "code" : "results");
+    }
+  }
+  snprintf(path, sizeof(path), "phases[%zu].", nph - 1);
+  if (takes_code(last) &&
+      code_submission(src, dst, json_string_value(json_object_get(last, "ingestion_program")),
+                      json_string_value(json_object_get(last, "input_data")),
+                      int_of(json_object_get(last, "execution_time_limit"), 0), path, out, p, log) != 0)
+    goto out;
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
       task_files(src, program_zip, path, "scoring_program", p, log) != 0 ||
       util_fmt(ref_dir, sizeof(ref_dir), "%s/reference_data", dst) != 0 ||

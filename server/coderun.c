@@ -87,6 +87,8 @@ static void outcome(const struct coderun_spec *spec, const struct sandbox_result
     fail(r, "code_failed", "Your code was killed by signal %d. %s", sr->run.signal, where);
   } else if (sr->run.exit_code != 0) {
     fail(r, "code_failed", "Your code exited with status %d. %s", sr->run.exit_code, where);
+  } else if (sr->copy.state == SANDBOX_FILE_MISSING && spec->output_folder) {
+    fail(r, "no_output", "Your code finished without writing any file in /output. %s", where);
   } else if (sr->copy.state == SANDBOX_FILE_MISSING) {
     fail(r, "no_output", "Your code finished without writing /output/%s. %s", spec->output, where);
   } else if (sr->copy.state == SANDBOX_FILE_UNSAFE) {
@@ -94,6 +96,8 @@ static void outcome(const struct coderun_spec *spec, const struct sandbox_result
   } else if (sr->copy.state != SANDBOX_FILE_OK) {
     r->state = CODERUN_ERROR;
     snprintf(r->err, sizeof(r->err), "the output file could not be copied out of the run (disk full?)");
+  } else if (sr->copy.len == 0 && spec->output_folder) {
+    fail(r, "no_output", "Your code wrote only empty files in /output. %s", where);
   } else if (sr->copy.len == 0) {
     fail(r, "no_output", "Your code wrote an empty /output/%s. %s", spec->output, where);
   } else {
@@ -149,7 +153,12 @@ void coderun_run(const struct coderun_spec *spec, const atomic_int *stop, struct
   s.output_inside = "/output";
   s.copy_name = spec->output;
   s.copy_fd = pred;
+  s.copy_folder = spec->output_folder;
   s.chdir = "/code";
+  if (spec->ingestion != NULL) { /* the organizer's program runs, in its folder, and loads the code from /code */
+    s.binds[s.nbinds++] = (struct sandbox_bind){spec->ingestion, "/ingestion"};
+    s.chdir = "/ingestion";
+  }
   s.limits = spec->limits;
   s.limits.file_mb = spec->output_mb;
   s.limits.output_max = LOG_CAPTURE;

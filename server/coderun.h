@@ -1,7 +1,9 @@
 /* coderun.h: one run of a participant's code (API.md section 4): the uploaded archive unpacked with the archive
  * rules of SECURITY.md (extract.c) into a read-only /code, the inputs read-only at /data, a size-capped writable
  * /output and private /tmp, no network, its own unprivileged uid, seccomp and rlimits: the sandbox of sandbox.c,
- * the same one that runs scorers. The file the code writes in /output is copied out for the scorer; the run's
+ * the same one that runs scorers. The file the code writes in /output (or the whole folder, as a tar) is copied
+ * out for the scorer; an organizer's ingestion program (CodaLab's code submissions) may run instead of the code,
+ * the code then at /code for it to load; the run's
  * stdout and stderr form one log, streamed to livelog.c while it runs. Scoring the output is the caller's (queue.c),
  * so that a remote worker can run the code and the server still scores it. */
 #ifndef CONCOURS_CODERUN_H
@@ -27,6 +29,9 @@ struct coderun_spec {
   int mode_smoke;          /* told to the code in CONCOURS_MODE */
   int gpus;                /* NVIDIA GPUs the run holds (gpu.c) */
   const char *rootfs;      /* the runtime image root, see oci.c; NULL for the host's /usr */
+  const char *ingestion;   /* the organizer's ingestion program (host folder) shown read-only at /ingestion, the
+                              working folder then; NULL when none */
+  int output_folder;       /* the whole /output is copied to pred_path, as a tar (OUTPUT then only names it) */
 };
 
 enum coderun_state {

@@ -223,6 +223,14 @@ static const struct field submission_fields[] = {
   {"inputs", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &inputs_level, "object", "none", "the folders seen at `/data`"},
   {"output", K_STRING, 0, 1, 128, 0, STR(code.output), 0, NULL, "file name", "`\"submission.csv\"`",
    "the file the code writes in `/output`, scored like an uploaded prediction file"},
+  {"output_folder", K_BOOL, 0, 0, 1, 0, DEF_OFF(code.output_folder), 0, 0, NULL, "boolean", "`false`",
+   "`true`: the whole `/output` folder (regular files and folders), packed as a tar, is what is scored: the "
+   "organizer's program (`metric.program`) finds it unpacked in `$input/res`, as CodaLab's scoring programs find "
+   "an ingestion program's output"},
+  {"ingestion", K_STRING, 0, 1, 200, 0, STR(code.ingestion_rel), 0, NULL, "folder", "none",
+   "an organizer's ingestion program (CodaLab's code submissions): a bundle folder with a `metadata` `command:` "
+   "that runs instead of `command`, in `/ingestion` (read-only), with `$input` = `/data`, `$output` = `/output`, "
+   "`$program` = `$ingestion_program` = `/ingestion`, `$submission_program` = `/code` (the participant's code)"},
   {"limits", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &code_limits_level, "object", "`{}`", "limits of one code run"},
   {"participant_logs", K_STRING, 0, 1, 16, 0, STR(code.participant_logs), 0, NULL, "string", "`\"smoke\"`",
    "whose logs participants see: `\"smoke\"` (smoke runs only; full runs show a safe message), `\"all\"`, or "
@@ -906,8 +914,8 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
   d->c.code = strcmp(k->kind, "code") == 0;
   json_t *sub = json_object_get(d->root, "submission");
   if (!d->c.code) {
-    static const char *const code_only[] = {"command", "runtime",          "inputs", "output",
-                                            "limits",  "participant_logs", "queue"};
+    static const char *const code_only[] = {"command",          "runtime", "inputs",    "output",       "limits",
+                                            "participant_logs", "queue",   "ingestion", "output_folder"};
     for (size_t i = 0; i < sizeof(code_only) / sizeof(code_only[0]); i++) {
       if (json_object_get(sub, code_only[i]) != NULL) {
         char field[64];
@@ -934,6 +942,22 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
       strcmp(k->participant_logs, "none") != 0)
     bundle_problem(p, file, "submission.participant_logs", "must be \"smoke\", \"all\" or \"none\" (got \"%.40s\")",
                    k->participant_logs);
+  if (k->output_folder && !d->program)
+    bundle_problem(p, file, "submission.output_folder",
+                   "goes with an organizer's program (metric.program): a built-in metric scores one CSV file");
+  if (k->output_folder && json_object_get(sub, "output") != NULL)
+    bundle_problem(p, file, "submission.output", "names one file: leave it out with \"output_folder\": true");
+  if (k->ingestion_rel[0] != '\0') {
+    if (!safe_relpath(k->ingestion_rel) || strncmp(k->ingestion_rel, "data/", 5) == 0 ||
+        strcmp(k->ingestion_rel, "data") == 0 || strcmp(k->ingestion_rel, k->test_rel) == 0 ||
+        strcmp(k->ingestion_rel, k->smoke_rel) == 0 || strcmp(k->ingestion_rel, "scoring_program") == 0)
+      bundle_problem(p, file, "submission.ingestion",
+                     "must be a folder of the bundle of its own (outside data/, not the inputs nor the scoring "
+                     "program), like \"ingestion_program\"");
+    if (json_object_get(sub, "command") != NULL)
+      bundle_problem(p, file, "submission.command",
+                     "goes without \"ingestion\": the ingestion program's metadata gives the command");
+  }
   check_runtime(&k->runtime, json_object_get(sub, "runtime"), "submission.runtime", file, p);
 }
 

@@ -38,6 +38,8 @@ struct def_code {
   char test_rel[201];        /* the hidden inputs (bundle folder) */
   char smoke_rel[201];       /* the public smoke sample, "" when none */
   char output[129];          /* the file the code writes in /output; default "submission.csv" */
+  char ingestion_rel[201];   /* the organizer's ingestion program (bundle folder) run instead of "command", or "" */
+  int output_folder;         /* the whole /output, packed as a tar, is scored (by the organizer's program) */
   char participant_logs[17]; /* "smoke" (default), "all" or "none" */
   int wall_s, smoke_wall_s, memory_mb, gpus, output_mb;
 };

@@ -29,6 +29,66 @@ static enum form sniff(int fd)
   return FORM_NONE;
 }
 
+/* A libarchive reader for the form F alone (zip, or tar with gzip when F says so), or NULL. */
+static struct archive *reader(enum form f)
+{
+  struct archive *a = archive_read_new();
+  if (a == NULL)
+    return NULL;
+  if (f == FORM_ZIP) {
+    archive_read_support_format_zip(a);
+  } else {
+    archive_read_support_format_tar(a);
+    if (f == FORM_GZIP)
+      archive_read_support_filter_gzip(a);
+  }
+  return a;
+}
+
+int extract_has_file(const char *path, const char *name)
+{
+  struct archive *a = NULL;
+  struct archive_entry *e;
+  char top[256] = "";
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), at_root = 0, in_top = 0, one_top = 1, rc = -1;
+  size_t n = strlen(name);
+  enum form f = fd >= 0 ? sniff(fd) : FORM_NONE;
+  if (f == FORM_NONE || (a = reader(f)) == NULL || archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK)
+    goto out;
+  for (unsigned entries = 0; entries < 100000; entries++) {
+    int r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_EOF) {
+      rc = at_root || (one_top && in_top);
+      break;
+    }
+    if (r != ARCHIVE_OK)
+      break;
+    const char *p = archive_entry_pathname(e);
+    if (p == NULL)
+      continue;
+    while (p[0] == '.' && p[1] == '/')
+      p += 2;
+    const char *slash = strchr(p, '/');
+    size_t seg = slash != NULL ? (size_t)(slash - p) : strlen(p);
+    if (slash == NULL && archive_entry_filetype(e) != AE_IFDIR) { /* a file at the top: no lone top folder */
+      one_top = 0;
+      at_root |= strcmp(p, name) == 0;
+    } else if (seg > 0 && seg < sizeof(top)) {
+      if (top[0] == '\0')
+        memcpy(top, p, seg);
+      else if (strlen(top) != seg || strncmp(top, p, seg) != 0)
+        one_top = 0;
+      in_top |= slash != NULL && strncmp(slash + 1, name, n) == 0 && (slash[1 + n] == '\0');
+    }
+  }
+out:
+  if (a != NULL)
+    archive_read_free(a);
+  if (fd >= 0)
+    close(fd);
+  return rc;
+}
+
 int extract_is_archive(const char *path, int *gzip)
 {
   int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -212,16 +272,9 @@ int extract_archive(const char *archive_path, const char *dest_dir, const struct
     rc = 1;
     goto out;
   }
-  a = archive_read_new();
+  a = reader(f);
   if (a == NULL)
     goto out;
-  if (f == FORM_ZIP) {
-    archive_read_support_format_zip(a);
-  } else {
-    archive_read_support_format_tar(a);
-    if (f == FORM_GZIP)
-      archive_read_support_filter_gzip(a);
-  }
   if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
     snprintf(err, errlen, "the archive cannot be read: %.200s", archive_error_string(a));
     rc = 1;
@@ -305,4 +358,132 @@ out:
   if (fd >= 0)
     close(fd);
   return rc;
+}
+
+/* ------------------------------------------------------------------------------------------ packing */
+
+#define PACK_DEPTH 16
+
+/* One open folder of extract_pack_dir's walk: its stream and its path relative to the top ("" for the top). */
+struct pack_level {
+  DIR *d;
+  char prefix[1024];
+};
+
+/* Writes the regular file NAME of the folder fd DIR as the entry PATH of A. 1 when packed, 0 when it is not a regular
+ * file (left out), -1 on a read or write error. */
+static int pack_file(struct archive *a, int dir, const char *name, const char *path, long long *bytes)
+{
+  static char buf[65536];
+  struct stat st;
+  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return errno == ELOOP || errno == ENXIO ? 0 : -1;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return 0;
+  }
+  struct archive_entry *e = archive_entry_new();
+  int rc = e != NULL ? 1 : -1;
+  if (e != NULL) {
+    archive_entry_set_pathname(e, path);
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, st.st_size);
+    archive_entry_set_mtime(e, st.st_mtime, 0);
+    if (archive_write_header(a, e) != ARCHIVE_OK)
+      rc = -1;
+  }
+  long long left = st.st_size; /* the size written in the header: a file that grows or shrinks is cut or padded */
+  while (rc == 1 && left > 0) {
+    ssize_t r = read(fd, buf, left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      memset(buf, 0, sizeof(buf));
+      r = left < (long long)sizeof(buf) ? (ssize_t)left : (ssize_t)sizeof(buf);
+    }
+    if (archive_write_data(a, buf, (size_t)r) != r)
+      rc = -1;
+    left -= r;
+    *bytes += r;
+  }
+  archive_entry_free(e);
+  close(fd);
+  return rc;
+}
+
+long extract_pack_dir(int folder, int dst, unsigned max_entries, long long *bytes)
+{
+  struct pack_level *stack = calloc(PACK_DEPTH + 1, sizeof(*stack));
+  struct archive *a = archive_write_new();
+  long files = 0;
+  unsigned entries = 0;
+  int depth = 0, top = folder >= 0 ? fcntl(folder, F_DUPFD_CLOEXEC, 0) : -1;
+  *bytes = 0;
+  if (stack == NULL || a == NULL || top < 0 || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+      archive_write_open_fd(a, dst) != ARCHIVE_OK) {
+    if (top >= 0)
+      close(top);
+    files = -1;
+    goto out;
+  }
+  stack[0].d = fdopendir(top);
+  if (stack[0].d == NULL) {
+    close(top);
+    files = -1;
+    goto out;
+  }
+  rewinddir(stack[0].d);
+  while (depth >= 0 && files >= 0) {
+    struct pack_level *lv = &stack[depth];
+    struct dirent *de = readdir(lv->d);
+    if (de == NULL) {
+      closedir(lv->d);
+      lv->d = NULL;
+      depth--;
+      continue;
+    }
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || ++entries > max_entries)
+      continue;
+    char path[1024];
+    if (snprintf(path, sizeof(path), "%s%s", lv->prefix, de->d_name) >= (int)sizeof(path) - 1)
+      continue;
+    int dfd = dirfd(lv->d), sub = -1;
+    struct stat st;
+    if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+      continue;
+    if (S_ISDIR(st.st_mode) && depth < PACK_DEPTH) {
+      sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      DIR *d = sub >= 0 ? fdopendir(sub) : NULL;
+      if (d == NULL) {
+        if (sub >= 0)
+          close(sub);
+        continue;
+      }
+      depth++;
+      stack[depth].d = d;
+      size_t len = strlen(path); /* below sizeof(path) - 1: the '/' and the NUL fit */
+      memcpy(stack[depth].prefix, path, len);
+      stack[depth].prefix[len] = '/';
+      stack[depth].prefix[len + 1] = '\0';
+    } else if (S_ISREG(st.st_mode)) {
+      int rc = pack_file(a, dfd, de->d_name, path, bytes);
+      if (rc < 0)
+        files = -1;
+      else
+        files += rc;
+    }
+  }
+  if (files >= 0 && archive_write_close(a) != ARCHIVE_OK)
+    files = -1;
+out:
+  for (int i = 0; stack != NULL && i <= PACK_DEPTH; i++) {
+    if (stack[i].d != NULL)
+      closedir(stack[i].d);
+  }
+  free(stack);
+  if (a != NULL)
+    archive_write_free(a);
+  return files;
 }

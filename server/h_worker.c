@@ -22,6 +22,7 @@
 #include "handlers.h"
 #include "livelog.h"
 #include "queue.h"
+#include "sandbox_program.h"
 #include "store.h"
 #include "util.h"
 
@@ -133,6 +134,23 @@ static json_t *inputs_manifest(const char *inputs, const char *manifest)
   return files;
 }
 
+/* FILES (a manifest, or NULL) with a signed URL "PREFIX/path" of run J on each; NULL (FILES released) on failure. */
+static json_t *signed_files(json_t *files, const struct worker_job *j, const char *prefix)
+{
+  size_t i;
+  json_t *f;
+  json_array_foreach(files, i, f)
+  {
+    char urlrel[1100];
+    if (util_fmt(urlrel, sizeof(urlrel), "%s/%s", prefix, json_string_value(json_object_get(f, "path"))) != 0) {
+      json_decref(files);
+      return NULL;
+    }
+    json_object_set_new(f, "url", signed_url(j->id, j->fence, urlrel));
+  }
+  return files;
+}
+
 /* The run description a worker needs (without the ground truth, which stays here). */
 static json_t *run_json(struct req *r, const struct worker_job *j, int *log_public, int *wall_s)
 {
@@ -160,28 +178,37 @@ static json_t *run_json(struct req *r, const struct worker_job *j, int *log_publ
       store_path(manifest, sizeof(manifest), rel) != 0 ||
       store_submission_path(j->sha256, archive, sizeof(archive)) != 0 || stat(archive, &st) != 0)
     goto done;
-  json_t *files = inputs_manifest(inputs, manifest);
-  size_t i;
-  json_t *f;
-  json_array_foreach(files, i, f)
-  {
-    char urlrel[1100];
-    if (util_fmt(urlrel, sizeof(urlrel), "inputs/%s", json_string_value(json_object_get(f, "path"))) != 0) {
+  json_t *files = signed_files(inputs_manifest(inputs, manifest), j, "inputs");
+  if (files == NULL)
+    goto done;
+  const char *command = k->command;
+  char cmd[SANDBOX_PROGRAM_CMD_MAX], err[512], ingestion[APP_PATH_MAX];
+  json_t *ingestion_files = NULL;
+  if (k->ingestion_rel[0] != '\0') { /* the organizer's ingestion program runs the code: its files and command */
+    if (util_fmt(rel, sizeof(rel), "%s/ingestion", c->dir) != 0 || store_path(ingestion, sizeof(ingestion), rel) != 0 ||
+        sandbox_program_ingestion_command(ingestion, cmd, sizeof(cmd), err, sizeof(err)) != 0 ||
+        util_fmt(rel, sizeof(rel), "%s/ingestion.manifest.json", c->dir) != 0 ||
+        store_path(manifest, sizeof(manifest), rel) != 0 ||
+        (ingestion_files = signed_files(inputs_manifest(ingestion, manifest), j, "ingestion")) == NULL) {
       json_decref(files);
       goto done;
     }
-    json_object_set_new(f, "url", signed_url(j->id, j->fence, urlrel));
+    command = cmd;
   }
-  if (files == NULL)
-    goto done;
   out = json_pack("{s:I,s:I,s:i,s:i,s:s,s:s,s:s,s:{s:i,s:i,s:i,s:i,s:i},s:I,s:b,s:{s:s,s:I,s:o},s:o,s:s}", "id",
                   (json_int_t)j->id, "fence", (json_int_t)j->fence, "lease_seconds", r->cfg->lease_s,
                   "heartbeat_seconds", r->cfg->lease_s / 3 > 0 ? r->cfg->lease_s / 3 : 1, "mode", j->mode, "command",
-                  k->command, "output", k->output, "limits", "wall_seconds", smoke ? k->smoke_wall_s : k->wall_s,
+                  command, "output", k->output, "limits", "wall_seconds", smoke ? k->smoke_wall_s : k->wall_s,
                   "memory_mb", k->memory_mb, "output_mb", k->output_mb, "gpus", k->gpus, "file_mb", k->output_mb,
                   "max_code_bytes", (json_int_t)c->code_max_mb << 20, "log_public", *log_public, "code", "sha256",
                   j->sha256, "size", (json_int_t)st.st_size, "url", signed_url(j->id, j->fence, "code"), "inputs",
                   files, "challenge", j->slug);
+  if (out != NULL && k->output_folder)
+    json_object_set_new(out, "output_folder", json_true());
+  if (out != NULL && ingestion_files != NULL)
+    json_object_set_new(out, "ingestion", ingestion_files);
+  else
+    json_decref(ingestion_files);
 done:
   free(definition);
   def_free(def);
@@ -259,7 +286,8 @@ void h_worker_claim(struct req *r)
   http_reply_json(r, 200, json_pack("{s:o}", "run", run));
 }
 
-/* GET /api/v1/worker/files/{id}/code|inputs/PATH?fence&exp&sig: a signed, short-lived URL of a leased run. */
+/* GET /api/v1/worker/files/{id}/code|inputs/PATH|ingestion/PATH?fence&exp&sig: a signed, short-lived URL of a leased
+ * run. */
 void h_worker_file(struct req *r)
 {
   char f[24], e[24], sig[80], want[65], rel[APP_PATH_MAX], path[APP_PATH_MAX], dirrel[APP_PATH_MAX];
@@ -289,10 +317,12 @@ void h_worker_file(struct req *r)
     }
   } else {
     struct challenge c;
-    const char *name = strncmp(r->param[1], "inputs/", 7) == 0 ? r->param[1] + 7 : NULL;
+    int ingestion = strncmp(r->param[1], "ingestion/", 10) == 0; /* the organizer's ingestion program's files */
+    const char *name = strncmp(r->param[1], "inputs/", 7) == 0 ? r->param[1] + 7 : ingestion ? r->param[1] + 10 : NULL;
     if (name == NULL || strstr(name, "..") != NULL || name[0] == '/' || db_challenge_get(r->db, slug, &c) != APP_OK ||
-        util_fmt(dirrel, sizeof(dirrel), "%s/inputs/%s/%s", c.dir, strcmp(mode, "smoke") == 0 ? "smoke" : "test",
-                 name) != 0 ||
+        (ingestion ? util_fmt(dirrel, sizeof(dirrel), "%s/ingestion/%s", c.dir, name)
+                   : util_fmt(dirrel, sizeof(dirrel), "%s/inputs/%s/%s", c.dir,
+                              strcmp(mode, "smoke") == 0 ? "smoke" : "test", name)) != 0 ||
         util_fmt(rel, sizeof(rel), "%s", dirrel) != 0 || store_path(path, sizeof(path), rel) != 0) {
       http_reply_error(r, APP_NOT_FOUND, "no such file");
       return;

@@ -381,7 +381,7 @@ out:
 int oci_mount_points(const char *rootfs)
 {
   /* the root is bound read-only, so the sandbox's mount points must exist beforehand, as folders */
-  static const char *const points[] = {"code", "data", "output", "tmp", "proc", "dev", "sandbox"};
+  static const char *const points[] = {"code", "data", "output", "tmp", "proc", "dev", "sandbox", "ingestion"};
   int root = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = root >= 0 ? 0 : -1;
   for (size_t i = 0; rc == 0 && i < sizeof(points) / sizeof(points[0]); i++) {
     struct stat st;

@@ -30,7 +30,7 @@ int oci_cached(const char *archive, char sha[65], char *rootfs, size_t n, char *
 int oci_stage_create(char *tmp, size_t n);
 int oci_install(const char *tmp, const char *sha, char *rootfs, size_t n);
 
-/* Creates the sandbox's mount points (code, data, output, tmp, proc, dev, sandbox) as folders in ROOTFS: 0 or -1. */
+/* Creates the sandbox's mount points (code, data, output, tmp, proc, dev, sandbox, ingestion) as folders in ROOTFS: 0 or -1. */
 int oci_mount_points(const char *rootfs);
 
 /* DATA/runtimes/<SHA>/rootfs into OUT (size N) when that root file system is complete: 0, else -1. */

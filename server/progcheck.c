@@ -150,7 +150,8 @@ static void first_word(const char *cmd, char *word, size_t n)
   }
 }
 
-int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs, struct bundle_problems *p)
+int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs, int imports,
+                  struct bundle_problems *p)
 {
   char word[128], file[APP_PATH_MAX];
   int added = 0;
@@ -158,20 +159,20 @@ int progcheck_run(const char *dir, const char *prefix, const char *cmd, const ch
   if (word[0] != '\0' && strchr(word, '/') == NULL && strchr(word, '$') == NULL &&
       (rootfs == NULL || rootfs[0] != '\0') && !has_command(rootfs, word) &&
       util_fmt(file, sizeof(file), "%s/metadata", prefix) == 0) {
+    int scoring = strcmp(prefix, "scoring_program") == 0; /* else an ingestion program, on the code's runtime */
+    const char *key = scoring ? "metric.runtime" : "submission.runtime";
     if (rootfs == NULL)
       bundle_problem(p, file, "command",
-                     "runs %s, which the scoring sandbox does not have (it sees the host's /usr: python3 "
-                     "with numpy, pandas, scikit-learn, scipy; sh and coreutils; metric.runtime can give the program "
+                     "runs %s, which the %s sandbox does not have (it sees the host's /usr: python3 "
+                     "with numpy, pandas, scikit-learn, scipy; sh and coreutils; %s can give the program "
                      "another root file system)",
-                     word);
+                     word, scoring ? "scoring" : "code", key);
     else
-      bundle_problem(p, file, "command", "runs %s, which the program's runtime (metric.runtime) does not have", word);
+      bundle_problem(p, file, "command", "runs %s, which the program's runtime (%s) does not have", word, key);
     added++;
   }
-  char *argv[] = {PYTHON,      "-I",
-                  "-c",        (char *)checker,
-                  (char *)dir, rootfs == NULL ? "host" : rootfs[0] == '\0' ? "syntax" : (char *)rootfs,
-                  NULL};
+  const char *where = !imports || (rootfs != NULL && rootfs[0] == '\0') ? "syntax" : rootfs == NULL ? "host" : rootfs;
+  char *argv[] = {PYTHON, "-I", "-c", (char *)checker, (char *)dir, (char *)where, NULL};
   struct runner_limits lim = {120, 120, 2048, 16, 64 * 1024};
   struct runner_result res;
   memset(&res, 0, sizeof(res));

@@ -483,7 +483,7 @@ static int program_run(const struct program_ctx *x, const char *split_name, stru
     outcome_fail(o, "scoring_error", generic_failure);
     goto out;
   }
-  struct sandbox_program_vars vars = {p_in, p_out, p_prog, p_ref, "/tmp", "/tmp", p_res};
+  struct sandbox_program_vars vars = {p_in, p_out, p_prog, p_ref, "/tmp", "/tmp", p_res, NULL, NULL};
   if (sandbox_program_expand(x->cmd, &vars, line, sizeof(line)) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "the scoring program's command is too long once expanded");
@@ -728,7 +728,21 @@ static int run_code(const struct challenge *c, const struct challenge_def *def, 
                               (uint64_t)def->c.code_max_mb << 20,
                               smoke,
                               k->gpus,
-                              NULL};
+                              NULL,
+                              NULL,
+                              0};
+  char ingestion[APP_PATH_MAX], cmd[SANDBOX_PROGRAM_CMD_MAX], err[512] = "the ingestion program is not stored";
+  if (k->ingestion_rel[0] != '\0') { /* the organizer's ingestion program runs, and loads the code (CodaLab) */
+    if (util_fmt(rel, sizeof(rel), "%s/ingestion", c->dir) != 0 || store_path(ingestion, sizeof(ingestion), rel) != 0 ||
+        sandbox_program_ingestion_command(ingestion, cmd, sizeof(cmd), err, sizeof(err)) != 0) {
+      outcome_fail(o, "scoring_error", generic_failure);
+      log_add(o, err);
+      return -1;
+    }
+    spec.ingestion = ingestion;
+    spec.command = cmd;
+  }
+  spec.output_folder = k->output_folder;
   spec.limits.wall_s = smoke ? k->smoke_wall_s : k->wall_s;
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   spec.limits.cpu_s = spec.limits.wall_s * (int)(ncpu > 0 && ncpu < 1024 ? ncpu : 1); /* threads: CPU > wall */

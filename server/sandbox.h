@@ -45,6 +45,8 @@ const char *const *sandbox_allowed_syscalls(size_t *n);
 int sandbox_confined(void);
 
 /* A read-only bind: the host file or folder HOST appears at INSIDE (an absolute path under /sandbox). */
+#define SANDBOX_PACK_ENTRIES 4096 /* entries of an output folder packed by copy_folder */
+
 struct sandbox_bind {
   const char *host;
   const char *inside;
@@ -65,7 +67,9 @@ struct sandbox_spec {
    * COPY_FD, an fd the caller opened for writing, whatever its size (the output tmpfs caps it). */
   const char *copy_name;
   int copy_fd;
-  const char *rootfs;                       /* an image root, see oci.c, in place of the host's /usr; or NULL */
+  int copy_folder;    /* instead: the whole output folder (regular files and folders) as a tar, written to COPY_FD;
+                      COPY_NAME is then only a label. A folder without any regular file is SANDBOX_FILE_MISSING */
+  const char *rootfs; /* an image root, see oci.c, in place of the host's /usr; or NULL */
   const char *env[SANDBOX_MAX_ENV];         /* more environment: name, value, name, value... (NULL ends it) */
   const char *devices[SANDBOX_MAX_DEVICES]; /* host device nodes bound at the same path (GPUs), NULL ends them */
   int merge_stderr; /* stderr goes to the same pipe as stdout (res->run.out holds both, in order) */

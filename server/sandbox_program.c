@@ -87,8 +87,15 @@ int sandbox_program_expand(const char *cmd, const struct sandbox_program_vars *v
   const struct {
     const char *name;
     const char *value;
-  } vars[] = {{"input", v->input},   {"output", v->output}, {"program", v->program},        {"hidden", v->hidden},
-              {"shared", v->shared}, {"tmp", v->tmp},       {"predictions", v->predictions}};
+  } vars[] = {{"input", v->input},
+              {"output", v->output},
+              {"program", v->program},
+              {"hidden", v->hidden},
+              {"shared", v->shared},
+              {"tmp", v->tmp},
+              {"predictions", v->predictions},
+              {"ingestion_program", v->ingestion_program},
+              {"submission_program", v->submission_program}};
   size_t o = 0;
   for (const char *p = cmd; *p != '\0';) {
     const char *value = NULL;
@@ -335,4 +342,18 @@ int sandbox_program_parse_scores(const char *json, const char *txt, const char *
   }
   json_decref(o);
   return rc;
+}
+
+int sandbox_program_ingestion_command(const char *ingestion_dir, char *cmd, size_t n, char *err, size_t errlen)
+{
+  char raw[SANDBOX_PROGRAM_CMD_MAX];
+  const struct sandbox_program_vars vars = {"/data", "/output", "/ingestion", NULL,   "/tmp",
+                                            "/tmp",  NULL,      "/ingestion", "/code"};
+  if (sandbox_program_command(ingestion_dir, raw, sizeof(raw), err, errlen) != 0)
+    return -1;
+  if (sandbox_program_expand(raw, &vars, cmd, n) != 0) {
+    snprintf(err, errlen, "the ingestion program's command is too long once expanded");
+    return -1;
+  }
+  return 0;
 }

@@ -15,13 +15,15 @@
  * with a sentence for the organizer in ERR (no metadata, no command, too long, Python 2). */
 int sandbox_program_command(const char *program_dir, char *cmd, size_t n, char *err, size_t errlen);
 
-/* The folders a command's variables stand for, as the program sees them. */
+/* The folders a command's variables stand for, as the program sees them (NULL: the variable is left as it is). */
 struct sandbox_program_vars {
   const char *input, *output, *program, *hidden, *shared, *tmp, *predictions;
+  const char *ingestion_program, *submission_program; /* an ingestion program's: itself, the participant's code */
 };
 
-/* Replaces $input, $output, $program, $hidden, $shared, $tmp, $predictions (also ${name}) in CMD by V's paths
- * into OUT (size N); any other $word is left as it is. Returns 0, or -1 when it does not fit. */
+/* Replaces $input, $output, $program, $hidden, $shared, $tmp, $predictions, $ingestion_program,
+ * $submission_program (also ${name}) in CMD by V's paths into OUT (size N); any other $word is left as it is.
+ * Returns 0, or -1 when it does not fit. */
 int sandbox_program_expand(const char *cmd, const struct sandbox_program_vars *v, char *out, size_t n);
 
 enum sandbox_split { SANDBOX_SPLIT_ALL = 0, SANDBOX_SPLIT_PUBLIC, SANDBOX_SPLIT_PRIVATE };
@@ -44,5 +46,11 @@ int sandbox_program_stage_submission(const char *pred, const char *res_dir, char
  * Returns 0 with *VALUE, or -1 with a sentence for the organizers in ERR. */
 int sandbox_program_parse_scores(const char *json, const char *txt, const char *key, double *value, char *err,
                                  size_t errlen);
+
+/* The command of an organizer's ingestion program (CodaLab's code submissions, docs/code.md) in INGESTION_DIR, read
+ * as sandbox_program_command reads it, with its variables as a code run sees them: $input /data, $output /output,
+ * $program and $ingestion_program /ingestion, $submission_program /code, $tmp and $shared /tmp. Returns 0 with CMD
+ * (size N), or -1 with a sentence for the organizer in ERR. */
+int sandbox_program_ingestion_command(const char *ingestion_dir, char *cmd, size_t n, char *err, size_t errlen);
 
 #endif

@@ -304,6 +304,25 @@ static int declare_mounted(const struct worker *w, int64_t id, int64_t fence, js
 /* Puts the run's inputs where the sandbox reads them: the node's mounted copy (--inputs-mounted DIR, its folder
  * DIR/SLUG/test or DIR/SLUG/smoke) when the server accepts its manifest, else files fetched into INPUTS (a folder
  * of the run) through the signed links of the claim. Fills USE with the folder to show at /data. 0 or -1. */
+/* Fetches each of FILES ([{"path","url","sha256"}]) to DIR/path (folders 0755, files 0644: the sandbox's uid reads
+ * them), its SHA-256 checked. 0, or -1. */
+static int fetch_files(const struct worker *w, json_t *files, const char *dir)
+{
+  size_t i;
+  json_t *f;
+  json_array_foreach(files, i, f)
+  {
+    const char *rel = json_string_value(json_object_get(f, "path"));
+    char dest[APP_PATH_MAX];
+    if (rel == NULL || strstr(rel, "..") != NULL || rel[0] == '/' ||
+        util_fmt(dest, sizeof(dest), "%s/%s", dir, rel) != 0 ||
+        fetch(w, json_string_value(json_object_get(f, "url")), json_string_value(json_object_get(f, "sha256")), dest) !=
+          0)
+      return -1;
+  }
+  return 0;
+}
+
 static int place_inputs(const struct worker *w, json_t *run, const char *inputs, char *use, size_t n)
 {
   int64_t id = json_integer_value(json_object_get(run, "id"));
@@ -327,18 +346,8 @@ static int place_inputs(const struct worker *w, json_t *run, const char *inputs,
     fprintf(stderr, "concours worker: run %lld: %s does not match the challenge's inputs: fetching them\n",
             (long long)id, mounted);
   }
-  size_t i;
-  json_t *f;
-  json_array_foreach(json_object_get(run, "inputs"), i, f)
-  {
-    const char *rel = json_string_value(json_object_get(f, "path"));
-    char dest[APP_PATH_MAX];
-    if (rel == NULL || strstr(rel, "..") != NULL || rel[0] == '/' ||
-        util_fmt(dest, sizeof(dest), "%s/%s", inputs, rel) != 0 ||
-        fetch(w, json_string_value(json_object_get(f, "url")), json_string_value(json_object_get(f, "sha256")), dest) !=
-          0)
-      return -1;
-  }
+  if (fetch_files(w, json_object_get(run, "inputs"), inputs) != 0)
+    return -1;
   return util_strlcpy(use, inputs, n);
 }
 
@@ -383,7 +392,8 @@ static int run_one(const struct worker *w, json_t *run)
   int64_t id = json_integer_value(json_object_get(run, "id"));
   int64_t fence = json_integer_value(json_object_get(run, "fence"));
   json_t *lim = json_object_get(run, "limits");
-  char dir[APP_PATH_MAX], archive[APP_PATH_MAX], inputs[APP_PATH_MAX], data[APP_PATH_MAX], pred[APP_PATH_MAX];
+  char dir[APP_PATH_MAX], archive[APP_PATH_MAX], inputs[APP_PATH_MAX], data[APP_PATH_MAX], pred[APP_PATH_MAX],
+    ingestion[APP_PATH_MAX];
   char path[256];
   struct coderun_result res;
   atomic_int stop = 0;
@@ -395,7 +405,8 @@ static int run_one(const struct worker *w, json_t *run)
   if (util_fmt(dir, sizeof(dir), "%s/run-%lld-%lld", w->own, (long long)id, (long long)fence) != 0 ||
       util_fmt(archive, sizeof(archive), "%s/code.archive", dir) != 0 ||
       util_fmt(inputs, sizeof(inputs), "%s/inputs", dir) != 0 || util_fmt(pred, sizeof(pred), "%s/output", dir) != 0 ||
-      util_mkdirs(inputs, 0755) != 0 || chmod(dir, 0755) != 0) {
+      util_fmt(ingestion, sizeof(ingestion), "%s/ingestion", dir) != 0 || util_mkdirs(inputs, 0755) != 0 ||
+      chmod(dir, 0755) != 0) {
     fprintf(stderr, "concours worker: run %lld: cannot create %s: %s\n", (long long)id, dir, strerror(errno));
     snprintf(path, sizeof(path), "/api/v1/worker/runs/%lld/release?fence=%lld", (long long)id, (long long)fence);
     struct curlbuf out = {NULL, 0};
@@ -429,6 +440,9 @@ static int run_one(const struct worker *w, json_t *run)
   spec.output_mb = (long)json_integer_value(json_object_get(lim, "output_mb"));
   spec.gpus = (int)json_integer_value(json_object_get(lim, "gpus"));
   spec.code_max_bytes = (uint64_t)json_integer_value(json_object_get(run, "max_code_bytes"));
+  spec.output_folder = json_is_true(json_object_get(run, "output_folder"));
+  if (json_object_get(run, "ingestion") != NULL) /* the organizer's program runs the code (CodaLab) */
+    spec.ingestion = ingestion;
   if (spec.command == NULL || spec.output == NULL || spec.limits.wall_s <= 0) {
     step = "its description";
   } else if (fetch(w, json_string_value(json_object_get(code, "url")),
@@ -436,6 +450,9 @@ static int run_one(const struct worker *w, json_t *run)
     step = "its code";
   } else if (place_inputs(w, run, inputs, data, sizeof(data)) != 0) {
     step = "its inputs";
+  } else if (json_object_get(run, "ingestion") != NULL &&
+             fetch_files(w, json_object_get(run, "ingestion"), ingestion) != 0) {
+    step = "its ingestion program";
   } else {
     prepared = 1;
   }

@@ -93,7 +93,7 @@ class Bundles(unittest.TestCase):
             self.assertFalse(any(unwanted in l for l in lines), "%s: a problem says %r:\n%s" % (name, unwanted,
                                                                                               "\n".join(lines)))
         for l in lines:  # every problem names its file first
-            self.assertRegex(l, r"^(challenge\.json|terms\.md|overview\.md|data/|private/|scoring_program/|hidden/|smoke/|runtime/|\(archive\))", l)
+            self.assertRegex(l, r"^(challenge\.json|terms\.md|overview\.md|data/|private/|scoring_program/|ingestion_program/|hidden/|smoke/|runtime/|\(archive\))", l)
         # the import runs the same checks and leaves nothing
         data = os.path.join(tmp, name + "-data")
         r2 = self.run_cli("challenge", "import", bundle, "--data", data)
