@@ -443,6 +443,14 @@ static int int_of(json_t *v, int dflt)
   return int_of_str(json_string_value(v), dflt);
 }
 
+/* A YAML boolean as the bundle wrote it (true, True, yes, 1), as a JSON true or a string. */
+static int truthy(json_t *v)
+{
+  const char *s = json_string_value(v);
+  return json_is_true(v) ||
+         (s != NULL && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 || strcmp(s, "1") == 0));
+}
+
 static void ignored(const char *where, json_t *obj, const char *const *known, FILE *log)
 {
   const char *key;
@@ -454,13 +462,14 @@ static void ignored(const char *where, json_t *obj, const char *const *known, FI
       k++;
     if (known[k] != NULL)
       continue;
-    if (where[0] == '\0' && strcmp(key, "docker_image") == 0 && json_is_string(v))
+    if (where[0] == '\0' && (strcmp(key, "docker_image") == 0 || strcmp(key, "competition_docker_image") == 0) &&
+        json_is_string(v))
       say(log,
-          "docker_image %.200s: not pulled; the scoring program runs on the host's Python 3 (numpy, pandas, "
+          "%s %.200s: not pulled; the scoring program runs on the host's Python 3 (numpy, pandas, "
           "scikit-learn, scipy) unless metric.runtime gives it that image: `docker save %.200s -o "
           "runtime/scoring.tar` into this folder, then set \"runtime\": {\"kind\": \"oci\", \"archive\": "
           "\"runtime/scoring.tar\"} in challenge.json's metric",
-          json_string_value(v), json_string_value(v));
+          key, json_string_value(v), json_string_value(v));
     else
       say(log, "ignored %s%s", where, key);
   }
@@ -1056,14 +1065,13 @@ static int task_files(const char *src, const char *name, const char *dir, const 
                       FILE *log);
 
 /* Whether the CodaLab phase PH takes code: an ingestion program, input data, and is_scoring_only false (CodaLab's
- * default is true: results only). */
+ * default is true: results only); an ingestion program run "only during scoring" (on result files) is not. */
 static int takes_code(json_t *ph)
 {
   json_t *only = json_object_get(ph, "is_scoring_only");
-  const char *s = json_string_value(only);
-  int scoring_only = only == NULL || json_is_true(only) ||
-                     (s != NULL && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 || strcmp(s, "1") == 0));
-  return json_object_get(ph, "ingestion_program") != NULL && json_object_get(ph, "input_data") != NULL && !scoring_only;
+  int scoring_only = only == NULL || truthy(only);
+  return json_object_get(ph, "ingestion_program") != NULL && json_object_get(ph, "input_data") != NULL &&
+         !scoring_only && !truthy(json_object_get(ph, "ingestion_program_only_during_scoring"));
 }
 
 /* A code challenge from an ingestion program (CodaLab's code submissions, docs/code.md): the bundle's zip or folder
@@ -1254,7 +1262,12 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   {
     /* with input data, the task takes code (below, for the task that scores); without, Codabench scores a result
      * submission without running it */
-    if (json_object_get(t, "ingestion_program") != NULL && json_object_get(t, "input_data") == NULL)
+    if (json_object_get(t, "ingestion_program") != NULL && truthy(json_object_get(t, "ingestion_only_during_scoring")))
+      say(log,
+          "tasks[%zu].ingestion_only_during_scoring: the ingestion program is not run on result files; they reach "
+          "the scoring program as they are",
+          i);
+    else if (json_object_get(t, "ingestion_program") != NULL && json_object_get(t, "input_data") == NULL)
       say(log,
           "tasks[%zu].ingestion_program is not run: it has no input_data, so participants upload their results "
           "(prediction files), which the scoring program reads as on Codabench",
@@ -1311,7 +1324,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   const char *ingestion = json_string_value(json_object_get(task, "ingestion_program"));
   const char *input = json_string_value(json_object_get(task, "input_data"));
   snprintf(field, sizeof(field), "tasks[%d].", program_task);
-  if (ingestion != NULL && input != NULL &&
+  if (ingestion != NULL && input != NULL && !truthy(json_object_get(task, "ingestion_only_during_scoring")) &&
       code_submission(src, dst, ingestion, input,
                       int_of(json_object_get(json_array_get(phases, nph - 1), "execution_time_limit"), 0), field, out,
                       p, log) != 0)
@@ -1358,10 +1371,22 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
 {
   static const char *const top_known[] = {"title",       "description", "html",    "phases",
                                           "leaderboard", "end_date",    "version", NULL};
-  static const char *const phase_known[] = {
-    "phasenumber",       "label",          "start_date",      "max_submissions",      "max_submissions_per_day",
-    "scoring_program",   "reference_data", "public_data",     "starting_kit",         "leaderboard_management_mode",
-    "ingestion_program", "input_data",     "is_scoring_only", "execution_time_limit", NULL};
+  static const char *const phase_known[] = {"phasenumber",
+                                            "label",
+                                            "start_date",
+                                            "max_submissions",
+                                            "max_submissions_per_day",
+                                            "scoring_program",
+                                            "reference_data",
+                                            "public_data",
+                                            "starting_kit",
+                                            "leaderboard_management_mode",
+                                            "ingestion_program",
+                                            "input_data",
+                                            "is_scoring_only",
+                                            "execution_time_limit",
+                                            "ingestion_program_only_during_scoring",
+                                            NULL};
   char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], track_title[320];
   json_t *y = NULL, *out = NULL, *phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
@@ -1472,7 +1497,12 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
     } else if (mode != NULL && strcmp(mode, "default") != 0) {
       say(log, "ignored %sleaderboard_management_mode %s", where, mode);
     }
-    if (json_object_get(ph, "ingestion_program") != NULL && !takes_code(ph))
+    if (truthy(json_object_get(ph, "ingestion_program_only_during_scoring")))
+      say(log,
+          "%singestion_program_only_during_scoring: the ingestion program is not run on result files; they reach "
+          "the scoring program as they are",
+          where);
+    else if (json_object_get(ph, "ingestion_program") != NULL && !takes_code(ph))
       say(log,
           "%singestion_program is not run: the phase scores results only (is_scoring_only, CodaLab's default, and "
           "input_data), so participants upload their results (prediction files), which the scoring program reads "

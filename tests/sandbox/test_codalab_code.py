@@ -252,6 +252,31 @@ class CodaLabCode(unittest.TestCase):
         finally:
             server.stop(check=False)
 
+    def test_ingestion_only_during_scoring_takes_results_and_the_image_is_named(self):
+        """CodaLab's ingestion_program_only_during_scoring runs the ingestion program on result files, which
+        concours does not: the phase takes results, and the report says so; competition_docker_image is not pulled,
+        and the report says how to give the program that image."""
+        tmp = harness.Server(bundles=[]).tmp
+        src = make_competition(tmp)
+        with open(os.path.join(src, "competition.yaml")) as f:
+            text = f.read()
+        text = text.replace("    execution_time_limit: 300\n",
+                            "    execution_time_limit: 300\n    ingestion_program_only_during_scoring: True\n")
+        text = "competition_docker_image: 'codalab/codalab-legacy:py37'\n" + text
+        with open(os.path.join(src, "competition.yaml"), "w") as f:
+            f.write(text)
+        dst = os.path.join(tmp, "converted")
+        p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, dst], capture_output=True, text=True,
+                           timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        with open(os.path.join(dst, "challenge.json")) as f:
+            self.assertNotIn("submission", json.load(f))  # result files
+        for word in ("phases[1].ingestion_program_only_during_scoring: the ingestion program is not run on result "
+                     "files",
+                     "competition_docker_image codalab/codalab-legacy:py37: not pulled",
+                     "docker save codalab/codalab-legacy:py37 -o runtime/scoring.tar"):
+            self.assertIn(word, p.stdout)
+
     def test_codabench_task_with_input_data_takes_code(self):
         tmp = harness.Server(bundles=[]).tmp
         src = os.path.join(tmp, "codabench-code")
