@@ -384,6 +384,9 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   "CREATE TRIGGER catalogue_phase_insert AFTER INSERT ON phases BEGIN UPDATE catalogue SET version=version+1; END;"
   "CREATE TRIGGER catalogue_phase_delete AFTER DELETE ON phases BEGIN UPDATE catalogue SET version=version+1; END;"
   "CREATE TRIGGER catalogue_phase_update AFTER UPDATE ON phases BEGIN UPDATE catalogue SET version=version+1; END;",
+  /* 21: CodaLab's code submissions (issue 13): the code runs under an organizer's ingestion program, and an upload
+   * without a metadata file is result files */
+  "ALTER TABLE challenges ADD COLUMN ingestion INTEGER NOT NULL DEFAULT 0;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -1231,6 +1234,7 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
   util_strlcpy(c->queue, dbi_col_text(st, 20), sizeof(c->queue));
   util_strlcpy(c->metrics_json, dbi_col_text(st, 21), sizeof(c->metrics_json));
   util_strlcpy(c->bundle_sha256, dbi_col_text(st, 22), sizeof(c->bundle_sha256));
+  c->ingestion = sqlite3_column_int(st, 23);
   return db_challenge_state_parse(dbi_col_text(st, 12), &c->state);
 }
 
@@ -1240,7 +1244,7 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
     dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
                     "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
                     "storage_challenge_mb,lb_version,code,code_max_mb,smoke_per_day,has_smoke,queue,metrics_json,"
-                    "coalesce(bundle_sha256,'') FROM challenges WHERE slug=?");
+                    "coalesce(bundle_sha256,''),ingestion FROM challenges WHERE slug=?");
   memset(c, 0, sizeof(*c));
   if (st != NULL)
     dbi_bind_text(st, 1, slug);
@@ -1261,14 +1265,14 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
     "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
     "higher_is_better,id_column,split_column,precision,definition,dir,created_at,updated_at,team_max_size,"
     "bundle_sha256,truth_sha256,state,storage_team_mb,storage_challenge_mb,code,code_max_mb,smoke_per_day,has_smoke,"
-    "queue,code_runtime,metrics_json) "
+    "queue,code_runtime,metrics_json,ingestion) "
     "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,"
-    "?28) "
+    "?28,?29) "
     "ON CONFLICT(slug) DO UPDATE SET title=?2,summary=?3,overview=?4,terms=?5,terms_version=?6,metric_name=?7,"
     "metric_json=?8,higher_is_better=?9,id_column=?10,split_column=?11,precision=?12,definition=?13,dir=?14,"
     "updated_at=?15,team_max_size=?16,bundle_sha256=?17,truth_sha256=?18,storage_team_mb=?20,"
     "storage_challenge_mb=?21,code=?22,code_max_mb=?23,smoke_per_day=?24,has_smoke=?25,queue=?26,code_runtime=?27,"
-    "metrics_json=?28 RETURNING id");
+    "metrics_json=?28,ingestion=?29 RETURNING id");
   if (st == NULL)
     goto fail;
   dbi_bind_text(st, 1, c->slug);
@@ -1299,6 +1303,7 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   dbi_bind_text(st, 26, c->queue[0] != '\0' ? c->queue : "default");
   dbi_bind_text(st, 27, imp->code_runtime != NULL ? imp->code_runtime : "host");
   dbi_bind_text(st, 28, c->metrics_json);
+  sqlite3_bind_int(st, 29, c->ingestion);
   if (sqlite3_step(st) != SQLITE_ROW) {
     dbi_log(db, "challenge upsert");
     goto fail;

@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 20
+#define DB_SCHEMA_VERSION 21
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -137,6 +137,8 @@ struct challenge {
   int code_max_mb;          /* code: size of an archive, packed and unpacked */
   int smoke_per_day;        /* code: smoke runs per team and day */
   int has_smoke;            /* code: the bundle has a smoke sample */
+  int ingestion;            /* code: an organizer's ingestion program runs the code; an upload without a metadata
+                               file is result files (CodaLab's rule) */
   char queue[64];           /* code: the queue its runs go to (worker tokens are scoped to one) */
   char bundle_sha256[65];   /* of the imported bundle: changes with its texts (chcache.c keys on it) */
   int64_t lb_version;       /* changes whenever the public leaderboard may change (triggers keep it) */

@@ -935,6 +935,7 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
   if (k->smoke_rel[0] != '\0' && strcmp(k->smoke_rel, k->test_rel) == 0)
     bundle_problem(p, file, "submission.inputs.smoke", "must differ from inputs.test: the smoke sample is public");
   d->c.has_smoke = k->smoke_rel[0] != '\0';
+  d->c.ingestion = k->ingestion_rel[0] != '\0';
   if (strchr(k->output, '/') != NULL || !safe_relpath(k->output))
     bundle_problem(p, file, "submission.output", "must be a file name made of A-Z a-z 0-9 . _ - (got \"%.60s\")",
                    k->output);

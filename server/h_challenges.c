@@ -157,8 +157,9 @@ static json_t *challenge_shared_json(struct req *r, const struct challenge *c, c
                       json_pack("{s:s,s:b}", "name", c->metric_name, "higher_is_better", c->higher_is_better));
   json_object_set_new(o, "leaderboard", json_pack("{s:i}", "precision", c->precision));
   json_object_set_new(o, "submission",
-                      c->code ? json_pack("{s:s,s:b,s:i,s:I}", "kind", "code", "smoke", c->has_smoke, "smoke_per_day",
-                                          c->smoke_per_day, "max_bytes", (json_int_t)c->code_max_mb << 20)
+                      c->code ? json_pack("{s:s,s:b,s:i,s:I,s:b}", "kind", "code", "smoke", c->has_smoke,
+                                          "smoke_per_day", c->smoke_per_day, "max_bytes",
+                                          (json_int_t)c->code_max_mb << 20, "ingestion", c->ingestion)
                               : json_pack("{s:s}", "kind", "predictions"));
   json_object_set_new(o, "phases", phases);
   json_object_set_new(o, "phase", ph != NULL ? json_string(ph->name) : json_null());

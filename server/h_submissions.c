@@ -5,8 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "db_sandbox.h"
-#include "def.h"
 #include "extract.h"
 #include "handlers.h"
 #include "livelog.h"
@@ -164,25 +162,6 @@ static int is_archive(const char *path)
   return extract_is_archive(path, &gz);
 }
 
-/* CodaLab's rule for a phase with an ingestion program: an upload without a `metadata` file (at its top, or in its
- * lone top folder) is a result submission, scored as it is without running code. 1 when the code challenge C has an
- * ingestion program (its definition says) and the archive PATH is such an upload. */
-static int result_upload(struct req *r, const struct challenge *c, const char *path)
-{
-  char *text = db_sandbox_definition(r->db, c->slug);
-  struct challenge_def *d = calloc(1, sizeof(*d));
-  struct bundle_problems *p = calloc(1, sizeof(*p));
-  int results = text != NULL && d != NULL && p != NULL &&
-                def_parse(text, strlen(text), "challenge.json", 600, d, p) >= 0 && d->root != NULL &&
-                d->code.ingestion_rel[0] != '\0' && extract_has_file(path, "metadata") == 0;
-  free(text);
-  if (d != NULL)
-    def_free(d);
-  free(d);
-  free(p);
-  return results;
-}
-
 void h_submission_create(struct req *r)
 {
   struct challenge c;
@@ -296,8 +275,10 @@ void h_submission_create(struct req *r)
       http_reply_error(r, s, "could not store the file");
     goto out;
   }
-  if (mode != NULL && strcmp(mode, "full") == 0 && result_upload(r, &c, u.tmp_path))
-    mode = NULL; /* result files in a code challenge with an ingestion program, as CodaLab took them */
+  /* CodaLab's rule where an ingestion program runs the code: an upload without a `metadata` file (at its top, or in
+   * its lone top folder) is result files, scored as they are without running code */
+  if (c.ingestion && mode != NULL && strcmp(mode, "full") == 0 && extract_has_file(u.tmp_path, "metadata") == 0)
+    mode = NULL;
   /* The deadline is checked again with the clock after the upload: a slow upload cannot outlive the phase. */
   now = app_now();
   ph = challenge_open_phase(&c, now);

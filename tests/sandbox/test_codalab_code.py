@@ -156,6 +156,7 @@ class CodaLabCode(unittest.TestCase):
             c = participant(self, server)
             detail = c.challenge(SLUG).json()
             self.assertEqual(detail["submission"]["kind"], "code", detail)
+            self.assertTrue(detail["submission"]["ingestion"], detail)  # the page says how to send code or results
 
             def run(model):
                 r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=code(model))

@@ -166,9 +166,14 @@ function renderSubmitKind() {
   if (fileLabel) fileLabel.textContent = t('Code archive');
   $('#file').setAttribute('accept', '.zip,.tar,.tgz,.gz,application/zip,application/gzip');
   const max = challenge.submission.max_bytes;
-  $('#file-help').textContent = max
-    ? t('A zip or tar.gz of your code with main.py at its root (at most {max}). It runs on the hidden test inputs; the file it writes is scored.', { max: fmtBytes(max) })
-    : t('A zip or tar.gz of your code with main.py at its root. It runs on the hidden test inputs; the file it writes is scored.');
+  if (challenge.submission.ingestion) {
+    // CodaLab's code submissions: the organizers' ingestion program runs the code; without metadata, result files
+    $('#file-help').textContent = t('A zip of your code with its metadata file, as the challenge explains (at most {max}): the organizers\' program runs it on the hidden test inputs and its output is scored. A zip without a metadata file is scored as result files.', { max: fmtBytes(max || 0) });
+  } else {
+    $('#file-help').textContent = max
+      ? t('A zip or tar.gz of your code with main.py at its root (at most {max}). It runs on the hidden test inputs; the file it writes is scored.', { max: fmtBytes(max) })
+      : t('A zip or tar.gz of your code with main.py at its root. It runs on the hidden test inputs; the file it writes is scored.');
+  }
   const smoke = !!challenge.submission.smoke;
   $('#smoke-button').hidden = !smoke;
   $('#smoke-help').hidden = !smoke;
