@@ -1081,7 +1081,7 @@ static int takes_code(json_t *ph)
  * execution_time_limit) bounds a run when positive. WHERE names the source in the report. 0, or -1 with a problem
  * noted. */
 static int code_submission(const char *src, const char *dst, const char *ingestion, const char *input, int wall_s,
-                           const char *where, json_t *out, struct bundle_problems *p, FILE *log)
+                           int inputs_public, const char *where, json_t *out, struct bundle_problems *p, FILE *log)
 {
   char path[APP_PATH_MAX], field[96];
   snprintf(field, sizeof(field), "%singestion_program", where);
@@ -1096,12 +1096,18 @@ static int code_submission(const char *src, const char *dst, const char *ingesti
                           "test", "input_data", "output_folder", 1, "limits", "wall_seconds",
                           wall_s > 0 && wall_s <= SANDBOX_WALL_MAX_S ? wall_s : 3600);
   json_object_set_new(out, "submission", sub);
+  if (inputs_public) /* the log can show the inputs only (never the reference): participants read it, as there */
+    json_object_set_new(sub, "participant_logs", json_string("all"));
   say(log,
       "%singestion_program: code submissions, as on CodaLab: the participant's code (at $submission_program) is "
-      "run by the ingestion program on input_data (hidden), and the whole of its $output is handed to the scoring "
-      "program as $input/res; participants see a safe message, not the ingestion log, of these runs "
-      "(submission.participant_logs \"all\" would show it, with whatever the code prints about the hidden data)",
-      where);
+      "run by the ingestion program on input_data, and the whole of its $output is handed to the scoring program "
+      "as $input/res; %s",
+      where,
+      inputs_public ? "input_data is also served as public data, so participants read the ingestion log of their "
+                      "runs, as on CodaLab (submission.participant_logs \"all\": a run never sees the reference)"
+                    : "input_data is hidden, so participants see a safe message, not the ingestion log, of these "
+                      "runs (submission.participant_logs \"all\" would show it, with whatever the code prints about "
+                      "the hidden data)");
   return 0;
 }
 
@@ -1326,8 +1332,8 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   snprintf(field, sizeof(field), "tasks[%d].", program_task);
   if (ingestion != NULL && input != NULL && !truthy(json_object_get(task, "ingestion_only_during_scoring")) &&
       code_submission(src, dst, ingestion, input,
-                      int_of(json_object_get(json_array_get(phases, nph - 1), "execution_time_limit"), 0), field, out,
-                      p, log) != 0)
+                      int_of(json_object_get(json_array_get(phases, nph - 1), "execution_time_limit"), 0), 0, field,
+                      out, p, log) != 0)
     goto fail;
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
       task_files(src, json_string_value(json_object_get(task, "scoring_program")), path, "tasks[].scoring_program", p,
@@ -1541,10 +1547,15 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
     }
   }
   snprintf(path, sizeof(path), "phases[%zu].", nph - 1);
+  const char *input = json_string_value(json_object_get(last, "input_data"));
+  int inputs_public = 0; /* the input data is also a phase's public_data, served to participants */
+  for (size_t i = 0; i < nph && input != NULL; i++) {
+    const char *pd = json_string_value(json_object_get(json_array_get(phases, i), "public_data"));
+    inputs_public |= pd != NULL && same_path(pd, input);
+  }
   if (takes_code(last) &&
-      code_submission(src, dst, json_string_value(json_object_get(last, "ingestion_program")),
-                      json_string_value(json_object_get(last, "input_data")),
-                      int_of(json_object_get(last, "execution_time_limit"), 0), path, out, p, log) != 0)
+      code_submission(src, dst, json_string_value(json_object_get(last, "ingestion_program")), input,
+                      int_of(json_object_get(last, "execution_time_limit"), 0), inputs_public, path, out, p, log) != 0)
     goto out;
   if (util_fmt(path, sizeof(path), "%s/scoring_program", dst) != 0 ||
       task_files(src, program_zip, path, "scoring_program", p, log) != 0 ||

@@ -189,7 +189,7 @@ class CodaLabCode(unittest.TestCase):
             self.assertEqual(crash["status"], "failed", crash)
             self.assertEqual(crash["error"]["code"], "code_failed", crash)
             log = c.get("/api/v1/submissions/%d/log" % crash["id"])
-            self.assertNotIn("first input", json.dumps(log.json()) if log.status == 200 else "", log)
+            self.assertEqual((log.status, log.error_code()), (403, "log_hidden"), log)
             # the organizers read the ingestion log
             org = server.client()
             server.add_user("olga", "organizer")
@@ -233,6 +233,31 @@ class CodaLabCode(unittest.TestCase):
             if worker is not None:
                 worker.kill()
                 worker.wait()
+            server.stop(check=False)
+
+    def test_public_input_data_shows_participants_their_log(self):
+        """When the input data is also a phase's public_data (Iris does this), the ingestion log can only show
+        what participants may download anyway (a run never sees the reference): they read it, as on CodaLab."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp)
+            with open(os.path.join(src, "competition.yaml")) as f:
+                text = f.read()
+            with open(os.path.join(src, "competition.yaml"), "w") as f:
+                f.write(text.replace("    input_data: input_data.zip\n",
+                                     "    input_data: input_data.zip\n    public_data: input_data.zip\n"))
+            out = imported(self, server, src)
+            self.assertIn("input_data is also served as public data, so participants read the ingestion log", out)
+            c = participant(self, server)
+            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG,
+                          body=code("raise RuntimeError('no model')\n"))
+            self.assertEqual(r.status, 201, r)
+            crash = c.wait_done(r.json()["id"], timeout=180)
+            self.assertEqual(crash["status"], "failed", crash)
+            log = c.get("/api/v1/submissions/%d/log" % crash["id"])
+            self.assertEqual(log.status, 200, log)
+            self.assertIn("RuntimeError: no model", log.json()["log"])
+        finally:
             server.stop(check=False)
 
     def test_nothing_written_is_no_output(self):
