@@ -260,6 +260,41 @@ class CodaLabCode(unittest.TestCase):
         finally:
             server.stop(check=False)
 
+    def test_output_folder_packs_regular_files_only(self):
+        """What a run leaves in /output is packed as regular files and folders only: a symlink to a file outside
+        (/etc/passwd), a FIFO and folders nested past the packer's depth are left out, never followed; the scoring
+        program finds the rest, nested, in $input/res."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = make_competition(server.tmp)
+            hostile = INGESTION + (
+                "os.symlink('/etc/passwd', os.path.join(output_dir, 'passwd'))\n"
+                "os.mkfifo(os.path.join(output_dir, 'fifo'))\n"
+                "deep = os.path.join(output_dir, *['d%d' % i for i in range(20)])\n"
+                "os.makedirs(deep)\n"
+                "open(os.path.join(deep, 'too-deep.txt'), 'w').write('x')\n")
+            with open(os.path.join(src, "ingestion_program.zip"), "wb") as f:
+                f.write(zip_of({"metadata": "command: python3 $program/ingestion.py $input $output $program "
+                                            "$submission_program\n",
+                                "ingestion.py": hostile, "helpers.py": HELPERS}))
+            check = SCORE.replace('ok = sum(', 'found = sorted(os.path.relpath(os.path.join(d, n), os.path.join(inp, '
+                                               '"res")) for d, _, ns in os.walk(os.path.join(inp, "res")) '
+                                               'for n in ns)\n'
+                                               'assert found == ["details/count.txt", "numbers.predict"], found\n'
+                                               'ok = sum(')
+            with open(os.path.join(src, "scoring_program.zip"), "wb") as f:
+                f.write(zip_of({"metadata": "command: python $program/score.py $input $output\n", "score.py": check}))
+            imported(self, server, src)
+            c = participant(self, server)
+            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG,
+                          body=code("def predict(x):\n    return 1 if x > 5 else 0\n"))
+            self.assertEqual(r.status, 201, r)
+            sub = c.wait_done(r.json()["id"], timeout=180)
+            self.assertEqual(sub["status"], "scored", sub)  # the program's assertion held
+            self.assertAlmostEqual(sub["public_score"], 1.0, places=6)
+        finally:
+            server.stop(check=False)
+
     def test_nothing_written_is_no_output(self):
         server = harness.Server(bundles=[], workers=1)
         try:
