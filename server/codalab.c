@@ -1294,7 +1294,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
       snprintf(field, sizeof(field), "phases[%zu].start", i);
       note(p, field,
            "same as phase %zu's (parallel phases, tracks): concours runs one phase at a time; import each track as a "
-           "challenge of its own with --phase N (concours challenge import BUNDLE --phase N)",
+           "challenge of its own with --phase N (concours challenge import BUNDLE --phase N, or ?phase=N over HTTP)",
            i + 2);
       continue;
     }
@@ -1482,7 +1482,8 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
     if (t0 >= 0 && t1 == t0 && i + 1 < nph) {
       note(p, start_field,
            "starts with phase %zu (parallel phases, CodaLab's tracks): concours runs one phase at a time; import each "
-           "track as a challenge of its own with --phase N (concours challenge import BUNDLE --phase N)",
+           "track as a challenge of its own with --phase N (concours challenge import BUNDLE --phase N, or ?phase=N "
+           "over HTTP)",
            i + 2);
       rc = 1;
       continue;

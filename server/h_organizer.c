@@ -257,6 +257,14 @@ void h_challenge_import(struct req *r)
         opts.draft = 1;
     }
   }
+  char num[16];
+  long long track = 0;
+  n = http_query(r, "phase", num, sizeof(num)); /* a CodaLab / Codabench bundle: keep one phase (a track) */
+  if (n == -2 || (n >= 0 && util_parse_ll(num, 1, 1000, &track) != 0)) {
+    http_reply_error(r, APP_BAD_REQUEST, "phase is a phase number from 1 (the first phase) to 1000");
+    return;
+  }
+  opts.codalab_phase = (int)track;
   if (r->ri->content_length > BUNDLE_UPLOAD_MAX) {
     http_reply_error(r, APP_TOO_LARGE, "bundle archives are limited to %lld bytes", BUNDLE_UPLOAD_MAX);
     return;

@@ -460,6 +460,20 @@ class CodaLab(unittest.TestCase):
                                 "--phase", "3"], capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
             self.assertIn("--phase 3: the bundle has 2 phase(s)", p.stderr)
+            # over HTTP, ?phase=N does the same: the track imported above is found unchanged
+            server.add_user("olga", "organizer")
+            server.start()
+            org = server.client()
+            self.assertEqual(org.login("olga").status, 200)
+            archive = harness.zip_folder(src)
+            r = org.request("POST", "/api/v1/challenges", body=archive)
+            self.assertEqual((r.status, r.error_code()), (400, "invalid_bundle"), r)
+            self.assertIn("or ?phase=N over HTTP", json.dumps(r.json()["error"]["problems"]))
+            r = org.request("POST", "/api/v1/challenges?phase=2", body=archive)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual((r.json()["slug"], r.json()["state"]), ("predict-widget-failures-final", "unchanged"))
+            r = org.request("POST", "/api/v1/challenges?phase=zero", body=archive)
+            self.assertEqual((r.status, r.error_code()), (400, "bad_request"), r)
         finally:
             server.stop(check=False)
 
