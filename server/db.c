@@ -2145,7 +2145,14 @@ static int claim_row(sqlite3 *db, sqlite3_stmt *st, struct job *j, const char *w
 
 int db_ci_claim(sqlite3 *db, struct job *j)
 {
-  sqlite3_stmt *st = dbi_prepare(
+  /* the caller is the only one computing intervals: a mark "computing" left by a run that could not store its
+   * interval (a full disk) is due again, instead of waiting for the next start */
+  sqlite3_stmt *st = dbi_prepare(db, "UPDATE submissions SET ci_pending=1 WHERE ci_pending>0 AND ci_pending=2");
+  int rc = st != NULL ? dbi_step_done(db, st) : -1;
+  dbi_finalize(st);
+  if (rc != 0)
+    return -1;
+  st = dbi_prepare(
     db,
     "UPDATE submissions SET ci_pending=2 WHERE id=(SELECT id FROM submissions WHERE ci_pending>0 AND ci_pending=1 AND "
     "status='scored' ORDER BY id LIMIT 1) RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), "

@@ -308,7 +308,9 @@ int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
                                 double ci_hi, int ci_pending, const char *metrics, const char *log, int64_t now);
 /* The jury's bootstrap intervals, computed after the score is stored (CI_PENDING of db_queue_scored): claims the
- * oldest scored submission whose interval is due (1 with *J, ci_only set; 0 none; -1 error). */
+ * oldest scored submission whose interval is due (1 with *J, ci_only set; 0 none; -1 error). The caller is the only
+ * one computing intervals (queue.c's ci_busy): a claim left unfinished (its interval could not be stored: a full
+ * disk) is due again. */
 int db_ci_claim(sqlite3 *db, struct job *j);
 /* Stores the interval LO..HI (NAN: none could be computed) of a claimed submission; a submission re-queued
  * meanwhile (its interval due again) is left as it is. */

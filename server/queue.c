@@ -858,13 +858,20 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
             (long long)job->submission_id);
   }
   if (job->ci_only) { /* the interval alone: the score is stored; a stop or a full disk leaves it due */
+    int stored = 0;
     if (o.state == OUTCOME_SCORED || o.state == OUTCOME_FAILED) {
       db = db_acquire();
       int ok = o.state == OUTCOME_SCORED;
-      if (db_ci_store(db, job->submission_id, ok ? o.ci[0] : NAN, ok ? o.ci[1] : NAN) != APP_OK || !ok)
+      stored = db_ci_store(db, job->submission_id, ok ? o.ci[0] : NAN, ok ? o.ci[1] : NAN) == APP_OK;
+      if (!stored || !ok)
         fprintf(stderr, "concours: queue: no interval for submission %lld (%s)\n", (long long)job->submission_id,
                 ok ? "cannot record it" : o.code);
+      db_release(db);
+      db = NULL;
     }
+    /* not stored (a full disk): the next claim takes it again (db_ci_claim); give the disk time meanwhile */
+    for (int t = 0; !stored && o.state != OUTCOME_REQUEUE && t < 20 && !atomic_load(stop); t++)
+      usleep(100 * 1000);
     goto out;
   }
   metrics_text = o.metrics != NULL ? json_dumps(o.metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;

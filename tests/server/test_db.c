@@ -183,6 +183,23 @@ static void test_db(void)
   CHECK(db_submission_json(db, 2, &jury, 1, 1, &staff) == APP_OK && json_object_get(staff, "private_score") != NULL);
   json_decref(staff);
 
+  /* a deferred interval: claimed once; a claim whose interval could not be stored (a full disk) is due again at the
+   * next claim, not only at the next start; once stored it is done */
+  CHECK(add_submission(db, got.id, bob, ph, NULL, day + 190, &s) > 0);
+  CHECK(db_queue_claim(db, day + 191, 1, &j) == 1);
+  CHECK(db_queue_scored(db, j.submission_id, 0.5, 0.5, 0.5, NAN, NAN, 1, NULL, "log", day + 191) == APP_OK);
+  struct job ci, ci2;
+  CHECK(db_ci_claim(db, &ci) == 1 && ci.ci_only && ci.submission_id == j.submission_id);
+  CHECK(db_ci_claim(db, &ci2) == 1 && ci2.submission_id == j.submission_id); /* the first never stored */
+  CHECK(db_ci_store(db, ci2.submission_id, 0.4, 0.6) == APP_OK);
+  CHECK(db_ci_claim(db, &ci2) == 0);
+  CHECK(db_ci_store(db, ci.submission_id, 0.1, 0.2) == APP_OK); /* a late store of a finished claim changes nothing */
+  sqlite3_stmt *lo = NULL;
+  CHECK(sqlite3_prepare_v2(db, "SELECT private_ci_lo FROM submissions WHERE id=?", -1, &lo, NULL) == SQLITE_OK);
+  sqlite3_bind_int64(lo, 1, j.submission_id);
+  CHECK(sqlite3_step(lo) == SQLITE_ROW && sqlite3_column_double(lo, 0) == 0.4);
+  sqlite3_finalize(lo);
+
   /* a crash leaves a run 'running': it is re-queued at start */
   CHECK(add_submission(db, got.id, bob, ph, NULL, day + 200, &s) > 0);
   CHECK(db_queue_claim(db, day + 201, 1, &j) == 1);
