@@ -301,9 +301,6 @@ static int declare_mounted(const struct worker *w, int64_t id, int64_t fence, js
   return st == 204 ? 1 : st == 409 || st == 400 ? 0 : -1;
 }
 
-/* Puts the run's inputs where the sandbox reads them: the node's mounted copy (--inputs-mounted DIR, its folder
- * DIR/SLUG/test or DIR/SLUG/smoke) when the server accepts its manifest, else files fetched into INPUTS (a folder
- * of the run) through the signed links of the claim. Fills USE with the folder to show at /data. 0 or -1. */
 /* Fetches each of FILES ([{"path","url","sha256"}]) to DIR/path (folders 0755, files 0644: the sandbox's uid reads
  * them), its SHA-256 checked. 0, or -1. */
 static int fetch_files(const struct worker *w, json_t *files, const char *dir)
@@ -323,6 +320,9 @@ static int fetch_files(const struct worker *w, json_t *files, const char *dir)
   return 0;
 }
 
+/* Puts the run's inputs where the sandbox reads them: the node's mounted copy (--inputs-mounted DIR, its folder
+ * DIR/SLUG/test or DIR/SLUG/smoke) when the server accepts its manifest, else files fetched into INPUTS (a folder
+ * of the run) through the signed links of the claim. Fills USE with the folder to show at /data. 0 or -1. */
 static int place_inputs(const struct worker *w, json_t *run, const char *inputs, char *use, size_t n)
 {
   int64_t id = json_integer_value(json_object_get(run, "id"));
