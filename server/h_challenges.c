@@ -43,6 +43,17 @@ int challenge_hides_results(const struct challenge *c)
   return 0;
 }
 
+const char *challenge_metric_label(const struct challenge *c, char *buf, size_t n)
+{
+  if (c->metric_name[0] != '\0')
+    return c->metric_name;
+  json_t *m = json_loads(c->metric_json, 0, NULL); /* an organizer's program: the key of its score */
+  const char *key = json_string_value(json_object_get(m, "score_key"));
+  util_strlcpy(buf, key != NULL ? key : "score", n);
+  json_decref(m);
+  return buf;
+}
+
 const struct phase *challenge_open_phase(const struct challenge *c, int64_t now)
 {
   for (int i = 0; i < c->nphases; i++) {
@@ -153,8 +164,10 @@ static json_t *challenge_shared_json(struct req *r, const struct challenge *c, c
   }
   /* whether teams send a method description (docs/factsheets.md): "none", "optional" or "required" */
   json_object_set_new(o, "fact_sheets", json_string(db_fact_sheet_mode_name(db_fact_sheet_mode(c))));
+  char label[80];
   json_object_set_new(o, "metric",
-                      json_pack("{s:s,s:b}", "name", c->metric_name, "higher_is_better", c->higher_is_better));
+                      json_pack("{s:s,s:b,s:b}", "name", challenge_metric_label(c, label, sizeof(label)),
+                                "higher_is_better", c->higher_is_better, "program", c->metric_name[0] == '\0'));
   json_object_set_new(o, "leaderboard", json_pack("{s:i}", "precision", c->precision));
   json_object_set_new(o, "submission",
                       c->code ? json_pack("{s:s,s:b,s:i,s:I,s:b}", "kind", "code", "smoke", c->has_smoke,
@@ -427,6 +440,7 @@ void h_leaderboard(struct req *r)
     return;
   }
   int private_split = strcmp(split, "private") == 0;
+  char label[80];
   if (private_split && c.published_at == 0 && !req_is_staff(r)) {
     http_reply_error(r, APP_FORBIDDEN, "the private leaderboard is shown once the jury has published it");
     return;
@@ -434,9 +448,9 @@ void h_leaderboard(struct req *r)
   if (!private_split && c.published_at == 0 && !req_is_staff(r) && challenge_hides_results(&c)) {
     /* a phase hides its results (CodaLab's hide_results): no row until the jury publishes; staff see the board */
     http_reply_json(r, 200,
-                    json_pack("{s:s,s:b,s:s,s:i,s:b,s:b,s:[]}", "metric", c.metric_name, "higher_is_better",
-                              c.higher_is_better, "split", split, "precision", c.precision, "published", 0,
-                              "results_hidden", 1, "rows"));
+                    json_pack("{s:s,s:b,s:s,s:i,s:b,s:b,s:[]}", "metric",
+                              challenge_metric_label(&c, label, sizeof(label)), "higher_is_better", c.higher_is_better,
+                              "split", split, "precision", c.precision, "published", 0, "results_hidden", 1, "rows"));
     return;
   }
   /* the public board is built once per change (lbcache.h); a private one (staff before publication, everyone
@@ -448,8 +462,9 @@ void h_leaderboard(struct req *r)
       json_decref(rows);
       rows = NULL;
     }
-    json_t *fields = json_pack("{s:s,s:b,s:s,s:i,s:b}", "metric", c.metric_name, "higher_is_better", c.higher_is_better,
-                               "split", split, "precision", c.precision, "published", c.published_at != 0);
+    json_t *fields =
+      json_pack("{s:s,s:b,s:s,s:i,s:b}", "metric", challenge_metric_label(&c, label, sizeof(label)), "higher_is_better",
+                c.higher_is_better, "split", split, "precision", c.precision, "published", c.published_at != 0);
     if (rows != NULL && fields != NULL)
       e = private_split ? lb_entry_new(fields, rows) : lbcache_put(c.id, c.lb_version, fields, rows);
     json_decref(rows);

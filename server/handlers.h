@@ -118,6 +118,9 @@ int challenge_or_reply(struct req *r, struct challenge *c);
 int challenge_writable_or_reply(struct req *r, const struct challenge *c);
 /* The phase of C open at NOW, or NULL. */
 const struct phase *challenge_open_phase(const struct challenge *c, int64_t now);
+/* The metric's name as participants read it: the built-in metric's, or the score key of the organizer's program
+ * (copied into BUF, size N). */
+const char *challenge_metric_label(const struct challenge *c, char *buf, size_t n);
 /* 1 when a phase of C hides its results from participants until the jury publishes ("hide_results"). */
 int challenge_hides_results(const struct challenge *c);
 /* 1 when the caller accepted C's current terms; replies 403 terms_not_accepted (or 500) and returns 0 if not. */

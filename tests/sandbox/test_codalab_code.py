@@ -157,6 +157,9 @@ class CodaLabCode(unittest.TestCase):
             detail = c.challenge(SLUG).json()
             self.assertEqual(detail["submission"]["kind"], "code", detail)
             self.assertTrue(detail["submission"]["ingestion"], detail)  # the page says how to send code or results
+            # the metric as participants read it: the program's score key, not an empty name
+            self.assertEqual(detail["metric"], {"name": "accuracy", "higher_is_better": True, "program": True})
+            self.assertEqual(c.leaderboard(SLUG).json()["metric"], "accuracy")
 
             def run(model):
                 r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=code(model))

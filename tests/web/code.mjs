@@ -1,7 +1,8 @@
 // Why this file exists: a code-execution challenge in a real browser (docs/code.md): the page says it takes
 // code, a smoke test uploads the archive and shows the run's log live (its stdout and stderr) and its score on
 // the sample, the smoke run is marked and costs no submission, and a full run shows its stage, then its wall
-// time and peak memory, without its log.
+// time and peak memory, without its log. A converted CodaLab competition with code submissions says how to send code
+// or result files.
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -85,6 +86,24 @@ await run('code', async ({ url, page, shot, source, tmp, staff, concours }) => {
     await eventually(async () => (await sleeperRow.locator('.badge').first().textContent()) === 'cancelled', 60000, 'the row to say cancelled');
     const after = await api.call('GET', `/submissions/${sent.data.id}`, { token: kim.token });
     assert(after.data.status === 'cancelled', `the sleeper is ${after.data.status}`);
+
+    // A converted CodaLab competition with code submissions (docs/code.md, "ingestion program"): the page says to
+    // send code with its metadata file, and that a zip without one is scored as result files.
+    const made2 = spawnSync('python3', ['-c', 'import sys; sys.path[:0] = [sys.argv[2] + "/tests/sandbox", sys.argv[2] + "/tests/http"]\n'
+      + 'from test_codalab_code import make_competition\nprint(make_competition(sys.argv[1]))', files, source], { encoding: 'utf8' });
+    assert(made2.status === 0, `the CodaLab competition → ${made2.status}: ${made2.stderr}`);
+    const imported = spawnSync(concours, ['challenge', 'import', made2.stdout.trim(), '--data', path.join(tmp, 'data')], { encoding: 'utf8' });
+    assert(imported.status === 0, `challenge import → ${imported.status}: ${imported.stderr}`);
+    const codalab = 'sort-numbers-with-code';
+    const terms2 = await api.call('POST', `/challenges/${codalab}/terms`, { token: kim.token, json: { version: 1 } });
+    assert(terms2.status === 204, `terms → ${terms2.status}`);
+    await page.context().clearCookies();
+    await loginTo(page, kim, `challenge.html?slug=${codalab}#submit`);
+    await page.getByRole('heading', { name: 'Submit code' }).waitFor();
+    await page.locator('#facts strong', { hasText: 'accuracy' }).first().waitFor(); // the program's score key names the metric
+    const help = await page.locator('#file-help').textContent();
+    assert(help.includes('with its metadata file') && help.includes('scored as result files'), `the hint says: ${help}`);
+    await shot('ingestion-hint');
   } finally {
     fs.rmSync(files, { recursive: true, force: true });
   }
