@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util.h"
+
 #define MAX_DEPTH 32
 
 enum form { FORM_NONE = 0, FORM_ZIP, FORM_TAR, FORM_GZIP };
@@ -364,19 +366,21 @@ out:
 
 #define PACK_DEPTH 16
 
-/* One open folder of extract_pack_dir's walk: its stream and its path relative to the top ("" for the top). */
-struct pack_level {
-  DIR *d;
-  char prefix[1024];
+/* extract_pack_dir's walk: the archive written, the files packed (-1 after an error), their bytes, and the cap. */
+struct pack {
+  struct archive *a;
+  long files;
+  long long bytes;
+  unsigned entries, max_entries;
 };
 
-/* Writes the regular file NAME of the folder fd DIR as the entry PATH of A. 1 when packed, 0 when it is not a regular
- * file (left out), -1 on a read or write error. */
-static int pack_file(struct archive *a, int dir, const char *name, const char *path, long long *bytes)
+/* Writes the regular file PATH as the entry REL of A, never through a symlink. 1 when packed, 0 when it is not a
+ * regular file (left out), -1 on a read or write error. */
+static int pack_file(struct archive *a, const char *path, const char *rel, long long *bytes)
 {
   static char buf[65536];
   struct stat st;
-  int fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     return errno == ELOOP || errno == ENXIO ? 0 : -1;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -386,7 +390,7 @@ static int pack_file(struct archive *a, int dir, const char *name, const char *p
   struct archive_entry *e = archive_entry_new();
   int rc = e != NULL ? 1 : -1;
   if (e != NULL) {
-    archive_entry_set_pathname(e, path);
+    archive_entry_set_pathname(e, rel);
     archive_entry_set_filetype(e, AE_IFREG);
     archive_entry_set_perm(e, 0644);
     archive_entry_set_size(e, st.st_size);
@@ -413,77 +417,38 @@ static int pack_file(struct archive *a, int dir, const char *name, const char *p
   return rc;
 }
 
-long extract_pack_dir(int folder, int dst, unsigned max_entries, long long *bytes)
+/* util_walk's visit: folders past PACK_DEPTH are not entered, entries past the cap are left out, regular files are
+ * packed (util_walk never follows a link; links, FIFOs and devices are left out). */
+static int pack_entry(const char *path, const char *rel, const struct stat *st, void *arg)
 {
-  struct pack_level *stack = calloc(PACK_DEPTH + 1, sizeof(*stack));
-  struct archive *a = archive_write_new();
-  long files = 0;
-  unsigned entries = 0;
-  int depth = 0, top = folder >= 0 ? fcntl(folder, F_DUPFD_CLOEXEC, 0) : -1;
-  *bytes = 0;
-  if (stack == NULL || a == NULL || top < 0 || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
-      archive_write_open_fd(a, dst) != ARCHIVE_OK) {
-    if (top >= 0)
-      close(top);
-    files = -1;
-    goto out;
+  struct pack *k = arg;
+  if (++k->entries > k->max_entries)
+    return S_ISDIR(st->st_mode) ? UTIL_WALK_PRUNE : 0;
+  if (S_ISDIR(st->st_mode)) {
+    int depth = 1;
+    for (const char *c = rel; *c != '\0'; c++)
+      depth += *c == '/';
+    return depth >= PACK_DEPTH ? UTIL_WALK_PRUNE : 0;
   }
-  stack[0].d = fdopendir(top);
-  if (stack[0].d == NULL) {
-    close(top);
-    files = -1;
-    goto out;
-  }
-  rewinddir(stack[0].d);
-  while (depth >= 0 && files >= 0) {
-    struct pack_level *lv = &stack[depth];
-    struct dirent *de = readdir(lv->d);
-    if (de == NULL) {
-      closedir(lv->d);
-      lv->d = NULL;
-      depth--;
-      continue;
-    }
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || ++entries > max_entries)
-      continue;
-    char path[1024];
-    if (snprintf(path, sizeof(path), "%s%s", lv->prefix, de->d_name) >= (int)sizeof(path) - 1)
-      continue;
-    int dfd = dirfd(lv->d), sub = -1;
-    struct stat st;
-    if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-      continue;
-    if (S_ISDIR(st.st_mode) && depth < PACK_DEPTH) {
-      sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      DIR *d = sub >= 0 ? fdopendir(sub) : NULL;
-      if (d == NULL) {
-        if (sub >= 0)
-          close(sub);
-        continue;
-      }
-      depth++;
-      stack[depth].d = d;
-      size_t len = strlen(path); /* below sizeof(path) - 1: the '/' and the NUL fit */
-      memcpy(stack[depth].prefix, path, len);
-      stack[depth].prefix[len] = '/';
-      stack[depth].prefix[len + 1] = '\0';
-    } else if (S_ISREG(st.st_mode)) {
-      int rc = pack_file(a, dfd, de->d_name, path, bytes);
-      if (rc < 0)
-        files = -1;
-      else
-        files += rc;
-    }
-  }
-  if (files >= 0 && archive_write_close(a) != ARCHIVE_OK)
-    files = -1;
-out:
-  for (int i = 0; stack != NULL && i <= PACK_DEPTH; i++) {
-    if (stack[i].d != NULL)
-      closedir(stack[i].d);
-  }
-  free(stack);
-  if (a != NULL)
-    archive_write_free(a);
-  return files;
+  if (!S_ISREG(st->st_mode))
+    return 0;
+  int rc = pack_file(k->a, path, rel, &k->bytes);
+  if (rc < 0)
+    return -1;
+  k->files += rc;
+  return 0;
+}
+
+long extract_pack_dir(const char *folder, int dst, unsigned max_entries, long long *bytes)
+{
+  struct pack k = {archive_write_new(), 0, 0, 0, max_entries};
+  if (k.a == NULL || archive_write_set_format_pax_restricted(k.a) != ARCHIVE_OK ||
+      archive_write_open_fd(k.a, dst) != ARCHIVE_OK ||
+      util_walk(folder, PACK_DEPTH + 1, (long)max_entries * 16 + 1024, pack_entry, &k) != 0 ||
+      archive_write_close(k.a) != ARCHIVE_OK)
+    k.files = -1;
+  if (k.a != NULL)
+    archive_write_free(k.a);
+  *bytes = k.bytes;
+  return k.files;
 }

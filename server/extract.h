@@ -36,12 +36,12 @@ int extract_is_archive(const char *path, int *gzip);
  * does not; -1 when it cannot be read. Reads the entries' headers only (at most 100,000). */
 int extract_has_file(const char *path, const char *name);
 
-/* The reverse, for what a sandboxed run leaves behind: writes to the fd DST a tar (POSIX pax) of the folder fd FOLDER
- * (not closed): its regular files and folders, at most 16 deep and MAX_ENTRIES entries, names relative to it;
- * symlinks, FIFOs and devices are left out, and nothing is opened through a symlink. *BYTES gets the files' bytes.
+/* The reverse, for what a sandboxed run leaves behind: writes to the fd DST a tar (POSIX pax) of the folder FOLDER:
+ * its regular files (their names relative to it), folders up to 16 deep and the first MAX_ENTRIES entries; links,
+ * FIFOs and devices are left out, and nothing is opened through a link (util_walk). *BYTES gets the files' bytes.
  * Returns the number of regular files packed (0: nothing to score), or -1 when DST cannot be written or the folder
  * read. */
-long extract_pack_dir(int folder, int dst, unsigned max_entries, long long *bytes);
+long extract_pack_dir(const char *folder, int dst, unsigned max_entries, long long *bytes);
 
 /* The pieces of extract_archive that oci.c reuses to apply container image layers with the same care. */
 struct archive;

@@ -981,7 +981,7 @@ static void supervisor(struct prep *p, int out, int err, int bpf[2], int info, i
     (long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
   int dirfd = s->output_host != NULL ? open(p->out_src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
   if (s->copy_name != NULL && copy >= 0 && s->copy_folder) { /* the whole output folder, as a tar */
-    long packed = extract_pack_dir(dirfd, copy, SANDBOX_PACK_ENTRIES, &h.copy_bytes);
+    long packed = dirfd >= 0 ? extract_pack_dir(p->out_src, copy, SANDBOX_PACK_ENTRIES, &h.copy_bytes) : -1;
     h.copy_state = packed > 0 ? SANDBOX_FILE_OK : packed == 0 ? SANDBOX_FILE_MISSING : SANDBOX_FILE_UNREAD;
   } else if (s->copy_name != NULL && copy >= 0) {
     h.copy_state = copy_out(dirfd, s->copy_name, copy, &h.copy_bytes);

@@ -432,7 +432,9 @@ int util_walk(const char *root, int max_depth, long max_entries, util_walk_fn fn
         rc = -1;
       } else {
         rc = fn(path, rel, &st, arg);
-        if (rc == 0 && S_ISDIR(st.st_mode))
+        if (rc == UTIL_WALK_PRUNE)
+          rc = 0;
+        else if (rc == 0 && S_ISDIR(st.st_mode))
           rc = cur.depth + 1 > max_depth ? -2 : walk_push(&todo, &n, &cap, rel, cur.depth + 1);
       }
     }

@@ -60,8 +60,9 @@ int util_sha256_file(const char *path, char out[65], int64_t *size);
 int util_run_with_stack(int (*fn)(void *), void *arg, size_t stack_bytes);
 
 struct stat;
-/* Called by util_walk for each entry: PATH is ROOT/REL; ST its lstat. Returns 0 to go on; anything else stops the
- * walk and is returned by it. */
+/* Called by util_walk for each entry: PATH is ROOT/REL; ST its lstat. Returns 0 to go on, UTIL_WALK_PRUNE to go on
+ * without entering that folder; anything else stops the walk and is returned by it. */
+#define UTIL_WALK_PRUNE (-3)
 typedef int (*util_walk_fn)(const char *path, const char *rel, const struct stat *st, void *arg);
 
 /* Visits every entry under the folder ROOT without recursion (an explicit stack on the heap, so a deep tree costs

@@ -68,8 +68,16 @@ static int count_entry(const char *path, const char *rel, const struct stat *st,
   return 0;
 }
 
+/* A visit that does not enter folders 5 deep or more (UTIL_WALK_PRUNE), counting what it sees. */
+static int prune_entry(const char *path, const char *rel, const struct stat *st, void *arg)
+{
+  (void)path;
+  (*(int *)arg)++;
+  return S_ISDIR(st->st_mode) && strlen(rel) >= 9 ? UTIL_WALK_PRUNE : 0; /* "d/d/d/d/d": 5 deep */
+}
+
 /* util_walk: a tree 40 folders deep is walked with no recursion; the depth and entry caps hold; links are
- * reported, never followed. */
+ * reported, never followed; a pruned folder is not entered, and the walk goes on. */
 static void test_walk(void)
 {
   char path[1024];
@@ -90,6 +98,8 @@ static void test_walk(void)
   count = 0;
   CHECK(util_walk(root, 50, 5, count_entry, &count) == -2);
   CHECK(util_walk("/nonexistent-concours", 5, 5, count_entry, &count) == -1);
+  count = 0;
+  CHECK(util_walk(root, 10, 1000, prune_entry, &count) == 0 && count == 6); /* 5 folders and the link */
 }
 
 static void test_json_depth_and_stack(void)
