@@ -182,17 +182,22 @@ static int inputs_tree(const char *src, const char *dst, char *err, size_t errle
   return tree_walk(&w, src);
 }
 
-/* An organizer's program folder REL of the bundle (the scoring program, or a code challenge's ingestion program):
- * present, safe, with a command line, which goes to CMD (size N; "" when there is none). The program is checked
- * against the host (progcheck) when ON_HOST; against its runtime by check_runtime otherwise. */
-static void check_program_dir(const char *dir, const char *rel, int on_host, char *cmd, size_t n,
-                              struct bundle_problems *p)
+/* An organizer's program of the bundle: its folder, its kind, and its command once check_program_dir read it. */
+struct org_program {
+  const char *rel;
+  enum progcheck_program kind;
+  char cmd[SANDBOX_PROGRAM_CMD_MAX]; /* "" while unread or unusable */
+};
+
+/* The program folder PROG->rel of the bundle DIR: present, safe, with a command line, which goes to PROG->cmd. The
+ * program is checked against the host (progcheck) when ON_HOST; against its runtime by check_runtime otherwise. */
+static void check_program_dir(const char *dir, struct org_program *prog, int on_host, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], err[512], name[256];
   struct stat st;
-  cmd[0] = '\0';
-  snprintf(name, sizeof(name), "%s/", rel);
-  if (util_fmt(path, sizeof(path), "%s/%s", dir, rel) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+  prog->cmd[0] = '\0';
+  snprintf(name, sizeof(name), "%s/", prog->rel);
+  if (util_fmt(path, sizeof(path), "%s/%s", dir, prog->rel) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
     bundle_problem(p, name, NULL, "missing or unreadable folder");
     return;
   }
@@ -200,13 +205,13 @@ static void check_program_dir(const char *dir, const char *rel, int on_host, cha
     bundle_problem(p, name, NULL, "%s", err);
     return;
   }
-  snprintf(name, sizeof(name), "%s/metadata", rel);
-  if (sandbox_program_command(path, cmd, n, err, sizeof(err)) != 0) {
+  snprintf(name, sizeof(name), "%s/metadata", prog->rel);
+  if (sandbox_program_command(path, prog->cmd, sizeof(prog->cmd), err, sizeof(err)) != 0) {
     bundle_problem(p, name, NULL, "%s", err);
-    cmd[0] = '\0';
+    prog->cmd[0] = '\0';
   } else if (on_host) {
     /* its interpreter, Python 2 syntax and missing packages: named now, not by the first submission's crash */
-    progcheck_run(path, rel, cmd, NULL, strcmp(rel, "scoring_program") == 0, p);
+    progcheck_run(path, prog->rel, prog->cmd, NULL, prog->kind, p);
   }
 }
 
@@ -738,28 +743,26 @@ static void check_code(const char *dir, struct challenge_def *d, struct bundle_p
 
 static void work_base(char *out, size_t n);
 
-/* The runtime RT of the bundle (FIELD: "submission.runtime" or "metric.runtime"; OBJ its JSON object). A "debian"
- * runtime: built (or found) in the data folder's cache when importing or asked to BUILD; only its package list checked
- * otherwise. An "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing;
- * into a temporary folder, removed again, when only checking). Its identity goes to RT->sha256. When PROGRAM_CMD is
- * not NULL (an organizer's program runs on it), the program folder PROGRAM_REL of DIR is checked against the root
- * file system while it is there (progcheck; syntax only for a debian runtime that is not built). */
-static void check_runtime(const char *dir, struct def_runtime *rt, json_t *obj, const char *field,
-                          const char *program_rel, const char *program_cmd, int check_only, int build,
-                          struct bundle_problems *p)
+/* The runtime RT of the bundle (the code's or the scoring program's, as def.c read it). A "debian" runtime: built (or
+ * found) in the data folder's cache when importing or asked to BUILD; only its package list checked otherwise. An
+ * "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing; into a
+ * temporary folder, removed again, when only checking). Its identity goes to RT->sha256. When PROG is not NULL (an
+ * organizer's program runs on it), that program is checked against the root file system while it is there
+ * (progcheck; syntax only for a debian runtime that is not built). */
+static void check_runtime(const char *dir, struct def_runtime *rt, const struct org_program *prog, int check_only,
+                          int build, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], err[512] = "", tmp[APP_PATH_MAX] = "", work[APP_PATH_MAX], rootfs[APP_PATH_MAX] = "";
-  char key[64], prog[APP_PATH_MAX];
+  char key[64];
   int rc = 0;
   if (strcmp(rt->kind, "debian") == 0) {
-    json_t *packages = json_object_get(obj, "packages");
-    rc = check_only && !build ? debian_rt_identity(packages, rt->sha256, err, sizeof(err))
-                              : debian_rt_cached(packages, rt->sha256, rootfs, sizeof(rootfs), err, sizeof(err));
-    snprintf(key, sizeof(key), "%s.packages", field);
+    rc = check_only && !build ? debian_rt_identity(rt->packages, rt->sha256, err, sizeof(err))
+                              : debian_rt_cached(rt->packages, rt->sha256, rootfs, sizeof(rootfs), err, sizeof(err));
+    snprintf(key, sizeof(key), "%s.packages", rt->field);
     if (rc != 0)
       bundle_problem(p, "challenge.json", key, "%s", err[0] != '\0' ? err : "cannot build the runtime");
   } else if (strcmp(rt->kind, "oci") == 0 && rt->archive[0] != '\0') {
-    snprintf(key, sizeof(key), "%s.archive", field);
+    snprintf(key, sizeof(key), "%s.archive", rt->field);
     if (!regular_file(dir, rt->archive, path, sizeof(path))) {
       bundle_problem(p, rt->archive, key, "missing: the image archive is not in the bundle");
       return;
@@ -786,9 +789,8 @@ static void check_runtime(const char *dir, struct def_runtime *rt, json_t *obj, 
   } else {
     return;
   }
-  if (rc == 0 && program_cmd != NULL && program_cmd[0] != '\0' &&
-      util_fmt(prog, sizeof(prog), "%s/%s", dir, program_rel) == 0)
-    progcheck_run(prog, program_rel, program_cmd, rootfs, strcmp(program_rel, "scoring_program") == 0, p);
+  if (rc == 0 && prog != NULL && prog->cmd[0] != '\0' && util_fmt(path, sizeof(path), "%s/%s", dir, prog->rel) == 0)
+    progcheck_run(path, prog->rel, prog->cmd, rootfs, prog->kind, p);
   if (tmp[0] != '\0')
     store_remove_tree(tmp);
 }
@@ -995,9 +997,9 @@ static int import_folder(const struct import_job *job, const char *dir)
   struct bundle_result *res = job->res;
   sqlite3 *db = job->db;
   char path[APP_PATH_MAX], version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX], slug_dir[APP_PATH_MAX];
-  char rnd[32], aerr[512], truth_sha[65] = "", bundle_sha[65] = "", program_cmd[SANDBOX_PROGRAM_CMD_MAX] = "";
-  char ingestion_cmd[SANDBOX_PROGRAM_CMD_MAX] = "";
+  char rnd[32], aerr[512], truth_sha[65] = "", bundle_sha[65] = "";
   struct challenge_def *d = calloc(1, sizeof(*d));
+  struct org_program scoring = {"scoring_program", PROGCHECK_SCORING, ""}, ingestion = {"", PROGCHECK_INGESTION, ""};
   json_t *files = json_array(), *failed = json_array(), *old = NULL, *details = NULL;
   char *overview = NULL, *terms = NULL, *definition = NULL;
   struct anon_check_options aopt;
@@ -1025,23 +1027,20 @@ static int import_folder(const struct import_job *job, const char *dir)
     goto out;
   if (d->root == NULL || !json_is_object(d->root))
     goto out;
-  const char *ingestion = d->c.code ? d->code.ingestion_rel : "";
+  int has_ingestion = d->c.code && d->code.ingestion_rel[0] != '\0';
+  ingestion.rel = d->code.ingestion_rel;
   if (d->program)
-    check_program_dir(dir, "scoring_program", strcmp(d->program_runtime.kind, "host") == 0, program_cmd,
-                      sizeof(program_cmd), p);
-  if (ingestion[0] != '\0')
-    check_program_dir(dir, ingestion, strcmp(d->code.runtime.kind, "host") == 0, ingestion_cmd, sizeof(ingestion_cmd),
-                      p);
+    check_program_dir(dir, &scoring, strcmp(d->program_runtime.kind, "host") == 0, p);
+  if (has_ingestion)
+    check_program_dir(dir, &ingestion, strcmp(d->code.runtime.kind, "host") == 0, p);
   check_files(dir, d, files, p);
   check_truth(dir, d, p, truth_sha);
   check_code(dir, d, p);
   if (!has_problems(p) && d->c.code)
-    check_runtime(dir, &d->code.runtime, json_object_get(json_object_get(d->root, "submission"), "runtime"),
-                  "submission.runtime", ingestion, ingestion[0] != '\0' ? ingestion_cmd : NULL,
-                  opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
+    check_runtime(dir, &d->code.runtime, has_ingestion ? &ingestion : NULL, opts->mode == BUNDLE_CHECK,
+                  opts->build_runtime, p);
   if (!has_problems(p) && d->program)
-    check_runtime(dir, &d->program_runtime, json_object_get(json_object_get(d->root, "metric"), "runtime"),
-                  "metric.runtime", "scoring_program", program_cmd, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
+    check_runtime(dir, &d->program_runtime, &scoring, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
   if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)

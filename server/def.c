@@ -658,12 +658,14 @@ static void failure_values(struct challenge_def *d, const json_t *v, const char 
   }
 }
 
-/* A runtime RT (read from OBJ, the JSON object at FIELD, or NULL): its default kind, and the keys each kind takes
- * (the archive and the packages are checked by bundle.c). */
+/* A runtime RT (read from OBJ, the JSON object at FIELD, or NULL): its default kind, its package list and field,
+ * and the keys each kind takes (the archive and the packages are checked by bundle.c). */
 static void check_runtime(struct def_runtime *rt, json_t *obj, const char *field, const char *file,
                           struct bundle_problems *p)
 {
   char key[64];
+  rt->packages = json_object_get(obj, "packages");
+  rt->field = field;
   if (rt->kind[0] == '\0')
     util_strlcpy(rt->kind, "host", sizeof(rt->kind));
   if (strcmp(rt->kind, "host") != 0 && strcmp(rt->kind, "oci") != 0 && strcmp(rt->kind, "debian") != 0) {
@@ -682,7 +684,7 @@ static void check_runtime(struct def_runtime *rt, json_t *obj, const char *field
     bundle_problem(p, file, key, "only for \"kind\": \"oci\" runtimes");
   }
   snprintf(key, sizeof(key), "%s.packages", field);
-  if (json_object_get(obj, "packages") != NULL && strcmp(rt->kind, "debian") != 0)
+  if (rt->packages != NULL && strcmp(rt->kind, "debian") != 0)
     bundle_problem(p, file, key, "only for \"kind\": \"debian\" runtimes");
 }
 

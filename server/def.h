@@ -28,6 +28,8 @@ struct def_runtime {
   char kind[17];     /* "host" (default), "debian" or "oci" */
   char archive[201]; /* oci: the archive inside the bundle */
   char sha256[65];   /* debian and oci: the identity, set by bundle.c once it is built or unpacked */
+  json_t *packages;  /* debian: the package list (borrowed from the definition's root), or NULL */
+  const char *field; /* where it is in challenge.json, for messages: "submission.runtime" or "metric.runtime" */
 };
 
 /* The "submission" block of a code-execution challenge (API.md section 4; docs/code.md). */

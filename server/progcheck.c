@@ -150,8 +150,8 @@ static void first_word(const char *cmd, char *word, size_t n)
   }
 }
 
-int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs, int imports,
-                  struct bundle_problems *p)
+int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs,
+                  enum progcheck_program which, struct bundle_problems *p)
 {
   char word[128], file[APP_PATH_MAX];
   int added = 0;
@@ -159,7 +159,7 @@ int progcheck_run(const char *dir, const char *prefix, const char *cmd, const ch
   if (word[0] != '\0' && strchr(word, '/') == NULL && strchr(word, '$') == NULL &&
       (rootfs == NULL || rootfs[0] != '\0') && !has_command(rootfs, word) &&
       util_fmt(file, sizeof(file), "%s/metadata", prefix) == 0) {
-    int scoring = strcmp(prefix, "scoring_program") == 0; /* else an ingestion program, on the code's runtime */
+    int scoring = which == PROGCHECK_SCORING;
     const char *key = scoring ? "metric.runtime" : "submission.runtime";
     if (rootfs == NULL)
       bundle_problem(p, file, "command",
@@ -171,7 +171,9 @@ int progcheck_run(const char *dir, const char *prefix, const char *cmd, const ch
       bundle_problem(p, file, "command", "runs %s, which the program's runtime (%s) does not have", word, key);
     added++;
   }
-  const char *where = !imports || (rootfs != NULL && rootfs[0] == '\0') ? "syntax" : rootfs == NULL ? "host" : rootfs;
+  const char *where = which == PROGCHECK_INGESTION || (rootfs != NULL && rootfs[0] == '\0') ? "syntax"
+                      : rootfs == NULL                                                      ? "host"
+                                                                                            : rootfs;
   char *argv[] = {PYTHON, "-I", "-c", (char *)checker, (char *)dir, (char *)where, NULL};
   struct runner_limits lim = {120, 120, 2048, 16, 64 * 1024};
   struct runner_result res;

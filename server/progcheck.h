@@ -13,14 +13,21 @@
 
 #include "bundle.h"
 
-/* Checks the program folder DIR (its files named in problems as PREFIX/relpath, e.g. "scoring_program") run by
- * the command CMD (as sandbox_program_command read it) on ROOTFS: NULL for the host's /usr, the root file system of
- * the program's runtime (metric.runtime: its commands and its Python folders are looked up instead; the host's
- * python3 still does the parsing), or "" for a runtime not built yet (syntax only). IMPORTS 0 leaves imports out
- * (an ingestion program imports the participant's code, unknown at import). Each finding is added to P.
- * Returns the number added, or -1 when the Python check could not run (nothing added: the import goes on without
- * it). */
-int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs, int imports,
-                  struct bundle_problems *p);
+/* Which organizer's program is checked: it decides whether imports are looked up and which runtime key messages
+ * name. */
+enum progcheck_program {
+  PROGCHECK_SCORING,  /* the scoring program: its imports are looked up; its runtime is metric.runtime */
+  PROGCHECK_INGESTION /* an ingestion program: it imports the participant's code, unknown at import, so its imports
+                         are not looked up; it runs on the code's runtime, submission.runtime */
+};
+
+/* Checks the program folder DIR of kind WHICH (its files named in problems as PREFIX/relpath, e.g.
+ * "scoring_program") run by the command CMD (as sandbox_program_command read it) on ROOTFS: NULL for the host's
+ * /usr, the root file system of the program's runtime (its commands and its Python folders are looked up instead;
+ * the host's python3 still does the parsing), or "" for a runtime not built yet (syntax only). Each finding is added
+ * to P. Returns the number added, or -1 when the Python check could not run (nothing added: the import goes on
+ * without it). */
+int progcheck_run(const char *dir, const char *prefix, const char *cmd, const char *rootfs,
+                  enum progcheck_program which, struct bundle_problems *p);
 
 #endif
