@@ -460,18 +460,25 @@ static void ignored(const char *where, json_t *obj, const char *const *known, FI
     int k = 0;
     while (known[k] != NULL && strcmp(known[k], key) != 0)
       k++;
-    if (known[k] != NULL)
-      continue;
-    if (where[0] == '\0' && (strcmp(key, "docker_image") == 0 || strcmp(key, "competition_docker_image") == 0) &&
-        json_is_string(v))
+    if (known[k] == NULL)
+      say(log, "ignored %s%s", where, key);
+  }
+}
+
+/* The competition's image (Codabench's docker_image, CodaLab's competition_docker_image) is not pulled: says how the
+ * organizer gives it to the scoring program (metric.runtime). */
+static void image_note(json_t *y, FILE *log)
+{
+  static const char *const keys[] = {"docker_image", "competition_docker_image"};
+  for (size_t i = 0; i < 2; i++) {
+    const char *image = json_string_value(json_object_get(y, keys[i]));
+    if (image != NULL)
       say(log,
           "%s %.200s: not pulled; the scoring program runs on the host's Python 3 (numpy, pandas, "
           "scikit-learn, scipy) unless metric.runtime gives it that image: `docker save %.200s -o "
           "runtime/scoring.tar` into this folder, then set \"runtime\": {\"kind\": \"oci\", \"archive\": "
           "\"runtime/scoring.tar\"} in challenge.json's metric",
-          key, json_string_value(v), json_string_value(v));
-    else
-      say(log, "ignored %s%s", where, key);
+          keys[i], image, image);
   }
 }
 
@@ -494,24 +501,33 @@ static int same_path(const char *a, const char *b)
   return na == nb && strncmp(a, b, na) == 0;
 }
 
+/* Closes the out phase PH (it accepts no submission; the organizer may reopen it knowing WHY), saying why once. */
+static void close_phase(json_t *ph, const char *why, FILE *log)
+{
+  if (json_object_get(ph, "closed") != NULL)
+    return;
+  json_object_set_new(ph, "closed", json_true());
+  say(log, "phase %s is closed (it accepts no submission): %s", json_string_value(json_object_get(ph, "name")), why);
+}
+
 /* An earlier phase (the out phase PH) that CodaLab scored with its own program or reference (PROGRAM, REFERENCE;
  * NULL when unnamed), other than the last phase's (LAST_PROGRAM, LAST_REFERENCE): concours scores every phase with
- * the last phase's, so that phase is closed rather than measuring its submissions on the final reference; the
- * organizer may reopen it knowing that. */
+ * the last phase's, so that phase is closed rather than measuring its submissions on the final reference. */
 static void close_if_scored_apart(json_t *ph, const char *program, const char *reference, const char *last_program,
                                   const char *last_reference, FILE *log)
 {
+  char why[512];
   const char *what = program != NULL && (last_program == NULL || !same_path(program, last_program)) ? program
                      : reference != NULL && (last_reference == NULL || !same_path(reference, last_reference))
                        ? reference
                        : NULL;
   if (what == NULL)
     return;
-  json_object_set_new(ph, "closed", json_true());
-  say(log,
-      "phase %s is closed (it accepts no submission): it was scored with its own %s on CodaLab, and concours scores "
-      "every phase with the last phase's program and reference, which its submissions must not be measured on",
-      json_string_value(json_object_get(ph, "name")), what);
+  snprintf(why, sizeof(why),
+           "it was scored with its own %.200s on CodaLab, and concours scores every phase with the last phase's "
+           "program and reference, which its submissions must not be measured on",
+           what);
+  close_phase(ph, why, log);
 }
 
 /* Appends to OUT the concours phase I named LABEL (or "phase I+1"), from T0 to T1, with the submission limits of
@@ -1210,9 +1226,10 @@ static json_t *v2_columns(json_t *lb)
  * CSV file, a leaderboard without a plain column. */
 static int convert_v2(const char *src, const char *dst, json_t *y, int only_phase, struct bundle_problems *p, FILE *log)
 {
-  /* what is mapped; every other top-level key (image, docker_image, registration...) is reported as ignored */
-  static const char *const top_known[] = {"version", "title",  "description", "terms",        "pages",
-                                          "tasks",   "phases", "solutions",   "leaderboards", NULL};
+  /* what is mapped (docker_image: image_note); every other top-level key (image, registration...) is reported as
+   * ignored */
+  static const char *const top_known[] = {"version", "title",     "description",  "terms",        "pages", "tasks",
+                                          "phases",  "solutions", "leaderboards", "docker_image", NULL};
   static const char *const phase_known[] = {
     "index", "name",      "description",          "start", "end", "max_submissions_per_day", "max_submissions",
     "tasks", "solutions", "execution_time_limit", NULL};
@@ -1229,6 +1246,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   }
   json_object_set_new(out, "phases", out_phases);
   ignored("", y, top_known, log);
+  image_note(y, log);
   const char *title = json_string_value(json_object_get(y, "title"));
   const char *description = json_string_value(json_object_get(y, "description"));
   /* pages are Markdown files: the overview first, the others as its sections */
@@ -1375,8 +1393,8 @@ fail:
 
 int codalab_convert(const char *src, const char *dst, int only_phase, struct bundle_problems *p)
 {
-  static const char *const top_known[] = {"title",       "description", "html",    "phases",
-                                          "leaderboard", "end_date",    "version", NULL};
+  static const char *const top_known[] = {
+    "title", "description", "html", "phases", "leaderboard", "end_date", "version", "competition_docker_image", NULL};
   static const char *const phase_known[] = {"phasenumber",
                                             "label",
                                             "start_date",
@@ -1428,6 +1446,7 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
     goto out;
   }
   ignored("", y, top_known, log);
+  image_note(y, log);
   const char *title = json_string_value(json_object_get(y, "title"));
   const char *description = json_string_value(json_object_get(y, "description"));
   json_t *html = json_object_get(y, "html");
@@ -1539,13 +1558,11 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
   }
   json_t *last = json_array_get(phases, nph - 1);
   for (size_t i = 0; i + 1 < nph; i++) { /* a phase taking results where the last takes code, or the reverse */
-    json_t *ph = json_array_get(phases, i);
-    if (takes_code(ph) != takes_code(last) && json_object_get(json_array_get(out_phases, i), "closed") == NULL) {
-      json_object_set_new(json_array_get(out_phases, i), "closed", json_true());
-      say(log, "phase %s is closed (it accepts no submission): it took %s on CodaLab, and the challenge takes %s",
-          json_string_value(json_object_get(json_array_get(out_phases, i), "name")),
-          takes_code(ph) ? "code" : "results", takes_code(last) ? "code" : "results");
-    }
+    if (takes_code(json_array_get(phases, i)) != takes_code(last))
+      close_phase(json_array_get(out_phases, i),
+                  takes_code(last) ? "it took results on CodaLab, and the challenge takes code"
+                                   : "it took code on CodaLab, and the challenge takes results",
+                  log);
   }
   snprintf(path, sizeof(path), "phases[%zu].", nph - 1);
   const char *input = json_string_value(json_object_get(last, "input_data"));
