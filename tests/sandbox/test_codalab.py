@@ -140,6 +140,15 @@ def make_competition(parent, final_files=None, command="python $program/evaluate
     return d
 
 
+def start_as(tc, server, name, role="participant"):
+    """Adds the user NAME with ROLE, starts SERVER and logs them in: their client."""
+    server.add_user(name, role)
+    server.start()
+    c = server.client()
+    tc.assertEqual(c.login(name).status, 200)
+    return c
+
+
 class CodaLab(unittest.TestCase):
     def import_edited(self, server, old, new):
         """Imports the test competition with OLD replaced by NEW in its competition.yaml; returns the process."""
@@ -167,10 +176,7 @@ class CodaLab(unittest.TestCase):
                          "starting_kit.zip served as data/starting_kit.zip",
                          "imported challenge predict-widget-failures"):
                 self.assertIn(word, p.stdout)
-            server.add_user("wanda", "participant")
-            server.start()
-            c = server.client()
-            self.assertEqual(c.login("wanda").status, 200)
+            c = start_as(self, server, "wanda")
             detail = c.challenge("predict-widget-failures").json()
             self.assertEqual(len(detail["phases"]), 2, detail)
             # 9:00 at +09:00 is midnight UTC (issue 13: zones and one-digit hours were lost)
@@ -208,10 +214,7 @@ class CodaLab(unittest.TestCase):
             p = self.import_edited(server, "max_submissions: 100", "max_submissions: 0")
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("phase Development accepts no submission (max_submissions: 0)", p.stdout)
-            server.add_user("wanda", "participant")
-            server.start()
-            c = server.client()
-            self.assertEqual(c.login("wanda").status, 200)
+            c = start_as(self, server, "wanda")
             phases = c.challenge("predict-widget-failures").json()["phases"]
             self.assertEqual([ph["closed"] for ph in phases], [True, False], phases)
             self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
@@ -249,10 +252,7 @@ class CodaLab(unittest.TestCase):
         p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        server.add_user("wanda", "participant")
-        server.start()
-        c = server.client()
-        self.assertEqual(c.login("wanda").status, 200)
+        c = start_as(self, server, "wanda")
         self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
         sid = c.upload(pred.encode(), slug="predict-widget-failures").json()["id"]
         return p.stdout, c.wait_done(sid)
@@ -461,10 +461,7 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
             self.assertIn("--phase 3: the bundle has 2 phase(s)", p.stderr)
             # over HTTP, ?phase=N does the same: the track imported above is found unchanged
-            server.add_user("olga", "organizer")
-            server.start()
-            org = server.client()
-            self.assertEqual(org.login("olga").status, 200)
+            org = start_as(self, server, "olga", "organizer")
             archive = harness.zip_folder(src)
             r = org.request("POST", "/api/v1/challenges", body=archive)
             self.assertEqual((r.status, r.error_code()), (400, "invalid_bundle"), r)

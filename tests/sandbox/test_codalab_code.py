@@ -143,6 +143,13 @@ def participant(tc, server):
     return c
 
 
+def send(tc, c, body):
+    """Client C uploads BODY (a zip) to the challenge; the submission once it is done."""
+    r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=body)
+    tc.assertEqual(r.status, 201, r)
+    return c.wait_done(r.json()["id"], timeout=180)
+
+
 class CodaLabCode(unittest.TestCase):
     def test_ingestion_runs_the_code_and_the_program_scores_its_output(self):
         server = harness.Server(bundles=[], workers=1)
@@ -161,34 +168,27 @@ class CodaLabCode(unittest.TestCase):
             self.assertEqual(detail["metric"], {"name": "accuracy", "higher_is_better": True, "program": True})
             self.assertEqual(c.leaderboard(SLUG).json()["metric"], "accuracy")
 
-            def run(model):
-                r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=code(model))
-                self.assertEqual(r.status, 201, r)
-                return c.wait_done(r.json()["id"], timeout=180)
-
-            perfect = run("def predict(x):\n    return 1 if x > 5 else 0\n")
+            perfect = send(self, c, code("def predict(x):\n    return 1 if x > 5 else 0\n"))
             self.assertEqual(perfect["status"], "scored", perfect)
             self.assertAlmostEqual(perfect["public_score"], 1.0, places=6)
-            rough = run("def predict(x):\n    return 1 if x > 2 else 0\n")  # wrong for 3, 4, 5
+            rough = send(self, c, code("def predict(x):\n    return 1 if x > 2 else 0\n"))  # wrong for 3, 4, 5
             self.assertEqual(rough["status"], "scored", rough)
             self.assertAlmostEqual(rough["public_score"], 0.7, places=6)
             # CodaLab's rule: an upload without metadata is a result submission, scored as it is (no code runs)
             results = zip_of({"numbers.predict": "".join("n%02d,%d\n" % (i, 1 if i > 3 else 0) for i in range(10)),
                               "details/count.txt": "10"})
-            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=results)
-            self.assertEqual(r.status, 201, r)
-            res = c.wait_done(r.json()["id"], timeout=180)
+            res = send(self, c, results)
             self.assertEqual(res["status"], "scored", res)
             self.assertAlmostEqual(res["public_score"], 0.8, places=6)  # wrong for 4 and 5
             self.assertNotIn("kind", res)  # a result file, not a code run
             # the code cannot change the ingestion program it is loaded by: /ingestion is read-only
-            hostile = run("import os\n"
+            hostile = send(self, c, code("import os\n"
                           "try:\n    open('/ingestion/helpers.py', 'w').write('x')\nexcept OSError:\n    pass\n"
-                          "def predict(x):\n    return 0\n")
+                          "def predict(x):\n    return 0\n"))
             self.assertEqual(hostile["status"], "scored", hostile)
             self.assertAlmostEqual(hostile["public_score"], 0.6, places=6)
             # a crash is a failure with a safe message: no ingestion log, which could print hidden inputs
-            crash = run("raise RuntimeError('no model')\n")
+            crash = send(self, c, code("raise RuntimeError('no model')\n"))
             self.assertEqual(crash["status"], "failed", crash)
             self.assertEqual(crash["error"]["code"], "code_failed", crash)
             log = c.get("/api/v1/submissions/%d/log" % crash["id"])
@@ -223,10 +223,7 @@ class CodaLabCode(unittest.TestCase):
                                        os.path.join(server.tmp, "work"), "--idle-exit", "60"],
                                       stdout=log, stderr=subprocess.STDOUT)
             log.close()  # the worker holds its own copy
-            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG,
-                          body=code("def predict(x):\n    return 1 if x > 4 else 0\n"))  # wrong for 5
-            self.assertEqual(r.status, 201, r)
-            sub = c.wait_done(r.json()["id"], timeout=180)
+            sub = send(self, c, code("def predict(x):\n    return 1 if x > 4 else 0\n"))  # wrong for 5
             with open(os.path.join(server.tmp, "worker.log")) as f:
                 wlog = f.read()
             self.assertEqual(sub["status"], "scored", (sub, wlog))
@@ -252,10 +249,7 @@ class CodaLabCode(unittest.TestCase):
             out = imported(self, server, src)
             self.assertIn("input_data is also served as public data, so participants read the ingestion log", out)
             c = participant(self, server)
-            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG,
-                          body=code("raise RuntimeError('no model')\n"))
-            self.assertEqual(r.status, 201, r)
-            crash = c.wait_done(r.json()["id"], timeout=180)
+            crash = send(self, c, code("raise RuntimeError('no model')\n"))
             self.assertEqual(crash["status"], "failed", crash)
             log = c.get("/api/v1/submissions/%d/log" % crash["id"])
             self.assertEqual(log.status, 200, log)
@@ -289,10 +283,7 @@ class CodaLabCode(unittest.TestCase):
                 f.write(zip_of({"metadata": "command: python $program/score.py $input $output\n", "score.py": check}))
             imported(self, server, src)
             c = participant(self, server)
-            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG,
-                          body=code("def predict(x):\n    return 1 if x > 5 else 0\n"))
-            self.assertEqual(r.status, 201, r)
-            sub = c.wait_done(r.json()["id"], timeout=180)
+            sub = send(self, c, code("def predict(x):\n    return 1 if x > 5 else 0\n"))
             self.assertEqual(sub["status"], "scored", sub)  # the program's assertion held
             self.assertAlmostEqual(sub["public_score"], 1.0, places=6)
         finally:
@@ -307,9 +298,7 @@ class CodaLabCode(unittest.TestCase):
                                 "noop.py": "import sys\nprint('nothing', sys.argv[1:])\n"}))
             imported(self, server, src)
             c = participant(self, server)
-            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG, body=code("x = 1\n"))
-            self.assertEqual(r.status, 201, r)
-            sub = c.wait_done(r.json()["id"], timeout=180)
+            sub = send(self, c, code("x = 1\n"))
             self.assertEqual(sub["status"], "failed", sub)
             self.assertEqual(sub["error"]["code"], "no_output", sub)
             self.assertIn("without writing any file in /output", sub["error"]["message"], sub)
