@@ -937,7 +937,6 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
   if (k->smoke_rel[0] != '\0' && strcmp(k->smoke_rel, k->test_rel) == 0)
     bundle_problem(p, file, "submission.inputs.smoke", "must differ from inputs.test: the smoke sample is public");
   d->c.has_smoke = k->smoke_rel[0] != '\0';
-  d->c.ingestion = k->ingestion_rel[0] != '\0';
   if (strchr(k->output, '/') != NULL || !safe_relpath(k->output))
     bundle_problem(p, file, "submission.output", "must be a file name made of A-Z a-z 0-9 . _ - (got \"%.60s\")",
                    k->output);
@@ -953,14 +952,17 @@ static void check_code(struct challenge_def *d, const char *file, struct bundle_
   if (k->ingestion_rel[0] != '\0') {
     if (!safe_relpath(k->ingestion_rel) || strncmp(k->ingestion_rel, "data/", 5) == 0 ||
         strcmp(k->ingestion_rel, "data") == 0 || strcmp(k->ingestion_rel, k->test_rel) == 0 ||
-        strcmp(k->ingestion_rel, k->smoke_rel) == 0 || strcmp(k->ingestion_rel, "scoring_program") == 0)
+        strcmp(k->ingestion_rel, k->smoke_rel) == 0 || strcmp(k->ingestion_rel, "scoring_program") == 0) {
       bundle_problem(p, file, "submission.ingestion",
                      "must be a folder of the bundle of its own (outside data/, not the inputs nor the scoring "
                      "program), like \"ingestion_program\"");
+      k->ingestion_rel[0] = '\0'; /* refused: nothing reads a path outside the bundle */
+    }
     if (json_object_get(sub, "command") != NULL)
       bundle_problem(p, file, "submission.command",
                      "goes without \"ingestion\": the ingestion program's metadata gives the command");
   }
+  d->c.ingestion = k->ingestion_rel[0] != '\0';
   check_runtime(&k->runtime, json_object_get(sub, "runtime"), "submission.runtime", file, p);
 }
 

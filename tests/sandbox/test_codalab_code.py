@@ -289,6 +289,28 @@ class CodaLabCode(unittest.TestCase):
         finally:
             server.stop(check=False)
 
+    def test_hostile_uploads_are_sorted_safely(self):
+        """Sorting code from result files reads archive headers only: a damaged zip is taken as code and refused as
+        an archive (never a crash); a metadata file two folders down does not make code; a name climbing out with
+        ".." does not either, and the unpacking rules refuse it."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            imported(self, server, make_competition(server.tmp))
+            c = participant(self, server)
+            damaged = code("def predict(x):\n    return 0\n")[:40] + b"\0" * 64
+            sub = send(self, c, damaged)
+            self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "invalid_archive"), sub)
+            deep = send(self, c, zip_of({"a/b/metadata": "x", "a/numbers.predict": "n00,0\n"}))
+            self.assertNotIn("kind", deep)  # result files: the program then finds no numbers.predict at the top
+            self.assertEqual(deep["status"], "failed", deep)
+            # no metadata at its top: result files, whose ".." entry the scoring side's unpacking refuses
+            climbing = send(self, c, zip_of({"../metadata": "x", "model.py": "def predict(x):\n    return 0\n"}))
+            self.assertEqual((climbing["status"], climbing["error"]["code"]), ("failed", "invalid_submission"),
+                             climbing)
+            self.assertIn('".." segment', climbing["error"]["message"])
+        finally:
+            server.stop(check=False)
+
     def test_nothing_written_is_no_output(self):
         server = harness.Server(bundles=[], workers=1)
         try:
