@@ -282,7 +282,9 @@ class ProgramRuntimeTest(unittest.TestCase):
         fake_python = [("usr/bin/python3", "symlink", "dash"),
                        ("usr/lib/python3.11/os.py", "file", b""),
                        ("usr/lib/python3.11/lib-dynload/_concours_ext.cpython-311-x86_64-linux-gnu.so", "file", b""),
-                       ("usr/lib/python3/dist-packages/concours_image_only/__init__.py", "file", b"")]
+                       ("usr/lib/python3/dist-packages/concours_image_only/__init__.py", "file", b""),
+                       # a link out of the image, to the host's own packages (numpy among them): never listed
+                       ("usr/local/lib/python3.11", "symlink", "/usr/lib/python3/dist-packages")]
         program = {"score.py": "import os\nimport sys\nimport _concours_ext\nimport concours_image_only\n"
                                "import numpy\n"}
         code, out = self.check(docker_save(layers(extra_second=fake_python)), program, "python3 $program/score.py")
