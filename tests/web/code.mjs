@@ -3,13 +3,15 @@
 // the sample, the smoke run is marked and costs no submission, and a full run shows its stage, then its wall
 // time and peak memory, without its log. A converted CodaLab competition with code submissions says how to send code
 // or result files.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, assert, apiClient, eventually, say, loginTo } from './lib.mjs';
 
 const SLUG = 'tissuenet-code-demo';
+const execFileAsync = promisify(execFile); // rejects, with the output, when the command fails
 
 // A zip of {name: text}, written by Python's zipfile (the standard library: no npm package for zips).
 function zipOf(file, files) {
@@ -89,11 +91,11 @@ await run('code', async ({ url, page, shot, source, tmp, staff, concours }) => {
 
     // A converted CodaLab competition with code submissions (docs/code.md, "ingestion program"): the page says to
     // send code with its metadata file, and that a zip without one is scored as result files.
-    const made2 = spawnSync('python3', ['-c', 'import sys; sys.path[:0] = [sys.argv[2] + "/tests/sandbox", sys.argv[2] + "/tests/http"]\n'
-      + 'from test_codalab_code import make_competition\nprint(make_competition(sys.argv[1]))', files, source], { encoding: 'utf8' });
-    assert(made2.status === 0, `the CodaLab competition → ${made2.status}: ${made2.stderr}`);
-    const imported = spawnSync(concours, ['challenge', 'import', made2.stdout.trim(), '--data', path.join(tmp, 'data')], { encoding: 'utf8' });
-    assert(imported.status === 0, `challenge import → ${imported.status}: ${imported.stderr}`);
+    // (run without blocking the event loop: a blocked loop misses the server closing an idle keep-alive socket,
+    // and the next request would be written to it)
+    const made2 = await execFileAsync('python3', ['-c', 'import sys; sys.path[:0] = [sys.argv[2] + "/tests/sandbox", sys.argv[2] + "/tests/http"]\n'
+      + 'from test_codalab_code import make_competition\nprint(make_competition(sys.argv[1]))', files, source]);
+    await execFileAsync(concours, ['challenge', 'import', made2.stdout.trim(), '--data', path.join(tmp, 'data')]);
     const codalab = 'sort-numbers-with-code';
     const terms2 = await api.call('POST', `/challenges/${codalab}/terms`, { token: kim.token, json: { version: 1 } });
     assert(terms2.status === 204, `terms → ${terms2.status}`);
