@@ -1232,12 +1232,136 @@ static int bundle_root(const char *root, char *out, size_t n)
   return util_strlcpy(out, only, n);
 }
 
+/* Converts track TRACK (0: the whole competition) of the CodaLab bundle ROOT into DST and checks or imports it as
+ * JOB says, with OPTS instead of JOB's options. 0, 1 or -1 as bundle_run. */
+static int convert_one(const struct import_job *job, const struct bundle_options *opts, const char *root,
+                       const char *dst, int track)
+{
+  struct import_job one = *job;
+  one.opts = opts;
+  int rc = codalab_convert(root, dst, opts->codalab_phase, track, job->p);
+  if (rc != 0) {
+    if (opts->convert_to != NULL && job->p->n > 0 && strstr(job->p->text[0], "cannot create") == NULL)
+      store_remove_tree(dst); /* no half-converted folder left behind (one that existed is never touched) */
+    return rc;
+  }
+  return import_folder(&one, dst);
+}
+
+/* Adds track result R to the combined result RES (its first track gives the slug and hash; a changed track makes
+ * the whole import "changed", its changes prefixed by its slug). 0, or -1 out of memory. */
+static int add_track(struct bundle_result *res, struct bundle_result *r, int first)
+{
+  if (res->tracks == NULL)
+    res->tracks = json_array();
+  json_t *t = json_pack("{s:s,s:s,s:s,s:i}", "slug", r->slug, "state", bundle_state_name(r->state), "bundle_sha256",
+                        r->bundle_sha256, "rescored", r->rescored);
+  if (res->tracks == NULL || t == NULL || json_array_append_new(res->tracks, t) != 0)
+    return -1;
+  if (first) {
+    util_strlcpy(res->slug, r->slug, sizeof(res->slug));
+    util_strlcpy(res->bundle_sha256, r->bundle_sha256, sizeof(res->bundle_sha256));
+    res->state = r->state;
+  }
+  res->rescored += r->rescored;
+  static const int rank[] = {
+    [BUNDLE_VALID] = 0, [BUNDLE_UNCHANGED] = 1, [BUNDLE_UPDATED] = 2, [BUNDLE_NEW] = 3, [BUNDLE_CHANGED] = 4};
+  if (rank[r->state] > rank[res->state])
+    res->state = r->state;
+  size_t i;
+  json_t *c;
+  json_array_foreach(r->changes, i, c)
+  {
+    if (res->changes == NULL)
+      res->changes = json_array();
+    if (res->changes == NULL ||
+        json_array_append_new(res->changes, json_sprintf("%s: %s", r->slug, json_string_value(c))) != 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* A CodaLab / Codabench bundle at ROOT, converted under WORK (or into opts->convert_to) and checked or imported. A
+ * bundle whose phases run in parallel (codalab_tracks) becomes one challenge per track, each with its own
+ * leaderboard: every track is converted and checked before any is imported, so that either all or none are. */
+static int import_codalab(const struct import_job *job, const char *root, const char *work)
+{
+  const struct bundle_options *opts = job->opts;
+  struct bundle_problems *p = job->p;
+  struct bundle_result *res = job->res;
+  struct bundle_options check = *opts;
+  char dst[APP_PATH_MAX], slugs[CODALAB_MAX_TRACKS][64];
+  int k = opts->codalab_phase > 0 ? 1 : codalab_tracks(root, p), rc = 1;
+  if (k <= 0)
+    return k == 0 ? 1 : -1;
+  if (k == 1) {
+    if (opts->convert_to != NULL ? util_strlcpy(dst, opts->convert_to, sizeof(dst)) != 0
+                                 : util_fmt(dst, sizeof(dst), "%s/converted", work) != 0) {
+      bundle_problem(p, "(import)", NULL, "path too long");
+      return -1;
+    }
+    return convert_one(job, opts, root, dst, 0);
+  }
+  if (opts->convert_to != NULL && mkdir(opts->convert_to, 0700) != 0) {
+    bundle_problem(p, "(import)", NULL, "cannot create %s: %s", opts->convert_to, strerror(errno));
+    return -1;
+  }
+  check.mode = BUNDLE_CHECK;
+  check.build_runtime = 0;
+  for (int pass = opts->mode == BUNDLE_CHECK ? 1 : 0; pass < 2; pass++) {
+    for (int t = 1; t <= k; t++) {
+      struct bundle_result r;
+      memset(&r, 0, sizeof(r));
+      if (util_fmt(dst, sizeof(dst), "%s/track-%d", opts->convert_to != NULL ? opts->convert_to : work, t) != 0) {
+        bundle_problem(p, "(import)", NULL, "path too long");
+        rc = -1;
+        goto out;
+      }
+      struct import_job one = *job;
+      one.res = &r;
+      /* the import pass imports what the check pass converted */
+      rc = pass == 0 || opts->mode == BUNDLE_CHECK ? convert_one(&one, pass == 0 ? &check : opts, root, dst, t)
+                                                   : import_folder(&one, dst);
+      if (rc == 0 && pass == 0) {
+        util_strlcpy(slugs[t - 1], r.slug, sizeof(slugs[0]));
+        for (int u = 1; u < t && rc == 0; u++) {
+          if (strcmp(slugs[u - 1], r.slug) == 0) {
+            bundle_problem(p, "phases", NULL,
+                           "tracks %d and %d would both be the challenge %s: give them names of "
+                           "their own",
+                           u, t, r.slug);
+            rc = 1;
+          }
+        }
+      }
+      if (rc == 0 && pass == 1 && add_track(res, &r, t == 1) != 0) {
+        bundle_problem(p, "(import)", NULL, "out of memory");
+        rc = -1;
+      }
+      json_decref(r.changes);
+      if (rc != 0) {
+        if (pass == 0)
+          bundle_problem(p, "(import)", NULL, "track %d of %d has the problems above: no track was %s", t, k,
+                         opts->mode == BUNDLE_CHECK ? "converted" : "imported");
+        else
+          bundle_problem(p, "(import)", NULL, "track %d of %d could not be imported (the %d before it were)", t, k,
+                         t - 1);
+        goto out;
+      }
+    }
+  }
+out:
+  if (rc != 0 && opts->convert_to != NULL && strstr(p->text[0], "cannot create") == NULL)
+    store_remove_tree(opts->convert_to);
+  return rc;
+}
+
 /* bundle_run on the big stack: unpack an archive, convert a CodaLab bundle, then import_folder. */
 static int run_job(void *arg)
 {
   const struct import_job *job = arg;
   struct bundle_problems *p = job->p;
-  char base[APP_PATH_MAX], rnd[32], work[APP_PATH_MAX] = "", root[APP_PATH_MAX], conv[APP_PATH_MAX], err[512] = "";
+  char base[APP_PATH_MAX], rnd[32], work[APP_PATH_MAX] = "", root[APP_PATH_MAX], err[512] = "";
   /* an organizer's archive: a name given twice keeps its later entry, as Python's zipfile writes and unzip reads them
    * (CodaLab bundles hold such zips) */
   struct extract_limits lim = {ARCHIVE_MAX_BYTES, ARCHIVE_MAX_ENTRIES, 255, 0600, 0700, 1};
@@ -1282,24 +1406,22 @@ static int run_job(void *arg)
     goto out;
   }
   if (codalab_is_bundle(root)) { /* a CodaLab competition: converted into a concours bundle, then imported */
-    if (job->opts->convert_to != NULL ? util_strlcpy(conv, job->opts->convert_to, sizeof(conv)) != 0
-                                      : util_fmt(conv, sizeof(conv), "%s/converted", work) != 0) {
-      bundle_problem(p, "(import)", NULL, "path too long");
-      goto out;
-    }
-    rc = codalab_convert(root, conv, job->opts->codalab_phase, p);
-    if (rc != 0) {
-      if (job->opts->convert_to != NULL && p->n > 0 && strstr(p->text[0], "cannot create") == NULL)
-        store_remove_tree(conv); /* no half-converted folder left behind (one that existed is never touched) */
-      goto out;
-    }
-    util_strlcpy(root, conv, sizeof(root));
+    rc = import_codalab(job, root, work);
+    goto out;
   }
   rc = import_folder(job, root);
 out:
   if (work[0] != '\0')
     store_remove_tree(work);
   return rc;
+}
+
+void bundle_result_free(struct bundle_result *res)
+{
+  json_decref(res->changes);
+  json_decref(res->tracks);
+  res->changes = NULL;
+  res->tracks = NULL;
 }
 
 int bundle_run(sqlite3 *db, const char *path, const struct bundle_options *opts, struct bundle_result *res,
@@ -1311,9 +1433,7 @@ int bundle_run(sqlite3 *db, const char *path, const struct bundle_options *opts,
   int rc = util_run_with_stack(run_job, &job, IMPORT_STACK);
   if (rc < 0 && p->n == 0)
     bundle_problem(p, "(import)", NULL, "internal error (out of memory or threads)");
-  if (rc != 0) {
-    json_decref(res->changes);
-    res->changes = NULL;
-  }
+  if (rc != 0)
+    bundle_result_free(res);
   return rc;
 }

@@ -329,11 +329,19 @@ static int challenge_convert(int argc, char **argv, const char *usage)
   if (p == NULL)
     return 1;
   int rc = bundle_run(NULL, argv[2], &opts, &res, p);
-  if (rc == 0)
+  if (rc == 0 && res.tracks != NULL) {
+    printf("converted %s into %s: %zu tracks (phases starting together), one challenge each:\n", argv[2], argv[3],
+           json_array_size(res.tracks));
+    for (size_t i = 0; i < json_array_size(res.tracks); i++)
+      printf("  %s/track-%zu: challenge %s; every decision is in %s/track-%zu/CONVERSION.md\n", argv[3], i + 1,
+             json_string_value(json_object_get(json_array_get(res.tracks, i), "slug")), argv[3], i + 1);
+  } else if (rc == 0) {
     printf("converted %s into %s (challenge %s); every decision is in %s/CONVERSION.md\n", argv[2], argv[3], res.slug,
            argv[3]);
-  else
+  } else {
     print_problems(argv[2], p);
+  }
+  bundle_result_free(&res);
   free(p);
   return rc == 0 ? 0 : rc == 1 ? 2 : 1;
 }
@@ -430,7 +438,7 @@ int cli_challenge(int argc, char **argv)
   }
   if (rc == 0) {
     server_print_import(dir, &res, cfg.data_dir);
-    json_decref(res.changes);
+    bundle_result_free(&res);
   } else {
     print_problems(dir, p);
   }
@@ -484,6 +492,7 @@ int cli_runtime(int argc, char **argv)
     printf("%s: runtime ready for challenge %s\n", dir, res.slug);
   else
     print_problems(dir, p);
+  bundle_result_free(&res);
   free(p);
   return rc == 0 ? 0 : rc == 1 ? 2 : 1;
 }

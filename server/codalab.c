@@ -1144,6 +1144,129 @@ static int64_t codabench_date(const char *s)
   return codalab_date(s);
 }
 
+/* ------------------------------------------------------------------------------------------ tracks */
+
+/* The start of phase PH (Codabench's "start" when V2, else CodaLab's "start_date"), or -1 when it has none. */
+static int64_t phase_start(json_t *ph, int v2)
+{
+  return v2 ? codabench_date(json_string_value(json_object_get(ph, "start")))
+            : codalab_date(json_string_value(json_object_get(ph, "start_date")));
+}
+
+/* Groups the phases (in order) into runs of consecutive phases that start at the same date (CodaLab's parallel
+ * phases). FIRST (NPH + 1 entries) gets each group's first index, then NPH. Returns the group count. */
+static size_t phase_groups(json_t *phases, int v2, size_t *first)
+{
+  size_t nph = json_array_size(phases), g = 0;
+  int64_t at = -1;
+  for (size_t i = 0; i < nph; i++) {
+    int64_t t = phase_start(json_array_get(phases, i), v2);
+    if (i == 0 || t < 0 || t != at)
+      first[g++] = i;
+    at = t;
+  }
+  first[g] = nph;
+  return g;
+}
+
+/* The track count of PHASES: K when every group of parallel phases holds 1 or K phases (track T is then made of each
+ * group's only phase, or its Tth), 1 when no phases run in parallel, 0 (a problem noted) when groups hold other
+ * counts or more than CODALAB_MAX_TRACKS, -1 out of memory. */
+static int track_count(json_t *phases, int v2, struct bundle_problems *p)
+{
+  size_t nph = json_array_size(phases), k = 1, widest = 0;
+  size_t *first = malloc((nph + 1) * sizeof(*first));
+  if (first == NULL)
+    return -1;
+  size_t ng = phase_groups(phases, v2, first);
+  for (size_t g = 0; g < ng; g++) {
+    if (first[g + 1] - first[g] > k) {
+      k = first[g + 1] - first[g];
+      widest = g;
+    }
+  }
+  int rc = (int)k;
+  for (size_t g = 0; g < ng && rc > 0; g++) {
+    size_t n = first[g + 1] - first[g];
+    if (n != 1 && n != k) {
+      note(p, "phases",
+           "phases %zu to %zu start together (%zu tracks) but phases %zu to %zu are %zu in parallel: every group of "
+           "phases starting at one date must hold one phase per track (or a single phase, shared by every track); "
+           "import one phase with --phase N",
+           first[widest] + 1, first[widest] + k, k, first[g] + 1, first[g] + n, n);
+      rc = 0;
+    }
+  }
+  if (rc > CODALAB_MAX_TRACKS) {
+    note(p, "phases", "%d phases start together: at most %d tracks are imported from one bundle", rc,
+         CODALAB_MAX_TRACKS);
+    rc = 0;
+  }
+  free(first);
+  return rc;
+}
+
+/* With TRACK > 0 (of the K tracks track_count found), keeps in *PHASES (an owned array, replaced) the phases of that
+ * track: each group's only phase or its TRACKth. BUF (size N) gets the title TITLE followed by the name (LABEL_KEY) of
+ * the track's phase in the first group of K, so that each track imports as a challenge of its own (its slug comes
+ * from that title); *TITLE then points at BUF. 0, or -1 (a problem noted). */
+static int keep_track(json_t **phases, int v2, int track, const char *label_key, const char **title, char *buf,
+                      size_t n, FILE *log, struct bundle_problems *p)
+{
+  if (track <= 0)
+    return 0;
+  int k = track_count(*phases, v2, p);
+  if (k < track) {
+    if (k > 0)
+      note(p, "phases", "track %d: the bundle has %d track(s)", track, k);
+    return -1;
+  }
+  size_t nph = json_array_size(*phases);
+  size_t *first = malloc((nph + 1) * sizeof(*first));
+  json_t *kept = json_array();
+  if (first == NULL || kept == NULL) {
+    free(first);
+    json_decref(kept);
+    return -1;
+  }
+  size_t ng = phase_groups(*phases, v2, first);
+  const char *label = NULL;
+  for (size_t g = 0; g < ng; g++) {
+    size_t width = first[g + 1] - first[g];
+    json_t *ph = json_array_get(*phases, first[g] + (width == 1 ? 0 : (size_t)track - 1));
+    if (width > 1 && label == NULL)
+      label = json_string_value(json_object_get(ph, label_key));
+    json_array_append(kept, ph);
+  }
+  free(first);
+  char name[32];
+  snprintf(name, sizeof(name), "track %d", track);
+  snprintf(buf, n, "%s %s", *title != NULL ? *title : "Competition", label != NULL ? label : name);
+  *title = buf;
+  say(log, "track %d of %d (phases starting together are tracks): %zu phase(s) imported as the challenge \"%s\"", track,
+      k, json_array_size(kept), buf);
+  json_decref(*phases);
+  *phases = kept;
+  return 0;
+}
+
+int codalab_tracks(const char *src, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], err[512];
+  if (util_fmt(path, sizeof(path), "%s/competition.yaml", src) != 0)
+    return 1;
+  json_t *y = load_yaml(path, err, sizeof(err));
+  if (y == NULL)
+    return 1; /* codalab_convert names the problem */
+  const char *version = json_string_value(json_object_get(y, "version"));
+  int v2 = version != NULL && strcmp(version, "2") == 0;
+  json_t *phases = v2 ? json_incref(json_object_get(y, "phases")) : sorted_phases(json_object_get(y, "phases"));
+  int k = json_is_array(phases) ? track_count(phases, v2, p) : 1;
+  json_decref(phases);
+  json_decref(y);
+  return k;
+}
+
 /* Puts the bundle's folder or zip NAME (a task's program or data) at DIR. 0, or -1 with a problem noted. */
 static int task_files(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p,
                       FILE *log)
@@ -1224,7 +1347,8 @@ static json_t *v2_columns(json_t *lb)
 /* A Codabench v2 bundle (version: 2): tasks, solutions, phases with tasks, leaderboards with columns. What cannot
  * be mapped is refused with its key named: ingestion programs (code submissions), a reference that is not one
  * CSV file, a leaderboard without a plain column. */
-static int convert_v2(const char *src, const char *dst, json_t *y, int only_phase, struct bundle_problems *p, FILE *log)
+static int convert_v2(const char *src, const char *dst, json_t *y, int only_phase, int track, struct bundle_problems *p,
+                      FILE *log)
 {
   /* what is mapped (docker_image: image_note); every other top-level key (image, registration...) is reported as
    * ignored */
@@ -1274,7 +1398,8 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   }
   json_t *tasks = json_object_get(y, "tasks"), *ph;
   phases = json_is_array(json_object_get(y, "phases")) ? json_copy(json_object_get(y, "phases")) : json_array();
-  if (keep_one_phase(&phases, only_phase, "name", &title, track_title, sizeof(track_title), log, p) != 0)
+  if (keep_one_phase(&phases, only_phase, "name", &title, track_title, sizeof(track_title), log, p) != 0 ||
+      keep_track(&phases, 1, track, "name", &title, track_title, sizeof(track_title), log, p) != 0)
     goto fail;
   size_t nph = json_array_size(phases);
   if (nph == 0) {
@@ -1391,7 +1516,7 @@ fail:
   return rc;
 }
 
-int codalab_convert(const char *src, const char *dst, int only_phase, struct bundle_problems *p)
+int codalab_convert(const char *src, const char *dst, int only_phase, int track, struct bundle_problems *p)
 {
   static const char *const top_known[] = {
     "title", "description", "html", "phases", "leaderboard", "end_date", "version", "competition_docker_image", NULL};
@@ -1437,7 +1562,7 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
           "bundle. Each line is one decision; review them, then version the folder.\n\n",
           v2 ? "Codabench, version 2" : "CodaLab, version 1");
   if (v2) {
-    rc = convert_v2(src, dst, y, only_phase, p, log);
+    rc = convert_v2(src, dst, y, only_phase, track, p, log);
     goto out;
   }
   if (version != NULL && strcmp(version, "1") != 0) {
@@ -1472,7 +1597,8 @@ int codalab_convert(const char *src, const char *dst, int only_phase, struct bun
 
   /* phases */
   phases = sorted_phases(json_object_get(y, "phases"));
-  if (keep_one_phase(&phases, only_phase, "label", &title, track_title, sizeof(track_title), log, p) != 0) {
+  if (keep_one_phase(&phases, only_phase, "label", &title, track_title, sizeof(track_title), log, p) != 0 ||
+      keep_track(&phases, 0, track, "label", &title, track_title, sizeof(track_title), log, p) != 0) {
     rc = 1;
     goto out;
   }

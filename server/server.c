@@ -82,11 +82,33 @@ int server_open_data(struct app_config *cfg, int pool_size)
   return 0;
 }
 
+/* Prints the changes of RES (an import of PATH), how to apply them when they were not, and what was re-queued. */
+static void print_changes(const char *path, const struct bundle_result *res, const char *data_dir)
+{
+  size_t i;
+  json_t *c;
+  json_array_foreach(res->changes, i, c) printf("  - %s\n", json_string_value(c));
+  if (res->state == BUNDLE_CHANGED)
+    printf("  apply them with: concours challenge import %s --apply --data %s\n", path, data_dir);
+  if (res->rescored > 0)
+    printf("  %d submission(s) queued for scoring again against the new ground truth\n", res->rescored);
+}
+
 /* Prints what an import RES of the bundle at PATH did (or would do). */
 void server_print_import(const char *path, const struct bundle_result *res, const char *data_dir)
 {
   size_t i;
   json_t *c;
+  if (res->tracks != NULL) { /* a CodaLab bundle whose phases run in parallel: one challenge per track */
+    printf("%s: %zu tracks (phases starting together), one challenge each:\n", path, json_array_size(res->tracks));
+    json_array_foreach(res->tracks, i, c)
+    {
+      printf("  %s: %s\n", json_string_value(json_object_get(c, "slug")),
+             json_string_value(json_object_get(c, "state")));
+    }
+    print_changes(path, res, data_dir);
+    return;
+  }
   switch (res->state) {
   case BUNDLE_VALID:
     printf("%s: valid bundle for challenge %s (bundle sha256 %s)\n", path, res->slug, res->bundle_sha256);
@@ -103,11 +125,7 @@ void server_print_import(const char *path, const struct bundle_result *res, cons
                                           "database is the truth after the first import):\n"
                                         : "updated challenge %s from %s:\n",
            res->slug, path);
-    json_array_foreach(res->changes, i, c) printf("  - %s\n", json_string_value(c));
-    if (res->state == BUNDLE_CHANGED)
-      printf("  apply them with: concours challenge import %s --apply --data %s\n", path, data_dir);
-    if (res->rescored > 0)
-      printf("  %d submission(s) queued for scoring again against the new ground truth\n", res->rescored);
+    print_changes(path, res, data_dir);
     break;
   }
 }
@@ -145,7 +163,7 @@ static int import_all(const char *dir, const char *data_dir)
       found++;
       if (bundle_run(db, path, &opts, &res, p) == 0) {
         server_print_import(path, &res, data_dir);
-        json_decref(res.changes);
+        bundle_result_free(&res);
       } else {
         fprintf(stderr, "concours: bundle %s was not imported:\n", path);
         for (int k = 0; k < p->n; k++)

@@ -2,8 +2,8 @@
 tasks with folders, phases naming their task, month-day-year dates, a leaderboard whose first column is a
 computed average rank): it imports as a concours challenge scored by the bundle's own program, and a submission
 is scored through the server; an ingestion program is said to be not run (result submissions do not need it).
-What cannot be mapped is refused with its key: a reference file named unsafely, a phase with two tasks, parallel
-phases, an unknown version, a bad date.
+Phases starting together are tracks, each imported as a challenge of its own. What cannot be mapped is refused
+with its key: a reference file named unsafely, a phase with two tasks, an unknown version, a bad date.
 
 usage: python3 test_codabench.py --concours BUILD/concours --source REPO [unittest args]
 """
@@ -164,6 +164,40 @@ class Codabench(unittest.TestCase):
         finally:
             server.stop(check=False)
 
+    def test_parallel_phases_are_tracks(self):
+        """Two phases starting together, each running its own task, are two tracks: two challenges, each scored
+        against its task's reference on its own leaderboard (issue 13)."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            yaml = COMPETITION.replace("start: 6-1-2030", "start: 1-1-2026\n    end: 6-1-2030").replace(
+                "reference_data: final_phase/reference_data/\n", "reference_data: dev_phase/reference_data/\n")
+            src = make_bundle(server.tmp, yaml)
+            with open(os.path.join(src, "dev_phase/reference_data/truth.csv")) as f:
+                rows = f.read().splitlines()
+            flipped = [rows[0]] + [",".join([r.split(",")[0], str(1 - int(r.split(",")[1]))] + r.split(",")[2:])
+                                   for r in rows[1:]]
+            write(src, "dev_phase/reference_data/truth.csv", "\n".join(flipped) + "\n")
+            p = self.run_import(src, server.data)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("widget-benchmark-development: new", p.stdout)
+            self.assertIn("widget-benchmark-final: new", p.stdout)
+            server.add_user("wanda", "participant")
+            server.start()
+            c = server.client()
+            self.assertEqual(c.login("wanda").status, 200)
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, i % 2) for i in range(20))
+            scores = {}
+            for slug in ("widget-benchmark-development", "widget-benchmark-final"):
+                phases = c.challenge(slug).json()["phases"]
+                self.assertEqual([ph["name"] for ph in phases], [slug.split("-")[-1].title()])
+                self.assertEqual(c.accept_terms(slug).status, 204)
+                sub = c.wait_done(c.upload(pred.encode(), slug=slug).json()["id"])
+                self.assertEqual(sub["status"], "scored", sub)
+                scores[slug] = (sub["public_score"], len(c.leaderboard(slug).json()["rows"]))
+            self.assertEqual(scores, {"widget-benchmark-development": (0.0, 1), "widget-benchmark-final": (1.0, 1)})
+        finally:
+            server.stop(check=False)
+
     def refused(self, yaml=COMPETITION, extra=None, remove=()):
         server = harness.Server(bundles=[], workers=1)
         try:
@@ -182,8 +216,6 @@ class Codabench(unittest.TestCase):
         self.assertIn("names must be made of A-Z a-z 0-9 . _ -", err)
         err = self.refused(COMPETITION.replace("    tasks:\n      - 1\n", "    tasks:\n      - 0\n      - 1\n"))
         self.assertIn("competition.yaml: phases[1].tasks: each phase must run exactly one task", err)
-        err = self.refused(COMPETITION.replace("    end: 6-1-2030\n", "").replace("start: 6-1-2030", "start: 1-1-2026"))
-        self.assertIn("competition.yaml: phases[0].start: same as phase 2's (parallel phases, tracks)", err)
         err = self.refused(COMPETITION.replace("version: 2", "version: 3"))
         self.assertIn('competition.yaml: version: "3" is neither 1 (CodaLab) nor 2 (Codabench)', err)
         err = self.refused(COMPETITION.replace("start: 1-1-2026", "start: 13-45-2026"))

@@ -437,40 +437,121 @@ class CodaLab(unittest.TestCase):
             server.stop(check=False)
             shutil.rmtree(maildir, ignore_errors=True)
 
-    def test_parallel_phases_are_refused_naming_them(self):
-        """Tracks (phases sharing a start date) cannot be one concours challenge: the refusal says so, not "bad
-        date" (issue 13)."""
+    def tracks_competition(self, server, widths=(2, 2)):
+        """The test competition with groups of parallel phases (tracks) of WIDTHS, track A's references holding the
+        true labels and track B's the inverted ones; returns its folder."""
+        src = make_competition(server.tmp)
+        with open(os.path.join(src, "competition.yaml")) as f:
+            text = f.read()
+        head, tail = text.split("phases:\n", 1)
+        tail = tail[tail.index("leaderboard:"):]
+        phases, n = [], 0
+        for group, (label, start) in enumerate((("Development", "2026-01-01"), ("Final", "2030-06-01"),
+                                                ("Extra", "2031-01-01"))[:len(widths)]):
+            for k in range(widths[group]):
+                n += 1
+                phases.append("  %d:\n    phasenumber: %d\n    label: \"%s %s\"\n    start_date: %s\n"
+                              "    scoring_program: scoring_program.zip\n    reference_data: ref_%s.zip\n"
+                              % (n, n, label, "AB"[k] if k < 2 else "C", start, "ab"[k] if k < 2 else "a"))
+        with open(os.path.join(src, "competition.yaml"), "w") as f:
+            f.write(head + "phases:\n" + "".join(phases) + tail)
+        for name, flip in (("ref_a.zip", 0), ("ref_b.zip", 1)):
+            truth = "id,label\n" + "".join("w%02d,%d\n" % (i, (i + flip) % 2) for i in range(20))
+            with open(os.path.join(src, name), "wb") as f:
+                f.write(zip_of({"truth.csv": truth}))
+        return src
+
+    def test_parallel_phases_are_tracks_with_their_own_leaderboards(self):
+        """Phases sharing a start date are CodaLab's tracks: each track imports as a challenge of its own, with its
+        phases, its reference and its leaderboard (issue 13); all are checked before any is imported."""
         server = harness.Server(bundles=[], workers=1)
         try:
-            p = self.import_edited(server, "start_date: 2030-06-01 9:00:00+09:00", "start_date: 2026-01-01")
-            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-            self.assertIn("competition.yaml: phases[0].start_date: starts with phase 2 (parallel phases, CodaLab's "
-                          "tracks)", p.stderr)
-            # each track imports as a challenge of its own with --phase N
-            src = os.path.join(server.tmp, "widget-competition")
-            slugs = []
-            for n in (1, 2):
-                p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data,
-                                    "--phase", str(n)], capture_output=True, text=True, timeout=60)
-                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-                self.assertIn("only phase %d" % n, p.stdout)
-                slugs.append(p.stdout.split("imported challenge ")[1].split()[0])
-            self.assertEqual(slugs, ["predict-widget-failures-development", "predict-widget-failures-final"])
-            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data,
-                                "--phase", "3"], capture_output=True, text=True, timeout=60)
-            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-            self.assertIn("--phase 3: the bundle has 2 phase(s)", p.stderr)
-            # over HTTP, ?phase=N does the same: the track imported above is found unchanged
-            org = start_as(self, server, "olga", "organizer")
+            src = self.tracks_competition(server)
+            slugs = ["predict-widget-failures-development-a", "predict-widget-failures-development-b"]
+            out = os.path.join(server.tmp, "converted")
+            p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, out], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("2 tracks", p.stdout)
+            for t, slug in enumerate(slugs, 1):
+                with open(os.path.join(out, "track-%d" % t, "challenge.json")) as f:
+                    d = json.load(f)
+                self.assertEqual((d["slug"], [ph["name"] for ph in d["phases"]]),
+                                 (slug, ["Development " + "AB"[t - 1], "Final " + "AB"[t - 1]]))
+                with open(os.path.join(out, "track-%d" % t, "CONVERSION.md")) as f:
+                    self.assertIn("track %d of 2" % t, f.read())
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("2 tracks (phases starting together), one challenge each", p.stdout)
+            for slug in slugs:
+                self.assertIn("%s: new" % slug, p.stdout)
+            c = start_as(self, server, "tess")
+            pred = ("id,label\n" + "".join("w%02d,%d\n" % (i, i % 2) for i in range(20))).encode()
+            scores = []
+            for slug in slugs:
+                ch = c.challenge(slug).json()
+                self.assertEqual([ph["name"] for ph in ch["phases"]], ["Development " + slug[-1].upper(),
+                                                                        "Final " + slug[-1].upper()])
+                self.assertEqual(ch["phases"][0]["end"], ch["phases"][1]["start"], ch["phases"])
+                self.assertEqual(c.accept_terms(slug).status, 204)
+                sub = c.wait_done(c.upload(pred, slug=slug).json()["id"])
+                self.assertEqual(sub["status"], "scored", sub)
+                board = c.leaderboard(slug).json()["rows"]
+                self.assertEqual(len(board), 1, board)
+                scores.append((sub["public_score"], board[0]["score"]))
+            # each track scored against its own reference, on its own leaderboard
+            self.assertEqual(scores, [(1.0, 1.0), (0.0, 0.0)])
+            # over HTTP the same bundle lists its tracks, both unchanged
+            org = server.client()
+            server.add_user("olga", "organizer")
+            self.assertEqual(org.login("olga").status, 200)
             archive = harness.zip_folder(src)
             r = org.request("POST", "/api/v1/challenges", body=archive)
-            self.assertEqual((r.status, r.error_code()), (400, "invalid_bundle"), r)
-            self.assertIn("or ?phase=N over HTTP", json.dumps(r.json()["error"]["problems"]))
-            r = org.request("POST", "/api/v1/challenges?phase=2", body=archive)
             self.assertEqual(r.status, 200, r)
-            self.assertEqual((r.json()["slug"], r.json()["state"]), ("predict-widget-failures-final", "unchanged"))
+            self.assertEqual([(t["slug"], t["state"]) for t in r.json()["tracks"]],
+                             [(slug, "unchanged") for slug in slugs])
+            self.assertEqual(r.json()["slug"], slugs[0])
+            # one phase alone is still asked with ?phase=N (--phase N): here it is track B without its final phase
+            r = org.request("POST", "/api/v1/challenges?phase=2", body=archive)
+            self.assertEqual((r.status, r.error_code()), (409, "bundle_changed"), r)
+            self.assertEqual(r.json()["error"]["changes"], ['challenge.json: "phases" changed'])
             r = org.request("POST", "/api/v1/challenges?phase=zero", body=archive)
             self.assertEqual((r.status, r.error_code()), (400, "bad_request"), r)
+        finally:
+            server.stop(check=False)
+
+    def test_tracks_that_do_not_line_up_are_refused_naming_the_phases(self):
+        """Two tracks, then three phases starting together: no track is imported, and the refusal names the phases;
+        a phase alone between tracks is shared by every track."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            src = self.tracks_competition(server, (2, 3))
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("phases 3 to 5 start together (3 tracks) but phases 1 to 2 are 2 in parallel", p.stderr)
+            shutil.rmtree(src)
+            src = self.tracks_competition(server, (1, 2))
+            out = os.path.join(server.tmp, "shared")
+            p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, out], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            names = []
+            for t in (1, 2):
+                with open(os.path.join(out, "track-%d" % t, "challenge.json")) as f:
+                    names.append([ph["name"] for ph in json.load(f)["phases"]])
+            self.assertEqual(names, [["Development A", "Final A"], ["Development A", "Final B"]])
+            # a track that fails its check leaves nothing imported: track B's reference is damaged
+            with open(os.path.join(src, "ref_b.zip"), "wb") as f:
+                f.write(b"not a zip")
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("track 2 of 2 has the problems above: no track was imported", p.stderr)
+            db = sqlite3.connect(os.path.join(server.data, "concours.db"))
+            self.assertEqual(db.execute("SELECT count(*) FROM challenges").fetchone()[0], 0)
+            db.close()
         finally:
             server.stop(check=False)
 

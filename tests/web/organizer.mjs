@@ -1,7 +1,8 @@
 // Why this file exists: the organizer page in a real browser. An organizer imports a bundle archive through
 // the page (a .zip of a copy of the example with a new slug) and sees it listed; a bad bundle shows every
-// problem the server found; a phase change is refused without a reason and saved with one; the queue view
-// catches up with a submission by itself, its scorer log opens, and the CSV export downloads.
+// problem the server found; a CodaLab competition with two tracks lists both challenges; a phase change is
+// refused without a reason and saved with one; the queue view catches up with a submission by itself, its scorer
+// log opens, and the CSV export downloads.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -19,6 +20,26 @@ function bundleZip(source, tmp, slug, edit) {
   const zip = path.join(tmp, `${slug}.zip`);
   execFileSync('python3', ['-m', 'zipfile', '-c', zip, slug], { cwd: path.dirname(dir) });
   return zip;
+}
+
+// Zips a CodaLab v1 competition whose two phases start together (two tracks, A and B); returns the archive.
+function tracksZip(tmp) {
+  const dir = path.join(tmp, 'zips', 'tracks');
+  fs.mkdirSync(path.join(dir, 'prog'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'ref'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'prog', 'metadata'), 'command: python $program/score.py $input $output\n');
+  fs.writeFileSync(path.join(dir, 'prog', 'score.py'), 'import sys\nopen(sys.argv[2] + "/scores.txt", "w").write("accuracy: 1\\n")\n');
+  fs.writeFileSync(path.join(dir, 'ref', 'truth.txt'), 'anything\n');
+  const zip = (name, files, cwd) => execFileSync('python3', ['-m', 'zipfile', '-c', path.join(dir, name), ...files], { cwd });
+  zip('scoring_program.zip', ['metadata', 'score.py'], path.join(dir, 'prog'));
+  zip('reference_data.zip', ['truth.txt'], path.join(dir, 'ref'));
+  const phase = (n, label) => `  ${n}:\n    phasenumber: ${n}\n    label: "${label}"\n    start_date: 2026-01-01\n` +
+    '    scoring_program: scoring_program.zip\n    reference_data: reference_data.zip\n';
+  fs.writeFileSync(path.join(dir, 'competition.yaml'), 'title: Tracked Widgets\ndescription: Two tracks.\nphases:\n' +
+    phase(1, 'Subtask A') + phase(2, 'Subtask B') + 'leaderboard:\n  columns:\n    accuracy:\n      label: Accuracy\n      rank: 1\n');
+  const out = path.join(tmp, 'tracks.zip');
+  execFileSync('python3', ['-m', 'zipfile', '-c', out, 'competition.yaml', 'scoring_program.zip', 'reference_data.zip'], { cwd: dir });
+  return out;
 }
 
 await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
@@ -79,6 +100,19 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   assert((await page.locator('#import-status .err-code').textContent()) === 'invalid_bundle', 'the error code is shown');
   assert((await page.locator('#challenge-list tr[data-slug="broken-demo"]').count()) === 0, 'the bad bundle is not listed');
   await shot('bad-bundle');
+
+  // A CodaLab competition with two tracks (issue 13): two challenges, each listed with a link to manage it.
+  await page.getByLabel('Bundle archive').setInputFiles(tracksZip(tmp));
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.locator('#import-status .tracks', { hasText: 'This competition has 2 tracks' }).waitFor();
+  const tracks = await page.locator('#import-status .track-list li').allTextContents();
+  assert(JSON.stringify(tracks) === JSON.stringify(['tracked-widgets-subtask-a: imported', 'tracked-widgets-subtask-b: imported']), `both tracks are listed (${JSON.stringify(tracks)})`);
+  for (const slug of ['tracked-widgets-subtask-a', 'tracked-widgets-subtask-b']) {
+    await page.locator(`#challenge-list tr[data-slug="${slug}"]`).waitFor();
+    const one = await api.call('GET', `/challenges/${slug}`);
+    assert(one.status === 200 && one.data.phases.length === 1, `${slug} has its own phase (${JSON.stringify(one.data.phases)})`);
+  }
+  await shot('tracks');
 
   // Edit a phase of the imported challenge: no reason → refused in the page; with one → saved.
   await page.locator('#challenge-list tr[data-slug="imported-demo"] a', { hasText: 'Manage' }).click();

@@ -37,6 +37,17 @@ function changeList(changes) {
   return h('ul', { class: 'problems changes' }, changes.map((c) => h('li', {}, h('code', { text: c }))));
 }
 
+// A CodaLab competition whose phases run in parallel: one challenge per track, each listed with its state.
+function trackList(tracks) {
+  const states = { new: t('imported'), unchanged: t('up to date'), updated: t('updated'), changed: t('changed, not applied') };
+  return h('div', { class: 'tracks' }, [
+    h('p', { text: t('This competition has {n} tracks (phases starting together), each a challenge of its own:', { n: tracks.length }) }),
+    h('ul', { class: 'track-list' }, tracks.map((tr) => h('li', {}, [
+      h('a', { href: manageHref(tr.slug) }, h('code', { text: tr.slug })), ': ', states[tr.state] || tr.state,
+    ]))),
+  ]);
+}
+
 function initImport() {
   const form = $('#import-form');
   const input = $('#bundle');
@@ -77,6 +88,7 @@ function initImport() {
       } else {
         note(status, [t('Imported '), h('code', { text: made }), '. ', ...links]);
       }
+      if (done.tracks) status.append(trackList(done.tracks));
       form.reset();
       await listChallenges();
     };
