@@ -1232,14 +1232,14 @@ static int bundle_root(const char *root, char *out, size_t n)
   return util_strlcpy(out, only, n);
 }
 
-/* Converts track TRACK (0: the whole competition) of the CodaLab bundle ROOT into DST and checks or imports it as
- * JOB says, with OPTS instead of JOB's options. 0, 1 or -1 as bundle_run. */
+/* Converts part PART (0: the whole competition; codalab_parts) of the CodaLab bundle ROOT into DST and checks or
+ * imports it as JOB says, with OPTS instead of JOB's options. 0, 1 or -1 as bundle_run. */
 static int convert_one(const struct import_job *job, const struct bundle_options *opts, const char *root,
-                       const char *dst, int track)
+                       const char *dst, int part)
 {
   struct import_job one = *job;
   one.opts = opts;
-  int rc = codalab_convert(root, dst, opts->codalab_phase, track, job->p);
+  int rc = codalab_convert(root, dst, opts->codalab_phase, part, job->p);
   if (rc != 0) {
     if (opts->convert_to != NULL && job->p->n > 0 && strstr(job->p->text[0], "cannot create") == NULL)
       store_remove_tree(dst); /* no half-converted folder left behind (one that existed is never touched) */
@@ -1248,15 +1248,16 @@ static int convert_one(const struct import_job *job, const struct bundle_options
   return import_folder(&one, dst);
 }
 
-/* Adds track result R to the combined result RES (its first track gives the slug and hash; a changed track makes
- * the whole import "changed", its changes prefixed by its slug). 0, or -1 out of memory. */
-static int add_track(struct bundle_result *res, struct bundle_result *r, int first)
+/* Adds the result R of one challenge made from a competition to the combined result RES (the first gives the slug
+ * and hash; a changed one makes the whole import "changed", its changes prefixed by its slug). 0, or -1 out of
+ * memory. */
+static int add_part(struct bundle_result *res, struct bundle_result *r, int first)
 {
-  if (res->tracks == NULL)
-    res->tracks = json_array();
+  if (res->parts == NULL)
+    res->parts = json_array();
   json_t *t = json_pack("{s:s,s:s,s:s,s:i}", "slug", r->slug, "state", bundle_state_name(r->state), "bundle_sha256",
                         r->bundle_sha256, "rescored", r->rescored);
-  if (res->tracks == NULL || t == NULL || json_array_append_new(res->tracks, t) != 0)
+  if (res->parts == NULL || t == NULL || json_array_append_new(res->parts, t) != 0)
     return -1;
   if (first) {
     util_strlcpy(res->slug, r->slug, sizeof(res->slug));
@@ -1282,16 +1283,18 @@ static int add_track(struct bundle_result *res, struct bundle_result *r, int fir
 }
 
 /* A CodaLab / Codabench bundle at ROOT, converted under WORK (or into opts->convert_to) and checked or imported. A
- * bundle whose phases run in parallel (codalab_tracks) becomes one challenge per track, each with its own
- * leaderboard: every track is converted and checked before any is imported, so that either all or none are. */
+ * competition that makes several challenges (codalab_parts: tracks, phases scored apart) is converted into one
+ * folder per challenge, named by its slug, and every one is checked before any is imported, so that either all or
+ * none are. */
 static int import_codalab(const struct import_job *job, const char *root, const char *work)
 {
   const struct bundle_options *opts = job->opts;
   struct bundle_problems *p = job->p;
   struct bundle_result *res = job->res;
   struct bundle_options check = *opts;
-  char dst[APP_PATH_MAX], slugs[CODALAB_MAX_TRACKS][64];
-  int k = opts->codalab_phase > 0 ? 1 : codalab_tracks(root, p), rc = 1;
+  const char *parent = opts->convert_to != NULL ? opts->convert_to : work;
+  char dst[APP_PATH_MAX], slugs[CODALAB_MAX_PARTS][64];
+  int k = opts->codalab_phase > 0 ? 1 : codalab_parts(root, p), rc = 1;
   if (k <= 0)
     return k == 0 ? 1 : -1;
   if (k == 1) {
@@ -1311,41 +1314,47 @@ static int import_codalab(const struct import_job *job, const char *root, const 
   for (int pass = opts->mode == BUNDLE_CHECK ? 1 : 0; pass < 2; pass++) {
     for (int t = 1; t <= k; t++) {
       struct bundle_result r;
+      char named[APP_PATH_MAX];
       memset(&r, 0, sizeof(r));
-      if (util_fmt(dst, sizeof(dst), "%s/track-%d", opts->convert_to != NULL ? opts->convert_to : work, t) != 0) {
-        bundle_problem(p, "(import)", NULL, "path too long");
-        rc = -1;
-        goto out;
-      }
       struct import_job one = *job;
       one.res = &r;
-      /* the import pass imports what the check pass converted */
-      rc = pass == 0 || opts->mode == BUNDLE_CHECK ? convert_one(&one, pass == 0 ? &check : opts, root, dst, t)
-                                                   : import_folder(&one, dst);
-      if (rc == 0 && pass == 0) {
-        util_strlcpy(slugs[t - 1], r.slug, sizeof(slugs[0]));
+      if (pass == 1 && opts->mode != BUNDLE_CHECK) { /* the import pass imports what the check pass converted */
+        rc = util_fmt(dst, sizeof(dst), "%s/%s", parent, slugs[t - 1]) == 0 ? import_folder(&one, dst) : -1;
+      } else {
+        rc = util_fmt(dst, sizeof(dst), "%s/.part-%d", parent, t) == 0
+               ? convert_one(&one, pass == 0 ? &check : opts, root, dst, t)
+               : -1;
         for (int u = 1; u < t && rc == 0; u++) {
           if (strcmp(slugs[u - 1], r.slug) == 0) {
             bundle_problem(p, "phases", NULL,
-                           "tracks %d and %d would both be the challenge %s: give them names of "
-                           "their own",
+                           "challenges %d and %d made from this competition would both be %s: give their phases "
+                           "names of their own",
                            u, t, r.slug);
             rc = 1;
           }
         }
+        if (rc == 0) { /* its folder is named by its slug */
+          util_strlcpy(slugs[t - 1], r.slug, sizeof(slugs[0]));
+          if (util_fmt(named, sizeof(named), "%s/%s", parent, r.slug) != 0 || rename(dst, named) != 0) {
+            bundle_problem(p, "(import)", NULL, "cannot name the folder of %s: %s", r.slug, strerror(errno));
+            rc = -1;
+          }
+        }
       }
-      if (rc == 0 && pass == 1 && add_track(res, &r, t == 1) != 0) {
+      if (rc == 0 && pass == 1 && add_part(res, &r, t == 1) != 0) {
         bundle_problem(p, "(import)", NULL, "out of memory");
         rc = -1;
       }
       json_decref(r.changes);
       if (rc != 0) {
-        if (pass == 0)
-          bundle_problem(p, "(import)", NULL, "track %d of %d has the problems above: no track was %s", t, k,
+        if (pass == 0 || opts->mode == BUNDLE_CHECK)
+          bundle_problem(p, "(import)", NULL,
+                         "challenge %d of the %d this competition makes has the problems above: none was %s", t, k,
                          opts->mode == BUNDLE_CHECK ? "converted" : "imported");
         else
-          bundle_problem(p, "(import)", NULL, "track %d of %d could not be imported (the %d before it were)", t, k,
-                         t - 1);
+          bundle_problem(p, "(import)", NULL,
+                         "challenge %d of the %d this competition makes could not be imported (the %d before it were)",
+                         t, k, t - 1);
         goto out;
       }
     }
@@ -1419,9 +1428,9 @@ out:
 void bundle_result_free(struct bundle_result *res)
 {
   json_decref(res->changes);
-  json_decref(res->tracks);
+  json_decref(res->parts);
   res->changes = NULL;
-  res->tracks = NULL;
+  res->parts = NULL;
 }
 
 int bundle_run(sqlite3 *db, const char *path, const struct bundle_options *opts, struct bundle_result *res,

@@ -75,12 +75,12 @@ struct bundle_result {
   json_t *changes; /* list of sentences ("phases changed", "data/train.csv changed"...); caller frees */
   int rescored;    /* submissions re-queued because the ground truth changed */
   char bundle_sha256[65];
-  json_t *tracks; /* NULL, or a CodaLab bundle with parallel phases: [{"slug","state","bundle_sha256","rescored"}], one
-                     challenge per track (then slug, bundle_sha256 are the first track's, state the most telling of
-                     theirs, changes prefixed "SLUG: "); caller frees */
+  json_t *parts; /* NULL, or a CodaLab competition that made several challenges (tracks, phases scored apart):
+                    [{"slug","state","bundle_sha256","rescored"}] (then slug, bundle_sha256 are the first's, state the
+                    most telling of theirs, changes prefixed "SLUG: "); caller frees */
 };
 
-/* Frees what RES holds (its changes and tracks); RES itself stays. */
+/* Frees what RES holds (its changes and parts); RES itself stays. */
 void bundle_result_free(struct bundle_result *res);
 
 /* Name of STATE for messages and JSON: "valid", "new", "unchanged", "changed", "updated". */

@@ -329,12 +329,13 @@ static int challenge_convert(int argc, char **argv, const char *usage)
   if (p == NULL)
     return 1;
   int rc = bundle_run(NULL, argv[2], &opts, &res, p);
-  if (rc == 0 && res.tracks != NULL) {
-    printf("converted %s into %s: %zu tracks (phases starting together), one challenge each:\n", argv[2], argv[3],
-           json_array_size(res.tracks));
-    for (size_t i = 0; i < json_array_size(res.tracks); i++)
-      printf("  %s/track-%zu: challenge %s; every decision is in %s/track-%zu/CONVERSION.md\n", argv[3], i + 1,
-             json_string_value(json_object_get(json_array_get(res.tracks, i), "slug")), argv[3], i + 1);
+  if (rc == 0 && res.parts != NULL) {
+    printf("converted %s into %s: %zu challenges (tracks, or phases scored apart), one folder each:\n", argv[2],
+           argv[3], json_array_size(res.parts));
+    for (size_t i = 0; i < json_array_size(res.parts); i++) {
+      const char *slug = json_string_value(json_object_get(json_array_get(res.parts, i), "slug"));
+      printf("  %s/%s: challenge %s; every decision is in %s/%s/CONVERSION.md\n", argv[3], slug, slug, argv[3], slug);
+    }
   } else if (rc == 0) {
     printf("converted %s into %s (challenge %s); every decision is in %s/CONVERSION.md\n", argv[2], argv[3], res.slug,
            argv[3]);

@@ -501,35 +501,6 @@ static int same_path(const char *a, const char *b)
   return na == nb && strncmp(a, b, na) == 0;
 }
 
-/* Closes the out phase PH (it accepts no submission; the organizer may reopen it knowing WHY), saying why once. */
-static void close_phase(json_t *ph, const char *why, FILE *log)
-{
-  if (json_object_get(ph, "closed") != NULL)
-    return;
-  json_object_set_new(ph, "closed", json_true());
-  say(log, "phase %s is closed (it accepts no submission): %s", json_string_value(json_object_get(ph, "name")), why);
-}
-
-/* An earlier phase (the out phase PH) that CodaLab scored with its own program or reference (PROGRAM, REFERENCE;
- * NULL when unnamed), other than the last phase's (LAST_PROGRAM, LAST_REFERENCE): concours scores every phase with
- * the last phase's, so that phase is closed rather than measuring its submissions on the final reference. */
-static void close_if_scored_apart(json_t *ph, const char *program, const char *reference, const char *last_program,
-                                  const char *last_reference, FILE *log)
-{
-  char why[512];
-  const char *what = program != NULL && (last_program == NULL || !same_path(program, last_program)) ? program
-                     : reference != NULL && (last_reference == NULL || !same_path(reference, last_reference))
-                       ? reference
-                       : NULL;
-  if (what == NULL)
-    return;
-  snprintf(why, sizeof(why),
-           "it was scored with its own %.200s on CodaLab, and concours scores every phase with the last phase's "
-           "program and reference, which its submissions must not be measured on",
-           what);
-  close_phase(ph, why, log);
-}
-
 /* Appends to OUT the concours phase I named LABEL (or "phase I+1"), from T0 to T1, with the submission limits of
  * the CodaLab / Codabench phase PH (max_submissions_per_day, max_submissions). */
 static void append_phase(json_t *out, const char *label, size_t i, int64_t t0, int64_t t1, json_t *ph, FILE *log)
@@ -574,9 +545,9 @@ static json_t *sorted_phases(json_t *phases)
 
 /* ------------------------------------------------------------------------------------------ convert */
 
-/* With ONLY > 0 (`--phase N`: one track of a competition whose phases run in parallel), keeps only the ONLYth of
- * *PHASES (an owned array, replaced) and writes into BUF (size N) the title TITLE followed by that phase's name
- * (its LABEL_KEY), so that each track imports as a challenge of its own; *TITLE then points at BUF. 0, or -1 with
+/* With ONLY > 0 (`--phase N`: one phase alone), keeps only the ONLYth of *PHASES (an owned array, replaced) and
+ * writes into BUF (size N) the title TITLE followed by that phase's name (its LABEL_KEY), so that it imports as a
+ * challenge of its own; *TITLE then points at BUF. 0, or -1 with
  * a problem noted. */
 static int keep_one_phase(json_t **phases, int only, const char *label_key, const char **title, char *buf, size_t n,
                           FILE *log, struct bundle_problems *p)
@@ -594,7 +565,7 @@ static int keep_one_phase(json_t **phases, int only, const char *label_key, cons
     return -1;
   json_decref(*phases);
   *phases = one;
-  snprintf(buf, n, "%s %s", *title != NULL ? *title : "Competition", label != NULL ? label : "track");
+  snprintf(buf, n, "%s \u2014 %s", *title != NULL ? *title : "Competition", label != NULL ? label : "phase");
   *title = buf;
   say(log, "only phase %d (%s) is imported (--phase %d), as the challenge \"%s\"", only,
       label != NULL ? label : "unnamed", only, buf);
@@ -776,10 +747,12 @@ static int map_columns(json_t *cols, json_t *out, char *key, size_t n, int *high
   return 0;
 }
 
-static void slug_of(const char *title, char *slug, size_t n)
+/* TITLE in lower-case letters, digits and single dashes, at most MAX characters, into SLUG (size N). Returns its
+ * length. */
+static size_t slugify(const char *title, char *slug, size_t n, size_t max)
 {
   size_t o = 0;
-  for (size_t i = 0; title != NULL && title[i] != '\0' && o + 1 < n && o < 48; i++) {
+  for (size_t i = 0; title != NULL && title[i] != '\0' && o + 1 < n && o < max; i++) {
     char c = title[i];
     if (c >= 'A' && c <= 'Z')
       c = (char)(c - 'A' + 'a');
@@ -791,7 +764,12 @@ static void slug_of(const char *title, char *slug, size_t n)
   while (o > 0 && slug[o - 1] == '-')
     o--;
   slug[o] = '\0';
-  if (o < 2)
+  return o;
+}
+
+static void slug_of(const char *title, char *slug, size_t n)
+{
+  if (slugify(title, slug, n, 48) < 2)
     util_strlcpy(slug, "codalab-import", n);
 }
 
@@ -1045,14 +1023,23 @@ static int place_reference(const char *ref_dir, const char *program_dir, const c
   return 0;
 }
 
-/* Writes DST/challenge.json from OUT (which holds the phases) with what every conversion sets: slug and title from
+/* The challenge's slug into SLUG (size 64): PART_SLUG when keep_part set one, else made of TITLE. Returns 0. */
+static int challenge_slug(const char *title, const char *part_slug, char *slug)
+{
+  if (part_slug[0] != '\0')
+    util_strlcpy(slug, part_slug, 64);
+  else
+    slug_of(title, slug, 64);
+  return 0;
+}
+
+/* Writes DST/challenge.json from OUT (which holds the phases) with what every conversion sets: SLUG, the title
  * TITLE, summary from DESCRIPTION, the ground truth TRUTH_REL (placed by place_reference; FULL: run once on it, no
  * split), the program's score KEY and direction. 0, or -1 with a problem noted. */
 static int write_definition(const char *dst, json_t *out, const char *truth_rel, int full, const char *title,
-                            const char *description, const char *key, int higher, struct bundle_problems *p)
+                            const char *slug, const char *description, const char *key, int higher,
+                            struct bundle_problems *p)
 {
-  char slug[64];
-  slug_of(title, slug, sizeof(slug));
   const char *shown = title != NULL ? title : slug;
   json_object_set_new(out, "slug", json_string(slug));
   json_object_set_new(out, "title", json_stringn(shown, strlen(shown) > 200 ? 200 : strlen(shown)));
@@ -1144,129 +1131,6 @@ static int64_t codabench_date(const char *s)
   return codalab_date(s);
 }
 
-/* ------------------------------------------------------------------------------------------ tracks */
-
-/* The start of phase PH (Codabench's "start" when V2, else CodaLab's "start_date"), or -1 when it has none. */
-static int64_t phase_start(json_t *ph, int v2)
-{
-  return v2 ? codabench_date(json_string_value(json_object_get(ph, "start")))
-            : codalab_date(json_string_value(json_object_get(ph, "start_date")));
-}
-
-/* Groups the phases (in order) into runs of consecutive phases that start at the same date (CodaLab's parallel
- * phases). FIRST (NPH + 1 entries) gets each group's first index, then NPH. Returns the group count. */
-static size_t phase_groups(json_t *phases, int v2, size_t *first)
-{
-  size_t nph = json_array_size(phases), g = 0;
-  int64_t at = -1;
-  for (size_t i = 0; i < nph; i++) {
-    int64_t t = phase_start(json_array_get(phases, i), v2);
-    if (i == 0 || t < 0 || t != at)
-      first[g++] = i;
-    at = t;
-  }
-  first[g] = nph;
-  return g;
-}
-
-/* The track count of PHASES: K when every group of parallel phases holds 1 or K phases (track T is then made of each
- * group's only phase, or its Tth), 1 when no phases run in parallel, 0 (a problem noted) when groups hold other
- * counts or more than CODALAB_MAX_TRACKS, -1 out of memory. */
-static int track_count(json_t *phases, int v2, struct bundle_problems *p)
-{
-  size_t nph = json_array_size(phases), k = 1, widest = 0;
-  size_t *first = malloc((nph + 1) * sizeof(*first));
-  if (first == NULL)
-    return -1;
-  size_t ng = phase_groups(phases, v2, first);
-  for (size_t g = 0; g < ng; g++) {
-    if (first[g + 1] - first[g] > k) {
-      k = first[g + 1] - first[g];
-      widest = g;
-    }
-  }
-  int rc = (int)k;
-  for (size_t g = 0; g < ng && rc > 0; g++) {
-    size_t n = first[g + 1] - first[g];
-    if (n != 1 && n != k) {
-      note(p, "phases",
-           "phases %zu to %zu start together (%zu tracks) but phases %zu to %zu are %zu in parallel: every group of "
-           "phases starting at one date must hold one phase per track (or a single phase, shared by every track); "
-           "import one phase with --phase N",
-           first[widest] + 1, first[widest] + k, k, first[g] + 1, first[g] + n, n);
-      rc = 0;
-    }
-  }
-  if (rc > CODALAB_MAX_TRACKS) {
-    note(p, "phases", "%d phases start together: at most %d tracks are imported from one bundle", rc,
-         CODALAB_MAX_TRACKS);
-    rc = 0;
-  }
-  free(first);
-  return rc;
-}
-
-/* With TRACK > 0 (of the K tracks track_count found), keeps in *PHASES (an owned array, replaced) the phases of that
- * track: each group's only phase or its TRACKth. BUF (size N) gets the title TITLE followed by the name (LABEL_KEY) of
- * the track's phase in the first group of K, so that each track imports as a challenge of its own (its slug comes
- * from that title); *TITLE then points at BUF. 0, or -1 (a problem noted). */
-static int keep_track(json_t **phases, int v2, int track, const char *label_key, const char **title, char *buf,
-                      size_t n, FILE *log, struct bundle_problems *p)
-{
-  if (track <= 0)
-    return 0;
-  int k = track_count(*phases, v2, p);
-  if (k < track) {
-    if (k > 0)
-      note(p, "phases", "track %d: the bundle has %d track(s)", track, k);
-    return -1;
-  }
-  size_t nph = json_array_size(*phases);
-  size_t *first = malloc((nph + 1) * sizeof(*first));
-  json_t *kept = json_array();
-  if (first == NULL || kept == NULL) {
-    free(first);
-    json_decref(kept);
-    return -1;
-  }
-  size_t ng = phase_groups(*phases, v2, first);
-  const char *label = NULL;
-  for (size_t g = 0; g < ng; g++) {
-    size_t width = first[g + 1] - first[g];
-    json_t *ph = json_array_get(*phases, first[g] + (width == 1 ? 0 : (size_t)track - 1));
-    if (width > 1 && label == NULL)
-      label = json_string_value(json_object_get(ph, label_key));
-    json_array_append(kept, ph);
-  }
-  free(first);
-  char name[32];
-  snprintf(name, sizeof(name), "track %d", track);
-  snprintf(buf, n, "%s %s", *title != NULL ? *title : "Competition", label != NULL ? label : name);
-  *title = buf;
-  say(log, "track %d of %d (phases starting together are tracks): %zu phase(s) imported as the challenge \"%s\"", track,
-      k, json_array_size(kept), buf);
-  json_decref(*phases);
-  *phases = kept;
-  return 0;
-}
-
-int codalab_tracks(const char *src, struct bundle_problems *p)
-{
-  char path[APP_PATH_MAX], err[512];
-  if (util_fmt(path, sizeof(path), "%s/competition.yaml", src) != 0)
-    return 1;
-  json_t *y = load_yaml(path, err, sizeof(err));
-  if (y == NULL)
-    return 1; /* codalab_convert names the problem */
-  const char *version = json_string_value(json_object_get(y, "version"));
-  int v2 = version != NULL && strcmp(version, "2") == 0;
-  json_t *phases = v2 ? json_incref(json_object_get(y, "phases")) : sorted_phases(json_object_get(y, "phases"));
-  int k = json_is_array(phases) ? track_count(phases, v2, p) : 1;
-  json_decref(phases);
-  json_decref(y);
-  return k;
-}
-
 /* Puts the bundle's folder or zip NAME (a task's program or data) at DIR. 0, or -1 with a problem noted. */
 static int task_files(const char *src, const char *name, const char *dir, const char *field, struct bundle_problems *p,
                       FILE *log)
@@ -1347,7 +1211,329 @@ static json_t *v2_columns(json_t *lb)
 /* A Codabench v2 bundle (version: 2): tasks, solutions, phases with tasks, leaderboards with columns. What cannot
  * be mapped is refused with its key named: ingestion programs (code submissions), a reference that is not one
  * CSV file, a leaderboard without a plain column. */
-static int convert_v2(const char *src, const char *dst, json_t *y, int only_phase, int track, struct bundle_problems *p,
+/* ------------------------------------------------------------------------------------------ parts */
+
+/* The start of phase PH (Codabench's "start" when V2, else CodaLab's "start_date"), or -1 when it has none. */
+static int64_t phase_start(json_t *ph, int v2)
+{
+  return v2 ? codabench_date(json_string_value(json_object_get(ph, "start")))
+            : codalab_date(json_string_value(json_object_get(ph, "start_date")));
+}
+
+/* The first start among the phases ALL later than T0 (a phase without an end ends when the next one of the
+ * competition begins), or -1. */
+static int64_t next_start(json_t *all, int64_t t0, int v2)
+{
+  int64_t best = -1;
+  for (size_t i = 0; i < json_array_size(all); i++) {
+    int64_t t = phase_start(json_array_get(all, i), v2);
+    if (t > t0 && (best < 0 || t < best))
+      best = t;
+  }
+  return best;
+}
+
+/* The position of phase PH in ALL (the competition's phases as the bundle lists them), so that a report names a phase
+ * as the bundle does even in a challenge made of some of them; FALLBACK when it is not there. */
+static size_t phase_pos(json_t *all, json_t *ph, size_t fallback)
+{
+  for (size_t i = 0; i < json_array_size(all); i++) {
+    if (json_array_get(all, i) == ph)
+      return i;
+  }
+  return fallback;
+}
+
+/* The phases of competition Y as the converters read them: CodaLab's in phasenumber order; Codabench's with a phase
+ * that runs several tasks (at most CODALAB_MAX_PARTS) made into one phase per task, of the same name and starting
+ * together, so that each task becomes a track (a challenge of its own, named after its task: track_label), scored as Codabench scores a submission on
+ * each of them. A new array, or NULL out of memory. */
+static json_t *competition_phases(json_t *y, int v2)
+{
+  if (!v2) { /* a phase naming no scoring_program or reference_data is scored with the phase's before */
+    json_t *sorted = sorted_phases(json_object_get(y, "phases")), *out = json_array(), *ph, *prog = NULL, *ref = NULL;
+    size_t i;
+    json_array_foreach(sorted, i, ph)
+    {
+      json_t *copy = json_copy(ph);
+      prog = json_object_get(ph, "scoring_program") != NULL ? json_object_get(ph, "scoring_program") : prog;
+      ref = json_object_get(ph, "reference_data") != NULL ? json_object_get(ph, "reference_data") : ref;
+      if (copy != NULL && prog != NULL)
+        json_object_set(copy, "scoring_program", prog);
+      if (copy != NULL && ref != NULL)
+        json_object_set(copy, "reference_data", ref);
+      json_array_append_new(out, copy);
+    }
+    json_decref(sorted);
+    return out;
+  }
+  json_t *in = json_object_get(y, "phases"), *out = json_array(), *ph, *t;
+  size_t i, k;
+  json_array_foreach(in, i, ph)
+  {
+    json_t *tasks = json_object_get(ph, "tasks");
+    if (json_array_size(tasks) <= 1 || json_array_size(tasks) > CODALAB_MAX_PARTS) {
+      json_array_append(out, ph); /* checked (one task per phase) by convert_v2 */
+      continue;
+    }
+    json_array_foreach(tasks, k, t)
+    {
+      json_t *copy = json_copy(ph);
+      if (copy == NULL)
+        break;
+      json_object_set_new(copy, "tasks", json_pack("[O]", t));
+      json_array_append_new(out, copy);
+    }
+  }
+  return out;
+}
+
+/* Groups the phases (in order) into runs of consecutive phases that start at the same date (CodaLab's parallel
+ * phases). FIRST (NPH + 1 entries) gets each group's first index, then NPH. Returns the group count. */
+static size_t phase_groups(json_t *phases, int v2, size_t *first)
+{
+  size_t nph = json_array_size(phases), g = 0;
+  int64_t at = -1;
+  for (size_t i = 0; i < nph; i++) {
+    int64_t t = phase_start(json_array_get(phases, i), v2);
+    if (i == 0 || t < 0 || t != at)
+      first[g++] = i;
+    at = t;
+  }
+  first[g] = nph;
+  return g;
+}
+
+/* The track count of PHASES (FIRST and NG from phase_groups): K when every group of parallel phases holds 1 or K
+ * phases (track T is then made of each group's only phase, or its Tth), 1 when no phases run in parallel, 0 (a
+ * problem noted) when groups hold other counts. *WIDEST gets the first group of K. */
+static int track_count(const size_t *first, size_t ng, size_t *widest, struct bundle_problems *p)
+{
+  size_t k = 1;
+  *widest = 0;
+  for (size_t g = 0; g < ng; g++) {
+    if (first[g + 1] - first[g] > k) {
+      k = first[g + 1] - first[g];
+      *widest = g;
+    }
+  }
+  for (size_t g = 0; g < ng; g++) {
+    size_t n = first[g + 1] - first[g];
+    if (n != 1 && n != k) {
+      note(p, "phases",
+           "phases %zu to %zu start together (%zu tracks) but phases %zu to %zu are %zu in parallel: every group of "
+           "phases starting at one date must hold one phase per track (or a single phase, shared by every track); "
+           "import one phase with --phase N",
+           first[*widest] + 1, first[*widest] + k, k, first[g] + 1, first[g] + n, n);
+      return 0;
+    }
+  }
+  return (int)k;
+}
+
+/* The name of track T (1-based) of PHASES, FIRST being the first of a group of K phases starting together: its phase's
+ * name there (LABEL_KEY), or, when these phases share one name (a Codabench phase running several tasks), the name of
+ * its task in Y (NULL when it has none). */
+static const char *track_label(json_t *y, json_t *phases, size_t first, int k, int t, int v2, const char *label_key)
+{
+  json_t *ph = json_array_get(phases, first + (size_t)t - 1);
+  const char *label = json_string_value(json_object_get(ph, label_key));
+  int shared = 1;
+  for (int u = 0; u < k && v2; u++) {
+    const char *other = json_string_value(json_object_get(json_array_get(phases, first + (size_t)u), label_key));
+    shared &= label != NULL && other != NULL && strcmp(label, other) == 0;
+  }
+  if (!v2 || !shared)
+    return label;
+  json_t *task = task_of(json_object_get(y, "tasks"), int_of(json_array_get(json_object_get(ph, "tasks"), 0), -1));
+  return json_string_value(json_object_get(task, "name"));
+}
+
+/* What scores phase PH of competition Y, as a comparable string in BUF (size N): CodaLab's scoring_program,
+ * reference_data and whether it takes code, each inherited from the phase before (*PROGRAM, *REFERENCE, updated)
+ * when unnamed; Codabench's task's program, reference and input data. */
+static void phase_scorer(json_t *y, json_t *ph, int v2, const char **program, const char **reference, char *buf,
+                         size_t n)
+{
+  const char *code = "";
+  if (v2) {
+    json_t *task = task_of(json_object_get(y, "tasks"), int_of(json_array_get(json_object_get(ph, "tasks"), 0), -1));
+    *program = json_string_value(json_object_get(task, "scoring_program"));
+    *reference = json_string_value(json_object_get(task, "reference_data"));
+    code = json_string_value(json_object_get(task, "input_data"));
+  } else {
+    if (json_string_value(json_object_get(ph, "scoring_program")) != NULL)
+      *program = json_string_value(json_object_get(ph, "scoring_program"));
+    if (json_string_value(json_object_get(ph, "reference_data")) != NULL)
+      *reference = json_string_value(json_object_get(ph, "reference_data"));
+    code = takes_code(ph) ? json_string_value(json_object_get(ph, "input_data")) : "";
+  }
+  size_t np = *program != NULL ? strlen(*program) : 0, nr = *reference != NULL ? strlen(*reference) : 0;
+  while (np > 0 && (*program)[np - 1] == '/')
+    np--;
+  while (nr > 0 && (*reference)[nr - 1] == '/')
+    nr--;
+  snprintf(buf, n, "%.*s\n%.*s\n%s", (int)np, *program != NULL ? *program : "", (int)nr,
+           *reference != NULL ? *reference : "", code != NULL ? code : "");
+}
+
+/* Appends to PARTS the part {"phases": [the indices IDX[0..N) whose scorer is WANT], "label": LABEL or null, "why":
+ * WHY, "scorer": WANT}, unless a part already there has the same scorer and every one of these phases (a phase that
+ * several tracks share, scored as one of them scores it, is not made a challenge again). */
+static void add_part(json_t *parts, const size_t *idx, char (*scorer)[512], size_t n, const char *want,
+                     const char *label, const char *why)
+{
+  json_t *list = json_array(), *other;
+  size_t i, j;
+  for (i = 0; i < n; i++) {
+    if (strcmp(scorer[i], want) == 0)
+      json_array_append_new(list, json_integer((json_int_t)idx[i]));
+  }
+  json_array_foreach(parts, i, other)
+  {
+    size_t found = 0;
+    for (j = 0; j < json_array_size(list) && strcmp(json_string_value(json_object_get(other, "scorer")), want) == 0;
+         j++) {
+      json_t *mine = json_array_get(list, j), *theirs;
+      size_t k;
+      json_array_foreach(json_object_get(other, "phases"), k, theirs) found += json_equal(mine, theirs) ? 1 : 0;
+    }
+    if (json_array_size(list) > 0 && found == json_array_size(list)) {
+      json_decref(list);
+      return;
+    }
+  }
+  json_array_append_new(parts,
+                        json_pack("{s:o,s:s?,s:s,s:s}", "phases", list, "label", label, "why", why, "scorer", want));
+}
+
+/* The challenges competition Y (PHASES from competition_phases) converts into, as CodaLab and Codabench showed a
+ * leaderboard per phase: each track (phases starting together, track_count) is a challenge, and within a track the
+ * phases scored by another program, reference or kind of submission than its last phase form challenges of their
+ * own (one per scorer, named after their first phase), after the track's main one. A new array of
+ * {"phases": [indices], "label": appended to the title or null, "why"}, or NULL (a problem noted in P). */
+static json_t *plan_parts(json_t *y, json_t *phases, int v2, struct bundle_problems *p)
+{
+  size_t nph = json_array_size(phases), widest;
+  size_t *first = malloc((nph + 1) * sizeof(*first)), *idx = malloc((nph + 1) * sizeof(*idx));
+  char(*scorer)[512] = malloc((nph + 1) * sizeof(*scorer));
+  json_t *parts = json_array();
+  const char *label_key = v2 ? "name" : "label";
+  int k = 0;
+  if (first == NULL || idx == NULL || scorer == NULL || parts == NULL)
+    goto fail;
+  size_t ng = phase_groups(phases, v2, first);
+  k = track_count(first, ng, &widest, p);
+  if (k == 0)
+    goto fail;
+  for (int t = 1; t <= k; t++) {
+    const char *program = NULL, *reference = NULL;
+    const char *label = k > 1 ? track_label(y, phases, first[widest], k, t, v2, label_key) : NULL;
+    char name[32];
+    snprintf(name, sizeof(name), "track %d", t);
+    for (size_t g = 0; g < ng; g++) {
+      idx[g] = first[g] + (first[g + 1] - first[g] == 1 ? 0 : (size_t)t - 1);
+      phase_scorer(y, json_array_get(phases, idx[g]), v2, &program, &reference, scorer[g], sizeof(scorer[0]));
+    }
+    add_part(parts, idx, scorer, ng, scorer[ng - 1], k > 1 ? (label != NULL ? label : name) : NULL,
+             k > 1 ? "a track (phases starting together)" : "the last phase's scorer");
+    for (size_t g = 0; g + 1 < ng; g++) { /* each other scorer, at its first phase */
+      int seen = strcmp(scorer[g], scorer[ng - 1]) == 0;
+      for (size_t h = 0; h < g && !seen; h++)
+        seen = strcmp(scorer[h], scorer[g]) == 0;
+      if (!seen)
+        add_part(parts, idx, scorer, ng, scorer[g],
+                 json_string_value(json_object_get(json_array_get(phases, idx[g]), label_key)),
+                 "scored apart on CodaLab (its own program, reference or kind of submission), with a leaderboard of "
+                 "its own");
+    }
+  }
+  if (json_array_size(parts) > CODALAB_MAX_PARTS) {
+    note(p, "phases",
+         "the competition makes %zu challenges (tracks and phases scored apart): at most %d are imported "
+         "from one bundle; import one phase with --phase N",
+         json_array_size(parts), CODALAB_MAX_PARTS);
+    goto fail;
+  }
+  free(first);
+  free(idx);
+  free(scorer);
+  return parts;
+fail:
+  free(first);
+  free(idx);
+  free(scorer);
+  json_decref(parts);
+  return NULL;
+}
+
+/* With PART > 0 (1-based, of plan_parts' list), keeps in *PHASES (an owned array, replaced) the phases of that part;
+ * BUF (size N) gets the title TITLE followed by the part's label (when it has one), and SLUG (size 64) a slug made of
+ * both, so that each part imports as a challenge of its own; *TITLE then points at BUF. 0, or -1 (a problem noted). */
+static int keep_part(json_t *y, json_t **phases, int v2, int part, const char **title, char *buf, size_t n, char *slug,
+                     FILE *log, struct bundle_problems *p)
+{
+  if (part <= 0)
+    return 0;
+  json_t *parts = plan_parts(y, *phases, v2, p), *kept = json_array(), *v;
+  json_t *one = json_array_get(parts, (size_t)part - 1);
+  size_t i;
+  if (one == NULL || kept == NULL) {
+    if (parts != NULL)
+      note(p, "phases", "part %d: the competition makes %zu challenge(s)", part, json_array_size(parts));
+    json_decref(parts);
+    json_decref(kept);
+    return -1;
+  }
+  json_array_foreach(json_object_get(one, "phases"), i, v)
+    json_array_append(kept, json_array_get(*phases, (size_t)json_integer_value(v)));
+  const char *label = json_string_value(json_object_get(one, "label"));
+  char base[64], tail[64];
+  slug_of(*title, base, sizeof(base));
+  util_strlcpy(slug, base, 64);
+  if (label != NULL) { /* the label's last words tell parts apart ("... First Task", "... Second Task") */
+    size_t nt = slugify(label, tail, sizeof(tail), sizeof(tail)), from = nt > 24 ? nt - 24 : 0;
+    while (from > 0 && from < nt && tail[from - 1] != '-')
+      from++;
+    size_t keep = strlen(base) < 62 - (nt - from) ? strlen(base) : 62 - (nt - from);
+    while (keep < strlen(base) && keep > 0 && base[keep] != '-') /* cut between words */
+      keep--;
+    while (keep > 0 && base[keep - 1] == '-')
+      keep--;
+    if (nt > from)
+      snprintf(slug, 64, "%.*s-%s", (int)keep, base, tail + from);
+    snprintf(buf, n, "%s \u2014 %s", *title != NULL ? *title : "Competition", label);
+    *title = buf;
+  }
+  say(log, "challenge %d of %zu made from this competition (%s): %zu phase(s), as \"%s\" (%s)", part,
+      json_array_size(parts), json_string_value(json_object_get(one, "why")), json_array_size(kept),
+      *title != NULL ? *title : slug, slug);
+  json_decref(parts);
+  json_decref(*phases);
+  *phases = kept;
+  return 0;
+}
+
+int codalab_parts(const char *src, struct bundle_problems *p)
+{
+  char path[APP_PATH_MAX], err[512];
+  if (util_fmt(path, sizeof(path), "%s/competition.yaml", src) != 0)
+    return 1;
+  json_t *y = load_yaml(path, err, sizeof(err));
+  if (y == NULL)
+    return 1; /* codalab_convert names the problem */
+  const char *version = json_string_value(json_object_get(y, "version"));
+  int v2 = version != NULL && strcmp(version, "2") == 0;
+  json_t *phases = competition_phases(y, v2);
+  json_t *parts = phases != NULL ? plan_parts(y, phases, v2, p) : NULL;
+  int n = parts != NULL ? (int)json_array_size(parts) : p->n > 0 ? 0 : -1;
+  json_decref(parts);
+  json_decref(phases);
+  json_decref(y);
+  return n;
+}
+
+static int convert_v2(const char *src, const char *dst, json_t *y, int only_phase, int part, struct bundle_problems *p,
                       FILE *log)
 {
   /* what is mapped (docker_image: image_note); every other top-level key (image, registration...) is reported as
@@ -1358,8 +1544,8 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
     "index", "name",      "description",          "start", "end", "max_submissions_per_day", "max_submissions",
     "tasks", "solutions", "execution_time_limit", NULL};
   char path[APP_PATH_MAX], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], field[64];
-  json_t *out = json_object(), *out_phases = json_array(), *page, *phases = NULL;
-  char track_title[320];
+  json_t *out = json_object(), *out_phases = json_array(), *page, *phases = NULL, *all_phases = NULL;
+  char part_title[320], part_slug[64] = "";
   char *text = NULL, *overview = NULL;
   int rc = 1, higher = 1, program_task = -1, precision = 4, full = 0;
   size_t i;
@@ -1397,9 +1583,11 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
     goto fail;
   }
   json_t *tasks = json_object_get(y, "tasks"), *ph;
-  phases = json_is_array(json_object_get(y, "phases")) ? json_copy(json_object_get(y, "phases")) : json_array();
-  if (keep_one_phase(&phases, only_phase, "name", &title, track_title, sizeof(track_title), log, p) != 0 ||
-      keep_track(&phases, 1, track, "name", &title, track_title, sizeof(track_title), log, p) != 0)
+  all_phases = competition_phases(y, 1);
+  phases = json_copy(all_phases);
+  if (phases == NULL ||
+      keep_one_phase(&phases, only_phase, "name", &title, part_title, sizeof(part_title), log, p) != 0 ||
+      keep_part(y, &phases, 1, part, &title, part_title, sizeof(part_title), part_slug, log, p) != 0)
     goto fail;
   size_t nph = json_array_size(phases);
   if (nph == 0) {
@@ -1425,32 +1613,26 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   json_array_foreach(phases, i, ph)
   {
     char where[48];
-    snprintf(where, sizeof(where), "phases[%zu].", i);
+    size_t at = phase_pos(json_object_get(y, "phases"), ph, (size_t)int_of(json_object_get(ph, "index"), (int)i));
+    snprintf(where, sizeof(where), "phases[%zu].", at);
     ignored(where, ph, phase_known, log);
     int64_t t0 = codabench_date(json_string_value(json_object_get(ph, "start")));
     const char *end_text = json_string_value(json_object_get(ph, "end"));
-    int64_t t1 = end_text != NULL ? codabench_date(end_text)
-                 : i + 1 < nph
-                   ? codabench_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start")))
-                   : never_ends(t0);
-    if (t0 >= 0 && t1 == t0 && end_text == NULL && i + 1 < nph) {
-      snprintf(field, sizeof(field), "phases[%zu].start", i);
+    int64_t later = next_start(all_phases, t0, 1);
+    int64_t t1 = end_text != NULL ? codabench_date(end_text) : later > t0 ? later : never_ends(t0);
+    if (t0 < 0 || t1 <= t0 || (i + 1 < nph && phase_start(json_array_get(phases, i + 1), 1) <= t0)) {
+      snprintf(field, sizeof(field), "phases[%zu].start", at);
       note(p, field,
-           "same as phase %zu's (parallel phases, tracks): concours runs one phase at a time; import each track as a "
-           "challenge of its own with --phase N (concours challenge import BUNDLE --phase N, or ?phase=N over HTTP)",
-           i + 2);
-      continue;
-    }
-    if (t0 < 0 || t1 <= t0) {
-      snprintf(field, sizeof(field), "phases[%zu].start", i);
-      note(p, field, "start (and end) must be dates like 1-31-2026 or 2026-01-31, the end after the start");
+           "start (and end) must be dates like 1-31-2026 or 2026-01-31, the end after the start, each phase after the "
+           "previous one");
       continue;
     }
     append_phase(out_phases, json_string_value(json_object_get(ph, "name")), i, t0, t1, ph, log);
     json_t *pt = json_object_get(ph, "tasks");
     if (json_array_size(pt) != 1) {
-      snprintf(field, sizeof(field), "phases[%zu].tasks", i);
-      note(p, field, "each phase must run exactly one task in this version (it has %zu)", json_array_size(pt));
+      snprintf(field, sizeof(field), "phases[%zu].tasks", at);
+      note(p, field, "a phase runs 1 to %d tasks (each task becomes a challenge of its own); it has %zu",
+           CODALAB_MAX_PARTS, json_array_size(pt));
       continue;
     }
     program_task = int_of(json_array_get(pt, 0), -1); /* the last phase's task scores: its reference is the truth */
@@ -1458,13 +1640,6 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   if (p->n > 0)
     goto fail;
   json_t *task = task_of(tasks, program_task);
-  for (size_t k = 0; k + 1 < nph && task != NULL; k++) { /* earlier phases running another program or reference */
-    json_t *other = task_of(tasks, int_of(json_array_get(json_object_get(json_array_get(phases, k), "tasks"), 0), -1));
-    close_if_scored_apart(json_array_get(out_phases, k), json_string_value(json_object_get(other, "scoring_program")),
-                          json_string_value(json_object_get(other, "reference_data")),
-                          json_string_value(json_object_get(task, "scoring_program")),
-                          json_string_value(json_object_get(task, "reference_data")), log);
-  }
   snprintf(field, sizeof(field), "tasks[%d]", program_task);
   if (task == NULL) {
     note(p, "phases", "the last phase names task %d, which tasks does not define", program_task);
@@ -1497,12 +1672,12 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
   if (codabench_paths(path, log, p) != 0 || numpy_compat(path, log, p) != 0 ||
       place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
-      write_definition(dst, out, truth_rel, full, title, description, key, higher, p) != 0) {
+      challenge_slug(title, part_slug, slug) != 0 ||
+      write_definition(dst, out, truth_rel, full, title, slug, description, key, higher, p) != 0) {
     rc = -1;
     goto fail;
   }
   store_remove_tree(ref_dir);
-  slug_of(title, slug, sizeof(slug));
   say(log,
       "mapped the Codabench bundle \"%s\" to slug %s, %zu phase(s), task %d scores, leaderboard "
       "score \"%s\" (%s is better)",
@@ -1511,12 +1686,13 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
 fail:
   json_decref(out);
   json_decref(phases);
+  json_decref(all_phases);
   free(overview);
   free(text);
   return rc;
 }
 
-int codalab_convert(const char *src, const char *dst, int only_phase, int track, struct bundle_problems *p)
+int codalab_convert(const char *src, const char *dst, int only_phase, int part, struct bundle_problems *p)
 {
   static const char *const top_known[] = {
     "title", "description", "html", "phases", "leaderboard", "end_date", "version", "competition_docker_image", NULL};
@@ -1536,8 +1712,9 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int track,
                                             "execution_time_limit",
                                             "ingestion_program_only_during_scoring",
                                             NULL};
-  char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], track_title[320];
-  json_t *y = NULL, *out = NULL, *phases = NULL;
+  char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], part_title[320];
+  char part_slug[64] = "";
+  json_t *y = NULL, *out = NULL, *phases = NULL, *all_phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
   const char *program_zip = NULL, *reference_zip = NULL;
   int rc = -1, higher = 1, precision = 4, full = 0;
@@ -1562,7 +1739,7 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int track,
           "bundle. Each line is one decision; review them, then version the folder.\n\n",
           v2 ? "Codabench, version 2" : "CodaLab, version 1");
   if (v2) {
-    rc = convert_v2(src, dst, y, only_phase, track, p, log);
+    rc = convert_v2(src, dst, y, only_phase, part, p, log);
     goto out;
   }
   if (version != NULL && strcmp(version, "1") != 0) {
@@ -1596,9 +1773,11 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int track,
     goto out;
 
   /* phases */
-  phases = sorted_phases(json_object_get(y, "phases"));
-  if (keep_one_phase(&phases, only_phase, "label", &title, track_title, sizeof(track_title), log, p) != 0 ||
-      keep_track(&phases, 0, track, "label", &title, track_title, sizeof(track_title), log, p) != 0) {
+  all_phases = competition_phases(y, 0);
+  phases = json_copy(all_phases);
+  if (phases == NULL ||
+      keep_one_phase(&phases, only_phase, "label", &title, part_title, sizeof(part_title), log, p) != 0 ||
+      keep_part(y, &phases, 0, part, &title, part_title, sizeof(part_title), part_slug, log, p) != 0) {
     rc = 1;
     goto out;
   }
@@ -1615,25 +1794,18 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int track,
   for (size_t i = 0; i < nph; i++) {
     json_t *ph = json_array_get(phases, i);
     char where[48];
-    snprintf(where, sizeof(where), "phases[%zu].", i);
+    size_t at = phase_pos(all_phases, ph, i);
+    snprintf(where, sizeof(where), "phases[%zu].", at);
     ignored(where, ph, phase_known, log);
     int64_t t0 = codalab_date(json_string_value(json_object_get(ph, "start_date")));
-    int64_t t1 = i + 1 < nph
-                   ? codalab_date(json_string_value(json_object_get(json_array_get(phases, i + 1), "start_date")))
+    /* a phase ends when the next one of the competition begins (in any challenge made from it) */
+    int64_t later = next_start(all_phases, t0, 0);
+    int64_t t1 = later > t0     ? later
                  : end_all > t0 ? end_all
                                 : never_ends(t0); /* end_date null: CodaLab's last phase never ends */
     char start_field[64];
-    snprintf(start_field, sizeof(start_field), "phases[%zu].start_date", i);
-    if (t0 >= 0 && t1 == t0 && i + 1 < nph) {
-      note(p, start_field,
-           "starts with phase %zu (parallel phases, CodaLab's tracks): concours runs one phase at a time; import each "
-           "track as a challenge of its own with --phase N (concours challenge import BUNDLE --phase N, or ?phase=N "
-           "over HTTP)",
-           i + 2);
-      rc = 1;
-      continue;
-    }
-    if (t0 < 0 || t1 <= t0) {
+    snprintf(start_field, sizeof(start_field), "phases[%zu].start_date", at);
+    if (t0 < 0 || (i + 1 < nph && phase_start(json_array_get(phases, i + 1), 0) <= t0)) {
       note(p, start_field, "must be a date like 2026-01-31, each phase after the previous one");
       rc = 1;
       continue;
@@ -1660,9 +1832,6 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int track,
           "input_data), so participants upload their results (prediction files), which the scoring program reads "
           "as on CodaLab",
           where);
-    if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p, log) != 0 ||
-        served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p, log) != 0)
-      rc = 1;
     const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
     const char *rd = json_string_value(json_object_get(ph, "reference_data"));
     if (sp != NULL) /* the last phase's program and reference score (it is the one open once the others end) */
@@ -1670,31 +1839,27 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int track,
     if (rd != NULL)
       reference_zip = rd;
   }
+  for (size_t i = 0; i < json_array_size(all_phases); i++) { /* every phase's public files: they are public */
+    json_t *ph = json_array_get(all_phases, i);
+    char where[48];
+    snprintf(where, sizeof(where), "phases[%zu].", i);
+    if (served_file(src, dst, json_string_value(json_object_get(ph, "public_data")), out, where, p, log) != 0 ||
+        served_file(src, dst, json_string_value(json_object_get(ph, "starting_kit")), out, where, p, log) != 0)
+      rc = 1;
+  }
   if (rc == 1)
     goto out;
-  for (size_t i = 0; i + 1 < nph; i++) {
-    json_t *ph = json_array_get(phases, i);
-    close_if_scored_apart(json_array_get(out_phases, i), json_string_value(json_object_get(ph, "scoring_program")),
-                          json_string_value(json_object_get(ph, "reference_data")), program_zip, reference_zip, log);
-  }
   if (program_zip == NULL || reference_zip == NULL) {
     note(p, "phases", "no phase names a scoring_program and a reference_data zip");
     rc = 1;
     goto out;
   }
   json_t *last = json_array_get(phases, nph - 1);
-  for (size_t i = 0; i + 1 < nph; i++) { /* a phase taking results where the last takes code, or the reverse */
-    if (takes_code(json_array_get(phases, i)) != takes_code(last))
-      close_phase(json_array_get(out_phases, i),
-                  takes_code(last) ? "it took results on CodaLab, and the challenge takes code"
-                                   : "it took code on CodaLab, and the challenge takes results",
-                  log);
-  }
-  snprintf(path, sizeof(path), "phases[%zu].", nph - 1);
+  snprintf(path, sizeof(path), "phases[%zu].", phase_pos(all_phases, last, nph - 1));
   const char *input = json_string_value(json_object_get(last, "input_data"));
   int inputs_public = 0; /* the input data is also a phase's public_data, served to participants */
-  for (size_t i = 0; i < nph && input != NULL; i++) {
-    const char *pd = json_string_value(json_object_get(json_array_get(phases, i), "public_data"));
+  for (size_t i = 0; i < json_array_size(all_phases) && input != NULL; i++) {
+    const char *pd = json_string_value(json_object_get(json_array_get(all_phases, i), "public_data"));
     inputs_public |= pd != NULL && same_path(pd, input);
   }
   if (takes_code(last) &&
@@ -1719,10 +1884,10 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int track,
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
   if (numpy_compat(path, log, p) != 0 ||
       place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
-      write_definition(dst, out, truth_rel, full, title, description, key, higher, p) != 0)
+      challenge_slug(title, part_slug, slug) != 0 ||
+      write_definition(dst, out, truth_rel, full, title, slug, description, key, higher, p) != 0)
     goto out;
   store_remove_tree(ref_dir);
-  slug_of(title, slug, sizeof(slug));
   say(log, "mapped \"%s\" to slug %s, %zu phase(s), leaderboard score \"%s\" (%s is better)",
       title != NULL ? title : slug, slug, nph, key, higher ? "higher" : "lower");
   rc = 0;
@@ -1739,6 +1904,7 @@ out:
   json_decref(y);
   json_decref(out);
   json_decref(phases);
+  json_decref(all_phases);
   free(overview);
   free(evaluation);
   free(terms);

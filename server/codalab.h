@@ -18,22 +18,24 @@
 /* 1 when the folder DIR holds competition.yaml (and no challenge.json), 0 otherwise. */
 int codalab_is_bundle(const char *dir);
 
-/* At most this many tracks (phases starting together) are imported from one bundle. */
-#define CODALAB_MAX_TRACKS 16
+/* At most this many challenges are made from one competition. */
+#define CODALAB_MAX_PARTS 16
 
-/* The tracks of the CodaLab / Codabench bundle folder SRC: consecutive phases starting at the same date run in
- * parallel (CodaLab's tracks); when every such group holds one phase per track (or a single phase, which every track
- * shares), the bundle has that many tracks, each imported as a challenge of its own with its own leaderboard. Returns
- * the count (1: no parallel phases, or an unreadable competition.yaml that codalab_convert reports), 0 when the groups
- * do not line up (a problem noted in P, naming the phases), -1 out of memory. */
-int codalab_tracks(const char *src, struct bundle_problems *p);
+/* How many challenges the CodaLab / Codabench bundle folder SRC converts into, as CodaLab and Codabench showed a
+ * leaderboard per phase: each track (consecutive phases starting at the same date, one per track in each such group,
+ * a group of one phase being shared; a Codabench phase running several tasks is one track per task) is a challenge,
+ * and within a track each phase scored by another program, reference or kind of submission than its last phase
+ * makes a challenge of its own (one per scorer). Part 1 is the first track's main challenge. Returns the count (1:
+ * the whole competition is one challenge, or competition.yaml is unreadable, which codalab_convert reports), 0 when
+ * the tracks do not line up or they are more than CODALAB_MAX_PARTS (a problem noted in P, naming the phases), -1 out
+ * of memory. */
+int codalab_parts(const char *src, struct bundle_problems *p);
 
 /* Converts the CodaLab bundle folder SRC into the new folder DST (must not exist; created 0700). Every mapping
  * decision is printed on stdout, prefixed "codalab: ", and written to DST/CONVERSION.md. ONLY_PHASE > 0 keeps only
- * that phase (1-based, in phase order), its name appended to the title; TRACK > 0 keeps only the phases of that track
- * (1-based, of codalab_tracks' count), the name of its first parallel phase appended to the title (and so to the
- * slug). Returns 0, 1 when the bundle cannot be mapped (problems listed in P, with the file and field), -1 on an
- * internal error (in P). */
-int codalab_convert(const char *src, const char *dst, int only_phase, int track, struct bundle_problems *p);
+ * that phase (1-based, in phase order), its name appended to the title; PART > 0 keeps only the phases of that part
+ * (1-based, of codalab_parts' count), its label appended to the title and the slug. Returns 0, 1 when the bundle
+ * cannot be mapped (problems listed in P, with the file and field), -1 on an internal error (in P). */
+int codalab_convert(const char *src, const char *dst, int only_phase, int part, struct bundle_problems *p);
 
 #endif

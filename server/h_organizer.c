@@ -309,8 +309,8 @@ void h_challenge_import(struct req *r)
                            "bundle_sha256", res.bundle_sha256, "rescored", res.rescored);
   if (body != NULL && res.changes != NULL)
     json_object_set(body, "changes", res.changes);
-  if (body != NULL && res.tracks != NULL) /* a CodaLab bundle with parallel phases: one challenge per track */
-    json_object_set(body, "tracks", res.tracks);
+  if (body != NULL && res.parts != NULL) /* a CodaLab competition made several challenges (tracks, phases apart) */
+    json_object_set(body, "challenges", res.parts);
   http_reply_json(r, res.state == BUNDLE_NEW ? 201 : 200, body);
 out:
   bundle_result_free(&res);

@@ -99,9 +99,10 @@ void server_print_import(const char *path, const struct bundle_result *res, cons
 {
   size_t i;
   json_t *c;
-  if (res->tracks != NULL) { /* a CodaLab bundle whose phases run in parallel: one challenge per track */
-    printf("%s: %zu tracks (phases starting together), one challenge each:\n", path, json_array_size(res->tracks));
-    json_array_foreach(res->tracks, i, c)
+  if (res->parts != NULL) { /* a CodaLab competition that made several challenges (tracks, phases scored apart) */
+    printf("%s: %zu challenges made from this competition (tracks, or phases scored apart):\n", path,
+           json_array_size(res->parts));
+    json_array_foreach(res->parts, i, c)
     {
       printf("  %s: %s\n", json_string_value(json_object_get(c, "slug")),
              json_string_value(json_object_get(c, "state")));

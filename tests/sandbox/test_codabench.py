@@ -86,6 +86,15 @@ def write(root, rel, text):
         f.write(text)
 
 
+def invert_dev_reference(src):
+    """Inverts the labels of the bundle folder SRC's development reference (dev_phase/reference_data/truth.csv)."""
+    with open(os.path.join(src, "dev_phase/reference_data/truth.csv")) as f:
+        rows = f.read().splitlines()
+    flipped = [rows[0]] + [",".join([r.split(",")[0], str(1 - int(r.split(",")[1]))] + r.split(",")[2:])
+                           for r in rows[1:]]
+    write(src, "dev_phase/reference_data/truth.csv", "\n".join(flipped) + "\n")
+
+
 def make_bundle(parent, yaml=COMPETITION, extra=None):
     d = os.path.join(parent, "widget-benchmark")
     files = {
@@ -152,15 +161,55 @@ class Codabench(unittest.TestCase):
         finally:
             server.stop(check=False)
 
-    def test_earlier_phase_with_its_own_task_is_closed(self):
+    def test_earlier_phase_with_its_own_task_is_a_challenge_of_its_own(self):
         server = harness.Server(bundles=[], workers=1)
         try:
             src = make_bundle(server.tmp, COMPETITION.replace("reference_data: final_phase/reference_data/\n",
                                                               "reference_data: dev_phase/reference_data/\n"))
             p = self.run_import(src, server.data)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("phase Development is closed (it accepts no submission): it was scored with its own "
-                          "dev_phase/reference_data/", p.stdout)
+            self.assertIn("challenge 2 of 2 made from this competition (scored apart on CodaLab", p.stdout)
+            self.assertIn("task 0 scores", p.stdout)
+            server.start()
+            c = server.client()
+            self.assertEqual([ph["name"] for ph in c.challenge("widget-benchmark").json()["phases"]], ["Final"])
+            self.assertEqual([ph["name"] for ph in c.challenge("widget-benchmark-development").json()["phases"]],
+                             ["Development"])
+        finally:
+            server.stop(check=False)
+
+    def test_a_phase_running_several_tasks_is_a_challenge_per_task(self):
+        """Codabench scores a submission to a phase of two tasks on each task: each task becomes a track, a
+        challenge of its own with its task's reference; the development phase, scored like the first task, stays
+        with it (issue 13)."""
+        server = harness.Server(bundles=[], workers=1)
+        try:
+            yaml = COMPETITION.replace("    tasks:\n      - 1\n", "    tasks:\n      - 0\n      - 1\n").replace(
+                "reference_data: final_phase/reference_data/\n", "reference_data: dev_phase/reference_data/\n")
+            # the final phase is open now
+            yaml = yaml.replace("start: 1-1-2026", "start: 1-1-2025").replace("6-1-2030", "6-1-2026")
+            src = make_bundle(server.tmp, yaml)
+            invert_dev_reference(src)
+            p = self.run_import(src, server.data)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertIn("2 challenges made from this competition", p.stdout)
+            server.add_user("wanda", "participant")
+            server.start()
+            c = server.client()
+            self.assertEqual(c.login("wanda").status, 200)
+            slugs = ("widget-benchmark-development-task", "widget-benchmark-final-task")
+            first, second = (c.challenge(slug).json() for slug in slugs)
+            self.assertEqual([ph["name"] for ph in first["phases"]], ["Development", "Final"])
+            self.assertEqual([ph["name"] for ph in second["phases"]], ["Final"])
+            self.assertEqual(second["title"], "Widget Benchmark \u2014 Final Task")
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, i % 2) for i in range(20))
+            scores = []
+            for slug in slugs:
+                self.assertEqual(c.accept_terms(slug).status, 204)
+                sub = c.wait_done(c.upload(pred.encode(), slug=slug).json()["id"])
+                scores.append((sub["status"], sub["public_score"]))
+            # the development task's reference is inverted; the final task's is not
+            self.assertEqual(scores, [("scored", 0.0), ("scored", 1.0)])
         finally:
             server.stop(check=False)
 
@@ -172,11 +221,7 @@ class Codabench(unittest.TestCase):
             yaml = COMPETITION.replace("start: 6-1-2030", "start: 1-1-2026\n    end: 6-1-2030").replace(
                 "reference_data: final_phase/reference_data/\n", "reference_data: dev_phase/reference_data/\n")
             src = make_bundle(server.tmp, yaml)
-            with open(os.path.join(src, "dev_phase/reference_data/truth.csv")) as f:
-                rows = f.read().splitlines()
-            flipped = [rows[0]] + [",".join([r.split(",")[0], str(1 - int(r.split(",")[1]))] + r.split(",")[2:])
-                                   for r in rows[1:]]
-            write(src, "dev_phase/reference_data/truth.csv", "\n".join(flipped) + "\n")
+            invert_dev_reference(src)
             p = self.run_import(src, server.data)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             self.assertIn("widget-benchmark-development: new", p.stdout)
@@ -214,8 +259,9 @@ class Codabench(unittest.TestCase):
         err = self.refused(extra={"final_phase/reference_data/other notes.txt": "id,label\n"})
         self.assertIn("other notes.txt", err)
         self.assertIn("names must be made of A-Z a-z 0-9 . _ -", err)
-        err = self.refused(COMPETITION.replace("    tasks:\n      - 1\n", "    tasks:\n      - 0\n      - 1\n"))
-        self.assertIn("competition.yaml: phases[1].tasks: each phase must run exactly one task", err)
+        err = self.refused(COMPETITION.replace("    tasks:\n      - 1\n", "    tasks:\n" + "      - 1\n" * 17))
+        self.assertIn("competition.yaml: phases[1].tasks: a phase runs 1 to 16 tasks (each task becomes a challenge of "
+                      "its own); it has 17", err)
         err = self.refused(COMPETITION.replace("version: 2", "version: 3"))
         self.assertIn('competition.yaml: version: "3" is neither 1 (CodaLab) nor 2 (Codabench)', err)
         err = self.refused(COMPETITION.replace("start: 1-1-2026", "start: 13-45-2026"))

@@ -108,6 +108,17 @@ def zip_of(files):
     return buf.getvalue()
 
 
+def edit_yaml(src, old, new):
+    """Replaces OLD (which must be there) by NEW in the competition.yaml of the bundle folder SRC."""
+    path = os.path.join(src, "competition.yaml")
+    with open(path) as f:
+        text = f.read()
+    if old not in text:
+        raise AssertionError("%r is not in %s" % (old, path))
+    with open(path, "w") as f:
+        f.write(text.replace(old, new))
+
+
 def make_competition(parent, final_files=None, command="python $program/evaluate.py $input $output", program=EVALUATE):
     d = os.path.join(parent, "widget-competition")
     os.makedirs(d)
@@ -153,11 +164,7 @@ class CodaLab(unittest.TestCase):
     def import_edited(self, server, old, new):
         """Imports the test competition with OLD replaced by NEW in its competition.yaml; returns the process."""
         src = make_competition(server.tmp)
-        with open(os.path.join(src, "competition.yaml")) as f:
-            text = f.read()
-        self.assertIn(old, text)
-        with open(os.path.join(src, "competition.yaml"), "w") as f:
-            f.write(text.replace(old, new))
+        edit_yaml(src, old, new)
         return subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
                               capture_output=True, text=True, timeout=60)
 
@@ -368,19 +375,42 @@ class CodaLab(unittest.TestCase):
         finally:
             server.stop(check=False)
 
-    def test_an_earlier_phase_with_its_own_reference_is_closed(self):
-        """CodaLab scored the development phase on its own reference; concours scores every phase with the last
-        phase's: the development phase is closed rather than measuring its submissions on the final reference."""
+    def test_an_earlier_phase_with_its_own_reference_is_a_challenge_of_its_own(self):
+        """CodaLab scored the development phase on its own reference, with a leaderboard of its own: it becomes a
+        challenge of its own (open now, scored on the development reference), beside the main one (the final phase,
+        its own reference); both serve every phase's public files (issue 13)."""
         server = harness.Server(bundles=[], workers=1)
         try:
-            p = self.import_edited(server, "reference_data: final_reference.zip\n    public_data",
-                                   "reference_data: dev_reference.zip\n    public_data")
+            src = make_competition(server.tmp)
+            edit_yaml(src, "reference_data: final_reference.zip\n    public_data",
+                      "reference_data: dev_reference.zip\n    public_data")
+            truth = "id,label\n" + "".join("w%02d,%d\n" % (i, 1 - i % 2) for i in range(20))
+            with open(os.path.join(src, "dev_reference.zip"), "wb") as f:
+                f.write(zip_of({"truth.csv": truth}))  # the development labels are the final ones inverted
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("phase Development is closed (it accepts no submission): it was scored with its own "
-                          "dev_reference.zip on CodaLab", p.stdout)
-            server.start()
-            phases = server.client().challenge("predict-widget-failures").json()["phases"]
-            self.assertEqual([ph["closed"] for ph in phases], [True, False], phases)
+            self.assertIn("challenge 2 of 2 made from this competition (scored apart on CodaLab (its own program, "
+                          "reference or kind of submission), with a leaderboard of its own)", p.stdout)
+            self.assertIn("predict-widget-failures: new", p.stdout)
+            self.assertIn("predict-widget-failures-development: new", p.stdout)
+            c = start_as(self, server, "dora")
+            main = c.challenge("predict-widget-failures").json()
+            dev = c.challenge("predict-widget-failures-development").json()
+            self.assertEqual([ph["name"] for ph in main["phases"]], ["Final"])
+            self.assertEqual([ph["name"] for ph in dev["phases"]], ["Development"])
+            self.assertFalse(dev["phases"][0]["closed"])
+            # it ends when the final phase begins, as on CodaLab
+            self.assertEqual(dev["phases"][0]["end"], main["phases"][0]["start"])
+            for ch in (main, dev):
+                self.assertEqual(c.accept_terms(ch["slug"]).status, 204)
+                files = c.get("/api/v1/challenges/%s/files" % ch["slug"]).json()
+                self.assertEqual(sorted(f["name"] for f in files), ["public_data.zip", "starting_kit.zip"], files)
+            pred = "id,label\n" + "".join("w%02d,%d\n" % (i, i % 2) for i in range(20))
+            sub = c.wait_done(c.upload(pred.encode(), slug=dev["slug"]).json()["id"])
+            self.assertEqual((sub["status"], sub["public_score"]), ("scored", 0.0), sub)
+            self.assertEqual(len(c.leaderboard(dev["slug"]).json()["rows"]), 1)
+            self.assertEqual(c.leaderboard("predict-widget-failures").json()["rows"], [])
         finally:
             server.stop(check=False)
 
@@ -472,18 +502,19 @@ class CodaLab(unittest.TestCase):
             p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, out], capture_output=True,
                                text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("2 tracks", p.stdout)
+            self.assertIn("2 challenges (tracks, or phases scored apart)", p.stdout)
+            self.assertEqual(sorted(os.listdir(out)), slugs)
             for t, slug in enumerate(slugs, 1):
-                with open(os.path.join(out, "track-%d" % t, "challenge.json")) as f:
+                with open(os.path.join(out, slug, "challenge.json")) as f:
                     d = json.load(f)
                 self.assertEqual((d["slug"], [ph["name"] for ph in d["phases"]]),
                                  (slug, ["Development " + "AB"[t - 1], "Final " + "AB"[t - 1]]))
-                with open(os.path.join(out, "track-%d" % t, "CONVERSION.md")) as f:
-                    self.assertIn("track %d of 2" % t, f.read())
+                with open(os.path.join(out, slug, "CONVERSION.md")) as f:
+                    self.assertIn("challenge %d of 2 made from this competition (a track" % t, f.read())
             p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-            self.assertIn("2 tracks (phases starting together), one challenge each", p.stdout)
+            self.assertIn("2 challenges made from this competition (tracks, or phases scored apart)", p.stdout)
             for slug in slugs:
                 self.assertIn("%s: new" % slug, p.stdout)
             c = start_as(self, server, "tess")
@@ -509,7 +540,7 @@ class CodaLab(unittest.TestCase):
             archive = harness.zip_folder(src)
             r = org.request("POST", "/api/v1/challenges", body=archive)
             self.assertEqual(r.status, 200, r)
-            self.assertEqual([(t["slug"], t["state"]) for t in r.json()["tracks"]],
+            self.assertEqual([(t["slug"], t["state"]) for t in r.json()["challenges"]],
                              [(slug, "unchanged") for slug in slugs])
             self.assertEqual(r.json()["slug"], slugs[0])
             # one phase alone is still asked with ?phase=N (--phase N): here it is track B without its final phase
@@ -523,7 +554,7 @@ class CodaLab(unittest.TestCase):
 
     def test_tracks_that_do_not_line_up_are_refused_naming_the_phases(self):
         """Two tracks, then three phases starting together: no track is imported, and the refusal names the phases;
-        a phase alone between tracks is shared by every track."""
+        a phase alone before tracks is shared by the tracks it is scored like."""
         server = harness.Server(bundles=[], workers=1)
         try:
             src = self.tracks_competition(server, (2, 3))
@@ -538,17 +569,20 @@ class CodaLab(unittest.TestCase):
                                text=True, timeout=60)
             self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
             names = []
-            for t in (1, 2):
-                with open(os.path.join(out, "track-%d" % t, "challenge.json")) as f:
+            for slug in ("predict-widget-failures-final-a", "predict-widget-failures-final-b"):
+                with open(os.path.join(out, slug, "challenge.json")) as f:
                     names.append([ph["name"] for ph in json.load(f)["phases"]])
-            self.assertEqual(names, [["Development A", "Final A"], ["Development A", "Final B"]])
+            # Development A is scored with track A's reference: it stays in track A only
+            self.assertEqual(names, [["Development A", "Final A"], ["Final B"]])
+            self.assertEqual(len(os.listdir(out)), 2)
             # a track that fails its check leaves nothing imported: track B's reference is damaged
             with open(os.path.join(src, "ref_b.zip"), "wb") as f:
                 f.write(b"not a zip")
             p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
-            self.assertIn("track 2 of 2 has the problems above: no track was imported", p.stderr)
+            self.assertIn("challenge 2 of the 2 this competition makes has the problems above: none was imported",
+                          p.stderr)
             db = sqlite3.connect(os.path.join(server.data, "concours.db"))
             self.assertEqual(db.execute("SELECT count(*) FROM challenges").fetchone()[0], 0)
             db.close()

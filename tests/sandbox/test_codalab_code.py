@@ -19,7 +19,7 @@ import zipfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "http"))
 import harness  # noqa: E402
-from test_codalab import zip_of  # noqa: E402
+from test_codalab import edit_yaml, zip_of  # noqa: E402
 
 SLUG = "sort-numbers-with-code"
 
@@ -155,15 +155,17 @@ class CodaLabCode(unittest.TestCase):
         server = harness.Server(bundles=[], workers=1)
         try:
             out = imported(self, server, make_competition(server.tmp))
+            # the phase that took results is a challenge of its own (it took another kind of submission)
             for word in ("phases[1].ingestion_program: code submissions, as on CodaLab",
-                         "phase Results is closed (it accepts no submission): it took results on CodaLab, and the "
-                         "challenge takes code",
-                         "imported challenge " + SLUG):
+                         "challenge 2 of 2 made from this competition (scored apart on CodaLab (its own program, "
+                         "reference or kind of submission)",
+                         "  %s: new\n  %s-results: new" % (SLUG, SLUG)):
                 self.assertIn(word, out)
             c = participant(self, server)
             detail = c.challenge(SLUG).json()
             self.assertEqual(detail["submission"]["kind"], "code", detail)
             self.assertTrue(detail["submission"]["ingestion"], detail)  # the page says how to send code or results
+            self.assertEqual(c.challenge(SLUG + "-results").json()["submission"]["kind"], "predictions")
             # the metric as participants read it: the program's score key, not an empty name
             self.assertEqual(detail["metric"], {"name": "accuracy", "higher_is_better": True, "program": True})
             self.assertEqual(c.leaderboard(SLUG).json()["metric"], "accuracy")
@@ -241,11 +243,8 @@ class CodaLabCode(unittest.TestCase):
         server = harness.Server(bundles=[], workers=1)
         try:
             src = make_competition(server.tmp)
-            with open(os.path.join(src, "competition.yaml")) as f:
-                text = f.read()
-            with open(os.path.join(src, "competition.yaml"), "w") as f:
-                f.write(text.replace("    input_data: input_data.zip\n",
-                                     "    input_data: input_data.zip\n    public_data: input_data.zip\n"))
+            edit_yaml(src, "    input_data: input_data.zip\n",
+                      "    input_data: input_data.zip\n    public_data: input_data.zip\n")
             out = imported(self, server, src)
             self.assertIn("input_data is also served as public data, so participants read the ingestion log", out)
             c = participant(self, server)

@@ -67,10 +67,14 @@ class Corpus(unittest.TestCase):
                 self.assertEqual(p.returncode, expect["exit"], p.stdout + p.stderr)
             for want in expect.get("says", []):
                 self.assertIn(want, p.stdout)
+            # a competition made of several challenges (tracks, phases scored apart) lists them, the main one first
+            made = [line.split(":")[0].strip() for line in p.stdout.splitlines() if line.startswith("  ")
+                    and line.rstrip().endswith(": new")]
+            self.assertEqual(made, expect.get("challenges", []), p.stdout)
 
             if "submission" not in case:
                 return
-            slug = p.stdout.split("imported challenge ")[1].split()[0]
+            slug = made[0] if made else p.stdout.split("imported challenge ")[1].split()[0]
             pred = submission_bytes(bundle, case["submission"])
             with tempfile.NamedTemporaryFile(suffix=".zip") as f:
                 f.write(pred)

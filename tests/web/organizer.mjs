@@ -104,8 +104,8 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
   // A CodaLab competition with two tracks (issue 13): two challenges, each listed with a link to manage it.
   await page.getByLabel('Bundle archive').setInputFiles(tracksZip(tmp));
   await page.getByRole('button', { name: 'Import', exact: true }).click();
-  await page.locator('#import-status .tracks', { hasText: 'This competition has 2 tracks' }).waitFor();
-  const tracks = await page.locator('#import-status .track-list li').allTextContents();
+  await page.locator('#import-status .parts', { hasText: 'This competition became 2 challenges' }).waitFor();
+  const tracks = await page.locator('#import-status .part-list li').allTextContents();
   assert(JSON.stringify(tracks) === JSON.stringify(['tracked-widgets-subtask-a: imported', 'tracked-widgets-subtask-b: imported']), `both tracks are listed (${JSON.stringify(tracks)})`);
   for (const slug of ['tracked-widgets-subtask-a', 'tracked-widgets-subtask-b']) {
     await page.locator(`#challenge-list tr[data-slug="${slug}"]`).waitFor();

@@ -37,12 +37,12 @@ function changeList(changes) {
   return h('ul', { class: 'problems changes' }, changes.map((c) => h('li', {}, h('code', { text: c }))));
 }
 
-// A CodaLab competition whose phases run in parallel: one challenge per track, each listed with its state.
-function trackList(tracks) {
+// A CodaLab competition made into several challenges (tracks, phases scored apart), each listed with its state.
+function partList(parts) {
   const states = { new: t('imported'), unchanged: t('up to date'), updated: t('updated'), changed: t('changed, not applied') };
-  return h('div', { class: 'tracks' }, [
-    h('p', { text: t('This competition has {n} tracks (phases starting together), each a challenge of its own:', { n: tracks.length }) }),
-    h('ul', { class: 'track-list' }, tracks.map((tr) => h('li', {}, [
+  return h('div', { class: 'parts' }, [
+    h('p', { text: t('This competition became {n} challenges (its tracks, and the phases it scored apart), each with its own leaderboard:', { n: parts.length }) }),
+    h('ul', { class: 'part-list' }, parts.map((tr) => h('li', {}, [
       h('a', { href: manageHref(tr.slug) }, h('code', { text: tr.slug })), ': ', states[tr.state] || tr.state,
     ]))),
   ]);
@@ -88,7 +88,7 @@ function initImport() {
       } else {
         note(status, [t('Imported '), h('code', { text: made }), '. ', ...links]);
       }
-      if (done.tracks) status.append(trackList(done.tracks));
+      if (done.challenges) status.append(partList(done.challenges));
       form.reset();
       await listChallenges();
     };
