@@ -1467,47 +1467,67 @@ fail:
   return NULL;
 }
 
+/* The name of a challenge made from the competition titled TITLE (NULL: "Competition") under LABEL (NULL: the main
+ * one, named as the competition): its title into BUF (size N), its slug into SLUG (size 64). The label's last words
+ * tell challenges apart ("... First Task", "... Second Task"), so the slug keeps them and cuts the title's words. */
+static void part_name(const char *title, const char *label, char *buf, size_t n, char *slug)
+{
+  char base[64], tail[64];
+  slug_of(title, base, sizeof(base));
+  util_strlcpy(slug, base, 64);
+  snprintf(buf, n, "%s", title != NULL ? title : "Competition");
+  if (label == NULL)
+    return;
+  size_t nt = slugify(label, tail, sizeof(tail), sizeof(tail)), from = nt > 24 ? nt - 24 : 0;
+  while (from > 0 && from < nt && tail[from - 1] != '-')
+    from++;
+  size_t keep = strlen(base) < 62 - (nt - from) ? strlen(base) : 62 - (nt - from);
+  while (keep < strlen(base) && keep > 0 && base[keep] != '-') /* cut between words */
+    keep--;
+  while (keep > 0 && base[keep - 1] == '-')
+    keep--;
+  if (nt > from)
+    snprintf(slug, 64, "%.*s-%s", (int)keep, base, tail + from);
+  snprintf(buf, n, "%s \u2014 %s", title != NULL ? title : "Competition", label);
+}
+
 /* With PART > 0 (1-based, of plan_parts' list), keeps in *PHASES (an owned array, replaced) the phases of that part;
- * BUF (size N) gets the title TITLE followed by the part's label (when it has one), and SLUG (size 64) a slug made of
- * both, so that each part imports as a challenge of its own; *TITLE then points at BUF. 0, or -1 (a problem noted). */
+ * BUF (size N) gets its title and SLUG (size 64) its slug (part_name), so that each part imports as a challenge of its
+ * own, *TITLE then pointing at BUF; *COMPETITION gets the definition's "competition" object that links them all (a new
+ * reference). 0, or -1 (a problem noted). */
 static int keep_part(json_t *y, json_t **phases, int v2, int part, const char **title, char *buf, size_t n, char *slug,
-                     FILE *log, struct bundle_problems *p)
+                     json_t **competition, FILE *log, struct bundle_problems *p)
 {
   if (part <= 0)
     return 0;
-  json_t *parts = plan_parts(y, *phases, v2, p), *kept = json_array(), *v;
+  json_t *parts = plan_parts(y, *phases, v2, p), *kept = json_array(), *v, *list = json_array();
   json_t *one = json_array_get(parts, (size_t)part - 1);
   size_t i;
-  if (one == NULL || kept == NULL) {
+  if (one == NULL || kept == NULL || list == NULL) {
     if (parts != NULL)
       note(p, "phases", "part %d: the competition makes %zu challenge(s)", part, json_array_size(parts));
     json_decref(parts);
     json_decref(kept);
+    json_decref(list);
     return -1;
   }
   json_array_foreach(json_object_get(one, "phases"), i, v)
     json_array_append(kept, json_array_get(*phases, (size_t)json_integer_value(v)));
-  const char *label = json_string_value(json_object_get(one, "label"));
-  char base[64], tail[64];
-  slug_of(*title, base, sizeof(base));
-  util_strlcpy(slug, base, 64);
-  if (label != NULL) { /* the label's last words tell parts apart ("... First Task", "... Second Task") */
-    size_t nt = slugify(label, tail, sizeof(tail), sizeof(tail)), from = nt > 24 ? nt - 24 : 0;
-    while (from > 0 && from < nt && tail[from - 1] != '-')
-      from++;
-    size_t keep = strlen(base) < 62 - (nt - from) ? strlen(base) : 62 - (nt - from);
-    while (keep < strlen(base) && keep > 0 && base[keep] != '-') /* cut between words */
-      keep--;
-    while (keep > 0 && base[keep - 1] == '-')
-      keep--;
-    if (nt > from)
-      snprintf(slug, 64, "%.*s-%s", (int)keep, base, tail + from);
-    snprintf(buf, n, "%s \u2014 %s", *title != NULL ? *title : "Competition", label);
-    *title = buf;
+  json_array_foreach(parts, i, v)
+  {
+    char other_title[320], other_slug[64];
+    part_name(*title, json_string_value(json_object_get(v, "label")), other_title, sizeof(other_title), other_slug);
+    json_array_append_new(list, json_pack("{s:s,s:s%}", "slug", other_slug, "title", other_title,
+                                          strlen(other_title) > 200 ? (size_t)200 : strlen(other_title)));
   }
+  *competition =
+    json_pack("{s:s%,s:o}", "title", *title != NULL ? *title : "Competition",
+              *title != NULL && strlen(*title) > 200 ? (size_t)200 : strlen(*title != NULL ? *title : "Competition"),
+              "challenges", list);
+  part_name(*title, json_string_value(json_object_get(one, "label")), buf, n, slug);
+  *title = buf;
   say(log, "challenge %d of %zu made from this competition (%s): %zu phase(s), as \"%s\" (%s)", part,
-      json_array_size(parts), json_string_value(json_object_get(one, "why")), json_array_size(kept),
-      *title != NULL ? *title : slug, slug);
+      json_array_size(parts), json_string_value(json_object_get(one, "why")), json_array_size(kept), buf, slug);
   json_decref(parts);
   json_decref(*phases);
   *phases = kept;
@@ -1546,6 +1566,7 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   char path[APP_PATH_MAX], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], field[64];
   json_t *out = json_object(), *out_phases = json_array(), *page, *phases = NULL, *all_phases = NULL;
   char part_title[320], part_slug[64] = "";
+  json_t *competition = NULL; /* set by keep_part, then owned by out */
   char *text = NULL, *overview = NULL;
   int rc = 1, higher = 1, program_task = -1, precision = 4, full = 0;
   size_t i;
@@ -1587,8 +1608,10 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   phases = json_copy(all_phases);
   if (phases == NULL ||
       keep_one_phase(&phases, only_phase, "name", &title, part_title, sizeof(part_title), log, p) != 0 ||
-      keep_part(y, &phases, 1, part, &title, part_title, sizeof(part_title), part_slug, log, p) != 0)
+      keep_part(y, &phases, 1, part, &title, part_title, sizeof(part_title), part_slug, &competition, log, p) != 0)
     goto fail;
+  if (competition != NULL)
+    json_object_set_new(out, "competition", competition);
   size_t nph = json_array_size(phases);
   if (nph == 0) {
     note(p, "phases", "no phase");
@@ -1714,6 +1737,7 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
                                             NULL};
   char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], part_title[320];
   char part_slug[64] = "";
+  json_t *competition = NULL; /* set by keep_part, then owned by out */
   json_t *y = NULL, *out = NULL, *phases = NULL, *all_phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
   const char *program_zip = NULL, *reference_zip = NULL;
@@ -1777,7 +1801,7 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
   phases = json_copy(all_phases);
   if (phases == NULL ||
       keep_one_phase(&phases, only_phase, "label", &title, part_title, sizeof(part_title), log, p) != 0 ||
-      keep_part(y, &phases, 0, part, &title, part_title, sizeof(part_title), part_slug, log, p) != 0) {
+      keep_part(y, &phases, 0, part, &title, part_title, sizeof(part_title), part_slug, &competition, log, p) != 0) {
     rc = 1;
     goto out;
   }
@@ -1790,6 +1814,10 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
   out = json_object();
   json_t *out_phases = json_array();
   json_object_set_new(out, "phases", out_phases);
+  if (competition != NULL) {
+    json_object_set_new(out, "competition", competition);
+    competition = NULL;
+  }
   int64_t end_all = codalab_date(json_string_value(json_object_get(y, "end_date")));
   for (size_t i = 0; i < nph; i++) {
     json_t *ph = json_array_get(phases, i);
@@ -1905,6 +1933,7 @@ out:
   json_decref(out);
   json_decref(phases);
   json_decref(all_phases);
+  json_decref(competition);
   free(overview);
   free(evaluation);
   free(terms);

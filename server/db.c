@@ -1574,13 +1574,17 @@ json_t *db_staff_list(sqlite3 *db, const struct challenge *c)
 json_t *db_challenge_texts(sqlite3 *db, int64_t id)
 {
   json_t *o = NULL;
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT title,summary,overview,terms FROM challenges WHERE id=?");
+  sqlite3_stmt *st = dbi_prepare(
+    db, "SELECT title,summary,overview,terms,json_extract(definition,'$.competition') FROM challenges WHERE id=?");
   if (st == NULL)
     return NULL;
   sqlite3_bind_int64(st, 1, id);
-  if (sqlite3_step(st) == SQLITE_ROW)
-    o = json_pack("{s:s,s:s,s:s,s:s}", "title", dbi_col_text(st, 0), "summary", dbi_col_text(st, 1), "overview",
-                  dbi_col_text(st, 2), "terms", dbi_col_text(st, 3));
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    const char *text = (const char *)sqlite3_column_text(st, 4);
+    json_t *comp = text != NULL ? json_loads(text, 0, NULL) : NULL;
+    o = json_pack("{s:s,s:s,s:s,s:s,s:o}", "title", dbi_col_text(st, 0), "summary", dbi_col_text(st, 1), "overview",
+                  dbi_col_text(st, 2), "terms", dbi_col_text(st, 3), "competition", comp != NULL ? comp : json_null());
+  }
   dbi_finalize(st);
   return o;
 }

@@ -195,7 +195,8 @@ enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char 
                              const char *actor, const char *reason, int64_t now);
 /* [{"username","role","granted_at"}] of C. */
 json_t *db_staff_list(sqlite3 *db, const struct challenge *c);
-/* {"title","summary","overview","terms"} of challenge ID. */
+/* {"title","summary","overview","terms","competition"} of challenge ID ("competition": its definition's object,
+ * linking the challenges made from one CodaLab competition, or null). */
 json_t *db_challenge_texts(sqlite3 *db, int64_t id);
 /* [{"name","size","sha256","anonymity"}] of challenge ID, in bundle order. "anonymity" is what participants may
  * see of the file's anonymity report ({"passed","k","k_anonymity","direct_identifiers_found"}, no column name),

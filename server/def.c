@@ -243,10 +243,23 @@ static const struct field submission_fields[] = {
    "size of an uploaded code archive, and of its unpacked content"},
 };
 
+static const struct field competition_challenge_fields[] = {
+  {"slug", K_STRING, F_REQUIRED, 1, 63, 0, NOWHERE, 0, 0, NULL, "string", "none", "the challenge's slug"},
+  {"title", K_STRING, F_REQUIRED, 1, 200, 0, NOWHERE, 0, 0, NULL, "string", "none", "its title"},
+};
+static const struct level competition_challenge_level = LEVEL("competition.challenges[]", competition_challenge_fields);
+
+static const struct field competition_fields[] = {
+  {"title", K_STRING, 0, 1, 200, 0, NOWHERE, 0, 0, NULL, "string", "none", "the competition's title (required)"},
+  {"challenges", K_LIST, 0, 1, 16, 0, NOWHERE, 0, NOWHERE, &competition_challenge_level, "list of objects", "none",
+   "every challenge made from it (`slug`, `title`), this one included, the main one first"},
+};
+
 static const struct level metric_level = LEVEL("metric", metric_fields);
 static const struct level secondary_level = LEVEL("secondary_metrics[]", secondary_fields);
 static const struct level ranking_level = LEVEL("ranking", ranking_fields);
 static const struct level leaderboard_level = LEVEL("leaderboard", leaderboard_fields);
+static const struct level competition_level = LEVEL("competition", competition_fields);
 static const struct level teams_level = LEVEL("teams", teams_fields);
 static const struct level phase_level = LEVEL("phases[]", phase_fields);
 static const struct level limits_level = LEVEL("limits", limits_fields);
@@ -294,6 +307,9 @@ static const struct field top_fields[] = {
    "options of the anonymity gate: quasi-identifiers, k, sensitive column, l (docs/anonymity.md)"},
   {"submission", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &submission_level, "object", "`{\"kind\": \"predictions\"}`",
    "what participants upload"},
+  {"competition", K_OBJECT, 0, 0, 0, 0, NOWHERE, 0, 0, &competition_level, "object", "none",
+   "the competition this challenge was made from with others (a CodaLab / Codabench conversion: its tracks and "
+   "phases scored apart); each one's page links the others"},
 };
 
 static const struct level top_level = LEVEL("", top_fields);
@@ -511,8 +527,9 @@ static int set_field(const struct field *f, json_t *v, char *base, const char *p
         rc = -1;
         continue;
       }
-      char *elem = base + f->off + (ptrdiff_t)(i * f->size);
-      memset(elem, 0, f->size);
+      char *elem = f->off != NOWHERE ? base + f->off + (ptrdiff_t)(i * f->size) : NULL; /* NULL: checked only */
+      if (elem != NULL)
+        memset(elem, 0, f->size);
       if (walk(f->sub, item, elem, ipath, file, p) != 0)
         rc = -1;
     }
@@ -1018,6 +1035,12 @@ int def_parse(const char *text, size_t len, const char *file, int default_wall_s
       !limits_reported)
     bundle_problem(p, file, "limits", "%s", err);
   check_code(d, file, p);
+  json_t *comp = json_object_get(d->root, "competition");
+  for (int k = 0; k < 2 && json_is_object(comp); k++) { /* its keys are optional in the table: the object is not */
+    const char *key = k == 0 ? "title" : "challenges";
+    if (json_object_get(comp, key) == NULL)
+      bundle_problem(p, file, k == 0 ? "competition.title" : "competition.challenges", "missing (required)");
+  }
   return p->n + p->dropped > before ? 1 : 0;
 }
 

@@ -191,6 +191,7 @@ class CodaLab(unittest.TestCase):
             # CodaLab's "computed: Avg" column ranks by the mean of the columns' ranks: concours' mean_rank
             self.assertEqual(detail["ranking"]["rule"], "mean_rank", detail)
             self.assertEqual([m["key"] for m in detail["metrics"]], ["accuracy", "errors"], detail["metrics"])
+            self.assertIsNone(detail["competition"])  # one challenge: no competition to link
             self.assertEqual(c.accept_terms("predict-widget-failures").status, 204)
             files = c.get("/api/v1/challenges/predict-widget-failures/files").json()
             self.assertEqual(sorted(f["name"] for f in files), ["public_data.zip", "starting_kit.zip"], files)
@@ -525,6 +526,10 @@ class CodaLab(unittest.TestCase):
                 self.assertEqual([ph["name"] for ph in ch["phases"]], ["Development " + slug[-1].upper(),
                                                                         "Final " + slug[-1].upper()])
                 self.assertEqual(ch["phases"][0]["end"], ch["phases"][1]["start"], ch["phases"])
+                # each page links the competition's challenges, the main one first
+                self.assertEqual(ch["competition"], {"title": "Predict Widget Failures", "challenges": [
+                    {"slug": slugs[0], "title": "Predict Widget Failures \u2014 Development A"},
+                    {"slug": slugs[1], "title": "Predict Widget Failures \u2014 Development B"}]})
                 self.assertEqual(c.accept_terms(slug).status, 204)
                 sub = c.wait_done(c.upload(pred, slug=slug).json()["id"])
                 self.assertEqual(sub["status"], "scored", sub)
@@ -546,7 +551,8 @@ class CodaLab(unittest.TestCase):
             # one phase alone is still asked with ?phase=N (--phase N): here it is track B without its final phase
             r = org.request("POST", "/api/v1/challenges?phase=2", body=archive)
             self.assertEqual((r.status, r.error_code()), (409, "bundle_changed"), r)
-            self.assertEqual(r.json()["error"]["changes"], ['challenge.json: "phases" changed'])
+            self.assertEqual(r.json()["error"]["changes"],
+                             ['challenge.json: "phases" changed', 'challenge.json: "competition" removed'])
             r = org.request("POST", "/api/v1/challenges?phase=zero", body=archive)
             self.assertEqual((r.status, r.error_code()), (400, "bad_request"), r)
         finally:

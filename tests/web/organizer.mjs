@@ -112,6 +112,16 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff }) => {
     const one = await api.call('GET', `/challenges/${slug}`);
     assert(one.status === 200 && one.data.phases.length === 1, `${slug} has its own phase (${JSON.stringify(one.data.phases)})`);
   }
+  // Each track's page links the other (issue 13): the competition's challenges, this one marked.
+  const ctx4 = await page.context().browser().newContext({ baseURL: url });
+  const p4 = await ctx4.newPage();
+  await p4.goto('/challenge.html?slug=tracked-widgets-subtask-b');
+  await p4.locator('#competition a', { hasText: 'Tracked Widgets — Subtask A' }).waitFor();
+  assert((await p4.locator('#competition [aria-current=page]').textContent()) === 'Tracked Widgets — Subtask B', 'the page marks its own track');
+  await p4.locator('#competition a').click();
+  await p4.waitForURL(/slug=tracked-widgets-subtask-a/);
+  await p4.locator('#title', { hasText: 'Tracked Widgets — Subtask A' }).waitFor();
+  await ctx4.close();
   await shot('tracks');
 
   // Edit a phase of the imported challenge: no reason → refused in the page; with one → saved.

@@ -29,6 +29,16 @@ function section(msg, cls = 'muted') {
   return h('p', { class: cls }, ...[msg].flat());
 }
 
+// A challenge made from a CodaLab / Codabench competition with others (its tracks, its phases scored apart, each with
+// its own leaderboard): links to them all, this one marked as the current page.
+function competitionFact(comp) {
+  if (!comp || !Array.isArray(comp.challenges) || comp.challenges.length < 2) return null;
+  const items = comp.challenges.flatMap((c, i) => [i ? ' · ' : '', c.slug === slug
+    ? h('strong', { 'aria-current': 'page', text: c.title })
+    : h('a', { href: `challenge.html?slug=${encodeURIComponent(c.slug)}`, text: c.title })]);
+  return h('li', { id: 'competition' }, t('One of the challenges made from {title}, each with its own leaderboard: ', { title: comp.title }), ...items);
+}
+
 function renderHead() {
   document.title = `${challenge.title || slug} · concours`;
   $('#title').textContent = challenge.title || slug;
@@ -44,6 +54,7 @@ function renderHead() {
     challenge.phase
       ? h('li', {}, h('span', { class: 'badge badge-open', text: t('open') }), t(' {phase} phase, closes ', { phase: challenge.phase }), challenge.ends_at ? timeEl(challenge.ends_at, { relative: true }) : t('never'))
       : h('li', {}, h('span', { class: 'badge badge-finished', text: t('closed') }), t(' No phase is open now.')),
+    competitionFact(challenge.competition),
     challenge.state === 'archived' ? h('li', {}, h('span', { class: 'badge badge-archived', text: t('archived') }), t(' Read-only: the data and the leaderboard stay here; nobody can join, submit or change teams.')) : null,
     challenge.state === 'draft' ? h('li', {}, h('span', { class: 'badge badge-draft', text: t('draft') }), t(' Only the staff of this challenge see it.')) : null,
   ].filter(Boolean);
