@@ -1244,13 +1244,14 @@ static size_t phase_pos(json_t *all, json_t *ph, size_t fallback)
   return fallback;
 }
 
-/* The phases of competition Y as the converters read them: CodaLab's in phasenumber order; Codabench's with a phase
- * that runs several tasks (at most CODALAB_MAX_PARTS) made into one phase per task, of the same name and starting
- * together, so that each task becomes a track (a challenge of its own, named after its task: track_label), scored as Codabench scores a submission on
- * each of them. A new array, or NULL out of memory. */
+/* The phases of competition Y as the converters read them: CodaLab's in phasenumber order, each naming the
+ * scoring_program and reference_data that score it (a phase naming none is scored with the phase's before);
+ * Codabench's with a phase that runs several tasks (at most CODALAB_MAX_PARTS) made into one phase per task, of the
+ * same name and starting together, so that each task becomes a track (a challenge of its own, named after its task:
+ * track_label), scored as Codabench scores a submission on each of them. A new array, or NULL out of memory. */
 static json_t *competition_phases(json_t *y, int v2)
 {
-  if (!v2) { /* a phase naming no scoring_program or reference_data is scored with the phase's before */
+  if (!v2) {
     json_t *sorted = sorted_phases(json_object_get(y, "phases")), *out = json_array(), *ph, *prog = NULL, *ref = NULL;
     size_t i;
     json_array_foreach(sorted, i, ph)
@@ -1349,32 +1350,23 @@ static const char *track_label(json_t *y, json_t *phases, size_t first, int k, i
   return json_string_value(json_object_get(task, "name"));
 }
 
-/* What scores phase PH of competition Y, as a comparable string in BUF (size N): CodaLab's scoring_program,
- * reference_data and whether it takes code, each inherited from the phase before (*PROGRAM, *REFERENCE, updated)
- * when unnamed; Codabench's task's program, reference and input data. */
-static void phase_scorer(json_t *y, json_t *ph, int v2, const char **program, const char **reference, char *buf,
-                         size_t n)
+/* What scores phase PH (of competition_phases) of competition Y, as a comparable string in BUF (size N): CodaLab's
+ * scoring_program, reference_data and the input data when it takes code; Codabench's task's program, reference and
+ * input data. Paths compare without their trailing '/'. */
+static void phase_scorer(json_t *y, json_t *ph, int v2, char *buf, size_t n)
 {
-  const char *code = "";
-  if (v2) {
-    json_t *task = task_of(json_object_get(y, "tasks"), int_of(json_array_get(json_object_get(ph, "tasks"), 0), -1));
-    *program = json_string_value(json_object_get(task, "scoring_program"));
-    *reference = json_string_value(json_object_get(task, "reference_data"));
-    code = json_string_value(json_object_get(task, "input_data"));
-  } else {
-    if (json_string_value(json_object_get(ph, "scoring_program")) != NULL)
-      *program = json_string_value(json_object_get(ph, "scoring_program"));
-    if (json_string_value(json_object_get(ph, "reference_data")) != NULL)
-      *reference = json_string_value(json_object_get(ph, "reference_data"));
-    code = takes_code(ph) ? json_string_value(json_object_get(ph, "input_data")) : "";
-  }
-  size_t np = *program != NULL ? strlen(*program) : 0, nr = *reference != NULL ? strlen(*reference) : 0;
-  while (np > 0 && (*program)[np - 1] == '/')
+  json_t *from =
+    v2 ? task_of(json_object_get(y, "tasks"), int_of(json_array_get(json_object_get(ph, "tasks"), 0), -1)) : ph;
+  const char *program = json_string_value(json_object_get(from, "scoring_program"));
+  const char *reference = json_string_value(json_object_get(from, "reference_data"));
+  const char *code = v2 || takes_code(ph) ? json_string_value(json_object_get(from, "input_data")) : NULL;
+  size_t np = program != NULL ? strlen(program) : 0, nr = reference != NULL ? strlen(reference) : 0;
+  while (np > 0 && program[np - 1] == '/')
     np--;
-  while (nr > 0 && (*reference)[nr - 1] == '/')
+  while (nr > 0 && reference[nr - 1] == '/')
     nr--;
-  snprintf(buf, n, "%.*s\n%.*s\n%s", (int)np, *program != NULL ? *program : "", (int)nr,
-           *reference != NULL ? *reference : "", code != NULL ? code : "");
+  snprintf(buf, n, "%.*s\n%.*s\n%s", (int)np, program != NULL ? program : "", (int)nr,
+           reference != NULL ? reference : "", code != NULL ? code : "");
 }
 
 /* Appends to PARTS the part {"phases": [the indices IDX[0..N) whose scorer is WANT], "label": LABEL or null, "why":
@@ -1426,14 +1418,13 @@ static json_t *plan_parts(json_t *y, json_t *phases, int v2, struct bundle_probl
   k = track_count(first, ng, &widest, p);
   if (k == 0)
     goto fail;
-  for (int t = 1; t <= k; t++) {
-    const char *program = NULL, *reference = NULL;
+  for (int t = 1; t <= k && ng > 0; t++) { /* no phase: one challenge, which the conversion refuses */
     const char *label = k > 1 ? track_label(y, phases, first[widest], k, t, v2, label_key) : NULL;
     char name[32];
     snprintf(name, sizeof(name), "track %d", t);
     for (size_t g = 0; g < ng; g++) {
       idx[g] = first[g] + (first[g + 1] - first[g] == 1 ? 0 : (size_t)t - 1);
-      phase_scorer(y, json_array_get(phases, idx[g]), v2, &program, &reference, scorer[g], sizeof(scorer[0]));
+      phase_scorer(y, json_array_get(phases, idx[g]), v2, scorer[g], sizeof(scorer[0]));
     }
     add_part(parts, idx, scorer, ng, scorer[ng - 1], k > 1 ? (label != NULL ? label : name) : NULL,
              k > 1 ? "a track (phases starting together)" : "the last phase's scorer");
@@ -1448,6 +1439,8 @@ static json_t *plan_parts(json_t *y, json_t *phases, int v2, struct bundle_probl
                  "its own");
     }
   }
+  if (ng == 0)
+    json_array_append_new(parts, json_pack("{s:[],s:s,s:s}", "phases", "why", "no phase", "scorer", ""));
   if (json_array_size(parts) > CODALAB_MAX_PARTS) {
     note(p, "phases",
          "the competition makes %zu challenges (tracks and phases scored apart): at most %d are imported "
