@@ -569,6 +569,12 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
             self.assertIn("phases 3 to 5 start together (3 tracks) but phases 1 to 2 are 2 in parallel", p.stderr)
             shutil.rmtree(src)
+            src = self.tracks_competition(server, (17,))  # bounded: at most 16 challenges from one bundle
+            p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("the competition makes 17 challenges (tracks and phases scored apart): at most 16", p.stderr)
+            shutil.rmtree(src)
             src = self.tracks_competition(server, (1, 2))
             out = os.path.join(server.tmp, "shared")
             p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, out], capture_output=True,
