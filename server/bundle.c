@@ -1292,8 +1292,7 @@ static int import_codalab(const struct import_job *job, const char *root, const 
   struct bundle_problems *p = job->p;
   struct bundle_result *res = job->res;
   struct bundle_options check = *opts;
-  const char *parent = opts->convert_to != NULL ? opts->convert_to : work;
-  char dst[APP_PATH_MAX], slugs[CODALAB_MAX_PARTS][64];
+  char dst[APP_PATH_MAX], slugs[CODALAB_MAX_PARTS][64], parent[APP_PATH_MAX];
   int k = opts->codalab_phase > 0 ? 1 : codalab_parts(root, p), rc = 1;
   if (k <= 0)
     return k == 0 ? 1 : -1;
@@ -1305,8 +1304,11 @@ static int import_codalab(const struct import_job *job, const char *root, const 
     }
     return convert_one(job, opts, root, dst, 0);
   }
-  if (opts->convert_to != NULL && mkdir(opts->convert_to, 0700) != 0) {
-    bundle_problem(p, "(import)", NULL, "cannot create %s: %s", opts->convert_to, strerror(errno));
+  /* the challenges' folders, named by their slugs: apart from the bundle, which may be unpacked right in WORK */
+  if ((opts->convert_to != NULL ? util_strlcpy(parent, opts->convert_to, sizeof(parent))
+                                : util_fmt(parent, sizeof(parent), "%s/.challenges", work)) != 0 ||
+      mkdir(parent, 0700) != 0) {
+    bundle_problem(p, "(import)", NULL, "cannot create %s: %s", parent, strerror(errno));
     return -1;
   }
   check.mode = BUNDLE_CHECK;
