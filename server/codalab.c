@@ -1460,10 +1460,11 @@ fail:
   return NULL;
 }
 
-/* The name of a challenge made from the competition titled TITLE (NULL: "Competition") under LABEL (NULL: the main
- * one, named as the competition): its title into BUF (size N), its slug into SLUG (size 64). The label's last words
- * tell challenges apart ("... First Task", "... Second Task"), so the slug keeps them and cuts the title's words. */
-static void part_name(const char *title, const char *label, char *buf, size_t n, char *slug)
+/* The name of challenge PART (1-based) made from the competition titled TITLE (NULL: "Competition") under LABEL
+ * (NULL: the main one, named as the competition): its title into BUF (size N), its slug into SLUG (size 64). The
+ * label's last words tell challenges apart ("... First Task", "... Second Task"), so the slug keeps them and cuts the
+ * title's words; a label without letters or digits gives "part-PART". */
+static void part_name(const char *title, const char *label, int part, char *buf, size_t n, char *slug)
 {
   char base[64], tail[64];
   slug_of(title, base, sizeof(base));
@@ -1471,7 +1472,10 @@ static void part_name(const char *title, const char *label, char *buf, size_t n,
   snprintf(buf, n, "%s", title != NULL ? title : "Competition");
   if (label == NULL)
     return;
-  size_t nt = slugify(label, tail, sizeof(tail), sizeof(tail)), from = nt > 24 ? nt - 24 : 0;
+  size_t nt = slugify(label, tail, sizeof(tail), sizeof(tail));
+  if (nt == 0)
+    nt = (size_t)snprintf(tail, sizeof(tail), "part-%d", part);
+  size_t from = nt > 24 ? nt - 24 : 0;
   while (from > 0 && from < nt && tail[from - 1] != '-')
     from++;
   size_t keep = strlen(base) < 62 - (nt - from) ? strlen(base) : 62 - (nt - from);
@@ -1479,8 +1483,7 @@ static void part_name(const char *title, const char *label, char *buf, size_t n,
     keep--;
   while (keep > 0 && base[keep - 1] == '-')
     keep--;
-  if (nt > from)
-    snprintf(slug, 64, "%.*s-%s", (int)keep, base, tail + from);
+  snprintf(slug, 64, "%.*s-%s", (int)keep, base, tail + from);
   snprintf(buf, n, "%s \u2014 %s", title != NULL ? title : "Competition", label);
 }
 
@@ -1509,7 +1512,8 @@ static int keep_part(json_t *y, json_t **phases, int v2, int part, const char **
   json_array_foreach(parts, i, v)
   {
     char other_title[320], other_slug[64];
-    part_name(*title, json_string_value(json_object_get(v, "label")), other_title, sizeof(other_title), other_slug);
+    part_name(*title, json_string_value(json_object_get(v, "label")), (int)i + 1, other_title, sizeof(other_title),
+              other_slug);
     json_array_append_new(list, json_pack("{s:s,s:s%}", "slug", other_slug, "title", other_title,
                                           strlen(other_title) > 200 ? (size_t)200 : strlen(other_title)));
   }
@@ -1517,7 +1521,7 @@ static int keep_part(json_t *y, json_t **phases, int v2, int part, const char **
     json_pack("{s:s%,s:o}", "title", *title != NULL ? *title : "Competition",
               *title != NULL && strlen(*title) > 200 ? (size_t)200 : strlen(*title != NULL ? *title : "Competition"),
               "challenges", list);
-  part_name(*title, json_string_value(json_object_get(one, "label")), buf, n, slug);
+  part_name(*title, json_string_value(json_object_get(one, "label")), part, buf, n, slug);
   *title = buf;
   say(log, "challenge %d of %zu made from this competition (%s): %zu phase(s), as \"%s\" (%s)", part,
       json_array_size(parts), json_string_value(json_object_get(one, "why")), json_array_size(kept), buf, slug);

@@ -569,6 +569,25 @@ class CodaLab(unittest.TestCase):
             self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
             self.assertIn("phases 3 to 5 start together (3 tracks) but phases 1 to 2 are 2 in parallel", p.stderr)
             shutil.rmtree(src)
+            # names: a label without letters or digits gives part-N; two tracks of one name are refused
+            src = self.tracks_competition(server, (2,))
+            edit_yaml(src, '"Development A"', '"!!!"')
+            edit_yaml(src, '"Development B"', '"???"')
+            out = os.path.join(server.tmp, "punctuation")
+            p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, out], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertEqual(sorted(os.listdir(out)),
+                             ["predict-widget-failures-part-1", "predict-widget-failures-part-2"])
+            edit_yaml(src, '"???"', '"Same"')
+            edit_yaml(src, '"!!!"', '"Same"')
+            p = subprocess.run([harness.ARGS.concours, "challenge", "convert", src, out + "2"], capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, p.stdout + p.stderr)
+            self.assertIn("challenges 1 and 2 made from this competition would both be predict-widget-failures-same",
+                          p.stderr)
+            self.assertFalse(os.path.exists(out + "2"))
+            shutil.rmtree(src)
             src = self.tracks_competition(server, (17,))  # bounded: at most 16 challenges from one bundle
             p = subprocess.run([harness.ARGS.concours, "challenge", "import", src, "--data", server.data],
                                capture_output=True, text=True, timeout=60)
