@@ -11,6 +11,7 @@
 
 #include "anon.h"
 #include "db_internal.h"
+#include "db_memo.h"
 #include "def.h"
 #include "util.h"
 
@@ -567,6 +568,8 @@ int db_pool_init(const char *path, int size, char *err, size_t errlen)
     pool.conns[pool.nfree++] = db;
     pool.size++;
   }
+  if (db_memo_open(pool.all[0]) != 0) /* a pooled connection in WAL mode has the index mapped */
+    fprintf(stderr, "concours: note: the WAL index of %s cannot be read: every read goes to the database\n", path);
   return 0;
 }
 
@@ -592,6 +595,7 @@ void db_release(sqlite3 *db)
 
 void db_pool_close(void)
 {
+  db_memo_close();
   pthread_mutex_lock(&pool.lock);
   for (int i = 0; i < pool.nfree; i++) { /* a connection still held elsewhere keeps its statements (as before) */
     struct stmt_slot *slot = slot_of(pool.conns[i]);
@@ -1240,6 +1244,11 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
 
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
 {
+  /* outside a transaction of this connection, what was read since the last commit is still true (db_memo.h) */
+  unsigned char stamp[DB_MEMO_STAMP];
+  int stamped = sqlite3_get_autocommit(db) && db_memo_stamp(stamp) == 0;
+  if (stamped && db_memo_challenge_get(slug, stamp, c))
+    return APP_OK;
   sqlite3_stmt *st =
     dbi_prepare(db, "SELECT id,slug,metric_name,metric_json,id_column,split_column,dir,terms_version,"
                     "precision,higher_is_better,coalesce(published_at,0),team_max_size,state,storage_team_mb,"
@@ -1249,7 +1258,10 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
   if (st != NULL)
     dbi_bind_text(st, 1, slug);
   enum app_status s = dbi_row(db, st, fill_challenge, c, "challenge lookup");
-  return s == APP_OK ? load_phases(db, c) : s;
+  s = s == APP_OK ? load_phases(db, c) : s;
+  if (s == APP_OK && stamped)
+    db_memo_challenge_put(stamp, c);
+  return s;
 }
 
 enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, int64_t now)
@@ -1437,6 +1449,10 @@ json_t *db_challenge_list(sqlite3 *db, int64_t viewer_id, int all_drafts, int64_
 int db_catalogue_version(sqlite3 *db, int64_t now, int64_t *version, int64_t *from, int64_t *until)
 {
   int rc = -1;
+  unsigned char stamp[DB_MEMO_STAMP];
+  int stamped = sqlite3_get_autocommit(db) && db_memo_stamp(stamp) == 0;
+  if (stamped && db_memo_catalogue_get(stamp, now, version, from, until))
+    return 0;
   /* the phases' boundaries around NOW: between them, every challenge's open phase stays the same */
   sqlite3_stmt *st = dbi_prepare(
     db, "SELECT (SELECT version FROM catalogue), "
@@ -1452,6 +1468,8 @@ int db_catalogue_version(sqlite3 *db, int64_t now, int64_t *version, int64_t *fr
     rc = 0;
   }
   dbi_finalize(st);
+  if (rc == 0 && stamped)
+    db_memo_catalogue_put(stamp, *version, *from, *until);
   return rc;
 }
 

@@ -5,6 +5,7 @@
 
 #include "db.h"
 #include "db_internal.h"
+#include "db_memo.h"
 #include "util.h"
 
 #include "check.h"
@@ -329,6 +330,75 @@ static void test_stmt_cache(void)
   sqlite3_close(plain);
 }
 
+/* The memo of challenge reads (db_memo.h): a read after a commit by any connection, of this process or of another
+ * (a plain connection, as `concours challenge import` beside the server), sees it; repeated reads with nothing
+ * committed in between are answered from memory; a connection inside its own transaction reads the database. */
+static void test_memo(void)
+{
+  char err[256], path[512];
+  snprintf(path, sizeof(path), "%s/memo.db", tmpdir);
+  CHECK(db_pool_init(path, 2, err, sizeof(err)) == 0);
+  sqlite3 *db = db_acquire(), *other = db_acquire();
+  struct challenge c, got;
+  memset(&c, 0, sizeof(c));
+  util_strlcpy(c.slug, "memo", sizeof(c.slug));
+  util_strlcpy(c.metric_name, "rmse", sizeof(c.metric_name));
+  util_strlcpy(c.metric_json, "{\"name\":\"rmse\"}", sizeof(c.metric_json));
+  util_strlcpy(c.id_column, "id", sizeof(c.id_column));
+  util_strlcpy(c.dir, "challenges/memo/v1", sizeof(c.dir));
+  c.terms_version = 1;
+  c.nphases = 1;
+  util_strlcpy(c.phases[0].name, "dev", sizeof(c.phases[0].name));
+  c.phases[0].end_at = 4000000000LL;
+  json_t *files = json_array();
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN, NULL};
+  CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
+  long before = db_memo_hits();
+  CHECK(db_challenge_get(db, "memo", &got) == APP_OK && got.terms_version == 1);
+  CHECK(db_challenge_get(other, "memo", &got) == APP_OK && got.terms_version == 1);
+  CHECK(db_memo_hits() == before + 1); /* the second read, on another connection, came from memory */
+  /* a commit of this process (another pooled connection) */
+  c.terms_version = 2;
+  CHECK(db_challenge_upsert(other, &imp, 1001) == APP_OK);
+  CHECK(db_challenge_get(db, "memo", &got) == APP_OK && got.terms_version == 2);
+  /* a commit of another process's kind of connection: outside the pool, its own WAL reader */
+  sqlite3 *plain = db_open(path, err, sizeof(err));
+  CHECK(plain != NULL);
+  for (int v = 3; plain != NULL && v <= 40; v++) { /* many commits: the index header changes every time */
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE challenges SET terms_version=%d WHERE slug='memo'", v);
+    CHECK(sqlite3_exec(plain, sql, NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(db_challenge_get(db, "memo", &got) == APP_OK && got.terms_version == v);
+    CHECK(db_challenge_get(other, "memo", &got) == APP_OK && got.terms_version == v);
+  }
+  /* a checkpoint that restarts the log, then a write at its start: still seen */
+  CHECK(plain == NULL || sqlite3_exec(plain, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) == SQLITE_OK);
+  CHECK(plain == NULL ||
+        sqlite3_exec(plain, "UPDATE challenges SET terms_version=41 WHERE slug='memo'", NULL, NULL, NULL) == SQLITE_OK);
+  CHECK(db_challenge_get(db, "memo", &got) == APP_OK && got.terms_version == 41);
+  sqlite3_close(plain);
+  /* inside its own transaction a connection reads its own write, which no other connection sees yet */
+  CHECK(dbi_begin(db) == APP_OK);
+  CHECK(dbi_exec(db, "UPDATE challenges SET terms_version=42 WHERE slug='memo'") == 0);
+  CHECK(db_challenge_get(db, "memo", &got) == APP_OK && got.terms_version == 42);
+  CHECK(db_challenge_get(other, "memo", &got) == APP_OK && got.terms_version == 41);
+  CHECK(dbi_finish(db, APP_OK) == APP_OK);
+  CHECK(db_challenge_get(other, "memo", &got) == APP_OK && got.terms_version == 42);
+  /* the catalogue's version: kept, then read again after a commit */
+  int64_t v1 = 0, v2 = 0, from = 0, until = 0;
+  CHECK(db_catalogue_version(db, 2000, &v1, &from, &until) == 0);
+  before = db_memo_hits();
+  CHECK(db_catalogue_version(other, 2000, &v2, &from, &until) == 0 && v2 == v1 && db_memo_hits() == before + 1);
+  CHECK(db_catalogue_version(other, 4000000001LL, &v2, &from, &until) == 0 && db_memo_hits() == before + 1);
+  c.terms_version = 43;
+  CHECK(db_challenge_upsert(other, &imp, 1002) == APP_OK);
+  CHECK(db_catalogue_version(db, 2000, &v2, &from, &until) == 0 && v2 != v1);
+  json_decref(files);
+  db_release(other);
+  db_release(db);
+  db_pool_close();
+}
+
 int main(void)
 {
   if (check_begin() != 0)
@@ -336,5 +406,6 @@ int main(void)
   test_db();
   test_faults();
   test_stmt_cache();
+  test_memo();
   return check_end("db");
 }
