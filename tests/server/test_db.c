@@ -46,6 +46,21 @@ static int64_t team_id_of(sqlite3 *db, int64_t cid, int64_t uid)
   return db_team_of_user(db, cid, uid, 1, 0, &t) == 1 ? t.id : -1;
 }
 
+/* C as an rmse challenge SLUG with one phase "dev" open from 0 to 2096, terms version 1. */
+static void rmse_challenge(struct challenge *c, const char *slug)
+{
+  memset(c, 0, sizeof(*c));
+  util_strlcpy(c->slug, slug, sizeof(c->slug));
+  util_strlcpy(c->metric_name, "rmse", sizeof(c->metric_name));
+  util_strlcpy(c->metric_json, "{\"name\":\"rmse\"}", sizeof(c->metric_json));
+  util_strlcpy(c->id_column, "id", sizeof(c->id_column));
+  snprintf(c->dir, sizeof(c->dir), "challenges/%s/v1", slug);
+  c->terms_version = 1;
+  c->nphases = 1;
+  util_strlcpy(c->phases[0].name, "dev", sizeof(c->phases[0].name));
+  c->phases[0].end_at = 4000000000LL;
+}
+
 static void test_db(void)
 {
   char err[256], path[512];
@@ -65,20 +80,10 @@ static void test_db(void)
   CHECK(db_user_create(db, "ALICE", "c@x.org", ROLE_PARTICIPANT, "h", &dup) == APP_USERNAME_TAKEN);
 
   struct challenge c;
-  memset(&c, 0, sizeof(c));
-  util_strlcpy(c.slug, "demo", sizeof(c.slug));
-  util_strlcpy(c.metric_name, "rmse", sizeof(c.metric_name));
-  util_strlcpy(c.metric_json, "{\"name\":\"rmse\"}", sizeof(c.metric_json));
-  util_strlcpy(c.id_column, "id", sizeof(c.id_column));
+  rmse_challenge(&c, "demo");
   util_strlcpy(c.split_column, "Usage", sizeof(c.split_column));
-  util_strlcpy(c.dir, "challenges/demo/v1", sizeof(c.dir));
-  c.terms_version = 1;
   c.precision = 2;
   c.higher_is_better = 0;
-  c.nphases = 1;
-  util_strlcpy(c.phases[0].name, "dev", sizeof(c.phases[0].name));
-  c.phases[0].start_at = 0;
-  c.phases[0].end_at = 4000000000LL;
   c.phases[0].max_per_day = 3;
   c.phases[0].max_total = 4;
   json_t *files = json_pack("[{s:s,s:i,s:s}]", "name", "train.csv", "size", 5, "sha256", "ab");
@@ -340,16 +345,7 @@ static void test_memo(void)
   CHECK(db_pool_init(path, 2, err, sizeof(err)) == 0);
   sqlite3 *db = db_acquire(), *other = db_acquire();
   struct challenge c, got;
-  memset(&c, 0, sizeof(c));
-  util_strlcpy(c.slug, "memo", sizeof(c.slug));
-  util_strlcpy(c.metric_name, "rmse", sizeof(c.metric_name));
-  util_strlcpy(c.metric_json, "{\"name\":\"rmse\"}", sizeof(c.metric_json));
-  util_strlcpy(c.id_column, "id", sizeof(c.id_column));
-  util_strlcpy(c.dir, "challenges/memo/v1", sizeof(c.dir));
-  c.terms_version = 1;
-  c.nphases = 1;
-  util_strlcpy(c.phases[0].name, "dev", sizeof(c.phases[0].name));
-  c.phases[0].end_at = 4000000000LL;
+  rmse_challenge(&c, "memo");
   json_t *files = json_array();
   struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN, NULL};
   CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
