@@ -250,9 +250,9 @@ static const struct field competition_challenge_fields[] = {
 static const struct level competition_challenge_level = LEVEL("competition.challenges[]", competition_challenge_fields);
 
 static const struct field competition_fields[] = {
-  {"title", K_STRING, 0, 1, 200, 0, NOWHERE, 0, 0, NULL, "string", "none", "the competition's title (required)"},
-  {"challenges", K_LIST, 0, 1, 16, 0, NOWHERE, 0, NOWHERE, &competition_challenge_level, "list of objects", "none",
-   "every challenge made from it (`slug`, `title`), this one included, the main one first"},
+  {"title", K_STRING, F_REQUIRED, 1, 200, 0, NOWHERE, 0, 0, NULL, "string", "none", "the competition's title"},
+  {"challenges", K_LIST, F_REQUIRED, 1, 16, 0, NOWHERE, 0, NOWHERE, &competition_challenge_level, "list of objects",
+   "none", "every challenge made from it (`slug`, `title`), this one included, the main one first"},
 };
 
 static const struct level metric_level = LEVEL("metric", metric_fields);
@@ -545,7 +545,8 @@ static int set_field(const struct field *f, json_t *v, char *base, const char *p
   return 0;
 }
 
-/* Checks the keys of OBJ against LV, storing values (and defaults) at BASE. 0, or -1 with problems recorded. */
+/* Checks the keys of OBJ against LV, storing values (and defaults) at BASE. OBJ NULL: an optional object that is
+ * absent, whose defaults are stored and whose required keys are not asked for. 0, or -1 with problems recorded. */
 static int walk(const struct level *lv, json_t *obj, char *base, const char *prefix, const char *file,
                 struct bundle_problems *p)
 {
@@ -566,16 +567,14 @@ static int walk(const struct level *lv, json_t *obj, char *base, const char *pre
     field_path(path, sizeof(path), prefix, f->key);
     v = json_object_get(obj, f->key);
     if (v == NULL) {
-      if ((f->flags & F_REQUIRED) != 0) {
+      if ((f->flags & F_REQUIRED) != 0 && obj != NULL) {
         bundle_problem(p, file, path, "missing (required)");
         rc = -1;
       } else if ((f->kind == K_INT || f->kind == K_BOOL) && f->off != NOWHERE) {
         *(int *)(void *)(base + f->off) = (int)f->dflt;
-      } else if (f->kind == K_OBJECT) {
-        json_t *empty = json_object();
-        if (empty == NULL || walk(f->sub, empty, f->off != NOWHERE ? base + f->off : base, path, file, p) != 0)
-          rc = -1;
-        json_decref(empty);
+      } else if (f->kind == K_OBJECT && walk(f->sub, NULL, f->off != NOWHERE ? base + f->off : base, path, file, p) !=
+                                          0) { /* an absent object: its defaults */
+        rc = -1;
       }
       continue;
     }
@@ -1035,12 +1034,6 @@ int def_parse(const char *text, size_t len, const char *file, int default_wall_s
       !limits_reported)
     bundle_problem(p, file, "limits", "%s", err);
   check_code(d, file, p);
-  json_t *comp = json_object_get(d->root, "competition");
-  for (int k = 0; k < 2 && json_is_object(comp); k++) { /* its keys are optional in the table: the object is not */
-    const char *key = k == 0 ? "title" : "challenges";
-    if (json_object_get(comp, key) == NULL)
-      bundle_problem(p, file, k == 0 ? "competition.title" : "competition.challenges", "missing (required)");
-  }
   return p->n + p->dropped > before ? 1 : 0;
 }
 
