@@ -1251,9 +1251,10 @@ static int convert_one(const struct import_job *job, const struct bundle_options
 /* Adds the result R of one challenge made from a competition to the combined result RES (the first gives the slug
  * and hash; a changed one makes the whole import "changed", its changes prefixed by its slug). 0, or -1 out of
  * memory. */
-static int add_part(struct bundle_result *res, struct bundle_result *r, int first)
+static int add_part(struct bundle_result *res, struct bundle_result *r)
 {
-  if (res->parts == NULL)
+  int first = res->parts == NULL;
+  if (first)
     res->parts = json_array();
   json_t *t = json_pack("{s:s,s:s,s:s,s:i}", "slug", r->slug, "state", bundle_state_name(r->state), "bundle_sha256",
                         r->bundle_sha256, "rescored", r->rescored);
@@ -1343,7 +1344,7 @@ static int import_codalab(const struct import_job *job, const char *root, const 
           }
         }
       }
-      if (rc == 0 && pass == 1 && add_part(res, &r, t == 1) != 0) {
+      if (rc == 0 && pass == 1 && add_part(res, &r) != 0) {
         bundle_problem(p, "(import)", NULL, "out of memory");
         rc = -1;
       }
@@ -1362,8 +1363,8 @@ static int import_codalab(const struct import_job *job, const char *root, const 
     }
   }
 out:
-  if (rc != 0 && opts->convert_to != NULL && strstr(p->text[0], "cannot create") == NULL)
-    store_remove_tree(opts->convert_to);
+  if (rc != 0 && opts->convert_to != NULL) /* made here: nothing half-converted is left */
+    store_remove_tree(parent);
   return rc;
 }
 

@@ -547,8 +547,7 @@ static json_t *sorted_phases(json_t *phases)
 
 /* With ONLY > 0 (`--phase N`: one phase alone), keeps only the ONLYth of *PHASES (an owned array, replaced) and
  * writes into BUF (size N) the title TITLE followed by that phase's name (its LABEL_KEY), so that it imports as a
- * challenge of its own; *TITLE then points at BUF. 0, or -1 with
- * a problem noted. */
+ * challenge of its own; *TITLE then points at BUF. 0, or -1 with a problem noted. */
 static int keep_one_phase(json_t **phases, int only, const char *label_key, const char **title, char *buf, size_t n,
                           FILE *log, struct bundle_problems *p)
 {
@@ -1023,16 +1022,6 @@ static int place_reference(const char *ref_dir, const char *program_dir, const c
   return 0;
 }
 
-/* The challenge's slug into SLUG (size 64): PART_SLUG when keep_part set one, else made of TITLE. Returns 0. */
-static int challenge_slug(const char *title, const char *part_slug, char *slug)
-{
-  if (part_slug[0] != '\0')
-    util_strlcpy(slug, part_slug, 64);
-  else
-    slug_of(title, slug, 64);
-  return 0;
-}
-
 /* Writes DST/challenge.json from OUT (which holds the phases) with what every conversion sets: SLUG, the title
  * TITLE, summary from DESCRIPTION, the ground truth TRUTH_REL (placed by place_reference; FULL: run once on it, no
  * split), the program's score KEY and direction. 0, or -1 with a problem noted. */
@@ -1208,9 +1197,6 @@ static json_t *v2_columns(json_t *lb)
   return out;
 }
 
-/* A Codabench v2 bundle (version: 2): tasks, solutions, phases with tasks, leaderboards with columns. What cannot
- * be mapped is refused with its key named: ingestion programs (code submissions), a reference that is not one
- * CSV file, a leaderboard without a plain column. */
 /* ------------------------------------------------------------------------------------------ parts */
 
 /* The start of phase PH (Codabench's "start" when V2, else CodaLab's "start_date"), or -1 when it has none. */
@@ -1550,6 +1536,9 @@ int codalab_parts(const char *src, struct bundle_problems *p)
   return n;
 }
 
+/* A Codabench v2 bundle (version: 2): tasks, solutions, phases with tasks, leaderboards with columns, converted
+ * (its part PART, when the competition makes several challenges) into DST. What cannot be mapped is refused with its
+ * key named. */
 static int convert_v2(const char *src, const char *dst, json_t *y, int only_phase, int part, struct bundle_problems *p,
                       FILE *log)
 {
@@ -1560,9 +1549,9 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   static const char *const phase_known[] = {
     "index", "name",      "description",          "start", "end", "max_submissions_per_day", "max_submissions",
     "tasks", "solutions", "execution_time_limit", NULL};
-  char path[APP_PATH_MAX], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], field[64];
+  char path[APP_PATH_MAX], key[128], truth_rel[160], slug[64] = "", ref_dir[APP_PATH_MAX], field[64];
   json_t *out = json_object(), *out_phases = json_array(), *page, *phases = NULL, *all_phases = NULL;
-  char part_title[320], part_slug[64] = "";
+  char part_title[320];
   json_t *competition = NULL; /* set by keep_part, then owned by out */
   char *text = NULL, *overview = NULL;
   int rc = 1, higher = 1, program_task = -1, precision = 4, full = 0;
@@ -1605,8 +1594,10 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   phases = json_copy(all_phases);
   if (phases == NULL ||
       keep_one_phase(&phases, only_phase, "name", &title, part_title, sizeof(part_title), log, p) != 0 ||
-      keep_part(y, &phases, 1, part, &title, part_title, sizeof(part_title), part_slug, &competition, log, p) != 0)
+      keep_part(y, &phases, 1, part, &title, part_title, sizeof(part_title), slug, &competition, log, p) != 0)
     goto fail;
+  if (slug[0] == '\0') /* the whole competition, or one phase: the slug of its title */
+    slug_of(title, slug, sizeof(slug));
   if (competition != NULL)
     json_object_set_new(out, "competition", competition);
   size_t nph = json_array_size(phases);
@@ -1692,7 +1683,6 @@ static int convert_v2(const char *src, const char *dst, json_t *y, int only_phas
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
   if (codabench_paths(path, log, p) != 0 || numpy_compat(path, log, p) != 0 ||
       place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
-      challenge_slug(title, part_slug, slug) != 0 ||
       write_definition(dst, out, truth_rel, full, title, slug, description, key, higher, p) != 0) {
     rc = -1;
     goto fail;
@@ -1732,12 +1722,10 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
                                             "execution_time_limit",
                                             "ingestion_program_only_during_scoring",
                                             NULL};
-  char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64], ref_dir[APP_PATH_MAX], part_title[320];
-  char part_slug[64] = "";
+  char path[APP_PATH_MAX], err[512], key[128], truth_rel[160], slug[64] = "", ref_dir[APP_PATH_MAX], part_title[320];
   json_t *competition = NULL; /* set by keep_part, then owned by out */
   json_t *y = NULL, *out = NULL, *phases = NULL, *all_phases = NULL;
   char *overview = NULL, *evaluation = NULL, *terms = NULL, *text = NULL;
-  const char *program_zip = NULL, *reference_zip = NULL;
   int rc = -1, higher = 1, precision = 4, full = 0;
   char *report = NULL; /* CONVERSION.md: every mapping decision, for the organizer to review */
   size_t report_len = 0;
@@ -1798,10 +1786,12 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
   phases = json_copy(all_phases);
   if (phases == NULL ||
       keep_one_phase(&phases, only_phase, "label", &title, part_title, sizeof(part_title), log, p) != 0 ||
-      keep_part(y, &phases, 0, part, &title, part_title, sizeof(part_title), part_slug, &competition, log, p) != 0) {
+      keep_part(y, &phases, 0, part, &title, part_title, sizeof(part_title), slug, &competition, log, p) != 0) {
     rc = 1;
     goto out;
   }
+  if (slug[0] == '\0') /* the whole competition, or one phase: the slug of its title */
+    slug_of(title, slug, sizeof(slug));
   size_t nph = json_array_size(phases);
   if (nph == 0) {
     note(p, "phases", "no phase");
@@ -1857,12 +1847,6 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
           "input_data), so participants upload their results (prediction files), which the scoring program reads "
           "as on CodaLab",
           where);
-    const char *sp = json_string_value(json_object_get(ph, "scoring_program"));
-    const char *rd = json_string_value(json_object_get(ph, "reference_data"));
-    if (sp != NULL) /* the last phase's program and reference score (it is the one open once the others end) */
-      program_zip = sp;
-    if (rd != NULL)
-      reference_zip = rd;
   }
   for (size_t i = 0; i < json_array_size(all_phases); i++) { /* every phase's public files: they are public */
     json_t *ph = json_array_get(all_phases, i);
@@ -1874,12 +1858,15 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
   }
   if (rc == 1)
     goto out;
+  /* the last phase's program and reference score (competition_phases gave each phase the one it is scored with) */
+  json_t *last = json_array_get(phases, nph - 1);
+  const char *program_zip = json_string_value(json_object_get(last, "scoring_program"));
+  const char *reference_zip = json_string_value(json_object_get(last, "reference_data"));
   if (program_zip == NULL || reference_zip == NULL) {
     note(p, "phases", "no phase names a scoring_program and a reference_data zip");
     rc = 1;
     goto out;
   }
-  json_t *last = json_array_get(phases, nph - 1);
   snprintf(path, sizeof(path), "phases[%zu].", phase_pos(all_phases, last, nph - 1));
   const char *input = json_string_value(json_object_get(last, "input_data"));
   int inputs_public = 0; /* the input data is also a phase's public_data, served to participants */
@@ -1909,7 +1896,6 @@ int codalab_convert(const char *src, const char *dst, int only_phase, int part, 
   json_object_set_new(out, "leaderboard", json_pack("{s:i}", "precision", precision));
   if (numpy_compat(path, log, p) != 0 ||
       place_reference(ref_dir, path, dst, truth_rel, sizeof(truth_rel), &full, log, p) != 0 ||
-      challenge_slug(title, part_slug, slug) != 0 ||
       write_definition(dst, out, truth_rel, full, title, slug, description, key, higher, p) != 0)
     goto out;
   store_remove_tree(ref_dir);
