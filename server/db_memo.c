@@ -7,7 +7,7 @@
 
 #define MEMO_SLOTS 32 /* challenges kept (by a hash of the slug; a collision replaces) */
 #define HDR_WORDS (DB_MEMO_STAMP / 4)
-#define MAP_BYTES 4096 /* the index's first page: its two header copies come first */
+#define SHM_REGION 32768 /* SQLite maps the index in regions of this size; the first begins with the header */
 
 struct slot {
   int used;
@@ -35,7 +35,7 @@ int db_memo_open(sqlite3 *db)
    * and closing it would drop the process's POSIX locks on it, SQLite's included */
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || file == NULL ||
       file->pMethods == NULL || file->pMethods->iVersion < 2 || file->pMethods->xShmMap == NULL ||
-      file->pMethods->xShmMap(file, 0, 32768, 0, &region) != SQLITE_OK || region == NULL)
+      file->pMethods->xShmMap(file, 0, SHM_REGION, 0, &region) != SQLITE_OK || region == NULL)
     return -1;
   pthread_mutex_lock(&memo.lock);
   atomic_store(&memo.hdr, (const uint32_t *)(const void *)region);
@@ -69,6 +69,12 @@ int db_memo_stamp(unsigned char stamp[DB_MEMO_STAMP])
   return 0;
 }
 
+/* 1 when an entry kept (USED) under KEPT may answer a read stamped STAMP: the memo is on and nothing committed. */
+static int fresh(int used, const unsigned char *kept, const unsigned char stamp[DB_MEMO_STAMP])
+{
+  return atomic_load(&memo.hdr) != NULL && used && memcmp(kept, stamp, DB_MEMO_STAMP) == 0;
+}
+
 /* The slot of SLUG (FNV-1a). */
 static struct slot *slot_of(const char *slug)
 {
@@ -83,8 +89,7 @@ int db_memo_challenge_get(const char *slug, const unsigned char stamp[DB_MEMO_ST
   int hit = 0;
   pthread_mutex_lock(&memo.lock);
   struct slot *s = slot_of(slug);
-  if (atomic_load(&memo.hdr) != NULL && s->used && memcmp(s->stamp, stamp, DB_MEMO_STAMP) == 0 &&
-      strcmp(s->c.slug, slug) == 0) {
+  if (fresh(s->used, s->stamp, stamp) && strcmp(s->c.slug, slug) == 0) {
     memcpy(c, &s->c, sizeof(*c));
     hit = 1;
   }
@@ -111,8 +116,7 @@ int db_memo_catalogue_get(const unsigned char stamp[DB_MEMO_STAMP], int64_t now,
 {
   int hit = 0;
   pthread_mutex_lock(&memo.lock);
-  if (atomic_load(&memo.hdr) != NULL && memo.catalogue_used &&
-      memcmp(memo.catalogue_stamp, stamp, DB_MEMO_STAMP) == 0 && memo.from <= now && now < memo.until) {
+  if (fresh(memo.catalogue_used, memo.catalogue_stamp, stamp) && memo.from <= now && now < memo.until) {
     *version = memo.version;
     *from = memo.from;
     *until = memo.until;
