@@ -356,9 +356,11 @@ int cli_challenge(int argc, char **argv)
     "       concours challenge state SLUG draft|open|archived [--reason R] [--data DIR]\n"
     "       concours challenge staff SLUG USERNAME --role organizer|jury|none [--reason R] [--data DIR]\n"
     "       concours challenge convert BUNDLE DIR [--phase N]   (a CodaLab / Codabench bundle into the new\n"
-    "                 concours bundle folder DIR, with its CONVERSION.md report, then checked)\n"
+    "                 concours bundle folder DIR, with its CONVERSION.md report, then checked; a competition\n"
+    "                 with tracks or phases scored apart makes one folder DIR/SLUG per challenge)\n"
     "       concours challenge keys           (the challenge.json reference, Markdown)\n"
-    "  --phase N: of a CodaLab / Codabench bundle, only its Nth phase (one track of parallel phases)\n";
+    "  A CodaLab / Codabench competition imports as one challenge per track or phase scored apart.\n"
+    "  --phase N: of a CodaLab / Codabench bundle, only its Nth phase, as a challenge of its own\n";
   struct app_config cfg;
   char dir[APP_PATH_MAX] = "", reason[1001] = "", actor[64] = "cli";
   struct bundle_options opts;
