@@ -2341,11 +2341,12 @@ json_t *db_leaderboard(sqlite3 *db, const struct challenge *c)
                                      "ELSE score_round(b.score,?3) END, b.best_created_at, b.team_id) AS rank, "
                                      "(SELECT s.metrics FROM submissions s WHERE s.id=b.submission_id) "
                                      "FROM leaderboard_best b JOIN teams t ON t.id=b.team_id "
-                                     "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL ORDER BY rank LIMIT 10000");
+                                     "WHERE b.challenge_id=?1 AND t.disqualified_at IS NULL ORDER BY rank LIMIT ?4");
   if (st != NULL) {
     sqlite3_bind_int64(st, 1, c->id);
     sqlite3_bind_int(st, 2, c->higher_is_better);
     sqlite3_bind_int(st, 3, c->precision);
+    sqlite3_bind_int(st, 4, DB_LEADERBOARD_MAX_ROWS);
   }
   return dbi_rows(db, st, leaderboard_row, (void *)&c->precision);
 }

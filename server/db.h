@@ -323,8 +323,11 @@ enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *
                                 const char *log, int64_t now);
 
 /* ---- leaderboard ---- */
+/* The most rows a public board holds (a bound on the cached body: about 10 MB at 100 bytes a row). */
+#define DB_LEADERBOARD_MAX_ROWS 100000
 /* [{"rank","name","score","submissions","last_at"}...] of CHALLENGE C on the public split: the best rows kept up
- * to date at scoring time (reading never aggregates submissions); disqualified teams are left out. */
+ * to date at scoring time (reading never aggregates submissions); disqualified teams are left out; the first
+ * DB_LEADERBOARD_MAX_ROWS. */
 json_t *db_leaderboard(sqlite3 *db, const struct challenge *c);
 
 /* ---- teams (db_teams.c) ---- */

@@ -7,12 +7,18 @@ files, the very bytes concours answers for the leaderboard, the challenge list a
 installed when missing) runs --connections keep-alive connections for --seconds against each URL of each server.
 Prints per URL: requests/s, p99 latency, and server CPU per request (from /proc/PID/stat), for concours and nginx,
 and the ratios.
-Usage: scripts/bench/http_reads.py [--teams 20] [--connections 64] [--seconds 10] [--concours build/concours]
+--seed-teams N adds N more teams straight into the database (each with its own score: a large board), and measures
+the board's first page (`?limit=100`, what the page fetches) beside the whole board.
+Usage: scripts/bench/http_reads.py [--teams 20] [--seed-teams 0] [--connections 64] [--seconds 10]
+                                   [--concours build/concours]
 """
 import argparse
 import os
 import re
+import queue
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -25,7 +31,27 @@ import harness  # noqa: E402
 from benchlib import Nginx, cpu_s, ensure_tools, scored_teams  # noqa: E402
 
 
-
+def seed_teams(db_path, n):
+    """Adds N teams to the demo challenge's board, straight into the database (scoring N real submissions would
+    take most of an hour): each a copy of the first scored team's best entry, with its own name and score."""
+    db = sqlite3.connect(db_path)
+    cid, team, sub, created = db.execute(
+        "SELECT b.challenge_id, b.team_id, b.submission_id, b.best_created_at FROM leaderboard_best b "
+        "ORDER BY b.team_id LIMIT 1").fetchone()
+    scols = [r[1] for r in db.execute("PRAGMA table_info(submissions)") if r[1] not in ("id", "team_id",
+                                                                                       "idempotency_key")]
+    for k in range(n):
+        tid = db.execute("INSERT INTO teams(challenge_id,name,solo,invite_code,created_at) "
+                         "SELECT challenge_id, ?, 0, lower(hex(randomblob(12))), created_at FROM teams WHERE id=?",
+                         ("seeded team %05d" % k, team)).lastrowid
+        sid = db.execute("INSERT INTO submissions(team_id,%s) SELECT ?,%s FROM submissions WHERE id=?"
+                         % (",".join(scols), ",".join(scols)), (tid, sub)).lastrowid
+        score = (k * 7919 % n) / n
+        db.execute("UPDATE submissions SET public_score=?, score=? WHERE id=?", (score, score, sid))
+        db.execute("INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,"
+                   "last_at) VALUES(?,?,?,?,?,1,?)", (cid, tid, sid, score, created, created))
+    db.commit()
+    db.close()
 
 
 def to_ms(text):
@@ -55,6 +81,7 @@ def wrk(url, conns, secs, pids):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--teams", type=int, default=20)
+    ap.add_argument("--seed-teams", type=int, default=0)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
@@ -68,22 +95,32 @@ def main():
     try:
         server.start()
         scored_teams(server, harness, args.teams)
+        if args.seed_teams:
+            server.proc.send_signal(signal.SIGTERM)
+            server.proc.wait(timeout=60)
+            seed_teams(os.path.join(server.data, "concours.db"), args.seed_teams)
+            server.port = None
+            server.lines = queue.Queue()  # the first server's output ended with its own end mark
+            server.start()
         base = "http://127.0.0.1:%d" % server.port
-        paths = {"leaderboard": "/api/v1/challenges/%s/leaderboard" % harness.DEMO_SLUG,
+        board = "/api/v1/challenges/%s/leaderboard" % harness.DEMO_SLUG
+        paths = {"leaderboard": board,
                  "challenge list": "/api/v1/challenges",
                  "challenge": "/api/v1/challenges/%s" % harness.DEMO_SLUG}
+        if args.seed_teams:  # what the page asks for first: its first 100 rows
+            paths["first page"] = board + "?limit=100"
         www = os.path.join(work, "www")
         os.mkdir(www)
         os.chmod(www, 0o755)
         for name, path in paths.items():
             body = urllib.request.urlopen(base + path).read()
-            fname = os.path.join(www, name.replace(" ", "_") + ".json")
+            fname = os.path.join(www, name.replace(" ", "_") + ".json")  # nginx serves it without the query
             with open(fname, "wb") as f:
                 f.write(body)
             os.chmod(fname, 0o644)
         ngx = Nginx(work, www)
         print("%d connections, %d s each, %d teams; concours vs nginx serving the same bytes"
-              % (args.connections, args.seconds, args.teams))
+              % (args.connections, args.seconds, args.teams + args.seed_teams))
         for name, path in paths.items():
             c = wrk(base + path, args.connections, args.seconds, lambda: [server.proc.pid])
             n = wrk("http://127.0.0.1:%d/%s.json" % (ngx.port, name.replace(" ", "_")), args.connections, args.seconds,

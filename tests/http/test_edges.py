@@ -124,6 +124,12 @@ class Edges(harness.ServerTest):
         self.assertEqual(page["rows"], whole["rows"][:2])
         rest = anon.get(base + "?limit=2&offset=2").json()
         self.assertEqual(rest["rows"], whole["rows"][2:4])
+        last = anon.get(base + "?limit=5&offset=%d" % (n - 1)).json()  # a page cut short by the board's end
+        self.assertEqual(last["rows"], whole["rows"][n - 1:])
+        beyond = anon.get(base + "?offset=%d" % n).json()
+        self.assertEqual((beyond["rows"], beyond["total"], beyond["limit"]), ([], n, 100))
+        self.assertEqual(anon.get(base + "?limit=1000").json()["rows"], whole["rows"])
+        self.assertEqual(anon.get(base + "?q=&limit=2").json()["rows"], whole["rows"][:2])
         self.assertEqual(page["metric"], whole["metric"])
         found = anon.get(base + "?q=PAGER").json()
         self.assertEqual(sorted(r["name"] for r in found["rows"]), ["Pager-Alpha", "pager-beta"])

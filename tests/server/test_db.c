@@ -1,5 +1,5 @@
 /* test_db.c: unit tests of db.c and db_*.c: quota transaction with rollback, ties at precision, privacy, the
- * re-queue, the import state, and fault injection on the acceptance path. */
+ * re-queue, the import state, the board's row cap, and fault injection on the acceptance path. */
 #include <math.h>
 #include <string.h>
 
@@ -395,6 +395,49 @@ static void test_memo(void)
   db_pool_close();
 }
 
+/* A board holds its first DB_LEADERBOARD_MAX_ROWS teams, best first. */
+static void test_board_cap(void)
+{
+  char err[256], path[512];
+  snprintf(path, sizeof(path), "%s/cap.db", tmpdir);
+  sqlite3 *db = db_open(path, err, sizeof(err));
+  CHECK(db != NULL);
+  if (db == NULL)
+    return;
+  struct challenge c, got;
+  rmse_challenge(&c, "cap");
+  json_t *files = json_array();
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN, NULL};
+  CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
+  CHECK(db_challenge_get(db, "cap", &got) == APP_OK);
+  int64_t uid = 0;
+  CHECK(db_user_create(db, "many", "m@x.org", ROLE_PARTICIPANT, "h", &uid) == APP_OK);
+  char sql[1024];
+  /* team i scores i (rmse: lower is better), so the last team is the one left out */
+  snprintf(sql, sizeof(sql),
+           "BEGIN;"
+           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<%d) "
+           "INSERT INTO teams(id,challenge_id,name,solo,invite_code,created_at) "
+           "SELECT i, %lld, 'team ' || i, 0, hex(i), 1 FROM n;"
+           "INSERT INTO submissions(id,challenge_id,user_id,team_id,phase,sha256,size,status,score,public_score,"
+           "created_at) SELECT id, challenge_id, %lld, id, 'dev', 'x', 1, 'scored', id, id, 1 FROM teams;"
+           "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "
+           "SELECT challenge_id, id, id, id, 1, 1, 1 FROM teams;"
+           "COMMIT;",
+           DB_LEADERBOARD_MAX_ROWS + 1, (long long)got.id, (long long)uid);
+  CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+  json_t *rows = db_leaderboard(db, &got);
+  size_t n = json_array_size(rows);
+  CHECK(n == DB_LEADERBOARD_MAX_ROWS);
+  json_t *last = json_array_get(rows, n > 0 ? n - 1 : 0);
+  CHECK(json_integer_value(json_object_get(last, "rank")) == DB_LEADERBOARD_MAX_ROWS);
+  CHECK(strcmp(json_string_value(json_object_get(last, "name")) ? json_string_value(json_object_get(last, "name")) : "",
+               "team 100000") == 0);
+  json_decref(rows);
+  json_decref(files);
+  sqlite3_close(db);
+}
+
 int main(void)
 {
   if (check_begin() != 0)
@@ -403,5 +446,6 @@ int main(void)
   test_faults();
   test_stmt_cache();
   test_memo();
+  test_board_cap();
   return check_end("db");
 }
