@@ -912,6 +912,13 @@ enum app_status db_user_create(sqlite3 *db, const char *username, const char *em
   return s;
 }
 
+/* 1 with STAMP set when what DB reads now may be kept, or taken, from memory (db_memo.h): outside a transaction of
+ * DB's own, whose writes no other connection sees yet, what was read since the last commit is still true. */
+static int memo_stamp(sqlite3 *db, unsigned char stamp[DB_MEMO_STAMP])
+{
+  return sqlite3_get_autocommit(db) && db_memo_stamp(stamp) == 0;
+}
+
 static void fill_user(sqlite3_stmt *st, int first, struct user *u)
 {
   u->id = sqlite3_column_int64(st, first);
@@ -920,8 +927,8 @@ static void fill_user(sqlite3_stmt *st, int first, struct user *u)
     u->role = ROLE_PARTICIPANT;
 }
 
-/* A user's row (id, username, role) and, in column 3, one more text (the password hash, the session's CSRF
- * token) copied to EXTRA when it is not NULL: the fill of every user lookup. */
+/* A user's row (id, username, role) and, in column 3, one more text (the password hash, a token's scope) copied to
+ * EXTRA when it is not NULL: the fill of the user lookups (a session's: fill_session). */
 struct user_row {
   struct user *u;
   char *extra;
@@ -1077,18 +1084,49 @@ enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t u
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
+/* A session as kept in memory between commits (db_memo.h). */
+struct session_rec {
+  struct user u;
+  int64_t expires_at;
+  char csrf[64];
+};
+_Static_assert(sizeof(struct session_rec) <= DB_MEMO_RECORD, "a session fits a memo record");
+
+static int fill_session(sqlite3_stmt *st, void *arg)
+{
+  struct session_rec *rec = arg;
+  fill_user(st, 0, &rec->u);
+  util_strlcpy(rec->csrf, dbi_col_text(st, 3), sizeof(rec->csrf));
+  rec->expires_at = sqlite3_column_int64(st, 4);
+  return 0;
+}
+
 enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
                                 size_t csrflen)
 {
-  struct user_row r = {u, csrf, csrflen};
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token FROM sessions s "
-                                     "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
-  if (st != NULL) {
-    dbi_bind_text(st, 1, token_hash);
-    sqlite3_bind_int64(st, 2, now);
+  struct session_rec rec;
+  char key[DB_MEMO_KEY];
+  unsigned char stamp[DB_MEMO_STAMP];
+  int stamped = memo_stamp(db, stamp) && util_fmt(key, sizeof(key), "session:%s", token_hash) == 0;
+  enum app_status s = APP_OK;
+  memset(&rec, 0, sizeof(rec));
+  /* a session read since the last commit (a logout, a password change, a role change: each commits) */
+  if (!stamped || !db_memo_record_get(key, stamp, &rec, sizeof(rec)) || rec.expires_at <= now) {
+    sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token,s.expires_at FROM sessions s "
+                                       "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
+    if (st != NULL) {
+      dbi_bind_text(st, 1, token_hash);
+      sqlite3_bind_int64(st, 2, now);
+    }
+    s = dbi_row(db, st, fill_session, &rec, "session lookup");
+    if (s == APP_OK && stamped)
+      db_memo_record_put(key, stamp, &rec, sizeof(rec));
   }
-  enum app_status s = dbi_row(db, st, fill_user_row, &r, "session lookup");
-  return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
+  if (s != APP_OK)
+    return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
+  *u = rec.u;
+  util_strlcpy(csrf, rec.csrf, csrflen);
+  return APP_OK;
 }
 
 enum app_status db_session_delete(sqlite3 *db, const char *token_hash)
@@ -1244,9 +1282,8 @@ static int fill_challenge(sqlite3_stmt *st, void *arg)
 
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c)
 {
-  /* outside a transaction of this connection, what was read since the last commit is still true (db_memo.h) */
   unsigned char stamp[DB_MEMO_STAMP];
-  int stamped = sqlite3_get_autocommit(db) && db_memo_stamp(stamp) == 0;
+  int stamped = memo_stamp(db, stamp);
   if (stamped && db_memo_challenge_get(slug, stamp, c))
     return APP_OK;
   sqlite3_stmt *st =
@@ -1450,7 +1487,7 @@ int db_catalogue_version(sqlite3 *db, int64_t now, int64_t *version, int64_t *fr
 {
   int rc = -1;
   unsigned char stamp[DB_MEMO_STAMP];
-  int stamped = sqlite3_get_autocommit(db) && db_memo_stamp(stamp) == 0;
+  int stamped = memo_stamp(db, stamp);
   if (stamped && db_memo_catalogue_get(stamp, now, version, from, until))
     return 0;
   /* the phases' boundaries around NOW: between them, every challenge's open phase stays the same */
@@ -1522,14 +1559,30 @@ static int fill_role(sqlite3_stmt *st, void *arg)
 
 int db_staff_role(sqlite3 *db, const char *slug, int64_t user_id, enum app_role *role)
 {
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT s.role FROM challenge_staff s JOIN challenges c ON c.id=s.challenge_id "
-                                     "WHERE c.slug=?1 AND s.user_id=?2");
-  if (st != NULL) {
-    dbi_bind_text(st, 1, slug);
-    sqlite3_bind_int64(st, 2, user_id);
+  struct {
+    int found;
+    enum app_role role;
+  } rec = {0, ROLE_PARTICIPANT};
+  char key[DB_MEMO_KEY];
+  unsigned char stamp[DB_MEMO_STAMP];
+  /* kept either way: most callers hold no role, and ask on every request */
+  int stamped = memo_stamp(db, stamp) && util_fmt(key, sizeof(key), "role:%lld:%s", (long long)user_id, slug) == 0;
+  if (!stamped || !db_memo_record_get(key, stamp, &rec, sizeof(rec))) {
+    sqlite3_stmt *st = dbi_prepare(db, "SELECT s.role FROM challenge_staff s JOIN challenges c ON c.id=s.challenge_id "
+                                       "WHERE c.slug=?1 AND s.user_id=?2");
+    if (st != NULL) {
+      dbi_bind_text(st, 1, slug);
+      sqlite3_bind_int64(st, 2, user_id);
+    }
+    enum app_status s = dbi_row(db, st, fill_role, &rec.role, "staff role");
+    if (s != APP_OK && s != APP_NOT_FOUND)
+      return -1;
+    rec.found = s == APP_OK;
+    if (stamped)
+      db_memo_record_put(key, stamp, &rec, sizeof(rec));
   }
-  enum app_status s = dbi_row(db, st, fill_role, role, "staff role");
-  return s == APP_OK ? 1 : s == APP_NOT_FOUND ? 0 : -1;
+  *role = rec.role;
+  return rec.found;
 }
 
 enum app_status db_staff_set(sqlite3 *db, const struct challenge *c, const char *username, enum app_role role,

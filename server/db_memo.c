@@ -5,7 +5,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define MEMO_SLOTS 32 /* challenges kept (by a hash of the slug; a collision replaces) */
+#define MEMO_SLOTS 32     /* challenges kept (by a hash of the slug; a collision replaces) */
+#define RECORD_SLOTS 4096 /* records kept (sessions of as many callers at once, and their roles): about 1.3 MiB */
 #define HDR_WORDS (DB_MEMO_STAMP / 4)
 #define SHM_REGION 32768 /* SQLite maps the index in regions of this size; the first begins with the header */
 
@@ -14,6 +15,16 @@ struct slot {
   unsigned char stamp[DB_MEMO_STAMP];
   struct challenge c;
 };
+
+struct record {
+  int used;
+  unsigned char stamp[DB_MEMO_STAMP];
+  char key[DB_MEMO_KEY];
+  size_t len;
+  unsigned char data[DB_MEMO_RECORD];
+};
+
+static struct record records[RECORD_SLOTS]; /* under memo.lock */
 
 static struct {
   pthread_mutex_t lock;
@@ -48,6 +59,7 @@ void db_memo_close(void)
   pthread_mutex_lock(&memo.lock);
   atomic_store(&memo.hdr, NULL); /* SQLite unmaps it when its connections close */
   memset(memo.slots, 0, sizeof(memo.slots));
+  memset(records, 0, sizeof(records));
   memo.catalogue_used = 0;
   pthread_mutex_unlock(&memo.lock);
 }
@@ -75,13 +87,19 @@ static int fresh(int used, const unsigned char *kept, const unsigned char stamp[
   return atomic_load(&memo.hdr) != NULL && used && memcmp(kept, stamp, DB_MEMO_STAMP) == 0;
 }
 
-/* The slot of SLUG (FNV-1a). */
-static struct slot *slot_of(const char *slug)
+/* FNV-1a of the string S. */
+static uint32_t hash_of(const char *s)
 {
   uint32_t h = 2166136261u;
-  for (const unsigned char *s = (const unsigned char *)slug; *s != '\0'; s++)
-    h = (h ^ *s) * 16777619u;
-  return &memo.slots[h % MEMO_SLOTS];
+  for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+    h = (h ^ *p) * 16777619u;
+  return h;
+}
+
+/* The slot of SLUG. */
+static struct slot *slot_of(const char *slug)
+{
+  return &memo.slots[hash_of(slug) % MEMO_SLOTS];
 }
 
 int db_memo_challenge_get(const char *slug, const unsigned char stamp[DB_MEMO_STAMP], struct challenge *c)
@@ -137,6 +155,38 @@ void db_memo_catalogue_put(const unsigned char stamp[DB_MEMO_STAMP], int64_t ver
     memo.from = from;
     memo.until = until;
     memo.catalogue_used = 1;
+  }
+  pthread_mutex_unlock(&memo.lock);
+}
+
+int db_memo_record_get(const char *key, const unsigned char stamp[DB_MEMO_STAMP], void *out, size_t len)
+{
+  int hit = 0;
+  pthread_mutex_lock(&memo.lock);
+  struct record *r = &records[hash_of(key) % RECORD_SLOTS];
+  if (fresh(r->used, r->stamp, stamp) && r->len == len && strcmp(r->key, key) == 0) {
+    memcpy(out, r->data, len);
+    hit = 1;
+  }
+  pthread_mutex_unlock(&memo.lock);
+  if (hit)
+    atomic_fetch_add(&hits, 1);
+  return hit;
+}
+
+void db_memo_record_put(const char *key, const unsigned char stamp[DB_MEMO_STAMP], const void *rec, size_t len)
+{
+  size_t klen = strlen(key);
+  if (klen >= DB_MEMO_KEY || len > DB_MEMO_RECORD)
+    return;
+  pthread_mutex_lock(&memo.lock);
+  struct record *r = &records[hash_of(key) % RECORD_SLOTS];
+  if (atomic_load(&memo.hdr) != NULL) {
+    memcpy(r->stamp, stamp, DB_MEMO_STAMP);
+    memcpy(r->key, key, klen + 1);
+    memcpy(r->data, rec, len);
+    r->len = len;
+    r->used = 1;
   }
   pthread_mutex_unlock(&memo.lock);
 }

@@ -1,6 +1,6 @@
-/* db_memo.h: what the database last said about a challenge (its row and phases, and the catalogue's version), kept
- * in memory while no transaction has committed since, so that the reads every anonymous request makes (a board, a
- * page, the list) cost no SQLite transaction (issue 18, item 1: each read transaction takes file locks, a few system
+/* db_memo.h: what the database last said about a challenge (its row and phases, and the catalogue's version) and
+ * about a caller (the session's user, the staff role), kept in memory while no transaction has committed since, so
+ * that the reads every request makes (a board, a page, the list; signed in or not) cost no SQLite transaction (issue 18, item 1: each read transaction takes file locks, a few system
  * calls that were most of a cached leaderboard's cost).
  *
  * "No commit since" is read from the database's WAL index (the -shm file, as SQLite maps it): SQLite rewrites its
@@ -12,6 +12,7 @@
 #ifndef CONCOURS_DB_MEMO_H
 #define CONCOURS_DB_MEMO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -40,6 +41,17 @@ void db_memo_challenge_put(const unsigned char stamp[DB_MEMO_STAMP], const struc
 int db_memo_catalogue_get(const unsigned char stamp[DB_MEMO_STAMP], int64_t now, int64_t *version, int64_t *from,
                           int64_t *until);
 void db_memo_catalogue_put(const unsigned char stamp[DB_MEMO_STAMP], int64_t version, int64_t from, int64_t until);
+
+/* Small records a request reads before its handler runs (a session's user, a user's staff role on a challenge), kept
+ * like the challenges: a record is used only while no transaction has committed since it was read. KEY: at most
+ * DB_MEMO_KEY - 1 bytes, naming the record's kind and its key ("session:<hash>"); LEN: at most DB_MEMO_RECORD.
+ * Larger ones are not kept. Many are kept at once (by a hash of the key; a collision replaces). */
+#define DB_MEMO_KEY 96
+#define DB_MEMO_RECORD 192
+/* 1 with OUT filled when KEY was kept under STAMP with LEN bytes, 0 otherwise. */
+int db_memo_record_get(const char *key, const unsigned char stamp[DB_MEMO_STAMP], void *out, size_t len);
+/* Keeps the LEN bytes at REC as KEY's record, read from the database after STAMP was taken. */
+void db_memo_record_put(const char *key, const unsigned char stamp[DB_MEMO_STAMP], const void *rec, size_t len);
 
 /* Reads answered from memory so far (for the tests). */
 long db_memo_hits(void);

@@ -3,7 +3,8 @@
 
 Starts `concours serve` with a copy of challenges/visiomel-demo and --teams participants who each send the sample
 submission (all scored), and nginx (Debian's nginx-light, installed with apt-get when missing) serving, as static
-files, the very bytes concours answers for the leaderboard, the challenge list and the challenge. Then wrk (Debian's,
+files, the very bytes concours answers for the leaderboard, the challenge list and the challenge, and the board
+again as a signed-in participant's browser asks for it (a session cookie to look up). Then wrk (Debian's,
 installed when missing) runs --connections keep-alive connections for --seconds against each URL of each server.
 Prints per URL: requests/s, p99 latency, and server CPU per request (from /proc/PID/stat), for concours and nginx,
 and the ratios.
@@ -64,10 +65,12 @@ def to_ms(text):
     return v / 1000 if m.group(2) == "us" else v * 1000 if m.group(2) == "s" else v
 
 
-def wrk(url, conns, secs, pids):
+def wrk(url, conns, secs, pids, headers=()):
     before = cpu_s(pids())
-    out = subprocess.run(["wrk", "-t2", "-c%d" % conns, "-d%ds" % secs, "--latency", url], capture_output=True,
-                         text=True, check=True).stdout
+    cmd = ["wrk", "-t2", "-c%d" % conns, "-d%ds" % secs, "--latency"]
+    for h in headers:
+        cmd += ["-H", h]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     cpu = cpu_s(pids()) - before
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))  # the distribution line, not a "..99%" stdev share
@@ -94,7 +97,7 @@ def main():
     ngx = None
     try:
         server.start()
-        scored_teams(server, harness, args.teams)
+        sent = scored_teams(server, harness, args.teams)
         if args.seed_teams:
             server.proc.send_signal(signal.SIGTERM)
             server.proc.wait(timeout=60)
@@ -109,23 +112,27 @@ def main():
                  "challenge": "/api/v1/challenges/%s" % harness.DEMO_SLUG}
         if args.seed_teams:  # what the page asks for first: its first 100 rows
             paths["first page"] = board + "?limit=100"
+        # a participant's browser refreshing the board: the same bytes, and a session to look up each time
+        paths["board, signed in"] = board
         www = os.path.join(work, "www")
         os.mkdir(www)
         os.chmod(www, 0o755)
         for name, path in paths.items():
             body = urllib.request.urlopen(base + path).read()
-            fname = os.path.join(www, name.replace(" ", "_") + ".json")  # nginx serves it without the query
+            fname = os.path.join(www, name.replace(" ", "_").replace(",", "") + ".json")  # nginx serves it without the query
             with open(fname, "wb") as f:
                 f.write(body)
             os.chmod(fname, 0o644)
         ngx = Nginx(work, www)
         print("%d connections, %d s each, %d teams; concours vs nginx serving the same bytes"
               % (args.connections, args.seconds, args.teams + args.seed_teams))
+        session = ["Cookie: " + sent[0][0].cookie]
         for name, path in paths.items():
-            c = wrk(base + path, args.connections, args.seconds, lambda: [server.proc.pid])
-            n = wrk("http://127.0.0.1:%d/%s.json" % (ngx.port, name.replace(" ", "_")), args.connections, args.seconds,
-                    ngx.pids)
-            print("  %-15s concours %8.0f req/s p99 %7.1f ms %6.0f us CPU/req | nginx %8.0f req/s p99 %6.1f ms "
+            c = wrk(base + path, args.connections, args.seconds, lambda: [server.proc.pid],
+                    session if name == "board, signed in" else ())
+            n = wrk("http://127.0.0.1:%d/%s.json" % (ngx.port, name.replace(" ", "_").replace(",", "")),
+                    args.connections, args.seconds, ngx.pids)
+            print("  %-16s concours %8.0f req/s p99 %7.1f ms %6.0f us CPU/req | nginx %8.0f req/s p99 %6.1f ms "
                   "%5.0f us CPU/req | %.2fx the req/s, %.1fx the CPU" % (name, c[0], c[1], c[2], n[0], n[1], n[2],
                                                                          c[0] / n[0], c[2] / n[2]))
     finally:

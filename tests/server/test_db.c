@@ -338,6 +338,51 @@ static void test_stmt_cache(void)
 /* The memo of challenge reads (db_memo.h): a read after a commit by any connection, of this process or of another
  * (a plain connection, as `concours challenge import` beside the server), sees it; repeated reads with nothing
  * committed in between are answered from memory; a connection inside its own transaction reads the database. */
+/* Sessions and staff roles read from memory between commits, and never past a logout, an expiry or a change of role
+ * (DB and OTHER: two pooled connections; C: a challenge they hold). */
+static void test_memo_callers(sqlite3 *db, sqlite3 *other, const struct challenge *c)
+{
+  struct user u, admin = {0, "admin", ROLE_ADMIN};
+  char csrf[64];
+  int64_t uid = 0;
+  enum app_role role = ROLE_ADMIN;
+  CHECK(db_user_create(db, "carol", "c@x.org", ROLE_PARTICIPANT, "h", &uid) == APP_OK);
+  CHECK(db_session_create(db, "s1", uid, "csrf1", 1000, 5000) == APP_OK);
+  CHECK(db_session_user(db, "s1", 2000, &u, csrf, sizeof(csrf)) == APP_OK && u.id == uid);
+  long before = db_memo_hits();
+  CHECK(db_session_user(other, "s1", 2000, &u, csrf, sizeof(csrf)) == APP_OK && u.id == uid &&
+        strcmp(u.username, "carol") == 0 && u.role == ROLE_PARTICIPANT && strcmp(csrf, "csrf1") == 0);
+  CHECK(db_memo_hits() == before + 1);
+  /* expired, even though kept */
+  CHECK(db_session_user(other, "s1", 5000, &u, csrf, sizeof(csrf)) == APP_UNAUTHORIZED);
+  CHECK(db_session_user(other, "nobody", 2000, &u, csrf, sizeof(csrf)) == APP_UNAUTHORIZED);
+  /* a change of role commits: the next request sees it */
+  CHECK(db_role_set(db, "carol", ROLE_JURY, &admin, "test", 2001) == APP_OK);
+  CHECK(db_session_user(other, "s1", 2002, &u, csrf, sizeof(csrf)) == APP_OK && u.role == ROLE_JURY);
+  /* a logout on one connection ends the session on the other at once */
+  CHECK(db_session_user(other, "s1", 2003, &u, csrf, sizeof(csrf)) == APP_OK);
+  CHECK(db_session_delete(db, "s1") == APP_OK);
+  CHECK(db_session_user(other, "s1", 2004, &u, csrf, sizeof(csrf)) == APP_UNAUTHORIZED);
+  /* a staff role: none (kept, and read from memory), then given, then taken away */
+  CHECK(db_staff_role(db, c->slug, uid, &role) == 0);
+  before = db_memo_hits();
+  CHECK(db_staff_role(other, c->slug, uid, &role) == 0 && db_memo_hits() == before + 1);
+  CHECK(db_staff_set(db, c, "carol", ROLE_ORGANIZER, "admin", "test", 2005) == APP_OK);
+  CHECK(db_staff_role(other, c->slug, uid, &role) == 1 && role == ROLE_ORGANIZER);
+  CHECK(db_staff_role(db, c->slug, uid, &role) == 1 && role == ROLE_ORGANIZER);
+  CHECK(db_staff_set(db, c, "carol", ROLE_PARTICIPANT, "admin", "test", 2006) == APP_OK);
+  CHECK(db_staff_role(other, c->slug, uid, &role) == 0);
+  /* inside its own transaction a connection sees its own change of role, which the other does not see yet */
+  CHECK(db_session_create(db, "s2", uid, "csrf2", 2007, 9000) == APP_OK);
+  CHECK(db_session_user(other, "s2", 2008, &u, csrf, sizeof(csrf)) == APP_OK && u.role == ROLE_JURY);
+  CHECK(dbi_begin(db) == APP_OK);
+  CHECK(dbi_exec(db, "UPDATE users SET role='organizer' WHERE username='carol'") == 0);
+  CHECK(db_session_user(db, "s2", 2009, &u, csrf, sizeof(csrf)) == APP_OK && u.role == ROLE_ORGANIZER);
+  CHECK(db_session_user(other, "s2", 2009, &u, csrf, sizeof(csrf)) == APP_OK && u.role == ROLE_JURY);
+  CHECK(dbi_finish(db, APP_OK) == APP_OK);
+  CHECK(db_session_user(other, "s2", 2010, &u, csrf, sizeof(csrf)) == APP_OK && u.role == ROLE_ORGANIZER);
+}
+
 static void test_memo(void)
 {
   char err[256], path[512];
@@ -389,6 +434,8 @@ static void test_memo(void)
   c.terms_version = 43;
   CHECK(db_challenge_upsert(other, &imp, 1002) == APP_OK);
   CHECK(db_catalogue_version(db, 2000, &v2, &from, &until) == 0 && v2 != v1);
+  CHECK(db_challenge_get(db, "memo", &got) == APP_OK);
+  test_memo_callers(db, other, &got);
   json_decref(files);
   db_release(other);
   db_release(db);
