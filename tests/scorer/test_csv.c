@@ -116,6 +116,35 @@ static void test_numbers(void)
 			failures++;
 		}
 	}
+	/* digit runs of every length around the 8-byte steps and the 19 significant digits, with leading zeros in both
+	 * parts, agree with strtod */
+	for (i = 0; i < 300000; i++) {
+		char text[80];
+		size_t n = 0;
+		unsigned x = (unsigned)i * 2654435761u;
+		int lead = (int)(x % 11), intd = (int)((x >> 4) % 23), frac = (int)((x >> 9) % 27), k;
+		double v = 0.0;
+
+		if (x & 1u)
+			text[n++] = '-';
+		for (k = 0; k < lead; k++)
+			text[n++] = '0';
+		for (k = 0; k < intd; k++)
+			text[n++] = (char)('0' + (x >> (k % 27)) % 10);
+		if (lead + intd == 0)
+			text[n++] = '0';
+		if (frac > 0 || (x & 2u)) {
+			text[n++] = '.';
+			for (k = 0; k < frac; k++)
+				text[n++] = (char)('0' + (k < (int)((x >> 14) % 12) ? 0 : (x >> ((k * 3) % 29)) % 10));
+		}
+		text[n] = '\0';
+		if (csv_parse_double(text, n, &v) != CSV_NUM_OK || v != strtod(text, NULL)) {
+			fprintf(stderr, "number '%s': got %.17g want %.17g\n", text, v, strtod(text, NULL));
+			failures++;
+			break;
+		}
+	}
 	/* the fast path agrees with strtod on many generated values */
 	for (i = 0; i < 200000; i++) {
 		char text[64];
