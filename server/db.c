@@ -388,6 +388,10 @@ static const char *const migrations[DB_SCHEMA_VERSION] = {
   /* 21: CodaLab's code submissions (issue 13): the code runs under an organizer's ingestion program, and an upload
    * without a metadata file is result files */
   "ALTER TABLE challenges ADD COLUMN ingestion INTEGER NOT NULL DEFAULT 0;",
+  /* 22: a newly scored submission updates its team's best row in place (best_add) unless a submission of the team
+   * is being scored again (rescored: queued or running, scored before): those few rows, found by this index */
+  "CREATE INDEX submissions_rescoring ON submissions(challenge_id, team_id) "
+  "  WHERE status IN ('queued','running') AND scored_at IS NOT NULL;",
 };
 
 void dbi_log(sqlite3 *db, const char *what)
@@ -1307,8 +1311,17 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   json_t *files = imp->files;
   sqlite3_stmt *st = NULL;
   int64_t id = 0;
+  int reorder = 0; /* the ranking's precision or direction changes: every team's best entry may be another */
   if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
+  st = dbi_prepare(db, "SELECT precision IS NOT ?2 OR higher_is_better IS NOT ?3 FROM challenges WHERE slug=?1");
+  if (st == NULL)
+    goto fail;
+  dbi_bind_text(st, 1, c->slug);
+  sqlite3_bind_int(st, 2, c->precision);
+  sqlite3_bind_int(st, 3, c->higher_is_better);
+  reorder = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+  dbi_finalize(st);
   st = dbi_prepare(
     db,
     "INSERT INTO challenges(slug,title,summary,overview,terms,terms_version,metric_name,metric_json,"
@@ -1360,6 +1373,8 @@ enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, in
   id = sqlite3_column_int64(st, 0);
   dbi_finalize(st);
   st = NULL;
+  if (reorder && db_best_recompute(db, id, 0) != 0)
+    goto fail;
 
   st = dbi_prepare(db, "DELETE FROM phases WHERE challenge_id=?");
   if (st == NULL)
@@ -2266,45 +2281,142 @@ int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
   return claim_row(db, st, j, "queue claim");
 }
 
+/* The submissions that rank on the board (S a submission, T its team): scored with a public score, not a smoke run,
+ * neither disqualified. */
+#define BEST_RANKED                                                                                                    \
+  "s.status='scored' AND s.public_score IS NOT NULL AND s.mode IS NOT 'smoke' AND s.disqualified_at IS NULL AND "      \
+  "t.disqualified_at IS NULL"
+/* Each team's best row of challenge ?1 from all its ranked submissions: the earliest submission reaching the team's
+ * best score at the leaderboard's precision (ties go to the earlier submission, then the lower id), how many rank,
+ * and when the latest was made; the statement ends with the filter on teams. */
+#define BEST_INSERT                                                                                                    \
+  "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "           \
+  "SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("                                      \
+  "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"                                            \
+  "  row_number() OVER (PARTITION BY s.team_id ORDER BY CASE WHEN c.higher_is_better THEN "                            \
+  "    -score_round(s.public_score, c.precision) ELSE score_round(s.public_score, c.precision) END, "                  \
+  "    s.created_at, s.id) AS r,"                                                                                      \
+  "  count(*) OVER (PARTITION BY s.team_id) AS n, max(s.created_at) OVER (PARTITION BY s.team_id) AS last_at "         \
+  "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "                      \
+  "  WHERE s.challenge_id=?1 AND " BEST_RANKED
+
 int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id)
 {
   int rc = -1;
-  sqlite3_stmt *st = dbi_prepare(db, "DELETE FROM leaderboard_best WHERE challenge_id=? AND team_id=?");
+  sqlite3_stmt *st = dbi_prepare(db, team_id != 0 ? "DELETE FROM leaderboard_best WHERE challenge_id=?1 AND team_id=?2"
+                                                  : "DELETE FROM leaderboard_best WHERE challenge_id=?1");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, challenge_id);
-  sqlite3_bind_int64(st, 2, team_id);
+  if (team_id != 0)
+    sqlite3_bind_int64(st, 2, team_id);
   if (dbi_step_done(db, st) != 0)
     goto out;
   dbi_finalize(st);
-  /* The earliest submission reaching the team's best score at the leaderboard's precision: ties go to the
-   * earlier submission. Disqualified submissions and teams have no row. */
-  st = dbi_prepare(
-    db, "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,n_scored,last_at) "
-        "SELECT challenge_id, team_id, id, public_score, created_at, n, last_at FROM ("
-        "  SELECT s.challenge_id, s.team_id, s.id, s.public_score, s.created_at,"
-        "  row_number() OVER (ORDER BY CASE WHEN c.higher_is_better THEN -score_round(s.public_score, c.precision) "
-        "    ELSE score_round(s.public_score, c.precision) END, s.created_at, s.id) AS r,"
-        "  count(*) OVER () AS n, max(s.created_at) OVER () AS last_at "
-        "  FROM submissions s JOIN challenges c ON c.id=s.challenge_id JOIN teams t ON t.id=s.team_id "
-        "  WHERE s.challenge_id=?1 AND s.team_id=?2 AND s.status='scored' AND s.public_score IS NOT NULL "
-        "  AND s.mode IS NOT 'smoke' AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL) WHERE r=1");
+  /* one team's rows through the index on (challenge_id, team_id), or every team's */
+  st = dbi_prepare(db, team_id != 0 ? BEST_INSERT " AND s.team_id=?2) WHERE r=1" : BEST_INSERT ") WHERE r=1");
   if (st == NULL)
     return -1;
   sqlite3_bind_int64(st, 1, challenge_id);
-  sqlite3_bind_int64(st, 2, team_id);
+  if (team_id != 0)
+    sqlite3_bind_int64(st, 2, team_id);
   rc = dbi_step_done(db, st) == 0 ? 0 : -1;
 out:
   dbi_finalize(st);
   return rc;
 }
 
+/* 1 when an entry scored A at A_AT with id A_ID ranks before one scored B (B_AT, B_ID) on a board of precision
+ * PREC in the metric's direction HIB: db_best_recompute()'s order (the rounded score, then the earlier, then the
+ * lower id). */
+static int ranks_before(int hib, int prec, double a, int64_t a_at, int64_t a_id, double b, int64_t b_at, int64_t b_id)
+{
+  double ka = hib ? -dbi_round(a, prec) : dbi_round(a, prec);
+  double kb = hib ? -dbi_round(b, prec) : dbi_round(b, prec);
+  if (ka != kb)
+    return ka < kb;
+  return a_at != b_at ? a_at < b_at : a_id < b_id;
+}
+
+/*
+ * The team's best row after submission ID, scored for the first time (FIRST), joined the team's scored submissions:
+ * updated in place (one more scored, the later last_at, and the new entry when it ranks before the best one in
+ * db_best_recompute()'s order), which gives db_best_recompute()'s row without reading the team's other
+ * submissions. Recomputed instead when the submission was scored before (its old score may be the best) or another
+ * submission of the team is being scored again (a rescoring keeps the old best until it is done). A submission that
+ * does not rank (smoke, no public score, disqualified, or its team) leaves the row as it is. 0 or -1.
+ */
+static int best_add(sqlite3 *db, int64_t id, int first, int64_t challenge_id, int64_t team_id)
+{
+  int rescoring = 1;
+  sqlite3_stmt *st = NULL;
+  if (first) {
+    st = dbi_prepare(db, "SELECT EXISTS(SELECT 1 FROM submissions WHERE challenge_id=?1 AND team_id=?2 AND "
+                         "status IN ('queued','running') AND scored_at IS NOT NULL)");
+    if (st == NULL)
+      return -1;
+    sqlite3_bind_int64(st, 1, challenge_id);
+    sqlite3_bind_int64(st, 2, team_id);
+    rescoring = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    dbi_finalize(st);
+    if (rescoring < 0)
+      return -1;
+  }
+  if (rescoring)
+    return db_best_recompute(db, challenge_id, team_id);
+  st = dbi_prepare(db, "SELECT s.public_score, s.created_at, c.higher_is_better, c.precision, b.score, "
+                       "b.best_created_at, b.submission_id FROM submissions s JOIN teams t ON t.id=s.team_id "
+                       "JOIN challenges c ON c.id=s.challenge_id LEFT JOIN leaderboard_best b ON "
+                       "b.challenge_id=s.challenge_id AND b.team_id=s.team_id WHERE s.id=? AND " BEST_RANKED);
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) { /* not ranked: the team's best row stays as it is */
+    dbi_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+  }
+  double pub = sqlite3_column_double(st, 0);
+  int64_t created = sqlite3_column_int64(st, 1);
+  int had = sqlite3_column_type(st, 6) != SQLITE_NULL;
+  int better =
+    !had || ranks_before(sqlite3_column_int(st, 2), sqlite3_column_int(st, 3), pub, created, id,
+                         sqlite3_column_double(st, 4), sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6));
+  dbi_finalize(st);
+  st = dbi_prepare(db, had ? "UPDATE leaderboard_best SET n_scored=n_scored+1, last_at=max(last_at, ?4), "
+                             "submission_id=CASE WHEN ?6 THEN ?3 ELSE submission_id END, "
+                             "score=CASE WHEN ?6 THEN ?5 ELSE score END, "
+                             "best_created_at=CASE WHEN ?6 THEN ?4 ELSE best_created_at END "
+                             "WHERE challenge_id=?1 AND team_id=?2"
+                           : "INSERT INTO leaderboard_best(challenge_id,team_id,submission_id,score,best_created_at,"
+                             "n_scored,last_at) VALUES(?1, ?2, ?3, ?5, ?4, 1, ?4)");
+  if (st == NULL)
+    return -1;
+  sqlite3_bind_int64(st, 1, challenge_id);
+  sqlite3_bind_int64(st, 2, team_id);
+  sqlite3_bind_int64(st, 3, id);
+  sqlite3_bind_int64(st, 4, created);
+  sqlite3_bind_double(st, 5, pub);
+  if (had)
+    sqlite3_bind_int(st, 6, better);
+  rc = dbi_step_done(db, st);
+  dbi_finalize(st);
+  return rc == 0 ? 0 : -1;
+}
+
 enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score, double pub, double priv, double ci_lo,
                                 double ci_hi, int ci_pending, const char *metrics, const char *log, int64_t now)
 {
   sqlite3_stmt *st = NULL;
+  int first = 0;
   if (dbi_begin(db) != APP_OK)
     return APP_INTERNAL;
+  st = dbi_prepare(db, "SELECT scored_at IS NULL FROM submissions WHERE id=?"); /* never scored before */
+  if (st == NULL)
+    goto fail;
+  sqlite3_bind_int64(st, 1, submission_id);
+  first = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+  dbi_finalize(st);
   /* a smoke run keeps its score for the participant, and has no public or private score: never ranked */
   st = dbi_prepare(db, "UPDATE submissions SET status='scored', score=?1, public_score=CASE WHEN mode IS 'smoke' THEN "
                        "NULL ELSE ?2 END, private_score=CASE WHEN mode IS 'smoke' THEN NULL ELSE ?3 END, log=?4, "
@@ -2335,7 +2447,7 @@ enum app_status db_queue_scored(sqlite3 *db, int64_t submission_id, double score
     goto fail;
   dbi_finalize(st);
   st = NULL;
-  if (db_best_recompute(db, challenge_id, team_id) != 0)
+  if (best_add(db, submission_id, first, challenge_id, team_id) != 0)
     goto fail;
   return dbi_finish(db, APP_OK);
 fail:

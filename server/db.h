@@ -17,7 +17,7 @@
 
 #include "app.h"
 
-#define DB_SCHEMA_VERSION 21
+#define DB_SCHEMA_VERSION 22
 #define DB_MAX_PHASES 16
 
 /* ---- connections ---- */
@@ -316,7 +316,9 @@ int db_ci_claim(sqlite3 *db, struct job *j);
 /* Stores the interval LO..HI (NAN: none could be computed) of a claimed submission; a submission re-queued
  * meanwhile (its interval due again) is left as it is. */
 enum app_status db_ci_store(sqlite3 *db, int64_t submission_id, double lo, double hi);
-/* Recomputes the leaderboard's best row of TEAM (after scoring, disqualification, reinstatement). 0 or -1. */
+/* Recomputes the leaderboard's best row of TEAM from all its submissions (after a rescoring, a disqualification, a
+ * reinstatement; a first scoring updates the row in place), or of every team of the challenge when TEAM is 0 (the
+ * ranking's precision or direction changed). 0 or -1. */
 int db_best_recompute(sqlite3 *db, int64_t challenge_id, int64_t team_id);
 /* Records a failed run with a participant-safe CODE and MESSAGE and the organizer-only LOG. */
 enum app_status db_queue_failed(sqlite3 *db, int64_t submission_id, const char *code, const char *message,

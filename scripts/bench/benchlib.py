@@ -9,13 +9,13 @@ import time
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_s(pids):
-    """User + system CPU seconds of PIDS (and their reaped children)."""
+def cpu_s(pids, children=True):
+    """User + system CPU seconds of PIDS (and of their reaped children unless not CHILDREN)."""
     total = 0
     for pid in pids:
         with open("/proc/%d/stat" % pid) as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        total += sum(int(x) for x in fields[11:15])
+        total += sum(int(x) for x in fields[11:15 if children else 13])
     return total / TICK
 
 

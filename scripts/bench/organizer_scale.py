@@ -7,7 +7,8 @@ submission (scored for real), then stops it and copies those rows in the databas
 as the organizer: the queue view (which the organizer page polls every 4 s), the page of the newest 100
 submissions the organizer page shows, the whole CSV and JSON exports (bytes, and the server's peak resident
 memory before and after), the jury review; as a participant: creating a team and reading the leaderboard. Each
-timing is the median of --rounds. Prints one line per view.
+timing is the median of --rounds. Prints one line per view, then how fast the queued rows were scored meanwhile (each
+scoring updates its team's best entry at this scale).
 Usage: scripts/bench/organizer_scale.py [--submissions 1000000] [--teams 50] [--rounds 5] [--concours build/concours]
 """
 import argparse
@@ -24,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "http"))
 import harness  # noqa: E402
-from benchlib import scored_teams  # noqa: E402
+from benchlib import cpu_s, scored_teams  # noqa: E402
 
 
 def peak_rss_mb(pid):
@@ -86,6 +87,7 @@ def main():
         server.lines = queue.Queue()  # the first server's output ended with its own end mark
         t0 = time.monotonic()
         server.start()
+        start = time.monotonic()
         print("server start on it: %.2f s" % (time.monotonic() - t0))
         for c, _ in sent:  # their sessions live in the database; the port is the new server's
             c.port = server.port
@@ -101,17 +103,20 @@ def main():
             print("%-44s %10.3f %12d" % (what, t, len(r.body)))
             return r
 
-        show("queue (organizer page, every 4 s)", lambda: org.get(base + "/queue"))
+        q = show("queue (organizer page, every 4 s)", lambda: org.get(base + "/queue")).json()
+        queued0, done0 = q["queued"] + q["running"], q["scored"] + q["failed"]
         show("newest 100 submissions (organizer page)", lambda: org.get(base + "/export?format=json&limit=100"))
         show("jury review", lambda: org.get(base + "/review"))
         show("leaderboard", lambda: sent[0][0].get(base + "/leaderboard"))
         hwm0, rss0 = peak_rss_mb(pid)
         for fmt in ("csv", "json"):  # curl reads the chunked reply (Python's reader would be the bottleneck)
             url = "http://127.0.0.1:%d%s/export?format=%s" % (server.port, base, fmt)
-            t0 = time.monotonic()
+            t0, cpu0 = time.monotonic(), cpu_s([pid], children=False)  # not the scorers of the queued rows
             size = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", "-H",
                                    "Cookie: " + org.cookie, url], capture_output=True, text=True, check=True).stdout
-            print("%-44s %10.3f %12d" % ("whole export, " + fmt, time.monotonic() - t0, int(size)))
+            secs, cpu = time.monotonic() - t0, cpu_s([pid], children=False) - cpu0
+            print("%-44s %10.3f %12d  (%.0f MB/s; server CPU %.2f s, %.0f MB per CPU second)"
+                  % ("whole export, " + fmt, secs, int(size), int(size) / 1e6 / secs, cpu, int(size) / 1e6 / max(cpu, 0.01)))
         hwm1, rss1 = peak_rss_mb(pid)
         print("server memory: peak %.0f MiB before the exports, %.0f MiB after (resident now %.0f MiB, was %.0f)"
               % (hwm0, hwm1, rss1, rss0))
@@ -125,6 +130,16 @@ def main():
             times.append(time.monotonic() - t0)
             assert r.status == 201, (r.status, r.body[:300])
         print("%-44s %10.3f" % ("create a team (participant)", statistics.median(times)))
+        # the queued rows scored meanwhile: each scoring updates its team's best among all its submissions
+        t0 = time.monotonic()
+        left = org.get(base + "/queue").json()
+        while left["queued"] + left["running"] > 0 and time.monotonic() - t0 < 600:
+            time.sleep(1)
+            left = org.get(base + "/queue").json()
+        done = left["scored"] + left["failed"]
+        print("queue: %d queued at the start, %d left after %.0f s more; %d scored or failed in all, %.1f per second "
+              "since the start" % (queued0, left["queued"] + left["running"], time.monotonic() - t0, done - done0,
+                                   (done - done0) / (time.monotonic() - start)))
     except BaseException:
         print("server exit code %s, output:\n%s" % (server.proc.poll(), server.output()))
         raise

@@ -442,6 +442,117 @@ static void test_memo(void)
   db_pool_close();
 }
 
+/* The leaderboard_best rows of challenge CID as text, one line a team, into OUT. */
+static void best_rows(sqlite3 *db, int64_t cid, char *out, size_t n)
+{
+  sqlite3_stmt *st = NULL;
+  size_t len = 0;
+  out[0] = '\0';
+  CHECK(sqlite3_prepare_v2(db,
+                           "SELECT team_id, submission_id, score, best_created_at, n_scored, last_at FROM "
+                           "leaderboard_best WHERE challenge_id=? ORDER BY team_id",
+                           -1, &st, NULL) == SQLITE_OK);
+  sqlite3_bind_int64(st, 1, cid);
+  while (st != NULL && sqlite3_step(st) == SQLITE_ROW && len + 128 < n)
+    len += (size_t)snprintf(out + len, n - len, "%lld %lld %.17g %lld %lld %lld\n", sqlite3_column_int64(st, 0),
+                            sqlite3_column_int64(st, 1), sqlite3_column_double(st, 2), sqlite3_column_int64(st, 3),
+                            sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5));
+  sqlite3_finalize(st);
+}
+
+/* Submission ID, made running, scored PUB (NAN: no public score) through the queue's own path. */
+static void score_id(sqlite3 *db, int64_t id, double pub, int64_t now)
+{
+  char sql[96];
+  snprintf(sql, sizeof(sql), "UPDATE submissions SET status='running' WHERE id=%lld", (long long)id);
+  CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+  CHECK(db_queue_scored(db, id, isnan(pub) ? NAN : pub, pub, pub, NAN, NAN, 0, NULL, "log", now) == APP_OK);
+}
+
+/* A newly scored submission updates its team's best row in place: after every step of a seeded run of scorings
+ * (ties at the board's precision, equal times, no public score, smoke runs, disqualifications, rescorings still
+ * running, a change of precision and of direction), the rows equal the ones recomputed from every submission. */
+static void test_best_incremental(void)
+{
+  char err[256], path[512], kept[8192], again[8192];
+  snprintf(path, sizeof(path), "%s/best.db", tmpdir);
+  sqlite3 *db = db_open(path, err, sizeof(err));
+  CHECK(db != NULL);
+  if (db == NULL)
+    return;
+  struct challenge c, got;
+  struct user jury = {0, "jury", ROLE_JURY};
+  rmse_challenge(&c, "best");
+  c.precision = 1;
+  json_t *files = json_array();
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN, NULL};
+  CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
+  CHECK(db_challenge_get(db, "best", &got) == APP_OK);
+  int64_t uid[5], ids[400];
+  int nids = 0, compared = 0, rescoring = 0;
+  for (int u = 0; u < 5; u++) {
+    char name[16];
+    snprintf(name, sizeof(name), "b%d", u);
+    CHECK(db_user_create(db, name, "b@x.org", ROLE_PARTICIPANT, "h", &uid[u]) == APP_OK);
+  }
+  uint32_t x = 12345;
+  int64_t now = 1800000000LL;
+  for (int step = 0; step < 360; step++) {
+    x = x * 1103515245u + 12345u;
+    unsigned r = (x >> 16) % 100;
+    enum app_status st;
+    if (step == 150 || step == 250) { /* the ranking changes: precision, then direction */
+      c.precision = step == 150 ? 2 : 0;
+      c.higher_is_better = step == 250;
+      CHECK(db_challenge_upsert(db, &imp, now) == APP_OK);
+      CHECK(db_challenge_get(db, "best", &got) == APP_OK);
+    } else if (r < 70 || nids == 0) { /* a new submission, scored among a few values: ties at the precision */
+      int64_t id = add_submission(db, got.id, uid[(x >> 8) % 5], &got.phases[0], NULL, now + (r % 3 == 0 ? 0 : 1), &st);
+      CHECK(st == APP_OK && id > 0 && nids < 400);
+      if (id <= 0 || nids >= 400)
+        break;
+      ids[nids++] = id;
+      now += r % 3 == 0 ? 0 : 1; /* some at the same second */
+      if (r % 17 == 0) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "UPDATE submissions SET mode='smoke' WHERE id=%lld", (long long)id);
+        CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+      }
+      if (r % 5 == 1 && nids < 400) { /* a later one of the same team scored first: last_at is the later's */
+        int64_t later = add_submission(db, got.id, uid[(x >> 8) % 5], &got.phases[0], NULL, now + 1, &st);
+        CHECK(st == APP_OK && later > 0);
+        ids[nids++] = later;
+        score_id(db, later, 0.25 + (double)((x >> 6) % 9) * 0.0125, now + 2);
+        now++;
+      }
+      score_id(db, id, r % 23 == 0 ? NAN : 0.25 + (double)((x >> 4) % 9) * 0.0125, now);
+    } else if (r < 80) { /* a submission disqualified or reinstated */
+      CHECK(db_disqualify(db, &got, 0, ids[(x >> 4) % (unsigned)nids], (x >> 3) & 1, &jury, "test", now) == APP_OK);
+    } else if (r < 90 && !rescoring) { /* a scored submission queued again: scored later, others meanwhile */
+      int q = 0;
+      rescoring = (int)ids[(x >> 4) % (unsigned)nids];
+      if (db_rescore(db, &got, rescoring, NULL, &jury, "test", now, &q) != APP_OK)
+        rescoring = 0;
+    } else if (rescoring) {
+      score_id(db, rescoring, 0.3, now);
+      rescoring = 0;
+    }
+    if (rescoring) /* the board keeps a rescored submission's old best until it is scored again */
+      continue;
+    best_rows(db, got.id, kept, sizeof(kept));
+    for (int u = 0; u < 5; u++)
+      CHECK(db_best_recompute(db, got.id, team_id_of(db, got.id, uid[u])) == 0);
+    best_rows(db, got.id, again, sizeof(again));
+    if (strcmp(kept, again) != 0)
+      fprintf(stderr, "step %d: kept\n%sbut recomputed\n%s", step, kept, again);
+    CHECK(strcmp(kept, again) == 0);
+    compared++;
+  }
+  CHECK(compared > 200 && strlen(kept) > 20);
+  json_decref(files);
+  sqlite3_close(db);
+}
+
 /* A board holds its first DB_LEADERBOARD_MAX_ROWS teams, best first. */
 static void test_board_cap(void)
 {
@@ -494,5 +605,6 @@ int main(void)
   test_stmt_cache();
   test_memo();
   test_board_cap();
+  test_best_incremental();
   return check_end("db");
 }
