@@ -356,13 +356,20 @@ static int accepts_gzip(struct req *r)
 }
 
 /* Replies BODY (LEN bytes, gzip'd when GZ) with ETAG, or 304 when the client holds it already. */
+/* 1 when the request's If-None-Match holds ETAG: the client has these bytes. */
+static int etag_matches(struct req *r, const char *etag)
+{
+  const char *inm = http_header(r, "If-None-Match");
+  return inm != NULL && strstr(inm, etag) != NULL;
+}
+
+/* BODY with its ETAG (gzip'd when GZ), or 304 without it when the client has it (BODY may then be NULL). */
 static void reply_with_etag(struct req *r, const char *body, size_t len, const char *etag, int gz)
 {
   char extra[192];
-  const char *inm = http_header(r, "If-None-Match");
   snprintf(extra, sizeof(extra), "ETag: %s\r\nCache-Control: no-cache\r\nVary: Accept-Encoding\r\n%s", etag,
            gz ? "Content-Encoding: gzip\r\n" : "");
-  if (inm != NULL && strstr(inm, etag) != NULL) {
+  if (etag_matches(r, etag)) {
     http_reply_empty(r, 304, extra);
     return;
   }
@@ -417,13 +424,25 @@ static void reply_board(struct req *r, const struct lb_entry *e)
     }
     return;
   }
+  /* a page is cut from the board by its parameters alone: its ETag is theirs and the board's, known before the
+   * page is cut (a 304 cuts nothing) */
+  char key[256]; /* at most 34 + 3 + 2 x 20 + 64 bytes: the ETag, the separators, two numbers and the search */
+  int kn = snprintf(key, sizeof(key), "%s|%zu|%zu|%s", e->etag, offset, limit, q);
+  if (kn < 0 || (size_t)kn >= sizeof(key)) {
+    http_reply_error(r, APP_INTERNAL, "page key too long");
+    return;
+  }
+  util_sha256_hex(key, (size_t)kn, sha);
+  snprintf(etag, sizeof(etag), "\"%.32s\"", sha);
+  if (etag_matches(r, etag)) {
+    reply_with_etag(r, NULL, 0, etag, 0);
+    return;
+  }
   char *page = lb_entry_page(e, q, offset, limit, &len);
   if (page == NULL) {
     http_reply_error(r, APP_INTERNAL, "out of memory");
     return;
   }
-  util_sha256_hex(page, len, sha);
-  snprintf(etag, sizeof(etag), "\"%.32s\"", sha);
   reply_with_etag(r, page, len, etag, 0);
   free(page);
 }

@@ -130,6 +130,18 @@ class Edges(harness.ServerTest):
         self.assertEqual((beyond["rows"], beyond["total"], beyond["limit"]), ([], n, 100))
         self.assertEqual(anon.get(base + "?limit=1000").json()["rows"], whole["rows"])
         self.assertEqual(anon.get(base + "?q=&limit=2").json()["rows"], whole["rows"][:2])
+        # a page has an ETag of its own: the same page again is 304, another page or a changed board is not
+        tag = anon.get(base + "?limit=2").header("ETag")
+        self.assertTrue(tag)
+        self.assertEqual(anon.get(base + "?limit=2", headers={"If-None-Match": tag}).status, 304)
+        for other in ("?limit=3", "?limit=2&offset=1", "?limit=2&q=pager"):
+            self.assertNotEqual(anon.get(base + other).header("ETag"), tag)
+            self.assertEqual(anon.get(base + other, headers={"If-None-Match": tag}).status, 200)
+        late = self.participant("late-lister")
+        sid = late.upload(harness.sample_submission()).json()["id"]
+        self.assertEqual(late.wait_done(sid)["status"], "scored")
+        self.assertEqual(anon.get(base + "?limit=2", headers={"If-None-Match": tag}).status, 200)
+        whole = anon.get(base).json()
         self.assertEqual(page["metric"], whole["metric"])
         found = anon.get(base + "?q=PAGER").json()
         self.assertEqual(sorted(r["name"] for r in found["rows"]), ["Pager-Alpha", "pager-beta"])
