@@ -7,8 +7,8 @@ submission (scored for real), then stops it and copies those rows in the databas
 as the organizer: the queue view (which the organizer page polls every 4 s), the page of the newest 100
 submissions the organizer page shows, the whole CSV and JSON exports (bytes, and the server's peak resident
 memory before and after), the jury review; as a participant: creating a team and reading the leaderboard. Each
-timing is the median of --rounds. Prints one line per view, then how fast the queued rows were scored meanwhile (each
-scoring updates its team's best entry at this scale).
+timing is the median of --rounds. Prints one line per view, and how fast the queued rows were scored meanwhile (each
+scoring updates its team's best entry at this scale); the exports run once the queue is empty.
 Usage: scripts/bench/organizer_scale.py [--submissions 1000000] [--teams 50] [--rounds 5] [--concours build/concours]
 """
 import argparse
@@ -108,10 +108,20 @@ def main():
         show("newest 100 submissions (organizer page)", lambda: org.get(base + "/export?format=json&limit=100"))
         show("jury review", lambda: org.get(base + "/review"))
         show("leaderboard", lambda: sent[0][0].get(base + "/leaderboard"))
+        # the queued rows, scored meanwhile (each scoring updates its team's best entry); the exports then run alone
+        t0 = time.monotonic()
+        left = org.get(base + "/queue").json()
+        while left["queued"] + left["running"] > 0 and time.monotonic() - t0 < 600:
+            time.sleep(1)
+            left = org.get(base + "/queue").json()
+        done = left["scored"] + left["failed"]
+        print("queue: %d queued at the start, %d left after %.0f s more; %d scored or failed in all, %.1f per second "
+              "since the start" % (queued0, left["queued"] + left["running"], time.monotonic() - t0, done - done0,
+                                   (done - done0) / (time.monotonic() - start)))
         hwm0, rss0 = peak_rss_mb(pid)
         for fmt in ("csv", "json"):  # curl reads the chunked reply (Python's reader would be the bottleneck)
             url = "http://127.0.0.1:%d%s/export?format=%s" % (server.port, base, fmt)
-            t0, cpu0 = time.monotonic(), cpu_s([pid], children=False)  # not the scorers of the queued rows
+            t0, cpu0 = time.monotonic(), cpu_s([pid], children=False)
             size = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", "-H",
                                    "Cookie: " + org.cookie, url], capture_output=True, text=True, check=True).stdout
             secs, cpu = time.monotonic() - t0, cpu_s([pid], children=False) - cpu0
@@ -130,16 +140,6 @@ def main():
             times.append(time.monotonic() - t0)
             assert r.status == 201, (r.status, r.body[:300])
         print("%-44s %10.3f" % ("create a team (participant)", statistics.median(times)))
-        # the queued rows scored meanwhile: each scoring updates its team's best among all its submissions
-        t0 = time.monotonic()
-        left = org.get(base + "/queue").json()
-        while left["queued"] + left["running"] > 0 and time.monotonic() - t0 < 600:
-            time.sleep(1)
-            left = org.get(base + "/queue").json()
-        done = left["scored"] + left["failed"]
-        print("queue: %d queued at the start, %d left after %.0f s more; %d scored or failed in all, %.1f per second "
-              "since the start" % (queued0, left["queued"] + left["running"], time.monotonic() - t0, done - done0,
-                                   (done - done0) / (time.monotonic() - start)))
     except BaseException:
         print("server exit code %s, output:\n%s" % (server.proc.poll(), server.output()))
         raise
