@@ -1,7 +1,8 @@
 /* db_memo.h: what the database last said about a challenge (its row and phases, and the catalogue's version) and
  * about a caller (the session's user, the staff role), kept in memory while no transaction has committed since, so
- * that the reads every request makes (a board, a page, the list; signed in or not) cost no SQLite transaction (issue 18, item 1: each read transaction takes file locks, a few system
- * calls that were most of a cached leaderboard's cost).
+ * that the reads every request makes (a board, a page, the list; signed in or not) cost no SQLite transaction
+ * (issue 18, item 1: each read transaction takes file locks, a few system calls that were most of a cached
+ * leaderboard's cost).
  *
  * "No commit since" is read from the database's WAL index (the -shm file, as SQLite maps it): SQLite rewrites its
  * header on every commit, by any connection of any process (a `concours challenge import` beside the server

@@ -119,7 +119,8 @@ def main():
         os.chmod(www, 0o755)
         for name, path in paths.items():
             body = urllib.request.urlopen(base + path).read()
-            fname = os.path.join(www, name.replace(" ", "_").replace(",", "") + ".json")  # nginx serves it without the query
+            # nginx serves the file for the path without its query
+            fname = os.path.join(www, name.replace(" ", "_").replace(",", "") + ".json")
             with open(fname, "wb") as f:
                 f.write(body)
             os.chmod(fname, 0o644)

@@ -125,8 +125,9 @@ def main():
             size = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", "-H",
                                    "Cookie: " + org.cookie, url], capture_output=True, text=True, check=True).stdout
             secs, cpu = time.monotonic() - t0, cpu_s([pid], children=False) - cpu0
+            mb = int(size) / 1e6
             print("%-44s %10.3f %12d  (%.0f MB/s; server CPU %.2f s, %.0f MB per CPU second)"
-                  % ("whole export, " + fmt, secs, int(size), int(size) / 1e6 / secs, cpu, int(size) / 1e6 / max(cpu, 0.01)))
+                  % ("whole export, " + fmt, secs, int(size), mb / secs, cpu, mb / max(cpu, 0.01)))
         hwm1, rss1 = peak_rss_mb(pid)
         print("server memory: peak %.0f MiB before the exports, %.0f MiB after (resident now %.0f MiB, was %.0f)"
               % (hwm0, hwm1, rss1, rss0))
