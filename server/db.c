@@ -931,8 +931,8 @@ static void fill_user(sqlite3_stmt *st, int first, struct user *u)
     u->role = ROLE_PARTICIPANT;
 }
 
-/* A user's row (id, username, role) and, in column 3, one more text (the password hash, a token's scope) copied to
- * EXTRA when it is not NULL: the fill of the user lookups (a session's: fill_session). */
+/* A user's row (id, username, role) and, in column 3, one more text (the password hash) copied to EXTRA when it is
+ * not NULL: the fill of a user lookup (a session's and a token's: fill_session, fill_token). */
 struct user_row {
   struct user *u;
   char *extra;
@@ -1163,32 +1163,48 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-/* A token's user and scope (fill_user_row), and in column 4 whether its "last used" mark is a minute old. */
-struct token_fill {
-  struct user_row r;
-  int *stale;
+/* An API token as kept in memory between commits (db_memo.h): its user, scope and "last used" mark (-1: never). */
+struct token_rec {
+  struct user u;
+  int64_t last_used_at;
+  char scope[16];
 };
+_Static_assert(sizeof(struct token_rec) <= DB_MEMO_RECORD, "a token fits a memo record");
 
-static int fill_token_row(sqlite3_stmt *st, void *arg)
+static int fill_token(sqlite3_stmt *st, void *arg)
 {
-  struct token_fill *f = arg;
-  *f->stale = sqlite3_column_int(st, 4) != 0;
-  return fill_user_row(st, &f->r);
+  struct token_rec *rec = arg;
+  fill_user(st, 0, &rec->u);
+  util_strlcpy(rec->scope, dbi_col_text(st, 3), sizeof(rec->scope));
+  rec->last_used_at = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
+  return 0;
 }
 
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *scope,
                               size_t scopelen, int *stale)
 {
-  struct token_fill f = {{u, scope, scopelen}, stale};
-  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,t.scope,(t.last_used_at IS NULL OR "
-                                     "t.last_used_at<=?2-60) FROM api_tokens t JOIN users u ON u.id=t.user_id "
-                                     "WHERE t.token_hash=?1");
-  if (st != NULL) {
-    dbi_bind_text(st, 1, token_hash);
-    sqlite3_bind_int64(st, 2, now);
+  struct token_rec rec;
+  char key[DB_MEMO_KEY];
+  unsigned char stamp[DB_MEMO_STAMP];
+  int stamped = memo_stamp(db, stamp) && util_fmt(key, sizeof(key), "token:%s", token_hash) == 0;
+  enum app_status s = APP_OK;
+  memset(&rec, 0, sizeof(rec));
+  /* a token read since the last commit (its revocation, its "last used" mark, its user's role: each commits) */
+  if (!stamped || !db_memo_record_get(key, stamp, &rec, sizeof(rec))) {
+    sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,t.scope,t.last_used_at FROM api_tokens t "
+                                       "JOIN users u ON u.id=t.user_id WHERE t.token_hash=?1");
+    if (st != NULL)
+      dbi_bind_text(st, 1, token_hash);
+    s = dbi_row(db, st, fill_token, &rec, "token lookup");
+    if (s == APP_OK && stamped)
+      db_memo_record_put(key, stamp, &rec, sizeof(rec));
   }
-  enum app_status s = dbi_row(db, st, fill_token_row, &f, "token lookup");
-  return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
+  if (s != APP_OK)
+    return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
+  *u = rec.u;
+  util_strlcpy(scope, rec.scope, scopelen);
+  *stale = rec.last_used_at < 0 || rec.last_used_at <= now - 60; /* the mark is kept to the minute */
+  return APP_OK;
 }
 
 enum app_status db_token_touch(sqlite3 *db, const char *token_hash, int64_t now)

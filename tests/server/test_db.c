@@ -363,6 +363,20 @@ static void test_memo_callers(sqlite3 *db, sqlite3 *other, const struct challeng
   CHECK(db_session_user(other, "s1", 2003, &u, csrf, sizeof(csrf)) == APP_OK);
   CHECK(db_session_delete(db, "s1") == APP_OK);
   CHECK(db_session_user(other, "s1", 2004, &u, csrf, sizeof(csrf)) == APP_UNAUTHORIZED);
+  /* an API token: read from memory, its "last used" mark stale after a minute, gone once revoked */
+  char scope[8];
+  int stale = 0;
+  int64_t tid = 0;
+  CHECK(db_token_create(db, uid, "cli", "submit", "t1", 2000, &tid) == APP_OK);
+  CHECK(db_token_user(db, "t1", 2001, &u, scope, sizeof(scope), &stale) == APP_OK && stale);
+  CHECK(db_token_touch(db, "t1", 2001) == APP_OK);
+  CHECK(db_token_user(db, "t1", 2002, &u, scope, sizeof(scope), &stale) == APP_OK && !stale);
+  before = db_memo_hits();
+  CHECK(db_token_user(other, "t1", 2030, &u, scope, sizeof(scope), &stale) == APP_OK && !stale && u.id == uid &&
+        strcmp(scope, "submit") == 0 && db_memo_hits() == before + 1);
+  CHECK(db_token_user(other, "t1", 2061, &u, scope, sizeof(scope), &stale) == APP_OK && stale);
+  CHECK(db_token_revoke(db, uid, tid) == APP_OK);
+  CHECK(db_token_user(other, "t1", 2062, &u, scope, sizeof(scope), &stale) == APP_UNAUTHORIZED);
   /* a staff role: none (kept, and read from memory), then given, then taken away */
   CHECK(db_staff_role(db, c->slug, uid, &role) == 0);
   before = db_memo_hits();
