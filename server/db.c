@@ -923,6 +923,24 @@ static int memo_stamp(sqlite3 *db, unsigned char stamp[DB_MEMO_STAMP])
   return sqlite3_get_autocommit(db) && db_memo_stamp(stamp) == 0;
 }
 
+/* Reads a record into REC (its LEN bytes) from the database: APP_OK, APP_NOT_FOUND, or APP_INTERNAL. */
+typedef enum app_status (*memo_read_fn)(sqlite3 *db, const void *arg, void *rec);
+
+/* The record KEY names, into REC: from memory when it was read since the last commit (db_memo.h), else by READ
+ * (with ARG) and then kept. KEY NULL: always READ, never kept. Returns READ's status. */
+static enum app_status memo_record(sqlite3 *db, const char *key, void *rec, size_t len, memo_read_fn read,
+                                   const void *arg)
+{
+  unsigned char stamp[DB_MEMO_STAMP];
+  int stamped = key != NULL && memo_stamp(db, stamp);
+  if (stamped && db_memo_record_get(key, stamp, rec, len))
+    return APP_OK;
+  enum app_status s = read(db, arg, rec);
+  if (s == APP_OK && stamped)
+    db_memo_record_put(key, stamp, rec, len);
+  return s;
+}
+
 static void fill_user(sqlite3_stmt *st, int first, struct user *u)
 {
   u->id = sqlite3_column_int64(st, first);
@@ -1105,27 +1123,37 @@ static int fill_session(sqlite3_stmt *st, void *arg)
   return 0;
 }
 
+/* What names a session to read: its token's hash, and the time it must not have expired at. */
+struct session_key {
+  const char *hash;
+  int64_t now;
+};
+
+/* memo_read_fn: the session ARG (a struct session_key) names. */
+static enum app_status read_session(sqlite3 *db, const void *arg, void *rec)
+{
+  const struct session_key *a = arg;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token,s.expires_at FROM sessions s "
+                                     "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
+  if (st != NULL) {
+    dbi_bind_text(st, 1, a->hash);
+    sqlite3_bind_int64(st, 2, a->now);
+  }
+  return dbi_row(db, st, fill_session, rec, "session lookup");
+}
+
 enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
                                 size_t csrflen)
 {
   struct session_rec rec;
+  struct session_key arg = {token_hash, now};
   char key[DB_MEMO_KEY];
-  unsigned char stamp[DB_MEMO_STAMP];
-  int stamped = memo_stamp(db, stamp) && util_fmt(key, sizeof(key), "session:%s", token_hash) == 0;
-  enum app_status s = APP_OK;
   memset(&rec, 0, sizeof(rec));
-  /* a session read since the last commit (a logout, a password change, a role change: each commits) */
-  if (!stamped || !db_memo_record_get(key, stamp, &rec, sizeof(rec)) || rec.expires_at <= now) {
-    sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,s.csrf_token,s.expires_at FROM sessions s "
-                                       "JOIN users u ON u.id=s.user_id WHERE s.token_hash=? AND s.expires_at>?");
-    if (st != NULL) {
-      dbi_bind_text(st, 1, token_hash);
-      sqlite3_bind_int64(st, 2, now);
-    }
-    s = dbi_row(db, st, fill_session, &rec, "session lookup");
-    if (s == APP_OK && stamped)
-      db_memo_record_put(key, stamp, &rec, sizeof(rec));
-  }
+  /* kept until the next commit (a logout, a password change, a role change: each commits) */
+  enum app_status s = memo_record(db, util_fmt(key, sizeof(key), "session:%s", token_hash) == 0 ? key : NULL, &rec,
+                                  sizeof(rec), read_session, &arg);
+  if (s == APP_OK && rec.expires_at <= now) /* kept before it expired */
+    s = APP_NOT_FOUND;
   if (s != APP_OK)
     return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
   *u = rec.u;
@@ -1180,25 +1208,25 @@ static int fill_token(sqlite3_stmt *st, void *arg)
   return 0;
 }
 
+/* memo_read_fn: the API token whose hash is ARG. */
+static enum app_status read_token(sqlite3 *db, const void *arg, void *rec)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,t.scope,t.last_used_at FROM api_tokens t "
+                                     "JOIN users u ON u.id=t.user_id WHERE t.token_hash=?1");
+  if (st != NULL)
+    dbi_bind_text(st, 1, arg);
+  return dbi_row(db, st, fill_token, rec, "token lookup");
+}
+
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *scope,
                               size_t scopelen, int *stale)
 {
   struct token_rec rec;
   char key[DB_MEMO_KEY];
-  unsigned char stamp[DB_MEMO_STAMP];
-  int stamped = memo_stamp(db, stamp) && util_fmt(key, sizeof(key), "token:%s", token_hash) == 0;
-  enum app_status s = APP_OK;
   memset(&rec, 0, sizeof(rec));
-  /* a token read since the last commit (its revocation, its "last used" mark, its user's role: each commits) */
-  if (!stamped || !db_memo_record_get(key, stamp, &rec, sizeof(rec))) {
-    sqlite3_stmt *st = dbi_prepare(db, "SELECT u.id,u.username,u.role,t.scope,t.last_used_at FROM api_tokens t "
-                                       "JOIN users u ON u.id=t.user_id WHERE t.token_hash=?1");
-    if (st != NULL)
-      dbi_bind_text(st, 1, token_hash);
-    s = dbi_row(db, st, fill_token, &rec, "token lookup");
-    if (s == APP_OK && stamped)
-      db_memo_record_put(key, stamp, &rec, sizeof(rec));
-  }
+  /* kept until the next commit (its revocation, its "last used" mark, its user's role: each commits) */
+  enum app_status s = memo_record(db, util_fmt(key, sizeof(key), "token:%s", token_hash) == 0 ? key : NULL, &rec,
+                                  sizeof(rec), read_token, token_hash);
   if (s != APP_OK)
     return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
   *u = rec.u;
@@ -1588,30 +1616,42 @@ static int fill_role(sqlite3_stmt *st, void *arg)
   return app_role_parse(dbi_col_text(st, 0), arg);
 }
 
+/* A staff role as kept in memory: none (FOUND 0) is kept too, most callers holding none. */
+struct role_rec {
+  int found;
+  enum app_role role;
+};
+
+/* Whose staff role on which challenge. */
+struct role_key {
+  const char *slug;
+  int64_t user_id;
+};
+
+/* memo_read_fn: the role ARG (a struct role_key) names. */
+static enum app_status read_role(sqlite3 *db, const void *arg, void *rec)
+{
+  const struct role_key *a = arg;
+  struct role_rec *r = rec;
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT s.role FROM challenge_staff s JOIN challenges c ON c.id=s.challenge_id "
+                                     "WHERE c.slug=?1 AND s.user_id=?2");
+  if (st != NULL) {
+    dbi_bind_text(st, 1, a->slug);
+    sqlite3_bind_int64(st, 2, a->user_id);
+  }
+  enum app_status s = dbi_row(db, st, fill_role, &r->role, "staff role");
+  r->found = s == APP_OK;
+  return s == APP_NOT_FOUND ? APP_OK : s;
+}
+
 int db_staff_role(sqlite3 *db, const char *slug, int64_t user_id, enum app_role *role)
 {
-  struct {
-    int found;
-    enum app_role role;
-  } rec = {0, ROLE_PARTICIPANT};
+  struct role_rec rec = {0, ROLE_PARTICIPANT};
+  struct role_key arg = {slug, user_id};
   char key[DB_MEMO_KEY];
-  unsigned char stamp[DB_MEMO_STAMP];
-  /* kept either way: most callers hold no role, and ask on every request */
-  int stamped = memo_stamp(db, stamp) && util_fmt(key, sizeof(key), "role:%lld:%s", (long long)user_id, slug) == 0;
-  if (!stamped || !db_memo_record_get(key, stamp, &rec, sizeof(rec))) {
-    sqlite3_stmt *st = dbi_prepare(db, "SELECT s.role FROM challenge_staff s JOIN challenges c ON c.id=s.challenge_id "
-                                       "WHERE c.slug=?1 AND s.user_id=?2");
-    if (st != NULL) {
-      dbi_bind_text(st, 1, slug);
-      sqlite3_bind_int64(st, 2, user_id);
-    }
-    enum app_status s = dbi_row(db, st, fill_role, &rec.role, "staff role");
-    if (s != APP_OK && s != APP_NOT_FOUND)
-      return -1;
-    rec.found = s == APP_OK;
-    if (stamped)
-      db_memo_record_put(key, stamp, &rec, sizeof(rec));
-  }
+  int keyed = util_fmt(key, sizeof(key), "role:%lld:%s", (long long)user_id, slug) == 0;
+  if (memo_record(db, keyed ? key : NULL, &rec, sizeof(rec), read_role, &arg) != APP_OK)
+    return -1;
   *role = rec.role;
   return rec.found;
 }
