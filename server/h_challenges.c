@@ -429,7 +429,7 @@ static void reply_board(struct req *r, const struct lb_entry *e)
   char key[256]; /* at most 34 + 3 + 2 x 20 + 64 bytes: the ETag, the separators, two numbers and the search */
   int kn = snprintf(key, sizeof(key), "%s|%zu|%zu|%s", e->etag, offset, limit, q);
   if (kn < 0 || (size_t)kn >= sizeof(key)) {
-    http_reply_error(r, APP_INTERNAL, "page key too long");
+    http_reply_error(r, APP_INTERNAL, "could not read the leaderboard");
     return;
   }
   util_sha256_hex(key, (size_t)kn, sha);
