@@ -4,7 +4,8 @@
 Starts `concours serve` with a copy of challenges/visiomel-demo and --teams participants who each send the sample
 submission (all scored), and nginx (Debian's nginx-light, installed with apt-get when missing) serving, as static
 files, the very bytes concours answers for the leaderboard, the challenge list and the challenge, and the board
-again as a signed-in participant's browser asks for it (a session cookie to look up). Then wrk (Debian's,
+again as a signed-in participant's browser asks for it (a session cookie to look up) and as the CLI does (an API
+token). Then wrk (Debian's,
 installed when missing) runs --connections keep-alive connections for --seconds against each URL of each server.
 Prints per URL: requests/s, p99 latency, and server CPU per request (from /proc/PID/stat), for concours and nginx,
 and the ratios.
@@ -112,8 +113,10 @@ def main():
                  "challenge": "/api/v1/challenges/%s" % harness.DEMO_SLUG}
         if args.seed_teams:  # what the page asks for first: its first 100 rows
             paths["first page"] = board + "?limit=100"
-        # a participant's browser refreshing the board: the same bytes, and a session to look up each time
+        # a participant's browser refreshing the board (a session cookie), and the CLI (an API token): the same bytes,
+        # and a caller to look up each time
         paths["board, signed in"] = board
+        paths["board, API token"] = board
         www = os.path.join(work, "www")
         os.mkdir(www)
         os.chmod(www, 0o755)
@@ -127,10 +130,10 @@ def main():
         ngx = Nginx(work, www)
         print("%d connections, %d s each, %d teams; concours vs nginx serving the same bytes"
               % (args.connections, args.seconds, args.teams + args.seed_teams))
-        session = ["Cookie: " + sent[0][0].cookie]
+        caller = {"board, signed in": ["Cookie: " + sent[0][0].cookie],
+                  "board, API token": ["Authorization: Bearer " + sent[1][0].new_token()]}
         for name, path in paths.items():
-            c = wrk(base + path, args.connections, args.seconds, lambda: [server.proc.pid],
-                    session if name == "board, signed in" else ())
+            c = wrk(base + path, args.connections, args.seconds, lambda: [server.proc.pid], caller.get(name, ()))
             n = wrk("http://127.0.0.1:%d/%s.json" % (ngx.port, name.replace(" ", "_").replace(",", "")),
                     args.connections, args.seconds, ngx.pids)
             print("  %-16s concours %8.0f req/s p99 %7.1f ms %6.0f us CPU/req | nginx %8.0f req/s p99 %6.1f ms "
