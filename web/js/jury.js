@@ -136,12 +136,13 @@ function factSheetCell(r) {
     f.status === 'refused' && f.reason ? h('p', { class: 'help', text: f.reason }) : null);
 }
 
-// Runs one jury action after asking for its reason, then reloads the review.
+// Runs one jury action after asking for its reason, then reloads the review. The status says it is done once the
+// table shows it (what a reader, or a test, sees next is the new order), then the stability analysis follows.
 async function act({ title, text, confirm, danger, path, extra = {}, done, label, help }) {
   const result = await reasonDialog({ title, text, confirm, danger, label, help, action: (reason) => api('POST', path, { json: { ...extra, reason } }) });
   if (result === null) return;
-  note($('#action-status'), done);
   await loadReview();
+  note($('#action-status'), done);
   await loadStability();
 }
 
