@@ -407,3 +407,26 @@ void arc_input_free(struct arc_input *in)
 	in->len = 0;
 	in->map_len = 0;
 }
+
+/* Drops the pages of mapped bytes [LO, HI) of IN (rounded inwards to whole pages). */
+static void release_range(struct arc_input *in, size_t lo, size_t hi)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	lo = (lo + page - 1) / page * page;
+	hi = hi >= in->map_len ? in->map_len : hi / page * page;
+	if (lo < hi)
+		(void)madvise((char *)in->map + lo, hi - lo, MADV_DONTNEED); /* only costs memory if it fails */
+}
+
+void arc_input_release(struct arc_input *in)
+{
+	if (!in || !in->map)
+		return;
+	if (in->written_lo >= in->written_hi) {
+		release_range(in, 0, in->map_len);
+		return;
+	}
+	release_range(in, 0, in->written_lo);
+	release_range(in, in->written_hi, in->map_len);
+}

@@ -27,6 +27,8 @@ struct arc_input {
 	size_t map_len;
 	char format[8];  /* "csv", "gzip", "zip", "tar", "tar.gz" */
 	char entry[256]; /* the file's name inside an archive (printable form), or "" */
+	size_t written_lo; /* [written_lo, written_hi): bytes its reader rewrote in place (set by the reader) */
+	size_t written_hi;
 };
 
 enum arc_status {
@@ -47,5 +49,13 @@ enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct 
 
 /* Releases what arc_load() holds in IN. Accepts a zeroed or already freed input. */
 void arc_input_free(struct arc_input *in);
+
+/*
+ * Gives a mapped file's resident pages back to the page cache, except those holding bytes [written_lo,
+ * written_hi) (the only ones that differ from the file). DATA stays valid: a later read maps its page again
+ * from the cache, unchanged. For a run's memory peak, when the file is done with for a while. No-op for a
+ * decompressed input, whose bytes exist nowhere else.
+ */
+void arc_input_release(struct arc_input *in);
 
 #endif

@@ -31,6 +31,8 @@ void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_rec
 	r->line = 0;
 	r->next_line = 1;
 	r->max_record = max_record;
+	r->written_lo = NULL;
+	r->written_hi = NULL;
 }
 
 const char *csv_status_text(enum csv_status status)
@@ -76,37 +78,58 @@ static char *scan_unquoted(char *p, char *end)
 	return p;
 }
 
-/* Reads a quoted field starting at *PP (on the opening quote), unescaping in place. */
+/*
+ * Reads a quoted field starting at *PP (on the opening quote), unescaping in place. Bytes are written only from
+ * the first doubled quote on, and that range is added to R's written range: the other pages of a mapped file
+ * stay clean copies of the page cache, which the loader may give back (arc_input_release()).
+ */
 static enum csv_status read_quoted(struct csv_reader *r, char **pp, struct csv_field *out)
 {
 	char *p = *pp + 1;
 	char *w = p;
+	char *w0 = NULL; /* the first byte rewritten */
 	char *end = r->end;
+	enum csv_status st = CSV_OK;
 
 	out->s = p;
 	for (;;) {
-		if (p >= end)
-			return CSV_ERR_QUOTE;
+		if (p >= end) {
+			st = CSV_ERR_QUOTE;
+			break;
+		}
 		if (*p == '"') {
 			if (p + 1 < end && p[1] == '"') {
+				if (!w0)
+					w0 = w;
 				*w++ = '"';
 				p += 2;
 				continue;
 			}
 			p++;
+			if (p < end && *p != ',' && *p != '\n' && *p != '\r')
+				st = CSV_ERR_QUOTE;
 			break;
 		}
-		if (*p == '\0')
-			return CSV_ERR_NUL;
+		if (*p == '\0') {
+			st = CSV_ERR_NUL;
+			break;
+		}
 		if (*p == '\n')
 			r->next_line++;
-		*w++ = *p++;
+		if (w0)
+			*w = *p;
+		w++;
+		p++;
+	}
+	if (w0) {
+		if (!r->written_lo || w0 < r->written_lo)
+			r->written_lo = w0;
+		if (!r->written_hi || w > r->written_hi)
+			r->written_hi = w;
 	}
 	out->len = (size_t)(w - out->s);
-	if (p < end && *p != ',' && *p != '\n' && *p != '\r')
-		return CSV_ERR_QUOTE;
 	*pp = p;
-	return CSV_OK;
+	return st;
 }
 
 enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int *nfields)

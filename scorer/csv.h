@@ -32,6 +32,8 @@ struct csv_reader {
 	size_t line;       /* physical line (1-based) where the last record returned starts */
 	size_t next_line;  /* physical line where the next record starts */
 	size_t max_record; /* cap on one record's length in bytes */
+	char *written_lo;  /* [written_lo, written_hi): the bytes unescaping rewrote; both NULL while none */
+	char *written_hi;
 };
 
 /*

@@ -366,12 +366,21 @@ static int truth_number(const struct csv_field *f, size_t line, double *v, char 
 	return -1;
 }
 
+/* Tells IN which of its bytes RD rewrote, so that arc_input_release() keeps their pages. */
+static void note_written(struct arc_input *in, const struct csv_reader *rd)
+{
+	if (!rd->written_lo)
+		return;
+	in->written_lo = (size_t)(rd->written_lo - in->data);
+	in->written_hi = (size_t)(rd->written_hi - in->data);
+}
+
 enum score_status score_load_truth(struct job *j)
 {
 	const struct score_request *req = j->req;
 	struct truth *t = &j->t;
 	char *msg = j->truth_msg;
-	struct csv_reader rd;
+	struct csv_reader rd = {0};
 	struct csv_field *f = NULL;
 	enum score_status st;
 	enum csv_status cs;
@@ -522,7 +531,7 @@ enum score_status score_load_truth(struct job *j)
 		}
 		t->id[row].off = (uint32_t)(idf->s - t->in.data);
 		t->id[row].len = (uint32_t)idf->len;
-		t->idkey[row] = (hash_bytes(idf->s, idf->len) & UINT64_C(0xFFFFFFFF00000000)) | row;
+		t->idkey[row] = hash_bytes(idf->s, idf->len); /* score_check_unique() puts the row in */
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
 
@@ -618,6 +627,7 @@ enum score_status score_load_truth(struct job *j)
 	}
 	st = SCORE_OK;
 out:
+	note_written(&t->in, &rd);
 	free(f);
 	return st;
 }
@@ -652,6 +662,27 @@ static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, s
 }
 
 #define PART_OF(k) ((unsigned)((k) >> (64 - ID_PART_BITS)))
+
+/*
+ * A key is an id's hash with a row in its low ROW_BITS bits, as few as the rows need: the hash bits left (the
+ * tag) tell ids apart in a partition's table, and an id whose tag another shares must be compared byte by
+ * byte, in a file that may be anywhere in memory. 10M rows leave 40-bit tags, where 32-bit ones made about
+ * 23,000 rows share tags. CONCOURS_SCORE_SHORT_TAGS=1 gives rows 32 bits (tests use it to make tags meet).
+ */
+static unsigned row_bits(size_t n)
+{
+	const char *v = getenv("CONCOURS_SCORE_SHORT_TAGS");
+	unsigned bits = 1;
+
+	if (v && strcmp(v, "1") == 0)
+		return 32;
+	while (bits < 32 && (((uint64_t)1 << bits) - 1) < (uint64_t)n) /* row + 1 never carries into the tag */
+		bits++;
+	return bits;
+}
+
+#define ROW_MASK(bits) ((UINT64_C(1) << (bits)) - 1)
+#define KEY_ROW(k, bits) ((uint32_t)((k)&ROW_MASK(bits)))
 
 /* Slot of tag TAG (a key's high 32 bits) in a partition table of 2^BITS slots: the tag's bits below the
  * partition bits, mixed, so that a partition's keys spread whatever its size. */
@@ -717,6 +748,7 @@ struct repeat_scan {
 	const struct slice *ids;
 	const uint64_t *keys; /* grouped by partition, in two segments */
 	const size_t *start;  /* GSTART_LEN offsets into KEYS */
+	unsigned bits;        /* row bits of the keys */
 	unsigned first;
 	unsigned last;
 	long long found; /* -1 none, a row, or -2 on no memory */
@@ -743,20 +775,21 @@ static void *scan_parts(void *arg)
 		}
 		for (i = 0; i < part_size(rs->start, 2, part) && rs->found == -1; i++) {
 			uint64_t k = rs->keys[part_index(rs->start, part, i)];
-			size_t at = part_slot(k >> 32, bits);
+			uint64_t tag = k >> rs->bits;
+			size_t at = part_slot(tag, bits);
 
 			while (pt.slot[at] != 0) {
 				uint64_t e = pt.slot[at] - 1;
 
 				/* ids are only read on a hash match: rows are in random order here */
-				if ((e >> 32) == (k >> 32) &&
-				    slice_eq(rs->buf, rs->ids[e & 0xFFFFFFFFu], rs->buf, rs->ids[k & 0xFFFFFFFFu])) {
-					rs->found = (long long)(k & 0xFFFFFFFFu);
+				if ((e >> rs->bits) == tag && slice_eq(rs->buf, rs->ids[KEY_ROW(e, rs->bits)], rs->buf,
+				                                       rs->ids[KEY_ROW(k, rs->bits)])) {
+					rs->found = (long long)KEY_ROW(k, rs->bits);
 					break;
 				}
 				at = (at + 1) & mask;
 			}
-			pt.slot[at] = k + 1; /* rows stay below 2^32 - 1: never wraps to 0 */
+			pt.slot[at] = k + 1; /* a row's mask is never all ones (row_bits()): never wraps to 0 */
 		}
 	}
 	free(pt.slot);
@@ -765,17 +798,20 @@ static void *scan_parts(void *arg)
 
 /*
  * Groups the N keys KEYS by partition in place (one pass of an American flag sort: each key moves once, to the
- * next free place of its partition), START[p] the offset of partition p (ID_PARTS + 1 offsets).
+ * next free place of its partition), START[p] the offset of partition p (ID_PARTS + 1 offsets). KEYS hold
+ * hashes on entry; key i gets row FIRST + i in its low BITS bits first.
  */
-static void group_keys(uint64_t *keys, size_t n, size_t *start)
+static void group_keys(uint64_t *keys, size_t n, size_t first, unsigned bits, size_t *start)
 {
 	size_t next[ID_PARTS];
 	size_t i;
 	unsigned part;
 
 	memset(start, 0, (ID_PARTS + 1) * sizeof *start);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		keys[i] = (keys[i] & ~ROW_MASK(bits)) | (first + i);
 		start[PART_OF(keys[i]) + 1]++;
+	}
 	for (part = 1; part <= ID_PARTS; part++)
 		start[part] += start[part - 1];
 	memcpy(next, start, sizeof next);
@@ -817,6 +853,7 @@ struct group_half {
 	uint64_t *keys;
 	size_t first;
 	size_t last;
+	unsigned bits;
 	size_t *start;
 };
 
@@ -825,29 +862,30 @@ static void *group_half(void *arg)
 	struct group_half *g = arg;
 	unsigned part;
 
-	group_keys(g->keys + g->first, g->last - g->first, g->start);
+	group_keys(g->keys + g->first, g->last - g->first, g->first, g->bits, g->start);
 	for (part = 0; part <= ID_PARTS; part++)
 		g->start[part] += g->first;
 	return NULL;
 }
 
 /*
- * Finds an id given twice among the N ids IDS (slices of BUF). KEYS[i] must hold
- * (id hash high 32 bits) << 32 | i; each half of them is grouped by partition in place by its own thread,
- * START (GSTART_LEN) receiving the partitions' offsets. The groups are checked in cache, half of them by a second thread: sequential
- * passes instead of a big hash table's random accesses. IDS must not be empty. Returns the row of one
- * occurrence of a repeated id (the same one whatever the timing), -1 if all are distinct, -2 on no memory.
+ * Finds an id given twice among the N ids IDS (slices of BUF). KEYS[i] must hold id i's hash; each half of
+ * them becomes keys of BITS row bits grouped by partition in place by its own thread, START (GSTART_LEN)
+ * receiving the partitions' offsets. The groups are checked in cache, half of them by a second thread:
+ * sequential passes instead of a big hash table's random accesses. IDS must not be empty. Returns the row of
+ * one occurrence of a repeated id (the same one whatever the timing), -1 if all are distinct, -2 on no memory.
  */
-static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n, size_t *start)
+static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n, unsigned bits,
+                             size_t *start)
 {
 	struct repeat_scan half[2];
-	struct group_half g[2] = {{keys, 0, n / 2, start}, {keys, n / 2, n, start + ID_PARTS + 1}};
+	struct group_half g[2] = {{keys, 0, n / 2, bits, start}, {keys, n / 2, n, bits, start + ID_PARTS + 1}};
 	unsigned mid;
 
 	score_par2(group_half, &g[1], group_half, &g[0]);
 	mid = middle_part(start, 2);
-	half[0] = (struct repeat_scan){buf, ids, keys, start, 0, mid, -1};
-	half[1] = (struct repeat_scan){buf, ids, keys, start, mid, ID_PARTS, -1};
+	half[0] = (struct repeat_scan){buf, ids, keys, start, bits, 0, mid, -1};
+	half[1] = (struct repeat_scan){buf, ids, keys, start, bits, mid, ID_PARTS, -1};
 	score_par2(scan_parts, &half[1], scan_parts, &half[0]);
 	if (half[0].found == -2 || half[1].found == -2)
 		return -2;
@@ -874,8 +912,9 @@ enum score_status score_check_unique(struct truth *t, char *msg)
 	long long row = -2;
 
 	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
+	t->row_bits = row_bits(t->n);
 	if (t->gstart)
-		row = find_repeat(t->in.data, t->id, t->idkey, t->n, t->gstart);
+		row = find_repeat(t->in.data, t->id, t->idkey, t->n, t->row_bits, t->gstart);
 	t->grouped = t->idkey;
 	t->idkey = NULL;
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
@@ -904,7 +943,9 @@ struct join_part {
 	const struct truth *t;
 	const struct pred *p;
 	uint32_t *match;
-	uint64_t *grouped; /* prediction keys (hash high 32 bits) << 32 | row, grouped by partition */
+	uint64_t *grouped; /* prediction keys (row in the low BITS bits), grouped by partition */
+	unsigned bits;     /* row bits of the prediction keys */
+	unsigned shift;    /* tags are keys shifted by the larger row bits of both sides */
 	size_t *count;     /* ID_PARTS: this half's keys per partition, then where its next key goes */
 	const size_t *pstart;
 	size_t first;
@@ -917,11 +958,11 @@ struct join_part {
 	int clean;
 };
 
-static uint64_t pred_key(const struct pred *p, size_t r)
+static uint64_t pred_hash(const struct pred *p, size_t r)
 {
 	struct slice s = p->id[r];
 
-	return (hash_bytes(p->in.data + s.off, s.len) & UINT64_C(0xFFFFFFFF00000000)) | r;
+	return hash_bytes(p->in.data + s.off, s.len);
 }
 
 /* Pass 1: counts rows [first, last)'s keys per partition; an empty id matches nothing. */
@@ -934,7 +975,7 @@ static void *join_count(void *arg)
 	for (r = jp->first; r < jp->last; r++) {
 		jp->match[r] = 0;
 		if (jp->p->id[r].len > 0)
-			jp->count[PART_OF(pred_key(jp->p, r))]++;
+			jp->count[PART_OF(pred_hash(jp->p, r))]++;
 	}
 	return NULL;
 }
@@ -948,7 +989,7 @@ static void *join_group(void *arg)
 
 	for (r = jp->first; r < jp->last; r++) {
 		if (jp->p->id[r].len > 0) {
-			uint64_t k = pred_key(jp->p, r);
+			uint64_t k = (pred_hash(jp->p, r) & ~ROW_MASK(jp->bits)) | r;
 
 			jp->grouped[jp->count[PART_OF(k)]++] = k;
 		}
@@ -965,6 +1006,7 @@ static void *join_lookup(void *arg)
 {
 	struct join_part *jp = arg;
 	const struct truth *t = jp->t;
+	const unsigned sh = jp->shift;
 	struct part_table pt = {NULL, 0};
 	unsigned part;
 
@@ -980,7 +1022,7 @@ static void *join_lookup(void *arg)
 		}
 		for (i = 0; i < m; i++) {
 			uint64_t k = t->grouped[part_index(t->gstart, part, i)];
-			size_t at = part_slot(k >> 32, bits);
+			size_t at = part_slot(k >> sh, bits);
 
 			while (pt.slot[at] != 0)
 				at = (at + 1) & mask;
@@ -988,27 +1030,28 @@ static void *join_lookup(void *arg)
 		}
 		for (i = jp->pstart[part]; i < jp->pstart[part + 1]; i++) {
 			uint64_t k = jp->grouped[i];
-			uint32_t r = (uint32_t)(k & 0xFFFFFFFFu);
-			size_t at = part_slot(k >> 32, bits);
+			uint64_t tag = k >> sh;
+			uint32_t r = KEY_ROW(k, jp->bits);
+			size_t at = part_slot(tag, bits);
 			uint32_t cand = 0;
 			int seen = 0;
 
 			for (; pt.slot[at] != 0 && seen < 2; at = (at + 1) & mask) {
 				uint64_t e = pt.slot[at] - 1;
 
-				if ((e >> 32) == (k >> 32)) {
+				if ((e >> sh) == tag) {
 					seen++;
-					cand = (uint32_t)(e & 0xFFFFFFFFu) + 1;
+					cand = KEY_ROW(e, t->row_bits) + 1;
 				}
 			}
 			if (seen == 2) { /* a shared tag: compare bytes with each holder */
 				jp->shared++;
 				cand = 0;
-				for (at = part_slot(k >> 32, bits); pt.slot[at] != 0; at = (at + 1) & mask) {
+				for (at = part_slot(tag, bits); pt.slot[at] != 0; at = (at + 1) & mask) {
 					uint64_t e = pt.slot[at] - 1;
-					uint32_t row = (uint32_t)(e & 0xFFFFFFFFu);
+					uint32_t row = KEY_ROW(e, t->row_bits);
 
-					if ((e >> 32) == (k >> 32) &&
+					if ((e >> sh) == tag &&
 					    slice_eq(t->in.data, t->id[row], jp->p->in.data, jp->p->id[r])) {
 						cand = row + 1;
 						break;
@@ -1074,6 +1117,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	size_t mid;
 	size_t i;
 	unsigned part;
+	unsigned bits;
 	int h;
 	int rc = -1;
 
@@ -1092,10 +1136,19 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	if (!t->grouped || !t->gstart || !grouped)
 		goto out;
 	mid = r + (p->n - r) / 2;
+	bits = row_bits(p->n);
 	for (h = 0; h < 2; h++)
-		half[h] =
-		        (struct join_part){t,    p, match, grouped, count[h], pstart,      h ? mid : r, h ? p->n : mid,
-		                           NULL, 0, 0,     0,       0,        p->n == t->n};
+		half[h] = (struct join_part){.t = t,
+		                             .p = p,
+		                             .match = match,
+		                             .grouped = grouped,
+		                             .bits = bits,
+		                             .shift = bits > t->row_bits ? bits : t->row_bits,
+		                             .count = count[h],
+		                             .pstart = pstart,
+		                             .first = h ? mid : r,
+		                             .last = h ? p->n : mid,
+		                             .clean = p->n == t->n};
 	score_par2(join_count, &half[1], join_count, &half[0]);
 	/* partition by partition, the first half's keys before the second's: the grouping is deterministic */
 	pstart[0] = 0;
@@ -1114,8 +1167,9 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	if (half[0].nomem || half[1].nomem)
 		goto out;
 	t->shared_tags = half[0].shared + half[1].shared;
-	/* the keys are done with: OWNER takes their pages */
-	score_big_free(grouped);
+	/* the keys are done with: OWNER takes the ground truth's pages, the kernel the others, which the
+	 * ground truth's file, read again by join_verify(), needs (score.c released it) */
+	score_big_drop(grouped);
 	score_big_free(t->grouped);
 	grouped = t->grouped = NULL;
 	*owner = score_big_array(t->n, sizeof **owner);
@@ -1145,7 +1199,7 @@ void score_load_pred(struct job *j)
 {
 	const struct score_request *req = j->req;
 	struct pred *p = &j->p;
-	struct csv_reader rd;
+	struct csv_reader rd = {0};
 	struct csv_field *f = NULL;
 	char(*colname)[64] = NULL;
 	enum csv_status cs;
@@ -1305,6 +1359,7 @@ void score_load_pred(struct job *j)
 	}
 	p->st = SCORE_OK;
 out:
+	note_written(&p->in, &rd);
 	free(f);
 	free(colname);
 }

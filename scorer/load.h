@@ -62,13 +62,14 @@ struct truth {
 	int target[MAX_FIELDS]; /* columns that are neither id nor split */
 	int ntarget;
 	struct slice *id;
-	uint64_t *idkey; /* per row: (id hash high 32 bits) << 32 | row, for find_repeat() */
+	uint64_t *idkey; /* per row: the id's hash, for score_check_unique() */
 	uint8_t *split;  /* 0 public, 1 private; NULL without split column */
 	int32_t *y;
 	double *yv;
 	uint8_t *event;
 	struct classes *cls;
-	uint64_t *grouped;  /* the idkey values grouped by their top ID_PART_BITS bits (score_check_unique) */
+	uint64_t *grouped;  /* keys (hash, row in the low row_bits bits) grouped by their top ID_PART_BITS bits */
+	unsigned row_bits;  /* of the keys in GROUPED */
 	size_t *gstart;     /* GSTART_LEN offsets into GROUPED: two halves of the rows, each grouped on its own */
 	size_t shared_tags; /* score_match_rows(): prediction rows whose hash tag two ground-truth ids share */
 };

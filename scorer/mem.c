@@ -69,6 +69,12 @@ static void *alloc(size_t n, size_t size, int zero)
 	len = (len + 4095) & ~(size_t)4095;
 	p = cache_take(len);
 	if (p) {
+		size_t have;
+
+		memcpy(&have, p, sizeof have);
+		/* a block half as large again as asked for keeps only the pages its new use needs resident */
+		if (have - len >= len / 2)
+			(void)madvise(p + len, have - len, MADV_DONTNEED); /* a hint: failure only costs memory */
 		if (zero)
 			memset(p + HEADER, 0, bytes);
 		return p + HEADER;
@@ -150,6 +156,21 @@ void score_big_free(void *ptr)
 	}
 	pthread_mutex_unlock(&cache_lock);
 	if (p)
+		munmap(p, len);
+}
+
+void score_big_drop(void *ptr)
+{
+	unsigned char *p;
+	size_t len;
+
+	if (!ptr)
+		return;
+	p = (unsigned char *)ptr - HEADER;
+	memcpy(&len, p, sizeof len);
+	if (len == 0)
+		free(p);
+	else
 		munmap(p, len);
 }
 

@@ -26,6 +26,10 @@ void *score_big_grow(void *p, size_t n, size_t size);
 /* Gives a block back for reuse by later allocations of this process. Accepts NULL. Thread-safe. */
 void score_big_free(void *p);
 
+/* Gives a block back to the kernel at once, not for reuse: when other memory needs its pages (a mapped
+ * file read again). Accepts NULL. */
+void score_big_drop(void *p);
+
 /* Returns every recycled block to the kernel. Call when a run is over; blocks still in use are unaffected. */
 void score_big_trim(void);
 

@@ -718,6 +718,9 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			goto out;
 	}
 	if (!score_same_ids(&j->t, &j->p)) {
+		/* the join's arrays take the ground truth's pages: it reads the truth's ids again only at the
+		 * end (join_verify), after it freed its keys */
+		arc_input_release(&j->t.in);
 		match = score_big_raw(j->p.n, sizeof *match);
 		if (!match || score_match_rows(&j->t, &j->p, match, &owner, &clean) != 0)
 			goto out;
@@ -732,6 +735,10 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	}
 	score_big_free(match);
 	match = NULL;
+	/* ids and labels are read: the files' pages go back to the cache before the aligned arrays and the
+	 * metric's take memory (only problems' messages may read an id again) */
+	arc_input_release(&j->t.in);
+	arc_input_release(&j->p.in);
 	timing("join", &clock0);
 	if (getenv("CONCOURS_SCORE_TIMING") && owner)
 		fprintf(stderr, "timing: join by hash, %zu row(s) on a tag two ids share\n", j->t.shared_tags);

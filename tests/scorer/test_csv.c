@@ -39,12 +39,15 @@ static void test_records(void)
 	CHECK(csv_next(&r, f, 4, &n) == CSV_OK);
 	CHECK(n == 3 && field_eq(&f[0], "id") && field_eq(&f[1], "a \"q\"") && field_eq(&f[2], "x"));
 	CHECK(r.line == 1);
+	/* only the bytes from the first doubled quote on were rewritten: 'a ' stays, '"q"' moved left */
+	CHECK(r.written_lo == buf + 9 && r.written_hi == buf + 12);
 	CHECK(csv_next(&r, f, 4, &n) == CSV_OK);
 	CHECK(n == 3 && field_eq(&f[1], "multi\nline") && f[2].len == 0);
 	CHECK(r.line == 2);
 	CHECK(csv_next(&r, f, 4, &n) == CSV_OK);
 	CHECK(r.line == 5 && n == 3 && field_eq(&f[0], "2") && f[1].len == 0 && field_eq(&f[2], "last"));
 	CHECK(csv_next(&r, f, 4, &n) == CSV_EOF);
+	CHECK(r.written_lo == buf + 9 && r.written_hi == buf + 12); /* a quoted field without doubled quotes: none */
 }
 
 static void test_errors(void)
