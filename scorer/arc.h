@@ -25,8 +25,8 @@ struct arc_input {
 	size_t len;
 	void *map; /* non-NULL when DATA is an mmap of the file */
 	size_t map_len;
-	char format[8];  /* "csv", "gzip", "zip", "tar", "tar.gz" */
-	char entry[256]; /* the file's name inside an archive (printable form), or "" */
+	char format[8];    /* "csv", "gzip", "zip", "tar", "tar.gz" */
+	char entry[256];   /* the file's name inside an archive (printable form), or "" */
 	size_t written_lo; /* [written_lo, written_hi): bytes its reader rewrote in place (set by the reader) */
 	size_t written_hi;
 };
