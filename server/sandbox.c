@@ -670,7 +670,7 @@ static void build_bwrap_args(struct prep *p)
 struct report_head {
   int status;      /* wait status of the run, or -1 when it could not be started */
   int setup_errno; /* errno of the failed supervisor step, 0 when none */
-  int setup_step;  /* which step failed (1 mount, 2 fds, 3 fork) */
+  int setup_step;  /* which step failed (1 mount, 2 fds, 3 fork, 4 the spawner's request) */
   long maxrss_kb;
   long cpu_ms;
   int copy_state;       /* spec->copy_name: an enum sandbox_file_state */
@@ -1105,7 +1105,8 @@ static int parse_report(const struct sandbox_spec *spec, const struct runner_str
 {
   struct report_head h;
   size_t off = sizeof(h);
-  static const char *const steps[] = {"", "mount the run's view", "prepare fds", "fork"};
+  static const char *const steps[] = {"", "mount the run's view", "prepare fds", "fork",
+                                      "rebuild the run from the spawner's request"};
   if (rep->len < sizeof(h)) {
     snprintf(err, errlen, "the sandbox supervisor died without a report");
     return -1;
@@ -1113,7 +1114,7 @@ static int parse_report(const struct sandbox_spec *spec, const struct runner_str
   memcpy(&h, rep->buf, sizeof(h));
   if (h.status < 0) {
     snprintf(err, errlen, "sandbox set-up failed: cannot %s: %s",
-             steps[h.setup_step > 0 && h.setup_step < 4 ? h.setup_step : 0], strerror(h.setup_errno));
+             steps[h.setup_step > 0 && h.setup_step < 5 ? h.setup_step : 0], strerror(h.setup_errno));
     return -1;
   }
   *status = h.status;
@@ -1213,42 +1214,26 @@ static void cgroup_limits(const struct cgroup_run *cgr, struct sandbox_result *r
     res->cpu_s = (double)cpu / 1e6;
 }
 
-int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct sandbox_result *res, char *err,
-                size_t errlen)
+/* Fills P for SPEC's run in SLOT, all but its cgroup: in the server, which reports what is wrong, and again in a
+ * supervisor started by the spawner, from the same spec. Returns 0, or -1 with the reason in ERR. */
+static int prep_fill(struct prep *p, const struct sandbox_spec *spec, int slot, char *err, size_t errlen)
 {
-  int outp[2] = {-1, -1}, errp[2] = {-1, -1}, infop[2] = {-1, -1}, repp[2] = {-1, -1}, bpfp[2] = {-1, -1},
-      denyp[2] = {-1, -1};
-  struct runner_stream st[4];
-  struct prep *p = calloc(1, sizeof(*p));
-  int slot = -1, rc = -1, status = 0;
-  pid_t pid = -1;
-  memset(res, 0, sizeof(*res));
-  memset(st, 0, sizeof(st));
-  for (int i = 0; i < 4; i++)
-    st[i].fd = -1;
-  err[0] = '\0';
-  if (p == NULL || !sb.initialized) {
-    snprintf(err, errlen, p == NULL ? "out of memory" : "sandbox_init was not called");
-    goto out;
-  }
   p->spec = spec;
   p->confined = sb.confined;
   p->privileged = sb.confined && sb.privileged;
   p->parent = getpid();
-  slot = slot_acquire();
   p->uid = p->privileged ? (uid_t)(sb.uid_base + (unsigned)slot) : geteuid();
-  if (cgroup_enabled() && cgroup_run_open(&p->cgr, slot, spec->limits.memory_mb, NPROC_MAX + 2, err, errlen) != 0)
-    goto out;
   snprintf(p->tmp_size, sizeof(p->tmp_size), "%ld", spec->tmp_mb * 1024 * 1024);
   snprintf(p->out_opts, sizeof(p->out_opts), "size=%ldm,nr_inodes=1024,mode=0700,uid=%u,gid=%u", spec->tmp_mb,
            (unsigned)p->uid, (unsigned)p->uid);
   if (!p->confined && spec->chdir != NULL && sandbox_inside_path(spec, spec->chdir, p->chdir, sizeof(p->chdir)) != 0) {
     snprintf(err, errlen, "working folder path too long");
-    goto out;
+    return -1;
   }
-  if (spec->nbinds > SANDBOX_MAX_BINDS || spec->noutputs > SANDBOX_MAX_OUTPUTS) {
+  if (spec->nbinds < 0 || spec->nbinds > SANDBOX_MAX_BINDS || spec->noutputs < 0 ||
+      spec->noutputs > SANDBOX_MAX_OUTPUTS) {
     snprintf(err, errlen, "too many binds or outputs");
-    goto out;
+    return -1;
   }
   p->nbinds = spec->nbinds;
   p->root_bind = -1;
@@ -1261,7 +1246,7 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
     p->src[i] = p->binds[i].host;
     if (p->privileged && view_names(p, i) != 0) {
       snprintf(err, errlen, "bind source path too long");
-      goto out;
+      return -1;
     }
     if (p->privileged)
       p->src[i] = p->view_src[i];
@@ -1271,8 +1256,536 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
   build_bwrap_args(p);
   if (p->a.overflow) {
     snprintf(err, errlen, "too many arguments");
+    return -1;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------------------------ spawner */
+
+/* A run's supervisor lives as long as the run. Forked from the server, it would share the server's pages (gigabytes
+ * at a million submissions) copy-on-write for that long, and every page the server wrote meanwhile would become a
+ * copy-on-write fault: a whole export at 1M submissions took 8-13 s alone and 50 s while runs went on. So
+ * supervisors are forked from the spawner, a process sandbox_init forks while the server is still small and
+ * single-threaded. The server sends it each run's spec and fds (SCM_RIGHTS) on a socket, with a socket of the run's
+ * own; the spawner forks the supervisor, which rebuilds the run's prep from the spec as the server did (prep_fill),
+ * and answers on the run's socket with the supervisor's pid and a pidfd, which the server polls for its end. The
+ * spawner reaps a supervisor once the server closes the run's socket, so a pid the server may still signal is never
+ * recycled meanwhile. It dies with the server (parent-death signal), and its supervisors with it. When the spawner
+ * is gone, the server forks supervisors itself, as before. */
+
+#define SPAWN_MAGIC 0x636f6e63u
+#define SPAWN_MSG_MAX (64 * 1024)
+#define SPAWN_FIXED_FDS 7 /* the run's socket, then out, err, allow-list, deny-list, info, report */
+#define SPAWN_FDS_MAX (SPAWN_FIXED_FDS + 1 + CGROUP_MAX_HIER)
+#define SPAWN_ARGV_MAX MAX_ARGS
+#define SPAWN_KIDS (2 * MAX_RUNS)
+
+static atomic_int spawner_sock = -1; /* the server's end, -1 without a spawner */
+static pid_t spawner_pid = -1;
+
+/* The fixed part of a request; the spec's strings follow (see pack_str). */
+struct spawn_head {
+  uint32_t magic;
+  int slot;
+  struct runner_limits limits;
+  long tmp_mb;
+  int nbinds, noutputs, copy_folder, merge_stderr, has_copy;
+  struct cgroup_run cgr; /* its fds: the ones received, in order, where the server's were >= 0 */
+};
+
+struct packer {
+  char *buf;
+  size_t len, cap;
+  int overflow;
+};
+
+/* A string as its 32-bit length (UINT32_MAX for NULL), then its bytes and a NUL. */
+static void pack_str(struct packer *k, const char *s)
+{
+  size_t n = s != NULL ? strlen(s) : 0;
+  uint32_t len = s != NULL ? (uint32_t)n : UINT32_MAX;
+  if (k->overflow || n >= UINT32_MAX || sizeof(len) + n + 1 > k->cap - k->len) {
+    k->overflow = 1;
+    return;
+  }
+  memcpy(k->buf + k->len, &len, sizeof(len));
+  k->len += sizeof(len);
+  if (s != NULL) {
+    memcpy(k->buf + k->len, s, n + 1);
+    k->len += n + 1;
+  }
+}
+
+/* The strings of V up to its first NULL (at most MAX): their count as a string's length, then each. */
+static void pack_list(struct packer *k, const char *const *v, int max)
+{
+  uint32_t n = 0;
+  while ((int)n < max && v[n] != NULL)
+    n++;
+  if (k->overflow || sizeof(n) > k->cap - k->len) {
+    k->overflow = 1;
+    return;
+  }
+  memcpy(k->buf + k->len, &n, sizeof(n));
+  k->len += sizeof(n);
+  for (uint32_t i = 0; i < n; i++)
+    pack_str(k, v[i]);
+}
+
+struct unpacker {
+  char *buf;
+  size_t len, off;
+  int bad;
+};
+
+static uint32_t unpack_u32(struct unpacker *u)
+{
+  uint32_t v = 0;
+  if (u->bad || u->len - u->off < sizeof(v)) {
+    u->bad = 1;
+    return 0;
+  }
+  memcpy(&v, u->buf + u->off, sizeof(v));
+  u->off += sizeof(v);
+  return v;
+}
+
+/* The next string (pointing into the buffer), or NULL (also when the buffer is malformed: u->bad). */
+static char *unpack_str(struct unpacker *u)
+{
+  uint32_t n = unpack_u32(u);
+  if (u->bad || n == UINT32_MAX)
+    return NULL;
+  char *s = u->buf + u->off;
+  if ((size_t)n >= u->len - u->off || s[n] != '\0' || memchr(s, '\0', n) != NULL) {
+    u->bad = 1;
+    return NULL;
+  }
+  u->off += (size_t)n + 1;
+  return s;
+}
+
+/* Fills V[0..MAX) with a list of strings, NULL after the last. */
+static void unpack_list(struct unpacker *u, const char **v, int max)
+{
+  uint32_t n = unpack_u32(u);
+  if (n > (uint32_t)max)
+    u->bad = 1;
+  for (int i = 0; i < max; i++)
+    v[i] = !u->bad && (uint32_t)i < n ? unpack_str(u) : NULL;
+}
+
+/* Writes the request for P's run (slot SLOT) into K. */
+static void spawn_pack(const struct prep *p, int slot, struct packer *k)
+{
+  const struct sandbox_spec *s = p->spec;
+  struct spawn_head h;
+  memset(&h, 0, sizeof(h));
+  h.magic = SPAWN_MAGIC;
+  h.slot = slot;
+  h.limits = s->limits;
+  h.tmp_mb = s->tmp_mb;
+  h.nbinds = s->nbinds;
+  h.noutputs = s->noutputs;
+  h.copy_folder = s->copy_folder;
+  h.merge_stderr = s->merge_stderr;
+  h.has_copy = s->copy_name != NULL && s->copy_fd >= 0;
+  h.cgr = p->cgr;
+  if (sizeof(h) > k->cap) {
+    k->overflow = 1;
+    return;
+  }
+  memcpy(k->buf, &h, sizeof(h));
+  k->len = sizeof(h);
+  pack_list(k, (const char *const *)s->argv, SPAWN_ARGV_MAX);
+  for (int i = 0; i < s->nbinds; i++) {
+    pack_str(k, s->binds[i].host);
+    pack_str(k, s->binds[i].inside);
+  }
+  for (int i = 0; i < s->noutputs; i++)
+    pack_str(k, s->outputs[i]);
+  pack_str(k, s->output_host);
+  pack_str(k, s->chdir);
+  pack_str(k, s->output_inside);
+  pack_str(k, s->copy_name);
+  pack_str(k, s->rootfs);
+  pack_list(k, s->env, SANDBOX_MAX_ENV);
+  pack_list(k, s->devices, SANDBOX_MAX_DEVICES);
+}
+
+/* In a supervisor forked by the spawner: the spec and prep of the request BUF (LEN bytes) whose NFDS fds are FDS
+ * (the run's socket first), then the supervisor itself. PARENT is the spawner. Never returns. */
+static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, pid_t parent)
+{
+  static struct prep p;
+  static struct sandbox_spec s;
+  static char *argv[SPAWN_ARGV_MAX + 1];
+  struct report_head fail = {-1, EINVAL, 4, 0, 0, SANDBOX_FILE_UNREAD, 0};
+  struct unpacker u = {buf, len, sizeof(struct spawn_head), 0};
+  struct spawn_head h;
+  char err[256];
+  sigset_t term;
+  int need = SPAWN_FIXED_FDS;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  /* as a supervisor forked by the server starts: its own process group, SIGTERM blocked until its handler is set */
+  if (setpgid(0, 0) != 0 || sigprocmask(SIG_BLOCK, &term, NULL) != 0)
+    _exit(125);
+  memcpy(&h, buf, sizeof(h));
+  for (int i = 0; i < h.cgr.n && i < CGROUP_MAX_HIER; i++)
+    need += h.cgr.procs_fd[i] >= 0;
+  need += h.has_copy;
+  memset(&s, 0, sizeof(s));
+  unpack_list(&u, (const char **)argv, SPAWN_ARGV_MAX);
+  s.argv = argv;
+  s.nbinds = h.nbinds >= 0 && h.nbinds <= SANDBOX_MAX_BINDS ? h.nbinds : 0;
+  s.noutputs = h.noutputs >= 0 && h.noutputs <= SANDBOX_MAX_OUTPUTS ? h.noutputs : 0;
+  for (int i = 0; i < s.nbinds; i++) {
+    s.binds[i].host = unpack_str(&u);
+    s.binds[i].inside = unpack_str(&u);
+  }
+  for (int i = 0; i < s.noutputs; i++)
+    s.outputs[i] = unpack_str(&u);
+  s.output_host = unpack_str(&u);
+  s.chdir = unpack_str(&u);
+  s.output_inside = unpack_str(&u);
+  s.copy_name = unpack_str(&u);
+  s.rootfs = unpack_str(&u);
+  unpack_list(&u, s.env, SANDBOX_MAX_ENV);
+  unpack_list(&u, s.devices, SANDBOX_MAX_DEVICES);
+  s.limits = h.limits;
+  s.tmp_mb = h.tmp_mb;
+  s.copy_folder = h.copy_folder;
+  s.merge_stderr = h.merge_stderr;
+  s.copy_fd = -1;
+  if (u.bad || nfds != need || h.cgr.n < 0 || h.cgr.n > CGROUP_MAX_HIER || argv[0] == NULL ||
+      prep_fill(&p, &s, h.slot, err, sizeof(err)) != 0) {
+    if (nfds >= SPAWN_FIXED_FDS)
+      write_all(fds[6], &fail, sizeof(fail));
+    _exit(125);
+  }
+  p.parent = parent;
+  p.cgr = h.cgr;
+  int next = SPAWN_FIXED_FDS + h.has_copy;
+  for (int i = 0; i < h.cgr.n; i++) {
+    if (h.cgr.procs_fd[i] >= 0)
+      p.cgr.procs_fd[i] = fds[next++];
+  }
+  int bpf[2] = {fds[3], fds[4]};
+  close(fds[0]);
+  supervisor(&p, fds[1], fds[2], bpf, fds[5], fds[6], h.has_copy ? fds[SPAWN_FIXED_FDS] : -1);
+}
+
+struct kid {
+  pid_t pid;
+  int link; /* the spawner's end of the run's socket; -1: free */
+};
+
+/* Receives one request on SOCK (0 when the server closed it: the spawner exits), forks its supervisor and
+ * answers on the run's socket, which joins KIDS. */
+static int spawn_one(int sock, struct kid *kids, char *buf)
+{
+  union {
+    char space[CMSG_SPACE(SPAWN_FDS_MAX * sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct iovec iov = {buf, SPAWN_MSG_MAX};
+  struct msghdr m = {NULL, 0, &iov, 1, ctl.space, sizeof(ctl.space), 0};
+  int fds[SPAWN_FDS_MAX], nfds = 0, slot = -1;
+  ssize_t got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  if (got <= 0)
+    return got == 0 || errno != EINTR ? 0 : 1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (nfds < SPAWN_FDS_MAX)
+        fds[nfds++] = fd;
+      else
+        close(fd);
+    }
+  }
+  uint32_t magic = 0;
+  if ((size_t)got >= sizeof(magic))
+    memcpy(&magic, buf, sizeof(magic));
+  for (int i = 0; i < SPAWN_KIDS && slot < 0; i++) {
+    if (kids[i].link < 0)
+      slot = i;
+  }
+  if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 && (size_t)got >= sizeof(struct spawn_head) &&
+      magic == SPAWN_MAGIC && nfds >= SPAWN_FIXED_FDS && slot >= 0) {
+    pid_t me = getpid(), pid = fork();
+    if (pid == 0) {
+      close(sock);
+      for (int i = 0; i < SPAWN_KIDS; i++) {
+        if (kids[i].link >= 0)
+          close(kids[i].link);
+      }
+      spawned_supervisor(buf, (size_t)got, fds, nfds, me);
+    }
+    int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+    union {
+      char space[CMSG_SPACE(sizeof(int))];
+      struct cmsghdr align;
+    } out;
+    struct iovec riov = {&pid, sizeof(pid)};
+    struct msghdr r = {NULL, 0, &riov, 1, pidfd >= 0 ? out.space : NULL, pidfd >= 0 ? sizeof(out.space) : 0, 0};
+    if (pid > 0)
+      setpgid(pid, pid); /* also here, so that the group exists whichever runs first */
+    if (pidfd >= 0) {
+      struct cmsghdr *c = CMSG_FIRSTHDR(&r);
+      c->cmsg_level = SOL_SOCKET;
+      c->cmsg_type = SCM_RIGHTS;
+      c->cmsg_len = CMSG_LEN(sizeof(int));
+      memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+    }
+    if (pid < 0) /* no fd: the server gives the run up at once */
+      (void)sendmsg(fds[0], &r, MSG_NOSIGNAL);
+    if (pid > 0 && (pidfd < 0 || sendmsg(fds[0], &r, MSG_NOSIGNAL) != (ssize_t)sizeof(pid))) {
+      kill(pid, SIGKILL); /* the server cannot watch it */
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      pid = -1;
+    }
+    if (pidfd >= 0)
+      close(pidfd);
+    if (pid > 0) {
+      kids[slot].pid = pid;
+      kids[slot].link = fds[0];
+      fds[0] = -1;
+    }
+  }
+  for (int i = 0; i < nfds; i++) {
+    if (fds[i] >= 0)
+      close(fds[i]);
+  }
+  return 1;
+}
+
+/* The spawner's loop: requests on SOCK, and the end of each run (the server closed its socket: the supervisor is
+ * gone or must go), then reaps it. Never returns. */
+static void spawner(int sock, pid_t server)
+{
+  static struct kid kids[SPAWN_KIDS];
+  static char buf[SPAWN_MSG_MAX];
+  struct pollfd pfd[SPAWN_KIDS + 1];
+  sigset_t all;
+  /* it lives and dies with the server: no terminal signal reaches it on its own */
+  sigfillset(&all);
+  sigdelset(&all, SIGCHLD);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != server || sigprocmask(SIG_SETMASK, &all, NULL) != 0 ||
+      signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+    _exit(0);
+  /* nothing of what the process held at start: every run's fds come with its request */
+  if (sock != 3 && (dup2(sock, 3) != 3 || close(sock) != 0))
+    _exit(1);
+  sock = 3;
+  closefrom(4);
+  for (int i = 0; i < SPAWN_KIDS; i++)
+    kids[i] = (struct kid){-1, -1};
+  for (;;) {
+    int n = 1;
+    pfd[0] = (struct pollfd){sock, POLLIN, 0};
+    for (int i = 0; i < SPAWN_KIDS; i++) {
+      if (kids[i].link >= 0)
+        pfd[n++] = (struct pollfd){kids[i].link, 0, 0};
+    }
+    if (poll(pfd, (nfds_t)n, -1) < 0) {
+      if (errno == EINTR)
+        continue;
+      _exit(1);
+    }
+    for (int i = 0, j = 1; i < SPAWN_KIDS; i++) {
+      if (kids[i].link < 0)
+        continue;
+      if (pfd[j++].revents != 0) { /* the server is done with this run */
+        kill(kids[i].pid, SIGKILL);
+        while (waitpid(kids[i].pid, NULL, 0) < 0 && errno == EINTR)
+          ;
+        close(kids[i].link);
+        kids[i] = (struct kid){-1, -1};
+      }
+    }
+    if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && spawn_one(sock, kids, buf) == 0)
+      _exit(0);
+  }
+}
+
+/* Forks the spawner (once, from sandbox_init). Without it, runs are forked from the server. */
+static void spawner_start(void)
+{
+  int sv[2];
+  if (atomic_load(&spawner_sock) >= 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+    return;
+  pid_t server = getpid(), pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    spawner(sv[1], server);
+  }
+  close(sv[1]);
+  if (pid < 0) {
+    close(sv[0]);
+    return;
+  }
+  spawner_pid = pid;
+  atomic_store(&spawner_sock, sv[0]);
+}
+
+/* Ends the spawner: it sees its socket close and exits. */
+static void spawner_stop(void)
+{
+  int sock = atomic_exchange(&spawner_sock, -1);
+  if (sock < 0)
+    return;
+  close(sock);
+  while (waitpid(spawner_pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+}
+
+pid_t sandbox_spawner(void)
+{
+  return atomic_load(&spawner_sock) >= 0 ? spawner_pid : -1;
+}
+
+/* Asks the spawner for P's supervisor (slot SLOT), with FDS: out, err, allow-list, deny-list, info, report, copy
+ * (or -1). Returns its pid with *PIDFD (readable once it exited) and *LINK (closing it lets the spawner reap it);
+ * -1 when there is no spawner (the caller forks), -2 when the request failed (ERR says why). */
+static pid_t spawn_request(const struct prep *p, int slot, const int fds[7], int *pidfd, int *link, char *err,
+                           size_t errlen)
+{
+  int sock = atomic_load(&spawner_sock), sv[2] = {-1, -1}, all[SPAWN_FDS_MAX], n = 0;
+  struct packer k = {NULL, 0, SPAWN_MSG_MAX, 0};
+  pid_t pid = -1;
+  *pidfd = *link = -1;
+  if (sock < 0)
+    return -1;
+  k.buf = malloc(SPAWN_MSG_MAX);
+  if (k.buf == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+    snprintf(err, errlen, "cannot ask the sandbox's spawner: %s", strerror(errno));
+    pid = -2;
     goto out;
   }
+  spawn_pack(p, slot, &k);
+  if (k.overflow) {
+    snprintf(err, errlen, "the run's description is too large");
+    pid = -2;
+    goto out;
+  }
+  all[n++] = sv[1];
+  for (int i = 0; i < 6; i++)
+    all[n++] = fds[i];
+  if (fds[6] >= 0)
+    all[n++] = fds[6];
+  for (int i = 0; i < p->cgr.n; i++) {
+    if (p->cgr.procs_fd[i] >= 0)
+      all[n++] = p->cgr.procs_fd[i];
+  }
+  union {
+    char space[CMSG_SPACE(SPAWN_FDS_MAX * sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  memset(&ctl, 0, sizeof(ctl));
+  struct iovec iov = {k.buf, k.len};
+  struct msghdr m = {NULL, 0, &iov, 1, ctl.space, CMSG_SPACE((size_t)n * sizeof(int)), 0};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+  memcpy(CMSG_DATA(c), all, (size_t)n * sizeof(int));
+  if (sendmsg(sock, &m, MSG_NOSIGNAL) != (ssize_t)k.len) { /* the spawner is gone: fork from here from now on */
+    if (atomic_compare_exchange_strong(&spawner_sock, &sock, -1)) {
+      close(sock);
+      waitpid(spawner_pid, NULL, WNOHANG);
+    }
+    goto out;
+  }
+  close(sv[1]);
+  sv[1] = -1;
+  /* the answer: the supervisor's pid and a pidfd, within 30 s (the spawner does nothing else that takes time) */
+  union {
+    char space[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } in;
+  pid_t got = -1;
+  struct iovec riov = {&got, sizeof(got)};
+  struct msghdr r = {NULL, 0, &riov, 1, in.space, sizeof(in.space), 0};
+  struct pollfd pfd = {sv[0], POLLIN, 0};
+  int ready;
+  do
+    ready = poll(&pfd, 1, 30000);
+  while (ready < 0 && errno == EINTR);
+  ssize_t len = ready > 0 ? recvmsg(sv[0], &r, MSG_CMSG_CLOEXEC) : -1;
+  c = len == (ssize_t)sizeof(got) ? CMSG_FIRSTHDR(&r) : NULL;
+  if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
+      got <= 0) {
+    if (c != NULL && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+      close(fd);
+    }
+    snprintf(err, errlen, "the sandbox's spawner could not start the run");
+    pid = -2;
+    goto out;
+  }
+  memcpy(pidfd, CMSG_DATA(c), sizeof(int));
+  *link = sv[0];
+  sv[0] = -1;
+  pid = got;
+out:
+  if (sv[0] >= 0)
+    close(sv[0]);
+  if (sv[1] >= 0)
+    close(sv[1]);
+  free(k.buf);
+  return pid;
+}
+
+/* Waits for the supervisor PID (through PIDFD when the spawner started it, else as the server's child): 1 once it
+ * is gone, 0 while it runs and BLOCK is 0. */
+static int supervisor_gone(pid_t pid, int pidfd, int block)
+{
+  if (pidfd >= 0) {
+    struct pollfd pfd = {pidfd, POLLIN, 0};
+    int r;
+    do
+      r = poll(&pfd, 1, block ? -1 : 0);
+    while (r < 0 && errno == EINTR);
+    return r != 0;
+  }
+  pid_t w;
+  do
+    w = waitpid(pid, NULL, block ? 0 : WNOHANG);
+  while (w < 0 && errno == EINTR);
+  return w != 0;
+}
+
+int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct sandbox_result *res, char *err,
+                size_t errlen)
+{
+  int outp[2] = {-1, -1}, errp[2] = {-1, -1}, infop[2] = {-1, -1}, repp[2] = {-1, -1}, bpfp[2] = {-1, -1},
+      denyp[2] = {-1, -1};
+  struct runner_stream st[4];
+  struct prep *p = calloc(1, sizeof(*p));
+  int slot = -1, rc = -1, status = 0, pidfd = -1, link = -1;
+  pid_t pid = -1;
+  memset(res, 0, sizeof(*res));
+  memset(st, 0, sizeof(st));
+  for (int i = 0; i < 4; i++)
+    st[i].fd = -1;
+  err[0] = '\0';
+  if (p == NULL || !sb.initialized) {
+    snprintf(err, errlen, p == NULL ? "out of memory" : "sandbox_init was not called");
+    goto out;
+  }
+  slot = slot_acquire();
+  if (cgroup_enabled() && cgroup_run_open(&p->cgr, slot, spec->limits.memory_mb, NPROC_MAX + 2, err, errlen) != 0)
+    goto out;
+  if (prep_fill(p, spec, slot, err, errlen) != 0)
+    goto out;
   if (pipe2(outp, O_CLOEXEC) != 0 || pipe2(errp, O_CLOEXEC) != 0 || pipe2(infop, O_CLOEXEC) != 0 ||
       pipe2(repp, O_CLOEXEC) != 0 || pipe2(bpfp, O_CLOEXEC) != 0 || pipe2(denyp, O_CLOEXEC) != 0) {
     snprintf(err, errlen, "pipe: %s", strerror(errno));
@@ -1308,18 +1821,27 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
   st[0].tee_arg = st[1].tee_arg = spec->tee_arg;
   outp[0] = errp[0] = infop[0] = repp[0] = -1;
   int64_t started = runner_now_ms();
-  pid = fork();
-  if (pid < 0) {
-    snprintf(err, errlen, "fork: %s", strerror(errno));
+  int spawn_fds[7] = {
+    outp[1], errp[1], bpfp[0], denyp[0], infop[1], repp[1], spec->copy_name != NULL ? spec->copy_fd : -1};
+  pid = spawn_request(p, slot, spawn_fds, &pidfd, &link, err, errlen);
+  if (pid == -2) {
+    pid = -1;
     goto out;
   }
-  if (pid == 0) {
-    setpgid(0, 0);
-    int bpf[2] = {bpfp[0], denyp[0]};
-    supervisor(p, outp[1], errp[1], bpf, infop[1], repp[1],
-               spec->copy_name != NULL ? fcntl(spec->copy_fd, F_DUPFD_CLOEXEC, 0) : -1);
+  if (pid < 0) { /* no spawner: the supervisor is forked from here */
+    pid = fork();
+    if (pid < 0) {
+      snprintf(err, errlen, "fork: %s", strerror(errno));
+      goto out;
+    }
+    if (pid == 0) {
+      setpgid(0, 0);
+      int bpf[2] = {bpfp[0], denyp[0]};
+      supervisor(p, outp[1], errp[1], bpf, infop[1], repp[1],
+                 spec->copy_name != NULL ? fcntl(spec->copy_fd, F_DUPFD_CLOEXEC, 0) : -1);
+    }
+    setpgid(pid, pid);
   }
-  setpgid(pid, pid);
   close(outp[1]);
   close(errp[1]);
   close(infop[1]);
@@ -1334,22 +1856,20 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
                             kill_run, &k, &res->run.timed_out);
   /* the supervisor exits once it has reaped the run (after a kill, its report meets a closed pipe); a supervisor
    * that does not within 5 s is killed with its whole group */
-  pid_t w = 0;
+  int gone = 0;
   if (killed) {
     int64_t until = runner_now_ms() + 5000;
     for (;;) {
-      w = waitpid(pid, NULL, WNOHANG);
-      if (w != 0 || runner_now_ms() >= until)
+      gone = supervisor_gone(pid, pidfd, 0);
+      if (gone || runner_now_ms() >= until)
         break;
       usleep(2000);
     }
-    if (w == 0)
+    if (!gone)
       kill(-pid, SIGKILL);
   }
-  if (w == 0) {
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-      ;
-  }
+  if (!gone)
+    supervisor_gone(pid, pidfd, 1);
   pid = -1;
   res->wall_ms = runner_now_ms() - started;
   res->run.truncated = st[0].truncated || st[1].truncated;
@@ -1385,9 +1905,12 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
 out:
   if (pid > 0) {
     kill(-pid, SIGKILL);
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-      ;
+    supervisor_gone(pid, pidfd, 1);
   }
+  if (pidfd >= 0)
+    close(pidfd);
+  if (link >= 0) /* the spawner reaps the supervisor now */
+    close(link);
   int fds[] = {outp[0], outp[1], errp[0], errp[1], infop[0], infop[1],
                repp[0], repp[1], bpfp[0], bpfp[1], denyp[0], denyp[1]};
   for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -1600,6 +2123,7 @@ int sandbox_init(int insecure, char *err, size_t errlen)
     sb.confined = 0;
     fprintf(stderr, "concours: WARNING: --insecure-no-sandbox: scoring programs run WITHOUT confinement (no "
                     "namespaces, no seccomp, no uid change). Never use this with real submissions.\n");
+    spawner_start();
     return 0;
   }
   sb.confined = 1;
@@ -1610,6 +2134,7 @@ int sandbox_init(int insecure, char *err, size_t errlen)
   if ((sb.bpf[0] == NULL && build_filter(0, err, errlen) != 0) ||
       (sb.bpf[1] == NULL && build_filter(1, err, errlen) != 0))
     goto fail;
+  spawner_start(); /* with the filters and sb as runs need them: the self-test goes through it */
   if (self_test(err, errlen) != 0) {
     size_t len = strlen(err);
     snprintf(err + len, errlen - len,
@@ -1619,6 +2144,7 @@ int sandbox_init(int insecure, char *err, size_t errlen)
   }
   return 0;
 fail:
+  spawner_stop(); /* it holds the state it was started with */
   sb.confined = 0;
   sb.initialized = 0;
   return -1;

@@ -1,7 +1,8 @@
 /* sandbox.h: every scoring run (the built-in concours-score and organizers' programs) runs confined here,
  * because it parses files written by strangers and may be code written by strangers (SECURITY.md §Sandbox).
  *
- * How: the server forks a small supervisor (root, single-threaded). It enters a private mount namespace in
+ * How: a small supervisor (root, single-threaded) is forked for the run by the spawner, a process sandbox_init forks
+ * while the server is still small (so that runs never share the grown server's pages; see sandbox.c). It enters a private mount namespace in
  * which it bind-mounts the run's inputs (staged under DATA/tmp) at /tmp/bN of that namespace only, so that the
  * unprivileged uid needs no access to the data folder, and mounts a size-capped tmpfs for the run's output;
  * then it forks the run itself, which takes rlimits, drops to
@@ -20,6 +21,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -43,6 +45,9 @@ int sandbox_init(int insecure, char *err, size_t errlen);
 const char *const *sandbox_allowed_syscalls(size_t *n);
 /* 1 when runs are confined (sandbox_init succeeded without INSECURE). */
 int sandbox_confined(void);
+/* The pid of the spawner, the small process sandbox_init forks, from which each run's supervisor is forked (see
+ * sandbox.c); -1 when there is none (then the server forks them). */
+pid_t sandbox_spawner(void);
 
 /* A read-only bind: the host file or folder HOST appears at INSIDE (an absolute path under /sandbox). */
 #define SANDBOX_PACK_ENTRIES 4096 /* entries of an output folder packed by copy_folder */

@@ -7,8 +7,9 @@ submission (scored for real), then stops it and copies those rows in the databas
 as the organizer: the queue view (which the organizer page polls every 4 s), the page of the newest 100
 submissions the organizer page shows, the whole CSV and JSON exports (bytes, and the server's peak resident
 memory before and after), the jury review; as a participant: creating a team and reading the leaderboard. Each
-timing is the median of --rounds. Prints one line per view, and how fast the queued rows were scored meanwhile (each
-scoring updates its team's best entry at this scale); the exports run once the queue is empty.
+timing is the median of --rounds. Prints one line per view, a CSV export run while the queued rows are scored (each
+run's supervisor must not slow the server: see docs/sandbox.md, the spawner), how fast the queued rows were scored
+(each scoring updates its team's best entry at this scale), then both exports once the queue is empty.
 Usage: scripts/bench/organizer_scale.py [--submissions 1000000] [--teams 50] [--rounds 5] [--concours build/concours]
 """
 import argparse
@@ -108,6 +109,22 @@ def main():
         show("newest 100 submissions (organizer page)", lambda: org.get(base + "/export?format=json&limit=100"))
         show("jury review", lambda: org.get(base + "/review"))
         show("leaderboard", lambda: sent[0][0].get(base + "/leaderboard"))
+        def export(fmt, label):  # curl reads the chunked reply (Python's reader would be the bottleneck)
+            url = "http://127.0.0.1:%d%s/export?format=%s" % (server.port, base, fmt)
+            t0, cpu0 = time.monotonic(), cpu_s([pid], children=False)
+            size = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", "-H",
+                                   "Cookie: " + org.cookie, url], capture_output=True, text=True, check=True).stdout
+            secs, cpu = time.monotonic() - t0, cpu_s([pid], children=False) - cpu0
+            mb = int(size) / 1e6
+            print("%-44s %10.3f %12d  (%.0f MB/s; server CPU %.2f s, %.0f MB per CPU second)"
+                  % (label, secs, int(size), mb / secs, cpu, mb / max(cpu, 0.01)))
+
+        # one export while the queued rows are scored: each run's supervisor must not slow the server's own work
+        left = org.get(base + "/queue").json()
+        if left["queued"] + left["running"] > 0:
+            export("csv", "whole export, csv, while the queue is scored")
+            left = org.get(base + "/queue").json()
+            print("  (%d rows still queued or running at its end)" % (left["queued"] + left["running"]))
         # the queued rows, scored meanwhile (each scoring updates its team's best entry); the exports then run alone
         t0 = time.monotonic()
         left = org.get(base + "/queue").json()
@@ -119,15 +136,8 @@ def main():
               "since the start" % (queued0, left["queued"] + left["running"], time.monotonic() - t0, done - done0,
                                    (done - done0) / (time.monotonic() - start)))
         hwm0, rss0 = peak_rss_mb(pid)
-        for fmt in ("csv", "json"):  # curl reads the chunked reply (Python's reader would be the bottleneck)
-            url = "http://127.0.0.1:%d%s/export?format=%s" % (server.port, base, fmt)
-            t0, cpu0 = time.monotonic(), cpu_s([pid], children=False)
-            size = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", "-H",
-                                   "Cookie: " + org.cookie, url], capture_output=True, text=True, check=True).stdout
-            secs, cpu = time.monotonic() - t0, cpu_s([pid], children=False) - cpu0
-            mb = int(size) / 1e6
-            print("%-44s %10.3f %12d  (%.0f MB/s; server CPU %.2f s, %.0f MB per CPU second)"
-                  % ("whole export, " + fmt, secs, int(size), mb / secs, cpu, mb / max(cpu, 0.01)))
+        for fmt in ("csv", "json"):
+            export(fmt, "whole export, " + fmt)
         hwm1, rss1 = peak_rss_mb(pid)
         print("server memory: peak %.0f MiB before the exports, %.0f MiB after (resident now %.0f MiB, was %.0f)"
               % (hwm0, hwm1, rss1, rss0))

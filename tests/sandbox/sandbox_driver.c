@@ -9,6 +9,8 @@
  * --list-syscalls prints the seccomp allow-list as a JSON array and exits.
  * --cgroup-key K takes the cgroup base of owner K (default: one of the driver's own) and --sweep empties it first,
  * as the server does at start; the count of processes killed is "swept".
+ * --ballast MB fills MB MiB of memory after sandbox_init, as a server grows after start; --kill-spawner kills the
+ * sandbox's spawner first, so that supervisors are forked from the driver (the fallback); "spawner" says which.
  * --no-cgroup runs without the run's cgroup (as on a host without writable cgroups); otherwise the driver takes a
  * cgroup base of its own (cgroup_init keyed by its pid), as the server does with its data folder.
  * Output: {"rc","exit","signal","limit","stopped","truncated","cpu","maxrss_kb","stdout","stderr","error",
@@ -16,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -32,7 +36,8 @@ int main(int argc, char **argv)
   struct sandbox_spec spec;
   struct sandbox_result res;
   char err[1024] = "", *hosts[SANDBOX_MAX_BINDS];
-  int insecure = 0, plain = 0, i, repeat = 1, rc = 0, use_cgroup = 1, sweep = 0, swept = 0;
+  int insecure = 0, plain = 0, i, repeat = 1, rc = 0, use_cgroup = 1, sweep = 0, swept = 0, kill_spawner = 0;
+  long ballast_mb = 0;
   char cgroup_report[1024] = "", key[256] = "";
   long long v;
   memset(&spec, 0, sizeof(spec));
@@ -48,6 +53,10 @@ int main(int argc, char **argv)
     if (strcmp(a, "--no-cgroup") == 0 || strcmp(a, "--sweep") == 0) {
       use_cgroup = a[2] != 'n';
       sweep = a[2] == 's';
+      continue;
+    }
+    if (strcmp(a, "--kill-spawner") == 0) {
+      kill_spawner = 1;
       continue;
     }
     if (strcmp(a, "--list-syscalls") == 0) {
@@ -96,6 +105,8 @@ int main(int argc, char **argv)
       spec.tmp_mb = (long)v;
     } else if (strcmp(a, "--repeat") == 0) {
       repeat = (int)v;
+    } else if (strcmp(a, "--ballast") == 0) {
+      ballast_mb = (long)v;
     } else {
       fprintf(stderr, "sandbox_driver: unknown option %s\n", a);
       return 2;
@@ -109,6 +120,13 @@ int main(int argc, char **argv)
   if (!plain && sandbox_init(insecure, err, sizeof(err)) != 0) {
     printf("{\"rc\":-1,\"error\":\"sandbox_init: %s\"}\n", err);
     return 1;
+  }
+  char *ballast = ballast_mb > 0 ? malloc((size_t)ballast_mb << 20) : NULL;
+  if (ballast != NULL)
+    memset(ballast, 1, (size_t)ballast_mb << 20);
+  if (kill_spawner && sandbox_spawner() > 0) {
+    kill(sandbox_spawner(), SIGKILL);
+    waitpid(sandbox_spawner(), NULL, 0);
   }
   if (key[0] == '\0')
     snprintf(key, sizeof(key), "sandbox-driver-%d", (int)getpid());
@@ -127,11 +145,13 @@ int main(int argc, char **argv)
     json_array_append_new(files, json_pack("{s:s,s:s,s:s?}", "name", spec.outputs[k], "state",
                                            state_names[res.files[k].state], "data", res.files[k].data));
   json_t *o =
-    json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f,s:s,s:s,s:i}", "rc", rc, "exit", res.run.exit_code,
-              "signal", res.run.signal, "limit", sandbox_limit_name(res.limit), "stopped", res.stopped, "truncated",
-              res.run.truncated, "cpu", res.cpu_s, "maxrss_kb", (json_int_t)res.maxrss_kb, "stdout",
-              res.run.out != NULL ? res.run.out : "", "stderr", res.run.err != NULL ? res.run.err : "", "error", err,
-              "files", files, "ms_per_run", ms, "cgroup", cgroup_report, "cgroup_base", cgroup_base(), "swept", swept);
+    json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f,s:s,s:s,s:i,s:b}", "rc", rc, "exit",
+              res.run.exit_code, "signal", res.run.signal, "limit", sandbox_limit_name(res.limit), "stopped",
+              res.stopped, "truncated", res.run.truncated, "cpu", res.cpu_s, "maxrss_kb", (json_int_t)res.maxrss_kb,
+              "stdout", res.run.out != NULL ? res.run.out : "", "stderr", res.run.err != NULL ? res.run.err : "",
+              "error", err, "files", files, "ms_per_run", ms, "cgroup", cgroup_report, "cgroup_base", cgroup_base(),
+              "swept", swept, "spawner", sandbox_spawner() > 0);
+  free(ballast);
   char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
   if (text == NULL)
     return 3;

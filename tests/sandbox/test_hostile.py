@@ -425,6 +425,32 @@ class Hostile(unittest.TestCase):
         self.assertLessEqual(len(r["stdout"]), 64 * 1024)
         self.assertEqual(r["exit"], 0)
 
+    # ---------------------------------------------------------------- the spawner: runs do not share the server's memory
+    def test_20_supervisor_forked_from_spawner(self):
+        """A run's supervisor is forked from the small spawner process, not from the server: after the driver grew
+        by 256 MiB (as a server does after start), the supervisor holds none of it. With the spawner gone, runs
+        still go (forked from the driver), and then the supervisor does map the driver's memory: the measure can
+        tell the two apart."""
+        probe = ["/bin/sh", "-c", "grep -E '^RssAnon' /proc/$PPID/status"]
+
+        def supervisor_kib(r):
+            self.assertEqual(r["exit"], 0, r)
+            return int(r["stdout"].split()[1])
+
+        r = run(*probe, extra=["--insecure", "--ballast", "256"])
+        self.assertTrue(r["spawner"], r)
+        self.assertLess(supervisor_kib(r), 64 * 1024, r)
+        r = run(*probe, extra=["--insecure", "--ballast", "256", "--kill-spawner"])
+        self.assertFalse(r["spawner"], r)
+        self.assertGreater(supervisor_kib(r), 200 * 1024, r)
+
+    def test_20_confined_runs_without_spawner(self):
+        """Confined runs work both ways, with the same uid rules."""
+        for extra in ([], ["--kill-spawner"]):
+            r = run("/usr/bin/id", "-u", extra=extra + ["--repeat", "3"])
+            self.assertEqual((r["exit"], r["spawner"]), (0, not extra), r)
+            self.assertNotEqual(r["stdout"].strip(), "0", r)
+
 
 def main():
     global ARGS
