@@ -876,17 +876,27 @@ static void *group_half(void *arg)
  * one occurrence of a repeated id (the same one whatever the timing), -1 if all are distinct, -2 on no memory.
  */
 static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n, unsigned bits,
-                             size_t *start)
+                             size_t *start, int threads)
 {
 	struct repeat_scan half[2];
 	struct group_half g[2] = {{keys, 0, n / 2, bits, start}, {keys, n / 2, n, bits, start + ID_PARTS + 1}};
 	unsigned mid;
 
-	score_par2(group_half, &g[1], group_half, &g[0]);
+	if (threads == 2) {
+		score_par2(group_half, &g[1], group_half, &g[0]);
+	} else {
+		group_half(&g[0]);
+		group_half(&g[1]);
+	}
 	mid = middle_part(start, 2);
 	half[0] = (struct repeat_scan){buf, ids, keys, start, bits, 0, mid, -1};
 	half[1] = (struct repeat_scan){buf, ids, keys, start, bits, mid, ID_PARTS, -1};
-	score_par2(scan_parts, &half[1], scan_parts, &half[0]);
+	if (threads == 2) {
+		score_par2(scan_parts, &half[1], scan_parts, &half[0]);
+	} else {
+		scan_parts(&half[0]);
+		scan_parts(&half[1]);
+	}
 	if (half[0].found == -2 || half[1].found == -2)
 		return -2;
 	return half[0].found != -1 ? half[0].found : half[1].found;
@@ -907,14 +917,14 @@ static enum score_status truth_repeat_error(const struct truth *t, long long row
 }
 
 /* Checks that the ground truth's ids are distinct, with the keys hashed while parsing (grouped in place). */
-enum score_status score_check_unique(struct truth *t, char *msg)
+enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 {
 	long long row = -2;
 
 	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
 	t->row_bits = row_bits(t->n);
 	if (t->gstart)
-		row = find_repeat(t->in.data, t->id, t->idkey, t->n, t->row_bits, t->gstart);
+		row = find_repeat(t->in.data, t->id, t->idkey, t->n, t->row_bits, t->gstart, threads);
 	t->grouped = t->idkey;
 	t->idkey = NULL;
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);

@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "score.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -99,7 +100,9 @@ struct job {
 	struct pred p;
 	enum score_status truth_st;
 	char truth_msg[MSG_LEN];
-	double *cost; /* cost_matrix in params order, k x k */
+	atomic_int pred_done; /* the prediction file's thread is done */
+	int unique_done;      /* the ground truth's thread checked its ids (score_check_unique) */
+	double *cost;         /* cost_matrix in params order, k x k */
 	char **cost_label;
 	int cost_k;
 };
@@ -128,9 +131,9 @@ enum score_status score_load_truth(struct job *j);
 
 /*
  * Checks that T's ids are distinct (consumes t->idkey, leaves t->grouped and t->gstart for
- * score_match_rows()). SCORE_CONFIG with MSG naming a repeated id.
+ * score_match_rows()), on THREADS (1 or 2) threads. SCORE_CONFIG with MSG naming a repeated id.
  */
-enum score_status score_check_unique(struct truth *t, char *msg);
+enum score_status score_check_unique(struct truth *t, int threads, char *msg);
 
 /*
  * Reads j->req's prediction file into j->p without looking at the ground truth (so both can be read at

@@ -221,6 +221,12 @@ def section_validation():
     big = "id,label\n" + "".join(f"row{i},{i % 2}\n" for i in range(60000)) + "row123,1\n"
     rc, out, err, _, raw = run(["--truth", t.path("bigdup.csv", big), "--pred", pp, "--metric", "roc_auc"])
     check(rc == 2 and "'row123' appears more than once" in err, "a repeated id among 60,001 ground-truth rows is found", err)
+    # the same with a prediction file that takes far longer to read: the ground truth's thread checks the ids alone
+    # meanwhile (the other path above); both name the same id
+    long_pred = t.path("long_pred.csv", "id,label\n" + "row1,0.5\n" * 1000000)
+    rc, out, err, _, raw = run(["--truth", t.path("bigdup.csv", big), "--pred", long_pred, "--metric", "roc_auc"])
+    check(rc == 2 and "'row123' appears more than once" in err,
+          "a repeated ground-truth id is found while a long prediction file is read", err)
     rc, out, err, _, raw = run(["--help"])
     text = raw.decode()
     check(rc == 0 and all(m in text for m in ["cost_matrix", "c_index", "quadratic_weighted_kappa", "tar.gz", "--params",
