@@ -1482,6 +1482,77 @@ struct kid {
   int link; /* the spawner's end of the run's socket; -1: free */
 };
 
+/* Sends PID, and PIDFD unless it is -1, on the run's socket LINK. Returns 0, or -1 when the server did not get it. */
+static int send_pid(int link, pid_t pid, int pidfd)
+{
+  union {
+    char space[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } out;
+  struct iovec iov = {&pid, sizeof(pid)};
+  struct msghdr m = {NULL, 0, &iov, 1, pidfd >= 0 ? out.space : NULL, pidfd >= 0 ? sizeof(out.space) : 0, 0};
+  if (pidfd >= 0) {
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
+  }
+  return sendmsg(link, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(pid) ? 0 : -1;
+}
+
+/* Forks the supervisor of the request BUF (LEN bytes, NFDS fds FDS, the run's socket first) and answers on that
+ * socket: the supervisor's pid and a pidfd, or -1 when there is none (the server then forks one itself). The
+ * supervisor starts only once the answer is sent (a byte on the GO pipe): one the server never heard of never
+ * runs. SOCK and KIDS are the spawner's, closed in the supervisor. Returns its pid, or -1. */
+static pid_t spawn_supervisor(char *buf, size_t len, const int *fds, int nfds, int sock, const struct kid *kids)
+{
+  int go[2] = {-1, -1}, pidfd = -1, sent = 0;
+  pid_t me = getpid(), pid = -1;
+  if (pipe2(go, O_CLOEXEC) == 0) {
+    pid = fork();
+    if (pid == 0) {
+      char c;
+      close(go[1]);
+      close(sock);
+      for (int i = 0; i < SPAWN_KIDS; i++) {
+        if (kids[i].link >= 0)
+          close(kids[i].link);
+      }
+      if (read(go[0], &c, 1) != 1)
+        _exit(0);
+      close(go[0]);
+      spawned_supervisor(buf, len, fds, nfds, me);
+    }
+    close(go[0]);
+  }
+  if (pid > 0) {
+    setpgid(pid, pid); /* also here, so that the group exists whichever runs first */
+    pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+  }
+  if (pid > 0 && pidfd >= 0) {
+    sent = send_pid(fds[0], pid, pidfd) == 0;
+    if (sent && write(go[1], "g", 1) == 1) {
+      close(pidfd);
+      close(go[1]);
+      return pid;
+    }
+  }
+  /* no supervisor for this run: it never started (its GO pipe closes unwritten) */
+  if (go[1] >= 0)
+    close(go[1]);
+  if (pidfd >= 0)
+    close(pidfd);
+  if (pid > 0) {
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  if (!sent)
+    (void)send_pid(fds[0], -1, -1);
+  return -1;
+}
+
 /* Receives one request on SOCK (0 when the server closed it: the spawner exits), forks its supervisor and
  * answers on the run's socket, which joins KIDS. */
 static int spawn_one(int sock, struct kid *kids, char *buf)
@@ -1518,41 +1589,7 @@ static int spawn_one(int sock, struct kid *kids, char *buf)
   }
   if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 && (size_t)got >= sizeof(struct spawn_head) &&
       magic == SPAWN_MAGIC && nfds >= SPAWN_FIXED_FDS && slot >= 0) {
-    pid_t me = getpid(), pid = fork();
-    if (pid == 0) {
-      close(sock);
-      for (int i = 0; i < SPAWN_KIDS; i++) {
-        if (kids[i].link >= 0)
-          close(kids[i].link);
-      }
-      spawned_supervisor(buf, (size_t)got, fds, nfds, me);
-    }
-    int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
-    union {
-      char space[CMSG_SPACE(sizeof(int))];
-      struct cmsghdr align;
-    } out;
-    struct iovec riov = {&pid, sizeof(pid)};
-    struct msghdr r = {NULL, 0, &riov, 1, pidfd >= 0 ? out.space : NULL, pidfd >= 0 ? sizeof(out.space) : 0, 0};
-    if (pid > 0)
-      setpgid(pid, pid); /* also here, so that the group exists whichever runs first */
-    if (pidfd >= 0) {
-      struct cmsghdr *c = CMSG_FIRSTHDR(&r);
-      c->cmsg_level = SOL_SOCKET;
-      c->cmsg_type = SCM_RIGHTS;
-      c->cmsg_len = CMSG_LEN(sizeof(int));
-      memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
-    }
-    if (pid < 0) /* no fd: the server gives the run up at once */
-      (void)sendmsg(fds[0], &r, MSG_NOSIGNAL);
-    if (pid > 0 && (pidfd < 0 || sendmsg(fds[0], &r, MSG_NOSIGNAL) != (ssize_t)sizeof(pid))) {
-      kill(pid, SIGKILL); /* the server cannot watch it */
-      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-      pid = -1;
-    }
-    if (pidfd >= 0)
-      close(pidfd);
+    pid_t pid = spawn_supervisor(buf, (size_t)got, fds, nfds, sock, kids);
     if (pid > 0) {
       kids[slot].pid = pid;
       kids[slot].link = fds[0];
@@ -1727,6 +1764,9 @@ static pid_t spawn_request(const struct prep *p, int slot, const int fds[7], int
       memcpy(&fd, CMSG_DATA(c), sizeof(fd));
       close(fd);
     }
+    /* a clear "no" (it could not fork, or has no pidfd to give): no supervisor exists, the caller forks one */
+    if (len == (ssize_t)sizeof(got) && got == -1)
+      goto out;
     snprintf(err, errlen, "the sandbox's spawner could not start the run");
     pid = -2;
     goto out;
