@@ -1398,6 +1398,12 @@ static void spawn_pack(const struct prep *p, int slot, struct packer *k)
   }
   memcpy(k->buf, &h, sizeof(h));
   k->len = sizeof(h);
+  for (int n = 0; s->argv[n] != NULL; n++) {
+    if (n >= SPAWN_ARGV_MAX) { /* (build_bwrap_args refuses far fewer) */
+      k->overflow = 1;
+      return;
+    }
+  }
   pack_list(k, (const char *const *)s->argv, SPAWN_ARGV_MAX);
   for (int i = 0; i < s->nbinds; i++) {
     pack_str(k, s->binds[i].host);
@@ -1433,14 +1439,17 @@ static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, 
   if (setpgid(0, 0) != 0 || sigprocmask(SIG_BLOCK, &term, NULL) != 0)
     _exit(125);
   memcpy(&h, buf, sizeof(h));
+  h.has_copy = h.has_copy != 0;
   for (int i = 0; i < h.cgr.n && i < CGROUP_MAX_HIER; i++)
     need += h.cgr.procs_fd[i] >= 0;
   need += h.has_copy;
   memset(&s, 0, sizeof(s));
   unpack_list(&u, (const char **)argv, SPAWN_ARGV_MAX);
   s.argv = argv;
-  s.nbinds = h.nbinds >= 0 && h.nbinds <= SANDBOX_MAX_BINDS ? h.nbinds : 0;
-  s.noutputs = h.noutputs >= 0 && h.noutputs <= SANDBOX_MAX_OUTPUTS ? h.noutputs : 0;
+  if (h.nbinds < 0 || h.nbinds > SANDBOX_MAX_BINDS || h.noutputs < 0 || h.noutputs > SANDBOX_MAX_OUTPUTS)
+    u.bad = 1;
+  s.nbinds = u.bad ? 0 : h.nbinds;
+  s.noutputs = u.bad ? 0 : h.noutputs;
   for (int i = 0; i < s.nbinds; i++) {
     s.binds[i].host = unpack_str(&u);
     s.binds[i].inside = unpack_str(&u);
