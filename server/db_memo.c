@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define MEMO_SLOTS 32     /* challenges kept (by a hash of the slug; a collision replaces) */
-#define RECORD_SLOTS 4096 /* records kept (sessions of as many callers at once, and their roles): about 1.3 MiB */
+#define RECORD_SLOTS 4096 /* records kept (sessions, API tokens and staff roles of the callers): about 1.3 MiB */
 #define HDR_WORDS (DB_MEMO_STAMP / 4)
 #define SHM_REGION 32768 /* SQLite maps the index in regions of this size; the first begins with the header */
 
