@@ -11,6 +11,8 @@
  * as the server does at start; the count of processes killed is "swept".
  * --ballast MB fills MB MiB of memory after sandbox_init, as a server grows after start; --kill-spawner kills the
  * sandbox's spawner first, so that supervisors are forked from the driver (the fallback); "spawner" says which.
+ * --threads N runs the --repeat runs in each of N threads at once (the server's workers do); "runs" counts them all,
+ * "runs_failed" those that did not run or exit 0, "outputs_differ" those whose stdout differs from the first's.
  * --no-cgroup runs without the run's cgroup (as on a host without writable cgroups); otherwise the driver takes a
  * cgroup base of its own (cgroup_init keyed by its pid), as the server does with its data folder.
  * Output: {"rc","exit","signal","limit","stopped","truncated","cpu","maxrss_kb","stdout","stderr","error",
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,6 +34,43 @@
 
 static const char *const state_names[] = {"ok", "missing", "unsafe", "too_large", "unread"};
 
+/* --threads: runs of one spec from several threads at once, with what they got in common. */
+struct batch {
+  const struct sandbox_spec *spec;
+  int repeat;
+  pthread_mutex_t lock;
+  char *first_out; /* the first successful run's stdout */
+  int runs, failed, differ;
+};
+
+/* Counts one run (RC from sandbox_run, RES its result) into B. */
+static void batch_note(struct batch *b, int rc, const struct sandbox_result *res)
+{
+  const char *out = res->run.out != NULL ? res->run.out : "";
+  pthread_mutex_lock(&b->lock);
+  b->runs++;
+  if (rc != 0 || res->run.exit_code != 0)
+    b->failed++;
+  else if (b->first_out == NULL)
+    b->first_out = strdup(out);
+  else if (strcmp(b->first_out, out) != 0)
+    b->differ++;
+  pthread_mutex_unlock(&b->lock);
+}
+
+static void *batch_runs(void *arg)
+{
+  struct batch *b = arg;
+  for (int k = 0; k < b->repeat; k++) {
+    struct sandbox_result res;
+    char err[512];
+    memset(&res, 0, sizeof(res));
+    batch_note(b, sandbox_run(b->spec, NULL, &res, err, sizeof(err)), &res);
+    sandbox_result_free(&res);
+  }
+  return NULL;
+}
+
 int main(int argc, char **argv)
 {
   struct sandbox_spec spec;
@@ -38,6 +78,8 @@ int main(int argc, char **argv)
   char err[1024] = "", *hosts[SANDBOX_MAX_BINDS];
   int insecure = 0, plain = 0, i, repeat = 1, rc = 0, use_cgroup = 1, sweep = 0, swept = 0, kill_spawner = 0;
   long ballast_mb = 0;
+  int threads = 1;
+  struct batch batch = {NULL, 0, PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, 0};
   char cgroup_report[1024] = "", key[256] = "";
   long long v;
   memset(&spec, 0, sizeof(spec));
@@ -107,6 +149,8 @@ int main(int argc, char **argv)
       repeat = (int)v;
     } else if (strcmp(a, "--ballast") == 0) {
       ballast_mb = (long)v;
+    } else if (strcmp(a, "--threads") == 0 && v <= 64) {
+      threads = (int)v;
     } else {
       fprintf(stderr, "sandbox_driver: unknown option %s\n", a);
       return 2;
@@ -133,24 +177,38 @@ int main(int argc, char **argv)
   if (!plain && use_cgroup && cgroup_init(key, cgroup_report, sizeof(cgroup_report)) == 1 && sweep)
     swept = cgroup_sweep();
   int64_t t0 = runner_now_ms();
+  pthread_t tid[64];
+  int started = 0;
+  batch.spec = &spec;
+  batch.repeat = repeat;
+  for (; !plain && started < threads - 1; started++) {
+    if (pthread_create(&tid[started], NULL, batch_runs, &batch) != 0)
+      break;
+  }
   for (int k = 0; k < repeat; k++) {
     memset(&res, 0, sizeof(res));
     rc = plain ? runner_run(spec.argv, &spec.limits, NULL, &res.run) : sandbox_run(&spec, NULL, &res, err, sizeof(err));
+    batch_note(&batch, rc, &res);
     if (k + 1 < repeat)
       sandbox_result_free(&res);
   }
+  for (int k = 0; k < started; k++)
+    pthread_join(tid[k], NULL);
+  if (started < threads - 1) /* a thread that could not start counts as failed runs */
+    batch.failed += (threads - 1 - started) * repeat;
   double ms = (double)(runner_now_ms() - t0) / repeat;
   json_t *files = json_array();
   for (int k = 0; k < spec.noutputs; k++)
     json_array_append_new(files, json_pack("{s:s,s:s,s:s?}", "name", spec.outputs[k], "state",
                                            state_names[res.files[k].state], "data", res.files[k].data));
-  json_t *o =
-    json_pack("{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f,s:s,s:s,s:i,s:b}", "rc", rc, "exit",
-              res.run.exit_code, "signal", res.run.signal, "limit", sandbox_limit_name(res.limit), "stopped",
-              res.stopped, "truncated", res.run.truncated, "cpu", res.cpu_s, "maxrss_kb", (json_int_t)res.maxrss_kb,
-              "stdout", res.run.out != NULL ? res.run.out : "", "stderr", res.run.err != NULL ? res.run.err : "",
-              "error", err, "files", files, "ms_per_run", ms, "cgroup", cgroup_report, "cgroup_base", cgroup_base(),
-              "swept", swept, "spawner", sandbox_spawner() > 0);
+  json_t *o = json_pack(
+    "{s:i,s:i,s:i,s:s,s:b,s:b,s:f,s:I,s:s,s:s,s:s,s:o,s:f,s:s,s:s,s:i,s:b,s:i,s:i,s:i}", "rc", rc, "exit",
+    res.run.exit_code, "signal", res.run.signal, "limit", sandbox_limit_name(res.limit), "stopped", res.stopped,
+    "truncated", res.run.truncated, "cpu", res.cpu_s, "maxrss_kb", (json_int_t)res.maxrss_kb, "stdout",
+    res.run.out != NULL ? res.run.out : "", "stderr", res.run.err != NULL ? res.run.err : "", "error", err, "files",
+    files, "ms_per_run", ms, "cgroup", cgroup_report, "cgroup_base", cgroup_base(), "swept", swept, "spawner",
+    sandbox_spawner() > 0, "runs", batch.runs, "runs_failed", batch.failed, "outputs_differ", batch.differ);
+  free(batch.first_out);
   free(ballast);
   char *text = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
   if (text == NULL)

@@ -444,6 +444,14 @@ class Hostile(unittest.TestCase):
         self.assertFalse(r["spawner"], r)
         self.assertGreater(supervisor_kib(r), 200 * 1024, r)
 
+    def test_20_concurrent_runs(self):
+        """Runs started from 8 threads at once (as the server's workers do) each get their own pipes and report,
+        through the spawner and without it: every run exits 0 with the same 10,000 lines."""
+        for extra in ([], ["--kill-spawner"]):
+            r = run("/bin/sh", "-c", "seq 1 10000; sleep 0.1", extra=extra + ["--threads", "8", "--repeat", "3"])
+            self.assertEqual((r["runs"], r["runs_failed"], r["outputs_differ"], r["spawner"]), (24, 0, 0, not extra), r)
+            self.assertEqual(r["stdout"].split(), [str(i) for i in range(1, 10001)])
+
     def test_20_confined_runs_without_spawner(self):
         """Confined runs work both ways, with the same uid rules."""
         for extra in ([], ["--kill-spawner"]):
