@@ -923,7 +923,7 @@ static int memo_stamp(sqlite3 *db, unsigned char stamp[DB_MEMO_STAMP])
   return sqlite3_get_autocommit(db) && db_memo_stamp(stamp) == 0;
 }
 
-/* Reads a record into REC (its LEN bytes) from the database: APP_OK, APP_NOT_FOUND, or APP_INTERNAL. */
+/* Reads the record ARG names into REC from the database: APP_OK, APP_NOT_FOUND, or APP_INTERNAL. */
 typedef enum app_status (*memo_read_fn)(sqlite3 *db, const void *arg, void *rec);
 
 /* The record KEY names, into REC: from memory when it was read since the last commit (db_memo.h), else by READ
@@ -950,7 +950,7 @@ static void fill_user(sqlite3_stmt *st, int first, struct user *u)
 }
 
 /* A user's row (id, username, role) and, in column 3, one more text (the password hash) copied to EXTRA when it is
- * not NULL: the fill of a user lookup (a session's and a token's: fill_session, fill_token). */
+ * not NULL: the fill of a user lookup (a session's and a token's: fill_user_rec). */
 struct user_row {
   struct user *u;
   char *extra;
@@ -1106,20 +1106,22 @@ enum app_status db_session_create(sqlite3 *db, const char *token_hash, int64_t u
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-/* A session as kept in memory between commits (db_memo.h). */
-struct session_rec {
+/* A session or an API token as kept in memory between commits (db_memo.h): its user, then a session's CSRF token
+ * and expiry, or a token's scope and "last used" mark (-1: never). */
+struct user_rec {
   struct user u;
-  int64_t expires_at;
-  char csrf[64];
+  int64_t at;
+  char text[64];
 };
-_Static_assert(sizeof(struct session_rec) <= DB_MEMO_RECORD, "a session fits a memo record");
+_Static_assert(sizeof(struct user_rec) <= DB_MEMO_RECORD, "a session or token fits a memo record");
 
-static int fill_session(sqlite3_stmt *st, void *arg)
+/* A user's row (id, username, role), column 3's text and column 4's time (NULL: -1) into a struct user_rec. */
+static int fill_user_rec(sqlite3_stmt *st, void *arg)
 {
-  struct session_rec *rec = arg;
+  struct user_rec *rec = arg;
   fill_user(st, 0, &rec->u);
-  util_strlcpy(rec->csrf, dbi_col_text(st, 3), sizeof(rec->csrf));
-  rec->expires_at = sqlite3_column_int64(st, 4);
+  util_strlcpy(rec->text, dbi_col_text(st, 3), sizeof(rec->text));
+  rec->at = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
   return 0;
 }
 
@@ -1139,25 +1141,25 @@ static enum app_status read_session(sqlite3 *db, const void *arg, void *rec)
     dbi_bind_text(st, 1, a->hash);
     sqlite3_bind_int64(st, 2, a->now);
   }
-  return dbi_row(db, st, fill_session, rec, "session lookup");
+  return dbi_row(db, st, fill_user_rec, rec, "session lookup");
 }
 
 enum app_status db_session_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *csrf,
                                 size_t csrflen)
 {
-  struct session_rec rec;
+  struct user_rec rec;
   struct session_key arg = {token_hash, now};
   char key[DB_MEMO_KEY];
   memset(&rec, 0, sizeof(rec));
   /* kept until the next commit (a logout, a password change, a role change: each commits) */
   enum app_status s = memo_record(db, util_fmt(key, sizeof(key), "session:%s", token_hash) == 0 ? key : NULL, &rec,
                                   sizeof(rec), read_session, &arg);
-  if (s == APP_OK && rec.expires_at <= now) /* kept before it expired */
+  if (s == APP_OK && rec.at <= now) /* kept before it expired */
     s = APP_NOT_FOUND;
   if (s != APP_OK)
     return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
   *u = rec.u;
-  util_strlcpy(csrf, rec.csrf, csrflen);
+  util_strlcpy(csrf, rec.text, csrflen);
   return APP_OK;
 }
 
@@ -1191,23 +1193,6 @@ enum app_status db_token_create(sqlite3 *db, int64_t user_id, const char *name, 
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-/* An API token as kept in memory between commits (db_memo.h): its user, scope and "last used" mark (-1: never). */
-struct token_rec {
-  struct user u;
-  int64_t last_used_at;
-  char scope[16];
-};
-_Static_assert(sizeof(struct token_rec) <= DB_MEMO_RECORD, "a token fits a memo record");
-
-static int fill_token(sqlite3_stmt *st, void *arg)
-{
-  struct token_rec *rec = arg;
-  fill_user(st, 0, &rec->u);
-  util_strlcpy(rec->scope, dbi_col_text(st, 3), sizeof(rec->scope));
-  rec->last_used_at = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
-  return 0;
-}
-
 /* memo_read_fn: the API token whose hash is ARG. */
 static enum app_status read_token(sqlite3 *db, const void *arg, void *rec)
 {
@@ -1215,13 +1200,13 @@ static enum app_status read_token(sqlite3 *db, const void *arg, void *rec)
                                      "JOIN users u ON u.id=t.user_id WHERE t.token_hash=?1");
   if (st != NULL)
     dbi_bind_text(st, 1, arg);
-  return dbi_row(db, st, fill_token, rec, "token lookup");
+  return dbi_row(db, st, fill_user_rec, rec, "token lookup");
 }
 
 enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, struct user *u, char *scope,
                               size_t scopelen, int *stale)
 {
-  struct token_rec rec;
+  struct user_rec rec;
   char key[DB_MEMO_KEY];
   memset(&rec, 0, sizeof(rec));
   /* kept until the next commit (its revocation, its "last used" mark, its user's role: each commits) */
@@ -1230,8 +1215,8 @@ enum app_status db_token_user(sqlite3 *db, const char *token_hash, int64_t now, 
   if (s != APP_OK)
     return s == APP_NOT_FOUND ? APP_UNAUTHORIZED : s;
   *u = rec.u;
-  util_strlcpy(scope, rec.scope, scopelen);
-  *stale = rec.last_used_at < 0 || rec.last_used_at <= now - 60; /* the mark is kept to the minute */
+  util_strlcpy(scope, rec.text, scopelen);
+  *stale = rec.at < 0 || rec.at <= now - 60; /* the mark is kept to the minute */
   return APP_OK;
 }
 
