@@ -684,8 +684,8 @@ static unsigned row_bits(size_t n)
 #define ROW_MASK(bits) ((UINT64_C(1) << (bits)) - 1)
 #define KEY_ROW(k, bits) ((uint32_t)((k)&ROW_MASK(bits)))
 
-/* Slot of tag TAG (a key's high 32 bits) in a partition table of 2^BITS slots: the tag's bits below the
- * partition bits, mixed, so that a partition's keys spread whatever its size. */
+/* Slot of tag TAG (a key without its row bits) in a partition table of 2^BITS slots: the tag's low 32 bits,
+ * mixed, so that a partition's keys spread whatever its size. */
 static size_t part_slot(uint64_t tag, unsigned bits)
 {
 	return (size_t)((uint32_t)((uint32_t)tag * 2654435761u) >> (32 - bits));
@@ -882,21 +882,11 @@ static long long find_repeat(const char *buf, const struct slice *ids, uint64_t 
 	struct group_half g[2] = {{keys, 0, n / 2, bits, start}, {keys, n / 2, n, bits, start + ID_PARTS + 1}};
 	unsigned mid;
 
-	if (threads == 2) {
-		score_par2(group_half, &g[1], group_half, &g[0]);
-	} else {
-		group_half(&g[0]);
-		group_half(&g[1]);
-	}
+	score_par2_on(threads, group_half, &g[1], group_half, &g[0]);
 	mid = middle_part(start, 2);
 	half[0] = (struct repeat_scan){buf, ids, keys, start, bits, 0, mid, -1};
 	half[1] = (struct repeat_scan){buf, ids, keys, start, bits, mid, ID_PARTS, -1};
-	if (threads == 2) {
-		score_par2(scan_parts, &half[1], scan_parts, &half[0]);
-	} else {
-		scan_parts(&half[0]);
-		scan_parts(&half[1]);
-	}
+	score_par2_on(threads, scan_parts, &half[1], scan_parts, &half[0]);
 	if (half[0].found == -2 || half[1].found == -2)
 		return -2;
 	return half[0].found != -1 ? half[0].found : half[1].found;

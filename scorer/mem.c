@@ -131,6 +131,15 @@ void *score_big_grow(void *ptr, size_t n, size_t size)
 	return np + HEADER;
 }
 
+/* The mapping or malloc'd block (LEN 0) starting at P goes back to the kernel or to malloc. */
+static void release(unsigned char *p, size_t len)
+{
+	if (len == 0)
+		free(p);
+	else
+		munmap(p, len);
+}
+
 void score_big_free(void *ptr)
 {
 	unsigned char *p;
@@ -141,12 +150,8 @@ void score_big_free(void *ptr)
 		return;
 	p = (unsigned char *)ptr - HEADER;
 	memcpy(&len, p, sizeof len);
-	if (len == 0) {
-		free(p);
-		return;
-	}
 	pthread_mutex_lock(&cache_lock);
-	for (i = 0; i < CACHE_SLOTS; i++) {
+	for (i = 0; i < CACHE_SLOTS && len > 0; i++) { /* mappings only: malloc keeps its own */
 		if (!cache[i].base) {
 			cache[i].base = p;
 			cache[i].len = len;
@@ -156,7 +161,7 @@ void score_big_free(void *ptr)
 	}
 	pthread_mutex_unlock(&cache_lock);
 	if (p)
-		munmap(p, len);
+		release(p, len);
 }
 
 void score_big_drop(void *ptr)
@@ -168,10 +173,7 @@ void score_big_drop(void *ptr)
 		return;
 	p = (unsigned char *)ptr - HEADER;
 	memcpy(&len, p, sizeof len);
-	if (len == 0)
-		free(p);
-	else
-		munmap(p, len);
+	release(p, len);
 }
 
 void score_big_trim(void)

@@ -14,4 +14,10 @@
  */
 void score_par2(void *(*fn_a)(void *), void *a, void *(*fn_b)(void *), void *b);
 
+/*
+ * score_par2() when THREADS is 2; with 1, FN_B(B) then FN_A(A) in the calling thread (a caller that already
+ * shares the machine with another thread).
+ */
+void score_par2_on(int threads, void *(*fn_a)(void *), void *a, void *(*fn_b)(void *), void *b);
+
 #endif
