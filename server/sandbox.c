@@ -1486,6 +1486,67 @@ static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, 
   supervisor(&p, fds[1], fds[2], bpf, fds[5], fds[6], h.has_copy ? fds[SPAWN_FIXED_FDS] : -1);
 }
 
+/* Sends LEN bytes of BUF as one message on the SOCK_SEQPACKET socket SOCK, with the NFDS (at most SPAWN_FDS_MAX) fds
+ * FDS (SCM_RIGHTS). Returns 0 once the whole message is sent, else -1. */
+static int send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
+{
+  union {
+    char space[CMSG_SPACE(SPAWN_FDS_MAX * sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct iovec iov = {(void *)buf, len};
+  struct msghdr m = {NULL, 0, &iov, 1, NULL, 0, 0};
+  if (nfds < 0 || nfds > SPAWN_FDS_MAX)
+    return -1;
+  if (nfds > 0) {
+    memset(&ctl, 0, sizeof(ctl));
+    m.msg_control = ctl.space;
+    m.msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN((size_t)nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
+  }
+  return sendmsg(sock, &m, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+/* Receives one message of at most CAP bytes on SOCK into BUF, and its fds (close-on-exec) into FDS, *NFDS their
+ * count (at most MAX: more are closed). Returns its length (0: the peer closed its end), -1 with errno set, or -2
+ * when the message or its fds were cut short (then none is kept). */
+static ssize_t recv_fds(int sock, void *buf, size_t cap, int *fds, int max, int *nfds)
+{
+  union {
+    char space[CMSG_SPACE(SPAWN_FDS_MAX * sizeof(int))];
+    struct cmsghdr align;
+  } ctl;
+  struct iovec iov = {buf, cap};
+  struct msghdr m = {NULL, 0, &iov, 1, ctl.space, sizeof(ctl.space), 0};
+  ssize_t got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  *nfds = 0;
+  if (got < 0)
+    return -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+      continue;
+    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < n; i++) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      if (*nfds < max)
+        fds[(*nfds)++] = fd;
+      else
+        close(fd);
+    }
+  }
+  if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+    while (*nfds > 0)
+      close(fds[--*nfds]);
+    return -2;
+  }
+  return got;
+}
+
 struct kid {
   pid_t pid;
   int link; /* the spawner's end of the run's socket; -1: free */
@@ -1494,20 +1555,7 @@ struct kid {
 /* Sends PID, and PIDFD unless it is -1, on the run's socket LINK. Returns 0, or -1 when the server did not get it. */
 static int send_pid(int link, pid_t pid, int pidfd)
 {
-  union {
-    char space[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } out;
-  struct iovec iov = {&pid, sizeof(pid)};
-  struct msghdr m = {NULL, 0, &iov, 1, pidfd >= 0 ? out.space : NULL, pidfd >= 0 ? sizeof(out.space) : 0, 0};
-  if (pidfd >= 0) {
-    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &pidfd, sizeof(int));
-  }
-  return sendmsg(link, &m, MSG_NOSIGNAL) == (ssize_t)sizeof(pid) ? 0 : -1;
+  return send_fds(link, &pid, sizeof(pid), &pidfd, pidfd >= 0);
 }
 
 /* Forks the supervisor of the request BUF (LEN bytes, NFDS fds FDS, the run's socket first) and answers on that
@@ -1566,29 +1614,12 @@ static pid_t spawn_supervisor(char *buf, size_t len, const int *fds, int nfds, i
  * answers on the run's socket, which joins KIDS. */
 static int spawn_one(int sock, struct kid *kids, char *buf)
 {
-  union {
-    char space[CMSG_SPACE(SPAWN_FDS_MAX * sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  struct iovec iov = {buf, SPAWN_MSG_MAX};
-  struct msghdr m = {NULL, 0, &iov, 1, ctl.space, sizeof(ctl.space), 0};
   int fds[SPAWN_FDS_MAX], nfds = 0, slot = -1;
-  ssize_t got = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+  ssize_t got = recv_fds(sock, buf, SPAWN_MSG_MAX, fds, SPAWN_FDS_MAX, &nfds);
+  if (got == -2) /* cut short: dropped, its fds closed (the server sees the run's socket close, and gives the run up) */
+    return 1;
   if (got <= 0)
     return got == 0 || errno != EINTR ? 0 : 1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c != NULL; c = CMSG_NXTHDR(&m, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-      continue;
-    size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < n; i++) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-      if (nfds < SPAWN_FDS_MAX)
-        fds[nfds++] = fd;
-      else
-        close(fd);
-    }
-  }
   uint32_t magic = 0;
   if ((size_t)got >= sizeof(magic))
     memcpy(&magic, buf, sizeof(magic));
@@ -1596,8 +1627,7 @@ static int spawn_one(int sock, struct kid *kids, char *buf)
     if (kids[i].link < 0)
       slot = i;
   }
-  if ((m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) == 0 && (size_t)got >= sizeof(struct spawn_head) &&
-      magic == SPAWN_MAGIC && nfds >= SPAWN_FIXED_FDS && slot >= 0) {
+  if ((size_t)got >= sizeof(struct spawn_head) && magic == SPAWN_MAGIC && nfds >= SPAWN_FIXED_FDS && slot >= 0) {
     pid_t pid = spawn_supervisor(buf, (size_t)got, fds, nfds, sock, kids);
     if (pid > 0) {
       kids[slot].pid = pid;
@@ -1730,19 +1760,7 @@ static pid_t spawn_request(const struct prep *p, int slot, const int fds[7], int
     if (p->cgr.procs_fd[i] >= 0)
       all[n++] = p->cgr.procs_fd[i];
   }
-  union {
-    char space[CMSG_SPACE(SPAWN_FDS_MAX * sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof(ctl));
-  struct iovec iov = {k.buf, k.len};
-  struct msghdr m = {NULL, 0, &iov, 1, ctl.space, CMSG_SPACE((size_t)n * sizeof(int)), 0};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
-  memcpy(CMSG_DATA(c), all, (size_t)n * sizeof(int));
-  if (sendmsg(sock, &m, MSG_NOSIGNAL) != (ssize_t)k.len) { /* the spawner is gone: fork from here from now on */
+  if (send_fds(sock, k.buf, k.len, all, n) != 0) { /* the spawner is gone: fork from here from now on */
     if (atomic_compare_exchange_strong(&spawner_sock, &sock, -1)) {
       close(sock);
       waitpid(spawner_pid, NULL, WNOHANG);
@@ -1752,27 +1770,16 @@ static pid_t spawn_request(const struct prep *p, int slot, const int fds[7], int
   close(sv[1]);
   sv[1] = -1;
   /* the answer: the supervisor's pid and a pidfd, within 30 s (the spawner does nothing else that takes time) */
-  union {
-    char space[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } in;
   pid_t got = -1;
-  struct iovec riov = {&got, sizeof(got)};
-  struct msghdr r = {NULL, 0, &riov, 1, in.space, sizeof(in.space), 0};
+  int fd = -1, nfd = 0, ready;
   struct pollfd pfd = {sv[0], POLLIN, 0};
-  int ready;
   do
     ready = poll(&pfd, 1, 30000);
   while (ready < 0 && errno == EINTR);
-  ssize_t len = ready > 0 ? recvmsg(sv[0], &r, MSG_CMSG_CLOEXEC) : -1;
-  c = len == (ssize_t)sizeof(got) ? CMSG_FIRSTHDR(&r) : NULL;
-  if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
-      got <= 0) {
-    if (c != NULL && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      int fd;
-      memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+  ssize_t len = ready > 0 ? recv_fds(sv[0], &got, sizeof(got), &fd, 1, &nfd) : -1;
+  if (len != (ssize_t)sizeof(got) || nfd != 1 || got <= 0) {
+    if (nfd == 1)
       close(fd);
-    }
     /* a clear "no" (it could not fork, or has no pidfd to give): no supervisor exists, the caller forks one */
     if (len == (ssize_t)sizeof(got) && got == -1)
       goto out;
@@ -1780,7 +1787,7 @@ static pid_t spawn_request(const struct prep *p, int slot, const int fds[7], int
     pid = -2;
     goto out;
   }
-  memcpy(pidfd, CMSG_DATA(c), sizeof(int));
+  *pidfd = fd;
   *link = sv[0];
   sv[0] = -1;
   pid = got;
