@@ -81,7 +81,15 @@ await run('code', async ({ url, page, shot, source, tmp, staff, concours }) => {
     assert((await workerRow.textContent()).includes('web-site'), 'the worker row names its token');
     await shot('organizer-workers');
     const sleeperRow = page.locator(`table.org-submissions tbody tr[data-id="${sent.data.id}"]`);
-    await sleeperRow.getByRole('button', { name: `Cancel submission #${sent.data.id}` }).click();
+    const stop = sleeperRow.getByRole('button', { name: `Cancel submission #${sent.data.id}` });
+    try {
+      await stop.waitFor({ timeout: 90000 });
+    } catch (err) { // say what the row and the submission were, not only that no button came
+      const now = await api.call('GET', `/submissions/${sent.data.id}`, { token: kim.token });
+      throw new Error(`no Cancel button for #${sent.data.id} (${err.message.split('\n')[0]}): the submission is ${JSON.stringify(now.data)}; `
+        + `the list says: ${await page.locator('#submissions-body').textContent()}`);
+    }
+    await stop.click();
     const dialog = page.locator('dialog.reason-dialog');
     await dialog.getByLabel('Reason').fill('runs far too long');
     await dialog.getByRole('button', { name: 'Cancel the submission' }).click();

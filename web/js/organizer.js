@@ -14,6 +14,7 @@ const base = challengePath(slug);
 let challenge = null;
 let queueTimer = null;
 let lastCounts = '';
+let submissionsAsked = 0; // the latest read of the submissions table: an older answer never replaces a newer one
 
 const manageHref = (s) => `organizer.html?slug=${encodeURIComponent(s)}#phases`;
 
@@ -320,13 +321,17 @@ function stopButton(id) {
 
 async function refreshSubmissions() {
   const box = $('#submissions-body');
+  const asked = ++submissionsAsked;
   let page;
   try { // the newest SHOWN only, and how many there are: the page stays light at a million submissions
     page = await apiWithHeaders('GET', `${base}/export?format=json&limit=${SHOWN}`);
   } catch (err) {
+    if (asked !== submissionsAsked) return;
+    lastCounts = ''; // read again at the next poll, even if the counts stay the same
     replace(box, errorBox(err, { what: t('Could not list the submissions') }));
     return;
   }
+  if (asked !== submissionsAsked) return;
   const rows = Array.isArray(page.data) ? page.data : [];
   const total = Number(page.headers.get('X-Total-Count')) || rows.length;
   if (!rows.length) return replace(box, h('p', { class: 'muted', text: t('No submission yet.') }));
