@@ -1656,11 +1656,18 @@ static void spawner(int sock, pid_t server)
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != server || sigprocmask(SIG_SETMASK, &all, NULL) != 0 ||
       signal(SIGPIPE, SIG_IGN) == SIG_ERR)
     _exit(0);
-  /* nothing of what the process held at start: every run's fds come with its request */
+  /* nothing of what the process held at start: every run's fds come with its request. The server's stdin and
+   * stdout become /dev/null (whoever reads the server's output sees its end when the server ends); its stderr
+   * stays, for what a supervisor says before its run's capture is set up. */
   if (sock != 3 && (dup2(sock, 3) != 3 || close(sock) != 0))
     _exit(1);
   sock = 3;
   closefrom(4);
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull < 0 || dup2(devnull, 0) != 0 || dup2(devnull, 1) != 1)
+    _exit(1);
+  if (devnull > 2)
+    close(devnull);
   for (int i = 0; i < SPAWN_KIDS; i++)
     kids[i] = (struct kid){-1, -1};
   for (;;) {
@@ -1687,8 +1694,17 @@ static void spawner(int sock, pid_t server)
       }
     }
     if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && spawn_one(sock, kids, buf) == 0)
-      _exit(0);
+      break;
   }
+  /* the server closed the socket (sandbox_shutdown): no supervisor outlives the spawner */
+  for (int i = 0; i < SPAWN_KIDS; i++) {
+    if (kids[i].link < 0)
+      continue;
+    kill(kids[i].pid, SIGKILL);
+    while (waitpid(kids[i].pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+  }
+  _exit(0);
 }
 
 /* Forks the spawner (once, from sandbox_init). Without it, runs are forked from the server. */
@@ -1720,6 +1736,11 @@ static void spawner_stop(void)
   close(sock);
   while (waitpid(spawner_pid, NULL, 0) < 0 && errno == EINTR)
     ;
+}
+
+void sandbox_shutdown(void)
+{
+  spawner_stop();
 }
 
 pid_t sandbox_spawner(void)

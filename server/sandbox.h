@@ -48,6 +48,9 @@ int sandbox_confined(void);
 /* The pid of the spawner, the small process sandbox_init forks, from which each run's supervisor is forked (see
  * sandbox.c); -1 when there is none (then the server forks them). */
 pid_t sandbox_spawner(void);
+/* Ends the spawner and waits for it (it ends the supervisors it still holds first). Call at exit, once no
+ * sandbox_run is in progress: after it, runs are forked from the calling process. */
+void sandbox_shutdown(void);
 
 /* A read-only bind: the host file or folder HOST appears at INSIDE (an absolute path under /sandbox). */
 #define SANDBOX_PACK_ENTRIES 4096 /* entries of an output folder packed by copy_folder */

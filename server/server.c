@@ -25,6 +25,7 @@
 #include "lbcache.h"
 #include "mail.h"
 #include "queue.h"
+#include "sandbox.h"
 #include "sign.h"
 #include "store.h"
 #include "util.h"
@@ -461,6 +462,7 @@ out:
   cgroup_shutdown();
   if (ctx != NULL)
     mg_stop(ctx);
+  sandbox_shutdown(); /* no run is left (queue and HTTP stopped): nothing of the server outlives it */
   lbcache_clear();
   mg_exit_library();
   db_pool_close();

@@ -664,6 +664,7 @@ int worker_main(int argc, char **argv)
     }
   }
   cgroup_shutdown();
+  sandbox_shutdown();
   curl_global_cleanup();
   return rc;
 }

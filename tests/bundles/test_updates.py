@@ -22,7 +22,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "http"))
 sys.path.insert(0, os.path.join(HERE, "..", "sandbox"))
 import harness  # noqa: E402
-from harness import PASSWORD  # noqa: E402
 
 OPEN = [{"name": "development", "start": "2020-01-01T00:00:00Z", "end": "2099-01-01T00:00:00Z", "max_per_day": 50}]
 
@@ -80,7 +79,6 @@ class Updates(unittest.TestCase):
         self.assertEqual(s.proc.wait(timeout=30), 0, s.output())
         s.port = None
         s.log = []
-        s.lines = harness.queue.Queue()
         s.start()
 
     def organizer(self):

@@ -8,6 +8,7 @@ Python 3 standard library only.
 """
 import argparse
 import csv
+import glob
 import hashlib
 import http.client
 import io
@@ -355,7 +356,10 @@ class Server:
         # every statement's query plan is checked: reading a growing table whole fails the test (stop())
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, env=dict(os.environ, CONCOURS_SQL_PLAN_CHECK="1"))
-        threading.Thread(target=self._pump, daemon=True).start()
+        # this process's own queue: the pump of an earlier process of this Server (restarted) may still be reading
+        # that process's last output, and its end (None) must not end this wait
+        self.lines = queue.Queue()
+        threading.Thread(target=self._pump, args=(self.proc, self.lines, self.log), daemon=True).start()
         deadline = time.time() + START_TIMEOUT
         while self.port is None:
             try:
@@ -370,12 +374,13 @@ class Server:
                 self.port = int(line.rsplit(":", 1)[1].strip().rstrip("/"))
         return self
 
-    def _pump(self):
-        for raw in self.proc.stdout:
+    @staticmethod
+    def _pump(proc, lines, log):
+        for raw in proc.stdout:
             line = raw.decode("utf-8", "replace").rstrip("\n")
-            self.log.append(line)
-            self.lines.put(line)
-        self.lines.put(None)
+            log.append(line)
+            lines.put(line)
+        lines.put(None)
 
     def output(self):
         return "\n".join(self.log[-200:])
@@ -389,8 +394,10 @@ class Server:
     def stop(self, check=True):
         """SIGTERM, wait, remove the temp folder. With CHECK, fails unless the exit code was 0."""
         code = None
+        kids = []
         if self.proc is not None:
             if self.proc.poll() is None:
+                kids = children(self.proc.pid)
                 self.proc.send_signal(signal.SIGTERM)
             try:
                 code = self.proc.wait(timeout=20)
@@ -401,9 +408,25 @@ class Server:
         shutil.rmtree(self.tmp, ignore_errors=True)
         if check and code != 0:
             raise AssertionError("server exited with %s after SIGTERM:\n%s" % (code, self.output()))
+        # a clean stop ends what the server started (the sandbox's spawner, runs) before the server exits
+        left = [k for k in kids if os.path.exists("/proc/%d" % k)]
+        if check and left:
+            raise AssertionError("processes of the server outlived its stop: %s" % left)
         scans = sorted(set(line for line in self.log if "sql plan: full scan" in line))
         if check and scans:
             raise AssertionError("statements read a growing table whole (an index is missing):\n" + "\n".join(scans))
+
+
+def children(pid):
+    """The pids of PID's children (every thread's), as /proc lists them."""
+    out = []
+    for task in glob.glob("/proc/%d/task/*/children" % pid):
+        try:
+            with open(task) as f:
+                out += [int(x) for x in f.read().split()]
+        except OSError:
+            pass
+    return out
 
 
 class ServerTest(unittest.TestCase):

@@ -8,7 +8,6 @@ server if any statement read the submissions or the audit log whole (CONCOURS_SQ
 import csv
 import io
 import os
-import queue
 import signal
 import sqlite3
 import time
@@ -161,7 +160,6 @@ class IntervalAfterRestart(harness.ServerTest):
         db.commit()
         db.close()
         self.server.port = None
-        self.server.lines = queue.Queue()
         self.server.start()
         pending, lo = self.wait_interval(sid)
         self.assertEqual(pending, 0, "computed after the restart")
