@@ -4,14 +4,19 @@
  * The format comes from magic bytes, never from the file name; libarchive is then configured for that one
  * format only, so a rar, 7z, cpio or iso renamed .zip is refused before any parser of it runs. Every byte
  * decompressed is counted against the cap, whatever sizes the archive declares.
+ *
+ * libarchive is loaded (dlopen) at the first archive only: with the libraries it needs (ICU, libxml2,
+ * libstdc++ among them) it costs every run 3.5 MiB resident at start, and most inputs are plain CSV.
  */
 #include "arc.h"
 #include "csv.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +25,77 @@
 #include <unistd.h>
 
 enum form { FORM_CSV, FORM_GZIP, FORM_ZIP, FORM_TAR };
+
+/* Debian 12's libarchive (package libarchive13), the one the build's headers describe */
+#define LIBARCHIVE_SONAME "libarchive.so.13"
+
+/* The libarchive functions this file calls, once la_ready() returned 1. */
+static struct {
+	struct archive *(*read_new)(void);
+	int (*support_filter_gzip)(struct archive *);
+	int (*support_format_raw)(struct archive *);
+	int (*support_format_tar)(struct archive *);
+	int (*support_format_zip)(struct archive *);
+	int (*open_memory)(struct archive *, const void *, size_t);
+	int (*next_header)(struct archive *, struct archive_entry **);
+	la_ssize_t (*read_data)(struct archive *, void *, size_t);
+	int (*read_free)(struct archive *);
+	const char *(*error_string)(struct archive *);
+	int (*format)(struct archive *);
+	const char *(*pathname)(struct archive_entry *);
+	const char *(*hardlink)(struct archive_entry *);
+	const char *(*symlink)(struct archive_entry *);
+	mode_t (*filetype)(struct archive_entry *);
+} la;
+static pthread_once_t la_once = PTHREAD_ONCE_INIT;
+static int la_loaded;
+static char la_why[200];
+
+/* Sets *FN (a function pointer of any type) to the symbol NAME of H; 0 when found. */
+static int la_sym(void *h, const char *name, void *fn, size_t size)
+{
+	void *sym = dlsym(h, name);
+
+	if (!sym || size != sizeof sym)
+		return -1;
+	memcpy(fn, &sym, sizeof sym); /* POSIX: a dlsym result converts to the function pointer it names */
+	return 0;
+}
+
+#define LA_SYM(h, field, name) la_sym(h, name, &la.field, sizeof la.field)
+
+static void la_load(void)
+{
+	void *h = dlopen(LIBARCHIVE_SONAME, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		const char *why = dlerror();
+
+		snprintf(la_why, sizeof la_why, "%s", why ? why : LIBARCHIVE_SONAME " cannot be loaded");
+		return;
+	}
+	if (LA_SYM(h, read_new, "archive_read_new") ||
+	    LA_SYM(h, support_filter_gzip, "archive_read_support_filter_gzip") ||
+	    LA_SYM(h, support_format_raw, "archive_read_support_format_raw") ||
+	    LA_SYM(h, support_format_tar, "archive_read_support_format_tar") ||
+	    LA_SYM(h, support_format_zip, "archive_read_support_format_zip") ||
+	    LA_SYM(h, open_memory, "archive_read_open_memory") || LA_SYM(h, next_header, "archive_read_next_header") ||
+	    LA_SYM(h, read_data, "archive_read_data") || LA_SYM(h, read_free, "archive_read_free") ||
+	    LA_SYM(h, error_string, "archive_error_string") || LA_SYM(h, format, "archive_format") ||
+	    LA_SYM(h, pathname, "archive_entry_pathname") || LA_SYM(h, hardlink, "archive_entry_hardlink") ||
+	    LA_SYM(h, symlink, "archive_entry_symlink") || LA_SYM(h, filetype, "archive_entry_filetype")) {
+		snprintf(la_why, sizeof la_why, "%s lacks a function this scorer calls", LIBARCHIVE_SONAME);
+		return; /* the handle stays: dlclose would only race the other thread's la_ready() */
+	}
+	la_loaded = 1;
+}
+
+/* 1 once libarchive is loaded (thread-safe; loaded at the first call), else 0 with the reason in la_why. */
+static int la_ready(void)
+{
+	pthread_once(&la_once, la_load);
+	return la_loaded;
+}
 
 /* Names the formats refused on sight, so the message can say what the file really is. */
 static const char *foreign_format(const unsigned char *b, size_t n)
@@ -172,9 +248,9 @@ static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint
 		}
 		if ((uint64_t)room > *budget + 1)
 			room = (size_t)(*budget + 1);
-		got = archive_read_data(a, dst, room);
+		got = la.read_data(a, dst, room);
 		if (got < 0) {
-			const char *why = archive_error_string(a);
+			const char *why = la.error_string(a);
 
 			snprintf(msg, msglen, "the archive is damaged or encrypted: %s", why ? why : "read error");
 			return -1;
@@ -208,33 +284,38 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 	/* a bomb is stopped by its ratio before it costs seconds or memory: real CSV compresses 3 to 20 times */
 	if (lim->max_ratio > 0 && (uint64_t)n * lim->max_ratio + (UINT64_C(1) << 20) < budget)
 		budget = limit = (uint64_t)n * lim->max_ratio + (UINT64_C(1) << 20);
-	a = archive_read_new();
+	if (!la_ready()) {
+		snprintf(msg, msglen, "internal error: archives cannot be read here: %s", la_why);
+		st = ARC_ERR_OPEN;
+		goto out;
+	}
+	a = la.read_new();
 	if (!a) {
 		st = ARC_ERR_NOMEM;
 		goto out;
 	}
 	if (form == FORM_GZIP) {
-		r = archive_read_support_filter_gzip(a);
+		r = la.support_filter_gzip(a);
 		if (r == ARCHIVE_OK)
-			r = archive_read_support_format_tar(a);
+			r = la.support_format_tar(a);
 		if (r == ARCHIVE_OK)
-			r = archive_read_support_format_raw(a);
+			r = la.support_format_raw(a);
 	} else if (form == FORM_ZIP) {
-		r = archive_read_support_format_zip(a);
+		r = la.support_format_zip(a);
 	} else {
-		r = archive_read_support_format_tar(a);
+		r = la.support_format_tar(a);
 	}
 	if (r != ARCHIVE_OK) {
 		snprintf(msg, msglen, "internal error: libarchive setup failed");
 		st = ARC_ERR_OPEN;
 		goto out;
 	}
-	if (archive_read_open_memory(a, bytes, n) != ARCHIVE_OK) {
+	if (la.open_memory(a, bytes, n) != ARCHIVE_OK) {
 		snprintf(msg, msglen, "the file is not a readable %s archive: %s",
 		         form == FORM_GZIP  ? "gzip"
 		         : form == FORM_ZIP ? "zip"
 		                            : "tar",
-		         archive_error_string(a) ? archive_error_string(a) : "unknown error");
+		         la.error_string(a) ? la.error_string(a) : "unknown error");
 		goto out;
 	}
 	for (;;) {
@@ -245,12 +326,12 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 		char *buf = NULL;
 		size_t blen = 0;
 
-		r = archive_read_next_header(a, &ent);
+		r = la.next_header(a, &ent);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
 			snprintf(msg, msglen, "the archive is damaged: %s",
-			         archive_error_string(a) ? archive_error_string(a) : "bad header");
+			         la.error_string(a) ? la.error_string(a) : "bad header");
 			goto out;
 		}
 		if (++entries > lim->max_entries) {
@@ -258,7 +339,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			         lim->max_entries);
 			goto out;
 		}
-		name = archive_entry_pathname(ent);
+		name = la.pathname(ent);
 		if (!name) {
 			snprintf(msg, msglen, "an archive entry has no readable name");
 			goto out;
@@ -267,14 +348,14 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			snprintf(msg, msglen, "unsafe archive entry: %s", why);
 			goto out;
 		}
-		if (archive_entry_hardlink(ent) || archive_entry_symlink(ent)) {
+		if (la.hardlink(ent) || la.symlink(ent)) {
 			snprintf(msg, msglen, "archive entry '%.100s' is a link; only regular files are accepted",
 			         name);
 			goto out;
 		}
-		if (archive_entry_filetype(ent) == AE_IFDIR)
+		if (la.filetype(ent) == AE_IFDIR)
 			continue;
-		if (archive_entry_filetype(ent) != AE_IFREG) {
+		if (la.filetype(ent) != AE_IFREG) {
 			snprintf(msg, msglen, "archive entry '%.100s' is not a regular file (device, FIFO or socket)",
 			         name);
 			goto out;
@@ -308,7 +389,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 			csv_printable(name, strlen(name), 120, in->entry, sizeof in->entry);
 			if (form == FORM_GZIP)
 				snprintf(in->format, sizeof in->format, "%s",
-				         archive_format(a) == ARCHIVE_FORMAT_RAW ? "gzip" : "tar.gz");
+				         la.format(a) == ARCHIVE_FORMAT_RAW ? "gzip" : "tar.gz");
 		}
 	}
 	if (files == 0) {
@@ -318,7 +399,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 	st = ARC_OK;
 out:
 	if (a)
-		archive_read_free(a);
+		la.read_free(a);
 	return st;
 }
 

@@ -378,6 +378,28 @@ def zeros_tar_gz(path, total=10 << 30):
             f.write(block)
 
 
+def lazy_libarchive(t, tp):
+    """libarchive is loaded at the first archive only (scorer/arc.c): a plain CSV run does not need it at start,
+    and when it cannot be loaded, an archive gets a clear error while a plain CSV still scores."""
+    needed = subprocess.run(["readelf", "-d", BIN], capture_output=True, text=True, check=True).stdout
+    check("libarchive" not in needed, "concours-score does not load libarchive at start",
+          [ln for ln in needed.splitlines() if "NEEDED" in ln])
+    fake = t.path("lib/libarchive.so.13", None)
+    os.makedirs(os.path.dirname(fake), exist_ok=True)
+    libz = next(p for p in ("/usr/lib/x86_64-linux-gnu/libz.so.1", "/lib/x86_64-linux-gnu/libz.so.1")
+                if os.path.exists(p))
+    shutil.copy(libz, fake)  # a real shared object, without libarchive's functions
+    env = dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(fake))
+    plain = subprocess.run([BIN, "--truth", tp, "--pred", t.path("plain.csv", CSV_BODY), "--metric", "roc_auc"],
+                           capture_output=True, env=env, timeout=60)
+    check(plain.returncode == 0, "a plain CSV scores without libarchive", plain.stderr[:300])
+    packed = subprocess.run([BIN, "--truth", tp, "--pred", t.path("packed.csv.gz", gzip.compress(CSV_BODY.encode())),
+                             "--metric", "roc_auc"], capture_output=True, env=env, timeout=60)
+    text = (packed.stdout + packed.stderr).decode("utf-8", "replace")
+    check(packed.returncode != 0 and "archives cannot be read here" in text and "libarchive.so.13" in text,
+          "an archive without libarchive: a clear error", f"rc={packed.returncode} {text[:300]}")
+
+
 def section_archives():
     t = Tmp()
     tp = t.path("truth.csv", TRUTH)
@@ -398,6 +420,7 @@ def section_archives():
                                                           ("__MACOSX/out/._preds.csv", "junk")]), 0)
     score("tar", tar_bytes([(tinfo("preds.csv", CSV_BODY.encode()), CSV_BODY.encode())]), 0)
     score("tar.gz", tar_bytes([(tinfo("preds.csv", CSV_BODY.encode()), CSV_BODY.encode())], "w:gz"), 0)
+    lazy_libarchive(t, tp)
     score("zip with two csv", zip_bytes([("a.csv", CSV_BODY), ("b.csv", CSV_BODY)]), 1, "exactly one")
     score("empty zip", zip_bytes([]), 1, "no file")
     score("zip slip ../", zip_bytes([("../../evil.csv", CSV_BODY)]), 1, "unsafe")
