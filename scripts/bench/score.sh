@@ -34,14 +34,15 @@ SCORER="$BUILD_DIR/concours-score"
 mkdir -p "$BENCH_DIR"
 cc -O2 -o "$BENCH_DIR/score_gen" scripts/bench/score_gen.c
 
-# run LABEL CMD...: runs CMD under /usr/bin/time -v, prints "wall cpu peak_mb", keeps stdout in $BENCH_DIR/out
+# run LABEL CMD...: runs CMD under /usr/bin/time -v, prints "wall cpu peak_mb" (MiB, to a tenth: the ratio to the
+# input is taken from it), keeps stdout in $BENCH_DIR/out
 measure() {
   /usr/bin/time -v -o "$BENCH_DIR/time.txt" "$@" > "$BENCH_DIR/out" 2> "$BENCH_DIR/err" || {
     echo "command failed: $*" >&2; cat "$BENCH_DIR/err" "$BENCH_DIR/out" >&2; exit 1; }
   awk -F': ' '
     /Elapsed \(wall clock\)/ { n = split($2, t, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + t[i] }
     /User time/ { u = $2 } /System time/ { s = $2 } /Maximum resident/ { m = $2 }
-    END { printf "%.2f %.2f %.0f\n", w, u + s, m / 1024 }' "$BENCH_DIR/time.txt"
+    END { printf "%.2f %.2f %.1f\n", w, u + s, m / 1024 }' "$BENCH_DIR/time.txt"
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -58,7 +59,8 @@ for kind in $KINDS; do
         "$BENCH_DIR/score_gen" "$kind" "$n" 42 "$truth" "$pred" $([ "$order" = shuffled ] && echo shuffle)
       fi
       cat "$truth" "$pred" > /dev/null # page cache, as for the server's stored files
-      in_mb=$(( ($(stat -c %s "$truth") + $(stat -c %s "$pred")) / 1048576 ))
+      in_bytes=$(( $(stat -c %s "$truth") + $(stat -c %s "$pred") ))
+      in_mb=$(( in_bytes / 1048576 ))
       for metric in $METRICS; do
         params=()
         if [ "$metric" = cost_matrix ]; then
@@ -87,7 +89,7 @@ for k in ("score", "public", "private"):
         sys.exit(f"MISMATCH {k}: concours {a[k]} baseline {b[k]}")
 PY
         fi
-        ratio_mem=$(awk -v m="$sm" -v i="$in_mb" 'BEGIN { printf "%.2f", m / i }')
+        ratio_mem=$(awk -v m="$sm" -v i="$in_bytes" 'BEGIN { printf "%.2f", m * 1048576 / i }')
         vs="-"
         if [ "$order" = aligned ]; then
           ALIGNED_WALL["$kind $n $metric"]=$sw
