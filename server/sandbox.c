@@ -1642,6 +1642,16 @@ static int spawn_one(int sock, struct kid *kids, char *buf)
   return 1;
 }
 
+/* Ends the supervisor K holds (killed, reaped: its pid is free again) and frees K. */
+static void end_kid(struct kid *k)
+{
+  kill(k->pid, SIGKILL);
+  while (waitpid(k->pid, NULL, 0) < 0 && errno == EINTR)
+    ;
+  close(k->link);
+  *k = (struct kid){-1, -1};
+}
+
 /* The spawner's loop: requests on SOCK, and the end of each run (the server closed its socket: the supervisor is
  * gone or must go), then reaps it. Never returns. */
 static void spawner(int sock, pid_t server)
@@ -1685,24 +1695,16 @@ static void spawner(int sock, pid_t server)
     for (int i = 0, j = 1; i < SPAWN_KIDS; i++) {
       if (kids[i].link < 0)
         continue;
-      if (pfd[j++].revents != 0) { /* the server is done with this run */
-        kill(kids[i].pid, SIGKILL);
-        while (waitpid(kids[i].pid, NULL, 0) < 0 && errno == EINTR)
-          ;
-        close(kids[i].link);
-        kids[i] = (struct kid){-1, -1};
-      }
+      if (pfd[j++].revents != 0) /* the server is done with this run */
+        end_kid(&kids[i]);
     }
     if ((pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0 && spawn_one(sock, kids, buf) == 0)
       break;
   }
   /* the server closed the socket (sandbox_shutdown): no supervisor outlives the spawner */
   for (int i = 0; i < SPAWN_KIDS; i++) {
-    if (kids[i].link < 0)
-      continue;
-    kill(kids[i].pid, SIGKILL);
-    while (waitpid(kids[i].pid, NULL, 0) < 0 && errno == EINTR)
-      ;
+    if (kids[i].link >= 0)
+      end_kid(&kids[i]);
   }
   _exit(0);
 }
