@@ -1729,8 +1729,8 @@ static void spawner_start(void)
   atomic_store(&spawner_sock, sv[0]);
 }
 
-/* Ends the spawner: it sees its socket close and exits. */
-static void spawner_stop(void)
+/* The spawner sees its socket close, ends its supervisors and exits; it is reaped here. */
+void sandbox_shutdown(void)
 {
   int sock = atomic_exchange(&spawner_sock, -1);
   if (sock < 0)
@@ -1738,11 +1738,6 @@ static void spawner_stop(void)
   close(sock);
   while (waitpid(spawner_pid, NULL, 0) < 0 && errno == EINTR)
     ;
-}
-
-void sandbox_shutdown(void)
-{
-  spawner_stop();
 }
 
 pid_t sandbox_spawner(void)
@@ -2223,7 +2218,7 @@ int sandbox_init(int insecure, char *err, size_t errlen)
   }
   return 0;
 fail:
-  spawner_stop(); /* it holds the state it was started with */
+  sandbox_shutdown(); /* the spawner holds the state it was started with */
   sb.confined = 0;
   sb.initialized = 0;
   return -1;
