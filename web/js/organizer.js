@@ -322,16 +322,18 @@ function stopButton(id) {
 async function refreshSubmissions() {
   const box = $('#submissions-body');
   const asked = ++submissionsAsked;
-  let page;
+  let page = null;
+  let failure = null;
   try { // the newest SHOWN only, and how many there are: the page stays light at a million submissions
     page = await apiWithHeaders('GET', `${base}/export?format=json&limit=${SHOWN}`);
   } catch (err) {
-    if (asked !== submissionsAsked) return;
-    lastCounts = ''; // read again at the next poll, even if the counts stay the same
-    replace(box, errorBox(err, { what: t('Could not list the submissions') }));
-    return;
+    failure = err;
   }
-  if (asked !== submissionsAsked) return;
+  if (asked !== submissionsAsked) return; // a newer read is under way: its answer is the one shown
+  if (failure) {
+    lastCounts = ''; // read again at the next poll, even if the counts stay the same
+    return replace(box, errorBox(failure, { what: t('Could not list the submissions') }));
+  }
   const rows = Array.isArray(page.data) ? page.data : [];
   const total = Number(page.headers.get('X-Total-Count')) || rows.length;
   if (!rows.length) return replace(box, h('p', { class: 'muted', text: t('No submission yet.') }));
