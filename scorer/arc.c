@@ -51,18 +51,28 @@ static pthread_once_t la_once = PTHREAD_ONCE_INIT;
 static int la_loaded;
 static char la_why[200];
 
-/* Sets *FN (a function pointer of any type) to the symbol NAME of H; 0 when found. */
-static int la_sym(void *h, const char *name, void *fn, size_t size)
+_Static_assert(sizeof la.read_new == sizeof(void *), "a function pointer is the size of dlsym's result");
+
+/* Sets *FN (one of la's function pointers) to the symbol NAME of H; 0 when found. */
+static int la_sym(void *h, const char *name, void *fn)
 {
 	void *sym = dlsym(h, name);
 
-	if (!sym || size != sizeof sym)
+	if (!sym)
 		return -1;
 	memcpy(fn, &sym, sizeof sym); /* POSIX: a dlsym result converts to the function pointer it names */
 	return 0;
 }
 
-#define LA_SYM(h, field, name) la_sym(h, name, &la.field, sizeof la.field)
+#define LA_SYM(h, field, name) la_sym(h, name, &la.field)
+
+/* libarchive's message for A's last error, or DFLT when it has none. */
+static const char *la_error(struct archive *a, const char *dflt)
+{
+	const char *why = la.error_string(a);
+
+	return why ? why : dflt;
+}
 
 static void la_load(void)
 {
@@ -250,9 +260,7 @@ static int read_entry(struct archive *a, int keep, char **buf, size_t *len, uint
 			room = (size_t)(*budget + 1);
 		got = la.read_data(a, dst, room);
 		if (got < 0) {
-			const char *why = la.error_string(a);
-
-			snprintf(msg, msglen, "the archive is damaged or encrypted: %s", why ? why : "read error");
+			snprintf(msg, msglen, "the archive is damaged or encrypted: %s", la_error(a, "read error"));
 			return -1;
 		}
 		if (got == 0)
@@ -315,7 +323,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 		         form == FORM_GZIP  ? "gzip"
 		         : form == FORM_ZIP ? "zip"
 		                            : "tar",
-		         la.error_string(a) ? la.error_string(a) : "unknown error");
+		         la_error(a, "unknown error"));
 		goto out;
 	}
 	for (;;) {
@@ -330,8 +338,7 @@ static enum arc_status load_archive(const unsigned char *bytes, size_t n, enum f
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r != ARCHIVE_OK) {
-			snprintf(msg, msglen, "the archive is damaged: %s",
-			         la.error_string(a) ? la.error_string(a) : "bad header");
+			snprintf(msg, msglen, "the archive is damaged: %s", la_error(a, "bad header"));
 			goto out;
 		}
 		if (++entries > lim->max_entries) {
