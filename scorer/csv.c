@@ -35,6 +35,50 @@ void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_rec
 	r->written_hi = NULL;
 }
 
+void csv_reader_at(struct csv_reader *r, char *buf, size_t len, size_t line, size_t max_record)
+{
+	csv_reader_init(r, buf, 0, max_record);
+	r->end = buf + len;
+	r->next_line = line;
+}
+
+size_t csv_count_breaks(const char *s, size_t len)
+{
+	size_t lf = 0;
+	size_t cr = 0;
+	size_t i = 0;
+	const char *p;
+	const char *e = s + len;
+
+#if defined(__SSE2__)
+	const __m128i nl = _mm_set1_epi8('\n');
+	const __m128i ret = _mm_set1_epi8('\r');
+	const __m128i quote = _mm_set1_epi8('"');
+
+	for (; i + 16 <= len; i += 16) { /* one pass: the caller's range is read here first */
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+
+		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, ret))) != 0)
+			break; /* the byte loop below decides */
+		lf += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
+	}
+#endif
+	for (; i < len; i++) {
+		if (s[i] == '"')
+			return SIZE_MAX;
+		lf += s[i] == '\n';
+		cr += s[i] == '\r';
+	}
+	if (cr == 0)
+		return lf;
+	for (p = s; (p = memchr(p, '\r', (size_t)(e - p))) != NULL;) { /* CRLFs were counted twice */
+		p++;
+		if (p < e && *p == '\n')
+			cr--;
+	}
+	return lf + cr;
+}
+
 const char *csv_status_text(enum csv_status status)
 {
 	switch (status) {

@@ -43,6 +43,19 @@ struct csv_reader {
 void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_record);
 
 /*
+ * Prepares R to read BUF[0..LEN) from a record boundary in the middle of a file whose next record starts on
+ * physical line LINE: no byte order mark is looked for. Used by a second reader of the same file.
+ */
+void csv_reader_at(struct csv_reader *r, char *buf, size_t len, size_t line, size_t max_record);
+
+/*
+ * The physical line breaks in S[0..LEN) as csv_next() counts them outside quoted fields: LF, CRLF and a lone
+ * CR each count one; SIZE_MAX if the range holds a double quote (a quoted field may hold line breaks that
+ * end no record). S must not start or end between the CR and the LF of a CRLF.
+ */
+size_t csv_count_breaks(const char *s, size_t len);
+
+/*
  * Reads the next record. Stores up to MAX fields in F and the real number of fields in *NFIELDS (which may
  * exceed MAX: the extra fields are skipped, not stored). Empty lines are skipped. A trailing CR before LF
  * is dropped. Returns CSV_OK, CSV_EOF, or an error status; after an error r->line is the record's line and

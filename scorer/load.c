@@ -11,10 +11,12 @@
 #include "par.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ---- problems: the first SCORE_MAX_PROBLEMS are kept, all are counted ---- */
 
@@ -1195,128 +1197,183 @@ out:
 
 /* ---- the prediction file: parsed on its own, checked against the ground truth afterwards ---- */
 
-void score_load_pred(struct job *j)
+/* ---- the prediction file's rows: the reader thread, and a helper that may take the second half ---- */
+
+/* The reader's side of the split (struct pred's atomics), checked between records. */
+struct split_watch {
+	int on;        /* still taking part */
+	int published; /* the snapshot was given */
+	size_t stop;   /* the helper's first byte; SIZE_MAX while unknown */
+};
+
+#define SPLIT_MIN_BYTES ((size_t)16 << 20) /* less left to read than this: one reader is as fast */
+#define SPLIT_POLL_ROWS 64                 /* the reader looks at the helper's requests every this many rows */
+
+/* Answers the helper: gives where the reader is, then learns where the helper starts (or that it does not). */
+static void split_poll(struct pred *p, const struct pred_rows *w, struct split_watch *watch)
+{
+	size_t s;
+
+	if (!watch->published) {
+		int asked;
+
+		if (p->split_test) /* the ground truth's thread always says whether it helps */
+			while (atomic_load(&p->help_asked) == 0)
+				sched_yield();
+		asked = atomic_load_explicit(&p->help_asked, memory_order_relaxed);
+		if (asked == 2) /* no help will come */
+			watch->on = 0;
+		if (asked != 1)
+			return;
+		p->snap_p = w->rd.p;
+		p->snap_row = w->row0 + w->n;
+		p->snap_line = w->rd.next_line;
+		p->snap_cap = w->cap;
+		atomic_store_explicit(&p->snap_state, 1, memory_order_release);
+		watch->published = 1;
+		if (!p->split_test)
+			return;
+		while (atomic_load(&p->split_at) == 0) /* the helper decides at once: a test must not race it */
+			sched_yield();
+	}
+	s = atomic_load_explicit(&p->split_at, memory_order_acquire);
+	if (s == SPLIT_NONE)
+		watch->on = 0;
+	else if (s != 0)
+		watch->stop = s;
+}
+
+/* The reader's end of the split: the helper's rows will not be used, and it may stop. */
+static void split_leave(struct pred *p, struct split_watch *watch)
+{
+	int none = 0;
+
+	atomic_store(&p->split_rejected, 1);
+	atomic_compare_exchange_strong(&p->snap_state, &none, 2);
+	if (watch)
+		watch->on = 0;
+}
+
+/* Grows the reader's row arrays to NEED rows or more. Waits for a helper that may still write into them. */
+static int grow_rows(struct job *j, struct pred_rows *w, struct split_watch *watch)
+{
+	struct pred *p = &j->p;
+	size_t cap = next_capacity(w->cap, j->req->lim.max_rows);
+	size_t nval = (size_t)p->ncols - 1;
+
+	if (watch && watch->published) {
+		split_leave(p, watch);
+		while (atomic_load(&p->snap_state) == 1 && atomic_load(&p->split_at) == 0)
+			sched_yield(); /* the helper is deciding */
+		if (atomic_load(&p->split_at) != SPLIT_NONE)
+			while (!atomic_load(&p->helper_done))
+				sched_yield();
+	}
+	if (cap == 0)
+		return -1;
+	GROW_ROWS(p->id, cap, sizeof *p->id, fail);
+	GROW_ROWS(p->label, cap, sizeof *p->label, fail);
+	GROW_ROWS(p->p, cap, nval * sizeof *p->p, fail);
+	GROW_ROWS(w->line, cap, sizeof *w->line, fail);
+	w->cap = cap;
+	return 0;
+fail:
+	return -1;
+}
+
+/*
+ * Reads records into W until the end of the file, an error of form (a problem), or the row limit; the reader
+ * (WATCH set) also stops at the helper's first byte (w->at_split), a helper (w->helper) at its cap, the row
+ * limit or when the reader gives up on it (w->full). Returns 0, or -1 on no memory with j->p.msg set.
+ */
+static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *watch)
 {
 	const struct score_request *req = j->req;
 	struct pred *p = &j->p;
-	struct csv_reader rd = {0};
-	struct csv_field *f = NULL;
-	char(*colname)[64] = NULL;
+	size_t nval = (size_t)p->ncols - 1;
+	int proba = j->m->pred == SCORE_PRED_PROBA;
 	enum csv_status cs;
-	size_t cap;
-	size_t nval;
 	int nf;
 	int c;
-	int proba = j->m->pred == SCORE_PRED_PROBA;
 
-	p->st = load_input(req->pred_path, &req->lim, &p->in, p->msg, MSG_LEN, 1);
-	if (p->st == SCORE_INVALID)
-		problem_add(&p->probs, "bad_file", 0, "", "%s", p->msg);
-	if (p->st != SCORE_OK)
-		goto out;
-	p->st = SCORE_INVALID;
-	csv_reader_init(&rd, p->in.data, p->in.len, req->lim.max_record);
-	cs = csv_next(&rd, p->hdr, MAX_FIELDS, &nf);
-	if (cs == CSV_EOF) {
-		problem_add(&p->probs, "empty_file", 0, "",
-		            "the file is empty: expected a header line, then one line per id");
-		goto out;
-	}
-	if (cs != CSV_OK) {
-		problem_add(&p->probs, "bad_csv", rd.line, "", "line %zu: %s", rd.line, csv_status_text(cs));
-		goto out;
-	}
-	if (nf > MAX_FIELDS) {
-		problem_add(&p->probs, "wrong_header", rd.line, "",
-		            "the header has %d columns; at most %d are accepted", nf, MAX_FIELDS);
-		goto out;
-	}
-	if (nf < 2) {
-		const char *sep = memchr(p->hdr[0].s, ';', p->hdr[0].len)    ? "';'"
-		                  : memchr(p->hdr[0].s, '\t', p->hdr[0].len) ? "tabs"
-		                                                             : NULL;
-
-		problem_add(&p->probs, "wrong_header", rd.line, "",
-		            "the header has one column; expected the id column, then the prediction column(s)%s%s%s",
-		            sep ? " (the file seems to separate columns with " : "", sep ? sep : "",
-		            sep ? ": use commas)" : "");
-		goto out;
-	}
-	p->ncols = nf;
-	nval = (size_t)nf - 1;
-	p->label_mode = j->m->pred == SCORE_PRED_LABEL && nval == 1;
-	colname = malloc((size_t)nf * sizeof *colname);
-	f = malloc((size_t)nf * sizeof *f);
-	cap = first_capacity((size_t)(rd.end - rd.p), p->ncols, req->lim.max_rows);
-	p->id = score_big_raw(cap, sizeof *p->id);
-	if (p->label_mode)
-		p->label = score_big_raw(cap, sizeof *p->label);
-	else
-		p->p = score_big_raw(cap, nval * sizeof *p->p);
-	if (!colname || !f || !p->id || (p->label_mode ? !p->label : !p->p)) {
-		p->st = SCORE_INTERNAL;
-		snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
-		goto out;
-	}
-	for (c = 0; c < nf; c++)
-		shown_field(p->hdr[c].s, p->hdr[c].len, colname[c], sizeof colname[c]);
 	for (;;) {
-		size_t row = p->n;
+		size_t row = w->row0 + w->n;
 		size_t line;
+		const struct csv_field *f = w->f;
 		const struct csv_field *idf;
 
-		cs = csv_next(&rd, f, p->ncols, &nf);
+		if (watch && watch->on) {
+			size_t off = (size_t)(w->rd.p - p->in.data);
+
+			if (off == watch->stop) {
+				w->at_split = 1;
+				return 0;
+			}
+			if (off > watch->stop)
+				split_leave(p,
+				            watch); /* S fell inside a record: impossible without quotes, kept safe */
+			else if (watch->stop == SIZE_MAX && w->n % SPLIT_POLL_ROWS == 0)
+				split_poll(p, w, watch);
+		}
+		if (w->helper && w->n % SPLIT_POLL_ROWS == 0 &&
+		    atomic_load_explicit(&p->split_rejected, memory_order_relaxed)) {
+			w->full = 1;
+			return 0;
+		}
+		cs = csv_next(&w->rd, w->f, p->ncols, &nf);
 		if (cs == CSV_EOF)
 			break;
 		if (cs != CSV_OK) {
-			problem_add(&p->probs, "bad_csv", rd.line, "", "line %zu: %s", rd.line, csv_status_text(cs));
+			problem_add(w->probs, "bad_csv", w->rd.line, "", "line %zu: %s", w->rd.line,
+			            csv_status_text(cs));
 			break;
 		}
+		if (w->helper && (row >= req->lim.max_rows || row >= w->cap)) {
+			w->full = 1; /* the reader will read these rows again and say what they need */
+			return 0;
+		}
 		if (row >= req->lim.max_rows) {
-			problem_add(&p->probs, "too_many_rows", rd.line, "", "the file has more than %zu rows",
+			problem_add(w->probs, "too_many_rows", w->rd.line, "", "the file has more than %zu rows",
 			            req->lim.max_rows);
 			break;
 		}
-		if (row >= cap) { /* lines shorter than guessed: only possible with empty fields */
-			cap = next_capacity(cap, req->lim.max_rows);
-			p->st = SCORE_INTERNAL;
+		if (row >= w->cap && grow_rows(j, w, watch) != 0) { /* lines shorter than guessed: empty fields */
 			snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
-			GROW_ROWS(p->id, cap, sizeof *p->id, out);
-			GROW_ROWS(p->label, cap, sizeof *p->label, out);
-			GROW_ROWS(p->p, cap, nval * sizeof *p->p, out);
-			GROW_ROWS(p->line, cap, sizeof *p->line, out);
-			p->st = SCORE_INVALID;
+			return -1;
 		}
-		line = rd.line > UINT32_MAX ? UINT32_MAX : rd.line;
-		if (row == 0)
-			p->line0 = line;
-		if (!p->line && line != p->line0 + row) { /* blank lines or quoted newlines: keep every line */
+		line = w->rd.line > UINT32_MAX ? UINT32_MAX : w->rd.line;
+		if (w->n == 0)
+			w->line0 = line;
+		if (!w->line && line != w->line0 + w->n) { /* blank lines or quoted newlines: keep every line */
 			size_t i;
 
-			p->line = score_big_raw(cap, sizeof *p->line);
-			if (!p->line) {
-				p->st = SCORE_INTERNAL;
+			w->line = score_big_raw(w->cap - w->row0, sizeof *w->line);
+			if (!w->line) {
+				if (w->helper) {
+					w->full = 1;
+					return 0;
+				}
 				snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
-				goto out;
+				return -1;
 			}
-			for (i = 0; i < row; i++)
-				p->line[i] = (uint32_t)(p->line0 + i);
+			for (i = 0; i < w->n; i++)
+				w->line[i] = (uint32_t)(w->line0 + i);
 		}
-		if (p->line)
-			p->line[row] = (uint32_t)line;
+		if (w->line)
+			w->line[w->n] = (uint32_t)line;
 		p->id[row].off = 0;
 		p->id[row].len = 0;
-		p->n++;
+		w->n++;
 		idf = &f[0];
 		if (nf >= 1 && idf->len > 0 && idf->len <= MAX_ID_BYTES) {
 			p->id[row].off = (uint32_t)(idf->s - p->in.data);
 			p->id[row].len = (uint32_t)idf->len;
 		} else if (nf >= 1) {
-			problem_add(&p->probs, "bad_id", line, colname[0], "line %zu: the id is %s", line,
+			problem_add(w->probs, "bad_id", line, p->colname[0], "line %zu: the id is %s", line,
 			            idf->len == 0 ? "empty" : "too long");
 		}
 		if (nf != p->ncols) {
-			problem_add(&p->probs, "wrong_field_count", line, "",
+			problem_add(w->probs, "wrong_field_count", line, "",
 			            "line %zu has %d fields, expected %d like the header", line, nf, p->ncols);
 			if (p->label_mode)
 				p->label[row].len = NO_LABEL;
@@ -1330,6 +1387,7 @@ void score_load_pred(struct job *j)
 		for (c = 1; c < p->ncols; c++) {
 			double v = 0.0;
 			enum csv_num nr = csv_parse_double(f[c].s, f[c].len, &v);
+			const char *name = p->colname[c];
 			char shown[80];
 
 			if (nr == CSV_NUM_OK && (!proba || (v >= 0.0 && v <= 1.0))) {
@@ -1337,31 +1395,236 @@ void score_load_pred(struct job *j)
 				continue;
 			}
 			p->p[row * nval + (size_t)(c - 1)] = 0.0;
-			if (p->probs.kept >= SCORE_MAX_PROBLEMS) {
-				p->probs.count++;
+			if (w->probs->kept >= SCORE_MAX_PROBLEMS) {
+				w->probs->count++;
 				continue;
 			}
 			shown_field(f[c].s, f[c].len, shown, sizeof shown);
 			if (nr == CSV_NUM_BAD)
-				problem_add(&p->probs, "not_a_number", line, colname[c],
-				            "line %zu, column '%s': '%s' is not a number", line, colname[c], shown);
+				problem_add(w->probs, "not_a_number", line, name,
+				            "line %zu, column '%s': '%s' is not a number", line, name, shown);
 			else if (nr == CSV_NUM_NONFINITE)
-				problem_add(&p->probs, "not_finite", line, colname[c],
+				problem_add(w->probs, "not_finite", line, name,
 				            "line %zu, column '%s': '%s' is not a finite number (NaN and infinity are "
 				            "not accepted)",
-				            line, colname[c], shown);
+				            line, name, shown);
 			else
-				problem_add(&p->probs, "not_a_probability", line, colname[c],
+				problem_add(w->probs, "not_a_probability", line, name,
 				            "line %zu, column '%s': %s is not a probability (expected a number from 0 "
 				            "to 1)",
-				            line, colname[c], shown);
+				            line, name, shown);
 		}
 	}
+	return 0;
+}
+
+/* The reader's share is over (not at a split): its results become the file's. */
+static void pred_rows_done(struct pred *p)
+{
+	p->n = p->a.n;
+	p->line = p->a.line;
+	p->line0 = p->a.line0;
+	p->a.line = NULL;
+	note_written(&p->in, &p->a.rd);
 	p->st = SCORE_OK;
+}
+
+void score_load_pred(struct job *j)
+{
+	const struct score_request *req = j->req;
+	struct pred *p = &j->p;
+	struct pred_rows *w = &p->a;
+	struct split_watch watch = {.on = 1, .published = 0, .stop = SIZE_MAX};
+	enum csv_status cs;
+	size_t nval;
+	int nf;
+	int c;
+
+	p->st = load_input(req->pred_path, &req->lim, &p->in, p->msg, MSG_LEN, 1);
+	if (p->st == SCORE_INVALID)
+		problem_add(&p->probs, "bad_file", 0, "", "%s", p->msg);
+	if (p->st != SCORE_OK)
+		goto out;
+	p->st = SCORE_INVALID;
+	w->probs = &p->probs;
+	csv_reader_init(&w->rd, p->in.data, p->in.len, req->lim.max_record);
+	cs = csv_next(&w->rd, p->hdr, MAX_FIELDS, &nf);
+	if (cs == CSV_EOF) {
+		problem_add(&p->probs, "empty_file", 0, "",
+		            "the file is empty: expected a header line, then one line per id");
+		goto out;
+	}
+	if (cs != CSV_OK) {
+		problem_add(&p->probs, "bad_csv", w->rd.line, "", "line %zu: %s", w->rd.line, csv_status_text(cs));
+		goto out;
+	}
+	if (nf > MAX_FIELDS) {
+		problem_add(&p->probs, "wrong_header", w->rd.line, "",
+		            "the header has %d columns; at most %d are accepted", nf, MAX_FIELDS);
+		goto out;
+	}
+	if (nf < 2) {
+		const char *sep = memchr(p->hdr[0].s, ';', p->hdr[0].len)    ? "';'"
+		                  : memchr(p->hdr[0].s, '\t', p->hdr[0].len) ? "tabs"
+		                                                             : NULL;
+
+		problem_add(&p->probs, "wrong_header", w->rd.line, "",
+		            "the header has one column; expected the id column, then the prediction column(s)%s%s%s",
+		            sep ? " (the file seems to separate columns with " : "", sep ? sep : "",
+		            sep ? ": use commas)" : "");
+		goto out;
+	}
+	p->ncols = nf;
+	nval = (size_t)nf - 1;
+	p->label_mode = j->m->pred == SCORE_PRED_LABEL && nval == 1;
+	p->colname = malloc((size_t)nf * sizeof *p->colname);
+	w->f = malloc((size_t)nf * sizeof *w->f);
+	w->cap = first_capacity((size_t)(w->rd.end - w->rd.p), p->ncols, req->lim.max_rows);
+	p->id = score_big_raw(w->cap, sizeof *p->id);
+	if (p->label_mode)
+		p->label = score_big_raw(w->cap, sizeof *p->label);
+	else
+		p->p = score_big_raw(w->cap, nval * sizeof *p->p);
+	if (!p->colname || !w->f || !p->id || (p->label_mode ? !p->label : !p->p)) {
+		p->st = SCORE_INTERNAL;
+		snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+		goto out;
+	}
+	for (c = 0; c < nf; c++)
+		shown_field(p->hdr[c].s, p->hdr[c].len, p->colname[c], sizeof p->colname[c]);
+	if (read_rows(j, w, &watch) != 0) {
+		p->st = SCORE_INTERNAL;
+		goto out;
+	}
+	if (w->at_split)
+		return; /* score_finish_pred() goes on */
+	pred_rows_done(p);
 out:
-	note_written(&p->in, &rd);
-	free(f);
-	free(colname);
+	split_leave(p, NULL);
+}
+
+void score_help_pred(struct job *j)
+{
+	struct pred *p = &j->p;
+	struct pred_rows *b = NULL;
+	const struct timespec nap = {0, 100000};
+	const char *end;
+	const char *s;
+	size_t left;
+	size_t breaks;
+	size_t row0;
+	int state;
+
+	atomic_store(&p->help_asked, 1);
+	while ((state = atomic_load_explicit(&p->snap_state, memory_order_acquire)) == 0)
+		nanosleep(&nap, NULL); /* the reader answers every SPLIT_POLL_ROWS rows */
+	if (state != 1)
+		return;
+	end = p->in.data + p->in.len;
+	left = (size_t)(end - p->snap_p);
+	if (left < (p->split_test ? 2 : SPLIT_MIN_BYTES))
+		goto decline;
+	s = memchr(p->snap_p + left / 2, '\n', (size_t)(end - (p->snap_p + left / 2)));
+	if (!s || s + 1 >= end)
+		goto decline;
+	s++;
+	/* without quotes between the reader and S, S starts a record and the line breaks count the rows */
+	breaks = csv_count_breaks(p->snap_p, (size_t)(s - p->snap_p));
+	if (breaks == SIZE_MAX)
+		goto decline;
+	row0 = p->snap_row + breaks; /* at least the reader's rows at S: each ends with a line break */
+	if (row0 >= p->snap_cap || row0 >= j->req->lim.max_rows)
+		goto decline;
+	b = calloc(1, sizeof *b);
+	if (!b || !(b->f = malloc((size_t)p->ncols * sizeof *b->f)) || !(b->probs = calloc(1, sizeof *b->probs)))
+		goto decline;
+	csv_reader_at(&b->rd, (char *)s, (size_t)(end - s), p->snap_line + breaks, j->req->lim.max_record);
+	b->row0 = row0;
+	b->cap = p->snap_cap;
+	b->helper = 1;
+	p->b = b;
+	atomic_store_explicit(&p->split_at, (size_t)(s - p->in.data), memory_order_release);
+	read_rows(j, b, NULL); /* a helper never fails: it stops short (b->full) */
+	atomic_store(&p->helper_done, 1);
+	return;
+decline:
+	if (b) {
+		free(b->f);
+		free(b->probs);
+		free(b);
+	}
+	atomic_store_explicit(&p->split_at, SPLIT_NONE, memory_order_release);
+	atomic_store(&p->helper_done, 1);
+}
+
+/* Moves the helper's rows B right after the reader's A in the row arrays, lines and problems included. */
+static int join_shares(struct pred *p, struct pred_rows *a, const struct pred_rows *b)
+{
+	size_t nval = (size_t)p->ncols - 1;
+	size_t i;
+
+	if (b->n > 0 && a->n < b->row0) { /* blank lines in the reader's share: the gap closes */
+		memmove(p->id + a->n, p->id + b->row0, b->n * sizeof *p->id);
+		if (p->label)
+			memmove(p->label + a->n, p->label + b->row0, b->n * sizeof *p->label);
+		if (p->p)
+			memmove(p->p + a->n * nval, p->p + b->row0 * nval, b->n * nval * sizeof *p->p);
+	}
+	if (a->n == 0)
+		a->line0 = b->line0;
+	if (a->line || b->line || (b->n > 0 && b->line0 != a->line0 + a->n)) {
+		if (!a->line) {
+			a->line = score_big_raw(a->cap, sizeof *a->line);
+			if (!a->line)
+				return -1;
+			for (i = 0; i < a->n; i++)
+				a->line[i] = (uint32_t)(a->line0 + i);
+		}
+		for (i = 0; i < b->n; i++)
+			a->line[a->n + i] = b->line ? b->line[i] : (uint32_t)(b->line0 + i);
+	}
+	a->n += b->n;
+	score_problems_merge(a->probs, b->probs);
+	note_written(&p->in, &b->rd);
+	return 0;
+}
+
+void score_finish_pred(struct job *j)
+{
+	struct pred *p = &j->p;
+	struct pred_rows *b = p->b;
+
+	if (p->a.at_split) {
+		p->a.at_split = 0;
+		if (getenv("CONCOURS_SCORE_TIMING"))
+			fprintf(stderr, "timing: prediction rows from line %zu read by the helper%s\n", b->line0,
+			        b->full ? ", which stopped short: read again" : "");
+		if (!b->full) {
+			if (join_shares(p, &p->a, b) != 0) {
+				p->st = SCORE_INTERNAL;
+				snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+				goto out;
+			}
+		} else if (read_rows(j, &p->a, NULL) != 0) { /* the helper stopped short: the reader reads it all */
+			p->st = SCORE_INTERNAL;
+			goto out;
+		}
+		pred_rows_done(p);
+	}
+out:
+	if (b) {
+		score_big_free(b->line);
+		free(b->f);
+		free(b->probs);
+		free(b);
+		p->b = NULL;
+	}
+	score_big_free(p->a.line);
+	p->a.line = NULL;
+	free(p->a.f);
+	p->a.f = NULL;
+	free(p->colname);
+	p->colname = NULL;
 }
 
 static unsigned pred_line(const struct pred *p, size_t r)

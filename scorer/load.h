@@ -77,6 +77,21 @@ struct truth {
 
 #define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */
 
+/* One reader's share of the prediction file's rows (load.c: the reader thread's, and a helper's). */
+struct pred_rows {
+	struct csv_reader rd;
+	struct csv_field *f; /* the fields of one record */
+	size_t row0;         /* row index, in the shared row arrays, of this share's first row */
+	size_t n;            /* rows read */
+	size_t cap;          /* row index this share may not reach (the arrays' capacity, or the helper's bound) */
+	size_t line0;        /* physical line of the first row */
+	uint32_t *line;      /* line of row row0 + i; NULL while every row i is on line0 + i */
+	struct problems *probs;
+	int helper;   /* never grows the arrays: stops (full = 1) at cap or the row limit instead */
+	int full;     /* a helper's share that stopped short: its rows are not used */
+	int at_split; /* the reader's share stopped at the helper's first byte */
+};
+
 struct pred {
 	struct arc_input in;
 	size_t n;
@@ -91,7 +106,23 @@ struct pred {
 	struct problems probs;
 	enum score_status st; /* SCORE_OK, or an error with msg */
 	char msg[MSG_LEN];
+	/* reading in two shares (score_help_pred()); the reader's share writes n, line, line0 and probs above */
+	struct pred_rows a;    /* the reader thread's share, kept to go on after a helper that stopped */
+	char (*colname)[64];   /* the header's names as shown in messages */
+	atomic_int help_asked; /* helper -> reader: say where you are */
+	atomic_int snap_state; /* reader -> helper: 0 nothing yet, 1 snapshot below, 2 reader done */
+	const char *snap_p;    /* the snapshot: a record boundary, rows before it and line there */
+	size_t snap_row;
+	size_t snap_line;
+	size_t snap_cap;
+	atomic_size_t split_at;    /* helper -> reader: 0 undecided, SPLIT_NONE, or the helper's first byte */
+	atomic_int split_rejected; /* reader -> helper: it was already past split_at */
+	atomic_int helper_done;    /* the helper writes no more rows */
+	struct pred_rows *b;       /* the helper's share (rows from row b->row0) */
+	int split_test;            /* CONCOURS_SCORE_SPLIT_TEST: the helper takes any file, however small */
 };
+
+#define SPLIT_NONE SIZE_MAX
 
 struct job {
 	const struct score_request *req;
@@ -100,9 +131,10 @@ struct job {
 	struct pred p;
 	enum score_status truth_st;
 	char truth_msg[MSG_LEN];
-	atomic_int pred_done; /* the prediction file's thread is done */
-	int unique_done;      /* the ground truth's thread checked its ids (score_check_unique) */
-	double *cost;         /* cost_matrix in params order, k x k */
+	atomic_int pred_started; /* the prediction file's thread runs (beside the ground truth's) */
+	atomic_int pred_done;    /* the prediction file's thread is done */
+	int unique_done;         /* the ground truth's thread checked its ids (score_check_unique) */
+	double *cost;            /* cost_matrix in params order, k x k */
 	char **cost_label;
 	int cost_k;
 };
@@ -142,6 +174,19 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg);
  * SCORE_INTERNAL with j->p.msg.
  */
 void score_load_pred(struct job *j);
+
+/*
+ * Called by another thread while score_load_pred() runs (the ground truth's, once its own work is done):
+ * takes the second half of what the reader has left, when that is worth it, into j->p.b. Rows land where
+ * score_finish_pred() expects them; the result is the same as one reader's, problems and lines included.
+ */
+void score_help_pred(struct job *j);
+
+/*
+ * After score_load_pred() and score_help_pred() both returned: joins the helper's rows to the reader's, or
+ * reads the rest of the file when the helper stopped short. Sets j->p.st as score_load_pred() says.
+ */
+void score_finish_pred(struct job *j);
 
 /*
  * Checks the prediction header against the ground truth; problems go to HP. Fills COLMAP (class -> value

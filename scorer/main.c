@@ -51,7 +51,9 @@ static void usage(FILE *out)
 	      "Environment: CONCOURS_SCORE_TIMING=1 prints each phase's wall time, CPU time and resident\n"
 	      "memory to stderr; CONCOURS_SCORE_HUGE_PAGES=0 stops asking for transparent huge pages for\n"
 	      "arrays of 4 MiB and more (docs/scorer.md); CONCOURS_SCORE_SHORT_TAGS=1 keys ids by 32-bit\n"
-	      "hash tags whatever the row count, so that ids meet on a tag more often (for tests).\n"
+	      "hash tags whatever the row count, so that ids meet on a tag more often (for tests);\n"
+	      "CONCOURS_SCORE_SPLIT_TEST=1 has the second thread read the second half of any prediction\n"
+	      "file, however small (for tests: large files are read that way when it pays).\n"
 	      "\n"
 	      "Metrics (--metric NAME):\n",
 	      out);

@@ -9,7 +9,6 @@ Each check prints one line; the script exits 1 if any check failed.
 import gzip
 import io
 import json
-import math
 import os
 import resource
 import shutil
@@ -231,7 +230,8 @@ def section_validation():
     text = raw.decode()
     check(rc == 0 and all(m in text for m in ["cost_matrix", "c_index", "quadratic_weighted_kappa", "tar.gz", "--params",
                                                "--bootstrap"]), "--help documents metrics, params and formats")
-    check(all(v in text for v in ["CONCOURS_SCORE_TIMING", "CONCOURS_SCORE_HUGE_PAGES", "CONCOURS_SCORE_SHORT_TAGS"]),
+    check(all(v in text for v in ["CONCOURS_SCORE_TIMING", "CONCOURS_SCORE_HUGE_PAGES", "CONCOURS_SCORE_SHORT_TAGS",
+                                  "CONCOURS_SCORE_SPLIT_TEST"]),
           "--help documents the environment variables")
     # id column by name, custom split column
     rc, out, err, _, raw = run(["--truth", t.path("t2.csv", "label,key,Part\n1,a,Public\n0,b,Private\n1,c,Private\n0,d,Public\n"),
@@ -239,6 +239,7 @@ def section_validation():
                                 "--metric", "roc_auc", "--id-column", "key", "--split-column", "Part"])
     check(rc == 0 and out and out.get("public") == 1.0 and out.get("private") == 1.0, "--id-column and --split-column", raw[:300])
     join_at_scale(t)
+    two_readers(t)
     t.done()
 
 
@@ -299,6 +300,73 @@ def join_at_scale(t):
           and f"id '{late_id}' appears twice" in text and "id 'case-none' is not in the test set" in text
           and all(f"'{i}'" in text for i in lost),
           "300,000 shuffled rows: repeats across halves, an unknown and missing ids all reported", raw[:600])
+
+
+def two_readers(t):
+    """A large prediction file is read by two threads when the ground truth is read first: the second takes the
+    second half of what is left (CONCOURS_SCORE_SPLIT_TEST makes it take any file). Whatever the file, the answer
+    must be the one reader's, byte for byte: rows, lines in messages, problems and their order, limits."""
+    import random
+    rnd = random.Random(11)
+    n = 3000
+    ids = [f"s{i:05d}" for i in range(n)]
+    classes = ["a", "b", "c"]
+    truth = t.path("two_truth.csv", "id,label,Usage\n" + "".join(
+        f"{i},{rnd.choice(classes)},{'Public' if rnd.random() < 0.4 else 'Private'}\n" for i in ids))
+
+    def rows(order=None):
+        return [f"{i},{rnd.random():.5f},{rnd.random():.5f},{rnd.random():.5f}" for i in (order or ids)]
+
+    head = "id,a,b,c"
+    shuffled = ids[:]
+    rnd.shuffle(shuffled)
+    base = rows()
+    blanks = base[:]
+    for k in (10, 11, 500, 2500):  # blank lines in both halves: the second reader's rows move down
+        blanks[k] = "\n" + blanks[k]
+    bad = base[:]
+    for k in range(0, n, 97):  # problems in both halves, more than the 20 kept
+        bad[k] = bad[k].replace(",", ",x", 1) if k % 2 else bad[k].rsplit(",", 1)[0]
+    bad[1800] = "," + bad[1800].split(",", 1)[1]  # an empty id late in the file
+    nul_late = base[:2400] + ["s02400,0.1,\x00,0.2"] + base[2401:]
+    nul_early = base[:300] + ["s00300,0.1,\x00,0.2"] + base[301:]
+    quoted_late = base[:2600] + [f'"{ids[2600]}",0.1,0.2,0.3'] + base[2601:]
+    quoted_early = base[:20] + [f'"{ids[20]}",0.1,0.2,0.3'] + base[21:]
+    cases = [  # name, body, extra options, whether the second reader must take part
+        ("aligned", head + "\n" + "\n".join(base) + "\n", [], "yes"),
+        ("shuffled", head + "\n" + "\n".join(rows(shuffled)) + "\n", [], "yes"),
+        ("no final newline", head + "\n" + "\n".join(base), [], "yes"),
+        ("blank lines", head + "\n" + "\n".join(blanks) + "\n", [], "yes"),
+        ("CRLF", head + "\r\n" + "\r\n".join(base) + "\r\n\r\n", [], "yes"),
+        ("lone CR", head + "\r" + "\r".join(base) + "\r", [], "no"),
+        ("problems in both halves", head + "\n" + "\n".join(bad) + "\n", [], "yes"),
+        ("a NUL byte late", head + "\n" + "\n".join(nul_late) + "\n", [], "yes"),
+        ("a NUL byte early", head + "\n" + "\n".join(nul_early) + "\n", [], "no"),  # its rows are not used
+        ("quotes late", head + "\n" + "\n".join(quoted_late) + "\n", [], "yes"),
+        ("quotes early", head + "\n" + "\n".join(quoted_early) + "\n", [], "no"),
+        ("more rows than --max-rows", head + "\n" + "\n".join(base + base[:600]) + "\n", ["--max-rows", "3000"], "short"),
+        # rows shorter than the arrays' first guess (empty fields): the second reader reaches its bound
+        ("short rows", head + "\n" + "x,,,\n" * 12000, [], "short"),
+    ]
+    for name, body, extra, helped in cases:
+        pred = t.path("two_pred.csv", body)
+        args = ["--truth", truth, "--pred", pred, "--metric", "log_loss"] + extra
+        one = subprocess.run([BIN] + args, capture_output=True, timeout=120)
+        two = subprocess.run([BIN] + args, capture_output=True, timeout=120,
+                             env=dict(os.environ, CONCOURS_SCORE_SPLIT_TEST="1", CONCOURS_SCORE_TIMING="1"))
+        said = [line for line in two.stderr.decode().splitlines() if "read by the helper" in line]
+        took = "no" if not said else "short" if "stopped short" in said[0] else "yes"
+        check(one.returncode == two.returncode and one.stdout == two.stdout and took == helped,
+              f"two readers answer as one: {name} (rc {one.returncode}, second reader: {took})",
+              f"{one.stdout[:300]!r} {two.stdout[:300]!r} {said}")
+    # the label form (one column of labels) goes through the same readers
+    labels = t.path("two_labels.csv", "id,label\n" + "".join(f"{i},{rnd.choice(classes)}\n" for i in shuffled))
+    args = ["--truth", truth, "--pred", labels, "--metric", "accuracy"]
+    one = subprocess.run([BIN] + args, capture_output=True, timeout=120)
+    two = subprocess.run([BIN] + args, capture_output=True, timeout=120,
+                         env=dict(os.environ, CONCOURS_SCORE_SPLIT_TEST="1", CONCOURS_SCORE_TIMING="1"))
+    check(one.returncode == 0 and one.stdout == two.stdout and b"read by the helper" in two.stderr,
+          "two readers answer as one: labels", f"{one.stdout[:300]!r} {two.stdout[:300]!r}")
 
 
 # ---- archives ----

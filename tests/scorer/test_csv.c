@@ -50,6 +50,66 @@ static void test_records(void)
 	CHECK(r.written_lo == buf + 9 && r.written_hi == buf + 12); /* a quoted field without doubled quotes: none */
 }
 
+/*
+ * csv_count_breaks() against the reader itself: on random text without quotes, the breaks it counts are the
+ * lines the reader moves on by; a second reader started with csv_reader_at() after a line break reads the
+ * same records on the same lines as the first; a quote makes the count SIZE_MAX.
+ */
+static void test_breaks(void)
+{
+	static const char alphabet[] = "ab,\n\r";
+	char buf[200];
+	unsigned seed = 12345;
+	int k;
+
+	for (k = 0; k < 3000; k++) {
+		size_t len = (size_t)(k % 190) + 1;
+		size_t i;
+		size_t cut = 0;
+		struct csv_reader r;
+		struct csv_reader r2;
+		struct csv_field f[8];
+		struct csv_field f2[8];
+		int n = 0;
+		int n2 = 0;
+
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[i] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		csv_reader_init(&r, buf, len, 1000);
+		while (csv_next(&r, f, 8, &n) == CSV_OK)
+			;
+		CHECK(csv_count_breaks(buf, len) == r.next_line - 1);
+		for (i = len / 2; i < len; i++) { /* a second reader from the first LF on or after the middle */
+			if (buf[i] == '\n') {
+				cut = i + 1;
+				break;
+			}
+		}
+		if (cut == 0 || cut == len)
+			continue;
+		csv_reader_init(&r, buf, len, 1000);
+		while (r.p < buf + cut && csv_next(&r, f, 8, &n) == CSV_OK)
+			;
+		if (r.p != buf + cut)
+			continue; /* the cut fell inside a CRLF's skipped blank lines: no second reader starts there */
+		csv_reader_at(&r2, buf + cut, len - cut, 1 + csv_count_breaks(buf, cut), 1000);
+		for (;;) {
+			enum csv_status a = csv_next(&r, f, 8, &n);
+			enum csv_status b = csv_next(&r2, f2, 8, &n2);
+
+			CHECK(a == b && n == n2 && (a != CSV_OK || r.line == r2.line));
+			if (a != CSV_OK || b != CSV_OK)
+				break;
+		}
+	}
+	CHECK(csv_count_breaks("a\r\nb\rc\n", 8) == 3);
+	CHECK(csv_count_breaks("aaaaaaaaaaaaaaaaaaaa\"\n", 22) == SIZE_MAX);
+	CHECK(csv_count_breaks("\"", 1) == SIZE_MAX);
+	CHECK(csv_count_breaks("", 0) == 0);
+}
+
 static void test_errors(void)
 {
 	char unterminated[] = "a,\"b\n";
@@ -240,6 +300,7 @@ out:
 int main(void)
 {
 	test_records();
+	test_breaks();
 	test_errors();
 	test_numbers();
 	test_printable();
