@@ -81,6 +81,8 @@ struct score_metric {
 	const char *help; /* one line for --help */
 	enum score_combine combine;
 	score_splits_fn splits; /* optional fast path for split ground truths, or NULL */
+	int order_free;         /* the value depends on the (truth, prediction) pairs only, exactly (sorts and integer
+	                 * counts, no sum that rounds in row order): rows may come in any order */
 };
 
 /* Returns the built-in metric called NAME, or NULL. The table is static: never free. */

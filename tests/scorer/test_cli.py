@@ -268,9 +268,39 @@ def join_at_scale(t):
         check(rc == 0 and p.returncode == 0 and inorder and out and
               all(close(out.get(k), inorder.get(k), 1e-12) for k in ("score", "public", "private")),
               f"300,000 rows shuffled score as in order (short tags: {short})", f"{inorder} {out} {p.stderr[-300:]!r}")
+        # the ranking metrics need no row order: the labels go to the prediction rows, with the very same value
+        check(b"reads the rows in the prediction file's order" in p.stderr and out and
+              all(out.get(k) == inorder.get(k) for k in ("score", "public", "private")),
+              f"roc_auc reads shuffled rows in the file's order, same value to the last bit (short tags: {short})",
+              f"{inorder} {out}")
         shared = [int(line.split()[4]) for line in p.stderr.decode().splitlines() if "on a tag two ids share" in line]
         check(shared and (shared[0] > 0 if short == "1" else shared[0] < 10),
               f"ids sharing a hash tag were compared byte by byte (short tags: {short})", p.stderr.decode()[-400:])
+    # what needs the ground truth's order keeps it: a sum (log_loss), a bootstrap (resamples drawn by row), class
+    # columns in another order than the classes
+    classes = ["x", "y", "z"]
+    ctruth = t.path("c_truth.csv", "id,label,Usage\n" + "".join(
+        f"{i},{rnd.choice(classes)},{'Public' if rnd.random() < 0.3 else 'Private'}\n" for i in ids[:30000]))
+    crows = [(i, [rnd.random() for _ in classes]) for i in ids[:30000]]
+    cshuf = crows[:]
+    rnd.shuffle(cshuf)
+    files = {"in order": "id,x,y,z\n" + "".join(f"{i},{a:.6f},{b:.6f},{c:.6f}\n" for i, (a, b, c) in crows),
+             "shuffled": "id,x,y,z\n" + "".join(f"{i},{a:.6f},{b:.6f},{c:.6f}\n" for i, (a, b, c) in cshuf),
+             "columns swapped": "id,z,x,y\n" + "".join(f"{i},{c:.6f},{a:.6f},{b:.6f}\n" for i, (a, b, c) in cshuf)}
+    for metric, extra, free in (("average_precision", [], True), ("roc_auc", ["--bootstrap", "20"], False),
+                                ("log_loss", [], False)):
+        got = {}
+        for name, body in files.items():
+            p = subprocess.run([BIN, "--truth", ctruth, "--pred", t.path("c_pred.csv", body), "--metric", metric] + extra,
+                               capture_output=True, timeout=120, env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
+            got[name] = (p.returncode, json.loads(p.stdout or b"null"),
+                         b"reads the rows in the prediction file's order" in p.stderr)
+        same = all(got[k][0] == 0 and got[k][1] and got["in order"][1] and
+                   all(close(got[k][1].get(f), got["in order"][1].get(f), 1e-12) for f in ("score", "public", "private"))
+                   and got[k][1].get("ci") == got["in order"][1].get("ci") for k in files)
+        check(same and got["shuffled"][2] == free and not got["columns swapped"][2] and not got["in order"][2],
+              f"{metric} {' '.join(extra)}: shuffled rows and swapped columns score as in order, the file's order "
+              f"read only where no order matters", repr(got)[:600])
     # ids in quotes with doubled quotes, in the middle third of both files: the reader rewrites those bytes in
     # place, and their pages must survive the files being handed back to the page cache during the join
     def quoted(i):
