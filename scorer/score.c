@@ -567,6 +567,25 @@ static int to_pred_order(const struct truth *t, const uint32_t *owner, int32_t *
 	return 0;
 }
 
+/*
+ * The prediction rows of the per-case file's cases (the private split's rows, all rows without a split) in the
+ * ground truth's order, for data held in the prediction file's order: *ROWS (freed by the caller), *N of them.
+ */
+static int case_rows_of(const struct truth *t, const uint32_t *owner, uint32_t **rows, size_t *n)
+{
+	size_t r;
+
+	*n = 0;
+	*rows = score_big_raw(t->n, sizeof **rows);
+	if (!*rows)
+		return -1;
+	for (r = 0; r < t->n; r++) {
+		if (!t->split || t->split[r] == 1)
+			(*rows)[(*n)++] = owner[r] - 1;
+	}
+	return 0;
+}
+
 static void job_free(struct job *j)
 {
 	int c;
@@ -699,6 +718,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	double *aligned = NULL;
 	int32_t *y_pred = NULL;
 	uint8_t *split_pred = NULL;
+	uint32_t *case_rows = NULL;
+	size_t ncase = 0;
 	const uint8_t *split = NULL;
 	uint32_t *split_rows = NULL;
 	json_t *res = NULL;
@@ -879,11 +900,13 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		d.ncol = (int)nval;
 		if (same) {
 			d.p = j->p.p;
-		} else if (owner && j->m->order_free && req->bootstrap == 0 && !req->per_case_path &&
+		} else if (owner && j->m->order_free && req->bootstrap == 0 &&
 		           (!per_class || identity_columns(colmap, d.nclass)) && j->p.n == d.n) {
 			/* the value does not depend on the rows' order: the ground truth's few bytes a row go to
-			 * the prediction rows, instead of the values (nval doubles a row) to the ground truth's */
-			if (to_pred_order(&j->t, owner, &y_pred, &split_pred) != 0)
+			 * the prediction rows, instead of the values (nval doubles a row) to the ground truth's;
+			 * the per-case file still lists its rows in the ground truth's order (CASE_ROWS) */
+			if (to_pred_order(&j->t, owner, &y_pred, &split_pred) != 0 ||
+			    (req->per_case_path && case_rows_of(&j->t, owner, &case_rows, &ncase) != 0))
 				goto out;
 			d.p = j->p.p;
 			d.y = y_pred;
@@ -964,8 +987,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	}
 	timing("metric", &clock0);
 	if (req->per_case_path) {
-		const uint32_t *rows = j->t.split ? split_rows + nsplit[0] : NULL;
-		size_t n = j->t.split ? nsplit[1] : d.n;
+		const uint32_t *rows = case_rows ? case_rows : j->t.split ? split_rows + nsplit[0] : NULL;
+		size_t n = case_rows ? ncase : j->t.split ? nsplit[1] : d.n;
 
 		/* the score stands without it: the jury's statistics then leave this submission out */
 		if (write_per_case(req->per_case_path, j->m, &d, rows, n, msg, sizeof msg) != 0)
@@ -997,6 +1020,7 @@ out:
 	score_big_free(aligned);
 	score_big_free(y_pred);
 	score_big_free(split_pred);
+	score_big_free(case_rows);
 	score_big_free(split_rows);
 	score_big_trim();
 	return st;
