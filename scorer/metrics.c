@@ -279,6 +279,22 @@ static enum score_fn_status empty_rows(const char *name, char *why, size_t whyle
 	return SCORE_FN_UNDEFINED;
 }
 
+static double log_loss_term(const struct score_data *d, int32_t y, const double *v, const int *colmap)
+{
+	double s = 0.0;
+	int c;
+
+	if (d->ncol == 1) {
+		double p = clip01(v[0]);
+		double q = 1.0 - p;
+
+		return log((y == d->binary_pos ? p : q) / (q + p));
+	}
+	for (c = 0; c < d->ncol; c++)
+		s += clip01(v[colmap ? colmap[c] : c]);
+	return log(clip01(v[colmap ? colmap[y] : y]) / s);
+}
+
 static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
                                        char *why, size_t whylen)
 {
@@ -287,27 +303,10 @@ static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_
 
 	if (n == 0)
 		return empty_rows("log_loss", why, whylen);
-	if (d->ncol == 1) {
-		for (i = 0; i < n; i++) {
-			size_t r = ROW(rows, i);
-			double p = clip01(d->p[r]);
-			double q = 1.0 - p;
+	for (i = 0; i < n; i++) {
+		size_t r = ROW(rows, i);
 
-			sum -= log((d->y[r] == d->binary_pos ? p : q) / (q + p));
-		}
-	} else {
-		size_t k = (size_t)d->ncol;
-
-		for (i = 0; i < n; i++) {
-			size_t r = ROW(rows, i);
-			const double *pr = d->p + r * k;
-			double s = 0.0;
-			size_t c;
-
-			for (c = 0; c < k; c++)
-				s += clip01(pr[c]);
-			sum -= log(clip01(pr[d->y[r]]) / s);
-		}
+		sum -= d->term ? d->term[r] : log_loss_term(d, d->y[r], d->p + r * (size_t)d->ncol, NULL);
 	}
 	*out = sum / (double)n;
 	return SCORE_FN_OK;
@@ -1002,6 +1001,7 @@ static const struct score_metric metric_table[] = {
          .truth = SCORE_TRUTH_LABEL,
          .pred = SCORE_PRED_PROBA,
          .fn = m_log_loss,
+         .term = log_loss_term,
          .combine = SCORE_COMBINE_MEAN,
          .splits = NULL,
          .help = "cross-entropy, probabilities clipped to [1e-15, 1-1e-15], multiclass rows renormalised"},

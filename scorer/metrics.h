@@ -41,6 +41,7 @@ struct score_data {
 	const double *p;      /* PROBA/NUMBER prediction: n x ncol, row-major */
 	int ncol;             /* 1, or nclass with column c holding class c */
 	const double *cost;   /* cost_matrix: nclass x nclass, [true][pred], or NULL */
+	const double *term;   /* per row: the metric's term (score_metric.term) computed beforehand; NULL: from p */
 };
 
 enum score_fn_status {
@@ -72,6 +73,14 @@ enum score_combine {
 typedef enum score_fn_status (*score_splits_fn)(const struct score_data *d, const uint8_t *split, double out[3],
                                                 int *handled, char *why, size_t whylen);
 
+/*
+ * One row's term of a metric that is a sum of a term per row (log_loss): from the row's class Y and its values V,
+ * V[COLMAP[c]] being class c's (V[c] when COLMAP is NULL). The metric sums score_data.term when it is set, and
+ * these same terms otherwise, so its value is the same to the last bit: the terms may be computed beforehand,
+ * reading the rows' values in any order, into the ground truth's order.
+ */
+typedef double (*score_term_fn)(const struct score_data *d, int32_t y, const double *v, const int *colmap);
+
 struct score_metric {
 	const char *name;
 	int higher_is_better;
@@ -81,8 +90,10 @@ struct score_metric {
 	const char *help; /* one line for --help */
 	enum score_combine combine;
 	score_splits_fn splits; /* optional fast path for split ground truths, or NULL */
-	int order_free;         /* the value depends on the (truth, prediction) pairs only, exactly (sorts and integer
-	                 * counts, no sum that rounds in row order): rows may come in any order */
+	score_term_fn term;     /* the metric is a sum of these terms, or NULL */
+	/* the value depends on the (truth, prediction) pairs only, exactly (sorts and integer counts, no sum that
+	 * rounds in row order): rows may come in any order */
+	int order_free;
 };
 
 /* Returns the built-in metric called NAME, or NULL. The table is static: never free. */

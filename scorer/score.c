@@ -128,6 +128,8 @@ struct gather {
 	const int *colmap;
 	size_t first;
 	size_t last;
+	score_term_fn term; /* set: OUT gets each row's term (D's labels, P's NVAL values a row) */
+	const struct score_data *d;
 };
 
 static void *gather_part(void *arg)
@@ -141,6 +143,10 @@ static void *gather_part(void *arg)
 
 		if (g->yout) {
 			g->yout[r] = g->ylab[from];
+		} else if (g->term) { /* a log a row: the row 32 ahead is asked for now, or the reads would wait in turn */
+			if (g->owner && r + 32 < g->last)
+				__builtin_prefetch(g->p + ((size_t)g->owner[r + 32] - 1) * g->nval);
+			g->out[r] = g->term(g->d, g->d->y[r], g->p + from * g->nval, g->colmap);
 		} else if (g->nclass == 0) { /* one value read a row (a per-class file comes with NCLASS) */
 			g->out[r * g->nval] = g->p[from * g->nval];
 		} else {
@@ -884,7 +890,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 				goto out;
 			argmax_rows(j->p.p, j->p.n, j->p.ncols - 1, col_class, yhat_pred);
 		}
-		gather_rows(&(struct gather){identity ? NULL : owner, NULL, NULL, yhat_pred, yhat, 0, 0, NULL, 0, d.n});
+		gather_rows(&(struct gather){identity ? NULL : owner, NULL, NULL, yhat_pred, yhat, 0, 0, NULL, 0, d.n,
+		                             NULL, NULL});
 		d.yhat = yhat;
 	} else {
 		size_t nval = (size_t)j->p.ncols - 1;
@@ -913,12 +920,25 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			split = split_pred;
 			if (getenv("CONCOURS_SCORE_TIMING"))
 				fprintf(stderr, "timing: the metric reads the rows in the prediction file's order\n");
+		} else if (j->m->term && (!per_class || nval == (size_t)d.nclass)) {
+			/* a sum of a term per row: the terms in the ground truth's order, one double a row
+			 * instead of the NVAL values */
+			aligned = score_big_raw(d.n, sizeof *aligned);
+			if (!aligned)
+				goto out;
+			gather_rows(&(struct gather){identity ? NULL : owner, j->p.p, aligned, NULL, NULL, nval, 0,
+			                             per_class ? colmap : NULL, 0, d.n, j->m->term, &d});
+			d.term = aligned;
+			d.p = NULL;
+			if (getenv("CONCOURS_SCORE_TIMING"))
+				fprintf(stderr,
+				        "timing: the metric sums per-row terms taken in the ground truth's order\n");
 		} else {
 			aligned = score_big_raw(d.n, nval * sizeof *aligned);
 			if (!aligned)
 				goto out;
 			gather_rows(&(struct gather){identity ? NULL : owner, j->p.p, aligned, NULL, NULL, nval,
-			                             per_class ? d.nclass : 0, colmap, 0, d.n});
+			                             per_class ? d.nclass : 0, colmap, 0, d.n, NULL, NULL});
 			d.p = aligned;
 		}
 	}

@@ -287,35 +287,43 @@ def join_at_scale(t):
     files = {"in order": "id,x,y,z\n" + "".join(f"{i},{a:.6f},{b:.6f},{c:.6f}\n" for i, (a, b, c) in crows),
              "shuffled": "id,x,y,z\n" + "".join(f"{i},{a:.6f},{b:.6f},{c:.6f}\n" for i, (a, b, c) in cshuf),
              "columns swapped": "id,z,x,y\n" + "".join(f"{i},{c:.6f},{a:.6f},{b:.6f}\n" for i, (a, b, c) in cshuf)}
-    for metric, extra, free in (("average_precision", [], True), ("roc_auc", ["--bootstrap", "20"], False),
-                                ("log_loss", [], False)):
+    # log_loss sums a term per row: the terms are taken into the ground truth's order (one double a row, not
+    # the three values), the sum is the same to the last bit, bootstrap included
+    for metric, extra, free, terms in (("average_precision", [], True, False),
+                                       ("roc_auc", ["--bootstrap", "20"], False, False),
+                                       ("log_loss", ["--bootstrap", "20"], False, True)):
         got = {}
         for name, body in files.items():
             p = subprocess.run([BIN, "--truth", ctruth, "--pred", t.path("c_pred.csv", body), "--metric", metric] + extra,
                                capture_output=True, timeout=120, env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
             got[name] = (p.returncode, json.loads(p.stdout or b"null"),
-                         b"reads the rows in the prediction file's order" in p.stderr)
+                         b"reads the rows in the prediction file's order" in p.stderr,
+                         b"per-row terms" in p.stderr)
         same = all(got[k][0] == 0 and got[k][1] and got["in order"][1] and
-                   all(close(got[k][1].get(f), got["in order"][1].get(f), 1e-12) for f in ("score", "public", "private"))
+                   all(close(got[k][1].get(f), got["in order"][1].get(f), 0 if free or terms else 1e-12)
+                       for f in ("score", "public", "private"))
                    and got[k][1].get("ci") == got["in order"][1].get("ci") for k in files)
-        check(same and got["shuffled"][2] == free and not got["columns swapped"][2] and not got["in order"][2],
+        check(same and got["shuffled"][2] == free and not got["columns swapped"][2] and not got["in order"][2] and
+              got["shuffled"][3] == terms and got["columns swapped"][3] == terms and not got["in order"][3],
               f"{metric} {' '.join(extra)}: shuffled rows and swapped columns score as in order, the file's order "
               f"read only where no order matters", repr(got)[:600])
     # the per-case file (the jury's paired statistics) lists the private rows in the ground truth's order, whatever
     # order the metric read them in
-    cases, said = {}, {}
-    for name in ("in order", "shuffled"):
-        pc = t.path(f"c_{name[:2]}.cases")
-        p = subprocess.run([BIN, "--truth", ctruth, "--pred", t.path("c_pred.csv", files[name]), "--metric", "roc_auc",
-                            "--per-case", pc], capture_output=True, timeout=120,
-                           env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
-        with open(pc, "rb") as f:
-            cases[name] = f.read()
-        said[name] = b"reads the rows in the prediction file's order" in p.stderr
-    check(said["shuffled"] and not said["in order"] and len(cases["shuffled"]) > 30000 * 8 and
-          cases["shuffled"] == cases["in order"],
-          "roc_auc --per-case: the file read in its own order writes the same per-case file, byte for byte",
-          f"{said} {len(cases['shuffled'])} {len(cases['in order'])}")
+    for metric, path_said, size in (("roc_auc", b"reads the rows in the prediction file's order", 30000 * 8),
+                                    ("log_loss", b"per-row terms", 30000 * 4)):
+        cases, said = {}, {}
+        for name in ("in order", "shuffled"):
+            pc = t.path(f"c_{name[:2]}.cases")
+            p = subprocess.run([BIN, "--truth", ctruth, "--pred", t.path("c_pred.csv", files[name]), "--metric", metric,
+                                "--per-case", pc], capture_output=True, timeout=120,
+                               env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
+            with open(pc, "rb") as f:
+                cases[name] = f.read()
+            said[name] = path_said in p.stderr
+        check(said["shuffled"] and not said["in order"] and len(cases["shuffled"]) > size and
+              cases["shuffled"] == cases["in order"],
+              f"{metric} --per-case: shuffled rows write the same per-case file as in order, byte for byte",
+              f"{said} {len(cases['shuffled'])} {len(cases['in order'])}")
     # ids in quotes with doubled quotes, in the middle third of both files: the reader rewrites those bytes in
     # place, and their pages must survive the files being handed back to the page cache during the join
     def quoted(i):
