@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Compares two builds of concours-score on the same files, runs interleaved (A, B, A, B, ...) so that the
+# machine's drift (other jobs, the VM's memory) falls on both alike: prints, per case, each build's median wall
+# and CPU time over ROUNDS runs and B's median relative to A's. Not a test: it prints figures. The files are
+# those of scripts/bench/score.sh (run it once first, or it is run here to make them).
+#
+# Usage: scripts/bench/score_ab.sh OLD_SCORER NEW_SCORER
+#        ROUNDS=5 CASES="multi:aligned:log_loss binary:shuffled:roc_auc" scripts/bench/score_ab.sh A B
+# Environment: ROUNDS (default 3), ROWS (default 10000000), BENCH_DIR (default /tmp/concours-bench),
+#              CASES (kind:order:metric words; default: the 5-class and shuffled cases below).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+[ $# -eq 2 ] && [ -x "$1" ] && [ -x "$2" ] || { echo "usage: $0 OLD_SCORER NEW_SCORER (two executables)" >&2; exit 2; }
+A=$1
+B=$2
+ROUNDS=${ROUNDS:-3}
+ROWS=${ROWS:-10000000}
+BENCH_DIR=${BENCH_DIR:-/tmp/concours-bench}
+CASES=${CASES:-"multi:aligned:log_loss multi:aligned:roc_auc multi:aligned:cost_matrix multi:shuffled:log_loss
+multi:shuffled:roc_auc multi:shuffled:cost_matrix binary:shuffled:log_loss binary:shuffled:roc_auc"}
+COST_PARAMS='{"labels":["0","1","2","3","4"],"matrix":[[0,0.25,0.5,0.75,1],[0.25,0,0.25,0.5,0.75],[0.5,0.25,0,0.25,0.5],[0.75,0.5,0.25,0,0.25],[1,0.75,0.5,0.25,0]]}'
+[ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package: time)" >&2; exit 2; }
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); A = $A; B = $B; $ROUNDS rounds"
+printf "%-6s %-9s %-11s | %8s %8s | %8s %8s | %8s\n" kind order metric A_wall A_cpu B_wall B_cpu B/A_wall
+for c in $CASES; do
+  IFS=: read -r kind order metric <<< "$c"
+  truth="$BENCH_DIR/${kind}_${ROWS}_truth.csv"
+  pred="$BENCH_DIR/${kind}_${ROWS}_pred.csv"
+  [ "$order" = shuffled ] && pred="$BENCH_DIR/${kind}_${ROWS}_pred_shuffled.csv"
+  if [ ! -s "$pred" ]; then
+    SIZES=$ROWS KINDS=$kind ORDERS=$order METRICS=roc_auc BASELINE=0 REPEAT=1 scripts/bench/score.sh > /dev/null
+  fi
+  params=()
+  [ "$metric" = cost_matrix ] && params=(--params "$COST_PARAMS")
+  cat "$truth" "$pred" > /dev/null
+  : > "$BENCH_DIR/ab_a"; : > "$BENCH_DIR/ab_b"
+  for _ in $(seq "$ROUNDS"); do
+    for who in a b; do
+      bin=$A; [ $who = b ] && bin=$B
+      /usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/ab_time" "$bin" --truth "$truth" --pred "$pred" --metric "$metric" \
+        "${params[@]}" > "$BENCH_DIR/ab_out_$who" || { echo "$bin failed on $c" >&2; exit 1; }
+      awk '{ print $1, $2 + $3 }' "$BENCH_DIR/ab_time" >> "$BENCH_DIR/ab_$who"
+    done
+    cmp -s "$BENCH_DIR/ab_out_a" "$BENCH_DIR/ab_out_b" || { echo "the two builds disagree on $c:" >&2;
+      cat "$BENCH_DIR/ab_out_a" "$BENCH_DIR/ab_out_b" >&2; exit 1; }
+  done
+  aw=$(cut -d' ' -f1 "$BENCH_DIR/ab_a" | median); ac=$(cut -d' ' -f2 "$BENCH_DIR/ab_a" | median)
+  bw=$(cut -d' ' -f1 "$BENCH_DIR/ab_b" | median); bc=$(cut -d' ' -f2 "$BENCH_DIR/ab_b" | median)
+  printf "%-6s %-9s %-11s | %8.2f %8.2f | %8.2f %8.2f | %7.2fx\n" "$kind" "$order" "$metric" "$aw" "$ac" "$bw" "$bc" \
+    "$(awk -v a="$aw" -v b="$bw" 'BEGIN { print b / a }')"
+done
