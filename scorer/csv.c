@@ -1,3 +1,8 @@
+static const double pow10_exact[23] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
 /*
  * csv.c: RFC 4180 tokenising and number parsing for the scorer.
  *
@@ -245,6 +250,87 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 	return CSV_OK;
 }
 
+/*
+ * The plain decimal at *PP ([+-]digits[.digits], at most 15 significant digits and 22 after the point), ended
+ * by a comma, a line break or END, into *OUT exactly as csv_parse_double() would; *PP moves to the end byte.
+ * Returns -1, *PP unmoved, for anything else (csv_parse_double() then decides).
+ */
+static int plain_number(const char **pp, const char *end, double *out)
+{
+	const char *p = *pp;
+	uint64_t m = 0;
+	int nsig = 0;
+	int ndigits = 0;
+	int frac = 0;
+	int neg = 0;
+
+	if (p < end && (*p == '-' || *p == '+')) {
+		neg = *p == '-';
+		p++;
+	}
+	for (; p < end && (unsigned)(*p - '0') < 10; p++, ndigits++) {
+		if (m == 0 && *p == '0')
+			continue;
+		m = m * 10 + (unsigned)(*p - '0');
+		nsig++;
+	}
+	if (p < end && *p == '.') {
+		for (p++; p < end && (unsigned)(*p - '0') < 10; p++, ndigits++, frac++) {
+			if (m == 0 && *p == '0')
+				continue;
+			m = m * 10 + (unsigned)(*p - '0');
+			nsig++;
+		}
+	}
+	if (ndigits == 0 || nsig > 15 || frac > 22 || (p < end && *p != ',' && *p != '\n' && *p != '\r'))
+		return -1;
+	if (m == 0) {
+		*out = neg ? -0.0 : 0.0;
+	} else {
+		double v = (double)m / pow10_exact[frac]; /* csv_parse_double()'s exact path: m < 2^53, 10^frac exact */
+
+		*out = neg ? -v : v;
+	}
+	*pp = p;
+	return 0;
+}
+
+int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int nv, int proba)
+{
+	const char *p = r->p;
+	const char *end = r->end;
+	const char *start = p;
+	int k;
+
+	id->s = r->p;
+	while (p < end && *p != ',' && *p != '"' && *p != '\n' && *p != '\r' && *p != '\0')
+		p++;
+	id->len = (size_t)(p - start);
+	if (p >= end || *p != ',' || id->len == 0)
+		return -1;
+	for (k = 0; k < nv; k++) {
+		p++; /* the comma */
+		if (plain_number(&p, end, &v[k]) != 0 || (proba && !(v[k] >= 0.0 && v[k] <= 1.0)))
+			return -1;
+		if ((k + 1 < nv) != (p < end && *p == ','))
+			return -1; /* a field too few or too many: csv_next() counts them */
+	}
+	if (p < end && *p == '\r') {
+		if (p + 1 >= end || p[1] != '\n')
+			return -1; /* a lone CR: csv_next() */
+		p++;
+	}
+	if ((size_t)(p + (p < end) - start) > r->max_record)
+		return -1;
+	r->line = r->next_line;
+	if (p < end) { /* the LF; at the end of the file, no line break to count */
+		p++;
+		r->next_line++;
+	}
+	r->p = (char *)p;
+	return 0;
+}
+
 int csv_field_ieq(const char *s, size_t len, const char *word)
 {
 	size_t i;
@@ -264,11 +350,6 @@ int csv_field_ieq(const char *s, size_t len, const char *word)
 	}
 	return word[len] == '\0';
 }
-
-static const double pow10_exact[23] = {
-        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
 
 #define NUM_TEXT_MAX 400
 

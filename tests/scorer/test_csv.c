@@ -110,6 +110,87 @@ static void test_breaks(void)
 	CHECK(csv_count_breaks("", 0) == 0);
 }
 
+/*
+ * csv_next_numbers() against csv_next() + csv_parse_double() on random records of ids and numbers in every form
+ * (plain, signs, many digits, exponents, spaces, out of [0, 1], NaN, CR, blank lines, fields too few or too
+ * many, no final line break): where the fast path reads a record, the slow one must read the same fields,
+ * values to the bit, position and lines; where it declines, the reader must be untouched.
+ */
+static void test_numbers_fast(void)
+{
+	static const char *const num[] = {"0.5",
+	                                  "1",
+	                                  "0",
+	                                  "-0",
+	                                  "+0.25",
+	                                  "0.000",
+	                                  "1.",
+	                                  ".5",
+	                                  "0.1234567890123",
+	                                  "0.12345678901234567",
+	                                  "1e-3",
+	                                  " 0.5",
+	                                  "0.5 ",
+	                                  "2",
+	                                  "nan",
+	                                  "0.999999999999999",
+	                                  "1.0000000000000001",
+	                                  "00000000000000000000.5",
+	                                  "0.0000000000000000000001",
+	                                  "",
+	                                  "abc",
+	                                  "-"};
+	static const char *const ids[] = {"a", "id_1", "x\"y", "", "\"q\"", "a b"};
+	static const char *const ends[] = {"\n", "\r\n", "\r", "", "\n\n"};
+	char buf[512];
+	unsigned seed = 777;
+	int k;
+	int fast_seen = 0;
+
+	for (k = 0; k < 20000; k++) {
+		struct csv_reader r1;
+		struct csv_reader r2;
+		struct csv_field id;
+		struct csv_field f[8];
+		double v[6];
+		size_t len = 0;
+		int nv = (int)(k % 3) + 1;
+		int fields;
+		int proba = k % 2;
+		int nf = 0;
+		int i;
+
+#define PICK(arr) (seed = seed * 1103515245u + 12345u, (arr)[(seed >> 16) % (sizeof(arr) / sizeof(arr)[0])])
+		fields = nv + ((seed >> 8) % 11 == 0 ? ((seed >> 4) % 2 ? 1 : -1) : 0);
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", (seed >> 3) % 7 == 0 ? PICK(ids) : "id_42");
+		for (i = 0; i < fields; i++)
+			len += (size_t)snprintf(buf + len, sizeof buf - len, ",%s",
+			                        (seed >> 5) % 3 == 0 ? PICK(num) : (i % 2 ? "0.223230" : "0.5"));
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", PICK(ends));
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s", (seed >> 6) % 2 ? "next,0.5\n" : "");
+#undef PICK
+		csv_reader_init(&r1, buf, len, 1000);
+		r1.next_line = 7;
+		r2 = r1;
+		if (csv_next_numbers(&r1, &id, v, nv, proba) != 0) {
+			CHECK(memcmp(&r1, &r2, sizeof r1) == 0);
+			continue;
+		}
+		fast_seen++;
+		CHECK(csv_next(&r2, f, 8, &nf) == CSV_OK && nf == nv + 1);
+		CHECK(f[0].s == id.s && f[0].len == id.len);
+		for (i = 0; i < nv && i + 1 < nf; i++) {
+			double w = -1.0;
+
+			CHECK(csv_parse_double(f[i + 1].s, f[i + 1].len, &w) == CSV_NUM_OK &&
+			      memcmp(&w, &v[i], sizeof w) == 0);
+			CHECK(!proba || (w >= 0.0 && w <= 1.0));
+		}
+		CHECK(r1.p == r2.p && r1.line == r2.line && r1.next_line == r2.next_line);
+	}
+	CHECK(fast_seen > 2000); /* the plain records did take the fast path */
+}
+
 static void test_errors(void)
 {
 	char unterminated[] = "a,\"b\n";
@@ -301,6 +382,7 @@ int main(void)
 {
 	test_records();
 	test_breaks();
+	test_numbers_fast();
 	test_errors();
 	test_numbers();
 	test_printable();
