@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 /* ---- problems: the first SCORE_MAX_PROBLEMS are kept, all are counted ---- */
@@ -1180,6 +1181,11 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	for (i = 0; i < r; i++)
 		(*owner)[i] = (uint32_t)(i + 1);
 	half[0].owner = half[1].owner = *owner;
+#ifdef MADV_POPULATE_READ
+	/* the ground truth's pages, mapped again in one call rather than one fault per 64 KiB read at random; a hint:
+	 * before Linux 5.14 (EINVAL) the faults do it */
+	(void)madvise(t->in.data, t->in.len, MADV_POPULATE_READ);
+#endif
 	score_par2(join_verify, &half[1], join_verify, &half[0]);
 	/* as many rows as the ground truth, each matched, and no ground-truth row left without one: a bijection */
 	*clean = half[0].clean && half[1].clean;
