@@ -303,10 +303,9 @@ int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int 
 	int k;
 
 	id->s = r->p;
-	while (p < end && *p != ',' && *p != '"' && *p != '\n' && *p != '\r' && *p != '\0')
-		p++;
+	p = scan_unquoted(r->p, r->end);
 	id->len = (size_t)(p - start);
-	if (p >= end || *p != ',' || id->len == 0)
+	if (p >= end || *p != ',' || id->len == 0 || memchr(start, '"', id->len))
 		return -1;
 	for (k = 0; k < nv; k++) {
 		p++; /* the comma */
