@@ -37,9 +37,48 @@ static int cmp_u64(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+#define HIGH_BIT 31         /* keys are sorted by their bits from here up first: three passes instead of six */
+#define SMALL_TIE 16        /* runs that tie on those bits: sorted by insertion up to this length, */
+#define LARGE_TIE (1 << 16) /* by qsort up to this one, by the radix sort above it */
+
+/* Sorts A[0..N) ascending by insertion (a short run, often already in order). */
+static void insertion_sort(uint64_t *a, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		uint64_t k = a[i];
+		size_t j = i;
+
+		while (j > 0 && a[j - 1] > k) {
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = k;
+	}
+}
+
 void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
 {
-	score_sort_keys_from(a, tmp, n, 0);
+	size_t i = 0;
+
+	/* the high 33 bits of a probability's key (sign, exponent, 21 bits of mantissa) tell apart values 1e-6 apart
+	 * from 0.5 to 1: ties on them are mostly equal values, already in order */
+	score_sort_keys_from(a, tmp, n, HIGH_BIT);
+	while (i < n) {
+		uint64_t high = a[i] >> HIGH_BIT;
+		size_t j = i + 1;
+
+		while (j < n && a[j] >> HIGH_BIT == high)
+			j++;
+		if (j - i <= SMALL_TIE)
+			insertion_sort(a + i, j - i);
+		else if (j - i <= LARGE_TIE)
+			qsort(a + i, j - i, sizeof *a, cmp_u64);
+		else
+			score_sort_keys_from(a + i, tmp, j - i, 0);
+		i = j;
+	}
 }
 
 void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)

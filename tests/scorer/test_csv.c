@@ -348,6 +348,14 @@ static void test_metric_table(void)
 	CHECK(score_metric_find("ROC_AUC") == NULL);
 }
 
+static int cmp_keys(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x;
+	uint64_t b = *(const uint64_t *)y;
+
+	return (a > b) - (a < b);
+}
+
 static void test_sort(void)
 {
 	size_t n = 100000;
@@ -373,6 +381,43 @@ static void test_sort(void)
 	}
 	CHECK(score_sort_key(-1.0) < score_sort_key(-0.5) && score_sort_key(-0.5) < score_sort_key(0.0) &&
 	      score_sort_key(0.0) < score_sort_key(1e-300) && score_sort_key(1e-300) < score_sort_key(2.0));
+	{ /* keys that tie on their high 33 bits, in runs of every size the sort treats apart: the same as qsort */
+		uint64_t *b = malloc(n * sizeof *b);
+		uint64_t x = 88172645463325252u;
+
+		CHECK(b != NULL);
+		for (i = 0; b && i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			a[i] = i < 70000 ? (UINT64_C(0xBFE1234) << 31) | (x & 0x7FFFFFFF) /* one long run */
+			       : i < 71000
+			               ? ((UINT64_C(0xBFE0000) + (i % 10)) << 31) | (x & 0x7FFFFFFF) /* runs of 100 */
+			       : i < 80000 ? ((UINT64_C(0xBF00000) + i) << 31) | (x & 7)             /* runs of one */
+			       : i < 90000 ? UINT64_C(0xBFE8000000000000) | ((uint64_t)(i / 7) << 31) |
+			                             (x & 3) /* runs of 7 */
+			                   : x;
+		}
+		for (i = n - 1; b && i > 0; i--) { /* shuffled */
+			size_t j;
+			uint64_t t;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			j = (size_t)(x % (i + 1));
+			t = a[i];
+			a[i] = a[j];
+			a[j] = t;
+		}
+		if (b) {
+			memcpy(b, a, n * sizeof *a);
+			qsort(b, n, sizeof *b, cmp_keys);
+			score_sort_keys(a, tmp, n);
+			CHECK(memcmp(a, b, n * sizeof *a) == 0);
+		}
+		free(b);
+	}
 out:
 	free(a);
 	free(tmp);
