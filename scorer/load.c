@@ -369,13 +369,23 @@ static int truth_number(const struct csv_field *f, size_t line, double *v, char 
 	return -1;
 }
 
-/* Tells IN which of its bytes RD rewrote, so that arc_input_release() keeps their pages. */
+/* Tells IN which of its bytes RD rewrote, so that arc_input_release() keeps their pages; with the range of an
+ * earlier reader of the same file (the prediction file's helper), the range covering both. */
 static void note_written(struct arc_input *in, const struct csv_reader *rd)
 {
+	size_t lo;
+	size_t hi;
+
 	if (!rd->written_lo)
 		return;
-	in->written_lo = (size_t)(rd->written_lo - in->data);
-	in->written_hi = (size_t)(rd->written_hi - in->data);
+	lo = (size_t)(rd->written_lo - in->data);
+	hi = (size_t)(rd->written_hi - in->data);
+	if (in->written_lo < in->written_hi) {
+		lo = lo < in->written_lo ? lo : in->written_lo;
+		hi = hi > in->written_hi ? hi : in->written_hi;
+	}
+	in->written_lo = lo;
+	in->written_hi = hi;
 }
 
 enum score_status score_load_truth(struct job *j)
@@ -1201,9 +1211,8 @@ out:
 	return rc;
 }
 
-/* ---- the prediction file: parsed on its own, checked against the ground truth afterwards ---- */
-
-/* ---- the prediction file's rows: the reader thread, and a helper that may take the second half ---- */
+/* ---- the prediction file: parsed on its own (by its thread, and a helper that may take the second half of
+ * what is left), checked against the ground truth afterwards ---- */
 
 /* The reader's side of the split (struct pred's atomics), checked between records. */
 struct split_watch {
@@ -1260,7 +1269,7 @@ static void split_leave(struct pred *p, struct split_watch *watch)
 		watch->on = 0;
 }
 
-/* Grows the reader's row arrays to NEED rows or more. Waits for a helper that may still write into them. */
+/* Grows the reader's row arrays to their next capacity, after a helper that may still write into them stopped. */
 static int grow_rows(struct job *j, struct pred_rows *w, struct split_watch *watch)
 {
 	struct pred *p = &j->p;
@@ -1317,9 +1326,8 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 				w->at_split = 1;
 				return 0;
 			}
-			if (off > watch->stop)
-				split_leave(p,
-				            watch); /* S fell inside a record: impossible without quotes, kept safe */
+			if (off > watch->stop) /* past it before it was known: the helper's rows are dropped */
+				split_leave(p, watch);
 			else if (watch->stop == SIZE_MAX && w->n % SPLIT_POLL_ROWS == 0)
 				split_poll(p, w, watch);
 		}
