@@ -1,8 +1,3 @@
-static const double pow10_exact[23] = {
-        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
 /*
  * csv.c: RFC 4180 tokenising and number parsing for the scorer.
  *
@@ -12,6 +7,7 @@ static const double pow10_exact[23] = {
 #include "csv.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +22,50 @@ static const unsigned char stop_byte[256] = {
         ['\r'] = 1,
         [','] = 1,
 };
+
+static const double pow10_exact[23] = {
+        1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64
+/* 10^0 .. 10^27, each exact in x87's 64-bit mantissa (5^27 < 2^64) */
+static const long double pow10_ext[28] = {
+        1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,  1e10L, 1e11L, 1e12L, 1e13L,
+        1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L,
+};
+#endif
+
+/*
+ * M x 10^EXP10 (M > 0, every significant digit of the text in M) correctly rounded into *OUT without strtod when
+ * that can be done exactly; returns -1 when it cannot (the caller asks strtod). With M <= 2^53 and |EXP10| <= 22
+ * both factors are exact doubles and one operation rounds once. Otherwise (16 to 19 digits, what Python and
+ * pandas write), on x86-64, the operation is done in x87's 64-bit mantissa, exact inputs again, then rounded to
+ * 53 bits: two roundings give the one right answer unless the first lands exactly halfway between two doubles
+ * (its low 11 bits 10000000000), which is then left to strtod.
+ */
+static int exact_decimal(uint64_t m, long exp10, double *out)
+{
+	if (m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
+		double v = (double)m;
+
+		*out = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+		return 0;
+	}
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64
+	if (exp10 >= -27 && exp10 <= 27) {
+		long double q = exp10 < 0 ? (long double)m / pow10_ext[-exp10] : (long double)m * pow10_ext[exp10];
+		uint64_t mant;
+
+		memcpy(&mant, &q, sizeof mant); /* x87 layout: the 64-bit mantissa first */
+		if ((mant & 0x7FF) != 0x400) {
+			*out = (double)q;
+			return 0;
+		}
+	}
+#endif
+	return -1;
+}
 
 void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_record)
 {
@@ -282,13 +322,15 @@ static int plain_number(const char **pp, const char *end, double *out)
 			nsig++;
 		}
 	}
-	if (ndigits == 0 || nsig > 15 || frac > 22 || (p < end && *p != ',' && *p != '\n' && *p != '\r'))
+	if (ndigits == 0 || nsig > 19 || (p < end && *p != ',' && *p != '\n' && *p != '\r'))
 		return -1;
 	if (m == 0) {
 		*out = neg ? -0.0 : 0.0;
 	} else {
-		double v = (double)m / pow10_exact[frac]; /* csv_parse_double()'s exact path: m < 2^53, 10^frac exact */
+		double v;
 
+		if (exact_decimal(m, -(long)frac, &v) != 0) /* csv_parse_double() takes the same path */
+			return -1;
 		*out = neg ? -v : v;
 	}
 	*pp = p;
@@ -434,12 +476,13 @@ enum csv_num csv_parse_double(const char *s, size_t len, double *out)
 		*out = neg ? -0.0 : 0.0;
 		return CSV_NUM_OK;
 	}
-	if (!inexact && m <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
-		double v = (double)m;
+	if (!inexact) {
+		double v;
 
-		v = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
-		*out = neg ? -v : v;
-		return CSV_NUM_OK;
+		if (exact_decimal(m, exp10, &v) == 0) {
+			*out = neg ? -v : v;
+			return CSV_NUM_OK;
+		}
 	}
 	{
 		char buf[NUM_TEXT_MAX + 1];
