@@ -12,6 +12,8 @@
 #        SIZES="1000000" KINDS="binary" METRICS="roc_auc" ORDERS="shuffled" scripts/bench/score.sh
 #        BASELINE=0 scripts/bench/score.sh   (concours-score only)
 #        REPEAT=5 scripts/bench/score.sh     (concours-score's best of 5 runs; default 3; the baseline runs once)
+#        DIGITS=17 scripts/bench/score.sh   (probabilities with 17 significant digits, as pandas writes them;
+#                                            default 6 decimals)
 # Environment: BUILD_DIR (default build), BENCH_DIR (default /tmp/concours-bench, files are reused),
 #              PYTHON (default /usr/bin/python3, which has Debian's pandas and scikit-learn).
 set -euo pipefail
@@ -27,6 +29,8 @@ ORDERS=${ORDERS:-"aligned shuffled"}
 COST_PARAMS='{"labels":["0","1","2","3","4"],"matrix":[[0,0.25,0.5,0.75,1],[0.25,0,0.25,0.5,0.75],[0.5,0.25,0,0.25,0.5],[0.75,0.5,0.25,0,0.25],[1,0.75,0.5,0.25,0]]}'
 BASELINE=${BASELINE:-1}
 REPEAT=${REPEAT:-3}
+DIGITS=${DIGITS:-6}
+case "$DIGITS" in 6) SUFFIX="" ;; 17) SUFFIX="_d17" ;; *) echo "DIGITS is 6 or 17" >&2; exit 2 ;; esac
 SCORER="$BUILD_DIR/concours-score"
 
 [ -x "$SCORER" ] || { echo "build first: scripts/build.sh (missing $SCORER)" >&2; exit 2; }
@@ -53,10 +57,11 @@ for kind in $KINDS; do
   for n in $SIZES; do
     for order in $ORDERS; do
       truth="$BENCH_DIR/${kind}_${n}_truth.csv"
-      pred="$BENCH_DIR/${kind}_${n}_pred.csv"
-      [ "$order" = shuffled ] && pred="$BENCH_DIR/${kind}_${n}_pred_shuffled.csv"
+      pred="$BENCH_DIR/${kind}_${n}_pred${SUFFIX}.csv"
+      [ "$order" = shuffled ] && pred="$BENCH_DIR/${kind}_${n}_pred_shuffled${SUFFIX}.csv"
       if [ ! -s "$pred" ]; then
-        "$BENCH_DIR/score_gen" "$kind" "$n" 42 "$truth" "$pred" $([ "$order" = shuffled ] && echo shuffle)
+        "$BENCH_DIR/score_gen" "$kind" "$n" 42 "$truth" "$pred" "$([ "$order" = shuffled ] && echo shuffle || echo inorder)" \
+          $([ "$DIGITS" = 17 ] && echo full)
       fi
       cat "$truth" "$pred" > /dev/null # page cache, as for the server's stored files
       in_bytes=$(( $(stat -c %s "$truth") + $(stat -c %s "$pred") ))

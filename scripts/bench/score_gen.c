@@ -34,14 +34,17 @@ int main(int argc, char **argv)
   size_t n;
   size_t i;
   int multi;
+  int full;
   uint32_t *order = NULL;
   uint8_t *label = NULL;
 
   if (argc < 6) {
-    fprintf(stderr, "usage: score_gen binary|multi ROWS SEED TRUTH PRED [shuffle]\n");
+    fprintf(stderr, "usage: score_gen binary|multi ROWS SEED TRUTH PRED [shuffle|inorder] [full]\n"
+                    "  full: probabilities with 17 significant digits (what pandas' to_csv writes), not 6 decimals\n");
     return 2;
   }
   multi = strcmp(argv[1], "multi") == 0;
+  full = argc > 7 && strcmp(argv[7], "full") == 0;
   n = strtoull(argv[2], NULL, 10);
   state = strtoull(argv[3], NULL, 10);
   t = fopen(argv[4], "w");
@@ -74,7 +77,7 @@ int main(int argc, char **argv)
     if (!multi) {
       double v = 0.6 * uniform() + 0.4 * label[r] * uniform();
 
-      fprintf(p, "id_%09zu,%.6f\n", r, v);
+      fprintf(p, full ? "id_%09zu,%.17g\n" : "id_%09zu,%.6f\n", r, v);
     } else {
       double w[5];
       double s = 0;
@@ -84,7 +87,8 @@ int main(int argc, char **argv)
         w[k] = uniform() + (k == label[r] ? 0.5 : 0.0);
         s += w[k];
       }
-      fprintf(p, "id_%09zu,%.6f,%.6f,%.6f,%.6f,%.6f\n", r, w[0] / s, w[1] / s, w[2] / s, w[3] / s, w[4] / s);
+      fprintf(p, full ? "id_%09zu,%.17g,%.17g,%.17g,%.17g,%.17g\n" : "id_%09zu,%.6f,%.6f,%.6f,%.6f,%.6f\n", r, w[0] / s,
+              w[1] / s, w[2] / s, w[3] / s, w[4] / s);
     }
   }
   if (fclose(t) != 0 || fclose(p) != 0) {
