@@ -291,9 +291,9 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 }
 
 /*
- * The plain decimal at *PP ([+-]digits[.digits], at most 15 significant digits and 22 after the point), ended
- * by a comma, a line break or END, into *OUT exactly as csv_parse_double() would; *PP moves to the end byte.
- * Returns -1, *PP unmoved, for anything else (csv_parse_double() then decides).
+ * The plain decimal at *PP ([+-]digits[.digits], at most 19 significant digits), ended by a comma, a line break
+ * or END, into *OUT exactly as csv_parse_double() would (exact_decimal()); *PP moves to the end byte. Returns
+ * -1, *PP unmoved, for anything else, or a number exact_decimal() leaves to strtod (csv_parse_double() decides).
  */
 static int plain_number(const char **pp, const char *end, double *out)
 {
