@@ -7,6 +7,7 @@
 # Usage: scripts/bench/score_ab.sh OLD_SCORER NEW_SCORER
 #        ROUNDS=5 CASES="multi:aligned:log_loss binary:shuffled:roc_auc" scripts/bench/score_ab.sh A B
 # Environment: ROUNDS (default 3), ROWS (default 10000000), BENCH_DIR (default /tmp/concours-bench),
+#              DIGITS (6 or 17: the files of DIGITS=... scripts/bench/score.sh; default 6),
 #              CASES (kind:order:metric words; default: the 5-class and shuffled cases below).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +16,8 @@ A=$1
 B=$2
 ROUNDS=${ROUNDS:-3}
 ROWS=${ROWS:-10000000}
+DIGITS=${DIGITS:-6}
+case "$DIGITS" in 6) SUFFIX="" ;; 17) SUFFIX="_d17" ;; *) echo "DIGITS is 6 or 17" >&2; exit 2 ;; esac
 BENCH_DIR=${BENCH_DIR:-/tmp/concours-bench}
 CASES=${CASES:-"multi:aligned:log_loss multi:aligned:roc_auc multi:aligned:cost_matrix multi:shuffled:log_loss
 multi:shuffled:roc_auc multi:shuffled:cost_matrix binary:shuffled:log_loss binary:shuffled:roc_auc"}
@@ -28,10 +31,11 @@ printf "%-6s %-9s %-11s | %8s %8s | %8s %8s | %8s\n" kind order metric A_wall A_
 for c in $CASES; do
   IFS=: read -r kind order metric <<< "$c"
   truth="$BENCH_DIR/${kind}_${ROWS}_truth.csv"
-  pred="$BENCH_DIR/${kind}_${ROWS}_pred.csv"
-  [ "$order" = shuffled ] && pred="$BENCH_DIR/${kind}_${ROWS}_pred_shuffled.csv"
+  pred="$BENCH_DIR/${kind}_${ROWS}_pred${SUFFIX}.csv"
+  [ "$order" = shuffled ] && pred="$BENCH_DIR/${kind}_${ROWS}_pred_shuffled${SUFFIX}.csv"
   if [ ! -s "$pred" ]; then
-    SIZES=$ROWS KINDS=$kind ORDERS=$order METRICS=roc_auc BASELINE=0 REPEAT=1 scripts/bench/score.sh > /dev/null
+    SIZES=$ROWS KINDS=$kind ORDERS=$order METRICS=roc_auc BASELINE=0 REPEAT=1 DIGITS=$DIGITS scripts/bench/score.sh \
+      > /dev/null
   fi
   params=()
   [ "$metric" = cost_matrix ] && params=(--params "$COST_PARAMS")
