@@ -143,7 +143,8 @@ static void *gather_part(void *arg)
 
 		if (g->yout) {
 			g->yout[r] = g->ylab[from];
-		} else if (g->term) { /* a log a row: the row 32 ahead is asked for now, or the reads would wait in turn */
+		} else if (g->term) {
+			/* a log a row: the row 32 ahead is asked for now, or the reads would wait in turn */
 			if (g->owner && r + 32 < g->last)
 				__builtin_prefetch(g->p + ((size_t)g->owner[r + 32] - 1) * g->nval);
 			g->out[r] = g->term(g->d, g->d->y[r], g->p + from * g->nval, g->colmap);
