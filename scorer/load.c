@@ -934,17 +934,44 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 }
 
 /* True if the prediction file lists exactly the ground truth's ids in the same order (the usual case). */
+/* Rows [FIRST, LAST) of score_same_ids(), one half on each core: SAME stays 1 while every id matches. */
+struct same_half {
+	const struct truth *t;
+	const struct pred *p;
+	size_t first;
+	size_t last;
+	int same;
+};
+
+static void *same_half(void *arg)
+{
+	struct same_half *h = arg;
+	size_t r;
+
+	for (r = h->first; r < h->last; r++) {
+		if (h->p->id[r].len == 0 || !slice_eq(h->t->in.data, h->t->id[r], h->p->in.data, h->p->id[r])) {
+			h->same = 0;
+			break;
+		}
+	}
+	return NULL;
+}
+
 int score_same_ids(const struct truth *t, const struct pred *p)
 {
-	size_t r;
+	struct same_half half[2];
 
 	if (p->n != t->n)
 		return 0;
-	for (r = 0; r < p->n; r++) {
-		if (p->id[r].len == 0 || !slice_eq(t->in.data, t->id[r], p->in.data, p->id[r]))
-			return 0;
+	half[0] = (struct same_half){t, p, 0, p->n / 2, 1};
+	half[1] = (struct same_half){t, p, p->n / 2, p->n, 1};
+	if (p->n < 65536) { /* a thread costs more than the check */
+		half[0].last = p->n;
+		same_half(&half[0]);
+		return half[0].same;
 	}
-	return 1;
+	score_par2(same_half, &half[1], same_half, &half[0]);
+	return half[0].same && half[1].same;
 }
 
 /*

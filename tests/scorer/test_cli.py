@@ -257,6 +257,14 @@ def join_at_scale(t):
     tp = t.path("big_truth.csv", truth)
     rc, inorder, err, _, raw = run(["--truth", tp, "--pred", t.path("big_inorder.csv", "id,label\n" + "".join(rows)),
                                     "--metric", "roc_auc"])
+    # in order but for one unknown id late in the file: the check of the order (a half on each core) must see it
+    late = rows[:]
+    late[n - 1000] = "case-late,0.5\n"
+    late_rc, _, _, _, late_raw = run(["--truth", tp, "--pred", t.path("big_late.csv", "id,label\n" + "".join(late)),
+                                      "--metric", "roc_auc"])
+    check(late_rc == 1 and "'case-late' is not in the test set" in late_raw.decode() and
+          ids[n - 1000] in late_raw.decode(),
+          "300,000 rows in order but one: the unknown id and the missing one are reported", late_raw[:400])
     shuffled = rows[:]
     rnd.shuffle(shuffled)
     sp = t.path("big_shuffled.csv", "id,label\n" + "".join(shuffled))
