@@ -91,9 +91,8 @@ size_t csv_count_breaks(const char *s, size_t len)
 {
 	size_t lf = 0;
 	size_t cr = 0;
+	size_t crlf = 0; /* counted in both LF and CR: one break */
 	size_t i = 0;
-	const char *p;
-	const char *e = s + len;
 
 #if defined(__SSE2__)
 	const __m128i nl = _mm_set1_epi8('\n');
@@ -102,10 +101,15 @@ size_t csv_count_breaks(const char *s, size_t len)
 
 	for (; i + 16 <= len; i += 16) { /* one pass: the caller's range is read here first */
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned lfm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
+		unsigned crm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ret));
 
-		if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, ret))) != 0)
-			break; /* the byte loop below decides */
-		lf += (size_t)__builtin_popcount((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)));
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) != 0)
+			return SIZE_MAX;
+		lf += (size_t)__builtin_popcount(lfm);
+		cr += (size_t)__builtin_popcount(crm);
+		crlf += (size_t)__builtin_popcount(crm & (lfm >> 1)) +
+		        ((crm >> 15) & (i + 16 < len && s[i + 16] == '\n'));
 	}
 #endif
 	for (; i < len; i++) {
@@ -113,15 +117,9 @@ size_t csv_count_breaks(const char *s, size_t len)
 			return SIZE_MAX;
 		lf += s[i] == '\n';
 		cr += s[i] == '\r';
+		crlf += s[i] == '\r' && i + 1 < len && s[i + 1] == '\n';
 	}
-	if (cr == 0)
-		return lf;
-	for (p = s; (p = memchr(p, '\r', (size_t)(e - p))) != NULL;) { /* CRLFs were counted twice */
-		p++;
-		if (p < e && *p == '\n')
-			cr--;
-	}
-	return lf + cr;
+	return lf + cr - crlf;
 }
 
 const char *csv_status_text(enum csv_status status)
@@ -339,13 +337,12 @@ static int plain_number(const char **pp, const char *end, double *out)
 
 int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int nv, int proba)
 {
-	const char *p = r->p;
+	const char *start = r->p;
 	const char *end = r->end;
-	const char *start = p;
+	const char *p = scan_unquoted(r->p, r->end);
 	int k;
 
 	id->s = r->p;
-	p = scan_unquoted(r->p, r->end);
 	id->len = (size_t)(p - start);
 	if (p >= end || *p != ',' || id->len == 0 || memchr(start, '"', id->len))
 		return -1;

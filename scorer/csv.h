@@ -66,9 +66,10 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 /*
  * The fast path of csv_next() for a record of an id then NV plain numbers (a prediction file's usual row):
  * an unquoted, non-empty id, then NV decimals ([+-]digits[.digits], at most 19 significant digits) that
- * csv_parse_double() converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. Stores the id, the values (as
- * csv_parse_double() gives them) and moves on, as csv_next() would; returns 0. Returns -1, R untouched, for
- * any other record (a blank line, quotes, spaces, exponents, a wrong field count...): csv_next() reads it.
+ * csv_parse_double() converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. Stores the id,
+ * the values (as csv_parse_double() gives them) and moves on, as csv_next() would; returns 0. Returns -1, R
+ * untouched, for any other record (a blank line, quotes, spaces, exponents, a wrong field count...):
+ * csv_next() reads it.
  */
 int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int nv, int proba);
 
