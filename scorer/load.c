@@ -933,7 +933,6 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
 }
 
-/* True if the prediction file lists exactly the ground truth's ids in the same order (the usual case). */
 /* Rows [FIRST, LAST) of score_same_ids(), one half on each core: SAME stays 1 while every id matches. */
 struct same_half {
 	const struct truth *t;
@@ -965,12 +964,8 @@ int score_same_ids(const struct truth *t, const struct pred *p)
 		return 0;
 	half[0] = (struct same_half){t, p, 0, p->n / 2, 1};
 	half[1] = (struct same_half){t, p, p->n / 2, p->n, 1};
-	if (p->n < 65536) { /* a thread costs more than the check */
-		half[0].last = p->n;
-		same_half(&half[0]);
-		return half[0].same;
-	}
-	score_par2(same_half, &half[1], same_half, &half[0]);
+	/* below 65,536 rows a thread costs more than the check */
+	score_par2_on(p->n < 65536 ? 1 : 2, same_half, &half[1], same_half, &half[0]);
 	return half[0].same && half[1].same;
 }
 
@@ -1305,8 +1300,8 @@ static int grow_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 
 	if (watch && watch->published) {
 		split_leave(p, watch);
-		while (atomic_load(&p->snap_state) == 1 && atomic_load(&p->split_at) == 0)
-			sched_yield(); /* the helper is deciding */
+		while (atomic_load(&p->split_at) == 0)
+			sched_yield(); /* the helper, which has the snapshot, is deciding */
 		if (atomic_load(&p->split_at) != SPLIT_NONE)
 			while (!atomic_load(&p->helper_done))
 				sched_yield();
@@ -1321,6 +1316,31 @@ static int grow_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 	return 0;
 fail:
 	return -1;
+}
+
+/* Starts W's table of lines (capacity: its rows up to W's cap) with the lines of its rows so far, each on the line
+ * after the one before; -1 on no memory. */
+static int keep_lines(struct pred_rows *w)
+{
+	size_t i;
+
+	w->line = score_big_raw(w->cap - w->row0, sizeof *w->line);
+	if (!w->line)
+		return -1;
+	for (i = 0; i < w->n; i++)
+		w->line[i] = (uint32_t)(w->line0 + i);
+	return 0;
+}
+
+/* Frees a helper's share. Accepts NULL. */
+static void free_rows(struct pred_rows *b)
+{
+	if (!b)
+		return;
+	score_big_free(b->line);
+	free(b->f);
+	free(b->probs);
+	free(b);
 }
 
 /*
@@ -1393,20 +1413,13 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 		line = w->rd.line > UINT32_MAX ? UINT32_MAX : w->rd.line;
 		if (w->n == 0)
 			w->line0 = line;
-		if (!w->line && line != w->line0 + w->n) { /* blank lines or quoted newlines: keep every line */
-			size_t i;
-
-			w->line = score_big_raw(w->cap - w->row0, sizeof *w->line);
-			if (!w->line) {
-				if (w->helper) {
-					w->full = 1;
-					return 0;
-				}
-				snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
-				return -1;
+		if (!w->line && line != w->line0 + w->n && keep_lines(w) != 0) { /* blank lines, quoted newlines */
+			if (w->helper) {
+				w->full = 1;
+				return 0;
 			}
-			for (i = 0; i < w->n; i++)
-				w->line[i] = (uint32_t)(w->line0 + i);
+			snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
+			return -1;
 		}
 		if (w->line)
 			w->line[w->n] = (uint32_t)line;
@@ -1601,11 +1614,7 @@ void score_help_pred(struct job *j)
 	atomic_store(&p->helper_done, 1);
 	return;
 decline:
-	if (b) {
-		free(b->f);
-		free(b->probs);
-		free(b);
-	}
+	free_rows(b);
 	atomic_store_explicit(&p->split_at, SPLIT_NONE, memory_order_release);
 	atomic_store(&p->helper_done, 1);
 }
@@ -1626,13 +1635,8 @@ static int join_shares(struct pred *p, struct pred_rows *a, const struct pred_ro
 	if (a->n == 0)
 		a->line0 = b->line0;
 	if (a->line || b->line || (b->n > 0 && b->line0 != a->line0 + a->n)) {
-		if (!a->line) {
-			a->line = score_big_raw(a->cap, sizeof *a->line);
-			if (!a->line)
-				return -1;
-			for (i = 0; i < a->n; i++)
-				a->line[i] = (uint32_t)(a->line0 + i);
-		}
+		if (!a->line && keep_lines(a) != 0)
+			return -1;
 		for (i = 0; i < b->n; i++)
 			a->line[a->n + i] = b->line ? b->line[i] : (uint32_t)(b->line0 + i);
 	}
@@ -1665,13 +1669,8 @@ void score_finish_pred(struct job *j)
 		pred_rows_done(p);
 	}
 out:
-	if (b) {
-		score_big_free(b->line);
-		free(b->f);
-		free(b->probs);
-		free(b);
-		p->b = NULL;
-	}
+	free_rows(b);
+	p->b = NULL;
 	score_big_free(p->a.line);
 	p->a.line = NULL;
 	free(p->a.f);
