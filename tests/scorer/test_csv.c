@@ -189,6 +189,21 @@ static void test_numbers_fast(void)
 		CHECK(r1.p == r2.p && r1.line == r2.line && r1.next_line == r2.next_line);
 	}
 	CHECK(fast_seen > 2000); /* the plain records did take the fast path */
+	{                        /* a plain record longer than the cap: the fast path declines, csv_next() says why */
+		char longrec[] = "an_id_of_forty_bytes_aaaaaaaaaaaaaaaaaa,0.25,0.5,0.125,0.0625,0.03125\n";
+		struct csv_reader r;
+		struct csv_field id;
+		struct csv_field f[8];
+		double v[5];
+		int nf = 0;
+
+		csv_reader_init(&r, longrec, sizeof longrec - 1, 64);
+		CHECK(csv_next_numbers(&r, &id, v, 5, 1) == -1 && r.p == longrec);
+		CHECK(csv_next(&r, f, 8, &nf) == CSV_ERR_LINE_TOO_LONG);
+		csv_reader_init(&r, longrec, sizeof longrec - 1, sizeof longrec - 1);
+		CHECK(csv_next_numbers(&r, &id, v, 5, 1) == 0 && v[4] == 0.03125 &&
+		      r.p == longrec + sizeof longrec - 1);
+	}
 }
 
 static void test_errors(void)
