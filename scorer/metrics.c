@@ -58,26 +58,44 @@ static void insertion_sort(uint64_t *a, size_t n)
 	}
 }
 
+/* Sorts A[0..N), keys that tie on their high bits, with TMP[0..N) as scratch. */
+static void sort_tie_run(uint64_t *a, uint64_t *tmp, size_t n)
+{
+	if (n <= SMALL_TIE)
+		insertion_sort(a, n);
+	else if (n <= LARGE_TIE)
+		qsort(a, n, sizeof *a, cmp_u64);
+	else
+		score_sort_keys_from(a, tmp, n, 0);
+}
+
 void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
 {
-	size_t i = 0;
+	size_t i = 1;
 
 	/* the high 33 bits of a probability's key (sign, exponent, 21 bits of mantissa) tell apart values 1e-6 apart
 	 * from 0.5 to 1: ties on them are mostly equal values, already in order */
 	score_sort_keys_from(a, tmp, n, HIGH_BIT);
+	/* a key below the one before it is in a run that ties on the high bits (they are in order) and kept the order
+	 * it came in: only such runs are sorted, found by one look at each pair rather than run by run */
 	while (i < n) {
-		uint64_t high = a[i] >> HIGH_BIT;
-		size_t j = i + 1;
+		uint64_t high;
+		size_t first;
+		size_t end;
 
-		while (j < n && a[j] >> HIGH_BIT == high)
-			j++;
-		if (j - i <= SMALL_TIE)
-			insertion_sort(a + i, j - i);
-		else if (j - i <= LARGE_TIE)
-			qsort(a + i, j - i, sizeof *a, cmp_u64);
-		else
-			score_sort_keys_from(a + i, tmp, j - i, 0);
-		i = j;
+		if (a[i] >= a[i - 1]) {
+			i++;
+			continue;
+		}
+		high = a[i] >> HIGH_BIT;
+		first = i - 1;
+		while (first > 0 && a[first - 1] >> HIGH_BIT == high)
+			first--;
+		end = i + 1;
+		while (end < n && a[end] >> HIGH_BIT == high)
+			end++;
+		sort_tie_run(a + first, tmp, end - first);
+		i = end + 1; /* a[end] starts higher bits: above a[end - 1] */
 	}
 }
 

@@ -444,6 +444,17 @@ static int cmp_keys(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+/* True if score_sort_keys() puts A[0..N) in qsort's order (B and TMP: scratch of N keys). */
+static int sorts_as_qsort(uint64_t *a, uint64_t *b, uint64_t *tmp, size_t n)
+{
+	memcpy(b, a, n * sizeof *a);
+	qsort(b, n, sizeof *b, cmp_keys);
+	score_sort_keys(a, tmp, n);
+	return memcmp(a, b, n * sizeof *a) == 0;
+}
+
+#define HIGH_BITS_AT 31 /* score_sort_keys() sorts by the bits from here up first */
+
 static void test_sort(void)
 {
 	size_t n = 100000;
@@ -498,12 +509,42 @@ static void test_sort(void)
 			a[i] = a[j];
 			a[j] = t;
 		}
-		if (b) {
-			memcpy(b, a, n * sizeof *a);
-			qsort(b, n, sizeof *b, cmp_keys);
-			score_sort_keys(a, tmp, n);
-			CHECK(memcmp(a, b, n * sizeof *a) == 0);
+		if (b)
+			CHECK(sorts_as_qsort(a, b, tmp, n));
+		free(b);
+	}
+	{ /* runs that tie on the high bits and come in order but for one key, or equal, or in reverse: only runs
+	   * with a descent are sorted, and the whole of each must be */
+		static const size_t lens[] = {1, 2, 3, 5, 16, 17, 100, 70000};
+		uint64_t *b = malloc(n * sizeof *b);
+		size_t m = 0;
+		size_t li;
+		int shape;
+
+		CHECK(b != NULL);
+		for (li = 0; b && li < sizeof lens / sizeof *lens; li++) {
+			for (shape = 0; shape < 6; shape++) {
+				size_t len = lens[li];
+				uint64_t high = UINT64_C(0xBFE0000) +
+				                (uint64_t)(100 - li * 6 - (size_t)shape); /* runs in reverse */
+				size_t k;
+
+				if (m + len > n)
+					break;
+				for (k = 0; k < len; k++) {
+					uint64_t low =
+					        shape == 0   ? 7                               /* equal keys */
+					        : shape == 1 ? k + 10                          /* in order */
+					        : shape == 2 ? (k + 1 == len ? 1 : k + 10)     /* a small key last */
+					        : shape == 3 ? (k == 0 ? len + 100 : k + 10)   /* a large key first */
+					        : shape == 4 ? len - k                         /* in reverse */
+					                     : (k % 2 ? k + 10 : 3 * len + k); /* descents throughout */
+					a[m++] = (high << HIGH_BITS_AT) | low;
+				}
+			}
 		}
+		if (b)
+			CHECK(sorts_as_qsort(a, b, tmp, m));
 		free(b);
 	}
 out:
