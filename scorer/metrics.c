@@ -182,8 +182,11 @@ static void gather_ranked(const struct score_data *d, const uint32_t *rows, size
 	*npos = np;
 }
 
-/* Mann-Whitney form of the area under the ROC curve: ties between a positive and a negative count 1/2. */
-static double auc_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn)
+/*
+ * Twice the number of (positive, negative) pairs the keys put in order, a tie counting one: exact. The Mann-Whitney
+ * form of the area under the ROC curve is that over twice the number of pairs.
+ */
+static uint64_t pairs_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn)
 {
 	size_t i = 0;
 	size_t j = 0;
@@ -206,37 +209,78 @@ static double auc_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, si
 		}
 		twice += (uint64_t)cp * (2 * (uint64_t)below + (uint64_t)tied);
 	}
-	return (double)twice / (2.0 * (double)np * (double)nn);
+	return twice;
 }
 
-/* sklearn's average_precision_score: sum over distinct thresholds (highest first) of dRecall x precision. */
-static double ap_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn)
+static double auc_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, size_t nn)
 {
-	size_t i = np;
-	size_t j = nn;
+	return (double)pairs_sorted(pos, np, neg, nn) / (2.0 * (double)np * (double)nn);
+}
+
+/*
+ * Two sorted runs read as one, highest first (ap_walk()): each call to run2_take() removes the keys equal to
+ * the highest one left and says how many there were.
+ */
+struct run2 {
+	const uint64_t *a;
+	size_t na;
+	const uint64_t *b;
+	size_t nb;
+};
+
+static int run2_top(const struct run2 *r, uint64_t *v)
+{
+	if (r->na == 0 && r->nb == 0)
+		return 0;
+	*v = r->na == 0                                         ? r->b[r->nb - 1]
+	     : r->nb == 0 || r->a[r->na - 1] >= r->b[r->nb - 1] ? r->a[r->na - 1]
+	                                                        : r->b[r->nb - 1];
+	return 1;
+}
+
+static size_t run2_take(struct run2 *r, uint64_t v)
+{
+	size_t c = 0;
+
+	while (r->na > 0 && r->a[r->na - 1] == v) {
+		r->na--;
+		c++;
+	}
+	while (r->nb > 0 && r->b[r->nb - 1] == v) {
+		r->nb--;
+		c++;
+	}
+	return c;
+}
+
+/*
+ * sklearn's average_precision_score: sum over distinct thresholds (highest first) of dRecall x precision. The
+ * positives and the negatives may each be in two runs: the thresholds are the same, and so is the sum to the
+ * bit, as over the runs merged.
+ */
+static double ap_walk(struct run2 pos, struct run2 neg)
+{
+	double np = (double)(pos.na + pos.nb);
 	size_t tp = 0;
 	size_t fp = 0;
 	double ap = 0.0;
 
-	while (i > 0 || j > 0) {
+	for (;;) {
+		uint64_t vp = 0;
+		uint64_t vn = 0;
+		int hp = run2_top(&pos, &vp);
+		int hn = run2_top(&neg, &vn);
 		uint64_t v;
-		size_t cp = 0;
+		size_t cp;
 
-		if (i > 0 && (j == 0 || pos[i - 1] >= neg[j - 1]))
-			v = pos[i - 1];
-		else
-			v = neg[j - 1];
-		while (i > 0 && pos[i - 1] == v) {
-			i--;
-			cp++;
-		}
-		while (j > 0 && neg[j - 1] == v) {
-			j--;
-			fp++;
-		}
+		if (!hp && !hn)
+			break;
+		v = !hn || (hp && vp >= vn) ? vp : vn;
+		cp = run2_take(&pos, v);
+		fp += run2_take(&neg, v);
 		tp += cp;
 		if (cp > 0)
-			ap += ((double)cp / (double)np) * ((double)tp / (double)(tp + fp));
+			ap += ((double)cp / np) * ((double)tp / (double)(tp + fp));
 	}
 	return ap;
 }
@@ -271,8 +315,9 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
-		*out = kind == RANK_AUC ? auc_sorted(keys, np, keys + np, n - np)
-		                        : ap_sorted(keys, np, keys + np, n - np);
+		*out = kind == RANK_AUC
+		               ? auc_sorted(keys, np, keys + np, n - np)
+		               : ap_walk((struct run2){keys, np, NULL, 0}, (struct run2){keys + np, n - np, NULL, 0});
 		goto out;
 	}
 	/* multiclass: one class against the rest, macro average over the classes present in these rows */
@@ -289,8 +334,9 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
-		sum += kind == RANK_AUC ? auc_sorted(keys, np, keys + np, n - np)
-		                        : ap_sorted(keys, np, keys + np, n - np);
+		sum += kind == RANK_AUC
+		               ? auc_sorted(keys, np, keys + np, n - np)
+		               : ap_walk((struct run2){keys, np, NULL, 0}, (struct run2){keys + np, n - np, NULL, 0});
 		used++;
 	}
 	if (used == 0) {
@@ -848,104 +894,225 @@ static void sort_four_runs(uint64_t *keys, uint64_t *tmp, const size_t *off, con
 	score_par2(sort_runs, &job[1], sort_runs, &job[0]);
 }
 
-void score_merge_keys(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out)
-{
-	size_t i = 0;
-	size_t j = 0;
-	size_t o = 0;
+/*
+ * One thread's half of the rows of ranked_splits(): first the rows of each split per class (COUNT, 2 x
+ * (nclass + 1), the last column for labels outside the classes), then, for one class at a time, their keys
+ * into the four runs, from AT on (this half's places in each run).
+ */
+struct rank_half {
+	const struct score_data *d;
+	const uint8_t *split;
+	size_t first;
+	size_t last;
+	size_t *count;
+	int pos;
+	size_t col;
+	uint64_t *keys;
+	size_t at[4];
+};
 
-	while (i < na && j < nb)
-		out[o++] = a[i] <= b[j] ? a[i++] : b[j++];
-	while (i < na)
-		out[o++] = a[i++];
-	while (j < nb)
-		out[o++] = b[j++];
+static void *count_classes(void *arg)
+{
+	struct rank_half *h = arg;
+	size_t w = (size_t)h->d->nclass + 1;
+	size_t r;
+
+	for (r = h->first; r < h->last; r++) {
+		int32_t y = h->d->y[r];
+
+		h->count[h->split[r] * w + (y >= 0 && y < h->d->nclass ? (size_t)y : w - 1)]++;
+	}
+	return NULL;
+}
+
+static void *gather_runs(void *arg)
+{
+	struct rank_half *h = arg;
+	const struct score_data *d = h->d;
+	size_t r;
+
+	for (r = h->first; r < h->last; r++)
+		h->keys[h->at[h->split[r] * 2 + (d->y[r] != h->pos)]++] =
+		        score_sort_key(d->p[r * (size_t)d->ncol + h->col]);
+	return NULL;
 }
 
 /*
- * Binary ranking metrics on a split ground truth with one sort: positives and negatives of each split are
- * sorted apart (four runs that together are one sort of all rows), each split is walked, and the runs are
- * merged for the value over all rows.
+ * The walks of one class of ranked_splits() over its four sorted runs (OFF, CNT: public positives, public
+ * negatives, private positives, private negatives), one HALF on each thread, no run merged: for roc_auc, half
+ * 0 counts the public positives' pairs with each split's negatives, half 1 the private positives'; the pairs
+ * over all rows are the sum of the four counts. For average_precision, half 0 walks all rows (the runs read
+ * two by two as one), half 1 each split.
+ */
+struct walk_job {
+	const uint64_t *keys;
+	const size_t *off;
+	const size_t *cnt;
+	enum rank_kind kind;
+	int half;
+	uint64_t twice[2]; /* roc_auc: pairs with this split's negatives, with the other split's */
+	double ap[2];      /* average_precision: half 0 all rows; half 1 public, private */
+};
+
+static void *walk_runs(void *arg)
+{
+	struct walk_job *wj = arg;
+	const uint64_t *k = wj->keys;
+	const size_t *o = wj->off;
+	const size_t *c = wj->cnt;
+	int mine = wj->half ? 2 : 0; /* this half's split's positives; its negatives follow */
+	int other = 2 - mine;
+
+	if (wj->kind == RANK_AUC) {
+		wj->twice[0] = pairs_sorted(k + o[mine], c[mine], k + o[mine + 1], c[mine + 1]);
+		wj->twice[1] = pairs_sorted(k + o[mine], c[mine], k + o[other + 1], c[other + 1]);
+	} else if (wj->half == 0) {
+		wj->ap[0] = ap_walk((struct run2){k + o[0], c[0], k + o[2], c[2]},
+		                    (struct run2){k + o[1], c[1], k + o[3], c[3]});
+	} else {
+		wj->ap[0] = ap_walk((struct run2){k + o[0], c[0], NULL, 0}, (struct run2){k + o[1], c[1], NULL, 0});
+		wj->ap[1] = ap_walk((struct run2){k + o[2], c[2], NULL, 0}, (struct run2){k + o[3], c[3], NULL, 0});
+	}
+	return NULL;
+}
+
+#define PAR_MIN_ROWS 65536 /* below this, a thread costs more than the half it takes */
+
+/*
+ * Which of all rows, the public and the private split (USE[0..3)) a class with CNT's runs (public positives,
+ * public negatives, private positives, private negatives) has a value on. SCORE_FN_UNDEFINED with WHY set when
+ * one has a single class.
+ */
+static enum score_fn_status runs_usable(const struct score_data *d, int binary, int target, const size_t *cnt, int *use,
+                                        char *why, size_t whylen, enum rank_kind kind)
+{
+	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
+	static const char *const where[] = {"all rows", "public split", "private split"};
+	int s;
+
+	for (s = 0; s < 3; s++) {
+		size_t np = s == 0 ? cnt[0] + cnt[2] : cnt[(s - 1) * 2];
+		size_t nn = s == 0 ? cnt[1] + cnt[3] : cnt[(s - 1) * 2 + 1];
+
+		use[s] = 0;
+		if (s > 0 && np + nn == 0)
+			continue; /* empty split: no value */
+		if (!binary && np == 0)
+			continue; /* class absent from these rows */
+		if (np == 0 || nn == 0) {
+			if (binary)
+				snprintf(why, whylen,
+				         "%s is undefined: the ground truth holds only one class (%s) in the %s", name,
+				         np == 0 ? "no positives" : "no negatives", where[s]);
+			else
+				snprintf(why, whylen,
+				         "%s is undefined: the ground truth holds only one class ('%s') in the %s",
+				         name, d->class_name[target], where[s]);
+			return SCORE_FN_UNDEFINED;
+		}
+		use[s] = 1;
+	}
+	return SCORE_FN_OK;
+}
+
+/*
+ * Ranking metrics on a split ground truth with one sort per class: positives and negatives of each split are
+ * sorted apart (four runs that together are one sort of all rows) and walked, on both cores throughout: the
+ * rows counted and gathered by halves, the runs sorted two by two, walked by halves (struct walk_job).
  */
 static enum score_fn_status ranked_splits(const struct score_data *d, const uint8_t *split, double out[3], int *handled,
                                           char *why, size_t whylen, enum rank_kind kind)
 {
-	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
-	static const char *const where[] = {"all rows", "public split", "private split"};
 	int binary = d->ncol == 1 || d->nclass == 2;
 	int ntarget = binary ? 1 : d->nclass;
 	size_t n = d->n;
+	size_t w = (size_t)d->nclass + 1;
+	int threads = n < PAR_MIN_ROWS ? 1 : 2;
+	struct rank_half half[2];
 	uint64_t *keys = NULL;
 	uint64_t *tmp = NULL;
+	size_t *count = NULL;
 	enum score_fn_status st = SCORE_FN_OK;
 	double sum[3] = {0.0, 0.0, 0.0};
 	int used[3] = {0, 0, 0};
 	int target;
 	int s;
+	int h;
 
 	*handled = 0;
+	if (binary && (d->binary_pos < 0 || d->binary_pos >= d->nclass))
+		return SCORE_FN_OK; /* no positive class to count: the metric's own function says so */
 	keys = score_big_raw(n, sizeof *keys);
 	tmp = score_big_raw(n, sizeof *tmp);
-	if (!keys || !tmp) {
+	count = calloc(2 * 2 * w, sizeof *count);
+	if (!keys || !tmp || !count) {
 		st = SCORE_FN_NOMEM;
 		goto out;
 	}
+	for (h = 0; h < 2; h++)
+		half[h] = (struct rank_half){.d = d,
+		                             .split = split,
+		                             .first = h ? n / 2 : 0,
+		                             .last = h ? n : n / 2,
+		                             .count = count + (size_t)h * 2 * w,
+		                             .keys = keys};
+	score_par2_on(threads, count_classes, &half[1], count_classes, &half[0]);
 	/* binary: the positive class's column; multiclass: each class against the rest, macro average */
 	for (target = 0; target < ntarget; target++) {
 		int pos = binary ? d->binary_pos : target;
 		size_t col = binary ? (d->ncol == 1 ? 0 : (size_t)d->binary_pos) : (size_t)target;
-		size_t cnt[4] = {0, 0, 0, 0}; /* public pos, public neg, private pos, private neg */
+		size_t hc[2]
+		         [4]; /* per half: public positives, public negatives, private positives, private negatives */
+		size_t cnt[4];
 		size_t off[4];
-		size_t at[4];
-		size_t r;
+		struct walk_job wj[2];
+		int use[3];
 
-		for (r = 0; r < n; r++)
-			cnt[split[r] * 2 + (d->y[r] != pos)]++;
-		off[0] = 0;
-		for (s = 1; s < 4; s++)
-			off[s] = off[s - 1] + cnt[s - 1];
-		memcpy(at, off, sizeof at);
-		for (r = 0; r < n; r++)
-			keys[at[split[r] * 2 + (d->y[r] != pos)]++] = score_sort_key(d->p[r * (size_t)d->ncol + col]);
+		for (h = 0; h < 2; h++) {
+			for (s = 0; s < 2; s++) {
+				const size_t *c = half[h].count + (size_t)s * w;
+				size_t total = 0;
+				size_t i;
+
+				for (i = 0; i < w; i++)
+					total += c[i];
+				hc[h][s * 2] = c[pos];
+				hc[h][s * 2 + 1] = total - c[pos];
+			}
+		}
+		for (s = 0; s < 4; s++)
+			cnt[s] = hc[0][s] + hc[1][s];
+		st = runs_usable(d, binary, target, cnt, use, why, whylen, kind);
+		if (st != SCORE_FN_OK)
+			goto out;
+		if (!use[0])
+			continue; /* a class absent from every row */
+		for (s = 0; s < 4; s++) {
+			off[s] = s == 0 ? 0 : off[s - 1] + cnt[s - 1];
+			half[0].at[s] = off[s];
+			half[1].at[s] = off[s] + hc[0][s];
+		}
+		for (h = 0; h < 2; h++) {
+			half[h].pos = pos;
+			half[h].col = col;
+		}
+		score_par2_on(threads, gather_runs, &half[1], gather_runs, &half[0]);
 		sort_four_runs(keys, tmp, off, cnt); /* two cores */
+		for (h = 0; h < 2; h++)
+			wj[h] = (struct walk_job){.keys = keys, .off = off, .cnt = cnt, .kind = kind, .half = h};
+		score_par2_on(threads, walk_runs, &wj[1], walk_runs, &wj[0]);
 		for (s = 0; s < 3; s++) {
-			const uint64_t *pv;
-			const uint64_t *nv;
-			size_t np;
-			size_t nn;
+			size_t np = s == 0 ? cnt[0] + cnt[2] : cnt[(s - 1) * 2];
+			size_t nn = s == 0 ? cnt[1] + cnt[3] : cnt[(s - 1) * 2 + 1];
+			uint64_t twice = s == 0 ? wj[0].twice[0] + wj[0].twice[1] + wj[1].twice[0] + wj[1].twice[1]
+			                        : wj[s - 1].twice[0];
 
-			if (s == 0) {
-				score_merge_keys(keys + off[0], cnt[0], keys + off[2], cnt[2], tmp);
-				score_merge_keys(keys + off[1], cnt[1], keys + off[3], cnt[3], tmp + cnt[0] + cnt[2]);
-				pv = tmp;
-				np = cnt[0] + cnt[2];
-				nv = tmp + np;
-				nn = cnt[1] + cnt[3];
-			} else {
-				pv = keys + off[(s - 1) * 2];
-				np = cnt[(s - 1) * 2];
-				nv = keys + off[(s - 1) * 2 + 1];
-				nn = cnt[(s - 1) * 2 + 1];
-				if (np + nn == 0)
-					continue; /* empty split: no value */
-			}
-			if (!binary && np == 0)
-				continue; /* class absent from these rows */
-			if (np == 0 || nn == 0) {
-				if (binary)
-					snprintf(
-					        why, whylen,
-					        "%s is undefined: the ground truth holds only one class (%s) in the %s",
-					        name, np == 0 ? "no positives" : "no negatives", where[s]);
-				else
-					snprintf(why, whylen,
-					         "%s is undefined: the ground truth holds only one class ('%s') in the "
-					         "%s",
-					         name, d->class_name[target], where[s]);
-				st = SCORE_FN_UNDEFINED;
-				goto out;
-			}
-			sum[s] += kind == RANK_AUC ? auc_sorted(pv, np, nv, nn) : ap_sorted(pv, np, nv, nn);
+			if (!use[s])
+				continue;
+			if (kind == RANK_AUC)
+				sum[s] += (double)twice / (2.0 * (double)np * (double)nn);
+			else
+				sum[s] += s == 0 ? wj[0].ap[0] : wj[1].ap[s - 1];
 			used[s]++;
 		}
 	}
@@ -953,6 +1120,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 		out[s] = used[s] > 0 ? sum[s] / used[s] : NAN;
 	*handled = 1;
 out:
+	free(count);
 	score_big_free(keys);
 	score_big_free(tmp);
 	return st;

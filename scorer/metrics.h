@@ -114,7 +114,4 @@ void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n);
 /* Like score_sort_keys(), ordering by the bits from LOWBIT up only; stable, so lower bits keep their order. */
 void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit);
 
-/* Merges the ascending runs A[0..NA) and B[0..NB) into OUT (NA + NB keys, not overlapping A or B). */
-void score_merge_keys(const uint64_t *a, size_t na, const uint64_t *b, size_t nb, uint64_t *out);
-
 #endif

@@ -240,6 +240,7 @@ def section_validation():
     check(rc == 0 and out and out.get("public") == 1.0 and out.get("private") == 1.0, "--id-column and --split-column", raw[:300])
     join_at_scale(t)
     two_readers(t)
+    ranked_splits(t)
     t.done()
 
 
@@ -428,6 +429,50 @@ def two_readers(t):
                          env=dict(os.environ, CONCOURS_SCORE_SPLIT_TEST="1", CONCOURS_SCORE_TIMING="1"))
     check(one.returncode == 0 and one.stdout == two.stdout and b"read by the helper" in two.stderr,
           "two readers answer as one: labels", f"{one.stdout[:300]!r} {two.stdout[:300]!r}")
+
+
+def ranked_splits(t):
+    """roc_auc and average_precision on a split ground truth take their own path (four runs per class, counted,
+    gathered and walked on two threads from 65,536 rows): its three values must be, to the last digit, those of the
+    plain path on all rows, on the public rows alone and on the private rows alone. Values with three decimals tie
+    often; class 'd' is in the private rows only."""
+    import random
+    rnd = random.Random(5)
+    for n in (3000, 100000):
+        for kind, classes in (("binary", ["0", "1"]), ("4-class", ["a", "b", "c", "d"])):
+            rows = []
+            for i in range(n):
+                public = rnd.random() < 0.3
+                label = rnd.choice(classes[:3] if public and len(classes) == 4 else classes)
+                values = [f"{rnd.random():.3f}" for _ in (classes[1:] if kind == "binary" else classes)]
+                rows.append((f"r{i:06d}", label, "Public" if public else "Private", values))
+            rnd.shuffle(rows)
+            order = rows[:]
+            rnd.shuffle(order)  # the prediction file in another order: the join and the metric's own order
+            head = "id," + ("1" if kind == "binary" else ",".join(classes)) + "\n"
+
+            def files(tag, keep):
+                # the public rows alone have no class 'd': their file has no column for it (each class's value
+                # reads its own column only)
+                ncol = 3 if tag == "public" and kind != "binary" else len(head.split(",")) - 1
+                truth = t.path(f"rs_{tag}_truth.csv", "id,label" + (",Usage" if tag == "split" else "") + "\n" + "".join(
+                    f"{i},{lab}" + (f",{use}" if tag == "split" else "") + "\n" for i, lab, use, _ in rows if keep(use)))
+                pred = t.path(f"rs_{tag}_pred.csv", ",".join(head.split(",")[:ncol + 1]).rstrip("\n") + "\n" + "".join(
+                    f"{i},{','.join(v[:ncol])}\n" for i, _, use, v in order if keep(use)))
+                return truth, pred
+
+            for metric in ("roc_auc", "average_precision"):
+                got = {}
+                for tag, keep in (("split", lambda u: True), ("all", lambda u: True),
+                                  ("public", lambda u: u == "Public"), ("private", lambda u: u == "Private")):
+                    truth, pred = files(tag, keep)
+                    rc, out, err, _, raw = run(["--truth", truth, "--pred", pred, "--metric", metric])
+                    got[tag] = out if rc == 0 and out else {}
+                split = got["split"]
+                check(split and [split.get("score"), split.get("public"), split.get("private")] ==
+                      [got["all"].get("score"), got["public"].get("score"), got["private"].get("score")],
+                      f"{metric}, {kind}, {n} rows: the split path's three values are the plain path's",
+                      json.dumps(got)[:600])
 
 
 # ---- archives ----
