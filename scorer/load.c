@@ -1311,6 +1311,7 @@ static int grow_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 	GROW_ROWS(p->id, cap, sizeof *p->id, fail);
 	GROW_ROWS(p->label, cap, sizeof *p->label, fail);
 	GROW_ROWS(p->p, cap, nval * sizeof *p->p, fail);
+	GROW_ROWS(p->best, cap, sizeof *p->best, fail);
 	GROW_ROWS(w->line, cap, sizeof *w->line, fail);
 	w->cap = cap;
 	return 0;
@@ -1343,6 +1344,58 @@ static void free_rows(struct pred_rows *b)
 	free(b);
 }
 
+/* The leftmost column of the highest of the N values V. */
+static int32_t best_column(const double *v, size_t n)
+{
+	size_t best = 0;
+	size_t c;
+
+	for (c = 1; c < n; c++) {
+		if (v[c] > v[best])
+			best = c;
+	}
+	return (int32_t)best;
+}
+
+/* The values of a record of P's that csv_next_numbers() did not take (fields F, on LINE) into VALS; each one that
+ * is not a number (or, with PROBA, a probability) is 0 there and a problem in PROBS. */
+static void read_values(const struct pred *p, struct problems *probs, const struct csv_field *f, size_t line, int proba,
+                        double *vals)
+{
+	int c;
+
+	for (c = 1; c < p->ncols; c++) {
+		double v = 0.0;
+		enum csv_num nr = csv_parse_double(f[c].s, f[c].len, &v);
+		const char *name = p->colname[c];
+		char shown[80];
+
+		if (nr == CSV_NUM_OK && (!proba || (v >= 0.0 && v <= 1.0))) {
+			vals[c - 1] = v;
+			continue;
+		}
+		vals[c - 1] = 0.0;
+		if (probs->kept >= SCORE_MAX_PROBLEMS) {
+			probs->count++;
+			continue;
+		}
+		shown_field(f[c].s, f[c].len, shown, sizeof shown);
+		if (nr == CSV_NUM_BAD)
+			problem_add(probs, "not_a_number", line, name, "line %zu, column '%s': '%s' is not a number",
+			            line, name, shown);
+		else if (nr == CSV_NUM_NONFINITE)
+			problem_add(probs, "not_finite", line, name,
+			            "line %zu, column '%s': '%s' is not a finite number (NaN and infinity are "
+			            "not accepted)",
+			            line, name, shown);
+		else
+			problem_add(probs, "not_a_probability", line, name,
+			            "line %zu, column '%s': %s is not a probability (expected a number from 0 "
+			            "to 1)",
+			            line, name, shown);
+	}
+}
+
 /*
  * Reads records into W until the end of the file, an error of form (a problem), or the row limit; the reader
  * (WATCH set) also stops at the helper's first byte (w->at_split), a helper (w->helper) at its cap, the row
@@ -1354,11 +1407,10 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 	struct pred *p = &j->p;
 	size_t nval = (size_t)p->ncols - 1;
 	int proba = j->m->pred == SCORE_PRED_PROBA;
-	double vals[MAX_FIELDS]; /* a plain record's values (csv_next_numbers()) */
+	double vals[MAX_FIELDS]; /* a record's values */
 	enum csv_status cs;
 	int fast;
 	int nf;
-	int c;
 
 	for (;;) {
 		size_t row = w->row0 + w->n;
@@ -1446,40 +1498,12 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 			p->label[row].len = (uint32_t)f[1].len;
 			continue;
 		}
-		if (fast) { /* read and checked already */
+		if (!fast)
+			read_values(p, w->probs, f, line, proba, vals);
+		if (p->best)
+			p->best[row] = best_column(vals, nval);
+		else
 			memcpy(p->p + row * nval, vals, nval * sizeof *vals);
-			continue;
-		}
-		for (c = 1; c < p->ncols; c++) {
-			double v = 0.0;
-			enum csv_num nr = csv_parse_double(f[c].s, f[c].len, &v);
-			const char *name = p->colname[c];
-			char shown[80];
-
-			if (nr == CSV_NUM_OK && (!proba || (v >= 0.0 && v <= 1.0))) {
-				p->p[row * nval + (size_t)(c - 1)] = v;
-				continue;
-			}
-			p->p[row * nval + (size_t)(c - 1)] = 0.0;
-			if (w->probs->kept >= SCORE_MAX_PROBLEMS) {
-				w->probs->count++;
-				continue;
-			}
-			shown_field(f[c].s, f[c].len, shown, sizeof shown);
-			if (nr == CSV_NUM_BAD)
-				problem_add(w->probs, "not_a_number", line, name,
-				            "line %zu, column '%s': '%s' is not a number", line, name, shown);
-			else if (nr == CSV_NUM_NONFINITE)
-				problem_add(w->probs, "not_finite", line, name,
-				            "line %zu, column '%s': '%s' is not a finite number (NaN and infinity are "
-				            "not accepted)",
-				            line, name, shown);
-			else
-				problem_add(w->probs, "not_a_probability", line, name,
-				            "line %zu, column '%s': %s is not a probability (expected a number from 0 "
-				            "to 1)",
-				            line, name, shown);
-		}
 	}
 	return 0;
 }
@@ -1549,9 +1573,11 @@ void score_load_pred(struct job *j)
 	p->id = score_big_raw(w->cap, sizeof *p->id);
 	if (p->label_mode)
 		p->label = score_big_raw(w->cap, sizeof *p->label);
+	else if (j->m->pred == SCORE_PRED_LABEL)
+		p->best = score_big_raw(w->cap, sizeof *p->best);
 	else
 		p->p = score_big_raw(w->cap, nval * sizeof *p->p);
-	if (!p->colname || !w->f || !p->id || (p->label_mode ? !p->label : !p->p)) {
+	if (!p->colname || !w->f || !p->id || (!p->label && !p->best && !p->p)) {
 		p->st = SCORE_INTERNAL;
 		snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
 		goto out;
@@ -1631,6 +1657,8 @@ static int join_shares(struct pred *p, struct pred_rows *a, const struct pred_ro
 			memmove(p->label + a->n, p->label + b->row0, b->n * sizeof *p->label);
 		if (p->p)
 			memmove(p->p + a->n * nval, p->p + b->row0 * nval, b->n * nval * sizeof *p->p);
+		if (p->best)
+			memmove(p->best + a->n, p->best + b->row0, b->n * sizeof *p->best);
 	}
 	if (a->n == 0)
 		a->line0 = b->line0;

@@ -218,8 +218,8 @@ static double auc_sorted(const uint64_t *pos, size_t np, const uint64_t *neg, si
 }
 
 /*
- * Two sorted runs read as one, highest first (ap_walk()): each call to run2_take() removes the keys equal to
- * the highest one left and says how many there were.
+ * Two sorted runs read as one, highest first (ap_walk()): run2_top() gives the highest key left, run2_take(V)
+ * removes the keys equal to V left at the top of either run (none when V is above both) and counts them.
  */
 struct run2 {
 	const uint64_t *a;

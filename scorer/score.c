@@ -611,6 +611,7 @@ static void job_free(struct job *j)
 	score_big_free(j->p.id);
 	score_big_free(j->p.line);
 	score_big_free(j->p.p);
+	score_big_free(j->p.best);
 	score_big_free(j->p.label);
 	free(j->cost);
 	for (c = 0; j->cost_label && c < j->cost_k; c++)
@@ -624,24 +625,6 @@ static json_t *simple_error(enum score_status st, const char *msg)
 	                  : st == SCORE_INVALID ? "invalid_file"
 	                                        : "configuration_error",
 	                  msg, 0, "", NULL);
-}
-
-/* Argmax over the class columns of each row (ties go to the leftmost column of the file). */
-static void argmax_rows(const double *p, size_t n, int nval, const int *col_class, int32_t *out)
-{
-	size_t r;
-
-	for (r = 0; r < n; r++) {
-		const double *row = p + r * (size_t)nval;
-		int best = 0;
-		int c;
-
-		for (c = 1; c < nval; c++) {
-			if (row[c] > row[best])
-				best = c;
-		}
-		out[r] = col_class[best];
-	}
 }
 
 static const char *const split_key[] = {"score", "public", "private"};
@@ -881,15 +864,16 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		yhat = score_big_raw(d.n, sizeof *yhat);
 		if (!yhat)
 			goto out;
-		if (!j->p.label_mode) {
+		if (!j->p.label_mode) { /* each row's best column, read with the file, becomes its class in place */
+			size_t r;
 			int k;
 
 			for (k = 0; k < d.nclass; k++)
 				col_class[colmap[k]] = k;
-			yhat_pred = score_big_array(j->p.n, sizeof *yhat_pred);
-			if (!yhat_pred)
-				goto out;
-			argmax_rows(j->p.p, j->p.n, j->p.ncols - 1, col_class, yhat_pred);
+			yhat_pred = j->p.best;
+			j->p.best = NULL;
+			for (r = 0; r < j->p.n; r++)
+				yhat_pred[r] = col_class[yhat_pred[r]];
 		}
 		gather_rows(&(struct gather){identity ? NULL : owner, NULL, NULL, yhat_pred, yhat, 0, 0, NULL, 0, d.n,
 		                             NULL, NULL});

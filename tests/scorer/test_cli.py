@@ -410,16 +410,17 @@ def two_readers(t):
         # rows shorter than the arrays' first guess (empty fields): the second reader reaches its bound
         ("short rows", head + "\n" + "x,,,\n" * 12000, [], "short"),
     ]
-    for name, body, extra, helped in cases:
+    # log_loss keeps every value; accuracy keeps each row's best column instead (struct pred.best)
+    for (name, body, extra, helped), metric in [(c, m) for c in cases for m in ("log_loss", "accuracy")]:
         pred = t.path("two_pred.csv", body)
-        args = ["--truth", truth, "--pred", pred, "--metric", "log_loss"] + extra
+        args = ["--truth", truth, "--pred", pred, "--metric", metric] + extra
         one = subprocess.run([BIN] + args, capture_output=True, timeout=120)
         two = subprocess.run([BIN] + args, capture_output=True, timeout=120,
                              env=dict(os.environ, CONCOURS_SCORE_SPLIT_TEST="1", CONCOURS_SCORE_TIMING="1"))
         said = [line for line in two.stderr.decode().splitlines() if "read by the helper" in line]
         took = "no" if not said else "short" if "stopped short" in said[0] else "yes"
         check(one.returncode == two.returncode and one.stdout == two.stdout and took == helped,
-              f"two readers answer as one: {name} (rc {one.returncode}, second reader: {took})",
+              f"two readers answer as one: {name}, {metric} (rc {one.returncode}, second reader: {took})",
               f"{one.stdout[:300]!r} {two.stdout[:300]!r} {said}")
     # the label form (one column of labels) goes through the same readers
     labels = t.path("two_labels.csv", "id,label\n" + "".join(f"{i},{rnd.choice(classes)}\n" for i in shuffled))
