@@ -73,6 +73,9 @@ struct truth {
 	unsigned row_bits;  /* of the keys in GROUPED */
 	size_t *gstart;     /* GSTART_LEN offsets into GROUPED: two halves of the rows, each grouped on its own */
 	size_t shared_tags; /* score_match_rows(): prediction rows whose hash tag two ground-truth ids share */
+	/* the ids are in increasing order, byte by byte or by (length, bytes) (numbers without leading zeros): each is
+	 * distinct, with no check, and their keys are grouped only if a join needs them */
+	int ordered;
 };
 
 #define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */
@@ -166,7 +169,8 @@ enum score_status score_load_truth(struct job *j);
 
 /*
  * Checks that T's ids are distinct (consumes t->idkey, leaves t->grouped and t->gstart for
- * score_match_rows()), on THREADS (1 or 2) threads. SCORE_CONFIG with MSG naming a repeated id.
+ * score_match_rows()), on THREADS (1 or 2) threads. SCORE_CONFIG with MSG naming a repeated id. Ids in order
+ * (t->ordered) are distinct: nothing to do, t->idkey is left for score_match_rows() to group.
  */
 enum score_status score_check_unique(struct truth *t, int threads, char *msg);
 

@@ -53,7 +53,9 @@ static void usage(FILE *out)
 	      "arrays of 4 MiB and more (docs/scorer.md); CONCOURS_SCORE_SHORT_TAGS=1 keys ids by 32-bit\n"
 	      "hash tags whatever the row count, so that ids meet on a tag more often (for tests);\n"
 	      "CONCOURS_SCORE_SPLIT_TEST=1 has the second thread read the second half of any prediction\n"
-	      "file, however small (for tests: large files are read that way when it pays).\n"
+	      "file, however small (for tests: large files are read that way when it pays);\n"
+	      "CONCOURS_SCORE_CHECK_IDS=1 checks that the ground truth's ids are distinct even when they\n"
+	      "are in order (for tests: ids in increasing order are distinct without a check).\n"
 	      "\n"
 	      "Metrics (--metric NAME):\n",
 	      out);

@@ -763,6 +763,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	if (j->truth_st == SCORE_OK && !j->unique_done)
 		j->truth_st = score_check_unique(&j->t, 2, j->truth_msg);
 	timing("unique", &clock0);
+	if (getenv("CONCOURS_SCORE_TIMING") && j->t.ordered)
+		fprintf(stderr, "timing: the ground truth's ids are in order: distinct without a check\n");
 	if (j->truth_st != SCORE_OK) {
 		st = j->truth_st;
 		snprintf(msg, sizeof msg, "%s", j->truth_msg);
@@ -799,6 +801,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	}
 	score_big_free(j->t.grouped); /* the join's, if it needed one: its pages serve the metric next */
 	j->t.grouped = NULL;
+	score_big_free(j->t.idkey); /* ids in order, in files that needed no join: the keys were not used */
+	j->t.idkey = NULL;
 	if (clean) { /* every row matched once, OWNER filled: only labels are left to map */
 		score_join_rows(j, NULL, NULL, yhat_pred, &identity, rp, mp);
 		identity = 0;

@@ -241,6 +241,7 @@ def section_validation():
     join_at_scale(t)
     two_readers(t)
     ranked_splits(t)
+    ordered_truth(t)
     t.done()
 
 
@@ -474,6 +475,46 @@ def ranked_splits(t):
                       [got["all"].get("score"), got["public"].get("score"), got["private"].get("score")],
                       f"{metric}, {kind}, {n} rows: the split path's three values are the plain path's",
                       json.dumps(got)[:600])
+
+
+def ordered_truth(t):
+    """Ground-truth ids in increasing order (byte by byte, or by length then bytes: integers) are distinct without
+    the repeat check, and their keys are grouped only when a join needs them. Whatever the path, the answer must be
+    the checked one's (CONCOURS_SCORE_CHECK_IDS=1), byte for byte; ids out of order, or repeated, are checked."""
+    import random
+    rnd = random.Random(23)
+    n = 20000
+    cases = [  # name, ids in file order, whether they count as in order
+        ("zero-padded", [f"r{i:06d}" for i in range(n)], True),
+        ("integers", [str(i) for i in range(1, n + 1)], True),
+        ("sorted as text", sorted(str(i) for i in range(n)), True),
+        ("shuffled", rnd.sample([f"r{i:06d}" for i in range(n)], n), False),
+    ]
+    for name, ids, ordered in cases:
+        truth = t.path("ord_truth.csv", "id,label,Usage\n" + "".join(
+            f"{i},{rnd.choice('ab')},{rnd.choice(['Public', 'Private'])}\n" for i in ids))
+        shuffled = rnd.sample(ids, n)
+        bodies = [("aligned", ids), ("shuffled", shuffled),
+                  ("shuffled, an unknown and a repeated id", shuffled[:-2] + ["nope", shuffled[0]])]
+        for order, rows in bodies:
+            pred = t.path("ord_pred.csv", "id,b\n" + "".join(f"{i},{rnd.random():.4f}\n" for i in rows))
+            args = [BIN, "--truth", truth, "--pred", pred, "--metric", "roc_auc"]
+            fast = subprocess.run(args, capture_output=True, timeout=120,
+                                  env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
+            checked = subprocess.run(args, capture_output=True, timeout=120,
+                                     env=dict(os.environ, CONCOURS_SCORE_TIMING="1", CONCOURS_SCORE_CHECK_IDS="1"))
+            said = b"ids are in order" in fast.stderr
+            check(fast.returncode == checked.returncode and fast.stdout == checked.stdout and said == ordered
+                  and b"ids are in order" not in checked.stderr,
+                  f"ground-truth ids {name}, prediction {order}: as checked (rc {fast.returncode}, in order: {said})",
+                  f"{fast.stdout[:300]!r} {checked.stdout[:300]!r}")
+    for name, ids in (("repeated next to each other", ["1", "2", "2", "3"]), ("repeated later", ["1", "2", "3", "2"]),
+                      ("repeated as text", ["a", "b", "c", "b"])):
+        truth = t.path("ord_truth.csv", "id,label\n" + "".join(f"{i},{k % 2}\n" for k, i in enumerate(ids)))
+        pred = t.path("ord_pred.csv", "id,1\n" + "".join(f"{i},0.5\n" for i in ids))
+        rc, out, err, _, raw = run(["--truth", truth, "--pred", pred, "--metric", "roc_auc"])
+        check(rc == 2 and b"appears more than once" in raw, f"ground-truth ids {name}: a configuration error",
+              raw[:300])
 
 
 # ---- archives ----
