@@ -18,6 +18,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* ---- problems: the first SCORE_MAX_PROBLEMS are kept, all are counted ---- */
 
@@ -404,6 +406,16 @@ static unsigned ids_order(unsigned order, const char *prev, size_t plen, const c
 	return order;
 }
 
+/* T's keys of rows [FROM, TO) from their ids (T's file mapped); returns TO. */
+static size_t hash_ids(struct truth *t, size_t from, size_t to)
+{
+	size_t r;
+
+	for (r = from; r < to; r++)
+		t->idkey[r] = hash_bytes(t->in.data + t->id[r].off, t->id[r].len);
+	return to;
+}
+
 enum score_status score_load_truth(struct job *j)
 {
 	const struct score_request *req = j->req;
@@ -420,6 +432,7 @@ enum score_status score_load_truth(struct job *j)
 	int remap[SCORE_MAX_CLASSES];
 	int16_t byte_class[256]; /* class of each one-byte label seen so far, -1 if none */
 	unsigned order = 3;      /* ids_order() */
+	size_t hashed = 0;       /* t->idkey holds the keys of rows [0, hashed) */
 
 	memset(byte_class, 0xff, sizeof byte_class);
 	st = load_input(req->truth_path, &req->lim, &t->in, msg, MSG_LEN, 0);
@@ -561,9 +574,11 @@ enum score_status score_load_truth(struct job *j)
 		}
 		t->id[row].off = (uint32_t)(idf->s - t->in.data);
 		t->id[row].len = (uint32_t)idf->len;
-		t->idkey[row] = hash_bytes(idf->s, idf->len); /* score_check_unique() puts the row in */
 		if (row > 0 && order != 0)
 			order = ids_order(order, t->in.data + t->id[row - 1].off, t->id[row - 1].len, idf->s, idf->len);
+		if (order ==
+		    0) /* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
+			hashed = hash_ids(t, hashed, row + 1);
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
 
@@ -647,6 +662,8 @@ enum score_status score_load_truth(struct job *j)
 		goto out;
 	}
 	t->ordered = order != 0 && !getenv("CONCOURS_SCORE_CHECK_IDS");
+	if (!t->ordered)
+		hash_ids(t, hashed, t->n);
 	if (t->cls) {
 		size_t i;
 
@@ -881,13 +898,15 @@ static unsigned middle_part(const size_t *start, int nseg)
 	return mid;
 }
 
-/* Groups KEYS[first, last) in place, START (ID_PARTS + 1) receiving absolute offsets: one thread's half. */
+/* Groups KEYS[first, last) in place, START (ID_PARTS + 1) receiving absolute offsets: one thread's half. With
+ * HASH, the keys are first computed from its ids. */
 struct group_half {
 	uint64_t *keys;
 	size_t first;
 	size_t last;
 	unsigned bits;
 	size_t *start;
+	struct truth *hash;
 };
 
 static void *group_half(void *arg)
@@ -895,6 +914,8 @@ static void *group_half(void *arg)
 	struct group_half *g = arg;
 	unsigned part;
 
+	if (g->hash)
+		hash_ids(g->hash, g->first, g->last);
 	group_keys(g->keys + g->first, g->last - g->first, g->first, g->bits, g->start);
 	for (part = 0; part <= ID_PARTS; part++)
 		g->start[part] += g->first;
@@ -912,7 +933,8 @@ static long long find_repeat(const char *buf, const struct slice *ids, uint64_t 
                              size_t *start, int threads)
 {
 	struct repeat_scan half[2];
-	struct group_half g[2] = {{keys, 0, n / 2, bits, start}, {keys, n / 2, n, bits, start + ID_PARTS + 1}};
+	struct group_half g[2] = {{keys, 0, n / 2, bits, start, NULL},
+	                          {keys, n / 2, n, bits, start + ID_PARTS + 1, NULL}};
 	unsigned mid;
 
 	score_par2_on(threads, group_half, &g[1], group_half, &g[0]);
@@ -955,22 +977,56 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
 }
 
-/* Groups the keys of ordered ids (score_check_unique() left them) for score_match_rows(), on both cores. Returns
- * 0, or -1 on no memory. */
-static int group_truth_keys(struct truth *t)
+int score_group_truth(struct truth *t, int threads)
 {
 	struct group_half g[2];
 
+	if (t->grouped)
+		return 0;
 	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
 	if (!t->gstart || !t->idkey)
 		return -1;
 	t->row_bits = row_bits(t->n);
-	g[0] = (struct group_half){t->idkey, 0, t->n / 2, t->row_bits, t->gstart};
-	g[1] = (struct group_half){t->idkey, t->n / 2, t->n, t->row_bits, t->gstart + ID_PARTS + 1};
-	score_par2(group_half, &g[1], group_half, &g[0]);
+	g[0] = (struct group_half){t->idkey, 0, t->n / 2, t->row_bits, t->gstart, t};
+	g[1] = (struct group_half){t->idkey, t->n / 2, t->n, t->row_bits, t->gstart + ID_PARTS + 1, t};
+	score_par2_on(threads, group_half, &g[1], group_half, &g[0]);
 	t->grouped = t->idkey;
 	t->idkey = NULL;
 	return 0;
+}
+
+#define PEEK_BYTES 65536 /* the prediction file's header and first row, as a rule */
+
+int score_pred_looks_aligned(const struct truth *t, const char *path)
+{
+	char *buf = malloc(PEEK_BYTES); /* not on the stack: the calling thread may be a server's, with a small one */
+	const char *p;
+	const char *end;
+	const char *id;
+	ssize_t got = -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int same = 0;
+
+	if (fd >= 0 && buf)
+		got = pread(fd, buf, PEEK_BYTES, 0);
+	if (fd >= 0)
+		close(fd);
+	if (got <= 0 || t->n == 0)
+		goto out;
+	p = buf;
+	end = buf + got;
+	if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+		p += 3;
+	p = memchr(p, '\n', (size_t)(end - p)); /* past the header (a header with a quoted line break: a wrong guess) */
+	if (!p)
+		goto out;
+	id = ++p;
+	while (p < end && *p != ',' && *p != '\r' && *p != '\n')
+		p++;
+	same = p < end && (size_t)(p - id) == t->id[0].len && memcmp(id, t->in.data + t->id[0].off, t->id[0].len) == 0;
+out:
+	free(buf);
+	return same;
 }
 
 /* Rows [FIRST, LAST) of score_same_ids(), one half on each core: SAME stays 1 while every id matches. */
@@ -1207,8 +1263,6 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 		rc = *owner ? 0 : -1;
 		goto out;
 	}
-	if (!t->grouped && group_truth_keys(t) != 0)
-		goto out;
 	grouped = score_big_raw(p->n - r, sizeof *grouped);
 	if (!t->grouped || !t->gstart || !grouped)
 		goto out;

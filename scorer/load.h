@@ -74,7 +74,8 @@ struct truth {
 	size_t *gstart;     /* GSTART_LEN offsets into GROUPED: two halves of the rows, each grouped on its own */
 	size_t shared_tags; /* score_match_rows(): prediction rows whose hash tag two ground-truth ids share */
 	/* the ids are in increasing order, byte by byte or by (length, bytes) (numbers without leading zeros): each is
-	 * distinct, with no check, and their keys are grouped only if a join needs them */
+	 * distinct, with no check, and their keys are computed and grouped only if a join needs them
+	 * (score_group_truth()) */
 	int ordered;
 };
 
@@ -200,6 +201,20 @@ void score_finish_pred(struct job *j);
  * column, 0-based after the id) when the file has one column per class, and *PER_CLASS.
  */
 void score_check_header(struct job *j, struct problems *hp, int *colmap, int *per_class);
+
+/*
+ * Before score_match_rows(), with T's file mapped: the keys of ids in order (t->ordered), which
+ * score_check_unique() did not need, computed and grouped on THREADS (1 or 2) threads. Nothing to do for other
+ * ids. Returns 0, or -1 on no memory.
+ */
+int score_group_truth(struct truth *t, int threads);
+
+/*
+ * A guess, from the first row of the prediction file at PATH (read on its own, so while another thread reads
+ * the file), that its rows follow T's: its first id is T's. Only speed depends on it (score_group_truth() early
+ * or late); compressed files and quoted ids guess no.
+ */
+int score_pred_looks_aligned(const struct truth *t, const char *path);
 
 /* True if the prediction file lists exactly the ground truth's ids in the same order (the usual case). */
 int score_same_ids(const struct truth *t, const struct pred *p);

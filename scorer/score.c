@@ -85,6 +85,13 @@ static void *truth_thread(void *arg)
 	thread_timing("ground truth");
 	if (j->truth_st == SCORE_OK && !atomic_load(&j->pred_done)) {
 		j->truth_st = score_check_unique(&j->t, 1, j->truth_msg);
+		/* ids in order need no check, but a join needs their keys: while the prediction file is still being
+		 * read, this thread groups them unless the file seems to follow the ground truth */
+		if (j->truth_st == SCORE_OK && j->t.ordered && !score_pred_looks_aligned(&j->t, j->req->pred_path) &&
+		    score_group_truth(&j->t, 1) != 0) {
+			snprintf(j->truth_msg, MSG_LEN, "out of memory indexing the ground truth");
+			j->truth_st = SCORE_INTERNAL;
+		}
 		j->unique_done = 1;
 		thread_timing("ground truth, ids checked");
 	}
@@ -793,7 +800,9 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	}
 	if (!score_same_ids(&j->t, &j->p)) {
 		/* the join's arrays take the ground truth's pages: it reads the truth's ids again only at the
-		 * end (join_verify), after it freed its keys */
+		 * end (join_verify), after it freed its keys, which ids in order get here */
+		if (score_group_truth(&j->t, 2) != 0)
+			goto out;
 		arc_input_release(&j->t.in);
 		match = score_big_raw(j->p.n, sizeof *match);
 		if (!match || score_match_rows(&j->t, &j->p, match, &owner, &clean) != 0)
