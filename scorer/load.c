@@ -406,6 +406,75 @@ static unsigned ids_order(unsigned order, const char *prev, size_t plen, const c
 	return order;
 }
 
+#define DENSE_DIGITS 18 /* below 10^18: no overflow with a row added */
+
+/*
+ * Reads the digits that end S[0..LEN) from byte AT on: *V their value, returns their count, or 0 when a byte from
+ * AT is not a digit, or when there are none or more than DENSE_DIGITS.
+ */
+static unsigned dense_digits(const char *s, size_t len, size_t at, uint64_t *v)
+{
+	size_t i;
+
+	if (at >= len || len - at > DENSE_DIGITS)
+		return 0;
+	*v = 0;
+	for (i = at; i < len; i++) {
+		unsigned d = (unsigned)(unsigned char)s[i] - '0';
+
+		if (d > 9)
+			return 0;
+		*v = *v * 10 + d;
+	}
+	return (unsigned)(len - at);
+}
+
+/* Notes the id S[0..LEN) of row ROW in D (ids_dense: the first id sets the prefix, the base and the width). */
+static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t len)
+{
+	uint64_t v = 0;
+	unsigned nd;
+
+	if (row == 0) {
+		size_t at = len;
+
+		while (at > 0 && (unsigned)(unsigned char)s[at - 1] - '0' <= 9)
+			at--;
+		nd = dense_digits(s, len, at, &v);
+		*d = (struct dense_ids){.on = nd > 0,
+		                        .prefix = s,
+		                        .plen = at,
+		                        .base = v,
+		                        .width = nd,
+		                        .fixed = 1,
+		                        .natural = nd == 1 || s[at] != '0'};
+		return;
+	}
+	if (!d->on)
+		return;
+	nd = len > d->plen && memcmp(s, d->prefix, d->plen) == 0 ? dense_digits(s, len, d->plen, &v) : 0;
+	d->fixed = d->fixed && nd == d->width;
+	d->natural = d->natural && (nd == 1 || s[d->plen] != '0');
+	d->on = nd > 0 && v == d->base + row && (d->fixed || d->natural);
+}
+
+/*
+ * The ground-truth row whose id is S[0..LEN) when T's ids are dense (t->dense), or SIZE_MAX: the text must be the
+ * prefix then the value written as the ground truth writes it, so that it is one of its ids byte for byte.
+ */
+static size_t dense_row(const struct truth *t, const char *s, size_t len)
+{
+	const struct dense_ids *d = &t->dense;
+	uint64_t v = 0;
+	unsigned nd = len > d->plen && memcmp(s, d->prefix, d->plen) == 0 ? dense_digits(s, len, d->plen, &v) : 0;
+
+	if (nd == 0 || v < d->base || v - d->base >= t->n)
+		return SIZE_MAX;
+	if (d->fixed ? nd != d->width : nd > 1 && s[d->plen] == '0')
+		return SIZE_MAX; /* another writing of the same number */
+	return (size_t)(v - d->base);
+}
+
 /* T's keys of rows [FROM, TO) from their ids (T's file mapped); returns TO. */
 static size_t hash_ids(struct truth *t, size_t from, size_t to)
 {
@@ -430,9 +499,10 @@ enum score_status score_load_truth(struct job *j)
 	int nf;
 	int c;
 	int remap[SCORE_MAX_CLASSES];
-	int16_t byte_class[256]; /* class of each one-byte label seen so far, -1 if none */
-	unsigned order = 3;      /* ids_order() */
-	size_t hashed = 0;       /* t->idkey holds the keys of rows [0, hashed) */
+	int16_t byte_class[256];      /* class of each one-byte label seen so far, -1 if none */
+	unsigned order = 3;           /* ids_order() */
+	size_t hashed = 0;            /* t->idkey holds the keys of rows [0, hashed) */
+	struct dense_ids dense = {0}; /* t->dense once read: on this stack, not beside the prediction's state */
 
 	memset(byte_class, 0xff, sizeof byte_class);
 	st = load_input(req->truth_path, &req->lim, &t->in, msg, MSG_LEN, 0);
@@ -576,6 +646,7 @@ enum score_status score_load_truth(struct job *j)
 		t->id[row].len = (uint32_t)idf->len;
 		if (row > 0 && order != 0)
 			order = ids_order(order, t->in.data + t->id[row - 1].off, t->id[row - 1].len, idf->s, idf->len);
+		dense_note(&dense, row, idf->s, idf->len);
 		if (order ==
 		    0) /* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
 			hashed = hash_ids(t, hashed, row + 1);
@@ -662,6 +733,8 @@ enum score_status score_load_truth(struct job *j)
 		goto out;
 	}
 	t->ordered = order != 0 && !getenv("CONCOURS_SCORE_CHECK_IDS");
+	t->dense = dense;
+	t->dense.on = dense.on && t->ordered && !getenv("CONCOURS_SCORE_NO_DENSE");
 	if (!t->ordered)
 		hash_ids(t, hashed, t->n);
 	if (t->cls) {
@@ -981,8 +1054,8 @@ int score_group_truth(struct truth *t, int threads)
 {
 	struct group_half g[2];
 
-	if (t->grouped)
-		return 0;
+	if (t->grouped || t->dense.on)
+		return 0; /* grouped already, or dense ids: no key needed */
 	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
 	if (!t->gstart || !t->idkey)
 		return -1;
@@ -1029,23 +1102,29 @@ out:
 	return same;
 }
 
-/* Rows [FIRST, LAST) of score_same_ids(), one half on each core: SAME stays 1 while every id matches. */
-struct same_half {
+/*
+ * Prediction rows [FIRST, LAST) of a pass that compares ids, one half on each core: score_same_ids() (OK stays 1
+ * while every id matches the ground truth's of the same row) or the join by dense ids (dense_join(): MATCH and
+ * OWNER as join_verify() fills them, OK as its CLEAN).
+ */
+struct id_half {
 	const struct truth *t;
 	const struct pred *p;
+	uint32_t *match;
+	uint32_t *owner;
 	size_t first;
 	size_t last;
-	int same;
+	int ok;
 };
 
 static void *same_half(void *arg)
 {
-	struct same_half *h = arg;
+	struct id_half *h = arg;
 	size_t r;
 
 	for (r = h->first; r < h->last; r++) {
 		if (h->p->id[r].len == 0 || !slice_eq(h->t->in.data, h->t->id[r], h->p->in.data, h->p->id[r])) {
-			h->same = 0;
+			h->ok = 0;
 			break;
 		}
 	}
@@ -1054,15 +1133,15 @@ static void *same_half(void *arg)
 
 int score_same_ids(const struct truth *t, const struct pred *p)
 {
-	struct same_half half[2];
+	struct id_half half[2];
 
 	if (p->n != t->n)
 		return 0;
-	half[0] = (struct same_half){t, p, 0, p->n / 2, 1};
-	half[1] = (struct same_half){t, p, p->n / 2, p->n, 1};
+	half[0] = (struct id_half){t, p, NULL, NULL, 0, p->n / 2, 1};
+	half[1] = (struct id_half){t, p, NULL, NULL, p->n / 2, p->n, 1};
 	/* below 65,536 rows a thread costs more than the check */
 	score_par2_on(p->n < 65536 ? 1 : 2, same_half, &half[1], same_half, &half[0]);
-	return half[0].same && half[1].same;
+	return half[0].ok && half[1].ok;
 }
 
 /*
@@ -1229,6 +1308,27 @@ static void *join_verify(void *arg)
 	return NULL;
 }
 
+/* Rows [FIRST, LAST) of the join by dense ids (t->dense): each id's text gives its ground-truth row (struct id_half). */
+static void *dense_join(void *arg)
+{
+	struct id_half *h = arg;
+	size_t r;
+
+	for (r = h->first; r < h->last; r++) {
+		struct slice s = h->p->id[r];
+		size_t row = s.len > 0 ? dense_row(h->t, h->p->in.data + s.off, s.len) : SIZE_MAX;
+
+		if (row == SIZE_MAX) {
+			h->match[r] = 0;
+			h->ok = 0;
+		} else {
+			h->match[r] = (uint32_t)(row + 1);
+			__atomic_store_n(&h->owner[row], (uint32_t)(r + 1), __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
 /*
  * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Rows are first compared in
  * place (files usually follow the sample submission's order); from the first difference on, they are joined by
@@ -1262,6 +1362,21 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 		*owner = score_big_array(t->n, sizeof **owner);
 		rc = *owner ? 0 : -1;
 		goto out;
+	}
+	if (t->dense.on) { /* each id says its row: one pass, no key, no read of the ground truth */
+		struct id_half dh[2];
+
+		*owner = score_big_array(t->n, sizeof **owner);
+		if (!*owner)
+			goto out;
+		for (i = 0; i < r; i++)
+			(*owner)[i] = (uint32_t)(i + 1);
+		mid = r + (p->n - r) / 2;
+		dh[0] = (struct id_half){t, p, match, *owner, r, mid, p->n == t->n};
+		dh[1] = (struct id_half){t, p, match, *owner, mid, p->n, p->n == t->n};
+		score_par2(dense_join, &dh[1], dense_join, &dh[0]);
+		*clean = dh[0].ok && dh[1].ok;
+		goto bijection;
 	}
 	grouped = score_big_raw(p->n - r, sizeof *grouped);
 	if (!t->grouped || !t->gstart || !grouped)
@@ -1315,8 +1430,9 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	(void)madvise(t->in.data, t->in.len, MADV_POPULATE_READ);
 #endif
 	score_par2(join_verify, &half[1], join_verify, &half[0]);
-	/* as many rows as the ground truth, each matched, and no ground-truth row left without one: a bijection */
 	*clean = half[0].clean && half[1].clean;
+bijection:
+	/* as many rows as the ground truth, each matched, and no ground-truth row left without one: a bijection */
 	for (i = 0; i < t->n && *clean; i++)
 		*clean = (*owner)[i] != 0;
 	if (!*clean) /* unknown or repeated ids: score_join_rows() goes through the rows again and words them */

@@ -77,6 +77,17 @@ struct truth {
 	 * distinct, with no check, and their keys are computed and grouped only if a join needs them
 	 * (score_group_truth()) */
 	int ordered;
+	/* ids_dense(): every id is PREFIX then the decimal BASE + row, all written alike (WIDTH digits, zero-padded, or
+	 * without leading zeros): a prediction id's row follows from its text, with no key (score_match_rows()) */
+	struct dense_ids {
+		int on;
+		const char *prefix; /* in the ground truth's file: the first id's bytes before its last digits */
+		size_t plen;
+		uint64_t base;
+		unsigned width;
+		int fixed;   /* every id has WIDTH digits */
+		int natural; /* no id has a leading zero */
+	} dense;
 };
 
 #define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */

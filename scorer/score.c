@@ -87,8 +87,8 @@ static void *truth_thread(void *arg)
 		j->truth_st = score_check_unique(&j->t, 1, j->truth_msg);
 		/* ids in order need no check, but a join needs their keys: while the prediction file is still being
 		 * read, this thread groups them unless the file seems to follow the ground truth */
-		if (j->truth_st == SCORE_OK && j->t.ordered && !score_pred_looks_aligned(&j->t, j->req->pred_path) &&
-		    score_group_truth(&j->t, 1) != 0) {
+		if (j->truth_st == SCORE_OK && j->t.ordered && !j->t.dense.on &&
+		    !score_pred_looks_aligned(&j->t, j->req->pred_path) && score_group_truth(&j->t, 1) != 0) {
 			snprintf(j->truth_msg, MSG_LEN, "out of memory indexing the ground truth");
 			j->truth_st = SCORE_INTERNAL;
 		}
@@ -771,7 +771,9 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		j->truth_st = score_check_unique(&j->t, 2, j->truth_msg);
 	timing("unique", &clock0);
 	if (getenv("CONCOURS_SCORE_TIMING") && j->t.ordered)
-		fprintf(stderr, "timing: the ground truth's ids are in order: distinct without a check\n");
+		fprintf(stderr, "timing: the ground truth's ids are in order: distinct without a check%s\n",
+		        j->t.dense.on ? "; dense (a prefix and consecutive numbers): rows found from the ids' text"
+		                      : "");
 	if (j->truth_st != SCORE_OK) {
 		st = j->truth_st;
 		snprintf(msg, sizeof msg, "%s", j->truth_msg);

@@ -242,6 +242,7 @@ def section_validation():
     two_readers(t)
     ranked_splits(t)
     ordered_truth(t)
+    dense_ids(t)
     t.done()
 
 
@@ -271,9 +272,11 @@ def join_at_scale(t):
     rnd.shuffle(shuffled)
     sp = t.path("big_shuffled.csv", "id,label\n" + "".join(shuffled))
     for short in ("0", "1"):
-        # tags as wide as 300,000 rows allow (45 bits): ids almost never meet; 32-bit tags: some do
+        # tags as wide as 300,000 rows allow (45 bits): ids almost never meet; 32-bit tags: some do. The ids are
+        # dense (a prefix and consecutive numbers), which the join takes without keys: not here
         p = subprocess.run([BIN, "--truth", tp, "--pred", sp, "--metric", "roc_auc"], capture_output=True,
-                           timeout=120, env=dict(os.environ, CONCOURS_SCORE_TIMING="1", CONCOURS_SCORE_SHORT_TAGS=short))
+                           timeout=120, env=dict(os.environ, CONCOURS_SCORE_TIMING="1", CONCOURS_SCORE_SHORT_TAGS=short,
+                                                 CONCOURS_SCORE_NO_DENSE="1"))
         out = json.loads(p.stdout or b"null")
         check(rc == 0 and p.returncode == 0 and inorder and out and
               all(close(out.get(k), inorder.get(k), 1e-12) for k in ("score", "public", "private")),
@@ -286,6 +289,10 @@ def join_at_scale(t):
         shared = [int(line.split()[4]) for line in p.stderr.decode().splitlines() if "on a tag two ids share" in line]
         check(shared and (shared[0] > 0 if short == "1" else shared[0] < 10),
               f"ids sharing a hash tag were compared byte by byte (short tags: {short})", p.stderr.decode()[-400:])
+    p = subprocess.run([BIN, "--truth", tp, "--pred", sp, "--metric", "roc_auc"], capture_output=True, timeout=120,
+                       env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
+    check(p.returncode == 0 and json.loads(p.stdout or b"null") == inorder and b"rows found from the ids' text" in p.stderr,
+          "300,000 shuffled rows of dense ids: joined from the ids' text, the same values", p.stderr[-300:])
     # what needs the ground truth's order keeps it: a sum (log_loss), a bootstrap (resamples drawn by row), class
     # columns in another order than the classes
     classes = ["x", "y", "z"]
@@ -517,6 +524,40 @@ def ordered_truth(t):
         rc, out, err, _, raw = run(["--truth", truth, "--pred", pred, "--metric", "roc_auc"])
         check(rc == 2 and b"appears more than once" in raw, f"ground-truth ids {name}: a configuration error",
               raw[:300])
+
+
+def dense_ids(t):
+    """Ground-truth ids that are a prefix and consecutive numbers, all written alike, let the join find each
+    prediction row's ground-truth row from the id's text. Only the very same text may match: another writing of the
+    number, another prefix, a number out of range are unknown ids, worded as the keyed join words them (run with
+    CONCOURS_SCORE_NO_DENSE=1), byte for byte, and so are repeated and missing ids."""
+    import random
+    rnd = random.Random(31)
+    styles = [  # name, ids, whether they count as dense, other writings of ids (or near ones) that must not match
+        ("zero-padded", [f"id_{i:03d}" for i in range(1, 301)], True,
+         ["id_0023", "id_23", "ID_023", "id_301", "id_000", "id_+23", "id-023", "id_02a"]),
+        ("no leading zeros", [str(i) for i in range(95, 395)], True, ["0253", "00", "395", "94", "+253", "2530", "25 3"]),
+        ("a prefix ending in a digit's neighbour", [f"x9-{i}" for i in range(0, 300)], True,
+         ["x9-0200", "x9-", "x9-300", "x-200", "x9-00", "x9--1", "x99-1"]),
+        ("widths mixed", [f"id_{i:02d}" if i < 150 else f"id_{i:03d}" for i in range(300)], False, ["id_023", "id_0"]),
+        ("a gap", [f"id_{i:03d}" for i in range(300) if i != 150] + ["id_300"], False, ["id_150", "id_0300"]),
+    ]
+    for name, ids, dense, others in styles:
+        truth = t.path("dense_truth.csv", "id,label\n" + "".join(f"{i},{k % 2}\n" for k, i in enumerate(ids)))
+        shuffled = rnd.sample(ids, len(ids))
+        bodies = [("shuffled", shuffled),
+                  ("a repeated id", shuffled[:-1] + [shuffled[0]])] + [
+                  (f"'{o}' instead of '{shuffled[5]}'", shuffled[:5] + [o] + shuffled[6:]) for o in others + ["", " " + ids[1]]]
+        for body_name, rows in bodies:
+            pred = t.path("dense_pred.csv", "id,1\n" + "".join(f"{i},{rnd.random():.3f}\n" for i in rows))
+            args = [BIN, "--truth", truth, "--pred", pred, "--metric", "roc_auc"]
+            fast = subprocess.run(args, capture_output=True, timeout=60, env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
+            keyed = subprocess.run(args, capture_output=True, timeout=60,
+                                   env=dict(os.environ, CONCOURS_SCORE_NO_DENSE="1"))
+            said = b"rows found from the ids' text" in fast.stderr
+            check(fast.returncode == keyed.returncode and fast.stdout == keyed.stdout and said == dense,
+                  f"dense ids, {name}, {body_name}: as the keyed join (rc {fast.returncode}, dense: {said})",
+                  f"{fast.stdout[:300]!r} {keyed.stdout[:300]!r}")
 
 
 # ---- archives ----
