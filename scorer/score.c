@@ -827,7 +827,9 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	arc_input_release(&j->t.in);
 	arc_input_release(&j->p.in);
 	timing("join", &clock0);
-	if (getenv("CONCOURS_SCORE_TIMING") && owner)
+	if (getenv("CONCOURS_SCORE_TIMING") && owner && j->t.dense.on)
+		fprintf(stderr, "timing: join by the ids' text (dense ids)\n");
+	else if (getenv("CONCOURS_SCORE_TIMING") && owner)
 		fprintf(stderr, "timing: join by hash, %zu row(s) on a tag two ids share\n", j->t.shared_tags);
 	score_problems_merge(rp, &j->p.probs);
 	score_problems_append(rp, mp);
