@@ -447,14 +447,14 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 		                        .base = v,
 		                        .width = nd,
 		                        .fixed = 1,
-		                        .natural = nd == 1 || s[at] != '0'};
+		                        .natural = nd == 1 || (nd > 1 && s[at] != '0')};
 		return;
 	}
 	if (!d->on)
 		return;
 	nd = len > d->plen && memcmp(s, d->prefix, d->plen) == 0 ? dense_digits(s, len, d->plen, &v) : 0;
 	d->fixed = d->fixed && nd == d->width;
-	d->natural = d->natural && (nd == 1 || s[d->plen] != '0');
+	d->natural = d->natural && (nd == 1 || (nd > 1 && s[d->plen] != '0'));
 	d->on = nd > 0 && v == d->base + row && (d->fixed || d->natural);
 }
 
