@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "par.h"
 
+#include <fcntl.h>
 #include <math.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -17,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 /* ---- problems: the first SCORE_MAX_PROBLEMS are kept, all are counted ---- */
@@ -1077,10 +1078,11 @@ int score_pred_looks_aligned(const struct truth *t, const char *path)
 	const char *end;
 	const char *id;
 	ssize_t got = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO without a writer must not block */
+	struct stat st;
 	int same = 0;
 
-	if (fd >= 0 && buf)
+	if (fd >= 0 && buf && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		got = pread(fd, buf, PEEK_BYTES, 0);
 	if (fd >= 0)
 		close(fd);

@@ -801,8 +801,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			goto out;
 	}
 	if (!score_same_ids(&j->t, &j->p)) {
-		/* the join's arrays take the ground truth's pages: it reads the truth's ids again only at the
-		 * end (join_verify), after it freed its keys, which ids in order get here */
+		/* ids in order get their keys here, with the ground truth still mapped; then the join's arrays take
+		 * its pages: the join reads its ids again only at the end (join_verify), after freeing the keys */
 		if (score_group_truth(&j->t, 2) != 0)
 			goto out;
 		arc_input_release(&j->t.in);
