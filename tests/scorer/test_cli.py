@@ -546,7 +546,8 @@ def dense_ids(t):
         truth = t.path("dense_truth.csv", "id,label\n" + "".join(f"{i},{k % 2}\n" for k, i in enumerate(ids)))
         shuffled = rnd.sample(ids, len(ids))
         bodies = [("shuffled", shuffled),
-                  ("a repeated id", shuffled[:-1] + [shuffled[0]])] + [
+                  ("a repeated id", shuffled[:-1] + [shuffled[0]]),
+                  ("ten rows missing", shuffled[:-10]), ("a row too many", shuffled + [shuffled[7]])] + [
                   (f"'{o}' instead of '{shuffled[5]}'", shuffled[:5] + [o] + shuffled[6:]) for o in others + ["", " " + ids[1]]]
         for body_name, rows in bodies:
             pred = t.path("dense_pred.csv", "id,1\n" + "".join(f"{i},{rnd.random():.3f}\n" for i in rows))
