@@ -288,11 +288,6 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 	return CSV_OK;
 }
 
-/*
- * The plain decimal at *PP ([+-]digits[.digits], at most 19 significant digits), ended by a comma, a line break
- * or END, into *OUT exactly as csv_parse_double() would (exact_decimal()); *PP moves to the end byte. Returns
- * -1, *PP unmoved, for anything else, or a number exact_decimal() leaves to strtod (csv_parse_double() decides).
- */
 /* How many of the 8 bytes X (little-endian, as loaded: the first byte lowest) are ASCII digits before another
  * byte. A byte's carry reaches only the bytes after it, so the first byte that is not a digit is found right. */
 static unsigned digit_run(uint64_t x)
@@ -320,6 +315,11 @@ static uint64_t digits_value(uint64_t x, unsigned k)
 
 static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
+/*
+ * The plain decimal at *PP ([+-]digits[.digits], at most 19 significant digits), ended by a comma, a line break
+ * or END, into *OUT exactly as csv_parse_double() would (exact_decimal()); *PP moves to the end byte. Returns
+ * -1, *PP unmoved, for anything else, or a number exact_decimal() leaves to strtod (csv_parse_double() decides).
+ */
 static int plain_number(const char **pp, const char *end, double *out)
 {
 	const char *p = *pp;

@@ -648,8 +648,8 @@ enum score_status score_load_truth(struct job *j)
 		if (row > 0 && order != 0)
 			order = ids_order(order, t->in.data + t->id[row - 1].off, t->id[row - 1].len, idf->s, idf->len);
 		dense_note(&dense, row, idf->s, idf->len);
-		if (order ==
-		    0) /* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
+		/* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
+		if (order == 0)
 			hashed = hash_ids(t, hashed, row + 1);
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
@@ -997,28 +997,43 @@ static void *group_half(void *arg)
 }
 
 /*
- * Finds an id given twice among the N ids IDS (slices of BUF). KEYS[i] must hold id i's hash; each half of
- * them becomes keys of BITS row bits grouped by partition in place by its own thread, START (GSTART_LEN)
- * receiving the partitions' offsets. The groups are checked in cache, half of them by a second thread:
- * sequential passes instead of a big hash table's random accesses. IDS must not be empty. Returns the row of
- * one occurrence of a repeated id (the same one whatever the timing), -1 if all are distinct, -2 on no memory.
+ * Finds an id given twice among the N ids IDS (slices of BUF), KEYS grouped by group_truth() (START: the groups'
+ * offsets). The groups are checked in cache, half of them by a second thread: sequential passes instead of a
+ * big hash table's random accesses. Returns the row of one occurrence of a repeated id (the same one whatever
+ * the timing), -1 if all are distinct, -2 on no memory.
  */
-static long long find_repeat(const char *buf, const struct slice *ids, uint64_t *keys, size_t n, unsigned bits,
-                             size_t *start, int threads)
+static long long find_repeat(const char *buf, const struct slice *ids, const uint64_t *keys, unsigned bits,
+                             const size_t *start, int threads)
 {
 	struct repeat_scan half[2];
-	struct group_half g[2] = {{keys, 0, n / 2, bits, start, NULL},
-	                          {keys, n / 2, n, bits, start + ID_PARTS + 1, NULL}};
-	unsigned mid;
+	unsigned mid = middle_part(start, 2);
 
-	score_par2_on(threads, group_half, &g[1], group_half, &g[0]);
-	mid = middle_part(start, 2);
 	half[0] = (struct repeat_scan){buf, ids, keys, start, bits, 0, mid, -1};
 	half[1] = (struct repeat_scan){buf, ids, keys, start, bits, mid, ID_PARTS, -1};
 	score_par2_on(threads, scan_parts, &half[1], scan_parts, &half[0]);
 	if (half[0].found == -2 || half[1].found == -2)
 		return -2;
 	return half[0].found != -1 ? half[0].found : half[1].found;
+}
+
+/*
+ * T's keys (hashed from the ids first with HASH) become keys holding their row, each half grouped in place by
+ * partition on its own thread (THREADS: 1 or 2): t->grouped and t->gstart. Returns 0, or -1 on no memory.
+ */
+static int group_truth(struct truth *t, int threads, int hash)
+{
+	struct group_half g[2];
+
+	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
+	if (!t->gstart || !t->idkey)
+		return -1;
+	t->row_bits = row_bits(t->n);
+	g[0] = (struct group_half){t->idkey, 0, t->n / 2, t->row_bits, t->gstart, hash ? t : NULL};
+	g[1] = (struct group_half){t->idkey, t->n / 2, t->n, t->row_bits, t->gstart + ID_PARTS + 1, hash ? t : NULL};
+	score_par2_on(threads, group_half, &g[1], group_half, &g[0]);
+	t->grouped = t->idkey;
+	t->idkey = NULL;
+	return 0;
 }
 
 /* A repeated id in the ground truth is a configuration error: the message names it. */
@@ -1042,31 +1057,16 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 
 	if (t->ordered)
 		return SCORE_OK; /* distinct by their order; the keys are grouped if a join needs them */
-	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
-	t->row_bits = row_bits(t->n);
-	if (t->gstart)
-		row = find_repeat(t->in.data, t->id, t->idkey, t->n, t->row_bits, t->gstart, threads);
-	t->grouped = t->idkey;
-	t->idkey = NULL;
+	if (group_truth(t, threads, 0) == 0)
+		row = find_repeat(t->in.data, t->id, t->grouped, t->row_bits, t->gstart, threads);
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
 }
 
 int score_group_truth(struct truth *t, int threads)
 {
-	struct group_half g[2];
-
 	if (t->grouped || t->dense.on)
 		return 0; /* grouped already, or dense ids: no key needed */
-	t->gstart = malloc(GSTART_LEN * sizeof *t->gstart);
-	if (!t->gstart || !t->idkey)
-		return -1;
-	t->row_bits = row_bits(t->n);
-	g[0] = (struct group_half){t->idkey, 0, t->n / 2, t->row_bits, t->gstart, t};
-	g[1] = (struct group_half){t->idkey, t->n / 2, t->n, t->row_bits, t->gstart + ID_PARTS + 1, t};
-	score_par2_on(threads, group_half, &g[1], group_half, &g[0]);
-	t->grouped = t->idkey;
-	t->idkey = NULL;
-	return 0;
+	return group_truth(t, threads, 1);
 }
 
 #define PEEK_BYTES 65536 /* the prediction file's header and first row, as a rule */
@@ -1141,8 +1141,7 @@ int score_same_ids(const struct truth *t, const struct pred *p)
 		return 0;
 	half[0] = (struct id_half){t, p, NULL, NULL, 0, p->n / 2, 1};
 	half[1] = (struct id_half){t, p, NULL, NULL, p->n / 2, p->n, 1};
-	/* below 65,536 rows a thread costs more than the check */
-	score_par2_on(p->n < 65536 ? 1 : 2, same_half, &half[1], same_half, &half[0]);
+	score_par2_on(p->n < SCORE_PAR_MIN_ROWS ? 1 : 2, same_half, &half[1], same_half, &half[0]);
 	return half[0].ok && half[1].ok;
 }
 

@@ -287,6 +287,13 @@ static double ap_walk(struct run2 pos, struct run2 neg)
 
 enum rank_kind { RANK_AUC, RANK_AP };
 
+/* The metric KIND of the sorted positives KEYS[0..NP) and negatives KEYS[NP..NP + NN). */
+static double rank_value(enum rank_kind kind, const uint64_t *keys, size_t np, size_t nn)
+{
+	return kind == RANK_AUC ? auc_sorted(keys, np, keys + np, nn)
+	                        : ap_walk((struct run2){keys, np, NULL, 0}, (struct run2){keys + np, nn, NULL, 0});
+}
+
 static enum score_fn_status ranked(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
                                    size_t whylen, enum rank_kind kind)
 {
@@ -315,9 +322,7 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
-		*out = kind == RANK_AUC
-		               ? auc_sorted(keys, np, keys + np, n - np)
-		               : ap_walk((struct run2){keys, np, NULL, 0}, (struct run2){keys + np, n - np, NULL, 0});
+		*out = rank_value(kind, keys, np, n - np);
 		goto out;
 	}
 	/* multiclass: one class against the rest, macro average over the classes present in these rows */
@@ -334,9 +339,7 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
-		sum += kind == RANK_AUC
-		               ? auc_sorted(keys, np, keys + np, n - np)
-		               : ap_walk((struct run2){keys, np, NULL, 0}, (struct run2){keys + np, n - np, NULL, 0});
+		sum += rank_value(kind, keys, np, n - np);
 		used++;
 	}
 	if (used == 0) {
@@ -976,7 +979,13 @@ static void *walk_runs(void *arg)
 	return NULL;
 }
 
-#define PAR_MIN_ROWS 65536 /* below this, a thread costs more than the half it takes */
+/* The positives' and negatives' counts of all rows (S 0), the public (1) or the private split (2), from CNT's runs
+ * (public positives, public negatives, private positives, private negatives). */
+static void split_runs(const size_t *cnt, int s, size_t *np, size_t *nn)
+{
+	*np = s == 0 ? cnt[0] + cnt[2] : cnt[(s - 1) * 2];
+	*nn = s == 0 ? cnt[1] + cnt[3] : cnt[(s - 1) * 2 + 1];
+}
 
 /*
  * Which of all rows, the public and the private split (USE[0..3)) a class with CNT's runs (public positives,
@@ -991,9 +1000,10 @@ static enum score_fn_status runs_usable(const struct score_data *d, int binary, 
 	int s;
 
 	for (s = 0; s < 3; s++) {
-		size_t np = s == 0 ? cnt[0] + cnt[2] : cnt[(s - 1) * 2];
-		size_t nn = s == 0 ? cnt[1] + cnt[3] : cnt[(s - 1) * 2 + 1];
+		size_t np;
+		size_t nn;
 
+		split_runs(cnt, s, &np, &nn);
 		use[s] = 0;
 		if (s > 0 && np + nn == 0)
 			continue; /* empty split: no value */
@@ -1027,7 +1037,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 	int ntarget = binary ? 1 : d->nclass;
 	size_t n = d->n;
 	size_t w = (size_t)d->nclass + 1;
-	int threads = n < PAR_MIN_ROWS ? 1 : 2;
+	int threads = n < SCORE_PAR_MIN_ROWS ? 1 : 2;
 	struct rank_half half[2];
 	uint64_t *keys = NULL;
 	uint64_t *tmp = NULL;
@@ -1102,13 +1112,14 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 			wj[h] = (struct walk_job){.keys = keys, .off = off, .cnt = cnt, .kind = kind, .half = h};
 		score_par2_on(threads, walk_runs, &wj[1], walk_runs, &wj[0]);
 		for (s = 0; s < 3; s++) {
-			size_t np = s == 0 ? cnt[0] + cnt[2] : cnt[(s - 1) * 2];
-			size_t nn = s == 0 ? cnt[1] + cnt[3] : cnt[(s - 1) * 2 + 1];
+			size_t np;
+			size_t nn;
 			uint64_t twice = s == 0 ? wj[0].twice[0] + wj[0].twice[1] + wj[1].twice[0] + wj[1].twice[1]
 			                        : wj[s - 1].twice[0];
 
 			if (!use[s])
 				continue;
+			split_runs(cnt, s, &np, &nn);
 			if (kind == RANK_AUC)
 				sum[s] += (double)twice / (2.0 * (double)np * (double)nn);
 			else

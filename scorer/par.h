@@ -8,6 +8,8 @@
 #ifndef CONCOURS_PAR_H
 #define CONCOURS_PAR_H
 
+#define SCORE_PAR_MIN_ROWS 65536 /* below this many rows, a second thread costs more than the half it takes */
+
 /*
  * Runs FN(A) in a new thread and FN_B(B) in the calling one, and returns when both are done. When no thread
  * can be started, runs both in the calling thread, one after the other. A and B are the callers'.
