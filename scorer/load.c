@@ -430,7 +430,47 @@ static unsigned dense_digits(const char *s, size_t len, size_t at, uint64_t *v)
 	return (unsigned)(len - at);
 }
 
-/* Notes the id S[0..LEN) of row ROW in D (ids_dense: the first id sets the prefix, the base and the width). */
+/*
+ * Numbers at most this far above the first id's (the row's) make RANK words: at most 4 bytes a row, 16 KiB to start
+ * with. Sparser numbers take the keyed join.
+ */
+#define DENSE_SPAN(row) (16 * ((uint64_t)(row) + 1) + 65536)
+
+/* Marks the number BASE + OFF in D's RANK, growing it; OFF is above every number marked. Returns 0, or -1 when
+ * OFF is too far for ROW (DENSE_SPAN) or on no memory (the ids then take the keyed join). */
+static int dense_mark(struct dense_ids *d, size_t row, uint64_t off)
+{
+	size_t w = (size_t)(off >> 6);
+
+	if (off >= DENSE_SPAN(row))
+		return -1;
+	if (w >= d->words) {
+		size_t words = d->words ? 2 * d->words : 1024;
+		struct rank_word *r;
+
+		while (words <= w)
+			words *= 2;
+		r = realloc(d->rank, words * sizeof *r);
+		if (!r)
+			return -1;
+		memset(r + d->words, 0, (words - d->words) * sizeof *r);
+		d->rank = r;
+		d->words = words;
+	}
+	d->rank[w].bits |= UINT64_C(1) << (off & 63);
+	return 0;
+}
+
+/* The number that ends S[0..LEN) after D's prefix in *V, and its digits' count, or 0 (dense_digits()). */
+static unsigned dense_number(const struct dense_ids *d, const char *s, size_t len, uint64_t *v)
+{
+	if (len <= d->plen || (d->plen > 0 && memcmp(s, d->prefix, d->plen) != 0))
+		return 0;
+	return dense_digits(s, len, d->plen, v);
+}
+
+/* Notes the id S[0..LEN) of row ROW in D (struct dense_ids: the first id sets the prefix, the base and the width).
+ * Ids off the pattern turn D off and free its RANK. */
 static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t len)
 {
 	uint64_t v = 0;
@@ -442,38 +482,78 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 		while (at > 0 && (unsigned)(unsigned char)s[at - 1] - '0' <= 9)
 			at--;
 		nd = dense_digits(s, len, at, &v);
-		*d = (struct dense_ids){.on = nd > 0,
-		                        .prefix = s,
+		*d = (struct dense_ids){.on = nd > 0 && at <= DENSE_PREFIX,
 		                        .plen = at,
 		                        .base = v,
+		                        .last = v,
 		                        .width = nd,
 		                        .fixed = 1,
 		                        .natural = nd == 1 || (nd > 1 && s[at] != '0')};
+		if (d->on)
+			memcpy(d->prefix, s, at);
+		d->on = d->on && dense_mark(d, row, 0) == 0;
 		return;
 	}
 	if (!d->on)
 		return;
-	nd = len > d->plen && memcmp(s, d->prefix, d->plen) == 0 ? dense_digits(s, len, d->plen, &v) : 0;
+	nd = dense_number(d, s, len, &v);
 	d->fixed = d->fixed && nd == d->width;
 	d->natural = d->natural && (nd == 1 || (nd > 1 && s[d->plen] != '0'));
-	d->on = nd > 0 && v == d->base + row && (d->fixed || d->natural);
+	d->on = nd > 0 && v > d->last && (d->fixed || d->natural) && dense_mark(d, row, v - d->base) == 0;
+	d->gaps = d->gaps || v != d->last + 1;
+	d->last = v;
+	if (!d->on) {
+		free(d->rank);
+		d->rank = NULL;
+	}
+}
+
+/* After the last id: keeps D's RANK only for numbers with gaps, each word then counting the ids before it. */
+static void dense_finish(struct dense_ids *d)
+{
+	uint64_t ones = 0;
+	size_t w;
+
+	if (!d->on || !d->gaps) {
+		free(d->rank);
+		d->rank = NULL;
+		return;
+	}
+	for (w = 0; w < d->words; w++) {
+		d->rank[w].ones = ones;
+		ones += (uint64_t)__builtin_popcountll(d->rank[w].bits);
+	}
 }
 
 /*
- * The ground-truth row whose id is S[0..LEN) when T's ids are dense (t->dense), or SIZE_MAX: the text must be the
- * prefix then the value written as the ground truth writes it, so that it is one of its ids byte for byte.
+ * The number of the id S[0..LEN) less T's base when T's ids are numbered (t->dense), or UINT64_MAX: the text must
+ * be the prefix then a number in the ground truth's range written as it writes them. dense_row() then says
+ * whether it is one of its ids, byte for byte.
  */
-static size_t dense_row(const struct truth *t, const char *s, size_t len)
+static uint64_t dense_offset(const struct truth *t, const char *s, size_t len)
 {
 	const struct dense_ids *d = &t->dense;
 	uint64_t v = 0;
-	unsigned nd = len > d->plen && memcmp(s, d->prefix, d->plen) == 0 ? dense_digits(s, len, d->plen, &v) : 0;
+	unsigned nd = dense_number(d, s, len, &v);
 
-	if (nd == 0 || v < d->base || v - d->base >= t->n)
-		return SIZE_MAX;
+	if (nd == 0 || v < d->base || v > d->last)
+		return UINT64_MAX;
 	if (d->fixed ? nd != d->width : nd > 1 && s[d->plen] == '0')
-		return SIZE_MAX; /* another writing of the same number */
-	return (size_t)(v - d->base);
+		return UINT64_MAX; /* another writing of the same number */
+	return v - d->base;
+}
+
+/* The ground-truth row of the number BASE + OFF (dense_offset(), UINT64_MAX passes through), or SIZE_MAX. */
+static size_t dense_row(const struct truth *t, uint64_t off)
+{
+	const struct rank_word *w;
+
+	if (off == UINT64_MAX || !t->dense.gaps)
+		return off == UINT64_MAX ? SIZE_MAX : (size_t)off;
+	w = &t->dense.rank[off >> 6];
+	if (!((w->bits >> (off & 63)) & 1))
+		return SIZE_MAX; /* a number between two of the ground truth's */
+	return (size_t)(w->ones + (uint64_t)__builtin_popcountll(w->bits & ((UINT64_C(1) << (off & 63)) - 1)));
 }
 
 /* T's keys of rows [FROM, TO) from their ids (T's file mapped); returns TO. */
@@ -734,8 +814,10 @@ enum score_status score_load_truth(struct job *j)
 		goto out;
 	}
 	t->ordered = order != 0 && !getenv("CONCOURS_SCORE_CHECK_IDS");
+	dense.on = dense.on && t->ordered && !getenv("CONCOURS_SCORE_NO_DENSE");
+	dense_finish(&dense);
 	t->dense = dense;
-	t->dense.on = dense.on && t->ordered && !getenv("CONCOURS_SCORE_NO_DENSE");
+	dense.rank = NULL; /* t's now (job_free()) */
 	if (!t->ordered)
 		hash_ids(t, hashed, t->n);
 	if (t->cls) {
@@ -752,6 +834,7 @@ enum score_status score_load_truth(struct job *j)
 	st = SCORE_OK;
 out:
 	note_written(&t->in, &rd);
+	free(dense.rank);
 	free(f);
 	return st;
 }
@@ -1309,22 +1392,37 @@ static void *join_verify(void *arg)
 	return NULL;
 }
 
+#define DENSE_BLOCK 32 /* rows of dense_join() whose RANK words are fetched together */
+
 /* Rows [FIRST, LAST) of the join by dense ids (t->dense): each id's text gives its ground-truth row (struct id_half). */
 static void *dense_join(void *arg)
 {
 	struct id_half *h = arg;
+	uint64_t off[DENSE_BLOCK];
 	size_t r;
+	size_t i;
 
-	for (r = h->first; r < h->last; r++) {
-		struct slice s = h->p->id[r];
-		size_t row = s.len > 0 ? dense_row(h->t, h->p->in.data + s.off, s.len) : SIZE_MAX;
+	/* by blocks: the numbers first, their RANK words fetched meanwhile, then the rows */
+	for (r = h->first; r < h->last; r += DENSE_BLOCK) {
+		size_t m = h->last - r < DENSE_BLOCK ? h->last - r : DENSE_BLOCK;
 
-		if (row == SIZE_MAX) {
-			h->match[r] = 0;
-			h->ok = 0;
-		} else {
-			h->match[r] = (uint32_t)(row + 1);
-			__atomic_store_n(&h->owner[row], (uint32_t)(r + 1), __ATOMIC_RELAXED);
+		for (i = 0; i < m; i++) {
+			struct slice s = h->p->id[r + i];
+
+			off[i] = s.len > 0 ? dense_offset(h->t, h->p->in.data + s.off, s.len) : UINT64_MAX;
+			if (h->t->dense.gaps && off[i] != UINT64_MAX)
+				__builtin_prefetch(&h->t->dense.rank[off[i] >> 6], 0);
+		}
+		for (i = 0; i < m; i++) {
+			size_t row = dense_row(h->t, off[i]);
+
+			if (row == SIZE_MAX) {
+				h->match[r + i] = 0;
+				h->ok = 0;
+			} else {
+				h->match[r + i] = (uint32_t)(row + 1);
+				__atomic_store_n(&h->owner[row], (uint32_t)(r + i + 1), __ATOMIC_RELAXED);
+			}
 		}
 	}
 	return NULL;

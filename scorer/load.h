@@ -53,6 +53,14 @@ struct slice {
 	uint32_t len;
 };
 
+#define DENSE_PREFIX 48 /* bytes at most before the number of numbered ids (struct dense_ids) */
+
+/* Word w of numbered ids with gaps (struct dense_ids): which of 64 numbers from BASE + 64 w are ids, and a rank. */
+struct rank_word {
+	uint64_t bits; /* bit i: BASE + 64 w + i is an id's number */
+	uint64_t ones; /* ids whose numbers are below BASE + 64 w: the row of the first bit set */
+};
+
 struct truth {
 	struct arc_input in;
 	size_t n;
@@ -77,16 +85,23 @@ struct truth {
 	 * distinct, with no check, and their keys are computed and grouped only if a join needs them
 	 * (score_group_truth()) */
 	int ordered;
-	/* ids_dense(): every id is PREFIX then the decimal BASE + row, all written alike (WIDTH digits, zero-padded, or
-	 * without leading zeros): a prediction id's row follows from its text, with no key (score_match_rows()) */
+	/* dense_note(): every id is PREFIX then a decimal number, all written alike (WIDTH digits, zero-padded, or
+	 * without leading zeros), the numbers increasing from BASE with the row: consecutive (BASE + row), or with GAPS,
+	 * a row then being its number's rank among the ground truth's. A prediction id's row follows from its text,
+	 * with no key (score_match_rows()) */
 	struct dense_ids {
 		int on;
-		const char *prefix; /* in the ground truth's file: the first id's bytes before its last digits */
+		char prefix[DENSE_PREFIX]; /* the first id's bytes before its last digits (a copy: the file's pages are
+		                            * given back before the join, and reading them again costs a fault) */
 		size_t plen;
 		uint64_t base;
+		uint64_t last; /* the last id's number */
 		unsigned width;
-		int fixed;   /* every id has WIDTH digits */
-		int natural; /* no id has a leading zero */
+		int fixed;              /* every id has WIDTH digits */
+		int natural;            /* no id has a leading zero */
+		int gaps;               /* some number is not the one before plus 1: rows are ranks in RANK */
+		struct rank_word *rank; /* malloc'd, WORDS of them; NULL without gaps */
+		size_t words;
 	} dense;
 };
 

@@ -612,6 +612,7 @@ static void job_free(struct job *j)
 	score_big_free(j->t.event);
 	score_big_free(j->t.grouped);
 	free(j->t.gstart);
+	free(j->t.dense.rank);
 	score_big_free(j->t.idkey);
 	score_classes_free(j->t.cls);
 	arc_input_free(&j->p.in);
@@ -772,8 +773,10 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	timing("unique", &clock0);
 	if (getenv("CONCOURS_SCORE_TIMING") && j->t.ordered)
 		fprintf(stderr, "timing: the ground truth's ids are in order: distinct without a check%s\n",
-		        j->t.dense.on ? "; dense (a prefix and consecutive numbers): rows found from the ids' text"
-		                      : "");
+		        !j->t.dense.on ? ""
+		        : j->t.dense.gaps
+		                ? "; numbered (a prefix and numbers with gaps): rows found from the ids' text"
+		                : "; dense (a prefix and consecutive numbers): rows found from the ids' text");
 	if (j->truth_st != SCORE_OK) {
 		st = j->truth_st;
 		snprintf(msg, sizeof msg, "%s", j->truth_msg);
@@ -828,7 +831,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	arc_input_release(&j->p.in);
 	timing("join", &clock0);
 	if (getenv("CONCOURS_SCORE_TIMING") && owner && j->t.dense.on)
-		fprintf(stderr, "timing: join by the ids' text (dense ids)\n");
+		fprintf(stderr, "timing: join by the ids' text (%s ids)\n", j->t.dense.gaps ? "numbered" : "dense");
 	else if (getenv("CONCOURS_SCORE_TIMING") && owner)
 		fprintf(stderr, "timing: join by hash, %zu row(s) on a tag two ids share\n", j->t.shared_tags);
 	score_problems_merge(rp, &j->p.probs);

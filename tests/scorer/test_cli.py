@@ -527,12 +527,15 @@ def ordered_truth(t):
 
 
 def dense_ids(t):
-    """Ground-truth ids that are a prefix and consecutive numbers, all written alike, let the join find each
-    prediction row's ground-truth row from the id's text. Only the very same text may match: another writing of the
-    number, another prefix, a number out of range are unknown ids, worded as the keyed join words them (run with
-    CONCOURS_SCORE_NO_DENSE=1), byte for byte, and so are repeated and missing ids."""
+    """Ground-truth ids that are a prefix and increasing numbers, all written alike (consecutive, or with gaps: a
+    row is then its number's rank), let the join find each prediction row's ground-truth row from the id's text.
+    Only the very same text may match: another writing of the number, another prefix, a number out of range or in
+    a gap are unknown ids, worded as the keyed join words them (run with CONCOURS_SCORE_NO_DENSE=1), byte for byte,
+    and so are repeated and missing ids."""
     import random
     rnd = random.Random(31)
+    gapped = sorted(rnd.sample(range(7, 7000), 300))  # gaps of 1 to 100 or so: words of 64 numbers, empty ones too
+    absent = next(v for v in range(gapped[0], gapped[-1]) if v not in gapped)
     styles = [  # name, ids, whether they count as dense, other writings of ids (or near ones) that must not match
         ("zero-padded", [f"id_{i:03d}" for i in range(1, 301)], True,
          ["id_0023", "id_23", "ID_023", "id_301", "id_000", "id_+23", "id-023", "id_02a"]),
@@ -540,7 +543,15 @@ def dense_ids(t):
         ("a prefix ending in a digit's neighbour", [f"x9-{i}" for i in range(0, 300)], True,
          ["x9-0200", "x9-", "x9-300", "x-200", "x9-00", "x9--1", "x99-1"]),
         ("widths mixed", [f"id_{i:02d}" if i < 150 else f"id_{i:03d}" for i in range(300)], False, ["id_023", "id_0"]),
-        ("a gap", [f"id_{i:03d}" for i in range(300) if i != 150] + ["id_300"], False, ["id_150", "id_0300"]),
+        ("a gap", [f"id_{i:03d}" for i in range(300) if i != 150] + ["id_300"], True,
+         ["id_150", "id_0300", "id_301", "id_15"]),
+        ("gaps, no leading zeros", [str(v) for v in gapped], True,
+         [str(absent), str(gapped[0] - 1), str(gapped[-1] + 1), "0" + str(gapped[3]), str(gapped[3]) + "0",
+          str(gapped[63]), str(gapped[64] + 1)]),
+        ("gaps, the first and last of 64-number words", [f"n{v:05d}" for v in (0, 63, 64, 127, 128, 191, 256, 4095)],
+         True, ["n00001", "n00062", "n00065", "n00255", "n04094", "n04096"]),
+        ("a gap too wide", [str(v) for v in range(1, 300)] + [str(10 ** 6)], False, [str(10 ** 6 - 1), "300"]),
+        ("a prefix of 49 bytes", [("p" * 49) + f"{i:03d}" for i in range(300)], False, [("p" * 49) + "0300"]),
     ]
     for name, ids, dense, others in styles:
         truth = t.path("dense_truth.csv", "id,label\n" + "".join(f"{i},{k % 2}\n" for k, i in enumerate(ids)))
