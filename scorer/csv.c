@@ -87,6 +87,16 @@ void csv_reader_at(struct csv_reader *r, char *buf, size_t len, size_t line, siz
 	r->next_line = line;
 }
 
+#if defined(__SSE2__)
+/* The sum of the 16 byte counters of ACC. */
+static size_t byte_sum(__m128i acc)
+{
+	__m128i sad = _mm_sad_epu8(acc, _mm_setzero_si128());
+
+	return (size_t)_mm_cvtsi128_si32(sad) + (size_t)_mm_cvtsi128_si32(_mm_unpackhi_epi64(sad, sad));
+}
+#endif
+
 size_t csv_count_breaks(const char *s, size_t len)
 {
 	size_t lf = 0;
@@ -99,17 +109,30 @@ size_t csv_count_breaks(const char *s, size_t len)
 	const __m128i ret = _mm_set1_epi8('\r');
 	const __m128i quote = _mm_set1_epi8('"');
 
-	for (; i + 16 <= len; i += 16) { /* one pass: the caller's range is read here first */
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned lfm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl));
-		unsigned crm = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, ret));
+	/* one pass (the caller's range is read here first), by 16 bytes and the byte after them: each byte of a
+	 * counter adds 1 per match (a compare gives -1), up to 255 blocks, then goes into the totals */
+	while (i + 17 <= len) {
+		__m128i alf = _mm_setzero_si128();
+		__m128i acr = _mm_setzero_si128();
+		__m128i apair = _mm_setzero_si128();
+		__m128i aq = _mm_setzero_si128();
+		int k;
 
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) != 0)
+		for (k = 0; k < 255 && i + 17 <= len; k++, i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i next = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+			__m128i isr = _mm_cmpeq_epi8(v, ret);
+
+			alf = _mm_sub_epi8(alf, _mm_cmpeq_epi8(v, nl));
+			acr = _mm_sub_epi8(acr, isr);
+			apair = _mm_sub_epi8(apair, _mm_and_si128(isr, _mm_cmpeq_epi8(next, nl)));
+			aq = _mm_or_si128(aq, _mm_cmpeq_epi8(v, quote));
+		}
+		if (_mm_movemask_epi8(aq) != 0)
 			return SIZE_MAX;
-		lf += (size_t)__builtin_popcount(lfm);
-		cr += (size_t)__builtin_popcount(crm);
-		crlf += (size_t)__builtin_popcount(crm & (lfm >> 1)) +
-		        ((crm >> 15) & (i + 16 < len && s[i + 16] == '\n'));
+		lf += byte_sum(alf);
+		cr += byte_sum(acr);
+		crlf += byte_sum(apair);
 	}
 #endif
 	for (; i < len; i++) {

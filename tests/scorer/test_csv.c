@@ -104,6 +104,34 @@ static void test_breaks(void)
 				break;
 		}
 	}
+	/* long texts: the counters go into the totals every 255 blocks of 16 bytes; CRLFs across blocks */
+	for (k = 0; k < 6; k++) {
+		static char big[20000];
+		size_t len = k < 3 ? sizeof big : (size_t)4080 * (size_t)(k - 2) + 1;
+		size_t lines = 0;
+		size_t i;
+
+		for (i = 0; i < len; i++) {
+			seed = seed * 1103515245u + 12345u;
+			big[i] = (i % 16 == 15 && k % 2) ? '\r' : alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+		}
+		for (i = 0; i < len; i++) /* a break is an LF, a CR, or a CR then an LF */
+			lines += big[i] == '\n' ? !(i > 0 && big[i - 1] == '\r') : big[i] == '\r';
+		CHECK(csv_count_breaks(big, len) == lines);
+		big[len - 1] = '"';
+		CHECK(csv_count_breaks(big, len) == SIZE_MAX);
+		big[len - 1] = 'a';
+		big[len / 2] = '"';
+		CHECK(csv_count_breaks(big, len) == SIZE_MAX);
+	}
+	{ /* every byte a break: each counter byte takes its 255 */
+		static char same[9000];
+
+		memset(same, '\n', sizeof same);
+		CHECK(csv_count_breaks(same, sizeof same) == sizeof same);
+		memset(same, '\r', sizeof same);
+		CHECK(csv_count_breaks(same, sizeof same) == sizeof same);
+	}
 	CHECK(csv_count_breaks("a\r\nb\rc\n", 8) == 3);
 	CHECK(csv_count_breaks("aaaaaaaaaaaaaaaaaaaa\"\n", 22) == SIZE_MAX);
 	CHECK(csv_count_breaks("\"", 1) == SIZE_MAX);
