@@ -508,6 +508,19 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 	}
 }
 
+/* The bits set in X (inline: without -mpopcnt, __builtin_popcountll is a call into libgcc). */
+static inline unsigned ones64(uint64_t x)
+{
+#if defined(__POPCNT__)
+	return (unsigned)__builtin_popcountll(x);
+#else
+	x -= (x >> 1) & UINT64_C(0x5555555555555555);
+	x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+#endif
+}
+
 /* After the last id: keeps D's RANK only for numbers with gaps, each word then counting the ids before it. */
 static void dense_finish(struct dense_ids *d)
 {
@@ -521,7 +534,7 @@ static void dense_finish(struct dense_ids *d)
 	}
 	for (w = 0; w < d->words; w++) {
 		d->rank[w].ones = ones;
-		ones += (uint64_t)__builtin_popcountll(d->rank[w].bits);
+		ones += ones64(d->rank[w].bits);
 	}
 }
 
@@ -553,7 +566,7 @@ static size_t dense_row(const struct truth *t, uint64_t off)
 	w = &t->dense.rank[off >> 6];
 	if (!((w->bits >> (off & 63)) & 1))
 		return SIZE_MAX; /* a number between two of the ground truth's */
-	return (size_t)(w->ones + (uint64_t)__builtin_popcountll(w->bits & ((UINT64_C(1) << (off & 63)) - 1)));
+	return (size_t)(w->ones + ones64(w->bits & ((UINT64_C(1) << (off & 63)) - 1)));
 }
 
 /* T's keys of rows [FROM, TO) from their ids (T's file mapped); returns TO. */
