@@ -470,7 +470,7 @@ static unsigned dense_number(const struct dense_ids *d, const char *s, size_t le
 }
 
 /* Notes the id S[0..LEN) of row ROW in D (struct dense_ids: the first id sets the prefix, the base and the width).
- * Ids off the pattern turn D off and free its RANK. */
+ * Ids off the pattern turn D off; a number not above the one before ends INCREASING. Either frees D's RANK. */
 static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t len)
 {
 	uint64_t v = 0;
@@ -486,12 +486,15 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 		                        .plen = at,
 		                        .base = v,
 		                        .last = v,
+		                        .low = v,
+		                        .top = v,
+		                        .increasing = 1,
 		                        .width = nd,
 		                        .fixed = 1,
 		                        .natural = nd == 1 || (nd > 1 && s[at] != '0')};
 		if (d->on)
 			memcpy(d->prefix, s, at);
-		d->on = d->on && dense_mark(d, row, 0) == 0;
+		d->increasing = d->on && dense_mark(d, row, 0) == 0;
 		return;
 	}
 	if (!d->on)
@@ -499,10 +502,13 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 	nd = dense_number(d, s, len, &v);
 	d->fixed = d->fixed && nd == d->width;
 	d->natural = d->natural && (nd == 1 || (nd > 1 && s[d->plen] != '0'));
-	d->on = nd > 0 && v > d->last && (d->fixed || d->natural) && dense_mark(d, row, v - d->base) == 0;
+	d->on = nd > 0 && (d->fixed || d->natural);
+	d->increasing = d->on && d->increasing && v > d->last && dense_mark(d, row, v - d->base) == 0;
 	d->gaps = d->gaps || v != d->last + 1;
 	d->last = v;
-	if (!d->on) {
+	d->low = v < d->low ? v : d->low;
+	d->top = v > d->top ? v : d->top;
+	if (!d->increasing) {
 		free(d->rank);
 		d->rank = NULL;
 	}
@@ -521,21 +527,73 @@ static inline unsigned ones64(uint64_t x)
 #endif
 }
 
-/* After the last id: keeps D's RANK only for numbers with gaps, each word then counting the ids before it. */
-static void dense_finish(struct dense_ids *d)
+/* Numbers in any order whose span is at most this for N ids get a TABLE: at most 8 bytes an id. */
+#define DENSE_TABLE_SPAN(n) (2 * (uint64_t)(n) + 65536)
+
+/*
+ * After the last of N ids: increasing numbers keep D's RANK only with gaps, each word then counting the ids before
+ * it; numbers in another order are left for dense_table(), BASE their lowest, when their span is narrow enough.
+ */
+static void dense_finish(struct dense_ids *d, size_t n)
 {
 	uint64_t ones = 0;
 	size_t w;
 
-	if (!d->on || !d->gaps) {
+	if (!d->on || !d->increasing || !d->gaps) {
 		free(d->rank);
 		d->rank = NULL;
+	}
+	if (d->on && !d->increasing) {
+		d->base = d->low;
+		d->on = d->top - d->low < DENSE_TABLE_SPAN(n);
 		return;
 	}
-	for (w = 0; w < d->words; w++) {
+	for (w = 0; d->rank && w < d->words; w++) {
 		d->rank[w].ones = ones;
 		ones += ones64(d->rank[w].bits);
 	}
+}
+
+/* T's rows [FROM, TO) get their ids' numbers in t->idkey (ids that dense_note() found numbered); returns TO. */
+static size_t number_ids(struct truth *t, const struct dense_ids *d, size_t from, size_t to)
+{
+	size_t r;
+
+	for (r = from; r < to; r++) {
+		uint64_t v = 0;
+
+		(void)dense_digits(t->in.data + t->id[r].off, t->id[r].len, d->plen, &v);
+		t->idkey[r] = v;
+	}
+	return to;
+}
+
+#define TABLE_AHEAD 16 /* rows between the prefetch of a table slot and its write */
+
+/*
+ * Numbers in another order (dense_finish()), rows [0, NUMBERED) numbered in t->idkey: D's TABLE gets 1 + the row
+ * of each number. Returns 0, or -1 when a number is there twice (the repeat check then finds and words it) or on
+ * no memory; D's TABLE is then NULL.
+ */
+static int dense_table(struct truth *t, struct dense_ids *d, size_t numbered)
+{
+	size_t r;
+
+	number_ids(t, d, numbered, t->n);
+	d->table = score_big_array((size_t)(d->top - d->base) + 1, sizeof *d->table);
+	for (r = 0; d->table && r < t->n; r++) {
+		uint64_t off = t->idkey[r] - d->base;
+
+		if (r + TABLE_AHEAD < t->n)
+			__builtin_prefetch(&d->table[t->idkey[r + TABLE_AHEAD] - d->base], 1);
+		if (d->table[off] != 0) {
+			score_big_free(d->table);
+			d->table = NULL;
+		} else {
+			d->table[off] = (uint32_t)(r + 1);
+		}
+	}
+	return d->table ? 0 : -1;
 }
 
 /*
@@ -549,7 +607,7 @@ static uint64_t dense_offset(const struct truth *t, const char *s, size_t len)
 	uint64_t v = 0;
 	unsigned nd = dense_number(d, s, len, &v);
 
-	if (nd == 0 || v < d->base || v > d->last)
+	if (nd == 0 || v < d->base || v > d->top)
 		return UINT64_MAX;
 	if (d->fixed ? nd != d->width : nd > 1 && s[d->plen] == '0')
 		return UINT64_MAX; /* another writing of the same number */
@@ -561,8 +619,12 @@ static size_t dense_row(const struct truth *t, uint64_t off)
 {
 	const struct rank_word *w;
 
-	if (off == UINT64_MAX || !t->dense.gaps)
-		return off == UINT64_MAX ? SIZE_MAX : (size_t)off;
+	if (off == UINT64_MAX)
+		return SIZE_MAX;
+	if (t->dense.table)
+		return t->dense.table[off] != 0 ? (size_t)t->dense.table[off] - 1 : SIZE_MAX;
+	if (!t->dense.gaps)
+		return (size_t)off;
 	w = &t->dense.rank[off >> 6];
 	if (!((w->bits >> (off & 63)) & 1))
 		return SIZE_MAX; /* a number between two of the ground truth's */
@@ -596,6 +658,7 @@ enum score_status score_load_truth(struct job *j)
 	int16_t byte_class[256];      /* class of each one-byte label seen so far, -1 if none */
 	unsigned order = 3;           /* ids_order() */
 	size_t hashed = 0;            /* t->idkey holds the keys of rows [0, hashed) */
+	size_t numbered = 0;          /* or, while the ids are numbers in any order, their numbers (dense_table()) */
 	struct dense_ids dense = {0}; /* t->dense once read: on this stack, not beside the prediction's state */
 
 	memset(byte_class, 0xff, sizeof byte_class);
@@ -742,7 +805,9 @@ enum score_status score_load_truth(struct job *j)
 			order = ids_order(order, t->in.data + t->id[row - 1].off, t->id[row - 1].len, idf->s, idf->len);
 		dense_note(&dense, row, idf->s, idf->len);
 		/* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
-		if (order == 0)
+		if (order == 0 && dense.on) /* numbers in any order may need no key (dense_table()) */
+			numbered = number_ids(t, &dense, numbered, row + 1);
+		else if (order == 0)
 			hashed = hash_ids(t, hashed, row + 1);
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
@@ -827,11 +892,13 @@ enum score_status score_load_truth(struct job *j)
 		goto out;
 	}
 	t->ordered = order != 0 && !getenv("CONCOURS_SCORE_CHECK_IDS");
-	dense.on = dense.on && t->ordered && !getenv("CONCOURS_SCORE_NO_DENSE");
-	dense_finish(&dense);
+	dense.on = dense.on && !getenv("CONCOURS_SCORE_NO_DENSE") && !getenv("CONCOURS_SCORE_CHECK_IDS");
+	dense_finish(&dense, t->n);
+	if (dense.on && !dense.increasing && dense_table(t, &dense, numbered) != 0)
+		dense.on = 0;
 	t->dense = dense;
 	dense.rank = NULL; /* t's now (job_free()) */
-	if (!t->ordered)
+	if (!t->ordered && !t->dense.on)
 		hash_ids(t, hashed, t->n);
 	if (t->cls) {
 		size_t i;
@@ -1151,8 +1218,8 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 {
 	long long row = -2;
 
-	if (t->ordered)
-		return SCORE_OK; /* distinct by their order; the keys are grouped if a join needs them */
+	if (t->ordered || t->dense.on)
+		return SCORE_OK; /* distinct by their order or their table; the keys are grouped if a join needs them */
 	if (group_truth(t, threads, 0) == 0)
 		row = find_repeat(t->in.data, t->id, t->grouped, t->row_bits, t->gstart, threads);
 	return row == -1 ? SCORE_OK : truth_repeat_error(t, row, msg);
@@ -1423,7 +1490,11 @@ static void *dense_join(void *arg)
 			struct slice s = h->p->id[r + i];
 
 			off[i] = s.len > 0 ? dense_offset(h->t, h->p->in.data + s.off, s.len) : UINT64_MAX;
-			if (h->t->dense.gaps && off[i] != UINT64_MAX)
+			if (off[i] == UINT64_MAX)
+				continue;
+			if (h->t->dense.table)
+				__builtin_prefetch(&h->t->dense.table[off[i]], 0);
+			else if (h->t->dense.gaps)
 				__builtin_prefetch(&h->t->dense.rank[off[i] >> 6], 0);
 		}
 		for (i = 0; i < m; i++) {

@@ -86,9 +86,9 @@ struct truth {
 	 * (score_group_truth()) */
 	int ordered;
 	/* dense_note(): every id is PREFIX then a decimal number, all written alike (WIDTH digits, zero-padded, or
-	 * without leading zeros), the numbers increasing from BASE with the row: consecutive (BASE + row), or with GAPS,
-	 * a row then being its number's rank among the ground truth's. A prediction id's row follows from its text,
-	 * with no key (score_match_rows()) */
+	 * without leading zeros). Numbers INCREASING from BASE with the row are consecutive (BASE + row), or have GAPS,
+	 * a row then being its number's rank in RANK; numbers in any other order, distinct and from BASE to TOP, have a
+	 * TABLE of their rows. A prediction id's row follows from its text, with no key (score_match_rows()) */
 	struct dense_ids {
 		int on;
 		char prefix[DENSE_PREFIX]; /* the first id's bytes before its last digits (a copy: the file's pages are
@@ -96,12 +96,16 @@ struct truth {
 		size_t plen;
 		uint64_t base;
 		uint64_t last; /* the last id's number */
+		uint64_t low;  /* the lowest number (BASE once read) */
+		uint64_t top;  /* the highest */
+		int increasing;
 		unsigned width;
 		int fixed;              /* every id has WIDTH digits */
 		int natural;            /* no id has a leading zero */
 		int gaps;               /* some number is not the one before plus 1: rows are ranks in RANK */
 		struct rank_word *rank; /* malloc'd, WORDS of them; NULL without gaps */
 		size_t words;
+		uint32_t *table; /* score_big_array(): 1 + the row of number BASE + i, or 0; NULL when INCREASING */
 	} dense;
 };
 

@@ -613,6 +613,7 @@ static void job_free(struct job *j)
 	score_big_free(j->t.grouped);
 	free(j->t.gstart);
 	free(j->t.dense.rank);
+	score_big_free(j->t.dense.table);
 	score_big_free(j->t.idkey);
 	score_classes_free(j->t.cls);
 	arc_input_free(&j->p.in);
@@ -771,9 +772,13 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	if (j->truth_st == SCORE_OK && !j->unique_done)
 		j->truth_st = score_check_unique(&j->t, 2, j->truth_msg);
 	timing("unique", &clock0);
-	if (getenv("CONCOURS_SCORE_TIMING") && j->t.ordered)
-		fprintf(stderr, "timing: the ground truth's ids are in order: distinct without a check%s\n",
+	if (getenv("CONCOURS_SCORE_TIMING") && (j->t.ordered || j->t.dense.on))
+		fprintf(stderr, "timing: the ground truth's ids are %s%s\n",
+		        j->t.ordered ? "in order: distinct without a check"
+		                     : "numbers in any order: distinct by their table",
 		        !j->t.dense.on ? ""
+		        : j->t.dense.table
+		                ? "; numbered (a prefix and numbers, a table of rows): rows found from the ids' text"
 		        : j->t.dense.gaps
 		                ? "; numbered (a prefix and numbers with gaps): rows found from the ids' text"
 		                : "; dense (a prefix and consecutive numbers): rows found from the ids' text");
@@ -831,7 +836,10 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	arc_input_release(&j->p.in);
 	timing("join", &clock0);
 	if (getenv("CONCOURS_SCORE_TIMING") && owner && j->t.dense.on)
-		fprintf(stderr, "timing: join by the ids' text (%s ids)\n", j->t.dense.gaps ? "numbered" : "dense");
+		fprintf(stderr, "timing: join by the ids' text (%s)\n",
+		        j->t.dense.table  ? "a table of numbers"
+		        : j->t.dense.gaps ? "numbered ids"
+		                          : "dense ids");
 	else if (getenv("CONCOURS_SCORE_TIMING") && owner)
 		fprintf(stderr, "timing: join by hash, %zu row(s) on a tag two ids share\n", j->t.shared_tags);
 	score_problems_merge(rp, &j->p.probs);

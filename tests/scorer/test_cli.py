@@ -552,6 +552,16 @@ def dense_ids(t):
          True, ["n00001", "n00062", "n00065", "n00255", "n04094", "n04096"]),
         ("a gap too wide", [str(v) for v in range(1, 300)] + [str(10 ** 6)], False, [str(10 ** 6 - 1), "300"]),
         ("a prefix of 49 bytes", [("p" * 49) + f"{i:03d}" for i in range(300)], False, [("p" * 49) + "0300"]),
+        # numbers in any order: a table of rows, which also finds a number given twice
+        ("numbers in any order", rnd.sample([f"id_{i:03d}" for i in range(300)], 300), True,
+         ["id_300", "id_0150", "id_15", "id_-1"]),
+        ("integers with gaps in any order", rnd.sample([str(v) for v in gapped], 300), True,
+         [str(absent), "0" + str(gapped[3]), str(gapped[0] - 1), str(gapped[-1] + 1)]),
+        ("numbers in any order, one twice", rnd.sample([str(v) for v in range(299)], 299) + ["17"], False, ["300"]),
+        ("numbers in any order, too far apart", rnd.sample([str(v) for v in range(1, 300)] + [str(10 ** 6)], 300),
+         False, [str(10 ** 6 - 1), "300"]),
+        # in order, but the second number too far for a rank: the table takes them
+        ("an early wide gap", ["0"] + [str(65600 + i) for i in range(299)], True, ["1", "65599", "65899", "065600"]),
     ]
     for name, ids, dense, others in styles:
         truth = t.path("dense_truth.csv", "id,label\n" + "".join(f"{i},{k % 2}\n" for k, i in enumerate(ids)))
