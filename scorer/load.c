@@ -464,8 +464,13 @@ static int dense_mark(struct dense_ids *d, size_t row, uint64_t off)
 /* The number that ends S[0..LEN) after D's prefix in *V, and its digits' count, or 0 (dense_digits()). */
 static unsigned dense_number(const struct dense_ids *d, const char *s, size_t len, uint64_t *v)
 {
-	if (len <= d->plen || (d->plen > 0 && memcmp(s, d->prefix, d->plen) != 0))
+	size_t i;
+
+	if (len <= d->plen)
 		return 0;
+	for (i = 0; i < d->plen; i++) /* a few bytes: a call to memcmp() costs more than the loop */
+		if (s[i] != d->prefix[i])
+			return 0;
 	return dense_digits(s, len, d->plen, v);
 }
 
