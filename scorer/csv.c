@@ -36,13 +36,92 @@ static const long double pow10_ext[28] = {
 };
 #endif
 
+__extension__ typedef unsigned __int128 u128;
+
+/* 5^q for q = -27..0 in 128 bits, the top one set: 2^(127 + z) / 5^-q + 1 with 2^(z-1) < 5^-q < 2^z (fast_float's
+ * table, whose products are proven exact enough for these q; generated with Python's integers) */
+static const uint64_t pow5_128[28][2] = {
+        {UINT64_C(0x9e74d1b791e07e48), UINT64_C(0x775ea264cf55347e)}, /* 5^-27 */
+        {UINT64_C(0xc612062576589dda), UINT64_C(0x95364afe032a819e)}, /* 5^-26 */
+        {UINT64_C(0xf79687aed3eec551), UINT64_C(0x3a83ddbd83f52205)}, /* 5^-25 */
+        {UINT64_C(0x9abe14cd44753b52), UINT64_C(0xc4926a9672793543)}, /* 5^-24 */
+        {UINT64_C(0xc16d9a0095928a27), UINT64_C(0x75b7053c0f178294)}, /* 5^-23 */
+        {UINT64_C(0xf1c90080baf72cb1), UINT64_C(0x5324c68b12dd6339)}, /* 5^-22 */
+        {UINT64_C(0x971da05074da7bee), UINT64_C(0xd3f6fc16ebca5e04)}, /* 5^-21 */
+        {UINT64_C(0xbce5086492111aea), UINT64_C(0x88f4bb1ca6bcf585)}, /* 5^-20 */
+        {UINT64_C(0xec1e4a7db69561a5), UINT64_C(0x2b31e9e3d06c32e6)}, /* 5^-19 */
+        {UINT64_C(0x9392ee8e921d5d07), UINT64_C(0x3aff322e62439fd0)}, /* 5^-18 */
+        {UINT64_C(0xb877aa3236a4b449), UINT64_C(0x09befeb9fad487c3)}, /* 5^-17 */
+        {UINT64_C(0xe69594bec44de15b), UINT64_C(0x4c2ebe687989a9b4)}, /* 5^-16 */
+        {UINT64_C(0x901d7cf73ab0acd9), UINT64_C(0x0f9d37014bf60a11)}, /* 5^-15 */
+        {UINT64_C(0xb424dc35095cd80f), UINT64_C(0x538484c19ef38c95)}, /* 5^-14 */
+        {UINT64_C(0xe12e13424bb40e13), UINT64_C(0x2865a5f206b06fba)}, /* 5^-13 */
+        {UINT64_C(0x8cbccc096f5088cb), UINT64_C(0xf93f87b7442e45d4)}, /* 5^-12 */
+        {UINT64_C(0xafebff0bcb24aafe), UINT64_C(0xf78f69a51539d749)}, /* 5^-11 */
+        {UINT64_C(0xdbe6fecebdedd5be), UINT64_C(0xb573440e5a884d1c)}, /* 5^-10 */
+        {UINT64_C(0x89705f4136b4a597), UINT64_C(0x31680a88f8953031)}, /* 5^-9 */
+        {UINT64_C(0xabcc77118461cefc), UINT64_C(0xfdc20d2b36ba7c3e)}, /* 5^-8 */
+        {UINT64_C(0xd6bf94d5e57a42bc), UINT64_C(0x3d32907604691b4d)}, /* 5^-7 */
+        {UINT64_C(0x8637bd05af6c69b5), UINT64_C(0xa63f9a49c2c1b110)}, /* 5^-6 */
+        {UINT64_C(0xa7c5ac471b478423), UINT64_C(0x0fcf80dc33721d54)}, /* 5^-5 */
+        {UINT64_C(0xd1b71758e219652b), UINT64_C(0xd3c36113404ea4a9)}, /* 5^-4 */
+        {UINT64_C(0x83126e978d4fdf3b), UINT64_C(0x645a1cac083126ea)}, /* 5^-3 */
+        {UINT64_C(0xa3d70a3d70a3d70a), UINT64_C(0x3d70a3d70a3d70a4)}, /* 5^-2 */
+        {UINT64_C(0xcccccccccccccccc), UINT64_C(0xcccccccccccccccd)}, /* 5^-1 */
+        {UINT64_C(0x8000000000000000), UINT64_C(0x0000000000000000)}, /* 5^0 */
+};
+
+/*
+ * W x 10^Q for W > 0 and -27 <= Q <= 0, correctly rounded (to even on a tie) into *OUT: the Eisel-Lemire algorithm
+ * (as fast_float computes it, binary64): W shifted to its top bit times 5^Q's 128 bits, the low product only when
+ * the high one's 9 bits below the mantissa are all ones. Every significant digit is in W (at most 19), so the
+ * result is exact, with no case left to strtod.
+ */
+static void eisel_lemire(uint64_t w, int q, double *out)
+{
+	const uint64_t *t = pow5_128[q + 27];
+	int lz = __builtin_clzll(w);
+	u128 prod;
+	uint64_t hi;
+	uint64_t lo;
+	uint64_t mant;
+	uint64_t bits;
+	int shift;
+	long power2;
+
+	w <<= lz;
+	prod = (u128)w * t[0];
+	hi = (uint64_t)(prod >> 64);
+	lo = (uint64_t)prod;
+	if ((hi & 0x1FF) == 0x1FF) {
+		uint64_t more = (uint64_t)(((u128)w * t[1]) >> 64);
+
+		lo += more;
+		hi += more > lo; /* the carry */
+	}
+	shift = (int)(hi >> 63) + 9;
+	mant = hi >> shift;
+	/* floor(q log2(10)) + 63, written for q <= 0 without shifting a negative number; 1023 the bias */
+	power2 = -(long)((217706 * (unsigned long)-q + 65535) >> 16) + 63 + (long)(hi >> 63) - lz + 1023;
+	if (lo <= 1 && q >= -4 && (mant & 3) == 1 && (mant << shift) == hi)
+		mant &= ~UINT64_C(1); /* exactly halfway: to even */
+	mant += mant & 1;
+	mant >>= 1;
+	if (mant >= (UINT64_C(2) << 52)) { /* rounded up to the next power of two */
+		mant = UINT64_C(1) << 52;
+		power2++;
+	}
+	bits = (mant & ~(UINT64_C(1) << 52)) | ((uint64_t)power2 << 52);
+	memcpy(out, &bits, sizeof bits);
+}
+
 /*
  * M x 10^EXP10 (M > 0, every significant digit of the text in M) correctly rounded into *OUT without strtod when
  * that can be done exactly; returns -1 when it cannot (the caller asks strtod). With M <= 2^53 and |EXP10| <= 22
  * both factors are exact doubles and one operation rounds once. Otherwise (16 to 19 digits, what Python and
- * pandas write), on x86-64, the operation is done in x87's 64-bit mantissa, exact inputs again, then rounded to
- * 53 bits: two roundings give the one right answer unless the first lands exactly halfway between two doubles
- * (its low 11 bits 10000000000), which is then left to strtod.
+ * pandas write): from 10^-27 to 10^0, eisel_lemire(); above, on x86-64, the operation is done in x87's 64-bit
+ * mantissa, exact inputs again, then rounded to 53 bits: two roundings give the one right answer unless the first
+ * lands exactly halfway between two doubles (its low 11 bits 10000000000), which is then left to strtod.
  */
 static int exact_decimal(uint64_t m, long exp10, double *out)
 {
@@ -50,6 +129,10 @@ static int exact_decimal(uint64_t m, long exp10, double *out)
 		double v = (double)m;
 
 		*out = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
+		return 0;
+	}
+	if (exp10 >= -27 && exp10 <= 0) {
+		eisel_lemire(m, (int)exp10, out);
 		return 0;
 	}
 #if defined(__x86_64__) && LDBL_MANT_DIG == 64
