@@ -54,10 +54,11 @@ static void usage(FILE *out)
 	      "hash tags whatever the row count, so that ids meet on a tag more often (for tests);\n"
 	      "CONCOURS_SCORE_SPLIT_TEST=1 has the second thread read the second half of any prediction\n"
 	      "file, however small (for tests: large files are read that way when it pays);\n"
-	      "CONCOURS_SCORE_CHECK_IDS=1 checks that the ground truth's ids are distinct even when they\n"
-	      "are in order (for tests: ids in increasing order are distinct without a check);\n"
-	      "CONCOURS_SCORE_NO_DENSE=1 joins dense ids (a prefix and consecutive numbers) by their hashes\n"
-	      "like any others (for tests: each such id says its row).\n"
+	      "CONCOURS_SCORE_CHECK_IDS=1 checks that the ground truth's ids are distinct by their hashes,\n"
+	      "whatever their order or form (for tests: ids in increasing order are distinct without a check,\n"
+	      "numbered ones by their table);\n"
+	      "CONCOURS_SCORE_NO_DENSE=1 joins numbered ids (a prefix and numbers, all written alike) by their\n"
+	      "hashes like any others (for tests: each such id says its row).\n"
 	      "\n"
 	      "Metrics (--metric NAME):\n",
 	      out);
