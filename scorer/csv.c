@@ -394,31 +394,6 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 	return CSV_OK;
 }
 
-/* How many of the 8 bytes X (little-endian, as loaded: the first byte lowest) are ASCII digits before another
- * byte. A byte's carry reaches only the bytes after it, so the first byte that is not a digit is found right. */
-static unsigned digit_run(uint64_t x)
-{
-	const uint64_t high = UINT64_C(0xF0F0F0F0F0F0F0F0);
-	const uint64_t zeros = UINT64_C(0x3030303030303030);
-	uint64_t other = ((x & high) ^ zeros) | (((x + UINT64_C(0x0606060606060606)) & high) ^ zeros);
-
-	return other ? (unsigned)__builtin_ctzll(other) / 8 : 8;
-}
-
-/* The value of the first K digits of X (1 <= K <= 8, digit_run(X) >= K): moved to the top and led by '0's, as
- * eight digits converted with three multiplications instead of K dependent ones. */
-static uint64_t digits_value(uint64_t x, unsigned k)
-{
-	const uint64_t zeros = UINT64_C(0x3030303030303030);
-
-	x = k == 8 ? x : (x << (64 - 8 * k)) | (zeros >> (8 * k));
-	x -= zeros;
-	x = x * 10 + (x >> 8);
-	return ((x & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32)) +
-	        ((x >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32))) >>
-	       32;
-}
-
 static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 /*
@@ -453,7 +428,7 @@ static int plain_number(const char **pp, const char *end, double *out)
 			unsigned k;
 
 			memcpy(&x, p, sizeof x);
-			k = digit_run(x);
+			k = csv_digit_run(x);
 			if (k == 0)
 				break;
 			if (m == 0) { /* leading zeros are not significant */
@@ -464,7 +439,7 @@ static int plain_number(const char **pp, const char *end, double *out)
 			} else {
 				nsig += (int)k;
 			}
-			m = m * pow10_int[k] + digits_value(x, k);
+			m = m * pow10_int[k] + csv_digits_value(x, k);
 			p += k;
 			ndigits += (int)k;
 			frac += (int)k;

@@ -98,4 +98,68 @@ int csv_field_ieq(const char *s, size_t len, const char *word);
  */
 void csv_printable(const char *s, size_t len, size_t maxchars, char *out, size_t outlen);
 
+/* How many of the 8 bytes X (little-endian, as loaded: the first byte lowest) are ASCII digits before another
+ * byte. A byte's carry reaches only the bytes after it, so the first byte that is not a digit is found right. */
+static inline unsigned csv_digit_run(uint64_t x)
+{
+	const uint64_t high = UINT64_C(0xF0F0F0F0F0F0F0F0);
+	const uint64_t zeros = UINT64_C(0x3030303030303030);
+	uint64_t other = ((x & high) ^ zeros) | (((x + UINT64_C(0x0606060606060606)) & high) ^ zeros);
+
+	return other ? (unsigned)__builtin_ctzll(other) / 8 : 8;
+}
+
+/* The value of the first K digits of X (1 <= K <= 8, csv_digit_run(X) >= K): moved to the top and led by '0's,
+ * as eight digits converted with three multiplications instead of K dependent ones. */
+static inline uint64_t csv_digits_value(uint64_t x, unsigned k)
+{
+	const uint64_t zeros = UINT64_C(0x3030303030303030);
+
+	x = k == 8 ? x : (x << (64 - 8 * k)) | (zeros >> (8 * k));
+	x -= zeros;
+	x = x * 10 + (x >> 8);
+	return ((x & UINT64_C(0x000000FF000000FF)) * (100 + (UINT64_C(1000000) << 32)) +
+	        ((x >> 16) & UINT64_C(0x000000FF000000FF)) * (1 + (UINT64_C(10000) << 32))) >>
+	       32;
+}
+
+/* The value of the N ASCII digits S[0..N) (1 <= N <= 8) in *V: returns 1, or 0 when a byte is not a digit. The
+ * bytes are gathered into a word (no read past S + N) and converted at once. */
+static inline int csv_digits8(const char *s, size_t n, uint64_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		x |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	if (csv_digit_run(x) < n)
+		return 0;
+	*v = csv_digits_value(x, (unsigned)n);
+	return 1;
+}
+
+/* The value of the N ASCII digits S[0..N) (1 <= N <= 18: below 10^18) in *V: returns 1, or 0 when a byte is not a
+ * digit. Eight digits at a time (csv_digits8()). */
+static inline int csv_digits18(const char *s, size_t n, uint64_t *v)
+{
+	uint64_t lo;
+	uint64_t mid;
+	uint64_t top;
+
+	if (n <= 8)
+		return csv_digits8(s, n, v);
+	if (!csv_digits8(s + n - 8, 8, &lo)) /* the last 8 digits, then the 1 to 10 before them */
+		return 0;
+	if (n <= 16) {
+		if (!csv_digits8(s, n - 8, &mid))
+			return 0;
+	} else if (!csv_digits8(s, n - 16, &top) || !csv_digits8(s + n - 16, 8, &mid)) {
+		return 0;
+	} else {
+		mid += top * 100000000;
+	}
+	*v = mid * 100000000 + lo;
+	return 1;
+}
+
 #endif

@@ -415,18 +415,8 @@ static unsigned ids_order(unsigned order, const char *prev, size_t plen, const c
  */
 static unsigned dense_digits(const char *s, size_t len, size_t at, uint64_t *v)
 {
-	size_t i;
-
-	if (at >= len || len - at > DENSE_DIGITS)
+	if (at >= len || len - at > DENSE_DIGITS || !csv_digits18(s + at, len - at, v))
 		return 0;
-	*v = 0;
-	for (i = at; i < len; i++) {
-		unsigned d = (unsigned)(unsigned char)s[i] - '0';
-
-		if (d > 9)
-			return 0;
-		*v = *v * 10 + d;
-	}
 	return (unsigned)(len - at);
 }
 
@@ -480,6 +470,8 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 {
 	uint64_t v = 0;
 	unsigned nd;
+	int fixed;
+	int natural;
 
 	if (row == 0) {
 		size_t at = len;
@@ -505,9 +497,12 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 	if (!d->on)
 		return;
 	nd = dense_number(d, s, len, &v);
-	d->fixed = d->fixed && nd == d->width;
-	d->natural = d->natural && (nd == 1 || (nd > 1 && s[d->plen] != '0'));
-	d->on = nd > 0 && (d->fixed || d->natural);
+	/* from locals: D's two ints read as one after a store to one of them would stall on every id */
+	fixed = d->fixed && nd == d->width;
+	natural = d->natural && (nd == 1 || (nd > 1 && s[d->plen] != '0'));
+	d->fixed = fixed;
+	d->natural = natural;
+	d->on = nd > 0 && (fixed || natural);
 	d->increasing = d->on && d->increasing && v > d->last && dense_mark(d, row, v - d->base) == 0;
 	d->gaps = d->gaps || v != d->last + 1;
 	d->last = v;

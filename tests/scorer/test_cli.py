@@ -552,6 +552,12 @@ def dense_ids(t):
          True, ["n00001", "n00062", "n00065", "n00255", "n04094", "n04096"]),
         ("a gap too wide", [str(v) for v in range(1, 300)] + [str(10 ** 6)], False, [str(10 ** 6 - 1), "300"]),
         ("a prefix of 49 bytes", [("p" * 49) + f"{i:03d}" for i in range(300)], False, [("p" * 49) + "0300"]),
+        # long numbers: read 8 digits at a time, up to 18 digits
+        ("12 digits", [f"x{i:012d}" for i in range(10 ** 11, 10 ** 11 + 300)], True,
+         ["x0100000000150", "x10000000015", f"x{10 ** 11 + 300:012d}", "x1000000001a0"]),
+        ("18 digits", [str(10 ** 17 + 7 * i) for i in range(300)], True,
+         [str(10 ** 17 + 8), str(10 ** 17 + 7 * 300), "0" + str(10 ** 17 + 7), str(10 ** 17 - 7)]),
+        ("19 digits", [str(10 ** 18 + i) for i in range(300)], False, [str(10 ** 18 + 300)]),
         # numbers in any order: a table of rows, which also finds a number given twice
         ("numbers in any order", rnd.sample([f"id_{i:03d}" for i in range(300)], 300), True,
          ["id_300", "id_0150", "id_15", "id_-1"]),

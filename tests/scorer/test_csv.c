@@ -492,6 +492,33 @@ static void test_eisel_lemire(void)
 	}
 }
 
+/* csv_digits18() against strtoull on every length from 1 to 18, and a byte that is not a digit at each place. */
+static void test_digits18(void)
+{
+	uint64_t x = 0x9E3779B97F4A7C15u;
+	size_t n;
+	size_t i;
+
+	for (n = 1; n <= 18; n++) {
+		for (i = 0; i < 2000; i++) {
+			char text[24];
+			uint64_t v = 0;
+			size_t k;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			for (k = 0; k < n; k++)
+				text[k] = (char)('0' +
+				                 (i < 10 ? (i + k) % 10 : (x >> (3 * k)) % 10)); /* leading zeros too */
+			text[n] = '\0';
+			CHECK(csv_digits18(text, n, &v) == 1 && v == strtoull(text, NULL, 10));
+			text[x % n] = "/:a .-"[i % 6]; /* the bytes next to '0' and '9' too */
+			CHECK(csv_digits18(text, n, &v) == 0);
+		}
+	}
+}
+
 static void test_printable(void)
 {
 	char out[64];
@@ -658,6 +685,7 @@ int main(void)
 	test_numbers_fast();
 	test_long_numbers();
 	test_eisel_lemire();
+	test_digits18();
 	test_errors();
 	test_numbers();
 	test_printable();
