@@ -407,15 +407,15 @@ static unsigned ids_order(unsigned order, const char *prev, size_t plen, const c
 	return order;
 }
 
-#define DENSE_DIGITS 18 /* below 10^18: no overflow with a row added */
+#define NUM_DIGITS 18 /* below 10^18: no overflow with a row added */
 
 /*
  * Reads the digits that end S[0..LEN) from byte AT on: *V their value, returns their count, or 0 when a byte from
- * AT is not a digit, or when there are none or more than DENSE_DIGITS.
+ * AT is not a digit, or when there are none or more than NUM_DIGITS.
  */
-static unsigned dense_digits(const char *s, size_t len, size_t at, uint64_t *v)
+static unsigned num_digits(const char *s, size_t len, size_t at, uint64_t *v)
 {
-	if (at >= len || len - at > DENSE_DIGITS || !csv_digits18(s + at, len - at, v))
+	if (at >= len || len - at > NUM_DIGITS || !csv_digits18(s + at, len - at, v))
 		return 0;
 	return (unsigned)(len - at);
 }
@@ -424,15 +424,15 @@ static unsigned dense_digits(const char *s, size_t len, size_t at, uint64_t *v)
  * Numbers at most this far above the first id's (the row's) make RANK words: at most 4 bytes a row, 16 KiB to start
  * with. Sparser numbers take the keyed join.
  */
-#define DENSE_SPAN(row) (16 * ((uint64_t)(row) + 1) + 65536)
+#define NUM_SPAN(row) (16 * ((uint64_t)(row) + 1) + 65536)
 
 /* Marks the number BASE + OFF in D's RANK, growing it; OFF is above every number marked. Returns 0, or -1 when
- * OFF is too far for ROW (DENSE_SPAN) or on no memory (the ids then take the keyed join). */
-static int dense_mark(struct dense_ids *d, size_t row, uint64_t off)
+ * OFF is too far for ROW (NUM_SPAN) or on no memory (the ids then take the keyed join). */
+static int num_mark(struct numbered_ids *d, size_t row, uint64_t off)
 {
 	size_t w = (size_t)(off >> 6);
 
-	if (off >= DENSE_SPAN(row))
+	if (off >= NUM_SPAN(row))
 		return -1;
 	if (w >= d->words) {
 		size_t words = d->words ? 2 * d->words : 1024;
@@ -451,8 +451,8 @@ static int dense_mark(struct dense_ids *d, size_t row, uint64_t off)
 	return 0;
 }
 
-/* The number that ends S[0..LEN) after D's prefix in *V, and its digits' count, or 0 (dense_digits()). */
-static unsigned dense_number(const struct dense_ids *d, const char *s, size_t len, uint64_t *v)
+/* The number that ends S[0..LEN) after D's prefix in *V, and its digits' count, or 0 (num_digits()). */
+static unsigned num_number(const struct numbered_ids *d, const char *s, size_t len, uint64_t *v)
 {
 	size_t i;
 
@@ -461,12 +461,12 @@ static unsigned dense_number(const struct dense_ids *d, const char *s, size_t le
 	for (i = 0; i < d->plen; i++) /* a few bytes: a call to memcmp() costs more than the loop */
 		if (s[i] != d->prefix[i])
 			return 0;
-	return dense_digits(s, len, d->plen, v);
+	return num_digits(s, len, d->plen, v);
 }
 
-/* Notes the id S[0..LEN) of row ROW in D (struct dense_ids: the first id sets the prefix, the base and the width).
+/* Notes the id S[0..LEN) of row ROW in D (struct numbered_ids: the first id sets the prefix, the base and the width).
  * Ids off the pattern turn D off; a number not above the one before ends INCREASING. Either frees D's RANK. */
-static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t len)
+static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t len)
 {
 	uint64_t v = 0;
 	unsigned nd;
@@ -478,32 +478,32 @@ static void dense_note(struct dense_ids *d, size_t row, const char *s, size_t le
 
 		while (at > 0 && (unsigned)(unsigned char)s[at - 1] - '0' <= 9)
 			at--;
-		nd = dense_digits(s, len, at, &v);
-		*d = (struct dense_ids){.on = nd > 0 && at <= DENSE_PREFIX,
-		                        .plen = at,
-		                        .base = v,
-		                        .last = v,
-		                        .low = v,
-		                        .top = v,
-		                        .increasing = 1,
-		                        .width = nd,
-		                        .fixed = 1,
-		                        .natural = nd == 1 || (nd > 1 && s[at] != '0')};
+		nd = num_digits(s, len, at, &v);
+		*d = (struct numbered_ids){.on = nd > 0 && at <= NUM_PREFIX,
+		                           .plen = at,
+		                           .base = v,
+		                           .last = v,
+		                           .low = v,
+		                           .top = v,
+		                           .increasing = 1,
+		                           .width = nd,
+		                           .fixed = 1,
+		                           .natural = nd == 1 || (nd > 1 && s[at] != '0')};
 		if (d->on)
 			memcpy(d->prefix, s, at);
-		d->increasing = d->on && dense_mark(d, row, 0) == 0;
+		d->increasing = d->on && num_mark(d, row, 0) == 0;
 		return;
 	}
 	if (!d->on)
 		return;
-	nd = dense_number(d, s, len, &v);
+	nd = num_number(d, s, len, &v);
 	/* from locals: D's two ints read as one after a store to one of them would stall on every id */
 	fixed = d->fixed && nd == d->width;
 	natural = d->natural && (nd == 1 || (nd > 1 && s[d->plen] != '0'));
 	d->fixed = fixed;
 	d->natural = natural;
 	d->on = nd > 0 && (fixed || natural);
-	d->increasing = d->on && d->increasing && v > d->last && dense_mark(d, row, v - d->base) == 0;
+	d->increasing = d->on && d->increasing && v > d->last && num_mark(d, row, v - d->base) == 0;
 	d->gaps = d->gaps || v != d->last + 1;
 	d->last = v;
 	d->low = v < d->low ? v : d->low;
@@ -528,13 +528,13 @@ static inline unsigned ones64(uint64_t x)
 }
 
 /* Numbers in any order whose span is at most this for N ids get a TABLE: at most 8 bytes an id. */
-#define DENSE_TABLE_SPAN(n) (2 * (uint64_t)(n) + 65536)
+#define NUM_TABLE_SPAN(n) (2 * (uint64_t)(n) + 65536)
 
 /*
  * After the last of N ids: increasing numbers keep D's RANK only with gaps, each word then counting the ids before
- * it; numbers in another order are left for dense_table(), BASE their lowest, when their span is narrow enough.
+ * it; numbers in another order are left for num_table(), BASE their lowest, when their span is narrow enough.
  */
-static void dense_finish(struct dense_ids *d, size_t n)
+static void num_finish(struct numbered_ids *d, size_t n)
 {
 	uint64_t ones = 0;
 	size_t w;
@@ -545,7 +545,7 @@ static void dense_finish(struct dense_ids *d, size_t n)
 	}
 	if (d->on && !d->increasing) {
 		d->base = d->low;
-		d->on = d->top - d->low < DENSE_TABLE_SPAN(n);
+		d->on = d->top - d->low < NUM_TABLE_SPAN(n);
 		return;
 	}
 	for (w = 0; d->rank && w < d->words; w++) {
@@ -554,15 +554,15 @@ static void dense_finish(struct dense_ids *d, size_t n)
 	}
 }
 
-/* T's rows [FROM, TO) get their ids' numbers in t->idkey (ids that dense_note() found numbered); returns TO. */
-static size_t number_ids(struct truth *t, const struct dense_ids *d, size_t from, size_t to)
+/* T's rows [FROM, TO) get their ids' numbers in t->idkey (ids that num_note() found numbered); returns TO. */
+static size_t number_ids(struct truth *t, const struct numbered_ids *d, size_t from, size_t to)
 {
 	size_t r;
 
 	for (r = from; r < to; r++) {
 		uint64_t v = 0;
 
-		(void)dense_digits(t->in.data + t->id[r].off, t->id[r].len, d->plen, &v);
+		(void)num_digits(t->in.data + t->id[r].off, t->id[r].len, d->plen, &v);
 		t->idkey[r] = v;
 	}
 	return to;
@@ -571,11 +571,11 @@ static size_t number_ids(struct truth *t, const struct dense_ids *d, size_t from
 #define TABLE_AHEAD 16 /* rows between the prefetch of a table slot and its write */
 
 /*
- * Numbers in another order (dense_finish()), rows [0, NUMBERED) numbered in t->idkey: D's TABLE gets 1 + the row
+ * Numbers in another order (num_finish()), rows [0, NUMBERED) numbered in t->idkey: D's TABLE gets 1 + the row
  * of each number. Returns 0, or -1 when a number is there twice (the repeat check then finds and words it) or on
  * no memory; D's TABLE is then NULL.
  */
-static int dense_table(struct truth *t, struct dense_ids *d, size_t numbered)
+static int num_table(struct truth *t, struct numbered_ids *d, size_t numbered)
 {
 	size_t r;
 
@@ -597,15 +597,15 @@ static int dense_table(struct truth *t, struct dense_ids *d, size_t numbered)
 }
 
 /*
- * The number of the id S[0..LEN) less T's base when T's ids are numbered (t->dense), or UINT64_MAX: the text must
- * be the prefix then a number in the ground truth's range written as it writes them. dense_row() then says
+ * The number of the id S[0..LEN) less T's base when T's ids are numbered (t->num), or UINT64_MAX: the text must
+ * be the prefix then a number in the ground truth's range written as it writes them. num_row() then says
  * whether it is one of its ids, byte for byte.
  */
-static uint64_t dense_offset(const struct truth *t, const char *s, size_t len)
+static uint64_t num_offset(const struct truth *t, const char *s, size_t len)
 {
-	const struct dense_ids *d = &t->dense;
+	const struct numbered_ids *d = &t->num;
 	uint64_t v = 0;
-	unsigned nd = dense_number(d, s, len, &v);
+	unsigned nd = num_number(d, s, len, &v);
 
 	if (nd == 0 || v < d->base || v > d->top)
 		return UINT64_MAX;
@@ -614,18 +614,18 @@ static uint64_t dense_offset(const struct truth *t, const char *s, size_t len)
 	return v - d->base;
 }
 
-/* The ground-truth row of the number BASE + OFF (dense_offset(), UINT64_MAX passes through), or SIZE_MAX. */
-static size_t dense_row(const struct truth *t, uint64_t off)
+/* The ground-truth row of the number BASE + OFF (num_offset(), UINT64_MAX passes through), or SIZE_MAX. */
+static size_t num_row(const struct truth *t, uint64_t off)
 {
 	const struct rank_word *w;
 
 	if (off == UINT64_MAX)
 		return SIZE_MAX;
-	if (t->dense.table)
-		return t->dense.table[off] != 0 ? (size_t)t->dense.table[off] - 1 : SIZE_MAX;
-	if (!t->dense.gaps)
+	if (t->num.table)
+		return t->num.table[off] != 0 ? (size_t)t->num.table[off] - 1 : SIZE_MAX;
+	if (!t->num.gaps)
 		return (size_t)off;
-	w = &t->dense.rank[off >> 6];
+	w = &t->num.rank[off >> 6];
 	if (!((w->bits >> (off & 63)) & 1))
 		return SIZE_MAX; /* a number between two of the ground truth's */
 	return (size_t)(w->ones + ones64(w->bits & ((UINT64_C(1) << (off & 63)) - 1)));
@@ -655,11 +655,11 @@ enum score_status score_load_truth(struct job *j)
 	int nf;
 	int c;
 	int remap[SCORE_MAX_CLASSES];
-	int16_t byte_class[256];      /* class of each one-byte label seen so far, -1 if none */
-	unsigned order = 3;           /* ids_order() */
-	size_t hashed = 0;            /* t->idkey holds the keys of rows [0, hashed) */
-	size_t numbered = 0;          /* or, while the ids are numbers in any order, their numbers (dense_table()) */
-	struct dense_ids dense = {0}; /* t->dense once read: on this stack, not beside the prediction's state */
+	int16_t byte_class[256];       /* class of each one-byte label seen so far, -1 if none */
+	unsigned order = 3;            /* ids_order() */
+	size_t hashed = 0;             /* t->idkey holds the keys of rows [0, hashed) */
+	size_t numbered = 0;           /* or, while the ids are numbers in any order, their numbers (num_table()) */
+	struct numbered_ids num = {0}; /* t->num once read: on this stack, not beside the prediction's state */
 
 	memset(byte_class, 0xff, sizeof byte_class);
 	st = load_input(req->truth_path, &req->lim, &t->in, msg, MSG_LEN, 0);
@@ -803,10 +803,10 @@ enum score_status score_load_truth(struct job *j)
 		t->id[row].len = (uint32_t)idf->len;
 		if (row > 0 && order != 0)
 			order = ids_order(order, t->in.data + t->id[row - 1].off, t->id[row - 1].len, idf->s, idf->len);
-		dense_note(&dense, row, idf->s, idf->len);
+		num_note(&num, row, idf->s, idf->len);
 		/* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
-		if (order == 0 && dense.on) /* numbers in any order may need no key (dense_table()) */
-			numbered = number_ids(t, &dense, numbered, row + 1);
+		if (order == 0 && num.on) /* numbers in any order may need no key (num_table()) */
+			numbered = number_ids(t, &num, numbered, row + 1);
 		else if (order == 0)
 			hashed = hash_ids(t, hashed, row + 1);
 		if (t->split) {
@@ -892,13 +892,13 @@ enum score_status score_load_truth(struct job *j)
 		goto out;
 	}
 	t->ordered = order != 0 && !getenv("CONCOURS_SCORE_CHECK_IDS");
-	dense.on = dense.on && !getenv("CONCOURS_SCORE_NO_DENSE") && !getenv("CONCOURS_SCORE_CHECK_IDS");
-	dense_finish(&dense, t->n);
-	if (dense.on && !dense.increasing && dense_table(t, &dense, numbered) != 0)
-		dense.on = 0;
-	t->dense = dense;
-	dense.rank = NULL; /* t's now (job_free()) */
-	if (!t->ordered && !t->dense.on)
+	num.on = num.on && !getenv("CONCOURS_SCORE_NO_DENSE") && !getenv("CONCOURS_SCORE_CHECK_IDS");
+	num_finish(&num, t->n);
+	if (num.on && !num.increasing && num_table(t, &num, numbered) != 0)
+		num.on = 0;
+	t->num = num;
+	num.rank = NULL; /* t's now (job_free()) */
+	if (!t->ordered && !t->num.on)
 		hash_ids(t, hashed, t->n);
 	if (t->cls) {
 		size_t i;
@@ -914,7 +914,7 @@ enum score_status score_load_truth(struct job *j)
 	st = SCORE_OK;
 out:
 	note_written(&t->in, &rd);
-	free(dense.rank);
+	free(num.rank);
 	free(f);
 	return st;
 }
@@ -1218,7 +1218,7 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 {
 	long long row = -2;
 
-	if (t->ordered || t->dense.on)
+	if (t->ordered || t->num.on)
 		return SCORE_OK; /* distinct by their order or their table; the keys are grouped if a join needs them */
 	if (group_truth(t, threads, 0) == 0)
 		row = find_repeat(t->in.data, t->id, t->grouped, t->row_bits, t->gstart, threads);
@@ -1227,8 +1227,8 @@ enum score_status score_check_unique(struct truth *t, int threads, char *msg)
 
 int score_group_truth(struct truth *t, int threads)
 {
-	if (t->grouped || t->dense.on)
-		return 0; /* grouped already, or dense ids: no key needed */
+	if (t->grouped || t->num.on)
+		return 0; /* grouped already, or numbered ids: no key needed */
 	return group_truth(t, threads, 1);
 }
 
@@ -1269,7 +1269,7 @@ out:
 
 /*
  * Prediction rows [FIRST, LAST) of a pass that compares ids, one half on each core: score_same_ids() (OK stays 1
- * while every id matches the ground truth's of the same row) or the join by dense ids (dense_join(): MATCH and
+ * while every id matches the ground truth's of the same row) or the join by numbered ids (num_join(): MATCH and
  * OWNER as join_verify() fills them, OK as its CLEAN).
  */
 struct id_half {
@@ -1472,33 +1472,33 @@ static void *join_verify(void *arg)
 	return NULL;
 }
 
-#define DENSE_BLOCK 32 /* rows of dense_join() whose RANK words are fetched together */
+#define NUM_BLOCK 32 /* rows of num_join() whose RANK words are fetched together */
 
-/* Rows [FIRST, LAST) of the join by dense ids (t->dense): each id's text gives its ground-truth row (struct id_half). */
-static void *dense_join(void *arg)
+/* Rows [FIRST, LAST) of the join by numbered ids (t->num): each id's text gives its ground-truth row (struct id_half). */
+static void *num_join(void *arg)
 {
 	struct id_half *h = arg;
-	uint64_t off[DENSE_BLOCK];
+	uint64_t off[NUM_BLOCK];
 	size_t r;
 	size_t i;
 
 	/* by blocks: the numbers first, their RANK words fetched meanwhile, then the rows */
-	for (r = h->first; r < h->last; r += DENSE_BLOCK) {
-		size_t m = h->last - r < DENSE_BLOCK ? h->last - r : DENSE_BLOCK;
+	for (r = h->first; r < h->last; r += NUM_BLOCK) {
+		size_t m = h->last - r < NUM_BLOCK ? h->last - r : NUM_BLOCK;
 
 		for (i = 0; i < m; i++) {
 			struct slice s = h->p->id[r + i];
 
-			off[i] = s.len > 0 ? dense_offset(h->t, h->p->in.data + s.off, s.len) : UINT64_MAX;
+			off[i] = s.len > 0 ? num_offset(h->t, h->p->in.data + s.off, s.len) : UINT64_MAX;
 			if (off[i] == UINT64_MAX)
 				continue;
-			if (h->t->dense.table)
-				__builtin_prefetch(&h->t->dense.table[off[i]], 0);
-			else if (h->t->dense.gaps)
-				__builtin_prefetch(&h->t->dense.rank[off[i] >> 6], 0);
+			if (h->t->num.table)
+				__builtin_prefetch(&h->t->num.table[off[i]], 0);
+			else if (h->t->num.gaps)
+				__builtin_prefetch(&h->t->num.rank[off[i] >> 6], 0);
 		}
 		for (i = 0; i < m; i++) {
-			size_t row = dense_row(h->t, off[i]);
+			size_t row = num_row(h->t, off[i]);
 
 			if (row == SIZE_MAX) {
 				h->match[r + i] = 0;
@@ -1546,7 +1546,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 		rc = *owner ? 0 : -1;
 		goto out;
 	}
-	if (t->dense.on) { /* each id says its row: one pass, no key, no read of the ground truth */
+	if (t->num.on) { /* each id says its row: one pass, no key, no read of the ground truth */
 		struct id_half dh[2];
 
 		*owner = score_big_array(t->n, sizeof **owner);
@@ -1557,7 +1557,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 		mid = r + (p->n - r) / 2;
 		dh[0] = (struct id_half){t, p, match, *owner, r, mid, p->n == t->n};
 		dh[1] = (struct id_half){t, p, match, *owner, mid, p->n, p->n == t->n};
-		score_par2(dense_join, &dh[1], dense_join, &dh[0]);
+		score_par2(num_join, &dh[1], num_join, &dh[0]);
 		*clean = dh[0].ok && dh[1].ok;
 		goto bijection;
 	}

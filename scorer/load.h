@@ -53,9 +53,9 @@ struct slice {
 	uint32_t len;
 };
 
-#define DENSE_PREFIX 48 /* bytes at most before the number of numbered ids (struct dense_ids) */
+#define NUM_PREFIX 48 /* bytes at most before the number of numbered ids (struct numbered_ids) */
 
-/* Word w of numbered ids with gaps (struct dense_ids): which of 64 numbers from BASE + 64 w are ids, and a rank. */
+/* Word w of numbered ids with gaps (struct numbered_ids): which of 64 numbers from BASE + 64 w are ids, and a rank. */
 struct rank_word {
 	uint64_t bits; /* bit i: BASE + 64 w + i is an id's number */
 	uint64_t ones; /* ids whose numbers are below BASE + 64 w: the row of the first bit set */
@@ -85,13 +85,13 @@ struct truth {
 	 * distinct, with no check, and their keys are computed and grouped only if a join needs them
 	 * (score_group_truth()) */
 	int ordered;
-	/* dense_note(): every id is PREFIX then a decimal number, all written alike (WIDTH digits, zero-padded, or
+	/* num_note(): every id is PREFIX then a decimal number, all written alike (WIDTH digits, zero-padded, or
 	 * without leading zeros). Numbers INCREASING from BASE with the row are consecutive (BASE + row), or have GAPS,
 	 * a row then being its number's rank in RANK; numbers in any other order, distinct and from BASE to TOP, have a
 	 * TABLE of their rows. A prediction id's row follows from its text, with no key (score_match_rows()) */
-	struct dense_ids {
+	struct numbered_ids {
 		int on;
-		char prefix[DENSE_PREFIX]; /* the first id's bytes before its last digits (a copy: the file's pages are
+		char prefix[NUM_PREFIX]; /* the first id's bytes before its last digits (a copy: the file's pages are
 		                            * given back before the join, and reading them again costs a fault) */
 		size_t plen;
 		uint64_t base;
@@ -106,7 +106,7 @@ struct truth {
 		struct rank_word *rank; /* malloc'd, WORDS of them; NULL without gaps */
 		size_t words;
 		uint32_t *table; /* score_big_array(): 1 + the row of number BASE + i, or 0; NULL when INCREASING */
-	} dense;
+	} num;
 };
 
 #define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */

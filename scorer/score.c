@@ -87,7 +87,7 @@ static void *truth_thread(void *arg)
 		j->truth_st = score_check_unique(&j->t, 1, j->truth_msg);
 		/* ids in order need no check, but a join needs their keys: while the prediction file is still being
 		 * read, this thread groups them unless the file seems to follow the ground truth */
-		if (j->truth_st == SCORE_OK && j->t.ordered && !j->t.dense.on &&
+		if (j->truth_st == SCORE_OK && j->t.ordered && !j->t.num.on &&
 		    !score_pred_looks_aligned(&j->t, j->req->pred_path) && score_group_truth(&j->t, 1) != 0) {
 			snprintf(j->truth_msg, MSG_LEN, "out of memory indexing the ground truth");
 			j->truth_st = SCORE_INTERNAL;
@@ -612,8 +612,8 @@ static void job_free(struct job *j)
 	score_big_free(j->t.event);
 	score_big_free(j->t.grouped);
 	free(j->t.gstart);
-	free(j->t.dense.rank);
-	score_big_free(j->t.dense.table);
+	free(j->t.num.rank);
+	score_big_free(j->t.num.table);
 	score_big_free(j->t.idkey);
 	score_classes_free(j->t.cls);
 	arc_input_free(&j->p.in);
@@ -772,16 +772,15 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	if (j->truth_st == SCORE_OK && !j->unique_done)
 		j->truth_st = score_check_unique(&j->t, 2, j->truth_msg);
 	timing("unique", &clock0);
-	if (getenv("CONCOURS_SCORE_TIMING") && (j->t.ordered || j->t.dense.on))
+	if (getenv("CONCOURS_SCORE_TIMING") && (j->t.ordered || j->t.num.on))
 		fprintf(stderr, "timing: the ground truth's ids are %s%s\n",
 		        j->t.ordered ? "in order: distinct without a check"
 		                     : "numbers in any order: distinct by their table",
-		        !j->t.dense.on ? ""
-		        : j->t.dense.table
+		        !j->t.num.on ? ""
+		        : j->t.num.table
 		                ? "; numbered (a prefix and numbers, a table of rows): rows found from the ids' text"
-		        : j->t.dense.gaps
-		                ? "; numbered (a prefix and numbers with gaps): rows found from the ids' text"
-		                : "; dense (a prefix and consecutive numbers): rows found from the ids' text");
+		        : j->t.num.gaps ? "; numbered (a prefix and numbers with gaps): rows found from the ids' text"
+		                        : "; dense (a prefix and consecutive numbers): rows found from the ids' text");
 	if (j->truth_st != SCORE_OK) {
 		st = j->truth_st;
 		snprintf(msg, sizeof msg, "%s", j->truth_msg);
@@ -835,11 +834,11 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	arc_input_release(&j->t.in);
 	arc_input_release(&j->p.in);
 	timing("join", &clock0);
-	if (getenv("CONCOURS_SCORE_TIMING") && owner && j->t.dense.on)
+	if (getenv("CONCOURS_SCORE_TIMING") && owner && j->t.num.on)
 		fprintf(stderr, "timing: join by the ids' text (%s)\n",
-		        j->t.dense.table  ? "a table of numbers"
-		        : j->t.dense.gaps ? "numbered ids"
-		                          : "dense ids");
+		        j->t.num.table  ? "a table of numbers"
+		        : j->t.num.gaps ? "numbered ids"
+		                        : "dense ids");
 	else if (getenv("CONCOURS_SCORE_TIMING") && owner)
 		fprintf(stderr, "timing: join by hash, %zu row(s) on a tag two ids share\n", j->t.shared_tags);
 	score_problems_merge(rp, &j->p.probs);
