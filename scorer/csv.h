@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One field: a slice of the reader's buffer, not NUL-terminated. Valid while the buffer lives. */
 struct csv_field {
@@ -159,6 +160,31 @@ static inline int csv_digits18(const char *s, size_t n, uint64_t *v)
 		mid += top * 100000000;
 	}
 	*v = mid * 100000000 + lo;
+	return 1;
+}
+
+/* Like csv_digits18() for the N digits that end at END, when the 16 bytes before END may be read (they are loaded
+ * as two words: no byte gathering). */
+static inline int csv_digits18_tail(const char *end, size_t n, uint64_t *v)
+{
+	uint64_t x;
+	uint64_t lo;
+	size_t k = n > 8 ? n - 8 : n; /* the digits of the word that holds the first one */
+
+	if (n > 16)
+		return csv_digits18(end - n, n, v);
+	memcpy(&x, end - (n > 8 ? 16 : 8), sizeof x);
+	x >>= 8 * (8 - k); /* the digits to the low bytes, zeros above them */
+	if (csv_digit_run(x) < k)
+		return 0;
+	*v = csv_digits_value(x, (unsigned)k);
+	if (n <= 8)
+		return 1;
+	memcpy(&x, end - 8, sizeof x);
+	if (csv_digit_run(x) < 8)
+		return 0;
+	lo = csv_digits_value(x, 8);
+	*v = *v * 100000000 + lo;
 	return 1;
 }
 

@@ -411,13 +411,18 @@ static unsigned ids_order(unsigned order, const char *prev, size_t plen, const c
 
 /*
  * Reads the digits that end S[0..LEN) from byte AT on: *V their value, returns their count, or 0 when a byte from
- * AT is not a digit, or when there are none or more than NUM_DIGITS.
+ * AT is not a digit, or when there are none or more than NUM_DIGITS. S lies in a buffer that starts at FLOOR: from
+ * 16 bytes in, the digits are loaded as words ending at the id's end.
  */
-static unsigned num_digits(const char *s, size_t len, size_t at, uint64_t *v)
+static unsigned num_digits(const char *s, size_t len, size_t at, uint64_t *v, const char *floor)
 {
-	if (at >= len || len - at > NUM_DIGITS || !csv_digits18(s + at, len - at, v))
+	size_t n = len - at;
+
+	if (at >= len || n > NUM_DIGITS)
 		return 0;
-	return (unsigned)(len - at);
+	if ((size_t)(s + len - floor) >= 16 ? !csv_digits18_tail(s + len, n, v) : !csv_digits18(s + at, n, v))
+		return 0;
+	return (unsigned)n;
 }
 
 /*
@@ -451,8 +456,9 @@ static int num_mark(struct numbered_ids *d, size_t row, uint64_t off)
 	return 0;
 }
 
-/* The number that ends S[0..LEN) after D's prefix in *V, and its digits' count, or 0 (num_digits()). */
-static unsigned num_number(const struct numbered_ids *d, const char *s, size_t len, uint64_t *v)
+/* The number that ends S[0..LEN) (in a buffer from FLOOR) after D's prefix in *V, and its digits' count, or 0
+ * (num_digits()). */
+static unsigned num_number(const struct numbered_ids *d, const char *s, size_t len, uint64_t *v, const char *floor)
 {
 	size_t i;
 
@@ -461,12 +467,12 @@ static unsigned num_number(const struct numbered_ids *d, const char *s, size_t l
 	for (i = 0; i < d->plen; i++) /* a few bytes: a call to memcmp() costs more than the loop */
 		if (s[i] != d->prefix[i])
 			return 0;
-	return num_digits(s, len, d->plen, v);
+	return num_digits(s, len, d->plen, v, floor);
 }
 
 /* Notes the id S[0..LEN) of row ROW in D (struct numbered_ids: the first id sets the prefix, the base and the width).
  * Ids off the pattern turn D off; a number not above the one before ends INCREASING. Either frees D's RANK. */
-static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t len)
+static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t len, const char *floor)
 {
 	uint64_t v = 0;
 	unsigned nd;
@@ -478,7 +484,7 @@ static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t l
 
 		while (at > 0 && (unsigned)(unsigned char)s[at - 1] - '0' <= 9)
 			at--;
-		nd = num_digits(s, len, at, &v);
+		nd = num_digits(s, len, at, &v, floor);
 		*d = (struct numbered_ids){.on = nd > 0 && at <= NUM_PREFIX,
 		                           .plen = at,
 		                           .base = v,
@@ -496,7 +502,7 @@ static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t l
 	}
 	if (!d->on)
 		return;
-	nd = num_number(d, s, len, &v);
+	nd = num_number(d, s, len, &v, floor);
 	/* from locals: D's two ints read as one after a store to one of them would stall on every id */
 	fixed = d->fixed && nd == d->width;
 	natural = d->natural && (nd == 1 || (nd > 1 && s[d->plen] != '0'));
@@ -562,7 +568,7 @@ static size_t number_ids(struct truth *t, const struct numbered_ids *d, size_t f
 	for (r = from; r < to; r++) {
 		uint64_t v = 0;
 
-		(void)num_digits(t->in.data + t->id[r].off, t->id[r].len, d->plen, &v);
+		(void)num_digits(t->in.data + t->id[r].off, t->id[r].len, d->plen, &v, t->in.data);
 		t->idkey[r] = v;
 	}
 	return to;
@@ -601,11 +607,11 @@ static int num_table(struct truth *t, struct numbered_ids *d, size_t numbered)
  * be the prefix then a number in the ground truth's range written as it writes them. num_row() then says
  * whether it is one of its ids, byte for byte.
  */
-static uint64_t num_offset(const struct truth *t, const char *s, size_t len)
+static uint64_t num_offset(const struct truth *t, const char *s, size_t len, const char *floor)
 {
 	const struct numbered_ids *d = &t->num;
 	uint64_t v = 0;
-	unsigned nd = num_number(d, s, len, &v);
+	unsigned nd = num_number(d, s, len, &v, floor);
 
 	if (nd == 0 || v < d->base || v > d->top)
 		return UINT64_MAX;
@@ -803,7 +809,7 @@ enum score_status score_load_truth(struct job *j)
 		t->id[row].len = (uint32_t)idf->len;
 		if (row > 0 && order != 0)
 			order = ids_order(order, t->in.data + t->id[row - 1].off, t->id[row - 1].len, idf->s, idf->len);
-		num_note(&num, row, idf->s, idf->len);
+		num_note(&num, row, idf->s, idf->len, t->in.data);
 		/* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
 		if (order == 0 && num.on) /* numbers in any order may need no key (num_table()) */
 			numbered = number_ids(t, &num, numbered, row + 1);
@@ -1489,7 +1495,7 @@ static void *num_join(void *arg)
 		for (i = 0; i < m; i++) {
 			struct slice s = h->p->id[r + i];
 
-			off[i] = s.len > 0 ? num_offset(h->t, h->p->in.data + s.off, s.len) : UINT64_MAX;
+			off[i] = s.len > 0 ? num_offset(h->t, h->p->in.data + s.off, s.len, h->p->in.data) : UINT64_MAX;
 			if (off[i] == UINT64_MAX)
 				continue;
 			if (h->t->num.table)

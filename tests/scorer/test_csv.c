@@ -492,7 +492,8 @@ static void test_eisel_lemire(void)
 	}
 }
 
-/* csv_digits18() against strtoull on every length from 1 to 18, and a byte that is not a digit at each place. */
+/* csv_digits18() and csv_digits18_tail() against strtoull on every length from 1 to 18, and a byte that is not a
+ * digit at each place. */
 static void test_digits18(void)
 {
 	uint64_t x = 0x9E3779B97F4A7C15u;
@@ -512,9 +513,17 @@ static void test_digits18(void)
 				text[k] = (char)('0' +
 				                 (i < 10 ? (i + k) % 10 : (x >> (3 * k)) % 10)); /* leading zeros too */
 			text[n] = '\0';
+			char room[40]; /* the tail reader loads the 16 bytes before the end: any bytes, digits too */
+
+			memset(room, i % 2 ? '7' : 'x', sizeof room);
+			memcpy(room + sizeof room - n, text, n);
 			CHECK(csv_digits18(text, n, &v) == 1 && v == strtoull(text, NULL, 10));
+			v = 0;
+			CHECK(csv_digits18_tail(room + sizeof room, n, &v) == 1 && v == strtoull(text, NULL, 10));
 			text[x % n] = "/:a .-"[i % 6]; /* the bytes next to '0' and '9' too */
+			room[sizeof room - n + x % n] = text[x % n];
 			CHECK(csv_digits18(text, n, &v) == 0);
+			CHECK(csv_digits18_tail(room + sizeof room, n, &v) == 0);
 		}
 	}
 }
