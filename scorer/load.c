@@ -488,8 +488,6 @@ static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t l
 		*d = (struct numbered_ids){.on = nd > 0 && at <= NUM_PREFIX,
 		                           .plen = at,
 		                           .base = v,
-		                           .last = v,
-		                           .low = v,
 		                           .top = v,
 		                           .increasing = 1,
 		                           .width = nd,
@@ -509,10 +507,10 @@ static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t l
 	d->fixed = fixed;
 	d->natural = natural;
 	d->on = nd > 0 && (fixed || natural);
-	d->increasing = d->on && d->increasing && v > d->last && num_mark(d, row, v - d->base) == 0;
-	d->gaps = d->gaps || v != d->last + 1;
-	d->last = v;
-	d->low = v < d->low ? v : d->low;
+	/* while the numbers increase, TOP is the one before and BASE stays the first (the rank's origin) */
+	d->increasing = d->on && d->increasing && v > d->top && num_mark(d, row, v - d->base) == 0;
+	d->gaps = d->gaps || v != d->top + 1;
+	d->base = v < d->base ? v : d->base;
 	d->top = v > d->top ? v : d->top;
 	if (!d->increasing) {
 		free(d->rank);
@@ -538,7 +536,7 @@ static inline unsigned ones64(uint64_t x)
 
 /*
  * After the last of N ids: increasing numbers keep D's RANK only with gaps, each word then counting the ids before
- * it; numbers in another order are left for num_table(), BASE their lowest, when their span is narrow enough.
+ * it; numbers in another order are left for num_table() when their span is narrow enough.
  */
 static void num_finish(struct numbered_ids *d, size_t n)
 {
@@ -550,8 +548,7 @@ static void num_finish(struct numbered_ids *d, size_t n)
 		d->rank = NULL;
 	}
 	if (d->on && !d->increasing) {
-		d->base = d->low;
-		d->on = d->top - d->low < NUM_TABLE_SPAN(n);
+		d->on = d->top - d->base < NUM_TABLE_SPAN(n);
 		return;
 	}
 	for (w = 0; d->rank && w < d->words; w++) {
@@ -1518,6 +1515,18 @@ static void *num_join(void *arg)
 	return NULL;
 }
 
+/* A zeroed OWNER array of N ground-truth rows, its first R (matched in place) owned by the same rows; NULL on no
+ * memory. */
+static uint32_t *owner_array(size_t n, size_t r)
+{
+	uint32_t *owner = score_big_array(n, sizeof *owner);
+	size_t i;
+
+	for (i = 0; owner && i < r; i++)
+		owner[i] = (uint32_t)(i + 1);
+	return owner;
+}
+
 /*
  * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Rows are first compared in
  * place (files usually follow the sample submission's order); from the first difference on, they are joined by
@@ -1555,11 +1564,9 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	if (t->num.on) { /* each id says its row: one pass, no key, no read of the ground truth */
 		struct id_half dh[2];
 
-		*owner = score_big_array(t->n, sizeof **owner);
+		*owner = owner_array(t->n, r);
 		if (!*owner)
 			goto out;
-		for (i = 0; i < r; i++)
-			(*owner)[i] = (uint32_t)(i + 1);
 		mid = r + (p->n - r) / 2;
 		dh[0] = (struct id_half){t, p, match, *owner, r, mid, p->n == t->n};
 		dh[1] = (struct id_half){t, p, match, *owner, mid, p->n, p->n == t->n};
@@ -1607,11 +1614,9 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	score_big_drop(grouped);
 	score_big_free(t->grouped);
 	grouped = t->grouped = NULL;
-	*owner = score_big_array(t->n, sizeof **owner);
+	*owner = owner_array(t->n, r);
 	if (!*owner)
 		goto out;
-	for (i = 0; i < r; i++)
-		(*owner)[i] = (uint32_t)(i + 1);
 	half[0].owner = half[1].owner = *owner;
 #ifdef MADV_POPULATE_READ
 	/* the ground truth's pages, mapped again in one call rather than one fault per 64 KiB read at random; a hint:

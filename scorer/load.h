@@ -94,10 +94,8 @@ struct truth {
 		char prefix[NUM_PREFIX]; /* the first id's bytes before its last digits (a copy: the file's pages are
 		                            * given back before the join, and reading them again costs a fault) */
 		size_t plen;
-		uint64_t base;
-		uint64_t last; /* the last id's number */
-		uint64_t low;  /* the lowest number (BASE once read) */
-		uint64_t top;  /* the highest */
+		uint64_t base; /* the lowest number: the first while they increase */
+		uint64_t top;  /* the highest: the last while they increase */
 		int increasing;
 		unsigned width;
 		int fixed;              /* every id has WIDTH digits */

@@ -46,6 +46,12 @@ static long resident_mib(void)
 	return rss < 0 ? -1 : rss * (sysconf(_SC_PAGESIZE) / 1024) / 1024;
 }
 
+/* How T's numbered ids find their rows, for the timing lines. */
+static const char *num_shape(const struct truth *t)
+{
+	return t->num.table ? "a table of rows" : t->num.gaps ? "with gaps, ranked" : "consecutive";
+}
+
 /* With CONCOURS_SCORE_TIMING set, prints how long each phase took to stderr (for the benchmark). */
 static void timing(const char *phase, struct timespec *since)
 {
@@ -773,14 +779,11 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		j->truth_st = score_check_unique(&j->t, 2, j->truth_msg);
 	timing("unique", &clock0);
 	if (getenv("CONCOURS_SCORE_TIMING") && (j->t.ordered || j->t.num.on))
-		fprintf(stderr, "timing: the ground truth's ids are %s%s\n",
+		fprintf(stderr, "timing: the ground truth's ids are %s%s%s%s\n",
 		        j->t.ordered ? "in order: distinct without a check"
 		                     : "numbers in any order: distinct by their table",
-		        !j->t.num.on ? ""
-		        : j->t.num.table
-		                ? "; numbered (a prefix and numbers, a table of rows): rows found from the ids' text"
-		        : j->t.num.gaps ? "; numbered (a prefix and numbers with gaps): rows found from the ids' text"
-		                        : "; dense (a prefix and consecutive numbers): rows found from the ids' text");
+		        j->t.num.on ? "; numbered (a prefix and numbers, " : "", j->t.num.on ? num_shape(&j->t) : "",
+		        j->t.num.on ? "): rows found from the ids' text" : "");
 	if (j->truth_st != SCORE_OK) {
 		st = j->truth_st;
 		snprintf(msg, sizeof msg, "%s", j->truth_msg);
@@ -835,10 +838,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	arc_input_release(&j->p.in);
 	timing("join", &clock0);
 	if (getenv("CONCOURS_SCORE_TIMING") && owner && j->t.num.on)
-		fprintf(stderr, "timing: join by the ids' text (%s)\n",
-		        j->t.num.table  ? "a table of numbers"
-		        : j->t.num.gaps ? "numbered ids"
-		                        : "dense ids");
+		fprintf(stderr, "timing: join by the ids' text (numbered ids, %s)\n", num_shape(&j->t));
 	else if (getenv("CONCOURS_SCORE_TIMING") && owner)
 		fprintf(stderr, "timing: join by hash, %zu row(s) on a tag two ids share\n", j->t.shared_tags);
 	score_problems_merge(rp, &j->p.probs);
