@@ -255,8 +255,8 @@ static void score_builtin(const struct app_config *cfg, const struct challenge *
     log_add(o, "cannot prepare the run folder");
     goto out;
   }
-  /* The run folder is all the sandbox uid can reach: the ground truth is linked (world-readable since import, in
-   * a data folder that is not) or copied, the submission copied (the store keeps it 0600). */
+  /* The run folder is all the sandbox uid can reach: the ground truth and the submission are linked (world-readable
+   * in the data folder's private folders: store.c), mounted read-only; a file kept 0600 (stored before) is copied. */
   if (sandbox_stage_file(pred, staged) != 0 || sandbox_stage_file(truth, staged_truth) != 0) {
     outcome_fail(o, "scoring_error", generic_failure);
     log_add(o, "cannot copy the inputs into the run folder");

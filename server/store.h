@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "app.h"
+#include "upload_pipe.h"
 
 /* Creates the data folder layout under DATA_DIR (absolute) and empties tmp/. Returns 0, or -1 with ERR. */
 int store_init(const char *data_dir, char *err, size_t errlen);
@@ -22,24 +23,39 @@ const char *store_data_dir(void);
 /* Joins the data folder and REL into OUT. Returns 0, or -1 when it does not fit. */
 int store_path(char *out, size_t n, const char *rel);
 
-/* An upload streaming into tmp/ while being hashed. Start with store_upload_begin; then write; then either
- * store_upload_finish + store_upload_commit, or store_upload_abort (always safe to call, also after commit). */
+/* An upload streaming into tmp/ while being hashed. Start with store_upload_begin; then, for each chunk,
+ * store_upload_buffer, receive into it, store_upload_write; then either store_upload_finish +
+ * store_upload_commit, or store_upload_abort (always safe to call, also after commit). From STORE_PIPE_FROM bytes
+ * on, an upload_pipe hashes and flushes beside the receiving thread (upload_pipe.h). */
+#define STORE_UPLOAD_CHUNK UPLOAD_PIPE_CHUNK
+#define STORE_PIPE_FROM (1 << 20)
 struct store_upload {
   int fd;
   char tmp_path[APP_PATH_MAX];
   EVP_MD_CTX *md;
   int64_t size;
+  char *buf;                /* a small upload's buffer, STORE_UPLOAD_CHUNK bytes */
+  struct upload_pipe *pipe; /* from STORE_PIPE_FROM bytes on; NULL before, or when it could not start */
+  char *slot;               /* the buffer the last store_upload_buffer gave */
+  int pipe_tried;
   char sha256[65];
-  int committed;
+  int committed; /* in place under submissions/ (or found there already) */
+  int duplicate; /* found there already: the copy in tmp/ waits for store_upload_abort */
 };
 int store_upload_begin(struct store_upload *u);
-/* Appends N bytes. Returns APP_OK, APP_NO_SPACE (disk full) or APP_INTERNAL. */
-enum app_status store_upload_write(struct store_upload *u, const void *buf, size_t n);
+/* Sets *BUF to the buffer the next chunk is received into, STORE_UPLOAD_CHUNK bytes, owned by U. Returns APP_OK,
+ * or APP_NO_SPACE / APP_INTERNAL when a flush or the hash failed (*BUF NULL). */
+enum app_status store_upload_buffer(struct store_upload *u, char **buf);
+/* Appends the first N bytes of BUF. Only store_upload_buffer starts the pipe; once it runs, BUF must be the buffer
+ * of the last store_upload_buffer and N at most STORE_UPLOAD_CHUNK (else APP_INTERNAL); before, any buffer will do.
+ * Returns APP_OK, APP_NO_SPACE (disk full) or APP_INTERNAL. */
+enum app_status store_upload_write(struct store_upload *u, const char *buf, size_t n);
 /* fsyncs and closes the temp file and computes the SHA-256. APP_OK, APP_NO_SPACE or APP_INTERNAL. */
 enum app_status store_upload_finish(struct store_upload *u);
-/* Moves the finished upload to submissions/ab/<sha256> (a no-op when that content exists already) and
- * fsyncs the folder. APP_OK or APP_INTERNAL. */
+/* Moves the finished upload to submissions/ab/<sha256> and fsyncs the folder; when that content exists already,
+ * the copy stays in tmp/ for store_upload_abort. APP_OK, APP_NO_SPACE or APP_INTERNAL. */
 enum app_status store_upload_commit(struct store_upload *u);
+/* Stops the pipe, closes the file and removes it from tmp/ unless it was moved into place. */
 void store_upload_abort(struct store_upload *u);
 
 /* Path of the stored submission with SHA256 into OUT. Returns 0 or -1. */

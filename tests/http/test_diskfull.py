@@ -97,6 +97,21 @@ class DiskFull(unittest.TestCase):
             self.assertEqual(r.error_code(), "insufficient_storage")
             after = tree_files(os.path.join(srv.data, "submissions")) + tree_files(os.path.join(srv.data, "tmp"))
             self.assertEqual(after, before, "no file left by the refused upload")
+            # so is a large one, which fills the disk from the pipe that hashes and flushes it (from 1 MiB on): with
+            # 2 MiB free, 6 MiB sent
+            with open(filler, "r+b") as f:
+                f.truncate(os.path.getsize(filler) - (2 << 20))
+            big = b"filename,relapse\n" + b"x" * (6 << 20)
+            head = ("POST /api/v1/challenges/slow-demo/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    "Authorization: Bearer %s\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n"
+                    % (p.new_token(), len(big))).encode()
+            status, raw = harness.raw_request(srv.port, head, timeout=60,
+                                              send_chunks=[big[i:i + 65536] for i in range(0, len(big), 65536)])
+            self.assertEqual(status, 507, raw[:500])
+            self.assertIn(b'"insufficient_storage"', raw)
+            after = tree_files(os.path.join(srv.data, "submissions")) + tree_files(os.path.join(srv.data, "tmp"))
+            self.assertEqual(after, before, "no file left by the refused upload")
+            fill(filler + ".2")  # full again
             # the run ends meanwhile: never failed for the server's full disk
             t_end = time.time() + 8
             while time.time() < t_end:
@@ -104,6 +119,7 @@ class DiskFull(unittest.TestCase):
                 self.assertNotEqual(sub["status"], "failed", "%s\n%s" % (sub, srv.output()))
                 time.sleep(0.2)
             os.remove(filler)  # space comes back
+            os.remove(filler + ".2")
             sub = p.wait_done(sid, timeout=60)
             if sub["status"] != "scored":
                 import sqlite3

@@ -1,5 +1,8 @@
-/* test_store.c: unit tests of store.c (uploads, paths, the orphan sweep). */
+/* test_store.c: unit tests of store.c (uploads, paths, the orphan sweep) and of upload_pipe.c (a large upload's
+ * hasher and flusher). */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -12,7 +15,14 @@ static void test_store(void)
 {
   char err[256], dir[512], path[1024], dbpath[1024];
   snprintf(dir, sizeof(dir), "%s/data", tmpdir);
+  /* a folder made open by someone else is made private: the files inside are readable by all */
+  struct stat st;
+  snprintf(path, sizeof(path), "%s/data/submissions", tmpdir);
+  CHECK(util_mkdirs(path, 0755) == 0 && chmod(path, 0755) == 0);
   CHECK(store_init(dir, err, sizeof(err)) == 0);
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+  snprintf(path, sizeof(path), "%s/data/tmp", tmpdir);
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
   struct store_upload u;
   CHECK(store_upload_begin(&u) == 0);
   CHECK(store_upload_write(&u, "abc", 3) == APP_OK);
@@ -40,10 +50,131 @@ static void test_store(void)
   sqlite3_close(db);
 }
 
+/* Fills BUF with N bytes of a stream that depends on the position POS only. */
+static void fill(char *buf, size_t n, uint64_t pos)
+{
+  for (size_t i = 0; i < n; i++)
+    buf[i] = (char)(((pos + i) * 2654435761u) >> 11);
+}
+
+/* Sends ALL's N bytes to U through store_upload_buffer in chunks of uneven sizes. Returns 1 when every write
+ * succeeded, and sets *PIPED when the pipe ran. */
+static int send_all(struct store_upload *u, const char *all, size_t n, int *piped)
+{
+  size_t off = 0;
+  for (int k = 0; off < n; k++) {
+    char *buf;
+    size_t len = STORE_UPLOAD_CHUNK - (size_t)(k % 5) * 4099;
+    if (len > n - off)
+      len = n - off;
+    if (store_upload_buffer(u, &buf) != APP_OK || buf == NULL)
+      return 0;
+    memcpy(buf, all + off, len);
+    if (store_upload_write(u, buf, len) != APP_OK)
+      return 0;
+    *piped |= u->pipe != NULL;
+    off += len;
+  }
+  return 1;
+}
+
+/* 40 MiB: the pipe starts past STORE_PIPE_FROM and flushes every 8 MiB; the name is the SHA-256 of every byte in
+ * order, and the file holds them. */
+static void test_large_upload(void)
+{
+  size_t total = (size_t)40 << 20;
+  char *all = malloc(total), *back = malloc(total), want[65], path[1024], tmp[APP_PATH_MAX];
+  CHECK(all != NULL && back != NULL);
+  if (all == NULL || back == NULL)
+    goto out;
+  fill(all, total, 0);
+  util_sha256_hex(all, total, want);
+  struct store_upload u;
+  int piped = 0;
+  CHECK(store_upload_begin(&u) == 0);
+  CHECK(send_all(&u, all, total, &piped));
+  CHECK(piped);
+  util_strlcpy(tmp, u.tmp_path, sizeof(tmp));
+  CHECK(store_upload_finish(&u) == APP_OK);
+  CHECK(u.pipe == NULL);
+  CHECK(strcmp(u.sha256, want) == 0);
+  struct stat st;
+  CHECK(stat(tmp, &st) == 0 && st.st_size == (off_t)total && (st.st_mode & 0777) == 0644);
+  int fd = open(tmp, O_RDONLY);
+  CHECK(fd >= 0 && read(fd, back, total) == (ssize_t)total && memcmp(all, back, total) == 0);
+  if (fd >= 0)
+    close(fd);
+  CHECK(store_upload_commit(&u) == APP_OK && u.committed && !u.duplicate);
+  store_upload_abort(&u);
+  CHECK(store_submission_path(want, path, sizeof(path)) == 0 && stat(path, &st) == 0 && st.st_size == (off_t)total);
+
+  /* the same bytes again: found in place, the copy in tmp/ waits for the abort (after the reply) */
+  struct store_upload d;
+  CHECK(store_upload_begin(&d) == 0);
+  CHECK(send_all(&d, all, total, &piped));
+  CHECK(store_upload_finish(&d) == APP_OK && strcmp(d.sha256, want) == 0);
+  CHECK(store_upload_commit(&d) == APP_OK && d.committed && d.duplicate);
+  util_strlcpy(tmp, d.tmp_path, sizeof(tmp));
+  CHECK(access(tmp, F_OK) == 0);
+  store_upload_abort(&d);
+  CHECK(access(tmp, F_OK) != 0);
+  CHECK(access(path, R_OK) == 0);
+
+  /* once the pipe runs, bytes from another buffer are refused; an abort then stops it and removes the file */
+  struct store_upload f;
+  piped = 0;
+  CHECK(store_upload_begin(&f) == 0);
+  CHECK(send_all(&f, all, (size_t)3 << 20, &piped) && piped);
+  CHECK(store_upload_write(&f, all, 10) == APP_INTERNAL);
+  char *buf = NULL;
+  CHECK(store_upload_buffer(&f, &buf) == APP_OK && buf != NULL);
+  CHECK(store_upload_write(&f, buf, STORE_UPLOAD_CHUNK + 1) == APP_INTERNAL);
+  util_strlcpy(tmp, f.tmp_path, sizeof(tmp));
+  store_upload_abort(&f);
+  CHECK(f.pipe == NULL && access(tmp, F_OK) != 0);
+out:
+  free(all);
+  free(back);
+}
+
+/* A flush that fails (fdatasync of a pipe: EINVAL) reaches the request thread at its next call, and
+ * upload_pipe_stop reports it too. */
+static void test_pipe_failure(void)
+{
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  CHECK(md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1);
+  struct upload_pipe *p = upload_pipe_start(md, fds[1], 0);
+  CHECK(p != NULL);
+  enum app_status s = APP_OK;
+  int64_t written = 0;
+  char *buf = NULL;
+  /* 1 GiB at most: the first flush comes after UPLOAD_PIPE_FLUSH_EVERY bytes */
+  for (int i = 0; p != NULL && i < 4096 && s == APP_OK; i++) {
+    s = upload_pipe_buffer(p, &buf);
+    if (s != APP_OK)
+      break;
+    memset(buf, 'x', 64);
+    written += UPLOAD_PIPE_CHUNK;
+    s = upload_pipe_post(p, UPLOAD_PIPE_CHUNK, written);
+  }
+  CHECK(s == APP_INTERNAL);
+  CHECK(written >= UPLOAD_PIPE_FLUSH_EVERY);
+  if (p != NULL)
+    CHECK(upload_pipe_stop(p, 1) == APP_INTERNAL);
+  CHECK(upload_pipe_stop(NULL, 1) == APP_OK);
+  EVP_MD_CTX_free(md);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 int main(void)
 {
   if (check_begin() != 0)
     return 1;
   test_store();
+  test_large_upload();
+  test_pipe_failure();
   return check_end("store");
 }
