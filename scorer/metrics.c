@@ -287,6 +287,205 @@ static double ap_walk(struct run2 pos, struct run2 neg)
 
 enum rank_kind { RANK_AUC, RANK_AP };
 
+/*
+ * The walks of one class of ranked_splits() over its four sorted runs (OFF, CNT: public positives, public
+ * negatives, private positives, private negatives), one HALF on each thread, no run merged: for roc_auc, half
+ * 0 counts the public positives' pairs with each split's negatives, half 1 the private positives'; the pairs
+ * over all rows are the sum of the four counts. For average_precision, half 0 walks all rows (the runs read
+ * two by two as one), half 1 each split.
+ */
+struct walk_job {
+	const uint64_t *keys;
+	const size_t *off;
+	const size_t *cnt;
+	enum rank_kind kind;
+	int half;
+	uint64_t twice[2]; /* roc_auc: pairs with this split's negatives, with the other split's */
+	double ap[2];      /* average_precision: half 0 all rows; half 1 public, private */
+};
+
+/*
+ * Ranking metrics on decimals of at most six places, as most prediction files write probabilities: a value's bin,
+ * round(v x 10^6), orders the values as their sort keys do (distinct such values are 1e-6 apart at least), so
+ * a count of each run's values per bin replaces the sort: one pass over the rows, no key array, and the walk of
+ * the bins gives the same pair counts and the same average precision (its thresholds are the bins in use, highest
+ * first, as ap_walk()'s are the distinct keys). A column with any other value goes to the sort.
+ */
+#define QUANT_BINS 1000001    /* 0, 1e-6, ..., 1 */
+#define QUANT_MIN_ROWS 250000 /* below, sorting costs less than walking the bins */
+
+/* The bin of V when V is the double nearest to a decimal of at most six places in [0, 1] (what reading one gives:
+ * the quotient b / 10^6 of two exact doubles is that decimal correctly rounded), else -1. */
+static inline int32_t quant_bin(double v)
+{
+	int32_t b;
+
+	if (!(v >= 0.0 && v <= 1.0))
+		return -1;
+	b = (int32_t)(v * 1e6 + 0.5);
+	return (double)b / 1e6 == v ? b : -1;
+}
+
+/*
+ * One thread's counts: rows [FIRST, LAST) of column COL into COUNT, 4 x QUANT_BINS, by run (public positives,
+ * public negatives, private positives, private negatives; every row public without SPLIT) and bin. OK is 0 when
+ * a value has no bin (COUNT is then partly filled). The runs' sizes are not counted here: an increment of one of
+ * four counters a row, in memory, chains each row to the last (it took half the pass).
+ */
+struct quant_half {
+	const struct score_data *d;
+	const uint8_t *split;
+	size_t first;
+	size_t last;
+	size_t col;
+	int pos;
+	uint32_t *count;
+	int ok;
+};
+
+static void *quant_count(void *arg)
+{
+	struct quant_half *q = arg;
+	const struct score_data *d = q->d;
+	size_t r;
+
+	q->ok = 0;
+	for (r = q->first; r < q->last; r++) {
+		int32_t b = quant_bin(d->p[r * (size_t)d->ncol + q->col]);
+		size_t run = (size_t)(q->split ? q->split[r] * 2 : 0) + (d->y[r] != q->pos);
+
+		if (b < 0)
+			return NULL;
+		q->count[run * QUANT_BINS + (size_t)b]++;
+	}
+	q->ok = 1;
+	return NULL;
+}
+
+/* Bin B of each run, both halves summed, into V; zeroes it for the next class. Returns 0 when all four are 0. */
+static int bin_take(uint32_t *run[2][4], size_t b, uint64_t v[4])
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		v[i] = (uint64_t)run[0][i][b] + run[1][i][b];
+		run[0][i][b] = run[1][i][b] = 0;
+	}
+	return (v[0] | v[1] | v[2] | v[3]) != 0;
+}
+
+/*
+ * Walks the bins of both halves' counts C0 and C1 (zeroing them for the next class) into WJ, as walk_runs() fills
+ * it from the sorted runs: roc_auc's pairs (lowest bin first, the negatives below counted as it goes), or
+ * average_precision's three sums (highest bin first, each in the order and with the operations of ap_walk()).
+ */
+static void quant_walk(uint32_t *c0, uint32_t *c1, const size_t *cnt, struct walk_job wj[2])
+{
+	uint32_t *run[2][4];
+	size_t b;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		run[0][i] = c0 + (size_t)i * QUANT_BINS;
+		run[1][i] = c1 + (size_t)i * QUANT_BINS;
+	}
+	if (wj[0].kind == RANK_AUC) {
+		uint64_t below[2] = {0, 0}; /* negatives of each split in the bins walked */
+
+		for (b = 0; b < QUANT_BINS; b++) {
+			uint64_t v[4];
+
+			if (!bin_take(run, b, v))
+				continue;
+			wj[0].twice[0] += v[0] * (2 * below[0] + v[1]);
+			wj[0].twice[1] += v[0] * (2 * below[1] + v[3]);
+			wj[1].twice[0] += v[2] * (2 * below[1] + v[3]);
+			wj[1].twice[1] += v[2] * (2 * below[0] + v[1]);
+			below[0] += v[1];
+			below[1] += v[3];
+		}
+		return;
+	}
+	{
+		double np[3] = {(double)(cnt[0] + cnt[2]), (double)cnt[0], (double)cnt[2]};
+		size_t tp[3] = {0, 0, 0};
+		size_t fp[3] = {0, 0, 0};
+		double ap[3] = {0.0, 0.0, 0.0};
+		int s;
+
+		for (b = QUANT_BINS; b-- > 0;) {
+			uint64_t v[4];
+
+			if (!bin_take(run, b, v))
+				continue;
+			for (s = 0; s < 3; s++) { /* all rows, public, private */
+				size_t cp = s == 0 ? v[0] + v[2] : v[(s - 1) * 2];
+
+				fp[s] += s == 0 ? v[1] + v[3] : v[(s - 1) * 2 + 1];
+				tp[s] += cp;
+				if (cp > 0)
+					ap[s] += ((double)cp / np[s]) * ((double)tp[s] / (double)(tp[s] + fp[s]));
+			}
+		}
+		wj[0].ap[0] = ap[0];
+		wj[1].ap[0] = ap[1];
+		wj[1].ap[1] = ap[2];
+	}
+}
+
+/*
+ * Class POS's column COL of all rows by bins (SPLIT as in quant_count()), on THREADS threads: counts into *QUANT
+ * (8 x QUANT_BINS, allocated at the first call), then the walk into WJ (their KIND set). CNT holds the runs' sizes,
+ * or with COUNT_RUNS gets them from the bins. Returns 1, or 0 when a value has no bin or memory is short: *QUANT is
+ * then freed and *OFF set, and this class and the next ones are sorted.
+ */
+static int quant_ranked(const struct score_data *d, const uint8_t *split, int pos, size_t col, int threads,
+                        uint32_t **quant, int *off, int count_runs, size_t cnt[4], struct walk_job wj[2])
+{
+	struct quant_half q[2];
+	int h;
+	int i;
+
+	if (*off || d->n < QUANT_MIN_ROWS || getenv("CONCOURS_SCORE_NO_BINS")) {
+		*off = 1;
+		return 0;
+	}
+	if (!*quant)
+		*quant = calloc((size_t)8 * QUANT_BINS, sizeof **quant);
+	if (!*quant) {
+		*off = 1;
+		return 0;
+	}
+	for (h = 0; h < 2; h++)
+		q[h] = (struct quant_half){.d = d,
+		                           .split = split,
+		                           .first = h ? d->n / 2 : 0,
+		                           .last = h ? d->n : d->n / 2,
+		                           .col = col,
+		                           .pos = pos,
+		                           .count = *quant + (size_t)h * 4 * QUANT_BINS};
+	score_par2_on(threads, quant_count, &q[1], quant_count, &q[0]);
+	if (!q[0].ok || !q[1].ok) {
+		free(*quant);
+		*quant = NULL;
+		*off = 1;
+		return 0;
+	}
+	if (count_runs) {
+		const uint32_t *c = *quant;
+		size_t k;
+
+		for (i = 0; i < 4; i++)
+			cnt[i] = 0;
+		for (h = 0; h < 2; h++)
+			for (i = 0; i < 4; i++)
+				for (k = 0; k < QUANT_BINS; k++)
+					cnt[i] += c[((size_t)h * 4 + (size_t)i) * QUANT_BINS + k];
+	}
+	quant_walk(*quant, *quant + (size_t)4 * QUANT_BINS, cnt, wj);
+	return 1;
+}
+
 /* The metric KIND of the sorted positives KEYS[0..NP) and negatives KEYS[NP..NP + NN). */
 static double rank_value(enum rank_kind kind, const uint64_t *keys, size_t np, size_t nn)
 {
@@ -294,52 +493,74 @@ static double rank_value(enum rank_kind kind, const uint64_t *keys, size_t np, s
 	                        : ap_walk((struct run2){keys, np, NULL, 0}, (struct run2){keys + np, nn, NULL, 0});
 }
 
+/* The keys and the scratch of a sort of N values, allocated at the first class that needs them (a file whose values
+ * all have bins needs none). Returns 0, or -1 when memory is short (*KEYS and *TMP are freed by the caller). */
+static int sort_arrays(size_t n, uint64_t **keys, uint64_t **tmp)
+{
+	if (!*keys)
+		*keys = score_big_raw(n, sizeof **keys);
+	if (!*tmp)
+		*tmp = score_big_raw(n, sizeof **tmp);
+	return *keys && *tmp ? 0 : -1;
+}
+
 static enum score_fn_status ranked(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
                                    size_t whylen, enum rank_kind kind)
 {
 	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
+	int binary = d->ncol == 1 || d->nclass == 2;
+	int ntarget = binary ? 1 : d->nclass;
 	uint64_t *keys = NULL;
 	uint64_t *tmp = NULL;
+	uint32_t *quant = NULL;                    /* the bins of decimals of six places at most (quant_ranked()) */
+	int quant_off = rows != NULL || n != d->n; /* a subset of the rows (a split, a resample) is sorted */
 	enum score_fn_status st = SCORE_FN_OK;
 	double sum = 0.0;
 	int used = 0;
-	int k;
+	int target;
 
-	keys = score_big_raw(n, sizeof *keys);
-	tmp = score_big_raw(n, sizeof *tmp);
-	if (!keys || !tmp) {
-		st = SCORE_FN_NOMEM;
-		goto out;
-	}
-	if (d->ncol == 1 || d->nclass == 2) { /* binary: the positive class's column */
+	/* binary: the positive class's column; multiclass: one class against the rest, macro average over the
+	 * classes present in these rows */
+	for (target = 0; target < ntarget; target++) {
+		int pos = binary ? d->binary_pos : target;
+		int col = binary ? (d->ncol == 1 ? 0 : d->binary_pos) : target;
+		struct walk_job wj[2] = {{.kind = kind, .half = 0}, {.kind = kind, .half = 1}};
+		size_t cnt[4];
 		size_t np;
+		int binned = quant_ranked(d, NULL, pos, (size_t)col, n < SCORE_PAR_MIN_ROWS ? 1 : 2, &quant, &quant_off,
+		                          1, cnt, wj);
 
-		gather_ranked(d, rows, n, d->binary_pos, d->ncol == 1 ? 0 : d->binary_pos, keys, tmp, &np);
-		if (np == 0 || np == n) {
+		if (binned) {
+			np = cnt[0];
+		} else {
+			if (sort_arrays(n, &keys, &tmp) != 0) {
+				st = SCORE_FN_NOMEM;
+				goto out;
+			}
+			gather_ranked(d, rows, n, pos, col, keys, tmp, &np);
+		}
+		if (binary && (np == 0 || np == n)) {
 			snprintf(why, whylen,
 			         "%s is undefined: the ground truth holds only one class (%s) in these rows", name,
 			         np == 0 ? "no positives" : "no negatives");
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
-		*out = rank_value(kind, keys, np, n - np);
-		goto out;
-	}
-	/* multiclass: one class against the rest, macro average over the classes present in these rows */
-	for (k = 0; k < d->nclass; k++) {
-		size_t np;
-
-		gather_ranked(d, rows, n, k, k, keys, tmp, &np);
 		if (np == 0)
 			continue;
 		if (np == n) {
 			snprintf(why, whylen,
 			         "%s is undefined: the ground truth holds only one class ('%s') in these rows", name,
-			         d->class_name[k]);
+			         d->class_name[target]);
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
-		sum += rank_value(kind, keys, np, n - np);
+		if (!binned)
+			sum += rank_value(kind, keys, np, n - np);
+		else if (kind == RANK_AUC)
+			sum += (double)wj[0].twice[0] / (2.0 * (double)np * (double)(n - np));
+		else
+			sum += wj[0].ap[0];
 		used++;
 	}
 	if (used == 0) {
@@ -349,6 +570,7 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 	}
 	*out = sum / used;
 out:
+	free(quant);
 	score_big_free(keys);
 	score_big_free(tmp);
 	return st;
@@ -940,23 +1162,6 @@ static void *gather_runs(void *arg)
 	return NULL;
 }
 
-/*
- * The walks of one class of ranked_splits() over its four sorted runs (OFF, CNT: public positives, public
- * negatives, private positives, private negatives), one HALF on each thread, no run merged: for roc_auc, half
- * 0 counts the public positives' pairs with each split's negatives, half 1 the private positives'; the pairs
- * over all rows are the sum of the four counts. For average_precision, half 0 walks all rows (the runs read
- * two by two as one), half 1 each split.
- */
-struct walk_job {
-	const uint64_t *keys;
-	const size_t *off;
-	const size_t *cnt;
-	enum rank_kind kind;
-	int half;
-	uint64_t twice[2]; /* roc_auc: pairs with this split's negatives, with the other split's */
-	double ap[2];      /* average_precision: half 0 all rows; half 1 public, private */
-};
-
 static void *walk_runs(void *arg)
 {
 	struct walk_job *wj = arg;
@@ -1042,6 +1247,8 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 	uint64_t *keys = NULL;
 	uint64_t *tmp = NULL;
 	size_t *count = NULL;
+	uint32_t *quant = NULL; /* the bins of decimals of six places at most (quant_ranked()) */
+	int quant_off = 0;
 	enum score_fn_status st = SCORE_FN_OK;
 	double sum[3] = {0.0, 0.0, 0.0};
 	int used[3] = {0, 0, 0};
@@ -1052,10 +1259,8 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 	*handled = 0;
 	if (binary && (d->binary_pos < 0 || d->binary_pos >= d->nclass))
 		return SCORE_FN_OK; /* no positive class to count: the metric's own function says so */
-	keys = score_big_raw(n, sizeof *keys);
-	tmp = score_big_raw(n, sizeof *tmp);
 	count = calloc(2 * 2 * w, sizeof *count);
-	if (!keys || !tmp || !count) {
+	if (!count) {
 		st = SCORE_FN_NOMEM;
 		goto out;
 	}
@@ -1105,12 +1310,19 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 		for (h = 0; h < 2; h++) {
 			half[h].pos = pos;
 			half[h].col = col;
+			wj[h] = (struct walk_job){.off = off, .cnt = cnt, .kind = kind, .half = h};
 		}
-		score_par2_on(threads, gather_runs, &half[1], gather_runs, &half[0]);
-		sort_four_runs(keys, tmp, off, cnt); /* two cores */
-		for (h = 0; h < 2; h++)
-			wj[h] = (struct walk_job){.keys = keys, .off = off, .cnt = cnt, .kind = kind, .half = h};
-		score_par2_on(threads, walk_runs, &wj[1], walk_runs, &wj[0]);
+		if (!quant_ranked(d, split, pos, col, threads, &quant, &quant_off, 0, cnt, wj)) {
+			if (sort_arrays(n, &keys, &tmp) != 0) {
+				st = SCORE_FN_NOMEM;
+				goto out;
+			}
+			half[0].keys = half[1].keys = keys;
+			score_par2_on(threads, gather_runs, &half[1], gather_runs, &half[0]);
+			sort_four_runs(keys, tmp, off, cnt); /* two cores */
+			wj[0].keys = wj[1].keys = keys;
+			score_par2_on(threads, walk_runs, &wj[1], walk_runs, &wj[0]);
+		}
 		for (s = 0; s < 3; s++) {
 			size_t np;
 			size_t nn;
@@ -1132,6 +1344,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 	*handled = 1;
 out:
 	free(count);
+	free(quant);
 	score_big_free(keys);
 	score_big_free(tmp);
 	return st;

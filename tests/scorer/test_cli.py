@@ -241,6 +241,7 @@ def section_validation():
     join_at_scale(t)
     two_readers(t)
     ranked_splits(t)
+    binned_ranks(t)
     ordered_truth(t)
     dense_ids(t)
     t.done()
@@ -482,6 +483,61 @@ def ranked_splits(t):
                       [got["all"].get("score"), got["public"].get("score"), got["private"].get("score")],
                       f"{metric}, {kind}, {n} rows: the split path's three values are the plain path's",
                       json.dumps(got)[:600])
+
+
+def binned_ranks(t):
+    """From 250,000 rows, roc_auc and average_precision count decimals of six places at most by bin (10^-6 wide)
+    instead of sorting them: the values must be those of the sort (CONCOURS_SCORE_NO_BINS=1) to the last bit, with
+    a split column and without, with ties (three decimals), with 0 and 1, and when a value that has no bin (seven or
+    eight places) comes late, after some classes were counted and part of one."""
+    import random
+    rnd = random.Random(11)
+    n = 260000
+    classes = ["a", "b", "c", "d"]
+    labels = [rnd.choice(classes) for _ in range(n)]
+    public = [rnd.random() < 0.3 and lab != "d" for lab in labels]  # class 'd' in the private rows only
+    three = [[f"{rnd.random():.3f}" for _ in classes] for _ in range(n)]
+    six = [[f"{rnd.random():.6f}" for _ in classes] for _ in range(n)]
+    for k in range(0, n, 997):
+        six[k][k % 4] = rnd.choice(["0", "1", "1.000000", "0.000000", "0.5"])
+    # the six-place neighbours of the odd values below, in many rows: a bin taken for them would tie them
+    for k in rnd.sample(range(n), 400):
+        six[k][k % 4] = rnd.choice(["0.123457", "0.123456", "1.000000", "0.000000", "0.999999", "0.000001"])
+    variants = [("three decimals", three, None), ("six decimals, 0 and 1 among them", six, None),
+                ("seven places in a late row of class c", six, (n - 5, 2, "0.1234567")),
+                ("eight places in a late row of class a", six, (n - 9, 0, "0.12345678")),
+                ("0.9999995 in the middle of class b", six, (n // 2, 1, "0.9999995")),
+                ("1e-7 in the last row of class d", six, (n - 1, 3, "0.0000001")),
+                ("0.9999996 in the first row of class c", six, (0, 2, "0.9999996"))]
+    for name, values, odd in variants:
+        for kind in ("4-class", "binary"):
+            if kind == "binary" and name not in ("three decimals", "seven places in a late row of class c"):
+                continue
+            ncol = 4 if kind == "4-class" else 1
+            col = 2 if kind == "binary" else None  # the binary file: class c's values, c against the rest
+
+            def value(i, c):
+                if odd and odd[0] == i and odd[1] == c:
+                    return odd[2]
+                return values[i][c]
+            lab = (lambda i: labels[i]) if kind == "4-class" else (lambda i: "1" if labels[i] == "c" else "0")
+            for split in (True, False):
+                truth = t.path("bins_truth.csv", "id,label" + (",Usage" if split else "") + "\n" + "".join(
+                    f"r{i},{lab(i)}" + ((",Public" if public[i] else ",Private") if split else "") + "\n"
+                    for i in range(n)))
+                head = "id," + (",".join(classes) if ncol == 4 else "1") + "\n"
+                pred = t.path("bins_pred.csv", head + "".join(
+                    f"r{i}," + (",".join(value(i, c) for c in range(4)) if ncol == 4 else value(i, col)) + "\n"
+                    for i in range(n)))
+                for metric in ("roc_auc", "average_precision"):
+                    args = [BIN, "--truth", truth, "--pred", pred, "--metric", metric]
+                    binned = subprocess.run(args, capture_output=True, timeout=120)
+                    sorted_ = subprocess.run(args, capture_output=True, timeout=120,
+                                             env=dict(os.environ, CONCOURS_SCORE_NO_BINS="1"))
+                    check(binned.returncode == 0 and binned.returncode == sorted_.returncode and
+                          binned.stdout == sorted_.stdout,
+                          f"{metric} by bins, {kind}, {name}, {'a split' if split else 'no split'}: as sorted",
+                          f"{binned.stdout[:300]!r} {sorted_.stdout[:300]!r} {binned.stderr[:300]!r}")
 
 
 def ordered_truth(t):
