@@ -229,6 +229,8 @@ void h_challenge_import(struct req *r)
   struct bundle_problems *p = NULL;
   struct bundle_options opts;
   struct bundle_result res;
+  memset(&u, 0, sizeof(u)); /* store_upload_abort is safe on it from here on */
+  u.fd = -1;
   memset(&opts, 0, sizeof(opts));
   memset(&res, 0, sizeof(res));
   opts.actor = r->user.username;
