@@ -358,28 +358,19 @@ static inline ptrdiff_t quant_slot(const struct quant_half *q, size_t r)
 static void *quant_count(void *arg)
 {
 	struct quant_half *q = arg;
-	ptrdiff_t ahead[QUANT_AHEAD];
+	ptrdiff_t ahead[QUANT_AHEAD]; /* the counters of the last QUANT_AHEAD rows found, fetched, not counted yet */
 	size_t r;
 
 	q->ok = 0;
-	for (r = q->first; r < q->last && r < q->first + QUANT_AHEAD; r++) {
-		ahead[r % QUANT_AHEAD] = quant_slot(q, r);
-		if (ahead[r % QUANT_AHEAD] < 0)
-			return NULL;
-		__builtin_prefetch(q->count + ahead[r % QUANT_AHEAD], 1);
-	}
-	for (r = q->first; r < q->last; r++) {
-		ptrdiff_t at = ahead[r % QUANT_AHEAD];
-
-		if (r + QUANT_AHEAD < q->last) {
-			ptrdiff_t next = quant_slot(q, r + QUANT_AHEAD);
-
-			if (next < 0)
+	for (r = q->first; r < q->last + QUANT_AHEAD; r++) {
+		if (r >= q->first + QUANT_AHEAD)
+			q->count[ahead[r % QUANT_AHEAD]]++; /* row r - QUANT_AHEAD's */
+		if (r < q->last) {
+			ahead[r % QUANT_AHEAD] = quant_slot(q, r);
+			if (ahead[r % QUANT_AHEAD] < 0)
 				return NULL;
-			__builtin_prefetch(q->count + next, 1);
-			ahead[r % QUANT_AHEAD] = next;
+			__builtin_prefetch(q->count + ahead[r % QUANT_AHEAD], 1);
 		}
-		q->count[at]++;
 	}
 	q->ok = 1;
 	return NULL;
