@@ -187,12 +187,12 @@ enum app_status store_upload_commit(struct store_upload *u)
     return APP_INTERNAL;
   if (mkdir(dir, 0700) != 0 && errno != EEXIST)
     return io_status();
-  if (lstat(final, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == u->size) {
-    u->duplicate = 1; /* same content already stored: store_upload_abort unlinks the copy, after the reply */
-  } else if (rename(u->tmp_path, final) != 0) {
-    return io_status();
+  /* content already stored: the copy stays in tmp/ for store_upload_abort, which runs after the reply */
+  if (!(lstat(final, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == u->size)) {
+    if (rename(u->tmp_path, final) != 0)
+      return io_status();
+    u->committed = 1;
   }
-  u->committed = 1;
   if (util_fsync_dir(dir, 1) != 0 || util_fsync_dir(dir, 0) != 0)
     return io_status();
   return APP_OK;
@@ -207,7 +207,7 @@ void store_upload_abort(struct store_upload *u)
   if (u->fd >= 0)
     close(u->fd);
   u->fd = -1;
-  if ((!u->committed || u->duplicate) && u->tmp_path[0] != '\0')
+  if (!u->committed && u->tmp_path[0] != '\0')
     unlink(u->tmp_path); /* freeing a large file's pages takes tens of ms: a reply does not wait for it */
   u->tmp_path[0] = '\0';
   EVP_MD_CTX_free(u->md);

@@ -39,8 +39,7 @@ struct store_upload {
   char *slot;               /* the buffer the last store_upload_buffer gave */
   int pipe_tried;
   char sha256[65];
-  int committed; /* in place under submissions/ (or found there already) */
-  int duplicate; /* found there already: the copy in tmp/ waits for store_upload_abort */
+  int committed; /* moved into place under submissions/ by this upload (not when the content was there) */
 };
 int store_upload_begin(struct store_upload *u);
 /* Sets *BUF to the buffer the next chunk is received into, STORE_UPLOAD_CHUNK bytes, owned by U. Returns APP_OK,
