@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "mem.h"
 #include "par.h"
+#include "xsum.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -637,20 +638,121 @@ static double log_loss_term(const struct score_data *d, int32_t y, const double 
 	return log(clip01(v[colmap ? colmap[y] : y]) / s);
 }
 
+/* Row R's log-likelihood: taken beforehand (score_data.term) or from the row's values. */
+static inline double log_loss_row(const struct score_data *d, size_t r)
+{
+	return d->term ? d->term[r] : log_loss_term(d, d->y[r], d->p + r * (size_t)d->ncol, NULL);
+}
+
+/* The exact sums of the log-likelihoods of rows [FIRST, LAST) of D, one a split (SPLIT NULL: all in SUM[0]), and
+ * their rows. */
+struct log_loss_part {
+	const struct score_data *d;
+	const uint8_t *split;
+	size_t first;
+	size_t last;
+	struct xsum sum[2];
+	size_t rows[2];
+};
+
+static void *log_loss_part_sum(void *arg)
+{
+	struct log_loss_part *t = arg;
+	const struct score_data *d = t->d;
+	const uint8_t *split = t->split;
+	struct xsum sum[2]; /* on this thread's stack: the other half's struct may share a cache line with T */
+	size_t rows[2] = {0, 0};
+	size_t r;
+
+	xsum_init(&sum[0]);
+	xsum_init(&sum[1]);
+	if (split) {
+		for (r = t->first; r < t->last; r++) {
+			xsum_add(&sum[split[r]], log_loss_row(d, r));
+			rows[split[r]]++;
+		}
+	} else {
+		for (r = t->first; r < t->last; r++)
+			xsum_add(&sum[0], log_loss_row(d, r));
+		rows[0] = t->last - t->first;
+	}
+	memcpy(t->sum, sum, sizeof sum);
+	memcpy(t->rows, rows, sizeof rows);
+	return NULL;
+}
+
+/*
+ * The exact sums of the log-likelihoods of all rows of D into SUM[0] (public, or all rows when SPLIT is NULL) and
+ * SUM[1] (private), their rows into ROWS: the two halves of the rows on two threads from SCORE_PAR_MIN_ROWS rows
+ * on. The sums are exact, so neither the rows' order nor the halves change them.
+ */
+static void log_loss_sums(const struct score_data *d, const uint8_t *split, struct xsum sum[2], size_t rows[2])
+{
+	struct log_loss_part half[2];
+	int s;
+
+	half[0] = (struct log_loss_part){.d = d, .split = split, .first = 0, .last = d->n / 2};
+	half[1] = half[0];
+	half[1].first = half[0].last;
+	half[1].last = d->n;
+	score_par2_on(d->n < SCORE_PAR_MIN_ROWS ? 1 : 2, log_loss_part_sum, &half[1], log_loss_part_sum, &half[0]);
+	for (s = 0; s < 2; s++) {
+		sum[s] = half[0].sum[s];
+		xsum_merge(&sum[s], &half[1].sum[s]);
+		rows[s] = half[0].rows[s] + half[1].rows[s];
+	}
+}
+
+/* The loss from the log-likelihoods summed in SUM over N rows: their mean, negated; one rounding of the exact sum,
+ * one of the division. */
+static double neg_mean(const struct xsum *sum, size_t n)
+{
+	return (0.0 - xsum_value(sum)) / (double)n;
+}
+
 static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_t *rows, size_t n, double *out,
                                        char *why, size_t whylen)
 {
-	double sum = 0.0;
+	struct xsum sum[2];
+	size_t counted[2];
 	size_t i;
 
 	if (n == 0)
 		return empty_rows("log_loss", why, whylen);
-	for (i = 0; i < n; i++) {
-		size_t r = ROW(rows, i);
-
-		sum -= d->term ? d->term[r] : log_loss_term(d, d->y[r], d->p + r * (size_t)d->ncol, NULL);
+	if (n == 1) { /* one case (the per-case file's): the exact sum of one term is that term */
+		*out = (0.0 - log_loss_row(d, ROW(rows, 0))) / 1.0;
+		return SCORE_FN_OK;
 	}
-	*out = sum / (double)n;
+	if (!rows) {
+		log_loss_sums(d, NULL, sum, counted);
+	} else {
+		xsum_init(&sum[0]);
+		for (i = 0; i < n; i++)
+			xsum_add(&sum[0], log_loss_row(d, rows[i]));
+	}
+	*out = neg_mean(&sum[0], n);
+	return SCORE_FN_OK;
+}
+
+/* log_loss over all rows and each split in one pass over the rows; the value over all rows is the same as
+ * without a split, to the last bit. */
+static enum score_fn_status log_loss_splits(const struct score_data *d, const uint8_t *split, double out[3],
+                                            int *handled, char *why, size_t whylen)
+{
+	struct xsum sum[2];
+	struct xsum all;
+	size_t rows[2];
+	int s;
+
+	*handled = 1;
+	if (d->n == 0)
+		return empty_rows("log_loss", why, whylen);
+	log_loss_sums(d, split, sum, rows);
+	all = sum[0];
+	xsum_merge(&all, &sum[1]);
+	out[0] = neg_mean(&all, d->n);
+	for (s = 0; s < 2; s++)
+		out[s + 1] = rows[s] > 0 ? neg_mean(&sum[s], rows[s]) : NAN;
 	return SCORE_FN_OK;
 }
 
@@ -1466,7 +1568,8 @@ static const struct score_metric metric_table[] = {
          .fn = m_log_loss,
          .term = log_loss_term,
          .combine = SCORE_COMBINE_MEAN,
-         .splits = NULL,
+         .splits = log_loss_splits,
+         .order_free = 1,
          .help = "cross-entropy, probabilities clipped to [1e-15, 1-1e-15], multiclass rows renormalised"},
         {.name = "brier",
          .higher_is_better = 0,

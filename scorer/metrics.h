@@ -76,8 +76,8 @@ typedef enum score_fn_status (*score_splits_fn)(const struct score_data *d, cons
 /*
  * One row's term of a metric that is a sum of a term per row (log_loss): from the row's class Y and its values V,
  * V[COLMAP[c]] being class c's (V[c] when COLMAP is NULL). The metric sums score_data.term when it is set, and
- * these same terms otherwise, so its value is the same to the last bit: the terms may be computed beforehand,
- * reading the rows' values in any order, into the ground truth's order.
+ * these same terms otherwise, exactly (xsum.h: one rounding of the exact sum), so its value is the same to the last
+ * bit whatever the rows' order: the terms may be computed beforehand, reading the rows' values in any order.
  */
 typedef double (*score_term_fn)(const struct score_data *d, int32_t y, const double *v, const int *colmap);
 
@@ -91,8 +91,8 @@ struct score_metric {
 	enum score_combine combine;
 	score_splits_fn splits; /* optional fast path for split ground truths, or NULL */
 	score_term_fn term;     /* the metric is a sum of these terms, or NULL */
-	/* the value depends on the (truth, prediction) pairs only, exactly (sorts and integer counts, no sum that
-	 * rounds in row order): rows may come in any order */
+	/* the value depends on the (truth, prediction) pairs only, exactly (sorts, integer counts, exact sums; no
+	 * sum that rounds in row order): rows may come in any order */
 	int order_free;
 };
 

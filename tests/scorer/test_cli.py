@@ -242,6 +242,7 @@ def section_validation():
     two_readers(t)
     ranked_splits(t)
     binned_ranks(t)
+    exact_log_loss(t)
     ordered_truth(t)
     dense_ids(t)
     t.done()
@@ -305,11 +306,13 @@ def join_at_scale(t):
     files = {"in order": "id,x,y,z\n" + "".join(f"{i},{a:.6f},{b:.6f},{c:.6f}\n" for i, (a, b, c) in crows),
              "shuffled": "id,x,y,z\n" + "".join(f"{i},{a:.6f},{b:.6f},{c:.6f}\n" for i, (a, b, c) in cshuf),
              "columns swapped": "id,z,x,y\n" + "".join(f"{i},{c:.6f},{a:.6f},{b:.6f}\n" for i, (a, b, c) in cshuf)}
-    # log_loss sums a term per row: the terms are taken into the ground truth's order (one double a row, not
-    # the three values), the sum is the same to the last bit, bootstrap included
-    for metric, extra, free, terms in (("average_precision", [], True, False),
-                                       ("roc_auc", ["--bootstrap", "20"], False, False),
-                                       ("log_loss", ["--bootstrap", "20"], False, True)):
+    # log_loss sums its terms exactly, in any order: shuffled rows are read in the file's order; a bootstrap, or
+    # columns in another order, takes each row's term into the ground truth's order (one double a row, not the
+    # three values); the values are the same to the last bit either way, bootstrap included
+    for metric, extra, free, terms, swapped_terms in (("average_precision", [], True, False, False),
+                                                      ("roc_auc", ["--bootstrap", "20"], False, False, False),
+                                                      ("log_loss", [], True, False, True),
+                                                      ("log_loss", ["--bootstrap", "20"], False, True, True)):
         got = {}
         for name, body in files.items():
             p = subprocess.run([BIN, "--truth", ctruth, "--pred", t.path("c_pred.csv", body), "--metric", metric] + extra,
@@ -322,13 +325,13 @@ def join_at_scale(t):
                        for f in ("score", "public", "private"))
                    and got[k][1].get("ci") == got["in order"][1].get("ci") for k in files)
         check(same and got["shuffled"][2] == free and not got["columns swapped"][2] and not got["in order"][2] and
-              got["shuffled"][3] == terms and got["columns swapped"][3] == terms and not got["in order"][3],
+              got["shuffled"][3] == terms and got["columns swapped"][3] == swapped_terms and not got["in order"][3],
               f"{metric} {' '.join(extra)}: shuffled rows and swapped columns score as in order, the file's order "
               f"read only where no order matters", repr(got)[:600])
     # the per-case file (the jury's paired statistics) lists the private rows in the ground truth's order, whatever
     # order the metric read them in
     for metric, path_said, size in (("roc_auc", b"reads the rows in the prediction file's order", 30000 * 8),
-                                    ("log_loss", b"per-row terms", 30000 * 4)):
+                                    ("log_loss", b"reads the rows in the prediction file's order", 30000 * 4)):
         cases, said = {}, {}
         for name in ("in order", "shuffled"):
             pc = t.path(f"c_{name[:2]}.cases")
@@ -538,6 +541,77 @@ def binned_ranks(t):
                           binned.stdout == sorted_.stdout,
                           f"{metric} by bins, {kind}, {name}, {'a split' if split else 'no split'}: as sorted",
                           f"{binned.stdout[:300]!r} {sorted_.stdout[:300]!r} {binned.stderr[:300]!r}")
+
+
+def exact_log_loss(t):
+    """log_loss sums its terms exactly and rounds once: the value is Python's math.fsum of the same terms (the same
+    libm log), whatever the rows' order, with a split column and without, on one thread and on two (from 65,536
+    rows). One large term comes first, then many tiny ones: a running sum in the ground truth's order would drop
+    every tiny one (each below half a unit in the last place of the sum)."""
+    import math
+    import random
+    rnd = random.Random(5)
+
+    def clip(p):
+        return 1e-15 if p < 1e-15 else (1.0 - 1e-15 if p > 1.0 - 1e-15 else p)
+
+    def printed(v):  # concours-score prints 15 significant digits
+        return float("%.15g" % v)
+    for n in (1000, 100000):
+        for kind in ("3-class", "binary"):
+            classes = ["x", "y", "z"] if kind == "3-class" else ["0", "1"]
+            cols = classes if kind == "3-class" else ["1"]
+            labels = [rnd.choice(classes) for _ in range(n)]
+            public = [rnd.random() < 0.3 for _ in range(n)]
+            rows = []
+            for i in range(n):
+                if i == 0:  # the true class at 0: clipped to 1e-15, a term of about -34.5
+                    v = {c: ("0" if c == labels[i] else "0.5") for c in cols}
+                    if kind == "binary":
+                        v = {"1": "0" if labels[i] == "1" else "1"}
+                elif i % 50 == 0:
+                    v = {c: f"{rnd.random():.6f}" for c in cols}
+                else:  # the true class at 1 - 1.1e-16, the others at 0: a term of about -1e-15 or -2e-15
+                    v = {c: ("0.9999999999999999" if c == labels[i] else "0") for c in cols}
+                    if kind == "binary" and labels[i] == "0":
+                        v = {"1": "0"}
+                rows.append(v)
+            terms = []
+            for i in range(n):
+                v = {c: float(x) for c, x in rows[i].items()}
+                if kind == "binary":
+                    p = clip(v["1"])
+                    q = 1.0 - p
+                    terms.append(math.log((p if labels[i] == "1" else q) / (q + p)))
+                else:
+                    s = 0.0
+                    for c in classes:
+                        s += clip(v[c])
+                    terms.append(math.log(clip(v[labels[i]]) / s))
+            want = {"score": printed((0.0 - math.fsum(terms)) / n)}
+            for key, flag in (("public", True), ("private", False)):
+                part = [terms[i] for i in range(n) if public[i] == flag]
+                want[key] = printed((0.0 - math.fsum(part)) / len(part))
+            naive = 0.0
+            for x in terms:
+                naive -= x
+            order = list(range(n))
+            rnd.shuffle(order)
+            for split in (True, False):
+                truth = t.path("xl_truth.csv", "id,label" + (",Usage" if split else "") + "\n" + "".join(
+                    f"r{i},{labels[i]}" + ((",Public" if public[i] else ",Private") if split else "") + "\n"
+                    for i in range(n)))
+                for name, seq in (("in order", range(n)), ("shuffled", order)):
+                    pred = t.path("xl_pred.csv", "id," + ",".join(cols) + "\n" + "".join(
+                        f"r{i}," + ",".join(rows[i][c] for c in cols) + "\n" for i in seq))
+                    p = subprocess.run([BIN, "--truth", truth, "--pred", pred, "--metric", "log_loss"],
+                                       capture_output=True, timeout=120)
+                    out = json.loads(p.stdout or b"null") if p.returncode == 0 else None
+                    keys = ("score", "public", "private") if split else ("score",)
+                    check(out is not None and all(out.get(k) == want[k] for k in keys) and
+                          (split or "public" not in out) and printed(naive / n) != want["score"],
+                          f"log_loss, {kind}, {n} rows, {name}, {'a split' if split else 'no split'}: the exact sum "
+                          f"of the terms, rounded once", f"got {p.stdout[:300]!r} want {want} {p.stderr[-300:]!r}")
 
 
 def ordered_truth(t):
