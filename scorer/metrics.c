@@ -720,7 +720,7 @@ static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_
 	if (n == 0)
 		return empty_rows("log_loss", why, whylen);
 	if (n == 1) { /* one case (the per-case file's): the exact sum of one term is that term */
-		*out = (0.0 - log_loss_row(d, ROW(rows, 0))) / 1.0;
+		*out = 0.0 - log_loss_row(d, ROW(rows, 0));
 		return SCORE_FN_OK;
 	}
 	if (!rows) {
