@@ -682,20 +682,21 @@ static void *log_loss_part_sum(void *arg)
 }
 
 /*
- * The exact sums of the log-likelihoods of all rows of D into SUM[0] (public, or all rows when SPLIT is NULL) and
- * SUM[1] (private), their rows into ROWS: the two halves of the rows on two threads from SCORE_PAR_MIN_ROWS rows
- * on. The sums are exact, so neither the rows' order nor the halves change them.
+ * The exact sums of the log-likelihoods of rows 0..N-1 of D into SUM[0] (public, or all rows when SPLIT is NULL)
+ * and SUM[1] (private), their rows into ROWS: the two halves of the rows on two threads from SCORE_PAR_MIN_ROWS
+ * rows on. The sums are exact, so neither the rows' order nor the halves change them.
  */
-static void log_loss_sums(const struct score_data *d, const uint8_t *split, struct xsum sum[2], size_t rows[2])
+static void log_loss_sums(const struct score_data *d, const uint8_t *split, size_t n, struct xsum sum[2],
+                          size_t rows[2])
 {
 	struct log_loss_part half[2];
 	int s;
 
-	half[0] = (struct log_loss_part){.d = d, .split = split, .first = 0, .last = d->n / 2};
+	half[0] = (struct log_loss_part){.d = d, .split = split, .first = 0, .last = n / 2};
 	half[1] = half[0];
 	half[1].first = half[0].last;
-	half[1].last = d->n;
-	score_par2_on(d->n < SCORE_PAR_MIN_ROWS ? 1 : 2, log_loss_part_sum, &half[1], log_loss_part_sum, &half[0]);
+	half[1].last = n;
+	score_par2_on(n < SCORE_PAR_MIN_ROWS ? 1 : 2, log_loss_part_sum, &half[1], log_loss_part_sum, &half[0]);
 	for (s = 0; s < 2; s++) {
 		sum[s] = half[0].sum[s];
 		xsum_merge(&sum[s], &half[1].sum[s]);
@@ -724,7 +725,7 @@ static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_
 		return SCORE_FN_OK;
 	}
 	if (!rows) {
-		log_loss_sums(d, NULL, sum, counted);
+		log_loss_sums(d, NULL, n, sum, counted);
 	} else {
 		xsum_init(&sum[0]);
 		for (i = 0; i < n; i++)
@@ -747,7 +748,7 @@ static enum score_fn_status log_loss_splits(const struct score_data *d, const ui
 	*handled = 1;
 	if (d->n == 0)
 		return empty_rows("log_loss", why, whylen);
-	log_loss_sums(d, split, sum, rows);
+	log_loss_sums(d, split, d->n, sum, rows);
 	all = sum[0];
 	xsum_merge(&all, &sum[1]);
 	out[0] = neg_mean(&all, d->n);

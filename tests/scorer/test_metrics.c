@@ -55,6 +55,16 @@ static void binary_ranking(void)
 	expect("AP with a tie", "average_precision", &d, 0.5 + 0.5 * 2.0 / 3.0);
 	expect("Brier", "brier", &d, (0.25 + 0.25 + 0.01 + 0.01) / 4.0);
 	expect("log loss", "log_loss", &d, -(log(0.5) + log(0.5) + log(0.9) + log(0.9)) / 4.0);
+	{ /* no row list: rows 0..N-1, however many rows D has */
+		const struct score_metric *m = score_metric_find("log_loss");
+		char why[64];
+		double v = 0.0;
+
+		if (m->fn(&d, NULL, 2, &v, why, sizeof why) != SCORE_FN_OK || fabs(v - -log(0.5)) > 1e-15) {
+			fprintf(stderr, "log loss of the first 2 rows of 4: %.17g, expected %.17g\n", v, -log(0.5));
+			failures++;
+		}
+	}
 	d.p = ties;
 	expect("AUC all ties", "roc_auc", &d, 0.5);
 	expect("AP all ties is the positive rate", "average_precision", &d, 0.5);
