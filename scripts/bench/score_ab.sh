@@ -10,7 +10,10 @@
 #              DIGITS (6 or 17: the files of DIGITS=... scripts/bench/score.sh; default 6),
 #              CASES (kind:order:metric words; default: the 5-class and shuffled cases below),
 #              AGREE (default 1: stop when the builds' outputs differ; 0: time builds whose values differ in
-#              their last digits on purpose).
+#              their last digits on purpose),
+#              PAUSE (seconds to wait before each run, default 0: on a VM whose host takes back idle memory, a
+#              pause of 8-10 s lets the memory go cold, so that each run pays for first-touching its arrays, as a
+#              scorer started after a quiet spell does; without it, back-to-back runs reuse warm memory).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] && [ -x "$1" ] && [ -x "$2" ] || { echo "usage: $0 OLD_SCORER NEW_SCORER (two executables)" >&2; exit 2; }
@@ -28,6 +31,7 @@ COST_PARAMS='{"labels":["0","1","2","3","4"],"matrix":[[0,0.25,0.5,0.75,1],[0.25
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+echo "pause before each run: ${PAUSE:-0} s"
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); A = $A; B = $B; $ROUNDS rounds"
 printf "%-6s %-9s %-11s | %8s %8s | %8s %8s | %8s\n" kind order metric A_wall A_cpu B_wall B_cpu B/A_wall
 for c in $CASES; do
@@ -46,6 +50,7 @@ for c in $CASES; do
   for _ in $(seq "$ROUNDS"); do
     for who in a b; do
       bin=$A; [ $who = b ] && bin=$B
+      [ "${PAUSE:-0}" = 0 ] || sleep "$PAUSE"
       /usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/ab_time" "$bin" --truth "$truth" --pred "$pred" --metric "$metric" \
         "${params[@]}" > "$BENCH_DIR/ab_out_$who" || { echo "$bin failed on $c" >&2; exit 1; }
       awk '{ print $1, $2 + $3 }' "$BENCH_DIR/ab_time" >> "$BENCH_DIR/ab_$who"
