@@ -62,20 +62,26 @@ void xsum_add_digits(struct xsum *s, double x)
 		xsum_carry(s);
 }
 
-void xsum_flush_lane(struct xsum *s)
+void xsum_put_lane(struct xsum *s, struct xsum_lane lane)
 {
 	/* LANE, in units of 2^-96 = 2^(978 - 1074), is 2^18 times digit 30's unit (978 = 32 x 30 + 18): its three low
 	 * 32-bit pieces and its signed top go to digits 30-33, each times 2^18 (below 2^50: the digits, below 2^62
 	 * between carries, hold it), then every digit is carried */
-	unsigned __int128 u = (unsigned __int128)s->lane;
+	unsigned __int128 u = (unsigned __int128)lane.v;
 	int k;
 
 	for (k = 0; k < 3; k++)
 		s->digit[30 + k] += (int64_t)(((uint64_t)(u >> (32 * k)) & 0xFFFFFFFFu) << 18);
-	s->digit[33] += (int64_t)(s->lane >> 96) * (INT64_C(1) << 18); /* arithmetic shift: the signed top */
-	s->lane = 0;
-	s->lane_adds = 0;
+	s->digit[33] += (int64_t)(lane.v >> 96) * (INT64_C(1) << 18); /* arithmetic shift: the signed top */
 	xsum_carry(s);
+}
+
+/* Moves S's own lane into its digits. The value is unchanged. */
+static void flush_lane(struct xsum *s)
+{
+	xsum_put_lane(s, s->lane);
+	s->lane.v = 0;
+	s->lane.n = 0;
 }
 
 void xsum_merge(struct xsum *into, const struct xsum *from)
@@ -83,8 +89,8 @@ void xsum_merge(struct xsum *into, const struct xsum *from)
 	struct xsum f = *from;
 	int k;
 
-	xsum_flush_lane(&f);
-	xsum_flush_lane(into);
+	flush_lane(&f);
+	flush_lane(into);
 	carry_digits(f.digit);
 	xsum_carry(into);
 	for (k = 0; k < XSUM_DIGITS; k++)
@@ -115,7 +121,7 @@ double xsum_value(const struct xsum *s)
 	if (s->has_special)
 		return s->special;
 	t = *s;
-	xsum_flush_lane(&t);
+	flush_lane(&t);
 	memcpy(digit, t.digit, sizeof digit);
 	carry_digits(digit);
 	neg = digit[XSUM_DIGITS - 1] < 0;

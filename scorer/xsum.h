@@ -27,10 +27,17 @@
 #define XSUM_LANE_EMAX 1030u
 #define XSUM_LANE_EVERY (UINT32_C(1) << 22)
 
+/* Terms of the lane, in units of 2^-96, and how many. A hot loop keeps its own (a local whose address never leaves
+ * xsum_lane_add(), so that the compiler keeps it in registers across the loop's calls) and hands it over at the end
+ * with xsum_put_lane(). */
+struct xsum_lane {
+	__int128 v;
+	uint32_t n;
+};
+
 struct xsum {
-	__int128 lane;      /* the lane's terms, in units of 2^-96 */
-	uint32_t lane_adds; /* terms in LANE */
-	uint32_t adds;      /* additions to the digits since they were last brought back under 2^32 */
+	struct xsum_lane lane; /* xsum_add()'s */
+	uint32_t adds;         /* additions to the digits since they were last brought back under 2^32 */
 	int64_t digit[XSUM_DIGITS];
 	double special;  /* the sum of the infinite and NaN terms (IEEE rules: inf - inf is NaN) */
 	int has_special; /* a term was not finite: the value is SPECIAL */
@@ -41,14 +48,15 @@ void xsum_init(struct xsum *s);
 /* Brings every digit but the top one into [0, 2^32), the top one keeping the sign. The value is unchanged. */
 void xsum_carry(struct xsum *s);
 
-/* Adds X to S's digits, exactly (what xsum_add() does with a term outside the lane). */
+/* Adds X to S's digits, exactly (what xsum_lane_add() does with a term outside the lane). */
 void xsum_add_digits(struct xsum *s, double x);
 
-/* Moves the lane into the digits. The value is unchanged. */
-void xsum_flush_lane(struct xsum *s);
+/* Adds the terms of LANE to S's digits, exactly. */
+void xsum_put_lane(struct xsum *s, struct xsum_lane lane);
 
-/* Adds X to S exactly. */
-static inline void xsum_add(struct xsum *s, double x)
+/* Adds X to the sum of S and L exactly: to L when it takes the lane (L going into S's digits every
+ * XSUM_LANE_EVERY terms), to S's digits otherwise. */
+static inline void xsum_lane_add(struct xsum *s, struct xsum_lane *l, double x)
 {
 	uint64_t bits;
 	unsigned e;
@@ -59,12 +67,21 @@ static inline void xsum_add(struct xsum *s, double x)
 		__int128 v = (__int128)((bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52))
 		             << (e - XSUM_LANE_EMIN);
 
-		s->lane += (bits >> 63) ? -v : v;
-		if (++s->lane_adds == XSUM_LANE_EVERY)
-			xsum_flush_lane(s);
+		l->v += (bits >> 63) ? -v : v;
+		if (++l->n == XSUM_LANE_EVERY) {
+			xsum_put_lane(s, *l);
+			l->v = 0;
+			l->n = 0;
+		}
 	} else if ((bits << 1) != 0) { /* 0 and -0 add nothing */
 		xsum_add_digits(s, x);
 	}
+}
+
+/* Adds X to S exactly. */
+static inline void xsum_add(struct xsum *s, double x)
+{
+	xsum_lane_add(s, &s->lane, x);
 }
 
 /* Adds the sum FROM into INTO, exactly. FROM is unchanged. */
