@@ -95,7 +95,7 @@ void xsum_merge(struct xsum *into, const struct xsum *from)
 	xsum_carry(into);
 	for (k = 0; k < XSUM_DIGITS; k++)
 		into->digit[k] += f.digit[k];
-	into->adds = 1;
+	into->adds = 2; /* two digits below 2^32 each: as much as two additions */
 	if (f.has_special) {
 		into->special += f.special;
 		into->has_special = 1;
@@ -104,7 +104,8 @@ void xsum_merge(struct xsum *into, const struct xsum *from)
 
 double xsum_value(const struct xsum *s)
 {
-	int64_t digit[XSUM_DIGITS];
+	struct xsum t;
+	int64_t *digit = t.digit;
 	uint64_t top64;
 	uint64_t q;
 	uint64_t rem;
@@ -116,14 +117,10 @@ double xsum_value(const struct xsum *s)
 	int low; /* the weight of W's lowest bit, as a power of two above 2^-1074 */
 	int shift;
 
-	struct xsum t;
-
 	if (s->has_special)
 		return s->special;
 	t = *s;
-	flush_lane(&t);
-	memcpy(digit, t.digit, sizeof digit);
-	carry_digits(digit);
+	flush_lane(&t); /* carries the digits too */
 	neg = digit[XSUM_DIGITS - 1] < 0;
 	if (neg) { /* the magnitude: every digit negated, then carried again (the top one ends positive) */
 		for (k = 0; k < XSUM_DIGITS; k++)
