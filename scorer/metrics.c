@@ -644,15 +644,18 @@ static inline double log_loss_row(const struct score_data *d, size_t r)
 	return d->term ? d->term[r] : log_loss_term(d, d->y[r], d->p + r * (size_t)d->ncol, NULL);
 }
 
-/* The exact sums of the log-likelihoods of rows [FIRST, LAST) of D, one a split (SPLIT NULL: all in SUM[0]), and
- * their rows. */
+#define LOG_LOSS_AHEAD 16 /* rows of a row list (a bootstrap's, drawn at random) fetched ahead of their turn */
+
+/* The exact sums of the log-likelihoods of rows ROWS[FIRST..LAST) of D (ROWS NULL: rows FIRST..LAST-1), one a
+ * split (SPLIT NULL: all in SUM[0]; a row list comes without a split), and their rows. */
 struct log_loss_part {
 	const struct score_data *d;
 	const uint8_t *split;
+	const uint32_t *rows;
 	size_t first;
 	size_t last;
 	struct xsum sum[2];
-	size_t rows[2];
+	size_t rows_in[2];
 };
 
 static void *log_loss_part_sum(void *arg)
@@ -660,50 +663,63 @@ static void *log_loss_part_sum(void *arg)
 	struct log_loss_part *t = arg;
 	const struct score_data *d = t->d;
 	const uint8_t *split = t->split;
+	const uint32_t *list = t->rows;
 	struct xsum sum[2]; /* on this thread's stack: the other half's struct may share a cache line with T */
 	struct xsum_lane lane[2] = {{0, 0}, {0, 0}}; /* never passed by address: kept out of memory the calls touch */
 	size_t rows[2] = {0, 0};
-	size_t r;
+	size_t i;
 
 	xsum_init(&sum[0]);
 	xsum_init(&sum[1]);
 	if (split) {
-		for (r = t->first; r < t->last; r++) {
-			xsum_lane_add(&sum[split[r]], &lane[split[r]], log_loss_row(d, r));
-			rows[split[r]]++;
+		for (i = t->first; i < t->last; i++) {
+			xsum_lane_add(&sum[split[i]], &lane[split[i]], log_loss_row(d, i));
+			rows[split[i]]++;
 		}
 	} else {
-		for (r = t->first; r < t->last; r++)
-			xsum_lane_add(&sum[0], &lane[0], log_loss_row(d, r));
+		for (i = t->first; i < t->last; i++) {
+			if (list && i + LOG_LOSS_AHEAD < t->last) { /* or each random row waits for the one before */
+				size_t ahead = list[i + LOG_LOSS_AHEAD];
+
+				if (d->term) {
+					__builtin_prefetch(d->term + ahead);
+				} else {
+					__builtin_prefetch(d->p + ahead * (size_t)d->ncol);
+					__builtin_prefetch(d->y + ahead);
+				}
+			}
+			xsum_lane_add(&sum[0], &lane[0], log_loss_row(d, ROW(list, i)));
+		}
 		rows[0] = t->last - t->first;
 	}
 	xsum_put_lane(&sum[0], lane[0]);
 	xsum_put_lane(&sum[1], lane[1]);
 	memcpy(t->sum, sum, sizeof sum);
-	memcpy(t->rows, rows, sizeof rows);
+	memcpy(t->rows_in, rows, sizeof rows);
 	return NULL;
 }
 
 /*
- * The exact sums of the log-likelihoods of rows 0..N-1 of D into SUM[0] (public, or all rows when SPLIT is NULL)
- * and SUM[1] (private), their rows into ROWS: the two halves of the rows on two threads from SCORE_PAR_MIN_ROWS
- * rows on. The sums are exact, so neither the rows' order nor the halves change them.
+ * The exact sums of the log-likelihoods of rows ROWS[0..N) of D (ROWS NULL: rows 0..N-1) into SUM[0] (public, or
+ * all rows when SPLIT is NULL) and SUM[1] (private), their rows into COUNTED. Without a row list, the two halves of
+ * the rows on two threads from SCORE_PAR_MIN_ROWS rows on; a row list is a resample's, whose caller already shares
+ * the machine with another. The sums are exact, so neither the rows' order nor the halves change them.
  */
-static void log_loss_sums(const struct score_data *d, const uint8_t *split, size_t n, struct xsum sum[2],
-                          size_t rows[2])
+static void log_loss_sums(const struct score_data *d, const uint8_t *split, const uint32_t *rows, size_t n,
+                          struct xsum sum[2], size_t counted[2])
 {
 	struct log_loss_part half[2];
 	int s;
 
-	half[0] = (struct log_loss_part){.d = d, .split = split, .first = 0, .last = n / 2};
+	half[0] = (struct log_loss_part){.d = d, .split = split, .rows = rows, .first = 0, .last = n / 2};
 	half[1] = half[0];
 	half[1].first = half[0].last;
 	half[1].last = n;
-	score_par2_on(n < SCORE_PAR_MIN_ROWS ? 1 : 2, log_loss_part_sum, &half[1], log_loss_part_sum, &half[0]);
+	score_par2_on(rows || n < SCORE_PAR_MIN_ROWS ? 1 : 2, log_loss_part_sum, &half[1], log_loss_part_sum, &half[0]);
 	for (s = 0; s < 2; s++) {
 		sum[s] = half[0].sum[s];
 		xsum_merge(&sum[s], &half[1].sum[s]);
-		rows[s] = half[0].rows[s] + half[1].rows[s];
+		counted[s] = half[0].rows_in[s] + half[1].rows_in[s];
 	}
 }
 
@@ -719,7 +735,6 @@ static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_
 {
 	struct xsum sum[2];
 	size_t counted[2];
-	size_t i;
 
 	if (n == 0)
 		return empty_rows("log_loss", why, whylen);
@@ -727,28 +742,7 @@ static enum score_fn_status m_log_loss(const struct score_data *d, const uint32_
 		*out = 0.0 - log_loss_row(d, ROW(rows, 0));
 		return SCORE_FN_OK;
 	}
-	if (!rows) {
-		log_loss_sums(d, NULL, n, sum, counted);
-	} else {
-		struct xsum_lane lane = {0, 0};
-
-		xsum_init(&sum[0]);
-		for (i = 0; i < n; i++) {
-			/* rows drawn at random (a bootstrap's): the row 16 ahead is asked for now, or each waits in turn */
-			if (i + 16 < n) {
-				size_t ahead = rows[i + 16];
-
-				if (d->term) {
-					__builtin_prefetch(d->term + ahead);
-				} else {
-					__builtin_prefetch(d->p + ahead * (size_t)d->ncol);
-					__builtin_prefetch(d->y + ahead);
-				}
-			}
-			xsum_lane_add(&sum[0], &lane, log_loss_row(d, rows[i]));
-		}
-		xsum_put_lane(&sum[0], lane);
-	}
+	log_loss_sums(d, NULL, rows, n, sum, counted);
 	*out = neg_mean(&sum[0], n);
 	return SCORE_FN_OK;
 }
@@ -766,7 +760,7 @@ static enum score_fn_status log_loss_splits(const struct score_data *d, const ui
 	*handled = 1;
 	if (d->n == 0)
 		return empty_rows("log_loss", why, whylen);
-	log_loss_sums(d, split, d->n, sum, rows);
+	log_loss_sums(d, split, NULL, d->n, sum, rows);
 	all = sum[0];
 	xsum_merge(&all, &sum[1]);
 	out[0] = neg_mean(&all, d->n);
