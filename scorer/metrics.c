@@ -466,7 +466,7 @@ static int quant_ranked(const struct score_data *d, const uint8_t *split, int po
 		return 0;
 	}
 	if (!*quant)
-		*quant = calloc((size_t)8 * QUANT_BINS, sizeof **quant);
+		*quant = score_big_array((size_t)8 * QUANT_BINS, sizeof **quant);
 	if (!*quant) {
 		*off = 1;
 		return 0;
@@ -481,7 +481,7 @@ static int quant_ranked(const struct score_data *d, const uint8_t *split, int po
 		                           .count = *quant + (size_t)h * 4 * QUANT_BINS};
 	score_par2_on(threads, quant_count, &q[1], quant_count, &q[0]);
 	if (!q[0].ok || !q[1].ok) {
-		free(*quant);
+		score_big_free(*quant);
 		*quant = NULL;
 		*off = 1;
 		return 0;
@@ -585,7 +585,7 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 	}
 	*out = sum / used;
 out:
-	free(quant);
+	score_big_free(quant);
 	score_big_free(keys);
 	score_big_free(tmp);
 	return st;
@@ -1473,7 +1473,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 	*handled = 1;
 out:
 	free(count);
-	free(quant);
+	score_big_free(quant);
 	score_big_free(keys);
 	score_big_free(tmp);
 	return st;
