@@ -1717,6 +1717,7 @@ static int grow_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 	GROW_ROWS(p->id, cap, sizeof *p->id, fail);
 	GROW_ROWS(p->label, cap, sizeof *p->label, fail);
 	GROW_ROWS(p->p, cap, nval * sizeof *p->p, fail);
+	GROW_ROWS(p->micro, cap, nval * sizeof *p->micro, fail);
 	GROW_ROWS(p->best, cap, sizeof *p->best, fail);
 	GROW_ROWS(w->line, cap, sizeof *w->line, fail);
 	w->cap = cap;
@@ -1800,6 +1801,29 @@ static void read_values(const struct pred *p, struct problems *probs, const stru
 			            "to 1)",
 			            line, name, shown);
 	}
+}
+
+/* Row ROW's NVAL values VALS into W's array: in millionths while every value of W's rows was a decimal of six
+ * places at most, in doubles from the first row with another value on. */
+static void store_values(struct pred *p, struct pred_rows *w, size_t row, const double *vals, size_t nval)
+{
+	if (w->micro_on) {
+		uint32_t *m = p->micro + row * nval;
+		size_t c;
+
+		for (c = 0; c < nval; c++) {
+			int32_t b = score_micro(vals[c]);
+
+			if (b < 0)
+				break;
+			m[c] = (uint32_t)b;
+		}
+		if (c == nval)
+			return;
+		w->micro_on = 0;
+		w->micro_end = row;
+	}
+	memcpy(p->p + row * nval, vals, nval * sizeof *vals);
 }
 
 /*
@@ -1909,7 +1933,7 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 		if (p->best)
 			p->best[row] = best_column(vals, nval);
 		else
-			memcpy(p->p + row * nval, vals, nval * sizeof *vals);
+			store_values(p, w, row, vals, nval);
 	}
 	return 0;
 }
@@ -1983,6 +2007,10 @@ void score_load_pred(struct job *j)
 		p->best = score_big_raw(w->cap, sizeof *p->best);
 	else
 		p->p = score_big_raw(w->cap, nval * sizeof *p->p);
+	/* both arrays: the doubles' pages are touched only if a value is not a decimal of six places at most */
+	if (p->p && j->m->pred == SCORE_PRED_PROBA && !getenv("CONCOURS_SCORE_NO_MICRO"))
+		p->micro = score_big_raw(w->cap, nval * sizeof *p->micro);
+	w->micro_on = p->micro != NULL;
 	if (!p->colname || !w->f || !p->id || (!p->label && !p->best && !p->p)) {
 		p->st = SCORE_INTERNAL;
 		snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
@@ -2040,6 +2068,7 @@ void score_help_pred(struct job *j)
 	b->row0 = row0;
 	b->cap = p->snap_cap;
 	b->helper = 1;
+	b->micro_on = p->micro != NULL;
 	p->b = b;
 	atomic_store_explicit(&p->split_at, (size_t)(s - p->in.data), memory_order_release);
 	read_rows(j, b, NULL); /* a helper never fails: it stops short (b->full) */
@@ -2063,6 +2092,8 @@ static int join_shares(struct pred *p, struct pred_rows *a, const struct pred_ro
 			memmove(p->label + a->n, p->label + b->row0, b->n * sizeof *p->label);
 		if (p->p)
 			memmove(p->p + a->n * nval, p->p + b->row0 * nval, b->n * nval * sizeof *p->p);
+		if (p->micro)
+			memmove(p->micro + a->n * nval, p->micro + b->row0 * nval, b->n * nval * sizeof *p->micro);
 		if (p->best)
 			memmove(p->best + a->n, p->best + b->row0, b->n * sizeof *p->best);
 	}
@@ -2080,6 +2111,37 @@ static int join_shares(struct pred *p, struct pred_rows *a, const struct pred_ro
 	return 0;
 }
 
+/*
+ * After the last row: the values stay in millionths when every share (the reader's A; the helper's B, to be joined,
+ * or NULL) kept them so, and P's doubles, never written, are dropped. Otherwise the rows kept in millionths are
+ * written as doubles too (exactly: the double read is their quotient by 10^6), and the millionths dropped. A file
+ * with problems is left as it is: its values are never read.
+ */
+static void settle_values(struct pred *p, const struct pred_rows *a, const struct pred_rows *b)
+{
+	const struct pred_rows *share[2] = {a, b};
+	size_t nval = (size_t)p->ncols - 1;
+	int k;
+
+	if (!p->micro || a->probs->count > 0 || (b && b->probs->count > 0))
+		return;
+	if (a->micro_on && (!b || b->micro_on)) {
+		score_big_free(p->p);
+		p->p = NULL;
+		return;
+	}
+	for (k = 0; k < 2 && share[k]; k++) {
+		const struct pred_rows *w = share[k];
+		size_t end = (w->micro_on ? w->row0 + w->n : w->micro_end) * nval;
+		size_t i;
+
+		for (i = w->row0 * nval; i < end; i++)
+			p->p[i] = (double)p->micro[i] / 1e6;
+	}
+	score_big_free(p->micro);
+	p->micro = NULL;
+}
+
 void score_finish_pred(struct job *j)
 {
 	struct pred *p = &j->p;
@@ -2091,6 +2153,7 @@ void score_finish_pred(struct job *j)
 			fprintf(stderr, "timing: prediction rows from line %zu read by the helper%s\n", b->line0,
 			        b->full ? ", which stopped short: read again" : "");
 		if (!b->full) {
+			settle_values(p, &p->a, b);
 			if (join_shares(p, &p->a, b) != 0) {
 				p->st = SCORE_INTERNAL;
 				snprintf(p->msg, MSG_LEN, "out of memory reading the prediction file");
@@ -2099,9 +2162,15 @@ void score_finish_pred(struct job *j)
 		} else if (read_rows(j, &p->a, NULL) != 0) { /* the helper stopped short: the reader reads it all */
 			p->st = SCORE_INTERNAL;
 			goto out;
+		} else {
+			settle_values(p, &p->a, NULL);
 		}
 		pred_rows_done(p);
+	} else {
+		settle_values(p, &p->a, NULL);
 	}
+	if (getenv("CONCOURS_SCORE_TIMING") && p->micro && !p->p)
+		fprintf(stderr, "timing: the prediction's values kept in millionths\n");
 out:
 	free_rows(b);
 	p->b = NULL;

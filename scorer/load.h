@@ -119,9 +119,11 @@ struct pred_rows {
 	size_t line0;        /* physical line of the first row */
 	uint32_t *line;      /* line of row row0 + i; NULL while every row i is on line0 + i */
 	struct problems *probs;
-	int helper;   /* never grows the arrays: stops (full = 1) at cap or the row limit instead */
-	int full;     /* a helper's share that stopped short: its rows are not used */
-	int at_split; /* the reader's share stopped at the helper's first byte */
+	int helper;       /* never grows the arrays: stops (full = 1) at cap or the row limit instead */
+	int full;         /* a helper's share that stopped short: its rows are not used */
+	int at_split;     /* the reader's share stopped at the helper's first byte */
+	int micro_on;     /* values still go to the pred's MICRO */
+	size_t micro_end; /* once MICRO_ON is 0: the row from which they went to P instead */
 };
 
 struct pred {
@@ -133,7 +135,11 @@ struct pred {
 	struct slice *id;
 	uint32_t *line; /* physical line of each row; NULL while every row i is on line0 + i */
 	size_t line0;
-	double *p; /* n x (ncols - 1), file column order; NULL when BEST holds the rows instead */
+	double *p; /* n x (ncols - 1), file column order; NULL when BEST or MICRO holds the rows instead */
+	/* a PROBA metric's values in millionths (score_data.micro), half the memory of P, while every value read is a
+	 * decimal of six places at most; a share that meets another value goes on in P (score_finish_pred() then
+	 * turns the millionths into doubles too), and one of MICRO and P is dropped once the file is read */
+	uint32_t *micro;
 	/* a label metric's rows of one column per class: the column of each row's highest value (the leftmost of
 	 * ties), all the metric reads of them, instead of the values (a tenth of the memory with five classes) */
 	int32_t *best;

@@ -60,7 +60,9 @@ static void usage(FILE *out)
 	      "CONCOURS_SCORE_NO_DENSE=1 joins numbered ids (a prefix and numbers, all written alike) by their\n"
 	      "hashes like any others (for tests: each such id says its row);\n"
 	      "CONCOURS_SCORE_NO_BINS=1 sorts roc_auc's and average_precision's values even when they are all\n"
-	      "decimals of six places at most (for tests: from 250,000 rows such values are counted by bin).\n"
+	      "decimals of six places at most (for tests: from 250,000 rows such values are counted by bin);\n"
+	      "CONCOURS_SCORE_NO_MICRO=1 keeps probabilities as doubles even when they are all decimals of six\n"
+	      "places at most (for tests: such values are kept in millionths, half the memory).\n"
 	      "\n"
 	      "Metrics (--metric NAME):\n",
 	      out);

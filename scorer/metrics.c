@@ -171,7 +171,7 @@ static void gather_ranked(const struct score_data *d, const uint32_t *rows, size
 
 	for (i = 0; i < n; i++) {
 		size_t r = ROW(rows, i);
-		uint64_t k = score_sort_key(d->p[r * (size_t)d->ncol + (size_t)col]);
+		uint64_t k = score_sort_key(score_value(d, r * (size_t)d->ncol + (size_t)col));
 
 		if (d->y[r] == pos)
 			keys[np++] = k;
@@ -312,20 +312,8 @@ struct walk_job {
  * the bins gives the same pair counts and the same average precision (its thresholds are the bins in use, highest
  * first, as ap_walk()'s are the distinct keys). A column with any other value goes to the sort.
  */
-#define QUANT_BINS 1000001    /* 0, 1e-6, ..., 1 */
-#define QUANT_MIN_ROWS 250000 /* below, sorting costs less than walking the bins */
-
-/* The bin of V when V is the double nearest to a decimal of at most six places in [0, 1] (what reading one gives:
- * the quotient b / 10^6 of two exact doubles is that decimal correctly rounded), else -1. */
-static inline int32_t quant_bin(double v)
-{
-	int32_t b;
-
-	if (!(v >= 0.0 && v <= 1.0))
-		return -1;
-	b = (int32_t)(v * 1e6 + 0.5);
-	return (double)b / 1e6 == v ? b : -1;
-}
+#define QUANT_BINS (SCORE_MICRO_MAX + 1) /* 0, 1e-6, ..., 1: a value's bin is its millionths (score_micro()) */
+#define QUANT_MIN_ROWS 250000            /* below, sorting costs less than walking the bins */
 
 /*
  * One thread's counts: rows [FIRST, LAST) of column COL into COUNT, 4 x QUANT_BINS, by run (public positives,
@@ -348,7 +336,8 @@ struct quant_half {
 static inline ptrdiff_t quant_slot(const struct quant_half *q, size_t r)
 {
 	const struct score_data *d = q->d;
-	int32_t b = quant_bin(d->p[r * (size_t)d->ncol + q->col]);
+	size_t i = r * (size_t)d->ncol + q->col;
+	int32_t b = d->micro ? (int32_t)d->micro[i] : score_micro(d->p[i]);
 	size_t run = (size_t)(q->split ? q->split[r] * 2 : 0) + (d->y[r] != q->pos);
 
 	return b < 0 ? -1 : (ptrdiff_t)(run * QUANT_BINS + (size_t)b);
@@ -622,26 +611,38 @@ static enum score_fn_status empty_rows(const char *name, char *why, size_t whyle
 	return SCORE_FN_UNDEFINED;
 }
 
-static double log_loss_term(const struct score_data *d, int32_t y, const double *v, const int *colmap)
+/* Value C of a row: V[C], or MICRO[C] / 10^6 when V is NULL (score_term_fn). */
+static inline double row_value(const double *v, const uint32_t *micro, int c)
+{
+	return v ? v[c] : (double)micro[c] / 1e6;
+}
+
+static double log_loss_term(const struct score_data *d, int32_t y, const double *v, const uint32_t *micro,
+                            const int *colmap)
 {
 	double s = 0.0;
 	int c;
 
 	if (d->ncol == 1) {
-		double p = clip01(v[0]);
+		double p = clip01(row_value(v, micro, 0));
 		double q = 1.0 - p;
 
 		return log((y == d->binary_pos ? p : q) / (q + p));
 	}
 	for (c = 0; c < d->ncol; c++)
-		s += clip01(v[colmap ? colmap[c] : c]);
-	return log(clip01(v[colmap ? colmap[y] : y]) / s);
+		s += clip01(row_value(v, micro, colmap ? colmap[c] : c));
+	return log(clip01(row_value(v, micro, colmap ? colmap[y] : y)) / s);
 }
 
 /* Row R's log-likelihood: taken beforehand (score_data.term) or from the row's values. */
 static inline double log_loss_row(const struct score_data *d, size_t r)
 {
-	return d->term ? d->term[r] : log_loss_term(d, d->y[r], d->p + r * (size_t)d->ncol, NULL);
+	size_t at = r * (size_t)d->ncol;
+
+	if (d->term)
+		return d->term[r];
+	return d->micro ? log_loss_term(d, d->y[r], NULL, d->micro + at, NULL)
+	                : log_loss_term(d, d->y[r], d->p + at, NULL, NULL);
 }
 
 #define LOG_LOSS_AHEAD 16 /* rows of a row list (a bootstrap's, drawn at random) fetched ahead of their turn */
@@ -684,7 +685,10 @@ static void *log_loss_part_sum(void *arg)
 				if (d->term) {
 					__builtin_prefetch(d->term + ahead);
 				} else {
-					__builtin_prefetch(d->p + ahead * (size_t)d->ncol);
+					if (d->micro)
+						__builtin_prefetch(d->micro + ahead * (size_t)d->ncol);
+					else
+						__builtin_prefetch(d->p + ahead * (size_t)d->ncol);
 					__builtin_prefetch(d->y + ahead);
 				}
 			}
@@ -784,7 +788,7 @@ static enum score_fn_status m_brier(const struct score_data *d, const uint32_t *
 	for (i = 0; i < n; i++) {
 		size_t r = ROW(rows, i);
 		size_t col = d->ncol == 1 ? 0 : (size_t)d->binary_pos;
-		double e = d->p[r * (size_t)d->ncol + col] - (d->y[r] == d->binary_pos ? 1.0 : 0.0);
+		double e = score_value(d, r * (size_t)d->ncol + col) - (d->y[r] == d->binary_pos ? 1.0 : 0.0);
 
 		sum += e * e;
 	}
@@ -809,7 +813,7 @@ static enum score_fn_status regression(const struct score_data *d, const uint32_
 	for (i = 0; i < n; i++) {
 		size_t r = ROW(rows, i);
 		double y = d->yv[r];
-		double e = y - d->p[r];
+		double e = y - score_value(d, r);
 
 		switch (kind) {
 		case REG_RMSE:
@@ -1136,7 +1140,7 @@ static enum score_fn_status m_c_index(const struct score_data *d, const uint32_t
 
 		it[i].time = d->yv[r];
 		it[i].event = d->event[r];
-		it[i].risk = score_sort_key(d->p[r]);
+		it[i].risk = score_sort_key(score_value(d, r));
 		risks[i] = it[i].risk;
 	}
 	qsort(risks, n, sizeof *risks, by_u64);
@@ -1287,7 +1291,7 @@ static void *gather_runs(void *arg)
 
 	for (r = h->first; r < h->last; r++)
 		h->keys[h->at[h->split[r] * 2 + (d->y[r] != h->pos)]++] =
-		        score_sort_key(d->p[r * (size_t)d->ncol + h->col]);
+		        score_sort_key(score_value(d, r * (size_t)d->ncol + h->col));
 	return NULL;
 }
 

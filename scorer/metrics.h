@@ -38,10 +38,13 @@ struct score_data {
 	const uint8_t *event; /* SURVIVAL event (0/1) */
 	int binary_pos;       /* PROBA with one column: class index of the positive class (1), else -1 */
 	const int32_t *yhat;  /* LABEL prediction: class index per row */
-	const double *p;      /* PROBA/NUMBER prediction: n x ncol, row-major */
-	int ncol;             /* 1, or nclass with column c holding class c */
-	const double *cost;   /* cost_matrix: nclass x nclass, [true][pred], or NULL */
-	const double *term;   /* per row: the metric's term (score_metric.term) computed beforehand; NULL: from p */
+	const double *p;      /* PROBA/NUMBER prediction: n x ncol, row-major; NULL when MICRO holds it */
+	/* PROBA prediction in millionths when every value read was a decimal of six places at most (most files):
+	 * value i is micro[i] / 10^6, correctly rounded, which is the double read; half the memory of P */
+	const uint32_t *micro;
+	int ncol;           /* 1, or nclass with column c holding class c */
+	const double *cost; /* cost_matrix: nclass x nclass, [true][pred], or NULL */
+	const double *term; /* per row: the metric's term (score_metric.term) computed beforehand; NULL: from p */
 };
 
 enum score_fn_status {
@@ -75,11 +78,12 @@ typedef enum score_fn_status (*score_splits_fn)(const struct score_data *d, cons
 
 /*
  * One row's term of a metric that is a sum of a term per row (log_loss): from the row's class Y and its values V,
- * V[COLMAP[c]] being class c's (V[c] when COLMAP is NULL). The metric sums score_data.term when it is set, and
+ * or MICRO (millionths, score_data.micro) when V is NULL, V[COLMAP[c]] being class c's (V[c] when COLMAP is NULL). The metric sums score_data.term when it is set, and
  * these same terms otherwise, exactly (xsum.h: one rounding of the exact sum), so its value is the same to the last
  * bit whatever the rows' order: the terms may be computed beforehand, reading the rows' values in any order.
  */
-typedef double (*score_term_fn)(const struct score_data *d, int32_t y, const double *v, const int *colmap);
+typedef double (*score_term_fn)(const struct score_data *d, int32_t y, const double *v, const uint32_t *micro,
+                                const int *colmap);
 
 struct score_metric {
 	const char *name;
@@ -101,6 +105,26 @@ const struct score_metric *score_metric_find(const char *name);
 
 /* The whole table, terminated by a row whose name is NULL. Static: never free. */
 const struct score_metric *score_metric_table(void);
+
+#define SCORE_MICRO_MAX 1000000 /* millionths in 1 */
+
+/* V in millionths when V is the double nearest to a decimal of at most six places in [0, 1] (what reading one
+ * gives: the quotient b / 10^6 of two exact doubles is that decimal correctly rounded), else -1. */
+static inline int32_t score_micro(double v)
+{
+	int32_t b;
+
+	if (!(v >= 0.0 && v <= 1.0))
+		return -1;
+	b = (int32_t)(v * 1e6 + 0.5);
+	return (double)b / 1e6 == v ? b : -1;
+}
+
+/* Value I (row x ncol + column) of D's prediction, from whichever array holds it. */
+static inline double score_value(const struct score_data *d, size_t i)
+{
+	return d->micro ? (double)d->micro[i] / 1e6 : d->p[i];
+}
 
 /* Maps a double to a 64-bit key whose unsigned order is the numeric order (-0 and 0 map alike). */
 uint64_t score_sort_key(double v);

@@ -126,8 +126,8 @@ static void *pred_thread(void *arg)
 
 /*
  * The prediction values in the ground truth's row order: row r of the output is prediction row OWNER[r] - 1
- * (r itself when OWNER is NULL). Either P (NVAL values a row, reordered into class order through COLMAP when
- * NCLASS > 0) to OUT, or the labels YLAB to YOUT. Rows [FIRST, LAST); gather_rows() splits them between two
+ * (r itself when OWNER is NULL). Either P, or MICRO when P is NULL (NVAL values a row, reordered into class order
+ * through COLMAP when NCLASS > 0), to OUT as doubles, or the labels YLAB to YOUT. Rows [FIRST, LAST); gather_rows() splits them between two
  * threads (the reads are random: two cores keep twice as many in flight).
  */
 struct gather {
@@ -143,7 +143,14 @@ struct gather {
 	size_t last;
 	score_term_fn term; /* set: OUT gets each row's term (D's labels, P's NVAL values a row) */
 	const struct score_data *d;
+	const uint32_t *micro; /* the values in millionths (score_data.micro) */
 };
+
+/* Value I of G's prediction values, as a double. */
+static inline double gather_value(const struct gather *g, size_t i)
+{
+	return g->p ? g->p[i] : (double)g->micro[i] / 1e6;
+}
 
 static void *gather_part(void *arg)
 {
@@ -158,14 +165,22 @@ static void *gather_part(void *arg)
 			g->yout[r] = g->ylab[from];
 		} else if (g->term) {
 			/* a log a row: the row 32 ahead is asked for now, or the reads would wait in turn */
-			if (g->owner && r + 32 < g->last)
-				__builtin_prefetch(g->p + ((size_t)g->owner[r + 32] - 1) * g->nval);
-			g->out[r] = g->term(g->d, g->d->y[r], g->p + from * g->nval, g->colmap);
+			if (g->owner && r + 32 < g->last) {
+				size_t ahead = ((size_t)g->owner[r + 32] - 1) * g->nval;
+
+				if (g->p)
+					__builtin_prefetch(g->p + ahead);
+				else
+					__builtin_prefetch(g->micro + ahead);
+			}
+			g->out[r] = g->p ? g->term(g->d, g->d->y[r], g->p + from * g->nval, NULL, g->colmap)
+			                 : g->term(g->d, g->d->y[r], NULL, g->micro + from * g->nval, g->colmap);
 		} else if (g->nclass == 0) { /* one value read a row (a per-class file comes with NCLASS) */
-			g->out[r * g->nval] = g->p[from * g->nval];
+			g->out[r * g->nval] = gather_value(g, from * g->nval);
 		} else {
 			for (k = 0; k < g->nclass; k++)
-				g->out[r * g->nval + (size_t)k] = g->p[from * g->nval + (size_t)g->colmap[k]];
+				g->out[r * g->nval + (size_t)k] =
+				        gather_value(g, from * g->nval + (size_t)g->colmap[k]);
 		}
 	}
 	return NULL;
@@ -302,6 +317,32 @@ static int write_rows(FILE *f, const void *base, size_t size, const uint32_t *ro
 	return fill == 0 || fwrite(buf, 1, fill, f) == fill ? 0 : -1;
 }
 
+/* Writes the values of rows ROWS[0..N) (NULL: the first N) of D, NCOL doubles a row, in buffered chunks. 0 or -1. */
+static int write_values(FILE *f, const struct score_data *d, const uint32_t *rows, size_t n)
+{
+	double buf[4096];
+	size_t ncol = (size_t)d->ncol;
+	size_t fill = 0;
+	size_t i;
+	size_t c;
+
+	if (!d->micro)
+		return write_rows(f, d->p, ncol * sizeof *d->p, rows, n);
+	for (i = 0; i < n; i++) {
+		size_t r = rows ? rows[i] : i;
+
+		for (c = 0; c < ncol; c++) {
+			if (fill == sizeof buf / sizeof buf[0]) {
+				if (fwrite(buf, sizeof buf[0], fill, f) != fill)
+					return -1;
+				fill = 0;
+			}
+			buf[fill++] = score_value(d, r * ncol + c);
+		}
+	}
+	return fill == 0 || fwrite(buf, sizeof buf[0], fill, f) == fill ? 0 : -1;
+}
+
 /*
  * Writes the per-case file (score.h) of metric M over ROWS[0..N) (NULL: rows 0..N-1) of D to PATH: for a mean (or
  * root-mean-square) metric each case's term, the metric over that one case (squared for a root mean square); for
@@ -373,7 +414,7 @@ static int write_per_case(const char *path, const struct score_metric *m, const 
 		if (rc == 0 && m->pred == SCORE_PRED_LABEL)
 			rc = write_rows(f, d->yhat, sizeof *d->yhat, rows, n);
 		else if (rc == 0)
-			rc = write_rows(f, d->p, (size_t)d->ncol * sizeof *d->p, rows, n);
+			rc = write_values(f, d, rows, n);
 		if (rc == 0 && d->cost != NULL) {
 			size_t nc = (size_t)d->nclass * (size_t)d->nclass;
 
@@ -626,6 +667,7 @@ static void job_free(struct job *j)
 	score_big_free(j->p.id);
 	score_big_free(j->p.line);
 	score_big_free(j->p.p);
+	score_big_free(j->p.micro);
 	score_big_free(j->p.best);
 	score_big_free(j->p.label);
 	free(j->cost);
@@ -927,8 +969,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			for (r = 0; r < j->p.n; r++)
 				yhat_pred[r] = col_class[yhat_pred[r]];
 		}
-		gather_rows(&(struct gather){identity ? NULL : owner, NULL, NULL, yhat_pred, yhat, 0, 0, NULL, 0, d.n,
-		                             NULL, NULL});
+		gather_rows(&(struct gather){
+		        .owner = identity ? NULL : owner, .ylab = yhat_pred, .yout = yhat, .last = d.n});
 		d.yhat = yhat;
 	} else {
 		size_t nval = (size_t)j->p.ncols - 1;
@@ -944,6 +986,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		d.ncol = (int)nval;
 		if (same) {
 			d.p = j->p.p;
+			d.micro = j->p.micro;
 		} else if (owner && j->m->order_free && req->bootstrap == 0 &&
 		           (!per_class || identity_columns(colmap, d.nclass)) && j->p.n == d.n) {
 			/* the value does not depend on the rows' order: the ground truth's few bytes a row go to
@@ -953,6 +996,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			    (req->per_case_path && case_rows_of(&j->t, owner, &case_rows, &ncase) != 0))
 				goto out;
 			d.p = j->p.p;
+			d.micro = j->p.micro;
 			d.y = y_pred;
 			split = split_pred;
 			if (getenv("CONCOURS_SCORE_TIMING"))
@@ -963,8 +1007,15 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			aligned = score_big_raw(d.n, sizeof *aligned);
 			if (!aligned)
 				goto out;
-			gather_rows(&(struct gather){identity ? NULL : owner, j->p.p, aligned, NULL, NULL, nval, 0,
-			                             per_class ? colmap : NULL, 0, d.n, j->m->term, &d});
+			gather_rows(&(struct gather){.owner = identity ? NULL : owner,
+			                             .p = j->p.p,
+			                             .micro = j->p.micro,
+			                             .out = aligned,
+			                             .nval = nval,
+			                             .colmap = per_class ? colmap : NULL,
+			                             .last = d.n,
+			                             .term = j->m->term,
+			                             .d = &d});
 			d.term = aligned;
 			d.p = NULL;
 			if (getenv("CONCOURS_SCORE_TIMING"))
@@ -974,8 +1025,14 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 			aligned = score_big_raw(d.n, nval * sizeof *aligned);
 			if (!aligned)
 				goto out;
-			gather_rows(&(struct gather){identity ? NULL : owner, j->p.p, aligned, NULL, NULL, nval,
-			                             per_class ? d.nclass : 0, colmap, 0, d.n, NULL, NULL});
+			gather_rows(&(struct gather){.owner = identity ? NULL : owner,
+			                             .p = j->p.p,
+			                             .micro = j->p.micro,
+			                             .out = aligned,
+			                             .nval = nval,
+			                             .nclass = per_class ? d.nclass : 0,
+			                             .colmap = colmap,
+			                             .last = d.n});
 			d.p = aligned;
 		}
 	}
@@ -994,6 +1051,10 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	if (d.p != j->p.p) {
 		score_big_free(j->p.p);
 		j->p.p = NULL;
+	}
+	if (d.micro != j->p.micro) {
+		score_big_free(j->p.micro);
+		j->p.micro = NULL;
 	}
 	/* splits */
 	if (split) {

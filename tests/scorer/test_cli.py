@@ -243,6 +243,7 @@ def section_validation():
     ranked_splits(t)
     binned_ranks(t)
     exact_log_loss(t)
+    micro_values(t)
     ordered_truth(t)
     dense_ids(t)
     t.done()
@@ -541,6 +542,70 @@ def binned_ranks(t):
                           binned.stdout == sorted_.stdout,
                           f"{metric} by bins, {kind}, {name}, {'a split' if split else 'no split'}: as sorted",
                           f"{binned.stdout[:300]!r} {sorted_.stdout[:300]!r} {binned.stderr[:300]!r}")
+
+
+def micro_values(t):
+    """A PROBA metric's values are kept in millionths (4 bytes instead of 8) while every value read is a decimal of six
+    places at most: a file whose values are all such, or that has another value in its first row, in its first half
+    (the reader's share) or its second (the helper's, CONCOURS_SCORE_SPLIT_TEST=1 splitting any file), in order or
+    shuffled, must score, bootstrap and write its per-case file exactly as with doubles only
+    (CONCOURS_SCORE_NO_MICRO=1), and keep millionths only in the first case (CONCOURS_SCORE_TIMING=1 says so)."""
+    import random
+    rnd = random.Random(17)
+    n = 20000
+    classes = ["a", "b", "c"]
+    labels = [rnd.choice(classes) for _ in range(n)]
+    truth3 = t.path("micro_truth3.csv", "id,label,Usage\n" + "".join(
+        f"m{i},{labels[i]},{'Public' if rnd.random() < 0.3 else 'Private'}\n" for i in range(n)))
+    truth2 = t.path("micro_truth2.csv", "id,label,Usage\n" + "".join(
+        f"m{i},{1 if labels[i] == 'a' else 0},{'Public' if i % 3 == 0 else 'Private'}\n" for i in range(n)))
+    six = [[f"{rnd.random():.6f}" for _ in classes] for _ in range(n)]
+    for k in range(0, n, 101):
+        six[k][k % 3] = rnd.choice(["0", "1", "0.5", "1.000000", "0.000001"])
+    variants = [("six places everywhere", None, True), ("six places, blank lines in the reader's share", "blank", True),
+                ("17 digits from the first row", "all", False),
+                ("seven places in the reader's share", (n // 4, 1, "0.1234567"), False),
+                ("seven places in the helper's share", (3 * n // 4, 0, "0.9999995"), False)]
+    order = list(range(n))
+    rnd.shuffle(order)
+    for name, odd, kept in variants:
+        def value(i, c):
+            if odd == "all":
+                return repr(float(six[i][c]) + 1e-9 * (c + 1)) if float(six[i][c]) < 0.99 else six[i][c]
+            if odd and odd[0] == i and odd[1] == c:
+                return odd[2]
+            return six[i][c]
+        for kind, truth in (("3-class", truth3), ("binary", truth2)):
+            for rows_name, rows in (("in order", range(n)), ("shuffled", order)):
+                if kind == "binary":
+                    col = odd[1] if isinstance(odd, tuple) else 0  # the column with the odd value
+                    body = "id,1\n" + "".join(f"m{i},{value(i, col)}\n" for i in rows)
+                    metrics = ("roc_auc", "log_loss", "brier")
+                else:
+                    body = "id,a,b,c\n" + "".join(f"m{i},{value(i, 0)},{value(i, 1)},{value(i, 2)}\n" for i in rows)
+                    metrics = ("roc_auc", "log_loss", "average_precision")
+                if odd == "blank":  # the helper's rows then move down over the gap they leave
+                    lines = body.split("\n")
+                    body = "\n".join(lines[:n // 4] + [""] * 50 + lines[n // 4:])
+                pred = t.path("micro_pred.csv", body)
+                for metric in metrics:
+                    for extra in ([], ["--bootstrap", "20"]):
+                        out = {}
+                        for mode, env in (("micro", {}), ("doubles", {"CONCOURS_SCORE_NO_MICRO": "1"})):
+                            pc = t.path(f"micro_{mode}.cases")
+                            p = subprocess.run([BIN, "--truth", truth, "--pred", pred, "--metric", metric,
+                                                "--per-case", pc] + extra, capture_output=True, timeout=120,
+                                               env=dict(os.environ, CONCOURS_SCORE_TIMING="1",
+                                                        CONCOURS_SCORE_SPLIT_TEST="1", **env))
+                            with open(pc, "rb") as f:
+                                cases = f.read()
+                            out[mode] = (p.returncode, p.stdout, cases,
+                                         b"values kept in millionths" in p.stderr)
+                        check(out["micro"][0] == 0 and out["micro"][:3] == out["doubles"][:3] and
+                              len(out["micro"][2]) > 1000 and out["micro"][3] == kept and not out["doubles"][3],
+                              f"{metric} {' '.join(extra)}, {kind}, {name}, {rows_name}: as with doubles only, "
+                              f"millionths {'kept' if kept else 'not kept'}",
+                              f"{out['micro'][1][:200]!r} {out['doubles'][1][:200]!r} {out['micro'][3]}")
 
 
 def exact_log_loss(t):
