@@ -485,7 +485,40 @@ static int plain_number(const char **pp, const char *end, double *out)
 	return 0;
 }
 
-int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int nv, int proba)
+static const uint32_t micro_place[6] = {100000, 10000, 1000, 100, 10, 1};
+
+/*
+ * The decimal at *PP in millionths when it is written 0 or 1, then a dot and one to six digits or nothing, or a dot
+ * and one to six digits, at most 1, and ended by a comma, a line break or END: into *OUT, *PP moved to the end
+ * byte. The double plain_number() reads from such text is the millionths' quotient by 10^6, correctly rounded
+ * (score_micro() in metrics.h). Returns -1, *PP unmoved, for anything else.
+ */
+static int micro_number(const char **pp, const char *end, uint32_t *out)
+{
+	const char *p = *pp;
+	uint32_t v = 0;
+	int k = 0;
+
+	if (p < end && (*p == '0' || *p == '1')) {
+		v = (uint32_t)(*p - '0') * 1000000u;
+		p++;
+	} else if (p >= end || *p != '.') {
+		return -1;
+	}
+	if (p < end && *p == '.') {
+		for (p++; k < 6 && p < end && (unsigned)(*p - '0') < 10; k++, p++)
+			v += (uint32_t)(*p - '0') * micro_place[k];
+		if (k == 0)
+			return -1; /* "0." and "." are plain_number()'s to judge */
+	}
+	if (v > 1000000u || (p < end && *p != ',' && *p != '\n' && *p != '\r'))
+		return -1; /* above 1, a seventh digit, an exponent...: not millionths */
+	*out = v;
+	*pp = p;
+	return 0;
+}
+
+int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, uint32_t *micro, int nv, int proba)
 {
 	const char *start = r->p;
 	const char *end = r->end;
@@ -500,7 +533,8 @@ int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int 
 		return -1;
 	for (k = 0; k < nv; k++) {
 		p++; /* the comma */
-		if (plain_number(&p, end, &v[k]) != 0 || (proba && !(v[k] >= 0.0 && v[k] <= 1.0)))
+		if (micro ? micro_number(&p, end, &micro[k]) != 0
+		          : plain_number(&p, end, &v[k]) != 0 || (proba && !(v[k] >= 0.0 && v[k] <= 1.0)))
 			return -1;
 		if ((k + 1 < nv) != (p < end && *p == ','))
 			return -1; /* a field too few or too many: csv_next() counts them */

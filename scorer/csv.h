@@ -70,9 +70,11 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
  * csv_parse_double() converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. Stores the id,
  * the values (as csv_parse_double() gives them) and moves on, as csv_next() would; returns 0. Returns -1, R
  * untouched, for any other record (a blank line, quotes, spaces, exponents, a wrong field count...):
- * csv_next() reads it.
+ * csv_next() reads it. With MICRO set (V unused), the values go there in millionths instead, and only records
+ * whose values are all written 0, 1, 0.ddd... or .ddd... with six digits at most after the dot, at most 1, are
+ * taken: the value of each is its millionths over 10^6 (what csv_parse_double() gives, correctly rounded).
  */
-int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, int nv, int proba);
+int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, uint32_t *micro, int nv, int proba);
 
 /* A static English description of STATUS, for messages. */
 const char *csv_status_text(enum csv_status status);

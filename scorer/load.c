@@ -1837,8 +1837,10 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 	struct pred *p = &j->p;
 	size_t nval = (size_t)p->ncols - 1;
 	int proba = j->m->pred == SCORE_PRED_PROBA;
-	double vals[MAX_FIELDS]; /* a record's values */
+	double vals[MAX_FIELDS];  /* a record's values */
+	uint32_t mic[MAX_FIELDS]; /* or in millionths, read as such (w->micro_on) */
 	enum csv_status cs;
+	int in_micro;
 	int fast;
 	int nf;
 
@@ -1865,7 +1867,9 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 			w->full = 1;
 			return 0;
 		}
-		fast = !p->label_mode && csv_next_numbers(&w->rd, &w->f[0], vals, (int)nval, proba) == 0;
+		in_micro = w->micro_on && csv_next_numbers(&w->rd, &w->f[0], NULL, mic, (int)nval, proba) == 0;
+		fast = in_micro ||
+		       (!p->label_mode && csv_next_numbers(&w->rd, &w->f[0], vals, NULL, (int)nval, proba) == 0);
 		if (fast) {
 			cs = CSV_OK;
 			nf = p->ncols;
@@ -1926,6 +1930,10 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 		if (p->label_mode) {
 			p->label[row].off = (uint32_t)(f[1].s - p->in.data);
 			p->label[row].len = (uint32_t)f[1].len;
+			continue;
+		}
+		if (in_micro) {
+			memcpy(p->micro + row * nval, mic, nval * sizeof *mic);
 			continue;
 		}
 		if (!fast)

@@ -142,7 +142,9 @@ static void test_breaks(void)
  * csv_next_numbers() against csv_next() + csv_parse_double() on random records of ids and numbers in every form
  * (plain, signs, many digits, exponents, spaces, out of [0, 1], NaN, CR, blank lines, fields too few or too
  * many, no final line break): where the fast path reads a record, the slow one must read the same fields,
- * values to the bit, position and lines; where it declines, the reader must be untouched.
+ * values to the bit, position and lines; where it declines, the reader must be untouched. In millionths, a
+ * record it reads must be read as doubles too, each value being its millionths (score_micro()) and the reader
+ * where the doubles' read leaves it.
  */
 static void test_numbers_fast(void)
 {
@@ -177,18 +179,30 @@ static void test_numbers_fast(void)
 	                                  "123.4567890123456789",
 	                                  "",
 	                                  "abc",
-	                                  "-"};
+	                                  "-",
+	                                  "0.223230",
+	                                  "1.000000",
+	                                  "1.000001",
+	                                  "0.9999995",
+	                                  ".000001",
+	                                  "0.",
+	                                  "1.5"};
 	static const char *const ids[] = {"a", "id_1", "x\"y", "", "\"q\"", "a b"};
 	static const char *const ends[] = {"\n", "\r\n", "\r", "", "\n\n"};
 	char buf[512];
 	unsigned seed = 777;
 	int k;
 	int fast_seen = 0;
+	int micro_seen = 0;
 
 	for (k = 0; k < 20000; k++) {
 		struct csv_reader r1;
 		struct csv_reader r2;
+		struct csv_reader r3;
 		struct csv_field id;
+		struct csv_field id3;
+		uint32_t m[6];
+		int micro_rc;
 		struct csv_field f[8];
 		double v[6];
 		size_t len = 0;
@@ -210,9 +224,20 @@ static void test_numbers_fast(void)
 		csv_reader_init(&r1, buf, len, 1000);
 		r1.next_line = 7;
 		r2 = r1;
-		if (csv_next_numbers(&r1, &id, v, nv, proba) != 0) {
+		r3 = r1;
+		micro_rc = csv_next_numbers(&r3, &id3, NULL, m, nv, proba);
+		if (micro_rc != 0)
+			CHECK(memcmp(&r3, &r2, sizeof r3) == 0);
+		if (csv_next_numbers(&r1, &id, v, NULL, nv, proba) != 0) {
+			CHECK(micro_rc != 0);
 			CHECK(memcmp(&r1, &r2, sizeof r1) == 0);
 			continue;
+		}
+		if (micro_rc == 0) {
+			micro_seen++;
+			CHECK(memcmp(&r3, &r1, sizeof r3) == 0 && id3.s == id.s && id3.len == id.len);
+			for (i = 0; i < nv; i++)
+				CHECK(score_micro(v[i]) >= 0 && (uint32_t)score_micro(v[i]) == m[i]);
 		}
 		fast_seen++;
 		CHECK(csv_next(&r2, f, 8, &nf) == CSV_OK && nf == nv + 1);
@@ -226,8 +251,9 @@ static void test_numbers_fast(void)
 		}
 		CHECK(r1.p == r2.p && r1.line == r2.line && r1.next_line == r2.next_line);
 	}
-	CHECK(fast_seen > 2000); /* the plain records did take the fast path */
-	{                        /* a plain record longer than the cap: the fast path declines, csv_next() says why */
+	CHECK(fast_seen > 2000);  /* the plain records did take the fast path */
+	CHECK(micro_seen > 1000); /* and most of them in millionths */
+	{                         /* a plain record longer than the cap: the fast path declines, csv_next() says why */
 		char longrec[] = "an_id_of_forty_bytes_aaaaaaaaaaaaaaaaaa,0.25,0.5,0.125,0.0625,0.03125\n";
 		struct csv_reader r;
 		struct csv_field id;
@@ -236,10 +262,10 @@ static void test_numbers_fast(void)
 		int nf = 0;
 
 		csv_reader_init(&r, longrec, sizeof longrec - 1, 64);
-		CHECK(csv_next_numbers(&r, &id, v, 5, 1) == -1 && r.p == longrec);
+		CHECK(csv_next_numbers(&r, &id, v, NULL, 5, 1) == -1 && r.p == longrec);
 		CHECK(csv_next(&r, f, 8, &nf) == CSV_ERR_LINE_TOO_LONG);
 		csv_reader_init(&r, longrec, sizeof longrec - 1, sizeof longrec - 1);
-		CHECK(csv_next_numbers(&r, &id, v, 5, 1) == 0 && v[4] == 0.03125 &&
+		CHECK(csv_next_numbers(&r, &id, v, NULL, 5, 1) == 0 && v[4] == 0.03125 &&
 		      r.p == longrec + sizeof longrec - 1);
 	}
 }
@@ -418,7 +444,8 @@ static void test_long_numbers(void)
 		csv_reader_init(&r, rec, strlen(rec), 1000);
 		if (want > 1.0)
 			continue;
-		if (csv_next_numbers(&r, &id, &w, 1, 1) != 0) { /* declined: only the halfway cases and rare others */
+		if (csv_next_numbers(&r, &id, &w, NULL, 1, 1) !=
+		    0) { /* declined: only the halfway cases and rare others */
 			declined++;
 			continue;
 		}
