@@ -2144,7 +2144,7 @@ static void settle_values(struct pred *p, const struct pred_rows *a, const struc
 		size_t i;
 
 		for (i = w->row0 * nval; i < end; i++)
-			p->p[i] = (double)p->micro[i] / 1e6;
+			p->p[i] = score_value_of(NULL, p->micro, i);
 	}
 	score_big_free(p->micro);
 	p->micro = NULL;

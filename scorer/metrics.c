@@ -611,12 +611,6 @@ static enum score_fn_status empty_rows(const char *name, char *why, size_t whyle
 	return SCORE_FN_UNDEFINED;
 }
 
-/* Value C of a row: V[C], or MICRO[C] / 10^6 when V is NULL (score_term_fn). */
-static inline double row_value(const double *v, const uint32_t *micro, int c)
-{
-	return v ? v[c] : (double)micro[c] / 1e6;
-}
-
 static double log_loss_term(const struct score_data *d, int32_t y, const double *v, const uint32_t *micro,
                             const int *colmap)
 {
@@ -624,14 +618,14 @@ static double log_loss_term(const struct score_data *d, int32_t y, const double 
 	int c;
 
 	if (d->ncol == 1) {
-		double p = clip01(row_value(v, micro, 0));
+		double p = clip01(score_value_of(v, micro, 0));
 		double q = 1.0 - p;
 
 		return log((y == d->binary_pos ? p : q) / (q + p));
 	}
 	for (c = 0; c < d->ncol; c++)
-		s += clip01(row_value(v, micro, colmap ? colmap[c] : c));
-	return log(clip01(row_value(v, micro, colmap ? colmap[y] : y)) / s);
+		s += clip01(score_value_of(v, micro, (size_t)(colmap ? colmap[c] : c)));
+	return log(clip01(score_value_of(v, micro, (size_t)(colmap ? colmap[y] : y))) / s);
 }
 
 /* Row R's log-likelihood: taken beforehand (score_data.term) or from the row's values. */

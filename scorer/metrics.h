@@ -44,7 +44,8 @@ struct score_data {
 	const uint32_t *micro;
 	int ncol;           /* 1, or nclass with column c holding class c */
 	const double *cost; /* cost_matrix: nclass x nclass, [true][pred], or NULL */
-	const double *term; /* per row: the metric's term (score_metric.term) computed beforehand; NULL: from p */
+	const double
+	        *term; /* per row: the metric's term (score_metric.term) computed beforehand; NULL: from the values */
 };
 
 enum score_fn_status {
@@ -77,10 +78,11 @@ typedef enum score_fn_status (*score_splits_fn)(const struct score_data *d, cons
                                                 int *handled, char *why, size_t whylen);
 
 /*
- * One row's term of a metric that is a sum of a term per row (log_loss): from the row's class Y and its values V,
- * or MICRO (millionths, score_data.micro) when V is NULL, V[COLMAP[c]] being class c's (V[c] when COLMAP is NULL). The metric sums score_data.term when it is set, and
- * these same terms otherwise, exactly (xsum.h: one rounding of the exact sum), so its value is the same to the last
- * bit whatever the rows' order: the terms may be computed beforehand, reading the rows' values in any order.
+ * One row's term of a metric that is a sum of a term per row (log_loss): from the row's class Y and its values V, or
+ * MICRO (millionths, score_data.micro) when V is NULL, value COLMAP[c] being class c's (value c when COLMAP is NULL).
+ * The metric sums score_data.term when it is set, and these same terms otherwise, exactly (xsum.h: one rounding of
+ * the exact sum), so its value is the same to the last bit whatever the rows' order: the terms may be computed
+ * beforehand, reading the rows' values in any order.
  */
 typedef double (*score_term_fn)(const struct score_data *d, int32_t y, const double *v, const uint32_t *micro,
                                 const int *colmap);
@@ -120,10 +122,16 @@ static inline int32_t score_micro(double v)
 	return (double)b / 1e6 == v ? b : -1;
 }
 
+/* Value I of a prediction held in doubles P, or in millionths MICRO when P is NULL: the same double either way. */
+static inline double score_value_of(const double *p, const uint32_t *micro, size_t i)
+{
+	return p ? p[i] : (double)micro[i] / 1e6;
+}
+
 /* Value I (row x ncol + column) of D's prediction, from whichever array holds it. */
 static inline double score_value(const struct score_data *d, size_t i)
 {
-	return d->micro ? (double)d->micro[i] / 1e6 : d->p[i];
+	return score_value_of(d->micro ? NULL : d->p, d->micro, i);
 }
 
 /* Maps a double to a 64-bit key whose unsigned order is the numeric order (-0 and 0 map alike). */

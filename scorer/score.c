@@ -127,8 +127,8 @@ static void *pred_thread(void *arg)
 /*
  * The prediction values in the ground truth's row order: row r of the output is prediction row OWNER[r] - 1
  * (r itself when OWNER is NULL). Either P, or MICRO when P is NULL (NVAL values a row, reordered into class order
- * through COLMAP when NCLASS > 0), to OUT as doubles, or the labels YLAB to YOUT. Rows [FIRST, LAST); gather_rows() splits them between two
- * threads (the reads are random: two cores keep twice as many in flight).
+ * through COLMAP when NCLASS > 0), to OUT as doubles, or the labels YLAB to YOUT. Rows [FIRST, LAST);
+ * gather_rows() splits them between two threads (the reads are random: two cores keep twice as many in flight).
  */
 struct gather {
 	const uint32_t *owner;
@@ -141,16 +141,10 @@ struct gather {
 	const int *colmap;
 	size_t first;
 	size_t last;
-	score_term_fn term; /* set: OUT gets each row's term (D's labels, P's NVAL values a row) */
+	score_term_fn term; /* set: OUT gets each row's term (D's labels, the NVAL values of a row) */
 	const struct score_data *d;
 	const uint32_t *micro; /* the values in millionths (score_data.micro) */
 };
-
-/* Value I of G's prediction values, as a double. */
-static inline double gather_value(const struct gather *g, size_t i)
-{
-	return g->p ? g->p[i] : (double)g->micro[i] / 1e6;
-}
 
 static void *gather_part(void *arg)
 {
@@ -176,11 +170,11 @@ static void *gather_part(void *arg)
 			g->out[r] = g->p ? g->term(g->d, g->d->y[r], g->p + from * g->nval, NULL, g->colmap)
 			                 : g->term(g->d, g->d->y[r], NULL, g->micro + from * g->nval, g->colmap);
 		} else if (g->nclass == 0) { /* one value read a row (a per-class file comes with NCLASS) */
-			g->out[r * g->nval] = gather_value(g, from * g->nval);
+			g->out[r * g->nval] = score_value_of(g->p, g->micro, from * g->nval);
 		} else {
 			for (k = 0; k < g->nclass; k++)
 				g->out[r * g->nval + (size_t)k] =
-				        gather_value(g, from * g->nval + (size_t)g->colmap[k]);
+				        score_value_of(g->p, g->micro, from * g->nval + (size_t)g->colmap[k]);
 		}
 	}
 	return NULL;
