@@ -175,6 +175,7 @@ void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_rec
 	r->max_record = max_record;
 	r->written_lo = NULL;
 	r->written_hi = NULL;
+	r->keep_bytes = 0;
 }
 
 void csv_reader_at(struct csv_reader *r, char *buf, size_t len, size_t line, size_t max_record)
@@ -256,6 +257,8 @@ const char *csv_status_text(enum csv_status status)
 		       "comma or a line end";
 	case CSV_ERR_LINE_TOO_LONG:
 		return "the line is too long";
+	case CSV_ERR_REWRITE:
+		return "a quoted field with a doubled quote, which this reader may not unescape";
 	case CSV_ERR_NUL:
 		return "the file contains a NUL byte: it is not a text CSV file";
 	}
@@ -308,6 +311,10 @@ static enum csv_status read_quoted(struct csv_reader *r, char **pp, struct csv_f
 		}
 		if (*p == '"') {
 			if (p + 1 < end && p[1] == '"') {
+				if (!w0 && r->keep_bytes) {
+					st = CSV_ERR_REWRITE;
+					break;
+				}
 				if (!w0)
 					w0 = w;
 				*w++ = '"';

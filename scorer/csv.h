@@ -24,7 +24,8 @@ enum csv_status {
 	CSV_EOF,               /* no more records */
 	CSV_ERR_QUOTE,         /* unterminated quoted field, or garbage after a closing quote */
 	CSV_ERR_LINE_TOO_LONG, /* a record is longer than max_record bytes */
-	CSV_ERR_NUL            /* a NUL byte: the file is binary, not CSV */
+	CSV_ERR_NUL,           /* a NUL byte: the file is binary, not CSV */
+	CSV_ERR_REWRITE        /* a quoted field with a doubled quote, in a reader that keeps its bytes (keep_bytes) */
 };
 
 struct csv_reader {
@@ -35,6 +36,9 @@ struct csv_reader {
 	size_t max_record; /* cap on one record's length in bytes */
 	char *written_lo;  /* [written_lo, written_hi): the bytes unescaping rewrote; both NULL while none */
 	char *written_hi;
+	/* never rewrite the buffer: a second reader of the same file, whose bytes another reader may read at the same
+	 * time, or again after it; a field that would need unescaping is CSV_ERR_REWRITE instead. 0 after init */
+	int keep_bytes;
 };
 
 /*

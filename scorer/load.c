@@ -1878,6 +1878,10 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 		}
 		if (cs == CSV_EOF)
 			break;
+		if (cs == CSV_ERR_REWRITE) { /* a helper's (keep_bytes): the reader reads these bytes, unchanged */
+			w->full = 1;
+			return 0;
+		}
 		if (cs != CSV_OK) {
 			problem_add(w->probs, "bad_csv", w->rd.line, "", "line %zu: %s", w->rd.line,
 			            csv_status_text(cs));
@@ -2073,6 +2077,9 @@ void score_help_pred(struct job *j)
 	if (!b || !(b->f = malloc((size_t)p->ncols * sizeof *b->f)) || !(b->probs = calloc(1, sizeof *b->probs)))
 		goto decline;
 	csv_reader_at(&b->rd, (char *)s, (size_t)(end - s), p->snap_line + breaks, j->req->lim.max_record);
+	/* the reader may read these bytes too (again, after a helper that stopped short; or at the same time, when it
+	 * passed the split point before it knew of it): the helper leaves them as they are */
+	b->rd.keep_bytes = 1;
 	b->row0 = row0;
 	b->cap = p->snap_cap;
 	b->helper = 1;

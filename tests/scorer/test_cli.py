@@ -407,6 +407,7 @@ def two_readers(t):
     nul_early = base[:300] + ["s00300,0.1,\x00,0.2"] + base[301:]
     quoted_late = base[:2600] + [f'"{ids[2600]}",0.1,0.2,0.3'] + base[2601:]
     quoted_early = base[:20] + [f'"{ids[20]}",0.1,0.2,0.3'] + base[21:]
+    doubled_late = base[:2600] + [f'"{ids[2600]}""x",0.1,0.2,0.3'] + base[2601:]  # an unknown id, in quotes
     cases = [  # name, body, extra options, whether the second reader must take part
         ("aligned", head + "\n" + "\n".join(base) + "\n", [], "yes"),
         ("shuffled", head + "\n" + "\n".join(rows(shuffled)) + "\n", [], "yes"),
@@ -422,6 +423,11 @@ def two_readers(t):
         ("more rows than --max-rows", head + "\n" + "\n".join(base + base[:600]) + "\n", ["--max-rows", "3000"], "short"),
         # rows shorter than the arrays' first guess (empty fields): the second reader reaches its bound
         ("short rows", head + "\n" + "x,,,\n" * 12000, [], "short"),
+        # a field with a doubled quote would be unescaped in place: the second reader stops before it, and the
+        # first reads those bytes as they were written (they were read twice, rewritten, before)
+        ("doubled quotes late", head + "\n" + "\n".join(doubled_late) + "\n", [], "short"),
+        # (the second reader starts near row 6,000 and reaches its bound near 8,500)
+        ("short rows, doubled quotes", head + "\n" + "x,,,\n" * 7000 + '"a""b",,,\n' + "x,,,\n" * 5000, [], "short"),
     ]
     # log_loss keeps every value; accuracy keeps each row's best column instead (struct pred.best)
     for (name, body, extra, helped), metric in [(c, m) for c in cases for m in ("log_loss", "accuracy")]:

@@ -270,6 +270,28 @@ static void test_numbers_fast(void)
 	}
 }
 
+/* A reader that keeps its bytes (a second reader of a file) reads quoted fields, but stops at one it would have to
+ * unescape in place, the buffer left as it was; an ordinary reader then unescapes it. */
+static void test_keep_bytes(void)
+{
+	char rec[] = "\"a\",\"x\"\"y\",1\n";
+	char copy[sizeof rec];
+	struct csv_reader r;
+	struct csv_field f[4];
+	int n = 0;
+
+	memcpy(copy, rec, sizeof rec);
+	csv_reader_init(&r, rec, sizeof rec - 1, 100);
+	r.keep_bytes = 1;
+	CHECK(csv_next(&r, f, 4, &n) == CSV_ERR_REWRITE && memcmp(rec, copy, sizeof rec) == 0);
+	CHECK(strstr(csv_status_text(CSV_ERR_REWRITE), "doubled quote") != NULL);
+	csv_reader_init(&r, rec + 4, sizeof rec - 5, 100); /* "x""y",1: from the second field */
+	CHECK(csv_next(&r, f, 4, &n) == CSV_OK && n == 2 && f[0].len == 3 && memcmp(f[0].s, "x\"y", 3) == 0);
+	csv_reader_init(&r, rec, 3, 100); /* "a" alone: quoted, nothing to rewrite */
+	r.keep_bytes = 1;
+	CHECK(csv_next(&r, f, 4, &n) == CSV_OK && n == 1 && f[0].len == 1 && f[0].s[0] == 'a');
+}
+
 static void test_errors(void)
 {
 	char unterminated[] = "a,\"b\n";
@@ -722,6 +744,7 @@ int main(void)
 	test_long_numbers();
 	test_eisel_lemire();
 	test_digits18();
+	test_keep_bytes();
 	test_errors();
 	test_numbers();
 	test_printable();
