@@ -159,14 +159,9 @@ static void *gather_part(void *arg)
 			g->yout[r] = g->ylab[from];
 		} else if (g->term) {
 			/* a log a row: the row 32 ahead is asked for now, or the reads would wait in turn */
-			if (g->owner && r + 32 < g->last) {
-				size_t ahead = ((size_t)g->owner[r + 32] - 1) * g->nval;
-
-				if (g->p)
-					__builtin_prefetch(g->p + ahead);
-				else
-					__builtin_prefetch(g->micro + ahead);
-			}
+			if (g->owner && r + 32 < g->last)
+				__builtin_prefetch(
+				        score_value_addr(g->p, g->micro, ((size_t)g->owner[r + 32] - 1) * g->nval));
 			g->out[r] = g->p ? g->term(g->d, g->d->y[r], g->p + from * g->nval, NULL, g->colmap)
 			                 : g->term(g->d, g->d->y[r], NULL, g->micro + from * g->nval, g->colmap);
 		} else if (g->nclass == 0) { /* one value read a row (a per-class file comes with NCLASS) */
@@ -292,49 +287,66 @@ static void put_u32(unsigned char *p, uint32_t u)
 		p[k] = (unsigned char)(u >> (8 * k));
 }
 
-/* Writes the N elements of SIZE bytes at BASE picked by ROWS (NULL: the first N), in buffered chunks. 0 or -1. */
-static int write_rows(FILE *f, const void *base, size_t size, const uint32_t *rows, size_t n)
-{
+/* Bytes bound for a FILE, gathered into chunks: one fwrite() a chunk. */
+struct chunk_out {
+	FILE *f;
+	size_t fill;
+	int rc; /* 0, or -1 once a write failed */
 	unsigned char buf[32768];
-	size_t fill = 0;
-	size_t i;
+};
 
-	for (i = 0; i < n; i++) {
-		if (fill + size > sizeof buf) {
-			if (fwrite(buf, 1, fill, f) != fill)
-				return -1;
-			fill = 0;
-		}
-		memcpy(buf + fill, (const unsigned char *)base + (size_t)(rows ? rows[i] : i) * size, size);
-		fill += size;
-	}
-	return fill == 0 || fwrite(buf, 1, fill, f) == fill ? 0 : -1;
+/* Writes O's gathered bytes. Returns O's status. */
+static int chunk_flush(struct chunk_out *o)
+{
+	if (o->rc == 0 && o->fill > 0 && fwrite(o->buf, 1, o->fill, o->f) != o->fill)
+		o->rc = -1;
+	o->fill = 0;
+	return o->rc;
 }
 
-/* Writes the values of rows ROWS[0..N) (NULL: the first N) of D, NCOL doubles a row, in buffered chunks. 0 or -1. */
-static int write_values(FILE *f, const struct score_data *d, const uint32_t *rows, size_t n)
+/* Appends LEN bytes to O (more than its chunk: written at once). */
+static void chunk_put(struct chunk_out *o, const void *bytes, size_t len)
 {
-	double buf[4096];
+	if (o->fill + len > sizeof o->buf)
+		chunk_flush(o);
+	if (len > sizeof o->buf) {
+		if (o->rc == 0 && fwrite(bytes, 1, len, o->f) != len)
+			o->rc = -1;
+		return;
+	}
+	memcpy(o->buf + o->fill, bytes, len);
+	o->fill += len;
+}
+
+/* Appends the N elements of SIZE bytes at BASE picked by ROWS (NULL: the first N) to O. */
+static void put_rows(struct chunk_out *o, const void *base, size_t size, const uint32_t *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		chunk_put(o, (const unsigned char *)base + (size_t)(rows ? rows[i] : i) * size, size);
+}
+
+/* Appends the values of rows ROWS[0..N) (NULL: the first N) of D to O, NCOL doubles a row. */
+static void put_values(struct chunk_out *o, const struct score_data *d, const uint32_t *rows, size_t n)
+{
 	size_t ncol = (size_t)d->ncol;
-	size_t fill = 0;
 	size_t i;
 	size_t c;
 
-	if (!d->micro)
-		return write_rows(f, d->p, ncol * sizeof *d->p, rows, n);
+	if (d->p) {
+		put_rows(o, d->p, ncol * sizeof *d->p, rows, n);
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		size_t r = rows ? rows[i] : i;
 
 		for (c = 0; c < ncol; c++) {
-			if (fill == sizeof buf / sizeof buf[0]) {
-				if (fwrite(buf, sizeof buf[0], fill, f) != fill)
-					return -1;
-				fill = 0;
-			}
-			buf[fill++] = score_value(d, r * ncol + c);
+			double v = score_value(d, r * ncol + c);
+
+			chunk_put(o, &v, sizeof v);
 		}
 	}
-	return fill == 0 || fwrite(buf, sizeof buf[0], fill, f) == fill ? 0 : -1;
 }
 
 /*
@@ -351,12 +363,21 @@ static int write_per_case(const char *path, const struct score_metric *m, const 
 	                                                   : SCORE_PER_CASE_DATA;
 	uint64_t n64 = (uint64_t)n;
 	size_t hlen = kind == SCORE_PER_CASE_DATA ? sizeof head : SCORE_PER_CASE_HEADER;
+	struct chunk_out *o = malloc(sizeof *o); /* not on the stack: the calling thread may be a server's */
+	size_t i;
 	int k;
-	int rc = 0;
-	FILE *f = fopen(path, "wb");
+	int rc = -1;
 
-	if (!f) {
+	if (!o) {
+		snprintf(msg, msglen, "cannot write the per-case file: out of memory");
+		return -1;
+	}
+	o->f = fopen(path, "wb");
+	o->fill = 0;
+	o->rc = 0;
+	if (!o->f) {
 		snprintf(msg, msglen, "cannot write the per-case file: %s", strerror(errno));
+		free(o);
 		return -1;
 	}
 	memset(head, 0, sizeof head);
@@ -377,50 +398,41 @@ static int write_per_case(const char *path, const struct score_metric *m, const 
 		put_u32(x + 20, d->cost != NULL);
 		snprintf((char *)x + 24, 32, "%s", m->name);
 	}
-	if (fwrite(head, 1, hlen, f) != hlen)
-		rc = -1;
-	if (rc == 0 && kind != SCORE_PER_CASE_DATA) {
-		double buf[4096];
-		size_t fill = 0;
-		size_t i;
-
-		for (i = 0; rc == 0 && i < n; i++) {
+	chunk_put(o, head, hlen);
+	if (kind != SCORE_PER_CASE_DATA) {
+		for (i = 0; o->rc == 0 && i < n; i++) {
 			uint32_t r = rows ? rows[i] : (uint32_t)i;
 			double v = NAN;
 			char why[64];
 
 			if (m->fn(d, &r, 1, &v, why, sizeof why) != SCORE_FN_OK)
 				v = NAN;
-			buf[fill++] = kind == SCORE_PER_CASE_RMS ? v * v : v;
-			if (fill == sizeof buf / sizeof buf[0] || i + 1 == n) {
-				if (fwrite(buf, sizeof buf[0], fill, f) != fill)
-					rc = -1;
-				fill = 0;
-			}
+			if (kind == SCORE_PER_CASE_RMS)
+				v *= v;
+			chunk_put(o, &v, sizeof v);
 		}
-	} else if (rc == 0) {
+	} else {
 		if (m->truth == SCORE_TRUTH_LABEL)
-			rc = write_rows(f, d->y, sizeof *d->y, rows, n);
+			put_rows(o, d->y, sizeof *d->y, rows, n);
 		else
-			rc = write_rows(f, d->yv, sizeof *d->yv, rows, n);
-		if (rc == 0 && m->truth == SCORE_TRUTH_SURVIVAL)
-			rc = write_rows(f, d->event, sizeof *d->event, rows, n);
-		if (rc == 0 && m->pred == SCORE_PRED_LABEL)
-			rc = write_rows(f, d->yhat, sizeof *d->yhat, rows, n);
-		else if (rc == 0)
-			rc = write_values(f, d, rows, n);
-		if (rc == 0 && d->cost != NULL) {
-			size_t nc = (size_t)d->nclass * (size_t)d->nclass;
-
-			rc = fwrite(d->cost, sizeof *d->cost, nc, f) == nc ? 0 : -1;
-		}
+			put_rows(o, d->yv, sizeof *d->yv, rows, n);
+		if (m->truth == SCORE_TRUTH_SURVIVAL)
+			put_rows(o, d->event, sizeof *d->event, rows, n);
+		if (m->pred == SCORE_PRED_LABEL)
+			put_rows(o, d->yhat, sizeof *d->yhat, rows, n);
+		else
+			put_values(o, d, rows, n);
+		if (d->cost != NULL)
+			chunk_put(o, d->cost, (size_t)d->nclass * (size_t)d->nclass * sizeof *d->cost);
 	}
-	if (fclose(f) != 0)
+	rc = chunk_flush(o);
+	if (fclose(o->f) != 0)
 		rc = -1;
 	if (rc != 0) {
 		snprintf(msg, msglen, "cannot write the per-case file: %s", strerror(errno));
 		remove(path);
 	}
+	free(o);
 	return rc;
 }
 
