@@ -679,10 +679,7 @@ static void *log_loss_part_sum(void *arg)
 				if (d->term) {
 					__builtin_prefetch(d->term + ahead);
 				} else {
-					if (d->micro)
-						__builtin_prefetch(d->micro + ahead * (size_t)d->ncol);
-					else
-						__builtin_prefetch(d->p + ahead * (size_t)d->ncol);
+					__builtin_prefetch(score_value_addr(d->p, d->micro, ahead * (size_t)d->ncol));
 					__builtin_prefetch(d->y + ahead);
 				}
 			}

@@ -128,10 +128,16 @@ static inline double score_value_of(const double *p, const uint32_t *micro, size
 	return p ? p[i] : (double)micro[i] / 1e6;
 }
 
+/* The address of value I of a prediction held in P, or in MICRO when P is NULL: for a prefetch. */
+static inline const void *score_value_addr(const double *p, const uint32_t *micro, size_t i)
+{
+	return p ? (const void *)(p + i) : (const void *)(micro + i);
+}
+
 /* Value I (row x ncol + column) of D's prediction, from whichever array holds it. */
 static inline double score_value(const struct score_data *d, size_t i)
 {
-	return score_value_of(d->micro ? NULL : d->p, d->micro, i);
+	return score_value_of(d->p, d->micro, i);
 }
 
 /* Maps a double to a 64-bit key whose unsigned order is the numeric order (-0 and 0 map alike). */

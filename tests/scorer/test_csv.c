@@ -186,7 +186,8 @@ static void test_numbers_fast(void)
 	                                  "0.9999995",
 	                                  ".000001",
 	                                  "0.",
-	                                  "1.5"};
+	                                  "1.5",
+	                                  "-0.5"};
 	static const char *const ids[] = {"a", "id_1", "x\"y", "", "\"q\"", "a b"};
 	static const char *const ends[] = {"\n", "\r\n", "\r", "", "\n\n"};
 	char buf[512];
