@@ -691,22 +691,35 @@ static json_t *simple_error(enum score_status st, const char *msg)
 }
 
 /*
- * The rows of each split, the NSPLIT[0] public ones first, into *ROWS at the first call: only what reads a split
- * row by row needs them (a metric without a one-pass split function, a bootstrap, the per-case file), and
- * building them took 0.04-0.1 s of a 10M-row run. Returns 0, or -1 on no memory.
+ * The rows of each split of a run, built at the first call that needs them (rows_of_split()): only what reads a
+ * split row by row does (a metric without a one-pass split function, a bootstrap, the per-case file), and building
+ * them took 0.04-0.1 s of a 10M-row run.
  */
-static int split_rows_of(const uint8_t *split, size_t n, const size_t *nsplit, uint32_t **rows)
+struct split_rows {
+	const uint8_t *split; /* per row: 0 public, 1 private; NULL without a split column */
+	size_t n;             /* rows */
+	size_t count[2];      /* public rows, private rows */
+	uint32_t *rows;       /* the public rows, then the private ones; NULL until asked for */
+};
+
+/* *OUT = the rows of S: NULL (every row) for 0, the public rows for 1, the private ones for 2 (SR's split set).
+ * Returns 0, or -1 on no memory. */
+static int rows_of_split(struct split_rows *sr, int s, const uint32_t **out)
 {
-	size_t o[2] = {0, nsplit[0]};
+	size_t o[2] = {0, sr->count[0]};
 	size_t r;
 
-	if (*rows)
+	*out = NULL;
+	if (s == 0)
 		return 0;
-	*rows = score_big_raw(n, sizeof **rows);
-	if (!*rows)
-		return -1;
-	for (r = 0; r < n; r++)
-		(*rows)[o[split[r]]++] = (uint32_t)r;
+	if (!sr->rows) {
+		sr->rows = score_big_raw(sr->n, sizeof *sr->rows);
+		if (!sr->rows)
+			return -1;
+		for (r = 0; r < sr->n; r++)
+			sr->rows[o[sr->split[r]]++] = (uint32_t)r;
+	}
+	*out = sr->rows + (s == 2 ? sr->count[0] : 0);
 	return 0;
 }
 
@@ -715,13 +728,13 @@ static const char *const split_key[] = {"score", "public", "private"};
 /*
  * The metric over all rows (VAL[0]) and, with a split column, each split (VAL[1], VAL[2]); HAVE[s] says which
  * exist. Uses the metric's one-pass split function when it has one, derives the all-rows value of mean-type
- * metrics from the splits, else computes each (on *SPLIT_ROWS, built then: split_rows_of()). Returns 0, or -1
- * with *ST and MSG set (an undefined metric is a configuration error: the ground truth cannot rank anyone).
+ * metrics from the splits, else computes each (on SR's rows). Returns 0, or -1 with *ST and MSG set (an undefined metric is a configuration error: the ground truth cannot rank anyone).
  */
-static int compute_splits(const struct score_metric *m, const struct score_data *d, const uint8_t *split,
-                          uint32_t **split_rows, const size_t *nsplit, double *val, int *have, char *msg, size_t msglen,
-                          enum score_status *st)
+static int compute_splits(const struct score_metric *m, const struct score_data *d, struct split_rows *sr, double *val,
+                          int *have, char *msg, size_t msglen, enum score_status *st)
 {
+	const uint8_t *split = sr->split;
+	const size_t *nsplit = sr->count;
 	char why[256] = "";
 	enum score_fn_status fs = SCORE_FN_OK;
 	int handled = 0;
@@ -735,17 +748,16 @@ static int compute_splits(const struct score_metric *m, const struct score_data 
 		if (fs != SCORE_FN_OK)
 			goto fail;
 	}
-	if (split && !handled && split_rows_of(split, d->n, nsplit, split_rows) != 0) {
-		fs = SCORE_FN_NOMEM;
-		goto fail;
-	}
 	for (s = 2; s >= 0 && !handled; s--) {
 		const uint32_t *rows;
 		size_t n = s == 0 ? d->n : nsplit[s - 1];
 
 		if (!have[s])
 			continue;
-		rows = s == 0 ? NULL : *split_rows + (s == 2 ? nsplit[0] : 0);
+		if (rows_of_split(sr, s, &rows) != 0) {
+			fs = SCORE_FN_NOMEM;
+			goto fail;
+		}
 		if (s == 0 && split && m->combine != SCORE_COMBINE_NONE) {
 			double w1 = (double)nsplit[0] / (double)d->n;
 			double w2 = (double)nsplit[1] / (double)d->n;
@@ -799,7 +811,7 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	uint32_t *case_rows = NULL;
 	size_t ncase = 0;
 	const uint8_t *split = NULL;
-	uint32_t *split_rows = NULL;
+	struct split_rows sr = {NULL, 0, {0, 0}, NULL};
 	json_t *res = NULL;
 	json_t *ci = NULL;
 	struct timespec clock0;
@@ -810,7 +822,6 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	int col_class[SCORE_MAX_CLASSES];
 	enum score_status st = SCORE_INTERNAL;
 	char msg[MSG_LEN] = "out of memory";
-	size_t nsplit[2] = {0, 0};
 	double val[3];
 	int have[3];
 	int s;
@@ -1063,11 +1074,13 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		j->p.micro = NULL;
 	}
 	/* splits */
+	sr.split = split;
+	sr.n = d.n;
 	if (split) {
 		size_t r;
 
 		for (r = 0; r < d.n; r++)
-			nsplit[split[r]]++;
+			sr.count[split[r]]++;
 	}
 	res = json_object();
 	ci = json_object();
@@ -1076,21 +1089,14 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	json_object_set_new(res, "metric", json_string(j->m->name));
 	json_object_set_new(res, "higher_is_better", json_boolean(j->m->higher_is_better));
 	json_object_set_new(res, "rows", json_integer((json_int_t)d.n));
-	if (compute_splits(j->m, &d, split, &split_rows, nsplit, val, have, msg, sizeof msg, &st) != 0) {
-		json_decref(res);
-		res = NULL;
-		goto out;
-	}
-	/* a bootstrap resamples each split, and the per-case file lists the private one: both by their rows */
-	if (split && (req->bootstrap > 0 || (req->per_case_path && !case_rows)) &&
-	    split_rows_of(split, d.n, nsplit, &split_rows) != 0) {
+	if (compute_splits(j->m, &d, &sr, val, have, msg, sizeof msg, &st) != 0) {
 		json_decref(res);
 		res = NULL;
 		goto out;
 	}
 	for (s = 0; s < 3; s++) {
 		const uint32_t *rows;
-		size_t n = s == 0 ? d.n : nsplit[s - 1];
+		size_t n = s == 0 ? d.n : sr.count[s - 1];
 		double lo = 0.0;
 		double hi = 0.0;
 		int br;
@@ -1100,7 +1106,11 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		json_object_set_new(res, split_key[s], json_real(val[s]));
 		if (req->bootstrap == 0)
 			continue;
-		rows = s == 0 ? NULL : split_rows + (s == 2 ? nsplit[0] : 0);
+		if (rows_of_split(&sr, s, &rows) != 0) {
+			json_decref(res);
+			res = NULL;
+			goto out;
+		}
 		br = bootstrap(j->m, &d, rows, n, req->bootstrap, req->seed + (uint64_t)s, &lo, &hi);
 		if (br < 0) {
 			json_decref(res);
@@ -1111,11 +1121,14 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	}
 	timing("metric", &clock0);
 	if (req->per_case_path) {
-		const uint32_t *rows = case_rows ? case_rows : j->t.split ? split_rows + nsplit[0] : NULL;
-		size_t n = case_rows ? ncase : j->t.split ? nsplit[1] : d.n;
+		/* the private split's rows, all rows without a split; in the prediction file's order, CASE_ROWS */
+		const uint32_t *rows = case_rows;
+		size_t n = case_rows ? ncase : split ? sr.count[1] : d.n;
 
 		/* the score stands without it: the jury's statistics then leave this submission out */
-		if (write_per_case(req->per_case_path, j->m, &d, rows, n, msg, sizeof msg) != 0)
+		if (!case_rows && rows_of_split(&sr, split ? 2 : 0, &rows) != 0)
+			fprintf(stderr, "concours-score: out of memory writing the per-case file\n");
+		else if (write_per_case(req->per_case_path, j->m, &d, rows, n, msg, sizeof msg) != 0)
 			fprintf(stderr, "concours-score: %s\n", msg);
 		timing("per-case", &clock0);
 	}
@@ -1145,7 +1158,7 @@ out:
 	score_big_free(y_pred);
 	score_big_free(split_pred);
 	score_big_free(case_rows);
-	score_big_free(split_rows);
+	score_big_free(sr.rows);
 	score_big_trim();
 	return st;
 }
