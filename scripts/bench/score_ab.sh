@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compares two builds of concours-score on the same files, runs interleaved (A, B, A, B, ...) so that the
+# Compares two builds of concours-score on the same files, runs interleaved (A, B, B, A, A, B, ...) so that the
 # machine's drift (other jobs, the VM's memory) falls on both alike: prints, per case, each build's median wall
 # and CPU time over ROUNDS runs and B's median relative to A's. Not a test: it prints figures. The files are
 # those of scripts/bench/score.sh (run it once first, or it is run here to make them).
@@ -48,8 +48,9 @@ for c in $CASES; do
   [ "$metric" = cost_matrix ] && params=(--params "$COST_PARAMS")
   cat "$truth" "$pred" > /dev/null
   : > "$BENCH_DIR/ab_a"; : > "$BENCH_DIR/ab_b"
-  for _ in $(seq "$ROUNDS"); do
-    for who in a b; do
+  for round in $(seq "$ROUNDS"); do
+    turns="a b"; [ $((round % 2)) = 0 ] && turns="b a" # which runs second is slower more often than not
+    for who in $turns; do
       bin=$A; [ $who = b ] && bin=$B
       [ "${PAUSE:-0}" = 0 ] || sleep "$PAUSE"
       /usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/ab_time" "$bin" --truth "$truth" --pred "$pred" --metric "$metric" \
