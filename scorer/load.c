@@ -644,7 +644,12 @@ static size_t hash_ids(struct truth *t, size_t from, size_t to)
 	return to;
 }
 
-enum score_status score_load_truth(struct job *j)
+/*
+ * Reads the ground truth into j->t (score_load_truth()). Without KEEP_IDS, the ids' slices are not kept while the ids
+ * are numbered in increasing order (their rows' texts follow from the numbers: truth_id()); at the first id that
+ * breaks that pattern, *AGAIN gets its line and the read stops, to be done again with KEEP_IDS.
+ */
+static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 {
 	const struct score_request *req = j->req;
 	struct truth *t = &j->t;
@@ -663,6 +668,8 @@ enum score_status score_load_truth(struct job *j)
 	size_t hashed = 0;             /* t->idkey holds the keys of rows [0, hashed) */
 	size_t numbered = 0;           /* or, while the ids are numbers in any order, their numbers (num_table()) */
 	struct numbered_ids num = {0}; /* t->num once read: on this stack, not beside the prediction's state */
+	const char *prev_id = NULL;    /* the id of the row before, for ids_order() */
+	size_t prev_len = 0;
 
 	memset(byte_class, 0xff, sizeof byte_class);
 	st = load_input(req->truth_path, &req->lim, &t->in, msg, MSG_LEN, 0);
@@ -723,7 +730,7 @@ enum score_status score_load_truth(struct job *j)
 		t->target[1] = tmp;
 	}
 	cap = first_capacity((size_t)(rd.end - rd.p), t->ncols, req->lim.max_rows);
-	t->id = score_big_raw(cap, sizeof *t->id);
+	t->id = keep_ids ? score_big_raw(cap, sizeof *t->id) : NULL;
 	t->idkey = score_big_raw(cap, sizeof *t->idkey);
 	t->y = j->m->truth == SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->y) : NULL;
 	t->yv = j->m->truth != SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->yv) : NULL;
@@ -731,7 +738,7 @@ enum score_status score_load_truth(struct job *j)
 	t->split = t->split_col >= 0 ? score_big_raw(cap, 1) : NULL;
 	t->cls = j->m->truth == SCORE_TRUTH_LABEL ? calloc(1, sizeof *t->cls) : NULL;
 	f = malloc((size_t)t->ncols * sizeof *f);
-	if (!t->id || !t->idkey || (j->m->truth == SCORE_TRUTH_LABEL && (!t->y || !t->cls)) ||
+	if ((keep_ids && !t->id) || !t->idkey || (j->m->truth == SCORE_TRUTH_LABEL && (!t->y || !t->cls)) ||
 	    (j->m->truth != SCORE_TRUTH_LABEL && !t->yv) || (j->m->truth == SCORE_TRUTH_SURVIVAL && !t->event) ||
 	    (t->split_col >= 0 && !t->split) || !f) {
 		snprintf(msg, MSG_LEN, "out of memory reading the ground truth");
@@ -802,11 +809,20 @@ enum score_status score_load_truth(struct job *j)
 			         rd.line, MAX_ID_BYTES);
 			goto out;
 		}
-		t->id[row].off = (uint32_t)(idf->s - t->in.data);
-		t->id[row].len = (uint32_t)idf->len;
+		if (t->id) {
+			t->id[row].off = (uint32_t)(idf->s - t->in.data);
+			t->id[row].len = (uint32_t)idf->len;
+		}
 		if (row > 0 && order != 0)
-			order = ids_order(order, t->in.data + t->id[row - 1].off, t->id[row - 1].len, idf->s, idf->len);
+			order = ids_order(order, prev_id, prev_len, idf->s, idf->len);
+		prev_id = idf->s;
+		prev_len = idf->len;
 		num_note(&num, row, idf->s, idf->len, t->in.data);
+		if (!t->id && !(order != 0 && num.on && num.increasing)) {
+			*again = rd.line; /* the rows read so far need their slices */
+			st = SCORE_OK;
+			goto out;
+		}
 		/* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
 		if (order == 0 && num.on) /* numbers in any order may need no key (num_table()) */
 			numbered = number_ids(t, &num, numbered, row + 1);
@@ -897,6 +913,11 @@ enum score_status score_load_truth(struct job *j)
 	t->ordered = order != 0 && !getenv("CONCOURS_SCORE_CHECK_IDS");
 	num.on = num.on && !getenv("CONCOURS_SCORE_NO_DENSE") && !getenv("CONCOURS_SCORE_CHECK_IDS");
 	num_finish(&num, t->n);
+	if (!t->id && !(num.on && num.increasing && t->ordered)) {
+		*again = rd.line; /* not reached: keep_ids_wanted() keeps them whenever these may fail */
+		st = SCORE_OK;
+		goto out;
+	}
 	if (num.on && !num.increasing && num_table(t, &num, numbered) != 0)
 		num.on = 0;
 	t->num = num;
@@ -920,6 +941,47 @@ out:
 	free(num.rank);
 	free(f);
 	return st;
+}
+
+/* Whether the ground truth's slices are kept from the first row: the environment's switches that turn off the numbered
+ * ids' join or the ids' order need them. */
+static int keep_ids_wanted(void)
+{
+	return getenv("CONCOURS_SCORE_NO_DENSE") || getenv("CONCOURS_SCORE_CHECK_IDS") ||
+	       getenv("CONCOURS_SCORE_KEEP_IDS");
+}
+
+enum score_status score_load_truth(struct job *j)
+{
+	size_t again = 0;
+	enum score_status st = load_truth(j, keep_ids_wanted(), &again);
+
+	if (again) { /* read again from the file: the first read may have rewritten bytes (doubled quotes) */
+		if (getenv("CONCOURS_SCORE_TIMING"))
+			fprintf(stderr,
+			        "timing: ground truth read again, with its ids' places: line %zu is off the numbers\n",
+			        again);
+		score_truth_free(&j->t);
+		memset(&j->t, 0, sizeof j->t);
+		st = load_truth(j, 1, &again);
+	}
+	return st;
+}
+
+void score_truth_free(struct truth *t)
+{
+	arc_input_free(&t->in);
+	score_big_free(t->id);
+	score_big_free(t->split);
+	score_big_free(t->y);
+	score_big_free(t->yv);
+	score_big_free(t->event);
+	score_big_free(t->grouped);
+	free(t->gstart);
+	free(t->num.rank);
+	score_big_free(t->num.table);
+	score_big_free(t->idkey);
+	score_classes_free(t->cls);
 }
 
 /* Compares two ids word by word (inline: ids are short and compared ten million times a run). */
@@ -949,6 +1011,59 @@ static inline int slice_eq(const char *abuf, struct slice a, const char *bbuf, s
 		len--;
 	}
 	return 1;
+}
+
+/* Whether the prediction id at PBUF + S is T's id of row R, byte for byte: by the slices, or by the number. */
+static inline int id_is_row(const struct truth *t, size_t r, const char *pbuf, struct slice s)
+{
+	if (t->id)
+		return slice_eq(t->in.data, t->id[r], pbuf, s);
+	return s.len > 0 && num_row(t, num_offset(t, pbuf + s.off, s.len, pbuf)) == r;
+}
+
+#define ID_TEXT (NUM_PREFIX + 24) /* an id written from its number: the prefix, then at most 20 digits */
+
+/* The number of T's row R when its ids are numbered in increasing order (struct truth's ID is NULL). */
+static uint64_t row_number(const struct truth *t, size_t r)
+{
+	const struct rank_word *w = t->num.rank;
+	size_t lo = 0;
+	size_t hi = t->num.words;
+	uint64_t bits;
+	size_t k;
+
+	if (!t->num.gaps)
+		return t->num.base + r;
+	while (hi - lo > 1) { /* the last word whose ids before it are at most R */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w[mid].ones <= r)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	bits = w[lo].bits;
+	for (k = r - w[lo].ones; k > 0; k--)
+		bits &= bits - 1; /* the (R - ones)-th bit set: the ones below it cleared */
+	return t->num.base + 64 * (uint64_t)lo + (uint64_t)__builtin_ctzll(bits);
+}
+
+/* T's id of row R, *LEN bytes: in T's file, or written from its number into BUF (ID_TEXT bytes). */
+static const char *truth_id(const struct truth *t, size_t r, char *buf, size_t *len)
+{
+	char digits[24];
+	int nd;
+
+	if (t->id) {
+		*len = t->id[r].len;
+		return t->in.data + t->id[r].off;
+	}
+	nd = snprintf(digits, sizeof digits, "%0*llu", t->num.fixed ? (int)t->num.width : 1,
+	              (unsigned long long)row_number(t, r));
+	memcpy(buf, t->num.prefix, t->num.plen);
+	memcpy(buf + t->num.plen, digits, (size_t)nd);
+	*len = t->num.plen + (size_t)nd;
+	return buf;
 }
 
 #define PART_OF(k) ((unsigned)((k) >> (64 - ID_PART_BITS)))
@@ -1243,6 +1358,9 @@ int score_pred_looks_aligned(const struct truth *t, const char *path)
 	const char *p;
 	const char *end;
 	const char *id;
+	const char *first;
+	char text[ID_TEXT];
+	size_t len;
 	ssize_t got = -1;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO without a writer must not block */
 	struct stat st;
@@ -1264,7 +1382,8 @@ int score_pred_looks_aligned(const struct truth *t, const char *path)
 	id = ++p;
 	while (p < end && *p != ',' && *p != '\r' && *p != '\n')
 		p++;
-	same = p < end && (size_t)(p - id) == t->id[0].len && memcmp(id, t->in.data + t->id[0].off, t->id[0].len) == 0;
+	first = truth_id(t, 0, text, &len);
+	same = p < end && (size_t)(p - id) == len && memcmp(id, first, len) == 0;
 out:
 	free(buf);
 	return same;
@@ -1291,7 +1410,7 @@ static void *same_half(void *arg)
 	size_t r;
 
 	for (r = h->first; r < h->last; r++) {
-		if (h->p->id[r].len == 0 || !slice_eq(h->t->in.data, h->t->id[r], h->p->in.data, h->p->id[r])) {
+		if (h->p->id[r].len == 0 || !id_is_row(h->t, r, h->p->in.data, h->p->id[r])) {
 			h->ok = 0;
 			break;
 		}
@@ -1552,7 +1671,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 
 	*owner = NULL;
 	*clean = 0;
-	while (r < nmin && p->id[r].len > 0 && slice_eq(t->in.data, t->id[r], p->in.data, p->id[r])) {
+	while (r < nmin && p->id[r].len > 0 && id_is_row(t, r, p->in.data, p->id[r])) {
 		match[r] = (uint32_t)(r + 1);
 		r++;
 	}
@@ -2312,6 +2431,9 @@ static void report_missing(const struct truth *t, const uint32_t *owner, const c
 	size_t missing = 0;
 	size_t first = 0;
 	size_t i;
+	char buf[ID_TEXT];
+	const char *id;
+	size_t len;
 
 	for (i = 0; i < t->n; i++) {
 		char shown[80];
@@ -2323,7 +2445,8 @@ static void report_missing(const struct truth *t, const uint32_t *owner, const c
 			first = i;
 		if (missing > 5)
 			continue;
-		shown_field(t->in.data + t->id[i].off, t->id[i].len, shown, sizeof shown);
+		id = truth_id(t, i, buf, &len);
+		shown_field(id, len, shown, sizeof shown);
 		w = snprintf(some + o, sizeof some - o, "%s'%s'", missing > 1 ? ", " : "", shown);
 		if (w > 0 && (size_t)w < sizeof some - o)
 			o += (size_t)w;
@@ -2331,7 +2454,8 @@ static void report_missing(const struct truth *t, const uint32_t *owner, const c
 	if (missing == 1) {
 		char shown[80];
 
-		shown_field(t->in.data + t->id[first].off, t->id[first].len, shown, sizeof shown);
+		id = truth_id(t, first, buf, &len);
+		shown_field(id, len, shown, sizeof shown);
 		problem_add(mp, "missing_id", 0, idname, "id '%s' is missing: every id of the test set needs one line",
 		            shown);
 	} else if (missing > 1) {

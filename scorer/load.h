@@ -70,6 +70,8 @@ struct truth {
 	int split_col;          /* -1: none */
 	int target[MAX_FIELDS]; /* columns that are neither id nor split */
 	int ntarget;
+	/* per row: the id's bytes in IN; NULL when the ids are numbered in increasing order (num.on and num.increasing,
+	 * with ORDERED): each row's id is then written from its number (load.c: truth_id()) */
 	struct slice *id;
 	uint64_t *idkey; /* per row: the id's hash, for score_check_unique() */
 	uint8_t *split;  /* 0 public, 1 private; NULL without split column */
@@ -201,6 +203,9 @@ int score_is_one(const char *s, size_t len);
  * of the ground truth is a configuration error). What it allocates is freed with the job.
  */
 enum score_status score_load_truth(struct job *j);
+
+/* Frees what score_load_truth() allocated in T (its fields are left dangling). */
+void score_truth_free(struct truth *t);
 
 /*
  * Checks that T's ids are distinct (consumes t->idkey, leaves t->grouped and t->gstart for

@@ -62,7 +62,9 @@ static void usage(FILE *out)
 	      "CONCOURS_SCORE_NO_BINS=1 sorts roc_auc's and average_precision's values even when they are all\n"
 	      "decimals of six places at most (for tests: from 250,000 rows such values are counted by bin);\n"
 	      "CONCOURS_SCORE_NO_MICRO=1 keeps probabilities as doubles even when they are all decimals of six\n"
-	      "places at most (for tests: such values are kept in millionths, half the memory).\n"
+	      "places at most (for tests: such values are kept in millionths, half the memory);\n"
+	      "CONCOURS_SCORE_KEEP_IDS=1 keeps where each ground-truth id lies in the file even when the ids\n"
+	      "are numbered in increasing order (for tests: each row's id is then written from its number).\n"
 	      "\n"
 	      "Metrics (--metric NAME):\n",
 	      out);

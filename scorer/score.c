@@ -657,18 +657,7 @@ static void job_free(struct job *j)
 {
 	int c;
 
-	arc_input_free(&j->t.in);
-	score_big_free(j->t.id);
-	score_big_free(j->t.split);
-	score_big_free(j->t.y);
-	score_big_free(j->t.yv);
-	score_big_free(j->t.event);
-	score_big_free(j->t.grouped);
-	free(j->t.gstart);
-	free(j->t.num.rank);
-	score_big_free(j->t.num.table);
-	score_big_free(j->t.idkey);
-	score_classes_free(j->t.cls);
+	score_truth_free(&j->t);
 	arc_input_free(&j->p.in);
 	score_big_free(j->p.id);
 	score_big_free(j->p.line);

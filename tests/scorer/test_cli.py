@@ -231,7 +231,7 @@ def section_validation():
     check(rc == 0 and all(m in text for m in ["cost_matrix", "c_index", "quadratic_weighted_kappa", "tar.gz", "--params",
                                                "--bootstrap"]), "--help documents metrics, params and formats")
     check(all(v in text for v in ["CONCOURS_SCORE_TIMING", "CONCOURS_SCORE_HUGE_PAGES", "CONCOURS_SCORE_SHORT_TAGS",
-                                  "CONCOURS_SCORE_SPLIT_TEST"]),
+                                  "CONCOURS_SCORE_SPLIT_TEST", "CONCOURS_SCORE_KEEP_IDS"]),
           "--help documents the environment variables")
     # id column by name, custom split column
     rc, out, err, _, raw = run(["--truth", t.path("t2.csv", "label,key,Part\n1,a,Public\n0,b,Private\n1,c,Private\n0,d,Public\n"),
@@ -246,6 +246,7 @@ def section_validation():
     micro_values(t)
     ordered_truth(t)
     dense_ids(t)
+    truth_ids_unkept(t)
     t.done()
 
 
@@ -787,6 +788,46 @@ def dense_ids(t):
             check(fast.returncode == keyed.returncode and fast.stdout == keyed.stdout and said == dense,
                   f"dense ids, {name}, {body_name}: as the keyed join (rc {fast.returncode}, dense: {said})",
                   f"{fast.stdout[:300]!r} {keyed.stdout[:300]!r}")
+
+
+def truth_ids_unkept(t):
+    """Ground-truth ids numbered in increasing order are not kept (each row's id is written from its number): every
+    answer is byte for byte the one with them kept (CONCOURS_SCORE_KEEP_IDS=1), messages naming ids included. Ids
+    that leave the pattern late have the ground truth read again from its file, even after a doubled quote was
+    unescaped in place."""
+    import random
+    rnd = random.Random(43)
+    gapped = sorted(rnd.sample(range(3, 9000), 400))
+    labels = ['"b""c"', "a", '"d,e"']
+    cases = [  # name, ids, the line the ids leave the pattern on (0: never)
+        ("zero-padded", [f"id_{i:05d}" for i in range(400)], 0),
+        ("gaps, no leading zeros", [str(v) for v in gapped], 0),
+        ("gaps, zero-padded, a prefix ending in a digit", [f"k7-{v:06d}" for v in gapped], 0),
+        ("off the pattern at line 302, after doubled quotes", [f"id_{i}" for i in range(300)] + ["zz"] +
+         [f"id_{i}" for i in range(300, 399)], 302),
+        ("numbers going down at line 202", [f"n{2 * i}" for i in range(200)] + ["n7"] + [f"n{i}" for i in range(1000, 1199)],
+         202),
+        ("a prefix changed at the last line", [f"id_{i:03d}" for i in range(399)] + ["ie_399"], 401),
+    ]
+    for name, ids, line in cases:
+        truth = t.path("unkept_truth.csv", "id,label\n" + "".join(f"{i},{labels[k % 3]}\n" for k, i in enumerate(ids)))
+        rows = [(i, labels[k % 3] if k % 5 else "a") for k, i in enumerate(ids)]
+        shuffled = rnd.sample(rows, len(rows))
+        for body_name, body in [("in order", rows), ("shuffled", shuffled), ("in order, rows 7, 8 and 9 missing",
+                                                                            rows[:7] + rows[10:]),
+                                ("shuffled, three rows missing", shuffled[3:])]:
+            pred = t.path("unkept_pred.csv", "id,label\n" + "".join(f"{i},{v}\n" for i, v in body))
+            args = [BIN, "--truth", truth, "--pred", pred, "--metric", "accuracy"]
+            fast = subprocess.run(args, capture_output=True, timeout=60, env=dict(os.environ, CONCOURS_SCORE_TIMING="1"))
+            kept = subprocess.run(args, capture_output=True, timeout=60, env=dict(os.environ, CONCOURS_SCORE_KEEP_IDS="1"))
+            again = f"line {line} is off the numbers".encode() in fast.stderr
+            said = b"read again" in fast.stderr
+            missing = "missing" not in body_name or any(
+                ("'%s'" % i).encode() in fast.stdout for i, _ in rows if (i, _) not in body)
+            check(fast.returncode == kept.returncode and fast.stdout == kept.stdout and said == (line > 0) and
+                  (line == 0 or again) and missing and (fast.returncode == 0) == ("missing" not in body_name),
+                  f"ground-truth ids not kept, {name}, {body_name}: as with them kept (rc {fast.returncode})",
+                  f"{fast.stdout[:300]!r} {kept.stdout[:300]!r} {fast.stderr[-300:]!r}")
 
 
 # ---- archives ----
