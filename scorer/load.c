@@ -968,6 +968,15 @@ enum score_status score_load_truth(struct job *j)
 	return st;
 }
 
+void score_truth_drop_keys(struct truth *t)
+{
+	if (t->ordered && !t->num.table)
+		score_big_drop(t->idkey); /* never computed: no page of theirs was touched */
+	else
+		score_big_free(t->idkey);
+	t->idkey = NULL;
+}
+
 void score_truth_free(struct truth *t)
 {
 	arc_input_free(&t->in);
@@ -2260,7 +2269,7 @@ static void settle_values(struct pred *p, const struct pred_rows *a, const struc
 	if (!p->micro || a->probs->count > 0 || (b && b->probs->count > 0))
 		return;
 	if (a->micro_on && (!b || b->micro_on)) {
-		score_big_free(p->p);
+		score_big_drop(p->p); /* never touched: cached, a later array would take it for pages it lacks */
 		p->p = NULL;
 		return;
 	}

@@ -204,6 +204,12 @@ int score_is_one(const char *s, size_t len);
  */
 enum score_status score_load_truth(struct job *j);
 
+/*
+ * Gives back T's keys once no join needs them: to the allocator's cache when they were computed (their pages,
+ * warm, serve the next array), to the kernel when not (a block never touched would be taken for one that was).
+ */
+void score_truth_drop_keys(struct truth *t);
+
 /* Frees what score_load_truth() allocated in T (its fields are left dangling). */
 void score_truth_free(struct truth *t);
 

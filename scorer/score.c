@@ -895,9 +895,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	}
 	score_big_free(j->t.grouped); /* the join's, if it needed one: its pages serve the metric next */
 	j->t.grouped = NULL;
-	score_big_free(j->t.idkey); /* ids in order, in files that needed no join: the keys were not used */
-	j->t.idkey = NULL;
-	if (clean) { /* every row matched once, OWNER filled: only labels are left to map */
+	score_truth_drop_keys(&j->t); /* ids in order, in files that needed no join: the keys were not used */
+	if (clean) {                  /* every row matched once, OWNER filled: only labels are left to map */
 		score_join_rows(j, NULL, NULL, yhat_pred, &identity, rp, mp);
 		identity = 0;
 	} else {
@@ -921,6 +920,12 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 		res = problems_json(rp);
 		goto out;
 	}
+	/* no message will name an id: their slices' pages go to the aligned arrays below (one of them, a label
+	 * metric's classes, even in a file in the ground truth's order) instead of new ones */
+	score_big_free(j->t.id);
+	score_big_free(j->p.id);
+	j->t.id = NULL;
+	j->p.id = NULL;
 
 	/* align the predictions with the ground truth's rows, class columns in class order */
 	split = j->t.split;
@@ -1046,12 +1051,8 @@ enum score_status score_run(const struct score_request *req, json_t **out)
 	timing("align", &clock0);
 	/* the metric reads D only: what the join needed goes back to the allocator, whose cached pages the
 	 * metric's arrays take instead of touching new ones */
-	score_big_free(j->t.id);
-	score_big_free(j->p.id);
 	score_big_free(owner);
 	score_big_free(yhat_pred);
-	j->t.id = NULL;
-	j->p.id = NULL;
 	owner = NULL;
 	yhat_pred = NULL;
 	if (d.p != j->p.p) {
