@@ -645,9 +645,42 @@ static size_t hash_ids(struct truth *t, size_t from, size_t to)
 }
 
 /*
+ * T's slices of its first N rows (numbered ids, none kept so far), CAP of them, found again by a second reader from
+ * DATA0, the first byte after the header, which only splits those rows into fields. Returns 0, or -1 (T's ID then
+ * NULL) on no memory, or when the reader does not find the rows the first one read (it cannot: the same bytes).
+ */
+static int find_id_places(struct truth *t, char *data0, size_t n, size_t cap, size_t max_record)
+{
+	struct csv_reader r2;
+	struct csv_field *f = malloc((size_t)t->ncols * sizeof *f);
+	size_t row;
+	int nf;
+
+	t->id = score_big_raw(cap, sizeof *t->id);
+	if (!f || !t->id)
+		goto fail;
+	csv_reader_at(&r2, data0, (size_t)(t->in.data + t->in.len - data0), 2, max_record);
+	r2.keep_bytes = 1;
+	for (row = 0; row < n; row++) {
+		if (csv_next(&r2, f, t->ncols, &nf) != CSV_OK || nf != t->ncols)
+			goto fail;
+		t->id[row].off = (uint32_t)(f[t->id_col].s - t->in.data);
+		t->id[row].len = (uint32_t)f[t->id_col].len;
+	}
+	free(f);
+	return 0;
+fail:
+	free(f);
+	score_big_free(t->id);
+	t->id = NULL;
+	return -1;
+}
+
+/*
  * Reads the ground truth into j->t (score_load_truth()). Without KEEP_IDS, the ids' slices are not kept while the ids
  * are numbered in increasing order (their rows' texts follow from the numbers: truth_id()); at the first id that
- * breaks that pattern, *AGAIN gets its line and the read stops, to be done again with KEEP_IDS.
+ * breaks that pattern, the rows before get their slices from find_id_places(), or, when unescaping rewrote some
+ * of their bytes, *AGAIN gets its line and the read stops, to be done again with KEEP_IDS.
  */
 static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 {
@@ -670,6 +703,7 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 	struct numbered_ids num = {0}; /* t->num once read: on this stack, not beside the prediction's state */
 	const char *prev_id = NULL;    /* the id of the row before, for ids_order() */
 	size_t prev_len = 0;
+	char *data0 = NULL; /* the first byte after the header */
 
 	memset(byte_class, 0xff, sizeof byte_class);
 	st = load_input(req->truth_path, &req->lim, &t->in, msg, MSG_LEN, 0);
@@ -688,6 +722,7 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		goto out;
 	}
 	t->ncols = nf;
+	data0 = rd.p;
 	t->id_col = req->id_column ? -1 : 0;
 	t->split_col = -1;
 	for (c = 0; c < nf; c++) {
@@ -818,10 +853,21 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		prev_id = idf->s;
 		prev_len = idf->len;
 		num_note(&num, row, idf->s, idf->len, t->in.data);
-		if (!t->id && !(order != 0 && num.on && num.increasing)) {
-			*again = rd.line; /* the rows read so far need their slices */
-			st = SCORE_OK;
-			goto out;
+		if (!t->id && !(order != 0 && num.on && num.increasing)) { /* the rows read so far need their slices */
+			if (rd.written_lo || find_id_places(t, data0, row, cap, req->lim.max_record) != 0) {
+				*again =
+				        rd.line; /* read again from the file: these rows' bytes were rewritten in place */
+				st = SCORE_OK;
+				goto out;
+			}
+			if (getenv("CONCOURS_SCORE_TIMING"))
+				fprintf(stderr,
+				        "timing: ground truth's id places read again up to line %zu: line %zu is off "
+				        "the "
+				        "numbers\n",
+				        rd.line, rd.line);
+			t->id[row].off = (uint32_t)(idf->s - t->in.data);
+			t->id[row].len = (uint32_t)idf->len;
 		}
 		/* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
 		if (order == 0 && num.on) /* numbers in any order may need no key (num_table()) */
