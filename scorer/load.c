@@ -854,18 +854,16 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		prev_len = idf->len;
 		num_note(&num, row, idf->s, idf->len, t->in.data);
 		if (!t->id && !(order != 0 && num.on && num.increasing)) { /* the rows read so far need their slices */
+			/* bytes rewritten in place (doubled quotes): the whole file is read again, from the file */
 			if (rd.written_lo || find_id_places(t, data0, row, cap, req->lim.max_record) != 0) {
-				*again =
-				        rd.line; /* read again from the file: these rows' bytes were rewritten in place */
+				*again = rd.line;
 				st = SCORE_OK;
 				goto out;
 			}
 			if (getenv("CONCOURS_SCORE_TIMING"))
 				fprintf(stderr,
-				        "timing: ground truth's id places read again up to line %zu: line %zu is off "
-				        "the "
-				        "numbers\n",
-				        rd.line, rd.line);
+				        "timing: ground truth's id places read again: line %zu is off the numbers\n",
+				        rd.line);
 			t->id[row].off = (uint32_t)(idf->s - t->in.data);
 			t->id[row].len = (uint32_t)idf->len;
 		}
