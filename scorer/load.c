@@ -677,13 +677,16 @@ fail:
 }
 
 /*
- * Reads the ground truth into j->t (score_load_truth()). Without KEEP_IDS, the ids' slices are not kept while the ids
- * are numbered in increasing order (their rows' texts follow from the numbers: truth_id()); at the first id that
- * breaks that pattern, the rows before get their slices from find_id_places(), or, when unescaping rewrote some
- * of their bytes, *AGAIN gets its line and the read stops, to be done again with KEEP_IDS.
+ * Reads the ground truth into j->t (score_load_truth()). Unless KEEP_IDS, or a switch that turns off the numbered ids'
+ * join or the ids' order (they need the slices), the ids' slices are not kept while the ids are numbered in
+ * increasing order (their rows' texts follow from the numbers: truth_id()); at the first id that breaks that
+ * pattern, the rows before get their slices from find_id_places(), or, when unescaping rewrote some of their bytes,
+ * *AGAIN gets its line and the read stops, to be done again with KEEP_IDS.
  */
 static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 {
+	int check_ids = getenv("CONCOURS_SCORE_CHECK_IDS") != NULL; /* ids in order checked for repeats all the same */
+	int dense = !getenv("CONCOURS_SCORE_NO_DENSE") && !check_ids; /* numbered ids join from their text */
 	const struct score_request *req = j->req;
 	struct truth *t = &j->t;
 	char *msg = j->truth_msg;
@@ -765,6 +768,7 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		t->target[1] = tmp;
 	}
 	cap = first_capacity((size_t)(rd.end - rd.p), t->ncols, req->lim.max_rows);
+	keep_ids = keep_ids || !dense; /* without the numbers' join or the order, the keyed join reads the slices */
 	t->id = keep_ids ? score_big_raw(cap, sizeof *t->id) : NULL;
 	t->idkey = score_big_raw(cap, sizeof *t->idkey);
 	t->y = j->m->truth == SCORE_TRUTH_LABEL ? score_big_raw(cap, sizeof *t->y) : NULL;
@@ -954,14 +958,9 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		snprintf(msg, MSG_LEN, "ground truth %s has no data rows", req->truth_path);
 		goto out;
 	}
-	t->ordered = order != 0 && !getenv("CONCOURS_SCORE_CHECK_IDS");
-	num.on = num.on && !getenv("CONCOURS_SCORE_NO_DENSE") && !getenv("CONCOURS_SCORE_CHECK_IDS");
+	t->ordered = order != 0 && !check_ids;
+	num.on = num.on && dense;
 	num_finish(&num, t->n);
-	if (!t->id && !(num.on && num.increasing && t->ordered)) {
-		*again = rd.line; /* not reached: keep_ids_wanted() keeps them whenever these may fail */
-		st = SCORE_OK;
-		goto out;
-	}
 	if (num.on && !num.increasing && num_table(t, &num, numbered) != 0)
 		num.on = 0;
 	t->num = num;
@@ -987,18 +986,10 @@ out:
 	return st;
 }
 
-/* Whether the ground truth's slices are kept from the first row: the environment's switches that turn off the numbered
- * ids' join or the ids' order need them. */
-static int keep_ids_wanted(void)
-{
-	return getenv("CONCOURS_SCORE_NO_DENSE") || getenv("CONCOURS_SCORE_CHECK_IDS") ||
-	       getenv("CONCOURS_SCORE_KEEP_IDS");
-}
-
 enum score_status score_load_truth(struct job *j)
 {
 	size_t again = 0;
-	enum score_status st = load_truth(j, keep_ids_wanted(), &again);
+	enum score_status st = load_truth(j, getenv("CONCOURS_SCORE_KEEP_IDS") != NULL, &again);
 
 	if (again) { /* read again from the file: the first read may have rewritten bytes (doubled quotes) */
 		if (getenv("CONCOURS_SCORE_TIMING"))
