@@ -44,8 +44,8 @@ struct score_data {
 	const uint32_t *micro;
 	int ncol;           /* 1, or nclass with column c holding class c */
 	const double *cost; /* cost_matrix: nclass x nclass, [true][pred], or NULL */
-	const double
-	        *term; /* per row: the metric's term (score_metric.term) computed beforehand; NULL: from the values */
+	/* per row: the metric's term (score_metric.term) computed beforehand; NULL: from the values */
+	const double *term;
 };
 
 enum score_fn_status {

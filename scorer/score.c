@@ -717,7 +717,8 @@ static const char *const split_key[] = {"score", "public", "private"};
 /*
  * The metric over all rows (VAL[0]) and, with a split column, each split (VAL[1], VAL[2]); HAVE[s] says which
  * exist. Uses the metric's one-pass split function when it has one, derives the all-rows value of mean-type
- * metrics from the splits, else computes each (on SR's rows). Returns 0, or -1 with *ST and MSG set (an undefined metric is a configuration error: the ground truth cannot rank anyone).
+ * metrics from the splits, else computes each (on SR's rows). Returns 0, or -1 with *ST and MSG set (an undefined
+ * metric is a configuration error: the ground truth cannot rank anyone).
  */
 static int compute_splits(const struct score_metric *m, const struct score_data *d, struct split_rows *sr, double *val,
                           int *have, char *msg, size_t msglen, enum score_status *st)

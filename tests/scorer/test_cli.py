@@ -793,8 +793,8 @@ def dense_ids(t):
 def truth_ids_unkept(t):
     """Ground-truth ids numbered in increasing order are not kept (each row's id is written from its number): every
     answer is byte for byte the one with them kept (CONCOURS_SCORE_KEEP_IDS=1), messages naming ids included. Ids
-    that leave the pattern late have the ground truth read again from its file, even after a doubled quote was
-    unescaped in place (otherwise only the ids' places are found again, by a second reader that splits the rows)."""
+    that leave the pattern late have the earlier rows' places found again by a second reader that splits those rows;
+    after a doubled quote was unescaped in place, the ground truth is read again from its file instead."""
     import random
     rnd = random.Random(43)
     gapped = sorted(rnd.sample(range(3, 9000), 400))
