@@ -10,6 +10,7 @@
  */
 #include "arc.h"
 #include "csv.h"
+#include "mem.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -28,6 +29,7 @@ enum form { FORM_CSV, FORM_GZIP, FORM_ZIP, FORM_TAR };
 
 /* Debian 12's libarchive (package libarchive13), the one the build's headers describe */
 #define LIBARCHIVE_SONAME "libarchive.so.13"
+#define HUGE_FILE ((size_t)4 << 20) /* from this size, a mapped file asks for 2 MiB pages */
 
 /* The libarchive functions this file calls, once la_ready() returned 1. */
 static struct {
@@ -448,8 +450,16 @@ enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct 
 			snprintf(msg, msglen, "cannot map %s: %s", path, strerror(errno));
 			goto out;
 		}
-		(void)madvise(in->map, in->map_len, MADV_SEQUENTIAL); /* a hint: failure only costs speed */
-		(void)madvise(in->map, in->map_len, MADV_WILLNEED);
+		(void)madvise(in->map, in->map_len, MADV_SEQUENTIAL); /* hints: failure only costs speed */
+#ifdef MADV_HUGEPAGE
+		/* what the page cache does not hold yet is read from the disk into 2 MiB pages, each mapped by one
+		 * fault instead of 512 (580 MB from the disk's cache: 0.12 s instead of 0.46 s on the reference VM,
+		 * docs/scorer.md); not with MADV_WILLNEED, whose read-ahead would fill the cache in small pages first */
+		if (in->map_len >= HUGE_FILE && score_huge_pages_wanted())
+			(void)madvise(in->map, in->map_len, MADV_HUGEPAGE);
+		else
+#endif
+			(void)madvise(in->map, in->map_len, MADV_WILLNEED);
 	}
 	form = sniff(in->map, in->map_len);
 	foreign = form == FORM_CSV ? foreign_format(in->map, in->map_len) : NULL;

@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+/* Whether large blocks (and mapped input files) ask for transparent huge pages: unless the environment has
+ * CONCOURS_SCORE_HUGE_PAGES=0. */
+int score_huge_pages_wanted(void);
+
 /* Returns N * SIZE bytes of zeroed memory, or NULL (also on overflow). Free with score_big_free(). */
 void *score_big_array(size_t n, size_t size);
 

@@ -17,7 +17,9 @@
 
 static char data_dir[APP_PATH_MAX];
 
-#define COPY_CHUNK (64 * 1024)
+/* a whole aligned STORE_WRITE_UNIT per write: the copy is kept in 2 MiB pages (store.h), and ground truths are
+ * copied this way when a bundle is installed, then mapped by every scoring */
+#define COPY_CHUNK STORE_WRITE_UNIT
 
 const char *store_data_dir(void)
 {

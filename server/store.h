@@ -72,7 +72,14 @@ int store_discard_if_orphan(sqlite3 *db, const char *sha256);
 int store_sweep_orphans(sqlite3 *db);
 
 /* Copies SRC to DST (durably: temp, fsync, rename), computing SIZE and SHA256 on the way. Refuses anything
- * but a regular file (no symlinks). Returns 0, or -1 with a message in ERR. */
+ * but a regular file (no symlinks). Returns 0, or -1 with a message in ERR.
+ *
+ * Every write but the last covers a whole aligned STORE_WRITE_UNIT (2 MiB): Linux 6.x on ext4 or xfs sizes a file's
+ * page-cache pages by the writes that made them, so the copy is cached in 2 MiB pages, and the scorer's mapping of
+ * it (a ground truth, installed once, mapped by every scoring) takes one fault and one TLB entry per 2 MiB instead
+ * of 512. scripts/bench/folio.sh measures it. Uploads are not written so: their receiving measured slower with
+ * 2 MiB buffers (docs/scorer.md). */
+#define STORE_WRITE_UNIT (2 << 20)
 int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256[65], char *err, size_t errlen);
 
 /* Removes the folder PATH and everything under it (no symlink is followed). Returns 0 or -1. */

@@ -9,6 +9,7 @@ Each check prints one line; the script exits 1 if any check failed.
 import gzip
 import io
 import json
+import mmap
 import os
 import resource
 import shutil
@@ -1092,8 +1093,84 @@ def section_challenge():
     t.done()
 
 
+def pmd_mapped_kib(path):
+    """Maps PATH read-only, reads every page of it, and returns how many KiB of the mapping are in 2 MiB page-table
+    entries (smaps' FilePmdMapped): the page cache holds those bytes in 2 MiB pages."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        for off in range(0, len(m), 4096):
+            m[off]
+        real = os.path.realpath(path)
+        kib, inside = 0, False
+        with open("/proc/self/smaps") as sm:
+            for line in sm:
+                head = line.split()
+                if head and "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+                    inside = line.rstrip("\n").endswith(" " + real)
+                elif inside and line.startswith("FilePmdMapped:"):
+                    kib += int(head[1])
+        return kib
+
+
+def write_in_pieces(path, data, piece):
+    """Writes DATA to PATH PIECE bytes per write(2) and flushes it to the disk, then drops it from the page cache
+    (clean pages of a file nobody maps go): the next read of it comes from the disk."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for off in range(0, len(data), piece):
+            os.write(fd, data[off:off + piece])
+        os.fdatasync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def section_pages():
+    """A mapped input the page cache does not hold is read from the disk into 2 MiB pages (arc.c, MADV_HUGEPAGE):
+    after a scoring, the prediction file is cached in 2 MiB pages, and without the request
+    (CONCOURS_SCORE_HUGE_PAGES=0) it is not. Where this kernel or file system never caches a file in 2 MiB pages
+    (a control file read through a huge-page mapping stays in small ones), the section is skipped (exit 77)."""
+    with tempfile.TemporaryDirectory() as d:
+        n = 400000
+        truth = os.path.join(d, "truth.csv")
+        pred = os.path.join(d, "pred.csv")
+        ids = ["case-%030d" % i for i in range(n)]  # long ids: 18 MB of prediction
+        write_in_pieces(truth, ("id,label\n" + "".join("%s,%d\n" % (ids[i], (i * 7919) % 2) for i in range(n)))
+                        .encode(), 65536)
+        data = ("id,score\n" + "".join("%s,0.%06d\n" % (ids[i], (i * 104729) % 1000000) for i in range(n))).encode()
+        size_mib = len(data) >> 20
+        # the control: the same bytes read from the disk through a huge-page mapping of this process
+        control = os.path.join(d, "control.bin")
+        write_in_pieces(control, data, 65536)
+        with open(control, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            if hasattr(m, "madvise") and hasattr(mmap, "MADV_HUGEPAGE"):
+                m.madvise(mmap.MADV_HUGEPAGE)
+            for off in range(0, len(m), 4096):
+                m[off]
+        if pmd_mapped_kib(control) < 1024 * (size_mib // 2):
+            print("skipped: this kernel or file system does not cache a file read through a huge-page mapping "
+                  "in 2 MiB pages")
+            sys.exit(77)
+        for wanted in (True, False):
+            write_in_pieces(pred, data, 65536)
+            env = dict(os.environ)
+            if not wanted:
+                env["CONCOURS_SCORE_HUGE_PAGES"] = "0"
+            p = subprocess.run([BIN, "--truth", truth, "--pred", pred, "--metric", "roc_auc"], capture_output=True,
+                               timeout=120, env=env)
+            out = json.loads(p.stdout.decode() or "null")
+            check(p.returncode == 0 and out and out["rows"] == n, "pages: scored (huge pages %s)" % wanted,
+                  p.stdout.decode() + p.stderr.decode())
+            kib = pmd_mapped_kib(pred)
+            if wanted:
+                check(kib >= 1024 * (size_mib // 2), "pages: the prediction read from the disk is cached in 2 MiB "
+                      "pages", "%d KiB of %d MiB" % (kib, size_mib))
+            else:
+                check(kib == 0, "pages: without the request it is cached in small pages (the control of the above)",
+                      "%d KiB" % kib)
+
+
 SECTIONS = {"ref": section_ref, "validation": section_validation, "archives": section_archives,
-            "bootstrap": section_bootstrap, "challenge": section_challenge}
+            "bootstrap": section_bootstrap, "challenge": section_challenge, "pages": section_pages}
 
 if __name__ == "__main__":
     SECTIONS[SECTION]()

@@ -1,6 +1,7 @@
 /* test_store.c: unit tests of store.c (uploads, paths, the orphan sweep) and of upload_pipe.c (a large upload's
  * hasher and flusher). */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +11,51 @@
 #include "util.h"
 
 #include "check.h"
+
+/* Every write(2) of this program and the modules under test comes here first (this program is linked with -Wl,--wrap=write): while
+ * WATCHING, the file offset and size of each write to a regular file are recorded with its inode. */
+ssize_t __real_write(int fd, const void *buf, size_t n);
+ssize_t __wrap_write(int fd, const void *buf, size_t n);
+
+#define MAX_WRITES 256
+static struct {
+  ino_t ino;
+  off_t at;
+  size_t n;
+} writes[MAX_WRITES];
+static int nwrites;
+static int watching;
+
+ssize_t __wrap_write(int fd, const void *buf, size_t n)
+{
+  struct stat st;
+  if (watching && nwrites < MAX_WRITES && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    writes[nwrites].ino = st.st_ino;
+    writes[nwrites].at = lseek(fd, 0, SEEK_CUR);
+    writes[nwrites].n = n;
+    nwrites++;
+  }
+  return __real_write(fd, buf, n);
+}
+
+/* Whether the recorded writes to PATH's inode are N bytes written in order, each ending on a multiple of
+ * STORE_WRITE_UNIT but the last (at N): the page cache can keep every whole unit in one 2 MiB page. */
+static int written_by_units(const char *path, size_t n)
+{
+  struct stat st;
+  off_t at = 0;
+  if (stat(path, &st) != 0 || nwrites >= MAX_WRITES)
+    return 0;
+  for (int i = 0; i < nwrites; i++) {
+    if (writes[i].ino != st.st_ino)
+      continue;
+    off_t end = writes[i].at + (off_t)writes[i].n;
+    if (writes[i].at != at || (end % STORE_WRITE_UNIT != 0 && (size_t)end != n))
+      return 0;
+    at = end;
+  }
+  return (size_t)at == n;
+}
 
 static void test_store(void)
 {
@@ -137,6 +183,55 @@ out:
   free(back);
 }
 
+/* Files copied by store_copy_file are written by whole aligned 2 MiB units (store.h), whether their size is a
+ * multiple of the unit or not; the copy's bytes and name stay right. */
+static void test_unit_writes(void)
+{
+  size_t total = ((size_t)9 << 20) + 12345;
+  char *all = malloc(total), *back = malloc(total), want[65], src[APP_PATH_MAX], copy[APP_PATH_MAX], sha[65];
+  char err[256];
+  CHECK(all != NULL && back != NULL);
+  if (all == NULL || back == NULL)
+    goto out;
+  fill(all, total, 7);
+  size_t sizes[] = {100, (size_t)2 << 20, ((size_t)2 << 20) + 1, (size_t)8 << 20, total};
+  for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+    size_t n = sizes[k];
+    int64_t size = 0;
+    util_sha256_hex(all, n, want);
+    snprintf(src, sizeof(src), "%s/src-%zu", tmpdir, k);
+    snprintf(copy, sizeof(copy), "%s/copy-%zu", tmpdir, k);
+    int fd = open(src, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && write(fd, all, n) == (ssize_t)n);
+    if (fd >= 0)
+      close(fd);
+    nwrites = 0;
+    watching = 1;
+    CHECK(store_copy_file(src, copy, &size, sha, err, sizeof(err)) == 0);
+    watching = 0;
+    CHECK(size == (int64_t)n && strcmp(sha, want) == 0);
+    CHECK(written_by_units(copy, n));
+    CHECK(nwrites == (int)((n + STORE_WRITE_UNIT - 1) / STORE_WRITE_UNIT));
+    fd = open(copy, O_RDONLY);
+    CHECK(fd >= 0 && read(fd, back, n) == (ssize_t)n && memcmp(all, back, n) == 0);
+    if (fd >= 0)
+      close(fd);
+  }
+  /* the recorder sees writes that break the rule: an upload's first chunk is not a whole unit */
+  struct store_upload v;
+  CHECK(store_upload_begin(&v) == 0);
+  nwrites = 0;
+  watching = 1;
+  CHECK(store_upload_write(&v, all, 1000) == APP_OK && store_upload_write(&v, all, (size_t)2 << 20) == APP_OK);
+  watching = 0;
+  util_strlcpy(src, v.tmp_path, sizeof(src));
+  CHECK(nwrites == 2 && !written_by_units(src, ((size_t)2 << 20) + 1000));
+  store_upload_abort(&v);
+out:
+  free(all);
+  free(back);
+}
+
 /* A flush that fails (fdatasync of a pipe: EINVAL) reaches the request thread at its next call, and
  * upload_pipe_stop reports it too. */
 static void test_pipe_failure(void)
@@ -175,6 +270,7 @@ int main(void)
     return 1;
   test_store();
   test_large_upload();
+  test_unit_writes();
   test_pipe_failure();
   return check_end("store");
 }
