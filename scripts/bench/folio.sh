@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# What the way a file was written costs the scorer that reads it: the same ground truth and prediction files,
-# written once 256 KiB at a time (as concours stored uploads and copied bundles before, and as most tools write)
-# and once by whole aligned 2 MiB (as concours writes them now: server/store.h, STORE_WRITE_UNIT), each scored
-# REPEAT times, interleaved. Linux 6.x on ext4 or xfs sizes a file's page-cache pages by the writes that made them;
-# pages of 2 MiB are mapped by one fault and one TLB entry instead of 512, which counts most on a VM whose guest page
-# faults are costly. Prints each form's best and median wall and CPU time and the ratio of the 2 MiB form to the
-# other. Not a test: it prints figures.
+# What the way a file is cached costs the scorer that reads it. The same ground truth and prediction files, scored
+# REPEAT times each way, interleaved:
+#   small  written 256 KiB at a time (as most tools write, and concours its uploads), which the page cache then holds
+#          in small pages, scored with CONCOURS_SCORE_RECACHE=0: what every run paid before recache() (scorer/arc.c);
+#   first  the same, written again before each run, scored as is: the run that finds them so measures the disk,
+#          drops them and reads them again into 2 MiB pages (the cost of that first run);
+#   unit   written by whole aligned 2 MiB (as concours copies bundle files: server/store.h), held in 2 MiB pages:
+#          what the runs after a first one see.
+# A page of a file mapped costs a fault on its first read in a process: one per 4 KiB, or one per 2 MiB, which
+# counts most on a VM whose guest page faults are costly (docs/scorer.md). Prints each form's best and median wall
+# and CPU time, and the ratios of the medians to the small form's. Not a test: it prints figures.
 #
 # Usage: scripts/bench/folio.sh
 #        KIND=binary N=1000000 METRIC=log_loss ORDER=aligned REPEAT=7 scripts/bench/folio.sh
@@ -32,43 +36,55 @@ if [ ! -s "$pred" ] || [ ! -s "$truth" ]; then
   "$BENCH_DIR/score_gen" "$KIND" "$N" 42 "$truth" "$pred" "$([ "$ORDER" = shuffled ] && echo shuffle || echo inorder)"
 fi
 
-# the copies: written anew each run, so that their pages are the writes' own
-for form in small unit; do
-  bs=$([ "$form" = small ] && echo 256K || echo 2M)
+# write FORM: FORM's copies of the two files, written anew (rm first: their pages are the writes' own)
+write() {
+  local f out bs
+  bs=$([ "$1" = unit ] && echo 2M || echo 256K)
   for f in "$truth" "$pred"; do
-    out="$BENCH_DIR/folio/$form-$(basename "$f")"
+    out="$BENCH_DIR/folio/$1-$(basename "$f")"
     rm -f "$out"
     dd if="$f" of="$out" bs="$bs" status=none
   done
-done
+  sync
+}
 
 # run FORM: one scoring of FORM's copies, prints "wall cpu"
 run() {
-  /usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/folio/time.txt" "$SCORER" --truth "$BENCH_DIR/folio/$1-$(basename "$truth")" \
-    --pred "$BENCH_DIR/folio/$1-$(basename "$pred")" --metric "$METRIC" > "$BENCH_DIR/folio/out.$1"
+  [ "$1" = first ] && write first
+  env $([ "$1" = small ] && echo CONCOURS_SCORE_RECACHE=0) /usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/folio/time.txt" \
+    "$SCORER" --truth "$BENCH_DIR/folio/$1-$(basename "$truth")" --pred "$BENCH_DIR/folio/$1-$(basename "$pred")" \
+    --metric "$METRIC" > "$BENCH_DIR/folio/out.$1"
   awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$BENCH_DIR/folio/time.txt"
 }
 
+FORMS="small first unit"
+write small
+write unit
 declare -A WALL CPU
 for _ in $(seq "$REPEAT"); do
-  for form in small unit; do
+  for form in $FORMS; do
     read -r w c < <(run "$form")
     WALL[$form]="${WALL[$form]:-} $w"
     CPU[$form]="${CPU[$form]:-} $c"
   done
 done
-cmp -s "$BENCH_DIR/folio/out.small" "$BENCH_DIR/folio/out.unit" || { echo "the two forms scored differently" >&2; exit 1; }
+for form in first unit; do
+  cmp -s "$BENCH_DIR/folio/out.small" "$BENCH_DIR/folio/out.$form" || { echo "the $form form scored differently" >&2; exit 1; }
+done
 
 # stats LIST: "best median"
 stats() { tr ' ' '\n' <<< "$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1], v[int((NR + 1) / 2)] }'; }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $KIND, $N rows, $METRIC, $ORDER, $REPEAT runs each"
-printf "%-28s %8s %8s %8s %8s\n" "files written" best_s median_s best_cpu med_cpu
-for form in small unit; do
+printf "%-44s %7s %8s %8s %8s %7s %7s\n" "files" best_s median_s best_cpu med_cpu wall_x cpu_x
+declare -A LABEL=([small]="in small pages, kept so (RECACHE=0)" [first]="in small pages, first run (measured, dropped)"
+                  [unit]="in 2 MiB pages (written so, or after a first)")
+read -r _ small_wm < <(stats "${WALL[small]}")
+read -r _ small_cm < <(stats "${CPU[small]}")
+for form in $FORMS; do
   read -r wb wm < <(stats "${WALL[$form]}")
   read -r cb cm < <(stats "${CPU[$form]}")
-  printf "%-28s %8s %8s %8s %8s\n" "$([ "$form" = small ] && echo "256 KiB at a time" || echo "by aligned 2 MiB")" "$wb" "$wm" "$cb" "$cm"
-  eval "${form}_wm=$wm ${form}_cm=$cm"
+  printf "%-44s %7s %8s %8s %8s %7s %7s\n" "${LABEL[$form]}" "$wb" "$wm" "$cb" "$cm" \
+    "$(awk -v a="$wm" -v b="$small_wm" 'BEGIN { printf "%.2fx", a / b }')" \
+    "$(awk -v a="$cm" -v b="$small_cm" 'BEGIN { printf "%.2fx", a / b }')"
 done
-awk -v a="$unit_wm" -v b="$small_wm" -v c="$unit_cm" -v d="$small_cm" \
-  'BEGIN { printf "2 MiB writes against 256 KiB: median wall %.2fx, median CPU %.2fx\n", a / b, c / d }'
-rm -f "$BENCH_DIR"/folio/small-* "$BENCH_DIR"/folio/unit-*
+rm -f "$BENCH_DIR"/folio/small-* "$BENCH_DIR"/folio/first-* "$BENCH_DIR"/folio/unit-*
