@@ -33,7 +33,7 @@ enum form { FORM_CSV, FORM_GZIP, FORM_ZIP, FORM_TAR };
 #define HUGE_FILE ((size_t)4 << 20) /* from this size, a mapped file asks for 2 MiB pages */
 #define BIG_PAGE ((size_t)2 << 20)
 #define RECACHE_MIN ((size_t)32 << 20) /* from this size, a file cached in small pages may be cached again */
-#define PROBE ((size_t)8 << 20)        /* each of recache()'s two windows */
+#define PROBE ((size_t)4 << 20)        /* each of recache()'s two windows */
 #define RECACHE_RATIO 1.5              /* the most reading a window again may cost, times reading it as cached */
 #define CHEAP_PAGE 0.5e-6 /* s: a cached page read for less than this (2 MiB pages, bare metal) is left so */
 
