@@ -450,18 +450,20 @@ static int cached(void *p, size_t len)
 }
 
 /*
- * Has the page cache hold IN's mapped file FD (PATH, for a timing line; of RECACHE_MIN bytes or more, mapped asking for huge pages) in 2 MiB
- * pages when it holds it in small ones and the disk reads it again fast enough. Through a mapping, a file cached in 4 KiB pages costs a fault per page (about 2 us each on the
- * reference VM: 0.3 s for 580 MB, each run); dropped from the cache, it is read again through this mapping, which
- * asks for huge pages (arc_load()), into 2 MiB pages: one fault each, for this run and the next ones (docs/scorer.md).
- * Measured first on two windows of the file: B read as cached, then, unless that cost less than CHEAP_PAGE a page
- * (a file held in 2 MiB pages already, or a machine whose faults are cheap), A dropped and read again. The rest is
- * dropped when A cost at most RECACHE_RATIO times B: never on a slow disk, nor when the file is not cached (what is
- * missing is read into 2 MiB pages anyway). The kernel
- * keeps the pages that are dirty or that another process maps: only how fast the file is read changes, never its
- * bytes. CONCOURS_SCORE_RECACHE=0 turns it off; =1 drops the file without measuring (tests).
+ * Whether the page cache holds the file FD (PATH, for a timing line), of RECACHE_MIN bytes or more and mapped at IN
+ * asking for huge pages, in small pages that the disk reads again fast enough: then the caller drops them once the
+ * file is done with (drop_cache()), and the next run reads it into 2 MiB pages. Through a mapping, a file cached in
+ * 4 KiB pages costs a fault per page, each run (about 2 us each on the reference VM: 0.3 s for 580 MB); read from the
+ * disk through a mapping asking for huge pages (arc_load()), it is cached in 2 MiB pages, one fault each, and stays
+ * so (docs/scorer.md). This run reads it as cached: dropping it first would add the disk's read to it.
+ * Measured on two windows of the file: B read as cached, then, unless that cost less than CHEAP_PAGE a page (a file
+ * held in 2 MiB pages already, or a machine whose faults are cheap), A dropped and read again. The answer is 1 when
+ * A cost at most RECACHE_RATIO times B: never on a slow disk, nor when the file is not cached (what is missing is
+ * read into 2 MiB pages anyway). The kernel keeps the pages that are dirty or that another process maps: only how fast
+ * the file is read changes, never its bytes. CONCOURS_SCORE_RECACHE=0 answers 0; =1 answers 1 without measuring
+ * (tests).
  */
-static void recache(struct arc_input *in, int fd, const char *path)
+static int recache(struct arc_input *in, int fd, const char *path)
 {
 	const char *mode = getenv("CONCOURS_SCORE_RECACHE");
 	char *a = (char *)in->map + BIG_PAGE;
@@ -470,18 +472,16 @@ static void recache(struct arc_input *in, int fd, const char *path)
 	double t_b;
 	int drop;
 
-	if (mode && strcmp(mode, "1") == 0) {
-		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-		return;
-	}
+	if (mode && strcmp(mode, "1") == 0)
+		return 1;
 	if (in->map_len < RECACHE_MIN || (mode && strcmp(mode, "0") == 0) || !cached(a, PROBE) || !cached(b, PROBE))
-		return;
+		return 0;
 	t_b = touch_pages(b, PROBE);
 	if (t_b < CHEAP_PAGE * (double)(PROBE / 4096))
-		return;
+		return 0;
 	(void)posix_fadvise(fd, (off_t)BIG_PAGE, (off_t)PROBE, POSIX_FADV_DONTNEED);
 	if (cached(a, PROBE))
-		return; /* kept (dirty, or mapped elsewhere): nothing to learn */
+		return 0; /* kept (dirty, or mapped elsewhere): nothing to learn */
 	t_a = touch_pages(a, PROBE);
 	drop = t_a <= RECACHE_RATIO * t_b;
 	if (getenv("CONCOURS_SCORE_TIMING"))
@@ -489,11 +489,19 @@ static void recache(struct arc_input *in, int fd, const char *path)
 		        "timing: %s cached in small pages: %zu MiB read as cached in %.4f s, dropped and read again in "
 		        "%.4f s: "
 		        "%s\n",
-		        path, PROBE >> 20, t_b, t_a, drop ? "the rest dropped, to be read again" : "kept as cached");
-	if (drop) { /* from B on; this mapping lets go of B first, or the kernel would keep its pages */
-		(void)madvise(b, PROBE, MADV_DONTNEED);
-		(void)posix_fadvise(fd, (off_t)(BIG_PAGE + PROBE), 0, POSIX_FADV_DONTNEED);
-	}
+		        path, PROBE >> 20, t_b, t_a,
+		        drop ? "dropped once read, for the next run to read it into 2 MiB pages" : "kept as cached");
+	return drop;
+}
+
+/* Drops IN's file from the page cache when recache() said so (the mapping let go of its pages before). */
+static void drop_cache(struct arc_input *in)
+{
+	if (!in->recache)
+		return;
+	(void)posix_fadvise(in->cache_fd, 0, 0, POSIX_FADV_DONTNEED); /* a hint: failure only costs speed */
+	close(in->cache_fd);
+	in->recache = 0;
 }
 
 enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg, size_t msglen)
@@ -540,9 +548,13 @@ enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct 
 		 * fault instead of 512 (580 MB from the disk's cache: 0.12 s instead of 0.46 s on the reference VM,
 		 * docs/scorer.md); not with MADV_WILLNEED, whose read-ahead would fill the cache in small pages first */
 		if (in->map_len >= HUGE_FILE && score_huge_pages_wanted() &&
-		    madvise(in->map, in->map_len, MADV_HUGEPAGE) == 0)
-			recache(in, fd, path);
-		else
+		    madvise(in->map, in->map_len, MADV_HUGEPAGE) == 0) {
+			if (recache(in, fd, path)) {
+				in->recache = 1;
+				in->cache_fd = fd;
+				fd = -1;
+			}
+		} else
 #endif
 			(void)madvise(in->map, in->map_len, MADV_WILLNEED);
 	}
@@ -570,6 +582,7 @@ enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct 
 		in->map = NULL;
 		in->map_len = 0;
 	}
+	drop_cache(in); /* the compressed file is done with */
 out:
 	if (fd >= 0)
 		close(fd);
@@ -585,6 +598,7 @@ void arc_input_free(struct arc_input *in)
 	} else {
 		free(in->data);
 	}
+	drop_cache(in);
 	in->map = NULL;
 	in->data = NULL;
 	in->len = 0;

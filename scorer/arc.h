@@ -29,6 +29,10 @@ struct arc_input {
 	char entry[256];   /* the file's name inside an archive (printable form), or "" */
 	size_t written_lo; /* [written_lo, written_hi): bytes its reader rewrote in place (set by the reader) */
 	size_t written_hi;
+	/* 1: the page cache holds the file in small pages, and they are dropped when the file is done with, for the
+	 * next run to read it again into 2 MiB pages (arc.c, recache()); CACHE_FD is then the file's descriptor */
+	int recache;
+	int cache_fd;
 };
 
 enum arc_status {
@@ -47,7 +51,8 @@ enum arc_status {
 enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg,
                          size_t msglen);
 
-/* Releases what arc_load() holds in IN. Accepts a zeroed or already freed input. */
+/* Releases what arc_load() holds in IN (and drops the file's cached pages when IN->recache says so). Accepts a
+ * zeroed or already freed input. */
 void arc_input_free(struct arc_input *in);
 
 /*

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # What the way a file is cached costs the scorer that reads it. The same ground truth and prediction files, scored
 # REPEAT times each way, interleaved:
-#   small  written 256 KiB at a time (as most tools write, and concours its uploads), which the page cache then holds
-#          in small pages, scored with CONCOURS_SCORE_RECACHE=0: what every run paid before recache() (scorer/arc.c);
-#   first  the same, written again before each run, scored as is: the run that finds them so measures the disk,
-#          drops them and reads them again into 2 MiB pages (the cost of that first run);
+#   small  written 256 KiB at a time before each run (as most tools write, and concours its uploads), which the page
+#          cache then holds in small pages, scored with CONCOURS_SCORE_RECACHE=0: what every run paid before
+#          recache() (scorer/arc.c);
+#   first  the same, scored as is: the run that finds them so measures the disk and drops them once read;
+#   second the same, written again and scored once before each run: the run after that first one, which reads them
+#          from the disk into 2 MiB pages;
 #   unit   written by whole aligned 2 MiB (as concours copies bundle files: server/store.h), held in 2 MiB pages:
-#          what the runs after a first one see.
+#          what the runs after those two see.
 # A page of a file mapped costs a fault on its first read in a process: one per 4 KiB, or one per 2 MiB, which
 # counts most on a VM whose guest page faults are costly (docs/scorer.md). Prints each form's best and median wall
 # and CPU time, and the ratios of the medians to the small form's. Not a test: it prints figures.
@@ -48,17 +50,21 @@ write() {
   sync
 }
 
-# run FORM: one scoring of FORM's copies, prints "wall cpu"
-run() {
-  [ "$1" = first ] && write first
-  env $([ "$1" = small ] && echo CONCOURS_SCORE_RECACHE=0) /usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/folio/time.txt" \
+# score FORM [TIME]: one scoring of FORM's copies, under /usr/bin/time when TIME is given
+score() {
+  env $([ "$1" = small ] && echo CONCOURS_SCORE_RECACHE=0) ${2:+/usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/folio/time.txt"} \
     "$SCORER" --truth "$BENCH_DIR/folio/$1-$(basename "$truth")" --pred "$BENCH_DIR/folio/$1-$(basename "$pred")" \
     --metric "$METRIC" > "$BENCH_DIR/folio/out.$1"
+}
+
+# run FORM: one timed scoring of FORM's copies (after what the form needs first), prints "wall cpu"
+run() {
+  case "$1" in small | first) write "$1" ;; second) write second; score second ;; esac
+  score "$1" time
   awk '{ printf "%.2f %.2f\n", $1, $2 + $3 }' "$BENCH_DIR/folio/time.txt"
 }
 
-FORMS="small first unit"
-write small
+FORMS="small first second unit"
 write unit
 declare -A WALL CPU
 for _ in $(seq "$REPEAT"); do
@@ -68,7 +74,7 @@ for _ in $(seq "$REPEAT"); do
     CPU[$form]="${CPU[$form]:-} $c"
   done
 done
-for form in first unit; do
+for form in first second unit; do
   cmp -s "$BENCH_DIR/folio/out.small" "$BENCH_DIR/folio/out.$form" || { echo "the $form form scored differently" >&2; exit 1; }
 done
 
@@ -76,8 +82,8 @@ done
 stats() { tr ' ' '\n' <<< "$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1], v[int((NR + 1) / 2)] }'; }
 echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $KIND, $N rows, $METRIC, $ORDER, $REPEAT runs each"
 printf "%-44s %7s %8s %8s %8s %7s %7s\n" "files" best_s median_s best_cpu med_cpu wall_x cpu_x
-declare -A LABEL=([small]="in small pages, kept so (RECACHE=0)" [first]="in small pages, first run (measured, dropped)"
-                  [unit]="in 2 MiB pages (written so, or after a first)")
+declare -A LABEL=([small]="in small pages, kept so (RECACHE=0)" [first]="in small pages, a first run (then dropped)"
+                  [second]="dropped by a first run: read from the disk" [unit]="in 2 MiB pages (written so, or later)")
 read -r _ small_wm < <(stats "${WALL[small]}")
 read -r _ small_cm < <(stats "${CPU[small]}")
 for form in $FORMS; do
@@ -87,4 +93,4 @@ for form in $FORMS; do
     "$(awk -v a="$wm" -v b="$small_wm" 'BEGIN { printf "%.2fx", a / b }')" \
     "$(awk -v a="$cm" -v b="$small_cm" 'BEGIN { printf "%.2fx", a / b }')"
 done
-rm -f "$BENCH_DIR"/folio/small-* "$BENCH_DIR"/folio/first-* "$BENCH_DIR"/folio/unit-*
+rm -f "$BENCH_DIR"/folio/small-* "$BENCH_DIR"/folio/first-* "$BENCH_DIR"/folio/second-* "$BENCH_DIR"/folio/unit-*
