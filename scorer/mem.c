@@ -42,11 +42,11 @@ static unsigned char *cache_take(size_t len)
 	return p;
 }
 
-int score_huge_pages_wanted(void)
+int score_huge_pages_wanted(size_t len)
 {
 	const char *v = getenv("CONCOURS_SCORE_HUGE_PAGES");
 
-	return !v || strcmp(v, "0") != 0;
+	return len >= HUGE && (!v || strcmp(v, "0") != 0);
 }
 
 static void *alloc(size_t n, size_t size, int zero)
@@ -86,7 +86,7 @@ static void *alloc(size_t n, size_t size, int zero)
 #ifdef MADV_HUGEPAGE
 	/* huge pages where the host allows them: first-touching fresh memory is a run's largest single cost on
 	 * a VM, and it costs less in 2 MiB pages (docs/scorer.md); CONCOURS_SCORE_HUGE_PAGES=0 turns it off */
-	if (len >= HUGE && score_huge_pages_wanted())
+	if (score_huge_pages_wanted(len))
 		(void)madvise(p, len, MADV_HUGEPAGE); /* a hint: failure only costs speed */
 #endif
 	memcpy(p, &len, sizeof len);

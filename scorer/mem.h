@@ -10,9 +10,9 @@
 
 #include <stddef.h>
 
-/* Whether large blocks (and mapped input files) ask for transparent huge pages: unless the environment has
- * CONCOURS_SCORE_HUGE_PAGES=0. */
-int score_huge_pages_wanted(void);
+/* Whether a block, or a mapped input file, of LEN bytes asks for transparent huge pages: from 4 MiB, unless the
+ * environment has CONCOURS_SCORE_HUGE_PAGES=0. */
+int score_huge_pages_wanted(size_t len);
 
 /* Returns N * SIZE bytes of zeroed memory, or NULL (also on overflow). Free with score_big_free(). */
 void *score_big_array(size_t n, size_t size);
