@@ -644,6 +644,13 @@ static size_t hash_ids(struct truth *t, size_t from, size_t to)
 	return to;
 }
 
+/* Keeps the place of F, a field of T's file, as row ROW's id (T->id holds a slice for it). */
+static inline void keep_id_place(struct truth *t, size_t row, const struct csv_field *f)
+{
+	t->id[row].off = (uint32_t)(f->s - t->in.data);
+	t->id[row].len = (uint32_t)f->len;
+}
+
 /*
  * T's slices of its first N rows (numbered ids, none kept so far), CAP of them, found again by a second reader from
  * DATA0, the first byte after the header, which only splits those rows into fields. Returns 0, or -1 (T's ID then
@@ -664,8 +671,7 @@ static int find_id_places(struct truth *t, char *data0, size_t n, size_t cap, si
 	for (row = 0; row < n; row++) {
 		if (csv_next(&r2, f, t->ncols, &nf) != CSV_OK || nf != t->ncols)
 			goto fail;
-		t->id[row].off = (uint32_t)(f[t->id_col].s - t->in.data);
-		t->id[row].len = (uint32_t)f[t->id_col].len;
+		keep_id_place(t, row, &f[t->id_col]);
 	}
 	free(f);
 	return 0;
@@ -848,10 +854,6 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 			         rd.line, MAX_ID_BYTES);
 			goto out;
 		}
-		if (t->id) {
-			t->id[row].off = (uint32_t)(idf->s - t->in.data);
-			t->id[row].len = (uint32_t)idf->len;
-		}
 		if (row > 0 && order != 0)
 			order = ids_order(order, prev_id, prev_len, idf->s, idf->len);
 		prev_id = idf->s;
@@ -868,9 +870,9 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 				fprintf(stderr,
 				        "timing: ground truth's id places read again: line %zu is off the numbers\n",
 				        rd.line);
-			t->id[row].off = (uint32_t)(idf->s - t->in.data);
-			t->id[row].len = (uint32_t)idf->len;
 		}
+		if (t->id)
+			keep_id_place(t, row, idf);
 		/* out of order: the repeat check needs every key (score_check_unique() puts the row in) */
 		if (order == 0 && num.on) /* numbers in any order may need no key (num_table()) */
 			numbered = number_ids(t, &num, numbered, row + 1);
