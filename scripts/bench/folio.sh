@@ -29,7 +29,11 @@ SCORER="$BUILD_DIR/concours-score"
 
 [ -x "$SCORER" ] || { echo "build first: scripts/build.sh (missing $SCORER)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package: time)" >&2; exit 2; }
-case "$ORDER" in aligned) suffix="" ;; shuffled) suffix="_shuffled" ;; *) echo "ORDER is aligned or shuffled" >&2; exit 2 ;; esac
+case "$ORDER" in
+  aligned) suffix="" ;;
+  shuffled) suffix="_shuffled" ;;
+  *) echo "ORDER is aligned or shuffled" >&2; exit 2 ;;
+esac
 mkdir -p "$BENCH_DIR/folio"
 truth="$BENCH_DIR/${KIND}_${N}_truth.csv"
 pred="$BENCH_DIR/${KIND}_${N}_pred${suffix}.csv"
@@ -52,8 +56,8 @@ write() {
 
 # score FORM [TIME]: one scoring of FORM's copies, under /usr/bin/time when TIME is given
 score() {
-  env $([ "$1" = small ] && echo CONCOURS_SCORE_RECACHE=0) ${2:+/usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/folio/time.txt"} \
-    "$SCORER" --truth "$BENCH_DIR/folio/$1-$(basename "$truth")" --pred "$BENCH_DIR/folio/$1-$(basename "$pred")" \
+  env $([ "$1" = small ] && echo CONCOURS_SCORE_RECACHE=0) \
+    ${2:+/usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/folio/time.txt"} "$SCORER" --truth "$BENCH_DIR/folio/$1-$(basename "$truth")" --pred "$BENCH_DIR/folio/$1-$(basename "$pred")" \
     --metric "$METRIC" > "$BENCH_DIR/folio/out.$1"
 }
 
@@ -75,12 +79,17 @@ for _ in $(seq "$REPEAT"); do
   done
 done
 for form in first second unit; do
-  cmp -s "$BENCH_DIR/folio/out.small" "$BENCH_DIR/folio/out.$form" || { echo "the $form form scored differently" >&2; exit 1; }
+  cmp -s "$BENCH_DIR/folio/out.small" "$BENCH_DIR/folio/out.$form" ||
+    { echo "the $form form scored differently" >&2; exit 1; }
 done
 
 # stats LIST: "best median"
-stats() { tr ' ' '\n' <<< "$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1], v[int((NR + 1) / 2)] }'; }
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); $KIND, $N rows, $METRIC, $ORDER, $REPEAT runs each"
+stats() {
+  tr ' ' '\n' <<< "$1" | grep . | sort -g |
+    awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1], v[int((NR + 1) / 2)] }'
+}
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg);" \
+  "$KIND, $N rows, $METRIC, $ORDER, $REPEAT runs each"
 printf "%-44s %7s %8s %8s %8s %7s %7s\n" "files" best_s median_s best_cpu med_cpu wall_x cpu_x
 declare -A LABEL=([small]="in small pages, kept so (RECACHE=0)" [first]="in small pages, a first run (then dropped)"
                   [second]="dropped by a first run: read from the disk" [unit]="in 2 MiB pages (written so, or later)")

@@ -1132,16 +1132,16 @@ def write_in_pieces(path, data, piece, drop=True):
 def section_pages():
     """A mapped input the page cache does not hold is read from the disk into 2 MiB pages (arc.c, MADV_HUGEPAGE):
     after a scoring, the prediction file is cached in 2 MiB pages, and without the request
-    (CONCOURS_SCORE_HUGE_PAGES=0) it is not. One the cache holds in small pages is dropped and read again so
-    (recache()) when asked (CONCOURS_SCORE_RECACHE=1), left so when told not to (=0), and by default as its
-    measure decides: the cache must then hold it as the timing line says. Every run scores the same. Where this
-    kernel or file system never caches a file in 2 MiB pages (a control file read through a huge-page mapping stays
-    in small ones), the section is skipped (exit 77)."""
+    (CONCOURS_SCORE_HUGE_PAGES=0) it is not. One the cache holds in small pages is dropped from it once read
+    (recache()), for the next read to fill 2 MiB pages, when asked (CONCOURS_SCORE_RECACHE=1), not when told not
+    to (=0), and by default as its measure decides: the timing line's decision must then show in the cache. Every
+    run scores the same. Where this kernel or file system never caches a file in 2 MiB pages (a control file read
+    through a huge-page mapping stays in small ones), the section is skipped (exit 77)."""
     with tempfile.TemporaryDirectory() as d:
         n = 900000  # 41 MB of prediction: recache() measures files of 32 MiB and more
         truth = os.path.join(d, "truth.csv")
         pred = os.path.join(d, "pred.csv")
-        ids = ["case-%030d" % i for i in range(n)]  # long ids: 18 MB of prediction
+        ids = ["case-%030d" % i for i in range(n)]  # long ids, for the size
         write_in_pieces(truth, ("id,label\n" + "".join("%s,%d\n" % (ids[i], (i * 7919) % 2) for i in range(n)))
                         .encode(), 65536)
         data = ("id,score\n" + "".join("%s,0.%06d\n" % (ids[i], (i * 104729) % 1000000) for i in range(n))).encode()
@@ -1154,17 +1154,21 @@ def section_pages():
                   "in 2 MiB pages")
             sys.exit(77)
         scores = []
-        for wanted in (True, False):
-            write_in_pieces(pred, data, 65536)
-            env = dict(os.environ)
-            if not wanted:
-                env["CONCOURS_SCORE_HUGE_PAGES"] = "0"
+
+        def score(what, **env):
+            """Scores PRED with ENV added; checks the answer, keeps its score, returns the timing lines on PRED."""
             p = subprocess.run([BIN, "--truth", truth, "--pred", pred, "--metric", "roc_auc"], capture_output=True,
-                               timeout=120, env=env)
+                               timeout=120, env=dict(os.environ, CONCOURS_SCORE_TIMING="1", **env))
             out = json.loads(p.stdout.decode() or "null")
-            check(p.returncode == 0 and out and out["rows"] == n, "pages: scored (huge pages %s)" % wanted,
+            check(p.returncode == 0 and out and out["rows"] == n, "pages: scored (%s)" % what,
                   p.stdout.decode() + p.stderr.decode())
             scores.append(out and out.get("score"))
+            return [line for line in p.stderr.decode().splitlines() if line.startswith("timing: %s " % pred)]
+
+        for wanted in (True, False):
+            write_in_pieces(pred, data, 65536)
+            score("read from the disk, huge pages %s" % wanted,
+                  **({} if wanted else {"CONCOURS_SCORE_HUGE_PAGES": "0"}))
             kib = pmd_mapped_kib(pred)
             if wanted:
                 check(kib >= 1024 * (size_mib // 2), "pages: the prediction read from the disk is cached in 2 MiB "
@@ -1174,16 +1178,10 @@ def section_pages():
                       "%d KiB" % kib)
         for mode in ("0", "1", None):
             write_in_pieces(pred, data, 65536, drop=False)
-            env = dict(os.environ, CONCOURS_SCORE_TIMING="1")
-            if mode is not None:
-                env["CONCOURS_SCORE_RECACHE"] = mode
-            p = subprocess.run([BIN, "--truth", truth, "--pred", pred, "--metric", "roc_auc"], capture_output=True,
-                               timeout=120, env=env)
-            out = json.loads(p.stdout.decode() or "null")
-            scores.append(out and out.get("score"))
+            said = score("cached in small pages, RECACHE=%s" % mode,
+                         **({} if mode is None else {"CONCOURS_SCORE_RECACHE": mode}))
             # read as the next run would: what the scorer dropped comes from the disk into 2 MiB pages
             kib = pmd_mapped_kib(pred, huge=True)
-            said = [line for line in p.stderr.decode().splitlines() if "cached in small pages" in line]
             if mode == "0":
                 check(kib == 0, "pages: a file cached in small pages and RECACHE=0: left so", "%d KiB" % kib)
             elif mode == "1":

@@ -12,8 +12,9 @@
 
 #include "check.h"
 
-/* Every write(2) of this program and the modules under test comes here first (this program is linked with -Wl,--wrap=write): while
- * WATCHING, the file offset and size of each write to a regular file are recorded with its inode. */
+/* Every write(2) of this program and the modules under test comes here first (this program is linked with
+ * -Wl,--wrap=write): while WATCHING, the file offset and size of each write to a regular file are recorded with
+ * its inode. */
 ssize_t __real_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 
