@@ -483,12 +483,16 @@ static int recache(struct arc_input *in, int fd, const char *path)
 		return 0; /* kept (dirty, or mapped elsewhere): nothing to learn */
 	t_a = touch_pages(a, PROBE);
 	drop = t_a <= RECACHE_RATIO * t_b;
-	if (getenv("CONCOURS_SCORE_TIMING"))
+	if (getenv("CONCOURS_SCORE_TIMING")) {
+		char shown[512];
+
+		csv_printable(path, strlen(path), 200, shown, sizeof shown); /* a path may hold any byte */
 		fprintf(stderr,
 		        "timing: %s cached in small pages: %zu MiB read as cached in %.4f s, again from the disk in "
 		        "%.4f s: %s\n",
-		        path, PROBE >> 20, t_b, t_a,
+		        shown, PROBE >> 20, t_b, t_a,
 		        drop ? "dropped once read, for the next run to read it into 2 MiB pages" : "kept as cached");
+	}
 	return drop;
 }
 
