@@ -69,6 +69,14 @@ size_t csv_count_breaks(const char *s, size_t len);
 enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int *nfields);
 
 /*
+ * The fast path of csv_next() for a record of exactly NF unquoted fields (a ground truth's usual row): no field
+ * starts with a double quote, no NUL or CR, ended by LF, at most max_record bytes. Stores the NF fields and moves
+ * on as csv_next() would; returns 0. Returns -1, R untouched (F may be written), for any other record (a blank line,
+ * another field count, quotes, CRLF, the file's last 16 bytes...): csv_next() reads it, and words its errors.
+ */
+int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf);
+
+/*
  * The fast path of csv_next() for a record of an id then NV plain numbers (a prediction file's usual row):
  * an unquoted, non-empty id, then NV decimals ([+-]digits[.digits], at most 19 significant digits) that
  * csv_parse_double() converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. Stores the id,

@@ -347,6 +347,42 @@ static inline int bytes_eq(const char *a, const char *b, size_t len)
 	return 1;
 }
 
+/* memcmp()'s order of A[0..LEN) and B[0..LEN), inline: ids are a few words, and a call cost a ground truth's
+ * reader 7 % of its time. Reads no byte past LEN. */
+static inline int bytes_order(const char *a, const char *b, size_t len)
+{
+	uint64_t x;
+	uint64_t y;
+	size_t i;
+
+	if (len < 8) {
+		for (i = 0; i < len; i++) {
+			if (a[i] != b[i])
+				return (unsigned char)a[i] < (unsigned char)b[i] ? -1 : 1;
+		}
+		return 0;
+	}
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			break;
+	}
+	if (i + 8 > len) { /* the last bytes, as a word that ends at LEN (it may overlap words found equal) */
+		if (i == len)
+			return 0;
+		memcpy(&x, a + len - 8, 8);
+		memcpy(&y, b + len - 8, 8);
+		if (x == y)
+			return 0;
+	}
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	x = __builtin_bswap64(x); /* the first byte most significant: unsigned order is memcmp()'s */
+	y = __builtin_bswap64(y);
+#endif
+	return x < y ? -1 : 1;
+}
+
 static inline int field_is(const struct csv_field *f, const char *name)
 {
 	return strlen(name) == f->len && bytes_eq(f->s, name, f->len);
@@ -398,7 +434,7 @@ static void note_written(struct arc_input *in, const struct csv_reader *rd)
  */
 static unsigned ids_order(unsigned order, const char *prev, size_t plen, const char *s, size_t len)
 {
-	int c = memcmp(prev, s, plen < len ? plen : len);
+	int c = bytes_order(prev, s, plen < len ? plen : len);
 
 	if (c > 0 || (c == 0 && plen >= len))
 		order &= ~1u;
@@ -820,7 +856,12 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		size_t row = t->n;
 		char shown[80];
 
-		cs = csv_next(&rd, f, t->ncols, &nf);
+		if (csv_next_plain(&rd, f, t->ncols) == 0) {
+			cs = CSV_OK;
+			nf = t->ncols;
+		} else {
+			cs = csv_next(&rd, f, t->ncols, &nf);
+		}
 		if (cs == CSV_EOF)
 			break;
 		if (cs != CSV_OK) {
@@ -881,11 +922,14 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		if (t->split) {
 			const struct csv_field *sf = &f[t->split_col];
 
-			if ((sf->len == 6 && memcmp(sf->s, "Public", 6) == 0) ||
-			    csv_field_ieq(sf->s, sf->len, "public")) {
+			/* as written most often first, then in any case */
+			if (sf->len == 6 && memcmp(sf->s, "Public", 6) == 0) {
 				t->split[row] = 0;
-			} else if ((sf->len == 7 && memcmp(sf->s, "Private", 7) == 0) ||
-			           csv_field_ieq(sf->s, sf->len, "private")) {
+			} else if (sf->len == 7 && memcmp(sf->s, "Private", 7) == 0) {
+				t->split[row] = 1;
+			} else if (csv_field_ieq(sf->s, sf->len, "public")) {
+				t->split[row] = 0;
+			} else if (csv_field_ieq(sf->s, sf->len, "private")) {
 				t->split[row] = 1;
 			} else {
 				shown_field(sf->s, sf->len, shown, sizeof shown);

@@ -271,6 +271,118 @@ static void test_numbers_fast(void)
 	}
 }
 
+struct piece {
+	const char *s;
+	size_t len;
+};
+
+#define PIECE(lit)                                                                                                     \
+	{                                                                                                              \
+		lit, sizeof lit - 1                                                                                    \
+	}
+
+static unsigned next_rand(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 16;
+}
+
+static void put_piece(char *buf, size_t *len, struct piece p)
+{
+	memcpy(buf + *len, p.s, p.len);
+	*len += p.len;
+}
+
+/*
+ * csv_next_plain() against csv_next() on random records of fields in many forms (empty, long across 16-byte
+ * blocks, quoted, a quote inside, spaces, NUL, CR), line ends (LF, CRLF, CR, none, a blank line after), field
+ * counts, and with the file's end near or far: where the fast path reads a record, csv_next() must read the same
+ * fields, to the byte, and leave the reader at the same place and lines; where it declines, the reader must be
+ * untouched. Then the length cap: a record over it is declined (csv_next() words it), one at it is read.
+ */
+static void test_plain_fast(void)
+{
+	static const struct piece fld[] = {PIECE("id_000000042"),
+	                                   PIECE("1"),
+	                                   PIECE("Public"),
+	                                   PIECE("Private"),
+	                                   PIECE(""),
+	                                   PIECE("a b"),
+	                                   PIECE("x\"y"),
+	                                   PIECE("\"q\""),
+	                                   PIECE("\"a,b\""),
+	                                   PIECE("a_field_longer_than_one_block_of_16"),
+	                                   PIECE("0.5"),
+	                                   PIECE("ab\0c"),
+	                                   PIECE("z\r"),
+	                                   PIECE("abcdefghijklmno"),
+	                                   PIECE("abcdefghijklmnop")};
+	static const struct piece ends[] = {PIECE("\n"), PIECE("\n"), PIECE("\n"),  PIECE("\r\n"),
+	                                    PIECE("\r"), PIECE(""),   PIECE("\n\n")};
+	static const struct piece next = PIECE("next_row_of_a_file,1,Public\n");
+	char buf[512];
+	unsigned seed = 4242;
+	int k;
+	int fast_seen = 0;
+	int declined = 0;
+
+	for (k = 0; k < 20000; k++) {
+		struct csv_reader r1;
+		struct csv_reader r2;
+		struct csv_field f1[6];
+		struct csv_field f2[6];
+		size_t len = 0;
+		int want = (int)(k % 4) + 1;
+		int fields = want;
+		int nf = 0;
+		int i;
+
+		if (next_rand(&seed) % 9 == 0)
+			fields += next_rand(&seed) % 2 ? 1 : -1;
+		for (i = 0; i < fields; i++) {
+			if (i > 0)
+				buf[len++] = ',';
+			if (next_rand(&seed) % 3 == 0)
+				put_piece(buf, &len, fld[next_rand(&seed) % (sizeof fld / sizeof fld[0])]);
+			else
+				put_piece(buf, &len, i % 2 ? fld[1] : fld[0]);
+		}
+		put_piece(buf, &len, ends[next_rand(&seed) % (sizeof ends / sizeof ends[0])]);
+		if (next_rand(&seed) % 4 != 0)
+			put_piece(buf, &len, next);
+		csv_reader_init(&r1, buf, len, 1000);
+		r1.next_line = 7;
+		r2 = r1;
+		if (csv_next_plain(&r1, f1, want) != 0) {
+			CHECK(memcmp(&r1, &r2, sizeof r1) == 0);
+			declined++;
+			continue;
+		}
+		fast_seen++;
+		CHECK(csv_next(&r2, f2, 6, &nf) == CSV_OK && nf == want);
+		for (i = 0; i < want && i < nf; i++)
+			CHECK(f1[i].s == f2[i].s && f1[i].len == f2[i].len);
+		CHECK(r1.p == r2.p && r1.line == r2.line && r1.next_line == r2.next_line && r1.line == 7);
+	}
+	CHECK(fast_seen > 5000 && declined > 2000);
+	{
+		char rec[] = "an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa,1,Public\nnext_row_of_a_file,1,Public\n";
+		size_t first = strlen("an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa,1,Public\n");
+		struct csv_reader r;
+		struct csv_field f[3];
+		int nf = 0;
+
+		csv_reader_init(&r, rec, sizeof rec - 1, first - 1);
+		CHECK(csv_next_plain(&r, f, 3) == -1 && r.p == rec);
+		CHECK(csv_next(&r, f, 3, &nf) == CSV_ERR_LINE_TOO_LONG);
+		csv_reader_init(&r, rec, sizeof rec - 1, first);
+		CHECK(csv_next_plain(&r, f, 3) == 0 && r.p == rec + first && field_eq(&f[2], "Public"));
+		/* the last record ends in the file's last 16 bytes: csv_next()'s */
+		CHECK(csv_next_plain(&r, f, 3) == -1 && r.p == rec + first);
+		CHECK(csv_next(&r, f, 3, &nf) == CSV_OK && nf == 3 && field_eq(&f[0], "next_row_of_a_file"));
+	}
+}
+
 /* A reader that keeps its bytes (a second reader of a file) reads quoted fields, but stops at one it would have to
  * unescape in place, the buffer left as it was; an ordinary reader then unescapes it. */
 static void test_keep_bytes(void)
@@ -741,6 +853,7 @@ int main(void)
 	test_records();
 	test_breaks();
 	test_numbers_fast();
+	test_plain_fast();
 	test_long_numbers();
 	test_eisel_lemire();
 	test_digits18();
