@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every C target with warnings as errors at -O0 (Debug) and -O3 (Release) into BUILD/opt-O0 and
 # BUILD/opt-O3: some warnings (maybe-uninitialized, format-truncation, stringop-overflow) appear only at some
-# optimization levels, and the test build itself is -O2 (RelWithDebInfo).
+# optimization levels, and the test build itself is -O2 (RelWithDebInfo; its scorer library -O3).
 #   scripts/lint/opt-levels.sh BUILD_DIR
 set -euo pipefail
 cd "$(dirname "$0")/../.."
