@@ -492,6 +492,20 @@ static int num_mark(struct numbered_ids *d, size_t row, uint64_t off)
 	return 0;
 }
 
+/* Marks the numbers BASE + [0, COUNT) in D's RANK at once: consecutive numbers, read before the first gap. Returns 0,
+ * or -1 on no memory (num_mark()). */
+static int num_mark_first(struct numbered_ids *d, size_t row, uint64_t count)
+{
+	size_t w;
+
+	if (num_mark(d, row, count - 1) != 0)
+		return -1;
+	for (w = 0; w < (size_t)((count - 1) >> 6); w++)
+		d->rank[w].bits = ~UINT64_C(0);
+	d->rank[w].bits = ~UINT64_C(0) >> (63 - ((count - 1) & 63));
+	return 0;
+}
+
 /* The number that ends S[0..LEN) (in a buffer from FLOOR) after D's prefix in *V, and its digits' count, or 0
  * (num_digits()). */
 static unsigned num_number(const struct numbered_ids *d, const char *s, size_t len, uint64_t *v, const char *floor)
@@ -531,7 +545,7 @@ static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t l
 		                           .natural = nd == 1 || (nd > 1 && s[at] != '0')};
 		if (d->on)
 			memcpy(d->prefix, s, at);
-		d->increasing = d->on && num_mark(d, row, 0) == 0;
+		d->increasing = d->on; /* no mark until the first gap: consecutive numbers need no RANK */
 		return;
 	}
 	if (!d->on)
@@ -544,7 +558,11 @@ static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t l
 	d->natural = natural;
 	d->on = nd > 0 && (fixed || natural);
 	/* while the numbers increase, TOP is the one before and BASE stays the first (the rank's origin) */
-	d->increasing = d->on && d->increasing && v > d->top && num_mark(d, row, v - d->base) == 0;
+	if (d->on && d->increasing && v > d->top && (d->gaps || v != d->top + 1)) /* a gap, now or before */
+		d->increasing = (d->gaps || num_mark_first(d, row, d->top - d->base + 1) == 0) &&
+		                num_mark(d, row, v - d->base) == 0;
+	else
+		d->increasing = d->on && d->increasing && v > d->top;
 	d->gaps = d->gaps || v != d->top + 1;
 	d->base = v < d->base ? v : d->base;
 	d->top = v > d->top ? v : d->top;
