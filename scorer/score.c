@@ -613,23 +613,60 @@ static int identity_columns(const int *colmap, int n)
 	return 1;
 }
 
+/* Rows [FIRST, LAST) of to_pred_order(): one thread's half. */
+struct pred_order {
+	const struct truth *t;
+	const uint32_t *owner;
+	int32_t *y_pred;
+	uint8_t *split_pred;
+	size_t first;
+	size_t last;
+};
+
+#define ORDER_AHEAD 16 /* rows between the prefetch of a row's places and its writes */
+
+static void *pred_order_part(void *arg)
+{
+	const struct pred_order *o = arg;
+	size_t r;
+
+	for (r = o->first; r < o->last; r++) {
+		size_t to = (size_t)o->owner[r] - 1;
+
+		/* the writes land at random: their lines asked for ahead, or each would wait in turn */
+		if (r + ORDER_AHEAD < o->last) {
+			__builtin_prefetch(o->y_pred + o->owner[r + ORDER_AHEAD] - 1, 1);
+			if (o->split_pred)
+				__builtin_prefetch(o->split_pred + o->owner[r + ORDER_AHEAD] - 1, 1);
+		}
+		o->y_pred[to] = o->t->y[r];
+		if (o->split_pred)
+			o->split_pred[to] = o->t->split[r];
+	}
+	return NULL;
+}
+
 /*
  * The ground truth's labels (and split) in the prediction file's row order: *Y_PRED[OWNER[t] - 1] = t->y[t],
- * for a join where every ground-truth row has its prediction row (OWNER from score_join_rows(), no 0).
- * Returns 0, or -1 on no memory. The caller frees both arrays.
+ * for a join where every ground-truth row has its prediction row (OWNER from score_join_rows(), no 0), half the
+ * rows on each core (each place is written once: the owners are a bijection). Returns 0, or -1 on no memory. The
+ * caller frees both arrays.
  */
 static int to_pred_order(const struct truth *t, const uint32_t *owner, int32_t **y_pred, uint8_t **split_pred)
 {
-	size_t r;
+	struct pred_order half[2];
 
 	*y_pred = score_big_raw(t->n, sizeof **y_pred);
 	*split_pred = t->split ? score_big_raw(t->n, sizeof **split_pred) : NULL;
 	if (!*y_pred || (t->split && !*split_pred))
 		return -1;
-	for (r = 0; r < t->n; r++) {
-		(*y_pred)[owner[r] - 1] = t->y[r];
-		if (t->split)
-			(*split_pred)[owner[r] - 1] = t->split[r];
+	half[0] = (struct pred_order){t, owner, *y_pred, *split_pred, 0, t->n / 2};
+	half[1] = (struct pred_order){t, owner, *y_pred, *split_pred, t->n / 2, t->n};
+	if (t->n < SCORE_PAR_MIN_ROWS) {
+		pred_order_part(&half[0]);
+		pred_order_part(&half[1]);
+	} else {
+		score_par2(pred_order_part, &half[1], pred_order_part, &half[0]);
 	}
 	return 0;
 }
