@@ -100,7 +100,7 @@ void score_sort_keys(uint64_t *a, uint64_t *tmp, size_t n)
 
 void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 {
-	/* On the heap: 64 KiB of thread-local storage would be charged to every thread of every program that
+	/* On the heap: 96 KiB of thread-local storage would be charged to every thread of every program that
 	 * links this library, and the HTTP server's worker threads have 100 KiB stacks. */
 	size_t *count;
 	uint64_t *src = a;
