@@ -1689,8 +1689,10 @@ static void *join_verify(void *arg)
 
 		if (r + 2 * AHEAD < jp->last && jp->match[r + 2 * AHEAD] != 0)
 			__builtin_prefetch(&t->id[jp->match[r + 2 * AHEAD] - 1], 0);
-		if (r + AHEAD < jp->last && jp->match[r + AHEAD] != 0)
+		if (r + AHEAD < jp->last && jp->match[r + AHEAD] != 0) {
 			__builtin_prefetch(t->in.data + t->id[jp->match[r + AHEAD] - 1].off, 0);
+			__builtin_prefetch(&jp->owner[jp->match[r + AHEAD] - 1], 1);
+		}
 		c = jp->match[r];
 		if (c != 0 && !slice_eq(t->in.data, t->id[c - 1], p->in.data, p->id[r]))
 			c = jp->match[r] = 0;
