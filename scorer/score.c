@@ -155,13 +155,17 @@ static void *gather_part(void *arg)
 	for (r = g->first; r < g->last; r++) {
 		size_t from = g->owner ? (size_t)g->owner[r] - 1 : r;
 
+		/* the reads land at random: the row 32 ahead is asked for now, or they would wait in turn (a label
+		 * metric's labels: 0.04-0.085 s instead of 0.08-0.125 s for 10M shuffled rows) */
+		if (g->owner && r + 32 < g->last) {
+			size_t ahead = (size_t)g->owner[r + 32] - 1;
+
+			__builtin_prefetch(g->yout ? (const void *)(g->ylab + ahead)
+			                           : score_value_addr(g->p, g->micro, ahead * g->nval));
+		}
 		if (g->yout) {
 			g->yout[r] = g->ylab[from];
 		} else if (g->term) {
-			/* a log a row: the row 32 ahead is asked for now, or the reads would wait in turn */
-			if (g->owner && r + 32 < g->last)
-				__builtin_prefetch(
-				        score_value_addr(g->p, g->micro, ((size_t)g->owner[r + 32] - 1) * g->nval));
 			g->out[r] = g->p ? g->term(g->d, g->d->y[r], g->p + from * g->nval, NULL, g->colmap)
 			                 : g->term(g->d, g->d->y[r], NULL, g->micro + from * g->nval, g->colmap);
 		} else if (g->nclass == 0) { /* one value read a row (a per-class file comes with NCLASS) */
