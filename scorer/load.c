@@ -558,11 +558,10 @@ static void num_note(struct numbered_ids *d, size_t row, const char *s, size_t l
 	d->natural = natural;
 	d->on = nd > 0 && (fixed || natural);
 	/* while the numbers increase, TOP is the one before and BASE stays the first (the rank's origin) */
-	if (d->on && d->increasing && v > d->top && (d->gaps || v != d->top + 1)) /* a gap, now or before */
+	d->increasing = d->on && d->increasing && v > d->top;
+	if (d->increasing && (d->gaps || v != d->top + 1)) /* a gap, now or before: RANK from here on */
 		d->increasing = (d->gaps || num_mark_first(d, row, d->top - d->base + 1) == 0) &&
 		                num_mark(d, row, v - d->base) == 0;
-	else
-		d->increasing = d->on && d->increasing && v > d->top;
 	d->gaps = d->gaps || v != d->top + 1;
 	d->base = v < d->base ? v : d->base;
 	d->top = v > d->top ? v : d->top;

@@ -111,6 +111,7 @@ void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 	unsigned digit;
 	unsigned npass;
 	unsigned pass;
+	size_t mask;
 
 	if (n < 2 || lowbit >= 64)
 		return;
@@ -125,6 +126,7 @@ void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 	width = 64 - (unsigned)__builtin_clzll(diff);
 	npass = (width + RADIX_BITS_MAX - 1) / RADIX_BITS_MAX;
 	digit = (width + npass - 1) / npass;
+	mask = ((size_t)1 << digit) - 1;
 	count = calloc((size_t)npass << digit, sizeof *count);
 	if (count == NULL) {
 		qsort(a, n, sizeof *a, cmp_u64);
@@ -134,12 +136,11 @@ void score_sort_keys_from(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
 		uint64_t k = a[i] >> lowbit;
 
 		for (pass = 0; pass < npass; pass++)
-			count[((size_t)pass << digit) + ((k >> (pass * digit)) & ((1u << digit) - 1))]++;
+			count[((size_t)pass << digit) + ((k >> (pass * digit)) & mask)]++;
 	}
 	for (pass = 0; pass < npass; pass++) {
 		size_t *c = count + ((size_t)pass << digit);
 		unsigned shift = pass * digit + lowbit;
-		size_t mask = ((size_t)1 << digit) - 1;
 		size_t sum = 0;
 		size_t d;
 		uint64_t *t;

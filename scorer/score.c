@@ -666,12 +666,7 @@ static int to_pred_order(const struct truth *t, const uint32_t *owner, int32_t *
 		return -1;
 	half[0] = (struct pred_order){t, owner, *y_pred, *split_pred, 0, t->n / 2};
 	half[1] = (struct pred_order){t, owner, *y_pred, *split_pred, t->n / 2, t->n};
-	if (t->n < SCORE_PAR_MIN_ROWS) {
-		pred_order_part(&half[0]);
-		pred_order_part(&half[1]);
-	} else {
-		score_par2(pred_order_part, &half[1], pred_order_part, &half[0]);
-	}
+	score_par2_on(t->n < SCORE_PAR_MIN_ROWS ? 1 : 2, pred_order_part, &half[1], pred_order_part, &half[0]);
 	return 0;
 }
 

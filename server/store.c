@@ -17,10 +17,6 @@
 
 static char data_dir[APP_PATH_MAX];
 
-/* a whole aligned STORE_WRITE_UNIT per write: the copy is kept in 2 MiB pages (store.h), and ground truths are
- * copied this way when a bundle is installed, then mapped by every scoring */
-#define COPY_CHUNK STORE_WRITE_UNIT
-
 const char *store_data_dir(void)
 {
   return data_dir;
@@ -254,7 +250,10 @@ int store_sweep_orphans(sqlite3 *db)
 int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256[65], char *err, size_t errlen)
 {
   char tmp[APP_PATH_MAX];
-  char *buf = malloc(COPY_CHUNK); /* on the heap: this also runs in HTTP threads with 100 KiB stacks */
+  /* a whole aligned STORE_WRITE_UNIT per write: the copy is kept in 2 MiB pages (store.h), and ground truths are
+   * copied this way when a bundle is installed, then mapped by every scoring; on the heap: this also runs in HTTP
+   * threads with 100 KiB stacks */
+  char *buf = malloc(STORE_WRITE_UNIT);
   int in = -1, out = -1;
   struct stat st;
   unsigned char md[32];
@@ -278,7 +277,7 @@ int store_copy_file(const char *src, const char *dst, int64_t *size, char sha256
     goto fail;
   }
   for (;;) {
-    ssize_t r = read(in, buf, COPY_CHUNK);
+    ssize_t r = read(in, buf, STORE_WRITE_UNIT);
     if (r < 0 && errno == EINTR)
       continue;
     if (r < 0) {
