@@ -448,6 +448,17 @@ static int cached(void *p, size_t len)
 	return 1;
 }
 
+/* With CONCOURS_SCORE_TIMING set, prints recache()'s decision WHAT about PATH (escaped: a path may hold any byte). */
+static void recache_say(const char *path, const char *what)
+{
+	char shown[512];
+
+	if (!getenv("CONCOURS_SCORE_TIMING"))
+		return;
+	csv_printable(path, strlen(path), 200, shown, sizeof shown);
+	fprintf(stderr, "timing: %s %s\n", shown, what);
+}
+
 /*
  * Whether the page cache holds the file FD (PATH, for a timing line), of RECACHE_MIN bytes or more and mapped at IN
  * asking for huge pages, in small pages that the disk reads again fast enough: then the caller drops them once the
@@ -460,7 +471,7 @@ static int cached(void *p, size_t len)
  * A cost at most RECACHE_RATIO times B: never on a slow disk, nor when the file is not cached (what is missing is
  * read into 2 MiB pages anyway). The kernel keeps the pages that are dirty or that another process maps: only how fast
  * the file is read changes, never its bytes. CONCOURS_SCORE_RECACHE=0 answers 0; =1 answers 1 without measuring
- * (tests).
+ * (tests), and says so in a timing line too.
  */
 static int recache(struct arc_input *in, int fd, const char *path)
 {
@@ -470,9 +481,12 @@ static int recache(struct arc_input *in, int fd, const char *path)
 	double t_a;
 	double t_b;
 	int drop;
+	char what[256];
 
-	if (mode && strcmp(mode, "1") == 0)
+	if (mode && strcmp(mode, "1") == 0) {
+		recache_say(path, "dropped from the cache once read, without a measure (CONCOURS_SCORE_RECACHE=1)");
 		return 1;
+	}
 	if (in->map_len < RECACHE_MIN || (mode && strcmp(mode, "0") == 0) || !cached(a, PROBE) || !cached(b, PROBE))
 		return 0;
 	t_b = touch_pages(b, PROBE);
@@ -483,16 +497,12 @@ static int recache(struct arc_input *in, int fd, const char *path)
 		return 0; /* kept (dirty, or mapped elsewhere): nothing to learn */
 	t_a = touch_pages(a, PROBE);
 	drop = t_a <= RECACHE_RATIO * t_b;
-	if (getenv("CONCOURS_SCORE_TIMING")) {
-		char shown[512];
-
-		csv_printable(path, strlen(path), 200, shown, sizeof shown); /* a path may hold any byte */
-		fprintf(stderr,
-		        "timing: %s cached in small pages: %zu MiB read as cached in %.4f s, again from the disk in "
-		        "%.4f s: %s\n",
-		        shown, PROBE >> 20, t_b, t_a,
-		        drop ? "dropped once read, for the next run to read it into 2 MiB pages" : "kept as cached");
-	}
+	snprintf(what, sizeof what,
+	         "cached in small pages: %zu MiB read as cached in %.4f s, again from the disk in "
+	         "%.4f s: %s",
+	         PROBE >> 20, t_b, t_a,
+	         drop ? "dropped once read, for the next run to read it into 2 MiB pages" : "kept as cached");
+	recache_say(path, what);
 	return drop;
 }
 
