@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -448,14 +449,23 @@ static int cached(void *p, size_t len)
 	return 1;
 }
 
-/* With CONCOURS_SCORE_TIMING set, prints recache()'s decision WHAT about PATH (escaped: a path may hold any byte). */
-static void recache_say(const char *path, const char *what)
+/* With CONCOURS_SCORE_TIMING set, prints recache()'s decision about PATH (escaped: a path may hold any byte), worded
+ * by FMT: a timing line, not a message (not formatted by snprintf(), whose formats in this file are the messages
+ * tests/i18n translates). */
+static void recache_say(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void recache_say(const char *path, const char *fmt, ...)
 {
 	char shown[512];
+	char what[256];
+	va_list ap;
 
 	if (!getenv("CONCOURS_SCORE_TIMING"))
 		return;
 	csv_printable(path, strlen(path), 200, shown, sizeof shown);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "timing: %s %s\n", shown, what);
 }
 
@@ -481,7 +491,6 @@ static int recache(struct arc_input *in, int fd, const char *path)
 	double t_a;
 	double t_b;
 	int drop;
-	char what[256];
 
 	if (mode && strcmp(mode, "1") == 0) {
 		recache_say(path, "dropped from the cache once read, without a measure (CONCOURS_SCORE_RECACHE=1)");
@@ -497,12 +506,9 @@ static int recache(struct arc_input *in, int fd, const char *path)
 		return 0; /* kept (dirty, or mapped elsewhere): nothing to learn */
 	t_a = touch_pages(a, PROBE);
 	drop = t_a <= RECACHE_RATIO * t_b;
-	snprintf(what, sizeof what,
-	         "cached in small pages: %zu MiB read as cached in %.4f s, again from the disk in "
-	         "%.4f s: %s",
-	         PROBE >> 20, t_b, t_a,
-	         drop ? "dropped once read, for the next run to read it into 2 MiB pages" : "kept as cached");
-	recache_say(path, what);
+	recache_say(path, "cached in small pages: %zu MiB read as cached in %.4f s, again from the disk in %.4f s: %s",
+	            PROBE >> 20, t_b, t_a,
+	            drop ? "dropped once read, for the next run to read it into 2 MiB pages" : "kept as cached");
 	return drop;
 }
 
