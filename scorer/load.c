@@ -1703,7 +1703,7 @@ static void *join_verify(void *arg)
 	return NULL;
 }
 
-#define NUM_BLOCK 32 /* rows of num_join() whose RANK words are fetched together */
+#define NUM_BLOCK 32 /* rows of num_join() read together, while their RANK words and the next block's ids are fetched */
 
 /* Rows [FIRST, LAST) of the join by numbered ids (t->num): each id's text gives its ground-truth row (struct id_half),
  * into OWNER, and into MATCH unless it is NULL. */
@@ -1714,7 +1714,7 @@ static void *num_join(void *arg)
 	size_t r;
 	size_t i;
 
-	/* by blocks: the numbers first, their RANK words fetched meanwhile, then the rows */
+	/* by blocks: the numbers first (their RANK words and the next block's id texts fetched meanwhile), then the rows */
 	for (r = h->first; r < h->last; r += NUM_BLOCK) {
 		size_t m = h->last - r < NUM_BLOCK ? h->last - r : NUM_BLOCK;
 
