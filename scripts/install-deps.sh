@@ -10,7 +10,7 @@ PKGS=(
   libtiff-dev libtiff-tools libpng-dev dcmtk openslide-tools
   slurmctld slurmd slurm-client munge
   python3 python3-numpy python3-pandas python3-sklearn python3-scipy python3-psutil python3-yaml python3-aiosmtpd time
-  chromium
+  chromium nginx-light wrk
 )
 
 missing=()

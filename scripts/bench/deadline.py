@@ -6,8 +6,9 @@ Starts the server with a copy of challenges/visiomel-demo whose open phase allow
 keeps --readers keep-alive connections on the leaderboard and, in turn, the challenge page, while --uploaders teams
 each send the sample submission again and again (waiting for nothing) until their quota is spent or the time is up.
 Prints the readers' requests/s and p99, the uploads sent, accepted and refused, how many were scored by the end and
-how long each took from upload to score (median, p95, max), the scoring rate against the upload rate, the server's
-CPU and peak resident memory, and the largest write-ahead log (concours.db-wal) seen.
+how long each took from upload to score (median, p95, max; the server's times, in whole seconds), the scoring rate
+against the upload rate, the server's CPU and peak resident memory, and the largest write-ahead log
+(concours.db-wal) seen.
 Usage: scripts/bench/deadline.py [--readers 64] [--uploaders 8] [--quota 40] [--seconds 20] [--teams 20]
                                  [--concours build/concours]
 """
@@ -64,12 +65,11 @@ def main():
 
         def uploader(client):
             while not stop.is_set():
-                t0 = time.time()
                 r = client.upload(sample)
                 with lock:
                     sent[0] += 1
                     if r.status == 201:
-                        ids.append((client, r.json()["id"], t0))
+                        ids.append((client, r.json()["id"]))
                     else:
                         refused[0] += 1
                 if r.status != 201:
@@ -98,9 +98,12 @@ def main():
         upload_window = time.time() - t0
         # every accepted upload scored (or failed) before the figures are taken
         done = {}
-        for client, sid, started in ids:
+        for client, sid in ids:
             s = client.wait_done(sid, timeout=1800)
-            done[sid] = (s["status"], epoch(s["scored_at"]) - started if s.get("scored_at") else None)
+            # both ends from the server's clock, kept in whole seconds: the client's own start against a scoring
+            # time cut to the second could come out below zero
+            lat = epoch(s["scored_at"]) - epoch(s["created_at"]) if s.get("scored_at") else None
+            done[sid] = (s["status"], lat)
         drain = time.time() - t0
         cpu = cpu_s([server.proc.pid]) - cpu0
         lat = sorted(v[1] for v in done.values() if v[1] is not None)
@@ -115,7 +118,7 @@ def main():
               % (sum(v[0] == "scored" for v in done.values()), sum(v[0] == "failed" for v in done.values()), drain,
                  len(done) / drain))
         if lat:
-            print("  upload to score: median %.2f s, p95 %.2f s, max %.2f s"
+            print("  upload to score (the server's times, in whole seconds): median %.0f s, p95 %.0f s, max %.0f s"
                   % (statistics.median(lat), lat[int(0.95 * (len(lat) - 1))], lat[-1]))
         print("  server: %.1f s of CPU, peak resident %.0f MiB; largest write-ahead log %.1f MiB"
               % (cpu, peak_rss_mb(server.proc.pid), wal_max[0] / 1048576))

@@ -9,6 +9,9 @@
 # Not a test: it prints figures (about 40 minutes with the pandas baseline on 10M rows, 10 with QUICK=1:
 # 1M rows for the scorer, 100,000 submissions for the organizer's views).
 # Usage: scripts/bench/deadline_day.sh            QUICK=1 scripts/bench/deadline_day.sh
+#        SMOKE=1 scripts/bench/deadline_day.sh   (tiny sizes, a second or two a case, about 2 minutes: checks that
+#                                                  every benchmark runs and prints its figures; ctest bench_smoke.
+#                                                  Its figures mean nothing)
 # Environment: BUILD_DIR (default build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,20 +19,28 @@ BUILD_DIR=${BUILD_DIR:-build}
 CONCOURS="$BUILD_DIR/concours"
 [ -x "$CONCOURS" ] || { echo "build first: scripts/build.sh (missing $CONCOURS)" >&2; exit 2; }
 QUICK=${QUICK:-0}
+SMOKE=${SMOKE:-0}
 rows=10000000
 subs=1000000
+reads=() uploads=() downloads=() views=() hour=() repeat=3 bench_dir=${BENCH_DIR:-/tmp/concours-bench}
 [ "$QUICK" = 1 ] && rows=1000000 && subs=100000
+if [ "$SMOKE" = 1 ]; then
+  rows=20000 subs=2000 repeat=1 bench_dir=$(mktemp -d)
+  trap 'rm -rf "$bench_dir"' EXIT
+  reads=(--seconds 1 --connections 4) uploads=(--mb 4 --rounds 1) downloads=(--mib 8 --rounds 1) views=(--rounds 1)
+  hour=(--seconds 2 --readers 4 --uploaders 2 --quota 3 --teams 4)
+fi
 section() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
-section "reads at 64 connections, concours vs nginx"
-python3 scripts/bench/http_reads.py --concours "$CONCOURS"
-section "uploads of 100 MB, concours vs nginx and dd"
-python3 scripts/bench/upload.py --concours "$CONCOURS"
-section "downloads of 1 GiB, concours vs nginx"
-python3 scripts/bench/download.py --concours "$CONCOURS"
+section "reads, concours vs nginx serving the same bytes"
+python3 scripts/bench/http_reads.py --concours "$CONCOURS" "${reads[@]}"
+section "uploads, concours vs nginx and dd conv=fsync"
+python3 scripts/bench/upload.py --concours "$CONCOURS" "${uploads[@]}"
+section "downloads, concours vs nginx's sendfile"
+python3 scripts/bench/download.py --concours "$CONCOURS" "${downloads[@]}"
 section "scorer on $rows rows, aligned and shuffled, vs pandas + scikit-learn"
-BUILD_DIR="$BUILD_DIR" SIZES="$rows" scripts/bench/score.sh
+BUILD_DIR="$BUILD_DIR" SIZES="$rows" REPEAT="$repeat" BENCH_DIR="$bench_dir" scripts/bench/score.sh
 section "organizer and jury views at $subs submissions"
-python3 scripts/bench/organizer_scale.py --submissions "$subs" --concours "$CONCOURS"
-section "a deadline hour: 64 readers, 8 uploaders"
-python3 scripts/bench/deadline.py --concours "$CONCOURS"
+python3 scripts/bench/organizer_scale.py --submissions "$subs" --concours "$CONCOURS" "${views[@]}"
+section "a deadline hour: readers and uploaders at once"
+python3 scripts/bench/deadline.py --concours "$CONCOURS" "${hour[@]}"
