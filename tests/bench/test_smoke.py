@@ -1,15 +1,21 @@
 #!/usr/bin/env python3
-"""Every benchmark of issue 18 still runs: `SMOKE=1 scripts/bench/deadline_day.sh` (tiny sizes, a second or two a
-case) must exit 0 and print each benchmark's figures, the uploads of its deadline hour all accepted or refused by
-the quota and all scored. No figure is judged: on a loaded machine they mean nothing. This catches benchmarks
-that stopped working (one did: a bundle refused by the anonymity gate once the gate came).
+"""Every benchmark of scripts/bench/ (and the fault script scripts/faults/kill_runs.py) still runs, at tiny sizes.
+
+`SMOKE=1 scripts/bench/deadline_day.sh` (issue 18's six, a second or two a case) must exit 0 and print each one's
+figures, the uploads of its deadline hour all accepted or refused by the quota and all scored; the others run on
+their own with small arguments (not `code_run.py --debian` nor `workers.py --slurm`, which build a root file
+system or start Slurm: tests/code and tests/workers do). No figure is judged: on a loaded machine they mean
+nothing. This catches benchmarks that stopped working (one did: a bundle refused by the anonymity gate once the
+gate came).
 Usage: test_smoke.py --build BUILD_DIR --source SOURCE_DIR
 """
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import unittest
 
 ARGS = None
@@ -81,6 +87,68 @@ class BenchSmoke(unittest.TestCase):
         self.assertEqual(sent, accepted + refused, text)
         self.assertEqual((int(sc.group(1)), int(sc.group(2))), (accepted, 0), text)
         self.assertTrue(all(int(x) >= 0 for x in lat.groups()), text)
+
+
+def run(cmd, env=None, timeout=600):
+    """CMD (a list) from the source folder, with ENV added to the environment: (exit status, stdout and stderr)."""
+    r = subprocess.run(cmd, cwd=ARGS.source, env=dict(os.environ, BUILD_DIR=os.path.abspath(ARGS.build), **(env or {})),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    return r.returncode, r.stdout.decode("utf-8", "replace")
+
+
+class OtherBenchmarks(unittest.TestCase):
+    def check(self, cmd, patterns, env=None):
+        rc, out = run(cmd, env)
+        self.assertEqual(rc, 0, out[-3000:])
+        for pat in patterns:
+            self.assertRegex(out, pat)
+        return out
+
+    def test_scorer_family(self):
+        """score.sh's files, then the benchmarks that read them: score_ids.py, score_ab.sh, folio.sh."""
+        tmp = tempfile.mkdtemp(prefix="concours-bench-smoke-")
+        try:
+            env = {"BENCH_DIR": tmp}
+            self.check(["bash", "scripts/bench/score.sh"], [r"(?m)^binary\s+20000\s+roc_auc\s+shuffled"],
+                       dict(env, SIZES="20000", KINDS="binary", BASELINE="0", REPEAT="1"))
+            self.check([sys.executable, "scripts/bench/score_ids.py", "--rows", "20000", "--dir", tmp], [])
+            scorer = os.path.join(os.path.abspath(ARGS.build), "concours-score")
+            self.check(["bash", "scripts/bench/score_ab.sh", scorer, scorer],
+                       [r"(?m)^binary shuffled\s+roc_auc\s+\|\s+%s\s+%s\s+\|\s+%s\s+%s\s+\|\s+%sx" % ((NUM,) * 5),
+                        r"(?m)^uuid_binary shuffled\s+roc_auc\s+\|"],
+                       dict(env, ROWS="20000", ROUNDS="1",
+                            CASES="binary:shuffled:roc_auc int_binary:shuffled:roc_auc sparse_binary:shuffled:roc_auc "
+                                  "perm_binary:shuffled:roc_auc uuid_binary:shuffled:roc_auc"))
+            self.check(["bash", "scripts/bench/folio.sh"], [r"(?m)^in small pages, kept so \(RECACHE=0\)\s+%s" % NUM,
+                                                         r"(?m)^in 2 MiB pages \(written so, or later\)\s+%s" % NUM],
+                       dict(env, KIND="binary", N="20000", REPEAT="1"))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def test_sandbox(self):
+        self.check(["bash", "scripts/bench/sandbox.sh", "3"],
+                   [r"(?m)^/usr/bin/true\s+%s\s+%s" % (NUM, NUM), r"(?m)^concours-score roc_auc, 1000 rows\s+%s" % NUM])
+
+    def test_code_run(self):
+        self.check([sys.executable, "scripts/bench/code_run.py", "--runs", "1", "--cpu-seconds", "1"],
+                   [r"start-up, best of 1: direct %s s" % NUM, r"1 s CPU job: direct %s s" % NUM])
+
+    def test_workers(self):
+        self.check([sys.executable, "scripts/bench/workers.py", "--runs", "2", "--workers", "1"],
+                   [r"(?m)^local\s+%s runs/s" % NUM, r"(?m)^ 1 workers\s+%s runs/s" % NUM])
+
+    def test_stability(self):
+        self.check([sys.executable, "scripts/bench/stability.py", "--teams", "4", "--cases", "300", "--bootstrap", "20",
+                    "--baseline-pairs", "3"], [r"ratio: concours is %sx" % NUM])
+
+    def test_anon(self):
+        self.check(["bash", "scripts/bench/anon.sh", "2000"],
+                   [r"speed-up over the python3 baseline .*\(identical output\)"])
+
+    def test_kill_runs(self):
+        """The fault script's own claim: no sandbox process left after the server is killed, nor after its restart."""
+        self.check([sys.executable, "scripts/faults/kill_runs.py", "--rounds", "1"],
+                   [r"left after the crash: 0 in 1 rounds; left after the restart: 0"])
 
 
 def main():
