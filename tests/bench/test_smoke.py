@@ -22,16 +22,17 @@ ARGS = None
 NUM = r"[0-9]+(?:\.[0-9]+)?"
 
 
-class BenchSmoke(unittest.TestCase):
-    out = ""
+def run(cmd, env=None, timeout=600):
+    """CMD (a list) from the source folder, with ENV added to the environment: (exit status, stdout and stderr)."""
+    r = subprocess.run(cmd, cwd=ARGS.source, env=dict(os.environ, BUILD_DIR=os.path.abspath(ARGS.build), **(env or {})),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+    return r.returncode, r.stdout.decode("utf-8", "replace")
 
+
+class BenchSmoke(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        env = dict(os.environ, SMOKE="1", BUILD_DIR=os.path.abspath(ARGS.build))
-        r = subprocess.run(["bash", os.path.join(ARGS.source, "scripts", "bench", "deadline_day.sh")],
-                           cwd=ARGS.source, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
-        cls.out = r.stdout.decode("utf-8", "replace")
-        cls.rc = r.returncode
+        cls.rc, cls.out = run(["bash", "scripts/bench/deadline_day.sh"], {"SMOKE": "1"}, timeout=900)
 
     def section(self, title):
         """The lines printed under the section whose title starts with TITLE."""
@@ -87,13 +88,6 @@ class BenchSmoke(unittest.TestCase):
         self.assertEqual(sent, accepted + refused, text)
         self.assertEqual((int(sc.group(1)), int(sc.group(2))), (accepted, 0), text)
         self.assertTrue(all(int(x) >= 0 for x in lat.groups()), text)
-
-
-def run(cmd, env=None, timeout=600):
-    """CMD (a list) from the source folder, with ENV added to the environment: (exit status, stdout and stderr)."""
-    r = subprocess.run(cmd, cwd=ARGS.source, env=dict(os.environ, BUILD_DIR=os.path.abspath(ARGS.build), **(env or {})),
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
-    return r.returncode, r.stdout.decode("utf-8", "replace")
 
 
 class OtherBenchmarks(unittest.TestCase):
