@@ -1721,11 +1721,12 @@ static void *num_join(void *arg)
 		for (i = 0; i < m; i++) {
 			struct slice s = h->p->id[r + i];
 
-			if (r + i + NUM_BLOCK < h->last) { /* the next block's id texts, fetched meanwhile */
+			/* the next block's id, its first and last bytes */
+			if (r + i + NUM_BLOCK < h->last && h->p->id[r + i + NUM_BLOCK].len > 0) {
 				struct slice a = h->p->id[r + i + NUM_BLOCK];
 
 				__builtin_prefetch(h->p->in.data + a.off, 0);
-				__builtin_prefetch(h->p->in.data + a.off + a.len, 0);
+				__builtin_prefetch(h->p->in.data + a.off + a.len - 1, 0);
 			}
 			off[i] = s.len > 0 ? num_offset(h->t, h->p->in.data + s.off, s.len, h->p->in.data) : UINT64_MAX;
 			if (off[i] == UINT64_MAX)

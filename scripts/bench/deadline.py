@@ -102,8 +102,8 @@ def main():
             s = client.wait_done(sid, timeout=1800)
             # both ends from the server's clock, kept in whole seconds: the client's own start against a scoring
             # time cut to the second could come out below zero
-            lat = epoch(s["scored_at"]) - epoch(s["created_at"]) if s.get("scored_at") else None
-            done[sid] = (s["status"], lat)
+            secs = epoch(s["scored_at"]) - epoch(s["created_at"]) if s.get("scored_at") else None
+            done[sid] = (s["status"], secs)
         drain = time.time() - t0
         cpu = cpu_s([server.proc.pid]) - cpu0
         lat = sorted(v[1] for v in done.values() if v[1] is not None)

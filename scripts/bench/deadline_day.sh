@@ -12,7 +12,7 @@
 #        SMOKE=1 scripts/bench/deadline_day.sh   (tiny sizes, a second or two a case, about 2 minutes: checks that
 #                                                  every benchmark runs and prints its figures; ctest bench_smoke.
 #                                                  Its figures mean nothing)
-# Environment: BUILD_DIR (default build).
+# Environment: BUILD_DIR (default build); REPEAT and BENCH_DIR go to score.sh (SMOKE=1: 1 and a temporary folder).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${BUILD_DIR:-build}
@@ -22,7 +22,7 @@ QUICK=${QUICK:-0}
 SMOKE=${SMOKE:-0}
 rows=10000000
 subs=1000000
-reads=() uploads=() downloads=() views=() hour=() repeat=3 bench_dir=${BENCH_DIR:-/tmp/concours-bench}
+reads=() uploads=() downloads=() views=() hour=() repeat=${REPEAT:-3} bench_dir=${BENCH_DIR:-/tmp/concours-bench}
 [ "$QUICK" = 1 ] && rows=1000000 && subs=100000
 if [ "$SMOKE" = 1 ]; then
   rows=20000 subs=2000 repeat=1 bench_dir=$(mktemp -d)

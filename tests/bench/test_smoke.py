@@ -96,7 +96,6 @@ class OtherBenchmarks(unittest.TestCase):
         self.assertEqual(rc, 0, out[-3000:])
         for pat in patterns:
             self.assertRegex(out, pat)
-        return out
 
     def test_scorer_family(self):
         """score.sh's files, then the benchmarks that read them: score_ids.py, score_ab.sh, folio.sh."""
