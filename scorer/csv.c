@@ -200,6 +200,7 @@ size_t csv_count_breaks(const char *s, size_t len)
 	size_t lf = 0;
 	size_t cr = 0;
 	size_t crlf = 0; /* counted in both LF and CR: one break */
+	int quoted = 0;
 	size_t i = 0;
 
 #if defined(__SSE2__)
@@ -228,21 +229,20 @@ size_t csv_count_breaks(const char *s, size_t len)
 			apair = _mm_sub_epi8(apair, _mm_and_si128(isr, _mm_cmpeq_epi8(next, nl)));
 			aq = _mm_or_si128(aq, _mm_cmpeq_epi8(v, quote));
 		}
-		if (_mm_movemask_epi8(aq) != 0)
-			return SIZE_MAX;
+		quoted |= _mm_movemask_epi8(aq) != 0;
 		lf += byte_sum(alf);
 		cr += byte_sum(acr);
 		crlf += byte_sum(apair);
 	}
 #endif
 	for (; i < len; i++) {
-		if (s[i] == '"')
-			return SIZE_MAX;
+		quoted |= s[i] == '"';
 		lf += s[i] == '\n';
 		cr += s[i] == '\r';
 		crlf += s[i] == '\r' && i + 1 < len && s[i + 1] == '\n';
 	}
-	return lf + cr - crlf;
+	/* csv_next() counts a quoted field's LF (and CRLF) as a line, but not its lone CR */
+	return quoted && cr != crlf ? SIZE_MAX : lf + cr - crlf;
 }
 
 const char *csv_status_text(enum csv_status status)
@@ -265,18 +265,26 @@ const char *csv_status_text(enum csv_status status)
 	return "unknown CSV error";
 }
 
-/* First byte at or after P that ends an unquoted field (see stop_byte), or END. 16 bytes at a time. */
-static char *scan_unquoted(char *p, char *end)
+/* Bytes that end a quoted field's fast read (quote_close()): " LF CR NUL. */
+static const unsigned char quote_stop[256] = {
+        ['\0'] = 1,
+        ['\n'] = 1,
+        ['\r'] = 1,
+        ['"'] = 1,
+};
+
+/* First byte at or after P that is FIRST, LF, CR or NUL (the bytes STOP marks), or END. 16 bytes at a time. */
+static inline const char *scan_to(const char *p, const char *end, char first, const unsigned char *stop)
 {
 #if defined(__SSE2__)
-	const __m128i comma = _mm_set1_epi8(',');
+	const __m128i lead = _mm_set1_epi8(first);
 	const __m128i lf = _mm_set1_epi8('\n');
 	const __m128i cr = _mm_set1_epi8('\r');
 	const __m128i nul = _mm_setzero_si128();
 
 	while (end - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lead), _mm_cmpeq_epi8(v, lf)),
 		                           _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nul)));
 		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
 
@@ -284,10 +292,30 @@ static char *scan_unquoted(char *p, char *end)
 			return p + __builtin_ctz(mask);
 		p += 16;
 	}
+#else
+	(void)first;
 #endif
-	while (p < end && !stop_byte[(unsigned char)*p])
+	while (p < end && !stop[(unsigned char)*p])
 		p++;
 	return p;
+}
+
+/* First byte at or after P that ends an unquoted field (see stop_byte), or END. */
+static char *scan_unquoted(char *p, char *end)
+{
+	return (char *)(uintptr_t)scan_to(p, end, ',', stop_byte); /* P's own bytes: as writable as P */
+}
+
+/*
+ * The closing quote of a quoted field whose text starts at P (after the opening quote) when csv_next() would read
+ * that text as it stands: no LF, CR or NUL before the quote, and no second quote right after it (a doubled quote,
+ * which csv_next() unescapes). NULL otherwise, or when END comes first. What follows the quote is the caller's.
+ */
+static const char *quote_close(const char *p, const char *end)
+{
+	const char *q = scan_to(p, end, '"', quote_stop);
+
+	return q < end && *q == '"' && !(q + 1 < end && q[1] == '"') ? q : NULL;
 }
 
 /*
@@ -431,15 +459,38 @@ int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf)
 	int n = 0;
 
 	read_ahead(start);
-	if (r->end - p < 16 || *p == '"' || *p == '\n' || *p == '\r')
+	if (r->end - p < 16 || *p == '\n' || *p == '\r')
 		return -1;
 	/* the bytes that end a field, a whole block at a time, walked in order: one load for several fields */
-	for (; r->end - p >= 16; p += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
-		                           _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nul)));
-		unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+	while (r->end - p >= 16) {
+		__m128i v;
+		unsigned mask;
+		char *next = p + 16;
 
+		if (p == s && *s == '"') { /* a quoted field (R's write.csv() quotes ids): its text, if it holds no
+		                            * quote, LF, CR or NUL; then the block after it */
+			const char *q = quote_close(s + 1, r->end);
+
+			if (!q || n == nf || (size_t)(q + 1 - start) > r->max_record)
+				return -1;
+			f[n].s = s + 1;
+			f[n].len = (size_t)(q - f[n].s);
+			n++;
+			p = s = (char *)(uintptr_t)q + 1; /* the reader's own bytes */
+			if (p < r->end && *p == ',') {
+				p = ++s;
+				continue;
+			}
+			if (p >= r->end || *p != '\n' || n != nf || (size_t)(p + 1 - start) > r->max_record)
+				return -1;
+			r->line = r->next_line++;
+			r->p = p + 1;
+			return 0;
+		}
+		v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		mask = (unsigned)_mm_movemask_epi8(
+		        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)),
+		                     _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nul))));
 		for (; mask != 0; mask &= mask - 1) {
 			char *q = p + __builtin_ctz(mask);
 
@@ -450,8 +501,10 @@ int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf)
 			n++;
 			if (*q == ',') {
 				s = q + 1;
-				if (s < r->end && *s == '"')
-					return -1;
+				if (s < r->end && *s == '"') {
+					next = s; /* read from its quote on */
+					break;
+				}
 				continue;
 			}
 			if (*q != '\n' || n != nf || (size_t)(q + 1 - start) > r->max_record)
@@ -460,8 +513,9 @@ int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf)
 			r->p = q + 1;
 			return 0;
 		}
-		if ((size_t)(p + 16 - start) > r->max_record)
+		if ((size_t)(next - start) > r->max_record)
 			return -1;
+		p = next;
 	}
 #else
 	(void)r;
@@ -580,6 +634,12 @@ static int micro_number(const char **pp, const char *end, uint32_t *out)
 	return 0;
 }
 
+/* True when P is END or a byte that may follow a field: a comma or a line break. */
+static inline int at_field_end(const char *p, const char *end)
+{
+	return p >= end || *p == ',' || *p == '\n' || *p == '\r';
+}
+
 int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, uint32_t *micro, int nv, int proba)
 {
 	const char *start = r->p;
@@ -588,16 +648,42 @@ int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, uint
 	int k;
 
 	read_ahead(r->p);
-	p = scan_unquoted(r->p, r->end);
-	id->s = r->p;
-	id->len = (size_t)(p - start);
-	if (p >= end || *p != ',' || id->len == 0 || memchr(start, '"', id->len))
+	if (start < end && *start == '"') { /* quoted, as R's write.csv() and Python's csv.QUOTE_NONNUMERIC write it */
+		const char *q = quote_close(start + 1, end);
+
+		if (!q)
+			return -1;
+		id->s = r->p + 1;
+		id->len = (size_t)(q - id->s);
+		p = q + 1;
+	} else {
+		p = scan_unquoted(r->p, r->end);
+		id->s = r->p;
+		id->len = (size_t)(p - start);
+		if (memchr(start, '"', id->len))
+			return -1;
+	}
+	if (p >= end || *p != ',' || id->len == 0)
 		return -1;
 	for (k = 0; k < nv; k++) {
+		const char *q = NULL; /* a quoted value's closing quote (csv.QUOTE_ALL) */
+		const char *vend = end;
+
 		p++; /* the comma */
-		if (micro ? micro_number(&p, end, &micro[k]) != 0
-		          : plain_number(&p, end, &v[k]) != 0 || (proba && !(v[k] >= 0.0 && v[k] <= 1.0)))
+		if (p < end && *p == '"') {
+			if (!(q = quote_close(p + 1, end)))
+				return -1;
+			p++;
+			vend = q; /* the number must end there */
+		}
+		if (micro ? micro_number(&p, vend, &micro[k]) != 0
+		          : plain_number(&p, vend, &v[k]) != 0 || (proba && !(v[k] >= 0.0 && v[k] <= 1.0)))
 			return -1;
+		if (q) {
+			if (p != q || !at_field_end(q + 1, end))
+				return -1;
+			p = q + 1;
+		}
 		if ((k + 1 < nv) != (p < end && *p == ','))
 			return -1; /* a field too few or too many: csv_next() counts them */
 	}

@@ -54,9 +54,10 @@ void csv_reader_init(struct csv_reader *r, char *buf, size_t len, size_t max_rec
 void csv_reader_at(struct csv_reader *r, char *buf, size_t len, size_t line, size_t max_record);
 
 /*
- * The physical line breaks in S[0..LEN) as csv_next() counts them outside quoted fields: LF, CRLF and a lone
- * CR each count one; SIZE_MAX if the range holds a double quote (a quoted field may hold line breaks that
- * end no record). S must not start or end between the CR and the LF of a CRLF.
+ * The physical line breaks in S[0..LEN) as csv_next() moves its line count on by them: LF, CRLF and a lone CR each
+ * count one, a quoted field's LF and CRLF too; SIZE_MAX if the range holds both a double quote and a lone CR
+ * (csv_next() counts none in a quoted field). The count is at least the records that end in the range (a quoted
+ * field's line breaks and blank lines end none). S must not start or end between the CR and the LF of a CRLF.
  */
 size_t csv_count_breaks(const char *s, size_t len);
 
@@ -69,19 +70,21 @@ size_t csv_count_breaks(const char *s, size_t len);
 enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int *nfields);
 
 /*
- * The fast path of csv_next() for a record of exactly NF unquoted fields (a ground truth's usual row): no field
- * starts with a double quote, no NUL or CR, ended by LF, at most max_record bytes. Stores the NF fields and moves
- * on as csv_next() would; returns 0. Returns -1, R untouched (F may be written), for any other record (a blank line,
- * another field count, quotes, CRLF, the file's last 16 bytes...): csv_next() reads it, and words its errors.
+ * The fast path of csv_next() for a record of exactly NF fields (a ground truth's usual row): unquoted, or quoted
+ * when the text between the quotes holds no quote, LF, CR or NUL; no NUL or CR, ended by LF, at most max_record
+ * bytes. Stores the NF fields and moves on as csv_next() would; returns 0. Returns -1, R untouched (F may be
+ * written), for any other record (a blank line, another field count, a doubled quote, CRLF, the file's last 16
+ * bytes...): csv_next() reads it, and words its errors.
  */
 int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf);
 
 /*
  * The fast path of csv_next() for a record of an id then NV plain numbers (a prediction file's usual row):
- * an unquoted, non-empty id, then NV decimals ([+-]digits[.digits], at most 19 significant digits) that
- * csv_parse_double() converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. Stores the id,
+ * a non-empty id, then NV decimals ([+-]digits[.digits], at most 19 significant digits) that csv_parse_double()
+ * converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. The id and each number may be quoted
+ * when the text between the quotes holds no quote, LF, CR or NUL. Stores the id,
  * the values (as csv_parse_double() gives them) and moves on, as csv_next() would; returns 0. Returns -1, R
- * untouched, for any other record (a blank line, quotes, spaces, exponents, a wrong field count...):
+ * untouched, for any other record (a blank line, other quotes, spaces, exponents, a wrong field count...):
  * csv_next() reads it. With MICRO set (V unused), the values go there in millionths instead, and only records
  * whose values are all written 0, 1, 0.ddd... or .ddd... with six digits at most after the dot, at most 1, are
  * taken: the value of each is its millionths over 10^6 (what csv_parse_double() gives, correctly rounded).

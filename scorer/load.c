@@ -2318,7 +2318,9 @@ void score_help_pred(struct job *j)
 	if (!s || s + 1 >= end)
 		goto decline;
 	s++;
-	/* without quotes between the reader and S, S starts a record and the line breaks count the rows */
+	/* the line breaks count the lines to S as the reader will, and bound its rows there (a quoted field's breaks and
+	 * blank lines end no row: a gap, closed by join_shares()); whether S starts a record (it may be in a quoted
+	 * field) is the reader's to find: it stops there exactly or passes it (split_leave()) */
 	breaks = csv_count_breaks(p->snap_p, (size_t)(s - p->snap_p));
 	if (breaks == SIZE_MAX)
 		goto decline;

@@ -248,7 +248,54 @@ def section_validation():
     ordered_truth(t)
     dense_ids(t)
     truth_ids_unkept(t)
+    quoted_files(t)
     t.done()
+
+
+def quoted_files(t):
+    """Files quoted as R's write.csv() (the header and the text fields) and Python's csv.QUOTE_ALL (every field)
+    write them are read by the fast readers (csv_next_plain(), csv_next_numbers()): the answer, problems and their
+    lines included, must be the unquoted file's, byte for byte, for binary and 3-class files in order and shuffled."""
+    import random
+    rnd = random.Random(23)
+    n = 20000
+    ids = [f"q{i:06d}" for i in range(n)]
+    labels = [rnd.choice("abc") for _ in ids]
+    splits = ["Public" if rnd.random() < 0.3 else "Private" for _ in ids]
+
+    def quote(line, every):
+        fields = line.split(",")
+        return ",".join(f'"{f}"' if every or not f.replace(".", "", 1).isdigit() else f for f in fields)
+
+    def write(name, lines, style):
+        text = "\n".join(lines if style == "plain" else [quote(x, style == "all") for x in lines]) + "\n"
+        return t.path(f"{name}_{style}.csv", text)
+
+    shuffled = list(range(n))
+    rnd.shuffle(shuffled)
+    for classes in ("ab", "abc"):
+        truth = ["id,label,Usage"] + [f"{ids[i]},{labels[i] if classes == 'abc' else int(labels[i] != 'a')},"
+                                      f"{splits[i]}" for i in range(n)]
+        cols = ["label"] if classes == "ab" else list(classes)
+        for order in ("aligned", "shuffled", "problems"):
+            rows = shuffled if order == "shuffled" else range(n)
+            pred = ["id," + ",".join(cols)] + [ids[i] + "," + ",".join(f"{rnd.random():.17f}"[:19] for _ in cols)
+                                               for i in rows]
+            if order == "problems":  # an empty value, a bad number and an unknown id, on known lines
+                pred[5] = pred[5].rsplit(",", 1)[0] + ","
+                pred[9000] = pred[9000].rsplit(",", 1)[0] + ",x1"
+                pred[15000] = "zz" + pred[15000]
+            answers = {}
+            for style in ("plain", "r", "all"):
+                args = ["--truth", write(f"qt_{classes}", truth, style), "--pred",
+                        write(f"qp_{classes}_{order}", pred, style), "--metric",
+                        "roc_auc" if classes == "ab" else "log_loss"]
+                rc, _, _, _, raw = run(args)
+                answers[style] = (rc, raw)
+            want_rc = 1 if order == "problems" else 0
+            check(answers["plain"][0] == want_rc and answers["r"] == answers["plain"] and
+                  answers["all"] == answers["plain"], f"quoted files answer as plain ones: {classes}, {order}",
+                  repr(answers)[:600])
 
 
 def join_at_scale(t):
@@ -410,6 +457,17 @@ def two_readers(t):
     quoted_late = base[:2600] + [f'"{ids[2600]}",0.1,0.2,0.3'] + base[2601:]
     quoted_early = base[:20] + [f'"{ids[20]}",0.1,0.2,0.3'] + base[21:]
     doubled_late = base[:2600] + [f'"{ids[2600]}""x",0.1,0.2,0.3'] + base[2601:]  # an unknown id, in quotes
+    # R's write.csv() quotes the header and the ids; Python's csv.QUOTE_ALL every field
+    r_style = ['"' + r.replace(",", '",', 1) for r in base]
+    quote_all = ['"' + r.replace(",", '","') + '"' for r in base]
+    # line breaks in quoted fields (unknown ids) before the split: the second reader's rows and lines move
+    quoted_breaks = base[:20] + [f'"{ids[20]}\r\nx",0.1,0.2,0.3', f'"{ids[21]}\n\nx",0.1,0.2,0.3'] + base[22:]
+    quoted_breaks[2500] = "," + quoted_breaks[2500].split(",", 1)[1]  # and a problem after it
+    # ids over 31 lines each: the line break the second reader would start after is in a quoted field
+    tall = ['"' + i + "\n" * 30 + '",0.1,0.2,0.3' for i in ids]
+    tall_body = head + "\n" + "\n".join(tall) + "\n"
+    mid = tall_body.index("\n", len(head) + 1 + (len(tall_body) - len(head) - 1) // 2)
+    assert tall_body[:mid].count('"') % 2 == 1  # inside the quotes
     cases = [  # name, body, extra options, whether the second reader must take part
         ("aligned", head + "\n" + "\n".join(base) + "\n", [], "yes"),
         ("shuffled", head + "\n" + "\n".join(rows(shuffled)) + "\n", [], "yes"),
@@ -421,7 +479,11 @@ def two_readers(t):
         ("a NUL byte late", head + "\n" + "\n".join(nul_late) + "\n", [], "yes"),
         ("a NUL byte early", head + "\n" + "\n".join(nul_early) + "\n", [], "no"),  # its rows are not used
         ("quotes late", head + "\n" + "\n".join(quoted_late) + "\n", [], "yes"),
-        ("quotes early", head + "\n" + "\n".join(quoted_early) + "\n", [], "no"),
+        ("quotes early", head + "\n" + "\n".join(quoted_early) + "\n", [], "yes"),
+        ("quoted ids (R)", '"id","a","b","c"\n' + "\n".join(r_style) + "\n", [], "yes"),
+        ("every field quoted", '"id","a","b","c"\r\n' + "\r\n".join(quote_all) + "\r\n", [], "yes"),
+        ("quoted line breaks early", head + "\n" + "\n".join(quoted_breaks) + "\n", [], "yes"),
+        ("the split in a quoted field", tall_body, [], "no"),
         ("more rows than --max-rows", head + "\n" + "\n".join(base + base[:600]) + "\n", ["--max-rows", "3000"], "short"),
         # rows shorter than the arrays' first guess (empty fields): the second reader reaches its bound
         ("short rows", head + "\n" + "x,,,\n" * 12000, [], "short"),

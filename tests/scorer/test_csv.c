@@ -50,50 +50,101 @@ static void test_records(void)
 	CHECK(r.written_lo == buf + 9 && r.written_hi == buf + 12); /* a quoted field without doubled quotes: none */
 }
 
+/* The breaks csv_count_breaks() must count in S[0..LEN): LF, CR and CRLF one each; SIZE_MAX when S holds a double
+ * quote and a lone CR. */
+static size_t breaks_expected(const char *s, size_t len)
+{
+	size_t lines = 0;
+	int quote = 0;
+	int lone_cr = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		quote |= s[i] == '"';
+		lone_cr |= s[i] == '\r' && !(i + 1 < len && s[i + 1] == '\n');
+		lines += s[i] == '\n' ? !(i > 0 && s[i - 1] == '\r') : s[i] == '\r';
+	}
+	return quote && lone_cr ? SIZE_MAX : lines;
+}
+
 /*
- * csv_count_breaks() against the reader itself: on random text without quotes, the breaks it counts are the
- * lines the reader moves on by; a second reader started with csv_reader_at() after a line break reads the
- * same records on the same lines as the first; a quote makes the count SIZE_MAX.
+ * The text of K-th random test of test_breaks() into BUF (at most 200 bytes), its length returned: bytes of
+ * "ab,\n\r" (with a double quote too for odd K), or for K % 4 == 2 records of fields that may be quoted, with line
+ * breaks and doubled quotes inside, ended by LF, CRLF or a blank line.
+ */
+static size_t breaks_text(int k, unsigned *seed, char *buf)
+{
+	static const char *const fields[] = {"a", "", "\"q\"", "\"a\nb\"", "\"x\"\"y\"", "\"\"", "\"c\r\nd\"", "bb"};
+	static const char *const ends[] = {"\n", "\r\n", "\n\n", ","};
+	const char *alphabet = k % 2 ? "ab,\n\r\"" : "ab,\n\r";
+	size_t len = 0;
+
+	if (k % 4 == 2) {
+		while (len < 180) {
+			const char *f;
+			const char *e;
+
+			*seed = *seed * 1103515245u + 12345u;
+			f = fields[(*seed >> 16) % (sizeof fields / sizeof fields[0])];
+			e = ends[(*seed >> 8) % (sizeof ends / sizeof ends[0])];
+			len += (size_t)snprintf(buf + len, 200 - len, "%s%s", f, e);
+		}
+		return len;
+	}
+	for (len = 0; len < (size_t)(k % 190) + 1; len++) {
+		*seed = *seed * 1103515245u + 12345u;
+		buf[len] = alphabet[(*seed >> 16) % strlen(alphabet)];
+	}
+	return len;
+}
+
+/*
+ * csv_count_breaks() against the reader itself: on random text, quoted fields and quotes included, the count is
+ * the breaks as written (SIZE_MAX for a quote and a lone CR), and when the reader reads the text to its end, the
+ * lines it moves on by; a second reader started with csv_reader_at() after a line break where the first one stops
+ * reads the same records on the same lines as the first.
  */
 static void test_breaks(void)
 {
-	static const char alphabet[] = "ab,\n\r";
-	char buf[200];
+	char buf[256];
 	unsigned seed = 12345;
 	int k;
+	int quoted_seen = 0;
 
-	for (k = 0; k < 3000; k++) {
-		size_t len = (size_t)(k % 190) + 1;
+	for (k = 0; k < 4000; k++) {
+		size_t len = breaks_text(k, &seed, buf);
 		size_t i;
 		size_t cut = 0;
+		size_t count = csv_count_breaks(buf, len);
 		struct csv_reader r;
 		struct csv_reader r2;
 		struct csv_field f[8];
 		struct csv_field f2[8];
+		enum csv_status st;
 		int n = 0;
 		int n2 = 0;
 
-		for (i = 0; i < len; i++) {
-			seed = seed * 1103515245u + 12345u;
-			buf[i] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
-		}
+		CHECK(count == breaks_expected(buf, len));
 		csv_reader_init(&r, buf, len, 1000);
-		while (csv_next(&r, f, 8, &n) == CSV_OK)
+		while ((st = csv_next(&r, f, 8, &n)) == CSV_OK)
 			;
-		CHECK(csv_count_breaks(buf, len) == r.next_line - 1);
+		if (st == CSV_EOF && count != SIZE_MAX) {
+			CHECK(count == r.next_line - 1);
+			quoted_seen += memchr(buf, '"', len) != NULL;
+		}
 		for (i = len / 2; i < len; i++) { /* a second reader from the first LF on or after the middle */
 			if (buf[i] == '\n') {
 				cut = i + 1;
 				break;
 			}
 		}
-		if (cut == 0 || cut == len)
+		if (cut == 0 || cut == len || csv_count_breaks(buf, cut) == SIZE_MAX)
 			continue;
 		csv_reader_init(&r, buf, len, 1000);
 		while (r.p < buf + cut && csv_next(&r, f, 8, &n) == CSV_OK)
 			;
 		if (r.p != buf + cut)
-			continue; /* the cut fell inside a CRLF's skipped blank lines: no second reader starts there */
+			continue; /* the cut fell inside a quoted field, or a CRLF's skipped blank lines: no second reader */
 		csv_reader_at(&r2, buf + cut, len - cut, 1 + csv_count_breaks(buf, cut), 1000);
 		for (;;) {
 			enum csv_status a = csv_next(&r, f, 8, &n);
@@ -104,25 +155,26 @@ static void test_breaks(void)
 				break;
 		}
 	}
+	CHECK(quoted_seen > 500); /* texts with quotes were read to their end and counted */
 	/* long texts: the counters go into the totals every 255 blocks of 16 bytes; CRLFs across blocks */
 	for (k = 0; k < 6; k++) {
 		static char big[20000];
 		size_t len = k < 3 ? sizeof big : (size_t)4080 * (size_t)(k - 2) + 1;
-		size_t lines = 0;
 		size_t i;
 
 		for (i = 0; i < len; i++) {
 			seed = seed * 1103515245u + 12345u;
-			big[i] = (i % 16 == 15 && k % 2) ? '\r' : alphabet[(seed >> 16) % (sizeof alphabet - 1)];
+			big[i] = (i % 16 == 15 && k % 2) ? '\r' : "ab,\n\r"[(seed >> 16) % 5];
 		}
-		for (i = 0; i < len; i++) /* a break is an LF, a CR, or a CR then an LF */
-			lines += big[i] == '\n' ? !(i > 0 && big[i - 1] == '\r') : big[i] == '\r';
-		CHECK(csv_count_breaks(big, len) == lines);
+		CHECK(csv_count_breaks(big, len) == breaks_expected(big, len));
 		big[len - 1] = '"';
-		CHECK(csv_count_breaks(big, len) == SIZE_MAX);
+		CHECK(csv_count_breaks(big, len) == breaks_expected(big, len));
 		big[len - 1] = 'a';
 		big[len / 2] = '"';
-		CHECK(csv_count_breaks(big, len) == SIZE_MAX);
+		CHECK(csv_count_breaks(big, len) == breaks_expected(big, len));
+		for (i = 0; i < len; i++) /* no lone CR left: the quote counts its breaks */
+			big[i] = big[i] == '\r' ? 'b' : big[i];
+		CHECK(csv_count_breaks(big, len) == breaks_expected(big, len) && breaks_expected(big, len) != SIZE_MAX);
 	}
 	{ /* every byte a break: each counter byte takes its 255 */
 		static char same[9000];
@@ -133,14 +185,17 @@ static void test_breaks(void)
 		CHECK(csv_count_breaks(same, sizeof same) == sizeof same);
 	}
 	CHECK(csv_count_breaks("a\r\nb\rc\n", 8) == 3);
-	CHECK(csv_count_breaks("aaaaaaaaaaaaaaaaaaaa\"\n", 22) == SIZE_MAX);
-	CHECK(csv_count_breaks("\"", 1) == SIZE_MAX);
+	CHECK(csv_count_breaks("aaaaaaaaaaaaaaaaaaaa\"\n", 22) == 1);
+	CHECK(csv_count_breaks("aaaaaaaaaaaaaaaaaaaa\"\n\"\r\n", 25) == 2);
+	CHECK(csv_count_breaks("aaaaaaaaaaaaaaaaaaaa\"\n\"\r", 24) == SIZE_MAX);
+	CHECK(csv_count_breaks("\"", 1) == 0);
+	CHECK(csv_count_breaks("\"\r", 2) == SIZE_MAX);
 	CHECK(csv_count_breaks("", 0) == 0);
 }
 
 /*
  * csv_next_numbers() against csv_next() + csv_parse_double() on random records of ids and numbers in every form
- * (plain, signs, many digits, exponents, spaces, out of [0, 1], NaN, CR, blank lines, fields too few or too
+ * (plain, quoted, signs, many digits, exponents, spaces, out of [0, 1], NaN, CR, blank lines, fields too few or too
  * many, no final line break): where the fast path reads a record, the slow one must read the same fields,
  * values to the bit, position and lines; where it declines, the reader must be untouched. In millionths, a
  * record it reads must be read as doubles too, each value being its millionths (score_micro()) and the reader
@@ -187,14 +242,28 @@ static void test_numbers_fast(void)
 	                                  ".000001",
 	                                  "0.",
 	                                  "1.5",
-	                                  "-0.5"};
-	static const char *const ids[] = {"a", "id_1", "x\"y", "", "\"q\"", "a b"};
+	                                  "-0.5",
+	                                  "\"0.5\"", /* quoted, as csv.QUOTE_ALL writes them */
+	                                  "\"0.12345678901234567\"",
+	                                  "\"0.223230\"",
+	                                  "\"1\"",
+	                                  "\"1e-3\"",
+	                                  "\"\"",
+	                                  "\"0.5\"x",
+	                                  "\" 0.5\"",
+	                                  "\"0.5,1\"",
+	                                  "\"0.5\"\"\"",
+	                                  "\"0.5\n\"",
+	                                  "\"0.5"};
+	static const char *const ids[] = {"a",        "id_1", "x\"y",       "",         "\"q\"",  "a b",
+	                                  "\"id_1\"", "\"\"", "\"a\"\"b\"", "\"a\nb\"", "\"a\"b", "\"a"};
 	static const char *const ends[] = {"\n", "\r\n", "\r", "", "\n\n"};
 	char buf[512];
 	unsigned seed = 777;
 	int k;
 	int fast_seen = 0;
 	int micro_seen = 0;
+	int quoted_seen = 0;
 
 	for (k = 0; k < 20000; k++) {
 		struct csv_reader r1;
@@ -241,6 +310,7 @@ static void test_numbers_fast(void)
 				CHECK(score_micro(v[i]) >= 0 && (uint32_t)score_micro(v[i]) == m[i]);
 		}
 		fast_seen++;
+		quoted_seen += memchr(buf, '"', (size_t)(r1.p - buf)) != NULL;
 		CHECK(csv_next(&r2, f, 8, &nf) == CSV_OK && nf == nv + 1);
 		CHECK(f[0].s == id.s && f[0].len == id.len);
 		for (i = 0; i < nv && i + 1 < nf; i++) {
@@ -254,6 +324,7 @@ static void test_numbers_fast(void)
 	}
 	CHECK(fast_seen > 2000);  /* the plain records did take the fast path */
 	CHECK(micro_seen > 1000); /* and most of them in millionths */
+	CHECK(quoted_seen > 300); /* quoted ids and numbers too */
 	{                         /* a plain record longer than the cap: the fast path declines, csv_next() says why */
 		char longrec[] = "an_id_of_forty_bytes_aaaaaaaaaaaaaaaaaa,0.25,0.5,0.125,0.0625,0.03125\n";
 		struct csv_reader r;
@@ -294,11 +365,36 @@ static void put_piece(char *buf, size_t *len, struct piece p)
 }
 
 /*
+ * csv_next_plain()'s length cap on the record FIRST (3 fields, the first ID, the last Public; quoted or not, its
+ * quotes count), then a plain record: FIRST over the cap by a byte is declined and csv_next() words it; at the cap,
+ * it is read; the next record, which ends in the file's last 16 bytes, is csv_next()'s.
+ */
+static void plain_cap(const char *first, const char *id)
+{
+	char rec[256];
+	size_t len = strlen(first);
+	struct csv_reader r;
+	struct csv_field f[3];
+	int nf = 0;
+
+	snprintf(rec, sizeof rec, "%snext_row_of_a_file,1,Public\n", first);
+	csv_reader_init(&r, rec, strlen(rec), len - 1);
+	CHECK(csv_next_plain(&r, f, 3) == -1 && r.p == rec);
+	CHECK(csv_next(&r, f, 3, &nf) == CSV_ERR_LINE_TOO_LONG);
+	csv_reader_init(&r, rec, strlen(rec), len);
+	CHECK(csv_next_plain(&r, f, 3) == 0 && r.p == rec + len && field_eq(&f[0], id) && field_eq(&f[1], "1") &&
+	      field_eq(&f[2], "Public"));
+	CHECK(csv_next_plain(&r, f, 3) == -1 && r.p == rec + len);
+	CHECK(csv_next(&r, f, 3, &nf) == CSV_OK && nf == 3 && field_eq(&f[0], "next_row_of_a_file"));
+}
+
+/*
  * csv_next_plain() against csv_next() on random records of fields in many forms (empty, long across 16-byte
- * blocks, quoted, a quote inside, spaces, NUL, CR), line ends (LF, CRLF, CR, none, a blank line after), field
- * counts, and with the file's end near or far: where the fast path reads a record, csv_next() must read the same
- * fields, to the byte, and leave the reader at the same place and lines; where it declines, the reader must be
- * untouched. Then the length cap: a record over it is declined (csv_next() words it), one at it is read.
+ * blocks, quoted, a doubled quote, a quote inside, spaces, NUL, CR), line ends (LF, CRLF, CR, none, a blank line
+ * after), field counts, and with the file's end near or far: where the fast path reads a record, csv_next() must
+ * read the same fields, to the byte, and leave the reader at the same place and lines; where it declines, the
+ * reader must be untouched. Then the length cap, quoted fields or not: a record over it is declined (csv_next()
+ * words it), one at it is read.
  */
 static void test_plain_fast(void)
 {
@@ -316,7 +412,17 @@ static void test_plain_fast(void)
 	                                   PIECE("ab\0c"),
 	                                   PIECE("z\r"),
 	                                   PIECE("abcdefghijklmno"),
-	                                   PIECE("abcdefghijklmnop")};
+	                                   PIECE("abcdefghijklmnop"),
+	                                   PIECE("\"id_000000042\""), /* as R's write.csv() writes it */
+	                                   PIECE("\"Public\""),
+	                                   PIECE("\"\""),
+	                                   PIECE("\"a quoted field longer than 16\""),
+	                                   PIECE("\"a\"\"b\""),
+	                                   PIECE("\"a\nb\""),
+	                                   PIECE("\"a\r\nb\""),
+	                                   PIECE("\"q\"x"),
+	                                   PIECE("\"q\" "),
+	                                   PIECE("\"unclosed")};
 	static const struct piece ends[] = {PIECE("\n"), PIECE("\n"), PIECE("\n"),  PIECE("\r\n"),
 	                                    PIECE("\r"), PIECE(""),   PIECE("\n\n")};
 	static const struct piece next = PIECE("next_row_of_a_file,1,Public\n");
@@ -325,6 +431,7 @@ static void test_plain_fast(void)
 	int k;
 	int fast_seen = 0;
 	int declined = 0;
+	int quoted_seen = 0;
 
 	for (k = 0; k < 20000; k++) {
 		struct csv_reader r1;
@@ -359,28 +466,16 @@ static void test_plain_fast(void)
 			continue;
 		}
 		fast_seen++;
+		quoted_seen += memchr(buf, '"', (size_t)(r1.p - buf)) != NULL;
 		CHECK(csv_next(&r2, f2, 6, &nf) == CSV_OK && nf == want);
 		for (i = 0; i < want && i < nf; i++)
 			CHECK(f1[i].s == f2[i].s && f1[i].len == f2[i].len);
 		CHECK(r1.p == r2.p && r1.line == r2.line && r1.next_line == r2.next_line && r1.line == 7);
 	}
-	CHECK(fast_seen > 5000 && declined > 2000);
-	{
-		char rec[] = "an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa,1,Public\nnext_row_of_a_file,1,Public\n";
-		size_t first = strlen("an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa,1,Public\n");
-		struct csv_reader r;
-		struct csv_field f[3];
-		int nf = 0;
-
-		csv_reader_init(&r, rec, sizeof rec - 1, first - 1);
-		CHECK(csv_next_plain(&r, f, 3) == -1 && r.p == rec);
-		CHECK(csv_next(&r, f, 3, &nf) == CSV_ERR_LINE_TOO_LONG);
-		csv_reader_init(&r, rec, sizeof rec - 1, first);
-		CHECK(csv_next_plain(&r, f, 3) == 0 && r.p == rec + first && field_eq(&f[2], "Public"));
-		/* the last record ends in the file's last 16 bytes: csv_next()'s */
-		CHECK(csv_next_plain(&r, f, 3) == -1 && r.p == rec + first);
-		CHECK(csv_next(&r, f, 3, &nf) == CSV_OK && nf == 3 && field_eq(&f[0], "next_row_of_a_file"));
-	}
+	CHECK(fast_seen > 5000 && declined > 2000 && quoted_seen > 500);
+	plain_cap("an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa,1,Public\n",
+	          "an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa");
+	plain_cap("\"an_id_of_some_length_aaaaaaaaaaaaa\",1,\"Public\"\n", "an_id_of_some_length_aaaaaaaaaaaaa");
 }
 
 /* A reader that keeps its bytes (a second reader of a file) reads quoted fields, but stops at one it would have to
