@@ -52,9 +52,49 @@ static const long double pow10_ext[28] = {
 
 __extension__ typedef unsigned __int128 u128;
 
-/* 5^q for q = -27..0 in 128 bits, the top one set: 2^(127 + z) / 5^-q + 1 with 2^(z-1) < 5^-q < 2^z (fast_float's
- * table, whose products are proven exact enough for these q; generated with Python's integers) */
-static const uint64_t pow5_128[28][2] = {
+#define POW5_MIN (-64) /* 10^-64 and above: probabilities a softmax writes, however small */
+
+/* 5^q for q = POW5_MIN..0 in 128 bits, the top one set (Eisel-Lemire's table, as fast_float has it; generated with
+ * Python's integers). With 2^(z-1) < 5^-q < 2^z: 2^(127 + z) / 5^-q + 1 from -27 on; below, 2^(128 + 2z) / 5^-q + 1
+ * with its bits below the top 128 dropped. */
+static const uint64_t pow5_128[-POW5_MIN + 1][2] = {
+        {UINT64_C(0xa87fea27a539e9a5), UINT64_C(0x3f2398d747b36224)}, /* 5^-64 */
+        {UINT64_C(0xd29fe4b18e88640e), UINT64_C(0x8eec7f0d19a03aad)}, /* 5^-63 */
+        {UINT64_C(0x83a3eeeef9153e89), UINT64_C(0x1953cf68300424ac)}, /* 5^-62 */
+        {UINT64_C(0xa48ceaaab75a8e2b), UINT64_C(0x5fa8c3423c052dd7)}, /* 5^-61 */
+        {UINT64_C(0xcdb02555653131b6), UINT64_C(0x3792f412cb06794d)}, /* 5^-60 */
+        {UINT64_C(0x808e17555f3ebf11), UINT64_C(0xe2bbd88bbee40bd0)}, /* 5^-59 */
+        {UINT64_C(0xa0b19d2ab70e6ed6), UINT64_C(0x5b6aceaeae9d0ec4)}, /* 5^-58 */
+        {UINT64_C(0xc8de047564d20a8b), UINT64_C(0xf245825a5a445275)}, /* 5^-57 */
+        {UINT64_C(0xfb158592be068d2e), UINT64_C(0xeed6e2f0f0d56712)}, /* 5^-56 */
+        {UINT64_C(0x9ced737bb6c4183d), UINT64_C(0x55464dd69685606b)}, /* 5^-55 */
+        {UINT64_C(0xc428d05aa4751e4c), UINT64_C(0xaa97e14c3c26b886)}, /* 5^-54 */
+        {UINT64_C(0xf53304714d9265df), UINT64_C(0xd53dd99f4b3066a8)}, /* 5^-53 */
+        {UINT64_C(0x993fe2c6d07b7fab), UINT64_C(0xe546a8038efe4029)}, /* 5^-52 */
+        {UINT64_C(0xbf8fdb78849a5f96), UINT64_C(0xde98520472bdd033)}, /* 5^-51 */
+        {UINT64_C(0xef73d256a5c0f77c), UINT64_C(0x963e66858f6d4440)}, /* 5^-50 */
+        {UINT64_C(0x95a8637627989aad), UINT64_C(0xdde7001379a44aa8)}, /* 5^-49 */
+        {UINT64_C(0xbb127c53b17ec159), UINT64_C(0x5560c018580d5d52)}, /* 5^-48 */
+        {UINT64_C(0xe9d71b689dde71af), UINT64_C(0xaab8f01e6e10b4a6)}, /* 5^-47 */
+        {UINT64_C(0x9226712162ab070d), UINT64_C(0xcab3961304ca70e8)}, /* 5^-46 */
+        {UINT64_C(0xb6b00d69bb55c8d1), UINT64_C(0x3d607b97c5fd0d22)}, /* 5^-45 */
+        {UINT64_C(0xe45c10c42a2b3b05), UINT64_C(0x8cb89a7db77c506a)}, /* 5^-44 */
+        {UINT64_C(0x8eb98a7a9a5b04e3), UINT64_C(0x77f3608e92adb242)}, /* 5^-43 */
+        {UINT64_C(0xb267ed1940f1c61c), UINT64_C(0x55f038b237591ed3)}, /* 5^-42 */
+        {UINT64_C(0xdf01e85f912e37a3), UINT64_C(0x6b6c46dec52f6688)}, /* 5^-41 */
+        {UINT64_C(0x8b61313bbabce2c6), UINT64_C(0x2323ac4b3b3da015)}, /* 5^-40 */
+        {UINT64_C(0xae397d8aa96c1b77), UINT64_C(0xabec975e0a0d081a)}, /* 5^-39 */
+        {UINT64_C(0xd9c7dced53c72255), UINT64_C(0x96e7bd358c904a21)}, /* 5^-38 */
+        {UINT64_C(0x881cea14545c7575), UINT64_C(0x7e50d64177da2e54)}, /* 5^-37 */
+        {UINT64_C(0xaa242499697392d2), UINT64_C(0xdde50bd1d5d0b9e9)}, /* 5^-36 */
+        {UINT64_C(0xd4ad2dbfc3d07787), UINT64_C(0x955e4ec64b44e864)}, /* 5^-35 */
+        {UINT64_C(0x84ec3c97da624ab4), UINT64_C(0xbd5af13bef0b113e)}, /* 5^-34 */
+        {UINT64_C(0xa6274bbdd0fadd61), UINT64_C(0xecb1ad8aeacdd58e)}, /* 5^-33 */
+        {UINT64_C(0xcfb11ead453994ba), UINT64_C(0x67de18eda5814af2)}, /* 5^-32 */
+        {UINT64_C(0x81ceb32c4b43fcf4), UINT64_C(0x80eacf948770ced7)}, /* 5^-31 */
+        {UINT64_C(0xa2425ff75e14fc31), UINT64_C(0xa1258379a94d028d)}, /* 5^-30 */
+        {UINT64_C(0xcad2f7f5359a3b3e), UINT64_C(0x096ee45813a04330)}, /* 5^-29 */
+        {UINT64_C(0xfd87b5f28300ca0d), UINT64_C(0x8bca9d6e188853fc)}, /* 5^-28 */
         {UINT64_C(0x9e74d1b791e07e48), UINT64_C(0x775ea264cf55347e)}, /* 5^-27 */
         {UINT64_C(0xc612062576589dda), UINT64_C(0x95364afe032a819e)}, /* 5^-26 */
         {UINT64_C(0xf79687aed3eec551), UINT64_C(0x3a83ddbd83f52205)}, /* 5^-25 */
@@ -86,14 +126,16 @@ static const uint64_t pow5_128[28][2] = {
 };
 
 /*
- * W x 10^Q for W > 0 and -27 <= Q <= 0, correctly rounded (to even on a tie) into *OUT: the Eisel-Lemire algorithm
- * (as fast_float computes it, binary64): W shifted to its top bit times 5^Q's 128 bits, the low product only when
- * the high one's 9 bits below the mantissa are all ones. Every significant digit is in W (at most 19), so the
- * result is exact, with no case left to strtod.
+ * W x 10^Q for W > 0 and POW5_MIN <= Q <= 0, correctly rounded (to even on a tie) into *OUT: the Eisel-Lemire
+ * algorithm (as fast_float computes it, binary64): W shifted to its top bit times 5^Q's 128 bits, the low product
+ * only when the high one's 9 bits below the mantissa are all ones. Every significant digit is in W (at most 19).
+ * From 10^-27 on, 5^-Q < 2^64 and the result is exact in every case; below, the table's 128 bits are truncated, and
+ * a product whose low word is all ones could round either way: -1, *OUT untouched (the caller asks strtod). Returns
+ * 0 otherwise. The values are normal doubles (at least 10^-64): no subnormal case.
  */
-static void eisel_lemire(uint64_t w, int q, double *out)
+static int eisel_lemire(uint64_t w, int q, double *out)
 {
-	const uint64_t *t = pow5_128[q + 27];
+	const uint64_t *t = pow5_128[q - POW5_MIN];
 	int lz = __builtin_clzll(w);
 	u128 prod;
 	uint64_t hi;
@@ -113,6 +155,8 @@ static void eisel_lemire(uint64_t w, int q, double *out)
 		lo += more;
 		hi += more > lo; /* the carry */
 	}
+	if (lo == UINT64_MAX && q < -27)
+		return -1;
 	shift = (int)(hi >> 63) + 9;
 	mant = hi >> shift;
 	/* floor(q log2(10)) + 63, written for q <= 0 without shifting a negative number; 1023 the bias */
@@ -127,13 +171,14 @@ static void eisel_lemire(uint64_t w, int q, double *out)
 	}
 	bits = (mant & ~(UINT64_C(1) << 52)) | ((uint64_t)power2 << 52);
 	memcpy(out, &bits, sizeof bits);
+	return 0;
 }
 
 /*
  * M x 10^EXP10 (M > 0, every significant digit of the text in M) correctly rounded into *OUT without strtod when
  * that can be done exactly; returns -1 when it cannot (the caller asks strtod). With M <= 2^53 and |EXP10| <= 22
  * both factors are exact doubles and one operation rounds once. Otherwise (16 to 19 digits, what Python and
- * pandas write): from 10^-27 to 10^0, eisel_lemire(); above, on x86-64, the operation is done in x87's 64-bit
+ * pandas write): from 10^-64 to 10^0, eisel_lemire(); above, on x86-64, the operation is done in x87's 64-bit
  * mantissa, exact inputs again, then rounded to 53 bits: two roundings give the one right answer unless the first
  * lands exactly halfway between two doubles (its low 11 bits 10000000000), which is then left to strtod.
  */
@@ -145,10 +190,8 @@ static int exact_decimal(uint64_t m, long exp10, double *out)
 		*out = exp10 < 0 ? v / pow10_exact[-exp10] : v * pow10_exact[exp10];
 		return 0;
 	}
-	if (exp10 >= -27 && exp10 <= 0) {
-		eisel_lemire(m, (int)exp10, out);
-		return 0;
-	}
+	if (exp10 >= POW5_MIN && exp10 <= 0)
+		return eisel_lemire(m, (int)exp10, out);
 #if defined(__x86_64__) && LDBL_MANT_DIG == 64
 	if (exp10 >= -27 && exp10 <= 27) {
 		long double q = exp10 < 0 ? (long double)m / pow10_ext[-exp10] : (long double)m * pow10_ext[exp10];
@@ -528,8 +571,30 @@ int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf)
 static const uint64_t pow10_int[9] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
 
 /*
- * The plain decimal at *PP ([+-]digits[.digits], at most 19 significant digits), ended by a comma, a line break
- * or END, into *OUT exactly as csv_parse_double() would (exact_decimal()); *PP moves to the end byte. Returns
+ * The exponent whose text starts at P, after its e or E ([+-]digits, before END), into *OUT; at most 100000 either
+ * way (far past a double's range: the same double). Returns the byte after its digits, or NULL when it has none.
+ */
+static const char *exponent(const char *p, const char *end, long *out)
+{
+	int neg = 0;
+	long v = 0;
+	const char *digits;
+
+	if (p < end && (*p == '+' || *p == '-')) {
+		neg = *p == '-';
+		p++;
+	}
+	for (digits = p; p < end && (unsigned)(*p - '0') < 10; p++)
+		if (v < 100000)
+			v = v * 10 + (*p - '0');
+	*out = neg ? -v : v;
+	return p > digits ? p : NULL;
+}
+
+/*
+ * The plain decimal at *PP ([+-]digits[.digits][e[+-]digits], at most 19 significant digits),
+ * ended by a comma, a line break or END, into *OUT exactly as csv_parse_double() would (the same digits and
+ * exponent to exact_decimal()); *PP moves to the end byte. Returns
  * -1, *PP unmoved, for anything else, or a number exact_decimal() leaves to strtod (csv_parse_double() decides).
  */
 static int plain_number(const char **pp, const char *end, double *out)
@@ -538,7 +603,8 @@ static int plain_number(const char **pp, const char *end, double *out)
 	uint64_t m = 0;
 	int nsig = 0;
 	int ndigits = 0;
-	int frac = 0;
+	long frac = 0;
+	long exp10 = 0; /* the exponent as written */
 	int neg = 0;
 
 	if (p < end && (*p == '-' || *p == '+')) {
@@ -584,6 +650,8 @@ static int plain_number(const char **pp, const char *end, double *out)
 			nsig++;
 		}
 	}
+	if (p < end && (*p | 0x20) == 'e' && !(p = exponent(p + 1, end, &exp10))) /* 7.785064452804982e-05 */
+		return -1;
 	if (ndigits == 0 || nsig > 19 || (p < end && *p != ',' && *p != '\n' && *p != '\r'))
 		return -1;
 	if (m == 0) {
@@ -591,7 +659,7 @@ static int plain_number(const char **pp, const char *end, double *out)
 	} else {
 		double v;
 
-		if (exact_decimal(m, -(long)frac, &v) != 0) /* csv_parse_double() takes the same path */
+		if (exact_decimal(m, exp10 - frac, &v) != 0) /* csv_parse_double() takes the same path */
 			return -1;
 		*out = neg ? -v : v;
 	}
@@ -784,22 +852,11 @@ enum csv_num csv_parse_double(const char *s, size_t len, double *out)
 	if (ndigits == 0)
 		return CSV_NUM_BAD;
 	if (p < e && (*p == 'e' || *p == 'E')) {
-		int eneg = 0;
-		long ev = 0;
-		int edigits = 0;
+		long ev;
 
-		p++;
-		if (p < e && (*p == '+' || *p == '-')) {
-			eneg = *p == '-';
-			p++;
-		}
-		for (; p < e && *p >= '0' && *p <= '9'; p++, edigits++) {
-			if (ev < 100000)
-				ev = ev * 10 + (*p - '0');
-		}
-		if (edigits == 0)
+		if (!(p = exponent(p + 1, e, &ev)))
 			return CSV_NUM_BAD;
-		exp10 += eneg ? -ev : ev;
+		exp10 += ev;
 	}
 	if (p != e)
 		return CSV_NUM_BAD;

@@ -80,14 +80,14 @@ int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf);
 
 /*
  * The fast path of csv_next() for a record of an id then NV plain numbers (a prediction file's usual row):
- * a non-empty id, then NV decimals ([+-]digits[.digits], at most 19 significant digits) that csv_parse_double()
- * converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. The id and each number may be quoted
- * when the text between the quotes holds no quote, LF, CR or NUL. Stores the id,
- * the values (as csv_parse_double() gives them) and moves on, as csv_next() would; returns 0. Returns -1, R
- * untouched, for any other record (a blank line, other quotes, spaces, exponents, a wrong field count...):
- * csv_next() reads it. With MICRO set (V unused), the values go there in millionths instead, and only records
- * whose values are all written 0, 1, 0.ddd... or .ddd... with six digits at most after the dot, at most 1, are
- * taken: the value of each is its millionths over 10^6 (what csv_parse_double() gives, correctly rounded).
+ * a non-empty id, then NV decimals ([+-]digits[.digits][e[+-]digits], at most 19 significant digits) that
+ * csv_parse_double() converts without strtod, in [0, 1] when PROBA, then LF, CRLF or the end. The id
+ * and each number may be quoted when the text between the quotes holds no quote, LF, CR or NUL. Stores the id, the
+ * values (as csv_parse_double() gives them) and moves on, as csv_next() would; returns 0. Returns -1, R untouched,
+ * for any other record (a blank line, other quotes, spaces, NaN, a wrong field count...): csv_next() reads it.
+ * With MICRO set (V unused), the values go there in millionths instead, and only records whose values are all
+ * written 0, 1, 0.ddd... or .ddd... with six digits at most after the dot, at most 1, are taken: the value of each
+ * is its millionths over 10^6 (what csv_parse_double() gives, correctly rounded).
  */
 int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, uint32_t *micro, int nv, int proba);
 

@@ -14,6 +14,8 @@
 #        REPEAT=5 scripts/bench/score.sh     (concours-score's best of 5 runs; default 3; the baseline runs once)
 #        DIGITS=17 scripts/bench/score.sh   (probabilities with 17 significant digits, as pandas writes them;
 #                                            default 6 decimals)
+#        DIGITS=exp scripts/bench/score.sh  (17 digits over many decades, as a confident model's softmax gives:
+#                                            half the rows have a value written with an exponent, 5.6e-05)
 # Environment: BUILD_DIR (default build), BENCH_DIR (default /tmp/concours-bench, files are reused),
 #              PYTHON (default /usr/bin/python3, which has Debian's pandas and scikit-learn).
 set -euo pipefail
@@ -30,13 +32,15 @@ COST_PARAMS='{"labels":["0","1","2","3","4"],"matrix":[[0,0.25,0.5,0.75,1],[0.25
 BASELINE=${BASELINE:-1}
 REPEAT=${REPEAT:-3}
 DIGITS=${DIGITS:-6}
-case "$DIGITS" in 6) SUFFIX="" ;; 17) SUFFIX="_d17" ;; *) echo "DIGITS is 6 or 17" >&2; exit 2 ;; esac
+case "$DIGITS" in
+  6) SUFFIX="" ;; 17) SUFFIX="_d17" ;; exp) SUFFIX="_exp" ;; *) echo "DIGITS is 6, 17 or exp" >&2; exit 2 ;;
+esac
 SCORER="$BUILD_DIR/concours-score"
 
 [ -x "$SCORER" ] || { echo "build first: scripts/build.sh (missing $SCORER)" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package: time)" >&2; exit 2; }
 mkdir -p "$BENCH_DIR"
-cc -O2 -o "$BENCH_DIR/score_gen" scripts/bench/score_gen.c
+cc -O2 -o "$BENCH_DIR/score_gen" scripts/bench/score_gen.c -lm
 
 # run LABEL CMD...: runs CMD under /usr/bin/time -v, prints "wall cpu peak_mb" (MiB, to a tenth: the ratio to the
 # input is taken from it), keeps stdout in $BENCH_DIR/out
@@ -61,7 +65,7 @@ for kind in $KINDS; do
       [ "$order" = shuffled ] && pred="$BENCH_DIR/${kind}_${n}_pred_shuffled${SUFFIX}.csv"
       if [ ! -s "$pred" ]; then
         "$BENCH_DIR/score_gen" "$kind" "$n" 42 "$truth" "$pred" "$([ "$order" = shuffled ] && echo shuffle || echo inorder)" \
-          $([ "$DIGITS" = 17 ] && echo full)
+          $(case "$DIGITS" in 17) echo full ;; exp) echo exp ;; esac)
       fi
       cat "$truth" "$pred" > /dev/null # page cache, as for the server's stored files
       in_bytes=$(( $(stat -c %s "$truth") + $(stat -c %s "$pred") ))

@@ -7,7 +7,7 @@
 # Usage: scripts/bench/score_ab.sh OLD_SCORER NEW_SCORER
 #        ROUNDS=5 CASES="multi:aligned:log_loss binary:shuffled:roc_auc" scripts/bench/score_ab.sh A B
 # Environment: ROUNDS (default 3), ROWS (default 10000000), BENCH_DIR (default /tmp/concours-bench),
-#              DIGITS (6 or 17: the files of DIGITS=... scripts/bench/score.sh; default 6),
+#              DIGITS (6, 17 or exp: the files of DIGITS=... scripts/bench/score.sh; default 6),
 #              CASES (kind:order:metric words; default: the 5-class and shuffled cases below),
 #              AGREE (default 1: stop when the builds' outputs differ; 0: time builds whose values differ in
 #              their last digits on purpose),
@@ -22,7 +22,9 @@ B=$2
 ROUNDS=${ROUNDS:-3}
 ROWS=${ROWS:-10000000}
 DIGITS=${DIGITS:-6}
-case "$DIGITS" in 6) SUFFIX="" ;; 17) SUFFIX="_d17" ;; *) echo "DIGITS is 6 or 17" >&2; exit 2 ;; esac
+case "$DIGITS" in
+  6) SUFFIX="" ;; 17) SUFFIX="_d17" ;; exp) SUFFIX="_exp" ;; *) echo "DIGITS is 6, 17 or exp" >&2; exit 2 ;;
+esac
 BENCH_DIR=${BENCH_DIR:-/tmp/concours-bench}
 CASES=${CASES:-"multi:aligned:log_loss multi:aligned:roc_auc multi:aligned:cost_matrix multi:shuffled:log_loss
 multi:shuffled:roc_auc multi:shuffled:cost_matrix binary:shuffled:log_loss binary:shuffled:roc_auc"}

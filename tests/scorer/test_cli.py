@@ -248,15 +248,18 @@ def section_validation():
     ordered_truth(t)
     dense_ids(t)
     truth_ids_unkept(t)
-    quoted_files(t)
+    written_forms(t)
     t.done()
 
 
-def quoted_files(t):
-    """Files quoted as R's write.csv() (the header and the text fields) and Python's csv.QUOTE_ALL (every field)
-    write them are read by the fast readers (csv_next_plain(), csv_next_numbers()): the answer, problems and their
-    lines included, must be the unquoted file's, byte for byte, for binary and 3-class files in order and shuffled."""
+def written_forms(t):
+    """Files as R and Python write them are read by the fast readers (csv_next_plain(), csv_next_numbers()): quoted as
+    R's write.csv() quotes them (the header and the text fields) and Python's csv.QUOTE_ALL (every field), and values
+    below 1e-4 with an exponent, as Python's repr() and pandas write them (7.785064452804982e-05). The answer,
+    problems and their lines included, must be that of the plain file (the same decimals without exponent), byte for
+    byte, for binary and 3-class files in order and shuffled."""
     import random
+    from decimal import Decimal
     rnd = random.Random(23)
     n = 20000
     ids = [f"q{i:06d}" for i in range(n)]
@@ -268,8 +271,10 @@ def quoted_files(t):
         return ",".join(f'"{f}"' if every or not f.replace(".", "", 1).isdigit() else f for f in fields)
 
     def write(name, lines, style):
-        text = "\n".join(lines if style == "plain" else [quote(x, style == "all") for x in lines]) + "\n"
-        return t.path(f"{name}_{style}.csv", text)
+        if style == "exponents":
+            lines = [",".join(repr(float(f)) if "." in f else f for f in x.split(",")) for x in lines]
+        text = "\n".join(lines if style in ("plain", "exponents") else [quote(x, style == "all") for x in lines])
+        return t.path(f"{name}_{style}.csv", text + "\n")
 
     shuffled = list(range(n))
     rnd.shuffle(shuffled)
@@ -279,23 +284,24 @@ def quoted_files(t):
         cols = ["label"] if classes == "ab" else list(classes)
         for order in ("aligned", "shuffled", "problems"):
             rows = shuffled if order == "shuffled" else range(n)
-            pred = ["id," + ",".join(cols)] + [ids[i] + "," + ",".join(f"{rnd.random():.17f}"[:19] for _ in cols)
-                                               for i in rows]
+            pred = ["id," + ",".join(cols)] + [
+                ids[i] + "," + ",".join(format(Decimal(repr(10 ** (-8 * rnd.random()))), "f") for _ in cols)
+                for i in rows]
             if order == "problems":  # an empty value, a bad number and an unknown id, on known lines
                 pred[5] = pred[5].rsplit(",", 1)[0] + ","
                 pred[9000] = pred[9000].rsplit(",", 1)[0] + ",x1"
                 pred[15000] = "zz" + pred[15000]
             answers = {}
-            for style in ("plain", "r", "all"):
-                args = ["--truth", write(f"qt_{classes}", truth, style), "--pred",
+            for style in ("plain", "r", "all", "exponents"):
+                truth_style = "plain" if style == "exponents" else style
+                args = ["--truth", write(f"qt_{classes}", truth, truth_style), "--pred",
                         write(f"qp_{classes}_{order}", pred, style), "--metric",
                         "roc_auc" if classes == "ab" else "log_loss"]
                 rc, _, _, _, raw = run(args)
                 answers[style] = (rc, raw)
             want_rc = 1 if order == "problems" else 0
-            check(answers["plain"][0] == want_rc and answers["r"] == answers["plain"] and
-                  answers["all"] == answers["plain"], f"quoted files answer as plain ones: {classes}, {order}",
-                  repr(answers)[:600])
+            check(answers["plain"][0] == want_rc and all(a == answers["plain"] for a in answers.values()),
+                  f"quoted files and exponents answer as plain ones: {classes}, {order}", repr(answers)[:600])
 
 
 def join_at_scale(t):

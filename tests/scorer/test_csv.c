@@ -195,8 +195,8 @@ static void test_breaks(void)
 
 /*
  * csv_next_numbers() against csv_next() + csv_parse_double() on random records of ids and numbers in every form
- * (plain, quoted, signs, many digits, exponents, spaces, out of [0, 1], NaN, CR, blank lines, fields too few or too
- * many, no final line break): where the fast path reads a record, the slow one must read the same fields,
+ * (plain, quoted, signs, many digits, exponents, spaces, out of [0, 1], NaN, CR, blank lines, fields too few or
+ * too many, no final line break): where the fast path reads a record, the slow one must read the same fields,
  * values to the bit, position and lines; where it declines, the reader must be untouched. In millionths, a
  * record it reads must be read as doubles too, each value being its millionths (score_micro()) and the reader
  * where the doubles' read leaves it.
@@ -243,6 +243,19 @@ static void test_numbers_fast(void)
 	                                  "0.",
 	                                  "1.5",
 	                                  "-0.5",
+	                                  "7.785064452804982e-05", /* as Python writes values below 1e-4 */
+	                                  "1.2345678901234567E-11",
+	                                  "1e+2",
+	                                  "1e",
+	                                  "1e-",
+	                                  "2.5e-0001",
+	                                  "2.5e-00001",
+	                                  "5e-324",
+	                                  "1e-400",
+	                                  "0e5",
+	                                  "1.5e-3x",
+	                                  ".5e-1",
+	                                  "\"3.0517578125e-05\"",
 	                                  "\"0.5\"", /* quoted, as csv.QUOTE_ALL writes them */
 	                                  "\"0.12345678901234567\"",
 	                                  "\"0.223230\"",
@@ -264,6 +277,7 @@ static void test_numbers_fast(void)
 	int fast_seen = 0;
 	int micro_seen = 0;
 	int quoted_seen = 0;
+	int exp_seen = 0;
 
 	for (k = 0; k < 20000; k++) {
 		struct csv_reader r1;
@@ -311,6 +325,7 @@ static void test_numbers_fast(void)
 		}
 		fast_seen++;
 		quoted_seen += memchr(buf, '"', (size_t)(r1.p - buf)) != NULL;
+		exp_seen += memchr(buf, 'e', (size_t)(r1.p - buf)) || memchr(buf, 'E', (size_t)(r1.p - buf));
 		CHECK(csv_next(&r2, f, 8, &nf) == CSV_OK && nf == nv + 1);
 		CHECK(f[0].s == id.s && f[0].len == id.len);
 		for (i = 0; i < nv && i + 1 < nf; i++) {
@@ -325,6 +340,7 @@ static void test_numbers_fast(void)
 	CHECK(fast_seen > 2000);  /* the plain records did take the fast path */
 	CHECK(micro_seen > 1000); /* and most of them in millionths */
 	CHECK(quoted_seen > 300); /* quoted ids and numbers too */
+	CHECK(exp_seen > 300);    /* and exponents */
 	{                         /* a plain record longer than the cap: the fast path declines, csv_next() says why */
 		char longrec[] = "an_id_of_forty_bytes_aaaaaaaaaaaaaaaaaa,0.25,0.5,0.125,0.0625,0.03125\n";
 		struct csv_reader r;
@@ -701,8 +717,10 @@ static int positional(unsigned long long m, int k, char *text, size_t size)
 }
 
 /*
- * eisel_lemire() (16 to 19 digits, 10^-27 to 10^0) against strtod, bit for bit: mantissas spread over their whole
- * range and every exponent, and decimals exactly halfway between two doubles, which go to the even one.
+ * eisel_lemire() (16 to 19 digits, 10^-64 to 10^0) against strtod, bit for bit: mantissas spread over their whole
+ * range and every exponent, written out and with an exponent (as Python writes 5.6e-05), decimals exactly halfway
+ * between two doubles, which go to the even one, and, below 10^-27 (where the table's bits are truncated), 19-digit
+ * decimals next to the halfway point of two doubles.
  */
 static void test_eisel_lemire(void)
 {
@@ -718,7 +736,7 @@ static void test_eisel_lemire(void)
 	uint64_t x = 0x2545F4914F6CDD1Du;
 	size_t i;
 
-	for (i = 0; i < 1000000 + sizeof ties / sizeof ties[0]; i++) {
+	for (i = 0; i < 1200000 + sizeof ties / sizeof ties[0]; i++) {
 		char text[80];
 		unsigned long long m;
 		int k;
@@ -733,12 +751,22 @@ static void test_eisel_lemire(void)
 			m = (unsigned long long)(x % 9999999999999999999ull) + 1;
 			m = m >> (x >> 58); /* fewer digits too: a mantissa's top bit anywhere */
 			m = m < (1ull << 53) ? m + (1ull << 53) : m;
-			k = (int)((x >> 40) % 28);
+			k = (int)((x >> 40) % 65);
+		} else if (i < 1200000) { /* next to the halfway point of two doubles from 1e-45 to 1e-11 */
+			double d = pow(10.0, -11.0 - 34.0 * (double)(x >> 11) / 9007199254740992.0);
+			long double mid = ((long double)d + (long double)nextafter(d, 1.0)) / 2;
+
+			n = snprintf(text, sizeof text, "%.18Le", mid);
+			goto parse;
 		} else {
-			m = ties[i - 1000000].m;
-			k = ties[i - 1000000].k;
+			m = ties[i - 1200000].m;
+			k = ties[i - 1200000].k;
 		}
-		n = positional(m, k, text, sizeof text);
+		if (i % 2)
+			n = positional(m, k, text, sizeof text);
+		else
+			n = snprintf(text, sizeof text, "%llue-%d", m, k);
+	parse:
 		want = strtod(text, NULL);
 		if (csv_parse_double(text, (size_t)n, &v) != CSV_NUM_OK || memcmp(&v, &want, sizeof v) != 0) {
 			fprintf(stderr, "number '%s': got %.17g want %.17g\n", text, v, want);
