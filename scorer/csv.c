@@ -489,6 +489,22 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 	return CSV_OK;
 }
 
+/*
+ * csv_next_plain()'s end of a record that started at START: Q, after its last field (the N-th of NF), must be LF or
+ * CRLF (as Excel and Windows write) before the reader's end, and the record at most max_record bytes long. Moves the
+ * reader past it and returns 0; returns -1, R untouched, otherwise.
+ */
+static int plain_end(struct csv_reader *r, const char *start, const char *q, int n, int nf)
+{
+	const char *lf = q < r->end && *q == '\r' ? q + 1 : q;
+
+	if (lf >= r->end || *lf != '\n' || n != nf || (size_t)(lf + 1 - start) > r->max_record)
+		return -1;
+	r->line = r->next_line++;
+	r->p = (char *)(uintptr_t)lf + 1; /* the reader's own bytes */
+	return 0;
+}
+
 int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf)
 {
 #if defined(__SSE2__)
@@ -524,11 +540,7 @@ int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf)
 				p = ++s;
 				continue;
 			}
-			if (p >= r->end || *p != '\n' || n != nf || (size_t)(p + 1 - start) > r->max_record)
-				return -1;
-			r->line = r->next_line++;
-			r->p = p + 1;
-			return 0;
+			return plain_end(r, start, p, n, nf);
 		}
 		v = _mm_loadu_si128((const __m128i *)(const void *)p);
 		mask = (unsigned)_mm_movemask_epi8(
@@ -550,11 +562,7 @@ int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf)
 				}
 				continue;
 			}
-			if (*q != '\n' || n != nf || (size_t)(q + 1 - start) > r->max_record)
-				return -1; /* CR, NUL, a field too few, too long: csv_next() */
-			r->line = r->next_line++;
-			r->p = q + 1;
-			return 0;
+			return plain_end(r, start, q, n, nf); /* or a lone CR, a NUL: csv_next()'s */
 		}
 		if ((size_t)(next - start) > r->max_record)
 			return -1;

@@ -71,10 +71,10 @@ enum csv_status csv_next(struct csv_reader *r, struct csv_field *f, int max, int
 
 /*
  * The fast path of csv_next() for a record of exactly NF fields (a ground truth's usual row): unquoted, or quoted
- * when the text between the quotes holds no quote, LF, CR or NUL; no NUL or CR, ended by LF, at most max_record
- * bytes. Stores the NF fields and moves on as csv_next() would; returns 0. Returns -1, R untouched (F may be
- * written), for any other record (a blank line, another field count, a doubled quote, CRLF, the file's last 16
- * bytes...): csv_next() reads it, and words its errors.
+ * when the text between the quotes holds no quote, LF, CR or NUL; no NUL or lone CR, ended by LF or CRLF, at most
+ * max_record bytes. Stores the NF fields and moves on as csv_next() would; returns 0. Returns -1, R untouched (F
+ * may be written), for any other record (a blank line, another field count, a doubled quote, a lone CR, the file's
+ * last 16 bytes...): csv_next() reads it, and words its errors.
  */
 int csv_next_plain(struct csv_reader *r, struct csv_field *f, int nf);
 

@@ -253,11 +253,11 @@ def section_validation():
 
 
 def written_forms(t):
-    """Files as R and Python write them are read by the fast readers (csv_next_plain(), csv_next_numbers()): quoted as
-    R's write.csv() quotes them (the header and the text fields) and Python's csv.QUOTE_ALL (every field), and values
-    below 1e-4 with an exponent, as Python's repr() and pandas write them (7.785064452804982e-05). The answer,
-    problems and their lines included, must be that of the plain file (the same decimals without exponent), byte for
-    byte, for binary and 3-class files in order and shuffled."""
+    """Files as R, Python and Excel write them are read by the fast readers (csv_next_plain(), csv_next_numbers()):
+    quoted as R's write.csv() quotes them (the header and the text fields) and Python's csv.QUOTE_ALL (every field),
+    values below 1e-4 with an exponent, as Python's repr() and pandas write them (7.785064452804982e-05), CRLF line
+    ends. The answer, problems and their lines included, must be that of the plain file (the same decimals without
+    exponent, LF line ends), byte for byte, for binary and 3-class files in order and shuffled."""
     import random
     from decimal import Decimal
     rnd = random.Random(23)
@@ -273,8 +273,9 @@ def written_forms(t):
     def write(name, lines, style):
         if style == "exponents":
             lines = [",".join(repr(float(f)) if "." in f else f for f in x.split(",")) for x in lines]
-        text = "\n".join(lines if style in ("plain", "exponents") else [quote(x, style == "all") for x in lines])
-        return t.path(f"{name}_{style}.csv", text + "\n")
+        end = "\r\n" if style == "crlf" else "\n"
+        text = end.join(lines if style in ("plain", "exponents", "crlf") else [quote(x, style == "all") for x in lines])
+        return t.path(f"{name}_{style}.csv", text + end)
 
     shuffled = list(range(n))
     rnd.shuffle(shuffled)
@@ -292,7 +293,7 @@ def written_forms(t):
                 pred[9000] = pred[9000].rsplit(",", 1)[0] + ",x1"
                 pred[15000] = "zz" + pred[15000]
             answers = {}
-            for style in ("plain", "r", "all", "exponents"):
+            for style in ("plain", "r", "all", "exponents", "crlf"):
                 truth_style = "plain" if style == "exponents" else style
                 args = ["--truth", write(f"qt_{classes}", truth, truth_style), "--pred",
                         write(f"qp_{classes}_{order}", pred, style), "--metric",
@@ -301,7 +302,7 @@ def written_forms(t):
                 answers[style] = (rc, raw)
             want_rc = 1 if order == "problems" else 0
             check(answers["plain"][0] == want_rc and all(a == answers["plain"] for a in answers.values()),
-                  f"quoted files and exponents answer as plain ones: {classes}, {order}", repr(answers)[:600])
+                  f"quoted files, exponents and CRLF answer as plain ones: {classes}, {order}", repr(answers)[:600])
 
 
 def join_at_scale(t):

@@ -381,9 +381,9 @@ static void put_piece(char *buf, size_t *len, struct piece p)
 }
 
 /*
- * csv_next_plain()'s length cap on the record FIRST (3 fields, the first ID, the last Public; quoted or not, its
- * quotes count), then a plain record: FIRST over the cap by a byte is declined and csv_next() words it; at the cap,
- * it is read; the next record, which ends in the file's last 16 bytes, is csv_next()'s.
+ * csv_next_plain()'s length cap on the record FIRST (3 fields, the first ID, the last Public; its quotes and its CR
+ * count), then a plain record: FIRST over the cap by a byte is declined and csv_next() words it; at the cap, it is
+ * read; the next record, which ends in the file's last 16 bytes, is csv_next()'s.
  */
 static void plain_cap(const char *first, const char *id)
 {
@@ -492,6 +492,8 @@ static void test_plain_fast(void)
 	plain_cap("an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa,1,Public\n",
 	          "an_id_of_some_length_aaaaaaaaaaaaaaaaaaaaaaaaa");
 	plain_cap("\"an_id_of_some_length_aaaaaaaaaaaaa\",1,\"Public\"\n", "an_id_of_some_length_aaaaaaaaaaaaa");
+	plain_cap("an_id_of_some_length_aaaaaaaaaaaaaaaa,1,Public\r\n", "an_id_of_some_length_aaaaaaaaaaaaaaaa");
+	plain_cap("\"an_id_of_some_length_aaaaaaaaaaaaa\",1,\"Public\"\r\n", "an_id_of_some_length_aaaaaaaaaaaaa");
 }
 
 /* A reader that keeps its bytes (a second reader of a file) reads quoted fields, but stops at one it would have to
