@@ -284,15 +284,28 @@ static void shown_field(const char *s, size_t len, char *out, size_t outlen)
 	csv_printable(s, len, 60, out, outlen);
 }
 
+#define SAMPLE_BYTES ((size_t)64 << 10) /* the start of a file whose lines first_capacity() counts */
+
 /*
- * First guess at the records in LEN bytes of NCOLS fields (about two bytes a field), capped by the row limit:
- * row arrays start at that size and grow (without copying) if the file has shorter lines. Avoids a counting
- * pass over the file; untouched pages of a guess too large cost address space, not memory.
+ * First guess at the records in S[0..LEN) (records of NCOLS fields), capped by the row limit: row arrays start at
+ * that size and grow (without copying) if the file has shorter lines. Avoids a counting pass over the file: the
+ * line breaks in its first SAMPLE_BYTES give a mean line length, and the guess is the file's length over it, plus a
+ * quarter. At most the rows of two bytes a field, all the guess there is for a smaller file or one of longer lines.
+ * Untouched pages of a guess too large cost address space, not memory; but a scoring run's address space is
+ * bounded (memory_mb, 4 GiB by default), and two bytes a field reserved 8 GiB for 10M 5-class rows of 17 digits.
  */
-static size_t first_capacity(size_t len, int ncols, size_t max_rows)
+static size_t first_capacity(const char *s, size_t len, int ncols, size_t max_rows)
 {
 	size_t guess = len / (2 * (size_t)(ncols > 0 ? ncols : 1)) + 1024;
+	size_t breaks = len > SAMPLE_BYTES ? csv_count_breaks(s, SAMPLE_BYTES) : 0;
 
+	if (breaks >= 64 && breaks != SIZE_MAX) {
+		size_t mean = SAMPLE_BYTES / breaks; /* rounded down: the guess rounds up */
+		size_t sampled = len / (mean > 0 ? mean : 1);
+
+		sampled += sampled / 4 + 1024;
+		guess = sampled < guess ? sampled : guess;
+	}
 	return guess < max_rows + 1 ? guess : max_rows + 1;
 }
 
@@ -826,7 +839,7 @@ static enum score_status load_truth(struct job *j, int keep_ids, size_t *again)
 		t->target[0] = t->target[1];
 		t->target[1] = tmp;
 	}
-	cap = first_capacity((size_t)(rd.end - rd.p), t->ncols, req->lim.max_rows);
+	cap = first_capacity(rd.p, (size_t)(rd.end - rd.p), t->ncols, req->lim.max_rows);
 	keep_ids = keep_ids || !dense; /* without the numbers' join or the order, the keyed join reads the slices */
 	t->id = keep_ids ? score_big_raw(cap, sizeof *t->id) : NULL;
 	t->idkey = score_big_raw(cap, sizeof *t->idkey);
@@ -2263,7 +2276,7 @@ void score_load_pred(struct job *j)
 	p->label_mode = j->m->pred == SCORE_PRED_LABEL && nval == 1;
 	p->colname = malloc((size_t)nf * sizeof *p->colname);
 	w->f = malloc((size_t)nf * sizeof *w->f);
-	w->cap = first_capacity((size_t)(w->rd.end - w->rd.p), p->ncols, req->lim.max_rows);
+	w->cap = first_capacity(w->rd.p, (size_t)(w->rd.end - w->rd.p), p->ncols, req->lim.max_rows);
 	p->id = score_big_raw(w->cap, sizeof *p->id);
 	if (p->label_mode)
 		p->label = score_big_raw(w->cap, sizeof *p->label);

@@ -249,7 +249,30 @@ def section_validation():
     dense_ids(t)
     truth_ids_unkept(t)
     written_forms(t)
+    address_space(t)
     t.done()
+
+
+def address_space(t):
+    """A scoring run's address space is bounded (the bundle's memory_mb, 4 GiB by default, is RLIMIT_AS): the row
+    arrays are sized from the file's mean line length, not from two bytes a field (8 GiB reserved for 10M 5-class rows
+    of 17 digits, which then failed out of memory). 600,000 shuffled 5-class rows of 17 digits (81 MB with the ground
+    truth) must score within twice the input plus 256 MiB (the build before needed 550 MiB)."""
+    import random
+    rnd = random.Random(31)
+    n = 600000
+    truth = t.path("as_truth.csv", "id,label,Usage\n" + "".join(
+        f"id_{i:09d},{rnd.randrange(5)},{'Public' if rnd.random() < 0.3 else 'Private'}\n" for i in range(n)))
+    order = list(range(n))
+    rnd.shuffle(order)
+    pred = t.path("as_pred.csv", "id,0,1,2,3,4\n" + "".join(
+        f"id_{i:09d}," + ",".join(repr(rnd.random() / 5) for _ in range(5)) + "\n" for i in order))
+    cap = 2 * (os.path.getsize(truth) + os.path.getsize(pred)) + (256 << 20)
+    for metric in ("roc_auc", "log_loss"):
+        rc, out, err, _, raw = run(["--truth", truth, "--pred", pred, "--metric", metric], max_memory=cap)
+        check(rc == 0 and out and out.get("rows") == n,
+              f"600,000 5-class rows of 17 digits score within {cap >> 20} MiB of address space: {metric}",
+              err[:300] + raw[:300].decode("utf-8", "replace"))
 
 
 def written_forms(t):
