@@ -4,6 +4,7 @@
 #   a 100 MB upload against nginx and dd conv=fsync                                        upload.py
 #   a 1 GiB download against nginx's sendfile                                              download.py
 #   the scorer on 10M rows, aligned and shuffled, against pandas + scikit-learn            score.sh
+#   10M 5-class rows of 17 digits uploaded, scored in the sandbox, against the scorer alone big_submission.py
 #   the organizer's and the jury's views at a million submissions                          organizer_scale.py
 #   a deadline hour: 64 readers and 8 uploaders at once                                    deadline.py
 # Not a test: it prints figures (about 40 minutes with the pandas baseline on 10M rows, 10 with QUICK=1:
@@ -22,13 +23,13 @@ QUICK=${QUICK:-0}
 SMOKE=${SMOKE:-0}
 rows=10000000
 subs=1000000
-reads=() uploads=() downloads=() views=() hour=() repeat=${REPEAT:-3} bench_dir=${BENCH_DIR:-/tmp/concours-bench}
+reads=() uploads=() downloads=() views=() hour=() big=() repeat=${REPEAT:-3} bench_dir=${BENCH_DIR:-/tmp/concours-bench}
 [ "$QUICK" = 1 ] && rows=1000000 && subs=100000
 if [ "$SMOKE" = 1 ]; then
   rows=20000 subs=2000 repeat=1 bench_dir=$(mktemp -d)
   trap 'rm -rf "$bench_dir"' EXIT
   reads=(--seconds 1 --connections 4) uploads=(--mb 4 --rounds 1) downloads=(--mib 8 --rounds 1) views=(--rounds 1)
-  hour=(--seconds 2 --readers 4 --uploaders 2 --quota 3 --teams 4)
+  hour=(--seconds 2 --readers 4 --uploaders 2 --quota 3 --teams 4) big=(--rounds 1)
 fi
 section() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
@@ -40,6 +41,8 @@ section "downloads, concours vs nginx's sendfile"
 python3 scripts/bench/download.py --concours "$CONCOURS" "${downloads[@]}"
 section "scorer on $rows rows, aligned and shuffled, vs pandas + scikit-learn"
 BUILD_DIR="$BUILD_DIR" SIZES="$rows" REPEAT="$repeat" BENCH_DIR="$bench_dir" scripts/bench/score.sh
+section "a large submission through the server, $rows rows"
+python3 scripts/bench/big_submission.py --rows "$rows" --concours "$CONCOURS" "${big[@]}"
 section "organizer and jury views at $subs submissions"
 python3 scripts/bench/organizer_scale.py --submissions "$subs" --concours "$CONCOURS" "${views[@]}"
 section "a deadline hour: readers and uploaders at once"

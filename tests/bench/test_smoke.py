@@ -70,6 +70,14 @@ class BenchSmoke(unittest.TestCase):
         for row in rows:
             self.assertGreater(float(row[3]), 0.0, row)  # the pandas baseline ran and was timed
 
+    def test_big_submission(self):
+        text = self.section("a large submission")
+        self.assertRegex(text, r"(?m)^upload: %s s \(%s MB/s\)$" % (NUM, NUM))
+        self.assertRegex(text, r"(?m)^after the upload, scored in %s s" % NUM)
+        self.assertRegex(text, r"(?m)^concours-score alone, best of 1: %s s; through the server: %sx that$"
+                         % (NUM, NUM))
+        self.assertRegex(text, r"(?m)^public score: server \S+, concours-score %s: the same$" % NUM)
+
     def test_organizer_views(self):
         text = self.section("organizer")
         for view in ("queue (organizer page", "newest 100 submissions", "jury review", "leaderboard",
