@@ -600,10 +600,10 @@ static const char *exponent(const char *p, const char *end, long *out)
 }
 
 /*
- * The plain decimal at *PP ([+-]digits[.digits][e[+-]digits], at most 19 significant digits),
- * ended by a comma, a line break or END, into *OUT exactly as csv_parse_double() would (the same digits and
- * exponent to exact_decimal()); *PP moves to the end byte. Returns
- * -1, *PP unmoved, for anything else, or a number exact_decimal() leaves to strtod (csv_parse_double() decides).
+ * The plain decimal at *PP ([+-]digits[.digits][e[+-]digits], at most 19 significant digits), ended by a comma, a
+ * line break or END, into *OUT exactly as csv_parse_double() would (the same digits and exponent to exact_decimal());
+ * *PP moves to the end byte. Returns -1, *PP unmoved, for anything else, or a number exact_decimal() leaves to strtod
+ * (csv_parse_double() decides).
  */
 static int plain_number(const char **pp, const char *end, double *out)
 {

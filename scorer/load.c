@@ -297,10 +297,11 @@ static void shown_field(const char *s, size_t len, char *out, size_t outlen)
 static size_t first_capacity(const char *s, size_t len, int ncols, size_t max_rows)
 {
 	size_t guess = len / (2 * (size_t)(ncols > 0 ? ncols : 1)) + 1024;
-	size_t breaks = len > SAMPLE_BYTES ? csv_count_breaks(s, SAMPLE_BYTES) : 0;
+	size_t sample = SAMPLE_BYTES - (len > SAMPLE_BYTES && s[SAMPLE_BYTES - 1] == '\r'); /* not inside a CRLF */
+	size_t breaks = len > SAMPLE_BYTES ? csv_count_breaks(s, sample) : 0;
 
 	if (breaks >= 64 && breaks != SIZE_MAX) {
-		size_t mean = SAMPLE_BYTES / breaks; /* rounded down: the guess rounds up */
+		size_t mean = sample / breaks; /* rounded down: the guess rounds up */
 		size_t sampled = len / (mean > 0 ? mean : 1);
 
 		sampled += sampled / 4 + 1024;
