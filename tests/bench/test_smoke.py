@@ -74,8 +74,8 @@ class BenchSmoke(unittest.TestCase):
         text = self.section("a large submission")
         self.assertRegex(text, r"(?m)^upload: %s s \(%s MB/s\)$" % (NUM, NUM))
         self.assertRegex(text, r"(?m)^after the upload, scored in %s s" % NUM)
-        self.assertRegex(text, r"(?m)^concours-score alone, best of 1: %s s; through the server: %sx that$"
-                         % (NUM, NUM))
+        self.assertRegex(text, r"(?m)^concours-score alone \(with --per-case, as the server runs it\), best of 1: "
+                         r"%s s; through the server: %sx that$" % (NUM, NUM))
         self.assertRegex(text, r"(?m)^public score: server \S+, concours-score %s: the same$" % NUM)
 
     def test_organizer_views(self):
