@@ -35,11 +35,19 @@ await run('account', async ({ url, page, shot, mailDir }) => {
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.locator('#account', { hasText: user.username }).waitFor();
 
-  // the account page: result mails (on by default) turned off, a new address, a new password, then deletion
+  // the account page: result mails (on by default) turned off, a new address, a new password, then deletion. The
+  // settings' answer is held back a second: the boxes must not show (unchecked, without their handlers) before it
+  // comes, as they did when the page showed its body first
+  const slow = async (route) => {
+    if (route.request().method() === 'GET') await new Promise((done) => setTimeout(done, 1000));
+    await route.continue();
+  };
+  await page.route('**/api/v1/me/notifications', slow);
   await page.locator('#account a[href="account.html"]').click();
   const box = page.getByLabel('Mail me when one of my submissions is scored or fails');
   await box.waitFor();
-  assert(await box.isChecked(), 'result mails are on by default');
+  assert(await box.isChecked(), 'result mails are on by default, and shown so from the start');
+  await page.unroute('**/api/v1/me/notifications', slow);
   await box.uncheck();
   await page.locator('#mail-settings-status .alert-ok').waitFor();
   const news = page.getByLabel(/Mail me the news of my challenges/);

@@ -52,7 +52,6 @@ async function main() {
   }
   if (!me) return replace(status, h('p', { class: 'alert alert-info' }, h('a', { href: loginHref(), text: t('Log in') }), t(' to see your account.')));
   const full = await api('GET', '/me');
-  $('#account-body').hidden = false;
   replace($('#facts'),
     h('dt', { text: t('Username') }), h('dd', {}, h('bdi', { text: full.username })),
     h('dt', { text: t('E-mail') }), h('dd', { id: 'current-email' }, h('bdi', { text: full.email || '—' }),
@@ -97,6 +96,9 @@ async function main() {
     await api('DELETE', '/me', { json: { password: $('#delete-password').value } });
     window.location.assign('index.html');
   });
+  // shown once the boxes hold the saved settings and every control has its handler: shown before, a box could be
+  // clicked unchecked with no handler (and a browser test read it unchecked)
+  $('#account-body').hidden = false;
 }
 
-main();
+main().catch((err) => replace($('#page-status'), errorBox(err))); // /me or the settings did not load: say so
