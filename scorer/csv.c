@@ -361,6 +361,12 @@ static const char *quote_close(const char *p, const char *end)
 	return q < end && *q == '"' && !(q + 1 < end && q[1] == '"') ? q : NULL;
 }
 
+/* True when P is END or a byte that may follow a field: a comma or a line break. */
+static inline int at_field_end(const char *p, const char *end)
+{
+	return p >= end || *p == ',' || *p == '\n' || *p == '\r';
+}
+
 /*
  * Reads a quoted field starting at *PP (on the opening quote), unescaping in place. Bytes are written only from
  * the first doubled quote on, and that range is added to R's written range: the other pages of a mapped file
@@ -393,7 +399,7 @@ static enum csv_status read_quoted(struct csv_reader *r, char **pp, struct csv_f
 				continue;
 			}
 			p++;
-			if (p < end && *p != ',' && *p != '\n' && *p != '\r')
+			if (!at_field_end(p, end))
 				st = CSV_ERR_QUOTE;
 			break;
 		}
@@ -660,7 +666,7 @@ static int plain_number(const char **pp, const char *end, double *out)
 	}
 	if (p < end && (*p | 0x20) == 'e' && !(p = exponent(p + 1, end, &exp10))) /* 7.785064452804982e-05 */
 		return -1;
-	if (ndigits == 0 || nsig > 19 || (p < end && *p != ',' && *p != '\n' && *p != '\r'))
+	if (ndigits == 0 || nsig > 19 || !at_field_end(p, end))
 		return -1;
 	if (m == 0) {
 		*out = neg ? -0.0 : 0.0;
@@ -703,17 +709,11 @@ static int micro_number(const char **pp, const char *end, uint32_t *out)
 		if (k == 0)
 			return -1; /* "0." and "." are plain_number()'s to judge */
 	}
-	if (v > 1000000u || (p < end && *p != ',' && *p != '\n' && *p != '\r'))
+	if (v > 1000000u || !at_field_end(p, end))
 		return -1; /* above 1, a seventh digit, an exponent...: not millionths */
 	*out = v;
 	*pp = p;
 	return 0;
-}
-
-/* True when P is END or a byte that may follow a field: a comma or a line break. */
-static inline int at_field_end(const char *p, const char *end)
-{
-	return p >= end || *p == ',' || *p == '\n' || *p == '\r';
 }
 
 int csv_next_numbers(struct csv_reader *r, struct csv_field *id, double *v, uint32_t *micro, int nv, int proba)
