@@ -99,7 +99,7 @@ for form in $FORMS; do
   read -r wb wm < <(stats "${WALL[$form]}")
   read -r cb cm < <(stats "${CPU[$form]}")
   printf "%-44s %7s %8s %8s %8s %7s %7s\n" "${LABEL[$form]}" "$wb" "$wm" "$cb" "$cm" \
-    "$(awk -v a="$wm" -v b="$small_wm" 'BEGIN { printf "%.2fx", a / b }')" \
-    "$(awk -v a="$cm" -v b="$small_cm" 'BEGIN { printf "%.2fx", a / b }')"
+    "$(awk -v a="$wm" -v b="$small_wm" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')" \
+    "$(awk -v a="$cm" -v b="$small_cm" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }')"
 done
 rm -f "$BENCH_DIR"/folio/small-* "$BENCH_DIR"/folio/first-* "$BENCH_DIR"/folio/second-* "$BENCH_DIR"/folio/unit-*

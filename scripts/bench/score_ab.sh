@@ -14,6 +14,7 @@
 #              PAUSE (seconds to wait before each run, default 0: on a VM whose host takes back idle memory, a
 #              pause of 8-10 s lets the memory go cold, so that each run pays for first-touching its arrays, as a
 #              scorer started after a quiet spell does; without it, back-to-back runs reuse warm memory).
+export LC_ALL=C # the decimal point of $EPOCHREALTIME and awk
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -eq 2 ] && [ -x "$1" ] && [ -x "$2" ] || { echo "usage: $0 OLD_SCORER NEW_SCORER (two executables)" >&2; exit 2; }
@@ -55,15 +56,19 @@ for c in $CASES; do
     for who in $turns; do
       bin=$A; [ $who = b ] && bin=$B
       [ "${PAUSE:-0}" = 0 ] || sleep "$PAUSE"
-      /usr/bin/time -f "%e %U %S" -o "$BENCH_DIR/ab_time" "$bin" --truth "$truth" --pred "$pred" --metric "$metric" \
+      # wall from the shell's microsecond clock: /usr/bin/time's %e has 10 ms steps, 0.00 for small files
+      t0=$EPOCHREALTIME
+      /usr/bin/time -f "%U %S" -o "$BENCH_DIR/ab_time" "$bin" --truth "$truth" --pred "$pred" --metric "$metric" \
         "${params[@]}" > "$BENCH_DIR/ab_out_$who" || { echo "$bin failed on $c" >&2; exit 1; }
-      awk '{ print $1, $2 + $3 }' "$BENCH_DIR/ab_time" >> "$BENCH_DIR/ab_$who"
+      t1=$EPOCHREALTIME
+      awk -v t0="$t0" -v t1="$t1" '{ printf "%.6f %.2f\n", t1 - t0, $1 + $2 }' "$BENCH_DIR/ab_time" \
+        >> "$BENCH_DIR/ab_$who"
     done
     [ "${AGREE:-1}" = 0 ] || cmp -s "$BENCH_DIR/ab_out_a" "$BENCH_DIR/ab_out_b" || { echo "the two builds disagree on $c:" >&2;
       cat "$BENCH_DIR/ab_out_a" "$BENCH_DIR/ab_out_b" >&2; exit 1; }
   done
   aw=$(cut -d' ' -f1 "$BENCH_DIR/ab_a" | median); ac=$(cut -d' ' -f2 "$BENCH_DIR/ab_a" | median)
   bw=$(cut -d' ' -f1 "$BENCH_DIR/ab_b" | median); bc=$(cut -d' ' -f2 "$BENCH_DIR/ab_b" | median)
-  printf "%-6s %-9s %-11s | %8.2f %8.2f | %8.2f %8.2f | %7.2fx\n" "$kind" "$order" "$metric" "$aw" "$ac" "$bw" "$bc" \
-    "$(awk -v a="$aw" -v b="$bw" 'BEGIN { print b / a }')"
+  printf "%-6s %-9s %-11s | %8.3f %8.2f | %8.3f %8.2f | %7.2fx\n" "$kind" "$order" "$metric" "$aw" "$ac" "$bw" "$bc" \
+    "$(awk -v a="$aw" -v b="$bw" 'BEGIN { print (a > 0) ? b / a : 1 }')"
 done
