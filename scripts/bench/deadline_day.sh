@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything issue 18 measures, in one run, each against its baseline (docs in each script):
 #   reads (leaderboard, challenge list, challenge) against nginx serving the same bytes   http_reads.py
+#   the same reads with 10,000 more teams on the board (seeded), and the board's first page   http_reads.py
 #   a 100 MB upload against nginx and dd conv=fsync                                        upload.py
 #   a 1 GiB download against nginx's sendfile                                              download.py
 #   the scorer on 10M rows, aligned and shuffled, against pandas + scikit-learn            score.sh
@@ -23,10 +24,11 @@ QUICK=${QUICK:-0}
 SMOKE=${SMOKE:-0}
 rows=10000000
 subs=1000000
+board=10000
 reads=() uploads=() downloads=() views=() hour=() big=() repeat=${REPEAT:-3} bench_dir=${BENCH_DIR:-/tmp/concours-bench}
-[ "$QUICK" = 1 ] && rows=1000000 && subs=100000
+[ "$QUICK" = 1 ] && rows=1000000 && subs=100000 && board=2000
 if [ "$SMOKE" = 1 ]; then
-  rows=20000 subs=2000 repeat=1 bench_dir=$(mktemp -d)
+  rows=20000 subs=2000 board=30 repeat=1 bench_dir=$(mktemp -d)
   trap 'rm -rf "$bench_dir"' EXIT
   reads=(--seconds 1 --connections 4) uploads=(--mb 4 --rounds 1) downloads=(--mib 8 --rounds 1) views=(--rounds 1)
   hour=(--seconds 2 --readers 4 --uploaders 2 --quota 3 --teams 4) big=(--rounds 1)
@@ -35,6 +37,8 @@ section() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
 section "reads, concours vs nginx serving the same bytes"
 python3 scripts/bench/http_reads.py --concours "$CONCOURS" "${reads[@]}"
+section "a board of $board more teams: the same reads, and its first page (what the page asks for)"
+python3 scripts/bench/http_reads.py --concours "$CONCOURS" --seed-teams "$board" "${reads[@]}"
 section "uploads, concours vs nginx and dd conv=fsync"
 python3 scripts/bench/upload.py --concours "$CONCOURS" "${uploads[@]}"
 section "downloads, concours vs nginx's sendfile"

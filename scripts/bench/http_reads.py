@@ -106,6 +106,8 @@ def main():
             server.port = None
             server.lines = queue.Queue()  # the first server's output ended with its own end mark
             server.start()
+            for c, _ in sent:  # the participants' sessions are in the database; the server has a new port
+                c.port = server.port
         base = "http://127.0.0.1:%d" % server.port
         board = "/api/v1/challenges/%s/leaderboard" % harness.DEMO_SLUG
         paths = {"leaderboard": board,

@@ -50,6 +50,14 @@ class BenchSmoke(unittest.TestCase):
             self.assertRegex(text, r"(?m)^  %s\s*concours\s+%s req/s .*\| nginx\s+%s req/s .*x the req/s"
                              % (re.escape(name), NUM, NUM))
 
+    def test_large_board(self):
+        """The board with seeded teams: the server restarted on its database, the participants' sessions kept."""
+        text = self.section("a board of ")
+        for name in ("leaderboard", "first page", "board, signed in", "board, API token"):
+            self.assertRegex(text, r"(?m)^  %s\s*concours\s+%s req/s .*\| nginx\s+%s req/s .*x the req/s"
+                             % (re.escape(name), NUM, NUM))
+        self.assertRegex(text, r"(?m)^4 connections, 1 s each, 50 teams;")
+
     def test_uploads(self):
         text = self.section("uploads")
         for name in ("concours, Expect: 100-continue", "concours, no Expect", "nginx", "dd conv=fsync"):
