@@ -3,8 +3,9 @@
 
 Starts `concours serve` with a copy of challenges/visiomel-demo carrying an extra data file of --mib MiB, and nginx
 (Debian's nginx-light, installed with apt-get when missing) serving the same file from a folder on loopback. Each
-server is asked for the whole file --rounds times with curl (to /dev/null), then for ranges of it (the second half)
-as many times, and the CPU time the server process spent is read from /proc/PID/stat before and after.
+server is asked for the whole file --rounds times with curl (to /dev/null), the two servers in turn (concours,
+nginx, nginx, concours, ...), then for ranges of it (the second half) as many times, and the CPU time the server
+process spent is read from /proc/PID/stat around each download.
 Prints, per server and kind (whole file, range): throughput (MiB/s, median of the rounds) and server CPU per GiB;
 then the ratios concours / nginx.
 Usage: scripts/bench/download.py [--mib 1024] [--rounds 5] [--concours build/concours]
@@ -24,24 +25,25 @@ import harness  # noqa: E402
 from benchlib import Nginx, cpu_s, setup  # noqa: E402
 
 
-def fetch(url, rounds, pids, size, rng=None, cookie=None):
-    """Median MiB/s over ROUNDS curl downloads of URL, and the server CPU seconds per GiB sent."""
-    speeds, sent = [], 0
+def fetch(url, pids, rng=None, cookie=None):
+    """One curl download of URL: (MiB/s, bytes, server CPU seconds)."""
     before = cpu_s(pids())
-    for _ in range(rounds):
-        cmd = ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total} %{http_code}", url]
-        if rng:
-            cmd[1:1] = ["-r", rng]
-        if cookie:
-            cmd[1:1] = ["-b", cookie]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-        if out[2] not in ("200", "206"):
-            raise SystemExit("download failed: %s %s" % (url, out))
-        got, secs = int(out[0]), float(out[1])
-        sent += got
-        speeds.append(got / secs / 2**20)
-    cpu = cpu_s(pids()) - before
-    return statistics.median(speeds), cpu / (sent / 2**30)
+    cmd = ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download} %{time_total} %{http_code}", url]
+    if rng:
+        cmd[1:1] = ["-r", rng]
+    if cookie:
+        cmd[1:1] = ["-b", cookie]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+    if out[2] not in ("200", "206"):
+        raise SystemExit("download failed: %s %s" % (url, out))
+    got, secs = int(out[0]), float(out[1])
+    return got / secs / 2**20, got, cpu_s(pids()) - before
+
+
+def summary(runs):
+    """Median MiB/s of RUNS (fetch()'s answers) and the server CPU seconds per GiB sent."""
+    sent = sum(r[1] for r in runs)
+    return statistics.median(r[0] for r in runs), sum(r[2] for r in runs) / (sent / 2**30)
 
 
 def main():
@@ -82,15 +84,20 @@ def main():
         assert c.login("dora").status == 200
         assert c.accept_terms("dl-demo").status == 204
         jar = c.cookie  # "name=value", as curl -b takes it
+        os.sync()  # the import's and the copy's written pages: their write-back would fall on the first rounds
         time.sleep(0.5)
         half = "%d-" % (size // 2)
         rows = []
         url_c = "http://127.0.0.1:%d/api/v1/challenges/dl-demo/files/big.bin" % server.port
         url_n = "http://127.0.0.1:%d/big.bin" % ngx.port
         for kind, rng in (("whole file", None), ("range", half)):
-            sc = fetch(url_c, args.rounds, lambda: [server.proc.pid], size, rng, jar)
-            sn = fetch(url_n, args.rounds, ngx.pids, size, rng)
-            rows.append((kind, sc, sn))
+            # interleaved (concours, nginx, nginx, concours, ...): the machine's drift falls on both alike
+            runs = {"c": [], "n": []}
+            for k in range(args.rounds):
+                for who in ("cn" if k % 2 == 0 else "nc"):
+                    runs[who].append(fetch(url_c, lambda: [server.proc.pid], rng, jar) if who == "c"
+                                     else fetch(url_n, ngx.pids, rng))
+            rows.append((kind, summary(runs["c"]), summary(runs["n"])))
         print("downloads of %d MiB, %d rounds each (median MiB/s; server CPU s per GiB sent)" % (args.mib, args.rounds))
         for kind, sc, sn in rows:
             print("  %-10s concours %7.0f MiB/s %6.3f s/GiB | nginx %7.0f MiB/s %6.3f s/GiB | throughput %.2fx, "

@@ -1,10 +1,12 @@
 """HTTP edges (issue 10, item 6): static paths refuse ambiguous framing like the API does (no smuggled second
 request); every error reply carries the reason phrase of its status; the API answers 503 "starting" (with
 Retry-After) until it is ready, never a 404 that looks like a missing endpoint; downloads are audited once per
-user, file and hour (a HEAD not at all), not once per request.
+user, file and hour (a HEAD not at all), not once per request; a file of several read chunks comes whole and by
+ranges byte for byte.
 
     python3 test_edges.py --concours build/concours --source .
 """
+import json
 import os
 import sqlite3
 import tempfile
@@ -162,6 +164,42 @@ class Edges(harness.ServerTest):
         refused = anon.get(base, headers={"Accept-Encoding": "gzip;q=0"})
         self.assertIsNone(refused.header("Content-Encoding"))
         self.assertEqual(refused.body, plain.body)
+
+
+class LargeDownload(harness.ServerTest):
+    """A data file of several of the server's 256 KiB read chunks, whole and by ranges that cross chunk bounds."""
+
+    @classmethod
+    def make_server(cls):
+        server = harness.Server()
+        bundle = os.path.join(server.challenges, harness.DEMO_SLUG)
+        # about 1.3 MB of numbers (nothing the anonymity gate flags); no line is a chunk's size apart
+        cls.data = b"row,value\n" + b"".join(b"%d,%d\n" % (i, i * 2654435761 % 1000003) for i in range(100000))
+        with open(os.path.join(bundle, "data", "large_values.csv"), "wb") as f:
+            f.write(cls.data)
+        spec_path = os.path.join(bundle, "challenge.json")
+        with open(spec_path, encoding="utf-8") as f:
+            spec = json.load(f)
+        spec["data"].append("data/large_values.csv")
+        with open(spec_path, "w", encoding="utf-8") as f:
+            json.dump(spec, f, indent=2)
+        return server
+
+    def test_whole_and_ranges(self):
+        c = self.participant("large")
+        path = "/api/v1/challenges/%s/files/large_values.csv" % harness.DEMO_SLUG
+        data, chunk = self.data, 256 * 1024
+        self.assertGreater(len(data), 4 * chunk)
+        r = c.get(path)
+        self.assertEqual((r.status, len(r.body)), (200, len(data)), r)
+        self.assertEqual(r.body, data)
+        for a, b in ((chunk - 1, chunk), (1, 3 * chunk + 7), (chunk + 5, len(data) - 1), (len(data) - chunk - 3, None)):
+            rng = "bytes=%d-%s" % (a, "" if b is None else b)
+            r = c.get(path, headers={"Range": rng})
+            end = len(data) - 1 if b is None else b
+            self.assertEqual(r.status, 206, rng)
+            self.assertEqual(r.header("Content-Range"), "bytes %d-%d/%d" % (a, end, len(data)), rng)
+            self.assertEqual(r.body, data[a:end + 1], rng)
 
 
 class Starting(unittest.TestCase):
