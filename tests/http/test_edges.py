@@ -173,7 +173,7 @@ class LargeDownload(harness.ServerTest):
     def make_server(cls):
         server = harness.Server()
         bundle = os.path.join(server.challenges, harness.DEMO_SLUG)
-        # about 1.3 MB of numbers (nothing the anonymity gate flags); no line is a chunk's size apart
+        # about 1.3 MB of numbers (nothing the anonymity gate flags), lines of varied lengths: chunks end mid-line
         cls.data = b"row,value\n" + b"".join(b"%d,%d\n" % (i, i * 2654435761 % 1000003) for i in range(100000))
         with open(os.path.join(bundle, "data", "large_values.csv"), "wb") as f:
             f.write(cls.data)
