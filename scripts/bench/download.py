@@ -100,9 +100,10 @@ def main():
             rows.append((kind, summary(runs["c"]), summary(runs["n"])))
         print("downloads of %d MiB, %d rounds each (median MiB/s; server CPU s per GiB sent)" % (args.mib, args.rounds))
         for kind, sc, sn in rows:
+            # CPU times come in 10 ms ticks: a small file's may be 0
+            cpu_x = "%.2fx" % (sc[1] / sn[1]) if sn[1] > 0 else "n/a (no CPU tick)"
             print("  %-10s concours %7.0f MiB/s %6.3f s/GiB | nginx %7.0f MiB/s %6.3f s/GiB | throughput %.2fx, "
-                  "CPU per GiB %.2fx nginx" % (kind, sc[0], sc[1], sn[0], sn[1], sc[0] / sn[0],
-                                              sc[1] / sn[1] if sn[1] > 0 else float("inf")))
+                  "CPU per GiB %s nginx" % (kind, sc[0], sc[1], sn[0], sn[1], sc[0] / sn[0], cpu_x))
     finally:
         ngx.stop()
         server.stop(check=False)

@@ -66,8 +66,8 @@ class BenchSmoke(unittest.TestCase):
     def test_downloads(self):
         text = self.section("downloads")
         for kind in ("whole file", "range"):
-            self.assertRegex(text, r"(?m)^  %s\s+concours\s+%s MiB/s .*\| nginx\s+%s MiB/s .*throughput %sx"
-                             % (kind, NUM, NUM, NUM))
+            self.assertRegex(text, r"(?m)^  %s\s+concours\s+%s MiB/s .*\| nginx\s+%s MiB/s .*throughput %sx, "
+                             r"CPU per GiB (?:%sx|n/a \(no CPU tick\)) nginx$" % (kind, NUM, NUM, NUM, NUM))
 
     def test_scorer(self):
         text = self.section("scorer")
