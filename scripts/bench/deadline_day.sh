@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything issue 18 measures, in one run, each against its baseline (docs in each script):
 #   reads (leaderboard, challenge list, challenge) against nginx serving the same bytes   http_reads.py
-#   the same reads with 10,000 more teams on the board (seeded), and the board's first page   http_reads.py
+#   the same with 10,000 more teams on the board (seeded), and its first page             http_reads.py
 #   a 100 MB upload against nginx and dd conv=fsync                                        upload.py
 #   a 1 GiB download against nginx's sendfile                                              download.py
 #   the scorer on 10M rows, aligned and shuffled, against pandas + scikit-learn            score.sh
