@@ -104,12 +104,7 @@ class ServerGate(harness.ServerTest):
                       pages=["Aperio Image Library v12.0.5\nlabel 387x463"])
         with open(os.path.join(bundle, "data", "weights.bin"), "wb") as f:
             f.write(b"\x00\x01binary")
-        path = os.path.join(bundle, "challenge.json")
-        with open(path, encoding="utf-8") as f:
-            spec = json.load(f)
-        spec["data"] += ["data/slide_000001.svs", "data/weights.bin"]
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(spec, f, indent=2)
+        harness.add_data(bundle, ["slide_000001.svs", "weights.bin"])
         data = os.path.join(self.tmp, "slides-data")
         r = self.cli_import(bundle, data)
         err = r.stderr.decode()

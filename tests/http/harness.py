@@ -79,6 +79,23 @@ def make_bundle(parent, slug, phases=None, src=None):
     return dst
 
 
+def add_data(bundle, names, content=None):
+    """Lists the files NAMES (under BUNDLE/data) in BUNDLE's challenge.json "data"; with CONTENT (bytes, one name),
+    writes that file first. Returns the spec as written."""
+    names = [names] if isinstance(names, str) else list(names)
+    if content is not None:
+        assert len(names) == 1
+        with open(os.path.join(bundle, "data", names[0]), "wb") as f:
+            f.write(content)
+    path = os.path.join(bundle, "challenge.json")
+    with open(path, encoding="utf-8") as f:
+        spec = json.load(f)
+    spec["data"] += ["data/" + n for n in names]
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(spec, f, indent=2)
+    return spec
+
+
 def zip_folder(folder):
     """The bundle FOLDER as a zip archive (its folder name at the top), as an organizer uploads it."""
     buf = io.BytesIO()

@@ -6,7 +6,6 @@ ranges byte for byte.
 
     python3 test_edges.py --concours build/concours --source .
 """
-import json
 import os
 import sqlite3
 import tempfile
@@ -175,14 +174,7 @@ class LargeDownload(harness.ServerTest):
         bundle = os.path.join(server.challenges, harness.DEMO_SLUG)
         # about 1.3 MB of numbers (nothing the anonymity gate flags), lines of varied lengths: chunks end mid-line
         cls.data = b"row,value\n" + b"".join(b"%d,%d\n" % (i, i * 2654435761 % 1000003) for i in range(100000))
-        with open(os.path.join(bundle, "data", "large_values.csv"), "wb") as f:
-            f.write(cls.data)
-        spec_path = os.path.join(bundle, "challenge.json")
-        with open(spec_path, encoding="utf-8") as f:
-            spec = json.load(f)
-        spec["data"].append("data/large_values.csv")
-        with open(spec_path, "w", encoding="utf-8") as f:
-            json.dump(spec, f, indent=2)
+        harness.add_data(bundle, "large_values.csv", cls.data)
         return server
 
     def test_whole_and_ranges(self):
