@@ -4,9 +4,11 @@
 #define CONCOURS_DB_INTERNAL_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <sqlite3.h>
 
 #include "app.h"
+#include "db_memo.h"
 
 /* Logs a database fault with the statement or context WHAT. */
 void dbi_log(sqlite3 *db, const char *what);
@@ -49,6 +51,16 @@ json_t *dbi_col_time(sqlite3_stmt *st, int i);
 double dbi_round(double v, int precision);
 /* Column I rounded to PRECISION as a JSON real, or JSON null. New reference. */
 json_t *dbi_col_score(sqlite3_stmt *st, int i, int precision);
+
+/* 1 with STAMP set when what DB reads now may be kept, or taken, from memory (db_memo.h): outside a transaction of
+ * DB's own, whose writes no other connection sees yet, what was read since the last commit is still true. */
+int dbi_memo_stamp(sqlite3 *db, unsigned char stamp[DB_MEMO_STAMP]);
+/* Reads the record ARG names into REC from the database: APP_OK, APP_NOT_FOUND, or APP_INTERNAL. */
+typedef enum app_status (*dbi_memo_read_fn)(sqlite3 *db, const void *arg, void *rec);
+/* The record KEY names, into REC (LEN bytes): from memory when it was read since the last commit (db_memo.h), else by
+ * READ (with ARG) and then kept. KEY NULL: always READ, never kept. Returns READ's status. */
+enum app_status dbi_memo_record(sqlite3 *db, const char *key, void *rec, size_t len, dbi_memo_read_fn read,
+                                const void *arg);
 
 /* SQL true when the score of the submission s (of the challenge c) is hidden from its team: its phase hides its
  * results ("hide_results") and the final ranking is not published. The one place that rule is written. */

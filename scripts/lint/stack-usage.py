@@ -32,6 +32,7 @@ INDIRECT = [
     (r"^dispatch$", r"^h_\w+$"),                                    # the route table
     (r"^(dbi_rows|dbi_row|export_reply)$", r"^(fill_\w+|\w+_row)$"),  # database row callbacks
     (r"^db_submission_insert$", r"^commit_upload$"),                # the upload's commit hook
+    (r"^dbi_memo_record$", r"^read_(session|token|role)$"),         # records read on a memo's miss
     (r"sort", r"^cmp\w*$"),                                         # qsort comparators
 ]
 
