@@ -1,6 +1,6 @@
 /*
  * load.h: the ground truth and the prediction file, read into row-aligned columns and joined (internal to
- * the scorer library; score.c drives it).
+ * the scorer library; score.c drives it): load.c reads the ground truth and joins, pred.c reads the prediction file.
  *
  * Exists to keep reading and validating files apart from scoring: everything here turns bytes into columns
  * and problems a participant can act on; nothing here knows how a metric is computed.
@@ -111,7 +111,7 @@ struct truth {
 
 #define NO_LABEL UINT32_MAX /* label slice of a row that was already reported malformed */
 
-/* One reader's share of the prediction file's rows (load.c: the reader thread's, and a helper's). */
+/* One reader's share of the prediction file's rows (pred.c: the reader thread's, and a helper's). */
 struct pred_rows {
 	struct csv_reader rd;
 	struct csv_field *f; /* the fields of one record */
@@ -280,5 +280,51 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
  */
 void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
                      struct problems *rp, struct problems *mp);
+
+/* ---- shared by load.c (the ground truth, the join) and pred.c (the prediction file) ---- */
+
+/* Adds a problem (CODE, LINE, COLUMN, the message FMT) to PS: the first SCORE_MAX_PROBLEMS are kept, all counted. */
+void score_problem_add(struct problems *ps, const char *code, size_t line, const char *column, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+/* "0, 1, 2" (C's class names, bounded by OUTLEN), for messages. */
+void score_classes_list(const struct classes *c, char *out, size_t outlen);
+
+/* S[0..LEN), a field of a file, as shown in a message: printable, at most 60 characters, into OUT. */
+void score_shown_field(const char *s, size_t len, char *out, size_t outlen);
+
+/* True when header field F is NAME, byte for byte. */
+int score_field_is(const struct csv_field *f, const char *name);
+
+/* The first capacity of the row arrays of S[0..LEN), a file of NCOLS columns: a guess from its first lines, capped by
+ * MAX_ROWS + 1 (load.c says how it guesses). */
+size_t score_first_capacity(const char *s, size_t len, int ncols, size_t max_rows);
+
+/* The next capacity after CAP rows, or 0 when CAP already reaches the row limit. */
+size_t score_next_capacity(size_t cap, size_t max_rows);
+
+/* Grows the row array ARR (NULL: an unused column, left alone) to N rows, or jumps to FAIL. */
+#define GROW_ROWS(arr, n, per_row, fail)                                                                               \
+	do {                                                                                                           \
+		if (arr) {                                                                                             \
+			void *grown_ = score_big_grow((arr), (n), (per_row));                                          \
+			if (!grown_)                                                                                   \
+				goto fail;                                                                             \
+			(arr) = grown_;                                                                                \
+		}                                                                                                      \
+	} while (0)
+
+/* Opens the file at PATH (a CSV, or an archive holding one) into IN within LIM: SCORE_OK; with MSG set, SCORE_INTERNAL
+ * when memory is short, and for a file refused (unreadable, too large, another format) SCORE_INVALID when it is the
+ * prediction file (IS_PRED), SCORE_CONFIG when it is the ground truth. */
+enum score_status score_load_input(const char *path, const struct score_limits *lim, struct arc_input *in, char *msg,
+                                   size_t msglen, int is_pred);
+
+/* Tells IN which of its bytes RD rewrote, so that arc_input_release() keeps their pages; with the range of an
+ * earlier reader of the same file (the prediction file's helper), the range covering both. */
+void score_note_written(struct arc_input *in, const struct csv_reader *rd);
+
+/* The physical line of prediction row R (for messages). */
+unsigned score_pred_line(const struct pred *p, size_t r);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * score.c: one scoring run (see score.h): from a request to the JSON object concours-score prints.
  *
- * Reads both files side by side (load.c: the prediction parse needs nothing from the ground truth), checks
+ * Reads both files side by side (load.c and pred.c: the prediction parse needs nothing from the ground truth), checks
  * the prediction header, joins rows by id, turns problems into the error object, then computes the metric
  * (metrics.c) on the whole file and on each split from the same columns, with an optional bootstrap interval.
  */
