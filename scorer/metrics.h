@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Most classes a label metric accepts (confusion matrices are nclass x nclass). */
 #define SCORE_MAX_CLASSES 1000
@@ -134,14 +135,26 @@ static inline const void *score_value_addr(const double *p, const uint32_t *micr
 	return p ? (const void *)(p + i) : (const void *)(micro + i);
 }
 
+/* Row I of a metric's rows: ROWS[I], or I when ROWS is NULL (every row, in order). */
+#define SCORE_ROW(rows, i) ((rows) ? (size_t)(rows)[i] : (size_t)(i))
+
 /* Value I (row x ncol + column) of D's prediction, from whichever array holds it. */
 static inline double score_value(const struct score_data *d, size_t i)
 {
 	return score_value_of(d->p, d->micro, i);
 }
 
-/* Maps a double to a 64-bit key whose unsigned order is the numeric order (-0 and 0 map alike). */
-uint64_t score_sort_key(double v);
+/* Maps a double to a 64-bit key whose unsigned order is the numeric order (-0 and 0 map alike). Inline: the ranking
+ * metrics, the c-index and the jury's statistics call it for every value. */
+static inline uint64_t score_sort_key(double v)
+{
+	uint64_t b;
+
+	if (v == 0.0)
+		v = 0.0; /* -0.0 and 0.0 tie */
+	memcpy(&b, &v, sizeof b);
+	return (b >> 63) ? ~b : (b | (UINT64_C(1) << 63));
+}
 
 /*
  * Sorts A[0..N) ascending, using TMP[0..N) as scratch (LSD radix sort, passes whose digit is constant are
