@@ -1,6 +1,7 @@
 /* db_queue.c: the SQL of the scoring queue (db.h): claiming a queued run, storing its score or its failure,
- * requeueing, smoke runs and code-run stages, the jury's intervals computed off the critical path; and the
- * leaderboard those scores feed (each team's best entry kept in leaderboard_best). */
+ * requeueing; smoke runs, and code runs' stages and logs; the bootstrap intervals the jury reads, computed off the
+ * critical path (db_ci_claim); and the leaderboard those scores feed (each team's best entry kept in
+ * leaderboard_best). */
 #include <math.h>
 #include <string.h>
 
