@@ -1,6 +1,6 @@
 /*
  * load.h: the ground truth and the prediction file, read into row-aligned columns and joined (internal to
- * the scorer library; score.c drives it): load.c reads the ground truth and joins, pred.c reads the prediction file.
+ * the scorer library; score.c drives it): load.c reads the ground truth, pred.c the prediction file, join.c joins.
  *
  * Exists to keep reading and validating files apart from scoring: everything here turns bytes into columns
  * and problems a participant can act on; nothing here knows how a metric is computed.
@@ -71,7 +71,7 @@ struct truth {
 	int target[MAX_FIELDS]; /* columns that are neither id nor split */
 	int ntarget;
 	/* per row: the id's bytes in IN; NULL when the ids are numbered in increasing order (num.on and num.increasing,
-	 * with ORDERED): each row's id is then written from its number (load.c: truth_id()) */
+	 * with ORDERED): each row's id is then written from its number (join.c: truth_id()) */
 	struct slice *id;
 	uint64_t *idkey; /* per row: the id's hash, for score_check_unique() */
 	uint8_t *split;  /* 0 public, 1 private; NULL without split column */
@@ -281,7 +281,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 void score_join_rows(struct job *j, const uint32_t *match, uint32_t *owner, int32_t *yhat_pred, int *identity,
                      struct problems *rp, struct problems *mp);
 
-/* ---- shared by load.c (the ground truth, the join) and pred.c (the prediction file) ---- */
+/* ---- shared by load.c (the ground truth), join.c (the join) and pred.c (the prediction file) ---- */
 
 /* Adds a problem (CODE, LINE, COLUMN, the message FMT) to PS: the first SCORE_MAX_PROBLEMS are kept, all counted. */
 void score_problem_add(struct problems *ps, const char *code, size_t line, const char *column, const char *fmt, ...)
@@ -323,6 +323,9 @@ enum score_status score_load_input(const char *path, const struct score_limits *
 /* Tells IN which of its bytes RD rewrote, so that arc_input_release() keeps their pages; with the range of an
  * earlier reader of the same file (the prediction file's helper), the range covering both. */
 void score_note_written(struct arc_input *in, const struct csv_reader *rd);
+
+/* T's keys (hashes of the ids, ids.h) of rows [FROM, TO) into t->idkey, from T's mapped file; returns TO. */
+size_t score_hash_ids(struct truth *t, size_t from, size_t to);
 
 /* The physical line of prediction row R (for messages). */
 unsigned score_pred_line(const struct pred *p, size_t r);

@@ -94,7 +94,7 @@ class Catalogues(unittest.TestCase):
         self.assertIn('Final ranking: tick up to {max} scored submissions of the {phase} phase ({n} ticked). '
                       'With none ticked, your best public one counts.', ui)
         self.assertIn('no such challenge', server)             # http_reply_error
-        self.assertIn('line %zu: the id is %s', server)        # scorer/load.c score_problem_add
+        self.assertIn('line %zu: the id is %s', server)        # scorer/pred.c score_problem_add
         self.assertIn('the line is too long', server)          # csv_status_text
         self.assertGreater(len(ui), 400)
         self.assertGreater(len(server), 150)
