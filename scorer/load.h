@@ -10,6 +10,7 @@
 
 #include "arc.h"
 #include "csv.h"
+#include "mem.h" /* GROW_ROWS() */
 #include "metrics.h"
 #include "score.h"
 

@@ -6,7 +6,7 @@ sources themselves, so that a new message or page text cannot ship untranslated.
   values the pages translate from data (statuses, roles, states) listed below.
 - "server": the messages a participant can read, as printf formats (the mails too): the errors of the participant-facing handlers
   and of the staff pages (http_reply_error, http_reply_error_headers, http_reply_message), the quota message, and the scorer's messages about a
-  prediction file (scorer/load.c, pred.c and join.c score_problem_add, scorer/arc.c, csv_status_text, score.c's list).
+  prediction file (score_problem_add in scorer/*.c, scorer/arc.c, csv_status_text, score.c's list).
 """
 import html.parser
 import pathlib
@@ -117,8 +117,8 @@ def server_keys():
         keys.update(call_formats(ROOT / 'server' / 'stability.c', 'snprintf', index))
     # the quota message is written, then translated (h_submissions.c quota_reply)
     keys.update(k for k in call_formats(ROOT / 'server' / 'h_submissions.c', 'snprintf', 2) if 'submission left' in k)
-    for f in ('load.c', 'pred.c', 'join.c'):  # the ground truth's, the prediction file's and the join's problems
-        keys.update(call_formats(ROOT / 'scorer' / f, 'score_problem_add', 4))
+    for p in sorted((ROOT / 'scorer').glob('*.c')):  # problems of the ground truth, the prediction file, the join
+        keys.update(call_formats(p, 'score_problem_add', 4))
     keys.update(call_formats(ROOT / 'scorer' / 'arc.c', 'snprintf', 2))
     csv = (ROOT / 'scorer' / 'csv.c').read_text()
     body = csv[csv.index('const char *csv_status_text'):]
