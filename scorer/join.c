@@ -466,7 +466,9 @@ int score_same_ids(const struct truth *t, const struct pred *p)
 /*
  * The join of prediction rows [FIRST, LAST) by partitions of their id hashes, in passes over two threads:
  * count the keys per partition, group them, look up each partition's keys among the ground truth's keys of
- * the same partition (a table in cache), and verify the candidates' bytes in row order.
+ * the same partition (a table in cache), and verify the candidates' bytes: first in the ground truth's order
+ * (OWNER from the lookup, ground-truth rows [TFIRST, TLAST)), which settles a clean join; else again in the
+ * prediction's row order (MATCH from the lookup), which says what each row matched.
  */
 struct join_part {
 	const struct truth *t;
@@ -479,7 +481,10 @@ struct join_part {
 	const size_t *pstart;
 	size_t first;
 	size_t last;
-	uint32_t *owner; /* join_verify()'s, allocated once the lookup is done */
+	size_t tfirst; /* join_verify_owners()' ground-truth rows */
+	size_t tlast;
+	uint32_t *owner;
+	int to_owner; /* join_lookup() writes OWNER[candidate] = 1 + row instead of MATCH[row] = 1 + candidate */
 	unsigned part_first;
 	unsigned part_last;
 	size_t shared; /* rows whose tag two ground-truth keys of the partition share */
@@ -502,7 +507,6 @@ static void *join_count(void *arg)
 
 	memset(jp->count, 0, ID_PARTS * sizeof *jp->count);
 	for (r = jp->first; r < jp->last; r++) {
-		jp->match[r] = 0;
 		if (jp->p->id[r].len > 0)
 			jp->count[PART_OF(pred_hash(jp->p, r))]++;
 	}
@@ -527,9 +531,10 @@ static void *join_group(void *arg)
 }
 
 /*
- * Pass 3: partitions [part_first, part_last): MATCH[r] = 1 + the ground-truth row whose key has r's tag. A tag
- * that two ground-truth ids of the partition share is settled here by comparing bytes; any other candidate
- * is verified by join_verify().
+ * Pass 3: partitions [part_first, part_last): the ground-truth row whose key has row r's tag is r's candidate,
+ * stored as OWNER[candidate] = 1 + r (TO_OWNER: a relaxed atomic store; a row without one stores nothing) or
+ * MATCH[r] = 1 + candidate (0: none). A tag that two ground-truth ids of the partition share is settled here by
+ * comparing bytes; any other candidate is verified by join_verify_owners() or join_verify().
  */
 static void *join_lookup(void *arg)
 {
@@ -587,17 +592,73 @@ static void *join_lookup(void *arg)
 					}
 				}
 			}
-			jp->match[r] = cand;
+			if (!jp->to_owner)
+				jp->match[r] = cand;
+			else if (cand != 0)
+				__atomic_store_n(&jp->owner[cand - 1], r + 1, __ATOMIC_RELAXED);
 		}
 	}
 	free(pt.slot);
 	return NULL;
 }
 
+/* Passes 1 and 2 on both halves: HALF[h].grouped gets the prediction's keys by partition, PSTART (ID_PARTS + 1)
+ * where each partition starts. */
+static void group_pred(struct join_part half[2], size_t *pstart)
+{
+	unsigned part;
+
+	score_par2(join_count, &half[1], join_count, &half[0]);
+	/* partition by partition, the first half's keys before the second's: the grouping is deterministic */
+	pstart[0] = 0;
+	for (part = 0; part < ID_PARTS; part++) {
+		size_t c0 = half[0].count[part];
+
+		half[0].count[part] = pstart[part];
+		pstart[part + 1] = pstart[part] + c0 + half[1].count[part];
+		half[1].count[part] = pstart[part] + c0;
+	}
+	score_par2(join_group, &half[1], join_group, &half[0]);
+}
+
 #define AHEAD 24 /* rows between the prefetch of a candidate's slice and its comparison */
 
 /*
- * Pass 4: rows [first, last): a candidate whose id differs from the row's is no match (the id is unknown), which
+ * Pass 4, the ground truth's order: ground-truth rows [tfirst, tlast) each need an owner (join_lookup(), TO_OWNER)
+ * whose id is the row's, byte for byte, or CLEAN is cleared. The ground truth is read in order and the prediction
+ * at random: one random place a row (the owner's slice, then its bytes) where the prediction's order reads three
+ * (the candidate's slice, its bytes, its OWNER word). When each of the rows owned by a prediction row past the
+ * prefix matched in place passes, the join is clean: as many prediction rows as ground-truth rows, each storing
+ * at most one owner, own them all with their own ids (a repeated or unknown id leaves some row unowned, or owned by
+ * another id).
+ */
+static void *join_verify_owners(void *arg)
+{
+	struct join_part *jp = arg;
+	const struct truth *t = jp->t;
+	const struct pred *p = jp->p;
+	const uint32_t *owner = jp->owner;
+	size_t g;
+
+	for (g = jp->tfirst; g < jp->tlast; g++) {
+		uint32_t o;
+
+		if (g + 2 * AHEAD < jp->tlast && owner[g + 2 * AHEAD] != 0)
+			__builtin_prefetch(&p->id[owner[g + 2 * AHEAD] - 1], 0);
+		if (g + AHEAD < jp->tlast && owner[g + AHEAD] != 0)
+			__builtin_prefetch(p->in.data + p->id[owner[g + AHEAD] - 1].off, 0);
+		o = owner[g];
+		if (o == 0 || !slice_eq(t->in.data, t->id[g], p->in.data, p->id[o - 1])) {
+			jp->clean = 0;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Pass 4 again, the prediction's order, when join_verify_owners() found the join unclean: rows [first, last) (their
+ * MATCH from join_lookup()): a candidate whose id differs from the row's is no match (the id is unknown), which
  * clears CLEAN. OWNER[row] = 1 + a row matching ground-truth row ROW: a relaxed atomic store, a plain move (a
  * compare-and-swap here would order every access and cost the prefetches their overlap). Two rows of one id
  * may both store; score_match_rows() then finds a ground-truth row that nobody owns.
@@ -690,25 +751,31 @@ static int owned_all(const uint32_t *owner, size_t n)
 	return 1;
 }
 
-/* A zeroed OWNER array of N ground-truth rows, its first R (matched in place) owned by the same rows; NULL on no
- * memory. */
+/* The first R ground-truth rows (matched in place) owned by the same rows in OWNER. */
+static void own_prefix(uint32_t *owner, size_t r)
+{
+	size_t i;
+
+	for (i = 0; i < r; i++)
+		owner[i] = (uint32_t)(i + 1);
+}
+
+/* A zeroed OWNER array of N ground-truth rows, its first R owned (own_prefix()); NULL on no memory. */
 static uint32_t *owner_array(size_t n, size_t r)
 {
 	uint32_t *owner = score_big_array(n, sizeof *owner);
-	size_t i;
 
-	for (i = 0; owner && i < r; i++)
-		owner[i] = (uint32_t)(i + 1);
+	if (owner)
+		own_prefix(owner, r);
 	return owner;
 }
 
 /*
- * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Rows are first compared in
- * place (files usually follow the sample submission's order); from the first difference on, they are joined by
- * partitions of their id hashes (the ground truth's were grouped by score_check_unique()), two threads at a
- * time: sequential passes and tables in cache instead of a large table's random accesses. *OWNER gets a zeroed
- * array of t->n, filled (OWNER[row] = 1 + its prediction row) when every ground-truth row was matched exactly
- * once, which *CLEAN then says. Returns 0, or -1 on no memory.
+ * The join (load.h). Rows are first compared in place (files usually follow the sample submission's order); from
+ * the first difference on, they are joined by their ids' numbers (numbered ids) or by partitions of their id hashes
+ * (the ground truth's were grouped by score_check_unique()), two threads at a time: sequential passes and tables in
+ * cache instead of a large table's random accesses. A clean join fills OWNER alone; MATCH is filled (its rows
+ * matched again) only when the join is not clean, for score_join_rows() to say which rows are wrong.
  */
 int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uint32_t **owner, int *clean)
 {
@@ -719,7 +786,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	struct join_part half[2];
 	uint64_t *grouped = NULL;
 	size_t mid;
-	unsigned part;
+	size_t tmid;
 	unsigned bits;
 	int h;
 	int rc = -1;
@@ -772,37 +839,64 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 		                             .first = h ? mid : r,
 		                             .last = h ? p->n : mid,
 		                             .clean = p->n == t->n};
-	score_par2(join_count, &half[1], join_count, &half[0]);
-	/* partition by partition, the first half's keys before the second's: the grouping is deterministic */
-	pstart[0] = 0;
-	for (part = 0; part < ID_PARTS; part++) {
-		size_t c0 = count[0][part];
-
-		count[0][part] = pstart[part];
-		pstart[part + 1] = pstart[part] + c0 + count[1][part];
-		count[1][part] = pstart[part] + c0;
-	}
-	score_par2(join_group, &half[1], join_group, &half[0]);
+	group_pred(half, pstart);
 	half[0].part_first = 0;
 	half[0].part_last = half[1].part_first = middle_part(pstart, 1);
 	half[1].part_last = ID_PARTS;
+	/* OWNER first, verified in the ground truth's order: a clean join needs no MATCH, whose pages are then never
+	 * taken */
+	*owner = owner_array(t->n, r);
+	if (!*owner)
+		goto out;
+	tmid = r + (t->n - r) / 2;
+	for (h = 0; h < 2; h++) {
+		half[h].owner = *owner;
+		half[h].to_owner = 1;
+		half[h].tfirst = h ? tmid : r;
+		half[h].tlast = h ? t->n : tmid;
+	}
 	score_par2(join_lookup, &half[1], join_lookup, &half[0]);
 	if (half[0].nomem || half[1].nomem)
 		goto out;
 	t->shared_tags = half[0].shared + half[1].shared;
-	/* the keys are done with: OWNER takes the ground truth's pages, the kernel the others, which the
-	 * ground truth's file, read again by join_verify(), needs (score.c released it) */
+	/* the prediction's keys are done with, unless the join is not clean: the kernel takes their pages, which the
+	 * ground truth's file needs */
+	score_big_drop(grouped);
+	grouped = NULL;
+#ifdef MADV_POPULATE_READ
+	/* the ground truth's pages, mapped again in one call rather than one fault per 64 KiB read (score.c released
+	 * them); a hint: before Linux 5.14 (EINVAL) the faults do it */
+	(void)madvise(t->in.data, t->in.len, MADV_POPULATE_READ);
+#endif
+	if (half[0].clean && half[1].clean) /* as many rows as the ground truth's */
+		score_par2(join_verify_owners, &half[1], join_verify_owners, &half[0]);
+	*clean = half[0].clean && half[1].clean;
+	if (*clean)
+		goto bijection;
+	/* unknown or repeated ids: the keys again, the lookup into MATCH, each row's candidate verified in row order; the
+	 * ground truth's pages go back to the cache meanwhile, as before the first lookup */
+	arc_input_release(&t->in);
+	grouped = score_big_raw(p->n - r, sizeof *grouped);
+	if (!grouped)
+		goto out;
+	memset(match + r, 0, (p->n - r) * sizeof *match);
+	for (h = 0; h < 2; h++) {
+		half[h].grouped = grouped;
+		half[h].to_owner = 0;
+		half[h].clean = p->n == t->n;
+	}
+	group_pred(half, pstart);
+	score_par2(join_lookup, &half[1], join_lookup, &half[0]);
+	if (half[0].nomem || half[1].nomem)
+		goto out;
+	/* the keys are done with: the kernel takes their pages back */
 	score_big_drop(grouped);
 	score_big_free(t->grouped);
 	grouped = t->grouped = NULL;
-	*owner = owner_array(t->n, r);
-	if (!*owner)
-		goto out;
-	half[0].owner = half[1].owner = *owner;
+	memset(*owner, 0, t->n * sizeof **owner);
+	own_prefix(*owner, r);
 #ifdef MADV_POPULATE_READ
-	/* the ground truth's pages, mapped again in one call rather than one fault per 64 KiB read at random; a hint:
-	 * before Linux 5.14 (EINVAL) the faults do it */
-	(void)madvise(t->in.data, t->in.len, MADV_POPULATE_READ);
+	(void)madvise(t->in.data, t->in.len, MADV_POPULATE_READ); /* as above */
 #endif
 	score_par2(join_verify, &half[1], join_verify, &half[0]);
 	*clean = half[0].clean && half[1].clean && owned_all(*owner, t->n);

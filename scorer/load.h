@@ -266,10 +266,10 @@ int score_pred_looks_aligned(const struct truth *t, const char *path);
 int score_same_ids(const struct truth *t, const struct pred *p);
 
 /*
- * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Uses (and frees) t->grouped.
- * *OWNER gets an array of t->n (the caller frees it with score_big_free()): zeroed, or, when every
- * ground-truth row was matched by exactly one prediction row (*CLEAN = 1), OWNER[row] = 1 + that row.
- * Returns 0, or -1 on no memory.
+ * Joins the prediction's rows to the ground truth's. Uses (and frees) t->grouped. *OWNER gets an array of t->n (the
+ * caller frees it with score_big_free()): when every ground-truth row was matched by exactly one prediction row
+ * (*CLEAN = 1), OWNER[row] = 1 + that row, and MATCH (P->n words) is left unspecified; else OWNER is zeroed and
+ * MATCH[r] = 1 + the ground-truth row holding prediction row r's id, or 0. Returns 0, or -1 on no memory.
  */
 int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uint32_t **owner, int *clean);
 

@@ -454,6 +454,34 @@ def join_at_scale(t):
           and f"id '{late_id}' appears twice" in text and "id 'case-none' is not in the test set" in text
           and all(f"'{i}'" in text for i in lost),
           "300,000 shuffled rows: repeats across halves, an unknown and missing ids all reported", raw[:600])
+    # the same file through the hash join (the ids taken as keys), with tags as wide as the rows allow and 32-bit
+    # ones (where an unknown id may share its tag with a ground-truth id, and a candidate's owner is another
+    # row's): the join's check in the ground truth's order finds it unclean, and the second pass words the same
+    # problems. Then a file in order for its first half, shuffled after, one row of the shuffled half repeating an
+    # id of the half matched in place: the row claims a ground-truth row that its in-order twin owns, which leaves
+    # another unowned.
+    half = n // 2
+    tail = rows[half:]
+    rnd.shuffle(tail)
+    claim = rows[:half] + tail
+    claimed_id, lost_id = rows[77].split(",")[0], tail[1234].split(",")[0]
+    claim[half + 1234] = f"{claimed_id},0.5\n"
+    claim_path = t.path("big_claim.csv", "id,label\n" + "".join(claim))
+    for short in ("0", "1"):
+        env = dict(os.environ, CONCOURS_SCORE_TIMING="1", CONCOURS_SCORE_SHORT_TAGS=short, CONCOURS_SCORE_NO_DENSE="1")
+        p = subprocess.run([BIN, "--truth", tp, "--pred", t.path("big_bad.csv"), "--metric", "roc_auc"],
+                           capture_output=True, timeout=120, env=env)
+        check(p.returncode == 1 and p.stdout.decode() == raw.decode() and b"join by hash" in p.stderr,
+              f"300,000 shuffled rows joined by hash: the same problems, word for word (short tags: {short})",
+              p.stdout[:300] + p.stderr[-300:])
+        p = subprocess.run([BIN, "--truth", tp, "--pred", claim_path, "--metric", "roc_auc"], capture_output=True,
+                           timeout=120, env=env)
+        e = (json.loads(p.stdout or b"null") or {}).get("error", {})
+        check(p.returncode == 1 and b"join by hash" in p.stderr and e.get("problem_count") == 2 and
+              f"line {half + 1234 + 2}: id '{claimed_id}' appears twice (first on line 79)" in json.dumps(e) and
+              f"id '{lost_id}' is missing" in json.dumps(e),
+              f"a shuffled row repeating an id of the in-order prefix: the repeat and the missing id (short tags: "
+              f"{short})", p.stdout[:400] + p.stderr[-300:])
 
 
 def two_readers(t):
