@@ -889,7 +889,8 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	score_par2(join_lookup, &half[1], join_lookup, &half[0]);
 	if (half[0].nomem || half[1].nomem)
 		goto out;
-	/* the keys are done with: the kernel takes their pages back */
+	/* the keys are done with: the prediction's pages go back to the kernel (the ground truth's file is read again
+	 * next), the ground truth's to later arrays */
 	score_big_drop(grouped);
 	score_big_free(t->grouped);
 	grouped = t->grouped = NULL;
