@@ -15,18 +15,13 @@
 #include <jansson.h>
 
 #include "anon.h"
+#include "bundle_internal.h"
 #include "codalab.h"
-#include "csv.h"
 #include "db.h"
 #include "def.h"
 #include "extract.h"
-#include "debian_rt.h"
-#include "oci.h"
-#include "metrics.h"
-#include "sandbox.h"
 #include "progcheck.h"
 #include "sandbox_program.h"
-#include "score.h"
 #include "store.h"
 #include "util.h"
 
@@ -57,7 +52,7 @@ void bundle_problem(struct bundle_problems *p, const char *file, const char *fie
   va_end(ap);
 }
 
-static int has_problems(const struct bundle_problems *p)
+int bundle_has_problems(const struct bundle_problems *p)
 {
   return p->n > 0 || p->dropped > 0;
 }
@@ -76,8 +71,7 @@ static int safe_relpath(const char *s)
          strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
-/* 1 when DIR/REL is a regular file (not a symlink), 0 otherwise. */
-static int regular_file(const char *dir, const char *rel, char *path, size_t n)
+int bundle_regular_file(const char *dir, const char *rel, char *path, size_t n)
 {
   struct stat st;
   if (util_fmt(path, n, "%s/%s", dir, rel) != 0)
@@ -85,8 +79,7 @@ static int regular_file(const char *dir, const char *rel, char *path, size_t n)
   return lstat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Is the ground truth GT of the bundle DIR a folder (a program's reference of any files)? */
-static int truth_is_folder(const char *dir, const char *gt)
+int bundle_truth_is_folder(const char *dir, const char *gt)
 {
   char path[APP_PATH_MAX];
   struct stat st;
@@ -169,28 +162,20 @@ static int tree_walk(struct program_walk *w, const char *src)
   return rc == 0 ? 0 : -1;
 }
 
-static int program_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing)
+int bundle_program_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing)
 {
   struct program_walk w = {dst, listing, 0, 0, err, errlen, 2000, 256LL << 20, NULL};
   return tree_walk(&w, src);
 }
 
-/* The same walk for a code challenge's input folder: up to 100,000 files and 4 TiB, SKIP left out. */
-static int inputs_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing, const char *skip)
+int bundle_inputs_tree(const char *src, const char *dst, char *err, size_t errlen, json_t *listing, const char *skip)
 {
   struct program_walk w = {dst, listing, 0, 0, err, errlen, 100000, 4LL << 40, skip};
   return tree_walk(&w, src);
 }
 
-/* An organizer's program of the bundle: its folder, its kind, and its command once check_program_dir read it. */
-struct org_program {
-  const char *rel;
-  enum progcheck_program kind;
-  char cmd[SANDBOX_PROGRAM_CMD_MAX]; /* "" while unread or unusable */
-};
-
 /* The program folder PROG->rel of the bundle DIR: present, safe, with a command line, which goes to PROG->cmd. The
- * program is checked against the host (progcheck) when ON_HOST; against its runtime by check_runtime otherwise. */
+ * program is checked against the host (progcheck) when ON_HOST; against its runtime by bundle_check_runtime otherwise. */
 static void check_program_dir(const char *dir, struct org_program *prog, int on_host, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], err[512], name[256];
@@ -201,7 +186,7 @@ static void check_program_dir(const char *dir, struct org_program *prog, int on_
     bundle_problem(p, name, NULL, "missing or unreadable folder");
     return;
   }
-  if (program_tree(path, NULL, err, sizeof(err), NULL) != 0) {
+  if (bundle_program_tree(path, NULL, err, sizeof(err), NULL) != 0) {
     bundle_problem(p, name, NULL, "%s", err);
     return;
   }
@@ -355,7 +340,7 @@ static char *read_text(const char *dir, const char *rel, int required, struct bu
 {
   char path[APP_PATH_MAX];
   size_t len = 0;
-  if (!regular_file(dir, rel, path, sizeof(path))) {
+  if (!bundle_regular_file(dir, rel, path, sizeof(path))) {
     if (required)
       bundle_problem(p, rel, NULL, "missing (participants must see it)");
     return strdup("");
@@ -367,9 +352,6 @@ static char *read_text(const char *dir, const char *rel, int required, struct bu
 }
 
 /* Copies the validated files into DATA/challenges/<slug>/<version>/, filling sizes and hashes in FILES. */
-static int copy_code_inputs(const char *dir, const struct challenge_def *d, const char *version_dir, char *err,
-                            size_t errlen);
-
 static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *files, const char *version_dir,
                        struct bundle_problems *p)
 {
@@ -381,7 +363,7 @@ static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *f
   json_t *f;
   static const char *const texts[] = {"challenge.json", "overview.md", "terms.md"};
   for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
-    if (!regular_file(dir, texts[k], src, sizeof(src)))
+    if (!bundle_regular_file(dir, texts[k], src, sizeof(src)))
       continue;
     if (util_fmt(dst, sizeof(dst), "%s/%s", version_dir, texts[k]) != 0 ||
         store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0)
@@ -403,9 +385,9 @@ static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *f
   if (util_fmt(src, sizeof(src), "%s/%s", dir, truth_rel) != 0 ||
       util_fmt(folder, sizeof(folder), "%s/private", version_dir) != 0 || util_mkdirs(folder, 0700) != 0)
     goto fail;
-  if (truth_is_folder(dir, truth_rel)) { /* a program's reference of any files, handed to it as it is */
+  if (bundle_truth_is_folder(dir, truth_rel)) { /* a program's reference of any files, handed to it as it is */
     if (util_fmt(dst, sizeof(dst), "%s/private/reference", version_dir) != 0 ||
-        inputs_tree(src, dst, err, sizeof(err), NULL, NULL) != 0)
+        bundle_inputs_tree(src, dst, err, sizeof(err), NULL, NULL) != 0)
       goto fail;
   } else if (util_fmt(dst, sizeof(dst), "%s/private/solution.csv", version_dir) != 0 ||
              store_copy_file(src, dst, &size, sha, err, sizeof(err)) != 0 ||
@@ -415,15 +397,15 @@ static int copy_bundle(const char *dir, const struct challenge_def *d, json_t *f
   if (c->metric_name[0] == '\0') {
     if (util_fmt(src, sizeof(src), "%s/scoring_program", dir) != 0 ||
         util_fmt(dst, sizeof(dst), "%s/scoring_program", version_dir) != 0 ||
-        program_tree(src, dst, err, sizeof(err), NULL) != 0)
+        bundle_program_tree(src, dst, err, sizeof(err), NULL) != 0)
       goto fail;
   }
-  if (c->code && copy_code_inputs(dir, d, version_dir, err, sizeof(err)) != 0)
+  if (c->code && bundle_copy_code_inputs(dir, d, version_dir, err, sizeof(err)) != 0)
     goto fail;
   if (c->code && d->code.ingestion_rel[0] != '\0' &&
       (util_fmt(src, sizeof(src), "%s/%s", dir, d->code.ingestion_rel) != 0 ||
        util_fmt(dst, sizeof(dst), "%s/ingestion", version_dir) != 0 ||
-       program_tree(src, dst, err, sizeof(err), NULL) != 0))
+       bundle_program_tree(src, dst, err, sizeof(err), NULL) != 0))
     goto fail;
   if (d->code.runtime.sha256[0] != '\0' && (util_fmt(dst, sizeof(dst), "%s/runtime.sha256", version_dir) != 0 ||
                                             util_write_file_atomic(dst, d->code.runtime.sha256, 64, 0644) != 0))
@@ -454,529 +436,6 @@ static void remove_old_versions(const char *slug_dir, const char *keep)
       store_remove_tree(path);
   }
   closedir(d);
-}
-
-/* ------------------------------------------------------------------------------------------ what the definition names */
-
-/* Checks that every data file exists and builds FILES ([{"name","src","size","sha256"}]). */
-static void check_files(const char *dir, const struct challenge_def *d, json_t *files, struct bundle_problems *p)
-{
-  char path[APP_PATH_MAX], sha[65];
-  size_t i;
-  json_t *v;
-  json_array_foreach(d->data, i, v)
-  {
-    const char *rel = json_string_value(v);
-    int64_t size = 0;
-    if (rel == NULL || strncmp(rel, "data/", 5) != 0)
-      continue; /* def.c reported it */
-    if (!regular_file(dir, rel, path, sizeof(path))) {
-      bundle_problem(p, rel, NULL, "listed in challenge.json but missing or not a regular file");
-      continue;
-    }
-    if (util_sha256_file(path, sha, &size) != 0) {
-      bundle_problem(p, rel, NULL, "cannot be read: %s", strerror(errno));
-      continue;
-    }
-    json_array_append_new(
-      files, json_pack("{s:s,s:s,s:I,s:s}", "name", rel + 5, "src", rel, "size", (json_int_t)size, "sha256", sha));
-  }
-}
-
-/* The problems of a scorer error object ERR as problems of FILE: its message, then each listed problem. */
-static void scorer_problems(const json_t *err, const char *file, const char *field, struct bundle_problems *p)
-{
-  json_t *e = json_object_get(err, "error");
-  json_t *list = json_object_get(e, "problems");
-  const char *msg = json_string_value(json_object_get(e, "message"));
-  size_t i;
-  json_t *it;
-  if (json_array_size(list) == 0) {
-    bundle_problem(p, file, field, "%s", msg != NULL ? msg : "rejected by the scorer");
-    return;
-  }
-  json_array_foreach(list, i, it)
-  {
-    const char *m = json_string_value(json_object_get(it, "message"));
-    json_int_t line = json_integer_value(json_object_get(it, "line"));
-    if (line > 0)
-      bundle_problem(p, file, field, "line %lld: %s", (long long)line, m != NULL ? m : "?");
-    else
-      bundle_problem(p, file, field, "%s", m != NULL ? m : "?");
-  }
-}
-
-/* The columns of the CSV header of PATH (RFC 4180: quotes, BOM) as a JSON array of strings, or NULL with ERR. */
-static json_t *csv_header(const char *path, char *err, size_t errlen)
-{
-  char line[65536];
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    snprintf(err, errlen, "cannot be read: %s", strerror(errno));
-    return NULL;
-  }
-  size_t n = fread(line, 1, sizeof(line) - 1, f);
-  fclose(f);
-  line[n] = '\0';
-  struct csv_reader rd;
-  struct csv_field fields[1100];
-  int nf = 0;
-  csv_reader_init(&rd, line, n, sizeof(line) - 1);
-  enum csv_status cs = csv_next(&rd, fields, 1100, &nf);
-  if (cs != CSV_OK || nf < 1 || nf > 1100) {
-    snprintf(err, errlen, "cannot read the header row: %s",
-             cs == CSV_OK    ? "too many columns"
-             : cs == CSV_EOF ? "the file is empty"
-                             : csv_status_text(cs));
-    return NULL;
-  }
-  json_t *cols = json_array();
-  for (int i = 0; cols != NULL && i < nf; i++)
-    json_array_append_new(cols, json_stringn(fields[i].s, fields[i].len));
-  return cols;
-}
-
-static int has_column(const json_t *cols, const char *name, int ignore_case)
-{
-  size_t i;
-  json_t *v;
-  json_array_foreach(cols, i, v)
-  {
-    if ((ignore_case ? strcasecmp : strcmp)(json_string_value(v), name) == 0)
-      return 1;
-  }
-  return 0;
-}
-
-/* The ground truth: read with the scorer's own CSV reader, id column present (the first column when none is
- * named), split column present with both Public and Private rows (unless "split_column": null), and for a
- * built-in metric everything the scorer checks (unique ids, target columns, params, classes); then the sample
- * submission must score. Fills D's id column. */
-/* The scorer's request for checking the ground truth PATH of D (SPLIT_COLUMN "" for none) into REQ. Returns the
- * metric's parameters as JSON text, which REQ points to: the caller frees it. */
-static char *truth_request(const struct challenge_def *d, const char *path, const char *split_column,
-                           struct score_request *req)
-{
-  memset(req, 0, sizeof(*req));
-  score_limits_default(&req->lim);
-  req->truth_path = path;
-  req->metric = d->c.metric_name;
-  char *params = json_dumps(json_object_get(json_object_get(d->root, "metric"), "params"), JSON_COMPACT);
-  req->params_json = params;
-  req->id_column = d->c.id_column;
-  req->split_column = split_column;
-  return params;
-}
-
-static void sort_strings(json_t *arr);
-
-/* A ground truth folder: only for a program run once on it ("runs": "full"), which gets it as it is; its files
- * are regular, safely named and within the inputs' caps; no split column (nothing to split). TRUTH_SHA is the
- * hash of its sorted "relpath sha256" listing. */
-static void truth_folder(const char *dir, struct challenge_def *d, struct bundle_problems *p, char truth_sha[65])
-{
-  char path[APP_PATH_MAX], err[256];
-  const char *gt = d->truth_rel;
-  json_t *listing = json_array();
-  char *text = NULL;
-  if (!d->program || !d->full_run) {
-    bundle_problem(p, gt, "ground_truth",
-                   "is a folder: only a scoring program run once on the whole reference takes one (\"metric\": "
-                   "{\"program\": \"scoring_program\", \"runs\": \"full\", ...}); a built-in metric needs a CSV file");
-    goto out;
-  }
-  if (listing == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, gt) != 0 ||
-      inputs_tree(path, NULL, err, sizeof(err), listing, NULL) != 0) {
-    bundle_problem(p, gt, "ground_truth", "%s", listing == NULL ? "out of memory" : err);
-    goto out;
-  }
-  if (json_array_size(listing) == 0) {
-    bundle_problem(p, gt, "ground_truth", "the reference folder holds no file");
-    goto out;
-  }
-  if (!d->split_none && json_object_get(d->root, "split_column") != NULL)
-    bundle_problem(p, gt, "split_column", "a reference folder has no rows to split: set \"split_column\": null");
-  d->split_none = 1;
-  d->c.split_column[0] = '\0';
-  sort_strings(listing); /* readdir's order differs between two copies of one folder */
-  text = json_dumps(listing, JSON_COMPACT);
-  if (text != NULL)
-    util_sha256_hex(text, strlen(text), truth_sha);
-out:
-  free(text);
-  json_decref(listing);
-}
-
-static void check_truth(const char *dir, struct challenge_def *d, struct bundle_problems *p, char truth_sha[65])
-{
-  char path[APP_PATH_MAX], sample[APP_PATH_MAX], err[512];
-  const char *gt = d->truth_rel;
-  json_t *cols = NULL, *res = NULL;
-  if (gt[0] == '\0' || strncmp(gt, "data/", 5) == 0)
-    return; /* def.c reported it */
-  if (truth_is_folder(dir, gt)) {
-    truth_folder(dir, d, p, truth_sha);
-    return;
-  }
-  if (!regular_file(dir, gt, path, sizeof(path))) {
-    bundle_problem(p, gt, NULL, "the ground truth file is missing or not a regular file");
-    return;
-  }
-  if (util_sha256_file(path, truth_sha, NULL) != 0) {
-    bundle_problem(p, gt, NULL, "cannot be read: %s", strerror(errno));
-    return;
-  }
-  cols = csv_header(path, err, sizeof(err));
-  if (cols == NULL) {
-    bundle_problem(p, gt, NULL, "%s", err);
-    return;
-  }
-  if (d->id_default)
-    util_strlcpy(d->c.id_column, json_string_value(json_array_get(cols, 0)), sizeof(d->c.id_column));
-  else if (!has_column(cols, d->c.id_column, 0))
-    bundle_problem(p, gt, "id_column", "the ground truth has no column \"%s\" (its columns: see its first line)",
-                   d->c.id_column);
-  if (!d->split_none && !has_column(cols, d->c.split_column, 1))
-    bundle_problem(p, gt, "split_column",
-                   "the ground truth has no column \"%s\": add one holding Public or Private for each "
-                   "row, or set \"split_column\": null in challenge.json to score every row on the public leaderboard",
-                   d->c.split_column);
-  if (d->program || has_problems(p))
-    goto out; /* an organizer's program reads the rows it wants; the scorer checks the rest */
-  struct score_request req;
-  char *params = truth_request(d, path, d->split_none ? "" : d->c.split_column, &req);
-  enum score_status st = score_check_truth(&req, &res);
-  if (st != SCORE_OK) {
-    scorer_problems(res, gt, NULL, p);
-    free(params);
-    goto out;
-  }
-  if (!d->split_none && (json_integer_value(json_object_get(res, "public_rows")) == 0 ||
-                         json_integer_value(json_object_get(res, "private_rows")) == 0))
-    bundle_problem(p, gt, "split_column",
-                   "\"%s\" must hold both Public and Private rows (found %lld Public, %lld Private)", d->c.split_column,
-                   (long long)json_integer_value(json_object_get(res, "public_rows")),
-                   (long long)json_integer_value(json_object_get(res, "private_rows")));
-  json_decref(res);
-  res = NULL;
-  if (d->sample_rel[0] != '\0' && regular_file(dir, d->sample_rel, sample, sizeof(sample))) {
-    req.pred_path = sample;
-    if (score_run(&req, &res) != SCORE_OK)
-      scorer_problems(res, d->sample_rel, "sample_submission", p);
-  }
-  /* each secondary metric (docs/bundle.md, "Several metrics") with its params: on the sample when there is one,
-   * else on the ground truth alone, so that a bad param fails here rather than every submission */
-  for (int i = 0; i < d->nsecondary && !has_problems(p); i++) {
-    char field[40];
-    snprintf(field, sizeof(field), "secondary_metrics[%d]", i);
-    req.metric = d->secondary[i].name;
-    req.params_json = d->secondary[i].params;
-    json_decref(res);
-    res = NULL;
-    if ((req.pred_path != NULL ? score_run(&req, &res) : score_check_truth(&req, &res)) != SCORE_OK)
-      scorer_problems(res, req.pred_path != NULL ? d->sample_rel : gt, field, p);
-  }
-  free(params);
-out:
-  json_decref(res);
-  json_decref(cols);
-}
-
-/* A code-execution challenge (API.md section 4): the hidden inputs folder, the smoke sample and its ground truth
- * (smoke/solution.csv: the ground truth's columns without the split column, scored by the challenge's metric), and
- * GPUs the machine must have. */
-static void check_code(const char *dir, struct challenge_def *d, struct bundle_problems *p)
-{
-  char path[APP_PATH_MAX], err[512], rel[256];
-  struct stat st;
-  const struct def_code *k = &d->code;
-  if (!d->c.code)
-    return;
-  const char *folders[2] = {k->test_rel, k->smoke_rel};
-  const char *fields[2] = {"submission.inputs.test", "submission.inputs.smoke"};
-  for (int i = 0; i < 2; i++) {
-    if (folders[i][0] == '\0')
-      continue;
-    snprintf(rel, sizeof(rel), "%s/", folders[i]);
-    if (util_fmt(path, sizeof(path), "%s/%s", dir, folders[i]) != 0 || lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      bundle_problem(p, rel, fields[i], "missing: the folder \"%s\" is not in the bundle", folders[i]);
-      continue;
-    }
-    if (inputs_tree(path, NULL, err, sizeof(err), NULL, NULL) != 0)
-      bundle_problem(p, rel, fields[i], "%s", err);
-  }
-  if (k->gpus > 0 && access("/dev/nvidiactl", F_OK) != 0)
-    bundle_problem(p, "challenge.json", "submission.limits.gpus",
-                   "asks for %d GPU(s), but this machine has no NVIDIA device (/dev/nvidiactl is missing)", k->gpus);
-  if (k->smoke_rel[0] == '\0' || has_problems(p))
-    return;
-  snprintf(rel, sizeof(rel), "%s/solution.csv", k->smoke_rel);
-  if (!regular_file(dir, rel, path, sizeof(path))) {
-    bundle_problem(p, rel, "submission.inputs.smoke",
-                   "missing: the smoke sample's ground truth (the ground truth's columns, without the split column)");
-    return;
-  }
-  json_t *cols = csv_header(path, err, sizeof(err));
-  if (cols == NULL) {
-    bundle_problem(p, rel, NULL, "%s", err);
-    return;
-  }
-  if (!has_column(cols, d->c.id_column, 0))
-    bundle_problem(p, rel, "id_column", "has no column \"%s\": it has the ground truth's columns", d->c.id_column);
-  if (!d->split_none && has_column(cols, d->c.split_column, 1))
-    bundle_problem(p, rel, "split_column",
-                   "has the split column \"%s\": the smoke sample is public, give its rows without it",
-                   d->c.split_column);
-  json_decref(cols);
-  if (d->program || has_problems(p))
-    return;
-  struct score_request req;
-  json_t *res = NULL;
-  char *params = truth_request(d, path, "", &req);
-  if (score_check_truth(&req, &res) != SCORE_OK)
-    scorer_problems(res, rel, "submission.inputs.smoke", p);
-  else if (json_integer_value(json_object_get(res, "rows")) == 0)
-    bundle_problem(p, rel, "submission.inputs.smoke", "holds no rows");
-  json_decref(res);
-  free(params);
-}
-
-static void work_base(char *out, size_t n);
-
-/* The runtime RT of the bundle (the code's or the scoring program's, as def.c read it). A "debian" runtime: built (or
- * found) in the data folder's cache when importing or asked to BUILD; only its package list checked otherwise. An
- * "oci" runtime: the image archive of the bundle unpacked (into the data folder's cache when importing; into a
- * temporary folder, removed again, when only checking). Its identity goes to RT->sha256. When PROG is not NULL (an
- * organizer's program runs on it), that program is checked against the root file system while it is there
- * (progcheck; syntax only for a debian runtime that is not built). */
-static void check_runtime(const char *dir, struct def_runtime *rt, const struct org_program *prog, int check_only,
-                          int build, struct bundle_problems *p)
-{
-  char path[APP_PATH_MAX], err[512] = "", tmp[APP_PATH_MAX] = "", work[APP_PATH_MAX], rootfs[APP_PATH_MAX] = "";
-  char key[64];
-  int rc = 0;
-  if (strcmp(rt->kind, "debian") == 0) {
-    rc = check_only && !build ? debian_rt_identity(rt->packages, rt->sha256, err, sizeof(err))
-                              : debian_rt_cached(rt->packages, rt->sha256, rootfs, sizeof(rootfs), err, sizeof(err));
-    snprintf(key, sizeof(key), "%s.packages", rt->field);
-    if (rc != 0)
-      bundle_problem(p, "challenge.json", key, "%s", err[0] != '\0' ? err : "cannot build the runtime");
-  } else if (strcmp(rt->kind, "oci") == 0 && rt->archive[0] != '\0') {
-    snprintf(key, sizeof(key), "%s.archive", rt->field);
-    if (!regular_file(dir, rt->archive, path, sizeof(path))) {
-      bundle_problem(p, rt->archive, key, "missing: the image archive is not in the bundle");
-      return;
-    }
-    if (check_only && !build) {
-      work_base(tmp, sizeof(tmp));
-      size_t len = strlen(tmp);
-      if (util_fmt(tmp + len, sizeof(tmp) - len, "/concours-oci-XXXXXX") != 0 || mkdtemp(tmp) == NULL ||
-          util_fmt(work, sizeof(work), "%s/work", tmp) != 0 ||
-          util_fmt(rootfs, sizeof(rootfs), "%s/rootfs", tmp) != 0 || mkdir(work, 0700) != 0 ||
-          mkdir(rootfs, 0755) != 0) {
-        bundle_problem(p, rt->archive, NULL, "cannot create a temporary folder to unpack the image: %s",
-                       strerror(errno));
-        if (tmp[0] != '\0' && strstr(tmp, "XXXXXX") == NULL)
-          store_remove_tree(tmp);
-        return;
-      }
-      rc = oci_unpack(path, work, rootfs, rt->sha256, err, sizeof(err));
-    } else {
-      rc = oci_cached(path, rt->sha256, rootfs, sizeof(rootfs), err, sizeof(err));
-    }
-    if (rc != 0)
-      bundle_problem(p, rt->archive, key, "%s", err[0] != '\0' ? err : "cannot unpack the image");
-  } else {
-    return;
-  }
-  if (rc == 0 && prog != NULL && prog->cmd[0] != '\0' && util_fmt(path, sizeof(path), "%s/%s", dir, prog->rel) == 0)
-    progcheck_run(path, prog->rel, prog->cmd, rootfs, prog->kind, p);
-  if (tmp[0] != '\0')
-    store_remove_tree(tmp);
-}
-
-/* Copies a code challenge's inputs: the hidden ones to VERSION_DIR/inputs/test, the smoke sample (its solution.csv
- * aside) to inputs/smoke, and that solution to private/smoke_solution.csv. Folders 0755 and files 0644: the sandbox
- * uid reads them through an fd bind; the data folder itself stays closed. Returns 0 or -1 with ERR. */
-static int copy_code_inputs(const char *dir, const struct challenge_def *d, const char *version_dir, char *err,
-                            size_t errlen)
-{
-  char src[APP_PATH_MAX], dst[APP_PATH_MAX], sha[65];
-  int64_t size = 0;
-  const struct def_code *k = &d->code;
-  if (util_fmt(dst, sizeof(dst), "%s/inputs", version_dir) != 0 || mkdir(dst, 0755) != 0 ||
-      util_fmt(src, sizeof(src), "%s/%s", dir, k->test_rel) != 0 ||
-      util_fmt(dst, sizeof(dst), "%s/inputs/test", version_dir) != 0 ||
-      inputs_tree(src, dst, err, errlen, NULL, NULL) != 0)
-    return -1;
-  if (k->smoke_rel[0] == '\0')
-    return 0;
-  if (util_fmt(src, sizeof(src), "%s/%s", dir, k->smoke_rel) != 0 ||
-      util_fmt(dst, sizeof(dst), "%s/inputs/smoke", version_dir) != 0 ||
-      inputs_tree(src, dst, err, errlen, NULL, "solution.csv") != 0 ||
-      util_fmt(src, sizeof(src), "%s/%s/solution.csv", dir, k->smoke_rel) != 0 ||
-      util_fmt(dst, sizeof(dst), "%s/private/smoke_solution.csv", version_dir) != 0 ||
-      store_copy_file(src, dst, &size, sha, err, errlen) != 0 || chmod(dst, 0644) != 0)
-    return -1;
-  return 0;
-}
-
-/* ------------------------------------------------------------------------------------------ what changes */
-
-static int cmp_json_strings(const void *a, const void *b)
-{
-  return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
-}
-
-/* Sorts the strings of ARR in place (readdir order differs between two copies of one folder). */
-static void sort_strings(json_t *arr)
-{
-  size_t n = json_array_size(arr);
-  json_t **v = n > 0 ? malloc(n * sizeof(*v)) : NULL;
-  if (v == NULL)
-    return;
-  for (size_t i = 0; i < n; i++)
-    v[i] = json_incref(json_array_get(arr, i));
-  qsort(v, n, sizeof(*v), cmp_json_strings);
-  json_array_clear(arr);
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new(arr, v[i]);
-  free(v);
-}
-
-/* SHA-256 of everything an import copies: the definition, the texts, every data file, the ground truth and the
- * scoring program's files (names and hashes). Two imports of the same bundle give the same value. */
-static int bundle_hash(const char *definition, const char *overview, const char *terms, json_t *files,
-                       const char *truth_sha, const char *dir, const struct challenge_def *d, char out[65])
-{
-  int program = d->program;
-  char path[APP_PATH_MAX], err[256];
-  size_t i;
-  json_t *f;
-  json_t *parts = json_pack("[s,s,s,o,s]", definition, overview, terms, json_deep_copy(files), truth_sha);
-  if (parts == NULL)
-    return -1;
-  json_array_foreach(json_array_get(parts, 3), i, f) json_object_del(f, "anonymity");
-  const char *programs[2] = {program ? "scoring_program" : "", d->c.code ? d->code.ingestion_rel : ""};
-  for (int k = 0; k < 2; k++) { /* the organizer's programs: scoring, ingestion */
-    if (programs[k][0] == '\0')
-      continue;
-    json_t *listing = json_array();
-    if (listing == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, programs[k]) != 0 ||
-        program_tree(path, NULL, err, sizeof(err), listing) != 0) {
-      json_decref(listing);
-      json_decref(parts);
-      return -1;
-    }
-    sort_strings(listing); /* readdir's order differs between two copies of one folder */
-    json_array_append_new(parts, k == 0 ? listing : json_pack("{so}", "ingestion", listing));
-  }
-  if (d->code.runtime.sha256[0] != '\0') /* a debian or oci runtime: its identity */
-    json_array_append_new(parts, json_string(d->code.runtime.sha256));
-  if (d->program_runtime.sha256[0] != '\0') /* the program's, told apart from the code's */
-    json_array_append_new(parts, json_pack("{ss}", "metric.runtime", d->program_runtime.sha256));
-  const char *inputs[2] = {d->c.code ? d->code.test_rel : "", d->c.code ? d->code.smoke_rel : ""};
-  for (int k = 0; k < 2; k++) { /* a code challenge's inputs, hidden and smoke */
-    if (inputs[k][0] == '\0')
-      continue;
-    json_t *listing = json_array();
-    if (listing == NULL || util_fmt(path, sizeof(path), "%s/%s", dir, inputs[k]) != 0 ||
-        inputs_tree(path, NULL, err, sizeof(err), listing, NULL) != 0) {
-      json_decref(listing);
-      json_decref(parts);
-      return -1;
-    }
-    sort_strings(listing);
-    json_array_append_new(parts, listing);
-  }
-  char *text = json_dumps(parts, JSON_COMPACT | JSON_SORT_KEYS);
-  json_decref(parts);
-  if (text == NULL)
-    return -1;
-  util_sha256_hex(text, strlen(text), out);
-  free(text);
-  return 0;
-}
-
-/* Sentences saying how the bundle about to be imported differs from the last import OLD (db_challenge_import_state). */
-static json_t *list_changes(const json_t *old, const json_t *def, const char *overview, const char *terms,
-                            const json_t *files, const char *truth_sha)
-{
-  char msg[256];
-  const char *key;
-  json_t *v, *changes = json_array();
-  json_t *old_def = json_loads(json_string_value(json_object_get(old, "definition")), 0, NULL);
-  size_t i, k;
-  json_t *f, *g;
-  if (changes == NULL)
-    return NULL;
-  json_object_foreach((json_t *)def, key, v)
-  {
-    if (!json_equal(v, json_object_get(old_def, key))) {
-      snprintf(msg, sizeof(msg), "challenge.json: \"%.60s\" %s", key,
-               json_object_get(old_def, key) != NULL ? "changed" : "added");
-      json_array_append_new(changes, json_string(msg));
-    }
-  }
-  json_object_foreach(old_def, key, v)
-  {
-    if (json_object_get(def, key) == NULL) {
-      snprintf(msg, sizeof(msg), "challenge.json: \"%.60s\" removed", key);
-      json_array_append_new(changes, json_string(msg));
-    }
-  }
-  json_decref(old_def);
-  json_t *old_files = json_object_get(old, "files");
-  json_array_foreach(files, i, f)
-  {
-    const char *name = json_string_value(json_object_get(f, "name"));
-    const char *state = "added";
-    json_array_foreach(old_files, k, g)
-    {
-      if (strcmp(json_string_value(json_object_get(g, "name")), name) == 0)
-        state =
-          strcmp(json_string_value(json_object_get(g, "sha256")), json_string_value(json_object_get(f, "sha256"))) == 0
-            ? NULL
-            : "changed";
-    }
-    if (state != NULL) {
-      snprintf(msg, sizeof(msg), "data/%.100s %s", name, state);
-      json_array_append_new(changes, json_string(msg));
-    }
-  }
-  json_array_foreach(old_files, k, g)
-  {
-    const char *name = json_string_value(json_object_get(g, "name"));
-    int found = 0;
-    json_array_foreach(files, i, f) found |= strcmp(json_string_value(json_object_get(f, "name")), name) == 0;
-    if (!found) {
-      snprintf(msg, sizeof(msg), "data/%.100s removed", name);
-      json_array_append_new(changes, json_string(msg));
-    }
-  }
-  const char *old_truth = json_string_value(json_object_get(old, "truth_sha256"));
-  if (old_truth == NULL || strcmp(old_truth, truth_sha) != 0) {
-    snprintf(msg, sizeof(msg), "ground truth changed (sha256 %.12s... -> %.12s...)",
-             old_truth != NULL && old_truth[0] != '\0' ? old_truth : "unknown", truth_sha);
-    json_array_append_new(changes, json_string(msg));
-  }
-  if (strcmp(json_string_value(json_object_get(old, "overview")), overview) != 0)
-    json_array_append_new(changes, json_string("overview.md changed"));
-  if (strcmp(json_string_value(json_object_get(old, "terms")), terms) != 0)
-    json_array_append_new(changes, json_string("terms.md changed"));
-  if (json_array_size(changes) == 0)
-    json_array_append_new(changes, json_string("scoring_program/ changed"));
-  return changes;
-}
-
-/* The phase of C open at NOW, or NULL. */
-static const struct phase *open_phase(const struct challenge *c, int64_t now)
-{
-  for (int i = 0; i < c->nphases; i++) {
-    if (now >= c->phases[i].start_at && now < c->phases[i].end_at)
-      return &c->phases[i];
-  }
-  return NULL;
 }
 
 /* ------------------------------------------------------------------------------------------ import */
@@ -1014,7 +473,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     goto out;
   }
   rc = 1;
-  if (!regular_file(dir, "challenge.json", path, sizeof(path))) {
+  if (!bundle_regular_file(dir, "challenge.json", path, sizeof(path))) {
     bundle_problem(p, "challenge.json", NULL, "missing: a bundle is a folder holding challenge.json");
     goto out;
   }
@@ -1033,23 +492,23 @@ static int import_folder(const struct import_job *job, const char *dir)
     check_program_dir(dir, &scoring, strcmp(d->program_runtime.kind, "host") == 0, p);
   if (has_ingestion)
     check_program_dir(dir, &ingestion, strcmp(d->code.runtime.kind, "host") == 0, p);
-  check_files(dir, d, files, p);
-  check_truth(dir, d, p, truth_sha);
-  check_code(dir, d, p);
-  if (!has_problems(p) && d->c.code)
-    check_runtime(dir, &d->code.runtime, has_ingestion ? &ingestion : NULL, opts->mode == BUNDLE_CHECK,
-                  opts->build_runtime, p);
-  if (!has_problems(p) && d->program)
-    check_runtime(dir, &d->program_runtime, &scoring, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
+  bundle_check_files(dir, d, files, p);
+  bundle_check_truth(dir, d, p, truth_sha);
+  bundle_check_code(dir, d, p);
+  if (!bundle_has_problems(p) && d->c.code)
+    bundle_check_runtime(dir, &d->code.runtime, has_ingestion ? &ingestion : NULL, opts->mode == BUNDLE_CHECK,
+                         opts->build_runtime, p);
+  if (!bundle_has_problems(p) && d->program)
+    bundle_check_runtime(dir, &d->program_runtime, &scoring, opts->mode == BUNDLE_CHECK, opts->build_runtime, p);
   overview = read_text(dir, "overview.md", 0, p);
   terms = read_text(dir, "terms.md", 1, p);
   if (anon_check_options_from_json(&aopt, d->anonymity, aerr, sizeof(aerr)) != 0)
     bundle_problem(p, "challenge.json", "anonymity", "%s", aerr);
-  if (has_problems(p))
+  if (bundle_has_problems(p))
     goto out;
   /* Valid: no public data file is served before its anonymity check passed, or was overridden. */
   check_anonymity(dir, &aopt, files, override != NULL, failed, p);
-  if (has_problems(p))
+  if (bundle_has_problems(p))
     goto out;
   util_strlcpy(res->slug, d->c.slug, sizeof(res->slug));
   rc = -1;
@@ -1074,7 +533,7 @@ static int import_folder(const struct import_job *job, const char *dir)
       rc = 0;
       goto out;
     }
-    res->changes = list_changes(old, d->root, overview, terms, files, truth_sha);
+    res->changes = bundle_list_changes(old, d->root, overview, terms, files, truth_sha);
     if (res->changes == NULL) {
       bundle_problem(p, "(import)", NULL, "out of memory");
       goto out;
@@ -1089,7 +548,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     struct challenge cur;
     const struct phase *ph = NULL;
     if (truth_changed && db_challenge_get(db, d->c.slug, &cur) == APP_OK) {
-      ph = open_phase(&cur, app_now());
+      ph = bundle_open_phase(&cur, app_now());
       if (cur.published_at != 0) {
         bundle_problem(p, d->truth_rel, NULL,
                        "the ground truth changed, but the final ranking of %s is published and "
@@ -1195,8 +654,7 @@ out:
   return rc;
 }
 
-/* A folder for temporary files: DATA/tmp when a data folder is open, else $TMPDIR or /tmp. */
-static void work_base(char *out, size_t n)
+void bundle_work_base(char *out, size_t n)
 {
   const char *data = store_data_dir();
   const char *tmp = getenv("TMPDIR");
@@ -1383,7 +841,7 @@ static int run_job(void *arg)
     bundle_problem(p, job->path, NULL, "cannot be read: %s", strerror(errno));
     return 1;
   }
-  work_base(base, sizeof(base));
+  bundle_work_base(base, sizeof(base));
   if (util_random_token(9, rnd, sizeof(rnd)) != 0 || util_fmt(work, sizeof(work), "%s/bundle-%s", base, rnd) != 0 ||
       mkdir(work, 0700) != 0) {
     bundle_problem(p, "(import)", NULL, "cannot create a work folder under %s: %s", base, strerror(errno));
