@@ -175,7 +175,8 @@ int bundle_inputs_tree(const char *src, const char *dst, char *err, size_t errle
 }
 
 /* The program folder PROG->rel of the bundle DIR: present, safe, with a command line, which goes to PROG->cmd. The
- * program is checked against the host (progcheck) when ON_HOST; against its runtime by bundle_check_runtime otherwise. */
+ * program is checked against the host (progcheck) when ON_HOST; against its runtime by bundle_check_runtime()
+ * otherwise. */
 static void check_program_dir(const char *dir, struct org_program *prog, int on_host, struct bundle_problems *p)
 {
   char path[APP_PATH_MAX], err[512], name[256];
@@ -548,7 +549,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     struct challenge cur;
     const struct phase *ph = NULL;
     if (truth_changed && db_challenge_get(db, d->c.slug, &cur) == APP_OK) {
-      ph = bundle_open_phase(&cur, app_now());
+      ph = db_challenge_open_phase(&cur, app_now());
       if (cur.published_at != 0) {
         bundle_problem(p, d->truth_rel, NULL,
                        "the ground truth changed, but the final ranking of %s is published and "

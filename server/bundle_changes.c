@@ -1,5 +1,5 @@
 /* bundle_changes.c: what an import compares with the last one (see bundle_internal.h): the hash of everything it
- * copies (an unchanged bundle is not imported again), the sentences saying what changed, the phase open now. */
+ * copies (an unchanged bundle is not imported again), the sentences saying what changed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,13 +149,4 @@ json_t *bundle_list_changes(const json_t *old, const json_t *def, const char *ov
   if (json_array_size(changes) == 0)
     json_array_append_new(changes, json_string("scoring_program/ changed"));
   return changes;
-}
-
-const struct phase *bundle_open_phase(const struct challenge *c, int64_t now)
-{
-  for (int i = 0; i < c->nphases; i++) {
-    if (now >= c->phases[i].start_at && now < c->phases[i].end_at)
-      return &c->phases[i];
-  }
-  return NULL;
 }

@@ -80,7 +80,5 @@ int bundle_hash(const char *definition, const char *overview, const char *terms,
  * (db_challenge_import_state). */
 json_t *bundle_list_changes(const json_t *old, const json_t *def, const char *overview, const char *terms,
                             const json_t *files, const char *truth_sha);
-/* The phase of C open at NOW, or NULL. */
-const struct phase *bundle_open_phase(const struct challenge *c, int64_t now);
 
 #endif

@@ -146,6 +146,9 @@ struct challenge {
   struct phase phases[DB_MAX_PHASES];
 };
 
+/* The phase of C open at NOW, or NULL. */
+const struct phase *db_challenge_open_phase(const struct challenge *c, int64_t now);
+
 /* Loads the challenge SLUG into C (with its phases). APP_NOT_FOUND when absent. */
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c);
 

@@ -12,6 +12,15 @@
 
 /* ---------------------------------------------------------------- challenges */
 
+const struct phase *db_challenge_open_phase(const struct challenge *c, int64_t now)
+{
+  for (int i = 0; i < c->nphases; i++) {
+    if (now >= c->phases[i].start_at && now < c->phases[i].end_at)
+      return &c->phases[i];
+  }
+  return NULL;
+}
+
 /* The phases' columns come from def.c's table, like their parse, PATCH and JSON. */
 static enum app_status load_phases(sqlite3 *db, struct challenge *c)
 {

@@ -54,15 +54,6 @@ const char *challenge_metric_label(const struct challenge *c, char *buf, size_t 
   return buf;
 }
 
-const struct phase *challenge_open_phase(const struct challenge *c, int64_t now)
-{
-  for (int i = 0; i < c->nphases; i++) {
-    if (now >= c->phases[i].start_at && now < c->phases[i].end_at)
-      return &c->phases[i];
-  }
-  return NULL;
-}
-
 int req_is_staff(const struct req *r)
 {
   return r->authenticated && (r->user.role == ROLE_ORGANIZER || r->user.role == ROLE_JURY ||
@@ -189,7 +180,7 @@ void h_challenge_get(struct req *r)
   int64_t now = app_now();
   if (challenge_or_reply(r, &c) != 0)
     return;
-  const struct phase *ph = challenge_open_phase(&c, now);
+  const struct phase *ph = db_challenge_open_phase(&c, now);
   int phase = ph != NULL ? (int)(ph - c.phases) : -1;
   size_t len = 0;
   char *shared = chcache_get(&c, phase, &len), *quota = NULL, *body = NULL;

@@ -175,7 +175,7 @@ void h_submission_create(struct req *r)
 
   if (challenge_or_reply(r, &c) != 0 || challenge_writable_or_reply(r, &c) != 0 || !terms_accepted_or_reply(r, &c))
     return;
-  const struct phase *ph = challenge_open_phase(&c, now);
+  const struct phase *ph = db_challenge_open_phase(&c, now);
   if (ph == NULL) {
     http_reply_error(r, APP_PHASE_CLOSED, "no phase of this challenge is open now");
     return;
@@ -280,7 +280,7 @@ void h_submission_create(struct req *r)
     mode = NULL;
   /* The deadline is checked again with the clock after the upload: a slow upload cannot outlive the phase. */
   now = app_now();
-  ph = challenge_open_phase(&c, now);
+  ph = db_challenge_open_phase(&c, now);
   if (ph == NULL) {
     store_upload_abort(&u);
     http_reply_error(r, APP_PHASE_CLOSED, "the phase closed during the upload");

@@ -129,7 +129,7 @@ void h_team_leave(struct req *r)
 /* The open phase of C that has a final selection, or NULL. */
 static const struct phase *selection_phase(const struct challenge *c, int64_t now)
 {
-  const struct phase *ph = challenge_open_phase(c, now);
+  const struct phase *ph = db_challenge_open_phase(c, now);
   return (ph != NULL && ph->final_selection > 0) ? ph : NULL;
 }
 

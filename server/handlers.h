@@ -116,8 +116,6 @@ void h_downloads_export(struct req *r);
 int challenge_or_reply(struct req *r, struct challenge *c);
 /* 0 when C may change (terms, submissions, teams); replies 403 challenge_archived and returns -1 when archived. */
 int challenge_writable_or_reply(struct req *r, const struct challenge *c);
-/* The phase of C open at NOW, or NULL. */
-const struct phase *challenge_open_phase(const struct challenge *c, int64_t now);
 /* The metric's name as participants read it: the built-in metric's, or the score key of the organizer's program
  * (copied into BUF, size N). */
 const char *challenge_metric_label(const struct challenge *c, char *buf, size_t n);
