@@ -483,8 +483,7 @@ struct join_part {
 	size_t last;
 	size_t tfirst; /* join_verify_owners()' ground-truth rows */
 	size_t tlast;
-	uint32_t *owner;
-	int to_owner; /* join_lookup() writes OWNER[candidate] = 1 + row instead of MATCH[row] = 1 + candidate */
+	uint32_t *owner; /* set: join_lookup() writes OWNER[candidate] = 1 + row; NULL: MATCH[row] = 1 + candidate */
 	unsigned part_first;
 	unsigned part_last;
 	size_t shared; /* rows whose tag two ground-truth keys of the partition share */
@@ -532,7 +531,7 @@ static void *join_group(void *arg)
 
 /*
  * Pass 3: partitions [part_first, part_last): the ground-truth row whose key has row r's tag is r's candidate,
- * stored as OWNER[candidate] = 1 + r (TO_OWNER: a relaxed atomic store; a row without one stores nothing) or
+ * stored as OWNER[candidate] = 1 + r (OWNER set: a relaxed atomic store; a row without one stores nothing) or
  * MATCH[r] = 1 + candidate (0: none). A tag that two ground-truth ids of the partition share is settled here by
  * comparing bytes; any other candidate is verified by join_verify_owners() or join_verify().
  */
@@ -592,7 +591,7 @@ static void *join_lookup(void *arg)
 					}
 				}
 			}
-			if (!jp->to_owner)
+			if (!jp->owner)
 				jp->match[r] = cand;
 			else if (cand != 0)
 				__atomic_store_n(&jp->owner[cand - 1], r + 1, __ATOMIC_RELAXED);
@@ -624,7 +623,7 @@ static void group_pred(struct join_part half[2], size_t *pstart)
 #define AHEAD 24 /* rows between the prefetch of a candidate's slice and its comparison */
 
 /*
- * Pass 4, the ground truth's order: ground-truth rows [tfirst, tlast) each need an owner (join_lookup(), TO_OWNER)
+ * Pass 4, the ground truth's order: ground-truth rows [tfirst, tlast) each need an owner (join_lookup() with OWNER)
  * whose id is the row's, byte for byte, or CLEAN is cleared. The ground truth is read in order and the prediction
  * at random: one random place a row (the owner's slice, then its bytes) where the prediction's order reads three
  * (the candidate's slice, its bytes, its OWNER word). When each of the rows owned by a prediction row past the
@@ -851,7 +850,6 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	tmid = r + (t->n - r) / 2;
 	for (h = 0; h < 2; h++) {
 		half[h].owner = *owner;
-		half[h].to_owner = 1;
 		half[h].tfirst = h ? tmid : r;
 		half[h].tlast = h ? t->n : tmid;
 	}
@@ -882,7 +880,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	memset(match + r, 0, (p->n - r) * sizeof *match);
 	for (h = 0; h < 2; h++) {
 		half[h].grouped = grouped;
-		half[h].to_owner = 0;
+		half[h].owner = NULL; /* the lookup into MATCH */
 		half[h].clean = p->n == t->n;
 	}
 	group_pred(half, pstart);
@@ -896,6 +894,7 @@ int score_match_rows(struct truth *t, const struct pred *p, uint32_t *match, uin
 	grouped = t->grouped = NULL;
 	memset(*owner, 0, t->n * sizeof **owner);
 	own_prefix(*owner, r);
+	half[0].owner = half[1].owner = *owner;
 #ifdef MADV_POPULATE_READ
 	(void)madvise(t->in.data, t->in.len, MADV_POPULATE_READ); /* as above */
 #endif
