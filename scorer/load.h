@@ -160,7 +160,8 @@ struct pred {
 	size_t snap_line;
 	size_t snap_cap;
 	atomic_size_t split_at;    /* helper -> reader: 0 undecided, SPLIT_NONE, or the helper's first byte */
-	atomic_int split_rejected; /* reader -> helper: it was already past split_at */
+	atomic_int split_rejected; /* reader -> helper: it was already past split_at, or is done */
+	atomic_int split_taken;    /* reader -> helper: it was not past split_at when it learnt of it: rows may go in */
 	atomic_int helper_done;    /* the helper writes no more rows */
 	struct pred_rows *b;       /* the helper's share (rows from row b->row0) */
 	int split_test;            /* CONCOURS_SCORE_SPLIT_TEST: the helper takes any file, however small */

@@ -29,6 +29,17 @@ struct split_watch {
 #define SPLIT_MIN_BYTES ((size_t)16 << 20) /* less left to read than this: one reader is as fast */
 #define SPLIT_POLL_ROWS 64                 /* the reader looks at the helper's requests every this many rows */
 
+/* The reader's end of the split: the helper's rows will not be used, and it may stop. */
+static void split_leave(struct pred *p, struct split_watch *watch)
+{
+	int none = 0;
+
+	atomic_store(&p->split_rejected, 1);
+	atomic_compare_exchange_strong(&p->snap_state, &none, 2);
+	if (watch)
+		watch->on = 0;
+}
+
 /* Answers the helper: gives where the reader is, then learns where the helper starts (or that it does not). */
 static void split_poll(struct pred *p, const struct pred_rows *w, struct split_watch *watch)
 {
@@ -57,21 +68,25 @@ static void split_poll(struct pred *p, const struct pred_rows *w, struct split_w
 			sched_yield();
 	}
 	s = atomic_load_explicit(&p->split_at, memory_order_acquire);
-	if (s == SPLIT_NONE)
+	if (s == SPLIT_NONE) {
 		watch->on = 0;
-	else if (s != 0)
+	} else if (s != 0) {
+		/* the helper writes no row before this answer: a reader already past S may have written rows where the
+		 * helper's go (the rows between two polls can be megabytes) */
+		if ((size_t)(w->rd.p - p->in.data) > s) {
+			split_leave(p, watch);
+			return;
+		}
 		watch->stop = s;
+		atomic_store_explicit(&p->split_taken, 1, memory_order_release);
+	}
 }
 
-/* The reader's end of the split: the helper's rows will not be used, and it may stop. */
-static void split_leave(struct pred *p, struct split_watch *watch)
+/* Waits until the helper writes no more rows (it stops at its next look at split_rejected, set before). */
+static void split_wait_helper(struct pred *p)
 {
-	int none = 0;
-
-	atomic_store(&p->split_rejected, 1);
-	atomic_compare_exchange_strong(&p->snap_state, &none, 2);
-	if (watch)
-		watch->on = 0;
+	while (!atomic_load(&p->helper_done))
+		sched_yield();
 }
 
 /* Grows the reader's row arrays to their next capacity, after a helper that may still write into them stopped. */
@@ -86,8 +101,7 @@ static int grow_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 		while (atomic_load(&p->split_at) == 0)
 			sched_yield(); /* the helper, which has the snapshot, is deciding */
 		if (atomic_load(&p->split_at) != SPLIT_NONE)
-			while (!atomic_load(&p->helper_done))
-				sched_yield();
+			split_wait_helper(p);
 	}
 	if (cap == 0)
 		return -1;
@@ -234,9 +248,14 @@ static int read_rows(struct job *j, struct pred_rows *w, struct split_watch *wat
 				w->at_split = 1;
 				return 0;
 			}
-			if (off > watch->stop) /* past it before it was known: the helper's rows are dropped */
+			if (off > watch->stop) {
+				/* the record just read went past it (a quoted line break, or blank lines before the
+				 * record): the helper's rows are dropped. Its first row's place is above every row of
+				 * this share so far (the line break before its first byte was in this share's
+				 * records), but the next rows' places may be its: they wait until it stops */
 				split_leave(p, watch);
-			else if (watch->stop == SIZE_MAX && w->n % SPLIT_POLL_ROWS == 0)
+				split_wait_helper(p);
+			} else if (watch->stop == SIZE_MAX && w->n % SPLIT_POLL_ROWS == 0)
 				split_poll(p, w, watch);
 		}
 		if (w->helper && w->n % SPLIT_POLL_ROWS == 0 &&
@@ -467,7 +486,13 @@ void score_help_pred(struct job *j)
 	b->micro_on = p->micro != NULL;
 	p->b = b;
 	atomic_store_explicit(&p->split_at, (size_t)(s - p->in.data), memory_order_release);
-	read_rows(j, b, NULL); /* a helper never fails: it stops short (b->full) */
+	/* no row is written before the reader says it was not past S yet (split_poll()), or that it was */
+	while (!atomic_load_explicit(&p->split_taken, memory_order_acquire) && !atomic_load(&p->split_rejected))
+		nanosleep(&nap, NULL);
+	if (atomic_load_explicit(&p->split_taken, memory_order_acquire))
+		read_rows(j, b, NULL); /* a helper never fails: it stops short (b->full) */
+	else
+		b->full = 1;
 	atomic_store(&p->helper_done, 1);
 	return;
 decline:
