@@ -4,15 +4,18 @@
  * Each input makes a ground truth and a prediction file, scores them once as concours-score does by default, then
  * again with each switch that must not change the answer (CONCOURS_SCORE_SPLIT_TEST: a second reader for the file's
  * second half; NO_DENSE and SHORT_TAGS: the keyed join instead of numbered ids', tags that collide more;
- * CHECK_IDS, KEEP_IDS, NO_MICRO, NO_BINS). Every run must answer the same status and the same JSON, byte for byte:
- * score, splits, bootstrap interval, or the error with its problems, lines and counts. A difference aborts, and so
- * does any sanitizer report (scripts/fuzz/run.sh builds it with ASan and UBSan).
+ * CHECK_IDS, KEEP_IDS, NO_MICRO, NO_BINS), and the file gzip'd. Every run must answer the same status and the same
+ * JSON, byte for byte: score, splits, bootstrap interval, or the error with its problems, lines and counts. A
+ * difference aborts, and so does any sanitizer report (scripts/fuzz/run.sh builds it with ASan and UBSan).
  *
  * The input: byte 0 picks the metric, byte 1 the ground truth's shape (id style, order, a split column, classes,
- * line ends, a bootstrap), byte 2 its rows; the rest is a program of rows for the prediction file (below), or, when
- * it starts with 0xFF, the prediction file's bytes after its header, as they are.
+ * line ends, a bootstrap), byte 2 its rows; then the ground truth's mutations (mutate_lines()); the rest is a program
+ * of rows for the prediction file (write_pred()), or, when it starts with 0xFF, the prediction file's bytes after its
+ * header, as they are.
  */
 #include "score.h"
+
+#include <zlib.h>
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -143,10 +146,118 @@ static unsigned truth_value(size_t i, unsigned salt)
   return (unsigned)(x >> 40);
 }
 
-static void write_truth(struct text *t, const struct shape *sh, unsigned salt)
+#define TRUTH_LINES (MAX_ROWS + 16)
+#define LINE_CAP 96
+
+/* The ground truth's data lines, as written, before the mutations of its program. */
+struct truth_lines {
+  char line[TRUTH_LINES][LINE_CAP];
+  size_t n;
+};
+
+static void make_lines(struct truth_lines *tl, const struct shape *sh, unsigned salt)
+{
+  char id[64];
+  size_t i;
+
+  tl->n = sh->n;
+  for (i = 0; i < sh->n; i++) {
+    unsigned v = truth_value(i, salt);
+    char *l = tl->line[i];
+    int k;
+
+    id_text(sh, i, id, sizeof id);
+    switch (sh->kind) {
+    case K_NUMBER:
+      k = snprintf(l, LINE_CAP, "%s,%.3f", id, (double)(v % 20000) / 100.0 - 50.0);
+      break;
+    case K_SURVIVAL:
+      k = snprintf(l, LINE_CAP, "%s,%u,%u", id, 1 + v % 50, i < 2 ? (unsigned)i : (v >> 8) % 2);
+      break;
+    default:
+      k = snprintf(l, LINE_CAP, "%s,%u", id, i < (size_t)sh->nclass ? (unsigned)i : v % (unsigned)sh->nclass);
+      break;
+    }
+    if (sh->split && k > 0 && k < LINE_CAP)
+      snprintf(l + k, LINE_CAP - (size_t)k, ",%s", i % 3 == 1 || (v >> 4) % 2 ? "Public" : "Private");
+  }
+}
+
+/*
+ * Up to seven mutations of the ground truth from the program at C (the organizer's file is checked, not trusted):
+ * a row repeated, two rows swapped (ids out of order), an id quoted, a blank line, a target or split value of raw
+ * bytes, an id taken from another row, an id written another way (a numbered id's zero or suffix), a row dropped.
+ */
+static void mutate_lines(struct truth_lines *tl, struct cursor *c)
+{
+  uint8_t head = take(c);
+  int left = head & 8 ? head & 7 : 0;
+
+  while (left-- > 0 && tl->n > 0) {
+    uint8_t op = take(c);
+    size_t a = take(c) % tl->n;
+    size_t b = take(c) % tl->n;
+    char keep[LINE_CAP];
+    char *comma = strchr(tl->line[a], ',');
+    size_t idlen = comma ? (size_t)(comma - tl->line[a]) : strlen(tl->line[a]);
+
+    switch (op % 8) {
+    case 0: /* a row repeated at B */
+    case 3: /* a blank line at B */
+      if (tl->n >= TRUTH_LINES)
+        break;
+      memmove(tl->line[b + 1], tl->line[b], (tl->n - b) * LINE_CAP);
+      tl->n++;
+      if (op % 8 == 3)
+        tl->line[b][0] = '\0';
+      else
+        memcpy(tl->line[b], tl->line[a + (a >= b)], LINE_CAP);
+      break;
+    case 1:
+      memcpy(keep, tl->line[a], LINE_CAP);
+      memcpy(tl->line[a], tl->line[b], LINE_CAP);
+      memcpy(tl->line[b], keep, LINE_CAP);
+      break;
+    case 2:
+      snprintf(keep, LINE_CAP, "\"%.*s\"%s", (int)idlen, tl->line[a], tl->line[a] + idlen);
+      memcpy(tl->line[a], keep, LINE_CAP);
+      break;
+    case 4: { /* raw bytes for the last field */
+      char *last = strrchr(tl->line[a], ',');
+      size_t at = last ? (size_t)(last - tl->line[a]) + 1 : 0;
+      size_t k = take(c) % 4;
+
+      while (k-- > 0 && at + 1 < LINE_CAP) {
+        uint8_t x = take(c);
+
+        tl->line[a][at++] = x == 0 || x == '\n' ? 'z' : (char)x; /* a line stays one line */
+      }
+      tl->line[a][at] = '\0';
+      break;
+    }
+    case 5: { /* B's id for A */
+      char *bc = strchr(tl->line[b], ',');
+      size_t blen = bc ? (size_t)(bc - tl->line[b]) : strlen(tl->line[b]);
+
+      snprintf(keep, LINE_CAP, "%.*s%s", (int)blen, tl->line[b], tl->line[a] + idlen);
+      memcpy(tl->line[a], keep, LINE_CAP);
+      break;
+    }
+    case 6: /* another writing of A's id */
+      snprintf(keep, LINE_CAP, "%.*s%c%s", (int)idlen, tl->line[a], "0x-"[take(c) % 3], tl -> line[a] + idlen);
+      memcpy(tl->line[a], keep, LINE_CAP);
+      break;
+    default:
+      memmove(tl->line[a], tl->line[a + 1], (tl->n - a - 1) * LINE_CAP);
+      tl->n--;
+      break;
+    }
+  }
+}
+
+static void write_truth(struct text *t, const struct shape *sh, const struct truth_lines *tl)
 {
   const char *eol = sh->crlf ? "\r\n" : "\n";
-  char id[64];
   size_t i;
 
   switch (sh->kind) {
@@ -160,25 +271,8 @@ static void write_truth(struct text *t, const struct shape *sh, unsigned salt)
     put(t, "id,label%s%s", sh->split ? ",Usage" : "", eol);
     break;
   }
-  for (i = 0; i < sh->n; i++) {
-    unsigned v = truth_value(i, salt);
-
-    id_text(sh, i, id, sizeof id);
-    switch (sh->kind) {
-    case K_NUMBER:
-      put(t, "%s,%.3f", id, (double)(v % 20000) / 100.0 - 50.0);
-      break;
-    case K_SURVIVAL:
-      put(t, "%s,%u,%u", id, 1 + v % 50, i < 2 ? (unsigned)i : (v >> 8) % 2);
-      break;
-    default:
-      put(t, "%s,%u", id, i < (size_t)sh->nclass ? (unsigned)i : v % (unsigned)sh->nclass);
-      break;
-    }
-    if (sh->split)
-      put(t, ",%s", i % 3 == 1 || (v >> 4) % 2 ? "Public" : "Private");
-    put(t, "%s", eol);
-  }
+  for (i = 0; i < tl->n; i++)
+    put(t, "%s%s", tl->line[i], eol);
 }
 
 /* The prediction file's header: the id column, then the value columns the metric reads. */
@@ -327,6 +421,7 @@ static void write_pred(struct text *t, struct cursor *c, const struct shape *sh)
 static char dir[64];
 static char truth_path[96];
 static char pred_path[96];
+static char gz_path[96];
 
 static int save(const char *path, const struct text *t)
 {
@@ -337,6 +432,18 @@ static int save(const char *path, const struct text *t)
     return -1;
   ok = fwrite(t->s, 1, t->len, f) == t->len;
   return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* T gzip'd into PATH. */
+static int save_gz(const char *path, const struct text *t)
+{
+  gzFile f = gzopen(path, "wb1");
+  int ok;
+
+  if (!f)
+    return -1;
+  ok = t->len == 0 || gzwrite(f, t->s, (unsigned)t->len) == (int)t->len;
+  return gzclose(f) == Z_OK && ok ? 0 : -1;
 }
 
 /* Scores REQ with switch set S: the status, and the answer as JSON text (malloc'ed) into *TEXT. */
@@ -365,6 +472,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     abort();
   snprintf(truth_path, sizeof truth_path, "%s/truth.csv", dir);
   snprintf(pred_path, sizeof pred_path, "%s/pred.csv", dir);
+  snprintf(gz_path, sizeof gz_path, "%s/pred.csv.gz", dir);
   return 0;
 }
 
@@ -378,6 +486,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   uint8_t m;
   uint8_t b1;
   uint8_t b2;
+  struct truth_lines *lines = NULL;
   char *first = NULL;
   enum score_status st0;
   size_t s;
@@ -401,7 +510,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   pred.s = malloc(TEXT_CAP);
   if (!truth.s || !pred.s)
     goto out;
-  write_truth(&truth, &sh, (unsigned)size);
+  lines = malloc(sizeof *lines);
+  if (!lines)
+    goto out;
+  make_lines(lines, &sh, (unsigned)size);
+  mutate_lines(lines, &c);
+  write_truth(&truth, &sh, lines);
   if (c.left > 0 && *c.p == 0xFF) { /* the file's bytes after its header, as they are */
     take(&c);
     write_header(&pred, &sh, sh.kind == K_PROBA && sh.nclass > 2);
@@ -442,7 +556,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     free(again);
   }
+  /* the same file gzip'd: read from the decompressed copy instead of the mapped file, with the switches of the
+   * second reader (which then splits that copy) */
+  if (pred.len > 0 && save_gz(gz_path, &pred) == 0) {
+    for (s = 0; s < 2; s++) {
+      char *again = NULL;
+      enum score_status st;
+
+      req.pred_path = gz_path;
+      st = score_with(&req, s, &again);
+      if (!again)
+        abort();
+      if (st != st0 || strcmp(first, again) != 0) {
+        fprintf(stderr,
+                "fuzz_score: %s answers differently for the gzip'd file (switch set %zu)\n  plain: %d %s\n"
+                "  gzip'd: %d %s\n",
+                req.metric, s, (int)st0, first, (int)st, again);
+        abort();
+      }
+      free(again);
+    }
+  }
 out:
+  free(lines);
   free(first);
   free(truth.s);
   free(pred.s);
