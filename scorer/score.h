@@ -43,7 +43,7 @@ struct score_request {
 	unsigned bootstrap;       /* resamples for the confidence interval; 0: none */
 	uint64_t seed;
 	const char *per_case_path; /* metrics that are a mean over cases: each case's term is written here (see
-	                            * score_write_per_case); NULL: not written */
+	                            * score_write_per_case() in resample.h); NULL: not written */
 	struct score_limits lim;
 };
 
