@@ -463,6 +463,15 @@ static enum score_status score_with(const struct score_request *req, size_t s, c
   return st;
 }
 
+/* At exit, the files of the last input and their folder go (an abort leaves them, for a look at that input). */
+static void remove_files(void)
+{
+  unlink(truth_path);
+  unlink(pred_path);
+  unlink(gz_path);
+  rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
   (void)argc;
@@ -473,6 +482,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
   snprintf(truth_path, sizeof truth_path, "%s/truth.csv", dir);
   snprintf(pred_path, sizeof pred_path, "%s/pred.csv", dir);
   snprintf(gz_path, sizeof gz_path, "%s/pred.csv.gz", dir);
+  atexit(remove_files);
   return 0;
 }
 
