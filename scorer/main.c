@@ -64,6 +64,8 @@ static void usage(FILE *out)
 	      "hashes like any others (for tests: each such id says its row);\n"
 	      "CONCOURS_SCORE_NO_BINS=1 sorts roc_auc's and average_precision's values even when they are all\n"
 	      "decimals of six places at most (for tests: from 250,000 rows such values are counted by bin);\n"
+	      "CONCOURS_SCORE_PAR_TEST=1 runs on two threads every step that splits its rows in halves,\n"
+	      "however few the rows (for tests: from 65,536 rows they do);\n"
 	      "CONCOURS_SCORE_NO_MICRO=1 keeps probabilities as doubles even when they are all decimals of six\n"
 	      "places at most (for tests: such values are kept in millionths, half the memory);\n"
 	      "CONCOURS_SCORE_KEEP_IDS=1 keeps where each ground-truth id lies in the file even when the ids\n"

@@ -4,6 +4,7 @@
 #include "par.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 
 void score_par2(void *(*fn_a)(void *), void *a, void *(*fn_b)(void *), void *b)
 {
@@ -19,7 +20,9 @@ void score_par2(void *(*fn_a)(void *), void *a, void *(*fn_b)(void *), void *b)
 
 void score_par2_on(int threads, void *(*fn_a)(void *), void *a, void *(*fn_b)(void *), void *b)
 {
-	if (threads == 2) {
+	/* CONCOURS_SCORE_PAR_TEST (tests): two threads whatever the size, so that the halves' code meets the small files
+	 * of the tests and of the fuzz target; read at each call, as the fuzz target sets it between runs */
+	if (threads == 2 || getenv("CONCOURS_SCORE_PAR_TEST")) {
 		score_par2(fn_a, a, fn_b, b);
 		return;
 	}

@@ -18,7 +18,7 @@ void score_par2(void *(*fn_a)(void *), void *a, void *(*fn_b)(void *), void *b);
 
 /*
  * score_par2() when THREADS is 2; with 1, FN_B(B) then FN_A(A) in the calling thread (a caller that already
- * shares the machine with another thread).
+ * shares the machine with another thread). With CONCOURS_SCORE_PAR_TEST set (tests), score_par2() whatever THREADS.
  */
 void score_par2_on(int threads, void *(*fn_a)(void *), void *a, void *(*fn_b)(void *), void *b);
 

@@ -4,9 +4,10 @@
  * Each input makes a ground truth and a prediction file, scores them once as concours-score does by default, then
  * again with each switch that must not change the answer (CONCOURS_SCORE_SPLIT_TEST: a second reader for the file's
  * second half; NO_DENSE and SHORT_TAGS: the keyed join instead of numbered ids', tags that collide more;
- * CHECK_IDS, KEEP_IDS, NO_MICRO, NO_BINS), and the file gzip'd. Every run must answer the same status and the same
- * JSON, byte for byte: score, splits, bootstrap interval, or the error with its problems, lines and counts. A
- * difference aborts, and so does any sanitizer report (scripts/fuzz/run.sh builds it with ASan and UBSan).
+ * CHECK_IDS, KEEP_IDS, NO_MICRO, NO_BINS; PAR_TEST: two threads for each step that splits its rows, however few),
+ * and the file gzip'd. Every run must answer the same status and the same JSON, byte for byte: score, splits,
+ * bootstrap interval, or the error with its problems, lines and counts. A difference aborts, and so does any
+ * sanitizer report (scripts/fuzz/run.sh builds it with ASan and UBSan).
  *
  * The input: byte 0 picks the metric, byte 1 the ground truth's shape (id style, order, a split column, classes,
  * line ends, a bootstrap), byte 2 its rows; then the ground truth's mutations (mutate_lines()); the rest is a program
@@ -40,7 +41,7 @@ static const struct {
 #define NMETRIC (sizeof(metrics) / sizeof(metrics[0]))
 
 /* The switches that must leave every answer as it is; run 0 sets none. */
-static const char *const switches[][3] = {
+static const char *const switches[][4] = {
   {NULL},
   {"CONCOURS_SCORE_SPLIT_TEST", NULL},
   {"CONCOURS_SCORE_NO_DENSE", NULL},
@@ -48,12 +49,13 @@ static const char *const switches[][3] = {
   {"CONCOURS_SCORE_CHECK_IDS", "CONCOURS_SCORE_SPLIT_TEST", NULL},
   {"CONCOURS_SCORE_KEEP_IDS", NULL},
   {"CONCOURS_SCORE_NO_MICRO", "CONCOURS_SCORE_SPLIT_TEST", NULL},
-  {"CONCOURS_SCORE_NO_BINS", "CONCOURS_SCORE_NO_DENSE", "CONCOURS_SCORE_SPLIT_TEST"},
+  {"CONCOURS_SCORE_NO_BINS", "CONCOURS_SCORE_NO_DENSE", "CONCOURS_SCORE_SPLIT_TEST", "CONCOURS_SCORE_PAR_TEST"},
+  {"CONCOURS_SCORE_PAR_TEST", NULL},
 };
 #define NSWITCH (sizeof(switches) / sizeof(switches[0]))
 static const char *const every_switch[] = {
   "CONCOURS_SCORE_SPLIT_TEST", "CONCOURS_SCORE_NO_DENSE", "CONCOURS_SCORE_SHORT_TAGS", "CONCOURS_SCORE_CHECK_IDS",
-  "CONCOURS_SCORE_KEEP_IDS",   "CONCOURS_SCORE_NO_MICRO", "CONCOURS_SCORE_NO_BINS"};
+  "CONCOURS_SCORE_KEEP_IDS",   "CONCOURS_SCORE_NO_MICRO", "CONCOURS_SCORE_NO_BINS",    "CONCOURS_SCORE_PAR_TEST"};
 
 /* A bounded text being written; FULL once a write did not fit (the input is then skipped). */
 struct text {
@@ -455,7 +457,7 @@ static enum score_status score_with(const struct score_request *req, size_t s, c
 
   for (i = 0; i < sizeof(every_switch) / sizeof(every_switch[0]); i++)
     unsetenv(every_switch[i]);
-  for (i = 0; i < 3 && switches[s][i]; i++)
+  for (i = 0; i < 4 && switches[s][i]; i++)
     setenv(switches[s][i], "1", 1);
   st = score_run(req, &out);
   *text = out ? json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
