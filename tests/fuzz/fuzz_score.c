@@ -130,7 +130,7 @@ static void id_text(const struct shape *sh, size_t i, char *out, size_t cap)
     snprintf(out, cap, "%zu", 95 + k);
     break;
   case 2:
-    snprintf(out, cap, "g%zu", 7 + k * 3 + (k * k) % 5);
+    snprintf(out, cap, "g%zu", 7 + k * 5 + (k * k) % 5); /* steps of 2 to 8: increasing, with gaps */
     break;
   default:
     snprintf(out, cap, "%08x-%zu", (unsigned)((k + 1) * 2654435761u), k % 7);
