@@ -573,8 +573,8 @@ def two_readers(t):
     check(one.returncode == 0 and one.stdout == two.stdout and b"read by the helper" in two.stderr,
           "two readers answer as one: labels", f"{one.stdout[:300]!r} {two.stdout[:300]!r}")
     # the second reader's first byte right after one of four blank lines: the first reader reads past it in one record
-    # (the blank lines, then the row after them) and drops the second reader's rows, whose places start three above
-    # its own next ones. The second reader must not write a row before the first says it was not past that byte,
+    # (the blank lines, then the row after them) and drops the second reader's rows, whose places start one to three
+    # above its own next ones. The second reader must not write a row before the first says it was not past that byte,
     # nor after the first went past it: the build before let both write the same places, and 1-3 % of the runs
     # answered a valid file with repeated and missing ids. 300 runs, each the one reader's answer.
     ids4 = [f"c{i:05d}" for i in range(4000)]
