@@ -64,6 +64,7 @@ static void usage(FILE *out)
 	      "hashes like any others (for tests: each such id says its row);\n"
 	      "CONCOURS_SCORE_NO_BINS=1 sorts roc_auc's and average_precision's values even when they are all\n"
 	      "decimals of six places at most (for tests: from 250,000 rows such values are counted by bin);\n"
+	      "CONCOURS_SCORE_BINS_TEST=1 counts such values by bin however few the rows (for tests);\n"
 	      "CONCOURS_SCORE_PAR_TEST=1 runs on two threads every step that splits its rows in halves,\n"
 	      "however few the rows (for tests: from 65,536 rows they do);\n"
 	      "CONCOURS_SCORE_NO_MICRO=1 keeps probabilities as doubles even when they are all decimals of six\n"

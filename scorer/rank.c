@@ -450,7 +450,9 @@ static int quant_ranked(const struct score_data *d, const uint8_t *split, int po
 	int h;
 	int i;
 
-	if (*off || d->n < QUANT_MIN_ROWS || getenv("CONCOURS_SCORE_NO_BINS")) {
+	/* CONCOURS_SCORE_BINS_TEST (tests): bins however few the rows, so that small files meet this path too */
+	if (*off || (d->n < QUANT_MIN_ROWS && !getenv("CONCOURS_SCORE_BINS_TEST")) ||
+	    getenv("CONCOURS_SCORE_NO_BINS")) {
 		*off = 1;
 		return 0;
 	}

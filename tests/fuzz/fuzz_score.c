@@ -4,7 +4,8 @@
  * Each input makes a ground truth and a prediction file, scores them once as concours-score does by default, then
  * again with each switch that must not change the answer (CONCOURS_SCORE_SPLIT_TEST: a second reader for the file's
  * second half; NO_DENSE and SHORT_TAGS: the keyed join instead of numbered ids', tags that collide more;
- * CHECK_IDS, KEEP_IDS, NO_MICRO, NO_BINS; PAR_TEST: two threads for each step that splits its rows, however few),
+ * CHECK_IDS, KEEP_IDS, NO_MICRO, NO_BINS; PAR_TEST: two threads for each step that splits its rows, however few;
+ * BINS_TEST: roc_auc's and average_precision's values of six decimals counted by bin, however few),
  * and the file gzip'd. Every run must answer the same status and the same JSON, byte for byte: score, splits,
  * bootstrap interval, or the error with its problems, lines and counts. A difference aborts, and so does any
  * sanitizer report (scripts/fuzz/run.sh builds it with ASan and UBSan).
@@ -51,11 +52,13 @@ static const char *const switches[][4] = {
   {"CONCOURS_SCORE_NO_MICRO", "CONCOURS_SCORE_SPLIT_TEST", NULL},
   {"CONCOURS_SCORE_NO_BINS", "CONCOURS_SCORE_NO_DENSE", "CONCOURS_SCORE_SPLIT_TEST", "CONCOURS_SCORE_PAR_TEST"},
   {"CONCOURS_SCORE_PAR_TEST", NULL},
+  {"CONCOURS_SCORE_BINS_TEST", "CONCOURS_SCORE_PAR_TEST", NULL},
 };
 #define NSWITCH (sizeof(switches) / sizeof(switches[0]))
 static const char *const every_switch[] = {
-  "CONCOURS_SCORE_SPLIT_TEST", "CONCOURS_SCORE_NO_DENSE", "CONCOURS_SCORE_SHORT_TAGS", "CONCOURS_SCORE_CHECK_IDS",
-  "CONCOURS_SCORE_KEEP_IDS",   "CONCOURS_SCORE_NO_MICRO", "CONCOURS_SCORE_NO_BINS",    "CONCOURS_SCORE_PAR_TEST"};
+  "CONCOURS_SCORE_SPLIT_TEST", "CONCOURS_SCORE_NO_DENSE", "CONCOURS_SCORE_SHORT_TAGS",
+  "CONCOURS_SCORE_CHECK_IDS",  "CONCOURS_SCORE_KEEP_IDS", "CONCOURS_SCORE_NO_MICRO",
+  "CONCOURS_SCORE_NO_BINS",    "CONCOURS_SCORE_PAR_TEST", "CONCOURS_SCORE_BINS_TEST"};
 
 /* A bounded text being written; FULL once a write did not fit (the input is then skipped). */
 struct text {

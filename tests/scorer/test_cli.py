@@ -233,7 +233,7 @@ def section_validation():
                                                "--bootstrap"]), "--help documents metrics, params and formats")
     check(all(v in text for v in ["CONCOURS_SCORE_TIMING", "CONCOURS_SCORE_HUGE_PAGES", "CONCOURS_SCORE_SHORT_TAGS",
                                   "CONCOURS_SCORE_SPLIT_TEST", "CONCOURS_SCORE_KEEP_IDS", "CONCOURS_SCORE_RECACHE",
-                                  "CONCOURS_SCORE_PAR_TEST"]),
+                                  "CONCOURS_SCORE_PAR_TEST", "CONCOURS_SCORE_BINS_TEST"]),
           "--help documents the environment variables")
     # id column by name, custom split column
     rc, out, err, _, raw = run(["--truth", t.path("t2.csv", "label,key,Part\n1,a,Public\n0,b,Private\n1,c,Private\n0,d,Public\n"),
