@@ -6,7 +6,7 @@
 // switch to French.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, assert, apiClient, loginTo, waitScored, say, offScreen, eventually } from './lib.mjs';
+import { run, assert, apiClient, loginTo, waitScored, say, offScreen, eventually, assertShown } from './lib.mjs';
 
 const SLUG = 'visiomel-demo';
 
@@ -80,7 +80,7 @@ await run('i18n', async ({ url, browser, shot, staff, source }) => {
   await page.locator('#password').fill('not the password at all');
   await page.locator('#login-form button[type=submit]').click();
   await page.getByText('nom d’utilisateur ou mot de passe erroné').waitFor();
-  assert(await page.getByText('Échec de la connexion').isVisible(), 'the error box is titled in French');
+  await assertShown(page.getByText('Échec de la connexion'), 'the error box is titled in French');
 
   // the switch: English, kept across pages, then French again
   await page.goto('/');
@@ -106,7 +106,7 @@ await run('i18n', async ({ url, browser, shot, staff, source }) => {
   await enPage.getByRole('heading', { name: 'Data challenges' }).waitFor();
   seen = await look(enPage);
   assert(seen.lang === 'en' && seen.missing.length === 0, `English: ${JSON.stringify({ lang: seen.lang, missing: seen.missing })}`);
-  assert(await enPage.getByRole('button', { name: 'Français' }).isVisible(), 'the switch to French');
+  await assertShown(enPage.getByRole('button', { name: 'Français' }), 'the switch to French');
   // logged in, the switch also sets the language of the account's mails (PUT /me/language)
   await loginTo(enPage, pia, 'account.html');
   await enPage.locator('#mail-language').getByText('English').waitFor();

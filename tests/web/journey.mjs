@@ -4,7 +4,7 @@
 // leaderboard tools (search, sort, my row), the API token page, a phone-sized screenshot and logout.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, assert, eventually, say } from './lib.mjs';
+import { run, assert, eventually, say, assertShown } from './lib.mjs';
 
 const USER = 'ada_lovelace';
 const PASSWORD = 'analytical-engine-1843';
@@ -15,7 +15,7 @@ await run('journey', async ({ page, context, shot, source }) => {
   const card = page.locator('#open .card a', { hasText: 'Predict melanoma relapse' });
   await card.waitFor();
   await shot('home-anonymous');
-  assert(await page.locator('#account a', { hasText: 'Log in' }).isVisible(), 'logged-out header shows "Log in"');
+  await assertShown(page.locator('#account a', { hasText: 'Log in' }), 'logged-out header shows "Log in"');
 
   // Register (which logs in and comes back to the home page).
   await page.locator('#account a', { hasText: 'Register' }).click();

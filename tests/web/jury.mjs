@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { run, assert, apiClient, eventually, say, loginTo, waitScored } from './lib.mjs';
+import { run, assert, apiClient, eventually, say, loginTo, waitScored, assertShown } from './lib.mjs';
 
 const SLUG = 'visiomel-demo';
 const DURING = '2026-06-01T12:00:00Z'; // development phase open
@@ -41,7 +41,7 @@ await run(
     await page.reload();
     const rows = page.locator('#review-body tbody tr');
     await eventually(async () => (await rows.count()) === 3, 10000, 'three review rows');
-    assert(await page.locator('.main-nav a', { hasText: 'Jury' }).isVisible(), 'the nav links the jury page');
+    await assertShown(page.locator('.main-nav a', { hasText: 'Jury' }), 'the nav links the jury page');
     assert((await page.locator('.main-nav a', { hasText: 'Organizer' }).count()) === 0, 'no organizer link for the jury');
     assert((await page.locator('#review-body svg.ci-bar').count()) === 3, 'every row has an error bar');
     const order = async () => page.locator('#review-body tbody tr .team').allTextContents();

@@ -182,6 +182,17 @@ export function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
 }
 
+// Asserts that `locator` is shown, waiting for it as any wait does (the context's timeout): a page renders its parts
+// one after the other, and `isVisible()` answers at once (it failed on a loaded machine when the part waited for was
+// there and this one came a moment later).
+export async function assertShown(locator, what) {
+  try {
+    await locator.waitFor({ state: 'visible' });
+  } catch (err) {
+    throw new Error(`assertion failed: ${what} (${String(err.message).split('\n')[0]})`);
+  }
+}
+
 // Polls `fn` until it returns a truthy value, or throws after `ms`.
 export async function eventually(fn, ms, what) {
   const end = Date.now() + ms;

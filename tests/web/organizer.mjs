@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { run, assert, apiClient, eventually, say, loginTo } from './lib.mjs';
+import { run, assert, apiClient, eventually, say, loginTo, assertShown } from './lib.mjs';
 
 // Zips a copy of the example bundle whose challenge.json went through `edit(spec)`; returns the archive.
 function bundleZip(source, tmp, slug, edit) {
@@ -59,7 +59,7 @@ await run('organizer', async ({ url, page, shot, source, tmp, staff, problems: p
 
   await loginTo(page, olga, 'organizer.html');
   await page.locator('#challenge-list tr[data-slug="visiomel-demo"]').waitFor();
-  assert(await page.locator('.main-nav a', { hasText: 'Organizer' }).isVisible(), 'the nav links the organizer page');
+  await assertShown(page.locator('.main-nav a', { hasText: 'Organizer' }), 'the nav links the organizer page');
 
   // A good bundle: progress, then listed.
   await page.getByLabel('Bundle archive').setInputFiles(good);

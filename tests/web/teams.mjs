@@ -5,7 +5,7 @@
 // submission is saved and survives a reload.
 import fs from 'node:fs';
 import path from 'node:path';
-import { run, assert, apiClient, eventually, loginThroughPage } from './lib.mjs';
+import { run, assert, apiClient, eventually, loginThroughPage, assertShown } from './lib.mjs';
 
 const TEAM = 'Les <b>Chercheurs</b> & co';
 
@@ -21,7 +21,7 @@ await run(
     await loginThroughPage(page, ada, '#team');
     const block = page.locator('#team-body');
     await block.locator('text=You compete alone').waitFor();
-    assert(await page.locator('#tab-team').isVisible(), 'the Team tab is shown');
+    await assertShown(page.locator('#tab-team'), 'the Team tab is shown');
 
     await page.getByLabel('Team name').fill(TEAM);
     await page.getByRole('button', { name: 'Create a team' }).click();
