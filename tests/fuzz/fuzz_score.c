@@ -193,6 +193,14 @@ static void make_lines(struct truth_lines *tl, const struct shape *sh, unsigned 
  * a row repeated, two rows swapped (ids out of order), an id quoted, a blank line, a target or split value of raw
  * bytes, an id taken from another row, an id written another way (a numbered id's zero or suffix), a row dropped.
  */
+/* The length of LINE's first field (its id): up to the first comma, or the whole line. */
+static size_t id_len(const char *line)
+{
+  const char *comma = strchr(line, ',');
+
+  return comma ? (size_t)(comma - line) : strlen(line);
+}
+
 static void mutate_lines(struct truth_lines *tl, struct cursor *c)
 {
   uint8_t head = take(c);
@@ -203,8 +211,7 @@ static void mutate_lines(struct truth_lines *tl, struct cursor *c)
     size_t a = take(c) % tl->n;
     size_t b = take(c) % tl->n;
     char keep[LINE_CAP];
-    char *comma = strchr(tl->line[a], ',');
-    size_t idlen = comma ? (size_t)(comma - tl->line[a]) : strlen(tl->line[a]);
+    size_t idlen = id_len(tl->line[a]);
 
     switch (op % 8) {
     case 0: /* a row repeated at B */
@@ -240,14 +247,10 @@ static void mutate_lines(struct truth_lines *tl, struct cursor *c)
       tl->line[a][at] = '\0';
       break;
     }
-    case 5: { /* B's id for A */
-      char *bc = strchr(tl->line[b], ',');
-      size_t blen = bc ? (size_t)(bc - tl->line[b]) : strlen(tl->line[b]);
-
-      snprintf(keep, LINE_CAP, "%.*s%s", (int)blen, tl->line[b], tl->line[a] + idlen);
+    case 5: /* B's id for A */
+      snprintf(keep, LINE_CAP, "%.*s%s", (int)id_len(tl->line[b]), tl->line[b], tl->line[a] + idlen);
       memcpy(tl->line[a], keep, LINE_CAP);
       break;
-    }
     case 6: /* another writing of A's id */
       snprintf(keep, LINE_CAP, "%.*s%c%s", (int)idlen, tl->line[a], "0x-"[take(c) % 3], tl -> line[a] + idlen);
       memcpy(tl->line[a], keep, LINE_CAP);
@@ -468,6 +471,26 @@ static enum score_status score_with(const struct score_request *req, size_t s, c
   return st;
 }
 
+/* Aborts unless REQ scored with switch set S answers ST0 and FIRST, the default's answer, byte for byte; WHAT names
+ * the file in the message. */
+static void expect_same(const struct score_request *req, size_t s, enum score_status st0, const char *first,
+                        const char *what)
+{
+  char *again = NULL;
+  enum score_status st = score_with(req, s, &again);
+
+  if (!again)
+    abort();
+  if (st != st0 || strcmp(first, again) != 0) {
+    fprintf(stderr,
+            "fuzz_score: %s answers differently for %s with switch set %zu (%s...)\n  default: %d %s\n"
+            "  here: %d %s\n",
+            req->metric, what, s, s ? switches[s][0] : "none", (int)st0, first, (int)st, again);
+    abort();
+  }
+  free(again);
+}
+
 /* At exit, the files of the last input and their folder go (an abort leaves them, for a look at that input). */
 static void remove_files(void)
 {
@@ -556,41 +579,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   st0 = score_with(&req, 0, &first);
   if (!first)
     abort();
-  for (s = 1; s < NSWITCH; s++) {
-    char *again = NULL;
-    enum score_status st = score_with(&req, s, &again);
-
-    if (!again)
-      abort();
-    if (st != st0 || strcmp(first, again) != 0) {
-      fprintf(stderr,
-              "fuzz_score: %s answers differently with switch set %zu (%s...)\n  default: %d %s\n"
-              "  switched: %d %s\n",
-              req.metric, s, switches[s][0], (int)st0, first, (int)st, again);
-      abort();
-    }
-    free(again);
-  }
+  for (s = 1; s < NSWITCH; s++)
+    expect_same(&req, s, st0, first, "the file as written");
   /* the same file gzip'd: read from the decompressed copy instead of the mapped file, with the switches of the
    * second reader (which then splits that copy) */
   if (pred.len > 0 && save_gz(gz_path, &pred) == 0) {
-    for (s = 0; s < 2; s++) {
-      char *again = NULL;
-      enum score_status st;
-
-      req.pred_path = gz_path;
-      st = score_with(&req, s, &again);
-      if (!again)
-        abort();
-      if (st != st0 || strcmp(first, again) != 0) {
-        fprintf(stderr,
-                "fuzz_score: %s answers differently for the gzip'd file (switch set %zu)\n  plain: %d %s\n"
-                "  gzip'd: %d %s\n",
-                req.metric, s, (int)st0, first, (int)st, again);
-        abort();
-      }
-      free(again);
-    }
+    req.pred_path = gz_path;
+    for (s = 0; s < 2; s++)
+      expect_same(&req, s, st0, first, "the file gzip'd");
   }
 out:
   free(lines);
