@@ -260,7 +260,7 @@ static int cli_challenge_admin(int argc, char **argv)
     fputs(usage, stderr);
     return 2;
   }
-  if (server_open_data(&cfg, 1) != 0)
+  if (server_open_data(&cfg, 1, 0) != 0)
     return 1;
   sqlite3 *db = db_acquire();
   struct challenge *c = malloc(sizeof(*c));
@@ -429,7 +429,7 @@ int cli_challenge(int argc, char **argv)
   struct bundle_problems *p = malloc(sizeof(*p));
   if (p == NULL)
     return 1;
-  if (!check && server_open_data(&cfg, 1) != 0) {
+  if (!check && server_open_data(&cfg, 1, 0) != 0) {
     free(p);
     return 1;
   }
@@ -485,7 +485,7 @@ int cli_runtime(int argc, char **argv)
   opts.mode = BUNDLE_CHECK;
   opts.build_runtime = 1;
   struct bundle_problems *p = malloc(sizeof(*p));
-  if (p == NULL || server_open_data(&cfg, 1) != 0) {
+  if (p == NULL || server_open_data(&cfg, 1, 0) != 0) {
     free(p);
     return 1;
   }
@@ -532,7 +532,7 @@ int cli_worker_token(int argc, char **argv)
     fputs(usage, stderr);
     return 2;
   }
-  if (server_open_data(&cfg, 1) != 0)
+  if (server_open_data(&cfg, 1, 0) != 0)
     return 1;
   sqlite3 *db = db_acquire();
   char token[128];
@@ -625,7 +625,7 @@ int cli_user(int argc, char **argv)
     fprintf(stderr, "concours user add: cannot hash the password\n");
     return 1;
   }
-  if (server_open_data(&cfg, 1) != 0)
+  if (server_open_data(&cfg, 1, 0) != 0)
     return 1;
   sqlite3 *db = db_acquire();
   enum app_status s = db_user_create(db, name, email, role, hash, &id);
@@ -699,7 +699,7 @@ int cli_audit(int argc, char **argv)
       return 2;
     }
   }
-  if (server_open_data(&cfg, 1) != 0)
+  if (server_open_data(&cfg, 1, 0) != 0)
     return 2;
   sqlite3 *db = db_acquire();
   int64_t n = db_audit_verify(db, &bad);

@@ -59,7 +59,7 @@ int server_lock_data(const char *data_dir)
   return 0; /* the descriptor stays open, and the lock held, until the process ends */
 }
 
-int server_open_data(struct app_config *cfg, int pool_size)
+int server_open_data(struct app_config *cfg, int pool_size, int owner)
 {
   char err[512], abs[PATH_MAX], dbpath[APP_PATH_MAX];
   if (util_mkdirs(cfg->data_dir, 0700) != 0 || realpath(cfg->data_dir, abs) == NULL) {
@@ -67,7 +67,7 @@ int server_open_data(struct app_config *cfg, int pool_size)
     return -1;
   }
   util_strlcpy(cfg->data_dir, abs, sizeof(cfg->data_dir));
-  if (store_init(cfg->data_dir, err, sizeof(err)) != 0) {
+  if (store_init(cfg->data_dir, owner, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours: %s\n", err);
     return -1;
   }
@@ -349,7 +349,7 @@ int server_run(struct app_config *cfg)
   if (server_lock_data(cfg->data_dir) != 0)
     return 1;
   start_cgroups(cfg);
-  if (server_open_data(cfg, pool > 120 ? 120 : pool) != 0)
+  if (server_open_data(cfg, pool > 120 ? 120 : pool, 1) != 0)
     return 1;
   sqlite3 *db = db_acquire();
   int requeued = db_queue_requeue_running(db);

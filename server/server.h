@@ -9,9 +9,10 @@
 /* Runs the server with CFG until SIGINT or SIGTERM. Returns the process exit code (0 after a clean stop). */
 int server_run(struct app_config *cfg);
 
-/* Opens the data folder and the database pool for CFG (shared by serve and the admin commands). Returns 0, or
- * -1 after printing why. */
-int server_open_data(struct app_config *cfg, int pool_size);
+/* Opens the data folder and the database pool for CFG (shared by serve and the admin commands). OWNER: the caller
+ * holds the data folder's lock (server_lock_data), and the folder's leftovers in tmp/ go (store_init). Returns 0,
+ * or -1 after printing why. */
+int server_open_data(struct app_config *cfg, int pool_size, int owner);
 
 /* Takes the data folder's lock (DATA/concours.lock, flock) for the life of the process, so that two servers
  * never share a data folder. Returns 0, or -1 after printing why (another server holds it). */

@@ -48,7 +48,7 @@ static int empty_tmp(void)
   return 0;
 }
 
-int store_init(const char *dir, char *err, size_t errlen)
+int store_init(const char *dir, int owner, char *err, size_t errlen)
 {
   static const char *const subdirs[] = {"tmp", "submissions", "challenges"};
   char path[APP_PATH_MAX];
@@ -72,7 +72,7 @@ int store_init(const char *dir, char *err, size_t errlen)
       return -1;
     }
   }
-  if (empty_tmp() != 0) {
+  if (owner && empty_tmp() != 0) {
     snprintf(err, errlen, "cannot empty %s/tmp: %s", data_dir, strerror(errno));
     return -1;
   }

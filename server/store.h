@@ -16,8 +16,11 @@
 #include "app.h"
 #include "upload_pipe.h"
 
-/* Creates the data folder layout under DATA_DIR (absolute) and empties tmp/. Returns 0, or -1 with ERR. */
-int store_init(const char *data_dir, char *err, size_t errlen);
+/* Creates the data folder layout under DATA_DIR (absolute). OWNER (the server holding the data folder's lock, or a
+ * worker in its own folder) also empties tmp/, which holds only the owner's work in flight (uploads, run folders):
+ * an admin command beside a running server passes 0, or it would take the server's runs and uploads from under it.
+ * Returns 0, or -1 with ERR. */
+int store_init(const char *data_dir, int owner, char *err, size_t errlen);
 /* The data folder given to store_init. */
 const char *store_data_dir(void);
 /* Joins the data folder and REL into OUT. Returns 0, or -1 when it does not fit. */

@@ -605,7 +605,7 @@ int worker_main(int argc, char **argv)
     return 1;
   }
   remove_dead_workers(w.work);
-  if (util_mkdirs(w.own, 0755) != 0 || chmod(w.own, 0755) != 0 || store_init(w.own, err, sizeof(err)) != 0) {
+  if (util_mkdirs(w.own, 0755) != 0 || chmod(w.own, 0755) != 0 || store_init(w.own, 1, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, err);
     return 1;
   }

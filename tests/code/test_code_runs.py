@@ -331,6 +331,38 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual([n for n in os.listdir(tmp) if n.startswith("run-")], [])
 
 
+    def test_an_admin_command_beside_a_running_run_leaves_it_alone(self):
+        # The admin commands open the data folder as the server does; only the server's start (which holds the
+        # folder's lock) empties tmp/, where the runs and uploads in flight live. Before, `concours user add` beside
+        # a run removed its folder, and the run failed (web_code met it: "exited with status 2", no main.py).
+        lena = self.participant("lena")
+        tmp = os.path.join(self.server.data, "tmp")
+        marker = os.path.join(tmp, "upload-in-flight-test")  # as an upload being received
+        with open(marker, "wb") as f:
+            f.write(b"half of a body")
+        try:
+            code = baseline().replace("def main():", "def main():\n    import time\n    print('UP', flush=True)\n"
+                                      "    time.sleep(2)", 1)
+            r = self.send(lena, zip_of({"main.py": code}), "smoke")
+            self.assertEqual(r.status, 201, r)
+            sid = r.json()["id"]
+            deadline = time.time() + RUN_TIMEOUT
+            while time.time() < deadline and "UP" not in (self.log_of(lena, sid).json().get("log") or ""):
+                time.sleep(0.1)
+            runs = [n for n in os.listdir(tmp) if n.startswith("run-")]
+            self.assertTrue(runs, "no run folder while the run runs")
+            self.server.add_user("lena_jury", "jury")
+            self.assertTrue(os.path.exists(marker), "an admin command removed an upload in flight")
+            for name in runs:  # the run may have ended since: then its own cleanup took the folder, not the command
+                self.assertTrue(os.path.isdir(os.path.join(tmp, name)) or
+                                lena.submission(sid).json()["status"] in ("scored", "failed"), name)
+            sub = lena.wait_done(sid, timeout=RUN_TIMEOUT)
+            self.assertEqual((sub["status"], sub["mode"]), ("scored", "smoke"), sub)
+            self.assertIsInstance(sub["smoke_score"], float)
+        finally:
+            if os.path.exists(marker):
+                os.unlink(marker)
+
     def test_cancelling_a_running_run_stops_it_and_costs_nothing(self):
         judy = self.participant("judy")
         r = self.send(judy, zip_of({"main.py": "import time\nprint('UP', flush=True)\ntime.sleep(600)\n"}), "smoke")

@@ -107,7 +107,7 @@ static json_t *team_row(json_t *out, const char *name)
 static void analysis(void)
 {
   char err[256], why[300];
-  CHECK(store_init(tmpdir, err, sizeof(err)) == 0);
+  CHECK(store_init(tmpdir, 1, err, sizeof(err)) == 0);
   enum { N = 400 };
   double a[N], b[N], c[N], bad[N];
   unsigned s = 12345;

@@ -1,5 +1,6 @@
 /* test_store.c: unit tests of store.c (uploads, paths, the orphan sweep) and of upload_pipe.c (a large upload's
  * hasher and flusher). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,10 +67,17 @@ static void test_store(void)
   struct stat st;
   snprintf(path, sizeof(path), "%s/data/submissions", tmpdir);
   CHECK(util_mkdirs(path, 0755) == 0 && chmod(path, 0755) == 0);
-  CHECK(store_init(dir, err, sizeof(err)) == 0);
+  CHECK(store_init(dir, 1, err, sizeof(err)) == 0);
   CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
   snprintf(path, sizeof(path), "%s/data/tmp", tmpdir);
   CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0700);
+  /* tmp/ holds the owner's work in flight: an admin command (not the owner) leaves it, the owner's start empties it */
+  snprintf(path, sizeof(path), "%s/data/tmp/run-inflight", tmpdir);
+  CHECK(mkdir(path, 0755) == 0);
+  CHECK(store_init(dir, 0, err, sizeof(err)) == 0);
+  CHECK(stat(path, &st) == 0 && S_ISDIR(st.st_mode));
+  CHECK(store_init(dir, 1, err, sizeof(err)) == 0);
+  CHECK(stat(path, &st) != 0 && errno == ENOENT);
   struct store_upload u;
   CHECK(store_upload_begin(&u) == 0);
   CHECK(store_upload_write(&u, "abc", 3) == APP_OK);
