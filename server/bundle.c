@@ -24,6 +24,7 @@
 #include "sandbox_program.h"
 #include "store.h"
 #include "util.h"
+#include "versions.h"
 
 #define TEXT_MAX (1024 * 1024)
 #define IMPORT_STACK (16 * 1024 * 1024)
@@ -421,24 +422,6 @@ fail:
   return -1;
 }
 
-/* Removes every version folder of the challenge but KEEP. */
-static void remove_old_versions(const char *slug_dir, const char *keep)
-{
-  char path[APP_PATH_MAX];
-  DIR *d = opendir(slug_dir);
-  if (d == NULL)
-    return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || strcmp(e->d_name, keep) == 0)
-      continue;
-    int n = snprintf(path, sizeof(path), "%s/%s", slug_dir, e->d_name);
-    if (n > 0 && (size_t)n < sizeof(path))
-      store_remove_tree(path);
-  }
-  closedir(d);
-}
-
 /* ------------------------------------------------------------------------------------------ import */
 
 struct import_job {
@@ -456,7 +439,7 @@ static int import_folder(const struct import_job *job, const char *dir)
   struct bundle_problems *p = job->p;
   struct bundle_result *res = job->res;
   sqlite3 *db = job->db;
-  char path[APP_PATH_MAX], version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX], slug_dir[APP_PATH_MAX];
+  char path[APP_PATH_MAX], version[64], rel[APP_PATH_MAX], version_dir[APP_PATH_MAX];
   char rnd[32], aerr[512], truth_sha[65] = "", bundle_sha[65] = "";
   struct challenge_def *d = calloc(1, sizeof(*d));
   struct org_program scoring = {"scoring_program", PROGCHECK_SCORING, ""}, ingestion = {"", PROGCHECK_INGESTION, ""};
@@ -467,7 +450,7 @@ static int import_folder(const struct import_job *job, const char *dir)
     opts->anonymity_override != NULL && opts->anonymity_override[0] != '\0' ? opts->anonymity_override : NULL;
   const char *actor = opts->actor != NULL ? opts->actor : "cli";
   size_t deflen = 0;
-  int rc = -1, truth_changed = 0;
+  int rc = -1, truth_changed = 0, import_lock = -1;
   anon_check_options_init(&aopt);
   if (d == NULL || files == NULL || failed == NULL) {
     bundle_problem(p, "(import)", NULL, "out of memory");
@@ -581,10 +564,16 @@ static int import_folder(const struct import_job *job, const char *dir)
     }
   }
 
-  /* Copy into a new version folder, point the database at it (audited in the same transaction), then drop the
-   * old versions. */
+  /* Copy into a new version folder and point the database at it (audited in the same transaction), under the
+   * import lock: no sweep takes the folder meanwhile. The old version goes in a later sweep (versions.h), once no
+   * run reads it. */
   if (util_random_token(6, rnd, sizeof(rnd)) != 0)
     goto out;
+  import_lock = versions_import_begin();
+  if (import_lock < 0) {
+    bundle_problem(p, "(import)", NULL, "cannot take the data folder's import lock (import.lock): %s", strerror(errno));
+    goto out;
+  }
   snprintf(version, sizeof(version), "v%lld-%s", (long long)app_now(), rnd);
   snprintf(rel, sizeof(rel), "challenges/%s/%s", d->c.slug, version);
   if (store_path(version_dir, sizeof(version_dir), rel) != 0 || util_mkdirs(version_dir, 0700) != 0) {
@@ -621,9 +610,8 @@ static int import_folder(const struct import_job *job, const char *dir)
     store_remove_tree(version_dir);
     goto out;
   }
-  snprintf(rel, sizeof(rel), "challenges/%s", d->c.slug);
-  if (store_path(slug_dir, sizeof(slug_dir), rel) == 0)
-    remove_old_versions(slug_dir, version);
+  versions_import_end(import_lock);
+  import_lock = -1;
   if (truth_changed) {
     struct challenge cur;
     struct user who;
@@ -642,6 +630,7 @@ static int import_folder(const struct import_job *job, const char *dir)
   }
   rc = 0;
 out:
+  versions_import_end(import_lock);
   anon_check_options_free(&aopt);
   def_free(d);
   free(d);

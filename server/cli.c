@@ -18,6 +18,7 @@
 #include "sign.h"
 #include "mail.h"
 #include "util.h"
+#include "versions.h"
 
 void cli_usage(void)
 {
@@ -435,6 +436,13 @@ int cli_challenge(int argc, char **argv)
   }
   sqlite3 *db = check ? NULL : db_acquire();
   int rc = bundle_run(db, dir, &opts, &res, p);
+  if (db != NULL && rc == 0) { /* the version it replaced goes now when no server runs; else the server removes it */
+    int lock = server_lock_try(cfg.data_dir);
+    if (lock >= 0) {
+      versions_sweep(db);
+      close(lock);
+    }
+  }
   if (db != NULL) {
     db_release(db);
     db_pool_close();

@@ -151,6 +151,9 @@ const struct phase *db_challenge_open_phase(const struct challenge *c, int64_t n
 
 /* Loads the challenge SLUG into C (with its phases). APP_NOT_FOUND when absent. */
 enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge *c);
+/* Whether DIR (a version folder relative to the data folder, "challenges/SLUG/vTIME-RND") is a challenge's current
+ * one: 1 yes, 0 no, -1 the database could not say. */
+int db_challenge_dir_current(sqlite3 *db, const char *dir);
 
 /* One import of a bundle (bundle.c): every pointer borrowed. */
 struct db_import {

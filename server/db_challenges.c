@@ -91,6 +91,17 @@ enum app_status db_challenge_get(sqlite3 *db, const char *slug, struct challenge
   return s;
 }
 
+int db_challenge_dir_current(sqlite3 *db, const char *dir)
+{
+  sqlite3_stmt *st = dbi_prepare(db, "SELECT 1 FROM challenges WHERE dir=?");
+  if (st == NULL)
+    return -1;
+  dbi_bind_text(st, 1, dir);
+  int rc = sqlite3_step(st);
+  dbi_finalize(st);
+  return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 enum app_status db_challenge_upsert(sqlite3 *db, const struct db_import *imp, int64_t now)
 {
   const struct challenge *c = imp->c;

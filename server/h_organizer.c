@@ -14,6 +14,7 @@
 #include "store.h"
 #include "queue.h"
 #include "util.h"
+#include "versions.h"
 
 void h_phase_update(struct req *r)
 {
@@ -307,6 +308,7 @@ void h_challenge_import(struct req *r)
                               "changes", res.changes));
     goto out;
   }
+  versions_sweep(r->db); /* the version it replaced goes unless a run reads it (then a later sweep) */
   json_t *body = json_pack("{s:s,s:s,s:s,s:i}", "slug", res.slug, "state", bundle_state_name(res.state),
                            "bundle_sha256", res.bundle_sha256, "rescored", res.rescored);
   if (body != NULL && res.changes != NULL)

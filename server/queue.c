@@ -30,8 +30,10 @@
 #include "stability.h"
 #include "store.h"
 #include "util.h"
+#include "versions.h"
 
 #define MAX_WORKERS 64
+#define VERSIONS_SWEEP_S 10 /* how often a thread looks for old version folders no run reads (versions.h) */
 
 static struct {
   pthread_mutex_t lock;
@@ -41,6 +43,7 @@ static struct {
   atomic_int stop;            /* the server stops: read by the workers */
   atomic_int local_code_runs; /* code runs executing here now (bounded by --local-runs) */
   atomic_int ci_busy;         /* a thread computes a deferred interval (ci_claim) */
+  atomic_llong swept_at;      /* CLOCK_MONOTONIC second of the last versions_sweep() */
   const struct app_config *cfg;
   int pending;
   /* what each worker thread runs: the submission (0: none) and the flag its sandboxes read, set when the server
@@ -49,7 +52,7 @@ static struct {
     atomic_llong id;
     atomic_int stop;
   } slots[MAX_WORKERS];
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, 0, NULL, 0, {{0, 0}}};
+} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, 0, 0, NULL, 0, {{0, 0}}};
 
 void queue_run_job(const struct app_config *cfg, const struct job *job, const atomic_int *stop)
 {
@@ -60,16 +63,18 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
   struct bundle_problems *problems = calloc(1, sizeof(*problems));
   sqlite3 *db = db_acquire();
   char *metrics_text = NULL;
+  int held = 0;
   memset(&o, 0, sizeof(o));
   o.log = calloc(1, QUEUE_LOG_MAX);
   if (o.log == NULL || c == NULL || def == NULL || problems == NULL) {
     db_queue_failed(db, job->submission_id, "scoring_error", queue_generic_failure, "out of memory", app_now());
     goto out;
   }
-  if (db_challenge_get(db, job->slug, c) != APP_OK) {
+  if (versions_get_held(db, job->slug, c) != APP_OK) { /* its version folder stays while the job reads it */
     db_queue_failed(db, job->submission_id, "scoring_error", queue_generic_failure, "challenge not found", app_now());
     goto out;
   }
+  held = 1;
   /* the definition as imported (valid then; def.c is its only reader), for the limits and the program's key */
   char *definition = db_sandbox_definition(db, job->slug);
   int parsed = definition != NULL
@@ -165,6 +170,8 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
     for (int t = 0; t < 20 && !atomic_load(stop); t++)
       usleep(100 * 1000);
 out:
+  if (held)
+    versions_release(c->dir);
   if (db != NULL)
     db_release(db);
   def_free(def);
@@ -191,6 +198,17 @@ static int ci_claim(struct job *job)
   return got == 1;
 }
 
+/* Every VERSIONS_SWEEP_S seconds, one thread removes the version folders that imports replaced and no run reads any
+ * more (an import from the command line, beside the server, leaves them to it). */
+static void sweep_versions(sqlite3 *db)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long last = atomic_load(&q.swept_at), now = (long long)ts.tv_sec;
+  if (now - last >= VERSIONS_SWEEP_S && atomic_compare_exchange_strong(&q.swept_at, &last, now))
+    versions_sweep(db);
+}
+
 static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
@@ -198,6 +216,7 @@ static void *worker(void *arg)
     struct job job = {0};
     sqlite3 *db = db_acquire();
     db_worker_sweep(db, app_now()); /* remote workers' expired leases go back to the queue */
+    sweep_versions(db);
     int allow_code = q.cfg->local_runs < 0 || atomic_load(&q.local_code_runs) < q.cfg->local_runs;
     int claimed = db_queue_claim(db, app_now(), allow_code, &job);
     db_release(db);

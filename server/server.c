@@ -29,20 +29,40 @@
 #include "sign.h"
 #include "store.h"
 #include "util.h"
+#include "versions.h"
+
+/* Opens DATA_DIR/concours.lock (PATH, of N bytes, names it) and tries its lock. Returns the descriptor, with *HELD
+ * saying whether the lock was taken, or -1 with errno. */
+static int lock_open(const char *data_dir, char *path, size_t n, int *held)
+{
+  *held = 0;
+  if (util_mkdirs(data_dir, 0700) != 0 || util_fmt(path, n, "%s/concours.lock", data_dir) != 0)
+    return -1;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  *held = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+  return fd;
+}
+
+int server_lock_try(const char *data_dir)
+{
+  char path[APP_PATH_MAX];
+  int held, fd = lock_open(data_dir, path, sizeof(path), &held);
+  if (fd >= 0 && !held) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 int server_lock_data(const char *data_dir)
 {
   char path[APP_PATH_MAX], pid[32] = "";
-  if (util_mkdirs(data_dir, 0700) != 0 || util_fmt(path, sizeof(path), "%s/concours.lock", data_dir) != 0) {
+  int held, fd = lock_open(data_dir, path, sizeof(path), &held);
+  if (fd < 0) {
     fprintf(stderr, "concours: cannot use the data folder %s: %s\n", data_dir, strerror(errno));
     return -1;
   }
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    fprintf(stderr, "concours: cannot open %s: %s\n", path, strerror(errno));
-    return -1;
-  }
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+  if (!held) {
     ssize_t got = pread(fd, pid, sizeof(pid) - 1, 0);
     pid[got > 0 ? got : 0] = '\0';
     pid[strcspn(pid, "\n")] = '\0';
@@ -363,6 +383,11 @@ int server_run(struct app_config *cfg)
     fprintf(stderr, "concours: fix the bundles above (or leave them out of --challenges) and start again\n");
     goto out;
   }
+  db = db_acquire(); /* no run yet: every version folder that imports replaced goes (versions.h) */
+  int old_versions = versions_sweep(db);
+  db_release(db);
+  if (old_versions > 0)
+    printf("removed %d replaced challenge version folder(s)\n", old_versions);
 
   snprintf(threads, sizeof(threads), "%d", cfg->http_threads);
   const char *options[] = {

@@ -17,6 +17,9 @@ int server_open_data(struct app_config *cfg, int pool_size, int owner);
 /* Takes the data folder's lock (DATA/concours.lock, flock) for the life of the process, so that two servers
  * never share a data folder. Returns 0, or -1 after printing why (another server holds it). */
 int server_lock_data(const char *data_dir);
+/* Takes the data folder's lock when no server holds it, for a command that does what only the folder's owner may
+ * (versions_sweep()). Returns its descriptor (close it to give the lock back), or -1 (a server runs). */
+int server_lock_try(const char *data_dir);
 
 /* Prints to stdout what the import RES of the bundle at PATH did (new, unchanged, changed and not applied with
  * the command that applies it, updated). */

@@ -331,6 +331,19 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual([n for n in os.listdir(tmp) if n.startswith("run-")], [])
 
 
+    def start_baseline_run(self, client):
+        """Sends the baseline as a smoke run that prints UP, then waits 2 s before it reads its inputs; returns the
+        submission's id once its log shows UP (the run is in progress)."""
+        code = baseline().replace("def main():", "def main():\n    import time\n    print('UP', flush=True)\n"
+                                  "    time.sleep(2)", 1)
+        r = self.send(client, zip_of({"main.py": code}), "smoke")
+        self.assertEqual(r.status, 201, r)
+        sid = r.json()["id"]
+        deadline = time.time() + RUN_TIMEOUT
+        while time.time() < deadline and "UP" not in (self.log_of(client, sid).json().get("log") or ""):
+            time.sleep(0.1)
+        return sid
+
     def test_an_admin_command_beside_a_running_run_leaves_it_alone(self):
         # The admin commands open the data folder as the server does; only the server's start (which holds the
         # folder's lock) empties tmp/, where the runs and uploads in flight live. Before, `concours user add` beside
@@ -341,14 +354,7 @@ class CodeRunTest(harness.ServerTest):
         with open(marker, "wb") as f:
             f.write(b"half of a body")
         try:
-            code = baseline().replace("def main():", "def main():\n    import time\n    print('UP', flush=True)\n"
-                                      "    time.sleep(2)", 1)
-            r = self.send(lena, zip_of({"main.py": code}), "smoke")
-            self.assertEqual(r.status, 201, r)
-            sid = r.json()["id"]
-            deadline = time.time() + RUN_TIMEOUT
-            while time.time() < deadline and "UP" not in (self.log_of(lena, sid).json().get("log") or ""):
-                time.sleep(0.1)
+            sid = self.start_baseline_run(lena)
             runs = [n for n in os.listdir(tmp) if n.startswith("run-")]
             self.assertTrue(runs, "no run folder while the run runs")
             self.server.add_user("lena_jury", "jury")
@@ -362,6 +368,35 @@ class CodeRunTest(harness.ServerTest):
         finally:
             if os.path.exists(marker):
                 os.unlink(marker)
+
+    def test_a_reimport_beside_a_running_run_leaves_its_inputs(self):
+        # An organizer re-imports the challenge (a new title) while a run reads the hidden inputs of the version it
+        # started on: the run goes on and is scored; the old version goes once no run uses it.
+        mona = self.participant("mona")
+        sid = self.start_baseline_run(mona)
+        slug_dir = os.path.join(self.server.data, "challenges", SLUG)
+        before = sorted(os.listdir(slug_dir))
+        bundle = os.path.join(self.server.challenges, SLUG)
+        with open(os.path.join(bundle, "challenge.json")) as f:
+            doc = json.load(f)
+        doc["title"] = doc["title"] + " (re-imported)"
+        with open(os.path.join(bundle, "challenge.json"), "w") as f:
+            json.dump(doc, f)
+        out = subprocess.run([harness.ARGS.concours, "challenge", "import", bundle, "--apply", "--data",
+                              self.server.data], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        self.assertEqual(out.returncode, 0, out.stdout.decode())
+        sub = mona.wait_done(sid, timeout=RUN_TIMEOUT)
+        self.assertEqual((sub["status"], sub["mode"]), ("scored", "smoke"), sub)
+        self.assertIsInstance(sub["smoke_score"], float)
+        self.assertIn("(re-imported)", mona.challenge(SLUG).json()["title"])
+        self.assertEqual(len(before), 1, before)
+        # the server removes the old version once the run is over (a sweep every 10 s), and keeps the new one
+        deadline = time.time() + 60
+        while time.time() < deadline and before[0] in os.listdir(slug_dir):
+            time.sleep(0.2)
+        after = os.listdir(slug_dir)
+        self.assertEqual(len(after), 1, after)
+        self.assertNotEqual(after, before)
 
     def test_cancelling_a_running_run_stops_it_and_costs_nothing(self):
         judy = self.participant("judy")

@@ -1,12 +1,16 @@
 /* test_db.c: unit tests of db.c and db_*.c: quota transaction with rollback, ties at precision, privacy, the
- * re-queue, the import state, the board's row cap, and fault injection on the acceptance path. */
+ * re-queue, the import state, the board's row cap, and fault injection on the acceptance path; and versions.c, the
+ * version folders an import replaces, which go once no run holds them. */
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "db.h"
 #include "db_internal.h"
 #include "db_memo.h"
+#include "store.h"
 #include "util.h"
+#include "versions.h"
 
 #include "check.h"
 
@@ -610,6 +614,69 @@ static void test_board_cap(void)
   sqlite3_close(db);
 }
 
+/* Whether the version folder V of the challenge "vers" exists; MAKE creates it first. */
+static int version_at(const char *v, int make)
+{
+  char rel[256], path[1024];
+  struct stat st;
+  snprintf(rel, sizeof(rel), "challenges/vers/%s", v);
+  if (store_path(path, sizeof(path), rel) != 0 || (make && util_mkdirs(path, 0700) != 0))
+    return 0;
+  return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void test_versions(void)
+{
+  char err[256], path[512];
+  snprintf(path, sizeof(path), "%s/vdata", tmpdir);
+  CHECK(store_init(path, 1, err, sizeof(err)) == 0);
+  snprintf(path, sizeof(path), "%s/vdata/concours.db", tmpdir);
+  sqlite3 *db = db_open(path, err, sizeof(err));
+  CHECK(db != NULL);
+  if (db == NULL)
+    return;
+  struct challenge c, got;
+  rmse_challenge(&c, "vers");
+  snprintf(c.dir, sizeof(c.dir), "challenges/vers/v0");
+  json_t *files = json_array();
+  struct db_import imp = {&c, "T", "S", "O", "Terms", "{}", files, "b1", "t1", "test", NULL, CHALLENGE_OPEN, NULL};
+  CHECK(version_at("v0", 1));
+  CHECK(db_challenge_upsert(db, &imp, 1000) == APP_OK);
+  CHECK(db_challenge_dir_current(db, "challenges/vers/v0") == 1);
+  CHECK(versions_get_held(db, "vers", &got) == APP_OK && strcmp(got.dir, "challenges/vers/v0") == 0);
+  /* a re-import while a run reads v0: v1 is current, v0 stays until the run gives it back */
+  CHECK(version_at("v1", 1));
+  snprintf(c.dir, sizeof(c.dir), "challenges/vers/v1");
+  CHECK(db_challenge_upsert(db, &imp, 1001) == APP_OK);
+  CHECK(db_challenge_dir_current(db, "challenges/vers/v0") == 0);
+  CHECK(versions_sweep(db) == 0);
+  CHECK(version_at("v0", 0) && version_at("v1", 0));
+  versions_release(got.dir);
+  CHECK(versions_sweep(db) == 1);
+  CHECK(!version_at("v0", 0) && version_at("v1", 0));
+  /* an import copying into v2, its row not written yet: no sweep takes v2 meanwhile */
+  int lock = versions_import_begin();
+  CHECK(lock >= 0);
+  CHECK(version_at("v2", 1));
+  CHECK(versions_sweep(db) == 0);
+  CHECK(version_at("v2", 0));
+  versions_import_end(lock);
+  CHECK(versions_sweep(db) == 1); /* the import failed: its folder has no row */
+  CHECK(!version_at("v2", 0) && version_at("v1", 0));
+  /* holds are counted: two runs read v1, then v3 is imported; v1 goes after both */
+  CHECK(versions_get_held(db, "vers", &got) == APP_OK && versions_get_held(db, "vers", &got) == APP_OK);
+  CHECK(versions_get_held(db, "nope", &got) == APP_NOT_FOUND);
+  CHECK(version_at("v3", 1));
+  snprintf(c.dir, sizeof(c.dir), "challenges/vers/v3");
+  CHECK(db_challenge_upsert(db, &imp, 1002) == APP_OK);
+  versions_release("challenges/vers/v1");
+  CHECK(versions_sweep(db) == 0 && version_at("v1", 0));
+  versions_release("challenges/vers/v1");
+  CHECK(versions_sweep(db) == 1 && !version_at("v1", 0) && version_at("v3", 0));
+  json_decref(files);
+  sqlite3_close(db);
+}
+
 int main(void)
 {
   if (check_begin() != 0)
@@ -620,5 +687,6 @@ int main(void)
   test_memo();
   test_board_cap();
   test_best_incremental();
+  test_versions();
   return check_end("db");
 }
