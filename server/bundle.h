@@ -3,9 +3,10 @@
  * definition through def.h, then the files it names: data files, the ground truth read by the scorer's own
  * reader, the sample submission scored, the scoring program, the anonymity gate) and lists every problem with
  * its file and field; only a valid bundle is copied into the data folder (a new version folder, then the
- * database row points at it, with its audit entry; the old version goes once no run reads it: versions.h). After the first import the database is the truth: an
- * unchanged bundle is recognised by its hash and left alone, a changed one is reported, and applied only when
- * asked (BUNDLE_APPLY), re-scoring every submission when the ground truth changed. */
+ * database row points at it, with its audit entry; the old version goes once no run reads it: versions.h).
+ * After the first import the database is the truth: an unchanged bundle is recognised by its hash and left alone,
+ * a changed one is reported, and applied only when asked (BUNDLE_APPLY), re-scoring every submission when the
+ * ground truth changed. */
 #ifndef CONCOURS_BUNDLE_H
 #define CONCOURS_BUNDLE_H
 
