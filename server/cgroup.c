@@ -415,6 +415,10 @@ void cgroup_shutdown(void)
     if (cg.base[k][0] != '\0')
       rmdir(cg.base[k]);
   }
+  /* no base any more: runs opened from now on get no cgroup, until the next cgroup_init (a worker sweeps a dead
+   * worker's bases, then probes its sandbox, before it takes its own) */
+  memset(cg.base, 0, sizeof(cg.base));
+  cg.enabled = cg.v2_kill = cg.v2_memory = cg.v2_pids = 0;
 }
 
 /* ------------------------------------------------------------------------------------------ runs */

@@ -38,7 +38,7 @@ const char *cgroup_base(void);
 /* Kills every process left in a run cgroup of this owner's base (a previous life's) and removes those cgroups.
  * Returns the number of processes killed, or -1 when a cgroup could not be emptied (said on stderr). */
 int cgroup_sweep(void);
-/* Removes the (empty) base folders, at a clean stop. */
+/* Removes the (empty) base folders, at a clean stop; runs opened after it get no cgroup until the next cgroup_init. */
 void cgroup_shutdown(void);
 
 struct cgroup_run {

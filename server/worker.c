@@ -489,15 +489,39 @@ static int run_one(const struct worker *w, json_t *run)
   return rc;
 }
 
-/* Removes the folders w-PID of WORK whose process is gone (a worker killed with SIGKILL leaves its own behind). */
-static void remove_dead_workers(const char *work)
+/* This machine's name as a part of a folder's name (w-HOST-PID): letters, digits, '.' and '_' (anything else becomes
+ * '_', so that the last '-' of a name ends it), at most 63 bytes, into OUT (N > 63). */
+static void host_part(char *out, size_t n)
+{
+  char host[256] = "";
+  size_t i;
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+    util_strlcpy(host, "host", sizeof(host));
+  for (i = 0; host[i] != '\0' && i < 63 && i + 1 < n; i++) {
+    char ch = host[i];
+    out[i] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ? ch : '_';
+  }
+  out[i] = '\0';
+}
+
+/* Removes the folders w-HOST-PID of WORK that this machine's (HOST) workers left, their process gone (a worker
+ * killed with SIGKILL leaves its own behind). A work folder on a shared file system (a Slurm site's scratch) holds
+ * other machines' folders too: their PIDs mean nothing here, and they are left to their own machine. A folder w-PID
+ * (as workers named theirs before 2026-12-07) is taken for this machine's. */
+static void remove_dead_workers(const char *work, const char *host)
 {
   DIR *d = opendir(work);
   struct dirent *e;
   char path[APP_PATH_MAX];
+  size_t hlen = strlen(host);
   while (d != NULL && (e = readdir(d)) != NULL) {
     long long pid = 0;
-    if (strncmp(e->d_name, "w-", 2) != 0 || util_parse_ll(e->d_name + 2, 1, 1 << 22, &pid) != 0)
+    const char *name = e->d_name, *dash = strrchr(name, '-');
+    if (strncmp(name, "w-", 2) != 0 || dash == NULL)
+      continue;
+    if (dash > name + 1 && ((size_t)(dash - (name + 2)) != hlen || strncmp(name + 2, host, hlen) != 0))
+      continue; /* another machine's */
+    if (util_parse_ll(dash + 1, 1, 1 << 22, &pid) != 0)
       continue;
     if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
       continue;
@@ -599,12 +623,14 @@ int worker_main(int argc, char **argv)
   char cache[APP_PATH_MAX];
   /* the cache is shared by the workers of a node; the rest is this process's own, so that two workers never touch
    * each other's runs (and those of workers that died go) */
+  char host[64];
+  host_part(host, sizeof(host));
   if (util_fmt(cache, sizeof(cache), "%s/cache", w.work) != 0 || util_mkdirs(cache, 0755) != 0 ||
-      chmod(w.work, 0755) != 0 || util_fmt(w.own, sizeof(w.own), "%s/w-%d", w.work, (int)getpid()) != 0) {
+      chmod(w.work, 0755) != 0 || util_fmt(w.own, sizeof(w.own), "%s/w-%s-%d", w.work, host, (int)getpid()) != 0) {
     fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, strerror(errno));
     return 1;
   }
-  remove_dead_workers(w.work);
+  remove_dead_workers(w.work, host);
   if (util_mkdirs(w.own, 0755) != 0 || chmod(w.own, 0755) != 0 || store_init(w.own, 1, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, err);
     return 1;
@@ -666,5 +692,6 @@ int worker_main(int argc, char **argv)
   cgroup_shutdown();
   sandbox_shutdown();
   curl_global_cleanup();
+  store_remove_tree(w.own); /* its runs are over (each removed its own); the cache stays for the next worker */
   return rc;
 }

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -163,6 +164,41 @@ class WorkersTest(unittest.TestCase):
         self.assertEqual(org.login("org").status, 200)
         q = org.get("/api/v1/challenges/%s/queue" % SLUG).json()
         self.assertIn("node-1", [w["node"] for w in q["workers"]["workers"]])
+
+    def test_a_shared_work_folder_keeps_the_other_machines_folders(self):
+        # A work folder on a shared file system holds the folders of workers on other machines, whose PIDs mean
+        # nothing here: a starting worker removes only this machine's dead workers' folders (before, any folder
+        # whose PID was not running here went, a live worker's on another node included).
+        tf, _ = self.server.token("site-shared")
+        work = os.path.join(self.server.tmp, "work-shared")
+        host = "".join(ch if ch.isalnum() or ch == "." else "_" for ch in socket.gethostname())[:63]
+        gone = subprocess.Popen(["true"])
+        gone.wait()
+        folders = {"other": "w-another_node-%d" % gone.pid,      # a live worker of another node, as seen from here
+                   "dead": "w-%s-%d" % (host, gone.pid),          # a worker of this machine, killed
+                   "legacy": "w-%d" % gone.pid,                   # the same, named as before
+                   "live": "w-%s-%d" % (host, os.getpid())}      # a worker of this machine, running
+        for name in folders.values():
+            os.makedirs(os.path.join(work, name, "tmp"))
+            with open(os.path.join(work, name, "tmp", "run-file"), "w") as f:
+                f.write("a run in progress")
+        p = self.server.worker(tf, "shared", "--idle-exit", "30")
+        # it sweeps the dead workers' folders (and their cgroups), then probes its sandbox: before, the probe found
+        # the cgroups it had just swept gone, and the worker exited ("the sandbox does not work here")
+        wait_for(lambda: "work folder" in self.server.worker_log("shared") or p.poll() is not None,
+                 "the worker to start")
+        self.assertIn("work folder", self.server.worker_log("shared"))
+        own = "w-%s-%d" % (host, p.pid)  # its own folder is named after its machine
+        self.assertTrue(os.path.isdir(os.path.join(work, own)), os.listdir(work))
+        p.terminate()
+        self.assertEqual(p.wait(timeout=60), 0)
+        left = set(os.listdir(work))
+        self.assertNotIn(own, left)  # gone with it
+        self.assertIn(folders["other"], left)
+        self.assertIn(folders["live"], left)
+        self.assertNotIn(folders["dead"], left)
+        self.assertNotIn(folders["legacy"], left)
+        self.assertTrue(os.path.exists(os.path.join(work, folders["other"], "tmp", "run-file")))
 
     def test_a_killed_worker_loses_its_run_to_another_once(self):
         tf, _ = self.server.token("site-b")
