@@ -43,6 +43,7 @@ struct worker {
   char node[256];
   char work[APP_PATH_MAX];
   char own[APP_PATH_MAX];     /* this process's folder in the work folder: its runs and sandbox staging */
+  char host[64];              /* this machine's name in the work folder's names (host_part()) */
   char mounted[APP_PATH_MAX]; /* --inputs-mounted: challenges' inputs already on this node, or "" */
   int once, idle_exit;
 };
@@ -114,8 +115,8 @@ static int fetch(const struct worker *w, const char *url, const char *sha, const
   struct stat st;
   if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64 ||
       util_fmt(cached, sizeof(cached), "%s/cache/%s", w->work, sha) != 0 ||
-      util_fmt(tmp, sizeof(tmp), "%s.part-%d", cached, (int)getpid()) != 0)
-    return -1; /* a part file of this process: workers on one node may share the cache */
+      util_fmt(tmp, sizeof(tmp), "%s.part-%s-%d", cached, w->host, (int)getpid()) != 0)
+    return -1; /* a part file of this process: workers of a node, or of several on a shared file system, share it */
   if (stat(cached, &st) != 0) {
     long status = call(w, "GET", url, NULL, NULL, 0, NULL, NULL, tmp);
     /* link, not rename: a cache entry is never replaced, so another worker of the node linking it meanwhile never
@@ -623,14 +624,13 @@ int worker_main(int argc, char **argv)
   char cache[APP_PATH_MAX];
   /* the cache is shared by the workers of a node; the rest is this process's own, so that two workers never touch
    * each other's runs (and those of workers that died go) */
-  char host[64];
-  host_part(host, sizeof(host));
+  host_part(w.host, sizeof(w.host));
   if (util_fmt(cache, sizeof(cache), "%s/cache", w.work) != 0 || util_mkdirs(cache, 0755) != 0 ||
-      chmod(w.work, 0755) != 0 || util_fmt(w.own, sizeof(w.own), "%s/w-%s-%d", w.work, host, (int)getpid()) != 0) {
+      chmod(w.work, 0755) != 0 || util_fmt(w.own, sizeof(w.own), "%s/w-%s-%d", w.work, w.host, (int)getpid()) != 0) {
     fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, strerror(errno));
     return 1;
   }
-  remove_dead_workers(w.work, host);
+  remove_dead_workers(w.work, w.host);
   if (util_mkdirs(w.own, 0755) != 0 || chmod(w.own, 0755) != 0 || store_init(w.own, 1, err, sizeof(err)) != 0) {
     fprintf(stderr, "concours worker: cannot use the work folder %s: %s\n", w.work, err);
     return 1;
