@@ -111,12 +111,12 @@ static int sweep_slug(sqlite3 *db, const char *slug, int *removed)
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (e->d_name[0] == '.' || util_fmt(rel, sizeof(rel), "challenges/%s/%s", slug, e->d_name) != 0 ||
-        store_path(path, sizeof(path), rel) != 0 || util_random_token(9, rnd, sizeof(rnd)) != 0 ||
-        util_fmt(gone, sizeof(gone), "%s/tmp/gone-%s", store_data_dir(), rnd) != 0)
+        store_path(path, sizeof(path), rel) != 0)
       continue;
     pthread_mutex_lock(&v.lock);
     int may = unused(db, rel);
-    int moved = may == 1 && rename(path, gone) == 0;
+    int moved = may == 1 && util_random_token(9, rnd, sizeof(rnd)) == 0 &&
+                util_fmt(gone, sizeof(gone), "%s/tmp/gone-%s", store_data_dir(), rnd) == 0 && rename(path, gone) == 0;
     pthread_mutex_unlock(&v.lock);
     if (may < 0)
       rc = -1;
