@@ -426,13 +426,27 @@ int oci_stage_create(char *tmp, size_t n)
 
 int oci_install(const char *tmp, const char *sha, char *rootfs, size_t n)
 {
-  char rel[128], dest[APP_PATH_MAX], done[APP_PATH_MAX];
+  char rel[128], dest[APP_PATH_MAX], mark[APP_PATH_MAX];
+  struct stat st;
   if (util_fmt(rel, sizeof(rel), "runtimes/%s", sha) != 0 || store_path(dest, sizeof(dest), rel) != 0 ||
-      util_fmt(done, sizeof(done), "%s/complete", dest) != 0)
+      util_fmt(mark, sizeof(mark), "%s/complete", tmp) != 0)
     return -1;
-  store_remove_tree(dest); /* an incomplete earlier attempt */
-  if (rename(tmp, dest) != 0 || util_write_file_atomic(done, sha, 64, 0644) != 0)
+  /* marked complete before it moves, so that DEST is absent or complete: a complete runtime is never replaced (a run
+   * may have it mounted, and another import may have installed the same one meanwhile: then TMP goes) */
+  if (util_write_file_atomic(mark, sha, 64, 0644) != 0)
     return -1;
+  if (rename(tmp, dest) != 0) {
+    if (oci_rootfs_path(sha, rootfs, n) == 0) {
+      store_remove_tree(tmp);
+      return 0;
+    }
+    /* an incomplete one, as versions that marked it after the move left when stopped between the two */
+    if (stat(dest, &st) != 0)
+      return -1;
+    store_remove_tree(dest);
+    if (rename(tmp, dest) != 0)
+      return -1;
+  }
   return oci_rootfs_path(sha, rootfs, n);
 }
 

@@ -25,8 +25,8 @@ int oci_unpack(const char *archive, const char *work, const char *rootfs, char s
 int oci_cached(const char *archive, char sha[65], char *rootfs, size_t n, char *err, size_t errlen);
 
 /* The runtime cache's staging: a fresh folder DATA/runtimes/tmp-<random> (mode 0755) into TMP (size N), 0 or -1;
- * oci_install moves it to DATA/runtimes/SHA (replacing an incomplete one), marks it complete and fills ROOTFS
- * (its rootfs folder), 0 or -1. */
+ * oci_install marks it complete and moves it to DATA/runtimes/SHA (replacing an incomplete one; a complete one, as
+ * another import installed meanwhile, stays and TMP goes) and fills ROOTFS (its rootfs folder), 0 or -1. */
 int oci_stage_create(char *tmp, size_t n);
 int oci_install(const char *tmp, const char *sha, char *rootfs, size_t n);
 

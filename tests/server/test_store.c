@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "oci.h"
 #include "store.h"
 #include "util.h"
 
@@ -273,11 +274,53 @@ static void test_pipe_failure(void)
   close(fds[1]);
 }
 
+/* A staged runtime in TMP (oci_stage_create) whose rootfs holds the file NAME. */
+static void stage_runtime(char *tmp, size_t n, const char *name)
+{
+  char path[1024];
+  CHECK(oci_stage_create(tmp, n) == 0);
+  snprintf(path, sizeof(path), "%s/rootfs", tmp);
+  CHECK(mkdir(path, 0755) == 0);
+  snprintf(path, sizeof(path), "%s/rootfs/%s", tmp, name);
+  CHECK(util_write_file_atomic(path, "x", 1, 0644) == 0);
+}
+
+/* The runtime cache (oci.h): a complete runtime is never replaced, as a run may have it mounted: a second install of
+ * the same identity (two imports of one image at once) keeps the first and drops its own copy; an incomplete one (an
+ * earlier install stopped midway) is replaced. Runs after test_store (the data folder). */
+static void test_runtime_install(void)
+{
+  static const char sha[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  char a[1024], b[1024], rootfs[1024], path[2048];
+  struct stat st;
+  CHECK(oci_rootfs_path(sha, rootfs, sizeof(rootfs)) == -1);
+  stage_runtime(a, sizeof(a), "first");
+  stage_runtime(b, sizeof(b), "second");
+  CHECK(oci_install(a, sha, rootfs, sizeof(rootfs)) == 0);
+  CHECK(oci_install(b, sha, rootfs, sizeof(rootfs)) == 0);
+  snprintf(path, sizeof(path), "%s/first", rootfs);
+  CHECK(stat(path, &st) == 0); /* the first stays, */
+  snprintf(path, sizeof(path), "%s/second", rootfs);
+  CHECK(stat(path, &st) != 0);
+  CHECK(stat(b, &st) != 0 && errno == ENOENT); /* the second's copy went */
+  /* an incomplete one: no mark */
+  snprintf(path, sizeof(path), "%s/../complete", rootfs);
+  CHECK(unlink(path) == 0);
+  CHECK(oci_rootfs_path(sha, rootfs, sizeof(rootfs)) == -1);
+  stage_runtime(b, sizeof(b), "third");
+  CHECK(oci_install(b, sha, rootfs, sizeof(rootfs)) == 0);
+  snprintf(path, sizeof(path), "%s/third", rootfs);
+  CHECK(stat(path, &st) == 0);
+  snprintf(path, sizeof(path), "%s/first", rootfs);
+  CHECK(stat(path, &st) != 0);
+}
+
 int main(void)
 {
   if (check_begin() != 0)
     return 1;
   test_store();
+  test_runtime_install();
   test_large_upload();
   test_unit_writes();
   test_pipe_failure();
