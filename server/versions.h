@@ -22,8 +22,8 @@ enum app_status versions_get_held(sqlite3 *db, const char *slug, struct challeng
 void versions_release(const char *dir);
 
 /* Takes the data folder's import lock (shared: imports run side by side; a sweep waits for none and skips while one
- * runs). Returns its descriptor for versions_import_end(), or -1 (then the import goes on, and a sweep may take its
- * folder: the caller stops). */
+ * runs). Returns its descriptor for versions_import_end(), or -1: then the caller creates no folder (a sweep could
+ * take it). */
 int versions_import_begin(void);
 void versions_import_end(int fd);
 

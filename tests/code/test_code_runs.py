@@ -342,6 +342,7 @@ class CodeRunTest(harness.ServerTest):
         deadline = time.time() + RUN_TIMEOUT
         while time.time() < deadline and "UP" not in (self.log_of(client, sid).json().get("log") or ""):
             time.sleep(0.1)
+        self.assertIn("UP", self.log_of(client, sid).json().get("log") or "", "the run never started")
         return sid
 
     def test_an_admin_command_beside_a_running_run_leaves_it_alone(self):

@@ -42,7 +42,8 @@ static const struct {
 #define NMETRIC (sizeof(metrics) / sizeof(metrics[0]))
 
 /* The switches that must leave every answer as it is; run 0 sets none. */
-static const char *const switches[][4] = {
+#define SWITCHES_MAX 4 /* the most variables a run sets */
+static const char *const switches[][SWITCHES_MAX] = {
   {NULL},
   {"CONCOURS_SCORE_SPLIT_TEST", NULL},
   {"CONCOURS_SCORE_NO_DENSE", NULL},
@@ -188,11 +189,6 @@ static void make_lines(struct truth_lines *tl, const struct shape *sh, unsigned 
   }
 }
 
-/*
- * Up to seven mutations of the ground truth from the program at C (the organizer's file is checked, not trusted):
- * a row repeated, two rows swapped (ids out of order), an id quoted, a blank line, a target or split value of raw
- * bytes, an id taken from another row, an id written another way (a numbered id's zero or suffix), a row dropped.
- */
 /* The length of LINE's first field (its id): up to the first comma, or the whole line. */
 static size_t id_len(const char *line)
 {
@@ -201,6 +197,11 @@ static size_t id_len(const char *line)
   return comma ? (size_t)(comma - line) : strlen(line);
 }
 
+/*
+ * Up to seven mutations of the ground truth from the program at C (the organizer's file is checked, not trusted):
+ * a row repeated, two rows swapped (ids out of order), an id quoted, a blank line, a target or split value of raw
+ * bytes, an id taken from another row, an id written another way (a numbered id's zero or suffix), a row dropped.
+ */
 static void mutate_lines(struct truth_lines *tl, struct cursor *c)
 {
   uint8_t head = take(c);
@@ -463,7 +464,7 @@ static enum score_status score_with(const struct score_request *req, size_t s, c
 
   for (i = 0; i < sizeof(every_switch) / sizeof(every_switch[0]); i++)
     unsetenv(every_switch[i]);
-  for (i = 0; i < 4 && switches[s][i]; i++)
+  for (i = 0; i < SWITCHES_MAX && switches[s][i]; i++)
     setenv(switches[s][i], "1", 1);
   st = score_run(req, &out);
   *text = out ? json_dumps(out, JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
