@@ -4,7 +4,8 @@
  * statistics use too).
  *
  * Hot path of every ranking run: values of six decimals at most are counted in bins of 10^-6 instead of sorted (one
- * pass, no key array); others are sorted as keys, the positives and negatives of each split apart, on both cores.
+ * pass, no key array); others are sorted as keys, the positives and negatives of each split apart (without a split
+ * column, of each half of the rows), on both cores.
  * Pair counts are exact integers, ties counting one half, as scikit-learn's.
  */
 #include "rank.h"
@@ -301,6 +302,7 @@ struct walk_job {
 	const size_t *cnt;
 	enum rank_kind kind;
 	int half;
+	int all_only;      /* the value over all rows only (no split): half 1 has no average_precision to walk */
 	uint64_t twice[2]; /* roc_auc: pairs with this split's negatives, with the other split's */
 	double ap[2];      /* average_precision: half 0 all rows; half 1 public, private */
 };
@@ -324,6 +326,7 @@ struct walk_job {
 struct quant_half {
 	const struct score_data *d;
 	const uint8_t *split;
+	int own; /* without SPLIT: the split of all this half's rows (struct rank_half) */
 	size_t first;
 	size_t last;
 	size_t col;
@@ -338,7 +341,7 @@ static inline ptrdiff_t quant_slot(const struct quant_half *q, size_t r)
 	const struct score_data *d = q->d;
 	size_t i = r * (size_t)d->ncol + q->col;
 	int32_t b = d->micro ? (int32_t)d->micro[i] : score_micro(d->p[i]);
-	size_t run = (size_t)(q->split ? q->split[r] * 2 : 0) + (d->y[r] != q->pos);
+	size_t run = (size_t)(q->split ? q->split[r] : q->own) * 2 + (d->y[r] != q->pos);
 
 	return b < 0 ? -1 : (ptrdiff_t)(run * QUANT_BINS + (size_t)b);
 }
@@ -438,17 +441,16 @@ static void quant_walk(uint32_t *c0, uint32_t *c1, const size_t *cnt, struct wal
 }
 
 /*
- * Class POS's column COL of all rows by bins (SPLIT as in quant_count()), on THREADS threads: counts into *QUANT
- * (8 x QUANT_BINS, allocated at the first call), then the walk into WJ (their KIND set). CNT holds the runs' sizes,
- * or with COUNT_RUNS gets them from the bins. Returns 1, or 0 when a value has no bin or memory is short: *QUANT is
- * then freed and *OFF set, and this class and the next ones are sorted.
+ * Class POS's column COL of all rows by bins (SPLIT as in quant_count(); without it, each half of the rows is a
+ * split of its own, as in struct rank_half), on THREADS threads: counts into *QUANT (8 x QUANT_BINS, allocated at
+ * the first call), then the walk into WJ (their KIND set). CNT holds the runs' sizes. Returns 1, or 0 when a value
+ * has no bin or memory is short: *QUANT is then freed and *OFF set, and this class and the next ones are sorted.
  */
 static int quant_ranked(const struct score_data *d, const uint8_t *split, int pos, size_t col, int threads,
-                        uint32_t **quant, int *off, int count_runs, size_t cnt[4], struct walk_job wj[2])
+                        uint32_t **quant, int *off, const size_t cnt[4], struct walk_job wj[2])
 {
 	struct quant_half q[2];
 	int h;
-	int i;
 
 	/* CONCOURS_SCORE_BINS_TEST (tests): bins however few the rows, so that small files meet this path too */
 	if (*off || (d->n < QUANT_MIN_ROWS && !getenv("CONCOURS_SCORE_BINS_TEST")) ||
@@ -465,6 +467,7 @@ static int quant_ranked(const struct score_data *d, const uint8_t *split, int po
 	for (h = 0; h < 2; h++)
 		q[h] = (struct quant_half){.d = d,
 		                           .split = split,
+		                           .own = split ? 0 : h,
 		                           .first = h ? d->n / 2 : 0,
 		                           .last = h ? d->n : d->n / 2,
 		                           .col = col,
@@ -476,17 +479,6 @@ static int quant_ranked(const struct score_data *d, const uint8_t *split, int po
 		*quant = NULL;
 		*off = 1;
 		return 0;
-	}
-	if (count_runs) {
-		const uint32_t *c = *quant;
-		size_t k;
-
-		for (i = 0; i < 4; i++)
-			cnt[i] = 0;
-		for (h = 0; h < 2; h++)
-			for (i = 0; i < 4; i++)
-				for (k = 0; k < QUANT_BINS; k++)
-					cnt[i] += c[((size_t)h * 4 + (size_t)i) * QUANT_BINS + k];
 	}
 	quant_walk(*quant, *quant + (size_t)4 * QUANT_BINS, cnt, wj);
 	return 1;
@@ -510,6 +502,20 @@ static int sort_arrays(size_t n, uint64_t **keys, uint64_t **tmp)
 	return *keys && *tmp ? 0 : -1;
 }
 
+static enum score_fn_status ranked_runs(const struct score_data *d, const uint8_t *split, double out[3], char *why,
+                                        size_t whylen, enum rank_kind kind);
+
+/* False for a binary metric whose ground truth names no positive class (one class, not "1"): no run to sort. */
+static int counts_positives(const struct score_data *d)
+{
+	return !(d->ncol == 1 || d->nclass == 2) || (d->binary_pos >= 0 && d->binary_pos < d->nclass);
+}
+
+/*
+ * The metric KIND over rows ROWS[0..N) of D (or its first N): over all rows, the runs of ranked_runs() on both cores;
+ * over a subset (a split without the split function, a bootstrap resample, whose callers run on both cores already),
+ * one sort of each class's positives and negatives on this thread.
+ */
 static enum score_fn_status ranked(const struct score_data *d, const uint32_t *rows, size_t n, double *out, char *why,
                                    size_t whylen, enum rank_kind kind)
 {
@@ -518,33 +524,30 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 	int ntarget = binary ? 1 : d->nclass;
 	uint64_t *keys = NULL;
 	uint64_t *tmp = NULL;
-	uint32_t *quant = NULL;                    /* the bins of decimals of six places at most (quant_ranked()) */
-	int quant_off = rows != NULL || n != d->n; /* a subset of the rows (a split, a resample) is sorted */
 	enum score_fn_status st = SCORE_FN_OK;
 	double sum = 0.0;
 	int used = 0;
 	int target;
 
+	if (rows == NULL && n == d->n && counts_positives(d)) {
+		double all[3];
+
+		st = ranked_runs(d, NULL, all, why, whylen, kind);
+		*out = all[0];
+		return st;
+	}
 	/* binary: the positive class's column; multiclass: one class against the rest, macro average over the
 	 * classes present in these rows */
 	for (target = 0; target < ntarget; target++) {
 		int pos = binary ? d->binary_pos : target;
 		int col = binary ? (d->ncol == 1 ? 0 : d->binary_pos) : target;
-		struct walk_job wj[2] = {{.kind = kind, .half = 0}, {.kind = kind, .half = 1}};
-		size_t cnt[4];
 		size_t np;
-		int binned = quant_ranked(d, NULL, pos, (size_t)col, n < SCORE_PAR_MIN_ROWS ? 1 : 2, &quant, &quant_off,
-		                          1, cnt, wj);
 
-		if (binned) {
-			np = cnt[0];
-		} else {
-			if (sort_arrays(n, &keys, &tmp) != 0) {
-				st = SCORE_FN_NOMEM;
-				goto out;
-			}
-			gather_ranked(d, rows, n, pos, col, keys, tmp, &np);
+		if (sort_arrays(n, &keys, &tmp) != 0) {
+			st = SCORE_FN_NOMEM;
+			goto out;
 		}
+		gather_ranked(d, rows, n, pos, col, keys, tmp, &np);
 		if (binary && (np == 0 || np == n)) {
 			snprintf(why, whylen,
 			         "%s is undefined: the ground truth holds only one class (%s) in these rows", name,
@@ -561,12 +564,7 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 			st = SCORE_FN_UNDEFINED;
 			goto out;
 		}
-		if (!binned)
-			sum += rank_value(kind, keys, np, n - np);
-		else if (kind == RANK_AUC)
-			sum += (double)wj[0].twice[0] / (2.0 * (double)np * (double)(n - np));
-		else
-			sum += wj[0].ap[0];
+		sum += rank_value(kind, keys, np, n - np);
 		used++;
 	}
 	if (used == 0) {
@@ -576,7 +574,6 @@ static enum score_fn_status ranked(const struct score_data *d, const uint32_t *r
 	}
 	*out = sum / used;
 out:
-	score_big_free(quant);
 	score_big_free(keys);
 	score_big_free(tmp);
 	return st;
@@ -640,13 +637,16 @@ static void sort_four_runs(uint64_t *keys, uint64_t *tmp, const size_t *off, con
 }
 
 /*
- * One thread's half of the rows of ranked_splits(): first the rows of each split per class (COUNT, 2 x
+ * One thread's half of the rows of ranked_runs(): first the rows of each split per class (COUNT, 2 x
  * (nclass + 1), the last column for labels outside the classes), then, for one class at a time, their keys
- * into the four runs, from AT on (this half's places in each run).
+ * into the four runs, from AT on (this half's places in each run). Without SPLIT (the metric over all rows only),
+ * the half's rows are a split of their own, OWN (0 for the first half, 1 for the second): the four runs of two
+ * sizes, as two splits give, keep both cores busy, and the pairs over all rows are the sum of their four counts.
  */
 struct rank_half {
 	const struct score_data *d;
 	const uint8_t *split;
+	int own;
 	size_t first;
 	size_t last;
 	size_t *count;
@@ -665,7 +665,8 @@ static void *count_classes(void *arg)
 	for (r = h->first; r < h->last; r++) {
 		int32_t y = h->d->y[r];
 
-		h->count[h->split[r] * w + (y >= 0 && y < h->d->nclass ? (size_t)y : w - 1)]++;
+		h->count[(size_t)(h->split ? h->split[r] : h->own) * w +
+		         (y >= 0 && y < h->d->nclass ? (size_t)y : w - 1)]++;
 	}
 	return NULL;
 }
@@ -676,6 +677,12 @@ static void *gather_runs(void *arg)
 	const struct score_data *d = h->d;
 	size_t r;
 
+	if (!h->split) {
+		for (r = h->first; r < h->last; r++)
+			h->keys[h->at[h->own * 2 + (d->y[r] != h->pos)]++] =
+			        score_sort_key(score_value(d, r * (size_t)d->ncol + h->col));
+		return NULL;
+	}
 	for (r = h->first; r < h->last; r++)
 		h->keys[h->at[h->split[r] * 2 + (d->y[r] != h->pos)]++] =
 		        score_sort_key(score_value(d, r * (size_t)d->ncol + h->col));
@@ -697,7 +704,7 @@ static void *walk_runs(void *arg)
 	} else if (wj->half == 0) {
 		wj->ap[0] = ap_walk((struct run2){k + o[0], c[0], k + o[2], c[2]},
 		                    (struct run2){k + o[1], c[1], k + o[3], c[3]});
-	} else {
+	} else if (!wj->all_only) {
 		wj->ap[0] = ap_walk((struct run2){k + o[0], c[0], NULL, 0}, (struct run2){k + o[1], c[1], NULL, 0});
 		wj->ap[1] = ap_walk((struct run2){k + o[2], c[2], NULL, 0}, (struct run2){k + o[3], c[3], NULL, 0});
 	}
@@ -714,17 +721,18 @@ static void split_runs(const size_t *cnt, int s, size_t *np, size_t *nn)
 
 /*
  * Which of all rows, the public and the private split (USE[0..3)) a class with CNT's runs (public positives,
- * public negatives, private positives, private negatives) has a value on. SCORE_FN_UNDEFINED with WHY set when
- * one has a single class.
+ * public negatives, private positives, private negatives) has a value on; with ALL_ONLY, all rows only (the runs
+ * are halves of the rows, not splits). SCORE_FN_UNDEFINED with WHY set when one has a single class.
  */
 static enum score_fn_status runs_usable(const struct score_data *d, int binary, int target, const size_t *cnt, int *use,
-                                        char *why, size_t whylen, enum rank_kind kind)
+                                        int all_only, char *why, size_t whylen, enum rank_kind kind)
 {
 	const char *name = kind == RANK_AUC ? "roc_auc" : "average_precision";
 	static const char *const where[] = {"all rows", "public split", "private split"};
 	int s;
 
-	for (s = 0; s < 3; s++) {
+	use[1] = use[2] = 0;
+	for (s = 0; s < (all_only ? 1 : 3); s++) {
 		size_t np;
 		size_t nn;
 
@@ -737,12 +745,14 @@ static enum score_fn_status runs_usable(const struct score_data *d, int binary, 
 		if (np == 0 || nn == 0) {
 			if (binary)
 				snprintf(why, whylen,
-				         "%s is undefined: the ground truth holds only one class (%s) in the %s", name,
-				         np == 0 ? "no positives" : "no negatives", where[s]);
+				         "%s is undefined: the ground truth holds only one class (%s) in %s%s", name,
+				         np == 0 ? "no positives" : "no negatives", all_only ? "these rows" : "the ",
+				         all_only ? "" : where[s]);
 			else
 				snprintf(why, whylen,
-				         "%s is undefined: the ground truth holds only one class ('%s') in the %s",
-				         name, d->class_name[target], where[s]);
+				         "%s is undefined: the ground truth holds only one class ('%s') in %s%s", name,
+				         d->class_name[target], all_only ? "these rows" : "the ",
+				         all_only ? "" : where[s]);
 			return SCORE_FN_UNDEFINED;
 		}
 		use[s] = 1;
@@ -751,12 +761,13 @@ static enum score_fn_status runs_usable(const struct score_data *d, int binary, 
 }
 
 /*
- * Ranking metrics on a split ground truth with one sort per class: positives and negatives of each split are
- * sorted apart (four runs that together are one sort of all rows) and walked, on both cores throughout: the
- * rows counted and gathered by halves, the runs sorted two by two, walked by halves (struct walk_job).
+ * Ranking metrics over all rows and each split of SPLIT (OUT[0..3)), or over all rows only without SPLIT (OUT[0]),
+ * with one sort per class: positives and negatives of each split (or half of the rows, struct rank_half) are
+ * sorted apart (four runs that together are one sort of all rows) and walked, on both cores throughout: the rows
+ * counted and gathered by halves, the runs sorted two by two, walked by halves (struct walk_job).
  */
-static enum score_fn_status ranked_splits(const struct score_data *d, const uint8_t *split, double out[3], int *handled,
-                                          char *why, size_t whylen, enum rank_kind kind)
+static enum score_fn_status ranked_runs(const struct score_data *d, const uint8_t *split, double out[3], char *why,
+                                        size_t whylen, enum rank_kind kind)
 {
 	int binary = d->ncol == 1 || d->nclass == 2;
 	int ntarget = binary ? 1 : d->nclass;
@@ -776,9 +787,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 	int s;
 	int h;
 
-	*handled = 0;
-	if (binary && (d->binary_pos < 0 || d->binary_pos >= d->nclass))
-		return SCORE_FN_OK; /* no positive class to count: the metric's own function says so */
+	out[0] = out[1] = out[2] = NAN;
 	count = calloc(2 * 2 * w, sizeof *count);
 	if (!count) {
 		st = SCORE_FN_NOMEM;
@@ -787,6 +796,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 	for (h = 0; h < 2; h++)
 		half[h] = (struct rank_half){.d = d,
 		                             .split = split,
+		                             .own = h,
 		                             .first = h ? n / 2 : 0,
 		                             .last = h ? n : n / 2,
 		                             .count = count + (size_t)h * 2 * w,
@@ -817,7 +827,7 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 		}
 		for (s = 0; s < 4; s++)
 			cnt[s] = hc[0][s] + hc[1][s];
-		st = runs_usable(d, binary, target, cnt, use, why, whylen, kind);
+		st = runs_usable(d, binary, target, cnt, use, split == NULL, why, whylen, kind);
 		if (st != SCORE_FN_OK)
 			goto out;
 		if (!use[0])
@@ -830,9 +840,9 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 		for (h = 0; h < 2; h++) {
 			half[h].pos = pos;
 			half[h].col = col;
-			wj[h] = (struct walk_job){.off = off, .cnt = cnt, .kind = kind, .half = h};
+			wj[h] = (struct walk_job){.off = off, .cnt = cnt, .kind = kind, .half = h, .all_only = !split};
 		}
-		if (!quant_ranked(d, split, pos, col, threads, &quant, &quant_off, 0, cnt, wj)) {
+		if (!quant_ranked(d, split, pos, col, threads, &quant, &quant_off, cnt, wj)) {
 			if (sort_arrays(n, &keys, &tmp) != 0) {
 				st = SCORE_FN_NOMEM;
 				goto out;
@@ -859,14 +869,33 @@ static enum score_fn_status ranked_splits(const struct score_data *d, const uint
 			used[s]++;
 		}
 	}
+	if (!split && used[0] == 0) {
+		snprintf(why, whylen, "%s is undefined on zero rows",
+		         kind == RANK_AUC ? "roc_auc" : "average_precision");
+		st = SCORE_FN_UNDEFINED;
+		goto out;
+	}
 	for (s = 0; s < 3; s++)
 		out[s] = used[s] > 0 ? sum[s] / used[s] : NAN;
-	*handled = 1;
 out:
 	free(count);
 	score_big_free(quant);
 	score_big_free(keys);
 	score_big_free(tmp);
+	return st;
+}
+
+/* ranked_runs() with a split, when the metric has a positive class to count (else its own function says why not). */
+static enum score_fn_status ranked_splits(const struct score_data *d, const uint8_t *split, double out[3], int *handled,
+                                          char *why, size_t whylen, enum rank_kind kind)
+{
+	enum score_fn_status st;
+
+	*handled = 0;
+	if (!counts_positives(d))
+		return SCORE_FN_OK;
+	st = ranked_runs(d, split, out, why, whylen, kind);
+	*handled = st == SCORE_FN_OK;
 	return st;
 }
 

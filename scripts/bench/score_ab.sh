@@ -8,6 +8,7 @@
 #        ROUNDS=5 CASES="multi:aligned:log_loss binary:shuffled:roc_auc" scripts/bench/score_ab.sh A B
 # Environment: ROUNDS (default 3), ROWS (default 10000000), BENCH_DIR (default /tmp/concours-bench),
 #              DIGITS (6, 17 or exp: the files of DIGITS=... scripts/bench/score.sh; default 6),
+#              SPLIT (default 1; 0: the ground truth without its Usage column, as SPLIT=0 scripts/bench/score.sh),
 #              CASES (kind:order:metric words; default: the 5-class and shuffled cases below),
 #              AGREE (default 1: stop when the builds' outputs differ; 0: time builds whose values differ in
 #              their last digits on purpose),
@@ -46,6 +47,10 @@ for c in $CASES; do
   if [ ! -s "$pred" ]; then
     SIZES=$ROWS KINDS=$kind ORDERS=$order METRICS=roc_auc BASELINE=0 REPEAT=1 DIGITS=$DIGITS scripts/bench/score.sh \
       > /dev/null
+  fi
+  if [ "${SPLIT:-1}" = 0 ]; then
+    [ -s "${truth%.csv}_nosplit.csv" ] || cut -d, -f1,2 "$truth" > "${truth%.csv}_nosplit.csv"
+    truth="${truth%.csv}_nosplit.csv"
   fi
   params=()
   [ "$metric" = cost_matrix ] && params=(--params "$COST_PARAMS")

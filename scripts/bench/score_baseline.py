@@ -2,8 +2,8 @@
 """The way organizers score today, as the baseline for scripts/bench/score.sh.
 
 Reads the ground truth and the predictions with pandas, merges them on the id column, and computes the
-metric with scikit-learn on all rows, the public split and the private split, printing one JSON line like
-concours-score does. Usage: score_baseline.py TRUTH PRED METRIC [PARAMS_JSON]
+metric with scikit-learn on all rows, the public split and the private split (when the ground truth has a Usage
+column), printing one JSON line like concours-score does. Usage: score_baseline.py TRUTH PRED METRIC [PARAMS_JSON]
 cost_matrix (PARAMS_JSON {"matrix": [[...]], "labels": [...]}) is 1 - the mean cost of the argmax class, as
 TissueNet's organizers computed it with numpy.
 """
@@ -25,8 +25,10 @@ def main():
         sys.exit("ids do not match")
     pred_cols = [c for c in pred.columns if c != "id"]
     out = {"metric": metric, "rows": len(merged)}
-    for key, part in [("score", merged), ("public", merged[merged.Usage == "Public"]),
-                      ("private", merged[merged.Usage == "Private"])]:
+    parts = [("score", merged)]
+    if "Usage" in merged.columns:
+        parts += [("public", merged[merged.Usage == "Public"]), ("private", merged[merged.Usage == "Private"])]
+    for key, part in parts:
         y = part["label"].to_numpy()
         if len(pred_cols) == 1:
             p = part["label_pred"].to_numpy()
