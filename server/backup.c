@@ -15,6 +15,7 @@
 #include "app.h"
 #include "store.h"
 #include "util.h"
+#include "versions.h"
 
 #define BACKUP_DEPTH 32
 #define BACKUP_MAX_ENTRIES 10000000L
@@ -271,13 +272,24 @@ int backup_create(const char *data_dir, const char *dest, struct backup_report *
   sqlite3 *db = NULL;
   json_t *shas = NULL, *dirs = NULL, *manifest = NULL;
   char *text = NULL;
-  int rc = -1;
+  int rc = -1, keep = -1;
   size_t i;
   json_t *v;
   memset(rep, 0, sizeof(*rep));
   err[0] = '\0';
   if (lstat(dest, &st) == 0) {
     snprintf(err, errlen, "%.300s exists: give a new folder", dest);
+    return -1;
+  }
+  if (util_fmt(from, sizeof(from), "%s/concours.db", data_dir) != 0 || lstat(from, &st) != 0 || !S_ISREG(st.st_mode)) {
+    snprintf(err, errlen, "%.300s holds no concours.db: not a concours data folder", data_dir);
+    return -1;
+  }
+  /* from the snapshot to the last copy, no sweep (the server's, every 10 s) removes a version folder the snapshot
+   * names, replaced by an import meanwhile: the import lock, shared (imports go on) */
+  keep = versions_keep_all(data_dir);
+  if (keep < 0) {
+    snprintf(err, errlen, "cannot lock %.300s/import.lock: %s", data_dir, strerror(errno));
     return -1;
   }
   if (partial_dir(dest, partial, sizeof(partial)) != 0) {
@@ -330,6 +342,7 @@ int backup_create(const char *data_dir, const char *dest, struct backup_report *
   partial[0] = '\0';
   rc = 0;
 out:
+  versions_import_end(keep);
   sqlite3_close(db);
   if (partial[0] != '\0')
     store_remove_tree(partial);

@@ -60,18 +60,21 @@ void versions_release(const char *dir)
   pthread_mutex_unlock(&v.lock);
 }
 
-/* The import lock's file (DATA/import.lock), opened for a flock of its own. Returns the descriptor, or -1. */
-static int lock_file(void)
+/* The import lock's file of the data folder DATA_DIR, or of the store's when it is NULL (DATA/import.lock), opened
+ * for a flock of its own. Returns the descriptor, or -1. */
+static int lock_file(const char *data_dir)
 {
   char path[APP_PATH_MAX];
-  if (store_path(path, sizeof(path), "import.lock") != 0)
+  if (data_dir != NULL ? util_fmt(path, sizeof(path), "%s/import.lock", data_dir) != 0
+                       : store_path(path, sizeof(path), "import.lock") != 0)
     return -1;
   return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-int versions_import_begin(void)
+/* lock_file(DATA_DIR), locked shared. Returns its descriptor, or -1. */
+static int lock_shared(const char *data_dir)
 {
-  int fd = lock_file();
+  int fd = lock_file(data_dir);
   while (fd >= 0 && flock(fd, LOCK_SH) != 0) {
     if (errno != EINTR) {
       close(fd);
@@ -79,6 +82,16 @@ int versions_import_begin(void)
     }
   }
   return fd;
+}
+
+int versions_import_begin(void)
+{
+  return lock_shared(NULL);
+}
+
+int versions_keep_all(const char *data_dir)
+{
+  return lock_shared(data_dir);
 }
 
 void versions_import_end(int fd)
@@ -132,7 +145,7 @@ static int sweep_slug(sqlite3 *db, const char *slug, int *removed)
 int versions_sweep(sqlite3 *db)
 {
   char root[APP_PATH_MAX];
-  int fd = lock_file(), removed = 0, rc = 0;
+  int fd = lock_file(NULL), removed = 0, rc = 0;
   if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) { /* an import runs: its folder has no row yet */
     if (fd >= 0)
       close(fd);

@@ -27,6 +27,11 @@ void versions_release(const char *dir);
 int versions_import_begin(void);
 void versions_import_end(int fd);
 
+/* Keeps every version folder of the data folder DATA_DIR from any sweep, in any process, until
+ * versions_import_end(fd): the import lock, shared, for a process that has not opened the store (concours backup,
+ * which copies the folders its database snapshot names). Returns the descriptor, or -1 (errno set). */
+int versions_keep_all(const char *data_dir);
+
 /* Removes the version folders that no challenge's row names and no run of this process holds, unless an import runs
  * (then nothing, until the next sweep; an import waits for a sweep's removals). Returns how many went, or -1 when
  * the database could not say of a folder (that one stays). */

@@ -93,6 +93,14 @@ class Backup(harness.ServerTest):
         r = self.cli("restore", dest, "--data", self.server.data)  # the live data folder
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("not empty", r.stderr)
+        # a folder that is not a data folder (a mistyped --data): refused, and nothing written into it
+        stray = os.path.join(self.server.tmp, "not-data")
+        os.mkdir(stray)
+        r = self.cli("backup", os.path.join(self.server.tmp, "backup-3"), "--data", stray)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("not a concours data folder", r.stderr)
+        self.assertEqual(os.listdir(stray), [])
+        self.assertFalse(os.path.exists(os.path.join(self.server.tmp, "backup-3")))
         # damage the backup: an altered challenge folder and then a missing ground truth
         c = self.participant("damager")
         sid = c.upload(harness.sample_submission()).json()["id"]

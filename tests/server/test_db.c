@@ -673,6 +673,19 @@ static void test_versions(void)
   CHECK(versions_sweep(db) == 0 && version_at("v1", 0));
   versions_release("challenges/vers/v1");
   CHECK(versions_sweep(db) == 1 && !version_at("v1", 0) && version_at("v3", 0));
+  /* a backup (another process, the data folder by its path) copying v3 while v4 is imported: v3 stays until the
+   * backup ends */
+  snprintf(path, sizeof(path), "%s/vdata", tmpdir);
+  int keep = versions_keep_all(path);
+  CHECK(keep >= 0);
+  CHECK(version_at("v4", 1));
+  snprintf(c.dir, sizeof(c.dir), "challenges/vers/v4");
+  CHECK(db_challenge_upsert(db, &imp, 1003) == APP_OK);
+  CHECK(versions_sweep(db) == 0 && version_at("v3", 0));
+  versions_import_end(keep);
+  CHECK(versions_sweep(db) == 1 && !version_at("v3", 0) && version_at("v4", 0));
+  snprintf(path, sizeof(path), "%s/no-such-data", tmpdir);
+  CHECK(versions_keep_all(path) == -1);
   json_decref(files);
   sqlite3_close(db);
 }
