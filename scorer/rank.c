@@ -255,10 +255,24 @@ static size_t run2_take(struct run2 *r, uint64_t v)
 	return c;
 }
 
+/* The keys of the sorted run A[0..*N) at or above V, taken from its top: *N goes below them. */
+static inline size_t take_at_or_above(const uint64_t *a, size_t *n, uint64_t v)
+{
+	size_t k = *n;
+	size_t taken;
+
+	while (k > 0 && a[k - 1] >= v)
+		k--;
+	taken = *n - k;
+	*n = k;
+	return taken;
+}
+
 /*
- * sklearn's average_precision_score: sum over distinct thresholds (highest first) of dRecall x precision. The
- * positives and the negatives may each be in two runs: the thresholds are the same, and so is the sum to the
- * bit, as over the runs merged.
+ * sklearn's average_precision_score: sum over distinct thresholds (highest first) of dRecall x precision. Only
+ * thresholds that are a positive's value add a term: the walk goes down the positives' distinct values, and at each
+ * counts the negatives at or above it (a cursor down each negative run). The positives and the negatives may each be
+ * in two runs: the thresholds are the same, and so is the sum to the bit, as over the runs merged.
  */
 static double ap_walk(struct run2 pos, struct run2 neg)
 {
@@ -266,23 +280,15 @@ static double ap_walk(struct run2 pos, struct run2 neg)
 	size_t tp = 0;
 	size_t fp = 0;
 	double ap = 0.0;
+	uint64_t v;
 
-	for (;;) {
-		uint64_t vp = 0;
-		uint64_t vn = 0;
-		int hp = run2_top(&pos, &vp);
-		int hn = run2_top(&neg, &vn);
-		uint64_t v;
-		size_t cp;
+	while (run2_top(&pos, &v)) {
+		size_t cp = run2_take(&pos, v);
 
-		if (!hp && !hn)
-			break;
-		v = !hn || (hp && vp >= vn) ? vp : vn;
-		cp = run2_take(&pos, v);
-		fp += run2_take(&neg, v);
 		tp += cp;
-		if (cp > 0)
-			ap += ((double)cp / np) * ((double)tp / (double)(tp + fp));
+		fp += take_at_or_above(neg.a, &neg.na, v);
+		fp += take_at_or_above(neg.b, &neg.nb, v);
+		ap += ((double)cp / np) * ((double)tp / (double)(tp + fp));
 	}
 	return ap;
 }
