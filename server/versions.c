@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -71,10 +72,9 @@ static int lock_file(const char *data_dir)
   return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
-/* lock_file(DATA_DIR), locked shared. Returns its descriptor, or -1. */
-static int lock_shared(const char *data_dir)
+/* FD (a lock file's descriptor, or -1) locked shared. Returns it, or -1 (closed). */
+static int lock_shared(int fd)
 {
-  int fd = lock_file(data_dir);
   while (fd >= 0 && flock(fd, LOCK_SH) != 0) {
     if (errno != EINTR) {
       close(fd);
@@ -86,12 +86,25 @@ static int lock_shared(const char *data_dir)
 
 int versions_import_begin(void)
 {
-  return lock_shared(NULL);
+  return lock_shared(lock_file(NULL));
 }
 
 int versions_keep_all(const char *data_dir)
 {
-  return lock_shared(data_dir);
+  char path[APP_PATH_MAX];
+  struct stat st;
+  if (util_fmt(path, sizeof(path), "%s/import.lock", data_dir) != 0)
+    return -1;
+  /* read-only is enough for a lock: the server's lock file stays as it is, whoever runs the backup */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT) {
+    fd = lock_file(data_dir);
+    /* created here: the data folder's owner keeps the right to open it (a backup run as root beside a server
+     * that is not). Only root may give a file away: for anyone else it stays theirs, and the backup goes on */
+    int given = fd >= 0 && stat(data_dir, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) == 0;
+    (void)given;
+  }
+  return lock_shared(fd);
 }
 
 void versions_import_end(int fd)

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "db.h"
 #include "db_internal.h"
@@ -686,6 +687,21 @@ static void test_versions(void)
   CHECK(versions_sweep(db) == 1 && !version_at("v3", 0) && version_at("v4", 0));
   snprintf(path, sizeof(path), "%s/no-such-data", tmpdir);
   CHECK(versions_keep_all(path) == -1);
+  /* a data folder no import or sweep has locked yet: the backup creates the lock file, read-only ones lock too */
+  snprintf(path, sizeof(path), "%s/kdata", tmpdir);
+  CHECK(mkdir(path, 0700) == 0);
+  int given = geteuid() == 0 && chown(path, 65534, 65534) == 0; /* a server's folder, the backup run as root */
+  keep = versions_keep_all(path);
+  CHECK(keep >= 0);
+  versions_import_end(keep);
+  snprintf(path, sizeof(path), "%s/kdata/import.lock", tmpdir);
+  struct stat st;
+  CHECK(stat(path, &st) == 0 && (!given || (st.st_uid == 65534 && st.st_gid == 65534)));
+  CHECK(chmod(path, 0400) == 0);
+  snprintf(path, sizeof(path), "%s/kdata", tmpdir);
+  keep = versions_keep_all(path);
+  CHECK(keep >= 0);
+  versions_import_end(keep);
   json_decref(files);
   sqlite3_close(db);
 }
