@@ -683,14 +683,8 @@ static void *gather_runs(void *arg)
 	const struct score_data *d = h->d;
 	size_t r;
 
-	if (!h->split) {
-		for (r = h->first; r < h->last; r++)
-			h->keys[h->at[h->own * 2 + (d->y[r] != h->pos)]++] =
-			        score_sort_key(score_value(d, r * (size_t)d->ncol + h->col));
-		return NULL;
-	}
 	for (r = h->first; r < h->last; r++)
-		h->keys[h->at[h->split[r] * 2 + (d->y[r] != h->pos)]++] =
+		h->keys[h->at[(h->split ? h->split[r] : h->own) * 2 + (d->y[r] != h->pos)]++] =
 		        score_sort_key(score_value(d, r * (size_t)d->ncol + h->col));
 	return NULL;
 }
