@@ -150,6 +150,18 @@ class OtherBenchmarks(unittest.TestCase):
         self.check([sys.executable, "scripts/bench/stability.py", "--teams", "4", "--cases", "300", "--bootstrap", "20",
                     "--baseline-pairs", "3"], [r"ratio: concours is %sx" % NUM])
 
+    def test_c_index(self):
+        """c_index.py against the same build twice: both cases printed, the outputs compared (it stops on a difference)."""
+        tmp = tempfile.mkdtemp(prefix="concours-bench-smoke-")
+        try:
+            scorer = os.path.join(os.path.abspath(ARGS.build), "concours-score")
+            self.check([sys.executable, "scripts/bench/c_index.py", scorer, scorer, "--rounds", "1", "--subjects",
+                        "3000", "--boot-subjects", "300", "--dir", tmp],
+                       [r"(?m)^full, 3000 subjects\s+\|\s+%s\s+%s\s+\|\s+%s\s+%s\s+\|\s+%sx" % ((NUM,) * 5),
+                        r"(?m)^bootstrap 1000, 300 subjects\s+\|"])
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def test_anon(self):
         self.check(["bash", "scripts/bench/anon.sh", "2000"],
                    [r"speed-up over the python3 baseline .*\(identical output\)"])

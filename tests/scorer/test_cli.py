@@ -243,6 +243,7 @@ def section_validation():
     join_at_scale(t)
     two_readers(t)
     ranked_splits(t)
+    c_index_reference(t)
     binned_ranks(t)
     exact_log_loss(t)
     micro_values(t)
@@ -682,6 +683,49 @@ def ranked_splits(t):
                       [want["all"], want["public"], want["private"]],
                       f"{metric}, {kind}, {n} rows: without a split column, the values are the reference's",
                       json.dumps(got)[:600] + " " + json.dumps(want)[:300])
+
+
+def c_index_brute(subjects):
+    """Harrell's C over SUBJECTS (time, event, risk), pair by pair as docs/scorer.md and gen_refs.py define it: an
+    event at t is comparable with every later time and with a censoring at t; the higher risk should have the
+    earlier event; tied risks count 1/2. Written to the scorer's 15 significant digits."""
+    num, den = 0.0, 0
+    for ti, ei, ri in subjects:
+        if not ei:
+            continue
+        for tj, ej, rj in subjects:
+            if tj > ti or (tj == ti and not ej):
+                den += 1
+                num += 1.0 if ri > rj else 0.5 if ri == rj else 0.0
+    return float(f"{num / den:.15g}")
+
+
+def c_index_reference(t):
+    """The c-index sorts its keys by radix from 256 subjects (qsort below) and walks one word per subject (its time's
+    and its risk's ranks, its event): with many tied times and risks, -0 among the zeros of both, the three values
+    must be the pair-by-pair reference's to the last digit, from 300 subjects (the splits below 256) and 1,200."""
+    import random
+    rnd = random.Random(11)
+    for n in (300, 1200):
+        rows = []
+        for i in range(n):
+            time = rnd.choice(["-0.0", "0", f"{rnd.randint(1, 40)}", f"{rnd.randint(1, 40)}.5"])
+            risk = rnd.choice(["-0.0", "0", f"{rnd.uniform(-2, 2):.2f}", f"{rnd.randint(-3, 3)}"])
+            rows.append((f"s{i}", time, rnd.random() < 0.6, risk, "Public" if rnd.random() < 0.4 else "Private"))
+        rnd.shuffle(rows)
+        truth = t.path("ci_truth.csv", "id,time,event,Usage\n" + "".join(
+            f"{i},{tm},{int(e)},{u}\n" for i, tm, e, _, u in rows))
+        order = rows[:]
+        rnd.shuffle(order)
+        pred = t.path("ci_pred.csv", "id,risk\n" + "".join(f"{i},{r}\n" for i, _, _, r, _ in order))
+        rc, out, err, _, raw = run(["--truth", truth, "--pred", pred, "--metric", "c_index"])
+
+        def subset(keep):
+            return [(float(tm), e, float(r)) for _, tm, e, r, u in rows if keep(u)]
+        want = [c_index_brute(subset(lambda u: True)), c_index_brute(subset(lambda u: u == "Public")),
+                c_index_brute(subset(lambda u: u == "Private"))]
+        got = [(out or {}).get(k) for k in ("score", "public", "private")] if rc == 0 else [raw[:300]]
+        check(got == want, f"c_index, {n} subjects with tied times and risks: the pair-by-pair values", f"{got} {want}")
 
 
 def binned_ranks(t):
