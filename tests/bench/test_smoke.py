@@ -151,7 +151,7 @@ class OtherBenchmarks(unittest.TestCase):
                     "--baseline-pairs", "3"], [r"ratio: concours is %sx" % NUM])
 
     def test_c_index(self):
-        """c_index.py against the same build twice: both cases printed, the outputs compared (it stops on a difference)."""
+        """c_index.py against the same build twice: both cases printed, their outputs compared (it stops if unequal)."""
         tmp = tempfile.mkdtemp(prefix="concours-bench-smoke-")
         try:
             scorer = os.path.join(os.path.abspath(ARGS.build), "concours-score")
