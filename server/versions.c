@@ -62,14 +62,15 @@ void versions_release(const char *dir)
 }
 
 /* The import lock's file of the data folder DATA_DIR, or of the store's when it is NULL (DATA/import.lock), opened
- * for a flock of its own. Returns the descriptor, or -1. */
-static int lock_file(const char *data_dir)
+ * with FLAGS (O_RDWR | O_CREAT, or O_RDONLY: enough for a flock) for a flock of its own. Returns the descriptor, or
+ * -1 (errno set by open() when the path fits). */
+static int lock_file(const char *data_dir, int flags)
 {
   char path[APP_PATH_MAX];
   if (data_dir != NULL ? util_fmt(path, sizeof(path), "%s/import.lock", data_dir) != 0
                        : store_path(path, sizeof(path), "import.lock") != 0)
     return -1;
-  return open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  return open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0600);
 }
 
 /* FD (a lock file's descriptor, or -1) locked shared. Returns it, or -1 (closed). */
@@ -86,23 +87,21 @@ static int lock_shared(int fd)
 
 int versions_import_begin(void)
 {
-  return lock_shared(lock_file(NULL));
+  return lock_shared(lock_file(NULL, O_RDWR | O_CREAT));
 }
 
 int versions_keep_all(const char *data_dir)
 {
-  char path[APP_PATH_MAX];
   struct stat st;
-  if (util_fmt(path, sizeof(path), "%s/import.lock", data_dir) != 0)
-    return -1;
-  /* read-only is enough for a lock: the server's lock file stays as it is, whoever runs the backup */
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* read-only: the server's lock file stays as it is, whoever runs the backup */
+  int fd = lock_file(data_dir, O_RDONLY);
   if (fd < 0 && errno == ENOENT) {
-    fd = lock_file(data_dir);
+    fd = lock_file(data_dir, O_RDWR | O_CREAT);
     /* created here: the data folder's owner keeps the right to open it (a backup run as root beside a server
-     * that is not). Only root may give a file away: for anyone else it stays theirs, and the backup goes on */
-    int given = fd >= 0 && stat(data_dir, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) == 0;
-    (void)given;
+     * that is not) */
+    if (fd >= 0 && stat(data_dir, &st) == 0 && fchown(fd, st.st_uid, st.st_gid) != 0) {
+      /* only root may give a file away: for anyone else it stays theirs, and the backup goes on */
+    }
   }
   return lock_shared(fd);
 }
@@ -158,7 +157,7 @@ static int sweep_slug(sqlite3 *db, const char *slug, int *removed)
 int versions_sweep(sqlite3 *db)
 {
   char root[APP_PATH_MAX];
-  int fd = lock_file(NULL), removed = 0, rc = 0;
+  int fd = lock_file(NULL, O_RDWR | O_CREAT), removed = 0, rc = 0;
   if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) { /* an import runs: its folder has no row yet */
     if (fd >= 0)
       close(fd);
