@@ -484,34 +484,13 @@ LABEL_FN(m_cost_matrix, LAB_COST)
 
 /* ---- survival: Harrell's concordance index ---- */
 
-static int by_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a;
-	uint64_t y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-#define SMALL_SORT 256 /* keys below this many are sorted by qsort(): a radix sort's counters cost more */
-
-/* Sorts A[0..N) ascending by the bits from LOWBIT up (any order among keys equal there), TMP[0..N) as scratch. */
-static void sort_keys(uint64_t *a, uint64_t *tmp, size_t n, unsigned lowbit)
-{
-	if (n < SMALL_SORT)
-		qsort(a, n, sizeof *a, by_u64); /* a full sort orders the high bits too */
-	else if (lowbit == 0)
-		score_sort_keys(a, tmp, n);
-	else
-		score_sort_keys_from(a, tmp, n, lowbit);
-}
-
 /* Sorts A[0..N) and keeps its distinct keys at its front; returns how many (TMP[0..N): scratch). */
 static size_t distinct_keys(uint64_t *a, uint64_t *tmp, size_t n)
 {
 	size_t m = 0;
 	size_t i;
 
-	sort_keys(a, tmp, n, 0);
+	score_sort_keys(a, tmp, n);
 	for (i = 0; i < n; i++) {
 		if (m == 0 || a[m - 1] != a[i])
 			a[m++] = a[i];
@@ -607,7 +586,7 @@ static enum score_fn_status m_c_index(const struct score_data *d, const uint32_t
 		subj[i] = rank_of(times, nt, score_sort_key(d->yv[r])) << 32 | rank_of(risks, m, subj[i]) << 1 |
 		          (d->event[r] != 0);
 	}
-	sort_keys(subj, tmp, n, 32);
+	score_sort_keys_from(subj, tmp, n, 32); /* by time rank */
 	g = n;
 	while (g > 0) { /* groups of equal time, from the latest */
 		size_t start = g;
