@@ -88,8 +88,9 @@ stats() {
   tr ' ' '\n' <<< "$1" | grep . | sort -g |
     awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1], v[int((NR + 1) / 2)] }'
 }
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg);" \
-  "$KIND, $N rows, $METRIC, $ORDER, $REPEAT runs each"
+. scripts/bench/machine.sh
+machine_line
+echo "$KIND, $N rows, $METRIC, $ORDER, $REPEAT runs each"
 printf "%-44s %7s %8s %8s %8s %7s %7s\n" "files" best_s median_s best_cpu med_cpu wall_x cpu_x
 declare -A LABEL=([small]="in small pages, kept so (RECACHE=0)" [first]="in small pages, a first run (then dropped)"
                   [second]="dropped by a first run: read from the disk" [unit]="in 2 MiB pages (written so, or later)")

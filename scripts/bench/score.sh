@@ -57,7 +57,8 @@ measure() {
     END { printf "%.2f %.2f %.1f\n", w, u + s, m / 1024 }' "$BENCH_DIR/time.txt"
 }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"
+. scripts/bench/machine.sh
+machine_line
 echo "values: $([ "$DIGITS" = 6 ] && echo "six decimals" || echo "DIGITS=$DIGITS"); ground truth: $([ "$SPLIT" = 1 ] && echo "with its Usage (split) column" || echo "without a split column (SPLIT=0)")"
 printf "%-6s %-9s %-11s %-8s %8s | %8s %7s %8s %7s | %10s %7s %8s | %8s %8s | %8s\n" kind rows metric order input_MB \
   score_s cpu_s peak_MB peak/in baseline_s cpu_s peak_MB wall_x cpu_x vs_aligned

@@ -37,7 +37,9 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 case "${PAUSE:-0}" in ''|*[!0-9]*) echo "PAUSE is a whole number of seconds (got '$PAUSE')" >&2; exit 2 ;; esac
 echo "pause before each run: ${PAUSE:-0} s"
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); A = $A; B = $B; $ROUNDS rounds; DIGITS=$DIGITS; SPLIT=${SPLIT:-1}"
+. scripts/bench/machine.sh
+machine_line
+echo "A = $A; B = $B; $ROUNDS rounds; DIGITS=$DIGITS; SPLIT=${SPLIT:-1}"
 printf "%-6s %-9s %-11s | %8s %8s | %8s %8s | %8s\n" kind order metric A_wall A_cpu B_wall B_cpu B/A_wall
 for c in $CASES; do
   IFS=: read -r kind order metric <<< "$c"
