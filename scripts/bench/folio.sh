@@ -88,6 +88,7 @@ stats() {
   tr ' ' '\n' <<< "$1" | grep . | sort -g |
     awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[1], v[int((NR + 1) / 2)] }'
 }
+# shellcheck source=scripts/bench/machine.sh
 . scripts/bench/machine.sh
 machine_line
 echo "$KIND, $N rows, $METRIC, $ORDER, $REPEAT runs each"

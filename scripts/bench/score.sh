@@ -57,6 +57,7 @@ measure() {
     END { printf "%.2f %.2f %.1f\n", w, u + s, m / 1024 }' "$BENCH_DIR/time.txt"
 }
 
+# shellcheck source=scripts/bench/machine.sh
 . scripts/bench/machine.sh
 machine_line
 echo "values: $([ "$DIGITS" = 6 ] && echo "six decimals" || echo "DIGITS=$DIGITS"); ground truth: $([ "$SPLIT" = 1 ] && echo "with its Usage (split) column" || echo "without a split column (SPLIT=0)")"

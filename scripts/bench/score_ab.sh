@@ -37,6 +37,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 case "${PAUSE:-0}" in ''|*[!0-9]*) echo "PAUSE is a whole number of seconds (got '$PAUSE')" >&2; exit 2 ;; esac
 echo "pause before each run: ${PAUSE:-0} s"
+# shellcheck source=scripts/bench/machine.sh
 . scripts/bench/machine.sh
 machine_line
 echo "A = $A; B = $B; $ROUNDS rounds; DIGITS=$DIGITS; SPLIT=${SPLIT:-1}"
