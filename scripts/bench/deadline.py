@@ -5,10 +5,12 @@ Starts the server with a copy of challenges/visiomel-demo whose open phase allow
 --teams teams that have each sent one scored submission. Then, for --seconds: wrk (Debian's, installed when missing)
 keeps --readers keep-alive connections on the leaderboard and, in turn, the challenge page, while --uploaders teams
 each send the sample submission again and again (waiting for nothing) until their quota is spent or the time is up.
-Prints the readers' requests/s and p99, the uploads sent, accepted and refused, how many were scored by the end and
-how long each took from upload to score (median, p95, max; the server's times, in whole seconds), the scoring rate
-against the upload rate, the server's CPU and peak resident memory, and the largest write-ahead log
-(concours.db-wal) seen.
+Prints the readers' requests/s and p99, the uploads sent, accepted and refused (and when the last was accepted:
+the uploaders spend their quota early), the queue's depth (the organizer's queue view, polled every 0.5 s: its
+largest, and what is left when the reads end), how many were scored by the end and how long each took from upload
+to score (median, p95, max; the server's times, in whole seconds), the scoring rate from the first upload to the
+last score, the server's CPU and peak resident memory, and the largest write-ahead log (concours.db-wal) seen.
+--readers 0: no reads, the uploads and their scoring alone (what the reads cost the scoring).
 Usage: scripts/bench/deadline.py [--readers 64] [--uploaders 8] [--quota 40] [--seconds 20] [--teams 20]
                                  [--concours build/concours]
 """
@@ -54,6 +56,7 @@ def main():
                             max_total=args.quota + 1)]
     server = harness.Server(bundles=[(harness.DEMO_SLUG, phases)], workers=2)
     try:
+        server.add_user("org", "organizer")
         server.start()
         teams = scored_teams(server, harness, max(args.teams, args.uploaders))
         base = "http://127.0.0.1:%d/api/v1/challenges/%s" % (server.port, harness.DEMO_SLUG)
@@ -62,6 +65,10 @@ def main():
         stop = threading.Event()
         sent, refused, ids, lock = [0], [0], [], threading.Lock()
         wal_max = [0]
+        last_accepted = [0.0]
+        depth = []  # (seconds since the start, queued, running)
+        org = server.client()
+        assert org.login("org").status == 200
 
         def uploader(client):
             while not stop.is_set():
@@ -70,6 +77,7 @@ def main():
                     sent[0] += 1
                     if r.status == 201:
                         ids.append((client, r.json()["id"]))
+                        last_accepted[0] = time.time() - t0
                     else:
                         refused[0] += 1
                 if r.status != 201:
@@ -83,15 +91,29 @@ def main():
                     pass
                 time.sleep(0.2)
 
+        def queue_watch():
+            while not stop.is_set():
+                r = org.get("/api/v1/challenges/%s/queue" % harness.DEMO_SLUG)
+                if r.status == 200:
+                    q = r.json()
+                    depth.append((time.time() - t0, q["queued"], q["running"]))
+                time.sleep(0.5)
+
         cpu0 = cpu_s([server.proc.pid])
         threads = [threading.Thread(target=uploader, args=(teams[k][0],)) for k in range(args.uploaders)]
         threads.append(threading.Thread(target=wal_watch))
+        threads.append(threading.Thread(target=queue_watch))
         t0 = time.time()
         for th in threads:
             th.start()
         half = max(1, args.seconds // 2)
-        reads = [("leaderboard", wrk(base + "/leaderboard", args.readers, half, lambda: [server.proc.pid])),
-                 ("challenge", wrk(base, args.readers, args.seconds - half, lambda: [server.proc.pid]))]
+        if args.readers > 0:
+            reads = [("leaderboard", wrk(base + "/leaderboard", args.readers, half, lambda: [server.proc.pid])),
+                     ("challenge", wrk(base, args.readers, args.seconds - half, lambda: [server.proc.pid]))]
+        else:
+            reads = []
+            time.sleep(args.seconds)
+        end_depth = depth[-1] if depth else (0, 0, 0)
         stop.set()
         for th in threads:
             th.join()
@@ -112,8 +134,23 @@ def main():
         for name, (rps, p99, us) in reads:
             print("  readers, %-11s %8.0f req/s  p99 %7.1f ms  %5.0f us CPU/req (uploads and scoring included)"
                   % (name, rps, p99, us))
-        print("  uploads: %d sent, %d accepted, %d refused (quota) in %.1f s: %.1f accepted/s"
-              % (sent[0], len(ids), refused[0], upload_window, len(ids) / upload_window))
+        if not reads:
+            print("  readers: none")
+        print("  uploads: %d sent, %d accepted, %d refused (quota) in %.1f s; the last accepted %.1f s after the start:"
+              " %.1f accepted/s while the quota lasted"
+              % (sent[0], len(ids), refused[0], upload_window, last_accepted[0],
+                 len(ids) / max(last_accepted[0], 0.1)))
+        if depth:
+            top = max(depth, key=lambda d: d[1])
+            empty = next((d[0] for d in depth if d[0] > top[0] and d[1] == 0 and d[2] == 0), None)
+            print("  queue: at most %d waiting (%.1f s after the start); %d waiting and %d running when the reads ended"
+                  % (top[1], top[0], end_depth[1], end_depth[2]) +
+                  ("; empty %.1f s after the start" % empty if empty is not None else ""))
+            during = len(ids) - end_depth[1] - end_depth[2]
+            span = empty if empty is not None and empty <= end_depth[0] else end_depth[0]
+            print("  scored while the reads went on: %d in %.1f s (%.1f a second%s)"
+                  % (during, span, during / max(span, 0.1),
+                     ", until the queue was empty" if span < end_depth[0] else ""))
         print("  scored: %d (%d failed), all done %.1f s after the start: %.1f scored/s"
               % (sum(v[0] == "scored" for v in done.values()), sum(v[0] == "failed" for v in done.values()), drain,
                  len(done) / drain))

@@ -7,7 +7,7 @@
 #   the scorer on 10M rows, aligned and shuffled, against pandas + scikit-learn            score.sh
 #   10M 5-class rows of 17 digits uploaded, scored in the sandbox, against the scorer alone big_submission.py
 #   the organizer's and the jury's views at a million submissions                          organizer_scale.py
-#   a deadline hour: 64 readers and 8 uploaders at once                                    deadline.py
+#   a deadline hour: 64 readers and 8 uploaders at once, then the same uploads without reads deadline.py
 # Not a test: it prints figures (about 40 minutes with the pandas baseline on 10M rows, 10 with QUICK=1:
 # 1M rows for the scorer, 100,000 submissions for the organizer's views).
 # Usage: scripts/bench/deadline_day.sh            QUICK=1 scripts/bench/deadline_day.sh
@@ -51,3 +51,5 @@ section "organizer and jury views at $subs submissions"
 python3 scripts/bench/organizer_scale.py --submissions "$subs" --concours "$CONCOURS" "${views[@]}"
 section "a deadline hour: readers and uploaders at once"
 python3 scripts/bench/deadline.py --concours "$CONCOURS" "${hour[@]}"
+section "the same uploads without reads: how fast the queue is scored on its own"
+python3 scripts/bench/deadline.py --concours "$CONCOURS" "${hour[@]}" --readers 0
