@@ -12,7 +12,7 @@ to score (median, p95, max; the server's times, in whole seconds), the scoring r
 last score, the server's CPU and peak resident memory, and the largest write-ahead log (concours.db-wal) seen.
 --readers 0: no reads, the uploads and their scoring alone (what the reads cost the scoring).
 Usage: scripts/bench/deadline.py [--readers 64] [--uploaders 8] [--quota 40] [--seconds 20] [--teams 20]
-                                 [--concours build/concours]
+                                 [--workers 2] [--concours build/concours]
 """
 import argparse
 import datetime
@@ -48,13 +48,14 @@ def main():
     ap.add_argument("--quota", type=int, default=40)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--teams", type=int, default=20)
+    ap.add_argument("--workers", type=int, default=2, help="the server's scoring threads (concours serve --workers)")
     ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
     args = ap.parse_args()
     ensure_tools(("wrk", "wrk"))
     harness.ARGS = argparse.Namespace(concours=os.path.abspath(args.concours), source=ROOT)
     phases = [harness.phase("final", "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z", max_per_day=args.quota + 1,
                             max_total=args.quota + 1)]
-    server = harness.Server(bundles=[(harness.DEMO_SLUG, phases)], workers=2)
+    server = harness.Server(bundles=[(harness.DEMO_SLUG, phases)], workers=args.workers)
     try:
         server.add_user("org", "organizer")
         server.start()
@@ -129,8 +130,8 @@ def main():
         drain = time.time() - t0
         cpu = cpu_s([server.proc.pid]) - cpu0
         lat = sorted(v[1] for v in done.values() if v[1] is not None)
-        print("deadline hour: %d readers, %d uploaders (quota %d each), %d s" % (args.readers, args.uploaders,
-                                                                              args.quota, args.seconds))
+        print("deadline hour: %d readers, %d uploaders (quota %d each), %d s, %d scoring threads"
+              % (args.readers, args.uploaders, args.quota, args.seconds, args.workers))
         for name, (rps, p99, us) in reads:
             print("  readers, %-11s %8.0f req/s  p99 %7.1f ms  %5.0f us CPU/req (uploads and scoring included)"
                   % (name, rps, p99, us))

@@ -104,6 +104,22 @@ class BenchSmoke(unittest.TestCase):
         self.assertEqual(sent, accepted + refused, text)
         self.assertEqual((int(sc.group(1)), int(sc.group(2))), (accepted, 0), text)
         self.assertTrue(all(int(x) >= 0 for x in lat.groups()), text)
+        # the queue as the organizer's view showed it, and what was scored while the reads went on
+        q = re.search(r"queue: at most (\d+) waiting \(%s s after the start\); (\d+) waiting and (\d+) running"
+                      % NUM, text)
+        during = re.search(r"scored while the reads went on: (\d+) in %s s" % NUM, text)
+        self.assertTrue(q and during, text)
+        self.assertLessEqual(int(q.group(1)), accepted, text)  # the window's uploads (the teams' first were scored before)
+        self.assertLessEqual(int(during.group(1)), accepted, text)
+
+    def test_deadline_without_reads(self):
+        text = self.section("the same uploads without reads")
+        self.assertIn("readers: none", text)
+        up = re.search(r"uploads: (\d+) sent, (\d+) accepted", text)
+        sc = re.search(r"scored: (\d+) \((\d+) failed\)", text)
+        self.assertTrue(up and sc, text)
+        self.assertGreater(int(up.group(2)), 0, text)
+        self.assertEqual((int(sc.group(1)), int(sc.group(2))), (int(up.group(2)), 0), text)
 
 
 class OtherBenchmarks(unittest.TestCase):
