@@ -67,7 +67,7 @@ def main():
         sent, refused, ids, lock = [0], [0], [], threading.Lock()
         wal_max = [0]
         last_accepted = [0.0]
-        depth = []  # (seconds since the start, queued, running)
+        depth = []  # (seconds since the start, queued, running, uploads accepted by then)
         org = server.client()
         assert org.login("org").status == 200
 
@@ -94,10 +94,14 @@ def main():
 
         def queue_watch():
             while not stop.is_set():
-                r = org.get("/api/v1/challenges/%s/queue" % harness.DEMO_SLUG)
-                if r.status == 200:
+                try:
+                    r = org.get("/api/v1/challenges/%s/queue" % harness.DEMO_SLUG)
+                except OSError:
+                    r = None  # a refused or cut connection under the flood: the next poll tells
+                if r is not None and r.status == 200:
                     q = r.json()
-                    depth.append((time.time() - t0, q["queued"], q["running"]))
+                    with lock:
+                        depth.append((time.time() - t0, q["queued"], q["running"], len(ids)))
                 time.sleep(0.5)
 
         cpu0 = cpu_s([server.proc.pid])
@@ -114,7 +118,8 @@ def main():
         else:
             reads = []
             time.sleep(args.seconds)
-        end_depth = depth[-1] if depth else (0, 0, 0)
+        with lock:
+            end_depth = depth[-1] if depth else (0, 0, 0, len(ids))
         stop.set()
         for th in threads:
             th.join()
@@ -147,7 +152,7 @@ def main():
             print("  queue: at most %d waiting (%.1f s after the start); %d waiting and %d running when the reads ended"
                   % (top[1], top[0], end_depth[1], end_depth[2]) +
                   ("; empty %.1f s after the start" % empty if empty is not None else ""))
-            during = len(ids) - end_depth[1] - end_depth[2]
+            during = end_depth[3] - end_depth[1] - end_depth[2]
             span = empty if empty is not None and empty <= end_depth[0] else end_depth[0]
             print("  scored while the reads went on: %d in %.1f s (%.1f a second%s)"
                   % (during, span, during / max(span, 0.1),
