@@ -308,6 +308,9 @@ int db_queue_requeue_running(sqlite3 *db);
  * when ALLOW_CODE_RUNS, a code run to execute here (its fence bumped, so that no worker's late call counts). 1
  * claimed, 0 none, -1 error. */
 int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j);
+/* Like db_queue_claim, for the small-file lane (queue.c): the oldest queued prediction file of at most MAX_BYTES
+ * whose challenge is scored by a built-in metric (not an organizer's program, nor a code run or its output). */
+int db_queue_claim_small(sqlite3 *db, int64_t now, long long max_bytes, struct job *j);
 /* Records a successful run (public may be NAN when the truth has no split; then SCORE is the public score; the
  * private 95 % interval CI_LO..CI_HI may be NAN; METRICS, the secondary metrics' values as JSON text, or NULL) and
  * updates the best row of the submitter's team, in one transaction. A submission no longer 'running' (cancelled,

@@ -190,19 +190,38 @@ enum app_status db_ci_store(sqlite3 *db, int64_t submission_id, double lo, doubl
   return rc == 0 ? APP_OK : APP_INTERNAL;
 }
 
-int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
+/* The oldest queued submission that WHERE (SQL, ?2 its parameter) picks, set running (a run of its own: started now,
+ * one attempt more, its fence bumped so that no worker's late call counts), into J; RETURNING names the mode and the
+ * output path to return. 1 claimed, 0 none, -1 error. */
+#define CLAIM_SQL(WHERE, RETURNING)                                                                                    \
+  "UPDATE submissions SET status='running', started_at=?1, attempts=attempts+1, fence=fence+1, "                       \
+  "lease_expires_at=NULL, worker_node=NULL WHERE id=(SELECT id FROM submissions WHERE status='queued' AND " WHERE      \
+  " ORDER BY id LIMIT 1) RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), " RETURNING
+
+static int claim_queued(sqlite3 *db, const char *sql, int64_t now, long long arg, struct job *j, const char *what)
 {
-  sqlite3_stmt *st = dbi_prepare(
-    db, "UPDATE submissions SET status='running', started_at=?1, attempts=attempts+1, fence=fence+1, "
-        "lease_expires_at=NULL, worker_node=NULL WHERE id=(SELECT id FROM submissions WHERE status='queued' AND "
-        "(mode IS NULL OR output_path IS NOT NULL OR ?2) ORDER BY id LIMIT 1) "
-        "RETURNING id, sha256, (SELECT slug FROM challenges WHERE id=challenge_id), coalesce(mode,''), "
-        "coalesce(output_path,'')");
+  sqlite3_stmt *st = dbi_prepare(db, sql);
   if (st != NULL) {
     sqlite3_bind_int64(st, 1, now);
-    sqlite3_bind_int(st, 2, allow_code_runs);
+    sqlite3_bind_int64(st, 2, arg);
   }
-  return claim_row(db, st, j, "queue claim");
+  return claim_row(db, st, j, what);
+}
+
+int db_queue_claim(sqlite3 *db, int64_t now, int allow_code_runs, struct job *j)
+{
+  return claim_queued(
+    db, CLAIM_SQL("(mode IS NULL OR output_path IS NOT NULL OR ?2)", "coalesce(mode,''), coalesce(output_path,'')"),
+    now, allow_code_runs, j, "queue claim");
+}
+
+int db_queue_claim_small(sqlite3 *db, int64_t now, long long max_bytes, struct job *j)
+{
+  return claim_queued(db,
+                      CLAIM_SQL("mode IS NULL AND size<=?2 AND challenge_id IN (SELECT id FROM challenges WHERE "
+                                "json_extract(metric_json,'$.program') IS NULL)",
+                                "'', ''"),
+                      now, max_bytes, j, "small-file queue claim");
 }
 
 /* The submissions that rank on the board (S a submission, T its team): scored with a public score, not a smoke run,

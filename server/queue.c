@@ -40,6 +40,7 @@ static struct {
   pthread_cond_t wake;
   pthread_t threads[MAX_WORKERS];
   int nthreads;
+  int nworkers;               /* the --workers threads (slots 0..nworkers-1); the small-file lane's follow */
   atomic_int stop;            /* the server stops: read by the workers */
   atomic_int local_code_runs; /* code runs executing here now (bounded by --local-runs) */
   atomic_int ci_busy;         /* a thread computes a deferred interval (ci_claim) */
@@ -52,7 +53,7 @@ static struct {
     atomic_llong id;
     atomic_int stop;
   } slots[MAX_WORKERS];
-} q = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {0}, 0, 0, 0, 0, 0, NULL, 0, {{0, 0}}};
+} q = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
 void queue_run_job(const struct app_config *cfg, const struct job *job, const atomic_int *stop)
 {
@@ -209,18 +210,32 @@ static void sweep_versions(sqlite3 *db)
     versions_sweep(db);
 }
 
+/*
+ * Beside the --workers threads, as many again form the small-file lane: they only claim prediction files of at most
+ * QUEUE_SMALL_FILE_BYTES scored by a built-in metric (db_queue_claim_small), runs of milliseconds and tens of MB.
+ * So code runs (minutes to hours) or large files holding every --workers thread never hold up a participant's small
+ * file, and a queue of small files is scored by twice as many runs at once: a run's chain of processes waits for the
+ * CPU at every step when the machine is saturated (a flood of reads), and more runs at once then score more (docs/
+ * speed.md, "Scoring under a read flood").
+ */
 static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
+  int small_lane = slot >= q.nworkers;
   while (!atomic_load(&q.stop)) {
     struct job job = {0};
     sqlite3 *db = db_acquire();
-    db_worker_sweep(db, app_now()); /* remote workers' expired leases go back to the queue */
-    sweep_versions(db);
-    int allow_code = q.cfg->local_runs < 0 || atomic_load(&q.local_code_runs) < q.cfg->local_runs;
-    int claimed = db_queue_claim(db, app_now(), allow_code, &job);
+    int claimed;
+    if (small_lane) {
+      claimed = db_queue_claim_small(db, app_now(), QUEUE_SMALL_FILE_BYTES, &job);
+    } else {
+      db_worker_sweep(db, app_now()); /* remote workers' expired leases go back to the queue */
+      sweep_versions(db);
+      int allow_code = q.cfg->local_runs < 0 || atomic_load(&q.local_code_runs) < q.cfg->local_runs;
+      claimed = db_queue_claim(db, app_now(), allow_code, &job);
+    }
     db_release(db);
-    if (claimed == 0 && ci_claim(&job)) {
+    if (claimed == 0 && !small_lane && ci_claim(&job)) {
       atomic_store(&q.slots[slot].stop, atomic_load(&q.stop));
       queue_run_job(q.cfg, &job, &q.slots[slot].stop);
       atomic_store(&q.ci_busy, 0);
@@ -259,8 +274,9 @@ int queue_start(const struct app_config *cfg)
 {
   q.cfg = cfg;
   atomic_store(&q.stop, 0);
-  int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
-  for (int i = 0; i < n; i++) {
+  int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : cfg->workers;
+  q.nworkers = n;
+  for (int i = 0; i < 2 * n; i++) {
     if (pthread_create(&q.threads[i], NULL, worker, (void *)(intptr_t)i) != 0)
       return -1;
     q.nthreads++;
@@ -272,7 +288,7 @@ void queue_notify(void)
 {
   pthread_mutex_lock(&q.lock);
   q.pending++;
-  pthread_cond_signal(&q.wake);
+  pthread_cond_broadcast(&q.wake); /* a small-file thread woken for a code run would claim nothing */
   pthread_mutex_unlock(&q.lock);
 }
 

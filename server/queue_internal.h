@@ -16,6 +16,9 @@
 #include "sandbox.h"
 
 #define QUEUE_LOG_MAX (64 * 1024)
+/* A prediction file up to this size is scored in milliseconds to a few tenths of a second: it gets its bootstrap
+ * interval (queue_score.c), and the small-file lane may take it (queue.c). */
+#define QUEUE_SMALL_FILE_BYTES (8LL * 1024 * 1024)
 
 /* What one scoring job ends with, recorded by queue_run_job(). */
 struct outcome {

@@ -35,7 +35,7 @@
 #include "util.h"
 
 #define QUEUE_BOOTSTRAP "200" /* resamples for the 95 % intervals the jury sees */
-#define QUEUE_BOOTSTRAP_MAX_BYTES (8LL * 1024 * 1024)
+#define QUEUE_BOOTSTRAP_MAX_BYTES QUEUE_SMALL_FILE_BYTES
 
 const char queue_generic_failure[] =
   "The scorer could not score this file. It does not count against your quota; the organizers can see the "

@@ -438,6 +438,51 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual(sandbox_processes(self.server.proc.pid), [])
 
 
+class SmallFileLaneTest(harness.ServerTest):
+    """A code run holding the server's only --workers thread does not hold up a prediction file of another challenge:
+    the small-file lane (server/queue.c) scores it meanwhile."""
+    USERS = [("org", "organizer")]
+
+    @classmethod
+    def make_server(cls):
+        server = harness.Server(workers=1)  # the file challenge (the demo), and the code challenge copied beside it
+        dest = os.path.join(server.challenges, SLUG)
+        shutil.copytree(demo(), dest, ignore=shutil.ignore_patterns("baseline"))
+        with open(os.path.join(dest, "challenge.json")) as f:
+            doc = json.load(f)
+        doc["submission"]["limits"].update({"wall_seconds": 600, "memory_mb": 512})
+        with open(os.path.join(dest, "challenge.json"), "w") as f:
+            json.dump(doc, f)
+        return server
+
+    def test_a_small_file_is_scored_while_a_code_run_holds_every_worker(self):
+        coder = self.participant("coder", slug=SLUG)
+        r = coder.request("POST", "/api/v1/challenges/%s/submissions" % SLUG,
+                          body=zip_of({"main.py": "import time\ntime.sleep(600)\n"}),
+                          headers={"Content-Type": "application/zip"})
+        self.assertEqual(r.status, 201, r)
+        run = r.json()["id"]
+        deadline = time.time() + RUN_TIMEOUT
+        while time.time() < deadline and not sandbox_processes(self.server.proc.pid):
+            time.sleep(0.1)
+        self.assertEqual(coder.submission(run).json()["status"], "running")
+        self.assertTrue(sandbox_processes(self.server.proc.pid), "the code run is not running")
+        filer = self.participant("filer")
+        r = filer.upload(harness.sample_submission())
+        self.assertEqual(r.status, 201, r)
+        sub = filer.wait_done(r.json()["id"], timeout=RUN_TIMEOUT)
+        self.assertEqual(sub["status"], "scored", sub)
+        self.assertEqual(coder.submission(run).json()["status"], "running")  # still: the file did not wait for it
+        org = self.server.client()
+        self.assertEqual(org.login("org").status, 200)
+        r = org.request("POST", "/api/v1/submissions/%d/cancel" % run, json_body={"reason": "end of the test"})
+        self.assertEqual(r.status, 200, r)
+        deadline = time.time() + RUN_TIMEOUT
+        while time.time() < deadline and sandbox_processes(self.server.proc.pid):
+            time.sleep(0.1)
+        self.assertEqual(sandbox_processes(self.server.proc.pid), [])
+
+
 class RestartTest(unittest.TestCase):
     """A server killed (SIGKILL) while a code run is in progress runs it again at its next start, once."""
 
