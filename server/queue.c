@@ -274,7 +274,7 @@ int queue_start(const struct app_config *cfg)
 {
   q.cfg = cfg;
   atomic_store(&q.stop, 0);
-  int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : cfg->workers;
+  int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : cfg->workers; /* cli.c: 32 */
   q.nworkers = n;
   for (int i = 0; i < 2 * n; i++) {
     if (pthread_create(&q.threads[i], NULL, worker, (void *)(intptr_t)i) != 0)
