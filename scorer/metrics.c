@@ -505,13 +505,13 @@ static uint64_t rank_of(const uint64_t *a, size_t m, uint64_t k)
 	size_t lo = 0;
 	size_t len = m;
 
-	while (len > 1) { /* the answer is in [lo, lo + len] */
+	while (len > 1) { /* the answer is in [lo, lo + len]; M >= 1, so LEN ends at 1 */
 		size_t half = len / 2;
 
 		lo = a[lo + half] < k ? lo + half : lo;
 		len -= half;
 	}
-	return lo + (len == 1 && a[lo] < k);
+	return lo + (a[lo] < k);
 }
 
 static void fenwick_add(uint32_t *t, size_t m, size_t i)

@@ -37,7 +37,7 @@
 
 static struct {
   pthread_mutex_t lock;
-  pthread_cond_t wake;
+  pthread_cond_t wake[2]; /* the --workers threads', the small-file lane's */
   pthread_t threads[MAX_WORKERS];
   int nthreads;
   int nworkers;               /* the --workers threads (slots 0..nworkers-1); the small-file lane's follow */
@@ -46,14 +46,14 @@ static struct {
   atomic_int ci_busy;         /* a thread computes a deferred interval (ci_claim) */
   atomic_llong swept_at;      /* CLOCK_MONOTONIC second of the last versions_sweep() */
   const struct app_config *cfg;
-  int pending;
+  int pending[2]; /* notifications not yet taken, per lane (as WAKE) */
   /* what each worker thread runs: the submission (0: none) and the flag its sandboxes read, set when the server
    * stops or when that submission is cancelled */
   struct {
     atomic_llong id;
     atomic_int stop;
   } slots[MAX_WORKERS];
-} q = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+} q = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = {PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER}};
 
 void queue_run_job(const struct app_config *cfg, const struct job *job, const atomic_int *stop)
 {
@@ -257,14 +257,14 @@ static void *worker(void *arg)
       continue;
     }
     pthread_mutex_lock(&q.lock);
-    if (!atomic_load(&q.stop) && q.pending == 0) {
+    if (!atomic_load(&q.stop) && q.pending[small_lane] == 0) {
       struct timespec ts;
       clock_gettime(CLOCK_REALTIME, &ts);
       ts.tv_sec += 2;
-      pthread_cond_timedwait(&q.wake, &q.lock, &ts);
+      pthread_cond_timedwait(&q.wake[small_lane], &q.lock, &ts);
     }
-    if (q.pending > 0)
-      q.pending--;
+    if (q.pending[small_lane] > 0)
+      q.pending[small_lane]--;
     pthread_mutex_unlock(&q.lock);
   }
   return NULL;
@@ -287,8 +287,12 @@ int queue_start(const struct app_config *cfg)
 void queue_notify(void)
 {
   pthread_mutex_lock(&q.lock);
-  q.pending++;
-  pthread_cond_broadcast(&q.wake); /* a small-file thread woken for a code run would claim nothing */
+  /* one thread of each lane: whichever job came, one of them may claim it (a lane's thread woken for a code run
+   * claims nothing), and no more threads than two try a claim per upload, however many --workers there are */
+  for (int lane = 0; lane < 2; lane++) {
+    q.pending[lane]++;
+    pthread_cond_signal(&q.wake[lane]);
+  }
   pthread_mutex_unlock(&q.lock);
 }
 
@@ -305,7 +309,8 @@ void queue_stop(void)
   atomic_store(&q.stop, 1);
   for (int i = 0; i < MAX_WORKERS; i++)
     atomic_store(&q.slots[i].stop, 1);
-  pthread_cond_broadcast(&q.wake);
+  pthread_cond_broadcast(&q.wake[0]);
+  pthread_cond_broadcast(&q.wake[1]);
   pthread_mutex_unlock(&q.lock);
   for (int i = 0; i < q.nthreads; i++)
     pthread_join(q.threads[i], NULL);

@@ -109,7 +109,7 @@ class BenchSmoke(unittest.TestCase):
                       % NUM, text)
         during = re.search(r"scored while the reads went on: (\d+) in %s s" % NUM, text)
         self.assertTrue(q and during, text)
-        self.assertLessEqual(int(q.group(1)), accepted, text)  # the window's uploads (the teams' first were scored before)
+        self.assertLessEqual(int(q.group(1)), accepted, text)  # the window's uploads (the teams' first were scored)
         self.assertLessEqual(int(during.group(1)), accepted, text)
 
     def test_deadline_without_reads(self):
