@@ -97,7 +97,7 @@ void app_config_defaults(struct app_config *c)
   util_strlcpy(c->listen, "127.0.0.1:8080", sizeof(c->listen));
   util_strlcpy(c->web_dir, CONCOURS_WEB_DIR, sizeof(c->web_dir));
   long n = sysconf(_SC_NPROCESSORS_ONLN);
-  c->workers = n > 32 ? 32 : n > 0 ? (int)n : 1; /* with the small-file lane, at most 64 runs at once (queue.c) */
+  c->workers = n > 0 ? (int)n : 1;
   /* CivetWeb serves one connection per thread: enough threads that a few slow clients cannot starve the others
    * (nginx in front buffers requests for real slow-client protection, see scripts/nginx). */
   c->http_threads = 256; /* a slow client holds one until the 10 s header timeout cuts it */

@@ -124,7 +124,7 @@ int cli_serve(int argc, char **argv)
     } else if (strcmp(a, "--scorer") == 0) {
       rc = opt_value(argc, argv, &i, cfg.scorer_path, sizeof(cfg.scorer_path));
     } else if (strcmp(a, "--workers") == 0) {
-      rc = opt_int(argc, argv, &i, 1, 32, &v); /* twice as many threads with the small-file lane (queue.c) */
+      rc = opt_int(argc, argv, &i, 1, 64, &v);
       cfg.workers = (int)v;
     } else if (strcmp(a, "--local-runs") == 0) {
       rc = opt_int(argc, argv, &i, 0, 64, &v);

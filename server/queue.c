@@ -211,7 +211,7 @@ static void sweep_versions(sqlite3 *db)
 }
 
 /*
- * Beside the --workers threads, as many again form the small-file lane: they only claim prediction files of at most
+ * Beside the --workers threads, as many again (up to 64 threads in all) form the small-file lane: they only claim prediction files of at most
  * QUEUE_SMALL_FILE_BYTES scored by a built-in metric (db_queue_claim_small), runs of milliseconds and tens of MB.
  * So code runs (minutes to hours) or large files holding every --workers thread never hold up a participant's small
  * file, and a queue of small files is scored by twice as many runs at once: a run's chain of processes waits for the
@@ -274,9 +274,10 @@ int queue_start(const struct app_config *cfg)
 {
   q.cfg = cfg;
   atomic_store(&q.stop, 0);
-  int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS / 2 ? MAX_WORKERS / 2 : cfg->workers; /* cli.c: 32 */
+  int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
+  int small = n < MAX_WORKERS - n ? n : MAX_WORKERS - n; /* as many again, within the runs' 64 uids */
   q.nworkers = n;
-  for (int i = 0; i < 2 * n; i++) {
+  for (int i = 0; i < n + small; i++) {
     if (pthread_create(&q.threads[i], NULL, worker, (void *)(intptr_t)i) != 0)
       return -1;
     q.nthreads++;

@@ -482,15 +482,15 @@ class SmallFileLaneTest(harness.ServerTest):
             time.sleep(0.1)
         self.assertEqual(sandbox_processes(self.server.proc.pid), [])
 
-    def test_workers_outside_1_to_32_are_refused_before_anything_starts(self):
-        """The lane doubles the threads: past 32 workers there would be more runs than the sandbox's 64 uids."""
+    def test_workers_outside_1_to_64_are_refused_before_anything_starts(self):
+        """Runs at once are bounded by the sandbox's 64 uids: the lane fills what --workers leaves of them."""
         data = tempfile.mkdtemp(prefix="concours-workers-")
         try:
-            for bad in ("0", "33", "64", "-1", "2x", "99999999999999999999"):
+            for bad in ("0", "65", "-1", "2x", "99999999999999999999"):
                 r = subprocess.run([harness.ARGS.concours, "serve", "--data", os.path.join(data, "d"), "--listen",
                                     "127.0.0.1:0", "--workers", bad], capture_output=True, text=True, timeout=60)
                 self.assertNotEqual(r.returncode, 0, (bad, r.stderr))
-                self.assertIn("--workers must be an integer from 1 to 32", r.stderr, bad)
+                self.assertIn("--workers must be an integer from 1 to 64", r.stderr, bad)
                 self.assertFalse(os.path.exists(os.path.join(data, "d")), bad)  # no data folder made
         finally:
             shutil.rmtree(data, ignore_errors=True)
