@@ -33,6 +33,7 @@
 #include "versions.h"
 
 #define MAX_WORKERS 64
+#define SMALL_LANE_MIN 8    /* the small-file lane's threads, whatever --workers */
 #define VERSIONS_SWEEP_S 10 /* how often a thread looks for old version folders no run reads (versions.h) */
 
 static struct {
@@ -211,17 +212,19 @@ static void sweep_versions(sqlite3 *db)
 }
 
 /*
- * Beside the --workers threads, as many again (up to 64 threads in all) form the small-file lane: they only claim prediction files of at most
- * QUEUE_SMALL_FILE_BYTES scored by a built-in metric (db_queue_claim_small), runs of milliseconds and tens of MB.
- * So code runs (minutes to hours) or large files holding every --workers thread never hold up a participant's small
- * file, and a queue of small files is scored by twice as many runs at once: a run's chain of processes waits for the
- * CPU at every step when the machine is saturated (a flood of reads), and more runs at once then score more (docs/
- * speed.md, "Scoring under a read flood").
+ * Beside the --workers threads, the small-file lane (queue_threads: as many again, 8 at least, up to 64 threads in
+ * all) only claims prediction files of at most QUEUE_SMALL_FILE_BYTES scored by a built-in metric
+ * (db_queue_claim_small), runs of milliseconds and tens of MB. So code runs (minutes to hours) or large files
+ * holding every --workers thread never hold up a participant's small file, and a queue of small files is scored by
+ * several runs at once: a run's chain of processes (supervisor, bubblewrap, scorer) waits for the CPU at every step
+ * when the machine is saturated (a flood of reads), and more runs at once then score more, a few MB of memory each
+ * (docs/speed.md, "Scoring under a read flood").
  */
 static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
   int small_lane = slot >= q.nworkers;
+  pthread_setname_np(pthread_self(), small_lane ? "score-small" : "score-any"); /* as top -H and ps -L show them */
   while (!atomic_load(&q.stop)) {
     struct job job = {0};
     sqlite3 *db = db_acquire();
@@ -270,14 +273,25 @@ static void *worker(void *arg)
   return NULL;
 }
 
+static int clamp_workers(int workers)
+{
+  return workers < 1 ? 1 : workers > MAX_WORKERS ? MAX_WORKERS : workers;
+}
+
+int queue_threads(int workers)
+{
+  int n = clamp_workers(workers);
+  int small = n > SMALL_LANE_MIN ? n : SMALL_LANE_MIN;
+  return n + (small < MAX_WORKERS - n ? small : MAX_WORKERS - n); /* within the runs' 64 uids */
+}
+
 int queue_start(const struct app_config *cfg)
 {
   q.cfg = cfg;
   atomic_store(&q.stop, 0);
-  int n = cfg->workers < 1 ? 1 : cfg->workers > MAX_WORKERS ? MAX_WORKERS : cfg->workers;
-  int small = n < MAX_WORKERS - n ? n : MAX_WORKERS - n; /* as many again, within the runs' 64 uids */
+  int n = clamp_workers(cfg->workers);
   q.nworkers = n;
-  for (int i = 0; i < n + small; i++) {
+  for (int i = 0; i < queue_threads(n); i++) {
     if (pthread_create(&q.threads[i], NULL, worker, (void *)(intptr_t)i) != 0)
       return -1;
     q.nthreads++;

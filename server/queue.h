@@ -11,8 +11,11 @@
 
 #include "app.h"
 
-/* Starts CFG->workers threads. Returns 0 or -1. CFG must outlive queue_stop. */
+/* Starts CFG->workers threads and the small-file lane's. Returns 0 or -1. CFG must outlive queue_stop. */
 int queue_start(const struct app_config *cfg);
+/* The scoring threads queue_start starts for WORKERS (--workers, 1 to 64): WORKERS that claim any run, and the
+ * small-file lane's, as many again and 8 at least, 64 in all at most (the sandbox's run uids). */
+int queue_threads(int workers);
 /* Wakes a worker: a submission was queued. */
 void queue_notify(void);
 /* Stops the run of SUBMISSION_ID if a worker thread of this server is running it (its row already says

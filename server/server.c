@@ -357,7 +357,7 @@ int server_run(struct app_config *cfg)
   }
   /* Requests hold a connection only while they run: half the HTTP threads plus the scoring threads (the workers and
    * the small-file lane) is plenty, and db_acquire waits for a free one beyond that. */
-  int pool = cfg->http_threads / 2 + 2 * cfg->workers + 4;
+  int pool = cfg->http_threads / 2 + queue_threads(cfg->workers) + 4;
   char why[512];
   size_t dropped = 0;
   if (i18n_load(cfg->web_dir, &dropped, why, sizeof(why)) != 0)

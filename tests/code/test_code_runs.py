@@ -438,6 +438,20 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual(sandbox_processes(self.server.proc.pid), [])
 
 
+def scoring_threads(pid):
+    """The server's scoring threads by name (server/queue.c names them), as counted in /proc."""
+    counts = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name.startswith("score-"):
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 class SmallFileLaneTest(harness.ServerTest):
     """A code run holding the server's only --workers thread does not hold up a prediction file of another challenge:
     the small-file lane (server/queue.c) scores it meanwhile."""
@@ -481,6 +495,17 @@ class SmallFileLaneTest(harness.ServerTest):
         while time.time() < deadline and sandbox_processes(self.server.proc.pid):
             time.sleep(0.1)
         self.assertEqual(sandbox_processes(self.server.proc.pid), [])
+
+    def test_the_lane_has_8_threads_at_least_and_64_threads_in_all_at_most(self):
+        """--workers 1: one thread for any run and 8 for small files (the chain of a run waits more than it computes
+        under a flood of reads: several runs at once score more); --workers 60: 4 of them, within the 64 run uids."""
+        self.assertEqual(scoring_threads(self.server.proc.pid), {"score-any": 1, "score-small": 8})
+        server = harness.Server(workers=60)
+        server.start()
+        try:
+            self.assertEqual(scoring_threads(server.proc.pid), {"score-any": 60, "score-small": 4})
+        finally:
+            server.stop()
 
     def test_workers_outside_1_to_64_are_refused_before_anything_starts(self):
         """Runs at once are bounded by the sandbox's 64 uids: the lane fills what --workers leaves of them."""
