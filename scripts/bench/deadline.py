@@ -5,7 +5,8 @@ Starts the server with a copy of challenges/visiomel-demo whose open phase allow
 --teams teams that have each sent one scored submission. Then, for --seconds: wrk (Debian's, installed when missing)
 keeps --readers keep-alive connections on the leaderboard and, in turn, the challenge page, while --uploaders teams
 each send the sample submission again and again (waiting for nothing) until their quota is spent or the time is up.
-Prints the readers' requests/s and p99, the uploads sent, accepted and refused (and when the last was accepted:
+Prints the server's scoring threads (as it names them: --workers for any run, the small-file lane's), the
+readers' requests/s and p99, the uploads sent, accepted and refused (and when the last was accepted:
 the uploaders spend their quota early), the queue's depth (the organizer's queue view, polled every 0.5 s: its
 largest, and what is left when the reads end), how many were scored by the end and how long each took from upload
 to score (median, p95, max; the server's times, in whole seconds), the scoring rate from the first upload to the
@@ -35,6 +36,20 @@ def epoch(iso):
     return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+def scoring_threads(pid):
+    """The server's scoring threads (server/queue.c names them score-any and score-small), counted in /proc."""
+    counts = {"score-any": 0, "score-small": 0}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name in counts:
+            counts[name] += 1
+    return counts["score-any"], counts["score-small"]
+
+
 def peak_rss_mb(pid):
     with open("/proc/%d/status" % pid) as f:
         fields = dict(line.split(":", 1) for line in f if ":" in line)
@@ -48,7 +63,8 @@ def main():
     ap.add_argument("--quota", type=int, default=40)
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--teams", type=int, default=20)
-    ap.add_argument("--workers", type=int, default=2, help="the server's scoring threads (concours serve --workers)")
+    ap.add_argument("--workers", type=int, default=2, help="the server's scoring threads for any run "
+                    "(concours serve --workers; the small-file lane's follow)")
     ap.add_argument("--concours", default=os.path.join(ROOT, "build", "concours"))
     args = ap.parse_args()
     ensure_tools(("wrk", "wrk"))
@@ -59,6 +75,7 @@ def main():
     try:
         server.add_user("org", "organizer")
         server.start()
+        scoring = scoring_threads(server.proc.pid)
         teams = scored_teams(server, harness, max(args.teams, args.uploaders))
         base = "http://127.0.0.1:%d/api/v1/challenges/%s" % (server.port, harness.DEMO_SLUG)
         sample = harness.sample_submission()
@@ -135,8 +152,9 @@ def main():
         drain = time.time() - t0
         cpu = cpu_s([server.proc.pid]) - cpu0
         lat = sorted(v[1] for v in done.values() if v[1] is not None)
-        print("deadline hour: %d readers, %d uploaders (quota %d each), %d s, %d scoring threads"
-              % (args.readers, args.uploaders, args.quota, args.seconds, args.workers))
+        print("deadline hour: %d readers, %d uploaders (quota %d each), %d s; scoring threads: %d for any run, %d for"
+              " small files (--workers %d)" % ((args.readers, args.uploaders, args.quota, args.seconds) + scoring
+                                               + (args.workers,)))
         for name, (rps, p99, us) in reads:
             print("  readers, %-11s %8.0f req/s  p99 %7.1f ms  %5.0f us CPU/req (uploads and scoring included)"
                   % (name, rps, p99, us))

@@ -111,6 +111,10 @@ class BenchSmoke(unittest.TestCase):
         self.assertTrue(q and during, text)
         self.assertLessEqual(int(q.group(1)), accepted, text)  # the window's uploads (the teams' first were scored)
         self.assertLessEqual(int(during.group(1)), accepted, text)
+        # the threads as the server named them: --workers 2 and the small-file lane's 8 (server/queue.c)
+        threads = re.search(r"scoring threads: (\d+) for any run, (\d+) for small files \(--workers 2\)", text)
+        self.assertTrue(threads, text)
+        self.assertEqual((int(threads.group(1)), int(threads.group(2))), (2, 8), text)
 
     def test_deadline_without_reads(self):
         text = self.section("the same uploads without reads")
