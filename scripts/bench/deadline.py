@@ -36,20 +36,6 @@ def epoch(iso):
     return datetime.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
-def scoring_threads(pid):
-    """The server's scoring threads (server/queue.c names them score-any and score-small), counted in /proc."""
-    counts = {"score-any": 0, "score-small": 0}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                name = f.read().strip()
-        except OSError:
-            continue
-        if name in counts:
-            counts[name] += 1
-    return counts["score-any"], counts["score-small"]
-
-
 def peak_rss_mb(pid):
     with open("/proc/%d/status" % pid) as f:
         fields = dict(line.split(":", 1) for line in f if ":" in line)
@@ -75,7 +61,8 @@ def main():
     try:
         server.add_user("org", "organizer")
         server.start()
-        scoring = scoring_threads(server.proc.pid)
+        scoring = harness.scoring_threads(server.proc.pid)
+        scoring = (scoring["score-any"], scoring["score-small"])
         teams = scored_teams(server, harness, max(args.teams, args.uploaders))
         base = "http://127.0.0.1:%d/api/v1/challenges/%s" % (server.port, harness.DEMO_SLUG)
         sample = harness.sample_submission()

@@ -438,20 +438,6 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual(sandbox_processes(self.server.proc.pid), [])
 
 
-def scoring_threads(pid):
-    """The server's scoring threads by name (server/queue.c names them), as counted in /proc."""
-    counts = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                name = f.read().strip()
-        except OSError:
-            continue
-        if name.startswith("score-"):
-            counts[name] = counts.get(name, 0) + 1
-    return counts
-
-
 class SmallFileLaneTest(harness.ServerTest):
     """A code run holding the server's only --workers thread does not hold up a prediction file of another challenge:
     the small-file lane (server/queue.c) scores it meanwhile."""
@@ -499,11 +485,11 @@ class SmallFileLaneTest(harness.ServerTest):
     def test_the_lane_has_8_threads_at_least_and_64_threads_in_all_at_most(self):
         """--workers 1: one thread for any run and 8 for small files (the chain of a run waits more than it computes
         under a flood of reads: several runs at once score more); --workers 60: 4 of them, within the 64 run uids."""
-        self.assertEqual(scoring_threads(self.server.proc.pid), {"score-any": 1, "score-small": 8})
+        self.assertEqual(harness.scoring_threads(self.server.proc.pid), {"score-any": 1, "score-small": 8})
         server = harness.Server(workers=60)
         server.start()
         try:
-            self.assertEqual(scoring_threads(server.proc.pid), {"score-any": 60, "score-small": 4})
+            self.assertEqual(harness.scoring_threads(server.proc.pid), {"score-any": 60, "score-small": 4})
         finally:
             server.stop()
 

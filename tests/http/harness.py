@@ -434,6 +434,21 @@ class Server:
             raise AssertionError("statements read a growing table whole (an index is missing):\n" + "\n".join(scans))
 
 
+def scoring_threads(pid):
+    """The server's scoring threads by name (server/queue.c names them score-any and score-small), counted in
+    /proc: {"score-any": N, "score-small": M}."""
+    counts = {"score-any": 0, "score-small": 0}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if name in counts:
+            counts[name] += 1
+    return counts
+
+
 def children(pid):
     """The pids of PID's children (every thread's), as /proc lists them."""
     out = []
