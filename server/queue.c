@@ -217,7 +217,7 @@ static void sweep_versions(sqlite3 *db)
  * (db_queue_claim_small), runs of milliseconds and tens of MB. So code runs (minutes to hours) or large files
  * holding every --workers thread never hold up a participant's small file, and a queue of small files is scored by
  * several runs at once: a run's chain of processes (supervisor, bubblewrap, scorer) waits for the CPU at every step
- * when the machine is saturated (a flood of reads), and more runs at once then score more, a few MB of memory each
+ * when the machine is saturated (a flood of reads), and more runs at once then score more, tens of MB each at most
  * (docs/speed.md, "Scoring under a read flood").
  */
 static void *worker(void *arg)
