@@ -224,7 +224,6 @@ static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
   int small_lane = slot >= q.nworkers;
-  pthread_setname_np(pthread_self(), small_lane ? "score-small" : "score-any"); /* as top -H and ps -L show them */
   while (!atomic_load(&q.stop)) {
     struct job job = {0};
     sqlite3 *db = db_acquire();
@@ -294,6 +293,8 @@ int queue_start(const struct app_config *cfg)
   for (int i = 0; i < queue_threads(n); i++) {
     if (pthread_create(&q.threads[i], NULL, worker, (void *)(intptr_t)i) != 0)
       return -1;
+    /* named here rather than by the thread, so that they have their names once queue_start returns (top -H) */
+    pthread_setname_np(q.threads[i], i < n ? "score-any" : "score-small");
     q.nthreads++;
   }
   return 0;
