@@ -290,7 +290,8 @@ int queue_start(const struct app_config *cfg)
   atomic_store(&q.stop, 0);
   int n = clamp_workers(cfg->workers);
   q.nworkers = n;
-  for (int i = 0; i < queue_threads(n); i++) {
+  int threads = queue_threads(n);
+  for (int i = 0; i < threads; i++) {
     if (pthread_create(&q.threads[i], NULL, worker, (void *)(intptr_t)i) != 0)
       return -1;
     /* named here rather than by the thread, so that they have their names once queue_start returns (top -H) */

@@ -35,7 +35,6 @@
 #include "util.h"
 
 #define QUEUE_BOOTSTRAP "200" /* resamples for the 95 % intervals the jury sees */
-#define QUEUE_BOOTSTRAP_MAX_BYTES QUEUE_SMALL_FILE_BYTES
 
 const char queue_generic_failure[] =
   "The scorer could not score this file. It does not count against your quota; the organizers can see the "
@@ -269,7 +268,7 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
    * file's score is stored first and its interval computed when the queue is idle (ci_only runs): on deadline day
    * the bootstrap would take most of each scoring's time. A code run's output is not kept: its interval now. */
   struct stat pst;
-  int interval = stat(pred, &pst) == 0 && pst.st_size <= QUEUE_BOOTSTRAP_MAX_BYTES && strcmp(job->mode, "smoke") != 0;
+  int interval = stat(pred, &pst) == 0 && pst.st_size <= QUEUE_SMALL_FILE_BYTES && strcmp(job->mode, "smoke") != 0;
   int bootstrap = interval && (job->ci_only || job->mode[0] != '\0');
   o->ci_pending = interval && !bootstrap;
   /* A prediction file holds the ground truth's rows and a few columns: decompressed, it may be 64 times the truth
