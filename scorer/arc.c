@@ -522,6 +522,20 @@ static void drop_cache(struct arc_input *in)
 	in->recache = 0;
 }
 
+int arc_open(const char *path, int flags, unsigned mode)
+{
+	if (strncmp(path, "/dev/fd/", 8) == 0) {
+		const char *d = path + 8;
+		int n = 0;
+
+		while (*d >= '0' && *d <= '9' && n < 100000)
+			n = n * 10 + (*d++ - '0');
+		if (d > path + 8 && *d == '\0' && n < 100000)
+			return fcntl(n, F_DUPFD_CLOEXEC, 0);
+	}
+	return open(path, flags | O_CLOEXEC, (mode_t)mode);
+}
+
 enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg, size_t msglen)
 {
 	enum arc_status st = ARC_ERR_OPEN;
@@ -532,7 +546,7 @@ enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct 
 
 	memset(in, 0, sizeof *in);
 	msg[0] = '\0';
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = arc_open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd < 0) {
 		snprintf(msg, msglen, "cannot open %s: %s", path, strerror(errno));
 		goto out;

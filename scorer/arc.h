@@ -48,6 +48,11 @@ enum arc_status {
  * (bounded by MSGLEN) holds a sentence fit to show the file's author. The caller frees *IN with
  * arc_input_free() whatever the result.
  */
+/* Opens PATH as open(2) does, but "/dev/fd/N" names the open file N itself (a copy of the fd, sharing its offset),
+ * never opened again by its path: a warm sandbox's child gets its files as fds it may not open by name
+ * (exec_server.h). Returns the new fd (close-on-exec), or -1 with errno set. */
+int arc_open(const char *path, int flags, unsigned mode);
+
 enum arc_status arc_load(const char *path, const struct arc_limits *lim, struct arc_input *in, char *msg,
                          size_t msglen);
 

@@ -4,6 +4,7 @@
  * hash, in partitions small enough for the cache, on both cores; then every row checked byte for byte, and the
  * problems of the join (an unknown or repeated id, ids with no row) listed in the file's line order.
  */
+#include "arc.h"
 #include "ids.h"
 #include "load.h"
 #include "mem.h"
@@ -401,7 +402,7 @@ int score_pred_looks_aligned(const struct truth *t, const char *path)
 	char text[ID_TEXT];
 	size_t len;
 	ssize_t got = -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO without a writer must not block */
+	int fd = arc_open(path, O_RDONLY | O_NONBLOCK, 0); /* a FIFO without a writer must not block */
 	struct stat st;
 	int same = 0;
 

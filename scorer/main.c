@@ -5,6 +5,7 @@
  * running this command. Exit codes: 0 scored, 1 invalid prediction file, 2 usage or configuration error,
  * 3 internal error; stdout always holds one JSON object.
  */
+#include "exec_server.h"
 #include "metrics.h"
 #include "score.h"
 
@@ -46,7 +47,11 @@ static void usage(FILE *out)
 	      "CSV (format from magic bytes; rar, 7z, cpio, iso... refused; only regular files with safe\n"
 	      "names; decompressed bytes capped). Ground truth: id column (default: first), optional split\n"
 	      "column, then the target column(s). Predictions: the id column (same name), then the\n"
-	      "prediction column(s). Every id exactly once.\n"
+	      "prediction column(s). Every id exactly once. A FILE written /dev/fd/N is the open file N\n"
+	      "itself (never opened again by name: an exec server's run gets its files so).\n"
+	      "\n"
+	      "concours-score --exec-server: the program of the server's warm sandboxes (server/sandbox_warm.h,\n"
+	      "scorer/exec_server.h), run only as the init of a PID namespace.\n"
 	      "\n"
 	      "Environment: CONCOURS_SCORE_TIMING=1 prints each phase's wall time, CPU time and resident\n"
 	      "memory to stderr; CONCOURS_SCORE_HUGE_PAGES=0 stops asking for transparent huge pages for\n"
@@ -174,6 +179,8 @@ int main(int argc, char **argv)
 	int code;
 	int c;
 
+	if (argc == 2 && strcmp(argv[1], "--exec-server") == 0) /* a warm sandbox's init (exec_server.h) */
+		return exec_server_main();
 	memset(&req, 0, sizeof req);
 	score_limits_default(&req.lim);
 	opterr = 0;

@@ -3,11 +3,13 @@
  * interval of a metric, resampled on both cores, and the per-case file (score.h) of a submission.
  */
 #include "resample.h"
+#include "arc.h"
 #include "mem.h"
 #include "par.h"
 #include "score.h" /* the per-case file's layout */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,13 +135,17 @@ int score_write_per_case(const char *path, const struct score_metric *m, const s
 	struct chunk_out *o = malloc(sizeof *o); /* not on the stack: the calling thread may be a server's */
 	size_t i;
 	int k;
+	int fd;
 	int rc = -1;
 
 	if (!o) {
 		snprintf(msg, msglen, "cannot write the per-case file: out of memory");
 		return -1;
 	}
-	o->f = fopen(path, "wb");
+	fd = arc_open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	o->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!o->f && fd >= 0)
+		close(fd);
 	o->fill = 0;
 	o->rc = 0;
 	if (!o->f) {

@@ -27,6 +27,7 @@
 #include "oci.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
+#include "sandbox_warm.h"
 #include "stability.h"
 #include "store.h"
 #include "util.h"
@@ -220,10 +221,19 @@ static void sweep_versions(sqlite3 *db)
  * when the machine is saturated (a flood of reads), and more runs at once then score more, tens of MB each at most
  * (docs/speed.md, "Scoring under a read flood").
  */
+static _Thread_local struct sandbox_warm *thread_warm;
+static _Thread_local int thread_small;
+
+struct sandbox_warm **queue_warm_slot(void)
+{
+  return thread_small ? &thread_warm : NULL;
+}
+
 static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
   int small_lane = slot >= q.nworkers;
+  thread_small = small_lane; /* its runs go to a warm sandbox of its own (queue_score_builtin) */
   while (!atomic_load(&q.stop)) {
     struct job job = {0};
     sqlite3 *db = db_acquire();
@@ -269,6 +279,8 @@ static void *worker(void *arg)
       q.pending[small_lane]--;
     pthread_mutex_unlock(&q.lock);
   }
+  sandbox_warm_stop(thread_warm);
+  thread_warm = NULL;
   return NULL;
 }
 

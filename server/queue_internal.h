@@ -43,6 +43,10 @@ void queue_log_add(struct outcome *o, const char *text);
 /* Records submission ID's stage ("running"...) for the pages that follow it. */
 void queue_stage_set(int64_t id, const char *stage);
 
+/* The calling thread's warm sandbox (sandbox_warm.h; NULL until its first run) when it is one of the small-file
+ * lane's threads, which keep one between their runs of the built-in scorer; NULL for other threads (cold runs). */
+struct sandbox_warm **queue_warm_slot(void);
+
 /* The built-in scorer (concours-score in the sandbox, with LIM) on JOB's file PRED against TRUTH (split by
  * SPLIT_COLUMN), then each of the challenge's secondary metrics: O scored (its 95 % interval now, or due when the file
  * is large), failed with the scorer's message, or to be re-queued when STOP is set. */

@@ -30,6 +30,7 @@
 #include "oci.h"
 #include "sandbox.h"
 #include "sandbox_program.h"
+#include "sandbox_warm.h"
 #include "stability.h"
 #include "store.h"
 #include "util.h"
@@ -198,6 +199,75 @@ static void score_secondary(const struct challenge_def *def, struct sandbox_spec
     json_decref(all);
 }
 
+/* The scorer's command line for one run (ARGV, 22 words at least): the files at A_TRUTH and A_PRED, the per-case
+ * terms to A_PER_CASE (or none: NULL), the interval's resamples when BOOTSTRAP. */
+static void builtin_argv(char **argv, const struct challenge *c, const char *a_bin, const char *a_truth,
+                         const char *a_pred, const char *a_per_case, const char *max_bytes, const char *params,
+                         const char *split_column, const char *seed, int bootstrap)
+{
+  /* without the interval, the NULL in place of "--bootstrap" ends argv before the bootstrap options */
+  char *v[] = {(char *)a_bin,
+               "--max-bytes",
+               (char *)max_bytes,
+               "--truth",
+               (char *)a_truth,
+               "--pred",
+               (char *)a_pred,
+               "--metric",
+               (char *)c->metric_name,
+               "--params",
+               (char *)params,
+               "--id-column",
+               (char *)c->id_column,
+               "--split-column",
+               (char *)split_column,
+               a_per_case != NULL ? "--per-case" : "--seed", /* (the seed twice is harmless) */
+               (char *)(a_per_case != NULL ? a_per_case : seed),
+               bootstrap ? "--bootstrap" : NULL,
+               QUEUE_BOOTSTRAP,
+               "--seed",
+               (char *)seed,
+               NULL};
+  memcpy(argv, v, sizeof(v));
+}
+
+/* The run in the calling thread's warm sandbox (queue_warm_slot), its files passed as fds: 0 with RES filled, or -1
+ * when there is none to take it (not a small-file thread, runs not confined, a sandbox that could not start or
+ * ended: the caller runs it cold). ARGV names the files /dev/fd/3, 4 and 5 (the per-case terms, PER_CASE_FD). */
+static int builtin_warm(const struct app_config *cfg, const char *truth, const char *pred, int per_case_fd,
+                        char *const *argv, const struct runner_limits *lim, const atomic_int *stop,
+                        struct sandbox_result *res, struct outcome *o)
+{
+  struct sandbox_warm **w = queue_warm_slot();
+  char err[512];
+  int files[3] = {-1, -1, per_case_fd}, rc = -1;
+  if (w == NULL || !sandbox_confined())
+    return -1;
+  if (*w != NULL && (!sandbox_warm_usable(*w) || sandbox_warm_memory_mb(*w) != lim->memory_mb)) {
+    sandbox_warm_stop(*w);
+    *w = NULL;
+  }
+  if (*w == NULL && (*w = sandbox_warm_start(cfg->scorer_path, lim->memory_mb, err, sizeof(err))) == NULL) {
+    queue_log_add(o, err);
+    return -1;
+  }
+  files[0] = open(truth, O_RDONLY | O_CLOEXEC);
+  files[1] = open(pred, O_RDONLY | O_CLOEXEC);
+  if (files[0] >= 0 && files[1] >= 0) {
+    rc = sandbox_warm_run(*w, argv, files, per_case_fd >= 0 ? 3 : 2, lim, stop, res, err, sizeof(err));
+    if (rc != 0) {
+      queue_log_add(o, err); /* the organizers see why; the run goes cold */
+      sandbox_warm_stop(*w);
+      *w = NULL;
+    }
+  }
+  for (int i = 0; i < 2; i++) {
+    if (files[i] >= 0)
+      close(files[i]);
+  }
+  return rc;
+}
+
 void queue_score_builtin(const struct app_config *cfg, const struct challenge *c, const struct challenge_def *def,
                          const struct job *job, const char *truth, const char *pred, const char *split_column,
                          const struct runner_limits *lim, const atomic_int *stop, struct outcome *o)
@@ -205,9 +275,11 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
   char stage[APP_PATH_MAX] = "", params[4096] = "{}";
   char staged[APP_PATH_MAX], staged_truth[APP_PATH_MAX], a_truth[APP_PATH_MAX], a_pred[APP_PATH_MAX];
   char a_bin[APP_PATH_MAX], err[512], seed[32], outdir[APP_PATH_MAX], per_case[APP_PATH_MAX] = "";
-  char per_case_part[APP_PATH_MAX + 8];
+  char per_case_part[APP_PATH_MAX + 8] = "";
+  char *argv[24];
   int per_case_fd = -1;
   struct sandbox_result res;
+  struct runner_limits run_lim = *lim;
   memset(&res, 0, sizeof(res));
   json_t *metric = json_loads(c->metric_json, 0, NULL);
   json_t *p = json_object_get(metric, "params");
@@ -219,50 +291,19 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
   }
   json_decref(metric);
   snprintf(seed, sizeof(seed), "%lld", (long long)job->submission_id); /* reproducible per submission */
-  if (sandbox_stage_create(stage, sizeof(stage)) != 0 || util_fmt(staged, sizeof(staged), "%s/pred", stage) != 0 ||
-      util_fmt(staged_truth, sizeof(staged_truth), "%s/truth.csv", stage) != 0) {
-    queue_outcome_fail(o, "scoring_error", queue_generic_failure);
-    queue_log_add(o, "cannot prepare the run folder");
-    goto out;
-  }
-  /* The run folder is all the sandbox uid can reach: the ground truth and the submission are linked (world-readable
-   * in the data folder's private folders: store.c), mounted read-only; a file kept 0600 (stored before) is copied. */
-  if (sandbox_stage_file(pred, staged) != 0 || sandbox_stage_file(truth, staged_truth) != 0) {
-    queue_outcome_fail(o, "scoring_error", queue_generic_failure);
-    queue_log_add(o, "cannot copy the inputs into the run folder");
-    goto out;
-  }
-  struct sandbox_spec spec;
-  memset(&spec, 0, sizeof(spec));
-  spec.binds[0] = (struct sandbox_bind){cfg->scorer_path, "/sandbox/bin/concours-score"};
-  spec.binds[1] = (struct sandbox_bind){stage, "/sandbox/in"};
-  spec.nbinds = 2;
-  spec.limits = *lim;
-  spec.tmp_mb = 16;
-  /* The per-case terms of the private split (stability.c, the jury's paired statistics), copied out of the run's
-   * output folder into DATA/percase/ID.cpc. A case is at least 6 bytes of ground truth and 8 of terms: the output
-   * and the file size limit grow with the truth. Smoke runs are never ranked: none. */
+  /* The per-case terms of the private split (stability.c, the jury's paired statistics), into
+   * DATA/percase/ID.cpc.part, renamed when whole. A case is at least 6 bytes of ground truth and 8 of terms: the
+   * output and the file size limit grow with the truth. Smoke runs are never ranked: none. */
   struct stat tst;
   long truth_mb = stat(truth, &tst) == 0 ? (long)(tst.st_size >> 20) : 0;
   if (!job->ci_only && stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0)
     unlink(per_case); /* a rescore's figures replace the last ones, or there are none (an interval's run: kept) */
-  if (strcmp(job->mode, "smoke") != 0 && !job->ci_only && util_fmt(outdir, sizeof(outdir), "%s/out", stage) == 0 &&
-      mkdir(outdir, 0700) == 0 && stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0 &&
-      util_fmt(per_case_part, sizeof(per_case_part), "%s.part", per_case) == 0 &&
-      (per_case_fd = open(per_case_part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600)) >= 0) {
-    spec.output_host = outdir;
-    spec.copy_name = "per_case.cpc";
-    spec.copy_fd = per_case_fd;
-    spec.tmp_mb = 16 + 2 * truth_mb;
-    if (spec.limits.file_mb < spec.tmp_mb)
-      spec.limits.file_mb = spec.tmp_mb;
-  }
-  if (sandbox_inside_path(&spec, "/sandbox/bin/concours-score", a_bin, sizeof(a_bin)) != 0 ||
-      sandbox_inside_path(&spec, "/sandbox/in/truth.csv", a_truth, sizeof(a_truth)) != 0 ||
-      sandbox_inside_path(&spec, "/sandbox/in/pred", a_pred, sizeof(a_pred)) != 0) {
-    queue_outcome_fail(o, "scoring_error", queue_generic_failure);
-    goto out;
-  }
+  if (strcmp(job->mode, "smoke") != 0 && !job->ci_only &&
+      stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0 &&
+      util_fmt(per_case_part, sizeof(per_case_part), "%s.part", per_case) == 0)
+    per_case_fd = open(per_case_part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (per_case_fd >= 0 && run_lim.file_mb < 16 + 2 * truth_mb)
+    run_lim.file_mb = 16 + 2 * truth_mb;
   /* The jury's 95 % intervals cost N resamples of the metric: worth it on files of up to ~100k rows (a few MB);
    * above that the run would take seconds, so large files are scored without an interval (ci null). A prediction
    * file's score is stored first and its interval computed when the queue is idle (ci_only runs): on deadline day
@@ -277,36 +318,66 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
   char max_bytes[32];
   long long cap = stat(truth, &tst) == 0 ? 64LL * tst.st_size + (64LL << 20) : (2LL << 30);
   snprintf(max_bytes, sizeof(max_bytes), "%lld", cap < (2LL << 30) ? cap : (2LL << 30));
-  /* without the interval, the NULL in place of "--bootstrap" ends argv before the bootstrap options */
-  char *argv[] = {a_bin,
-                  "--max-bytes",
-                  max_bytes,
-                  "--truth",
-                  a_truth,
-                  "--pred",
-                  a_pred,
-                  "--metric",
-                  (char *)c->metric_name,
-                  "--params",
-                  params,
-                  "--id-column",
-                  (char *)c->id_column,
-                  "--split-column",
-                  (char *)split_column,
-                  per_case_fd >= 0 ? "--per-case" : "--seed", /* (the seed twice is harmless) */
-                  per_case_fd >= 0 ? "/sandbox/output/per_case.cpc" : seed,
-                  bootstrap ? "--bootstrap" : NULL,
-                  QUEUE_BOOTSTRAP,
-                  "--seed",
-                  seed,
-                  NULL};
-  spec.argv = argv;
-  if (sandbox_run(&spec, stop, &res, err, sizeof(err)) != 0) {
-    queue_outcome_fail(o, "scoring_error", queue_generic_failure);
-    queue_log_add(o, err);
-    goto out;
+  /* A small-file thread's run goes to its warm sandbox (sandbox_warm.h: one fork and exec, the files as fds), but
+   * for a challenge with secondary metrics (their runs take the cold run's staged files). */
+  builtin_argv(argv, c, "/sandbox/bin/concours-score", "/dev/fd/3", "/dev/fd/4", per_case_fd >= 0 ? "/dev/fd/5" : NULL,
+               max_bytes, params, split_column, seed, bootstrap);
+  int warm = def->nsecondary == 0 && builtin_warm(cfg, truth, pred, per_case_fd, argv, &run_lim, stop, &res, o) == 0;
+  if (warm && res.run.exit_code == 0)
+    res.copy.state = SANDBOX_FILE_OK; /* written to the fd itself: checked whole below */
+  struct sandbox_spec spec;
+  memset(&spec, 0, sizeof(spec));
+  if (!warm) {
+    if (per_case_fd >= 0 && (ftruncate(per_case_fd, 0) != 0 || lseek(per_case_fd, 0, SEEK_SET) != 0)) {
+      close(per_case_fd); /* what a warm run that ended half-way wrote: none kept */
+      per_case_fd = -1;
+    }
+    if (sandbox_stage_create(stage, sizeof(stage)) != 0 || util_fmt(staged, sizeof(staged), "%s/pred", stage) != 0 ||
+        util_fmt(staged_truth, sizeof(staged_truth), "%s/truth.csv", stage) != 0) {
+      queue_outcome_fail(o, "scoring_error", queue_generic_failure);
+      queue_log_add(o, "cannot prepare the run folder");
+      goto out;
+    }
+    /* The run folder is all the sandbox uid can reach: the ground truth and the submission are linked
+     * (world-readable in the data folder's private folders: store.c), mounted read-only; a file kept 0600 (stored
+     * before) is copied. */
+    if (sandbox_stage_file(pred, staged) != 0 || sandbox_stage_file(truth, staged_truth) != 0) {
+      queue_outcome_fail(o, "scoring_error", queue_generic_failure);
+      queue_log_add(o, "cannot copy the inputs into the run folder");
+      goto out;
+    }
+    spec.binds[0] = (struct sandbox_bind){cfg->scorer_path, "/sandbox/bin/concours-score"};
+    spec.binds[1] = (struct sandbox_bind){stage, "/sandbox/in"};
+    spec.nbinds = 2;
+    spec.limits = run_lim;
+    spec.tmp_mb = 16;
+    /* the per-case file is written in the run's output folder and copied out of it into the .part file */
+    if (per_case_fd >= 0 && util_fmt(outdir, sizeof(outdir), "%s/out", stage) == 0 && mkdir(outdir, 0700) == 0) {
+      spec.output_host = outdir;
+      spec.copy_name = "per_case.cpc";
+      spec.copy_fd = per_case_fd;
+      spec.tmp_mb = 16 + 2 * truth_mb;
+    } else if (per_case_fd >= 0) {
+      close(per_case_fd);
+      per_case_fd = -1;
+    }
+    if (sandbox_inside_path(&spec, "/sandbox/bin/concours-score", a_bin, sizeof(a_bin)) != 0 ||
+        sandbox_inside_path(&spec, "/sandbox/in/truth.csv", a_truth, sizeof(a_truth)) != 0 ||
+        sandbox_inside_path(&spec, "/sandbox/in/pred", a_pred, sizeof(a_pred)) != 0) {
+      queue_outcome_fail(o, "scoring_error", queue_generic_failure);
+      goto out;
+    }
+    builtin_argv(argv, c, a_bin, a_truth, a_pred, per_case_fd >= 0 ? "/sandbox/output/per_case.cpc" : NULL, max_bytes,
+                 params, split_column, seed, bootstrap);
+    spec.argv = argv;
+    sandbox_result_free(&res);
+    if (sandbox_run(&spec, stop, &res, err, sizeof(err)) != 0) {
+      queue_outcome_fail(o, "scoring_error", queue_generic_failure);
+      queue_log_add(o, err);
+      goto out;
+    }
   }
-  log_run(o, "concours-score", &res);
+  log_run(o, warm ? "concours-score (warm sandbox)" : "concours-score", &res);
   if (res.stopped) {
     o->state = OUTCOME_REQUEUE; /* shutting down: queue_stop puts it back in the queue */
   } else if (res.limit != SANDBOX_LIMIT_NONE) {
@@ -326,12 +397,13 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
     queue_outcome_fail(o, "scoring_error", queue_generic_failure);
   }
 out:
-  if (per_case_fd >= 0) {
+  if (per_case_fd >= 0)
     close(per_case_fd);
+  if (per_case_part[0] != '\0' && per_case[0] != '\0')
     unlink(per_case_part); /* renamed when kept */
-  }
   sandbox_result_free(&res);
-  sandbox_stage_remove(stage);
+  if (stage[0] != '\0')
+    sandbox_stage_remove(stage);
 }
 
 /* One run of the organizer's program on split WHICH (its own input folder, output tmpfs). 0 with *VALUE, or -1

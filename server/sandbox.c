@@ -116,6 +116,8 @@ static void build_bwrap_args(struct prep *p)
   arg3(a, "--unshare-user", "--unshare-pid", "--unshare-net");
   arg3(a, "--unshare-ipc", "--unshare-uts", "--unshare-cgroup");
   arg3(a, "--disable-userns", "--die-with-parent", "--new-session");
+  if (s->pid1) /* the program is the namespace's init: when it ends, the kernel kills whatever is left in it */
+    arg(a, "--as-pid-1");
   arg2(a, "--hostname", "sandbox");
   if (p->root_bind >= 0) { /* the runtime image (oci.c made its mount points), read-only */
     arg3(a, "--ro-bind", p->src[p->root_bind], "/");
@@ -138,10 +140,12 @@ static void build_bwrap_args(struct prep *p)
   arg3(a, "--dev-bind", "/dev/urandom", "/dev/urandom");
   for (int i = 0; i < SANDBOX_MAX_DEVICES && s->devices[i] != NULL; i++)
     arg3(a, "--dev-bind", s->devices[i], s->devices[i]);
-  arg2(a, "--size", p->tmp_size);
-  arg2(a, "--tmpfs", "/tmp");
-  arg2(a, "--size", p->tmp_size); /* POSIX shared memory and semaphores (Python's multiprocessing) */
-  arg2(a, "--tmpfs", "/dev/shm");
+  if (!s->no_tmp) {
+    arg2(a, "--size", p->tmp_size);
+    arg2(a, "--tmpfs", "/tmp");
+    arg2(a, "--size", p->tmp_size); /* POSIX shared memory and semaphores (Python's multiprocessing) */
+    arg2(a, "--tmpfs", "/dev/shm");
+  }
   if (p->root_bind >= 0) { /* a tmpfs for the mount points under /sandbox: the image's root is read-only */
     arg2(a, "--size", "1048576");
     arg2(a, "--tmpfs", "/sandbox");
@@ -311,7 +315,7 @@ static void run_child(const struct prep *p, int out, int err, const int bpf[2], 
   if (setpgid(0, 0) != 0 || signal(SIGPIPE, SIG_DFL) == SIG_ERR || signal(SIGTERM, SIG_DFL) == SIG_ERR ||
       sigprocmask(SIG_SETMASK, &none, NULL) != 0)
     child_fail("reset signals");
-  if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
+  if (devnull < 0 || dup2(p->in_fd >= 0 ? p->in_fd : devnull, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
     _exit(126);                      /* stderr is not the capture yet */
   if (cgroup_run_join(&p->cgr) != 0) /* before the uid changes: the whole run, bwrap included, is in it */
     child_fail("join the run's cgroup");
@@ -435,6 +439,7 @@ void sandbox_supervisor(struct prep *p, int out, int err, int bpf[2], int info, 
   info = lift(info);
   rep = lift(rep);
   copy = copy >= 0 ? lift(copy) : -1;
+  p->in_fd = p->in_fd >= 0 ? lift(p->in_fd) : -1;
   for (int i = 0; i < p->cgr.n; i++) {
     p->cgr.procs_fd[i] = lift(p->cgr.procs_fd[i]);
     if (p->cgr.procs_fd[i] < 0) {
@@ -469,6 +474,8 @@ void sandbox_supervisor(struct prep *p, int out, int err, int bpf[2], int info, 
   close(info);
   close(bpf[0]);
   close(bpf[1]);
+  if (p->in_fd >= 0)
+    close(p->in_fd);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR)
@@ -652,14 +659,14 @@ static int parse_report(const struct sandbox_spec *spec, const struct runner_str
   return 0;
 }
 
-static void classify(const struct sandbox_spec *spec, struct sandbox_result *res, int status)
+void sandbox_classify(const struct runner_limits *lim, int via_bwrap, struct sandbox_result *res, int status)
 {
   struct runner_result *r = &res->run;
   int sig = 0;
   if (WIFEXITED(status)) {
     r->exit_code = WEXITSTATUS(status);
     /* bwrap reports a program killed by signal S as exit 128+S */
-    if (sb.confined && r->exit_code > 128 && r->exit_code < 128 + 65)
+    if (via_bwrap && r->exit_code > 128 && r->exit_code < 128 + 65)
       sig = r->exit_code - 128;
   } else if (WIFSIGNALED(status)) {
     sig = WTERMSIG(status);
@@ -670,10 +677,10 @@ static void classify(const struct sandbox_spec *spec, struct sandbox_result *res
   }
   if (r->timed_out) {
     res->limit = SANDBOX_LIMIT_WALL;
-  } else if (sig == SIGXCPU || (sig == SIGKILL && res->cpu_s >= spec->limits.cpu_s)) {
+  } else if (sig == SIGXCPU || (sig == SIGKILL && res->cpu_s >= lim->cpu_s)) {
     res->limit = SANDBOX_LIMIT_CPU;
   } else if (r->exit_code != 0 &&
-             ((double)res->maxrss_kb >= 0.8 * (double)spec->limits.memory_mb * 1024.0 ||
+             ((double)res->maxrss_kb >= 0.8 * (double)lim->memory_mb * 1024.0 ||
               (r->err != NULL &&
                (strstr(r->err, "MemoryError") != NULL || strstr(r->err, "Cannot allocate memory") != NULL ||
                 strstr(r->err, "out of memory") != NULL || strstr(r->err, "bad_alloc") != NULL)))) {
@@ -724,6 +731,7 @@ static void cgroup_limits(const struct cgroup_run *cgr, struct sandbox_result *r
 int sandbox_prep_fill(struct prep *p, const struct sandbox_spec *spec, int slot, char *err, size_t errlen)
 {
   p->spec = spec;
+  p->in_fd = spec->channel ? spec->channel_fd : -1;
   p->confined = sb.confined;
   p->privileged = sb.confined && sb.privileged;
   p->parent = getpid();
@@ -897,7 +905,7 @@ int sandbox_run(const struct sandbox_spec *spec, const atomic_int *stop, struct 
   }
   if (parse_report(spec, &st[3], res, &status, err, errlen) != 0)
     goto out;
-  classify(spec, res, status);
+  sandbox_classify(&spec->limits, sb.confined, res, status);
   if (p->cgr.n > 0)
     cgroup_limits(&p->cgr, res);
   if (sb.confined && res->run.exit_code == 1 && strncmp(res->run.err, "bwrap: ", 7) == 0) {

@@ -81,6 +81,13 @@ struct sandbox_spec {
   const char *env[SANDBOX_MAX_ENV];         /* more environment: name, value, name, value... (NULL ends it) */
   const char *devices[SANDBOX_MAX_DEVICES]; /* host device nodes bound at the same path (GPUs), NULL ends them */
   int merge_stderr; /* stderr goes to the same pipe as stdout (res->run.out holds both, in order) */
+  /* Warm sandboxes (sandbox_warm.h): the program is the PID namespace's init itself (bwrap --as-pid-1: no init of
+   * bwrap's between), and no writable file system at all (no /tmp, no /dev/shm: nothing a process can leave for the
+   * next one). CHANNEL set: CHANNEL_FD (the caller's, kept open by it) is the program's stdin in place of /dev/null. */
+  int pid1;
+  int no_tmp;
+  int channel;
+  int channel_fd;
   /* when set, sees the run's stdout (and stderr) as it is written, for a live log */
   void (*tee)(void *arg, const char *data, size_t n);
   void *tee_arg;

@@ -40,6 +40,7 @@ struct prep {
   int confined, privileged;
   pid_t parent;
   struct cgroup_run cgr; /* the run's cgroup (n == 0: none); its procs fds are lifted by the supervisor */
+  int in_fd;             /* the run's stdin: the spec's channel (its fd in this process), or -1 for /dev/null */
 };
 
 /* The head of a supervisor's report to the server (the files copied out follow it). */
@@ -60,14 +61,23 @@ int sandbox_prep_fill(struct prep *p, const struct sandbox_spec *spec, int slot,
  * run's view, moves the fds OUT, ERR, BPF (allow-list, deny-list), INFO, REP (the report) and COPY (-1: none) where
  * bwrap expects them, runs it, then writes the report (struct report_head, then the files) to REP. Never returns. */
 void sandbox_supervisor(struct prep *p, int out, int err, int bpf[2], int info, int rep, int copy);
+/* The run's exit code or signal (RES->run) from its wait STATUS (VIA_BWRAP: bwrap's, which says 128+S for a
+ * program killed by signal S), and the limit of LIM it hit, if any, from the signal and RES's CPU time and memory. */
+void sandbox_classify(const struct runner_limits *lim, int via_bwrap, struct sandbox_result *res, int status);
+/* Sends LEN bytes of BUF as one message on the SOCK_SEQPACKET socket SOCK, with the NFDS (at most
+ * SANDBOX_SEND_FDS_MAX) fds FDS (SCM_RIGHTS), never raising SIGPIPE. Returns 0 once the whole message is sent, else
+ * -1. */
+#define SANDBOX_SEND_FDS_MAX 9
+int sandbox_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds);
 /* Writes the N bytes of BUF to FD, again after EINTR; stops at another error (async-signal-safe). */
 void sandbox_write_all(int fd, const void *buf, size_t n);
 
 /* Forks the spawner (once, from sandbox_init). Without it, runs are forked from the server. */
 void sandbox_spawner_start(void);
 /* Asks the spawner for P's supervisor (slot SLOT), with FDS: out, err, allow-list, deny-list, info, report, copy
- * (or -1). Returns its pid with *PIDFD (readable once it exited) and *LINK (closing it lets the spawner reap it);
- * -1 when there is no spawner (the caller forks), -2 when the request failed (ERR, size ERRLEN, says why). */
+ * (or -1), then P->in_fd when >= 0. Returns its pid with *PIDFD (readable once it exited) and *LINK (closing it
+ * lets the spawner reap it); -1 when there is no spawner (the caller forks), -2 when the request failed (ERR, size
+ * ERRLEN, says why). */
 pid_t sandbox_spawn_request(const struct prep *p, int slot, const int fds[7], int *pidfd, int *link, char *err,
                             size_t errlen);
 /* Waits for the supervisor PID (through PIDFD when the spawner started it, else as the server's child): 1 once it

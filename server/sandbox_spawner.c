@@ -33,7 +33,7 @@
 #define SPAWN_MAGIC 0x636f6e63u
 #define SPAWN_MSG_MAX (64 * 1024)
 #define SPAWN_FIXED_FDS 7 /* the run's socket, then out, err, allow-list, deny-list, info, report */
-#define SPAWN_FDS_MAX (SPAWN_FIXED_FDS + 1 + CGROUP_MAX_HIER)
+#define SPAWN_FDS_MAX (SPAWN_FIXED_FDS + 2 + CGROUP_MAX_HIER) /* then the copy fd, stdin, the cgroups' */
 #define SPAWN_ARGV_MAX SANDBOX_MAX_ARGS
 #define SPAWN_KIDS (2 * SANDBOX_MAX_RUNS)
 
@@ -46,7 +46,7 @@ struct spawn_head {
   int slot;
   struct runner_limits limits;
   long tmp_mb;
-  int nbinds, noutputs, copy_folder, merge_stderr, has_copy;
+  int nbinds, noutputs, copy_folder, merge_stderr, has_copy, has_in, pid1, no_tmp;
   struct cgroup_run cgr; /* its fds: the ones received, in order, where the server's were >= 0 */
 };
 
@@ -147,6 +147,9 @@ static void spawn_pack(const struct prep *p, int slot, struct packer *k)
   h.copy_folder = s->copy_folder;
   h.merge_stderr = s->merge_stderr;
   h.has_copy = s->copy_name != NULL && s->copy_fd >= 0;
+  h.has_in = p->in_fd >= 0;
+  h.pid1 = s->pid1;
+  h.no_tmp = s->no_tmp;
   h.cgr = p->cgr;
   if (sizeof(h) > k->cap) {
     k->overflow = 1;
@@ -196,9 +199,10 @@ static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, 
     _exit(125);
   memcpy(&h, buf, sizeof(h));
   h.has_copy = h.has_copy != 0;
+  h.has_in = h.has_in != 0;
   for (int i = 0; i < h.cgr.n && i < CGROUP_MAX_HIER; i++)
     need += h.cgr.procs_fd[i] >= 0;
-  need += h.has_copy;
+  need += h.has_copy + h.has_in;
   memset(&s, 0, sizeof(s));
   unpack_list(&u, (const char **)argv, SPAWN_ARGV_MAX);
   s.argv = argv;
@@ -224,6 +228,10 @@ static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, 
   s.copy_folder = h.copy_folder;
   s.merge_stderr = h.merge_stderr;
   s.copy_fd = -1;
+  s.pid1 = h.pid1 != 0;
+  s.no_tmp = h.no_tmp != 0;
+  s.channel = h.has_in; /* its fd: set in P below, once prep_fill has set it to -1 */
+  s.channel_fd = -1;
   if (u.bad || nfds != need || h.cgr.n < 0 || h.cgr.n > CGROUP_MAX_HIER || argv[0] == NULL ||
       sandbox_prep_fill(&p, &s, h.slot, err, sizeof(err)) != 0) {
     if (nfds >= SPAWN_FIXED_FDS)
@@ -233,6 +241,7 @@ static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, 
   p.parent = parent;
   p.cgr = h.cgr;
   int next = SPAWN_FIXED_FDS + h.has_copy;
+  p.in_fd = h.has_in ? fds[next++] : -1;
   for (int i = 0; i < h.cgr.n; i++) {
     if (h.cgr.procs_fd[i] >= 0)
       p.cgr.procs_fd[i] = fds[next++];
@@ -242,9 +251,7 @@ static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, 
   sandbox_supervisor(&p, fds[1], fds[2], bpf, fds[5], fds[6], h.has_copy ? fds[SPAWN_FIXED_FDS] : -1);
 }
 
-/* Sends LEN bytes of BUF as one message on the SOCK_SEQPACKET socket SOCK, with the NFDS (at most SPAWN_FDS_MAX) fds
- * FDS (SCM_RIGHTS). Returns 0 once the whole message is sent, else -1. */
-static int send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
+int sandbox_send_fds(int sock, const void *buf, size_t len, const int *fds, int nfds)
 {
   union {
     char space[CMSG_SPACE(SPAWN_FDS_MAX * sizeof(int))];
@@ -254,6 +261,7 @@ static int send_fds(int sock, const void *buf, size_t len, const int *fds, int n
   struct msghdr m = {NULL, 0, &iov, 1, NULL, 0, 0};
   if (nfds < 0 || nfds > SPAWN_FDS_MAX)
     return -1;
+  _Static_assert(SPAWN_FDS_MAX >= SANDBOX_SEND_FDS_MAX, "sandbox_send_fds takes SANDBOX_SEND_FDS_MAX fds");
   if (nfds > 0) {
     memset(&ctl, 0, sizeof(ctl));
     m.msg_control = ctl.space;
@@ -311,7 +319,7 @@ struct kid {
 /* Sends PID, and PIDFD unless it is -1, on the run's socket LINK. Returns 0, or -1 when the server did not get it. */
 static int send_pid(int link, pid_t pid, int pidfd)
 {
-  return send_fds(link, &pid, sizeof(pid), &pidfd, pidfd >= 0);
+  return sandbox_send_fds(link, &pid, sizeof(pid), &pidfd, pidfd >= 0);
 }
 
 /* Forks the supervisor of the request BUF (LEN bytes, NFDS fds FDS, the run's socket first) and answers on that
@@ -530,11 +538,13 @@ pid_t sandbox_spawn_request(const struct prep *p, int slot, const int fds[7], in
     all[n++] = fds[i];
   if (fds[6] >= 0)
     all[n++] = fds[6];
+  if (p->in_fd >= 0)
+    all[n++] = p->in_fd;
   for (int i = 0; i < p->cgr.n; i++) {
     if (p->cgr.procs_fd[i] >= 0)
       all[n++] = p->cgr.procs_fd[i];
   }
-  if (send_fds(sock, k.buf, k.len, all, n) != 0) { /* the spawner is gone: fork from here from now on */
+  if (sandbox_send_fds(sock, k.buf, k.len, all, n) != 0) { /* the spawner is gone: fork from here from now on */
     if (atomic_compare_exchange_strong(&spawner_sock, &sock, -1)) {
       close(sock);
       waitpid(spawner_pid, NULL, WNOHANG);

@@ -2,12 +2,13 @@
 # Sandbox start-up cost per scoring run (target: < 20 ms): the same program run N times confined (bubblewrap +
 # seccomp + the supervisor, exactly as the queue does) and as the baseline, a plain fork/exec of it under
 # rlimits (runner_run). Two programs: /usr/bin/true (pure start-up cost) and concours-score on a 1000-row
-# roc_auc problem. Prints ms per run, the difference and the ratio. Run as root for the full sandbox (uid drop,
-# output tmpfs). Usage: scripts/bench/sandbox.sh [N]   (build first: scripts/build.sh)
+# roc_auc problem, and the scorer's run in a warm sandbox (the small-file lane's: one fork and exec in a sandbox that
+# stays up, server/sandbox_warm.h). Prints ms per run, the difference and the ratio. Run as root for the full sandbox
+# (uid drop, output tmpfs). Usage: scripts/bench/sandbox.sh [N]   (build first: scripts/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${1:-50}
-DRIVER=build/sandbox_driver
+DRIVER=build/sandbox_driver # and build/warm_driver
 SCORER=$(pwd)/build/concours-score
 [ -x "$DRIVER" ] && [ -x "$SCORER" ] || { echo "build first: scripts/build.sh" >&2; exit 2; }
 TMP=$(mktemp -d)
@@ -42,3 +43,13 @@ for prog in true scorer; do
   fi
   python3 -c "import sys; b,s=float(sys.argv[1]),float(sys.argv[2]); print('%-34s %10.2f %10.2f %10.2f %7.1fx' % (sys.argv[3], b, s, s-b, s/b if b else 0))" "$base" "$sbx" "$name"
 done
+# the small-file lane's runs: the same scorer run in one warm sandbox (server/sandbox_warm.h), its files as fds
+warm_ms() {
+  python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; assert r["rc"]==0 and r["exit"]==0, r
+print("%.2f" % r["ms_per_run"])'
+}
+warm=$(build/warm_driver --scorer "$SCORER" --file "$TMP/truth.csv" --file "$TMP/pred.csv" --repeat "$N" -- \
+       /sandbox/bin/concours-score --truth /dev/fd/3 --pred /dev/fd/4 --metric roc_auc | warm_ms)
+python3 -c "import sys; b,s=float(sys.argv[1]),float(sys.argv[2])
+print('%-34s %10.2f %10.2f %10.2f %7.1fx' % (sys.argv[3], b, s, s-b, s/b if b else 0))" "$base" "$warm" \
+  "  the same, in a warm sandbox"

@@ -477,6 +477,14 @@ class SmallFileLaneTest(harness.ServerTest):
         self.assertEqual(coder.submission(run).json()["status"], "running")  # still: the file did not wait for it
         org = self.server.client()
         self.assertEqual(org.login("org").status, 200)
+        # a lane thread scored it in its warm sandbox (server/sandbox_warm.h), which stays up for the next file, and
+        # wrote the jury's per-case terms through the fd it was given
+        log = org.get("/api/v1/submissions/%d/log" % sub["id"]).json()["log"]  # a file's log: the scorer's
+        self.assertIn("concours-score (warm sandbox): exit=0", log)
+        self.assertTrue([p for p in sandbox_processes(self.server.proc.pid)
+                         if p.endswith("/sandbox/bin/concours-score --exec-server")])
+        with open(os.path.join(self.server.data, "percase", "%d.cpc" % sub["id"]), "rb") as f:
+            self.assertEqual(f.read(8)[:4], b"CPC1")
         r = org.request("POST", "/api/v1/submissions/%d/cancel" % run, json_body={"reason": "end of the test"})
         self.assertEqual(r.status, 200, r)
         # the code run's processes are gone (the freed --workers thread may start the file's interval meanwhile)
@@ -484,6 +492,42 @@ class SmallFileLaneTest(harness.ServerTest):
         while time.time() < deadline and code_run_left():
             time.sleep(0.1)
         self.assertEqual(code_run_left(), [])
+
+    def test_warm_sandboxes_go_with_their_server(self):
+        """The lane's warm sandboxes stay up between files (their exec servers wait for the next), and die with the
+        server when it is killed, as a code run does: nothing of them is left running."""
+        server = self.make_server()
+        server.start()
+        try:
+            c = server.client()
+            self.assertEqual(c.register("crash").status, 201)
+            self.assertEqual(c.login("crash").status, 200)
+            for slug in (harness.DEMO_SLUG, SLUG):
+                self.assertEqual(c.accept_terms(slug).status, 204)
+            # a code run holds the only --workers thread: the files go to the lane
+            r = c.request("POST", "/api/v1/challenges/%s/submissions" % SLUG,
+                          body=zip_of({"main.py": "import time\ntime.sleep(600)\n"}),
+                          headers={"Content-Type": "application/zip"})
+            self.assertEqual(r.status, 201, r)
+            deadline = time.time() + RUN_TIMEOUT
+            while c.submission(r.json()["id"]).json().get("stage") != "running":
+                self.assertLess(time.time(), deadline, "the code run never started")
+                time.sleep(0.05)
+            for _ in range(2):
+                r = c.upload(harness.sample_submission())
+                self.assertEqual(r.status, 201, r)
+                self.assertEqual(c.wait_done(r.json()["id"], timeout=RUN_TIMEOUT)["status"], "scored")
+            pid = server.proc.pid
+            warm = [p for p in sandbox_processes(pid) if p.endswith("/sandbox/bin/concours-score --exec-server")]
+            self.assertTrue(warm, sandbox_processes(pid))
+            server.proc.kill()
+            server.proc.wait()
+            deadline = time.time() + 30
+            while sandbox_processes(pid) and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(sandbox_processes(pid), [])
+        finally:
+            server.stop(check=False)
 
     def test_the_lane_has_8_threads_at_least_and_64_threads_in_all_at_most(self):
         """--workers 1: one thread for any run and 8 for small files (the chain of a run waits more than it computes
