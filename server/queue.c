@@ -219,7 +219,8 @@ static void sweep_versions(sqlite3 *db)
  * holding every --workers thread never hold up a participant's small file, and a queue of small files is scored by
  * several runs at once: a run's chain of processes (supervisor, bubblewrap, scorer) waits for the CPU at every step
  * when the machine is saturated (a flood of reads), and more runs at once then score more, tens of MB each at most
- * (docs/speed.md, "Scoring under a read flood").
+ * (docs/speed.md, "Scoring under a read flood"). Each lane thread keeps a warm sandbox (sandbox_warm.h) for its runs:
+ * one fork and exec a file instead of that chain.
  */
 static _Thread_local struct sandbox_warm *thread_warm;
 static _Thread_local int thread_small;
