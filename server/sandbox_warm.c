@@ -41,9 +41,13 @@ struct sandbox_warm {
 static void *warm_thread(void *arg)
 {
   struct sandbox_warm *w = arg;
-  if (sandbox_run(&w->spec, &w->stop, &w->res, w->err, sizeof(w->err)) == 0 && !atomic_load(&w->stop) &&
-      w->res.run.err != NULL && w->res.run.err[0] != '\0')
-    util_strlcpy(w->err, w->res.run.err, sizeof(w->err));
+  if (sandbox_run(&w->spec, &w->stop, &w->res, w->err, sizeof(w->err)) == 0 && !atomic_load(&w->stop)) {
+    if (w->res.run.err != NULL && w->res.run.err[0] != '\0')
+      util_strlcpy(w->err, w->res.run.err, sizeof(w->err));
+    else /* it said nothing: how it ended */
+      snprintf(w->err, sizeof(w->err), "its exec server ended (exit %d, signal %d)", w->res.run.exit_code,
+               w->res.run.signal);
+  }
   close(w->peer); /* the last copy: the server's end now reads end of file */
   w->peer = -1;
   atomic_store(&w->ended, 1);

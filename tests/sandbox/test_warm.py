@@ -9,13 +9,16 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 ARGS = None
 SIGKILL, SIGXCPU = 9, 24
+SANDBOX_UID_BASE = 1900000000  # server/sandbox.h: run N of process P runs as this + (P mod 4096) * 64 + N
 
 
 def runs(*commands, files=(), wall=20, cpu=20, mem=1024):
@@ -38,6 +41,15 @@ def runs(*commands, files=(), wall=20, cpu=20, mem=1024):
 
 def sh(script):
     return ["/bin/sh", "-c", script]
+
+
+def processes():
+    """(pid, uid, args) of every process of the host."""
+    out = subprocess.run(["ps", "-eo", "pid=,uid=,args="], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[0].isdigit() and parts[1].isdigit():
+            yield int(parts[0]), int(parts[1]), parts[2]
 
 
 class WarmSandboxTest(unittest.TestCase):
@@ -103,6 +115,27 @@ class WarmSandboxTest(unittest.TestCase):
         self.assertEqual((first["rc"], first["limit"], first["signal"]), (0, "time", SIGKILL), first)
         self.assertRan(second)
         self.assertEqual(second["restarted"], 1, second)
+
+    def test_an_exec_server_killed_under_a_run_is_replaced_and_the_run_done_again(self):
+        """The exec server dies during a run (the host's OOM killer, an operator's kill): the run is not failed; the
+        caller is told why, and the program runs again in a new warm sandbox (the server runs it cold)."""
+        p = subprocess.Popen([ARGS.driver, "--scorer", ARGS.scorer, "--", "/bin/sh", "-c",
+                              "sleep 3; echo done"], stdout=subprocess.PIPE, text=True)
+        low = SANDBOX_UID_BASE + (p.pid % 4096) * 64  # the driver's block of run uids
+        deadline = time.time() + 30
+        killed = False
+        while not killed and time.time() < deadline and p.poll() is None:
+            for pid, uid, args in processes():
+                if low <= uid < low + 64 and args == "/sandbox/bin/concours-score --exec-server":
+                    os.kill(pid, signal.SIGKILL)
+                    killed = True
+            time.sleep(0.05)
+        out, _ = p.communicate(timeout=60)
+        self.assertTrue(killed, "no exec server seen")
+        r, = json.loads(out)
+        self.assertRan(r)
+        self.assertEqual((r["stdout"], r["restarted"]), ("done\n", 1), r)
+        self.assertIn("the warm sandbox ended during the run", r["first_error"])
 
     def test_a_run_over_its_memory_fails_as_out_of_memory(self):
         r, = runs(["/usr/bin/python3", "-c", "x = bytearray(512 << 20)"], mem=256)

@@ -9,7 +9,8 @@
  * read-only and passed to every run at fds 3... When the warm sandbox cannot take a run (a deadline ended it), a
  * new one is started for the next ("restarted" counts them); a run it could not take is run in a new one.
  * --repeat N runs the whole list N times and prints the last round's results, with "ms_per_run".
- * Output: [{"rc","exit","signal","limit","stopped","stdout","stderr","error","restarted","ms_per_run"}...] */
+ * Output: [{"rc","exit","signal","limit","stopped","stdout","stderr","error","restarted","first_error",
+ *           "ms_per_run"}...] ("first_error": why the sandbox could not run it, when it ran in a new one) */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,7 @@ int main(int argc, char **argv)
     for (int c = 0; c < ncmd; c++) {
       struct sandbox_result res;
       int rc = -1;
+      char failed[1024] = ""; /* why a first attempt could not run (then the command runs in a new sandbox) */
       for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
         if (!sandbox_warm_usable(w)) {
           sandbox_warm_stop(w);
@@ -98,15 +100,18 @@ int main(int argc, char **argv)
           }
         }
         rc = sandbox_warm_run(w, cmd[c], files, nfiles, &lim, NULL, &res, err, sizeof(err));
-        if (rc != 0)
+        if (rc != 0) {
           sandbox_result_free(&res);
+          if (attempt == 0)
+            snprintf(failed, sizeof(failed), "%s", err);
+        }
       }
       json_array_append_new(
-        out,
-        json_pack("{s:i,s:i,s:i,s:s,s:b,s:s,s:s,s:s,s:i}", "rc", rc, "exit", rc == 0 ? res.run.exit_code : -1, "signal",
-                  rc == 0 ? res.run.signal : 0, "limit", rc == 0 ? sandbox_limit_name(res.limit) : "", "stopped",
-                  rc == 0 && res.stopped, "stdout", rc == 0 && res.run.out != NULL ? res.run.out : "", "stderr",
-                  rc == 0 && res.run.err != NULL ? res.run.err : "", "error", err, "restarted", restarted));
+        out, json_pack("{s:i,s:i,s:i,s:s,s:b,s:s,s:s,s:s,s:i,s:s}", "rc", rc, "exit", rc == 0 ? res.run.exit_code : -1,
+                       "signal", rc == 0 ? res.run.signal : 0, "limit", rc == 0 ? sandbox_limit_name(res.limit) : "",
+                       "stopped", rc == 0 && res.stopped, "stdout", rc == 0 && res.run.out != NULL ? res.run.out : "",
+                       "stderr", rc == 0 && res.run.err != NULL ? res.run.err : "", "error", err, "restarted",
+                       restarted, "first_error", failed));
       if (rc == 0)
         sandbox_result_free(&res);
     }
