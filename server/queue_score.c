@@ -259,6 +259,9 @@ static int builtin_warm(const struct app_config *cfg, const char *truth, const c
       queue_log_add(o, err); /* the organizers see why; the run goes cold */
       sandbox_warm_stop(*w);
       *w = NULL;
+      /* what it wrote of the per-case terms goes (should this fail, the cold run's file is not whole: not kept) */
+      if (per_case_fd >= 0 && ftruncate(per_case_fd, 0) == 0)
+        lseek(per_case_fd, 0, SEEK_SET);
     }
   }
   for (int i = 0; i < 2; i++) {
@@ -295,7 +298,8 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
    * DATA/percase/ID.cpc.part, renamed when whole. A case is at least 6 bytes of ground truth and 8 of terms: the
    * output and the file size limit grow with the truth. Smoke runs are never ranked: none. */
   struct stat tst;
-  long truth_mb = stat(truth, &tst) == 0 ? (long)(tst.st_size >> 20) : 0;
+  int truth_known = stat(truth, &tst) == 0;
+  long truth_mb = truth_known ? (long)(tst.st_size >> 20) : 0;
   if (!job->ci_only && stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0)
     unlink(per_case); /* a rescore's figures replace the last ones, or there are none (an interval's run: kept) */
   if (strcmp(job->mode, "smoke") != 0 && !job->ci_only &&
@@ -316,7 +320,7 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
    * plus 64 MiB (many class columns fit), never the scorer's default 2 GiB; bombs also stop at 100 times their
    * compressed size. Checked on bytes actually read. */
   char max_bytes[32];
-  long long cap = stat(truth, &tst) == 0 ? 64LL * tst.st_size + (64LL << 20) : (2LL << 30);
+  long long cap = truth_known ? 64LL * tst.st_size + (64LL << 20) : (2LL << 30);
   snprintf(max_bytes, sizeof(max_bytes), "%lld", cap < (2LL << 30) ? cap : (2LL << 30));
   /* A small-file thread's run goes to its warm sandbox (sandbox_warm.h: one fork and exec, the files as fds), but
    * for a challenge with secondary metrics (their runs take the cold run's staged files). */
@@ -328,10 +332,6 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
   struct sandbox_spec spec;
   memset(&spec, 0, sizeof(spec));
   if (!warm) {
-    if (per_case_fd >= 0 && (ftruncate(per_case_fd, 0) != 0 || lseek(per_case_fd, 0, SEEK_SET) != 0)) {
-      close(per_case_fd); /* what a warm run that ended half-way wrote: none kept */
-      per_case_fd = -1;
-    }
     if (sandbox_stage_create(stage, sizeof(stage)) != 0 || util_fmt(staged, sizeof(staged), "%s/pred", stage) != 0 ||
         util_fmt(staged_truth, sizeof(staged_truth), "%s/truth.csv", stage) != 0) {
       queue_outcome_fail(o, "scoring_error", queue_generic_failure);
