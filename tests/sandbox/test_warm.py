@@ -10,6 +10,8 @@ import os
 import random
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -170,6 +172,42 @@ class WarmSandboxTest(unittest.TestCase):
             self.assertEqual(r2["stdout"], r1["stdout"])  # the same fds again: read from their start
         finally:
             shutil.rmtree(d)
+
+    def test_hostile_fd_paths_are_clean_errors(self):
+        """`/dev/fd/N` names an open file only when N is a number the run holds: anything else is opened as a path,
+        and fails as a missing file does (exit 2, the error object), never a crash."""
+        for path in ("/dev/fd/999", "/dev/fd/abc", "/dev/fd/99999999999999999999", "/dev/fd/", "/dev/fd/3x"):
+            p = subprocess.run([ARGS.scorer, "--truth", path, "--pred", "/dev/null", "--metric", "roc_auc"],
+                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            self.assertEqual(p.returncode, 2, (path, p.stdout, p.stderr))
+            self.assertEqual(json.loads(p.stdout)["error"]["code"], "configuration_error", path)
+
+    def test_a_request_the_exec_server_does_not_understand_ends_it(self):
+        """Bytes that are not a whole request (garbage, a message larger than EXEC_MSG_MAX, no argv, a relative
+        program, fewer fds than said): the exec server exits 1 without running anything."""
+        head = struct.pack("<IIIIqqq", 0x63786563, 1, 2, 0, 1, 64, 1)
+        cases = [(b"garbage", 2), (b"x" * 70000, 2), (struct.pack("<IIIIqqq", 0x63786563, 0, 2, 0, 1, 64, 1), 2),
+                 (head + b"bin/true\0", 2), (head + b"/bin/true\0", 1), (head + b"/bin/true\0extra\0", 2)]
+        for msg, nfds in [(head + b"/bin/true\0", 2)] + cases:  # a valid request first: it runs, and is answered
+            a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            p = subprocess.Popen(["unshare", "--user", "--map-root-user", "--pid", "--fork", ARGS.scorer,
+                                  "--exec-server"], stdin=b, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            b.close()
+            fds = [os.open("/dev/null", os.O_WRONLY) for _ in range(nfds)]
+            try:
+                socket.send_fds(a, [msg], fds)
+            except OSError:
+                pass  # too large for one message: refused at the sender, as good
+            if msg == head + b"/bin/true\0" and nfds == 2:
+                magic, status = struct.unpack("<Ii", a.recv(64)[:8])
+                self.assertEqual((magic, status), (0x63786563, 0))
+                a.shutdown(socket.SHUT_WR)  # the server's end closed: the exec server exits 0
+                self.assertEqual(p.wait(timeout=30), 0)
+                continue
+            self.assertEqual(p.wait(timeout=30), 1, msg[:40])
+            for fd in fds:
+                os.close(fd)
+            a.close()
 
     def test_the_exec_server_runs_only_as_a_namespace_init(self):
         p = subprocess.run([ARGS.scorer, "--exec-server"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
