@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -236,8 +235,6 @@ static void *worker(void *arg)
   int slot = (int)(intptr_t)arg;
   int small_lane = slot >= q.nworkers;
   thread_small = small_lane; /* its runs go to a warm sandbox of its own (queue_score_builtin) */
-  if (small_lane)            /* best effort: a server that may not lower its threads' nice value scores at 0 */
-    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), SANDBOX_WARM_NICE);
   while (!atomic_load(&q.stop)) {
     struct job job = {0};
     sqlite3 *db = db_acquire();

@@ -328,8 +328,6 @@ static void run_child(const struct prep *p, int out, int err, const int bpf[2], 
     if (s->chdir != NULL && chdir(p->chdir) != 0)
       child_fail("enter the working folder");
   }
-  if (s->nice != 0)
-    (void)setpriority(PRIO_PROCESS, 0, s->nice); /* best effort (see sandbox_spec.nice) */
   if (runner_apply_limits(&s->limits, p->confined ? NOFILE_MAX : 64, p->privileged ? NPROC_MAX : 0) != 0)
     child_fail("set the rlimits");
   if (p->privileged) {

@@ -88,9 +88,6 @@ struct sandbox_spec {
   int no_tmp;
   int channel;
   int channel_fd;
-  /* the run's CPU priority: its processes' nice value, from -20 to 19; 0 leaves the server's. Set before the uid
-   * changes, where a privileged server may lower it; where the kernel refuses, the run goes on at the server's */
-  int nice;
   /* when set, sees the run's stdout (and stderr) as it is written, for a live log */
   void (*tee)(void *arg, const char *data, size_t n);
   void *tee_arg;

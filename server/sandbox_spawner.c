@@ -46,7 +46,7 @@ struct spawn_head {
   int slot;
   struct runner_limits limits;
   long tmp_mb;
-  int nbinds, noutputs, copy_folder, merge_stderr, has_copy, has_in, pid1, no_tmp, nice;
+  int nbinds, noutputs, copy_folder, merge_stderr, has_copy, has_in, pid1, no_tmp;
   struct cgroup_run cgr; /* its fds: the ones received, in order, where the server's were >= 0 */
 };
 
@@ -150,7 +150,6 @@ static void spawn_pack(const struct prep *p, int slot, struct packer *k)
   h.has_in = p->in_fd >= 0;
   h.pid1 = s->pid1;
   h.no_tmp = s->no_tmp;
-  h.nice = s->nice;
   h.cgr = p->cgr;
   if (sizeof(h) > k->cap) {
     k->overflow = 1;
@@ -231,7 +230,6 @@ static void spawned_supervisor(char *buf, size_t len, const int *fds, int nfds, 
   s.copy_fd = -1;
   s.pid1 = h.pid1 != 0;
   s.no_tmp = h.no_tmp != 0;
-  s.nice = h.nice < -20 ? -20 : h.nice > 19 ? 19 : h.nice;
   s.channel = h.has_in; /* its fd: set in P below, once prep_fill has set it to -1 */
   s.channel_fd = -1;
   if (u.bad || nfds != need || h.cgr.n < 0 || h.cgr.n > CGROUP_MAX_HIER || argv[0] == NULL ||

@@ -88,7 +88,6 @@ struct sandbox_warm *sandbox_warm_start(const char *scorer, long memory_mb, char
   w->spec.no_tmp = 1;
   w->spec.channel = 1;
   w->spec.channel_fd = w->peer;
-  w->spec.nice = SANDBOX_WARM_NICE;
   w->started_ms = runner_now_ms();
   if (pthread_create(&w->thread, NULL, warm_thread, w) != 0) {
     snprintf(err, errlen, "cannot start a warm sandbox: no thread");

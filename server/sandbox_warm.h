@@ -20,12 +20,6 @@
 
 #define SANDBOX_WARM_FILES_MAX 4 /* files passed to a run, at fds 3.. */
 
-/* The CPU priority (nice value) of a warm sandbox's processes, and of the threads that own them (queue.c): above
- * the HTTP threads' 0, so that on deadline day the built-in scorer's short runs, each bounded by its rlimits, are
- * not queued behind a flood of page reads (docs/speed.md, "Scoring under a read flood"). Code runs keep nice 0.
- * Only a privileged server may lower it; elsewhere they run at the server's. */
-#define SANDBOX_WARM_NICE (-5)
-
 struct sandbox_warm;
 
 /* Starts a warm sandbox whose exec server is the concours-score at the host path SCORER (bound at

@@ -92,12 +92,6 @@ def sandbox_processes(owner_pid):
     return left
 
 
-def stat_nice(path):
-    """The nice value in the /proc stat file PATH (its field 19)."""
-    with open(path) as f:
-        return int(f.read().rpartition(")")[2].split()[16])
-
-
 HOSTILE_READS = r'''
 import os, socket, sys
 paths = sys.argv[1:]
@@ -487,11 +481,8 @@ class SmallFileLaneTest(harness.ServerTest):
         # wrote the jury's per-case terms through the fd it was given
         log = org.get("/api/v1/submissions/%d/log" % sub["id"]).json()["log"]  # a file's log: the scorer's
         self.assertIn("concours-score (warm sandbox): exit=0", log)
-        warm = [p for p in sandbox_processes(self.server.proc.pid)
-                if p.endswith("/sandbox/bin/concours-score --exec-server")]
-        self.assertTrue(warm)
-        # ahead of the HTTP threads (server/sandbox_warm.h, SANDBOX_WARM_NICE), as the lane's threads are
-        self.assertEqual(stat_nice("/proc/%s/stat" % warm[0].split()[0]), -5 if os.geteuid() == 0 else 0)
+        self.assertTrue([p for p in sandbox_processes(self.server.proc.pid)
+                         if p.endswith("/sandbox/bin/concours-score --exec-server")])
         with open(os.path.join(self.server.data, "percase", "%d.cpc" % sub["id"]), "rb") as f:
             self.assertEqual(f.read(8)[:4], b"CPC1")
         r = org.request("POST", "/api/v1/submissions/%d/cancel" % run, json_body={"reason": "end of the test"})
@@ -548,23 +539,6 @@ class SmallFileLaneTest(harness.ServerTest):
             self.assertEqual(harness.scoring_threads(server.proc.pid), {"score-any": 60, "score-small": 4})
         finally:
             server.stop()
-
-    def test_the_lanes_threads_go_before_the_others(self):
-        """The lane's threads (and the threads watching their warm sandboxes) run at nice -5 when the server may
-        lower it (root), as their warm sandboxes do: the built-in scorer's short runs are not queued behind a flood of
-        page reads; every other thread (HTTP, score-any, whose code runs may take minutes) stays at 0."""
-        nice = {}
-        pid = self.server.proc.pid
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                    name = f.read().strip()
-                lane = name in ("score-small", "sandbox-warm")
-                nice.setdefault("lane" if lane else "other", set()).add(
-                    stat_nice("/proc/%d/task/%s/stat" % (pid, tid)))
-            except OSError:  # a thread that ended meanwhile
-                continue
-        self.assertEqual(nice, {"lane": {-5 if os.geteuid() == 0 else 0}, "other": {0}})
 
     def test_workers_outside_1_to_64_are_refused_before_anything_starts(self):
         """Runs at once are bounded by the sandbox's 64 uids: the lane fills what --workers leaves of them."""
