@@ -251,8 +251,9 @@ static int builtin_warm(const struct app_config *cfg, const char *truth, const c
     queue_log_add(o, err);
     return -1;
   }
-  files[0] = open(truth, O_RDONLY | O_CLOEXEC);
-  files[1] = open(pred, O_RDONLY | O_CLOEXEC);
+  /* named from the data folder in the run's /proc/self/fd, as a cold run's view names them from /sandbox/in */
+  files[0] = sandbox_warm_open(store_data_dir(), truth, O_RDONLY, 0);
+  files[1] = sandbox_warm_open(store_data_dir(), pred, O_RDONLY, 0);
   if (files[0] >= 0 && files[1] >= 0) {
     rc = sandbox_warm_run(*w, argv, files, per_case_fd >= 0 ? 3 : 2, lim, stop, res, err, sizeof(err));
     if (rc != 0) {
@@ -305,7 +306,7 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
   if (strcmp(job->mode, "smoke") != 0 && !job->ci_only &&
       stability_per_case_path(job->submission_id, per_case, sizeof(per_case)) == 0 &&
       util_fmt(per_case_part, sizeof(per_case_part), "%s.part", per_case) == 0)
-    per_case_fd = open(per_case_part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    per_case_fd = sandbox_warm_open(store_data_dir(), per_case_part, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
   if (per_case_fd >= 0 && run_lim.file_mb < 16 + 2 * truth_mb)
     run_lim.file_mb = 16 + 2 * truth_mb;
   /* The jury's 95 % intervals cost N resamples of the metric: worth it on files of up to ~100k rows (a few MB);

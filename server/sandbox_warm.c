@@ -11,7 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/mount.h>
 
 #include "exec_server.h"
 #include "sandbox_internal.h"
@@ -37,6 +40,48 @@ struct sandbox_warm {
   struct sandbox_result res; /* the sandbox's own run: why it ended */
   char err[256];
 };
+
+/* ------------------------------------------------------------------------------------------ a run's files */
+
+/* The detached copy of the first root sandbox_warm_open was given: its fd, -1 when the kernel refused it. */
+static struct {
+  pthread_mutex_t lock;
+  int tried;
+  int fd;
+  char root[APP_PATH_MAX];
+} tree = {PTHREAD_MUTEX_INITIALIZER, 0, -1, ""};
+
+/* The fd of ROOT's detached copy, made at the first call and kept for the process's life; -1 when there is none
+ * (another root than the first call's, or the kernel refused: not root, before Linux 5.2). */
+static int tree_of(const char *root)
+{
+  int fd = -1;
+  pthread_mutex_lock(&tree.lock);
+  if (!tree.tried) {
+    tree.tried = 1;
+    if (strlen(root) < sizeof(tree.root)) {
+      tree.fd = (int)syscall(SYS_open_tree, AT_FDCWD, root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+      memcpy(tree.root, root, strlen(root) + 1);
+    }
+  }
+  if (strcmp(tree.root, root) == 0)
+    fd = tree.fd;
+  pthread_mutex_unlock(&tree.lock);
+  return fd;
+}
+
+int sandbox_warm_open(const char *root, const char *path, int flags, mode_t mode)
+{
+  size_t n = strlen(root);
+  if (n > 0 && strncmp(path, root, n) == 0 && path[n] == '/') {
+    const char *rel = path + n + 1; /* within PATH: its byte N is the '/' */
+    int fd;
+    if (rel[0] != '\0' && rel[0] != '/' && strncmp(rel, "../", 3) != 0 && strstr(rel, "/../") == NULL &&
+        (fd = tree_of(root)) >= 0)
+      return openat(fd, rel, flags | O_CLOEXEC, mode);
+  }
+  return open(path, flags | O_CLOEXEC, mode);
+}
 
 static void *warm_thread(void *arg)
 {

@@ -15,6 +15,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "sandbox.h"
 
@@ -42,6 +43,14 @@ int sandbox_warm_usable(const struct sandbox_warm *w);
 int sandbox_warm_run(struct sandbox_warm *w, char *const argv[], const int *files, int nfiles,
                      const struct runner_limits *lim, const atomic_int *stop, struct sandbox_result *res, char *err,
                      size_t errlen);
+
+/* Opens PATH, a file under the folder ROOT (the data folder), to be handed to a warm run: through a detached copy
+ * of ROOT's mounts (open_tree(OPEN_TREE_CLONE), made at the first call and kept), so that the run's
+ * /proc/self/fd/N names the file from ROOT ("/submissions/ab/..."), not where ROOT is on the host (a cold run's
+ * overlay hides it too). FLAGS and MODE as open(2)'s, O_CLOEXEC added. A PATH outside ROOT (or with a ".."
+ * component), another ROOT than the first call's, or a kernel that refuses the copy (a server that is not root)
+ * get a plain open(2). Returns the fd, or -1 with errno set. Thread-safe. */
+int sandbox_warm_open(const char *root, const char *path, int flags, mode_t mode);
 
 /* Ends W (its sandbox and every process in it) and frees it. Accepts NULL. */
 void sandbox_warm_stop(struct sandbox_warm *w);

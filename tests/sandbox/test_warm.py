@@ -23,10 +23,12 @@ SIGKILL, SIGXCPU = 9, 24
 SANDBOX_UID_BASE = 1900000000  # server/sandbox.h: run N of process P runs as this + (P mod 4096) * 64 + N
 
 
-def runs(*commands, files=(), wall=20, cpu=20, mem=1024):
+def runs(*commands, files=(), wall=20, cpu=20, mem=1024, root=None):
     """Runs COMMANDS (each a list: program and arguments) one after another in one warm sandbox; returns the driver's
-    list of results, one per command."""
+    list of results, one per command. FILES are opened as the queue opens them, from the folder ROOT when given."""
     cmd = [ARGS.driver, "--scorer", ARGS.scorer, "--wall", str(wall), "--cpu", str(cpu), "--mem", str(mem)]
+    if root:
+        cmd += ["--root", root]
     for f in files:
         cmd += ["--file", f]
     cmd.append("--")
@@ -79,10 +81,33 @@ class WarmSandboxTest(unittest.TestCase):
         self.assertEqual(seen["/proc/self/fd/0"], "/dev/null", seen)
         self.assertTrue(seen["/proc/self/fd/1"].startswith("pipe:"), seen)
         self.assertTrue(seen["/proc/self/fd/2"].startswith("pipe:"), seen)
-        self.assertTrue(seen["/proc/self/fd/3"].endswith(os.path.basename(f.name)), seen)
+        self.assertEqual(seen["/proc/self/fd/3"], f.name, seen)  # opened by name: its host path (below)
         # the shell's glob holds one more (the folder it reads); no socket anywhere
         self.assertLessEqual(len(seen), 5, seen)
         self.assertFalse([v for v in seen.values() if v.startswith("socket:")], seen)
+
+    def test_a_run_cannot_tell_where_the_data_folder_is(self):
+        """The queue opens a run's files through a detached copy of the data folder (sandbox_warm_open): the run's
+        /proc/self/fd names them from the data folder's root, not from the host's, as a cold run's view does. A
+        server that may not copy a mount (not root) opens them by name."""
+        data = tempfile.mkdtemp(prefix="concours-warm-data-")
+        try:
+            os.makedirs(os.path.join(data, "submissions", "ab"))
+            for name in ("truth.csv", "submissions/ab/abcdef"):
+                with open(os.path.join(data, name), "w") as f:
+                    f.write("id,y\n1,0\n")
+            r, = runs(sh("readlink /proc/self/fd/3 /proc/self/fd/4; cat <&3; cat /proc/self/mountinfo"),
+                      files=[os.path.join(data, "truth.csv"), os.path.join(data, "submissions/ab/abcdef")], root=data)
+        finally:
+            shutil.rmtree(data)
+        self.assertRan(r)
+        lines = r["stdout"].splitlines()
+        if os.geteuid() == 0:
+            self.assertEqual(lines[:2], ["/truth.csv", "/submissions/ab/abcdef"], r)
+            self.assertNotIn(data, r["stdout"], r)
+        else:
+            self.assertEqual(lines[:2], [os.path.join(data, "truth.csv"), os.path.join(data, "submissions/ab/abcdef")])
+        self.assertEqual(lines[2:4], ["id,y", "1,0"], r)  # the file itself, readable through its fd
 
     def test_nothing_is_writable_so_a_run_leaves_no_file_for_the_next(self):
         r, = runs(sh("for d in /tmp /dev/shm /sandbox / /sandbox/bin; do "

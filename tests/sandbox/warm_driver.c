@@ -2,11 +2,12 @@
  * queue's small-file threads do, and prints what came back as a JSON array, one object a run, so that
  * test_warm.py and the benchmark can drive it from outside.
  *
- *   warm_driver --scorer PATH [--mem MB] [--wall S] [--cpu S] [--file PATH]... [--repeat N]
+ *   warm_driver --scorer PATH [--mem MB] [--wall S] [--cpu S] [--root DIR] [--file PATH]... [--repeat N]
  *               -- PROGRAM ARGS... [';;' PROGRAM ARGS...]...
  *
  * PROGRAM is a path inside the sandbox (/usr/bin/..., /sandbox/bin/concours-score); each --file is opened
- * read-only and passed to every run at fds 3... When the warm sandbox cannot take a run (a deadline ended it), a
+ * read-only and passed to every run at fds 3... (after --root DIR, through sandbox_warm_open(DIR, PATH), as the
+ * queue opens the data folder's files). When the warm sandbox cannot take a run (a deadline ended it), a
  * new one is started for the next ("restarted" counts them); a run it could not take is run in a new one.
  * --repeat N runs the whole list N times and prints the last round's results, with "ms_per_run".
  * Output: [{"rc","exit","signal","limit","stopped","stdout","stderr","error","restarted","first_error",
@@ -29,7 +30,7 @@
 
 int main(int argc, char **argv)
 {
-  const char *scorer = NULL;
+  const char *scorer = NULL, *root = NULL;
   struct runner_limits lim = {20, 20, 1024, 64, 64 * 1024};
   int files[SANDBOX_WARM_FILES_MAX], nfiles = 0, repeat = 1, restarted = 0, i;
   char **cmd[MAX_RUNS];
@@ -43,7 +44,10 @@ int main(int argc, char **argv)
     i++;
     if (strcmp(a, "--scorer") == 0)
       scorer = val;
-    else if (strcmp(a, "--file") == 0 && nfiles < SANDBOX_WARM_FILES_MAX && (files[nfiles] = open(val, O_RDONLY)) >= 0)
+    else if (strcmp(a, "--root") == 0)
+      root = val;
+    else if (strcmp(a, "--file") == 0 && nfiles < SANDBOX_WARM_FILES_MAX &&
+             (files[nfiles] = root ? sandbox_warm_open(root, val, O_RDONLY, 0) : open(val, O_RDONLY)) >= 0)
       nfiles++;
     else if (util_parse_ll(val, 1, 1000000, &v) != 0)
       break;
