@@ -113,10 +113,12 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
       split_column = ""; /* the smoke sample's ground truth has no split column: one score, never ranked */
     if (job->mode[0] != '\0')
       queue_stage_set(job->submission_id, "scoring");
-    if (def->program)
+    if (def->program) {
+      queue_warm_drop(); /* a challenge updated since the lane claimed its file: scored by its program, cold */
       queue_score_program(c, def, truth, pred, split_column, &lim, stop, &o);
-    else
+    } else {
       queue_score_builtin(cfg, c, def, job, truth, pred, split_column, &lim, stop, &o);
+    }
   }
   if (run_dir[0] != '\0')
     sandbox_stage_remove(run_dir);
@@ -230,6 +232,12 @@ struct sandbox_warm **queue_warm_slot(void)
   return thread_small ? &thread_warm : NULL;
 }
 
+void queue_warm_drop(void)
+{
+  sandbox_warm_stop(thread_warm);
+  thread_warm = NULL;
+}
+
 static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
@@ -280,8 +288,7 @@ static void *worker(void *arg)
       q.pending[small_lane]--;
     pthread_mutex_unlock(&q.lock);
   }
-  sandbox_warm_stop(thread_warm);
-  thread_warm = NULL;
+  queue_warm_drop();
   return NULL;
 }
 

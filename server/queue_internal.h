@@ -47,6 +47,10 @@ void queue_stage_set(int64_t id, const char *stage);
  * lane's threads, which keep one between their runs of the built-in scorer; NULL for other threads (cold runs). */
 struct sandbox_warm **queue_warm_slot(void);
 
+/* Ends the calling thread's warm sandbox, if it has one, before a cold run: a thread holds one uid slot at a time,
+ * so the runs at once (at most 64 threads) never wait for a slot. */
+void queue_warm_drop(void);
+
 /* The built-in scorer (concours-score in the sandbox, with LIM) on JOB's file PRED against TRUTH (split by
  * SPLIT_COLUMN), then each of the challenge's secondary metrics: O scored (its 95 % interval now, or due when the file
  * is large), failed with the scorer's message, or to be re-queued when STOP is set. */
