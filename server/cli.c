@@ -54,8 +54,8 @@ void cli_usage(void)
          "  concours backup verify DIR | concours restore SRC [--data DIR]\n"
          "  concours --version | --help\n\n"
          "Defaults: --data ./concours-data, --listen 127.0.0.1:8080, --workers = CPU count (and as many\n"
-         "threads again, 8 at least, 64 threads in all at most, for prediction files up to 8 MiB, each in a warm\n"
-         "sandbox), --max-upload-mb 200, --score-timeout 600.\n"
+         "threads again, 8 at least, 64 threads in all at most, for prediction files up to 8 MiB; each scores in a\n"
+         "warm sandbox of its own), --max-upload-mb 200, --score-timeout 600.\n"
          "See docs/api.md for the HTTP API.\n",
          CONCOURS_VERSION);
 }

@@ -114,7 +114,7 @@ void queue_run_job(const struct app_config *cfg, const struct job *job, const at
     if (job->mode[0] != '\0')
       queue_stage_set(job->submission_id, "scoring");
     if (def->program) {
-      queue_warm_drop(); /* a challenge updated since the lane claimed its file: scored by its program, cold */
+      queue_warm_drop(); /* the organizers' program runs cold */
       queue_score_program(c, def, truth, pred, split_column, &lim, stop, &o);
     } else {
       queue_score_builtin(cfg, c, def, job, truth, pred, split_column, &lim, stop, &o);
@@ -221,15 +221,16 @@ static void sweep_versions(sqlite3 *db)
  * holding every --workers thread never hold up a participant's small file, and a queue of small files is scored by
  * several runs at once: a run's chain of processes (supervisor, bubblewrap, scorer) waits for the CPU at every step
  * when the machine is saturated (a flood of reads), and more runs at once then score more, tens of MB each at most
- * (docs/speed.md, "Scoring under a read flood"). Each lane thread keeps a warm sandbox (sandbox_warm.h) for its runs:
- * one fork and exec a file instead of that chain.
+ * (docs/speed.md, "Scoring under a read flood"). Every queue thread (the lane's and --workers') keeps a warm sandbox
+ * (sandbox_warm.h) for its runs of the built-in scorer: one fork and exec a file instead of that chain; it ends it
+ * before any cold run (queue_warm_drop), so that it holds one uid slot at a time.
  */
 static _Thread_local struct sandbox_warm *thread_warm;
-static _Thread_local int thread_small;
+static _Thread_local int thread_queue; /* set in the queue's threads */
 
 struct sandbox_warm **queue_warm_slot(void)
 {
-  return thread_small ? &thread_warm : NULL;
+  return thread_queue ? &thread_warm : NULL;
 }
 
 void queue_warm_drop(void)
@@ -242,7 +243,7 @@ static void *worker(void *arg)
 {
   int slot = (int)(intptr_t)arg;
   int small_lane = slot >= q.nworkers;
-  thread_small = small_lane; /* its runs go to a warm sandbox of its own (queue_score_builtin) */
+  thread_queue = 1; /* its runs of the built-in scorer go to a warm sandbox of its own (queue_score_builtin) */
   while (!atomic_load(&q.stop)) {
     struct job job = {0};
     sqlite3 *db = db_acquire();

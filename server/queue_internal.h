@@ -43,8 +43,8 @@ void queue_log_add(struct outcome *o, const char *text);
 /* Records submission ID's stage ("running"...) for the pages that follow it. */
 void queue_stage_set(int64_t id, const char *stage);
 
-/* The calling thread's warm sandbox (sandbox_warm.h; NULL until its first run) when it is one of the small-file
- * lane's threads, which keep one between their runs of the built-in scorer; NULL for other threads (cold runs). */
+/* The calling thread's warm sandbox (sandbox_warm.h; NULL until its first run) when it is one of the queue's
+ * threads, which keep one between their runs of the built-in scorer; NULL for other threads (cold runs). */
 struct sandbox_warm **queue_warm_slot(void);
 
 /* Ends the calling thread's warm sandbox, if it has one, before a cold run: a thread holds one uid slot at a time,

@@ -323,8 +323,8 @@ void queue_score_builtin(const struct app_config *cfg, const struct challenge *c
   char max_bytes[32];
   long long cap = truth_known ? 64LL * tst.st_size + (64LL << 20) : (2LL << 30);
   snprintf(max_bytes, sizeof(max_bytes), "%lld", cap < (2LL << 30) ? cap : (2LL << 30));
-  /* A small-file thread's run goes to its warm sandbox (sandbox_warm.h: one fork and exec, the files as fds), but
-   * for a challenge with secondary metrics (their runs take the cold run's staged files). */
+  /* A queue thread's run goes to its warm sandbox (sandbox_warm.h: one fork and exec, the files as fds), but for a
+   * challenge with secondary metrics (their runs take the cold run's staged files). */
   builtin_argv(argv, c, "/sandbox/bin/concours-score", "/dev/fd/3", "/dev/fd/4", per_case_fd >= 0 ? "/dev/fd/5" : NULL,
                max_bytes, params, split_column, seed, bootstrap);
   int warm = def->nsecondary == 0 && builtin_warm(cfg, truth, pred, per_case_fd, argv, &run_lim, stop, &res, o) == 0;
@@ -752,6 +752,7 @@ int queue_run_code(const struct challenge *c, const struct challenge_def *def, c
   int log_public = smoke ? strcmp(k->participant_logs, "none") != 0 : strcmp(k->participant_logs, "all") == 0;
   struct coderun_result r;
   memset(&r, 0, sizeof(r));
+  queue_warm_drop(); /* the code run takes a uid slot of its own */
   util_strlcpy(archive, pred, sizeof(archive));
   if (!def->c.code || (smoke && !def->c.has_smoke) ||
       util_fmt(rel, sizeof(rel), "%s/inputs/%s", c->dir, smoke ? "smoke" : "test") != 0 ||

@@ -92,6 +92,13 @@ def sandbox_processes(owner_pid):
     return left
 
 
+def run_processes(owner_pid):
+    """sandbox_processes(OWNER_PID) but the warm sandboxes' (server/sandbox_warm.h: each scoring thread keeps one up
+    between its runs of the built-in scorer, its processes' command lines ending with the exec server's): what a code
+    run could leave behind."""
+    return [p for p in sandbox_processes(owner_pid) if not p.endswith("/sandbox/bin/concours-score --exec-server")]
+
+
 HOSTILE_READS = r'''
 import os, socket, sys
 paths = sys.argv[1:]
@@ -326,7 +333,7 @@ class CodeRunTest(harness.ServerTest):
         self.assertEqual(sub["status"], "failed", sub)
         log = self.log_of(henry, sub["id"]).json()["log"]
         self.assertTrue("stopped:" in log or "File too large" in log or "Errno" in log, log)
-        self.assertEqual(sandbox_processes(self.server.proc.pid), [])
+        self.assertEqual(run_processes(self.server.proc.pid), [])
         tmp = os.path.join(self.server.data, "tmp")
         self.assertEqual([n for n in os.listdir(tmp) if n.startswith("run-")], [])
 
@@ -408,16 +415,16 @@ class CodeRunTest(harness.ServerTest):
         deadline = time.time() + RUN_TIMEOUT
         while time.time() < deadline and "UP" not in (self.log_of(judy, sid).json().get("log") or ""):
             time.sleep(0.1)
-        self.assertTrue(sandbox_processes(self.server.proc.pid), "the run is not running")
+        self.assertTrue(run_processes(self.server.proc.pid), "the run is not running")
         # another team cannot cancel it; its own team can, while it runs
         other = self.participant("kim")
         self.assertEqual(other.request("DELETE", "/api/v1/submissions/%d" % sid).status, 404)
         self.assertEqual(judy.request("DELETE", "/api/v1/submissions/%d" % sid).status, 204)
         self.assertEqual(judy.submission(sid).json()["status"], "cancelled")
         deadline = time.time() + RUN_TIMEOUT
-        while time.time() < deadline and sandbox_processes(self.server.proc.pid):
+        while time.time() < deadline and run_processes(self.server.proc.pid):
             time.sleep(0.1)
-        self.assertEqual(sandbox_processes(self.server.proc.pid), [])
+        self.assertEqual(run_processes(self.server.proc.pid), [])
         self.assertEqual(judy.submission(sid).json()["status"], "cancelled")  # nothing of the run recorded
         r = judy.request("DELETE", "/api/v1/submissions/%d" % sid)
         self.assertEqual((r.status, r.json()["error"]["code"]), (409, "not_cancellable"))
@@ -436,7 +443,7 @@ class CodeRunTest(harness.ServerTest):
         # the server's run slot is free again: the next run goes through
         sub = self.run_code(judy, zip_of({"main.py": "print('again')\n"}), "smoke")
         self.assertEqual((sub["status"], sub["error"]["code"]), ("failed", "no_output"), sub)
-        self.assertEqual(sandbox_processes(self.server.proc.pid), [])
+        self.assertEqual(run_processes(self.server.proc.pid), [])
 
 
 class SmallFileLaneTest(harness.ServerTest):
@@ -466,7 +473,7 @@ class SmallFileLaneTest(harness.ServerTest):
         self.assertEqual(r.status, 201, r)
         run = r.json()["id"]
         deadline = time.time() + RUN_TIMEOUT
-        while time.time() < deadline and not sandbox_processes(self.server.proc.pid):
+        while time.time() < deadline and not code_run_left():
             time.sleep(0.1)
         self.assertEqual(coder.submission(run).json()["status"], "running")
         self.assertTrue(code_run_left(), "the code run is not running")
@@ -493,6 +500,20 @@ class SmallFileLaneTest(harness.ServerTest):
         while time.time() < deadline and code_run_left():
             time.sleep(0.1)
         self.assertEqual(code_run_left(), [])
+
+    def test_a_file_above_the_lanes_size_is_scored_warm_by_a_workers_thread(self):
+        """Only a --workers thread takes a file above 8 MiB (the lane's bound); it scores it in a warm sandbox of its
+        own too (queue.c: every queue thread keeps one for the built-in scorer, and ends it before a code run)."""
+        big = harness.sample_submission() + b"\n" * (9 << 20)  # blank lines: the same rows, 9 MiB more
+        filer = self.participant("bigfiler")
+        r = filer.upload(big)
+        self.assertEqual(r.status, 201, r)
+        sub = filer.wait_done(r.json()["id"], timeout=RUN_TIMEOUT)
+        self.assertEqual(sub["status"], "scored", sub)
+        org = self.server.client()
+        self.assertEqual(org.login("org").status, 200)
+        log = org.get("/api/v1/submissions/%d/log" % sub["id"]).json()["log"]
+        self.assertIn("concours-score (warm sandbox): exit=0", log)
 
     def test_warm_sandboxes_go_with_their_server(self):
         """The lane's warm sandboxes stay up between files (their exec servers wait for the next), and die with the
