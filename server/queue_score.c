@@ -232,8 +232,8 @@ static void builtin_argv(char **argv, const struct challenge *c, const char *a_b
 }
 
 /* The run in the calling thread's warm sandbox (queue_warm_slot), its files passed as fds: 0 with RES filled, or -1
- * when there is none to take it (not a small-file thread, runs not confined, a sandbox that could not start or
- * ended: the caller runs it cold). ARGV names the files /dev/fd/3, 4 and 5 (the per-case terms, PER_CASE_FD). */
+ * when there is none to take it (not a queue thread, runs not confined, a sandbox that could not start or ended:
+ * the caller ends it with queue_warm_drop and runs the file cold). ARGV names the files /dev/fd/3, 4 and 5 (the per-case terms, PER_CASE_FD). */
 static int builtin_warm(const struct app_config *cfg, const char *truth, const char *pred, int per_case_fd,
                         char *const *argv, const struct runner_limits *lim, const atomic_int *stop,
                         struct sandbox_result *res, struct outcome *o)
@@ -258,8 +258,6 @@ static int builtin_warm(const struct app_config *cfg, const char *truth, const c
     rc = sandbox_warm_run(*w, argv, files, per_case_fd >= 0 ? 3 : 2, lim, stop, res, err, sizeof(err));
     if (rc != 0) {
       queue_log_add(o, err); /* the organizers see why; the run goes cold */
-      sandbox_warm_stop(*w);
-      *w = NULL;
       /* what it wrote of the per-case terms goes (should this fail, the cold run's file is not whole: not kept) */
       if (per_case_fd >= 0 && ftruncate(per_case_fd, 0) == 0)
         lseek(per_case_fd, 0, SEEK_SET);

@@ -46,10 +46,9 @@ struct sandbox_warm {
 /* The detached copy of the first root sandbox_warm_open was given: its fd, -1 when the kernel refused it. */
 static struct {
   pthread_mutex_t lock;
-  int tried;
   int fd;
-  char root[APP_PATH_MAX];
-} tree = {PTHREAD_MUTEX_INITIALIZER, 0, -1, ""};
+  char root[APP_PATH_MAX]; /* "" until the first call */
+} tree = {PTHREAD_MUTEX_INITIALIZER, -1, ""};
 
 /* The fd of ROOT's detached copy, made at the first call and kept for the process's life; -1 when there is none
  * (another root than the first call's, or the kernel refused: not root, before Linux 5.2). */
@@ -57,12 +56,9 @@ static int tree_of(const char *root)
 {
   int fd = -1;
   pthread_mutex_lock(&tree.lock);
-  if (!tree.tried) {
-    tree.tried = 1;
-    if (strlen(root) < sizeof(tree.root)) {
-      tree.fd = (int)syscall(SYS_open_tree, AT_FDCWD, root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-      memcpy(tree.root, root, strlen(root) + 1);
-    }
+  if (tree.root[0] == '\0' && strlen(root) < sizeof(tree.root)) {
+    tree.fd = (int)syscall(SYS_open_tree, AT_FDCWD, root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    memcpy(tree.root, root, strlen(root) + 1);
   }
   if (strcmp(tree.root, root) == 0)
     fd = tree.fd;
