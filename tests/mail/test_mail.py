@@ -10,7 +10,6 @@ usage: python3 test_mail.py --concours BUILD/concours --source REPO [unittest ar
 """
 import email
 import email.policy
-import json
 import mailbox
 import os
 import re
@@ -341,7 +340,9 @@ class SmtpTest(unittest.TestCase):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def received(self):
-        if not os.path.isdir(os.path.join(self.maildir, "new")):
+        # aiosmtpd's handler makes the Maildir as it starts, its tmp, new and cur one after the other: a box read
+        # before the last is made has nothing in it yet (reading it then raised FileNotFoundError, seen under load)
+        if not all(os.path.isdir(os.path.join(self.maildir, d)) for d in ("tmp", "new", "cur")):
             return []
         box = mailbox.Maildir(self.maildir, factory=None, create=False)
         return [email.message_from_bytes(m.as_bytes(), policy=email.policy.default) for m in box]
