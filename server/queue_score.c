@@ -233,7 +233,8 @@ static void builtin_argv(char **argv, const struct challenge *c, const char *a_b
 
 /* The run in the calling thread's warm sandbox (queue_warm_slot), its files passed as fds: 0 with RES filled, or -1
  * when there is none to take it (not a queue thread, runs not confined, a sandbox that could not start or ended:
- * the caller ends it with queue_warm_drop and runs the file cold). ARGV names the files /dev/fd/3, 4 and 5 (the per-case terms, PER_CASE_FD). */
+ * the caller ends it with queue_warm_drop and runs the file cold). ARGV names the files /dev/fd/3, 4 and 5 (the
+ * per-case terms, PER_CASE_FD). */
 static int builtin_warm(const struct app_config *cfg, const char *truth, const char *pred, int per_case_fd,
                         char *const *argv, const struct runner_limits *lim, const atomic_int *stop,
                         struct sandbox_result *res, struct outcome *o)
